@@ -1,0 +1,32 @@
+"""The scoring engine: answers -> item scores -> normalised, weighted, aggregated index."""
+
+from dmi.scoring.aggregate import AGGREGATIONS, aggregate
+from dmi.scoring.answers import EncodedAnswers, encode_answers
+from dmi.scoring.levels import LevelExplanation, assign_levels, explain_level
+from dmi.scoring.model import (
+    WEIGHT_LEVELS,
+    WEIGHTINGS,
+    AnswerError,
+    BatchResult,
+    IndexModel,
+    NotFittedError,
+)
+from dmi.scoring.normalise import NORMALISATIONS, Normaliser
+
+__all__ = [
+    "AGGREGATIONS",
+    "NORMALISATIONS",
+    "WEIGHTINGS",
+    "WEIGHT_LEVELS",
+    "AnswerError",
+    "BatchResult",
+    "EncodedAnswers",
+    "IndexModel",
+    "LevelExplanation",
+    "Normaliser",
+    "NotFittedError",
+    "aggregate",
+    "assign_levels",
+    "encode_answers",
+    "explain_level",
+]

@@ -1,0 +1,615 @@
+"""Reading answer cells: every cell checked against the instrument, scored into [0, 1].
+
+This is the first half of the scoring kernel. It works column by column: each column is factorised
+(its distinct values found once), the distinct values are parsed in Python, and the results are
+gathered back to the rows with numpy. A million rows with a few thousand distinct answers per column
+therefore cost a few thousand parses, not a million, and one row scores exactly as it would inside
+any batch.
+
+Every problem becomes one row of the rejects table (``row, respondent_id, column, value, reason``);
+a row with any problem is rejected as a whole, and all its problems are listed, not only the first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.instrument import Instrument, Item, ProfileField
+
+__all__ = [
+    "ID_COLUMN",
+    "REJECT_COLUMNS",
+    "EncodedAnswers",
+    "encode_answers",
+    "normalise_cell",
+    "parse_number",
+]
+
+ID_COLUMN = "respondent_id"
+REJECT_COLUMNS = ["row", "respondent_id", "column", "value", "reason"]
+
+_MULTI_SEPARATORS = re.compile(r"[;,，、；|/\s]+")
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+_YES = {"yes", "y", "1", "true", "t", "是", "有", "√"}
+_NO = {"no", "n", "0", "false", "f", "否", "无", "×"}
+
+
+@dataclass
+class EncodedAnswers:
+    """Answers checked and scored item by item.
+
+    Attributes
+    ----------
+    item_codes
+        Item codes, the column order of ``scores``.
+    scores
+        ``(n_rows, n_items)`` item scores in [0, 1]; NaN where the item is excluded (missing under
+        the ``exclude`` policy) and on rejected rows.
+    scenario_levels
+        ``(n_rows, n_scenarios)`` integer levels of the scenario items (-1 when missing).
+    scenario_codes
+        Codes of the scenario items, the column order of ``scenario_levels``.
+    respondent_id
+        Respondent identifiers as text.
+    row
+        Source row numbers (spreadsheet style: the header is row 1, the first data row is row 2).
+    valid
+        True for rows without any problem.
+    rejects
+        One row per problem: ``row, respondent_id, column, value, reason``.
+    imputed
+        Per item code, how many valid rows had the answer missing and scored as lowest.
+    excluded
+        Per item code, how many valid rows had the answer missing and left out (reweighted).
+    profile
+        Profile fields (normalised values) of every row.
+    """
+
+    item_codes: list[str]
+    scores: np.ndarray
+    scenario_codes: list[str]
+    scenario_levels: np.ndarray
+    respondent_id: np.ndarray
+    row: np.ndarray
+    valid: np.ndarray
+    rejects: pd.DataFrame
+    imputed: dict[str, int] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
+    profile: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.valid)
+
+    @property
+    def n_valid(self) -> int:
+        return int(self.valid.sum())
+
+    def subset(self, mask: np.ndarray) -> EncodedAnswers:
+        """The rows selected by a boolean mask (rejects restricted to those rows)."""
+        rows = set(self.row[mask].tolist())
+        return EncodedAnswers(
+            item_codes=self.item_codes,
+            scores=self.scores[mask],
+            scenario_codes=self.scenario_codes,
+            scenario_levels=self.scenario_levels[mask],
+            respondent_id=self.respondent_id[mask],
+            row=self.row[mask],
+            valid=self.valid[mask],
+            rejects=self.rejects[self.rejects["row"].isin(rows)].reset_index(drop=True),
+            imputed=dict(self.imputed),
+            excluded=dict(self.excluded),
+            profile=self.profile[mask].reset_index(drop=True),
+        )
+
+
+# -- cell normalisation ------------------------------------------------------------------------
+
+
+def normalise_cell(value: Any) -> str | None:
+    """Return a cell as trimmed half-width text, or None when it is blank.
+
+    Full-width characters (全角) become their half-width forms, numbers that are whole become
+    integers (``3.0`` -> ``"3"``), so that ``"３"``, ``3`` and ``3.0`` mean the same answer.
+    """
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, np.floating):
+        return normalise_cell(float(value))
+    if value is pd.NA or value is pd.NaT:
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text or None
+
+
+def parse_number(text: str) -> float | None:
+    """Parse a number written by a person: ``"35%"``, ``"1,234.5"``, ``"３５"``; None if not one."""
+    t = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    if t.endswith("%"):
+        t = t[:-1]
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    if not _NUMBER.match(t):
+        return None
+    number = float(t)
+    return number if math.isfinite(number) else None
+
+
+def _id_text(values: pd.Series) -> np.ndarray:
+    """Respondent ids as trimmed text ("" when blank), computed once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([normalise_cell(v) or "" for v in uniques] + [""], dtype=object)
+    return table[codes]
+
+
+# -- per-type parsers: distinct value -> (points or level, error) ------------------------------
+
+Parsed = tuple[float, str | None]
+
+
+def _option_lookup(item: Item) -> dict[str, int]:
+    lookup: dict[str, int] = {}
+    for i, option in enumerate(item.options):
+        for key in (option.value, option.zh, option.en):
+            lookup.setdefault(unicodedata.normalize("NFKC", key).strip().casefold(), i)
+    return lookup
+
+
+def _allowed(values: Sequence[str]) -> str:
+    return ", ".join(values)
+
+
+def _single_parser(item: Item) -> Callable[[str], Parsed]:
+    lookup = _option_lookup(item)
+    allowed = _allowed([o.value for o in item.options])
+
+    def parse(text: str) -> Parsed:
+        index = lookup.get(text.casefold())
+        if index is None:
+            return math.nan, f"not an option; expected one of {allowed} (or an option's label)"
+        return item.options[index].points, None
+
+    return parse
+
+
+def _multi_parser(item: Item, max_points: float) -> Callable[[str], Parsed]:
+    lookup = _option_lookup(item)
+    allowed = _allowed([o.value for o in item.options])
+
+    def parse(text: str) -> Parsed:
+        key = text.casefold()
+        chosen: list[int] = []
+        if key in lookup:  # a single option, possibly a label with spaces or commas in it
+            chosen = [lookup[key]]
+        else:
+            unknown = []
+            for token in _MULTI_SEPARATORS.split(key):
+                if not token:
+                    continue
+                if token in lookup:
+                    chosen.append(lookup[token])
+                elif len(token) > 1 and all(ch in lookup for ch in token) and token.isalpha():
+                    chosen.extend(lookup[ch] for ch in token)  # "BCE" written without separators
+                else:
+                    unknown.append(token)
+            if unknown:
+                return math.nan, (
+                    f"{', '.join(repr(u) for u in unknown)} not an option; expected option values "
+                    f"from {allowed} separated by ';'"
+                )
+        unique = sorted(set(chosen))
+        exclusive = [i for i in unique if item.options[i].exclusive]
+        if exclusive and len(unique) > 1:
+            names = ", ".join(item.options[i].value for i in exclusive)
+            return math.nan, f"option {names} (none) cannot be ticked together with other options"
+        points = math.fsum(item.options[i].points for i in unique)
+        return min(points, max_points), None
+
+    return parse
+
+
+def _yesno_parser(item: Item) -> Callable[[str], Parsed]:
+    points = item.points if item.points is not None else 1.0
+
+    def parse(text: str) -> Parsed:
+        key = text.casefold()
+        if key in _YES:
+            return points, None
+        if key in _NO:
+            return 0.0, None
+        return math.nan, "expected yes or no (also y/n, 1/0, true/false, 是/否)"
+
+    return parse
+
+
+def _likert_parser(item: Item) -> Callable[[str], Parsed]:
+    assert item.scale is not None
+    low, high = item.scale.min, item.scale.max
+
+    def parse(text: str) -> Parsed:
+        number = parse_number(text)
+        if number is None or not number.is_integer() or not low <= number <= high:
+            return math.nan, f"expected a whole number from {low} to {high}"
+        return number, None
+
+    return parse
+
+
+def _number_parser(item: Item) -> Callable[[str], Parsed]:
+    assert item.min is not None and item.max is not None
+    band_lookup = {b.value.casefold(): i for i, b in enumerate(item.bands)}
+    for i, band in enumerate(item.bands):
+        for label in (band.zh, band.en):
+            band_lookup.setdefault(unicodedata.normalize("NFKC", label).strip().casefold(), i)
+    unit = f" {item.unit}" if item.unit else ""
+    expected = f"a number from {_fmt(item.min)} to {_fmt(item.max)}{unit}"
+    if item.bands:
+        expected += f" or a band value ({', '.join(b.value for b in item.bands)})"
+
+    def parse(text: str) -> Parsed:
+        if item.bands and text.casefold() in band_lookup:
+            return item.bands[band_lookup[text.casefold()]].points, None
+        number = parse_number(text)
+        if number is None:
+            return math.nan, f"not a number; expected {expected}"
+        return _score_number(item, np.array([number]))[0]
+
+    return parse
+
+
+def _score_number(item: Item, numbers: np.ndarray) -> list[Parsed]:
+    points, errors = _number_points(item, numbers)
+    return [(p, e) for p, e in zip(points.tolist(), errors)]
+
+
+def _number_points(item: Item, numbers: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """Points (bands) or raw goalpost scores for an array of numbers, with range errors."""
+    assert item.min is not None and item.max is not None
+    unit = f" {item.unit}" if item.unit else ""
+    out_of_range = (numbers < item.min) | (numbers > item.max) | ~np.isfinite(numbers)
+    errors: list[str | None] = [
+        f"outside the valid range {_fmt(item.min)} to {_fmt(item.max)}{unit}" if bad else None
+        for bad in out_of_range
+    ]
+    if item.bands:
+        edges = np.array([b.upper for b in item.bands[:-1]])
+        side = "left" if item.closed == "right" else "right"
+        index = np.searchsorted(edges, numbers, side=side)
+        index = np.clip(index, 0, len(item.bands) - 1)
+        points = np.array([b.points for b in item.bands])[index]
+    else:
+        assert item.goalposts is not None
+        low, high = item.goalposts.low, item.goalposts.high
+        share = np.clip((numbers - low) / (high - low), 0.0, 1.0)
+        if item.direction == "lower_is_better":
+            share = 1.0 - share
+        points = share * (item.points if item.points is not None else 1.0)
+    points = np.where(out_of_range, np.nan, points)
+    return points, errors
+
+
+def _scenario_parser(instrument: Instrument) -> Callable[[str], Parsed]:
+    lookup: dict[str, int] = {}
+    for level in instrument.scenario_levels:
+        for key in (str(level.value), level.zh, level.en):
+            lookup.setdefault(unicodedata.normalize("NFKC", key).strip().casefold(), level.value)
+    values = [lv.value for lv in instrument.scenario_levels]
+    expected = f"expected a level from {min(values)} to {max(values)}" if values else "no levels"
+
+    def parse(text: str) -> Parsed:
+        level = lookup.get(text.casefold())
+        if level is None:
+            number = parse_number(text)
+            if number is not None and number.is_integer() and int(number) in values:
+                level = int(number)
+        if level is None:
+            return math.nan, expected
+        return float(level), None
+
+    return parse
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+# -- the column kernel -------------------------------------------------------------------------
+
+
+@dataclass
+class _ColumnResult:
+    raw: np.ndarray  # points (or level / likert value) per row; NaN when missing or invalid
+    missing: np.ndarray  # bool per row
+    error_rows: np.ndarray  # int positions of rows with an invalid cell
+    error_values: list[str]
+    error_reasons: list[str]
+
+
+def _parse_column(values: pd.Series | None, n: int, parse: Callable[[str], Parsed],
+                  numeric: Callable[[np.ndarray], tuple[np.ndarray, list[str | None]]] | None
+                  = None) -> _ColumnResult:
+    if values is None:
+        return _ColumnResult(np.full(n, np.nan), np.ones(n, bool), np.empty(0, int), [], [])
+    if numeric is not None and pd.api.types.is_numeric_dtype(values.dtype) and not \
+            pd.api.types.is_bool_dtype(values.dtype):
+        # numbers read as numbers: score them all at once without going through text
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(numbers)
+        raw, errors = numeric(np.where(missing, 0.0, numbers))
+        raw = np.where(missing, np.nan, raw)
+        bad = np.flatnonzero(~missing & np.array([e is not None for e in errors], dtype=bool))
+        return _ColumnResult(raw, missing, bad, [_fmt(float(numbers[i])) for i in bad],
+                             [errors[i] for i in bad])
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed_points = np.full(len(uniques) + 1, np.nan)
+    unique_missing = np.zeros(len(uniques) + 1, dtype=bool)
+    unique_missing[-1] = True  # the NA sentinel (-1) indexes the last slot
+    unique_error: list[str | None] = [None] * (len(uniques) + 1)
+    unique_text: list[str] = [""] * (len(uniques) + 1)
+    for j, value in enumerate(uniques):
+        text = normalise_cell(value)
+        if text is None:
+            unique_missing[j] = True
+            continue
+        unique_text[j] = text
+        points, error = parse(text)
+        parsed_points[j] = points
+        unique_error[j] = error
+    raw = parsed_points[codes]
+    missing = unique_missing[codes]
+    has_error = np.array([e is not None for e in unique_error], dtype=bool)
+    bad = np.flatnonzero(has_error[codes])
+    bad_codes = codes[bad]
+    return _ColumnResult(
+        raw,
+        missing,
+        bad,
+        [str(uniques[c]) for c in bad_codes],
+        [unique_error[c] or "" for c in bad_codes],
+    )
+
+
+def _item_parser(instrument: Instrument, item: Item) -> tuple[
+        Callable[[str], Parsed], Callable[[np.ndarray], tuple[np.ndarray, list[str | None]]] | None]:
+    if item.type == "single":
+        return _single_parser(item), None
+    if item.type == "multi":
+        return _multi_parser(item, instrument.max_points(item)), None
+    if item.type == "yesno":
+        return _yesno_parser(item), None
+    if item.type == "likert":
+        return _likert_parser(item), None
+    if item.type == "number":
+        return _number_parser(item), lambda numbers: _number_points(item, numbers)
+    return _scenario_parser(instrument), None
+
+
+def _to_score(instrument: Instrument, item: Item, raw: np.ndarray) -> np.ndarray:
+    """Points (or level, likert value) -> item score in [0, 1]."""
+    if item.type == "likert":
+        assert item.scale is not None
+        share = (raw - item.scale.min) / (item.scale.max - item.scale.min)
+        return 1.0 - share if item.direction == "lower_is_better" else share
+    if item.type == "number" and item.goalposts is not None:
+        return raw / (item.points if item.points is not None else 1.0)
+    if item.type == "scenario":
+        top = max(level.value for level in instrument.scenario_levels)
+        return raw / top
+    return raw / instrument.max_points(item)
+
+
+def _profile_parser(field_: ProfileField) -> Callable[[str], tuple[Any, str | None]]:
+    if field_.type == "choice":
+        lookup: dict[str, str] = {}
+        for option in field_.options:
+            for key in (option.value, option.zh, option.en):
+                lookup.setdefault(unicodedata.normalize("NFKC", key).strip().casefold(),
+                                  option.value)
+        shown = [o.value for o in field_.options]
+        allowed = _allowed(shown if len(shown) <= 12 else shown[:12] + ["..."])
+
+        def parse_choice(text: str) -> tuple[Any, str | None]:
+            value = lookup.get(text.casefold())
+            if value is None:
+                return None, f"not an option; expected one of {allowed} (or an option's label)"
+            return value, None
+
+        return parse_choice
+    if field_.type == "number":
+        def parse_number_field(text: str) -> tuple[Any, str | None]:
+            number = parse_number(text)
+            low = field_.min if field_.min is not None else -math.inf
+            high = field_.max if field_.max is not None else math.inf
+            if number is None or not low <= number <= high:
+                return None, f"expected a number from {_fmt(low)} to {_fmt(high)}"
+            return number, None
+
+        return parse_number_field
+    return lambda text: (text, None)
+
+
+def _parse_profile(values: pd.Series | None, n: int, field_: ProfileField
+                   ) -> tuple[pd.Series, np.ndarray, np.ndarray, list[str], list[str]]:
+    dtype = "float64" if field_.type == "number" else "object"
+    if values is None:
+        return pd.Series([None] * n, dtype=dtype), np.ones(n, bool), np.empty(0, int), [], []
+    if field_.type == "text":  # free text is kept as written, never rejected
+        text = pd.Series(_id_text(values), dtype=object)
+        missing = (text == "").to_numpy()
+        return text.where(~missing, None), missing, np.empty(0, int), [], []
+    parse = _profile_parser(field_)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed: list[Any] = [None] * (len(uniques) + 1)
+    errors: list[str | None] = [None] * (len(uniques) + 1)
+    missing_u = np.zeros(len(uniques) + 1, dtype=bool)
+    missing_u[-1] = True
+    for j, value in enumerate(uniques):
+        text = normalise_cell(value)
+        if text is None:
+            missing_u[j] = True
+            continue
+        parsed[j], errors[j] = parse(text)
+    table = np.array(parsed, dtype=object)
+    out = pd.Series(table[codes], dtype=dtype) if dtype == "object" else \
+        pd.Series(table[codes], dtype=object).astype("float64")
+    has_error = np.array([e is not None for e in errors], dtype=bool)
+    bad = np.flatnonzero(has_error[codes])
+    return (out, missing_u[codes], bad, [str(uniques[c]) for c in codes[bad]],
+            [errors[c] or "" for c in codes[bad]])
+
+
+def encode_answers(instrument: Instrument, answers: pd.DataFrame, *, first_row: int = 2,
+                   id_column: str = ID_COLUMN) -> EncodedAnswers:
+    """Check every cell of an answers table against the instrument and score each item.
+
+    Parameters
+    ----------
+    instrument
+        The instrument the answers belong to.
+    answers
+        One row per respondent, one column per item code (plus ``respondent_id`` and profile
+        fields). Columns the instrument does not know are ignored here (the reader reports them).
+        An item whose column is absent counts as missing on every row.
+    first_row
+        The source row number of the first row of ``answers`` (2 for a file with a header line).
+    id_column
+        The column that identifies respondents. When it is absent, the row numbers are used.
+
+    Returns
+    -------
+    EncodedAnswers
+    """
+    n = len(answers)
+    rows = np.arange(first_row, first_row + n, dtype=np.int64)
+    reject_parts: list[pd.DataFrame] = []
+    problem_rows = np.zeros(n, dtype=bool)
+
+    def add_rejects(positions: np.ndarray, column: str, values: Sequence[str],
+                    reasons: Sequence[str] | str) -> None:
+        if len(positions) == 0:
+            return
+        problem_rows[positions] = True
+        reject_parts.append(pd.DataFrame({
+            "row": rows[positions],
+            "_pos": positions,
+            "column": column,
+            "value": list(values),
+            "reason": reasons if isinstance(reasons, str) else list(reasons),
+        }))
+
+    # respondent ids (text, trimmed; full-width forms folded so "ＡＢ１" and "AB1" are one id)
+    if id_column in answers.columns:
+        ids = _id_text(answers[id_column])
+        blank = np.flatnonzero(ids == "")
+        add_rejects(blank, id_column, [""] * len(blank), "respondent_id is blank")
+        id_codes, id_uniques = pd.factorize(ids)
+        counts = np.bincount(id_codes, minlength=len(id_uniques))
+        duplicated = (counts[id_codes] > 1) & (ids != "")
+        dup_positions = np.flatnonzero(duplicated)
+        if len(dup_positions):
+            rows_of: dict[int, list[int]] = {}
+            for pos in dup_positions.tolist():
+                rows_of.setdefault(int(id_codes[pos]), []).append(int(rows[pos]))
+            reasons = []
+            for pos in dup_positions.tolist():
+                same = rows_of[int(id_codes[pos])]
+                shown = ", ".join(str(r) for r in same[:5]) + (" ..." if len(same) > 5 else "")
+                reasons.append(f"duplicate respondent_id (rows {shown})")
+            add_rejects(dup_positions, id_column, ids[dup_positions].tolist(), reasons)
+    else:
+        ids = rows.astype(str).astype(object)
+
+    # items
+    items = instrument.items
+    scores = np.empty((n, len(items)), dtype=np.float64)
+    missing_masks: dict[str, np.ndarray] = {}
+    scenario_items = [item for item in items if item.type == "scenario"]
+    scenario_levels = np.full((n, len(scenario_items)), -1, dtype=np.int16)
+    for j, item in enumerate(items):
+        parse, numeric = _item_parser(instrument, item)
+        column = answers[item.code] if item.code in answers.columns else None
+        result = _parse_column(column, n, parse, numeric)
+        add_rejects(result.error_rows, item.code, result.error_values, result.error_reasons)
+        policy = instrument.missing_policy(item)
+        if policy == "required":
+            required_missing = np.flatnonzero(result.missing)
+            add_rejects(required_missing, item.code, [""] * len(required_missing),
+                        "required answer missing")
+        missing_masks[item.code] = result.missing
+        item_scores = _to_score(instrument, item, result.raw)
+        if policy == "lowest":
+            item_scores = np.where(result.missing, 0.0, item_scores)
+        scores[:, j] = item_scores
+        if item.type == "scenario":
+            k = scenario_items.index(item)
+            scenario_levels[:, k] = np.where(np.isnan(result.raw), -1, result.raw).astype(np.int16)
+
+    # profile fields
+    profile: dict[str, pd.Series] = {}
+    for field_ in instrument.profile:
+        column = answers[field_.code] if field_.code in answers.columns else None
+        values, missing, bad, bad_values, reasons = _parse_profile(column, n, field_)
+        add_rejects(bad, field_.code, bad_values, reasons)
+        if field_.required:
+            required_missing = np.flatnonzero(missing)
+            add_rejects(required_missing, field_.code, [""] * len(required_missing),
+                        "required answer missing")
+        profile[field_.code] = values
+
+    # a dimension that counts must have at least one answered item
+    for dimension in instrument.dimensions:
+        if instrument.dimension_weight(dimension) <= 0:
+            continue
+        columns = [j for j, p in enumerate(instrument.item_paths) if p.dimension is dimension]
+        unanswered = np.flatnonzero(np.isnan(scores[:, columns]).all(axis=1) & ~problem_rows)
+        add_rejects(unanswered, f"dim_{dimension.code}", [""] * len(unanswered),
+                    f"no answered item in dimension {dimension.code!r} ({dimension.en})")
+
+    valid = ~problem_rows
+    scores[~valid] = np.nan
+    imputed: dict[str, int] = {}
+    excluded: dict[str, int] = {}
+    for item in items:
+        count = int((missing_masks[item.code] & valid).sum())
+        if count:
+            policy = instrument.missing_policy(item)
+            (imputed if policy == "lowest" else excluded)[item.code] = count
+
+    if reject_parts:
+        rejects = pd.concat(reject_parts, ignore_index=True)
+        rejects.insert(1, "respondent_id", ids[rejects["_pos"].to_numpy()])
+        rejects = rejects.sort_values(["row", "column"], kind="stable").drop(columns="_pos")
+        rejects = rejects[REJECT_COLUMNS].reset_index(drop=True)
+    else:
+        rejects = pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "object")
+                                for c in REJECT_COLUMNS})
+    return EncodedAnswers(
+        item_codes=[item.code for item in items],
+        scores=scores,
+        scenario_codes=[item.code for item in scenario_items],
+        scenario_levels=scenario_levels,
+        respondent_id=np.asarray(ids, dtype=object),
+        row=rows,
+        valid=valid,
+        rejects=rejects,
+        imputed=imputed,
+        excluded=excluded,
+        profile=pd.DataFrame(profile),
+    )

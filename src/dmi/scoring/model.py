@@ -1,0 +1,639 @@
+"""``IndexModel``: fit a composite-index method on a reference population, then score anyone.
+
+The pipeline (DESIGN.md, "Flow"):
+
+1. answers -> item scores in [0, 1] (:func:`dmi.scoring.answers.encode_answers`);
+2. below the *weight level*, nodes are combined with the instrument's own weights by weighted
+   arithmetic means (the instrument's scoring rule: points add up);
+3. at the weight level (``item``, ``indicator`` or ``dimension``), node scores are normalised and
+   weighted by the chosen method;
+4. above it, nodes are aggregated into their parents (indicator -> dimension -> index) with the
+   chosen aggregation; a parent's weight is the sum of its children's weights;
+5. dimension scores and the index are reported on 0-100, and the index gets its level.
+
+With the instrument's weights, goalposts normalisation and arithmetic aggregation, the index is
+the instrument's official point total (rescaled to 0-100).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi import weights as weighting_methods
+from dmi.instrument import Instrument, load_instrument
+from dmi.scoring.aggregate import AGGREGATIONS, aggregate
+from dmi.scoring.answers import EncodedAnswers, encode_answers
+from dmi.scoring.levels import assign_levels, level_precision
+from dmi.scoring.normalise import Normaliser, bounded, canonical_name
+
+__all__ = [
+    "MODEL_FORMAT",
+    "WEIGHTINGS",
+    "WEIGHT_LEVELS",
+    "AnswerError",
+    "BatchResult",
+    "IndexModel",
+    "NotFittedError",
+]
+
+MODEL_FORMAT = "dmi-index-model/1"
+WEIGHTINGS = ("instrument", "equal", "entropy", "critic", "pca", "ahp", "bod")
+WEIGHT_LEVELS = ("item", "indicator", "dimension")
+_DATA_DRIVEN = {"entropy", "critic", "pca", "bod"}
+
+
+class NotFittedError(RuntimeError):
+    """The model was used before ``fit``."""
+
+
+class AnswerError(ValueError):
+    """Some answers are invalid; ``rejects`` holds every problem (row, column, value, reason)."""
+
+    def __init__(self, rejects: pd.DataFrame, n_rows: int):
+        self.rejects = rejects
+        bad_rows = rejects["row"].nunique()
+        first = rejects.head(5)
+        lines = "\n".join(
+            f"  row {r.row}, column {r.column}: {r.value!r} - {r.reason}"
+            for r in first.itertuples()
+        )
+        more = f"\n  ... and {len(rejects) - 5} more" if len(rejects) > 5 else ""
+        super().__init__(
+            f"{bad_rows} of {n_rows} rows have invalid answers ({len(rejects)} problems):\n"
+            f"{lines}{more}"
+        )
+
+
+@dataclass
+class BatchResult:
+    """Scores of the valid rows, and every problem of the others.
+
+    ``n_read == n_scored + n_rejected`` always holds.
+    """
+
+    scores: pd.DataFrame
+    rejects: pd.DataFrame
+    n_read: int
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    imputed: dict[str, int] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_scored(self) -> int:
+        return len(self.scores)
+
+    @property
+    def n_rejected(self) -> int:
+        return self.n_read - self.n_scored
+
+
+def _resolve_instrument(instrument: Instrument | str | Path) -> Instrument:
+    return instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
+
+
+class IndexModel:
+    """A composite-index method: normalisation, weighting and aggregation over an instrument.
+
+    Parameters
+    ----------
+    instrument
+        An :class:`~dmi.instrument.Instrument`, or a shipped name or path to load one.
+    weighting
+        ``instrument`` (the file's own weights, e.g. official points), ``equal``, ``entropy``,
+        ``critic``, ``pca`` (OECD procedure), ``ahp`` (needs ``ahp_matrix``) or ``bod``
+        (benefit of the doubt: each company gets the weights most favourable to it, within
+        ``bod_bounds``, against the frontier of the reference population).
+    normalisation
+        ``goalposts`` (the instrument's 0 and maximum points), ``minmax``, ``zscore``,
+        ``percentile`` (``rank``) or ``target``; see :mod:`dmi.scoring.normalise`.
+    aggregation
+        ``arithmetic``, ``geometric`` or ``mazziotta-pareto``; see :mod:`dmi.scoring.aggregate`.
+    weight_level
+        The level of the hierarchy whose nodes are normalised and weighted: ``item``,
+        ``indicator`` or ``dimension``. Below it the instrument's own weights combine nodes.
+    ahp_matrix
+        For ``weighting="ahp"``: a pairwise comparison matrix over the nodes of ``weight_level``
+        in instrument order (see :meth:`nodes`), as nested lists or an array.
+    bod_bounds
+        For ``weighting="bod"``: (lower, upper) bounds on each node's share of the total weight.
+    geometric_offset
+        The explicit offset that lets geometric aggregation handle zero scores.
+    target_quantile
+        For ``normalisation="target"``: the reference quantile taken as the target.
+
+    Attributes
+    ----------
+    instrument_ : Instrument
+    nodes_ : list of str
+        Codes of the weighted nodes.
+    weights_ : numpy.ndarray
+        Global weight of each node (they sum to 1; for ``bod``, the mean of the per-company
+        weights on the reference).
+    normaliser_ : Normaliser
+    ahp_ : dmi.weights.AHPResult or None
+    fit_info_ : dict
+        Rows used, a hash of the reference data, and notes (e.g. PCA fallbacks).
+    """
+
+    def __init__(
+        self,
+        instrument: Instrument | str | Path,
+        weighting: str = "instrument",
+        normalisation: str = "goalposts",
+        aggregation: str = "arithmetic",
+        weight_level: str = "indicator",
+        ahp_matrix: Any = None,
+        bod_bounds: tuple[float, float] = (0.0, 1.0),
+        geometric_offset: float = 0.01,
+        target_quantile: float = 0.9,
+    ):
+        self.instrument = instrument
+        self.weighting = weighting
+        self.normalisation = normalisation
+        self.aggregation = aggregation
+        self.weight_level = weight_level
+        self.ahp_matrix = ahp_matrix
+        self.bod_bounds = bod_bounds
+        self.geometric_offset = geometric_offset
+        self.target_quantile = target_quantile
+
+    # -- structure --------------------------------------------------------------------------
+    def _structure(self, instrument: Instrument) -> None:
+        """Node codes at the weight level, and the parent maps above it."""
+        level = self.weight_level
+        self._dimensions = [d.code for d in instrument.dimensions]
+        self._indicators = [i.code for i in instrument.indicators]
+        self._items = [i.code for i in instrument.items]
+        self._item_indicator = np.array(
+            [self._indicators.index(p.indicator.code) for p in instrument.item_paths])
+        self._indicator_dimension = np.array(
+            [self._dimensions.index(d.code) for d in instrument.dimensions for _ in d.indicators])
+        self._item_weight = np.array([instrument.item_weight(i) for i in instrument.items])
+        self._indicator_weight = np.array(
+            [instrument.indicator_weight(i) for i in instrument.indicators])
+        self._dimension_weight = np.array(
+            [instrument.dimension_weight(d) for d in instrument.dimensions])
+        self.nodes_ = {"item": self._items, "indicator": self._indicators,
+                       "dimension": self._dimensions}[level]
+
+    def nodes(self) -> list[str]:
+        """The codes of the nodes that are weighted (the rows and columns of an AHP matrix)."""
+        instrument = _resolve_instrument(self.instrument)
+        self._check_params()
+        self._structure(instrument)
+        return list(self.nodes_)
+
+    def _instrument_global_weights(self) -> np.ndarray:
+        """Each weight-level node's share of the index under the instrument's own weights."""
+        dim_share = self._dimension_weight / self._dimension_weight.sum()
+        if self.weight_level == "dimension":
+            return dim_share
+        ind_share = _within_parent(self._indicator_weight, self._indicator_dimension)
+        ind_global = ind_share * dim_share[self._indicator_dimension]
+        if self.weight_level == "indicator":
+            return ind_global
+        item_share = _within_parent(self._item_weight, self._item_indicator)
+        return item_share * ind_global[self._item_indicator]
+
+    def _below(self, item_scores: np.ndarray) -> np.ndarray:
+        """Scores of the weight-level nodes, from item scores, with the instrument's weights."""
+        if self.weight_level == "item":
+            return item_scores
+        indicators = _group_mean(item_scores, self._item_weight, self._item_indicator,
+                                 len(self._indicators))
+        if self.weight_level == "indicator":
+            return indicators
+        return _group_mean(indicators, self._indicator_weight, self._indicator_dimension,
+                           len(self._dimensions))
+
+    # -- validation -------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(
+                f"unknown weighting {self.weighting!r}; expected one of {', '.join(WEIGHTINGS)}")
+        if self.weight_level not in WEIGHT_LEVELS:
+            raise ValueError(f"unknown weight_level {self.weight_level!r}; expected one of "
+                             f"{', '.join(WEIGHT_LEVELS)}")
+        if self.aggregation not in AGGREGATIONS:
+            raise ValueError(f"unknown aggregation {self.aggregation!r}; expected one of "
+                             f"{', '.join(AGGREGATIONS)}")
+        normalisation = canonical_name(self.normalisation)
+        if self.aggregation == "geometric" and not bounded(normalisation):
+            raise ValueError("geometric aggregation needs non-negative inputs, but zscore "
+                             "normalisation gives negative values: choose another normalisation")
+        if self.weighting == "bod" and self.aggregation != "arithmetic":
+            raise ValueError("benefit-of-the-doubt weighting is a weighted sum: use "
+                             f"aggregation='arithmetic', not {self.aggregation!r}")
+        if self.weighting == "ahp" and self.ahp_matrix is None:
+            raise ValueError("weighting='ahp' needs ahp_matrix, a pairwise comparison matrix "
+                             "over the weighted nodes (see IndexModel.nodes())")
+
+    def _needs_data(self) -> bool:
+        return (self.weighting in _DATA_DRIVEN
+                or canonical_name(self.normalisation) != "goalposts"
+                or self.aggregation == "mazziotta-pareto")
+
+    # -- fit --------------------------------------------------------------------------------
+    def fit(self, answers: pd.DataFrame | EncodedAnswers | None = None) -> IndexModel:
+        """Learn what the method needs from a reference population.
+
+        Parameters
+        ----------
+        answers
+            The reference population's answers (rows with invalid answers are left out of the
+            fit; see ``fit_info_``). May be None when nothing is learned from data (instrument,
+            equal or AHP weights with goalposts normalisation and arithmetic or geometric
+            aggregation).
+
+        Returns
+        -------
+        IndexModel
+            self
+        """
+        self._check_params()
+        instrument = _resolve_instrument(self.instrument)
+        self.instrument_ = instrument
+        self._structure(instrument)
+        notes: list[str] = []
+        if answers is None:
+            if self._needs_data():
+                raise ValueError(
+                    f"weighting={self.weighting!r}, normalisation={self.normalisation!r}, "
+                    f"aggregation={self.aggregation!r} learn from data: pass the reference "
+                    "population's answers to fit()")
+            nodes = np.empty((0, len(self.nodes_)))
+            n_rows, n_rejected, data_hash = 0, 0, None
+        else:
+            encoded = answers if isinstance(answers, EncodedAnswers) else \
+                encode_answers(instrument, answers)
+            n_rows, n_rejected = encoded.n_rows, encoded.n_rows - encoded.n_valid
+            nodes = self._below(encoded.scores[encoded.valid])
+            data_hash = hashlib.sha256(np.ascontiguousarray(
+                np.nan_to_num(encoded.scores[encoded.valid], nan=-1.0)).tobytes()).hexdigest()[:16]
+            if self._needs_data() and len(nodes) < 2:
+                raise ValueError(f"fitting needs at least 2 valid reference rows, got {len(nodes)}"
+                                 f" ({n_rejected} of {n_rows} rows were rejected)")
+
+        self.normaliser_ = Normaliser(self.normalisation, target_quantile=self.target_quantile)
+        self.normaliser_.fit(nodes)
+        normalised = self.normaliser_.transform(nodes)
+        self.ahp_ = None
+        self.bod_vertices_: np.ndarray | None = None
+        self.weights_ = self._fit_weights(normalised, notes)
+
+        # reference statistics for Mazziotta-Pareto and for rescaling unbounded outputs to 0-100
+        self._aggregation_stats = {}
+        self.output_scale_: dict[str, list[float]] = {}
+        if self.aggregation == "mazziotta-pareto" or not bounded(self.normalisation):
+            self._fit_aggregation(normalised)
+        self.fit_info_ = {"rows": n_rows, "rows_rejected": n_rejected,
+                          "rows_used": int(len(nodes)), "data_hash": data_hash, "notes": notes}
+        return self
+
+    def _fit_weights(self, X: np.ndarray, notes: list[str]) -> np.ndarray:
+        method = self.weighting
+        k = len(self.nodes_)
+        if method == "instrument":
+            return self._instrument_global_weights()
+        if method == "equal":
+            return weighting_methods.equal(k)
+        if method == "ahp":
+            result = weighting_methods.ahp(np.asarray(self.ahp_matrix, dtype=float))
+            if result.n != k:
+                raise ValueError(f"the AHP matrix is {result.n}x{result.n} but there are {k} "
+                                 f"{self.weight_level} nodes ({', '.join(self.nodes_)})")
+            self.ahp_ = result
+            if not result.consistent:
+                notes.append(f"AHP consistency ratio {result.cr:.3f} is not below 0.10: revise "
+                             "the judgements")
+            return np.asarray(result.weights, dtype=float)
+        complete = X[~np.isnan(X).any(axis=1)]
+        if len(complete) < 2:
+            raise ValueError(f"{method} weights need at least 2 reference rows with every "
+                             f"{self.weight_level} answered, got {len(complete)}")
+        if not bounded(self.normalisation):  # entropy, CRITIC and BoD need non-negative inputs
+            low, high = complete.min(axis=0), complete.max(axis=0)
+            complete = (complete - low) / np.where(high > low, high - low, 1.0)
+        if method == "entropy":
+            return np.asarray(weighting_methods.entropy(complete), dtype=float)
+        if method == "critic":
+            return np.asarray(weighting_methods.critic(complete), dtype=float)
+        if method == "pca":
+            result = weighting_methods.pca(complete)
+            if result.note:
+                notes.append(f"PCA: {result.note}")
+            return np.asarray(result.weights, dtype=float)
+        lower, upper = self.bod_bounds
+        result = weighting_methods.bod(complete, lower=lower, upper=upper)
+        self.bod_vertices_ = np.asarray(result.vertices, dtype=float)
+        mean = np.asarray(result.weights, dtype=float).mean(axis=0)
+        return mean / mean.sum() if mean.sum() > 0 else weighting_methods.equal(k)
+
+    # -- the aggregation upward ---------------------------------------------------------------
+    def _parents(self) -> list[tuple[str, np.ndarray, int]]:
+        """Aggregation steps above the weight level: (level name, child->parent map, n)."""
+        steps = []
+        if self.weight_level == "item":
+            steps.append(("indicator", self._item_indicator, len(self._indicators)))
+        if self.weight_level in ("item", "indicator"):
+            steps.append(("dimension", self._indicator_dimension, len(self._dimensions)))
+        return steps
+
+    def _upward(self, X: np.ndarray, fitting: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Aggregate weight-level values to (dimension values, index values)."""
+        values, weights = X, np.asarray(self.weights_, dtype=float)
+        # fallback shares so a parent whose children all weigh 0 is still reported
+        fallback = {"item": self._item_weight, "indicator": self._indicator_weight}
+        child_level = self.weight_level
+        for level, parent_of, n_parents in self._parents():
+            parent_values = np.empty((len(values), n_parents))
+            parent_weights = np.zeros(n_parents)
+            for p in range(n_parents):
+                children = np.flatnonzero(parent_of == p)
+                w = weights[children]
+                parent_weights[p] = w.sum()
+                if w.sum() <= 0:
+                    w = fallback[child_level][children]
+                parent_values[:, p] = self._aggregate(f"{level}:{p}", values[:, children], w,
+                                                      fitting)
+            values, weights, child_level = parent_values, parent_weights, level
+        dimensions = values
+        if self.weighting == "bod":
+            index = self._bod_index(X)
+        else:
+            index = self._aggregate("index", dimensions, weights, fitting)
+        return dimensions, index
+
+    def _aggregate(self, key: str, X: np.ndarray, w: np.ndarray, fitting: bool) -> np.ndarray:
+        method = self.aggregation if self.weighting != "bod" else "arithmetic"
+        if method != "mazziotta-pareto":
+            return aggregate(method, X, w, offset=self.geometric_offset)
+        if fitting:
+            self._aggregation_stats[key] = {
+                "mean": np.nanmean(X, axis=0).tolist(),
+                "sd": [float(np.nanstd(X[:, j], ddof=1)) if np.sum(~np.isnan(X[:, j])) > 1
+                       else 0.0 for j in range(X.shape[1])],
+            }
+        stats = self._aggregation_stats[key]
+        return aggregate(method, X, w, mean=np.array(stats["mean"]), sd=np.array(stats["sd"]))
+
+    def _bod_index(self, X: np.ndarray) -> np.ndarray:
+        assert self.bod_vertices_ is not None
+        filled = np.where(np.isnan(X), 0.0, X)
+        if not bounded(self.normalisation):
+            low, high = self._bod_range
+            filled = (filled - low) / np.where(high > low, high - low, 1.0)
+        scores, _ = weighting_methods.bod_score(filled, self.bod_vertices_)
+        return np.clip(np.asarray(scores, dtype=float), 0.0, 1.0)
+
+    def _fit_aggregation(self, normalised: np.ndarray) -> None:
+        if self.weighting == "bod" and not bounded(self.normalisation):
+            complete = normalised[~np.isnan(normalised).any(axis=1)]
+            self._bod_range = (complete.min(axis=0), complete.max(axis=0))
+        dimensions, index = self._upward(normalised, fitting=True)
+        if bounded(self.normalisation) and self.aggregation != "mazziotta-pareto":
+            return
+        for j, code in enumerate(self._dimensions):
+            column = dimensions[:, j]
+            self.output_scale_[f"dim_{code}"] = [float(np.nanmin(column)),
+                                                 float(np.nanmax(column))]
+        self.output_scale_["dmi"] = [float(np.nanmin(index)), float(np.nanmax(index))]
+
+    def _to_100(self, name: str, values: np.ndarray) -> np.ndarray:
+        if name not in self.output_scale_:
+            out = 100.0 * values
+        else:
+            low, high = self.output_scale_[name]
+            if high <= low:
+                out = np.where(np.isnan(values), np.nan, 50.0)
+            else:
+                out = 100.0 * np.clip((values - low) / (high - low), 0.0, 1.0)
+        return np.round(out, level_precision)
+
+    # -- score ------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "weights_"):
+            raise NotFittedError("this IndexModel is not fitted yet: call fit() first (fit() "
+                                 "with no data is enough for the instrument's own weights)")
+
+    def score_encoded(self, encoded: EncodedAnswers) -> pd.DataFrame:
+        """Score already-encoded answers (the valid rows only); the kernel behind every path."""
+        self._check_fitted()
+        if encoded.item_codes != self._items:
+            raise ValueError("these answers were encoded for another instrument")
+        valid = encoded.valid
+        nodes = self._below(encoded.scores[valid])
+        normalised = self.normaliser_.transform(nodes)
+        dimensions, index = self._upward(normalised)
+        out: dict[str, Any] = {"respondent_id": encoded.respondent_id[valid]}
+        dmi = self._to_100("dmi", index)
+        out["dmi"] = dmi
+        out["level"] = assign_levels(self.instrument_, dmi, encoded.scenario_levels[valid],
+                                     encoded.scenario_codes)
+        for j, code in enumerate(self._dimensions):
+            out[f"dim_{code}"] = self._to_100(f"dim_{code}", dimensions[:, j])
+        frame = pd.DataFrame(out)
+        for field_ in self.instrument_.profile:
+            if field_.peer_group and field_.code in encoded.profile:
+                frame[field_.code] = encoded.profile[field_.code].to_numpy()[valid]
+        return frame
+
+    def score_batch(self, answers: pd.DataFrame, *, first_row: int = 2) -> BatchResult:
+        """Score every valid row and list every problem of the others.
+
+        Parameters
+        ----------
+        answers
+            One row per respondent (columns: item codes, ``respondent_id``, profile fields).
+        first_row
+            Source row number of the first row (for the rejects table).
+        """
+        self._check_fitted()
+        encoded = encode_answers(self.instrument_, answers, first_row=first_row)
+        return BatchResult(self.score_encoded(encoded), encoded.rejects, encoded.n_rows,
+                           encoded.row[encoded.valid], encoded.imputed, encoded.excluded)
+
+    def score(self, answers: pd.DataFrame) -> pd.DataFrame:
+        """Score answers; raise :class:`AnswerError` listing every problem if any row is invalid.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``respondent_id, dmi, level, dim_<code>...`` and the peer-group profile fields.
+        """
+        result = self.score_batch(answers)
+        if len(result.rejects):
+            raise AnswerError(result.rejects, result.n_read)
+        return result.scores
+
+    def fit_score(self, answers: pd.DataFrame) -> pd.DataFrame:
+        """``fit(answers)`` then ``score(answers)``."""
+        return self.fit(answers).score(answers)
+
+    # -- explanation support ----------------------------------------------------------------
+    def node_scores(self, encoded: EncodedAnswers) -> dict[str, pd.DataFrame]:
+        """Item, indicator and dimension scores (0-100, instrument weights) of the valid rows."""
+        self._check_fitted()
+        items = encoded.scores[encoded.valid]
+        indicators = _group_mean(items, self._item_weight, self._item_indicator,
+                                 len(self._indicators))
+        dimensions = _group_mean(indicators, self._indicator_weight, self._indicator_dimension,
+                                 len(self._dimensions))
+        return {
+            "item": pd.DataFrame(100 * items, columns=self._items),
+            "indicator": pd.DataFrame(100 * indicators, columns=self._indicators),
+            "dimension": pd.DataFrame(100 * dimensions, columns=self._dimensions),
+        }
+
+    def node_weights(self) -> pd.DataFrame:
+        """Every node's global share of the index under this model: item, indicator, dimension."""
+        self._check_fitted()
+        level_order = ["item", "indicator", "dimension"]
+        at = level_order.index(self.weight_level)
+        shares: dict[str, np.ndarray] = {self.weight_level: np.asarray(self.weights_, float)}
+        # below the weight level: split a node's share by the instrument's weights
+        if at >= 1:
+            ind = shares["indicator"] if at == 1 else (
+                _within_parent(self._indicator_weight, self._indicator_dimension)
+                * shares["dimension"][self._indicator_dimension])
+            shares["indicator"] = ind
+            shares["item"] = (_within_parent(self._item_weight, self._item_indicator)
+                              * ind[self._item_indicator])
+        # above: sums of children
+        if at == 0:
+            shares["indicator"] = np.bincount(self._item_indicator, shares["item"],
+                                              len(self._indicators))
+        if at <= 1:
+            shares["dimension"] = np.bincount(self._indicator_dimension, shares["indicator"],
+                                              len(self._dimensions))
+        codes = {"item": self._items, "indicator": self._indicators,
+                 "dimension": self._dimensions}
+        return pd.DataFrame([
+            {"level": level, "code": code, "weight": float(w)}
+            for level in level_order for code, w in zip(codes[level], shares[level])
+        ])
+
+    # -- persistence ------------------------------------------------------------------------
+    def params(self) -> dict[str, Any]:
+        """The constructor parameters (JSON-able), except the instrument."""
+        return {
+            "weighting": self.weighting,
+            "normalisation": self.normalisation,
+            "aggregation": self.aggregation,
+            "weight_level": self.weight_level,
+            "ahp_matrix": None if self.ahp_matrix is None else
+            np.asarray(self.ahp_matrix, dtype=float).tolist(),
+            "bod_bounds": list(self.bod_bounds),
+            "geometric_offset": self.geometric_offset,
+            "target_quantile": self.target_quantile,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model as plain, versioned JSON-able data."""
+        self._check_fitted()
+        instrument = self.instrument_
+        data = {
+            "format": MODEL_FORMAT,
+            "instrument": {"id": instrument.id, "version": instrument.version,
+                           "hash": instrument.hash},
+            "params": self.params(),
+            "nodes": list(self.nodes_),
+            "weights": [float(w) for w in self.weights_],
+            "normaliser": self.normaliser_.to_dict(),
+            "aggregation_stats": self._aggregation_stats,
+            "output_scale": self.output_scale_,
+            "bod_vertices": None if self.bod_vertices_ is None else self.bod_vertices_.tolist(),
+            "bod_range": None if not hasattr(self, "_bod_range") else
+            [np.asarray(a).tolist() for a in self._bod_range],
+            "ahp": None if self.ahp_ is None else {"cr": float(self.ahp_.cr),
+                                                  "lambda_max": float(self.ahp_.lambda_max)},
+            "fit_info": self.fit_info_,
+        }
+        return data
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model to a JSON file."""
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1),
+                              encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], instrument: Instrument | str | Path) -> IndexModel:
+        """Rebuild a fitted model; the instrument must be the one it was fitted for."""
+        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+            raise ValueError(f"not a dmi index model: expected format {MODEL_FORMAT!r}, got "
+                             f"{data.get('format') if isinstance(data, dict) else type(data)!r}")
+        inst = _resolve_instrument(instrument)
+        meta = data["instrument"]
+        if (meta["id"], meta["version"], meta["hash"]) != (inst.id, inst.version, inst.hash):
+            raise ValueError(
+                f"this model was fitted for instrument {meta['id']} version {meta['version']} "
+                f"(hash {meta['hash']}), not {inst.id} version {inst.version} "
+                f"(hash {inst.hash}): refit it")
+        params = dict(data["params"])
+        params["bod_bounds"] = tuple(params["bod_bounds"])
+        model = cls(inst, **params)
+        model._check_params()
+        model.instrument_ = inst
+        model._structure(inst)
+        if list(model.nodes_) != data["nodes"]:
+            raise ValueError("the model's nodes do not match the instrument")
+        model.weights_ = np.asarray(data["weights"], dtype=float)
+        model.normaliser_ = Normaliser.from_dict(data["normaliser"])
+        model._aggregation_stats = data["aggregation_stats"]
+        model.output_scale_ = data["output_scale"]
+        model.bod_vertices_ = None if data["bod_vertices"] is None else \
+            np.asarray(data["bod_vertices"], dtype=float)
+        if data.get("bod_range") is not None:
+            model._bod_range = tuple(np.asarray(a, dtype=float) for a in data["bod_range"])
+        model.ahp_ = None
+        if model.weighting == "ahp":
+            model.ahp_ = weighting_methods.ahp(np.asarray(model.ahp_matrix, dtype=float))
+        model.fit_info_ = data["fit_info"]
+        return model
+
+    @classmethod
+    def load(cls, path: str | Path, instrument: Instrument | str | Path) -> IndexModel:
+        """Read a fitted model from a JSON file written by :meth:`save`."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not a valid model file ({exc})") from None
+        return cls.from_dict(data, instrument)
+
+    def __repr__(self) -> str:
+        name = self.instrument.id if isinstance(self.instrument, Instrument) else self.instrument
+        return (f"IndexModel({name!r}, weighting={self.weighting!r}, "
+                f"normalisation={self.normalisation!r}, aggregation={self.aggregation!r}, "
+                f"weight_level={self.weight_level!r})")
+
+
+def _within_parent(weights: np.ndarray, parent_of: np.ndarray) -> np.ndarray:
+    """Each child's share of its parent's total weight (equal shares when the total is 0)."""
+    totals = np.bincount(parent_of, weights)
+    counts = np.bincount(parent_of)
+    out = np.empty(len(weights))
+    for i, (w, p) in enumerate(zip(weights, parent_of)):
+        out[i] = w / totals[p] if totals[p] > 0 else 1.0 / counts[p]
+    return out
+
+
+def _group_mean(X: np.ndarray, w: np.ndarray, parent_of: np.ndarray, n_parents: int
+                ) -> np.ndarray:
+    """Weighted arithmetic mean of the children of each parent (NaN children skipped)."""
+    out = np.empty((X.shape[0], n_parents))
+    for p in range(n_parents):
+        children = np.flatnonzero(parent_of == p)
+        weights = w[children]
+        if weights.sum() <= 0:
+            weights = np.ones(len(children))
+        out[:, p] = aggregate("arithmetic", X[:, children], weights)
+    return out
+
