@@ -1,6 +1,6 @@
 """The scoring engine: answers -> item scores -> normalised, weighted, aggregated index."""
 
-from dmi.scoring.aggregate import AGGREGATIONS, aggregate
+from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.answers import EncodedAnswers, encode_answers
 from dmi.scoring.levels import LevelExplanation, assign_levels, explain_level
 from dmi.scoring.model import (
@@ -25,7 +25,6 @@ __all__ = [
     "LevelExplanation",
     "Normaliser",
     "NotFittedError",
-    "aggregate",
     "assign_levels",
     "encode_answers",
     "explain_level",

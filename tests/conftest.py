@@ -1,0 +1,59 @@
+"""Shared fixtures: the shipped instrument and answer builders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import dmi
+
+ROOT = Path(__file__).resolve().parents[1]
+MIIT = "miit-2024-manufacturing"
+
+
+@pytest.fixture(scope="session")
+def miit() -> dmi.Instrument:
+    return dmi.load_instrument(MIIT)
+
+
+def best_answers(instrument: dmi.Instrument) -> dict[str, object]:
+    """The answer with the most points for every item."""
+    answers: dict[str, object] = {}
+    for item in instrument.items:
+        if item.type == "single":
+            answers[item.code] = max(item.options, key=lambda o: o.points).value
+        elif item.type == "multi":
+            answers[item.code] = ";".join(o.value for o in item.options if not o.exclusive)
+        elif item.type == "number":
+            answers[item.code] = item.max if item.direction == "higher_is_better" else item.min
+        elif item.type == "scenario":
+            answers[item.code] = max(level.value for level in instrument.scenario_levels)
+        elif item.type == "likert":
+            answers[item.code] = item.scale.max
+        else:
+            answers[item.code] = "yes"
+    return answers
+
+
+def worst_answers(instrument: dmi.Instrument) -> dict[str, object]:
+    """The answer with the fewest points for every item."""
+    answers: dict[str, object] = {}
+    for item in instrument.items:
+        if item.type in ("single", "multi"):
+            answers[item.code] = min(item.options, key=lambda o: o.points).value
+        elif item.type == "number":
+            answers[item.code] = item.min
+        elif item.type == "scenario":
+            answers[item.code] = 0
+        elif item.type == "likert":
+            answers[item.code] = item.scale.min
+        else:
+            answers[item.code] = "no"
+    return answers
+
+
+def frame(*rows: dict[str, object]) -> pd.DataFrame:
+    """An answers table with respondent ids r1, r2, ..."""
+    return pd.DataFrame([{"respondent_id": f"r{i + 1}", **row} for i, row in enumerate(rows)])

@@ -1,0 +1,182 @@
+"""Normalisation, weighting and aggregation through IndexModel, against independent oracles."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+from pymcdm.weights import critic_weights, entropy_weights
+from scipy import stats
+
+import dmi
+from dmi.scoring import aggregate as agg
+from dmi.scoring.answers import encode_answers
+from dmi.scoring.normalise import Normaliser
+from dmi.synth import synthesise
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+@pytest.fixture(scope="module")
+def population(miit) -> pd.DataFrame:
+    return synthesise(miit, 400, seed=11, missing_rate=0.0)
+
+
+@pytest.fixture(scope="module")
+def nodes(miit, population):
+    """Indicator and dimension scores computed independently of IndexModel's aggregation."""
+    encoded = encode_answers(miit, population)
+    items = pd.DataFrame(encoded.scores, columns=encoded.item_codes)
+    indicators = {}
+    for ind in miit.indicators:
+        w = np.array([miit.item_weight(i) for i in ind.items])
+        indicators[ind.code] = items[[i.code for i in ind.items]].to_numpy() @ w / w.sum()
+    indicators = pd.DataFrame(indicators)
+    dims = {}
+    for d in miit.dimensions:
+        w = np.array([miit.indicator_weight(i) for i in d.indicators])
+        dims[d.code] = indicators[[i.code for i in d.indicators]].to_numpy() @ w / w.sum()
+    return indicators, pd.DataFrame(dims)
+
+
+def test_equal_weights_at_dimension_level_is_the_plain_mean(miit, population, nodes):
+    _, dims = nodes
+    scores = dmi.IndexModel(miit, weighting="equal", weight_level="dimension").fit() \
+        .score(population)
+    np.testing.assert_allclose(scores["dmi"], 100 * dims.mean(axis=1), atol=1e-7)
+
+
+def test_entropy_and_critic_weights_match_pymcdm(miit, population, nodes):
+    indicators, _ = nodes
+    positive = indicators[(indicators > 0).all(axis=1)].to_numpy()
+    answers = population[(indicators > 0).all(axis=1).to_numpy()]
+    for method, oracle in (("entropy", entropy_weights), ("critic", critic_weights)):
+        model = dmi.IndexModel(miit, weighting=method).fit(answers)
+        np.testing.assert_allclose(model.weights_, oracle(positive), atol=1e-9)
+        # and the index is the weighted sum of the indicators with those weights
+        scores = model.score(answers)
+        np.testing.assert_allclose(scores["dmi"], 100 * positive @ model.weights_, atol=1e-7)
+
+
+def test_pca_weights_are_a_distribution_over_indicators(miit, population):
+    model = dmi.IndexModel(miit, weighting="pca").fit(population)
+    assert model.weights_.shape == (13,)
+    assert model.weights_.min() >= 0 and model.weights_.sum() == pytest.approx(1)
+    scores = model.score(population)
+    assert scores["dmi"].between(0, 100).all()
+
+
+def test_ahp_weights_over_dimensions(miit, population, nodes):
+    _, dims = nodes
+    # foundation 3x operations and management, 5x performance; judgements consistent
+    w = np.array([0.5, 1 / 6, 1 / 6, 0.1 + 1 / 15])
+    matrix = w[:, None] / w[None, :]
+    model = dmi.IndexModel(miit, weighting="ahp", weight_level="dimension",
+                           ahp_matrix=matrix).fit()
+    np.testing.assert_allclose(model.weights_, w / w.sum(), atol=1e-9)
+    assert model.ahp_.cr == pytest.approx(0, abs=1e-9)
+    scores = model.score(population)
+    np.testing.assert_allclose(scores["dmi"], 100 * dims.to_numpy() @ (w / w.sum()), atol=1e-7)
+
+
+def test_ahp_matrix_of_wrong_size_is_refused(miit):
+    with pytest.raises(ValueError, match="4 dimension nodes"):
+        dmi.IndexModel(miit, weighting="ahp", weight_level="dimension",
+                       ahp_matrix=np.ones((3, 3))).fit()
+
+
+def test_percentile_normalisation_matches_scipy(miit, population, nodes):
+    indicators, _ = nodes
+    normaliser = Normaliser("percentile").fit(indicators.to_numpy())
+    probe = np.linspace(0, 1, 23)
+    out = normaliser.transform(np.tile(probe[:, None], (1, indicators.shape[1])))
+    for j, code in enumerate(indicators.columns):
+        expected = [stats.percentileofscore(indicators[code], x, kind="mean") / 100
+                    for x in probe]
+        np.testing.assert_allclose(out[:, j], expected, atol=1e-12)
+
+
+def test_zscore_and_minmax_match_hand_formulas():
+    X = np.array([[0.2, 0.5], [0.4, 0.5], [0.9, 0.5]])
+    z = Normaliser("zscore").fit(X).transform(X)
+    np.testing.assert_allclose(z[:, 0], stats.zscore(X[:, 0], ddof=1))
+    assert (z[:, 1] == 0).all()  # a constant column carries no information
+    m = Normaliser("minmax").fit(X).transform(np.array([[0.3, 0.5], [1.0, 0.1]]))
+    np.testing.assert_allclose(m[:, 0], [(0.3 - 0.2) / 0.7, 1.0])
+    np.testing.assert_allclose(m[:, 1], [0.5, 0.1])  # constant on the reference: unchanged
+    t = Normaliser("target", target_quantile=0.5).fit(X).transform(np.array([[0.2, 1.0]]))
+    np.testing.assert_allclose(t, [[0.5, 1.0]])  # median 0.4 is the target; capped at 1
+
+
+def test_geometric_aggregation_by_hand():
+    X = np.array([[0.25, 1.0], [0.0, 1.0], [0.5, np.nan]])
+    out = agg.geometric(X, np.array([1.0, 1.0]), offset=0.0 + 1e-300)
+    assert out[0] == pytest.approx(0.5)
+    assert out[1] == pytest.approx(0.0, abs=1e-100)
+    assert out[2] == pytest.approx(0.5)  # NaN excluded, the other input alone
+    shifted = agg.geometric(X[:1], np.array([3.0, 1.0]), offset=0.01)[0]
+    assert shifted == pytest.approx(math.exp((3 * math.log(0.26) + math.log(1.01)) / 4) - 0.01)
+
+
+def test_mazziotta_pareto_by_the_handbook_formula():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0, 1, (6, 4))
+    mean, sd = X.mean(axis=0), X.std(axis=0, ddof=1)
+    out = agg.mazziotta_pareto(X, np.ones(4), mean, sd)
+    for i in range(6):
+        z = [100 + 10 * (X[i, j] - mean[j]) / sd[j] for j in range(4)]
+        m, s = statistics.fmean(z), statistics.pstdev(z)
+        assert out[i] == pytest.approx(m - s * (s / m))
+
+
+def test_arithmetic_skips_nan_and_reweights():
+    X = np.array([[0.2, np.nan, 0.8], [np.nan, np.nan, np.nan]])
+    out = agg.arithmetic(X, np.array([1.0, 5.0, 3.0]))
+    assert out[0] == pytest.approx((0.2 + 3 * 0.8) / 4)
+    assert np.isnan(out[1])
+
+
+def test_bod_scores_against_the_reference_frontier(miit, population):
+    model = dmi.IndexModel(miit, weighting="bod", weight_level="dimension",
+                           bod_bounds=(0.1, 0.6)).fit(population)
+    scores = model.score(population)
+    assert scores["dmi"].max() == pytest.approx(100)
+    assert scores["dmi"].between(0, 100).all()
+    # BoD is at least the score under any admissible fixed weights, e.g. equal ones, scaled
+    # by the frontier: a unit never does worse than its equal-weight share of the best unit
+    equal = dmi.IndexModel(miit, weighting="equal", weight_level="dimension").fit() \
+        .score(population)["dmi"]
+    assert (scores["dmi"] + 1e-9 >= 100 * equal / equal.max()).all()
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"weighting": "entropy"},
+    {"weighting": "critic", "weight_level": "item"},
+    {"weighting": "pca", "weight_level": "dimension"},
+    {"weighting": "equal", "normalisation": "zscore"},
+    {"weighting": "equal", "normalisation": "percentile", "aggregation": "geometric"},
+    {"weighting": "critic", "normalisation": "minmax", "aggregation": "mazziotta-pareto"},
+    {"weighting": "bod", "weight_level": "dimension", "bod_bounds": (0.05, 0.7)},
+    {"weighting": "instrument", "normalisation": "target"},
+])
+def test_json_round_trip_reproduces_scores_bit_for_bit(miit, population, params, tmp_path):
+    model = dmi.IndexModel(miit, **params).fit(population)
+    path = tmp_path / "model.json"
+    model.save(path)
+    again = dmi.IndexModel.load(path, miit)
+    a, b = model.score(population), again.score(population)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert a["dmi"].between(0, 100).all()
+
+
+def test_model_for_another_instrument_version_is_refused(miit, tmp_path):
+    model = dmi.IndexModel(miit).fit()
+    data = model.to_dict()
+    data["instrument"]["version"] = "2022.1"
+    with pytest.raises(ValueError, match="fitted for instrument miit-2024-manufacturing version "
+                                         "2022.1"):
+        dmi.IndexModel.from_dict(data, miit)

@@ -1,0 +1,206 @@
+"""The scoring engine against hand-worked cases and the official point totals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import dmi
+from dmi.instrument import parse_instrument
+from dmi.scoring.answers import encode_answers, parse_number
+
+from .conftest import best_answers, frame, worst_answers
+
+
+@pytest.fixture(scope="module")
+def official(miit):
+    return dmi.IndexModel(miit).fit()
+
+
+def test_all_best_answers_score_100_and_level_4(miit, official):
+    scores = official.score(frame(best_answers(miit)))
+    row = scores.iloc[0]
+    assert row["dmi"] == 100
+    assert row["level"] == 4
+    for d in miit.dimensions:
+        assert row[f"dim_{d.code}"] == 100
+
+
+def test_all_worst_answers_score_0_and_no_level(miit, official):
+    row = official.score(frame(worst_answers(miit))).iloc[0]
+    assert row["dmi"] == 0
+    assert row["level"] == 0
+    assert all(row[f"dim_{d.code}"] == 0 for d in miit.dimensions)
+
+
+# A mixed case worked out by hand from the official points (frameworks.md section 1):
+#   foundation: network B;C = 2 + 2 = 4; equipment_digitised 35 % -> band (20,40] = 3;
+#     equipment_networked 5 % -> [0,10] = 0; data_collection B;C;O = 0.7 + 0.7 + 0.9 = 2.3;
+#     it_coverage C = 5; network_security B = 1.25; data_security A = 0       -> 15.55 of 50
+#   management: strategy D = 4.5; mechanisms B;C = 2 x 1.875 = 3.75; talent B = 1.5;
+#     investment 15 % -> (10,20] = 1.875                                         -> 11.625 of 30
+#   performance: energy C = 7; pass_rate B = 3.5; revenue/employee A = 0; cost C = 3 -> 13.5 of 20
+#   index = 15.55 + 11.625 + 13.5 = 40.675 -> 二级 (40 <= x < 60)
+MIXED = {
+    "network": "B;C", "equipment_digitised": "35", "equipment_networked": 5,
+    "data_collection": "B;C;O", "it_coverage": "C", "network_security": "B",
+    "data_security": "A", "strategy": "D", "mechanisms": "B;C", "talent": "B",
+    "investment": "15%", "energy_intensity": "C", "pass_rate": "B",
+    "revenue_per_employee": "A", "cost_ratio": "C",
+    # scenarios: levels 4,3,2,1 then 0 (weight 0 in the official index)
+    **{code: lvl for code, lvl in zip(
+        ["sc_product_design", "sc_process_design", "sc_marketing", "sc_after_sales"],
+        [4, 3, 2, 1])},
+}
+
+
+def _mixed(miit):
+    answers = dict(MIXED)
+    for item in miit.scenario_items():
+        answers.setdefault(item.code, 0)
+    return answers
+
+
+def test_mixed_case_worked_by_hand(miit, official):
+    row = official.score(frame(_mixed(miit))).iloc[0]
+    assert row["dmi"] == pytest.approx(40.675, abs=1e-9)
+    assert row["level"] == 2
+    assert row["dim_foundation"] == pytest.approx(15.55 / 50 * 100)
+    assert row["dim_management"] == pytest.approx(11.625 / 30 * 100)
+    assert row["dim_performance"] == pytest.approx(13.5 / 20 * 100)
+    # scenarios: (4 + 3 + 2 + 1) / (16 x 4) of the operations dimension
+    assert row["dim_operations"] == pytest.approx(10 / 64 * 100)
+
+
+def test_labels_full_width_digits_and_separators_mean_the_same(miit, official):
+    variant = _mixed(miit)
+    variant.update({
+        "network": "b，c",                       # lower-case codes, full-width comma
+        "equipment_digitised": "３５%",          # full-width digits, percent sign
+        "energy_intensity": miit.item("energy_intensity").options[2].zh,  # the zh label
+        "sc_product_design": "４",
+    })
+    a = official.score(frame(_mixed(miit))).iloc[0]
+    b = official.score(frame(variant)).iloc[0]
+    assert b["dmi"] == a["dmi"]
+
+
+def test_band_value_and_number_agree(miit, official):
+    by_number = _mixed(miit) | {"equipment_digitised": 40}  # 40 is in (20, 40]: band C
+    by_band = _mixed(miit) | {"equipment_digitised": "C"}
+    assert official.score(frame(by_number))["dmi"].iloc[0] == \
+        official.score(frame(by_band))["dmi"].iloc[0]
+    edge = official.score(frame(_mixed(miit) | {"equipment_digitised": 40.01}))["dmi"].iloc[0]
+    assert edge == pytest.approx(40.675 - 3 + 4.5)  # just above 40 % -> band D, 4.5 points
+
+
+def test_level_boundaries_are_inclusive_at_the_lower_bound(miit):
+    levels = dmi.scoring.assign_levels(miit, np.array([19.999, 20, 39.9999999999999, 60, 80, 100]),
+                                       np.zeros((6, 0), dtype=int), [])
+    assert levels.tolist() == [0, 1, 2, 3, 4, 4]
+
+
+def test_rejects_name_row_column_value_and_reason(miit, official):
+    bad = _mixed(miit) | {"network": "A;B", "investment": "120", "strategy": "Z"}
+    result = official.score_batch(frame(_mixed(miit), bad))
+    assert result.n_read == 2 and result.n_scored == 1 and result.n_rejected == 1
+    rejects = result.rejects.set_index("column")
+    assert set(rejects.index) == {"network", "investment", "strategy"}
+    assert (rejects["row"] == 3).all()          # header is row 1, the bad row is row 3
+    assert (rejects["respondent_id"] == "r2").all()
+    assert "cannot be ticked together" in rejects.loc["network", "reason"]
+    assert "outside the valid range 0 to 100" in rejects.loc["investment", "reason"]
+    assert "expected one of A, B, C, D, E, F" in rejects.loc["strategy", "reason"]
+    with pytest.raises(dmi.AnswerError, match="1 of 2 rows"):
+        official.score(frame(_mixed(miit), bad))
+
+
+def test_duplicate_and_blank_ids_are_rejected(miit, official):
+    answers = pd.DataFrame([_mixed(miit)] * 3)
+    answers["respondent_id"] = ["a", "a", None]
+    result = official.score_batch(answers)
+    assert result.n_scored == 0
+    reasons = result.rejects["reason"].tolist()
+    assert reasons.count("duplicate respondent_id (rows 2, 3)") == 2
+    assert "respondent_id is blank" in reasons
+
+
+def test_missing_answer_policy_lowest_is_counted_not_silent(miit, official):
+    answers = _mixed(miit)
+    del answers["it_coverage"]                    # 5 points lost under policy "lowest"
+    result = official.score_batch(frame(answers))
+    assert result.scores["dmi"].iloc[0] == pytest.approx(40.675 - 5)
+    assert result.imputed == {"it_coverage": 1}
+
+
+def _variant_instrument(miit, edit):
+    data = yaml.safe_load(open(miit.source, encoding="utf-8"))
+    edit(data)
+    return parse_instrument(yaml.safe_dump(data, allow_unicode=True))
+
+
+def test_missing_policy_required_and_exclude(miit):
+    def required(data):
+        data["dimensions"][0]["indicators"][2]["items"][0]["missing"] = "required"
+
+    def exclude(data):
+        data["dimensions"][0]["indicators"][0]["items"][0]["missing"] = "exclude"
+
+    answers = _mixed(miit)
+    del answers["it_coverage"]
+    inst = _variant_instrument(miit, required)
+    result = dmi.IndexModel(inst).fit().score_batch(frame(answers))
+    assert result.n_scored == 0
+    assert result.rejects["reason"].tolist() == ["required answer missing"]
+
+    answers = _mixed(miit)
+    del answers["network"]                        # network (8 pts) excluded from 设备系统
+    inst = _variant_instrument(miit, exclude)
+    row = dmi.IndexModel(inst).fit().score(frame(answers)).iloc[0]
+    # 设备系统 keeps its weight 20; its score is now (3 + 0) / 12 of the two rate items
+    expected = 40.675 - 4 - 3 + 20 * 3 / 12
+    assert row["dmi"] == pytest.approx(expected)
+    assert row["dim_foundation"] == pytest.approx((15.55 - 7 + 20 * 3 / 12) / 50 * 100)
+
+
+def test_scenario_rule_lowers_the_level_when_enabled(miit):
+    def enable(data):
+        data["levels"]["scenario_rule"]["enabled"] = True
+
+    inst = _variant_instrument(miit, enable)
+    answers = best_answers(miit)
+    for item in miit.scenario_items():           # 9 mandatory scenarios at level 4 ...
+        answers[item.code] = 4 if item.mandatory else 2
+    answers["sc_finance"] = 3                    # ... so only 9 at level 4: 四级 needs 10
+    model = dmi.IndexModel(inst).fit()
+    row = model.score(frame(answers)).iloc[0]
+    assert row["dmi"] == 100
+    assert row["level"] == 3                     # 10 scenarios >= 3 (all mandatory): 三级 holds
+    off = dmi.IndexModel(miit).fit().score(frame(answers)).iloc[0]
+    assert off["level"] == 4
+    encoded = encode_answers(inst, frame(answers))
+    why = dmi.explain_level(inst, 100.0, encoded.scenario_levels[0], encoded.scenario_codes)
+    assert why.level == 3 and why.score_level == 4
+    assert "at least 10 scenarios at level 4" in why.en and "you have 9" in why.en
+    assert "四级" in why.zh
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("35%", 35.0), ("１,２３４.５", 1234.5), (" 7 ", 7.0), ("1,234", 1234.0), ("-3", -3.0),
+    ("abc", None), ("1,23", None), ("", None), ("nan", None), ("inf", None),
+])
+def test_parse_number(text, expected):
+    assert parse_number(text) == expected
+
+
+def test_not_fitted_and_bad_parameters(miit):
+    with pytest.raises(dmi.NotFittedError, match="call fit"):
+        dmi.IndexModel(miit).score(frame(best_answers(miit)))
+    with pytest.raises(ValueError, match="unknown weighting 'magic'; expected one of"):
+        dmi.IndexModel(miit, weighting="magic").fit()
+    with pytest.raises(ValueError, match="learn from data"):
+        dmi.IndexModel(miit, weighting="entropy").fit()
+    with pytest.raises(ValueError, match="zscore"):
+        dmi.IndexModel(miit, normalisation="zscore", aggregation="geometric").fit()
