@@ -1,0 +1,152 @@
+"""The `dmi` command, run as a user would (in-process through main())."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from dmi.cli import main
+
+from .conftest import ROOT
+
+EXAMPLE = ROOT / "data" / "example-bulk.csv"
+REFERENCE = ROOT / "data" / "reference-population.csv"
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_score_example_reconciles_and_writes_rejects(capsys, tmp_path):
+    out, rej, summ = tmp_path / "s.csv", tmp_path / "r.csv", tmp_path / "sum.json"
+    code, stdout, _ = run(capsys, "score", EXAMPLE, "-o", out, "--rejects", rej,
+                          "--summary", summ, "-q")
+    assert code == 0
+    scores = pd.read_csv(out, encoding="utf-8-sig")
+    rejects = pd.read_csv(rej, encoding="utf-8-sig")
+    summary = json.loads(summ.read_text(encoding="utf-8"))
+    n_rows = len(pd.read_csv(EXAMPLE, dtype=str, encoding="utf-8-sig"))
+    assert summary["read"] == n_rows == summary["scored"] + summary["rejected"]
+    assert summary["scored"] == len(scores)
+    assert summary["rejected"] == rejects["row"].nunique()
+    assert list(scores.columns[:7]) == ["respondent_id", "dmi", "level", "dim_foundation",
+                                        "dim_operations", "dim_management", "dim_performance"]
+    assert set(rejects.columns) == {"row", "respondent_id", "column", "value", "reason"}
+    assert f"read {n_rows} rows: {len(scores)} scored" in stdout
+
+
+def test_strict_exits_1_when_rows_are_rejected(capsys, tmp_path):
+    code, _, _ = run(capsys, "score", EXAMPLE, "-o", tmp_path / "s.csv", "--strict", "-q")
+    assert code == 1
+
+
+def test_missing_input_is_one_line_and_exit_2(capsys, tmp_path):
+    code, _, err = run(capsys, "score", tmp_path / "nope.csv", "-o", tmp_path / "s.csv")
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "nope.csv" in err and "Traceback" not in err
+
+
+def test_file_without_matching_columns_is_exit_2(capsys, tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("name,age\nx,3\n", encoding="utf-8")
+    code, _, err = run(capsys, "score", path, "-o", tmp_path / "s.csv")
+    assert code == 2 and "no column matches an item" in err
+
+
+def test_gbk_and_utf8_copies_score_identically(capsys, tmp_path):
+    frame = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame["company_name"] = "合成企业（测试）"
+    frame["strategy"] = frame["strategy"].replace({"C": "已制定数字化转型规划及保障措施"})
+    utf8, gbk = tmp_path / "u.csv", tmp_path / "g.csv"
+    frame.to_csv(utf8, index=False, encoding="utf-8")
+    frame.to_csv(gbk, index=False, encoding="gbk")
+    for src in (utf8, gbk):
+        assert run(capsys, "score", src, "-o", tmp_path / f"{src.stem}-out.csv", "-q")[0] == 0
+    a = pd.read_csv(tmp_path / "u-out.csv", encoding="utf-8-sig")
+    b = pd.read_csv(tmp_path / "g-out.csv", encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_codebook_has_one_row_per_allowed_value(capsys, tmp_path, miit):
+    path = tmp_path / "codebook.csv"
+    assert run(capsys, "codebook", "miit-2024-manufacturing", "-o", path)[0] == 0
+    book = pd.read_csv(path, encoding="utf-8-sig", dtype={"value": str})
+    assert list(book.columns[:8]) == ["column", "item", "dimension", "type", "value",
+                                      "label_zh", "label_en", "points"]
+    scored = book[book["dimension"].isin(["foundation", "management", "performance"])]
+    assert len(scored) == 79                      # the 79 options and bands of the scheme
+    # the best answer of each question: every tick of a multi item, the top option otherwise
+    best = scored.groupby("column").apply(
+        lambda g: g["points"].sum() if g["type"].iloc[0] == "multi" else g["points"].max(),
+        include_groups=False)
+    assert best.sum() == pytest.approx(100)
+    bands = book[book["column"] == "investment"]
+    assert bands[["min", "max"]].values.tolist() == [[0, 10], [10, 20], [20, 40], [40, 60],
+                                                      [60, 100]]
+    scenarios = book[book["type"] == "scenario"]
+    assert len(scenarios) == 16 * 5
+    assert set(book["column"]) >= {i.code for i in miit.items}
+
+
+def test_template_headers(capsys, tmp_path, miit):
+    path = tmp_path / "t.csv"
+    assert run(capsys, "template", "miit-2024-manufacturing", "-o", path)[0] == 0
+    header = pd.read_csv(path, encoding="utf-8-sig").columns.tolist()
+    assert header[0] == "respondent_id"
+    assert header[-len(miit.items):] == [i.code for i in miit.items]
+
+
+def test_instrument_check_reports_problems_with_exit_1(capsys, tmp_path, miit):
+    data = yaml.safe_load(Path(miit.source).read_text(encoding="utf-8"))
+    data["dimensions"][0]["indicators"][0]["items"][0]["options"][1]["points"] = -2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    code, out, _ = run(capsys, "instrument", "check", bad)
+    assert code == 1
+    assert "bad.yaml" in out and "item 'network'" in out and "greater than or equal to 0" in out
+    code, out, _ = run(capsys, "instrument", "check", miit.source)
+    assert code == 0 and "ok" in out
+
+
+def test_weights_json(capsys):
+    code, out, _ = run(capsys, "weights", REFERENCE, "--method", "equal", "--level",
+                       "dimension", "--json")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["weights"] == {"foundation": 0.25, "operations": 0.25, "management": 0.25,
+                                  "performance": 0.25}
+    code, out, _ = run(capsys, "weights", REFERENCE, "--method", "instrument", "--json")
+    weights = json.loads(out)["weights"]
+    assert weights["equipment"] == pytest.approx(0.2)         # 20 of 100 points
+    assert weights["lifecycle"] == 0                           # operations: weight 0
+
+
+def test_weights_ahp_from_a_matrix_file(capsys, tmp_path):
+    matrix = tmp_path / "ahp.csv"
+    codes = ["foundation", "operations", "management", "performance"]
+    pd.DataFrame([[1, 3, 3, 5], [1 / 3, 1, 1, 2], [1 / 3, 1, 1, 2], [1 / 5, 1 / 2, 1 / 2, 1]],
+                 index=codes, columns=codes).to_csv(matrix)
+    code, out, _ = run(capsys, "weights", REFERENCE, "--method", f"ahp:{matrix}", "--level",
+                       "dimension")
+    assert code == 0 and "AHP consistency ratio" in out and "acceptable" in out
+
+
+def test_synth_is_seeded(capsys, tmp_path):
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    for path, seed in ((a, 3), (b, 3), (c, 4)):
+        assert run(capsys, "synth", "miit-2024-manufacturing", "-n", 50, "--seed", seed,
+                   "-o", path)[0] == 0
+    assert a.read_bytes() == b.read_bytes() != c.read_bytes()
+
+
+def test_shipped_data_is_what_the_seeded_commands_make(capsys, tmp_path):
+    # Makefile target `data`: the shipped files must be reproducible from their seeds
+    again = tmp_path / "example.csv"
+    run(capsys, "synth", "miit-2024-manufacturing", "-n", 40, "--seed", 7, "--messy", "-o", again)
+    assert again.read_bytes() == EXAMPLE.read_bytes()
