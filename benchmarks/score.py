@@ -48,8 +48,7 @@ def main() -> None:
         answers = synthesise(instrument, n, seed=args.seed)
         for name, model in models.items():
             seconds, peak = measure(model, answers)
-            print(f"{n:>9} {name:>11} {seconds:8.2f} {n / seconds:10.0f} {peak:9.0f}",
-                  flush=True)
+            print(f"{n:>9} {name:>11} {seconds:8.2f} {n / seconds:10.0f} {peak:9.0f}", flush=True)
         del answers
 
 

@@ -25,8 +25,9 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 def test_score_example_reconciles_and_writes_rejects(capsys, tmp_path):
     out, rej, summ = tmp_path / "s.csv", tmp_path / "r.csv", tmp_path / "sum.json"
-    code, stdout, _ = run(capsys, "score", EXAMPLE, "-o", out, "--rejects", rej,
-                          "--summary", summ, "-q")
+    code, stdout, _ = run(
+        capsys, "score", EXAMPLE, "-o", out, "--rejects", rej, "--summary", summ, "-q"
+    )
     assert code == 0
     scores = pd.read_csv(out, encoding="utf-8-sig")
     rejects = pd.read_csv(rej, encoding="utf-8-sig")
@@ -35,8 +36,15 @@ def test_score_example_reconciles_and_writes_rejects(capsys, tmp_path):
     assert summary["read"] == n_rows == summary["scored"] + summary["rejected"]
     assert summary["scored"] == len(scores)
     assert summary["rejected"] == rejects["row"].nunique()
-    assert list(scores.columns[:7]) == ["respondent_id", "dmi", "level", "dim_foundation",
-                                        "dim_operations", "dim_management", "dim_performance"]
+    assert list(scores.columns[:7]) == [
+        "respondent_id",
+        "dmi",
+        "level",
+        "dim_foundation",
+        "dim_operations",
+        "dim_management",
+        "dim_performance",
+    ]
     assert set(rejects.columns) == {"row", "respondent_id", "column", "value", "reason"}
     assert f"read {n_rows} rows: {len(scores)} scored" in stdout
 
@@ -77,18 +85,32 @@ def test_codebook_has_one_row_per_allowed_value(capsys, tmp_path, miit):
     path = tmp_path / "codebook.csv"
     assert run(capsys, "codebook", "miit-2024-manufacturing", "-o", path)[0] == 0
     book = pd.read_csv(path, encoding="utf-8-sig", dtype={"value": str})
-    assert list(book.columns[:8]) == ["column", "item", "dimension", "type", "value",
-                                      "label_zh", "label_en", "points"]
+    assert list(book.columns[:8]) == [
+        "column",
+        "item",
+        "dimension",
+        "type",
+        "value",
+        "label_zh",
+        "label_en",
+        "points",
+    ]
     scored = book[book["dimension"].isin(["foundation", "management", "performance"])]
-    assert len(scored) == 79                      # the 79 options and bands of the scheme
+    assert len(scored) == 79  # the 79 options and bands of the scheme
     # the best answer of each question: every tick of a multi item, the top option otherwise
     best = scored.groupby("column").apply(
         lambda g: g["points"].sum() if g["type"].iloc[0] == "multi" else g["points"].max(),
-        include_groups=False)
+        include_groups=False,
+    )
     assert best.sum() == pytest.approx(100)
     bands = book[book["column"] == "investment"]
-    assert bands[["min", "max"]].values.tolist() == [[0, 10], [10, 20], [20, 40], [40, 60],
-                                                      [60, 100]]
+    assert bands[["min", "max"]].values.tolist() == [
+        [0, 10],
+        [10, 20],
+        [20, 40],
+        [40, 60],
+        [60, 100],
+    ]
     scenarios = book[book["type"] == "scenario"]
     assert len(scenarios) == 16 * 5
     assert set(book["column"]) >= {i.code for i in miit.items}
@@ -99,7 +121,7 @@ def test_template_headers(capsys, tmp_path, miit):
     assert run(capsys, "template", "miit-2024-manufacturing", "-o", path)[0] == 0
     header = pd.read_csv(path, encoding="utf-8-sig").columns.tolist()
     assert header[0] == "respondent_id"
-    assert header[-len(miit.items):] == [i.code for i in miit.items]
+    assert header[-len(miit.items) :] == [i.code for i in miit.items]
 
 
 def test_instrument_check_reports_problems_with_exit_1(capsys, tmp_path, miit):
@@ -115,33 +137,44 @@ def test_instrument_check_reports_problems_with_exit_1(capsys, tmp_path, miit):
 
 
 def test_weights_json(capsys):
-    code, out, _ = run(capsys, "weights", REFERENCE, "--method", "equal", "--level",
-                       "dimension", "--json")
+    code, out, _ = run(
+        capsys, "weights", REFERENCE, "--method", "equal", "--level", "dimension", "--json"
+    )
     assert code == 0
     payload = json.loads(out)
-    assert payload["weights"] == {"foundation": 0.25, "operations": 0.25, "management": 0.25,
-                                  "performance": 0.25}
+    assert payload["weights"] == {
+        "foundation": 0.25,
+        "operations": 0.25,
+        "management": 0.25,
+        "performance": 0.25,
+    }
     code, out, _ = run(capsys, "weights", REFERENCE, "--method", "instrument", "--json")
     weights = json.loads(out)["weights"]
-    assert weights["equipment"] == pytest.approx(0.2)         # 20 of 100 points
-    assert weights["lifecycle"] == 0                           # operations: weight 0
+    assert weights["equipment"] == pytest.approx(0.2)  # 20 of 100 points
+    assert weights["lifecycle"] == 0  # operations: weight 0
 
 
 def test_weights_ahp_from_a_matrix_file(capsys, tmp_path):
     matrix = tmp_path / "ahp.csv"
     codes = ["foundation", "operations", "management", "performance"]
-    pd.DataFrame([[1, 3, 3, 5], [1 / 3, 1, 1, 2], [1 / 3, 1, 1, 2], [1 / 5, 1 / 2, 1 / 2, 1]],
-                 index=codes, columns=codes).to_csv(matrix)
-    code, out, _ = run(capsys, "weights", REFERENCE, "--method", f"ahp:{matrix}", "--level",
-                       "dimension")
+    pd.DataFrame(
+        [[1, 3, 3, 5], [1 / 3, 1, 1, 2], [1 / 3, 1, 1, 2], [1 / 5, 1 / 2, 1 / 2, 1]],
+        index=codes,
+        columns=codes,
+    ).to_csv(matrix)
+    code, out, _ = run(
+        capsys, "weights", REFERENCE, "--method", f"ahp:{matrix}", "--level", "dimension"
+    )
     assert code == 0 and "AHP consistency ratio" in out and "acceptable" in out
 
 
 def test_synth_is_seeded(capsys, tmp_path):
     a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
     for path, seed in ((a, 3), (b, 3), (c, 4)):
-        assert run(capsys, "synth", "miit-2024-manufacturing", "-n", 50, "--seed", seed,
-                   "-o", path)[0] == 0
+        assert (
+            run(capsys, "synth", "miit-2024-manufacturing", "-n", 50, "--seed", seed, "-o", path)[0]
+            == 0
+        )
     assert a.read_bytes() == b.read_bytes() != c.read_bytes()
 
 

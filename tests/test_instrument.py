@@ -13,9 +13,18 @@ from dmi.instrument import InstrumentError, parse_instrument
 
 from .conftest import ROOT
 
-MANDATORY = {"sc_product_design", "sc_marketing", "sc_production_control", "sc_quality",
-             "sc_equipment", "sc_safety", "sc_energy", "sc_procurement", "sc_warehousing",
-             "sc_finance"}
+MANDATORY = {
+    "sc_product_design",
+    "sc_marketing",
+    "sc_production_control",
+    "sc_quality",
+    "sc_equipment",
+    "sc_safety",
+    "sc_energy",
+    "sc_procurement",
+    "sc_warehousing",
+    "sc_finance",
+}
 
 
 def test_shipped_instrument_is_listed(miit):
@@ -26,8 +35,10 @@ def test_shipped_instrument_is_listed(miit):
 
 def test_official_points_per_dimension(miit):
     # frameworks.md section 1: 基础 50 + 管理 30 + 成效 20; 经营 reported with weight 0
-    points = {d.code: math.fsum(miit.max_points(i) for ind in d.indicators for i in ind.items)
-              for d in miit.dimensions}
+    points = {
+        d.code: math.fsum(miit.max_points(i) for ind in d.indicators for i in ind.items)
+        for d in miit.dimensions
+    }
     assert points["foundation"] == pytest.approx(50)
     assert points["management"] == pytest.approx(30)
     assert points["performance"] == pytest.approx(20)
@@ -45,9 +56,7 @@ def test_points_match_the_reference_table(miit):
     ref = pd.read_csv(table)
     scored = [i for i in miit.items if i.type != "scenario"]
     assert len(scored) == ref["question_short"].nunique() == 15
-    ours = sorted(
-        round(o.points, 4) for i in scored for o in (i.options or i.bands)
-    )
+    ours = sorted(round(o.points, 4) for i in scored for o in (i.options or i.bands))
     assert len(ours) == len(ref) == 79
     assert ours == sorted(round(p, 4) for p in ref["points"])
     # question by question, in the table's order
@@ -66,7 +75,12 @@ def test_scenarios_and_mandatory_flags(miit):
 
 def test_level_bands_and_rule_setting(miit):
     assert [(b.level, b.min) for b in miit.levels.bands] == [
-        (0, 0), (1, 20), (2, 40), (3, 60), (4, 80)]
+        (0, 0),
+        (1, 20),
+        (2, 40),
+        (3, 60),
+        (4, 80),
+    ]
     rule = miit.levels.scenario_rule
     assert rule is not None and rule.enabled is False
     req = {r.level: (r.min_scenario_level, r.count, r.mandatory_count) for r in rule.requirements}
@@ -101,9 +115,9 @@ def test_errors_name_the_item_and_the_problem(miit):
 def test_every_problem_is_collected_at_once(miit):
     data = _spec(miit)
     first = data["dimensions"][0]["indicators"][0]["items"]
-    first[1]["code"] = first[0]["code"]                 # duplicate code
-    first[2]["bands"][1]["lower"] = 11                  # gap between bands
-    data["levels"]["bands"][2]["min"] = 10              # bands not ascending
+    first[1]["code"] = first[0]["code"]  # duplicate code
+    first[2]["bands"][1]["lower"] = 11  # gap between bands
+    data["levels"]["bands"][2]["min"] = 10  # bands not ascending
     problems = _problems(data)
     assert any("already used" in p and "'network'" in p for p in problems), problems
     assert any("item 'equipment_networked'" in p and "not contiguous" in p for p in problems)

@@ -44,8 +44,9 @@ def nodes(miit, population):
 
 def test_equal_weights_at_dimension_level_is_the_plain_mean(miit, population, nodes):
     _, dims = nodes
-    scores = dmi.IndexModel(miit, weighting="equal", weight_level="dimension").fit() \
-        .score(population)
+    scores = (
+        dmi.IndexModel(miit, weighting="equal", weight_level="dimension").fit().score(population)
+    )
     np.testing.assert_allclose(scores["dmi"], 100 * dims.mean(axis=1), atol=1e-7)
 
 
@@ -74,8 +75,7 @@ def test_ahp_weights_over_dimensions(miit, population, nodes):
     # foundation 3x operations and management, 5x performance; judgements consistent
     w = np.array([0.5, 1 / 6, 1 / 6, 0.1 + 1 / 15])
     matrix = w[:, None] / w[None, :]
-    model = dmi.IndexModel(miit, weighting="ahp", weight_level="dimension",
-                           ahp_matrix=matrix).fit()
+    model = dmi.IndexModel(miit, weighting="ahp", weight_level="dimension", ahp_matrix=matrix).fit()
     np.testing.assert_allclose(model.weights_, w / w.sum(), atol=1e-9)
     assert model.ahp_.cr == pytest.approx(0, abs=1e-9)
     scores = model.score(population)
@@ -84,8 +84,9 @@ def test_ahp_weights_over_dimensions(miit, population, nodes):
 
 def test_ahp_matrix_of_wrong_size_is_refused(miit):
     with pytest.raises(ValueError, match="4 dimension nodes"):
-        dmi.IndexModel(miit, weighting="ahp", weight_level="dimension",
-                       ahp_matrix=np.ones((3, 3))).fit()
+        dmi.IndexModel(
+            miit, weighting="ahp", weight_level="dimension", ahp_matrix=np.ones((3, 3))
+        ).fit()
 
 
 def test_percentile_normalisation_matches_scipy(miit, population, nodes):
@@ -94,8 +95,7 @@ def test_percentile_normalisation_matches_scipy(miit, population, nodes):
     probe = np.linspace(0, 1, 23)
     out = normaliser.transform(np.tile(probe[:, None], (1, indicators.shape[1])))
     for j, code in enumerate(indicators.columns):
-        expected = [stats.percentileofscore(indicators[code], x, kind="mean") / 100
-                    for x in probe]
+        expected = [stats.percentileofscore(indicators[code], x, kind="mean") / 100 for x in probe]
         np.testing.assert_allclose(out[:, j], expected, atol=1e-12)
 
 
@@ -140,29 +140,36 @@ def test_arithmetic_skips_nan_and_reweights():
 
 
 def test_bod_scores_against_the_reference_frontier(miit, population):
-    model = dmi.IndexModel(miit, weighting="bod", weight_level="dimension",
-                           bod_bounds=(0.1, 0.6)).fit(population)
+    model = dmi.IndexModel(
+        miit, weighting="bod", weight_level="dimension", bod_bounds=(0.1, 0.6)
+    ).fit(population)
     scores = model.score(population)
     assert scores["dmi"].max() == pytest.approx(100)
     assert scores["dmi"].between(0, 100).all()
     # BoD is at least the score under any admissible fixed weights, e.g. equal ones, scaled
     # by the frontier: a unit never does worse than its equal-weight share of the best unit
-    equal = dmi.IndexModel(miit, weighting="equal", weight_level="dimension").fit() \
+    equal = (
+        dmi.IndexModel(miit, weighting="equal", weight_level="dimension")
+        .fit()
         .score(population)["dmi"]
+    )
     assert (scores["dmi"] + 1e-9 >= 100 * equal / equal.max()).all()
 
 
-@pytest.mark.parametrize("params", [
-    {},
-    {"weighting": "entropy"},
-    {"weighting": "critic", "weight_level": "item"},
-    {"weighting": "pca", "weight_level": "dimension"},
-    {"weighting": "equal", "normalisation": "zscore"},
-    {"weighting": "equal", "normalisation": "percentile", "aggregation": "geometric"},
-    {"weighting": "critic", "normalisation": "minmax", "aggregation": "mazziotta-pareto"},
-    {"weighting": "bod", "weight_level": "dimension", "bod_bounds": (0.05, 0.7)},
-    {"weighting": "instrument", "normalisation": "target"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"weighting": "entropy"},
+        {"weighting": "critic", "weight_level": "item"},
+        {"weighting": "pca", "weight_level": "dimension"},
+        {"weighting": "equal", "normalisation": "zscore"},
+        {"weighting": "equal", "normalisation": "percentile", "aggregation": "geometric"},
+        {"weighting": "critic", "normalisation": "minmax", "aggregation": "mazziotta-pareto"},
+        {"weighting": "bod", "weight_level": "dimension", "bod_bounds": (0.05, 0.7)},
+        {"weighting": "instrument", "normalisation": "target"},
+    ],
+)
 def test_json_round_trip_reproduces_scores_bit_for_bit(miit, population, params, tmp_path):
     model = dmi.IndexModel(miit, **params).fit(population)
     path = tmp_path / "model.json"
@@ -177,6 +184,7 @@ def test_model_for_another_instrument_version_is_refused(miit, tmp_path):
     model = dmi.IndexModel(miit).fit()
     data = model.to_dict()
     data["instrument"]["version"] = "2022.1"
-    with pytest.raises(ValueError, match="fitted for instrument miit-2024-manufacturing version "
-                                         "2022.1"):
+    with pytest.raises(
+        ValueError, match="fitted for instrument miit-2024-manufacturing version 2022.1"
+    ):
         dmi.IndexModel.from_dict(data, miit)

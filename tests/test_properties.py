@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 import dmi
 from dmi.synth import synthesise
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _answer_strategy(item, instrument):
@@ -21,8 +22,10 @@ def _answer_strategy(item, instrument):
     if item.type == "multi":
         ticks = [o.value for o in item.options if not o.exclusive]
         none = [o.value for o in item.options if o.exclusive]
-        return st.one_of(st.sets(st.sampled_from(ticks), min_size=1).map(";".join),
-                         st.sampled_from(none or ticks))
+        return st.one_of(
+            st.sets(st.sampled_from(ticks), min_size=1).map(";".join),
+            st.sampled_from(none or ticks),
+        )
     if item.type == "number":
         return st.floats(item.min, item.max, allow_nan=False).map(lambda x: round(x, 2))
     if item.type == "scenario":
@@ -86,8 +89,9 @@ def test_improving_one_answer_never_lowers_the_index(row, which):
     better = _improve(item, row[item.code])
     if better is None:
         return
-    frame = pd.DataFrame([{"respondent_id": "before", **row},
-                          {"respondent_id": "after", **row, item.code: better}])
+    frame = pd.DataFrame(
+        [{"respondent_id": "before", **row}, {"respondent_id": "after", **row, item.code: better}]
+    )
     for name, model in MODELS.items():
         before, after = model.score(frame)["dmi"].tolist()
         assert after >= before - 1e-9, (name, item.code, row[item.code], better)
@@ -115,8 +119,9 @@ def test_one_row_equals_its_place_in_a_large_batch():
     sample = big.sample(25, random_state=1)
     for _, row in sample.iterrows():
         alone = OFFICIAL.score_batch(row.to_frame().T).scores.set_index("respondent_id")
-        pd.testing.assert_frame_equal(alone, batch.loc[alone.index], check_exact=True,
-                                      check_dtype=False)
+        pd.testing.assert_frame_equal(
+            alone, batch.loc[alone.index], check_exact=True, check_dtype=False
+        )
 
 
 @pytest.mark.parametrize("name", list(MODELS))

@@ -44,15 +44,29 @@ def test_all_worst_answers_score_0_and_no_level(miit, official):
 #   performance: energy C = 7; pass_rate B = 3.5; revenue/employee A = 0; cost C = 3 -> 13.5 of 20
 #   index = 15.55 + 11.625 + 13.5 = 40.675 -> 二级 (40 <= x < 60)
 MIXED = {
-    "network": "B;C", "equipment_digitised": "35", "equipment_networked": 5,
-    "data_collection": "B;C;O", "it_coverage": "C", "network_security": "B",
-    "data_security": "A", "strategy": "D", "mechanisms": "B;C", "talent": "B",
-    "investment": "15%", "energy_intensity": "C", "pass_rate": "B",
-    "revenue_per_employee": "A", "cost_ratio": "C",
+    "network": "B;C",
+    "equipment_digitised": "35",
+    "equipment_networked": 5,
+    "data_collection": "B;C;O",
+    "it_coverage": "C",
+    "network_security": "B",
+    "data_security": "A",
+    "strategy": "D",
+    "mechanisms": "B;C",
+    "talent": "B",
+    "investment": "15%",
+    "energy_intensity": "C",
+    "pass_rate": "B",
+    "revenue_per_employee": "A",
+    "cost_ratio": "C",
     # scenarios: levels 4,3,2,1 then 0 (weight 0 in the official index)
-    **{code: lvl for code, lvl in zip(
-        ["sc_product_design", "sc_process_design", "sc_marketing", "sc_after_sales"],
-        [4, 3, 2, 1])},
+    **{
+        code: lvl
+        for code, lvl in zip(
+            ["sc_product_design", "sc_process_design", "sc_marketing", "sc_after_sales"],
+            [4, 3, 2, 1],
+        )
+    },
 }
 
 
@@ -76,12 +90,14 @@ def test_mixed_case_worked_by_hand(miit, official):
 
 def test_labels_full_width_digits_and_separators_mean_the_same(miit, official):
     variant = _mixed(miit)
-    variant.update({
-        "network": "b，c",                       # lower-case codes, full-width comma
-        "equipment_digitised": "３５%",          # full-width digits, percent sign
-        "energy_intensity": miit.item("energy_intensity").options[2].zh,  # the zh label
-        "sc_product_design": "４",
-    })
+    variant.update(
+        {
+            "network": "b，c",  # lower-case codes, full-width comma
+            "equipment_digitised": "３５%",  # full-width digits, percent sign
+            "energy_intensity": miit.item("energy_intensity").options[2].zh,  # the zh label
+            "sc_product_design": "４",
+        }
+    )
     a = official.score(frame(_mixed(miit))).iloc[0]
     b = official.score(frame(variant)).iloc[0]
     assert b["dmi"] == a["dmi"]
@@ -90,15 +106,18 @@ def test_labels_full_width_digits_and_separators_mean_the_same(miit, official):
 def test_band_value_and_number_agree(miit, official):
     by_number = _mixed(miit) | {"equipment_digitised": 40}  # 40 is in (20, 40]: band C
     by_band = _mixed(miit) | {"equipment_digitised": "C"}
-    assert official.score(frame(by_number))["dmi"].iloc[0] == \
-        official.score(frame(by_band))["dmi"].iloc[0]
+    assert (
+        official.score(frame(by_number))["dmi"].iloc[0]
+        == official.score(frame(by_band))["dmi"].iloc[0]
+    )
     edge = official.score(frame(_mixed(miit) | {"equipment_digitised": 40.01}))["dmi"].iloc[0]
     assert edge == pytest.approx(40.675 - 3 + 4.5)  # just above 40 % -> band D, 4.5 points
 
 
 def test_level_boundaries_are_inclusive_at_the_lower_bound(miit):
-    levels = dmi.scoring.assign_levels(miit, np.array([19.999, 20, 39.9999999999999, 60, 80, 100]),
-                                       np.zeros((6, 0), dtype=int), [])
+    levels = dmi.scoring.assign_levels(
+        miit, np.array([19.999, 20, 39.9999999999999, 60, 80, 100]), np.zeros((6, 0), dtype=int), []
+    )
     assert levels.tolist() == [0, 1, 2, 3, 4, 4]
 
 
@@ -108,7 +127,7 @@ def test_rejects_name_row_column_value_and_reason(miit, official):
     assert result.n_read == 2 and result.n_scored == 1 and result.n_rejected == 1
     rejects = result.rejects.set_index("column")
     assert set(rejects.index) == {"network", "investment", "strategy"}
-    assert (rejects["row"] == 3).all()          # header is row 1, the bad row is row 3
+    assert (rejects["row"] == 3).all()  # header is row 1, the bad row is row 3
     assert (rejects["respondent_id"] == "r2").all()
     assert "cannot be ticked together" in rejects.loc["network", "reason"]
     assert "outside the valid range 0 to 100" in rejects.loc["investment", "reason"]
@@ -129,7 +148,7 @@ def test_duplicate_and_blank_ids_are_rejected(miit, official):
 
 def test_missing_answer_policy_lowest_is_counted_not_silent(miit, official):
     answers = _mixed(miit)
-    del answers["it_coverage"]                    # 5 points lost under policy "lowest"
+    del answers["it_coverage"]  # 5 points lost under policy "lowest"
     result = official.score_batch(frame(answers))
     assert result.scores["dmi"].iloc[0] == pytest.approx(40.675 - 5)
     assert result.imputed == {"it_coverage": 1}
@@ -156,7 +175,7 @@ def test_missing_policy_required_and_exclude(miit):
     assert result.rejects["reason"].tolist() == ["required answer missing"]
 
     answers = _mixed(miit)
-    del answers["network"]                        # network (8 pts) excluded from 设备系统
+    del answers["network"]  # network (8 pts) excluded from 设备系统
     inst = _variant_instrument(miit, exclude)
     row = dmi.IndexModel(inst).fit().score(frame(answers)).iloc[0]
     # 设备系统 keeps its weight 20; its score is now (3 + 0) / 12 of the two rate items
@@ -171,13 +190,13 @@ def test_scenario_rule_lowers_the_level_when_enabled(miit):
 
     inst = _variant_instrument(miit, enable)
     answers = best_answers(miit)
-    for item in miit.scenario_items():           # 9 mandatory scenarios at level 4 ...
+    for item in miit.scenario_items():  # 9 mandatory scenarios at level 4 ...
         answers[item.code] = 4 if item.mandatory else 2
-    answers["sc_finance"] = 3                    # ... so only 9 at level 4: 四级 needs 10
+    answers["sc_finance"] = 3  # ... so only 9 at level 4: 四级 needs 10
     model = dmi.IndexModel(inst).fit()
     row = model.score(frame(answers)).iloc[0]
     assert row["dmi"] == 100
-    assert row["level"] == 3                     # 10 scenarios >= 3 (all mandatory): 三级 holds
+    assert row["level"] == 3  # 10 scenarios >= 3 (all mandatory): 三级 holds
     off = dmi.IndexModel(miit).fit().score(frame(answers)).iloc[0]
     assert off["level"] == 4
     encoded = encode_answers(inst, frame(answers))
@@ -187,10 +206,21 @@ def test_scenario_rule_lowers_the_level_when_enabled(miit):
     assert "四级" in why.zh
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("35%", 35.0), ("１,２３４.５", 1234.5), (" 7 ", 7.0), ("1,234", 1234.0), ("-3", -3.0),
-    ("abc", None), ("1,23", None), ("", None), ("nan", None), ("inf", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("35%", 35.0),
+        ("１,２３４.５", 1234.5),
+        (" 7 ", 7.0),
+        ("1,234", 1234.0),
+        ("-3", -3.0),
+        ("abc", None),
+        ("1,23", None),
+        ("", None),
+        ("nan", None),
+        ("inf", None),
+    ],
+)
 def test_parse_number(text, expected):
     assert parse_number(text) == expected
 

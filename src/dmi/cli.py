@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -37,13 +38,16 @@ def _instrument(name: str) -> Instrument:
 
 
 def _read_answers(path: str, instrument: Instrument, args: argparse.Namespace) -> pd.DataFrame:
-    reader = open_table(path, encoding=getattr(args, "encoding", None),
-                        sheet=getattr(args, "sheet", None))
+    reader = open_table(
+        path, encoding=getattr(args, "encoding", None), sheet=getattr(args, "sheet", None)
+    )
     custom = read_mapping_file(args.map) if getattr(args, "map", None) else None
     mapping = map_columns(instrument, reader.columns, custom)
     if not mapping.rename or set(mapping.rename.values()) <= {"respondent_id"}:
-        raise FileFormatError(f"{path}: no column matches an item of {instrument.id}; expected "
-                              "headers such as the ones `dmi template` writes")
+        raise FileFormatError(
+            f"{path}: no column matches an item of {instrument.id}; expected "
+            "headers such as the ones `dmi template` writes"
+        )
     return reader.read_all().rename(columns=mapping.rename)
 
 
@@ -63,22 +67,26 @@ def _parse_ahp_file(path: str, nodes: list[str]) -> np.ndarray:
     frame = pd.read_csv(file, index_col=0)
     codes = [str(c) for c in frame.columns]
     if sorted(codes) != sorted(nodes) or sorted(map(str, frame.index)) != sorted(nodes):
-        raise UsageError(f"{path}: the matrix must have exactly the nodes {', '.join(nodes)} as "
-                         f"header and first column, got {', '.join(codes)}")
+        raise UsageError(
+            f"{path}: the matrix must have exactly the nodes {', '.join(nodes)} as "
+            f"header and first column, got {', '.join(codes)}"
+        )
     frame.index = frame.index.map(str)
     frame.columns = codes
     return frame.loc[nodes, nodes].to_numpy(dtype=float)
 
 
-def _matrix_from_judgements(nodes: list[str], judgements: dict[tuple[str, str], float],
-                            path: str) -> np.ndarray:
+def _matrix_from_judgements(
+    nodes: list[str], judgements: dict[tuple[str, str], float], path: str
+) -> np.ndarray:
     n = len(nodes)
     matrix = np.ones((n, n))
     index = {code: i for i, code in enumerate(nodes)}
     for (a, b), value in judgements.items():
         if a not in index or b not in index:
-            raise UsageError(f"{path}: judgement ({a}, {b}) names a code that is not one of "
-                             f"{', '.join(nodes)}")
+            raise UsageError(
+                f"{path}: judgement ({a}, {b}) names a code that is not one of {', '.join(nodes)}"
+            )
         matrix[index[a], index[b]] = value
         matrix[index[b], index[a]] = 1.0 / value
     return matrix
@@ -88,20 +96,27 @@ def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexM
     method = args.weights
     ahp_matrix = None
     if method.startswith("ahp:"):
-        probe = IndexModel(instrument, weighting="ahp", weight_level=args.level,
-                           ahp_matrix=[[1.0]])
+        probe = IndexModel(instrument, weighting="ahp", weight_level=args.level, ahp_matrix=[[1.0]])
         ahp_matrix = _parse_ahp_file(method[4:], probe.nodes())
         method = "ahp"
     elif method == "ahp":
-        raise UsageError("AHP needs a pairwise matrix: use --weights ahp:FILE (a CSV matrix with "
-                         "node codes as header and first column, or a YAML judgements file)")
-    return IndexModel(instrument, weighting=method, normalisation=args.normalisation,
-                      aggregation=args.aggregation, weight_level=args.level,
-                      ahp_matrix=ahp_matrix)
+        raise UsageError(
+            "AHP needs a pairwise matrix: use --weights ahp:FILE (a CSV matrix with "
+            "node codes as header and first column, or a YAML judgements file)"
+        )
+    return IndexModel(
+        instrument,
+        weighting=method,
+        normalisation=args.normalisation,
+        aggregation=args.aggregation,
+        weight_level=args.level,
+        ahp_matrix=ahp_matrix,
+    )
 
 
-def _fit_model(args: argparse.Namespace, instrument: Instrument, default_reference: str | None
-               ) -> IndexModel:
+def _fit_model(
+    args: argparse.Namespace, instrument: Instrument, default_reference: str | None
+) -> IndexModel:
     if getattr(args, "model", None):
         return IndexModel.load(args.model, instrument)
     model = _model_from_args(args, instrument)
@@ -111,8 +126,11 @@ def _fit_model(args: argparse.Namespace, instrument: Instrument, default_referen
             raise UsageError(f"--weights {args.weights} learns from data: pass --reference FILE")
         model.fit(_read_answers(reference, instrument, args))
         if not args.quiet:
-            print(f"fitted {args.weights} weights on {reference} "
-                  f"({model.fit_info_['rows_used']} valid rows)", file=sys.stderr)
+            print(
+                f"fitted {args.weights} weights on {reference} "
+                f"({model.fit_info_['rows_used']} valid rows)",
+                file=sys.stderr,
+            )
     else:
         model.fit()
     for note in model.fit_info_["notes"]:
@@ -140,22 +158,36 @@ def cmd_score(args: argparse.Namespace) -> int:
     reader_columns = open_table(args.input, encoding=args.encoding, sheet=args.sheet).columns
     mapping = map_columns(instrument, reader_columns, custom)
     if not set(mapping.rename.values()) - {"respondent_id"}:
-        raise FileFormatError(f"{args.input}: no column matches an item of {instrument.id}; "
-                              "expected headers such as the ones `dmi template` writes")
-    summary, mapping = score_file(args.input, args.output, model, rejects_path=args.rejects,
-                                  encoding=args.encoding, sheet=args.sheet, column_map=custom,
-                                  progress=progress)
+        raise FileFormatError(
+            f"{args.input}: no column matches an item of {instrument.id}; "
+            "expected headers such as the ones `dmi template` writes"
+        )
+    summary, mapping = score_file(
+        args.input,
+        args.output,
+        model,
+        rejects_path=args.rejects,
+        encoding=args.encoding,
+        sheet=args.sheet,
+        column_map=custom,
+        progress=progress,
+    )
     if bar is not None:
         bar.close()
     if args.summary:
         Path(args.summary).write_text(summary.to_json(), encoding="utf-8")
     if not args.quiet:
         if mapping.unmatched:
-            print(f"ignored columns (no match in {instrument.id}): "
-                  f"{', '.join(mapping.unmatched)}", file=sys.stderr)
+            print(
+                f"ignored columns (no match in {instrument.id}): {', '.join(mapping.unmatched)}",
+                file=sys.stderr,
+            )
         if mapping.missing_items:
-            print(f"missing item columns (every row lacks these answers): "
-                  f"{', '.join(mapping.missing_items)}", file=sys.stderr)
+            print(
+                f"missing item columns (every row lacks these answers): "
+                f"{', '.join(mapping.missing_items)}",
+                file=sys.stderr,
+            )
         names = {b.level: b.en for b in instrument.levels.bands}
         if summary.levels:
             shown = ", ".join(f"{names.get(int(k), k)} {v}" for k, v in summary.levels.items())
@@ -191,20 +223,28 @@ def cmd_weights(args: argparse.Namespace) -> int:
     labels = {code: (zh, en) for code, zh, en in instrument.iter_texts()}
     if args.json:
         payload = {
-            "instrument": instrument.id, "version": instrument.version, "method": args.method,
-            "level": args.level, "normalisation": args.normalisation,
+            "instrument": instrument.id,
+            "version": instrument.version,
+            "method": args.method,
+            "level": args.level,
+            "normalisation": args.normalisation,
             "rows_used": model.fit_info_["rows_used"],
             "weights": {row.code: round(row.weight, 10) for row in table.itertuples()},
         }
         if model.ahp_ is not None:
-            payload["ahp"] = {"cr": model.ahp_.cr, "consistent": bool(model.ahp_.consistent),
-                              "lambda_max": model.ahp_.lambda_max}
+            payload["ahp"] = {
+                "cr": model.ahp_.cr,
+                "consistent": bool(model.ahp_.consistent),
+                "lambda_max": model.ahp_.lambda_max,
+            }
         if model.fit_info_["notes"]:
             payload["notes"] = model.fit_info_["notes"]
         print(json.dumps(payload, ensure_ascii=False, indent=1))
         return 0
-    print(f"{args.method} weights at the {args.level} level "
-          f"({model.fit_info_['rows_used']} rows, {args.normalisation} normalisation):")
+    print(
+        f"{args.method} weights at the {args.level} level "
+        f"({model.fit_info_['rows_used']} rows, {args.normalisation} normalisation):"
+    )
     width = max(len(code) for code in table["code"])
     for row in table.itertuples():
         zh, en = labels.get(row.code, ("", ""))
@@ -224,13 +264,17 @@ def cmd_instrument_check(args: argparse.Namespace) -> int:
         print(str(exc))
         return 1
     n_scored = sum(1 for d in instrument.dimensions if instrument.dimension_weight(d) > 0)
-    print(f"{args.path}: ok — {instrument.id} {instrument.version}: "
-          f"{len(instrument.dimensions)} dimensions ({n_scored} weighted), "
-          f"{len(instrument.indicators)} indicators, {len(instrument.items)} items")
+    print(
+        f"{args.path}: ok — {instrument.id} {instrument.version}: "
+        f"{len(instrument.dimensions)} dimensions ({n_scored} weighted), "
+        f"{len(instrument.indicators)} indicators, {len(instrument.items)} items"
+    )
     for dimension in instrument.dimensions:
         points = sum(instrument.max_points(i) for ind in dimension.indicators for i in ind.items)
-        print(f"  {dimension.code:<14} weight {instrument.dimension_weight(dimension):g}"
-              f"  max points {points:g}  {dimension.zh} / {dimension.en}")
+        print(
+            f"  {dimension.code:<14} weight {instrument.dimension_weight(dimension):g}"
+            f"  max points {points:g}  {dimension.zh} / {dimension.en}"
+        )
     return 0
 
 
@@ -256,8 +300,9 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    frame = synthesise(args.instrument, args.n, args.seed, missing_rate=args.missing_rate,
-                       messy=args.messy)
+    frame = synthesise(
+        args.instrument, args.n, args.seed, missing_rate=args.missing_rate, messy=args.messy
+    )
     write_table(frame, args.output)
     print(f"wrote {args.output}: {len(frame)} synthetic companies (seed {args.seed})")
     return 0
@@ -267,17 +312,31 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _method_options(parser: argparse.ArgumentParser, *, weights_flag: str = "--weights") -> None:
-    parser.add_argument("--instrument", default=DEFAULT_INSTRUMENT,
-                        help=f"shipped name or YAML path (default {DEFAULT_INSTRUMENT})")
+    parser.add_argument(
+        "--instrument",
+        default=DEFAULT_INSTRUMENT,
+        help=f"shipped name or YAML path (default {DEFAULT_INSTRUMENT})",
+    )
     if weights_flag:
-        parser.add_argument(weights_flag, default="instrument", metavar="METHOD",
-                            help=f"{'|'.join(w for w in WEIGHTINGS if w != 'ahp')}|ahp:FILE "
-                                 "(default instrument: the official points)")
-    parser.add_argument("--normalisation", default="goalposts",
-                        help=f"{'|'.join(NORMALISATIONS)} (default goalposts)")
+        parser.add_argument(
+            weights_flag,
+            default="instrument",
+            metavar="METHOD",
+            help=f"{'|'.join(w for w in WEIGHTINGS if w != 'ahp')}|ahp:FILE "
+            "(default instrument: the official points)",
+        )
+    parser.add_argument(
+        "--normalisation",
+        default="goalposts",
+        help=f"{'|'.join(NORMALISATIONS)} (default goalposts)",
+    )
     parser.add_argument("--aggregation", default="arithmetic", choices=AGGREGATIONS)
-    parser.add_argument("--level", default="indicator", choices=WEIGHT_LEVELS,
-                        help="hierarchy level whose nodes are weighted (default indicator)")
+    parser.add_argument(
+        "--level",
+        default="indicator",
+        choices=WEIGHT_LEVELS,
+        help="hierarchy level whose nodes are weighted (default indicator)",
+    )
     parser.add_argument("--encoding", help="input encoding (default: detected)")
     parser.add_argument("--sheet", help="XLSX sheet (default: the first)")
     parser.add_argument("--map", help="CSV (column,code) or YAML mapping of file headers")
@@ -285,7 +344,8 @@ def _method_options(parser: argparse.ArgumentParser, *, weights_flag: str = "--w
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="dmi", description="SME Digital Maturity Index (中小企业数字化发展指数)")
+        prog="dmi", description="SME Digital Maturity Index (中小企业数字化发展指数)"
+    )
     parser.add_argument("--version", action="version", version="dmi 0.1.0")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -293,8 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input")
     p.add_argument("-o", "--output", required=True, help="CSV, XLSX or Parquet")
     _method_options(p)
-    p.add_argument("--reference", help="population to fit data-driven weights on "
-                                       "(default: the input itself)")
+    p.add_argument(
+        "--reference", help="population to fit data-driven weights on (default: the input itself)"
+    )
     p.add_argument("--model", help="a fitted model JSON from `dmi fit` (overrides the method)")
     p.add_argument("--rejects", help="write the rejected rows' problems here")
     p.add_argument("--summary", help="write the run summary as JSON here")
@@ -311,8 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("weights", help="print the weights a method gives")
     p.add_argument("input")
-    p.add_argument("--method", default="instrument", metavar="METHOD",
-                   help=f"{'|'.join(w for w in WEIGHTINGS if w != 'ahp')}|ahp:FILE")
+    p.add_argument(
+        "--method",
+        default="instrument",
+        metavar="METHOD",
+        help=f"{'|'.join(w for w in WEIGHTINGS if w != 'ahp')}|ahp:FILE",
+    )
     _method_options(p, weights_flag="")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_weights)
@@ -341,8 +406,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--missing-rate", type=float, default=0.02)
-    p.add_argument("--messy", action="store_true",
-                   help="plant formatting variants and one row per kind of bad input")
+    p.add_argument(
+        "--messy",
+        action="store_true",
+        help="plant formatting variants and one row per kind of bad input",
+    )
     p.set_defaults(func=cmd_synth)
     return parser
 
@@ -353,8 +421,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (UsageError, FileFormatError, FileNotFoundError, InstrumentError, AnswerError,
-            ValueError, KeyError) as exc:
+    except (
+        UsageError,
+        FileFormatError,
+        FileNotFoundError,
+        InstrumentError,
+        AnswerError,
+        ValueError,
+        KeyError,
+    ) as exc:
         message = str(exc).strip().strip('"') or type(exc).__name__
         print(f"dmi: error: {message}", file=sys.stderr)
         return 2

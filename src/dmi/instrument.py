@@ -512,11 +512,17 @@ def parse_instrument(raw: bytes | str, source: str = "<string>") -> Instrument:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InstrumentError(source, [InstrumentProblem(where, f"not valid YAML: {problem}")])
+        raise InstrumentError(
+            source, [InstrumentProblem(where, f"not valid YAML: {problem}")]
+        ) from None
     if not isinstance(data, dict):
         raise InstrumentError(
             source,
-            [InstrumentProblem("file", f"expected a mapping at the top, got {type(data).__name__}")],
+            [
+                InstrumentProblem(
+                    "file", f"expected a mapping at the top, got {type(data).__name__}"
+                )
+            ],
         )
     try:
         spec = _InstrumentSpec.model_validate(data)
@@ -543,8 +549,12 @@ def _describe_location(data: Any, loc: tuple[Any, ...]) -> str:
             node = node[key]
             code = node.get("code") if isinstance(node, dict) else None
             if code is not None and parts:
-                kind = {"dimensions": "dimension", "indicators": "indicator", "items": "item",
-                        "profile": "profile field"}.get(parts[-1].split(".")[-1])
+                kind = {
+                    "dimensions": "dimension",
+                    "indicators": "indicator",
+                    "items": "item",
+                    "profile": "profile field",
+                }.get(parts[-1].split(".")[-1])
                 if kind:
                     parts[-1] = f"{kind} {code!r}"
                     continue
@@ -629,14 +639,18 @@ def _semantic_problems(spec: _InstrumentSpec) -> list[InstrumentProblem]:
     if any(b <= a for a, b in zip(mins, mins[1:])):
         add("levels.bands", f"lower bounds must strictly increase, got {mins}")
     if mins and mins[0] != 0:
-        add("levels.bands", f"the first band must start at 0 so every index has a level, got {mins[0]}")
+        add(
+            "levels.bands",
+            f"the first band must start at 0 so every index has a level, got {mins[0]}",
+        )
     rule = spec.levels.scenario_rule
     if rule is not None:
         dims = {d.code: d for d in spec.dimensions}
         if rule.dimension not in dims:
             add("levels.scenario_rule", f"dimension {rule.dimension!r} is not in the instrument")
-        elif not any(i.type == "scenario" for ind in dims[rule.dimension].indicators
-                     for i in ind.items):
+        elif not any(
+            i.type == "scenario" for ind in dims[rule.dimension].indicators for i in ind.items
+        ):
             add("levels.scenario_rule", f"dimension {rule.dimension!r} has no scenario items")
         top = max(scenario_values, default=0)
         for req in rule.requirements:
@@ -644,7 +658,10 @@ def _semantic_problems(spec: _InstrumentSpec) -> list[InstrumentProblem]:
             if req.level not in levels:
                 add(where, f"level {req.level} is not one of the bands {levels}")
             if req.min_scenario_level > top:
-                add(where, f"min_scenario_level {req.min_scenario_level} exceeds the top level {top}")
+                add(
+                    where,
+                    f"min_scenario_level {req.min_scenario_level} exceeds the top level {top}",
+                )
             if req.mandatory_count > req.count:
                 add(where, "mandatory_count cannot exceed count")
 
@@ -729,12 +746,17 @@ def _check_number_item(item: Item, where: str, add: Any) -> None:
     _check_unique_values([b.value for b in item.bands], where, add)
     bands = item.bands
     if bands[0].lower != item.min or bands[-1].upper != item.max:
-        add(where, f"bands must cover [{item.min}, {item.max}], they cover "
-                   f"[{bands[0].lower}, {bands[-1].upper}]")
+        add(
+            where,
+            f"bands must cover [{item.min}, {item.max}], they cover "
+            f"[{bands[0].lower}, {bands[-1].upper}]",
+        )
     for a, b in zip(bands, bands[1:]):
         if a.upper != b.lower:
-            add(where, f"bands {a.value!r} and {b.value!r} are not contiguous "
-                       f"({a.upper} then {b.lower})")
+            add(
+                where,
+                f"bands {a.value!r} and {b.value!r} are not contiguous ({a.upper} then {b.lower})",
+            )
     for band in bands:
         if band.upper <= band.lower:
             add(where, f"band {band.value!r} is empty ({band.lower} to {band.upper})")

@@ -102,9 +102,17 @@ class TableReader:
 
     def _csv_chunks(self) -> Iterator[tuple[int, pd.DataFrame]]:
         reader = pd.read_csv(
-            self.path, sep=self.delimiter, encoding=self.encoding, dtype=str,
-            keep_default_na=False, na_values=[""], skip_blank_lines=False,
-            chunksize=self.chunk_rows, header=0, names=self.columns, engine="c",
+            self.path,
+            sep=self.delimiter,
+            encoding=self.encoding,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            chunksize=self.chunk_rows,
+            header=0,
+            names=self.columns,
+            engine="c",
         )
         first = 2
         try:
@@ -112,12 +120,14 @@ class TableReader:
                 yield first, frame.reset_index(drop=True)
                 first += len(frame)
         except pd.errors.ParserError as exc:
-            raise FileFormatError(f"{self.path}: cannot parse the CSV near row {first}: {exc}") \
-                from None
+            raise FileFormatError(
+                f"{self.path}: cannot parse the CSV near row {first}: {exc}"
+            ) from None
         except UnicodeDecodeError as exc:
             raise FileFormatError(
                 f"{self.path}: the file is not valid {self.encoding} text near row {first} "
-                f"({exc.reason}); pass --encoding to say which encoding it uses") from None
+                f"({exc.reason}); pass --encoding to say which encoding it uses"
+            ) from None
 
     def _xlsx_chunks(self) -> Iterator[tuple[int, pd.DataFrame]]:
         from openpyxl import load_workbook
@@ -157,8 +167,14 @@ def _xlsx_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     return frame.where(frame.notna(), None)
 
 
-def open_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
-               delimiter: str | None = None, chunk_rows: int = 100_000) -> TableReader:
+def open_table(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    delimiter: str | None = None,
+    chunk_rows: int = 100_000,
+) -> TableReader:
     """Open a CSV, XLSX or Parquet file of answers (the format is taken from the extension).
 
     Raises
@@ -197,8 +213,10 @@ def open_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
             raise FileFormatError(f"{path}: not a readable XLSX workbook ({exc})") from None
         try:
             if sheet is not None and sheet not in workbook.sheetnames:
-                raise FileFormatError(f"{path}: no sheet named {sheet!r}; the sheets are "
-                                      f"{', '.join(workbook.sheetnames)}")
+                raise FileFormatError(
+                    f"{path}: no sheet named {sheet!r}; the sheets are "
+                    f"{', '.join(workbook.sheetnames)}"
+                )
             ws = workbook[sheet] if sheet else workbook.worksheets[0]
             header = next(ws.iter_rows(values_only=True, max_row=1), None)
         finally:
@@ -217,8 +235,9 @@ def open_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
         except Exception as exc:  # pyarrow raises ArrowInvalid and OSError subclasses
             raise FileFormatError(f"{path}: not a readable Parquet file ({exc})") from None
         return TableReader(path, "parquet", list(schema.names), None, None, None, chunk_rows)
-    raise FileFormatError(f"{path}: unknown file type {suffix or '(none)'}; expected .csv, "
-                          ".tsv, .xlsx or .parquet")
+    raise FileFormatError(
+        f"{path}: unknown file type {suffix or '(none)'}; expected .csv, .tsv, .xlsx or .parquet"
+    )
 
 
 def _clean_header(name: str) -> str:
@@ -282,16 +301,22 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
         return {str(k): str(v) for k, v in data.items()}
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     if not {"column", "code"} <= set(frame.columns):
-        raise FileFormatError(f"{path}: expected columns 'column' and 'code', got "
-                              f"{', '.join(frame.columns)}")
+        raise FileFormatError(
+            f"{path}: expected columns 'column' and 'code', got {', '.join(frame.columns)}"
+        )
     return dict(zip(frame["column"], frame["code"]))
 
 
-def map_columns(instrument: Instrument, headers: list[str],
-                custom: dict[str, str] | None = None) -> ColumnMapping:
+def map_columns(
+    instrument: Instrument, headers: list[str], custom: dict[str, str] | None = None
+) -> ColumnMapping:
     """Match file headers to instrument columns by code, zh/en text or a custom mapping."""
-    targets: dict[str, str] = {_key(ID_COLUMN): ID_COLUMN, _key("id"): ID_COLUMN,
-                               _key("编号"): ID_COLUMN, _key("企业编号"): ID_COLUMN}
+    targets: dict[str, str] = {
+        _key(ID_COLUMN): ID_COLUMN,
+        _key("id"): ID_COLUMN,
+        _key("编号"): ID_COLUMN,
+        _key("企业编号"): ID_COLUMN,
+    }
     for item in instrument.items:
         for key in (item.code, item.zh, item.en):
             targets.setdefault(_key(key), item.code)
@@ -299,12 +324,15 @@ def map_columns(instrument: Instrument, headers: list[str],
         for key in (field_.code, field_.zh, field_.en):
             targets.setdefault(_key(key), field_.code)
     custom = {_key(k): v for k, v in (custom or {}).items()}
-    valid_codes = {ID_COLUMN} | {i.code for i in instrument.items} | \
-        {f.code for f in instrument.profile}
+    valid_codes = (
+        {ID_COLUMN} | {i.code for i in instrument.items} | {f.code for f in instrument.profile}
+    )
     for header, code in custom.items():
         if code not in valid_codes:
-            raise FileFormatError(f"the mapping sends {header!r} to {code!r}, which is not a "
-                                  f"column of instrument {instrument.id}")
+            raise FileFormatError(
+                f"the mapping sends {header!r} to {code!r}, which is not a "
+                f"column of instrument {instrument.id}"
+            )
     mapping = ColumnMapping()
     taken: set[str] = set()
     for header in headers:
@@ -359,5 +387,6 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, append: bool = False) 
             raise ValueError("Parquet output cannot be appended; collect the rows first")
         frame.to_parquet(path, index=False)
     else:
-        raise FileFormatError(f"{path}: unknown output type {suffix or '(none)'}; expected "
-                              ".csv, .xlsx or .parquet")
+        raise FileFormatError(
+            f"{path}: unknown output type {suffix or '(none)'}; expected .csv, .xlsx or .parquet"
+        )

@@ -49,13 +49,16 @@ class RunSummary:
         return self.read == self.scored + self.rejected
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self) | {"reconciles": self.reconciles}, ensure_ascii=False,
-                          indent=1)
+        return json.dumps(
+            asdict(self) | {"reconciles": self.reconciles}, ensure_ascii=False, indent=1
+        )
 
     def line(self) -> str:
         """The one-line reconciliation printed at the end of a run."""
-        text = (f"read {self.read} rows: {self.scored} scored, {self.rejected} rejected"
-                f" ({self.problems} problems)")
+        text = (
+            f"read {self.read} rows: {self.scored} scored, {self.rejected} rejected"
+            f" ({self.problems} problems)"
+        )
         imputed = sum(self.imputed.values())
         if imputed:
             text += f"; {imputed} missing answers scored as lowest (instrument policy)"
@@ -105,9 +108,12 @@ def score_file(
     reader = open_table(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
     mapping = map_columns(instrument, reader.columns, column_map)
     summary = RunSummary(
-        input=str(input_path), output=str(output_path),
-        instrument=f"{instrument.id} {instrument.version}", method=model.params(),
-        encoding=reader.encoding, unmatched_columns=mapping.unmatched,
+        input=str(input_path),
+        output=str(output_path),
+        instrument=f"{instrument.id} {instrument.version}",
+        method=model.params(),
+        encoding=reader.encoding,
+        unmatched_columns=mapping.unmatched,
         missing_items=mapping.missing_items,
     )
     output_path = Path(output_path)
@@ -144,11 +150,16 @@ def score_file(
     if streaming and not wrote_header:
         write_table(_empty_scores(model), output_path)
     if not streaming:
-        write_table(pd.concat(collected, ignore_index=True) if collected else
-                    _empty_scores(model), output_path)
+        write_table(
+            pd.concat(collected, ignore_index=True) if collected else _empty_scores(model),
+            output_path,
+        )
     summary.rejected = summary.read - summary.scored
-    all_rejects = pd.concat(reject_parts, ignore_index=True) if reject_parts else \
-        pd.DataFrame(columns=REJECT_COLUMNS)
+    all_rejects = (
+        pd.concat(reject_parts, ignore_index=True)
+        if reject_parts
+        else pd.DataFrame(columns=REJECT_COLUMNS)
+    )
     if rejects_path is not None:
         write_table(all_rejects, rejects_path)
     summary.rejected_by_reason = dict(reasons.most_common())
@@ -159,26 +170,33 @@ def score_file(
 
 
 def _empty_scores(model: IndexModel) -> pd.DataFrame:
-    columns = ["respondent_id", "dmi", "level"] + [f"dim_{d.code}" for d in
-                                                   model.instrument_.dimensions]
+    columns = ["respondent_id", "dmi", "level"] + [
+        f"dim_{d.code}" for d in model.instrument_.dimensions
+    ]
     return pd.DataFrame(columns=columns)
 
 
-def _cross_chunk_duplicates(scores: pd.DataFrame, rows: np.ndarray, rejects: pd.DataFrame,
-                            seen: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _cross_chunk_duplicates(
+    scores: pd.DataFrame, rows: np.ndarray, rejects: pd.DataFrame, seen: dict[str, int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Reject rows whose id was scored in an earlier chunk (duplicates within one chunk are
     already rejected by the kernel), naming the row where the id was first seen."""
     ids = scores["respondent_id"].tolist()
     earlier = np.array([rid in seen for rid in ids], dtype=bool)
     if earlier.any():
-        extra = pd.DataFrame({
-            "row": rows[earlier],
-            "respondent_id": scores["respondent_id"].to_numpy()[earlier],
-            "column": ID_COLUMN,
-            "value": scores["respondent_id"].to_numpy()[earlier],
-            "reason": [f"duplicate respondent_id (first seen on row {seen[rid]})"
-                       for rid, dup in zip(ids, earlier) if dup],
-        })
+        extra = pd.DataFrame(
+            {
+                "row": rows[earlier],
+                "respondent_id": scores["respondent_id"].to_numpy()[earlier],
+                "column": ID_COLUMN,
+                "value": scores["respondent_id"].to_numpy()[earlier],
+                "reason": [
+                    f"duplicate respondent_id (first seen on row {seen[rid]})"
+                    for rid, dup in zip(ids, earlier)
+                    if dup
+                ],
+            }
+        )
         rejects = pd.concat([rejects, extra], ignore_index=True)
         scores = scores[~earlier].reset_index(drop=True)
     for rid, row in zip(ids, rows.tolist()):

@@ -23,11 +23,39 @@ from dmi.instrument import Instrument, Item, load_instrument
 __all__ = ["PLANTED_PROBLEMS", "synthesise"]
 
 # Provinces with many manufacturing SMEs are sampled more often (rough shares, by region code).
-_REGION_WEIGHT = {"44": 10, "32": 10, "33": 10, "37": 7, "35": 4, "41": 4, "42": 3.5, "34": 3.5,
-                  "13": 3, "51": 3, "31": 3, "43": 3, "36": 2.5, "50": 2, "21": 2, "11": 2,
-                  "12": 1.5, "61": 1.5, "45": 1.5, "14": 1.2, "53": 1, "52": 1, "22": 0.8,
-                  "15": 0.6, "23": 0.6, "62": 0.5, "65": 0.4, "64": 0.3, "63": 0.2, "46": 0.2,
-                  "54": 0.1}
+_REGION_WEIGHT = {
+    "44": 10,
+    "32": 10,
+    "33": 10,
+    "37": 7,
+    "35": 4,
+    "41": 4,
+    "42": 3.5,
+    "34": 3.5,
+    "13": 3,
+    "51": 3,
+    "31": 3,
+    "43": 3,
+    "36": 2.5,
+    "50": 2,
+    "21": 2,
+    "11": 2,
+    "12": 1.5,
+    "61": 1.5,
+    "45": 1.5,
+    "14": 1.2,
+    "53": 1,
+    "52": 1,
+    "22": 0.8,
+    "15": 0.6,
+    "23": 0.6,
+    "62": 0.5,
+    "65": 0.4,
+    "64": 0.3,
+    "63": 0.2,
+    "46": 0.2,
+    "54": 0.1,
+}
 _EAST = {"11", "12", "13", "31", "32", "33", "35", "37", "44", "46", "21"}
 _WEST = {"15", "45", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
 _SIZE = {"micro": (0.25, -0.45), "small": (0.5, 0.0), "medium": (0.25, 0.45)}
@@ -44,8 +72,15 @@ PLANTED_PROBLEMS = (
 """The problems ``messy=True`` plants, one row each (the rest of the messy rows stay valid)."""
 
 
-def synthesise(instrument: Instrument | str, n: int, seed: int, *, missing_rate: float = 0.02,
-               dimension_correlation: float = 0.75, messy: bool = False) -> pd.DataFrame:
+def synthesise(
+    instrument: Instrument | str,
+    n: int,
+    seed: int,
+    *,
+    missing_rate: float = 0.02,
+    dimension_correlation: float = 0.75,
+    messy: bool = False,
+) -> pd.DataFrame:
     """Generate ``n`` synthetic companies' answers.
 
     Parameters
@@ -99,8 +134,7 @@ def synthesise(instrument: Instrument | str, n: int, seed: int, *, missing_rate:
         elif field.code == "region" and field.options:
             values = [o.value for o in field.options]
             share = np.array([_REGION_WEIGHT.get(v, 1.0) for v in values])
-            effect = np.array([0.3 if v in _EAST else -0.3 if v in _WEST else 0.0
-                               for v in values])
+            effect = np.array([0.3 if v in _EAST else -0.3 if v in _WEST else 0.0 for v in values])
             pick = rng.choice(len(values), size=n, p=share / share.sum())
             columns[field.code] = np.array(values, dtype=object)[pick]
             maturity += effect[pick]
@@ -122,17 +156,24 @@ def synthesise(instrument: Instrument | str, n: int, seed: int, *, missing_rate:
                 mask = sizes == name
                 employees[mask] = np.exp(rng.uniform(np.log(a), np.log(b), mask.sum())).round()
             columns["employees"] = employees
-    if "revenue_band" in columns and columns["revenue_band"] is not None and \
-            "size_class" in columns:
-        band_by_size = {"micro": ["lt3m", "3m_20m"], "small": ["3m_20m", "20m_100m"],
-                        "medium": ["20m_100m", "100m_400m", "ge400m"]}
+    if (
+        "revenue_band" in columns
+        and columns["revenue_band"] is not None
+        and "size_class" in columns
+    ):
+        band_by_size = {
+            "micro": ["lt3m", "3m_20m"],
+            "small": ["3m_20m", "20m_100m"],
+            "medium": ["20m_100m", "100m_400m", "ge400m"],
+        }
         allowed = {o.value for o in inst.profile_field("revenue_band").options}
         revenue = np.empty(n, dtype=object)
         for name, bands in band_by_size.items():
             mask = columns["size_class"] == name
             choices = [b for b in bands if b in allowed] or sorted(allowed)
-            revenue[mask] = np.array(choices, dtype=object)[rng.integers(len(choices),
-                                                                         size=mask.sum())]
+            revenue[mask] = np.array(choices, dtype=object)[
+                rng.integers(len(choices), size=mask.sum())
+            ]
         columns["revenue_band"] = revenue
 
     rho = dimension_correlation
@@ -161,8 +202,9 @@ def _ordinal(latent: np.ndarray, n_levels: int, shift: float) -> np.ndarray:
     return np.searchsorted(cuts, latent).astype(np.int64)
 
 
-def _answers(inst: Instrument, item: Item, latent: np.ndarray, rng: np.random.Generator
-             ) -> np.ndarray:
+def _answers(
+    inst: Instrument, item: Item, latent: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     n = len(latent)
     if item.type == "single":
         order = np.argsort([o.points for o in item.options], kind="stable")
@@ -178,8 +220,10 @@ def _answers(inst: Instrument, item: Item, latent: np.ndarray, rng: np.random.Ge
             mask |= ticked.astype(np.int64) << bit
         none = next((o.value for o in item.options if o.exclusive), "")
         uniques, inverse = np.unique(mask, return_inverse=True)
-        texts = [";".join(ticks[b][1].value for b in range(len(ticks)) if m >> b & 1) or none
-                 for m in uniques.tolist()]
+        texts = [
+            ";".join(ticks[b][1].value for b in range(len(ticks)) if m >> b & 1) or none
+            for m in uniques.tolist()
+        ]
         answers = np.array(texts, dtype=object)[inverse]
         return np.where(answers == "", None, answers)
     if item.type == "number":
@@ -213,17 +257,20 @@ def _make_messy(inst: Instrument, frame: pd.DataFrame, rng: np.random.Generator)
         pick = rng.random(n) < 0.05
         if item.type == "single":
             labels = {o.value: o.zh for o in item.options}
-            frame.loc[pick, item.code] = column[pick].map(lambda v: labels.get(v, v))
+            frame.loc[pick, item.code] = column[pick].map(lambda v, to=labels: to.get(v, v))
         elif item.type == "number" and item.unit == "%":
             frame.loc[pick, item.code] = column[pick].map(
-                lambda v: v if v is None or pd.isna(v) else f"{v}%")
+                lambda v: v if v is None or pd.isna(v) else f"{v}%"
+            )
         elif item.type == "scenario":
             full_width = str.maketrans("01234", "０１２３４")
             frame.loc[pick, item.code] = column[pick].map(
-                lambda v: v if v is None or pd.isna(v) else str(v).translate(full_width))
+                lambda v, table=full_width: v if pd.isna(v) else str(v).translate(table)
+            )
         elif item.type == "multi":
             frame.loc[pick, item.code] = column[pick].map(
-                lambda v: v if not isinstance(v, str) else v.lower().replace(";", "，"))
+                lambda v: v if not isinstance(v, str) else v.lower().replace(";", "，")
+            )
     if n < len(PLANTED_PROBLEMS) + 2:
         return frame
     rows = rng.choice(np.arange(1, n), size=len(PLANTED_PROBLEMS), replace=False)

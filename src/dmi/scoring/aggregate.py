@@ -86,8 +86,7 @@ def geometric(X: np.ndarray, w: np.ndarray, offset: float = 0.01) -> np.ndarray:
         return np.where(denominator > 0, np.exp(numerator / denominator) - offset, np.nan)
 
 
-def mazziotta_pareto(X: np.ndarray, w: np.ndarray, mean: np.ndarray, sd: np.ndarray
-                     ) -> np.ndarray:
+def mazziotta_pareto(X: np.ndarray, w: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     """Mazziotta-Pareto index (MPI-, the penalised version) of each row, skipping NaN."""
     X, w = _check(X, w)
     mean = np.asarray(mean, dtype=float)
@@ -103,8 +102,15 @@ def mazziotta_pareto(X: np.ndarray, w: np.ndarray, mean: np.ndarray, sd: np.ndar
     return m_z - s_z * cv
 
 
-def aggregate(method: str, X: np.ndarray, w: np.ndarray, *, offset: float = 0.01,
-              mean: np.ndarray | None = None, sd: np.ndarray | None = None) -> np.ndarray:
+def aggregate(
+    method: str,
+    X: np.ndarray,
+    w: np.ndarray,
+    *,
+    offset: float = 0.01,
+    mean: np.ndarray | None = None,
+    sd: np.ndarray | None = None,
+) -> np.ndarray:
     """Dispatch to the aggregation ``method`` (one of :data:`AGGREGATIONS`)."""
     if method == "arithmetic":
         return arithmetic(X, w)

@@ -342,21 +342,28 @@ class _ColumnResult:
     error_reasons: list[str]
 
 
-def _parse_column(values: pd.Series | None, n: int, parse: Callable[[str], Parsed],
-                  numeric: Callable[[np.ndarray], tuple[np.ndarray, list[str | None]]] | None
-                  = None) -> _ColumnResult:
+def _parse_column(
+    values: pd.Series | None,
+    n: int,
+    parse: Callable[[str], Parsed],
+    numeric: Callable[[np.ndarray], tuple[np.ndarray, list[str | None]]] | None = None,
+) -> _ColumnResult:
     if values is None:
         return _ColumnResult(np.full(n, np.nan), np.ones(n, bool), np.empty(0, int), [], [])
-    if numeric is not None and pd.api.types.is_numeric_dtype(values.dtype) and not \
-            pd.api.types.is_bool_dtype(values.dtype):
+    if (
+        numeric is not None
+        and pd.api.types.is_numeric_dtype(values.dtype)
+        and not pd.api.types.is_bool_dtype(values.dtype)
+    ):
         # numbers read as numbers: score them all at once without going through text
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(numbers)
         raw, errors = numeric(np.where(missing, 0.0, numbers))
         raw = np.where(missing, np.nan, raw)
         bad = np.flatnonzero(~missing & np.array([e is not None for e in errors], dtype=bool))
-        return _ColumnResult(raw, missing, bad, [_fmt(float(numbers[i])) for i in bad],
-                             [errors[i] for i in bad])
+        return _ColumnResult(
+            raw, missing, bad, [_fmt(float(numbers[i])) for i in bad], [errors[i] for i in bad]
+        )
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     parsed_points = np.full(len(uniques) + 1, np.nan)
     unique_missing = np.zeros(len(uniques) + 1, dtype=bool)
@@ -386,8 +393,11 @@ def _parse_column(values: pd.Series | None, n: int, parse: Callable[[str], Parse
     )
 
 
-def _item_parser(instrument: Instrument, item: Item) -> tuple[
-        Callable[[str], Parsed], Callable[[np.ndarray], tuple[np.ndarray, list[str | None]]] | None]:
+def _item_parser(
+    instrument: Instrument, item: Item
+) -> tuple[
+    Callable[[str], Parsed], Callable[[np.ndarray], tuple[np.ndarray, list[str | None]]] | None
+]:
     if item.type == "single":
         return _single_parser(item), None
     if item.type == "multi":
@@ -420,8 +430,9 @@ def _profile_parser(field_: ProfileField) -> Callable[[str], tuple[Any, str | No
         lookup: dict[str, str] = {}
         for option in field_.options:
             for key in (option.value, option.zh, option.en):
-                lookup.setdefault(unicodedata.normalize("NFKC", key).strip().casefold(),
-                                  option.value)
+                lookup.setdefault(
+                    unicodedata.normalize("NFKC", key).strip().casefold(), option.value
+                )
         shown = [o.value for o in field_.options]
         allowed = _allowed(shown if len(shown) <= 12 else shown[:12] + ["..."])
 
@@ -433,6 +444,7 @@ def _profile_parser(field_: ProfileField) -> Callable[[str], tuple[Any, str | No
 
         return parse_choice
     if field_.type == "number":
+
         def parse_number_field(text: str) -> tuple[Any, str | None]:
             number = parse_number(text)
             low = field_.min if field_.min is not None else -math.inf
@@ -445,8 +457,9 @@ def _profile_parser(field_: ProfileField) -> Callable[[str], tuple[Any, str | No
     return lambda text: (text, None)
 
 
-def _parse_profile(values: pd.Series | None, n: int, field_: ProfileField
-                   ) -> tuple[pd.Series, np.ndarray, np.ndarray, list[str], list[str]]:
+def _parse_profile(
+    values: pd.Series | None, n: int, field_: ProfileField
+) -> tuple[pd.Series, np.ndarray, np.ndarray, list[str], list[str]]:
     dtype = "float64" if field_.type == "number" else "object"
     if values is None:
         return pd.Series([None] * n, dtype=dtype), np.ones(n, bool), np.empty(0, int), [], []
@@ -467,16 +480,25 @@ def _parse_profile(values: pd.Series | None, n: int, field_: ProfileField
             continue
         parsed[j], errors[j] = parse(text)
     table = np.array(parsed, dtype=object)
-    out = pd.Series(table[codes], dtype=dtype) if dtype == "object" else \
-        pd.Series(table[codes], dtype=object).astype("float64")
+    out = (
+        pd.Series(table[codes], dtype=dtype)
+        if dtype == "object"
+        else pd.Series(table[codes], dtype=object).astype("float64")
+    )
     has_error = np.array([e is not None for e in errors], dtype=bool)
     bad = np.flatnonzero(has_error[codes])
-    return (out, missing_u[codes], bad, [str(uniques[c]) for c in codes[bad]],
-            [errors[c] or "" for c in codes[bad]])
+    return (
+        out,
+        missing_u[codes],
+        bad,
+        [str(uniques[c]) for c in codes[bad]],
+        [errors[c] or "" for c in codes[bad]],
+    )
 
 
-def encode_answers(instrument: Instrument, answers: pd.DataFrame, *, first_row: int = 2,
-                   id_column: str = ID_COLUMN) -> EncodedAnswers:
+def encode_answers(
+    instrument: Instrument, answers: pd.DataFrame, *, first_row: int = 2, id_column: str = ID_COLUMN
+) -> EncodedAnswers:
     """Check every cell of an answers table against the instrument and score each item.
 
     Parameters
@@ -501,18 +523,23 @@ def encode_answers(instrument: Instrument, answers: pd.DataFrame, *, first_row: 
     reject_parts: list[pd.DataFrame] = []
     problem_rows = np.zeros(n, dtype=bool)
 
-    def add_rejects(positions: np.ndarray, column: str, values: Sequence[str],
-                    reasons: Sequence[str] | str) -> None:
+    def add_rejects(
+        positions: np.ndarray, column: str, values: Sequence[str], reasons: Sequence[str] | str
+    ) -> None:
         if len(positions) == 0:
             return
         problem_rows[positions] = True
-        reject_parts.append(pd.DataFrame({
-            "row": rows[positions],
-            "_pos": positions,
-            "column": column,
-            "value": list(values),
-            "reason": reasons if isinstance(reasons, str) else list(reasons),
-        }))
+        reject_parts.append(
+            pd.DataFrame(
+                {
+                    "row": rows[positions],
+                    "_pos": positions,
+                    "column": column,
+                    "value": list(values),
+                    "reason": reasons if isinstance(reasons, str) else list(reasons),
+                }
+            )
+        )
 
     # respondent ids (text, trimmed; full-width forms folded so "ＡＢ１" and "AB1" are one id)
     if id_column in answers.columns:
@@ -550,8 +577,9 @@ def encode_answers(instrument: Instrument, answers: pd.DataFrame, *, first_row: 
         policy = instrument.missing_policy(item)
         if policy == "required":
             required_missing = np.flatnonzero(result.missing)
-            add_rejects(required_missing, item.code, [""] * len(required_missing),
-                        "required answer missing")
+            add_rejects(
+                required_missing, item.code, [""] * len(required_missing), "required answer missing"
+            )
         missing_masks[item.code] = result.missing
         item_scores = _to_score(instrument, item, result.raw)
         if policy == "lowest":
@@ -569,8 +597,12 @@ def encode_answers(instrument: Instrument, answers: pd.DataFrame, *, first_row: 
         add_rejects(bad, field_.code, bad_values, reasons)
         if field_.required:
             required_missing = np.flatnonzero(missing)
-            add_rejects(required_missing, field_.code, [""] * len(required_missing),
-                        "required answer missing")
+            add_rejects(
+                required_missing,
+                field_.code,
+                [""] * len(required_missing),
+                "required answer missing",
+            )
         profile[field_.code] = values
 
     # a dimension that counts must have at least one answered item
@@ -579,8 +611,12 @@ def encode_answers(instrument: Instrument, answers: pd.DataFrame, *, first_row: 
             continue
         columns = [j for j, p in enumerate(instrument.item_paths) if p.dimension is dimension]
         unanswered = np.flatnonzero(np.isnan(scores[:, columns]).all(axis=1) & ~problem_rows)
-        add_rejects(unanswered, f"dim_{dimension.code}", [""] * len(unanswered),
-                    f"no answered item in dimension {dimension.code!r} ({dimension.en})")
+        add_rejects(
+            unanswered,
+            f"dim_{dimension.code}",
+            [""] * len(unanswered),
+            f"no answered item in dimension {dimension.code!r} ({dimension.en})",
+        )
 
     valid = ~problem_rows
     scores[~valid] = np.nan
@@ -598,8 +634,9 @@ def encode_answers(instrument: Instrument, answers: pd.DataFrame, *, first_row: 
         rejects = rejects.sort_values(["row", "column"], kind="stable").drop(columns="_pos")
         rejects = rejects[REJECT_COLUMNS].reset_index(drop=True)
     else:
-        rejects = pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "object")
-                                for c in REJECT_COLUMNS})
+        rejects = pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c == "row" else "object") for c in REJECT_COLUMNS}
+        )
     return EncodedAnswers(
         item_codes=[item.code for item in items],
         scores=scores,

@@ -22,19 +22,25 @@ def _rule_requirements(instrument: Instrument):
     return rule, {req.level: req for req in rule.requirements}
 
 
-def _rule_columns(instrument: Instrument, scenario_codes: list[str]) -> tuple[np.ndarray,
-                                                                               np.ndarray]:
+def _rule_columns(
+    instrument: Instrument, scenario_codes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     rule = instrument.levels.scenario_rule
     assert rule is not None
     codes = {item.code for item in instrument.scenario_items(rule.dimension)}
     columns = np.array([i for i, c in enumerate(scenario_codes) if c in codes], dtype=int)
-    mandatory = np.array([instrument.item(scenario_codes[i]).mandatory for i in columns],
-                         dtype=bool)
+    mandatory = np.array(
+        [instrument.item(scenario_codes[i]).mandatory for i in columns], dtype=bool
+    )
     return columns, mandatory
 
 
-def assign_levels(instrument: Instrument, index: np.ndarray, scenario_levels: np.ndarray,
-                  scenario_codes: list[str]) -> np.ndarray:
+def assign_levels(
+    instrument: Instrument,
+    index: np.ndarray,
+    scenario_levels: np.ndarray,
+    scenario_codes: list[str],
+) -> np.ndarray:
     """The level of each unit.
 
     Parameters
@@ -82,8 +88,9 @@ class LevelExplanation:
     en: str
 
 
-def explain_level(instrument: Instrument, index: float, scenario_levels: np.ndarray,
-                  scenario_codes: list[str]) -> LevelExplanation:
+def explain_level(
+    instrument: Instrument, index: float, scenario_levels: np.ndarray, scenario_codes: list[str]
+) -> LevelExplanation:
     """Explain one unit's level: the band its index reaches and any scenario requirement."""
     levels = np.asarray(scenario_levels).reshape(1, -1)
     level = int(assign_levels(instrument, np.array([index]), levels, scenario_codes)[0])
@@ -112,12 +119,16 @@ def explain_level(instrument: Instrument, index: float, scenario_levels: np.ndar
             high = chosen >= req.min_scenario_level
             failed.append((b, req, int(high.sum()), int((high & mandatory).sum())))
         for b, req, count, mandatory_count in failed:
-            zh += (f"「{b.zh}」还要求至少 {req.count} 个场景达到 {req.min_scenario_level} 级"
-                   f"（其中约束性场景至少 {req.mandatory_count} 个），目前为 {count} 个"
-                   f"（约束性 {mandatory_count} 个）。")
-            en += (f" {b.en} also requires at least {req.count} scenarios at level "
-                   f"{req.min_scenario_level} or above ({req.mandatory_count} of them mandatory); "
-                   f"you have {count} ({mandatory_count} mandatory).")
+            zh += (
+                f"「{b.zh}」还要求至少 {req.count} 个场景达到 {req.min_scenario_level} 级"
+                f"（其中约束性场景至少 {req.mandatory_count} 个），目前为 {count} 个"
+                f"（约束性 {mandatory_count} 个）。"
+            )
+            en += (
+                f" {b.en} also requires at least {req.count} scenarios at level "
+                f"{req.min_scenario_level} or above ({req.mandatory_count} of them mandatory); "
+                f"you have {count} ({mandatory_count} mandatory)."
+            )
         zh += f"因此评定为「{band.zh}」。"
         en += f" The level is therefore {band.en}."
     return LevelExplanation(level, score_band.level, zh, en)

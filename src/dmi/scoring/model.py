@@ -172,16 +172,23 @@ class IndexModel:
         self._indicators = [i.code for i in instrument.indicators]
         self._items = [i.code for i in instrument.items]
         self._item_indicator = np.array(
-            [self._indicators.index(p.indicator.code) for p in instrument.item_paths])
+            [self._indicators.index(p.indicator.code) for p in instrument.item_paths]
+        )
         self._indicator_dimension = np.array(
-            [self._dimensions.index(d.code) for d in instrument.dimensions for _ in d.indicators])
+            [self._dimensions.index(d.code) for d in instrument.dimensions for _ in d.indicators]
+        )
         self._item_weight = np.array([instrument.item_weight(i) for i in instrument.items])
         self._indicator_weight = np.array(
-            [instrument.indicator_weight(i) for i in instrument.indicators])
+            [instrument.indicator_weight(i) for i in instrument.indicators]
+        )
         self._dimension_weight = np.array(
-            [instrument.dimension_weight(d) for d in instrument.dimensions])
-        self.nodes_ = {"item": self._items, "indicator": self._indicators,
-                       "dimension": self._dimensions}[level]
+            [instrument.dimension_weight(d) for d in instrument.dimensions]
+        )
+        self.nodes_ = {
+            "item": self._items,
+            "indicator": self._indicators,
+            "dimension": self._dimensions,
+        }[level]
 
     def nodes(self) -> list[str]:
         """The codes of the nodes that are weighted (the rows and columns of an AHP matrix)."""
@@ -206,39 +213,54 @@ class IndexModel:
         """Scores of the weight-level nodes, from item scores, with the instrument's weights."""
         if self.weight_level == "item":
             return item_scores
-        indicators = _group_mean(item_scores, self._item_weight, self._item_indicator,
-                                 len(self._indicators))
+        indicators = _group_mean(
+            item_scores, self._item_weight, self._item_indicator, len(self._indicators)
+        )
         if self.weight_level == "indicator":
             return indicators
-        return _group_mean(indicators, self._indicator_weight, self._indicator_dimension,
-                           len(self._dimensions))
+        return _group_mean(
+            indicators, self._indicator_weight, self._indicator_dimension, len(self._dimensions)
+        )
 
     # -- validation -------------------------------------------------------------------------
     def _check_params(self) -> None:
         if self.weighting not in WEIGHTINGS:
             raise ValueError(
-                f"unknown weighting {self.weighting!r}; expected one of {', '.join(WEIGHTINGS)}")
+                f"unknown weighting {self.weighting!r}; expected one of {', '.join(WEIGHTINGS)}"
+            )
         if self.weight_level not in WEIGHT_LEVELS:
-            raise ValueError(f"unknown weight_level {self.weight_level!r}; expected one of "
-                             f"{', '.join(WEIGHT_LEVELS)}")
+            raise ValueError(
+                f"unknown weight_level {self.weight_level!r}; expected one of "
+                f"{', '.join(WEIGHT_LEVELS)}"
+            )
         if self.aggregation not in AGGREGATIONS:
-            raise ValueError(f"unknown aggregation {self.aggregation!r}; expected one of "
-                             f"{', '.join(AGGREGATIONS)}")
+            raise ValueError(
+                f"unknown aggregation {self.aggregation!r}; expected one of "
+                f"{', '.join(AGGREGATIONS)}"
+            )
         normalisation = canonical_name(self.normalisation)
         if self.aggregation == "geometric" and not bounded(normalisation):
-            raise ValueError("geometric aggregation needs non-negative inputs, but zscore "
-                             "normalisation gives negative values: choose another normalisation")
+            raise ValueError(
+                "geometric aggregation needs non-negative inputs, but zscore "
+                "normalisation gives negative values: choose another normalisation"
+            )
         if self.weighting == "bod" and self.aggregation != "arithmetic":
-            raise ValueError("benefit-of-the-doubt weighting is a weighted sum: use "
-                             f"aggregation='arithmetic', not {self.aggregation!r}")
+            raise ValueError(
+                "benefit-of-the-doubt weighting is a weighted sum: use "
+                f"aggregation='arithmetic', not {self.aggregation!r}"
+            )
         if self.weighting == "ahp" and self.ahp_matrix is None:
-            raise ValueError("weighting='ahp' needs ahp_matrix, a pairwise comparison matrix "
-                             "over the weighted nodes (see IndexModel.nodes())")
+            raise ValueError(
+                "weighting='ahp' needs ahp_matrix, a pairwise comparison matrix "
+                "over the weighted nodes (see IndexModel.nodes())"
+            )
 
     def _needs_data(self) -> bool:
-        return (self.weighting in _DATA_DRIVEN
-                or canonical_name(self.normalisation) != "goalposts"
-                or self.aggregation == "mazziotta-pareto")
+        return (
+            self.weighting in _DATA_DRIVEN
+            or canonical_name(self.normalisation) != "goalposts"
+            or self.aggregation == "mazziotta-pareto"
+        )
 
     # -- fit --------------------------------------------------------------------------------
     def fit(self, answers: pd.DataFrame | EncodedAnswers | None = None) -> IndexModel:
@@ -267,19 +289,28 @@ class IndexModel:
                 raise ValueError(
                     f"weighting={self.weighting!r}, normalisation={self.normalisation!r}, "
                     f"aggregation={self.aggregation!r} learn from data: pass the reference "
-                    "population's answers to fit()")
+                    "population's answers to fit()"
+                )
             nodes = np.empty((0, len(self.nodes_)))
             n_rows, n_rejected, data_hash = 0, 0, None
         else:
-            encoded = answers if isinstance(answers, EncodedAnswers) else \
-                encode_answers(instrument, answers)
+            encoded = (
+                answers
+                if isinstance(answers, EncodedAnswers)
+                else encode_answers(instrument, answers)
+            )
             n_rows, n_rejected = encoded.n_rows, encoded.n_rows - encoded.n_valid
             nodes = self._below(encoded.scores[encoded.valid])
-            data_hash = hashlib.sha256(np.ascontiguousarray(
-                np.nan_to_num(encoded.scores[encoded.valid], nan=-1.0)).tobytes()).hexdigest()[:16]
+            data_hash = hashlib.sha256(
+                np.ascontiguousarray(
+                    np.nan_to_num(encoded.scores[encoded.valid], nan=-1.0)
+                ).tobytes()
+            ).hexdigest()[:16]
             if self._needs_data() and len(nodes) < 2:
-                raise ValueError(f"fitting needs at least 2 valid reference rows, got {len(nodes)}"
-                                 f" ({n_rejected} of {n_rows} rows were rejected)")
+                raise ValueError(
+                    f"fitting needs at least 2 valid reference rows, got {len(nodes)}"
+                    f" ({n_rejected} of {n_rows} rows were rejected)"
+                )
 
         self.normaliser_ = Normaliser(self.normalisation, target_quantile=self.target_quantile)
         self.normaliser_.fit(nodes)
@@ -293,8 +324,13 @@ class IndexModel:
         self.output_scale_: dict[str, list[float]] = {}
         if self.aggregation == "mazziotta-pareto" or not bounded(self.normalisation):
             self._fit_aggregation(normalised)
-        self.fit_info_ = {"rows": n_rows, "rows_rejected": n_rejected,
-                          "rows_used": int(len(nodes)), "data_hash": data_hash, "notes": notes}
+        self.fit_info_ = {
+            "rows": n_rows,
+            "rows_rejected": n_rejected,
+            "rows_used": int(len(nodes)),
+            "data_hash": data_hash,
+            "notes": notes,
+        }
         return self
 
     def _fit_weights(self, X: np.ndarray, notes: list[str]) -> np.ndarray:
@@ -307,17 +343,23 @@ class IndexModel:
         if method == "ahp":
             result = weighting_methods.ahp(np.asarray(self.ahp_matrix, dtype=float))
             if result.n != k:
-                raise ValueError(f"the AHP matrix is {result.n}x{result.n} but there are {k} "
-                                 f"{self.weight_level} nodes ({', '.join(self.nodes_)})")
+                raise ValueError(
+                    f"the AHP matrix is {result.n}x{result.n} but there are {k} "
+                    f"{self.weight_level} nodes ({', '.join(self.nodes_)})"
+                )
             self.ahp_ = result
             if not result.consistent:
-                notes.append(f"AHP consistency ratio {result.cr:.3f} is not below 0.10: revise "
-                             "the judgements")
+                notes.append(
+                    f"AHP consistency ratio {result.cr:.3f} is not below 0.10: revise "
+                    "the judgements"
+                )
             return np.asarray(result.weights, dtype=float)
         complete = X[~np.isnan(X).any(axis=1)]
         if len(complete) < 2:
-            raise ValueError(f"{method} weights need at least 2 reference rows with every "
-                             f"{self.weight_level} answered, got {len(complete)}")
+            raise ValueError(
+                f"{method} weights need at least 2 reference rows with every "
+                f"{self.weight_level} answered, got {len(complete)}"
+            )
         if not bounded(self.normalisation):  # entropy, CRITIC and BoD need non-negative inputs
             low, high = complete.min(axis=0), complete.max(axis=0)
             complete = (complete - low) / np.where(high > low, high - low, 1.0)
@@ -346,8 +388,7 @@ class IndexModel:
             steps.append(("dimension", self._indicator_dimension, len(self._dimensions)))
         return steps
 
-    def _upward(self, X: np.ndarray, fitting: bool = False
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def _upward(self, X: np.ndarray, fitting: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Aggregate weight-level values to (dimension values, index values)."""
         values, weights = X, np.asarray(self.weights_, dtype=float)
         # fallback shares so a parent whose children all weigh 0 is still reported
@@ -362,8 +403,9 @@ class IndexModel:
                 parent_weights[p] = w.sum()
                 if w.sum() <= 0:
                     w = fallback[child_level][children]
-                parent_values[:, p] = self._aggregate(f"{level}:{p}", values[:, children], w,
-                                                      fitting)
+                parent_values[:, p] = self._aggregate(
+                    f"{level}:{p}", values[:, children], w, fitting
+                )
             values, weights, child_level = parent_values, parent_weights, level
         dimensions = values
         if self.weighting == "bod":
@@ -379,8 +421,10 @@ class IndexModel:
         if fitting:
             self._aggregation_stats[key] = {
                 "mean": np.nanmean(X, axis=0).tolist(),
-                "sd": [float(np.nanstd(X[:, j], ddof=1)) if np.sum(~np.isnan(X[:, j])) > 1
-                       else 0.0 for j in range(X.shape[1])],
+                "sd": [
+                    float(np.nanstd(X[:, j], ddof=1)) if np.sum(~np.isnan(X[:, j])) > 1 else 0.0
+                    for j in range(X.shape[1])
+                ],
             }
         stats = self._aggregation_stats[key]
         return aggregate(method, X, w, mean=np.array(stats["mean"]), sd=np.array(stats["sd"]))
@@ -403,8 +447,7 @@ class IndexModel:
             return
         for j, code in enumerate(self._dimensions):
             column = dimensions[:, j]
-            self.output_scale_[f"dim_{code}"] = [float(np.nanmin(column)),
-                                                 float(np.nanmax(column))]
+            self.output_scale_[f"dim_{code}"] = [float(np.nanmin(column)), float(np.nanmax(column))]
         self.output_scale_["dmi"] = [float(np.nanmin(index)), float(np.nanmax(index))]
 
     def _to_100(self, name: str, values: np.ndarray) -> np.ndarray:
@@ -421,8 +464,10 @@ class IndexModel:
     # -- score ------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):
-            raise NotFittedError("this IndexModel is not fitted yet: call fit() first (fit() "
-                                 "with no data is enough for the instrument's own weights)")
+            raise NotFittedError(
+                "this IndexModel is not fitted yet: call fit() first (fit() "
+                "with no data is enough for the instrument's own weights)"
+            )
 
     def score_encoded(self, encoded: EncodedAnswers) -> pd.DataFrame:
         """Score already-encoded answers (the valid rows only); the kernel behind every path."""
@@ -436,8 +481,9 @@ class IndexModel:
         out: dict[str, Any] = {"respondent_id": encoded.respondent_id[valid]}
         dmi = self._to_100("dmi", index)
         out["dmi"] = dmi
-        out["level"] = assign_levels(self.instrument_, dmi, encoded.scenario_levels[valid],
-                                     encoded.scenario_codes)
+        out["level"] = assign_levels(
+            self.instrument_, dmi, encoded.scenario_levels[valid], encoded.scenario_codes
+        )
         for j, code in enumerate(self._dimensions):
             out[f"dim_{code}"] = self._to_100(f"dim_{code}", dimensions[:, j])
         frame = pd.DataFrame(out)
@@ -458,8 +504,14 @@ class IndexModel:
         """
         self._check_fitted()
         encoded = encode_answers(self.instrument_, answers, first_row=first_row)
-        return BatchResult(self.score_encoded(encoded), encoded.rejects, encoded.n_rows,
-                           encoded.row[encoded.valid], encoded.imputed, encoded.excluded)
+        return BatchResult(
+            self.score_encoded(encoded),
+            encoded.rejects,
+            encoded.n_rows,
+            encoded.row[encoded.valid],
+            encoded.imputed,
+            encoded.excluded,
+        )
 
     def score(self, answers: pd.DataFrame) -> pd.DataFrame:
         """Score answers; raise :class:`AnswerError` listing every problem if any row is invalid.
@@ -483,10 +535,12 @@ class IndexModel:
         """Item, indicator and dimension scores (0-100, instrument weights) of the valid rows."""
         self._check_fitted()
         items = encoded.scores[encoded.valid]
-        indicators = _group_mean(items, self._item_weight, self._item_indicator,
-                                 len(self._indicators))
-        dimensions = _group_mean(indicators, self._indicator_weight, self._indicator_dimension,
-                                 len(self._dimensions))
+        indicators = _group_mean(
+            items, self._item_weight, self._item_indicator, len(self._indicators)
+        )
+        dimensions = _group_mean(
+            indicators, self._indicator_weight, self._indicator_dimension, len(self._dimensions)
+        )
         return {
             "item": pd.DataFrame(100 * items, columns=self._items),
             "indicator": pd.DataFrame(100 * indicators, columns=self._indicators),
@@ -501,25 +555,35 @@ class IndexModel:
         shares: dict[str, np.ndarray] = {self.weight_level: np.asarray(self.weights_, float)}
         # below the weight level: split a node's share by the instrument's weights
         if at >= 1:
-            ind = shares["indicator"] if at == 1 else (
-                _within_parent(self._indicator_weight, self._indicator_dimension)
-                * shares["dimension"][self._indicator_dimension])
+            ind = (
+                shares["indicator"]
+                if at == 1
+                else (
+                    _within_parent(self._indicator_weight, self._indicator_dimension)
+                    * shares["dimension"][self._indicator_dimension]
+                )
+            )
             shares["indicator"] = ind
-            shares["item"] = (_within_parent(self._item_weight, self._item_indicator)
-                              * ind[self._item_indicator])
+            shares["item"] = (
+                _within_parent(self._item_weight, self._item_indicator) * ind[self._item_indicator]
+            )
         # above: sums of children
         if at == 0:
-            shares["indicator"] = np.bincount(self._item_indicator, shares["item"],
-                                              len(self._indicators))
+            shares["indicator"] = np.bincount(
+                self._item_indicator, shares["item"], len(self._indicators)
+            )
         if at <= 1:
-            shares["dimension"] = np.bincount(self._indicator_dimension, shares["indicator"],
-                                              len(self._dimensions))
-        codes = {"item": self._items, "indicator": self._indicators,
-                 "dimension": self._dimensions}
-        return pd.DataFrame([
-            {"level": level, "code": code, "weight": float(w)}
-            for level in level_order for code, w in zip(codes[level], shares[level])
-        ])
+            shares["dimension"] = np.bincount(
+                self._indicator_dimension, shares["indicator"], len(self._dimensions)
+            )
+        codes = {"item": self._items, "indicator": self._indicators, "dimension": self._dimensions}
+        return pd.DataFrame(
+            [
+                {"level": level, "code": code, "weight": float(w)}
+                for level in level_order
+                for code, w in zip(codes[level], shares[level])
+            ]
+        )
 
     # -- persistence ------------------------------------------------------------------------
     def params(self) -> dict[str, Any]:
@@ -529,8 +593,9 @@ class IndexModel:
             "normalisation": self.normalisation,
             "aggregation": self.aggregation,
             "weight_level": self.weight_level,
-            "ahp_matrix": None if self.ahp_matrix is None else
-            np.asarray(self.ahp_matrix, dtype=float).tolist(),
+            "ahp_matrix": None
+            if self.ahp_matrix is None
+            else np.asarray(self.ahp_matrix, dtype=float).tolist(),
             "bod_bounds": list(self.bod_bounds),
             "geometric_offset": self.geometric_offset,
             "target_quantile": self.target_quantile,
@@ -542,8 +607,11 @@ class IndexModel:
         instrument = self.instrument_
         data = {
             "format": MODEL_FORMAT,
-            "instrument": {"id": instrument.id, "version": instrument.version,
-                           "hash": instrument.hash},
+            "instrument": {
+                "id": instrument.id,
+                "version": instrument.version,
+                "hash": instrument.hash,
+            },
             "params": self.params(),
             "nodes": list(self.nodes_),
             "weights": [float(w) for w in self.weights_],
@@ -551,32 +619,38 @@ class IndexModel:
             "aggregation_stats": self._aggregation_stats,
             "output_scale": self.output_scale_,
             "bod_vertices": None if self.bod_vertices_ is None else self.bod_vertices_.tolist(),
-            "bod_range": None if not hasattr(self, "_bod_range") else
-            [np.asarray(a).tolist() for a in self._bod_range],
-            "ahp": None if self.ahp_ is None else {"cr": float(self.ahp_.cr),
-                                                  "lambda_max": float(self.ahp_.lambda_max)},
+            "bod_range": None
+            if not hasattr(self, "_bod_range")
+            else [np.asarray(a).tolist() for a in self._bod_range],
+            "ahp": None
+            if self.ahp_ is None
+            else {"cr": float(self.ahp_.cr), "lambda_max": float(self.ahp_.lambda_max)},
             "fit_info": self.fit_info_,
         }
         return data
 
     def save(self, path: str | Path) -> None:
         """Write the fitted model to a JSON file."""
-        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1),
-                              encoding="utf-8")
+        Path(path).write_text(
+            json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], instrument: Instrument | str | Path) -> IndexModel:
         """Rebuild a fitted model; the instrument must be the one it was fitted for."""
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
-            raise ValueError(f"not a dmi index model: expected format {MODEL_FORMAT!r}, got "
-                             f"{data.get('format') if isinstance(data, dict) else type(data)!r}")
+            raise ValueError(
+                f"not a dmi index model: expected format {MODEL_FORMAT!r}, got "
+                f"{data.get('format') if isinstance(data, dict) else type(data)!r}"
+            )
         inst = _resolve_instrument(instrument)
         meta = data["instrument"]
         if (meta["id"], meta["version"], meta["hash"]) != (inst.id, inst.version, inst.hash):
             raise ValueError(
                 f"this model was fitted for instrument {meta['id']} version {meta['version']} "
                 f"(hash {meta['hash']}), not {inst.id} version {inst.version} "
-                f"(hash {inst.hash}): refit it")
+                f"(hash {inst.hash}): refit it"
+            )
         params = dict(data["params"])
         params["bod_bounds"] = tuple(params["bod_bounds"])
         model = cls(inst, **params)
@@ -589,8 +663,9 @@ class IndexModel:
         model.normaliser_ = Normaliser.from_dict(data["normaliser"])
         model._aggregation_stats = data["aggregation_stats"]
         model.output_scale_ = data["output_scale"]
-        model.bod_vertices_ = None if data["bod_vertices"] is None else \
-            np.asarray(data["bod_vertices"], dtype=float)
+        model.bod_vertices_ = (
+            None if data["bod_vertices"] is None else np.asarray(data["bod_vertices"], dtype=float)
+        )
         if data.get("bod_range") is not None:
             model._bod_range = tuple(np.asarray(a, dtype=float) for a in data["bod_range"])
         model.ahp_ = None
@@ -610,9 +685,11 @@ class IndexModel:
 
     def __repr__(self) -> str:
         name = self.instrument.id if isinstance(self.instrument, Instrument) else self.instrument
-        return (f"IndexModel({name!r}, weighting={self.weighting!r}, "
-                f"normalisation={self.normalisation!r}, aggregation={self.aggregation!r}, "
-                f"weight_level={self.weight_level!r})")
+        return (
+            f"IndexModel({name!r}, weighting={self.weighting!r}, "
+            f"normalisation={self.normalisation!r}, aggregation={self.aggregation!r}, "
+            f"weight_level={self.weight_level!r})"
+        )
 
 
 def _within_parent(weights: np.ndarray, parent_of: np.ndarray) -> np.ndarray:
@@ -625,8 +702,7 @@ def _within_parent(weights: np.ndarray, parent_of: np.ndarray) -> np.ndarray:
     return out
 
 
-def _group_mean(X: np.ndarray, w: np.ndarray, parent_of: np.ndarray, n_parents: int
-                ) -> np.ndarray:
+def _group_mean(X: np.ndarray, w: np.ndarray, parent_of: np.ndarray, n_parents: int) -> np.ndarray:
     """Weighted arithmetic mean of the children of each parent (NaN children skipped)."""
     out = np.empty((X.shape[0], n_parents))
     for p in range(n_parents):
@@ -636,4 +712,3 @@ def _group_mean(X: np.ndarray, w: np.ndarray, parent_of: np.ndarray, n_parents: 
             weights = np.ones(len(children))
         out[:, p] = aggregate("arithmetic", X[:, children], weights)
     return out
-

@@ -9,7 +9,7 @@ column by column in ``transform``, so one row transforms exactly as it would ins
 | ``goalposts`` | nothing (the instrument's own 0 and maximum points) | x |
 | ``minmax`` | min and max | (x - min) / (max - min), clipped to [0, 1] |
 | ``zscore`` | mean and sd (ddof=1) | (x - mean) / sd (unbounded) |
-| ``percentile`` (alias ``rank``) | the distribution | share of the reference below x, ties counted half |
+| ``percentile`` (``rank``) | the distribution | share of the reference below x, ties half |
 | ``target`` | a quantile of the reference (default 0.9) | min(x / target, 1) |
 
 A column that is constant on the reference carries no information about differences: ``minmax``
@@ -34,8 +34,7 @@ def canonical_name(name: str) -> str:
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in NORMALISATIONS:
         raise ValueError(
-            f"unknown normalisation {name!r}; expected one of {', '.join(NORMALISATIONS)} "
-            "(or rank)"
+            f"unknown normalisation {name!r}; expected one of {', '.join(NORMALISATIONS)} (or rank)"
         )
     return key
 
