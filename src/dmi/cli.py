@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dmi.cli_tiers import add_commands as add_tier_commands
 from dmi.codebook import codebook, template
 from dmi.instrument import Instrument, InstrumentError, available_instruments, load_instrument
 from dmi.io import FileFormatError, map_columns, open_table, read_mapping_file, write_table
@@ -23,6 +24,7 @@ from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, AnswerError, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
 from dmi.synth import synthesise
+from dmi.tiers import TierModel, shipped_tier_model_path
 
 __all__ = ["main"]
 
@@ -162,6 +164,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             f"{args.input}: no column matches an item of {instrument.id}; "
             "expected headers such as the ones `dmi template` writes"
         )
+    tier_model = _tier_model(args, instrument, model)
     summary, mapping = score_file(
         args.input,
         args.output,
@@ -171,6 +174,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         column_map=custom,
         progress=progress,
+        tier_model=tier_model,
     )
     if bar is not None:
         bar.close()
@@ -199,6 +203,34 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not summary.reconciles:  # a bug, never a user mistake
         raise RuntimeError("row counts do not reconcile")
     return 1 if args.strict and summary.rejected else 0
+
+
+def _tier_model(
+    args: argparse.Namespace, instrument: Instrument, model: IndexModel
+) -> TierModel | None:
+    """The tier model to add ``tier`` and ``tier_confidence`` with, if any."""
+    choice = args.tier_model
+    if choice == "none":
+        return None
+    if choice:
+        return TierModel.load(choice, instrument)
+    shipped = shipped_tier_model_path(instrument)
+    official = (
+        model.weighting == "instrument"
+        and model.aggregation == "arithmetic"
+        and model.normalisation == "goalposts"
+    )
+    if not shipped.is_file():
+        return None
+    if not official:
+        if not args.quiet:
+            print(
+                "note: no tiers assigned: the shipped tier model was fitted on dimension scores "
+                "under the instrument's own method; pass --tier-model MODEL.json to assign tiers",
+                file=sys.stderr,
+            )
+        return None
+    return TierModel.load(shipped, instrument)
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -358,6 +390,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", help="a fitted model JSON from `dmi fit` (overrides the method)")
     p.add_argument("--rejects", help="write the rejected rows' problems here")
+    p.add_argument(
+        "--tier-model",
+        help="tier model JSON from `dmi tiers fit`, or 'none' (default: the shipped model of "
+        "the instrument, with the instrument's own method)",
+    )
     p.add_argument("--summary", help="write the run summary as JSON here")
     p.add_argument("--strict", action="store_true", help="exit 1 when any row was rejected")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or details")
@@ -381,6 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     _method_options(p, weights_flag="")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_weights)
+
+    add_tier_commands(sub)
 
     p = sub.add_parser("instrument", help="check or list instruments")
     isub = p.add_subparsers(dest="action", required=True, metavar="ACTION")

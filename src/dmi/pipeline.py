@@ -20,6 +20,7 @@ import pandas as pd
 from dmi.io import ColumnMapping, map_columns, open_table, write_table
 from dmi.scoring.answers import ID_COLUMN, REJECT_COLUMNS
 from dmi.scoring.model import IndexModel
+from dmi.tiers import TierModel
 
 __all__ = ["RunSummary", "score_file"]
 
@@ -40,6 +41,7 @@ class RunSummary:
     imputed: dict[str, int] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     levels: dict[str, int] = field(default_factory=dict)
+    tiers: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
     unmatched_columns: list[str] = field(default_factory=list)
     missing_items: list[str] = field(default_factory=list)
@@ -86,6 +88,7 @@ def score_file(
     column_map: dict[str, str] | None = None,
     chunk_rows: int = 100_000,
     progress: Callable[[int], None] | None = None,
+    tier_model: TierModel | None = None,
 ) -> tuple[RunSummary, ColumnMapping]:
     """Score every row of an answers file and write the results.
 
@@ -103,8 +106,13 @@ def score_file(
         Rows per chunk: memory stays flat whatever the file size (for CSV and Parquet output).
     progress
         Called with the number of rows done after each chunk.
+    tier_model
+        A fitted :class:`~dmi.tiers.TierModel` for the same instrument: adds ``tier`` and
+        ``tier_confidence`` after the dimension scores.
     """
     instrument = model.instrument_
+    if tier_model is not None:
+        tier_model.check_instrument(instrument)
     reader = open_table(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
     mapping = map_columns(instrument, reader.columns, column_map)
     summary = RunSummary(
@@ -122,6 +130,7 @@ def score_file(
     reject_parts: list[pd.DataFrame] = []
     reasons: Counter[str] = Counter()
     levels: Counter[int] = Counter()
+    tiers: Counter[int] = Counter()
     imputed: Counter[str] = Counter()
     excluded: Counter[str] = Counter()
     seen_ids: dict[str, int] = {}
@@ -131,6 +140,9 @@ def score_file(
         result = model.score_batch(frame, first_row=first_row)
         scores, rejects = result.scores, result.rejects
         scores, rejects = _cross_chunk_duplicates(scores, result.rows, rejects, seen_ids)
+        if tier_model is not None:
+            scores = _with_tiers(scores, tier_model)
+            tiers.update(scores["tier"].tolist())
         summary.read += result.n_read
         summary.scored += len(scores)
         summary.problems += len(rejects)
@@ -148,10 +160,12 @@ def score_file(
         if progress is not None:
             progress(summary.read)
     if streaming and not wrote_header:
-        write_table(_empty_scores(model), output_path)
+        write_table(_empty_scores(model, tier_model), output_path)
     if not streaming:
         write_table(
-            pd.concat(collected, ignore_index=True) if collected else _empty_scores(model),
+            pd.concat(collected, ignore_index=True)
+            if collected
+            else _empty_scores(model, tier_model),
             output_path,
         )
     summary.rejected = summary.read - summary.scored
@@ -164,15 +178,29 @@ def score_file(
         write_table(all_rejects, rejects_path)
     summary.rejected_by_reason = dict(reasons.most_common())
     summary.levels = {str(k): v for k, v in sorted(levels.items())}
+    summary.tiers = {str(k): v for k, v in sorted(tiers.items())}
     summary.imputed = dict(imputed)
     summary.excluded = dict(excluded)
     return summary, mapping
 
 
-def _empty_scores(model: IndexModel) -> pd.DataFrame:
+def _with_tiers(scores: pd.DataFrame, tier_model: TierModel) -> pd.DataFrame:
+    """Insert ``tier`` and ``tier_confidence`` right after the dimension scores."""
+    if not len(scores):
+        return scores.assign(tier=pd.Series(dtype="int64"), tier_confidence=pd.Series(dtype=float))
+    assigned = tier_model.assign(scores)
+    dims = [c for c in scores.columns if c.startswith("dim_")]
+    at = scores.columns.get_loc(dims[-1]) + 1 if dims else len(scores.columns)
+    order = list(scores.columns[:at]) + ["tier", "tier_confidence"] + list(scores.columns[at:])
+    return assigned[order]
+
+
+def _empty_scores(model: IndexModel, tier_model: TierModel | None = None) -> pd.DataFrame:
     columns = ["respondent_id", "dmi", "level"] + [
         f"dim_{d.code}" for d in model.instrument_.dimensions
     ]
+    if tier_model is not None:
+        columns += ["tier", "tier_confidence"]
     return pd.DataFrame(columns=columns)
 
 

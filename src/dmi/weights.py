@@ -1,0 +1,927 @@
+"""Low-level indicator weighting schemes for the composite Digital Maturity Index.
+
+Every function here is pure and works on plain numpy arrays (array-likes are accepted and
+converted with ``np.asarray(..., dtype=float)``).  Data matrices are laid out as
+``(n_units, m_indicators)``: one row per enterprise (or region, sector, ...), one column
+per indicator.
+
+Schemes
+-------
+equal
+    ``n`` equal weights.
+entropy
+    Shannon-entropy (information content) weights.
+critic
+    CRITIC weights (Diakoulaki et al., 1995): contrast intensity times conflict.
+pca
+    Factor-analytic weights following the OECD/JRC *Handbook on Constructing Composite
+    Indicators* (2008): principal components of the correlation matrix, varimax rotation,
+    squared scaled loadings.
+ahp
+    Analytic Hierarchy Process weights from a pairwise comparison matrix, with Saaty's
+    consistency ratio.
+bod
+    Benefit of the Doubt (DEA-style) unit-specific endogenous weights.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import linprog
+from scipy.spatial import HalfspaceIntersection
+
+__all__ = [
+    "RANDOM_INDEX",
+    "AHPResult",
+    "BoDResult",
+    "PCAWeights",
+    "ahp",
+    "ahp_from_judgements",
+    "bod",
+    "bod_score",
+    "critic",
+    "entropy",
+    "equal",
+    "pca",
+]
+
+#: Saaty's random consistency index RI, keyed by matrix order ``n`` (n = 1..10).
+RANDOM_INDEX: Mapping[int, float] = {
+    1: 0.0,
+    2: 0.0,
+    3: 0.58,
+    4: 0.90,
+    5: 1.12,
+    6: 1.24,
+    7: 1.32,
+    8: 1.41,
+    9: 1.45,
+    10: 1.49,
+}
+
+_AHP_RTOL = 1e-6
+_BOUND_TOL = 1e-12
+
+
+# --------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------
+
+
+def _as_2d(X: ArrayLike, name: str = "X") -> np.ndarray:
+    """Convert to a float 2-D array or raise a ``ValueError`` explaining the expected shape."""
+    arr = np.asarray(X, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name}: expected a 2-D (units x indicators) array, got an array of shape {arr.shape}"
+        )
+    return arr
+
+
+def _check_finite(arr: np.ndarray, name: str = "X") -> None:
+    """Raise ``ValueError`` naming the first NaN/inf cell (row, column) and its value."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{name}: column {j} contains a non-finite value {arr[i, j]!r} (row {i}); "
+            "impute or drop missing values before weighting"
+        )
+
+
+def _check_non_negative(arr: np.ndarray, name: str = "X") -> None:
+    """Raise ``ValueError`` naming the first negative cell (row, column) and its value."""
+    neg = arr < 0
+    if neg.any():
+        i, j = np.argwhere(neg)[0]
+        raise ValueError(
+            f"{name}: column {j} contains a negative value {arr[i, j]!r} (row {i}); "
+            "this method requires non-negative data"
+        )
+
+
+def _equal_array(m: int) -> np.ndarray:
+    return np.full(m, 1.0 / m)
+
+
+# --------------------------------------------------------------------------------------
+# equal
+# --------------------------------------------------------------------------------------
+
+
+def equal(n: int) -> np.ndarray:
+    """Return ``n`` equal weights summing to one.
+
+    Parameters
+    ----------
+    n : int
+        Number of indicators (must be >= 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Array of shape ``(n,)`` filled with ``1 / n``.
+
+    Raises
+    ------
+    ValueError
+        If ``n < 1``.
+    TypeError
+        If ``n`` is not an integer.
+    """
+    n = operator.index(n)
+    if n < 1:
+        raise ValueError(f"equal weights need n >= 1 indicators, got n = {n}")
+    return _equal_array(n)
+
+
+# --------------------------------------------------------------------------------------
+# entropy
+# --------------------------------------------------------------------------------------
+
+
+def entropy(X: ArrayLike) -> np.ndarray:
+    """Shannon-entropy weights.
+
+    With ``p_ij = x_ij / sum_i x_ij`` the entropy of indicator ``j`` is
+    ``e_j = -(1 / ln n) * sum_i p_ij ln p_ij`` (using ``0 ln 0 = 0``), its degree of
+    diversification is ``d_j = 1 - e_j`` and the weights are ``w = d / sum(d)``.
+
+    A column that is all zero or constant carries no information and gets ``d_j = 0``
+    exactly (hence weight 0).  If *every* column is constant (``sum(d) == 0``) the
+    function returns equal weights ``1 / m``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_units, m)
+        Non-negative indicator values, at least 2 rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights of shape ``(m,)``, non-negative, summing to one.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D, has fewer than 2 rows, or contains a negative, NaN or infinite
+        value (the message names the column index and the offending value).
+    """
+    X = _as_2d(X)
+    n, m = X.shape
+    if n < 2:
+        raise ValueError(f"entropy weights need at least 2 units (rows), got {n}")
+    if m < 1:
+        raise ValueError("entropy weights need at least 1 indicator (column), got 0")
+    _check_finite(X)
+    _check_non_negative(X)
+
+    informative = X.max(axis=0) > X.min(axis=0)  # excludes constant and all-zero columns
+    d = np.zeros(m)
+    if informative.any():
+        Xi = X[:, informative]
+        P = Xi / Xi.sum(axis=0)
+        plogp = np.zeros_like(P)
+        pos = P > 0
+        plogp[pos] = P[pos] * np.log(P[pos])
+        e = -plogp.sum(axis=0) / np.log(n)
+        d[informative] = np.clip(1.0 - e, 0.0, None)
+    total = d.sum()
+    if total <= 0:
+        return _equal_array(m)
+    return d / total
+
+
+# --------------------------------------------------------------------------------------
+# CRITIC
+# --------------------------------------------------------------------------------------
+
+
+def _safe_corr(Z: np.ndarray) -> np.ndarray:
+    """Pearson correlation of the columns of ``Z``; constant columns correlate 0 with others."""
+    C = Z - Z.mean(axis=0)
+    norms = np.sqrt((C * C).sum(axis=0))
+    ok = norms > 0
+    r = np.zeros((Z.shape[1], Z.shape[1]))
+    if ok.any():
+        Cok = C[:, ok] / norms[ok]
+        r[np.ix_(ok, ok)] = Cok.T @ Cok
+    np.clip(r, -1.0, 1.0, out=r)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+def critic(X: ArrayLike) -> np.ndarray:
+    """CRITIC weights (Criteria Importance Through Intercriteria Correlation).
+
+    Each column is min-max normalised over the rows (a constant column normalises to 0).
+    With ``sd_j`` the sample standard deviation (``ddof=1``) of normalised column ``j`` and
+    ``r`` the Pearson correlation matrix of the normalised columns, the information content
+    is ``C_j = sd_j * sum_k (1 - r_jk)`` and ``w = C / sum(C)``.  A constant column is
+    defined to have correlation 0 with every other column (no NaN) and, having ``sd = 0``,
+    gets weight 0.  If all ``C_j`` are zero equal weights are returned.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_units, m)
+        Indicator values (any sign), at least 2 rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights of shape ``(m,)``, non-negative, summing to one.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D, has fewer than 2 rows, or contains NaN/inf.
+    """
+    X = _as_2d(X)
+    n, m = X.shape
+    if n < 2:
+        raise ValueError(f"CRITIC weights need at least 2 units (rows), got {n}")
+    if m < 1:
+        raise ValueError("CRITIC weights need at least 1 indicator (column), got 0")
+    _check_finite(X)
+
+    lo = X.min(axis=0)
+    rng = X.max(axis=0) - lo
+    Z = np.zeros_like(X)
+    varying = rng > 0
+    Z[:, varying] = (X[:, varying] - lo[varying]) / rng[varying]
+    sd = Z.std(axis=0, ddof=1)
+    r = _safe_corr(Z)
+    C = sd * (1.0 - r).sum(axis=1)
+    C = np.clip(C, 0.0, None)
+    total = C.sum()
+    if total <= 0:
+        return _equal_array(m)
+    return C / total
+
+
+# --------------------------------------------------------------------------------------
+# PCA / factor analysis (OECD-JRC Handbook 2008)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PCAWeights:
+    """Result of :func:`pca`.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray
+        Indicator weights, shape ``(m,)``, non-negative, summing to one.
+    eigenvalues : numpy.ndarray
+        All ``m`` eigenvalues of the correlation matrix, in descending order.
+    explained_share : numpy.ndarray
+        Share of the retained (rotated) variance carried by each kept factor, shape ``(k,)``,
+        summing to one.
+    loadings : numpy.ndarray
+        Rotated loadings, shape ``(m, k)``; factors ordered by decreasing rotated variance.
+    assigned_factor : numpy.ndarray
+        Integer index (into the kept factors) of the factor each indicator is assigned to.
+    n_factors : int
+        Number of kept factors ``k``.
+    note : str
+        Empty unless a fallback happened (no factor met the retention rule).
+    """
+
+    weights: np.ndarray
+    eigenvalues: np.ndarray
+    explained_share: np.ndarray
+    loadings: np.ndarray
+    assigned_factor: np.ndarray
+    n_factors: int
+    note: str = ""
+
+
+def _varimax_criterion(L: np.ndarray, gamma: float = 1.0) -> float:
+    """Orthomax criterion ``sum_j [mean_i l_ij^4 - gamma * (mean_i l_ij^2)^2]``."""
+    L2 = L * L
+    return float(((L2 * L2).mean(axis=0) - gamma * L2.mean(axis=0) ** 2).sum())
+
+
+def _varimax(
+    L: np.ndarray, gamma: float = 1.0, tol: float = 1e-8, max_iter: int = 500
+) -> tuple[np.ndarray, np.ndarray]:
+    """Varimax (orthomax with ``gamma``) rotation of raw loadings.
+
+    Iterative SVD form of Kaiser's criterion: at each step the rotation is the orthogonal
+    polar factor of the criterion gradient; stop when the criterion's SVD objective
+    improves by a relative amount below ``tol`` or after ``max_iter`` iterations.  No Kaiser
+    row normalisation is applied.
+
+    Returns
+    -------
+    (rotated_loadings, rotation)
+        ``rotated_loadings = L @ rotation`` with ``rotation`` orthogonal ``(k, k)``.
+    """
+    p, k = L.shape
+    T = np.eye(k)
+    if k < 2:
+        return L.copy(), T
+    obj = 0.0
+    for _ in range(max_iter):
+        Lr = L @ T
+        col_ss = (Lr * Lr).sum(axis=0)
+        G = L.T @ (Lr**3 - (gamma / p) * Lr * col_ss)
+        U, s, Vt = np.linalg.svd(G)
+        T = U @ Vt
+        new_obj = float(s.sum())
+        if obj > 0 and new_obj <= obj * (1.0 + tol):
+            break
+        obj = new_obj
+    return L @ T, T
+
+
+def _orient(L: np.ndarray) -> np.ndarray:
+    """Flip factor signs so the largest-magnitude loading of each factor is positive."""
+    if L.size == 0:
+        return L
+    idx = np.abs(L).argmax(axis=0)
+    signs = np.sign(L[idx, np.arange(L.shape[1])])
+    signs[signs == 0] = 1.0
+    return L * signs
+
+
+def pca(
+    X: ArrayLike,
+    *,
+    eigen_threshold: float = 1.0,
+    min_share: float = 0.10,
+    min_cumulative: float = 0.60,
+) -> PCAWeights:
+    """Factor-analytic weights following the OECD/JRC Handbook (2008, section 6.1).
+
+    Procedure
+    ---------
+    1. Standardise every column to z-scores (sample sd, ``ddof=1``) and form the
+       correlation matrix ``R``; eigen-decompose it (eigenvalues sorted descending,
+       variance share of factor ``j`` = ``lambda_j / m``).
+    2. **Factor retention (exact rule).**  A factor is *eligible* when its eigenvalue is
+       ``> eigen_threshold`` **and** its variance share is ``> min_share``.  Eligible
+       factors form a leading block (both quantities decrease with the factor index; the
+       block stops at the first ineligible factor).  Factors are then added from this
+       block in order and adding stops at the first ``k`` whose cumulative variance share
+       is ``> min_cumulative``; if the whole eligible block never exceeds
+       ``min_cumulative``, all eligible factors are kept (the cumulative criterion cannot
+       be met without violating the other two).  Hence eligible factors after the one that
+       crosses ``min_cumulative`` are *not* kept.  If no factor is eligible the first
+       factor alone is kept and :attr:`PCAWeights.note` records the fallback.
+    3. Unrotated loadings ``L = v_j * sqrt(lambda_j)`` of the kept factors are rotated with
+       raw varimax (``gamma = 1``, tolerance ``1e-8``, at most 500 iterations, no Kaiser
+       row normalisation); with one kept factor there is no rotation.  Rotated factors are
+       ordered by decreasing variance and signed so their largest loading is positive.
+    4. Squared rotated loadings are scaled to sum to one per factor.  Each indicator is
+       assigned to the factor on which its scaled squared loading is largest; its weight is
+       that scaled squared loading times the factor's share of explained variance
+       (rotated factor variance divided by the total over the kept factors).  Weights are
+       renormalised to sum to one.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_units, m)
+        Indicator values; at least 2 rows, no constant column.
+    eigen_threshold : float, default 1.0
+        Minimum eigenvalue (strict) for an eligible factor (Kaiser criterion).
+    min_share : float, default 0.10
+        Minimum individual share of total variance (strict) for an eligible factor.
+    min_cumulative : float, default 0.60
+        Target cumulative share of total variance (strict); see the retention rule.
+
+    Returns
+    -------
+    PCAWeights
+        Weights and diagnostics.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D, has fewer than 2 rows, contains NaN/inf or has a constant
+        column (its correlation is undefined), or if a parameter is out of range.
+    """
+    X = _as_2d(X)
+    n, m = X.shape
+    if n < 2:
+        raise ValueError(f"PCA weights need at least 2 units (rows), got {n}")
+    if m < 1:
+        raise ValueError("PCA weights need at least 1 indicator (column), got 0")
+    _check_finite(X)
+    if not (0.0 <= min_share < 1.0):
+        raise ValueError(f"min_share must lie in [0, 1), got {min_share}")
+    if not (0.0 <= min_cumulative <= 1.0):
+        raise ValueError(f"min_cumulative must lie in [0, 1], got {min_cumulative}")
+    if not np.isfinite(eigen_threshold):
+        raise ValueError(f"eigen_threshold must be finite, got {eigen_threshold}")
+
+    sd = X.std(axis=0, ddof=1)
+    const = np.flatnonzero(~(sd > 0))
+    if const.size:
+        j = int(const[0])
+        raise ValueError(
+            f"PCA weights: column {j} is constant (value {X[0, j]!r}); "
+            "drop it before computing correlation-based weights"
+        )
+    Z = (X - X.mean(axis=0)) / sd
+    R = Z.T @ Z / (n - 1)
+    R = 0.5 * (R + R.T)
+
+    evals, evecs = np.linalg.eigh(R)
+    order = np.argsort(evals)[::-1]
+    evals = evals[order]
+    evecs = evecs[:, order]
+    share = evals / evals.sum()
+
+    eligible = (evals > eigen_threshold) & (share > min_share)
+    n_eligible = int(np.argmin(eligible)) if not eligible.all() else m
+    note = ""
+    if n_eligible == 0:
+        k = 1
+        note = (
+            f"no factor has eigenvalue > {eigen_threshold} and variance share > {min_share}; "
+            f"fell back to the first factor (eigenvalue {evals[0]:.4g}, "
+            f"share {share[0]:.4g})"
+        )
+    else:
+        cum = np.cumsum(share[:n_eligible])
+        crossed = np.flatnonzero(cum > min_cumulative)
+        k = int(crossed[0]) + 1 if crossed.size else n_eligible
+
+    L = evecs[:, :k] * np.sqrt(np.clip(evals[:k], 0.0, None))
+    L_rot, _ = _varimax(L) if k > 1 else (L.copy(), np.eye(1))
+    var = (L_rot * L_rot).sum(axis=0)
+    fac_order = np.argsort(-var, kind="stable")
+    L_rot = _orient(L_rot[:, fac_order])
+    var = var[fac_order]
+    explained = var / var.sum()
+
+    scaled = (L_rot * L_rot) / var
+    assigned = scaled.argmax(axis=1)
+    w = scaled[np.arange(m), assigned] * explained[assigned]
+    w = w / w.sum()
+    return PCAWeights(
+        weights=w,
+        eigenvalues=evals,
+        explained_share=explained,
+        loadings=L_rot,
+        assigned_factor=assigned.astype(int),
+        n_factors=k,
+        note=note,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# AHP
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class AHPResult:
+    """Result of :func:`ahp`.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray
+        Principal right eigenvector, positive, normalised to sum to one.
+    lambda_max : float
+        Principal eigenvalue.
+    ci : float
+        Consistency index ``(lambda_max - n) / (n - 1)`` (0 for ``n <= 2``).
+    cr : float
+        Consistency ratio ``ci / RI[n]`` (0 for ``n <= 2``).
+    consistent : bool
+        ``cr < 0.10``.
+    n : int
+        Matrix order.
+    """
+
+    weights: np.ndarray
+    lambda_max: float
+    ci: float
+    cr: float
+    consistent: bool
+    n: int
+
+
+def _validate_pairwise(P: np.ndarray) -> None:
+    if P.ndim != 2 or P.shape[0] != P.shape[1]:
+        raise ValueError(
+            f"expected a square (n x n) pairwise comparison matrix, got shape {P.shape}"
+        )
+    n = P.shape[0]
+    if n < 1:
+        raise ValueError("pairwise comparison matrix must have n >= 1, got an empty matrix")
+    if n > max(RANDOM_INDEX):
+        raise ValueError(
+            f"AHP supports n <= {max(RANDOM_INDEX)} criteria (Saaty's random index is not "
+            f"published beyond that), got n = {n}; group criteria hierarchically"
+        )
+    bad = ~(np.isfinite(P) & (P > 0))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(
+            f"pairwise comparison matrix must be finite and positive; cell ({i}, {j}) = {P[i, j]!r}"
+        )
+    for i in range(n):
+        if not np.isclose(P[i, i], 1.0, rtol=_AHP_RTOL, atol=0.0):
+            raise ValueError(
+                f"pairwise comparison matrix diagonal must be 1; cell ({i}, {i}) = {P[i, i]!r}"
+            )
+    for i in range(n):
+        for j in range(i + 1, n):
+            if not np.isclose(P[j, i], 1.0 / P[i, j], rtol=_AHP_RTOL, atol=0.0):
+                raise ValueError(
+                    f"pairwise comparison matrix is not reciprocal at cell ({i}, {j}): "
+                    f"P[{i}, {j}] = {P[i, j]!r} but P[{j}, {i}] = {P[j, i]!r} "
+                    f"(expected {1.0 / P[i, j]!r})"
+                )
+
+
+def ahp(P: ArrayLike) -> AHPResult:
+    """Analytic Hierarchy Process weights with Saaty's consistency ratio.
+
+    Parameters
+    ----------
+    P : array_like, shape (n, n)
+        Positive reciprocal pairwise comparison matrix: ``P[i, j]`` is how much more
+        important criterion ``i`` is than ``j``; ``P[i, i] == 1`` and
+        ``P[j, i] == 1 / P[i, j]`` (relative tolerance ``1e-6``).  ``1 <= n <= 10``.
+
+    Returns
+    -------
+    AHPResult
+        ``weights`` = principal right eigenvector (real part, normalised to sum 1),
+        ``lambda_max``, ``ci = (lambda_max - n) / (n - 1)``, ``cr = ci / RI[n]`` with
+        Saaty's random index :data:`RANDOM_INDEX` (``ci`` and ``cr`` are 0 for
+        ``n <= 2``; rounding noise making ``lambda_max`` fractionally below ``n`` is
+        clipped to ``ci = 0``), ``consistent = cr < 0.10``.
+
+    Raises
+    ------
+    ValueError
+        If ``P`` is not square, is empty, has ``n > 10``, has a non-positive or non-finite
+        entry, a diagonal entry different from 1 or a non-reciprocal pair; the message
+        names the offending cell ``(i, j)`` and its values.
+    """
+    P = np.asarray(P, dtype=float)
+    _validate_pairwise(P)
+    n = P.shape[0]
+    vals, vecs = np.linalg.eig(P)
+    idx = int(np.argmax(vals.real))
+    lam = float(vals[idx].real)
+    v = vecs[:, idx].real
+    w = v / v.sum()
+    w = np.clip(w, 0.0, None)
+    w = w / w.sum()
+    if n <= 2:
+        ci = 0.0
+        cr = 0.0
+    else:
+        ci = max(0.0, (lam - n) / (n - 1))
+        cr = ci / RANDOM_INDEX[n]
+    return AHPResult(weights=w, lambda_max=lam, ci=ci, cr=cr, consistent=bool(cr < 0.10), n=n)
+
+
+def ahp_from_judgements(
+    labels: Sequence[str], judgements: Mapping[tuple[str, str], float]
+) -> AHPResult:
+    """AHP weights from upper-triangle pairwise judgements.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Criterion names, in the order of the returned weights (unique).
+    judgements : mapping (str, str) -> float
+        ``judgements[(a, b)] = s`` means criterion ``a`` is ``s`` times as important as
+        ``b``.  Every unordered pair must be given exactly once in either orientation
+        (``(a, b)`` with ``a`` before ``b`` in ``labels`` is the conventional upper
+        triangle; ``(b, a)`` is accepted and inverted).  Self-pairs ``(a, a)`` are
+        accepted only with value 1.
+
+    Returns
+    -------
+    AHPResult
+        See :func:`ahp`.
+
+    Raises
+    ------
+    ValueError
+        If a label is duplicated, a key names an unknown label, a pair is missing or given
+        twice, or a judgement is not a positive finite number.
+    """
+    labels = list(labels)
+    if len(set(labels)) != len(labels):
+        dup = next(lab for lab in labels if labels.count(lab) > 1)
+        raise ValueError(f"duplicate criterion label {dup!r}")
+    pos = {lab: k for k, lab in enumerate(labels)}
+    n = len(labels)
+    P = np.eye(n)
+    seen: dict[tuple[int, int], tuple[str, str]] = {}
+    for key, value in judgements.items():
+        a, b = key
+        for lab in (a, b):
+            if lab not in pos:
+                raise ValueError(f"judgement {key!r} names unknown criterion {lab!r}")
+        s = float(value)
+        if not (np.isfinite(s) and s > 0):
+            raise ValueError(f"judgement {key!r} must be a positive finite number, got {value!r}")
+        i, j = pos[a], pos[b]
+        if i == j:
+            if not np.isclose(s, 1.0, rtol=_AHP_RTOL, atol=0.0):
+                raise ValueError(f"self-comparison {key!r} must be 1, got {value!r}")
+            continue
+        cell = (min(i, j), max(i, j))
+        if cell in seen:
+            raise ValueError(f"pair {key!r} is judged twice (also as {seen[cell]!r})")
+        seen[cell] = (a, b)
+        upper = s if i < j else 1.0 / s
+        P[cell] = upper
+        P[cell[1], cell[0]] = 1.0 / upper
+    for i in range(n):
+        for j in range(i + 1, n):
+            if (i, j) not in seen:
+                raise ValueError(f"missing judgement for pair ({labels[i]!r}, {labels[j]!r})")
+    return ahp(P)
+
+
+# --------------------------------------------------------------------------------------
+# Benefit of the Doubt
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BoDResult:
+    """Result of :func:`bod`.
+
+    Attributes
+    ----------
+    scores : numpy.ndarray
+        Composite score per unit, shape ``(n,)``; in ``[0, 1]`` for units inside the
+        reference hull (1 = on the frontier).
+    weights : numpy.ndarray
+        Each unit's optimal weights, shape ``(n, m)`` (``scores == (weights * X).sum(1)``).
+    vertices : numpy.ndarray
+        Candidate weight vectors, shape ``(k, m)``: the vertices of the feasible weight
+        polytope (or, after the per-unit fallback, the distinct optimal weight vectors).
+        Apply them to new data with :func:`bod_score`.
+    note : str
+        Empty unless the per-unit linear-programming fallback was used.
+    """
+
+    scores: np.ndarray
+    weights: np.ndarray
+    vertices: np.ndarray
+    note: str = ""
+
+
+def _dedupe_rows(V: np.ndarray) -> np.ndarray:
+    """Drop numerically duplicate rows (relative tolerance ~1e-9), keep lexicographic order."""
+    if V.shape[0] == 0:
+        return V
+    scale = float(np.abs(V).max()) or 1.0
+    keys = np.round(V / scale, 9) + 0.0  # + 0.0 turns -0.0 into 0.0
+    _, first = np.unique(keys, axis=0, return_index=True)
+    return V[first]
+
+
+def _weight_constraints(R: np.ndarray, lower: float, upper: float) -> tuple[np.ndarray, np.ndarray]:
+    """Inequalities ``A @ w <= b`` describing the BoD weight polytope."""
+    m = R.shape[1]
+    eye = np.eye(m)
+    ones = np.ones((m, m))
+    blocks = [-eye, R]
+    rhs = [np.zeros(m), np.ones(R.shape[0])]
+    if lower > 0:
+        blocks.append(lower * ones - eye)  # lower * sum(w) - w_k <= 0
+        rhs.append(np.zeros(m))
+    if upper < 1:
+        blocks.append(eye - upper * ones)  # w_k - upper * sum(w) <= 0
+        rhs.append(np.zeros(m))
+    return np.vstack(blocks), np.concatenate(rhs)
+
+
+def _polytope_vertices(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Vertices of the bounded, full-dimensional polytope ``{w : A w <= b}``."""
+    m = A.shape[1]
+    norms = np.linalg.norm(A, axis=1)
+    # Chebyshev centre: maximise r subject to A w + r ||a_i|| <= b.
+    c = np.zeros(m + 1)
+    c[-1] = -1.0
+    res = linprog(
+        c,
+        A_ub=np.column_stack([A, norms]),
+        b_ub=b,
+        bounds=[(None, None)] * m + [(0.0, None)],
+        method="highs",
+    )
+    if res.status != 0:
+        raise ValueError(f"Chebyshev centre LP failed: {res.message}")
+    centre, radius = res.x[:m], float(res.x[-1])
+    if not radius > 1e-12 * (1.0 + np.abs(centre).max()):
+        raise ValueError(f"weight polytope has an empty interior (radius {radius:.3g})")
+    hs = HalfspaceIntersection(np.column_stack([A, -b]), centre)
+    V = np.asarray(hs.intersections, dtype=float)
+    V = V[np.isfinite(V).all(axis=1)]
+    if V.shape[0] == 0:
+        raise ValueError("no finite vertices returned")
+    scale = max(1.0, float(np.abs(V).max()))
+    slack = A @ V.T - b[:, None]
+    if slack.max() > 1e-7 * scale:
+        raise ValueError(f"vertex enumeration inaccurate (max violation {slack.max():.3g})")
+    V[V < 1e-12 * scale] = 0.0  # clip rounding noise around the w >= 0 facets
+    return _dedupe_rows(V)
+
+
+def _per_unit_lp(A: np.ndarray, b: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Fallback: solve ``max x_i . w s.t. A w <= b, w >= 0`` for each distinct row of X."""
+    m = A.shape[1]
+    sols = [np.zeros(m)]
+    for x in np.unique(X, axis=0):
+        res = linprog(-x, A_ub=A, b_ub=b, bounds=[(0.0, None)] * m, method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"BoD linear programme failed for unit values {x}: {res.message}")
+        sols.append(np.clip(res.x, 0.0, None))
+    return _dedupe_rows(np.vstack(sols))
+
+
+def _bounded_vertices(
+    R: np.ndarray, X: np.ndarray, lower: float, upper: float
+) -> tuple[np.ndarray, str]:
+    """Candidate weight vectors for a bounded BoD polytope (every column of R has a positive)."""
+    m = R.shape[1]
+    if m == 1:
+        return np.array([[0.0], [1.0 / R.max()]]), ""
+    if np.isclose(lower, 1.0 / m, rtol=0, atol=_BOUND_TOL) or np.isclose(
+        upper, 1.0 / m, rtol=0, atol=_BOUND_TOL
+    ):
+        # Either bound pins every share to 1/m: the polytope is the segment t * (1/m, ..., 1/m).
+        t = 1.0 / R.mean(axis=1).max()
+        return np.vstack([np.zeros(m), np.full(m, t / m)]), ""
+    A, b = _weight_constraints(R, lower, upper)
+    try:
+        return _polytope_vertices(A, b), ""
+    except Exception as exc:  # noqa: BLE001 - any Qhull/LP failure triggers the fallback
+        V = _per_unit_lp(A, b, X)
+        note = (
+            f"polytope vertex enumeration failed ({type(exc).__name__}: {exc}); solved one "
+            "linear programme per unit instead; `vertices` holds the distinct optimal weight "
+            "vectors, so bod_score on new data gives a lower bound of the exact BoD score"
+        )
+        return V, note
+
+
+def bod(
+    X: ArrayLike,
+    *,
+    lower: float = 0.0,
+    upper: float = 1.0,
+    reference: ArrayLike | None = None,
+) -> BoDResult:
+    """Benefit-of-the-Doubt composite scores (DEA with unit input).
+
+    For each unit ``i`` the weights ``w >= 0`` maximise ``w @ x_i`` subject to
+    ``w @ x_r <= 1`` for every reference unit ``r`` and the share bounds
+    ``lower * sum(w) <= w_k <= upper * sum(w)``.  The constraints do not depend on ``i``,
+    so the feasible set is a single polytope: its vertices are computed once
+    (``scipy.spatial.HalfspaceIntersection`` around the Chebyshev centre found by
+    ``scipy.optimize.linprog``) and every unit is scored as ``max_v v @ x_i`` in one
+    vectorised step; the maximising vertex gives the unit's weights (ties resolved by the
+    first vertex in lexicographic order).
+
+    Special cases
+    -------------
+    * Reference rows that are all zero add no constraint and are dropped, as are duplicate
+      reference rows.  At least one non-zero reference row is required.
+    * ``m == 1``: the polytope is the segment ``[0, 1 / max_r x_r]``.
+    * ``lower == 1/m`` or ``upper == 1/m`` pin every share to ``1/m``: the polytope is a
+      segment of equal weights (no vertex enumeration).
+    * Columns that are zero in every reference row (e.g. an all-zero column of ``X``) get
+      weights that are only limited by the share bounds.  If those bounds keep them bounded
+      (``lower > 0`` or ``n_zero_columns * upper < 1``) the polytope is enumerated as
+      usual.  Otherwise the polytope is unbounded along those columns; the scores of units
+      that are zero there do not depend on them, so the vertices are computed for the
+      remaining columns (where the share bounds are then non-binding) and lifted by
+      spreading the smallest admissible total weight ``max(0, max(u) / upper - sum(u))``
+      equally over the zero columns (zero when ``upper == 1``).  A unit of ``X`` with a
+      positive value in such a column would have an unbounded score: ``ValueError``.
+    * If vertex enumeration fails (degenerate geometry, Qhull error, inaccurate result),
+      one ``linprog`` per distinct unit is solved instead, ``vertices`` then holds the
+      distinct optimal weight vectors (plus the origin) and :attr:`BoDResult.note` says so.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_units, m)
+        Non-negative (normalised) indicator values of the units to score.
+    lower, upper : float, default 0.0 and 1.0
+        Bounds on each indicator's share ``w_k / sum(w)``; ``0 <= lower <= 1/m <= upper <= 1``.
+    reference : array_like, shape (n_ref, m), optional
+        Units defining the frontier; defaults to ``X``.
+
+    Returns
+    -------
+    BoDResult
+        ``scores`` (in ``[0, 1]`` for units within the reference hull), per-unit
+        ``weights`` and the ``vertices`` for :func:`bod_score`.
+
+    Raises
+    ------
+    ValueError
+        On non-2-D, non-finite or negative input, mismatched column counts, invalid bounds,
+        an all-zero reference, or an unbounded score (see above).
+    """
+    X = _as_2d(X)
+    n, m = X.shape
+    if m < 1:
+        raise ValueError("BoD needs at least 1 indicator (column), got 0")
+    _check_finite(X)
+    _check_non_negative(X)
+    if reference is None:
+        ref = X
+    else:
+        ref = _as_2d(reference, "reference")
+        if ref.shape[1] != m:
+            raise ValueError(f"reference has {ref.shape[1]} indicator columns but X has {m}")
+        _check_finite(ref, "reference")
+        _check_non_negative(ref, "reference")
+    lower = float(lower)
+    upper = float(upper)
+    if not (0.0 <= lower <= 1.0 / m + _BOUND_TOL and 1.0 / m - _BOUND_TOL <= upper <= 1.0):
+        raise ValueError(
+            f"share bounds must satisfy 0 <= lower <= 1/m <= upper <= 1 with m = {m}; "
+            f"got lower = {lower}, upper = {upper}"
+        )
+
+    R = ref[(ref > 0).any(axis=1)]
+    if R.shape[0] == 0:
+        raise ValueError("reference has no non-zero row: the BoD weights are unbounded")
+    R = np.unique(R, axis=0)
+
+    zero_cols = ~(R > 0).any(axis=0)
+    n_zero = int(zero_cols.sum())
+    unbounded = lower <= 0.0 and n_zero > 0 and n_zero * upper >= 1.0 - _BOUND_TOL
+    if unbounded:
+        hit = np.argwhere(X[:, zero_cols] > 0)
+        if hit.size:
+            i, jz = hit[0]
+            j = int(np.flatnonzero(zero_cols)[jz])
+            raise ValueError(
+                f"unit {i} has value {X[i, j]!r} in column {j}, which is zero for every "
+                "reference unit, and the share bounds leave its weight unbounded: the BoD "
+                "score is infinite (set lower > 0 or a tighter upper bound)"
+            )
+        keep = ~zero_cols
+        U, note = _bounded_vertices(R[:, keep], X[:, keep], 0.0, 1.0)
+        s_u = U.sum(axis=1)
+        s_v = np.clip(U.max(axis=1) / upper - s_u, 0.0, None)
+        V = np.zeros((U.shape[0], m))
+        V[:, keep] = U
+        V[:, zero_cols] = (s_v / n_zero)[:, None]
+    else:
+        V, note = _bounded_vertices(R, X, lower, upper)
+
+    scores, weights = bod_score(X, V)
+    return BoDResult(scores=scores, weights=weights, vertices=V, note=note)
+
+
+def bod_score(X: ArrayLike, vertices: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Score units with stored BoD weight vertices (the fitted-model path).
+
+    Parameters
+    ----------
+    X : array_like, shape (n_units, m)
+        Indicator values, on the same scale as the data the vertices were fitted on.
+    vertices : array_like, shape (k, m)
+        :attr:`BoDResult.vertices` from :func:`bod`.
+
+    Returns
+    -------
+    scores : numpy.ndarray
+        ``max_v v @ x_i`` per unit, shape ``(n,)``; above 1 for units beyond the reference
+        frontier.
+    weights : numpy.ndarray
+        The maximising vertex per unit, shape ``(n, m)`` (first one on ties).
+
+    Raises
+    ------
+    ValueError
+        If an input is not 2-D, contains NaN/inf, ``vertices`` is empty or the column
+        counts differ.
+    """
+    X = _as_2d(X)
+    V = _as_2d(vertices, "vertices")
+    if V.shape[0] == 0:
+        raise ValueError("vertices is empty")
+    if V.shape[1] != X.shape[1]:
+        raise ValueError(f"vertices have {V.shape[1]} indicator columns but X has {X.shape[1]}")
+    _check_finite(X)
+    _check_finite(V, "vertices")
+    values = X @ V.T
+    best = values.argmax(axis=1)
+    scores = values[np.arange(X.shape[0]), best]
+    return scores, V[best].copy()

@@ -1,0 +1,631 @@
+"""Tests for :mod:`dmi.weights` against independently computed truth.
+
+Oracles: pymcdm (entropy, CRITIC), scipy.stats.entropy, numpy eigen-solvers (AHP, PCA),
+closed-form 3x3 AHP algebra, one scipy.optimize.linprog per unit (BoD).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from numpy.testing import assert_allclose
+from pymcdm.weights import critic_weights, entropy_weights
+from scipy.optimize import linprog
+
+from dmi import weights as W
+from dmi.weights import (
+    AHPResult,
+    BoDResult,
+    PCAWeights,
+    ahp,
+    ahp_from_judgements,
+    bod,
+    bod_score,
+    critic,
+    entropy,
+    equal,
+    pca,
+)
+
+# Published fixture (6 units x 4 indicators) with reference weights.
+FIXTURE = np.array(
+    [
+        [3.2, 2.5, 4.1, 1.8],
+        [4.0, 3.1, 3.9, 2.2],
+        [2.1, 1.9, 2.5, 1.5],
+        [4.5, 4.2, 4.8, 3.9],
+        [3.6, 2.8, 3.3, 2.6],
+        [1.8, 1.5, 2.2, 1.2],
+    ]
+)
+FIXTURE_ENTROPY = np.array([0.228334, 0.248164, 0.165131, 0.358371])
+FIXTURE_CRITIC = np.array([0.227339, 0.139292, 0.330014, 0.303355])
+
+# Saaty's random index, typed in literally (independent of dmi.weights.RANDOM_INDEX).
+SAATY_RI = {3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49}
+
+
+def _random_positive(seed: int, n: int, m: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.05, 10.0, size=(n, m))
+
+
+# --------------------------------------------------------------------------------------
+# equal
+# --------------------------------------------------------------------------------------
+
+
+def test_equal_weights() -> None:
+    assert_allclose(equal(4), [0.25, 0.25, 0.25, 0.25], rtol=0, atol=1e-15)
+    assert_allclose(equal(1), [1.0])
+
+
+@pytest.mark.parametrize("n", [0, -3])
+def test_equal_rejects_n_below_one(n: int) -> None:
+    with pytest.raises(ValueError, match="n >= 1"):
+        equal(n)
+
+
+# --------------------------------------------------------------------------------------
+# entropy and CRITIC
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("seed", "n", "m"), [(0, 6, 4), (1, 20, 3), (2, 50, 7), (3, 3, 2)])
+def test_entropy_matches_pymcdm(seed: int, n: int, m: int) -> None:
+    X = _random_positive(seed, n, m)
+    assert_allclose(entropy(X), entropy_weights(X), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize(("seed", "n", "m"), [(0, 6, 4), (1, 20, 3), (2, 50, 7), (3, 3, 2)])
+def test_critic_matches_pymcdm(seed: int, n: int, m: int) -> None:
+    X = _random_positive(seed, n, m)
+    assert_allclose(critic(X), critic_weights(X), rtol=0, atol=1e-9)
+
+
+def test_fixture_published_values() -> None:
+    assert_allclose(entropy(FIXTURE), FIXTURE_ENTROPY, rtol=0, atol=5e-6)
+    assert_allclose(critic(FIXTURE), FIXTURE_CRITIC, rtol=0, atol=5e-6)
+
+
+def test_entropy_with_zeros_matches_scipy_entropy() -> None:
+    # scipy.stats.entropy normalises the column and uses 0 ln 0 = 0 (pymcdm does not).
+    rng = np.random.default_rng(11)
+    X = rng.uniform(0, 5, size=(12, 4))
+    X[[0, 3, 7], 1] = 0.0
+    X[5, 3] = 0.0
+    n = X.shape[0]
+    e = np.array([scipy.stats.entropy(X[:, j]) for j in range(X.shape[1])]) / np.log(n)
+    d = 1 - e
+    assert_allclose(entropy(X), d / d.sum(), rtol=1e-12)
+
+
+def test_entropy_constant_and_zero_columns_get_zero_weight() -> None:
+    X = FIXTURE.copy()
+    X[:, 1] = 7.0
+    Xz = FIXTURE.copy()
+    Xz[:, 2] = 0.0
+    for data, j in ((X, 1), (Xz, 2)):
+        w = entropy(data)
+        assert w[j] == 0.0
+        assert np.isclose(w.sum(), 1.0)
+        others = np.delete(np.arange(4), j)
+        assert_allclose(w[others], entropy(np.delete(data, j, axis=1)), rtol=1e-12)
+
+
+def test_entropy_all_constant_gives_equal() -> None:
+    X = np.tile([1.0, 0.0, 3.0], (5, 1))
+    assert_allclose(entropy(X), np.full(3, 1 / 3))
+
+
+def test_entropy_negative_value_names_column() -> None:
+    X = FIXTURE.copy()
+    X[4, 2] = -0.5
+    with pytest.raises(ValueError, match=r"column 2.*-0\.5"):
+        entropy(X)
+
+
+def test_entropy_nan_names_column() -> None:
+    X = FIXTURE.copy()
+    X[1, 3] = np.nan
+    with pytest.raises(ValueError, match=r"column 3.*nan"):
+        entropy(X)
+
+
+def test_entropy_needs_two_rows() -> None:
+    with pytest.raises(ValueError, match="at least 2"):
+        entropy([[1.0, 2.0, 3.0]])
+
+
+def test_critic_constant_column() -> None:
+    X = FIXTURE.copy()
+    X[:, 0] = 2.0
+    w = critic(X)
+    assert np.all(np.isfinite(w))
+    assert w[0] == 0.0
+    assert np.isclose(w.sum(), 1.0)
+    # Independent hand computation: constant column has r = 0 with the others.
+    Y = X[:, 1:]
+    Z = (Y - Y.min(0)) / (Y.max(0) - Y.min(0))
+    r = np.corrcoef(Z.T)
+    C = Z.std(0, ddof=1) * ((1 - r).sum(1) + 1.0)  # + (1 - 0) for the constant column
+    assert_allclose(w[1:], C / C.sum(), rtol=1e-12)
+
+
+def test_critic_all_constant_gives_equal() -> None:
+    assert_allclose(critic(np.ones((4, 3))), np.full(3, 1 / 3))
+
+
+@pytest.mark.parametrize("func", [entropy, critic, pca, bod])
+def test_one_dimensional_input_rejected(func) -> None:
+    with pytest.raises(ValueError, match=r"2-D \(units x indicators\).*\(5,\)"):
+        func(np.arange(1.0, 6.0))
+
+
+# hypothesis: integer-valued data keeps d_j / C_j well away from rounding noise.
+_int_matrix = st.tuples(st.integers(2, 8), st.integers(1, 5)).flatmap(
+    lambda shape: hnp.arrays(np.float64, shape, elements=st.integers(0, 20).map(float))
+)
+_signed_matrix = st.tuples(st.integers(2, 8), st.integers(1, 5)).flatmap(
+    lambda shape: hnp.arrays(np.float64, shape, elements=st.integers(-10, 10).map(float))
+)
+
+
+@pytest.mark.parametrize("func", [entropy, critic])
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_property_weights_simplex_and_permutations(func, data) -> None:
+    X = data.draw(_int_matrix if func is entropy else _signed_matrix)
+    n, m = X.shape
+    w = func(X)
+    assert w.shape == (m,)
+    assert np.all(w >= 0)
+    assert np.isclose(w.sum(), 1.0, rtol=0, atol=1e-12)
+    rows = np.array(data.draw(st.permutations(range(n))))
+    assert_allclose(func(X[rows]), w, rtol=0, atol=1e-9)
+    cols = np.array(data.draw(st.permutations(range(m))))
+    assert_allclose(func(X[:, cols]), w[cols], rtol=0, atol=1e-9)
+
+
+# --------------------------------------------------------------------------------------
+# AHP
+# --------------------------------------------------------------------------------------
+
+
+def _principal(P: np.ndarray) -> tuple[float, np.ndarray]:
+    vals, vecs = np.linalg.eig(P)
+    k = np.argmax(vals.real)
+    v = np.abs(vecs[:, k].real)
+    return float(vals[k].real), v / v.sum()
+
+
+def _perturbed(n: int, seed: int, scale: float = 0.3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(1, 9, size=n)
+    E = np.triu(rng.normal(0, scale, size=(n, n)), 1)
+    E = E - E.T
+    return (w[:, None] / w[None, :]) * np.exp(E)
+
+
+@pytest.mark.parametrize("n", range(1, 11))
+def test_ahp_recovers_consistent_weights(n: int) -> None:
+    rng = np.random.default_rng(100 + n)
+    w = rng.uniform(0.1, 5, size=n)
+    w /= w.sum()
+    res = ahp(w[:, None] / w[None, :])
+    assert isinstance(res, AHPResult)
+    assert res.n == n
+    assert_allclose(res.weights, w, rtol=1e-9)
+    assert res.lambda_max == pytest.approx(n, abs=1e-9)
+    assert res.cr == pytest.approx(0.0, abs=1e-9)
+    assert res.consistent
+
+
+@pytest.mark.parametrize("n", range(3, 11))
+def test_ahp_perturbed_matches_numpy_and_hand_cr(n: int) -> None:
+    P = _perturbed(n, seed=n)
+    lam, v = _principal(P)
+    res = ahp(P)
+    assert_allclose(res.weights, v, rtol=1e-9)
+    assert res.lambda_max == pytest.approx(lam, rel=1e-12)
+    ci = (lam - n) / (n - 1)
+    assert ci > 1e-3  # the perturbation really is inconsistent
+    assert res.ci == pytest.approx(ci, rel=1e-9)
+    assert res.cr == pytest.approx(ci / SAATY_RI[n], rel=1e-9)
+    assert res.consistent == (ci / SAATY_RI[n] < 0.10)
+
+
+def test_ahp_random_index_not_off_by_one() -> None:
+    P = _perturbed(3, seed=7)
+    res = ahp(P)
+    assert res.cr == pytest.approx(res.ci / 0.58, rel=1e-12)
+    assert res.cr != pytest.approx(res.ci / 0.90, rel=1e-3)  # RI of n = 4
+
+
+def test_ahp_textbook_3x3_worked_by_hand() -> None:
+    # P = [[1, 3, 5], [1/3, 1, 3], [1/5, 1/3, 1]].
+    # For a 3x3 reciprocal matrix with a = P01, b = P02, c = P12 the characteristic
+    # polynomial is (1 - L)^3 - 3(1 - L) - (b/(ac) + ac/b) = 0, so with t = (b/(ac))^(1/3):
+    #   lambda_max = 1 + t + 1/t,  t = (5/9)^(1/3) = 0.822071,  1/t = 1.216440
+    #   lambda_max = 3.038511,  CI = 0.038511 / 2 = 0.019256,  CR = 0.019256 / 0.58 = 0.0332
+    # and the principal eigenvector of a 3x3 reciprocal matrix equals the normalised row
+    # geometric means: (15^(1/3), 1, 15^(-1/3)) = (2.466212, 1, 0.405480), sum 3.871692
+    #   w = (0.636986, 0.258285, 0.104729).
+    P = [[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]]
+    res = ahp(P)
+    assert_allclose(res.weights, [0.636986, 0.258285, 0.104729], atol=2e-6)
+    assert res.lambda_max == pytest.approx(3.038511, abs=2e-6)
+    assert res.ci == pytest.approx(0.019256, abs=2e-6)
+    assert res.cr == pytest.approx(0.0332, abs=1e-4)
+    assert res.consistent
+    # exact closed forms
+    t = (5 / 9) ** (1 / 3)
+    assert res.lambda_max == pytest.approx(1 + t + 1 / t, rel=1e-12)
+    g = np.array([15 ** (1 / 3), 1.0, 15 ** (-1 / 3)])
+    assert_allclose(res.weights, g / g.sum(), rtol=1e-12)
+
+
+def test_ahp_consistent_3x3_by_hand() -> None:
+    # P_ij = w_i / w_j with w = (4, 2, 1) / 7: lambda_max = 3, CI = CR = 0.
+    res = ahp([[1, 2, 4], [0.5, 1, 2], [0.25, 0.5, 1]])
+    assert_allclose(res.weights, [4 / 7, 2 / 7, 1 / 7], rtol=1e-12)
+    assert res.cr == pytest.approx(0.0, abs=1e-12)
+
+
+def test_ahp_small_orders() -> None:
+    one = ahp([[1.0]])
+    assert_allclose(one.weights, [1.0])
+    assert one.cr == 0.0 and one.ci == 0.0 and one.consistent
+    two = ahp([[1, 3], [1 / 3, 1]])
+    assert_allclose(two.weights, [0.75, 0.25], rtol=1e-12)
+    assert two.cr == 0.0 and two.ci == 0.0
+
+
+def test_ahp_inconsistent_flagged() -> None:
+    # Cyclic preferences: 0 > 1 > 2 > 0.
+    res = ahp([[1, 5, 1 / 5], [1 / 5, 1, 5], [5, 1 / 5, 1]])
+    assert res.cr > 0.10
+    assert not res.consistent
+
+
+def test_ahp_non_reciprocal_names_cell() -> None:
+    P = np.array([[1, 3, 5], [1 / 3, 1, 3], [1 / 4, 1 / 3, 1]])
+    with pytest.raises(ValueError, match=r"\(0, 2\).*5\.0.*0\.25"):
+        ahp(P)
+
+
+def test_ahp_reciprocal_tolerance() -> None:
+    P = np.array([[1, 3], [1 / 3 * (1 + 1e-8), 1]])
+    ahp(P)  # within rtol 1e-6
+    P[1, 0] = 1 / 3 * (1 + 1e-4)
+    with pytest.raises(ValueError, match=r"\(0, 1\)"):
+        ahp(P)
+
+
+@pytest.mark.parametrize(
+    ("P", "pattern"),
+    [
+        ([[1, 2], [0.5, 2]], r"diagonal.*\(1, 1\)"),
+        ([[1, -2], [-0.5, 1]], r"positive.*\(0, 1\)"),
+        ([[1, 2, 3], [0.5, 1, 2]], "square"),
+        ([1, 2, 3], "square"),
+        (np.ones((0, 0)), "n >= 1"),
+    ],
+)
+def test_ahp_validation(P, pattern: str) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        ahp(P)
+
+
+def test_ahp_n11_raises() -> None:
+    with pytest.raises(ValueError, match="n = 11"):
+        ahp(np.ones((11, 11)))
+
+
+def test_ahp_from_judgements() -> None:
+    labels = ["infra", "data", "skills"]
+    res = ahp_from_judgements(
+        labels, {("infra", "data"): 3, ("infra", "skills"): 5, ("data", "skills"): 3}
+    )
+    direct = ahp([[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]])
+    assert_allclose(res.weights, direct.weights, rtol=1e-12)
+    assert res.cr == pytest.approx(direct.cr, rel=1e-12)
+    # lower-triangle orientation is inverted
+    rev = ahp_from_judgements(
+        labels, {("data", "infra"): 1 / 3, ("infra", "skills"): 5, ("data", "skills"): 3}
+    )
+    assert_allclose(rev.weights, direct.weights, rtol=1e-12)
+
+
+def test_ahp_from_judgements_missing_pair() -> None:
+    with pytest.raises(ValueError, match=r"missing.*'data'.*'skills'"):
+        ahp_from_judgements(
+            ["infra", "data", "skills"], {("infra", "data"): 3, ("infra", "skills"): 5}
+        )
+    with pytest.raises(ValueError, match="unknown"):
+        ahp_from_judgements(["a", "b"], {("a", "z"): 2})
+
+
+# --------------------------------------------------------------------------------------
+# PCA
+# --------------------------------------------------------------------------------------
+
+
+def _blocks(sizes: tuple[int, ...], n: int = 300, noise: float = 0.35, seed: int = 5):
+    rng = np.random.default_rng(seed)
+    cols = []
+    for b, size in enumerate(sizes):
+        f = rng.normal(size=(n, 1))
+        cols.append(f + noise * rng.normal(size=(n, size)) + 3 * b)
+    return np.hstack(cols)
+
+
+def _criterion(L: np.ndarray) -> float:
+    # varimax criterion written out: sum_j var_i(l_ij^2) (population variance)
+    return float(sum(np.var(L[:, j] ** 2) for j in range(L.shape[1])))
+
+
+def _unrotated(X: np.ndarray, k: int) -> np.ndarray:
+    vals, vecs = np.linalg.eigh(np.corrcoef(X.T))
+    idx = np.argsort(vals)[::-1][:k]
+    return vecs[:, idx] * np.sqrt(vals[idx])
+
+
+def test_pca_two_planted_blocks() -> None:
+    X = _blocks((3, 3))
+    res = pca(X)
+    assert isinstance(res, PCAWeights)
+    assert res.n_factors == 2
+    assert res.note == ""
+    a, b = res.assigned_factor[:3], res.assigned_factor[3:]
+    assert len(set(a)) == 1 and len(set(b)) == 1 and a[0] != b[0]
+    assert np.all(res.weights >= 0)
+    assert res.weights.sum() == pytest.approx(1.0, abs=1e-12)
+    assert res.loadings.shape == (6, 2)
+    assert res.explained_share.sum() == pytest.approx(1.0, abs=1e-12)
+    assert_allclose(
+        res.eigenvalues, np.sort(np.linalg.eigvalsh(np.corrcoef(X.T)))[::-1], atol=1e-10
+    )
+
+
+def test_pca_weights_by_hand() -> None:
+    X = _blocks((3, 3), seed=9)
+    res = pca(X)
+    L = res.loadings
+    var = (L**2).sum(0)
+    S = L**2 / var
+    share = var / var.sum()
+    w = np.array([S[i, np.argmax(S[i])] * share[np.argmax(S[i])] for i in range(6)])
+    assert_allclose(res.weights, w / w.sum(), rtol=1e-12)
+    assert_allclose(res.explained_share, share, rtol=1e-12)
+
+
+def test_varimax_is_orthogonal_rotation_and_improves_criterion() -> None:
+    X = _blocks((3, 2, 2), noise=0.6, seed=3)
+    res = pca(X, min_cumulative=0.99)
+    k = res.n_factors
+    assert k == 3
+    L = _unrotated(X, k)
+    L_rot = res.loadings
+    assert_allclose(L_rot @ L_rot.T, L @ L.T, atol=1e-10)
+    # communalities preserved and criterion does not decrease
+    assert_allclose((L_rot**2).sum(1), (L**2).sum(1), atol=1e-10)
+    assert _criterion(L_rot) >= _criterion(L) - 1e-12
+    assert _criterion(L_rot) > _criterion(L) + 1e-3  # unrotated PCs mix the blocks
+
+
+def test_varimax_matches_factor_analyzer() -> None:
+    rotator_mod = pytest.importorskip("factor_analyzer.rotator")
+    X = _blocks((3, 2, 2), noise=0.6, seed=3)
+    L = _unrotated(X, 3)
+    ref = rotator_mod.Rotator(method="varimax", normalize=False, tol=1e-12).fit_transform(L)
+    ours = pca(X, min_cumulative=0.99).loadings
+    # same columns up to order and sign
+    for j in range(3):
+        match = [np.allclose(np.abs(ours[:, j]), np.abs(ref[:, c]), atol=1e-4) for c in range(3)]
+        assert sum(match) == 1
+    # our stopping rule (relative tolerance 1e-8) reaches the same criterion value
+    assert _criterion(ours) == pytest.approx(_criterion(ref), rel=1e-8)
+
+
+def test_pca_retention_stops_when_cumulative_crossed() -> None:
+    # Blocks of 4, 3, 2 columns: eigenvalues ~4, ~3, ~2, all > 1 and > 10% of 9.
+    X = _blocks((4, 3, 2), noise=0.3, seed=21)
+    ev = np.sort(np.linalg.eigvalsh(np.corrcoef(X.T)))[::-1]
+    share = ev / ev.sum()
+    assert ev[2] > 1 and share[2] > 0.10
+    assert share[0] < 0.60 < share[0] + share[1]
+    assert pca(X).n_factors == 2  # stops at the first factor crossing 60 %
+    assert pca(X, min_cumulative=0.99).n_factors == 3  # never crossed: all eligible
+    assert pca(X, min_cumulative=0.3).n_factors == 1
+
+
+def test_pca_fallback_to_first_factor() -> None:
+    X = _blocks((3, 3))
+    res = pca(X, eigen_threshold=10.0)
+    assert res.n_factors == 1
+    assert "fell back" in res.note
+    assert_allclose(np.abs(res.loadings[:, 0]), np.abs(_unrotated(X, 1)[:, 0]), atol=1e-10)
+    L2 = res.loadings[:, 0] ** 2
+    assert_allclose(res.weights, L2 / L2.sum(), rtol=1e-12)
+    assert_allclose(res.explained_share, [1.0])
+
+
+def test_pca_constant_column_rejected() -> None:
+    X = _blocks((3, 3))
+    X[:, 4] = 1.0
+    with pytest.raises(ValueError, match="column 4"):
+        pca(X)
+
+
+# --------------------------------------------------------------------------------------
+# Benefit of the Doubt
+# --------------------------------------------------------------------------------------
+
+
+def _lp_bod(x: np.ndarray, ref: np.ndarray, lower: float, upper: float) -> float:
+    """Independent per-unit BoD linear programme (all constraints written out)."""
+    m = x.size
+    A = [ref]
+    b = [np.ones(ref.shape[0])]
+    for k in range(m):
+        e = np.zeros(m)
+        e[k] = 1.0
+        A.append((lower * np.ones(m) - e)[None, :])  # lower * sum(w) <= w_k
+        A.append((e - upper * np.ones(m))[None, :])  # w_k <= upper * sum(w)
+        b += [np.zeros(1), np.zeros(1)]
+    res = linprog(
+        -x, A_ub=np.vstack(A), b_ub=np.concatenate(b), bounds=[(0, None)] * m, method="highs"
+    )
+    assert res.status == 0, res.message
+    return -res.fun
+
+
+def _check_share_bounds(w: np.ndarray, lower: float, upper: float) -> None:
+    s = w.sum(axis=1, keepdims=True)
+    assert np.all(w >= -1e-12)
+    assert np.all(w >= lower * s - 1e-9)
+    assert np.all(w <= upper * s + 1e-9)
+
+
+BOUNDS = [(0.0, 1.0), (0.05, 0.7), (0.1, 0.5), (0.0, 0.6)]
+
+
+@pytest.mark.parametrize("m", [2, 3, 4, 5])
+@pytest.mark.parametrize(("lower", "upper"), BOUNDS)
+def test_bod_matches_per_unit_linprog(m: int, lower: float, upper: float) -> None:
+    rng = np.random.default_rng(1000 * m + int(100 * lower) + int(10 * upper))
+    X = rng.uniform(0, 1, size=(25, m))
+    res = bod(X, lower=lower, upper=upper)
+    assert isinstance(res, BoDResult)
+    assert res.note == ""
+    truth = np.array([_lp_bod(x, X, lower, upper) for x in X])
+    assert_allclose(res.scores, truth, rtol=0, atol=1e-7)
+    assert_allclose((res.weights * X).sum(1), truth, rtol=0, atol=1e-7)  # objective value
+    assert np.all(res.scores <= 1 + 1e-9)
+    assert res.scores.max() == pytest.approx(1.0, abs=1e-9)
+    _check_share_bounds(res.weights, lower, upper)
+    s, w = bod_score(X, res.vertices)
+    assert_allclose(s, res.scores, rtol=0, atol=1e-12)
+    assert_allclose(w, res.weights, rtol=0, atol=1e-12)
+    assert np.all(res.vertices @ X.T <= 1 + 1e-9)  # every vertex is feasible
+
+
+def test_bod_single_indicator() -> None:
+    X = np.array([[1.0], [4.0], [2.0]])
+    res = bod(X)
+    assert_allclose(res.scores, [0.25, 1.0, 0.5], rtol=1e-12)
+    assert_allclose(res.weights[:, 0], 0.25)
+
+
+def test_bod_with_reference_scores_new_units() -> None:
+    rng = np.random.default_rng(42)
+    ref = rng.uniform(0, 1, size=(20, 3))
+    X = rng.uniform(0, 1.2, size=(15, 3))
+    res = bod(X, lower=0.1, upper=0.6, reference=ref)
+    truth = np.array([_lp_bod(x, ref, 0.1, 0.6) for x in X])
+    assert_allclose(res.scores, truth, rtol=0, atol=1e-7)
+    assert res.scores.max() > 1  # some new units lie beyond the reference frontier
+    # fitted-model path: vertices fitted on ref alone score the same units identically
+    fitted = bod(ref, lower=0.1, upper=0.6)
+    s, _ = bod_score(X, fitted.vertices)
+    assert_allclose(s, truth, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize(("lower", "upper"), [(0.0, 1.0), (0.0, 0.6), (0.1, 0.8), (0.0, 0.4)])
+def test_bod_all_zero_column(lower: float, upper: float) -> None:
+    rng = np.random.default_rng(8)
+    X = rng.uniform(0, 1, size=(20, 3))
+    X[:, 1] = 0.0
+    X[3] = 0.0  # an all-zero unit (and reference row) too
+    res = bod(X, lower=lower, upper=upper)
+    truth = np.array([_lp_bod(x, X, lower, upper) for x in X])
+    assert_allclose(res.scores, truth, rtol=0, atol=1e-7)
+    assert res.scores[3] == 0.0
+    _check_share_bounds(res.weights, lower, upper)
+    assert np.all(res.vertices @ X.T <= 1 + 1e-9)
+    if upper == 1.0 and lower == 0.0:
+        assert np.all(res.weights[:, 1] == 0.0)
+
+
+def test_bod_unbounded_score_raises() -> None:
+    ref = np.array([[1.0, 0.0], [0.5, 0.0]])
+    with pytest.raises(ValueError, match="column 1"):
+        bod([[0.5, 0.2]], reference=ref)
+    # with lower > 0 the zero column's weight is bounded through the share constraint
+    res = bod([[0.5, 0.2]], lower=0.2, reference=ref)
+    assert res.scores[0] == pytest.approx(_lp_bod(np.array([0.5, 0.2]), ref, 0.2, 1.0), abs=1e-7)
+
+
+def test_bod_equal_share_pinned() -> None:
+    X = np.random.default_rng(3).uniform(0.1, 1, size=(10, 4))
+    res = bod(X, lower=0.25, upper=0.25)
+    means = X.mean(1)
+    assert_allclose(res.scores, means / means.max(), rtol=1e-12)
+    assert_allclose(res.weights, np.full((10, 4), 0.25 / means.max()), rtol=1e-12)
+
+
+def test_bod_fallback_per_unit_lp(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated Qhull failure")
+
+    monkeypatch.setattr(W, "HalfspaceIntersection", broken)
+    rng = np.random.default_rng(77)
+    X = rng.uniform(0, 1, size=(12, 3))
+    res = bod(X, lower=0.05, upper=0.8)
+    assert "linear programme per unit" in res.note
+    truth = np.array([_lp_bod(x, X, 0.05, 0.8) for x in X])
+    assert_allclose(res.scores, truth, rtol=0, atol=1e-7)
+    s, _ = bod_score(X, res.vertices)
+    assert_allclose(s, res.scores, rtol=0, atol=1e-12)
+    _check_share_bounds(res.weights, 0.05, 0.8)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"lower": 0.5}, "lower"),  # 0.5 > 1/3
+        ({"upper": 0.2}, "upper"),  # 0.2 < 1/3
+        ({"lower": -0.1}, "lower"),
+        ({"reference": np.zeros((3, 3))}, "non-zero"),
+        ({"reference": np.ones((3, 2))}, "columns"),
+    ],
+)
+def test_bod_validation(kwargs, pattern: str) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        bod(np.ones((4, 3)), **kwargs)
+
+
+def test_bod_negative_rejected() -> None:
+    with pytest.raises(ValueError, match="column 0"):
+        bod([[-1.0, 2.0], [1.0, 1.0]])
+
+
+def test_bod_score_shape_mismatch() -> None:
+    with pytest.raises(ValueError, match="columns"):
+        bod_score(np.ones((2, 3)), np.ones((4, 2)))
+
+
+def test_bod_vertices_are_exact_polytope_vertices_small_case() -> None:
+    # m = 2, no share bounds, reference {(1, 0.2), (0.2, 1), (0.6, 0.6)}:
+    # feasible set {w >= 0, w.x_r <= 1}; vertices found by intersecting constraint pairs.
+    ref = np.array([[1.0, 0.2], [0.2, 1.0], [0.6, 0.6]])
+    lines = [(np.array([1.0, 0.0]), 0.0), (np.array([0.0, 1.0]), 0.0)]
+    lines += [(r, 1.0) for r in ref]
+    expected = []
+    for (a1, b1), (a2, b2) in itertools.combinations(lines, 2):
+        M = np.vstack([a1, a2])
+        if abs(np.linalg.det(M)) < 1e-12:
+            continue
+        p = np.linalg.solve(M, [b1, b2])
+        if np.all(p >= -1e-12) and np.all(ref @ p <= 1 + 1e-12):
+            expected.append(p)
+    expected = np.unique(np.round(expected, 12), axis=0)
+    got = np.unique(np.round(bod(ref).vertices, 9), axis=0)
+    assert_allclose(got, np.round(expected, 9), atol=1e-9)
