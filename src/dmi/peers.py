@@ -1,0 +1,210 @@
+"""Peer comparison: where a company stands among similar companies.
+
+A :class:`PeerBenchmark` is fitted once on a reference population's score table and stored as
+JSON. For a company it finds the most specific peer group that is large enough (by default sector x
+size class, then sector, then size class, then everyone) and reports its percentile there, with the
+group's size and median profile. Groups smaller than ``min_group_size`` are never shown: a
+percentile among five companies says little and could reveal them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["PEER_FORMAT", "PeerBenchmark", "PeerPosition"]
+
+PEER_FORMAT = "dmi-peer-benchmark/1"
+
+
+@dataclass(frozen=True)
+class PeerPosition:
+    """A company's standing in its peer group.
+
+    Attributes
+    ----------
+    group
+        The grouping used, e.g. ``{"sector": "C13", "size_class": "small"}`` (empty = everyone).
+    size
+        Number of reference companies in the group.
+    percentile
+        Per score column (``dmi``, ``dim_*``): the share of the group scoring below the company,
+        ties counted half, in [0, 100].
+    median
+        Per score column: the group's median.
+    """
+
+    group: dict[str, str]
+    size: int
+    percentile: dict[str, float]
+    median: dict[str, float]
+
+
+class PeerBenchmark:
+    """Percentiles within peer groups, with a minimum group size.
+
+    Parameters
+    ----------
+    levels
+        Groupings to try, most specific first; the last should be ``()`` (everyone).
+    min_group_size
+        Smallest group that is reported.
+    columns
+        Score columns to benchmark; default ``dmi`` and every ``dim_*`` column.
+    """
+
+    def __init__(
+        self,
+        levels: Sequence[Sequence[str]] = (
+            ("sector", "size_class"),
+            ("sector",),
+            ("size_class",),
+            (),
+        ),
+        min_group_size: int = 30,
+        columns: Sequence[str] | None = None,
+    ):
+        self.levels = levels
+        self.min_group_size = min_group_size
+        self.columns = columns
+
+    def fit(self, scores: pd.DataFrame) -> PeerBenchmark:
+        """Store the distribution of every score column in every large-enough group."""
+        if self.min_group_size < 1:
+            raise ValueError(f"min_group_size must be at least 1, got {self.min_group_size}")
+        columns = (
+            list(self.columns)
+            if self.columns is not None
+            else (["dmi"] + [c for c in scores.columns if str(c).startswith("dim_")])
+        )
+        missing = [c for c in columns if c not in scores.columns]
+        if missing:
+            raise ValueError(f"the score table lacks the columns {', '.join(missing)}")
+        levels = [tuple(level) for level in self.levels]
+        for level in levels:
+            absent = [c for c in level if c not in scores.columns]
+            if absent:
+                raise ValueError(f"peer grouping {level} needs the columns {', '.join(absent)}")
+        values = scores[columns].apply(pd.to_numeric, errors="coerce")
+        self.columns_ = columns
+        self.levels_ = levels
+        self.groups_: dict[str, dict[str, Any]] = {}
+        for level in levels:
+            keys = scores[list(level)].astype(str) if level else None
+            grouped = values.groupby([keys[c] for c in level]) if level else [((), values)]
+            for key, part in grouped:
+                key = key if isinstance(key, tuple) else (key,)
+                if len(part) < self.min_group_size:
+                    continue
+                self.groups_[_group_id(level, key)] = {
+                    "size": int(len(part)),
+                    "distribution": {c: _distribution(part[c].to_numpy()) for c in columns},
+                }
+        self.n_ = int(len(scores))
+        digest = hashlib.sha256(pd.util.hash_pandas_object(values, index=False).to_numpy())
+        self.data_hash_ = digest.hexdigest()[:16]
+        return self
+
+    def position(self, row: Mapping[str, Any]) -> PeerPosition | None:
+        """The company's percentile in its most specific large-enough peer group.
+
+        Returns None only when even the whole reference population is below
+        ``min_group_size``.
+        """
+        self._check_fitted()
+        for level in self.levels_:
+            key = tuple("" if row.get(c) is None else str(row.get(c)) for c in level)
+            group = self.groups_.get(_group_id(level, key))
+            if group is None:
+                continue
+            percentile, median = {}, {}
+            for column in self.columns_:
+                dist = group["distribution"][column]
+                value = row.get(column)
+                if value is None or pd.isna(value):
+                    continue
+                percentile[column] = _percentile(dist, float(value))
+                median[column] = dist["median"]
+            return PeerPosition(dict(zip(level, key)), group["size"], percentile, median)
+        return None
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "groups_"):
+            raise RuntimeError("this PeerBenchmark is not fitted yet: call fit(scores) first")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted benchmark as plain JSON-able data."""
+        self._check_fitted()
+        return {
+            "format": PEER_FORMAT,
+            "levels": [list(level) for level in self.levels_],
+            "min_group_size": self.min_group_size,
+            "columns": self.columns_,
+            "n": self.n_,
+            "data_hash": self.data_hash_,
+            "groups": self.groups_,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PeerBenchmark:
+        """Rebuild a fitted benchmark from :meth:`to_dict` output."""
+        if not isinstance(data, Mapping) or data.get("format") != PEER_FORMAT:
+            raise ValueError(f"not a peer benchmark: expected format {PEER_FORMAT!r}")
+        try:
+            model = cls(
+                [tuple(x) for x in data["levels"]],
+                int(data["min_group_size"]),
+                list(data["columns"]),
+            )
+            model.levels_ = [tuple(x) for x in data["levels"]]
+            model.columns_ = list(data["columns"])
+            model.groups_ = dict(data["groups"])
+            model.n_ = int(data["n"])
+            model.data_hash_ = str(data["data_hash"])
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"peer benchmark data is incomplete: missing {exc}") from None
+        return model
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> PeerBenchmark:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not a valid peer benchmark file ({exc})") from None
+        return cls.from_dict(data)
+
+
+def _group_id(level: Sequence[str], key: Sequence[str]) -> str:
+    return "|".join(f"{c}={k}" for c, k in zip(level, key)) or "*"
+
+
+def _distribution(values: np.ndarray) -> dict[str, Any]:
+    values = values[~np.isnan(values)]
+    # scores take few distinct values (sums of points), so value counts are compact and exact
+    rounded = np.round(values, 6)
+    uniques, counts = np.unique(rounded, return_counts=True)
+    return {
+        "values": uniques.tolist(),
+        "counts": counts.tolist(),
+        "median": float(np.median(values)) if len(values) else float("nan"),
+    }
+
+
+def _percentile(dist: Mapping[str, Any], value: float) -> float:
+    values = np.asarray(dist["values"], dtype=float)
+    counts = np.asarray(dist["counts"], dtype=float)
+    below = np.concatenate([[0.0], np.cumsum(counts)])
+    x = round(value, 6)
+    left = int(np.searchsorted(values, x, side="left"))
+    right = int(np.searchsorted(values, x, side="right"))
+    return float(100 * (below[left] + 0.5 * (below[right] - below[left])) / below[-1])
