@@ -178,7 +178,7 @@ _signed_matrix = st.tuples(st.integers(2, 8), st.integers(1, 5)).flatmap(
 
 
 @pytest.mark.parametrize("func", [entropy, critic])
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_property_weights_simplex_and_permutations(func, data) -> None:
     X = data.draw(_int_matrix if func is entropy else _signed_matrix)
@@ -579,12 +579,45 @@ def test_bod_fallback_per_unit_lp(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(77)
     X = rng.uniform(0, 1, size=(12, 3))
     res = bod(X, lower=0.05, upper=0.8)
-    assert "linear programme per unit" in res.note
+    assert "LP per unit" in res.note
     truth = np.array([_lp_bod(x, X, 0.05, 0.8) for x in X])
     assert_allclose(res.scores, truth, rtol=0, atol=1e-7)
     s, _ = bod_score(X, res.vertices)
     assert_allclose(s, res.scores, rtol=0, atol=1e-12)
     _check_share_bounds(res.weights, 0.05, 0.8)
+
+
+@pytest.mark.parametrize(("lower", "upper"), [(0.0, 1.0), (0.05, 0.4)])
+def test_bod_high_dimension_lp_path_and_method_agreement(lower: float, upper: float) -> None:
+    rng = np.random.default_rng(99)
+    m = W.BOD_VERTEX_MAX_DIM + 1
+    X = rng.uniform(0, 1, size=(18, m))
+    X = np.vstack([X, 0.5 * X[:3]])  # dominated rows: pruned from the reference
+    auto = bod(X, lower=lower, upper=upper)
+    assert "LP per unit" in auto.note
+    truth = np.array([_lp_bod(x, X, lower, upper) for x in X])
+    assert_allclose(auto.scores, truth, rtol=0, atol=1e-7)
+    _check_share_bounds(auto.weights, lower, upper)
+    assert np.all(auto.vertices @ X.T <= 1 + 1e-8)
+    s, _ = bod_score(X, auto.vertices)
+    assert_allclose(s, auto.scores, rtol=0, atol=1e-12)
+    exact = bod(X, lower=lower, upper=upper, method="vertices")
+    assert exact.note == ""
+    assert_allclose(exact.scores, truth, rtol=0, atol=1e-7)
+    # the exact vertex set scores new data at least as high as the LP-path vectors
+    Y = rng.uniform(0, 1.1, size=(30, m))
+    s_exact, _ = bod_score(Y, exact.vertices)
+    s_lp, _ = bod_score(Y, auto.vertices)
+    assert np.all(s_exact >= s_lp - 1e-9)
+    assert_allclose(s_exact, [_lp_bod(y, X, lower, upper) for y in Y], rtol=0, atol=1e-7)
+
+
+def test_bod_method_lp_matches_vertices_low_dimension() -> None:
+    X = np.random.default_rng(5).uniform(0, 1, size=(30, 3))
+    a = bod(X, lower=0.1, upper=0.6, method="lp")
+    b = bod(X, lower=0.1, upper=0.6)
+    assert "method='lp'" in a.note and b.note == ""
+    assert_allclose(a.scores, b.scores, rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -595,6 +628,7 @@ def test_bod_fallback_per_unit_lp(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"lower": -0.1}, "lower"),
         ({"reference": np.zeros((3, 3))}, "non-zero"),
         ({"reference": np.ones((3, 2))}, "columns"),
+        ({"method": "simplex"}, "method"),
     ],
 )
 def test_bod_validation(kwargs, pattern: str) -> None:
