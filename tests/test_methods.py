@@ -188,3 +188,8 @@ def test_model_for_another_instrument_version_is_refused(miit, tmp_path):
         ValueError, match="fitted for instrument miit-2024-manufacturing version 2022.1"
     ):
         dmi.IndexModel.from_dict(data, miit)
+
+
+def test_bod_is_refused_below_the_dimension_level(miit, population):
+    with pytest.raises(ValueError, match="use weight_level='dimension'"):
+        dmi.IndexModel(miit, weighting="bod", weight_level="indicator").fit(population)
