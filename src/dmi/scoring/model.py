@@ -249,6 +249,11 @@ class IndexModel:
                 "benefit-of-the-doubt weighting is a weighted sum: use "
                 f"aggregation='arithmetic', not {self.aggregation!r}"
             )
+        if self.weighting == "bod" and self.weight_level != "dimension":
+            raise ValueError(
+                "benefit-of-the-doubt weighting is exact for new companies only over a few "
+                f"nodes: use weight_level='dimension', not {self.weight_level!r}"
+            )
         if self.weighting == "ahp" and self.ahp_matrix is None:
             raise ValueError(
                 "weighting='ahp' needs ahp_matrix, a pairwise comparison matrix "
@@ -373,7 +378,12 @@ class IndexModel:
                 notes.append(f"PCA: {result.note}")
             return np.asarray(result.weights, dtype=float)
         lower, upper = self.bod_bounds
-        result = weighting_methods.bod(complete, lower=lower, upper=upper)
+        if k > weighting_methods.BOD_VERTEX_MAX_DIM:
+            raise ValueError(
+                f"benefit-of-the-doubt weighting supports at most "
+                f"{weighting_methods.BOD_VERTEX_MAX_DIM} dimensions, got {k}"
+            )
+        result = weighting_methods.bod(complete, lower=lower, upper=upper, method="vertices")
         self.bod_vertices_ = np.asarray(result.vertices, dtype=float)
         mean = np.asarray(result.weights, dtype=float).mean(axis=0)
         return mean / mean.sum() if mean.sum() > 0 else weighting_methods.equal(k)
