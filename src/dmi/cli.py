@@ -19,7 +19,7 @@ from dmi.cli_tiers import add_commands as add_tier_commands
 from dmi.codebook import codebook, template
 from dmi.instrument import Instrument, InstrumentError, available_instruments, load_instrument
 from dmi.io import FileFormatError, map_columns, open_table, read_mapping_file, write_table
-from dmi.pipeline import score_file
+from dmi.pipeline import DUPLICATE_POLICIES, score_file
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, AnswerError, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
@@ -145,39 +145,43 @@ def _fit_model(
 
 def cmd_score(args: argparse.Namespace) -> int:
     instrument = _instrument(args.instrument)
-    model = _fit_model(args, instrument, default_reference=args.input)
     custom = read_mapping_file(args.map) if args.map else None
+    if args.engine == "dask":
+        from dmi.distributed import _import_dask
+
+        _import_dask()  # fail early, before a reference fit, when the extra is missing
+    model = _fit_model(args, instrument, default_reference=args.input)
+    tier_model = _tier_model(args, instrument, model)
     progress = None
     bar = None
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
-        bar = tqdm(unit=" rows", file=sys.stderr)
+        bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr)
 
         def progress(done: int) -> None:
             bar.update(done - bar.n)
 
-    reader_columns = open_table(args.input, encoding=args.encoding, sheet=args.sheet).columns
-    mapping = map_columns(instrument, reader_columns, custom)
-    if not set(mapping.rename.values()) - {"respondent_id"}:
-        raise FileFormatError(
-            f"{args.input}: no column matches an item of {instrument.id}; "
-            "expected headers such as the ones `dmi template` writes"
+    try:
+        summary, mapping = score_file(
+            args.input,
+            args.output,
+            model,
+            rejects_path=args.rejects,
+            encoding=args.encoding,
+            sheet=args.sheet,
+            column_map=custom,
+            chunk_rows=args.chunk_rows,
+            progress=progress,
+            tier_model=tier_model,
+            duplicates=args.duplicates,
+            cohort_path=args.cohort,
+            engine=args.engine,
+            scheduler=args.scheduler,
         )
-    tier_model = _tier_model(args, instrument, model)
-    summary, mapping = score_file(
-        args.input,
-        args.output,
-        model,
-        rejects_path=args.rejects,
-        encoding=args.encoding,
-        sheet=args.sheet,
-        column_map=custom,
-        progress=progress,
-        tier_model=tier_model,
-    )
-    if bar is not None:
-        bar.close()
+    finally:
+        if bar is not None:
+            bar.close()
     if args.summary:
         Path(args.summary).write_text(summary.to_json(), encoding="utf-8")
     if not args.quiet:
@@ -196,9 +200,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         if summary.levels:
             shown = ", ".join(f"{names.get(int(k), k)} {v}" for k, v in summary.levels.items())
             print(f"levels: {shown}")
-        for reason, count in list(summary.rejected_by_reason.items())[:8]:
-            print(f"  rejected: {count} x {reason}")
-        print(f"wrote {args.output}" + (f" and {args.rejects}" if args.rejects else ""))
+        for reason, count in list(summary.rejected_rows_by_reason.items())[:8]:
+            print(f"  rejected: {count} rows, {reason}")
+        written = [args.output] + [p for p in (args.rejects, args.cohort) if p]
+        print(f"wrote {', '.join(written)}")
     print(summary.line())
     if not summary.reconciles:  # a bug, never a user mistake
         raise RuntimeError("row counts do not reconcile")
@@ -396,6 +401,32 @@ def build_parser() -> argparse.ArgumentParser:
         "the instrument, with the instrument's own method)",
     )
     p.add_argument("--summary", help="write the run summary as JSON here")
+    p.add_argument(
+        "--duplicates",
+        default="reject",
+        choices=DUPLICATE_POLICIES,
+        help="repeated respondent ids: reject every occurrence (default), or keep the "
+        "first / last one and reject the others",
+    )
+    p.add_argument(
+        "--cohort", help="write counts, means and quartiles by level, tier, sector, region, size"
+    )
+    p.add_argument(
+        "--engine",
+        default="local",
+        choices=("local", "dask"),
+        help="dask: score on a Dask cluster (needs dmi[distributed])",
+    )
+    p.add_argument(
+        "--scheduler",
+        help="Dask scheduler address for --engine dask (default: a local cluster)",
+    )
+    p.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=100_000,
+        help="rows read and scored at a time (default 100000)",
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 when any row was rejected")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or details")
     p.set_defaults(func=cmd_score)

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,9 +29,14 @@ from dmi.instrument import Instrument
 from dmi.scoring.answers import ID_COLUMN
 
 __all__ = [
+    "ID_ALIASES",
+    "PROFILE_ALIASES",
+    "Chunk",
     "ColumnMapping",
+    "RaggedRow",
     "FileFormatError",
     "TableReader",
+    "TableWriter",
     "detect_encoding",
     "escape_formulas",
     "map_columns",
@@ -75,6 +81,79 @@ def _sniff_delimiter(text: str) -> str:
 
 
 @dataclass
+class RaggedRow:
+    """A line whose number of fields differs from the header's (skipped by the reader).
+
+    Attributes
+    ----------
+    row
+        Spreadsheet row number (the header is row 1).
+    expected, got
+        Number of fields in the header and in this row.
+    fields
+        The row's fields as far as they could be split (for the rejects table).
+    """
+
+    row: int
+    expected: int
+    got: int
+    fields: list[str]
+
+    @property
+    def reason(self) -> str:
+        return f"ragged row: expected {self.expected} fields, got {self.got}"
+
+
+@dataclass
+class Chunk:
+    """A stretch of a file: the well-formed rows as a frame, and the ragged rows met on the way.
+
+    Attributes
+    ----------
+    frame
+        Rows with the header's number of fields (every cell text or None for CSV).
+    rows
+        Spreadsheet row number of each row of ``frame`` (the header is row 1; a blank line or a
+        skipped ragged row still takes its number, so numbers need not be consecutive).
+    ragged
+        Rows skipped because their number of fields is wrong, with their row numbers.
+    """
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    ragged: list[RaggedRow] = field(default_factory=list)
+
+    @property
+    def n_read(self) -> int:
+        return len(self.frame) + len(self.ragged)
+
+
+class _RowNumbers:
+    """Gives the well-formed rows of a stream their row numbers.
+
+    The CSV parser skips ragged rows (reporting each one's number to its handler before it hands
+    over the batch that follows it); every other record takes the next number not taken by a
+    skipped one.
+    """
+
+    def __init__(self, first: int = 2) -> None:
+        self.next = first
+        self.skipped: list[int] = []
+
+    def take(self, n: int) -> np.ndarray:
+        pending = np.array(sorted(r for r in self.skipped if r >= self.next), dtype=np.int64)
+        candidates = np.arange(self.next, self.next + n + len(pending), dtype=np.int64)
+        rows = candidates[~np.isin(candidates, pending)][:n]
+        if n:
+            self.next = int(rows[-1]) + 1
+        # skipped rows right after the last well-formed one are passed over as well
+        while self.next in set(self.skipped):
+            self.next += 1
+        self.skipped = [r for r in self.skipped if r >= self.next]
+        return rows
+
+
+@dataclass
 class TableReader:
     """An opened table: its columns, how it was decoded, and its rows in chunks."""
 
@@ -85,51 +164,108 @@ class TableReader:
     delimiter: str | None = None
     sheet: str | None = None
     chunk_rows: int = 100_000
+    bytes_per_row: float = 200.0
+    longest_line: int = 1 << 14
 
-    def chunks(self) -> Iterator[tuple[int, pd.DataFrame]]:
-        """Yield ``(first_row, frame)``; rows are numbered as in a spreadsheet (header = 1)."""
+    def chunks(self, columns: list[str] | None = None) -> Iterator[Chunk]:
+        """Yield the file's rows in :class:`Chunk` s of about ``chunk_rows`` rows.
+
+        Parameters
+        ----------
+        columns
+            Read only these columns (the rows and their numbers stay the same: a cheap pass
+            over the id column reads the file this way).
+
+        Raises
+        ------
+        FileFormatError
+            The file cannot be decoded or parsed at some point (names the file and the row).
+        """
         if self.kind == "csv":
-            yield from self._csv_chunks()
+            yield from self._csv_chunks(columns)
         elif self.kind == "xlsx":
-            yield from self._xlsx_chunks()
+            yield from self._xlsx_chunks(columns)
         else:
-            yield from self._parquet_chunks()
+            yield from self._parquet_chunks(columns)
 
     def read_all(self) -> pd.DataFrame:
-        """Every row in one frame."""
-        parts = [frame for _, frame in self.chunks()]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=self.columns)
-
-    def _csv_chunks(self) -> Iterator[tuple[int, pd.DataFrame]]:
-        reader = pd.read_csv(
-            self.path,
-            sep=self.delimiter,
-            encoding=self.encoding,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=False,
-            chunksize=self.chunk_rows,
-            header=0,
-            names=self.columns,
-            engine="c",
+        """Every well-formed row in one frame (ragged rows are left out)."""
+        parts = [chunk.frame for chunk in self.chunks()]
+        return (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else pd.DataFrame({c: pd.Series(dtype=object) for c in self.columns})
         )
-        first = 2
-        try:
-            for frame in reader:
-                yield first, frame.reset_index(drop=True)
-                first += len(frame)
-        except pd.errors.ParserError as exc:
-            raise FileFormatError(
-                f"{self.path}: cannot parse the CSV near row {first}: {exc}"
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise FileFormatError(
-                f"{self.path}: the file is not valid {self.encoding} text near row {first} "
-                f"({exc.reason}); pass --encoding to say which encoding it uses"
-            ) from None
 
-    def _xlsx_chunks(self) -> Iterator[tuple[int, pd.DataFrame]]:
+    def _csv_chunks(self, columns: list[str] | None) -> Iterator[Chunk]:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        numbers = _RowNumbers()
+        ragged: list[RaggedRow] = []
+        width = len(self.columns)
+        delimiter = self.delimiter or ","
+
+        def on_invalid(row: Any) -> str:
+            fields = next(csv.reader([row.text], delimiter=delimiter), [])
+            number = int(row.number) if row.number is not None else -1
+            ragged.append(RaggedRow(number, width, int(row.actual_columns), fields))
+            numbers.skipped.append(number)
+            return "skip"
+
+        # a block must hold whole rows: never less than a few of the longest lines seen
+        block = int(
+            min(max(self.bytes_per_row * self.chunk_rows, 4 * self.longest_line, 1 << 10), 1 << 28)
+        )
+        # utf-8 and utf-8-sig are read natively (the BOM sits on the skipped header line);
+        # other encodings are transcoded by the reader
+        native = self.encoding in (None, "utf-8", "utf-8-sig", "utf8")
+        try:
+            reader = pacsv.open_csv(
+                self.path,
+                read_options=pacsv.ReadOptions(
+                    column_names=self.columns,
+                    skip_rows=1,
+                    block_size=block,
+                    use_threads=False,  # row numbers of skipped rows are only known this way
+                    encoding="utf8" if native else str(self.encoding),
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in self.columns},
+                    include_columns=columns,
+                    strings_can_be_null=True,
+                    null_values=[""],
+                    quoted_strings_can_be_null=True,
+                ),
+            )
+            for batch in reader:
+                frame = batch.to_pandas()
+                rows = numbers.take(len(frame))
+                done, ragged[:] = (
+                    [r for r in ragged if r.row < numbers.next],
+                    [r for r in ragged if r.row >= numbers.next],
+                )
+                yield Chunk(frame, rows, done)
+        except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
+            raise FileFormatError(
+                f"{self.path}: cannot read the file as {self.encoding} CSV near row "
+                f"{numbers.next}: {_arrow_message(exc)}; pass --encoding to say which "
+                "encoding it uses"
+            ) from None
+        if ragged:  # ragged rows after the last well-formed one (e.g. a truncated last line)
+            yield Chunk(
+                pd.DataFrame({c: pd.Series(dtype="str") for c in (columns or self.columns)}),
+                np.empty(0, dtype=np.int64),
+                sorted(ragged, key=lambda r: r.row),
+            )
+
+    def _xlsx_chunks(self, columns: list[str] | None) -> Iterator[Chunk]:
         from openpyxl import load_workbook
 
         workbook = load_workbook(self.path, read_only=True, data_only=True)
@@ -139,30 +275,55 @@ class TableReader:
             next(rows, None)  # header
             width = len(self.columns)
             buffer: list[tuple] = []
-            first = 2
+            numbers: list[int] = []
+            ragged: list[RaggedRow] = []
+            number = 1
             for values in rows:
+                number += 1
+                extra = [v for v in values[width:] if v is not None and str(v).strip()]
+                if extra:
+                    cells = ["" if v is None else str(v) for v in values]
+                    while cells and not cells[-1].strip():
+                        cells.pop()
+                    ragged.append(RaggedRow(number, width, len(cells), cells))
+                    continue
                 buffer.append(tuple(values[:width]) + (None,) * (width - len(values)))
+                numbers.append(number)
                 if len(buffer) >= self.chunk_rows:
-                    yield first, _xlsx_frame(buffer, self.columns)
-                    first += len(buffer)
-                    buffer = []
-            if buffer:
-                yield first, _xlsx_frame(buffer, self.columns)
+                    yield Chunk(
+                        _xlsx_frame(buffer, self.columns, columns), np.array(numbers), ragged
+                    )
+                    buffer, numbers, ragged = [], [], []
+            if buffer or ragged:
+                yield Chunk(
+                    _xlsx_frame(buffer, self.columns, columns),
+                    np.array(numbers, dtype=np.int64),
+                    ragged,
+                )
         finally:
             workbook.close()
 
-    def _parquet_chunks(self) -> Iterator[tuple[int, pd.DataFrame]]:
+    def _parquet_chunks(self, columns: list[str] | None) -> Iterator[Chunk]:
         import pyarrow.parquet as pq
 
         first = 2
-        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=self.chunk_rows):
+        for batch in pq.ParquetFile(self.path).iter_batches(
+            batch_size=self.chunk_rows, columns=columns
+        ):
             frame = batch.to_pandas()
-            yield first, frame
+            yield Chunk(frame, np.arange(first, first + len(frame), dtype=np.int64))
             first += len(frame)
 
 
-def _xlsx_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+def _arrow_message(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text
+
+
+def _xlsx_frame(rows: list[tuple], names: list[str], columns: list[str] | None) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=names, dtype=object)
+    if columns is not None:
+        frame = frame[columns]
     # Excel stores whole numbers as floats and text as text: keep both as the validator expects
     return frame.where(frame.notna(), None)
 
@@ -203,7 +364,12 @@ def open_table(
         columns = [_clean_header(h) for h in header_line]
         if not any(columns):
             raise FileFormatError(f"{path}: the first line is blank; expected a header row")
-        return TableReader(path, "csv", _dedupe(columns), chosen, sep, None, chunk_rows)
+        lines = sample.split(b"\n")
+        per_row = len(sample) / max(len(lines), 1)
+        longest = max(len(line) for line in lines)
+        return TableReader(
+            path, "csv", _dedupe(columns), chosen, sep, None, chunk_rows, per_row, longest
+        )
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
@@ -284,6 +450,52 @@ class ColumnMapping:
     def matched_items(self) -> int:
         return sum(1 for target in self.rename.values() if target not in ("respondent_id",))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The mapping report (for the run summary)."""
+        return {
+            "matched": dict(self.rename),
+            "unmatched": list(self.unmatched),
+            "missing_items": list(self.missing_items),
+            "missing_profile": list(self.missing_profile),
+        }
+
+
+ID_ALIASES: tuple[str, ...] = (
+    "id",
+    "编号",
+    "企业编号",
+    "企业ID",
+    "统一社会信用代码",
+    "信用代码",
+    "credit code",
+    "unified social credit code",
+    "company id",
+    "respondent",
+)
+"""Headers taken as the ``respondent_id`` column (matched ignoring case, spaces and width)."""
+
+PROFILE_ALIASES: dict[str, str] = {
+    "企业名称": "company_name",
+    "公司名称": "company_name",
+    "行业": "sector",
+    "所属行业": "sector",
+    "行业类别": "sector",
+    "行业代码": "sector",
+    "所属行业代码": "sector",
+    "industry": "sector",
+    "地区": "region",
+    "省份": "region",
+    "所在地区": "region",
+    "province": "region",
+    "企业规模": "size_class",
+    "规模": "size_class",
+    "从业人数": "employees",
+    "员工人数": "employees",
+    "营业收入": "revenue_band",
+    "营业收入区间": "revenue_band",
+}
+"""Common headers of agency exports for the profile fields (used when the instrument has them)."""
+
 
 def _key(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())
@@ -311,12 +523,13 @@ def map_columns(
     instrument: Instrument, headers: list[str], custom: dict[str, str] | None = None
 ) -> ColumnMapping:
     """Match file headers to instrument columns by code, zh/en text or a custom mapping."""
-    targets: dict[str, str] = {
-        _key(ID_COLUMN): ID_COLUMN,
-        _key("id"): ID_COLUMN,
-        _key("编号"): ID_COLUMN,
-        _key("企业编号"): ID_COLUMN,
-    }
+    known = {i.code for i in instrument.items} | {f.code for f in instrument.profile}
+    targets: dict[str, str] = {_key(ID_COLUMN): ID_COLUMN}
+    for alias in ID_ALIASES:
+        targets.setdefault(_key(alias), ID_COLUMN)
+    for alias, code in PROFILE_ALIASES.items():
+        if code in known:
+            targets.setdefault(_key(alias), code)
     for item in instrument.items:
         for key in (item.code, item.zh, item.en):
             targets.setdefault(_key(key), item.code)
@@ -353,40 +566,140 @@ def map_columns(
 def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix ``'`` to text cells a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``).
 
-    Only text cells are touched: numbers stay numbers, so a negative score is not escaped.
+    Only text cells are touched: numbers stay numbers, so a negative score is not escaped. Tabs
+    and carriage returns at the start are escaped too (OWASP's list for CSV injection).
     """
     out = frame.copy()
     for column in out.columns:
         series = out[column]
-        if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+        if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+            risky = series.str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
+            if risky.any():
+                out[column] = series.where(~risky, "'" + series)
             continue
-        text = series.astype(object)
-        is_text = text.map(lambda v: isinstance(v, str))
-        risky = is_text & text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+        if series.dtype != object:
+            continue
+        values = series.to_numpy()
+        risky = np.fromiter(
+            (isinstance(v, str) and v.startswith(_FORMULA_START) for v in values),
+            dtype=bool,
+            count=len(values),
+        )
         if risky.any():
-            out[column] = np.where(risky, "'" + text.astype(str), text)
+            escaped = values.copy()
+            escaped[risky] = ["'" + v for v in values[risky]]
+            out[column] = pd.Series(escaped, index=series.index, dtype=object)
     return out
+
+
+class TableWriter:
+    """Write a result table chunk by chunk: CSV (UTF-8 with BOM), XLSX or Parquet by extension.
+
+    CSV and Parquet are written as the chunks come (memory stays flat); XLSX rows are streamed
+    into a write-only workbook. CSV and XLSX text cells are escaped with :func:`escape_formulas`.
+
+    Parameters
+    ----------
+    path
+        The output file; its extension chooses the format.
+    columns
+        The column names, written even when no chunk arrives.
+    schema
+        For Parquet: the arrow schema every chunk is cast to (a chunk whose text column is all
+        blank would otherwise get another type than the others).
+    """
+
+    def __init__(self, path: str | Path, columns: list[str], schema: Any = None) -> None:
+        self.path = Path(path)
+        self.columns = list(columns)
+        self.schema = schema
+        self.kind = _output_kind(self.path)
+        self.rows = 0
+        self._started = False
+        self._writer: Any = None
+        self._workbook: Any = None
+        self._sheet: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append the rows of ``frame`` (columns in the writer's order)."""
+        frame = frame.reindex(columns=self.columns)
+        if self.kind == "csv":
+            escape_formulas(frame).to_csv(
+                self.path,
+                mode="a" if self._started else "w",
+                header=not self._started,
+                index=False,
+                encoding="utf-8" if self._started else "utf-8-sig",
+            )
+        elif self.kind == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.path, table.schema)
+            self._writer.write_table(table)
+        else:
+            if self._workbook is None:
+                from openpyxl import Workbook
+
+                self._workbook = Workbook(write_only=True)
+                self._sheet = self._workbook.create_sheet()
+                self._sheet.append(self.columns)
+            safe = escape_formulas(frame).astype(object)
+            safe = safe.where(safe.notna(), None)
+            for values in safe.itertuples(index=False, name=None):
+                self._sheet.append([_xlsx_cell(v) for v in values])
+        self._started = True
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        """Finish the file (a header-only file when nothing was written)."""
+        if not self._started:
+            self.write(pd.DataFrame(columns=self.columns))
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._workbook is not None:
+            self._workbook.save(self.path)
+            self._workbook = None
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _output_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    kinds = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
+    if suffix not in kinds:
+        raise FileFormatError(
+            f"{path}: unknown output type {suffix or '(none)'}; expected .csv, .xlsx or .parquet"
+        )
+    return kinds[suffix]
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, *, append: bool = False) -> None:
     """Write a table as CSV (UTF-8 with BOM, which Excel opens correctly), XLSX or Parquet."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+    kind = _output_kind(path)
+    if kind == "csv":
         safe = escape_formulas(frame)
         if append and path.exists():
             safe.to_csv(path, mode="a", header=False, index=False, encoding="utf-8")
         else:
             safe.to_csv(path, index=False, encoding="utf-8-sig")
-    elif suffix == ".xlsx":
-        if append:
-            raise ValueError("XLSX output cannot be appended; collect the rows first")
+    elif append:
+        raise ValueError(f"{kind} output cannot be appended; use TableWriter")
+    elif kind == "xlsx":
         escape_formulas(frame).to_excel(path, index=False, engine="openpyxl")
-    elif suffix == ".parquet":
-        if append:
-            raise ValueError("Parquet output cannot be appended; collect the rows first")
-        frame.to_parquet(path, index=False)
     else:
-        raise FileFormatError(
-            f"{path}: unknown output type {suffix or '(none)'}; expected .csv, .xlsx or .parquet"
-        )
+        frame.to_parquet(path, index=False)

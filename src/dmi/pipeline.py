@@ -1,15 +1,28 @@
 """Scoring whole files: read in chunks, map headers, validate, score, write, reconcile.
 
-The same kernel (:meth:`dmi.IndexModel.score_batch`) scores every chunk, so a file scores row for
-row exactly as its rows would one by one. Duplicate respondent ids are found across chunks, not only
-within one.
+Every row of the input ends in exactly one of two places, and the counts say so
+(``read == scored + rejected``):
+
+- the scores file, or
+- the rejects file (``row, respondent_id, column, value, reason``), for one of these reasons:
+  a blank line, a line that looks like a totals row (合计/总计/Total ...), a ragged line (too many
+  or too few fields), a duplicated respondent id (per the ``duplicates`` policy), or any cell
+  the instrument does not accept (all the row's problems are listed).
+
+Row numbers are spreadsheet row numbers: the header is row 1, and blank or ragged lines keep
+their numbers. Duplicated ids are found across the whole file by a cheap first pass over the id
+column, so the policy works across chunks with flat memory. The same kernel
+(:func:`score_chunk`, built on :meth:`dmi.IndexModel.score_batch`) scores every chunk locally or
+on Dask (:mod:`dmi.distributed`), so both engines write the same rows.
 """
 
 from __future__ import annotations
 
 import json
+import sys
+import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,17 +30,44 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.io import ColumnMapping, map_columns, open_table, write_table
-from dmi.scoring.answers import ID_COLUMN, REJECT_COLUMNS
+from dmi.io import Chunk, ColumnMapping, TableReader, TableWriter, map_columns, open_table
+from dmi.scoring.answers import ID_COLUMN, REJECT_COLUMNS, id_text
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
-__all__ = ["RunSummary", "score_file"]
+__all__ = [
+    "DUPLICATE_POLICIES",
+    "TOTALS_WORDS",
+    "ChunkResult",
+    "DuplicateIndex",
+    "PreparedChunk",
+    "RunSummary",
+    "find_duplicates",
+    "prepare_chunk",
+    "score_chunk",
+    "score_file",
+]
+
+DUPLICATE_POLICIES = ("reject", "keep-first", "keep-last")
+
+TOTALS_WORDS = frozenset(
+    {"合计", "总计", "小计", "汇总", "总数", "total", "totals", "grandtotal", "sum", "subtotal"}
+)
+"""Words that mark a totals row when they are the whole id or first cell (case and spaces
+ignored): spreadsheets exported by agencies often end with one."""
+
+REASON_BLANK = "blank line"
+REASON_TOTALS = "looks like a totals row"
 
 
 @dataclass
 class RunSummary:
-    """What happened to every row of an input file. ``read == scored + rejected`` always."""
+    """What happened to every row of an input file. ``read == scored + rejected`` always.
+
+    ``rejected_by_reason`` counts problems (a rejected row may have several);
+    ``rejected_rows_by_reason`` counts each rejected row once, under its first problem, so its
+    values add up to ``rejected``.
+    """
 
     input: str
     output: str
@@ -38,13 +78,18 @@ class RunSummary:
     rejected: int = 0
     problems: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    rejected_rows_by_reason: dict[str, int] = field(default_factory=dict)
     imputed: dict[str, int] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     levels: dict[str, int] = field(default_factory=dict)
     tiers: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
+    delimiter: str | None = None
+    duplicates: str = "reject"
+    engine: str = "local"
     unmatched_columns: list[str] = field(default_factory=list)
     missing_items: list[str] = field(default_factory=list)
+    mapping: dict[str, Any] = field(default_factory=dict)
 
     @property
     def reconciles(self) -> bool:
@@ -71,10 +116,284 @@ class RunSummary:
 
 
 def _reason_key(reason: str) -> str:
-    """Group reasons that differ only by detail (row lists, values) for the summary."""
-    if reason.startswith("duplicate respondent_id"):
-        return "duplicate respondent_id"
+    """Group reasons that differ only by detail (row lists, field counts) for the summary."""
+    for prefix in ("duplicate respondent_id", "ragged row"):
+        if reason.startswith(prefix):
+            return prefix
     return reason
+
+
+def _totals_key(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split()).rstrip(":：")
+
+
+def _looks_like_totals(values: pd.Series) -> np.ndarray:
+    out = np.zeros(len(values), dtype=bool)
+    if not len(values):
+        return out
+    text = values.astype("str") if values.dtype == object else values
+    # ids carry digits and totals words do not: only the few digit-free cells are looked at
+    candidates = np.flatnonzero(
+        (text.notna() & ~text.str.contains(r"[0-9０-９]", regex=True)).to_numpy(dtype=bool)
+    )
+    if len(candidates):
+        subset = values.iloc[candidates]
+        codes, uniques = pd.factorize(subset, use_na_sentinel=True)
+        flags = np.array(
+            [isinstance(v, str) and _totals_key(v) in TOTALS_WORDS for v in uniques] + [False],
+            dtype=bool,
+        )
+        out[candidates] = flags[codes]
+    return out
+
+
+# -- duplicates --------------------------------------------------------------------------------
+
+
+@dataclass
+class DuplicateIndex:
+    """Rows of every respondent id that occurs more than once in a file.
+
+    Attributes
+    ----------
+    rows
+        Normalised id -> its row numbers, ascending (only ids seen twice or more).
+    """
+
+    rows: dict[str, list[int]] = field(default_factory=dict)
+
+    def reasons(self, ids: np.ndarray, rows: np.ndarray, policy: str) -> tuple[np.ndarray, list]:
+        """Which of these rows the policy rejects, and why (naming the other rows)."""
+        reject = np.zeros(len(ids), dtype=bool)
+        reasons: list[str] = []
+        if not self.rows:
+            return reject, reasons
+        candidates = np.flatnonzero(pd.Series(ids, dtype=object).isin(self.rows.keys()).to_numpy())
+        for i in candidates.tolist():
+            rid, row = ids[i], int(rows[i])
+            same = self.rows[rid]
+            if policy == "keep-first" and row == same[0]:
+                continue
+            if policy == "keep-last" and row == same[-1]:
+                continue
+            reject[i] = True
+            if policy == "reject":
+                others = [r for r in same if r != row]
+                shown = ", ".join(map(str, others[:5])) + (" ..." if len(others) > 5 else "")
+                reasons.append(f"duplicate respondent_id (also on rows {shown})")
+            else:
+                kept = same[0] if policy == "keep-first" else same[-1]
+                reasons.append(f"duplicate respondent_id (row {kept} is kept: {policy})")
+        return reject, reasons
+
+
+def find_duplicates(reader: TableReader, id_header: str | None) -> DuplicateIndex:
+    """The cheap first pass: read only the id column and find the ids that repeat.
+
+    Blank ids and totals rows are left out (they are rejected for their own reason). Memory
+    is one text column of the file, not the file.
+    """
+    if id_header is None:
+        return DuplicateIndex()
+    keys: list[np.ndarray] = []
+    numbers: list[np.ndarray] = []
+    for chunk in reader.chunks(columns=[id_header]):
+        column = chunk.frame[id_header]
+        ids = id_text(column)
+        keep = (ids != "") & ~_looks_like_totals(column)
+        keys.append(ids[keep])
+        numbers.append(chunk.rows[keep])
+    if not keys:
+        return DuplicateIndex()
+    all_ids = pd.Series(np.concatenate(keys), dtype="str")
+    all_rows = np.concatenate(numbers)
+    repeated = all_ids.duplicated(keep=False).to_numpy()
+    index: dict[str, list[int]] = {}
+    for rid, row in zip(all_ids[repeated].tolist(), all_rows[repeated].tolist()):
+        index.setdefault(rid, []).append(row)
+    for rows in index.values():
+        rows.sort()
+    return DuplicateIndex(index)
+
+
+# -- the per-chunk steps ------------------------------------------------------------------------
+
+
+@dataclass
+class PreparedChunk:
+    """A chunk after the file-level checks: the rows to score, and the rows already rejected."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    rejects: pd.DataFrame
+    n_read: int
+
+
+@dataclass
+class ChunkResult:
+    """What the kernel made of one prepared chunk."""
+
+    scores: pd.DataFrame
+    rejects: pd.DataFrame
+    n_read: int
+    imputed: dict[str, int] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
+
+
+def _rejects_frame(rows: Any, ids: Any, columns: Any, values: Any, reasons: Any) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "row": np.asarray(rows, dtype=np.int64),
+            "respondent_id": list(ids),
+            "column": columns if isinstance(columns, str) else list(columns),
+            "value": list(values),
+            "reason": reasons if isinstance(reasons, str) else list(reasons),
+        },
+        columns=REJECT_COLUMNS,
+    )
+
+
+def prepare_chunk(
+    chunk: Chunk,
+    mapping: ColumnMapping,
+    duplicates: DuplicateIndex,
+    policy: str = "reject",
+    headers: list[str] | None = None,
+) -> PreparedChunk:
+    """Apply the file-level checks to one chunk: ragged rows, blank lines, totals rows and
+    duplicated ids become rejects; the other rows are renamed to instrument columns."""
+    headers = headers or list(chunk.frame.columns)
+    parts: list[pd.DataFrame] = []
+    id_header = next((h for h, c in mapping.rename.items() if c == ID_COLUMN), None)
+    id_at = headers.index(id_header) if id_header in headers else None
+    if chunk.ragged:
+        parts.append(
+            _rejects_frame(
+                [r.row for r in chunk.ragged],
+                [
+                    (r.fields[id_at].strip() if id_at is not None and id_at < len(r.fields) else "")
+                    for r in chunk.ragged
+                ],
+                "",
+                [",".join(r.fields)[:200] for r in chunk.ragged],
+                [r.reason for r in chunk.ragged],
+            )
+        )
+    frame = chunk.frame
+    rows = chunk.rows
+    n = len(frame)
+    drop = np.zeros(n, dtype=bool)
+    if n:
+        blank = frame.isna().all(axis=1).to_numpy()
+        if len(frame.columns):
+            first = frame.iloc[:, 0]
+            totals = _looks_like_totals(first)
+            if id_header is not None and id_header != frame.columns[0]:
+                totals |= _looks_like_totals(frame[id_header])
+        else:
+            totals = np.zeros(n, dtype=bool)
+        totals &= ~blank
+        ids = id_text(frame[id_header]) if id_header is not None else np.full(n, "", dtype=object)
+        if blank.any():
+            parts.append(
+                _rejects_frame(rows[blank], ids[blank], "", [""] * blank.sum(), REASON_BLANK)
+            )
+        if totals.any():
+            shown = frame.iloc[:, 0][totals].astype(object).where(lambda s: s.notna(), "")
+            parts.append(
+                _rejects_frame(
+                    rows[totals], ids[totals], headers[0], shown.astype(str), REASON_TOTALS
+                )
+            )
+        drop = blank | totals
+        dup, reasons = duplicates.reasons(ids[~drop], rows[~drop], policy)
+        if dup.any():
+            positions = np.flatnonzero(~drop)[dup]
+            parts.append(
+                _rejects_frame(rows[positions], ids[positions], ID_COLUMN, ids[positions], reasons)
+            )
+            drop[positions] = True
+    kept = frame[~drop] if drop.any() else frame
+    kept = kept.rename(columns=mapping.rename).reset_index(drop=True)
+    rejects = pd.concat(parts, ignore_index=True) if parts else _rejects_frame([], [], [], [], [])
+    return PreparedChunk(kept, rows[~drop], rejects, chunk.n_read)
+
+
+def score_chunk(
+    prepared: PreparedChunk, model: IndexModel, tier_model: TierModel | None = None
+) -> ChunkResult:
+    """The scoring kernel of a prepared chunk: validate and score every row, add tiers.
+
+    Pure: the same chunk and models give the same result in any process (local or a Dask
+    worker). Rejects come sorted by row.
+    """
+    result = model.score_batch(prepared.frame, rows=prepared.rows)
+    scores = result.scores
+    if tier_model is not None:
+        scores = _with_tiers(scores, tier_model)
+    rejects = result.rejects
+    if len(prepared.rejects):
+        rejects = pd.concat(
+            [prepared.rejects, rejects] if len(rejects) else [prepared.rejects],
+            ignore_index=True,
+        )
+        rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
+    return ChunkResult(scores, rejects, prepared.n_read, result.imputed, result.excluded)
+
+
+def _with_tiers(scores: pd.DataFrame, tier_model: TierModel) -> pd.DataFrame:
+    """Insert ``tier`` and ``tier_confidence`` right after the dimension scores."""
+    if not len(scores):
+        scores = scores.assign(
+            tier=pd.Series(dtype="int64"), tier_confidence=pd.Series(dtype=float)
+        )
+        assigned = scores
+    else:
+        assigned = tier_model.assign(scores)
+    dims = [c for c in scores.columns if c.startswith("dim_")]
+    base = [c for c in scores.columns if c not in ("tier", "tier_confidence")]
+    at = base.index(dims[-1]) + 1 if dims else len(base)
+    order = base[:at] + ["tier", "tier_confidence"] + base[at:]
+    return assigned[order]
+
+
+def output_columns(model: IndexModel, tier_model: TierModel | None = None) -> list[str]:
+    """The columns of the scores table, in order."""
+    instrument = model.instrument_
+    columns = ["respondent_id", "dmi", "level"] + [f"dim_{d.code}" for d in instrument.dimensions]
+    if tier_model is not None:
+        columns += ["tier", "tier_confidence"]
+    columns += [f.code for f in instrument.profile if f.peer_group]
+    return columns
+
+
+def _output_schema(model: IndexModel, tier_model: TierModel | None) -> Any:
+    import pyarrow as pa
+
+    numbers = {f.code for f in model.instrument_.profile if f.type == "number"}
+    fields = []
+    for name in output_columns(model, tier_model):
+        if name in ("level", "tier"):
+            kind = pa.int64()
+        elif name in ("dmi", "tier_confidence") or name.startswith("dim_") or name in numbers:
+            kind = pa.float64()
+        else:
+            kind = pa.string()
+        fields.append(pa.field(name, kind))
+    return pa.schema(fields)
+
+
+# -- the whole file ----------------------------------------------------------------------------
+
+
+def prepared_chunks(
+    reader: TableReader, mapping: ColumnMapping, policy: str = "reject"
+) -> Iterator[PreparedChunk]:
+    """The file's chunks after the file-level checks (runs the duplicate pass first)."""
+    id_header = next((h for h, c in mapping.rename.items() if c == ID_COLUMN), None)
+    duplicates = find_duplicates(reader, id_header)
+    for chunk in reader.chunks():
+        yield prepare_chunk(chunk, mapping, duplicates, policy, reader.columns)
 
 
 def score_file(
@@ -89,6 +408,11 @@ def score_file(
     chunk_rows: int = 100_000,
     progress: Callable[[int], None] | None = None,
     tier_model: TierModel | None = None,
+    duplicates: str = "reject",
+    cohort_path: str | Path | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    client: Any = None,
 ) -> tuple[RunSummary, ColumnMapping]:
     """Score every row of an answers file and write the results.
 
@@ -103,130 +427,123 @@ def score_file(
     encoding, sheet, column_map
         Passed to the reader and the header mapping.
     chunk_rows
-        Rows per chunk: memory stays flat whatever the file size (for CSV and Parquet output).
+        Rows per chunk: memory stays flat whatever the file size.
     progress
         Called with the number of rows done after each chunk.
     tier_model
         A fitted :class:`~dmi.tiers.TierModel` for the same instrument: adds ``tier`` and
         ``tier_confidence`` after the dimension scores.
+    duplicates
+        ``reject`` (every occurrence of a repeated id, naming the other rows), ``keep-first``
+        or ``keep-last`` (the first / last occurrence in the file is scored, the others are
+        rejected).
+    cohort_path
+        Also write :func:`dmi.cohort.cohort_summary` of the scored rows here.
+    engine
+        ``local`` or ``dask`` (the same kernel on a Dask cluster, see :mod:`dmi.distributed`).
+    scheduler, client
+        For ``engine="dask"``: a scheduler address, or a ``distributed.Client`` to use (without
+        either, a LocalCluster is started for the run).
+
+    Raises
+    ------
+    FileFormatError
+        The file cannot be read, or no column matches an item of the instrument.
     """
+    from dmi.io import FileFormatError
+
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ValueError(
+            f"unknown duplicates policy {duplicates!r}; expected one of "
+            f"{', '.join(DUPLICATE_POLICIES)}"
+        )
+    if engine not in ("local", "dask"):
+        raise ValueError(f"unknown engine {engine!r}; expected local or dask")
     instrument = model.instrument_
     if tier_model is not None:
         tier_model.check_instrument(instrument)
     reader = open_table(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
     mapping = map_columns(instrument, reader.columns, column_map)
+    if not set(mapping.rename.values()) & {item.code for item in instrument.items}:
+        raise FileFormatError(
+            f"{input_path}: no column matches an item of {instrument.id}; expected headers "
+            "such as the ones `dmi template` writes (or pass --map FILE)"
+        )
     summary = RunSummary(
         input=str(input_path),
         output=str(output_path),
         instrument=f"{instrument.id} {instrument.version}",
         method=model.params(),
         encoding=reader.encoding,
+        delimiter=reader.delimiter,
+        duplicates=duplicates,
+        engine=engine,
         unmatched_columns=mapping.unmatched,
         missing_items=mapping.missing_items,
+        mapping=mapping.to_dict(),
     )
-    output_path = Path(output_path)
-    streaming = output_path.suffix.lower() == ".csv"
-    collected: list[pd.DataFrame] = []
-    reject_parts: list[pd.DataFrame] = []
+    columns = output_columns(model, tier_model)
+    writer = TableWriter(output_path, columns, schema=_output_schema(model, tier_model))
+    rejects_writer = TableWriter(rejects_path, REJECT_COLUMNS) if rejects_path else None
     reasons: Counter[str] = Counter()
+    row_reasons: Counter[str] = Counter()
     levels: Counter[int] = Counter()
     tiers: Counter[int] = Counter()
     imputed: Counter[str] = Counter()
     excluded: Counter[str] = Counter()
-    seen_ids: dict[str, int] = {}
-    wrote_header = False
-    for first_row, frame in reader.chunks():
-        frame = frame.rename(columns=mapping.rename)
-        result = model.score_batch(frame, first_row=first_row)
-        scores, rejects = result.scores, result.rejects
-        scores, rejects = _cross_chunk_duplicates(scores, result.rows, rejects, seen_ids)
-        if tier_model is not None:
-            scores = _with_tiers(scores, tier_model)
-            tiers.update(scores["tier"].tolist())
-        summary.read += result.n_read
-        summary.scored += len(scores)
-        summary.problems += len(rejects)
-        reasons.update(_reason_key(r) for r in rejects["reason"])
-        levels.update(scores["level"].tolist())
-        imputed.update(result.imputed)
-        excluded.update(result.excluded)
-        if len(rejects):
-            reject_parts.append(rejects)
-        if streaming:
-            write_table(scores, output_path, append=wrote_header)
-            wrote_header = True
-        else:
-            collected.append(scores)
-        if progress is not None:
-            progress(summary.read)
-    if streaming and not wrote_header:
-        write_table(_empty_scores(model, tier_model), output_path)
-    if not streaming:
-        write_table(
-            pd.concat(collected, ignore_index=True)
-            if collected
-            else _empty_scores(model, tier_model),
-            output_path,
-        )
+    cohort_parts: list[pd.DataFrame] = []
+    chunks = prepared_chunks(reader, mapping, duplicates)
+    if engine == "dask":
+        from dmi.distributed import score_chunks_dask
+
+        results = score_chunks_dask(chunks, model, tier_model, scheduler=scheduler, client=client)
+    else:
+        results = (score_chunk(prepared, model, tier_model) for prepared in chunks)
+    try:
+        for result in results:
+            scores, rejects = result.scores, result.rejects
+            summary.read += result.n_read
+            summary.scored += len(scores)
+            summary.problems += len(rejects)
+            if len(rejects):
+                reasons.update(_reason_key(r) for r in rejects["reason"])
+                firsts = rejects.drop_duplicates("row")["reason"]
+                row_reasons.update(_reason_key(r) for r in firsts)
+                if rejects_writer is not None:
+                    rejects_writer.write(rejects)
+            levels.update(scores["level"].tolist())
+            if "tier" in scores:
+                tiers.update(scores["tier"].tolist())
+            imputed.update(result.imputed)
+            excluded.update(result.excluded)
+            writer.write(scores)
+            if cohort_path is not None:
+                from dmi.cohort import cohort_columns
+
+                cohort_parts.append(scores[cohort_columns(scores)])
+            if progress is not None:
+                progress(summary.read)
+    finally:
+        writer.close()
+        if rejects_writer is not None:
+            rejects_writer.close()
     summary.rejected = summary.read - summary.scored
-    all_rejects = (
-        pd.concat(reject_parts, ignore_index=True)
-        if reject_parts
-        else pd.DataFrame(columns=REJECT_COLUMNS)
-    )
-    if rejects_path is not None:
-        write_table(all_rejects, rejects_path)
     summary.rejected_by_reason = dict(reasons.most_common())
+    summary.rejected_rows_by_reason = dict(row_reasons.most_common())
     summary.levels = {str(k): v for k, v in sorted(levels.items())}
     summary.tiers = {str(k): v for k, v in sorted(tiers.items())}
     summary.imputed = dict(imputed)
     summary.excluded = dict(excluded)
-    return summary, mapping
+    if cohort_path is not None:
+        from dmi.cohort import cohort_summary
+        from dmi.io import write_table
 
-
-def _with_tiers(scores: pd.DataFrame, tier_model: TierModel) -> pd.DataFrame:
-    """Insert ``tier`` and ``tier_confidence`` right after the dimension scores."""
-    if not len(scores):
-        return scores.assign(tier=pd.Series(dtype="int64"), tier_confidence=pd.Series(dtype=float))
-    assigned = tier_model.assign(scores)
-    dims = [c for c in scores.columns if c.startswith("dim_")]
-    at = scores.columns.get_loc(dims[-1]) + 1 if dims else len(scores.columns)
-    order = list(scores.columns[:at]) + ["tier", "tier_confidence"] + list(scores.columns[at:])
-    return assigned[order]
-
-
-def _empty_scores(model: IndexModel, tier_model: TierModel | None = None) -> pd.DataFrame:
-    columns = ["respondent_id", "dmi", "level"] + [
-        f"dim_{d.code}" for d in model.instrument_.dimensions
-    ]
-    if tier_model is not None:
-        columns += ["tier", "tier_confidence"]
-    return pd.DataFrame(columns=columns)
-
-
-def _cross_chunk_duplicates(
-    scores: pd.DataFrame, rows: np.ndarray, rejects: pd.DataFrame, seen: dict[str, int]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Reject rows whose id was scored in an earlier chunk (duplicates within one chunk are
-    already rejected by the kernel), naming the row where the id was first seen."""
-    ids = scores["respondent_id"].tolist()
-    earlier = np.array([rid in seen for rid in ids], dtype=bool)
-    if earlier.any():
-        extra = pd.DataFrame(
-            {
-                "row": rows[earlier],
-                "respondent_id": scores["respondent_id"].to_numpy()[earlier],
-                "column": ID_COLUMN,
-                "value": scores["respondent_id"].to_numpy()[earlier],
-                "reason": [
-                    f"duplicate respondent_id (first seen on row {seen[rid]})"
-                    for rid, dup in zip(ids, earlier)
-                    if dup
-                ],
-            }
+        collected = (
+            pd.concat(cohort_parts, ignore_index=True)
+            if cohort_parts
+            else pd.DataFrame(columns=columns)
         )
-        rejects = pd.concat([rejects, extra], ignore_index=True)
-        scores = scores[~earlier].reset_index(drop=True)
-    for rid, row in zip(ids, rows.tolist()):
-        seen.setdefault(rid, row)
-    return scores, rejects
+        write_table(cohort_summary(collected), cohort_path)
+    if not summary.reconciles:  # a bug, never a user mistake
+        print(f"dmi: internal error: {summary.line()} does not reconcile", file=sys.stderr)
+    return summary, mapping

@@ -29,6 +29,7 @@ __all__ = [
     "REJECT_COLUMNS",
     "EncodedAnswers",
     "encode_answers",
+    "id_text",
     "normalise_cell",
     "parse_number",
 ]
@@ -152,11 +153,35 @@ def parse_number(text: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _id_text(values: pd.Series) -> np.ndarray:
-    """Respondent ids as trimmed text ("" when blank), computed once per distinct value."""
+# the characters str.strip() removes, so that the vectorised path trims exactly as it does
+_WHITESPACE = "".join(chr(i) for i in range(0x3001) if chr(i).isspace())
+
+
+def id_text(values: pd.Series) -> np.ndarray:
+    """Respondent ids as trimmed NFKC text ("" when blank), like :func:`normalise_cell`.
+
+    Arrow-backed text columns (what the CSV reader gives) are normalised with vectorised
+    Arrow kernels, which do what ``normalise_cell`` does to text: NFKC, then trim. Other
+    columns go through ``normalise_cell`` once per distinct value.
+    """
+    array = getattr(values, "array", None)
+    if isinstance(array, pd.arrays.ArrowStringArray) or (
+        pd.api.types.is_string_dtype(values.dtype)
+        and values.dtype != object
+        and getattr(values.dtype, "storage", None) == "pyarrow"
+    ):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arrow = pa.array(values.array)
+        text = pc.utf8_trim(pc.utf8_normalize(arrow, form="NFKC"), characters=_WHITESPACE)
+        return np.asarray(text.fill_null("").to_numpy(zero_copy_only=False), dtype=object)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     table = np.array([normalise_cell(v) or "" for v in uniques] + [""], dtype=object)
     return table[codes]
+
+
+_id_text = id_text
 
 
 # -- per-type parsers: distinct value -> (points or level, error) ------------------------------
@@ -497,7 +522,12 @@ def _parse_profile(
 
 
 def encode_answers(
-    instrument: Instrument, answers: pd.DataFrame, *, first_row: int = 2, id_column: str = ID_COLUMN
+    instrument: Instrument,
+    answers: pd.DataFrame,
+    *,
+    first_row: int = 2,
+    id_column: str = ID_COLUMN,
+    rows: np.ndarray | None = None,
 ) -> EncodedAnswers:
     """Check every cell of an answers table against the instrument and score each item.
 
@@ -513,13 +543,21 @@ def encode_answers(
         The source row number of the first row of ``answers`` (2 for a file with a header line).
     id_column
         The column that identifies respondents. When it is absent, the row numbers are used.
+    rows
+        The source row number of every row (overrides ``first_row`` when a reader skipped
+        rows, so that numbers are not consecutive).
 
     Returns
     -------
     EncodedAnswers
     """
     n = len(answers)
-    rows = np.arange(first_row, first_row + n, dtype=np.int64)
+    if rows is None:
+        rows = np.arange(first_row, first_row + n, dtype=np.int64)
+    else:
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.shape != (n,):
+            raise ValueError(f"expected {n} row numbers, got {rows.shape[0]}")
     reject_parts: list[pd.DataFrame] = []
     problem_rows = np.zeros(n, dtype=bool)
 

@@ -502,7 +502,9 @@ class IndexModel:
                 frame[field_.code] = encoded.profile[field_.code].to_numpy()[valid]
         return frame
 
-    def score_batch(self, answers: pd.DataFrame, *, first_row: int = 2) -> BatchResult:
+    def score_batch(
+        self, answers: pd.DataFrame, *, first_row: int = 2, rows: np.ndarray | None = None
+    ) -> BatchResult:
         """Score every valid row and list every problem of the others.
 
         Parameters
@@ -511,9 +513,11 @@ class IndexModel:
             One row per respondent (columns: item codes, ``respondent_id``, profile fields).
         first_row
             Source row number of the first row (for the rejects table).
+        rows
+            Source row number of every row, when they are not consecutive.
         """
         self._check_fitted()
-        encoded = encode_answers(self.instrument_, answers, first_row=first_row)
+        encoded = encode_answers(self.instrument_, answers, first_row=first_row, rows=rows)
         return BatchResult(
             self.score_encoded(encoded),
             encoded.rejects,

@@ -1,0 +1,191 @@
+"""Scoring whole messy files: every row accounted for (dmi.pipeline and `dmi score`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dmi
+from dmi.cli import main
+from dmi.cohort import cohort_summary
+from dmi.pipeline import score_file
+from dmi.synth import synthesise
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MIIT = dmi.load_instrument("miit-2024-manufacturing")
+MODEL = dmi.IndexModel(MIIT).fit()
+
+
+def run(path: Path, tmp_path: Path, **kwargs):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    out, rej = tmp_path / "scores.csv", tmp_path / "rejects.csv"
+    summary, mapping = score_file(path, out, MODEL, rejects_path=rej, **kwargs)
+    scores = pd.read_csv(out, encoding="utf-8-sig", dtype={"respondent_id": str})
+    rejects = pd.read_csv(rej, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert summary.reconciles
+    assert summary.scored == len(scores)
+    assert summary.rejected == rejects["row"].nunique()
+    assert sum(summary.rejected_rows_by_reason.values()) == summary.rejected
+    return summary, scores, rejects
+
+
+@pytest.mark.parametrize(
+    ("name", "read", "rejected", "rows", "reason"),
+    [
+        ("ragged.csv", 4, 2, ["3", "5"], "ragged row: expected 38 fields, got 39"),
+        ("blank-lines.csv", 6, 2, ["3", "5"], "blank line"),
+        ("totals-row.csv", 5, 1, ["6"], "looks like a totals row"),
+        ("duplicates.csv", 6, 3, ["3", "4", "6"], "duplicate respondent_id (also on rows 4, 6)"),
+    ],
+)
+def test_each_kind_of_bad_input_is_rejected_with_its_reason(
+    tmp_path, name, read, rejected, rows, reason
+):
+    summary, _, rejects = run(FIXTURES / name, tmp_path)
+    assert (summary.read, summary.rejected) == (read, rejected)
+    assert rejects["row"].tolist() == rows
+    assert rejects["reason"].iloc[0] == reason
+
+
+@pytest.mark.parametrize(
+    ("policy", "kept_row", "rejected_rows"),
+    [("keep-first", 3, ["4", "6"]), ("keep-last", 6, ["3", "4"])],
+)
+def test_duplicate_policies_across_chunks(tmp_path, policy, kept_row, rejected_rows):
+    summary, scores, rejects = run(
+        FIXTURES / "duplicates.csv", tmp_path, duplicates=policy, chunk_rows=1
+    )
+    assert rejects["row"].tolist() == rejected_rows
+    assert all(f"row {kept_row} is kept" in r for r in rejects["reason"])
+    assert scores["respondent_id"].tolist().count("F-002") == 1
+    assert summary.duplicates == policy
+
+
+def test_labels_numbers_and_aliases_are_normalised(tmp_path):
+    gbk, a, _ = run(FIXTURES / "labels-gbk.csv", tmp_path / "g")
+    utf8, b, _ = run(FIXTURES / "labels-utf8.csv", tmp_path / "u")
+    assert gbk.scored == utf8.scored == 4
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert gbk.mapping["matched"]["企业编号"] == "respondent_id"
+    people, _, rejects = run(FIXTURES / "semicolon-numbers.csv", tmp_path / "p")
+    # 35%, ３５ and 35.0 are the same answer; "1,2" is ambiguous and rejected with a reason
+    assert people.scored == 3 and rejects["value"].tolist() == ["1,2"]
+    assert "not a number" in rejects["reason"].iloc[0]
+
+
+def test_formula_like_ids_are_escaped_in_csv_and_xlsx(tmp_path):
+    from openpyxl import load_workbook
+
+    run(FIXTURES / "injection.csv", tmp_path)
+    csv_ids = pd.read_csv(tmp_path / "scores.csv", encoding="utf-8-sig", dtype=str)
+    assert csv_ids["respondent_id"].str.startswith("'").all()
+    xlsx = tmp_path / "scores.xlsx"
+    score_file(FIXTURES / "injection.csv", xlsx, MODEL)
+    cells = [r[0].value for r in load_workbook(xlsx).active.iter_rows(min_row=2)]
+    assert cells == ["'=HYPERLINK(1)", "'+1+1", "'-2", "'@SUM(A1)"]
+
+
+def test_outputs_agree_across_formats_and_cohort(tmp_path):
+    path = tmp_path / "in.csv"
+    synthesise(MIIT, 300, seed=4, messy=True).to_csv(path, index=False)
+    cohort = tmp_path / "cohort.csv"
+    summary, _ = score_file(path, tmp_path / "s.csv", MODEL, cohort_path=cohort)
+    score_file(path, tmp_path / "s.parquet", MODEL)
+    a = pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig")
+    b = pd.read_parquet(tmp_path / "s.parquet")
+    pd.testing.assert_series_equal(a["dmi"], b["dmi"])
+    table = pd.read_csv(cohort, encoding="utf-8-sig")
+    assert table.loc[0, "n"] == summary.scored
+    levels = table[table["by"] == "level"]
+    assert levels["n"].sum() == summary.scored
+    assert table.loc[0, "dmi_median"] == pytest.approx(a["dmi"].median())
+    assert set(table["by"]) >= {"all", "level", "sector", "region", "size_class"}
+
+
+def test_cohort_summary_quartiles():
+    scores = pd.DataFrame(
+        {"dmi": [10.0, 20, 30, 40], "dim_a": [1.0, 2, 3, 4], "level": [0, 0, 1, 1]}
+    )
+    table = cohort_summary(scores)
+    row = table.iloc[0]
+    assert (row["n"], row["dmi_q1"], row["dmi_median"], row["dmi_q3"]) == (4, 17.5, 25.0, 32.5)
+    assert table[table["by"] == "level"]["n"].tolist() == [2, 2]
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_exit_codes_and_summary_json(capsys, tmp_path):
+    summary = tmp_path / "summary.json"
+    out = tmp_path / "s.csv"
+    code, stdout, _ = cli(
+        capsys, "score", FIXTURES / "ragged.csv", "-o", out, "--summary", summary, "-q"
+    )
+    assert code == 0 and "read 4 rows: 2 scored, 2 rejected" in stdout
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["reconciles"] and data["rejected_rows_by_reason"] == {"ragged row": 2}
+    assert data["mapping"]["unmatched"] == [] and "matched" in data["mapping"]
+    assert cli(capsys, "score", FIXTURES / "ragged.csv", "-o", out, "--strict", "-q")[0] == 1
+    code, _, err = cli(capsys, "score", FIXTURES / "binary.csv", "-o", out, "-q")
+    assert code == 2 and err.count("\n") == 1 and "binary.csv" in err
+    assert "Traceback" not in err
+
+
+# -- messy files, generated -------------------------------------------------------------------
+
+GOOD = synthesise(MIIT, 12, seed=21, missing_rate=0.0).astype(str)
+JUNK = st.sampled_from(
+    ["", " ", "合计", "Total", "=1+1", "Z", "１２", "35%", "是", "\u3000", "x,y"]
+)
+
+
+@st.composite
+def messy_files(draw):
+    frame = GOOD.sample(draw(st.integers(1, 12)), random_state=draw(st.integers(0, 99)))
+    frame = frame.reset_index(drop=True)
+    for _ in range(draw(st.integers(0, 6))):
+        row = draw(st.integers(0, len(frame) - 1))
+        column = draw(st.sampled_from(list(frame.columns)))
+        frame.loc[row, column] = draw(JUNK)
+    quoting = draw(st.sampled_from([0, 1]))  # csv.QUOTE_MINIMAL, csv.QUOTE_ALL
+    text = frame.to_csv(index=False, quoting=quoting, lineterminator="\n")
+    lines = text.split("\n")
+    for _ in range(draw(st.integers(0, 3))):  # blank and ragged lines
+        at = draw(st.integers(1, len(lines) - 1))
+        lines.insert(at, draw(st.sampled_from(["", "a,b", "x" + "," * 40])))
+    text = "\n".join(lines)
+    if draw(st.booleans()):  # a truncated last line
+        text = text.rstrip("\n")
+        text = text[: len(text) - draw(st.integers(0, 30))]
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "gbk"]))
+    return text.encode(encoding, errors="replace")
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=messy_files(), chunk_rows=st.sampled_from([2, 100_000]))
+def test_messy_files_never_crash_and_always_reconcile(tmp_path_factory, data, chunk_rows):
+    folder = tmp_path_factory.mktemp("messy")
+    path = folder / "in.csv"
+    path.write_bytes(data)
+    out, rej = folder / "s.csv", folder / "r.csv"
+    try:
+        summary, _ = score_file(path, out, MODEL, rejects_path=rej, chunk_rows=chunk_rows)
+    except dmi.io.FileFormatError:
+        return  # a file-level failure (e.g. a header cut away): one plain message, exit 2
+    assert summary.reconciles
+    scores = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+    rejects = pd.read_csv(rej, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert len(scores) == summary.scored
+    assert rejects["row"].nunique() == summary.rejected
+    rows = rejects["row"].astype(int)
+    assert rows.min() >= 2 if len(rows) else True
