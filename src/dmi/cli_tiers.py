@@ -50,27 +50,51 @@ def add_commands(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="tiers_action", required=True, metavar="ACTION")
 
     p = sub.add_parser("fit", help="fit support tiers on a reference population, save as JSON")
-    p.add_argument("reference", metavar="REFERENCE",
-                   help="score table (dmi, dim_* columns) or answers file (CSV/XLSX/Parquet)")
+    p.add_argument(
+        "reference",
+        metavar="REFERENCE",
+        help="score table (dmi, dim_* columns) or answers file (CSV/XLSX/Parquet)",
+    )
     p.add_argument("-o", "--output", required=True, metavar="MODEL.json")
-    p.add_argument("--k", default="4", metavar="N|auto",
-                   help="number of tiers, or auto to choose 2..6 (default 4)")
+    p.add_argument(
+        "--k",
+        default="4",
+        metavar="N|auto",
+        help="number of tiers, or auto to choose 2..6 (default 4)",
+    )
     p.add_argument("--method", default="kmeans", choices=METHODS)
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--bootstrap", type=int, default=20, metavar="N",
-                   help="bootstrap refits for the stability check (default 20; 0 skips it)")
-    p.add_argument("--instrument", default=DEFAULT_INSTRUMENT,
-                   help=f"shipped name or YAML path (default {DEFAULT_INSTRUMENT})")
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=20,
+        metavar="N",
+        help="bootstrap refits for the stability check (default 20; 0 skips it)",
+    )
+    p.add_argument(
+        "--instrument",
+        default=DEFAULT_INSTRUMENT,
+        help=f"shipped name or YAML path (default {DEFAULT_INSTRUMENT})",
+    )
     p.set_defaults(func=cmd_tiers_fit)
 
     p = sub.add_parser("report", help="count companies per tier, overall and by group")
     p.add_argument("scores", metavar="SCORES", help="score table with a tier or dim_* columns")
-    p.add_argument("--by", default="sector,region,size_class",
-                   help="comma-separated grouping columns (default sector,region,size_class)")
-    p.add_argument("--model", metavar="MODEL.json",
-                   help="tier model for a table without a tier column (default: shipped model)")
-    p.add_argument("--instrument", default=DEFAULT_INSTRUMENT,
-                   help=f"shipped name or YAML path (default {DEFAULT_INSTRUMENT})")
+    p.add_argument(
+        "--by",
+        default="sector,region,size_class",
+        help="comma-separated grouping columns (default sector,region,size_class)",
+    )
+    p.add_argument(
+        "--model",
+        metavar="MODEL.json",
+        help="tier model for a table without a tier column (default: shipped model)",
+    )
+    p.add_argument(
+        "--instrument",
+        default=DEFAULT_INSTRUMENT,
+        help=f"shipped name or YAML path (default {DEFAULT_INSTRUMENT})",
+    )
     p.set_defaults(func=cmd_tiers_report)
 
 
@@ -89,15 +113,20 @@ def _parse_k(value: str) -> int | str:
 def _numeric_scores(frame: pd.DataFrame, path: str) -> pd.DataFrame:
     """Score columns read as text become numbers; anything unreadable is named."""
     out = frame.copy()
-    for column in [c for c in out.columns if c in ("dmi", "tier", "tier_confidence")
-                   or str(c).startswith("dim_")]:
+    for column in [
+        c
+        for c in out.columns
+        if c in ("dmi", "tier", "tier_confidence") or str(c).startswith("dim_")
+    ]:
         text = out[column].astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
         values = pd.to_numeric(text.where(text != "", None), errors="coerce")
         bad = values.isna() & text.notna() & (text != "")
         if bad.any():
             first = bad.to_numpy().nonzero()[0][0]
-            raise ValueError(f"{path}: column {column!r} has {int(bad.sum())} values that are "
-                             f"not numbers (first {text.iloc[first]!r} in data row {first + 1})")
+            raise ValueError(
+                f"{path}: column {column!r} has {int(bad.sum())} values that are "
+                f"not numbers (first {text.iloc[first]!r} in data row {first + 1})"
+            )
         out[column] = values
     return out
 
@@ -115,12 +144,17 @@ def _read_scores(path: str, instrument: Instrument) -> pd.DataFrame:
 
     mapping = map_columns(instrument, reader.columns)
     if not set(mapping.rename.values()) - {"respondent_id"}:
-        raise ValueError(f"{path}: neither a score table (no dmi and dim_* columns) nor an "
-                         f"answers file of {instrument.id} (no column matches an item)")
+        raise ValueError(
+            f"{path}: neither a score table (no dmi and dim_* columns) nor an "
+            f"answers file of {instrument.id} (no column matches an item)"
+        )
     answers = reader.read_all().rename(columns=mapping.rename)
     result = IndexModel(instrument).fit().score_batch(answers)
-    print(f"scored {path} with the weights of {instrument.id}: {result.n_scored} rows scored, "
-          f"{result.n_rejected} rejected (left out)", file=sys.stderr)
+    print(
+        f"scored {path} with the weights of {instrument.id}: {result.n_scored} rows scored, "
+        f"{result.n_rejected} rejected (left out)",
+        file=sys.stderr,
+    )
     if result.n_scored == 0:
         raise ValueError(f"{path}: no row could be scored ({result.n_rejected} rejected)")
     return result.scores
@@ -131,8 +165,13 @@ def cmd_tiers_fit(args: argparse.Namespace) -> int:
     instrument = load_instrument(args.instrument)
     k = _parse_k(args.k)
     scores = _read_scores(args.reference, instrument)
-    model = TierModel(n_tiers=k, method=args.method, random_state=args.seed,
-                      n_bootstrap=args.bootstrap, instrument=instrument)
+    model = TierModel(
+        n_tiers=k,
+        method=args.method,
+        random_state=args.seed,
+        n_bootstrap=args.bootstrap,
+        instrument=instrument,
+    )
     with warnings.catch_warnings():
         # the report lists the instability; a Python warning line would say it twice
         warnings.simplefilter("ignore", TierStabilityWarning)
@@ -149,8 +188,11 @@ def cmd_tiers_report(args: argparse.Namespace) -> int:
     labels = None
     if "tier" not in frame.columns or args.model:
         instrument = load_instrument(args.instrument)
-        model = (TierModel.load(args.model, instrument) if args.model
-                 else load_shipped_tier_model(instrument))
+        model = (
+            TierModel.load(args.model, instrument)
+            if args.model
+            else load_shipped_tier_model(instrument)
+        )
         frame = model.assign(frame)
         labels = model.labels_
     by = [c.strip() for c in args.by.split(",") if c.strip()]

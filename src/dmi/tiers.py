@@ -41,6 +41,7 @@ Design choices
   :meth:`TierModel.predict`; :meth:`TierModel.assign` can instead leave their tier empty.
 - Ward's clustering needs memory and time that grow with the square of the rows, so it is fitted
   on a stratified sample of at most :data:`WARD_MAX_ROWS` rows.
+- Clustering runs on one thread, so the same seed gives the same model on any machine.
 - Stability refits use resamples of at most ``bootstrap_rows`` rows (drawn with replacement from
   the rows fitted on), so that checking a 200,000-row fit does not take 20 full refits.
 """
@@ -95,14 +96,24 @@ MIN_ROWS_PER_TIER = 5
 SCORE_MAX = 100.0
 """Top of the dimension-score scale; the move-up search never suggests a score above it."""
 
-_CHUNK = 65_536
+_CHUNK = 16_384
 # beyond this many standard deviations squares would overflow; no real score gets near it
 _Z_LIMIT = 1e12
 _LOG_2PI = math.log(2.0 * math.pi)
 
 Method = Literal["kmeans", "gmm", "ward"]
-_PARAM_KEYS = ("n_tiers", "method", "random_state", "k_range", "max_fit_rows", "n_bootstrap",
-               "features", "bootstrap_rows", "min_ari", "min_jaccard")
+_PARAM_KEYS = (
+    "n_tiers",
+    "method",
+    "random_state",
+    "k_range",
+    "max_fit_rows",
+    "n_bootstrap",
+    "features",
+    "bootstrap_rows",
+    "min_ari",
+    "min_jaccard",
+)
 
 
 class TierStabilityWarning(UserWarning):
@@ -132,15 +143,24 @@ class TierLabel:
         return self.zh if lang == "zh" else self.en
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tier": self.tier, "zh": self.zh, "en": self.en,
-                "support": {"zh": self.support_zh, "en": self.support_en},
-                "generic": self.generic}
+        return {
+            "tier": self.tier,
+            "zh": self.zh,
+            "en": self.en,
+            "support": {"zh": self.support_zh, "en": self.support_en},
+            "generic": self.generic,
+        }
 
 
 def _generic_label(tier: int) -> TierLabel:
-    return TierLabel(tier, f"第 {tier} 梯队", f"Tier {tier}",
-                     "（测评工具未描述该梯队的帮扶措施）",
-                     "(the instrument does not describe the support for this tier)", True)
+    return TierLabel(
+        tier,
+        f"第 {tier} 梯队",
+        f"Tier {tier}",
+        "（测评工具未描述该梯队的帮扶措施）",
+        "(the instrument does not describe the support for this tier)",
+        True,
+    )
 
 
 @dataclass(frozen=True)
@@ -259,24 +279,42 @@ class TierFitReport:
         return cls(
             method=str(data["method"]),
             n_tiers=int(data["n_tiers"]),
-            k_choice=KChoice(str(k["mode"]), k["criterion"],
-                             {int(key): _float(v) for key, v in k["scores"].items()},
-                             int(k["chosen"]), str(k["reason"])),
+            k_choice=KChoice(
+                str(k["mode"]),
+                k["criterion"],
+                {int(key): _float(v) for key, v in k["scores"].items()},
+                int(k["chosen"]),
+                str(k["reason"]),
+            ),
             n_rows=int(data["n_rows"]),
             n_fit_rows=int(data["n_fit_rows"]),
             stratified_by=data["stratified_by"],
             features=tuple(str(f) for f in data["features"]),
-            tiers=tuple(TierSummary(int(t["tier"]), str(t["zh"]), str(t["en"]), int(t["size"]),
-                                    float(t["share"]), float(t["dmi"]),
-                                    {str(f): float(v) for f, v in t["centroid"].items()})
-                        for t in data["tiers"]),
-            stability=None if stability is None else TierStability(
-                int(stability["n_bootstrap"]), int(stability["resample_rows"]),
-                float(stability["ari_mean"]), float(stability["ari_min"]),
+            tiers=tuple(
+                TierSummary(
+                    int(t["tier"]),
+                    str(t["zh"]),
+                    str(t["en"]),
+                    int(t["size"]),
+                    float(t["share"]),
+                    float(t["dmi"]),
+                    {str(f): float(v) for f, v in t["centroid"].items()},
+                )
+                for t in data["tiers"]
+            ),
+            stability=None
+            if stability is None
+            else TierStability(
+                int(stability["n_bootstrap"]),
+                int(stability["resample_rows"]),
+                float(stability["ari_mean"]),
+                float(stability["ari_min"]),
                 tuple(float(v) for v in stability["jaccard_mean"]),
                 tuple(float(v) for v in stability["jaccard_min"]),
-                float(stability["min_ari"]), float(stability["min_jaccard"]),
-                bool(stability["stable"])),
+                float(stability["min_ari"]),
+                float(stability["min_jaccard"]),
+                bool(stability["stable"]),
+            ),
             instrument=data["instrument"],
             data_hash=str(data["data_hash"]),
             warnings=tuple(str(w) for w in data["warnings"]),
@@ -284,47 +322,62 @@ class TierFitReport:
 
     def to_text(self) -> str:
         """A plain-text summary for the command line."""
-        lines = [f"tier model: {self.method}, {self.n_tiers} tiers"
-                 + (f", instrument {self.instrument}" if self.instrument else "")]
+        lines = [
+            f"tier model: {self.method}, {self.n_tiers} tiers"
+            + (f", instrument {self.instrument}" if self.instrument else "")
+        ]
         if self.n_fit_rows < self.n_rows:
-            why = (f"; Ward's cost grows with the square of the rows, so it is capped at "
-                   f"{WARD_MAX_ROWS}" if self.method == "ward" else "")
-            lines.append(f"fitted on a stratified sample of {self.n_fit_rows} of {self.n_rows} "
-                         f"rows (strata: {self.stratified_by}){why}")
+            why = (
+                f"; Ward's cost grows with the square of the rows, so it is capped at "
+                f"{WARD_MAX_ROWS}"
+                if self.method == "ward"
+                else ""
+            )
+            lines.append(
+                f"fitted on a stratified sample of {self.n_fit_rows} of {self.n_rows} "
+                f"rows (strata: {self.stratified_by}){why}"
+            )
         else:
             lines.append(f"fitted on all {self.n_rows} rows")
         lines.append(f"features: {', '.join(self.features)}")
         choice = self.k_choice
         if choice.mode == "auto":
             tried = ", ".join(f"K={k}: {v:.4g}" for k, v in sorted(choice.scores.items()))
-            lines.append(f"number of tiers: {choice.chosen} chosen by {choice.criterion} "
-                         f"({tried})")
+            lines.append(f"number of tiers: {choice.chosen} chosen by {choice.criterion} ({tried})")
             lines.append(f"  {choice.reason}")
         else:
             lines.append(f"number of tiers: {choice.chosen} (fixed)")
         names = [f.removeprefix("dim_") for f in self.features]
         width = max([len(n) for n in names] + [6])
         lines.append("")
-        lines.append("tier   size   share     dmi  " + "  ".join(f"{n:>{width}}" for n in names)
-                     + "  label")
+        lines.append(
+            "tier   size   share     dmi  " + "  ".join(f"{n:>{width}}" for n in names) + "  label"
+        )
         for t in self.tiers:
             values = "  ".join(f"{t.centroid[f]:>{width}.1f}" for f in self.features)
-            lines.append(f"{t.tier:>4} {t.size:>6} {t.share:>6.1%} {t.dmi:>7.1f}  {values}  "
-                         f"{t.zh} / {t.en}")
+            lines.append(
+                f"{t.tier:>4} {t.size:>6} {t.share:>6.1%} {t.dmi:>7.1f}  {values}  {t.zh} / {t.en}"
+            )
         lines.append("")
         s = self.stability
         if s is None:
             lines.append("stability: not measured (n_bootstrap = 0)")
         else:
             pairs = zip(s.jaccard_mean, s.jaccard_min, strict=True)
-            jac = ", ".join(f"tier {k + 1} {m:.2f} (min {lo:.2f})"
-                            for k, (m, lo) in enumerate(pairs))
-            lines.append(f"stability over {s.n_bootstrap} bootstrap refits of {s.resample_rows} "
-                         f"rows: {'stable' if s.stable else 'NOT stable'}")
-            lines.append(f"  adjusted Rand index mean {s.ari_mean:.3f}, min {s.ari_min:.3f} "
-                         f"(needs mean >= {s.min_ari:g})")
-            lines.append(f"  Jaccard per tier, mean (min): {jac} (needs each mean >= "
-                         f"{s.min_jaccard:g})")
+            jac = ", ".join(
+                f"tier {k + 1} {m:.2f} (min {lo:.2f})" for k, (m, lo) in enumerate(pairs)
+            )
+            lines.append(
+                f"stability over {s.n_bootstrap} bootstrap refits of {s.resample_rows} "
+                f"rows: {'stable' if s.stable else 'NOT stable'}"
+            )
+            lines.append(
+                f"  adjusted Rand index mean {s.ari_mean:.3f}, min {s.ari_min:.3f} "
+                f"(needs mean >= {s.min_ari:g})"
+            )
+            lines.append(
+                f"  Jaccard per tier, mean (min): {jac} (needs each mean >= {s.min_jaccard:g})"
+            )
         if self.warnings:
             lines.append("warnings:")
             lines.extend(f"  - {w}" for w in self.warnings)
@@ -420,8 +473,12 @@ class _Kernel:
     log_norm: np.ndarray | None = None  # (K,) log weight + log normalising constant
 
     @classmethod
-    def build(cls, centroids: np.ndarray, weights: np.ndarray | None = None,
-              covariances: np.ndarray | None = None) -> _Kernel:
+    def build(
+        cls,
+        centroids: np.ndarray,
+        weights: np.ndarray | None = None,
+        covariances: np.ndarray | None = None,
+    ) -> _Kernel:
         if covariances is None:
             return cls(np.asarray(centroids, dtype=float))
         k, d = centroids.shape
@@ -430,40 +487,49 @@ class _Kernel:
         for j in range(k):
             lower = np.linalg.cholesky(covariances[j])
             prec[j] = np.tril(np.linalg.solve(lower, np.eye(d)))
-            log_norm[j] = (math.log(weights[j]) - 0.5 * d * _LOG_2PI
-                           + float(np.sum(np.log(np.diag(prec[j])))))
+            log_norm[j] = (
+                math.log(weights[j]) - 0.5 * d * _LOG_2PI + float(np.sum(np.log(np.diag(prec[j]))))
+            )
         return cls(np.asarray(centroids, dtype=float), prec, log_norm)
 
     def scores(self, z: np.ndarray) -> np.ndarray:
         """``(n, K)``: minus the squared distance, or the log of weight x density (mixture)."""
         n = z.shape[0]
         k, d = self.centroids.shape
-        cols = [np.ascontiguousarray(z[:, j]) for j in range(d)]
+        cols = np.ascontiguousarray(z.T)
         out = np.empty((n, k))
+        # a few reused buffers: fresh large temporaries cost page faults that dwarf the arithmetic
+        diff = np.empty((d, n))
+        acc, y, tmp = np.empty(n), np.empty(n), np.empty(n)
         for t in range(k):
-            c = self.centroids[t]
-            diff = [cols[j] - c[j] for j in range(d)]
+            np.subtract(cols, self.centroids[t][:, None], out=diff)
             if self.prec_chol is None:
-                acc = diff[0] * diff[0]
+                np.multiply(diff[0], diff[0], out=acc)
                 for j in range(1, d):
-                    acc += diff[j] * diff[j]
-                out[:, t] = -acc
+                    np.multiply(diff[j], diff[j], out=tmp)
+                    np.add(acc, tmp, out=acc)
+                np.negative(acc, out=out[:, t])
             else:
                 p = self.prec_chol[t]
-                acc = np.zeros(n)
                 for i in range(d):
-                    y = p[i, 0] * diff[0]
+                    np.multiply(diff[0], p[i, 0], out=y)
                     for j in range(1, i + 1):
-                        y += p[i, j] * diff[j]
-                    acc += y * y
-                out[:, t] = self.log_norm[t] - 0.5 * acc
+                        np.multiply(diff[j], p[i, j], out=tmp)
+                        np.add(y, tmp, out=y)
+                    if i == 0:
+                        np.multiply(y, y, out=acc)
+                    else:
+                        np.multiply(y, y, out=tmp)
+                        np.add(acc, tmp, out=acc)
+                np.multiply(acc, 0.5, out=acc)
+                np.subtract(self.log_norm[t], acc, out=out[:, t])
         return out
 
     def label(self, z: np.ndarray) -> np.ndarray:
         """0-based index of the best component, in chunks."""
         out = np.empty(z.shape[0], dtype=np.int64)
         for start in range(0, z.shape[0], _CHUNK):
-            out[start:start + _CHUNK] = np.argmax(self.scores(z[start:start + _CHUNK]), axis=1)
+            out[start : start + _CHUNK] = np.argmax(self.scores(z[start : start + _CHUNK]), axis=1)
         return out
 
 
@@ -494,30 +560,51 @@ class _Fit:
 def _fit_once(z: np.ndarray, k: int, method: str, seed: int) -> _Fit:
     """Cluster standardised rows into ``k`` groups; scikit-learn is imported only here."""
     from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
 
-    with warnings.catch_warnings(record=True) as caught:
+    # One thread: multi-threaded k-means sums in an order that depends on the core count, so the
+    # same seed would give different last bits on another machine; and on small fits (every
+    # bootstrap refit) threads cost more than they save.
+    with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
         warnings.simplefilter("always", ConvergenceWarning)
         if method == "kmeans":
             from sklearn.cluster import KMeans
 
             est = KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=seed).fit(z)
-            fit = _Fit(est.cluster_centers_.copy(), None, None, est.labels_.astype(np.int64),
-                       None, None, [])
+            fit = _Fit(
+                est.cluster_centers_.copy(),
+                None,
+                None,
+                est.labels_.astype(np.int64),
+                None,
+                None,
+                [],
+            )
         elif method == "gmm":
             from sklearn.mixture import GaussianMixture
 
-            est = GaussianMixture(n_components=k, covariance_type="full", n_init=GMM_N_INIT,
-                                  random_state=seed).fit(z)
-            fit = _Fit(est.means_.copy(), est.weights_.copy(), est.covariances_.copy(), None,
-                       est.predict_proba(z), float(est.bic(z)), [])
+            est = GaussianMixture(
+                n_components=k, covariance_type="full", n_init=GMM_N_INIT, random_state=seed
+            ).fit(z)
+            fit = _Fit(
+                est.means_.copy(),
+                est.weights_.copy(),
+                est.covariances_.copy(),
+                None,
+                est.predict_proba(z),
+                float(est.bic(z)),
+                [],
+            )
         else:
             from sklearn.cluster import AgglomerativeClustering
 
             labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit(z).labels_
             labels = labels.astype(np.int64)
             counts = np.bincount(labels, minlength=k)
-            centroids = np.stack([np.bincount(labels, z[:, j], minlength=k) / counts
-                                  for j in range(z.shape[1])], axis=1)
+            centroids = np.stack(
+                [np.bincount(labels, z[:, j], minlength=k) / counts for j in range(z.shape[1])],
+                axis=1,
+            )
             fit = _Fit(centroids, None, None, labels, None, None, [])
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
@@ -630,41 +717,62 @@ class TierModel:
         problems = []
 
         def whole(value: Any, low: int) -> bool:
-            return isinstance(value, (int, np.integer)) and not isinstance(value, bool) \
+            return (
+                isinstance(value, (int, np.integer))
+                and not isinstance(value, bool)
                 and value >= low
+            )
 
         if not (self.n_tiers == "auto" or whole(self.n_tiers, 2)):
-            problems.append(f"n_tiers: expected a whole number >= 2 or 'auto', got "
-                            f"{self.n_tiers!r}")
+            problems.append(
+                f"n_tiers: expected a whole number >= 2 or 'auto', got {self.n_tiers!r}"
+            )
         if self.method not in METHODS:
             problems.append(f"method: expected one of {', '.join(METHODS)}, got {self.method!r}")
         if self.random_state is not None and not whole(self.random_state, 0):
-            problems.append(f"random_state: expected None or a whole number >= 0, got "
-                            f"{self.random_state!r}")
+            problems.append(
+                f"random_state: expected None or a whole number >= 0, got {self.random_state!r}"
+            )
         k_range = self.k_range
-        if not (isinstance(k_range, (tuple, list)) and len(k_range) == 2
-                and whole(k_range[0], 2) and whole(k_range[1], 2) and k_range[0] <= k_range[1]):
-            problems.append(f"k_range: expected (smallest, largest) whole numbers with "
-                            f"2 <= smallest <= largest, got {k_range!r}")
+        if not (
+            isinstance(k_range, (tuple, list))
+            and len(k_range) == 2
+            and whole(k_range[0], 2)
+            and whole(k_range[1], 2)
+            and k_range[0] <= k_range[1]
+        ):
+            problems.append(
+                f"k_range: expected (smallest, largest) whole numbers with "
+                f"2 <= smallest <= largest, got {k_range!r}"
+            )
         if not whole(self.max_fit_rows, 2):
-            problems.append(f"max_fit_rows: expected a whole number >= 2, got "
-                            f"{self.max_fit_rows!r}")
+            problems.append(
+                f"max_fit_rows: expected a whole number >= 2, got {self.max_fit_rows!r}"
+            )
         if not whole(self.n_bootstrap, 0):
-            problems.append(f"n_bootstrap: expected a whole number >= 0, got "
-                            f"{self.n_bootstrap!r}")
+            problems.append(f"n_bootstrap: expected a whole number >= 0, got {self.n_bootstrap!r}")
         if not whole(self.bootstrap_rows, 2):
-            problems.append(f"bootstrap_rows: expected a whole number >= 2, got "
-                            f"{self.bootstrap_rows!r}")
+            problems.append(
+                f"bootstrap_rows: expected a whole number >= 2, got {self.bootstrap_rows!r}"
+            )
         for name in ("min_ari", "min_jaccard"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                    or not 0 <= value <= 1:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= 1
+            ):
                 problems.append(f"{name}: expected a number in [0, 1], got {value!r}")
         if self.features is not None and (
-                isinstance(self.features, str) or not all(isinstance(f, str) for f in self.features)
-                or len(self.features) == 0 or len(set(self.features)) != len(self.features)):
-            problems.append(f"features: expected None or a non-empty list of distinct column "
-                            f"names, got {self.features!r}")
+            isinstance(self.features, str)
+            or not all(isinstance(f, str) for f in self.features)
+            or len(self.features) == 0
+            or len(set(self.features)) != len(self.features)
+        ):
+            problems.append(
+                f"features: expected None or a non-empty list of distinct column "
+                f"names, got {self.features!r}"
+            )
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -698,36 +806,50 @@ class TierModel:
         matrix = _numeric(frame, [*features, "dmi"], "fit")
         x, dmi = matrix[:, :-1], matrix[:, -1]
         n = len(x)
-        ks = (list(range(self.k_range[0], self.k_range[1] + 1)) if self.n_tiers == "auto"
-              else [int(self.n_tiers)])
+        ks = (
+            list(range(self.k_range[0], self.k_range[1] + 1))
+            if self.n_tiers == "auto"
+            else [int(self.n_tiers)]
+        )
         need = MIN_ROWS_PER_TIER * max(ks)
         if n < need:
-            raise ValueError(f"too few rows: fitting {max(ks)} tiers needs at least {need} rows "
-                             f"({MIN_ROWS_PER_TIER} per tier), got {n}")
+            raise ValueError(
+                f"too few rows: fitting {max(ks)} tiers needs at least {need} rows "
+                f"({MIN_ROWS_PER_TIER} per tier), got {n}"
+            )
         seeds = np.random.SeedSequence(self.random_state).spawn(4)
-        cap = min(self.max_fit_rows, WARD_MAX_ROWS) if self.method == "ward" \
-            else self.max_fit_rows
+        cap = min(self.max_fit_rows, WARD_MAX_ROWS) if self.method == "ward" else self.max_fit_rows
         stratified_by = None
         if n > cap:
-            index, stratified_by = _stratified_sample(frame, dmi, cap,
-                                                      np.random.default_rng(seeds[0]))
+            index, stratified_by = _stratified_sample(
+                frame, dmi, cap, np.random.default_rng(seeds[0])
+            )
         else:
             index = np.arange(n)
         xs, dmi_s = x[index], dmi[index]
         mean = xs.mean(axis=0)
         scale = xs.std(axis=0)
-        constant = [f for f, s, m in zip(features, scale, mean, strict=True)
-                    if not s > 1e-12 * max(1.0, abs(m))]
+        constant = [
+            f
+            for f, s, m in zip(features, scale, mean, strict=True)
+            if not s > 1e-12 * max(1.0, abs(m))
+        ]
         if constant:
             values = {f: xs[0, features.index(f)] for f in constant}
-            raise ValueError("; ".join(
-                f"column {f!r} is constant (every row fitted on is {values[f]:g}): it cannot "
-                "separate tiers; leave it out with features=[...]" for f in constant))
+            raise ValueError(
+                "; ".join(
+                    f"column {f!r} is constant (every row fitted on is {values[f]:g}): it cannot "
+                    "separate tiers; leave it out with features=[...]"
+                    for f in constant
+                )
+            )
         z = (xs - mean) / scale
         distinct = len(np.unique(z, axis=0))
         if distinct < max(ks):
-            raise ValueError(f"too few distinct rows: fitting {max(ks)} tiers needs at least "
-                             f"{max(ks)} different score profiles, got {distinct}")
+            raise ValueError(
+                f"too few distinct rows: fitting {max(ks)} tiers needs at least "
+                f"{max(ks)} different score profiles, got {distinct}"
+            )
         est_seed = int(seeds[1].generate_state(1)[0] >> 1)
         if self.n_tiers == "auto":
             choice, fit = self._choose_k(z, ks, est_seed, np.random.default_rng(seeds[2]))
@@ -749,8 +871,11 @@ class TierModel:
         self.tier_dmi_ = key[order]
         self.feature_labels_ = _feature_labels(features, inst)
         if inst is not None:
-            self.instrument_id_, self.instrument_version_, self.instrument_hash_ = \
-                inst.id, inst.version, inst.hash
+            self.instrument_id_, self.instrument_version_, self.instrument_hash_ = (
+                inst.id,
+                inst.version,
+                inst.hash,
+            )
         else:
             self.instrument_id_ = self.instrument_version_ = self.instrument_hash_ = None
         self.data_hash_ = _data_hash(features, matrix)
@@ -764,8 +889,10 @@ class TierModel:
         sizes = np.bincount(labels, minlength=k)
         empty = [t + 1 for t in range(k) if sizes[t] == 0]
         if empty:
-            notes.append(f"tier(s) {', '.join(map(str, empty))} have no member among the rows "
-                         "fitted on (a mixture component that never has the highest posterior)")
+            notes.append(
+                f"tier(s) {', '.join(map(str, empty))} have no member among the rows "
+                "fitted on (a mixture component that never has the highest posterior)"
+            )
         stability = None
         if self.n_bootstrap > 0:
             stability, boot_notes = self._stability(z, labels, k, seeds[3])
@@ -777,16 +904,31 @@ class TierModel:
             warnings.warn(message, TierStabilityWarning, stacklevel=2)
         centres = self.centroid_values()
         tiers = tuple(
-            TierSummary(t + 1, self.labels_[t].zh, self.labels_[t].en, int(sizes[t]),
-                        float(sizes[t] / len(z)), float(self.tier_dmi_[t]),
-                        {f: float(centres[t, j]) for j, f in enumerate(features)})
-            for t in range(k))
+            TierSummary(
+                t + 1,
+                self.labels_[t].zh,
+                self.labels_[t].en,
+                int(sizes[t]),
+                float(sizes[t] / len(z)),
+                float(self.tier_dmi_[t]),
+                {f: float(centres[t, j]) for j, f in enumerate(features)},
+            )
+            for t in range(k)
+        )
         self.report_ = TierFitReport(
-            method=self.method, n_tiers=k, k_choice=choice, n_rows=n, n_fit_rows=len(z),
-            stratified_by=stratified_by, features=tuple(features), tiers=tiers,
+            method=self.method,
+            n_tiers=k,
+            k_choice=choice,
+            n_rows=n,
+            n_fit_rows=len(z),
+            stratified_by=stratified_by,
+            features=tuple(features),
+            tiers=tiers,
             stability=stability,
             instrument=None if inst is None else f"{inst.id} {inst.version}",
-            data_hash=self.data_hash_, warnings=tuple(notes))
+            data_hash=self.data_hash_,
+            warnings=tuple(notes),
+        )
         return self
 
     def _choose_features(self, frame: pd.DataFrame, inst: Instrument | None) -> list[str]:
@@ -797,18 +939,23 @@ class TierModel:
         else:
             features = [str(c) for c in frame.columns if str(c).startswith("dim_")]
             if not features:
-                raise ValueError(f"no dim_* columns: expected a score table with dmi and "
-                                 f"dim_<code> columns, got columns {_some(frame.columns)}")
+                raise ValueError(
+                    f"no dim_* columns: expected a score table with dmi and "
+                    f"dim_<code> columns, got columns {_some(frame.columns)}"
+                )
         if inst is not None:
             known = [f"dim_{d.code}" for d in inst.dimensions]
             foreign = [f for f in features if f not in known]
             if foreign:
-                raise ValueError(f"features {', '.join(foreign)} are not dimensions of instrument "
-                                 f"{inst.id} (expected some of {', '.join(known)})")
+                raise ValueError(
+                    f"features {', '.join(foreign)} are not dimensions of instrument "
+                    f"{inst.id} (expected some of {', '.join(known)})"
+                )
         return features
 
-    def _choose_k(self, z: np.ndarray, ks: list[int], seed: int, rng: np.random.Generator
-                  ) -> tuple[KChoice, _Fit]:
+    def _choose_k(
+        self, z: np.ndarray, ks: list[int], seed: int, rng: np.random.Generator
+    ) -> tuple[KChoice, _Fit]:
         fits: dict[int, _Fit] = {}
         scores: dict[int, float] = {}
         if self.method == "gmm":
@@ -821,16 +968,23 @@ class TierModel:
 
             criterion = "silhouette"
             m = min(len(z), SILHOUETTE_ROWS)
-            sub = np.sort(rng.choice(len(z), size=m, replace=False)) if m < len(z) \
+            sub = (
+                np.sort(rng.choice(len(z), size=m, replace=False))
+                if m < len(z)
                 else np.arange(len(z))
+            )
             for k in ks:
                 fits[k] = _fit_once(z, k, self.method, seed)
                 labels = fits[k].kernel().label(z[sub])
-                scores[k] = (float(silhouette_score(z[sub], labels))
-                             if len(np.unique(labels)) > 1 else float("nan"))
+                scores[k] = (
+                    float(silhouette_score(z[sub], labels))
+                    if len(np.unique(labels)) > 1
+                    else float("nan")
+                )
         sign = -1.0 if criterion == "bic" else 1.0
-        ranked = sorted((k for k in ks if np.isfinite(scores[k])),
-                        key=lambda k: (-sign * scores[k], k))
+        ranked = sorted(
+            (k for k in ks if np.isfinite(scores[k])), key=lambda k: (-sign * scores[k], k)
+        )
         if not ranked:
             raise ValueError(f"no K in {ks[0]}..{ks[-1]} gave two or more tiers on these data")
         best = ranked[0]
@@ -839,19 +993,26 @@ class TierModel:
             reason = f"K = {best} has the lowest BIC ({scores[best]:.1f}) among {span}"
             if len(ranked) > 1:
                 margin = scores[ranked[1]] - scores[best]
-                reason += (f"; the runner-up K = {ranked[1]} is {margin:.1f} higher (BIC weighs "
-                           "fit against the number of parameters)")
+                reason += (
+                    f"; the runner-up K = {ranked[1]} is {margin:.1f} higher (BIC weighs "
+                    "fit against the number of parameters)"
+                )
         else:
-            reason = (f"K = {best} has the highest silhouette ({scores[best]:.3f}) among {span} "
-                      f"on {len(sub)} sampled rows")
+            reason = (
+                f"K = {best} has the highest silhouette ({scores[best]:.3f}) among {span} "
+                f"on {len(sub)} sampled rows"
+            )
             if len(ranked) > 1:
-                reason += (f"; the runner-up is K = {ranked[1]} ({scores[ranked[1]]:.3f}); "
-                           "silhouette is how much closer companies are to their own tier than "
-                           "to the next one")
+                reason += (
+                    f"; the runner-up is K = {ranked[1]} ({scores[ranked[1]]:.3f}); "
+                    "silhouette is how much closer companies are to their own tier than "
+                    "to the next one"
+                )
         return KChoice("auto", criterion, scores, best, reason), fits[best]
 
-    def _stability(self, z: np.ndarray, main: np.ndarray, k: int, seed: np.random.SeedSequence
-                   ) -> tuple[TierStability, list[str]]:
+    def _stability(
+        self, z: np.ndarray, main: np.ndarray, k: int, seed: np.random.SeedSequence
+    ) -> tuple[TierStability, list[str]]:
         from sklearn.metrics import adjusted_rand_score
 
         rng = np.random.default_rng(seed)
@@ -886,29 +1047,38 @@ class TierModel:
         stable = bool(ari_mean >= self.min_ari and np.all(jac_mean >= self.min_jaccard))
         notes = []
         if failed:
-            notes.append(f"{failed} of {self.n_bootstrap} bootstrap resamples had fewer than {k} "
-                         "distinct rows and count as complete disagreement")
+            notes.append(
+                f"{failed} of {self.n_bootstrap} bootstrap resamples had fewer than {k} "
+                "distinct rows and count as complete disagreement"
+            )
         if unconverged:
             notes.append(f"{unconverged} of {self.n_bootstrap} bootstrap refits did not converge")
         return TierStability(
-            n_bootstrap=self.n_bootstrap, resample_rows=m, ari_mean=ari_mean,
-            ari_min=float(np.min(aris)), jaccard_mean=tuple(float(v) for v in jac_mean),
+            n_bootstrap=self.n_bootstrap,
+            resample_rows=m,
+            ari_mean=ari_mean,
+            ari_min=float(np.min(aris)),
+            jaccard_mean=tuple(float(v) for v in jac_mean),
             jaccard_min=tuple(float(v) for v in jac_all.min(axis=0)),
-            min_ari=float(self.min_ari), min_jaccard=float(self.min_jaccard), stable=stable,
+            min_ari=float(self.min_ari),
+            min_jaccard=float(self.min_jaccard),
+            stable=stable,
         ), notes
 
     # -- prediction ---------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "centroids_"):
-            raise RuntimeError("this TierModel is not fitted yet: call fit(scores) or "
-                               "TierModel.load(path) first")
+            raise RuntimeError(
+                "this TierModel is not fitted yet: call fit(scores) or TierModel.load(path) first"
+            )
 
     def _standardise(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
             return np.clip((x - self.mean_) / self.scale_, -_Z_LIMIT, _Z_LIMIT)
 
-    def _evaluate(self, x: np.ndarray, proba: bool = False
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _evaluate(
+        self, x: np.ndarray, proba: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Tiers (1..K), confidences and, when asked, posteriors (gmm) of a feature matrix."""
         n = x.shape[0]
         k = self.n_tiers_
@@ -921,8 +1091,14 @@ class TierModel:
             best = np.argmax(s, axis=1)
             tiers[start:stop] = best + 1
             if self._kernel.prec_chol is None:
-                two = np.partition(-s, 1, axis=1)
-                d1, d2 = np.sqrt(two[:, 0]), np.sqrt(two[:, 1])
+                # smallest and second-smallest squared distance, tier by tier
+                first = -s[:, 0]
+                second = np.full(len(s), np.inf)
+                for t in range(1, k):
+                    value = -s[:, t]
+                    second = np.minimum(second, np.maximum(first, value))
+                    first = np.minimum(first, value)
+                d1, d2 = np.sqrt(first), np.sqrt(second)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     conf = np.where(d2 > 0, 1.0 - d1 / d2, 0.0)
             else:
@@ -944,17 +1120,23 @@ class TierModel:
             if x.ndim == 1:
                 x = x[None, :]
             if x.ndim != 2 or x.shape[1] != len(self.features_):
-                raise ValueError(f"expected an array of shape (n, {len(self.features_)}) with "
-                                 f"columns {', '.join(self.features_)}, got shape {x.shape}")
-            if not allow_nan and not np.isfinite(x).all():
-                raise ValueError("the array has NaN or infinite values; every company needs a "
-                                 "finite score on every feature to be placed in a tier")
+                raise ValueError(
+                    f"expected an array of shape (n, {len(self.features_)}) with "
+                    f"columns {', '.join(self.features_)}, got shape {x.shape}"
+                )
+            if np.isinf(x).any() or (not allow_nan and np.isnan(x).any()):
+                raise ValueError(
+                    "the array has NaN or infinite values; every company needs a "
+                    "finite score on every feature to be placed in a tier"
+                )
             return x
-        return _numeric(_as_frame(scores, "predict"), list(self.features_), "predict",
-                        allow_nan=allow_nan)
+        return _numeric(
+            _as_frame(scores, "predict"), list(self.features_), "predict", allow_nan=allow_nan
+        )
 
-    def predict(self, scores: pd.DataFrame | pd.Series | Mapping[str, Any] | np.ndarray
-                ) -> np.ndarray:
+    def predict(
+        self, scores: pd.DataFrame | pd.Series | Mapping[str, Any] | np.ndarray
+    ) -> np.ndarray:
         """Tier of every row: 1 (most basic support) ... ``n_tiers_`` (most advanced).
 
         Parameters
@@ -969,28 +1151,34 @@ class TierModel:
         """
         return self._evaluate(self._matrix(scores))[0]
 
-    def predict_with_confidence(self, scores: pd.DataFrame | pd.Series | Mapping[str, Any]
-                                | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict_with_confidence(
+        self, scores: pd.DataFrame | pd.Series | Mapping[str, Any] | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Tiers and membership confidences (see the module docstring for the formula)."""
         tiers, confidence, _ = self._evaluate(self._matrix(scores))
         return tiers, confidence
 
-    def predict_confidence(self, scores: pd.DataFrame | pd.Series | Mapping[str, Any]
-                           | np.ndarray) -> np.ndarray:
+    def predict_confidence(
+        self, scores: pd.DataFrame | pd.Series | Mapping[str, Any] | np.ndarray
+    ) -> np.ndarray:
         """Membership confidence in [0, 1] of every row's tier."""
         return self.predict_with_confidence(scores)[1]
 
-    def predict_proba(self, scores: pd.DataFrame | pd.Series | Mapping[str, Any] | np.ndarray
-                      ) -> np.ndarray:
+    def predict_proba(
+        self, scores: pd.DataFrame | pd.Series | Mapping[str, Any] | np.ndarray
+    ) -> np.ndarray:
         """Posterior probability of each tier, ``(n, n_tiers_)``; ``gmm`` models only."""
         self._check_fitted()
         if self._kernel.prec_chol is None:
-            raise ValueError(f"predict_proba needs a mixture model (method='gmm'), got "
-                             f"method={self.method!r}; use predict_confidence")
+            raise ValueError(
+                f"predict_proba needs a mixture model (method='gmm'), got "
+                f"method={self.method!r}; use predict_confidence"
+            )
         return self._evaluate(self._matrix(scores), proba=True)[2]
 
-    def assign(self, scores: pd.DataFrame, *, missing: Literal["error", "na"] = "error"
-               ) -> pd.DataFrame:
+    def assign(
+        self, scores: pd.DataFrame, *, missing: Literal["error", "na"] = "error"
+    ) -> pd.DataFrame:
         """A copy of ``scores`` with ``tier`` and ``tier_confidence`` columns.
 
         Parameters
@@ -1049,13 +1237,23 @@ class TierModel:
         for j, f in enumerate(self.features_):
             zh, en = self.feature_labels_[f]
             short = 0.0 if nxt is None else max(0.0, float(nxt[j] - x[j]))
-            gaps.append(DimensionGap(f, zh, en, float(x[j]), float(own[j]),
-                                     None if nxt is None else float(nxt[j]),
-                                     bool(x[j] < own[j]), short))
+            gaps.append(
+                DimensionGap(
+                    f,
+                    zh,
+                    en,
+                    float(x[j]),
+                    float(own[j]),
+                    None if nxt is None else float(nxt[j]),
+                    bool(x[j] < own[j]),
+                    short,
+                )
+            )
         reference = own if nxt is None else nxt
         gap_sd = (reference - x) / self.scale_
-        holding = tuple(self.features_[j] for j in np.argsort(-gap_sd, kind="stable")
-                        if gap_sd[j] > 0)
+        holding = tuple(
+            self.features_[j] for j in np.argsort(-gap_sd, kind="stable") if gap_sd[j] > 0
+        )
         changes: tuple[DimensionChange, ...] = ()
         moved_to = None
         if nxt is not None:
@@ -1065,15 +1263,33 @@ class TierModel:
                 moved_to = int(self.predict(check)[0])
                 if moved_to > tier:
                     changes = tuple(
-                        DimensionChange(f, *self.feature_labels_[f], float(target[j] - x[j]),
-                                        float(x[j]), float(target[j]))
-                        for j, f in enumerate(self.features_) if target[j] > x[j])
+                        DimensionChange(
+                            f,
+                            *self.feature_labels_[f],
+                            float(target[j] - x[j]),
+                            float(x[j]),
+                            float(target[j]),
+                        )
+                        for j, f in enumerate(self.features_)
+                        if target[j] > x[j]
+                    )
                 else:  # cannot happen: the search checks the same kernel; kept as a guard
                     moved_to = None
         zh_lines, en_lines = self._sentences(tier, conf, gaps, holding, changes, moved_to)
-        return TierExplanation(rid, tier, k, self.labels_[tier - 1], conf,
-                               None if nxt is None else tier + 1, tuple(gaps), holding, changes,
-                               moved_to, tuple(zh_lines), tuple(en_lines))
+        return TierExplanation(
+            rid,
+            tier,
+            k,
+            self.labels_[tier - 1],
+            conf,
+            None if nxt is None else tier + 1,
+            tuple(gaps),
+            holding,
+            changes,
+            moved_to,
+            tuple(zh_lines),
+            tuple(en_lines),
+        )
 
     def _margin(self, y: np.ndarray, tier: int) -> np.ndarray:
         """> 0 exactly when ``predict`` gives a tier above ``tier`` (argmax takes the first)."""
@@ -1100,8 +1316,9 @@ class TierModel:
                 if not np.any(direction > 0):
                     continue
                 # from the current point along the direction until every score is at the top
-                reach = np.where(direction > 0, (top - x) / np.where(direction > 0, direction, 1),
-                                 0.0).max()
+                reach = np.where(
+                    direction > 0, (top - x) / np.where(direction > 0, direction, 1), 0.0
+                ).max()
                 steps = np.minimum(x + grid[:, None] * reach * direction[None, :], top)
                 ok = np.flatnonzero(self._margin(steps, tier) > 0)
                 if len(ok):
@@ -1126,54 +1343,101 @@ class TierModel:
             y = rounded
         return y
 
-    def _sentences(self, tier: int, conf: float, gaps: list[DimensionGap],
-                   holding: tuple[str, ...], changes: tuple[DimensionChange, ...],
-                   moved_to: int | None) -> tuple[list[str], list[str]]:
+    def _sentences(
+        self,
+        tier: int,
+        conf: float,
+        gaps: list[DimensionGap],
+        holding: tuple[str, ...],
+        changes: tuple[DimensionChange, ...],
+        moved_to: int | None,
+    ) -> tuple[list[str], list[str]]:
         label = self.labels_[tier - 1]
         k = self.n_tiers_
         by_feature = {g.feature: g for g in gaps}
-        zh = [f"所在梯队：第 {tier} 梯队（共 {k} 个梯队）——{label.zh}，归属置信度 {conf:.2f}。",
-              f"帮扶措施：{label.support_zh}"]
-        en = [f"Tier {tier} of {k}: {label.en} (membership confidence {conf:.2f}).",
-              f"Support: {label.support_en}"]
+        zh = [
+            f"所在梯队：第 {tier} 梯队（共 {k} 个梯队）——{label.zh}，归属置信度 {conf:.2f}。",
+            f"帮扶措施：{label.support_zh}",
+        ]
+        en = [
+            f"Tier {tier} of {k}: {label.en} (membership confidence {conf:.2f}).",
+            f"Support: {label.support_en}",
+        ]
         if tier == k:
             if holding:
-                zh.append("已处于最高梯队；低于本梯队平均水平的维度：" + "；".join(
-                    f"{by_feature[f].zh}（{by_feature[f].value:.1f} 分，本梯队平均 "
-                    f"{by_feature[f].tier_centroid:.1f} 分）" for f in holding) + "。")
-                en.append("Already in the most advanced tier; below this tier's average on: "
-                          + "; ".join(f"{by_feature[f].en} ({by_feature[f].value:.1f} vs "
-                                      f"{by_feature[f].tier_centroid:.1f})" for f in holding)
-                          + ".")
+                zh.append(
+                    "已处于最高梯队；低于本梯队平均水平的维度："
+                    + "；".join(
+                        f"{by_feature[f].zh}（{by_feature[f].value:.1f} 分，本梯队平均 "
+                        f"{by_feature[f].tier_centroid:.1f} 分）"
+                        for f in holding
+                    )
+                    + "。"
+                )
+                en.append(
+                    "Already in the most advanced tier; below this tier's average on: "
+                    + "; ".join(
+                        f"{by_feature[f].en} ({by_feature[f].value:.1f} vs "
+                        f"{by_feature[f].tier_centroid:.1f})"
+                        for f in holding
+                    )
+                    + "."
+                )
             else:
                 zh.append("已处于最高梯队，各维度均不低于本梯队平均水平。")
-                en.append("Already in the most advanced tier, at or above its average on every "
-                          "dimension.")
+                en.append(
+                    "Already in the most advanced tier, at or above its average on every dimension."
+                )
             return zh, en
         up = tier + 1
         if holding:
-            zh.append(f"低于第 {up} 梯队平均水平的维度（差距从大到小）：" + "；".join(
-                f"{by_feature[f].zh}（{by_feature[f].value:.1f} 分，第 {up} 梯队平均 "
-                f"{by_feature[f].next_centroid:.1f} 分，差 {by_feature[f].points_to_next:.1f} 分）"
-                for f in holding) + "。")
-            en.append(f"Below the tier {up} average on (largest gap first): " + "; ".join(
-                f"{by_feature[f].en} ({by_feature[f].value:.1f} vs "
-                f"{by_feature[f].next_centroid:.1f}, {by_feature[f].points_to_next:.1f} points "
-                "short)" for f in holding) + ".")
+            zh.append(
+                f"低于第 {up} 梯队平均水平的维度（差距从大到小）："
+                + "；".join(
+                    f"{by_feature[f].zh}（{by_feature[f].value:.1f} 分，第 {up} 梯队平均 "
+                    f"{by_feature[f].next_centroid:.1f} 分，"
+                    f"差 {by_feature[f].points_to_next:.1f} 分）"
+                    for f in holding
+                )
+                + "。"
+            )
+            en.append(
+                f"Below the tier {up} average on (largest gap first): "
+                + "; ".join(
+                    f"{by_feature[f].en} ({by_feature[f].value:.1f} vs "
+                    f"{by_feature[f].next_centroid:.1f}, {by_feature[f].points_to_next:.1f} points "
+                    "short)"
+                    for f in holding
+                )
+                + "."
+            )
         else:
             zh.append(f"各维度均不低于第 {up} 梯队的平均水平，但整体组合仍更接近当前梯队。")
-            en.append(f"At or above the tier {up} average on every dimension, yet the profile as "
-                      "a whole is still closer to the current tier.")
+            en.append(
+                f"At or above the tier {up} average on every dimension, yet the profile as "
+                "a whole is still closer to the current tier."
+            )
         if changes and moved_to is not None:
-            zh.append(f"进入第 {moved_to} 梯队的最小改进：" + "、".join(
-                f"{c.zh}提高 {c.points:.1f} 分（至 {c.to_value:.1f} 分）" for c in changes) + "。")
-            en.append(f"Smallest change found that moves it to tier {moved_to}: " + ", ".join(
-                f"raise {c.en} by {c.points:.1f} points (to {c.to_value:.1f})" for c in changes)
-                + ".")
+            zh.append(
+                f"进入第 {moved_to} 梯队的最小改进："
+                + "、".join(
+                    f"{c.zh}提高 {c.points:.1f} 分（至 {c.to_value:.1f} 分）" for c in changes
+                )
+                + "。"
+            )
+            en.append(
+                f"Smallest change found that moves it to tier {moved_to}: "
+                + ", ".join(
+                    f"raise {c.en} by {c.points:.1f} points (to {c.to_value:.1f})" for c in changes
+                )
+                + "."
+            )
         else:
             zh.append(f"在 0-100 分范围内提高各维度得分都不能使其进入第 {up} 梯队。")
-            en.append(f"No increase of the dimension scores within 0-100 moves it to tier {up} "
-                      "under this model.")
+            en.append(
+                f"No increase of the dimension scores within 0-100 moves it to tier {up} "
+                "under this model."
+            )
         return zh, en
 
     # -- instrument ---------------------------------------------------------------------------
@@ -1186,17 +1450,22 @@ class TierModel:
         """
         self._check_fitted()
         inst = _resolve_instrument(instrument)
-        if self.instrument_id_ is not None and \
-                (self.instrument_id_, self.instrument_version_) != (inst.id, inst.version):
+        if self.instrument_id_ is not None and (self.instrument_id_, self.instrument_version_) != (
+            inst.id,
+            inst.version,
+        ):
             raise ValueError(
                 f"this tier model was fitted for instrument {self.instrument_id_} version "
                 f"{self.instrument_version_}, not {inst.id} version {inst.version}: fit one for "
-                f"it (dmi tiers fit REFERENCE -o MODEL.json --instrument {inst.id})")
+                f"it (dmi tiers fit REFERENCE -o MODEL.json --instrument {inst.id})"
+            )
         known = [f"dim_{d.code}" for d in inst.dimensions]
         foreign = [f for f in self.features_ if f not in known]
         if foreign:
-            raise ValueError(f"this tier model uses {', '.join(foreign)}, which instrument "
-                             f"{inst.id} does not have (its dimensions: {', '.join(known)})")
+            raise ValueError(
+                f"this tier model uses {', '.join(foreign)}, which instrument "
+                f"{inst.id} does not have (its dimensions: {', '.join(known)})"
+            )
 
     # -- persistence --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -1204,18 +1473,24 @@ class TierModel:
         self._check_fitted()
         return {
             "format": TIER_MODEL_FORMAT,
-            "params": self.params(),
-            "instrument": None if self.instrument_id_ is None else {
-                "id": self.instrument_id_, "version": self.instrument_version_,
-                "hash": self.instrument_hash_},
+            "params": _jsonable(self.params()),
+            "instrument": None
+            if self.instrument_id_ is None
+            else {
+                "id": self.instrument_id_,
+                "version": self.instrument_version_,
+                "hash": self.instrument_hash_,
+            },
             "n_tiers": self.n_tiers_,
             "features": list(self.features_),
-            "feature_labels": {f: {"zh": zh, "en": en}
-                               for f, (zh, en) in self.feature_labels_.items()},
+            "feature_labels": {
+                f: {"zh": zh, "en": en} for f, (zh, en) in self.feature_labels_.items()
+            },
             "scaler": {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()},
             "centroids": self.centroids_.tolist(),
-            "mixture": None if self.weights_ is None else {
-                "weights": self.weights_.tolist(), "covariances": self.covariances_.tolist()},
+            "mixture": None
+            if self.weights_ is None
+            else {"weights": self.weights_.tolist(), "covariances": self.covariances_.tolist()},
             "tier_dmi": self.tier_dmi_.tolist(),
             "labels": [label.to_dict() for label in self.labels_],
             "data_hash": self.data_hash_,
@@ -1225,12 +1500,14 @@ class TierModel:
 
     def save(self, path: str | Path) -> None:
         """Write the fitted model to a JSON file."""
-        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n",
-                              encoding="utf-8")
+        Path(path).write_text(
+            json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
 
     @classmethod
-    def from_dict(cls, data: Any, instrument: Instrument | str | None = None, *,
-                  source: str = "(in memory)") -> TierModel:
+    def from_dict(
+        cls, data: Any, instrument: Instrument | str | None = None, *, source: str = "(in memory)"
+    ) -> TierModel:
         """Rebuild a fitted model from :meth:`to_dict` data, checking every field.
 
         Raises
@@ -1249,8 +1526,14 @@ class TierModel:
         params = check.get(data, "params", dict)
         for key in _PARAM_KEYS:
             check.get(params, key, where="params")
-        model = cls(**{key: tuple(params[key]) if key == "k_range" and
-                       isinstance(params[key], list) else params[key] for key in _PARAM_KEYS})
+        model = cls(
+            **{
+                key: tuple(params[key])
+                if key == "k_range" and isinstance(params[key], list)
+                else params[key]
+                for key in _PARAM_KEYS
+            }
+        )
         try:
             model._check_params()
         except ValueError as exc:
@@ -1270,8 +1553,10 @@ class TierModel:
         feature_labels = {}
         for f in features:
             entry = check.get(labels_data, f, dict, where="feature_labels")
-            feature_labels[f] = (check.get(entry, "zh", str, where=f"feature_labels.{f}"),
-                                 check.get(entry, "en", str, where=f"feature_labels.{f}"))
+            feature_labels[f] = (
+                check.get(entry, "zh", str, where=f"feature_labels.{f}"),
+                check.get(entry, "en", str, where=f"feature_labels.{f}"),
+            )
         scaler = check.get(data, "scaler", dict)
         mean = check.array(check.get(scaler, "mean", where="scaler"), (d,), "scaler.mean")
         scale = check.array(check.get(scaler, "scale", where="scaler"), (d,), "scaler.scale")
@@ -1281,20 +1566,26 @@ class TierModel:
         mixture = check.get(data, "mixture", (dict, type(None)))
         weights = covariances = None
         if (mixture is None) != (model.method != "gmm"):
-            check.fail(f"'mixture' must be {'an object' if model.method == 'gmm' else 'null'} "
-                       f"for method {model.method!r}")
+            check.fail(
+                f"'mixture' must be {'an object' if model.method == 'gmm' else 'null'} "
+                f"for method {model.method!r}"
+            )
         if mixture is not None:
-            weights = check.array(check.get(mixture, "weights", where="mixture"), (k,),
-                                  "mixture.weights")
-            covariances = check.array(check.get(mixture, "covariances", where="mixture"),
-                                      (k, d, d), "mixture.covariances")
+            weights = check.array(
+                check.get(mixture, "weights", where="mixture"), (k,), "mixture.weights"
+            )
+            covariances = check.array(
+                check.get(mixture, "covariances", where="mixture"), (k, d, d), "mixture.covariances"
+            )
             if not np.all(weights > 0) or abs(weights.sum() - 1) > 1e-6:
                 check.fail("'mixture.weights' must be positive and sum to 1")
             for t in range(k):
-                if not np.allclose(covariances[t], covariances[t].T) or \
-                        np.any(np.linalg.eigvalsh(covariances[t]) <= 0):
-                    check.fail(f"'mixture.covariances' of tier {t + 1} is not symmetric "
-                               "positive definite")
+                if not np.allclose(covariances[t], covariances[t].T) or np.any(
+                    np.linalg.eigvalsh(covariances[t]) <= 0
+                ):
+                    check.fail(
+                        f"'mixture.covariances' of tier {t + 1} is not symmetric positive definite"
+                    )
         tier_dmi = check.array(check.get(data, "tier_dmi"), (k,), "tier_dmi")
         labels = []
         for t, entry in enumerate(check.get(data, "labels", list)):
@@ -1302,15 +1593,21 @@ class TierModel:
             if not isinstance(entry, dict):
                 check.fail(f"'{where}' must be an object")
             support = check.get(entry, "support", dict, where=where)
-            labels.append(TierLabel(check.get(entry, "tier", int, where=where),
-                                    check.get(entry, "zh", str, where=where),
-                                    check.get(entry, "en", str, where=where),
-                                    check.get(support, "zh", str, where=f"{where}.support"),
-                                    check.get(support, "en", str, where=f"{where}.support"),
-                                    check.get(entry, "generic", bool, where=where)))
+            labels.append(
+                TierLabel(
+                    check.get(entry, "tier", int, where=where),
+                    check.get(entry, "zh", str, where=where),
+                    check.get(entry, "en", str, where=where),
+                    check.get(support, "zh", str, where=f"{where}.support"),
+                    check.get(support, "en", str, where=f"{where}.support"),
+                    check.get(entry, "generic", bool, where=where),
+                )
+            )
         if [label.tier for label in labels] != list(range(1, k + 1)):
-            check.fail(f"'labels' must describe tiers 1..{k} in order, got "
-                       f"{[label.tier for label in labels]}")
+            check.fail(
+                f"'labels' must describe tiers 1..{k} in order, got "
+                f"{[label.tier for label in labels]}"
+            )
         data_hash = check.get(data, "data_hash", str)
         stable = check.get(data, "stable", (bool, type(None)))
         report_data = check.get(data, "report", dict)
@@ -1320,6 +1617,8 @@ class TierModel:
             check.fail(f"missing 'report.{exc.args[0]}'")
         except (TypeError, ValueError, AttributeError) as exc:
             check.fail(f"'report' is malformed ({exc})")
+        if report.n_tiers != k or len(report.tiers) != k:
+            check.fail(f"'report' describes {report.n_tiers} tiers but 'n_tiers' is {k}")
 
         model.n_tiers_ = k
         model.features_ = tuple(features)
@@ -1351,17 +1650,20 @@ class TierModel:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"tier model file {path}: not valid JSON, perhaps truncated "
-                             f"({exc})") from None
+            raise ValueError(
+                f"tier model file {path}: not valid JSON, perhaps truncated ({exc})"
+            ) from None
         return cls.from_dict(data, instrument, source=str(path))
 
     def __repr__(self) -> str:
         defaults = TierModel().params()
-        shown = [f"{key}={value!r}" for key, value in self.params().items()
-                 if value != defaults[key]]
+        shown = [
+            f"{key}={value!r}" for key, value in self.params().items() if value != defaults[key]
+        ]
         if self.instrument is not None:
-            name = self.instrument.id if isinstance(self.instrument, Instrument) \
-                else self.instrument
+            name = (
+                self.instrument.id if isinstance(self.instrument, Instrument) else self.instrument
+            )
             shown.append(f"instrument={name!r}")
         return f"TierModel({', '.join(shown)})"
 
@@ -1369,8 +1671,13 @@ class TierModel:
 # -- reports by group --------------------------------------------------------------------------
 
 
-def tier_report(scores: pd.DataFrame, by: Sequence[str] | str = ("sector", "region", "size_class"),
-                *, tier_column: str = "tier", n_tiers: int | None = None) -> pd.DataFrame:
+def tier_report(
+    scores: pd.DataFrame,
+    by: Sequence[str] | str = ("sector", "region", "size_class"),
+    *,
+    tier_column: str = "tier",
+    n_tiers: int | None = None,
+) -> pd.DataFrame:
     """Counts and shares of companies per tier, overall and by each grouping column present.
 
     Parameters
@@ -1390,16 +1697,20 @@ def tier_report(scores: pd.DataFrame, by: Sequence[str] | str = ("sector", "regi
         the overall counts. For every grouping column the counts add up to the number of rows.
     """
     if tier_column not in scores.columns:
-        raise ValueError(f"no {tier_column!r} column: expected a score table with tiers "
-                         f"(TierModel.assign, or `dmi score` with a tier model), got columns "
-                         f"{_some(scores.columns)}")
+        raise ValueError(
+            f"no {tier_column!r} column: expected a score table with tiers "
+            f"(TierModel.assign, or `dmi score` with a tier model), got columns "
+            f"{_some(scores.columns)}"
+        )
     raw = scores[tier_column]
     tiers = pd.to_numeric(raw, errors="coerce")
     bad = tiers.isna() | (tiers < 1) | (tiers != np.floor(tiers))
     if bad.any():
         first = raw[bad].iloc[0]
-        raise ValueError(f"column {tier_column!r} has {int(bad.sum())} values that are not a tier "
-                         f"(a whole number >= 1), first {first!r}")
+        raise ValueError(
+            f"column {tier_column!r} has {int(bad.sum())} values that are not a tier "
+            f"(a whole number >= 1), first {first!r}"
+        )
     tiers = tiers.astype(np.int64).to_numpy()
     k = int(n_tiers if n_tiers is not None else (tiers.max() if len(tiers) else 1))
     columns = [by] if isinstance(by, str) else list(by)
@@ -1415,8 +1726,13 @@ def tier_report(scores: pd.DataFrame, by: Sequence[str] | str = ("sector", "regi
 
 
 def _group_counts(name: str, groups: np.ndarray, tiers: np.ndarray, k: int) -> pd.DataFrame:
-    counts = (pd.DataFrame({"group": groups, "tier": tiers}).groupby(["group", "tier"]).size()
-              .unstack(fill_value=0).reindex(columns=range(1, k + 1), fill_value=0))
+    counts = (
+        pd.DataFrame({"group": groups, "tier": tiers})
+        .groupby(["group", "tier"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(columns=range(1, k + 1), fill_value=0)
+    )
     counts = counts.sort_index()
     counts.columns.name = "tier"
     counts.index.name = "group"
@@ -1439,12 +1755,16 @@ def format_tier_report(table: pd.DataFrame, labels: Sequence[TierLabel] | None =
         total = int(wide.sum(axis=1).sum())
         lines.append("")
         lines.append(f"by {name} ({total} rows)" if name != "all" else f"all ({total} rows)")
-        lines.append(f"  {'group':<{width}}" + "".join(f"  {'tier ' + str(t):>14}"
-                                                       for t in range(1, k + 1)) + "    total")
+        lines.append(
+            f"  {'group':<{width}}"
+            + "".join(f"  {'tier ' + str(t):>14}" for t in range(1, k + 1))
+            + "    total"
+        )
         for group, row in wide.iterrows():
             n = int(row.sum())
-            cells = "".join(f"  {int(row[t]):>7} {row[t] / n if n else 0:>6.1%}"
-                            for t in range(1, k + 1))
+            cells = "".join(
+                f"  {int(row[t]):>7} {row[t] / n if n else 0:>6.1%}" for t in range(1, k + 1)
+            )
             lines.append(f"  {str(group):<{width}}{cells}  {n:>7}")
     skipped = table.attrs.get("skipped") or []
     if skipped:
@@ -1467,8 +1787,10 @@ def load_shipped_tier_model(instrument: Instrument | str) -> TierModel:
     inst = _resolve_instrument(instrument)
     path = shipped_tier_model_path(inst)
     if not path.is_file():
-        raise FileNotFoundError(f"no shipped tier model for instrument {inst.id} (looked for "
-                                f"{path}); fit one with `dmi tiers fit REFERENCE -o MODEL.json`")
+        raise FileNotFoundError(
+            f"no shipped tier model for instrument {inst.id} (looked for "
+            f"{path}); fit one with `dmi tiers fit REFERENCE -o MODEL.json`"
+        )
     return TierModel.load(path, inst)
 
 
@@ -1486,8 +1808,10 @@ def _as_frame(scores: Any, what: str) -> pd.DataFrame:
         return scores.to_frame().T.reset_index(drop=True)
     if isinstance(scores, Mapping):
         return pd.DataFrame([dict(scores)])
-    raise ValueError(f"{what}: expected a score table (pandas DataFrame), one row (Series or "
-                     f"mapping) or an array, got {type(scores).__name__}")
+    raise ValueError(
+        f"{what}: expected a score table (pandas DataFrame), one row (Series or "
+        f"mapping) or an array, got {type(scores).__name__}"
+    )
 
 
 def _some(columns: Any, limit: int = 12) -> str:
@@ -1496,13 +1820,16 @@ def _some(columns: Any, limit: int = 12) -> str:
     return (shown + f", ... ({len(names)} in all)") if len(names) > limit else (shown or "none")
 
 
-def _numeric(frame: pd.DataFrame, columns: list[str], what: str, allow_nan: bool = False
-             ) -> np.ndarray:
+def _numeric(
+    frame: pd.DataFrame, columns: list[str], what: str, allow_nan: bool = False
+) -> np.ndarray:
     """The columns as a float matrix; every problem of every column in one ``ValueError``."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{what}: missing columns {', '.join(missing)}: expected a score table "
-                         f"with {', '.join(columns)}; got columns {_some(frame.columns)}")
+        raise ValueError(
+            f"{what}: missing columns {', '.join(missing)}: expected a score table "
+            f"with {', '.join(columns)}; got columns {_some(frame.columns)}"
+        )
     problems = []
     out = np.empty((len(frame), len(columns)))
     for j, column in enumerate(columns):
@@ -1515,15 +1842,18 @@ def _numeric(frame: pd.DataFrame, columns: list[str], what: str, allow_nan: bool
             continue
         if not pd.api.types.is_numeric_dtype(series.dtype):
             text = series.astype(object)
-            text = text.where(text.notna(), None).map(lambda v: v.strip() if isinstance(v, str)
-                                                       else v)
+            text = text.where(text.notna(), None).map(
+                lambda v: v.strip() if isinstance(v, str) else v
+            )
             blank = text.isna() | (text == "")
             converted = pd.to_numeric(text.where(~blank, np.nan), errors="coerce")
             failed = converted.isna() & ~blank
             if failed.any():
                 first = failed.to_numpy().nonzero()[0][0]
-                problems.append(f"column {column!r} has {int(failed.sum())} non-numeric values "
-                                f"(first {series.iloc[first]!r} in row {first + 1})")
+                problems.append(
+                    f"column {column!r} has {int(failed.sum())} non-numeric values "
+                    f"(first {series.iloc[first]!r} in row {first + 1})"
+                )
                 continue
             values = converted.to_numpy(dtype=float)
         else:
@@ -1531,21 +1861,25 @@ def _numeric(frame: pd.DataFrame, columns: list[str], what: str, allow_nan: bool
         nan = np.isnan(values)
         if nan.any() and not allow_nan:
             first = int(np.flatnonzero(nan)[0])
-            problems.append(f"column {column!r} has {int(nan.sum())} missing values (NaN), first "
-                            f"in row {first + 1}: every company needs a score on every feature")
+            problems.append(
+                f"column {column!r} has {int(nan.sum())} missing values (NaN), first "
+                f"in row {first + 1}: every company needs a score on every feature"
+            )
         inf = np.isinf(values)
         if inf.any():
             first = int(np.flatnonzero(inf)[0])
-            problems.append(f"column {column!r} has {int(inf.sum())} infinite values, first in "
-                            f"row {first + 1}")
+            problems.append(
+                f"column {column!r} has {int(inf.sum())} infinite values, first in row {first + 1}"
+            )
         out[:, j] = values
     if problems:
         raise ValueError(f"{what}: " + "; ".join(problems))
     return out
 
 
-def _stratified_sample(frame: pd.DataFrame, dmi: np.ndarray, m: int, rng: np.random.Generator
-                       ) -> tuple[np.ndarray, str]:
+def _stratified_sample(
+    frame: pd.DataFrame, dmi: np.ndarray, m: int, rng: np.random.Generator
+) -> tuple[np.ndarray, str]:
     """Row indices of a proportional stratified sample of ``m`` rows (sorted)."""
     n = len(dmi)
     if "level" in frame.columns:
@@ -1584,25 +1918,34 @@ def _feature_labels(features: list[str], inst: Instrument | None) -> dict[str, t
 
 def _labels_for(inst: Instrument | None, k: int) -> tuple[tuple[TierLabel, ...], str | None]:
     if inst is not None and len(inst.tiers) == k:
-        return tuple(TierLabel(t.tier, t.zh, t.en, t.support.zh, t.support.en)
-                     for t in inst.tiers), None
+        return tuple(
+            TierLabel(t.tier, t.zh, t.en, t.support.zh, t.support.en) for t in inst.tiers
+        ), None
     generic = tuple(_generic_label(t) for t in range(1, k + 1))
     if inst is None:
         return generic, None
-    return generic, (f"instrument {inst.id} describes {len(inst.tiers)} tiers but the model has "
-                     f"{k}: the tiers get the generic labels 第 k 梯队 / Tier k and no support "
-                     "package")
+    return generic, (
+        f"instrument {inst.id} describes {len(inst.tiers)} tiers but the model has "
+        f"{k}: the tiers get the generic labels 第 k 梯队 / Tier k and no support "
+        "package"
+    )
 
 
 def _instability_message(s: TierStability) -> str:
-    weak = [f"tier {t + 1} mean Jaccard {v:.2f}" for t, v in enumerate(s.jaccard_mean)
-            if v < s.min_jaccard]
+    weak = [
+        f"tier {t + 1} mean Jaccard {v:.2f}"
+        for t, v in enumerate(s.jaccard_mean)
+        if v < s.min_jaccard
+    ]
     parts = [f"mean adjusted Rand index {s.ari_mean:.2f} (needs >= {s.min_ari:g})"]
     if weak:
         parts.append(", ".join(weak) + f" (each needs >= {s.min_jaccard:g})")
-    return ("the tiers are not stable: refitted on bootstrap resamples they change too much ("
-            + "; ".join(parts) + "). Which companies share a tier depends on who happens to be "
-            "in the reference population; try fewer tiers, another method or a larger population")
+    return (
+        "the tiers are not stable: refitted on bootstrap resamples they change too much ("
+        + "; ".join(parts)
+        + "). Which companies share a tier depends on who happens to be "
+        "in the reference population; try fewer tiers, another method or a larger population"
+    )
 
 
 def _float(value: Any) -> float:
@@ -1633,8 +1976,9 @@ class _Checker:
     def fail(self, problem: str) -> NoReturn:
         raise ValueError(f"tier model file {self.source}: {problem}")
 
-    def get(self, data: Mapping[str, Any], key: str, kind: Any = None, where: str | None = None
-            ) -> Any:
+    def get(
+        self, data: Mapping[str, Any], key: str, kind: Any = None, where: str | None = None
+    ) -> Any:
         name = f"{where}.{key}" if where else key
         if not isinstance(data, Mapping) or key not in data:
             self.fail(f"missing {name!r}")
