@@ -349,7 +349,7 @@ def _with_tiers(scores: pd.DataFrame, tier_model: TierModel) -> pd.DataFrame:
         )
         assigned = scores
     else:
-        assigned = tier_model.assign(scores)
+        assigned = tier_model.assign(scores, missing="na")
     dims = [c for c in scores.columns if c.startswith("dim_")]
     base = [c for c in scores.columns if c not in ("tier", "tier_confidence")]
     at = base.index(dims[-1]) + 1 if dims else len(base)
