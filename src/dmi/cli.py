@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dmi.cli_report import add_commands as add_report_commands
 from dmi.cli_tiers import add_commands as add_tier_commands
 from dmi.codebook import codebook, template
 from dmi.instrument import Instrument, InstrumentError, available_instruments, load_instrument
@@ -451,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_weights)
 
     add_tier_commands(sub)
+    add_report_commands(sub)
 
     p = sub.add_parser("instrument", help="check or list instruments")
     isub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
