@@ -129,3 +129,41 @@ def test_shipped_reference_scores_are_plausible(name):
     scores = MODELS[name].score_batch(REFERENCE).scores
     assert len(scores) == len(REFERENCE)
     assert 20 < scores["dmi"].mean() < 80
+
+
+_NUMBER_PIECES = ["0", "1", "4", "5", "9", ".", ",", "%", "e", "-", "+", " ", "５", "％", "，", "C"]
+_number_texts = st.one_of(
+    st.lists(st.sampled_from(_NUMBER_PIECES), min_size=1, max_size=8).map("".join),
+    st.floats(-5, 105, allow_nan=False).map(repr),
+    st.floats(-5, 105, allow_nan=False).map(lambda x: f"{x:,.3f}%"),
+    st.sampled_from(["10", "20.0", "40", "60%", "1e400", "nan", "10%及以下", "", None]),
+)
+
+
+@SETTINGS
+@given(texts=st.lists(_number_texts, min_size=1, max_size=12))
+def test_number_text_scores_like_its_parser_alone_and_in_any_batch(texts):
+    # the number kernel scores the distinct texts of a column at once; every text must get
+    # exactly what the one-value parser gives it, whatever else is in the column
+    from dmi.scoring.answers import (
+        _number_parser,
+        _number_texts_kernel,
+        _parse_column,
+        normalise_cell,
+    )
+
+    item = MIIT.item("equipment_digitised")
+    parse = _number_parser(item)
+    for dtype in (object, "str"):
+        column = pd.Series(texts, dtype=dtype)
+        batch = _parse_column(column, len(texts), parse, None, _number_texts_kernel(item))
+        reasons = dict(zip(batch.error_rows.tolist(), batch.error_reasons))
+        for i, text in enumerate(texts):
+            alone = _parse_column(column.iloc[[i]], 1, parse, None, _number_texts_kernel(item))
+            assert alone.raw.tobytes() == batch.raw[[i]].tobytes()
+            assert alone.missing[0] == batch.missing[i]
+            assert alone.error_reasons == ([reasons[i]] if i in reasons else [])
+            normalised = normalise_cell(text)
+            points, reason = (np.nan, None) if normalised is None else parse(normalised)
+            assert np.array([points]).tobytes() == batch.raw[[i]].tobytes()
+            assert reasons.get(i) == reason

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dmi.cli_app import add_commands as add_app_commands
 from dmi.cli_report import add_commands as add_report_commands
 from dmi.cli_tiers import add_commands as add_tier_commands
 from dmi.codebook import codebook, template
@@ -453,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tier_commands(sub)
     add_report_commands(sub)
+    add_app_commands(sub)
 
     p = sub.add_parser("instrument", help="check or list instruments")
     isub = p.add_subparsers(dest="action", required=True, metavar="ACTION")

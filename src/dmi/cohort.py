@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["COHORT_GROUPS", "cohort_columns", "cohort_summary"]
+__all__ = ["COHORT_GROUPS", "cohort_columns", "cohort_summary", "distribution"]
 
 COHORT_GROUPS = ("level", "tier", "sector", "region", "size_class")
 """The columns a cohort summary groups by, when the scores have them."""
@@ -87,3 +87,22 @@ def cohort_summary(scores: pd.DataFrame, groups: tuple[str, ...] = COHORT_GROUPS
             add(by, group, part)
     columns = ["by", "group", "n", "share"] + [f"{m}_{s}" for m in metrics for s in stats]
     return pd.DataFrame(records, columns=columns)
+
+
+def distribution(scores: pd.DataFrame, by: str, of: str = "level") -> pd.DataFrame:
+    """Counts of ``of`` (level or tier) per value of ``by`` (sector, region, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group of ``by`` (blank values as ``(blank)``), one column per value of
+        ``of`` (blank as ``(none)``), and a ``total`` column; the rows sum to the table's size.
+    """
+    for column in (by, of):
+        if column not in scores.columns:
+            raise ValueError(f"the scores have no {column!r} column")
+    groups = scores[by].astype(object).where(scores[by].notna(), "(blank)").astype(str)
+    values = scores[of].astype("Int64").astype(object).where(scores[of].notna(), "(none)")
+    table = pd.crosstab(groups.rename(by), values.astype(str).rename(of))
+    table["total"] = table.sum(axis=1)
+    return table

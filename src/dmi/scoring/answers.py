@@ -187,6 +187,10 @@ _id_text = id_text
 # -- per-type parsers: distinct value -> (points or level, error) ------------------------------
 
 Parsed = tuple[float, str | None]
+# distinct normalised texts of a column -> (which it scored, their points, their error or None)
+TextsKernel = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+# numbers of a numeric column -> (points, out of range, the reason for those)
+NumbersKernel = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, str]]
 
 
 def _option_lookup(item: Item) -> dict[str, int]:
@@ -277,16 +281,26 @@ def _likert_parser(item: Item) -> Callable[[str], Parsed]:
     return parse
 
 
-def _number_parser(item: Item) -> Callable[[str], Parsed]:
-    assert item.min is not None and item.max is not None
-    band_lookup = {b.value.casefold(): i for i, b in enumerate(item.bands)}
-    for i, band in enumerate(item.bands):
-        for label in (band.zh, band.en):
-            band_lookup.setdefault(unicodedata.normalize("NFKC", label).strip().casefold(), i)
+def _number_expected(item: Item) -> str:
     unit = f" {item.unit}" if item.unit else ""
     expected = f"a number from {_fmt(item.min)} to {_fmt(item.max)}{unit}"
     if item.bands:
         expected += f" or a band value ({', '.join(b.value for b in item.bands)})"
+    return expected
+
+
+def _band_lookup(item: Item) -> dict[str, int]:
+    band_lookup = {b.value.casefold(): i for i, b in enumerate(item.bands)}
+    for i, band in enumerate(item.bands):
+        for label in (band.zh, band.en):
+            band_lookup.setdefault(unicodedata.normalize("NFKC", label).strip().casefold(), i)
+    return band_lookup
+
+
+def _number_parser(item: Item) -> Callable[[str], Parsed]:
+    assert item.min is not None and item.max is not None
+    band_lookup = _band_lookup(item)
+    expected = _number_expected(item)
 
     def parse(text: str) -> Parsed:
         if item.bands and text.casefold() in band_lookup:
@@ -299,20 +313,74 @@ def _number_parser(item: Item) -> Callable[[str], Parsed]:
     return parse
 
 
+# Plain numbers in ASCII, with at most one trailing "%", and numbers with thousands separators:
+# for text that matches one of these (after normalise_cell), parse_number does nothing but drop
+# the "%" and the commas and call float(). Anything else (other digits, spaces, "%%", band
+# values ...) goes through parse_number one distinct value at a time.
+_FAST_NUMBER = r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?%?$"
+_FAST_THOUSANDS = r"^[-+]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?%?$"
+
+
+def _number_texts_kernel(item: Item) -> TextsKernel:
+    """Score the distinct texts of a number column in one pass (the vectorised parse_number).
+
+    Returns, for an object array of normalised texts (None when blank): which texts it scored,
+    their points (NaN when invalid), which of them are invalid, and the reason for those that
+    are not numbers / out of range. A text gets exactly what ``_number_parser`` gives it: the
+    same float() conversion and the same :func:`_number_points` arithmetic, element by element,
+    so a value scores the same whatever else is in the column.
+    """
+    band_keys = sorted(_band_lookup(item)) if item.bands else []
+    not_a_number = f"not a number; expected {_number_expected(item)}"
+
+    def kernel(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arrow = pa.array(texts, type=pa.string(), from_pandas=True)
+        plain = pc.match_substring_regex(arrow, _FAST_NUMBER)
+        grouped = pc.match_substring_regex(arrow, _FAST_THOUSANDS)
+        fast = pc.or_(plain, grouped)
+        if band_keys:  # a band value or label is looked up first, as in _number_parser
+            fast = pc.and_(fast, pc.invert(pc.is_in(pc.utf8_lower(arrow), pa.array(band_keys))))
+        handled = fast.fill_null(False).to_numpy(zero_copy_only=False)
+        points = np.full(len(texts), np.nan)
+        reasons = np.full(len(texts), None, dtype=object)
+        if not handled.any():
+            return handled, points, reasons
+        digits = pc.replace_substring(
+            pc.replace_substring_regex(pc.filter(arrow, fast), "%$", ""), ",", ""
+        )
+        # float() on each text, exactly as parse_number does (numpy calls it for str objects)
+        numbers = np.asarray(digits.to_numpy(zero_copy_only=False), dtype=object).astype(float)
+        finite = np.isfinite(numbers)
+        scored, out_of_range = _number_points(item, np.where(finite, numbers, 0.0))
+        at = np.flatnonzero(handled)
+        points[at] = np.where(finite, scored, np.nan)
+        reasons[at[~finite]] = not_a_number
+        reasons[at[finite & out_of_range]] = _range_error(item)
+        return handled, points, reasons
+
+    return kernel
+
+
 def _score_number(item: Item, numbers: np.ndarray) -> list[Parsed]:
-    points, errors = _number_points(item, numbers)
-    return [(p, e) for p, e in zip(points.tolist(), errors)]
+    points, out_of_range = _number_points(item, numbers)
+    reason = _range_error(item)
+    return [(p, reason if bad else None) for p, bad in zip(points.tolist(), out_of_range)]
 
 
-def _number_points(item: Item, numbers: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
-    """Points (bands) or raw goalpost scores for an array of numbers, with range errors."""
-    assert item.min is not None and item.max is not None
+def _range_error(item: Item) -> str:
     unit = f" {item.unit}" if item.unit else ""
+    return f"outside the valid range {_fmt(item.min)} to {_fmt(item.max)}{unit}"
+
+
+def _number_points(item: Item, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points (bands) or raw goalpost scores for an array of numbers, and which are out of range.
+
+    Element by element (a number's points do not depend on the other numbers)."""
+    assert item.min is not None and item.max is not None
     out_of_range = (numbers < item.min) | (numbers > item.max) | ~np.isfinite(numbers)
-    errors: list[str | None] = [
-        f"outside the valid range {_fmt(item.min)} to {_fmt(item.max)}{unit}" if bad else None
-        for bad in out_of_range
-    ]
     if item.bands:
         edges = np.array([b.upper for b in item.bands[:-1]])
         side = "left" if item.closed == "right" else "right"
@@ -327,7 +395,7 @@ def _number_points(item: Item, numbers: np.ndarray) -> tuple[np.ndarray, list[st
             share = 1.0 - share
         points = share * (item.points if item.points is not None else 1.0)
     points = np.where(out_of_range, np.nan, points)
-    return points, errors
+    return points, out_of_range
 
 
 def _scenario_parser(instrument: Instrument) -> Callable[[str], Parsed]:
@@ -367,11 +435,25 @@ class _ColumnResult:
     error_reasons: list[str]
 
 
+def _unique_texts(uniques: Any) -> np.ndarray:
+    """normalise_cell of each distinct value, as an object array (None when blank).
+
+    Arrow-backed text (what the CSV reader gives) is normalised with the vectorised kernels of
+    :func:`id_text`, which do what ``normalise_cell`` does to text.
+    """
+    array = getattr(uniques, "array", uniques)
+    if isinstance(array, pd.arrays.ArrowStringArray):
+        texts = id_text(pd.Series(array, copy=False))
+        return np.where(texts == "", None, texts)
+    return np.array([normalise_cell(v) for v in uniques], dtype=object)
+
+
 def _parse_column(
     values: pd.Series | None,
     n: int,
     parse: Callable[[str], Parsed],
-    numeric: Callable[[np.ndarray], tuple[np.ndarray, list[str | None]]] | None = None,
+    numeric: NumbersKernel | None = None,
+    texts_kernel: TextsKernel | None = None,
 ) -> _ColumnResult:
     if values is None:
         return _ColumnResult(np.full(n, np.nan), np.ones(n, bool), np.empty(0, int), [], [])
@@ -383,30 +465,31 @@ def _parse_column(
         # numbers read as numbers: score them all at once without going through text
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(numbers)
-        raw, errors = numeric(np.where(missing, 0.0, numbers))
+        raw, out_of_range, reason = numeric(np.where(missing, 0.0, numbers))
         raw = np.where(missing, np.nan, raw)
-        bad = np.flatnonzero(~missing & np.array([e is not None for e in errors], dtype=bool))
+        bad = np.flatnonzero(~missing & out_of_range)
         return _ColumnResult(
-            raw, missing, bad, [_fmt(float(numbers[i])) for i in bad], [errors[i] for i in bad]
+            raw, missing, bad, [_fmt(float(numbers[i])) for i in bad], [reason] * len(bad)
         )
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = _unique_texts(uniques)
     parsed_points = np.full(len(uniques) + 1, np.nan)
     unique_missing = np.zeros(len(uniques) + 1, dtype=bool)
     unique_missing[-1] = True  # the NA sentinel (-1) indexes the last slot
-    unique_error: list[str | None] = [None] * (len(uniques) + 1)
-    unique_text: list[str] = [""] * (len(uniques) + 1)
-    for j, value in enumerate(uniques):
-        text = normalise_cell(value)
-        if text is None:
-            unique_missing[j] = True
-            continue
-        unique_text[j] = text
-        points, error = parse(text)
-        parsed_points[j] = points
-        unique_error[j] = error
+    unique_missing[:-1] = np.equal(texts, None)
+    unique_error = np.full(len(uniques) + 1, None, dtype=object)
+    todo = np.flatnonzero(~unique_missing[:-1])
+    if texts_kernel is not None and len(todo):
+        # the distinct texts the kernel understands are scored all at once
+        handled, points, errors = texts_kernel(texts[todo])
+        parsed_points[todo[handled]] = points[handled]
+        unique_error[todo[handled]] = errors[handled]
+        todo = todo[~handled]
+    for j in todo.tolist():
+        parsed_points[j], unique_error[j] = parse(texts[j])
     raw = parsed_points[codes]
     missing = unique_missing[codes]
-    has_error = np.array([e is not None for e in unique_error], dtype=bool)
+    has_error = np.not_equal(unique_error, None)
     bad = np.flatnonzero(has_error[codes])
     bad_codes = codes[bad]
     return _ColumnResult(
@@ -420,20 +503,23 @@ def _parse_column(
 
 def _item_parser(
     instrument: Instrument, item: Item
-) -> tuple[
-    Callable[[str], Parsed], Callable[[np.ndarray], tuple[np.ndarray, list[str | None]]] | None
-]:
+) -> tuple[Callable[[str], Parsed], NumbersKernel | None, TextsKernel | None]:
     if item.type == "single":
-        return _single_parser(item), None
+        return _single_parser(item), None, None
     if item.type == "multi":
-        return _multi_parser(item, instrument.max_points(item)), None
+        return _multi_parser(item, instrument.max_points(item)), None, None
     if item.type == "yesno":
-        return _yesno_parser(item), None
+        return _yesno_parser(item), None, None
     if item.type == "likert":
-        return _likert_parser(item), None
+        return _likert_parser(item), None, None
     if item.type == "number":
-        return _number_parser(item), lambda numbers: _number_points(item, numbers)
-    return _scenario_parser(instrument), None
+        reason = _range_error(item)
+
+        def numeric(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+            return (*_number_points(item, numbers), reason)
+
+        return _number_parser(item), numeric, _number_texts_kernel(item)
+    return _scenario_parser(instrument), None, None
 
 
 def _to_score(instrument: Instrument, item: Item, raw: np.ndarray) -> np.ndarray:
@@ -608,9 +694,9 @@ def encode_answers(
     scenario_items = [item for item in items if item.type == "scenario"]
     scenario_levels = np.full((n, len(scenario_items)), -1, dtype=np.int16)
     for j, item in enumerate(items):
-        parse, numeric = _item_parser(instrument, item)
+        parse, numeric, texts_kernel = _item_parser(instrument, item)
         column = answers[item.code] if item.code in answers.columns else None
-        result = _parse_column(column, n, parse, numeric)
+        result = _parse_column(column, n, parse, numeric, texts_kernel)
         add_rejects(result.error_rows, item.code, result.error_values, result.error_reasons)
         policy = instrument.missing_policy(item)
         if policy == "required":

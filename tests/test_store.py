@@ -1,0 +1,95 @@
+"""The store: hashed tokens, drafts, submissions T0/T1, references, retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from dmi.store import Store, hash_token, new_token
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(f"sqlite:///{tmp_path / 'dmi.sqlite'}", retention_days=30)
+
+
+def test_tokens_are_random_and_only_their_hash_is_stored(store, tmp_path):
+    token = store.new_draft("miit-2024-manufacturing", "zh")
+    assert len(token) >= 24 and token != new_token()
+    store.save_draft(token, {"sector": "C34", "network": ["A", "B"]}, page=1)
+    raw = (tmp_path / "dmi.sqlite").read_bytes() + b"".join(
+        p.read_bytes() for p in tmp_path.glob("dmi.sqlite-*")
+    )
+    assert token.encode() not in raw
+    assert hash_token(token).encode() in raw
+    assert hash_token(token) == __import__("hashlib").sha256(token.encode()).hexdigest()
+
+
+def test_a_draft_comes_back_by_its_token_only(store):
+    token = store.new_draft("miit-2024-manufacturing", "en")
+    store.save_draft(token, {"sector": "C34", "investment": "C", "employees": 120}, page=2)
+    draft = store.draft(token)
+    assert draft.answers == {"sector": "C34", "investment": "C", "employees": 120}
+    assert (draft.page, draft.lang, draft.instrument_id) == (2, "en", "miit-2024-manufacturing")
+    assert store.draft(token + "x") is None
+    assert store.draft(new_token()) is None
+    with pytest.raises(KeyError, match="unknown resume token"):
+        store.save_draft(new_token(), {}, page=0)
+
+
+def test_submissions_keep_t0_and_t1_with_exact_scores(store):
+    token = store.new_draft("miit-2024-manufacturing")
+    other = store.new_draft("miit-2024-manufacturing")
+    ref = "miit-2024-manufacturing@000000000000"
+    _publish_dummy(store, ref)
+    first = store.submit(token, {"a": 1}, ref, {"dmi": 40.675, "level": 2, "tier": None})
+    second = store.submit(token, {"a": 2}, ref, {"dmi": 1 / 3, "level": 0, "tier": 1})
+    store.submit(other, {"a": 3}, ref, {"dmi": 50.0, "level": 2})
+    history = store.submissions(token)
+    assert [s.id for s in history] == [first.id, second.id]
+    assert history[0].dmi == 40.675 and history[1].scores["dmi"] == 1 / 3  # full precision
+    assert history[1].tier == 1 and history[0].tier is None
+    latest = store.latest_answers("miit-2024-manufacturing")
+    assert sorted(latest["a"]) == [2, 3]  # one row per token, its latest
+    assert not latest["respondent_id"].str.contains(token).any()
+    assert store.count_submissions("miit-2024-manufacturing") == 3
+
+
+def test_expired_rows_are_purged(store):
+    token = store.new_draft("miit-2024-manufacturing")
+    ref = "miit-2024-manufacturing@000000000000"
+    _publish_dummy(store, ref)
+    store.submit(token, {}, ref, {"dmi": 1.0, "level": 0})
+    soon = store.draft(token).expires_at - timedelta(seconds=1)
+    assert store.purge_expired(soon) == (0, 0)
+    later = store.draft(token).expires_at + timedelta(days=1)
+    assert store.purge_expired(later) == (1, 1)
+    assert store.draft(token) is None and store.submissions(token) == []
+
+
+def _publish_dummy(store, version):
+    from sqlalchemy import insert
+
+    from dmi.store import _now, references
+
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(references).values(
+                version=version,
+                instrument_id="miit-2024-manufacturing",
+                created_at=_now(),
+                is_current=False,
+                source="test",
+                n_companies=0,
+                created_by="",
+                document="{}",
+            )
+        )
+    store.publish(version)
+    assert store.current_reference("miit-2024-manufacturing").version == version
+
+
+def test_retention_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match="retention_days must be at least 1, got 0"):
+        Store(f"sqlite:///{tmp_path / 'x.sqlite'}", retention_days=0)
