@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_REGEX = r"^[=+\-@\t\r]"  # the same starts, for Arrow's regex kernel
 _SNIFF_BYTES = 1 << 20
 
 
@@ -592,6 +593,39 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _arrow_column(series: pd.Series) -> Any:
+    import pyarrow as pa
+
+    try:
+        array = pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects: written as their text
+        array = pa.array(series.astype(str).where(series.notna(), None), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(array.type.value_type)
+    return array
+
+
+def _escaped_arrow_table(frame: pd.DataFrame) -> Any:
+    """The frame as an Arrow table, text cells escaped as :func:`escape_formulas` does."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays = []
+    for name in frame.columns:
+        array = _arrow_column(frame[name])
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            risky = pc.match_substring_regex(array, _FORMULA_REGEX).fill_null(False)
+            if pc.any(risky).as_py():
+                quoted = pc.binary_join_element_wise(
+                    pa.scalar("'", array.type), array, pa.scalar("", array.type)
+                )
+                array = pc.if_else(risky, quoted, array)
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+
+
 class TableWriter:
     """Write a result table chunk by chunk: CSV (UTF-8 with BOM), XLSX or Parquet by extension.
 
@@ -624,13 +658,7 @@ class TableWriter:
         """Append the rows of ``frame`` (columns in the writer's order)."""
         frame = frame.reindex(columns=self.columns)
         if self.kind == "csv":
-            escape_formulas(frame).to_csv(
-                self.path,
-                mode="a" if self._started else "w",
-                header=not self._started,
-                index=False,
-                encoding="utf-8" if self._started else "utf-8-sig",
-            )
+            self._write_csv(frame)
         elif self.kind == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -652,6 +680,24 @@ class TableWriter:
                 self._sheet.append([_xlsx_cell(v) for v in values])
         self._started = True
         self.rows += len(frame)
+
+    def _write_csv(self, frame: pd.DataFrame) -> None:
+        """Append rows with Arrow's CSV writer (UTF-8; a BOM and the header first).
+
+        Text cells are always quoted, blanks (None/NaN) are empty, numbers are written in their
+        shortest round-trip form (``100``, ``40.675``, ``1e-7``), and text a spreadsheet would
+        run as a formula is escaped as :func:`escape_formulas` does.
+        """
+        import pyarrow.csv as pacsv
+
+        table = _escaped_arrow_table(frame)
+        with open(self.path, "ab" if self._started else "wb") as sink:
+            if not self._started:
+                header = io.StringIO()
+                csv.writer(header, lineterminator="\n").writerow(self.columns)
+                sink.write(b"\xef\xbb\xbf" + header.getvalue().encode("utf-8"))
+            if table.num_rows:
+                pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
 
     def close(self) -> None:
         """Finish the file (a header-only file when nothing was written)."""
