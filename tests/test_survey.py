@@ -40,7 +40,7 @@ def test_page_checks_name_the_question_and_reason(miit):
 
 
 def test_complete_answers_have_nothing_missing_and_score_as_dmi_score(miit, tmp_path):
-    answers = {**best_answers(miit), "network": ["A", "B"], "sector": "C34"}
+    answers = {**best_answers(miit), "network": ["B", "C"], "sector": "C34"}
     assert missing_before_submit(miit, answers, "en") == {}
     assert clean_answers({"a": ["x", "y"], "b": "", "c": None, "d": 0}) == {"a": "x;y", "d": 0}
     row = answers_frame(miit, answers, "me")

@@ -255,12 +255,11 @@ def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) ->
     diff = (merged["dmi_new"] - merged["dmi_old"]).abs()
     tier_changed = None
     if old.tier_model is not None and new.tier_model is not None and len(merged):
-        t_old = old.tier_model.assign(before, missing="na")
-        t_new = new.tier_model.assign(after, missing="na")
-        t_old = pd.Series(np.asarray(t_old), index=before["respondent_id"])
-        t_new = pd.Series(np.asarray(t_new), index=after["respondent_id"])
+        t_old = old.tier_model.assign(before, missing="na").set_index("respondent_id")["tier"]
+        t_new = new.tier_model.assign(after, missing="na").set_index("respondent_id")["tier"]
         ids = merged["respondent_id"]
-        tier_changed = int((t_old.loc[ids].to_numpy() != t_new.loc[ids].to_numpy()).sum())
+        changed = t_old.loc[ids].to_numpy() != t_new.loc[ids].to_numpy()
+        tier_changed = int(pd.array(changed, dtype="boolean").fillna(True).sum())
     weights_old = _weight_shares(old.index_model)
     weights_new = _weight_shares(new.index_model)
     changes = {
