@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 OUT    ?= out
 
-.PHONY: run test lint format bench data clean
+.PHONY: run score-example browser test lint format bench data clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,29 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e ".[app,test,dev]"
 	touch $@ $(VENV)/.installed-run
 
+# the app on an embedded SQLite database (var/dmi.sqlite; DMI_DATABASE_URL for another one)
+PORT ?= 8501
 run: $(VENV)/.installed-run
+	$(VENV)/bin/dmi app init-secrets
+	$(VENV)/bin/streamlit run app/streamlit_app.py --server.port $(PORT)
+
+# the command-line job: score the shipped messy example file
+score-example: $(VENV)/.installed-run
 	@mkdir -p $(OUT)
 	$(VENV)/bin/dmi score data/example-bulk.csv -o $(OUT)/example-scores.csv \
 		--rejects $(OUT)/example-rejects.csv --summary $(OUT)/example-summary.json
 
-test: $(VENV)/.installed-test
+# the browser and fonts of the end-to-end tests (Debian packages), installed when missing
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing chromium and fonts-noto-cjk"; \
+			(apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-noto-cjk >/dev/null)); \
+		else echo "note: chromium is missing and cannot be installed here: browser tests will skip"; fi; \
+	fi
+
+test: $(VENV)/.installed-test browser
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.installed-test

@@ -57,3 +57,13 @@ def test_complete_answers_have_nothing_missing_and_score_as_dmi_score(miit, tmp_
         .score(pd.DataFrame([{"respondent_id": "me", **clean_answers(answers)}]))
     )
     assert scored["dmi"].iloc[0] == direct["dmi"].iloc[0]
+
+
+def test_the_survey_asks_every_question_even_where_scoring_would_impute(miit):
+    foundation = survey_pages(miit)[1]
+    problems = check_page(miit, foundation, {"network": "B"}, "en")
+    assert set(problems) == set(foundation.codes) - {"network"}
+    assert set(problems.values()) == {"please answer this question"}
+    assert check_page(miit, foundation, {}, "zh")["network"] == "必答题，请作答"
+    # the instrument's own policy (treat as lowest) accepts blanks
+    assert check_page(miit, foundation, {}, "en", require_all=False) == {}

@@ -111,39 +111,56 @@ def _profile_problems(
 
 
 def check_page(
-    instrument: Instrument, page: SurveyPage, answers: Mapping[str, Any], lang: str = "zh"
+    instrument: Instrument,
+    page: SurveyPage,
+    answers: Mapping[str, Any],
+    lang: str = "zh",
+    *,
+    require_all: bool = True,
 ) -> dict[str, str]:
     """Problems with one page's answers: code -> reason (empty when the page is acceptable).
 
-    An item left blank is a problem only when its missing-answer policy is ``required``; every
-    given answer is checked by the scoring encoder itself.
+    Every given answer is checked by the scoring encoder itself. With ``require_all`` (the
+    survey's default) every question must be answered: the instrument's missing-answer policies
+    are for imported data, where nobody can be asked again; without it, a blank is a problem
+    only when the item's policy is ``required``.
     """
     if page.profile:
         return _profile_problems(page.profile, answers, lang)
     codes = [item.code for item in page.items]
-    row = {"respondent_id": "draft", **clean_answers({c: answers.get(c) for c in codes})}
+    given = clean_answers({c: answers.get(c) for c in codes})
+    # every question of the page is a column, so that a blank one counts as unanswered
+    row = {"respondent_id": "draft", **{c: given.get(c) for c in codes}}
     encoded = encode_answers(instrument, pd.DataFrame([row]))
     rejects = encoded.rejects
     problems: dict[str, str] = {}
+    if require_all:
+        for code in codes:
+            if code not in given:
+                problems[code] = _reason("missing answer", lang)
     for column, reason in zip(rejects["column"], rejects["reason"]):
         if column in codes and column not in problems:
             problems[column] = _reason(reason, lang)
-    return problems
+    return {code: problems[code] for code in codes if code in problems}
 
 
 def _reason(reason: str, lang: str) -> str:
-    if lang == "zh" and reason.startswith("missing answer"):
-        return "必答题，请作答"
+    if reason.startswith("missing answer"):
+        return "必答题，请作答" if lang == "zh" else "please answer this question"
     return reason
 
 
 def missing_before_submit(
-    instrument: Instrument, answers: Mapping[str, Any], lang: str = "zh"
+    instrument: Instrument,
+    answers: Mapping[str, Any],
+    lang: str = "zh",
+    *,
+    require_all: bool = True,
 ) -> dict[str, dict[str, str]]:
     """Problems on every page, by page code (pages without problems are left out)."""
     found: dict[str, dict[str, str]] = {}
     for page in survey_pages(instrument):
-        problems = check_page(instrument, page, answers, lang)
+        problems = check_page(instrument, page, answers, lang, require_all=require_all)
         if problems:
             found[page.code] = problems
     return found

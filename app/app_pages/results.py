@@ -1,0 +1,217 @@
+"""A company's results: index, level and why, dimensions against peers, tier, improvements,
+change since the earlier submission, and downloads (report HTML/PDF, own answers CSV)."""
+
+from __future__ import annotations
+
+import dmi_ui as ui
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dmi import load_instrument
+from dmi.report import PreviousResult, render_html, render_pdf
+from dmi.survey import answers_frame
+
+L = ui.lang()
+
+
+def _label(zh: str, en: str) -> str:
+    return zh if L == "zh" else en
+
+
+def resume_box() -> None:
+    with st.form("results_resume"):
+        code = st.text_input(ui.t("resume_code"), key="results_code")
+        if st.form_submit_button(ui.t("resume")) and code.strip():
+            st.session_state["token"] = code.strip()
+            st.query_params["resume"] = code.strip()
+            st.rerun()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _pdf(
+    key: str, html_args: tuple, _assessment, _instrument, _previous, version: str, _answers, _when
+) -> bytes:
+    lang, company = html_args
+    return render_pdf(
+        _assessment,
+        instrument=_instrument,
+        lang=lang,
+        previous=_previous,
+        reference_version=version,
+        company_name=company,
+        answers=_answers,
+        generated_at=_when,
+    )
+
+
+st.title(ui.t("nav_results"))
+token = st.session_state.get("token") or st.query_params.get("resume")
+history = ui.store().submissions(token) if token else []
+if not history:
+    st.info(ui.t("results_none"))
+    resume_box()
+    st.stop()
+
+latest = history[-1]
+instrument = load_instrument(latest.instrument_id)
+reference = ui.reference_version(latest.reference_version)
+if reference is None:  # cannot happen while the row's foreign key holds
+    st.error(ui.t("results_none"))
+    st.stop()
+result = reference.assess(latest.answers)
+company = str(latest.answers.get("company_name") or "")
+
+# -- headline ---------------------------------------------------------------------------------
+if company:
+    st.subheader(company)  # plain text: Streamlit escapes it
+cols = st.columns(3)
+cols[0].metric(ui.t("index"), f"{result.dmi:.1f}")
+cols[1].metric(ui.t("level"), ui.level_name(instrument, result.level))
+if result.tier is not None:
+    cols[2].metric(ui.t("tier"), f"{result.tier.tier} · {result.tier.label.name(L)}")
+with st.expander(ui.t("why_level"), expanded=True):
+    st.write(_label(result.level_explanation.zh, result.level_explanation.en))
+st.caption(
+    ui.t("reference_used", version=latest.reference_version)
+    + " · "
+    + ui.t("submitted_at")
+    + f": {latest.submitted_at:%Y-%m-%d %H:%M} UTC"
+)
+
+# -- dimensions and peers ---------------------------------------------------------------------
+st.header(ui.t("dimensions"))
+dims = [d for d in instrument.dimensions if f"dim_{d.code}" in result.scores_row]
+names = [_label(d.zh, d.en) for d in dims]
+mine = [result.dimensions[d.code] for d in dims]
+left, right = st.columns([3, 2])
+figure = go.Figure()
+figure.add_trace(
+    go.Scatterpolar(
+        r=mine + mine[:1], theta=names + names[:1], fill="toself", name=ui.t("radar_you")
+    )
+)
+if result.peers is not None:
+    median = [result.peers.median.get(f"dim_{d.code}") for d in dims]
+    figure.add_trace(
+        go.Scatterpolar(r=median + median[:1], theta=names + names[:1], name=ui.t("radar_peers"))
+    )
+figure.update_layout(
+    polar={"radialaxis": {"range": [0, 100]}},
+    height=380,
+    margin={"l": 40, "r": 40, "t": 20, "b": 20},
+)
+left.plotly_chart(figure, use_container_width=True, key="radar")
+table = pd.DataFrame({ui.t("dimensions"): names, ui.t("radar_you"): [round(v, 1) for v in mine]})
+if result.peers is not None:
+    table[ui.t("radar_peers")] = [
+        None if v is None else round(float(v), 1)
+        for v in (result.peers.median.get(f"dim_{d.code}") for d in dims)
+    ]
+right.dataframe(table, hide_index=True, use_container_width=True)
+
+st.subheader(ui.t("peers"))
+if result.peers is not None and "dmi" in result.peers.percentile:
+    group = ", ".join(
+        f"{instrument.profile_field(k).zh if L == 'zh' else instrument.profile_field(k).en}={v}"
+        for k, v in result.peers.group.items()
+    ) or ui.t("everyone")
+    st.write(
+        ui.t("peer_percentile", p=result.peers.percentile["dmi"], group=group, n=result.peers.size)
+    )
+else:
+    st.write(ui.t("peer_hidden"))
+
+# -- tier -------------------------------------------------------------------------------------
+if result.tier is not None:
+    st.header(ui.t("tier"))
+    tier_text = instrument.tier(result.tier.tier)
+    st.markdown(f"**{result.tier.tier} · {result.tier.label.name(L)}**")
+    if tier_text is not None:
+        st.write(f"{ui.t('tier_offer')}: {tier_text.support.get(L)}")
+    st.write(result.tier.text(L))
+
+# -- improvements -----------------------------------------------------------------------------
+st.header(ui.t("improvements"))
+if result.improvements:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("improve_item"): [
+                    _label(i.question_zh, i.question_en) for i in result.improvements
+                ],
+                ui.t("improve_change"): [
+                    _label(i.change_zh, i.change_en) for i in result.improvements
+                ],
+                ui.t("improve_gain"): [round(i.gain, 2) for i in result.improvements],
+            }
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
+else:
+    st.write(ui.t("improve_none"))
+
+# -- T0 -> T1 ---------------------------------------------------------------------------------
+st.header(ui.t("change_title"))
+previous = None
+if len(history) >= 2:
+    before = history[-2]
+    previous = PreviousResult(
+        dmi=before.dmi,
+        level=before.level,
+        dimensions={d.code: before.scores.get(f"dim_{d.code}") for d in dims},
+        submitted_at=before.submitted_at,
+        tier=before.tier,
+    )
+    cols = st.columns(len(dims) + 1)
+    cols[0].metric(ui.t("index"), f"{result.dmi:.1f}", f"{result.dmi - before.dmi:+.1f}")
+    for col, dim, value in zip(cols[1:], dims, mine):
+        old = before.scores.get(f"dim_{dim.code}")
+        delta = None if old is None else f"{value - float(old):+.1f}"
+        col.metric(_label(dim.zh, dim.en), f"{value:.1f}", delta)
+else:
+    st.write(ui.t("change_none"))
+
+# -- downloads --------------------------------------------------------------------------------
+st.header(ui.t("downloads"))
+html = render_html(
+    result,
+    instrument=instrument,
+    lang=L,
+    previous=previous,
+    reference_version=latest.reference_version,
+    company_name=company or None,
+    generated_at=latest.submitted_at,
+    answers=latest.answers,
+)
+pdf = _pdf(
+    f"{latest.id}-{len(history)}-{L}",
+    (L, company or None),
+    result,
+    instrument,
+    previous,
+    latest.reference_version,
+    latest.answers,
+    latest.submitted_at,
+)
+csv = (
+    answers_frame(instrument, latest.answers, respondent_id=f"S{latest.id}")
+    .to_csv(index=False)
+    .encode("utf-8-sig")
+)
+cols = st.columns(3)
+cols[0].download_button(
+    ui.t("download_html"), html.encode("utf-8"), "dmi-report.html", "text/html", key="download_html"
+)
+cols[1].download_button(
+    ui.t("download_pdf"), pdf, "dmi-report.pdf", "application/pdf", key="download_pdf"
+)
+cols[2].download_button(
+    ui.t("download_csv"), csv, "dmi-answers.csv", "text/csv", key="download_csv"
+)
+
+if st.button(ui.t("edit_answers"), key="edit_answers"):
+    ui.store().save_draft(token, latest.answers, page=0, lang=L)
+    st.session_state["page_idx"] = 0
+    st.switch_page("app_pages/survey.py", query_params={"resume": token})

@@ -1,0 +1,189 @@
+"""Shared parts of the app's pages: language, text, the store, the reference, sign-in.
+
+Nothing here computes a score: that is the library's job (``dmi``). This module only connects
+Streamlit's session to it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import yaml
+
+from dmi.auth import Account, accounts_from_secrets, authenticate
+from dmi.reference import Reference, shipped_reference
+from dmi.store import Store
+
+APP_DIR = Path(__file__).resolve().parent
+DEFAULT_INSTRUMENT = "miit-2024-manufacturing"
+LANGS = {"zh": "中文", "en": "English"}
+
+
+# -- language -----------------------------------------------------------------------------------
+@cache
+def _strings() -> dict[str, dict[str, str]]:
+    return yaml.safe_load((APP_DIR / "locales.yaml").read_text(encoding="utf-8"))
+
+
+def lang() -> str:
+    """The session's language: chosen, else ``?lang=``, else the browser's locale."""
+    if "lang" not in st.session_state:
+        wanted = st.query_params.get("lang")
+        if wanted not in LANGS:
+            locale = str(getattr(st.context, "locale", None) or "")
+            wanted = "zh" if locale.lower().startswith("zh") or not locale else "en"
+        st.session_state["lang"] = wanted
+    return st.session_state["lang"]
+
+
+def t(key: str, **values: Any) -> str:
+    """The interface text ``key`` in the session's language, formatted with ``values``."""
+    entry = _strings()[key]
+    text = entry[lang()]
+    return text.format(**values) if values else text
+
+
+def language_switch() -> None:
+    """The zh/en switch in the sidebar."""
+    current = lang()
+    choice = st.sidebar.radio(
+        "语言 / Language",
+        list(LANGS),
+        index=list(LANGS).index(current),
+        format_func=LANGS.__getitem__,
+        horizontal=True,
+        key="lang_switch",
+    )
+    if choice != current:
+        st.session_state["lang"] = choice
+        st.rerun()
+
+
+# -- store and reference ------------------------------------------------------------------------
+@st.cache_resource
+def store() -> Store:
+    """The database (``DMI_DATABASE_URL``, default ``var/dmi.sqlite``), expired rows purged."""
+    days = int(os.environ.get("DMI_RETENTION_DAYS", "365"))
+    db = Store(retention_days=days)
+    db.purge_expired()
+    return db
+
+
+@st.cache_resource(show_spinner=False)
+def _reference_by_version(version: str, document: str) -> Reference:
+    return Reference.from_json(document)
+
+
+def reference(instrument_id: str) -> Reference:
+    """The published reference of an instrument (the shipped one is published on first use)."""
+    stored = store().ensure_reference(lambda: shipped_reference(instrument_id), instrument_id)
+    return _reference_by_version(stored.version, stored.document)
+
+
+def reference_version(version: str) -> Reference | None:
+    """A stored reference by version (results are re-shown with the reference that made them)."""
+    stored = store().reference(version)
+    return None if stored is None else _reference_by_version(stored.version, stored.document)
+
+
+def retention_days() -> int:
+    return store().retention_days
+
+
+# -- sign-in ------------------------------------------------------------------------------------
+def _secrets() -> dict[str, Any]:
+    try:
+        return st.secrets.to_dict()
+    except (FileNotFoundError, OSError):
+        return {}
+    except Exception:  # a malformed secrets file: treat as no accounts, say so below
+        return {}
+
+
+def _sso_configured(conf: dict[str, Any]) -> bool:
+    return bool(conf.get("auth")) and hasattr(st, "login")
+
+
+def _sso_account(conf: dict[str, Any]) -> Account | None:
+    user = getattr(st, "user", None)
+    if user is None or not getattr(user, "is_logged_in", False):
+        return None
+    email = str(user.get("email") or "")
+    roles = (conf.get("dmi") or {}).get("sso_roles", {}).get(email, [])
+    return Account(email, frozenset(roles))
+
+
+def account() -> Account | None:
+    """The signed-in account, if any."""
+    found = st.session_state.get("account")
+    if found is not None:
+        return found
+    conf = _secrets()
+    if _sso_configured(conf):
+        return _sso_account(conf)
+    return None
+
+
+def require(role: str) -> Account:
+    """Stop the page with a sign-in form unless an account with ``role`` is signed in."""
+    current = account()
+    if current is not None and current.may(role):
+        return current
+    if current is not None:
+        st.error(t("no_role"))
+        st.stop()
+    st.info(t("login_needed", role=t(f"role_{role}")))
+    login_form()
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def login_form() -> None:
+    """Name and password form (and the identity provider's button when one is configured)."""
+    conf = _secrets()
+    if _sso_configured(conf):
+        if st.button(t("login_sso"), key="login_sso"):
+            st.login()
+    try:
+        known = accounts_from_secrets(conf)
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    if not known:
+        st.warning(t("no_accounts"))
+        return
+    with st.form("login"):
+        name = st.text_input(t("username"), key="login_name")
+        password = st.text_input(t("password"), type="password", key="login_password")
+        submitted = st.form_submit_button(t("login"))
+    if submitted:
+        found = authenticate(conf, name, password)
+        if found is None:
+            st.error(t("login_failed"))
+        else:
+            st.session_state["account"] = found
+            st.rerun()
+
+
+def account_box() -> None:
+    """Who is signed in, in the sidebar, with a sign-out button."""
+    current = account()
+    if current is None:
+        return
+    roles = ", ".join(t(f"role_{r}") for r in sorted(current.roles)) or "-"
+    st.sidebar.caption(t("login_as", name=current.name, roles=roles))
+    if st.sidebar.button(t("logout"), key="logout"):
+        st.session_state.pop("account", None)
+        if getattr(st, "user", None) is not None and getattr(st.user, "is_logged_in", False):
+            st.logout()
+        st.rerun()
+
+
+def level_name(instrument: Any, level: int) -> str:
+    """The level's label in the session's language."""
+    band = instrument.level_band(int(level))
+    return band.zh if lang() == "zh" else band.en

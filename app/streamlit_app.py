@@ -1,0 +1,34 @@
+"""dmi — the SME Digital Maturity Index app (中小企业数字化发展指数).
+
+Run with ``make run`` (or ``streamlit run app/streamlit_app.py``). Company pages are public;
+the agency, research and administration pages need an account (see the README).
+"""
+
+from __future__ import annotations
+
+import dmi_ui as ui
+import streamlit as st
+
+st.set_page_config(page_title="dmi · 中小企业数字化发展指数", page_icon="📈", layout="wide")
+
+ui.lang()
+pages = {
+    ui.t("nav_company"): [
+        st.Page("app_pages/survey.py", title=ui.t("nav_survey"), url_path="survey", default=True),
+        st.Page("app_pages/results.py", title=ui.t("nav_results"), url_path="results"),
+    ],
+    ui.t("nav_agency"): [
+        st.Page("app_pages/bulk.py", title=ui.t("nav_bulk"), url_path="bulk"),
+    ],
+    ui.t("nav_research"): [
+        st.Page("app_pages/weights_lab.py", title=ui.t("nav_weights"), url_path="weights"),
+    ],
+    ui.t("nav_admin"): [
+        st.Page("app_pages/admin.py", title=ui.t("nav_admin_ref"), url_path="admin"),
+        st.Page("app_pages/account.py", title=ui.t("nav_account"), url_path="account"),
+    ],
+}
+page = st.navigation(pages)
+ui.language_switch()
+ui.account_box()
+page.run()

@@ -1,0 +1,267 @@
+"""The Streamlit app's page logic, without a browser (Streamlit's AppTest).
+
+Each test drives the real pages: a company answers the survey and sees the score the library
+gives for the same answers; a draft comes back by its resume code; the restricted pages refuse an
+anonymous visitor and open for the right account; the weights lab and the reference
+administration work end to end.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+
+import dmi
+from dmi.auth import secrets_entry
+from dmi.survey import clean_answers, survey_pages
+
+from .conftest import ROOT
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = str(ROOT / "app" / "streamlit_app.py")
+TIMEOUT = 300  # the first run builds the shipped reference; shared CI machines are slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def database(tmp_path_factory):
+    """One database for the module (the app caches its store for the process)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'app.sqlite'}"
+    old = os.environ.get("DMI_DATABASE_URL")
+    os.environ["DMI_DATABASE_URL"] = url
+    from streamlit.runtime.caching import cache_resource
+
+    cache_resource.clear()
+    yield url
+    cache_resource.clear()
+    if old is None:
+        os.environ.pop("DMI_DATABASE_URL", None)
+    else:
+        os.environ["DMI_DATABASE_URL"] = old
+
+
+def _secrets(at: AppTest) -> None:
+    import tomllib
+
+    text = (
+        secrets_entry("agent", "pw-agency", ["agency"])
+        + secrets_entry("scholar", "pw-research", ["researcher"])
+        + secrets_entry("boss", "pw-admin", ["admin"])
+    )
+    for key, value in tomllib.loads(text).items():
+        at.secrets[key] = value
+
+
+def _app(lang: str = "zh", **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["lang"] = lang
+    for key, value in params.items():
+        at.query_params[key] = value
+    _secrets(at)
+    return at
+
+
+def company_answers(instrument: dmi.Instrument) -> dict[str, object]:
+    """A middling company, as the app's widgets give answers (codes, lists, ints)."""
+    answers: dict[str, object] = {
+        "sector": "C34",
+        "size_class": "small",
+        "region": "32",
+        "employees": 120,
+        "revenue_band": instrument.profile_field("revenue_band").options[1].value,
+        "company_name": "<script>alert(1)</script> 精密机械",
+    }
+    for number, item in enumerate(instrument.items):
+        if item.type == "single":
+            answers[item.code] = item.options[min(1 + number % 3, len(item.options) - 1)].value
+        elif item.type == "multi":
+            plain = [o.value for o in item.options if not o.exclusive]
+            answers[item.code] = plain[: 2 + number % 2]
+        elif item.type == "number":
+            answers[item.code] = item.bands[min(2, len(item.bands) - 1)].value
+        elif item.type == "scenario":
+            answers[item.code] = number % 5
+        elif item.type == "likert":
+            answers[item.code] = item.scale.max - 1
+        else:
+            answers[item.code] = "yes"
+    return answers
+
+
+def fill(at: AppTest, page, answers: dict[str, object]) -> None:
+    for field_ in page.profile:
+        value = answers.get(field_.code)
+        key = f"p_{field_.code}"
+        if field_.type == "choice":
+            at.selectbox(key=key).set_value(value)
+        elif field_.type == "number":
+            at.number_input(key=key).set_value(value)
+        else:
+            at.text_input(key=key).input(value)
+    for item in page.items:
+        value = answers[item.code]
+        key = f"q_{item.code}"
+        if item.type == "multi":
+            at.multiselect(key=key).set_value(value)
+        else:
+            at.radio(key=key).set_value(value)
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_company_answers_in_chinese_and_sees_the_library_score(miit):
+    answers = company_answers(miit)
+    expected = (
+        dmi.IndexModel(miit)
+        .fit()
+        .score(pd.DataFrame([{"respondent_id": "x", **clean_answers(answers)}]))
+        .iloc[0]
+    )
+
+    at = _app("zh").run()
+    _ok(at)
+    at.button(key="start").click().run()
+    assert "请先勾选同意" in at.error[0].value  # consent first
+    at.checkbox(key="consent").check().run()
+    at.button(key="start").click().run()
+    _ok(at)
+    token = at.session_state["token"]
+    assert at.query_params["resume"] == [token] or at.query_params["resume"] == token
+
+    pages = survey_pages(miit)
+    for number, page in enumerate(pages):
+        if number == 1:  # a dimension page refuses to go on with unanswered questions
+            at.button(key="next").click().run()
+            assert at.error and "必答题" in at.error[0].value
+            assert at.header[0].value == page.zh  # still on the same page
+        fill(at, page, answers)
+        at.button(key="next").click().run()
+        _ok(at)
+        assert not at.error, [e.value for e in at.error]
+    at.button(key="submit").click().run()
+    _ok(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["数字化发展指数"] == f"{expected['dmi']:.1f}"
+    level = miit.level_band(int(expected["level"])).zh
+    assert metrics["数字化水平等级"] == level
+    # the company name is shown as text, never as HTML
+    assert all("<script>" not in m.value for m in at.markdown if getattr(m, "allow_html", False))
+    assert {b.key for b in at.get("download_button")} >= {
+        "download_html",
+        "download_pdf",
+        "download_csv",
+    }
+
+    # a reload (a new session with the resume code in the address) comes back to the result
+    again = _app("en", resume=token).run()
+    _ok(again)
+    again.switch_page("app_pages/results.py").run()
+    _ok(again)
+    metrics = {m.label: m.value for m in again.metric}
+    assert metrics["Digital maturity index"] == f"{expected['dmi']:.1f}"
+
+
+def test_a_draft_comes_back_on_the_page_reached(miit):
+    answers = company_answers(miit)
+    at = _app("en").run()
+    at.checkbox(key="consent").check().run()
+    at.button(key="start").click().run()
+    token = at.session_state["token"]
+    first = survey_pages(miit)[0]
+    fill(at, first, answers)
+    at.button(key="next").click().run()
+    _ok(at)
+
+    resumed = _app("en", resume=token).run()
+    _ok(resumed)
+    second = survey_pages(miit)[1]
+    assert resumed.header[0].value == second.en  # the page after the saved one
+    resumed.button(key="back").click().run()
+    assert resumed.selectbox(key="p_sector").value == "C34"  # the saved answer is back
+
+    unknown = _app("en", resume="not-a-code").run()
+    _ok(unknown)
+    assert "unknown or has expired" in unknown.error[0].value
+
+
+@pytest.mark.parametrize(
+    ("page", "user", "password", "widget"),
+    [
+        ("app_pages/bulk.py", "agent", "pw-agency", "bulk_file"),
+        ("app_pages/weights_lab.py", "scholar", "pw-research", "A_weight"),
+        ("app_pages/admin.py", "boss", "pw-admin", "admin_source"),
+    ],
+)
+def test_restricted_pages_need_the_right_account(page, user, password, widget):
+    at = _app("en").run()
+    at.switch_page(page).run()
+    _ok(at)
+    assert "needs signing in" in at.info[0].value
+    assert widget not in {w.key for w in at.get("file_uploader")} | {
+        w.key for w in at.selectbox
+    } | {w.key for w in at.radio}
+
+    at.text_input(key="login_name").input("agent" if user != "agent" else "scholar")
+    at.text_input(key="login_password").input(password)
+    at.button(key="FormSubmitter:login-Sign in").click().run()
+    assert "Wrong username or password" in at.error[0].value
+
+    at.text_input(key="login_name").input(user)
+    at.text_input(key="login_password").input(password)
+    at.button(key="FormSubmitter:login-Sign in").click().run()
+    _ok(at)
+    keys = (
+        {w.key for w in at.get("file_uploader")}
+        | {w.key for w in at.selectbox}
+        | {w.key for w in at.radio}
+    )
+    assert widget in keys
+
+
+def test_weights_lab_compares_two_schemes(miit):
+    at = _app("en").run()
+    at.session_state["account"] = dmi.auth.Account("scholar", frozenset({"researcher"}))
+    at.switch_page("app_pages/weights_lab.py").run()
+    _ok(at)
+    metrics = {m.label: m.value for m in at.metric}
+    # the same two schemes computed here, independently of the page
+    from dmi.reference import read_answers, shipped_reference_population
+
+    population = read_answers(shipped_reference_population(miit), miit)
+    a = dmi.IndexModel(miit).fit().score_batch(population).scores
+    b = dmi.IndexModel(miit, weighting="entropy").fit(population).score_batch(population).scores
+    rho = spearmanr(a["dmi"], b["dmi"]).statistic
+    assert metrics["Spearman rank correlation"] == f"{rho:.3f}"
+    assert {b.key for b in at.get("download_button")} == {
+        "download_method_A",
+        "download_method_B",
+    }
+
+
+def test_admin_refits_reviews_and_publishes_and_old_results_keep_their_version(miit):
+    at = _app("en").run()
+    at.session_state["account"] = dmi.auth.Account("boss", frozenset({"admin"}))
+    at.switch_page("app_pages/admin.py").run()
+    _ok(at)
+    from dmi.store import Store
+
+    store = Store()
+    before = store.current_reference(miit.id).version
+    at.radio(key="admin_source").set_value("shipped")
+    at.selectbox(key="admin_weighting").set_value("entropy")
+    at.button(key="admin_fit").click().run()
+    _ok(at)
+    assert at.button(key="admin_publish")
+    at.button(key="admin_publish").click().run()
+    _ok(at)
+    after = store.current_reference(miit.id).version
+    assert after != before
+    assert any(after in s.value for s in at.success)
+    # the earlier reference is kept, so results scored with it stay reproducible
+    assert store.reference(before) is not None
