@@ -6,10 +6,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 import dmi
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Shared CI machines can be slow: time limits on generating or running examples would make the
+# property tests fail for the machine's sake, not the code's.
+settings.register_profile(
+    "dmi", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile("dmi")
 MIIT = "miit-2024-manufacturing"
 
 

@@ -170,7 +170,9 @@ def messy_files(draw):
 
 
 @settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=messy_files(), chunk_rows=st.sampled_from([2, 100_000]))
 def test_messy_files_never_crash_and_always_reconcile(tmp_path_factory, data, chunk_rows):

@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 import pytest
 import scipy.stats
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose
@@ -178,7 +178,7 @@ _signed_matrix = st.tuples(st.integers(2, 8), st.integers(1, 5)).flatmap(
 
 
 @pytest.mark.parametrize("func", [entropy, critic])
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_property_weights_simplex_and_permutations(func, data) -> None:
     X = data.draw(_int_matrix if func is entropy else _signed_matrix)
