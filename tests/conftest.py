@@ -65,3 +65,39 @@ def worst_answers(instrument: dmi.Instrument) -> dict[str, object]:
 def frame(*rows: dict[str, object]) -> pd.DataFrame:
     """An answers table with respondent ids r1, r2, ..."""
     return pd.DataFrame([{"respondent_id": f"r{i + 1}", **row} for i, row in enumerate(rows)])
+
+
+# A mixed case worked by hand in tests/test_scoring.py: 40.675 points, 二级.
+MIXED = {
+    "network": "B;C",
+    "equipment_digitised": "35",
+    "equipment_networked": 5,
+    "data_collection": "B;C;O",
+    "it_coverage": "C",
+    "network_security": "B",
+    "data_security": "A",
+    "strategy": "D",
+    "mechanisms": "B;C",
+    "talent": "B",
+    "investment": "15%",
+    "energy_intensity": "C",
+    "pass_rate": "B",
+    "revenue_per_employee": "A",
+    "cost_ratio": "C",
+    # scenarios: levels 4,3,2,1 then 0 (weight 0 in the official index)
+    **{
+        code: lvl
+        for code, lvl in zip(
+            ["sc_product_design", "sc_process_design", "sc_marketing", "sc_after_sales"],
+            [4, 3, 2, 1],
+        )
+    },
+}
+
+
+def mixed_answers(instrument: dmi.Instrument) -> dict[str, object]:
+    """The hand-worked mixed case (40.675 points, 二级), every scenario answered."""
+    answers = dict(MIXED)
+    for item in instrument.scenario_items():
+        answers.setdefault(item.code, 0)
+    return answers

@@ -12,8 +12,7 @@ from dmi.explain import assess
 from dmi.peers import PeerBenchmark
 from dmi.tiers import load_shipped_tier_model
 
-from .conftest import ROOT
-from .test_scoring import MIXED
+from .conftest import ROOT, mixed_answers
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +20,8 @@ def official(miit):
     return dmi.IndexModel(miit).fit()
 
 
-def _mixed(miit):
-    answers = dict(MIXED)
-    for item in miit.scenario_items():
-        answers.setdefault(item.code, 0)
-    return answers
-
-
 def test_points_add_up_to_the_index(miit, official):
-    result = assess(official, _mixed(miit))
+    result = assess(official, mixed_answers(miit))
     assert result.dmi == pytest.approx(40.675)
     assert result.level == 2 and result.level_label == {"zh": "二级", "en": "Level 2"}
     items = [n for n in result.nodes if n.level == "item"]
@@ -43,10 +35,10 @@ def test_points_add_up_to_the_index(miit, official):
 
 
 def test_same_numbers_as_the_batch_path(miit, official):
-    result = assess(official, {"sector": "C13", "size_class": "small", **_mixed(miit)})
+    result = assess(official, {"sector": "C13", "size_class": "small", **mixed_answers(miit)})
     batch = official.score(
         pd.DataFrame(
-            [{"respondent_id": "x", "sector": "C13", "size_class": "small", **_mixed(miit)}]
+            [{"respondent_id": "x", "sector": "C13", "size_class": "small", **mixed_answers(miit)}]
         )
     )
     assert result.dmi == batch["dmi"].iloc[0]
@@ -62,7 +54,7 @@ def test_with_tiers_and_peers(miit, official):
     tiers = load_shipped_tier_model(miit)
     result = assess(
         official,
-        {"sector": "C13", "size_class": "small", **_mixed(miit)},
+        {"sector": "C13", "size_class": "small", **mixed_answers(miit)},
         tier_model=tiers,
         peers=peers,
     )
@@ -73,5 +65,5 @@ def test_with_tiers_and_peers(miit, official):
 
 def test_invalid_answer_raises_with_the_rejects(miit, official):
     with pytest.raises(dmi.AnswerError) as info:
-        assess(official, _mixed(miit) | {"strategy": "Z"})
+        assess(official, mixed_answers(miit) | {"strategy": "Z"})
     assert info.value.rejects["column"].tolist() == ["strategy"]

@@ -17,20 +17,13 @@ from dmi.peers import PeerBenchmark
 from dmi.report import STRINGS, PreviousResult, render_html, render_pdf
 from dmi.tiers import load_shipped_tier_model
 
-from .test_scoring import MIXED
+from .conftest import mixed_answers
 
 pypdf = pytest.importorskip("pypdf")
 pytest.importorskip("reportlab")
 
 EVIL = "<script>alert(1)</script>"
 DAY = date(2025, 3, 1)
-
-
-def _mixed(miit) -> dict:
-    answers = dict(MIXED)
-    for item in miit.scenario_items():
-        answers.setdefault(item.code, 0)
-    return answers
 
 
 def _peer_scores() -> pd.DataFrame:
@@ -60,7 +53,7 @@ def peers():
 
 @pytest.fixture(scope="module")
 def answers(miit):
-    return {"respondent_id": "R-001", "company_name": "合成企业 A", **_mixed(miit)}
+    return {"respondent_id": "R-001", "company_name": "合成企业 A", **mixed_answers(miit)}
 
 
 @pytest.fixture(scope="module")

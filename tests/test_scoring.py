@@ -11,7 +11,7 @@ import dmi
 from dmi.instrument import parse_instrument
 from dmi.scoring.answers import encode_answers, parse_number
 
-from .conftest import best_answers, frame, worst_answers
+from .conftest import best_answers, frame, mixed_answers, worst_answers
 
 
 @pytest.fixture(scope="module")
@@ -43,42 +43,8 @@ def test_all_worst_answers_score_0_and_no_level(miit, official):
 #     investment 15 % -> (10,20] = 1.875                                         -> 11.625 of 30
 #   performance: energy C = 7; pass_rate B = 3.5; revenue/employee A = 0; cost C = 3 -> 13.5 of 20
 #   index = 15.55 + 11.625 + 13.5 = 40.675 -> 二级 (40 <= x < 60)
-MIXED = {
-    "network": "B;C",
-    "equipment_digitised": "35",
-    "equipment_networked": 5,
-    "data_collection": "B;C;O",
-    "it_coverage": "C",
-    "network_security": "B",
-    "data_security": "A",
-    "strategy": "D",
-    "mechanisms": "B;C",
-    "talent": "B",
-    "investment": "15%",
-    "energy_intensity": "C",
-    "pass_rate": "B",
-    "revenue_per_employee": "A",
-    "cost_ratio": "C",
-    # scenarios: levels 4,3,2,1 then 0 (weight 0 in the official index)
-    **{
-        code: lvl
-        for code, lvl in zip(
-            ["sc_product_design", "sc_process_design", "sc_marketing", "sc_after_sales"],
-            [4, 3, 2, 1],
-        )
-    },
-}
-
-
-def _mixed(miit):
-    answers = dict(MIXED)
-    for item in miit.scenario_items():
-        answers.setdefault(item.code, 0)
-    return answers
-
-
 def test_mixed_case_worked_by_hand(miit, official):
-    row = official.score(frame(_mixed(miit))).iloc[0]
+    row = official.score(frame(mixed_answers(miit))).iloc[0]
     assert row["dmi"] == pytest.approx(40.675, abs=1e-9)
     assert row["level"] == 2
     assert row["dim_foundation"] == pytest.approx(15.55 / 50 * 100)
@@ -89,7 +55,7 @@ def test_mixed_case_worked_by_hand(miit, official):
 
 
 def test_labels_full_width_digits_and_separators_mean_the_same(miit, official):
-    variant = _mixed(miit)
+    variant = mixed_answers(miit)
     variant.update(
         {
             "network": "b，c",  # lower-case codes, full-width comma
@@ -98,19 +64,21 @@ def test_labels_full_width_digits_and_separators_mean_the_same(miit, official):
             "sc_product_design": "４",
         }
     )
-    a = official.score(frame(_mixed(miit))).iloc[0]
+    a = official.score(frame(mixed_answers(miit))).iloc[0]
     b = official.score(frame(variant)).iloc[0]
     assert b["dmi"] == a["dmi"]
 
 
 def test_band_value_and_number_agree(miit, official):
-    by_number = _mixed(miit) | {"equipment_digitised": 40}  # 40 is in (20, 40]: band C
-    by_band = _mixed(miit) | {"equipment_digitised": "C"}
+    by_number = mixed_answers(miit) | {"equipment_digitised": 40}  # 40 is in (20, 40]: band C
+    by_band = mixed_answers(miit) | {"equipment_digitised": "C"}
     assert (
         official.score(frame(by_number))["dmi"].iloc[0]
         == official.score(frame(by_band))["dmi"].iloc[0]
     )
-    edge = official.score(frame(_mixed(miit) | {"equipment_digitised": 40.01}))["dmi"].iloc[0]
+    edge = official.score(frame(mixed_answers(miit) | {"equipment_digitised": 40.01}))["dmi"].iloc[
+        0
+    ]
     assert edge == pytest.approx(40.675 - 3 + 4.5)  # just above 40 % -> band D, 4.5 points
 
 
@@ -122,8 +90,8 @@ def test_level_boundaries_are_inclusive_at_the_lower_bound(miit):
 
 
 def test_rejects_name_row_column_value_and_reason(miit, official):
-    bad = _mixed(miit) | {"network": "A;B", "investment": "120", "strategy": "Z"}
-    result = official.score_batch(frame(_mixed(miit), bad))
+    bad = mixed_answers(miit) | {"network": "A;B", "investment": "120", "strategy": "Z"}
+    result = official.score_batch(frame(mixed_answers(miit), bad))
     assert result.n_read == 2 and result.n_scored == 1 and result.n_rejected == 1
     rejects = result.rejects.set_index("column")
     assert set(rejects.index) == {"network", "investment", "strategy"}
@@ -133,11 +101,11 @@ def test_rejects_name_row_column_value_and_reason(miit, official):
     assert "outside the valid range 0 to 100" in rejects.loc["investment", "reason"]
     assert "expected one of A, B, C, D, E, F" in rejects.loc["strategy", "reason"]
     with pytest.raises(dmi.AnswerError, match="1 of 2 rows"):
-        official.score(frame(_mixed(miit), bad))
+        official.score(frame(mixed_answers(miit), bad))
 
 
 def test_duplicate_and_blank_ids_are_rejected(miit, official):
-    answers = pd.DataFrame([_mixed(miit)] * 3)
+    answers = pd.DataFrame([mixed_answers(miit)] * 3)
     answers["respondent_id"] = ["a", "a", None]
     result = official.score_batch(answers)
     assert result.n_scored == 0
@@ -147,7 +115,7 @@ def test_duplicate_and_blank_ids_are_rejected(miit, official):
 
 
 def test_missing_answer_policy_lowest_is_counted_not_silent(miit, official):
-    answers = _mixed(miit)
+    answers = mixed_answers(miit)
     del answers["it_coverage"]  # 5 points lost under policy "lowest"
     result = official.score_batch(frame(answers))
     assert result.scores["dmi"].iloc[0] == pytest.approx(40.675 - 5)
@@ -167,14 +135,14 @@ def test_missing_policy_required_and_exclude(miit):
     def exclude(data):
         data["dimensions"][0]["indicators"][0]["items"][0]["missing"] = "exclude"
 
-    answers = _mixed(miit)
+    answers = mixed_answers(miit)
     del answers["it_coverage"]
     inst = _variant_instrument(miit, required)
     result = dmi.IndexModel(inst).fit().score_batch(frame(answers))
     assert result.n_scored == 0
     assert result.rejects["reason"].tolist() == ["required answer missing"]
 
-    answers = _mixed(miit)
+    answers = mixed_answers(miit)
     del answers["network"]  # network (8 pts) excluded from 设备系统
     inst = _variant_instrument(miit, exclude)
     row = dmi.IndexModel(inst).fit().score(frame(answers)).iloc[0]

@@ -70,7 +70,18 @@ class Note(_Strict):
     text: str
 
 
-class Option(_Strict):
+class _Valued(_Strict):
+    """A choice with a ``value``: YAML numbers (``1``, ``2.5``) become their text."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _value_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("value"), (int, float)):
+            data = {**data, "value": _number_text(data["value"])}
+        return data
+
+
+class Option(_Valued):
     """One answer option of a ``single`` or ``multi`` item."""
 
     value: str
@@ -79,15 +90,8 @@ class Option(_Strict):
     points: float = Field(ge=0)
     exclusive: bool = False
 
-    @model_validator(mode="before")
-    @classmethod
-    def _value_as_text(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("value"), (int, float)):
-            data = {**data, "value": _number_text(data["value"])}
-        return data
 
-
-class Band(_Strict):
+class Band(_Valued):
     """One band of a banded ``number`` item."""
 
     value: str
@@ -96,13 +100,6 @@ class Band(_Strict):
     points: float = Field(ge=0)
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _value_as_text(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("value"), (int, float)):
-            data = {**data, "value": _number_text(data["value"])}
-        return data
 
 
 class Goalposts(_Strict):
@@ -169,17 +166,10 @@ class Dimension(_Strict):
     indicators: tuple[Indicator, ...] = Field(min_length=1)
 
 
-class ProfileOption(_Strict):
+class ProfileOption(_Valued):
     value: str
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _value_as_text(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("value"), (int, float)):
-            data = {**data, "value": _number_text(data["value"])}
-        return data
 
 
 class ProfileField(_Strict):
