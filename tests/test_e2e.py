@@ -1,0 +1,536 @@
+"""The app end to end, in a real headless Chromium driven by Playwright (issue #5).
+
+A session fixture starts ``streamlit run app/streamlit_app.py`` on a free port with a temporary
+SQLite database and a temporary secrets file holding two accounts; the tests then use the app as a
+person would: a company completes the survey in Chinese and in English and sees the score that
+``dmi score`` gives for the same answers, a reload resumes the draft, the report downloads, the bulk
+page scores a GBK file with bad rows, and an anonymous visitor cannot open the restricted pages.
+
+Widgets are found by their key (Streamlit gives a widget with ``key="x"`` the CSS class
+``st-key-x``) and texts are taken from ``app/locales.yaml``, so the tests do not depend on the
+display language.
+
+The module is skipped when Chromium or Playwright is missing, unless ``DMI_REQUIRE_BROWSER=1``
+(as in CI), where that is a failure. With ``DMI_SCREENSHOTS=1`` the run saves a screenshot of each
+page to ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+import dmi
+from dmi.auth import secrets_entry
+from dmi.survey import answers_frame, survey_pages
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # the environment's own streamlit and dmi commands
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's package
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+SAVE_SCREENSHOTS = os.environ.get("DMI_SCREENSHOTS") == "1"
+MIIT = "miit-2024-manufacturing"
+ACCOUNTS = {"agent": ("pw-agency-e2e", ["agency"]), "boss": ("pw-admin-e2e", ["admin"])}
+# the first submit builds the shipped reference: slow on a shared machine
+WAIT_MS = int(os.environ.get("DMI_E2E_TIMEOUT_MS", "600000"))
+
+
+def _missing_browser() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install playwright)"
+    return None
+
+
+_reason = _missing_browser()
+if _reason is not None:
+    if os.environ.get("DMI_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"end-to-end tests required (DMI_REQUIRE_BROWSER=1): {_reason}", pytrace=False)
+    pytest.skip(f"end-to-end tests skipped: {_reason}", allow_module_level=True)
+
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    Page,
+    expect,
+    sync_playwright,
+)
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+
+expect.set_options(timeout=WAIT_MS)  # assertions wait as long as actions
+
+# -- interface text -----------------------------------------------------------------------------
+_STRINGS = yaml.safe_load((ROOT / "app" / "locales.yaml").read_text(encoding="utf-8"))
+
+
+def text(key: str, lang: str, **values: Any) -> str:
+    """The app's interface text, as ``dmi_ui.t`` gives it."""
+    entry = _STRINGS[key][lang]
+    return entry.format(**values) if values else entry
+
+
+# -- the server ---------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the server process: end it when pytest ends, even when pytest is killed (Linux)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            return answer.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``streamlit run`` on a free port with its own database and accounts; yields the URL."""
+    work = tmp_path_factory.mktemp("e2e-server")
+    secrets = work / "secrets.toml"
+    secrets.write_text(
+        "".join(secrets_entry(name, pw, roles) for name, (pw, roles) in ACCOUNTS.items()),
+        encoding="utf-8",
+    )
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DMI_DATABASE_URL": f"sqlite:///{work / 'app.sqlite'}",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    command = [
+        str(BIN / "streamlit"),
+        "run",
+        "app/streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--secrets.files",
+        str(secrets),
+    ]
+    log_path = work / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while not _healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the app did not start:\n" + log_path.read_text(errors="replace"))
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-default-apps",
+                "--disable-sync",
+                "--no-first-run",
+                "--metrics-recording-only",
+                "--disable-extensions",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    """A fresh visitor (own cookies, own Streamlit session)."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, accept_downloads=True, base_url=server
+    )
+    context.set_default_timeout(WAIT_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def miit() -> dmi.Instrument:
+    return dmi.load_instrument(MIIT)
+
+
+# -- driving Streamlit --------------------------------------------------------------------------
+def settle(page: Page, rerun: bool = False) -> None:
+    """Wait until the app is connected, the script has finished and nothing is stale.
+
+    With ``rerun`` (after a click), first give the rerun a moment to start, so that the state of
+    the previous run is not taken for the result.
+    """
+    if rerun:
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_selector("[data-test-script-state='running']", timeout=3000)
+    page.wait_for_timeout(200)
+    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']")
+    page.wait_for_selector("[data-test-script-state='notRunning']")
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid='stSkeleton'], [data-stale='true']\")"
+    )
+
+
+def open_page(page: Page, path: str) -> None:
+    page.goto(path)
+    settle(page)
+
+
+def key(name: str) -> str:
+    return f".st-key-{name}"
+
+
+def click(page: Page, name: str) -> None:
+    """Click the button with key ``name`` and wait for the rerun."""
+    page.locator(f"{key(name)} button").click()
+    settle(page, rerun=True)
+
+
+def choose(page: Page, name: str, label: str) -> None:
+    """Pick ``label`` in the selectbox or multiselect with key ``name``."""
+    box = page.locator(f"{key(name)} input")
+    box.click()
+    box.fill(label)
+    page.locator("[role='option']").filter(has_text=label).first.click()
+    page.keyboard.press("Escape")
+
+
+def shot(page: Page, name: str) -> None:
+    if SAVE_SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def errors(page: Page) -> list[str]:
+    """Error boxes and exceptions on the page."""
+    boxes = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']")
+    return boxes.all_inner_texts()
+
+
+def sign_in(page: Page, name: str) -> None:
+    page.locator(f"{key('login_name')} input").fill(name)
+    page.locator(f"{key('login_password')} input").fill(ACCOUNTS[name][0])
+    page.locator("[data-testid='stFormSubmitButton'] button").click()
+    settle(page, rerun=True)
+
+
+# -- a company's answers ------------------------------------------------------------------------
+def company_answers(instrument: dmi.Instrument) -> dict[str, Any]:
+    """A middling company, as the widgets give answers (codes, lists, ints)."""
+    answers: dict[str, Any] = {
+        "sector": "C34",
+        "size_class": "small",
+        "region": "32",
+        "employees": 120,
+        "revenue_band": "3m_20m",
+        "company_name": "精密机械 <b>e2e</b>",
+    }
+    levels = len(instrument.scenario_levels)
+    for number, item in enumerate(instrument.items):
+        if item.type == "single":
+            answers[item.code] = item.options[min(1 + number % 3, len(item.options) - 1)].value
+        elif item.type == "multi":
+            plain = [o.value for o in item.options if not o.exclusive]
+            answers[item.code] = plain[: 1 + number % 2]
+        elif item.type == "number":
+            answers[item.code] = item.bands[number % len(item.bands)].value
+        elif item.type == "scenario":
+            answers[item.code] = (number * 3) % levels
+        elif item.type == "likert":
+            answers[item.code] = item.scale.max - 1
+        else:
+            answers[item.code] = "yes"
+    return answers
+
+
+def _options(instrument: dmi.Instrument, item: Any) -> list[Any]:
+    """The radio options of an item in the order the survey page shows them."""
+    if item.type == "scenario":
+        return [level.value for level in instrument.scenario_levels]
+    if item.type == "number":
+        return [band.value for band in item.bands]
+    if item.type == "yesno":
+        return ["yes", "no"]
+    if item.type == "likert":
+        return list(range(item.scale.min, item.scale.max + 1))
+    return [option.value for option in item.options]
+
+
+def fill_page(
+    page: Page, instrument: dmi.Instrument, survey_page: Any, answers: dict[str, Any], lang: str
+) -> None:
+    """Answer one survey page (widgets in a form: no rerun until the form is submitted)."""
+    for field in survey_page.profile:
+        value = answers[field.code]
+        if field.type == "choice":
+            option = next(o for o in field.options if o.value == value)
+            choose(page, f"p_{field.code}", option.zh if lang == "zh" else option.en)
+        else:
+            box = page.locator(f"{key('p_' + field.code)} input")
+            box.fill(str(value))
+            box.press("Tab")  # Streamlit takes a typed value when the field loses focus
+    for item in survey_page.items:
+        value = answers[item.code]
+        if item.type == "multi":
+            labels = {o.value: (o.zh if lang == "zh" else o.en) for o in item.options}
+            for chosen in value:
+                choose(page, f"q_{item.code}", labels[chosen])
+        else:
+            index = _options(instrument, item).index(value)
+            page.locator(f"{key('q_' + item.code)} [role='radiogroup'] label").nth(index).click()
+
+
+def start_survey(page: Page, lang: str) -> str:
+    """Open the survey, agree, start; the resume code from the address."""
+    open_page(page, f"/?lang={lang}")
+    page.locator(f"{key('consent')} label").click()
+    settle(page, rerun=True)
+    click(page, "start")
+    page.wait_for_url("**resume=*")
+    token = page.url.split("resume=")[1].split("&")[0]
+    assert token
+    return token
+
+
+def next_page(page: Page) -> None:
+    click(page, "next")
+    assert not errors(page), errors(page)
+
+
+def cli_scores(
+    answers: dict[str, Any], instrument: dmi.Instrument, folder: Path
+) -> subprocess.Popen:
+    """Start ``dmi score`` on the answers as a one-row table (it runs while the browser works)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    answers_frame(instrument, answers).to_csv(folder / "answers.csv", index=False)
+    return subprocess.Popen(
+        [str(BIN / "dmi"), "score", "answers.csv", "-o", "out.csv"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def metrics(page: Page) -> dict[str, str]:
+    found = {}
+    for metric in page.locator("[data-testid='stMetric']").all():
+        label = metric.locator("[data-testid='stMetricLabel']").inner_text().strip()
+        found[label] = metric.locator("[data-testid='stMetricValue']").inner_text().strip()
+    return found
+
+
+# -- the tests ----------------------------------------------------------------------------------
+_finished: dict[str, str] = {}  # language -> resume code of a submitted survey
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_company_completes_the_survey_and_sees_the_dmi_score_result(
+    page: Page, miit: dmi.Instrument, lang: str, tmp_path: Path
+) -> None:
+    answers = company_answers(miit)
+    cli = cli_scores(answers, miit, tmp_path)
+
+    token = start_survey(page, lang)
+    if lang == "zh":
+        shot(page, "survey-profile")
+    pages = survey_pages(miit)
+    for survey_page in pages:
+        expect(page.locator("[data-testid='stHeading'] h2").first).to_have_text(
+            survey_page.title(lang)
+        )
+        if lang == "zh" and survey_page.code == "foundation":
+            shot(page, "survey-page-zh")
+        fill_page(page, miit, survey_page, answers, lang)
+        next_page(page)
+    click(page, "submit")
+    page.wait_for_url("**/results**")
+    settle(page)
+    assert not errors(page), errors(page)
+    shown = metrics(page)
+
+    output, _ = cli.communicate(timeout=600)
+    assert cli.returncode == 0, output.decode(errors="replace")
+    row = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig").iloc[0]
+    band = miit.level_band(int(row["level"]))
+    assert shown[text("index", lang)] == f"{float(row['dmi']):.1f}"
+    assert shown[text("level", lang)] == (band.zh if lang == "zh" else band.en)
+    # the company name is shown, and its markup is not rendered as HTML
+    expect(page.locator("h3", has_text="精密机械").first).to_be_visible()
+    assert page.locator("[data-testid='stMain'] b", has_text="e2e").count() == 0
+    if lang == "zh":
+        shot(page, "results")
+    _finished[lang] = token
+
+
+def test_a_reload_mid_survey_resumes_the_draft(page: Page, miit: dmi.Instrument) -> None:
+    answers = company_answers(miit)
+    pages = survey_pages(miit)
+    start_survey(page, "en")
+    for survey_page in pages[:2]:  # the profile and the first dimension
+        fill_page(page, miit, survey_page, answers, "en")
+        next_page(page)
+    heading = page.locator("[data-testid='stHeading'] h2").first
+    expect(heading).to_have_text(pages[2].title("en"))
+
+    page.reload()
+    settle(page)
+    assert "resume=" in page.url
+    expect(heading).to_have_text(pages[2].title("en"))  # the page reached, not the start
+    click(page, "back")
+    expect(heading).to_have_text(pages[1].title("en"))
+    for item in pages[1].items:  # the saved answers are back in the widgets
+        widget = page.locator(key(f"q_{item.code}"))
+        if item.type == "multi":
+            labels = {o.value: o.en for o in item.options}
+            chosen = widget.locator("[data-baseweb='tag']")
+            expect(chosen).to_have_count(len(answers[item.code]))
+            for value in answers[item.code]:
+                expect(chosen.filter(has_text=labels[value])).to_have_count(1)
+        else:
+            index = _options(miit, item).index(answers[item.code])
+            expect(widget.locator("input[type='radio']").nth(index)).to_be_checked()
+
+
+def _submitted(page: Page, miit: dmi.Instrument, lang: str) -> str:
+    """The resume code of a submitted survey (the one of the first test when it ran)."""
+    if lang not in _finished:
+        answers = company_answers(miit)
+        _finished[lang] = start_survey(page, lang)
+        for survey_page in survey_pages(miit):
+            fill_page(page, miit, survey_page, answers, lang)
+            next_page(page)
+        click(page, "submit")
+        page.wait_for_url("**/results**")
+    return _finished[lang]
+
+
+def test_the_report_downloads_as_html_and_pdf(page: Page, miit: dmi.Instrument) -> None:
+    token = _submitted(page, miit, "en")
+    open_page(page, f"/results?lang=en&resume={token}")
+    index = metrics(page)[text("index", "en")]
+
+    with page.expect_download() as html_download:
+        page.locator(f"{key('download_html')} button").click()
+    html = Path(html_download.value.path()).read_text(encoding="utf-8")
+    assert "<html" in html.lower()
+    assert index in html
+
+    with page.expect_download() as pdf_download:
+        page.locator(f"{key('download_pdf')} button").click()
+    pdf = Path(pdf_download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert pdf_download.value.suggested_filename.endswith(".pdf")
+
+
+def test_the_bulk_page_scores_a_gbk_file_with_bad_rows(page: Page, tmp_path: Path) -> None:
+    source = ROOT / "data" / "example-bulk.csv"
+    gbk = tmp_path / "企业问卷.csv"
+    gbk.write_bytes(source.read_text(encoding="utf-8-sig").encode("gb18030"))
+
+    open_page(page, "/bulk?lang=en")
+    shot(page, "sign-in")
+    sign_in(page, "agent")
+    page.locator(f"{key('bulk_file')} [data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        str(gbk)
+    )
+    settle(page, rerun=True)
+    page.locator(f"{key('bulk_score')} button").wait_for()
+    click(page, "bulk_score")
+    success = page.locator("[data-testid='stAlertContentSuccess']")
+    # dmi score on the same file: 40 rows read, 32 scored, 8 rejected
+    expect(success).to_have_text(text("reconcile", "en", read=40, scored=32, rejected=8))
+    assert not errors(page), errors(page)
+    shot(page, "bulk")
+
+
+def test_signed_in_pages_open(page: Page) -> None:
+    """The weights lab and the reference administration open for the admin."""
+    open_page(page, "/admin?lang=zh")
+    sign_in(page, "boss")
+    page.locator(key("admin_source")).wait_for()
+    assert not errors(page), errors(page)
+    shot(page, "admin")
+    open_page(page, "/weights?lang=zh")
+    if page.locator(key("login_name")).count():  # a new page load is a new session
+        sign_in(page, "boss")
+    page.locator(key("A_weight")).wait_for()
+    assert not errors(page), errors(page)
+    shot(page, "weights-lab")
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "widget"),
+    [
+        ("bulk", "agency", "bulk_file"),
+        ("weights", "researcher", "A_weight"),
+        ("admin", "admin", "admin_source"),
+    ],
+)
+def test_an_anonymous_visitor_cannot_open_restricted_pages(
+    page: Page, path: str, role: str, widget: str
+) -> None:
+    open_page(page, f"/{path}?lang=en")
+    notice = page.locator("[data-testid='stAlertContentInfo']")
+    expect(notice).to_have_text(text("login_needed", "en", role=text(f"role_{role}", "en")))
+    expect(page.locator(key("login_name"))).to_be_visible()
+    assert page.locator(key(widget)).count() == 0
+    assert page.locator("[data-testid='stFileUploader']").count() == 0
+
+
+def test_the_start_page_shows_the_consent_notice(page: Page) -> None:
+    open_page(page, "/?lang=zh")
+    expect(page.locator(key("consent"))).to_be_visible()
+    expect(page.locator(key("start"))).to_be_visible()
+    assert not errors(page), errors(page)
+    shot(page, "survey-start")
