@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from dmi.peers import PeerBenchmark, PeerPosition
-from dmi.recommend import Improvement, improvements
+from dmi.recommend import Improvement, candidate_rows, rank_candidates
 from dmi.scoring.answers import encode_answers
 from dmi.scoring.levels import LevelExplanation, explain_level
 from dmi.scoring.model import AnswerError, IndexModel
@@ -86,10 +86,14 @@ def assess(
     """
     instrument = model.instrument_
     row = {"respondent_id": "company", **answers}
-    frame = pd.DataFrame([row])
-    encoded = encode_answers(instrument, frame)
-    if not encoded.valid.all():
-        raise AnswerError(encoded.rejects, 1)
+    # the company and every candidate improvement in one batch: one encoding, exact gains
+    rows, candidates = candidate_rows(instrument, row)
+    encoded = encode_answers(instrument, pd.DataFrame(rows))
+    if not encoded.valid[0]:
+        rejects = encoded.rejects
+        raise AnswerError(rejects[rejects["row"] == rejects["row"].min()], 1)
+    if not encoded.valid.all():  # a candidate the encoder refuses would be a bug in recommend
+        raise RuntimeError("an improvement candidate was not a valid answer")
     scores = model.score_encoded(encoded)
     result = scores.iloc[0].to_dict()
     node_tables = model.node_scores(encoded)
@@ -155,7 +159,7 @@ def assess(
         level_explanation=why,
         dimensions={d.code: float(result[f"dim_{d.code}"]) for d in instrument.dimensions},
         nodes=tuple(nodes),
-        improvements=tuple(improvements(model, row, top=top)),
+        improvements=tuple(rank_candidates(candidates, scores, top)),
         tier=tier,
         peers=position,
         imputed=tuple(sorted(encoded.imputed)),

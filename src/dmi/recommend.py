@@ -18,7 +18,7 @@ from dmi.instrument import Instrument, Item
 from dmi.scoring.answers import normalise_cell, parse_number
 from dmi.scoring.model import IndexModel
 
-__all__ = ["Improvement", "improvements"]
+__all__ = ["Candidate", "Improvement", "candidate_rows", "improvements", "rank_candidates"]
 
 
 @dataclass(frozen=True)
@@ -131,35 +131,73 @@ def improvements(
     -------
     list of Improvement
     """
-    instrument = model.instrument_
+    rows, candidates = candidate_rows(model.instrument_, answers, dimension)
+    scored = model.score(pd.DataFrame(rows))
+    return rank_candidates(candidates, scored, top)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One single-answer change to try (see :func:`candidate_rows`)."""
+
+    item: Item
+    dimension: str
+    answer: Any
+    change_zh: str
+    change_en: str
+
+
+def candidate_rows(
+    instrument: Instrument, answers: Mapping[str, Any], dimension: str | None = None
+) -> tuple[list[dict[str, Any]], list[Candidate]]:
+    """The company's row first, then one row per candidate change, and the candidates.
+
+    Score the rows in one batch and pass the scores to :func:`rank_candidates`; the first row's
+    score is the company's own (one row scores the same alone or in any batch).
+    """
     base = dict(answers)
     base.setdefault("respondent_id", "base")
     rows = [base]
-    meta: list[tuple[Item, str, Any, str, str]] = []
+    found: list[Candidate] = []
     for path in instrument.item_paths:
         if dimension is not None and path.dimension.code != dimension:
             continue
         for answer, zh, en in _candidates(instrument, path.item, answers.get(path.item.code)):
             rows.append({**base, "respondent_id": f"candidate-{len(rows)}", path.item.code: answer})
-            meta.append((path.item, path.dimension.code, answer, zh, en))
-    scored = model.score(pd.DataFrame(rows))
-    base_dmi = float(scored["dmi"].iloc[0])
+            found.append(Candidate(path.item, path.dimension.code, answer, zh, en))
+    return rows, found
+
+
+def rank_candidates(
+    candidates: list[Candidate], scored: pd.DataFrame, top: int = 5
+) -> list[Improvement]:
+    """The ``top`` candidates that gain most, one per item, from the scores of
+    :func:`candidate_rows`' rows (the company first)."""
+    if len(scored) != len(candidates) + 1:
+        raise ValueError(
+            f"expected scores for the company and {len(candidates)} candidates, "
+            f"got {len(scored)} rows"
+        )
+    dmi_values = scored["dmi"].to_numpy(dtype=float)
+    level_values = scored["level"].to_numpy()
+    base_dmi = float(dmi_values[0])
     found = []
-    for (item, dim, answer, zh, en), (_, row) in zip(meta, scored.iloc[1:].iterrows()):
-        gain = float(row["dmi"]) - base_dmi
+    for candidate, value, level in zip(candidates, dmi_values[1:], level_values[1:]):
+        gain = float(value) - base_dmi
         if gain > 1e-9:
+            item = candidate.item
             found.append(
                 Improvement(
                     item.code,
-                    dim,
+                    candidate.dimension,
                     item.zh,
                     item.en,
-                    answer,
-                    zh,
-                    en,
+                    candidate.answer,
+                    candidate.change_zh,
+                    candidate.change_en,
                     round(gain, 6),
-                    float(row["dmi"]),
-                    int(row["level"]),
+                    float(value),
+                    int(level),
                 )
             )
     found.sort(key=lambda imp: (-imp.gain, imp.item))
