@@ -40,6 +40,11 @@ def lang() -> str:
     return st.session_state["lang"]
 
 
+def pick(zh: str, en: str) -> str:
+    """The text in the session's language, of a pair given in both."""
+    return zh if lang() == "zh" else en
+
+
 def t(key: str, **values: Any) -> str:
     """The interface text ``key`` in the session's language, formatted with ``values``."""
     entry = _strings()[key]
@@ -74,8 +79,9 @@ def store() -> Store:
 
 
 @st.cache_resource(show_spinner=False)
-def _reference_by_version(version: str, document: str) -> Reference:
-    return Reference.from_json(document)
+def _reference_by_version(version: str, _document: str) -> Reference:
+    # keyed by the version alone: it is the hash of the document
+    return Reference.from_json(_document)
 
 
 def reference(instrument_id: str) -> Reference:
@@ -98,9 +104,7 @@ def retention_days() -> int:
 def _secrets() -> dict[str, Any]:
     try:
         return st.secrets.to_dict()
-    except (FileNotFoundError, OSError):
-        return {}
-    except Exception:  # a malformed secrets file: treat as no accounts, say so below
+    except Exception:  # no secrets file, or a malformed one: no accounts (the page says so)
         return {}
 
 

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 import dmi
+from dmi.io import read_answers
 from dmi.reference import (
     Reference,
     compare_references,
     fit_reference,
-    read_answers,
     shipped_reference,
     shipped_reference_population,
 )

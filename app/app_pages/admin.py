@@ -11,11 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from dmi import load_instrument
-from dmi.io import FileFormatError
+from dmi.io import FileFormatError, read_answers
 from dmi.reference import (
     compare_references,
     fit_reference,
-    read_answers,
     shipped_reference_population,
 )
 from dmi.scoring import NORMALISATIONS, WEIGHTINGS
@@ -24,7 +23,6 @@ from dmi.scoring.aggregate import AGGREGATIONS
 MIN_COMPANIES = 30
 
 who = ui.require("admin")
-L = ui.lang()
 st.title(ui.t("nav_admin_ref"))
 st.write(ui.t("admin_intro"))
 

@@ -16,7 +16,6 @@ from dmi.io import FileFormatError, map_columns, open_table
 from dmi.pipeline import score_file
 
 ui.require("agency")
-L = ui.lang()
 st.title(ui.t("nav_bulk"))
 st.write(ui.t("bulk_intro"))
 
@@ -123,7 +122,7 @@ if summary.scored:
         usecols=[c for c in wanted if c in header],
         dtype={"sector": str, "region": str},
     )
-    names = {b.level: (b.zh if L == "zh" else b.en) for b in instrument.levels.bands}
+    names = {b.level: ui.pick(b.zh, b.en) for b in instrument.levels.bands}
     tabs = st.tabs([ui.t("by_sector"), ui.t("by_region")])
     for tab, by in zip(tabs, ("sector", "region")):
         if by not in scores.columns:

@@ -15,10 +15,6 @@ from dmi.survey import answers_frame
 L = ui.lang()
 
 
-def _label(zh: str, en: str) -> str:
-    return zh if L == "zh" else en
-
-
 def resume_box() -> None:
     with st.form("results_resume"):
         code = st.text_input(ui.t("resume_code"), key="results_code")
@@ -26,23 +22,6 @@ def resume_box() -> None:
             st.session_state["token"] = code.strip()
             st.query_params["resume"] = code.strip()
             st.rerun()
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _pdf(
-    key: str, html_args: tuple, _assessment, _instrument, _previous, version: str, _answers, _when
-) -> bytes:
-    lang, company = html_args
-    return render_pdf(
-        _assessment,
-        instrument=_instrument,
-        lang=lang,
-        previous=_previous,
-        reference_version=version,
-        company_name=company,
-        answers=_answers,
-        generated_at=_when,
-    )
 
 
 st.title(ui.t("nav_results"))
@@ -71,7 +50,7 @@ cols[1].metric(ui.t("level"), ui.level_name(instrument, result.level))
 if result.tier is not None:
     cols[2].metric(ui.t("tier"), f"{result.tier.tier} · {result.tier.label.name(L)}")
 with st.expander(ui.t("why_level"), expanded=True):
-    st.write(_label(result.level_explanation.zh, result.level_explanation.en))
+    st.write(ui.pick(result.level_explanation.zh, result.level_explanation.en))
 st.caption(
     ui.t("reference_used", version=latest.reference_version)
     + " · "
@@ -82,7 +61,7 @@ st.caption(
 # -- dimensions and peers ---------------------------------------------------------------------
 st.header(ui.t("dimensions"))
 dims = [d for d in instrument.dimensions if f"dim_{d.code}" in result.scores_row]
-names = [_label(d.zh, d.en) for d in dims]
+names = [ui.pick(d.zh, d.en) for d in dims]
 mine = [result.dimensions[d.code] for d in dims]
 left, right = st.columns([3, 2])
 figure = go.Figure()
@@ -113,7 +92,7 @@ right.dataframe(table, hide_index=True, use_container_width=True)
 st.subheader(ui.t("peers"))
 if result.peers is not None and "dmi" in result.peers.percentile:
     group = ", ".join(
-        f"{instrument.profile_field(k).zh if L == 'zh' else instrument.profile_field(k).en}={v}"
+        f"{ui.pick(instrument.profile_field(k).zh, instrument.profile_field(k).en)}={v}"
         for k, v in result.peers.group.items()
     ) or ui.t("everyone")
     st.write(
@@ -138,10 +117,10 @@ if result.improvements:
         pd.DataFrame(
             {
                 ui.t("improve_item"): [
-                    _label(i.question_zh, i.question_en) for i in result.improvements
+                    ui.pick(i.question_zh, i.question_en) for i in result.improvements
                 ],
                 ui.t("improve_change"): [
-                    _label(i.change_zh, i.change_en) for i in result.improvements
+                    ui.pick(i.change_zh, i.change_en) for i in result.improvements
                 ],
                 ui.t("improve_gain"): [round(i.gain, 2) for i in result.improvements],
             }
@@ -169,32 +148,22 @@ if len(history) >= 2:
     for col, dim, value in zip(cols[1:], dims, mine):
         old = before.scores.get(f"dim_{dim.code}")
         delta = None if old is None else f"{value - float(old):+.1f}"
-        col.metric(_label(dim.zh, dim.en), f"{value:.1f}", delta)
+        col.metric(ui.pick(dim.zh, dim.en), f"{value:.1f}", delta)
 else:
     st.write(ui.t("change_none"))
 
 # -- downloads --------------------------------------------------------------------------------
 st.header(ui.t("downloads"))
-html = render_html(
-    result,
-    instrument=instrument,
-    lang=L,
-    previous=previous,
-    reference_version=latest.reference_version,
-    company_name=company or None,
-    generated_at=latest.submitted_at,
-    answers=latest.answers,
-)
-pdf = _pdf(
-    f"{latest.id}-{len(history)}-{L}",
-    (L, company or None),
-    result,
-    instrument,
-    previous,
-    latest.reference_version,
-    latest.answers,
-    latest.submitted_at,
-)
+# the reports are built only when asked for (the download runs the callable)
+report_args = {
+    "instrument": instrument,
+    "lang": L,
+    "previous": previous,
+    "reference_version": latest.reference_version,
+    "company_name": company or None,
+    "generated_at": latest.submitted_at,
+    "answers": latest.answers,
+}
 csv = (
     answers_frame(instrument, latest.answers, respondent_id=f"S{latest.id}")
     .to_csv(index=False)
@@ -202,10 +171,18 @@ csv = (
 )
 cols = st.columns(3)
 cols[0].download_button(
-    ui.t("download_html"), html.encode("utf-8"), "dmi-report.html", "text/html", key="download_html"
+    ui.t("download_html"),
+    lambda: render_html(result, **report_args).encode("utf-8"),
+    "dmi-report.html",
+    "text/html",
+    key="download_html",
 )
 cols[1].download_button(
-    ui.t("download_pdf"), pdf, "dmi-report.pdf", "application/pdf", key="download_pdf"
+    ui.t("download_pdf"),
+    lambda: render_pdf(result, **report_args),
+    "dmi-report.pdf",
+    "application/pdf",
+    key="download_pdf",
 )
 cols[2].download_button(
     ui.t("download_csv"), csv, "dmi-answers.csv", "text/csv", key="download_csv"

@@ -31,10 +31,6 @@ def _forget_token() -> None:
     st.query_params.pop("resume", None)
 
 
-def _label(zh: str, en: str) -> str:
-    return zh if L == "zh" else en
-
-
 # -- start screen -------------------------------------------------------------------------------
 def start_screen() -> None:
     st.title(ui.t("app_title"))
@@ -100,10 +96,10 @@ def item_widget(instrument: Instrument, item: Item, current: Any) -> Any:
     help_ = item.help.get(L) if item.help else None
     key = f"q_{item.code}"
     if item.type == "single":
-        labels = {o.value: _label(o.zh, o.en) for o in item.options}
+        labels = {o.value: ui.pick(o.zh, o.en) for o in item.options}
         return _choice(label, list(labels), labels, current, key, help_)
     if item.type == "multi":
-        labels = {o.value: _label(o.zh, o.en) for o in item.options}
+        labels = {o.value: ui.pick(o.zh, o.en) for o in item.options}
         chosen = (
             current
             if isinstance(current, list)
@@ -119,13 +115,13 @@ def item_widget(instrument: Instrument, item: Item, current: Any) -> Any:
             placeholder=ui.t("choose"),
         )
     if item.type == "yesno":
-        labels = {"yes": "是" if L == "zh" else "Yes", "no": "否" if L == "zh" else "No"}
+        labels = {"yes": ui.pick("是", "Yes"), "no": ui.pick("否", "No")}
         return _choice(label, ["yes", "no"], labels, current, key, help_, horizontal=True)
     if item.type == "likert":
         assert item.scale is not None
         values = list(range(item.scale.min, item.scale.max + 1))
-        low = item.scale.zh_low if L == "zh" else item.scale.en_low
-        high = item.scale.zh_high if L == "zh" else item.scale.en_high
+        low = ui.pick(item.scale.zh_low, item.scale.en_low)
+        high = ui.pick(item.scale.zh_high, item.scale.en_high)
         labels = {v: str(v) for v in values}
         if low:
             labels[values[0]] = f"{values[0]} {low}"
@@ -135,12 +131,12 @@ def item_widget(instrument: Instrument, item: Item, current: Any) -> Any:
         return _choice(label, values, labels, current, key, help_, horizontal=True)
     if item.type == "scenario":
         levels = instrument.scenario_levels
-        labels = {lv.value: f"{lv.value} · {_label(lv.zh, lv.en)}" for lv in levels}
+        labels = {lv.value: f"{lv.value} · {ui.pick(lv.zh, lv.en)}" for lv in levels}
         current = int(current) if current not in (None, "") else None
         return _choice(label, list(labels), labels, current, key, help_, horizontal=True)
     # number
     if item.bands:
-        labels = {b.value: _label(b.zh, b.en) for b in item.bands}
+        labels = {b.value: ui.pick(b.zh, b.en) for b in item.bands}
         return _choice(label, list(labels), labels, current, key, help_, horizontal=True)
     unit = f" ({item.unit})" if item.unit else ""
     value = float(current) if current not in (None, "") else None
@@ -150,11 +146,11 @@ def item_widget(instrument: Instrument, item: Item, current: Any) -> Any:
 
 
 def profile_widget(field_: ProfileField, current: Any) -> Any:
-    label = _label(field_.zh, field_.en) + (" *" if field_.required else "")
+    label = ui.pick(field_.zh, field_.en) + (" *" if field_.required else "")
     help_ = field_.help.get(L) if field_.help else None
     key = f"p_{field_.code}"
     if field_.type == "choice":
-        labels = {o.value: _label(o.zh, o.en) for o in field_.options}
+        labels = {o.value: ui.pick(o.zh, o.en) for o in field_.options}
         values = list(labels)
         index = values.index(current) if current in values else None
         return st.selectbox(
@@ -222,7 +218,7 @@ def survey(token: str) -> None:
         target = idx - 1 if back else (idx if problems else idx + 1)
         db.save_draft(token, answers, page=target, lang=L)
         if problems:
-            names = {f.code: _label(f.zh, f.en) for f in page.profile}
+            names = {f.code: ui.pick(f.zh, f.en) for f in page.profile}
             names.update({i.code: i.text(L) for i in page.items})
             lines = "\n".join(
                 f"- {names.get(code, code)}: {reason}" for code, reason in problems.items()

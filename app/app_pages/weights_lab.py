@@ -12,20 +12,20 @@ import streamlit as st
 
 from dmi import IndexModel, load_instrument
 from dmi.compare import compare_rankings
-from dmi.reference import read_answers, shipped_reference_population
+from dmi.io import read_answers
+from dmi.reference import shipped_reference_population
 from dmi.scoring import NORMALISATIONS, WEIGHT_LEVELS, WEIGHTINGS
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.tiers import TierModel
 from dmi.weights import ahp
 
 ui.require("researcher")
-L = ui.lang()
 st.title(ui.t("nav_weights"))
 st.write(ui.t("lab_intro"))
 
 instrument = load_instrument(ui.DEFAULT_INSTRUMENT)
 dimension_codes = [d.code for d in instrument.dimensions]
-dimension_names = [d.zh if L == "zh" else d.en for d in instrument.dimensions]
+dimension_names = [ui.pick(d.zh, d.en) for d in instrument.dimensions]
 
 
 @st.cache_data(show_spinner=False)

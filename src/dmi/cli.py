@@ -20,7 +20,7 @@ from dmi.cli_report import add_commands as add_report_commands
 from dmi.cli_tiers import add_commands as add_tier_commands
 from dmi.codebook import codebook, template
 from dmi.instrument import Instrument, InstrumentError, available_instruments, load_instrument
-from dmi.io import FileFormatError, map_columns, open_table, read_mapping_file, write_table
+from dmi.io import FileFormatError, read_answers, read_mapping_file, write_table
 from dmi.pipeline import DUPLICATE_POLICIES, score_file
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, AnswerError, IndexModel
@@ -42,17 +42,13 @@ def _instrument(name: str) -> Instrument:
 
 
 def _read_answers(path: str, instrument: Instrument, args: argparse.Namespace) -> pd.DataFrame:
-    reader = open_table(
-        path, encoding=getattr(args, "encoding", None), sheet=getattr(args, "sheet", None)
+    return read_answers(
+        path,
+        instrument,
+        encoding=getattr(args, "encoding", None),
+        sheet=getattr(args, "sheet", None),
+        column_map=read_mapping_file(args.map) if getattr(args, "map", None) else None,
     )
-    custom = read_mapping_file(args.map) if getattr(args, "map", None) else None
-    mapping = map_columns(instrument, reader.columns, custom)
-    if not mapping.rename or set(mapping.rename.values()) <= {"respondent_id"}:
-        raise FileFormatError(
-            f"{path}: no column matches an item of {instrument.id}; expected "
-            "headers such as the ones `dmi template` writes"
-        )
-    return reader.read_all().rename(columns=mapping.rename)
 
 
 def _parse_ahp_file(path: str, nodes: list[str]) -> np.ndarray:

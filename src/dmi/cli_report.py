@@ -25,7 +25,7 @@ import pandas as pd
 
 from dmi.explain import Assessment, assess
 from dmi.instrument import Instrument, load_instrument
-from dmi.io import map_columns, open_table
+from dmi.io import map_columns, open_table, read_answers
 from dmi.peers import PeerBenchmark
 from dmi.report import LANGS, render_html, render_pdf
 from dmi.scoring.model import AnswerError, IndexModel
@@ -120,15 +120,13 @@ def read_one_company(path: str | Path, instrument: Instrument, row: str | None =
                 f"'A;B'), not lists or objects: {', '.join(map(str, bad[:5]))}"
             )
         return {str(k): _clean(v) for k, v in data.items()}
-    reader = open_table(path)
-    mapping = map_columns(instrument, reader.columns)
-    if not mapping.rename or set(mapping.rename.values()) <= {"respondent_id"}:
-        raise ValueError(
-            f"{path}: no column matches an item of {instrument.id}; expected headers such as "
-            "the ones `dmi template` writes"
-        )
-    frame = reader.read_all().rename(columns=mapping.rename)
-    frame = frame[[c for c in frame.columns if c in set(mapping.rename.values())]]
+    frame = read_answers(path, instrument)
+    known = (
+        {"respondent_id"}
+        | {f.code for f in instrument.profile}
+        | {i.code for i in instrument.items}
+    )
+    frame = frame[[c for c in frame.columns if c in known]]
     if row is not None:
         if "respondent_id" not in frame.columns:
             raise ValueError(f"{path}: --row needs a respondent_id column, the file has none")

@@ -41,7 +41,9 @@ __all__ = [
     "escape_formulas",
     "map_columns",
     "open_table",
+    "read_answers",
     "read_mapping_file",
+    "require_item_columns",
     "write_table",
 ]
 
@@ -749,3 +751,39 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, append: bool = False) 
         escape_formulas(frame).to_excel(path, index=False, engine="openpyxl")
     else:
         frame.to_parquet(path, index=False)
+
+
+def require_item_columns(mapping: ColumnMapping, instrument: Instrument, source: Any) -> None:
+    """Refuse a file none of whose columns is an item of the instrument.
+
+    Raises
+    ------
+    FileFormatError
+        Naming the file and the headers expected.
+    """
+    if not set(mapping.rename.values()) & {item.code for item in instrument.items}:
+        raise FileFormatError(
+            f"{source}: no column matches an item of {instrument.id}; expected headers such "
+            "as the ones `dmi template` writes (or a column mapping: --map FILE)"
+        )
+
+
+def read_answers(
+    path: str | Path,
+    instrument: Instrument,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    column_map: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read a whole answers file (CSV/XLSX/Parquet), its headers mapped to item codes.
+
+    Raises
+    ------
+    FileFormatError
+        When the file cannot be read or no column matches an item of the instrument.
+    """
+    reader = open_table(path, encoding=encoding, sheet=sheet)
+    mapping = map_columns(instrument, reader.columns, column_map)
+    require_item_columns(mapping, instrument, path)
+    return reader.read_all().rename(columns=mapping.rename)

@@ -30,7 +30,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.io import Chunk, ColumnMapping, TableReader, TableWriter, map_columns, open_table
+from dmi.io import (
+    Chunk,
+    ColumnMapping,
+    TableReader,
+    TableWriter,
+    map_columns,
+    open_table,
+    require_item_columns,
+)
 from dmi.scoring.answers import ID_COLUMN, REJECT_COLUMNS, id_text
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
@@ -450,7 +458,6 @@ def score_file(
     FileFormatError
         The file cannot be read, or no column matches an item of the instrument.
     """
-    from dmi.io import FileFormatError
 
     if duplicates not in DUPLICATE_POLICIES:
         raise ValueError(
@@ -464,11 +471,7 @@ def score_file(
         tier_model.check_instrument(instrument)
     reader = open_table(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
     mapping = map_columns(instrument, reader.columns, column_map)
-    if not set(mapping.rename.values()) & {item.code for item in instrument.items}:
-        raise FileFormatError(
-            f"{input_path}: no column matches an item of {instrument.id}; expected headers "
-            "such as the ones `dmi template` writes (or pass --map FILE)"
-        )
+    require_item_columns(mapping, instrument, input_path)
     summary = RunSummary(
         input=str(input_path),
         output=str(output_path),

@@ -22,12 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from dmi.explain import Assessment, assess
 from dmi.instrument import Instrument, load_instrument
-from dmi.io import FileFormatError, map_columns, open_table
+from dmi.io import read_answers
 from dmi.peers import PeerBenchmark
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel, load_shipped_tier_model, shipped_tier_model_path
@@ -38,7 +37,6 @@ __all__ = [
     "ReferenceChange",
     "compare_references",
     "fit_reference",
-    "read_answers",
     "shipped_reference",
     "shipped_reference_population",
 ]
@@ -171,10 +169,7 @@ class Reference:
     def score(self, answers: pd.DataFrame) -> pd.DataFrame:
         """Score a table of valid answers: index, level, dimensions and, when fitted, tiers."""
         scores = self.index_model.score(answers)
-        if self.tier_model is not None:
-            tier, confidence = self.tier_model.predict_with_confidence(scores)
-            scores = scores.assign(tier=tier, tier_confidence=confidence)
-        return scores
+        return scores if self.tier_model is None else self.tier_model.assign(scores)
 
     def summary(self) -> dict[str, Any]:
         """Facts for a review screen: method, weights, tier sizes and stability, peer groups."""
@@ -187,7 +182,7 @@ class Reference:
                 "method": tm.method,
                 "n_tiers": int(tm.n_tiers_),
                 "stable": tm.stable_,
-                "sizes": {int(s.tier): int(s.size) for s in getattr(tm.report_, "tiers", ())},
+                "sizes": {int(s.tier): int(s.size) for s in tm.report_.tiers},
                 "tier_dmi": [round(float(v), 2) for v in tm.tier_dmi_],
             }
         return {
@@ -392,31 +387,6 @@ def shipped_reference(instrument: Instrument | str) -> Reference:
         created_at="2026-01-01T00:00:00+00:00",
         note="the instrument's own method; tiers and peers from the shipped synthetic population",
     )
-
-
-def read_answers(
-    path: str | Path,
-    instrument: Instrument,
-    *,
-    encoding: str | None = None,
-    sheet: str | None = None,
-    column_map: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """Read a whole answers file (CSV/XLSX/Parquet) with its headers mapped to item codes.
-
-    Raises
-    ------
-    dmi.io.FileFormatError
-        When the file cannot be read or no column matches an item of the instrument.
-    """
-    reader = open_table(path, encoding=encoding, sheet=sheet)
-    mapping = map_columns(instrument, reader.columns, dict(column_map) if column_map else None)
-    if not mapping.rename or set(mapping.rename.values()) <= {"respondent_id"}:
-        raise FileFormatError(
-            f"{Path(path).name}: no column matches an item of {instrument.id}; expected "
-            "headers such as the ones `dmi template` writes"
-        )
-    return reader.read_all().rename(columns=mapping.rename)
 
 
 def _now() -> str:
