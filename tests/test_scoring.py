@@ -9,7 +9,7 @@ import yaml
 
 import dmi
 from dmi.instrument import parse_instrument
-from dmi.scoring.answers import encode_answers, parse_number
+from dmi.scoring.answers import encode_answers, factorize_cells, parse_number
 
 from .conftest import best_answers, frame, mixed_answers, worst_answers
 
@@ -202,3 +202,31 @@ def test_not_fitted_and_bad_parameters(miit):
         dmi.IndexModel(miit, weighting="entropy").fit()
     with pytest.raises(ValueError, match="zscore"):
         dmi.IndexModel(miit, normalisation="zscore", aggregation="geometric").fit()
+
+
+@pytest.mark.parametrize("order", [[True, 1], [1, True], [1.0, True, 1]])
+def test_a_bool_never_takes_the_meaning_of_a_number_in_the_same_column(miit, official, order):
+    # Python has True == 1 == 1.0, so a plain pd.factorize of an XLSX/API column holding both
+    # would give every such cell the meaning of whichever came first
+    scenario = miit.scenario_items()[0].code
+    rows = [mixed_answers(miit) | {scenario: value} for value in order]
+    result = official.score_batch(frame(*rows))
+    is_bool = [isinstance(v, bool) for v in order]
+    rejected_rows = sorted(set(result.rejects["row"]))
+    assert rejected_rows == [i + 2 for i, b in enumerate(is_bool) if b]
+    assert set(result.rejects["column"]) == {scenario}
+    assert result.rejects["value"].str.lower().tolist() == ["true"]
+    one = official.score(frame(mixed_answers(miit) | {scenario: 1}))["dmi"].iloc[0]
+    assert result.scores["dmi"].tolist() == [one] * (len(order) - 1)
+
+
+def test_factorize_cells_keys_bools_apart_and_keeps_blanks():
+    cells = pd.Series([1, True, None, 1.0, False, 0, "1"], dtype=object)
+    codes, uniques = factorize_cells(cells)
+    assert codes[2] == -1
+    assert codes[0] == codes[3]  # 1 and 1.0 are the same answer
+    assert len({codes[0], codes[1], codes[6]}) == 3  # 1, True and "1" are not merged
+    assert codes[4] != codes[5]
+    assert [uniques[c] for c in (codes[1], codes[4])] == ["true", "false"]
+    plain = pd.Series(["a", "b", "a"], dtype=object)  # no bools: exactly pd.factorize
+    np.testing.assert_array_equal(factorize_cells(plain)[0], pd.factorize(plain)[0])

@@ -21,7 +21,7 @@ from dmi.cli_tiers import add_commands as add_tier_commands
 from dmi.codebook import codebook, template
 from dmi.instrument import Instrument, InstrumentError, available_instruments, load_instrument
 from dmi.io import FileFormatError, read_answers, read_mapping_file, write_table
-from dmi.pipeline import DUPLICATE_POLICIES, score_file
+from dmi.pipeline import DUPLICATE_POLICIES, score_file, usable_cpus
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, AnswerError, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
@@ -35,6 +35,17 @@ DEFAULT_INSTRUMENT = "miit-2024-manufacturing"
 
 class UsageError(Exception):
     """A mistake in how the command was called; printed as one line, exit 2."""
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1; got {text!r}")
+    return number
 
 
 def _instrument(name: str) -> Instrument:
@@ -175,6 +186,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             duplicates=args.duplicates,
             cohort_path=args.cohort,
             engine=args.engine,
+            workers=args.workers if args.workers is not None else usable_cpus(),
             scheduler=args.scheduler,
         )
     finally:
@@ -420,8 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="Dask scheduler address for --engine dask (default: a local cluster)",
     )
     p.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="processes scoring chunks while the file is read and written (local engine; "
+        "default: the CPUs this process may use; 1 for a single process)",
+    )
+    p.add_argument(
         "--chunk-rows",
-        type=int,
+        type=_positive_int,
         default=100_000,
         help="rows read and scored at a time (default 100000)",
     )

@@ -29,6 +29,7 @@ __all__ = [
     "REJECT_COLUMNS",
     "EncodedAnswers",
     "encode_answers",
+    "factorize_cells",
     "id_text",
     "normalise_cell",
     "parse_number",
@@ -153,6 +154,30 @@ def parse_number(text: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+# what infer_dtype calls an object column that may hold a bool beside a number
+_MAY_MIX_BOOLS = frozenset({"mixed", "mixed-integer"})
+
+
+def factorize_cells(values: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pd.factorize`` of a column's cells that never gives a bool the code of a number.
+
+    Python counts ``True == 1 == 1.0``, so ``pd.factorize`` gives an object column holding both
+    (XLSX or API input; CSV cells are always text) one code, and every such cell would take the
+    meaning of whichever came first. Bools are keyed by their :func:`normalise_cell` text
+    instead. Returns ``(codes, uniques)`` with -1 for blanks, as ``pd.factorize`` does.
+    """
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in _MAY_MIX_BOOLS:
+        cells = values.to_numpy(dtype=object)
+        is_bool = np.fromiter(
+            (isinstance(v, (bool, np.bool_)) for v in cells), dtype=bool, count=len(cells)
+        )
+        if is_bool.any():
+            cells = cells.copy()
+            cells[is_bool] = [normalise_cell(v) for v in cells[is_bool]]
+            return pd.factorize(cells, use_na_sentinel=True)
+    return pd.factorize(values, use_na_sentinel=True)
+
+
 # the characters str.strip() removes, so that the vectorised path trims exactly as it does
 _WHITESPACE = "".join(chr(i) for i in range(0x3001) if chr(i).isspace())
 
@@ -176,7 +201,7 @@ def id_text(values: pd.Series) -> np.ndarray:
         arrow = pa.array(values.array)
         text = pc.utf8_trim(pc.utf8_normalize(arrow, form="NFKC"), characters=_WHITESPACE)
         return np.asarray(text.fill_null("").to_numpy(zero_copy_only=False), dtype=object)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize_cells(values)
     table = np.array([normalise_cell(v) or "" for v in uniques] + [""], dtype=object)
     return table[codes]
 
@@ -471,7 +496,7 @@ def _parse_column(
         return _ColumnResult(
             raw, missing, bad, [_fmt(float(numbers[i])) for i in bad], [reason] * len(bad)
         )
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize_cells(values)
     texts = _unique_texts(uniques)
     parsed_points = np.full(len(uniques) + 1, np.nan)
     unique_missing = np.zeros(len(uniques) + 1, dtype=bool)
@@ -579,7 +604,7 @@ def _parse_profile(
         missing = (text == "").to_numpy()
         return text.where(~missing, None), missing, np.empty(0, int), [], []
     parse = _profile_parser(field_)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize_cells(values)
     parsed: list[Any] = [None] * (len(uniques) + 1)
     errors: list[str | None] = [None] * (len(uniques) + 1)
     missing_u = np.zeros(len(uniques) + 1, dtype=bool)
