@@ -15,7 +15,6 @@ from dmi.cli import main
 from dmi.cohort import cohort_summary
 from dmi.pipeline import score_file
 from dmi.synth import synthesise
-from dmi.tiers import load_shipped_tier_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIIT = dmi.load_instrument("miit-2024-manufacturing")
@@ -194,41 +193,9 @@ def test_messy_files_never_crash_and_always_reconcile(tmp_path_factory, data, ch
     assert rows.min() >= 2 if len(rows) else True
 
 
-def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path):
-    frame = synthesise(MIIT, 500, seed=21, messy=True)
-    frame.loc[7, "respondent_id"] = frame.loc[420, "respondent_id"]  # a cross-chunk duplicate
-    lines = frame.to_csv(index=False, lineterminator="\n").split("\n")
-    lines.insert(60, "")  # a blank line
-    lines.insert(230, "x,y")  # a ragged line
-    path = tmp_path / "in.csv"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    tiers = load_shipped_tier_model(MIIT)  # the workers get both models
-    written = {}
-    for workers in (1, 2):
-        out, rej = tmp_path / f"w{workers}.csv", tmp_path / f"w{workers}-rejects.csv"
-        summary, _ = score_file(
-            path, out, MODEL, rejects_path=rej, chunk_rows=70, workers=workers, tier_model=tiers
-        )
-        written[workers] = (summary, out.read_bytes(), rej.read_bytes())
-    one, two = written[1], written[2]
-    assert one[0].read == 502 and one[0].reconciles  # 500 companies, a blank and a ragged line
-    assert one[0].rejected >= 4  # the blank, the ragged and both duplicated rows at least
-    assert (one[0].read, one[0].scored, one[0].rejected_by_reason, one[0].imputed) == (
-        two[0].read,
-        two[0].scored,
-        two[0].rejected_by_reason,
-        two[0].imputed,
-    )
-    assert one[1] == two[1]  # scores, byte for byte
-    assert one[2] == two[2]  # rejects, byte for byte
-
-
 @pytest.mark.parametrize("value", ["0", "-2", "two"])
-def test_workers_and_chunk_rows_must_be_positive_whole_numbers(capsys, value):
-    for flag in ("--workers", "--chunk-rows"):
-        with pytest.raises(SystemExit) as stop:
-            main(["score", str(FIXTURES / "duplicates.csv"), "-o", "x.csv", flag, value])
-        assert stop.value.code == 2
-        assert f"expected a whole number of at least 1; got '{value}'" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="workers must be a whole number of at least 1; got 0"):
-        score_file(FIXTURES / "duplicates.csv", "unused.csv", MODEL, workers=0)
+def test_chunk_rows_must_be_a_positive_whole_number(capsys, value):
+    with pytest.raises(SystemExit) as stop:
+        main(["score", str(FIXTURES / "duplicates.csv"), "-o", "x.csv", "--chunk-rows", value])
+    assert stop.value.code == 2
+    assert f"expected a whole number of at least 1; got '{value}'" in capsys.readouterr().err

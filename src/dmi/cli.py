@@ -21,7 +21,7 @@ from dmi.cli_tiers import add_commands as add_tier_commands
 from dmi.codebook import codebook, template
 from dmi.instrument import Instrument, InstrumentError, available_instruments, load_instrument
 from dmi.io import FileFormatError, read_answers, read_mapping_file, write_table
-from dmi.pipeline import DUPLICATE_POLICIES, score_file, usable_cpus
+from dmi.pipeline import DUPLICATE_POLICIES, score_file
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, AnswerError, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
@@ -186,7 +186,6 @@ def cmd_score(args: argparse.Namespace) -> int:
             duplicates=args.duplicates,
             cohort_path=args.cohort,
             engine=args.engine,
-            workers=args.workers if args.workers is not None else usable_cpus(),
             scheduler=args.scheduler,
         )
     finally:
@@ -430,12 +429,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scheduler",
         help="Dask scheduler address for --engine dask (default: a local cluster)",
-    )
-    p.add_argument(
-        "--workers",
-        type=_positive_int,
-        help="processes scoring chunks while the file is read and written (local engine; "
-        "default: the CPUs this process may use; 1 for a single process)",
     )
     p.add_argument(
         "--chunk-rows",

@@ -12,20 +12,17 @@ Every row of the input ends in exactly one of two places, and the counts say so
 Row numbers are spreadsheet row numbers: the header is row 1, and blank or ragged lines keep
 their numbers. Duplicated ids are found across the whole file by a cheap first pass over the id
 column, so the policy works across chunks with flat memory. The same kernel
-(:func:`score_chunk`, built on :meth:`dmi.IndexModel.score_batch`) scores every chunk locally
-(in this process, or in ``workers`` processes while this one reads and writes) or on Dask
-(:mod:`dmi.distributed`), so every engine writes the same rows.
+(:func:`score_chunk`, built on :meth:`dmi.IndexModel.score_batch`) scores every chunk locally or
+on Dask (:mod:`dmi.distributed`), so both engines write the same rows.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import sys
 import unicodedata
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,9 +53,7 @@ __all__ = [
     "find_duplicates",
     "prepare_chunk",
     "score_chunk",
-    "score_chunks_parallel",
     "score_file",
-    "usable_cpus",
 ]
 
 DUPLICATE_POLICIES = ("reject", "keep-first", "keep-last")
@@ -354,89 +349,6 @@ def score_chunk(
     return ChunkResult(scores, rejects, prepared.n_read, result.imputed, result.excluded)
 
 
-def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-# the models of a worker process, set once by the pool's initializer
-_worker_models: tuple[IndexModel, TierModel | None] | None = None
-
-
-def _set_worker_models(model: IndexModel, tier_model: TierModel | None) -> None:
-    global _worker_models
-    _worker_models = (model, tier_model)
-
-
-def _score_in_worker(prepared: PreparedChunk) -> ChunkResult:
-    assert _worker_models is not None, "the pool initializer did not run"
-    return score_chunk(prepared, *_worker_models)
-
-
-def score_chunks_parallel(
-    chunks: Iterable[PreparedChunk],
-    model: IndexModel,
-    tier_model: TierModel | None = None,
-    *,
-    workers: int = 2,
-) -> Iterator[ChunkResult]:
-    """:func:`score_chunk` on ``workers`` processes, yielding the results in file order.
-
-    While the workers score, this process reads, checks and writes the chunks before and after
-    them, so a multi-core machine does all three at once. At most ``workers + 1`` chunks are in
-    flight, so memory stays flat. A file of one chunk is scored here, without a pool: starting
-    one would cost more than it saves.
-
-    The workers come from a fork server (spawned where there is none) that imports dmi once,
-    so they are safe to start from a threaded process such as the Streamlit server.
-
-    Parameters
-    ----------
-    chunks
-        Prepared chunks in file order (from :func:`prepared_chunks`).
-    model, tier_model
-        As for :func:`score_chunk`; sent to each worker once.
-    workers
-        Worker processes (1 scores in this process).
-    """
-    iterator = iter(chunks)
-    first = next(iterator, None)
-    if first is None:
-        return
-    second = next(iterator, None) if workers > 1 else None
-    if second is None:
-        yield score_chunk(first, model, tier_model)
-        yield from (score_chunk(p, model, tier_model) for p in iterator)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if "forkserver" in methods:
-        context.set_forkserver_preload(["dmi.pipeline"])
-    pool = context.Pool(workers, initializer=_set_worker_models, initargs=(model, tier_model))
-    try:
-        pending: deque[Any] = deque()
-        for prepared in _then(first, second, iterator):
-            pending.append(pool.apply_async(_score_in_worker, (prepared,)))
-            if len(pending) > workers:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
-    finally:
-        pool.terminate()
-        pool.join()
-
-
-def _then(
-    first: PreparedChunk, second: PreparedChunk, rest: Iterator[PreparedChunk]
-) -> Iterator[PreparedChunk]:
-    yield first
-    yield second
-    yield from rest
-
-
 def _with_tiers(scores: pd.DataFrame, tier_model: TierModel) -> pd.DataFrame:
     """Insert ``tier`` and ``tier_confidence`` right after the dimension scores."""
     if not len(scores):
@@ -507,7 +419,6 @@ def score_file(
     duplicates: str = "reject",
     cohort_path: str | Path | None = None,
     engine: str = "local",
-    workers: int = 1,
     scheduler: str | None = None,
     client: Any = None,
 ) -> tuple[RunSummary, ColumnMapping]:
@@ -538,10 +449,6 @@ def score_file(
         Also write :func:`dmi.cohort.cohort_summary` of the scored rows here.
     engine
         ``local`` or ``dask`` (the same kernel on a Dask cluster, see :mod:`dmi.distributed`).
-    workers
-        For ``engine="local"``: processes that score chunks while this one reads and writes
-        (see :func:`score_chunks_parallel`); 1 does everything in this process. The output is
-        the same for any number.
     scheduler, client
         For ``engine="dask"``: a scheduler address, or a ``distributed.Client`` to use (without
         either, a LocalCluster is started for the run).
@@ -559,8 +466,6 @@ def score_file(
         )
     if engine not in ("local", "dask"):
         raise ValueError(f"unknown engine {engine!r}; expected local or dask")
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a whole number of at least 1; got {workers!r}")
     instrument = model.instrument_
     if tier_model is not None:
         tier_model.check_instrument(instrument)
@@ -596,7 +501,7 @@ def score_file(
 
         results = score_chunks_dask(chunks, model, tier_model, scheduler=scheduler, client=client)
     else:
-        results = score_chunks_parallel(chunks, model, tier_model, workers=workers)
+        results = (score_chunk(prepared, model, tier_model) for prepared in chunks)
     try:
         for result in results:
             scores, rejects = result.scores, result.rejects
@@ -622,9 +527,6 @@ def score_file(
             if progress is not None:
                 progress(summary.read)
     finally:
-        close = getattr(results, "close", None)
-        if close is not None:  # stops the workers when writing failed
-            close()
         writer.close()
         if rejects_writer is not None:
             rejects_writer.close()
