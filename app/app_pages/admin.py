@@ -53,7 +53,7 @@ st.dataframe(
         ]
     ),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 
 st.header(ui.t("refit"))

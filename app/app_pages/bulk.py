@@ -59,7 +59,7 @@ cols[0].markdown(f"**{ui.t('mapped')}** ({len(mapping.rename)})")
 cols[0].dataframe(
     pd.DataFrame({"column": list(mapping.rename), "→": list(mapping.rename.values())}),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     height=200,
 )
 cols[1].markdown(f"**{ui.t('unmatched')}** ({len(mapping.unmatched)})")
@@ -109,9 +109,9 @@ if summary.rejected:
             "rows": list(summary.rejected_rows_by_reason.values()),
         }
     )
-    st.dataframe(reasons, hide_index=True, use_container_width=True)
+    st.dataframe(reasons, hide_index=True, width="stretch")
     rejects = pd.read_csv(outputs["rejects"], dtype=str, keep_default_na=False, nrows=1000)
-    st.dataframe(rejects, hide_index=True, use_container_width=True, height=240)
+    st.dataframe(rejects, hide_index=True, width="stretch", height=240)
 
 if summary.scored:
     st.subheader(ui.t("distribution"))
@@ -136,7 +136,7 @@ if summary.scored:
                             columns=lambda c: names.get(int(c), c) if str(c).isdigit() else c
                         )
                     st.markdown(f"**{ui.t(of)}**")
-                    st.dataframe(table, use_container_width=True)
+                    st.dataframe(table, width="stretch")
 
 cols = st.columns(3)
 cols[0].download_button(
@@ -145,6 +145,7 @@ cols[0].download_button(
     "dmi-scores.csv",
     "text/csv",
     key="download_scores",
+    on_click="ignore",
 )
 cols[1].download_button(
     ui.t("download_rejects"),
@@ -152,6 +153,7 @@ cols[1].download_button(
     "dmi-rejects.csv",
     "text/csv",
     key="download_rejects",
+    on_click="ignore",
 )
 cols[2].download_button(
     ui.t("download_cohort"),
@@ -159,4 +161,5 @@ cols[2].download_button(
     "dmi-cohort.csv",
     "text/csv",
     key="download_cohort",
+    on_click="ignore",
 )

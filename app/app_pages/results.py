@@ -80,14 +80,14 @@ figure.update_layout(
     height=380,
     margin={"l": 40, "r": 40, "t": 20, "b": 20},
 )
-left.plotly_chart(figure, use_container_width=True, key="radar")
+left.plotly_chart(figure, width="stretch", key="radar")
 table = pd.DataFrame({ui.t("dimensions"): names, ui.t("radar_you"): [round(v, 1) for v in mine]})
 if result.peers is not None:
     table[ui.t("radar_peers")] = [
         None if v is None else round(float(v), 1)
         for v in (result.peers.median.get(f"dim_{d.code}") for d in dims)
     ]
-right.dataframe(table, hide_index=True, use_container_width=True)
+right.dataframe(table, hide_index=True, width="stretch")
 
 st.subheader(ui.t("peers"))
 if result.peers is not None and "dmi" in result.peers.percentile:
@@ -126,7 +126,7 @@ if result.improvements:
             }
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
 else:
     st.write(ui.t("improve_none"))
@@ -154,7 +154,8 @@ else:
 
 # -- downloads --------------------------------------------------------------------------------
 st.header(ui.t("downloads"))
-# the reports are built only when asked for (the download runs the callable)
+# the reports are built only when asked for (the download runs the callable); on_click="ignore":
+# a download does not rerun the page, which would drop the pending callables
 report_args = {
     "instrument": instrument,
     "lang": L,
@@ -176,6 +177,7 @@ cols[0].download_button(
     "dmi-report.html",
     "text/html",
     key="download_html",
+    on_click="ignore",
 )
 cols[1].download_button(
     ui.t("download_pdf"),
@@ -183,9 +185,15 @@ cols[1].download_button(
     "dmi-report.pdf",
     "application/pdf",
     key="download_pdf",
+    on_click="ignore",
 )
 cols[2].download_button(
-    ui.t("download_csv"), csv, "dmi-answers.csv", "text/csv", key="download_csv"
+    ui.t("download_csv"),
+    csv,
+    "dmi-answers.csv",
+    "text/csv",
+    key="download_csv",
+    on_click="ignore",
 )
 
 if st.button(ui.t("edit_answers"), key="edit_answers"):

@@ -53,7 +53,7 @@ def ahp_editor(key: str) -> list[list[float]] | None:
     start = pd.DataFrame(
         np.ones((len(dimension_codes),) * 2), index=dimension_codes, columns=dimension_codes
     )
-    edited = st.data_editor(start, key=f"{key}_ahp", use_container_width=True)
+    edited = st.data_editor(start, key=f"{key}_ahp", width="stretch")
     matrix = edited.to_numpy(dtype=float)
     # the upper triangle holds the judgements; the lower one is their reciprocal
     upper = np.triu_indices(len(matrix), 1)
@@ -131,13 +131,13 @@ if comparison.tier_changed is not None:
     cols[3].metric(ui.t("tier_changes"), f"{comparison.tier_changed:,} / {comparison.n:,}")
 
 st.subheader(ui.t("movers"))
-st.dataframe(comparison.movers.head(15).round(2), hide_index=True, use_container_width=True)
+st.dataframe(comparison.movers.head(15).round(2), hide_index=True, width="stretch")
 left, right = st.columns(2)
 left.markdown(f"**{ui.t('level_changes')}** (A ↓ / B →)")
-left.dataframe(comparison.levels, use_container_width=True)
+left.dataframe(comparison.levels, width="stretch")
 if comparison.tiers is not None:
     right.markdown(f"**{ui.t('tier_changes')}** (A ↓ / B →)")
-    right.dataframe(comparison.tiers, use_container_width=True)
+    right.dataframe(comparison.tiers, width="stretch")
 
 cols = st.columns(2)
 for col, name in zip(cols, ("A", "B")):
@@ -147,4 +147,5 @@ for col, name in zip(cols, ("A", "B")):
         f"dmi-method-{name}.json",
         "application/json",
         key=f"download_method_{name}",
+        on_click="ignore",
     )
