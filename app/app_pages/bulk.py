@@ -63,9 +63,9 @@ cols[0].dataframe(
     height=200,
 )
 cols[1].markdown(f"**{ui.t('unmatched')}** ({len(mapping.unmatched)})")
-cols[1].write(", ".join(mapping.unmatched) or "-")
+cols[1].write(", ".join(mapping.unmatched) or "—")  # "-" alone would be a markdown bullet
 cols[2].markdown(f"**{ui.t('missing_items')}** ({len(mapping.missing_items)})")
-cols[2].write(", ".join(mapping.missing_items) or "-")
+cols[2].write(", ".join(mapping.missing_items) or "—")
 
 if st.button(ui.t("score_file"), type="primary", key="bulk_score"):
     reference = ui.reference(instrument_id)
@@ -74,7 +74,7 @@ if st.button(ui.t("score_file"), type="primary", key="bulk_score"):
     rows_estimate = max(1, size // 200)  # about 200 bytes per row: the bar only needs a rough pace
 
     def progress(done: int) -> None:
-        bar.progress(min(done / rows_estimate, 1.0), text=f"{done:,}")
+        bar.progress(min(done / rows_estimate, 1.0), text=ui.t("rows_read", n=f"{done:,}"))
 
     outputs = {name: work / f"{name}.csv" for name in ("scores", "rejects", "cohort")}
     try:
@@ -91,7 +91,7 @@ if st.button(ui.t("score_file"), type="primary", key="bulk_score"):
     except (FileFormatError, UnicodeDecodeError, ValueError) as exc:
         st.error(f"{ui.t('file_error')} {exc}")
         st.stop()
-    bar.progress(1.0, text=f"{summary.read:,}")
+    bar.progress(1.0, text=ui.t("rows_read", n=f"{summary.read:,}"))
     st.session_state["bulk_result"] = (summary, outputs, reference.version)
 
 if "bulk_result" not in st.session_state:
