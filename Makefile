@@ -43,8 +43,10 @@ browser:
 		else echo "note: chromium is missing and cannot be installed here: browser tests will skip"; fi; \
 	fi
 
+# two processes: the browser tests (one file, one app server) run beside the rest of the suite
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests benchmarks

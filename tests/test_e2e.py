@@ -246,9 +246,14 @@ def choose(page: Page, name: str, label: str) -> None:
     page.keyboard.press("Escape")
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, at: Any = None) -> None:
+    """Save a screenshot of the page, scrolled to ``at`` (a locator) or else to its top."""
     if SAVE_SCREENSHOTS:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # a click further down scrolls the main area: show the top, or what the test looks at
+        target = at or page.locator("[data-testid='stMain'] h1, [data-testid='stMain'] h2").first
+        if target.count():
+            target.scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
@@ -348,6 +353,24 @@ def next_page(page: Page) -> None:
     assert not errors(page), errors(page)
 
 
+def expect_answers_shown(
+    page: Page, instrument: dmi.Instrument, survey_page: Any, answers: dict[str, Any]
+) -> None:
+    """The page's widgets show the saved answers (English labels)."""
+    for item in survey_page.items:
+        widget = page.locator(key(f"q_{item.code}"))
+        if item.type == "multi":
+            labels = {o.value: o.en for o in item.options}
+            # the chosen values are the tags of the multiselect (outside its <template>)
+            chosen = widget.locator("[data-testid='stMultiSelectTagsContainer'] [data-tag]")
+            expect(chosen).to_have_count(len(answers[item.code]))
+            for value in answers[item.code]:
+                expect(chosen.filter(has_text=labels[value])).to_have_count(1)
+        else:
+            index = _options(instrument, item).index(answers[item.code])
+            expect(widget.locator("input[type='radio']").nth(index)).to_be_checked()
+
+
 def cli_scores(
     answers: dict[str, Any], instrument: dmi.Instrument, folder: Path
 ) -> subprocess.Popen:
@@ -372,17 +395,9 @@ def metrics(page: Page) -> dict[str, str]:
 
 # -- the tests ----------------------------------------------------------------------------------
 
-# The long journeys (a whole survey in the browser, downloads, a bulk upload) have not yet passed
-# on a CI machine; until they have, they run only when asked for with DMI_E2E_FULL=1. The quick
-# checks below them (restricted pages, the start page) always run.
-journey = pytest.mark.skipif(
-    os.environ.get("DMI_E2E_FULL") != "1",
-    reason="long browser journey: set DMI_E2E_FULL=1 to run it",
-)
 _finished: dict[str, str] = {}  # language -> resume code of a submitted survey
 
 
-@journey
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_company_completes_the_survey_and_sees_the_dmi_score_result(
     page: Page, miit: dmi.Instrument, lang: str, tmp_path: Path
@@ -394,14 +409,23 @@ def test_a_company_completes_the_survey_and_sees_the_dmi_score_result(
     if lang == "zh":
         shot(page, "survey-profile")
     pages = survey_pages(miit)
-    for survey_page in pages:
-        expect(page.locator("[data-testid='stHeading'] h2").first).to_have_text(
-            survey_page.title(lang)
-        )
+    heading = page.locator("[data-testid='stHeading'] h2").first
+    for number, survey_page in enumerate(pages):
+        expect(heading).to_have_text(survey_page.title(lang))
         if lang == "zh" and survey_page.code == "foundation":
             shot(page, "survey-page-zh")
         fill_page(page, miit, survey_page, answers, lang)
         next_page(page)
+        if lang == "en" and number == 1:
+            # a reload mid-survey resumes the draft on the page reached, its answers kept
+            page.reload()
+            settle(page)
+            assert f"resume={token}" in page.url
+            expect(heading).to_have_text(pages[2].title(lang))
+            click(page, "back")
+            expect(heading).to_have_text(survey_page.title(lang))
+            expect_answers_shown(page, miit, survey_page, answers)
+            next_page(page)
     click(page, "submit")
     page.wait_for_url("**/results**")
     settle(page)
@@ -422,36 +446,6 @@ def test_a_company_completes_the_survey_and_sees_the_dmi_score_result(
     _finished[lang] = token
 
 
-@journey
-def test_a_reload_mid_survey_resumes_the_draft(page: Page, miit: dmi.Instrument) -> None:
-    answers = company_answers(miit)
-    pages = survey_pages(miit)
-    start_survey(page, "en")
-    for survey_page in pages[:2]:  # the profile and the first dimension
-        fill_page(page, miit, survey_page, answers, "en")
-        next_page(page)
-    heading = page.locator("[data-testid='stHeading'] h2").first
-    expect(heading).to_have_text(pages[2].title("en"))
-
-    page.reload()
-    settle(page)
-    assert "resume=" in page.url
-    expect(heading).to_have_text(pages[2].title("en"))  # the page reached, not the start
-    click(page, "back")
-    expect(heading).to_have_text(pages[1].title("en"))
-    for item in pages[1].items:  # the saved answers are back in the widgets
-        widget = page.locator(key(f"q_{item.code}"))
-        if item.type == "multi":
-            labels = {o.value: o.en for o in item.options}
-            chosen = widget.locator("[data-baseweb='tag']")
-            expect(chosen).to_have_count(len(answers[item.code]))
-            for value in answers[item.code]:
-                expect(chosen.filter(has_text=labels[value])).to_have_count(1)
-        else:
-            index = _options(miit, item).index(answers[item.code])
-            expect(widget.locator("input[type='radio']").nth(index)).to_be_checked()
-
-
 def _submitted(page: Page, miit: dmi.Instrument, lang: str) -> str:
     """The resume code of a submitted survey (the one of the first test when it ran)."""
     if lang not in _finished:
@@ -465,7 +459,6 @@ def _submitted(page: Page, miit: dmi.Instrument, lang: str) -> str:
     return _finished[lang]
 
 
-@journey
 def test_the_report_downloads_as_html_and_pdf(page: Page, miit: dmi.Instrument) -> None:
     token = _submitted(page, miit, "en")
     open_page(page, f"/results?lang=en&resume={token}")
@@ -484,7 +477,6 @@ def test_the_report_downloads_as_html_and_pdf(page: Page, miit: dmi.Instrument) 
     assert pdf_download.value.suggested_filename.endswith(".pdf")
 
 
-@journey
 def test_the_bulk_page_scores_a_gbk_file_with_bad_rows(page: Page, tmp_path: Path) -> None:
     source = ROOT / "data" / "example-bulk.csv"
     gbk = tmp_path / "企业问卷.csv"
@@ -503,10 +495,9 @@ def test_the_bulk_page_scores_a_gbk_file_with_bad_rows(page: Page, tmp_path: Pat
     # dmi score on the same file: 40 rows read, 32 scored, 8 rejected
     expect(success).to_have_text(text("reconcile", "en", read=40, scored=32, rejected=8))
     assert not errors(page), errors(page)
-    shot(page, "bulk")
+    shot(page, "bulk", at=success)
 
 
-@journey
 def test_signed_in_pages_open(page: Page) -> None:
     """The weights lab and the reference administration open for the admin."""
     open_page(page, "/admin?lang=zh")
