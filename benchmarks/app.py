@@ -125,7 +125,7 @@ def first_page() -> None:
             for label in ("cold (first visitor: builds the reference)", "warm"):
                 page = browser.new_page()
                 start = time.perf_counter()
-                page.goto(f"{url}/?lang=zh")
+                page.goto(f"{url}/?lang=zh", wait_until="commit", timeout=300_000)
                 page.wait_for_selector(".st-key-start", timeout=300_000)
                 page.wait_for_selector("[data-test-script-state='notRunning']", timeout=300_000)
                 print(f"(b) first page, {label}: {time.perf_counter() - start:.2f} s")
