@@ -575,7 +575,9 @@ def test_bod_fallback_per_unit_lp(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("simulated Qhull failure")
 
-    monkeypatch.setattr(W, "HalfspaceIntersection", broken)
+    import scipy.spatial  # dmi.weights imports it when a vertex enumeration needs it
+
+    monkeypatch.setattr(scipy.spatial, "HalfspaceIntersection", broken)
     rng = np.random.default_rng(77)
     X = rng.uniform(0, 1, size=(12, 3))
     res = bod(X, lower=0.05, upper=0.8)

@@ -32,8 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import linprog
-from scipy.spatial import HalfspaceIntersection
 
 __all__ = [
     "BOD_VERTEX_MAX_DIM",
@@ -723,6 +721,10 @@ def _weight_constraints(R: np.ndarray, lower: float, upper: float) -> tuple[np.n
 
 def _polytope_vertices(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Vertices of the bounded, full-dimensional polytope ``{w : A w <= b}``."""
+    # imported here: scipy.optimize and scipy.spatial cost every command a second to import
+    from scipy.optimize import linprog
+    from scipy.spatial import HalfspaceIntersection
+
     m = A.shape[1]
     norms = np.linalg.norm(A, axis=1)
     # Chebyshev centre: maximise r subject to A w + r ||a_i|| <= b.
@@ -783,6 +785,8 @@ def _per_unit_lp(R: np.ndarray, lower: float, upper: float, X: np.ndarray) -> np
     working set is kept across units.  Returns the distinct optimal weight vectors plus the
     origin (all feasible points).
     """
+    from scipy.optimize import linprog
+
     n_ref, m = R.shape
     S = _share_constraints(m, lower, upper)
     working = np.zeros(n_ref, dtype=bool)
