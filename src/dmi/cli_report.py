@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from dmi.codebook import template
 from dmi.explain import Assessment, assess
 from dmi.instrument import Instrument, load_instrument
 from dmi.io import map_columns, open_table, read_answers
@@ -121,11 +122,7 @@ def read_one_company(path: str | Path, instrument: Instrument, row: str | None =
             )
         return {str(k): _clean(v) for k, v in data.items()}
     frame = read_answers(path, instrument)
-    known = (
-        {"respondent_id"}
-        | {f.code for f in instrument.profile}
-        | {i.code for i in instrument.items}
-    )
+    known = set(template(instrument).columns)  # the id, the profile fields and the items
     frame = frame[[c for c in frame.columns if c in known]]
     if row is not None:
         if "respondent_id" not in frame.columns:

@@ -458,7 +458,6 @@ def score_file(
     FileFormatError
         The file cannot be read, or no column matches an item of the instrument.
     """
-
     if duplicates not in DUPLICATE_POLICIES:
         raise ValueError(
             f"unknown duplicates policy {duplicates!r}; expected one of "

@@ -721,7 +721,7 @@ def _weight_constraints(R: np.ndarray, lower: float, upper: float) -> tuple[np.n
 
 def _polytope_vertices(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Vertices of the bounded, full-dimensional polytope ``{w : A w <= b}``."""
-    # imported here: scipy.optimize and scipy.spatial cost every command a second to import
+    # imported here, so that importing dmi (every command) does not load them
     from scipy.optimize import linprog
     from scipy.spatial import HalfspaceIntersection
 
