@@ -46,7 +46,7 @@ browser:
 # two processes: the browser tests (one file, one app server) run beside the rest of the suite
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test browser
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=20
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests benchmarks

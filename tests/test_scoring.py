@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dmi
 from dmi.instrument import parse_instrument
@@ -230,3 +232,104 @@ def test_factorize_cells_keys_bools_apart_and_keeps_blanks():
     assert [uniques[c] for c in (codes[1], codes[4])] == ["true", "false"]
     plain = pd.Series(["a", "b", "a"], dtype=object)  # no bools: exactly pd.factorize
     np.testing.assert_array_equal(factorize_cells(plain)[0], pd.factorize(plain)[0])
+
+
+# -- the small-batch path (one submission) gives what the vectorised path gives ----------------
+
+
+def _encode_both_ways(instrument, answers, monkeypatch):
+    from dmi.scoring import answers as module
+
+    encoded = {}
+    for name, limit in (("vectorised", -1), ("small", 10**9)):
+        monkeypatch.setattr(module, "SMALL_BATCH_ROWS", limit)
+        encoded[name] = encode_answers(instrument, answers)
+    return encoded["vectorised"], encoded["small"]
+
+
+def _assert_same_encoding(a, b):
+    assert a.scores.tobytes() == b.scores.tobytes()  # NaN where the other has NaN, bit for bit
+    np.testing.assert_array_equal(a.scenario_levels, b.scenario_levels)
+    np.testing.assert_array_equal(a.respondent_id, b.respondent_id)
+    np.testing.assert_array_equal(a.valid, b.valid)
+    pd.testing.assert_frame_equal(a.rejects, b.rejects)
+    assert (a.imputed, a.excluded) == (b.imputed, b.excluded)
+    pd.testing.assert_frame_equal(a.profile, b.profile)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "data/example-bulk.csv",
+        "tests/fixtures/duplicates.csv",
+        "tests/fixtures/labels-gbk.csv",
+        "tests/fixtures/semicolon-numbers.csv",
+        "tests/fixtures/totals-row.csv",
+    ],
+)
+@pytest.mark.parametrize("as_objects", [False, True])
+def test_small_and_vectorised_paths_agree_on_messy_files(miit, monkeypatch, path, as_objects):
+    from dmi.io import read_answers
+
+    from .conftest import ROOT
+
+    answers = read_answers(ROOT / path, miit)
+    if as_objects:  # what an API caller or a spreadsheet reader hands over
+        answers = answers.astype(object)
+    vectorised, small = _encode_both_ways(miit, answers, monkeypatch)
+    if path.startswith("data/"):  # the shipped example is messy: both paths reject its rows
+        assert vectorised.n_valid < vectorised.n_rows
+    _assert_same_encoding(vectorised, small)
+
+
+def test_small_and_vectorised_paths_agree_on_python_objects(miit, monkeypatch):
+    # XLSX and API input: numbers, bools, NaN and full-width text side by side in one column
+    scenario = miit.scenario_items()[0].code
+    base = mixed_answers(miit)
+    rows = [
+        base | {"respondent_id": "a", scenario: 1, "equipment_digitised": 35.0},
+        base | {"respondent_id": "b", scenario: True, "equipment_digitised": "３５%"},
+        base | {"respondent_id": "ｃ", scenario: 1.0, "equipment_digitised": float("nan")},
+        base | {"respondent_id": "c", scenario: "level 9", "equipment_digitised": 350},
+        base | {"respondent_id": " ", scenario: None, "equipment_digitised": "1,234"},
+        base | {"respondent_id": "e", scenario: False, "network": "B；C", "strategy": "Z"},
+    ]
+    answers = pd.DataFrame(rows, dtype=object)
+    vectorised, small = _encode_both_ways(miit, answers, monkeypatch)
+    assert set(vectorised.rejects["column"]) >= {"respondent_id", scenario, "equipment_digitised"}
+    _assert_same_encoding(vectorised, small)
+
+
+_MESSY_CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 120),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(
+        ["A", "b", "B;C", "B，C", "ＢＣ", "35%", "1,234.5", "３５", " 2 ", "", "是", "yes"]
+    ),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=25)
+@given(
+    cells=st.lists(st.tuples(_MESSY_CELLS, _MESSY_CELLS, _MESSY_CELLS), min_size=1, max_size=8),
+    ids=st.lists(st.sampled_from(["a", "Ａ", "b", " ", None, 7]), min_size=8, max_size=8),
+    as_text=st.booleans(),
+)
+def test_small_and_vectorised_paths_agree_on_any_cells(miit, cells, ids, as_text):
+    scenario = miit.scenario_items()[0].code
+    base = mixed_answers(miit)
+    rows = [
+        base
+        | {"respondent_id": ids[i], "network": a, "equipment_digitised": b, scenario: c}
+        | {"size_class": a, "employees": b}
+        for i, (a, b, c) in enumerate(cells)
+    ]
+    answers = pd.DataFrame(rows, dtype=object)
+    if as_text:  # what the CSV reader gives: Arrow-backed text
+        answers = answers.map(lambda v: None if v is None else str(v)).astype("str")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        vectorised, small = _encode_both_ways(miit, answers, monkeypatch)
+    _assert_same_encoding(vectorised, small)

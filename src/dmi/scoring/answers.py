@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.instrument import Instrument, Item, ProfileField
+from dmi.instrument import Dimension, Instrument, Item, ProfileField
 
 __all__ = [
     "ID_COLUMN",
@@ -158,6 +159,12 @@ def parse_number(text: str) -> float | None:
 _MAY_MIX_BOOLS = frozenset({"mixed", "mixed-integer"})
 
 
+def _may_mix_bools(values: pd.Series) -> bool:
+    return (
+        values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in _MAY_MIX_BOOLS
+    )
+
+
 def factorize_cells(values: pd.Series) -> tuple[np.ndarray, Any]:
     """``pd.factorize`` of a column's cells that never gives a bool the code of a number.
 
@@ -166,7 +173,7 @@ def factorize_cells(values: pd.Series) -> tuple[np.ndarray, Any]:
     meaning of whichever came first. Bools are keyed by their :func:`normalise_cell` text
     instead. Returns ``(codes, uniques)`` with -1 for blanks, as ``pd.factorize`` does.
     """
-    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in _MAY_MIX_BOOLS:
+    if _may_mix_bools(values):
         cells = values.to_numpy(dtype=object)
         is_bool = np.fromiter(
             (isinstance(v, (bool, np.bool_)) for v in cells), dtype=bool, count=len(cells)
@@ -526,6 +533,76 @@ def _parse_column(
     )
 
 
+# Up to this many rows, cells are parsed one by one as Python objects. The vectorised path makes
+# several pandas and Arrow passes per column, a fixed cost that dominates one survey submission.
+# Both paths give the same result for every cell (tests/test_scoring.py compares them).
+SMALL_BATCH_ROWS = 64
+
+
+def _cell_key(cell: Any) -> Any:
+    """A cell as a dict key that, like :func:`factorize_cells`, never merges a bool with 1 or 0."""
+    return ("bool", bool(cell)) if isinstance(cell, (bool, np.bool_)) else cell
+
+
+def _is_numbers(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    )
+
+
+def _parse_cells(
+    values: pd.Series, parse: Callable[[str], tuple[Any, str | None]]
+) -> tuple[list[Any], np.ndarray, np.ndarray, list[str], list[str]]:
+    """Parse a few cells one distinct value at a time, without per-column pandas passes.
+
+    Returns what the vectorised path computes: the parsed value of each cell (None when blank),
+    which cells are blank, and the positions, shown values and reasons of the invalid ones. The
+    shown value is that of the first equal cell, as :func:`factorize_cells` keeps it.
+    """
+    cells = values.tolist()
+    bools_as_text = _may_mix_bools(values)  # factorize_cells shows them as "true" / "false"
+    seen: dict[Any, tuple[Any, bool, str | None, str]] = {}
+    parsed: list[Any] = []
+    missing = np.zeros(len(cells), dtype=bool)
+    error_rows: list[int] = []
+    error_values: list[str] = []
+    error_reasons: list[str] = []
+    for i, cell in enumerate(cells):
+        key = _cell_key(cell)
+        known = seen.get(key)
+        if known is None:
+            text = normalise_cell(cell)
+            if text is None:
+                known = (None, True, None, "")
+            else:
+                value, error = parse(text)
+                shown = text if bools_as_text and isinstance(cell, (bool, np.bool_)) else str(cell)
+                known = (value, False, error, shown)
+            seen[key] = known
+        value, blank, error, shown = known
+        parsed.append(value)
+        missing[i] = blank
+        if error is not None:
+            error_rows.append(i)
+            error_values.append(shown)
+            error_reasons.append(error)
+    return parsed, missing, np.array(error_rows, dtype=int), error_values, error_reasons
+
+
+def _parse_item_cells(
+    values: pd.Series | None,
+    n: int,
+    parse: Callable[[str], Parsed],
+    numeric: NumbersKernel | None = None,
+) -> _ColumnResult:
+    """:func:`_parse_column` for a few rows (at most ``SMALL_BATCH_ROWS``)."""
+    if values is None or (numeric is not None and _is_numbers(values)):
+        return _parse_column(values, n, parse, numeric)  # numpy only: no per-value cost
+    parsed, missing, error_rows, error_values, error_reasons = _parse_cells(values, parse)
+    raw = np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
+    return _ColumnResult(raw, missing, error_rows, error_values, error_reasons)
+
+
 def _item_parser(
     instrument: Instrument, item: Item
 ) -> tuple[Callable[[str], Parsed], NumbersKernel | None, TextsKernel | None]:
@@ -594,18 +671,37 @@ def _profile_parser(field_: ProfileField) -> Callable[[str], tuple[Any, str | No
 
 
 def _parse_profile(
-    values: pd.Series | None, n: int, field_: ProfileField
+    values: pd.Series | None,
+    n: int,
+    field_: ProfileField,
+    parse: Callable[[str], tuple[Any, str | None]],
+    small: bool,
 ) -> tuple[pd.Series, np.ndarray, np.ndarray, list[str], list[str]]:
     dtype = "float64" if field_.type == "number" else "object"
     if values is None:
         return pd.Series([None] * n, dtype=dtype), np.ones(n, bool), np.empty(0, int), [], []
     if field_.type == "text":  # free text is kept as written, never rejected
-        text = pd.Series(_id_text(values), dtype=object)
-        missing = (text == "").to_numpy()
-        return text.where(~missing, None), missing, np.empty(0, int), [], []
-    parse = _profile_parser(field_)
+        text = _small_id_text(values) if small else _id_text(values)
+        missing = text == ""
+        return (
+            pd.Series(np.where(missing, None, text), dtype=object),
+            missing,
+            np.empty(0, int),
+            [],
+            [],
+        )
+    if small:
+        parsed, missing, bad, bad_values, reasons = _parse_cells(values, parse)
+        out = pd.Series(parsed, dtype=object)
+        return (
+            (out if dtype == "object" else out.astype("float64")),
+            missing,
+            bad,
+            bad_values,
+            reasons,
+        )
     codes, uniques = factorize_cells(values)
-    parsed: list[Any] = [None] * (len(uniques) + 1)
+    parsed_u: list[Any] = [None] * (len(uniques) + 1)
     errors: list[str | None] = [None] * (len(uniques) + 1)
     missing_u = np.zeros(len(uniques) + 1, dtype=bool)
     missing_u[-1] = True
@@ -614,22 +710,61 @@ def _parse_profile(
         if text is None:
             missing_u[j] = True
             continue
-        parsed[j], errors[j] = parse(text)
-    table = np.array(parsed, dtype=object)
-    out = (
-        pd.Series(table[codes], dtype=dtype)
-        if dtype == "object"
-        else pd.Series(table[codes], dtype=object).astype("float64")
-    )
+        parsed_u[j], errors[j] = parse(text)
+    table = np.array(parsed_u, dtype=object)
+    out = pd.Series(table[codes], dtype=object)
     has_error = np.array([e is not None for e in errors], dtype=bool)
     bad = np.flatnonzero(has_error[codes])
     return (
-        out,
+        out if dtype == "object" else out.astype("float64"),
         missing_u[codes],
         bad,
         [str(uniques[c]) for c in codes[bad]],
         [errors[c] or "" for c in codes[bad]],
     )
+
+
+def _small_id_text(values: pd.Series) -> np.ndarray:
+    """:func:`id_text` of a few cells, one :func:`normalise_cell` each."""
+    return np.array([normalise_cell(v) or "" for v in values.tolist()], dtype=object)
+
+
+@dataclass
+class _Plan:
+    """What encoding needs of an instrument, worked out once per instrument."""
+
+    items: list[tuple[Item, Callable[[str], Parsed], NumbersKernel | None, TextsKernel | None]]
+    policies: list[str]
+    scenario_items: list[Item]
+    profile: list[tuple[ProfileField, Callable[[str], tuple[Any, str | None]]]]
+    counting_dimensions: list[tuple[Dimension, np.ndarray]]
+
+
+_PLANS: weakref.WeakKeyDictionary[Instrument, _Plan] = weakref.WeakKeyDictionary()
+
+
+def _plan(instrument: Instrument) -> _Plan:
+    plan = _PLANS.get(instrument)
+    if plan is None:
+        plan = _Plan(
+            items=[(item, *_item_parser(instrument, item)) for item in instrument.items],
+            policies=[instrument.missing_policy(item) for item in instrument.items],
+            scenario_items=[item for item in instrument.items if item.type == "scenario"],
+            profile=[(f, _profile_parser(f)) for f in instrument.profile],
+            # a dimension that counts must have at least one answered item
+            counting_dimensions=[
+                (
+                    dimension,
+                    np.array(
+                        [j for j, p in enumerate(instrument.item_paths) if p.dimension is dimension]
+                    ),
+                )
+                for dimension in instrument.dimensions
+                if instrument.dimension_weight(dimension) > 0
+            ],
+        )
+        _PLANS[instrument] = plan
+    return plan
 
 
 def encode_answers(
@@ -663,14 +798,21 @@ def encode_answers(
     EncodedAnswers
     """
     n = len(answers)
+    n = len(answers)
     if rows is None:
         rows = np.arange(first_row, first_row + n, dtype=np.int64)
     else:
         rows = np.asarray(rows, dtype=np.int64)
         if rows.shape != (n,):
             raise ValueError(f"expected {n} row numbers, got {rows.shape[0]}")
-    reject_parts: list[pd.DataFrame] = []
+    plan = _plan(instrument)
+    small = n <= SMALL_BATCH_ROWS
+    columns = dict(answers.items())  # one Series per column, made once
     problem_rows = np.zeros(n, dtype=bool)
+    reject_positions: list[np.ndarray] = []
+    reject_columns: list[str] = []
+    reject_values: list[str] = []
+    reject_reasons: list[str] = []
 
     def add_rejects(
         positions: np.ndarray, column: str, values: Sequence[str], reasons: Sequence[str] | str
@@ -678,21 +820,14 @@ def encode_answers(
         if len(positions) == 0:
             return
         problem_rows[positions] = True
-        reject_parts.append(
-            pd.DataFrame(
-                {
-                    "row": rows[positions],
-                    "_pos": positions,
-                    "column": column,
-                    "value": list(values),
-                    "reason": reasons if isinstance(reasons, str) else list(reasons),
-                }
-            )
-        )
+        reject_positions.append(np.asarray(positions, dtype=np.int64))
+        reject_columns.extend([column] * len(positions))
+        reject_values.extend(values)
+        reject_reasons.extend([reasons] * len(positions) if isinstance(reasons, str) else reasons)
 
     # respondent ids (text, trimmed; full-width forms folded so "ＡＢ１" and "AB1" are one id)
-    if id_column in answers.columns:
-        ids = _id_text(answers[id_column])
+    if id_column in columns:
+        ids = _small_id_text(columns[id_column]) if small else _id_text(columns[id_column])
         blank = np.flatnonzero(ids == "")
         add_rejects(blank, id_column, [""] * len(blank), "respondent_id is blank")
         id_codes, id_uniques = pd.factorize(ids)
@@ -713,36 +848,38 @@ def encode_answers(
         ids = rows.astype(str).astype(object)
 
     # items
-    items = instrument.items
-    scores = np.empty((n, len(items)), dtype=np.float64)
-    missing_masks: dict[str, np.ndarray] = {}
-    scenario_items = [item for item in items if item.type == "scenario"]
-    scenario_levels = np.full((n, len(scenario_items)), -1, dtype=np.int16)
-    for j, item in enumerate(items):
-        parse, numeric, texts_kernel = _item_parser(instrument, item)
-        column = answers[item.code] if item.code in answers.columns else None
-        result = _parse_column(column, n, parse, numeric, texts_kernel)
+    scores = np.empty((n, len(plan.items)), dtype=np.float64)
+    missing_masks: list[np.ndarray] = []
+    scenario_levels = np.full((n, len(plan.scenario_items)), -1, dtype=np.int16)
+    for j, ((item, parse, numeric, texts_kernel), policy) in enumerate(
+        zip(plan.items, plan.policies)
+    ):
+        column = columns.get(item.code)
+        if small:
+            result = _parse_item_cells(column, n, parse, numeric)
+        else:
+            result = _parse_column(column, n, parse, numeric, texts_kernel)
         add_rejects(result.error_rows, item.code, result.error_values, result.error_reasons)
-        policy = instrument.missing_policy(item)
         if policy == "required":
             required_missing = np.flatnonzero(result.missing)
             add_rejects(
                 required_missing, item.code, [""] * len(required_missing), "required answer missing"
             )
-        missing_masks[item.code] = result.missing
+        missing_masks.append(result.missing)
         item_scores = _to_score(instrument, item, result.raw)
         if policy == "lowest":
             item_scores = np.where(result.missing, 0.0, item_scores)
         scores[:, j] = item_scores
         if item.type == "scenario":
-            k = scenario_items.index(item)
+            k = plan.scenario_items.index(item)
             scenario_levels[:, k] = np.where(np.isnan(result.raw), -1, result.raw).astype(np.int16)
 
     # profile fields
     profile: dict[str, pd.Series] = {}
-    for field_ in instrument.profile:
-        column = answers[field_.code] if field_.code in answers.columns else None
-        values, missing, bad, bad_values, reasons = _parse_profile(column, n, field_)
+    for field_, parse_field in plan.profile:
+        values, missing, bad, bad_values, reasons = _parse_profile(
+            columns.get(field_.code), n, field_, parse_field, small
+        )
         add_rejects(bad, field_.code, bad_values, reasons)
         if field_.required:
             required_missing = np.flatnonzero(missing)
@@ -755,11 +892,8 @@ def encode_answers(
         profile[field_.code] = values
 
     # a dimension that counts must have at least one answered item
-    for dimension in instrument.dimensions:
-        if instrument.dimension_weight(dimension) <= 0:
-            continue
-        columns = [j for j, p in enumerate(instrument.item_paths) if p.dimension is dimension]
-        unanswered = np.flatnonzero(np.isnan(scores[:, columns]).all(axis=1) & ~problem_rows)
+    for dimension, item_columns in plan.counting_dimensions:
+        unanswered = np.flatnonzero(np.isnan(scores[:, item_columns]).all(axis=1) & ~problem_rows)
         add_rejects(
             unanswered,
             f"dim_{dimension.code}",
@@ -771,25 +905,31 @@ def encode_answers(
     scores[~valid] = np.nan
     imputed: dict[str, int] = {}
     excluded: dict[str, int] = {}
-    for item in items:
-        count = int((missing_masks[item.code] & valid).sum())
+    for (item, *_), policy, item_missing in zip(plan.items, plan.policies, missing_masks):
+        count = int((item_missing & valid).sum())
         if count:
-            policy = instrument.missing_policy(item)
             (imputed if policy == "lowest" else excluded)[item.code] = count
 
-    if reject_parts:
-        rejects = pd.concat(reject_parts, ignore_index=True)
-        rejects.insert(1, "respondent_id", ids[rejects["_pos"].to_numpy()])
-        rejects = rejects.sort_values(["row", "column"], kind="stable").drop(columns="_pos")
-        rejects = rejects[REJECT_COLUMNS].reset_index(drop=True)
+    if reject_positions:
+        positions = np.concatenate(reject_positions)
+        rejects = pd.DataFrame(
+            {
+                "row": rows[positions],
+                "respondent_id": ids[positions],
+                "column": reject_columns,
+                "value": reject_values,
+                "reason": reject_reasons,
+            }
+        )
+        rejects = rejects.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
     else:
         rejects = pd.DataFrame(
             {c: pd.Series(dtype="int64" if c == "row" else "object") for c in REJECT_COLUMNS}
         )
     return EncodedAnswers(
-        item_codes=[item.code for item in items],
+        item_codes=[item.code for item, *_ in plan.items],
         scores=scores,
-        scenario_codes=[item.code for item in scenario_items],
+        scenario_codes=[item.code for item in plan.scenario_items],
         scenario_levels=scenario_levels,
         respondent_id=np.asarray(ids, dtype=object),
         row=rows,
