@@ -480,6 +480,12 @@ def _unique_texts(uniques: Any) -> np.ndarray:
     return np.array([normalise_cell(v) for v in uniques], dtype=object)
 
 
+def _is_numbers(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    )
+
+
 def _parse_column(
     values: pd.Series | None,
     n: int,
@@ -489,11 +495,7 @@ def _parse_column(
 ) -> _ColumnResult:
     if values is None:
         return _ColumnResult(np.full(n, np.nan), np.ones(n, bool), np.empty(0, int), [], [])
-    if (
-        numeric is not None
-        and pd.api.types.is_numeric_dtype(values.dtype)
-        and not pd.api.types.is_bool_dtype(values.dtype)
-    ):
+    if numeric is not None and _is_numbers(values):
         # numbers read as numbers: score them all at once without going through text
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(numbers)
@@ -542,12 +544,6 @@ SMALL_BATCH_ROWS = 64
 def _cell_key(cell: Any) -> Any:
     """A cell as a dict key that, like :func:`factorize_cells`, never merges a bool with 1 or 0."""
     return ("bool", bool(cell)) if isinstance(cell, (bool, np.bool_)) else cell
-
-
-def _is_numbers(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-        values.dtype
-    )
 
 
 def _parse_cells(
@@ -797,7 +793,6 @@ def encode_answers(
     -------
     EncodedAnswers
     """
-    n = len(answers)
     n = len(answers)
     if rows is None:
         rows = np.arange(first_row, first_row + n, dtype=np.int64)
