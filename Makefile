@@ -11,7 +11,7 @@ OUT    ?= out
 # Packages are installed by uv, which downloads in parallel and unpacks in native code: pip spent
 # most of a CI run's install time unpacking and byte-compiling. The environment gets no pip of its
 # own (ensurepip compiles pip too); the outer pip puts uv in it. Nothing is byte-compiled at install:
-# the commands below let Python write the .pyc files of the modules they import, once, instead of
+# make's commands let Python write the .pyc files of the modules they import, once, instead of
 # compiling all ~12,000 files of the environment. Where uv cannot be had, pip does the same job.
 $(VENV)/bin/python:
 	$(PYTHON) -m venv --without-pip $(VENV)
@@ -20,6 +20,9 @@ $(VENV)/bin/python:
 INSTALL = { [ -x $(VENV)/bin/uv ] && $(VENV)/bin/uv pip install --quiet --python $(PY) $(1); } || \
 	{ { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip; } && \
 	  $(PY) -m pip install --quiet --no-compile $(1); }
+
+# make's commands may cache compiled modules, even where the environment says not to (see above)
+unexport PYTHONDONTWRITEBYTECODE
 
 # re-install whenever pyproject.toml changes (the extras in variables: a comma would end the argument)
 RUN_EXTRAS  := app
@@ -32,19 +35,16 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(call INSTALL,-e ".[$(TEST_EXTRAS)]")
 	touch $@ $(VENV)/.installed-run
 
-# Python may cache compiled modules even where the environment says not to (see above)
-RUN := env -u PYTHONDONTWRITEBYTECODE
-
 # the app on an embedded SQLite database (var/dmi.sqlite; DMI_DATABASE_URL for another one)
 PORT ?= 8501
 run: $(VENV)/.installed-run
-	$(RUN) $(VENV)/bin/dmi app init-secrets
-	$(RUN) $(VENV)/bin/streamlit run app/streamlit_app.py --server.port $(PORT)
+	$(VENV)/bin/dmi app init-secrets
+	$(VENV)/bin/streamlit run app/streamlit_app.py --server.port $(PORT)
 
 # the command-line job: score the shipped messy example file
 score-example: $(VENV)/.installed-run
 	@mkdir -p $(OUT)
-	$(RUN) $(VENV)/bin/dmi score data/example-bulk.csv -o $(OUT)/example-scores.csv \
+	$(VENV)/bin/dmi score data/example-bulk.csv -o $(OUT)/example-scores.csv \
 		--rejects $(OUT)/example-rejects.csv --summary $(OUT)/example-summary.json
 
 # the browser and fonts of the end-to-end tests (Debian packages), installed when missing
@@ -60,7 +60,7 @@ browser:
 # two processes: the browser tests (one file, one app server) run beside the rest of the suite
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test browser
-	$(RUN) $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=20
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=20
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests benchmarks
