@@ -101,3 +101,9 @@ def mixed_answers(instrument: dmi.Instrument) -> dict[str, object]:
     for item in instrument.scenario_items():
         answers.setdefault(item.code, 0)
     return answers
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser tests first: they take longest, so with two workers (``make test``) the
+    rest of the suite runs beside them instead of after them."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/test_e2e.py"))

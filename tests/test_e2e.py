@@ -35,6 +35,7 @@ import yaml
 
 import dmi
 from dmi.auth import secrets_entry
+from dmi.cli import main as cli_main
 from dmi.survey import answers_frame, survey_pages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -337,8 +338,13 @@ def fill_page(
 
 
 def start_survey(page: Page, lang: str) -> str:
-    """Open the survey, agree, start; the resume code from the address."""
+    """Open the survey, check the consent notice, agree, start; the resume code from the address."""
     open_page(page, f"/?lang={lang}")
+    expect(page.locator(key("consent"))).to_be_visible()
+    expect(page.locator(key("start"))).to_be_visible()
+    assert not errors(page), errors(page)
+    if lang == "zh":
+        shot(page, "survey-start")
     page.locator(f"{key('consent')} label").click()
     settle(page, rerun=True)
     click(page, "start")
@@ -371,18 +377,23 @@ def expect_answers_shown(
             expect(widget.locator("input[type='radio']").nth(index)).to_be_checked()
 
 
-def cli_scores(
-    answers: dict[str, Any], instrument: dmi.Instrument, folder: Path
-) -> subprocess.Popen:
-    """Start ``dmi score`` on the answers as a one-row table (it runs while the browser works)."""
+def cli_scores(answers: dict[str, Any], instrument: dmi.Instrument, folder: Path) -> pd.Series:
+    """What ``dmi score`` gives for the answers as a one-row table.
+
+    The command's own entry point runs in this process: a second Python starting up beside the
+    browser and the app server would only slow both down.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     answers_frame(instrument, answers).to_csv(folder / "answers.csv", index=False)
-    return subprocess.Popen(
-        [str(BIN / "dmi"), "score", "answers.csv", "-o", "out.csv"],
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    code = cli_main(["score", str(folder / "answers.csv"), "-o", str(folder / "out.csv")])
+    assert code == 0, f"dmi score exited with {code}"
+    return pd.read_csv(folder / "out.csv", encoding="utf-8-sig").iloc[0]
+
+
+def navigate(page: Page, title: str) -> None:
+    """Open another page of the app from the sidebar: the same session, no page load."""
+    page.locator("[data-testid='stSidebarNavLink']").filter(has_text=title).first.click()
+    settle(page, rerun=True)
 
 
 def metrics(page: Page) -> dict[str, str]:
@@ -393,9 +404,9 @@ def metrics(page: Page) -> dict[str, str]:
     return found
 
 
-# -- the tests ----------------------------------------------------------------------------------
-
-_finished: dict[str, str] = {}  # language -> resume code of a submitted survey
+# -- the tests ---------------------------------------------------------------------------------
+# A page load costs far more than a rerun on a slow machine (the browser compiles Streamlit's
+# scripts again): the tests load as few pages as they can and move between pages by the sidebar.
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -403,8 +414,6 @@ def test_a_company_completes_the_survey_and_sees_the_dmi_score_result(
     page: Page, miit: dmi.Instrument, lang: str, tmp_path: Path
 ) -> None:
     answers = company_answers(miit)
-    cli = cli_scores(answers, miit, tmp_path)
-
     token = start_survey(page, lang)
     if lang == "zh":
         shot(page, "survey-profile")
@@ -432,9 +441,7 @@ def test_a_company_completes_the_survey_and_sees_the_dmi_score_result(
     assert not errors(page), errors(page)
     shown = metrics(page)
 
-    output, _ = cli.communicate(timeout=600)
-    assert cli.returncode == 0, output.decode(errors="replace")
-    row = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig").iloc[0]
+    row = cli_scores(answers, miit, tmp_path)
     band = miit.level_band(int(row["level"]))
     assert shown[text("index", lang)] == f"{float(row['dmi']):.1f}"
     assert shown[text("level", lang)] == (band.zh if lang == "zh" else band.en)
@@ -443,27 +450,12 @@ def test_a_company_completes_the_survey_and_sees_the_dmi_score_result(
     assert page.locator("[data-testid='stMain'] b", has_text="e2e").count() == 0
     if lang == "zh":
         shot(page, "results")
-    _finished[lang] = token
+    else:
+        expect_the_report_downloads(page, shown[text("index", lang)])
 
 
-def _submitted(page: Page, miit: dmi.Instrument, lang: str) -> str:
-    """The resume code of a submitted survey (the one of the first test when it ran)."""
-    if lang not in _finished:
-        answers = company_answers(miit)
-        _finished[lang] = start_survey(page, lang)
-        for survey_page in survey_pages(miit):
-            fill_page(page, miit, survey_page, answers, lang)
-            next_page(page)
-        click(page, "submit")
-        page.wait_for_url("**/results**")
-    return _finished[lang]
-
-
-def test_the_report_downloads_as_html_and_pdf(page: Page, miit: dmi.Instrument) -> None:
-    token = _submitted(page, miit, "en")
-    open_page(page, f"/results?lang=en&resume={token}")
-    index = metrics(page)[text("index", "en")]
-
+def expect_the_report_downloads(page: Page, index: str) -> None:
+    """The results page's report downloads as HTML and as PDF, both with the index shown."""
     with page.expect_download() as html_download:
         page.locator(f"{key('download_html')} button").click()
     html = Path(html_download.value.path()).read_text(encoding="utf-8")
@@ -499,42 +491,30 @@ def test_the_bulk_page_scores_a_gbk_file_with_bad_rows(page: Page, tmp_path: Pat
 
 
 def test_signed_in_pages_open(page: Page) -> None:
-    """The weights lab and the reference administration open for the admin."""
+    """The reference administration and the weights lab open for the admin, signed in once."""
     open_page(page, "/admin?lang=zh")
     sign_in(page, "boss")
     page.locator(key("admin_source")).wait_for()
     assert not errors(page), errors(page)
     shot(page, "admin")
-    open_page(page, "/weights?lang=zh")
-    if page.locator(key("login_name")).count():  # a new page load is a new session
-        sign_in(page, "boss")
+    navigate(page, text("nav_weights", "zh"))
     page.locator(key("A_weight")).wait_for()
+    assert page.locator(key("login_name")).count() == 0  # the session kept its sign-in
     assert not errors(page), errors(page)
     shot(page, "weights-lab")
 
 
-@pytest.mark.parametrize(
-    ("path", "role", "widget"),
-    [
-        ("bulk", "agency", "bulk_file"),
-        ("weights", "researcher", "A_weight"),
-        ("admin", "admin", "admin_source"),
-    ],
-)
-def test_an_anonymous_visitor_cannot_open_restricted_pages(
-    page: Page, path: str, role: str, widget: str
-) -> None:
-    open_page(page, f"/{path}?lang=en")
-    notice = page.locator("[data-testid='stAlertContentInfo']")
-    expect(notice).to_have_text(text("login_needed", "en", role=text(f"role_{role}", "en")))
-    expect(page.locator(key("login_name"))).to_be_visible()
-    assert page.locator(key(widget)).count() == 0
-    assert page.locator("[data-testid='stFileUploader']").count() == 0
-
-
-def test_the_start_page_shows_the_consent_notice(page: Page) -> None:
-    open_page(page, "/?lang=zh")
-    expect(page.locator(key("consent"))).to_be_visible()
-    expect(page.locator(key("start"))).to_be_visible()
-    assert not errors(page), errors(page)
-    shot(page, "survey-start")
+def test_an_anonymous_visitor_cannot_open_restricted_pages(page: Page) -> None:
+    open_page(page, "/bulk?lang=en")
+    for title, role, widget in [
+        ("nav_bulk", "agency", "bulk_file"),
+        ("nav_weights", "researcher", "A_weight"),
+        ("nav_admin_ref", "admin", "admin_source"),
+    ]:
+        if title != "nav_bulk":
+            navigate(page, text(title, "en"))
+        notice = page.locator("[data-testid='stAlertContentInfo']")
+        expect(notice).to_have_text(text("login_needed", "en", role=text(f"role_{role}", "en")))
+        expect(page.locator(key("login_name"))).to_be_visible()
+        assert page.locator(key(widget)).count() == 0
+        assert page.locator("[data-testid='stFileUploader']").count() == 0

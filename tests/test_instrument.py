@@ -153,3 +153,17 @@ def test_hash_changes_with_content(miit):
     changed = parse_instrument(yaml.safe_dump(data, allow_unicode=True))
     assert same.hash == miit.hash
     assert changed.hash != miit.hash
+
+
+def test_the_same_text_is_parsed_once_and_an_edit_is_seen(tmp_path: Path) -> None:
+    first = dmi.load_instrument("miit-2024-manufacturing")
+    assert dmi.load_instrument("miit-2024-manufacturing") is first  # the app loads it per page run
+    text = (ROOT / "survey" / "miit-2024-manufacturing.yaml").read_text(encoding="utf-8")
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(text, encoding="utf-8")
+    same_content = dmi.load_instrument(copy)
+    assert same_content is not first and same_content.source == str(copy)
+    assert same_content.hash == first.hash
+    copy.write_text(text.replace("version:", "version: '9'\nold_version:", 1), encoding="utf-8")
+    with pytest.raises(InstrumentError, match="old_version"):
+        dmi.load_instrument(copy)  # the edited file is read again, not taken from the cache

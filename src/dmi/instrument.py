@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 FORMAT = "dmi-instrument/1"
+# libyaml's parser when PyYAML was built with it: the same documents, several times faster
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SURVEY_DIR = Path(__file__).resolve().parents[2] / "survey"
 """Where the shipped instruments live (the repository's ``survey/`` folder)."""
 
@@ -496,8 +498,15 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
 def parse_instrument(raw: bytes | str, source: str = "<string>") -> Instrument:
     """Parse and validate instrument YAML text; see :func:`load_instrument`."""
     text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    return _parse_text(text, source)
+
+
+# An Instrument is immutable, so the same text from the same place can share one: the app loads
+# its instrument on every page run, and parsing and validating it costs more than the page.
+@lru_cache(maxsize=32)
+def _parse_text(text: str, source: str) -> Instrument:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
