@@ -57,10 +57,12 @@ browser:
 		else echo "note: chromium is missing and cannot be installed here: browser tests will skip"; fi; \
 	fi
 
-# two processes: the browser tests (one file, one app server) run beside the rest of the suite
+# two processes: the browser tests (one file, one app server) run beside the rest of the suite;
+# they are collected first (tests/conftest.py) and xdist keeps that order instead of sending the
+# files with the most tests first, so one process starts on them at once
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test browser
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=20
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests benchmarks
