@@ -39,7 +39,7 @@ from dmi.cli import main as cli_main
 from dmi.survey import answers_frame, survey_pages
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent  # the environment's own streamlit and dmi commands
+BIN = Path(sys.executable).parent  # the environment's own streamlit command
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's package
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 SAVE_SCREENSHOTS = os.environ.get("DMI_SCREENSHOTS") == "1"
