@@ -70,7 +70,8 @@ def test_blank_lines_keep_their_row_numbers():
     assert blank == [False, True, False, True, False, False]
 
 
-def test_row_numbers_stay_right_across_small_chunks(tmp_path):
+def _many_rows_file(tmp_path):
+    """200 lines with ragged, blank and two-line rows: (path, well-formed rows, ragged rows)."""
     header = "respondent_id,a,b"
     lines = [header]
     expected_rows, expected_ragged = [], []
@@ -89,6 +90,11 @@ def test_row_numbers_stay_right_across_small_chunks(tmp_path):
             expected_rows.append(i)
     path = tmp_path / "many.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, expected_rows, expected_ragged
+
+
+def test_row_numbers_stay_right_across_small_chunks(tmp_path):
+    path, expected_rows, expected_ragged = _many_rows_file(tmp_path)
     reader = open_table(path, chunk_rows=10)
     chunks = list(reader.chunks())
     assert len(chunks) > 3
@@ -100,6 +106,26 @@ def test_row_numbers_stay_right_across_small_chunks(tmp_path):
     # reading one column only (the duplicate pass) gives the same row numbers
     only = list(reader.chunks(columns=["respondent_id"]))
     assert np.concatenate([c.rows for c in only]).tolist() == expected_rows
+
+
+def test_a_chunk_gathers_many_blocks_and_keeps_every_row_number(tmp_path, monkeypatch):
+    # Arrow parses blocks of about a megabyte and a chunk is gathered from several: with tiny
+    # blocks, each chunk here spans many, and ragged rows fall inside and between them
+    import dmi.io
+
+    monkeypatch.setattr(dmi.io, "_BLOCK_BYTES", 600)
+    path, expected_rows, expected_ragged = _many_rows_file(tmp_path)
+    reader = open_table(path, chunk_rows=50)
+    assert reader.bytes_per_row * reader.chunk_rows > 600  # a chunk needs several blocks
+    chunks = list(reader.chunks())
+    sizes = [len(c.frame) for c in chunks]
+    assert all(size >= 50 for size in sizes[:-1]) and sum(sizes) == len(expected_rows)
+    assert max(sizes) < 50 + 15  # at most one block (about 6 rows of these) over
+    assert np.concatenate([c.rows for c in chunks]).tolist() == expected_rows
+    assert [r.row for c in chunks for r in c.ragged] == expected_ragged
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    whole = pd.concat([c.frame for c in open_table(path, chunk_rows=10**6).chunks()])
+    pd.testing.assert_frame_equal(frame, whole.reset_index(drop=True))
 
 
 def test_truncated_quote_on_the_last_line_is_a_ragged_row(tmp_path):

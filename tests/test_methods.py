@@ -139,6 +139,26 @@ def test_arithmetic_skips_nan_and_reweights():
     assert np.isnan(out[1])
 
 
+def test_arithmetic_adds_in_column_order_to_the_bit():
+    # the oracle: Python floats (IEEE doubles) added one column after another, as documented;
+    # a batch-size-dependent summation (a BLAS product, pairwise sums) would differ in the
+    # last bits on some rows, and a unit would score differently alone and in a batch
+    rng = np.random.default_rng(3)
+    X = rng.random((500, 9)) * rng.choice([1e-3, 1.0, 1e3], size=(500, 9))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    w = rng.random(9) * 10
+    for matrix in (X, np.asfortranarray(X)):
+        out = agg.arithmetic(matrix, w)
+        for i in range(len(X)):
+            numerator = denominator = 0.0
+            for j in range(X.shape[1]):
+                if not math.isnan(X[i, j]):
+                    numerator = numerator + X[i, j] * w[j]
+                    denominator = denominator + w[j]
+            expected = numerator / denominator if denominator > 0 else math.nan
+            assert out[i] == expected or (math.isnan(out[i]) and math.isnan(expected))
+
+
 def test_bod_scores_against_the_reference_frontier(miit, population):
     model = dmi.IndexModel(
         miit, weighting="bod", weight_level="dimension", bod_bounds=(0.1, 0.6)

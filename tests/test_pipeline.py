@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -191,6 +192,94 @@ def test_messy_files_never_crash_and_always_reconcile(tmp_path_factory, data, ch
     assert rejects["row"].nunique() == summary.rejected
     rows = rejects["row"].astype(int)
     assert rows.min() >= 2 if len(rows) else True
+
+
+@pytest.fixture(scope="module")
+def messy_3000(tmp_path_factory):
+    """3,000 messy companies (duplicated ids, bad cells, totals rows ...) as a CSV file."""
+    path = tmp_path_factory.mktemp("messy3000") / "in.csv"
+    synthesise(MIIT, 3000, 11, messy=True).to_csv(path, index=False)
+    return path
+
+
+def test_threads_and_chunks_do_not_change_a_byte_of_the_output(tmp_path, messy_3000):
+    # chunks of 700 rows take the vectorised path; 3 threads keep 3 chunks in flight
+    outputs = {}
+    for threads, chunk_rows in ((1, 100_000), (2, 700), (3, 700), (2, 40)):
+        folder = tmp_path / f"{threads}-{chunk_rows}"
+        folder.mkdir()
+        summary, _ = score_file(
+            messy_3000,
+            folder / "s.csv",
+            MODEL,
+            rejects_path=folder / "r.csv",
+            chunk_rows=chunk_rows,
+            threads=threads,
+        )
+        assert summary.reconciles and summary.rejected > 0 and summary.scored > 2000
+        outputs[threads, chunk_rows] = (
+            (folder / "s.csv").read_bytes(),
+            (folder / "r.csv").read_bytes(),
+            summary.rejected_by_reason,
+            summary.levels,
+        )
+    first = outputs[1, 100_000]
+    for key, output in outputs.items():
+        assert output == first, key
+
+
+def test_a_failed_write_stops_the_run_with_its_error(tmp_path, messy_3000, monkeypatch):
+    from dmi.io import TableWriter
+
+    calls = []
+    real_write = TableWriter.write
+
+    def write(self, frame):
+        calls.append(len(frame))
+        if len(calls) == 3:
+            raise OSError("No space left on device")
+        return real_write(self, frame)
+
+    monkeypatch.setattr(TableWriter, "write", write)
+    before = set(threading.enumerate())
+    with pytest.raises(OSError, match="No space left"):
+        score_file(messy_3000, tmp_path / "s.csv", MODEL, chunk_rows=200)
+    assert len(calls) < 3000 / 200  # the run stopped soon after, instead of reading on
+    # and its reading, scoring and writing threads have ended
+    assert not [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+
+
+def test_prefetched_keeps_order_raises_where_it_failed_and_stops_early():
+    from dmi.pipeline import prefetched
+
+    assert list(prefetched(iter(range(50)), depth=3)) == list(range(50))
+
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("row 3 is broken")
+
+    got = []
+    with pytest.raises(ValueError, match="row 3 is broken"):
+        for item in prefetched(failing()):
+            got.append(item)
+    assert got == [1, 2]
+
+    produced = []
+
+    def endless():
+        while True:
+            produced.append(len(produced))
+            yield produced[-1]
+
+    before = set(threading.enumerate())
+    stream = prefetched(endless(), depth=2)
+    assert [next(stream) for _ in range(5)] == [0, 1, 2, 3, 4]
+    started = set(threading.enumerate()) - before
+    assert [t.name for t in started] == ["dmi-prefetch"]
+    stream.close()  # the consumer stops: the producer thread ends instead of running on
+    assert not any(t.is_alive() for t in started)
+    assert len(produced) <= 5 + 2 + 1
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "two"])

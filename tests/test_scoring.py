@@ -282,6 +282,23 @@ def test_small_and_vectorised_paths_agree_on_messy_files(miit, monkeypatch, path
     _assert_same_encoding(vectorised, small)
 
 
+def test_leaving_out_free_text_changes_nothing_else(miit):
+    from dmi.io import read_answers
+
+    from .conftest import ROOT
+
+    answers = read_answers(ROOT / "data/example-bulk.csv", miit)
+    full = encode_answers(miit, answers)
+    lean = encode_answers(miit, answers, free_text=False)
+    free_text = [f.code for f in miit.profile if f.type == "text"]
+    assert free_text and all(code in full.profile for code in free_text)
+    assert not any(code in lean.profile for code in free_text)
+    pd.testing.assert_frame_equal(lean.profile, full.profile.drop(columns=free_text))
+    assert lean.scores.tobytes() == full.scores.tobytes()
+    pd.testing.assert_frame_equal(lean.rejects, full.rejects)
+    np.testing.assert_array_equal(lean.respondent_id, full.respondent_id)
+
+
 def test_small_and_vectorised_paths_agree_on_python_objects(miit, monkeypatch):
     # XLSX and API input: numbers, bools, NaN and full-width text side by side in one column
     scenario = miit.scenario_items()[0].code

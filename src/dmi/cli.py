@@ -25,7 +25,6 @@ from dmi.pipeline import DUPLICATE_POLICIES, score_file
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, AnswerError, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
-from dmi.synth import synthesise
 from dmi.tiers import TierModel, shipped_tier_model_path
 
 __all__ = ["main"]
@@ -346,6 +345,8 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
+    from dmi.synth import synthesise  # scipy's import costs ~1 s that `dmi score` need not pay
+
     frame = synthesise(
         args.instrument, args.n, args.seed, missing_rate=args.missing_rate, messy=args.messy
     )

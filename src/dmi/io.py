@@ -83,6 +83,9 @@ def _sniff_delimiter(text: str) -> str:
         return max(counts, key=counts.get) if max(counts.values()) > 0 else ","
 
 
+_BLOCK_BYTES = 1 << 20
+
+
 @dataclass
 class RaggedRow:
     """A line whose number of fields differs from the header's (skipped by the reader).
@@ -216,9 +219,18 @@ class TableReader:
             numbers.skipped.append(number)
             return "skip"
 
-        # a block must hold whole rows: never less than a few of the longest lines seen
+        # Arrow parses a block at a time: blocks of about a megabyte stay in the CPU's caches
+        # (20 MB blocks parsed 2.3x slower), so a chunk is gathered from several. A block must
+        # hold whole rows: never less than a few of the longest lines seen.
         block = int(
-            min(max(self.bytes_per_row * self.chunk_rows, 4 * self.longest_line, 1 << 10), 1 << 28)
+            min(
+                max(
+                    min(self.bytes_per_row * self.chunk_rows, _BLOCK_BYTES),
+                    4 * self.longest_line,
+                    1 << 10,
+                ),
+                1 << 28,
+            )
         )
         # utf-8 and utf-8-sig are read natively (the BOM sits on the skipped header line);
         # other encodings are transcoded by the reader
@@ -247,14 +259,34 @@ class TableReader:
                     quoted_strings_can_be_null=True,
                 ),
             )
-            for batch in reader:
-                frame = batch.to_pandas()
-                rows = numbers.take(len(frame))
+            batches: list[Any] = []
+            row_parts: list[np.ndarray] = []
+            gathered = 0
+
+            def gathered_chunk() -> Chunk:
+                nonlocal gathered
+                # one contiguous array per column: factorising 17 pieces cost twice as much
+                table = pa.Table.from_batches(batches, schema=reader.schema).combine_chunks()
+                frame = table.to_pandas()
+                rows = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
                 done, ragged[:] = (
                     [r for r in ragged if r.row < numbers.next],
                     [r for r in ragged if r.row >= numbers.next],
                 )
-                yield Chunk(frame, rows, done)
+                batches.clear()
+                row_parts.clear()
+                gathered = 0
+                return Chunk(frame, rows, done)
+
+            for batch in reader:
+                # row numbers are taken per block: the ragged rows skipped so far are known
+                row_parts.append(numbers.take(batch.num_rows))
+                batches.append(batch)
+                gathered += batch.num_rows
+                if gathered >= self.chunk_rows:
+                    yield gathered_chunk()
+            if batches:
+                yield gathered_chunk()
         except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
             raise FileFormatError(
                 f"{self.path}: cannot read the file as {self.encoding} CSV near row "

@@ -19,10 +19,14 @@ on Dask (:mod:`dmi.distributed`), so both engines write the same rows.
 from __future__ import annotations
 
 import json
+import os
+import queue
 import sys
+import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -394,6 +398,114 @@ def _output_schema(model: IndexModel, tier_model: TierModel | None) -> Any:
 # -- the whole file ----------------------------------------------------------------------------
 
 
+_DONE = object()
+
+
+def prefetched(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
+    """Iterate ``items`` in a background thread, up to ``depth`` items ahead of the consumer.
+
+    Arrow parses CSV without holding the GIL, so the next chunk is read on the second core
+    while this one is scored. Order is kept; an exception in the producer is raised here, at
+    the item where it happened; when the consumer stops early the producer stops too.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put((_DONE, exc))
+            return
+        put((_DONE, None))
+
+    worker = threading.Thread(target=produce, name="dmi-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _ordered_map(
+    function: Callable[[Any], Any], items: Iterable[Any], threads: int
+) -> Iterator[Any]:
+    """``map(function, items)`` on ``threads`` threads, in order, ``threads`` items in flight.
+
+    Closing it (or an error) stops the work in flight and closes ``items``.
+    """
+    try:
+        if threads <= 1:
+            yield from map(function, items)
+            return
+        pending: list[Future[Any]] = []
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dmi-score") as pool:
+            try:
+                for item in items:
+                    pending.append(pool.submit(function, item))
+                    if len(pending) >= threads:
+                        yield pending.pop(0).result()
+                while pending:
+                    yield pending.pop(0).result()
+            finally:
+                for future in pending:
+                    future.cancel()
+    finally:
+        if hasattr(items, "close"):
+            items.close()
+
+
+class _BackgroundWrites:
+    """Writes run in one background thread, in order, one chunk behind the scoring.
+
+    Arrow's CSV writer works without the GIL; a failed write (a full disk, say) is raised at
+    the next :meth:`submit` or at :meth:`finish`.
+    """
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dmi-write")
+        self._pending: Future[Any] | None = None
+
+    def submit(self, write: Callable[..., Any], *args: Any) -> None:
+        self.wait()
+        self._pending = self._executor.submit(write, *args)
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def finish(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._executor.shutdown(wait=True)
+
+
+def _write_chunk(writer: TableWriter, scores: pd.DataFrame, rejects_writer: Any, rejects: Any):
+    writer.write(scores)
+    if rejects_writer is not None and rejects is not None:
+        rejects_writer.write(rejects)
+
+
 def prepared_chunks(
     reader: TableReader, mapping: ColumnMapping, policy: str = "reject"
 ) -> Iterator[PreparedChunk]:
@@ -421,6 +533,7 @@ def score_file(
     engine: str = "local",
     scheduler: str | None = None,
     client: Any = None,
+    threads: int | None = None,
 ) -> tuple[RunSummary, ColumnMapping]:
     """Score every row of an answers file and write the results.
 
@@ -452,6 +565,11 @@ def score_file(
     scheduler, client
         For ``engine="dask"``: a scheduler address, or a ``distributed.Client`` to use (without
         either, a LocalCluster is started for the run).
+    threads
+        For the local engine: chunks scored at once, in threads (default 2, or 1 on a machine
+        with one core). Arrow and numpy work without the GIL, so two threads use two cores
+        for much of the work; the output is the same, in the same order, whatever the number.
+        The next chunk is always read in the background, and the last one written.
 
     Raises
     ------
@@ -500,7 +618,12 @@ def score_file(
 
         results = score_chunks_dask(chunks, model, tier_model, scheduler=scheduler, client=client)
     else:
-        results = (score_chunk(prepared, model, tier_model) for prepared in chunks)
+        if threads is None:
+            threads = min(2, os.cpu_count() or 1)
+        results = _ordered_map(
+            lambda prepared: score_chunk(prepared, model, tier_model), prefetched(chunks), threads
+        )
+    writes = _BackgroundWrites()
     try:
         for result in results:
             scores, rejects = result.scores, result.rejects
@@ -511,14 +634,14 @@ def score_file(
                 reasons.update(_reason_key(r) for r in rejects["reason"])
                 firsts = rejects.drop_duplicates("row")["reason"]
                 row_reasons.update(_reason_key(r) for r in firsts)
-                if rejects_writer is not None:
-                    rejects_writer.write(rejects)
             levels.update(scores["level"].tolist())
             if "tier" in scores:
                 tiers.update(scores["tier"].tolist())
             imputed.update(result.imputed)
             excluded.update(result.excluded)
-            writer.write(scores)
+            writes.submit(
+                _write_chunk, writer, scores, rejects_writer, rejects if len(rejects) else None
+            )
             if cohort_path is not None:
                 from dmi.cohort import cohort_columns
 
@@ -526,9 +649,14 @@ def score_file(
             if progress is not None:
                 progress(summary.read)
     finally:
-        writer.close()
-        if rejects_writer is not None:
-            rejects_writer.close()
+        if hasattr(results, "close"):  # stop the reading and scoring threads at once
+            results.close()
+        try:
+            writes.finish()
+        finally:
+            writer.close()
+            if rejects_writer is not None:
+                rejects_writer.close()
     summary.rejected = summary.read - summary.scored
     summary.rejected_by_reason = dict(reasons.most_common())
     summary.rejected_rows_by_reason = dict(row_reasons.most_common())

@@ -19,9 +19,18 @@ whether it is scored alone or inside a batch of a million.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 
-__all__ = ["AGGREGATIONS", "aggregate", "arithmetic", "geometric", "mazziotta_pareto"]
+__all__ = [
+    "AGGREGATIONS",
+    "aggregate",
+    "arithmetic",
+    "arithmetic_of_columns",
+    "geometric",
+    "mazziotta_pareto",
+]
 
 AGGREGATIONS = ("arithmetic", "geometric", "mazziotta-pareto")
 
@@ -58,10 +67,23 @@ def _check(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def arithmetic(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weighted arithmetic mean of each row, skipping NaN inputs."""
     X, w = _check(X, w)
-    values, weights = _weighted_parts(X, w)
-    n = X.shape[0]
-    numerator = _column_sum([v * wt for v, wt in zip(values, weights)], n)
-    denominator = _column_sum(weights, n)
+    return arithmetic_of_columns(X.T, w, X.shape[0])
+
+
+def arithmetic_of_columns(columns: Iterable[np.ndarray], w: Sequence[float], n: int) -> np.ndarray:
+    """:func:`arithmetic` of the matrix whose columns are ``columns`` (``n`` values each).
+
+    The columns may be views (of a Fortran-ordered matrix, say), so no matrix is copied. The
+    weights must already be checked (finite, non-negative). Each present value adds ``x * w``
+    to the numerator and ``w`` to the denominator, column after column: the same operations in
+    the same order as ever, so the results are the same to the bit.
+    """
+    numerator = np.zeros(n)
+    denominator = np.zeros(n)
+    for x, weight in zip(columns, w):
+        present = ~np.isnan(x)
+        numerator += np.where(present, x * weight, 0.0)
+        denominator += np.where(present, weight, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > 0, numerator / denominator, np.nan)
 

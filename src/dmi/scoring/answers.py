@@ -12,6 +12,7 @@ a row with any problem is rejected as a whole, and all its problems are listed, 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -29,6 +30,7 @@ __all__ = [
     "ID_COLUMN",
     "REJECT_COLUMNS",
     "EncodedAnswers",
+    "arrow_id_text",
     "encode_answers",
     "factorize_cells",
     "id_text",
@@ -62,7 +64,8 @@ class EncodedAnswers:
     scenario_codes
         Codes of the scenario items, the column order of ``scenario_levels``.
     respondent_id
-        Respondent identifiers as text.
+        Respondent identifiers as text: an object array, or (for a batch read from a file) an
+        Arrow-backed ``str`` array, which never makes a Python object of each id.
     row
         Source row numbers (spreadsheet style: the header is row 1, the first data row is row 2).
     valid
@@ -81,7 +84,7 @@ class EncodedAnswers:
     scores: np.ndarray
     scenario_codes: list[str]
     scenario_levels: np.ndarray
-    respondent_id: np.ndarray
+    respondent_id: Any  # np.ndarray of str, or an Arrow-backed pandas array of a big batch
     row: np.ndarray
     valid: np.ndarray
     rejects: pd.DataFrame
@@ -196,21 +199,37 @@ def id_text(values: pd.Series) -> np.ndarray:
     Arrow kernels, which do what ``normalise_cell`` does to text: NFKC, then trim. Other
     columns go through ``normalise_cell`` once per distinct value.
     """
-    array = getattr(values, "array", None)
-    if isinstance(array, pd.arrays.ArrowStringArray) or (
-        pd.api.types.is_string_dtype(values.dtype)
-        and values.dtype != object
-        and getattr(values.dtype, "storage", None) == "pyarrow"
-    ):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        arrow = pa.array(values.array)
-        text = pc.utf8_trim(pc.utf8_normalize(arrow, form="NFKC"), characters=_WHITESPACE)
-        return np.asarray(text.fill_null("").to_numpy(zero_copy_only=False), dtype=object)
+    text = arrow_id_text(values)
+    if text is not None:
+        return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
     codes, uniques = factorize_cells(values)
     table = np.array([normalise_cell(v) or "" for v in uniques] + [""], dtype=object)
     return table[codes]
+
+
+def arrow_id_text(values: pd.Series) -> Any:
+    """:func:`id_text` of an Arrow-backed text column as an Arrow array (None for other columns).
+
+    Vectorised Arrow kernels do what ``normalise_cell`` does to text: NFKC, then trim. The
+    text never becomes Python objects, which is what most of the cost of a million ids was.
+    """
+    array = getattr(values, "array", None)
+    if not (
+        isinstance(array, pd.arrays.ArrowStringArray)
+        or (
+            pd.api.types.is_string_dtype(values.dtype)
+            and values.dtype != object
+            and getattr(values.dtype, "storage", None) == "pyarrow"
+        )
+    ):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow = pa.array(values.array)
+    if not pc.all(pc.string_is_ascii(arrow)).as_py():  # ASCII text is its own NFKC form
+        arrow = pc.utf8_normalize(arrow, form="NFKC")
+    return pc.utf8_trim(arrow, characters=_WHITESPACE).fill_null("")
 
 
 _id_text = id_text
@@ -599,7 +618,24 @@ def _parse_item_cells(
     return _ColumnResult(raw, missing, error_rows, error_values, error_reasons)
 
 
+# A column's distinct texts repeat from chunk to chunk of a big file (a multi-choice column of 15
+# options has thousands of combinations, each parsed in Python): each text is parsed once per
+# process. A parse depends only on the text, so the cache cannot change a result.
+_PARSE_CACHE_SIZE = 1 << 16
+
+
+def _memoised(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    return functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)(parse)
+
+
 def _item_parser(
+    instrument: Instrument, item: Item
+) -> tuple[Callable[[str], Parsed], NumbersKernel | None, TextsKernel | None]:
+    parse, numeric, texts_kernel = _unmemoised_item_parser(instrument, item)
+    return _memoised(parse), numeric, texts_kernel
+
+
+def _unmemoised_item_parser(
     instrument: Instrument, item: Item
 ) -> tuple[Callable[[str], Parsed], NumbersKernel | None, TextsKernel | None]:
     if item.type == "single":
@@ -673,7 +709,8 @@ def _parse_profile(
     parse: Callable[[str], tuple[Any, str | None]],
     small: bool,
 ) -> tuple[pd.Series, np.ndarray, np.ndarray, list[str], list[str]]:
-    dtype = "float64" if field_.type == "number" else "object"
+    # choices are Arrow-backed text (``str``) in every path; free text stays as written
+    dtype = {"number": "float64", "choice": "str"}.get(field_.type, "object")
     if values is None:
         return pd.Series([None] * n, dtype=dtype), np.ones(n, bool), np.empty(0, int), [], []
     if field_.type == "text":  # free text is kept as written, never rejected
@@ -690,7 +727,7 @@ def _parse_profile(
         parsed, missing, bad, bad_values, reasons = _parse_cells(values, parse)
         out = pd.Series(parsed, dtype=object)
         return (
-            (out if dtype == "object" else out.astype("float64")),
+            (out if dtype == "object" else out.astype(dtype)),
             missing,
             bad,
             bad_values,
@@ -701,18 +738,24 @@ def _parse_profile(
     errors: list[str | None] = [None] * (len(uniques) + 1)
     missing_u = np.zeros(len(uniques) + 1, dtype=bool)
     missing_u[-1] = True
-    for j, value in enumerate(uniques):
-        text = normalise_cell(value)
+    for j, text in enumerate(_unique_texts(uniques).tolist()):
         if text is None:
             missing_u[j] = True
             continue
         parsed_u[j], errors[j] = parse(text)
-    table = np.array(parsed_u, dtype=object)
-    out = pd.Series(table[codes], dtype=object)
+    if dtype == "str":
+        # the choices are gathered in Arrow: a column of Python strings would cost more to
+        # build, and again to write
+        import pyarrow as pa
+
+        slots = np.where(codes < 0, len(uniques), codes)
+        out = pd.Series(pd.array(pa.array(parsed_u, type=pa.string()).take(slots), dtype="str"))
+    else:
+        out = pd.Series(np.array(parsed_u, dtype=object)[codes], dtype=object).astype("float64")
     has_error = np.array([e is not None for e in errors], dtype=bool)
     bad = np.flatnonzero(has_error[codes])
     return (
-        out if dtype == "object" else out.astype("float64"),
+        out,
         missing_u[codes],
         bad,
         [str(uniques[c]) for c in codes[bad]],
@@ -746,7 +789,7 @@ def _plan(instrument: Instrument) -> _Plan:
             items=[(item, *_item_parser(instrument, item)) for item in instrument.items],
             policies=[instrument.missing_policy(item) for item in instrument.items],
             scenario_items=[item for item in instrument.items if item.type == "scenario"],
-            profile=[(f, _profile_parser(f)) for f in instrument.profile],
+            profile=[(f, _memoised(_profile_parser(f))) for f in instrument.profile],
             # a dimension that counts must have at least one answered item
             counting_dimensions=[
                 (
@@ -770,6 +813,7 @@ def encode_answers(
     first_row: int = 2,
     id_column: str = ID_COLUMN,
     rows: np.ndarray | None = None,
+    free_text: bool = True,
 ) -> EncodedAnswers:
     """Check every cell of an answers table against the instrument and score each item.
 
@@ -788,6 +832,10 @@ def encode_answers(
     rows
         The source row number of every row (overrides ``first_row`` when a reader skipped
         rows, so that numbers are not consecutive).
+    free_text
+        Whether ``profile`` holds the optional free-text fields (a company name, say) that are
+        not peer groups. They are never checked or scored, so leaving them out changes nothing
+        else; it saves normalising text that scoring does not output.
 
     Returns
     -------
@@ -821,13 +869,25 @@ def encode_answers(
         reject_reasons.extend([reasons] * len(positions) if isinstance(reasons, str) else reasons)
 
     # respondent ids (text, trimmed; full-width forms folded so "ＡＢ１" and "AB1" are one id)
+    ids: Any
     if id_column in columns:
-        ids = _small_id_text(columns[id_column]) if small else _id_text(columns[id_column])
-        blank = np.flatnonzero(ids == "")
+        arrow_ids = None if small else arrow_id_text(columns[id_column])
+        if arrow_ids is not None:  # kept in Arrow: the scores table takes them as they are
+            import pyarrow.compute as pc
+
+            ids = pd.array(arrow_ids, dtype="str")
+            is_blank = np.asarray(pc.binary_length(arrow_ids)) == 0
+            id_codes = np.asarray(arrow_ids.dictionary_encode().indices, dtype=np.int64)
+            n_ids = int(id_codes.max()) + 1 if n else 0
+        else:
+            ids = _small_id_text(columns[id_column]) if small else _id_text(columns[id_column])
+            is_blank = ids == ""
+            id_codes, id_uniques = pd.factorize(ids)
+            n_ids = len(id_uniques)
+        blank = np.flatnonzero(is_blank)
         add_rejects(blank, id_column, [""] * len(blank), "respondent_id is blank")
-        id_codes, id_uniques = pd.factorize(ids)
-        counts = np.bincount(id_codes, minlength=len(id_uniques))
-        duplicated = (counts[id_codes] > 1) & (ids != "")
+        counts = np.bincount(id_codes, minlength=n_ids)
+        duplicated = (counts[id_codes] > 1) & ~is_blank
         dup_positions = np.flatnonzero(duplicated)
         if len(dup_positions):
             rows_of: dict[int, list[int]] = {}
@@ -843,7 +903,8 @@ def encode_answers(
         ids = rows.astype(str).astype(object)
 
     # items
-    scores = np.empty((n, len(plan.items)), dtype=np.float64)
+    # column-major: each item's column is written, and later read, as one contiguous run
+    scores = np.empty((n, len(plan.items)), dtype=np.float64, order="F")
     missing_masks: list[np.ndarray] = []
     scenario_levels = np.full((n, len(plan.scenario_items)), -1, dtype=np.int16)
     for j, ((item, parse, numeric, texts_kernel), policy) in enumerate(
@@ -872,6 +933,8 @@ def encode_answers(
     # profile fields
     profile: dict[str, pd.Series] = {}
     for field_, parse_field in plan.profile:
+        if field_.type == "text" and not (free_text or field_.required or field_.peer_group):
+            continue
         values, missing, bad, bad_values, reasons = _parse_profile(
             columns.get(field_.code), n, field_, parse_field, small
         )
@@ -910,7 +973,7 @@ def encode_answers(
         rejects = pd.DataFrame(
             {
                 "row": rows[positions],
-                "respondent_id": ids[positions],
+                "respondent_id": np.asarray(ids[positions], dtype=object),
                 "column": reject_columns,
                 "value": reject_values,
                 "reason": reject_reasons,
@@ -926,7 +989,7 @@ def encode_answers(
         scores=scores,
         scenario_codes=[item.code for item in plan.scenario_items],
         scenario_levels=scenario_levels,
-        respondent_id=np.asarray(ids, dtype=object),
+        respondent_id=ids,
         row=rows,
         valid=valid,
         rejects=rejects,

@@ -28,7 +28,7 @@ import pandas as pd
 
 from dmi import weights as weighting_methods
 from dmi.instrument import Instrument, load_instrument
-from dmi.scoring.aggregate import AGGREGATIONS, aggregate
+from dmi.scoring.aggregate import AGGREGATIONS, aggregate, arithmetic_of_columns
 from dmi.scoring.answers import EncodedAnswers, encode_answers
 from dmi.scoring.levels import assign_levels, level_precision
 from dmi.scoring.normalise import Normaliser, bounded, canonical_name
@@ -485,7 +485,7 @@ class IndexModel:
         if encoded.item_codes != self._items:
             raise ValueError("these answers were encoded for another instrument")
         valid = encoded.valid
-        nodes = self._below(encoded.scores[valid])
+        nodes = self._below(_rows_of(encoded.scores, valid))
         normalised = self.normaliser_.transform(nodes)
         dimensions, index = self._upward(normalised)
         out: dict[str, Any] = {"respondent_id": encoded.respondent_id[valid]}
@@ -498,7 +498,10 @@ class IndexModel:
             out[f"dim_{code}"] = self._to_100(f"dim_{code}", dimensions[:, j])
         for field_ in self.instrument_.profile:
             if field_.peer_group and field_.code in encoded.profile:
-                out[field_.code] = encoded.profile[field_.code].to_numpy()[valid]
+                values = encoded.profile[field_.code].array
+                values = values if valid.all() else values[valid]
+                # Arrow-backed text stays in Arrow; other columns as before
+                out[field_.code] = values if values.dtype == "str" else values.to_numpy()
         return pd.DataFrame(out)  # built once: adding columns one by one costs more per call
 
     def score_batch(
@@ -516,7 +519,9 @@ class IndexModel:
             Source row number of every row, when they are not consecutive.
         """
         self._check_fitted()
-        encoded = encode_answers(self.instrument_, answers, first_row=first_row, rows=rows)
+        encoded = encode_answers(
+            self.instrument_, answers, first_row=first_row, rows=rows, free_text=False
+        )
         return BatchResult(
             self.score_encoded(encoded),
             encoded.rejects,
@@ -715,13 +720,22 @@ def _within_parent(weights: np.ndarray, parent_of: np.ndarray) -> np.ndarray:
     return out
 
 
+def _rows_of(X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``X[mask]``, keeping a column-major matrix column-major (and uncopied when all rows are
+    selected)."""
+    if mask.all():
+        return X
+    return X.T[:, mask].T if X.flags.f_contiguous else X[mask]
+
+
 def _group_mean(X: np.ndarray, w: np.ndarray, parent_of: np.ndarray, n_parents: int) -> np.ndarray:
     """Weighted arithmetic mean of the children of each parent (NaN children skipped)."""
-    out = np.empty((X.shape[0], n_parents))
+    out = np.empty((X.shape[0], n_parents), order="F")
+    columns = X.T  # views of the children's columns: nothing is copied
     for p in range(n_parents):
         children = np.flatnonzero(parent_of == p)
         weights = w[children]
         if weights.sum() <= 0:
             weights = np.ones(len(children))
-        out[:, p] = aggregate("arithmetic", X[:, children], weights)
+        out[:, p] = arithmetic_of_columns((columns[c] for c in children), weights, X.shape[0])
     return out
