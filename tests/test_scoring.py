@@ -234,6 +234,17 @@ def test_factorize_cells_keys_bools_apart_and_keeps_blanks():
     np.testing.assert_array_equal(factorize_cells(plain)[0], pd.factorize(plain)[0])
 
 
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", object])
+def test_factorize_cells_of_text_is_pd_factorize(dtype):
+    # Arrow-backed text (what the CSV reader gives) goes straight to Arrow's hash kernel
+    cells = pd.Series(["b", None, "a", "b", "", "ａ", "a", None], dtype=dtype)
+    codes, uniques = factorize_cells(cells)
+    expected_codes, expected_uniques = pd.factorize(cells, use_na_sentinel=True)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert codes.dtype == expected_codes.dtype
+    assert list(uniques) == list(expected_uniques) == ["b", "a", "", "ａ"]
+
+
 # -- the small-batch path (one submission) gives what the vectorised path gives ----------------
 
 

@@ -43,7 +43,7 @@ from dmi.io import (
     open_table,
     require_item_columns,
 )
-from dmi.scoring.answers import ID_COLUMN, REJECT_COLUMNS, id_text
+from dmi.scoring.answers import ID_COLUMN, REJECT_COLUMNS, arrow_id_text, id_text
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
@@ -162,6 +162,12 @@ def _looks_like_totals(values: pd.Series) -> np.ndarray:
 # -- duplicates --------------------------------------------------------------------------------
 
 
+def _byte_lengths(array: Any) -> Any:
+    import pyarrow.compute as pc
+
+    return pc.binary_length(array)
+
+
 @dataclass
 class DuplicateIndex:
     """Rows of every respondent id that occurs more than once in a file.
@@ -207,21 +213,29 @@ def find_duplicates(reader: TableReader, id_header: str | None) -> DuplicateInde
     """
     if id_header is None:
         return DuplicateIndex()
-    keys: list[np.ndarray] = []
+    import pyarrow as pa
+
+    keys: list[Any] = []
     numbers: list[np.ndarray] = []
     for chunk in reader.chunks(columns=[id_header]):
         column = chunk.frame[id_header]
-        ids = id_text(column)
-        keep = (ids != "") & ~_looks_like_totals(column)
-        keys.append(ids[keep])
+        # ids stay in Arrow (a CSV's text column): only the repeated ones become Python text
+        ids = arrow_id_text(column)
+        if ids is None:
+            ids = pa.array(id_text(column), type=pa.large_string())
+        keep = (np.asarray(ids.is_valid()) & (np.asarray(_byte_lengths(ids)) > 0)) & (
+            ~_looks_like_totals(column)
+        )
+        keys.append(ids.filter(keep))
         numbers.append(chunk.rows[keep])
     if not keys:
         return DuplicateIndex()
-    all_ids = pd.Series(np.concatenate(keys), dtype="str")
+    all_ids = pa.chunked_array(keys, type=pa.large_string()).combine_chunks()
     all_rows = np.concatenate(numbers)
-    repeated = all_ids.duplicated(keep=False).to_numpy()
+    codes = np.asarray(all_ids.dictionary_encode().indices, dtype=np.int64)
+    repeated = np.flatnonzero(np.bincount(codes)[codes] > 1) if len(codes) else codes
     index: dict[str, list[int]] = {}
-    for rid, row in zip(all_ids[repeated].tolist(), all_rows[repeated].tolist()):
+    for rid, row in zip(all_ids.take(repeated).to_pylist(), all_rows[repeated].tolist()):
         index.setdefault(rid, []).append(row)
     for rows in index.values():
         rows.sort()
@@ -500,6 +514,12 @@ class _BackgroundWrites:
             self._executor.shutdown(wait=True)
 
 
+def _counts(values: pd.Series) -> dict[Any, int]:
+    """How often each value occurs (blanks left out), without a Python object per row."""
+    counted = values.value_counts(dropna=True, sort=False)
+    return {k.item() if hasattr(k, "item") else k: int(v) for k, v in counted.items()}
+
+
 def _write_chunk(writer: TableWriter, scores: pd.DataFrame, rejects_writer: Any, rejects: Any):
     writer.write(scores)
     if rejects_writer is not None and rejects is not None:
@@ -634,9 +654,9 @@ def score_file(
                 reasons.update(_reason_key(r) for r in rejects["reason"])
                 firsts = rejects.drop_duplicates("row")["reason"]
                 row_reasons.update(_reason_key(r) for r in firsts)
-            levels.update(scores["level"].tolist())
+            levels.update(_counts(scores["level"]))
             if "tier" in scores:
-                tiers.update(scores["tier"].tolist())
+                tiers.update(_counts(scores["tier"]))
             imputed.update(result.imputed)
             excluded.update(result.excluded)
             writes.submit(

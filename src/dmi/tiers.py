@@ -1192,12 +1192,13 @@ class TierModel:
         frame = _as_frame(scores, "assign")
         x = self._matrix(frame, allow_nan=missing == "na")
         complete = ~np.isnan(x).any(axis=1)
-        tiers = pd.array(np.full(len(x), pd.NA), dtype="Int64")
+        values = np.zeros(len(x), dtype=np.int64)
         confidence = np.full(len(x), np.nan)
         if complete.any():
             t, c, _ = self._evaluate(x[complete])
-            tiers[complete] = t
+            values[complete] = t
             confidence[complete] = c
+        tiers = pd.arrays.IntegerArray(values, ~complete)  # empty where a feature is NaN
         out = frame.copy()
         out["tier"] = tiers if missing == "na" else tiers.astype("int64")
         out["tier_confidence"] = confidence

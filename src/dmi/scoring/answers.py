@@ -176,6 +176,18 @@ def factorize_cells(values: pd.Series) -> tuple[np.ndarray, Any]:
     meaning of whichever came first. Bools are keyed by their :func:`normalise_cell` text
     instead. Returns ``(codes, uniques)`` with -1 for blanks, as ``pd.factorize`` does.
     """
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        # Arrow's hash kernel directly: it releases the GIL, so two threads scoring two chunks
+        # factorise in parallel (pandas' wrapper holds it for part of the work)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        array = pa.array(values.array)
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        encoded = pc.dictionary_encode(array)
+        codes = np.asarray(pc.fill_null(encoded.indices, -1), dtype=np.intp)
+        return codes, pd.array(encoded.dictionary, dtype=values.dtype)
     if _may_mix_bools(values):
         cells = values.to_numpy(dtype=object)
         is_bool = np.fromiter(
