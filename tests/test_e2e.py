@@ -333,8 +333,24 @@ def fill_page(
             for chosen in value:
                 choose(page, f"q_{item.code}", labels[chosen])
         else:
-            index = _options(instrument, item).index(value)
-            page.locator(f"{key('q_' + item.code)} [role='radiogroup'] label").nth(index).click()
+            pick(page, f"q_{item.code}", _options(instrument, item).index(value))
+
+
+def pick(page: Page, name: str, index: int) -> None:
+    """Tick option ``index`` of the radio group with key ``name``, and see that it took.
+
+    A click that lands while the page is still being redrawn can be lost (seen once in ~20
+    runs: the form then said the question was unanswered), so it is retried.
+    """
+    option = page.locator(f"{key(name)} [role='radiogroup'] label").nth(index)
+    for attempt in range(3):
+        option.click()
+        try:
+            expect(option.locator("input")).to_be_checked(timeout=2000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
 
 
 def start_survey(page: Page, lang: str) -> str:

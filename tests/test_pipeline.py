@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -226,6 +227,35 @@ def test_threads_and_chunks_do_not_change_a_byte_of_the_output(tmp_path, messy_3
     first = outputs[1, 100_000]
     for key, output in outputs.items():
         assert output == first, key
+
+
+@pytest.mark.parametrize("policy", ["reject", "keep-first", "keep-last"])
+def test_chunks_scored_before_the_duplicate_pass_ends_are_redone_when_an_id_repeats(
+    tmp_path, messy_3000, monkeypatch, policy
+):
+    import dmi.pipeline
+
+    expected = run(messy_3000, tmp_path / "plain", duplicates=policy, chunk_rows=300, threads=1)
+    assert any(r.startswith("duplicate") for r in expected[0].rejected_by_reason)
+    slow_pass = dmi.pipeline.find_duplicates
+    provisional = []
+    real_score = dmi.pipeline._Provisional.score
+
+    def slow(*args, **kwargs):
+        time.sleep(1.0)  # every chunk is read, and scored, before the pass ends
+        return slow_pass(*args, **kwargs)
+
+    def score(self, model, tier_model):
+        provisional.append(len(self.chunk.frame))
+        return real_score(self, model, tier_model)
+
+    monkeypatch.setattr(dmi.pipeline, "find_duplicates", slow)
+    monkeypatch.setattr(dmi.pipeline._Provisional, "score", score)
+    got = run(messy_3000, tmp_path / "overlapped", duplicates=policy, chunk_rows=300)
+    assert len(provisional) >= 3
+    assert got[0].rejected_by_reason == expected[0].rejected_by_reason
+    pd.testing.assert_frame_equal(got[1], expected[1])
+    pd.testing.assert_frame_equal(got[2], expected[2])
 
 
 def test_a_failed_write_stops_the_run_with_its_error(tmp_path, messy_3000, monkeypatch):

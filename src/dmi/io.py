@@ -147,6 +147,10 @@ class _RowNumbers:
         self.skipped: list[int] = []
 
     def take(self, n: int) -> np.ndarray:
+        if not self.skipped:  # no ragged row pending: the next n numbers
+            rows = np.arange(self.next, self.next + n, dtype=np.int64)
+            self.next += n
+            return rows
         pending = np.array(sorted(r for r in self.skipped if r >= self.next), dtype=np.int64)
         candidates = np.arange(self.next, self.next + n + len(pending), dtype=np.int64)
         rows = candidates[~np.isin(candidates, pending)][:n]

@@ -550,8 +550,10 @@ def _parse_column(
         parsed_points[todo[handled]] = points[handled]
         unique_error[todo[handled]] = errors[handled]
         todo = todo[~handled]
-    for j in todo.tolist():
-        parsed_points[j], unique_error[j] = parse(texts[j])
+    if len(todo):  # the rest one distinct text at a time (mostly hits of the parse cache)
+        points, errors = zip(*map(parse, texts[todo].tolist()))
+        parsed_points[todo] = points
+        unique_error[todo] = errors
     raw = parsed_points[codes]
     missing = unique_missing[codes]
     has_error = np.not_equal(unique_error, None)
