@@ -310,6 +310,24 @@ def test_leaving_out_free_text_changes_nothing_else(miit):
     np.testing.assert_array_equal(lean.respondent_id, full.respondent_id)
 
 
+def test_unique_ids_skips_only_the_check_for_repeated_ids(miit):
+    from dmi.io import read_answers
+
+    from .conftest import ROOT
+
+    answers = read_answers(ROOT / "tests/fixtures/duplicates.csv", miit)
+    checked = encode_answers(miit, answers)
+    trusted = encode_answers(miit, answers, unique_ids=True)
+    repeated = checked.rejects["reason"].str.startswith("duplicate respondent_id")
+    assert repeated.any() and not trusted.rejects["reason"].str.startswith("duplicate").any()
+    # every other problem is found all the same
+    assert trusted.rejects.to_dict("records") == checked.rejects[~repeated].to_dict("records")
+    unique = answers.drop_duplicates("respondent_id", keep=False).reset_index(drop=True)
+    a, b = encode_answers(miit, unique), encode_answers(miit, unique, unique_ids=True)
+    assert a.scores.tobytes() == b.scores.tobytes()
+    pd.testing.assert_frame_equal(a.rejects, b.rejects)
+
+
 def test_small_and_vectorised_paths_agree_on_python_objects(miit, monkeypatch):
     # XLSX and API input: numbers, bools, NaN and full-width text side by side in one column
     scenario = miit.scenario_items()[0].code

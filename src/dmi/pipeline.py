@@ -286,6 +286,16 @@ def _rejects_frame(rows: Any, ids: Any, columns: Any, values: Any, reasons: Any)
     )
 
 
+def _all_blank(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is blank, column by column (no frame of flags is built)."""
+    blank = np.ones(len(frame), dtype=bool)
+    for _, column in frame.items():
+        blank &= column.isna().to_numpy()
+        if not blank.any():
+            break
+    return blank
+
+
 def prepare_chunk(
     chunk: Chunk,
     mapping: ColumnMapping,
@@ -317,7 +327,7 @@ def prepare_chunk(
     n = len(frame)
     drop = np.zeros(n, dtype=bool)
     if n:
-        blank = frame.isna().all(axis=1).to_numpy()
+        blank = _all_blank(frame)
         if len(frame.columns):
             first = frame.iloc[:, 0]
             totals = _looks_like_totals(first)
@@ -326,7 +336,13 @@ def prepare_chunk(
         else:
             totals = np.zeros(n, dtype=bool)
         totals &= ~blank
-        ids = id_text(frame[id_header]) if id_header is not None else np.full(n, "", dtype=object)
+        # the ids are needed only for rows rejected here (rare): made only then
+        needs_ids = blank.any() or totals.any() or bool(duplicates.rows)
+        ids = (
+            id_text(frame[id_header])
+            if id_header is not None and needs_ids
+            else np.full(n, "", dtype=object)
+        )
         if blank.any():
             parts.append(
                 _rejects_frame(rows[blank], ids[blank], "", [""] * blank.sum(), REASON_BLANK)
@@ -360,7 +376,9 @@ def score_chunk(
     Pure: the same chunk and models give the same result in any process (local or a Dask
     worker). Rejects come sorted by row.
     """
-    result = model.score_batch(prepared.frame, rows=prepared.rows)
+    # the duplicate pass has rejected every repeated id of the file (a chunk scored before the
+    # pass ended is scored again when one of its ids repeats): no check within the chunk
+    result = model.score_batch(prepared.frame, rows=prepared.rows, unique_ids=True)
     scores = result.scores
     if tier_model is not None:
         scores = _with_tiers(scores, tier_model)

@@ -828,6 +828,7 @@ def encode_answers(
     id_column: str = ID_COLUMN,
     rows: np.ndarray | None = None,
     free_text: bool = True,
+    unique_ids: bool = False,
 ) -> EncodedAnswers:
     """Check every cell of an answers table against the instrument and score each item.
 
@@ -850,6 +851,9 @@ def encode_answers(
         Whether ``profile`` holds the optional free-text fields (a company name, say) that are
         not peer groups. They are never checked or scored, so leaving them out changes nothing
         else; it saves normalising text that scoring does not output.
+    unique_ids
+        True when the caller has already rejected every repeated id (the file pipeline's
+        duplicate pass does, across the whole file): the check within this batch is skipped.
 
     Returns
     -------
@@ -891,18 +895,17 @@ def encode_answers(
 
             ids = pd.array(arrow_ids, dtype="str")
             is_blank = np.asarray(pc.binary_length(arrow_ids)) == 0
-            id_codes = np.asarray(arrow_ids.dictionary_encode().indices, dtype=np.int64)
-            n_ids = int(id_codes.max()) + 1 if n else 0
         else:
             ids = _small_id_text(columns[id_column]) if small else _id_text(columns[id_column])
             is_blank = ids == ""
-            id_codes, id_uniques = pd.factorize(ids)
-            n_ids = len(id_uniques)
         blank = np.flatnonzero(is_blank)
         add_rejects(blank, id_column, [""] * len(blank), "respondent_id is blank")
-        counts = np.bincount(id_codes, minlength=n_ids)
-        duplicated = (counts[id_codes] > 1) & ~is_blank
-        dup_positions = np.flatnonzero(duplicated)
+        if unique_ids:
+            id_codes, dup_positions = np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+        else:
+            id_codes, id_uniques = pd.factorize(ids)
+            counts = np.bincount(id_codes, minlength=len(id_uniques))
+            dup_positions = np.flatnonzero((counts[id_codes] > 1) & ~is_blank)
         if len(dup_positions):
             rows_of: dict[int, list[int]] = {}
             for pos in dup_positions.tolist():

@@ -505,7 +505,12 @@ class IndexModel:
         return pd.DataFrame(out)  # built once: adding columns one by one costs more per call
 
     def score_batch(
-        self, answers: pd.DataFrame, *, first_row: int = 2, rows: np.ndarray | None = None
+        self,
+        answers: pd.DataFrame,
+        *,
+        first_row: int = 2,
+        rows: np.ndarray | None = None,
+        unique_ids: bool = False,
     ) -> BatchResult:
         """Score every valid row and list every problem of the others.
 
@@ -517,10 +522,17 @@ class IndexModel:
             Source row number of the first row (for the rejects table).
         rows
             Source row number of every row, when they are not consecutive.
+        unique_ids
+            True when repeated ids were already rejected (see :func:`~dmi.encode_answers`).
         """
         self._check_fitted()
         encoded = encode_answers(
-            self.instrument_, answers, first_row=first_row, rows=rows, free_text=False
+            self.instrument_,
+            answers,
+            first_row=first_row,
+            rows=rows,
+            free_text=False,
+            unique_ids=unique_ids,
         )
         return BatchResult(
             self.score_encoded(encoded),
