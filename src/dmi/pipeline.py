@@ -14,6 +14,12 @@ their numbers. Duplicated ids are found across the whole file by a cheap first p
 column, so the policy works across chunks with flat memory. The same kernel
 (:func:`score_chunk`, built on :meth:`dmi.IndexModel.score_batch`) scores every chunk locally or
 on Dask (:mod:`dmi.distributed`), so both engines write the same rows.
+
+Locally the work overlaps in threads, because Arrow and numpy do most of it without holding the
+GIL: the duplicate pass runs beside the first chunks (which are scored provisionally and scored
+again if one of their ids repeats), the next chunk is read while two are scored, and the scores
+are written behind. Results come back in file order, so the output does not depend on the
+number of threads or the chunk size.
 """
 
 from __future__ import annotations
