@@ -239,6 +239,8 @@ def arrow_id_text(values: pd.Series) -> Any:
     import pyarrow.compute as pc
 
     arrow = pa.array(values.array)
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
     if not pc.all(pc.string_is_ascii(arrow)).as_py():  # ASCII text is its own NFKC form
         arrow = pc.utf8_normalize(arrow, form="NFKC")
     return pc.utf8_trim(arrow, characters=_WHITESPACE).fill_null("")
