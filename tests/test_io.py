@@ -128,6 +128,41 @@ def test_a_chunk_gathers_many_blocks_and_keeps_every_row_number(tmp_path, monkey
     pd.testing.assert_frame_equal(frame, whole.reset_index(drop=True))
 
 
+def test_a_row_longer_than_a_block_is_read_again_with_bigger_blocks(tmp_path, monkeypatch):
+    # the blocks are sized from the first lines; a far longer row further down makes Arrow
+    # fail ("straddles two block boundaries"), and the reader starts again with bigger blocks
+    # from where the chunks it handed out end: the same rows, numbers and ragged rows
+    import dmi.io
+
+    lines = ["respondent_id,a,b"]
+    for i in range(2, 300):
+        if i % 37 == 0:
+            lines.append(f"x{i},1")  # ragged
+        elif i == 200:
+            lines.append(f'x{i},"{"long " * 2000}\nstill the same cell",2')
+        else:
+            lines.append(f"x{i},1,2")
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    monkeypatch.setattr(dmi.io, "_SNIFF_BYTES", 2000)  # the sample ends before the long row
+
+    def read(block_bytes):
+        monkeypatch.setattr(dmi.io, "_BLOCK_BYTES", block_bytes)
+        chunks = list(open_table(path, chunk_rows=20).chunks())
+        frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+        rows = np.concatenate([c.rows for c in chunks]).tolist()
+        return frame, rows, [(r.row, r.got) for c in chunks for r in c.ragged]
+
+    small, rows, ragged = read(600)
+    big, big_rows, big_ragged = read(1 << 20)
+    pd.testing.assert_frame_equal(small, big)
+    assert rows == big_rows and ragged == big_ragged
+    assert len(rows) == 298 - len(ragged) and 200 in rows
+    assert [row for row, _ in ragged] == [i for i in range(2, 300) if i % 37 == 0]
+    assert small.loc[rows.index(200), "a"].endswith("still the same cell")
+
+
 def test_truncated_quote_on_the_last_line_is_a_ragged_row(tmp_path):
     path = tmp_path / "cut.csv"
     path.write_text('respondent_id,a,b\nx,1,2\ny,"1,2', encoding="utf-8")

@@ -346,6 +346,26 @@ def test_small_and_vectorised_paths_agree_on_python_objects(miit, monkeypatch):
     _assert_same_encoding(vectorised, small)
 
 
+def test_both_paths_normalise_text_by_the_same_unicode_version(miit, monkeypatch):
+    # Arrow's NFKC follows a newer Unicode than Python 3.11's unicodedata: U+1CCF1 and U+1CCF3
+    # are digits to one and not to the other. Both paths must read a cell the same way, or a
+    # row would score differently in a chunk of 64 rows than in a bigger one.
+    scenario = miit.scenario_items()[0].code
+    base = mixed_answers(miit)
+    rows = [
+        base | {"respondent_id": "SYN-\U0001ccf1", scenario: "\U0001ccf3"},
+        base | {"respondent_id": "\U0001e030", scenario: "１"},
+        base | {"respondent_id": "ＩＤ-７", scenario: 2},
+    ]
+    answers = pd.DataFrame(rows * 30).astype({"respondent_id": "str", scenario: "str"})
+    answers["respondent_id"] = answers["respondent_id"] + pd.Series(
+        [f"-{i}" for i in range(len(answers))]
+    )
+    vectorised, small = _encode_both_ways(miit, answers, monkeypatch)
+    _assert_same_encoding(vectorised, small)
+    assert vectorised.respondent_id[0] == "SYN-\U0001ccf1-0"  # Python 3.11 leaves it as it is
+
+
 _MESSY_CELLS = st.one_of(
     st.none(),
     st.booleans(),

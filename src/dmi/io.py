@@ -84,6 +84,7 @@ def _sniff_delimiter(text: str) -> str:
 
 
 _BLOCK_BYTES = 1 << 20
+_MAX_BLOCK_BYTES = 1 << 30
 
 
 @dataclass
@@ -132,6 +133,35 @@ class Chunk:
     @property
     def n_read(self) -> int:
         return len(self.frame) + len(self.ragged)
+
+
+class _CsvState:
+    """Where a CSV read has got to: row numbers, ragged rows met, rows handed out in chunks.
+
+    :meth:`mark` notes the state when a chunk is handed out, :meth:`rewind` goes back to it
+    when the file must be read again (with bigger blocks).
+    """
+
+    def __init__(self) -> None:
+        self.numbers = _RowNumbers()
+        self.ragged: list[RaggedRow] = []
+        self.seen_ragged: set[int] = set()
+        self.handed_out = 0
+        self.mark()
+
+    def mark(self) -> None:
+        self._saved = (
+            self.numbers.next,
+            list(self.numbers.skipped),
+            list(self.ragged),
+            set(self.seen_ragged),
+        )
+
+    def rewind(self) -> None:
+        next_row, skipped, ragged, seen = self._saved
+        self.numbers.next, self.numbers.skipped = next_row, list(skipped)
+        self.ragged[:] = ragged
+        self.seen_ragged = set(seen)
 
 
 class _RowNumbers:
@@ -209,20 +239,8 @@ class TableReader:
 
     def _csv_chunks(self, columns: list[str] | None) -> Iterator[Chunk]:
         import pyarrow as pa
-        import pyarrow.csv as pacsv
 
-        numbers = _RowNumbers()
-        ragged: list[RaggedRow] = []
-        width = len(self.columns)
-        delimiter = self.delimiter or ","
-
-        def on_invalid(row: Any) -> str:
-            fields = next(csv.reader([row.text], delimiter=delimiter), [])
-            number = int(row.number) if row.number is not None else -1
-            ragged.append(RaggedRow(number, width, int(row.actual_columns), fields))
-            numbers.skipped.append(number)
-            return "skip"
-
+        state = _CsvState()
         # Arrow parses a block at a time: blocks of about a megabyte stay in the CPU's caches
         # (20 MB blocks parsed 2.3x slower), so a chunk is gathered from several. A block must
         # hold whole rows: never less than a few of the longest lines seen.
@@ -236,73 +254,113 @@ class TableReader:
                 1 << 28,
             )
         )
-        # utf-8 and utf-8-sig are read natively (the BOM sits on the skipped header line);
-        # other encodings are transcoded by the reader
-        native = self.encoding in (None, "utf-8", "utf-8-sig", "utf8")
-        try:
-            reader = pacsv.open_csv(
-                self.path,
-                read_options=pacsv.ReadOptions(
-                    column_names=self.columns,
-                    skip_rows=1,
-                    block_size=block,
-                    use_threads=False,  # row numbers of skipped rows are only known this way
-                    encoding="utf8" if native else str(self.encoding),
-                ),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=delimiter,
-                    newlines_in_values=True,
-                    ignore_empty_lines=False,
-                    invalid_row_handler=on_invalid,
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={c: pa.string() for c in self.columns},
-                    include_columns=columns,
-                    strings_can_be_null=True,
-                    null_values=[""],
-                    quoted_strings_can_be_null=True,
-                ),
-            )
-            batches: list[Any] = []
-            row_parts: list[np.ndarray] = []
-            gathered = 0
-
-            def gathered_chunk() -> Chunk:
-                nonlocal gathered
-                # one contiguous array per column: factorising 17 pieces cost twice as much
-                table = pa.Table.from_batches(batches, schema=reader.schema).combine_chunks()
-                frame = table.to_pandas()
-                rows = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
-                done, ragged[:] = (
-                    [r for r in ragged if r.row < numbers.next],
-                    [r for r in ragged if r.row >= numbers.next],
-                )
-                batches.clear()
-                row_parts.clear()
-                gathered = 0
-                return Chunk(frame, rows, done)
-
-            for batch in reader:
-                # row numbers are taken per block: the ragged rows skipped so far are known
-                row_parts.append(numbers.take(batch.num_rows))
-                batches.append(batch)
-                gathered += batch.num_rows
-                if gathered >= self.chunk_rows:
-                    yield gathered_chunk()
-            if batches:
-                yield gathered_chunk()
-        except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
-            raise FileFormatError(
-                f"{self.path}: cannot read the file as {self.encoding} CSV near row "
-                f"{numbers.next}: {_arrow_message(exc)}; pass --encoding to say which "
-                "encoding it uses"
-            ) from None
-        if ragged:  # ragged rows after the last well-formed one (e.g. a truncated last line)
+        while True:
+            try:
+                yield from self._csv_pass(columns, block, state)
+                break
+            except pa.ArrowInvalid as exc:
+                # a row longer than a block, further down than the sample: read again with
+                # bigger blocks, from where the chunks handed out so far end
+                if "straddl" not in str(exc) or block >= _MAX_BLOCK_BYTES:
+                    raise self._unreadable(exc, state.numbers.next) from None
+                block = min(block * 16, _MAX_BLOCK_BYTES)
+                state.rewind()
+            except (UnicodeDecodeError, LookupError) as exc:
+                raise self._unreadable(exc, state.numbers.next) from None
+        if state.ragged:  # ragged rows after the last well-formed one (e.g. a truncated last line)
             yield Chunk(
                 pd.DataFrame({c: pd.Series(dtype="str") for c in (columns or self.columns)}),
                 np.empty(0, dtype=np.int64),
-                sorted(ragged, key=lambda r: r.row),
+                sorted(state.ragged, key=lambda r: r.row),
             )
+
+    def _unreadable(self, exc: BaseException, row: int) -> FileFormatError:
+        return FileFormatError(
+            f"{self.path}: cannot read the file as {self.encoding} CSV near row {row}: "
+            f"{_arrow_message(exc)}; pass --encoding to say which encoding it uses"
+        )
+
+    def _csv_pass(self, columns: list[str] | None, block: int, state: _CsvState) -> Iterator[Chunk]:
+        """One read of the file from the start, handing out the chunks after ``state``'s."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        width = len(self.columns)
+        delimiter = self.delimiter or ","
+        numbers, ragged = state.numbers, state.ragged
+
+        def on_invalid(row: Any) -> str:
+            number = int(row.number) if row.number is not None else -1
+            if number in state.seen_ragged:  # met before this read was restarted
+                return "skip"
+            state.seen_ragged.add(number)
+            fields = next(csv.reader([row.text], delimiter=delimiter), [])
+            ragged.append(RaggedRow(number, width, int(row.actual_columns), fields))
+            numbers.skipped.append(number)
+            return "skip"
+
+        # utf-8 and utf-8-sig are read natively (the BOM sits on the skipped header line);
+        # other encodings are transcoded by the reader
+        native = self.encoding in (None, "utf-8", "utf-8-sig", "utf8")
+        reader = pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(
+                column_names=self.columns,
+                skip_rows=1,
+                block_size=block,
+                use_threads=False,  # row numbers of skipped rows are only known this way
+                encoding="utf8" if native else str(self.encoding),
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in self.columns},
+                include_columns=columns,
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        batches: list[Any] = []
+        row_parts: list[np.ndarray] = []
+        gathered = 0
+        to_skip = state.handed_out  # well-formed rows already in chunks handed out
+
+        def gathered_chunk() -> Chunk:
+            nonlocal gathered
+            # one contiguous array per column: factorising 17 pieces cost twice as much
+            table = pa.Table.from_batches(batches, schema=reader.schema).combine_chunks()
+            frame = table.to_pandas()
+            rows = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
+            done, ragged[:] = (
+                [r for r in ragged if r.row < numbers.next],
+                [r for r in ragged if r.row >= numbers.next],
+            )
+            batches.clear()
+            row_parts.clear()
+            gathered = 0
+            state.handed_out += len(frame)
+            state.mark()
+            return Chunk(frame, rows, done)
+
+        for batch in reader:
+            if to_skip:
+                if to_skip >= batch.num_rows:
+                    to_skip -= batch.num_rows
+                    continue
+                batch, to_skip = batch.slice(to_skip), 0
+            # row numbers are taken per block: the ragged rows skipped so far are known
+            row_parts.append(numbers.take(batch.num_rows))
+            batches.append(batch)
+            gathered += batch.num_rows
+            if gathered >= self.chunk_rows:
+                yield gathered_chunk()
+        if batches:
+            yield gathered_chunk()
 
     def _xlsx_chunks(self, columns: list[str] | None) -> Iterator[Chunk]:
         from openpyxl import load_workbook

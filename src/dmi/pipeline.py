@@ -60,6 +60,7 @@ __all__ = [
     "ChunkResult",
     "DuplicateIndex",
     "PreparedChunk",
+    "RunStopped",
     "RunSummary",
     "find_duplicates",
     "prepare_chunk",
@@ -85,7 +86,9 @@ class RunSummary:
 
     ``rejected_by_reason`` counts problems (a rejected row may have several);
     ``rejected_rows_by_reason`` counts each rejected row once, under its first problem, so its
-    values add up to ``rejected``.
+    values add up to ``rejected``. ``tiers`` counts the scored rows that have a tier (a row
+    with a dimension left out has none). Every mapping is in the same order whatever the chunk
+    size, so the summary JSON is too.
     """
 
     input: str
@@ -218,11 +221,18 @@ class DuplicateIndex:
         return reject, reasons
 
 
-def find_duplicates(reader: TableReader, id_header: str | None) -> DuplicateIndex:
+class RunStopped(RuntimeError):
+    """The run was stopped (an error elsewhere, or the caller gave up) before this finished."""
+
+
+def find_duplicates(
+    reader: TableReader, id_header: str | None, stop: threading.Event | None = None
+) -> DuplicateIndex:
     """The cheap first pass: read only the id column and find the ids that repeat.
 
     Blank ids and totals rows are left out (they are rejected for their own reason). Memory
-    is one text column of the file, not the file.
+    is one text column of the file, not the file. When ``stop`` is set, the pass ends at the
+    next chunk with :class:`RunStopped`.
     """
     if id_header is None:
         return DuplicateIndex()
@@ -232,6 +242,8 @@ def find_duplicates(reader: TableReader, id_header: str | None) -> DuplicateInde
     keys: list[Any] = []
     numbers: list[np.ndarray] = []
     for chunk in reader.chunks(columns=[id_header]):
+        if stop is not None and stop.is_set():
+            raise RunStopped("the duplicate pass was stopped: the run ended before it")
         column = chunk.frame[id_header]
         # ids stay in Arrow (a CSV's text column): only the repeated ones become Python text
         ids = arrow_id_text(column)
@@ -454,6 +466,8 @@ def prefetched(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
     while this one is scored. Order is kept; an exception in the producer is raised here, at
     the item where it happened; when the consumer stops early the producer stops too.
     """
+    if depth < 1:
+        raise ValueError(f"depth: expected 1 or more items ahead, got {depth}")
     handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -492,11 +506,15 @@ def prefetched(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
 
 
 def _ordered_map(
-    function: Callable[[Any], Any], items: Iterable[Any], threads: int
+    function: Callable[[Any], Any],
+    items: Iterable[Any],
+    threads: int,
+    stop: threading.Event | None = None,
 ) -> Iterator[Any]:
     """``map(function, items)`` on ``threads`` threads, in order, ``threads`` items in flight.
 
-    Closing it (or an error) stops the work in flight and closes ``items``.
+    Closing it (or an error, or Ctrl-C while it waits) sets ``stop``, for work that waits on
+    something else to give up, lets the work in flight end and closes ``items``.
     """
     try:
         if threads <= 1:
@@ -512,6 +530,8 @@ def _ordered_map(
                 while pending:
                     yield pending.pop(0).result()
             finally:
+                if stop is not None:
+                    stop.set()
                 for future in pending:
                     future.cancel()
     finally:
@@ -582,14 +602,24 @@ class _Provisional:
     policy: str
     headers: list[str]
     duplicates: Future[DuplicateIndex]
+    stop: threading.Event | None = None
 
     def score(self, model: IndexModel, tier_model: TierModel | None) -> ChunkResult:
         prepare = partial(prepare_chunk, self.chunk, self.mapping, policy=self.policy)
         result = score_chunk(prepare(DuplicateIndex(), headers=self.headers), model, tier_model)
-        index = self.duplicates.result()
+        index = self._index()
         if index.rows and index.holds_any(self._ids()):
             result = score_chunk(prepare(index, headers=self.headers), model, tier_model)
         return result
+
+    def _index(self) -> DuplicateIndex:
+        """The duplicate pass's index, once it ends (RunStopped if the run stops first)."""
+        while True:
+            try:
+                return self.duplicates.result(timeout=0.05)
+            except TimeoutError:
+                if self.stop is not None and self.stop.is_set():
+                    raise RunStopped("the run ended before the duplicate pass") from None
 
     def _ids(self) -> np.ndarray:
         id_header = next((h for h, c in self.mapping.rename.items() if c == ID_COLUMN), None)
@@ -599,7 +629,10 @@ class _Provisional:
 
 
 def _overlapped_chunks(
-    reader: TableReader, mapping: ColumnMapping, policy: str = "reject"
+    reader: TableReader,
+    mapping: ColumnMapping,
+    policy: str = "reject",
+    stop: threading.Event | None = None,
 ) -> Iterator[PreparedChunk | _Provisional]:
     """:func:`prepared_chunks`, with the duplicate pass in a thread beside the first chunks.
 
@@ -611,12 +644,12 @@ def _overlapped_chunks(
         yield from prepared_chunks(reader, mapping, policy)
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dmi-duplicates") as pool:
-        duplicates = pool.submit(find_duplicates, reader, id_header)
+        duplicates = pool.submit(find_duplicates, reader, id_header, stop)
         for chunk in reader.chunks():
             if duplicates.done():
                 yield prepare_chunk(chunk, mapping, duplicates.result(), policy, reader.columns)
             else:
-                yield _Provisional(chunk, mapping, policy, reader.columns, duplicates)
+                yield _Provisional(chunk, mapping, policy, reader.columns, duplicates, stop)
 
 
 def _score_local(
@@ -723,6 +756,7 @@ def score_file(
     imputed: Counter[str] = Counter()
     excluded: Counter[str] = Counter()
     cohort_parts: list[pd.DataFrame] = []
+    stop = threading.Event()  # set when the run ends, however it ends: its threads stop too
     if engine == "dask":
         from dmi.distributed import score_chunks_dask
 
@@ -738,8 +772,9 @@ def score_file(
             threads = min(2, os.cpu_count() or 1)
         results = _ordered_map(
             partial(_score_local, model=model, tier_model=tier_model),
-            prefetched(_overlapped_chunks(reader, mapping, duplicates)),
+            prefetched(_overlapped_chunks(reader, mapping, duplicates, stop)),
             threads,
+            stop,
         )
     writes = _BackgroundWrites()
     try:
@@ -767,6 +802,7 @@ def score_file(
             if progress is not None:
                 progress(summary.read)
     finally:
+        stop.set()
         if hasattr(results, "close"):  # stop the reading and scoring threads at once
             results.close()
         try:
@@ -776,12 +812,16 @@ def score_file(
             if rejects_writer is not None:
                 rejects_writer.close()
     summary.rejected = summary.read - summary.scored
-    summary.rejected_by_reason = dict(reasons.most_common())
-    summary.rejected_rows_by_reason = dict(row_reasons.most_common())
+    # most common first, ties by name: the same order whatever the chunk size
+    summary.rejected_by_reason = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    summary.rejected_rows_by_reason = dict(
+        sorted(row_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
     summary.levels = {str(k): v for k, v in sorted(levels.items())}
     summary.tiers = {str(k): v for k, v in sorted(tiers.items())}
-    summary.imputed = dict(imputed)
-    summary.excluded = dict(excluded)
+    # in the instrument's item order: the order they were met in depends on the chunk size
+    summary.imputed = {i.code: imputed[i.code] for i in instrument.items if i.code in imputed}
+    summary.excluded = {i.code: excluded[i.code] for i in instrument.items if i.code in excluded}
     if cohort_path is not None:
         from dmi.cohort import cohort_summary
         from dmi.io import write_table

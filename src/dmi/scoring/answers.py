@@ -222,8 +222,9 @@ def id_text(values: pd.Series) -> np.ndarray:
 def arrow_id_text(values: pd.Series) -> Any:
     """:func:`id_text` of an Arrow-backed text column as an Arrow array (None for other columns).
 
-    Vectorised Arrow kernels do what ``normalise_cell`` does to text: NFKC, then trim. The
-    text never becomes Python objects, which is what most of the cost of a million ids was.
+    It does what ``normalise_cell`` does to text: NFKC, then trim. ASCII text (nearly every id)
+    is only trimmed, by an Arrow kernel, and never becomes Python objects, which is what most of
+    the cost of a million ids was; other text is normalised by Python's ``unicodedata``.
     """
     array = getattr(values, "array", None)
     if not (
@@ -241,8 +242,14 @@ def arrow_id_text(values: pd.Series) -> Any:
     arrow = pa.array(values.array)
     if isinstance(arrow, pa.ChunkedArray):
         arrow = arrow.combine_chunks()
-    if not pc.all(pc.string_is_ascii(arrow)).as_py():  # ASCII text is its own NFKC form
-        arrow = pc.utf8_normalize(arrow, form="NFKC")
+    ascii_ = pc.string_is_ascii(arrow).fill_null(True)
+    if not pc.all(ascii_).as_py():  # ASCII text is its own NFKC form: only the rest is redone
+        # with Python's unicodedata, as normalise_cell does: Arrow's own NFKC follows a newer
+        # Unicode version, and a few characters would then differ between the two paths
+        other = pc.invert(ascii_)
+        texts = pc.filter(arrow, other).to_pylist()
+        normal = pa.array([unicodedata.normalize("NFKC", t) for t in texts], type=arrow.type)
+        arrow = pc.replace_with_mask(arrow, other, normal)
     return pc.utf8_trim(arrow, characters=_WHITESPACE).fill_null("")
 
 
@@ -637,7 +644,7 @@ def _parse_item_cells(
 # A column's distinct texts repeat from chunk to chunk of a big file (a multi-choice column of 15
 # options has thousands of combinations, each parsed in Python): each text is parsed once per
 # process. A parse depends only on the text, so the cache cannot change a result.
-_PARSE_CACHE_SIZE = 1 << 16
+_PARSE_CACHE_SIZE = 1 << 15  # per parser: a few MB at most, kept while the process runs
 
 
 def _memoised(parse: Callable[[str], Any]) -> Callable[[str], Any]:
