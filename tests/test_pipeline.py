@@ -280,6 +280,21 @@ def test_a_failed_write_stops_the_run_with_its_error(tmp_path, messy_3000, monke
     assert not [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
 
 
+def test_the_first_error_is_the_one_reported(tmp_path, messy_3000, monkeypatch):
+    from dmi.io import TableWriter
+
+    def write(self, frame):
+        time.sleep(0.2)  # still writing when the run stops, then failing as it ends
+        raise OSError("No space left on device")
+
+    def progress(done):
+        raise ValueError("the caller gave up")
+
+    monkeypatch.setattr(TableWriter, "write", write)
+    with pytest.raises(ValueError, match="gave up"):
+        score_file(messy_3000, tmp_path / "s.csv", MODEL, chunk_rows=300, progress=progress)
+
+
 def test_a_run_that_fails_early_does_not_wait_for_the_duplicate_pass(
     tmp_path, messy_3000, monkeypatch
 ):

@@ -24,6 +24,7 @@ number of threads or the chunk size.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -572,6 +573,25 @@ def _counts(values: pd.Series) -> dict[Any, int]:
     return {k.item() if hasattr(k, "item") else k: int(v) for k, v in counted.items()}
 
 
+def _finish_run(
+    stop: threading.Event,
+    results: Any,
+    writes: _BackgroundWrites,
+    writer: TableWriter,
+    rejects_writer: TableWriter | None,
+) -> None:
+    """End a run's threads (at once when it stopped early), then finish the files."""
+    stop.set()
+    if hasattr(results, "close"):
+        results.close()
+    try:
+        writes.finish()
+    finally:
+        writer.close()
+        if rejects_writer is not None:
+            rejects_writer.close()
+
+
 def _write_chunk(writer: TableWriter, scores: pd.DataFrame, rejects_writer: Any, rejects: Any):
     writer.write(scores)
     if rejects_writer is not None and rejects is not None:
@@ -801,16 +821,13 @@ def score_file(
                 cohort_parts.append(scores[cohort_columns(scores)])
             if progress is not None:
                 progress(summary.read)
-    finally:
-        stop.set()
-        if hasattr(results, "close"):  # stop the reading and scoring threads at once
-            results.close()
-        try:
-            writes.finish()
-        finally:
-            writer.close()
-            if rejects_writer is not None:
-                rejects_writer.close()
+    except BaseException:
+        # the first error is the one reported: a write failing while the run stops after it
+        # (a full disk, say) would otherwise replace it
+        with contextlib.suppress(Exception):
+            _finish_run(stop, results, writes, writer, rejects_writer)
+        raise
+    _finish_run(stop, results, writes, writer, rejects_writer)
     summary.rejected = summary.read - summary.scored
     # most common first, ties by name: the same order whatever the chunk size
     summary.rejected_by_reason = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
