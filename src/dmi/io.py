@@ -544,6 +544,11 @@ class ColumnMapping:
     missing_profile: list[str] = field(default_factory=list)
 
     @property
+    def id_header(self) -> str | None:
+        """The file header mapped to ``respondent_id``, if any."""
+        return next((h for h, c in self.rename.items() if c == ID_COLUMN), None)
+
+    @property
     def matched_items(self) -> int:
         return sum(1 for target in self.rename.values() if target not in ("respondent_id",))
 

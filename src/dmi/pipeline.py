@@ -173,12 +173,6 @@ def _looks_like_totals(values: pd.Series) -> np.ndarray:
 # -- duplicates --------------------------------------------------------------------------------
 
 
-def _byte_lengths(array: Any) -> Any:
-    import pyarrow.compute as pc
-
-    return pc.binary_length(array)
-
-
 @dataclass
 class DuplicateIndex:
     """Rows of every respondent id that occurs more than once in a file.
@@ -191,11 +185,11 @@ class DuplicateIndex:
 
     rows: dict[str, list[int]] = field(default_factory=dict)
 
-    def holds_any(self, ids: np.ndarray) -> bool:
-        """Whether any of these normalised ids repeats in the file."""
-        return bool(self.rows) and bool(
-            pd.Series(ids, dtype=object).isin(self.rows.keys()).to_numpy().any()
-        )
+    def repeats(self, ids: np.ndarray) -> np.ndarray:
+        """Which of these normalised ids repeat in the file."""
+        if not self.rows:
+            return np.zeros(len(ids), dtype=bool)
+        return pd.Series(ids, dtype=object).isin(self.rows.keys()).to_numpy()
 
     def reasons(self, ids: np.ndarray, rows: np.ndarray, policy: str) -> tuple[np.ndarray, list]:
         """Which of these rows the policy rejects, and why (naming the other rows)."""
@@ -203,7 +197,7 @@ class DuplicateIndex:
         reasons: list[str] = []
         if not self.rows:
             return reject, reasons
-        candidates = np.flatnonzero(pd.Series(ids, dtype=object).isin(self.rows.keys()).to_numpy())
+        candidates = np.flatnonzero(self.repeats(ids))
         for i in candidates.tolist():
             rid, row = ids[i], int(rows[i])
             same = self.rows[rid]
@@ -250,9 +244,7 @@ def find_duplicates(
         ids = arrow_id_text(column)
         if ids is None:
             ids = pa.array(id_text(column), type=pa.large_string())
-        keep = (np.asarray(ids.is_valid()) & (np.asarray(_byte_lengths(ids)) > 0)) & (
-            ~_looks_like_totals(column)
-        )
+        keep = (np.asarray(pc.binary_length(ids)) > 0) & ~_looks_like_totals(column)
         keys.append(ids.filter(keep))
         numbers.append(chunk.rows[keep])
     if not keys:
@@ -327,7 +319,7 @@ def prepare_chunk(
     duplicated ids become rejects; the other rows are renamed to instrument columns."""
     headers = headers or list(chunk.frame.columns)
     parts: list[pd.DataFrame] = []
-    id_header = next((h for h, c in mapping.rename.items() if c == ID_COLUMN), None)
+    id_header = mapping.id_header
     id_at = headers.index(id_header) if id_header in headers else None
     if chunk.ragged:
         parts.append(
@@ -602,7 +594,7 @@ def prepared_chunks(
     reader: TableReader, mapping: ColumnMapping, policy: str = "reject"
 ) -> Iterator[PreparedChunk]:
     """The file's chunks after the file-level checks (runs the duplicate pass first)."""
-    id_header = next((h for h, c in mapping.rename.items() if c == ID_COLUMN), None)
+    id_header = mapping.id_header
     duplicates = find_duplicates(reader, id_header)
     for chunk in reader.chunks():
         yield prepare_chunk(chunk, mapping, duplicates, policy, reader.columns)
@@ -625,12 +617,14 @@ class _Provisional:
     stop: threading.Event | None = None
 
     def score(self, model: IndexModel, tier_model: TierModel | None) -> ChunkResult:
-        prepare = partial(prepare_chunk, self.chunk, self.mapping, policy=self.policy)
-        result = score_chunk(prepare(DuplicateIndex(), headers=self.headers), model, tier_model)
+        result = score_chunk(self._prepared(DuplicateIndex()), model, tier_model)
         index = self._index()
-        if index.rows and index.holds_any(self._ids()):
-            result = score_chunk(prepare(index, headers=self.headers), model, tier_model)
+        if index.repeats(self._ids()).any():
+            result = score_chunk(self._prepared(index), model, tier_model)
         return result
+
+    def _prepared(self, duplicates: DuplicateIndex) -> PreparedChunk:
+        return prepare_chunk(self.chunk, self.mapping, duplicates, self.policy, self.headers)
 
     def _index(self) -> DuplicateIndex:
         """The duplicate pass's index, once it ends (RunStopped if the run stops first)."""
@@ -642,7 +636,7 @@ class _Provisional:
                     raise RunStopped("the run ended before the duplicate pass") from None
 
     def _ids(self) -> np.ndarray:
-        id_header = next((h for h, c in self.mapping.rename.items() if c == ID_COLUMN), None)
+        id_header = self.mapping.id_header
         if id_header is None:
             return np.empty(0, dtype=object)
         return id_text(self.chunk.frame[id_header])
@@ -659,7 +653,7 @@ def _overlapped_chunks(
     The pass reads only the id column (about a second for a million rows, all of it before the
     first row could be scored); the chunks read meanwhile are scored provisionally.
     """
-    id_header = next((h for h, c in mapping.rename.items() if c == ID_COLUMN), None)
+    id_header = mapping.id_header
     if id_header is None:
         yield from prepared_chunks(reader, mapping, policy)
         return

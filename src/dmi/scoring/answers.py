@@ -176,15 +176,12 @@ def factorize_cells(values: pd.Series) -> tuple[np.ndarray, Any]:
     meaning of whichever came first. Bools are keyed by their :func:`normalise_cell` text
     instead. Returns ``(codes, uniques)`` with -1 for blanks, as ``pd.factorize`` does.
     """
-    if isinstance(values.array, pd.arrays.ArrowStringArray):
+    array = _arrow_text(values)
+    if array is not None:
         # Arrow's hash kernel directly: it releases the GIL, so two threads scoring two chunks
         # factorise in parallel (pandas' wrapper holds it for part of the work)
-        import pyarrow as pa
         import pyarrow.compute as pc
 
-        array = pa.array(values.array)
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks()
         encoded = pc.dictionary_encode(array)
         codes = np.asarray(pc.fill_null(encoded.indices, -1), dtype=np.intp)
         return codes, pd.array(encoded.dictionary, dtype=values.dtype)
@@ -219,13 +216,8 @@ def id_text(values: pd.Series) -> np.ndarray:
     return table[codes]
 
 
-def arrow_id_text(values: pd.Series) -> Any:
-    """:func:`id_text` of an Arrow-backed text column as an Arrow array (None for other columns).
-
-    It does what ``normalise_cell`` does to text: NFKC, then trim. ASCII text (nearly every id)
-    is only trimmed, by an Arrow kernel, and never becomes Python objects, which is what most of
-    the cost of a million ids was; other text is normalised by Python's ``unicodedata``.
-    """
+def _arrow_text(values: pd.Series) -> Any:
+    """The cells of an Arrow-backed text column as one contiguous Arrow array, else None."""
     array = getattr(values, "array", None)
     if not (
         isinstance(array, pd.arrays.ArrowStringArray)
@@ -237,11 +229,24 @@ def arrow_id_text(values: pd.Series) -> Any:
     ):
         return None
     import pyarrow as pa
+
+    arrow = pa.array(array)
+    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+
+
+def arrow_id_text(values: pd.Series) -> Any:
+    """:func:`id_text` of an Arrow-backed text column as an Arrow array (None for other columns).
+
+    It does what ``normalise_cell`` does to text: NFKC, then trim. ASCII text (nearly every id)
+    is only trimmed, by an Arrow kernel, and never becomes Python objects, which is what most of
+    the cost of a million ids was; other text is normalised by Python's ``unicodedata``.
+    """
+    arrow = _arrow_text(values)
+    if arrow is None:
+        return None
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    arrow = pa.array(values.array)
-    if isinstance(arrow, pa.ChunkedArray):
-        arrow = arrow.combine_chunks()
     ascii_ = pc.string_is_ascii(arrow).fill_null(True)
     if not pc.all(ascii_).as_py():  # ASCII text is its own NFKC form: only the rest is redone
         # with Python's unicodedata, as normalise_cell does: Arrow's own NFKC follows a newer
@@ -654,13 +659,6 @@ def _memoised(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 def _item_parser(
     instrument: Instrument, item: Item
 ) -> tuple[Callable[[str], Parsed], NumbersKernel | None, TextsKernel | None]:
-    parse, numeric, texts_kernel = _unmemoised_item_parser(instrument, item)
-    return _memoised(parse), numeric, texts_kernel
-
-
-def _unmemoised_item_parser(
-    instrument: Instrument, item: Item
-) -> tuple[Callable[[str], Parsed], NumbersKernel | None, TextsKernel | None]:
     if item.type == "single":
         return _single_parser(item), None, None
     if item.type == "multi":
@@ -808,8 +806,12 @@ _PLANS: weakref.WeakKeyDictionary[Instrument, _Plan] = weakref.WeakKeyDictionary
 def _plan(instrument: Instrument) -> _Plan:
     plan = _PLANS.get(instrument)
     if plan is None:
+        items = []
+        for item in instrument.items:
+            parse, numeric, texts_kernel = _item_parser(instrument, item)
+            items.append((item, _memoised(parse), numeric, texts_kernel))
         plan = _Plan(
-            items=[(item, *_item_parser(instrument, item)) for item in instrument.items],
+            items=items,
             policies=[instrument.missing_policy(item) for item in instrument.items],
             scenario_items=[item for item in instrument.items if item.type == "scenario"],
             profile=[(f, _memoised(_profile_parser(f))) for f in instrument.profile],
@@ -900,13 +902,10 @@ def encode_answers(
     if id_column in columns:
         arrow_ids = None if small else arrow_id_text(columns[id_column])
         if arrow_ids is not None:  # kept in Arrow: the scores table takes them as they are
-            import pyarrow.compute as pc
-
             ids = pd.array(arrow_ids, dtype="str")
-            is_blank = np.asarray(pc.binary_length(arrow_ids)) == 0
         else:
             ids = _small_id_text(columns[id_column]) if small else _id_text(columns[id_column])
-            is_blank = ids == ""
+        is_blank = np.asarray(ids == "", dtype=bool)
         blank = np.flatnonzero(is_blank)
         add_rejects(blank, id_column, [""] * len(blank), "respondent_id is blank")
         if unique_ids:
