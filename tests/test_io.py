@@ -271,3 +271,28 @@ def test_parquet_writer_keeps_one_schema(tmp_path):
     back = pd.read_parquet(path)
     assert back["respondent_id"].tolist() == ["a", "b"]
     assert back["sector"].isna().tolist() == [True, False]
+
+
+def test_replace_writes_rewrites_only_the_chunks_it_is_given(tmp_path):
+    columns = ["respondent_id", "dmi"]
+    frame = lambda ids, values: pd.DataFrame({"respondent_id": ids, "dmi": values})  # noqa: E731
+    a, b, c = frame(["a1", "=a2"], [1.5, 2.0]), frame([], []), frame(["c1"], [3.25])
+    new_a, new_b = frame(["x1"], [9.0]), frame(["y1", "@y2", "y3"], [0.5, None, 7.0])
+    with TableWriter(tmp_path / "once.csv", columns) as writer:
+        for part in (a, b, c):
+            writer.write(part)
+        writer.replace_writes({1: new_b, 0: new_a})
+        assert writer.rows == 5
+        writer.replace_writes({2: c})  # a second time, from the new file's writes
+    with TableWriter(tmp_path / "direct.csv", columns) as direct:
+        for part in (new_a, new_b, c):
+            direct.write(part)
+    assert (tmp_path / "once.csv").read_bytes() == (tmp_path / "direct.csv").read_bytes()
+    assert not list(tmp_path.glob(".*"))  # no partial file left behind
+    with pytest.raises(ValueError, match="expected 0 to 2, got \\[3\\]"):
+        writer.replace_writes({3: a})
+    parquet = TableWriter(tmp_path / "s.parquet", columns)
+    parquet.write(a)
+    with pytest.raises(ValueError, match="only a CSV"):
+        parquet.replace_writes({0: a})
+    parquet.close()

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dmi
+import dmi.pipeline
 from dmi.cli import main
 from dmi.cohort import cohort_summary
 from dmi.pipeline import score_file
@@ -252,6 +253,7 @@ def test_chunks_scored_before_the_duplicate_pass_ends_are_redone_when_an_id_repe
 
     monkeypatch.setattr(dmi.pipeline, "find_duplicates", slow)
     monkeypatch.setattr(dmi.pipeline._Provisional, "score", score)
+    monkeypatch.setattr(dmi.pipeline, "_rewritable", lambda *writers: False)  # the pass, always
     got = run(messy_3000, tmp_path / "overlapped", duplicates=policy, chunk_rows=300)
     assert len(provisional) >= 3
     assert got[0].rejected_by_reason == expected[0].rejected_by_reason
@@ -309,6 +311,7 @@ def test_a_run_that_fails_early_does_not_wait_for_the_duplicate_pass(
             yield chunk
 
     monkeypatch.setattr(TableReader, "chunks", slow_id_pass)
+    monkeypatch.setattr(dmi.pipeline, "_rewritable", lambda *writers: False)  # the pass, always
     before = set(threading.enumerate())
     start = time.perf_counter()
     # Ctrl-C while the pass runs (a real SIGINT: it wakes a thread waiting on a lock)
@@ -359,3 +362,100 @@ def test_chunk_rows_must_be_a_positive_whole_number(capsys, value):
         main(["score", str(FIXTURES / "duplicates.csv"), "-o", "x.csv", "--chunk-rows", value])
     assert stop.value.code == 2
     assert f"expected a whole number of at least 1; got '{value}'" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def repeats_later(tmp_path_factory):
+    """2,000 messy companies whose ids repeat only after the first 300 rows (and across them)."""
+    frame = synthesise(MIIT, 2000, 5, messy=True)
+    ids = frame["respondent_id"]
+    frame = frame[ids.isna() | ~ids.duplicated()].reset_index(drop=True)  # the planted one
+    for copy, of in ((700, 5), (1200, 800), (1900, 800), (1950, 1951), (1400, 350)):
+        frame.loc[copy, "respondent_id"] = frame.loc[of, "respondent_id"]
+    path = tmp_path_factory.mktemp("later") / "in.csv"
+    frame.to_csv(path, index=False)
+    with path.open("a", encoding="utf-8") as out:  # a blank line, and a totals row at the end
+        out.write("\n合计" + "," * (len(frame.columns) - 1) + "\n")
+    return path
+
+
+def _outputs(folder: Path, path: Path, **kwargs) -> tuple[bytes, ...]:
+    folder.mkdir(parents=True)
+    summary, _ = score_file(
+        path,
+        folder / "s.csv",
+        MODEL,
+        rejects_path=folder / "r.csv",
+        cohort_path=folder / "c.csv",
+        **kwargs,
+    )
+    assert summary.reconciles
+    text = summary.to_json().replace(str(folder), "FOLDER")
+    return tuple((folder / n).read_bytes() for n in ("s.csv", "r.csv", "c.csv")) + (text,)
+
+
+@pytest.mark.parametrize("policy", ["reject", "keep-first", "keep-last"])
+def test_a_file_read_once_gives_the_bytes_of_a_run_with_the_duplicate_pass(
+    tmp_path, repeats_later, monkeypatch, policy
+):
+    passes, redone = [], []
+    real_pass, real_rescore = dmi.pipeline.find_duplicates, dmi.pipeline._rescore_repeats
+
+    def counted_pass(*args, **kwargs):
+        passes.append(1)
+        return real_pass(*args, **kwargs)
+
+    def counted_rescore(*args, **kwargs):
+        results = real_rescore(*args, **kwargs)
+        redone.append(sorted(results))
+        return results
+
+    monkeypatch.setattr(dmi.pipeline, "find_duplicates", counted_pass)
+    monkeypatch.setattr(dmi.pipeline, "_rescore_repeats", counted_rescore)
+    runs = {}
+    # chunks of 300 rows gather about 600 (whole blocks), short of row 700, which repeats row 5
+    for threads, chunk_rows in ((1, 300), (2, 300), (2, 150), (1, 100_000)):
+        for once in (True, False):
+            monkeypatch.setattr(dmi.pipeline, "_rewritable", lambda *w, once=once: once)
+            passes.clear()
+            redone.clear()
+            runs[threads, chunk_rows, once] = _outputs(
+                tmp_path / f"{threads}-{chunk_rows}-{once}",
+                repeats_later,
+                duplicates=policy,
+                threads=threads,
+                chunk_rows=chunk_rows,
+            )
+            if not once:
+                assert passes == [1] and redone == []
+            elif chunk_rows == 100_000:  # one chunk that repeats ids: the pass after all
+                assert passes == [1] and redone == []
+            else:  # read once; the chunks holding a repeated id are scored again
+                assert passes == [] and redone and 0 in redone[0] and len(redone[0]) >= 3, (
+                    threads,
+                    chunk_rows,
+                    passes,
+                    redone,
+                )
+    expected = runs[1, 100_000, False]
+    assert b"duplicate respondent_id" in expected[1]
+    for key, output in runs.items():
+        assert output == expected, key
+
+
+def test_a_file_that_changes_between_its_reads_is_a_file_level_error(
+    tmp_path, repeats_later, monkeypatch, capsys
+):
+    copy = tmp_path / "in.csv"
+    copy.write_bytes(repeats_later.read_bytes())
+    real_settle = dmi.pipeline._IdLedger.settle
+
+    def settle(self):
+        lines = copy.read_text(encoding="utf-8").splitlines(keepends=True)
+        copy.write_text("".join(lines[:100] + lines[150:]), encoding="utf-8")  # rows deleted
+        return real_settle(self)
+
+    monkeypatch.setattr(dmi.pipeline._IdLedger, "settle", settle)
+    assert main(["score", str(copy), "-o", str(tmp_path / "s.csv"), "--chunk-rows", "300"]) == 2
+    err = capsys.readouterr().err
+    assert "the file changed while it was being scored" in err and "Traceback" not in err

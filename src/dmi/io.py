@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -751,6 +752,9 @@ class TableWriter:
         self.kind = _output_kind(self.path)
         self.rows = 0
         self._started = False
+        # CSV: where the header ends, and where each write's rows end and how many there are
+        self._header_end = 0
+        self._writes: list[tuple[int, int]] = []
         self._writer: Any = None
         self._workbook: Any = None
         self._sheet: Any = None
@@ -789,16 +793,59 @@ class TableWriter:
         shortest round-trip form (``100``, ``40.675``, ``1e-7``), and text a spreadsheet would
         run as a formula is escaped as :func:`escape_formulas` does.
         """
-        import pyarrow.csv as pacsv
 
-        table = _escaped_arrow_table(frame)
         with open(self.path, "ab" if self._started else "wb") as sink:
             if not self._started:
                 header = io.StringIO()
                 csv.writer(header, lineterminator="\n").writerow(self.columns)
                 sink.write(b"\xef\xbb\xbf" + header.getvalue().encode("utf-8"))
-            if table.num_rows:
-                pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
+                self._header_end = sink.tell()
+            self._csv_rows(frame, sink)
+            self._writes.append((sink.tell(), len(frame)))
+
+    @staticmethod
+    def _csv_rows(frame: pd.DataFrame, sink: Any) -> None:
+        import pyarrow.csv as pacsv
+
+        table = _escaped_arrow_table(frame)
+        if table.num_rows:
+            pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
+
+    def replace_writes(self, replacements: Mapping[int, pd.DataFrame]) -> None:
+        """Write the CSV file again, with the rows of some earlier writes replaced.
+
+        ``replacements[k]`` (columns in the writer's order) takes the place of the rows that
+        the k-th call of :meth:`write` wrote; the other writes' bytes are copied as they are.
+        The new file replaces the old one only when it is complete.
+        """
+        if not replacements:
+            return
+        if self.kind != "csv":
+            raise ValueError(f"{self.path}: only a CSV file's writes can be replaced")
+        if not all(0 <= k < len(self._writes) for k in replacements):
+            raise ValueError(
+                f"write numbers: expected 0 to {len(self._writes) - 1}, got {sorted(replacements)}"
+            )
+        partial = self.path.with_name(f".{self.path.name}.partial")
+        writes: list[tuple[int, int]] = []
+        try:
+            with open(self.path, "rb") as old, open(partial, "wb") as new:
+                _copy_bytes(old, new, 0, self._header_end)
+                start = self._header_end
+                for k, (end, rows) in enumerate(self._writes):
+                    if k in replacements:
+                        frame = replacements[k].reindex(columns=self.columns)
+                        self._csv_rows(frame, new)
+                        rows = len(frame)
+                    else:
+                        _copy_bytes(old, new, start, end)
+                    writes.append((new.tell(), rows))
+                    start = end
+            os.replace(partial, self.path)
+        finally:
+            partial.unlink(missing_ok=True)
+        self._writes = writes
+        self.rows = sum(rows for _, rows in writes)
 
     def close(self) -> None:
         """Finish the file (a header-only file when nothing was written)."""
@@ -816,6 +863,18 @@ class TableWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _copy_bytes(source: Any, target: Any, start: int, end: int) -> None:
+    """Copy bytes ``start`` to ``end`` of one open file to the end of another."""
+    source.seek(start)
+    left = end - start
+    while left > 0:
+        block = source.read(min(left, 1 << 20))
+        if not block:
+            raise OSError(f"{source.name}: ended at byte {end - left}, expected {end}")
+        target.write(block)
+        left -= len(block)
 
 
 def _xlsx_cell(value: Any) -> Any:

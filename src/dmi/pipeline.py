@@ -10,21 +10,31 @@ Every row of the input ends in exactly one of two places, and the counts say so
   the instrument does not accept (all the row's problems are listed).
 
 Row numbers are spreadsheet row numbers: the header is row 1, and blank or ragged lines keep
-their numbers. Duplicated ids are found across the whole file by a cheap first pass over the id
-column, so the policy works across chunks with flat memory. The same kernel
-(:func:`score_chunk`, built on :meth:`dmi.IndexModel.score_batch`) scores every chunk locally or
-on Dask (:mod:`dmi.distributed`), so both engines write the same rows.
+their numbers. Duplicated ids are found across the whole file, so the policy works across chunks
+with flat memory. The same kernel (:func:`score_chunk`, built on
+:meth:`dmi.IndexModel.score_batch`) scores every chunk locally or on Dask
+(:mod:`dmi.distributed`), so both engines write the same rows.
 
 Locally the work overlaps in threads, because Arrow and numpy do most of it without holding the
-GIL: the duplicate pass runs beside the first chunks (which are scored provisionally and scored
-again if one of their ids repeats), the next chunk is read while two are scored, and the scores
-are written behind. Results come back in file order, so the output does not depend on the
-number of threads or the chunk size.
+GIL: the next chunk is read while two are scored, and the scores are written behind. How repeated
+ids are found depends on the output:
+
+- CSV (scores and rejects): the file is read once. Each chunk is scored as if no id repeated
+  and its ids are noted; when the whole file has been read, the chunks holding an id that
+  repeats are read and scored again, and their rows written over (most files repeat none).
+  When the first chunk already repeats an id, the run takes the duplicate pass instead.
+- otherwise, and on Dask: a cheap first pass over the id column (the duplicate pass) finds
+  them. Locally it runs beside the first chunks, which are scored provisionally and scored again
+  if one of their ids repeats.
+
+Results come back in file order, so the output does not depend on the number of threads, the
+chunk size or the way repeated ids were found.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import queue
@@ -45,6 +55,7 @@ import pandas as pd
 from dmi.io import (
     Chunk,
     ColumnMapping,
+    FileFormatError,
     TableReader,
     TableWriter,
     map_columns,
@@ -220,6 +231,42 @@ class RunStopped(RuntimeError):
     """The run was stopped (an error elsewhere, or the caller gave up) before this finished."""
 
 
+def _id_keys(column: pd.Series, rows: np.ndarray) -> tuple[Any, np.ndarray]:
+    """A chunk's normalised ids and their row numbers, as the duplicate index counts them.
+
+    Blank ids and totals rows are left out (they are rejected for their own reason). The ids
+    stay in Arrow (a CSV's text column): only the repeated ones become Python text.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = arrow_id_text(column)
+    if ids is None:
+        ids = pa.array(id_text(column), type=pa.large_string())
+    keep = (np.asarray(pc.binary_length(ids)) > 0) & ~_looks_like_totals(column)
+    return ids.filter(keep).cast(pa.large_string()), rows[keep]
+
+
+def _repeated_ids(keys: list[Any], numbers: list[np.ndarray]) -> tuple[DuplicateIndex, np.ndarray]:
+    """The index of the ids that occur more than once among ``keys`` (from :func:`_id_keys`),
+    and the positions of their rows in the keys laid end to end."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not keys:
+        return DuplicateIndex(), np.empty(0, dtype=np.intp)
+    all_ids = pa.chunked_array(keys, type=pa.large_string()).combine_chunks()
+    all_rows = np.concatenate(numbers)
+    codes = np.asarray(pc.dictionary_encode(all_ids).indices, dtype=np.int64)  # without the GIL
+    repeated = np.flatnonzero(np.bincount(codes)[codes] > 1) if len(codes) else codes
+    index: dict[str, list[int]] = {}
+    for rid, row in zip(all_ids.take(repeated).to_pylist(), all_rows[repeated].tolist()):
+        index.setdefault(rid, []).append(row)
+    for rows in index.values():
+        rows.sort()
+    return DuplicateIndex(index), repeated
+
+
 def find_duplicates(
     reader: TableReader, id_header: str | None, stop: threading.Event | None = None
 ) -> DuplicateIndex:
@@ -231,34 +278,15 @@ def find_duplicates(
     """
     if id_header is None:
         return DuplicateIndex()
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     keys: list[Any] = []
     numbers: list[np.ndarray] = []
     for chunk in reader.chunks(columns=[id_header]):
         if stop is not None and stop.is_set():
             raise RunStopped("the duplicate pass was stopped: the run ended before it")
-        column = chunk.frame[id_header]
-        # ids stay in Arrow (a CSV's text column): only the repeated ones become Python text
-        ids = arrow_id_text(column)
-        if ids is None:
-            ids = pa.array(id_text(column), type=pa.large_string())
-        keep = (np.asarray(pc.binary_length(ids)) > 0) & ~_looks_like_totals(column)
-        keys.append(ids.filter(keep))
-        numbers.append(chunk.rows[keep])
-    if not keys:
-        return DuplicateIndex()
-    all_ids = pa.chunked_array(keys, type=pa.large_string()).combine_chunks()
-    all_rows = np.concatenate(numbers)
-    codes = np.asarray(pc.dictionary_encode(all_ids).indices, dtype=np.int64)  # without the GIL
-    repeated = np.flatnonzero(np.bincount(codes)[codes] > 1) if len(codes) else codes
-    index: dict[str, list[int]] = {}
-    for rid, row in zip(all_ids.take(repeated).to_pylist(), all_rows[repeated].tolist()):
-        index.setdefault(rid, []).append(row)
-    for rows in index.values():
-        rows.sort()
-    return DuplicateIndex(index)
+        ids, rows = _id_keys(chunk.frame[id_header], chunk.rows)
+        keys.append(ids)
+        numbers.append(rows)
+    return _repeated_ids(keys, numbers)[0]
 
 
 # -- the per-chunk steps ------------------------------------------------------------------------
@@ -388,8 +416,9 @@ def score_chunk(
     Pure: the same chunk and models give the same result in any process (local or a Dask
     worker). Rejects come sorted by row.
     """
-    # the duplicate pass has rejected every repeated id of the file (a chunk scored before the
-    # pass ended is scored again when one of its ids repeats): no check within the chunk
+    # every repeated id of the file is rejected through the duplicate index (a chunk scored
+    # before the index was complete is scored again when one of its ids repeats): no check
+    # within the chunk
     result = model.score_batch(prepared.frame, rows=prepared.rows, unique_ids=True)
     scores = result.scores
     if tier_model is not None:
@@ -565,6 +594,66 @@ def _counts(values: pd.Series) -> dict[Any, int]:
     return {k.item() if hasattr(k, "item") else k: int(v) for k, v in counted.items()}
 
 
+@dataclass
+class _Tally:
+    """What chunks add to a run's summary."""
+
+    read: int = 0
+    scored: int = 0
+    problems: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    row_reasons: Counter[str] = field(default_factory=Counter)
+    levels: Counter[Any] = field(default_factory=Counter)
+    tiers: Counter[Any] = field(default_factory=Counter)
+    imputed: Counter[str] = field(default_factory=Counter)
+    excluded: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, result: ChunkResult) -> _Tally:
+        scores, rejects = result.scores, result.rejects
+        tally = cls(result.n_read, len(scores), len(rejects))
+        if len(rejects):
+            tally.reasons.update(_reason_key(r) for r in rejects["reason"])
+            firsts = rejects.drop_duplicates("row")["reason"]
+            tally.row_reasons.update(_reason_key(r) for r in firsts)
+        tally.levels.update(_counts(scores["level"]))
+        if "tier" in scores:
+            tally.tiers.update(_counts(scores["tier"]))
+        tally.imputed.update(result.imputed)
+        tally.excluded.update(result.excluded)
+        return tally
+
+    @classmethod
+    def total(cls, tallies: Iterable[_Tally]) -> _Tally:
+        total = cls()
+        for tally in tallies:
+            total.read += tally.read
+            total.scored += tally.scored
+            total.problems += tally.problems
+            for name in ("reasons", "row_reasons", "levels", "tiers", "imputed", "excluded"):
+                getattr(total, name).update(getattr(tally, name))
+        return total
+
+    def fill(self, summary: RunSummary, instrument: Any) -> None:
+        """Set the summary's counts, every mapping in an order that does not depend on the
+        chunk size."""
+        summary.read, summary.scored, summary.problems = self.read, self.scored, self.problems
+        summary.rejected = self.read - self.scored
+        # most common first, ties by name
+        summary.rejected_by_reason = dict(
+            sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        summary.rejected_rows_by_reason = dict(
+            sorted(self.row_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        summary.levels = {str(k): v for k, v in sorted(self.levels.items())}
+        summary.tiers = {str(k): v for k, v in sorted(self.tiers.items())}
+        # in the instrument's item order: the order they were met in depends on the chunk size
+        items = [i.code for i in instrument.items]
+        summary.imputed = {c: self.imputed[c] for c in items if c in self.imputed}
+        summary.excluded = {c: self.excluded[c] for c in items if c in self.excluded}
+
+
 def _finish_run(
     stop: threading.Event,
     results: Any,
@@ -647,6 +736,7 @@ def _overlapped_chunks(
     mapping: ColumnMapping,
     policy: str = "reject",
     stop: threading.Event | None = None,
+    chunks: Iterator[Chunk] | None = None,
 ) -> Iterator[PreparedChunk | _Provisional]:
     """:func:`prepared_chunks`, with the duplicate pass in a thread beside the first chunks.
 
@@ -655,21 +745,182 @@ def _overlapped_chunks(
     """
     id_header = mapping.id_header
     if id_header is None:
-        yield from prepared_chunks(reader, mapping, policy)
+        for chunk in chunks if chunks is not None else reader.chunks():
+            yield prepare_chunk(chunk, mapping, DuplicateIndex(), policy, reader.columns)
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dmi-duplicates") as pool:
         duplicates = pool.submit(find_duplicates, reader, id_header, stop)
-        for chunk in reader.chunks():
+        for chunk in chunks if chunks is not None else reader.chunks():
             if duplicates.done():
                 yield prepare_chunk(chunk, mapping, duplicates.result(), policy, reader.columns)
             else:
                 yield _Provisional(chunk, mapping, policy, reader.columns, duplicates, stop)
 
 
+class _IdLedger:
+    """The ids of the chunks of a run that has no duplicate pass (see :func:`_optimistic_chunks`).
+
+    Each chunk adds its ids as it is scored. Once the reader has said how many chunks the file
+    has (:meth:`expect`) and all of them have, the ids that repeat are worked out in a thread,
+    beside the scoring and writing of the last chunks; :meth:`settle` gives the result.
+    """
+
+    def __init__(self, id_header: str) -> None:
+        self.id_header = id_header
+        self.active = True  # False when the run took the duplicate pass after all
+        self._keys: dict[int, tuple[Any, np.ndarray]] = {}
+        self._lock = threading.Lock()
+        self._total: int | None = None
+        self._settled: Future[tuple[DuplicateIndex, list[int]]] | None = None
+
+    def add(self, number: int, chunk: Chunk) -> tuple[Any, np.ndarray]:
+        """Note the ids of chunk ``number`` (once), and return them as :func:`_id_keys` does."""
+        keys = self._keys.get(number)
+        if keys is None:
+            keys = _id_keys(chunk.frame[self.id_header], chunk.rows)
+            with self._lock:
+                self._keys[number] = keys
+                self._start_when_complete()
+        return keys
+
+    def expect(self, total: int) -> None:
+        """The file has ``total`` chunks."""
+        with self._lock:
+            self._total = total
+            self._start_when_complete()
+
+    def settle(self) -> tuple[DuplicateIndex, list[int]]:
+        """The index of the ids that repeat in the file, and the chunks holding one of them."""
+        with self._lock:
+            settled = self._settled
+        return self._repeats() if settled is None else settled.result()
+
+    def _start_when_complete(self) -> None:
+        if self._settled is None and len(self._keys) == self._total:
+            settled = self._settled = Future()
+
+            def work() -> None:
+                try:
+                    settled.set_result(self._repeats())
+                except BaseException as exc:  # raised by settle()
+                    settled.set_exception(exc)
+
+            threading.Thread(target=work, name="dmi-ledger", daemon=True).start()
+
+    def _repeats(self) -> tuple[DuplicateIndex, list[int]]:
+        numbers = sorted(self._keys)
+        index, repeated = _repeated_ids(
+            [self._keys[j][0] for j in numbers], [self._keys[j][1] for j in numbers]
+        )
+        chunk_of = np.repeat(
+            np.array(numbers, dtype=np.intp), [len(self._keys[j][1]) for j in numbers]
+        )
+        return index, sorted(set(chunk_of[repeated].tolist()))
+
+
+@dataclass
+class _Optimistic:
+    """A chunk of a run without a duplicate pass, scored as if no id of the file repeated.
+
+    Its ids go to the run's :class:`_IdLedger`. A chunk with an id that turns out to repeat is
+    read and scored again once the whole file has been (:func:`_rescore_repeats`), so the end
+    result is what :func:`prepare_chunk` with the file's index then :func:`score_chunk` give.
+    """
+
+    number: int
+    chunk: Chunk
+    mapping: ColumnMapping
+    policy: str
+    headers: list[str]
+    ledger: _IdLedger
+
+    def score(self, model: IndexModel, tier_model: TierModel | None) -> ChunkResult:
+        self.ledger.add(self.number, self.chunk)
+        prepared = prepare_chunk(
+            self.chunk, self.mapping, DuplicateIndex(), self.policy, self.headers
+        )
+        return score_chunk(prepared, model, tier_model)
+
+
+def _optimistic_chunks(
+    reader: TableReader,
+    mapping: ColumnMapping,
+    policy: str,
+    stop: threading.Event | None,
+    ledger: _IdLedger,
+) -> Iterator[PreparedChunk | _Provisional | _Optimistic]:
+    """The file's chunks for a run that reads the file once, without the duplicate pass.
+
+    Most files repeat no id, and the pass is a whole read of the file, run beside the first
+    chunks on the cores they need. So each chunk is scored at once and its ids noted; the few
+    chunks that hold an id repeated elsewhere are scored again at the end. When the first
+    chunk already repeats an id, the file is one with many repeats, and the run takes the
+    duplicate pass instead (:func:`_overlapped_chunks`): scoring most chunks twice costs more.
+    """
+    import pyarrow.compute as pc
+
+    chunks = iter(reader.chunks())
+    first = next(chunks, None)
+    if first is None:
+        return
+    ids, _ = ledger.add(0, first)
+    if pc.count_distinct(ids).as_py() < len(ids):
+        ledger.active = False
+        yield from _overlapped_chunks(
+            reader, mapping, policy, stop, itertools.chain([first], chunks)
+        )
+        return
+    total = 0
+    for number, chunk in enumerate(itertools.chain([first], chunks)):
+        yield _Optimistic(number, chunk, mapping, policy, reader.columns, ledger)
+        total = number + 1
+    ledger.expect(total)
+
+
+def _rewritable(*writers: TableWriter | None) -> bool:
+    """Whether these outputs' earlier chunks can be written again (CSV files can)."""
+    return all(w is None or w.kind == "csv" for w in writers)
+
+
+def _rescore_repeats(
+    reader: TableReader,
+    mapping: ColumnMapping,
+    policy: str,
+    ledger: _IdLedger,
+    n_read: list[int],
+    score: Callable[[Any], ChunkResult],
+    threads: int,
+) -> dict[int, ChunkResult]:
+    """Score again, with the file's duplicate index, the chunks holding an id that repeats.
+
+    ``n_read`` is the number of rows each chunk read the first time: the file is read again
+    and must give the same chunks. Returns the new results by chunk number.
+    """
+    index, affected = ledger.settle()
+    if not affected:
+        return {}
+    wanted = set(affected)
+
+    def again() -> Iterator[PreparedChunk]:
+        for number, chunk in enumerate(reader.chunks()):
+            if number in wanted:
+                if number >= len(n_read) or chunk.n_read != n_read[number]:
+                    raise FileFormatError(
+                        f"{reader.path}: the file changed while it was being scored; score it again"
+                    )
+                yield prepare_chunk(chunk, mapping, index, policy, reader.columns)
+            if number == affected[-1]:
+                return
+
+    return dict(zip(affected, _ordered_map(score, prefetched(again()), threads), strict=True))
+
+
 def _score_local(
-    item: PreparedChunk | _Provisional, model: IndexModel, tier_model: TierModel | None
+    item: PreparedChunk | _Provisional | _Optimistic,
+    model: IndexModel,
+    tier_model: TierModel | None,
 ) -> ChunkResult:
-    if isinstance(item, _Provisional):
+    if isinstance(item, (_Provisional, _Optimistic)):
         return item.score(model, tier_model)
     return score_chunk(item, model, tier_model)
 
@@ -763,14 +1014,10 @@ def score_file(
     columns = output_columns(model, tier_model)
     writer = TableWriter(output_path, columns, schema=_output_schema(model, tier_model))
     rejects_writer = TableWriter(rejects_path, REJECT_COLUMNS) if rejects_path else None
-    reasons: Counter[str] = Counter()
-    row_reasons: Counter[str] = Counter()
-    levels: Counter[int] = Counter()
-    tiers: Counter[int] = Counter()
-    imputed: Counter[str] = Counter()
-    excluded: Counter[str] = Counter()
+    tallies: list[_Tally] = []  # chunk by chunk: a chunk scored again replaces its own
     cohort_parts: list[pd.DataFrame] = []
     stop = threading.Event()  # set when the run ends, however it ends: its threads stop too
+    ledger: _IdLedger | None = None
     if engine == "dask":
         from dmi.distributed import score_chunks_dask
 
@@ -784,37 +1031,44 @@ def score_file(
     else:
         if threads is None:
             threads = min(2, os.cpu_count() or 1)
-        results = _ordered_map(
-            partial(_score_local, model=model, tier_model=tier_model),
-            prefetched(_overlapped_chunks(reader, mapping, duplicates, stop)),
-            threads,
-            stop,
-        )
+        score = partial(_score_local, model=model, tier_model=tier_model)
+        # a CSV's earlier chunks can be written again: the file is read once (see
+        # _optimistic_chunks); other outputs wait for the duplicate pass where they must
+        id_header = mapping.id_header
+        if id_header is not None and _rewritable(writer, rejects_writer):
+            ledger = _IdLedger(id_header)
+            chunks = _optimistic_chunks(reader, mapping, duplicates, stop, ledger)
+        else:
+            chunks = _overlapped_chunks(reader, mapping, duplicates, stop)
+        results = _ordered_map(score, prefetched(chunks), threads, stop)
     writes = _BackgroundWrites()
     try:
+        done = 0
         for result in results:
-            scores, rejects = result.scores, result.rejects
-            summary.read += result.n_read
-            summary.scored += len(scores)
-            summary.problems += len(rejects)
-            if len(rejects):
-                reasons.update(_reason_key(r) for r in rejects["reason"])
-                firsts = rejects.drop_duplicates("row")["reason"]
-                row_reasons.update(_reason_key(r) for r in firsts)
-            levels.update(_counts(scores["level"]))
-            if "tier" in scores:
-                tiers.update(_counts(scores["tier"]))
-            imputed.update(result.imputed)
-            excluded.update(result.excluded)
-            writes.submit(
-                _write_chunk, writer, scores, rejects_writer, rejects if len(rejects) else None
-            )
+            tallies.append(_Tally.of(result))
+            # a run that may write chunks again writes each one's rejects, even none: the
+            # k-th write of either file is then chunk k
+            rejects = result.rejects if len(result.rejects) or ledger is not None else None
+            writes.submit(_write_chunk, writer, result.scores, rejects_writer, rejects)
             if cohort_path is not None:
                 from dmi.cohort import cohort_columns
 
-                cohort_parts.append(scores[cohort_columns(scores)])
+                cohort_parts.append(result.scores[cohort_columns(result.scores)])
+            done += result.n_read
             if progress is not None:
-                progress(summary.read)
+                progress(done)
+        if ledger is not None and ledger.active:
+            redone = _rescore_repeats(
+                reader, mapping, duplicates, ledger, [t.read for t in tallies], score, threads
+            )
+            writes.wait()
+            writer.replace_writes({j: r.scores for j, r in redone.items()})
+            if rejects_writer is not None:
+                rejects_writer.replace_writes({j: r.rejects for j, r in redone.items()})
+            for j, result in redone.items():
+                tallies[j] = _Tally.of(result)
+                if cohort_path is not None:
+                    cohort_parts[j] = result.scores[cohort_parts[j].columns]
     except BaseException:
         # the first error is the one reported: a write failing while the run stops after it
         # (a full disk, say) would otherwise replace it
@@ -822,17 +1076,7 @@ def score_file(
             _finish_run(stop, results, writes, writer, rejects_writer)
         raise
     _finish_run(stop, results, writes, writer, rejects_writer)
-    summary.rejected = summary.read - summary.scored
-    # most common first, ties by name: the same order whatever the chunk size
-    summary.rejected_by_reason = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
-    summary.rejected_rows_by_reason = dict(
-        sorted(row_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-    )
-    summary.levels = {str(k): v for k, v in sorted(levels.items())}
-    summary.tiers = {str(k): v for k, v in sorted(tiers.items())}
-    # in the instrument's item order: the order they were met in depends on the chunk size
-    summary.imputed = {i.code: imputed[i.code] for i in instrument.items if i.code in imputed}
-    summary.excluded = {i.code: excluded[i.code] for i in instrument.items if i.code in excluded}
+    _Tally.total(tallies).fill(summary, instrument)
     if cohort_path is not None:
         from dmi.cohort import cohort_summary
         from dmi.io import write_table
