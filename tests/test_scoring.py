@@ -399,3 +399,45 @@ def test_small_and_vectorised_paths_agree_on_any_cells(miit, cells, ids, as_text
     with pytest.MonkeyPatch.context() as monkeypatch:
         vectorised, small = _encode_both_ways(miit, answers, monkeypatch)
     _assert_same_encoding(vectorised, small)
+
+
+@pytest.mark.parametrize("cache_size", [3, 1 << 15])
+def test_the_memo_of_distinct_texts_changes_no_result(miit, monkeypatch, cache_size):
+    # chunks of a column meet texts again, and new ones (valid, invalid, blank); with a memo
+    # shared by two threads, and one too small to hold them all, every chunk parses as without
+    import concurrent.futures
+
+    import dmi.scoring.answers as answers
+
+    monkeypatch.setattr(answers, "_PARSE_CACHE_SIZE", cache_size)
+    plan = answers._plan(miit)
+    scenario = miit.scenario_items()[0].code
+    cells = {
+        "network": ["A", "b;c", "B，C", "Z", "", " a ", "A;Z", "ＢＣ"],
+        "equipment_digitised": ["35%", "1,234.5", "３５", "about half", "101", "", "0", "35"],
+        scenario: ["0", "４", "9", "x", "", "2", " 3 ", "1"],
+        "strategy": ["A", "z", "", "B", "b", "E", "A", "C"],
+    }
+    rng = np.random.default_rng(7)
+    for code, texts in cells.items():
+        j = next(k for k, (item, *_) in enumerate(plan.items) if item.code == code)
+        _, parse, numeric, kernel = plan.items[j]
+        chunks = [  # each chunk meets one or two texts more than the one before
+            pd.Series(rng.choice(texts[: 2 + k], size=200).tolist(), dtype="str").replace("", None)
+            for k in range(7)
+        ]
+        expected = [answers._parse_column(c, len(c), parse, numeric, kernel) for c in chunks]
+        memo = answers._TextMemo()
+
+        def parse_chunk(c, parse=parse, numeric=numeric, kernel=kernel, memo=memo):
+            return answers._parse_column(c, len(c), parse, numeric, kernel, memo)
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            got = list(pool.map(parse_chunk, chunks))
+        assert memo._known is not None and len(memo._known[0]) <= cache_size
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a.raw, b.raw)
+            np.testing.assert_array_equal(a.missing, b.missing)
+            np.testing.assert_array_equal(a.error_rows, b.error_rows)
+            assert (a.error_values, a.error_reasons) == (b.error_values, b.error_reasons)
+        assert any(len(r.error_rows) for r in expected)  # invalid texts were met

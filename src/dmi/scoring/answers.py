@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 import unicodedata
 import weakref
 from collections.abc import Callable, Sequence
@@ -178,13 +179,8 @@ def factorize_cells(values: pd.Series) -> tuple[np.ndarray, Any]:
     """
     array = _arrow_text(values)
     if array is not None:
-        # Arrow's hash kernel directly: it releases the GIL, so two threads scoring two chunks
-        # factorise in parallel (pandas' wrapper holds it for part of the work)
-        import pyarrow.compute as pc
-
-        encoded = pc.dictionary_encode(array)
-        codes = np.asarray(pc.fill_null(encoded.indices, -1), dtype=np.intp)
-        return codes, pd.array(encoded.dictionary, dtype=values.dtype)
+        codes, dictionary = _arrow_factorize(array)
+        return codes, pd.array(dictionary, dtype=values.dtype)
     if _may_mix_bools(values):
         cells = values.to_numpy(dtype=object)
         is_bool = np.fromiter(
@@ -195,6 +191,18 @@ def factorize_cells(values: pd.Series) -> tuple[np.ndarray, Any]:
             cells[is_bool] = [normalise_cell(v) for v in cells[is_bool]]
             return pd.factorize(cells, use_na_sentinel=True)
     return pd.factorize(values, use_na_sentinel=True)
+
+
+def _arrow_factorize(array: Any) -> tuple[np.ndarray, Any]:
+    """Codes (-1 for null) and distinct values of an Arrow text array.
+
+    Arrow's hash kernel directly: it releases the GIL, so two threads scoring two chunks
+    factorise in parallel (pandas' wrapper holds it for part of the work).
+    """
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(array)
+    return np.asarray(pc.fill_null(encoded.indices, -1), dtype=np.intp), encoded.dictionary
 
 
 # the characters str.strip() removes, so that the vectorised path trims exactly as it does
@@ -242,8 +250,11 @@ def arrow_id_text(values: pd.Series) -> Any:
     the cost of a million ids was; other text is normalised by Python's ``unicodedata``.
     """
     arrow = _arrow_text(values)
-    if arrow is None:
-        return None
+    return None if arrow is None else _normalised_arrow_text(arrow)
+
+
+def _normalised_arrow_text(arrow: Any) -> Any:
+    """:func:`arrow_id_text` of an Arrow text array."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -537,6 +548,7 @@ def _parse_column(
     parse: Callable[[str], Parsed],
     numeric: NumbersKernel | None = None,
     texts_kernel: TextsKernel | None = None,
+    memo: _TextMemo | None = None,
 ) -> _ColumnResult:
     if values is None:
         return _ColumnResult(np.full(n, np.nan), np.ones(n, bool), np.empty(0, int), [], [])
@@ -550,36 +562,146 @@ def _parse_column(
         return _ColumnResult(
             raw, missing, bad, [_fmt(float(numbers[i])) for i in bad], [reason] * len(bad)
         )
-    codes, uniques = factorize_cells(values)
-    texts = _unique_texts(uniques)
-    parsed_points = np.full(len(uniques) + 1, np.nan)
-    unique_missing = np.zeros(len(uniques) + 1, dtype=bool)
-    unique_missing[-1] = True  # the NA sentinel (-1) indexes the last slot
-    unique_missing[:-1] = np.equal(texts, None)
-    unique_error = np.full(len(uniques) + 1, None, dtype=object)
-    todo = np.flatnonzero(~unique_missing[:-1])
-    if texts_kernel is not None and len(todo):
-        # the distinct texts the kernel understands are scored all at once
-        handled, points, errors = texts_kernel(texts[todo])
-        parsed_points[todo[handled]] = points[handled]
-        unique_error[todo[handled]] = errors[handled]
-        todo = todo[~handled]
-    if len(todo):  # the rest one distinct text at a time (mostly hits of the parse cache)
-        points, errors = zip(*map(parse, texts[todo].tolist()))
-        parsed_points[todo] = points
-        unique_error[todo] = errors
+    array = _arrow_text(values) if memo is not None else None
+    if memo is not None and array is not None:
+        # Arrow text: the distinct texts seen in earlier chunks are looked up all at once
+        codes, dictionary = _arrow_factorize(array)
+        parsed_points, unique_missing, unique_error = memo.parse(
+            dictionary,
+            lambda new: _parse_texts(_arrow_unique_texts(new), parse, texts_kernel),
+        )
+
+        def shown(bad_codes: np.ndarray) -> list[str]:
+            return [str(v) for v in dictionary.take(bad_codes).to_pylist()]
+    else:
+        codes, uniques = factorize_cells(values)
+        parsed_points, unique_missing, unique_error = _parse_texts(
+            _unique_texts(uniques), parse, texts_kernel
+        )
+
+        def shown(bad_codes: np.ndarray) -> list[str]:
+            return [str(uniques[c]) for c in bad_codes]
+
+    # the NA sentinel (-1) indexes one more slot: missing
+    parsed_points = np.append(parsed_points, np.nan)
+    unique_missing = np.append(unique_missing, True)
+    unique_error = np.append(unique_error, None)
     raw = parsed_points[codes]
     missing = unique_missing[codes]
     has_error = np.not_equal(unique_error, None)
+    if not has_error.any():
+        return _ColumnResult(raw, missing, np.empty(0, dtype=np.intp), [], [])
     bad = np.flatnonzero(has_error[codes])
     bad_codes = codes[bad]
     return _ColumnResult(
-        raw,
-        missing,
-        bad,
-        [str(uniques[c]) for c in bad_codes],
-        [unique_error[c] or "" for c in bad_codes],
+        raw, missing, bad, shown(bad_codes), [unique_error[c] or "" for c in bad_codes]
     )
+
+
+def _parse_texts(
+    texts: np.ndarray, parse: Callable[[str], Parsed], texts_kernel: TextsKernel | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points, blank flags and errors (None when valid) of distinct normalised texts (None
+    when blank)."""
+    points = np.full(len(texts), np.nan)
+    missing = np.equal(texts, None)
+    errors = np.full(len(texts), None, dtype=object)
+    todo = np.flatnonzero(~missing)
+    if texts_kernel is not None and len(todo):
+        # the distinct texts the kernel understands are scored all at once
+        handled, kernel_points, kernel_errors = texts_kernel(texts[todo])
+        points[todo[handled]] = kernel_points[handled]
+        errors[todo[handled]] = kernel_errors[handled]
+        todo = todo[~handled]
+    if len(todo):  # the rest one distinct text at a time (mostly hits of the parse cache)
+        parsed, reasons = zip(*map(parse, texts[todo].tolist()))
+        points[todo] = parsed
+        errors[todo] = reasons
+    return points, missing, errors
+
+
+def _arrow_unique_texts(dictionary: Any) -> np.ndarray:
+    """:func:`_unique_texts` of an Arrow array of distinct texts."""
+    texts = np.asarray(
+        _normalised_arrow_text(dictionary).to_numpy(zero_copy_only=False), dtype=object
+    )
+    return np.where(texts == "", None, texts)
+
+
+class _TextMemo:
+    """What a column's parse made of each raw cell text met so far (Arrow text columns).
+
+    A chunk's distinct texts are looked up all at once with Arrow's hash kernel, which works
+    without the GIL; only the texts not met before are normalised and parsed in Python. A
+    parse depends only on the text, so the memo cannot change a result. It keeps at most
+    ``_PARSE_CACHE_SIZE`` texts; threads scoring chunks at once share it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # (texts, points, blank flags, errors): replaced whole, never changed in place
+        self._known: tuple[Any, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def parse(
+        self,
+        dictionary: Any,
+        parse_new: Callable[[Any], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Points, blank flags and errors of each text of ``dictionary`` (distinct texts)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        dictionary = dictionary.cast(pa.large_string())
+        known = self._known
+        at = (
+            np.full(len(dictionary), -1, dtype=np.intp)
+            if known is None
+            else np.asarray(pc.index_in(dictionary, value_set=known[0]).fill_null(-1), np.intp)
+        )
+        new = np.flatnonzero(at < 0)
+        if not len(new):
+            return known[1][at], known[2][at], known[3][at]  # type: ignore[index]
+        fresh = dictionary.take(new)
+        points, missing, errors = parse_new(fresh)
+        if len(new) < len(dictionary):
+            old = np.flatnonzero(at >= 0)
+            all_points = np.empty(len(dictionary))
+            all_missing = np.empty(len(dictionary), dtype=bool)
+            all_errors = np.empty(len(dictionary), dtype=object)
+            all_points[old], all_missing[old], all_errors[old] = (
+                known[1][at[old]],  # type: ignore[index]
+                known[2][at[old]],  # type: ignore[index]
+                known[3][at[old]],  # type: ignore[index]
+            )
+            all_points[new], all_missing[new], all_errors[new] = points, missing, errors
+        else:
+            all_points, all_missing, all_errors = points, missing, errors
+        self._remember(fresh, points, missing, errors)
+        return all_points, all_missing, all_errors
+
+    def _remember(
+        self, texts: Any, points: np.ndarray, missing: np.ndarray, errors: np.ndarray
+    ) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        with self._lock:
+            known = self._known
+            if known is not None:  # another thread may have remembered some of them meanwhile
+                keep = ~np.asarray(pc.is_in(texts, value_set=known[0]), dtype=bool)
+                room = max(_PARSE_CACHE_SIZE - len(known[0]), 0)
+                keep &= np.cumsum(keep) <= room
+                if not keep.any():
+                    return
+                self._known = (
+                    pa.concat_arrays([known[0], texts.filter(pa.array(keep))]),
+                    np.concatenate([known[1], points[keep]]),
+                    np.concatenate([known[2], missing[keep]]),
+                    np.concatenate([known[3], errors[keep]]),
+                )
+            else:
+                n = min(len(texts), _PARSE_CACHE_SIZE)
+                self._known = (texts.slice(0, n), points[:n], missing[:n], errors[:n])
 
 
 # Up to this many rows, cells are parsed one by one as Python objects. The vectorised path makes
@@ -794,6 +916,7 @@ class _Plan:
     """What encoding needs of an instrument, worked out once per instrument."""
 
     items: list[tuple[Item, Callable[[str], Parsed], NumbersKernel | None, TextsKernel | None]]
+    memos: list[_TextMemo]  # one per item
     policies: list[str]
     scenario_items: list[Item]
     profile: list[tuple[ProfileField, Callable[[str], tuple[Any, str | None]]]]
@@ -812,6 +935,7 @@ def _plan(instrument: Instrument) -> _Plan:
             items.append((item, _memoised(parse), numeric, texts_kernel))
         plan = _Plan(
             items=items,
+            memos=[_TextMemo() for _ in items],
             policies=[instrument.missing_policy(item) for item in instrument.items],
             scenario_items=[item for item in instrument.items if item.type == "scenario"],
             profile=[(f, _memoised(_profile_parser(f))) for f in instrument.profile],
@@ -939,7 +1063,7 @@ def encode_answers(
         if small:
             result = _parse_item_cells(column, n, parse, numeric)
         else:
-            result = _parse_column(column, n, parse, numeric, texts_kernel)
+            result = _parse_column(column, n, parse, numeric, texts_kernel, plan.memos[j])
         add_rejects(result.error_rows, item.code, result.error_values, result.error_reasons)
         if policy == "required":
             required_missing = np.flatnonzero(result.missing)
