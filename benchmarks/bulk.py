@@ -53,7 +53,7 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 def warm_up() -> None:
     """Cache the bytecode of what both runs import (untimed)."""
     subprocess.run(
-        [sys.executable, "-c", "import dmi.cli, dmi.pipeline, polars, pyarrow.csv"],
+        [sys.executable, "-c", "import dmi.__main__, dmi.cli, dmi.pipeline, polars, pyarrow.csv"],
         check=True,
         env=ENV,
     )
@@ -64,7 +64,7 @@ def run_dmi(path: Path, out: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "dmi.cli", "score", str(path), "-o", str(out), "-q"],
+        [sys.executable, "-m", "dmi", "score", str(path), "-o", str(out), "-q"],
         check=True,
         stdout=subprocess.DEVNULL,
         env=ENV,

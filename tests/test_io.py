@@ -113,7 +113,7 @@ def test_a_chunk_gathers_many_blocks_and_keeps_every_row_number(tmp_path, monkey
     # blocks, each chunk here spans many, and ragged rows fall inside and between them
     import dmi.io
 
-    monkeypatch.setattr(dmi.io, "_BLOCK_BYTES", 600)
+    monkeypatch.setattr(dmi._csvstream, "BLOCK_BYTES", 600)
     path, expected_rows, expected_ragged = _many_rows_file(tmp_path)
     reader = open_table(path, chunk_rows=50)
     assert reader.bytes_per_row * reader.chunk_rows > 600  # a chunk needs several blocks
@@ -145,10 +145,11 @@ def test_a_row_longer_than_a_block_is_read_again_with_bigger_blocks(tmp_path, mo
     path = tmp_path / "long.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    monkeypatch.setattr(dmi.io, "_SNIFF_BYTES", 2000)  # the sample ends before the long row
+    # the sample ends before the long row
+    monkeypatch.setattr(dmi._csvstream, "SNIFF_BYTES", 2000)
 
     def read(block_bytes):
-        monkeypatch.setattr(dmi.io, "_BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(dmi._csvstream, "BLOCK_BYTES", block_bytes)
         chunks = list(open_table(path, chunk_rows=20).chunks())
         frame = pd.concat([c.frame for c in chunks], ignore_index=True)
         rows = np.concatenate([c.rows for c in chunks]).tolist()

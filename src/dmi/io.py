@@ -26,6 +26,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dmi import _csvstream
+from dmi._csvstream import (
+    CsvLayout,
+    CsvLayoutError,
+    clean_header,
+    csv_layout,
+    dedupe_headers,
+    detect_encoding,
+    first_block_bytes,
+    open_arrow_csv,
+)
 from dmi.instrument import Instrument
 from dmi.scoring.answers import ID_COLUMN
 
@@ -50,42 +61,10 @@ __all__ = [
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_REGEX = r"^[=+\-@\t\r]"  # the same starts, for Arrow's regex kernel
-_SNIFF_BYTES = 1 << 20
 
 
 class FileFormatError(ValueError):
     """A file cannot be read as a table (a file-level failure, not a problem of one row)."""
-
-
-def detect_encoding(sample: bytes) -> str:
-    """Guess the text encoding of a CSV file from its first bytes."""
-    if sample.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut by the end of the sample is still UTF-8
-        if exc.start >= len(sample) - 3 and exc.reason in ("unexpected end of data",):
-            return "utf-8"
-    return "gb18030"
-
-
-def _sniff_delimiter(text: str) -> str:
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
-    if not lines:
-        return ","
-    try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
-    except csv.Error:
-        counts = {d: lines[0].count(d) for d in ",;\t|"}
-        return max(counts, key=counts.get) if max(counts.values()) > 0 else ","
-
-
-_BLOCK_BYTES = 1 << 20
-_MAX_BLOCK_BYTES = 1 << 30
 
 
 @dataclass
@@ -242,19 +221,8 @@ class TableReader:
         import pyarrow as pa
 
         state = _CsvState()
-        # Arrow parses a block at a time: blocks of about a megabyte stay in the CPU's caches
-        # (20 MB blocks parsed 2.3x slower), so a chunk is gathered from several. A block must
-        # hold whole rows: never less than a few of the longest lines seen.
-        block = int(
-            min(
-                max(
-                    min(self.bytes_per_row * self.chunk_rows, _BLOCK_BYTES),
-                    4 * self.longest_line,
-                    1 << 10,
-                ),
-                1 << 28,
-            )
-        )
+        # a chunk is gathered from blocks of about a megabyte (see _csvstream.BLOCK_BYTES)
+        block = first_block_bytes(self.bytes_per_row, self.chunk_rows, self.longest_line)
         while True:
             try:
                 yield from self._csv_pass(columns, block, state)
@@ -262,9 +230,9 @@ class TableReader:
             except pa.ArrowInvalid as exc:
                 # a row longer than a block, further down than the sample: read again with
                 # bigger blocks, from where the chunks handed out so far end
-                if "straddl" not in str(exc) or block >= _MAX_BLOCK_BYTES:
+                if "straddl" not in str(exc) or block >= _csvstream.MAX_BLOCK_BYTES:
                     raise self._unreadable(exc, state.numbers.next) from None
-                block = min(block * 16, _MAX_BLOCK_BYTES)
+                block = min(block * 16, _csvstream.MAX_BLOCK_BYTES)
                 state.rewind()
             except (UnicodeDecodeError, LookupError) as exc:
                 raise self._unreadable(exc, state.numbers.next) from None
@@ -284,7 +252,6 @@ class TableReader:
     def _csv_pass(self, columns: list[str] | None, block: int, state: _CsvState) -> Iterator[Chunk]:
         """One read of the file from the start, handing out the chunks after ``state``'s."""
         import pyarrow as pa
-        import pyarrow.csv as pacsv
 
         width = len(self.columns)
         delimiter = self.delimiter or ","
@@ -300,31 +267,22 @@ class TableReader:
             numbers.skipped.append(number)
             return "skip"
 
-        # utf-8 and utf-8-sig are read natively (the BOM sits on the skipped header line);
-        # other encodings are transcoded by the reader
-        native = self.encoding in (None, "utf-8", "utf-8-sig", "utf8")
-        reader = pacsv.open_csv(
-            self.path,
-            read_options=pacsv.ReadOptions(
-                column_names=self.columns,
-                skip_rows=1,
-                block_size=block,
-                use_threads=False,  # row numbers of skipped rows are only known this way
-                encoding="utf8" if native else str(self.encoding),
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                newlines_in_values=True,
-                ignore_empty_lines=False,
-                invalid_row_handler=on_invalid,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in self.columns},
-                include_columns=columns,
-                strings_can_be_null=True,
-                null_values=[""],
-                quoted_strings_can_be_null=True,
-            ),
+        early = None
+        if columns is None and state.handed_out == 0:  # a full read from the start
+            layout = CsvLayout(
+                tuple(self.columns),
+                str(self.encoding),
+                delimiter,
+                self.bytes_per_row,
+                self.longest_line,
+            )
+            early = _csvstream.claim_early_read(self.path, layout, block)
+        reader = (
+            early.replay(on_invalid)
+            if early is not None
+            else open_arrow_csv(
+                self.path, self.columns, self.encoding, delimiter, block, columns, on_invalid
+            )
         )
         batches: list[Any] = []
         row_parts: list[np.ndarray] = []
@@ -448,25 +406,21 @@ def open_table(
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        sample = path.open("rb").read(_SNIFF_BYTES)
-        if not sample.strip():
-            raise FileFormatError(f"{path}: the file is empty; expected a header row of columns")
-        chosen = encoding or detect_encoding(sample)
+    if suffix in _csvstream.CSV_SUFFIXES:
         try:
-            text = sample.decode(chosen, errors="strict" if encoding else "replace")
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise FileFormatError(f"{path}: cannot decode as {chosen}: {exc}") from None
-        sep = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(text))
-        header_line = next(csv.reader(io.StringIO(text), delimiter=sep), [])
-        columns = [_clean_header(h) for h in header_line]
-        if not any(columns):
-            raise FileFormatError(f"{path}: the first line is blank; expected a header row")
-        lines = sample.split(b"\n")
-        per_row = len(sample) / max(len(lines), 1)
-        longest = max(len(line) for line in lines)
+            layout = csv_layout(path, encoding, delimiter)
+        except CsvLayoutError as exc:
+            raise FileFormatError(f"{path}: {exc}") from None
         return TableReader(
-            path, "csv", _dedupe(columns), chosen, sep, None, chunk_rows, per_row, longest
+            path,
+            "csv",
+            list(layout.columns),
+            layout.encoding,
+            layout.delimiter,
+            None,
+            chunk_rows,
+            layout.bytes_per_row,
+            layout.longest_line,
         )
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
@@ -487,10 +441,10 @@ def open_table(
             workbook.close()
         if not header or not any(h is not None for h in header):
             raise FileFormatError(f"{path}: the first row is empty; expected a header row")
-        columns = [_clean_header("" if h is None else str(h)) for h in header]
+        columns = [clean_header("" if h is None else str(h)) for h in header]
         while columns and not columns[-1]:
             columns.pop()
-        return TableReader(path, "xlsx", _dedupe(columns), None, None, sheet, chunk_rows)
+        return TableReader(path, "xlsx", dedupe_headers(columns), None, None, sheet, chunk_rows)
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -502,24 +456,6 @@ def open_table(
     raise FileFormatError(
         f"{path}: unknown file type {suffix or '(none)'}; expected .csv, .tsv, .xlsx or .parquet"
     )
-
-
-def _clean_header(name: str) -> str:
-    return unicodedata.normalize("NFKC", name).strip().lstrip("\ufeff")
-
-
-def _dedupe(columns: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for i, name in enumerate(columns):
-        name = name or f"unnamed_{i + 1}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}.{seen[name]}"
-        else:
-            seen[name] = 0
-        out.append(name)
-    return out
 
 
 # -- header mapping ----------------------------------------------------------------------------
