@@ -412,18 +412,24 @@ def test_the_memo_of_distinct_texts_changes_no_result(miit, monkeypatch, cache_s
     monkeypatch.setattr(answers, "_PARSE_CACHE_SIZE", cache_size)
     plan = answers._plan(miit)
     scenario = miit.scenario_items()[0].code
+    options = ["A", "b;c", "B，C", "Z", "", " a ", "A;Z", "ＢＣ", "A;B;C", "c", "D;E", "q"]
     cells = {
-        "network": ["A", "b;c", "B，C", "Z", "", " a ", "A;Z", "ＢＣ"],
-        "equipment_digitised": ["35%", "1,234.5", "３５", "about half", "101", "", "0", "35"],
-        scenario: ["0", "４", "9", "x", "", "2", " 3 ", "1"],
-        "strategy": ["A", "z", "", "B", "b", "E", "A", "C"],
+        "network": options + ["E;A", "x;y", "C;D", "a;b;c;d", "A,B", "e", "B;D", "Ｅ", "d"],
+        "equipment_digitised": ["35%", "1,234.5", "３５", "about half", "101", ""]
+        + [str(i) for i in range(0, 100, 7)],
+        scenario: ["0", "４", "9", "x", "", "2", " 3 ", "1", "4", "５", "-1", "2.0", "three"]
+        + ["０", "１", "２", "３", " 0", "1 ", "", "7"],
+        "strategy": ["A", "z", "", "B", "b", "E", "a", "C", "D", "F", "G", "AB", "d", "f"]
+        + ["c", " e ", "Ｂ", "x", "e", "", "A"],
     }
     rng = np.random.default_rng(7)
     for code, texts in cells.items():
         j = next(k for k, (item, *_) in enumerate(plan.items) if item.code == code)
         _, parse, numeric, kernel = plan.items[j]
-        chunks = [  # each chunk meets one or two texts more than the one before
-            pd.Series(rng.choice(texts[: 2 + k], size=200).tolist(), dtype="str").replace("", None)
+        chunks = [  # each chunk meets three texts more than the one before
+            pd.Series(rng.choice(texts[: 3 * k + 3], size=300).tolist(), dtype="str").replace(
+                "", None
+            )
             for k in range(7)
         ]
         expected = [answers._parse_column(c, len(c), parse, numeric, kernel) for c in chunks]

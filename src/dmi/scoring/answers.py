@@ -629,16 +629,18 @@ def _arrow_unique_texts(dictionary: Any) -> np.ndarray:
 
 
 class _TextMemo:
-    """What a column's parse made of each raw cell text met so far (Arrow text columns).
+    """What an item column's parse made of each raw cell text met so far (Arrow text columns):
+    its points, whether it was blank, and its error.
 
     A chunk's distinct texts are looked up all at once with Arrow's hash kernel, which works
     without the GIL; only the texts not met before are normalised and parsed in Python. A
     parse depends only on the text, so the memo cannot change a result. It keeps at most
-    ``_PARSE_CACHE_SIZE`` texts; threads scoring chunks at once share it.
+    ``_PARSE_CACHE_SIZE`` texts. Threads scoring chunks at once share it, and parse new texts
+    one thread at a time: the first chunks of a file hold mostly the same ones, parsed once.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._parsing = threading.Lock()
         # (texts, points, blank flags, errors): replaced whole, never changed in place
         self._known: tuple[Any, np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -647,61 +649,62 @@ class _TextMemo:
         dictionary: Any,
         parse_new: Callable[[Any], tuple[np.ndarray, np.ndarray, np.ndarray]],
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Points, blank flags and errors of each text of ``dictionary`` (distinct texts)."""
+        """Points, blank flags and errors of each text of ``dictionary`` (distinct texts).
+
+        ``parse_new`` gives them for the texts not met before.
+        """
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         dictionary = dictionary.cast(pa.large_string())
         known = self._known
-        at = (
-            np.full(len(dictionary), -1, dtype=np.intp)
-            if known is None
-            else np.asarray(pc.index_in(dictionary, value_set=known[0]).fill_null(-1), np.intp)
-        )
-        new = np.flatnonzero(at < 0)
-        if not len(new):
-            return known[1][at], known[2][at], known[3][at]  # type: ignore[index]
-        fresh = dictionary.take(new)
-        points, missing, errors = parse_new(fresh)
-        if len(new) < len(dictionary):
-            old = np.flatnonzero(at >= 0)
-            all_points = np.empty(len(dictionary))
-            all_missing = np.empty(len(dictionary), dtype=bool)
-            all_errors = np.empty(len(dictionary), dtype=object)
-            all_points[old], all_missing[old], all_errors[old] = (
-                known[1][at[old]],  # type: ignore[index]
-                known[2][at[old]],  # type: ignore[index]
-                known[3][at[old]],  # type: ignore[index]
-            )
-            all_points[new], all_missing[new], all_errors[new] = points, missing, errors
-        else:
-            all_points, all_missing, all_errors = points, missing, errors
-        self._remember(fresh, points, missing, errors)
-        return all_points, all_missing, all_errors
+        at = self._positions(dictionary, known)
+        if known is not None and (at >= 0).all():
+            return known[1][at], known[2][at], known[3][at]
+        with self._parsing:
+            if self._known is not known:  # another thread parsed meanwhile
+                known = self._known
+                at = self._positions(dictionary, known)
+            new = np.flatnonzero(at < 0)
+            fresh = dictionary.take(new)
+            parsed = parse_new(fresh)
+            self._remember(fresh, *parsed)
+        if len(new) == len(dictionary):
+            return parsed
+        old = np.flatnonzero(at >= 0)
+        out = tuple(np.empty(len(dictionary), dtype=now.dtype) for now in parsed)
+        for whole, before, now in zip(out, known[1:], parsed):  # type: ignore[index]
+            whole[old] = before[at[old]]
+            whole[new] = now
+        return out  # type: ignore[return-value]
+
+    @staticmethod
+    def _positions(dictionary: Any, known: Any) -> np.ndarray:
+        """Where each text is among the known ones (-1 when it is not)."""
+        import pyarrow.compute as pc
+
+        if known is None:
+            return np.full(len(dictionary), -1, dtype=np.intp)
+        return np.asarray(pc.index_in(dictionary, value_set=known[0]).fill_null(-1), np.intp)
 
     def _remember(
         self, texts: Any, points: np.ndarray, missing: np.ndarray, errors: np.ndarray
     ) -> None:
+        """Add new texts while there is room (called holding the parsing lock)."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
-        with self._lock:
-            known = self._known
-            if known is not None:  # another thread may have remembered some of them meanwhile
-                keep = ~np.asarray(pc.is_in(texts, value_set=known[0]), dtype=bool)
-                room = max(_PARSE_CACHE_SIZE - len(known[0]), 0)
-                keep &= np.cumsum(keep) <= room
-                if not keep.any():
-                    return
-                self._known = (
-                    pa.concat_arrays([known[0], texts.filter(pa.array(keep))]),
-                    np.concatenate([known[1], points[keep]]),
-                    np.concatenate([known[2], missing[keep]]),
-                    np.concatenate([known[3], errors[keep]]),
-                )
-            else:
-                n = min(len(texts), _PARSE_CACHE_SIZE)
-                self._known = (texts.slice(0, n), points[:n], missing[:n], errors[:n])
+        known = self._known
+        room = _PARSE_CACHE_SIZE - (0 if known is None else len(known[0]))
+        n = min(len(texts), max(room, 0))
+        if not n:
+            return
+        added = (texts.slice(0, n), points[:n], missing[:n], errors[:n])
+        if known is None:
+            self._known = added
+        else:
+            self._known = (
+                pa.concat_arrays([known[0], added[0]]),
+                *(np.concatenate([a, b]) for a, b in zip(known[1:], added[1:])),
+            )
 
 
 # Up to this many rows, cells are parsed one by one as Python objects. The vectorised path makes
