@@ -29,3 +29,27 @@ def test_python_dash_m_dmi_runs_the_command_line():
     )
     assert out.returncode == 2
     assert out.stderr.strip() == "dmi: error: no such file: no-such-file.csv"
+
+
+def test_ctrl_c_while_starting_is_one_line():
+    # a SIGINT a moment after start lands in the imports: one line and exit 130, no traceback
+    import os
+    import signal
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    process = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "dmi", "instrument", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    # wait for the imports to begin (importtime reports each one on stderr), then interrupt
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "pandas" in line:
+            process.send_signal(signal.SIGINT)
+            break
+    _, rest = process.communicate(timeout=60)
+    assert process.returncode == 130, rest
+    assert "Traceback" not in rest and "dmi: interrupted" in rest

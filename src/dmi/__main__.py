@@ -28,6 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             from dmi.cli import main as cli_main
+        except KeyboardInterrupt:  # Ctrl-C while starting: as dmi.cli reports it later on
+            print("dmi: interrupted", file=sys.stderr)
+            return 130
         finally:
             if collecting:
                 gc.enable()
