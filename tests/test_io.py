@@ -279,6 +279,11 @@ def test_replace_writes_rewrites_only_the_chunks_it_is_given(tmp_path):
     frame = lambda ids, values: pd.DataFrame({"respondent_id": ids, "dmi": values})  # noqa: E731
     a, b, c = frame(["a1", "=a2"], [1.5, 2.0]), frame([], []), frame(["c1"], [3.25])
     new_a, new_b = frame(["x1"], [9.0]), frame(["y1", "@y2", "y3"], [0.5, None, 7.0])
+    target = tmp_path / "kept" / "target.csv"
+    target.parent.mkdir()
+    target.write_text("old")
+    target.chmod(0o600)
+    (tmp_path / "once.csv").symlink_to(target)  # an output that is a link to a private file
     with TableWriter(tmp_path / "once.csv", columns) as writer:
         for part in (a, b, c):
             writer.write(part)
@@ -288,9 +293,20 @@ def test_replace_writes_rewrites_only_the_chunks_it_is_given(tmp_path):
     with TableWriter(tmp_path / "direct.csv", columns) as direct:
         for part in (new_a, new_b, c):
             direct.write(part)
-    assert (tmp_path / "once.csv").read_bytes() == (tmp_path / "direct.csv").read_bytes()
-    assert not list(tmp_path.glob(".*"))  # no partial file left behind
-    with pytest.raises(ValueError, match="expected 0 to 2, got \\[3\\]"):
+    assert target.read_bytes() == (tmp_path / "direct.csv").read_bytes()
+    # written in place: the link is still a link, the file still private, nothing left beside
+    assert (tmp_path / "once.csv").is_symlink() and target.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.rglob("*")) == [
+        "direct.csv",
+        "kept",
+        "once.csv",
+        "target.csv",
+    ]
+    writer.discard_writes(1)  # a run stopped there: only the first write's rows stay
+    with TableWriter(tmp_path / "first.csv", columns) as direct:
+        direct.write(new_a)
+    assert target.read_bytes() == (tmp_path / "first.csv").read_bytes() and writer.rows == 1
+    with pytest.raises(ValueError, match="expected 0 to 0, got \\[3\\]"):
         writer.replace_writes({3: a})
     parquet = TableWriter(tmp_path / "s.parquet", columns)
     parquet.write(a)

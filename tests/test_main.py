@@ -19,6 +19,13 @@ def test_the_collector_is_left_as_it_was_found(capsys):
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert main(["instrument", "list"]) == 0
+        assert gc.get_freeze_count() == frozen  # a caller's frozen objects stay frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_python_dash_m_dmi_runs_the_command_line():

@@ -443,19 +443,57 @@ def test_a_file_read_once_gives_the_bytes_of_a_run_with_the_duplicate_pass(
         assert output == expected, key
 
 
+@pytest.mark.parametrize("change", ["rows deleted", "chunks fewer"])
 def test_a_file_that_changes_between_its_reads_is_a_file_level_error(
-    tmp_path, repeats_later, monkeypatch, capsys
+    tmp_path, repeats_later, monkeypatch, capsys, change
 ):
+    from dmi.io import TableReader
+
     copy = tmp_path / "in.csv"
     copy.write_bytes(repeats_later.read_bytes())
-    real_settle = dmi.pipeline._IdLedger.settle
+    real_settle, real_chunks = dmi.pipeline._IdLedger.settle, TableReader.chunks
+    settled = []
 
     def settle(self):
-        lines = copy.read_text(encoding="utf-8").splitlines(keepends=True)
-        copy.write_text("".join(lines[:100] + lines[150:]), encoding="utf-8")  # rows deleted
+        if not settled and change == "rows deleted":  # chunks of other sizes the second time
+            lines = copy.read_text(encoding="utf-8").splitlines(keepends=True)
+            copy.write_text("".join(lines[:100] + lines[150:]), encoding="utf-8")
+        settled.append(1)
         return real_settle(self)
 
+    def chunks(self, columns=None):
+        for number, chunk in enumerate(real_chunks(self, columns)):
+            if settled and number == 1:  # the second time, the file ends after one chunk
+                return
+            yield chunk
+
     monkeypatch.setattr(dmi.pipeline._IdLedger, "settle", settle)
-    assert main(["score", str(copy), "-o", str(tmp_path / "s.csv"), "--chunk-rows", "300"]) == 2
+    if change == "chunks fewer":
+        monkeypatch.setattr(TableReader, "chunks", chunks)
+    out = tmp_path / "s.csv"
+    assert main(["score", str(copy), "-o", str(out), "--chunk-rows", "300"]) == 2
     err = capsys.readouterr().err
     assert "the file changed while it was being scored" in err and "Traceback" not in err
+    # the rows scored before the repeats were known are cut off: chunk 0 holds one of them
+    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 1
+
+
+def test_a_run_stopped_while_repeats_are_redone_leaves_no_rows_that_look_final(
+    tmp_path, repeats_later, monkeypatch
+):
+    from dmi.io import TableWriter
+
+    def full_disk(self, replacements):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(TableWriter, "replace_writes", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        score_file(
+            repeats_later,
+            tmp_path / "s.csv",
+            MODEL,
+            rejects_path=tmp_path / "r.csv",
+            chunk_rows=300,
+        )
+    for name in ("s.csv", "r.csv"):  # cut before chunk 0, the first chunk to redo
+        assert len((tmp_path / name).read_text(encoding="utf-8-sig").splitlines()) == 1

@@ -24,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     start_early_read(args)
     collecting = gc.isenabled()
+    freezing = False
     gc.disable()
     try:
         try:
@@ -34,10 +35,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             if collecting:
                 gc.enable()
-        gc.freeze()
+        # only when nothing is frozen yet: unfreezing afterwards must not thaw a caller's objects
+        freezing = gc.get_freeze_count() == 0
+        if freezing:
+            gc.freeze()
         return cli_main(args)
     finally:
-        gc.unfreeze()  # for a caller that goes on in the same process
+        if freezing:
+            gc.unfreeze()  # for a caller that goes on in the same process
         drop_early_read()
 
 

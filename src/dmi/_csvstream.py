@@ -188,8 +188,8 @@ def open_arrow_csv(
 
 # -- the early read ----------------------------------------------------------------------------
 
-EARLY_BLOCKS = 256
-"""At most this many parsed blocks wait for the chunk reader (a few hundred MB at most)."""
+EARLY_BYTES = 1 << 28
+"""At most this much text (in blocks, at least two) waits parsed for the chunk reader."""
 
 _SCHEMA, _BATCH, _INVALID, _END, _ERROR = range(5)
 
@@ -209,7 +209,9 @@ class EarlyRead:
 
     def __init__(self, key: tuple[Any, ...], path: Path, layout: CsvLayout, block: int) -> None:
         self.key = key
-        self._queue: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=EARLY_BLOCKS)
+        self._queue: queue.Queue[tuple[int, Any]] = queue.Queue(
+            maxsize=max(2, EARLY_BYTES // block)
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._parse, args=(path, layout, block), name="dmi-early-read", daemon=True
@@ -267,12 +269,16 @@ class Replay:
         self._on_invalid = on_invalid
         # Arrow parses the first block as it opens the file: its ragged lines come first, and
         # an error opening the file is raised here
-        kind, value = early._next()
-        while kind == _INVALID:
-            on_invalid(value)
+        try:
             kind, value = early._next()
-        if kind != _SCHEMA:
-            raise RuntimeError(f"internal error: an early read began with item kind {kind}")
+            while kind == _INVALID:
+                on_invalid(value)
+                kind, value = early._next()
+            if kind != _SCHEMA:
+                raise RuntimeError(f"internal error: an early read began with item kind {kind}")
+        except BaseException:
+            early.stop()
+            raise
         self.schema = value
 
     def __iter__(self) -> Iterator[Any]:
@@ -355,7 +361,7 @@ def start_early_read(argv: Sequence[str]) -> None:
 __all__ = [
     "BLOCK_BYTES",
     "CSV_SUFFIXES",
-    "EARLY_BLOCKS",
+    "EARLY_BYTES",
     "MAX_BLOCK_BYTES",
     "SNIFF_BYTES",
     "CsvLayout",

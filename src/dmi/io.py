@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
+import shutil
+import tempfile
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -748,40 +749,56 @@ class TableWriter:
             pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
 
     def replace_writes(self, replacements: Mapping[int, pd.DataFrame]) -> None:
-        """Write the CSV file again, with the rows of some earlier writes replaced.
+        """Write the CSV file again from the first replaced write on, with the rows of some
+        earlier writes replaced.
 
         ``replacements[k]`` (columns in the writer's order) takes the place of the rows that
-        the k-th call of :meth:`write` wrote; the other writes' bytes are copied as they are.
-        The new file replaces the old one only when it is complete.
+        the k-th call of :meth:`write` wrote; the other writes' bytes stay as they are. The
+        file is written in place (a link stays a link, the file keeps its mode); the old rows
+        from the first replaced write on wait in a temporary file meanwhile.
         """
         if not replacements:
             return
-        if self.kind != "csv":
-            raise ValueError(f"{self.path}: only a CSV file's writes can be replaced")
-        if not all(0 <= k < len(self._writes) for k in replacements):
-            raise ValueError(
-                f"write numbers: expected 0 to {len(self._writes) - 1}, got {sorted(replacements)}"
-            )
-        partial = self.path.with_name(f".{self.path.name}.partial")
-        writes: list[tuple[int, int]] = []
-        try:
-            with open(self.path, "rb") as old, open(partial, "wb") as new:
-                _copy_bytes(old, new, 0, self._header_end)
-                start = self._header_end
-                for k, (end, rows) in enumerate(self._writes):
-                    if k in replacements:
-                        frame = replacements[k].reindex(columns=self.columns)
-                        self._csv_rows(frame, new)
-                        rows = len(frame)
-                    else:
-                        _copy_bytes(old, new, start, end)
-                    writes.append((new.tell(), rows))
-                    start = end
-            os.replace(partial, self.path)
-        finally:
-            partial.unlink(missing_ok=True)
+        self._check_writes(replacements)
+        first = min(replacements)
+        start = self._start_of(first)
+        writes = self._writes[:first]
+        with open(self.path, "r+b") as file, tempfile.TemporaryFile() as old:
+            file.seek(start)
+            shutil.copyfileobj(file, old)
+            file.seek(start)
+            file.truncate()
+            for k in range(first, len(self._writes)):
+                end, rows = self._writes[k]
+                if k in replacements:
+                    frame = replacements[k].reindex(columns=self.columns)
+                    self._csv_rows(frame, file)
+                    rows = len(frame)
+                else:
+                    _copy_bytes(old, file, self._start_of(k) - start, end - start)
+                writes.append((file.tell(), rows))
         self._writes = writes
         self.rows = sum(rows for _, rows in writes)
+
+    def discard_writes(self, first: int) -> None:
+        """Cut the CSV file before the rows of the ``first``-th write (they and the later ones
+        go), as a run that stops there leaves it."""
+        self._check_writes([first])
+        with open(self.path, "r+b") as file:
+            file.truncate(self._start_of(first))
+        self._writes = self._writes[:first]
+        self.rows = sum(rows for _, rows in self._writes)
+
+    def _start_of(self, k: int) -> int:
+        return self._header_end if k == 0 else self._writes[k - 1][0]
+
+    def _check_writes(self, numbers: Iterable[int]) -> None:
+        if self.kind != "csv":
+            raise ValueError(f"{self.path}: only a CSV file's writes can be replaced")
+        if not all(0 <= k < len(self._writes) for k in numbers):
+            raise ValueError(
+                f"write numbers: expected 0 to {len(self._writes) - 1}, got {sorted(numbers)}"
+            )
 
     def close(self) -> None:
         """Finish the file (a header-only file when nothing was written)."""

@@ -877,6 +877,43 @@ def _optimistic_chunks(
     ledger.expect(total)
 
 
+def _redo_repeats(
+    reader: TableReader,
+    mapping: ColumnMapping,
+    policy: str,
+    ledger: _IdLedger,
+    tallies: list[_Tally],
+    score: Callable[[Any], ChunkResult],
+    threads: int,
+    writes: _BackgroundWrites,
+    writer: TableWriter,
+    rejects_writer: TableWriter | None,
+) -> dict[int, ChunkResult]:
+    """:func:`_rescore_repeats`, then the new rows written over the old ones.
+
+    When this fails or is stopped, the files are cut before the first chunk to redo, as a run
+    stopped there leaves them: rows scored before the repeats were known never look final.
+    """
+    try:
+        redone = _rescore_repeats(
+            reader, mapping, policy, ledger, [t.read for t in tallies], score, threads
+        )
+        writes.wait()
+        writer.replace_writes({j: r.scores for j, r in redone.items()})
+        if rejects_writer is not None:
+            rejects_writer.replace_writes({j: r.rejects for j, r in redone.items()})
+    except BaseException:
+        with contextlib.suppress(Exception):
+            writes.wait()
+        with contextlib.suppress(Exception):
+            first = ledger.settle()[1][0]
+            for output in (writer, rejects_writer):
+                if output is not None:
+                    output.discard_writes(first)
+        raise
+    return redone
+
+
 def _rewritable(*writers: TableWriter | None) -> bool:
     """Whether these outputs' earlier chunks can be written again (CSV files can)."""
     return all(w is None or w.kind == "csv" for w in writers)
@@ -901,16 +938,19 @@ def _rescore_repeats(
         return {}
     wanted = set(affected)
 
+    changed = FileFormatError(
+        f"{reader.path}: the file changed while it was being scored; score it again"
+    )
+
     def again() -> Iterator[PreparedChunk]:
         for number, chunk in enumerate(reader.chunks()):
             if number in wanted:
                 if number >= len(n_read) or chunk.n_read != n_read[number]:
-                    raise FileFormatError(
-                        f"{reader.path}: the file changed while it was being scored; score it again"
-                    )
+                    raise changed
                 yield prepare_chunk(chunk, mapping, index, policy, reader.columns)
             if number == affected[-1]:
                 return
+        raise changed  # the file ended before the last of them
 
     return dict(zip(affected, _ordered_map(score, prefetched(again()), threads), strict=True))
 
@@ -1058,13 +1098,18 @@ def score_file(
             if progress is not None:
                 progress(done)
         if ledger is not None and ledger.active:
-            redone = _rescore_repeats(
-                reader, mapping, duplicates, ledger, [t.read for t in tallies], score, threads
+            redone = _redo_repeats(
+                reader,
+                mapping,
+                duplicates,
+                ledger,
+                tallies,
+                score,
+                threads,
+                writes,
+                writer,
+                rejects_writer,
             )
-            writes.wait()
-            writer.replace_writes({j: r.scores for j, r in redone.items()})
-            if rejects_writer is not None:
-                rejects_writer.replace_writes({j: r.rejects for j, r in redone.items()})
             for j, result in redone.items():
                 tallies[j] = _Tally.of(result)
                 if cohort_path is not None:
