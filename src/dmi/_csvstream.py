@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
-import queue
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from dmi._background import Ahead
 
 SNIFF_BYTES = 1 << 20
 """How much of the start of a file the encoding, delimiter and row lengths are guessed from."""
@@ -191,7 +192,7 @@ def open_arrow_csv(
 EARLY_BYTES = 1 << 28
 """At most this much text (in blocks, at least two) waits parsed for the chunk reader."""
 
-_SCHEMA, _BATCH, _INVALID, _END, _ERROR = range(5)
+_SCHEMA, _BATCH, _INVALID = range(3)
 
 
 def read_key(path: Path, layout: CsvLayout, block: int) -> tuple[Any, ...]:
@@ -200,99 +201,79 @@ def read_key(path: Path, layout: CsvLayout, block: int) -> tuple[Any, ...]:
     return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, layout, block)
 
 
+def _arrow_items(path: Path, layout: CsvLayout, block: int) -> Iterator[tuple[int, Any]]:
+    """What Arrow's reader of a whole file hands out, in order: the ragged lines it reports
+    while it opens the file (parsing the first block), its schema, then each block after the
+    ragged lines reported while it was parsed."""
+    reported: list[Any] = []
+
+    def invalid(row: Any) -> str:
+        reported.append(row)
+        return "skip"
+
+    def ragged() -> Iterator[tuple[int, Any]]:
+        yield from ((_INVALID, row) for row in reported)
+        reported.clear()
+
+    reader = open_arrow_csv(
+        path, layout.columns, layout.encoding, layout.delimiter, block, None, invalid
+    )
+    yield from ragged()
+    yield _SCHEMA, reader.schema
+    for batch in reader:
+        yield from ragged()
+        yield _BATCH, batch
+
+
 class EarlyRead:
     """A full read of a CSV file parsed ahead in a thread, for one reader to take over.
 
-    What Arrow hands out is queued in order: the blocks, and each ragged line at the point the
-    parser reported it, which :meth:`replay` passes to the taker's handler at the same point.
+    The ragged lines are queued with the blocks, at the point the parser reported them, and
+    :meth:`replay` passes them to the taker's handler at the same point.
     """
 
     def __init__(self, key: tuple[Any, ...], path: Path, layout: CsvLayout, block: int) -> None:
         self.key = key
-        self._queue: queue.Queue[tuple[int, Any]] = queue.Queue(
-            maxsize=max(2, EARLY_BYTES // block)
+        self._items = Ahead(
+            _arrow_items(path, layout, block), max(2, EARLY_BYTES // block), "dmi-early-read"
         )
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._parse, args=(path, layout, block), name="dmi-early-read", daemon=True
-        )
-        self._thread.start()
-
-    def _put(self, kind: int, value: Any) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put((kind, value), timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def _parse(self, path: Path, layout: CsvLayout, block: int) -> None:
-        def invalid(row: Any) -> str:
-            self._put(_INVALID, row)
-            return "skip"
-
-        try:
-            reader = open_arrow_csv(
-                path, layout.columns, layout.encoding, layout.delimiter, block, None, invalid
-            )
-            self._put(_SCHEMA, reader.schema)
-            for batch in reader:
-                if self._stop.is_set():
-                    return
-                self._put(_BATCH, batch)
-            self._put(_END, None)
-        except BaseException as exc:  # raised where the taker would have met it
-            self._put(_ERROR, exc)
 
     def replay(self, on_invalid: Callable[[Any], str]) -> Replay:
         """The read, from its start, as the taker's own reader would give it."""
-        return Replay(self, on_invalid)
-
-    def _next(self) -> tuple[int, Any]:
-        kind, value = self._queue.get()
-        if kind == _ERROR:
-            self.stop()
-            raise value
-        return kind, value
+        return Replay(self._items, on_invalid)
 
     def stop(self) -> None:
         """End the parsing thread (the blocks not taken are dropped)."""
-        self._stop.set()
-        self._thread.join()
+        self._items.close()
 
 
 class Replay:
     """An :class:`EarlyRead` seen as Arrow's streaming reader: ``schema``, then the blocks."""
 
-    def __init__(self, early: EarlyRead, on_invalid: Callable[[Any], str]) -> None:
-        self._early = early
+    def __init__(self, items: Ahead, on_invalid: Callable[[Any], str]) -> None:
+        self._items = items
         self._on_invalid = on_invalid
-        # Arrow parses the first block as it opens the file: its ragged lines come first, and
-        # an error opening the file is raised here
+        # an error opening the file is raised here, as Arrow's own reader raises it
         try:
-            kind, value = early._next()
-            while kind == _INVALID:
+            for kind, value in items:
+                if kind == _SCHEMA:
+                    self.schema = value
+                    return
                 on_invalid(value)
-                kind, value = early._next()
-            if kind != _SCHEMA:
-                raise RuntimeError(f"internal error: an early read began with item kind {kind}")
+            raise RuntimeError("internal error: an early read ended before its schema")
         except BaseException:
-            early.stop()
+            items.close()
             raise
-        self.schema = value
 
     def __iter__(self) -> Iterator[Any]:
         try:
-            while True:
-                kind, value = self._early._next()
+            for kind, value in self._items:
                 if kind == _BATCH:
                     yield value
-                elif kind == _INVALID:
-                    self._on_invalid(value)
                 else:
-                    return
+                    self._on_invalid(value)
         finally:
-            self._early.stop()
+            self._items.close()
 
 
 _early_read: EarlyRead | None = None

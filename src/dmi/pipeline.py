@@ -37,7 +37,6 @@ import contextlib
 import itertools
 import json
 import os
-import queue
 import sys
 import threading
 import unicodedata
@@ -52,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dmi._background import prefetched
 from dmi.io import (
     Chunk,
     ColumnMapping,
@@ -478,55 +478,6 @@ def _output_schema(model: IndexModel, tier_model: TierModel | None) -> Any:
 # -- the whole file ----------------------------------------------------------------------------
 
 
-_DONE = object()
-
-
-def prefetched(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
-    """Iterate ``items`` in a background thread, up to ``depth`` items ahead of the consumer.
-
-    Arrow parses CSV without holding the GIL, so the next chunk is read on the second core
-    while this one is scored. Order is kept; an exception in the producer is raised here, at
-    the item where it happened; when the consumer stops early the producer stops too.
-    """
-    if depth < 1:
-        raise ValueError(f"depth: expected 1 or more items ahead, got {depth}")
-    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                handoff.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put((item, None)):
-                    return
-        except BaseException as exc:  # handed to the consumer, which raises it
-            put((_DONE, exc))
-            return
-        put((_DONE, None))
-
-    worker = threading.Thread(target=produce, name="dmi-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, error = handoff.get()
-            if item is _DONE:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
 def _ordered_map(
     function: Callable[[Any], Any],
     items: Iterable[Any],
@@ -639,19 +590,19 @@ class _Tally:
         chunk size."""
         summary.read, summary.scored, summary.problems = self.read, self.scored, self.problems
         summary.rejected = self.read - self.scored
-        # most common first, ties by name
-        summary.rejected_by_reason = dict(
-            sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-        )
-        summary.rejected_rows_by_reason = dict(
-            sorted(self.row_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-        )
+        summary.rejected_by_reason = _most_common_first(self.reasons)
+        summary.rejected_rows_by_reason = _most_common_first(self.row_reasons)
         summary.levels = {str(k): v for k, v in sorted(self.levels.items())}
         summary.tiers = {str(k): v for k, v in sorted(self.tiers.items())}
         # in the instrument's item order: the order they were met in depends on the chunk size
         items = [i.code for i in instrument.items]
         summary.imputed = {c: self.imputed[c] for c in items if c in self.imputed}
         summary.excluded = {c: self.excluded[c] for c in items if c in self.excluded}
+
+
+def _most_common_first(counts: Counter[str]) -> dict[str, int]:
+    """Most common first, ties by name."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _finish_run(
@@ -744,13 +695,14 @@ def _overlapped_chunks(
     first row could be scored); the chunks read meanwhile are scored provisionally.
     """
     id_header = mapping.id_header
+    chunks = reader.chunks() if chunks is None else chunks
     if id_header is None:
-        for chunk in chunks if chunks is not None else reader.chunks():
+        for chunk in chunks:
             yield prepare_chunk(chunk, mapping, DuplicateIndex(), policy, reader.columns)
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dmi-duplicates") as pool:
         duplicates = pool.submit(find_duplicates, reader, id_header, stop)
-        for chunk in chunks if chunks is not None else reader.chunks():
+        for chunk in chunks:
             if duplicates.done():
                 yield prepare_chunk(chunk, mapping, duplicates.result(), policy, reader.columns)
             else:

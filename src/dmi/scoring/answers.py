@@ -527,12 +527,11 @@ def _unique_texts(uniques: Any) -> np.ndarray:
     """normalise_cell of each distinct value, as an object array (None when blank).
 
     Arrow-backed text (what the CSV reader gives) is normalised with the vectorised kernels of
-    :func:`id_text`, which do what ``normalise_cell`` does to text.
+    :func:`arrow_id_text`, which do what ``normalise_cell`` does to text.
     """
     array = getattr(uniques, "array", uniques)
     if isinstance(array, pd.arrays.ArrowStringArray):
-        texts = id_text(pd.Series(array, copy=False))
-        return np.where(texts == "", None, texts)
+        return _arrow_unique_texts(_arrow_text(pd.Series(array, copy=False)))
     return np.array([normalise_cell(v) for v in uniques], dtype=object)
 
 
