@@ -239,20 +239,25 @@ def test_chunks_scored_before_the_duplicate_pass_ends_are_redone_when_an_id_repe
 
     expected = run(messy_3000, tmp_path / "plain", duplicates=policy, chunk_rows=300, threads=1)
     assert any(r.startswith("duplicate") for r in expected[0].rejected_by_reason)
-    slow_pass = dmi.pipeline.find_duplicates
+    real_pass = dmi.pipeline.find_duplicates
     provisional = []
-    real_score = dmi.pipeline._Provisional.score
+    three_waiting = threading.Event()
 
-    def slow(*args, **kwargs):
-        time.sleep(1.0)  # every chunk is read, and scored, before the pass ends
-        return slow_pass(*args, **kwargs)
+    class Provisional(dmi.pipeline._Provisional):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            provisional.append(len(self.chunk.frame))
+            if len(provisional) == 3:
+                three_waiting.set()
 
-    def score(self, model, tier_model):
-        provisional.append(len(self.chunk.frame))
-        return real_score(self, model, tier_model)
+    def late_pass(*args, **kwargs):
+        # the pass ends only once three chunks have been read before it (two being scored,
+        # one waiting), whatever the speed of the machine
+        assert three_waiting.wait(timeout=120), "fewer than three chunks read before the pass"
+        return real_pass(*args, **kwargs)
 
-    monkeypatch.setattr(dmi.pipeline, "find_duplicates", slow)
-    monkeypatch.setattr(dmi.pipeline._Provisional, "score", score)
+    monkeypatch.setattr(dmi.pipeline, "find_duplicates", late_pass)
+    monkeypatch.setattr(dmi.pipeline, "_Provisional", Provisional)
     monkeypatch.setattr(dmi.pipeline, "_rewritable", lambda *writers: False)  # the pass, always
     got = run(messy_3000, tmp_path / "overlapped", duplicates=policy, chunk_rows=300)
     assert len(provisional) >= 3
@@ -285,11 +290,15 @@ def test_a_failed_write_stops_the_run_with_its_error(tmp_path, messy_3000, monke
 def test_the_first_error_is_the_one_reported(tmp_path, messy_3000, monkeypatch):
     from dmi.io import TableWriter
 
+    gave_up = threading.Event()
+
     def write(self, frame):
-        time.sleep(0.2)  # still writing when the run stops, then failing as it ends
+        # still writing when the run stops, then failing as it ends
+        assert gave_up.wait(timeout=120), "the run did not stop"
         raise OSError("No space left on device")
 
     def progress(done):
+        gave_up.set()
         raise ValueError("the caller gave up")
 
     monkeypatch.setattr(TableWriter, "write", write)
@@ -303,23 +312,33 @@ def test_a_run_that_fails_early_does_not_wait_for_the_duplicate_pass(
     from dmi.io import TableReader
 
     real_chunks = TableReader.chunks
+    real_pass = dmi.pipeline.find_duplicates
+    stops: list[threading.Event] = []
+    pass_chunks = []
 
-    def slow_id_pass(self, columns=None):
+    def find_duplicates(reader, id_header, stop=None):
+        stops.append(stop)
+        return real_pass(reader, id_header, stop)
+
+    def interrupted_id_pass(self, columns=None):
         for chunk in real_chunks(self, columns):
-            if columns is not None:
-                time.sleep(0.5)  # 10 chunks of the id column: 5 s
+            if columns is not None:  # the duplicate pass (it reads the id column only)
+                pass_chunks.append(len(chunk.frame))
+                if len(pass_chunks) == 2:
+                    # Ctrl-C while the pass runs: a real SIGINT, which wakes the main thread
+                    # waiting on a lock; the pass goes on only once the run has begun to stop
+                    os.kill(os.getpid(), signal.SIGINT)
+                    assert stops[0].wait(timeout=120), "the run did not stop"
             yield chunk
 
-    monkeypatch.setattr(TableReader, "chunks", slow_id_pass)
+    monkeypatch.setattr(dmi.pipeline, "find_duplicates", find_duplicates)
+    monkeypatch.setattr(TableReader, "chunks", interrupted_id_pass)
     monkeypatch.setattr(dmi.pipeline, "_rewritable", lambda *writers: False)  # the pass, always
     before = set(threading.enumerate())
-    start = time.perf_counter()
-    # Ctrl-C while the pass runs (a real SIGINT: it wakes a thread waiting on a lock)
-    ctrl_c = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
-    ctrl_c.start()
     with pytest.raises(KeyboardInterrupt):
         score_file(messy_3000, tmp_path / "s.csv", MODEL, chunk_rows=300)
-    assert time.perf_counter() - start < 3.0  # not the 5 s the pass would take
+    # the pass ended at its next chunk instead of reading the other 8 of the file's 10
+    assert len(pass_chunks) == 2
     assert not [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
 
 
