@@ -41,8 +41,12 @@ def test_python_dash_m_dmi_runs_the_command_line():
 # Run in a fresh interpreter: an import hook sends this process a real SIGINT the moment
 # pandas is first looked for, so the interrupt always lands inside dmi's imports (a signal sent
 # from outside at a moment chosen by the clock could land after them, and the run exit 0).
+# The script first gives SIGINT Python's usual handler, as in a terminal: a process started in the
+# background inherits SIGINT ignored (as pytest's workers may be), and Python then keeps it so.
 _CTRL_C_DURING_IMPORTS = """
 import os, runpy, signal, sys
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 class CtrlCOnPandas:
     def find_spec(self, name, path=None, target=None):

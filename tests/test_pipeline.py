@@ -335,8 +335,14 @@ def test_a_run_that_fails_early_does_not_wait_for_the_duplicate_pass(
     monkeypatch.setattr(TableReader, "chunks", interrupted_id_pass)
     monkeypatch.setattr(dmi.pipeline, "_rewritable", lambda *writers: False)  # the pass, always
     before = set(threading.enumerate())
-    with pytest.raises(KeyboardInterrupt):
-        score_file(messy_3000, tmp_path / "s.csv", MODEL, chunk_rows=300)
+    # SIGINT raises KeyboardInterrupt as in a terminal, even where this process was started with
+    # SIGINT ignored (in the background, say), which Python then keeps
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            score_file(messy_3000, tmp_path / "s.csv", MODEL, chunk_rows=300)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     # the pass ended at its next chunk instead of reading the other 8 of the file's 10
     assert len(pass_chunks) == 2
     assert not [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
