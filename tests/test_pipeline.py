@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -306,6 +306,26 @@ def test_the_first_error_is_the_one_reported(tmp_path, messy_3000, monkeypatch):
         score_file(messy_3000, tmp_path / "s.csv", MODEL, chunk_rows=300, progress=progress)
 
 
+def _main_thread_waits_for_a_result() -> bool:
+    frame = sys._current_frames().get(threading.main_thread().ident)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "result" and "concurrent" in code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _until(condition, limit: float = 120.0) -> bool:
+    """Wait until ``condition()`` holds (checked every 10 ms; False after ``limit`` seconds)."""
+    pause = threading.Event()
+    for _ in range(int(limit / 0.01)):
+        if condition():
+            return True
+        pause.wait(0.01)
+    return False
+
+
 def test_a_run_that_fails_early_does_not_wait_for_the_duplicate_pass(
     tmp_path, messy_3000, monkeypatch
 ):
@@ -326,7 +346,10 @@ def test_a_run_that_fails_early_does_not_wait_for_the_duplicate_pass(
                 pass_chunks.append(len(chunk.frame))
                 if len(pass_chunks) == 2:
                     # Ctrl-C while the pass runs: a real SIGINT, which wakes the main thread
-                    # waiting on a lock; the pass goes on only once the run has begun to stop
+                    # waiting on a lock; the pass goes on only once the run has begun to stop.
+                    # It is sent once the main thread waits for the first chunk's result (it then
+                    # is not starting a scoring thread, which a pool could leave un-joined)
+                    assert _until(_main_thread_waits_for_a_result), "the run never waited"
                     os.kill(os.getpid(), signal.SIGINT)
                     assert stops[0].wait(timeout=120), "the run did not stop"
             yield chunk
