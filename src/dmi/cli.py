@@ -207,7 +207,16 @@ def cmd_score(args: argparse.Namespace) -> int:
         names = {b.level: b.en for b in instrument.levels.bands}
         if summary.levels:
             shown = ", ".join(f"{names.get(int(k), k)} {v}" for k, v in summary.levels.items())
-            print(f"levels: {shown}")
+            if model.is_official:
+                print(f"levels: {shown}")
+            else:
+                print(f"official levels (the instrument's own method): {shown}")
+                print(
+                    "note: dmi is the research index of this method and indicative_level its "
+                    "band under the instrument's bands (not an official level); official_dmi "
+                    "and level are the official index and level",
+                    file=sys.stderr,
+                )
         for reason, count in list(summary.rejected_rows_by_reason.items())[:8]:
             print(f"  rejected: {count} rows, {reason}")
         written = [args.output] + [p for p in (args.rejects, args.cohort) if p]
@@ -228,14 +237,9 @@ def _tier_model(
     if choice:
         return TierModel.load(choice, instrument)
     shipped = shipped_tier_model_path(instrument)
-    official = (
-        model.weighting == "instrument"
-        and model.aggregation == "arithmetic"
-        and model.normalisation == "goalposts"
-    )
     if not shipped.is_file():
         return None
-    if not official:
+    if not model.is_official:
         if not args.quiet:
             print(
                 "note: no tiers assigned: the shipped tier model was fitted on dimension scores "
