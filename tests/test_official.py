@@ -357,3 +357,96 @@ def test_the_dask_engine_writes_the_same_research_rows(miit, population, tmp_pat
         score_file(src, tmp_path / "dask.csv", model, chunk_rows=100, engine="dask", client=client)
     score_file(src, tmp_path / "local.csv", model, chunk_rows=100)
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+# -- scores never depend on who else is in the file -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def files(miit, tmp_path_factory):
+    """300 companies, and the first 150 of them alone."""
+    folder = tmp_path_factory.mktemp("files")
+    everyone = synthesise(miit, 300, seed=3, missing_rate=0.05)
+    everyone.to_csv(folder / "all.csv", index=False)
+    everyone.head(150).to_csv(folder / "half.csv", index=False)
+    return folder
+
+
+def _score(capsys, *args) -> tuple[int, str]:
+    from dmi.cli import main
+
+    code = main(["score", *map(str, args)])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        ["--weights", "entropy"],
+        ["--weights", "pca", "--level", "dimension"],
+        ["--normalisation", "minmax"],
+        ["--aggregation", "mazziotta-pareto"],
+    ],
+)
+def test_a_company_scores_the_same_alone_or_among_others_by_default(capsys, files, method):
+    code, err = _score(capsys, files / "half.csv", "-o", files / "half-out.csv", *method)
+    assert code == 0
+    assert "fitted on the instrument's shipped reference population" in err
+    assert "3000 valid rows" in err
+    code, _ = _score(capsys, files / "all.csv", "-o", files / "all-out.csv", *method, "-q")
+    assert code == 0
+    half = (files / "half-out.csv").read_bytes().splitlines()
+    everyone = (files / "all-out.csv").read_bytes().splitlines()
+    assert len(half) == 151 and half == everyone[:151]  # byte for byte, header included
+
+
+def test_fitting_on_the_input_is_asked_for_and_said(capsys, files):
+    method = ["--weights", "entropy", "--reference", "input"]
+    code, err = _score(capsys, files / "half.csv", "-o", files / "h.csv", *method)
+    assert code == 0
+    assert "fitted on the input file itself" in err and "150 valid rows" in err
+    assert "the scores depend on which companies are in the file" in err
+    _score(capsys, files / "all.csv", "-o", files / "a.csv", *method)
+    half = pd.read_csv(files / "h.csv")
+    everyone = pd.read_csv(files / "a.csv").head(150)
+    assert not np.allclose(half["dmi"], everyone["dmi"])  # what the default protects from
+    # the official columns do not depend on the population whatever it is
+    assert half["official_dmi"].tolist() == everyone["official_dmi"].tolist()
+    assert half["level"].tolist() == everyone["level"].tolist()
+
+
+def test_another_reference_file_is_used_as_given(capsys, files, miit):
+    code, err = _score(
+        capsys,
+        files / "half.csv",
+        "-o",
+        files / "r.csv",
+        "--weights",
+        "critic",
+        "--reference",
+        files / "all.csv",
+    )
+    assert code == 0 and f"fitted on {files / 'all.csv'}, 300 valid rows" in err
+    population = pd.read_csv(files / "all.csv")
+    model = dmi.IndexModel(miit, weighting="critic").fit(population)
+    expected = model.score(pd.read_csv(files / "half.csv"))
+    assert pd.read_csv(files / "r.csv")["dmi"].to_numpy() == pytest.approx(
+        expected["dmi"].to_numpy(), abs=1e-9
+    )
+
+
+def test_an_instrument_without_a_shipped_population_needs_a_reference(capsys, files, tmp_path):
+    from .conftest import ROOT
+
+    text = (ROOT / "survey" / "miit-2024-manufacturing.yaml").read_text("utf-8")
+    own = tmp_path / "own.yaml"
+    own.write_text(text.replace("id: miit-2024-manufacturing", "id: own-survey", 1), "utf-8")
+    args = [files / "half.csv", "-o", tmp_path / "o.csv", "--instrument", own]
+    code, err = _score(capsys, *args, "--weights", "entropy")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(
+        "dmi: error: no reference population is shipped for instrument 'own-survey'"
+    )
+    assert "--reference FILE" in err
+    # the official method learns nothing from data: no reference needed
+    assert _score(capsys, *args, "-q")[0] == 0

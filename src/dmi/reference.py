@@ -358,9 +358,29 @@ def fit_reference(
     )
 
 
+_SHIPPED_POPULATIONS = {"miit-2024-manufacturing": "reference-population.csv"}
+"""The instruments a reference population is shipped for (made by ``make data``)."""
+
+
 def shipped_reference_population(instrument: Instrument | str) -> Path:
-    """The shipped synthetic reference population (answers) of the default instrument."""
-    return _DATA / "reference-population.csv"
+    """The shipped synthetic reference population (answers) of an instrument.
+
+    Data-driven methods are fitted on it by default, so that a company's score never depends
+    on who else is in the file it is scored with.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no population is shipped for the instrument (or the file is not there).
+    """
+    name = instrument.id if isinstance(instrument, Instrument) else str(instrument)
+    file = _SHIPPED_POPULATIONS.get(name)
+    if file is None or not (_DATA / file).is_file():
+        raise FileNotFoundError(
+            f"no reference population is shipped for instrument {name!r}: pass one with "
+            "--reference FILE (answers of the companies to fit the method on)"
+        )
+    return _DATA / file
 
 
 def shipped_reference(instrument: Instrument | str) -> Reference:
