@@ -450,3 +450,36 @@ def test_an_instrument_without_a_shipped_population_needs_a_reference(capsys, fi
     assert "--reference FILE" in err
     # the official method learns nothing from data: no reference needed
     assert _score(capsys, *args, "-q")[0] == 0
+
+
+# -- a research reference is never the companies' default -------------------------------------
+
+
+def test_what_a_new_reference_changes_is_said_apart_for_research_and_official(
+    miit, reference_answers
+):
+    from dmi.reference import compare_references, fit_reference, shipped_reference
+
+    sample = reference_answers.head(400)
+    shipped = shipped_reference(miit)
+    research = fit_reference(miit, sample, weighting="entropy", n_bootstrap=0, source="t")
+    refit = fit_reference(miit, sample, n_tiers=3, n_bootstrap=0, source="t")
+    assert shipped.is_official and refit.is_official and not research.is_official
+    assert research.summary()["use"] == "research only"
+    assert research.summary()["method"]["official"] is False
+    assert refit.summary()["use"] == "companies (official method)"
+
+    official = dmi.IndexModel(miit).fit().score_batch(sample).scores
+    entropy = research.index_model.score_batch(sample).scores
+    change = compare_references(shipped, research, sample)
+    assert not change.same_index and not change.official
+    assert change.level_changed == 0  # the level is the official one under both
+    assert change.band_changed == int((official["level"] != entropy["indicative_level"]).sum()) > 0
+    assert change.max_abs_index_change == pytest.approx(
+        (entropy["dmi"] - official["dmi"]).abs().max()
+    )
+    # an official refit changes tiers and peers, never the index
+    change = compare_references(shipped, refit, sample)
+    assert change.same_index and change.official
+    assert change.max_abs_index_change == 0 and change.level_changed == change.band_changed == 0
+    assert change.tier_changed is not None
