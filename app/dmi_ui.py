@@ -16,6 +16,7 @@ import yaml
 
 from dmi.auth import Account, accounts_from_secrets, authenticate
 from dmi.reference import Reference, shipped_reference
+from dmi.scoring.levels import format_index
 from dmi.store import Store
 
 APP_DIR = Path(__file__).resolve().parent
@@ -85,15 +86,61 @@ def _reference_by_version(version: str, _document: str) -> Reference:
 
 
 def reference(instrument_id: str) -> Reference:
-    """The published reference of an instrument (the shipped one is published on first use)."""
-    stored = store().ensure_reference(lambda: shipped_reference(instrument_id), instrument_id)
-    return _reference_by_version(stored.version, stored.document)
+    """The companies' reference of an instrument: the published one (the shipped one is
+    published on first use), which is always of the official method.
+
+    The admin page publishes only official references. A research reference published by an
+    earlier version of the app is passed over: companies get the newest published official
+    one, else the shipped one (stored, so that submissions can record it).
+    """
+    db = store()
+    stored = db.ensure_reference(lambda: shipped_reference(instrument_id), instrument_id)
+    found = _reference_by_version(stored.version, stored.document)
+    if found.is_official:
+        return found
+    for other in db.list_references(instrument_id):  # newest first
+        if other.published_at is not None and other.version != stored.version:
+            earlier = _reference_by_version(other.version, other.document)
+            if earlier.is_official:
+                return earlier
+    shipped = shipped_reference(instrument_id)
+    db.add_reference(shipped, created_by="system")
+    return _reference_by_version(shipped.version, shipped.to_json())
 
 
 def reference_version(version: str) -> Reference | None:
     """A stored reference by version (results are re-shown with the reference that made them)."""
     stored = store().reference(version)
     return None if stored is None else _reference_by_version(stored.version, stored.document)
+
+
+def company_reference(version: str, instrument_id: str) -> tuple[Reference, bool]:
+    """The reference a company's result is shown with, and whether it is the recorded one.
+
+    The recorded reference when it is of the official method; otherwise (a submission scored
+    with a research reference by an earlier version of the app) the companies' reference,
+    because a company's index and level are always the official ones.
+    """
+    recorded = reference_version(version)
+    if recorded is not None and recorded.is_official:
+        return recorded, True
+    return reference(instrument_id), False
+
+
+def method_of(version: str) -> str:
+    """The index method (``method_id``) of a stored reference; ``"unknown"`` when it is gone,
+    which compares equal to no other method."""
+    found = reference_version(version)
+    return "unknown" if found is None else found.index_model.method_id
+
+
+def describe_method(ref: Reference) -> str:
+    """The reference's use and method in a few words, in the session's language."""
+    model = ref.index_model
+    if ref.is_official:
+        return t("use_companies")
+    method = f"{model.weighting} / {model.normalisation} / {model.aggregation}"
+    return t("use_research", method=method)
 
 
 def retention_days() -> int:
@@ -191,3 +238,8 @@ def level_name(instrument: Any, level: int) -> str:
     """The level's label in the session's language."""
     band = instrument.level_band(int(level))
     return band.zh if lang() == "zh" else band.en
+
+
+def index_text(value: float | None, instrument: Any) -> str:
+    """An index value as written everywhere (never across a band edge: 39.95 is 39.9)."""
+    return format_index(value, instrument)

@@ -240,30 +240,141 @@ def test_weights_lab_compares_two_schemes(miit):
     b = dmi.IndexModel(miit, weighting="entropy").fit(population).score_batch(population).scores
     rho = spearmanr(a["dmi"], b["dmi"]).statistic
     assert metrics["Spearman rank correlation"] == f"{rho:.3f}"
+    # entropy's band is indicative: never called a level change
+    moved = int((a["level"] != b["indicative_level"]).sum())
+    assert metrics["Indicative band (non-official method) changes"] == f"{moved:,} / 3,000"
+    assert "Level changes" not in metrics
     assert {b.key for b in at.get("download_button")} == {
         "download_method_A",
         "download_method_B",
     }
 
 
-def test_admin_refits_reviews_and_publishes_and_old_results_keep_their_version(miit):
+def _admin() -> AppTest:
     at = _app("en").run()
     at.session_state["account"] = dmi.auth.Account("boss", frozenset({"admin"}))
     at.switch_page("app_pages/admin.py").run()
     _ok(at)
+    return at
+
+
+def test_admin_refits_reviews_and_publishes_and_old_results_keep_their_version(miit):
+    """An official refit (new tiers and peers) is published after a confirmation that says
+    the index and level stay the same and what does change."""
     from dmi.store import Store
 
+    at = _admin()
     store = Store()
     before = store.current_reference(miit.id).version
     at.radio(key="admin_source").set_value("shipped")
-    at.selectbox(key="admin_weighting").set_value("entropy")
+    at.selectbox(key="admin_weighting").set_value("instrument")
+    at.number_input(key="admin_tiers").set_value(3)
     at.button(key="admin_fit").click().run()
     _ok(at)
-    assert at.button(key="admin_publish")
+    assert any("index and level stay the same" in i.value for i in at.info)
+    assert any("change support tier" in i.value for i in at.info)
+    assert at.button(key="admin_publish").label == "Publish to companies"
     at.button(key="admin_publish").click().run()
+    _ok(at)
+    assert store.current_reference(miit.id).version == before  # not before the confirmation
+    assert any("Publish" in w.value and "stay the same" in w.value for w in at.warning)
+    at.button(key="admin_confirm").click().run()
     _ok(at)
     after = store.current_reference(miit.id).version
     assert after != before
     assert any(after in s.value for s in at.success)
     # the earlier reference is kept, so results scored with it stay reproducible
     assert store.reference(before) is not None
+
+
+def _company_answers_at_39_95(miit: dmi.Instrument) -> dict[str, object]:
+    """A reference company whose official index is 39.95 (一级), its one missing answer (a
+    scenario, of no weight in the official index) filled in."""
+    from dmi.io import read_answers
+    from dmi.reference import shipped_reference_population
+
+    population = read_answers(shipped_reference_population(miit), miit)
+    row = population[population["respondent_id"] == "SYN-0000870"].iloc[0]
+    answers = {k: v for k, v in row.items() if k != "respondent_id" and not pd.isna(v)}
+    answers["sc_product_design"] = 0
+    answers["employees"] = int(answers["employees"])
+    return answers
+
+
+def _submit(store, miit: dmi.Instrument, answers: dict, token: str | None = None):
+    """Submit through the survey's own review page (the path a company takes)."""
+    token = token or store.new_draft(miit.id, "zh")
+    store.save_draft(token, answers, page=len(survey_pages(miit)), lang="zh")
+    at = _app("zh", resume=token).run()
+    _ok(at)
+    at.button(key="submit").click().run()
+    _ok(at)
+    return at, token
+
+
+def _index_metrics(at: AppTest) -> list:
+    return [m for m in at.metric if m.label == "数字化发展指数"]
+
+
+def test_a_research_reference_never_changes_what_a_company_sees(miit):
+    from dmi.store import Store
+
+    store = Store()
+    answers = _company_answers_at_39_95(miit)
+    official = dmi.IndexModel(miit).fit()
+    assert official.score(pd.DataFrame([answers])).iloc[0]["dmi"] == pytest.approx(39.95)
+
+    at, token = _submit(store, miit, answers)
+    shown = _index_metrics(at)
+    assert [m.value for m in shown] == ["39.9"]  # never 40.0 beside 一级
+    assert {m.label: m.value for m in at.metric}["数字化水平等级"] == "一级"
+    companies = store.current_reference(miit.id).version
+
+    # the admin fits entropy weights and tries to publish them: only a research reference
+    admin = _admin()
+    admin.radio(key="admin_source").set_value("shipped")
+    admin.selectbox(key="admin_weighting").set_value("entropy")
+    admin.button(key="admin_fit").click().run()
+    _ok(admin)
+    assert any("cannot be published to companies" in w.value for w in admin.warning)
+    assert admin.button(key="admin_publish").label == "Store as a research reference"
+    admin.button(key="admin_publish").click().run()
+    assert any("Companies will not see it" in w.value for w in admin.warning)
+    admin.button(key="admin_confirm").click().run()
+    _ok(admin)
+    research = next(r for r in store.list_references(miit.id) if r.version != companies)
+    assert not research.load().is_official
+    assert store.current_reference(miit.id).version == companies
+    assert any("research reference" in s.value and companies in s.value for s in admin.success)
+
+    # the company resubmits identical answers: the same index and level, no regress
+    at, _ = _submit(store, miit, answers, token)
+    headline, since = _index_metrics(at)
+    assert headline.value == since.value == "39.9"
+    assert since.proto.delta == "0.0"
+    assert {m.label: m.value for m in at.metric}["数字化水平等级"] == "一级"
+    assert store.submissions(token)[-1].reference_version == companies
+
+    # a database in which an earlier version of the app published the research reference
+    store.publish(research.version)
+    try:
+        at, _ = _submit(store, miit, answers, token)
+        assert [m.value for m in _index_metrics(at)] == ["39.9", "39.9"]
+        assert store.submissions(token)[-1].reference_version != research.version
+        # a result recorded with the research reference is shown with the official method,
+        # and a change across methods is shown as "method changed", with no delta
+        research_row = research.load().score(pd.DataFrame([{"respondent_id": "x", **answers}]))
+        fresh = store.new_draft(miit.id, "zh")
+        store.save_draft(fresh, answers, page=0, lang="zh")
+        store.submit(fresh, answers, research.version, research_row.iloc[0].to_dict())
+        at = _app("zh", resume=fresh).run()
+        at.switch_page("app_pages/results.py").run()
+        _ok(at)
+        assert [m.value for m in _index_metrics(at)] == ["39.9"]
+        assert any("重新计算" in i.value for i in at.info)
+        at, _ = _submit(store, miit, answers, fresh)
+        headline, since = _index_metrics(at)
+        assert headline.value == "39.9" and not since.proto.delta
+        assert any("方法已变更" in i.value for i in at.info)
+    finally:
+        store.publish(companies)

@@ -1,5 +1,8 @@
 """Administration of the reference model: what is published, refit from stored submissions or a
-file, review what would change, publish. Earlier results keep the version that made them."""
+file, review what would change, publish after a confirmation that says what changes. Only a
+reference of the official method is published to companies (their index and level are always the
+official ones); another method is stored as a research reference. Earlier results keep the version
+that made them."""
 
 from __future__ import annotations
 
@@ -30,8 +33,8 @@ instrument = load_instrument(ui.DEFAULT_INSTRUMENT)
 db = ui.store()
 current = ui.reference(instrument.id)
 
-if "admin_published" in st.session_state:
-    st.success(ui.t("published", version=st.session_state.pop("admin_published")))
+if "admin_done" in st.session_state:
+    st.success(st.session_state.pop("admin_done"))
 st.header(ui.t("current_ref"))
 st.json(current.summary(), expanded=1)
 
@@ -43,6 +46,7 @@ st.dataframe(
             {
                 "version": r.version,
                 "current": "✓" if r.is_current else "",
+                "use": ui.describe_method(ui.reference_version(r.version) or current),
                 "created": f"{r.created_at:%Y-%m-%d %H:%M}",
                 "published": "" if r.published_at is None else f"{r.published_at:%Y-%m-%d %H:%M}",
                 "companies": r.n_companies,
@@ -116,19 +120,24 @@ if st.button(ui.t("fit"), type="primary", key="admin_fit"):
     except (FileFormatError, ValueError) as exc:
         st.error(f"{ui.t('method_error')} {exc}")
         st.stop()
-    version = db.add_reference(candidate, created_by=who.name)
-    st.session_state["admin_candidate"] = (version, candidate.summary(), change)
+    # nothing is stored before the confirmation below
+    st.session_state["admin_candidate"] = (candidate, change)
+    st.session_state.pop("admin_confirming", None)
 
 if "admin_candidate" in st.session_state:
-    version, summary, change = st.session_state["admin_candidate"]
+    candidate, change = st.session_state["admin_candidate"]
+    version = candidate.version
     st.subheader(f"{ui.t('review')}: {version}")
-    st.json(summary, expanded=1)
+    st.json(candidate.summary(), expanded=1)
     st.markdown(f"**{ui.t('what_changed')}**")
     cols = st.columns(4)
     cols[0].metric(ui.t("spearman"), f"{change.spearman:.3f}")
     cols[1].metric(ui.t("level_changes"), f"{change.level_changed:,} / {change.n_compared:,}")
-    if change.tier_changed is not None:
-        cols[2].metric(ui.t("tier_changes"), f"{change.tier_changed:,} / {change.n_compared:,}")
+    if change.official:
+        if change.tier_changed is not None:
+            cols[2].metric(ui.t("tier_changes"), f"{change.tier_changed:,} / {change.n_compared:,}")
+    else:
+        cols[2].metric(ui.t("band_changes"), f"{change.band_changed:,} / {change.n_compared:,}")
     cols[3].metric(
         "|Δ index| mean / max",
         f"{change.mean_abs_index_change:.2f} / {change.max_abs_index_change:.2f}",
@@ -142,8 +151,49 @@ if "admin_candidate" in st.session_state:
         ),
         hide_index=True,
     )
-    if st.button(ui.t("publish"), key="admin_publish"):
-        db.publish(version)
-        st.session_state.pop("admin_candidate")
-        st.session_state["admin_published"] = version
-        st.rerun()
+    tiers = (
+        ui.t("tiers_none")
+        if change.tier_changed is None
+        else ui.t("tiers_change", n=change.tier_changed, total=change.n_compared)
+    )
+    if change.official:
+        # the index is the official one either way: say so, and what does change
+        what = ui.t(
+            "official_changes",
+            tiers=tiers,
+            source=candidate.source,
+            companies=candidate.n_companies,
+        )
+        st.info(what)
+        action, confirm = ui.t("publish"), ui.t("confirm_publish", version=version, what=what)
+    else:
+        what = ui.t(
+            "research_only",
+            method=ui.describe_method(candidate),
+            mean=f"{change.mean_abs_index_change:.2f}",
+            max=f"{change.max_abs_index_change:.2f}",
+            bands=change.band_changed,
+            total=change.n_compared,
+        )
+        st.warning(what)
+        action = ui.t("store_research")
+        confirm = ui.t("confirm_research", version=version, current=current.version)
+    if st.button(action, key="admin_publish"):
+        st.session_state["admin_confirming"] = version
+    if st.session_state.get("admin_confirming") == version:
+        st.warning(confirm)
+        left, right = st.columns(2)
+        if left.button(ui.t("confirm"), type="primary", key="admin_confirm"):
+            db.add_reference(candidate, created_by=who.name)
+            if candidate.is_official:
+                db.publish(version)
+                done = ui.t("published", version=version)
+            else:
+                done = ui.t("stored_research", version=version, current=current.version)
+            for name in ("admin_candidate", "admin_confirming"):
+                st.session_state.pop(name, None)
+            st.session_state["admin_done"] = done
+            st.rerun()
+        if right.button(ui.t("cancel"), key="admin_cancel"):
+            st.session_state.pop("admin_confirming", None)
+            st.rerun()

@@ -24,6 +24,14 @@ def resume_box() -> None:
             st.rerun()
 
 
+def change(difference: float) -> dict[str, str]:
+    """A metric's delta: no arrow when it rounds to nothing (a -0.0 would show a regress)."""
+    rounded = round(difference, 1)
+    if rounded == 0:
+        return {"delta": "0.0", "delta_color": "off", "delta_arrow": "off"}
+    return {"delta": f"{rounded:+.1f}"}
+
+
 st.title(ui.t("nav_results"))
 token = st.session_state.get("token") or st.query_params.get("resume")
 history = ui.store().submissions(token) if token else []
@@ -34,10 +42,9 @@ if not history:
 
 latest = history[-1]
 instrument = load_instrument(latest.instrument_id)
-reference = ui.reference_version(latest.reference_version)
-if reference is None:  # cannot happen while the row's foreign key holds
-    st.error(ui.t("results_none"))
-    st.stop()
+# a company's index and level are always the official method's: a result recorded with a
+# research reference (an earlier version of the app could publish one) is shown recomputed
+reference, recorded = ui.company_reference(latest.reference_version, instrument.id)
 result = reference.assess(latest.answers)
 company = str(latest.answers.get("company_name") or "")
 
@@ -45,14 +52,16 @@ company = str(latest.answers.get("company_name") or "")
 if company:
     st.subheader(company)  # plain text: Streamlit escapes it
 cols = st.columns(3)
-cols[0].metric(ui.t("index"), f"{result.dmi:.1f}")
+cols[0].metric(ui.t("index"), ui.index_text(result.official_dmi, instrument))
 cols[1].metric(ui.t("level"), ui.level_name(instrument, result.level))
 if result.tier is not None:
     cols[2].metric(ui.t("tier"), f"{result.tier.tier} · {result.tier.label.name(L)}")
 with st.expander(ui.t("why_level"), expanded=True):
     st.write(ui.pick(result.level_explanation.zh, result.level_explanation.en))
+if not recorded:
+    st.info(ui.t("recomputed_official", old=latest.reference_version, new=reference.version))
 st.caption(
-    ui.t("reference_used", version=latest.reference_version)
+    ui.t("reference_used", version=reference.version)
     + " · "
     + ui.t("submitted_at")
     + f": {latest.submitted_at:%Y-%m-%d %H:%M} UTC"
@@ -142,13 +151,19 @@ if len(history) >= 2:
         dimensions={d.code: before.scores.get(f"dim_{d.code}") for d in dims},
         submitted_at=before.submitted_at,
         tier=before.tier,
+        method=ui.method_of(before.reference_version),
     )
+    # a difference across index methods is no progress or regress: no delta, no arrow
+    same = previous.comparable(result)
+    if not same:
+        st.info(ui.t("method_changed"))
     cols = st.columns(len(dims) + 1)
-    cols[0].metric(ui.t("index"), f"{result.dmi:.1f}", f"{result.dmi - before.dmi:+.1f}")
+    delta = change(result.dmi - before.dmi) if same else {}
+    cols[0].metric(ui.t("index"), ui.index_text(result.dmi, instrument), **delta)
     for col, dim, value in zip(cols[1:], dims, mine):
         old = before.scores.get(f"dim_{dim.code}")
-        delta = None if old is None else f"{value - float(old):+.1f}"
-        col.metric(ui.pick(dim.zh, dim.en), f"{value:.1f}", delta)
+        delta = change(value - float(old)) if old is not None and same else {}
+        col.metric(ui.pick(dim.zh, dim.en), f"{value:.1f}", **delta)
 else:
     st.write(ui.t("change_none"))
 
@@ -160,7 +175,7 @@ report_args = {
     "instrument": instrument,
     "lang": L,
     "previous": previous,
-    "reference_version": latest.reference_version,
+    "reference_version": reference.version,
     "company_name": company or None,
     "generated_at": latest.submitted_at,
     "answers": latest.answers,

@@ -1,5 +1,6 @@
 """Researcher weights lab: two method schemes on one population, compared; AHP matrix with a
-live consistency ratio; the fitted method downloadable for ``dmi score --model``."""
+live consistency ratio; the fitted method downloadable for ``dmi score --model``; the stored
+research references. A scheme other than the official one has an indicative band, never a level."""
 
 from __future__ import annotations
 
@@ -126,15 +127,17 @@ st.header(ui.t("compare"))
 cols = st.columns(4)
 cols[0].metric(ui.t("spearman"), f"{comparison.spearman:.3f}")
 cols[1].metric(ui.t("kendall"), f"{comparison.kendall:.3f}")
-cols[2].metric(ui.t("level_changes"), f"{comparison.level_changed:,} / {comparison.n:,}")
+# the band of each scheme's own index: a level only when both schemes are official
+band_label = ui.t("band_changes_lab") if comparison.indicative else ui.t("level_changes")
+cols[2].metric(band_label, f"{comparison.band_changed:,} / {comparison.n:,}")
 if comparison.tier_changed is not None:
     cols[3].metric(ui.t("tier_changes"), f"{comparison.tier_changed:,} / {comparison.n:,}")
 
 st.subheader(ui.t("movers"))
 st.dataframe(comparison.movers.head(15).round(2), hide_index=True, width="stretch")
 left, right = st.columns(2)
-left.markdown(f"**{ui.t('level_changes')}** (A ↓ / B →)")
-left.dataframe(comparison.levels, width="stretch")
+left.markdown(f"**{band_label}** (A ↓ / B →)")
+left.dataframe(comparison.bands, width="stretch")
 if comparison.tiers is not None:
     right.markdown(f"**{ui.t('tier_changes')}** (A ↓ / B →)")
     right.dataframe(comparison.tiers, width="stretch")
@@ -149,3 +152,25 @@ for col, name in zip(cols, ("A", "B")):
         key=f"download_method_{name}",
         on_click="ignore",
     )
+
+# -- research references ----------------------------------------------------------------------
+# references of other methods stored by an administrator: for research, never shown to companies
+research = [
+    (stored, found)
+    for stored in ui.store().list_references(instrument.id)
+    if (found := ui.reference_version(stored.version)) is not None and not found.is_official
+]
+st.header(ui.t("research_refs"))
+if not research:
+    st.write(ui.t("research_refs_none"))
+for number, (stored, found) in enumerate(research):
+    with st.expander(f"{stored.version} · {ui.describe_method(found)}"):
+        st.json(found.summary(), expanded=1)
+        st.download_button(
+            ui.t("download_method"),
+            json.dumps(found.index_model.to_dict(), ensure_ascii=False, indent=1).encode("utf-8"),
+            f"dmi-method-{stored.version.split('@')[-1]}.json",
+            "application/json",
+            key=f"download_research_{number}",
+            on_click="ignore",
+        )

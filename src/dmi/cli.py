@@ -124,28 +124,59 @@ def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexM
     )
 
 
+REFERENCE_INPUT = "input"
+"""``--reference input``: fit on the file being scored (scores then depend on who is in it)."""
+
+
 def _fit_model(
-    args: argparse.Namespace, instrument: Instrument, default_reference: str | None
+    args: argparse.Namespace, instrument: Instrument, input_path: str | None = None
 ) -> IndexModel:
+    """The model of the command's method, fitted where the user said.
+
+    A method that learns from data is fitted on ``--reference FILE``; without it, on the
+    instrument's shipped reference population, never silently on the file being scored, so
+    that a company's score does not depend on who else is in the file. ``--reference input``
+    (when the command has an input) fits on the input itself, on request.
+    """
     if getattr(args, "model", None):
         return IndexModel.load(args.model, instrument)
     model = _model_from_args(args, instrument)
     if model._needs_data():
-        reference = args.reference or default_reference
-        if reference is None:
-            raise UsageError(f"--weights {args.weights} learns from data: pass --reference FILE")
-        model.fit(_read_answers(reference, instrument, args))
-        if not args.quiet:
-            print(
-                f"fitted {args.weights} weights on {reference} "
-                f"({model.fit_info_['rows_used']} valid rows)",
-                file=sys.stderr,
+        choice = args.reference
+        if choice is None:
+            from dmi.reference import shipped_reference_population  # only a fit needs it
+
+            path = shipped_reference_population(instrument)
+            model.fit(read_answers(path, instrument))  # the shipped file needs no --map
+            where = f"the instrument's shipped reference population ({path.name})"
+            after = "; pass --reference FILE to fit on another population"
+        elif choice == REFERENCE_INPUT and input_path is not None:
+            model.fit(_read_answers(input_path, instrument, args))
+            where = f"the input file itself ({input_path})"
+            after = (
+                ": the scores depend on which companies are in the file (the same company "
+                "scores differently in another file)"
             )
+        else:
+            model.fit(_read_answers(choice, instrument, args))
+            where, after = choice, ""
+        print(
+            f"note: the method ({_method_name(args)}) was fitted on {where}, "
+            f"{model.fit_info_['rows_used']} valid rows{after}",
+            file=sys.stderr,
+        )
     else:
         model.fit()
     for note in model.fit_info_["notes"]:
         print(f"note: {note}", file=sys.stderr)
     return model
+
+
+def _method_name(args: argparse.Namespace) -> str:
+    return (
+        f"{args.weights} weights, {args.normalisation} normalisation, "
+        f"{args.aggregation} aggregation"
+    )
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -158,7 +189,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         from dmi.distributed import _import_dask
 
         _import_dask()  # fail early, before a reference fit, when the extra is missing
-    model = _fit_model(args, instrument, default_reference=args.input)
+    model = _fit_model(args, instrument, input_path=args.input)
     tier_model = _tier_model(args, instrument, model)
     progress = None
     bar = None
@@ -207,7 +238,16 @@ def cmd_score(args: argparse.Namespace) -> int:
         names = {b.level: b.en for b in instrument.levels.bands}
         if summary.levels:
             shown = ", ".join(f"{names.get(int(k), k)} {v}" for k, v in summary.levels.items())
-            print(f"levels: {shown}")
+            if model.is_official:
+                print(f"levels: {shown}")
+            else:
+                print(f"official levels (the instrument's own method): {shown}")
+                print(
+                    "note: dmi is the research index of this method and indicative_level its "
+                    "band under the instrument's bands (not an official level); official_dmi "
+                    "and level are the official index and level",
+                    file=sys.stderr,
+                )
         for reason, count in list(summary.rejected_rows_by_reason.items())[:8]:
             print(f"  rejected: {count} rows, {reason}")
         written = [args.output] + [p for p in (args.rejects, args.cohort) if p]
@@ -228,14 +268,9 @@ def _tier_model(
     if choice:
         return TierModel.load(choice, instrument)
     shipped = shipped_tier_model_path(instrument)
-    official = (
-        model.weighting == "instrument"
-        and model.aggregation == "arithmetic"
-        and model.normalisation == "goalposts"
-    )
     if not shipped.is_file():
         return None
-    if not official:
+    if not model.is_official:
         if not args.quiet:
             print(
                 "note: no tiers assigned: the shipped tier model was fitted on dimension scores "
@@ -248,8 +283,8 @@ def _tier_model(
 
 def cmd_fit(args: argparse.Namespace) -> int:
     instrument = _instrument(args.instrument)
-    args.reference = args.reference_file
-    model = _fit_model(args, instrument, default_reference=args.reference_file)
+    args.reference = args.reference_file  # the population is the command's argument
+    model = _fit_model(args, instrument)
     if not model._needs_data():
         model.fit(_read_answers(args.reference_file, instrument, args))
     model.save(args.output)
@@ -401,7 +436,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="CSV, XLSX or Parquet")
     _method_options(p)
     p.add_argument(
-        "--reference", help="population to fit data-driven weights on (default: the input itself)"
+        "--reference",
+        metavar="FILE|input",
+        help="answers of the population a data-driven method is fitted on (default: the "
+        "instrument's shipped reference population); 'input' fits on the input file itself, "
+        "so that scores depend on who else is in it",
     )
     p.add_argument("--model", help="a fitted model JSON from `dmi fit` (overrides the method)")
     p.add_argument("--rejects", help="write the rejected rows' problems here")

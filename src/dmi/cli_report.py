@@ -29,6 +29,7 @@ from dmi.instrument import Instrument, load_instrument
 from dmi.io import map_columns, open_table, read_answers
 from dmi.peers import PeerBenchmark
 from dmi.report import LANGS, render_html, render_pdf
+from dmi.scoring.levels import format_index
 from dmi.scoring.model import AnswerError, IndexModel
 from dmi.tiers import TierModel, load_shipped_tier_model, shipped_tier_model_path
 
@@ -219,5 +220,5 @@ def cmd_report(args: argparse.Namespace) -> int:
         output.write_text(render_html(result, **options), encoding="utf-8")
     level = result.level_label.get(args.lang, str(result.level))
     tier = f", tier {result.tier.tier}" if result.tier is not None else ""
-    print(f"wrote {output}: index {round(result.dmi, 9):.1f}, {level}{tier}")
+    print(f"wrote {output}: index {format_index(result.dmi, instrument)}, {level}{tier}")
     return 0

@@ -14,12 +14,15 @@ import pandas as pd
 
 __all__ = ["COHORT_GROUPS", "cohort_columns", "cohort_summary", "distribution"]
 
-COHORT_GROUPS = ("level", "tier", "sector", "region", "size_class")
-"""The columns a cohort summary groups by, when the scores have them."""
+COHORT_GROUPS = ("level", "indicative_level", "tier", "sector", "region", "size_class")
+"""The columns a cohort summary groups by, when the scores have them: ``level`` is the official
+level; ``indicative_level`` (a method other than the official one) the band of that method's
+index."""
 
 
 def _metrics(scores: pd.DataFrame) -> list[str]:
-    return ["dmi"] + [c for c in scores.columns if str(c).startswith("dim_")]
+    official = ["official_dmi"] if "official_dmi" in scores.columns else []
+    return ["dmi", *official] + [c for c in scores.columns if str(c).startswith("dim_")]
 
 
 def cohort_columns(scores: pd.DataFrame) -> list[str]:
@@ -57,8 +60,9 @@ def cohort_summary(scores: pd.DataFrame, groups: tuple[str, ...] = COHORT_GROUPS
     -------
     pandas.DataFrame
         One row for the whole population (``by="all"``) and one per value of each group column:
-        ``by, group, n, share``, then ``<metric>_mean, _q1, _median, _q3, _sd`` for ``dmi`` and
-        each dimension. Quartiles are exact (numpy's default linear interpolation).
+        ``by, group, n, share``, then ``<metric>_mean, _q1, _median, _q3, _sd`` for ``dmi``
+        (and ``official_dmi`` when the scores come from a method other than the official one)
+        and each dimension. Quartiles are exact (numpy's default linear interpolation).
     """
     metrics = [m for m in _metrics(scores) if m in scores.columns]
     total = len(scores)

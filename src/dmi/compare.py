@@ -1,8 +1,10 @@
 """Compare the rankings two index schemes give the same companies.
 
 Used by the weights lab: how far do two choices of normalisation, weighting and aggregation
-agree (Spearman's rho, Kendall's tau-b), who moves most, and how many companies change level or
-tier.
+agree (Spearman's rho, Kendall's tau-b), who moves most, and how many companies change band or
+tier. A scheme's band is its ``level`` when it is the official method and its
+``indicative_level`` otherwise; ``level`` itself is always the official level, the same under
+every scheme for the same answers.
 """
 
 from __future__ import annotations
@@ -31,11 +33,17 @@ class RankingComparison:
         ties share the average rank; ``rank_change`` > 0 means B ranks the company higher), the
         largest moves first.
     level_changed
-        Companies whose level differs.
+        Companies whose (official) ``level`` differs.
     levels
-        Cross-table of level under A (rows) by level under B (columns).
+        Cross-table of ``level`` under A (rows) by ``level`` under B (columns).
     tier_changed, tiers
         The same for tiers, when both score tables carry a ``tier`` column; else None.
+    band_changed, bands
+        The same for each scheme's band of its own index: ``indicative_level`` when the table
+        has one (a method other than the official one), else ``level``.
+    indicative
+        True when either band is indicative (a table has ``indicative_level``): then the bands
+        must be shown as indicative, never as levels.
     """
 
     n: int
@@ -46,6 +54,9 @@ class RankingComparison:
     levels: pd.DataFrame
     tier_changed: int | None
     tiers: pd.DataFrame | None
+    band_changed: int = 0
+    bands: pd.DataFrame | None = None
+    indicative: bool = False
 
 
 def compare_rankings(scores_a: pd.DataFrame, scores_b: pd.DataFrame) -> RankingComparison:
@@ -64,7 +75,11 @@ def compare_rankings(scores_a: pd.DataFrame, scores_b: pd.DataFrame) -> RankingC
     with_tiers = "tier" in scores_a.columns and "tier" in scores_b.columns
     if with_tiers:
         keep.append("tier")
-    merged = scores_a[keep].merge(scores_b[keep], on="respondent_id", suffixes=("_a", "_b"))
+    tables = []
+    for table in (scores_a, scores_b):
+        band = table["indicative_level"] if "indicative_level" in table else table["level"]
+        tables.append(table[keep].assign(band=band))
+    merged = tables[0].merge(tables[1], on="respondent_id", suffixes=("_a", "_b"))
     if len(merged) < 2:
         raise ValueError(
             f"the two score tables share {len(merged)} companies; at least 2 are needed"
@@ -100,4 +115,7 @@ def compare_rankings(scores_a: pd.DataFrame, scores_b: pd.DataFrame) -> RankingC
         levels=levels,
         tier_changed=tier_changed,
         tiers=tiers,
+        band_changed=int((merged["band_a"] != merged["band_b"]).sum()),
+        bands=pd.crosstab(merged["band_a"], merged["band_b"]),
+        indicative="indicative_level" in scores_a or "indicative_level" in scores_b,
     )

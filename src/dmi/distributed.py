@@ -150,10 +150,16 @@ def _unpack(
     kind = frame[_KIND].to_numpy()
     scores = frame.loc[kind == "score", columns].reset_index(drop=True)
     scores = scores.infer_objects()
-    for name in ("dmi", "tier_confidence", *[c for c in columns if c.startswith("dim_")]):
+    floats = (
+        "dmi",
+        "official_dmi",
+        "tier_confidence",
+        *[c for c in columns if c.startswith("dim_")],
+    )
+    for name in floats:
         if name in scores:
             scores[name] = scores[name].astype(np.float64)
-    for name in ("level", "tier"):
+    for name in ("level", "indicative_level", "tier"):
         if name in scores:
             scores[name] = scores[name].astype(np.int64)
     rejects = frame.loc[kind == "reject", [f"r_{c}" for c in REJECT_COLUMNS]]

@@ -42,7 +42,15 @@ class NodeScore:
 
 @dataclass(frozen=True)
 class Assessment:
-    """Everything a company sees about its result."""
+    """Everything a company sees about its result.
+
+    ``level`` (with ``level_label`` and ``level_explanation``) is always the official level, of
+    ``official_dmi``. ``dmi`` is the model's index: the same number under the official method
+    (``official`` True); under any other method a research index, whose band under the
+    instrument's bands is ``indicative_level`` (None under the official method). ``method`` is
+    the model's :attr:`~dmi.IndexModel.method_id`: two results can be compared as a change of
+    the company only when their methods are the same.
+    """
 
     respondent_id: str
     dmi: float
@@ -56,6 +64,14 @@ class Assessment:
     peers: PeerPosition | None = None
     imputed: tuple[str, ...] = field(default_factory=tuple)
     scores_row: dict[str, Any] = field(default_factory=dict)
+    official: bool = True
+    official_dmi: float | None = None
+    indicative_level: int | None = None
+    method: str = ""
+
+    def __post_init__(self) -> None:
+        if self.official_dmi is None:  # built by hand for the official method
+            object.__setattr__(self, "official_dmi", self.dmi)
 
 
 def assess(
@@ -143,8 +159,9 @@ def assess(
 
     level = int(result["level"])
     band = instrument.level_band(level)
+    official_dmi = float(result.get("official_dmi", result["dmi"]))
     why = explain_level(
-        instrument, float(result["dmi"]), encoded.scenario_levels[0], encoded.scenario_codes
+        instrument, official_dmi, encoded.scenario_levels[0], encoded.scenario_codes
     )
     tier = None
     if tier_model is not None:
@@ -164,4 +181,8 @@ def assess(
         peers=position,
         imputed=tuple(sorted(encoded.imputed)),
         scores_row=result,
+        official=model.is_official,
+        official_dmi=official_dmi,
+        indicative_level=None if model.is_official else int(result["indicative_level"]),
+        method=model.method_id,
     )

@@ -450,9 +450,10 @@ def _with_tiers(scores: pd.DataFrame, tier_model: TierModel) -> pd.DataFrame:
 
 
 def output_columns(model: IndexModel, tier_model: TierModel | None = None) -> list[str]:
-    """The columns of the scores table, in order."""
+    """The columns of the scores table, in order (see :meth:`~dmi.IndexModel.output_columns`)."""
     instrument = model.instrument_
-    columns = ["respondent_id", "dmi", "level"] + [f"dim_{d.code}" for d in instrument.dimensions]
+    columns = ["respondent_id", *model.output_columns()]
+    columns += [f"dim_{d.code}" for d in instrument.dimensions]
     if tier_model is not None:
         columns += ["tier", "tier_confidence"]
     columns += [f.code for f in instrument.profile if f.peer_group]
@@ -465,9 +466,13 @@ def _output_schema(model: IndexModel, tier_model: TierModel | None) -> Any:
     numbers = {f.code for f in model.instrument_.profile if f.type == "number"}
     fields = []
     for name in output_columns(model, tier_model):
-        if name in ("level", "tier"):
+        if name in ("level", "indicative_level", "tier"):
             kind = pa.int64()
-        elif name in ("dmi", "tier_confidence") or name.startswith("dim_") or name in numbers:
+        elif (
+            name in ("dmi", "official_dmi", "tier_confidence")
+            or name.startswith("dim_")
+            or name in numbers
+        ):
             kind = pa.float64()
         else:
             kind = pa.string()

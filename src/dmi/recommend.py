@@ -23,7 +23,12 @@ __all__ = ["Candidate", "Improvement", "candidate_rows", "improvements", "rank_c
 
 @dataclass(frozen=True)
 class Improvement:
-    """One change to one answer and what it is worth."""
+    """One change to one answer and what it is worth.
+
+    ``gain`` and ``new_dmi`` are in the model's index; ``new_level`` is the official level after
+    the change (of ``new_official_dmi``). Under a method other than the official one,
+    ``new_indicative_level`` is the band of ``new_dmi`` (else None).
+    """
 
     item: str
     dimension: str
@@ -35,6 +40,12 @@ class Improvement:
     gain: float
     new_dmi: float
     new_level: int
+    new_official_dmi: float | None = None
+    new_indicative_level: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.new_official_dmi is None:  # under the official method the index is official
+            object.__setattr__(self, "new_official_dmi", self.new_dmi)
 
 
 def _candidates(instrument: Instrument, item: Item, current: Any) -> list[tuple[Any, str, str]]:
@@ -180,9 +191,14 @@ def rank_candidates(
         )
     dmi_values = scored["dmi"].to_numpy(dtype=float)
     level_values = scored["level"].to_numpy()
+    official = "official_dmi" not in scored
+    official_values = scored["dmi" if official else "official_dmi"].to_numpy(dtype=float)
+    bands = None if official else scored["indicative_level"].to_numpy()
     base_dmi = float(dmi_values[0])
     found = []
-    for candidate, value, level in zip(candidates, dmi_values[1:], level_values[1:]):
+    for i, (candidate, value, level) in enumerate(
+        zip(candidates, dmi_values[1:], level_values[1:]), 1
+    ):
         gain = float(value) - base_dmi
         if gain > 1e-9:
             item = candidate.item
@@ -198,6 +214,8 @@ def rank_candidates(
                     round(gain, 6),
                     float(value),
                     int(level),
+                    float(official_values[i]),
+                    None if bands is None else int(bands[i]),
                 )
             )
     found.sort(key=lambda imp: (-imp.gain, imp.item))

@@ -10,6 +10,11 @@ the same version.
 :func:`fit_reference` fits a new reference on a population of answers; :func:`shipped_reference`
 builds the default one from the instrument's own method, the shipped tier model and the shipped
 reference population; :func:`compare_references` says what changed between two of them.
+
+Only a reference of the instrument's official method (:attr:`Reference.is_official`) may be the
+companies' reference: what a company sees as its index and level is always the official one. A
+reference of another method is a *research reference*: stored and shown to researchers and
+administrators, never published to companies.
 """
 
 from __future__ import annotations
@@ -159,6 +164,12 @@ class Reference:
             raise ValueError(f"not a valid reference document ({exc})") from None
         return cls.from_dict(data, instrument)
 
+    @property
+    def is_official(self) -> bool:
+        """True when the index method is the instrument's official one: only then may the
+        reference be published to companies (otherwise it is a research reference)."""
+        return self.index_model.is_official
+
     # -- use ------------------------------------------------------------------------------------
     def assess(self, answers: Mapping[str, Any], *, top: int = 5) -> Assessment:
         """One company's result under this reference (see :func:`dmi.explain.assess`)."""
@@ -188,10 +199,12 @@ class Reference:
         return {
             "version": self.version,
             "instrument": f"{self.instrument.id} {self.instrument.version}",
+            "use": "companies (official method)" if self.is_official else "research only",
             "source": self.source,
             "n_companies": self.n_companies,
             "created_at": self.created_at,
             "method": {
+                "official": self.is_official,
                 "weighting": model.weighting,
                 "normalisation": model.normalisation,
                 "aggregation": model.aggregation,
@@ -224,6 +237,17 @@ class ReferenceChange:
         Of the index, in points.
     spearman
         Rank correlation of the two indices.
+    same_index
+        True when both give every company the same index (equal
+        :attr:`~dmi.IndexModel.method_id`, e.g. two official references): only then is a
+        difference of a company's index across them a change of the company.
+    official
+        True when the new reference is of the official method (it may be published to
+        companies); False for a research reference.
+    band_changed
+        Companies whose band of the reference's own index differs (``level`` under the official
+        method, ``indicative_level`` under another). ``level_changed`` counts official levels,
+        which no reference changes.
     """
 
     weight_changes: dict[str, tuple[float, float]]
@@ -233,6 +257,9 @@ class ReferenceChange:
     mean_abs_index_change: float
     max_abs_index_change: float
     spearman: float
+    same_index: bool = True
+    official: bool = True
+    band_changed: int = 0
 
 
 def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) -> ReferenceChange:
@@ -246,7 +273,10 @@ def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) ->
         )
     before = old.index_model.score_batch(answers).scores
     after = new.index_model.score_batch(answers).scores
-    merged = before.merge(after, on="respondent_id", suffixes=("_old", "_new"))
+    keep = ["respondent_id", "dmi", "level", "band"]
+    merged = _with_band(before)[keep].merge(
+        _with_band(after)[keep], on="respondent_id", suffixes=("_old", "_new")
+    )
     diff = (merged["dmi_new"] - merged["dmi_old"]).abs()
     tier_changed = None
     if old.tier_model is not None and new.tier_model is not None and len(merged):
@@ -272,7 +302,17 @@ def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) ->
         mean_abs_index_change=float(diff.mean()) if len(diff) else 0.0,
         max_abs_index_change=float(diff.max()) if len(diff) else 0.0,
         spearman=rho,
+        same_index=old.index_model.method_id == new.index_model.method_id,
+        official=new.is_official,
+        band_changed=int((merged["band_old"] != merged["band_new"]).sum()),
     )
+
+
+def _with_band(scores: pd.DataFrame) -> pd.DataFrame:
+    """The scores with ``band``: the band of their own index (indicative under a research
+    method, the level under the official one)."""
+    column = "indicative_level" if "indicative_level" in scores else "level"
+    return scores.assign(band=scores[column])
 
 
 def _weight_shares(model: IndexModel) -> dict[str, float]:
@@ -358,9 +398,29 @@ def fit_reference(
     )
 
 
+_SHIPPED_POPULATIONS = {"miit-2024-manufacturing": "reference-population.csv"}
+"""The instruments a reference population is shipped for (made by ``make data``)."""
+
+
 def shipped_reference_population(instrument: Instrument | str) -> Path:
-    """The shipped synthetic reference population (answers) of the default instrument."""
-    return _DATA / "reference-population.csv"
+    """The shipped synthetic reference population (answers) of an instrument.
+
+    Data-driven methods are fitted on it by default, so that a company's score never depends
+    on who else is in the file it is scored with.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no population is shipped for the instrument (or the file is not there).
+    """
+    name = instrument.id if isinstance(instrument, Instrument) else str(instrument)
+    file = _SHIPPED_POPULATIONS.get(name)
+    if file is None or not (_DATA / file).is_file():
+        raise FileNotFoundError(
+            f"no reference population is shipped for instrument {name!r}: pass one with "
+            "--reference FILE (answers of the companies to fit the method on)"
+        )
+    return _DATA / file
 
 
 def shipped_reference(instrument: Instrument | str) -> Reference:

@@ -30,6 +30,7 @@ from typing import Any
 
 from dmi.explain import Assessment, NodeScore
 from dmi.instrument import Instrument, Item
+from dmi.scoring.levels import format_index
 
 __all__ = [
     "LANGS",
@@ -161,6 +162,35 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "index_row": {"zh": "数字化发展指数", "en": "Index"},
     "level_row": {"zh": "等级", "en": "Level"},
+    "official_index": {
+        "zh": "数字化发展指数（官方方法）",
+        "en": "Digital Maturity Index (official method)",
+    },
+    "research_index": {"zh": "研究方法指数", "en": "Index under the research method"},
+    "indicative_level": {
+        "zh": "参考等级（非官方方法）",
+        "en": "indicative band (non-official method)",
+    },
+    "new_index_indicative": {
+        "zh": "改后研究方法指数（参考等级）",
+        "en": "New research index (indicative band)",
+    },
+    "method_research": {
+        "zh": "本报告的研究方法指数按 {method} 计算，不是测评体系的官方方法：它只用于研究，"
+        "其参考等级（非官方方法）不是数字化水平等级。企业的数字化发展指数和数字化水平等级"
+        "始终按官方方法计算：{official}，{level}。",
+        "en": "The research index of this report comes from {method}, not the instrument's "
+        "official method: it serves research only, and its indicative band (non-official "
+        "method) is not a maturity level. The company's Digital Maturity Index and maturity "
+        "level always come from the official method: {official}, {level}.",
+    },
+    "method_changed": {"zh": "方法已变更", "en": "method changed"},
+    "method_changed_text": {
+        "zh": "上次结果与本次结果按不同的指数方法计算（方法已变更），两者不可直接比较，"
+        "因此不显示变化。",
+        "en": "The earlier result and this one come from different index methods (method "
+        "changed): they cannot be compared, so no change is shown.",
+    },
     "tier_row": {"zh": "梯队", "en": "Tier"},
     "page": {"zh": "第 {n} 页", "en": "Page {n}"},
     "list_sep": {"zh": "；", "en": "; "},
@@ -199,6 +229,9 @@ class PreviousResult:
         When the earlier answers were submitted (shown as a date), or None.
     tier
         The earlier support tier, or None.
+    method
+        The :attr:`~dmi.IndexModel.method_id` of the index that gave ``dmi``; None when not
+        known (then the caller vouches that it is the method of the result it is compared with).
     """
 
     dmi: float
@@ -206,6 +239,7 @@ class PreviousResult:
     dimensions: Mapping[str, float] = field(default_factory=dict)
     submitted_at: datetime | date | str | None = None
     tier: int | None = None
+    method: str | None = None
 
     @classmethod
     def from_assessment(
@@ -218,7 +252,13 @@ class PreviousResult:
             dict(assessment.dimensions),
             submitted_at,
             assessment.tier.tier if assessment.tier is not None else None,
+            assessment.method or None,
         )
+
+    def comparable(self, assessment: Assessment) -> bool:
+        """Whether a difference from ``assessment`` is a change of the company: False when the
+        two indices come from different methods (or fits), whose difference says nothing."""
+        return self.method is None or not assessment.method or self.method == assessment.method
 
     def dimension(self, code: str) -> float | None:
         """The earlier score of dimension ``code``, or None when it is not known."""
@@ -286,10 +326,9 @@ def _missing(value: Any) -> bool:
 
 
 def _f1(value: float | None) -> str:
-    """A score with one decimal (rounded as the level explanation rounds), or a dash."""
-    if value is None or _isnan(value):
-        return "—"
-    return f"{round(float(value), 9):.1f}"
+    """A score with one decimal (rounded as the level explanation rounds), or a dash; an index
+    value, beside a level, is written with :func:`_index`."""
+    return format_index(None if value is None or _isnan(value) else float(value))
 
 
 def _pts(value: float | None) -> str:
@@ -298,6 +337,12 @@ def _pts(value: float | None) -> str:
         return "—"
     out = f"{float(value):.3f}".rstrip("0").rstrip(".")
     return "0" if out in ("-0", "") else out
+
+
+def _index(value: float | None, instrument: Instrument) -> str:
+    """An index value: one decimal, never written across a band edge (see
+    :func:`dmi.scoring.levels.format_index`)."""
+    return format_index(value, instrument)
 
 
 def _signed(value: float, digits: int = 1) -> str:
@@ -416,10 +461,22 @@ def _build(
     )
 
     # -- result --------------------------------------------------------------------------------
-    cards = [
-        (t("index"), _f1(assessment.dmi), t("of_100")),
-        (t("level"), level_label, ""),
-    ]
+    if assessment.official:
+        cards = [
+            (t("index"), _index(assessment.dmi, instrument), t("of_100")),
+            (t("level"), level_label, ""),
+        ]
+    else:  # the official index and level first; the research index only with its band
+        band = _level_name(instrument, assessment.indicative_level, lang)
+        cards = [
+            (t("official_index"), _index(assessment.official_dmi, instrument), t("of_100")),
+            (t("level"), level_label, ""),
+            (
+                t("research_index"),
+                _index(assessment.dmi, instrument),
+                f"{t('indicative_level')}{text('colon', lang)}{band}",
+            ),
+        ]
     if tier is not None:
         cards.append(
             (t("tier"), tier.label.name(lang), t("tier_of", tier=tier.tier, n=tier.n_tiers))
@@ -472,9 +529,8 @@ def _build(
         else:
             group = t("peers_all")
         p = f"{peers.percentile['dmi']:.0f}"
-        peer_text = t(
-            "peers_text", group=group, size=peers.size, p=p, median=_f1(peers.median.get("dmi"))
-        )
+        median = _index(peers.median.get("dmi"), instrument)
+        peer_text = t("peers_text", group=group, size=peers.size, p=p, median=median)
     else:
         peer_text = t("peers_none")
     sections.append(_Section(t("peers"), [_Para(peer_text)]))
@@ -500,22 +556,29 @@ def _build(
 
     # -- improvements --------------------------------------------------------------------------
     if assessment.improvements:
+
+        def new_index(imp: Any) -> str:
+            # the band beside the research index is its indicative band, never a level
+            shown = imp.new_level if assessment.official else imp.new_indicative_level
+            name = _level_name(instrument, shown, lang)
+            value = _index(imp.new_dmi, instrument)
+            return f"{value}（{name}）" if lang == "zh" else f"{value} ({name})"
+
         rows = [
             [
                 str(i),
                 imp.question_zh if lang == "zh" else imp.question_en,
                 imp.change_zh if lang == "zh" else imp.change_en,
                 f"+{_pts(imp.gain)}",
-                f"{_f1(imp.new_dmi)}（{_level_name(instrument, imp.new_level, lang)}）"
-                if lang == "zh"
-                else f"{_f1(imp.new_dmi)} ({_level_name(instrument, imp.new_level, lang)})",
+                new_index(imp),
             ]
             for i, imp in enumerate(assessment.improvements, 1)
         ]
+        last = t("new_index") if assessment.official else t("new_index_indicative")
         blocks = [
             _Para(t("improvements_intro")),
             _Table(
-                ["#", t("question"), t("change"), t("gain"), t("new_index")],
+                ["#", t("question"), t("change"), t("gain"), last],
                 rows,
                 ["r", "l", "l", "r", "r"],
                 widths=[0.5, 5, 3, 1.3, 2],
@@ -527,18 +590,21 @@ def _build(
 
     # -- change since the earlier submission -----------------------------------------------------
     if previous is not None:
+        # across methods a difference is no progress or regress: "method changed", no delta
+        same = previous.comparable(assessment)
+        changed = t("method_changed")
         rows = [
             [
                 t("index_row"),
-                _f1(previous.dmi),
-                _f1(assessment.dmi),
-                _signed(round(assessment.dmi, 9) - round(previous.dmi, 9)),
+                _index(previous.dmi, instrument),
+                _index(assessment.dmi, instrument),
+                _signed(round(assessment.dmi, 9) - round(previous.dmi, 9)) if same else changed,
             ],
             [
                 t("level_row"),
                 _level_name(instrument, previous.level, lang),
                 level_label,
-                _signed(assessment.level - previous.level, 0),
+                _signed(assessment.level - previous.level, 0) if same else changed,
             ],
         ]
         if tier is not None and previous.tier is not None:
@@ -547,18 +613,21 @@ def _build(
                     t("tier_row"),
                     str(previous.tier),
                     str(tier.tier),
-                    _signed(tier.tier - previous.tier, 0),
+                    _signed(tier.tier - previous.tier, 0) if same else changed,
                 ]
             )
         for node in dim_nodes:
             before = previous.dimension(node.code)
             change = "—" if before is None or _isnan(node.score) else _signed(node.score - before)
-            rows.append([name_of(node), _f1(before), _f1(node.score), change])
+            rows.append([name_of(node), _f1(before), _f1(node.score), change if same else changed])
+        intro = [_Para(t("previous_intro", when=_when(previous.submitted_at)))]
+        if not same:
+            intro.append(_Para(t("method_changed_text")))
         sections.append(
             _Section(
                 t("previous"),
                 [
-                    _Para(t("previous_intro", when=_when(previous.submitted_at))),
+                    *intro,
                     _Table(
                         [t("measure"), t("then"), t("now"), t("delta")],
                         rows,
@@ -585,6 +654,12 @@ def _build(
         f"{b.zh if lang == 'zh' else b.en} ≥ {b.min:g}" for b in instrument.levels.bands
     )
     notes = [_Para(t("method_text", bands=bands), "note")]
+    if not assessment.official:
+        official = _index(assessment.official_dmi, instrument)
+        method = assessment.method or "?"
+        notes.insert(
+            0, _Para(t("method_research", method=method, official=official, level=level_label))
+        )
     if tier is not None:
         notes.append(_Para(t("method_tier"), "note"))
     if peers is not None:

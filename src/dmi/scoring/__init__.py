@@ -2,8 +2,15 @@
 
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.answers import EncodedAnswers, encode_answers
-from dmi.scoring.levels import LevelExplanation, assign_levels, explain_level
+from dmi.scoring.levels import (
+    LevelExplanation,
+    assign_levels,
+    explain_level,
+    format_gap,
+    format_index,
+)
 from dmi.scoring.model import (
+    OFFICIAL_METHOD,
     WEIGHT_LEVELS,
     WEIGHTINGS,
     AnswerError,
@@ -16,6 +23,7 @@ from dmi.scoring.normalise import NORMALISATIONS, Normaliser
 __all__ = [
     "AGGREGATIONS",
     "NORMALISATIONS",
+    "OFFICIAL_METHOD",
     "WEIGHTINGS",
     "WEIGHT_LEVELS",
     "AnswerError",
@@ -28,4 +36,6 @@ __all__ = [
     "assign_levels",
     "encode_answers",
     "explain_level",
+    "format_gap",
+    "format_index",
 ]

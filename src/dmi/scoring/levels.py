@@ -1,18 +1,95 @@
-"""Levels: the instrument's bands on the index, and its optional scenario-count rule."""
+"""Levels: the instrument's bands on the index, and its optional scenario-count rule; and the
+one way an index value or a gap to a band is written for people (:func:`format_index`,
+:func:`format_gap`), so that a number shown never contradicts the level shown beside it."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 
 from dmi.instrument import Instrument
 
-__all__ = ["LevelExplanation", "assign_levels", "explain_level", "level_precision"]
+__all__ = [
+    "LevelExplanation",
+    "assign_levels",
+    "explain_level",
+    "format_gap",
+    "format_index",
+    "level_precision",
+]
 
 level_precision = 9
 """Decimals the index is rounded to before it is compared with band edges, so that a point total
 of exactly 60 reached through floating-point sums (59.99999999999999) is level 三级, not 二级."""
+
+_DASH = "—"
+
+
+def _exact(value: float) -> Decimal:
+    """The value as compared with band edges (rounded to :data:`level_precision`), exactly."""
+    return Decimal(repr(round(float(value), level_precision)))
+
+
+def _band_of(value: Decimal, edges: list[Decimal]) -> int:
+    """How many band edges ``value`` reaches (edges inclusive, ascending)."""
+    return sum(value >= edge for edge in edges)
+
+
+def format_index(value: float | None, instrument: Instrument | None = None, digits: int = 1) -> str:
+    """An index value written for people: ``digits`` decimals, never across a band edge.
+
+    The value is rounded as the levels round it (:data:`level_precision`) and then to
+    ``digits`` decimals as Python formats numbers, except where that would write a number in
+    another band than the value's: 39.95 (一级, below the 40 of 二级) is written 39.9, not
+    40.0. More decimals are used only for an edge finer than ``digits``.
+
+    Parameters
+    ----------
+    value : float or None
+        An index value on 0-100 (None or NaN is written as a dash).
+    instrument : Instrument, optional
+        Whose band edges the written number must respect; without one, plain rounding.
+    digits : int, default=1
+        Decimals.
+    """
+    if value is None or math.isnan(float(value)):
+        return _DASH
+    rounded = round(float(value), level_precision)
+    if instrument is None:
+        return f"{rounded:.{digits}f}"
+    exact = _exact(rounded)
+    edges = [Decimal(repr(float(b.min))) for b in instrument.levels.bands]
+    band = _band_of(exact, edges)
+    for places in range(digits, level_precision + 1):
+        step = Decimal(1).scaleb(-places)
+        for text in (
+            f"{rounded:.{places}f}",
+            str(exact.quantize(step, rounding=ROUND_FLOOR)),
+            str(exact.quantize(step, rounding=ROUND_CEILING)),
+        ):
+            if _band_of(Decimal(text), edges) == band:
+                return text
+    return repr(rounded)
+
+
+def format_gap(gap: float | None, digits: int = 1) -> str:
+    """Points still needed (to a band edge), written for people: rounded UP to ``digits``
+    decimals, so that a gap that is there is never written as 0.0 (a gap of 0.05 is 0.1).
+
+    Parameters
+    ----------
+    gap : float or None
+        Points still needed (None or NaN is written as a dash; 0 or less as 0).
+    digits : int, default=1
+        Decimals.
+    """
+    if gap is None or math.isnan(float(gap)):
+        return _DASH
+    exact = _exact(max(float(gap), 0.0))
+    return str(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_CEILING))
 
 
 def _rule_requirements(instrument: Instrument):
@@ -100,11 +177,13 @@ def explain_level(
     band = instrument.level_band(level)
     bands = list(instrument.levels.bands)
     following = next((b for b in bands if b.min > rounded), None)
-    zh = f"指数 {rounded:.1f} 达到「{score_band.zh}」的分数线 {score_band.min:g}"
-    en = f"The index {rounded:.1f} reaches the {score_band.en} threshold of {score_band.min:g}"
+    shown = format_index(rounded, instrument)
+    zh = f"指数 {shown} 达到「{score_band.zh}」的分数线 {score_band.min:g}"
+    en = f"The index {shown} reaches the {score_band.en} threshold of {score_band.min:g}"
     if following is not None:
-        zh += f"；距「{following.zh}」（{following.min:g} 分）还差 {following.min - rounded:.1f} 分"
-        en += f"; {following.min - rounded:.1f} points short of {following.en} ({following.min:g})"
+        gap = format_gap(float(_exact(following.min) - _exact(rounded)))
+        zh += f"；距「{following.zh}」（{following.min:g} 分）还差 {gap} 分"
+        en += f"; {gap} points short of {following.en} ({following.min:g})"
     zh += "。"
     en += "."
     rule, requirements = _rule_requirements(instrument)

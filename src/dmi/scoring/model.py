@@ -11,8 +11,12 @@ The pipeline (DESIGN.md, "Flow"):
    chosen aggregation; a parent's weight is the sum of its children's weights;
 5. dimension scores and the index are reported on 0-100, and the index gets its level.
 
-With the instrument's weights, goalposts normalisation and arithmetic aggregation, the index is
-the instrument's official point total (rescaled to 0-100).
+With the instrument's weights, goalposts normalisation and arithmetic aggregation (the
+*official* method, :attr:`IndexModel.is_official`), the index is the instrument's official point
+total (rescaled to 0-100) and ``level`` its official level. Under any other method ``dmi`` is that
+method's index and its band is reported as ``indicative_level``; ``official_dmi`` and ``level``
+are then the official index and level of the same answers, so ``level`` always means the
+official level.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from dmi.scoring.normalise import Normaliser, bounded, canonical_name
 
 __all__ = [
     "MODEL_FORMAT",
+    "OFFICIAL_METHOD",
     "WEIGHTINGS",
     "WEIGHT_LEVELS",
     "AnswerError",
@@ -47,6 +52,12 @@ MODEL_FORMAT = "dmi-index-model/1"
 WEIGHTINGS = ("instrument", "equal", "entropy", "critic", "pca", "ahp", "bod")
 WEIGHT_LEVELS = ("item", "indicator", "dimension")
 _DATA_DRIVEN = {"entropy", "critic", "pca", "bod"}
+OFFICIAL_METHOD = {
+    "weighting": "instrument",
+    "normalisation": "goalposts",
+    "aggregation": "arithmetic",
+}
+"""The instrument's own method: its index is the official point total at every weight level."""
 
 
 class NotFittedError(RuntimeError):
@@ -260,6 +271,58 @@ class IndexModel:
                 "over the weighted nodes (see IndexModel.nodes())"
             )
 
+    @property
+    def is_official(self) -> bool:
+        """True for the instrument's own method (:data:`OFFICIAL_METHOD`, at any weight level).
+
+        Its index is the instrument's official point total and its level the official level;
+        every other method's index is a research index whose band is only indicative. This is
+        the one place that decides it.
+        """
+        try:
+            normalisation = canonical_name(self.normalisation)
+        except ValueError:
+            return False
+        return (self.weighting, normalisation, self.aggregation) == tuple(OFFICIAL_METHOD.values())
+
+    @property
+    def method_id(self) -> str:
+        """What identifies the index this fitted model gives.
+
+        Two models with the same ``method_id`` give every company the same index, so only then
+        is a difference of two indices a change of the company: every official model of an
+        instrument has ``"<id> <version> #<hash> official"``; any other model adds its method
+        and a hash of everything it learned (another fit of the same method is another index).
+        """
+        self._check_fitted()
+        instrument = self.instrument_
+        head = f"{instrument.id} {instrument.version} #{instrument.hash[:8]}"
+        if self.is_official:
+            return f"{head} official"
+        content = {k: v for k, v in self.to_dict().items() if k != "fit_info"}
+        digest = hashlib.sha256(
+            json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        ).hexdigest()[:12]
+        method = "/".join(
+            [
+                self.weighting,
+                canonical_name(self.normalisation),
+                self.aggregation,
+                self.weight_level,
+            ]
+        )
+        return f"{head} {method} #{digest}"
+
+    def output_columns(self) -> list[str]:
+        """The index and level columns of a score table, in order (after ``respondent_id``).
+
+        ``dmi, level`` for the official method; ``dmi, indicative_level, official_dmi, level``
+        for any other.
+        """
+        if self.is_official:
+            return ["dmi", "level"]
+        return ["dmi", "indicative_level", "official_dmi", "level"]
+
     def _needs_data(self) -> bool:
         return (
             self.weighting in _DATA_DRIVEN
@@ -329,6 +392,7 @@ class IndexModel:
         self.output_scale_: dict[str, list[float]] = {}
         if self.aggregation == "mazziotta-pareto" or not bounded(self.normalisation):
             self._fit_aggregation(normalised)
+        self._official = self._official_model(instrument)
         self.fit_info_ = {
             "rows": n_rows,
             "rows_rejected": n_rejected,
@@ -337,6 +401,13 @@ class IndexModel:
             "notes": notes,
         }
         return self
+
+    def _official_model(self, instrument: Instrument) -> IndexModel | None:
+        """The official method over the same instrument, for ``official_dmi`` and ``level``
+        (None when this model is the official one). It learns nothing from data."""
+        if self.is_official:
+            return None
+        return IndexModel(instrument).fit()
 
     def _fit_weights(self, X: np.ndarray, notes: list[str]) -> np.ndarray:
         method = self.weighting
@@ -479,21 +550,33 @@ class IndexModel:
                 "with no data is enough for the instrument's own weights)"
             )
 
+    def _index(self, encoded: EncodedAnswers) -> tuple[np.ndarray, np.ndarray]:
+        """(dimension values on the method's scale, index on 0-100) of the valid rows."""
+        nodes = self._below(_rows_of(encoded.scores, encoded.valid))
+        dimensions, index = self._upward(self.normaliser_.transform(nodes))
+        return dimensions, self._to_100("dmi", index)
+
     def score_encoded(self, encoded: EncodedAnswers) -> pd.DataFrame:
         """Score already-encoded answers (the valid rows only); the kernel behind every path."""
         self._check_fitted()
         if encoded.item_codes != self._items:
             raise ValueError("these answers were encoded for another instrument")
         valid = encoded.valid
-        nodes = self._below(_rows_of(encoded.scores, valid))
-        normalised = self.normaliser_.transform(nodes)
-        dimensions, index = self._upward(normalised)
+        dimensions, dmi = self._index(encoded)
+        scenario_levels = encoded.scenario_levels[valid]
         out: dict[str, Any] = {"respondent_id": encoded.respondent_id[valid]}
-        dmi = self._to_100("dmi", index)
         out["dmi"] = dmi
-        out["level"] = assign_levels(
-            self.instrument_, dmi, encoded.scenario_levels[valid], encoded.scenario_codes
-        )
+        levels = assign_levels(self.instrument_, dmi, scenario_levels, encoded.scenario_codes)
+        if self._official is None:
+            out["level"] = levels
+        else:
+            # the method's band is only indicative: `level` stays the official one
+            official = self._official._index(encoded)[1]
+            out["indicative_level"] = levels
+            out["official_dmi"] = official
+            out["level"] = assign_levels(
+                self.instrument_, official, scenario_levels, encoded.scenario_codes
+            )
         for j, code in enumerate(self._dimensions):
             out[f"dim_{code}"] = self._to_100(f"dim_{code}", dimensions[:, j])
         for field_ in self.instrument_.profile:
@@ -549,7 +632,9 @@ class IndexModel:
         Returns
         -------
         pandas.DataFrame
-            ``respondent_id, dmi, level, dim_<code>...`` and the peer-group profile fields.
+            ``respondent_id, dmi, level, dim_<code>...`` and the peer-group profile fields; under
+            a method other than the official one, ``respondent_id, dmi, indicative_level,
+            official_dmi, level, dim_<code>...`` (see :meth:`output_columns`).
         """
         result = self.score_batch(answers)
         if len(result.rejects):
@@ -702,6 +787,7 @@ class IndexModel:
         if model.weighting == "ahp":
             model.ahp_ = weighting_methods.ahp(np.asarray(model.ahp_matrix, dtype=float))
         model.fit_info_ = data["fit_info"]
+        model._official = model._official_model(inst)
         return model
 
     @classmethod
