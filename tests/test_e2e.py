@@ -317,6 +317,10 @@ def fill_page(
     page: Page, instrument: dmi.Instrument, survey_page: Any, answers: dict[str, Any], lang: str
 ) -> None:
     """Answer one survey page (widgets in a form: no rerun until the form is submitted)."""
+    # the page's heading can show while the run that draws it is still going (on a loaded machine
+    # the rerun may even start after settle stopped looking for it): answers ticked then can be
+    # lost when the run ends, so wait for it to end first
+    settle(page)
     for field in survey_page.profile:
         value = answers[field.code]
         if field.type == "choice":
