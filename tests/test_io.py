@@ -736,3 +736,89 @@ def test_any_bytes_are_scored_with_counts_that_reconcile_or_refused_plainly(data
         reader = open_table(path)
         text_lines = physical_lines(data, summary.encoding)
         assert summary.lines == text_lines - reader.header_lines >= summary.read
+
+
+def _every_kind_of_line(path: Path, newline: str) -> tuple[list, list, int]:
+    """A file of every kind of line, and what a read must give: (kept (row, id), rejected
+    (row, first field, reason), physical lines after the header), worked out line by line."""
+    lines, kept, rejected = ["id,a,b"], [], []
+    row, line = 2, 2
+    for i in range(240):
+        kind = i % 8
+        if kind == 1:  # too few fields
+            lines.append(f"x{i},1")
+            rejected.append((row, f"x{i}", "ragged row: expected 3 fields, got 2"))
+            row, line = row + 1, line + 1
+        elif kind == 2:  # blank
+            lines.append("")
+            kept.append((row, None))
+            row, line = row + 1, line + 1
+        elif kind == 3:  # a cell over two lines: one row, two lines
+            lines.append(f'x{i},"line one{newline}line two",2')
+            kept.append((row, f"x{i}"))
+            row, line = row + 1, line + 2
+        elif kind == 5:  # a quote that swallows the next two rows: three rows rejected
+            lines += [f'x{i},"open,q', f"y{i},1,2", f'z{i},3",2']
+            reason = f"unbalanced quote from line {line} to {line + 2}"
+            rejected += [(row + j, f"{c}{i}", reason) for j, c in enumerate("xyz")]
+            row, line = row + 3, line + 3
+        else:
+            lines.append(f"x{i},{i},{'z' * 60}")
+            kept.append((row, f"x{i}"))
+            row, line = row + 1, line + 1
+    path.write_bytes((newline.join(lines) + newline).encode())
+    return kept, rejected, line - 2
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize(("block_bytes", "chunk_rows"), [(1 << 20, 100_000), (600, 7), (600, 1)])
+def test_rows_rejects_and_lines_stay_right_across_blocks_and_chunks(
+    tmp_path, monkeypatch, newline, block_bytes, chunk_rows
+):
+    # tiny blocks: stretches and cells over several lines fall across block ends, and a
+    # record longer than a block makes the reader start again with bigger blocks
+    import dmi._csvstream
+
+    monkeypatch.setattr(dmi._csvstream, "BLOCK_BYTES", block_bytes)
+    path = tmp_path / "every.csv"
+    kept, rejected, lines = _every_kind_of_line(path, newline)
+    assert lines == physical_lines(path.read_bytes()) - 1
+    reader = open_table(path, chunk_rows=chunk_rows)
+    chunks = list(reader.chunks())
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    got_kept = list(zip(np.concatenate([c.rows for c in chunks]).tolist(), frame["id"]))
+    assert [(r, None if pd.isna(i) else i) for r, i in got_kept] == kept
+    assert [(r.row, r.fields[0], r.reason) for c in chunks for r in c.ragged] == rejected
+    assert sum(c.lines for c in chunks) == lines == reader.lines
+    assert sum(c.n_read for c in chunks) == len(kept) + len(rejected)
+    only = list(reader.chunks(columns=["id"]))  # the duplicate pass: the same rows
+    assert [r for c in only for r in c.rows.tolist()] == [r for r, _ in kept]
+
+
+def test_swallowed_lines_are_the_same_rows_whatever_the_output(tmp_path):
+    # a Parquet output takes the duplicate pass over the id column: the same rows
+    from dmi.pipeline import score_file
+
+    path = tmp_path / "every.csv"
+    kept, rejected, lines = _every_kind_of_line(path, "\n")
+    model = dmi.IndexModel(dmi.load_instrument("miit-2024-manufacturing")).fit()
+    columns = {"id": "respondent_id", "a": "network", "b": "strategy"}
+    summaries = []
+    for out in ("s.csv", "s.parquet"):
+        summary, _ = score_file(
+            path,
+            tmp_path / out,
+            model,
+            rejects_path=tmp_path / f"r-{out}.csv",
+            column_map=columns,
+            chunk_rows=13,
+        )
+        summaries.append(summary)
+        rejects = pd.read_csv(tmp_path / f"r-{out}.csv", dtype=str, keep_default_na=False)
+        unbalanced = rejects[rejects["reason"].str.startswith("unbalanced")]
+        assert list(zip(unbalanced["row"].astype(int), unbalanced["respondent_id"])) == [
+            (row, rid) for row, rid, reason in rejected if reason.startswith("unbalanced")
+        ]
+        assert summary.read == len(kept) + len(rejected) and summary.lines == lines
+    same = [{k: v for k, v in json.loads(x.to_json()).items() if k != "output"} for x in summaries]
+    assert same[0] == same[1]
