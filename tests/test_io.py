@@ -822,3 +822,11 @@ def test_swallowed_lines_are_the_same_rows_whatever_the_output(tmp_path):
         assert summary.read == len(kept) + len(rejected) and summary.lines == lines
     same = [{k: v for k, v in json.loads(x.to_json()).items() if k != "output"} for x in summaries]
     assert same[0] == same[1]
+
+
+def test_utf16_read_with_another_encoding_given_is_named_as_utf16(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes("respondent_id,network\nA1,B\n".encode("utf-16-le"))
+    with pytest.raises(FileFormatError, match="looks like utf-16-le text, not utf-8: pass"):
+        open_table(path, encoding="utf-8")
+    assert open_table(path, encoding="utf-16-le").columns == ["respondent_id", "network"]

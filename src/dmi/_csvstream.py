@@ -146,9 +146,10 @@ def _zip_kind(path: Path) -> str:
 def not_text(path: Path, sample: bytes, encoding: str) -> str | None:
     """Why the file is not CSV text ("looks like ..."), or None when it may be.
 
-    Known signatures (zip, so XLSX; XLS; Parquet; PDF; archives) name the format; otherwise a
-    sample of which more than 1% is control bytes (NUL, ...) is binary, unless it is UTF-16 or
-    UTF-32 text, where NULs are part of the characters.
+    Known signatures (zip, so XLSX; XLS; Parquet; PDF; archives) name the format; UTF-16 text
+    read as another encoding is named; otherwise a sample of which more than 1% is control
+    bytes (NUL, ...) is binary, unless it is UTF-16 or UTF-32 text, where NULs are part of the
+    characters.
     """
     if sample.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         return "looks like " + _zip_kind(path)
@@ -157,6 +158,9 @@ def not_text(path: Path, sample: bytes, encoding: str) -> str | None:
             return "looks like " + what
     if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32")):
         return None
+    order = _utf16_order(sample) if b"\x00" in sample else None
+    if order is not None:  # an encoding was given, and it is not this one
+        return f"looks like {order} text, not {encoding}: pass --encoding {order}, or leave it out"
     control = len(sample) - len(sample.translate(None, _CONTROL))
     if control > 0.01 * len(sample):
         return (
