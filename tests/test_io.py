@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 import dmi
+import dmi.io
 from dmi.io import (
     FileFormatError,
     TableWriter,
@@ -830,3 +831,48 @@ def test_utf16_read_with_another_encoding_given_is_named_as_utf16(tmp_path):
     with pytest.raises(FileFormatError, match="looks like utf-16-le text, not utf-8: pass"):
         open_table(path, encoding="utf-8")
     assert open_table(path, encoding="utf-16-le").columns == ["respondent_id", "network"]
+
+
+def test_cells_over_several_lines_in_every_row_are_read_column_by_column(tmp_path, monkeypatch):
+    # a clean file whose every row holds an address over two lines: the rule runs on whole
+    # columns (Arrow), never on a row at a time in Python
+    import dmi._csvstream
+
+    calls = []
+    for name in ("split_fields", "swallowed_at"):  # what dmi splits or checks in Python
+        real = getattr(dmi._csvstream, name)
+        monkeypatch.setattr(dmi.io, name, lambda *a, real=real: calls.append(a) or real(*a))
+    path = tmp_path / "addresses.csv"
+    rows = [f'A{i},"北京市海淀区\n中关村大街{i}号",B' for i in range(5000)]
+    path.write_text("id,address,network\n" + "\n".join(rows) + "\nA5000,x,\n", encoding="utf-8")
+    rows, rejected, n_read, lines = read_lines(open_table(path, chunk_rows=1000))
+    assert (rows, rejected, n_read, lines) == (list(range(2, 5003)), [], 5001, 10_001)
+    assert calls == []
+
+
+_PIECES = st.sampled_from(["a", ",", "x,y,z", "\n", "\r\n", "\r", "", "企"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    width=st.integers(1, 4),
+    rows=st.lists(st.lists(st.one_of(st.none(), st.lists(_PIECES).map("".join))), max_size=8),
+)
+def test_the_rule_on_whole_columns_is_the_rule_on_one_record(width, rows):
+    import pyarrow as pa
+
+    from dmi._csvstream import LINE_BREAK, swallowed_at
+    from dmi.io import _multiline
+
+    rows = [(row + [None] * width)[:width] for row in rows]
+    batch = pa.record_batch(
+        [pa.array([row[k] for row in rows], pa.string()) for k in range(width)],
+        names=[f"c{k}" for k in range(width)],
+    )
+    found = _multiline(batch, width, ",")
+    breaks = [sum(len(LINE_BREAK.findall(v or "")) for v in row) for row in rows]
+    opened = [swallowed_at(row, width, ",") for row in rows]
+    if found is None:
+        assert not any(breaks)
+    else:
+        assert found[0].tolist() == breaks and found[1].tolist() == opened

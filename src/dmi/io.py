@@ -183,9 +183,6 @@ class Chunk:
         return len(self.frame) + len(self.ragged)
 
 
-_ONE_LINE_BREAK = LINE_BREAK.pattern
-
-
 def _has_line_break(array: Any) -> bool:
     """Whether any value of a string array holds CR or LF (one search of its data buffer)."""
     if len(array) == 0 or array.null_count == len(array):
@@ -220,17 +217,36 @@ def _open_at_end(path: Path, encoding: str | None) -> bool:
     return False
 
 
-def _line_breaks(batch: Any) -> np.ndarray | None:
-    """Line breaks in each record's cells, or None when no cell of the batch holds one."""
+def _multiline(batch: Any, width: int, delimiter: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """For each record of a block: the line breaks inside its cells, and the position of the
+    cell that swallowed rows (-1 for none; :func:`dmi._csvstream.swallowed_at`'s rule, on
+    whole columns). None when no cell of the block holds a line break."""
     import pyarrow.compute as pc
 
-    total = None
-    for column in batch.columns:
-        if _has_line_break(column):
-            counts = pc.count_substring_regex(column, _ONE_LINE_BREAK).fill_null(0)
-            counts = counts.to_numpy(zero_copy_only=False).astype(np.int64)
-            total = counts if total is None else total + counts
-    return total
+    n = batch.num_rows
+    breaks: np.ndarray | None = None
+    opened = np.full(n, -1, dtype=np.int64)
+    for k, column in enumerate(batch.columns):
+        if not _has_line_break(column):
+            continue
+        lines = pc.split_pattern_regex(column, LINE_BREAK.pattern)  # a list of lines a value
+        offsets = lines.offsets.to_numpy()
+        spans = np.diff(offsets)  # a null value has no lines
+        inner = np.maximum(spans - 1, 0)
+        breaks = inner if breaks is None else breaks + inner
+        if width < 2 or batch.num_columns != width:
+            continue
+        counts = pc.count_substring(lines.flatten(), delimiter).to_numpy(zero_copy_only=False)
+        multi = np.flatnonzero(spans > 1)
+        first = counts[offsets[multi]]
+        # the most delimiters in a later line: the first lines out, then a max per value
+        later = np.append(counts, -1)
+        later[offsets[multi]] = -1
+        most = np.maximum.reduceat(later, offsets[:-1])[multi]
+        swallows = ((first >= 1) & (k + first >= width - 1)) | (most >= width - 1)
+        at = multi[swallows]
+        opened[at[opened[at] < 0]] = k
+    return None if breaks is None else (breaks, opened)
 
 
 class _CsvState:
@@ -298,14 +314,14 @@ class _CsvState:
         else:
             numbers = np.arange(self.next, self.next + n, dtype=np.int64)
             placed = []
-        breaks = None if batch is None else _line_breaks(batch)
-        if not placed and breaks is None:  # the common case: one line a record
+        found = None if batch is None else _multiline(batch, len(columns), delimiter)
+        if not placed and found is None:  # the common case: one line a record
             self.tail = None if n else self.tail
             self.next += n
             self.line += n
             self.lines += n
             return batch, numbers - self.offset + self.shift
-        return self._place_records(batch, numbers, placed, breaks, columns, delimiter)
+        return self._place_records(batch, numbers, placed, found, columns, delimiter)
 
     def end_of_file(self, path: Path, encoding: str | None) -> None:
         """Once the file has been read: when its last record's quote never closed, Arrow gave
@@ -329,28 +345,26 @@ class _CsvState:
         batch: Any,
         numbers: np.ndarray,
         placed: list[int],
-        breaks: np.ndarray | None,
+        found: tuple[np.ndarray, np.ndarray] | None,
         columns: list[str],
         delimiter: str,
     ) -> tuple[Any, np.ndarray]:
-        """:meth:`place` where a record is ragged or holds a line break."""
+        """:meth:`place` where a record is ragged or holds a line break: the numbering on
+        whole arrays; Python only for the ragged records and the swallowed ones."""
         import pyarrow as pa
 
         n, width = len(numbers), len(columns)
         texts = [self.pending.pop(k) for k in placed]
         numbers = np.concatenate([numbers, np.array(placed, dtype=np.int64)])
         inner = np.zeros(len(numbers), dtype=np.int64)  # line breaks inside each record
-        if breaks is not None:
-            inner[:n] = breaks
-        inner[n:] = [len(LINE_BREAK.findall(text)) for text, _ in texts]
-        cells: dict[int, list[Any]] = {}
         opened = np.full(len(numbers), -1, dtype=np.int64)  # the cell that swallowed rows
-        for i in np.flatnonzero(inner).tolist():
-            if i < n:
-                cells[i] = [batch.column(j)[i].as_py() for j in range(batch.num_columns)]
-            else:
-                cells[i] = split_fields(texts[i - n][0], delimiter)
-            opened[i] = swallowed_at(cells[i], width, delimiter)
+        if found is not None:
+            inner[:n], opened[:n] = found
+        fields = [split_fields(text, delimiter) for text, _ in texts]
+        for j, (text, _) in enumerate(texts):
+            inner[n + j] = len(LINE_BREAK.findall(text))
+            if inner[n + j]:
+                opened[n + j] = swallowed_at(fields[j], width, delimiter)
         swallowed = opened >= 0
         extra = np.where(swallowed, inner, 0)  # a swallowed stretch takes a row a line
         order = np.argsort(numbers, kind="stable")
@@ -363,29 +377,30 @@ class _CsvState:
         self.shift += int(extra.sum())
         self.line += int(spans.sum())
         self.lines += int(spans.sum())
-        for i in order.tolist():
-            if swallowed[i]:
-                values = cells[i] if i < n else None
-                text = (
-                    delimiter.join("" if v is None else v for v in values)
-                    if values is not None
-                    else texts[i - n][0]
+        rejected = swallowed.copy()
+        rejected[n:] = True
+        for i in order[rejected[order]].tolist():
+            if not swallowed[i]:
+                self.rejected.append(RaggedRow(int(rows[i]), width, texts[i - n][1], fields[i - n]))
+                continue
+            if i < n:
+                values = [batch.column(j)[i].as_py() for j in range(batch.num_columns)]
+                text = delimiter.join("" if v is None else v for v in values)
+            else:
+                text = texts[i - n][0]
+            name = columns[opened[i]] if opened[i] < width else ""
+            last = int(first[i] + inner[i])
+            for j, piece in enumerate(LINE_BREAK.split(text)):
+                line = UnbalancedLine(
+                    int(rows[i]) + j, int(first[i]), last, split_fields(piece, delimiter), name
                 )
-                name = columns[opened[i]] if opened[i] < width else ""
-                last = int(first[i] + inner[i])
-                for j, piece in enumerate(LINE_BREAK.split(text)):
-                    fields = split_fields(piece, delimiter)
-                    self.rejected.append(
-                        UnbalancedLine(int(rows[i]) + j, int(first[i]), last, fields, name)
-                    )
-            elif i >= n:
-                text, got = texts[i - n]
-                fields = cells[i] if i in cells else split_fields(text, delimiter)
-                self.rejected.append(RaggedRow(int(rows[i]), width, got, fields))
-        last = int(order[-1]) if len(order) else -1
+                self.rejected.append(line)
         self.tail = None
-        if 0 <= last < n and last in cells and (cells[last][-1] or "").endswith(("\n", "\r")):
-            self.tail = (bool(swallowed[last]), int(inner[last]) + 1 if swallowed[last] else 0)
+        end = int(order[-1]) if len(order) else -1
+        if 0 <= end < n and inner[end] and batch.num_columns == width:
+            value = batch.column(width - 1)[end].as_py() or ""
+            if value.endswith(("\n", "\r")):
+                self.tail = (bool(swallowed[end]), int(inner[end]) + 1 if swallowed[end] else 0)
         keep = ~swallowed[:n]
         if batch is not None and not keep.all():
             batch = batch.filter(pa.array(keep))
