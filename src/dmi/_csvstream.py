@@ -16,7 +16,7 @@ the header row may hold cells over several lines, and may be the whole file.
 
 :func:`split_record` splits text the way Arrow's parser does (quotes open only at the start of a
 field, ``""`` is a quote inside one), for the few lines dmi splits itself: the header, ragged
-lines and lines swallowed by an unclosed quote (:func:`swallows_rows`).
+lines and lines swallowed by an unclosed quote (:func:`swallowed_at`).
 """
 
 from __future__ import annotations
@@ -498,15 +498,12 @@ def find_undecodable(path: Path, encoding: str, from_line: int = 1) -> Undecodab
     with path.open("rb") as file:
         head = file.read(4)
         # a byte-order mark is read once, here: each block is then decoded on its own
-        boms = {"utf-8-sig": [(codecs.BOM_UTF8, "utf-8")], "utf-16": [], "utf-8": []}
-        boms["utf-16"] = [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")]
         skip = 0
-        for bom, name in boms.get(codec, []):
-            if head.startswith(bom):
-                skip, codec = len(bom), name
-                break
-        else:
-            codec = {"utf-8-sig": "utf-8", "utf-16": "utf-16-le"}.get(codec, codec)
+        if codec == "utf-8-sig":
+            codec, skip = "utf-8", 3 if head.startswith(codecs.BOM_UTF8) else 0
+        elif codec == "utf-16":
+            codec = "utf-16-be" if head.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
+            skip = 2 if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else 0
         file.seek(skip)
         lines = _LineCounter(from_line)
         carry, offset, ascii_before = b"", skip, True
