@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import dmi._csvstream as csvstream
 from dmi.__main__ import main as launcher_main
@@ -58,6 +60,23 @@ def long_row_file(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def built_files(tmp_path_factory, long_row_file):
+    """Files too big, or too binary, to keep in git: a GBK row after the first megabyte of ASCII
+    (a ragged GBK row before it, and a cell over two lines); the ragged fixture in UTF-16."""
+    folder = tmp_path_factory.mktemp("built")
+    head = ["respondent_id,company_name,network"] + [
+        f"A{i},{'Acme' if i != 50 else chr(34) + 'Acme' + chr(10) + 'Ltd' + chr(34)} {'x' * 40},B"
+        for i in range(2, 22_000)
+    ]
+    tail = ["Z1,合成,企业,B", "Z2,合成企业,C", "Z3,x,D"]
+    late = folder / "gbk-late.csv"
+    late.write_bytes(("\n".join(head) + "\n").encode() + ("\n".join(tail) + "\n").encode("gbk"))
+    utf16 = folder / "utf16.csv"
+    utf16.write_bytes((FIXTURES / "ragged.csv").read_text(encoding="utf-8").encode("utf-16-le"))
+    return {"long": long_row_file, "gbk-late": late, "utf16": utf16}
+
+
 @pytest.mark.parametrize(
     ("name", "options"),
     [
@@ -67,12 +86,19 @@ def long_row_file(tmp_path_factory):
         ("labels-gbk.csv", []),
         ("ragged.csv", ["--chunk-rows", "1"]),
         ("blank-lines.csv", []),
+        ("cr-only.csv", []),
+        ("unbalanced-quote.csv", ["--chunk-rows", "2"]),
+        ("multiline-cells.csv", []),
+        ("multiline-header.csv", []),
+        ("header-only.csv", []),
+        ("gbk-late", ["--chunk-rows", "5000"]),
+        ("utf16", []),
     ],
 )
 def test_an_early_read_gives_the_bytes_the_run_reads_itself(
-    tmp_path, capsys, replays, long_row_file, name, options
+    tmp_path, capsys, replays, built_files, name, options
 ):
-    source = long_row_file if name == "long" else FIXTURES / name
+    source = built_files.get(name, FIXTURES / name)
     outputs = []
     for entry in (cli_main, launcher_main):
         folder = tmp_path / entry.__module__
@@ -89,10 +115,33 @@ def test_an_early_read_gives_the_bytes_the_run_reads_itself(
             )
         )
     assert outputs[0] == outputs[1]
-    assert len(replays) == 1  # the launcher's run took its early read over
+    # the launcher's run took its early read over (a file of only a header has none)
+    assert len(replays) == (name != "header-only.csv")
     assert not _early_threads() and csvstream._early_read is None
     if name == "long":
         assert outputs[0][1].count(b"ragged row") == 5
+    if name == "gbk-late":  # the early read failed at the GBK row; the run read on in GB18030
+        assert '"encoding": "gb18030"' in outputs[0][2]
+        assert outputs[0][1].count(b"ragged row") == 1 and "合成,企业".encode() in outputs[0][1]
+        assert b'"Z2"' in outputs[0][0] and b'"Z3"' in outputs[0][0]
+    if name == "unbalanced-quote.csv":
+        assert outputs[0][1].count(b"unbalanced quote from line 2 to 5") == 4
+
+
+def test_an_early_read_of_a_file_that_is_not_csv_fails_as_the_run_does(tmp_path, capsys):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["respondent_id", "network"])
+    path = tmp_path / "book.csv"
+    book.save(path)
+    errors = []
+    for entry in (cli_main, launcher_main):
+        assert entry(["score", str(path), "-o", str(tmp_path / "s.csv")]) == 2
+        errors.append(capsys.readouterr().err)
+    assert errors[0] == errors[1] and errors[0].count("\n") == 1
+    assert "looks like an XLSX workbook (a zip archive), not CSV text" in errors[0]
+    assert not _early_threads() and csvstream._early_read is None
 
 
 @pytest.mark.parametrize(
@@ -144,3 +193,88 @@ def test_importing_dmi_and_the_launcher_leaves_pandas_unimported():
     for name in dmi.__all__:  # every public name is where the lazy import looks for it
         assert getattr(dmi, name) is not None, name
     assert set(dmi.__all__) <= set(dir(dmi))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='ab,;"\r\n ', max_size=24))
+def test_split_record_splits_the_first_record_as_arrow_does(text):
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    fields, end, complete = csvstream.split_record(text, ",")
+    # (a file that starts with an empty line has no width for Arrow to take)
+    assume(complete and not text.startswith(("\r", "\n")))
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode()),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=False),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=lambda row: "skip",
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(30)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except pa.ArrowInvalid:  # e.g. an empty file: no first record to compare
+        assume(False)
+    assume(table.num_rows > 0)
+    assert list(table.slice(0, 1).to_pylist()[0].values()) == fields
+    # the record's text ends where Arrow's second record starts: split on from there, the same
+    # row (an empty line is a record of nulls to Arrow; a ragged one it skips)
+    second = csvstream.split_record(text, ",", end)[0]
+    if table.num_rows > 1 and text[end : end + 1] not in ("", "\r", "\n"):
+        if len(second) == len(fields):
+            assert second == list(table.slice(1, 1).to_pylist()[0].values())
+
+
+@pytest.mark.parametrize(
+    ("values", "at"),
+    [
+        (["A1", "Acme,B\nA2,x,y\nA3,x"], 1),  # both: the first line and a later one are rows
+        (["A1", "Acme,B\nA2,x"], 1),  # the first line, with the cell before it, is a row
+        (["A1", "Acme\nA2,x,y"], 1),  # a later line is a row
+        (["A1", "Acme\nA2,x"], -1),  # no line is a row
+        (["A1,x", "y"], -1),  # no line break
+        (["Acme,B,C\nx", "y", "z"], 0),  # the first cell's first line alone is a row
+        (["Acme\nx,y", None, "z"], -1),  # one delimiter short on the later line
+        (["A1", "B", "Beijing\nHaidian"], -1),  # an address over two lines, last column
+        (["A1", "B", "Beijing, Haidian\nroad"], 2),  # ... whose first line completes a row
+        (["A1", "B;C\r\nD;E;F"], -1),  # another delimiter is no delimiter
+    ],
+)
+def test_swallowed_at_finds_the_cell_whose_lines_are_rows(values, at):
+    assert csvstream.swallowed_at(values, 3, ",") == at
+    assert csvstream.swallowed_at(values, 1, ",") == -1  # one column: cannot tell
+
+
+_BAD = {"utf-8": b"\xff", "gb18030": b"\xff", "utf-16-le": b"\x00\xdc", "utf-16": b"\x00\xdc"}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("encoding", list(_BAD))
+@pytest.mark.parametrize("scan", [3, 5, 1 << 22])
+def test_find_undecodable_names_the_line_whatever_the_blocks_it_reads(
+    tmp_path, monkeypatch, newline, encoding, scan
+):
+    # tiny blocks cut characters and CRLFs in two: the count must not change
+    monkeypatch.setattr(csvstream, "SCAN_BYTES", scan)
+    good = newline.join(["h1,h2", "企业,1", f'a,"x{newline}y"', "b,2", "c,"]).encode(encoding)
+    path = tmp_path / "in.csv"
+    path.write_bytes(
+        good + _BAD[encoding] + "3\n".encode({"utf-16": "utf-16-le"}.get(encoding, encoding))
+    )
+    found = csvstream.find_undecodable(path, encoding, from_line=3)
+    assert (found.offset, found.line, found.ascii_before) == (len(good), 6, False)
+    assert found.text == newline.join(['a,"x', 'y"', "b,2", "c,"])
+    path.write_bytes(good)
+    assert csvstream.find_undecodable(path, encoding) is None
+    ascii_only = "h1,h2\na,1\n".encode(encoding)
+    path.write_bytes(ascii_only + _BAD[encoding])
+    assert csvstream.find_undecodable(path, encoding).ascii_before  # characters, not bytes

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+import dmi
+import dmi.io
 from dmi.io import (
     FileFormatError,
     TableWriter,
@@ -191,7 +197,9 @@ def test_file_level_failures_name_the_file(tmp_path):
 def test_undecodable_text_is_a_file_level_error(tmp_path):
     path = tmp_path / "mixed.csv"
     path.write_bytes(b"respondent_id,a\n" + b"x,1\n" * 10 + b"\xff\xfe\xfa,2\n")
-    with pytest.raises(FileFormatError, match="mixed.csv: cannot read the file as .* near row"):
+    with pytest.raises(
+        FileFormatError, match=re.escape("mixed.csv: cannot read row 12 (line 12) as gb18030")
+    ):
         list(open_table(path).chunks())
 
 
@@ -313,3 +321,558 @@ def test_replace_writes_rewrites_only_the_chunks_it_is_given(tmp_path):
     with pytest.raises(ValueError, match="only a CSV"):
         parquet.replace_writes({0: a})
     parquet.close()
+
+
+# -- reading every line: unbalanced quotes, line counts, file-level failures ---------------------
+
+
+def physical_lines(data: bytes, encoding: str = "utf-8-sig") -> int:
+    """The lines of a file as a text editor counts them (``\\n``, ``\\r\\n`` or ``\\r`` end one;
+    a last line without an end still counts)."""
+    if encoding == "utf-8":
+        encoding = "utf-8-sig"  # a BOM is no text
+    text = data.decode(encoding, errors="replace")
+    parts = re.split(r"\r\n|\r|\n", text)
+    return len(parts) - (parts[-1] == "")
+
+
+def read_lines(reader) -> tuple[list[int], list[tuple[int, str, str]], int, int]:
+    """(rows of the frames, (row, first field, reason) of the lines rejected by the reader,
+    rows read, physical lines) of a whole read."""
+    chunks = list(reader.chunks())
+    rows = np.concatenate([c.rows for c in chunks]).tolist() if chunks else []
+    rejected = [
+        (r.row, r.fields[0] if r.fields else "", r.reason) for c in chunks for r in c.ragged
+    ]
+    return rows, rejected, sum(c.n_read for c in chunks), sum(c.lines for c in chunks)
+
+
+def test_a_quote_left_open_rejects_every_line_it_swallowed():
+    # F-001's name opens a quote that F-004's name closes: lines 2 to 5 were one record
+    path = FIXTURES / "unbalanced-quote.csv"
+    reader = open_table(path)
+    rows, rejected, n_read, lines = read_lines(reader)
+    reason = "unbalanced quote from line 2 to 5"
+    assert rejected == [(2, "F-001", reason), (3, "F-002", reason)] + [
+        (4, "F-003", reason),
+        (5, "F-004", reason),
+    ]
+    assert rows == list(range(6, 14))
+    assert (n_read, lines) == (12, 12)
+    frame = pd.concat([c.frame for c in reader.chunks()], ignore_index=True)
+    assert frame["respondent_id"].tolist() == [f"F-{i:03d}" for i in range(5, 13)]
+    assert {r.column for c in reader.chunks() for r in c.ragged} == {"company_name"}
+
+
+def test_a_quote_left_open_is_rejected_and_the_other_rows_scored_as_their_own(tmp_path):
+    from dmi.pipeline import score_file
+
+    model = dmi.IndexModel(dmi.load_instrument("miit-2024-manufacturing")).fit()
+    path = FIXTURES / "unbalanced-quote.csv"
+    summary, _ = score_file(path, tmp_path / "s.csv", model, rejects_path=tmp_path / "r.csv")
+    assert (summary.read, summary.scored, summary.rejected, summary.lines) == (12, 8, 4, 12)
+    assert summary.rejected_rows_by_reason == {"unbalanced quote": 4}
+    rejects = pd.read_csv(tmp_path / "r.csv", dtype=str, keep_default_na=False)
+    assert rejects["row"].tolist() == ["2", "3", "4", "5"]
+    assert rejects["respondent_id"].tolist() == ["F-001", "F-002", "F-003", "F-004"]
+    assert set(rejects["reason"]) == {"unbalanced quote from line 2 to 5"}
+    # the truth: the eight lines the quote did not touch, scored on their own
+    text = path.read_text(encoding="utf-8").splitlines()
+    clean = tmp_path / "clean.csv"
+    clean.write_text("\n".join([text[0]] + text[5:]) + "\n", encoding="utf-8")
+    score_file(clean, tmp_path / "truth.csv", model)
+    got = pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig")
+    truth = pd.read_csv(tmp_path / "truth.csv", encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(got, truth)
+
+
+HEADER3 = "id,a,b\n"
+LINE_CASES = {
+    # the shape users met: the quote closes three lines later, inside a cell
+    "closed three lines on": (
+        'A1,"Acme,B\nA2,x,y\nA3,x,y\nA4,x",y\nA5,x,y\n',
+        [(6, "A5")],
+        [(2, "A1", 2, 5), (3, "A2", 2, 5), (4, "A3", 2, 5), (5, "A4", 2, 5)],
+    ),
+    # the line the quote opens on is a whole row already (it has the header's 3 fields)
+    "closed on the next line": (
+        'A1,"Acme,B\nA2,x",y\nA3,x,y\n',
+        [(4, "A3")],
+        [(2, "A1", 2, 3), (3, "A2", 2, 3)],
+    ),
+    # real files quote every name: the next name's opening quote closes the open one
+    "quoted names": (
+        'A1,"Acme, B,y\nA2,"Co2",y\nA3,x,y\n',
+        [(4, "A3")],
+        [(2, "A1", 2, 3), (3, "A2", 2, 3)],
+    ),
+    # the quote opens with no delimiter after it, but a later line holds a whole row
+    "a later line is a row": (
+        'A1,"Acme\nA2,x,y\nA3",z\nA4,x,y\n',
+        [(5, "A4")],
+        [(2, "A1", 2, 4), (3, "A2", 2, 4), (4, "A3", 2, 4)],
+    ),
+    # closed at the end of a line: the record is ragged too (2 fields), still split per line
+    "closed at a line end": (
+        'A1,"Acme,B\nA2,x,y\nA3,x,y"\nA4,x,y\n',
+        [(5, "A4")],
+        [(2, "A1", 2, 4), (3, "A2", 2, 4), (4, "A3", 2, 4)],
+    ),
+    # never closed: every line to the end of the file
+    "never closed": (
+        'A1,x,y\nA2,"open\nA3,x,y\nA4,x,y\n',
+        [(2, "A1")],
+        [(3, "A2", 3, 5), (4, "A3", 3, 5), (5, "A4", 3, 5)],
+    ),
+    # never closed, in the last column: the record has its 3 fields, and the file's last line
+    # end is the end of its last line, not one more line
+    "never closed, in the last column": (
+        'A1,x,y\nA2,x,"open\nA3,x,y\nA4,x,y\n',
+        [(2, "A1")],
+        [(3, "A2", 3, 5), (4, "A3", 3, 5), (5, "A4", 3, 5)],
+    ),
+    "a last cell left open on the last line": ('A1,x,y\nA2,x,"y\n', [(2, "A1"), (3, "A2")], []),
+    "a last cell closed after a line break": ('A1,x,"y\n"\n', [(2, "A1")], []),
+    # lines ended by CR alone (Excel for Mac)
+    "CR only": (
+        'A1,"Acme,B\rA2,x,y\rA3,x",y\rA4,x,y\r',
+        [(5, "A4")],
+        [(2, "A1", 2, 4), (3, "A2", 2, 4), (4, "A3", 2, 4)],
+    ),
+    # legitimate cells over several lines
+    "an address in the last column": (
+        'A1,x,"Beijing\nHaidian"\nA2,x,y\n',
+        [(2, "A1"), (3, "A2")],
+        [],
+    ),
+    "a first cell whose last line ends the row": (
+        '"A1\nsecond",x,y\nA2,x,y\n',
+        [(2, "A1\nsecond"), (3, "A2")],
+        [],
+    ),
+    # one delimiter short of a row on the later line: not a row, the cell is kept
+    "a later line one field short": (
+        'A1,"note\nsee x,y\nend",z\nA2,x,y\n',
+        [(2, "A1"), (3, "A2")],
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", LINE_CASES)
+def test_quoted_cells_that_swallow_rows_are_told_from_cells_over_several_lines(tmp_path, name):
+    body, kept, swallowed = LINE_CASES[name]
+    path = tmp_path / "in.csv"
+    data = (HEADER3 + body).encode()
+    if "\r" in body:
+        data = data.replace(b"\n", b"\r")
+    path.write_bytes(data)
+    reader = open_table(path, chunk_rows=1)
+    rows, rejected, n_read, lines = read_lines(reader)
+    frame = pd.concat([c.frame for c in reader.chunks()], ignore_index=True)
+    assert list(zip(rows, frame["id"])) == kept
+    assert rejected == [
+        (row, rid, f"unbalanced quote from line {first} to {last}")
+        for row, rid, first, last in swallowed
+    ]
+    assert n_read == len(kept) + len(swallowed)
+    assert lines == physical_lines(data) - 1
+
+
+def test_a_ragged_row_over_several_lines_is_one_ragged_row(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text(HEADER3 + '"A1\nx",a,b,c\nA2,x,y\n', encoding="utf-8")
+    rows, rejected, n_read, lines = read_lines(open_table(path))
+    assert rows == [3] and rejected == [(2, "A1\nx", "ragged row: expected 3 fields, got 4")]
+    assert (n_read, lines) == (2, 3)
+
+
+def test_a_one_column_file_keeps_its_cells_over_several_lines(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text('id\n"A1\nA2"\nA3\n', encoding="utf-8")
+    reader = open_table(path)
+    rows, rejected, n_read, lines = read_lines(reader)
+    assert (rows, rejected, n_read, lines) == ([2, 3], [], 2, 3)
+
+
+FIXTURE_HEADER_LINES = {"multiline-header.csv": 2}
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in FIXTURES.glob("*.csv") if p.name != "binary.csv")
+)
+@pytest.mark.parametrize("chunk_rows", [1, 100_000])
+def test_every_physical_line_of_every_fixture_is_counted(name, chunk_rows):
+    path = FIXTURES / name
+    reader = open_table(path, chunk_rows=chunk_rows)
+    encoding = "gb18030" if reader.encoding == "gb18030" else "utf-8-sig"
+    expected = physical_lines(path.read_bytes(), encoding) - FIXTURE_HEADER_LINES.get(name, 1)
+    _, _, n_read, lines = read_lines(reader)
+    assert lines == expected and n_read <= lines
+    # a read of the id column only (the duplicate pass) meets the same rows and lines
+    only = list(reader.chunks(columns=[reader.columns[0]]))
+    assert sum(c.lines for c in only) == expected
+    assert [r for c in only for r in c.rows.tolist()] == read_lines(reader)[0]
+
+
+def test_cells_over_several_lines_keep_their_line_breaks():
+    rows, rejected, n_read, lines = read_lines(open_table(FIXTURES / "multiline-cells.csv"))
+    assert (rows, rejected, n_read, lines) == ([2, 3, 4, 5], [], 4, 7)
+    frame = next(open_table(FIXTURES / "multiline-cells.csv").chunks()).frame
+    assert frame["company_name"].tolist()[1:3] == ["合成企业\n二部", "a\r\nb\r\nc"]
+    assert frame["respondent_id"].tolist()[-1] == "F-004"
+
+
+def test_a_header_over_two_lines_is_the_header():
+    reader = open_table(FIXTURES / "multiline-header.csv")
+    assert reader.columns[-1] == "备注\n(选填)"
+    rows, rejected, n_read, lines = read_lines(reader)
+    assert (rows, rejected, n_read, lines) == ([2, 3, 4, 5], [], 4, 4)
+    frame = next(reader.chunks()).frame
+    assert frame["respondent_id"].tolist() == ["F-001", "F-002", "F-003", "F-004"]
+
+
+def test_lines_ended_by_cr_alone_are_read_with_their_row_numbers(tmp_path):
+    # Excel for Mac's "CSV (Macintosh)"; the same lines ended by LF are the truth
+    cr = FIXTURES / "cr-only.csv"
+    lf = tmp_path / "lf.csv"
+    lf.write_bytes(cr.read_bytes().replace(b"\r", b"\n"))
+    got, truth = open_table(cr), open_table(lf)
+    assert got.columns == truth.columns and got.delimiter == ","
+    assert read_lines(got) == read_lines(truth)
+    assert read_lines(got)[:2] == (
+        [2, 4, 5],
+        [(3, "F-002", "ragged row: expected 38 fields, got 39")],
+    )
+    pd.testing.assert_frame_equal(got.read_all(), truth.read_all())
+
+
+def test_a_file_of_only_a_header_without_a_line_end_has_no_rows(tmp_path):
+    from dmi.pipeline import score_file
+
+    reader = open_table(FIXTURES / "header-only.csv")
+    assert len(reader.columns) == 38 and read_lines(reader) == ([], [], 0, 0)
+    model = dmi.IndexModel(dmi.load_instrument("miit-2024-manufacturing")).fit()
+    summary, _ = score_file(FIXTURES / "header-only.csv", tmp_path / "s.csv", model)
+    assert (summary.read, summary.scored, summary.rejected, summary.lines) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_detected(tmp_path, encoding):
+    path = tmp_path / "in.csv"
+    for source in ("labels-utf8.csv", "ragged.csv"):
+        text = (FIXTURES / source).read_text(encoding="utf-8-sig")
+        path.write_bytes(text.encode(encoding))
+        got, truth = open_table(path), open_table(FIXTURES / source)
+        assert got.encoding == encoding and got.columns == truth.columns
+        assert read_lines(got) == read_lines(truth)
+        pd.testing.assert_frame_equal(got.read_all(), truth.read_all())
+
+
+def _workbook(path: Path) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["respondent_id", "network"])
+    book.active.append(["A1", "B"])
+    book.save(path)
+    return path
+
+
+def _binary_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    import zipfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = {}
+    files["xlsx"] = (
+        _workbook(tmp_path / "book.csv"),
+        "looks like an XLSX workbook (a zip archive), not CSV text: save it as .xlsx",
+    )
+    with zipfile.ZipFile(tmp_path / "archive.csv", "w") as archive:
+        archive.writestr("answers.csv", "respondent_id,network\nA1,B\n")
+    files["zip"] = (tmp_path / "archive.csv", "looks like a zip archive, not CSV text")
+    pq.write_table(pa.table({"respondent_id": ["A1"]}), tmp_path / "table.csv")
+    files["parquet"] = (tmp_path / "table.csv", "looks like a Parquet file, not CSV text")
+    (tmp_path / "old.csv").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    files["xls"] = (tmp_path / "old.csv", "looks like an Excel 97-2003 workbook (.xls)")
+    files["bytes"] = (FIXTURES / "binary.csv", "looks like a binary file, not CSV text")
+    return files
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "zip", "parquet", "xls", "bytes"])
+def test_a_binary_file_named_csv_is_refused_saying_what_it_looks_like(tmp_path, capsys, kind):
+    from dmi.cli import main
+
+    path, message = _binary_files(tmp_path)[kind]
+    with pytest.raises(FileFormatError, match=re.escape(f"{path}: {message}")):
+        open_table(path)
+    assert main(["score", str(path), "-o", str(tmp_path / "s.csv"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dmi: error: ") and err.count("\n") == 1 and message in err
+
+
+def late_gbk_file(path: Path, ragged: bool = False) -> tuple[Path, int, int]:
+    """ASCII rows past the first megabyte (one cell over two lines near the start), then a row
+    with a Chinese name in GBK: (path, its row number, its line number)."""
+    lines = ["respondent_id,company_name,network"]
+    for i in range(2, 24_002):
+        name = '"Acme\nline two"' if i == 100 else f"Acme {i:05d} {'x' * 30}"
+        lines.append(f"A{i},{name},B")
+    row = len(lines) + 1
+    lines.append(f"A{row},合成企业,B" + (",extra" if ragged else ""))
+    lines.append(f"A{row + 1},Acme,C")
+    data = "\n".join(lines[:-2]).encode() + b"\n" + "\n".join(lines[-2:]).encode("gbk") + b"\n"
+    path.write_bytes(data)
+    assert data.index("合".encode("gbk")) > (1 << 20)
+    return path, row, row + 1  # the cell over two lines put its rows one line further
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_gbk_after_the_first_megabyte_is_read_as_gb18030_and_said(tmp_path, capfd, ragged):
+    path, row, line = late_gbk_file(tmp_path / "late.csv", ragged)
+    reader = open_table(path)
+    assert reader.encoding == "utf-8"  # the first megabyte is ASCII
+    rows, rejected, n_read, lines = read_lines(reader)
+    assert reader.encoding == "gb18030"
+    assert reader.notes == [
+        f"read as gb18030: the file is not utf-8 from line {line} (row {row}) on, "
+        "and all of it is gb18030"
+    ]
+    frame = reader.read_all()
+    if ragged:
+        assert rejected == [(row, f"A{row}", "ragged row: expected 3 fields, got 4")]
+    else:
+        assert frame["company_name"].iloc[-2] == "合成企业" and rows[-2] == row
+    assert rows[-1] == row + 1 and frame["network"].iloc[-1] == "C"
+    assert lines == physical_lines(path.read_bytes(), "gb18030") - 1
+    assert "Exception ignored" not in capfd.readouterr().err  # pyarrow's print is kept quiet
+
+
+def test_the_gb18030_fallback_reaches_the_run_summary_and_stderr(tmp_path, capsys):
+    from dmi.cli import main
+
+    path, row, line = late_gbk_file(tmp_path / "late.csv")
+    args = ["score", str(path), "-o", str(tmp_path / "s.csv"), "--summary", str(tmp_path / "j")]
+    assert main(args) == 0
+    summary = json.loads((tmp_path / "j").read_text(encoding="utf-8"))
+    assert summary["encoding"] == "gb18030" and f"line {line} (row {row})" in summary["notes"][0]
+    assert (
+        f"note: read as gb18030: the file is not utf-8 from line {line}" in capsys.readouterr().err
+    )
+
+
+def _one_row_and_line(message: str) -> tuple[int, int]:
+    rows = re.findall(r"\brow (\d+)", message)
+    lines = re.findall(r"\bline (\d+)", message)
+    assert len(rows) == 1 and len(lines) == 1, message
+    return int(rows[0]), int(lines[0])
+
+
+def test_an_undecodable_byte_is_named_by_its_one_row_and_line(tmp_path):
+    # UTF-8 with Chinese from the start, a cell over two lines, then, past the first megabyte
+    # (so the guess is UTF-8), a stray GBK byte pair: not GB18030 as a whole file would be read
+    body = ["respondent_id,company_name,network", "A2,合成企业,B", 'A3,"two\nlines",B']
+    body += [f"A{i},合成企业{i:05d} {'样本' * 20},C" for i in range(4, 12_000)]
+    bad = len(body) + 1
+    data = "\n".join(body).encode() + f"\nA{bad},".encode() + b"\xba\xcf,C\nA0,x,C\n"
+    assert data.index(b"\xba\xcf") > (1 << 20)
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(data)
+    with pytest.raises(FileFormatError, match=f"mixed.csv: cannot read row {bad} .* as utf-8"):
+        list(open_table(path).chunks())
+    with pytest.raises(FileFormatError) as info:
+        list(open_table(path, chunk_rows=1000).chunks())
+    assert _one_row_and_line(str(info.value)) == (bad, bad + 1)
+    assert "pass --encoding" in str(info.value)
+
+
+def test_a_given_encoding_is_never_changed(tmp_path):
+    path, row, line = late_gbk_file(tmp_path / "late.csv")
+    with pytest.raises(FileFormatError) as info:
+        list(open_table(path, encoding="utf-8").chunks())
+    assert _one_row_and_line(str(info.value)) == (row, line)
+
+
+# -- any bytes: a result whose counts reconcile, or one plain FileFormatError --------------------
+
+_CELLS = ["a", "B", "B;C", "1", "企业", ",", ";", "\t", "|", '"', '""', "\r", "\n", "\r\n", " "]
+_CELLS += ["r1,A,B\n", 'r2,"x,A\n', "r3,A\n"]  # whole rows, an opened quote, a short row
+_TEXT = st.lists(st.sampled_from(_CELLS + ["\x00", "\ufeff", "合计", "-2"]), max_size=60).map(
+    "".join
+)
+_HEADERS = st.sampled_from(
+    ["", "respondent_id,network,strategy\n", "respondent_id;network\r\n", '"id","network"\r']
+)
+_ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16-le", "utf-16-be", "utf-16"])
+FILES = st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda h, t, e: (h + t).encode(e), _HEADERS, _TEXT, _ENCODINGS),
+)
+MODEL = dmi.IndexModel(dmi.load_instrument("miit-2024-manufacturing")).fit()
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=FILES, chunk_rows=st.sampled_from([1, 3, 100_000]))
+def test_any_bytes_are_scored_with_counts_that_reconcile_or_refused_plainly(data, chunk_rows):
+    import tempfile
+
+    from dmi.pipeline import score_file
+
+    with tempfile.TemporaryDirectory() as folder:
+        path, out, rejects = (Path(folder) / name for name in ("in.csv", "s.csv", "r.csv"))
+        path.write_bytes(data)
+        try:
+            summary, _ = score_file(
+                path, out, MODEL, rejects_path=rejects, chunk_rows=chunk_rows, threads=1
+            )
+        except FileFormatError as exc:  # a file-level problem, told in one line
+            assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+            return
+        scored = len(pd.read_csv(out, encoding="utf-8-sig", dtype=str))
+        rejected = pd.read_csv(rejects, encoding="utf-8-sig", dtype=str)["row"].nunique()
+        assert summary.reconciles and (scored, rejected) == (summary.scored, summary.rejected)
+        # every physical line after the header was met, and a line is at most one row
+        reader = open_table(path)
+        text_lines = physical_lines(data, summary.encoding)
+        assert summary.lines == text_lines - reader.header_lines >= summary.read
+
+
+def _every_kind_of_line(path: Path, newline: str) -> tuple[list, list, int]:
+    """A file of every kind of line, and what a read must give: (kept (row, id), rejected
+    (row, first field, reason), physical lines after the header), worked out line by line."""
+    lines, kept, rejected = ["id,a,b"], [], []
+    row, line = 2, 2
+    for i in range(240):
+        kind = i % 8
+        if kind == 1:  # too few fields
+            lines.append(f"x{i},1")
+            rejected.append((row, f"x{i}", "ragged row: expected 3 fields, got 2"))
+            row, line = row + 1, line + 1
+        elif kind == 2:  # blank
+            lines.append("")
+            kept.append((row, None))
+            row, line = row + 1, line + 1
+        elif kind == 3:  # a cell over two lines: one row, two lines
+            lines.append(f'x{i},"line one{newline}line two",2')
+            kept.append((row, f"x{i}"))
+            row, line = row + 1, line + 2
+        elif kind == 5:  # a quote that swallows the next two rows: three rows rejected
+            lines += [f'x{i},"open,q', f"y{i},1,2", f'z{i},3",2']
+            reason = f"unbalanced quote from line {line} to {line + 2}"
+            rejected += [(row + j, f"{c}{i}", reason) for j, c in enumerate("xyz")]
+            row, line = row + 3, line + 3
+        else:
+            lines.append(f"x{i},{i},{'z' * 60}")
+            kept.append((row, f"x{i}"))
+            row, line = row + 1, line + 1
+    path.write_bytes((newline.join(lines) + newline).encode())
+    return kept, rejected, line - 2
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize(("block_bytes", "chunk_rows"), [(1 << 20, 100_000), (600, 7), (600, 1)])
+def test_rows_rejects_and_lines_stay_right_across_blocks_and_chunks(
+    tmp_path, monkeypatch, newline, block_bytes, chunk_rows
+):
+    # tiny blocks: stretches and cells over several lines fall across block ends, and a
+    # record longer than a block makes the reader start again with bigger blocks
+    import dmi._csvstream
+
+    monkeypatch.setattr(dmi._csvstream, "BLOCK_BYTES", block_bytes)
+    path = tmp_path / "every.csv"
+    kept, rejected, lines = _every_kind_of_line(path, newline)
+    assert lines == physical_lines(path.read_bytes()) - 1
+    reader = open_table(path, chunk_rows=chunk_rows)
+    chunks = list(reader.chunks())
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    got_kept = list(zip(np.concatenate([c.rows for c in chunks]).tolist(), frame["id"]))
+    assert [(r, None if pd.isna(i) else i) for r, i in got_kept] == kept
+    assert [(r.row, r.fields[0], r.reason) for c in chunks for r in c.ragged] == rejected
+    assert sum(c.lines for c in chunks) == lines == reader.lines
+    assert sum(c.n_read for c in chunks) == len(kept) + len(rejected)
+    only = list(reader.chunks(columns=["id"]))  # the duplicate pass: the same rows
+    assert [r for c in only for r in c.rows.tolist()] == [r for r, _ in kept]
+
+
+def test_swallowed_lines_are_the_same_rows_whatever_the_output(tmp_path):
+    # a Parquet output takes the duplicate pass over the id column: the same rows
+    from dmi.pipeline import score_file
+
+    path = tmp_path / "every.csv"
+    kept, rejected, lines = _every_kind_of_line(path, "\n")
+    model = dmi.IndexModel(dmi.load_instrument("miit-2024-manufacturing")).fit()
+    columns = {"id": "respondent_id", "a": "network", "b": "strategy"}
+    summaries = []
+    for out in ("s.csv", "s.parquet"):
+        summary, _ = score_file(
+            path,
+            tmp_path / out,
+            model,
+            rejects_path=tmp_path / f"r-{out}.csv",
+            column_map=columns,
+            chunk_rows=13,
+        )
+        summaries.append(summary)
+        rejects = pd.read_csv(tmp_path / f"r-{out}.csv", dtype=str, keep_default_na=False)
+        unbalanced = rejects[rejects["reason"].str.startswith("unbalanced")]
+        assert list(zip(unbalanced["row"].astype(int), unbalanced["respondent_id"])) == [
+            (row, rid) for row, rid, reason in rejected if reason.startswith("unbalanced")
+        ]
+        assert summary.read == len(kept) + len(rejected) and summary.lines == lines
+    same = [{k: v for k, v in json.loads(x.to_json()).items() if k != "output"} for x in summaries]
+    assert same[0] == same[1]
+
+
+def test_utf16_read_with_another_encoding_given_is_named_as_utf16(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes("respondent_id,network\nA1,B\n".encode("utf-16-le"))
+    with pytest.raises(FileFormatError, match="looks like utf-16-le text, not utf-8: pass"):
+        open_table(path, encoding="utf-8")
+    assert open_table(path, encoding="utf-16-le").columns == ["respondent_id", "network"]
+
+
+def test_cells_over_several_lines_in_every_row_are_read_column_by_column(tmp_path, monkeypatch):
+    # a clean file whose every row holds an address over two lines: the rule runs on whole
+    # columns (Arrow), never on a row at a time in Python
+    import dmi._csvstream
+
+    calls = []
+    for name in ("split_fields", "swallowed_at"):  # what dmi splits or checks in Python
+        real = getattr(dmi._csvstream, name)
+        monkeypatch.setattr(dmi.io, name, lambda *a, real=real: calls.append(a) or real(*a))
+    path = tmp_path / "addresses.csv"
+    rows = [f'A{i},"北京市海淀区\n中关村大街{i}号",B' for i in range(5000)]
+    path.write_text("id,address,network\n" + "\n".join(rows) + "\nA5000,x,\n", encoding="utf-8")
+    rows, rejected, n_read, lines = read_lines(open_table(path, chunk_rows=1000))
+    assert (rows, rejected, n_read, lines) == (list(range(2, 5003)), [], 5001, 10_001)
+    assert calls == []
+
+
+_PIECES = st.sampled_from(["a", ",", "x,y,z", "\n", "\r\n", "\r", "", "企"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    width=st.integers(1, 4),
+    rows=st.lists(st.lists(st.one_of(st.none(), st.lists(_PIECES).map("".join))), max_size=8),
+)
+def test_the_rule_on_whole_columns_is_the_rule_on_one_record(width, rows):
+    import pyarrow as pa
+
+    from dmi._csvstream import LINE_BREAK, swallowed_at
+    from dmi.io import _multiline
+
+    rows = [(row + [None] * width)[:width] for row in rows]
+    batch = pa.record_batch(
+        [pa.array([row[k] for row in rows], pa.string()) for k in range(width)],
+        names=[f"c{k}" for k in range(width)],
+    )
+    found = _multiline(batch, width, ",")
+    breaks = [sum(len(LINE_BREAK.findall(v or "")) for v in row) for row in rows]
+    opened = [swallowed_at(row, width, ",") for row in rows]
+    if found is None:
+        assert not any(breaks)
+    else:
+        assert found[0].tolist() == breaks and found[1].tolist() == opened

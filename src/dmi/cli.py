@@ -223,6 +223,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             bar.close()
     if args.summary:
         Path(args.summary).write_text(summary.to_json(), encoding="utf-8")
+    for note in summary.notes:
+        print(f"note: {note}", file=sys.stderr)
     if not args.quiet:
         if mapping.unmatched:
             print(

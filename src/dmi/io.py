@@ -1,9 +1,19 @@
 """Reading answer files (CSV, XLSX, Parquet) in chunks and writing result files safely.
 
-- CSV encodings: a byte-order mark means UTF-8 (or UTF-16); otherwise the start of the file is
-  tried as strict UTF-8 and, failing that, read as GB18030 (a superset of GBK and GB2312, which
-  Chinese Excel writes by default). ``encoding=`` overrides the guess.
-- CSV delimiters are sniffed among comma, semicolon, tab and ``|``.
+- CSV encodings: a byte-order mark means UTF-8 (or UTF-16); NUL bytes in every other position
+  mean UTF-16 without one; otherwise the start of the file is tried as strict UTF-8 and,
+  failing that, read as GB18030 (a superset of GBK and GB2312, which Chinese Excel writes by
+  default). A file guessed UTF-8 whose later part is not, while all of it is GB18030 and all
+  before is ASCII, is read as GB18030, with a note (:attr:`TableReader.notes`). ``encoding=``
+  overrides the guess, and is never changed. A file that does not decode is refused naming the
+  row and the line of the first byte that does not.
+- A file that is not CSV text (an XLSX workbook or other zip archive, XLS, Parquet, binary
+  bytes) is refused naming what it looks like.
+- CSV delimiters are sniffed among comma, semicolon, tab and ``|``; lines end in LF, CRLF or CR.
+- Every physical line is accounted for: a row over several lines (a quoted cell holding a line
+  break) is one row; a quote that opens and swallows whole rows
+  (:func:`dmi._csvstream.swallowed_at`) has each of its lines rejected as ``unbalanced quote
+  from line N to M``; :attr:`Chunk.lines` counts the lines each chunk spans.
 - Every cell is read as text (blank = missing) so that nothing is converted behind the
   validator's back: ``"007"`` stays ``"007"`` and ``"NA"`` is an answer to be checked, not NaN.
 - Headers are matched to the instrument by item code, by the zh or en question text, or by an
@@ -29,14 +39,20 @@ import pandas as pd
 
 from dmi import _csvstream
 from dmi._csvstream import (
+    LINE_BREAK,
     CsvLayout,
     CsvLayoutError,
     clean_header,
     csv_layout,
     dedupe_headers,
     detect_encoding,
+    find_undecodable,
     first_block_bytes,
+    may_hold_line_breaks,
     open_arrow_csv,
+    split_fields,
+    split_record,
+    swallowed_at,
 )
 from dmi.instrument import Instrument
 from dmi.scoring.answers import ID_COLUMN
@@ -48,6 +64,7 @@ __all__ = [
     "ColumnMapping",
     "RaggedRow",
     "FileFormatError",
+    "UnbalancedLine",
     "TableReader",
     "TableWriter",
     "detect_encoding",
@@ -91,10 +108,48 @@ class RaggedRow:
     def reason(self) -> str:
         return f"ragged row: expected {self.expected} fields, got {self.got}"
 
+    @property
+    def column(self) -> str:
+        """The column to name in the rejects table: none, the whole row is wrong."""
+        return ""
+
+
+@dataclass
+class UnbalancedLine:
+    """One physical line of a stretch that a quote swallowed (skipped by the reader).
+
+    A quoted cell that opens and does not close on its line makes a parser that allows line
+    breaks in values read the lines after it into that cell, whole rows with it (see
+    :func:`dmi._csvstream.swallowed_at`); each of those lines is rejected, with its own row
+    number, so each company in them is accounted for.
+
+    Attributes
+    ----------
+    row
+        Spreadsheet row number of the line (the first line's is the row the stretch starts on;
+        the stretch's lines take one row each).
+    first_line, last_line
+        The physical lines of the stretch (the header's first line is line 1).
+    fields
+        The line split on its own (its first field is the id where ids come first).
+    column
+        The header of the column whose quote opened the stretch.
+    """
+
+    row: int
+    first_line: int
+    last_line: int
+    fields: list[str]
+    column: str = ""
+
+    @property
+    def reason(self) -> str:
+        return f"unbalanced quote from line {self.first_line} to {self.last_line}"
+
 
 @dataclass
 class Chunk:
-    """A stretch of a file: the well-formed rows as a frame, and the ragged rows met on the way.
+    """A stretch of a file: the well-formed rows as a frame, and the lines skipped on the way.
 
     Attributes
     ----------
@@ -104,79 +159,273 @@ class Chunk:
         Spreadsheet row number of each row of ``frame`` (the header is row 1; a blank line or a
         skipped ragged row still takes its number, so numbers need not be consecutive).
     ragged
-        Rows skipped because their number of fields is wrong, with their row numbers.
+        Rows skipped because their number of fields is wrong (:class:`RaggedRow`) and the lines
+        of stretches an unclosed quote swallowed (:class:`UnbalancedLine`), in file order.
+    lines
+        Physical lines of the file the chunk spans (for CSV; the rows' count elsewhere). Over a
+        whole read, the chunks' lines add up to the file's lines after the header, and
+        ``lines - n_read`` is the number of line breaks inside quoted cells of rows kept whole.
     """
 
     frame: pd.DataFrame
     rows: np.ndarray
-    ragged: list[RaggedRow] = field(default_factory=list)
+    ragged: list[RaggedRow | UnbalancedLine] = field(default_factory=list)
+    lines: int = -1
+
+    def __post_init__(self) -> None:
+        if self.lines < 0:  # one line a row (XLSX, Parquet)
+            self.lines = self.n_read
 
     @property
     def n_read(self) -> int:
+        """Rows read: the frame's, the ragged rows and the swallowed lines, each with its own
+        row number (what ``read = scored + rejected`` counts)."""
         return len(self.frame) + len(self.ragged)
 
 
-class _CsvState:
-    """Where a CSV read has got to: row numbers, ragged rows met, rows handed out in chunks.
+def _has_line_break(array: Any) -> bool:
+    """Whether any value of a string array holds CR or LF (one search of its data buffer)."""
+    if len(array) == 0 or array.null_count == len(array):
+        return False
+    _, offsets, data = array.buffers()
+    if data is None:
+        return False
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=2, offset=array.offset * 4)
+    last = np.frombuffer(offsets, dtype=np.int32, count=1, offset=(array.offset + len(array)) * 4)
+    text = memoryview(data)[int(bounds[0]) : int(last[0])].tobytes()
+    return b"\n" in text or b"\r" in text
 
-    :meth:`mark` notes the state when a chunk is handed out, :meth:`rewind` goes back to it
-    when the file must be read again (with bigger blocks).
+
+def _open_at_end(path: Path, encoding: str | None) -> bool:
+    """Whether a file that ends with a line break ends inside a quoted value whose text ends
+    with that line break (its record's last value): a value closed there would show the line
+    break, then its closing quote, then the file's last line end."""
+    import codecs
+
+    with path.open("rb") as file:
+        size = file.seek(0, 2)
+        file.seek(max(0, size - 64) // 4 * 4)  # whole UTF-16 and UTF-32 code units
+        tail = file.read()
+    codec = codecs.lookup(encoding or "utf-8").name
+    if codec == "utf-16":  # the byte-order mark says which; the tail has none
+        with path.open("rb") as file:
+            codec = "utf-16-be" if file.read(2) == codecs.BOM_UTF16_BE else "utf-16-le"
+    text = tail.decode(codec, errors="replace")
+    for end in ("\r\n", "\n", "\r"):
+        if text.endswith(end):
+            return not text[: -len(end)].endswith(('\n"', '\r"'))
+    return False
+
+
+def _multiline(batch: Any, width: int, delimiter: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """For each record of a block: the line breaks inside its cells, and the position of the
+    cell that swallowed rows (-1 for none; :func:`dmi._csvstream.swallowed_at`'s rule, on
+    whole columns). None when no cell of the block holds a line break."""
+    import pyarrow.compute as pc
+
+    n = batch.num_rows
+    breaks: np.ndarray | None = None
+    opened = np.full(n, -1, dtype=np.int64)
+    for k, column in enumerate(batch.columns):
+        if not _has_line_break(column):
+            continue
+        lines = pc.split_pattern_regex(column, LINE_BREAK.pattern)  # a list of lines a value
+        offsets = lines.offsets.to_numpy()
+        spans = np.diff(offsets)  # a null value has no lines
+        inner = np.maximum(spans - 1, 0)
+        breaks = inner if breaks is None else breaks + inner
+        if width < 2 or batch.num_columns != width:
+            continue
+        counts = pc.count_substring(lines.flatten(), delimiter).to_numpy(zero_copy_only=False)
+        multi = np.flatnonzero(spans > 1)
+        first = counts[offsets[multi]]
+        # the most delimiters in a later line: the first lines out, then a max per value
+        later = np.append(counts, -1)
+        later[offsets[multi]] = -1
+        most = np.maximum.reduceat(later, offsets[:-1])[multi]
+        swallows = ((first >= 1) & (k + first >= width - 1)) | (most >= width - 1)
+        at = multi[swallows]
+        opened[at[opened[at] < 0]] = k
+    return None if breaks is None else (breaks, opened)
+
+
+class _CsvState:
+    """Where a CSV read has got to, and what the chunk being gathered has met.
+
+    Arrow numbers the records it parses (the header's lines count as rows) and reports each
+    ragged one, with its number, before it hands over the block that holds it. :meth:`place`
+    gives each record of a block, ragged ones included, its spreadsheet row and its physical
+    lines, and splits a record that swallowed rows into its lines. :meth:`mark` notes the state
+    when a chunk is handed out, :meth:`rewind` goes back to it when the file must be read again
+    (with bigger blocks, or in another encoding).
     """
 
-    def __init__(self) -> None:
-        self.numbers = _RowNumbers()
-        self.ragged: list[RaggedRow] = []
-        self.seen_ragged: set[int] = set()
-        self.handed_out = 0
+    def __init__(self, header_lines: int = 1) -> None:
+        self.offset = header_lines - 1  # a record's row = Arrow's number - offset + shift
+        self.next = header_lines + 1  # Arrow's number of the next record
+        self.shift = 0  # rows the swallowed stretches so far added (one a line)
+        self.line = header_lines + 1  # the physical line the next record starts on
+        self.pending: dict[int, tuple[str, int]] = {}  # ragged records not placed: text, fields
+        self.handed_out = 0  # Arrow's well-formed records in the chunks handed out
+        self.rejected: list[RaggedRow | UnbalancedLine] = []
+        self.lines = 0
+        # the last record placed, when its last value ends with a line break: (whether it
+        # swallowed rows, its rejected lines); see :meth:`end_of_file`
+        self.tail: tuple[bool, int] | None = None
         self.mark()
+
+    @property
+    def row(self) -> int:
+        """The spreadsheet row of the next record."""
+        return self.next - self.offset + self.shift
 
     def mark(self) -> None:
         self._saved = (
-            self.numbers.next,
-            list(self.numbers.skipped),
-            list(self.ragged),
-            set(self.seen_ragged),
+            self.next,
+            self.shift,
+            self.line,
+            dict(self.pending),
+            self.handed_out,
+            self.tail,
         )
 
     def rewind(self) -> None:
-        next_row, skipped, ragged, seen = self._saved
-        self.numbers.next, self.numbers.skipped = next_row, list(skipped)
-        self.ragged[:] = ragged
-        self.seen_ragged = set(seen)
+        self.next, self.shift, self.line, pending, self.handed_out, self.tail = self._saved
+        self.pending = dict(pending)
+        self.rejected, self.lines = [], 0
 
+    def report(self, number: int, text: str, got: int) -> None:
+        """Note a ragged record Arrow reported (once: a read again reports it again)."""
+        if number >= self.next and number not in self.pending:
+            self.pending[number] = (text, got)
 
-class _RowNumbers:
-    """Gives the well-formed rows of a stream their row numbers.
-
-    The CSV parser skips ragged rows (reporting each one's number to its handler before it hands
-    over the batch that follows it); every other record takes the next number not taken by a
-    skipped one.
-    """
-
-    def __init__(self, first: int = 2) -> None:
-        self.next = first
-        self.skipped: list[int] = []
-
-    def take(self, n: int) -> np.ndarray:
-        if not self.skipped:  # no ragged row pending: the next n numbers
-            rows = np.arange(self.next, self.next + n, dtype=np.int64)
+    def place(self, batch: Any, columns: list[str], delimiter: str) -> tuple[Any, np.ndarray]:
+        """Number a block's records (``batch`` None: the ragged ones left at the end of the
+        file); return the block without the records that swallowed rows, and its rows."""
+        n = 0 if batch is None else batch.num_rows
+        if batch is not None and n == 0:
+            return batch, np.empty(0, dtype=np.int64)
+        if self.pending:
+            skipped = np.fromiter(self.pending, dtype=np.int64)
+            candidates = np.arange(self.next, self.next + n + len(skipped), dtype=np.int64)
+            numbers = candidates[~np.isin(candidates, skipped)][:n]
+            last = int(numbers[-1]) if n else np.iinfo(np.int64).max
+            placed = sorted(k for k in self.pending if k < last)
+        else:
+            numbers = np.arange(self.next, self.next + n, dtype=np.int64)
+            placed = []
+        found = None if batch is None else _multiline(batch, len(columns), delimiter)
+        if not placed and found is None:  # the common case: one line a record
+            self.tail = None if n else self.tail
             self.next += n
-            return rows
-        pending = np.array(sorted(r for r in self.skipped if r >= self.next), dtype=np.int64)
-        candidates = np.arange(self.next, self.next + n + len(pending), dtype=np.int64)
-        rows = candidates[~np.isin(candidates, pending)][:n]
-        if n:
-            self.next = int(rows[-1]) + 1
-        # skipped rows right after the last well-formed one are passed over as well
-        while self.next in set(self.skipped):
-            self.next += 1
-        self.skipped = [r for r in self.skipped if r >= self.next]
-        return rows
+            self.line += n
+            self.lines += n
+            return batch, numbers - self.offset + self.shift
+        return self._place_records(batch, numbers, placed, found, columns, delimiter)
+
+    def end_of_file(self, path: Path, encoding: str | None) -> None:
+        """Once the file has been read: when its last record's quote never closed, Arrow gave
+        that record's last value the file's last line end, which ends its last line and is
+        not a line of its own."""
+        if self.tail is None or not _open_at_end(path, encoding):
+            return
+        swallowed, entries = self.tail
+        self.tail = None
+        self.lines -= 1
+        self.line -= 1
+        if swallowed:  # the stretch's last "line" is the nothing after that line end
+            self.rejected.pop()
+            self.shift -= 1
+            for entry in self.rejected[len(self.rejected) - entries + 1 :]:
+                if isinstance(entry, UnbalancedLine):
+                    entry.last_line -= 1
+
+    def _place_records(
+        self,
+        batch: Any,
+        numbers: np.ndarray,
+        placed: list[int],
+        found: tuple[np.ndarray, np.ndarray] | None,
+        columns: list[str],
+        delimiter: str,
+    ) -> tuple[Any, np.ndarray]:
+        """:meth:`place` where a record is ragged or holds a line break: the numbering on
+        whole arrays; Python only for the ragged records and the swallowed ones."""
+        import pyarrow as pa
+
+        n, width = len(numbers), len(columns)
+        texts = [self.pending.pop(k) for k in placed]
+        numbers = np.concatenate([numbers, np.array(placed, dtype=np.int64)])
+        inner = np.zeros(len(numbers), dtype=np.int64)  # line breaks inside each record
+        opened = np.full(len(numbers), -1, dtype=np.int64)  # the cell that swallowed rows
+        if found is not None:
+            inner[:n], opened[:n] = found
+        fields = [split_fields(text, delimiter) for text, _ in texts]
+        for j, (text, _) in enumerate(texts):
+            inner[n + j] = len(LINE_BREAK.findall(text))
+            if inner[n + j]:
+                opened[n + j] = swallowed_at(fields[j], width, delimiter)
+        swallowed = opened >= 0
+        extra = np.where(swallowed, inner, 0)  # a swallowed stretch takes a row a line
+        order = np.argsort(numbers, kind="stable")
+        rows, first = np.empty_like(numbers), np.empty_like(numbers)
+        spans = 1 + inner[order]
+        rows[order] = numbers[order] - self.offset + self.shift + np.cumsum(extra[order])
+        rows[order] -= extra[order]
+        first[order] = self.line + np.cumsum(spans) - spans
+        self.next = int(numbers.max()) + 1 if len(numbers) else self.next
+        self.shift += int(extra.sum())
+        self.line += int(spans.sum())
+        self.lines += int(spans.sum())
+        rejected = swallowed.copy()
+        rejected[n:] = True
+        for i in order[rejected[order]].tolist():
+            if not swallowed[i]:
+                self.rejected.append(RaggedRow(int(rows[i]), width, texts[i - n][1], fields[i - n]))
+                continue
+            if i < n:
+                values = [batch.column(j)[i].as_py() for j in range(batch.num_columns)]
+                text = delimiter.join("" if v is None else v for v in values)
+            else:
+                text = texts[i - n][0]
+            name = columns[opened[i]] if opened[i] < width else ""
+            last = int(first[i] + inner[i])
+            for j, piece in enumerate(LINE_BREAK.split(text)):
+                line = UnbalancedLine(
+                    int(rows[i]) + j, int(first[i]), last, split_fields(piece, delimiter), name
+                )
+                self.rejected.append(line)
+        self.tail = None
+        end = int(order[-1]) if len(order) else -1
+        if 0 <= end < n and inner[end] and batch.num_columns == width:
+            value = batch.column(width - 1)[end].as_py() or ""
+            if value.endswith(("\n", "\r")):
+                self.tail = (bool(swallowed[end]), int(inner[end]) + 1 if swallowed[end] else 0)
+        keep = ~swallowed[:n]
+        if batch is not None and not keep.all():
+            batch = batch.filter(pa.array(keep))
+        return batch, rows[:n][keep]
 
 
 @dataclass
 class TableReader:
-    """An opened table: its columns, how it was decoded, and its rows in chunks."""
+    """An opened table: its columns, how it was decoded, and its rows in chunks.
+
+    Attributes
+    ----------
+    encoding
+        For CSV: as given, or as guessed; a read that finds a file guessed UTF-8 to be GB18030
+        further on changes it to ``gb18030`` (and says so in ``notes``).
+    header_lines, header_only
+        For CSV: the header's physical lines; whether it is the whole file.
+    encoding_guessed
+        Whether ``encoding`` was guessed (only a guess is changed by a read).
+    notes
+        What a read had to decide, for the run summary (e.g. the encoding changed).
+    lines
+        For CSV: the physical lines after the header, counted by the last complete read (None
+        before one, and for XLSX and Parquet).
+    """
 
     path: Path
     kind: str
@@ -187,6 +436,12 @@ class TableReader:
     chunk_rows: int = 100_000
     bytes_per_row: float = 200.0
     longest_line: int = 1 << 14
+    header_lines: int = 1
+    header_only: bool = False
+    encoding_guessed: bool = False
+    notes: list[str] = field(default_factory=list)
+    lines: int | None = None
+    _quoted: bool | None = field(default=None, repr=False, compare=False)
 
     def chunks(self, columns: list[str] | None = None) -> Iterator[Chunk]:
         """Yield the file's rows in :class:`Chunk` s of about ``chunk_rows`` rows.
@@ -200,7 +455,8 @@ class TableReader:
         Raises
         ------
         FileFormatError
-            The file cannot be decoded or parsed at some point (names the file and the row).
+            The file cannot be decoded or parsed at some point (names the file, the row and
+            the line).
         """
         if self.kind == "csv":
             yield from self._csv_chunks(columns)
@@ -221,91 +477,152 @@ class TableReader:
     def _csv_chunks(self, columns: list[str] | None) -> Iterator[Chunk]:
         import pyarrow as pa
 
-        state = _CsvState()
+        state = _CsvState(self.header_lines)
         # a chunk is gathered from blocks of about a megabyte (see _csvstream.BLOCK_BYTES)
         block = first_block_bytes(self.bytes_per_row, self.chunk_rows, self.longest_line)
+        lines = 0
         while True:
+            encoding = self.encoding
             try:
-                yield from self._csv_pass(columns, block, state)
+                for chunk in self._csv_pass(columns, block, state, encoding):
+                    lines += chunk.lines
+                    yield chunk
                 break
             except pa.ArrowInvalid as exc:
                 # a row longer than a block, further down than the sample: read again with
                 # bigger blocks, from where the chunks handed out so far end
-                if "straddl" not in str(exc) or block >= _csvstream.MAX_BLOCK_BYTES:
-                    raise self._unreadable(exc, state.numbers.next) from None
-                block = min(block * 16, _csvstream.MAX_BLOCK_BYTES)
-                state.rewind()
+                if "straddl" in str(exc) and block < _csvstream.MAX_BLOCK_BYTES:
+                    block = min(block * 16, _csvstream.MAX_BLOCK_BYTES)
+                    state.rewind()
+                    continue
+                failure: BaseException = exc
             except (UnicodeDecodeError, LookupError) as exc:
-                raise self._unreadable(exc, state.numbers.next) from None
-        if state.ragged:  # ragged rows after the last well-formed one (e.g. a truncated last line)
-            yield Chunk(
-                pd.DataFrame({c: pd.Series(dtype="str") for c in (columns or self.columns)}),
-                np.empty(0, dtype=np.int64),
-                sorted(state.ragged, key=lambda r: r.row),
-            )
+                failure = exc
+            self._recover(failure, state, str(encoding))
+            state.rewind()  # in the encoding _recover chose, from where the chunks end
+        self.lines = lines
 
-    def _unreadable(self, exc: BaseException, row: int) -> FileFormatError:
-        return FileFormatError(
-            f"{self.path}: cannot read the file as {self.encoding} CSV near row {row}: "
-            f"{_arrow_message(exc)}; pass --encoding to say which encoding it uses"
+    def _recover(self, exc: BaseException, state: _CsvState, encoding: str) -> None:
+        """After a failed read: change a guessed UTF-8 to GB18030 where the file is that, or
+        raise the :class:`FileFormatError` that names the row and line that failed."""
+        if isinstance(exc, LookupError):
+            raise FileFormatError(f"{self.path}: unknown encoding {encoding}") from None
+        found = find_undecodable(self.path, encoding, state.line)
+        if found is None:  # not an encoding problem
+            raise FileFormatError(
+                f"{self.path}: cannot read the file as CSV after row {state.row - 1} "
+                f"(line {state.line - 1}): {_arrow_message(exc)}"
+            ) from None
+        if found.line >= state.line:
+            row = self._row_at_end(found.text, state.row)
+        else:  # before the rows read (a read of a few columns skips the others' text)
+            start = find_undecodable(self.path, encoding, self.header_lines + 1)
+            row = self._row_at_end(start.text if start else "", 2)
+        if (
+            self.encoding_guessed
+            and encoding == "utf-8"
+            and found.ascii_before
+            and find_undecodable(self.path, "gb18030") is None
+        ):
+            # the rows read so far are ASCII, which GB18030 reads the same: go on as GB18030
+            self.encoding = "gb18030"
+            note = (
+                f"read as gb18030: the file is not utf-8 from line {found.line} (row {row}) "
+                "on, and all of it is gb18030"
+            )
+            if note not in self.notes:
+                self.notes.append(note)
+            return
+        raise FileFormatError(
+            f"{self.path}: cannot read row {row} (line {found.line}) as {encoding}: "
+            f"{found.reason}; pass --encoding to say which encoding the file uses"
+        ) from None
+
+    def _row_at_end(self, text: str, row: int) -> int:
+        """The row of the record that ``text`` (which starts a record, ``row``) ends in."""
+        delimiter, width, pos = self.delimiter or ",", len(self.columns), 0
+        while pos < len(text):
+            fields, end, complete = split_record(text, delimiter, pos)
+            if end >= len(text) and not (complete and text.endswith(("\r", "\n"))):
+                return row  # the text ends inside this record
+            inner = len(LINE_BREAK.findall(text, pos, end)) - 1
+            row += 1 + (inner if inner and swallowed_at(fields, width, delimiter) >= 0 else 0)
+            pos = end
+        return row
+
+    def _may_hold_line_breaks(self) -> bool:
+        if self._quoted is None:
+            self._quoted = may_hold_line_breaks(self.path)
+        return self._quoted
+
+    def _layout(self, encoding: str | None) -> CsvLayout:
+        return CsvLayout(
+            tuple(self.columns),
+            str(encoding),
+            self.delimiter or ",",
+            self.bytes_per_row,
+            self.longest_line,
+            self.header_lines,
+            self.header_only,
         )
 
-    def _csv_pass(self, columns: list[str] | None, block: int, state: _CsvState) -> Iterator[Chunk]:
+    def _csv_pass(
+        self, columns: list[str] | None, block: int, state: _CsvState, encoding: str | None
+    ) -> Iterator[Chunk]:
         """One read of the file from the start, handing out the chunks after ``state``'s."""
         import pyarrow as pa
 
-        width = len(self.columns)
+        if self.header_only:
+            return
         delimiter = self.delimiter or ","
-        numbers, ragged = state.numbers, state.ragged
 
         def on_invalid(row: Any) -> str:
-            number = int(row.number) if row.number is not None else -1
-            if number in state.seen_ragged:  # met before this read was restarted
-                return "skip"
-            state.seen_ragged.add(number)
-            fields = next(csv.reader([row.text], delimiter=delimiter), [])
-            ragged.append(RaggedRow(number, width, int(row.actual_columns), fields))
-            numbers.skipped.append(number)
+            if row.number is not None:
+                state.report(int(row.number), row.text, int(row.actual_columns))
             return "skip"
 
+        # a record's lines are only known from all its cells: a read of some columns converts
+        # them all when a quoted cell may hold a line break, and keeps the ones asked for
+        convert = columns if columns is None or not self._may_hold_line_breaks() else None
         early = None
         if columns is None and state.handed_out == 0:  # a full read from the start
-            layout = CsvLayout(
-                tuple(self.columns),
-                str(self.encoding),
-                delimiter,
-                self.bytes_per_row,
-                self.longest_line,
-            )
-            early = _csvstream.claim_early_read(self.path, layout, block)
+            early = _csvstream.claim_early_read(self.path, self._layout(encoding), block)
         reader = (
             early.replay(on_invalid)
             if early is not None
             else open_arrow_csv(
-                self.path, self.columns, self.encoding, delimiter, block, columns, on_invalid
+                self.path,
+                self.columns,
+                encoding,
+                delimiter,
+                block,
+                convert,
+                on_invalid,
+                self.header_lines,
             )
         )
         batches: list[Any] = []
         row_parts: list[np.ndarray] = []
-        gathered = 0
-        to_skip = state.handed_out  # well-formed rows already in chunks handed out
+        gathered = raw = 0
+        full = False  # a chunk is full; it is handed out when the next block comes
+        to_skip = state.handed_out  # well-formed records already in chunks handed out
 
         def gathered_chunk() -> Chunk:
-            nonlocal gathered
+            nonlocal gathered, raw
             # one contiguous array per column: factorising 17 pieces cost twice as much
             table = pa.Table.from_batches(batches, schema=reader.schema).combine_chunks()
+            if columns is not None and convert is None:
+                table = table.select(columns)
             frame = table.to_pandas()
             rows = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
-            done, ragged[:] = (
-                [r for r in ragged if r.row < numbers.next],
-                [r for r in ragged if r.row >= numbers.next],
-            )
+            chunk = Chunk(frame, rows, state.rejected, state.lines)
+            state.rejected, state.lines = [], 0
             batches.clear()
             row_parts.clear()
-            gathered = 0
-            state.handed_out += len(frame)
+            state.handed_out += raw
+            gathered = raw = 0
             state.mark()
-            return Chunk(frame, rows, done)
+            return chunk
 
         for batch in reader:
             if to_skip:
@@ -313,13 +630,19 @@ class TableReader:
                     to_skip -= batch.num_rows
                     continue
                 batch, to_skip = batch.slice(to_skip), 0
-            # row numbers are taken per block: the ragged rows skipped so far are known
-            row_parts.append(numbers.take(batch.num_rows))
-            batches.append(batch)
-            gathered += batch.num_rows
-            if gathered >= self.chunk_rows:
+            if full:  # not the last chunk: see state.end_of_file
                 yield gathered_chunk()
-        if batches:
+                full = False
+            raw += batch.num_rows
+            # numbered per block: the ragged records in it were reported before it came
+            kept, rows = state.place(batch, self.columns, delimiter)
+            row_parts.append(rows)
+            batches.append(kept)
+            gathered += len(rows)
+            full = gathered >= self.chunk_rows
+        state.place(None, self.columns, delimiter)  # ragged records after the last block
+        state.end_of_file(self.path, encoding)
+        if batches or state.rejected or state.lines:
             yield gathered_chunk()
 
     def _xlsx_chunks(self, columns: list[str] | None) -> Iterator[Chunk]:
@@ -401,7 +724,7 @@ def open_table(
         No such file.
     FileFormatError
         The file cannot be read as a table (unknown extension, empty file, no header, unknown
-        sheet), with a message naming the file and what was expected.
+        sheet, not CSV text), with a message naming the file and what was expected.
     """
     path = Path(path)
     if not path.is_file():
@@ -422,6 +745,9 @@ def open_table(
             chunk_rows,
             layout.bytes_per_row,
             layout.longest_line,
+            layout.header_lines,
+            layout.header_only,
+            encoding is None,
         )
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook

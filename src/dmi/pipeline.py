@@ -6,8 +6,9 @@ Every row of the input ends in exactly one of two places, and the counts say so
 - the scores file, or
 - the rejects file (``row, respondent_id, column, value, reason``), for one of these reasons:
   a blank line, a line that looks like a totals row (合计/总计/Total ...), a ragged line (too many
-  or too few fields), a duplicated respondent id (per the ``duplicates`` policy), or any cell
-  the instrument does not accept (all the row's problems are listed).
+  or too few fields), a line of a stretch an unclosed quote swallowed (``unbalanced quote from
+  line N to M``), a duplicated respondent id (per the ``duplicates`` policy), or any cell the
+  instrument does not accept (all the row's problems are listed).
 
 Row numbers are spreadsheet row numbers: the header is row 1, and blank or ragged lines keep
 their numbers. Duplicated ids are found across the whole file, so the policy works across chunks
@@ -101,6 +102,11 @@ class RunSummary:
     values add up to ``rejected``. ``tiers`` counts the scored rows that have a tier (a row
     with a dimension left out has none). Every mapping is in the same order whatever the chunk
     size, so the summary JSON is too.
+
+    ``lines`` is the number of physical lines after the header that the reader met in a CSV
+    file (None for XLSX and Parquet): at least ``read``, more by the line breaks inside quoted
+    cells of rows read whole. ``encoding`` is the one the file was read in, and ``notes`` say
+    what the reader had to decide (a guessed UTF-8 read as GB18030 from some line on).
     """
 
     input: str
@@ -119,6 +125,8 @@ class RunSummary:
     tiers: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
     delimiter: str | None = None
+    lines: int | None = None
+    notes: list[str] = field(default_factory=list)
     duplicates: str = "reject"
     engine: str = "local"
     unmatched_columns: list[str] = field(default_factory=list)
@@ -151,7 +159,7 @@ class RunSummary:
 
 def _reason_key(reason: str) -> str:
     """Group reasons that differ only by detail (row lists, field counts) for the summary."""
-    for prefix in ("duplicate respondent_id", "ragged row"):
+    for prefix in ("duplicate respondent_id", "ragged row", "unbalanced quote"):
         if reason.startswith(prefix):
             return prefix
     return reason
@@ -357,7 +365,7 @@ def prepare_chunk(
                     (r.fields[id_at].strip() if id_at is not None and id_at < len(r.fields) else "")
                     for r in chunk.ragged
                 ],
-                "",
+                [r.column for r in chunk.ragged],
                 [",".join(r.fields)[:200] for r in chunk.ragged],
                 [r.reason for r in chunk.ragged],
             )
@@ -1079,6 +1087,7 @@ def score_file(
         raise
     _finish_run(stop, results, writes, writer, rejects_writer)
     _Tally.total(tallies).fill(summary, instrument)
+    summary.encoding, summary.lines, summary.notes = reader.encoding, reader.lines, reader.notes
     if cohort_path is not None:
         from dmi.cohort import cohort_summary
         from dmi.io import write_table
