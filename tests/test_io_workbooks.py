@@ -824,6 +824,36 @@ def test_missing_rows_are_blank_rows_and_empty_rows_at_the_end_are_not_rows(tmp_
     assert summary.read == 4 and rejects["reason"].tolist().count("blank line") == 2
 
 
+def test_a_stray_value_far_down_makes_blank_rows_not_a_memory_bomb(tmp_path):
+    xml = sheet_xml([["respondent_id", "network"], ["a", "B"]])
+    far = '<row r="300000"><c r="A300000" t="inlineStr"><is><t>z</t></is></c></row>'
+    path = package(
+        tmp_path / "far.xlsx", [("S", "visible", xml.replace("</sheetData>", far + "</sheetData>"))]
+    )
+    chunks = list(open_table(path).chunks())
+    rows = np.concatenate([c.rows for c in chunks])
+    assert len(rows) == 299_999 and rows[0] == 2 and rows[-1] == 300_000
+    last = chunks[-1].frame
+    assert last["respondent_id"].iloc[-1] == "z" and last["network"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ('<row r="1048577"><c r="A1048577"><v>1</v></c></row>', "row number 1048577 is not a row"),
+        ('<row r="3"><c r="XFE3"><v>1</v></c></row>', "cell XFE3 in row 3 is right of the last"),
+        ('<row r="2"><c r="B2"><v>1</v></c></row>', "row 2 comes after row 2"),
+    ],
+)
+def test_rows_and_cells_outside_a_sheet_are_a_damaged_file(tmp_path, row, message):
+    xml = sheet_xml([["respondent_id", "network"], ["a", "B"]])
+    path = package(
+        tmp_path / "x.xlsx", [("S", "visible", xml.replace("</sheetData>", row + "</sheetData>"))]
+    )
+    with pytest.raises(FileFormatError, match=message):
+        list(open_table(path).chunks())
+
+
 def test_shared_strings_rich_text_and_phonetic_runs(tmp_path):
     shared = (
         f'<sst xmlns="{MAIN}"><si><t>respondent_id</t></si><si><t>network</t></si>'

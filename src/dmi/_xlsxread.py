@@ -22,6 +22,7 @@ A cell keeps the meaning it has in Excel, not only its stored number:
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import posixpath
 import re
@@ -38,12 +39,12 @@ from xml.parsers import expat
 import numpy as np
 
 READ_BLOCK = 1 << 20  # a part is decompressed and parsed a megabyte at a time
-LONGEST_TAG = (
-    8 << 20
-)  # XML bytes without a parsing event: a giant tag or attribute (expat holds it)
-BLOCK_CELLS = (
-    4_000_000  # cells of one block at most (a block of a sheet 16,384 columns wide is short)
-)
+# XML bytes without a parsing event: a giant tag or attribute, which expat would hold whole
+LONGEST_TAG = 8 << 20
+# cells of one block at most: a block of a sheet 16,384 columns wide is short
+BLOCK_CELLS = 4_000_000
+# a sheet's size in Excel (the last cell is XFD1048576)
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
 
 FORMULA_NO_VALUE = (
     "formula without a computed value: open and save the file in Excel, or export values"
@@ -205,8 +206,14 @@ _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def _unescape(text: str) -> str:
-    """OOXML writes control characters as ``_xHHHH_`` (a carriage return is ``_x000D_``)."""
-    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+    """OOXML writes control characters as ``_xHHHH_`` (a carriage return is ``_x000D_``); an
+    escape of half a surrogate pair stays as it is written (it is no character)."""
+    return _ESCAPED.sub(_escaped_character, text) if "_x" in text else text
+
+
+def _escaped_character(match: re.Match[str]) -> str:
+    code = int(match.group(1), 16)
+    return match.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
 def column_index(letters: str) -> int:
@@ -434,20 +441,22 @@ class Workbook:
     # shared strings ---------------------------------------------------------------------------
 
     def strings(self) -> Any:
-        """The shared strings as an Arrow ``large_string`` chunked array (read once, on first
-        use)."""
+        """The shared strings as one Arrow ``large_string`` array (read once, on first use)."""
         if self._strings is None:
             self._strings = self._read_strings()
         return self._strings
 
     def _read_strings(self) -> Any:
+        """Parse the shared strings into one Arrow array, built from its two buffers (the UTF-8
+        text and the offsets) as the strings come: no Python object is kept per string, and
+        the text is never held twice."""
         import pyarrow as pa
 
+        text = bytearray()
+        offsets = array.array("q", [0])
         if self._shared_part is None:
-            return pa.chunked_array([], type=pa.large_string())
+            return pa.array([], type=pa.large_string())
         limit = self.limits.cell_chars
-        batches: list[Any] = []
-        batch: list[str] = []
         pieces: list[str] = []
         length = 0
         depth_phonetic = 0
@@ -467,7 +476,7 @@ class Workbook:
                 depth_phonetic += 1
 
         def end(name: str) -> None:
-            nonlocal in_text, in_item, depth_phonetic, batch
+            nonlocal in_text, in_item, depth_phonetic
             local = name.rpartition(":")[2]
             if local == "t":
                 in_text = False
@@ -475,21 +484,19 @@ class Workbook:
                 depth_phonetic -= 1
             elif local == "si":
                 in_item = False
-                batch.append(_unescape("".join(pieces)))
-                if len(batch) >= 65536:  # Python strings only a batch at a time
-                    batches.append(pa.array(batch, type=pa.large_string()))
-                    batch = []
+                text.extend(_unescape("".join(pieces)).encode("utf-8"))
+                offsets.append(len(text))
 
-        def data(text: str) -> None:
+        def data(piece: str) -> None:
             nonlocal length
             if in_text:
-                length += len(text)
+                length += len(piece)
                 if length > limit:
                     raise XlsxError(
-                        f"shared string {sum(len(b) for b in batches) + len(batch)} is longer "
-                        f"than XLSX_MAX_CELL_CHARS ({limit:,} characters, Excel's own limit)"
+                        f"shared string {len(offsets) - 1} is longer than XLSX_MAX_CELL_CHARS "
+                        f"({limit:,} characters, Excel's own limit)"
                     )
-                pieces.append(text)
+                pieces.append(piece)
 
         parser = _expat_parser()
         parser.StartElementHandler = start
@@ -507,10 +514,9 @@ class Workbook:
             raise XlsxError(f"the shared strings part is not well-formed XML ({exc})") from None
         except _READ_ERRORS as exc:
             raise XlsxError(f"the shared strings part is damaged ({exc})") from None
-        if batch:
-            batches.append(pa.array(batch, type=pa.large_string()))
-        # kept in pieces: joining them would hold the text twice for a moment
-        return pa.chunked_array(batches, type=pa.large_string())
+        return pa.LargeStringArray.from_buffers(
+            len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(text)
+        )
 
     # rows -------------------------------------------------------------------------------------
 
@@ -657,6 +663,11 @@ class _SheetReader:
             elif name == n_row:
                 number = attrs.get("r")
                 row_number = int(number) if number else row_number + 1
+                if not 0 < row_number <= MAX_ROWS:
+                    raise XlsxError(
+                        f"sheet {sheet.name!r}: row number {row_number} is not a row of a sheet "
+                        f"(1 to {MAX_ROWS:,}): the file is damaged"
+                    )
                 row = [None] * width
                 row_extra = None
                 row_shared.clear()
@@ -710,6 +721,11 @@ class _SheetReader:
                 column = at if at >= 0 else column + 1
             else:
                 column += 1
+            if column >= MAX_COLUMNS:
+                raise XlsxError(
+                    f"sheet {sheet.name!r}: cell {cell_ref or column + 1} in row {row_number} is "
+                    f"right of the last column of a sheet (XFD): the file is damaged"
+                )
             if header_only and column >= len(row):
                 row.extend([None] * (column + 1 - len(row)))
             kept = column < width or header_only
@@ -816,11 +832,12 @@ class _SheetReader:
             values.append(row)
             numbers.append(row_number)
 
+        blank_row = [None] * width  # one list for every blank row: none is ever changed
+
         def flush_blank(before: int) -> None:
             nonlocal blank_from
-            for number in range(blank_from, before):
-                values.append([None] * width)
-                numbers.append(number)
+            values.extend([blank_row] * (before - blank_from))
+            numbers.extend(range(blank_from, before))
             blank_from = before + 1
 
         parser = _expat_parser()
