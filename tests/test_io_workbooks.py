@@ -619,6 +619,21 @@ def test_a_damaged_zip_member_is_one_plain_error(tmp_path, capsys):
         open_table(truncated)
 
 
+def test_a_password_protected_zip_member_is_one_plain_error(tmp_path):
+    path = simple_book(tmp_path / "locked.xlsx", [["respondent_id"], ["a"]])
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at != -1:  # mark the sheet's entry encrypted (general purpose flag bit 0)
+        name_length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + name_length] == b"xl/worksheets/sheet1.xml":
+            data[at + 8] |= 1
+            data[struct.unpack_from("<I", data, at + 42)[0] + 6] |= 1
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(FileFormatError, match="locked.xlsx: sheet 'Sheet1' cannot be read"):
+        open_table(path)
+
+
 def parquet_with_two_row_groups(path: Path, frame: pd.DataFrame) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=False)
     pq.write_table(table, path, row_group_size=len(frame) // 2, write_page_checksum=True)
@@ -682,6 +697,20 @@ def test_parquet_list_and_struct_cells_are_rejected_when_their_column_is_used(tm
     ]
     assert rejects["reason"].str.startswith("not one value (a Parquet list<").all()
     assert "extra" in summary.unmatched_columns  # the struct column is not used: ignored
+
+
+def test_parquet_repeated_column_names_keep_their_own_cells(tmp_path):
+    table = pa.table(
+        [pa.array(["a", "b"]), pa.array(["B", "C"]), pa.array(["x", "y"])],
+        names=["respondent_id", "network", "network"],
+    )
+    path = tmp_path / "twice.parquet"
+    pq.write_table(table, path)
+    reader = open_table(path)
+    assert reader.columns == ["respondent_id", "network", "network.1"]
+    assert reader.read_all()["network.1"].tolist() == ["x", "y"]
+    only = next(reader.chunks(columns=["network.1", "respondent_id"])).frame
+    assert only.values.tolist() == [["x", "a"], ["y", "b"]]
 
 
 # -- 6. bounds --------------------------------------------------------------------------------

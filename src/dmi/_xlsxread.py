@@ -237,7 +237,15 @@ def column_letters(index: int) -> str:
 # -- the workbook -----------------------------------------------------------------------------
 
 _STRICT_OR_TRANSITIONAL = re.compile(r"/relationships/(\w+)$")
-_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
+# what reading a damaged zip member raises (RuntimeError: a member encrypted with a password)
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def _local(tag: str) -> str:

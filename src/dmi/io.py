@@ -414,7 +414,15 @@ class TableReader:
         import pyarrow as pa
 
         first = 2
-        batches = _parquet_file(self.path).iter_batches(batch_size=self.chunk_rows, columns=columns)
+        file = _parquet_file(self.path)
+        stored = file.schema_arrow.names  # self.columns are these, blank or repeated ones renamed
+        at = range(len(stored)) if columns is None else [self.columns.index(c) for c in columns]
+        names = [self.columns[i] for i in at]
+        # a repeated name cannot pick its column: then every column is read and picked here
+        by_name = columns is not None and len(set(stored)) == len(stored)
+        batches = file.iter_batches(
+            batch_size=self.chunk_rows, columns=[stored[i] for i in at] if by_name else None
+        )
         while True:
             try:
                 batch = next(batches, None)
@@ -425,7 +433,8 @@ class TableReader:
                 ) from None
             if batch is None:
                 return
-            frame, unreadable = _parquet_frame(batch, first)
+            arrays = batch.columns if by_name else [batch.column(i) for i in at]
+            frame, unreadable = _parquet_frame(arrays, names, batch.num_rows, first)
             yield Chunk(frame, np.arange(first, first + len(frame), dtype=np.int64), [], unreadable)
             first += len(frame)
 
@@ -463,8 +472,10 @@ def _parquet_file(path: Path) -> Any:
         ) from None
 
 
-def _parquet_frame(batch: Any, first: int) -> tuple[pd.DataFrame, list[UnreadableCells]]:
-    """A Parquet batch as a frame the validator reads like a spreadsheet's.
+def _parquet_frame(
+    arrays: list[Any], names: list[str], n: int, first: int
+) -> tuple[pd.DataFrame, list[UnreadableCells]]:
+    """A Parquet batch's columns as a frame the validator reads like a spreadsheet's.
 
     Text stays text; integers, booleans, decimals, dates and times become their text (an
     integer id 1001 is the id ``"1001"``); floats stay numbers (Python floats, as from an
@@ -476,7 +487,7 @@ def _parquet_frame(batch: Any, first: int) -> tuple[pd.DataFrame, list[Unreadabl
 
     columns: dict[str, Any] = {}
     unreadable: list[UnreadableCells] = []
-    for name, array in zip(batch.schema.names, batch.columns):
+    for name, array in zip(names, arrays):
         kind = array.type
         if pa.types.is_dictionary(kind):
             array = array.dictionary_decode()
@@ -506,7 +517,7 @@ def _parquet_frame(batch: Any, first: int) -> tuple[pd.DataFrame, list[Unreadabl
                 )
             )
         columns[name] = pd.Series([None] * len(array), dtype=object)
-    return pd.DataFrame(columns, index=pd.RangeIndex(batch.num_rows)), unreadable
+    return pd.DataFrame(columns, index=pd.RangeIndex(n)), unreadable
 
 
 def _xlsx_limits() -> _xlsxread.Limits:
@@ -588,8 +599,8 @@ def open_table(
             workbook=book,
         )
     if suffix == ".parquet":
-        schema = _parquet_file(path).schema_arrow
-        return TableReader(path, "parquet", list(schema.names), None, None, None, chunk_rows)
+        names = dedupe_headers(_parquet_file(path).schema_arrow.names)
+        return TableReader(path, "parquet", names, None, None, None, chunk_rows)
     raise FileFormatError(
         f"{path}: unknown file type {suffix or '(none)'}; expected .csv, .tsv, .xlsx or .parquet"
     )
