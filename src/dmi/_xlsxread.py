@@ -844,8 +844,9 @@ class _SheetReader:
 
         def flush_blank(before: int) -> None:
             nonlocal blank_from
-            values.extend([blank_row] * (before - blank_from))
-            numbers.extend(range(blank_from, before))
+            if before > blank_from:
+                values.extend([blank_row] * (before - blank_from))
+                numbers.extend(range(blank_from, before))
             blank_from = before + 1
 
         parser = _expat_parser()
