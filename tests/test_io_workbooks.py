@@ -247,7 +247,7 @@ def simple_book(path: Path, rows: list[list], **kwargs) -> Path:
 # -- 1. which sheet ---------------------------------------------------------------------------
 
 
-def two_year_book(path: Path, hidden_active: bool = False) -> Path:
+def two_year_book(path: Path) -> Path:
     """Last year's answers on a hidden first sheet, this year's on the visible active one."""
     old, new = answers(3, seed=1), answers(4, seed=2)
     old["respondent_id"] = ["OLD-1", "OLD-2", "OLD-3"]
@@ -259,7 +259,7 @@ def two_year_book(path: Path, hidden_active: bool = False) -> Path:
         for values in frame.itertuples(index=False):
             sheet.append(list(values))
     first.sheet_state = "hidden"
-    book.active = 0 if hidden_active else 1
+    book.active = 1
     book.save(path)
     return path
 
@@ -283,6 +283,8 @@ def test_the_active_sheet_is_read_not_a_hidden_one_before_it(tmp_path, capsys):
         "OLD-2",
         "OLD-3",
     ]
+    code, out, _ = cli(capsys, "score", path, "-o", tmp_path / "s.csv", "--sheet", "2024", "-q")
+    assert code == 0 and "read 3 rows from sheet '2024': 3 scored" in out
 
 
 def test_a_hidden_active_sheet_is_refused_naming_the_sheets(tmp_path, capsys):
