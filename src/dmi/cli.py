@@ -422,7 +422,7 @@ def _method_options(parser: argparse.ArgumentParser, *, weights_flag: str = "--w
         help="hierarchy level whose nodes are weighted (default indicator)",
     )
     parser.add_argument("--encoding", help="input encoding (default: detected)")
-    parser.add_argument("--sheet", help="XLSX sheet (default: the first)")
+    parser.add_argument("--sheet", help="XLSX sheet (default: the active sheet)")
     parser.add_argument("--map", help="CSV (column,code) or YAML mapping of file headers")
 
 

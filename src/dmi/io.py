@@ -14,8 +14,17 @@
   break) is one row; a quote that opens and swallows whole rows
   (:func:`dmi._csvstream.swallowed_at`) has each of its lines rejected as ``unbalanced quote
   from line N to M``; :attr:`Chunk.lines` counts the lines each chunk spans.
-- Every cell is read as text (blank = missing) so that nothing is converted behind the
+- Every CSV cell is read as text (blank = missing) so that nothing is converted behind the
   validator's back: ``"007"`` stays ``"007"`` and ``"NA"`` is an answer to be checked, not NaN.
+- XLSX: the active sheet is read unless ``sheet=`` names another (a hidden active sheet is
+  refused: which sheet is meant is then in doubt). A cell keeps the meaning its number format
+  gives it (a percentage is ``"45%"``, a date a date, ``000123`` stays ``"000123"``); a formula
+  without a computed value and an error value are :class:`UnreadableCells`. How much a workbook
+  may make dmi read and hold is bounded by the ``XLSX_MAX_*`` settings below, checked from the
+  zip directory before anything is parsed.
+- Parquet: text columns stay text, integer, boolean, decimal and date columns become their
+  text, float columns stay numbers; list, struct, map and binary cells are
+  :class:`UnreadableCells`.
 - Headers are matched to the instrument by item code, by the zh or en question text, or by an
   alias from a mapping file; :class:`ColumnMapping` reports what matched, what is unknown and what
   is missing.
@@ -37,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi import _csvstream
+from dmi import _csvstream, _xlsxread
 from dmi._csvstream import (
     LINE_BREAK,
     CsvLayout,
@@ -60,11 +69,16 @@ from dmi.scoring.answers import ID_COLUMN
 __all__ = [
     "ID_ALIASES",
     "PROFILE_ALIASES",
+    "XLSX_MAX_CELL_CHARS",
+    "XLSX_MAX_PART_BYTES",
+    "XLSX_MAX_SHARED_STRINGS_BYTES",
+    "XLSX_MAX_SHEET_BYTES",
     "Chunk",
     "ColumnMapping",
     "RaggedRow",
     "FileFormatError",
     "UnbalancedLine",
+    "UnreadableCells",
     "TableReader",
     "TableWriter",
     "detect_encoding",
@@ -76,6 +90,23 @@ __all__ = [
     "require_item_columns",
     "write_table",
 ]
+
+XLSX_MAX_SHEET_BYTES = 2 << 30
+"""Largest worksheet dmi reads: bytes of its XML, uncompressed (2 GiB). A full Excel sheet of
+1,048,576 rows by 40 columns is about 1.5 GB; the sheet is parsed as a stream, so this bounds
+the time a file can take, not memory."""
+
+XLSX_MAX_SHARED_STRINGS_BYTES = 256 << 20
+"""Largest shared-strings part dmi reads: bytes of its XML, uncompressed (256 MiB). The shared
+strings (the text of the cells, each distinct text once) are held while the sheet is read, in
+about as many bytes as their text: a million rows with three distinct texts each fit easily."""
+
+XLSX_MAX_CELL_CHARS = 32_767
+"""Longest text of one cell, in characters: Excel's own limit, so a longer cell was not made by a
+spreadsheet. Checked as the text is parsed, before it is held."""
+
+XLSX_MAX_PART_BYTES = 64 << 20
+"""Largest of the parts read whole (the workbook, its relationships, the styles): 64 MiB."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_REGEX = r"^[=+\-@\t\r]"  # the same starts, for Arrow's regex kernel
@@ -148,6 +179,37 @@ class UnbalancedLine:
 
 
 @dataclass
+class UnreadableCells:
+    """Cells of one column that hold no value dmi can read; in the chunk's frame they are blank.
+
+    A reader cannot know which columns a run uses: the pipeline rejects the rows of these
+    cells when their column is mapped to the instrument, and leaves them alone otherwise.
+
+    Attributes
+    ----------
+    column
+        The file's header of the column.
+    rows
+        Spreadsheet row number of each cell (rows of the chunk's frame).
+    values
+        What each cell holds, as text (the formula, the error value, the list ...): a list of
+        text, or an Arrow array shown as text by :meth:`shown`.
+    reason
+        Why the cells cannot be read, and what to do.
+    """
+
+    column: str
+    rows: np.ndarray
+    values: Any
+    reason: str
+
+    def shown(self) -> list[str]:
+        """What each cell holds, as text (at most 200 characters each)."""
+        values = self.values if isinstance(self.values, list) else self.values.to_pylist()
+        return [str(v)[:200] for v in values]
+
+
+@dataclass
 class Chunk:
     """A stretch of a file: the well-formed rows as a frame, and the lines skipped on the way.
 
@@ -165,11 +227,15 @@ class Chunk:
         Physical lines of the file the chunk spans (for CSV; the rows' count elsewhere). Over a
         whole read, the chunks' lines add up to the file's lines after the header, and
         ``lines - n_read`` is the number of line breaks inside quoted cells of rows kept whole.
+        Rows skipped because their number of fields is wrong, with their row numbers.
+    unreadable
+        Cells of ``frame`` that hold no value dmi can read (blank in ``frame``), by column.
     """
 
     frame: pd.DataFrame
     rows: np.ndarray
     ragged: list[RaggedRow | UnbalancedLine] = field(default_factory=list)
+    unreadable: list[UnreadableCells] = field(default_factory=list)
     lines: int = -1
 
     def __post_init__(self) -> None:
@@ -425,6 +491,8 @@ class TableReader:
     lines
         For CSV: the physical lines after the header, counted by the last complete read (None
         before one, and for XLSX and Parquet).
+    sheet
+        For XLSX: the name of the sheet read (the one asked for, or the active one).
     """
 
     path: Path
@@ -442,6 +510,7 @@ class TableReader:
     notes: list[str] = field(default_factory=list)
     lines: int | None = None
     _quoted: bool | None = field(default=None, repr=False, compare=False)
+    workbook: Any = field(default=None, repr=False, compare=False)
 
     def chunks(self, columns: list[str] | None = None) -> Iterator[Chunk]:
         """Yield the file's rows in :class:`Chunk` s of about ``chunk_rows`` rows.
@@ -466,7 +535,8 @@ class TableReader:
             yield from self._parquet_chunks(columns)
 
     def read_all(self) -> pd.DataFrame:
-        """Every well-formed row in one frame (ragged rows are left out)."""
+        """Every well-formed row in one frame (ragged rows are left out, unreadable cells are
+        blank: :func:`read_answers` refuses them)."""
         parts = [chunk.frame for chunk in self.chunks()]
         return (
             pd.concat(parts, ignore_index=True)
@@ -615,7 +685,7 @@ class TableReader:
                 table = table.select(columns)
             frame = table.to_pandas()
             rows = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
-            chunk = Chunk(frame, rows, state.rejected, state.lines)
+            chunk = Chunk(frame, rows, state.rejected, lines=state.lines)
             state.rejected, state.lines = [], 0
             batches.clear()
             row_parts.clear()
@@ -646,66 +716,146 @@ class TableReader:
             yield gathered_chunk()
 
     def _xlsx_chunks(self, columns: list[str] | None) -> Iterator[Chunk]:
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(self.path, read_only=True, data_only=True)
-        try:
-            sheet = workbook[self.sheet] if self.sheet else workbook.worksheets[0]
-            rows = sheet.iter_rows(values_only=True)
-            next(rows, None)  # header
-            width = len(self.columns)
-            buffer: list[tuple] = []
-            numbers: list[int] = []
-            ragged: list[RaggedRow] = []
-            number = 1
-            for values in rows:
-                number += 1
-                extra = [v for v in values[width:] if v is not None and str(v).strip()]
-                if extra:
-                    cells = ["" if v is None else str(v) for v in values]
-                    while cells and not cells[-1].strip():
-                        cells.pop()
-                    ragged.append(RaggedRow(number, width, len(cells), cells))
-                    continue
-                buffer.append(tuple(values[:width]) + (None,) * (width - len(values)))
-                numbers.append(number)
-                if len(buffer) >= self.chunk_rows:
-                    yield Chunk(
-                        _xlsx_frame(buffer, self.columns, columns), np.array(numbers), ragged
-                    )
-                    buffer, numbers, ragged = [], [], []
-            if buffer or ragged:
-                yield Chunk(
-                    _xlsx_frame(buffer, self.columns, columns),
-                    np.array(numbers, dtype=np.int64),
-                    ragged,
-                )
-        finally:
-            workbook.close()
+        book: _xlsxread.Workbook = self.workbook
+        sheet = book.pick(self.sheet)
+        width = len(self.columns)
+        wanted = list(range(width)) if columns is None else [self.columns.index(c) for c in columns]
+        names = [self.columns[i] for i in wanted]
+        blocks = book.blocks(sheet, width, self.chunk_rows)
+        while True:
+            try:
+                block = next(blocks, None)
+            except _xlsxread.XlsxError as exc:
+                raise FileFormatError(f"{self.path}: {exc}") from None
+            if block is None:
+                return
+            frame = pd.DataFrame(block.values[:, wanted], columns=names, dtype=object)
+            ragged = [RaggedRow(row, width, len(cells), cells) for row, cells in block.ragged]
+            yield Chunk(frame, block.rows, ragged, _unreadable_cells(block, self.columns, wanted))
 
     def _parquet_chunks(self, columns: list[str] | None) -> Iterator[Chunk]:
-        import pyarrow.parquet as pq
+        import pyarrow as pa
 
         first = 2
-        for batch in pq.ParquetFile(self.path).iter_batches(
-            batch_size=self.chunk_rows, columns=columns
-        ):
-            frame = batch.to_pandas()
-            yield Chunk(frame, np.arange(first, first + len(frame), dtype=np.int64))
+        file = _parquet_file(self.path)
+        stored = file.schema_arrow.names  # self.columns are these, blank or repeated ones renamed
+        at = range(len(stored)) if columns is None else [self.columns.index(c) for c in columns]
+        names = [self.columns[i] for i in at]
+        # a repeated name cannot pick its column: then every column is read and picked here
+        by_name = columns is not None and len(set(stored)) == len(stored)
+        batches = file.iter_batches(
+            batch_size=self.chunk_rows, columns=[stored[i] for i in at] if by_name else None
+        )
+        while True:
+            try:
+                batch = next(batches, None)
+            except (OSError, pa.ArrowException) as exc:  # a corrupt page, a bad encoding
+                raise FileFormatError(
+                    f"{self.path}: cannot read the Parquet file near row {first} "
+                    f"({_arrow_message(exc)}): the file is damaged"
+                ) from None
+            if batch is None:
+                return
+            arrays = batch.columns if by_name else [batch.column(i) for i in at]
+            frame, unreadable = _parquet_frame(arrays, names, batch.num_rows, first)
+            yield Chunk(frame, np.arange(first, first + len(frame), dtype=np.int64), [], unreadable)
             first += len(frame)
+
+
+def _unreadable_cells(
+    block: _xlsxread.Block, headers: list[str], wanted: list[int]
+) -> list[UnreadableCells]:
+    """A block's problem cells in the columns read, as :class:`UnreadableCells` by column."""
+    by_column: dict[tuple[int, str], list[_xlsxread.Problem]] = {}
+    keep = set(wanted)
+    for problem in block.problems:
+        if problem.column in keep:
+            by_column.setdefault((problem.column, problem.reason), []).append(problem)
+    return [
+        UnreadableCells(
+            headers[column],
+            block.rows[[p.position for p in problems]],
+            [p.shown for p in problems],
+            reason,
+        )
+        for (column, reason), problems in sorted(by_column.items())
+    ]
+
+
+def _parquet_file(path: Path) -> Any:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        # pages written with checksums are checked: a damaged one is an error, not wrong values
+        return pq.ParquetFile(path, page_checksum_verification=True)
+    except (OSError, pa.ArrowException) as exc:
+        raise FileFormatError(
+            f"{path}: not a readable Parquet file ({_arrow_message(exc)})"
+        ) from None
+
+
+def _parquet_frame(
+    arrays: list[Any], names: list[str], n: int, first: int
+) -> tuple[pd.DataFrame, list[UnreadableCells]]:
+    """A Parquet batch's columns as a frame the validator reads like a spreadsheet's.
+
+    Text stays text; integers, booleans, decimals, dates and times become their text (an
+    integer id 1001 is the id ``"1001"``); floats stay numbers (Python floats, as from an
+    XLSX file); a list, struct, map, union, duration or binary cell (non-UTF-8) is not one
+    value: blank, and listed in the :class:`UnreadableCells` of its column.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns: dict[str, Any] = {}
+    unreadable: list[UnreadableCells] = []
+    for name, array in zip(names, arrays):
+        kind = array.type
+        if pa.types.is_dictionary(kind):
+            array = array.dictionary_decode()
+            kind = array.type
+        if pa.types.is_floating(kind):
+            columns[name] = pd.Series(array.to_pylist(), dtype=object)
+            continue
+        text = None
+        if not (pa.types.is_nested(kind) or pa.types.is_duration(kind)):
+            try:
+                text = array if pa.types.is_string(kind) else array.cast(pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                text = None
+        if text is not None:
+            columns[name] = text.to_pandas()
+            continue
+        present = pc.is_valid(array)
+        at = np.flatnonzero(np.asarray(present.to_numpy(zero_copy_only=False), dtype=bool))
+        if len(at):
+            unreadable.append(
+                UnreadableCells(
+                    name,
+                    at + first,
+                    array.filter(present),
+                    f"not one value (a Parquet {kind} cell); expected text or a number "
+                    "in each cell",
+                )
+            )
+        columns[name] = pd.Series([None] * len(array), dtype=object)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n)), unreadable
+
+
+def _xlsx_limits() -> _xlsxread.Limits:
+    """The ``XLSX_MAX_*`` settings as they are now (a caller may have changed them)."""
+    return _xlsxread.Limits(
+        sheet_bytes=XLSX_MAX_SHEET_BYTES,
+        shared_strings_bytes=XLSX_MAX_SHARED_STRINGS_BYTES,
+        cell_chars=XLSX_MAX_CELL_CHARS,
+        part_bytes=XLSX_MAX_PART_BYTES,
+    )
 
 
 def _arrow_message(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text
-
-
-def _xlsx_frame(rows: list[tuple], names: list[str], columns: list[str] | None) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=names, dtype=object)
-    if columns is not None:
-        frame = frame[columns]
-    # Excel stores whole numbers as floats and text as text: keep both as the validator expects
-    return frame.where(frame.notna(), None)
 
 
 def open_table(
@@ -724,7 +874,8 @@ def open_table(
         No such file.
     FileFormatError
         The file cannot be read as a table (unknown extension, empty file, no header, unknown
-        sheet, not CSV text), with a message naming the file and what was expected.
+        sheet, a hidden active sheet, an XLSX bigger than the ``XLSX_MAX_*`` settings allow),
+        with a message naming the file and what was expected.
     """
     path = Path(path)
     if not path.is_file():
@@ -750,36 +901,32 @@ def open_table(
             encoding is None,
         )
     if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
         try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a broken workbook
-            raise FileFormatError(f"{path}: not a readable XLSX workbook ({exc})") from None
-        try:
-            if sheet is not None and sheet not in workbook.sheetnames:
-                raise FileFormatError(
-                    f"{path}: no sheet named {sheet!r}; the sheets are "
-                    f"{', '.join(workbook.sheetnames)}"
-                )
-            ws = workbook[sheet] if sheet else workbook.worksheets[0]
-            header = next(ws.iter_rows(values_only=True, max_row=1), None)
-        finally:
-            workbook.close()
-        if not header or not any(h is not None for h in header):
-            raise FileFormatError(f"{path}: the first row is empty; expected a header row")
-        columns = [clean_header("" if h is None else str(h)) for h in header]
+            book = _xlsxread.Workbook(path, _xlsx_limits())
+            chosen = book.pick(sheet)
+            header = book.header(chosen)
+        except _xlsxread.XlsxError as exc:
+            raise FileFormatError(f"{path}: {exc}") from None
+        if not any(h is not None for h in header):
+            raise FileFormatError(
+                f"{path}: the first row of sheet {chosen.name!r} is empty; expected a header row"
+            )
+        columns = [clean_header(_xlsxread.shown(h)) for h in header]
         while columns and not columns[-1]:
             columns.pop()
-        return TableReader(path, "xlsx", dedupe_headers(columns), None, None, sheet, chunk_rows)
+        return TableReader(
+            path,
+            "xlsx",
+            dedupe_headers(columns),
+            None,
+            None,
+            chosen.name,
+            chunk_rows,
+            workbook=book,
+        )
     if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            schema = pq.read_schema(path)
-        except Exception as exc:  # pyarrow raises ArrowInvalid and OSError subclasses
-            raise FileFormatError(f"{path}: not a readable Parquet file ({exc})") from None
-        return TableReader(path, "parquet", list(schema.names), None, None, None, chunk_rows)
+        names = dedupe_headers(_parquet_file(path).schema_arrow.names)
+        return TableReader(path, "parquet", names, None, None, None, chunk_rows)
     raise FileFormatError(
         f"{path}: unknown file type {suffix or '(none)'}; expected .csv, .tsv, .xlsx or .parquet"
     )
@@ -1218,9 +1365,26 @@ def read_answers(
     Raises
     ------
     FileFormatError
-        When the file cannot be read or no column matches an item of the instrument.
+        When the file cannot be read, no column matches an item of the instrument, or a
+        column that does holds cells that cannot be read (:class:`UnreadableCells`: a formula
+        without a computed value, say), which would otherwise be read as blank.
     """
     reader = open_table(path, encoding=encoding, sheet=sheet)
     mapping = map_columns(instrument, reader.columns, column_map)
     require_item_columns(mapping, instrument, path)
-    return reader.read_all().rename(columns=mapping.rename)
+    parts = []
+    for chunk in reader.chunks():
+        bad = [cells for cells in chunk.unreadable if cells.column in mapping.rename]
+        if bad:
+            first = min(bad, key=lambda cells: cells.rows[0])
+            raise FileFormatError(
+                f"{path}: row {first.rows[0]}, column {first.column!r} cannot be read "
+                f"({first.shown()[0]}): {first.reason}"
+            )
+        parts.append(chunk.frame)
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in reader.columns})
+    )
+    return frame.rename(columns=mapping.rename)

@@ -7,8 +7,10 @@ Every row of the input ends in exactly one of two places, and the counts say so
 - the rejects file (``row, respondent_id, column, value, reason``), for one of these reasons:
   a blank line, a line that looks like a totals row (合计/总计/Total ...), a ragged line (too many
   or too few fields), a line of a stretch an unclosed quote swallowed (``unbalanced quote from
-  line N to M``), a duplicated respondent id (per the ``duplicates`` policy), or any cell the
-  instrument does not accept (all the row's problems are listed).
+  line N to M``), a cell the reader could not read in a column the run uses (an XLSX formula
+  without a computed value or an error value, a Parquet list cell ...), a duplicated
+  respondent id (per the ``duplicates`` policy), or any cell the instrument does not accept
+  (all the row's problems are listed).
 
 Row numbers are spreadsheet row numbers: the header is row 1, and blank or ragged lines keep
 their numbers. Duplicated ids are found across the whole file, so the policy works across chunks
@@ -127,6 +129,7 @@ class RunSummary:
     delimiter: str | None = None
     lines: int | None = None
     notes: list[str] = field(default_factory=list)
+    sheet: str | None = None
     duplicates: str = "reject"
     engine: str = "local"
     unmatched_columns: list[str] = field(default_factory=list)
@@ -144,8 +147,9 @@ class RunSummary:
 
     def line(self) -> str:
         """The one-line reconciliation printed at the end of a run."""
+        source = f" from sheet {self.sheet!r}" if self.sheet is not None else ""
         text = (
-            f"read {self.read} rows: {self.scored} scored, {self.rejected} rejected"
+            f"read {self.read} rows{source}: {self.scored} scored, {self.rejected} rejected"
             f" ({self.problems} problems)"
         )
         imputed = sum(self.imputed.values())
@@ -351,8 +355,9 @@ def prepare_chunk(
     policy: str = "reject",
     headers: list[str] | None = None,
 ) -> PreparedChunk:
-    """Apply the file-level checks to one chunk: ragged rows, blank lines, totals rows and
-    duplicated ids become rejects; the other rows are renamed to instrument columns."""
+    """Apply the file-level checks to one chunk: ragged rows, unreadable cells in the columns
+    used, blank lines, totals rows and duplicated ids become rejects; the other rows are renamed
+    to instrument columns."""
     headers = headers or list(chunk.frame.columns)
     parts: list[pd.DataFrame] = []
     id_header = mapping.id_header
@@ -374,8 +379,13 @@ def prepare_chunk(
     rows = chunk.rows
     n = len(frame)
     drop = np.zeros(n, dtype=bool)
+    # cells the reader could not read (a formula without a value ...) in the columns used
+    unreadable = [cells for cells in chunk.unreadable if cells.column in mapping.rename]
     if n:
-        blank = _all_blank(frame)
+        bad = np.zeros(n, dtype=bool)
+        for cells in unreadable:
+            bad[np.searchsorted(rows, cells.rows)] = True
+        blank = _all_blank(frame) & ~bad
         if len(frame.columns):
             first = frame.iloc[:, 0]
             totals = _looks_like_totals(first)
@@ -383,14 +393,19 @@ def prepare_chunk(
                 totals |= _looks_like_totals(frame[id_header])
         else:
             totals = np.zeros(n, dtype=bool)
-        totals &= ~blank
+        totals &= ~blank & ~bad
         # the ids are needed only for rows rejected here (rare): made only then
-        needs_ids = blank.any() or totals.any() or bool(duplicates.rows)
+        needs_ids = bad.any() or blank.any() or totals.any() or bool(duplicates.rows)
         ids = (
             id_text(frame[id_header])
             if id_header is not None and needs_ids
             else np.full(n, "", dtype=object)
         )
+        for cells in unreadable:
+            at = np.searchsorted(rows, cells.rows)
+            parts.append(
+                _rejects_frame(cells.rows, ids[at], cells.column, cells.shown(), cells.reason)
+            )
         if blank.any():
             parts.append(
                 _rejects_frame(rows[blank], ids[blank], "", [""] * blank.sum(), REASON_BLANK)
@@ -402,7 +417,7 @@ def prepare_chunk(
                     rows[totals], ids[totals], headers[0], shown.astype(str), REASON_TOTALS
                 )
             )
-        drop = blank | totals
+        drop = bad | blank | totals
         dup, reasons = duplicates.reasons(ids[~drop], rows[~drop], policy)
         if dup.any():
             positions = np.flatnonzero(~drop)[dup]
@@ -1010,6 +1025,7 @@ def score_file(
         method=model.params(),
         encoding=reader.encoding,
         delimiter=reader.delimiter,
+        sheet=reader.sheet,
         duplicates=duplicates,
         engine=engine,
         unmatched_columns=mapping.unmatched,

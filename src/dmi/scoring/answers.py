@@ -12,6 +12,7 @@ a row with any problem is rejected as a whole, and all its problems are listed, 
 
 from __future__ import annotations
 
+import datetime
 import functools
 import math
 import re
@@ -270,6 +271,47 @@ def _normalised_arrow_text(arrow: Any) -> Any:
 
 
 _id_text = id_text
+
+LOST_DIGITS = (
+    "a number with more than 15 significant digits has lost digits in Excel; store ids as text"
+)
+DATE_ID = "a date, not an id: Excel turned the id into a date; store ids as text"
+
+
+def doubtful_ids(values: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
+    """Ids that a spreadsheet has already changed: positions, the cells as shown, the reasons.
+
+    A number of 16 digits or more (1e15 and up, stored as a float) has lost digits: Excel keeps
+    15 significant digits, so an 18-digit credit code typed as a number is not the code any
+    more. A date is an id that Excel took for a date (``1-5``). Text ids (every CSV cell),
+    integers (exact, as Parquet stores them) and whole floats below 1e15 (``1001.0`` is the id
+    ``"1001"``) are left alone.
+    """
+    none = (np.empty(0, dtype=np.intp), [], [])
+    if values.dtype.kind == "f":
+        numbers = values.to_numpy()
+        at = np.flatnonzero(np.abs(np.nan_to_num(numbers)) >= 1e15)
+        return at, [f"{numbers[i]:.15G}" for i in at], [LOST_DIGITS] * len(at)
+    if values.dtype != object:
+        return none
+    codes, uniques = factorize_cells(values)
+    reasons: list[str | None] = []
+    for value in uniques:
+        if isinstance(value, (float, np.floating)) and math.isfinite(value) and abs(value) >= 1e15:
+            reasons.append(LOST_DIGITS)
+        elif isinstance(value, (datetime.date, datetime.time)):
+            reasons.append(DATE_ID)
+        else:
+            reasons.append(None)
+    flagged = np.array([r is not None for r in reasons] + [False], dtype=bool)
+    at = np.flatnonzero(flagged[codes])
+    if not len(at):
+        return none
+    shown = [
+        f"{uniques[c]:.15G}" if reasons[c] == LOST_DIGITS else uniques[c].isoformat()
+        for c in codes[at]
+    ]
+    return at, shown, [reasons[c] for c in codes[at]]  # type: ignore[misc]
 
 
 # -- per-type parsers: distinct value -> (points or level, error) ------------------------------
@@ -1034,6 +1076,8 @@ def encode_answers(
         is_blank = np.asarray(ids == "", dtype=bool)
         blank = np.flatnonzero(is_blank)
         add_rejects(blank, id_column, [""] * len(blank), "respondent_id is blank")
+        doubtful, shown, reasons = doubtful_ids(columns[id_column])
+        add_rejects(doubtful, id_column, shown, reasons)
         if unique_ids:
             id_codes, dup_positions = np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
         else:

@@ -1,0 +1,954 @@
+"""XLSX and Parquet input that loses nothing and never crashes (dmi.io, dmi._xlsxread).
+
+Workbooks are built here, in tmp_path: with openpyxl where it writes what a program writes
+(formulas without values, hidden sheets), and part by part (:func:`package`) where the test
+needs exact XML (what Excel writes, damaged or oversized parts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import struct
+import time
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+import dmi
+import dmi.io
+from dmi._xlsxread import (
+    DATE,
+    ERROR_VALUE,
+    FORMULA_NO_VALUE,
+    GENERAL,
+    PERCENT,
+    ZEROS,
+    excel_date,
+    format_kind,
+    percent_text,
+)
+from dmi.cli import main
+from dmi.io import FileFormatError, open_table, read_answers
+from dmi.pipeline import score_file
+from dmi.scoring.answers import DATE_ID, LOST_DIGITS, doubtful_ids
+from dmi.synth import synthesise
+
+MIIT = dmi.load_instrument("miit-2024-manufacturing")
+MODEL = dmi.IndexModel(MIIT).fit()
+PERCENT_ITEMS = ["equipment_digitised", "equipment_networked", "investment"]
+
+
+def answers(n: int, seed: int = 5) -> pd.DataFrame:
+    frame = synthesise("miit-2024-manufacturing", n, seed=seed, missing_rate=0.0)
+    frame["respondent_id"] = [f"F-{i:03d}" for i in range(1, n + 1)]
+    return frame
+
+
+def run(path: Path, tmp_path: Path, **kwargs):
+    """Score a file; the scores, the rejects and the summary, counts checked."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    out, rej = tmp_path / "scores.csv", tmp_path / "rejects.csv"
+    summary, _ = score_file(path, out, MODEL, rejects_path=rej, **kwargs)
+    scores = pd.read_csv(out, encoding="utf-8-sig", dtype={"respondent_id": str})
+    rejects = pd.read_csv(rej, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert summary.reconciles and summary.scored == len(scores)
+    assert summary.rejected == rejects["row"].nunique()
+    return summary, scores, rejects
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_book(path: Path, frame: pd.DataFrame, formats: dict[str, str] | None = None) -> None:
+    """One sheet with the frame's header and rows (openpyxl: a program's workbook)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(frame.columns))
+    for values in frame.itertuples(index=False):
+        sheet.append([None if pd.isna(v) else v for v in values])
+    for column, number_format in (formats or {}).items():
+        at = list(frame.columns).index(column) + 1
+        for row in sheet.iter_rows(min_row=2, min_col=at, max_col=at):
+            row[0].number_format = number_format
+    book.save(path)
+
+
+# -- workbooks part by part ------------------------------------------------------------------
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def cell(ref: str, value, style: int | None = None, formula: str | None = None) -> str:
+    """A cell's XML as Excel writes it: numbers, inline text, bools, errors, formulas."""
+    s = f' s="{style}"' if style is not None else ""
+    f = f"<f>{escape(formula)}</f>" if formula is not None else ""
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b">{f}<v>{int(value)}</v></c>'
+    if isinstance(value, (int, float)):
+        return f'<c r="{ref}"{s}>{f}<v>{value!r}</v></c>'
+    if value is None:
+        return f'<c r="{ref}"{s}>{f}</c>'
+    if isinstance(value, tuple):  # (type, raw <v> text): errors, formula text results ...
+        kind, raw = value
+        v = "" if raw is None else f"<v>{escape(raw)}</v>"
+        return f'<c r="{ref}"{s} t="{kind}">{f}{v}</c>'
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t>{escape(str(value))}</t></is></c>'
+
+
+def letters(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def sheet_xml(rows: list[list], first_row: int = 1, styles: dict | None = None) -> str:
+    """A worksheet of rows of cell values (a ``(value, style)`` pair sets a cell's style)."""
+    body = []
+    for n, values in enumerate(rows, start=first_row):
+        cells = []
+        for j, value in enumerate(values):
+            style = None
+            if isinstance(value, list):  # [value, style, formula]
+                value, style, formula = (value + [None, None])[:3]
+                cells.append(cell(f"{letters(j)}{n}", value, style, formula))
+                continue
+            cells.append(cell(f"{letters(j)}{n}", value, style))
+        body.append(f'<row r="{n}">{"".join(cells)}</row>')
+    return f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(body)}</sheetData></worksheet>'
+
+
+def styles_xml(formats: list[tuple[int, str | None]]) -> str:
+    """Cell styles 0..n: style i has number format id ``formats[i][0]`` (custom code if given)."""
+    custom = "".join(
+        f'<numFmt numFmtId="{i}" formatCode="{escape(code, {chr(34): "&quot;"})}"/>'
+        for i, code in formats
+        if code is not None
+    )
+    xfs = "".join(f'<xf numFmtId="{i}"/>' for i, _ in formats)
+    return (
+        f'<styleSheet xmlns="{MAIN}"><numFmts>{custom}</numFmts>'
+        f"<cellXfs>{xfs}</cellXfs></styleSheet>"
+    )
+
+
+def package(
+    path: Path,
+    sheets: list[tuple[str, str, str]],
+    *,
+    active: int | None = 0,
+    styles: str | None = None,
+    shared: str | None = None,
+    workbook_extra: str = "",
+    sizes: dict[str, int] | None = None,
+) -> Path:
+    """Write an XLSX zip from its parts: ``sheets`` is ``(name, state, sheet XML)``.
+
+    ``sizes`` patches the uncompressed size the zip directory declares for a part (a cheap
+    stand-in for a huge part: dmi must refuse from the directory, before it reads a byte).
+    """
+    rels = [
+        f'<Relationship Id="rId{i + 1}" Type="{RELS}/worksheet" '
+        f'Target="worksheets/sheet{i + 1}.xml"/>'
+        for i in range(len(sheets))
+    ]
+    if styles is not None:
+        rels.append(f'<Relationship Id="rIdS" Type="{RELS}/styles" Target="styles.xml"/>')
+    if shared is not None:
+        rels.append(
+            f'<Relationship Id="rIdT" Type="{RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+        )
+    view = (
+        f'<bookViews><workbookView activeTab="{active}"/></bookViews>' if active is not None else ""
+    )
+    listed = "".join(
+        f'<sheet name="{escape(name)}" sheetId="{i + 1}" state="{state}" r:id="rId{i + 1}"/>'
+        for i, (name, state, _) in enumerate(sheets)
+    )
+    kinds = {f"/xl/worksheets/sheet{i + 1}.xml": "worksheet" for i in range(len(sheets))}
+    kinds["/xl/workbook.xml"] = "sheet.main"
+    if styles is not None:
+        kinds["/xl/styles.xml"] = "styles"
+    if shared is not None:
+        kinds["/xl/sharedStrings.xml"] = "sharedStrings"
+    types = "".join(
+        f'<Override PartName="{name}" ContentType="application/vnd.openxmlformats-'
+        f'officedocument.spreadsheetml.{kind}+xml"/>'
+        for name, kind in kinds.items()
+    )
+    parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="rels" ContentType="application/'
+        'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+        f'ContentType="application/xml"/>{types}</Types>',
+        "_rels/.rels": f'<Relationships xmlns="{PACKAGE_RELS}"><Relationship Id="rId1" '
+        f'Type="{RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="{RELS}">{view}'
+        f"<sheets>{listed}</sheets>{workbook_extra}</workbook>",
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PACKAGE_RELS}">'
+        f"{''.join(rels)}</Relationships>",
+    }
+    for i, (_, _, xml) in enumerate(sheets):
+        parts[f"xl/worksheets/sheet{i + 1}.xml"] = xml
+    if styles is not None:
+        parts["xl/styles.xml"] = styles
+    if shared is not None:
+        parts["xl/sharedStrings.xml"] = shared
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            if isinstance(text, (str, bytes)):
+                archive.writestr(name, text.encode("utf-8") if isinstance(text, str) else text)
+                continue
+            with archive.open(name, "w", force_zip64=True) as stream:  # written piece by piece
+                for piece in text:
+                    stream.write(piece)
+    for name, size in (sizes or {}).items():
+        declare_size(path, name, size)
+    return path
+
+
+def declare_size(path: Path, member: str, size: int) -> None:
+    """Make the zip directory (central and local headers) declare ``size`` bytes for a part."""
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    # central directory entry: signature, then the uncompressed size at offset 24
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        name_length = struct.unpack_from("<H", data, at + 28)[0]
+        if bytes(data[at + 46 : at + 46 + name_length]) == name:
+            struct.pack_into("<I", data, at + 24, size)
+            local = struct.unpack_from("<I", data, at + 42)[0]
+            struct.pack_into("<I", data, local + 22, size)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
+def simple_book(path: Path, rows: list[list], **kwargs) -> Path:
+    return package(path, [("Sheet1", "visible", sheet_xml(rows))], **kwargs)
+
+
+# -- 1. which sheet ---------------------------------------------------------------------------
+
+
+def two_year_book(path: Path) -> Path:
+    """Last year's answers on a hidden first sheet, this year's on the visible active one."""
+    old, new = answers(3, seed=1), answers(4, seed=2)
+    old["respondent_id"] = ["OLD-1", "OLD-2", "OLD-3"]
+    book = Workbook()
+    first = book.active
+    first.title = "2024"
+    for sheet, frame in ((first, old), (book.create_sheet("2025"), new)):
+        sheet.append(list(frame.columns))
+        for values in frame.itertuples(index=False):
+            sheet.append(list(values))
+    first.sheet_state = "hidden"
+    book.active = 1
+    book.save(path)
+    return path
+
+
+def test_the_active_sheet_is_read_not_a_hidden_one_before_it(tmp_path, capsys):
+    path = two_year_book(tmp_path / "two-years.xlsx")
+    reader = open_table(path)
+    assert reader.sheet == "2025"
+    frame = reader.read_all()
+    assert frame["respondent_id"].tolist() == ["F-001", "F-002", "F-003", "F-004"]
+    summary, scores, _ = run(path, tmp_path)
+    assert summary.sheet == "2025" and summary.read == 4
+    assert json.loads(summary.to_json())["sheet"] == "2025"
+    assert scores["respondent_id"].tolist() == ["F-001", "F-002", "F-003", "F-004"]
+    code, out, _ = cli(capsys, "score", path, "-o", tmp_path / "s.csv", "-q")
+    assert code == 0 and "read 4 rows from sheet '2025': 4 scored" in out
+    # --sheet still chooses, hidden or not
+    summary, scores, _ = run(path, tmp_path / "old", sheet="2024")
+    assert summary.sheet == "2024" and scores["respondent_id"].tolist() == [
+        "OLD-1",
+        "OLD-2",
+        "OLD-3",
+    ]
+    code, out, _ = cli(capsys, "score", path, "-o", tmp_path / "s.csv", "--sheet", "2024", "-q")
+    assert code == 0 and "read 3 rows from sheet '2024': 3 scored" in out
+
+
+def test_a_hidden_active_sheet_is_refused_naming_the_sheets(tmp_path, capsys):
+    path = package(
+        tmp_path / "doubt.xlsx",
+        [
+            ("2024", "hidden", sheet_xml([["respondent_id", "network"], ["a", "B"]])),
+            ("2025", "visible", sheet_xml([["respondent_id", "network"], ["b", "B"]])),
+        ],
+        active=0,
+    )
+    with pytest.raises(FileFormatError) as caught:
+        open_table(path)
+    message = str(caught.value)
+    assert "active sheet '2024' is hidden" in message
+    assert "'2024' (hidden), '2025'" in message and "--sheet" in message
+    code, _, err = cli(capsys, "score", path, "-o", tmp_path / "s.csv")
+    assert code == 2 and err.startswith("dmi: error: ") and err.count("\n") == 1
+    assert open_table(path, sheet="2025").read_all()["respondent_id"].tolist() == ["b"]
+
+
+def test_without_a_window_the_first_sheet_is_active_and_unknown_names_list_the_sheets(
+    tmp_path,
+):
+    path = package(
+        tmp_path / "plain.xlsx",
+        [
+            ("A", "visible", sheet_xml([["respondent_id"], ["x"]])),
+            ("B", "visible", sheet_xml([["respondent_id"], ["y"]])),
+        ],
+        active=None,
+    )
+    assert open_table(path).sheet == "A"
+    with pytest.raises(FileFormatError, match="no sheet named 'C'; the sheets are 'A', 'B'"):
+        open_table(path, sheet="C")
+
+
+def test_csv_and_parquet_summaries_name_no_sheet(tmp_path):
+    path = tmp_path / "a.csv"
+    answers(2).to_csv(path, index=False)
+    summary, _, _ = run(path, tmp_path)
+    assert summary.sheet is None and "from sheet" not in summary.line()
+
+
+# -- 2. number formats --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("General", (GENERAL, 0)),
+        ("0%", (PERCENT, 0)),
+        ("0.0%", (PERCENT, 0)),
+        ("0.00%;[Red]-0.00%", (PERCENT, 0)),
+        ('0"%"', (GENERAL, 0)),  # a literal percent sign: the number is not divided
+        ("0\\%", (GENERAL, 0)),
+        ("#,##0.00", (GENERAL, 0)),
+        ("0.00E+00", (GENERAL, 0)),
+        ("@", (GENERAL, 0)),
+        ("[Red]0.00", (GENERAL, 0)),
+        ("000000", (ZEROS, 6)),
+        ("yyyy-mm-dd", (DATE, 0)),
+        ('yyyy"年"m"月"d"日"', (DATE, 0)),
+        ("[$-804]yyyy年m月", (DATE, 0)),
+        ("h:mm AM/PM", (DATE, 0)),
+        ("[h]:mm:ss", (DATE, 0)),
+        ('"Q"0', (GENERAL, 0)),
+    ],
+)
+def test_number_format_kinds(code, kind):
+    assert format_kind(code) == kind
+
+
+@pytest.mark.parametrize(
+    ("stored", "text"),
+    [
+        ("0.45", "45%"),
+        ("0.455", "45.5%"),
+        ("1", "100%"),
+        ("0.07", "7%"),
+        ("0.1", "10%"),  # not 10.000000000000002%: a band edge stays on its side
+        ("0.001", "0.1%"),
+        ("-0.5", "-50%"),
+        ("0.45000000000000001", "45%"),
+    ],
+)
+def test_percent_text_is_what_was_typed(stored, text):
+    assert percent_text(stored) == text
+
+
+@pytest.mark.parametrize(
+    ("serial", "system", "value"),
+    [
+        (45296, False, dt.date(2024, 1, 5)),
+        (1, False, dt.date(1900, 1, 1)),
+        (59, False, dt.date(1900, 2, 28)),
+        (61, False, dt.date(1900, 3, 1)),
+        (45296.5, False, dt.datetime(2024, 1, 5, 12)),
+        (0.75, False, dt.time(18)),
+        (0, True, dt.time(0)),
+        (1, True, dt.date(1904, 1, 2)),
+        (-1, False, None),
+    ],
+)
+def test_excel_dates(serial, system, value):
+    assert excel_date(serial, system) == value
+
+
+def percent_twins(tmp_path: Path) -> tuple[Path, Path]:
+    """20 companies twice: a CSV with "45%" texts and an XLSX with 0.45 in percent cells."""
+    frame = answers(20, seed=9)
+    # the band edges (10, 20, 40, 60) and values between them, on every percent item
+    shares = [0.1, 0.2, 0.4, 0.6, 0.45, 0.455, 0.07, 1.0, 0.0, 0.333]
+    xlsx_frame = frame.copy()
+    csv_frame = frame.copy().astype(object)
+    for k, code in enumerate(PERCENT_ITEMS):
+        values = [shares[(i + k) % len(shares)] for i in range(len(frame))]
+        xlsx_frame[code] = values
+        csv_frame[code] = [percent_text(repr(v)) for v in values]
+    xlsx = tmp_path / "twin.xlsx"
+    formats = {code: "0%" if k != 1 else "0.0%" for k, code in enumerate(PERCENT_ITEMS)}
+    write_book(xlsx, xlsx_frame, formats)
+    csv = tmp_path / "twin.csv"
+    csv_frame.to_csv(csv, index=False)
+    return csv, xlsx
+
+
+def test_percent_cells_score_as_their_csv_twin(tmp_path):
+    csv, xlsx = percent_twins(tmp_path)
+    assert open_table(csv).read_all()["equipment_digitised"].iloc[4] == "45%"
+    assert open_table(xlsx).read_all()["equipment_digitised"].iloc[4] == "45%"
+    _, from_csv, _ = run(csv, tmp_path / "csv")
+    _, from_xlsx, _ = run(xlsx, tmp_path / "xlsx")
+    assert len(from_csv) == 20
+    pd.testing.assert_frame_equal(from_csv, from_xlsx)
+    # and by hand: 45% on equipment_digitised is band D (over 40 up to 60): 4.5 of 6 points
+    batch = MODEL.score_batch(open_table(xlsx).read_all())
+    encoded = dmi.scoring.answers.encode_answers(MIIT, open_table(xlsx).read_all())
+    j = encoded.item_codes.index("equipment_digitised")
+    assert encoded.scores[4, j] == pytest.approx(4.5 / 6)
+    assert encoded.scores[0, j] == 0.0  # 10% or less: band A
+    assert batch.rejects.empty
+
+
+def test_leading_zero_formats_and_text_ids_keep_their_digits(tmp_path):
+    path = package(
+        tmp_path / "zeros.xlsx",
+        [
+            (
+                "S",
+                "visible",
+                sheet_xml(
+                    [
+                        ["respondent_id", "region"],
+                        [[123, 1], [33, 1]],
+                        ["007", [7, 2]],
+                    ]
+                ),
+            )
+        ],
+        styles=styles_xml([(0, None), (164, "000000"), (49, None)]),
+    )
+    frame = open_table(path).read_all()
+    # what Excel shows: 000123 and 000033 (a zero-padded format); a text id stays as typed; a
+    # number in a text-formatted cell (@) is the number it holds
+    assert frame["respondent_id"].tolist() == ["000123", "007"]
+    assert frame["region"].tolist() == ["000033", 7.0]
+
+
+def test_dates_in_the_id_column_are_rejected(tmp_path):
+    frame = answers(3)
+    frame["respondent_id"] = frame["respondent_id"].astype(object)
+    frame.loc[1, "respondent_id"] = dt.date(2024, 1, 5)  # "1-5" typed, taken for a date
+    write_book(tmp_path / "d.xlsx", frame)
+    summary, scores, rejects = run(tmp_path / "d.xlsx", tmp_path)
+    assert scores["respondent_id"].tolist() == ["F-001", "F-003"]
+    assert rejects[["row", "column", "value", "reason"]].values.tolist() == [
+        ["3", "respondent_id", "2024-01-05", DATE_ID]
+    ]
+
+
+# -- 3. formulas ------------------------------------------------------------------------------
+
+
+def test_formulas_without_values_are_rejected_per_row_in_used_columns_only(tmp_path):
+    frame = answers(5)
+    frame["total"] = None
+    frame = frame.astype(object)
+    frame.loc[1, "equipment_digitised"] = "=10*4"  # openpyxl writes a formula, no value
+    frame.loc[3, "network"] = '=CONCAT("B",";","C")'
+    frame.loc[3, "sector"] = "=A1"
+    frame["total"] = [f"=SUM(I{i}:J{i})" for i in range(2, 7)]  # not a column dmi uses
+    write_book(tmp_path / "f.xlsx", frame)
+    summary, scores, rejects = run(tmp_path / "f.xlsx", tmp_path)
+    assert summary.read == 5 and summary.scored == 3
+    assert scores["respondent_id"].tolist() == ["F-001", "F-003", "F-005"]
+    # (the rejects file escapes a formula's text, as it does any text that starts with "=")
+    assert rejects.values.tolist() == [
+        ["3", "F-002", "equipment_digitised", "'=10*4", FORMULA_NO_VALUE],
+        ["5", "F-004", "sector", "'=A1", FORMULA_NO_VALUE],  # in the file's column order
+        ["5", "F-004", "network", '\'=CONCAT("B",";","C")', FORMULA_NO_VALUE],
+    ]
+    assert summary.rejected_rows_by_reason == {FORMULA_NO_VALUE: 2}
+    with pytest.raises(FileFormatError, match="row 3, column 'equipment_digitised'"):
+        read_answers(tmp_path / "f.xlsx", MIIT)
+
+
+def formula_book(path: Path, cells: list, workbook_extra: str = "") -> Path:
+    """One data row: respondent_id, then ``cells`` for network and equipment_digitised."""
+    rows = [["respondent_id", "network", "equipment_digitised"], ["r1", *cells]]
+    return package(path, [("S", "visible", sheet_xml(rows))], workbook_extra=workbook_extra)
+
+
+def test_formula_values_computed_by_a_spreadsheet_are_read(tmp_path):
+    # Excel's XML: the formula and its cached value; an empty text result is a blank answer
+    path = formula_book(
+        tmp_path / "ok.xlsx", [[("str", "B;C"), None, 'IF(1,"B;C")'], [45, None, "40+5"]]
+    )
+    frame = open_table(path).read_all()
+    assert frame.iloc[0].tolist() == ["r1", "B;C", 45.0]
+    blank = formula_book(tmp_path / "blank.xlsx", [[("str", ""), None, '""'], 3])
+    chunk = next(open_table(blank).chunks())
+    assert chunk.frame.iloc[0].tolist() == ["r1", None, 3.0] and not chunk.unreadable
+
+
+def test_cached_values_of_a_workbook_that_asks_to_be_recalculated_are_not_trusted(tmp_path):
+    # XlsxWriter-style: every formula "cached" as 0, and the workbook asks Excel to compute
+    # them all on opening (fullCalcOnLoad): 0 is not the answer
+    path = formula_book(
+        tmp_path / "calc.xlsx",
+        ["B", [0, None, "40+5"]],
+        workbook_extra='<calcPr fullCalcOnLoad="1"/>',
+    )
+    chunk = next(open_table(path).chunks())
+    assert chunk.frame.iloc[0].tolist() == ["r1", "B", None]
+    [cells] = chunk.unreadable
+    assert (cells.column, cells.rows.tolist(), cells.shown(), cells.reason) == (
+        "equipment_digitised",
+        [2],
+        ["=40+5"],
+        FORMULA_NO_VALUE,
+    )
+
+
+def test_error_values_are_rejected_not_read_as_text(tmp_path):
+    rows = [
+        ["respondent_id", "network"],
+        [[("e", "#REF!"), None, "A1"], "B"],
+        ["ok", "B"],
+        ["bad", [("e", "#N/A"), None, "VLOOKUP(1,A:A,2)"]],
+    ]
+    path = package(tmp_path / "e.xlsx", [("S", "visible", sheet_xml(rows))])
+    summary, scores, rejects = run(path, tmp_path)
+    assert scores["respondent_id"].tolist() == ["ok"]
+    assert rejects[["row", "column", "value", "reason"]].values.tolist() == [
+        ["2", "respondent_id", "#REF!", ERROR_VALUE],
+        ["4", "network", "#N/A", ERROR_VALUE],
+    ]
+
+
+# -- 4. ids -----------------------------------------------------------------------------------
+
+
+def test_long_numeric_ids_are_rejected_and_whole_float_ids_read_as_integers(tmp_path):
+    frame = answers(4).astype(object)
+    frame.loc[0, "respondent_id"] = 1001.0
+    frame.loc[1, "respondent_id"] = 1002
+    frame.loc[2, "respondent_id"] = 913501001234567890  # 18 digits, typed as a number
+    frame.loc[3, "respondent_id"] = 1234567890123456.0  # 16 digits
+    write_book(tmp_path / "ids.xlsx", frame)
+    summary, scores, rejects = run(tmp_path / "ids.xlsx", tmp_path)
+    assert scores["respondent_id"].tolist() == ["1001", "1002"]
+    assert rejects[["row", "column", "value", "reason"]].values.tolist() == [
+        ["4", "respondent_id", "9.13501001234568E+17", LOST_DIGITS],
+        ["5", "respondent_id", "1.23456789012346E+15", LOST_DIGITS],
+    ]
+
+
+def test_doubtful_ids_rule():
+    values = pd.Series(
+        [1001.0, 9.13501001234567e17, "913501001234567890", dt.date(2024, 1, 5), 10**17, None],
+        dtype=object,
+    )
+    at, shown, reasons = doubtful_ids(values)
+    assert at.tolist() == [1, 3]
+    assert shown == ["9.13501001234567E+17", "2024-01-05"]
+    assert reasons == [LOST_DIGITS, DATE_ID]
+    floats = pd.Series([999999999999999.0, 1e15, np.nan])
+    assert doubtful_ids(floats)[0].tolist() == [1]
+    assert doubtful_ids(pd.Series([10**17], dtype="int64"))[0].tolist() == []  # exact
+
+
+# -- 5. damaged files -------------------------------------------------------------------------
+
+
+def test_a_sheet_cut_short_is_one_plain_error(tmp_path, capsys):
+    frame = answers(30)
+    whole = tmp_path / "whole.xlsx"
+    write_book(whole, frame)
+    with zipfile.ZipFile(whole) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = sheet[: len(sheet) * 2 // 3]
+    cut = tmp_path / "cut.xlsx"
+    with zipfile.ZipFile(cut, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    reader = open_table(cut)
+    with pytest.raises(FileFormatError, match=r"cut.xlsx: sheet 'Sheet' is not well-formed XML"):
+        list(reader.chunks())
+    code, _, err = cli(capsys, "score", cut, "-o", tmp_path / "s.csv")
+    assert code == 2 and err.startswith("dmi: error: ") and err.count("\n") == 1
+
+
+def test_a_damaged_zip_member_is_one_plain_error(tmp_path, capsys):
+    frame = answers(200)
+    whole = tmp_path / "whole.xlsx"
+    write_book(whole, frame)
+    data = bytearray(whole.read_bytes())
+    with zipfile.ZipFile(whole) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for i in range(start + info.compress_size // 2, start + info.compress_size // 2 + 64):
+        data[i] ^= 0x5A  # garble compressed bytes in the middle of the sheet
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(FileFormatError, match=r"bad.xlsx: sheet 'Sheet'"):
+        list(open_table(bad).chunks())
+    code, _, err = cli(capsys, "score", bad, "-o", tmp_path / "s.csv")
+    assert code == 2 and err.startswith("dmi: error: ") and err.count("\n") == 1
+    truncated = tmp_path / "truncated.xlsx"
+    truncated.write_bytes(bytes(data[: len(data) // 2]))
+    with pytest.raises(FileFormatError, match="truncated.xlsx: not a readable XLSX workbook"):
+        open_table(truncated)
+
+
+def test_a_password_protected_zip_member_is_one_plain_error(tmp_path):
+    path = simple_book(tmp_path / "locked.xlsx", [["respondent_id"], ["a"]])
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at != -1:  # mark the sheet's entry encrypted (general purpose flag bit 0)
+        name_length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + name_length] == b"xl/worksheets/sheet1.xml":
+            data[at + 8] |= 1
+            data[struct.unpack_from("<I", data, at + 42)[0] + 6] |= 1
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(FileFormatError, match="locked.xlsx: sheet 'Sheet1' cannot be read"):
+        open_table(path)
+
+
+def parquet_with_two_row_groups(path: Path, frame: pd.DataFrame) -> None:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, path, row_group_size=len(frame) // 2, write_page_checksum=True)
+
+
+def test_a_corrupt_parquet_page_is_one_plain_error_while_reading(tmp_path, capsys):
+    frame = answers(400)
+    path = tmp_path / "a.parquet"
+    parquet_with_two_row_groups(path, frame)
+    meta = pq.ParquetFile(path).metadata
+    column = meta.row_group(1).column(frame.columns.get_loc("company_name"))
+    start = column.data_page_offset
+    data = bytearray(path.read_bytes())
+    for i in range(start + 40, start + 60):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    reader = open_table(path, chunk_rows=100)  # the file opens: the damage is further in
+    chunks = reader.chunks()
+    assert len(next(chunks).frame) == 100
+    with pytest.raises(FileFormatError, match=r"a.parquet: cannot read the Parquet file near row"):
+        list(chunks)
+    code, _, err = cli(capsys, "score", path, "-o", tmp_path / "s.csv")
+    assert code == 2 and err.startswith("dmi: error: ") and err.count("\n") == 1
+
+
+def test_parquet_numeric_ids_are_read_as_their_text(tmp_path, capsys):
+    frame = answers(4)
+    frame["respondent_id"] = [1001, 1002, 913501001234567890, 1004]  # int64: exact
+    path = tmp_path / "ints.parquet"
+    frame.to_parquet(path, index=False)
+    summary, scores, rejects = run(path, tmp_path)
+    assert scores["respondent_id"].tolist() == ["1001", "1002", "913501001234567890", "1004"]
+    assert rejects.empty
+    floats = frame.copy()
+    floats["respondent_id"] = [1001.0, None, 1003.0, 1004.0]  # pandas' floats for ids with a gap
+    floats.to_parquet(tmp_path / "floats.parquet", index=False)
+    summary, scores, rejects = run(tmp_path / "floats.parquet", tmp_path)
+    assert scores["respondent_id"].tolist() == ["1001", "1003", "1004"]
+    assert rejects[["row", "reason"]].values.tolist() == [["3", "respondent_id is blank"]]
+    code, out, _ = cli(capsys, "score", path, "-o", tmp_path / "s.csv", "-q")
+    assert code == 0 and "read 4 rows: 4 scored" in out
+
+
+def test_parquet_list_and_struct_cells_are_rejected_when_their_column_is_used(tmp_path):
+    frame = answers(3)
+    table = pa.Table.from_pandas(frame.drop(columns=["network"]), preserve_index=False)
+    table = table.append_column(
+        "network", pa.array([["B", "C"], None, ["D"]], type=pa.list_(pa.string()))
+    )
+    table = table.append_column(
+        "extra", pa.array([{"a": 1}, {"a": 2}, None], type=pa.struct([("a", pa.int64())]))
+    )
+    path = tmp_path / "nested.parquet"
+    pq.write_table(table, path)
+    summary, scores, rejects = run(path, tmp_path)
+    # row 3's list cell is null: a missing answer, scored (network is scored as lowest)
+    assert scores["respondent_id"].tolist() == ["F-002"]
+    assert rejects[["row", "column", "value"]].values.tolist() == [
+        ["2", "network", "['B', 'C']"],
+        ["4", "network", "['D']"],
+    ]
+    assert rejects["reason"].str.startswith("not one value (a Parquet list<").all()
+    assert "extra" in summary.unmatched_columns  # the struct column is not used: ignored
+
+
+def test_parquet_repeated_column_names_keep_their_own_cells(tmp_path):
+    table = pa.table(
+        [pa.array(["a", "b"]), pa.array(["B", "C"]), pa.array(["x", "y"])],
+        names=["respondent_id", "network", "network"],
+    )
+    path = tmp_path / "twice.parquet"
+    pq.write_table(table, path)
+    reader = open_table(path)
+    assert reader.columns == ["respondent_id", "network", "network.1"]
+    assert reader.read_all()["network.1"].tolist() == ["x", "y"]
+    only = next(reader.chunks(columns=["network.1", "respondent_id"])).frame
+    assert only.values.tolist() == [["x", "a"], ["y", "b"]]
+
+
+# -- 6. bounds --------------------------------------------------------------------------------
+
+
+def test_a_huge_shared_strings_part_is_refused_from_the_zip_directory(tmp_path):
+    shared = f'<sst xmlns="{MAIN}"><si><t>x</t></si></sst>'
+    path = simple_book(
+        tmp_path / "big.xlsx",
+        [["respondent_id"], [("s", "0")]],
+        shared=shared,
+        sizes={"xl/sharedStrings.xml": 3_000_000_000},
+    )
+    began = time.perf_counter()
+    with pytest.raises(FileFormatError) as caught:
+        open_table(path)
+    assert time.perf_counter() - began < 1.0
+    assert "shared strings part is 3,000,000,000 bytes" in str(caught.value)
+    assert "XLSX_MAX_SHARED_STRINGS_BYTES (268,435,456)" in str(caught.value)
+
+
+def test_three_million_shared_strings_over_a_lower_limit_are_refused_quickly(tmp_path, monkeypatch):
+    # the real thing, written part by part: 3,000,000 distinct strings (about 80 MB of XML,
+    # under a megabyte compressed); openpyxl took minutes and most of a gigabyte on such a file
+    items = "".join(f"<si><t>s{i:09d}</t></si>" for i in range(3_000_000))
+    shared = f'<sst xmlns="{MAIN}" uniqueCount="3000000">{items}</sst>'
+    path = simple_book(tmp_path / "many.xlsx", [["respondent_id"], [("s", "0")]], shared=shared)
+    monkeypatch.setattr(dmi.io, "XLSX_MAX_SHARED_STRINGS_BYTES", 64 << 20)
+    began = time.perf_counter()
+    with pytest.raises(FileFormatError, match=r"XLSX_MAX_SHARED_STRINGS_BYTES \(67,108,864\)"):
+        open_table(path)
+    assert time.perf_counter() - began < 1.0
+
+
+def test_a_400_mb_cell_is_refused_as_it_is_read(tmp_path):
+    # one shared string of 400 MB (about 400 KB compressed): refused by the part's size; one of
+    # 40 MB, under that limit: refused by the cell's length while it is parsed, before it is held
+    def shared(size: int):
+        yield f'<sst xmlns="{MAIN}"><si><t>'.encode()
+        block = b"x" * (1 << 20)
+        for _ in range(size >> 20):
+            yield block
+        yield b"</t></si></sst>"
+
+    for size, expected in (
+        (400 << 20, "the shared strings part is 419,430,4"),
+        (40 << 20, "shared string 0 is longer than XLSX_MAX_CELL_CHARS (32,767 characters"),
+    ):
+        path = simple_book(
+            tmp_path / f"long-{size}.xlsx", [["respondent_id"], [("s", "0")]], shared=shared(size)
+        )
+        began = time.perf_counter()
+        with pytest.raises(FileFormatError) as caught:
+            open_table(path)
+        assert time.perf_counter() - began < 5.0
+        assert expected in str(caught.value)
+
+
+def test_a_long_inline_cell_is_refused_naming_the_cell(tmp_path):
+    rows = [["respondent_id", "company_name"], ["a", "ok"], ["b", "y" * 40_000]]
+    path = package(tmp_path / "inline.xlsx", [("S", "visible", sheet_xml(rows))])
+    with pytest.raises(FileFormatError, match=r"sheet 'S', cell B3: .*XLSX_MAX_CELL_CHARS"):
+        list(open_table(path).chunks())
+
+
+def test_a_huge_sheet_or_part_is_refused_from_the_zip_directory(tmp_path):
+    path = simple_book(
+        tmp_path / "sheet.xlsx",
+        [["respondent_id"], ["a"]],
+        sizes={"xl/worksheets/sheet1.xml": 4_000_000_000},
+    )
+    with pytest.raises(
+        FileFormatError,
+        match=r"sheet 'Sheet1' is 4,000,000,000 bytes .*"
+        r"XLSX_MAX_SHEET_BYTES \(2,147,483,648\)",
+    ):
+        open_table(path)
+    path = simple_book(
+        tmp_path / "styles.xlsx",
+        [["respondent_id"], ["a"]],
+        styles=styles_xml([(0, None)]),
+        sizes={"xl/styles.xml": 1_000_000_000},
+    )
+    with pytest.raises(
+        FileFormatError,
+        match=r"xl/styles.xml is 1,000,000,000 bytes .*"
+        r"XLSX_MAX_PART_BYTES",
+    ):
+        open_table(path)
+
+
+def test_a_giant_tag_is_refused_before_it_is_held(tmp_path):
+    # an attribute of 64 MB: expat would hold the whole tag; dmi stops after XLSX's LONGEST_TAG
+    def sheet():
+        yield f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr">'.encode()
+        yield b"<is><t>respondent_id</t></is></c></row>"
+        yield b'<row r="2"><c r="A2" t="inlineStr" x="'
+        for _ in range(64):
+            yield b"z" * (1 << 20)
+        yield b'"><is><t>a</t></is></c></row></sheetData></worksheet>'
+
+    path = package(tmp_path / "tag.xlsx", [("S", "visible", sheet())])
+    began = time.perf_counter()
+    with pytest.raises(FileFormatError, match=r"sheet 'S', near row 2, has a tag longer than"):
+        list(open_table(path).chunks())
+    assert time.perf_counter() - began < 5.0
+
+
+def test_a_wide_sheet_is_read_in_shorter_blocks_with_every_row(tmp_path, monkeypatch):
+    import dmi._xlsxread
+
+    monkeypatch.setattr(dmi._xlsxread, "BLOCK_CELLS", 1000)  # a header 100 wide: 10 rows a block
+    header = ["respondent_id"] + [f"c{j}" for j in range(99)]
+    rows = [header] + [[f"r{i}"] + [None] * 98 + [i] for i in range(2, 60)]
+    path = package(tmp_path / "wide.xlsx", [("S", "visible", sheet_xml(rows))])
+    chunks = list(open_table(path, chunk_rows=1000).chunks())
+    assert max(len(c.frame) for c in chunks) == 10
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    assert np.concatenate([c.rows for c in chunks]).tolist() == list(range(2, 60))
+    assert frame["c98"].tolist() == [float(i) for i in range(2, 60)]
+
+
+# -- rows -------------------------------------------------------------------------------------
+
+
+def test_missing_rows_are_blank_rows_and_empty_rows_at_the_end_are_not_rows(tmp_path):
+    xml = sheet_xml([["respondent_id", "network"], ["a", "B"]])
+    xml = xml.replace(
+        "</sheetData>",
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>b</t></is></c></row>'
+        '<row r="6"/><row r="9"><c r="B9" s="0"/></row><row r="1048576"/></sheetData>',
+    )
+    path = package(tmp_path / "gaps.xlsx", [("S", "visible", xml)])
+    chunks = list(open_table(path, chunk_rows=2).chunks())
+    rows = np.concatenate([c.rows for c in chunks]).tolist()
+    assert rows == [2, 3, 4, 5]
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    assert frame["respondent_id"].tolist() == ["a", None, None, "b"]
+    summary, _, rejects = run(path, tmp_path)
+    assert summary.read == 4 and rejects["reason"].tolist().count("blank line") == 2
+
+
+def test_a_stray_value_far_down_makes_blank_rows_not_a_memory_bomb(tmp_path):
+    xml = sheet_xml([["respondent_id", "network"], ["a", "B"]])
+    far = '<row r="300000"><c r="A300000" t="inlineStr"><is><t>z</t></is></c></row>'
+    path = package(
+        tmp_path / "far.xlsx", [("S", "visible", xml.replace("</sheetData>", far + "</sheetData>"))]
+    )
+    chunks = list(open_table(path).chunks())
+    rows = np.concatenate([c.rows for c in chunks])
+    assert len(rows) == 299_999 and rows[0] == 2 and rows[-1] == 300_000
+    last = chunks[-1].frame
+    assert last["respondent_id"].iloc[-1] == "z" and last["network"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ('<row r="1048577"><c r="A1048577"><v>1</v></c></row>', "row number 1048577 is not a row"),
+        ('<row r="3"><c r="XFE3"><v>1</v></c></row>', "cell XFE3 in row 3 is right of the last"),
+        ('<row r="2"><c r="B2"><v>1</v></c></row>', "row 2 comes after row 2"),
+    ],
+)
+def test_rows_and_cells_outside_a_sheet_are_a_damaged_file(tmp_path, row, message):
+    xml = sheet_xml([["respondent_id", "network"], ["a", "B"]])
+    path = package(
+        tmp_path / "x.xlsx", [("S", "visible", xml.replace("</sheetData>", row + "</sheetData>"))]
+    )
+    with pytest.raises(FileFormatError, match=message):
+        list(open_table(path).chunks())
+
+
+def test_shared_strings_rich_text_and_phonetic_runs(tmp_path):
+    shared = (
+        f'<sst xmlns="{MAIN}"><si><t>respondent_id</t></si><si><t>network</t></si>'
+        '<si><r><t>A</t></r><r><rPr/><t>1</t></r><rPh sb="0" eb="1"><t>phonetic</t></rPh></si>'
+        "<si><t>B;C_x000D_</t></si></sst>"
+    )
+    rows = [[("s", "0"), ("s", "1")], [("s", "2"), ("s", "3")]]
+    path = simple_book(tmp_path / "sst.xlsx", rows, shared=shared)
+    reader = open_table(path)
+    assert reader.columns == ["respondent_id", "network"]
+    assert reader.read_all().iloc[0].tolist() == ["A1", "B;C\r"]
+
+
+# -- 7. any cell ------------------------------------------------------------------------------
+
+CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**18), 10**18),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(9999, 12, 31)),
+    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(9999, 12, 31)),
+    st.sampled_from(["A", "B;C", "3", "45%", "", " ", "合计", "=1+1", "=SUM(A1:B2)", "#N/A"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40),
+    st.integers(32_760, 32_775).map(lambda n: "x" * n),  # about Excel's longest cell
+)
+
+
+ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
+
+
+@settings(max_examples=25)
+@given(
+    rows=st.lists(st.lists(CELLS, min_size=3, max_size=5), min_size=1, max_size=6),
+    chunk_rows=st.sampled_from([1, 1000]),
+)
+def test_any_cells_reconcile_or_fail_with_a_file_error(tmp_path_factory, rows, chunk_rows):
+    folder = tmp_path_factory.mktemp("any")
+    path = folder / "any.xlsx"
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["respondent_id", "network", "equipment_digitised"])
+    for values in rows:
+        sheet.append(values)
+    book.save(path)
+    try:
+        summary, _ = score_file(
+            path, folder / "s.csv", MODEL, rejects_path=folder / "r.csv", chunk_rows=chunk_rows
+        )
+    except FileFormatError as exc:  # the documented refusals: a cell over 32,767 characters
+        assert "XLSX_MAX_CELL_CHARS" in str(exc)
+        return
+
+    # rows after the last one with a value are not rows; right of the header (3 columns) a
+    # blank text, a formula or an error value is no value either
+    def has_value(values: list) -> bool:
+        def shown(v) -> bool:
+            return isinstance(v, str) and (not v.strip() or v.startswith("=") or v in ERRORS)
+
+        return any(v is not None and v != "" for v in values[:3]) or any(
+            v is not None and not shown(v) for v in values[3:]
+        )
+
+    read = max((i + 1 for i, values in enumerate(rows) if has_value(values)), default=0)
+    assert summary.reconciles and summary.read == read
+    rejects = pd.read_csv(folder / "r.csv", dtype=str, keep_default_na=False)
+    assert rejects["row"].nunique() == summary.rejected
