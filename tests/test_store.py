@@ -93,3 +93,39 @@ def _publish_dummy(store, version):
 def test_retention_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match="retention_days must be at least 1, got 0"):
         Store(f"sqlite:///{tmp_path / 'x.sqlite'}", retention_days=0)
+
+
+def _open_store_at_once(url, barrier, results):
+    """In a child process: wait for the others, then open (and so create) the database."""
+    barrier.wait()
+    try:
+        Store(url)
+    except Exception as exc:  # reported to the parent, which names it
+        results.put(f"{type(exc).__name__}: {exc}")
+    else:
+        results.put("ok")
+
+
+def test_twenty_processes_create_one_new_database_at_once(tmp_path):
+    import multiprocessing
+
+    # forkserver: the children start from a process that has imported dmi.store once, so
+    # twenty of them start quickly; the barrier releases them together
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["dmi.store"])
+    n = 20
+    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    barrier = context.Barrier(n)
+    results = context.Queue()
+    children = [
+        context.Process(target=_open_store_at_once, args=(url, barrier, results)) for _ in range(n)
+    ]
+    for child in children:
+        child.start()
+    outcomes = [results.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(timeout=60)
+    assert outcomes == ["ok"] * n
+    store = Store(url)
+    token = store.new_draft("miit-2024-manufacturing")
+    assert store.draft(token) is not None

@@ -50,6 +50,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from dmi.reference import Reference
 
@@ -202,7 +203,7 @@ class Store:
         self.url = database_url(url)
         self.retention_days = retention_days
         self.engine: Engine = _engine(self.url)
-        metadata.create_all(self.engine)
+        _create_schema(self.engine)
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -475,6 +476,28 @@ def _engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def _create_schema(engine: Engine) -> None:
+    """Create the tables that are missing, also when many processes open a new database at once.
+
+    On SQLite the check and the creation run in one transaction that holds the database's write
+    lock from its start (``BEGIN IMMEDIATE``): the other processes wait for it, then find the
+    tables. Other databases do not serialise a check against another session's ``CREATE TABLE``:
+    a creation that fails there (the table was made meanwhile) is tried again, with the check
+    first, until one pass finds or makes every table; each failed pass saw another table made.
+    """
+    passes = len(metadata.tables) + 1
+    for attempt in range(passes):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                metadata.create_all(conn, checkfirst=True)
+            return
+        except DBAPIError:
+            if attempt == passes - 1:
+                raise
 
 
 def _submission(row: Any) -> Submission:
