@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 import yaml
 
-from dmi.auth import Account, accounts_from_secrets, authenticate
+from dmi.auth import Account, SignInGuard, accounts_from_secrets, client_address
 from dmi.reference import Reference, shipped_reference
 from dmi.store import Store
 
@@ -165,12 +165,32 @@ def login_form() -> None:
         password = st.text_input(t("password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("login"))
     if submitted:
-        found = authenticate(conf, name, password)
-        if found is None:
+        # the same answers whether or not the name is an account (see dmi.auth.SignInGuard)
+        outcome = SignInGuard(store()).sign_in(conf, name, password, client())
+        if outcome.retry_after:
+            seconds = outcome.retry_after
+            wait = (
+                t("wait_seconds", n=seconds)
+                if seconds < 60
+                else t("wait_minutes", n=-(-seconds // 60))
+            )
+            st.error(t("login_throttled", wait=wait))
+        elif outcome.account is None:
             st.error(t("login_failed"))
         else:
-            st.session_state["account"] = found
+            st.session_state["account"] = outcome.account
             st.rerun()
+
+
+def client() -> str:
+    """The visitor's address, as failed sign-ins are counted (see :func:`dmi.auth.client_address`).
+
+    ``X-Forwarded-For`` is read only when ``DMI_TRUSTED_PROXIES`` says how many reverse proxies
+    of one's own stand before the app.
+    """
+    trusted = int(os.environ.get("DMI_TRUSTED_PROXIES", "0"))
+    forwarded = st.context.headers.get_all("X-Forwarded-For") if trusted else []
+    return client_address(st.context.ip_address, forwarded, trusted)
 
 
 def account_box() -> None:

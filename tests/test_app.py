@@ -44,6 +44,17 @@ def database(tmp_path_factory):
         os.environ["DMI_DATABASE_URL"] = old
 
 
+@pytest.fixture
+def own_database(tmp_path, monkeypatch):
+    """A database of the test's own (sign-in failures are counted there), then the module's."""
+    from streamlit.runtime.caching import cache_resource
+
+    monkeypatch.setenv("DMI_DATABASE_URL", f"sqlite:///{tmp_path / 'own.sqlite'}")
+    cache_resource.clear()
+    yield
+    cache_resource.clear()
+
+
 def _secrets(at: AppTest) -> None:
     import tomllib
 
@@ -223,6 +234,43 @@ def test_restricted_pages_need_the_right_account(page, user, password, widget):
         | {w.key for w in at.radio}
     )
     assert widget in keys
+
+
+def test_sign_in_slows_down_after_failures_and_says_the_same_for_unknown_names(
+    own_database, monkeypatch
+):
+    from datetime import UTC, datetime, timedelta
+
+    import dmi.auth
+
+    now = [datetime(2030, 1, 1, tzinfo=UTC)]
+    monkeypatch.setattr(dmi.auth, "_utcnow", lambda: now[0])
+
+    def attempt(at: AppTest, name: str, password: str) -> list[str]:
+        at.text_input(key="login_name").input(name)
+        at.text_input(key="login_password").input(password)
+        next(b for b in at.button if b.form_id == "login").click().run()
+        _ok(at)
+        return [e.value for e in at.error]
+
+    def four_attempts(name: str, password: str) -> list[list[str]]:
+        at = _app("en").run()
+        at.switch_page("app_pages/account.py").run()
+        said = [attempt(at, name, "wrong") for _ in range(3)]
+        said.append(attempt(at, name, password))  # the right password, too soon
+        assert "account" not in at.session_state
+        return said
+
+    wrong, wait = ["Wrong username or password."], ["Too many failed sign-ins: try again in 1 s."]
+    assert four_attempts("agent", "pw-agency") == [wrong, wrong, wrong, wait]
+    assert four_attempts("ghost", "pw-agency") == [wrong, wrong, wrong, wait]
+    # the wait is counted in the store: a new session (a reload) waits as well
+    at = _app("zh").run()
+    at.switch_page("app_pages/account.py").run()
+    assert attempt(at, "agent", "pw-agency") == ["登录失败次数过多，请在 1 秒后再试。"]
+    now[0] += timedelta(seconds=1)
+    assert attempt(at, "agent", "pw-agency") == []
+    assert at.session_state["account"].name == "agent"
 
 
 def test_weights_lab_compares_two_schemes(miit):

@@ -15,6 +15,9 @@ Tables
 ``references``
     Reference documents (see :mod:`dmi.reference`) by version; at most one published per
     instrument.
+``sign_in_failures``
+    Failed sign-ins per account name and per client address (see :class:`dmi.auth.SignInGuard`):
+    how many and when the last was, under the SHA-256 hash of the name or address.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     create_engine,
     delete,
     event,
@@ -50,7 +54,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from dmi.reference import Reference
 
@@ -113,6 +117,15 @@ submissions = Table(
     Column("scores", JSON, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -449,13 +462,69 @@ class Store:
         assert current is not None
         return current
 
+    # -- failed sign-ins ----------------------------------------------------------------------
+    def failures(self, key: str) -> tuple[int, datetime | None]:
+        """Failed sign-ins under ``key`` (an account name or client address): how many, and
+        when the last was (``(0, None)`` when none)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(sign_in_failures).where(sign_in_failures.c.key_hash == hash_token(key))
+            ).first()
+        return (0, None) if row is None else (int(row.failures), _utc(row.last_failure_at))
+
+    def record_failure(self, key: str, now: datetime, forget_before: datetime) -> None:
+        """Count one failed sign-in under ``key`` at ``now``; earlier failures are forgotten
+        when the last of them was before ``forget_before``.
+
+        The count is raised in the database (``failures + 1``), so that attempts made at once
+        in several processes are all counted.
+        """
+        key_hash = hash_token(key)
+        count = case(
+            (sign_in_failures.c.last_failure_at < forget_before, 1),
+            else_=sign_in_failures.c.failures + 1,
+        )
+        for _ in range(2):  # a second pass when another process inserted the row meanwhile
+            try:
+                with self.engine.begin() as conn:
+                    done = conn.execute(
+                        update(sign_in_failures)
+                        .where(sign_in_failures.c.key_hash == key_hash)
+                        .values(failures=count, last_failure_at=now)
+                    )
+                    if done.rowcount == 0:
+                        conn.execute(
+                            insert(sign_in_failures).values(
+                                key_hash=key_hash, failures=1, last_failure_at=now
+                            )
+                        )
+                return
+            except IntegrityError:
+                continue
+        raise RuntimeError("internal error: a failed sign-in could not be counted")
+
+    def clear_failures(self, key: str) -> None:
+        """Forget the failed sign-ins under ``key`` (after a successful one)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(sign_in_failures).where(sign_in_failures.c.key_hash == hash_token(key))
+            )
+
     # -- retention ---------------------------------------------------------------------------
     def purge_expired(self, now: datetime | None = None) -> tuple[int, int]:
-        """Delete expired drafts and submissions; return how many of each."""
+        """Delete expired drafts and submissions; return how many of each.
+
+        Failed sign-ins whose last one is older than the retention period go too.
+        """
         now = now or _now()
         with self.engine.begin() as conn:
             expired_drafts = conn.execute(delete(drafts).where(drafts.c.expires_at < now))
             expired_subs = conn.execute(delete(submissions).where(submissions.c.expires_at < now))
+            conn.execute(
+                delete(sign_in_failures).where(
+                    sign_in_failures.c.last_failure_at < now - timedelta(days=self.retention_days)
+                )
+            )
         return int(expired_drafts.rowcount), int(expired_subs.rowcount)
 
 
