@@ -7,6 +7,7 @@ Streamlit's session to it.
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,25 @@ def t(key: str, **values: Any) -> str:
     entry = _strings()[key]
     text = entry[lang()]
     return text.format(**values) if values else text
+
+
+# CommonMark: a backslash before any ASCII punctuation character shows that character as it is
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+# GFM links bare http(s)://..., www.... and name@host in the text left after escapes are read;
+# an invisible word joiner (U+2060) before the ':', '.' or '@' breaks each of those patterns
+_AUTOLINK = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)")
+
+
+def literal(value: object) -> str:
+    """``value`` as Markdown that Streamlit shows as the text it is.
+
+    Every element that renders Markdown (``st.markdown``, ``st.write``, ``st.caption``, alerts,
+    headers, labels, ...) must get user text (company names, file names and headers, cell
+    values, messages quoting them, account names) through this: no link, image, emphasis,
+    heading, list, HTML tag, formula or Streamlit directive can start in it, and no address in
+    it becomes a link.
+    """
+    return _MARKUP.sub(r"\\\1", _AUTOLINK.sub("\u2060", str(value)))
 
 
 def language_switch() -> None:
@@ -154,8 +174,8 @@ def login_form() -> None:
             st.login()
     try:
         known = accounts_from_secrets(conf)
-    except ValueError as exc:
-        st.error(str(exc))
+    except ValueError as exc:  # names an account of the secrets file
+        st.error(literal(exc))
         return
     if not known:
         st.warning(t("no_accounts"))
@@ -199,7 +219,7 @@ def account_box() -> None:
     if current is None:
         return
     roles = ", ".join(t(f"role_{r}") for r in sorted(current.roles)) or "-"
-    st.sidebar.caption(t("login_as", name=current.name, roles=roles))
+    st.sidebar.caption(t("login_as", name=literal(current.name), roles=roles))
     if st.sidebar.button(t("logout"), key="logout"):
         st.session_state.pop("account", None)
         if getattr(st, "user", None) is not None and getattr(st.user, "is_logged_in", False):

@@ -3,15 +3,20 @@
 Each test drives the real pages: a company answers the survey and sees the score the library
 gives for the same answers; a draft comes back by its resume code; the restricted pages refuse an
 anonymous visitor and open for the right account; the weights lab and the reference
-administration work end to end.
+administration work end to end; user text (company names, file headers) is shown as text, never
+as Markdown.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import sys
 
 import pandas as pd
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from scipy.stats import spearmanr
 
 import dmi
@@ -25,6 +30,37 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 APP = str(ROOT / "app" / "streamlit_app.py")
 TIMEOUT = 300  # the first run builds the shipped reference; shared CI machines are slow
+HOSTILE = (
+    "![t](http://example.com/t.png) [Verify](https://example.com/v) <b>x</b> www.example.com "
+    "a@example.com :red[x] $x$ *em* # 精密机械"
+)
+
+# -- what Markdown shows (CommonMark's escapes, written here apart from the app) ---------------
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+# GFM's bare links: http(s)://..., www.<host>, name@host (read after escapes are resolved)
+_BARE_LINK = re.compile(r"(?i)https?://|www\.|[-.\w+]@")
+
+
+def shown(markdown: str) -> str:
+    """The text Markdown source made only of text and escapes shows (word joiners unseen)."""
+    return _ESCAPE.sub(r"\1", markdown).replace("\u2060", "")
+
+
+def markup_in(markdown: str) -> list[str]:
+    """Punctuation left unescaped (where a link, image, emphasis, tag ... could start), and
+    bare links GFM would make."""
+    return _PUNCTUATION.findall(_ESCAPE.sub("", markdown)) + _BARE_LINK.findall(
+        _ESCAPE.sub(r"\1", markdown)
+    )
+
+
+def _dmi_ui():
+    if str(ROOT / "app") not in sys.path:
+        sys.path.insert(0, str(ROOT / "app"))
+    import dmi_ui
+
+    return dmi_ui
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -76,6 +112,18 @@ def _app(lang: str = "zh", **params: str) -> AppTest:
     return at
 
 
+@given(
+    st.text(alphabet=st.sampled_from(list("![](){}<>*_`~#$:@.|-+=\\/&; hwtpsHTWPS精aZ09\n")))
+    | st.text()
+)
+@example(HOSTILE)
+@example("HTTPS://x.org http://y WWW.z.com mailto:a@b.c xmpp:a@b.c")
+def test_literal_text_shows_as_it_is_and_starts_no_markup(text):
+    markdown = _dmi_ui().literal(text)
+    assert shown(markdown) == text.replace("\u2060", "")
+    assert markup_in(markdown) == []
+
+
 def company_answers(instrument: dmi.Instrument) -> dict[str, object]:
     """A middling company, as the app's widgets give answers (codes, lists, ints)."""
     answers: dict[str, object] = {
@@ -84,7 +132,7 @@ def company_answers(instrument: dmi.Instrument) -> dict[str, object]:
         "region": "32",
         "employees": 120,
         "revenue_band": instrument.profile_field("revenue_band").options[1].value,
-        "company_name": "<script>alert(1)</script> 精密机械",
+        "company_name": "<script>alert(1)</script> " + HOSTILE,
     }
     for number, item in enumerate(instrument.items):
         if item.type == "single":
@@ -161,8 +209,10 @@ def test_a_company_answers_in_chinese_and_sees_the_library_score(miit):
     assert metrics["数字化发展指数"] == f"{expected['dmi']:.1f}"
     level = miit.level_band(int(expected["level"])).zh
     assert metrics["数字化水平等级"] == level
-    # the company name is shown as text, never as HTML
-    assert [h.value for h in at.subheader if "<script>" in h.value] == [answers["company_name"]]
+    # the company name is shown as text, never as HTML or Markdown
+    names = [h.value for h in at.subheader if "script" in h.value]
+    assert [shown(n) for n in names] == [answers["company_name"]]
+    assert markup_in(names[0]) == []
     assert not any(m.proto.allow_html for m in at.markdown)
     assert {b.key for b in at.get("download_button")} >= {
         "download_html",
@@ -271,6 +321,32 @@ def test_sign_in_slows_down_after_failures_and_says_the_same_for_unknown_names(
     now[0] += timedelta(seconds=1)
     assert attempt(at, "agent", "pw-agency") == []
     assert at.session_state["account"].name == "agent"
+
+
+def _agency(lang: str = "en") -> AppTest:
+    at = _app(lang).run()
+    at.session_state["account"] = dmi.auth.Account("agent", frozenset({"agency"}))
+    at.switch_page("app_pages/bulk.py").run()
+    _ok(at)
+    return at
+
+
+def _with_column(header: str, value: str) -> bytes:
+    """The shipped example file with one more column."""
+    lines = (ROOT / "data" / "example-bulk.csv").read_text(encoding="utf-8-sig").splitlines()
+    quoted = '"' + header.replace('"', '""') + '"'
+    cell = '"' + value.replace('"', '""') + '"'
+    return "\n".join([lines[0] + "," + quoted] + [line + "," + cell for line in lines[1:]]).encode()
+
+
+def test_the_bulk_page_shows_a_files_headers_as_text():
+    at = _agency()
+    at.file_uploader(key="bulk_file").upload("answers.csv", _with_column(HOSTILE, "v"), "text/csv")
+    at.run()
+    _ok(at)
+    listed = [m.value for m in at.markdown if "Verify" in m.value]
+    assert [shown(m) for m in listed] == [HOSTILE]
+    assert markup_in(listed[0]) == []
 
 
 def test_weights_lab_compares_two_schemes(miit):

@@ -114,7 +114,7 @@ if st.button(ui.t("fit"), type="primary", key="admin_fit"):
             )
             change = compare_references(current, candidate, answers)
     except (FileFormatError, ValueError) as exc:
-        st.error(f"{ui.t('method_error')} {exc}")
+        st.error(f"{ui.t('method_error')} {ui.literal(exc)}")
         st.stop()
     version = db.add_reference(candidate, created_by=who.name)
     st.session_state["admin_candidate"] = (version, candidate.summary(), change)

@@ -50,7 +50,7 @@ try:
     reader = open_table(source, encoding=encoding)
     mapping = map_columns(instrument, reader.columns)
 except (FileFormatError, UnicodeDecodeError, ValueError) as exc:
-    st.error(f"{ui.t('file_error')} {exc}")
+    st.error(f"{ui.t('file_error')} {ui.literal(exc)}")
     st.stop()
 
 st.subheader(ui.t("mapping"))
@@ -63,9 +63,10 @@ cols[0].dataframe(
     height=200,
 )
 cols[1].markdown(f"**{ui.t('unmatched')}** ({len(mapping.unmatched)})")
-cols[1].write(", ".join(mapping.unmatched) or "—")  # "-" alone would be a markdown bullet
+# the file's own headers: shown as the text they are
+cols[1].markdown(ui.literal(", ".join(mapping.unmatched)) or "—")
 cols[2].markdown(f"**{ui.t('missing_items')}** ({len(mapping.missing_items)})")
-cols[2].write(", ".join(mapping.missing_items) or "—")
+cols[2].markdown(ui.literal(", ".join(mapping.missing_items)) or "—")
 
 if st.button(ui.t("score_file"), type="primary", key="bulk_score"):
     reference = ui.reference(instrument_id)
@@ -89,7 +90,7 @@ if st.button(ui.t("score_file"), type="primary", key="bulk_score"):
             cohort_path=outputs["cohort"],
         )
     except (FileFormatError, UnicodeDecodeError, ValueError) as exc:
-        st.error(f"{ui.t('file_error')} {exc}")
+        st.error(f"{ui.t('file_error')} {ui.literal(exc)}")
         st.stop()
     bar.progress(1.0, text=ui.t("rows_read", n=f"{summary.read:,}"))
     st.session_state["bulk_result"] = (summary, outputs, reference.version)

@@ -43,7 +43,7 @@ company = str(latest.answers.get("company_name") or "")
 
 # -- headline ---------------------------------------------------------------------------------
 if company:
-    st.subheader(company)  # plain text: Streamlit escapes it
+    st.subheader(ui.literal(company), anchor=False)
 cols = st.columns(3)
 cols[0].metric(ui.t("index"), f"{result.dmi:.1f}")
 cols[1].metric(ui.t("level"), ui.level_name(instrument, result.level))
@@ -92,7 +92,7 @@ right.dataframe(table, hide_index=True, width="stretch")
 st.subheader(ui.t("peers"))
 if result.peers is not None and "dmi" in result.peers.percentile:
     group = ", ".join(
-        f"{ui.pick(instrument.profile_field(k).zh, instrument.profile_field(k).en)}={v}"
+        f"{ui.pick(instrument.profile_field(k).zh, instrument.profile_field(k).en)}={ui.literal(v)}"
         for k, v in result.peers.group.items()
     ) or ui.t("everyone")
     st.write(

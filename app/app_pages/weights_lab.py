@@ -64,7 +64,7 @@ def ahp_editor(key: str) -> list[list[float]] | None:
     try:
         result = ahp(full)
     except ValueError as exc:
-        st.error(f"{ui.t('method_error')} {exc}")
+        st.error(f"{ui.t('method_error')} {ui.literal(exc)}")
         return None
     st.write(ui.t("ahp_cr", cr=result.cr))
     (st.success if result.consistent else st.warning)(
@@ -118,7 +118,7 @@ for name, params in (("A", scheme_a), ("B", scheme_b)):
     try:
         results[name] = fitted(json.dumps(params, sort_keys=True))
     except ValueError as exc:
-        st.error(f"{ui.t('scheme')} {name}: {ui.t('method_error')} {exc}")
+        st.error(f"{ui.t('scheme')} {name}: {ui.t('method_error')} {ui.literal(exc)}")
         st.stop()
 
 comparison = compare_rankings(results["A"][1], results["B"][1])
