@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 import yaml
 
 from dmi.auth import Account, SignInGuard, accounts_from_secrets, client_address
+from dmi.io import csv_bytes
 from dmi.reference import Reference, shipped_reference
 from dmi.store import Store
 
@@ -225,6 +228,48 @@ def account_box() -> None:
         if getattr(st, "user", None) is not None and getattr(st.user, "is_logged_in", False):
             st.logout()
         st.rerun()
+
+
+# -- downloads ----------------------------------------------------------------------------------
+_MIME = {
+    ".csv": "text/csv",
+    ".html": "text/html",
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+}
+
+
+def download(
+    where: Any,
+    label: str,
+    data: pd.DataFrame | bytes | Callable[[], bytes],
+    file_name: str,
+    key: str,
+) -> None:
+    """A download button; every download of the app is offered through this.
+
+    Parameters
+    ----------
+    where
+        ``st`` or a container (a column).
+    data
+        A table is offered as CSV made by :func:`dmi.io.csv_bytes`, as every CSV file dmi
+        writes: text a spreadsheet would run as a formula (``=HYPERLINK(...)``) is escaped.
+        Bytes are files dmi's own writers made (escaped alike) or reports; a callable makes
+        them only when the button is pressed.
+    """
+    if isinstance(data, pd.DataFrame):
+        data = csv_bytes(data)
+    # on_click="ignore": a download does not rerun the page (which would drop the pending
+    # callables of the other buttons)
+    where.download_button(
+        label,
+        data,
+        file_name,
+        _MIME[Path(file_name).suffix],
+        key=key,
+        on_click="ignore",
+    )
 
 
 def level_name(instrument: Any, level: int) -> str:

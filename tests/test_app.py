@@ -91,6 +91,37 @@ def own_database(tmp_path, monkeypatch):
     cache_resource.clear()
 
 
+@pytest.fixture
+def downloads(monkeypatch):
+    """What each download button of a run offers, by key (a callable's bytes made at once)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    offered: dict[str, bytes] = {}
+    original = DeltaGenerator.download_button
+
+    def recording(self, label, data, *args, **kwargs):
+        offered[kwargs["key"]] = data() if callable(data) else data
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
+    return offered
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cells(data: bytes) -> pd.DataFrame:
+    """A downloaded CSV file's cells, as text (it starts with a BOM, for Excel)."""
+    import io
+
+    assert data.startswith(b"\xef\xbb\xbf")
+    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def _unescaped_formulas(cells: pd.DataFrame) -> list[str]:
+    return [v for column in cells for v in cells[column] if v.startswith(FORMULA_START)]
+
+
 def _secrets(at: AppTest) -> None:
     import tomllib
 
@@ -347,6 +378,59 @@ def test_the_bulk_page_shows_a_files_headers_as_text():
     listed = [m.value for m in at.markdown if "Verify" in m.value]
     assert [shown(m) for m in listed] == [HOSTILE]
     assert markup_in(listed[0]) == []
+
+
+def test_the_answers_download_escapes_what_a_spreadsheet_would_run(miit, downloads):
+    from dmi.reference import shipped_reference
+    from dmi.store import Store
+
+    store = Store()
+    stored = store.ensure_reference(lambda: shipped_reference(miit.id), miit.id)
+    answers = clean_answers(
+        {**company_answers(miit), "company_name": '=HYPERLINK("http://127.0.0.1:9/","Verify")'}
+    )
+    token = store.new_draft(miit.id, "en")
+    result = stored.load().assess(answers)
+    store.submit(token, answers, stored.version, dict(result.scores_row))
+
+    at = _app("en", resume=token).run()
+    at.switch_page("app_pages/results.py").run()
+    _ok(at)
+    assert set(downloads) == {"download_html", "download_pdf", "download_csv"}
+    cells = _csv_cells(downloads["download_csv"])
+    assert cells["company_name"].tolist() == ["'" + answers["company_name"]]
+    assert cells["employees"].tolist() == ["120"]  # numbers stay numbers
+    assert _unescaped_formulas(cells) == []
+    # the reports carry the name as text, not as a formula or markup
+    assert "=HYPERLINK(&quot;" in downloads["download_html"].decode("utf-8")
+    assert downloads["download_pdf"].startswith(b"%PDF")
+
+
+def test_every_bulk_download_escapes_what_a_spreadsheet_would_run(downloads):
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(_with_column("note", "n").decode())))
+    header = rows[0]
+    formula = '=HYPERLINK("http://127.0.0.1:9/","x")'
+    rows[1][header.index("respondent_id")] = formula  # a row that is scored
+    rows[1][header.index("note")] = "+cmd"  # an ignored column
+    rows[2][header.index("network")] = "@SUM(1)"  # a row rejected for this value
+    text = io.StringIO()
+    csv.writer(text).writerows(rows[:12])
+
+    at = _agency()
+    at.file_uploader(key="bulk_file").upload("answers.csv", text.getvalue().encode(), "text/csv")
+    at.run()
+    at.button(key="bulk_score").click().run()
+    _ok(at)
+    assert set(downloads) == {"download_scores", "download_rejects", "download_cohort"}
+    scores = _csv_cells(downloads["download_scores"])
+    assert "'" + formula in scores["respondent_id"].tolist()
+    rejects = _csv_cells(downloads["download_rejects"])
+    assert "'@SUM(1)" in rejects["value"].tolist()
+    for name in downloads:
+        assert _unescaped_formulas(_csv_cells(downloads[name])) == [], name
 
 
 def test_weights_lab_compares_two_schemes(miit):

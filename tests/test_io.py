@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 from dmi.io import (
     FileFormatError,
     TableWriter,
+    csv_bytes,
     detect_encoding,
     escape_formulas,
     map_columns,
@@ -259,6 +261,17 @@ def test_written_files_are_escaped(tmp_path, suffix):
     one_shot = tmp_path / f"one{suffix}"
     write_table(frame, one_shot)
     assert one_shot.stat().st_size > 0
+
+
+def test_csv_bytes_are_the_file_write_table_writes(tmp_path):
+    frame = pd.DataFrame({"respondent_id": RISKY, "dmi": [-1.5, 0, 1, 2, 3, 4, 5]})
+    data = csv_bytes(frame)
+    write_table(frame, tmp_path / "out.csv")
+    assert data == (tmp_path / "out.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False)
+    assert back["respondent_id"].tolist() == ["'=1+1", "'+A1", "'-2", "'@SUM(A1)", "'\tx", "ok", ""]
+    assert back["dmi"].tolist()[0] == -1.5
 
 
 def test_parquet_writer_keeps_one_schema(tmp_path):

@@ -139,28 +139,13 @@ if summary.scored:
                     st.markdown(f"**{ui.t(of)}**")
                     st.dataframe(table, width="stretch")
 
+# the files score_file wrote: text a spreadsheet would run as a formula is escaped in them
 cols = st.columns(3)
-cols[0].download_button(
-    ui.t("download_scores"),
-    outputs["scores"].read_bytes(),
-    "dmi-scores.csv",
-    "text/csv",
-    key="download_scores",
-    on_click="ignore",
-)
-cols[1].download_button(
-    ui.t("download_rejects"),
-    outputs["rejects"].read_bytes(),
-    "dmi-rejects.csv",
-    "text/csv",
-    key="download_rejects",
-    on_click="ignore",
-)
-cols[2].download_button(
-    ui.t("download_cohort"),
-    outputs["cohort"].read_bytes(),
-    "dmi-cohort.csv",
-    "text/csv",
-    key="download_cohort",
-    on_click="ignore",
-)
+for col, name in zip(cols, ("scores", "rejects", "cohort")):
+    ui.download(
+        col,
+        ui.t(f"download_{name}"),
+        outputs[name].read_bytes(),
+        f"dmi-{name}.csv",
+        key=f"download_{name}",
+    )

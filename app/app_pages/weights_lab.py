@@ -141,11 +141,10 @@ if comparison.tiers is not None:
 
 cols = st.columns(2)
 for col, name in zip(cols, ("A", "B")):
-    col.download_button(
+    ui.download(
+        col,
         f"{ui.t('download_method')} · {name}",
         results[name][0].encode("utf-8"),
         f"dmi-method-{name}.json",
-        "application/json",
         key=f"download_method_{name}",
-        on_click="ignore",
     )

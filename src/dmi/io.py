@@ -50,6 +50,7 @@ __all__ = [
     "FileFormatError",
     "TableReader",
     "TableWriter",
+    "csv_bytes",
     "detect_encoding",
     "escape_formulas",
     "map_columns",
@@ -630,6 +631,12 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             escaped[risky] = ["'" + v for v in values[risky]]
             out[column] = pd.Series(escaped, index=series.index, dtype=object)
     return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The frame as the CSV file :func:`write_table` writes: UTF-8 with a BOM, text cells a
+    spreadsheet would run as a formula escaped (:func:`escape_formulas`). For downloads."""
+    return escape_formulas(frame).to_csv(index=False).encode("utf-8-sig")
 
 
 def _arrow_column(series: pd.Series) -> Any:
