@@ -6,6 +6,7 @@ Streamlit's session to it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from dmi.auth import Account, SignInGuard, accounts_from_secrets, client_address
 from dmi.io import csv_bytes
 from dmi.reference import Reference, shipped_reference
 from dmi.store import Store
+from dmi.uploads import remove_stale_uploads
 
 APP_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTRUMENT = "miit-2024-manufacturing"
@@ -117,6 +119,14 @@ def reference_version(version: str) -> Reference | None:
     """A stored reference by version (results are re-shown with the reference that made them)."""
     stored = store().reference(version)
     return None if stored is None else _reference_by_version(stored.version, stored.document)
+
+
+@st.cache_resource(show_spinner=False)
+def remove_leftover_uploads() -> None:
+    """Once per server process: remove the upload folders of runs that an earlier process did
+    not end (killed in the middle). The pages that take uploads do it at each run's start too."""
+    with contextlib.suppress(OSError):  # a misconfigured folder is reported where it is used
+        remove_stale_uploads()
 
 
 def retention_days() -> int:
@@ -228,6 +238,27 @@ def account_box() -> None:
         if getattr(st, "user", None) is not None and getattr(st.user, "is_logged_in", False):
             st.logout()
         st.rerun()
+
+
+# -- files --------------------------------------------------------------------------------------
+def file_error(exc: Exception, name: str) -> str:
+    """What is wrong with an uploaded file, in the session's language, as Markdown.
+
+    The file is named as it was uploaded (``name``), never by the server's path of its copy,
+    and the command line's hints (``--encoding``, ``--map``) are not given: the page's own
+    widgets say how to fix it. A :class:`dmi.io.FileFormatError` says what is wrong as data
+    (``problem``, ``details``); another error is shown as its message, the copy's path replaced
+    by the name.
+    """
+    problem = getattr(exc, "problem", None)
+    details = {k: literal(v) for k, v in getattr(exc, "details", {}).items()}
+    if problem and f"file_{problem}" in _strings():
+        return t(f"file_{problem}", name=literal(name), **details)
+    message = str(exc)
+    path = getattr(exc, "path", None)
+    if path is not None:
+        message = message.replace(str(path), name)
+    return f"{t('file_error', name=literal(name))} {literal(message)}"
 
 
 # -- downloads ----------------------------------------------------------------------------------

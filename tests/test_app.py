@@ -9,6 +9,7 @@ as Markdown.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -431,6 +432,157 @@ def test_every_bulk_download_escapes_what_a_spreadsheet_would_run(downloads):
     assert "'@SUM(1)" in rejects["value"].tolist()
     for name in downloads:
         assert _unescaped_formulas(_csv_cells(downloads[name])) == [], name
+
+
+@pytest.fixture
+def uploads(tmp_path, monkeypatch):
+    """The app's upload folder, and every run folder the pages make (checked to be gone).
+
+    The system's temporary folder is pointed at an empty one: a page that made a folder of
+    its own there, outside dmi.uploads, would leave it behind.
+    """
+    import tempfile
+
+    import dmi.uploads
+
+    root = tmp_path / "uploads"
+    system_temp = tmp_path / "system-temp"
+    system_temp.mkdir()
+    monkeypatch.setenv("DMI_UPLOAD_DIR", str(root))
+    monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
+    made: list = []
+    original = dmi.uploads.upload_folder
+
+    @contextlib.contextmanager
+    def recorded(*args, **kwargs):
+        with original(*args, **kwargs) as folder:
+            made.append(folder)
+            yield folder
+
+    monkeypatch.setattr(dmi.uploads, "upload_folder", recorded)
+    yield root, made
+    assert list(system_temp.iterdir()) == []
+
+
+def _error(at: AppTest) -> str:
+    """The page's one error message, as shown."""
+    assert len(at.error) == 1, [e.value for e in at.error]
+    return shown(at.error[0].value)
+
+
+def _no_trace_of_the_server(message: str, root) -> None:
+    assert str(root) not in message and "/tmp" not in message and "upload." not in message
+    assert not re.search(r"(^|\s)--\w", message), message  # no command-line flags
+
+
+@pytest.mark.parametrize(
+    ("lang", "encoding", "expected"),
+    [
+        ("zh", "utf-8", "无法按 utf-8 编码读取文件 企业[问卷].csv：请在上方选择文件的编码"),
+        ("en", "utf-8", "企业[问卷].csv cannot be read as utf-8 text: choose its encoding above"),
+    ],
+)
+def test_a_bulk_file_error_names_the_upload_in_the_pages_language(
+    uploads, lang, encoding, expected
+):
+    root, made = uploads
+    gbk = (ROOT / "data" / "example-bulk.csv").read_text(encoding="utf-8-sig").encode("gb18030")
+    at = _agency(lang)
+    at.selectbox(key="bulk_encoding").set_value(encoding).run()
+    at.file_uploader(key="bulk_file").upload("企业[问卷].csv", gbk, "text/csv")
+    at.run()
+    _ok(at)
+    message = _error(at)
+    assert message.startswith(expected), message
+    _no_trace_of_the_server(message, root)
+    assert "bulk_score" not in {b.key for b in at.button}
+    assert made and not any(folder.exists() for folder in made)
+
+
+def test_a_bulk_file_without_questions_is_refused_before_scoring(uploads):
+    root, made = uploads
+    at = _agency("en")
+    at.file_uploader(key="bulk_file").upload("list.csv", b"name,phone\nA,1\n", "text/csv")
+    at.run()
+    _ok(at)
+    message = _error(at)
+    assert message.startswith("No column of list.csv is a question of miit-2024-manufacturing")
+    _no_trace_of_the_server(message, root)
+    assert "bulk_score" not in {b.key for b in at.button}
+    assert made and not any(folder.exists() for folder in made)
+
+
+def test_a_bulk_file_failing_while_scored_is_named_and_its_folder_removed(uploads):
+    root, made = uploads
+    # the start decodes as UTF-8 (the first MiB is sniffed); a byte further down does not
+    lines = (ROOT / "data" / "example-bulk.csv").read_text(encoding="utf-8-sig").splitlines()
+    body = "\n".join(lines[1:]).encode() + b"\n"
+    bad = lines[1].replace("合成企业", "\udcff", 1).encode("utf-8", "surrogateescape")  # 0xff
+    data = lines[0].encode() + b"\n" + body * (1_200_000 // len(body)) + bad + b"\n"
+    at = _agency("en")
+    at.selectbox(key="bulk_encoding").set_value("utf-8").run()
+    at.file_uploader(key="bulk_file").upload("big.csv", data, "text/csv")
+    at.run()
+    _ok(at)
+    assert not at.error
+    at.button(key="bulk_score").click().run()
+    _ok(at)
+    message = _error(at)
+    assert re.match(r"big\.csv cannot be read as utf-8 CSV near row \d+: choose its", message)
+    _no_trace_of_the_server(message, root)
+    assert len(made) == 2  # the header's read and the scoring run
+    assert not any(folder.exists() for folder in made)
+    assert list(root.iterdir()) == []
+
+
+def test_bulk_folders_go_when_the_run_ends_and_leftovers_at_the_start(uploads):
+    import time
+
+    from dmi.uploads import STALE_AFTER, uploads_root
+
+    root, made = uploads
+    leftover = uploads_root(root) / "run-killed"
+    leftover.mkdir()
+    (leftover / "upload.csv").write_text("x\n")
+    old = time.time() - STALE_AFTER.total_seconds() - 60
+    for entry in (leftover / "upload.csv", leftover):
+        os.utime(entry, (old, old))
+    busy = root / "run-another-session"  # a run in progress: changed a moment ago
+    busy.mkdir()
+
+    at = _agency("en")
+    at.file_uploader(key="bulk_file").upload(
+        "answers.csv", (ROOT / "data" / "example-bulk.csv").read_bytes(), "text/csv"
+    )
+    at.run()
+    _ok(at)
+    assert not leftover.exists() and busy.exists()
+    at.button(key="bulk_score").click().run()
+    _ok(at)
+    assert at.success[0].value == "40 rows read = 32 scored + 8 rejected"
+    assert len(made) == 2
+    assert not any(folder.exists() for folder in made)
+    assert [p.name for p in root.iterdir()] == ["run-another-session"]
+    # the results stay with the session: a rerun shows them and offers the files again
+    at.run()
+    _ok(at)
+    assert at.success[0].value == "40 rows read = 32 scored + 8 rejected"
+    assert len(made) == 2
+
+
+def test_an_unreadable_population_upload_is_named_and_its_folder_removed(uploads):
+    root, made = uploads
+    at = _app("zh").run()
+    at.session_state["account"] = dmi.auth.Account("boss", frozenset({"admin"}))
+    at.switch_page("app_pages/admin.py").run()
+    at.radio(key="admin_source").set_value("upload").run()
+    at.file_uploader(key="admin_file").upload("人群.xlsx", b"not a workbook", "application/zip")
+    at.run()
+    at.button(key="admin_fit").click().run()
+    _ok(at)
+    message = _error(at)
+    assert message == "文件 人群.xlsx 不是可读取的 XLSX 工作簿。"
+    assert len(made) == 1 and not made[0].exists()
 
 
 def test_weights_lab_compares_two_schemes(miit):

@@ -18,6 +18,7 @@ from dmi.io import (
     escape_formulas,
     map_columns,
     open_table,
+    require_item_columns,
     write_table,
 )
 
@@ -195,6 +196,84 @@ def test_undecodable_text_is_a_file_level_error(tmp_path):
     path.write_bytes(b"respondent_id,a\n" + b"x,1\n" * 10 + b"\xff\xfe\xfa,2\n")
     with pytest.raises(FileFormatError, match="mixed.csv: cannot read the file as .* near row"):
         list(open_table(path).chunks())
+
+
+def _workbook(path, rows):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "options", "problem", "details"),
+    [
+        ("a.csv", b"", {}, "empty", {}),
+        ("a.csv", b"  \n", {}, "empty", {}),
+        ("a.csv", b",,\nx,1,2\n", {}, "no_header", {}),
+        (
+            "a.csv",
+            "企业编号,行业\n".encode("gb18030"),
+            {"encoding": "utf-8"},
+            "decode",
+            {"encoding": "utf-8"},
+        ),
+        ("a.csv", b"a\n", {"encoding": "no-such-codec"}, "decode", {"encoding": "no-such-codec"}),
+        ("a.json", b"{}", {}, "file_type", {"suffix": ".json"}),
+        ("a", b"x", {}, "file_type", {"suffix": "(none)"}),
+        ("a.xlsx", b"not a zip", {}, "xlsx_unreadable", {}),
+        ("a.parquet", b"not parquet", {}, "parquet_unreadable", {}),
+        ("a.xlsx", [[None, None], ["x", 1]], {}, "no_header", {}),
+        (
+            "a.xlsx",
+            [["respondent_id"], ["x"]],
+            {"sheet": "答卷"},
+            "no_sheet",
+            {"sheet": "答卷", "sheets": "Sheet"},
+        ),
+    ],
+)
+def test_file_errors_say_what_is_wrong_as_data(tmp_path, name, content, options, problem, details):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        _workbook(path, content)
+    with pytest.raises(FileFormatError) as caught:
+        list(open_table(path, **options).chunks())
+    assert (caught.value.problem, caught.value.details) == (problem, details)
+    assert caught.value.path == path
+    assert str(caught.value).startswith(f"{path}: ")  # the command line's message is unchanged
+
+
+def test_a_file_failing_further_down_says_where_as_data(tmp_path):
+    path = tmp_path / "late.csv"
+    # the start (the first MiB) decodes; a byte that is not UTF-8 comes much later
+    path.write_bytes(b"respondent_id,a\n" + b"x,1\n" * 400_000 + b"\xff,2\n")
+    with pytest.raises(FileFormatError) as caught:
+        list(open_table(path, encoding="utf-8").chunks())
+    error = caught.value
+    assert (error.problem, error.path, error.details["encoding"]) == (
+        "csv_unreadable",
+        path,
+        "utf-8",
+    )
+    assert 2 <= error.details["row"] <= 400_002
+    assert f"near row {error.details['row']}" in str(error)
+
+
+def test_a_file_without_item_columns_is_named_as_given(miit):
+    mapping = map_columns(miit, ["respondent_id", "备注"])
+    with pytest.raises(FileFormatError, match="^答卷.csv: no column matches") as caught:
+        require_item_columns(mapping, miit, "答卷.csv")
+    error = caught.value
+    assert (error.problem, error.details, error.path) == (
+        "no_items",
+        {"instrument": miit.id},
+        Path("答卷.csv"),
+    )
 
 
 def test_headers_match_by_code_label_and_alias(miit):

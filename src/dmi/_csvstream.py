@@ -36,7 +36,16 @@ CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
 class CsvLayoutError(ValueError):
-    """The start of a CSV file cannot be read as a header row (the message says why)."""
+    """The start of a CSV file cannot be read as a header row (the message says why).
+
+    ``problem`` (``empty``, ``decode`` or ``no_header``) and ``details`` say it as data, for
+    :class:`dmi.io.FileFormatError`.
+    """
+
+    def __init__(self, message: str, problem: str, **details: Any) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.details = details
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -119,17 +128,19 @@ def csv_layout(path: Path, encoding: str | None = None, delimiter: str | None = 
     with path.open("rb") as file:
         sample = file.read(SNIFF_BYTES)
     if not sample.strip():
-        raise CsvLayoutError("the file is empty; expected a header row of columns")
+        raise CsvLayoutError("the file is empty; expected a header row of columns", "empty")
     chosen = encoding or detect_encoding(sample)
     try:
         text = sample.decode(chosen, errors="strict" if encoding else "replace")
     except (LookupError, UnicodeDecodeError) as exc:
-        raise CsvLayoutError(f"cannot decode as {chosen}: {exc}") from None
+        raise CsvLayoutError(
+            f"cannot decode as {chosen}: {exc}", "decode", encoding=chosen
+        ) from None
     sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text))
     header_line = next(csv.reader(io.StringIO(text), delimiter=sep), [])
     columns = [clean_header(h) for h in header_line]
     if not any(columns):
-        raise CsvLayoutError("the first line is blank; expected a header row")
+        raise CsvLayoutError("the first line is blank; expected a header row", "no_header")
     lines = sample.split(b"\n")
     per_row = len(sample) / max(len(lines), 1)
     longest = max(len(line) for line in lines)

@@ -66,7 +66,38 @@ _FORMULA_REGEX = r"^[=+\-@\t\r]"  # the same starts, for Arrow's regex kernel
 
 
 class FileFormatError(ValueError):
-    """A file cannot be read as a table (a file-level failure, not a problem of one row)."""
+    """A file cannot be read as a table (a file-level failure, not a problem of one row).
+
+    The message names the file and what was expected, for the command line. The attributes say
+    the same as data, for an interface that words it in its own language and names the file as
+    its user knows it.
+
+    Attributes
+    ----------
+    path : Path or None
+        The file.
+    problem : str or None
+        What is wrong: ``file_type`` (``suffix``), ``empty``, ``no_header``, ``decode``
+        (``encoding``: the start of the file is not in it), ``csv_unreadable`` (``encoding``,
+        ``row``: it fails near that row), ``xlsx_unreadable``, ``parquet_unreadable``,
+        ``no_sheet`` (``sheet``, ``sheets``), ``no_items`` (``instrument``: no column is an
+        item); None for the others.
+    details : dict
+        The values named in parentheses above.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        problem: str | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message)
+        self.path = None if path is None else Path(path)
+        self.problem = problem
+        self.details = details
 
 
 @dataclass
@@ -248,7 +279,11 @@ class TableReader:
     def _unreadable(self, exc: BaseException, row: int) -> FileFormatError:
         return FileFormatError(
             f"{self.path}: cannot read the file as {self.encoding} CSV near row {row}: "
-            f"{_arrow_message(exc)}; pass --encoding to say which encoding it uses"
+            f"{_arrow_message(exc)}; pass --encoding to say which encoding it uses",
+            path=self.path,
+            problem="csv_unreadable",
+            encoding=self.encoding,
+            row=row,
         )
 
     def _csv_pass(self, columns: list[str] | None, block: int, state: _CsvState) -> Iterator[Chunk]:
@@ -412,7 +447,9 @@ def open_table(
         try:
             layout = csv_layout(path, encoding, delimiter)
         except CsvLayoutError as exc:
-            raise FileFormatError(f"{path}: {exc}") from None
+            raise FileFormatError(
+                f"{path}: {exc}", path=path, problem=exc.problem, **exc.details
+            ) from None
         return TableReader(
             path,
             "csv",
@@ -430,19 +467,31 @@ def open_table(
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a broken workbook
-            raise FileFormatError(f"{path}: not a readable XLSX workbook ({exc})") from None
+            raise FileFormatError(
+                f"{path}: not a readable XLSX workbook ({exc})",
+                path=path,
+                problem="xlsx_unreadable",
+            ) from None
         try:
             if sheet is not None and sheet not in workbook.sheetnames:
                 raise FileFormatError(
                     f"{path}: no sheet named {sheet!r}; the sheets are "
-                    f"{', '.join(workbook.sheetnames)}"
+                    f"{', '.join(workbook.sheetnames)}",
+                    path=path,
+                    problem="no_sheet",
+                    sheet=sheet,
+                    sheets=", ".join(workbook.sheetnames),
                 )
             ws = workbook[sheet] if sheet else workbook.worksheets[0]
             header = next(ws.iter_rows(values_only=True, max_row=1), None)
         finally:
             workbook.close()
         if not header or not any(h is not None for h in header):
-            raise FileFormatError(f"{path}: the first row is empty; expected a header row")
+            raise FileFormatError(
+                f"{path}: the first row is empty; expected a header row",
+                path=path,
+                problem="no_header",
+            )
         columns = [clean_header("" if h is None else str(h)) for h in header]
         while columns and not columns[-1]:
             columns.pop()
@@ -453,10 +502,17 @@ def open_table(
         try:
             schema = pq.read_schema(path)
         except Exception as exc:  # pyarrow raises ArrowInvalid and OSError subclasses
-            raise FileFormatError(f"{path}: not a readable Parquet file ({exc})") from None
+            raise FileFormatError(
+                f"{path}: not a readable Parquet file ({exc})",
+                path=path,
+                problem="parquet_unreadable",
+            ) from None
         return TableReader(path, "parquet", list(schema.names), None, None, None, chunk_rows)
     raise FileFormatError(
-        f"{path}: unknown file type {suffix or '(none)'}; expected .csv, .tsv, .xlsx or .parquet"
+        f"{path}: unknown file type {suffix or '(none)'}; expected .csv, .tsv, .xlsx or .parquet",
+        path=path,
+        problem="file_type",
+        suffix=suffix or "(none)",
     )
 
 
@@ -882,7 +938,10 @@ def require_item_columns(mapping: ColumnMapping, instrument: Instrument, source:
     if not set(mapping.rename.values()) & {item.code for item in instrument.items}:
         raise FileFormatError(
             f"{source}: no column matches an item of {instrument.id}; expected headers such "
-            "as the ones `dmi template` writes (or a column mapping: --map FILE)"
+            "as the ones `dmi template` writes (or a column mapping: --map FILE)",
+            path=source,
+            problem="no_items",
+            instrument=instrument.id,
         )
 
 
