@@ -6,18 +6,24 @@ Streamlit's session to it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 import yaml
 
-from dmi.auth import Account, accounts_from_secrets, authenticate
+from dmi.auth import Account, SignInGuard, accounts_from_secrets, client_address
+from dmi.io import csv_bytes
 from dmi.reference import Reference, shipped_reference
 from dmi.scoring.levels import format_index
 from dmi.store import Store
+from dmi.uploads import remove_stale_uploads
 
 APP_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTRUMENT = "miit-2024-manufacturing"
@@ -51,6 +57,25 @@ def t(key: str, **values: Any) -> str:
     entry = _strings()[key]
     text = entry[lang()]
     return text.format(**values) if values else text
+
+
+# CommonMark: a backslash before any ASCII punctuation character shows that character as it is
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+# GFM links bare http(s)://..., www.... and name@host in the text left after escapes are read;
+# an invisible word joiner (U+2060) before the ':', '.' or '@' breaks each of those patterns
+_AUTOLINK = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)")
+
+
+def literal(value: object) -> str:
+    """``value`` as Markdown that Streamlit shows as the text it is.
+
+    Every element that renders Markdown (``st.markdown``, ``st.write``, ``st.caption``, alerts,
+    headers, labels, ...) must get user text (company names, file names and headers, cell
+    values, messages quoting them, account names) through this: no link, image, emphasis,
+    heading, list, HTML tag, formula or Streamlit directive can start in it, and no address in
+    it becomes a link.
+    """
+    return _MARKUP.sub(r"\\\1", _AUTOLINK.sub("\u2060", str(value)))
 
 
 def language_switch() -> None:
@@ -143,6 +168,14 @@ def describe_method(ref: Reference) -> str:
     return t("use_research", method=method)
 
 
+@st.cache_resource(show_spinner=False)
+def remove_leftover_uploads() -> None:
+    """Once per server process: remove the upload folders of runs that an earlier process did
+    not end (killed in the middle). The pages that take uploads do it at each run's start too."""
+    with contextlib.suppress(OSError):  # a misconfigured folder is reported where it is used
+        remove_stale_uploads()
+
+
 def retention_days() -> int:
     return store().retention_days
 
@@ -201,8 +234,8 @@ def login_form() -> None:
             st.login()
     try:
         known = accounts_from_secrets(conf)
-    except ValueError as exc:
-        st.error(str(exc))
+    except ValueError as exc:  # names an account of the secrets file
+        st.error(literal(exc))
         return
     if not known:
         st.warning(t("no_accounts"))
@@ -212,12 +245,32 @@ def login_form() -> None:
         password = st.text_input(t("password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("login"))
     if submitted:
-        found = authenticate(conf, name, password)
-        if found is None:
+        # the same answers whether or not the name is an account (see dmi.auth.SignInGuard)
+        outcome = SignInGuard(store()).sign_in(conf, name, password, client())
+        if outcome.retry_after:
+            seconds = outcome.retry_after
+            wait = (
+                t("wait_seconds", n=seconds)
+                if seconds < 60
+                else t("wait_minutes", n=-(-seconds // 60))
+            )
+            st.error(t("login_throttled", wait=wait))
+        elif outcome.account is None:
             st.error(t("login_failed"))
         else:
-            st.session_state["account"] = found
+            st.session_state["account"] = outcome.account
             st.rerun()
+
+
+def client() -> str:
+    """The visitor's address, as failed sign-ins are counted (see :func:`dmi.auth.client_address`).
+
+    ``X-Forwarded-For`` is read only when ``DMI_TRUSTED_PROXIES`` says how many reverse proxies
+    of one's own stand before the app.
+    """
+    trusted = int(os.environ.get("DMI_TRUSTED_PROXIES", "0"))
+    forwarded = st.context.headers.get_all("X-Forwarded-For") if trusted else []
+    return client_address(st.context.ip_address, forwarded, trusted)
 
 
 def account_box() -> None:
@@ -226,12 +279,75 @@ def account_box() -> None:
     if current is None:
         return
     roles = ", ".join(t(f"role_{r}") for r in sorted(current.roles)) or "-"
-    st.sidebar.caption(t("login_as", name=current.name, roles=roles))
+    st.sidebar.caption(t("login_as", name=literal(current.name), roles=roles))
     if st.sidebar.button(t("logout"), key="logout"):
         st.session_state.pop("account", None)
         if getattr(st, "user", None) is not None and getattr(st.user, "is_logged_in", False):
             st.logout()
         st.rerun()
+
+
+# -- files --------------------------------------------------------------------------------------
+def file_error(exc: Exception, name: str) -> str:
+    """What is wrong with an uploaded file, in the session's language, as Markdown.
+
+    The file is named as it was uploaded (``name``), never by the server's path of its copy,
+    and the command line's hints (``--encoding``, ``--map``) are not given: the page's own
+    widgets say how to fix it. A :class:`dmi.io.FileFormatError` says what is wrong as data
+    (``problem``, ``details``); another error is shown as its message, the copy's path replaced
+    by the name.
+    """
+    problem = getattr(exc, "problem", None)
+    details = {k: literal(v) for k, v in getattr(exc, "details", {}).items()}
+    if problem and f"file_{problem}" in _strings():
+        return t(f"file_{problem}", name=literal(name), **details)
+    message = str(exc)
+    path = getattr(exc, "path", None)
+    if path is not None:
+        message = message.replace(str(path), name)
+    return f"{t('file_error', name=literal(name))} {literal(message)}"
+
+
+# -- downloads ----------------------------------------------------------------------------------
+_MIME = {
+    ".csv": "text/csv",
+    ".html": "text/html",
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+}
+
+
+def download(
+    where: Any,
+    label: str,
+    data: pd.DataFrame | bytes | Callable[[], bytes],
+    file_name: str,
+    key: str,
+) -> None:
+    """A download button; every download of the app is offered through this.
+
+    Parameters
+    ----------
+    where
+        ``st`` or a container (a column).
+    data
+        A table is offered as CSV made by :func:`dmi.io.csv_bytes`, as every CSV file dmi
+        writes: text a spreadsheet would run as a formula (``=HYPERLINK(...)``) is escaped.
+        Bytes are files dmi's own writers made (escaped alike) or reports; a callable makes
+        them only when the button is pressed.
+    """
+    if isinstance(data, pd.DataFrame):
+        data = csv_bytes(data)
+    # on_click="ignore": a download does not rerun the page (which would drop the pending
+    # callables of the other buttons)
+    where.download_button(
+        label,
+        data,
+        file_name,
+        _MIME[Path(file_name).suffix],
+        key=key,
+        on_click="ignore",
+    )
 
 
 def level_name(instrument: Any, level: int) -> str:

@@ -12,6 +12,7 @@ import streamlit as st
 st.set_page_config(page_title="dmi · 中小企业数字化发展指数", page_icon="📈", layout="wide")
 
 ui.lang()
+ui.remove_leftover_uploads()
 pages = {
     ui.t("nav_company"): [
         st.Page("app_pages/survey.py", title=ui.t("nav_survey"), url_path="survey", default=True),

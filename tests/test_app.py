@@ -3,15 +3,21 @@
 Each test drives the real pages: a company answers the survey and sees the score the library
 gives for the same answers; a draft comes back by its resume code; the restricted pages refuse an
 anonymous visitor and open for the right account; the weights lab and the reference
-administration work end to end.
+administration work end to end; user text (company names, file headers) is shown as text, never
+as Markdown.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import sys
 
 import pandas as pd
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from scipy.stats import spearmanr
 
 import dmi
@@ -25,6 +31,37 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 APP = str(ROOT / "app" / "streamlit_app.py")
 TIMEOUT = 300  # the first run builds the shipped reference; shared CI machines are slow
+HOSTILE = (
+    "![t](http://example.com/t.png) [Verify](https://example.com/v) <b>x</b> www.example.com "
+    "a@example.com :red[x] $x$ *em* # 精密机械"
+)
+
+# -- what Markdown shows (CommonMark's escapes, written here apart from the app) ---------------
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+# GFM's bare links: http(s)://..., www.<host>, name@host (read after escapes are resolved)
+_BARE_LINK = re.compile(r"(?i)https?://|www\.|[-.\w+]@")
+
+
+def shown(markdown: str) -> str:
+    """The text Markdown source made only of text and escapes shows (word joiners unseen)."""
+    return _ESCAPE.sub(r"\1", markdown).replace("\u2060", "")
+
+
+def markup_in(markdown: str) -> list[str]:
+    """Punctuation left unescaped (where a link, image, emphasis, tag ... could start), and
+    bare links GFM would make."""
+    return _PUNCTUATION.findall(_ESCAPE.sub("", markdown)) + _BARE_LINK.findall(
+        _ESCAPE.sub(r"\1", markdown)
+    )
+
+
+def _dmi_ui():
+    if str(ROOT / "app") not in sys.path:
+        sys.path.insert(0, str(ROOT / "app"))
+    import dmi_ui
+
+    return dmi_ui
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,6 +79,48 @@ def database(tmp_path_factory):
         os.environ.pop("DMI_DATABASE_URL", None)
     else:
         os.environ["DMI_DATABASE_URL"] = old
+
+
+@pytest.fixture
+def own_database(tmp_path, monkeypatch):
+    """A database of the test's own (sign-in failures are counted there), then the module's."""
+    from streamlit.runtime.caching import cache_resource
+
+    monkeypatch.setenv("DMI_DATABASE_URL", f"sqlite:///{tmp_path / 'own.sqlite'}")
+    cache_resource.clear()
+    yield
+    cache_resource.clear()
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """What each download button of a run offers, by key (a callable's bytes made at once)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    offered: dict[str, bytes] = {}
+    original = DeltaGenerator.download_button
+
+    def recording(self, label, data, *args, **kwargs):
+        offered[kwargs["key"]] = data() if callable(data) else data
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
+    return offered
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cells(data: bytes) -> pd.DataFrame:
+    """A downloaded CSV file's cells, as text (it starts with a BOM, for Excel)."""
+    import io
+
+    assert data.startswith(b"\xef\xbb\xbf")
+    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def _unescaped_formulas(cells: pd.DataFrame) -> list[str]:
+    return [v for column in cells for v in cells[column] if v.startswith(FORMULA_START)]
 
 
 def _secrets(at: AppTest) -> None:
@@ -65,6 +144,18 @@ def _app(lang: str = "zh", **params: str) -> AppTest:
     return at
 
 
+@given(
+    st.text(alphabet=st.sampled_from(list("![](){}<>*_`~#$:@.|-+=\\/&; hwtpsHTWPS精aZ09\n")))
+    | st.text()
+)
+@example(HOSTILE)
+@example("HTTPS://x.org http://y WWW.z.com mailto:a@b.c xmpp:a@b.c")
+def test_literal_text_shows_as_it_is_and_starts_no_markup(text):
+    markdown = _dmi_ui().literal(text)
+    assert shown(markdown) == text.replace("\u2060", "")
+    assert markup_in(markdown) == []
+
+
 def company_answers(instrument: dmi.Instrument) -> dict[str, object]:
     """A middling company, as the app's widgets give answers (codes, lists, ints)."""
     answers: dict[str, object] = {
@@ -73,7 +164,7 @@ def company_answers(instrument: dmi.Instrument) -> dict[str, object]:
         "region": "32",
         "employees": 120,
         "revenue_band": instrument.profile_field("revenue_band").options[1].value,
-        "company_name": "<script>alert(1)</script> 精密机械",
+        "company_name": "<script>alert(1)</script> " + HOSTILE,
     }
     for number, item in enumerate(instrument.items):
         if item.type == "single":
@@ -150,8 +241,10 @@ def test_a_company_answers_in_chinese_and_sees_the_library_score(miit):
     assert metrics["数字化发展指数"] == f"{expected['dmi']:.1f}"
     level = miit.level_band(int(expected["level"])).zh
     assert metrics["数字化水平等级"] == level
-    # the company name is shown as text, never as HTML
-    assert [h.value for h in at.subheader if "<script>" in h.value] == [answers["company_name"]]
+    # the company name is shown as text, never as HTML or Markdown
+    names = [h.value for h in at.subheader if "script" in h.value]
+    assert [shown(n) for n in names] == [answers["company_name"]]
+    assert markup_in(names[0]) == []
     assert not any(m.proto.allow_html for m in at.markdown)
     assert {b.key for b in at.get("download_button")} >= {
         "download_html",
@@ -223,6 +316,273 @@ def test_restricted_pages_need_the_right_account(page, user, password, widget):
         | {w.key for w in at.radio}
     )
     assert widget in keys
+
+
+def test_sign_in_slows_down_after_failures_and_says_the_same_for_unknown_names(
+    own_database, monkeypatch
+):
+    from datetime import UTC, datetime, timedelta
+
+    import dmi.auth
+
+    now = [datetime(2030, 1, 1, tzinfo=UTC)]
+    monkeypatch.setattr(dmi.auth, "_utcnow", lambda: now[0])
+
+    def attempt(at: AppTest, name: str, password: str) -> list[str]:
+        at.text_input(key="login_name").input(name)
+        at.text_input(key="login_password").input(password)
+        next(b for b in at.button if b.form_id == "login").click().run()
+        _ok(at)
+        return [e.value for e in at.error]
+
+    def four_attempts(name: str, password: str) -> list[list[str]]:
+        at = _app("en").run()
+        at.switch_page("app_pages/account.py").run()
+        said = [attempt(at, name, "wrong") for _ in range(3)]
+        said.append(attempt(at, name, password))  # the right password, too soon
+        assert "account" not in at.session_state
+        return said
+
+    wrong, wait = ["Wrong username or password."], ["Too many failed sign-ins: try again in 1 s."]
+    assert four_attempts("agent", "pw-agency") == [wrong, wrong, wrong, wait]
+    assert four_attempts("ghost", "pw-agency") == [wrong, wrong, wrong, wait]
+    # the wait is counted in the store: a new session (a reload) waits as well
+    at = _app("zh").run()
+    at.switch_page("app_pages/account.py").run()
+    assert attempt(at, "agent", "pw-agency") == ["登录失败次数过多，请在 1 秒后再试。"]
+    now[0] += timedelta(seconds=1)
+    assert attempt(at, "agent", "pw-agency") == []
+    assert at.session_state["account"].name == "agent"
+
+
+def _agency(lang: str = "en") -> AppTest:
+    at = _app(lang).run()
+    at.session_state["account"] = dmi.auth.Account("agent", frozenset({"agency"}))
+    at.switch_page("app_pages/bulk.py").run()
+    _ok(at)
+    return at
+
+
+def _with_column(header: str, value: str) -> bytes:
+    """The shipped example file with one more column."""
+    lines = (ROOT / "data" / "example-bulk.csv").read_text(encoding="utf-8-sig").splitlines()
+    quoted = '"' + header.replace('"', '""') + '"'
+    cell = '"' + value.replace('"', '""') + '"'
+    return "\n".join([lines[0] + "," + quoted] + [line + "," + cell for line in lines[1:]]).encode()
+
+
+def test_the_bulk_page_shows_a_files_headers_as_text():
+    at = _agency()
+    at.file_uploader(key="bulk_file").upload("answers.csv", _with_column(HOSTILE, "v"), "text/csv")
+    at.run()
+    _ok(at)
+    listed = [m.value for m in at.markdown if "Verify" in m.value]
+    assert [shown(m) for m in listed] == [HOSTILE]
+    assert markup_in(listed[0]) == []
+
+
+def test_the_answers_download_escapes_what_a_spreadsheet_would_run(miit, downloads):
+    from dmi.reference import shipped_reference
+    from dmi.store import Store
+
+    store = Store()
+    stored = store.ensure_reference(lambda: shipped_reference(miit.id), miit.id)
+    answers = clean_answers(
+        {**company_answers(miit), "company_name": '=HYPERLINK("http://127.0.0.1:9/","Verify")'}
+    )
+    token = store.new_draft(miit.id, "en")
+    result = stored.load().assess(answers)
+    store.submit(token, answers, stored.version, dict(result.scores_row))
+
+    at = _app("en", resume=token).run()
+    at.switch_page("app_pages/results.py").run()
+    _ok(at)
+    assert set(downloads) == {"download_html", "download_pdf", "download_csv"}
+    cells = _csv_cells(downloads["download_csv"])
+    assert cells["company_name"].tolist() == ["'" + answers["company_name"]]
+    assert cells["employees"].tolist() == ["120"]  # numbers stay numbers
+    assert _unescaped_formulas(cells) == []
+    # the reports carry the name as text, not as a formula or markup
+    assert "=HYPERLINK(&quot;" in downloads["download_html"].decode("utf-8")
+    assert downloads["download_pdf"].startswith(b"%PDF")
+
+
+def test_every_bulk_download_escapes_what_a_spreadsheet_would_run(downloads):
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(_with_column("note", "n").decode())))
+    header = rows[0]
+    formula = '=HYPERLINK("http://127.0.0.1:9/","x")'
+    rows[1][header.index("respondent_id")] = formula  # a row that is scored
+    rows[1][header.index("note")] = "+cmd"  # an ignored column
+    rows[2][header.index("network")] = "@SUM(1)"  # a row rejected for this value
+    text = io.StringIO()
+    csv.writer(text).writerows(rows[:12])
+
+    at = _agency()
+    at.file_uploader(key="bulk_file").upload("answers.csv", text.getvalue().encode(), "text/csv")
+    at.run()
+    at.button(key="bulk_score").click().run()
+    _ok(at)
+    assert set(downloads) == {"download_scores", "download_rejects", "download_cohort"}
+    scores = _csv_cells(downloads["download_scores"])
+    assert "'" + formula in scores["respondent_id"].tolist()
+    rejects = _csv_cells(downloads["download_rejects"])
+    assert "'@SUM(1)" in rejects["value"].tolist()
+    for name in downloads:
+        assert _unescaped_formulas(_csv_cells(downloads[name])) == [], name
+
+
+@pytest.fixture
+def uploads(tmp_path, monkeypatch):
+    """The app's upload folder, and every run folder the pages make (checked to be gone).
+
+    The system's temporary folder is pointed at an empty one: a page that made a folder of
+    its own there, outside dmi.uploads, would leave it behind.
+    """
+    import tempfile
+
+    import dmi.uploads
+
+    root = tmp_path / "uploads"
+    system_temp = tmp_path / "system-temp"
+    system_temp.mkdir()
+    monkeypatch.setenv("DMI_UPLOAD_DIR", str(root))
+    monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
+    made: list = []
+    original = dmi.uploads.upload_folder
+
+    @contextlib.contextmanager
+    def recorded(*args, **kwargs):
+        with original(*args, **kwargs) as folder:
+            made.append(folder)
+            yield folder
+
+    monkeypatch.setattr(dmi.uploads, "upload_folder", recorded)
+    yield root, made
+    assert list(system_temp.iterdir()) == []
+
+
+def _error(at: AppTest) -> str:
+    """The page's one error message, as shown."""
+    assert len(at.error) == 1, [e.value for e in at.error]
+    return shown(at.error[0].value)
+
+
+def _no_trace_of_the_server(message: str, root) -> None:
+    assert str(root) not in message and "/tmp" not in message and "upload." not in message
+    assert not re.search(r"(^|\s)--\w", message), message  # no command-line flags
+
+
+@pytest.mark.parametrize(
+    ("lang", "encoding", "expected"),
+    [
+        ("zh", "utf-8", "无法按 utf-8 编码读取文件 企业[问卷].csv：请在上方选择文件的编码"),
+        ("en", "utf-8", "企业[问卷].csv cannot be read as utf-8 text: choose its encoding above"),
+    ],
+)
+def test_a_bulk_file_error_names_the_upload_in_the_pages_language(
+    uploads, lang, encoding, expected
+):
+    root, made = uploads
+    gbk = (ROOT / "data" / "example-bulk.csv").read_text(encoding="utf-8-sig").encode("gb18030")
+    at = _agency(lang)
+    at.selectbox(key="bulk_encoding").set_value(encoding).run()
+    at.file_uploader(key="bulk_file").upload("企业[问卷].csv", gbk, "text/csv")
+    at.run()
+    _ok(at)
+    message = _error(at)
+    assert message.startswith(expected), message
+    _no_trace_of_the_server(message, root)
+    assert "bulk_score" not in {b.key for b in at.button}
+    assert made and not any(folder.exists() for folder in made)
+
+
+def test_a_bulk_file_without_questions_is_refused_before_scoring(uploads):
+    root, made = uploads
+    at = _agency("en")
+    at.file_uploader(key="bulk_file").upload("list.csv", b"name,phone\nA,1\n", "text/csv")
+    at.run()
+    _ok(at)
+    message = _error(at)
+    assert message.startswith("No column of list.csv is a question of miit-2024-manufacturing")
+    _no_trace_of_the_server(message, root)
+    assert "bulk_score" not in {b.key for b in at.button}
+    assert made and not any(folder.exists() for folder in made)
+
+
+def test_a_bulk_file_failing_while_scored_is_named_and_its_folder_removed(uploads):
+    root, made = uploads
+    # the start decodes as UTF-8 (the first MiB is sniffed); a byte further down does not
+    lines = (ROOT / "data" / "example-bulk.csv").read_text(encoding="utf-8-sig").splitlines()
+    body = "\n".join(lines[1:]).encode() + b"\n"
+    bad = lines[1].replace("合成企业", "\udcff", 1).encode("utf-8", "surrogateescape")  # 0xff
+    data = lines[0].encode() + b"\n" + body * (1_200_000 // len(body)) + bad + b"\n"
+    at = _agency("en")
+    at.selectbox(key="bulk_encoding").set_value("utf-8").run()
+    at.file_uploader(key="bulk_file").upload("big.csv", data, "text/csv")
+    at.run()
+    _ok(at)
+    assert not at.error
+    at.button(key="bulk_score").click().run()
+    _ok(at)
+    message = _error(at)
+    assert re.match(r"big\.csv cannot be read as utf-8 CSV near row \d+: choose its", message)
+    _no_trace_of_the_server(message, root)
+    assert len(made) == 2  # the header's read and the scoring run
+    assert not any(folder.exists() for folder in made)
+    assert list(root.iterdir()) == []
+
+
+def test_bulk_folders_go_when_the_run_ends_and_leftovers_at_the_start(uploads):
+    import time
+
+    from dmi.uploads import STALE_AFTER, uploads_root
+
+    root, made = uploads
+    leftover = uploads_root(root) / "run-killed"
+    leftover.mkdir()
+    (leftover / "upload.csv").write_text("x\n")
+    old = time.time() - STALE_AFTER.total_seconds() - 60
+    for entry in (leftover / "upload.csv", leftover):
+        os.utime(entry, (old, old))
+    busy = root / "run-another-session"  # a run in progress: changed a moment ago
+    busy.mkdir()
+
+    at = _agency("en")
+    at.file_uploader(key="bulk_file").upload(
+        "answers.csv", (ROOT / "data" / "example-bulk.csv").read_bytes(), "text/csv"
+    )
+    at.run()
+    _ok(at)
+    assert not leftover.exists() and busy.exists()
+    at.button(key="bulk_score").click().run()
+    _ok(at)
+    assert at.success[0].value == "40 rows read = 32 scored + 8 rejected"
+    assert len(made) == 2
+    assert not any(folder.exists() for folder in made)
+    assert [p.name for p in root.iterdir()] == ["run-another-session"]
+    # the results stay with the session: a rerun shows them and offers the files again
+    at.run()
+    _ok(at)
+    assert at.success[0].value == "40 rows read = 32 scored + 8 rejected"
+    assert len(made) == 2
+
+
+def test_an_unreadable_population_upload_is_named_and_its_folder_removed(uploads):
+    root, made = uploads
+    at = _app("zh").run()
+    at.session_state["account"] = dmi.auth.Account("boss", frozenset({"admin"}))
+    at.switch_page("app_pages/admin.py").run()
+    at.radio(key="admin_source").set_value("upload").run()
+    at.file_uploader(key="admin_file").upload("人群.xlsx", b"not a workbook", "application/zip")
+    at.run()
+    at.button(key="admin_fit").click().run()
+    _ok(at)
+    message = _error(at)
+    assert message == "文件 人群.xlsx 不是可读取的 XLSX 工作簿。"
+    assert len(made) == 1 and not made[0].exists()
 
 
 def test_weights_lab_compares_two_schemes(miit):

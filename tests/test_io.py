@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -18,10 +19,12 @@ import dmi.io
 from dmi.io import (
     FileFormatError,
     TableWriter,
+    csv_bytes,
     detect_encoding,
     escape_formulas,
     map_columns,
     open_table,
+    require_item_columns,
     write_table,
 )
 
@@ -203,6 +206,84 @@ def test_undecodable_text_is_a_file_level_error(tmp_path):
         list(open_table(path).chunks())
 
 
+def _workbook(path, rows):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "options", "problem", "details"),
+    [
+        ("a.csv", b"", {}, "empty", {}),
+        ("a.csv", b"  \n", {}, "empty", {}),
+        ("a.csv", b",,\nx,1,2\n", {}, "no_header", {}),
+        (
+            "a.csv",
+            "企业编号,行业\n".encode("gb18030"),
+            {"encoding": "utf-8"},
+            "decode",
+            {"encoding": "utf-8"},
+        ),
+        ("a.csv", b"a\n", {"encoding": "no-such-codec"}, "decode", {"encoding": "no-such-codec"}),
+        ("a.json", b"{}", {}, "file_type", {"suffix": ".json"}),
+        ("a", b"x", {}, "file_type", {"suffix": "(none)"}),
+        ("a.xlsx", b"not a zip", {}, "xlsx_unreadable", {}),
+        ("a.parquet", b"not parquet", {}, "parquet_unreadable", {}),
+        ("a.xlsx", [[None, None], ["x", 1]], {}, "no_header", {}),
+        (
+            "a.xlsx",
+            [["respondent_id"], ["x"]],
+            {"sheet": "答卷"},
+            "no_sheet",
+            {"sheet": "答卷", "sheets": "Sheet"},
+        ),
+    ],
+)
+def test_file_errors_say_what_is_wrong_as_data(tmp_path, name, content, options, problem, details):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        _workbook(path, content)
+    with pytest.raises(FileFormatError) as caught:
+        list(open_table(path, **options).chunks())
+    assert (caught.value.problem, caught.value.details) == (problem, details)
+    assert caught.value.path == path
+    assert str(caught.value).startswith(f"{path}: ")  # the command line's message is unchanged
+
+
+def test_a_file_failing_further_down_says_where_as_data(tmp_path):
+    path = tmp_path / "late.csv"
+    # the start (the first MiB) decodes; a byte that is not UTF-8 comes much later
+    path.write_bytes(b"respondent_id,a\n" + b"x,1\n" * 400_000 + b"\xff,2\n")
+    with pytest.raises(FileFormatError) as caught:
+        list(open_table(path, encoding="utf-8").chunks())
+    error = caught.value
+    assert (error.problem, error.path, error.details["encoding"]) == (
+        "csv_unreadable",
+        path,
+        "utf-8",
+    )
+    assert 2 <= error.details["row"] <= 400_002
+    assert f"near row {error.details['row']}" in str(error)
+
+
+def test_a_file_without_item_columns_is_named_as_given(miit):
+    mapping = map_columns(miit, ["respondent_id", "备注"])
+    with pytest.raises(FileFormatError, match="^答卷.csv: no column matches") as caught:
+        require_item_columns(mapping, miit, "答卷.csv")
+    error = caught.value
+    assert (error.problem, error.details, error.path) == (
+        "no_items",
+        {"instrument": miit.id},
+        Path("答卷.csv"),
+    )
+
+
 def test_headers_match_by_code_label_and_alias(miit):
     headers = ["企业编号", "所属行业", "Network", "network_security", "备注"]
     mapping = map_columns(miit, headers)
@@ -267,6 +348,17 @@ def test_written_files_are_escaped(tmp_path, suffix):
     one_shot = tmp_path / f"one{suffix}"
     write_table(frame, one_shot)
     assert one_shot.stat().st_size > 0
+
+
+def test_csv_bytes_are_the_file_write_table_writes(tmp_path):
+    frame = pd.DataFrame({"respondent_id": RISKY, "dmi": [-1.5, 0, 1, 2, 3, 4, 5]})
+    data = csv_bytes(frame)
+    write_table(frame, tmp_path / "out.csv")
+    assert data == (tmp_path / "out.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False)
+    assert back["respondent_id"].tolist() == ["'=1+1", "'+A1", "'-2", "'@SUM(A1)", "'\tx", "ok", ""]
+    assert back["dmi"].tolist()[0] == -1.5
 
 
 def test_parquet_writer_keeps_one_schema(tmp_path):

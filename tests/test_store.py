@@ -93,3 +93,56 @@ def _publish_dummy(store, version):
 def test_retention_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match="retention_days must be at least 1, got 0"):
         Store(f"sqlite:///{tmp_path / 'x.sqlite'}", retention_days=0)
+
+
+# Run in a fresh Python of its own: it imports dmi.store once, then forks the twenty children
+# while it has no other thread (a fork of the test process, which has threads, could deadlock,
+# and a forkserver another test started would not have dmi.store imported). A barrier releases
+# them together; each reports what opening the new database gave.
+_TWENTY_AT_ONCE = """
+import multiprocessing, sys
+from dmi.store import Store
+
+def open_store(url, barrier, results):
+    barrier.wait()
+    try:
+        Store(url)
+    except Exception as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+    else:
+        results.put("ok")
+
+if __name__ == "__main__":
+    url, n = sys.argv[1], int(sys.argv[2])
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(n), context.Queue()
+    children = [
+        context.Process(target=open_store, args=(url, barrier, results)) for _ in range(n)
+    ]
+    for child in children:
+        child.start()
+    # one report from each (a child that died sends none: the wait ends with an error)
+    outcomes = [results.get(timeout=600) for _ in children]
+    for child in children:
+        child.join()
+    print(repr(outcomes), [child.exitcode for child in children])
+"""
+
+
+def test_twenty_processes_create_one_new_database_at_once(tmp_path):
+    import subprocess
+    import sys
+
+    n = 20
+    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    done = subprocess.run(
+        [sys.executable, "-c", _TWENTY_AT_ONCE, url, str(n)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+    )
+    assert done.stdout.strip() == f"{['ok'] * n!r} {[0] * n!r}", done.stdout + done.stderr
+    store = Store(url)
+    token = store.new_draft("miit-2024-manufacturing")
+    assert store.draft(token) is not None

@@ -9,4 +9,4 @@ if current is None:
     ui.login_form()
 else:
     roles = ", ".join(ui.t(f"role_{r}") for r in sorted(current.roles)) or "-"
-    st.success(ui.t("login_as", name=current.name, roles=roles))
+    st.success(ui.t("login_as", name=ui.literal(current.name), roles=roles))

@@ -6,7 +6,6 @@ that made them."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import dmi_ui as ui
@@ -22,6 +21,7 @@ from dmi.reference import (
 )
 from dmi.scoring import NORMALISATIONS, WEIGHTINGS
 from dmi.scoring.aggregate import AGGREGATIONS
+from dmi.uploads import upload_folder
 
 MIN_COMPANIES = 30
 
@@ -93,10 +93,11 @@ def load_population() -> tuple[pd.DataFrame, str]:
         )
     if upload is None:
         raise FileFormatError(ui.t("upload"))
-    folder = Path(tempfile.mkdtemp(prefix="dmi-ref-"))
-    path = folder / f"population{Path(upload.name).suffix.lower()}"
-    path.write_bytes(upload.getbuffer())
-    return read_answers(path, instrument), f"upload: {upload.name}"
+    # read whole into memory while the run's private folder exists; it goes when the run ends
+    with upload_folder() as folder:
+        path = folder / f"population{Path(upload.name).suffix.lower()}"
+        path.write_bytes(upload.getbuffer())
+        return read_answers(path, instrument), f"upload: {upload.name}"
 
 
 if st.button(ui.t("fit"), type="primary", key="admin_fit"):
@@ -117,8 +118,11 @@ if st.button(ui.t("fit"), type="primary", key="admin_fit"):
                 source=label,
             )
             change = compare_references(current, candidate, answers)
-    except (FileFormatError, ValueError) as exc:
-        st.error(f"{ui.t('method_error')} {exc}")
+    except FileFormatError as exc:  # only an upload can be unreadable, or missing
+        st.error(ui.t("upload") if upload is None else ui.file_error(exc, upload.name))
+        st.stop()
+    except ValueError as exc:
+        st.error(f"{ui.t('method_error')} {ui.literal(exc)}")
         st.stop()
     # nothing is stored before the confirmation below
     st.session_state["admin_candidate"] = (candidate, change)

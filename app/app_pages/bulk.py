@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-import tempfile
+import io
 from pathlib import Path
+from typing import NoReturn
 
 import dmi_ui as ui
 import pandas as pd
@@ -12,8 +13,11 @@ import streamlit as st
 
 from dmi import available_instruments, load_instrument
 from dmi.cohort import distribution
-from dmi.io import FileFormatError, map_columns, open_table
+from dmi.io import FileFormatError, map_columns, open_table, require_item_columns
 from dmi.pipeline import score_file
+from dmi.uploads import upload_folder
+
+FILE_ERRORS = (FileFormatError, ValueError)  # a decoding error is a ValueError too
 
 ui.require("agency")
 st.title(ui.t("nav_bulk"))
@@ -38,20 +42,35 @@ upload = st.file_uploader(ui.t("upload"), type=["csv", "txt", "xlsx", "parquet"]
 if upload is None:
     st.stop()
 
-# the library reads files by path: keep the upload in a private temporary folder
-work = Path(st.session_state.setdefault("bulk_dir", tempfile.mkdtemp(prefix="dmi-bulk-")))
-source = work / f"upload{Path(upload.name).suffix.lower() or '.csv'}"
-if st.session_state.get("bulk_uploaded") != (upload.file_id, encoding):
-    source.write_bytes(upload.getbuffer())
-    st.session_state["bulk_uploaded"] = (upload.file_id, encoding)
-    st.session_state.pop("bulk_result", None)
+# the library reads files by path: each run that reads the upload writes it to a private folder
+# of its own, removed when the run ends (dmi.uploads); errors name the file as uploaded
+if st.session_state.get("bulk_upload") != (upload.file_id, encoding, instrument_id):
+    st.session_state["bulk_upload"] = (upload.file_id, encoding, instrument_id)
+    for stale in ("bulk_mapping", "bulk_result"):
+        st.session_state.pop(stale, None)
 
-try:
-    reader = open_table(source, encoding=encoding)
-    mapping = map_columns(instrument, reader.columns)
-except (FileFormatError, UnicodeDecodeError, ValueError) as exc:
-    st.error(f"{ui.t('file_error')} {exc}")
+
+def staged(folder: Path) -> Path:
+    """The upload as a file in a run's folder."""
+    source = folder / f"upload{Path(upload.name).suffix.lower() or '.csv'}"
+    source.write_bytes(upload.getbuffer())
+    return source
+
+
+def refuse(exc: Exception) -> NoReturn:
+    st.error(ui.file_error(exc, upload.name))
     st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+if "bulk_mapping" not in st.session_state:
+    with upload_folder() as folder:
+        try:
+            reader = open_table(staged(folder), encoding=encoding)
+        except FILE_ERRORS as exc:
+            refuse(exc)
+    st.session_state["bulk_mapping"] = map_columns(instrument, reader.columns)
+mapping = st.session_state["bulk_mapping"]
 
 st.subheader(ui.t("mapping"))
 cols = st.columns(3)
@@ -63,40 +82,46 @@ cols[0].dataframe(
     height=200,
 )
 cols[1].markdown(f"**{ui.t('unmatched')}** ({len(mapping.unmatched)})")
-cols[1].write(", ".join(mapping.unmatched) or "—")  # "-" alone would be a markdown bullet
+# the file's own headers: shown as the text they are
+cols[1].markdown(ui.literal(", ".join(mapping.unmatched)) or "—")
 cols[2].markdown(f"**{ui.t('missing_items')}** ({len(mapping.missing_items)})")
-cols[2].write(", ".join(mapping.missing_items) or "—")
+cols[2].markdown(ui.literal(", ".join(mapping.missing_items)) or "—")
+try:
+    require_item_columns(mapping, instrument, upload.name)
+except FileFormatError as exc:
+    refuse(exc)
 
 if st.button(ui.t("score_file"), type="primary", key="bulk_score"):
     reference = ui.reference(instrument_id)
     bar = st.progress(0.0)
-    size = max(source.stat().st_size, 1)
-    rows_estimate = max(1, size // 200)  # about 200 bytes per row: the bar only needs a rough pace
+    rows_estimate = max(1, upload.size // 200)  # about 200 bytes a row: the bar needs a pace only
 
     def progress(done: int) -> None:
         bar.progress(min(done / rows_estimate, 1.0), text=ui.t("rows_read", n=f"{done:,}"))
 
-    outputs = {name: work / f"{name}.csv" for name in ("scores", "rejects", "cohort")}
-    try:
-        summary, _ = score_file(
-            source,
-            outputs["scores"],
-            reference.index_model,
-            rejects_path=outputs["rejects"],
-            encoding=encoding,
-            progress=progress,
-            tier_model=reference.tier_model,
-            cohort_path=outputs["cohort"],
-        )
-    except (FileFormatError, UnicodeDecodeError, ValueError) as exc:
-        st.error(f"{ui.t('file_error')} {exc}")
-        st.stop()
+    with upload_folder() as folder:
+        outputs = {name: folder / f"{name}.csv" for name in ("scores", "rejects", "cohort")}
+        try:
+            summary, _ = score_file(
+                staged(folder),
+                outputs["scores"],
+                reference.index_model,
+                rejects_path=outputs["rejects"],
+                encoding=encoding,
+                progress=progress,
+                tier_model=reference.tier_model,
+                cohort_path=outputs["cohort"],
+            )
+        except FILE_ERRORS as exc:
+            refuse(exc)
+        # what the page shows and offers is kept with the session; the folder goes
+        files = {name: path.read_bytes() for name, path in outputs.items()}
     bar.progress(1.0, text=ui.t("rows_read", n=f"{summary.read:,}"))
-    st.session_state["bulk_result"] = (summary, outputs, reference.version)
+    st.session_state["bulk_result"] = (summary, files, reference.version)
 
 if "bulk_result" not in st.session_state:
     st.stop()
-summary, outputs, version = st.session_state["bulk_result"]
+summary, files, version = st.session_state["bulk_result"]
 line = ui.t("reconcile", read=summary.read, scored=summary.scored, rejected=summary.rejected)
 (st.success if summary.reconciles else st.error)(line)
 st.caption(ui.t("reference_used", version=version))
@@ -110,15 +135,17 @@ if summary.rejected:
         }
     )
     st.dataframe(reasons, hide_index=True, width="stretch")
-    rejects = pd.read_csv(outputs["rejects"], dtype=str, keep_default_na=False, nrows=1000)
+    rejects = pd.read_csv(
+        io.BytesIO(files["rejects"]), dtype=str, keep_default_na=False, nrows=1000
+    )
     st.dataframe(rejects, hide_index=True, width="stretch", height=240)
 
 if summary.scored:
     st.subheader(ui.t("distribution"))
     wanted = ["level", "tier", "sector", "region"]
-    header = pd.read_csv(outputs["scores"], nrows=0).columns
+    header = pd.read_csv(io.BytesIO(files["scores"]), nrows=0).columns
     scores = pd.read_csv(
-        outputs["scores"],
+        io.BytesIO(files["scores"]),
         usecols=[c for c in wanted if c in header],
         dtype={"sector": str, "region": str},
     )
@@ -138,28 +165,9 @@ if summary.scored:
                     st.markdown(f"**{ui.t(of)}**")
                     st.dataframe(table, width="stretch")
 
+# the files score_file wrote: text a spreadsheet would run as a formula is escaped in them
 cols = st.columns(3)
-cols[0].download_button(
-    ui.t("download_scores"),
-    outputs["scores"].read_bytes(),
-    "dmi-scores.csv",
-    "text/csv",
-    key="download_scores",
-    on_click="ignore",
-)
-cols[1].download_button(
-    ui.t("download_rejects"),
-    outputs["rejects"].read_bytes(),
-    "dmi-rejects.csv",
-    "text/csv",
-    key="download_rejects",
-    on_click="ignore",
-)
-cols[2].download_button(
-    ui.t("download_cohort"),
-    outputs["cohort"].read_bytes(),
-    "dmi-cohort.csv",
-    "text/csv",
-    key="download_cohort",
-    on_click="ignore",
-)
+for col, name in zip(cols, ("scores", "rejects", "cohort")):
+    ui.download(
+        col, ui.t(f"download_{name}"), files[name], f"dmi-{name}.csv", key=f"download_{name}"
+    )

@@ -50,7 +50,7 @@ company = str(latest.answers.get("company_name") or "")
 
 # -- headline ---------------------------------------------------------------------------------
 if company:
-    st.subheader(company)  # plain text: Streamlit escapes it
+    st.subheader(ui.literal(company), anchor=False)
 cols = st.columns(3)
 cols[0].metric(ui.t("index"), ui.index_text(result.official_dmi, instrument))
 cols[1].metric(ui.t("level"), ui.level_name(instrument, result.level))
@@ -101,7 +101,7 @@ right.dataframe(table, hide_index=True, width="stretch")
 st.subheader(ui.t("peers"))
 if result.peers is not None and "dmi" in result.peers.percentile:
     group = ", ".join(
-        f"{ui.pick(instrument.profile_field(k).zh, instrument.profile_field(k).en)}={v}"
+        f"{ui.pick(instrument.profile_field(k).zh, instrument.profile_field(k).en)}={ui.literal(v)}"
         for k, v in result.peers.group.items()
     ) or ui.t("everyone")
     st.write(
@@ -169,8 +169,7 @@ else:
 
 # -- downloads --------------------------------------------------------------------------------
 st.header(ui.t("downloads"))
-# the reports are built only when asked for (the download runs the callable); on_click="ignore":
-# a download does not rerun the page, which would drop the pending callables
+# the reports are built only when asked for (the download runs the callable)
 report_args = {
     "instrument": instrument,
     "lang": L,
@@ -180,35 +179,27 @@ report_args = {
     "generated_at": latest.submitted_at,
     "answers": latest.answers,
 }
-csv = (
-    answers_frame(instrument, latest.answers, respondent_id=f"S{latest.id}")
-    .to_csv(index=False)
-    .encode("utf-8-sig")
-)
 cols = st.columns(3)
-cols[0].download_button(
+ui.download(
+    cols[0],
     ui.t("download_html"),
     lambda: render_html(result, **report_args).encode("utf-8"),
     "dmi-report.html",
-    "text/html",
     key="download_html",
-    on_click="ignore",
 )
-cols[1].download_button(
+ui.download(
+    cols[1],
     ui.t("download_pdf"),
     lambda: render_pdf(result, **report_args),
     "dmi-report.pdf",
-    "application/pdf",
     key="download_pdf",
-    on_click="ignore",
 )
-cols[2].download_button(
+ui.download(
+    cols[2],
     ui.t("download_csv"),
-    csv,
+    answers_frame(instrument, latest.answers, respondent_id=f"S{latest.id}"),
     "dmi-answers.csv",
-    "text/csv",
     key="download_csv",
-    on_click="ignore",
 )
 
 if st.button(ui.t("edit_answers"), key="edit_answers"):

@@ -221,7 +221,8 @@ def survey(token: str) -> None:
             names = {f.code: ui.pick(f.zh, f.en) for f in page.profile}
             names.update({i.code: i.text(L) for i in page.items})
             lines = "\n".join(
-                f"- {names.get(code, code)}: {reason}" for code, reason in problems.items()
+                f"- {names.get(code, code)}: {ui.literal(reason)}"
+                for code, reason in problems.items()
             )
             st.error(ui.t("fix_page", n=len(problems)) + "\n" + lines)
         else:

@@ -65,7 +65,7 @@ def ahp_editor(key: str) -> list[list[float]] | None:
     try:
         result = ahp(full)
     except ValueError as exc:
-        st.error(f"{ui.t('method_error')} {exc}")
+        st.error(f"{ui.t('method_error')} {ui.literal(exc)}")
         return None
     st.write(ui.t("ahp_cr", cr=result.cr))
     (st.success if result.consistent else st.warning)(
@@ -119,7 +119,7 @@ for name, params in (("A", scheme_a), ("B", scheme_b)):
     try:
         results[name] = fitted(json.dumps(params, sort_keys=True))
     except ValueError as exc:
-        st.error(f"{ui.t('scheme')} {name}: {ui.t('method_error')} {exc}")
+        st.error(f"{ui.t('scheme')} {name}: {ui.t('method_error')} {ui.literal(exc)}")
         st.stop()
 
 comparison = compare_rankings(results["A"][1], results["B"][1])
@@ -144,13 +144,12 @@ if comparison.tiers is not None:
 
 cols = st.columns(2)
 for col, name in zip(cols, ("A", "B")):
-    col.download_button(
+    ui.download(
+        col,
         f"{ui.t('download_method')} · {name}",
         results[name][0].encode("utf-8"),
         f"dmi-method-{name}.json",
-        "application/json",
         key=f"download_method_{name}",
-        on_click="ignore",
     )
 
 # -- research references ----------------------------------------------------------------------

@@ -51,7 +51,16 @@ SCAN_BYTES = 1 << 22
 
 
 class CsvLayoutError(ValueError):
-    """The start of a CSV file cannot be read as a header row (the message says why)."""
+    """The start of a CSV file cannot be read as a header row (the message says why).
+
+    ``problem`` (``empty``, ``decode`` or ``no_header``) and ``details`` say it as data, for
+    :class:`dmi.io.FileFormatError`.
+    """
+
+    def __init__(self, message: str, problem: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.details = details
 
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -332,7 +341,7 @@ def csv_layout(path: Path, encoding: str | None = None, delimiter: str | None = 
         sample = file.read(SNIFF_BYTES)
         whole = not file.read(1)
     if not sample.strip():
-        raise CsvLayoutError("the file is empty; expected a header row of columns")
+        raise CsvLayoutError("the file is empty; expected a header row of columns", "empty")
     chosen = encoding or detect_encoding(sample)
     problem = not_text(path, sample, chosen)
     if problem:
@@ -343,7 +352,9 @@ def csv_layout(path: Path, encoding: str | None = None, delimiter: str | None = 
         if isinstance(exc, UnicodeDecodeError) and not whole and exc.reason in _TRUNCATED:
             text = sample[: exc.start].decode(chosen)  # a character cut by the sample's end
         else:
-            raise CsvLayoutError(f"cannot decode as {chosen}: {exc}") from None
+            raise CsvLayoutError(
+                f"cannot decode as {chosen}: {exc}", "decode", encoding=chosen
+            ) from None
     text = text.lstrip("\ufeff")
     sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text))
     header, end, complete = split_record(text, sep)
@@ -354,7 +365,7 @@ def csv_layout(path: Path, encoding: str | None = None, delimiter: str | None = 
         )
     columns = [clean_header(h) for h in header]
     if not any(columns):
-        raise CsvLayoutError("the first line is blank; expected a header row")
+        raise CsvLayoutError("the first line is blank; expected a header row", "no_header")
     header_only = whole and end == len(text) and not text.endswith(("\r", "\n"))
     header_lines = 1 + len(LINE_BREAK.findall(text[:end].rstrip("\r\n")))
     lines = sample.splitlines() or [sample]

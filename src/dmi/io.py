@@ -81,6 +81,7 @@ __all__ = [
     "UnreadableCells",
     "TableReader",
     "TableWriter",
+    "csv_bytes",
     "detect_encoding",
     "escape_formulas",
     "map_columns",
@@ -113,7 +114,38 @@ _FORMULA_REGEX = r"^[=+\-@\t\r]"  # the same starts, for Arrow's regex kernel
 
 
 class FileFormatError(ValueError):
-    """A file cannot be read as a table (a file-level failure, not a problem of one row)."""
+    """A file cannot be read as a table (a file-level failure, not a problem of one row).
+
+    The message names the file and what was expected, for the command line. The attributes say
+    the same as data, for an interface that words it in its own language and names the file as
+    its user knows it.
+
+    Attributes
+    ----------
+    path : Path or None
+        The file.
+    problem : str or None
+        What is wrong: ``file_type`` (``suffix``), ``empty``, ``no_header``, ``decode``
+        (``encoding``: the start of the file is not in it), ``csv_unreadable`` (``encoding``,
+        ``row``: it fails near that row), ``xlsx_unreadable``, ``parquet_unreadable``,
+        ``no_sheet`` (``sheet``, ``sheets``), ``no_items`` (``instrument``: no column is an
+        item); None for the others.
+    details : dict
+        The values named in parentheses above.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        problem: str | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message)
+        self.path = None if path is None else Path(path)
+        self.problem = problem
+        self.details = details
 
 
 @dataclass
@@ -576,12 +608,21 @@ class TableReader:
         """After a failed read: change a guessed UTF-8 to GB18030 where the file is that, or
         raise the :class:`FileFormatError` that names the row and line that failed."""
         if isinstance(exc, LookupError):
-            raise FileFormatError(f"{self.path}: unknown encoding {encoding}") from None
+            raise FileFormatError(
+                f"{self.path}: unknown encoding {encoding}",
+                path=self.path,
+                problem="decode",
+                encoding=encoding,
+            ) from None
         found = find_undecodable(self.path, encoding, state.line)
         if found is None:  # not an encoding problem
             raise FileFormatError(
                 f"{self.path}: cannot read the file as CSV after row {state.row - 1} "
-                f"(line {state.line - 1}): {_arrow_message(exc)}"
+                f"(line {state.line - 1}): {_arrow_message(exc)}",
+                path=self.path,
+                problem="csv_unreadable",
+                encoding=encoding,
+                row=state.row - 1,
             ) from None
         if found.line >= state.line:
             row = self._row_at_end(found.text, state.row)
@@ -605,7 +646,11 @@ class TableReader:
             return
         raise FileFormatError(
             f"{self.path}: cannot read row {row} (line {found.line}) as {encoding}: "
-            f"{found.reason}; pass --encoding to say which encoding the file uses"
+            f"{found.reason}; pass --encoding to say which encoding the file uses",
+            path=self.path,
+            problem="csv_unreadable",
+            encoding=encoding,
+            row=row,
         ) from None
 
     def _row_at_end(self, text: str, row: int) -> int:
@@ -726,7 +771,7 @@ class TableReader:
             try:
                 block = next(blocks, None)
             except _xlsxread.XlsxError as exc:
-                raise FileFormatError(f"{self.path}: {exc}") from None
+                raise FileFormatError(f"{self.path}: {exc}", path=self.path) from None
             if block is None:
                 return
             frame = pd.DataFrame(block.values[:, wanted], columns=names, dtype=object)
@@ -752,7 +797,9 @@ class TableReader:
             except (OSError, pa.ArrowException) as exc:  # a corrupt page, a bad encoding
                 raise FileFormatError(
                     f"{self.path}: cannot read the Parquet file near row {first} "
-                    f"({_arrow_message(exc)}): the file is damaged"
+                    f"({_arrow_message(exc)}): the file is damaged",
+                    path=self.path,
+                    problem="parquet_unreadable",
                 ) from None
             if batch is None:
                 return
@@ -791,7 +838,9 @@ def _parquet_file(path: Path) -> Any:
         return pq.ParquetFile(path, page_checksum_verification=True)
     except (OSError, pa.ArrowException) as exc:
         raise FileFormatError(
-            f"{path}: not a readable Parquet file ({_arrow_message(exc)})"
+            f"{path}: not a readable Parquet file ({_arrow_message(exc)})",
+            path=path,
+            problem="parquet_unreadable",
         ) from None
 
 
@@ -885,7 +934,9 @@ def open_table(
         try:
             layout = csv_layout(path, encoding, delimiter)
         except CsvLayoutError as exc:
-            raise FileFormatError(f"{path}: {exc}") from None
+            raise FileFormatError(
+                f"{path}: {exc}", path=path, problem=exc.problem, **exc.details
+            ) from None
         return TableReader(
             path,
             "csv",
@@ -906,10 +957,12 @@ def open_table(
             chosen = book.pick(sheet)
             header = book.header(chosen)
         except _xlsxread.XlsxError as exc:
-            raise FileFormatError(f"{path}: {exc}") from None
+            raise FileFormatError(f"{path}: {exc}", path=path) from None
         if not any(h is not None for h in header):
             raise FileFormatError(
-                f"{path}: the first row of sheet {chosen.name!r} is empty; expected a header row"
+                f"{path}: the first row of sheet {chosen.name!r} is empty; expected a header row",
+                path=path,
+                problem="no_header",
             )
         columns = [clean_header(_xlsxread.shown(h)) for h in header]
         while columns and not columns[-1]:
@@ -928,7 +981,10 @@ def open_table(
         names = dedupe_headers(_parquet_file(path).schema_arrow.names)
         return TableReader(path, "parquet", names, None, None, None, chunk_rows)
     raise FileFormatError(
-        f"{path}: unknown file type {suffix or '(none)'}; expected .csv, .tsv, .xlsx or .parquet"
+        f"{path}: unknown file type {suffix or '(none)'}; expected .csv, .tsv, .xlsx or .parquet",
+        path=path,
+        problem="file_type",
+        suffix=suffix or "(none)",
     )
 
 
@@ -1103,6 +1159,12 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             escaped[risky] = ["'" + v for v in values[risky]]
             out[column] = pd.Series(escaped, index=series.index, dtype=object)
     return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The frame as the CSV file :func:`write_table` writes: UTF-8 with a BOM, text cells a
+    spreadsheet would run as a formula escaped (:func:`escape_formulas`). For downloads."""
+    return escape_formulas(frame).to_csv(index=False).encode("utf-8-sig")
 
 
 def _arrow_column(series: pd.Series) -> Any:
@@ -1348,7 +1410,10 @@ def require_item_columns(mapping: ColumnMapping, instrument: Instrument, source:
     if not set(mapping.rename.values()) & {item.code for item in instrument.items}:
         raise FileFormatError(
             f"{source}: no column matches an item of {instrument.id}; expected headers such "
-            "as the ones `dmi template` writes (or a column mapping: --map FILE)"
+            "as the ones `dmi template` writes (or a column mapping: --map FILE)",
+            path=source,
+            problem="no_items",
+            instrument=instrument.id,
         )
 
 

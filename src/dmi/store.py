@@ -15,6 +15,9 @@ Tables
 ``references``
     Reference documents (see :mod:`dmi.reference`) by version; at most one published per
     instrument.
+``sign_in_failures``
+    Failed sign-ins per account name and per client address (see :class:`dmi.auth.SignInGuard`):
+    how many and when the last was, under the SHA-256 hash of the name or address.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     create_engine,
     delete,
     event,
@@ -50,6 +54,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from dmi.reference import Reference
 
@@ -112,6 +117,15 @@ submissions = Table(
     Column("scores", JSON, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -202,7 +216,7 @@ class Store:
         self.url = database_url(url)
         self.retention_days = retention_days
         self.engine: Engine = _engine(self.url)
-        metadata.create_all(self.engine)
+        _create_schema(self.engine)
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -448,13 +462,69 @@ class Store:
         assert current is not None
         return current
 
+    # -- failed sign-ins ----------------------------------------------------------------------
+    def failures(self, key: str) -> tuple[int, datetime | None]:
+        """Failed sign-ins under ``key`` (an account name or client address): how many, and
+        when the last was (``(0, None)`` when none)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(sign_in_failures).where(sign_in_failures.c.key_hash == hash_token(key))
+            ).first()
+        return (0, None) if row is None else (int(row.failures), _utc(row.last_failure_at))
+
+    def record_failure(self, key: str, now: datetime, forget_before: datetime) -> None:
+        """Count one failed sign-in under ``key`` at ``now``; earlier failures are forgotten
+        when the last of them was before ``forget_before``.
+
+        The count is raised in the database (``failures + 1``), so that attempts made at once
+        in several processes are all counted.
+        """
+        key_hash = hash_token(key)
+        count = case(
+            (sign_in_failures.c.last_failure_at < forget_before, 1),
+            else_=sign_in_failures.c.failures + 1,
+        )
+        for _ in range(2):  # a second pass when another process inserted the row meanwhile
+            try:
+                with self.engine.begin() as conn:
+                    done = conn.execute(
+                        update(sign_in_failures)
+                        .where(sign_in_failures.c.key_hash == key_hash)
+                        .values(failures=count, last_failure_at=now)
+                    )
+                    if done.rowcount == 0:
+                        conn.execute(
+                            insert(sign_in_failures).values(
+                                key_hash=key_hash, failures=1, last_failure_at=now
+                            )
+                        )
+                return
+            except IntegrityError:
+                continue
+        raise RuntimeError("internal error: a failed sign-in could not be counted")
+
+    def clear_failures(self, key: str) -> None:
+        """Forget the failed sign-ins under ``key`` (after a successful one)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(sign_in_failures).where(sign_in_failures.c.key_hash == hash_token(key))
+            )
+
     # -- retention ---------------------------------------------------------------------------
     def purge_expired(self, now: datetime | None = None) -> tuple[int, int]:
-        """Delete expired drafts and submissions; return how many of each."""
+        """Delete expired drafts and submissions; return how many of each.
+
+        Failed sign-ins whose last one is older than the retention period go too.
+        """
         now = now or _now()
         with self.engine.begin() as conn:
             expired_drafts = conn.execute(delete(drafts).where(drafts.c.expires_at < now))
             expired_subs = conn.execute(delete(submissions).where(submissions.c.expires_at < now))
+            conn.execute(
+                delete(sign_in_failures).where(
+                    sign_in_failures.c.last_failure_at < now - timedelta(days=self.retention_days)
+                )
+            )
         return int(expired_drafts.rowcount), int(expired_subs.rowcount)
 
 
@@ -475,6 +545,28 @@ def _engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def _create_schema(engine: Engine) -> None:
+    """Create the tables that are missing, also when many processes open a new database at once.
+
+    On SQLite the check and the creation run in one transaction that holds the database's write
+    lock from its start (``BEGIN IMMEDIATE``): the other processes wait for it, then find the
+    tables. Other databases do not serialise a check against another session's ``CREATE TABLE``:
+    a creation that fails there (the table was made meanwhile) is tried again, with the check
+    first, until one pass finds or makes every table; each failed pass saw another table made.
+    """
+    passes = len(metadata.tables) + 1
+    for attempt in range(passes):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                metadata.create_all(conn, checkfirst=True)
+            return
+        except DBAPIError:
+            if attempt == passes - 1:
+                raise
 
 
 def _submission(row: Any) -> Submission:
