@@ -206,7 +206,7 @@ def test_undecodable_text_is_a_file_level_error(tmp_path):
         list(open_table(path).chunks())
 
 
-def _workbook(path, rows):
+def _workbook_of_rows(path, rows):
     from openpyxl import Workbook
 
     book = Workbook()
@@ -248,7 +248,7 @@ def test_file_errors_say_what_is_wrong_as_data(tmp_path, name, content, options,
     if isinstance(content, bytes):
         path.write_bytes(content)
     else:
-        _workbook(path, content)
+        _workbook_of_rows(path, content)
     with pytest.raises(FileFormatError) as caught:
         list(open_table(path, **options).chunks())
     assert (caught.value.problem, caught.value.details) == (problem, details)
@@ -269,7 +269,7 @@ def test_a_file_failing_further_down_says_where_as_data(tmp_path):
         "utf-8",
     )
     assert 2 <= error.details["row"] <= 400_002
-    assert f"near row {error.details['row']}" in str(error)
+    assert f"cannot read row {error.details['row']} " in str(error)
 
 
 def test_a_file_without_item_columns_is_named_as_given(miit):

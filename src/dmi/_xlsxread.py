@@ -53,7 +53,18 @@ ERROR_VALUE = "an Excel error value (a formula that failed): correct it in the w
 
 
 class XlsxError(Exception):
-    """The workbook cannot be read (the message names what and where, not the file)."""
+    """The workbook cannot be read (the message names what and where, not the file).
+
+    ``problem`` and ``details`` say it as data, for :class:`dmi.io.FileFormatError`:
+    ``xlsx_unreadable`` (not a workbook, or damaged), ``no_sheet`` (``sheet``, ``sheets``) and
+    ``sheet_in_doubt`` (``sheet``, ``sheets``: the active sheet is hidden or not a worksheet);
+    None for the others (the message says it).
+    """
+
+    def __init__(self, message: str, problem: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -287,10 +298,13 @@ class Workbook:
         except zipfile.BadZipFile as exc:
             raise XlsxError(
                 f"not a readable XLSX workbook ({exc}; an .xls file or a password-protected "
-                "workbook is not a zip archive: save it as .xlsx)"
+                "workbook is not a zip archive: save it as .xlsx)",
+                "xlsx_unreadable",
             ) from None
         except (*_READ_ERRORS, ElementTree.ParseError) as exc:
-            raise XlsxError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+            raise XlsxError(
+                f"not a readable XLSX workbook ({type(exc).__name__}: {exc})", "xlsx_unreadable"
+            ) from None
         self._strings: Any = None
 
     # the parts read whole --------------------------------------------------------------------
@@ -335,7 +349,9 @@ class Workbook:
         )
         workbook_part = self._member(document)
         if workbook_part is None:
-            raise XlsxError("not a readable XLSX workbook (it has no workbook part)")
+            raise XlsxError(
+                "not a readable XLSX workbook (it has no workbook part)", "xlsx_unreadable"
+            )
         root = self._xml(archive, workbook_part)
         rels = {
             rid: (kind, self._member(target))
@@ -414,22 +430,34 @@ class Workbook:
         listing = ", ".join(
             f"{s.name!r}" + ("" if s.state == "visible" else f" ({s.state})") for s in self.sheets
         )
+        names = ", ".join(s.name for s in self.sheets)
         choose = "choose one with --sheet NAME (sheet= in Python)"
         if name is not None:
             sheet = next((s for s in self.sheets if s.name == name), None)
             if sheet is None:
-                raise XlsxError(f"no sheet named {name!r}; the sheets are {listing}")
+                raise XlsxError(
+                    f"no sheet named {name!r}; the sheets are {listing}",
+                    "no_sheet",
+                    sheet=name,
+                    sheets=names,
+                )
         elif not 0 <= self.active < len(self.sheets):
             raise XlsxError(
                 f"the workbook's active sheet ({self.active + 1}) is not one of its sheets "
-                f"{listing}: {choose}"
+                f"{listing}: {choose}",
+                "sheet_in_doubt",
+                sheet=str(self.active + 1),
+                sheets=names,
             )
         else:
             sheet = self.sheets[self.active]
             if sheet.state != "visible":
                 raise XlsxError(
                     f"the active sheet {sheet.name!r} is {sheet.state}, so which sheet holds "
-                    f"the answers is in doubt; the sheets are {listing}: {choose}"
+                    f"the answers is in doubt; the sheets are {listing}: {choose}",
+                    "sheet_in_doubt",
+                    sheet=sheet.name,
+                    sheets=names,
                 )
         if sheet.part is None:
             what = "its part is missing" if sheet.kind == "worksheet" else f"it is a {sheet.kind}"

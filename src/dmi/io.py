@@ -771,7 +771,9 @@ class TableReader:
             try:
                 block = next(blocks, None)
             except _xlsxread.XlsxError as exc:
-                raise FileFormatError(f"{self.path}: {exc}", path=self.path) from None
+                raise FileFormatError(
+                    f"{self.path}: {exc}", path=self.path, problem=exc.problem, **exc.details
+                ) from None
             if block is None:
                 return
             frame = pd.DataFrame(block.values[:, wanted], columns=names, dtype=object)
@@ -957,7 +959,9 @@ def open_table(
             chosen = book.pick(sheet)
             header = book.header(chosen)
         except _xlsxread.XlsxError as exc:
-            raise FileFormatError(f"{path}: {exc}", path=path) from None
+            raise FileFormatError(
+                f"{path}: {exc}", path=path, problem=exc.problem, **exc.details
+            ) from None
         if not any(h is not None for h in header):
             raise FileFormatError(
                 f"{path}: the first row of sheet {chosen.name!r} is empty; expected a header row",
