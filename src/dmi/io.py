@@ -678,8 +678,9 @@ class TableWriter:
     columns
         The column names, written even when no chunk arrives.
     schema
-        For Parquet: the arrow schema every chunk is cast to (a chunk whose text column is all
-        blank would otherwise get another type than the others).
+        For Parquet: the arrow schema of the file, every chunk cast to it (a chunk whose text
+        column is all blank would otherwise get another type than the others, and the file's
+        bytes would depend on the pandas dtypes of the first chunk).
     """
 
     def __init__(self, path: str | Path, columns: list[str], schema: Any = None) -> None:
@@ -706,6 +707,10 @@ class TableWriter:
             import pyarrow.parquet as pq
 
             table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
+            if self.schema is not None:
+                # the file's schema is the one given: pandas' metadata would record the dtypes
+                # of the first chunk, which depend on how it was made (a Dask worker, say)
+                table = table.replace_schema_metadata(self.schema.metadata)
             if self._writer is None:
                 self._writer = pq.ParquetWriter(self.path, table.schema)
             self._writer.write_table(table)

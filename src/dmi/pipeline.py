@@ -475,6 +475,14 @@ def _output_schema(model: IndexModel, tier_model: TierModel | None) -> Any:
     return pa.schema(fields)
 
 
+def _rejects_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [pa.field(c, pa.int64() if c == "row" else pa.string()) for c in REJECT_COLUMNS]
+    )
+
+
 # -- the whole file ----------------------------------------------------------------------------
 
 
@@ -1005,7 +1013,11 @@ def score_file(
     )
     columns = output_columns(model, tier_model)
     writer = TableWriter(output_path, columns, schema=_output_schema(model, tier_model))
-    rejects_writer = TableWriter(rejects_path, REJECT_COLUMNS) if rejects_path else None
+    rejects_writer = (
+        TableWriter(rejects_path, REJECT_COLUMNS, schema=_rejects_schema())
+        if rejects_path
+        else None
+    )
     tallies: list[_Tally] = []  # chunk by chunk: a chunk scored again replaces its own
     cohort_parts: list[pd.DataFrame] = []
     stop = threading.Event()  # set when the run ends, however it ends: its threads stop too
