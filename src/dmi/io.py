@@ -965,12 +965,15 @@ class TableWriter:
     def discard(self) -> None:
         """Remove the file being written (nothing appears at the output)."""
         try:
-            if self._writer is not None:
-                with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):
+                if self._writer is not None:
                     self._writer.close()
-                self._writer = None
-            self._workbook = None
+                if self._workbook is not None:
+                    # saving is the one way to end a write-only workbook's row stream and
+                    # remove openpyxl's own temporary file; the result is removed below
+                    self._workbook.save(self._file)
         finally:
+            self._writer = self._workbook = None
             if self.pending is not None:
                 self.pending.discard()
 
