@@ -402,17 +402,64 @@ def test_replace_writes_rewrites_only_the_chunks_it_is_given(tmp_path):
         "once.csv",
         "target.csv",
     ]
-    writer.discard_writes(1)  # a run stopped there: only the first write's rows stay
-    with TableWriter(tmp_path / "first.csv", columns) as direct:
-        direct.write(new_a)
-    assert target.read_bytes() == (tmp_path / "first.csv").read_bytes() and writer.rows == 1
-    with pytest.raises(ValueError, match="expected 0 to 0, got \\[3\\]"):
+    with pytest.raises(ValueError, match="expected 0 to 2, got \\[3\\]"):
         writer.replace_writes({3: a})
-    parquet = TableWriter(tmp_path / "s.parquet", columns)
-    parquet.write(a)
-    with pytest.raises(ValueError, match="only a CSV"):
-        parquet.replace_writes({0: a})
-    parquet.close()
+    with TableWriter(tmp_path / "s.parquet", columns) as parquet:
+        parquet.write(a)
+        with pytest.raises(ValueError, match="only a CSV"):
+            parquet.replace_writes({0: a})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet", None])
+def test_writers_count_the_rows_and_distinct_values_they_write(tmp_path, suffix):
+    import pyarrow as pa
+
+    def frame(rows):
+        return pd.DataFrame({"row": pd.Series(rows, dtype="int64"), "reason": ["x"] * len(rows)})
+
+    path = None if suffix is None else tmp_path / f"r{suffix}"
+    schema = pa.schema([("row", pa.int64()), ("reason", pa.string())])
+    with TableWriter(path, ["row", "reason"], schema, count_distinct="row") as writer:
+        writer.write(frame([2, 2, 5]))  # row 2 has two problems: two lines, one row
+        writer.write(frame([]))
+        writer.write(frame([7, 8, 8, 8]))
+        assert (writer.rows, writer.distinct) == (7, 4)
+        if suffix in (".csv", None):
+            writer.replace_writes({0: frame([3]), 1: frame([4, 4])})
+            assert (writer.rows, writer.distinct) == (7, 4)  # 1 + 2 + 4 lines; rows 3, 4, 7, 8
+            writer.replace_writes({2: frame([])})
+            assert (writer.rows, writer.distinct) == (3, 2)
+    if suffix is None:
+        assert not list(tmp_path.iterdir())  # a writer that only counts writes nothing
+    elif suffix == ".csv":
+        back = pd.read_csv(path, encoding="utf-8-sig")
+        assert back["row"].tolist() == [3, 4, 4]
+    else:
+        back = pd.read_parquet(path) if suffix == ".parquet" else pd.read_excel(path)
+        assert back["row"].tolist() == [2, 2, 5, 7, 8, 8, 8]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if path is None else [path.name])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_a_table_whose_writing_fails_leaves_no_file(tmp_path, monkeypatch, suffix):
+    path = tmp_path / f"t{suffix}"
+    path.write_bytes(b"yesterday's table")
+    with pytest.raises(RuntimeError, match="disk gone"):
+        with TableWriter(path, ["a"]) as writer:
+            writer.write(pd.DataFrame({"a": [1, 2]}))
+            raise RuntimeError("disk gone")
+
+    def half_then_full(self, target, *args, **kwargs):
+        Path(target).write_bytes(b"half a table")
+        raise OSError("No space left on device")
+
+    method = {".csv": "to_csv", ".xlsx": "to_excel", ".parquet": "to_parquet"}[suffix]
+    monkeypatch.setattr(pd.DataFrame, method, half_then_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_table(pd.DataFrame({"a": [1, 2]}), path)
+    # the file there is untouched, and nothing is left beside it
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    assert path.read_bytes() == b"yesterday's table"
 
 
 # -- reading every line: unbalanced quotes, line counts, file-level failures ---------------------

@@ -489,8 +489,9 @@ def test_a_file_that_changes_between_its_reads_is_a_file_level_error(
     assert main(["score", str(copy), "-o", str(out), "--chunk-rows", "300"]) == 2
     err = capsys.readouterr().err
     assert "the file changed while it was being scored" in err and "Traceback" not in err
-    # the rows scored before the repeats were known are cut off: chunk 0 holds one of them
-    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 1
+    # no row scored before the repeats were known is left: no output at all
+    assert err.endswith("; no output was written\n") and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 
 def test_a_run_stopped_while_repeats_are_redone_leaves_no_rows_that_look_final(
@@ -510,5 +511,250 @@ def test_a_run_stopped_while_repeats_are_redone_leaves_no_rows_that_look_final(
             rejects_path=tmp_path / "r.csv",
             chunk_rows=300,
         )
-    for name in ("s.csv", "r.csv"):  # cut before chunk 0, the first chunk to redo
-        assert len((tmp_path / name).read_text(encoding="utf-8-sig").splitlines()) == 1
+    assert not list(tmp_path.iterdir())  # nothing that looks final, nothing left beside
+
+
+# -- outputs appear whole, or not at all -------------------------------------------------------
+
+OUTPUT_NAMES = ("s.csv", "r.csv", "c.csv", "summary.json")
+
+
+def _valid(path: Path, rows: int = 1200, bad_row: int | None = None) -> Path:
+    """A UTF-8 file (with BOM) of ``rows`` valid rows, but for a byte no encoding of it allows
+    on spreadsheet row ``bad_row``: the reader fails there, after earlier chunks were written."""
+    frame = synthesise(MIIT, rows, seed=2, missing_rate=0.0)
+    lines = frame.to_csv(index=False, lineterminator="\n").encode("utf-8").split(b"\n")
+    if bad_row is not None:
+        lines[bad_row - 1] = lines[bad_row - 1].replace(b",", b",\xff", 1)
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines))
+    return path
+
+
+def _score_args(folder: Path, path: Path, *extra) -> list[str]:
+    s, r, c, summary = (folder / n for n in OUTPUT_NAMES)
+    return ["score", str(path), "-o", str(s), "--rejects", str(r), "--cohort", str(c)] + [
+        "--summary",
+        str(summary),
+        "-q",
+        *map(str, extra),
+    ]
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_a_run_that_fails_part_way_leaves_the_outputs_as_they_were(
+    tmp_path, capsys, monkeypatch, existing
+):
+    from dmi.io import TableWriter
+
+    path = _valid(tmp_path / "in.csv", bad_row=1001)
+    out = tmp_path / "out"
+    out.mkdir()
+    before = {}
+    if existing:  # last month's results, which a failed run must not touch
+        for name in OUTPUT_NAMES:
+            (out / name).write_bytes(f"last month's {name}".encode())
+            before[name] = (out / name).read_bytes()
+    seen = []
+    real_write = TableWriter.write
+
+    def write(self, frame):
+        real_write(self, frame)
+        if self.kind == "csv" and self.count_distinct is None and len(frame):
+            # rows of the run are on disk, beside the output, under a name no one takes for it
+            seen.append(sorted(p.name for p in out.iterdir()))
+
+    monkeypatch.setattr(TableWriter, "write", write)
+    code = main(_score_args(out, path, "--chunk-rows", 100))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "cannot read row 1001 (line 1001)" in err  # the one row, exactly
+    assert err.endswith("; no output was written\n")
+    assert seen, "no chunk was written before the failure"
+    partial = [n for n in seen[0] if n not in OUTPUT_NAMES]
+    assert {n.split(".dmi-partial-")[0] for n in partial} == {".s.csv", ".r.csv", ".c.csv"} | {
+        ".summary.json"
+    }
+    assert all(n.startswith(".") and len(n.split(".dmi-partial-")[1]) == 8 for n in partial)
+    assert sorted(n for n in seen[0] if n in OUTPUT_NAMES) == sorted(before)
+    # afterwards: what was there is there, byte for byte, and nothing else
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_ctrl_c_removes_the_run_s_files_and_says_so(tmp_path, capsys, monkeypatch):
+    path = _valid(tmp_path / "in.csv")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "s.csv").write_text("kept")
+    calls = []
+    real_of = dmi.pipeline._Tally.of
+
+    def interrupted(result):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_of(result)
+
+    monkeypatch.setattr(dmi.pipeline._Tally, "of", interrupted)
+    assert main(_score_args(out, path, "--chunk-rows", 100)) == 130
+    assert capsys.readouterr().err == "dmi: interrupted; no output was written\n"
+    assert {p.name: p.read_text() for p in out.iterdir()} == {"s.csv": "kept"}
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        score_file(path, out / "s.csv", MODEL, rejects_path=out / "r.csv", chunk_rows=100)
+    assert stopped.value.__notes__ == ["no output was written"]
+    assert {p.name: p.read_text() for p in out.iterdir()} == {"s.csv": "kept"}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_outputs_get_the_mode_of_a_new_file_or_keep_their_own(tmp_path, suffix):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    private = folder / f"private{suffix}"
+    private.write_bytes(b"old")
+    private.chmod(0o600)
+    old = os.umask(0o027)
+    try:
+        score_file(
+            FIXTURES / "ragged.csv",
+            folder / f"s{suffix}",
+            MODEL,
+            rejects_path=private,
+            cohort_path=folder / f"c{suffix}",
+            summary_path=folder / "summary.json",
+        )
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+    # new files as umask 027 makes them (not a temporary file's 600); a private one stays so
+    assert modes == {f"s{suffix}": 0o640, f"c{suffix}": 0o640, "summary.json": 0o640} | {
+        f"private{suffix}": 0o600
+    }
+    assert private.read_bytes() != b"old"
+
+
+def test_a_linked_output_stays_a_link_to_the_new_results(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "scores.csv").write_text("old")
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "s.csv").symlink_to(data / "scores.csv")
+    (links / "dangling.csv").symlink_to(data / "rejects.csv")  # a link to a file to make
+    summary, _ = score_file(
+        FIXTURES / "ragged.csv", links / "s.csv", MODEL, rejects_path=links / "dangling.csv"
+    )
+    assert (links / "s.csv").is_symlink() and (links / "dangling.csv").is_symlink()
+    scores = pd.read_csv(data / "scores.csv", encoding="utf-8-sig")
+    rejects = pd.read_csv(data / "rejects.csv", encoding="utf-8-sig")
+    assert (len(scores), rejects["row"].nunique()) == (summary.scored, summary.rejected) == (2, 2)
+    # nothing left beside the link or beside the file it points to
+    assert sorted(p.name for p in data.iterdir()) == ["rejects.csv", "scores.csv"]
+    assert sorted(p.name for p in links.iterdir()) == ["dangling.csv", "s.csv"]
+
+
+def test_two_outputs_that_are_one_file_are_refused(tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    code = main(["score", str(FIXTURES / "ragged.csv"), "-o", str(out), "--rejects", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"two outputs are the same file: {out} and {out}" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_the_run(tmp_path, capsys):
+    out = tmp_path / "no such folder" / "s.csv"
+    assert main(["score", str(FIXTURES / "ragged.csv"), "-o", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"dmi: error: {out}: no such folder: {out.parent}\n"
+
+
+# -- the counts reconcile from what was written -------------------------------------------------
+
+
+def test_rejected_rows_are_counted_once_from_the_rejects_written(tmp_path):
+    # row 3 has two bad cells (two lines in the rejects file), row 5 one: 2 rows rejected
+    frame = synthesise(MIIT, 4, seed=11, missing_rate=0.0)
+    items = [i.code for i in MIIT.items if i.type == "single"]
+    frame = frame.astype(object)
+    frame.loc[1, items[0]] = frame.loc[1, items[1]] = frame.loc[3, items[0]] = "nonsense"
+    path = tmp_path / "in.csv"
+    frame.to_csv(path, index=False)
+    for rejects in (tmp_path / "r.csv", None):
+        summary, _ = score_file(path, tmp_path / "s.csv", MODEL, rejects_path=rejects)
+        assert (summary.read, summary.scored, summary.rejected, summary.problems) == (4, 2, 2, 3)
+        assert summary.rejected_rows_by_reason and summary.reconciles
+    assert pd.read_csv(tmp_path / "r.csv", encoding="utf-8-sig")["row"].tolist() == [3, 3, 5]
+
+
+def _drop_one_row(monkeypatch, which: str) -> None:
+    """Make the writers lose (or repeat) one row: the scores' first, or one rejected row."""
+    from dmi.io import TableWriter
+
+    real_write = TableWriter.write
+    done = []
+
+    def write(self, frame):
+        rejects = self.count_distinct is not None
+        if not done and len(frame) and which.startswith("rejects" if rejects else "scores"):
+            done.append(1)
+            if which.endswith("twice"):
+                frame = pd.concat([frame, frame.iloc[:1]], ignore_index=True)
+            else:  # every line of the first row in it
+                frame = frame[frame["row"] != frame["row"].iloc[0]] if rejects else frame.iloc[1:]
+        return real_write(self, frame)
+
+    monkeypatch.setattr(TableWriter, "write", write)
+
+
+@pytest.mark.parametrize(
+    ("which", "rejects_file", "says"),
+    [
+        ("scores", True, "1 missing"),
+        ("rejects", True, "1 missing"),
+        ("rejects", False, "1 missing"),  # counted though no rejects file is written
+        ("scores twice", False, "1 too many"),
+    ],
+)
+def test_a_row_lost_on_the_way_to_the_files_fails_the_run(
+    tmp_path, capsys, monkeypatch, which, rejects_file, says
+):
+    _drop_one_row(monkeypatch, which)
+    out = tmp_path / "s.csv"
+    argv = ["score", str(FIXTURES / "duplicates.csv"), "-o", str(out), "--summary"]
+    argv += [str(tmp_path / "summary.json")]
+    argv += ["--rejects", str(tmp_path / "r.csv")] if rejects_file else []
+    assert main(argv) == 3
+    captured = capsys.readouterr()
+    assert captured.err.startswith("dmi: internal error: the row counts do not reconcile: read 6")
+    assert f"({says}); this is a bug in dmi" in captured.err
+    assert captured.err.endswith("; no output was written\n") and captured.err.count("\n") == 1
+    assert not list(tmp_path.iterdir())  # nothing moved into place, nothing left beside
+
+
+def test_a_chunk_or_row_lost_before_the_writers_fails_the_run(tmp_path, monkeypatch):
+    path = _valid(tmp_path / "in.csv", rows=3000)
+    real_map, real_kernel = dmi.pipeline._ordered_map, dmi.pipeline.score_chunk
+    sizes = []
+
+    def loses_a_chunk(*args, **kwargs):
+        results = real_map(*args, **kwargs)
+        yield next(results)
+        sizes.append(next(results).n_read)  # the second chunk never reaches the files
+        yield from results
+
+    monkeypatch.setattr(dmi.pipeline, "_ordered_map", loses_a_chunk)
+    with pytest.raises(dmi.pipeline.ReconciliationError, match="read 3000 rows") as failed:
+        score_file(path, tmp_path / "s.csv", MODEL, chunk_rows=300)
+    lost = failed.value.summary
+    assert lost.read - lost.scored - lost.rejected == sizes[0] > 0
+    monkeypatch.setattr(dmi.pipeline, "_ordered_map", real_map)
+
+    def loses_a_row(prepared, model, tier_model=None):
+        result = real_kernel(prepared, model, tier_model)
+        result.scores = result.scores.iloc[1:]
+        return result
+
+    monkeypatch.setattr(dmi.pipeline, "score_chunk", loses_a_row)
+    with pytest.raises(dmi.pipeline.ReconciliationError, match=r"\(1 missing\)") as failed:
+        score_file(FIXTURES / "ragged.csv", tmp_path / "s.csv", MODEL)
+    assert failed.value.__notes__ == ["no output was written"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

@@ -2,7 +2,8 @@
 
 Exit codes: 0 the job was done (rows may still have been rejected: see the summary); 1 ``--strict``
 and some rows were rejected, or an instrument check found problems; 2 a file-level failure or a
-usage mistake, reported in one plain line (no stack trace).
+usage mistake, reported in one plain line (no stack trace); 3 an internal error: the counts of a
+``dmi score`` run did not reconcile (a bug; no output was written).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dmi.cli_tiers import add_commands as add_tier_commands
 from dmi.codebook import codebook, template
 from dmi.instrument import Instrument, InstrumentError, available_instruments, load_instrument
 from dmi.io import FileFormatError, read_answers, read_mapping_file, write_table
-from dmi.pipeline import DUPLICATE_POLICIES, score_file
+from dmi.pipeline import DUPLICATE_POLICIES, ReconciliationError, score_file
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, AnswerError, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
@@ -215,14 +216,13 @@ def cmd_score(args: argparse.Namespace) -> int:
             tier_model=tier_model,
             duplicates=args.duplicates,
             cohort_path=args.cohort,
+            summary_path=args.summary,
             engine=args.engine,
             scheduler=args.scheduler,
         )
     finally:
         if bar is not None:
             bar.close()
-    if args.summary:
-        Path(args.summary).write_text(summary.to_json(), encoding="utf-8")
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
     if not args.quiet:
@@ -252,11 +252,9 @@ def cmd_score(args: argparse.Namespace) -> int:
                 )
         for reason, count in list(summary.rejected_rows_by_reason.items())[:8]:
             print(f"  rejected: {count} rows, {reason}")
-        written = [args.output] + [p for p in (args.rejects, args.cohort) if p]
+        written = [args.output] + [p for p in (args.rejects, args.cohort, args.summary) if p]
         print(f"wrote {', '.join(written)}")
     print(summary.line())
-    if not summary.reconciles:  # a bug, never a user mistake
-        raise RuntimeError("row counts do not reconcile")
     return 1 if args.strict and summary.rejected else 0
 
 
@@ -538,12 +536,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _message(exc: BaseException, text: str | None = None) -> str:
+    """An error's one line: its message (or ``text``), then its notes (what a failed run
+    left behind, say)."""
+    if text is None:
+        text = str(exc).strip().strip('"') or type(exc).__name__
+    return "; ".join([text, *getattr(exc, "__notes__", ())])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dmi`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
+    except ReconciliationError as exc:  # a bug, never a user mistake
+        print(f"dmi: {_message(exc)}", file=sys.stderr)
+        return 3
     except (
         UsageError,
         FileFormatError,
@@ -553,11 +562,10 @@ def main(argv: list[str] | None = None) -> int:
         ValueError,
         KeyError,
     ) as exc:
-        message = str(exc).strip().strip('"') or type(exc).__name__
-        print(f"dmi: error: {message}", file=sys.stderr)
+        print(f"dmi: error: {_message(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("dmi: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"dmi: {_message(exc, 'interrupted')}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

@@ -29,6 +29,7 @@ __all__ = ["local_client", "score_chunks_dask", "score_partition"]
 _ROW = "__row"
 _KIND = "__kind"
 _COUNT = "__count"
+_PRE = [f"r_{c}" for c in REJECT_COLUMNS]  # the reader-made rejects' columns in a packed chunk
 
 
 def _import_dask() -> Any:
@@ -132,14 +133,18 @@ def score_partition(
 
 
 def _pack(prepared: PreparedChunk) -> pd.DataFrame:
-    """A prepared chunk as one frame: the answers, then its reader-made rejects."""
+    """A prepared chunk as one frame: the answers, then its reader-made rejects.
+
+    The frame always has the rejects' columns (blank when the chunk has none):
+    :func:`score_partition` reads them from every partition.
+    """
     frame = prepared.frame.astype(object).assign(**{_ROW: prepared.rows, _KIND: "answer"})
     if len(prepared.rejects):
-        pre = prepared.rejects.rename(columns={c: f"r_{c}" for c in REJECT_COLUMNS}).astype(object)
+        pre = prepared.rejects.rename(columns=dict(zip(REJECT_COLUMNS, _PRE))).astype(object)
         pre[_ROW] = prepared.rejects["row"].to_numpy()
         pre[_KIND] = "pre"
-        frame = pd.concat([frame, pre], ignore_index=True)
-    return frame
+        return pd.concat([frame, pre], ignore_index=True)
+    return frame.reindex(columns=[*frame.columns, *_PRE])
 
 
 def _unpack(

@@ -33,9 +33,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
+import secrets
 import shutil
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -68,6 +72,7 @@ from dmi.scoring.answers import ID_COLUMN
 
 __all__ = [
     "ID_ALIASES",
+    "PARTIAL_MARK",
     "PROFILE_ALIASES",
     "XLSX_MAX_CELL_CHARS",
     "XLSX_MAX_PART_BYTES",
@@ -79,6 +84,7 @@ __all__ = [
     "FileFormatError",
     "UnbalancedLine",
     "UnreadableCells",
+    "PendingFile",
     "TableReader",
     "TableWriter",
     "csv_bytes",
@@ -1204,33 +1210,143 @@ def _escaped_arrow_table(frame: pd.DataFrame) -> Any:
     return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
 
 
-class TableWriter:
-    """Write a result table chunk by chunk: CSV (UTF-8 with BOM), XLSX or Parquet by extension.
+PARTIAL_MARK = ".dmi-partial-"
+"""Part of the name of an output being written (``.scores.csv.dmi-partial-1a2b3c4d``)."""
 
-    CSV and Parquet are written as the chunks come (memory stays flat); XLSX rows are streamed
-    into a write-only workbook. CSV and XLSX text cells are escaped with :func:`escape_formulas`.
+
+class PendingFile:
+    """An output file written under a name no one takes for a result, then moved into place.
+
+    The file is made beside its destination, in the same folder (so the move is one atomic
+    rename on one file system), as ``.<name>.dmi-partial-<random>``: hidden, and without the
+    destination's extension, so no ``*.csv`` pattern picks it up. :meth:`commit` moves it onto
+    the destination; :meth:`discard` removes it. Until :meth:`commit`, the destination is not
+    touched.
+
+    - A destination that is a symbolic link stays one: the file it points to is replaced.
+    - A destination that exists keeps its permission bits (a private file stays private, while
+      it is written too); a new one gets what the umask gives any new file. The file is
+      replaced, not rewritten: other hard links to it keep the old contents.
 
     Parameters
     ----------
-    path
-        The output file; its extension chooses the format.
-    columns
-        The column names, written even when no chunk arrives.
-    schema
-        For Parquet: the arrow schema every chunk is cast to (a chunk whose text column is all
-        blank would otherwise get another type than the others).
+    destination : str or Path
+        Where the file is to appear.
+
+    Raises
+    ------
+    FileNotFoundError
+        The destination's folder does not exist.
+    FileFormatError
+        The destination is a folder.
     """
 
-    def __init__(self, path: str | Path, columns: list[str], schema: Any = None) -> None:
-        self.path = Path(path)
+    def __init__(self, destination: str | Path) -> None:
+        self.destination = Path(destination)
+        self.target = Path(os.path.realpath(self.destination))  # through links, as open() goes
+        if not self.target.parent.is_dir():
+            raise FileNotFoundError(
+                f"{self.destination}: no such folder: {self.destination.parent}"
+            )
+        if self.target.is_dir():
+            raise FileFormatError(f"{self.destination} is a folder; expected a file name")
+        self.path = _new_file_beside(self.target)
+        self.committed = False
+        try:
+            os.chmod(self.path, stat.S_IMODE(self.target.stat().st_mode))
+        except FileNotFoundError:
+            pass  # a new output: the mode the umask gave it
+
+    def commit(self) -> None:
+        """Move the file onto its destination (it replaces a file there)."""
+        os.replace(self.path, self.target)
+        self.committed = True
+
+    def discard(self) -> None:
+        """Remove the file, unless it was moved into place."""
+        if not self.committed:
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> PendingFile:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+def _new_file_beside(target: Path) -> Path:
+    """Create an empty file named for ``target`` in its folder, as a new file is created
+    (mode 0o666 less the umask, which the system applies: no need to read it)."""
+    for _ in range(100):
+        path = target.with_name(f".{target.name}{PARTIAL_MARK}{secrets.token_hex(4)}")
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"cannot make a new file beside {target}")
+
+
+class TableWriter:
+    """Write a result table chunk by chunk: CSV (UTF-8 with BOM), XLSX or Parquet by extension.
+
+    The rows go to a :class:`PendingFile` beside the output: :meth:`commit` moves it into place
+    when the whole table is written, :meth:`discard` removes it (used as a context manager, the
+    writer commits when its block ends normally and discards when it raises). CSV and Parquet are
+    written as the chunks come (memory stays flat); XLSX rows are streamed into a write-only
+    workbook. CSV and XLSX text cells are escaped with :func:`escape_formulas`.
+
+    The writer counts what it writes, from the tables it hands to the format's writer:
+    :attr:`rows`, and with ``count_distinct`` the distinct values of that column, write by write,
+    in :attr:`distinct`.
+
+    Parameters
+    ----------
+    path : str, Path or None
+        The output file; its extension chooses the format. None: nothing is written, the rows
+        are only counted (a run's rejects when no rejects file is asked for).
+    columns : list of str
+        The column names, written even when no chunk arrives.
+    schema : pyarrow.Schema, optional
+        For Parquet: the arrow schema of the file, every chunk cast to it (a chunk whose text
+        column is all blank would otherwise get another type than the others, and the file's
+        bytes would depend on the pandas dtypes of the first chunk).
+    count_distinct : str, optional
+        A column whose distinct values are counted in each write and summed (the rejects'
+        ``row``: a row with several problems has several lines, all in one write).
+
+    Attributes
+    ----------
+    rows : int
+        Rows written.
+    distinct : int
+        The sum over writes of the distinct values of ``count_distinct`` (0 without it).
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        columns: list[str],
+        schema: Any = None,
+        *,
+        count_distinct: str | None = None,
+    ) -> None:
+        self.path = None if path is None else Path(path)
         self.columns = list(columns)
         self.schema = schema
-        self.kind = _output_kind(self.path)
+        self.count_distinct = count_distinct
+        self.kind = "none" if self.path is None else _output_kind(self.path)
+        self.pending = None if self.path is None else PendingFile(self.path)
         self.rows = 0
+        self.distinct = 0
         self._started = False
-        # CSV: where the header ends, and where each write's rows end and how many there are
+        # CSV (and counting only): where each write's rows end, how many rows and distinct
+        # values it wrote; and where the header ends
         self._header_end = 0
-        self._writes: list[tuple[int, int]] = []
+        self._writes: list[tuple[int, int, int]] = []
         self._writer: Any = None
         self._workbook: Any = None
         self._sheet: Any = None
@@ -1238,16 +1354,24 @@ class TableWriter:
     def write(self, frame: pd.DataFrame) -> None:
         """Append the rows of ``frame`` (columns in the writer's order)."""
         frame = frame.reindex(columns=self.columns)
-        if self.kind == "csv":
-            self._write_csv(frame)
+        if self.kind == "none":
+            counts = (len(frame), self._distinct_in(frame))
+            self._writes.append((0, *counts))
+        elif self.kind == "csv":
+            counts = self._write_csv(frame)
         elif self.kind == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
             table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
+            if self.schema is not None:
+                # the file's schema is the one given: pandas' metadata would record the dtypes
+                # of the first chunk, which depend on how it was made (a Dask worker, say)
+                table = table.replace_schema_metadata(self.schema.metadata)
             if self._writer is None:
-                self._writer = pq.ParquetWriter(self.path, table.schema)
+                self._writer = pq.ParquetWriter(self._file, table.schema)
             self._writer.write_table(table)
+            counts = (table.num_rows, self._distinct_in(table))
         else:
             if self._workbook is None:
                 from openpyxl import Workbook
@@ -1257,12 +1381,33 @@ class TableWriter:
                 self._sheet.append(self.columns)
             safe = escape_formulas(frame).astype(object)
             safe = safe.where(safe.notna(), None)
+            appended = 0
             for values in safe.itertuples(index=False, name=None):
                 self._sheet.append([_xlsx_cell(v) for v in values])
+                appended += 1
+            counts = (appended, self._distinct_in(safe))
         self._started = True
-        self.rows += len(frame)
+        self.rows += counts[0]
+        self.distinct += counts[1]
 
-    def _write_csv(self, frame: pd.DataFrame) -> None:
+    @property
+    def _file(self) -> Path:
+        """The file the rows go to until :meth:`commit`."""
+        if self.pending is None:
+            raise ValueError("this writer only counts rows: it has no file")
+        return self.pending.path
+
+    def _distinct_in(self, table: Any) -> int:
+        """The distinct values of the ``count_distinct`` column of a frame or Arrow table."""
+        if self.count_distinct is None or not len(table):
+            return 0
+        if isinstance(table, pd.DataFrame):
+            return int(table[self.count_distinct].nunique(dropna=False))
+        import pyarrow.compute as pc
+
+        return int(pc.count_distinct(table.column(self.count_distinct), mode="all").as_py())
+
+    def _write_csv(self, frame: pd.DataFrame) -> tuple[int, int]:
         """Append rows with Arrow's CSV writer (UTF-8; a BOM and the header first).
 
         Text cells are always quoted, blanks (None/NaN) are empty, numbers are written in their
@@ -1270,69 +1415,69 @@ class TableWriter:
         run as a formula is escaped as :func:`escape_formulas` does.
         """
 
-        with open(self.path, "ab" if self._started else "wb") as sink:
+        with open(self._file, "ab" if self._started else "wb") as sink:
             if not self._started:
                 header = io.StringIO()
                 csv.writer(header, lineterminator="\n").writerow(self.columns)
                 sink.write(b"\xef\xbb\xbf" + header.getvalue().encode("utf-8"))
                 self._header_end = sink.tell()
-            self._csv_rows(frame, sink)
-            self._writes.append((sink.tell(), len(frame)))
+            counts = self._csv_rows(frame, sink)
+            self._writes.append((sink.tell(), *counts))
+        return counts
 
-    @staticmethod
-    def _csv_rows(frame: pd.DataFrame, sink: Any) -> None:
+    def _csv_rows(self, frame: pd.DataFrame, sink: Any) -> tuple[int, int]:
+        """Write the rows to an open file; how many, and their distinct values counted."""
         import pyarrow.csv as pacsv
 
         table = _escaped_arrow_table(frame)
         if table.num_rows:
             pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
+        return table.num_rows, self._distinct_in(table)
 
     def replace_writes(self, replacements: Mapping[int, pd.DataFrame]) -> None:
         """Write the CSV file again from the first replaced write on, with the rows of some
         earlier writes replaced.
 
         ``replacements[k]`` (columns in the writer's order) takes the place of the rows that
-        the k-th call of :meth:`write` wrote; the other writes' bytes stay as they are. The
-        file is written in place (a link stays a link, the file keeps its mode); the old rows
-        from the first replaced write on wait in a temporary file meanwhile.
+        the k-th call of :meth:`write` wrote; the other writes' bytes stay as they are. The file
+        (still pending) is written in place; the old rows from the first replaced write on wait
+        in a temporary file meanwhile. A writer that only counts replaces the counts.
         """
         if not replacements:
             return
         self._check_writes(replacements)
         first = min(replacements)
-        start = self._start_of(first)
         writes = self._writes[:first]
-        with open(self.path, "r+b") as file, tempfile.TemporaryFile() as old:
-            file.seek(start)
-            shutil.copyfileobj(file, old)
-            file.seek(start)
-            file.truncate()
+        if self.kind == "none":
             for k in range(first, len(self._writes)):
-                end, rows = self._writes[k]
                 if k in replacements:
                     frame = replacements[k].reindex(columns=self.columns)
-                    self._csv_rows(frame, file)
-                    rows = len(frame)
+                    writes.append((0, len(frame), self._distinct_in(frame)))
                 else:
-                    _copy_bytes(old, file, self._start_of(k) - start, end - start)
-                writes.append((file.tell(), rows))
+                    writes.append(self._writes[k])
+        else:
+            start = self._start_of(first)
+            with open(self._file, "r+b") as file, tempfile.TemporaryFile() as old:
+                file.seek(start)
+                shutil.copyfileobj(file, old)
+                file.seek(start)
+                file.truncate()
+                for k in range(first, len(self._writes)):
+                    end, *counts = self._writes[k]
+                    if k in replacements:
+                        counts = self._csv_rows(replacements[k].reindex(columns=self.columns), file)
+                    else:
+                        _copy_bytes(old, file, self._start_of(k) - start, end - start)
+                    writes.append((file.tell(), *counts))
         self._writes = writes
-        self.rows = sum(rows for _, rows in writes)
-
-    def discard_writes(self, first: int) -> None:
-        """Cut the CSV file before the rows of the ``first``-th write (they and the later ones
-        go), as a run that stops there leaves it."""
-        self._check_writes([first])
-        with open(self.path, "r+b") as file:
-            file.truncate(self._start_of(first))
-        self._writes = self._writes[:first]
-        self.rows = sum(rows for _, rows in self._writes)
+        self.rows = sum(rows for _, rows, _ in writes)
+        self.distinct = sum(distinct for _, _, distinct in writes)
 
     def _start_of(self, k: int) -> int:
         return self._header_end if k == 0 else self._writes[k - 1][0]
 
     def _check_writes(self, numbers: Iterable[int]) -> None:
-        if self.kind != "csv":
+        if self.kind not in ("csv", "none"):
             raise ValueError(f"{self.path}: only a CSV file's writes can be replaced")
         if not all(0 <= k < len(self._writes) for k in numbers):
             raise ValueError(
@@ -1340,21 +1485,45 @@ class TableWriter:
             )
 
     def close(self) -> None:
-        """Finish the file (a header-only file when nothing was written)."""
+        """Finish the file (a header-only file when nothing was written); it stays pending."""
         if not self._started:
             self.write(pd.DataFrame(columns=self.columns))
         if self._writer is not None:
             self._writer.close()
             self._writer = None
         if self._workbook is not None:
-            self._workbook.save(self.path)
+            self._workbook.save(self._file)
             self._workbook = None
+
+    def commit(self) -> None:
+        """Finish the file and move it into place."""
+        self.close()
+        if self.pending is not None:
+            self.pending.commit()
+
+    def discard(self) -> None:
+        """Remove the file being written (nothing appears at the output)."""
+        try:
+            with contextlib.suppress(Exception):
+                if self._writer is not None:
+                    self._writer.close()
+                if self._workbook is not None:
+                    # saving is the one way to end a write-only workbook's row stream and
+                    # remove openpyxl's own temporary file; the result is removed below
+                    self._workbook.save(self._file)
+        finally:
+            self._writer = self._workbook = None
+            if self.pending is not None:
+                self.pending.discard()
 
     def __enter__(self) -> TableWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
 
 
 def _copy_bytes(source: Any, target: Any, start: int, end: int) -> None:
@@ -1385,18 +1554,43 @@ def _output_kind(path: Path) -> str:
     return kinds[suffix]
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, *, append: bool = False) -> None:
-    """Write a table as CSV (UTF-8 with BOM, which Excel opens correctly), XLSX or Parquet."""
-    path = Path(path)
-    kind = _output_kind(path)
+def write_table(
+    frame: pd.DataFrame, path: str | Path | PendingFile, *, append: bool = False
+) -> None:
+    """Write a table as CSV (UTF-8 with BOM, which Excel opens correctly), XLSX or Parquet.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+    path : str, Path or PendingFile
+        The output, its extension choosing the format. A file name is written beside it and
+        moved into place when complete (a failed write leaves no part of a table); a
+        :class:`PendingFile` is written and left for its owner to commit with others.
+    append : bool, default=False
+        CSV only: add the rows to an existing file, in place.
+    """
+    pending = path if isinstance(path, PendingFile) else None
+    destination = pending.destination if pending is not None else Path(path)
+    kind = _output_kind(destination)
+    if append:
+        if kind != "csv":
+            raise ValueError(f"{kind} output cannot be appended; use TableWriter")
+        if destination.exists():
+            escape_formulas(frame).to_csv(
+                destination, mode="a", header=False, index=False, encoding="utf-8"
+            )
+            return
+    if pending is None:
+        with PendingFile(destination) as own:
+            _write_frame(frame, own.path, kind)
+    else:
+        _write_frame(frame, pending.path, kind)
+
+
+def _write_frame(frame: pd.DataFrame, path: Path, kind: str) -> None:
     if kind == "csv":
-        safe = escape_formulas(frame)
-        if append and path.exists():
-            safe.to_csv(path, mode="a", header=False, index=False, encoding="utf-8")
-        else:
-            safe.to_csv(path, index=False, encoding="utf-8-sig")
-    elif append:
-        raise ValueError(f"{kind} output cannot be appended; use TableWriter")
+        escape_formulas(frame).to_csv(path, index=False, encoding="utf-8-sig")
     elif kind == "xlsx":
         escape_formulas(frame).to_excel(path, index=False, engine="openpyxl")
     else:

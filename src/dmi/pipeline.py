@@ -12,6 +12,17 @@ Every row of the input ends in exactly one of two places, and the counts say so
   respondent id (per the ``duplicates`` policy), or any cell the instrument does not accept
   (all the row's problems are listed).
 
+The three counts come from three places, so the check can fail: ``read`` from the reader, as it
+hands out its chunks; ``scored`` from the scores writer, the rows it wrote; ``rejected`` from the
+rejects writer, the distinct row numbers it wrote (counted even when no rejects file is asked
+for). A run whose counts do not reconcile is a bug: it raises :class:`ReconciliationError`.
+
+A run's outputs (scores, rejects, cohort, summary) appear together or not at all: each is written
+beside its destination under a name no one takes for a result
+(``.scores.csv.dmi-partial-1a2b3c4d``) and moved into place when the run has succeeded and its
+counts reconcile, the summary last. A run that fails or is stopped removes them and leaves what
+was at the destinations as it was.
+
 Row numbers are spreadsheet row numbers: the header is row 1, and blank or ragged lines keep
 their numbers. Duplicated ids are found across the whole file, so the policy works across chunks
 with flat memory. The same kernel (:func:`score_chunk`, built on
@@ -40,7 +51,6 @@ import contextlib
 import itertools
 import json
 import os
-import sys
 import threading
 import unicodedata
 from collections import Counter
@@ -59,11 +69,13 @@ from dmi.io import (
     Chunk,
     ColumnMapping,
     FileFormatError,
+    PendingFile,
     TableReader,
     TableWriter,
     map_columns,
     open_table,
     require_item_columns,
+    write_table,
 )
 from dmi.scoring.answers import ID_COLUMN, REJECT_COLUMNS, arrow_id_text, id_text
 from dmi.scoring.model import IndexModel
@@ -75,6 +87,7 @@ __all__ = [
     "ChunkResult",
     "DuplicateIndex",
     "PreparedChunk",
+    "ReconciliationError",
     "RunStopped",
     "RunSummary",
     "find_duplicates",
@@ -97,7 +110,12 @@ REASON_TOTALS = "looks like a totals row"
 
 @dataclass
 class RunSummary:
-    """What happened to every row of an input file. ``read == scored + rejected`` always.
+    """What happened to every row of an input file (``read == scored + rejected``).
+
+    ``read`` is the reader's count of the rows it met; ``scored`` and ``rejected`` are the
+    writers' counts of the rows they wrote (``rejected`` counts distinct row numbers), so
+    :attr:`reconciles` checks the outputs against the input. :func:`score_file` writes no
+    output of a run that does not reconcile.
 
     ``rejected_by_reason`` counts problems (a rejected row may have several);
     ``rejected_rows_by_reason`` counts each rejected row once, under its first problem, so its
@@ -503,6 +521,14 @@ def _output_schema(model: IndexModel, tier_model: TierModel | None) -> Any:
     return pa.schema(fields)
 
 
+def _rejects_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [pa.field(c, pa.int64() if c == "row" else pa.string()) for c in REJECT_COLUMNS]
+    )
+
+
 # -- the whole file ----------------------------------------------------------------------------
 
 
@@ -575,10 +601,9 @@ def _counts(values: pd.Series) -> dict[Any, int]:
 
 @dataclass
 class _Tally:
-    """What chunks add to a run's summary."""
+    """What chunks add to a run's summary, but for the counts that reconcile: the reader counts
+    the rows read (:class:`_ReadCount`), the writers the rows written (:class:`_Outputs`)."""
 
-    read: int = 0
-    scored: int = 0
     problems: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     row_reasons: Counter[str] = field(default_factory=Counter)
@@ -590,7 +615,7 @@ class _Tally:
     @classmethod
     def of(cls, result: ChunkResult) -> _Tally:
         scores, rejects = result.scores, result.rejects
-        tally = cls(result.n_read, len(scores), len(rejects))
+        tally = cls(problems=len(rejects))
         if len(rejects):
             tally.reasons.update(_reason_key(r) for r in rejects["reason"])
             firsts = rejects.drop_duplicates("row")["reason"]
@@ -606,18 +631,15 @@ class _Tally:
     def total(cls, tallies: Iterable[_Tally]) -> _Tally:
         total = cls()
         for tally in tallies:
-            total.read += tally.read
-            total.scored += tally.scored
             total.problems += tally.problems
             for name in ("reasons", "row_reasons", "levels", "tiers", "imputed", "excluded"):
                 getattr(total, name).update(getattr(tally, name))
         return total
 
     def fill(self, summary: RunSummary, instrument: Any) -> None:
-        """Set the summary's counts, every mapping in an order that does not depend on the
-        chunk size."""
-        summary.read, summary.scored, summary.problems = self.read, self.scored, self.problems
-        summary.rejected = self.read - self.scored
+        """Set the summary's problem counts, every mapping in an order that does not depend on
+        the chunk size."""
+        summary.problems = self.problems
         summary.rejected_by_reason = _most_common_first(self.reasons)
         summary.rejected_rows_by_reason = _most_common_first(self.row_reasons)
         summary.levels = {str(k): v for k, v in sorted(self.levels.items())}
@@ -634,11 +656,7 @@ def _most_common_first(counts: Counter[str]) -> dict[str, int]:
 
 
 def _finish_run(
-    stop: threading.Event,
-    results: Any,
-    writes: _BackgroundWrites,
-    writer: TableWriter,
-    rejects_writer: TableWriter | None,
+    stop: threading.Event, results: Any, writes: _BackgroundWrites, outputs: _Outputs
 ) -> None:
     """End a run's threads (at once when it stopped early), then finish the files."""
     stop.set()
@@ -647,24 +665,146 @@ def _finish_run(
     try:
         writes.finish()
     finally:
-        writer.close()
-        if rejects_writer is not None:
-            rejects_writer.close()
+        outputs.scores.close()
+        outputs.rejects.close()
 
 
-def _write_chunk(writer: TableWriter, scores: pd.DataFrame, rejects_writer: Any, rejects: Any):
-    writer.write(scores)
-    if rejects_writer is not None and rejects is not None:
-        rejects_writer.write(rejects)
+def _write_chunk(outputs: _Outputs, scores: pd.DataFrame, rejects: pd.DataFrame | None) -> None:
+    outputs.scores.write(scores)
+    if rejects is not None:
+        outputs.rejects.write(rejects)
+
+
+class ReconciliationError(RuntimeError):
+    """The counts of a finished run do not add up (``read != scored + rejected``).
+
+    A bug in dmi, never a mistake in the input: no output of the run is moved into place.
+
+    Attributes
+    ----------
+    summary : RunSummary
+        The run's summary, its counts as the reader and the writers made them.
+    """
+
+    def __init__(self, summary: RunSummary) -> None:
+        self.summary = summary
+        lost = summary.read - summary.scored - summary.rejected
+        super().__init__(
+            f"internal error: the row counts do not reconcile: read {summary.read} rows, but "
+            f"{summary.scored} were written as scored and {summary.rejected} as rejected "
+            f"({f'{lost} missing' if lost > 0 else f'{-lost} too many'}); this is a bug in "
+            "dmi, please report it"
+        )
+
+
+def _rows_read(chunk: Chunk) -> int:
+    """The rows the reader met in ``chunk``, well-formed or ragged: the run's ``read``.
+
+    The one place the ``read`` of the reconciliation is taken from: the records of the file as
+    the reader handed them out. When the reader also counts the physical lines it met
+    (``Chunk.lines`` for CSV), that count plugs in here, so that a line swallowed into another
+    record cannot go uncounted either.
+    """
+    return chunk.n_read
+
+
+class _ReadCount:
+    """The chunks of a run's one read of the file, counting the rows read as they are handed out.
+
+    Counted before any step of the run sees the chunk, so a row or a whole chunk lost between
+    the reader and the files shows in the reconciliation (scored and rejected are counted by the
+    writers). Chunks read again to redo repeated ids are not counted: they are read once more
+    from the reader, not through this.
+    """
+
+    def __init__(self, chunks: Iterable[Chunk]) -> None:
+        self._chunks = chunks
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[Chunk]:
+        for chunk in self._chunks:
+            self.rows += _rows_read(chunk)
+            yield chunk
+
+
+class _Outputs:
+    """A run's output files, written beside their destinations (:class:`dmi.io.PendingFile`)
+    and moved into place together when the run succeeded, the summary last; removed otherwise.
+
+    The rejects always have a writer: without a rejects file it only counts, so the rejected
+    rows are counted the same way whether they are written or not.
+    """
+
+    def __init__(
+        self,
+        scores_path: str | Path,
+        rejects_path: str | Path | None,
+        cohort_path: str | Path | None,
+        summary_path: str | Path | None,
+        columns: list[str],
+        schema: Any,
+    ) -> None:
+        named = [Path(p) for p in (scores_path, rejects_path, cohort_path, summary_path) if p]
+        seen: dict[str, Path] = {}
+        for path in named:
+            real = os.path.realpath(path)
+            if real in seen:
+                raise ValueError(f"two outputs are the same file: {seen[real]} and {path}")
+            seen[real] = path
+        self.written: list[Path] = []
+        self._files: list[Any] = []  # in the order they are moved into place
+        try:
+            self.scores = self._add(TableWriter(scores_path, columns, schema=schema))
+            self.rejects = self._add(
+                TableWriter(
+                    rejects_path, REJECT_COLUMNS, schema=_rejects_schema(), count_distinct="row"
+                )
+            )
+            self.cohort = self._add(PendingFile(cohort_path)) if cohort_path else None
+            self.summary = self._add(PendingFile(summary_path)) if summary_path else None
+        except BaseException:
+            self.discard()
+            raise
+
+    def _add(self, file: Any) -> Any:
+        self._files.append(file)
+        return file
+
+    def commit(self) -> None:
+        """Move every file into place, the summary last."""
+        for file in self._files:
+            if isinstance(file, TableWriter) and file.pending is None:
+                continue
+            file.commit()
+            self.written.append(file.path if isinstance(file, TableWriter) else file.destination)
+
+    def discard(self) -> None:
+        """Remove the files not moved into place."""
+        for file in self._files:
+            with contextlib.suppress(Exception):
+                file.discard()
+
+    def note(self) -> str:
+        """What a failed run says about its outputs."""
+        if not self.written:
+            return "no output was written"
+        return (
+            f"only {', '.join(map(str, self.written))} had been moved into place; "
+            "the other outputs were not written"
+        )
 
 
 def prepared_chunks(
-    reader: TableReader, mapping: ColumnMapping, policy: str = "reject"
+    reader: TableReader,
+    mapping: ColumnMapping,
+    policy: str = "reject",
+    chunks: Iterable[Chunk] | None = None,
 ) -> Iterator[PreparedChunk]:
-    """The file's chunks after the file-level checks (runs the duplicate pass first)."""
+    """The file's chunks (``chunks``, by default the reader's) after the file-level checks
+    (runs the duplicate pass first)."""
     id_header = mapping.id_header
     duplicates = find_duplicates(reader, id_header)
-    for chunk in reader.chunks():
+    for chunk in reader.chunks() if chunks is None else chunks:
         yield prepare_chunk(chunk, mapping, duplicates, policy, reader.columns)
 
 
@@ -715,7 +855,7 @@ def _overlapped_chunks(
     mapping: ColumnMapping,
     policy: str = "reject",
     stop: threading.Event | None = None,
-    chunks: Iterator[Chunk] | None = None,
+    chunks: Iterable[Chunk] | None = None,
 ) -> Iterator[PreparedChunk | _Provisional]:
     """:func:`prepared_chunks`, with the duplicate pass in a thread beside the first chunks.
 
@@ -828,6 +968,7 @@ def _optimistic_chunks(
     policy: str,
     stop: threading.Event | None,
     ledger: _IdLedger,
+    chunks: Iterable[Chunk] | None = None,
 ) -> Iterator[PreparedChunk | _Provisional | _Optimistic]:
     """The file's chunks for a run that reads the file once, without the duplicate pass.
 
@@ -839,7 +980,7 @@ def _optimistic_chunks(
     """
     import pyarrow.compute as pc
 
-    chunks = iter(reader.chunks())
+    chunks = iter(reader.chunks() if chunks is None else chunks)
     first = next(chunks, None)
     if first is None:
         return
@@ -862,41 +1003,28 @@ def _redo_repeats(
     mapping: ColumnMapping,
     policy: str,
     ledger: _IdLedger,
-    tallies: list[_Tally],
+    n_read: list[int],
     score: Callable[[Any], ChunkResult],
     threads: int,
     writes: _BackgroundWrites,
-    writer: TableWriter,
-    rejects_writer: TableWriter | None,
+    outputs: _Outputs,
 ) -> dict[int, ChunkResult]:
     """:func:`_rescore_repeats`, then the new rows written over the old ones.
 
-    When this fails or is stopped, the files are cut before the first chunk to redo, as a run
-    stopped there leaves them: rows scored before the repeats were known never look final.
+    The files are still pending: when this fails or is stopped, the run removes them, so rows
+    scored before the repeats were known never look final.
     """
-    try:
-        redone = _rescore_repeats(
-            reader, mapping, policy, ledger, [t.read for t in tallies], score, threads
-        )
-        writes.wait()
-        writer.replace_writes({j: r.scores for j, r in redone.items()})
-        if rejects_writer is not None:
-            rejects_writer.replace_writes({j: r.rejects for j, r in redone.items()})
-    except BaseException:
-        with contextlib.suppress(Exception):
-            writes.wait()
-        with contextlib.suppress(Exception):
-            first = ledger.settle()[1][0]
-            for output in (writer, rejects_writer):
-                if output is not None:
-                    output.discard_writes(first)
-        raise
+    redone = _rescore_repeats(reader, mapping, policy, ledger, n_read, score, threads)
+    writes.wait()
+    outputs.scores.replace_writes({j: r.scores for j, r in redone.items()})
+    outputs.rejects.replace_writes({j: r.rejects for j, r in redone.items()})
     return redone
 
 
-def _rewritable(*writers: TableWriter | None) -> bool:
-    """Whether these outputs' earlier chunks can be written again (CSV files can)."""
-    return all(w is None or w.kind == "csv" for w in writers)
+def _rewritable(*writers: TableWriter) -> bool:
+    """Whether these outputs' earlier chunks can be written again (CSV files, and a writer
+    that only counts, can)."""
+    return all(w.kind in ("csv", "none") for w in writers)
 
 
 def _rescore_repeats(
@@ -959,51 +1087,74 @@ def score_file(
     tier_model: TierModel | None = None,
     duplicates: str = "reject",
     cohort_path: str | Path | None = None,
+    summary_path: str | Path | None = None,
     engine: str = "local",
     scheduler: str | None = None,
     client: Any = None,
     threads: int | None = None,
 ) -> tuple[RunSummary, ColumnMapping]:
-    """Score every row of an answers file and write the results.
+    """Score every row of an answers file and write the results, all of them or none.
+
+    Every output is written beside its destination under a name no one takes for a result
+    (``.scores.csv.dmi-partial-1a2b3c4d``, see :class:`dmi.io.PendingFile`) and moved into place
+    only when the whole run succeeded and its counts reconcile, the summary last. A run that
+    fails or is stopped (Ctrl-C) removes them: a file already at an output stays as it was, and
+    the error carries the note "no output was written".
 
     Parameters
     ----------
-    input_path, output_path
+    input_path, output_path : str or Path
         CSV/XLSX/Parquet in, CSV/XLSX/Parquet out (by extension).
-    model
+    model : IndexModel
         A fitted :class:`~dmi.IndexModel`.
-    rejects_path
+    rejects_path : str or Path, optional
         Where to write the rejects table (``row, respondent_id, column, value, reason``).
+        Without it the rejected rows are still counted.
     encoding, sheet, column_map
         Passed to the reader and the header mapping.
-    chunk_rows
+    chunk_rows : int, default=100_000
         Rows per chunk: memory stays flat whatever the file size.
-    progress
+    progress : callable, optional
         Called with the number of rows done after each chunk.
-    tier_model
+    tier_model : TierModel, optional
         A fitted :class:`~dmi.tiers.TierModel` for the same instrument: adds ``tier`` and
         ``tier_confidence`` after the dimension scores.
-    duplicates
+    duplicates : {"reject", "keep-first", "keep-last"}, default="reject"
         ``reject`` (every occurrence of a repeated id, naming the other rows), ``keep-first``
         or ``keep-last`` (the first / last occurrence in the file is scored, the others are
         rejected).
-    cohort_path
+    cohort_path : str or Path, optional
         Also write :func:`dmi.cohort.cohort_summary` of the scored rows here.
-    engine
+    summary_path : str or Path, optional
+        Also write the :class:`RunSummary` here as JSON.
+    engine : {"local", "dask"}, default="local"
         ``local`` or ``dask`` (the same kernel on a Dask cluster, see :mod:`dmi.distributed`).
     scheduler, client
         For ``engine="dask"``: a scheduler address, or a ``distributed.Client`` to use (without
         either, a LocalCluster is started for the run).
-    threads
+    threads : int, optional
         For the local engine: chunks scored at once, in threads (default 2, or 1 on a machine
         with one core). Arrow and numpy work without the GIL, so two threads use two cores
         for much of the work; the output is the same, in the same order, whatever the number.
         The next chunk is always read in the background, and the last one written.
 
+    Returns
+    -------
+    summary : RunSummary
+        What happened to every row: ``read`` as the reader counted the rows it met, ``scored``
+        and ``rejected`` as the writers counted the rows they wrote (the rejects' distinct row
+        numbers), so ``read == scored + rejected`` is a check, not a subtraction.
+    mapping : ColumnMapping
+        How the file's headers were matched.
+
     Raises
     ------
     FileFormatError
         The file cannot be read, or no column matches an item of the instrument.
+    FileNotFoundError
+        The input, or an output's folder, does not exist.
+    ReconciliationError
+        The counts do not add up: a bug in dmi (nothing is moved into place).
     """
     if duplicates not in DUPLICATE_POLICIES:
         raise ValueError(
@@ -1033,9 +1184,79 @@ def score_file(
         mapping=mapping.to_dict(),
     )
     columns = output_columns(model, tier_model)
-    writer = TableWriter(output_path, columns, schema=_output_schema(model, tier_model))
-    rejects_writer = TableWriter(rejects_path, REJECT_COLUMNS) if rejects_path else None
+    outputs = _Outputs(
+        output_path,
+        rejects_path,
+        cohort_path,
+        summary_path,
+        columns,
+        _output_schema(model, tier_model),
+    )
+    try:
+        read = _ReadCount(reader.chunks())
+        tallies, cohort_parts = _score_chunks(
+            reader,
+            mapping,
+            model,
+            tier_model,
+            outputs,
+            read,
+            duplicates=duplicates,
+            progress=progress,
+            cohort=cohort_path is not None,
+            engine=engine,
+            scheduler=scheduler,
+            client=client,
+            threads=threads,
+        )
+        _Tally.total(tallies).fill(summary, instrument)
+        # what the reader found out while reading (a changed encoding, the lines it met)
+        summary.encoding, summary.lines, summary.notes = reader.encoding, reader.lines, reader.notes
+        # the counts that reconcile, each from its own source
+        summary.read = read.rows
+        summary.scored = outputs.scores.rows
+        summary.rejected = outputs.rejects.distinct
+        if not summary.reconciles:
+            raise ReconciliationError(summary)
+        if outputs.cohort is not None:
+            from dmi.cohort import cohort_summary
+
+            collected = (
+                pd.concat(cohort_parts, ignore_index=True)
+                if cohort_parts
+                else pd.DataFrame(columns=columns)
+            )
+            write_table(cohort_summary(collected), outputs.cohort)
+        if outputs.summary is not None:
+            outputs.summary.path.write_text(summary.to_json(), encoding="utf-8")
+        outputs.commit()
+    except BaseException as exc:
+        outputs.discard()
+        exc.add_note(outputs.note())
+        raise
+    return summary, mapping
+
+
+def _score_chunks(
+    reader: TableReader,
+    mapping: ColumnMapping,
+    model: IndexModel,
+    tier_model: TierModel | None,
+    outputs: _Outputs,
+    read: _ReadCount,
+    *,
+    duplicates: str,
+    progress: Callable[[int], None] | None,
+    cohort: bool,
+    engine: str,
+    scheduler: str | None,
+    client: Any,
+    threads: int | None,
+) -> tuple[list[_Tally], list[pd.DataFrame]]:
+    """Score the chunks ``read`` hands out into the pending ``outputs`` (see
+    :func:`score_file`); the tally of each chunk and, when ``cohort``, its cohort columns."""
     tallies: list[_Tally] = []  # chunk by chunk: a chunk scored again replaces its own
+    n_read: list[int] = []
     cohort_parts: list[pd.DataFrame] = []
     stop = threading.Event()  # set when the run ends, however it ends: its threads stop too
     ledger: _IdLedger | None = None
@@ -1043,7 +1264,7 @@ def score_file(
         from dmi.distributed import score_chunks_dask
 
         results = score_chunks_dask(
-            prepared_chunks(reader, mapping, duplicates),
+            prepared_chunks(reader, mapping, duplicates, iter(read)),
             model,
             tier_model,
             scheduler=scheduler,
@@ -1056,22 +1277,23 @@ def score_file(
         # a CSV's earlier chunks can be written again: the file is read once (see
         # _optimistic_chunks); other outputs wait for the duplicate pass where they must
         id_header = mapping.id_header
-        if id_header is not None and _rewritable(writer, rejects_writer):
+        if id_header is not None and _rewritable(outputs.scores, outputs.rejects):
             ledger = _IdLedger(id_header)
-            chunks = _optimistic_chunks(reader, mapping, duplicates, stop, ledger)
+            chunks = _optimistic_chunks(reader, mapping, duplicates, stop, ledger, iter(read))
         else:
-            chunks = _overlapped_chunks(reader, mapping, duplicates, stop)
+            chunks = _overlapped_chunks(reader, mapping, duplicates, stop, iter(read))
         results = _ordered_map(score, prefetched(chunks), threads, stop)
     writes = _BackgroundWrites()
     try:
         done = 0
         for result in results:
             tallies.append(_Tally.of(result))
+            n_read.append(result.n_read)
             # a run that may write chunks again writes each one's rejects, even none: the
             # k-th write of either file is then chunk k
             rejects = result.rejects if len(result.rejects) or ledger is not None else None
-            writes.submit(_write_chunk, writer, result.scores, rejects_writer, rejects)
-            if cohort_path is not None:
+            writes.submit(_write_chunk, outputs, result.scores, rejects)
+            if cohort:
                 from dmi.cohort import cohort_columns
 
                 cohort_parts.append(result.scores[cohort_columns(result.scores)])
@@ -1080,40 +1302,17 @@ def score_file(
                 progress(done)
         if ledger is not None and ledger.active:
             redone = _redo_repeats(
-                reader,
-                mapping,
-                duplicates,
-                ledger,
-                tallies,
-                score,
-                threads,
-                writes,
-                writer,
-                rejects_writer,
+                reader, mapping, duplicates, ledger, n_read, score, threads, writes, outputs
             )
             for j, result in redone.items():
                 tallies[j] = _Tally.of(result)
-                if cohort_path is not None:
+                if cohort:
                     cohort_parts[j] = result.scores[cohort_parts[j].columns]
     except BaseException:
         # the first error is the one reported: a write failing while the run stops after it
         # (a full disk, say) would otherwise replace it
         with contextlib.suppress(Exception):
-            _finish_run(stop, results, writes, writer, rejects_writer)
+            _finish_run(stop, results, writes, outputs)
         raise
-    _finish_run(stop, results, writes, writer, rejects_writer)
-    _Tally.total(tallies).fill(summary, instrument)
-    summary.encoding, summary.lines, summary.notes = reader.encoding, reader.lines, reader.notes
-    if cohort_path is not None:
-        from dmi.cohort import cohort_summary
-        from dmi.io import write_table
-
-        collected = (
-            pd.concat(cohort_parts, ignore_index=True)
-            if cohort_parts
-            else pd.DataFrame(columns=columns)
-        )
-        write_table(cohort_summary(collected), cohort_path)
-    if not summary.reconciles:  # a bug, never a user mistake
-        print(f"dmi: internal error: {summary.line()} does not reconcile", file=sys.stderr)
-    return summary, mapping
+    _finish_run(stop, results, writes, outputs)
+    return tallies, cohort_parts
