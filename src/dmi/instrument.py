@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
@@ -71,7 +71,7 @@ class _Versioned(_Strict):
     refuse an instrument whose hash differs).
     """
 
-    _added_later: tuple[str, ...] = ()
+    _added_later: ClassVar[tuple[str, ...]] = ()
 
     @model_serializer(mode="wrap")
     def _leave_out_unused_settings(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -156,7 +156,7 @@ class ScenarioLevel(_Strict):
 class Item(_Versioned):
     """One question. Its answer is scored into [0, 1] (points earned / maximum points)."""
 
-    _added_later = ("letter_runs",)
+    _added_later: ClassVar[tuple[str, ...]] = ("letter_runs",)
 
     code: Annotated[str, Field(pattern=_CODE)]
     type: Literal["single", "multi", "yesno", "likert", "number", "scenario"]
@@ -260,7 +260,7 @@ class Tier(_Strict):
 
 
 class Defaults(_Versioned):
-    _added_later = ("letter_runs",)
+    _added_later: ClassVar[tuple[str, ...]] = ("letter_runs",)
 
     missing: MissingPolicy = "required"
     letter_runs: bool = False

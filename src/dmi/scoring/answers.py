@@ -514,8 +514,8 @@ def _multi_parser(item: Item, max_points: float, letter_runs: bool) -> Callable[
     """
     lookup = _option_lookup(item)
     allowed = _allowed([o.value for o in item.options])
-    values = f"option values from {allowed} separated by ';'"
-    expected = f"expected {values}"
+    wanted = f"option values from {allowed} separated by ';'"
+    expected = f"expected {wanted}"
     position = item.letter_codes()
 
     def run_of(token: str) -> list[int] | None:
@@ -545,7 +545,7 @@ def _multi_parser(item: Item, max_points: float, letter_runs: bool) -> Callable[
         if whole is not None:  # one option, possibly a label with spaces or commas in it
             return chosen_points([whole])
         if "".join(text.split()).casefold() in _NOT_ANSWERS:
-            how = f"leave the cell blank when there is no answer, or give {values}"
+            how = f"leave the cell blank when there is no answer, or give {wanted}"
             return not_options([text], how)
         chosen: list[int] = []
         unknown: list[str] = []
@@ -578,10 +578,10 @@ def _multi_parser(item: Item, max_points: float, letter_runs: bool) -> Callable[
             return math.nan, f"no option value, only separators; {expected}"
         return chosen_points(chosen)
 
-    def parse_list(values: tuple[str, ...]) -> Parsed:
+    def parse_list(elements: tuple[str, ...]) -> Parsed:
         """A list of option values or labels (what the app and Python callers hand over)."""
-        indices = [lookup.get(v.casefold()) for v in values]
-        unknown = [v for v, i in zip(values, indices) if i is None]
+        indices = [lookup.get(e.casefold()) for e in elements]
+        unknown = [e for e, i in zip(elements, indices) if i is None]
         if unknown:
             return not_options(unknown, f"expected option values from {allowed}, one per element")
         return chosen_points([i for i in indices if i is not None])
