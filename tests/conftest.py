@@ -107,3 +107,108 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Run the browser tests first: they take longest, so with two workers (``make test``) the
     rest of the suite runs beside them instead of after them."""
     items.sort(key=lambda item: not item.nodeid.startswith("tests/test_e2e.py"))
+
+
+# Every item type, with the settings that change how answers are read: letter runs on one
+# multi item (lower-case codes), a number item whose unit is not %, lower-is-better likert.
+ALL_TYPES_YAML = """
+format: dmi-instrument/1
+id: all-types
+version: "1"
+title: {zh: 全部题型, en: Every item type}
+defaults: {missing: exclude}
+profile:
+  - code: sector
+    zh: 行业
+    en: Sector
+    type: choice
+    peer_group: true
+    options:
+      - {value: C13, zh: 农副食品加工业, en: Food processing}
+      - {value: C14, zh: 食品制造业, en: Foods}
+  - {code: employees, zh: 从业人员数, en: Employees, type: number, min: 0}
+scenario_levels:
+  - {value: 0, zh: 未开展, en: Not yet}
+  - {value: 1, zh: 起步, en: Starting}
+  - {value: 2, zh: 成熟, en: Mature}
+levels:
+  bands:
+    - {level: 0, min: 0, zh: 未达一级, en: Below level 1}
+    - {level: 1, min: 50, zh: 一级, en: Level 1}
+dimensions:
+  - code: first
+    zh: 第一
+    en: First
+    indicators:
+      - code: choices
+        zh: 选择
+        en: Choices
+        items:
+          - code: one
+            type: single
+            zh: 单选
+            en: Single
+            options:
+              - {value: A, zh: 无, en: None, points: 0}
+              - {value: B, zh: 部分, en: Some, points: 1}
+              - {value: C, zh: 全部, en: All, points: 2}
+          - code: many
+            type: multi
+            zh: 多选
+            en: Multiple
+            options:
+              - {value: A, zh: 无, en: None, points: 0, exclusive: true}
+              - {value: B, zh: 产品设计, en: Product design, points: 1}
+              - {value: C, zh: 工艺设计, en: Process design, points: 1}
+              - {value: D, zh: 营销管理, en: Marketing, points: 1}
+              - {value: N, zh: 财务管理, en: Finance, points: 1}
+              - {value: O, zh: 人力资源, en: Human resources, points: 1}
+          - code: runs
+            type: multi
+            zh: 多选（字母连写）
+            en: Multiple (letter runs)
+            letter_runs: true
+            options:
+              - {value: a, zh: 无, en: None, points: 0, exclusive: true}
+              - {value: b, zh: 网络, en: Network, points: 2}
+              - {value: c, zh: 平台, en: Platform, points: 2}
+              - {value: d, zh: 数据, en: Data, points: 2}
+              - {value: e, zh: 安全, en: Security, points: 2}
+      - code: rest
+        zh: 其他
+        en: Other
+        items:
+          - {code: has_plan, type: yesno, zh: 是否有规划, en: Has a plan, points: 2}
+          - code: agree
+            type: likert
+            zh: 同意程度
+            en: Agreement
+            scale: {min: 1, max: 5}
+            direction: lower_is_better
+          - code: share
+            type: number
+            zh: 比例
+            en: Share
+            unit: "%"
+            min: 0
+            max: 100
+            bands:
+              - {value: A, lower: 0, upper: 50, points: 0, zh: 50%及以下, en: 50% or less}
+              - {value: B, lower: 50, upper: 100, points: 3, zh: 50%以上, en: Over 50%}
+          - code: hours
+            type: number
+            zh: 培训时长
+            en: Training hours
+            unit: 小时
+            min: 0
+            max: 40
+            goalposts: {low: 0, high: 20}
+          - {code: scene, type: scenario, zh: 场景, en: Scenario}
+"""
+
+
+@pytest.fixture(scope="session")
+def all_types() -> dmi.Instrument:
+    from dmi.instrument import parse_instrument
+
+    return parse_instrument(ALL_TYPES_YAML, source="all-types.yaml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -167,3 +168,77 @@ def test_the_same_text_is_parsed_once_and_an_edit_is_seen(tmp_path: Path) -> Non
     copy.write_text(text.replace("version:", "version: '9'\nold_version:", 1), encoding="utf-8")
     with pytest.raises(InstrumentError, match="old_version"):
         dmi.load_instrument(copy)  # the edited file is read again, not taken from the cache
+
+
+def _items(data: dict) -> dict:
+    return {
+        item["code"]: item
+        for dim in data["dimensions"]
+        for ind in dim["indicators"]
+        for item in ind["items"]
+    }
+
+
+def test_letter_runs_is_off_by_default_and_set_on_an_item_or_in_defaults(miit):
+    assert not any(miit.letter_runs(item) for item in miit.items)
+    data = _spec(miit)
+    data["defaults"]["letter_runs"] = True
+    _items(data)["network"]["letter_runs"] = False
+    inst = parse_instrument(yaml.safe_dump(data, allow_unicode=True))
+    runs = [i.code for i in inst.items if inst.letter_runs(i)]
+    multi = [i.code for i in inst.items if i.type == "multi"]
+    assert runs == [code for code in multi if code != "network"] and "data_collection" in runs
+    assert not inst.letter_runs(inst.item("strategy"))  # a single item never reads runs
+
+
+def test_an_unused_letter_runs_setting_leaves_the_content_hash_as_it_was(miit):
+    # fitted models record the hash and refuse another: adding the setting to the format must
+    # not make every existing file (and every model fitted for it) a different instrument
+    assert "letter_runs" not in json.dumps(miit.to_dict())
+    data = _spec(miit)
+    data["defaults"]["letter_runs"] = False
+    _items(data)["network"]["letter_runs"] = None
+    assert parse_instrument(yaml.safe_dump(data, allow_unicode=True)).hash == miit.hash
+    _items(data)["network"]["letter_runs"] = False  # said on the item: a change of content
+    assert parse_instrument(yaml.safe_dump(data, allow_unicode=True)).hash != miit.hash
+    data["defaults"]["letter_runs"] = True
+    assert parse_instrument(yaml.safe_dump(data, allow_unicode=True)).hash != miit.hash
+
+
+def test_letter_runs_needs_single_letters_of_one_case(miit):
+    data = _spec(miit)
+    items = _items(data)
+    items["network"]["letter_runs"] = True
+    items["network"]["options"][1]["value"] = "B1"
+    items["data_collection"]["letter_runs"] = True
+    items["data_collection"]["options"][2]["value"] = "c"
+    items["strategy"]["letter_runs"] = True
+    items["mechanisms"]["letter_runs"] = True
+    items["mechanisms"]["options"][1]["en"] = "CD"
+    problems = _problems(data)
+    assert any(
+        p.startswith("item 'network': letter_runs needs option values that are single letters")
+        and "A, B1, C, D, E" in p
+        for p in problems
+    ), problems
+    assert any(p.startswith("item 'data_collection': letter_runs needs") for p in problems)
+    assert "item 'strategy': key 'letter_runs' does not apply to a 'single' item" in problems
+    assert "item 'mechanisms': label 'CD' could also be read as the letter run 'CD'" in problems
+
+
+def test_a_label_that_names_two_choices_is_ambiguous(miit):
+    data = _spec(miit)
+    items = _items(data)
+    items["network"]["options"][2]["en"] = "industrial control network in the workshop "
+    items["strategy"]["options"][1]["zh"] = "Ｃ"  # NFKC: the value of option C
+    items["equipment_digitised"]["bands"][1]["zh"] = items["equipment_digitised"]["bands"][0]["en"]
+    data["scenario_levels"][1]["en"] = "3"
+    problems = _problems(data)
+    assert any(p.startswith("item 'network': options B and C share the label") for p in problems), (
+        problems
+    )
+    assert "item 'strategy': label 'Ｃ' is also another option's value (ambiguous)" in problems
+    assert any(p.startswith("item 'equipment_digitised': bands A and B share") for p in problems)
+    assert "scenario_levels: label '3' is also another scenario level's value (ambiguous)" in (
+        problems
+    )

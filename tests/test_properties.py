@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -169,3 +171,159 @@ def test_number_text_scores_like_its_parser_alone_and_in_any_batch(texts):
             points, reason = (np.nan, None) if normalised is None else parse(normalised)
             assert np.array([points]).tobytes() == batch.raw[[i]].tobytes()
             assert reasons.get(i) == reason
+
+
+# -- any cell a user can hand in: a result or the documented error, the same on every path -------
+
+from dmi.instrument import parse_instrument  # noqa: E402
+from dmi.scoring import answers as answers_module  # noqa: E402
+
+from .conftest import ALL_TYPES_YAML  # noqa: E402
+
+ALL_TYPES = parse_instrument(ALL_TYPES_YAML, source="all-types.yaml")
+ANY_CELL_MODELS = {
+    "miit": (MIIT, OFFICIAL),
+    "all-types": (ALL_TYPES, dmi.IndexModel(ALL_TYPES).fit()),
+}
+
+
+def _words(instrument):
+    """Every option value and label, band and scenario level of an instrument."""
+    words = set()
+    for item in instrument.items:
+        for choice in (*item.options, *item.bands):
+            words |= {choice.value, choice.zh, choice.en}
+    for level in instrument.scenario_levels:
+        words |= {str(level.value), level.zh, level.en}
+    return sorted(words)
+
+
+_TRAPS = ["No", "NO", "no", "n/a", "N/A", "bed", "BCE", "bce", "ace", "NONE", "yes", "3%", "3 5"]
+_SEPARATORS = [";", ",", "，", "、", "；", "|", "/", " ", ";;", " ; ", ""]
+_PEOPLE_TEXT = "ABCDENOabcdeno0123456789;,，、；|/ %.-+ＡＢＣ１２３％　"
+
+
+def _texts(words):
+    numbers = st.one_of(
+        st.floats(-10, 250, allow_nan=False).map(lambda x: f"{x:,.2f}%"),
+        st.integers(-5, 10**7).map(lambda i: f"{i:,}"),
+        st.integers(0, 120).map(str),
+        st.integers(0, 120).map(
+            lambda i: str(i).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        ),
+    )
+    return st.one_of(
+        st.sampled_from(words + _TRAPS),
+        st.tuples(
+            st.lists(st.sampled_from(words + _TRAPS + ["", " "]), min_size=1, max_size=4),
+            st.sampled_from(_SEPARATORS),
+        ).map(lambda parts: parts[1].join(parts[0])),
+        numbers,
+        st.text(alphabet=_PEOPLE_TEXT, max_size=8),
+        st.text(max_size=6),
+        st.sampled_from(["B;" * 3000, "x" * 20000, "９" * 400]),
+    )
+
+
+def _cells(words):
+    scalars = st.one_of(
+        st.sampled_from([None, np.nan, pd.NA, pd.NaT, np.datetime64("NaT")]),
+        st.booleans(),
+        st.booleans().map(np.bool_),
+        st.integers(),
+        st.integers(-5, 120).map(np.int64),
+        st.floats(),
+        st.floats(width=32).map(np.float32),
+        st.decimals(),
+        st.fractions(max_denominator=7),
+        st.binary(max_size=3),
+        st.datetimes(),
+        st.dates(),
+        st.timedeltas(),
+        st.integers(-(2**40), 2**40).map(lambda i: np.timedelta64(i, "s")),
+        st.integers(-(2**40), 2**40).map(lambda i: np.datetime64(i, "s")),
+        st.sampled_from([np.timedelta64("NaT"), decimal.Decimal("sNaN"), float("inf")]),
+        st.complex_numbers(max_magnitude=10),
+        _texts(words),
+    )
+    few = st.one_of(st.sampled_from(words + _TRAPS), st.none(), st.integers(0, 4))
+    return st.one_of(
+        scalars,
+        scalars,
+        st.lists(few, max_size=3),
+        st.lists(few, max_size=3).map(tuple),
+        st.sets(st.sampled_from(words), max_size=3),
+        st.lists(few, min_size=1, max_size=3).map(lambda v: np.array(v, dtype=object)),
+        st.dictionaries(st.text(max_size=2), st.integers(0, 3), max_size=2),
+        st.lists(st.lists(few, max_size=2), min_size=1, max_size=2),
+    )
+
+
+@st.composite
+def any_cells_frame(draw):
+    name = draw(st.sampled_from(sorted(ANY_CELL_MODELS)))
+    instrument, model = ANY_CELL_MODELS[name]
+    codes = [item.code for item in instrument.items] + [f.code for f in instrument.profile]
+    columns = draw(st.lists(st.sampled_from(codes), min_size=1, max_size=5, unique=True))
+    cells = _cells(_words(instrument))
+    n = draw(st.integers(1, 7))
+    rows = [{"respondent_id": f"r{i}", **{c: draw(cells) for c in columns}} for i in range(n)]
+    return model, rows
+
+
+def _every_path(model, rows):
+    """score_batch of the rows, as ``(first row, result)`` pairs of each path: the vectorised
+    and the small-batch path over the whole frame, chunks of the frame, each row alone (in a
+    frame of its own, whose column types pandas infers from that row only)."""
+    frame = pd.DataFrame(rows)
+    results = {}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, limit in (("vectorised", -1), ("small", 10**9)):
+            patch.setattr(answers_module, "SMALL_BATCH_ROWS", limit)
+            results[name] = [(2, model.score_batch(frame))]
+        patch.setattr(answers_module, "SMALL_BATCH_ROWS", -1)
+        results["chunks"] = [
+            (2 + a, model.score_batch(frame.iloc[a : a + 3], first_row=2 + a))
+            for a in range(0, len(frame), 3)
+        ]
+    results["rows alone"] = [
+        (2 + i, model.score_batch(pd.DataFrame([row]), first_row=2 + i))
+        for i, row in enumerate(rows)
+    ]
+    return results
+
+
+def _combined(parts):
+    scores = pd.concat([p.scores for _, p in parts], ignore_index=True)
+    scores = scores.astype({"respondent_id": object}).sort_values("respondent_id")
+    rejects = pd.concat([p.rejects for _, p in parts], ignore_index=True).astype(object)
+    rejects = rejects.sort_values(list(rejects.columns), key=lambda c: c.astype(str))
+    return scores.reset_index(drop=True), rejects.reset_index(drop=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=any_cells_frame())
+def test_any_cells_are_scored_or_rejected_alike_on_every_path(case):
+    model, rows = case
+    results = _every_path(model, rows)  # no exception: every cell is read or rejected
+    for parts in results.values():
+        for first, part in parts:
+            # every row read is scored or rejected, never both, never neither
+            scored, rejected = set(part.rows.tolist()), set(part.rejects["row"].tolist())
+            assert scored.isdisjoint(rejected)
+            assert scored | rejected == set(range(first, first + part.n_read))
+            assert part.n_read == part.n_scored + part.n_rejected
+            assert part.n_rejected == len(rejected)
+            assert all(len(reason) < 400 for reason in part.rejects["reason"])
+    expected_scores, expected_rejects = _combined(results["vectorised"])
+    for name, parts in results.items():
+        scores, rejects = _combined(parts)
+        pd.testing.assert_frame_equal(scores, expected_scores, check_exact=True, check_dtype=False)
+        pd.testing.assert_frame_equal(rejects, expected_rejects, check_dtype=False, obj=name)
+    frame = pd.DataFrame(rows)
+    if len(expected_rejects):
+        with pytest.raises(dmi.AnswerError) as info:  # the documented error, listing them all
+            model.score(frame)
+        assert len(info.value.rejects) == len(expected_rejects)
+    else:
+        pd.testing.assert_frame_equal(model.score(frame), results["vectorised"][0][1].scores)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import fractions
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -366,6 +370,7 @@ def test_both_paths_normalise_text_by_the_same_unicode_version(miit, monkeypatch
     assert vectorised.respondent_id[0] == "SYN-\U0001ccf1-0"  # Python 3.11 leaves it as it is
 
 
+_WORDS_AND_RUNS = ["No", "NO", "no", "N/A", "bed", "BCE", "bce", "ace", "None", ";", "B C"]
 _MESSY_CELLS = st.one_of(
     st.none(),
     st.booleans(),
@@ -373,8 +378,15 @@ _MESSY_CELLS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from(
         ["A", "b", "B;C", "B，C", "ＢＣ", "35%", "1,234.5", "３５", " 2 ", "", "是", "yes"]
+        + _WORDS_AND_RUNS
+        + ["3 5", "2%", "Industrial control network in the workshop;C"]
     ),
     st.text(max_size=6),
+    # what Python callers hand over: lists (the app's multi answers), and objects that are
+    # not answers at all
+    st.lists(st.sampled_from(["B", "c", "No", "x", None, 3]), max_size=3),
+    st.sets(st.sampled_from(["B", "C", "E"]), max_size=2),
+    st.sampled_from([{"B": 1}, b"B", 3 + 0j, decimal.Decimal("2"), np.int64(2), pd.NA, pd.NaT]),
 )
 
 
@@ -395,7 +407,7 @@ def test_small_and_vectorised_paths_agree_on_any_cells(miit, cells, ids, as_text
     ]
     answers = pd.DataFrame(rows, dtype=object)
     if as_text:  # what the CSV reader gives: Arrow-backed text
-        answers = answers.map(lambda v: None if v is None else str(v)).astype("str")
+        answers = answers.map(lambda v: None if v is None or v is pd.NA else str(v)).astype("str")
     with pytest.MonkeyPatch.context() as monkeypatch:
         vectorised, small = _encode_both_ways(miit, answers, monkeypatch)
     _assert_same_encoding(vectorised, small)
@@ -412,12 +424,14 @@ def test_the_memo_of_distinct_texts_changes_no_result(miit, monkeypatch, cache_s
     monkeypatch.setattr(answers, "_PARSE_CACHE_SIZE", cache_size)
     plan = answers._plan(miit)
     scenario = miit.scenario_items()[0].code
-    options = ["A", "b;c", "B，C", "Z", "", " a ", "A;Z", "ＢＣ", "A;B;C", "c", "D;E", "q"]
+    options = ["A", "b;c", "No", "B，C", "Z", "bed", "", " a ", "BCE", "A;Z", "ＢＣ", "N/A"]
     cells = {
-        "network": options + ["E;A", "x;y", "C;D", "a;b;c;d", "A,B", "e", "B;D", "Ｅ", "d"],
-        "equipment_digitised": ["35%", "1,234.5", "３５", "about half", "101", ""]
+        "network": options
+        + ["E;A", "x;y", "C;D", "a;b;c;d", "A,B", "e", "B;D", "Ｅ", "d"]
+        + ["B C", ";", "Industrial control network in the workshop;C", "ace", "b;c"],
+        "equipment_digitised": ["35%", "1,234.5", "3 5", "３５", "about half", "101", ""]
         + [str(i) for i in range(0, 100, 7)],
-        scenario: ["0", "４", "9", "x", "", "2", " 3 ", "1", "4", "５", "-1", "2.0", "three"]
+        scenario: ["0", "４", "9", "x", "", "2", " 3 ", "1", "2%", "4", "５", "-1", "2.0", "three"]
         + ["０", "１", "２", "３", " 0", "1 ", "", "7"],
         "strategy": ["A", "z", "", "B", "b", "E", "a", "C", "D", "F", "G", "AB", "d", "f"]
         + ["c", " e ", "Ｂ", "x", "e", "", "A"],
@@ -447,3 +461,408 @@ def test_the_memo_of_distinct_texts_changes_no_result(miit, monkeypatch, cache_s
             np.testing.assert_array_equal(a.error_rows, b.error_rows)
             assert (a.error_values, a.error_reasons) == (b.error_values, b.error_reasons)
         assert any(len(r.error_rows) for r in expected)  # invalid texts were met
+
+
+# -- answers are never misread -----------------------------------------------------------------
+
+
+def _encode_every_way(instrument, answers, monkeypatch):
+    """Encodings of ``answers`` by every path that parses a column: one cell at a time (a
+    small batch), the vectorised path over Python objects, and, for text, the vectorised path
+    over Arrow text through the memo of the texts met before (what ``dmi score`` uses)."""
+    from dmi.scoring import answers as module
+
+    ways = {}
+    for name, limit in (("small", 10**9), ("vectorised", -1)):
+        monkeypatch.setattr(module, "SMALL_BATCH_ROWS", limit)
+        ways[name] = encode_answers(instrument, answers)
+        text = answers.map(lambda v: v if v is None or isinstance(v, str) else None)
+        if text.equals(answers):  # text cells only: also as the CSV reader gives them
+            ways[f"{name}, Arrow text"] = encode_answers(instrument, answers.astype("str"))
+            if name == "vectorised":  # twice: the second time every text is in the memo
+                ways["memo"] = encode_answers(instrument, answers.astype("str"))
+    return ways
+
+
+def _rejects_of(instrument, answers, monkeypatch):
+    """The rejects of ``answers``, after checking every path gives the same encoding."""
+    ways = _encode_every_way(instrument, answers, monkeypatch)
+    first = ways.pop("small")
+    for name, other in ways.items():
+        assert first.scores.tobytes() == other.scores.tobytes(), name
+        pd.testing.assert_frame_equal(first.rejects, other.rejects, obj=name)
+    return first.rejects
+
+
+# Letters that are all option codes of data_collection (A ... O) or network (A ... E)
+@pytest.mark.parametrize(
+    "code, cell",
+    [
+        ("data_collection", "No"),
+        ("data_collection", "NO"),
+        ("data_collection", "no"),
+        ("data_collection", "On"),
+        ("data_collection", "N/A"),
+        ("data_collection", "n / a"),
+        ("data_collection", "NA"),
+        ("data_collection", "Nil"),
+        ("network", "bed"),
+        ("network", "BED"),
+        ("network", "Bed"),
+        ("network", "BCE"),
+        ("network", "bce"),
+        ("network", "ace"),
+    ],
+)
+def test_letters_that_spell_a_word_are_not_read_as_option_codes(miit, monkeypatch, code, cell):
+    answers = frame(mixed_answers(miit), mixed_answers(miit) | {code: cell})
+    rejects = _rejects_of(miit, answers, monkeypatch)
+    assert rejects[["row", "column", "value"]].values.tolist() == [[3, code, cell]]
+    reason = rejects["reason"].iloc[0]
+    assert reason.startswith(f"{cell!r} is not an option; ")
+    allowed = ", ".join(o.value for o in miit.item(code).options)
+    assert f"option values from {allowed} separated by ';'" in reason
+
+
+def test_a_rejected_run_of_codes_says_how_to_write_it(miit, official):
+    cells = {"network": "BCE", "data_collection": "BE;H", "mechanisms": "bed"}
+    rejects = official.score_batch(frame(mixed_answers(miit) | cells)).rejects
+    reasons = dict(zip(rejects["column"], rejects["reason"]))
+    assert reasons["network"].endswith("separated by ';' (write B;C;E)")
+    assert reasons["data_collection"].startswith("'BE' is not an option")
+    assert reasons["data_collection"].endswith("(write B;E)")
+    assert "(write" not in reasons["mechanisms"]  # not in option order: no codes to suggest
+
+
+@pytest.mark.parametrize(
+    "cell, reason",
+    [
+        (";", "no option value, only separators"),
+        (" ;，、 ", "no option value, only separators"),
+        ("B;x;C", "'x' is not an option"),
+        ("B;Product desing", "'Product desing' is not an option"),
+        ("B C X", "'X' is not an option"),
+        ("x;y", "'x', 'y' are not options"),
+        pytest.param("x" * 100_000, "'" + "x" * 37 + "...' is not an option", id="long-text"),
+    ],
+)
+def test_a_multi_answer_that_is_not_options_is_rejected(miit, official, cell, reason):
+    rejects = official.score_batch(frame(mixed_answers(miit) | {"network": cell})).rejects
+    assert rejects["column"].tolist() == ["network"]
+    assert rejects["reason"].iloc[0].startswith(reason)
+    assert len(rejects["reason"].iloc[0]) < 200
+
+
+@pytest.mark.parametrize(
+    "cell, points",
+    [
+        ("B;C", 4),
+        ("b , c", 4),
+        ("B C", 4),  # spaces separate codes
+        ("B|C/D", 6),
+        ("Industrial control network in the workshop;C", 4),  # a label between separators
+        ("车间工控网络、5G工业网络（自建或租用）", 4),
+        ("B;B;C", 4),  # a value ticked twice counts once
+        ("None", 0),  # the en label of A
+    ],
+)
+def test_separators_and_labels_still_read_as_options(miit, official, cell, points):
+    # network is B;C (4 of its 8 points) in the hand-worked mixed case (40.675)
+    row = official.score(frame(mixed_answers(miit) | {"network": cell})).iloc[0]
+    assert row["dmi"] == pytest.approx(40.675 - 4 + points)
+
+
+def _with_letter_runs(miit, where="defaults"):
+    def edit(data):
+        if where == "defaults":
+            data["defaults"]["letter_runs"] = True
+        else:
+            data["dimensions"][0]["indicators"][0]["items"][0]["letter_runs"] = True
+
+    return _variant_instrument(miit, edit)
+
+
+@pytest.mark.parametrize(
+    "code, cell, points",
+    [
+        ("network", "BCE", 6),  # B;C;E: 2 + 2 + 2 of network's 8 points (mixed: B;C = 4)
+        ("network", "BCDE", 8),
+        ("network", "B;CE", 6),
+        ("network", "ＢＣＥ", 6),  # full-width letters are the letters
+        ("network", "BC D", 6),
+        ("data_collection", "BCO", 2.3),  # the mixed case's B;C;O, written as a run
+    ],
+)
+def test_letter_runs_read_runs_of_codes_where_the_instrument_says_so(
+    miit, monkeypatch, code, cell, points
+):
+    inst = _with_letter_runs(miit)
+    before = {"network": 4, "data_collection": 2.3}[code]
+    answers = frame(mixed_answers(miit) | {code: cell})
+    assert _rejects_of(inst, answers, monkeypatch).empty
+    row = dmi.IndexModel(inst).fit().score(answers).iloc[0]
+    assert row["dmi"] == pytest.approx(40.675 - before + points)
+    # the shipped file does not read runs: its template and codebook join codes with ';'
+    assert not _rejects_of(miit, answers, monkeypatch).empty
+
+
+@pytest.mark.parametrize(
+    "code, cell, reason",
+    [
+        ("network", "bce", "'bce' is not an option"),  # not in the case of the codes
+        ("network", "CBE", "'CBE' is not an option"),  # not in option order
+        ("network", "BBC", "'BBC' is not an option"),  # a letter twice
+        ("network", "BCX", "'BCX' is not an option"),
+        ("data_collection", "NO", "'NO' is not an option"),  # a word, though N and O are codes
+        ("data_collection", "N/A", "'N/A' is not an option"),
+        ("data_collection", "No", "'No' is not an option"),
+        ("network", "AB", "option A (none) cannot be ticked together with other options"),
+    ],
+)
+def test_letter_runs_never_read_what_could_be_something_else(miit, monkeypatch, code, cell, reason):
+    inst = _with_letter_runs(miit)
+    rejects = _rejects_of(inst, frame(mixed_answers(miit) | {code: cell}), monkeypatch)
+    assert rejects["column"].tolist() == [code]
+    assert rejects["reason"].iloc[0].startswith(reason)
+
+
+def test_letter_runs_on_one_item_only_and_in_lower_case_codes(miit, all_types, monkeypatch):
+    inst = _with_letter_runs(miit, where="network")
+    assert inst.letter_runs(inst.item("network"))
+    assert not inst.letter_runs(inst.item("data_collection"))
+    answers = frame(mixed_answers(miit) | {"network": "BCE", "data_collection": "BCO"})
+    rejects = _rejects_of(inst, answers, monkeypatch)
+    assert rejects["column"].tolist() == ["data_collection"]
+    # codes written in lower case: a run is read in lower case only
+    cells = ["bce", "BCE", "b;c;e", "cb"]
+    answers = pd.DataFrame({"respondent_id": ["a", "b", "c", "d"], "runs": cells, "one": "B"})
+    encoded = encode_answers(all_types, answers)
+    runs = encoded.item_codes.index("runs")
+    assert encoded.valid.tolist() == [True, False, True, False]
+    assert encoded.scores[[0, 2], runs].tolist() == [0.75, 0.75]  # 6 of 8 points
+    _rejects_of(all_types, answers, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        ["B", "C"],
+        ("b", "C"),
+        {"C", "B"},
+        frozenset({"B", "C"}),
+        np.array(["B", "C"]),
+        np.array(["B", "C"], dtype=object),
+        pd.Series(["C", "B"]),
+        [" Ｂ ", "C", None, ""],  # elements are cells: trimmed, full-width folded, blanks left out
+        ["Industrial control network in the workshop", "C"],  # a label with spaces
+        [
+            "车间工控网络",
+            "应用系统网络（设备、人员和业务系统互联）",
+        ],  # labels with separators in them
+    ],
+)
+def test_a_list_in_a_multi_item_is_the_same_answer_as_its_values_joined(miit, official, cell):
+    by_text = official.score(frame(mixed_answers(miit)))  # network: "B;C"
+    by_list = official.score(frame(mixed_answers(miit) | {"network": cell}))
+    pd.testing.assert_frame_equal(by_list, by_text)
+
+
+def test_an_empty_list_is_a_blank_answer(miit, official):
+    for cell in ([], (), set(), [None, float("nan")]):
+        result = official.score_batch(frame(mixed_answers(miit) | {"network": cell}))
+        assert result.imputed == {"network": 1}  # policy lowest: 0 of 8 points, and counted
+        assert result.scores["dmi"].iloc[0] == pytest.approx(40.675 - 4)
+
+
+@pytest.mark.parametrize(
+    "code, cell, reason",
+    [
+        ("network", ["B", "X"], "'X' is not an option; expected option values from A, B, C"),
+        ("network", ["B;C"], "'B;C' is not an option"),  # one option per element
+        ("network", ["A", "B"], "option A (none) cannot be ticked together"),
+        (
+            "network",
+            [["B"], "C"],
+            "expected option values from A, B, C, D, E separated by ';', got a list holding a list",
+        ),
+        ("network", ["B", {"C": 1}], "got a list holding a mapping (dict)"),
+        ("network", {"B": True}, "got a mapping (dict)"),
+        (
+            "strategy",
+            ["D"],
+            "expected one of A, B, C, D, E, F (or an option's label), got a list "
+            "(only a multiple-choice item takes several values)",
+        ),
+        ("strategy", ("D",), "got a list (only a multiple-choice item takes several values)"),
+        ("strategy", {"D"}, "got a set (only a multiple-choice item takes several values)"),
+        ("equipment_digitised", [35], "got a list"),
+        ("equipment_digitised", np.array([35.0]), "got a list"),
+        ("sc_product_design", {"level": 4}, "expected a level from 0 to 4, got a mapping (dict)"),
+        ("sc_product_design", b"4", "got bytes (decode them to text first)"),
+        ("sc_product_design", bytearray(b"4"), "got bytes"),
+        ("sc_product_design", complex(4, 1), "got a complex number"),
+        ("equipment_digitised", np.complex128(35 - 2j), "got a complex number"),
+        ("sc_product_design", True, "expected a level from 0 to 4"),
+        ("sc_product_design", np.True_, "expected a level from 0 to 4"),
+        ("sc_product_design", datetime.datetime(2024, 1, 4), "expected a level from 0 to 4"),
+        ("sc_product_design", datetime.date(2024, 1, 4), "expected a level from 0 to 4"),
+        ("sc_product_design", "4%", "expected a level from 0 to 4"),  # not the level 4
+        pytest.param("equipment_digitised", 10**5000, "not a number", id="huge-int"),
+        ("equipment_digitised", "3 5", "not a number"),  # not 35
+        ("equipment_digitised", "1 234", "not a number"),
+        pytest.param("equipment_digitised", "x" * 1_000_000, "not a number", id="long-text"),
+        ("sector", ["C13"], "got a list"),
+        ("employees", "35%", "expected a number from 0 to"),  # not 35 employees
+        ("respondent_id", ["r1"], "expected one text or number, got a list"),
+        ("respondent_id", {"id": 1}, "expected one text or number, got a mapping (dict)"),
+    ],
+)
+def test_a_cell_that_is_not_an_answer_is_rejected_with_a_reason(
+    miit, official, monkeypatch, code, cell, reason
+):
+    answers = frame(mixed_answers(miit), mixed_answers(miit))
+    answers[code] = pd.Series(
+        [answers[code].iloc[0] if code in answers else None, cell], dtype=object
+    )
+    result = official.score_batch(answers)  # never a TypeError
+    assert (result.n_read, result.n_scored) == (2, 1)
+    rejects = result.rejects
+    assert rejects[["row", "column"]].values.tolist() == [[3, code]]
+    assert rejects["reason"].iloc[0].startswith(reason) or reason in rejects["reason"].iloc[0]
+    assert len(rejects["reason"].iloc[0]) < 300 and len(rejects["value"].iloc[0]) < 10**6 + 1
+    with pytest.raises(dmi.AnswerError, match="1 of 2 rows"):
+        official.score(answers)
+    _rejects_of(miit, answers, monkeypatch)  # the same on every path
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        35,
+        "35",
+        np.int64(35),
+        np.int8(35),
+        np.uint16(35),
+        np.float32(35.0),
+        np.float64(35.0),
+        decimal.Decimal("35"),
+        decimal.Decimal("35.000"),
+        decimal.Decimal("3.5E+1"),
+        fractions.Fraction(70, 2),
+        np.str_("35%"),
+        "３５％",
+        " 35 %",
+        "+35",
+    ],
+)
+def test_a_number_of_any_python_type_is_read_by_its_value(miit, official, cell):
+    row = official.score(frame(mixed_answers(miit) | {"equipment_digitised": cell})).iloc[0]
+    assert row["dmi"] == pytest.approx(40.675)  # 35 % -> band (20, 40]: 3 points
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        None,
+        float("nan"),
+        np.float32("nan"),
+        pd.NA,
+        pd.NaT,
+        np.datetime64("NaT"),
+        np.timedelta64("NaT"),
+        decimal.Decimal("NaN"),
+        decimal.Decimal("sNaN"),
+        "",
+        " \u3000\t",
+        [],
+    ],
+)
+def test_blank_cells_of_any_python_type_are_missing_answers(miit, official, cell):
+    answers = frame(mixed_answers(miit) | {"equipment_digitised": cell})
+    result = official.score_batch(answers)
+    assert result.n_scored == 1 and result.imputed == {"equipment_digitised": 1}
+    assert result.scores["dmi"].iloc[0] == pytest.approx(40.675 - 3)  # policy lowest: 0 points
+
+
+@pytest.mark.parametrize(
+    "code, cell, score",
+    [
+        ("agree", "3", 0.5),  # likert 1-5, lower is better
+        ("agree", 1.0, 1.0),
+        ("agree", "3%", None),
+        ("agree", "3.5", None),
+        ("scene", "2", 1.0),
+        ("scene", "成熟", 1.0),
+        ("scene", "2%", None),
+        ("share", "55%", 1.0),  # unit %: band B, 3 of 3 points
+        ("share", "55", 1.0),
+        ("hours", "5", 0.25),  # unit 小时: goalposts 0-20
+        ("hours", "5%", None),  # a percentage is not 5 hours
+        ("has_plan", "是", 1.0),
+        ("has_plan", "N", 0.0),
+        ("has_plan", "nope", None),
+        ("has_plan", ["yes"], None),
+        ("one", "c", 1.0),
+        ("one", "Some", 0.5),
+        ("one", "BC", None),
+    ],
+)
+def test_every_item_type_reads_only_what_it_documents(all_types, monkeypatch, code, cell, score):
+    answers = pd.DataFrame({"respondent_id": ["a"], code: pd.Series([cell], dtype=object)})
+    encoded = encode_answers(all_types, answers)
+    got = encoded.scores[0, encoded.item_codes.index(code)]
+    if score is None:
+        assert not encoded.valid[0] and encoded.rejects["column"].tolist() == [code]
+        if code == "hours":
+            assert encoded.rejects["reason"].iloc[0].startswith("a percentage, but the unit")
+    else:
+        assert encoded.valid[0] and got == pytest.approx(score)
+    _rejects_of(all_types, answers, monkeypatch)
+
+
+def test_a_number_beside_a_complex_number_keeps_its_value(miit, official):
+    # pandas makes the whole column complex (35 -> 35+0j): 35 is still 35
+    answers = frame(mixed_answers(miit), mixed_answers(miit))
+    answers["equipment_digitised"] = [35, 35 + 2j]
+    assert answers["equipment_digitised"].dtype == np.complex128
+    result = official.score_batch(answers)
+    assert result.scores["dmi"].tolist() == [pytest.approx(40.675)]
+    assert result.rejects[["row", "value"]].values.tolist() == [[3, "(35+2j)"]]
+    assert result.rejects["reason"].iloc[0].endswith("got a complex number")
+
+
+@pytest.mark.parametrize("cell", [float("inf"), float("-inf"), "inf", "1e400"])
+def test_infinity_is_not_a_number_read_as_a_number_or_as_text(miit, official, cell):
+    for column in ([cell], [cell, "35"]):  # a float column, or an object column with text
+        answers = frame(*[mixed_answers(miit)] * len(column))
+        answers["equipment_digitised"] = pd.Series(column, dtype=object).infer_objects()
+        reasons = official.score_batch(answers).rejects["reason"].tolist()
+        assert reasons == [
+            "not a number; expected a number from 0 to 100 % or a band value (A, B, C, D, E)"
+        ]
+
+
+def test_dmi_score_reads_a_file_with_words_and_runs_in_a_multi_column(miit, tmp_path, capsys):
+    # through the CSV reader, chunks of 50 rows and the memo of texts met in earlier chunks
+    from dmi.cli import main
+
+    traps = {"No": "'No' is not an option", "bed": "'bed' is not an option", "N/A": "'N/A'"}
+    traps["BCE"] = "(write B;C;E)"
+    base = pd.DataFrame([mixed_answers(miit)] * 180)
+    base["respondent_id"] = [f"c{i}" for i in range(180)]
+    cells = ["B;C", "B C", "b，c"] * 40 + list(traps) * 15
+    base["data_collection"] = cells
+    path, out, rejects = tmp_path / "in.csv", tmp_path / "out.csv", tmp_path / "rejects.csv"
+    base.to_csv(path, index=False)
+    argv = ["score", path, "-o", out, "--rejects", rejects, "--chunk-rows", "50", "-q"]
+    code = main([str(a) for a in argv])
+    assert code == 0, capsys.readouterr().err
+    got = pd.read_csv(rejects, encoding="utf-8-sig", keep_default_na=False)
+    assert len(got) == 60 and set(got["column"]) == {"data_collection"}
+    for value, reason in traps.items():
+        rows = got[got["value"] == value]
+        assert rows["reason"].str.contains(reason, regex=False).all()
+        assert rows["row"].tolist() == [i + 2 for i, c in enumerate(cells) if c == value]
+    scores = pd.read_csv(out, encoding="utf-8-sig")
+    # data_collection B;C is 0.7 + 0.7 points where the mixed case has B;C;O = 2.3
+    assert scores["dmi"].tolist() == [pytest.approx(40.675 - 2.3 + 1.4)] * 120

@@ -12,14 +12,23 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 __all__ = [
     "FORMAT",
@@ -52,6 +61,26 @@ Direction = Literal["higher_is_better", "lower_is_better"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Versioned(_Strict):
+    """A model with settings added after ``dmi-instrument/1`` was first published.
+
+    Such a setting is left out of the model's dump while it holds its default, so a file that
+    does not use it keeps the content hash it had before (fitted models record that hash and
+    refuse an instrument whose hash differs).
+    """
+
+    _added_later: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unused_settings(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self._added_later:
+                if getattr(self, name) == type(self).model_fields[name].default:
+                    data.pop(name, None)
+        return data
 
 
 class Text(_Strict):
@@ -124,8 +153,10 @@ class ScenarioLevel(_Strict):
     en: str = Field(min_length=1)
 
 
-class Item(_Strict):
+class Item(_Versioned):
     """One question. Its answer is scored into [0, 1] (points earned / maximum points)."""
+
+    _added_later: ClassVar[tuple[str, ...]] = ("letter_runs",)
 
     code: Annotated[str, Field(pattern=_CODE)]
     type: Literal["single", "multi", "yesno", "likert", "number", "scenario"]
@@ -146,10 +177,19 @@ class Item(_Strict):
     bands: tuple[Band, ...] = ()
     goalposts: Goalposts | None = None
     mandatory: bool = False
+    letter_runs: bool | None = None  # multi: "BCE" read as B;C;E (None: defaults.letter_runs)
 
     def text(self, lang: str) -> str:
         """The question in ``lang``."""
         return self.zh if lang == "zh" else self.en
+
+    def letter_codes(self) -> dict[str, int]:
+        """Each option value's position, when every value is a single letter and all are in
+        one case (only then can a run of letters such as ``BCE`` stand for options); else {}."""
+        values = [o.value for o in self.options]
+        letters = all(len(v) == 1 and v.isalpha() for v in values)
+        one_case = all(v.isupper() for v in values) or all(v.islower() for v in values)
+        return {v: i for i, v in enumerate(values)} if values and letters and one_case else {}
 
 
 class Indicator(_Strict):
@@ -219,8 +259,11 @@ class Tier(_Strict):
     support: Text
 
 
-class Defaults(_Strict):
+class Defaults(_Versioned):
+    _added_later: ClassVar[tuple[str, ...]] = ("letter_runs",)
+
     missing: MissingPolicy = "required"
+    letter_runs: bool = False
 
 
 class _InstrumentSpec(_Strict):
@@ -371,6 +414,14 @@ class Instrument:
         """The item's missing-answer policy (its own, else the instrument default)."""
         return item.missing or self._spec.defaults.missing
 
+    def letter_runs(self, item: Item) -> bool:
+        """Whether a ``multi`` item reads a run of option letters (``BCE``) as ``B;C;E``.
+
+        The item's own ``letter_runs``, else ``defaults.letter_runs``; always False for the
+        other item types.
+        """
+        return item.type == "multi" and _letter_runs(item, self._spec)
+
     def max_points(self, item: Item) -> float:
         """The maximum points an item can earn."""
         return _item_max_points(item, self._spec.scenario_levels)
@@ -428,6 +479,10 @@ class Instrument:
     def to_dict(self) -> dict[str, Any]:
         """The instrument as plain data (what the YAML file said, with defaults filled in)."""
         return self._spec.model_dump(mode="json", exclude_none=True)
+
+
+def _letter_runs(item: Item, spec: _InstrumentSpec) -> bool:
+    return item.letter_runs if item.letter_runs is not None else spec.defaults.letter_runs
 
 
 def _number_text(value: float) -> str:
@@ -602,10 +657,19 @@ def _semantic_problems(spec: _InstrumentSpec) -> list[InstrumentProblem]:
         if field.type == "choice" and not field.options:
             add(where, "a choice field needs options")
         _check_unique_values([o.value for o in field.options], where, add)
+        _check_unambiguous_labels(
+            [(o.value, (o.zh, o.en)) for o in field.options], "option", where, add
+        )
     if spec.id and "respondent_id" in seen:
         add("profile field 'respondent_id'", "respondent_id is reserved for the respondent column")
 
     scenario_values = [s.value for s in spec.scenario_levels]
+    _check_unambiguous_labels(
+        [(str(s.value), (s.zh, s.en)) for s in spec.scenario_levels],
+        "scenario level",
+        "scenario_levels",
+        add,
+    )
     if scenario_values and scenario_values != list(range(len(scenario_values))):
         add("scenario_levels", f"values must be 0, 1, 2, ... in order, got {scenario_values}")
 
@@ -688,7 +752,7 @@ def _check_unique_values(values: list[str], where: str, add: Any) -> None:
 
 _TYPE_KEYS: dict[str, set[str]] = {
     "single": {"options"},
-    "multi": {"options", "max_points"},
+    "multi": {"options", "max_points", "letter_runs"},
     "yesno": {"points"},
     "likert": {"scale", "direction", "points"},
     "number": {"unit", "min", "max", "closed", "bands", "goalposts", "direction", "points"},
@@ -705,18 +769,17 @@ def _check_item(item: Item, spec: _InstrumentSpec, where: str, add: Any) -> None
         if len(item.options) < 2:
             add(where, f"a {item.type} item needs at least 2 options, got {len(item.options)}")
         _check_unique_values([o.value for o in item.options], where, add)
-        values = {o.value.strip().casefold() for o in item.options}
-        for option in item.options:
-            for label in (option.zh, option.en):
-                key = label.strip().casefold()
-                if key in values and key != option.value.strip().casefold():
-                    add(where, f"label {label!r} is also another option's value (ambiguous)")
+        _check_unambiguous_labels(
+            [(o.value, (o.zh, o.en)) for o in item.options], "option", where, add
+        )
         if all(o.points == 0 for o in item.options):
             add(where, "every option scores 0 points")
         if item.type == "single" and any(o.exclusive for o in item.options):
             add(where, "'exclusive' only applies to multi items")
         if item.type == "multi" and not any(not o.exclusive for o in item.options):
             add(where, "a multi item needs at least one non-exclusive option")
+        if item.type == "multi" and _letter_runs(item, spec):
+            _check_letter_runs(item, where, add)
     if item.type == "likert":
         if item.scale is None:
             add(where, "a likert item needs a scale {min, max}")
@@ -726,6 +789,47 @@ def _check_item(item: Item, spec: _InstrumentSpec, where: str, add: Any) -> None
         add(where, "scenario items need the top-level scenario_levels scale")
     if item.type == "number":
         _check_number_item(item, where, add)
+
+
+def _answer_key(text: str) -> str:
+    """A value or label as the scoring matches a cell against it (NFKC, trimmed, any case)."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def _check_unambiguous_labels(
+    choices: list[tuple[str, tuple[str, ...]]], kind: str, where: str, add: Any
+) -> None:
+    """Every value and label must name one choice: an answer matching two would be read as
+    whichever the scoring met first."""
+    values = {_answer_key(value): value for value, _ in choices}
+    owner: dict[str, str] = {}
+    for value, labels in choices:
+        for label in labels:
+            key = _answer_key(label)
+            if values.get(key, value) != value:
+                add(where, f"label {label!r} is also another {kind}'s value (ambiguous)")
+            elif owner.setdefault(key, value) != value:
+                add(
+                    where, f"{kind}s {owner[key]} and {value} share the label {label!r} (ambiguous)"
+                )
+
+
+def _check_letter_runs(item: Item, where: str, add: Any) -> None:
+    """A run of letters can only be read as codes that are single letters of one case."""
+    order = item.letter_codes()
+    if not order:
+        add(
+            where,
+            "letter_runs needs option values that are single letters of one case (A, B, C ...), "
+            f"got {', '.join(o.value for o in item.options)}; set letter_runs: false on this item",
+        )
+        return
+    for option in item.options:
+        for label in (option.zh, option.en):
+            run = unicodedata.normalize("NFKC", label).strip()  # as the scoring reads it
+            if len(run) > 1 and all(ch in order for ch in run):
+                if all(order[a] < order[b] for a, b in zip(run, run[1:])):
+                    add(where, f"label {label!r} could also be read as the letter run {run!r}")
 
 
 def _check_number_item(item: Item, where: str, add: Any) -> None:
@@ -743,6 +847,7 @@ def _check_number_item(item: Item, where: str, add: Any) -> None:
             add(where, "goalposts high must exceed low (use direction for lower-is-better)")
         return
     _check_unique_values([b.value for b in item.bands], where, add)
+    _check_unambiguous_labels([(b.value, (b.zh, b.en)) for b in item.bands], "band", where, add)
     bands = item.bands
     if bands[0].lower != item.min or bands[-1].upper != item.max:
         add(

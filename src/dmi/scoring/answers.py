@@ -12,14 +12,17 @@ a row with any problem is rejected as a whole, and all its problems are listed, 
 
 from __future__ import annotations
 
+import cmath
 import datetime
+import decimal
 import functools
 import math
+import numbers
 import re
 import threading
 import unicodedata
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +46,6 @@ __all__ = [
 ID_COLUMN = "respondent_id"
 REJECT_COLUMNS = ["row", "respondent_id", "column", "value", "reason"]
 
-_MULTI_SEPARATORS = re.compile(r"[;,，、；|/\s]+")
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _YES = {"yes", "y", "1", "true", "t", "是", "有", "√"}
@@ -123,35 +125,202 @@ class EncodedAnswers:
 # -- cell normalisation ------------------------------------------------------------------------
 
 
+class _Cell:
+    """A cell that is not one text or number (a list, a dict, bytes ...), keyed by what it holds.
+
+    Factorising and parsing need a hashable key that two equal cells share and no other cell
+    equals (a list is unhashable; ``1 + 0j == 1`` in Python). ``what`` names the kind of
+    object for a reason; ``str()`` shows the cell in the rejects table.
+    """
+
+    __slots__ = ("_key", "shown", "what")
+
+    def __init__(self, what: str, shown: str, key: Any = None) -> None:
+        self.what = what
+        self.shown = shown if len(shown) <= _SHOWN_MAX else shown[: _SHOWN_MAX - 3] + "..."
+        self._key = (what, shown) if key is None else (what, key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Cell) and type(other) is type(self) and self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __str__(self) -> str:
+        return self.shown
+
+    __repr__ = __str__
+
+
+class _Choices(_Cell):
+    """A list (tuple, set, array) of scalar cells: several answers to a multiple-choice item.
+
+    ``values`` are the elements as normalised text, blanks left out (in the order given; a
+    set's in sorted order, so that its key and the way it is shown do not depend on hashing).
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self, what: str, values: tuple[str, ...]) -> None:
+        brackets = "{}" if what == "a set" else "[]"
+        super().__init__(what, brackets[0] + ", ".join(values) + brackets[1], key=values)
+        self.values = values
+
+
+_SHOWN_MAX = 200  # characters of a non-text cell shown in a reason or the rejects table
+_LIST_LIKE = (list, tuple, set, frozenset, np.ndarray, pd.Series, pd.Index)
+# cells of these exact types are factorised as they are: equal ones normalise alike
+_PLAIN = frozenset({str, int, float, type(None)})
+# what infer_dtype calls object columns that hold only such cells (and numpy numbers)
+_PLAIN_COLUMNS = frozenset({"string", "integer", "floating", "mixed-integer-float", "empty"})
+
+Key = Any  # None (blank), str (normalised text) or _Cell
+
+
+def _cell_key(value: Any) -> Key:
+    """What a cell means to the parsers: None when blank, else its normalised text, or a
+    :class:`_Cell` for a list and for objects that are not answers (dicts, bytes, complex
+    numbers, text with unpaired surrogates).
+
+    Equal cells get equal keys, and so do a bool and its text, but never a bool and a number.
+    """
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+                return _Cell("text that is not valid Unicode (an unpaired surrogate)", shown)
+        return text or None
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, _Cell):  # already a key
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (np.datetime64, np.timedelta64)):  # before numbers: timedelta64 is one
+        if np.isnat(value):
+            return None
+        convert = pd.Timestamp if isinstance(value, np.datetime64) else pd.Timedelta
+        try:
+            return _cell_key(str(convert(value)))
+        except (ValueError, OverflowError):  # out of pandas' range: numpy's own text
+            return _cell_key(str(value))
+    if isinstance(value, datetime.timedelta):  # timedelta(1) and Timedelta(days=1) read alike
+        try:
+            return _cell_key(str(pd.Timedelta(value)))
+        except (ValueError, OverflowError):  # out of pandas' range
+            return _cell_key(str(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if math.isnan(number):
+            return None
+        return str(int(number)) if number.is_integer() else repr(number)
+    if isinstance(value, (int, np.integer)):
+        return _int_text(int(value))
+    if isinstance(value, decimal.Decimal):
+        if value.is_nan():
+            return None
+        # a whole number as its digits (a float would round it), unless it is beyond any float
+        if value.is_finite() and value.adjusted() < 400 and value == value.to_integral_value():
+            return _int_text(int(value))
+        return _cell_key(float(value))
+    if isinstance(value, (complex, np.complexfloating)):
+        # pandas turns every number of a column holding a complex one into a complex number
+        # (35 -> 35+0j): one without an imaginary part is read as the real number it was
+        if value.imag == 0 or cmath.isnan(value):
+            return _cell_key(float(value.real))
+        number = complex(value.real + 0.0, value.imag + 0.0)  # -0 shown as 0, as pandas may
+        return _Cell("a complex number", str(number))
+    if isinstance(value, numbers.Real):  # Fraction and the like: their value, as a float
+        try:
+            return _cell_key(float(value))
+        except (OverflowError, ValueError):
+            return _Cell(f"a {type(value).__name__}", str(value))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _Cell("bytes (decode them to text first)", repr(bytes(value)))
+    if isinstance(value, Mapping):
+        return _Cell("a mapping (dict)", repr(dict(value)))
+    if isinstance(value, _LIST_LIKE):
+        return _choices(value)
+    return _cell_key(str(value))  # a date, a time, a UUID ...: its text
+
+
+def _int_text(number: int) -> str:
+    try:
+        return str(number)
+    except ValueError:  # more digits than Python converts to text at once
+        return str(decimal.Decimal(number))
+
+
+def _choices(value: Any) -> Key:
+    """The key of a list-like cell: :class:`_Choices` of its scalar elements, None when it
+    holds nothing but blanks, a :class:`_Cell` when it holds a list or another object."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return _cell_key(value.item())
+    what = "a set" if isinstance(value, (set, frozenset)) else "a list"
+    values = []
+    for element in value:
+        key = _cell_key(element)
+        if isinstance(key, _Cell):
+            inner = "a list" if isinstance(key, _Choices) else key.what
+            return _Cell(f"{what} holding {inner}", _list_text(value))
+        if key is not None:
+            values.append(key)
+    if not values:
+        return None
+    return _Choices(what, tuple(sorted(values) if what == "a set" else values))
+
+
+def _list_text(value: Any) -> str:
+    try:
+        return repr(list(value))
+    except Exception:  # noqa: BLE001 (showing a cell must not fail)
+        return object.__repr__(value)
+
+
+def _prekey(cell: Any) -> Any:
+    """A cell as it is factorised: plain text and numbers as they are, other cells by key."""
+    return cell if type(cell) in _PLAIN else _cell_key(cell)
+
+
+def _shown(cell: Any) -> str:
+    """A cell as the rejects table shows it: text as written, other cells as their key.
+
+    It depends on the cell alone, not on the equal cells met before it, so that a row shows
+    the same value in any batch.
+    """
+    key = _cell_key(cell)
+    if isinstance(cell, str) and not isinstance(key, _Cell):
+        return str(cell)
+    return "" if key is None else str(key)
+
+
 def normalise_cell(value: Any) -> str | None:
     """Return a cell as trimmed half-width text, or None when it is blank.
 
     Full-width characters (全角) become their half-width forms, numbers that are whole become
-    integers (``3.0`` -> ``"3"``), so that ``"３"``, ``3`` and ``3.0`` mean the same answer.
+    integers (``3.0`` -> ``"3"``), so that ``"３"``, ``3`` and ``3.0`` mean the same answer;
+    ``Decimal`` and ``Fraction`` cells are read by their value, bools as ``"true"``/``"false"``,
+    and NaN, ``pd.NA`` and ``NaT`` are blank. A list is shown as ``[B, C]``.
     """
-    if value is None:
-        return None
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, np.floating):
-        return normalise_cell(float(value))
-    if value is pd.NA or value is pd.NaT:
-        return None
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    return text or None
+    key = _cell_key(value)
+    return key if key is None or isinstance(key, str) else str(key)
 
 
-def parse_number(text: str) -> float | None:
-    """Parse a number written by a person: ``"35%"``, ``"1,234.5"``, ``"３５"``; None if not one."""
-    t = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+def parse_number(text: str, *, percent: bool = True) -> float | None:
+    """Parse a number written by a person: ``"35%"``, ``"1,234.5"``, ``"３５"``; None if not one.
+
+    Commas must group thousands (``"1,23"`` is not a number), and no space may fall inside the
+    number (``"3 5"`` is not 35); a space may stand before ``%``. With ``percent=False`` a
+    number ending in ``%`` is not one.
+    """
+    t = unicodedata.normalize("NFKC", text).strip()
     if t.endswith("%"):
-        t = t[:-1]
+        if not percent:
+            return None
+        t = t[:-1].rstrip()
     if _THOUSANDS.match(t):
         t = t.replace(",", "")
     if not _NUMBER.match(t):
@@ -160,14 +329,16 @@ def parse_number(text: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-# what infer_dtype calls an object column that may hold a bool beside a number
-_MAY_MIX_BOOLS = frozenset({"mixed", "mixed-integer"})
+def _cells(values: pd.Series) -> pd.Series:
+    """A column whose cells pandas cannot factorise (Arrow lists, structs, binary) as objects."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
 
-
-def _may_mix_bools(values: pd.Series) -> bool:
-    return (
-        values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in _MAY_MIX_BOOLS
-    )
+        arrow_type = dtype.pyarrow_dtype
+        if pa.types.is_nested(arrow_type) or pa.types.is_binary(arrow_type):
+            return values.astype(object)
+    return values
 
 
 def factorize_cells(values: pd.Series) -> tuple[np.ndarray, Any]:
@@ -176,22 +347,34 @@ def factorize_cells(values: pd.Series) -> tuple[np.ndarray, Any]:
     Python counts ``True == 1 == 1.0``, so ``pd.factorize`` gives an object column holding both
     (XLSX or API input; CSV cells are always text) one code, and every such cell would take the
     meaning of whichever came first. Bools are keyed by their :func:`normalise_cell` text
-    instead. Returns ``(codes, uniques)`` with -1 for blanks, as ``pd.factorize`` does.
+    instead, and so is every cell of an object column that is not plain text or a number: a
+    list (unhashable), a complex number (``1 + 0j == 1``) ... Returns ``(codes, uniques)`` with
+    -1 for blanks, as ``pd.factorize`` does.
     """
     array = _arrow_text(values)
     if array is not None:
         codes, dictionary = _arrow_factorize(array)
         return codes, pd.array(dictionary, dtype=values.dtype)
-    if _may_mix_bools(values):
+    values = _cells(values)
+    if values.dtype == object and not _plain_column(values):
         cells = values.to_numpy(dtype=object)
-        is_bool = np.fromiter(
-            (isinstance(v, (bool, np.bool_)) for v in cells), dtype=bool, count=len(cells)
-        )
-        if is_bool.any():
+        plain = np.fromiter((type(v) in _PLAIN for v in cells), dtype=bool, count=len(cells))
+        if not plain.all():
             cells = cells.copy()
-            cells[is_bool] = [normalise_cell(v) for v in cells[is_bool]]
+            others = np.flatnonzero(~plain)
+            cells[others] = np.fromiter(
+                (_prekey(v) for v in cells[others]), dtype=object, count=len(others)
+            )
             return pd.factorize(cells, use_na_sentinel=True)
     return pd.factorize(values, use_na_sentinel=True)
+
+
+def _plain_column(values: pd.Series) -> bool:
+    """Whether an object column holds only text, numbers (not bools) and blanks."""
+    try:
+        return pd.api.types.infer_dtype(values, skipna=True) in _PLAIN_COLUMNS
+    except Exception:  # noqa: BLE001 (an object pandas cannot inspect: look at every cell)
+        return False
 
 
 def _arrow_factorize(array: Any) -> tuple[np.ndarray, Any]:
@@ -294,24 +477,24 @@ def doubtful_ids(values: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
         return at, [f"{numbers[i]:.15G}" for i in at], [LOST_DIGITS] * len(at)
     if values.dtype != object:
         return none
-    codes, uniques = factorize_cells(values)
-    reasons: list[str | None] = []
-    for value in uniques:
+
+    def doubt(value: Any) -> str | None:
         if isinstance(value, (float, np.floating)) and math.isfinite(value) and abs(value) >= 1e15:
-            reasons.append(LOST_DIGITS)
-        elif isinstance(value, (datetime.date, datetime.time)):
-            reasons.append(DATE_ID)
-        else:
-            reasons.append(None)
-    flagged = np.array([r is not None for r in reasons] + [False], dtype=bool)
-    at = np.flatnonzero(flagged[codes])
-    if not len(at):
+            return LOST_DIGITS
+        if isinstance(value, (datetime.date, datetime.time)):
+            return DATE_ID
+        return None
+
+    # cell by cell: an id column of objects (XLSX, the API) may hold lists or dicts, which
+    # cannot be factorised, and a date must be seen as the date it is
+    cells = values.to_numpy(dtype=object)
+    found = [(i, r) for i, r in enumerate(map(doubt, cells)) if r is not None]
+    if not found:
         return none
-    shown = [
-        f"{uniques[c]:.15G}" if reasons[c] == LOST_DIGITS else uniques[c].isoformat()
-        for c in codes[at]
-    ]
-    return at, shown, [reasons[c] for c in codes[at]]  # type: ignore[misc]
+    at = np.array([i for i, _ in found], dtype=np.intp)
+    reasons = [r for _, r in found]
+    shown = [f"{cells[i]:.15G}" if r == LOST_DIGITS else cells[i].isoformat() for i, r in found]
+    return at, shown, reasons
 
 
 # -- per-type parsers: distinct value -> (points or level, error) ------------------------------
@@ -319,8 +502,8 @@ def doubtful_ids(values: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
 Parsed = tuple[float, str | None]
 # distinct normalised texts of a column -> (which it scored, their points, their error or None)
 TextsKernel = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
-# numbers of a numeric column -> (points, out of range, the reason for those)
-NumbersKernel = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, str]]
+# numbers of a numeric column -> (points, which are invalid, the reason of each if it were)
+NumbersKernel = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 def _option_lookup(item: Item) -> dict[str, int]:
@@ -333,6 +516,13 @@ def _option_lookup(item: Item) -> dict[str, int]:
 
 def _allowed(values: Sequence[str]) -> str:
     return ", ".join(values)
+
+
+def _quoted(texts: Sequence[str], limit: int = 5) -> str:
+    """``'x'`` or ``'x', 'y'`` for a reason: long texts cut, at most ``limit`` of them."""
+    shown = [repr(t if len(t) <= 40 else t[:37] + "...") for t in texts[:limit]]
+    more = f" and {len(texts) - limit} more" if len(texts) > limit else ""
+    return ", ".join(shown) + more
 
 
 def _single_parser(item: Item) -> Callable[[str], Parsed]:
@@ -348,31 +538,37 @@ def _single_parser(item: Item) -> Callable[[str], Parsed]:
     return parse
 
 
-def _multi_parser(item: Item, max_points: float) -> Callable[[str], Parsed]:
+# Between the option values of a multiple-choice answer; whitespace separates them too, but
+# only where the text between the other separators is not one option's label ("Product design").
+_MULTI_SEPARATORS = re.compile(r"[;,，、；|｜/／]")
+# Words that mean "no answer": never read as option letters ("N/A" is not N;A, "NO" not N;O)
+_NOT_ANSWERS = frozenset({"n/a", "na", "no", "none", "nil", "null", "nan", "not", "unknown"})
+
+
+def _multi_parser(item: Item, max_points: float, letter_runs: bool) -> Callable[[Key], Parsed]:
+    """Parse a multiple-choice answer: option values or labels between separators.
+
+    With ``letter_runs`` (the instrument's setting), a run of option letters written without
+    separators (``BCE``) also reads as those options, but only a run that can be nothing
+    else: in the case the codes are written in, each letter once, in option order, and not a
+    word meaning "no answer" (``NO``). Without it such a run is rejected, with a hint.
+    """
     lookup = _option_lookup(item)
     allowed = _allowed([o.value for o in item.options])
+    wanted = f"option values from {allowed} separated by ';'"
+    expected = f"expected {wanted}"
+    position = item.letter_codes()
 
-    def parse(text: str) -> Parsed:
-        key = text.casefold()
-        chosen: list[int] = []
-        if key in lookup:  # a single option, possibly a label with spaces or commas in it
-            chosen = [lookup[key]]
-        else:
-            unknown = []
-            for token in _MULTI_SEPARATORS.split(key):
-                if not token:
-                    continue
-                if token in lookup:
-                    chosen.append(lookup[token])
-                elif len(token) > 1 and all(ch in lookup for ch in token) and token.isalpha():
-                    chosen.extend(lookup[ch] for ch in token)  # "BCE" written without separators
-                else:
-                    unknown.append(token)
-            if unknown:
-                return math.nan, (
-                    f"{', '.join(repr(u) for u in unknown)} not an option; expected option values "
-                    f"from {allowed} separated by ';'"
-                )
+    def run_of(token: str) -> list[int] | None:
+        """The options a run of letters stands for, if it can only be codes."""
+        if len(token) < 2 or not position or token.casefold() in _NOT_ANSWERS:
+            return None
+        at = [position.get(ch, -1) for ch in token]
+        if min(at) < 0 or any(a >= b for a, b in zip(at, at[1:])):
+            return None
+        return at
+
+    def chosen_points(chosen: list[int]) -> Parsed:
         unique = sorted(set(chosen))
         exclusive = [i for i in unique if item.options[i].exclusive]
         if exclusive and len(unique) > 1:
@@ -380,6 +576,63 @@ def _multi_parser(item: Item, max_points: float) -> Callable[[str], Parsed]:
             return math.nan, f"option {names} (none) cannot be ticked together with other options"
         points = math.fsum(item.options[i].points for i in unique)
         return min(points, max_points), None
+
+    def not_options(unknown: list[str], how: str = expected, hint: str = "") -> Parsed:
+        verb = "is not an option" if len(unknown) == 1 else "are not options"
+        return math.nan, f"{_quoted(unknown)} {verb}; {how}{hint}"
+
+    def parse_text(text: str) -> Parsed:
+        whole = lookup.get(text.casefold())
+        if whole is not None:  # one option, possibly a label with spaces or commas in it
+            return chosen_points([whole])
+        if "".join(text.split()).casefold() in _NOT_ANSWERS:
+            how = f"leave the cell blank when there is no answer, or give {wanted}"
+            return not_options([text], how)
+        chosen: list[int] = []
+        unknown: list[str] = []
+        runs: list[str] = []
+        for piece in _MULTI_SEPARATORS.split(text):
+            index = lookup.get(piece.strip().casefold())
+            if index is not None:
+                chosen.append(index)
+                continue
+            tokens = piece.split()
+            if not tokens:
+                continue
+            missed = []
+            for token in tokens:
+                index = lookup.get(token.casefold())
+                run = None if index is not None else run_of(token)
+                if index is not None:
+                    chosen.append(index)
+                elif run is not None and letter_runs:
+                    chosen.extend(run)
+                else:
+                    missed.append(token)
+                    if run is not None:
+                        runs.append(";".join(token))
+            # a piece none of whose words is an option is shown whole ('Product desing')
+            unknown.extend(missed if len(missed) < len(tokens) else [piece.strip()])
+        if unknown:
+            return not_options(unknown, hint=f" (write {', '.join(runs)})" if runs else "")
+        if not chosen:
+            return math.nan, f"no option value, only separators; {expected}"
+        return chosen_points(chosen)
+
+    def parse_list(elements: tuple[str, ...]) -> Parsed:
+        """A list of option values or labels (what the app and Python callers hand over)."""
+        indices = [lookup.get(e.casefold()) for e in elements]
+        unknown = [e for e, i in zip(elements, indices) if i is None]
+        if unknown:
+            return not_options(unknown, f"expected option values from {allowed}, one per element")
+        return chosen_points([i for i in indices if i is not None])
+
+    def parse(key: Key) -> Parsed:
+        if isinstance(key, _Choices):
+            return parse_list(key.values)
+        return (
+            parse_text(key) if isinstance(key, str) else (math.nan, f"{expected}, got {key.what}")
+        )
 
     return parse
 
@@ -393,9 +646,12 @@ def _yesno_parser(item: Item) -> Callable[[str], Parsed]:
             return points, None
         if key in _NO:
             return 0.0, None
-        return math.nan, "expected yes or no (also y/n, 1/0, true/false, 是/否)"
+        return math.nan, f"expected {_YESNO_EXPECTED}"
 
     return parse
+
+
+_YESNO_EXPECTED = "yes or no (also y/n, 1/0, true/false, 是/否)"
 
 
 def _likert_parser(item: Item) -> Callable[[str], Parsed]:
@@ -403,7 +659,7 @@ def _likert_parser(item: Item) -> Callable[[str], Parsed]:
     low, high = item.scale.min, item.scale.max
 
     def parse(text: str) -> Parsed:
-        number = parse_number(text)
+        number = parse_number(text, percent=False)  # "3%" is not the answer 3
         if number is None or not number.is_integer() or not low <= number <= high:
             return math.nan, f"expected a whole number from {low} to {high}"
         return number, None
@@ -432,23 +688,28 @@ def _number_parser(item: Item) -> Callable[[str], Parsed]:
     band_lookup = _band_lookup(item)
     expected = _number_expected(item)
 
+    percent = item.unit == "%"
+
     def parse(text: str) -> Parsed:
         if item.bands and text.casefold() in band_lookup:
             return item.bands[band_lookup[text.casefold()]].points, None
-        number = parse_number(text)
+        number = parse_number(text, percent=percent)  # "5%" is not 5 of another unit
         if number is None:
+            if not percent and parse_number(text) is not None:
+                return math.nan, f"a percentage, but the unit is not %; expected {expected}"
             return math.nan, f"not a number; expected {expected}"
         return _score_number(item, np.array([number]))[0]
 
     return parse
 
 
-# Plain numbers in ASCII, with at most one trailing "%", and numbers with thousands separators:
-# for text that matches one of these (after normalise_cell), parse_number does nothing but drop
-# the "%" and the commas and call float(). Anything else (other digits, spaces, "%%", band
-# values ...) goes through parse_number one distinct value at a time.
-_FAST_NUMBER = r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?%?$"
-_FAST_THOUSANDS = r"^[-+]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?%?$"
+# Plain numbers in ASCII, with at most one trailing "%" (only where the unit is %), and numbers
+# with thousands separators: for text that matches one of these (after normalise_cell),
+# parse_number does nothing but drop the "%" and the commas and call float(). Anything else
+# (other digits, spaces, "%%", band values ...) goes through parse_number one distinct value
+# at a time.
+_FAST_NUMBER = r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?{percent}$"
+_FAST_THOUSANDS = r"^[-+]?[0-9]{{1,3}}(?:,[0-9]{{3}})+(?:\.[0-9]+)?{percent}$"
 
 
 def _number_texts_kernel(item: Item) -> TextsKernel:
@@ -462,14 +723,17 @@ def _number_texts_kernel(item: Item) -> TextsKernel:
     """
     band_keys = sorted(_band_lookup(item)) if item.bands else []
     not_a_number = f"not a number; expected {_number_expected(item)}"
+    percent = "%?" if item.unit == "%" else ""
+    fast_number = _FAST_NUMBER.format(percent=percent)
+    fast_thousands = _FAST_THOUSANDS.format(percent=percent)
 
     def kernel(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import pyarrow as pa
         import pyarrow.compute as pc
 
         arrow = pa.array(texts, type=pa.string(), from_pandas=True)
-        plain = pc.match_substring_regex(arrow, _FAST_NUMBER)
-        grouped = pc.match_substring_regex(arrow, _FAST_THOUSANDS)
+        plain = pc.match_substring_regex(arrow, fast_number)
+        grouped = pc.match_substring_regex(arrow, fast_thousands)
         fast = pc.or_(plain, grouped)
         if band_keys:  # a band value or label is looked up first, as in _number_parser
             fast = pc.and_(fast, pc.invert(pc.is_in(pc.utf8_lower(arrow), pa.array(band_keys))))
@@ -528,18 +792,23 @@ def _number_points(item: Item, numbers: np.ndarray) -> tuple[np.ndarray, np.ndar
     return points, out_of_range
 
 
+def _scenario_expected(instrument: Instrument) -> str:
+    values = [lv.value for lv in instrument.scenario_levels]
+    return f"a level from {min(values)} to {max(values)}" if values else "no answer (no levels)"
+
+
 def _scenario_parser(instrument: Instrument) -> Callable[[str], Parsed]:
     lookup: dict[str, int] = {}
     for level in instrument.scenario_levels:
         for key in (str(level.value), level.zh, level.en):
             lookup.setdefault(unicodedata.normalize("NFKC", key).strip().casefold(), level.value)
     values = [lv.value for lv in instrument.scenario_levels]
-    expected = f"expected a level from {min(values)} to {max(values)}" if values else "no levels"
+    expected = f"expected {_scenario_expected(instrument)}"
 
     def parse(text: str) -> Parsed:
         level = lookup.get(text.casefold())
         if level is None:
-            number = parse_number(text)
+            number = parse_number(text, percent=False)  # "2%" is not level 2
             if number is not None and number.is_integer() and int(number) in values:
                 level = int(number)
         if level is None:
@@ -566,7 +835,8 @@ class _ColumnResult:
 
 
 def _unique_texts(uniques: Any) -> np.ndarray:
-    """normalise_cell of each distinct value, as an object array (None when blank).
+    """The key (:func:`_cell_key`) of each distinct value, as an object array: normalised text,
+    None when blank, a :class:`_Cell` for a list or another object.
 
     Arrow-backed text (what the CSV reader gives) is normalised with the vectorised kernels of
     :func:`arrow_id_text`, which do what ``normalise_cell`` does to text.
@@ -574,19 +844,23 @@ def _unique_texts(uniques: Any) -> np.ndarray:
     array = getattr(uniques, "array", uniques)
     if isinstance(array, pd.arrays.ArrowStringArray):
         return _arrow_unique_texts(_arrow_text(pd.Series(array, copy=False)))
-    return np.array([normalise_cell(v) for v in uniques], dtype=object)
+    return np.fromiter((_cell_key(v) for v in uniques), dtype=object, count=len(uniques))
 
 
 def _is_numbers(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-        values.dtype
+    """Whether a column holds real numbers (not bools, not complex numbers) as numbers."""
+    dtype = values.dtype
+    return (
+        pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype)
+        and not pd.api.types.is_complex_dtype(dtype)
     )
 
 
 def _parse_column(
     values: pd.Series | None,
     n: int,
-    parse: Callable[[str], Parsed],
+    parse: Callable[[Key], Parsed],
     numeric: NumbersKernel | None = None,
     texts_kernel: TextsKernel | None = None,
     memo: _TextMemo | None = None,
@@ -597,12 +871,11 @@ def _parse_column(
         # numbers read as numbers: score them all at once without going through text
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(numbers)
-        raw, out_of_range, reason = numeric(np.where(missing, 0.0, numbers))
+        raw, invalid, reasons = numeric(np.where(missing, 0.0, numbers))
         raw = np.where(missing, np.nan, raw)
-        bad = np.flatnonzero(~missing & out_of_range)
-        return _ColumnResult(
-            raw, missing, bad, [_fmt(float(numbers[i])) for i in bad], [reason] * len(bad)
-        )
+        bad = np.flatnonzero(~missing & invalid)
+        shown = [_shown(v) for v in values.iloc[bad].tolist()]  # an int as its digits
+        return _ColumnResult(raw, missing, bad, shown, [str(reasons[i]) for i in bad])
     array = _arrow_text(values) if memo is not None else None
     if memo is not None and array is not None:
         # Arrow text: the distinct texts seen in earlier chunks are looked up all at once
@@ -612,7 +885,7 @@ def _parse_column(
             lambda new: _parse_texts(_arrow_unique_texts(new), parse, texts_kernel),
         )
 
-        def shown(bad_codes: np.ndarray) -> list[str]:
+        def shown(bad: np.ndarray, bad_codes: np.ndarray) -> list[str]:
             return [str(v) for v in dictionary.take(bad_codes).to_pylist()]
     else:
         codes, uniques = factorize_cells(values)
@@ -620,8 +893,9 @@ def _parse_column(
             _unique_texts(uniques), parse, texts_kernel
         )
 
-        def shown(bad_codes: np.ndarray) -> list[str]:
-            return [str(uniques[c]) for c in bad_codes]
+        def shown(bad: np.ndarray, bad_codes: np.ndarray) -> list[str]:
+            # each cell as itself: equal cells (3 and 3.0) share a code but not their text
+            return [_shown(v) for v in values.iloc[bad].tolist()]
 
     # the NA sentinel (-1) indexes one more slot: missing
     parsed_points = np.append(parsed_points, np.nan)
@@ -635,25 +909,28 @@ def _parse_column(
     bad = np.flatnonzero(has_error[codes])
     bad_codes = codes[bad]
     return _ColumnResult(
-        raw, missing, bad, shown(bad_codes), [unique_error[c] or "" for c in bad_codes]
+        raw, missing, bad, shown(bad, bad_codes), [unique_error[c] or "" for c in bad_codes]
     )
 
 
 def _parse_texts(
-    texts: np.ndarray, parse: Callable[[str], Parsed], texts_kernel: TextsKernel | None
+    texts: np.ndarray, parse: Callable[[Key], Parsed], texts_kernel: TextsKernel | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points, blank flags and errors (None when valid) of distinct normalised texts (None
-    when blank)."""
+    """Points, blank flags and errors (None when valid) of the keys of distinct cells:
+    normalised texts, None when blank, or :class:`_Cell` objects."""
     points = np.full(len(texts), np.nan)
     missing = np.equal(texts, None)
     errors = np.full(len(texts), None, dtype=object)
     todo = np.flatnonzero(~missing)
     if texts_kernel is not None and len(todo):
-        # the distinct texts the kernel understands are scored all at once
-        handled, kernel_points, kernel_errors = texts_kernel(texts[todo])
-        points[todo[handled]] = kernel_points[handled]
-        errors[todo[handled]] = kernel_errors[handled]
-        todo = todo[~handled]
+        # the distinct texts the kernel understands are scored all at once (lists and other
+        # objects are left to the parser, which rejects them)
+        is_text = np.fromiter((type(t) is str for t in texts[todo]), dtype=bool, count=len(todo))
+        text_todo = todo[is_text]
+        handled, kernel_points, kernel_errors = texts_kernel(texts[text_todo])
+        points[text_todo[handled]] = kernel_points[handled]
+        errors[text_todo[handled]] = kernel_errors[handled]
+        todo = np.concatenate([text_todo[~handled], todo[~is_text]])
     if len(todo):  # the rest one distinct text at a time (mostly hits of the parse cache)
         parsed, reasons = zip(*map(parse, texts[todo].tolist()))
         points[todo] = parsed
@@ -754,46 +1031,39 @@ class _TextMemo:
 SMALL_BATCH_ROWS = 64
 
 
-def _cell_key(cell: Any) -> Any:
-    """A cell as a dict key that, like :func:`factorize_cells`, never merges a bool with 1 or 0."""
-    return ("bool", bool(cell)) if isinstance(cell, (bool, np.bool_)) else cell
-
-
 def _parse_cells(
-    values: pd.Series, parse: Callable[[str], tuple[Any, str | None]]
+    values: pd.Series, parse: Callable[[Key], tuple[Any, str | None]]
 ) -> tuple[list[Any], np.ndarray, np.ndarray, list[str], list[str]]:
     """Parse a few cells one distinct value at a time, without per-column pandas passes.
 
     Returns what the vectorised path computes: the parsed value of each cell (None when blank),
-    which cells are blank, and the positions, shown values and reasons of the invalid ones. The
-    shown value is that of the first equal cell, as :func:`factorize_cells` keeps it.
+    which cells are blank, and the positions, shown values and reasons of the invalid ones.
+    Cells are told apart as :func:`factorize_cells` tells them apart (never a bool from 1).
     """
     cells = values.tolist()
-    bools_as_text = _may_mix_bools(values)  # factorize_cells shows them as "true" / "false"
-    seen: dict[Any, tuple[Any, bool, str | None, str]] = {}
+    seen: dict[Any, tuple[Any, bool, str | None]] = {}
     parsed: list[Any] = []
     missing = np.zeros(len(cells), dtype=bool)
     error_rows: list[int] = []
     error_values: list[str] = []
     error_reasons: list[str] = []
     for i, cell in enumerate(cells):
-        key = _cell_key(cell)
-        known = seen.get(key)
+        pre = _prekey(cell)
+        known = seen.get(pre)
         if known is None:
-            text = normalise_cell(cell)
-            if text is None:
-                known = (None, True, None, "")
+            key = _cell_key(pre)
+            if key is None:
+                known = (None, True, None)
             else:
-                value, error = parse(text)
-                shown = text if bools_as_text and isinstance(cell, (bool, np.bool_)) else str(cell)
-                known = (value, False, error, shown)
-            seen[key] = known
-        value, blank, error, shown = known
+                value, error = parse(key)
+                known = (value, False, error)
+            seen[pre] = known
+        value, blank, error = known
         parsed.append(value)
         missing[i] = blank
         if error is not None:
             error_rows.append(i)
-            error_values.append(shown)
+            error_values.append(_shown(cell))
             error_reasons.append(error)
     return parsed, missing, np.array(error_rows, dtype=int), error_values, error_reasons
 
@@ -801,7 +1071,7 @@ def _parse_cells(
 def _parse_item_cells(
     values: pd.Series | None,
     n: int,
-    parse: Callable[[str], Parsed],
+    parse: Callable[[Key], Parsed],
     numeric: NumbersKernel | None = None,
 ) -> _ColumnResult:
     """:func:`_parse_column` for a few rows (at most ``SMALL_BATCH_ROWS``)."""
@@ -818,29 +1088,61 @@ def _parse_item_cells(
 _PARSE_CACHE_SIZE = 1 << 15  # per parser: a few MB at most, kept while the process runs
 
 
-def _memoised(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+def _memoised(parse: Callable[[Key], Any]) -> Callable[[Key], Any]:
     return functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)(parse)
 
 
 def _item_parser(
     instrument: Instrument, item: Item
-) -> tuple[Callable[[str], Parsed], NumbersKernel | None, TextsKernel | None]:
+) -> tuple[Callable[[Key], Parsed], NumbersKernel | None, TextsKernel | None]:
+    """The item's parser of cell keys (text, a list or another object), and its vectorised
+    kernels of numbers and of number texts (None for other types)."""
+    numeric = kernel = None
     if item.type == "single":
-        return _single_parser(item), None, None
-    if item.type == "multi":
-        return _multi_parser(item, instrument.max_points(item)), None, None
-    if item.type == "yesno":
-        return _yesno_parser(item), None, None
-    if item.type == "likert":
-        return _likert_parser(item), None, None
-    if item.type == "number":
-        reason = _range_error(item)
+        parse = _single_parser(item)
+        expected = f"one of {_allowed([o.value for o in item.options])} (or an option's label)"
+    elif item.type == "multi":
+        letter_runs = instrument.letter_runs(item)
+        return _multi_parser(item, instrument.max_points(item), letter_runs), None, None
+    elif item.type == "yesno":
+        parse, expected = _yesno_parser(item), _YESNO_EXPECTED
+    elif item.type == "likert":
+        assert item.scale is not None
+        parse = _likert_parser(item)
+        expected = f"a whole number from {item.scale.min} to {item.scale.max}"
+    elif item.type == "number":
+        out_of_range = _range_error(item)
+        not_a_number = f"not a number; expected {_number_expected(item)}"
 
-        def numeric(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-            return (*_number_points(item, numbers), reason)
+        def numeric(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            points, invalid = _number_points(item, numbers)
+            # infinity is not a number, as its text is not one to parse_number
+            reasons = np.where(np.isfinite(numbers), out_of_range, not_a_number)
+            return points, invalid, reasons
 
-        return _number_parser(item), numeric, _number_texts_kernel(item)
-    return _scenario_parser(instrument), None, None
+        parse, expected, kernel = _number_parser(item), _number_expected(item), None
+        kernel = _number_texts_kernel(item)
+    else:
+        parse, expected = _scenario_parser(instrument), _scenario_expected(instrument)
+    return _one_value(parse, expected, math.nan), numeric, kernel
+
+
+def _one_value(
+    parse: Callable[[str], tuple[Any, str | None]], expected: str, invalid: Any
+) -> Callable[[Key], tuple[Any, str | None]]:
+    """A parser of text that rejects a list and any other object that is not one value."""
+
+    def parse_key(key: Key) -> tuple[Any, str | None]:
+        if isinstance(key, str):
+            return parse(key)
+        if isinstance(key, _Choices):
+            return invalid, (
+                f"expected {expected}, got {key.what} (only a multiple-choice item takes several "
+                "values)"
+            )
+        return invalid, f"expected {expected}, got {key.what}"
+
+    return parse_key
 
 
 def _to_score(instrument: Instrument, item: Item, raw: np.ndarray) -> np.ndarray:
@@ -857,7 +1159,8 @@ def _to_score(instrument: Instrument, item: Item, raw: np.ndarray) -> np.ndarray
     return raw / instrument.max_points(item)
 
 
-def _profile_parser(field_: ProfileField) -> Callable[[str], tuple[Any, str | None]]:
+def _profile_parser(field_: ProfileField) -> Callable[[Key], tuple[Any, str | None]]:
+    """The field's parser of cell keys: one value, or None and the reason it is not one."""
     if field_.type == "choice":
         lookup: dict[str, str] = {}
         for option in field_.options:
@@ -874,26 +1177,27 @@ def _profile_parser(field_: ProfileField) -> Callable[[str], tuple[Any, str | No
                 return None, f"not an option; expected one of {allowed} (or an option's label)"
             return value, None
 
-        return parse_choice
+        return _one_value(parse_choice, f"one of {allowed} (or an option's label)", None)
     if field_.type == "number":
+        low = field_.min if field_.min is not None else -math.inf
+        high = field_.max if field_.max is not None else math.inf
+        expected = f"a number from {_fmt(low)} to {_fmt(high)}"
 
         def parse_number_field(text: str) -> tuple[Any, str | None]:
-            number = parse_number(text)
-            low = field_.min if field_.min is not None else -math.inf
-            high = field_.max if field_.max is not None else math.inf
+            number = parse_number(text, percent=False)  # "35%" is not 35 employees
             if number is None or not low <= number <= high:
-                return None, f"expected a number from {_fmt(low)} to {_fmt(high)}"
+                return None, f"expected {expected}"
             return number, None
 
-        return parse_number_field
-    return lambda text: (text, None)
+        return _one_value(parse_number_field, expected, None)
+    return _one_value(lambda text: (text, None), "text", None)
 
 
 def _parse_profile(
     values: pd.Series | None,
     n: int,
     field_: ProfileField,
-    parse: Callable[[str], tuple[Any, str | None]],
+    parse: Callable[[Key], tuple[Any, str | None]],
     small: bool,
 ) -> tuple[pd.Series, np.ndarray, np.ndarray, list[str], list[str]]:
     # choices are Arrow-backed text (``str``) in every path; free text stays as written
@@ -925,11 +1229,11 @@ def _parse_profile(
     errors: list[str | None] = [None] * (len(uniques) + 1)
     missing_u = np.zeros(len(uniques) + 1, dtype=bool)
     missing_u[-1] = True
-    for j, text in enumerate(_unique_texts(uniques).tolist()):
-        if text is None:
+    for j, key in enumerate(_unique_texts(uniques).tolist()):
+        if key is None:
             missing_u[j] = True
             continue
-        parsed_u[j], errors[j] = parse(text)
+        parsed_u[j], errors[j] = parse(key)
     if dtype == "str":
         # the choices are gathered in Arrow: a column of Python strings would cost more to
         # build, and again to write
@@ -945,7 +1249,7 @@ def _parse_profile(
         out,
         missing_u[codes],
         bad,
-        [str(uniques[c]) for c in codes[bad]],
+        [_shown(v) for v in values.iloc[bad].tolist()],
         [errors[c] or "" for c in codes[bad]],
     )
 
@@ -955,15 +1259,32 @@ def _small_id_text(values: pd.Series) -> np.ndarray:
     return np.array([normalise_cell(v) or "" for v in values.tolist()], dtype=object)
 
 
+def _not_one_value(values: pd.Series, small: bool) -> tuple[np.ndarray, list[str]]:
+    """Positions of the cells that are a list or another object, not one value, and why."""
+    if values.dtype != object or _plain_column(values):
+        return np.empty(0, dtype=np.intp), []  # text or numbers throughout
+    if small:
+        keys = [_cell_key(v) for v in values.tolist()]
+        bad = np.array([isinstance(k, _Cell) for k in keys], dtype=bool)
+        return np.flatnonzero(bad), [k.what for k in keys if isinstance(k, _Cell)]
+    codes, uniques = factorize_cells(values)
+    keys = _unique_texts(uniques)
+    is_cell = np.fromiter((isinstance(k, _Cell) for k in keys), dtype=bool, count=len(keys))
+    if not is_cell.any():
+        return np.empty(0, dtype=np.intp), []
+    bad = np.flatnonzero(np.append(is_cell, False)[codes])
+    return bad, [keys[c].what for c in codes[bad]]
+
+
 @dataclass
 class _Plan:
     """What encoding needs of an instrument, worked out once per instrument."""
 
-    items: list[tuple[Item, Callable[[str], Parsed], NumbersKernel | None, TextsKernel | None]]
+    items: list[tuple[Item, Callable[[Key], Parsed], NumbersKernel | None, TextsKernel | None]]
     memos: list[_TextMemo]  # one per item
     policies: list[str]
     scenario_items: list[Item]
-    profile: list[tuple[ProfileField, Callable[[str], tuple[Any, str | None]]]]
+    profile: list[tuple[ProfileField, Callable[[Key], tuple[Any, str | None]]]]
     counting_dimensions: list[tuple[Dimension, np.ndarray]]
 
 
@@ -1047,7 +1368,7 @@ def encode_answers(
             raise ValueError(f"expected {n} row numbers, got {rows.shape[0]}")
     plan = _plan(instrument)
     small = n <= SMALL_BATCH_ROWS
-    columns = dict(answers.items())  # one Series per column, made once
+    columns = {name: _cells(values) for name, values in answers.items()}  # made once
     problem_rows = np.zeros(n, dtype=bool)
     reject_positions: list[np.ndarray] = []
     reject_columns: list[str] = []
@@ -1076,6 +1397,9 @@ def encode_answers(
         is_blank = np.asarray(ids == "", dtype=bool)
         blank = np.flatnonzero(is_blank)
         add_rejects(blank, id_column, [""] * len(blank), "respondent_id is blank")
+        not_one, what = _not_one_value(columns[id_column], small)
+        reasons = [f"expected one text or number, got {w}" for w in what]
+        add_rejects(not_one, id_column, ids[not_one].tolist(), reasons)
         doubtful, shown, reasons = doubtful_ids(columns[id_column])
         add_rejects(doubtful, id_column, shown, reasons)
         if unique_ids:
