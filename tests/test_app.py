@@ -738,3 +738,27 @@ def test_a_research_reference_never_changes_what_a_company_sees(miit):
         assert any("方法已变更" in i.value for i in at.info)
     finally:
         store.publish(companies)
+
+
+def test_a_run_whose_counts_do_not_reconcile_is_said_plainly_on_the_bulk_page(
+    uploads, monkeypatch
+):
+    import dmi.pipeline
+
+    def lost_a_row(*args, **kwargs):
+        summary, mapping = real(*args, **kwargs)
+        summary.scored -= 1
+        raise dmi.pipeline.ReconciliationError(summary)
+
+    real = dmi.pipeline.score_file
+    monkeypatch.setattr(dmi.pipeline, "score_file", lost_a_row)
+    at = _agency("zh")
+    at.file_uploader(key="bulk_file").upload(
+        "答卷.csv", (ROOT / "data" / "example-bulk.csv").read_bytes(), "text/csv"
+    )
+    at.run()
+    at.button(key="bulk_score").click().run()
+    _ok(at)  # no exception shown
+    message = _error(at)
+    assert message.startswith("内部错误：行数核对不一致") and "没有生成任何结果文件" in message
+    assert not at.get("download_button")

@@ -14,7 +14,7 @@ import streamlit as st
 from dmi import available_instruments, load_instrument
 from dmi.cohort import distribution
 from dmi.io import FileFormatError, map_columns, open_table, require_item_columns
-from dmi.pipeline import score_file
+from dmi.pipeline import ReconciliationError, score_file
 from dmi.uploads import upload_folder
 
 FILE_ERRORS = (FileFormatError, ValueError)  # a decoding error is a ValueError too
@@ -114,6 +114,9 @@ if st.button(ui.t("score_file"), type="primary", key="bulk_score"):
             )
         except FILE_ERRORS as exc:
             refuse(exc)
+        except ReconciliationError as exc:  # a bug in dmi: said plainly, nothing offered
+            st.error(ui.t("internal_error", line=ui.literal(exc.summary.line())))
+            st.stop()
         # what the page shows and offers is kept with the session; the folder goes
         files = {name: path.read_bytes() for name, path in outputs.items()}
     bar.progress(1.0, text=ui.t("rows_read", n=f"{summary.read:,}"))
@@ -125,6 +128,10 @@ summary, files, version = st.session_state["bulk_result"]
 line = ui.t("reconcile", read=summary.read, scored=summary.scored, rejected=summary.rejected)
 (st.success if summary.reconciles else st.error)(line)
 st.caption(ui.t("reference_used", version=version))
+if summary.sheet:
+    st.caption(ui.t("sheet_read", sheet=ui.literal(summary.sheet)))
+for note in summary.notes:  # what the reader had to decide (an encoding it changed, say)
+    st.info(ui.literal(note))
 
 if summary.rejected:
     st.subheader(ui.t("rejects"))
