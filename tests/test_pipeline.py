@@ -758,3 +758,19 @@ def test_a_chunk_or_row_lost_before_the_writers_fails_the_run(tmp_path, monkeypa
         score_file(FIXTURES / "ragged.csv", tmp_path / "s.csv", MODEL)
     assert failed.value.__notes__ == ["no output was written"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_an_output_folder_that_cannot_be_written_in_is_one_plain_line(
+    tmp_path, capsys, monkeypatch
+):
+    import dmi.io
+
+    def refused(target):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(dmi.io, "_new_file_beside", refused)
+    out = tmp_path / "s.csv"
+    code = main(["score", str(FIXTURES / "duplicates.csv"), "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"{out}: cannot write in {tmp_path}: Permission denied" in err

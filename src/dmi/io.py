@@ -1238,7 +1238,7 @@ class PendingFile:
     FileNotFoundError
         The destination's folder does not exist.
     FileFormatError
-        The destination is a folder.
+        The destination is a folder, or its folder cannot be written in.
     """
 
     def __init__(self, destination: str | Path) -> None:
@@ -1250,7 +1250,14 @@ class PendingFile:
             )
         if self.target.is_dir():
             raise FileFormatError(f"{self.destination} is a folder; expected a file name")
-        self.path = _new_file_beside(self.target)
+        try:
+            self.path = _new_file_beside(self.target)
+        except OSError as exc:  # a folder dmi may not write in (permissions, a read-only disk)
+            raise FileFormatError(
+                f"{self.destination}: cannot write in {self.destination.parent}: "
+                f"{exc.strerror or exc}",
+                path=self.destination,
+            ) from None
         self.committed = False
         try:
             os.chmod(self.path, stat.S_IMODE(self.target.stat().st_mode))
