@@ -740,9 +740,7 @@ def test_a_research_reference_never_changes_what_a_company_sees(miit):
         store.publish(companies)
 
 
-def test_a_run_whose_counts_do_not_reconcile_is_said_plainly_on_the_bulk_page(
-    uploads, monkeypatch
-):
+def test_a_run_whose_counts_do_not_reconcile_is_said_plainly_on_the_bulk_page(uploads, monkeypatch):
     import dmi.pipeline
 
     def lost_a_row(*args, **kwargs):
