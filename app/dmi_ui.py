@@ -18,12 +18,12 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from dmi.auth import Account, SignInGuard, accounts_from_secrets, client_address
 from dmi.io import csv_bytes
-from dmi.reference import Reference, shipped_reference
 from dmi.scoring.levels import format_index
-from dmi.store import Store
-from dmi.uploads import remove_stale_uploads
+from dmi.service.auth import Account, SignInGuard, accounts_from_secrets, client_address
+from dmi.service.reference import Reference, shipped_reference
+from dmi.service.store import Store
+from dmi.service.uploads import remove_stale_uploads
 
 APP_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTRUMENT = "miit-2024-manufacturing"
@@ -245,7 +245,7 @@ def login_form() -> None:
         password = st.text_input(t("password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("login"))
     if submitted:
-        # the same answers whether or not the name is an account (see dmi.auth.SignInGuard)
+        # the same answers whether or not the name is an account (see dmi.service.auth.SignInGuard)
         outcome = SignInGuard(store()).sign_in(conf, name, password, client())
         if outcome.retry_after:
             seconds = outcome.retry_after
@@ -263,7 +263,8 @@ def login_form() -> None:
 
 
 def client() -> str:
-    """The visitor's address, as failed sign-ins are counted (see :func:`dmi.auth.client_address`).
+    """The visitor's address, as failed sign-ins are counted (see
+    :func:`dmi.service.auth.client_address`).
 
     ``X-Forwarded-For`` is read only when ``DMI_TRUSTED_PROXIES`` says how many reverse proxies
     of one's own stand before the app.

@@ -40,9 +40,9 @@ def _ms(values: list[float]) -> str:
 def submissions(n: int) -> None:
     from dmi import load_instrument
     from dmi.io import read_answers
-    from dmi.reference import shipped_reference, shipped_reference_population
     from dmi.report import render_html, render_pdf
-    from dmi.store import Store
+    from dmi.service.reference import shipped_reference, shipped_reference_population
+    from dmi.service.store import Store
 
     instrument = load_instrument("miit-2024-manufacturing")
     t0 = time.perf_counter()
@@ -105,7 +105,11 @@ def first_page() -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["DMI_DATABASE_URL"] = f"sqlite:///{folder}/app.sqlite"
     subprocess.run(
-        [sys.executable, "-c", "import streamlit, plotly, dmi.reference, dmi.store"],
+        [
+            sys.executable,
+            "-c",
+            "import streamlit, plotly, dmi.service.reference, dmi.service.store",
+        ],
         check=True,
         env=env,
     )

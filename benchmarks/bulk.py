@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import dmi
-from dmi.synth import synthesise
+from dmi.instruments.synth import synthesise
 
 HERE = Path(__file__).resolve().parent
 INSTRUMENT = "miit-2024-manufacturing"
@@ -53,7 +53,7 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 def warm_up() -> None:
     """Cache the bytecode of what both runs import (untimed)."""
     subprocess.run(
-        [sys.executable, "-c", "import dmi.__main__, dmi.cli, dmi.pipeline, polars, pyarrow.csv"],
+        [sys.executable, "-c", "import dmi.__main__, dmi.cli, dmi.bulk.run, polars, pyarrow.csv"],
         check=True,
         env=ENV,
     )

@@ -27,7 +27,7 @@ def _resident_mib() -> float:
 
 def child(n: int, method: str, seed: int) -> None:
     import dmi
-    from dmi.synth import synthesise
+    from dmi.instruments.synth import synthesise
 
     instrument = dmi.load_instrument("miit-2024-manufacturing")
     if method == "instrument":

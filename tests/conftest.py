@@ -209,6 +209,6 @@ dimensions:
 
 @pytest.fixture(scope="session")
 def all_types() -> dmi.Instrument:
-    from dmi.instrument import parse_instrument
+    from dmi.instruments import parse_instrument
 
     return parse_instrument(ALL_TYPES_YAML, source="all-types.yaml")

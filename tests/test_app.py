@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from scipy.stats import spearmanr
 
 import dmi
-from dmi.auth import secrets_entry
-from dmi.survey import clean_answers, survey_pages
+from dmi.service.auth import secrets_entry
+from dmi.service.survey import clean_answers, survey_pages
 
 from .conftest import ROOT
 
@@ -323,10 +323,10 @@ def test_sign_in_slows_down_after_failures_and_says_the_same_for_unknown_names(
 ):
     from datetime import UTC, datetime, timedelta
 
-    import dmi.auth
+    import dmi.service.auth
 
     now = [datetime(2030, 1, 1, tzinfo=UTC)]
-    monkeypatch.setattr(dmi.auth, "_utcnow", lambda: now[0])
+    monkeypatch.setattr(dmi.service.auth, "_utcnow", lambda: now[0])
 
     def attempt(at: AppTest, name: str, password: str) -> list[str]:
         at.text_input(key="login_name").input(name)
@@ -357,7 +357,7 @@ def test_sign_in_slows_down_after_failures_and_says_the_same_for_unknown_names(
 
 def _agency(lang: str = "en") -> AppTest:
     at = _app(lang).run()
-    at.session_state["account"] = dmi.auth.Account("agent", frozenset({"agency"}))
+    at.session_state["account"] = dmi.service.auth.Account("agent", frozenset({"agency"}))
     at.switch_page("app_pages/bulk.py").run()
     _ok(at)
     return at
@@ -382,8 +382,8 @@ def test_the_bulk_page_shows_a_files_headers_as_text():
 
 
 def test_the_answers_download_escapes_what_a_spreadsheet_would_run(miit, downloads):
-    from dmi.reference import shipped_reference
-    from dmi.store import Store
+    from dmi.service.reference import shipped_reference
+    from dmi.service.store import Store
 
     store = Store()
     stored = store.ensure_reference(lambda: shipped_reference(miit.id), miit.id)
@@ -439,11 +439,11 @@ def uploads(tmp_path, monkeypatch):
     """The app's upload folder, and every run folder the pages make (checked to be gone).
 
     The system's temporary folder is pointed at an empty one: a page that made a folder of
-    its own there, outside dmi.uploads, would leave it behind.
+    its own there, outside dmi.service.uploads, would leave it behind.
     """
     import tempfile
 
-    import dmi.uploads
+    import dmi.service.uploads
 
     root = tmp_path / "uploads"
     system_temp = tmp_path / "system-temp"
@@ -451,7 +451,7 @@ def uploads(tmp_path, monkeypatch):
     monkeypatch.setenv("DMI_UPLOAD_DIR", str(root))
     monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
     made: list = []
-    original = dmi.uploads.upload_folder
+    original = dmi.service.uploads.upload_folder
 
     @contextlib.contextmanager
     def recorded(*args, **kwargs):
@@ -459,7 +459,7 @@ def uploads(tmp_path, monkeypatch):
             made.append(folder)
             yield folder
 
-    monkeypatch.setattr(dmi.uploads, "upload_folder", recorded)
+    monkeypatch.setattr(dmi.service.uploads, "upload_folder", recorded)
     yield root, made
     assert list(system_temp.iterdir()) == []
 
@@ -538,7 +538,7 @@ def test_a_bulk_file_failing_while_scored_is_named_and_its_folder_removed(upload
 def test_bulk_folders_go_when_the_run_ends_and_leftovers_at_the_start(uploads):
     import time
 
-    from dmi.uploads import STALE_AFTER, uploads_root
+    from dmi.service.uploads import STALE_AFTER, uploads_root
 
     root, made = uploads
     leftover = uploads_root(root) / "run-killed"
@@ -573,7 +573,7 @@ def test_bulk_folders_go_when_the_run_ends_and_leftovers_at_the_start(uploads):
 def test_an_unreadable_population_upload_is_named_and_its_folder_removed(uploads):
     root, made = uploads
     at = _app("zh").run()
-    at.session_state["account"] = dmi.auth.Account("boss", frozenset({"admin"}))
+    at.session_state["account"] = dmi.service.auth.Account("boss", frozenset({"admin"}))
     at.switch_page("app_pages/admin.py").run()
     at.radio(key="admin_source").set_value("upload").run()
     at.file_uploader(key="admin_file").upload("人群.xlsx", b"not a workbook", "application/zip")
@@ -587,13 +587,13 @@ def test_an_unreadable_population_upload_is_named_and_its_folder_removed(uploads
 
 def test_weights_lab_compares_two_schemes(miit):
     at = _app("en").run()
-    at.session_state["account"] = dmi.auth.Account("scholar", frozenset({"researcher"}))
+    at.session_state["account"] = dmi.service.auth.Account("scholar", frozenset({"researcher"}))
     at.switch_page("app_pages/weights_lab.py").run()
     _ok(at)
     metrics = {m.label: m.value for m in at.metric}
     # the same two schemes computed here, independently of the page
     from dmi.io import read_answers
-    from dmi.reference import shipped_reference_population
+    from dmi.service.reference import shipped_reference_population
 
     population = read_answers(shipped_reference_population(miit), miit)
     a = dmi.IndexModel(miit).fit().score_batch(population).scores
@@ -612,7 +612,7 @@ def test_weights_lab_compares_two_schemes(miit):
 
 def _admin() -> AppTest:
     at = _app("en").run()
-    at.session_state["account"] = dmi.auth.Account("boss", frozenset({"admin"}))
+    at.session_state["account"] = dmi.service.auth.Account("boss", frozenset({"admin"}))
     at.switch_page("app_pages/admin.py").run()
     _ok(at)
     return at
@@ -621,7 +621,7 @@ def _admin() -> AppTest:
 def test_admin_refits_reviews_and_publishes_and_old_results_keep_their_version(miit):
     """An official refit (new tiers and peers) is published after a confirmation that says
     the index and level stay the same and what does change."""
-    from dmi.store import Store
+    from dmi.service.store import Store
 
     at = _admin()
     store = Store()
@@ -651,7 +651,7 @@ def _company_answers_at_39_95(miit: dmi.Instrument) -> dict[str, object]:
     """A reference company whose official index is 39.95 (一级), its one missing answer (a
     scenario, of no weight in the official index) filled in."""
     from dmi.io import read_answers
-    from dmi.reference import shipped_reference_population
+    from dmi.service.reference import shipped_reference_population
 
     population = read_answers(shipped_reference_population(miit), miit)
     row = population[population["respondent_id"] == "SYN-0000870"].iloc[0]
@@ -677,7 +677,7 @@ def _index_metrics(at: AppTest) -> list:
 
 
 def test_a_research_reference_never_changes_what_a_company_sees(miit):
-    from dmi.store import Store
+    from dmi.service.store import Store
 
     store = Store()
     answers = _company_answers_at_39_95(miit)
@@ -741,15 +741,15 @@ def test_a_research_reference_never_changes_what_a_company_sees(miit):
 
 
 def test_a_run_whose_counts_do_not_reconcile_is_said_plainly_on_the_bulk_page(uploads, monkeypatch):
-    import dmi.pipeline
+    import dmi.bulk.run
 
     def lost_a_row(*args, **kwargs):
         summary, mapping = real(*args, **kwargs)
         summary.scored -= 1
-        raise dmi.pipeline.ReconciliationError(summary)
+        raise dmi.bulk.run.ReconciliationError(summary)
 
-    real = dmi.pipeline.score_file
-    monkeypatch.setattr(dmi.pipeline, "score_file", lost_a_row)
+    real = dmi.bulk.run.score_file
+    monkeypatch.setattr(dmi.bulk.run, "score_file", lost_a_row)
     at = _agency("zh")
     at.file_uploader(key="bulk_file").upload(
         "答卷.csv", (ROOT / "data" / "example-bulk.csv").read_bytes(), "text/csv"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dmi.auth import (
+from dmi.service.auth import (
     Account,
     SignInGuard,
     Throttle,
@@ -22,7 +22,7 @@ from dmi.auth import (
     verify_password,
     write_secrets,
 )
-from dmi.store import Store
+from dmi.service.store import Store
 
 
 def _unb64(text: str) -> bytes:

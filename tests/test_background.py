@@ -1,4 +1,4 @@
-"""Iterating in a background thread (dmi._background)."""
+"""Iterating in a background thread (dmi.io.background)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from dmi._background import prefetched
+from dmi.io.background import prefetched
 
 
 def test_prefetched_keeps_order_raises_where_it_failed_and_stops_early():

@@ -10,11 +10,12 @@ import pytest
 import yaml
 
 from dmi.cli import main
+from dmi.instruments import shipped_reference_population
 
 from .conftest import ROOT
 
 EXAMPLE = ROOT / "data" / "example-bulk.csv"
-REFERENCE = ROOT / "data" / "reference-population.csv"
+REFERENCE = shipped_reference_population("miit-2024-manufacturing")
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dmi.cohort import distribution
-from dmi.compare import compare_rankings
+from dmi.analysis.compare import compare_rankings
+from dmi.bulk.cohort import distribution
 
 
 def test_a_hand_worked_comparison():

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import dmi._csvstream as csvstream
+import dmi.io.csvstream as csvstream
 from dmi.__main__ import main as launcher_main
 from dmi.cli import main as cli_main
-from dmi.synth import synthesise
+from dmi.instruments.synth import synthesise
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import dmi
-from dmi.pipeline import score_file
-from dmi.synth import synthesise
+from dmi.bulk.run import score_file
+from dmi.instruments.synth import synthesise
 
 pytest.importorskip("distributed")
 
@@ -22,7 +22,7 @@ MODEL = dmi.IndexModel(MIIT).fit()
 
 @pytest.fixture(scope="module")
 def client():
-    from dmi.distributed import local_client
+    from dmi.bulk.engines.dask import local_client
 
     with local_client(n_workers=2, processes=False) as c:
         yield c
@@ -91,12 +91,12 @@ def test_dask_and_local_engines_write_the_same_bytes(tmp_path, client, name, suf
 def test_dmi_score_on_dask_scores_a_file_the_reader_rejects_nothing_of(
     tmp_path, capsys, monkeypatch
 ):
-    import dmi.distributed
+    import dmi.bulk.engines.dask
     from dmi.cli import main
 
     # the command's own cluster, with thread workers (process workers take seconds to start)
-    real = dmi.distributed.local_client
-    monkeypatch.setattr(dmi.distributed, "local_client", lambda: real(processes=False))
+    real = dmi.bulk.engines.dask.local_client
+    monkeypatch.setattr(dmi.bulk.engines.dask, "local_client", lambda: real(processes=False))
     path = tmp_path / "clean.csv"
     _clean(path)
     out, expected = tmp_path / "dask.csv", tmp_path / "local.csv"

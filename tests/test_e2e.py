@@ -34,9 +34,9 @@ import pytest
 import yaml
 
 import dmi
-from dmi.auth import secrets_entry
 from dmi.cli import main as cli_main
-from dmi.survey import answers_frame, survey_pages
+from dmi.service.auth import secrets_entry
+from dmi.service.survey import answers_frame, survey_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the environment's own streamlit command

@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 
 import dmi
-from dmi.explain import assess
-from dmi.peers import PeerBenchmark
+from dmi.instruments import shipped_reference_population
+from dmi.results.assess import assess
+from dmi.results.peers import PeerBenchmark
 from dmi.tiers import load_shipped_tier_model
 
-from .conftest import ROOT, mixed_answers
+from .conftest import mixed_answers
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,10 @@ def test_same_numbers_as_the_batch_path(miit, official):
 
 def test_with_tiers_and_peers(miit, official):
     reference = pd.read_csv(
-        ROOT / "data" / "reference-population.csv", dtype=str, keep_default_na=False, na_values=[""]
+        shipped_reference_population("miit-2024-manufacturing"),
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
     )
     scores = official.score_batch(reference).scores
     peers = PeerBenchmark(min_group_size=30).fit(scores)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import dmi
-from dmi.instrument import InstrumentError, parse_instrument
+from dmi.instruments import InstrumentError, parse_instrument, shipped_path
 
 from .conftest import ROOT
 
@@ -159,7 +159,7 @@ def test_hash_changes_with_content(miit):
 def test_the_same_text_is_parsed_once_and_an_edit_is_seen(tmp_path: Path) -> None:
     first = dmi.load_instrument("miit-2024-manufacturing")
     assert dmi.load_instrument("miit-2024-manufacturing") is first  # the app loads it per page run
-    text = (ROOT / "survey" / "miit-2024-manufacturing.yaml").read_text(encoding="utf-8")
+    text = shipped_path("miit-2024-manufacturing.yaml").read_text(encoding="utf-8")
     copy = tmp_path / "copy.yaml"
     copy.write_text(text, encoding="utf-8")
     same_content = dmi.load_instrument(copy)

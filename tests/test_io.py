@@ -122,7 +122,7 @@ def test_a_chunk_gathers_many_blocks_and_keeps_every_row_number(tmp_path, monkey
     # blocks, each chunk here spans many, and ragged rows fall inside and between them
     import dmi.io
 
-    monkeypatch.setattr(dmi._csvstream, "BLOCK_BYTES", 600)
+    monkeypatch.setattr(dmi.io.csvstream, "BLOCK_BYTES", 600)
     path, expected_rows, expected_ragged = _many_rows_file(tmp_path)
     reader = open_table(path, chunk_rows=50)
     assert reader.bytes_per_row * reader.chunk_rows > 600  # a chunk needs several blocks
@@ -155,10 +155,10 @@ def test_a_row_longer_than_a_block_is_read_again_with_bigger_blocks(tmp_path, mo
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     # the sample ends before the long row
-    monkeypatch.setattr(dmi._csvstream, "SNIFF_BYTES", 2000)
+    monkeypatch.setattr(dmi.io.csvstream, "SNIFF_BYTES", 2000)
 
     def read(block_bytes):
-        monkeypatch.setattr(dmi._csvstream, "BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(dmi.io.csvstream, "BLOCK_BYTES", block_bytes)
         chunks = list(open_table(path, chunk_rows=20).chunks())
         frame = pd.concat([c.frame for c in chunks], ignore_index=True)
         rows = np.concatenate([c.rows for c in chunks]).tolist()
@@ -504,7 +504,7 @@ def test_a_quote_left_open_rejects_every_line_it_swallowed():
 
 
 def test_a_quote_left_open_is_rejected_and_the_other_rows_scored_as_their_own(tmp_path):
-    from dmi.pipeline import score_file
+    from dmi.bulk.run import score_file
 
     model = dmi.IndexModel(dmi.load_instrument("miit-2024-manufacturing")).fit()
     path = FIXTURES / "unbalanced-quote.csv"
@@ -687,7 +687,7 @@ def test_lines_ended_by_cr_alone_are_read_with_their_row_numbers(tmp_path):
 
 
 def test_a_file_of_only_a_header_without_a_line_end_has_no_rows(tmp_path):
-    from dmi.pipeline import score_file
+    from dmi.bulk.run import score_file
 
     reader = open_table(FIXTURES / "header-only.csv")
     assert len(reader.columns) == 38 and read_lines(reader) == ([], [], 0, 0)
@@ -857,7 +857,7 @@ MODEL = dmi.IndexModel(dmi.load_instrument("miit-2024-manufacturing")).fit()
 def test_any_bytes_are_scored_with_counts_that_reconcile_or_refused_plainly(data, chunk_rows):
     import tempfile
 
-    from dmi.pipeline import score_file
+    from dmi.bulk.run import score_file
 
     with tempfile.TemporaryDirectory() as folder:
         path, out, rejects = (Path(folder) / name for name in ("in.csv", "s.csv", "r.csv"))
@@ -917,9 +917,9 @@ def test_rows_rejects_and_lines_stay_right_across_blocks_and_chunks(
 ):
     # tiny blocks: stretches and cells over several lines fall across block ends, and a
     # record longer than a block makes the reader start again with bigger blocks
-    import dmi._csvstream
+    import dmi.io.csvstream
 
-    monkeypatch.setattr(dmi._csvstream, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(dmi.io.csvstream, "BLOCK_BYTES", block_bytes)
     path = tmp_path / "every.csv"
     kept, rejected, lines = _every_kind_of_line(path, newline)
     assert lines == physical_lines(path.read_bytes()) - 1
@@ -937,7 +937,7 @@ def test_rows_rejects_and_lines_stay_right_across_blocks_and_chunks(
 
 def test_swallowed_lines_are_the_same_rows_whatever_the_output(tmp_path):
     # a Parquet output takes the duplicate pass over the id column: the same rows
-    from dmi.pipeline import score_file
+    from dmi.bulk.run import score_file
 
     path = tmp_path / "every.csv"
     kept, rejected, lines = _every_kind_of_line(path, "\n")
@@ -975,12 +975,13 @@ def test_utf16_read_with_another_encoding_given_is_named_as_utf16(tmp_path):
 def test_cells_over_several_lines_in_every_row_are_read_column_by_column(tmp_path, monkeypatch):
     # a clean file whose every row holds an address over two lines: the rule runs on whole
     # columns (Arrow), never on a row at a time in Python
-    import dmi._csvstream
+    import dmi.io.csvstream
+    import dmi.io.readers
 
     calls = []
     for name in ("split_fields", "swallowed_at"):  # what dmi splits or checks in Python
-        real = getattr(dmi._csvstream, name)
-        monkeypatch.setattr(dmi.io, name, lambda *a, real=real: calls.append(a) or real(*a))
+        real = getattr(dmi.io.csvstream, name)
+        monkeypatch.setattr(dmi.io.readers, name, lambda *a, real=real: calls.append(a) or real(*a))
     path = tmp_path / "addresses.csv"
     rows = [f'A{i},"北京市海淀区\n中关村大街{i}号",B' for i in range(5000)]
     path.write_text("id,address,network\n" + "\n".join(rows) + "\nA5000,x,\n", encoding="utf-8")
@@ -1000,8 +1001,8 @@ _PIECES = st.sampled_from(["a", ",", "x,y,z", "\n", "\r\n", "\r", "", "企"])
 def test_the_rule_on_whole_columns_is_the_rule_on_one_record(width, rows):
     import pyarrow as pa
 
-    from dmi._csvstream import LINE_BREAK, swallowed_at
-    from dmi.io import _multiline
+    from dmi.io.readers import _multiline
+    from dmi.io.csvstream import LINE_BREAK, swallowed_at
 
     rows = [(row + [None] * width)[:width] for row in rows]
     batch = pa.record_batch(

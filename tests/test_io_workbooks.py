@@ -1,4 +1,4 @@
-"""XLSX and Parquet input that loses nothing and never crashes (dmi.io, dmi._xlsxread).
+"""XLSX and Parquet input that loses nothing and never crashes (dmi.io, dmi.io.xlsx).
 
 Workbooks are built here, in tmp_path: with openpyxl where it writes what a program writes
 (formulas without values, hidden sheets), and part by part (:func:`package`) where the test
@@ -26,7 +26,12 @@ from openpyxl import Workbook
 
 import dmi
 import dmi.io
-from dmi._xlsxread import (
+import dmi.io.readers
+from dmi.bulk.run import score_file
+from dmi.cli import main
+from dmi.instruments.synth import synthesise
+from dmi.io import FileFormatError, open_table, read_answers
+from dmi.io.xlsx import (
     DATE,
     ERROR_VALUE,
     FORMULA_NO_VALUE,
@@ -37,11 +42,7 @@ from dmi._xlsxread import (
     format_kind,
     percent_text,
 )
-from dmi.cli import main
-from dmi.io import FileFormatError, open_table, read_answers
-from dmi.pipeline import score_file
 from dmi.scoring.answers import DATE_ID, LOST_DIGITS, doubtful_ids
-from dmi.synth import synthesise
 
 MIIT = dmi.load_instrument("miit-2024-manufacturing")
 MODEL = dmi.IndexModel(MIIT).fit()
@@ -740,7 +741,7 @@ def test_three_million_shared_strings_over_a_lower_limit_are_refused_quickly(tmp
     items = "".join(f"<si><t>s{i:09d}</t></si>" for i in range(3_000_000))
     shared = f'<sst xmlns="{MAIN}" uniqueCount="3000000">{items}</sst>'
     path = simple_book(tmp_path / "many.xlsx", [["respondent_id"], [("s", "0")]], shared=shared)
-    monkeypatch.setattr(dmi.io, "XLSX_MAX_SHARED_STRINGS_BYTES", 64 << 20)
+    monkeypatch.setattr(dmi.io.readers, "XLSX_MAX_SHARED_STRINGS_BYTES", 64 << 20)
     began = time.perf_counter()
     with pytest.raises(FileFormatError, match=r"XLSX_MAX_SHARED_STRINGS_BYTES \(67,108,864\)"):
         open_table(path)
@@ -822,9 +823,9 @@ def test_a_giant_tag_is_refused_before_it_is_held(tmp_path):
 
 
 def test_a_wide_sheet_is_read_in_shorter_blocks_with_every_row(tmp_path, monkeypatch):
-    import dmi._xlsxread
+    import dmi.io.xlsx
 
-    monkeypatch.setattr(dmi._xlsxread, "BLOCK_CELLS", 1000)  # a header 100 wide: 10 rows a block
+    monkeypatch.setattr(dmi.io.xlsx, "BLOCK_CELLS", 1000)  # a header 100 wide: 10 rows a block
     header = ["respondent_id"] + [f"c{j}" for j in range(99)]
     rows = [header] + [[f"r{i}"] + [None] * 98 + [i] for i in range(2, 60)]
     path = package(tmp_path / "wide.xlsx", [("S", "visible", sheet_xml(rows))])

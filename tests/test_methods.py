@@ -12,10 +12,10 @@ from pymcdm.weights import critic_weights, entropy_weights
 from scipy import stats
 
 import dmi
+from dmi.instruments.synth import synthesise
 from dmi.scoring import aggregate as agg
 from dmi.scoring.answers import encode_answers
 from dmi.scoring.normalise import Normaliser
-from dmi.synth import synthesise
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

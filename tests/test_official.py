@@ -16,8 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dmi
+from dmi.instruments import shipped_path
+from dmi.instruments.synth import synthesise
 from dmi.scoring import assign_levels, explain_level, format_gap, format_index
-from dmi.synth import synthesise
 
 from .conftest import mixed_answers
 
@@ -207,7 +208,7 @@ def test_the_level_explanation_writes_the_index_and_the_gap_consistently(miit, v
 @pytest.fixture(scope="module")
 def reference_answers(miit) -> pd.DataFrame:
     from dmi.io import read_answers
-    from dmi.reference import shipped_reference_population
+    from dmi.service.reference import shipped_reference_population
 
     return read_answers(shipped_reference_population(miit), miit)
 
@@ -224,8 +225,8 @@ def _company(population: pd.DataFrame, rid: str) -> dict[str, object]:
 def test_the_report_writes_an_index_below_an_edge_in_its_band(
     miit, reference_answers, rid, index, level_zh, gap
 ):
-    from dmi.explain import assess
     from dmi.report import render_html
+    from dmi.results.assess import assess
 
     result = assess(dmi.IndexModel(miit).fit(), _company(reference_answers, rid))
     assert float(index) < result.dmi < float(index) + 0.1  # 39.95 and 59.95
@@ -239,7 +240,7 @@ def test_the_report_writes_an_index_below_an_edge_in_its_band(
 
 def test_dmi_report_prints_the_index_in_its_band(miit, tmp_path, capsys):
     from dmi.cli import main
-    from dmi.reference import shipped_reference_population
+    from dmi.service.reference import shipped_reference_population
 
     out = tmp_path / "r.html"
     args = ["report", str(shipped_reference_population(miit)), "-o", str(out), "--lang", "en"]
@@ -252,8 +253,8 @@ def test_dmi_report_prints_the_index_in_its_band(miit, tmp_path, capsys):
 def test_a_research_assessment_keeps_the_official_index_and_level(miit, population):
     """Equal dimension weights move the mixed case (40.675 points, 二级) into another band:
     everything that says level is still the official one, the band is named indicative."""
-    from dmi.explain import assess
     from dmi.report import render_html
+    from dmi.results.assess import assess
 
     answers = mixed_answers(miit)
     official = assess(dmi.IndexModel(miit).fit(), answers)
@@ -281,8 +282,8 @@ def test_a_research_assessment_keeps_the_official_index_and_level(miit, populati
 
 
 def test_a_change_across_methods_is_not_shown_as_progress(miit):
-    from dmi.explain import assess
     from dmi.report import STRINGS, PreviousResult, render_html
+    from dmi.results.assess import assess
 
     answers = mixed_answers(miit)
     now = assess(dmi.IndexModel(miit).fit(), answers)
@@ -306,7 +307,7 @@ def test_a_change_across_methods_is_not_shown_as_progress(miit):
 def test_a_scored_file_names_the_bands_the_same_way_in_every_format(miit, population, tmp_path):
     import pyarrow.parquet as pq
 
-    from dmi.pipeline import score_file
+    from dmi.bulk.run import score_file
 
     src = tmp_path / "in.csv"
     population.to_csv(src, index=False)
@@ -343,8 +344,8 @@ def test_a_scored_file_names_the_bands_the_same_way_in_every_format(miit, popula
 
 def test_the_dask_engine_writes_the_same_research_rows(miit, population, tmp_path):
     pytest.importorskip("distributed")
-    from dmi.distributed import local_client
-    from dmi.pipeline import score_file
+    from dmi.bulk.engines.dask import local_client
+    from dmi.bulk.run import score_file
 
     src = tmp_path / "in.csv"
     lines = synthesise(miit, 300, seed=8, messy=True).to_csv(index=False).split("\n")
@@ -436,9 +437,8 @@ def test_another_reference_file_is_used_as_given(capsys, files, miit):
 
 
 def test_an_instrument_without_a_shipped_population_needs_a_reference(capsys, files, tmp_path):
-    from .conftest import ROOT
 
-    text = (ROOT / "survey" / "miit-2024-manufacturing.yaml").read_text("utf-8")
+    text = shipped_path("miit-2024-manufacturing.yaml").read_text("utf-8")
     own = tmp_path / "own.yaml"
     own.write_text(text.replace("id: miit-2024-manufacturing", "id: own-survey", 1), "utf-8")
     args = [files / "half.csv", "-o", tmp_path / "o.csv", "--instrument", own]
@@ -458,7 +458,7 @@ def test_an_instrument_without_a_shipped_population_needs_a_reference(capsys, fi
 def test_what_a_new_reference_changes_is_said_apart_for_research_and_official(
     miit, reference_answers
 ):
-    from dmi.reference import compare_references, fit_reference, shipped_reference
+    from dmi.service.reference import compare_references, fit_reference, shipped_reference
 
     sample = reference_answers.head(400)
     shipped = shipped_reference(miit)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dmi.peers import PeerBenchmark
+from dmi.results.peers import PeerBenchmark
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Scoring whole messy files: every row accounted for (dmi.pipeline and `dmi score`)."""
+"""Scoring whole messy files: every row accounted for (dmi.bulk.run and `dmi score`)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dmi
-import dmi.pipeline
+import dmi.bulk.run
+from dmi.bulk.cohort import cohort_summary
+from dmi.bulk.run import score_file
 from dmi.cli import main
-from dmi.cohort import cohort_summary
-from dmi.pipeline import score_file
-from dmi.synth import synthesise
+from dmi.instruments.synth import synthesise
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MIIT = dmi.load_instrument("miit-2024-manufacturing")
@@ -235,15 +235,15 @@ def test_threads_and_chunks_do_not_change_a_byte_of_the_output(tmp_path, messy_3
 def test_chunks_scored_before_the_duplicate_pass_ends_are_redone_when_an_id_repeats(
     tmp_path, messy_3000, monkeypatch, policy
 ):
-    import dmi.pipeline
+    import dmi.bulk.run
 
     expected = run(messy_3000, tmp_path / "plain", duplicates=policy, chunk_rows=300, threads=1)
     assert any(r.startswith("duplicate") for r in expected[0].rejected_by_reason)
-    real_pass = dmi.pipeline.find_duplicates
+    real_pass = dmi.bulk.run.find_duplicates
     provisional = []
     three_waiting = threading.Event()
 
-    class Provisional(dmi.pipeline._Provisional):
+    class Provisional(dmi.bulk.run._Provisional):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             provisional.append(len(self.chunk.frame))
@@ -256,9 +256,9 @@ def test_chunks_scored_before_the_duplicate_pass_ends_are_redone_when_an_id_repe
         assert three_waiting.wait(timeout=120), "fewer than three chunks read before the pass"
         return real_pass(*args, **kwargs)
 
-    monkeypatch.setattr(dmi.pipeline, "find_duplicates", late_pass)
-    monkeypatch.setattr(dmi.pipeline, "_Provisional", Provisional)
-    monkeypatch.setattr(dmi.pipeline, "_rewritable", lambda *writers: False)  # the pass, always
+    monkeypatch.setattr(dmi.bulk.run, "find_duplicates", late_pass)
+    monkeypatch.setattr(dmi.bulk.run, "_Provisional", Provisional)
+    monkeypatch.setattr(dmi.bulk.run, "_rewritable", lambda *writers: False)  # the pass, always
     got = run(messy_3000, tmp_path / "overlapped", duplicates=policy, chunk_rows=300)
     assert len(provisional) >= 3
     assert got[0].rejected_by_reason == expected[0].rejected_by_reason
@@ -332,7 +332,7 @@ def test_a_run_that_fails_early_does_not_wait_for_the_duplicate_pass(
     from dmi.io import TableReader
 
     real_chunks = TableReader.chunks
-    real_pass = dmi.pipeline.find_duplicates
+    real_pass = dmi.bulk.run.find_duplicates
     stops: list[threading.Event] = []
     pass_chunks = []
 
@@ -354,9 +354,9 @@ def test_a_run_that_fails_early_does_not_wait_for_the_duplicate_pass(
                     assert stops[0].wait(timeout=120), "the run did not stop"
             yield chunk
 
-    monkeypatch.setattr(dmi.pipeline, "find_duplicates", find_duplicates)
+    monkeypatch.setattr(dmi.bulk.run, "find_duplicates", find_duplicates)
     monkeypatch.setattr(TableReader, "chunks", interrupted_id_pass)
-    monkeypatch.setattr(dmi.pipeline, "_rewritable", lambda *writers: False)  # the pass, always
+    monkeypatch.setattr(dmi.bulk.run, "_rewritable", lambda *writers: False)  # the pass, always
     before = set(threading.enumerate())
     # SIGINT raises KeyboardInterrupt as in a terminal, even where this process was started with
     # SIGINT ignored (in the background, say), which Python then keeps
@@ -414,7 +414,7 @@ def test_a_file_read_once_gives_the_bytes_of_a_run_with_the_duplicate_pass(
     tmp_path, repeats_later, monkeypatch, policy
 ):
     passes, redone = [], []
-    real_pass, real_rescore = dmi.pipeline.find_duplicates, dmi.pipeline._rescore_repeats
+    real_pass, real_rescore = dmi.bulk.run.find_duplicates, dmi.bulk.run._rescore_repeats
 
     def counted_pass(*args, **kwargs):
         passes.append(1)
@@ -425,13 +425,13 @@ def test_a_file_read_once_gives_the_bytes_of_a_run_with_the_duplicate_pass(
         redone.append(sorted(results))
         return results
 
-    monkeypatch.setattr(dmi.pipeline, "find_duplicates", counted_pass)
-    monkeypatch.setattr(dmi.pipeline, "_rescore_repeats", counted_rescore)
+    monkeypatch.setattr(dmi.bulk.run, "find_duplicates", counted_pass)
+    monkeypatch.setattr(dmi.bulk.run, "_rescore_repeats", counted_rescore)
     runs = {}
     # chunks of 300 rows gather about 600 (whole blocks), short of row 700, which repeats row 5
     for threads, chunk_rows in ((1, 300), (2, 300), (2, 150), (1, 100_000)):
         for once in (True, False):
-            monkeypatch.setattr(dmi.pipeline, "_rewritable", lambda *w, once=once: once)
+            monkeypatch.setattr(dmi.bulk.run, "_rewritable", lambda *w, once=once: once)
             passes.clear()
             redone.clear()
             runs[threads, chunk_rows, once] = _outputs(
@@ -466,7 +466,7 @@ def test_a_file_that_changes_between_its_reads_is_a_file_level_error(
 
     copy = tmp_path / "in.csv"
     copy.write_bytes(repeats_later.read_bytes())
-    real_settle, real_chunks = dmi.pipeline._IdLedger.settle, TableReader.chunks
+    real_settle, real_chunks = dmi.bulk.run._IdLedger.settle, TableReader.chunks
     settled = []
 
     def settle(self):
@@ -482,7 +482,7 @@ def test_a_file_that_changes_between_its_reads_is_a_file_level_error(
                 return
             yield chunk
 
-    monkeypatch.setattr(dmi.pipeline._IdLedger, "settle", settle)
+    monkeypatch.setattr(dmi.bulk.run._IdLedger, "settle", settle)
     if change == "chunks fewer":
         monkeypatch.setattr(TableReader, "chunks", chunks)
     out = tmp_path / "s.csv"
@@ -586,7 +586,7 @@ def test_ctrl_c_removes_the_run_s_files_and_says_so(tmp_path, capsys, monkeypatc
     out.mkdir()
     (out / "s.csv").write_text("kept")
     calls = []
-    real_of = dmi.pipeline._Tally.of
+    real_of = dmi.bulk.run._Tally.of
 
     def interrupted(result):
         calls.append(1)
@@ -594,7 +594,7 @@ def test_ctrl_c_removes_the_run_s_files_and_says_so(tmp_path, capsys, monkeypatc
             raise KeyboardInterrupt
         return real_of(result)
 
-    monkeypatch.setattr(dmi.pipeline._Tally, "of", interrupted)
+    monkeypatch.setattr(dmi.bulk.run._Tally, "of", interrupted)
     assert main(_score_args(out, path, "--chunk-rows", 100)) == 130
     assert capsys.readouterr().err == "dmi: interrupted; no output was written\n"
     assert {p.name: p.read_text() for p in out.iterdir()} == {"s.csv": "kept"}
@@ -732,7 +732,7 @@ def test_a_row_lost_on_the_way_to_the_files_fails_the_run(
 
 def test_a_chunk_or_row_lost_before_the_writers_fails_the_run(tmp_path, monkeypatch):
     path = _valid(tmp_path / "in.csv", rows=3000)
-    real_map, real_kernel = dmi.pipeline._ordered_map, dmi.pipeline.score_chunk
+    real_map, real_kernel = dmi.bulk.run._ordered_map, dmi.bulk.run.score_chunk
     sizes = []
 
     def loses_a_chunk(*args, **kwargs):
@@ -741,20 +741,20 @@ def test_a_chunk_or_row_lost_before_the_writers_fails_the_run(tmp_path, monkeypa
         sizes.append(next(results).n_read)  # the second chunk never reaches the files
         yield from results
 
-    monkeypatch.setattr(dmi.pipeline, "_ordered_map", loses_a_chunk)
-    with pytest.raises(dmi.pipeline.ReconciliationError, match="read 3000 rows") as failed:
+    monkeypatch.setattr(dmi.bulk.run, "_ordered_map", loses_a_chunk)
+    with pytest.raises(dmi.bulk.run.ReconciliationError, match="read 3000 rows") as failed:
         score_file(path, tmp_path / "s.csv", MODEL, chunk_rows=300)
     lost = failed.value.summary
     assert lost.read - lost.scored - lost.rejected == sizes[0] > 0
-    monkeypatch.setattr(dmi.pipeline, "_ordered_map", real_map)
+    monkeypatch.setattr(dmi.bulk.run, "_ordered_map", real_map)
 
     def loses_a_row(prepared, model, tier_model=None):
         result = real_kernel(prepared, model, tier_model)
         result.scores = result.scores.iloc[1:]
         return result
 
-    monkeypatch.setattr(dmi.pipeline, "score_chunk", loses_a_row)
-    with pytest.raises(dmi.pipeline.ReconciliationError, match=r"\(1 missing\)") as failed:
+    monkeypatch.setattr(dmi.bulk.run, "score_chunk", loses_a_row)
+    with pytest.raises(dmi.bulk.run.ReconciliationError, match=r"\(1 missing\)") as failed:
         score_file(FIXTURES / "ragged.csv", tmp_path / "s.csv", MODEL)
     assert failed.value.__notes__ == ["no output was written"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
@@ -763,12 +763,12 @@ def test_a_chunk_or_row_lost_before_the_writers_fails_the_run(tmp_path, monkeypa
 def test_an_output_folder_that_cannot_be_written_in_is_one_plain_line(
     tmp_path, capsys, monkeypatch
 ):
-    import dmi.io
+    import dmi.io.writers
 
     def refused(target):
         raise PermissionError(13, "Permission denied", str(target))
 
-    monkeypatch.setattr(dmi.io, "_new_file_beside", refused)
+    monkeypatch.setattr(dmi.io.writers, "_new_file_beside", refused)
     out = tmp_path / "s.csv"
     code = main(["score", str(FIXTURES / "duplicates.csv"), "-o", str(out), "-q"])
     err = capsys.readouterr().err

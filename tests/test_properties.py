@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dmi
-from dmi.synth import synthesise
+from dmi.instruments.synth import synthesise
 
 SETTINGS = settings(
     max_examples=25,
@@ -175,7 +175,7 @@ def test_number_text_scores_like_its_parser_alone_and_in_any_batch(texts):
 
 # -- any cell a user can hand in: a result or the documented error, the same on every path -------
 
-from dmi.instrument import parse_instrument  # noqa: E402
+from dmi.instruments import parse_instrument  # noqa: E402
 from dmi.scoring import answers as answers_module  # noqa: E402
 
 from .conftest import ALL_TYPES_YAML  # noqa: E402

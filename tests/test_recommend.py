@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import dmi
-from dmi.recommend import improvements
+from dmi.results.recommend import improvements
 
 from .conftest import best_answers, worst_answers
 
@@ -32,7 +32,7 @@ def test_worst_company_gets_the_biggest_single_steps_first(miit, official):
 
 
 def test_gains_equal_rescoring_the_changed_answers(miit, official):
-    from dmi.synth import synthesise
+    from dmi.instruments.synth import synthesise
 
     company = synthesise(miit, 1, seed=8, missing_rate=0).iloc[0].to_dict()
     base = official.score(pd.DataFrame([company]))["dmi"].iloc[0]

@@ -7,14 +7,14 @@ import pytest
 
 import dmi
 from dmi.io import read_answers
-from dmi.reference import (
+from dmi.service.reference import (
     Reference,
     compare_references,
     fit_reference,
     shipped_reference,
     shipped_reference_population,
 )
-from dmi.store import Store
+from dmi.service.store import Store
 from dmi.tiers import load_shipped_tier_model
 
 

@@ -12,9 +12,9 @@ import pytest
 
 import dmi
 from dmi.cli import main
-from dmi.explain import assess
-from dmi.peers import PeerBenchmark
 from dmi.report import STRINGS, PreviousResult, render_html, render_pdf
+from dmi.results.assess import assess
+from dmi.results.peers import PeerBenchmark
 from dmi.tiers import load_shipped_tier_model
 
 from .conftest import mixed_answers
@@ -330,7 +330,7 @@ def test_cli_user_mistakes_are_one_line_exit_2(files, capsys, args, message):
 
 
 def test_read_one_company(files, miit):
-    from dmi.cli_report import read_one_company
+    from dmi.cli.report import read_one_company
 
     assert read_one_company(files / "two.csv", miit, "R-002")["strategy"] == "A"
     assert read_one_company(files / "answers.json", miit)["company_name"] == "合成企业 A"

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dmi
-from dmi.instrument import parse_instrument
+from dmi.instruments import parse_instrument
 from dmi.scoring.answers import encode_answers, factorize_cells, parse_number
 
 from .conftest import best_answers, frame, mixed_answers, worst_answers

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from dmi.store import Store, hash_token, new_token
+from dmi.service.store import Store, hash_token, new_token
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_expired_rows_are_purged(store):
 def _publish_dummy(store, version):
     from sqlalchemy import insert
 
-    from dmi.store import _now, references
+    from dmi.service.store import _now, references
 
     with store.engine.begin() as conn:
         conn.execute(
@@ -95,13 +95,13 @@ def test_retention_must_be_positive(tmp_path):
         Store(f"sqlite:///{tmp_path / 'x.sqlite'}", retention_days=0)
 
 
-# Run in a fresh Python of its own: it imports dmi.store once, then forks the twenty children
-# while it has no other thread (a fork of the test process, which has threads, could deadlock,
-# and a forkserver another test started would not have dmi.store imported). A barrier releases
-# them together; each reports what opening the new database gave.
+# Run in a fresh Python of its own: it imports dmi.service.store once, then forks the twenty
+# children while it has no other thread (a fork of the test process, which has threads, could
+# deadlock, and a forkserver another test started would not have dmi.service.store imported). A
+# barrier releases them together; each reports what opening the new database gave.
 _TWENTY_AT_ONCE = """
 import multiprocessing, sys
-from dmi.store import Store
+from dmi.service.store import Store
 
 def open_store(url, barrier, results):
     barrier.wait()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 import dmi
-from dmi.codebook import template
-from dmi.survey import (
+from dmi.instruments.export import template
+from dmi.service.survey import (
     answers_frame,
     check_page,
     clean_answers,

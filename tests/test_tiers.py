@@ -16,7 +16,7 @@ from hypothesis.extra.numpy import arrays
 from sklearn.metrics import adjusted_rand_score
 
 import dmi
-from dmi.instrument import parse_instrument
+from dmi.instruments import parse_instrument, shipped_path
 from dmi.tiers import (
     TIER_MODEL_FORMAT,
     TierModel,
@@ -26,8 +26,6 @@ from dmi.tiers import (
     shipped_tier_model_path,
     tier_report,
 )
-
-from .conftest import ROOT
 
 FEATURES = ["dim_foundation", "dim_operations", "dim_management", "dim_performance"]
 # well separated: groups 20+ points apart on every dimension, noise sd 4
@@ -369,7 +367,7 @@ def test_model_for_another_instrument_version_is_refused(models, miit):
         "1999.1, not miit-2024-manufacturing version",
     ):
         TierModel.from_dict(data, miit)
-    raw = (ROOT / "survey" / "miit-2024-manufacturing.yaml").read_text(encoding="utf-8")
+    raw = shipped_path("miit-2024-manufacturing.yaml").read_text(encoding="utf-8")
     newer = parse_instrument(
         re.sub(r"^version: .*$", 'version: "2099.1"', raw, count=1, flags=re.MULTILINE)
     )
@@ -480,7 +478,7 @@ def test_shipped_model_matches_the_instrument(miit):
 
 
 def _run(argv: list[str]) -> int:
-    from dmi.cli_tiers import add_commands
+    from dmi.cli.tiers import add_commands
 
     parser = argparse.ArgumentParser(prog="dmi")
     add_commands(parser.add_subparsers(dest="command", required=True))
@@ -489,7 +487,7 @@ def _run(argv: list[str]) -> int:
 
 
 def test_cli_fit_from_answers_and_report(tmp_path, capsys, miit):
-    from dmi.synth import synthesise
+    from dmi.instruments.synth import synthesise
 
     answers = tmp_path / "answers.csv"
     synthesise(miit, 150, seed=3).to_csv(answers, index=False)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from dmi.uploads import STALE_AFTER, remove_stale_uploads, upload_folder, uploads_root
+from dmi.service.uploads import STALE_AFTER, remove_stale_uploads, upload_folder, uploads_root
 
 
 def _age(path, seconds):

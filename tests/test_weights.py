@@ -1,4 +1,4 @@
-"""Tests for :mod:`dmi.weights` against independently computed truth.
+"""Tests for :mod:`dmi.scoring.weighting` against independently computed truth.
 
 Oracles: pymcdm (entropy, CRITIC), scipy.stats.entropy, numpy eigen-solvers (AHP, PCA),
 closed-form 3x3 AHP algebra, one scipy.optimize.linprog per unit (BoD).
@@ -18,8 +18,8 @@ from numpy.testing import assert_allclose
 from pymcdm.weights import critic_weights, entropy_weights
 from scipy.optimize import linprog
 
-from dmi import weights as W
-from dmi.weights import (
+from dmi.scoring import weighting as W
+from dmi.scoring.weighting import (
     AHPResult,
     BoDResult,
     PCAWeights,
@@ -47,7 +47,7 @@ FIXTURE = np.array(
 FIXTURE_ENTROPY = np.array([0.228334, 0.248164, 0.165131, 0.358371])
 FIXTURE_CRITIC = np.array([0.227339, 0.139292, 0.330014, 0.303355])
 
-# Saaty's random index, typed in literally (independent of dmi.weights.RANDOM_INDEX).
+# Saaty's random index, typed in literally (independent of dmi.scoring.weighting.RANDOM_INDEX).
 SAATY_RI = {3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49}
 
 
@@ -575,7 +575,7 @@ def test_bod_fallback_per_unit_lp(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("simulated Qhull failure")
 
-    import scipy.spatial  # dmi.weights imports it when a vertex enumeration needs it
+    import scipy.spatial  # dmi.scoring.weighting imports it when a vertex enumeration needs it
 
     monkeypatch.setattr(scipy.spatial, "HalfspaceIntersection", broken)
     rng = np.random.default_rng(77)

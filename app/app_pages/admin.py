@@ -14,14 +14,14 @@ import streamlit as st
 
 from dmi import load_instrument
 from dmi.io import FileFormatError, read_answers
-from dmi.reference import (
+from dmi.scoring import NORMALISATIONS, WEIGHTINGS
+from dmi.scoring.aggregate import AGGREGATIONS
+from dmi.service.reference import (
     compare_references,
     fit_reference,
     shipped_reference_population,
 )
-from dmi.scoring import NORMALISATIONS, WEIGHTINGS
-from dmi.scoring.aggregate import AGGREGATIONS
-from dmi.uploads import upload_folder
+from dmi.service.uploads import upload_folder
 
 MIN_COMPANIES = 30
 
@@ -89,7 +89,7 @@ def load_population() -> tuple[pd.DataFrame, str]:
         return db.latest_answers(instrument.id), f"stored submissions ({n_stored})"
     if source == "shipped":
         return read_answers(shipped_reference_population(instrument), instrument), (
-            "shipped: data/reference-population.csv (synthetic)"
+            "shipped: the synthetic reference population (instruments/data/reference)"
         )
     if upload is None:
         raise FileFormatError(ui.t("upload"))

@@ -12,10 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from dmi import available_instruments, load_instrument
-from dmi.cohort import distribution
+from dmi.bulk.cohort import distribution
+from dmi.bulk.run import ReconciliationError, score_file
 from dmi.io import FileFormatError, map_columns, open_table, require_item_columns
-from dmi.pipeline import ReconciliationError, score_file
-from dmi.uploads import upload_folder
+from dmi.service.uploads import upload_folder
 
 FILE_ERRORS = (FileFormatError, ValueError)  # a decoding error is a ValueError too
 
@@ -43,7 +43,7 @@ if upload is None:
     st.stop()
 
 # the library reads files by path: each run that reads the upload writes it to a private folder
-# of its own, removed when the run ends (dmi.uploads); errors name the file as uploaded
+# of its own, removed when the run ends (dmi.service.uploads); errors name the file as uploaded
 if st.session_state.get("bulk_upload") != (upload.file_id, encoding, instrument_id):
     st.session_state["bulk_upload"] = (upload.file_id, encoding, instrument_id)
     for stale in ("bulk_mapping", "bulk_result"):

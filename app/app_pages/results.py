@@ -10,7 +10,7 @@ import streamlit as st
 
 from dmi import load_instrument
 from dmi.report import PreviousResult, render_html, render_pdf
-from dmi.survey import answers_frame
+from dmi.service.survey import answers_frame
 
 L = ui.lang()
 

@@ -9,8 +9,8 @@ import dmi_ui as ui
 import streamlit as st
 
 from dmi import available_instruments, load_instrument
-from dmi.instrument import Instrument, Item, ProfileField
-from dmi.survey import check_page, clean_answers, missing_before_submit, survey_pages
+from dmi.instruments import Instrument, Item, ProfileField
+from dmi.service.survey import check_page, clean_answers, missing_before_submit, survey_pages
 
 L = ui.lang()
 

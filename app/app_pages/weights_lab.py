@@ -12,13 +12,13 @@ import pandas as pd
 import streamlit as st
 
 from dmi import IndexModel, load_instrument
-from dmi.compare import compare_rankings
+from dmi.analysis.compare import compare_rankings
 from dmi.io import read_answers
-from dmi.reference import shipped_reference_population
 from dmi.scoring import NORMALISATIONS, WEIGHT_LEVELS, WEIGHTINGS
 from dmi.scoring.aggregate import AGGREGATIONS
+from dmi.scoring.weighting import ahp
+from dmi.service.reference import shipped_reference_population
 from dmi.tiers import TierModel
-from dmi.weights import ahp
 
 ui.require("researcher")
 st.title(ui.t("nav_weights"))

@@ -4,7 +4,7 @@ Two things make a run of ``dmi score`` on a big file start sooner and run smooth
 changes what any command does:
 
 - ``dmi score FILE.csv ...`` starts parsing FILE in a thread before the rest of dmi (and
-  pandas) is imported, which takes about a second on one core (see :mod:`dmi._csvstream`);
+  pandas) is imported, which takes about a second on one core (see :mod:`dmi.io.csvstream`);
 - the garbage collector is off while those modules are imported, and the objects they made are
   then frozen (:func:`gc.freeze`): they live as long as the process, and a full collection in
   the middle of a million-row run would otherwise walk them all (about 0.2 s of stalls).
@@ -16,7 +16,7 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from dmi._csvstream import drop_early_read, start_early_read
+from dmi.io.csvstream import drop_early_read, start_early_read
 
 
 def main(argv: Sequence[str] | None = None) -> int:

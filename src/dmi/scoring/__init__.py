@@ -13,10 +13,8 @@ from dmi.scoring.model import (
     OFFICIAL_METHOD,
     WEIGHT_LEVELS,
     WEIGHTINGS,
-    AnswerError,
     BatchResult,
     IndexModel,
-    NotFittedError,
 )
 from dmi.scoring.normalise import NORMALISATIONS, Normaliser
 
@@ -26,13 +24,11 @@ __all__ = [
     "OFFICIAL_METHOD",
     "WEIGHTINGS",
     "WEIGHT_LEVELS",
-    "AnswerError",
     "BatchResult",
     "EncodedAnswers",
     "IndexModel",
     "LevelExplanation",
     "Normaliser",
-    "NotFittedError",
     "assign_levels",
     "encode_answers",
     "explain_level",

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.instrument import Dimension, Instrument, Item, ProfileField
+from dmi.instruments import Dimension, Instrument, Item, ProfileField
 
 __all__ = [
     "ID_COLUMN",

@@ -10,7 +10,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 
-from dmi.instrument import Instrument
+from dmi.instruments import Instrument
 
 __all__ = [
     "LevelExplanation",

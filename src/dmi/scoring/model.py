@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi import weights as weighting_methods
-from dmi.instrument import Instrument, load_instrument
+from dmi.errors import AnswerError, NotFittedError
+from dmi.instruments import Instrument, load_instrument
+from dmi.scoring import weighting as weighting_methods
 from dmi.scoring.aggregate import AGGREGATIONS, aggregate, arithmetic_of_columns
 from dmi.scoring.answers import EncodedAnswers, encode_answers
 from dmi.scoring.levels import assign_levels, level_precision
@@ -58,28 +59,6 @@ OFFICIAL_METHOD = {
     "aggregation": "arithmetic",
 }
 """The instrument's own method: its index is the official point total at every weight level."""
-
-
-class NotFittedError(RuntimeError):
-    """The model was used before ``fit``."""
-
-
-class AnswerError(ValueError):
-    """Some answers are invalid; ``rejects`` holds every problem (row, column, value, reason)."""
-
-    def __init__(self, rejects: pd.DataFrame, n_rows: int):
-        self.rejects = rejects
-        bad_rows = rejects["row"].nunique()
-        first = rejects.head(5)
-        lines = "\n".join(
-            f"  row {r.row}, column {r.column}: {r.value!r} - {r.reason}"
-            for r in first.itertuples()
-        )
-        more = f"\n  ... and {len(rejects) - 5} more" if len(rejects) > 5 else ""
-        super().__init__(
-            f"{bad_rows} of {n_rows} rows have invalid answers ({len(rejects)} problems):\n"
-            f"{lines}{more}"
-        )
 
 
 @dataclass
@@ -115,7 +94,7 @@ class IndexModel:
     Parameters
     ----------
     instrument
-        An :class:`~dmi.instrument.Instrument`, or a shipped name or path to load one.
+        An :class:`~dmi.instruments.Instrument`, or a shipped name or path to load one.
     weighting
         ``instrument`` (the file's own weights, e.g. official points), ``equal``, ``entropy``,
         ``critic``, ``pca`` (OECD procedure), ``ahp`` (needs ``ahp_matrix``) or ``bod``
@@ -148,7 +127,7 @@ class IndexModel:
         Global weight of each node (they sum to 1; for ``bod``, the mean of the per-company
         weights on the reference).
     normaliser_ : Normaliser
-    ahp_ : dmi.weights.AHPResult or None
+    ahp_ : dmi.scoring.weighting.AHPResult or None
     fit_info_ : dict
         Rows used, a hash of the reference data, and notes (e.g. PCA fallbacks).
     """

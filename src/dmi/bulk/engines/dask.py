@@ -1,0 +1,260 @@
+"""The scoring kernel on Dask (``dmi score --engine dask``).
+
+The file is read, numbered and checked (ragged, blank, totals, duplicated ids) by the same code as
+the local engine; windows of prepared chunks become the partitions of a Dask DataFrame and
+``map_partitions`` runs :func:`dmi.bulk.run.score_chunk` on the workers. Scores do not depend on
+how rows are batched (see ``tests/test_properties.py``), and results come back in file order, so
+the output is the local engine's, row for row. Memory stays flat: one window of chunks is in flight
+at a time.
+
+Needs the optional extra: ``pip install "dmi[distributed]"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.bulk.run import ChunkResult, PreparedChunk, output_columns, score_chunk
+from dmi.scoring.answers import REJECT_COLUMNS
+from dmi.scoring.model import IndexModel
+from dmi.tiers import TierModel
+
+__all__ = ["local_client", "score_chunks_dask", "score_partition"]
+
+_ROW = "__row"
+_KIND = "__kind"
+_COUNT = "__count"
+_PRE = [f"r_{c}" for c in REJECT_COLUMNS]  # the reader-made rejects' columns in a packed chunk
+
+
+def _import_dask() -> Any:
+    try:
+        import dask
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "--engine dask needs the optional extra: pip install 'dmi[distributed]'"
+        ) from None
+    return dask
+
+
+@contextmanager
+def local_client(
+    n_workers: int = 2, threads_per_worker: int = 1, processes: bool = True
+) -> Iterator[Any]:
+    """A LocalCluster and its client for one run (closed afterwards)."""
+    _import_dask()
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            processes=processes,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _envelope_meta(
+    answer_columns: list[str], model: IndexModel, tier_model: TierModel | None
+) -> pd.DataFrame:
+    """The one frame a partition returns: score rows, reject rows and count rows, tagged."""
+    columns = output_columns(model, tier_model)
+    frame = {c: pd.Series(dtype=object) for c in columns}
+    for c in REJECT_COLUMNS:
+        frame[f"r_{c}"] = pd.Series(dtype=object)
+    frame[_KIND] = pd.Series(dtype=object)
+    frame[_COUNT] = pd.Series(dtype="int64")
+    return pd.DataFrame(frame)
+
+
+def score_partition(
+    partition: pd.DataFrame,
+    model: IndexModel,
+    tier_model: TierModel | None,
+    meta_columns: list[str],
+) -> pd.DataFrame:
+    """Run the kernel on one partition of prepared rows (what ``map_partitions`` calls).
+
+    The partition holds the rows to score plus ``__row`` (their row numbers), ``__kind`` marking
+    rows that are rejects already made by the reader's checks (``pre``) and the chunk's read
+    count in ``__count``. The result packs scores, rejects and the imputed/excluded counts into
+    one frame (Dask partitions are frames), unpacked by :func:`_unpack`.
+    """
+    is_pre = (partition[_KIND] == "pre").to_numpy()
+    pre = partition[is_pre]
+    answers = partition[~is_pre]
+    pre_rejects = pd.DataFrame(
+        {c: pre[f"r_{c}"].to_numpy() for c in REJECT_COLUMNS}, columns=REJECT_COLUMNS
+    )
+    if len(pre_rejects):
+        pre_rejects["row"] = pre_rejects["row"].astype(np.int64)
+    prepared = PreparedChunk(
+        answers.drop(
+            columns=[c for c in partition.columns if c.startswith(("__", "r_"))]
+        ).reset_index(drop=True),
+        answers[_ROW].to_numpy(dtype=np.int64),
+        pre_rejects,
+        0,
+    )
+    result = score_chunk(prepared, model, tier_model)
+    parts = [result.scores.astype(object).assign(**{_KIND: "score"})]
+    if len(result.rejects):
+        parts.append(
+            result.rejects.rename(columns={c: f"r_{c}" for c in REJECT_COLUMNS})
+            .astype(object)
+            .assign(**{_KIND: "reject"})
+        )
+    counts = [("imputed", k, v) for k, v in result.imputed.items()] + [
+        ("excluded", k, v) for k, v in result.excluded.items()
+    ]
+    if counts:
+        parts.append(
+            pd.DataFrame(
+                {
+                    _KIND: [c[0] for c in counts],
+                    "r_column": [c[1] for c in counts],
+                    _COUNT: [c[2] for c in counts],
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True).reindex(columns=meta_columns)
+    out[_COUNT] = out[_COUNT].fillna(0).astype("int64")
+    return out.astype({c: object for c in meta_columns if c != _COUNT})
+
+
+def _pack(prepared: PreparedChunk) -> pd.DataFrame:
+    """A prepared chunk as one frame: the answers, then its reader-made rejects.
+
+    The frame always has the rejects' columns (blank when the chunk has none):
+    :func:`score_partition` reads them from every partition.
+    """
+    frame = prepared.frame.astype(object).assign(**{_ROW: prepared.rows, _KIND: "answer"})
+    if len(prepared.rejects):
+        pre = prepared.rejects.rename(columns=dict(zip(REJECT_COLUMNS, _PRE))).astype(object)
+        pre[_ROW] = prepared.rejects["row"].to_numpy()
+        pre[_KIND] = "pre"
+        return pd.concat([frame, pre], ignore_index=True)
+    return frame.reindex(columns=[*frame.columns, *_PRE])
+
+
+def _unpack(
+    frame: pd.DataFrame, n_read: int, model: IndexModel, tier_model: TierModel | None
+) -> ChunkResult:
+    """The envelope of one chunk back into the local engine's :class:`ChunkResult`."""
+    columns = output_columns(model, tier_model)
+    kind = frame[_KIND].to_numpy()
+    scores = frame.loc[kind == "score", columns].reset_index(drop=True)
+    scores = scores.infer_objects()
+    floats = (
+        "dmi",
+        "official_dmi",
+        "tier_confidence",
+        *[c for c in columns if c.startswith("dim_")],
+    )
+    for name in floats:
+        if name in scores:
+            scores[name] = scores[name].astype(np.float64)
+    for name in ("level", "indicative_level", "tier"):
+        if name in scores:
+            scores[name] = scores[name].astype(np.int64)
+    rejects = frame.loc[kind == "reject", [f"r_{c}" for c in REJECT_COLUMNS]]
+    rejects.columns = REJECT_COLUMNS
+    rejects = rejects.reset_index(drop=True)
+    rejects["row"] = rejects["row"].astype(np.int64)
+    counts = frame[np.isin(kind, ["imputed", "excluded"])]
+    imputed = {
+        str(c): int(n)
+        for k, c, n in zip(counts[_KIND], counts["r_column"], counts[_COUNT])
+        if k == "imputed"
+    }
+    excluded = {
+        str(c): int(n)
+        for k, c, n in zip(counts[_KIND], counts["r_column"], counts[_COUNT])
+        if k == "excluded"
+    }
+    return ChunkResult(scores, rejects, n_read, imputed, excluded)
+
+
+def _windows(chunks: Iterable[PreparedChunk], size: int) -> Iterator[list[PreparedChunk]]:
+    window: list[PreparedChunk] = []
+    for chunk in chunks:
+        window.append(chunk)
+        if len(window) >= size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+def score_chunks_dask(
+    chunks: Iterable[PreparedChunk],
+    model: IndexModel,
+    tier_model: TierModel | None = None,
+    *,
+    scheduler: str | None = None,
+    client: Any = None,
+    window: int | None = None,
+) -> Iterator[ChunkResult]:
+    """Score prepared chunks on a Dask cluster, yielding results in file order.
+
+    Parameters
+    ----------
+    chunks
+        Prepared chunks (:func:`dmi.bulk.run.prepared_chunks`).
+    model, tier_model
+        Fitted models; shipped to the workers with each window's tasks.
+    scheduler
+        Address of a running scheduler (``tcp://host:8786``); when None and no ``client`` is
+        given, a LocalCluster of 2 worker processes runs for the call.
+    client
+        An existing ``distributed.Client`` (takes precedence over ``scheduler``).
+    window
+        Chunks in flight at once (default: twice the number of workers).
+    """
+    dask = _import_dask()
+    import dask.dataframe as dd
+    from distributed import Client
+
+    own = None
+    if client is None:
+        if scheduler is not None:
+            client = own = Client(scheduler)
+        else:
+            own = local_client()
+            client = own.__enter__()
+    try:
+        workers = max(len(client.scheduler_info().get("workers", {})), 1)
+        size = window or 2 * workers
+        # object columns must stay objects: Dask's default conversion to Arrow strings would
+        # turn Excel numbers into text and change how some answers parse
+        with dask.config.set({"dataframe.convert-string": False}):
+            for group in _windows(chunks, size):
+                packed = [_pack(prepared) for prepared in group]
+                columns = sorted(set().union(*(p.columns for p in packed)))
+                packed = [p.reindex(columns=columns).astype(object) for p in packed]
+                meta_frame = _envelope_meta(columns, model, tier_model)
+                meta_columns = list(meta_frame.columns)
+                parts = [dd.from_pandas(p, npartitions=1, sort=False) for p in packed]
+                frame = dd.concat(parts, interleave_partitions=False)
+                scored = frame.map_partitions(
+                    score_partition, model, tier_model, meta_columns, meta=meta_frame
+                )
+                outputs = client.compute(scored.to_delayed())
+                for prepared, future in zip(group, outputs):
+                    yield _unpack(future.result(), prepared.n_read, model, tier_model)
+    finally:
+        if own is not None:
+            if hasattr(own, "__exit__"):
+                own.__exit__(None, None, None)
+            else:
+                own.close()

@@ -1,0 +1,168 @@
+"""Every exception and warning dmi raises on purpose, in one place.
+
+A :class:`DmiError` is a problem with what the user gave dmi (a file, an instrument, answers, a
+model file, a call made before ``fit``): the command line prints its message as one line and
+exits 2, the app words it in the page's language. Any other exception is a bug in dmi: the
+command line exits 3 with "internal error" (``--debug`` shows the traceback).
+
+This module imports nothing heavy: it is imported while ``dmi score`` is still starting.
+:class:`NotFittedError` is also scikit-learn's ``NotFittedError``; it is made the first time it
+is asked for, because importing scikit-learn takes a second or more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "AnswerError",
+    "DmiError",
+    "FileFormatError",
+    "InstrumentError",
+    "InstrumentProblem",
+    "ModelFileError",
+    "NotFittedError",  # noqa: F822 (made on first use, see __getattr__)
+    "ReconciliationError",
+    "TierStabilityWarning",
+    "UsageError",
+]
+
+
+class DmiError(Exception):
+    """A problem with what was given to dmi (not a bug): said in one plain message."""
+
+
+@dataclass(frozen=True)
+class InstrumentProblem:
+    """One problem found in an instrument file."""
+
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+class InstrumentError(DmiError, ValueError):
+    """An instrument file could not be loaded; ``problems`` lists every problem found."""
+
+    def __init__(self, source: str, problems: Sequence[InstrumentProblem]):
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{source}: {count} in the instrument file:\n{lines}")
+
+
+class AnswerError(DmiError, ValueError):
+    """Some answers are invalid; ``rejects`` holds every problem (row, column, value, reason)."""
+
+    def __init__(self, rejects: pd.DataFrame, n_rows: int):
+        self.rejects = rejects
+        bad_rows = rejects["row"].nunique()
+        first = rejects.head(5)
+        lines = "\n".join(
+            f"  row {r.row}, column {r.column}: {r.value!r} - {r.reason}"
+            for r in first.itertuples()
+        )
+        more = f"\n  ... and {len(rejects) - 5} more" if len(rejects) > 5 else ""
+        super().__init__(
+            f"{bad_rows} of {n_rows} rows have invalid answers ({len(rejects)} problems):\n"
+            f"{lines}{more}"
+        )
+
+
+class FileFormatError(DmiError, ValueError):
+    """A file cannot be read as a table (a file-level failure, not a problem of one row).
+
+    The message names the file and what was expected, for the command line. The attributes say
+    the same as data, for an interface that words it in its own language and names the file as
+    its user knows it.
+
+    Attributes
+    ----------
+    path : Path or None
+        The file.
+    problem : str or None
+        What is wrong: ``file_type`` (``suffix``), ``empty``, ``no_header``, ``decode``
+        (``encoding``: the start of the file is not in it), ``csv_unreadable`` (``encoding``,
+        ``row``: it fails near that row), ``xlsx_unreadable``, ``parquet_unreadable``,
+        ``no_sheet`` (``sheet``, ``sheets``), ``sheet_in_doubt`` (``sheet``, ``sheets``),
+        ``no_items`` (``instrument``: no column is an item); None for the others.
+    details : dict
+        The values named in parentheses above.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        problem: str | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message)
+        self.path = None if path is None else Path(path)
+        self.problem = problem
+        self.details = details
+
+
+class ModelFileError(DmiError, ValueError):
+    """A saved model, reference or method file is not what dmi wrote: names the file and the
+    field (``source``, ``field``)."""
+
+    def __init__(self, source: str, field: str, problem: str) -> None:
+        self.source = source
+        self.field = field
+        where = f", field {field}" if field else ""
+        super().__init__(f"{source}{where}: {problem}")
+
+
+class UsageError(DmiError):
+    """A mistake in how a command or function was called (an unknown option value, say)."""
+
+
+class ReconciliationError(RuntimeError):
+    """The counts of a finished run do not add up (``read != scored + rejected``).
+
+    A bug in dmi, never a mistake in the input (so not a :class:`DmiError`): no output of the
+    run is moved into place.
+
+    Attributes
+    ----------
+    summary : RunSummary
+        The run's summary, its counts as the reader and the writers made them.
+    """
+
+    def __init__(self, summary: Any) -> None:
+        self.summary = summary
+        lost = summary.read - summary.scored - summary.rejected
+        super().__init__(
+            f"internal error: the row counts do not reconcile: read {summary.read} rows, but "
+            f"{summary.scored} were written as scored and {summary.rejected} as rejected "
+            f"({f'{lost} missing' if lost > 0 else f'{-lost} too many'}); this is a bug in "
+            "dmi, please report it"
+        )
+
+
+class TierStabilityWarning(UserWarning):
+    """The tiers change too much when the model is refitted on resampled data."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotFittedError":
+        from sklearn.exceptions import NotFittedError as SklearnNotFitted
+
+        class NotFittedError(DmiError, SklearnNotFitted):
+            """The estimator was used before ``fit`` (also scikit-learn's ``NotFittedError``)."""
+
+        NotFittedError.__module__ = __name__
+        globals()["NotFittedError"] = NotFittedError
+        return NotFittedError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,705 @@
+"""Instruments: questionnaires with their scoring rules, loaded from YAML files.
+
+An instrument is data, not code (see ``docs/instrument-format.md``). This module parses and
+validates an instrument file, collecting every problem into one error that names the file, the
+element and what was wrong, and exposes the derived structure the scoring engine needs (the flat
+item list, the hierarchy, maximum points and default weights).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+
+from dmi.errors import InstrumentProblem
+
+__all__ = [
+    "FORMAT",
+    "Band",
+    "Dimension",
+    "Indicator",
+    "Instrument",
+    "Item",
+    "LevelBand",
+    "Option",
+    "ProfileField",
+    "Text",
+]
+
+FORMAT = "dmi-instrument/1"
+
+_CODE = r"^[a-z][a-z0-9_]*$"
+MissingPolicy = Literal["required", "lowest", "exclude"]
+Direction = Literal["higher_is_better", "lower_is_better"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Versioned(_Strict):
+    """A model with settings added after ``dmi-instrument/1`` was first published.
+
+    Such a setting is left out of the model's dump while it holds its default, so a file that
+    does not use it keeps the content hash it had before (fitted models record that hash and
+    refuse an instrument whose hash differs).
+    """
+
+    _added_later: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unused_settings(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self._added_later:
+                if getattr(self, name) == type(self).model_fields[name].default:
+                    data.pop(name, None)
+        return data
+
+
+class Text(_Strict):
+    """A text in both languages."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        """Return the text in ``lang`` (``"zh"`` or ``"en"``)."""
+        return self.zh if lang == "zh" else self.en
+
+
+class Note(_Strict):
+    topic: str
+    source: str = ""
+    confidence: Literal["V", "I", "U", "D"]
+    text: str
+
+
+class _Valued(_Strict):
+    """A choice with a ``value``: YAML numbers (``1``, ``2.5``) become their text."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _value_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("value"), (int, float)):
+            data = {**data, "value": _number_text(data["value"])}
+        return data
+
+
+class Option(_Valued):
+    """One answer option of a ``single`` or ``multi`` item."""
+
+    value: str
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    points: float = Field(ge=0)
+    exclusive: bool = False
+
+
+class Band(_Valued):
+    """One band of a banded ``number`` item."""
+
+    value: str
+    lower: float
+    upper: float
+    points: float = Field(ge=0)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class Goalposts(_Strict):
+    low: float
+    high: float
+
+
+class LikertScale(_Strict):
+    min: int
+    max: int
+    zh_low: str = ""
+    en_low: str = ""
+    zh_high: str = ""
+    en_high: str = ""
+
+
+class ScenarioLevel(_Strict):
+    value: int = Field(ge=0)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class Item(_Versioned):
+    """One question. Its answer is scored into [0, 1] (points earned / maximum points)."""
+
+    _added_later: ClassVar[tuple[str, ...]] = ("letter_runs",)
+
+    code: Annotated[str, Field(pattern=_CODE)]
+    type: Literal["single", "multi", "yesno", "likert", "number", "scenario"]
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    help: Text | None = None
+    missing: MissingPolicy | None = None
+    weight: float | None = Field(default=None, ge=0)
+    points: float | None = Field(default=None, gt=0)
+    options: tuple[Option, ...] = ()
+    max_points: float | None = Field(default=None, gt=0)
+    scale: LikertScale | None = None
+    direction: Direction = "higher_is_better"
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    closed: Literal["right", "left"] = "right"
+    bands: tuple[Band, ...] = ()
+    goalposts: Goalposts | None = None
+    mandatory: bool = False
+    letter_runs: bool | None = None  # multi: "BCE" read as B;C;E (None: defaults.letter_runs)
+
+    def text(self, lang: str) -> str:
+        """The question in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+    def letter_codes(self) -> dict[str, int]:
+        """Each option value's position, when every value is a single letter and all are in
+        one case (only then can a run of letters such as ``BCE`` stand for options); else {}."""
+        values = [o.value for o in self.options]
+        letters = all(len(v) == 1 and v.isalpha() for v in values)
+        one_case = all(v.isupper() for v in values) or all(v.islower() for v in values)
+        return {v: i for i, v in enumerate(values)} if values and letters and one_case else {}
+
+
+class Indicator(_Strict):
+    code: Annotated[str, Field(pattern=_CODE)]
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    weight: float | None = Field(default=None, ge=0)
+    items: tuple[Item, ...] = Field(min_length=1)
+
+
+class Dimension(_Strict):
+    code: Annotated[str, Field(pattern=_CODE)]
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    weight: float | None = Field(default=None, ge=0)
+    indicators: tuple[Indicator, ...] = Field(min_length=1)
+
+
+class ProfileOption(_Valued):
+    value: str
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class ProfileField(_Strict):
+    code: Annotated[str, Field(pattern=_CODE)]
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    type: Literal["choice", "text", "number"]
+    help: Text | None = None
+    required: bool = False
+    peer_group: bool = False
+    options: tuple[ProfileOption, ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+
+class LevelBand(_Strict):
+    level: int = Field(ge=0)
+    min: float = Field(ge=0, le=100)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class ScenarioRequirement(_Strict):
+    level: int
+    min_scenario_level: int = Field(ge=1)
+    count: int = Field(ge=0)
+    mandatory_count: int = Field(default=0, ge=0)
+
+
+class ScenarioRule(_Strict):
+    enabled: bool = False
+    dimension: str
+    requirements: tuple[ScenarioRequirement, ...] = ()
+
+
+class Levels(_Strict):
+    bands: tuple[LevelBand, ...] = Field(min_length=1)
+    scenario_rule: ScenarioRule | None = None
+
+
+class Tier(_Strict):
+    tier: int = Field(ge=1)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    support: Text
+
+
+class Defaults(_Versioned):
+    _added_later: ClassVar[tuple[str, ...]] = ("letter_runs",)
+
+    missing: MissingPolicy = "required"
+    letter_runs: bool = False
+
+
+class _InstrumentSpec(_Strict):
+    format: Literal["dmi-instrument/1"]
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    version: str = Field(min_length=1)
+    title: Text
+    description: Text | None = None
+    notes: tuple[Note, ...] = ()
+    defaults: Defaults = Defaults()
+    profile: tuple[ProfileField, ...] = ()
+    scenario_levels: tuple[ScenarioLevel, ...] = ()
+    levels: Levels
+    tiers: tuple[Tier, ...] = ()
+    dimensions: tuple[Dimension, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("version"), (int, float)):
+            data = {**data, "version": str(data["version"])}
+        return data
+
+
+@dataclass(frozen=True)
+class ItemPath:
+    """Where an item sits in the hierarchy."""
+
+    item: Item
+    indicator: Indicator
+    dimension: Dimension
+
+
+class Instrument:
+    """A loaded, validated instrument.
+
+    Build one with :func:`load_instrument`. The object is immutable; its ``hash`` identifies the
+    exact content it was loaded from, so fitted models can refuse a different instrument.
+    """
+
+    def __init__(self, spec: _InstrumentSpec, source: str, content_hash: str):
+        self._spec = spec
+        self.source = source
+        self.hash = content_hash
+
+    # -- plain attributes -------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self._spec.id
+
+    @property
+    def version(self) -> str:
+        return self._spec.version
+
+    @property
+    def title(self) -> Text:
+        return self._spec.title
+
+    @property
+    def description(self) -> Text | None:
+        return self._spec.description
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return self._spec.notes
+
+    @property
+    def dimensions(self) -> tuple[Dimension, ...]:
+        return self._spec.dimensions
+
+    @property
+    def profile(self) -> tuple[ProfileField, ...]:
+        return self._spec.profile
+
+    @property
+    def scenario_levels(self) -> tuple[ScenarioLevel, ...]:
+        return self._spec.scenario_levels
+
+    @property
+    def levels(self) -> Levels:
+        return self._spec.levels
+
+    @property
+    def tiers(self) -> tuple[Tier, ...]:
+        return self._spec.tiers
+
+    def __repr__(self) -> str:
+        return (
+            f"Instrument(id={self.id!r}, version={self.version!r}, "
+            f"dimensions={len(self.dimensions)}, items={len(self.items)})"
+        )
+
+    # -- derived structure ------------------------------------------------------------------
+    @cached_property
+    def item_paths(self) -> tuple[ItemPath, ...]:
+        """Every item with its indicator and dimension, in file order."""
+        return tuple(
+            ItemPath(item, indicator, dimension)
+            for dimension in self.dimensions
+            for indicator in dimension.indicators
+            for item in indicator.items
+        )
+
+    @cached_property
+    def items(self) -> tuple[Item, ...]:
+        """Every item, in file order."""
+        return tuple(p.item for p in self.item_paths)
+
+    @cached_property
+    def indicators(self) -> tuple[Indicator, ...]:
+        """Every indicator, in file order."""
+        return tuple(ind for dim in self.dimensions for ind in dim.indicators)
+
+    def item(self, code: str) -> Item:
+        """The item with this code (KeyError naming the code if there is none)."""
+        try:
+            return self._items_by_code[code]
+        except KeyError:
+            raise KeyError(f"instrument {self.id!r} has no item {code!r}") from None
+
+    @cached_property
+    def _items_by_code(self) -> dict[str, Item]:
+        return {item.code: item for item in self.items}
+
+    def missing_policy(self, item: Item) -> MissingPolicy:
+        """The item's missing-answer policy (its own, else the instrument default)."""
+        return item.missing or self._spec.defaults.missing
+
+    def letter_runs(self, item: Item) -> bool:
+        """Whether a ``multi`` item reads a run of option letters (``BCE``) as ``B;C;E``.
+
+        The item's own ``letter_runs``, else ``defaults.letter_runs``; always False for the
+        other item types.
+        """
+        return item.type == "multi" and _letter_runs(item, self._spec)
+
+    def max_points(self, item: Item) -> float:
+        """The maximum points an item can earn."""
+        return _item_max_points(item, self._spec.scenario_levels)
+
+    def item_weight(self, item: Item) -> float:
+        """The item's weight within its indicator (explicit, else its maximum points)."""
+        return item.weight if item.weight is not None else self.max_points(item)
+
+    def indicator_weight(self, indicator: Indicator) -> float:
+        """The indicator's weight within its dimension (explicit, else the sum of item weights)."""
+        if indicator.weight is not None:
+            return indicator.weight
+        return math.fsum(self.item_weight(i) for i in indicator.items)
+
+    def dimension_weight(self, dimension: Dimension) -> float:
+        """The dimension's weight in the index (explicit, else the sum of indicator weights)."""
+        if dimension.weight is not None:
+            return dimension.weight
+        return math.fsum(self.indicator_weight(i) for i in dimension.indicators)
+
+    def scenario_items(self, dimension: str | None = None) -> tuple[Item, ...]:
+        """The ``scenario`` items (of one dimension when ``dimension`` is given)."""
+        return tuple(
+            p.item
+            for p in self.item_paths
+            if p.item.type == "scenario" and (dimension is None or p.dimension.code == dimension)
+        )
+
+    def level_band(self, level: int) -> LevelBand:
+        """The level band with this level number."""
+        for band in self.levels.bands:
+            if band.level == level:
+                return band
+        raise KeyError(f"instrument {self.id!r} has no level {level}")
+
+    def tier(self, tier: int) -> Tier | None:
+        """The description of support tier ``tier`` (None when the file has none)."""
+        return next((t for t in self.tiers if t.tier == tier), None)
+
+    def profile_field(self, code: str) -> ProfileField:
+        for field in self.profile:
+            if field.code == code:
+                return field
+        raise KeyError(f"instrument {self.id!r} has no profile field {code!r}")
+
+    def iter_texts(self) -> Iterator[tuple[str, str, str]]:
+        """Yield ``(code, zh, en)`` for every dimension, indicator and item."""
+        for dim in self.dimensions:
+            yield dim.code, dim.zh, dim.en
+            for ind in dim.indicators:
+                yield ind.code, ind.zh, ind.en
+                for item in ind.items:
+                    yield item.code, item.zh, item.en
+
+    def to_dict(self) -> dict[str, Any]:
+        """The instrument as plain data (what the YAML file said, with defaults filled in)."""
+        return self._spec.model_dump(mode="json", exclude_none=True)
+
+
+def _letter_runs(item: Item, spec: _InstrumentSpec) -> bool:
+    return item.letter_runs if item.letter_runs is not None else spec.defaults.letter_runs
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _item_max_points(item: Item, scenario_levels: tuple[ScenarioLevel, ...]) -> float:
+    if item.type == "single":
+        return max((o.points for o in item.options), default=0.0)
+    if item.type == "multi":
+        if item.max_points is not None:
+            return item.max_points
+        return math.fsum(o.points for o in item.options if not o.exclusive)
+    if item.type == "number" and item.bands:
+        return max(b.points for b in item.bands)
+    if item.type == "scenario":
+        if item.points is not None:
+            return item.points
+        return float(max((s.value for s in scenario_levels), default=0))
+    return item.points if item.points is not None else 1.0
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def _semantic_problems(spec: _InstrumentSpec) -> list[InstrumentProblem]:
+    problems: list[InstrumentProblem] = []
+
+    def add(where: str, problem: str) -> None:
+        problems.append(InstrumentProblem(where, problem))
+
+    seen: dict[str, str] = {}
+
+    def claim(code: str, where: str) -> None:
+        if code in seen:
+            add(where, f"code {code!r} is already used by {seen[code]}")
+        else:
+            seen[code] = where
+
+    for field in spec.profile:
+        where = f"profile field {field.code!r}"
+        claim(field.code, where)
+        if field.type == "choice" and not field.options:
+            add(where, "a choice field needs options")
+        _check_unique_values([o.value for o in field.options], where, add)
+        _check_unambiguous_labels(
+            [(o.value, (o.zh, o.en)) for o in field.options], "option", where, add
+        )
+    if spec.id and "respondent_id" in seen:
+        add("profile field 'respondent_id'", "respondent_id is reserved for the respondent column")
+
+    scenario_values = [s.value for s in spec.scenario_levels]
+    _check_unambiguous_labels(
+        [(str(s.value), (s.zh, s.en)) for s in spec.scenario_levels],
+        "scenario level",
+        "scenario_levels",
+        add,
+    )
+    if scenario_values and scenario_values != list(range(len(scenario_values))):
+        add("scenario_levels", f"values must be 0, 1, 2, ... in order, got {scenario_values}")
+
+    index_weight = 0.0
+    for dim in spec.dimensions:
+        dim_where = f"dimension {dim.code!r}"
+        claim(dim.code, dim_where)
+        dim_total = 0.0
+        for ind in dim.indicators:
+            ind_where = f"indicator {ind.code!r}"
+            claim(ind.code, ind_where)
+            ind_total = 0.0
+            for item in ind.items:
+                where = f"item {item.code!r}"
+                claim(item.code, where)
+                _check_item(item, spec, where, add)
+                ind_total += item.weight if item.weight is not None else _safe_max(item, spec)
+            if (ind.weight if ind.weight is not None else ind_total) < 0:
+                add(ind_where, "weight must not be negative")
+            dim_total += ind.weight if ind.weight is not None else ind_total
+        index_weight += dim.weight if dim.weight is not None else dim_total
+    if index_weight <= 0:
+        add("dimensions", "the dimension weights add up to 0: at least one must be positive")
+
+    bands = spec.levels.bands
+    levels = [b.level for b in bands]
+    if levels != sorted(levels) or len(set(levels)) != len(levels):
+        add("levels.bands", f"levels must be distinct and ascending, got {levels}")
+    mins = [b.min for b in bands]
+    if any(b <= a for a, b in zip(mins, mins[1:])):
+        add("levels.bands", f"lower bounds must strictly increase, got {mins}")
+    if mins and mins[0] != 0:
+        add(
+            "levels.bands",
+            f"the first band must start at 0 so every index has a level, got {mins[0]}",
+        )
+    rule = spec.levels.scenario_rule
+    if rule is not None:
+        dims = {d.code: d for d in spec.dimensions}
+        if rule.dimension not in dims:
+            add("levels.scenario_rule", f"dimension {rule.dimension!r} is not in the instrument")
+        elif not any(
+            i.type == "scenario" for ind in dims[rule.dimension].indicators for i in ind.items
+        ):
+            add("levels.scenario_rule", f"dimension {rule.dimension!r} has no scenario items")
+        top = max(scenario_values, default=0)
+        for req in rule.requirements:
+            where = f"levels.scenario_rule (level {req.level})"
+            if req.level not in levels:
+                add(where, f"level {req.level} is not one of the bands {levels}")
+            if req.min_scenario_level > top:
+                add(
+                    where,
+                    f"min_scenario_level {req.min_scenario_level} exceeds the top level {top}",
+                )
+            if req.mandatory_count > req.count:
+                add(where, "mandatory_count cannot exceed count")
+
+    tier_numbers = [t.tier for t in spec.tiers]
+    if tier_numbers and tier_numbers != list(range(1, len(tier_numbers) + 1)):
+        add("tiers", f"tiers must be numbered 1, 2, ... in order, got {tier_numbers}")
+    return problems
+
+
+def _safe_max(item: Item, spec: _InstrumentSpec) -> float:
+    try:
+        return _item_max_points(item, spec.scenario_levels)
+    except ValueError:
+        return 0.0
+
+
+def _check_unique_values(values: list[str], where: str, add: Any) -> None:
+    seen: set[str] = set()
+    for value in values:
+        key = value.strip().casefold()
+        if key in seen:
+            add(where, f"option value {value!r} appears more than once")
+        seen.add(key)
+
+
+_TYPE_KEYS: dict[str, set[str]] = {
+    "single": {"options"},
+    "multi": {"options", "max_points", "letter_runs"},
+    "yesno": {"points"},
+    "likert": {"scale", "direction", "points"},
+    "number": {"unit", "min", "max", "closed", "bands", "goalposts", "direction", "points"},
+    "scenario": {"mandatory", "points"},
+}
+_TYPED_KEYS = set().union(*_TYPE_KEYS.values())
+
+
+def _check_item(item: Item, spec: _InstrumentSpec, where: str, add: Any) -> None:
+    given = {k for k in item.model_fields_set if k in _TYPED_KEYS}
+    for key in sorted(given - _TYPE_KEYS[item.type]):
+        add(where, f"key {key!r} does not apply to a {item.type!r} item")
+    if item.type in ("single", "multi"):
+        if len(item.options) < 2:
+            add(where, f"a {item.type} item needs at least 2 options, got {len(item.options)}")
+        _check_unique_values([o.value for o in item.options], where, add)
+        _check_unambiguous_labels(
+            [(o.value, (o.zh, o.en)) for o in item.options], "option", where, add
+        )
+        if all(o.points == 0 for o in item.options):
+            add(where, "every option scores 0 points")
+        if item.type == "single" and any(o.exclusive for o in item.options):
+            add(where, "'exclusive' only applies to multi items")
+        if item.type == "multi" and not any(not o.exclusive for o in item.options):
+            add(where, "a multi item needs at least one non-exclusive option")
+        if item.type == "multi" and _letter_runs(item, spec):
+            _check_letter_runs(item, where, add)
+    if item.type == "likert":
+        if item.scale is None:
+            add(where, "a likert item needs a scale {min, max}")
+        elif item.scale.max <= item.scale.min:
+            add(where, f"scale max ({item.scale.max}) must exceed min ({item.scale.min})")
+    if item.type == "scenario" and not spec.scenario_levels:
+        add(where, "scenario items need the top-level scenario_levels scale")
+    if item.type == "number":
+        _check_number_item(item, where, add)
+
+
+def _answer_key(text: str) -> str:
+    """A value or label as the scoring matches a cell against it (NFKC, trimmed, any case)."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def _check_unambiguous_labels(
+    choices: list[tuple[str, tuple[str, ...]]], kind: str, where: str, add: Any
+) -> None:
+    """Every value and label must name one choice: an answer matching two would be read as
+    whichever the scoring met first."""
+    values = {_answer_key(value): value for value, _ in choices}
+    owner: dict[str, str] = {}
+    for value, labels in choices:
+        for label in labels:
+            key = _answer_key(label)
+            if values.get(key, value) != value:
+                add(where, f"label {label!r} is also another {kind}'s value (ambiguous)")
+            elif owner.setdefault(key, value) != value:
+                add(
+                    where, f"{kind}s {owner[key]} and {value} share the label {label!r} (ambiguous)"
+                )
+
+
+def _check_letter_runs(item: Item, where: str, add: Any) -> None:
+    """A run of letters can only be read as codes that are single letters of one case."""
+    order = item.letter_codes()
+    if not order:
+        add(
+            where,
+            "letter_runs needs option values that are single letters of one case (A, B, C ...), "
+            f"got {', '.join(o.value for o in item.options)}; set letter_runs: false on this item",
+        )
+        return
+    for option in item.options:
+        for label in (option.zh, option.en):
+            run = unicodedata.normalize("NFKC", label).strip()  # as the scoring reads it
+            if len(run) > 1 and all(ch in order for ch in run):
+                if all(order[a] < order[b] for a, b in zip(run, run[1:])):
+                    add(where, f"label {label!r} could also be read as the letter run {run!r}")
+
+
+def _check_number_item(item: Item, where: str, add: Any) -> None:
+    if item.min is None or item.max is None:
+        add(where, "a number item needs min and max (its valid range)")
+        return
+    if item.max <= item.min:
+        add(where, f"max ({item.max}) must exceed min ({item.min})")
+        return
+    if bool(item.bands) == (item.goalposts is not None):
+        add(where, "a number item needs either bands or goalposts (exactly one)")
+        return
+    if item.goalposts is not None:
+        if item.goalposts.high <= item.goalposts.low:
+            add(where, "goalposts high must exceed low (use direction for lower-is-better)")
+        return
+    _check_unique_values([b.value for b in item.bands], where, add)
+    _check_unambiguous_labels([(b.value, (b.zh, b.en)) for b in item.bands], "band", where, add)
+    bands = item.bands
+    if bands[0].lower != item.min or bands[-1].upper != item.max:
+        add(
+            where,
+            f"bands must cover [{item.min}, {item.max}], they cover "
+            f"[{bands[0].lower}, {bands[-1].upper}]",
+        )
+    for a, b in zip(bands, bands[1:]):
+        if a.upper != b.lower:
+            add(
+                where,
+                f"bands {a.value!r} and {b.value!r} are not contiguous ({a.upper} then {b.lower})",
+            )
+    for band in bands:
+        if band.upper <= band.lower:
+            add(where, f"band {band.value!r} is empty ({band.lower} to {band.upper})")
+    if re.fullmatch(r"[-+]?\d+(\.\d*)?", bands[0].value or ""):
+        add(where, "band values must not look like numbers (answers could mean either)")

@@ -1,0 +1,183 @@
+"""Matching a file's headers to an instrument's columns: item codes, question texts, aliases,
+or a mapping file; what matched, what is unknown, what is missing."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dmi.errors import FileFormatError
+from dmi.instruments import Instrument
+from dmi.scoring.answers import ID_COLUMN
+
+__all__ = [
+    "ID_ALIASES",
+    "PROFILE_ALIASES",
+    "ColumnMapping",
+    "map_columns",
+    "read_mapping_file",
+    "require_item_columns",
+]
+
+
+# -- header mapping ----------------------------------------------------------------------------
+
+
+@dataclass
+class ColumnMapping:
+    """How a file's headers map to the instrument's columns.
+
+    Attributes
+    ----------
+    rename
+        File header -> instrument column (item code, profile field or ``respondent_id``).
+    unmatched
+        File headers that match nothing (ignored, listed in the report).
+    missing_items
+        Item codes with no column in the file (every row then misses that answer).
+    """
+
+    rename: dict[str, str] = field(default_factory=dict)
+    unmatched: list[str] = field(default_factory=list)
+    missing_items: list[str] = field(default_factory=list)
+    missing_profile: list[str] = field(default_factory=list)
+
+    @property
+    def id_header(self) -> str | None:
+        """The file header mapped to ``respondent_id``, if any."""
+        return next((h for h, c in self.rename.items() if c == ID_COLUMN), None)
+
+    @property
+    def matched_items(self) -> int:
+        return sum(1 for target in self.rename.values() if target not in ("respondent_id",))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The mapping report (for the run summary)."""
+        return {
+            "matched": dict(self.rename),
+            "unmatched": list(self.unmatched),
+            "missing_items": list(self.missing_items),
+            "missing_profile": list(self.missing_profile),
+        }
+
+
+ID_ALIASES: tuple[str, ...] = (
+    "id",
+    "编号",
+    "企业编号",
+    "企业ID",
+    "统一社会信用代码",
+    "信用代码",
+    "credit code",
+    "unified social credit code",
+    "company id",
+    "respondent",
+)
+"""Headers taken as the ``respondent_id`` column (matched ignoring case, spaces and width)."""
+
+PROFILE_ALIASES: dict[str, str] = {
+    "企业名称": "company_name",
+    "公司名称": "company_name",
+    "行业": "sector",
+    "所属行业": "sector",
+    "行业类别": "sector",
+    "行业代码": "sector",
+    "所属行业代码": "sector",
+    "industry": "sector",
+    "地区": "region",
+    "省份": "region",
+    "所在地区": "region",
+    "province": "region",
+    "企业规模": "size_class",
+    "规模": "size_class",
+    "从业人数": "employees",
+    "员工人数": "employees",
+    "营业收入": "revenue_band",
+    "营业收入区间": "revenue_band",
+}
+"""Common headers of agency exports for the profile fields (used when the instrument has them)."""
+
+
+def _key(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def read_mapping_file(path: str | Path) -> dict[str, str]:
+    """Read a custom header mapping: a CSV or YAML with ``column`` (file header) -> ``code``."""
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise FileFormatError(f"{path}: expected a mapping of file header: instrument code")
+        return {str(k): str(v) for k, v in data.items()}
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not {"column", "code"} <= set(frame.columns):
+        raise FileFormatError(
+            f"{path}: expected columns 'column' and 'code', got {', '.join(frame.columns)}"
+        )
+    return dict(zip(frame["column"], frame["code"]))
+
+
+def map_columns(
+    instrument: Instrument, headers: list[str], custom: dict[str, str] | None = None
+) -> ColumnMapping:
+    """Match file headers to instrument columns by code, zh/en text or a custom mapping."""
+    known = {i.code for i in instrument.items} | {f.code for f in instrument.profile}
+    targets: dict[str, str] = {_key(ID_COLUMN): ID_COLUMN}
+    for alias in ID_ALIASES:
+        targets.setdefault(_key(alias), ID_COLUMN)
+    for alias, code in PROFILE_ALIASES.items():
+        if code in known:
+            targets.setdefault(_key(alias), code)
+    for item in instrument.items:
+        for key in (item.code, item.zh, item.en):
+            targets.setdefault(_key(key), item.code)
+    for field_ in instrument.profile:
+        for key in (field_.code, field_.zh, field_.en):
+            targets.setdefault(_key(key), field_.code)
+    custom = {_key(k): v for k, v in (custom or {}).items()}
+    valid_codes = (
+        {ID_COLUMN} | {i.code for i in instrument.items} | {f.code for f in instrument.profile}
+    )
+    for header, code in custom.items():
+        if code not in valid_codes:
+            raise FileFormatError(
+                f"the mapping sends {header!r} to {code!r}, which is not a "
+                f"column of instrument {instrument.id}"
+            )
+    mapping = ColumnMapping()
+    taken: set[str] = set()
+    for header in headers:
+        target = custom.get(_key(header)) or targets.get(_key(header))
+        if target is None or target in taken:
+            mapping.unmatched.append(header)
+            continue
+        taken.add(target)
+        mapping.rename[header] = target
+    mapping.missing_items = [i.code for i in instrument.items if i.code not in taken]
+    mapping.missing_profile = [f.code for f in instrument.profile if f.code not in taken]
+    return mapping
+
+
+def require_item_columns(mapping: ColumnMapping, instrument: Instrument, source: Any) -> None:
+    """Refuse a file none of whose columns is an item of the instrument.
+
+    Raises
+    ------
+    FileFormatError
+        Naming the file and the headers expected.
+    """
+    if not set(mapping.rename.values()) & {item.code for item in instrument.items}:
+        raise FileFormatError(
+            f"{source}: no column matches an item of {instrument.id}; expected headers such "
+            "as the ones `dmi template` writes (or a column mapping: --map FILE)",
+            path=source,
+            problem="no_items",
+            instrument=instrument.id,
+        )

@@ -1,0 +1,225 @@
+"""The next-best improvements: which single change to a company's answers is worth most points.
+
+Every candidate is one concrete change to one answer (the next better option, one more tick, the
+next band, the next scenario level). All candidates are scored together with the company's model
+in one batch, so the gains are exact for any method (weights, normalisation, aggregation), not a
+linear approximation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from dmi.instruments import Instrument, Item
+from dmi.scoring.answers import normalise_cell, parse_number
+from dmi.scoring.model import IndexModel
+
+__all__ = ["Candidate", "Improvement", "candidate_rows", "improvements", "rank_candidates"]
+
+
+@dataclass(frozen=True)
+class Improvement:
+    """One change to one answer and what it is worth.
+
+    ``gain`` and ``new_dmi`` are in the model's index; ``new_level`` is the official level after
+    the change (of ``new_official_dmi``). Under a method other than the official one,
+    ``new_indicative_level`` is the band of ``new_dmi`` (else None).
+    """
+
+    item: str
+    dimension: str
+    question_zh: str
+    question_en: str
+    answer: Any
+    change_zh: str
+    change_en: str
+    gain: float
+    new_dmi: float
+    new_level: int
+    new_official_dmi: float | None = None
+    new_indicative_level: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.new_official_dmi is None:  # under the official method the index is official
+            object.__setattr__(self, "new_official_dmi", self.new_dmi)
+
+
+def _candidates(instrument: Instrument, item: Item, current: Any) -> list[tuple[Any, str, str]]:
+    """(new answer, zh description, en description) for the next better answers of one item."""
+    text = normalise_cell(current)
+    out: list[tuple[Any, str, str]] = []
+    if item.type == "single":
+        points = None
+        if text is not None:
+            for option in item.options:
+                if text.casefold() in (
+                    option.value.casefold(),
+                    option.zh.casefold(),
+                    option.en.casefold(),
+                ):
+                    points = option.points
+        better = sorted(
+            (o for o in item.options if points is None or o.points > points), key=lambda o: o.points
+        )
+        if better:
+            o = better[0]
+            out.append((o.value, f"选择「{o.zh}」", f"reach '{o.en}'"))
+    elif item.type == "multi":
+        ticked = set()
+        if text is not None:
+            for token in text.replace("，", ";").replace(",", ";").split(";"):
+                ticked.add(token.strip().casefold())
+        chosen = [o for o in item.options if not o.exclusive and o.value.casefold() in ticked]
+        for option in item.options:
+            if option.exclusive or option in chosen or option.points <= 0:
+                continue
+            answer = ";".join([o.value for o in chosen] + [option.value])
+            out.append((answer, f"增加「{option.zh}」", f"add '{option.en}'"))
+    elif item.type == "number" and item.bands:
+        number = parse_number(text) if text is not None else None
+        band_index = -1
+        if number is None and text is not None:
+            band_index = next(
+                (i for i, b in enumerate(item.bands) if b.value.casefold() == text.casefold()), -1
+            )
+        elif number is not None:
+            band_index = max(
+                (i for i, b in enumerate(item.bands) if number > b.lower or i == 0), default=0
+            )
+        for band in item.bands[band_index + 1 :]:
+            if band.points > (item.bands[band_index].points if band_index >= 0 else -1):
+                out.append((band.value, f"提高到「{band.zh}」", f"raise it to {band.en}"))
+                break
+    elif item.type == "scenario":
+        number = parse_number(text) if text is not None else None
+        level = int(number) if number is not None else -1
+        top = max(lv.value for lv in instrument.scenario_levels)
+        if level < top:
+            target = next(lv for lv in instrument.scenario_levels if lv.value == max(level + 1, 1))
+            out.append(
+                (
+                    target.value,
+                    f"提升到 {target.value} 级：{target.zh}",
+                    f"reach level {target.value}: {target.en}",
+                )
+            )
+    elif item.type == "yesno":
+        if text is None or text.casefold() not in ("yes", "y", "1", "true", "是"):
+            out.append(("yes", "做到这一项", "put this in place"))
+    elif item.type == "likert" and item.scale is not None:
+        number = parse_number(text) if text is not None else None
+        step = -1 if item.direction == "lower_is_better" else 1
+        start = (
+            number if number is not None else (item.scale.max if step < 0 else item.scale.min - 1)
+        )
+        nxt = int(start) + step
+        if item.scale.min <= nxt <= item.scale.max:
+            out.append((nxt, f"提高到 {nxt}", f"move to {nxt}"))
+    return out
+
+
+def improvements(
+    model: IndexModel, answers: Mapping[str, Any], top: int = 5, dimension: str | None = None
+) -> list[Improvement]:
+    """The ``top`` single-answer changes that raise the company's index most.
+
+    Parameters
+    ----------
+    model
+        A fitted :class:`~dmi.IndexModel`.
+    answers
+        One company's answers (item code -> answer, as in a bulk file row).
+    top
+        How many improvements to return (the best first; only changes that gain points).
+    dimension
+        Only consider items of this dimension.
+
+    Returns
+    -------
+    list of Improvement
+    """
+    rows, candidates = candidate_rows(model.instrument_, answers, dimension)
+    scored = model.score(pd.DataFrame(rows))
+    return rank_candidates(candidates, scored, top)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One single-answer change to try (see :func:`candidate_rows`)."""
+
+    item: Item
+    dimension: str
+    answer: Any
+    change_zh: str
+    change_en: str
+
+
+def candidate_rows(
+    instrument: Instrument, answers: Mapping[str, Any], dimension: str | None = None
+) -> tuple[list[dict[str, Any]], list[Candidate]]:
+    """The company's row first, then one row per candidate change, and the candidates.
+
+    Score the rows in one batch and pass the scores to :func:`rank_candidates`; the first row's
+    score is the company's own (one row scores the same alone or in any batch).
+    """
+    base = dict(answers)
+    base.setdefault("respondent_id", "base")
+    rows = [base]
+    found: list[Candidate] = []
+    for path in instrument.item_paths:
+        if dimension is not None and path.dimension.code != dimension:
+            continue
+        for answer, zh, en in _candidates(instrument, path.item, answers.get(path.item.code)):
+            rows.append({**base, "respondent_id": f"candidate-{len(rows)}", path.item.code: answer})
+            found.append(Candidate(path.item, path.dimension.code, answer, zh, en))
+    return rows, found
+
+
+def rank_candidates(
+    candidates: list[Candidate], scored: pd.DataFrame, top: int = 5
+) -> list[Improvement]:
+    """The ``top`` candidates that gain most, one per item, from the scores of
+    :func:`candidate_rows`' rows (the company first)."""
+    if len(scored) != len(candidates) + 1:
+        raise ValueError(
+            f"expected scores for the company and {len(candidates)} candidates, "
+            f"got {len(scored)} rows"
+        )
+    dmi_values = scored["dmi"].to_numpy(dtype=float)
+    level_values = scored["level"].to_numpy()
+    official = "official_dmi" not in scored
+    official_values = scored["dmi" if official else "official_dmi"].to_numpy(dtype=float)
+    bands = None if official else scored["indicative_level"].to_numpy()
+    base_dmi = float(dmi_values[0])
+    found = []
+    for i, (candidate, value, level) in enumerate(
+        zip(candidates, dmi_values[1:], level_values[1:]), 1
+    ):
+        gain = float(value) - base_dmi
+        if gain > 1e-9:
+            item = candidate.item
+            found.append(
+                Improvement(
+                    item.code,
+                    candidate.dimension,
+                    item.zh,
+                    item.en,
+                    candidate.answer,
+                    candidate.change_zh,
+                    candidate.change_en,
+                    round(gain, 6),
+                    float(value),
+                    int(level),
+                    float(official_values[i]),
+                    None if bands is None else int(bands[i]),
+                )
+            )
+    found.sort(key=lambda imp: (-imp.gain, imp.item))
+    best_per_item: dict[str, Improvement] = {}
+    for imp in found:
+        best_per_item.setdefault(imp.item, imp)
+    return sorted(best_per_item.values(), key=lambda imp: (-imp.gain, imp.item))[:top]

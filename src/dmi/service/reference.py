@@ -1,0 +1,426 @@
+"""The published reference a company is scored against: method, weights, tiers and peers.
+
+A :class:`Reference` bundles everything the app needs to turn one company's answers into its
+result: a fitted :class:`~dmi.IndexModel` (normalisation, weights, aggregation), a fitted
+:class:`~dmi.tiers.TierModel` and a fitted :class:`~dmi.results.PeerBenchmark`. It is stored as one
+JSON document whose content hash is its version, so a result that records the version can
+always be reproduced from the stored document, and two references with the same content have
+the same version.
+
+:func:`fit_reference` fits a new reference on a population of answers; :func:`shipped_reference`
+builds the default one from the instrument's own method, the shipped tier model and the shipped
+reference population; :func:`compare_references` says what changed between two of them.
+
+Only a reference of the instrument's official method (:attr:`Reference.is_official`) may be the
+companies' reference: what a company sees as its index and level is always the official one. A
+reference of another method is a *research reference*: stored and shown to researchers and
+administrators, never published to companies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from dmi.instruments import Instrument, load_instrument
+from dmi.instruments.loading import shipped_reference_population
+from dmi.io import read_answers
+from dmi.results.assess import Assessment, assess
+from dmi.results.peers import PeerBenchmark
+from dmi.scoring.model import IndexModel
+from dmi.tiers import TierModel, load_shipped_tier_model, shipped_tier_model_path
+
+__all__ = [
+    "REFERENCE_FORMAT",
+    "Reference",
+    "ReferenceChange",
+    "compare_references",
+    "fit_reference",
+    "shipped_reference",
+    "shipped_reference_population",
+]
+
+REFERENCE_FORMAT = "dmi-reference/1"
+
+
+@dataclass
+class Reference:
+    """A fitted, versioned reference: index model, tier model and peer benchmark.
+
+    Attributes
+    ----------
+    instrument
+        The instrument the models were fitted for.
+    index_model, tier_model, peers
+        The fitted parts; ``tier_model`` is None when the method gives no tiers.
+    source
+        Where the reference population came from (a file name, "stored submissions", ...).
+    n_companies
+        Number of scored companies the tiers and peers were fitted on.
+    created_at
+        ISO 8601 time of the fit (UTC).
+    note
+        Free text recorded with the reference.
+    """
+
+    instrument: Instrument
+    index_model: IndexModel
+    tier_model: TierModel | None
+    peers: PeerBenchmark
+    source: str
+    n_companies: int
+    created_at: str
+    note: str = ""
+    _payload: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    # -- identity -------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The reference as one JSON-able document (its version is a hash of the content)."""
+        if self._payload is None:
+            body = {
+                "format": REFERENCE_FORMAT,
+                "instrument": {
+                    "id": self.instrument.id,
+                    "version": self.instrument.version,
+                    "hash": self.instrument.hash,
+                },
+                "source": self.source,
+                "n_companies": int(self.n_companies),
+                "created_at": self.created_at,
+                "note": self.note,
+                "index_model": self.index_model.to_dict(),
+                "tier_model": None if self.tier_model is None else self.tier_model.to_dict(),
+                "peers": self.peers.to_dict(),
+            }
+            # normalise through JSON so that the hash of a loaded copy equals the original's
+            self._payload = json.loads(json.dumps(body, ensure_ascii=False))
+        return self._payload
+
+    def to_json(self) -> str:
+        """The document as compact JSON text."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    @property
+    def version(self) -> str:
+        """``<instrument id>@<first 12 hex digits of the content hash>``."""
+        digest = hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()[:12]
+        return f"{self.instrument.id}@{digest}"
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], instrument: Instrument | str | None = None
+    ) -> Reference:
+        """Rebuild a reference from :meth:`to_dict` data.
+
+        Raises
+        ------
+        ValueError
+            Not a reference document, or one fitted for another instrument version.
+        """
+        if not isinstance(data, Mapping) or data.get("format") != REFERENCE_FORMAT:
+            got = data.get("format") if isinstance(data, Mapping) else type(data).__name__
+            raise ValueError(
+                f"not a dmi reference: expected format {REFERENCE_FORMAT!r}, got {got!r}"
+            )
+        meta = data["instrument"]
+        inst = (
+            instrument
+            if isinstance(instrument, Instrument)
+            else load_instrument(instrument or meta["id"])
+        )
+        if (meta["id"], meta["version"], meta["hash"]) != (inst.id, inst.version, inst.hash):
+            raise ValueError(
+                f"this reference was fitted for instrument {meta['id']} version "
+                f"{meta['version']}, not {inst.id} version {inst.version}"
+            )
+        tier_data = data.get("tier_model")
+        ref = cls(
+            instrument=inst,
+            index_model=IndexModel.from_dict(dict(data["index_model"]), inst),
+            tier_model=None if tier_data is None else TierModel.from_dict(tier_data, inst),
+            peers=PeerBenchmark.from_dict(data["peers"]),
+            source=str(data["source"]),
+            n_companies=int(data["n_companies"]),
+            created_at=str(data["created_at"]),
+            note=str(data.get("note", "")),
+        )
+        ref._payload = json.loads(json.dumps(dict(data), ensure_ascii=False))
+        return ref
+
+    @classmethod
+    def from_json(cls, text: str, instrument: Instrument | str | None = None) -> Reference:
+        """Rebuild a reference from :meth:`to_json` text."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a valid reference document ({exc})") from None
+        return cls.from_dict(data, instrument)
+
+    @property
+    def is_official(self) -> bool:
+        """True when the index method is the instrument's official one: only then may the
+        reference be published to companies (otherwise it is a research reference)."""
+        return self.index_model.is_official
+
+    # -- use ------------------------------------------------------------------------------------
+    def assess(self, answers: Mapping[str, Any], *, top: int = 5) -> Assessment:
+        """One company's result under this reference (see :func:`dmi.results.assess.assess`)."""
+        return assess(
+            self.index_model, answers, tier_model=self.tier_model, peers=self.peers, top=top
+        )
+
+    def score(self, answers: pd.DataFrame) -> pd.DataFrame:
+        """Score a table of valid answers: index, level, dimensions and, when fitted, tiers."""
+        scores = self.index_model.score(answers)
+        return scores if self.tier_model is None else self.tier_model.assign(scores)
+
+    def summary(self) -> dict[str, Any]:
+        """Facts for a review screen: method, weights, tier sizes and stability, peer groups."""
+        model = self.index_model
+        weights = model.node_weights()
+        tiers: dict[str, Any] | None = None
+        if self.tier_model is not None:
+            tm = self.tier_model
+            tiers = {
+                "method": tm.method,
+                "n_tiers": int(tm.n_tiers_),
+                "stable": tm.stable_,
+                "sizes": {int(s.tier): int(s.size) for s in tm.report_.tiers},
+                "tier_dmi": [round(float(v), 2) for v in tm.tier_dmi_],
+            }
+        return {
+            "version": self.version,
+            "instrument": f"{self.instrument.id} {self.instrument.version}",
+            "use": "companies (official method)" if self.is_official else "research only",
+            "source": self.source,
+            "n_companies": self.n_companies,
+            "created_at": self.created_at,
+            "method": {
+                "official": self.is_official,
+                "weighting": model.weighting,
+                "normalisation": model.normalisation,
+                "aggregation": model.aggregation,
+                "weight_level": model.weight_level,
+            },
+            "weights": {
+                f"{row.level}:{row.code}": round(float(row.weight), 6)
+                for row in weights.itertuples()
+                if row.level == model.weight_level
+            },
+            "tiers": tiers,
+            "peer_groups": len(self.peers.groups_),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class ReferenceChange:
+    """What changed from one reference to another, measured on one population.
+
+    Attributes
+    ----------
+    weight_changes
+        Per weighted node: old share, new share.
+    n_compared
+        Companies scored under both.
+    level_changed, tier_changed
+        Companies whose level / tier differs.
+    mean_abs_index_change, max_abs_index_change
+        Of the index, in points.
+    spearman
+        Rank correlation of the two indices.
+    same_index
+        True when both give every company the same index (equal
+        :attr:`~dmi.IndexModel.method_id`, e.g. two official references): only then is a
+        difference of a company's index across them a change of the company.
+    official
+        True when the new reference is of the official method (it may be published to
+        companies); False for a research reference.
+    band_changed
+        Companies whose band of the reference's own index differs (``level`` under the official
+        method, ``indicative_level`` under another). ``level_changed`` counts official levels,
+        which no reference changes.
+    """
+
+    weight_changes: dict[str, tuple[float, float]]
+    n_compared: int
+    level_changed: int
+    tier_changed: int | None
+    mean_abs_index_change: float
+    max_abs_index_change: float
+    spearman: float
+    same_index: bool = True
+    official: bool = True
+    band_changed: int = 0
+
+
+def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) -> ReferenceChange:
+    """Score ``answers`` under both references and count what moves."""
+    from scipy.stats import spearmanr
+
+    if old.instrument.id != new.instrument.id:
+        raise ValueError(
+            f"cannot compare references of different instruments "
+            f"({old.instrument.id} and {new.instrument.id})"
+        )
+    before = old.index_model.score_batch(answers).scores
+    after = new.index_model.score_batch(answers).scores
+    keep = ["respondent_id", "dmi", "level", "band"]
+    merged = _with_band(before)[keep].merge(
+        _with_band(after)[keep], on="respondent_id", suffixes=("_old", "_new")
+    )
+    diff = (merged["dmi_new"] - merged["dmi_old"]).abs()
+    tier_changed = None
+    if old.tier_model is not None and new.tier_model is not None and len(merged):
+        t_old = old.tier_model.assign(before, missing="na").set_index("respondent_id")["tier"]
+        t_new = new.tier_model.assign(after, missing="na").set_index("respondent_id")["tier"]
+        ids = merged["respondent_id"]
+        changed = t_old.loc[ids].to_numpy() != t_new.loc[ids].to_numpy()
+        tier_changed = int(pd.array(changed, dtype="boolean").fillna(True).sum())
+    weights_old = _weight_shares(old.index_model)
+    weights_new = _weight_shares(new.index_model)
+    changes = {
+        node: (weights_old.get(node, 0.0), weights_new.get(node, 0.0))
+        for node in sorted(set(weights_old) | set(weights_new))
+    }
+    rho = (
+        float(spearmanr(merged["dmi_old"], merged["dmi_new"]).statistic) if len(merged) > 2 else 1.0
+    )
+    return ReferenceChange(
+        weight_changes=changes,
+        n_compared=int(len(merged)),
+        level_changed=int((merged["level_old"] != merged["level_new"]).sum()),
+        tier_changed=tier_changed,
+        mean_abs_index_change=float(diff.mean()) if len(diff) else 0.0,
+        max_abs_index_change=float(diff.max()) if len(diff) else 0.0,
+        spearman=rho,
+        same_index=old.index_model.method_id == new.index_model.method_id,
+        official=new.is_official,
+        band_changed=int((merged["band_old"] != merged["band_new"]).sum()),
+    )
+
+
+def _with_band(scores: pd.DataFrame) -> pd.DataFrame:
+    """The scores with ``band``: the band of their own index (indicative under a research
+    method, the level under the official one)."""
+    column = "indicative_level" if "indicative_level" in scores else "level"
+    return scores.assign(band=scores[column])
+
+
+def _weight_shares(model: IndexModel) -> dict[str, float]:
+    table = model.node_weights()
+    table = table[table["level"] == "dimension"]
+    return {str(code): float(w) for code, w in zip(table["code"], table["weight"])}
+
+
+def fit_reference(
+    instrument: Instrument | str,
+    answers: pd.DataFrame,
+    *,
+    weighting: str = "instrument",
+    normalisation: str = "goalposts",
+    aggregation: str = "arithmetic",
+    weight_level: str = "indicator",
+    ahp_matrix: Any = None,
+    n_tiers: int | str | None = None,
+    tier_method: str = "kmeans",
+    seed: int = 20241,
+    n_bootstrap: int = 20,
+    min_peer_group: int = 30,
+    source: str = "",
+    note: str = "",
+) -> Reference:
+    """Fit a new reference on a population of answers.
+
+    Rows with invalid answers are left out of the fit (the count is in ``n_companies``).
+
+    Parameters
+    ----------
+    instrument
+        The instrument, or a shipped instrument's name.
+    answers
+        One row per company: ``respondent_id``, item codes and profile fields.
+    weighting, normalisation, aggregation, weight_level, ahp_matrix
+        The index method (see :class:`~dmi.IndexModel`).
+    n_tiers
+        Number of tiers; default the instrument's number of tier descriptions. ``"auto"`` chooses.
+    tier_method
+        ``"kmeans"``, ``"gmm"`` or ``"ward"``.
+    seed
+        Seed of the tier fit and its stability bootstrap.
+    n_bootstrap
+        Bootstrap refits for the tier stability check.
+    min_peer_group
+        Smallest peer group reported.
+    source, note
+        Recorded with the reference.
+
+    Raises
+    ------
+    ValueError
+        When no row of ``answers`` is valid, or the method's parameters are wrong.
+    """
+    inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
+    model = IndexModel(
+        inst,
+        weighting=weighting,
+        normalisation=normalisation,
+        aggregation=aggregation,
+        weight_level=weight_level,
+        ahp_matrix=ahp_matrix,
+    )
+    model.fit(answers if model._needs_data() else None)
+    scores = model.score_batch(answers).scores
+    if len(scores) == 0:
+        raise ValueError("no row of the reference population has valid answers")
+    k = n_tiers if n_tiers is not None else (len(inst.tiers) or 4)
+    tier_model = TierModel(
+        n_tiers=k, method=tier_method, random_state=seed, n_bootstrap=n_bootstrap, instrument=inst
+    ).fit(scores)
+    peers = PeerBenchmark(min_group_size=min_peer_group).fit(scores)
+    return Reference(
+        instrument=inst,
+        index_model=model,
+        tier_model=tier_model,
+        peers=peers,
+        source=source,
+        n_companies=int(len(scores)),
+        created_at=_now(),
+        note=note,
+    )
+
+
+def shipped_reference(instrument: Instrument | str) -> Reference:
+    """The default reference: the instrument's own method, shipped tiers, shipped peers.
+
+    The index uses the instrument's own weights and goalposts (nothing learned from data), the
+    tier model is the one shipped for the instrument, and the peer distributions come from the
+    shipped reference population. ``created_at`` is fixed so that the version is the same on
+    every machine.
+    """
+    inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
+    model = IndexModel(inst).fit()
+    population = read_answers(shipped_reference_population(inst), inst)
+    scores = model.score_batch(population).scores
+    tier_model = load_shipped_tier_model(inst) if shipped_tier_model_path(inst).is_file() else None
+    peers = PeerBenchmark().fit(scores)
+    return Reference(
+        instrument=inst,
+        index_model=model,
+        tier_model=tier_model,
+        peers=peers,
+        source="shipped: the synthetic reference population (instruments/data/reference)",
+        n_companies=int(len(scores)),
+        created_at="2026-01-01T00:00:00+00:00",
+        note="the instrument's own method; tiers and peers from the shipped synthetic population",
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
