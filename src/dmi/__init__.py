@@ -44,8 +44,8 @@ _HOMES = {
 
 
 def __getattr__(name: str) -> Any:
-    if name == "weights":
-        return importlib.import_module("dmi.weights")
+    if name in ("weights", "eligibility"):  # subpackages, imported when first used
+        return importlib.import_module(f"dmi.{name}")
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'dmi' has no attribute {name!r}")
