@@ -49,12 +49,21 @@ def load_yaml(text: str, source: str, error: type[Exception]) -> dict[str, Any]:
 def describe_location(data: Any, loc: tuple[Any, ...]) -> str:
     """A pydantic location as a path that names ids: ``conditions[3] (id 'sr26_rd').test``.
 
-    The tags of tagged unions (``compare``, ``all`` ...) are pydantic's, not the file's: they
-    are left out, so the path is the one a reader follows in the file.
+    The tags of tagged unions (``compare``, ``all`` ...) are pydantic's, not the file's: a tag
+    is skipped when the next key applies to the node the tag is at rather than to the node the
+    tag would lead to, so the path is the one a reader follows in the file.
     """
     parts: list[str] = []
     node = data
-    for key in loc:
+    missing = object()
+    for i, key in enumerate(loc):
+        nxt = loc[i + 1] if i + 1 < len(loc) else None
+        if isinstance(key, str) and key in _TAGS and isinstance(node, dict):
+            as_field = node.get(key, missing)
+            if as_field is missing or (
+                nxt is not None and _applies(node, nxt) and not _applies(as_field, nxt)
+            ):
+                continue
         if isinstance(key, int) and isinstance(node, list):
             node = node[key] if 0 <= key < len(node) else None
             label = f"[{key}]"
@@ -67,30 +76,19 @@ def describe_location(data: Any, loc: tuple[Any, ...]) -> str:
                 parts[-1] += label
             else:
                 parts.append(label)
-        elif isinstance(node, dict) and key in node:
-            parts.append(str(key))
-            node = node[key]
-        elif isinstance(node, dict) or node is None:
-            # a key pydantic reports that the file does not have: a missing key, or a tag
-            if isinstance(key, str) and key.startswith("tag:"):
-                continue
-            if isinstance(node, dict) and key not in node and _is_tag(key):
-                continue
-            parts.append(str(key))
-            node = None
-        else:
-            parts.append(str(key))
-            node = None
+            continue
+        parts.append(str(key))
+        node = node.get(key) if isinstance(node, dict) else None
     return ".".join(parts) or "file"
 
 
-_TAGS = frozenset(
-    {"compare", "member", "is", "manual", "scorecard", "all", "any", "function-after", "str"}
-)
+def _applies(node: Any, key: Any) -> bool:
+    return (isinstance(node, dict) and key in node) or (
+        isinstance(node, list) and isinstance(key, int)
+    )
 
 
-def _is_tag(key: Any) -> bool:
-    return isinstance(key, str) and key in _TAGS
+_TAGS = frozenset({"compare", "member", "is", "manual", "scorecard", "all", "any"})
 
 
 def describe_error(err: dict[str, Any]) -> str:

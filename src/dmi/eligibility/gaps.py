@@ -227,7 +227,6 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
     fact_current: np.ndarray | None = None
     delta: np.ndarray | None = None
     what = ""
-    prec = ctx.policy.precision
     metric = ctx.policy.metrics.get(name)
     with np.errstate(divide="ignore", invalid="ignore"):
         if metric is None:
@@ -265,10 +264,13 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
         else:  # first given: the value itself
             fact, fact_current, delta = name, values, t - values
     if delta is not None:
-        delta = np.round(delta, prec)
         step = 1.0 if _is_integer(fact) or (fact is None and unit == "级") else 0.01
-        # rounded away from missing: up when adding, further down when reducing
-        scaled = np.round(delta / step, 6)
+        # rounded away from missing: up when adding, further down when reducing; a value within
+        # float error of a whole step is that step (3 % of 4000 less 96 is 24, not 24.01)
+        scaled = delta / step
+        whole = np.round(scaled)
+        close = np.abs(scaled - whole) <= 1e-9 + 1e-12 * np.abs(scaled)
+        scaled = np.where(close, whole, scaled)
         delta = (np.ceil(scaled) if up else np.floor(scaled)) * step
         if strict:
             delta = delta + (step if up else -step)
@@ -866,4 +868,3 @@ def join_pieces(
             more = [sep + template.format(n=int(c - max_gaps)) for c in groups_in_row[over]]
             out[over] = out[over] + np.array(more, dtype=object)
     return out
-

@@ -704,10 +704,9 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
 
     def claim(kind: str, table: dict[str, Any], item: Any, where: str, owner: str) -> None:
         if item.id in table:
-            if table[item.id] != item:
-                problems.append(
-                    Problem(where, f"{kind} id {item.id!r} is already defined differently")
-                )
+            # the same element imported twice is one element; anything else is a clash
+            if owner == spec.id or origin[item.id] == spec.id or table[item.id] != item:
+                problems.append(Problem(where, f"{kind} id {item.id!r} is already defined"))
             return
         table[item.id] = item
         origin[item.id] = owner
