@@ -744,6 +744,22 @@ def test_chunks_give_the_same_rows_as_the_whole():
     assert np.array_equal(np.concatenate([p.rows for p in parts]), whole.rows)
 
 
+def test_a_big_frame_is_done_in_pieces_with_the_same_result(monkeypatch):
+    import dmi.eligibility.ladder as ladder
+
+    firms = el.synthetic_firms(400, seed=8).astype(object)
+    firms.loc[5, "debt_ratio"] = 180  # a bad value
+    firms.loc[390, "respondent_id"] = firms.loc[3, "respondent_id"]  # repeated across pieces
+    whole = el.evaluate_batch(firms, "2026", lang="en")
+    monkeypatch.setattr(ladder, "CHUNK_ROWS", 64)
+    pieces = el.evaluate_batch(firms, "2026", lang="en")
+    pd.testing.assert_frame_equal(pieces.results, whole.results)
+    pd.testing.assert_frame_equal(pieces.rejects, whole.rejects)
+    assert list(pieces.rejects["row"]) == [5, 7, 392]
+    assert np.array_equal(pieces.rows, whole.rows)
+    assert pieces.n_read == 400 and pieces.n_rejected == 3
+
+
 def test_every_state_occurs_in_a_synthetic_population():
     out = el.evaluate(el.synthetic_firms(4000, seed=11), "2026")
     assert set(out["innovative_status"]) == set(el.STATUSES)

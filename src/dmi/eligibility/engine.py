@@ -48,6 +48,7 @@ __all__ = [
     "UNKNOWN",
     "Context",
     "Evaluation",
+    "Part",
     "Plan",
     "RungEval",
     "ScorecardEval",
@@ -63,7 +64,7 @@ _HOLDS_FACT = {r: f"holds_{r}" for r in RUNGS}
 
 
 def _state(missing: np.ndarray, met: np.ndarray) -> np.ndarray:
-    out = np.where(met, np.int8(MET), np.int8(NOT_MET))
+    out = met.view(np.int8) * np.int8(MET)  # not_met is 0
     out[missing] = UNKNOWN
     return out
 
@@ -371,11 +372,15 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
 
 @dataclass
 class RungEval:
-    """One rung evaluated under one policy, on the rows of one kind of applicant."""
+    """One rung evaluated under one policy on the rows of a context.
+
+    ``recheck`` marks the rows of a 复核 (``holds_<rung> = recheck``): their conditions with a
+    ``recheck`` test are evaluated by that test.
+    """
 
     rung: str
     policy: Policy
-    applicant: str  # "new" or "recheck"
+    recheck: np.ndarray
     ctx: Context
     raw: dict[str, np.ndarray]  # condition states before routes
     conditions: dict[str, np.ndarray]  # effective states (NA for a skipped condition)
@@ -385,23 +390,29 @@ class RungEval:
     status: np.ndarray  # 0..3, in STATUSES order
     points: np.ndarray | None
 
-    def condition(self, cid: str) -> Condition:
-        return self.policy.conditions[cid]
+    def test(self, cid: str, recheck: bool) -> Any:
+        """The test of a condition for a new applicant or a 复核 (``"skip"``: none)."""
+        cond = self.policy.conditions[cid]
+        return cond.recheck if recheck and cond.recheck is not None else cond.test
 
 
-def evaluate_rung(ctx: Context, rung_id: str, applicant: str) -> RungEval:
+def evaluate_rung(ctx: Context, rung_id: str, recheck: np.ndarray) -> RungEval:
     """Every condition, route and path of one rung, and the rung's status, on every row."""
     policy = ctx.policy
     rung = policy.rungs[rung_id]
     listed = list(rung.conditions) + [c for p in rung.paths for c in p.conditions]
+    any_recheck, all_recheck = bool(recheck.any()), bool(recheck.all())
     raw: dict[str, np.ndarray] = {}
     for cid in listed:
         cond = policy.conditions[cid]
-        test = cond.recheck if applicant == "recheck" and cond.recheck is not None else cond.test
-        if test == "skip":
-            raw[cid] = np.full(ctx.n, NA, dtype=np.int8)
+        if cond.recheck is None or not any_recheck:
+            raw[cid] = ctx.state(cond.test)
+            continue
+        if cond.recheck == "skip":
+            again = np.full(ctx.n, NA, dtype=np.int8)
         else:
-            raw[cid] = ctx.state(test)
+            again = ctx.state(cond.recheck)
+        raw[cid] = again if all_recheck else np.where(recheck, again, ctx.state(cond.test))
     effective = dict(raw)
     routes: dict[str, np.ndarray] = {}
     options: dict[str, dict[str, np.ndarray]] = {}
@@ -430,7 +441,7 @@ def evaluate_rung(ctx: Context, rung_id: str, applicant: str) -> RungEval:
     status = np.minimum(status, MET)
     points = ctx.scorecard(rung.points).lo if rung.points else None
     return RungEval(
-        rung_id, policy, applicant, ctx, raw, effective, routes, options, paths, status, points
+        rung_id, policy, recheck, ctx, raw, effective, routes, options, paths, status, points
     )
 
 
@@ -488,12 +499,21 @@ def _test_of(element: Any) -> Any:
 
 
 @dataclass
+class Part:
+    """The rows ``rows`` (of the batch) of a rung, evaluated in ``ev`` at positions ``at``."""
+
+    rows: np.ndarray
+    ev: RungEval
+    at: np.ndarray
+
+
+@dataclass
 class Evaluation:
     """Every rung of every row: the rung evaluations, and where each one's rows are."""
 
     plan: Plan
     facts: FactColumns
-    parts: dict[str, list[tuple[np.ndarray, RungEval]]]  # rung -> [(row positions, eval)]
+    parts: dict[str, list[Part]]
 
     @property
     def n(self) -> int:
@@ -501,43 +521,49 @@ class Evaluation:
 
     def status(self, rung: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.int8)
-        for rows, ev in self.parts[rung]:
-            out[rows] = ev.status
+        for part in self.parts[rung]:
+            out[part.rows] = part.ev.status[part.at]
         return out
-
-    def rung_at(self, rung: str, row: int) -> tuple[RungEval, int]:
-        """The evaluation that holds row ``row`` of a rung, and the row's position in it."""
-        for rows, ev in self.parts[rung]:
-            where = np.flatnonzero(rows == row)
-            if len(where):
-                return ev, int(where[0])
-        raise IndexError(row)
 
 
 def evaluate_columns(facts: FactColumns, the_plan: Plan) -> Evaluation:
-    """Evaluate every rung on typed facts under a plan (no input validation)."""
-    contexts: dict[tuple[str, str], Context] = {}
-    all_rows = np.arange(facts.n)
-    parts: dict[str, list[tuple[np.ndarray, RungEval]]] = {}
+    """Evaluate every rung on typed facts under a plan (no input validation).
+
+    A rung is evaluated on all rows by the policy most of them follow (new applicants and
+    复核 together when they follow the same one); only the rows another policy applies to are
+    taken out and evaluated apart, so the common case copies no column.
+    """
+    n = facts.n
+    everyone = np.arange(n)
+    whole: dict[str, Context] = {}
+    apart: dict[tuple[str, str], Context] = {}
+
+    def on_all(policy: Policy) -> Context:
+        if policy.hash not in whole:
+            whole[policy.hash] = Context(facts, policy, the_plan.year)
+        return whole[policy.hash]
+
+    parts: dict[str, list[Part]] = {}
     for rung_id in RUNGS:
-        holds = facts.values[_HOLDS_FACT[rung_id]]
-        recheck = holds == _HOLDS_RECHECK
-        parts[rung_id] = []
-        for applicant, mask in (("new", ~recheck), ("recheck", recheck)):
-            policy = the_plan.routes[rung_id, applicant]
-            if mask.all():
-                rows, key, table = all_rows, (policy.hash, "all"), facts
-            elif not mask.any():
-                continue
-            else:
-                rows = np.flatnonzero(mask)
-                key = (policy.hash, f"{rung_id}:{applicant}")
-                table = None
-            ctx = contexts.get(key)
-            if ctx is None:
-                ctx = Context(
-                    table if table is not None else facts.take(rows), policy, the_plan.year
-                )
-                contexts[key] = ctx
-            parts[rung_id].append((rows, evaluate_rung(ctx, rung_id, applicant)))
+        recheck = facts.values[_HOLDS_FACT[rung_id]] == _HOLDS_RECHECK
+        p_new, p_re = the_plan.routes[rung_id, "new"], the_plan.routes[rung_id, "recheck"]
+        n_re = int(recheck.sum())
+        if p_new.hash == p_re.hash or n_re in (0, n):
+            policy = p_re if n_re == n else p_new
+            ev = evaluate_rung(on_all(policy), rung_id, recheck)
+            parts[rung_id] = [Part(everyone, ev, everyone)]
+            continue
+        # most rows on all rows (the other rows' results there are not used), the rest apart
+        few = recheck if n_re <= n - n_re else ~recheck
+        many_policy, few_policy = (p_new, p_re) if n_re <= n - n_re else (p_re, p_new)
+        many_rows, few_rows = np.flatnonzero(~few), np.flatnonzero(few)
+        ev_many = evaluate_rung(on_all(many_policy), rung_id, recheck)
+        key = (few_policy.hash, rung_id)
+        if key not in apart:
+            apart[key] = Context(facts.take(few_rows), few_policy, the_plan.year)
+        ev_few = evaluate_rung(apart[key], rung_id, recheck[few_rows])
+        parts[rung_id] = [
+            Part(many_rows, ev_many, many_rows),
+            Part(few_rows, ev_few, np.arange(len(few_rows))),
+        ]
     return Evaluation(the_plan, facts, parts)

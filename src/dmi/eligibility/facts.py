@@ -35,7 +35,9 @@ __all__ = [
     "FactsError",
     "FactsFileError",
     "ParsedFacts",
+    "duplicate_ids",
     "facts_table",
+    "id_texts",
     "parse_facts",
 ]
 
@@ -625,6 +627,29 @@ def _id_column(column: pd.Series) -> np.ndarray:
     return out
 
 
+def id_texts(column: pd.Series) -> np.ndarray:
+    """A column of respondent ids as the checks see them (trimmed NFKC text, "" when blank)."""
+    ids = _id_column(column)
+    ids[np.equal(ids, None)] = ""
+    return ids
+
+
+def duplicate_ids(ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Positions of the ids that occur more than once (blanks aside), each with its reason."""
+    codes, uniques = pd.factorize(ids)
+    counts = np.bincount(codes, minlength=len(uniques))
+    dup = np.flatnonzero((counts[codes] > 1) & (ids != ""))
+    rows_of: dict[int, list[int]] = {}
+    for pos in dup.tolist():
+        rows_of.setdefault(int(codes[pos]), []).append(int(rows[pos]))
+    reasons = []
+    for pos in dup.tolist():
+        same = rows_of[int(codes[pos])]
+        shown = ", ".join(map(str, same[:5])) + (" ..." if len(same) > 5 else "")
+        reasons.append(f"duplicate respondent_id (rows {shown})")
+    return dup, reasons
+
+
 def parse_facts(
     facts: pd.DataFrame | Mapping[str, Any],
     *,
@@ -682,19 +707,8 @@ def parse_facts(
         if not single:
             rejects.add(blank, ID, [""] * len(blank), ["respondent_id is blank"] * len(blank))
         if not unique_ids and not single:
-            codes, uniques = pd.factorize(ids)
-            counts = np.bincount(codes, minlength=len(uniques))
-            dup = np.flatnonzero((counts[codes] > 1) & (ids != ""))
-            if len(dup):
-                rows_of: dict[int, list[int]] = {}
-                for pos in dup.tolist():
-                    rows_of.setdefault(int(codes[pos]), []).append(int(row_numbers[pos]))
-                reasons = []
-                for pos in dup.tolist():
-                    same = rows_of[int(codes[pos])]
-                    shown = ", ".join(map(str, same[:5])) + (" ..." if len(same) > 5 else "")
-                    reasons.append(f"duplicate respondent_id (rows {shown})")
-                rejects.add(dup, ID, ids[dup].tolist(), reasons)
+            dup, reasons = duplicate_ids(ids, row_numbers)
+            rejects.add(dup, ID, ids[dup].tolist(), reasons)
     elif single:
         ids = np.array([""], dtype=object)
     else:

@@ -18,7 +18,7 @@ threshold it misses), so that adding the amount shown always meets the condition
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -112,19 +112,64 @@ def _decimals(unit: str | None) -> int:
 
 @dataclass
 class Piece:
-    """One gap for some rows: which condition, what kind, its text and numbers per row."""
+    """One gap for some rows: which condition, what kind, its text and numbers per row.
+
+    A change's text is made only when asked for (``texts``), and only for the rows asked for:
+    a frame shows a few gaps per row, and most changes worked out are never shown.
+    """
 
     positions: np.ndarray
     condition: str
     kind: str  # change | points | missing | manual
-    text: np.ndarray
+    text: np.ndarray | None  # None: made from ``source`` when needed
     suffix: str = ""  # " meets sr26_rd": said once for all the changes of a condition
     fact: str | None = None
     current: np.ndarray | None = None
     target: np.ndarray | None = None
     change: np.ndarray | None = None
     points: np.ndarray | None = None
-    detail: list[dict[str, Any]] = field(default_factory=list)
+    source: _Change | None = None
+    lang: str = "zh"
+
+    def texts(
+        self,
+        at: np.ndarray | None = None,
+        before: np.ndarray | None = None,
+        after: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The text of every row, or of the rows at positions ``at``, between ``before`` and
+        ``after`` (one text per row) if given."""
+        if self.text is not None:
+            text = self.text if at is None else self.text[at]
+            return text if before is None or after is None else before + text + after
+        assert self.source is not None
+        source = self.source if at is None else self.source.subset(at)
+        return _change_text(source, self.lang, before, after)
+
+    def subset(self, keep: np.ndarray) -> Piece:
+        """The piece on some of its rows (a mask or positions)."""
+
+        def cut(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[keep]
+
+        source = None
+        if self.source is not None:
+            at = np.flatnonzero(keep) if keep.dtype == bool else keep
+            source = self.source.subset(at)
+        return Piece(
+            self.positions[keep],
+            self.condition,
+            self.kind,
+            cut(self.text),
+            self.suffix,
+            self.fact,
+            cut(self.current),
+            cut(self.target),
+            cut(self.change),
+            cut(self.points),
+            source,
+            self.lang,
+        )
 
 
 @dataclass(frozen=True)
@@ -299,11 +344,14 @@ def _literal(text: str) -> str:
     return text.replace("%", "%%")
 
 
-def _change_text(ch: _Change, lang: str) -> np.ndarray:
+def _change_text(
+    ch: _Change, lang: str, before: np.ndarray | None = None, after: np.ndarray | None = None
+) -> np.ndarray:
     """``label current → target (+delta unit fact)`` for every row of a change.
 
     One %-format per row: the words are put into a template once, and each row's numbers
-    (rounded first) are formatted into it by one C call.
+    (rounded first), and its text ``before`` and ``after`` if given, are formatted into it by
+    one C call.
     """
     up = ch.op in ("at_least", "above")
     cur = _rounded(ch.current, _decimals(ch.of_unit), "floor" if up else "ceil").tolist()
@@ -311,6 +359,7 @@ def _change_text(ch: _Change, lang: str) -> np.ndarray:
     template = f"{_literal(ch.label)} %.15g{_literal(_unit(ch.of_unit, lang))} → " + _literal(
         target
     )
+    around = before is not None and after is not None
     metric_changes_other = ch.fact is not None and ch.fact_label != ch.label
     if ch.delta is not None and (
         ch.fact_unit == "万元"
@@ -323,12 +372,17 @@ def _change_text(ch: _Change, lang: str) -> np.ndarray:
         what = f" {ch.fact_label}" if metric_changes_other else ""
         template += f"{open_}%+.15g{_literal(_unit(ch.fact_unit, lang))}{_literal(what)}{close}"
         delta = _rounded(ch.delta, _decimals(ch.fact_unit), "round").tolist()
-        text = np.array(list(map(template.__mod__, zip(cur, delta))), dtype=object)
+        values = zip(before, cur, delta, after) if around else zip(cur, delta)  # type: ignore[arg-type]
     else:
-        text = np.array(list(map(template.__mod__, cur)), dtype=object)
+        values = zip(before, cur, after) if around else zip(cur)  # type: ignore[arg-type]
+    if around:
+        template = "%s" + template + "%s"
+    text = np.array(list(map(template.__mod__, values)), dtype=object)
     if ch.undefined.any():
         what = WORDS["undefined"]["zh" if lang == "zh" else "en"].format(what=ch.undefined_what)
-        text[ch.undefined] = ch.label + " " + what
+        odd = np.flatnonzero(ch.undefined)
+        words = ch.label + " " + what
+        text[odd] = (before[odd] + words + after[odd]) if around else words  # type: ignore[index]
     return text
 
 
@@ -341,16 +395,19 @@ def _leaf_piece(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -
     facts = facts_table()
     if isinstance(leaf, Compare):
         ch = _change(ctx, leaf.of, leaf.op, leaf.threshold, pos, lang)
+        target = np.full(len(pos), ch.target)
         return Piece(
             pos,
             cid,
             "change",
-            _change_text(ch, lang),
+            None,
             meets,
             ch.fact,
             ch.current,
-            np.full(len(pos), ch.target),
+            target,
             ch.delta,
+            source=ch,
+            lang=lang,
         )
     if isinstance(leaf, Member):
         fact = facts[leaf.of]
@@ -397,27 +454,7 @@ def _drop_dominated(pieces: list[Piece]) -> list[Piece]:
             a_smaller = same_way & (np.abs(da) < np.abs(db))
             drop[i][ia[a_smaller]] = True
             drop[j][ib[same_way & ~a_smaller]] = True
-    out = []
-    for p, d in zip(pieces, drop):
-        if not d.any():
-            out.append(p)
-            continue
-        k = ~d
-        out.append(
-            Piece(
-                p.positions[k],
-                p.condition,
-                p.kind,
-                p.text[k],
-                p.suffix,
-                p.fact,
-                None if p.current is None else p.current[k],
-                None if p.target is None else p.target[k],
-                None if p.change is None else p.change[k],
-                None if p.points is None else p.points[k],
-            )
-        )
-    return out
+    return [p if not d.any() else p.subset(~d) for p, d in zip(pieces, drop)]
 
 
 def _unmet(ctx: Context, node: Any, pos: np.ndarray) -> np.ndarray:
@@ -681,13 +718,12 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
 # -- a rung's gaps ------------------------------------------------------------------------------
 
 
-def _condition_facts(ctx: Context, rung: RungEval, cid: str) -> list[str]:
+def _condition_facts(ctx: Context, rung: RungEval, cid: str, recheck: bool) -> list[str]:
     """The facts a condition (with the routes that replace it) reads, in order."""
     policy = ctx.policy
     tests: list[Any] = []
-    cond = policy.conditions.get(cid)
-    if cond is not None:
-        test = cond.recheck if rung.applicant == "recheck" and cond.recheck else cond.test
+    if cid in policy.conditions:
+        test = rung.test(cid, recheck)
         if test != "skip":
             tests.append(test)
     for rid, route in policy.routes.items():
@@ -753,38 +789,56 @@ def rung_gaps(
             for cid in p.conditions:
                 chosen[cid] = choice == k
                 conditions.append(cid)
-    not_yet = status == NOT_MET
     count = np.zeros(len(pos), dtype=np.int32)
     budget = np.iinfo(np.int32).max if max_gaps is None else max_gaps
+    # the changes, on the not_yet rows only
+    ny = np.flatnonzero(status == NOT_MET)
+    ny_pos = pos[ny]
+    ny_count = np.zeros(len(ny), dtype=np.int32)
     for cid in conditions:
-        in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
-        state = rung.conditions[cid][pos]
-        unmet = not_yet & in_path & (state == NOT_MET)
-        rows = pos[unmet & (count < budget)]
-        count[unmet] += 1
+        unmet = rung.conditions[cid][ny_pos] == NOT_MET
+        if cid in chosen:
+            unmet &= chosen[cid][ny]
+        rows = ny_pos[unmet & (ny_count < budget)]
+        ny_count[unmet] += 1
         if len(rows) == 0:
             continue
-        cond = policy.conditions[cid]
-        test = cond.recheck if rung.applicant == "recheck" and cond.recheck else cond.test
-        pieces += _test_pieces(ctx, test, rows, cid, lang, rung)
+        if policy.conditions[cid].recheck is None:
+            pieces += _test_pieces(ctx, rung.test(cid, False), rows, cid, lang, rung)
+            continue
+        again = rung.recheck[rows]
+        for recheck, sel in ((False, rows[~again]), (True, rows[again])):
+            test = rung.test(cid, recheck)
+            if len(sel) and test != "skip":
+                pieces += _test_pieces(ctx, test, sel, cid, lang, rung)
+    count[ny] = ny_count
     # facts to provide (unknown conditions), for unknown rows and after the changes of not_yet
     lacking: dict[str, np.ndarray] = {}
+    blank: dict[str, np.ndarray] = {}
+
+    def is_blank(fact: str) -> np.ndarray:
+        if fact not in blank:
+            blank[fact] = np.isnan(ctx.facts.values[fact][pos])
+        return blank[fact]
+
     for cid in conditions:
         in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
         unknown = (rung.conditions[cid][pos] == UNKNOWN) & in_path & (status <= UNKNOWN)
         if not unknown.any():
             continue
-        for fact in _condition_facts(ctx, rung, cid):
-            if fact in ctx.facts.values:
-                lack = unknown & np.isnan(ctx.facts.values[fact][pos])
-                lacking[fact] = lacking[fact] | lack if fact in lacking else lack
-    missing_text = np.full(len(pos), "", dtype=object)
+        again = rung.recheck[pos]
+        for recheck in (False, True):
+            which = unknown & (again if recheck else ~again)
+            if not which.any():
+                continue
+            for fact in _condition_facts(ctx, rung, cid, recheck):
+                if fact in ctx.facts.values:
+                    lack = which & is_blank(fact)
+                    lacking[fact] = lacking[fact] | lack if fact in lacking else lack
     # in the facts table's order: a row's text must not depend on the other rows of the batch
-    for fact in (f for f in facts_table().codes if f in lacking):
-        lack = lacking[fact]
-        missing_text[lack] = np.where(
-            missing_text[lack] == "", fact, missing_text[lack] + ", " + fact
-        )
+    missing_text = _list_texts(
+        len(pos), [(f, lacking[f]) for f in facts_table().codes if f in lacking]
+    )
     has_missing = missing_text != ""
     if has_missing.any():
         rows = np.flatnonzero(has_missing & (count < budget))
@@ -794,11 +848,11 @@ def rung_gaps(
     # conditions left for manual review
     manual_rows = status == MANUAL
     if manual_rows.any():
-        text = np.full(len(pos), "", dtype=object)
+        left = []
         for cid in conditions:
             in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
-            left = manual_rows & in_path & (rung.conditions[cid][pos] == MANUAL)
-            text[left] = np.where(text[left] == "", cid, text[left] + ", " + cid)
+            left.append((cid, manual_rows & in_path & (rung.conditions[cid][pos] == MANUAL)))
+        text = _list_texts(len(pos), left)
         listed = manual_rows & (text != "")
         rows = np.flatnonzero(listed & (count < budget))
         count[listed] += 1
@@ -809,6 +863,25 @@ def rung_gaps(
     return pieces, count
 
 
+def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> np.ndarray:
+    """Per row, the names whose mask holds there, joined by ", " ("" when none).
+
+    Rows share few combinations: each distinct combination is joined once (the masks are packed
+    into bytes per row and made unique), then gathered to the rows.
+    """
+    if not items:
+        return np.full(n, "", dtype=object)
+    packed = np.packbits(np.stack([mask for _, mask in items], axis=1), axis=1)
+    keys = np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel()
+    uniques, inverse = np.unique(keys, return_inverse=True)
+    names = [name for name, _ in items]
+    texts = []
+    for key in uniques:
+        bits = np.unpackbits(np.frombuffer(key.tobytes(), dtype=np.uint8))[: len(names)]
+        texts.append(", ".join(name for name, bit in zip(names, bits) if bit))
+    return np.array(texts, dtype=object)[inverse.ravel()]
+
+
 def join_pieces(
     n: int,
     pieces: list[Piece],
@@ -816,12 +889,15 @@ def join_pieces(
     max_gaps: int | None,
     lang: str,
     total: np.ndarray | None = None,
+    prefix: str = "",
 ) -> np.ndarray:
-    """One text per row: the gaps in order, at most ``max_gaps`` (then "N more").
+    """One text per row: ``prefix``, then the gaps in order, at most ``max_gaps`` ("N more").
 
     Consecutive pieces of one condition are one gap: their changes are joined and the condition
-    is named once ("R&D y1 …, R&D share y1 … meets sr26_rd"). The texts of all rows are sorted
-    by row once and joined with one ``np.add.reduceat``, not row by row.
+    is named once ("R&D y1 …, R&D share y1 … meets sr26_rd"). The entries of all rows are sorted
+    by row once, the texts of the entries kept are made (only those), and each row's are joined
+    with one ``np.add.reduceat``, not row by row. ``total`` is each row's number of gaps when
+    some were only counted.
     """
     out = np.full(n, "", dtype=object)
     pieces = [p for p in pieces if len(p.positions)]
@@ -837,34 +913,51 @@ def join_pieces(
             and before.condition == piece.condition
         )
         group_of.append(group_of[-1] if same else (group_of[-1] + 1 if group_of else 0))
+    sizes = [len(p.positions) for p in pieces]
     rows = np.concatenate([positions_of[p.positions] for p in pieces])
-    group = np.concatenate([np.full(len(p.positions), g) for p, g in zip(pieces, group_of)])
-    text = np.concatenate([np.asarray(p.text, dtype=object) for p in pieces])
-    suffix_of = np.array([p.suffix for p in pieces], dtype=object)
-    suffix = np.repeat(suffix_of, [len(p.positions) for p in pieces])
-    order = np.lexsort((np.arange(len(rows)), group, rows))
-    rows, group, text, suffix = rows[order], group[order], text[order], suffix[order]
+    group = np.repeat(np.array(group_of), sizes)
+    pid = np.repeat(np.arange(len(pieces)), sizes)
+    local = np.concatenate([np.arange(k) for k in sizes])
+    # pieces come in display order: a stable sort by row keeps each row's in that order
+    order = np.argsort(rows, kind="stable")
+    rows, group, pid, local = rows[order], group[order], pid[order], local[order]
     new_row = np.r_[True, rows[1:] != rows[:-1]]
     new_group = new_row | np.r_[True, group[1:] != group[:-1]]
     last_of_group = np.r_[new_group[1:], True]
     counted = np.cumsum(new_group)
     row_start = np.flatnonzero(new_row)
     rank = counted - np.repeat(counted[row_start], np.diff(np.r_[row_start, len(rows)]))
-    sep, comma = _SEP[lang], ("，" if lang == "zh" else ", ")
-    prefix = np.where(new_row, "", np.where(new_group, sep, comma)).astype(object)
-    text = prefix + text + np.where(last_of_group, suffix, "").astype(object)
-    keep = np.ones(len(rows), dtype=bool) if max_gaps is None else rank < max_gaps
-    kept_rows = rows[keep]
-    starts = np.flatnonzero(np.r_[True, kept_rows[1:] != kept_rows[:-1]])
-    out[kept_rows[starts]] = np.add.reduceat(text[keep], starts)
+    groups_in_row = np.zeros(n, dtype=np.int64)
+    groups_in_row[rows[row_start]] = rank[np.r_[row_start[1:] - 1, len(rows) - 1]] + 1
     if max_gaps is not None:
-        groups_in_row = np.zeros(n, dtype=np.int64)
-        groups_in_row[rows[row_start]] = rank[np.r_[row_start[1:] - 1, len(rows) - 1]] + 1
+        keep = rank < max_gaps
+        rows, pid, local = rows[keep], pid[keep], local[keep]
+        new_row, new_group, last_of_group = new_row[keep], new_group[keep], last_of_group[keep]
+    # what goes before and after each entry, gathered from small arrays of strings; the texts of
+    # the entries kept are made piece by piece, with those around them in the same format call
+    comma = "，" if lang == "zh" else ", "
+    seps = np.array([prefix, _SEP[lang], comma], dtype=object)
+    before = seps[np.where(new_row, 0, np.where(new_group, 1, 2))]
+    suffixes = np.array([p.suffix for p in pieces] + [""], dtype=object)
+    after = suffixes[np.where(last_of_group, pid, len(pieces))]
+    text = np.empty(len(rows), dtype=object)
+    by_piece = np.argsort(pid, kind="stable")
+    bounds = np.searchsorted(pid[by_piece], np.arange(len(pieces) + 1))
+    for i, piece in enumerate(pieces):
+        at = by_piece[bounds[i] : bounds[i + 1]]
+        if len(at):
+            text[at] = piece.texts(local[at], before[at], after[at])
+    starts = np.flatnonzero(new_row)
+    out[rows[starts]] = np.add.reduceat(text, starts)
+    if max_gaps is not None:
         if total is not None:
             groups_in_row = np.maximum(groups_in_row, total)
-        over = np.flatnonzero((groups_in_row > max_gaps) & (out != ""))
+        shown = np.zeros(n, dtype=bool)
+        shown[rows[starts]] = True
+        over = np.flatnonzero((groups_in_row > max_gaps) & shown)
         if len(over):
-            template = WORDS["more"]["zh" if lang == "zh" else "en"]
-            more = [sep + template.format(n=int(c - max_gaps)) for c in groups_in_row[over]]
-            out[over] = out[over] + np.array(more, dtype=object)
+            template = _SEP[lang] + WORDS["more"]["zh" if lang == "zh" else "en"]
+            out[over] = out[over] + np.array(
+                [template.format(n=int(c - max_gaps)) for c in groups_in_row[over]], dtype=object
+            )
     return out

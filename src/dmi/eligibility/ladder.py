@@ -31,7 +31,15 @@ from dmi.eligibility.engine import (
     evaluate_columns,
     plan,
 )
-from dmi.eligibility.facts import ID, FactColumns, FactsError, facts_table, parse_facts
+from dmi.eligibility.facts import (
+    ID,
+    FactColumns,
+    FactsError,
+    duplicate_ids,
+    facts_table,
+    id_texts,
+    parse_facts,
+)
 from dmi.eligibility.gaps import WORDS, Gap, Piece, join_pieces, rung_gaps
 from dmi.eligibility.policy import (
     RUNGS,
@@ -257,7 +265,8 @@ def evaluate(
     lang : {"zh", "en"}, default="zh"
         Language of the gaps and flags.
     max_gaps : int or None, default=3
-        At most this many gaps in a frame's ``gaps`` column (then "N more"); None for all.
+        At most this many gaps in a frame's ``gaps`` column (then "N more"); None for all; 0
+        leaves the column empty (the text is most of the time of a big frame).
 
     Returns
     -------
@@ -278,10 +287,10 @@ def evaluate(
         ev = evaluate_columns(parsed.table, the_plan)
         frame = _frame(ev, lang, max_gaps)
         return _firm(ev, frame, lang)
-    parsed = parse_facts(facts)
-    if not parsed.valid.all():
-        raise FactsError(parsed.rejects, parsed.n_rows)
-    return _frame(evaluate_columns(parsed.table, the_plan), lang, max_gaps)
+    batch = _run(facts, the_plan, lang, max_gaps, first_row=2, rows=None, unique_ids=False)
+    if batch.n_rejected:
+        raise FactsError(batch.rejects, batch.n_read)
+    return batch.results
 
 
 def evaluate_batch(
@@ -302,15 +311,78 @@ def evaluate_batch(
     across the whole file. Parameters otherwise as :func:`evaluate`.
     """
     the_plan = _settle(policy, year, lang)
-    parsed = parse_facts(facts, first_row=first_row, rows=rows, unique_ids=unique_ids)
-    table = parsed.table if parsed.valid.all() else parsed.table.take(parsed.valid)
-    results = _frame(evaluate_columns(table, the_plan), lang, max_gaps)
+    return _run(facts, the_plan, lang, max_gaps, first_row, rows, unique_ids)
+
+
+CHUNK_ROWS = 100_000
+"""Rows evaluated at a time: a bigger frame is done in pieces (every row is on its own), which
+bounds the memory of the intermediate columns and texts."""
+
+
+def _run(
+    facts: pd.DataFrame,
+    the_plan: Plan,
+    lang: str,
+    max_gaps: int | None,
+    first_row: int,
+    rows: np.ndarray | None,
+    unique_ids: bool,
+) -> EligibilityBatch:
+    if not isinstance(facts, pd.DataFrame):
+        raise TypeError(f"expected a DataFrame of facts, got {type(facts).__name__}")
+    n = len(facts)
+    row_numbers = (
+        np.arange(first_row, first_row + n, dtype=np.int64)
+        if rows is None
+        else np.asarray(rows, dtype=np.int64)
+    )
+    if row_numbers.shape != (n,):
+        raise ValueError(f"expected {n} row numbers, got {row_numbers.shape[0]}")
+    rejects: list[pd.DataFrame] = []
+    repeated = np.zeros(n, dtype=bool)
+    if not unique_ids and ID in facts.columns and n > CHUNK_ROWS:
+        # repeated ids are a matter of the whole frame: found once, before the pieces
+        ids = id_texts(facts[ID])
+        dup, reasons = duplicate_ids(ids, row_numbers)
+        repeated[dup] = True
+        rejects.append(
+            pd.DataFrame(
+                {
+                    "row": row_numbers[dup],
+                    "respondent_id": ids[dup],
+                    "column": ID,
+                    "value": ids[dup],
+                    "reason": reasons,
+                }
+            )
+        )
+        unique_ids = True
+    results: list[pd.DataFrame] = []
+    kept_rows: list[np.ndarray] = []
+    unmatched: list[str] = []
+    for start in range(0, max(n, 1), CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, n)
+        chunk = facts if (start, stop) == (0, n) else facts.iloc[start:stop]
+        parsed = parse_facts(chunk, rows=row_numbers[start:stop], unique_ids=unique_ids)
+        valid = parsed.valid & ~repeated[start:stop]
+        table = parsed.table if valid.all() else parsed.table.take(valid)
+        results.append(_frame(evaluate_columns(table, the_plan), lang, max_gaps))
+        rejects.append(parsed.rejects)
+        kept_rows.append(table.rows)
+        unmatched = parsed.unmatched_columns
+    found = [r for r in rejects if len(r)]
+    if len(found) > 1:
+        all_rejects = pd.concat(found, ignore_index=True)
+        all_rejects = all_rejects.sort_values(["row", "column"], kind="stable")
+        all_rejects = all_rejects.reset_index(drop=True)
+    else:
+        all_rejects = found[0] if found else rejects[-1]
     return EligibilityBatch(
-        results=results,
-        rejects=parsed.rejects,
-        n_read=parsed.n_rows,
-        rows=table.rows,
-        unmatched_columns=parsed.unmatched_columns,
+        results=results[0] if len(results) == 1 else pd.concat(results, ignore_index=True),
+        rejects=all_rejects,
+        n_read=n,
+        rows=np.concatenate(kept_rows),
+        unmatched_columns=unmatched,
     )
 
 
@@ -326,23 +398,24 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
         status = np.zeros(n, dtype=np.int8)
         points = np.full(n, np.nan)
         which = np.zeros(n, dtype=np.int8)
-        for rows, r in ev.parts[rung]:
-            status[rows] = r.status
+        for part in ev.parts[rung]:
+            r = part.ev
+            status[part.rows] = r.status[part.at]
             if r.points is not None:
-                points[rows] = r.points
-            which[rows] = the_plan.policy_ids.index(r.policy.id)
+                points[part.rows] = r.points[part.at]
+            which[part.rows] = the_plan.policy_ids.index(r.policy.id)
         cols[f"{rung}_status"] = pd.Categorical.from_codes(status, STATUSES)
         cols[f"{rung}_points"] = points
         cols[f"{rung}_policy"] = pd.Categorical.from_codes(which, the_plan.policy_ids)
     for cid in the_plan.condition_ids:
         state = np.full(n, NA, dtype=np.int8)
         for rung in RUNGS:
-            for rows, r in ev.parts[rung]:
-                found = r.conditions.get(cid)
+            for part in ev.parts[rung]:
+                found = part.ev.conditions.get(cid)
                 if found is None:
-                    found = r.routes.get(cid)
+                    found = part.ev.routes.get(cid)
                 if found is not None:
-                    state[rows] = found
+                    state[part.rows] = found[part.at]
         codes = np.where(state == NA, -1, state).astype(np.int8)
         cols[cid] = pd.Categorical.from_codes(codes, STATES)
     cols["gaps"] = pd.Series(_gaps_column(ev, lang, max_gaps), dtype=object, copy=False)
@@ -370,20 +443,26 @@ def _rung_prefix(r: RungEval, lang: str) -> str:
 
 
 def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> np.ndarray:
-    target = _target_rung(ev)
     out = np.full(ev.n, "", dtype=object)
+    if max_gaps == 0:  # no text asked for: the fastest run
+        return out
+    target = _target_rung(ev)
     for i, rung in enumerate(RUNGS):
-        for rows, r in ev.parts[rung]:
-            local = np.flatnonzero(target[rows] == i)
+        for part in ev.parts[rung]:
+            local = np.flatnonzero(target[part.rows] == i)
             if len(local) == 0:
                 continue
-            pieces, total = rung_gaps(r, local, lang, max_gaps)
-            shown = np.zeros(len(rows), dtype=np.int32)
-            shown[local] = total
-            text = join_pieces(len(rows), pieces, np.arange(len(rows)), max_gaps, lang, shown)
-            chosen = rows[local]
-            body = text[local]
-            out[chosen] = np.where(body == "", "", _rung_prefix(r, lang) + body)
+            r = part.ev
+            pieces, total = rung_gaps(r, part.at[local], lang, max_gaps)
+            to_batch = np.full(r.ctx.n, -1)
+            to_batch[part.at] = part.rows
+            counts = np.zeros(ev.n, dtype=np.int32)
+            counts[part.rows[local]] = total
+            text = join_pieces(
+                ev.n, pieces, to_batch, max_gaps, lang, counts, prefix=_rung_prefix(r, lang)
+            )
+            chosen = part.rows[local]
+            out[chosen] = text[chosen]
     return out
 
 
@@ -507,7 +586,7 @@ def _gap_objects(r: RungEval, pieces: list[Piece]) -> tuple[Gap, ...]:
                 rung=r.rung,
                 condition=p.condition,
                 kind=p.kind,
-                text=str(p.text[0]) + p.suffix,
+                text=str(p.texts()[0]) + p.suffix,
                 fact=p.fact,
                 current=first(p.current),
                 target=first(p.target),
@@ -549,10 +628,11 @@ def _rung_result(r: RungEval, lang: str) -> RungResult:
                 evidence=_evidence(tests, lang),
             )
         )
+    recheck = bool(r.recheck[0])
     listed = list(spec.conditions) + [c for p in spec.paths for c in p.conditions]
     for cid in listed:
         cond = policy.conditions[cid]
-        test = cond.recheck if r.applicant == "recheck" and cond.recheck is not None else cond.test
+        test = r.test(cid, recheck)
         tests = [] if test == "skip" else [test]
         conditions.append(
             ConditionResult(
@@ -579,7 +659,7 @@ def _rung_result(r: RungEval, lang: str) -> RungResult:
         label=spec.label(lang),
         status=status,
         policy=policy.id,
-        applicant=r.applicant,
+        applicant="recheck" if recheck else "new",
         source=spec.source,
         confidence=spec.confidence,
         points=None if r.points is None else float(r.points[0]),
@@ -595,8 +675,8 @@ def _rung_result(r: RungEval, lang: str) -> RungResult:
 def _firm(ev: Evaluation, frame: pd.DataFrame, lang: str) -> FirmResult:
     rungs = {}
     for rung in RUNGS:
-        (rows, r), *_ = ev.parts[rung]
-        rungs[rung] = _rung_result(r, lang)
+        (part,) = ev.parts[rung]  # one firm: one part, at position 0
+        rungs[rung] = _rung_result(part.ev, lang)
     row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
     rid = ev.facts.ids[0] or None
     flags = tuple(f for f in [str(row["flags"])] if f)
