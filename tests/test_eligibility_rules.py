@@ -304,3 +304,13 @@ def test_a_province_block(tmp_path):
     assert r["specialised"].scorecard.points == 65 and r["specialised"].scorecard.pass_mark == 60
     r = el.evaluate(firm(SR22, province="江苏", featured_points=None), custom)
     assert r["specialised"].scorecard.state == "unknown"
+
+
+def test_the_docs_list_every_condition_and_route():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "eligibility.md").read_text("utf-8")
+    for name in el.available_policies():
+        policy = el.load_policy(name)
+        for element in (*policy.conditions, *policy.routes, *policy.scorecards):
+            assert f"`{element}`" in doc, (name, element)
+    for fact in el.FACTS:
+        assert f"`{fact.code}`" in doc, fact.code
