@@ -53,14 +53,20 @@ __all__ = [
     "RungEval",
     "ScorecardEval",
     "evaluate_columns",
+    "holds",
     "plan",
 ]
 
 NOT_MET, UNKNOWN, MANUAL, MET, NA = 0, 1, 2, 3, 4
 STATES = ("not_met", "unknown", "manual", "met")
 STATUSES = ("not_yet", "unknown", "manual", "eligible")
-_HOLDS_RECHECK = 2.0  # position of "recheck" in the holds_* facts' values
 _HOLDS_FACT = {r: f"holds_{r}" for r in RUNGS}
+
+
+def holds(facts: FactColumns, rung: str, value: str) -> np.ndarray:
+    """Rows whose ``holds_<rung>`` fact is ``value`` (``no``, ``yes`` or ``recheck``)."""
+    fact = _HOLDS_FACT[rung]
+    return facts.values[fact] == float(facts_table()[fact].value_index(value))
 
 
 def _state(missing: np.ndarray, met: np.ndarray) -> np.ndarray:
@@ -545,7 +551,7 @@ def evaluate_columns(facts: FactColumns, the_plan: Plan) -> Evaluation:
 
     parts: dict[str, list[Part]] = {}
     for rung_id in RUNGS:
-        recheck = facts.values[_HOLDS_FACT[rung_id]] == _HOLDS_RECHECK
+        recheck = holds(facts, rung_id, "recheck")
         p_new, p_re = the_plan.routes[rung_id, "new"], the_plan.routes[rung_id, "recheck"]
         n_re = int(recheck.sum())
         if p_new.hash == p_re.hash or n_re in (0, n):

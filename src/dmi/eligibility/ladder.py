@@ -29,6 +29,7 @@ from dmi.eligibility.engine import (
     Plan,
     RungEval,
     evaluate_columns,
+    holds,
     plan,
 )
 from dmi.eligibility.facts import (
@@ -66,8 +67,6 @@ __all__ = [
     "evaluate_batch",
     "output_columns",
 ]
-
-_HOLDS_YES = 1.0  # position of "yes" in the holds_* facts' values
 
 
 # -- typed results of one firm -----------------------------------------------------------------
@@ -427,8 +426,8 @@ def _target_rung(ev: Evaluation) -> np.ndarray:
     """Per row, the lowest rung the firm neither holds nor is eligible for (-1: none)."""
     target = np.full(ev.n, -1, dtype=np.int8)
     for i, rung in enumerate(RUNGS):
-        holds = ev.facts.values[f"holds_{rung}"] == _HOLDS_YES
-        open_ = (target == -1) & ~holds & (ev.status(rung) != MET)
+        held = holds(ev.facts, rung, "yes")
+        open_ = (target == -1) & ~held & (ev.status(rung) != MET)
         target[open_] = i
     return target
 

@@ -745,7 +745,7 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
         tests = [c.test for c in conditions.values()] + [
             o.test for r in routes.values() for o in r.options
         ]
-        for sid in sorted({leaf.scorecard for t in tests for leaf in _leaves_deep(t, other)}):
+        for sid in sorted({leaf.scorecard for t in tests for leaf in _scorecard_leaves(t)}):
             if sid in other.scorecards and sid not in scorecards:
                 claim("scorecard", scorecards, other.scorecards[sid], where, other.origin[sid])
         for name in sorted(_names_used(conditions, routes, scorecards)):
@@ -760,7 +760,7 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
     return Policy(spec, source, content_hash, metrics, conditions, routes, scorecards, origin, base)
 
 
-def _leaves_deep(test: Any, policy: Policy) -> Iterator[ScorecardPass]:
+def _scorecard_leaves(test: Any) -> Iterator[ScorecardPass]:
     for leaf in iter_leaves(test):
         if isinstance(leaf, ScorecardPass):
             yield leaf

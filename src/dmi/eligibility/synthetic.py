@@ -2,7 +2,8 @@
 
 The same ``(n, seed, missing_rate)`` always gives the same frame. Numbers are float64 (NaN when
 blank), yes/no and category facts are text, as a CSV reader gives them. The population is
-spread so that every rung has firms in every state.
+spread so that every rung has firms in every state it can reach (专精特新 2026 and 小巨人 have
+manual conditions, so they are never `eligible` without a reviewer).
 """
 
 from __future__ import annotations
