@@ -784,3 +784,65 @@ def test_the_package_depends_on_no_other_dmi_module():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# 科技型 (115号): S&T staff 10/100 = 10 % -> 4 (must be above 0); R&D 240/4000 = 6 % -> 50;
+# one class-I IP -> 30; total 84. No direct route.
+TS = {
+    **BASE,
+    "staff": 100,
+    "rd_staff": 10,
+    "revenue_y1": 4000,
+    "rd_y1": 240,
+    "cost_y1": 3500,
+    "assets_y1": 5000,
+    "ip_class1": 1,
+    "high_tech_title": "no",
+    "award": "none",
+    "rd_institution": "none",
+    "standard_lead": "no",
+}
+
+
+def _ts_points(facts: dict) -> dict:
+    from dmi.eligibility.engine import Context
+    from dmi.eligibility.facts import parse_facts
+
+    policy = el.load_policy("2026")
+    ctx = Context(parse_facts(facts).table, policy, 2026)
+    sc = ctx.scorecard("ts115s")
+    return {
+        "total": float(sc.lo[0]),
+        "staff": float(sc.group_lo["staff"][0]),
+        "rd": float(sc.group_lo["rd"][0]),
+        "state": el.STATES[int(sc.state[0])],
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, {"total": 84, "staff": 4, "rd": 50, "state": "met"}),
+        # the staff indicator must score above 0: 9.99 % fails though the total is 80
+        ({"staff": 1001, "rd_staff": 100}, {"total": 80, "staff": 0, "rd": 50, "state": "not_met"}),
+        ({"rd_staff": 30}, {"total": 100, "staff": 20, "rd": 50, "state": "met"}),
+        ({"rd_staff": 29}, {"total": 96, "staff": 16, "rd": 50, "state": "met"}),
+        # R&D: the better of 5.99 % of revenue (40) and 239.6 / 798.66 = 30.0003 % of costs (50)
+        ({"rd_y1": 239.6, "cost_y1": 798.66}, {"total": 84, "staff": 4, "rd": 50, "state": "met"}),
+        ({"rd_y1": 239.6}, {"total": 74, "staff": 4, "rd": 40, "state": "met"}),
+        # exactly 30 % of costs (240 / 800) takes the top band; 5.85 % of revenue only 40
+        (
+            {"rd_y1": 240, "cost_y1": 800, "revenue_y1": 4100},
+            {"total": 84, "staff": 4, "rd": 50, "state": "met"},
+        ),
+        (
+            {"rd_y1": 80, "ip_class1": 0, "ip_class2": 0},
+            {"total": 14, "staff": 4, "rd": 10, "state": "not_met"},
+        ),
+    ],
+)
+def test_the_tech_scorecard_and_its_staff_floor(changes, expected):
+    assert _ts_points(firm(TS, **changes)) == expected
+    # and through the rung: tier 1 in 2026 by the 科技型 path when the 创新型 one fails
+    r = el.evaluate(firm(TS, **changes), "2026")
+    assert r["innovative"].condition("ts_score").state == expected["state"]
