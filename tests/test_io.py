@@ -1001,8 +1001,8 @@ _PIECES = st.sampled_from(["a", ",", "x,y,z", "\n", "\r\n", "\r", "", "企"])
 def test_the_rule_on_whole_columns_is_the_rule_on_one_record(width, rows):
     import pyarrow as pa
 
-    from dmi.io.readers import _multiline
     from dmi.io.csvstream import LINE_BREAK, swallowed_at
+    from dmi.io.readers import _multiline
 
     rows = [(row + [None] * width)[:width] for row in rows]
     batch = pa.record_batch(

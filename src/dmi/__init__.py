@@ -61,7 +61,7 @@ _HOMES = {
     "score_file": "dmi.bulk",
 }
 # modules offered under a short name
-_MODULES = {"weights": "dmi.scoring.weighting"}
+_MODULES = {"weights": "dmi.scoring.weighting", "eligibility": "dmi.eligibility"}
 
 
 def __getattr__(name: str) -> Any:
@@ -98,6 +98,7 @@ __all__ = [
     "__version__",
     "assess",
     "available_instruments",
+    "eligibility",
     "encode_answers",
     "explain_level",
     "load_instrument",

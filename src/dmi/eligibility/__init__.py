@@ -1,0 +1,69 @@
+"""The 梯度培育 ladder: where a firm stands on 创新型 / 专精特新 / 小巨人, by policy version.
+
+Rules are data: one YAML rule file per policy version (``2022`` = 63号, ``2026`` = 2号 with its
+transition clauses) under ``dmi/instruments/data/cultivation/``, and one table of the facts a
+firm states (``FACTS``). See ``docs/eligibility.md``.
+
+>>> import dmi.eligibility as el
+>>> result = el.evaluate({"revenue_y1": 1800, "rd_y1": 40, ...}, policy="2026")   # one firm
+>>> result["specialised"].status, result.gaps
+>>> frame = el.evaluate(firms_frame, policy="2026", lang="en")                    # many firms
+>>> batch = el.evaluate_batch(chunk, first_row=2)       # .results, .rejects, counts reconcile
+
+The package depends only on numpy, pandas, PyYAML, pydantic and the standard library.
+"""
+
+from __future__ import annotations
+
+from dmi.eligibility.engine import STATES, STATUSES
+from dmi.eligibility.facts import FACTS, Fact, FactsError, FactsFileError, parse_facts
+from dmi.eligibility.gaps import Gap
+from dmi.eligibility.ladder import (
+    ConditionResult,
+    EligibilityBatch,
+    FirmResult,
+    GroupResult,
+    IndicatorResult,
+    RungResult,
+    ScorecardResult,
+    evaluate,
+    evaluate_batch,
+    output_columns,
+)
+from dmi.eligibility.policy import (
+    RUNGS,
+    Policy,
+    PolicyError,
+    available_policies,
+    load_policy,
+    parse_policy,
+)
+from dmi.eligibility.synthetic import synthetic_firms
+
+__all__ = [
+    "FACTS",
+    "RUNGS",
+    "STATES",
+    "STATUSES",
+    "ConditionResult",
+    "EligibilityBatch",
+    "Fact",
+    "FactsError",
+    "FactsFileError",
+    "FirmResult",
+    "Gap",
+    "GroupResult",
+    "IndicatorResult",
+    "Policy",
+    "PolicyError",
+    "RungResult",
+    "ScorecardResult",
+    "available_policies",
+    "evaluate",
+    "evaluate_batch",
+    "load_policy",
+    "output_columns",
+    "parse_facts",
+    "parse_policy",
+    "synthetic_firms",
+]

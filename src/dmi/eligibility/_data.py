@@ -1,0 +1,104 @@
+"""Where the shipped cultivation files live, and how YAML is read (shared by facts and policies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import yaml
+
+__all__ = ["DATA", "Problem", "describe_error", "describe_location", "load_yaml"]
+
+# libyaml's parser when PyYAML was built with it: the same documents, several times faster
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# read through importlib.resources so that an installed wheel finds them too; the folder is plain
+# package data of ``dmi`` (see pyproject.toml), not a package of its own
+DATA: Traversable = resources.files("dmi").joinpath("instruments", "data", "cultivation")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a file: where (a field path) and what."""
+
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+def load_yaml(text: str, source: str, error: type[Exception]) -> dict[str, Any]:
+    """Parse YAML text that must hold a mapping; ``error(source, [Problem])`` otherwise."""
+    try:
+        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(source, [Problem(where, f"not valid YAML: {problem}")]) from None
+    if not isinstance(data, dict):
+        raise error(
+            source, [Problem("file", f"expected a mapping at the top, got {type(data).__name__}")]
+        )
+    return data
+
+
+def describe_location(data: Any, loc: tuple[Any, ...]) -> str:
+    """A pydantic location as a path that names ids: ``conditions[3] (id 'sr26_rd').test``.
+
+    The tags of tagged unions (``compare``, ``all`` ...) are pydantic's, not the file's: a tag
+    is skipped when the next key applies to the node the tag is at rather than to the node the
+    tag would lead to, so the path is the one a reader follows in the file.
+    """
+    parts: list[str] = []
+    node = data
+    missing = object()
+    for i, key in enumerate(loc):
+        nxt = loc[i + 1] if i + 1 < len(loc) else None
+        if isinstance(key, str) and key in _TAGS and isinstance(node, dict):
+            as_field = node.get(key, missing)
+            if as_field is missing or (
+                nxt is not None and _applies(node, nxt) and not _applies(as_field, nxt)
+            ):
+                continue
+        if isinstance(key, int) and isinstance(node, list):
+            node = node[key] if 0 <= key < len(node) else None
+            label = f"[{key}]"
+            if isinstance(node, dict):
+                for name in ("id", "code", "value"):
+                    if name in node:
+                        label += f" ({name} {node[name]!r})"
+                        break
+            if parts:
+                parts[-1] += label
+            else:
+                parts.append(label)
+            continue
+        parts.append(str(key))
+        node = node.get(key) if isinstance(node, dict) else None
+    return ".".join(parts) or "file"
+
+
+def _applies(node: Any, key: Any) -> bool:
+    return (isinstance(node, dict) and key in node) or (
+        isinstance(node, list) and isinstance(key, int)
+    )
+
+
+_TAGS = frozenset({"compare", "member", "is", "manual", "scorecard", "all", "any"})
+
+
+def describe_error(err: dict[str, Any]) -> str:
+    """One pydantic error as a plain sentence."""
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return f"unknown key (value {err.get('input')!r})"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error":
+        return f"{err['msg'].lower()}, got {err.get('input')!r}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"{msg} (got {err.get('input')!r})"

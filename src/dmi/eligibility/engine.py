@@ -1,0 +1,575 @@
+"""The vectorised evaluator: rule files applied to typed facts, column by column.
+
+No input validation here (see :mod:`dmi.eligibility.facts`): this module takes typed columns and
+a loaded :class:`~dmi.eligibility.policy.Policy` and works on whole numpy arrays. Every test
+gives a state per row in a four-valued logic ordered ``not_met < unknown < manual < met``: "all
+of" is the minimum, "any of" the maximum, so a missing fact gives ``unknown`` unless another
+fact already settles the outcome, and ``manual`` survives only where nothing else is missing or
+failing. A scorecard is evaluated as an interval (the fewest and most points the firm can have
+given what is missing), so it is ``met`` or ``not_met`` as soon as the missing facts cannot
+change the outcome, and ``unknown`` only when they could.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dmi.eligibility.facts import FactColumns, facts_table
+from dmi.eligibility.policy import (
+    RUNGS,
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    Indicator,
+    Is,
+    Manual,
+    Member,
+    Metric,
+    Policy,
+    PolicyError,
+    Problem,
+    Scorecard,
+    ScorecardPass,
+    resolve_bands,
+)
+
+__all__ = [
+    "MANUAL",
+    "MET",
+    "NA",
+    "NOT_MET",
+    "STATES",
+    "STATUSES",
+    "UNKNOWN",
+    "Context",
+    "Evaluation",
+    "Part",
+    "Plan",
+    "RungEval",
+    "ScorecardEval",
+    "evaluate_columns",
+    "holds",
+    "plan",
+]
+
+NOT_MET, UNKNOWN, MANUAL, MET, NA = 0, 1, 2, 3, 4
+STATES = ("not_met", "unknown", "manual", "met")
+STATUSES = ("not_yet", "unknown", "manual", "eligible")
+_HOLDS_FACT = {r: f"holds_{r}" for r in RUNGS}
+
+
+def holds(facts: FactColumns, rung: str, value: str) -> np.ndarray:
+    """Rows whose ``holds_<rung>`` fact is ``value`` (``no``, ``yes`` or ``recheck``)."""
+    fact = _HOLDS_FACT[rung]
+    return facts.values[fact] == float(facts_table()[fact].value_index(value))
+
+
+def _state(missing: np.ndarray, met: np.ndarray) -> np.ndarray:
+    out = met.view(np.int8) * np.int8(MET)  # not_met is 0
+    out[missing] = UNKNOWN
+    return out
+
+
+class Context:
+    """The facts of a batch seen through one policy: facts and metrics by name, cached.
+
+    ``get(name)`` gives ``(values, missing)``: float64 values (NaN where missing or undefined,
+    e.g. a share of zero revenue) and a mask of the rows where a fact it needs is missing.
+    Derived values are rounded to the policy's ``precision`` (9 decimals) before any comparison,
+    so that 30 / 1000 is exactly 3.0 %.
+    """
+
+    def __init__(self, facts: FactColumns, policy: Policy, year: int):
+        self.facts = facts
+        self.policy = policy
+        self.year = year
+        self.n = facts.n
+        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._scorecards: dict[str, ScorecardEval] = {}
+
+    def get(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        found = self._cache.get(name)
+        if found is None:
+            if name in self.policy.metrics:
+                found = self._metric(self.policy.metrics[name])
+            else:
+                values = self.facts.values[name]
+                found = (values, np.isnan(values))
+            self._cache[name] = found
+        return found
+
+    def _metric(self, metric: Metric) -> tuple[np.ndarray, np.ndarray]:
+        parts = [self.get(name) for name in metric.of]
+        missing = np.zeros(self.n, dtype=bool)
+        for _, m in parts:
+            missing |= m
+        values = [p[0] for p in parts]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if metric.kind in ("ratio", "share"):
+                num, den = values
+                out = np.where(den > 0, num / den * metric.scale, np.nan)
+            elif metric.kind == "growth":
+                if len(values) == 2 or metric.method == "cagr":
+                    first, last = values[0], values[-1]
+                    span = len(values) - 1
+                    out = np.where(first > 0, (last / first) ** (1.0 / span) - 1.0, np.nan)
+                else:
+                    rates = [
+                        np.where(a > 0, b / a - 1.0, np.nan) for a, b in zip(values, values[1:])
+                    ]
+                    out = sum(rates[1:], rates[0]) / len(rates)
+                out = out * metric.scale
+            elif metric.kind == "sum":
+                out = sum(values[1:], values[0])
+            elif metric.kind == "mean":
+                out = sum(values[1:], values[0]) / len(values)
+            else:  # first given
+                out = values[0].copy()
+                missing = np.isnan(out)
+                for v in values[1:]:
+                    fill = missing & ~np.isnan(v)
+                    out[fill] = v[fill]
+                    missing &= ~fill
+        out = np.round(out, self.policy.precision)
+        out[missing] = np.nan
+        return out, missing
+
+    def codes(self, name: str) -> np.ndarray:
+        return self.facts.values[name]
+
+    def scorecard(self, sid: str) -> ScorecardEval:
+        found = self._scorecards.get(sid)
+        if found is None:
+            found = _evaluate_scorecard(self, self.policy.scorecards[sid])
+            self._scorecards[sid] = found
+        return found
+
+    # -- tests ---------------------------------------------------------------------------------
+
+    def state(self, test: Any) -> np.ndarray:
+        """The state (int8: not_met 0, unknown 1, manual 2, met 3) of a test on every row."""
+        if isinstance(test, AllOf):
+            out = self.state(test.all[0])
+            for t in test.all[1:]:
+                out = np.minimum(out, self.state(t))
+            return out
+        if isinstance(test, AnyOf):
+            out = self.state(test.any[0])
+            for t in test.any[1:]:
+                out = np.maximum(out, self.state(t))
+            return out
+        if isinstance(test, Manual):
+            return np.full(self.n, MANUAL, dtype=np.int8)
+        if isinstance(test, ScorecardPass):
+            return self.scorecard(test.scorecard).state
+        if isinstance(test, Compare):
+            values, missing = self.get(test.of)
+            t = test.threshold
+            with np.errstate(invalid="ignore"):
+                if test.op == "at_least":
+                    met = values >= t
+                elif test.op == "above":
+                    met = values > t
+                elif test.op == "at_most":
+                    met = values <= t
+                else:
+                    met = values < t
+            return self._windowed(_state(missing, met), test)
+        if isinstance(test, Member):
+            fact = facts_table()[test.of]
+            codes = self.codes(test.of)
+            wanted = [float(fact.value_index(v)) for v in test.in_]
+            return self._windowed(_state(np.isnan(codes), np.isin(codes, wanted)), test)
+        if isinstance(test, Is):
+            codes = self.codes(test.of)
+            return _state(np.isnan(codes), codes == (1.0 if test.is_ == "yes" else 0.0))
+        raise TypeError(f"not a test: {test!r}")
+
+    def _windowed(self, state: np.ndarray, leaf: Compare | Member) -> np.ndarray:
+        if leaf.window is None:
+            return state
+        year = self.facts.values[leaf.window.fact]
+        with np.errstate(invalid="ignore"):
+            old = year < self.year - leaf.window.years
+        return np.where((state == MET) & old, np.int8(NOT_MET), state)
+
+
+# -- scorecards ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ScorecardEval:
+    """Points of every row: per indicator, per group and in total, each as an interval.
+
+    ``lo`` is what the firm has for sure (a missing fact counts as its indicator's fewest
+    points), ``hi`` the most it could have. Equal where nothing the scorecard needs is missing.
+    """
+
+    scorecard: Scorecard
+    ind_lo: dict[str, np.ndarray]
+    ind_hi: dict[str, np.ndarray]
+    group_lo: dict[str, np.ndarray]
+    group_hi: dict[str, np.ndarray]
+    lo: np.ndarray
+    hi: np.ndarray
+    pass_mark: np.ndarray
+    state: np.ndarray
+    block: np.ndarray  # index of the province block of each row, -1 for none
+    group_floor_met: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _band_points(
+    values: np.ndarray, missing: np.ndarray, bands: Any, edges: str, else_points: float
+) -> tuple[np.ndarray, np.ndarray]:
+    points = np.full(len(values), else_points, dtype=np.float32)
+    settled = resolve_bands(bands, edges, else_points)  # type: ignore[arg-type]
+    with np.errstate(invalid="ignore"):
+        for low, high, holds_low, holds_high, p in settled:
+            inside = (values >= low if holds_low else values > low) & (
+                values <= high if holds_high else values < high
+            )
+            points[inside] = p
+    all_points = [b[4] for b in settled] + [else_points]
+    lo = np.where(missing, np.float32(min(all_points)), points)
+    hi = np.where(missing, np.float32(max(all_points)), points)
+    return lo, hi
+
+
+def indicator_points(ctx: Context, ind: Indicator, edges: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(lo, hi)`` points of one indicator on every row (float32)."""
+    if ind.bands:
+        assert ind.of is not None
+        values, missing = ctx.get(ind.of)
+        return _band_points(values, missing, ind.bands, ind.edges or edges, ind.else_points)
+    if ind.categories is not None:
+        assert ind.of is not None
+        fact = facts_table()[ind.of]
+        codes = ctx.codes(ind.of)
+        order = fact.value_codes if fact.type == "category" else ("no", "yes")
+        table = np.array([ind.categories.get(v, ind.else_points) for v in order], dtype=np.float32)
+        missing = np.isnan(codes)
+        safe = np.where(missing, 0, codes).astype(np.intp)
+        points = table[safe]
+        lo = np.where(missing, table.min(), points)
+        hi = np.where(missing, table.max(), points)
+        return lo, hi
+    if ind.best_of:
+        lo = hi = None
+        for sub in ind.best_of:
+            values, missing = ctx.get(sub.of)
+            s_lo, s_hi = _band_points(
+                values, missing, sub.bands, sub.edges or ind.edges or edges, sub.else_points
+            )
+            lo = s_lo if lo is None else np.maximum(lo, s_lo)
+            hi = s_hi if hi is None else np.maximum(hi, s_hi)
+        assert lo is not None and hi is not None
+        return lo, hi
+    # first_of: the first step that holds; a step that may hold (unknown) keeps both outcomes
+    assert ind.first_of
+    n = ctx.n
+    lo = np.full(n, np.inf, dtype=np.float32)
+    hi = np.full(n, -np.inf, dtype=np.float32)
+    alive = np.ones(n, dtype=bool)  # no earlier step surely holds
+    for step in ind.first_of:
+        s = ctx.state(step.test)
+        possible = alive & (s >= UNKNOWN)
+        p = np.float32(step.points)
+        lo[possible] = np.minimum(lo[possible], p)
+        hi[possible] = np.maximum(hi[possible], p)
+        alive &= s != MET
+    p = np.float32(ind.else_points)
+    lo[alive] = np.minimum(lo[alive], p)
+    hi[alive] = np.maximum(hi[alive], p)
+    return lo, hi
+
+
+def _province_key(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).strip().casefold()
+    for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市"):
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+def _province_blocks(ctx: Context, sc: Scorecard) -> np.ndarray:
+    block = np.full(ctx.n, -1, dtype=np.int16)
+    if not sc.provinces:
+        return block
+    keys: dict[str, int] = {}
+    for b, blk in enumerate(sc.provinces):
+        for name in blk.names:
+            keys.setdefault(_province_key(name), b)
+    province = ctx.facts.text.get("province")
+    if province is None:
+        return block
+    import pandas as pd
+
+    codes, uniques = pd.factorize(province, use_na_sentinel=True)
+    table = np.array([keys.get(_province_key(str(u)), -1) for u in uniques] + [-1], dtype=np.int16)
+    return table[np.asarray(codes, dtype=np.intp)]
+
+
+def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
+    n = ctx.n
+    ind_lo: dict[str, np.ndarray] = {}
+    ind_hi: dict[str, np.ndarray] = {}
+    group_lo = {g.id: np.zeros(n, dtype=np.float32) for g in sc.groups}
+    group_hi = {g.id: np.zeros(n, dtype=np.float32) for g in sc.groups}
+    for ind in sc.indicators:
+        lo, hi = indicator_points(ctx, ind, sc.edges)
+        ind_lo[ind.id], ind_hi[ind.id] = lo, hi
+        group_lo[ind.group] += lo
+        group_hi[ind.group] += hi
+    block = _province_blocks(ctx, sc)
+    pass_mark = np.full(n, sc.pass_mark, dtype=np.float32)
+    for g in sc.groups:
+        if not g.province:
+            continue
+        unmatched = block < 0
+        if sc.province_fact is not None:
+            given, missing = ctx.get(sc.province_fact)
+            known = unmatched & ~missing
+            points = np.minimum(given, g.points).astype(np.float32)
+            group_lo[g.id][known] = points[known]
+            group_hi[g.id][known] = points[known]
+            unmatched &= missing
+        group_hi[g.id][unmatched] = g.points
+        for b, blk in enumerate(sc.provinces):
+            rows = block == b
+            if not rows.any():
+                continue
+            if blk.pass_mark is not None:
+                pass_mark[rows] = blk.pass_mark
+            for ind in blk.indicators:
+                lo, hi = indicator_points(ctx, ind, sc.edges)
+                ind_lo[ind.id] = np.where(rows, lo, ind_lo.get(ind.id, np.float32(np.nan)))
+                ind_hi[ind.id] = np.where(rows, hi, ind_hi.get(ind.id, np.float32(np.nan)))
+                group_lo[g.id][rows] += lo[rows]
+                group_hi[g.id][rows] += hi[rows]
+    lo = sum(group_lo.values(), np.zeros(n, dtype=np.float32))
+    hi = sum(group_hi.values(), np.zeros(n, dtype=np.float32))
+    surely = lo >= pass_mark
+    never = hi < pass_mark
+    floor_met: dict[str, np.ndarray] = {}
+    for g in sc.groups:
+        if g.floor is not None:
+            surely &= group_lo[g.id] >= g.floor
+            never |= group_hi[g.id] < g.floor
+            floor_met[g.id] = group_lo[g.id] >= g.floor
+        if g.floor_above is not None:
+            surely &= group_lo[g.id] > g.floor_above
+            never |= group_hi[g.id] <= g.floor_above
+            floor_met[g.id] = group_lo[g.id] > g.floor_above
+    state = np.full(n, UNKNOWN, dtype=np.int8)
+    state[surely] = MET
+    state[never] = NOT_MET
+    return ScorecardEval(
+        sc, ind_lo, ind_hi, group_lo, group_hi, lo, hi, pass_mark, state, block, floor_met
+    )
+
+
+# -- rungs ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RungEval:
+    """One rung evaluated under one policy on the rows of a context.
+
+    ``recheck`` marks the rows of a 复核 (``holds_<rung> = recheck``): their conditions with a
+    ``recheck`` test are evaluated by that test.
+    """
+
+    rung: str
+    policy: Policy
+    recheck: np.ndarray
+    ctx: Context
+    raw: dict[str, np.ndarray]  # condition states before routes
+    conditions: dict[str, np.ndarray]  # effective states (NA for a skipped condition)
+    routes: dict[str, np.ndarray]
+    options: dict[str, dict[str, np.ndarray]]
+    paths: dict[str, np.ndarray]
+    status: np.ndarray  # 0..3, in STATUSES order
+    points: np.ndarray | None
+
+    def test(self, cid: str, recheck: bool) -> Any:
+        """The test of a condition for a new applicant or a 复核 (``"skip"``: none)."""
+        cond = self.policy.conditions[cid]
+        return cond.recheck if recheck and cond.recheck is not None else cond.test
+
+
+def evaluate_rung(ctx: Context, rung_id: str, recheck: np.ndarray) -> RungEval:
+    """Every condition, route and path of one rung, and the rung's status, on every row."""
+    policy = ctx.policy
+    rung = policy.rungs[rung_id]
+    listed = list(rung.conditions) + [c for p in rung.paths for c in p.conditions]
+    any_recheck, all_recheck = bool(recheck.any()), bool(recheck.all())
+    raw: dict[str, np.ndarray] = {}
+    for cid in listed:
+        cond = policy.conditions[cid]
+        if cond.recheck is None or not any_recheck:
+            raw[cid] = ctx.state(cond.test)
+            continue
+        if cond.recheck == "skip":
+            again = np.full(ctx.n, NA, dtype=np.int8)
+        else:
+            again = ctx.state(cond.recheck)
+        raw[cid] = again if all_recheck else np.where(recheck, again, ctx.state(cond.test))
+    effective = dict(raw)
+    routes: dict[str, np.ndarray] = {}
+    options: dict[str, dict[str, np.ndarray]] = {}
+    for rid in rung.routes:
+        route = policy.routes[rid]
+        opts = {o.id: ctx.state(o.test) for o in route.options}
+        state = np.maximum.reduce(list(opts.values()))
+        routes[rid], options[rid] = state, opts
+        for cid in route.replaces:
+            effective[cid] = np.where(
+                effective[cid] == NA, effective[cid], np.maximum(effective[cid], state)
+            )
+    status = np.full(ctx.n, NA, dtype=np.int8)
+    for cid in rung.conditions:
+        status = np.minimum(status, effective[cid])
+    paths: dict[str, np.ndarray] = {}
+    if rung.paths:
+        best = np.full(ctx.n, NOT_MET, dtype=np.int8)
+        for p in rung.paths:
+            s = np.full(ctx.n, NA, dtype=np.int8)
+            for cid in p.conditions:
+                s = np.minimum(s, effective[cid])
+            paths[p.id] = np.minimum(s, MET)
+            best = np.maximum(best, paths[p.id])
+        status = np.minimum(status, best)
+    status = np.minimum(status, MET)
+    points = ctx.scorecard(rung.points).lo if rung.points else None
+    return RungEval(
+        rung_id, policy, recheck, ctx, raw, effective, routes, options, paths, status, points
+    )
+
+
+# -- the plan: which rules apply, and the output columns ----------------------------------------
+
+
+@dataclass
+class Plan:
+    """For a policy and a year: which version's rung applies to whom, and the output columns."""
+
+    policy: Policy
+    year: int
+    routes: dict[tuple[str, str], Policy]  # (rung, applicant) -> policy applied
+    condition_ids: list[str]  # condition and route columns, in order
+    policy_ids: list[str]
+
+
+def plan(policy: Policy, year: int) -> Plan:
+    """Settle the routing for ``year`` and the output columns (the same for every batch)."""
+    routes: dict[tuple[str, str], Policy] = {}
+    columns: list[str] = []
+    seen: dict[str, tuple[Policy, Any]] = {}
+    problems: list[Problem] = []
+    for rung_id in RUNGS:
+        for applicant in ("new", "recheck"):
+            applied, _ = policy.route(rung_id, applicant, year)
+            routes[rung_id, applicant] = applied
+            rung = applied.rungs[rung_id]
+            ids = list(rung.conditions) + [c for p in rung.paths for c in p.conditions]
+            for cid in ids + list(rung.routes):
+                element = applied.conditions.get(cid) or applied.routes[cid]
+                test = _test_of(element)
+                if cid in seen:
+                    other_policy, other_test = seen[cid]
+                    if other_test != test:
+                        problems.append(
+                            Problem(
+                                f"condition {cid!r}",
+                                f"defined differently in {other_policy.id} and {applied.id}",
+                            )
+                        )
+                    continue
+                seen[cid] = (applied, test)
+                columns.append(cid)
+    if problems:
+        raise PolicyError(policy.source, problems)
+    policy_ids = sorted({p.id for p in routes.values()})
+    return Plan(policy, year, routes, columns, policy_ids)
+
+
+def _test_of(element: Any) -> Any:
+    if isinstance(element, Condition):
+        return (element.test, element.recheck)
+    return element.options
+
+
+@dataclass
+class Part:
+    """The rows ``rows`` (of the batch) of a rung, evaluated in ``ev`` at positions ``at``."""
+
+    rows: np.ndarray
+    ev: RungEval
+    at: np.ndarray
+
+
+@dataclass
+class Evaluation:
+    """Every rung of every row: the rung evaluations, and where each one's rows are."""
+
+    plan: Plan
+    facts: FactColumns
+    parts: dict[str, list[Part]]
+
+    @property
+    def n(self) -> int:
+        return self.facts.n
+
+    def status(self, rung: str) -> np.ndarray:
+        out = np.zeros(self.n, dtype=np.int8)
+        for part in self.parts[rung]:
+            out[part.rows] = part.ev.status[part.at]
+        return out
+
+
+def evaluate_columns(facts: FactColumns, the_plan: Plan) -> Evaluation:
+    """Evaluate every rung on typed facts under a plan (no input validation).
+
+    A rung is evaluated on all rows by the policy most of them follow (new applicants and
+    复核 together when they follow the same one); only the rows another policy applies to are
+    taken out and evaluated apart, so the common case copies no column.
+    """
+    n = facts.n
+    everyone = np.arange(n)
+    whole: dict[str, Context] = {}
+    apart: dict[tuple[str, str], Context] = {}
+
+    def on_all(policy: Policy) -> Context:
+        if policy.hash not in whole:
+            whole[policy.hash] = Context(facts, policy, the_plan.year)
+        return whole[policy.hash]
+
+    parts: dict[str, list[Part]] = {}
+    for rung_id in RUNGS:
+        recheck = holds(facts, rung_id, "recheck")
+        p_new, p_re = the_plan.routes[rung_id, "new"], the_plan.routes[rung_id, "recheck"]
+        n_re = int(recheck.sum())
+        if p_new.hash == p_re.hash or n_re in (0, n):
+            policy = p_re if n_re == n else p_new
+            ev = evaluate_rung(on_all(policy), rung_id, recheck)
+            parts[rung_id] = [Part(everyone, ev, everyone)]
+            continue
+        # most rows on all rows (the other rows' results there are not used), the rest apart
+        few = recheck if n_re <= n - n_re else ~recheck
+        many_policy, few_policy = (p_new, p_re) if n_re <= n - n_re else (p_re, p_new)
+        many_rows, few_rows = np.flatnonzero(~few), np.flatnonzero(few)
+        ev_many = evaluate_rung(on_all(many_policy), rung_id, recheck)
+        key = (few_policy.hash, rung_id)
+        if key not in apart:
+            apart[key] = Context(facts.take(few_rows), few_policy, the_plan.year)
+        ev_few = evaluate_rung(apart[key], rung_id, recheck[few_rows])
+        parts[rung_id] = [
+            Part(many_rows, ev_many, many_rows),
+            Part(few_rows, ev_few, np.arange(len(few_rows))),
+        ]
+    return Evaluation(the_plan, facts, parts)

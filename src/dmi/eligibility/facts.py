@@ -1,0 +1,791 @@
+"""The facts a firm states for the 梯度培育 ladder: one declarative table, and the checks on them.
+
+The table lives in ``instruments/data/cultivation/facts.yaml`` (name, type, unit, allowed values,
+zh/en label and help of every fact); the template, the codebook, the API and the app all read it
+through :data:`FACTS`. :func:`parse_facts` turns a frame (or one firm's dict) into typed columns,
+column by column: each column is factorised, its distinct cells parsed once, and the results
+gathered back with numpy, so a million rows cost a few thousand parses. Every bad cell and every
+broken check across facts becomes a row of one rejects table (``row, respondent_id, column,
+value, reason``); a row with any problem is rejected as a whole, with all its problems listed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
+
+__all__ = [
+    "FACTS",
+    "ID",
+    "REJECT_COLUMNS",
+    "Fact",
+    "FactColumns",
+    "FactValue",
+    "FactsError",
+    "FactsFileError",
+    "ParsedFacts",
+    "duplicate_ids",
+    "facts_table",
+    "id_texts",
+    "parse_facts",
+]
+
+ID = "respondent_id"
+REJECT_COLUMNS = ["row", "respondent_id", "column", "value", "reason"]
+FORMAT = "dmi-cultivation-facts/1"
+
+_CODE = r"^[a-z][a-z0-9_]*$"
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+_YES = frozenset({"yes", "y", "1", "true", "t", "是", "有", "√", "✓"})
+_NO = frozenset({"no", "n", "0", "false", "f", "否", "无", "没有", "×", "✗"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """A text in both languages."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        """The text in ``lang`` (``"zh"`` or ``"en"``)."""
+        return self.zh if lang == "zh" else self.en
+
+
+def _yaml_bool_as_text(value: Any) -> Any:
+    # YAML 1.1 reads a bare yes/no as a bool; the files mean the words
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+class FactValue(_Strict):
+    """One allowed value of a category fact, its labels and the other spellings accepted."""
+
+    value: str = Field(pattern=_CODE)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _words(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = {k: _yaml_bool_as_text(v) for k, v in data.items()}
+        return data
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Fact(_Strict):
+    """One fact: a column of the bulk file, a field of the app's form.
+
+    ``type`` is ``id`` (the respondent id), ``text`` (free text: province, sector), ``category``
+    (one of ``values``), ``yesno`` or ``number`` (with ``unit``, ``min``/``max`` inclusive and
+    ``integer``). ``words`` maps other spellings of a number to it (``三级`` -> 3). ``added``
+    marks a fact dmi added to the issue's list because a rule needs it.
+    """
+
+    code: str = Field(pattern=_CODE)
+    type: Literal["id", "text", "category", "yesno", "number"]
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    short: Text | None = None
+    help: Text | None = None
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    values: tuple[FactValue, ...] = ()
+    words: dict[str, float] = Field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    added: bool = False
+
+    def label(self, lang: str) -> str:
+        """The fact's label in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+    def short_label(self, lang: str) -> str:
+        """A short label in ``lang`` (for gap texts), else the label."""
+        return self.short.get(lang) if self.short else self.label(lang)
+
+    def value_index(self, value: str) -> int:
+        """Position of a category value (its code in the typed columns)."""
+        for i, v in enumerate(self.values):
+            if v.value == value:
+                return i
+        raise KeyError(value)
+
+    @property
+    def value_codes(self) -> tuple[str, ...]:
+        return tuple(v.value for v in self.values)
+
+
+class Check(_Strict):
+    """A check across two facts; a row that breaks it is rejected with ``reason``.
+
+    Either ``fact`` must be at most the fact ``at_most``; or, when ``fact`` is ``is`` (yes/no),
+    the number fact ``requires`` must be at least ``at_least``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    fact: str
+    at_most: str | None = None
+    is_: Literal["yes", "no"] | None = Field(default=None, alias="is")
+    requires: str | None = None
+    at_least: float | None = None
+    reason: str = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _words(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "is" in data:
+            data = {**data, "is": _yaml_bool_as_text(data["is"])}
+        return data
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Check:
+        pair = self.at_most is not None
+        implies = self.is_ is not None and self.requires is not None and self.at_least is not None
+        if pair == implies:
+            raise ValueError("a check has either 'at_most', or 'is', 'requires' and 'at_least'")
+        return self
+
+
+class _FactsSpec(_Strict):
+    format: Literal["dmi-cultivation-facts/1"]
+    facts: tuple[Fact, ...]
+    checks: tuple[Check, ...] = ()
+
+
+class FactsFileError(ValueError):
+    """The facts table could not be loaded; ``problems`` lists every problem found."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{source}: {count} in the facts file:\n{lines}")
+
+
+class FactsError(ValueError):
+    """Some facts are invalid; ``rejects`` holds every problem (row, column, value, reason)."""
+
+    def __init__(self, rejects: pd.DataFrame, n_rows: int):
+        self.rejects = rejects
+        bad_rows = rejects["row"].nunique()
+        lines = "\n".join(
+            f"  row {r.row}, column {r.column}: {r.value!r} - {r.reason}"
+            for r in rejects.head(5).itertuples()
+        )
+        more = f"\n  ... and {len(rejects) - 5} more" if len(rejects) > 5 else ""
+        super().__init__(
+            f"{bad_rows} of {n_rows} rows have invalid facts ({len(rejects)} problems):\n"
+            f"{lines}{more}"
+        )
+
+
+class FactsTable:
+    """The loaded facts table: every fact by code, in file order, and the checks."""
+
+    def __init__(self, spec: _FactsSpec, source: str):
+        self.source = source
+        self.facts: tuple[Fact, ...] = spec.facts
+        self.checks: tuple[Check, ...] = spec.checks
+        self._by_code = {f.code: f for f in spec.facts}
+
+    def __getitem__(self, code: str) -> Fact:
+        return self._by_code[code]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
+    def __iter__(self):
+        return iter(self.facts)
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(f.code for f in self.facts)
+
+    def to_frame(self, lang: str = "zh") -> pd.DataFrame:
+        """The table as a frame: code, type, unit, allowed values, label and help."""
+        return pd.DataFrame(
+            {
+                "code": [f.code for f in self.facts],
+                "type": [f.type for f in self.facts],
+                "unit": [f.unit or "" for f in self.facts],
+                "min": [f.min for f in self.facts],
+                "max": [f.max for f in self.facts],
+                "values": ["|".join(f.value_codes) for f in self.facts],
+                "label": [f.label(lang) for f in self.facts],
+                "help": [f.help.get(lang) if f.help else "" for f in self.facts],
+                "added": [f.added for f in self.facts],
+            }
+        )
+
+
+def parse_facts_table(text: str, source: str) -> FactsTable:
+    """Validate a facts table's YAML text; :class:`FactsFileError` names the field."""
+    data = load_yaml(text, source, FactsFileError)
+    try:
+        spec = _FactsSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            Problem(describe_location(data, err["loc"]), describe_error(err))
+            for err in exc.errors()
+        ]
+        raise FactsFileError(source, problems) from None
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, fact in enumerate(spec.facts):
+        where = f"facts[{i}] (code {fact.code!r})"
+        if fact.code in seen:
+            problems.append(Problem(where, "code is used twice"))
+        seen.add(fact.code)
+        if fact.type == "category" and not fact.values:
+            problems.append(Problem(where, "a category fact needs 'values'"))
+        if fact.type != "category" and fact.values:
+            problems.append(Problem(where, "'values' is only for category facts"))
+    codes = {f.code: f for f in spec.facts}
+    if [f.code for f in spec.facts if f.type == "id"] != [ID]:
+        problems.append(Problem("facts", f"exactly one fact of type id, named {ID!r}"))
+    for i, check in enumerate(spec.checks):
+        where = f"checks[{i}]"
+        for name in (check.fact, check.at_most, check.requires):
+            if name is not None and name not in codes:
+                problems.append(Problem(where, f"unknown fact {name!r}"))
+    if problems:
+        raise FactsFileError(source, problems)
+    return FactsTable(spec, source)
+
+
+@cache
+def facts_table() -> FactsTable:
+    """The shipped facts table (read once)."""
+    resource = DATA.joinpath("facts.yaml")
+    return parse_facts_table(resource.read_text(encoding="utf-8"), str(resource))
+
+
+class _LazyFacts:
+    """:data:`FACTS`, read on first use (importing the package reads no file)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(facts_table(), name)
+
+    def __getitem__(self, code: str) -> Fact:
+        return facts_table()[code]
+
+    def __contains__(self, code: object) -> bool:
+        return code in facts_table()
+
+    def __iter__(self):
+        return iter(facts_table())
+
+    def __len__(self) -> int:
+        return len(facts_table())
+
+    def __repr__(self) -> str:
+        return f"<dmi.eligibility.FACTS: {len(self)} facts>"
+
+
+FACTS: Any = _LazyFacts()
+"""The facts table: ``FACTS["revenue_y1"].unit``, ``for fact in FACTS``, ``FACTS.to_frame()``."""
+
+
+# -- typed columns ------------------------------------------------------------------------------
+
+
+@dataclass
+class FactColumns:
+    """Typed facts of a batch of firms, one numpy array per fact.
+
+    Numbers are float64 with NaN for a missing fact; yes/no facts are 1.0/0.0; category facts
+    are the position of their value in the fact's ``values`` (0.0, 1.0 ...). Text facts are
+    object arrays (None when missing). A fact without a column is an all-NaN (read-only) array.
+    """
+
+    n: int
+    rows: np.ndarray
+    ids: np.ndarray
+    values: dict[str, np.ndarray]
+    text: dict[str, np.ndarray]
+    given: frozenset[str] = frozenset()
+    digital_disagrees: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def take(self, index: np.ndarray) -> FactColumns:
+        """The rows at ``index`` (positions or a boolean mask); columns are taken when read."""
+        index = np.asarray(index)
+        rows = self.rows[index]
+        return FactColumns(
+            n=len(rows),
+            rows=rows,
+            ids=self.ids[index],
+            values=_Taken(self.values, index),
+            text=_Taken(self.text, index),
+            given=self.given,
+            digital_disagrees=self.digital_disagrees[index],
+        )
+
+
+class _Taken(dict):
+    """Some rows of a dict of columns, each column taken the first time it is read."""
+
+    def __init__(self, source: Mapping[str, np.ndarray], index: np.ndarray):
+        super().__init__()
+        self._source = source
+        self._index = index
+
+    def __missing__(self, key: str) -> np.ndarray:
+        value = self._source[key][self._index]
+        self[key] = value
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._source
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[key] if key in self._source else default
+
+    def keys(self):  # type: ignore[override]
+        return self._source.keys()
+
+    def items(self):  # type: ignore[override]
+        return ((k, self[k]) for k in self._source)
+
+    def __iter__(self):
+        return iter(self._source)
+
+    def __len__(self) -> int:
+        return len(self._source)
+
+
+@dataclass
+class ParsedFacts:
+    """Every row's typed facts, which rows are valid, and every problem of the others."""
+
+    table: FactColumns
+    valid: np.ndarray
+    rejects: pd.DataFrame
+    unmatched_columns: list[str]
+
+    @property
+    def n_rows(self) -> int:
+        return self.table.n
+
+
+def _text(value: Any) -> str | None:
+    """A cell as trimmed NFKC text (full-width forms folded), None when blank."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, np.floating):
+        return _text(float(value))
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text or None
+
+
+def _number(text: str, percent: bool) -> float | None:
+    t = text.replace(" ", "")
+    if percent and t.endswith("%"):
+        t = t[:-1]
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    if not _NUMBER.match(t):
+        return None
+    number = float(t)
+    return number if math.isfinite(number) else None
+
+
+_Parsed = tuple[float, str | None]  # (value or NaN, reason when bad)
+
+
+def _cell_parser(fact: Fact):
+    """A function text -> (value, reason) for one fact: run once per distinct cell."""
+    if fact.type == "yesno":
+
+        def parse(text: str) -> _Parsed:
+            word = text.casefold()
+            if word in _YES:
+                return 1.0, None
+            if word in _NO:
+                return 0.0, None
+            return math.nan, "expected yes or no"
+
+        return parse
+    if fact.type == "category":
+        lookup: dict[str, float] = {}
+        for i, v in enumerate(fact.values):
+            for spelling in (v.value, v.zh, v.en, *v.aliases):
+                lookup[unicodedata.normalize("NFKC", spelling).strip().casefold()] = float(i)
+        expected = "expected one of: " + ", ".join(fact.value_codes)
+
+        def parse(text: str) -> _Parsed:
+            code = lookup.get(text.casefold())
+            return (code, None) if code is not None else (math.nan, expected)
+
+        return parse
+
+    unit = f" ({fact.unit})" if fact.unit else ""
+    words = {unicodedata.normalize("NFKC", k).strip(): v for k, v in fact.words.items()}
+
+    def parse(text: str) -> _Parsed:
+        number = words.get(text)
+        if number is None:
+            number = _number(text, fact.unit == "%")
+        if number is None:
+            kind = "a whole number" if fact.integer else "a number"
+            return math.nan, f"expected {kind}{unit}"
+        return number, _range_problem(fact, number)
+
+    return parse
+
+
+def _range_problem(fact: Fact, number: float) -> str | None:
+    unit = f" {fact.unit}" if fact.unit else ""
+    if fact.integer and not float(number).is_integer():
+        return f"expected a whole number{f' ({fact.unit})' if fact.unit else ''}"
+    if fact.min is not None and number < fact.min:
+        return f"{_show(number)} is below the minimum {_show(fact.min)}{unit}"
+    if fact.max is not None and number > fact.max:
+        return f"{_show(number)} is above the maximum {_show(fact.max)}{unit}"
+    return None
+
+
+def _show(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else repr(float(number))
+
+
+class _Rejects:
+    """Problems collected column by column (pandera-style), turned into one table at the end."""
+
+    def __init__(self, n: int):
+        self.bad = np.zeros(n, dtype=bool)
+        self.positions: list[np.ndarray] = []
+        self.columns: list[str] = []
+        self.values: list[Any] = []
+        self.reasons: list[str] = []
+
+    def add(
+        self, positions: np.ndarray, column: str, values: Sequence[Any], reasons: Sequence[str]
+    ) -> None:
+        if len(positions) == 0:
+            return
+        self.bad[positions] = True
+        self.positions.append(np.asarray(positions, dtype=np.int64))
+        self.columns.extend([column] * len(positions))
+        self.values.extend(values)
+        self.reasons.extend(reasons)
+
+    def table(self, rows: np.ndarray, ids: np.ndarray) -> pd.DataFrame:
+        if not self.positions:
+            return pd.DataFrame(
+                {c: pd.Series(dtype="int64" if c == "row" else "object") for c in REJECT_COLUMNS}
+            )
+        positions = np.concatenate(self.positions)
+        frame = pd.DataFrame(
+            {
+                "row": rows[positions],
+                "respondent_id": np.asarray(ids[positions], dtype=object),
+                "column": self.columns,
+                "value": ["" if v is None else str(v) for v in self.values],
+                "reason": self.reasons,
+            }
+        )
+        return frame.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+
+
+def _numeric_column(column: pd.Series) -> np.ndarray | None:
+    """A column's values as float64 (NaN for missing) when its dtype is numeric, else None."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        return None
+    if dtype == np.float64:
+        return column.to_numpy(copy=False)
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _parse_column(column: pd.Series, fact: Fact, rejects: _Rejects) -> np.ndarray:
+    """One fact's column as float64, every bad cell added to ``rejects``."""
+    n = len(column)
+    numeric = _numeric_column(column) if fact.type == "number" else None
+    if numeric is not None:
+        values = numeric
+        finite = np.isfinite(values) | np.isnan(values)
+        bad = ~finite
+        checks = []
+        if fact.min is not None:
+            checks.append(values < fact.min)
+        if fact.max is not None:
+            checks.append(values > fact.max)
+        if fact.integer:
+            with np.errstate(invalid="ignore"):
+                checks.append(~np.isnan(values) & (values != np.floor(values)))
+        for mask in checks:
+            bad |= mask
+        positions = np.flatnonzero(bad)
+        if len(positions):
+            cells = values[positions]
+            reasons = [_range_problem(fact, float(v)) or "expected a finite number" for v in cells]
+            rejects.add(positions, fact.code, [_show(float(v)) for v in cells], reasons)
+            values = values.copy()
+            values[positions] = np.nan
+        return values
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        uniques = list(column.cat.categories)
+    else:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        uniques = list(uniques)
+        if column.dtype == object and any(isinstance(u, (bool, np.bool_)) for u in uniques):
+            # Python counts True == 1: factorise bools apart from numbers, by their text
+            cells = np.array([_text(v) for v in column.to_numpy(dtype=object)], dtype=object)
+            codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+            uniques = list(uniques)
+    parse = _cell_parser(fact)
+    table = np.full(len(uniques) + 1, np.nan)  # the last slot: blank cells (code -1)
+    bad_codes: dict[int, tuple[str, str]] = {}
+    for i, cell in enumerate(uniques):
+        text = _text(cell)
+        if text is None:
+            continue
+        value, reason = parse(text)
+        if reason is not None:
+            bad_codes[i] = (text, reason)
+        else:
+            table[i] = value
+    codes = np.asarray(codes, dtype=np.intp)
+    values = table[codes]  # -1 picks the last slot: NaN
+    if bad_codes:
+        is_bad = np.zeros(len(uniques) + 1, dtype=bool)
+        is_bad[list(bad_codes)] = True
+        positions = np.flatnonzero(is_bad[codes])
+        pos_codes = codes[positions].tolist()
+        rejects.add(
+            positions,
+            fact.code,
+            [bad_codes[c][0] for c in pos_codes],
+            [bad_codes[c][1] for c in pos_codes],
+        )
+    assert len(values) == n
+    return values
+
+
+def _text_column(column: pd.Series) -> np.ndarray:
+    """Cells as trimmed NFKC text (None when blank): each distinct cell normalised once."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    table = np.array([_text(u) for u in uniques] + [None], dtype=object)
+    return table[np.asarray(codes, dtype=np.intp)]
+
+
+def _id_column(column: pd.Series) -> np.ndarray:
+    """Respondent ids as :func:`_text` gives them, vectorised for text columns.
+
+    Ids are nearly all distinct, so normalising each distinct one would mean a Python call per
+    row: text columns are trimmed by pandas' vectorised string methods instead, and only the
+    ids that are not ASCII go through NFKC one by one.
+    """
+    is_text = isinstance(column.dtype, pd.StringDtype) or (
+        column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string"
+    )
+    if not is_text:
+        return _text_column(column)
+    trimmed = column.astype("str").str.strip()
+    out = trimmed.to_numpy(dtype=object, na_value=None)
+    plain = trimmed.str.isascii().to_numpy(dtype=bool, na_value=True)
+    if not plain.all():
+        odd = np.flatnonzero(~plain)
+        out[odd] = [_text(v) for v in out[odd]]
+    out[out == ""] = None
+    return out
+
+
+def id_texts(column: pd.Series) -> np.ndarray:
+    """A column of respondent ids as the checks see them (trimmed NFKC text, "" when blank)."""
+    ids = _id_column(column)
+    ids[np.equal(ids, None)] = ""
+    return ids
+
+
+def duplicate_ids(ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Positions of the ids that occur more than once (blanks aside), each with its reason."""
+    codes, uniques = pd.factorize(ids)
+    counts = np.bincount(codes, minlength=len(uniques))
+    dup = np.flatnonzero((counts[codes] > 1) & (ids != ""))
+    rows_of: dict[int, list[int]] = {}
+    for pos in dup.tolist():
+        rows_of.setdefault(int(codes[pos]), []).append(int(rows[pos]))
+    reasons = []
+    for pos in dup.tolist():
+        same = rows_of[int(codes[pos])]
+        shown = ", ".join(map(str, same[:5])) + (" ..." if len(same) > 5 else "")
+        reasons.append(f"duplicate respondent_id (rows {shown})")
+    return dup, reasons
+
+
+def parse_facts(
+    facts: pd.DataFrame | Mapping[str, Any],
+    *,
+    first_row: int = 2,
+    rows: np.ndarray | None = None,
+    unique_ids: bool = False,
+) -> ParsedFacts:
+    """Check and type a frame of facts (or one firm's dict).
+
+    Parameters
+    ----------
+    facts : DataFrame or mapping
+        One row per firm, columns named by fact code (other columns are ignored and listed in
+        ``unmatched_columns``). A mapping is one firm; an unknown key in it is a problem.
+    first_row : int, default=2
+        Row number of the first row (spreadsheet style: the header is row 1).
+    rows : ndarray of shape (n_rows,), optional
+        Row numbers, when the rows are not consecutive (a chunk of a file).
+    unique_ids : bool, default=False
+        True when the caller has already rejected repeated ids (a file read in chunks is checked
+        across the whole file): the check within this batch is skipped.
+
+    Returns
+    -------
+    ParsedFacts
+        ``table`` holds every row (rows with a problem have NaN where the cell was bad),
+        ``valid`` marks the rows without any problem, ``rejects`` lists every problem.
+    """
+    spec = facts_table()
+    single = isinstance(facts, Mapping)
+    if single:
+        unknown = [k for k in facts if k not in spec]
+        frame = pd.DataFrame({k: [v] for k, v in facts.items() if k in spec})
+        n = 1
+    else:
+        if not isinstance(facts, pd.DataFrame):
+            raise TypeError(f"expected a DataFrame or a dict of facts, got {type(facts).__name__}")
+        unknown = [str(c) for c in facts.columns if c not in spec]
+        frame = facts
+        n = len(frame)
+    if rows is None:
+        row_numbers = np.arange(first_row, first_row + n, dtype=np.int64)
+    else:
+        row_numbers = np.asarray(rows, dtype=np.int64)
+        if row_numbers.shape != (n,):
+            raise ValueError(f"expected {n} row numbers, got {row_numbers.shape[0]}")
+    rejects = _Rejects(n)
+    columns = {str(k): frame[k] for k in frame.columns}
+
+    # respondent ids: trimmed text; blank and repeated ids are problems of a batch
+    if ID in columns:
+        ids = _id_column(columns[ID])
+        blank = np.flatnonzero(np.equal(ids, None))
+        ids[blank] = ""
+        if not single:
+            rejects.add(blank, ID, [""] * len(blank), ["respondent_id is blank"] * len(blank))
+        if not unique_ids and not single:
+            dup, reasons = duplicate_ids(ids, row_numbers)
+            rejects.add(dup, ID, ids[dup].tolist(), reasons)
+    elif single:
+        ids = np.array([""], dtype=object)
+    else:
+        ids = row_numbers.astype(str).astype(object)
+
+    values: dict[str, np.ndarray] = {}
+    text: dict[str, np.ndarray] = {}
+    missing_column = np.broadcast_to(np.float64(np.nan), (n,))
+    for fact in spec:
+        if fact.type == "id":
+            continue
+        column = columns.get(fact.code)
+        if fact.type == "text":
+            text[fact.code] = (
+                _text_column(column) if column is not None else np.full(n, None, dtype=object)
+            )
+            continue
+        values[fact.code] = (
+            missing_column if column is None else _parse_column(column, fact, rejects)
+        )
+
+    for check in spec.checks:
+        a = values[check.fact]
+        if check.at_most is not None:
+            b = values[check.at_most]
+            with np.errstate(invalid="ignore"):
+                broken = np.flatnonzero(a > b)
+            reasons = [
+                f"{check.fact} ({_show(a[p])}) is above {check.at_most} ({_show(b[p])}): "
+                f"{check.reason}"
+                for p in broken.tolist()
+            ]
+        else:
+            assert check.requires is not None and check.at_least is not None
+            wanted = 1.0 if check.is_ == "yes" else 0.0
+            b = values[check.requires]
+            with np.errstate(invalid="ignore"):
+                broken = np.flatnonzero((a == wanted) & (b < check.at_least))
+            reasons = [
+                f"{check.fact} is {check.is_} but {check.requires} is {_show(b[p])}: {check.reason}"
+                for p in broken.tolist()
+            ]
+        rejects.add(broken, check.fact, [check.is_ or _show(a[p]) for p in broken], reasons)
+
+    if single and unknown:
+        for key in unknown:
+            close = _closest(key, spec.codes)
+            hint = f"; did you mean {close!r}?" if close else ""
+            rejects.add(
+                np.array([0]),
+                key,
+                [_text(facts[key]) or ""],  # type: ignore[index]
+                [f"unknown fact {key!r}{hint}"],
+            )
+
+    given, computed = values["digital_level"], values["digital_level_computed"]
+    with np.errstate(invalid="ignore"):
+        disagrees = (given != computed) & ~np.isnan(given) & ~np.isnan(computed)
+    table = FactColumns(
+        n=n,
+        rows=row_numbers,
+        ids=ids,
+        values=values,
+        text=text,
+        given=frozenset(c for c in columns if c in spec),
+        digital_disagrees=disagrees,
+    )
+    return ParsedFacts(
+        table=table,
+        valid=~rejects.bad,
+        rejects=rejects.table(row_numbers, ids),
+        unmatched_columns=[] if single else unknown,
+    )
+
+
+def _closest(word: str, choices: Sequence[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.75)
+    return found[0] if found else None

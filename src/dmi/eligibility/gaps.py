@@ -1,0 +1,963 @@
+"""Gaps: the smallest changes that would make a rung eligible, in the firm's own numbers.
+
+For a rung that is ``not_yet``, every condition that is not met gives its changes: a threshold
+on a fact ("debt ratio 81% → 80% meets sr26_debt"), a share or a growth rate worked back to the
+amount that moves it ("R&D share 2.4% → 3% (+23万元 R&D) meets sr26_rd"), a category or a
+yes/no to change, and for a scorecard the indicator moves that add the missing points, cheapest
+first ("in22_score: +5 points (55 → 60): R&D share 2.4% → 3% (+23万元 R&D) +5"). Of alternatives
+("any of"), the one needing the fewest changes is shown. A rung that is ``unknown`` lists the
+facts to provide; one that is ``manual`` lists the conditions left for review.
+
+Everything is computed on whole columns for the rows that need it, and the text is made from
+numbers formatted once per distinct value. Amounts are worked out in float64 with the policy's
+precision (derived values rounded to 9 decimals) and shown rounded *towards the threshold's far
+side* (an amount to add is rounded up to 0.01万元, a current value is never shown as meeting a
+threshold it misses), so that adding the amount shown always meets the condition.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dmi.eligibility.engine import MANUAL, NOT_MET, UNKNOWN, Context, RungEval
+from dmi.eligibility.facts import facts_table
+from dmi.eligibility.policy import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Indicator,
+    Is,
+    Manual,
+    Member,
+    ScorecardPass,
+    iter_leaves,
+    resolve_bands,
+)
+
+__all__ = ["WORDS", "Gap", "Piece", "format_numbers", "join_pieces", "rung_gaps"]
+
+WORDS = {
+    "meets": {"zh": "满足", "en": "meets"},
+    "missing": {"zh": "缺少数据", "en": "missing facts"},
+    "manual": {"zh": "待人工审核", "en": "manual review"},
+    "points": {"zh": "分", "en": "points"},
+    "point": {"zh": "分", "en": "point"},
+    "more": {"zh": "另有 {n} 项", "en": "{n} more"},
+    "undefined": {"zh": "无法计算（{what} 为 0）", "en": "cannot be computed ({what} is 0)"},
+    "within": {"zh": "须在近{n}年内", "en": "must be within {n} years"},
+    "disagree": {
+        "zh": "数字化水平：填报 {given} 级，依问卷计算为 {computed} 级，采用计算值",
+        "en": "digital level: {given} given, {computed} computed from the survey; computed used",
+    },
+}
+# units shown after numbers; counts go without one in English ("class-I IP 0 → 1 (+1)")
+_UNITS = {
+    "en": {"人": "", "项": "", "年": "", "分": "", "级": "", "名": ""},
+    "zh": {"名": ""},
+}
+_SEP = {"zh": "；", "en": "; "}
+_COLON = {"zh": "：", "en": ": "}
+
+
+def _w(key: str, lang: str) -> str:
+    return WORDS[key]["zh" if lang == "zh" else "en"]
+
+
+def _unit(unit: str | None, lang: str) -> str:
+    if not unit:
+        return ""
+    return _UNITS["en" if lang != "zh" else "zh"].get(unit, unit)
+
+
+# -- numbers as text ----------------------------------------------------------------------------
+
+
+def _rounded(values: np.ndarray, decimals: int, mode: str) -> np.ndarray:
+    """Values rounded to ``decimals`` (``floor``/``ceil``/``round``), -0 made 0."""
+    scale = 10.0**decimals
+    scaled = np.round(np.asarray(values, dtype=np.float64) * scale, 6)
+    if mode == "floor":
+        q = np.floor(scaled)
+    elif mode == "ceil":
+        q = np.ceil(scaled)
+    else:
+        q = np.round(scaled)
+    return q / scale + 0.0
+
+
+def format_numbers(values: np.ndarray, decimals: int, mode: str = "round") -> np.ndarray:
+    """Numbers as text with at most ``decimals`` decimals, trailing zeros dropped.
+
+    ``mode`` is ``round``, ``floor`` (never shown above the value) or ``ceil``. Returns an
+    object array. (``%.15g`` of a value rounded to 2 decimals is its shortest exact text.)
+    """
+    rounded = _rounded(values, decimals, mode)
+    return np.array(list(map("%.15g".__mod__, rounded.tolist())), dtype=object)
+
+
+def _fixed(value: float, decimals: int = 2) -> str:
+    return "%.15g" % (round(value, decimals) + 0.0)
+
+
+def _decimals(unit: str | None) -> int:
+    return 0 if unit in ("人", "项", "名", "级") else 2
+
+
+# -- the pieces of a gap ------------------------------------------------------------------------
+
+
+@dataclass
+class Piece:
+    """One gap for some rows: which condition, what kind, its text and numbers per row.
+
+    A change's text is made only when asked for (``texts``), and only for the rows asked for:
+    a frame shows a few gaps per row, and most changes worked out are never shown.
+    """
+
+    positions: np.ndarray
+    condition: str
+    kind: str  # change | points | missing | manual
+    text: np.ndarray | None  # None: made from ``source`` when needed
+    suffix: str = ""  # " meets sr26_rd": said once for all the changes of a condition
+    fact: str | None = None
+    current: np.ndarray | None = None
+    target: np.ndarray | None = None
+    change: np.ndarray | None = None
+    points: np.ndarray | None = None
+    source: _Change | None = None
+    lang: str = "zh"
+
+    def texts(
+        self,
+        at: np.ndarray | None = None,
+        before: np.ndarray | None = None,
+        after: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The text of every row, or of the rows at positions ``at``, between ``before`` and
+        ``after`` (one text per row) if given."""
+        if self.text is not None:
+            text = self.text if at is None else self.text[at]
+            return text if before is None or after is None else before + text + after
+        assert self.source is not None
+        source = self.source if at is None else self.source.subset(at)
+        return _change_text(source, self.lang, before, after)
+
+    def subset(self, keep: np.ndarray) -> Piece:
+        """The piece on some of its rows (a mask or positions)."""
+
+        def cut(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[keep]
+
+        source = None
+        if self.source is not None:
+            at = np.flatnonzero(keep) if keep.dtype == bool else keep
+            source = self.source.subset(at)
+        return Piece(
+            self.positions[keep],
+            self.condition,
+            self.kind,
+            cut(self.text),
+            self.suffix,
+            self.fact,
+            cut(self.current),
+            cut(self.target),
+            cut(self.change),
+            cut(self.points),
+            source,
+            self.lang,
+        )
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One change that brings a firm closer to a rung, for one firm.
+
+    Attributes
+    ----------
+    rung : str
+    condition : str
+        The condition id (or route id) the change is for.
+    kind : {"change", "points", "missing", "manual"}
+    text : str
+        The change in words, in the language asked for.
+    fact : str or None
+        The fact to change (e.g. ``rd_y1`` for an R&D share).
+    current, target : float or None
+        The compared value now and the value that meets the threshold.
+    change : float or None
+        How much ``fact`` must change (in its unit; negative = reduce), rounded away from
+        missing the threshold (0.01 for amounts, whole numbers for counts).
+    points : float or None
+        For a scorecard: the points the moves add.
+    """
+
+    rung: str
+    condition: str
+    kind: str
+    text: str
+    fact: str | None = None
+    current: float | None = None
+    target: float | None = None
+    change: float | None = None
+    points: float | None = None
+
+
+@dataclass
+class _Change:
+    """What it takes, per row, to bring ``of`` to a threshold."""
+
+    positions: np.ndarray
+    label: str
+    of_unit: str | None
+    current: np.ndarray
+    target: float
+    op: str
+    fact: str | None
+    fact_label: str
+    fact_unit: str | None
+    fact_current: np.ndarray | None
+    delta: np.ndarray | None
+    undefined: np.ndarray  # rows where the compared value cannot be computed
+    undefined_what: str = ""
+
+    def subset(self, at: np.ndarray) -> _Change:
+        """The change on some of its rows (``at``: positions in ``positions``)."""
+
+        def cut(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[at]
+
+        return _Change(
+            self.positions[at],
+            self.label,
+            self.of_unit,
+            self.current[at],
+            self.target,
+            self.op,
+            self.fact,
+            self.fact_label,
+            self.fact_unit,
+            cut(self.fact_current),
+            cut(self.delta),
+            self.undefined[at],
+            self.undefined_what,
+        )
+
+
+def _is_integer(name: str | None) -> bool:
+    if name is None or name not in facts_table():
+        return False
+    return facts_table()[name].integer
+
+
+def _label(ctx: Context, name: str, lang: str) -> tuple[str, str | None]:
+    if name in ctx.policy.metrics:
+        m = ctx.policy.metrics[name]
+        return m.short_label(lang), m.unit
+    f = facts_table()[name]
+    return f.short_label(lang), f.unit
+
+
+def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: str) -> _Change:
+    """Work a threshold on ``name`` back to the fact to change and by how much."""
+    label, unit = _label(ctx, name, lang)
+    values = ctx.get(name)[0][pos]
+    undefined = np.isnan(values)
+    up = op in ("at_least", "above")
+    strict = op in ("above", "below")
+    fact: str | None = None
+    fact_current: np.ndarray | None = None
+    delta: np.ndarray | None = None
+    what = ""
+    metric = ctx.policy.metrics.get(name)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if metric is None:
+            fact, fact_current, delta = name, values, t - values
+        elif metric.kind in ("ratio", "share"):
+            num_name, den_name = metric.of
+            num, den = ctx.get(num_name)[0][pos], ctx.get(den_name)[0][pos]
+            f = t / metric.scale
+            if metric.kind == "ratio":
+                wanted = f * den
+            elif f < 1:
+                wanted = f * (den - num) / (1 - f)
+            else:
+                wanted = np.where(num == den, num, np.nan)
+            fact, fact_current, delta = num_name, num, wanted - num
+            what = _label(ctx, den_name, lang)[0]
+        elif metric.kind == "growth":
+            series = [ctx.get(n)[0][pos] for n in metric.of]
+            f = t / metric.scale
+            last_name = metric.of[-1]
+            if len(series) == 2 or metric.method == "cagr":
+                wanted = series[0] * (1 + f) ** (len(series) - 1)
+            else:
+                rates = [b / a - 1 for a, b in zip(series[:-2], series[1:-1])]
+                needed_last = f * (len(series) - 1) - sum(rates, np.zeros(len(pos)))
+                wanted = series[-2] * (1 + needed_last)
+            fact, fact_current, delta = last_name, series[-1], wanted - series[-1]
+            what = _label(ctx, metric.of[0], lang)[0]
+        elif metric.kind == "sum":
+            fact_current = values
+            delta = t - values
+        elif metric.kind == "mean":
+            fact_current = values * len(metric.of)
+            delta = (t - values) * len(metric.of)
+        else:  # first given: the value itself
+            fact, fact_current, delta = name, values, t - values
+    if delta is not None:
+        step = 1.0 if _is_integer(fact) or (fact is None and unit == "级") else 0.01
+        # rounded away from missing: up when adding, further down when reducing; a value within
+        # float error of a whole step is that step (3 % of 4000 less 96 is 24, not 24.01)
+        scaled = delta / step
+        whole = np.round(scaled)
+        close = np.abs(scaled - whole) <= 1e-9 + 1e-12 * np.abs(scaled)
+        scaled = np.where(close, whole, scaled)
+        delta = (np.ceil(scaled) if up else np.floor(scaled)) * step
+        if strict:
+            delta = delta + (step if up else -step)
+    fact_label, fact_unit = _label(ctx, fact, lang) if fact else (label, unit)
+    return _Change(
+        positions=pos,
+        label=label,
+        of_unit=unit,
+        current=values,
+        target=t,
+        op=op,
+        fact=fact,
+        fact_label=fact_label,
+        fact_unit=fact_unit if fact else (unit if metric is not None else None),
+        fact_current=fact_current,
+        delta=delta,
+        undefined=undefined,
+        undefined_what=what,
+    )
+
+
+_OP_TEXT = {"at_least": "", "above": ">", "at_most": "", "below": "<"}
+
+
+def _literal(text: str) -> str:
+    return text.replace("%", "%%")
+
+
+def _change_text(
+    ch: _Change, lang: str, before: np.ndarray | None = None, after: np.ndarray | None = None
+) -> np.ndarray:
+    """``label current → target (+delta unit fact)`` for every row of a change.
+
+    One %-format per row: the words are put into a template once, and each row's numbers
+    (rounded first), and its text ``before`` and ``after`` if given, are formatted into it by
+    one C call.
+    """
+    up = ch.op in ("at_least", "above")
+    cur = _rounded(ch.current, _decimals(ch.of_unit), "floor" if up else "ceil").tolist()
+    target = _OP_TEXT[ch.op] + _fixed(ch.target) + _unit(ch.of_unit, lang)
+    template = f"{_literal(ch.label)} %.15g{_literal(_unit(ch.of_unit, lang))} → " + _literal(
+        target
+    )
+    around = before is not None and after is not None
+    metric_changes_other = ch.fact is not None and ch.fact_label != ch.label
+    if ch.delta is not None and (
+        ch.fact_unit == "万元"
+        or (ch.fact is None and ch.of_unit == "万元")
+        or metric_changes_other
+        or _is_integer(ch.fact)
+        or ch.fact is None
+    ):
+        open_, close = ("（", "）") if lang == "zh" else (" (", ")")
+        what = f" {ch.fact_label}" if metric_changes_other else ""
+        template += f"{open_}%+.15g{_literal(_unit(ch.fact_unit, lang))}{_literal(what)}{close}"
+        delta = _rounded(ch.delta, _decimals(ch.fact_unit), "round").tolist()
+        values = zip(before, cur, delta, after) if around else zip(cur, delta)  # type: ignore[arg-type]
+    else:
+        values = zip(before, cur, after) if around else zip(cur)  # type: ignore[arg-type]
+    if around:
+        template = "%s" + template + "%s"
+    text = np.array(list(map(template.__mod__, values)), dtype=object)
+    if ch.undefined.any():
+        what = WORDS["undefined"]["zh" if lang == "zh" else "en"].format(what=ch.undefined_what)
+        odd = np.flatnonzero(ch.undefined)
+        words = ch.label + " " + what
+        text[odd] = (before[odd] + words + after[odd]) if around else words  # type: ignore[index]
+    return text
+
+
+# -- leaves -------------------------------------------------------------------------------------
+
+
+def _leaf_piece(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -> Piece | None:
+    """The change a not-met leaf asks for, on the rows ``pos`` (where it is not met)."""
+    meets = f" {_w('meets', lang)} {cid}"
+    facts = facts_table()
+    if isinstance(leaf, Compare):
+        ch = _change(ctx, leaf.of, leaf.op, leaf.threshold, pos, lang)
+        target = np.full(len(pos), ch.target)
+        return Piece(
+            pos,
+            cid,
+            "change",
+            None,
+            meets,
+            ch.fact,
+            ch.current,
+            target,
+            ch.delta,
+            source=ch,
+            lang=lang,
+        )
+    if isinstance(leaf, Member):
+        fact = facts[leaf.of]
+        codes = ctx.codes(leaf.of)[pos]
+        wanted = sorted(fact.value_index(v) for v in leaf.in_)
+        labels = np.array([v.label(lang) for v in fact.values] + ["?"], dtype=object)
+        safe = np.where(np.isnan(codes), len(fact.values), codes).astype(np.intp)
+        cur = labels[safe]
+        target = fact.values[wanted[0]].label(lang)
+        text = fact.short_label(lang) + _COLON[lang] + cur + " → " + target
+        if leaf.window is not None:
+            inside = np.isin(codes, wanted)
+            note = WORDS["within"]["zh" if lang == "zh" else "en"].format(n=leaf.window.years)
+            text = np.where(inside, fact.short_label(lang) + _COLON[lang] + note, text)
+        return Piece(pos, cid, "change", text, meets, leaf.of)
+    if isinstance(leaf, Is):
+        fact = facts[leaf.of]
+        want = leaf.is_
+        other = "no" if want == "yes" else "yes"
+        words = {"zh": {"yes": "是", "no": "否"}, "en": {"yes": "yes", "no": "no"}}[
+            "zh" if lang == "zh" else "en"
+        ]
+        text = f"{fact.short_label(lang)}{_COLON[lang]}{words[other]} → {words[want]}"
+        return Piece(pos, cid, "change", np.full(len(pos), text, dtype=object), meets, leaf.of)
+    return None
+
+
+def _drop_dominated(pieces: list[Piece]) -> list[Piece]:
+    """Of two changes of the same fact on a row, keep the bigger: it meets both.
+
+    (R&D 40万 → 100万 also lifts the R&D share to 3% when 3% of revenue is below 100万.)
+    """
+    drop = [np.zeros(len(p.positions), dtype=bool) for p in pieces]
+    for i, a in enumerate(pieces):
+        for j in range(i + 1, len(pieces)):
+            b = pieces[j]
+            if a.fact is None or a.fact != b.fact or a.change is None or b.change is None:
+                continue
+            _, ia, ib = np.intersect1d(a.positions, b.positions, return_indices=True)
+            if len(ia) == 0:
+                continue
+            da, db = a.change[ia], b.change[ib]
+            same_way = np.sign(da) == np.sign(db)
+            a_smaller = same_way & (np.abs(da) < np.abs(db))
+            drop[i][ia[a_smaller]] = True
+            drop[j][ib[same_way & ~a_smaller]] = True
+    return [p if not d.any() else p.subset(~d) for p, d in zip(pieces, drop)]
+
+
+def _unmet(ctx: Context, node: Any, pos: np.ndarray) -> np.ndarray:
+    """How many changes a test needs on rows ``pos`` (inf when one cannot be asked for)."""
+    if isinstance(node, AllOf):
+        return sum((_unmet(ctx, t, pos) for t in node.all), np.zeros(len(pos)))
+    if isinstance(node, AnyOf):
+        return np.minimum.reduce([_unmet(ctx, t, pos) for t in node.any])
+    if isinstance(node, Manual):
+        return np.zeros(len(pos))
+    state = ctx.state(node)[pos]
+    unmet = (state == NOT_MET).astype(np.float64)
+    if isinstance(node, (Compare, Member, Is)) and not node.gap:
+        unmet[state == NOT_MET] = np.inf
+    return unmet
+
+
+def _test_pieces(
+    ctx: Context, node: Any, pos: np.ndarray, cid: str, lang: str, rung: RungEval
+) -> list[Piece]:
+    """The pieces of a test that is not met on rows ``pos``."""
+    if len(pos) == 0:
+        return []
+    if isinstance(node, AllOf):
+        out: list[Piece] = []
+        for t in node.all:
+            out += _test_pieces(ctx, t, pos, cid, lang, rung)
+        return _drop_dominated(out)
+    if isinstance(node, AnyOf):
+        counts = np.stack([_unmet(ctx, t, pos) for t in node.any])
+        choice = np.argmin(counts, axis=0)
+        feasible = np.isfinite(counts.min(axis=0))
+        out = []
+        for k, t in enumerate(node.any):
+            out += _test_pieces(ctx, t, pos[(choice == k) & feasible], cid, lang, rung)
+        return out
+    if isinstance(node, Manual):
+        return []
+    state = ctx.state(node)[pos]
+    bad = pos[state == NOT_MET]
+    if len(bad) == 0:
+        return []
+    if isinstance(node, ScorecardPass):
+        return _scorecard_pieces(ctx, node.scorecard, bad, cid, lang)
+    if not node.gap:
+        return []
+    piece = _leaf_piece(ctx, node, bad, cid, lang)
+    return [piece] if piece is not None else []
+
+
+# -- scorecards ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Move:
+    """Moving one indicator to one band (category, step): possible where ``valid``, at ``cost``.
+
+    The text is made only for the rows that end up taking the move (``text_for``).
+    """
+
+    indicator: int
+    group: str
+    points: float
+    valid: np.ndarray  # over the rows
+    cost: np.ndarray
+    text: np.ndarray | None = None  # per row, when cheap to make for all
+    change: _Change | None = None  # for the rows ``change_rows``
+    change_rows: np.ndarray | None = None
+
+    def text_for(self, sel: np.ndarray, lang: str) -> np.ndarray:
+        if self.text is not None:
+            return self.text[sel]
+        assert self.change is not None and self.change_rows is not None
+        at = np.searchsorted(self.change_rows, sel)
+        return _change_text(self.change.subset(at), lang)
+
+
+def _indicator_moves(
+    ctx: Context, ind: Indicator, k: int, pos: np.ndarray, edges: str, lang: str
+) -> list[_Move]:
+    moves: list[_Move] = []
+    if ind.bands or ind.best_of:
+        subs = (
+            [(ind.of, ind.bands, ind.edges or edges, ind.else_points)]
+            if ind.bands
+            else [
+                (s.of, s.bands, s.edges or ind.edges or edges, s.else_points)
+                for s in ind.best_of or ()
+            ]
+        )
+        for of, bands, sub_edges, else_points in subs:
+            values, missing = ctx.get(of)
+            v = values[pos]
+            known = ~missing[pos]
+            for low, high, holds_low, holds_high, p in resolve_bands(bands, sub_edges, else_points):
+                with np.errstate(invalid="ignore"):
+                    below = v < low if holds_low else v <= low
+                    above = v > high if holds_high else v >= high
+                for mask, op, t in (
+                    (below, "at_least" if holds_low else "above", low),
+                    (above, "at_most" if holds_high else "below", high),
+                ):
+                    if not math.isfinite(t):
+                        continue
+                    rows = np.flatnonzero(mask & known)
+                    if len(rows) == 0:
+                        continue
+                    ch = _change(ctx, of, op, t, pos[rows], lang)
+                    cost = np.full(len(pos), np.inf)
+                    if ch.delta is not None and ch.fact_current is not None:
+                        base = np.maximum(
+                            np.abs(ch.fact_current), np.abs(ch.fact_current + ch.delta)
+                        )
+                        cost[rows] = np.abs(ch.delta) / np.maximum(base, 1e-9)
+                    else:
+                        cost[rows] = 1.0
+                    cost[rows[ch.undefined]] = np.inf
+                    valid = np.zeros(len(pos), dtype=bool)
+                    valid[rows] = ~ch.undefined
+                    moves.append(_Move(k, ind.group, p, valid, cost, change=ch, change_rows=rows))
+        return moves
+    if ind.categories is not None:
+        fact = facts_table()[ind.of]  # type: ignore[index]
+        codes = ctx.codes(ind.of)[pos]  # type: ignore[index]
+        order = fact.value_codes if fact.type == "category" else ("no", "yes")
+        labels_of = (
+            [v.label(lang) for v in fact.values]
+            if fact.type == "category"
+            else (["否", "是"] if lang == "zh" else ["no", "yes"])
+        )
+        cur_labels = np.array(labels_of + ["?"], dtype=object)[
+            np.where(np.isnan(codes), len(order), codes).astype(np.intp)
+        ]
+        for i, value in enumerate(order):
+            p = ind.categories.get(value, ind.else_points)
+            valid = ~np.isnan(codes) & (codes != i)
+            text = fact.short_label(lang) + _COLON[lang] + cur_labels + " → " + labels_of[i]
+            moves.append(_Move(k, ind.group, p, valid, np.where(valid, 1.0, np.inf), text))
+        return moves
+    for step in ind.first_of or ():
+        state = ctx.state(step.test)[pos]
+        valid = state == NOT_MET
+        text = np.full(len(pos), step.label(lang), dtype=object)
+        moves.append(_Move(k, ind.group, step.points, valid, np.where(valid, 1.0, np.inf), text))
+    return moves
+
+
+def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: str) -> list[Piece]:
+    """The indicator moves, cheapest first, that lift a failed scorecard to its pass mark."""
+    ev = ctx.scorecard(sid)
+    sc = ev.scorecard
+    indicators = list(sc.indicators)
+    current = np.stack([ev.ind_lo[ind.id][pos] for ind in indicators]).astype(np.float64)
+    moves: list[_Move] = []
+    for k, ind in enumerate(indicators):
+        moves += _indicator_moves(ctx, ind, k, pos, sc.edges, lang)
+    n = len(pos)
+    total_need = ev.pass_mark[pos] - ev.lo[pos]
+    group_need: dict[str, np.ndarray] = {}
+    for g in sc.groups:
+        floor = g.floor if g.floor is not None else g.floor_above
+        if floor is None:
+            continue
+        need = floor - ev.group_lo[g.id][pos]
+        if g.floor_above is not None:
+            need = np.where(need >= 0, need + 1e-9, need)  # strictly above
+        group_need[g.id] = need.astype(np.float64)
+    if not moves:
+        return []
+    points = np.array([m.points for m in moves])
+    cost = np.stack([m.cost for m in moves])
+    valid = np.stack([m.valid for m in moves])
+    gain_all = points[:, None] - current[[m.indicator for m in moves]]
+    cost = np.where(valid & (gain_all > 0), cost, np.inf)
+    # cheapest first; among equal costs the bigger gain first
+    order = np.lexsort((-gain_all, cost), axis=0)
+    taken_by = np.full((len(indicators), n), -1)  # the move each indicator ends at
+    taken_at = np.full((len(indicators), n), -1)  # the step it was taken at
+    level = current.copy()
+    cols = np.arange(n)
+    for step in range(len(moves)):
+        m_idx = order[step]
+        c = cost[m_idx, cols]
+        ind_idx = np.array([moves[i].indicator for i in range(len(moves))])[m_idx]
+        p = points[m_idx]
+        gain = p - level[ind_idx, cols]
+        group_short = np.zeros(n, dtype=bool)
+        for gid, need in group_need.items():
+            in_group = np.array([moves[i].group == gid for i in range(len(moves))])[m_idx]
+            group_short |= in_group & (need > 0)
+        take = np.isfinite(c) & (gain > 0) & ((total_need > 0) | group_short)
+        if not take.any():
+            continue
+        rows = cols[take]
+        total_need[rows] -= gain[rows]
+        for gid, need in group_need.items():
+            in_group = np.array([moves[i].group == gid for i in range(len(moves))])[m_idx]
+            sel = rows[in_group[rows]]
+            need[sel] -= gain[sel]
+        level[ind_idx[rows], rows] = p[rows]
+        taken_by[ind_idx[rows], rows] = m_idx[rows]
+        taken_at[ind_idx[rows], rows] = step
+    # text: the moves in the order they were taken
+    need_text = format_numbers(ev.pass_mark[pos] - ev.lo[pos], 2, "round")
+    head = (
+        cid
+        + _COLON[lang]
+        + "+"
+        + need_text
+        + " "
+        + _w("points", lang)
+        + " ("
+        + format_numbers(ev.lo[pos], 2, "round")
+        + " → "
+        + format_numbers(ev.pass_mark[pos], 2, "round")
+        + ")"
+    )
+    for gid in group_need:
+        g = next(g for g in sc.groups if g.id == gid)
+        floor = g.floor if g.floor is not None else g.floor_above
+        short = (
+            ev.group_lo[gid][pos] < floor
+            if g.floor is not None
+            else (ev.group_lo[gid][pos] <= floor)
+        )
+        if short.any():
+            note = (
+                " ["
+                + g.label(lang)
+                + " "
+                + format_numbers(ev.group_lo[gid][pos], 2)
+                + " → "
+                + ("" if g.floor is not None else ">")
+                + _fixed(floor)
+                + "]"
+            )
+            head = np.where(short, head + note, head)
+    body = np.full(n, "", dtype=object)
+    gained = np.zeros(n)
+    for step in range(len(moves)):
+        final = taken_at == step
+        rows_any = final.any(axis=0)
+        if not rows_any.any():
+            continue
+        ind_of_row = final.argmax(axis=0)
+        rows = cols[rows_any]
+        m_idx = taken_by[ind_of_row[rows], rows]
+        gain = points[m_idx] - current[ind_of_row[rows], rows]
+        gained[rows] += gain
+        for mi in np.unique(m_idx):
+            sel = rows[m_idx == mi]
+            g_sel = gain[m_idx == mi]
+            piece = moves[mi].text_for(sel, lang) + " +" + format_numbers(g_sel, 2)
+            body[sel] = np.where(
+                body[sel] == "", piece, body[sel] + ("，" if lang == "zh" else ", ") + piece
+            )
+    text = np.where(body == "", head, head + _COLON[lang] + body)
+    return [Piece(pos, cid, "points", text, points=gained)]
+
+
+# -- a rung's gaps ------------------------------------------------------------------------------
+
+
+def _condition_facts(ctx: Context, rung: RungEval, cid: str, recheck: bool) -> list[str]:
+    """The facts a condition (with the routes that replace it) reads, in order."""
+    policy = ctx.policy
+    tests: list[Any] = []
+    if cid in policy.conditions:
+        test = rung.test(cid, recheck)
+        if test != "skip":
+            tests.append(test)
+    for rid, route in policy.routes.items():
+        if rid in rung.routes and cid in route.replaces:
+            tests += [o.test for o in route.options]
+    names: list[str] = []
+    for t in tests:
+        for leaf in iter_leaves(t):
+            if isinstance(leaf, ScorecardPass):
+                sc = policy.scorecards[leaf.scorecard]
+                for ind in sc.indicators:
+                    names += [ind.of] if ind.of else []
+                    names += [s.of for s in ind.best_of or ()]
+                    for step in ind.first_of or ():
+                        names += [lf.of for lf in iter_leaves(step.test) if hasattr(lf, "of")]
+                if sc.province_fact:
+                    names.append(sc.province_fact)
+            elif hasattr(leaf, "of"):
+                names.append(leaf.of)
+    out: list[str] = []
+    for name in names:
+        for fact in _facts_of(policy, name):
+            if fact not in out:
+                out.append(fact)
+    return out
+
+
+def _facts_of(policy: Any, name: str) -> list[str]:
+    if name in policy.metrics:
+        out: list[str] = []
+        for part in policy.metrics[name].of:
+            out += _facts_of(policy, part)
+        return out
+    return [name]
+
+
+def rung_gaps(
+    rung: RungEval, pos: np.ndarray, lang: str, max_gaps: int | None = None
+) -> tuple[list[Piece], np.ndarray]:
+    """The gaps of one rung on rows ``pos`` (positions in the rung's evaluation).
+
+    ``not_yet`` rows get the changes of every unmet condition (of the path needing fewest), then
+    the facts still missing; ``unknown`` rows the facts to provide; ``manual`` rows the
+    conditions left for review. With ``max_gaps``, a row's gaps past that many are counted,
+    not worked out. Returns the pieces and the number of gaps of each row.
+    """
+    ctx = rung.ctx
+    policy = ctx.policy
+    spec = policy.rungs[rung.rung]
+    status = rung.status[pos]
+    pieces: list[Piece] = []
+    conditions = list(spec.conditions)
+    chosen: dict[str, np.ndarray] = {}
+    if spec.paths:
+        counts = []
+        for p in spec.paths:
+            c = np.zeros(len(pos))
+            for cid in p.conditions:
+                c += rung.conditions[cid][pos] == NOT_MET
+            counts.append(c)
+        choice = np.argmin(np.stack(counts), axis=0)
+        for k, p in enumerate(spec.paths):
+            for cid in p.conditions:
+                chosen[cid] = choice == k
+                conditions.append(cid)
+    count = np.zeros(len(pos), dtype=np.int32)
+    budget = np.iinfo(np.int32).max if max_gaps is None else max_gaps
+    # the changes, on the not_yet rows only
+    ny = np.flatnonzero(status == NOT_MET)
+    ny_pos = pos[ny]
+    ny_count = np.zeros(len(ny), dtype=np.int32)
+    for cid in conditions:
+        unmet = rung.conditions[cid][ny_pos] == NOT_MET
+        if cid in chosen:
+            unmet &= chosen[cid][ny]
+        rows = ny_pos[unmet & (ny_count < budget)]
+        ny_count[unmet] += 1
+        if len(rows) == 0:
+            continue
+        if policy.conditions[cid].recheck is None:
+            pieces += _test_pieces(ctx, rung.test(cid, False), rows, cid, lang, rung)
+            continue
+        again = rung.recheck[rows]
+        for recheck, sel in ((False, rows[~again]), (True, rows[again])):
+            test = rung.test(cid, recheck)
+            if len(sel) and test != "skip":
+                pieces += _test_pieces(ctx, test, sel, cid, lang, rung)
+    count[ny] = ny_count
+    # facts to provide (unknown conditions), for unknown rows and after the changes of not_yet
+    lacking: dict[str, np.ndarray] = {}
+    blank: dict[str, np.ndarray] = {}
+
+    def is_blank(fact: str) -> np.ndarray:
+        if fact not in blank:
+            blank[fact] = np.isnan(ctx.facts.values[fact][pos])
+        return blank[fact]
+
+    for cid in conditions:
+        in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
+        unknown = (rung.conditions[cid][pos] == UNKNOWN) & in_path & (status <= UNKNOWN)
+        if not unknown.any():
+            continue
+        again = rung.recheck[pos]
+        for recheck in (False, True):
+            which = unknown & (again if recheck else ~again)
+            if not which.any():
+                continue
+            for fact in _condition_facts(ctx, rung, cid, recheck):
+                if fact in ctx.facts.values:
+                    lack = which & is_blank(fact)
+                    lacking[fact] = lacking[fact] | lack if fact in lacking else lack
+    # in the facts table's order: a row's text must not depend on the other rows of the batch
+    missing_text = _list_texts(
+        len(pos), [(f, lacking[f]) for f in facts_table().codes if f in lacking]
+    )
+    has_missing = missing_text != ""
+    if has_missing.any():
+        rows = np.flatnonzero(has_missing & (count < budget))
+        count[has_missing] += 1
+        text = _w("missing", lang) + _COLON[lang] + missing_text[rows]
+        pieces.append(Piece(pos[rows], "", "missing", text))
+    # conditions left for manual review
+    manual_rows = status == MANUAL
+    if manual_rows.any():
+        left = []
+        for cid in conditions:
+            in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
+            left.append((cid, manual_rows & in_path & (rung.conditions[cid][pos] == MANUAL)))
+        text = _list_texts(len(pos), left)
+        listed = manual_rows & (text != "")
+        rows = np.flatnonzero(listed & (count < budget))
+        count[listed] += 1
+        if len(rows):
+            pieces.append(
+                Piece(pos[rows], "", "manual", _w("manual", lang) + _COLON[lang] + text[rows])
+            )
+    return pieces, count
+
+
+def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> np.ndarray:
+    """Per row, the names whose mask holds there, joined by ", " ("" when none).
+
+    Rows share few combinations: each distinct combination is joined once (the masks are packed
+    into bytes per row and made unique), then gathered to the rows.
+    """
+    if not items:
+        return np.full(n, "", dtype=object)
+    packed = np.packbits(np.stack([mask for _, mask in items], axis=1), axis=1)
+    keys = np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel()
+    uniques, inverse = np.unique(keys, return_inverse=True)
+    names = [name for name, _ in items]
+    texts = []
+    for key in uniques:
+        bits = np.unpackbits(np.frombuffer(key.tobytes(), dtype=np.uint8))[: len(names)]
+        texts.append(", ".join(name for name, bit in zip(names, bits) if bit))
+    return np.array(texts, dtype=object)[inverse.ravel()]
+
+
+def join_pieces(
+    n: int,
+    pieces: list[Piece],
+    positions_of: np.ndarray,
+    max_gaps: int | None,
+    lang: str,
+    total: np.ndarray | None = None,
+    prefix: str = "",
+) -> np.ndarray:
+    """One text per row: ``prefix``, then the gaps in order, at most ``max_gaps`` ("N more").
+
+    Consecutive pieces of one condition are one gap: their changes are joined and the condition
+    is named once ("R&D y1 …, R&D share y1 … meets sr26_rd"). The entries of all rows are sorted
+    by row once, the texts of the entries kept are made (only those), and each row's are joined
+    with one ``np.add.reduceat``, not row by row. ``total`` is each row's number of gaps when
+    some were only counted.
+    """
+    out = np.full(n, "", dtype=object)
+    pieces = [p for p in pieces if len(p.positions)]
+    if not pieces:
+        return out
+    group_of: list[int] = []
+    for i, piece in enumerate(pieces):
+        before = pieces[i - 1] if i else None
+        same = (
+            before is not None
+            and piece.suffix
+            and before.suffix == piece.suffix
+            and before.condition == piece.condition
+        )
+        group_of.append(group_of[-1] if same else (group_of[-1] + 1 if group_of else 0))
+    sizes = [len(p.positions) for p in pieces]
+    rows = np.concatenate([positions_of[p.positions] for p in pieces])
+    group = np.repeat(np.array(group_of), sizes)
+    pid = np.repeat(np.arange(len(pieces)), sizes)
+    local = np.concatenate([np.arange(k) for k in sizes])
+    # pieces come in display order: a stable sort by row keeps each row's in that order
+    order = np.argsort(rows, kind="stable")
+    rows, group, pid, local = rows[order], group[order], pid[order], local[order]
+    new_row = np.r_[True, rows[1:] != rows[:-1]]
+    new_group = new_row | np.r_[True, group[1:] != group[:-1]]
+    last_of_group = np.r_[new_group[1:], True]
+    counted = np.cumsum(new_group)
+    row_start = np.flatnonzero(new_row)
+    rank = counted - np.repeat(counted[row_start], np.diff(np.r_[row_start, len(rows)]))
+    groups_in_row = np.zeros(n, dtype=np.int64)
+    groups_in_row[rows[row_start]] = rank[np.r_[row_start[1:] - 1, len(rows) - 1]] + 1
+    if max_gaps is not None:
+        keep = rank < max_gaps
+        rows, pid, local = rows[keep], pid[keep], local[keep]
+        new_row, new_group, last_of_group = new_row[keep], new_group[keep], last_of_group[keep]
+    # what goes before and after each entry, gathered from small arrays of strings; the texts of
+    # the entries kept are made piece by piece, with those around them in the same format call
+    comma = "，" if lang == "zh" else ", "
+    seps = np.array([prefix, _SEP[lang], comma], dtype=object)
+    before = seps[np.where(new_row, 0, np.where(new_group, 1, 2))]
+    suffixes = np.array([p.suffix for p in pieces] + [""], dtype=object)
+    after = suffixes[np.where(last_of_group, pid, len(pieces))]
+    text = np.empty(len(rows), dtype=object)
+    by_piece = np.argsort(pid, kind="stable")
+    bounds = np.searchsorted(pid[by_piece], np.arange(len(pieces) + 1))
+    for i, piece in enumerate(pieces):
+        at = by_piece[bounds[i] : bounds[i + 1]]
+        if len(at):
+            text[at] = piece.texts(local[at], before[at], after[at])
+    starts = np.flatnonzero(new_row)
+    out[rows[starts]] = np.add.reduceat(text, starts)
+    if max_gaps is not None:
+        if total is not None:
+            groups_in_row = np.maximum(groups_in_row, total)
+        shown = np.zeros(n, dtype=bool)
+        shown[rows[starts]] = True
+        over = np.flatnonzero((groups_in_row > max_gaps) & shown)
+        if len(over):
+            template = _SEP[lang] + WORDS["more"]["zh" if lang == "zh" else "en"]
+            out[over] = out[over] + np.array(
+                [template.format(n=int(c - max_gaps)) for c in groups_in_row[over]], dtype=object
+            )
+    return out

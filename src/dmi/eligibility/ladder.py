@@ -1,0 +1,691 @@
+"""``evaluate``: where a firm (a dict) or a million firms (a frame) stand on the ladder.
+
+One code path serves both: a dict is a one-row frame, checked by the same
+:func:`~dmi.eligibility.facts.parse_facts`, evaluated by the same vectorised
+:func:`~dmi.eligibility.engine.evaluate_columns`, and its row of the output is the same row a
+frame would give; the typed :class:`FirmResult` adds the detail behind it (each condition's
+values, source and confidence, the points per indicator and group, every gap).
+
+Every row is evaluated on its own, so a file read in chunks gives the same rows as the whole
+file, and the output columns depend only on the policy and the year, never on the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.eligibility.engine import (
+    MET,
+    NA,
+    STATES,
+    STATUSES,
+    Evaluation,
+    Plan,
+    RungEval,
+    evaluate_columns,
+    holds,
+    plan,
+)
+from dmi.eligibility.facts import (
+    ID,
+    FactColumns,
+    FactsError,
+    duplicate_ids,
+    facts_table,
+    id_texts,
+    parse_facts,
+)
+from dmi.eligibility.gaps import WORDS, Gap, Piece, join_pieces, rung_gaps
+from dmi.eligibility.policy import (
+    RUNGS,
+    Compare,
+    Is,
+    Manual,
+    Member,
+    Policy,
+    ScorecardPass,
+    indicator_range,
+    iter_leaves,
+    load_policy,
+)
+
+__all__ = [
+    "ConditionResult",
+    "EligibilityBatch",
+    "FirmResult",
+    "GroupResult",
+    "IndicatorResult",
+    "RungResult",
+    "ScorecardResult",
+    "evaluate",
+    "evaluate_batch",
+    "output_columns",
+]
+
+
+# -- typed results of one firm -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConditionResult:
+    """One condition (or route) of a rung for one firm.
+
+    ``state`` is ``met``, ``not_met``, ``unknown`` or ``manual`` (``""`` when skipped, e.g.
+    growth for a 复核). ``values`` are the facts and derived values behind it; ``via`` names the
+    route and option that replaced it; ``evidence`` what to prepare for a manual review.
+    """
+
+    id: str
+    kind: str  # condition | direct | exemption
+    state: str
+    label: str
+    source: str
+    confidence: str
+    policy: str
+    values: dict[str, Any]
+    via: str | None = None
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """Points of one scorecard indicator (``points`` None while a fact it needs is missing)."""
+
+    id: str
+    label: str
+    group: str
+    points: float | None
+    points_at_least: float
+    max_points: float
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """Points of one scorecard group, with its floor."""
+
+    id: str
+    label: str
+    points: float | None
+    points_at_least: float
+    max_points: float
+    floor: float | None
+    floor_strict: bool
+
+
+@dataclass(frozen=True)
+class ScorecardResult:
+    """A scorecard for one firm: total, groups, indicators, pass mark and state."""
+
+    id: str
+    label: str
+    source: str
+    confidence: str
+    state: str
+    points: float | None
+    points_at_least: float
+    points_at_most: float
+    pass_mark: float
+    groups: tuple[GroupResult, ...]
+    indicators: tuple[IndicatorResult, ...]
+
+
+@dataclass(frozen=True)
+class RungResult:
+    """One rung for one firm."""
+
+    rung: str
+    label: str
+    status: str  # eligible | not_yet | unknown | manual
+    policy: str
+    applicant: str  # new | recheck
+    source: str
+    confidence: str
+    points: float | None
+    scorecard: ScorecardResult | None
+    conditions: tuple[ConditionResult, ...]
+    routes: tuple[ConditionResult, ...]
+    route_used: str | None
+    path: str | None
+    gaps: tuple[Gap, ...]
+
+    def condition(self, cid: str) -> ConditionResult:
+        for c in self.conditions + self.routes:
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+
+@dataclass(frozen=True)
+class FirmResult:
+    """Where one firm stands on the ladder.
+
+    ``row`` is exactly the firm's row of the frame :func:`evaluate` gives for many firms
+    (statuses, points, policy versions, condition states, ``gaps`` and ``flags``).
+    """
+
+    respondent_id: str | None
+    policy: str
+    year: int
+    lang: str
+    rungs: dict[str, RungResult]
+    gaps: str
+    flags: tuple[str, ...]
+    row: dict[str, Any]
+
+    def __getitem__(self, rung: str) -> RungResult:
+        return self.rungs[rung]
+
+
+@dataclass
+class EligibilityBatch:
+    """The evaluated rows and every problem of the others; ``n_read == n_evaluated + n_rejected``.
+
+    Attributes
+    ----------
+    results : DataFrame
+        One row per valid input row, the columns of :func:`output_columns`.
+    rejects : DataFrame
+        ``row, respondent_id, column, value, reason``: every problem of every rejected row.
+    rows : ndarray
+        The source row number of each row of ``results``.
+    unmatched_columns : list of str
+        Input columns that are not facts (ignored).
+    """
+
+    results: pd.DataFrame
+    rejects: pd.DataFrame
+    n_read: int
+    rows: np.ndarray
+    unmatched_columns: list[str]
+
+    @property
+    def n_evaluated(self) -> int:
+        return len(self.results)
+
+    @property
+    def n_rejected(self) -> int:
+        return self.n_read - self.n_evaluated
+
+
+# -- the entry points --------------------------------------------------------------------------
+
+
+def _settle(policy: str | Path | Policy, year: int | None, lang: str) -> Plan:
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    loaded = load_policy(policy)
+    start = loaded.effective.year
+    if year is None:
+        year = start
+    elif year < start:
+        raise ValueError(
+            f"policy {loaded.id} applies from {loaded.effective.isoformat()}: "
+            f"year {year} is before it (use an earlier policy)"
+        )
+    return plan(loaded, int(year))
+
+
+def output_columns(policy: str | Path | Policy = "2026", *, year: int | None = None) -> list[str]:
+    """The columns :func:`evaluate` gives under a policy and year (the same for every batch)."""
+    the_plan = _settle(policy, year, "zh")
+    cols = [ID]
+    for rung in RUNGS:
+        cols += [f"{rung}_status", f"{rung}_points", f"{rung}_policy"]
+    return cols + the_plan.condition_ids + ["gaps", "flags"]
+
+
+def evaluate(
+    facts: Mapping[str, Any] | pd.DataFrame,
+    policy: str | Path | Policy = "2026",
+    *,
+    year: int | None = None,
+    lang: str = "zh",
+    max_gaps: int | None = 3,
+) -> FirmResult | pd.DataFrame:
+    """Evaluate the 梯度培育 ladder for one firm or for a frame of firms.
+
+    Parameters
+    ----------
+    facts : dict or DataFrame
+        One firm's facts (a dict; an unknown key is an error), or one row per firm with columns
+        named by fact code (see :data:`dmi.eligibility.FACTS`; other columns are ignored). A
+        missing or blank fact is unknown, never taken as failing.
+    policy : {"2026", "2022"}, path or Policy, default="2026"
+        The rules in force (a shipped version or a rule file). Its routing decides which
+        version's rung applies to a new applicant or a 复核 (``holds_<rung> = recheck``).
+    year : int, optional
+        The application year (routing, award windows); default the policy's first year.
+    lang : {"zh", "en"}, default="zh"
+        Language of the gaps and flags.
+    max_gaps : int or None, default=3
+        At most this many gaps in a frame's ``gaps`` column (then "N more"); None for all; 0
+        leaves the column empty (the text is most of the time of a big frame).
+
+    Returns
+    -------
+    FirmResult or DataFrame
+        For a dict, the typed result; for a frame, the columns of :func:`output_columns`.
+
+    Raises
+    ------
+    dmi.eligibility.FactsError
+        When a value is invalid; ``rejects`` lists every problem (row, column, value, reason).
+        :func:`evaluate_batch` evaluates the valid rows and returns the rejects instead.
+    """
+    the_plan = _settle(policy, year, lang)
+    if isinstance(facts, Mapping):
+        parsed = parse_facts(facts)
+        if not parsed.valid.all():
+            raise FactsError(parsed.rejects, 1)
+        ev = evaluate_columns(parsed.table, the_plan)
+        frame = _frame(ev, lang, max_gaps)
+        return _firm(ev, frame, lang)
+    batch = _run(facts, the_plan, lang, max_gaps, first_row=2, rows=None, unique_ids=False)
+    if batch.n_rejected:
+        raise FactsError(batch.rejects, batch.n_read)
+    return batch.results
+
+
+def evaluate_batch(
+    facts: pd.DataFrame,
+    policy: str | Path | Policy = "2026",
+    *,
+    year: int | None = None,
+    lang: str = "zh",
+    max_gaps: int | None = 3,
+    first_row: int = 2,
+    rows: np.ndarray | None = None,
+    unique_ids: bool = False,
+) -> EligibilityBatch:
+    """Evaluate the valid rows of a frame and reject the others with every reason.
+
+    The chunk kernel of a bulk run: ``first_row`` / ``rows`` give the source row numbers (the
+    header is row 1), ``unique_ids=True`` skips the repeated-id check when the caller checks ids
+    across the whole file. Parameters otherwise as :func:`evaluate`.
+    """
+    the_plan = _settle(policy, year, lang)
+    return _run(facts, the_plan, lang, max_gaps, first_row, rows, unique_ids)
+
+
+CHUNK_ROWS = 100_000
+"""Rows evaluated at a time: a bigger frame is done in pieces (every row is on its own), which
+bounds the memory of the intermediate columns and texts."""
+
+
+def _run(
+    facts: pd.DataFrame,
+    the_plan: Plan,
+    lang: str,
+    max_gaps: int | None,
+    first_row: int,
+    rows: np.ndarray | None,
+    unique_ids: bool,
+) -> EligibilityBatch:
+    if not isinstance(facts, pd.DataFrame):
+        raise TypeError(f"expected a DataFrame of facts, got {type(facts).__name__}")
+    n = len(facts)
+    row_numbers = (
+        np.arange(first_row, first_row + n, dtype=np.int64)
+        if rows is None
+        else np.asarray(rows, dtype=np.int64)
+    )
+    if row_numbers.shape != (n,):
+        raise ValueError(f"expected {n} row numbers, got {row_numbers.shape[0]}")
+    rejects: list[pd.DataFrame] = []
+    repeated = np.zeros(n, dtype=bool)
+    if not unique_ids and ID in facts.columns and n > CHUNK_ROWS:
+        # repeated ids are a matter of the whole frame: found once, before the pieces
+        ids = id_texts(facts[ID])
+        dup, reasons = duplicate_ids(ids, row_numbers)
+        repeated[dup] = True
+        rejects.append(
+            pd.DataFrame(
+                {
+                    "row": row_numbers[dup],
+                    "respondent_id": ids[dup],
+                    "column": ID,
+                    "value": ids[dup],
+                    "reason": reasons,
+                }
+            )
+        )
+        unique_ids = True
+    results: list[pd.DataFrame] = []
+    kept_rows: list[np.ndarray] = []
+    unmatched: list[str] = []
+    for start in range(0, max(n, 1), CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, n)
+        chunk = facts if (start, stop) == (0, n) else facts.iloc[start:stop]
+        parsed = parse_facts(chunk, rows=row_numbers[start:stop], unique_ids=unique_ids)
+        valid = parsed.valid & ~repeated[start:stop]
+        table = parsed.table if valid.all() else parsed.table.take(valid)
+        results.append(_frame(evaluate_columns(table, the_plan), lang, max_gaps))
+        rejects.append(parsed.rejects)
+        kept_rows.append(table.rows)
+        unmatched = parsed.unmatched_columns
+    found = [r for r in rejects if len(r)]
+    if len(found) > 1:
+        all_rejects = pd.concat(found, ignore_index=True)
+        all_rejects = all_rejects.sort_values(["row", "column"], kind="stable")
+        all_rejects = all_rejects.reset_index(drop=True)
+    else:
+        all_rejects = found[0] if found else rejects[-1]
+    return EligibilityBatch(
+        results=results[0] if len(results) == 1 else pd.concat(results, ignore_index=True),
+        rejects=all_rejects,
+        n_read=n,
+        rows=np.concatenate(kept_rows),
+        unmatched_columns=unmatched,
+    )
+
+
+# -- the frame -----------------------------------------------------------------------------------
+
+
+def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
+    n = ev.n
+    the_plan = ev.plan
+    # text columns stay object arrays: made into Arrow strings they would be copied once more
+    cols: dict[str, Any] = {ID: pd.Series(ev.facts.ids, dtype=object, copy=False)}
+    for rung in RUNGS:
+        status = np.zeros(n, dtype=np.int8)
+        points = np.full(n, np.nan)
+        which = np.zeros(n, dtype=np.int8)
+        for part in ev.parts[rung]:
+            r = part.ev
+            status[part.rows] = r.status[part.at]
+            if r.points is not None:
+                points[part.rows] = r.points[part.at]
+            which[part.rows] = the_plan.policy_ids.index(r.policy.id)
+        cols[f"{rung}_status"] = pd.Categorical.from_codes(status, STATUSES)
+        cols[f"{rung}_points"] = points
+        cols[f"{rung}_policy"] = pd.Categorical.from_codes(which, the_plan.policy_ids)
+    for cid in the_plan.condition_ids:
+        state = np.full(n, NA, dtype=np.int8)
+        for rung in RUNGS:
+            for part in ev.parts[rung]:
+                found = part.ev.conditions.get(cid)
+                if found is None:
+                    found = part.ev.routes.get(cid)
+                if found is not None:
+                    state[part.rows] = found[part.at]
+        codes = np.where(state == NA, -1, state).astype(np.int8)
+        cols[cid] = pd.Categorical.from_codes(codes, STATES)
+    cols["gaps"] = pd.Series(_gaps_column(ev, lang, max_gaps), dtype=object, copy=False)
+    cols["flags"] = pd.Series(_flags_column(ev.facts, lang), dtype=object, copy=False)
+    return pd.DataFrame(cols, copy=False)
+
+
+def _target_rung(ev: Evaluation) -> np.ndarray:
+    """Per row, the lowest rung the firm neither holds nor is eligible for (-1: none)."""
+    target = np.full(ev.n, -1, dtype=np.int8)
+    for i, rung in enumerate(RUNGS):
+        held = holds(ev.facts, rung, "yes")
+        open_ = (target == -1) & ~held & (ev.status(rung) != MET)
+        target[open_] = i
+    return target
+
+
+def _rung_prefix(r: RungEval, lang: str) -> str:
+    spec = r.policy.rungs[r.rung]
+    return (
+        f"{spec.label(lang)}（{r.policy.id}）："
+        if lang == "zh"
+        else (f"{spec.label(lang)} ({r.policy.id}): ")
+    )
+
+
+def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> np.ndarray:
+    out = np.full(ev.n, "", dtype=object)
+    if max_gaps == 0:  # no text asked for: the fastest run
+        return out
+    target = _target_rung(ev)
+    for i, rung in enumerate(RUNGS):
+        for part in ev.parts[rung]:
+            local = np.flatnonzero(target[part.rows] == i)
+            if len(local) == 0:
+                continue
+            r = part.ev
+            pieces, total = rung_gaps(r, part.at[local], lang, max_gaps)
+            to_batch = np.full(r.ctx.n, -1)
+            to_batch[part.at] = part.rows
+            counts = np.zeros(ev.n, dtype=np.int32)
+            counts[part.rows[local]] = total
+            text = join_pieces(
+                ev.n, pieces, to_batch, max_gaps, lang, counts, prefix=_rung_prefix(r, lang)
+            )
+            chosen = part.rows[local]
+            out[chosen] = text[chosen]
+    return out
+
+
+def _flags_column(facts: FactColumns, lang: str) -> np.ndarray:
+    out = np.full(facts.n, "", dtype=object)
+    rows = np.flatnonzero(facts.digital_disagrees)
+    if len(rows):
+        template = WORDS["disagree"]["zh" if lang == "zh" else "en"]
+        given = facts.values["digital_level"][rows]
+        computed = facts.values["digital_level_computed"][rows]
+        out[rows] = [
+            template.format(given=int(g), computed=int(c)) for g, c in zip(given, computed)
+        ]
+    return out
+
+
+# -- one firm in detail --------------------------------------------------------------------------
+
+
+def _fact_value(r: RungEval, name: str) -> Any:
+    facts = facts_table()
+    values, missing = r.ctx.get(name)
+    if missing[0]:
+        return None
+    v = float(values[0])
+    if name in facts and facts[name].type == "category":
+        return facts[name].values[int(v)].value
+    if name in facts and facts[name].type == "yesno":
+        return "yes" if v == 1.0 else "no"
+    return None if np.isnan(v) else v
+
+
+def _values_of(r: RungEval, tests: list[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for t in tests:
+        for leaf in iter_leaves(t):
+            if isinstance(leaf, (Compare, Member, Is)):
+                out.setdefault(leaf.of, _fact_value(r, leaf.of))
+                window = getattr(leaf, "window", None)
+                if window is not None:
+                    out.setdefault(window.fact, _fact_value(r, window.fact))
+            elif isinstance(leaf, ScorecardPass):
+                sc = r.ctx.scorecard(leaf.scorecard)
+                out[f"{leaf.scorecard}_points"] = float(sc.lo[0])
+                out[f"{leaf.scorecard}_pass_mark"] = float(sc.pass_mark[0])
+    return out
+
+
+def _evidence(tests: list[Any], lang: str) -> tuple[str, ...]:
+    return tuple(
+        leaf.manual.get(lang) for t in tests for leaf in iter_leaves(t) if isinstance(leaf, Manual)
+    )
+
+
+def _state_name(code: int) -> str:
+    return "" if code == NA else STATES[code]
+
+
+def _scorecard_result(r: RungEval, sid: str, lang: str) -> ScorecardResult:
+    ev = r.ctx.scorecard(sid)
+    sc = ev.scorecard
+    indicators = list(sc.indicators)
+    block = int(ev.block[0])
+    if block >= 0:
+        indicators += list(sc.provinces[block].indicators)
+    ind_results = []
+    for ind in indicators:
+        lo, hi = float(ev.ind_lo[ind.id][0]), float(ev.ind_hi[ind.id][0])
+        ind_results.append(
+            IndicatorResult(
+                ind.id,
+                ind.label(lang),
+                ind.group,
+                lo if lo == hi else None,
+                lo,
+                indicator_range(ind)[1],
+            )
+        )
+    groups = []
+    for g in sc.groups:
+        lo, hi = float(ev.group_lo[g.id][0]), float(ev.group_hi[g.id][0])
+        floor = g.floor if g.floor is not None else g.floor_above
+        groups.append(
+            GroupResult(
+                g.id,
+                g.label(lang),
+                lo if lo == hi else None,
+                lo,
+                g.points,
+                floor,
+                g.floor_above is not None,
+            )
+        )
+    lo, hi = float(ev.lo[0]), float(ev.hi[0])
+    return ScorecardResult(
+        id=sid,
+        label=sc.label(lang),
+        source=sc.source,
+        confidence=sc.confidence,
+        state=STATES[int(ev.state[0])],
+        points=lo if lo == hi else None,
+        points_at_least=lo,
+        points_at_most=hi,
+        pass_mark=float(ev.pass_mark[0]),
+        groups=tuple(groups),
+        indicators=tuple(ind_results),
+    )
+
+
+def _gap_objects(r: RungEval, pieces: list[Piece]) -> tuple[Gap, ...]:
+    out = []
+    for p in pieces:
+        if len(p.positions) == 0:
+            continue
+
+        def first(a: np.ndarray | None) -> float | None:
+            return None if a is None or np.isnan(a[0]) else float(a[0])
+
+        out.append(
+            Gap(
+                rung=r.rung,
+                condition=p.condition,
+                kind=p.kind,
+                text=str(p.texts()[0]) + p.suffix,
+                fact=p.fact,
+                current=first(p.current),
+                target=first(p.target),
+                change=first(p.change),
+                points=first(p.points),
+            )
+        )
+    return tuple(out)
+
+
+def _rung_result(r: RungEval, lang: str) -> RungResult:
+    policy = r.policy
+    spec = policy.rungs[r.rung]
+    conditions = []
+    route_used = None
+    via: dict[str, str] = {}
+    route_results = []
+    for rid in spec.routes:
+        route = policy.routes[rid]
+        state = int(r.routes[rid][0])
+        met_options = [o.id for o in route.options if r.options[rid][o.id][0] == MET]
+        if state == MET and met_options:
+            name = f"{rid}:{met_options[0]}"
+            route_used = route_used or name
+            for cid in route.replaces:
+                via.setdefault(cid, name)
+        tests = [o.test for o in route.options]
+        route_results.append(
+            ConditionResult(
+                id=rid,
+                kind=route.kind,
+                state=_state_name(state),
+                label=route.label(lang),
+                source=route.source,
+                confidence=route.confidence,
+                policy=policy.origin.get(rid, policy.id),
+                values=_values_of(r, tests),
+                via=f"{rid}:{met_options[0]}" if met_options else None,
+                evidence=_evidence(tests, lang),
+            )
+        )
+    recheck = bool(r.recheck[0])
+    listed = list(spec.conditions) + [c for p in spec.paths for c in p.conditions]
+    for cid in listed:
+        cond = policy.conditions[cid]
+        test = r.test(cid, recheck)
+        tests = [] if test == "skip" else [test]
+        conditions.append(
+            ConditionResult(
+                id=cid,
+                kind="condition",
+                state=_state_name(int(r.conditions[cid][0])),
+                label=cond.label(lang),
+                source=cond.source,
+                confidence=cond.confidence,
+                policy=policy.origin.get(cid, policy.id),
+                values=_values_of(r, tests),
+                via=via.get(cid) if r.raw[cid][0] != MET else None,
+                evidence=_evidence(tests, lang),
+            )
+        )
+    path = None
+    if spec.paths:
+        states = [int(r.paths[p.id][0]) for p in spec.paths]
+        path = spec.paths[int(np.argmax(states))].id
+    status = STATUSES[int(r.status[0])]
+    gaps = _gap_objects(r, rung_gaps(r, np.array([0]), lang)[0]) if status != "eligible" else ()
+    return RungResult(
+        rung=r.rung,
+        label=spec.label(lang),
+        status=status,
+        policy=policy.id,
+        applicant="recheck" if recheck else "new",
+        source=spec.source,
+        confidence=spec.confidence,
+        points=None if r.points is None else float(r.points[0]),
+        scorecard=_scorecard_result(r, spec.points, lang) if spec.points else None,
+        conditions=tuple(conditions),
+        routes=tuple(route_results),
+        route_used=route_used,
+        path=path,
+        gaps=gaps,
+    )
+
+
+def _firm(ev: Evaluation, frame: pd.DataFrame, lang: str) -> FirmResult:
+    rungs = {}
+    for rung in RUNGS:
+        (part,) = ev.parts[rung]  # one firm: one part, at position 0
+        rungs[rung] = _rung_result(part.ev, lang)
+    row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
+    rid = ev.facts.ids[0] or None
+    flags = tuple(f for f in [str(row["flags"])] if f)
+    return FirmResult(
+        respondent_id=rid,
+        policy=ev.plan.policy.id,
+        year=ev.plan.year,
+        lang=lang,
+        rungs=rungs,
+        gaps=str(row["gaps"]),
+        flags=flags,
+        row=row,
+    )

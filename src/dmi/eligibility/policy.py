@@ -1,0 +1,1111 @@
+"""梯度培育 rule files: one YAML file per policy version, validated into a :class:`Policy`.
+
+A rule file holds the three rungs (``innovative``, ``specialised``, ``little_giant``), each a list
+of conditions (hard tests on the firm's facts), optional alternative paths, direct routes and
+exemptions that replace named conditions, scorecards with bands, group floors and a pass mark,
+the province blocks of the 特色化 indicators, the derived quantities (shares, growth rates) with
+their formulas, and the routing that says which version's rung applies to a new applicant or a
+复核 in a given year. Every threshold is a number in the file and every rule carries its
+``source`` and ``confidence`` (V / I / U). The format is documented in ``docs/eligibility.md``.
+
+A broken file raises :class:`PolicyError` listing every problem, each naming the file and the
+field (``conditions[3] (id 'sr26_rd').test.all[0].at_least: ...``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
+from dmi.eligibility.facts import Fact, facts_table
+
+__all__ = [
+    "FORMAT",
+    "RUNGS",
+    "Band",
+    "Condition",
+    "Indicator",
+    "Metric",
+    "Policy",
+    "PolicyError",
+    "Route",
+    "Rung",
+    "Scorecard",
+    "available_policies",
+    "load_policy",
+    "parse_policy",
+]
+
+FORMAT = "dmi-cultivation-policy/1"
+RUNGS = ("innovative", "specialised", "little_giant")
+RungId = Literal["innovative", "specialised", "little_giant"]
+Confidence = Literal["V", "I", "U"]
+Edges = Literal["higher_points", "lower_points"]
+_ID = r"^[a-z][a-z0-9_]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _words(value: Any) -> Any:
+    # YAML 1.1 reads a bare yes/no as a bool; rule files mean the words
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return [_words(v) for v in value]
+    return value
+
+
+class Text(_Strict):
+    """A text in both languages."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class _Labelled(_Strict):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def label(self, lang: str) -> str:
+        """The label in ``lang`` (``"zh"`` or ``"en"``)."""
+        return self.zh if lang == "zh" else self.en
+
+
+class Note(_Strict):
+    topic: str
+    source: str = ""
+    confidence: Confidence | Literal["D"]
+    text: str
+
+
+# -- tests ---------------------------------------------------------------------------------------
+
+
+class Window(_Strict):
+    """The leaf is met only when the number fact ``fact`` (a year) is at least year - ``years``.
+
+    A blank ``fact`` is taken as within the window (the fact's definition says so).
+    """
+
+    fact: str
+    years: int = Field(ge=0)
+
+
+class Compare(_Strict):
+    """``of`` (a fact or metric) compared with a number: exactly one of the four bounds.
+
+    ``at_least`` is ≥ (以上, 不低于, 达到), ``above`` is >, ``at_most`` is ≤ (不高于, 以下) and
+    ``below`` is <. ``gap: false`` marks a leaf that selects a case (e.g. a revenue band) and
+    that no gap should ask the firm to change.
+    """
+
+    of: str
+    at_least: float | None = None
+    above: float | None = None
+    at_most: float | None = None
+    below: float | None = None
+    window: Window | None = None
+    gap: bool = True
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Compare:
+        given = [b for b in (self.at_least, self.above, self.at_most, self.below) if b is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of at_least, above, at_most, below")
+        return self
+
+    @property
+    def op(self) -> str:
+        for name in ("at_least", "above", "at_most", "below"):
+            if getattr(self, name) is not None:
+                return name
+        raise AssertionError
+
+    @property
+    def threshold(self) -> float:
+        value = getattr(self, self.op)
+        assert value is not None
+        return float(value)
+
+
+class Member(_Strict):
+    """A category fact ``of`` is one of ``in``."""
+
+    of: str
+    in_: tuple[str, ...] = Field(alias="in", min_length=1)
+    window: Window | None = None
+    gap: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_words(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "in" in data:
+            data = {**data, "in": _words(data["in"])}
+        return data
+
+
+class Is(_Strict):
+    """A yes/no fact ``of`` is ``is`` (yes or no)."""
+
+    of: str
+    is_: Literal["yes", "no"] = Field(alias="is")
+    gap: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_words(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "is" in data:
+            data = {**data, "is": _words(data["is"])}
+        return data
+
+
+class Manual(_Strict):
+    """A qualitative test: never auto-passed, always ``manual``, with the evidence to prepare."""
+
+    manual: Text
+
+
+class ScorecardPass(_Strict):
+    """The firm passes a scorecard (its pass mark and group floors)."""
+
+    scorecard: str
+
+
+class AllOf(_Strict):
+    """Every test holds."""
+
+    all: tuple[Test, ...] = Field(min_length=1)
+
+
+class AnyOf(_Strict):
+    """At least one test holds."""
+
+    any: tuple[Test, ...] = Field(min_length=1)
+
+
+def _test_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key, tag in (
+            ("all", "all"),
+            ("any", "any"),
+            ("manual", "manual"),
+            ("scorecard", "scorecard"),
+            ("in", "member"),
+            ("is", "is"),
+        ):
+            if key in value:
+                return tag
+        return "compare"
+    return {
+        AllOf: "all",
+        AnyOf: "any",
+        Manual: "manual",
+        ScorecardPass: "scorecard",
+        Member: "member",
+        Is: "is",
+        Compare: "compare",
+    }.get(type(value))
+
+
+Test = Annotated[
+    Union[  # noqa: UP007 (pydantic's tagged unions want Union here)
+        Annotated[Compare, Tag("compare")],
+        Annotated[Member, Tag("member")],
+        Annotated[Is, Tag("is")],
+        Annotated[Manual, Tag("manual")],
+        Annotated[ScorecardPass, Tag("scorecard")],
+        Annotated[AllOf, Tag("all")],
+        Annotated[AnyOf, Tag("any")],
+    ],
+    Discriminator(_test_kind),
+]
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+
+Leaf = Compare | Member | Is | Manual | ScorecardPass
+
+
+def iter_leaves(test: Any) -> Iterator[Any]:
+    """Every leaf of a test, in order."""
+    if isinstance(test, AllOf):
+        for t in test.all:
+            yield from iter_leaves(t)
+    elif isinstance(test, AnyOf):
+        for t in test.any:
+            yield from iter_leaves(t)
+    else:
+        yield test
+
+
+# -- the rule file's elements ------------------------------------------------------------------
+
+
+class _Rule(_Labelled):
+    source: str = Field(min_length=1)
+    confidence: Confidence
+
+
+class Metric(_Rule):
+    """A quantity derived from facts; its formula is a setting.
+
+    ``kind``: ``ratio`` (``of: [numerator, denominator]`` x ``scale``), ``share`` (a ratio whose
+    numerator is part of the denominator, e.g. main-business revenue in revenue), ``growth``
+    (``of``: the series oldest first; ``method: cagr`` = compound rate over the span,
+    ``mean_rate`` = mean of the yearly rates), ``sum``, ``mean``, ``first`` (the first fact of
+    ``of`` that is given).
+    """
+
+    id: str = Field(pattern=_ID)
+    short: Text | None = None
+    unit: str = ""
+    kind: Literal["ratio", "share", "growth", "sum", "mean", "first"]
+    of: tuple[str, ...] = Field(min_length=1)
+    method: Literal["cagr", "mean_rate"] | None = None
+    scale: float = 100.0
+
+    def short_label(self, lang: str) -> str:
+        """A short label in ``lang`` (for gap texts), else the label."""
+        return self.short.get(lang) if self.short else self.label(lang)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Metric:
+        n = len(self.of)
+        if self.kind in ("ratio", "share") and n != 2:
+            raise ValueError(f"a {self.kind} takes of: [numerator, denominator]")
+        if self.kind in ("growth", "sum", "mean") and n < 2:
+            raise ValueError(f"a {self.kind} takes at least two facts")
+        if self.kind == "growth" and n > 2 and self.method is None:
+            raise ValueError("a growth over more than one year needs method: cagr or mean_rate")
+        if self.method is not None and self.kind != "growth":
+            raise ValueError("'method' is only for growth")
+        return self
+
+
+class Condition(_Rule):
+    """A hard condition of a rung. ``recheck`` replaces ``test`` for a 复核 (``skip``: none)."""
+
+    id: str = Field(pattern=_ID)
+    test: Test
+    recheck: Test | Literal["skip"] | None = None
+    note: str = ""
+
+
+class RouteOption(_Labelled):
+    """One of a route's alternatives."""
+
+    id: str = Field(pattern=_ID)
+    test: Test
+
+
+class Route(_Rule):
+    """A direct route (直通) or an exemption: when any option holds, ``replaces`` are met."""
+
+    id: str = Field(pattern=_ID)
+    kind: Literal["direct", "exemption"]
+    replaces: tuple[str, ...] = Field(min_length=1)
+    options: tuple[RouteOption, ...] = Field(min_length=1)
+
+
+class Band(_Strict):
+    """``min`` to ``max`` (either open-ended) earns ``points``.
+
+    Whether a band holds its edges comes from the scorecard's (or indicator's) ``edges``
+    convention unless ``include_min`` / ``include_max`` say so.
+    """
+
+    min: float | None = None
+    max: float | None = None
+    points: float = Field(ge=0)
+    include_min: bool | None = None
+    include_max: bool | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Band:
+        if self.min is not None and self.max is not None and not self.min < self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        if self.min is None and self.max is None:
+            raise ValueError("a band needs min or max")
+        return self
+
+
+class RulePoints(_Labelled):
+    """One step of a ``first_of`` indicator: the first step whose test holds earns its points."""
+
+    test: Test
+    points: float = Field(ge=0)
+
+
+class SubIndicator(_Strict):
+    """One alternative of a ``best_of`` indicator (bands on one quantity)."""
+
+    of: str
+    bands: tuple[Band, ...] = Field(min_length=1)
+    edges: Edges | None = None
+    else_points: float = Field(default=0.0, ge=0)
+
+
+class Indicator(_Labelled):
+    """One scorecard indicator, of exactly one kind.
+
+    ``bands`` on the quantity ``of``; ``categories`` (value -> points) of the category or yes/no
+    fact ``of``; ``first_of`` (ordered tests, the first that holds earns its points); or
+    ``best_of`` (the best of several banded quantities). ``else_points`` when nothing applies.
+    """
+
+    id: str = Field(pattern=_ID)
+    group: str
+    of: str | None = None
+    bands: tuple[Band, ...] | None = None
+    categories: dict[str, float] | None = None
+    first_of: tuple[RulePoints, ...] | None = None
+    best_of: tuple[SubIndicator, ...] | None = None
+    else_points: float = Field(default=0.0, ge=0)
+    edges: Edges | None = None
+    source: str = ""
+    confidence: Confidence | None = None
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _category_words(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {_words(k): v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Indicator:
+        kinds = [k for k in ("bands", "categories", "first_of", "best_of") if getattr(self, k)]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of bands, categories, first_of, best_of")
+        if kinds[0] in ("bands", "categories") and self.of is None:
+            raise ValueError(f"{kinds[0]} need 'of'")
+        if kinds[0] in ("first_of", "best_of") and self.of is not None:
+            raise ValueError(f"{kinds[0]} takes no 'of'")
+        return self
+
+    @property
+    def kind(self) -> str:
+        for k in ("bands", "categories", "first_of", "best_of"):
+            if getattr(self, k):
+                return k
+        raise AssertionError
+
+
+class Group(_Labelled):
+    """A group of indicators: ``points`` is its most; a floor is ≥ ``floor`` or > ``floor_above``.
+
+    ``province: true`` marks the 特色化 group, whose indicators come from the province blocks.
+    """
+
+    id: str = Field(pattern=_ID)
+    points: float = Field(gt=0)
+    floor: float | None = None
+    floor_above: float | None = None
+    province: bool = False
+
+
+class ProvinceBlock(_Strict):
+    """A province's settings: its 特色化 indicators and, optionally, its own pass mark."""
+
+    names: tuple[str, ...] = Field(min_length=1)
+    pass_mark: float | None = None
+    indicators: tuple[Indicator, ...] = ()
+    source: str = Field(min_length=1)
+    confidence: Confidence
+
+
+class Scorecard(_Rule):
+    """Points per indicator, per group and in total; passes at ``pass_mark`` with group floors."""
+
+    id: str = Field(pattern=_ID)
+    pass_mark: float = Field(ge=0)
+    edges: Edges = "higher_points"
+    groups: tuple[Group, ...] = Field(min_length=1)
+    indicators: tuple[Indicator, ...] = Field(min_length=1)
+    provinces: tuple[ProvinceBlock, ...] = ()
+    province_fact: str | None = None
+
+
+class RungPath(_Labelled):
+    """One alternative set of conditions of a rung (e.g. 创新型 or 科技型 in 2026)."""
+
+    id: str = Field(pattern=_ID)
+    conditions: tuple[str, ...] = Field(min_length=1)
+
+
+class Rung(_Rule):
+    """A rung: all ``conditions``, and all conditions of at least one of ``paths`` if any."""
+
+    conditions: tuple[str, ...] = ()
+    paths: tuple[RungPath, ...] = ()
+    routes: tuple[str, ...] = ()
+    points: str | None = None
+
+
+class Years(_Strict):
+    from_: int | None = Field(default=None, alias="from")
+    to: int | None = None
+
+    def holds(self, year: int) -> bool:
+        return (self.from_ is None or year >= self.from_) and (self.to is None or year <= self.to)
+
+
+class Routing(_Rule):
+    """Which version's rung applies to an applicant (``new`` or ``recheck``) in some years."""
+
+    zh: str = "路由"
+    en: str = "routing"
+    rung: RungId
+    applicant: Literal["new", "recheck"]
+    policy: str
+    years: Years | None = None
+
+
+class Import(_Strict):
+    """Conditions and routes taken from another version's file, with all they refer to."""
+
+    policy: str
+    conditions: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+
+
+class _PolicySpec(_Strict):
+    format: Literal["dmi-cultivation-policy/1"]
+    id: str = Field(pattern=r"^[0-9a-z][0-9a-z_-]*$")
+    version: str = "1"
+    title: Text
+    effective: dt.date
+    documents: dict[str, str] = Field(default_factory=dict)
+    notes: tuple[Note, ...] = ()
+    precision: int = Field(default=9, ge=0, le=12)
+    imports: tuple[Import, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    routes: tuple[Route, ...] = ()
+    scorecards: tuple[Scorecard, ...] = ()
+    rungs: dict[RungId, Rung]
+    routing: tuple[Routing, ...] = ()
+
+    @field_validator("id", "version", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, (int, float)) else value
+
+
+# -- the loaded policy ---------------------------------------------------------------------------
+
+
+class PolicyError(ValueError):
+    """A rule file could not be loaded; ``problems`` lists every problem, each naming the field."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{source}: {count} in the rule file:\n{lines}")
+
+
+class Policy:
+    """A validated rule file, with the conditions, routes, scorecards and metrics it imports.
+
+    Build one with :func:`load_policy`. ``hash`` identifies the exact content.
+    """
+
+    def __init__(
+        self,
+        spec: _PolicySpec,
+        source: str,
+        content_hash: str,
+        metrics: dict[str, Metric],
+        conditions: dict[str, Condition],
+        routes: dict[str, Route],
+        scorecards: dict[str, Scorecard],
+        origin: dict[str, str],
+        base: Path | None,
+    ):
+        self._spec = spec
+        self.source = source
+        self.hash = content_hash
+        self.metrics = metrics
+        self.conditions = conditions
+        self.routes = routes
+        self.scorecards = scorecards
+        self.origin = origin  # element id -> the policy id it was defined in
+        self._base = base
+
+    @property
+    def id(self) -> str:
+        return self._spec.id
+
+    @property
+    def title(self) -> Text:
+        return self._spec.title
+
+    @property
+    def effective(self) -> dt.date:
+        return self._spec.effective
+
+    @property
+    def precision(self) -> int:
+        return self._spec.precision
+
+    @property
+    def documents(self) -> dict[str, str]:
+        return dict(self._spec.documents)
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return self._spec.notes
+
+    @property
+    def rungs(self) -> dict[str, Rung]:
+        return dict(self._spec.rungs)
+
+    @property
+    def routing(self) -> tuple[Routing, ...]:
+        return self._spec.routing
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.id!r} from {self.source}>"
+
+    def route(self, rung: str, applicant: str, year: int) -> tuple[Policy, Routing | None]:
+        """The policy whose ``rung`` applies to an applicant (``new``/``recheck``) in ``year``.
+
+        The first routing entry that matches decides; without one the rung of this file applies.
+        """
+        for entry in self._spec.routing:
+            if entry.rung != rung or entry.applicant != applicant:
+                continue
+            if entry.years is not None and not entry.years.holds(year):
+                continue
+            if entry.policy == self.id:
+                return self, entry
+            return _resolve(entry.policy, self._base), entry
+        return self, None
+
+    def value_names(self) -> set[str]:
+        """Every name a test may compare: facts and metrics."""
+        return set(facts_table().codes) | set(self.metrics)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._spec.model_dump(mode="json", by_alias=True)
+
+
+def available_policies() -> list[str]:
+    """The ids of the shipped rule files (``policy-<id>.yaml``)."""
+    names = [p.name for p in DATA.iterdir() if p.name.startswith("policy-")]
+    return sorted(n.removeprefix("policy-").removesuffix(".yaml") for n in names)
+
+
+def load_policy(policy: str | Path | Policy) -> Policy:
+    """Load and validate a rule file.
+
+    Parameters
+    ----------
+    policy : str, path or Policy
+        A shipped version (``"2022"``, ``"2026"``; see :func:`available_policies`) or a path to a
+        YAML rule file. A Policy is returned as it is.
+
+    Returns
+    -------
+    Policy
+
+    Raises
+    ------
+    PolicyError
+        Listing every problem in the file, each naming the field and what was wrong.
+    FileNotFoundError
+        When there is no such file or shipped version.
+    """
+    if isinstance(policy, Policy):
+        return policy
+    return _resolve(str(policy) if isinstance(policy, Path) else policy, None)
+
+
+def _resolve(name: str, base: Path | None) -> Policy:
+    """A policy by shipped id, or by path (relative to ``base``, the referring file's folder)."""
+    looks_like_path = name.endswith((".yaml", ".yml")) or "/" in name or "\\" in name
+    if not looks_like_path:
+        resource = DATA.joinpath(f"policy-{name}.yaml")
+        if not resource.is_file():
+            names = ", ".join(available_policies()) or "none"
+            raise FileNotFoundError(
+                f"no policy named {name!r}: expected a shipped version ({names}) or a path "
+                f"to a YAML rule file"
+            )
+        return _parse_cached(resource.read_text(encoding="utf-8"), str(resource), None)
+    path = Path(name)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    if not path.is_file():
+        raise FileNotFoundError(f"rule file not found: {path}")
+    text = path.read_bytes().decode("utf-8-sig")
+    return _parse_cached(text, str(path), str(path.resolve().parent))
+
+
+def parse_policy(text: str, source: str = "<string>", base: Path | None = None) -> Policy:
+    """Validate rule-file YAML text; see :func:`load_policy`."""
+    return _parse_cached(text, source, str(base) if base is not None else None)
+
+
+_LOADING: set[str] = set()
+
+
+@cache
+def _parse_cached(text: str, source: str, base: str | None) -> Policy:
+    if source in _LOADING:
+        raise PolicyError(source, [Problem("imports", "the files import each other in a cycle")])
+    _LOADING.add(source)
+    try:
+        return _parse(text, source, Path(base) if base else None)
+    finally:
+        _LOADING.discard(source)
+
+
+def _parse(text: str, source: str, base: Path | None) -> Policy:
+    data = load_yaml(text, source, PolicyError)
+    try:
+        spec = _PolicySpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            Problem(describe_location(data, err["loc"]), describe_error(err))
+            for err in exc.errors()
+        ]
+        raise PolicyError(source, problems) from None
+    problems: list[Problem] = []
+    metrics: dict[str, Metric] = {}
+    conditions: dict[str, Condition] = {}
+    routes: dict[str, Route] = {}
+    scorecards: dict[str, Scorecard] = {}
+    origin: dict[str, str] = {}
+
+    def claim(kind: str, table: dict[str, Any], item: Any, where: str, owner: str) -> None:
+        if item.id in table:
+            # the same element imported twice is one element; anything else is a clash
+            if owner == spec.id or origin[item.id] == spec.id or table[item.id] != item:
+                problems.append(Problem(where, f"{kind} id {item.id!r} is already defined"))
+            return
+        table[item.id] = item
+        origin[item.id] = owner
+
+    for i, m in enumerate(spec.metrics):
+        claim("metric", metrics, m, f"metrics[{i}] (id {m.id!r})", spec.id)
+    for i, c in enumerate(spec.conditions):
+        claim("condition", conditions, c, f"conditions[{i}] (id {c.id!r})", spec.id)
+    for i, r in enumerate(spec.routes):
+        claim("route", routes, r, f"routes[{i}] (id {r.id!r})", spec.id)
+    for i, s in enumerate(spec.scorecards):
+        claim("scorecard", scorecards, s, f"scorecards[{i}] (id {s.id!r})", spec.id)
+
+    for i, imp in enumerate(spec.imports):
+        where = f"imports[{i}]"
+        try:
+            other = _resolve(imp.policy, base)
+        except (FileNotFoundError, PolicyError) as exc:
+            problems.append(Problem(f"{where}.policy", str(exc).splitlines()[0]))
+            continue
+        wanted_conditions = list(imp.conditions)
+        for rid in imp.routes:
+            if rid not in other.routes:
+                problems.append(Problem(f"{where}.routes", f"{imp.policy} has no route {rid!r}"))
+                continue
+            claim("route", routes, other.routes[rid], where, other.origin[rid])
+            wanted_conditions += [c for c in other.routes[rid].replaces if c not in conditions]
+        for cid in wanted_conditions:
+            if cid not in other.conditions:
+                problems.append(
+                    Problem(f"{where}.conditions", f"{imp.policy} has no condition {cid!r}")
+                )
+                continue
+            claim("condition", conditions, other.conditions[cid], where, other.origin[cid])
+        # and everything those refer to
+        tests = [c.test for c in conditions.values()] + [
+            o.test for r in routes.values() for o in r.options
+        ]
+        for sid in sorted({leaf.scorecard for t in tests for leaf in _scorecard_leaves(t)}):
+            if sid in other.scorecards and sid not in scorecards:
+                claim("scorecard", scorecards, other.scorecards[sid], where, other.origin[sid])
+        for name in sorted(_names_used(conditions, routes, scorecards)):
+            _claim_metric(name, other, metrics, origin, problems, where)
+
+    if not problems:
+        problems += _check(spec, metrics, conditions, routes, scorecards, base)
+    if problems:
+        raise PolicyError(source, problems)
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    content_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    return Policy(spec, source, content_hash, metrics, conditions, routes, scorecards, origin, base)
+
+
+def _scorecard_leaves(test: Any) -> Iterator[ScorecardPass]:
+    for leaf in iter_leaves(test):
+        if isinstance(leaf, ScorecardPass):
+            yield leaf
+
+
+def _claim_metric(
+    name: str,
+    other: Policy,
+    metrics: dict[str, Metric],
+    origin: dict[str, str],
+    problems: list[Problem],
+    where: str,
+) -> None:
+    if name not in other.metrics:
+        return
+    metric = other.metrics[name]
+    if name in metrics:
+        mine = metrics[name]
+        if (mine.kind, mine.of, mine.method, mine.scale) != (
+            metric.kind,
+            metric.of,
+            metric.method,
+            metric.scale,
+        ):
+            problems.append(
+                Problem(where, f"metric {name!r} has another formula in {other.id}, which uses it")
+            )
+        return
+    metrics[name] = metric
+    origin[name] = other.origin[name]
+    for part in metric.of:
+        _claim_metric(part, other, metrics, origin, problems, where)
+
+
+def _names_used(
+    conditions: dict[str, Condition], routes: dict[str, Route], scorecards: dict[str, Scorecard]
+) -> set[str]:
+    """Every fact or metric name the tests and indicators compare."""
+    names: set[str] = set()
+    tests: list[Any] = []
+    for c in conditions.values():
+        tests.append(c.test)
+        if c.recheck not in (None, "skip"):
+            tests.append(c.recheck)
+    tests += [o.test for r in routes.values() for o in r.options]
+    for s in scorecards.values():
+        for ind in _all_indicators(s):
+            names |= _indicator_names(ind)
+            tests += [step.test for step in ind.first_of or ()]
+    for t in tests:
+        for leaf in iter_leaves(t):
+            if isinstance(leaf, (Compare, Member, Is)):
+                names.add(leaf.of)
+            if isinstance(leaf, (Compare, Member)) and leaf.window is not None:
+                names.add(leaf.window.fact)
+    return names
+
+
+def _indicator_names(ind: Indicator) -> set[str]:
+    names = {ind.of} if ind.of else set()
+    for sub in ind.best_of or ():
+        names.add(sub.of)
+    return names
+
+
+def _all_indicators(scorecard: Scorecard) -> Iterator[Indicator]:
+    yield from scorecard.indicators
+    for block in scorecard.provinces:
+        yield from block.indicators
+
+
+# -- bands ---------------------------------------------------------------------------------------
+
+
+def resolve_bands(
+    bands: tuple[Band, ...], edges: Edges, else_points: float
+) -> list[tuple[float, float, bool, bool, float]]:
+    """Each band as ``(low, high, holds_low, holds_high, points)``, edges settled.
+
+    A band holds an edge it shares with a neighbour (another band, or the region no band covers,
+    which earns ``else_points``) when it scores higher (``edges: higher_points``, the default:
+    "以上/以下含本数") or lower (``lower_points``) than the neighbour; ``include_min`` /
+    ``include_max`` on a band override the convention. On a tie the band above holds it.
+    """
+    out = []
+    for band in bands:
+        low = -math.inf if band.min is None else band.min
+        high = math.inf if band.max is None else band.max
+        out.append([low, high, None, None, band.points, band])
+    for entry in out:
+        low, high, _, _, points, band = entry
+        below = [e for e in out if e[1] == low and e is not entry]
+        above = [e for e in out if e[0] == high and e is not entry]
+        below_points = below[0][4] if below else else_points
+        above_points = above[0][4] if above else else_points
+        if band.include_min is not None:
+            holds_low = band.include_min
+        elif edges == "higher_points":
+            holds_low = points >= below_points
+        else:
+            holds_low = points <= below_points
+        if band.include_max is not None:
+            holds_high = band.include_max
+        elif edges == "higher_points":
+            holds_high = points > above_points
+        else:
+            holds_high = points < above_points
+        entry[2], entry[3] = holds_low, holds_high
+    return [(e[0], e[1], bool(e[2]), bool(e[3]), e[4]) for e in out]
+
+
+def _band_problems(
+    bands: tuple[Band, ...], edges: Edges, else_points: float, where: str
+) -> list[Problem]:
+    problems = []
+    resolved = sorted(resolve_bands(bands, edges, else_points), key=lambda b: (b[0], b[1]))
+    for a, b in zip(resolved, resolved[1:]):
+        if a[1] > b[0]:
+            problems.append(Problem(where, f"bands overlap: up to {a[1]:g} and from {b[0]:g}"))
+        elif a[1] == b[0] and a[3] and b[2]:
+            problems.append(Problem(where, f"two bands hold the edge {a[1]:g}"))
+        elif a[1] == b[0] and not a[3] and not b[2]:
+            problems.append(Problem(where, f"no band holds the edge {a[1]:g}"))
+    return problems
+
+
+def indicator_range(ind: Indicator) -> tuple[float, float]:
+    """The fewest and most points an indicator can earn."""
+    if ind.bands:
+        points = [b.points for b in ind.bands] + [ind.else_points]
+    elif ind.categories:
+        points = [*ind.categories.values(), ind.else_points]
+    elif ind.first_of:
+        points = [s.points for s in ind.first_of] + [ind.else_points]
+    else:
+        assert ind.best_of
+        points = [b.points for s in ind.best_of for b in s.bands] + [
+            s.else_points for s in ind.best_of
+        ]
+    return min(points), max(points)
+
+
+# -- checks across the file ----------------------------------------------------------------------
+
+
+def _check(
+    spec: _PolicySpec,
+    metrics: dict[str, Metric],
+    conditions: dict[str, Condition],
+    routes: dict[str, Route],
+    scorecards: dict[str, Scorecard],
+    base: Path | None,
+) -> list[Problem]:
+    facts = facts_table()
+    problems: list[Problem] = []
+
+    def add(where: str, problem: str) -> None:
+        problems.append(Problem(where, problem))
+
+    names = set(facts.codes) | set(metrics)
+    for i, m in enumerate(spec.metrics):
+        where = f"metrics[{i}] (id {m.id!r})"
+        if m.id in facts:
+            add(where, f"a metric may not take a fact's name ({m.id!r})")
+        for part in m.of:
+            if part not in names:
+                add(f"{where}.of", f"unknown fact or metric {part!r}")
+            elif part in facts and facts[part].type != "number":
+                add(f"{where}.of", f"{part!r} is a {facts[part].type} fact, not a number")
+
+    def check_test(test: Any, where: str, in_scorecard: bool = False) -> None:
+        for leaf in iter_leaves(test):
+            if isinstance(leaf, Manual):
+                if in_scorecard:
+                    add(where, "a scorecard step cannot be manual")
+                continue
+            if isinstance(leaf, ScorecardPass):
+                if leaf.scorecard not in scorecards:
+                    add(where, f"unknown scorecard {leaf.scorecard!r}")
+                continue
+            if leaf.of not in names:
+                add(where, f"unknown fact or metric {leaf.of!r}")
+                continue
+            fact: Fact | None = facts[leaf.of] if leaf.of in facts else None
+            if isinstance(leaf, Compare):
+                if fact is not None and fact.type != "number":
+                    add(where, f"{leaf.of!r} is a {fact.type} fact: compare it with 'in' or 'is'")
+            elif isinstance(leaf, Member):
+                if fact is None or fact.type != "category":
+                    add(where, f"'in' needs a category fact, {leaf.of!r} is not one")
+                else:
+                    for v in leaf.in_:
+                        if v not in fact.value_codes:
+                            add(
+                                where,
+                                f"{v!r} is not a value of {leaf.of!r} "
+                                f"(expected {', '.join(fact.value_codes)})",
+                            )
+            elif isinstance(leaf, Is) and (fact is None or fact.type != "yesno"):
+                add(where, f"'is' needs a yes/no fact, {leaf.of!r} is not one")
+            window = getattr(leaf, "window", None)
+            if window is not None and (
+                window.fact not in facts or facts[window.fact].type != "number"
+            ):
+                add(where, f"the window needs a number fact (a year), got {window.fact!r}")
+
+    for i, c in enumerate(spec.conditions):
+        where = f"conditions[{i}] (id {c.id!r})"
+        check_test(c.test, f"{where}.test")
+        if c.recheck not in (None, "skip"):
+            check_test(c.recheck, f"{where}.recheck")
+    for i, r in enumerate(spec.routes):
+        where = f"routes[{i}] (id {r.id!r})"
+        for j, o in enumerate(r.options):
+            check_test(o.test, f"{where}.options[{j}] (id {o.id!r}).test")
+        for cid in r.replaces:
+            if cid not in conditions:
+                add(f"{where}.replaces", f"unknown condition {cid!r}")
+
+    for i, s in enumerate(spec.scorecards):
+        problems += _scorecard_problems(s, f"scorecards[{i}] (id {s.id!r})", names, check_test)
+
+    used_conditions: set[str] = set()
+    for rung_id, rung in spec.rungs.items():
+        where = f"rungs.{rung_id}"
+        listed = list(rung.conditions) + [c for p in rung.paths for c in p.conditions]
+        for cid in listed:
+            if cid not in conditions:
+                add(where, f"unknown condition {cid!r}")
+        if len(set(listed)) != len(listed):
+            add(where, "a condition is listed twice")
+        used_conditions |= set(listed)
+        for rid in rung.routes:
+            if rid not in routes:
+                add(f"{where}.routes", f"unknown route {rid!r}")
+                continue
+            for cid in routes[rid].replaces:
+                if cid not in listed:
+                    add(f"{where}.routes", f"route {rid!r} replaces {cid!r}, not a condition here")
+        if rung.points is not None and rung.points not in scorecards:
+            add(f"{where}.points", f"unknown scorecard {rung.points!r}")
+    for rung_id in RUNGS:
+        if rung_id not in spec.rungs:
+            add("rungs", f"rung {rung_id!r} is missing")
+    for i, c in enumerate(spec.conditions):
+        if c.id not in used_conditions:
+            add(f"conditions[{i}] (id {c.id!r})", "not used by any rung")
+
+    for i, entry in enumerate(spec.routing):
+        where = f"routing[{i}]"
+        if entry.policy == spec.id:
+            continue
+        try:
+            other = _resolve(entry.policy, base)
+        except (FileNotFoundError, PolicyError) as exc:
+            add(f"{where}.policy", str(exc).splitlines()[0])
+            continue
+        if entry.rung not in other.rungs:
+            add(where, f"{entry.policy} has no rung {entry.rung!r}")
+    return problems
+
+
+def _scorecard_problems(
+    s: Scorecard, where: str, names: set[str], check_test: Any
+) -> list[Problem]:
+    facts = facts_table()
+    problems: list[Problem] = []
+
+    def add(w: str, p: str) -> None:
+        problems.append(Problem(w, p))
+
+    groups = {g.id: g for g in s.groups}
+    province_groups = [g for g in s.groups if g.province]
+    if len(province_groups) > 1:
+        add(f"{where}.groups", "at most one province group")
+    indicator_ids: set[str] = set()
+    max_of_group = dict.fromkeys(groups, 0.0)
+
+    def check_indicator(ind: Indicator, w: str) -> None:
+        if ind.id in indicator_ids:
+            add(w, f"indicator id {ind.id!r} is used twice")
+        indicator_ids.add(ind.id)
+        if ind.group not in groups:
+            add(w, f"unknown group {ind.group!r}")
+        for name in _indicator_names(ind):
+            if name not in names:
+                add(w, f"unknown fact or metric {name!r}")
+            elif name in facts and ind.kind == "bands" and facts[name].type != "number":
+                add(w, f"bands need a number, {name!r} is a {facts[name].type} fact")
+        if ind.categories is not None and ind.of in facts:
+            fact = facts[ind.of]
+            allowed = fact.value_codes if fact.type == "category" else ("yes", "no")
+            if fact.type not in ("category", "yesno"):
+                add(w, f"categories need a category or yes/no fact, {ind.of!r} is not one")
+            for v in ind.categories:
+                if v not in allowed:
+                    add(w, f"{v!r} is not a value of {ind.of!r} (expected {', '.join(allowed)})")
+        edges = ind.edges or s.edges
+        if ind.bands:
+            problems.extend(_band_problems(ind.bands, edges, ind.else_points, f"{w}.bands"))
+        for j, sub in enumerate(ind.best_of or ()):
+            problems.extend(
+                _band_problems(sub.bands, sub.edges or edges, sub.else_points, f"{w}.best_of[{j}]")
+            )
+        for j, step in enumerate(ind.first_of or ()):
+            check_test(step.test, f"{w}.first_of[{j}].test", in_scorecard=True)
+
+    for i, ind in enumerate(s.indicators):
+        check_indicator(ind, f"{where}.indicators[{i}] (id {ind.id!r})")
+        if ind.group in groups:
+            if groups[ind.group].province:
+                add(f"{where}.indicators[{i}]", "province indicators go in 'provinces'")
+            max_of_group[ind.group] += indicator_range(ind)[1]
+    for g in s.groups:
+        if g.province:
+            continue
+        if not math.isclose(max_of_group[g.id], g.points):
+            add(
+                f"{where}.groups (id {g.id!r})",
+                f"points {g.points:g} but its indicators add up to {max_of_group[g.id]:g}",
+            )
+    for g in s.groups:
+        for floor in (g.floor, g.floor_above):
+            if floor is not None and floor > g.points:
+                add(f"{where}.groups (id {g.id!r})", f"floor {floor:g} is above its {g.points:g}")
+    total = sum(g.points for g in s.groups)
+    if s.pass_mark > total:
+        add(f"{where}.pass_mark", f"{s.pass_mark:g} is above the total {total:g}")
+    if s.provinces and not province_groups:
+        add(f"{where}.provinces", "province blocks need a group with province: true")
+    for i, block in enumerate(s.provinces):
+        w = f"{where}.provinces[{i}]"
+        block_max = 0.0
+        for j, ind in enumerate(block.indicators):
+            indicator_ids.discard(ind.id)  # the same indicator id may recur across provinces
+            check_indicator(ind, f"{w}.indicators[{j}] (id {ind.id!r})")
+            if ind.group in groups and not groups[ind.group].province:
+                add(f"{w}.indicators[{j}]", f"group {ind.group!r} is not the province group")
+            block_max += indicator_range(ind)[1]
+        if province_groups and block_max > province_groups[0].points:
+            add(w, f"its indicators add up to {block_max:g}, above {province_groups[0].points:g}")
+        if block.pass_mark is not None and block.pass_mark > total:
+            add(f"{w}.pass_mark", f"{block.pass_mark:g} is above the total {total:g}")
+    if s.province_fact is not None and (
+        s.province_fact not in facts or facts[s.province_fact].type != "number"
+    ):
+        add(f"{where}.province_fact", f"needs a number fact, got {s.province_fact!r}")
+    return problems

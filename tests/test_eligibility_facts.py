@@ -1,0 +1,215 @@
+"""The facts table and the checks on the facts: every bad value is one reject with its reason."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dmi.eligibility as el
+from dmi.eligibility.facts import REJECT_COLUMNS
+
+from .test_eligibility import SR26, firm
+
+ISSUE_FACTS = (
+    "respondent_id holds_innovative holds_specialised holds_little_giant revenue_y1 revenue_y2 "
+    "revenue_y3 main_revenue_y1 main_revenue_y2 main_revenue_y3 rd_y1 rd_y2 net_profit_y1 "
+    "equity_2y equity_3y debt_ratio market_share niche_years staff rd_staff ip_class1 ip_class2 "
+    "domestic_rank award_rank quality_items ip_class1_own ip_class1_high_value high_tech_title "
+    "strategic_emerging key_chain_link info_system certification own_brand sme credit_clean "
+    "product_allowed no_incident award makers_china rd_institution product_field digital_level "
+    "eval_score eval_score_prev province sector"
+).split()
+
+
+def test_the_table_holds_the_issue_facts_and_marks_what_dmi_added():
+    codes = [f.code for f in el.FACTS]
+    assert set(ISSUE_FACTS) <= set(codes)
+    added = {f.code for f in el.FACTS if f.added}
+    assert added == set(codes) - set(ISSUE_FACTS)
+    assert added == {
+        "assets_y1",
+        "cost_y1",
+        "innovation_title",
+        "standard_lead",
+        "award_year",
+        "digital_level_computed",
+        "featured_points",
+    }
+    for fact in el.FACTS:
+        assert fact.zh and fact.en
+        if fact.type == "number":
+            assert fact.unit, fact.code
+        if fact.type == "category":
+            assert all(v.zh and v.en for v in fact.values)
+    assert el.FACTS["revenue_y1"].unit == "万元"
+    assert el.FACTS["award"].value_codes == ("none", "provincial", "national")
+    table = el.FACTS.to_frame("en")
+    assert list(table["code"]) == codes and table.loc[0, "label"] == "Respondent id"
+
+
+def test_every_fact_a_rule_reads_is_in_the_table():
+    from dmi.eligibility.gaps import _facts_of
+
+    for name in el.available_policies():
+        policy = el.load_policy(name)
+        for metric in policy.metrics.values():
+            for fact in _facts_of(policy, metric.id):
+                assert fact in el.FACTS, (name, metric.id, fact)
+
+
+def batch(rows: list[dict]) -> el.EligibilityBatch:
+    return el.evaluate_batch(pd.DataFrame(rows, dtype=object), "2026")
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "value", "reason"),
+    [
+        ({"debt_ratio": 180}, "debt_ratio", "180", "180 is above the maximum 100 %"),
+        ({"debt_ratio": "180%"}, "debt_ratio", "180%", "180 is above the maximum 100 %"),
+        (
+            {"revenue_y1": 1000, "main_revenue_y1": 1200},
+            "main_revenue_y1",
+            "1200",
+            "main_revenue_y1 (1200) is above revenue_y1 (1000): "
+            "main-business revenue is part of revenue",
+        ),
+        ({"ip_class1": -1}, "ip_class1", "-1", "-1 is below the minimum 0"),
+        ({"staff": 12.5}, "staff", "12.5", "expected a whole number (人)"),
+        ({"revenue_y1": "abc"}, "revenue_y1", "abc", "expected a number (万元)"),
+        ({"revenue_y1": "12%"}, "revenue_y1", "12%", "expected a number (万元)"),
+        ({"award": "maybe"}, "award", "maybe", "expected one of: none, provincial, national"),
+        ({"own_brand": "perhaps"}, "own_brand", "perhaps", "expected yes or no"),
+        (
+            {"holds_innovative": "sometimes"},
+            "holds_innovative",
+            "sometimes",
+            "expected one of: no, yes, recheck",
+        ),
+        ({"digital_level": 5}, "digital_level", "5", "5 is above the maximum 4"),
+        ({"eval_score": 101}, "eval_score", "101", "101 is above the maximum 100 分"),
+        (
+            {"staff": 10, "rd_staff": 11},
+            "rd_staff",
+            "11",
+            "rd_staff (11) is above staff (10): R&D staff are part of the staff",
+        ),
+        (
+            {"ip_class1": 0, "ip_class1_own": "yes"},
+            "ip_class1_own",
+            "yes",
+            "ip_class1_own is yes but ip_class1 is 0",
+        ),
+        ({"respondent_id": "  "}, "respondent_id", "", "respondent_id is blank"),
+    ],
+)
+def test_a_bad_value_is_rejected_with_its_reason(changes, column, value, reason):
+    rows = [firm(SR26, respondent_id="OK1"), firm(SR26, **changes), firm(SR26, respondent_id="OK3")]
+    result = batch(rows)
+    assert (result.n_read, result.n_evaluated, result.n_rejected) == (3, 2, 1)
+    assert list(result.rejects.columns) == REJECT_COLUMNS
+    assert len(result.rejects) == 1
+    reject = result.rejects.iloc[0]
+    assert (reject["row"], reject["column"], reject["value"]) == (3, column, value)
+    assert reason in reject["reason"]
+    assert list(result.results["respondent_id"]) == ["OK1", "OK3"]
+    assert list(result.rows) == [2, 4]
+
+
+def test_every_problem_of_a_row_is_listed_and_counts_reconcile():
+    rows = [
+        firm(SR26, respondent_id="A", debt_ratio=180, award="maybe", ip_class1=-2),
+        firm(SR26, respondent_id="B"),
+        firm(SR26, respondent_id="A"),
+        firm(SR26, respondent_id="C", staff="many"),
+    ]
+    result = batch(rows)
+    assert result.n_read == result.n_evaluated + result.n_rejected == 4
+    assert list(result.results["respondent_id"]) == ["B"]
+    got = {(r.row, r.column) for r in result.rejects.itertuples()}
+    assert got == {
+        (2, "award"),
+        (2, "debt_ratio"),
+        (2, "ip_class1"),
+        (2, "respondent_id"),
+        (4, "respondent_id"),
+        (5, "staff"),
+    }
+    dup = result.rejects[result.rejects["column"] == "respondent_id"]
+    assert set(dup["reason"]) == {"duplicate respondent_id (rows 2, 4)"}
+    # the same as one error from evaluate()
+    with pytest.raises(el.FactsError) as info:
+        el.evaluate(pd.DataFrame(rows, dtype=object), "2026")
+    assert "3 of 4 rows have invalid facts (6 problems)" in str(info.value)
+    pd.testing.assert_frame_equal(info.value.rejects, result.rejects)
+
+
+def test_row_numbers_follow_the_file_and_ids_checked_elsewhere_may_repeat():
+    rows = [firm(SR26, respondent_id="A"), firm(SR26, respondent_id="A", debt_ratio=-1)]
+    result = el.evaluate_batch(
+        pd.DataFrame(rows, dtype=object), "2026", rows=np.array([10, 20]), unique_ids=True
+    )
+    assert list(result.rejects["row"]) == [20]
+    assert list(result.rows) == [10]
+
+
+def test_people_write_numbers_and_words_in_many_ways():
+    rows = [
+        firm(
+            SR26,
+            respondent_id="Ａ１",
+            revenue_y1="2,000",
+            debt_ratio="60%",
+            niche_years="３",
+            sme="是",
+            holds_innovative="是",
+            own_brand=True,
+            award="国家级",
+            award_rank=1,
+            digital_level="三级",
+            rd_institution="省级",
+        ),
+    ]
+    result = batch(rows)
+    assert result.n_rejected == 0, result.rejects
+    row = result.results.iloc[0]
+    assert row["respondent_id"] == "A1"
+    assert row["sr26_debt"] == "met" and row["sr26_niche"] == "met"
+    assert row["sr26_prereq"] == "met"
+
+
+def test_a_dict_with_an_unknown_fact_is_an_error_that_says_which():
+    with pytest.raises(el.FactsError, match="unknown fact 'revenu_y1'; did you mean 'revenue_y1'"):
+        el.evaluate({"revenu_y1": 1000}, "2026")
+    with pytest.raises(el.FactsError, match="180 is above the maximum 100"):
+        el.evaluate(firm(SR26, debt_ratio=180), "2026")
+
+
+def test_a_frame_s_other_columns_are_listed_not_read():
+    frame = pd.DataFrame([firm(SR26, respondent_id="A")], dtype=object)
+    frame["strategy"] = "B"  # a survey answer on the same row
+    result = el.evaluate_batch(frame, "2026")
+    assert result.unmatched_columns == ["strategy"] and result.n_rejected == 0
+
+
+def test_a_missing_column_is_unknown_not_a_reject():
+    frame = pd.DataFrame({"respondent_id": ["A", "B"], "revenue_y1": [1000.0, np.nan]})
+    result = el.evaluate_batch(frame, "2026")
+    assert result.n_rejected == 0
+    assert set(result.results["sr26_debt"]) == {"unknown"}
+    assert list(result.results["sr26_rev"]) == ["unknown", "unknown"]
+
+
+def test_numbers_typed_columns_and_nullable_dtypes():
+    frame = pd.DataFrame(
+        {
+            "respondent_id": pd.array(["A", "B", "C"], dtype="str"),
+            "ip_class1": pd.array([1, None, 3], dtype="Int64"),
+            "debt_ratio": [60.0, 180.0, np.nan],
+            "own_brand": pd.array([True, False, None], dtype="boolean"),
+            "award": pd.Categorical(["none", "national", None]),
+        }
+    )
+    result = el.evaluate_batch(frame, "2026")
+    assert list(result.rejects["row"]) == [3] and list(result.rejects["column"]) == ["debt_ratio"]
+    assert list(result.results["respondent_id"]) == ["A", "C"]

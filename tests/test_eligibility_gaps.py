@@ -1,0 +1,213 @@
+"""Gaps: the changes that make a rung eligible, in the firm's own numbers, worked by hand.
+
+The property tests check the rule behind every amount: adding the amount shown meets the
+condition, and 0.01万元 less does not.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dmi.eligibility as el
+
+from .test_eligibility import BASE, LG26, SR26, firm
+
+
+def gaps_of(facts: dict, policy: str = "2026", rung: str = "specialised", lang: str = "en"):
+    return el.evaluate(facts, policy, lang=lang)[rung].gaps
+
+
+def test_r_and_d_share_gap_in_the_firm_s_own_amounts():
+    # 96 / 4000 = 2.4 %; 3 % of 4000 is 120: +24万元. "R&D y1 96 -> 100" is also unmet but 120
+    # covers it, so it is not listed.
+    facts = firm(SR26, revenue_y1=4000, main_revenue_y1=3600, rd_y1=96)
+    result = el.evaluate(facts, "2026", lang="en")
+    assert result.gaps == (
+        "Specialised (专精特新) SME (2026): R&D share y1 2.4% → 3% (+24万元 R&D y1) meets sr26_rd"
+    )
+    (gap,) = result["specialised"].gaps
+    assert (gap.condition, gap.fact, gap.current, gap.target, gap.change) == (
+        "sr26_rd",
+        "rd_y1",
+        2.4,
+        3.0,
+        24.0,
+    )
+    zh = el.evaluate(facts, "2026", lang="zh")
+    assert zh.gaps == (
+        "专精特新中小企业（2026）：上年研发费用占比 2.4% → 3%（+24万元 上年研发费用） 满足 sr26_rd"
+    )
+    met = el.evaluate(firm(facts, rd_y1=96 + 24), "2026")
+    assert met.row["sr26_rd"] == "met"
+
+
+def test_debt_ratio_and_plain_threshold_gaps():
+    result = el.evaluate(firm(SR26, debt_ratio=81), "2026", lang="en")
+    assert result.gaps.endswith("debt ratio 81% → 80% meets sr26_debt")
+    result = el.evaluate(
+        firm(SR26, revenue_y1=1200, main_revenue_y1=1100, equity_2y=0), "2026", lang="en"
+    )
+    assert "revenue y1 1200万元 → 1500万元 (+300万元) meets sr26_rev" in result.gaps
+    result = el.evaluate(
+        firm(SR26, ip_class1=0, award="none", rd_institution="none"), "2026", lang="en"
+    )
+    assert "class-I IP 0 → 1 (+1) meets sr26_ip" in result.gaps
+    result = el.evaluate(firm(SR26, holds_innovative="no"), "2026", lang="en")
+    (gap,) = [g for g in result["specialised"].gaps if g.kind == "change"]
+    assert gap.text == "innovative title: no → yes (valid) meets sr26_prereq"
+
+
+def test_a_share_of_a_whole_is_worked_back_with_the_whole_growing_too():
+    # main 1500 of 2000 = 75 %; 80 % needs main m with m / (m + 500) = 0.8: m = 2000, +500
+    result = el.evaluate(firm(SR26, main_revenue_y1=1500), "2026", lang="en")
+    assert "main-business share 75% → 80% (+500万元 main revenue y1) meets sr26_main" in result.gaps
+    after = el.evaluate(firm(SR26, main_revenue_y1=2000, revenue_y1=2500), "2026")
+    assert after.row["sr26_main"] == "met"
+
+
+def test_a_compound_growth_gap():
+    # 5000 -> 5400 over two years is 3.92 % a year; 5 % needs 5000 x 1.05^2 = 5512.5: +112.5万元
+    facts = firm(LG26, revenue_y3=5000, revenue_y2=5200, revenue_y1=5400, main_revenue_y1=5130)
+    gaps = gaps_of(facts, rung="little_giant")
+    text = next(g.text for g in gaps if g.condition == "lg26_growth")
+    assert text == ("revenue CAGR (2 years) 3.92% → 5% (+112.5万元 revenue y1) meets lg26_growth")
+
+
+# 创新型 (63号附件1) at 55 points, every group above its floor:
+#   创新能力 class-I IP 10 + R&D 96/4000 = 2.4 % -> 10 = 20; 成长性 growth 2520/2400 = 5 % -> 10
+#   + debt 58 % -> 5 = 15; 专业化 not emerging 5 + main share 2520/4000 = 63 % -> 15 = 20.
+# The moves worth 5 points and what they cost (change / the larger of before and after):
+#   growth 5 % -> 10 %: main revenue 2520 -> 2640, 120/2640 = 0.045  <- cheapest
+#   debt 58 % -> 55 %: 3/58 = 0.052; R&D 2.4 % -> 3 %: 24/120 = 0.2; main share 63 % -> 70 %:
+#   933/3453 = 0.27; strategic emerging or in-house IP: a step, 1.
+IN55 = {
+    **BASE,
+    "ip_class1": 1,
+    "ip_class1_own": "no",
+    "ip_class1_high_value": "no",
+    "ip_class2": 0,
+    "revenue_y1": 4000,
+    "rd_y1": 96,
+    "revenue_y2": 3800,
+    "main_revenue_y2": 2400,
+    "main_revenue_y1": 2520,
+    "debt_ratio": 58,
+    "strategic_emerging": "no",
+    "award": "none",
+    "high_tech_title": "no",
+    "innovation_title": "no",
+    "rd_institution": "none",
+    "equity_3y": 0,
+}
+
+
+def test_a_scorecard_gap_takes_the_cheapest_move_first():
+    result = el.evaluate(IN55, "2022", lang="en")
+    assert result["innovative"].points == 55 and result["innovative"].status == "not_yet"
+    assert result.gaps == (
+        "Innovative SME (2022): in22_score: +5 points (55 → 60): "
+        "main revenue growth y1 5% → 10% (+120万元 main revenue y1) +5"
+    )
+    (gap,) = result["innovative"].gaps
+    assert gap.kind == "points" and gap.points == 5
+    assert el.evaluate(firm(IN55, main_revenue_y1=2640), "2022")["innovative"].status == "eligible"
+    # without that move the next cheapest is the debt ratio
+    # growth 0 % (5 points): 50 in all, and 成长性 10 is below its floor of 15
+    flat = firm(IN55, main_revenue_y2=2520)
+    assert el.evaluate(flat, "2022", lang="en").gaps == (
+        "Innovative SME (2022): in22_score: +10 points (50 → 60) [Growth 10 → 15]: "
+        "main revenue growth y1 0% → 5% (+126万元 main revenue y1) +5, debt ratio 58% → 55% +5"
+    )
+
+
+def test_a_group_floor_gap_moves_an_indicator_of_that_group():
+    # 65 points but 创新能力 only 15 (no IP, R&D 3 %): the total is enough, the floor is not
+    facts = firm(
+        IN55, ip_class1=0, rd_y1=120, main_revenue_y1=2760, debt_ratio=50, strategic_emerging="yes"
+    )
+    result = el.evaluate(facts, "2022", lang="en")
+    sc = result["innovative"].scorecard
+    assert sc.points >= 60 and sc.state == "not_met"
+    assert "[Innovation 15 → 20]" in result.gaps
+    assert "R&D share y1 3% → 5% (+80万元 R&D y1) +5" in result.gaps
+
+
+def test_missing_and_manual_gaps():
+    result = el.evaluate(firm(SR26, debt_ratio=None, eval_score=None), "2026", lang="en")
+    assert result.gaps == (
+        "Specialised (专精特新) SME (2026): missing facts: debt_ratio, eval_score"
+    )
+    result = el.evaluate(SR26, "2026", lang="en")
+    assert result.gaps == "Specialised (专精特新) SME (2026): manual review: sr26_ip, sr26_share"
+
+
+def test_the_gaps_column_is_about_the_next_rung_and_can_be_capped():
+    weak = firm(
+        SR26,
+        debt_ratio=81,
+        niche_years=1,
+        eval_score=20,
+        rd_y1=50,
+        revenue_y1=1200,
+        main_revenue_y1=1100,
+        equity_2y=0,
+    )
+    out = el.evaluate(pd.DataFrame([weak], dtype=object), "2026", lang="en", max_gaps=2)
+    text = out.loc[0, "gaps"]
+    assert text.startswith(
+        "Specialised (专精特新) SME (2026): niche years 1 → 3 meets sr26_niche; "
+    )
+    assert text.endswith("; 3 more")
+    assert text.count(" meets ") == 2
+    full = el.evaluate(weak, "2026", lang="en")
+    assert len([g for g in full["specialised"].gaps if g.kind == "change"]) >= 5
+    # a firm that holds tier 1 and is eligible nowhere else gets tier 2's gaps; one without
+    # tier 1 gets tier 1's
+    nothing = firm(IN55, holds_innovative="no")
+    assert el.evaluate(nothing, "2022", lang="en").gaps.startswith("Innovative SME")
+    holder = firm(IN55, holds_innovative="yes")
+    assert el.evaluate(holder, "2022", lang="en").gaps.startswith("Specialised")
+
+
+@settings(max_examples=60)
+@given(
+    revenue=st.integers(min_value=3400_00, max_value=50_000_000_00).map(lambda c: c / 100),
+    share=st.floats(min_value=0.2, max_value=2.99),
+)
+def test_the_amount_shown_is_enough_and_a_fen_less_is_not(revenue, share):
+    rd = round(max(revenue * share / 100, 100.0), 2)
+    facts = firm(SR26, revenue_y1=revenue, main_revenue_y1=revenue, rd_y1=rd)
+    result = el.evaluate(facts, "2026")
+    if result.row["sr26_rd"] == "met":  # rounding rd to 100 can lift it to 3 %
+        return
+    gap = next(g for g in result["specialised"].gaps if g.condition == "sr26_rd")
+    assert gap.fact == "rd_y1" and gap.change > 0
+    enough = el.evaluate(firm(facts, rd_y1=round(rd + gap.change, 2)), "2026")
+    assert enough.row["sr26_rd"] == "met"
+    if gap.change >= 0.02:
+        short = el.evaluate(firm(facts, rd_y1=round(rd + gap.change - 0.01, 2)), "2026")
+        assert short.row["sr26_rd"] == "not_met"
+
+
+@settings(max_examples=40)
+@given(
+    whole=st.integers(min_value=1000_00, max_value=10_000_000_00).map(lambda c: c / 100),
+    part=st.floats(min_value=0.3, max_value=0.7999),
+)
+def test_a_share_gap_is_enough_and_a_fen_less_is_not(whole, part):
+    main = round(whole * part, 2)
+    facts = firm(SR26, revenue_y1=whole, main_revenue_y1=main, rd_y1=whole, rd_y2=1800)
+    result = el.evaluate(facts, "2026")
+    gap = next(g for g in result["specialised"].gaps if g.condition == "sr26_main")
+    new_main = round(main + gap.change, 2)
+    enough = firm(facts, main_revenue_y1=new_main, revenue_y1=round(whole + gap.change, 2))
+    assert el.evaluate(enough, "2026").row["sr26_main"] == "met"
+    if gap.change >= 0.02:
+        short = firm(
+            facts,
+            main_revenue_y1=round(new_main - 0.01, 2),
+            revenue_y1=round(whole + gap.change - 0.01, 2),
+        )
+        assert el.evaluate(short, "2026").row["sr26_main"] == "not_met"
