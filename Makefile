@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 OUT    ?= out
 
-.PHONY: run score-example browser test lint format bench data clean
+.PHONY: run score-example browser test wheel-check lint format bench data clean
 
 # Packages are installed by uv, which downloads in parallel and unpacks in native code: pip spent
 # most of a CI run's install time unpacking and byte-compiling. The environment gets no pip of its
@@ -64,9 +64,19 @@ TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test browser
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20
 
+# the built wheel, installed in a fresh environment outside the repository, does the main jobs
+# with nothing but its own package data (CI runs it after the suite)
+wheel-check: $(VENV)/.installed-test
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	{ $(VENV)/bin/uv build --quiet --wheel --out-dir "$$dir/dist" . 2>/dev/null || \
+	  $(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$$dir/dist" .; } && \
+	cp data/example-bulk.csv "$$dir/" && \
+	cd "$$dir" && PYTHON="$(PYTHON)" UV="$(CURDIR)/$(VENV)/bin/uv" sh "$(CURDIR)/.ci/wheel-check.sh"
+
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format src tests benchmarks

@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dmi.columns import ID_COLUMN, REJECT_COLUMNS
 from dmi.errors import ReconciliationError
 from dmi.io import (
     Chunk,
@@ -78,7 +79,7 @@ from dmi.io import (
     write_table,
 )
 from dmi.io.background import prefetched
-from dmi.scoring.answers import ID_COLUMN, REJECT_COLUMNS, arrow_id_text, id_text
+from dmi.scoring.answers import arrow_id_text, id_text
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 

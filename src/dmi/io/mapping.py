@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
+from dmi.columns import ID_COLUMN
 from dmi.errors import FileFormatError
 from dmi.instruments import Instrument
-from dmi.scoring.answers import ID_COLUMN
 
 __all__ = [
     "ID_ALIASES",

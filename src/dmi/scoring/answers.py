@@ -29,11 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dmi.columns import ID_COLUMN, REJECT_COLUMNS
 from dmi.instruments import Dimension, Instrument, Item, ProfileField
 
 __all__ = [
-    "ID_COLUMN",
-    "REJECT_COLUMNS",
     "EncodedAnswers",
     "arrow_id_text",
     "encode_answers",
@@ -43,8 +42,6 @@ __all__ = [
     "parse_number",
 ]
 
-ID_COLUMN = "respondent_id"
-REJECT_COLUMNS = ["row", "respondent_id", "column", "value", "reason"]
 
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.bulk.run import ChunkResult, PreparedChunk, output_columns, score_chunk
-from dmi.scoring.answers import REJECT_COLUMNS
+from dmi.columns import REJECT_COLUMNS
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 

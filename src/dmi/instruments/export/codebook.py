@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dmi.columns import ID_COLUMN
 from dmi.instruments import Instrument
-from dmi.scoring.answers import ID_COLUMN
 
 __all__ = ["CODEBOOK_COLUMNS", "codebook", "template"]
 
