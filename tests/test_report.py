@@ -12,7 +12,8 @@ import pytest
 
 import dmi
 from dmi.cli import main
-from dmi.report import STRINGS, PreviousResult, render_html, render_pdf
+from dmi.locales import table, text
+from dmi.report import PreviousResult, render_html, render_pdf
 from dmi.results.assess import assess
 from dmi.results.peers import PeerBenchmark
 from dmi.tiers import load_shipped_tier_model
@@ -163,7 +164,9 @@ def test_html_in_english(miit, full, expected):
 
 
 def test_every_fixed_text_exists_in_both_languages():
-    for key, texts in STRINGS.items():
+    report = {key: texts for key, texts in table().items() if key.startswith("report.")}
+    assert "report.title" in report and "report.peers_none" in report
+    for key, texts in report.items():
         assert set(texts) == {"zh", "en"}, key
         assert all(t.strip() for t in texts.values()), key
 
@@ -200,11 +203,11 @@ def test_without_peers_or_tiers_the_report_says_why(miit, bare):
     assert "No peer comparison is shown" in page and "Peer percentile" not in page
     assert "No support tier is shown" in page
     page = render_html(bare, instrument=miit, lang="zh")
-    assert STRINGS["peers_none"]["zh"] in page and STRINGS["tier_none"]["zh"] in page
+    assert text("report.peers_none", "zh") in page and text("report.tier_none", "zh") in page
 
 
 def test_previous_section_only_when_given(miit, full, expected):
-    title = STRINGS["previous"]["en"]
+    title = text("report.previous", "en")
     assert title not in render_html(full, instrument=miit, lang="en")
     before = PreviousResult(
         dmi=35.175,

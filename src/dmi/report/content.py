@@ -14,6 +14,8 @@ resources, and a Content-Security-Policy that forbids both.
 The PDF needs reportlab (``pip install "dmi[report]"``). Chinese text uses reportlab's built-in
 CID font ``STSong-Light`` (no font file needed), English text Helvetica; Chinese characters in an
 English report (a company name, say) are set in ``STSong-Light`` too.
+
+The fixed texts are the ``report.*`` entries of :mod:`dmi.locales`.
 """
 
 from __future__ import annotations
@@ -29,188 +31,16 @@ from io import BytesIO
 from typing import Any
 
 from dmi.instruments import Instrument, Item
+from dmi.locales import LANGS, text
 from dmi.results.assess import Assessment, NodeScore
 from dmi.scoring.levels import format_index
 
 __all__ = [
     "LANGS",
-    "STRINGS",
     "PreviousResult",
     "render_html",
     "render_pdf",
-    "text",
 ]
-
-LANGS = ("zh", "en")
-"""The report languages."""
-
-# Every fixed text of the report, in both languages. ``{name}`` fields are filled by ``text``.
-STRINGS: dict[str, dict[str, str]] = {
-    "title": {"zh": "中小企业数字化发展指数报告", "en": "SME Digital Maturity Index report"},
-    "company": {"zh": "企业名称", "en": "Company"},
-    "respondent_id": {"zh": "企业编号", "en": "Respondent id"},
-    "date": {"zh": "报告日期", "en": "Date"},
-    "instrument": {"zh": "测评体系", "en": "Instrument"},
-    "reference_version": {"zh": "参考基准版本", "en": "Reference version"},
-    "not_recorded": {"zh": "未记录", "en": "not recorded"},
-    "result": {"zh": "测评结果", "en": "Result"},
-    "index": {"zh": "数字化发展指数", "en": "Digital Maturity Index"},
-    "of_100": {"zh": "满分 100", "en": "out of 100"},
-    "level": {"zh": "数字化水平等级", "en": "Maturity level"},
-    "tier": {"zh": "帮扶梯队", "en": "Support tier"},
-    "tier_of": {"zh": "第 {tier} 梯队（共 {n} 个）", "en": "Tier {tier} of {n}"},
-    "percentile": {"zh": "同行百分位", "en": "Peer percentile"},
-    "percentile_value": {"zh": "第 {p} 百分位", "en": "percentile {p} of 100"},
-    "why_level": {"zh": "等级评定依据", "en": "Why this level"},
-    "dimensions": {"zh": "各维度得分", "en": "Dimension scores"},
-    "dimension": {"zh": "维度", "en": "Dimension"},
-    "weight": {"zh": "权重", "en": "Weight"},
-    "score": {"zh": "得分（0-100）", "en": "Score (0-100)"},
-    "peer_median": {"zh": "同行中位数", "en": "Peer median"},
-    "chart_company": {"zh": "本企业", "en": "This company"},
-    "chart_peers": {"zh": "同行中位数", "en": "Peer-group median"},
-    "chart_title": {"zh": "各维度得分（0-100）", "en": "Dimension scores (0-100)"},
-    "peers": {"zh": "同行比较", "en": "Peer comparison"},
-    "peers_text": {
-        "zh": "在 {group}的 {size} 家参考企业中，贵企业的指数高于约 {p}% 的企业"
-        "（第 {p} 百分位；同组中位数 {median}）。",
-        "en": "Among the {size} reference companies in {group}, your index is higher than about "
-        "{p}% of them (percentile {p}; the group's median is {median}).",
-    },
-    "peers_all": {"zh": "全部参考企业", "en": "the whole reference population"},
-    "peers_group": {"zh": "同组（{parts}）", "en": "your peer group ({parts})"},
-    "peers_none": {
-        "zh": "本报告不显示同行比较：没有可用的参考企业群体，或贵企业所在的同行分组未达到最小"
-        "规模（分组太小时百分位意义不大，还可能暴露组内企业）。",
-        "en": "No peer comparison is shown: no reference population was available for this "
-        "report, or no peer group of your company reached the minimum size (a percentile among a "
-        "few companies says little and could reveal them).",
-    },
-    "tier_section": {"zh": "帮扶梯队", "en": "Support tier"},
-    "support": {"zh": "帮扶措施", "en": "Support offered"},
-    "tier_none": {
-        "zh": "本报告未给出帮扶梯队：没有可用的梯队模型。",
-        "en": "No support tier is shown: no tier model was available for this report.",
-    },
-    "confidence": {"zh": "归属置信度 {c}", "en": "membership confidence {c}"},
-    "improvements": {"zh": "最值得改进的事项", "en": "Improvements worth most points"},
-    "improvements_intro": {
-        "zh": "下列每一项都是对一道题作答的单项改变，按能增加的指数分值从高到低排列。",
-        "en": "Each line is one change to one answer, the ones that add most to the index first.",
-    },
-    "improvements_none": {
-        "zh": "没有能提高指数的单项改变：各题均已达到最高分。",
-        "en": "No single change raises the index: every item already scores its maximum.",
-    },
-    "question": {"zh": "题目", "en": "Question"},
-    "change": {"zh": "建议", "en": "Change"},
-    "gain": {"zh": "可增加", "en": "Adds"},
-    "new_index": {"zh": "改后指数（等级）", "en": "New index (level)"},
-    "items": {"zh": "逐题得分", "en": "Points per item"},
-    "items_intro": {
-        "zh": "题目 → 指标 → 维度：每道题的得分与满分，以及计入指数的分值。",
-        "en": "Item → indicator → dimension: the points of each item out of its maximum, and "
-        "what it adds to the index.",
-    },
-    "answer": {"zh": "作答", "en": "Answer"},
-    "points": {"zh": "得分", "en": "Points"},
-    "max": {"zh": "满分", "en": "Max"},
-    "index_points": {"zh": "计入指数", "en": "Index points"},
-    "no_answer": {"zh": "未作答", "en": "no answer"},
-    "imputed": {"zh": "未作答，按最低分计", "en": "no answer, scored as lowest"},
-    "previous": {"zh": "与上次测评相比", "en": "Change since the earlier submission"},
-    "previous_intro": {
-        "zh": "上次提交：{when}。",
-        "en": "Earlier submission: {when}.",
-    },
-    "measure": {"zh": "项目", "en": "Measure"},
-    "then": {"zh": "上次", "en": "Then"},
-    "now": {"zh": "本次", "en": "Now"},
-    "delta": {"zh": "变化", "en": "Change"},
-    "method": {"zh": "计分方法说明", "en": "Method"},
-    "method_text": {
-        "zh": "每道题按测评体系的计分规则得分（得分 ÷ 满分），再逐级加权合成为指标、维度得分"
-        "（0-100）和数字化发展指数（0-100）；各维度权重见上表。数字化水平等级按指数分数线划分："
-        "{bands}。",
-        "en": "Each answer is scored by the instrument's rules (points out of the item's maximum); "
-        "item scores are weighted into indicator and dimension scores (0-100) and the index "
-        "(0-100), with the dimension weights shown above. The maturity level follows the "
-        "index thresholds: {bands}.",
-    },
-    "method_tier": {
-        "zh": "帮扶梯队由在参考企业群体上拟合的聚类模型给出：按各维度得分归入最接近的梯队，"
-        "梯队按平均指数从低到高排序。",
-        "en": "The support tier comes from a clustering model fitted on a reference population: "
-        "the company joins the nearest tier by its dimension scores; tiers are ordered by their "
-        "mean index.",
-    },
-    "method_peers": {
-        "zh": "同行百分位为同组参考企业中得分低于本企业的比例（并列计一半）；"
-        "分组小于最小规模时改用更大的分组或不显示。",
-        "en": "The peer percentile is the share of the group's reference companies scoring "
-        "below the company (ties count half); groups below a minimum size are replaced by "
-        "a broader group or not shown.",
-    },
-    "method_imputed": {
-        "zh": "以下题目未作答，按测评体系的规定计为最低分：{items}。",
-        "en": "These items were not answered and scored as lowest, as the instrument "
-        "prescribes: {items}.",
-    },
-    "method_instrument": {
-        "zh": "测评体系 {id}，版本 {version}，内容指纹 {hash}。",
-        "en": "Instrument {id}, version {version}, content hash {hash}.",
-    },
-    "index_row": {"zh": "数字化发展指数", "en": "Index"},
-    "level_row": {"zh": "等级", "en": "Level"},
-    "official_index": {
-        "zh": "数字化发展指数（官方方法）",
-        "en": "Digital Maturity Index (official method)",
-    },
-    "research_index": {"zh": "研究方法指数", "en": "Index under the research method"},
-    "indicative_level": {
-        "zh": "参考等级（非官方方法）",
-        "en": "indicative band (non-official method)",
-    },
-    "new_index_indicative": {
-        "zh": "改后研究方法指数（参考等级）",
-        "en": "New research index (indicative band)",
-    },
-    "method_research": {
-        "zh": "本报告的研究方法指数按 {method} 计算，不是测评体系的官方方法：它只用于研究，"
-        "其参考等级（非官方方法）不是数字化水平等级。企业的数字化发展指数和数字化水平等级"
-        "始终按官方方法计算：{official}，{level}。",
-        "en": "The research index of this report comes from {method}, not the instrument's "
-        "official method: it serves research only, and its indicative band (non-official "
-        "method) is not a maturity level. The company's Digital Maturity Index and maturity "
-        "level always come from the official method: {official}, {level}.",
-    },
-    "method_changed": {"zh": "方法已变更", "en": "method changed"},
-    "method_changed_text": {
-        "zh": "上次结果与本次结果按不同的指数方法计算（方法已变更），两者不可直接比较，"
-        "因此不显示变化。",
-        "en": "The earlier result and this one come from different index methods (method "
-        "changed): they cannot be compared, so no change is shown.",
-    },
-    "tier_row": {"zh": "梯队", "en": "Tier"},
-    "page": {"zh": "第 {n} 页", "en": "Page {n}"},
-    "list_sep": {"zh": "；", "en": "; "},
-    "colon": {"zh": "：", "en": ": "},
-}
-
-
-def text(key: str, lang: str, **fields: Any) -> str:
-    """One fixed text of the report in ``lang``, with its ``{name}`` fields filled in.
-
-    Parameters
-    ----------
-    key
-        A key of :data:`STRINGS`.
-    lang
-        ``"zh"`` or ``"en"``.
-    **fields
-        Values for the text's ``{name}`` fields.
-    """
-    return STRINGS[key][lang].format(**fields) if fields else STRINGS[key][lang]
 
 
 @dataclass(frozen=True)
@@ -378,9 +208,8 @@ def _profile_value(instrument: Instrument, code: str, value: Any, lang: str) -> 
     shown = str(value)
     for option in spec.options:
         if option.value.casefold() == shown.strip().casefold():
-            if lang == "zh":
-                return label, f"{option.zh}（{option.value}）"
-            return label, f"{option.en} ({option.value})"
+            named = option.zh if lang == "zh" else option.en
+            return label, text("report.with_note", lang, value=named, note=option.value)
     return label, shown
 
 
@@ -397,7 +226,7 @@ def _answer_text(instrument: Instrument, item: Item, answer: Any, lang: str) -> 
             f"{t}: {label(by_value[t.casefold()])}" if t.casefold() in by_value else t
             for t in tokens
         ]
-        return text("list_sep", lang).join(names)
+        return text("report.list_sep", lang).join(names)
     if item.type == "number" and item.bands:
         for band in item.bands:
             if band.value.casefold() == raw.casefold():
@@ -436,21 +265,24 @@ def _build(
     meta: list[tuple[str, str]] = []
     name = company_name if not _missing(company_name) else known.get("company_name")
     if not _missing(name):
-        meta.append((t("company"), str(name)))
+        meta.append((t("report.company"), str(name)))
     rid = known.get("respondent_id", assessment.respondent_id)
     if not _missing(rid) and str(rid) != "company":  # "company": assess()'s placeholder
-        meta.append((t("respondent_id"), str(rid)))
+        meta.append((t("report.respondent_id"), str(rid)))
     for spec in instrument.profile:
         if spec.type == "choice" and not _missing(known.get(spec.code)):
             meta.append(_profile_value(instrument, spec.code, known[spec.code], lang))
-    meta.append((t("date"), _when(generated_at if generated_at is not None else datetime.now())))
-    title = instrument.title.get(lang)
-    if lang == "zh":
-        meta.append((t("instrument"), f"{title}（{instrument.id}，版本 {instrument.version}）"))
-    else:
-        meta.append((t("instrument"), f"{title} ({instrument.id}, version {instrument.version})"))
     meta.append(
-        (t("reference_version"), str(reference_version) if reference_version else t("not_recorded"))
+        (t("report.date"), _when(generated_at if generated_at is not None else datetime.now()))
+    )
+    title = instrument.title.get(lang)
+    named = t("report.instrument_value", title=title, id=instrument.id, version=instrument.version)
+    meta.append((t("report.instrument"), named))
+    meta.append(
+        (
+            t("report.reference_version"),
+            str(reference_version) if reference_version else t("report.not_recorded"),
+        )
     )
 
     sections: list[_Section] = []
@@ -463,38 +295,49 @@ def _build(
     # -- result --------------------------------------------------------------------------------
     if assessment.official:
         cards = [
-            (t("index"), _index(assessment.dmi, instrument), t("of_100")),
-            (t("level"), level_label, ""),
+            (t("report.index"), _index(assessment.dmi, instrument), t("report.of_100")),
+            (t("report.level"), level_label, ""),
         ]
     else:  # the official index and level first; the research index only with its band
         band = _level_name(instrument, assessment.indicative_level, lang)
         cards = [
-            (t("official_index"), _index(assessment.official_dmi, instrument), t("of_100")),
-            (t("level"), level_label, ""),
             (
-                t("research_index"),
+                t("report.official_index"),
+                _index(assessment.official_dmi, instrument),
+                t("report.of_100"),
+            ),
+            (t("report.level"), level_label, ""),
+            (
+                t("report.research_index"),
                 _index(assessment.dmi, instrument),
-                f"{t('indicative_level')}{text('colon', lang)}{band}",
+                f"{t('report.indicative_level')}{text('report.colon', lang)}{band}",
             ),
         ]
     if tier is not None:
         cards.append(
-            (t("tier"), tier.label.name(lang), t("tier_of", tier=tier.tier, n=tier.n_tiers))
+            (
+                t("report.tier"),
+                tier.label.name(lang),
+                t("report.tier_of", tier=tier.tier, n=tier.n_tiers),
+            )
         )
     if peers is not None and "dmi" in peers.percentile:
         p = f"{peers.percentile['dmi']:.0f}"
-        cards.append((t("percentile"), p, t("percentile_value", p=p)))
+        cards.append((t("report.percentile"), p, t("report.percentile_value", p=p)))
     why = assessment.level_explanation.zh if lang == "zh" else assessment.level_explanation.en
     sections.append(
-        _Section(t("result"), [_Cards(cards), _Para(t("why_level"), "heading3"), _Para(why)])
+        _Section(
+            t("report.result"),
+            [_Cards(cards), _Para(t("report.why_level"), "heading3"), _Para(why)],
+        )
     )
 
     # -- dimensions ----------------------------------------------------------------------------
     dim_nodes = [n for n in assessment.nodes if n.level == "dimension"]
-    header = [t("dimension"), t("weight"), t("score")]
+    header = [t("report.dimension"), t("report.weight"), t("report.score")]
     align = ["l", "r", "r"]
     if peers is not None:
-        header += [t("peer_median"), t("percentile")]
+        header += [t("report.peer_median"), t("report.percentile")]
         align += ["r", "r"]
     rows = []
     for node in dim_nodes:
@@ -507,33 +350,35 @@ def _build(
             ]
         rows.append(row)
     series: list[tuple[str, list[float | None], str]] = [
-        (t("chart_company"), [n.score for n in dim_nodes], _BLUE)
+        (t("report.chart_company"), [n.score for n in dim_nodes], _BLUE)
     ]
     if peers is not None:
         series.append(
-            (t("chart_peers"), [peers.median.get(f"dim_{n.code}") for n in dim_nodes], _GREY)
+            (t("report.chart_peers"), [peers.median.get(f"dim_{n.code}") for n in dim_nodes], _GREY)
         )
-    chart = _Chart(t("chart_title"), [name_of(n) for n in dim_nodes], series)
+    chart = _Chart(t("report.chart_title"), [name_of(n) for n in dim_nodes], series)
     sections.append(
-        _Section(t("dimensions"), [_Table(header, rows, align, widths=[4, 2, 2, 2, 2]), chart])
+        _Section(
+            t("report.dimensions"), [_Table(header, rows, align, widths=[4, 2, 2, 2, 2]), chart]
+        )
     )
 
     # -- peers ---------------------------------------------------------------------------------
     if peers is not None and "dmi" in peers.percentile:
         if peers.group:
-            parts = text("list_sep", lang).join(
-                text("colon", lang).join(_profile_value(instrument, k, v, lang))
+            parts = text("report.list_sep", lang).join(
+                text("report.colon", lang).join(_profile_value(instrument, k, v, lang))
                 for k, v in peers.group.items()
             )
-            group = t("peers_group", parts=parts)
+            group = t("report.peers_group", parts=parts)
         else:
-            group = t("peers_all")
+            group = t("report.peers_all")
         p = f"{peers.percentile['dmi']:.0f}"
         median = _index(peers.median.get("dmi"), instrument)
-        peer_text = t("peers_text", group=group, size=peers.size, p=p, median=median)
+        peer_text = t("report.peers_text", group=group, size=peers.size, p=p, median=median)
     else:
-        peer_text = t("peers_none")
-    sections.append(_Section(t("peers"), [_Para(peer_text)]))
+        peer_text = t("report.peers_none")
+    sections.append(_Section(t("report.peers"), [_Para(peer_text)]))
 
     # -- tier ----------------------------------------------------------------------------------
     if tier is not None:
@@ -542,17 +387,17 @@ def _build(
         sentences = list(tier.zh if lang == "zh" else tier.en)
         blocks: list[Any] = [
             _Para(
-                f"{t('tier_of', tier=tier.tier, n=tier.n_tiers)}{text('colon', lang)}"
+                f"{t('report.tier_of', tier=tier.tier, n=tier.n_tiers)}{text('report.colon', lang)}"
                 f"{label.name(lang)}",
                 "heading3",
             )
         ]
         if not any(support in s for s in sentences):
-            blocks.append(_Para(f"{t('support')}{text('colon', lang)}{support}"))
+            blocks.append(_Para(f"{t('report.support')}{text('report.colon', lang)}{support}"))
         blocks += [_Para(s) for s in sentences]
     else:
-        blocks = [_Para(t("tier_none"))]
-    sections.append(_Section(t("tier_section"), blocks))
+        blocks = [_Para(t("report.tier_none"))]
+    sections.append(_Section(t("report.tier_section"), blocks))
 
     # -- improvements --------------------------------------------------------------------------
     if assessment.improvements:
@@ -562,7 +407,7 @@ def _build(
             shown = imp.new_level if assessment.official else imp.new_indicative_level
             name = _level_name(instrument, shown, lang)
             value = _index(imp.new_dmi, instrument)
-            return f"{value}（{name}）" if lang == "zh" else f"{value} ({name})"
+            return t("report.with_note", value=value, note=name)
 
         rows = [
             [
@@ -574,34 +419,34 @@ def _build(
             ]
             for i, imp in enumerate(assessment.improvements, 1)
         ]
-        last = t("new_index") if assessment.official else t("new_index_indicative")
+        last = t("report.new_index") if assessment.official else t("report.new_index_indicative")
         blocks = [
-            _Para(t("improvements_intro")),
+            _Para(t("report.improvements_intro")),
             _Table(
-                ["#", t("question"), t("change"), t("gain"), last],
+                ["#", t("report.question"), t("report.change"), t("report.gain"), last],
                 rows,
                 ["r", "l", "l", "r", "r"],
                 widths=[0.5, 5, 3, 1.3, 2],
             ),
         ]
     else:
-        blocks = [_Para(t("improvements_none"))]
-    sections.append(_Section(t("improvements"), blocks))
+        blocks = [_Para(t("report.improvements_none"))]
+    sections.append(_Section(t("report.improvements"), blocks))
 
     # -- change since the earlier submission -----------------------------------------------------
     if previous is not None:
         # across methods a difference is no progress or regress: "method changed", no delta
         same = previous.comparable(assessment)
-        changed = t("method_changed")
+        changed = t("report.method_changed")
         rows = [
             [
-                t("index_row"),
+                t("report.index_row"),
                 _index(previous.dmi, instrument),
                 _index(assessment.dmi, instrument),
                 _signed(round(assessment.dmi, 9) - round(previous.dmi, 9)) if same else changed,
             ],
             [
-                t("level_row"),
+                t("report.level_row"),
                 _level_name(instrument, previous.level, lang),
                 level_label,
                 _signed(assessment.level - previous.level, 0) if same else changed,
@@ -610,7 +455,7 @@ def _build(
         if tier is not None and previous.tier is not None:
             rows.append(
                 [
-                    t("tier_row"),
+                    t("report.tier_row"),
                     str(previous.tier),
                     str(tier.tier),
                     _signed(tier.tier - previous.tier, 0) if same else changed,
@@ -620,16 +465,16 @@ def _build(
             before = previous.dimension(node.code)
             change = "—" if before is None or _isnan(node.score) else _signed(node.score - before)
             rows.append([name_of(node), _f1(before), _f1(node.score), change if same else changed])
-        intro = [_Para(t("previous_intro", when=_when(previous.submitted_at)))]
+        intro = [_Para(t("report.previous_intro", when=_when(previous.submitted_at)))]
         if not same:
-            intro.append(_Para(t("method_changed_text")))
+            intro.append(_Para(t("report.method_changed_text")))
         sections.append(
             _Section(
-                t("previous"),
+                t("report.previous"),
                 [
                     *intro,
                     _Table(
-                        [t("measure"), t("then"), t("now"), t("delta")],
+                        [t("report.measure"), t("report.then"), t("report.now"), t("report.delta")],
                         rows,
                         ["l", "r", "r", "r"],
                         widths=[4, 2, 2, 2],
@@ -641,36 +486,37 @@ def _build(
     # -- points per item -------------------------------------------------------------------------
     sections.append(
         _Section(
-            t("items"),
+            t("report.items"),
             [
-                _Para(t("items_intro")),
+                _Para(t("report.items_intro")),
                 _item_table(assessment, instrument, lang, answers),
             ],
         )
     )
 
     # -- method ----------------------------------------------------------------------------------
-    bands = text("list_sep", lang).join(
+    bands = text("report.list_sep", lang).join(
         f"{b.zh if lang == 'zh' else b.en} ≥ {b.min:g}" for b in instrument.levels.bands
     )
-    notes = [_Para(t("method_text", bands=bands), "note")]
+    notes = [_Para(t("report.method_text", bands=bands), "note")]
     if not assessment.official:
         official = _index(assessment.official_dmi, instrument)
         method = assessment.method or "?"
         notes.insert(
-            0, _Para(t("method_research", method=method, official=official, level=level_label))
+            0,
+            _Para(t("report.method_research", method=method, official=official, level=level_label)),
         )
     if tier is not None:
-        notes.append(_Para(t("method_tier"), "note"))
+        notes.append(_Para(t("report.method_tier"), "note"))
     if peers is not None:
-        notes.append(_Para(t("method_peers"), "note"))
+        notes.append(_Para(t("report.method_peers"), "note"))
     if assessment.imputed:
-        items = text("list_sep", lang).join(f"{code}" for code in assessment.imputed)
-        notes.append(_Para(t("method_imputed", items=items), "note"))
+        items = text("report.list_sep", lang).join(f"{code}" for code in assessment.imputed)
+        notes.append(_Para(t("report.method_imputed", items=items), "note"))
     notes.append(
         _Para(
             t(
-                "method_instrument",
+                "report.method_instrument",
                 id=instrument.id,
                 version=instrument.version,
                 hash=instrument.hash,
@@ -678,8 +524,8 @@ def _build(
             "note",
         )
     )
-    sections.append(_Section(t("method"), notes))
-    return _Report(lang, t("title"), meta, sections)
+    sections.append(_Section(t("report.method"), notes))
+    return _Report(lang, t("report.title"), meta, sections)
 
 
 def _item_table(
@@ -702,8 +548,8 @@ def _item_table(
             return "—"
         return f"{node.weight * node.score:.2f}"
 
-    header = [t("question")] + ([t("answer")] if with_answers else [])
-    header += [t("points"), t("max"), t("index_points")]
+    header = [t("report.question")] + ([t("report.answer")] if with_answers else [])
+    header += [t("report.points"), t("report.max"), t("report.index_points")]
     rows: list[list[str]] = []
     kinds: list[str] = []
     blank = [""] if with_answers else []
@@ -727,7 +573,9 @@ def _item_table(
                         instrument, instrument.item(node.code), answers.get(node.code), lang
                     )
                     if not given:
-                        given = t("imputed") if node.code in imputed else t("no_answer")
+                        given = (
+                            t("report.imputed") if node.code in imputed else t("report.no_answer")
+                        )
                     row.append(given)
                 row += [_pts(node.points), _pts(node.max_points), contribution(node)]
                 rows.append(row)
@@ -1177,7 +1025,7 @@ def render_pdf(
         canvas.setFont(regular, 7.5)
         canvas.setFillColor(muted)
         canvas.drawString(15 * mm, 8 * mm, page_label)
-        canvas.drawRightString(page_w - 15 * mm, 8 * mm, text("page", lang, n=doc.page))
+        canvas.drawRightString(page_w - 15 * mm, 8 * mm, text("report.page", lang, n=doc.page))
         canvas.restoreState()
 
     buffer = BytesIO()
