@@ -276,6 +276,31 @@ def test_pdf_in_english_with_previous_and_without_peers(miit, bare, expected):
     assert "Helvetica" in data.decode("latin-1")
 
 
+def test_html_needs_no_reportlab_and_the_pdf_says_how_to_get_it():
+    import subprocess
+    import sys
+
+    # a fresh interpreter where ``import reportlab`` fails, before dmi.report is imported
+    script = """
+import sys
+sys.modules["reportlab"] = None
+import dmi
+from dmi.report import render_html, render_pdf
+miit = dmi.load_instrument("miit-2024-manufacturing")
+result = dmi.assess(dmi.IndexModel(miit).fit(), {"respondent_id": "x"})
+assert "SME Digital Maturity Index report" in render_html(result, instrument=miit, lang="en")
+try:
+    render_pdf(result, instrument=miit, lang="en")
+except ImportError as exc:
+    print(exc)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert 'PDF reports need reportlab: pip install "dmi[report]"' in done.stdout
+
+
 # -- the command ------------------------------------------------------------------------------
 
 

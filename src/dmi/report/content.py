@@ -1,33 +1,21 @@
-"""The company report: one company's result as a printable HTML document or a PDF, in zh or en.
+"""What the company report says: its sections, built once from an assessment, whatever the format.
 
-Both formats are rendered from the same content, built once from an
-:class:`~dmi.results.assess.Assessment`: the index and level with the reason for the level, the
-dimension scores with their weights and a bar chart (against the peer group's median when peers
-are known), the peer percentile, the support tier, the next-best improvements, the points of every
-item, the change since an earlier submission and a note on the method.
-
-Every text that can come from a respondent or a file (company name, ids, answers, profile values,
-even the instrument's own texts) is escaped by the renderer: ``html.escape`` in HTML, XML escaping
-in reportlab's paragraph markup. The HTML has inline CSS only, no scripts and no external
-resources, and a Content-Security-Policy that forbids both.
-
-The PDF needs reportlab (``pip install "dmi[report]"``). Chinese text uses reportlab's built-in
-CID font ``STSong-Light`` (no font file needed), English text Helvetica; Chinese characters in an
-English report (a company name, say) are set in ``STSong-Light`` too.
-
-The fixed texts are the ``report.*`` entries of :mod:`dmi.locales`.
+:func:`build_report` turns an :class:`~dmi.results.assess.Assessment` into a :class:`Report`:
+the index and level with the reason for the level, the dimension scores with their weights and a
+bar chart (against the peer group's median when peers are known), the peer percentile, the
+support tier, the next-best improvements, the points of every item, the change since an earlier
+submission and a note on the method. Its blocks (:class:`Para`, :class:`Table`, :class:`Cards`,
+:class:`Chart`) hold plain text: :mod:`dmi.report.html` and :mod:`dmi.report.pdf` escape it as
+their format needs. The fixed texts are the ``report.*`` entries of :mod:`dmi.locales`.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
-from io import BytesIO
 from typing import Any
 
 from dmi.instruments import Instrument, Item
@@ -36,10 +24,17 @@ from dmi.results.assess import Assessment, NodeScore
 from dmi.scoring.levels import format_index
 
 __all__ = [
-    "LANGS",
+    "Cards",
+    "Chart",
+    "Para",
     "PreviousResult",
-    "render_html",
-    "render_pdf",
+    "Report",
+    "Section",
+    "Table",
+    "build_report",
+    "format_score",
+    "is_nan",
+    "wide",
 ]
 
 
@@ -93,20 +88,24 @@ class PreviousResult:
     def dimension(self, code: str) -> float | None:
         """The earlier score of dimension ``code``, or None when it is not known."""
         value = self.dimensions.get(code, self.dimensions.get(f"dim_{code}"))
-        return None if value is None or _isnan(value) else float(value)
+        return None if value is None or is_nan(value) else float(value)
 
 
 # -- the content, independent of the output format -------------------------------------------
 
 
 @dataclass
-class _Para:
+class Para:
+    """A paragraph (or a small heading: ``style="heading3"``)."""
+
     text: str
     style: str = "normal"  # normal | lead | note | heading3
 
 
 @dataclass
-class _Table:
+class Table:
+    """A table of texts; ``kinds`` marks the rows of the per-item table's levels."""
+
     header: list[str] | None
     rows: list[list[str]]
     align: list[str]  # "l" or "r" per column
@@ -115,36 +114,50 @@ class _Table:
 
 
 @dataclass
-class _Cards:
+class Cards:
+    """The headline numbers, side by side."""
+
     cards: list[tuple[str, str, str]]  # (label, value, note)
 
 
 @dataclass
-class _Chart:
+class Chart:
+    """Horizontal grouped bars on a 0-100 axis, one group per category."""
+
     title: str
     categories: list[str]
     series: list[tuple[str, list[float | None], str]]  # (name, values, colour)
 
 
 @dataclass
-class _Section:
+class Section:
+    """A titled part of the report."""
+
     title: str
     blocks: list[Any]
 
 
 @dataclass
-class _Report:
+class Report:
+    """The whole report: title, header lines (label, value) and sections."""
+
     lang: str
     title: str
     meta: list[tuple[str, str]]
-    sections: list[_Section]
+    sections: list[Section]
 
 
 _BLUE = "#1f5fa8"
 _GREY = "#9aa4b1"
 
 
-def _isnan(value: Any) -> bool:
+def wide(value: str) -> bool:
+    """True when a card value is too wide for the large type (CJK characters count double)."""
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in value) > 10
+
+
+def is_nan(value: Any) -> bool:
+    """True for a NaN; False for anything that is not a number."""
     try:
         return math.isnan(float(value))
     except (TypeError, ValueError):
@@ -152,18 +165,18 @@ def _isnan(value: Any) -> bool:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or _isnan(value)
+    return value is None or (isinstance(value, str) and not value.strip()) or is_nan(value)
 
 
-def _f1(value: float | None) -> str:
+def format_score(value: float | None) -> str:
     """A score with one decimal (rounded as the level explanation rounds), or a dash; an index
     value, beside a level, is written with :func:`_index`."""
-    return format_index(None if value is None or _isnan(value) else float(value))
+    return format_index(None if value is None or is_nan(value) else float(value))
 
 
 def _pts(value: float | None) -> str:
     """Points with up to three decimals, trailing zeros dropped (15.55, 1.875, 5)."""
-    if value is None or _isnan(value):
+    if value is None or is_nan(value):
         return "—"
     out = f"{float(value):.3f}".rstrip("0").rstrip(".")
     return "0" if out in ("-0", "") else out
@@ -244,7 +257,7 @@ def _answer_text(instrument: Instrument, item: Item, answer: Any, lang: str) -> 
     return raw
 
 
-def _build(
+def build_report(
     assessment: Assessment,
     instrument: Instrument,
     lang: str,
@@ -253,7 +266,15 @@ def _build(
     generated_at: datetime | date | str | None,
     company_name: str | None,
     answers: Mapping[str, Any] | None,
-) -> _Report:
+) -> Report:
+    """The report's content in ``lang``; the parameters are those of
+    :func:`dmi.report.render_html`.
+
+    Raises
+    ------
+    ValueError
+        When ``lang`` is not a report language.
+    """
     if lang not in LANGS:
         raise ValueError(f"report language must be one of {', '.join(LANGS)}, got {lang!r}")
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
@@ -285,7 +306,7 @@ def _build(
         )
     )
 
-    sections: list[_Section] = []
+    sections: list[Section] = []
     peers = assessment.peers
     tier = assessment.tier
     level_label = assessment.level_label.get(lang) or _level_name(
@@ -326,9 +347,8 @@ def _build(
         cards.append((t("report.percentile"), p, t("report.percentile_value", p=p)))
     why = assessment.level_explanation.zh if lang == "zh" else assessment.level_explanation.en
     sections.append(
-        _Section(
-            t("report.result"),
-            [_Cards(cards), _Para(t("report.why_level"), "heading3"), _Para(why)],
+        Section(
+            t("report.result"), [Cards(cards), Para(t("report.why_level"), "heading3"), Para(why)]
         )
     )
 
@@ -341,11 +361,11 @@ def _build(
         align += ["r", "r"]
     rows = []
     for node in dim_nodes:
-        row = [name_of(node), f"{node.weight * 100:.1f}%", _f1(node.score)]
+        row = [name_of(node), f"{node.weight * 100:.1f}%", format_score(node.score)]
         if peers is not None:
             col = f"dim_{node.code}"
             row += [
-                _f1(peers.median.get(col)),
+                format_score(peers.median.get(col)),
                 f"{peers.percentile[col]:.0f}" if col in peers.percentile else "—",
             ]
         rows.append(row)
@@ -356,11 +376,9 @@ def _build(
         series.append(
             (t("report.chart_peers"), [peers.median.get(f"dim_{n.code}") for n in dim_nodes], _GREY)
         )
-    chart = _Chart(t("report.chart_title"), [name_of(n) for n in dim_nodes], series)
+    chart = Chart(t("report.chart_title"), [name_of(n) for n in dim_nodes], series)
     sections.append(
-        _Section(
-            t("report.dimensions"), [_Table(header, rows, align, widths=[4, 2, 2, 2, 2]), chart]
-        )
+        Section(t("report.dimensions"), [Table(header, rows, align, widths=[4, 2, 2, 2, 2]), chart])
     )
 
     # -- peers ---------------------------------------------------------------------------------
@@ -378,7 +396,7 @@ def _build(
         peer_text = t("report.peers_text", group=group, size=peers.size, p=p, median=median)
     else:
         peer_text = t("report.peers_none")
-    sections.append(_Section(t("report.peers"), [_Para(peer_text)]))
+    sections.append(Section(t("report.peers"), [Para(peer_text)]))
 
     # -- tier ----------------------------------------------------------------------------------
     if tier is not None:
@@ -386,18 +404,18 @@ def _build(
         support = label.support_zh if lang == "zh" else label.support_en
         sentences = list(tier.zh if lang == "zh" else tier.en)
         blocks: list[Any] = [
-            _Para(
+            Para(
                 f"{t('report.tier_of', tier=tier.tier, n=tier.n_tiers)}{text('report.colon', lang)}"
                 f"{label.name(lang)}",
                 "heading3",
             )
         ]
         if not any(support in s for s in sentences):
-            blocks.append(_Para(f"{t('report.support')}{text('report.colon', lang)}{support}"))
-        blocks += [_Para(s) for s in sentences]
+            blocks.append(Para(f"{t('report.support')}{text('report.colon', lang)}{support}"))
+        blocks += [Para(s) for s in sentences]
     else:
-        blocks = [_Para(t("report.tier_none"))]
-    sections.append(_Section(t("report.tier_section"), blocks))
+        blocks = [Para(t("report.tier_none"))]
+    sections.append(Section(t("report.tier_section"), blocks))
 
     # -- improvements --------------------------------------------------------------------------
     if assessment.improvements:
@@ -421,8 +439,8 @@ def _build(
         ]
         last = t("report.new_index") if assessment.official else t("report.new_index_indicative")
         blocks = [
-            _Para(t("report.improvements_intro")),
-            _Table(
+            Para(t("report.improvements_intro")),
+            Table(
                 ["#", t("report.question"), t("report.change"), t("report.gain"), last],
                 rows,
                 ["r", "l", "l", "r", "r"],
@@ -430,8 +448,8 @@ def _build(
             ),
         ]
     else:
-        blocks = [_Para(t("report.improvements_none"))]
-    sections.append(_Section(t("report.improvements"), blocks))
+        blocks = [Para(t("report.improvements_none"))]
+    sections.append(Section(t("report.improvements"), blocks))
 
     # -- change since the earlier submission -----------------------------------------------------
     if previous is not None:
@@ -463,17 +481,24 @@ def _build(
             )
         for node in dim_nodes:
             before = previous.dimension(node.code)
-            change = "—" if before is None or _isnan(node.score) else _signed(node.score - before)
-            rows.append([name_of(node), _f1(before), _f1(node.score), change if same else changed])
-        intro = [_Para(t("report.previous_intro", when=_when(previous.submitted_at)))]
+            change = "—" if before is None or is_nan(node.score) else _signed(node.score - before)
+            rows.append(
+                [
+                    name_of(node),
+                    format_score(before),
+                    format_score(node.score),
+                    change if same else changed,
+                ]
+            )
+        intro = [Para(t("report.previous_intro", when=_when(previous.submitted_at)))]
         if not same:
-            intro.append(_Para(t("report.method_changed_text")))
+            intro.append(Para(t("report.method_changed_text")))
         sections.append(
-            _Section(
+            Section(
                 t("report.previous"),
                 [
                     *intro,
-                    _Table(
+                    Table(
                         [t("report.measure"), t("report.then"), t("report.now"), t("report.delta")],
                         rows,
                         ["l", "r", "r", "r"],
@@ -485,10 +510,10 @@ def _build(
 
     # -- points per item -------------------------------------------------------------------------
     sections.append(
-        _Section(
+        Section(
             t("report.items"),
             [
-                _Para(t("report.items_intro")),
+                Para(t("report.items_intro")),
                 _item_table(assessment, instrument, lang, answers),
             ],
         )
@@ -498,23 +523,23 @@ def _build(
     bands = text("report.list_sep", lang).join(
         f"{b.zh if lang == 'zh' else b.en} ≥ {b.min:g}" for b in instrument.levels.bands
     )
-    notes = [_Para(t("report.method_text", bands=bands), "note")]
+    notes = [Para(t("report.method_text", bands=bands), "note")]
     if not assessment.official:
         official = _index(assessment.official_dmi, instrument)
         method = assessment.method or "?"
         notes.insert(
             0,
-            _Para(t("report.method_research", method=method, official=official, level=level_label)),
+            Para(t("report.method_research", method=method, official=official, level=level_label)),
         )
     if tier is not None:
-        notes.append(_Para(t("report.method_tier"), "note"))
+        notes.append(Para(t("report.method_tier"), "note"))
     if peers is not None:
-        notes.append(_Para(t("report.method_peers"), "note"))
+        notes.append(Para(t("report.method_peers"), "note"))
     if assessment.imputed:
         items = text("report.list_sep", lang).join(f"{code}" for code in assessment.imputed)
-        notes.append(_Para(t("report.method_imputed", items=items), "note"))
+        notes.append(Para(t("report.method_imputed", items=items), "note"))
     notes.append(
-        _Para(
+        Para(
             t(
                 "report.method_instrument",
                 id=instrument.id,
@@ -524,13 +549,13 @@ def _build(
             "note",
         )
     )
-    sections.append(_Section(t("report.method"), notes))
-    return _Report(lang, t("report.title"), meta, sections)
+    sections.append(Section(t("report.method"), notes))
+    return Report(lang, t("report.title"), meta, sections)
 
 
 def _item_table(
     assessment: Assessment, instrument: Instrument, lang: str, answers: Mapping[str, Any]
-) -> _Table:
+) -> Table:
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     name_of = (lambda n: n.zh) if lang == "zh" else (lambda n: n.en)
     with_answers = bool(answers)
@@ -540,11 +565,11 @@ def _item_table(
     imputed = set(assessment.imputed)
 
     def sums(nodes: Sequence[NodeScore]) -> tuple[float, float]:
-        got = [n.points for n in nodes if n.points is not None and not _isnan(n.points)]
+        got = [n.points for n in nodes if n.points is not None and not is_nan(n.points)]
         return math.fsum(got), math.fsum(n.max_points or 0.0 for n in nodes)
 
     def contribution(node: NodeScore) -> str:
-        if _isnan(node.score):
+        if is_nan(node.score):
             return "—"
         return f"{node.weight * node.score:.2f}"
 
@@ -582,546 +607,4 @@ def _item_table(
                 kinds.append("row")
     align = ["l"] + (["l"] if with_answers else []) + ["r", "r", "r"]
     widths = [6] + ([3.2] if with_answers else []) + [1.2, 1.2, 1.5]
-    return _Table(header, rows, align, kinds, widths)
-
-
-# -- HTML ------------------------------------------------------------------------------------
-
-_CSS = """
-@page { size: A4; margin: 15mm; }
-* { box-sizing: border-box; }
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-  "Helvetica Neue", Arial, sans-serif; color: #1d2733; margin: 0 auto; max-width: 190mm;
-  padding: 8mm 0; font-size: 10.5pt; line-height: 1.5; }
-h1 { font-size: 18pt; margin: 0 0 4mm; color: #12355b; }
-h2 { font-size: 13pt; margin: 7mm 0 2mm; color: #12355b; border-bottom: 1px solid #c9d3de;
-  padding-bottom: 1mm; break-after: avoid; page-break-after: avoid; }
-h3 { font-size: 11pt; margin: 3mm 0 1mm; }
-table { border-collapse: collapse; width: 100%; margin: 2mm 0; }
-th, td { border: 1px solid #d5dde6; padding: 1.2mm 2mm; vertical-align: top; text-align: left; }
-th { background: #eef3f8; font-weight: 600; }
-td.r, th.r { text-align: right; white-space: nowrap; }
-tr { break-inside: avoid; page-break-inside: avoid; }
-tr.group td { background: #dde7f1; font-weight: 700; }
-tr.subgroup td { background: #f4f7fa; font-weight: 600; }
-tr.row td:first-child { padding-left: 6mm; }
-table.meta td { border: none; padding: 0.5mm 2mm 0.5mm 0; }
-table.meta td:first-child { color: #5a6675; white-space: nowrap; width: 28%; }
-.cards { display: flex; flex-wrap: wrap; gap: 3mm; margin: 2mm 0 3mm; }
-.card { flex: 1 1 35mm; border: 1px solid #c9d3de; border-radius: 2mm; padding: 2.5mm 3mm;
-  background: #f7f9fc; }
-.card .label { color: #5a6675; font-size: 9pt; }
-.card .value { font-size: 20pt; font-weight: 700; color: #12355b; line-height: 1.2; }
-.card .value.small { font-size: 13pt; padding: 1.5mm 0; }
-.card .note { color: #5a6675; font-size: 9pt; }
-p.lead { font-weight: 600; }
-p.note { color: #5a6675; font-size: 9pt; margin: 1mm 0; }
-figure { margin: 3mm 0; }
-svg { max-width: 100%; height: auto; }
-"""
-
-
-def _long(value: str) -> bool:
-    """True when a card value is too wide for the large type (CJK characters count double)."""
-    return sum(2 if ord(c) > 0x2E7F else 1 for c in value) > 10
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _html_table(table: _Table) -> str:
-    out = ["<table>"]
-    if table.header:
-        cells = "".join(f'<th class="{a}">{_e(h)}</th>' for h, a in zip(table.header, table.align))
-        out.append(f"<thead><tr>{cells}</tr></thead>")
-    out.append("<tbody>")
-    for i, row in enumerate(table.rows):
-        kind = table.kinds[i] if i < len(table.kinds) else "plain"
-        cells = "".join(f'<td class="{a}">{_e(c)}</td>' for c, a in zip(row, table.align))
-        out.append(f'<tr class="{_e(kind)}">{cells}</tr>')
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
-def _svg_chart(chart: _Chart) -> str:
-    """Horizontal grouped bars on a 0-100 axis, as inline SVG."""
-    label_w, bar_area, right = 150, 420, 40
-    n_series = len(chart.series)
-    bar_h, gap = 14, 12
-    group_h = n_series * bar_h + gap
-    top = 34
-    height = top + len(chart.categories) * group_h + 30
-    width = label_w + bar_area + right
-    x0 = label_w
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" font-size="11" '
-        f'font-family="sans-serif"><title>{_e(chart.title)}</title>'
-    ]
-    # legend
-    lx = x0
-    for name, _, colour in chart.series:
-        parts.append(f'<rect x="{lx}" y="8" width="12" height="12" fill="{colour}"/>')
-        parts.append(f'<text x="{lx + 16}" y="18">{_e(name)}</text>')
-        lx += 16 + 12 * max(len(name), 6) + 10
-    # grid
-    axis_y = top + len(chart.categories) * group_h
-    for tick in range(0, 101, 20):
-        x = x0 + bar_area * tick / 100
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{axis_y}" stroke="#d5dde6"/>'
-        )
-        parts.append(f'<text x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle">{tick}</text>')
-    for i, category in enumerate(chart.categories):
-        y = top + i * group_h
-        mid = y + n_series * bar_h / 2 + 4
-        parts.append(f'<text x="{x0 - 6}" y="{mid:.1f}" text-anchor="end">{_e(category)}</text>')
-        for j, (_, values, colour) in enumerate(chart.series):
-            value = values[i]
-            by = y + j * bar_h
-            if value is None or _isnan(value):
-                parts.append(f'<text x="{x0 + 4}" y="{by + bar_h - 3}">—</text>')
-                continue
-            w = bar_area * max(0.0, min(float(value), 100.0)) / 100
-            parts.append(
-                f'<rect x="{x0}" y="{by}" width="{w:.1f}" height="{bar_h - 2}" fill="{colour}"/>'
-            )
-            parts.append(f'<text x="{x0 + w + 4:.1f}" y="{by + bar_h - 4}">{_e(_f1(value))}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _html_block(block: Any) -> str:
-    if isinstance(block, _Para):
-        if block.style == "heading3":
-            return f"<h3>{_e(block.text)}</h3>"
-        return f'<p class="{_e(block.style)}">{_e(block.text)}</p>'
-    if isinstance(block, _Table):
-        return _html_table(block)
-    if isinstance(block, _Cards):
-        cards = "".join(
-            f'<div class="card"><div class="label">{_e(label)}</div>'
-            f'<div class="value{" small" if _long(value) else ""}">{_e(value)}</div>'
-            f'<div class="note">{_e(note)}</div></div>'
-            for label, value, note in block.cards
-        )
-        return f'<div class="cards">{cards}</div>'
-    if isinstance(block, _Chart):
-        return f"<figure>{_svg_chart(block)}</figure>"
-    raise TypeError(f"unknown report block {type(block).__name__}")
-
-
-def render_html(
-    assessment: Assessment,
-    *,
-    instrument: Instrument,
-    lang: str = "zh",
-    previous: PreviousResult | None = None,
-    reference_version: str | None = None,
-    generated_at: datetime | date | str | None = None,
-    company_name: str | None = None,
-    answers: Mapping[str, Any] | None = None,
-) -> str:
-    """The company report as one self-contained, printable HTML document.
-
-    Parameters
-    ----------
-    assessment
-        The company's result, from :func:`dmi.results.assess.assess`.
-    instrument
-        The instrument it was scored with (titles, labels, level bands).
-    lang
-        ``"zh"`` or ``"en"``.
-    previous
-        The company's earlier result: adds the "change since" section.
-    reference_version
-        The version of the published reference (method, tier model, peers) that produced the
-        result; shown as "not recorded" when None.
-    generated_at
-        The report date (default: now).
-    company_name
-        Shown in the header (default: the ``company_name`` answer, if any).
-    answers
-        The company's answers: adds the answer column to the per-item table, and the profile
-        (sector, size class, region) to the header.
-
-    Returns
-    -------
-    str
-        An HTML5 document with inline CSS and an inline SVG chart; no scripts, no external
-        resources. Every text from the respondent or a file is escaped.
-
-    Raises
-    ------
-    ValueError
-        When ``lang`` is not a report language.
-    """
-    report = _build(
-        assessment,
-        instrument,
-        lang,
-        previous,
-        reference_version,
-        generated_at,
-        company_name,
-        answers,
-    )
-    meta = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in report.meta)
-    body = [f"<h1>{_e(report.title)}</h1>", f'<table class="meta">{meta}</table>']
-    for section in report.sections:
-        body.append(f"<section><h2>{_e(section.title)}</h2>")
-        body.extend(_html_block(b) for b in section.blocks)
-        body.append("</section>")
-    html_lang = "zh-CN" if lang == "zh" else "en"
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "style-src 'unsafe-inline'; img-src data:\">\n"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(report.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
-    )
-
-
-# -- PDF -------------------------------------------------------------------------------------
-
-_CJK_FONT = "STSong-Light"
-_CJK_RUN = re.compile(r"[^\x00-\xff]+")
-
-
-@lru_cache(maxsize=1)
-def _reportlab() -> Any:
-    try:
-        import reportlab  # noqa: F401
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    except ImportError:
-        raise ImportError(
-            'PDF reports need reportlab: pip install "dmi[report]" (or reportlab>=4.0)'
-        ) from None
-    pdfmetrics.registerFont(UnicodeCIDFont(_CJK_FONT))
-    return pdfmetrics
-
-
-def _markup(value: Any, lang: str) -> str:
-    """Text for a reportlab Paragraph: XML-escaped; in English, CJK runs set in the CID font."""
-    escaped = html.escape(str(value), quote=False)
-    if lang == "zh":
-        return escaped
-    return _CJK_RUN.sub(lambda m: f'<font name="{_CJK_FONT}">{m.group(0)}</font>', escaped)
-
-
-def _string_font(value: str, lang: str, bold: bool = False) -> str:
-    if lang == "zh" or _CJK_RUN.search(value):
-        return _CJK_FONT
-    return "Helvetica-Bold" if bold else "Helvetica"
-
-
-def render_pdf(
-    assessment: Assessment,
-    *,
-    instrument: Instrument,
-    lang: str = "zh",
-    previous: PreviousResult | None = None,
-    reference_version: str | None = None,
-    generated_at: datetime | date | str | None = None,
-    company_name: str | None = None,
-    answers: Mapping[str, Any] | None = None,
-) -> bytes:
-    """The company report as a PDF (A4), with the same content as :func:`render_html`.
-
-    Parameters
-    ----------
-    assessment, instrument, lang, previous, reference_version, generated_at, company_name, answers
-        As for :func:`render_html`.
-
-    Returns
-    -------
-    bytes
-        The PDF. Chinese text is set in reportlab's built-in CID font ``STSong-Light``, English
-        in Helvetica. The same input gives the same bytes.
-
-    Raises
-    ------
-    ValueError
-        When ``lang`` is not a report language.
-    ImportError
-        When reportlab is not installed.
-    """
-    report = _build(
-        assessment,
-        instrument,
-        lang,
-        previous,
-        reference_version,
-        generated_at,
-        company_name,
-        answers,
-    )
-    _reportlab()
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import (
-        KeepTogether,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
-
-    regular = _CJK_FONT if lang == "zh" else "Helvetica"
-    bold = _CJK_FONT if lang == "zh" else "Helvetica-Bold"
-    ink, accent, muted = (
-        colors.HexColor("#1d2733"),
-        colors.HexColor("#12355b"),
-        colors.HexColor("#5a6675"),
-    )
-    wrap = "CJK" if lang == "zh" else None
-    base = ParagraphStyle(
-        "base", fontName=regular, fontSize=9.5, leading=13.5, textColor=ink, wordWrap=wrap
-    )
-    styles = {
-        "normal": base,
-        "lead": ParagraphStyle("lead", parent=base, fontName=bold),
-        "note": ParagraphStyle("note", parent=base, fontSize=8, leading=11, textColor=muted),
-        "heading3": ParagraphStyle("h3", parent=base, fontName=bold, fontSize=10.5, spaceBefore=4),
-        "title": ParagraphStyle(
-            "title", parent=base, fontName=bold, fontSize=18, leading=24, textColor=accent
-        ),
-        "h2": ParagraphStyle(
-            "h2",
-            parent=base,
-            fontName=bold,
-            fontSize=13,
-            leading=18,
-            textColor=accent,
-            spaceBefore=10,
-            spaceAfter=4,
-        ),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
-        "cell_r": ParagraphStyle("cell_r", parent=base, fontSize=8.5, leading=11, alignment=2),
-        "cell_b": ParagraphStyle("cell_b", parent=base, fontName=bold, fontSize=8.5, leading=11),
-        "card_label": ParagraphStyle("card_label", parent=base, fontSize=8, textColor=muted),
-        "card_small": ParagraphStyle(
-            "card_small", parent=base, fontName=bold, fontSize=12, leading=16, textColor=accent
-        ),
-        "card_value": ParagraphStyle(
-            "card_value", parent=base, fontName=bold, fontSize=18, leading=22, textColor=accent
-        ),
-    }
-    page_w, _ = A4
-    frame_w = page_w - 30 * mm
-
-    def para(value: Any, style: str = "normal") -> Any:
-        return Paragraph(_markup(value, lang), styles[style])
-
-    def table(block: _Table) -> Any:
-        widths = block.widths[: len(block.align)] or [1.0] * len(block.align)
-        total = sum(widths)
-        col_w = [frame_w * w / total for w in widths]
-        data = []
-        if block.header:
-            data.append(
-                [
-                    para(h, "cell_r" if a == "r" else "cell_b")
-                    for h, a in zip(block.header, block.align)
-                ]
-            )
-        for i, row in enumerate(block.rows):
-            kind = block.kinds[i] if i < len(block.kinds) else "plain"
-            data.append(
-                [
-                    para(c, "cell_r" if a == "r" else ("cell_b" if kind == "group" else "cell"))
-                    for c, a in zip(row, block.align)
-                ]
-            )
-        style = [
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#d5dde6")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]
-        offset = 1 if block.header else 0
-        if block.header:
-            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef3f8")))
-        for i, kind in enumerate(block.kinds):
-            if kind == "group":
-                style.append(
-                    ("BACKGROUND", (0, i + offset), (-1, i + offset), colors.HexColor("#dde7f1"))
-                )
-            elif kind == "subgroup":
-                style.append(
-                    ("BACKGROUND", (0, i + offset), (-1, i + offset), colors.HexColor("#f4f7fa"))
-                )
-            elif kind == "row":
-                style.append(("LEFTPADDING", (0, i + offset), (0, i + offset), 12))
-        out = Table(data, colWidths=col_w, repeatRows=offset, style=TableStyle(style))
-        return out
-
-    def cards(block: _Cards) -> Any:
-        cells = [
-            [
-                para(label, "card_label"),
-                para(value, "card_small" if _long(value) else "card_value"),
-                para(note, "card_label"),
-            ]
-            for label, value, note in block.cards
-        ]
-        out = Table([cells], colWidths=[frame_w / len(cells)] * len(cells))
-        out.setStyle(
-            TableStyle(
-                [
-                    ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#c9d3de")),
-                    ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#c9d3de")),
-                    ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7f9fc")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return out
-
-    story: list[Any] = [para(report.title, "title"), Spacer(1, 2 * mm)]
-    meta = Table(
-        [[para(k, "note"), para(v, "cell")] for k, v in report.meta],
-        colWidths=[frame_w * 0.28, frame_w * 0.72],
-        style=TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-            ]
-        ),
-    )
-    story.append(meta)
-    for section in report.sections:
-        head = para(section.title, "h2")
-        flow: list[Any] = []
-        for block in section.blocks:
-            if isinstance(block, _Para):
-                flow.append(para(block.text, block.style))
-            elif isinstance(block, _Table):
-                flow.append(table(block))
-            elif isinstance(block, _Cards):
-                flow.append(cards(block))
-            elif isinstance(block, _Chart):
-                flow.append(Spacer(1, 2 * mm))
-                flow.append(_pdf_chart(block, lang, frame_w))
-            flow.append(Spacer(1, 1.5 * mm))
-        # keep a heading with the start of its section
-        story.append(KeepTogether([head, *flow[:2]]))
-        story.extend(flow[2:])
-
-    page_label = report.title
-
-    def footer(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(regular, 7.5)
-        canvas.setFillColor(muted)
-        canvas.drawString(15 * mm, 8 * mm, page_label)
-        canvas.drawRightString(page_w - 15 * mm, 8 * mm, text("report.page", lang, n=doc.page))
-        canvas.restoreState()
-
-    buffer = BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=report.title,
-        author="dmi",
-        subject=instrument.title.get(lang),
-        lang="zh-CN" if lang == "zh" else "en",
-        invariant=1,
-    )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()
-
-
-def _pdf_chart(chart: _Chart, lang: str, frame_w: float) -> Any:
-    """Horizontal grouped bars on a 0-100 axis, drawn with reportlab graphics shapes."""
-    from reportlab.graphics.shapes import Drawing, Line, Rect, String
-    from reportlab.lib import colors
-
-    label_w, right = 120.0, 30.0
-    bar_area = frame_w - label_w - right
-    n_series = len(chart.series)
-    bar_h, gap, top_pad, bottom_pad = 10.0, 8.0, 22.0, 16.0
-    group_h = n_series * bar_h + gap
-    height = top_pad + len(chart.categories) * group_h + bottom_pad
-    drawing = Drawing(frame_w, height)
-    grid = colors.HexColor("#d5dde6")
-
-    def y_of(offset: float) -> float:  # offset from the top -> reportlab's y from the bottom
-        return height - offset
-
-    lx = label_w
-    for name, _, colour in chart.series:
-        drawing.add(Rect(lx, y_of(14), 9, 9, fillColor=colors.HexColor(colour), strokeColor=None))
-        drawing.add(String(lx + 12, y_of(13), name, fontName=_string_font(name, lang), fontSize=8))
-        lx += 12 + 8 * max(len(name), 6) * (1.0 if _CJK_RUN.search(name) else 0.55) + 14
-    axis_bottom = top_pad + len(chart.categories) * group_h
-    for tick in range(0, 101, 20):
-        x = label_w + bar_area * tick / 100
-        drawing.add(
-            Line(x, y_of(top_pad - 3), x, y_of(axis_bottom), strokeColor=grid, strokeWidth=0.5)
-        )
-        drawing.add(
-            String(
-                x,
-                y_of(axis_bottom + 10),
-                str(tick),
-                fontName="Helvetica",
-                fontSize=7,
-                textAnchor="middle",
-            )
-        )
-    for i, category in enumerate(chart.categories):
-        y = top_pad + i * group_h
-        drawing.add(
-            String(
-                label_w - 5,
-                y_of(y + n_series * bar_h / 2 + 3),
-                category,
-                fontName=_string_font(category, lang),
-                fontSize=8,
-                textAnchor="end",
-            )
-        )
-        for j, (_, values, colour) in enumerate(chart.series):
-            value = values[i]
-            by = y + j * bar_h
-            if value is None or _isnan(value):
-                drawing.add(
-                    String(label_w + 3, y_of(by + bar_h - 2), "-", fontName="Helvetica", fontSize=7)
-                )
-                continue
-            w = bar_area * max(0.0, min(float(value), 100.0)) / 100
-            drawing.add(
-                Rect(
-                    label_w,
-                    y_of(by + bar_h - 1),
-                    w,
-                    bar_h - 1.5,
-                    fillColor=colors.HexColor(colour),
-                    strokeColor=None,
-                )
-            )
-            drawing.add(
-                String(
-                    label_w + w + 3,
-                    y_of(by + bar_h - 2.5),
-                    _f1(value),
-                    fontName="Helvetica",
-                    fontSize=7,
-                )
-            )
-    return drawing
+    return Table(header, rows, align, kinds, widths)
