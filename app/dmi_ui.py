@@ -10,14 +10,13 @@ import contextlib
 import os
 import re
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-import yaml
 
+from dmi import locales
 from dmi.io import csv_bytes
 from dmi.scoring.levels import format_index
 from dmi.service.auth import Account, SignInGuard, accounts_from_secrets, client_address
@@ -25,17 +24,11 @@ from dmi.service.reference import Reference, shipped_reference
 from dmi.service.store import Store
 from dmi.service.uploads import remove_stale_uploads
 
-APP_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTRUMENT = "miit-2024-manufacturing"
 LANGS = {"zh": "中文", "en": "English"}
 
 
 # -- language -----------------------------------------------------------------------------------
-@cache
-def _strings() -> dict[str, dict[str, str]]:
-    return yaml.safe_load((APP_DIR / "locales.yaml").read_text(encoding="utf-8"))
-
-
 def lang() -> str:
     """The session's language: chosen, else ``?lang=``, else the browser's locale."""
     if "lang" not in st.session_state:
@@ -53,10 +46,9 @@ def pick(zh: str, en: str) -> str:
 
 
 def t(key: str, **values: Any) -> str:
-    """The interface text ``key`` in the session's language, formatted with ``values``."""
-    entry = _strings()[key]
-    text = entry[lang()]
-    return text.format(**values) if values else text
+    """The app's interface text ``key`` (``app.<key>`` of :mod:`dmi.locales`) in the session's
+    language, formatted with ``values``."""
+    return locales.text(f"app.{key}", lang(), **values)
 
 
 # CommonMark: a backslash before any ASCII punctuation character shows that character as it is
@@ -82,7 +74,7 @@ def language_switch() -> None:
     """The zh/en switch in the sidebar."""
     current = lang()
     choice = st.sidebar.radio(
-        "语言 / Language",
+        t("language"),
         list(LANGS),
         index=list(LANGS).index(current),
         format_func=LANGS.__getitem__,
@@ -300,7 +292,7 @@ def file_error(exc: Exception, name: str) -> str:
     """
     problem = getattr(exc, "problem", None)
     details = {k: literal(v) for k, v in getattr(exc, "details", {}).items()}
-    if problem and f"file_{problem}" in _strings():
+    if problem and f"app.file_{problem}" in locales.table():
         return t(f"file_{problem}", name=literal(name), **details)
     message = str(exc)
     path = getattr(exc, "path", None)

@@ -7,8 +7,8 @@ person would: a company completes the survey in Chinese and in English and sees 
 page scores a GBK file with bad rows, and an anonymous visitor cannot open the restricted pages.
 
 Widgets are found by their key (Streamlit gives a widget with ``key="x"`` the CSS class
-``st-key-x``) and texts are taken from ``app/locales.yaml``, so the tests do not depend on the
-display language.
+``st-key-x``) and texts are taken from the app's entries of :mod:`dmi.locales`, so the tests do not
+depend on the display language.
 
 The module is skipped when Chromium or Playwright is missing, unless ``DMI_REQUIRE_BROWSER=1``
 (as in CI), where that is a failure. With ``DMI_SCREENSHOTS=1`` the run saves a screenshot of each
@@ -31,9 +31,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import yaml
 
 import dmi
+from dmi import locales
 from dmi.cli import main as cli_main
 from dmi.service.auth import secrets_entry
 from dmi.service.survey import answers_frame, survey_pages
@@ -79,14 +79,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 expect.set_options(timeout=WAIT_MS)  # assertions wait as long as actions
 
+
 # -- interface text -----------------------------------------------------------------------------
-_STRINGS = yaml.safe_load((ROOT / "app" / "locales.yaml").read_text(encoding="utf-8"))
-
-
 def text(key: str, lang: str, **values: Any) -> str:
     """The app's interface text, as ``dmi_ui.t`` gives it."""
-    entry = _STRINGS[key][lang]
-    return entry.format(**values) if values else entry
+    return locales.text(f"app.{key}", lang, **values)
 
 
 # -- the server ---------------------------------------------------------------------------------

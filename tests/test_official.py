@@ -282,7 +282,8 @@ def test_a_research_assessment_keeps_the_official_index_and_level(miit, populati
 
 
 def test_a_change_across_methods_is_not_shown_as_progress(miit):
-    from dmi.report import STRINGS, PreviousResult, render_html
+    from dmi.locales import text
+    from dmi.report import PreviousResult, render_html
     from dmi.results.assess import assess
 
     answers = mixed_answers(miit)
@@ -295,7 +296,7 @@ def test_a_change_across_methods_is_not_shown_as_progress(miit):
     i = cells.index("Index")
     assert cells[i + 3] == "method changed"
     assert cells[cells.index("Level") + 3] == "method changed"
-    assert STRINGS["method_changed_text"]["en"] in page
+    assert text("report.method_changed_text", "en") in page
     assert not any(re.fullmatch(r"[+-]\d+(\.\d)?", c) for c in cells[i:])  # no delta at all
     # the same method (any official reference) is a change of the company
     same = PreviousResult(35.175, 1, submitted_at="2024-11-02", method=now.method)

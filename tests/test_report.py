@@ -12,7 +12,8 @@ import pytest
 
 import dmi
 from dmi.cli import main
-from dmi.report import STRINGS, PreviousResult, render_html, render_pdf
+from dmi.locales import table, text
+from dmi.report import PreviousResult, render_html, render_pdf
 from dmi.results.assess import assess
 from dmi.results.peers import PeerBenchmark
 from dmi.tiers import load_shipped_tier_model
@@ -163,7 +164,9 @@ def test_html_in_english(miit, full, expected):
 
 
 def test_every_fixed_text_exists_in_both_languages():
-    for key, texts in STRINGS.items():
+    report = {key: texts for key, texts in table().items() if key.startswith("report.")}
+    assert "report.title" in report and "report.peers_none" in report
+    for key, texts in report.items():
         assert set(texts) == {"zh", "en"}, key
         assert all(t.strip() for t in texts.values()), key
 
@@ -200,11 +203,11 @@ def test_without_peers_or_tiers_the_report_says_why(miit, bare):
     assert "No peer comparison is shown" in page and "Peer percentile" not in page
     assert "No support tier is shown" in page
     page = render_html(bare, instrument=miit, lang="zh")
-    assert STRINGS["peers_none"]["zh"] in page and STRINGS["tier_none"]["zh"] in page
+    assert text("report.peers_none", "zh") in page and text("report.tier_none", "zh") in page
 
 
 def test_previous_section_only_when_given(miit, full, expected):
-    title = STRINGS["previous"]["en"]
+    title = text("report.previous", "en")
     assert title not in render_html(full, instrument=miit, lang="en")
     before = PreviousResult(
         dmi=35.175,
@@ -271,6 +274,31 @@ def test_pdf_in_english_with_previous_and_without_peers(miit, bare, expected):
     assert "No peer comparison is shown" in flat and "No support tier is shown" in flat
     assert "合成企业 A" in text  # Chinese in an English report is set in the CJK font
     assert "Helvetica" in data.decode("latin-1")
+
+
+def test_html_needs_no_reportlab_and_the_pdf_says_how_to_get_it():
+    import subprocess
+    import sys
+
+    # a fresh interpreter where ``import reportlab`` fails, before dmi.report is imported
+    script = """
+import sys
+sys.modules["reportlab"] = None
+import dmi
+from dmi.report import render_html, render_pdf
+miit = dmi.load_instrument("miit-2024-manufacturing")
+result = dmi.assess(dmi.IndexModel(miit).fit(), {"respondent_id": "x"})
+assert "SME Digital Maturity Index report" in render_html(result, instrument=miit, lang="en")
+try:
+    render_pdf(result, instrument=miit, lang="en")
+except ImportError as exc:
+    print(exc)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert 'PDF reports need reportlab: pip install "dmi[report]"' in done.stdout
 
 
 # -- the command ------------------------------------------------------------------------------

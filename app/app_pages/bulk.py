@@ -162,14 +162,14 @@ if summary.scored:
         if by not in scores.columns:
             continue
         with tab:
-            for of in ("level", "tier"):
+            for of, title in (("level", ui.t("level")), ("tier", ui.t("tier"))):
                 if of in scores.columns:
                     table = distribution(scores, by, of)
                     if of == "level":
                         table = table.rename(
                             columns=lambda c: names.get(int(c), c) if str(c).isdigit() else c
                         )
-                    st.markdown(f"**{ui.t(of)}**")
+                    st.markdown(f"**{title}**")
                     st.dataframe(table, width="stretch")
 
 # the files score_file wrote: text a spreadsheet would run as a formula is escaped in them

@@ -7,10 +7,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dmi.instruments import Instrument
+from dmi.instruments import Instrument, LevelBand
+from dmi.locales import LANGS, text
+
+if TYPE_CHECKING:
+    from dmi.instruments.format import ScenarioRequirement
 
 __all__ = [
     "LevelExplanation",
@@ -65,13 +70,13 @@ def format_index(value: float | None, instrument: Instrument | None = None, digi
     band = _band_of(exact, edges)
     for places in range(digits, level_precision + 1):
         step = Decimal(1).scaleb(-places)
-        for text in (
+        for written in (
             f"{rounded:.{places}f}",
             str(exact.quantize(step, rounding=ROUND_FLOOR)),
             str(exact.quantize(step, rounding=ROUND_CEILING)),
         ):
-            if _band_of(Decimal(text), edges) == band:
-                return text
+            if _band_of(Decimal(written), edges) == band:
+                return written
     return repr(rounded)
 
 
@@ -165,6 +170,10 @@ class LevelExplanation:
     en: str
 
 
+def _name(band: LevelBand, lang: str) -> str:
+    return band.zh if lang == "zh" else band.en
+
+
 def explain_level(
     instrument: Instrument, index: float, scenario_levels: np.ndarray, scenario_codes: list[str]
 ) -> LevelExplanation:
@@ -174,40 +183,56 @@ def explain_level(
     rounded = round(float(index), level_precision)
     by_score = [b for b in instrument.levels.bands if rounded >= b.min]
     score_band = by_score[-1]
-    band = instrument.level_band(level)
     bands = list(instrument.levels.bands)
     following = next((b for b in bands if b.min > rounded), None)
-    shown = format_index(rounded, instrument)
-    zh = f"指数 {shown} 达到「{score_band.zh}」的分数线 {score_band.min:g}"
-    en = f"The index {shown} reaches the {score_band.en} threshold of {score_band.min:g}"
+    gap = None
     if following is not None:
         gap = format_gap(float(_exact(following.min) - _exact(rounded)))
-        zh += f"；距「{following.zh}」（{following.min:g} 分）还差 {gap} 分"
-        en += f"; {gap} points short of {following.en} ({following.min:g})"
-    zh += "。"
-    en += "."
     rule, requirements = _rule_requirements(instrument)
-    if rule is not None and level < score_band.level:
+    # the requirements of the bands between the level and the band of the score, highest first
+    failed: list[tuple[LevelBand, ScenarioRequirement, int, int]] = []
+    lowered = rule is not None and level < score_band.level
+    if lowered:
         columns, mandatory = _rule_columns(instrument, scenario_codes)
         chosen = levels[0, columns]
-        failed = []
         for b in reversed(bands):
             req = requirements.get(b.level)
             if b.level <= level or b.level > score_band.level or req is None:
                 continue
             high = chosen >= req.min_scenario_level
             failed.append((b, req, int(high.sum()), int((high & mandatory).sum())))
+    shown = format_index(rounded, instrument)
+    band = instrument.level_band(level)
+    why = {}
+    for lang in LANGS:
+        reached = {"index": shown, "band": _name(score_band, lang), "min": score_band.min}
+        if following is None:
+            sentences = [text("levels.reaches", lang, **reached)]
+        else:
+            sentences = [
+                text(
+                    "levels.reaches_short_of",
+                    lang,
+                    **reached,
+                    next=_name(following, lang),
+                    next_min=following.min,
+                    gap=gap,
+                )
+            ]
         for b, req, count, mandatory_count in failed:
-            zh += (
-                f"「{b.zh}」还要求至少 {req.count} 个场景达到 {req.min_scenario_level} 级"
-                f"（其中约束性场景至少 {req.mandatory_count} 个），目前为 {count} 个"
-                f"（约束性 {mandatory_count} 个）。"
+            sentences.append(
+                text(
+                    "levels.scenario_requirement",
+                    lang,
+                    band=_name(b, lang),
+                    count=req.count,
+                    scenario_level=req.min_scenario_level,
+                    mandatory=req.mandatory_count,
+                    have=count,
+                    have_mandatory=mandatory_count,
+                )
             )
-            en += (
-                f" {b.en} also requires at least {req.count} scenarios at level "
-                f"{req.min_scenario_level} or above ({req.mandatory_count} of them mandatory); "
-                f"you have {count} ({mandatory_count} mandatory)."
-            )
-        zh += f"因此评定为「{band.zh}」。"
-        en += f" The level is therefore {band.en}."
-    return LevelExplanation(level, score_band.level, zh, en)
+        if lowered:
+            sentences.append(text("levels.therefore", lang, band=_name(band, lang)))
+        why[lang] = text("levels.sentence_sep", lang).join(sentences)
+    return LevelExplanation(level, score_band.level, why["zh"], why["en"])
