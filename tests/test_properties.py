@@ -149,21 +149,19 @@ _number_texts = st.one_of(
 def test_number_text_scores_like_its_parser_alone_and_in_any_batch(texts):
     # the number kernel scores the distinct texts of a column at once; every text must get
     # exactly what the one-value parser gives it, whatever else is in the column
-    from dmi.scoring.answers import (
-        _number_parser,
-        _number_texts_kernel,
-        _parse_column,
-        normalise_cell,
-    )
+    from dmi.instruments.items import item_type
+    from dmi.scoring.answers import normalise_cell, parse_column
 
     item = MIIT.item("equipment_digitised")
-    parse = _number_parser(item)
+    parser = item_type(item).parser(item, MIIT)
+    parse = parser.parse
+    assert parser.texts is not None
     for dtype in (object, "str"):
         column = pd.Series(texts, dtype=dtype)
-        batch = _parse_column(column, len(texts), parse, None, _number_texts_kernel(item))
+        batch = parse_column(column, len(texts), parser)
         reasons = dict(zip(batch.error_rows.tolist(), batch.error_reasons))
         for i, text in enumerate(texts):
-            alone = _parse_column(column.iloc[[i]], 1, parse, None, _number_texts_kernel(item))
+            alone = parse_column(column.iloc[[i]], 1, parser)
             assert alone.raw.tobytes() == batch.raw[[i]].tobytes()
             assert alone.missing[0] == batch.missing[i]
             assert alone.error_reasons == ([reasons[i]] if i in reasons else [])
