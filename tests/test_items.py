@@ -35,7 +35,7 @@ from dmi.scoring import answers as answers_module
 from dmi.scoring.answers import cell_key, encode_answers, parse_column
 from dmi.service.survey import item_widget
 
-from .conftest import ALL_TYPES_YAML, ROOT, worst_answers
+from .conftest import ALL_TYPES_YAML, BEST, ROOT, WORST, best_answers, worst_answers
 
 
 def test_one_class_per_type_in_a_module_of_its_own():
@@ -100,6 +100,19 @@ def test_the_scan_finds_each_way_of_testing_an_item_type(tmp_path):
         encoding="utf-8",
     )
     assert _item_type_tests(sample) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("which", ["all_types", "miit"])
+def test_the_tests_best_and_worst_answers_score_1_and_0(which, request):
+    # the answers the other tests build by type: every registered type has both
+    assert BEST.keys() == WORST.keys() == ITEM_TYPES.keys()
+    instrument = request.getfixturevalue(which)
+    for answers, score in ((best_answers(instrument), 1.0), (worst_answers(instrument), 0.0)):
+        for item in instrument.items:
+            kind = item_type(item)
+            raw, error = kind.read(item, instrument, cell_key(answers[item.code]))
+            assert error is None
+            assert kind.score(item, instrument, np.array([raw]))[0] == score, item.code
 
 
 # -- reading, maximum and score, by hand ---------------------------------------------------------
