@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Cell", "Choices", "Key", "one_value", "parse_number"]
+__all__ = ["Cell", "Choices", "Key", "Parsed", "one_value", "parse_number"]
 
 SHOWN_MAX = 200  # characters of a non-text cell shown in a reason or the rejects table
 
