@@ -26,40 +26,42 @@ def miit() -> dmi.Instrument:
     return dmi.load_instrument(MIIT)
 
 
+# The best and the worst answer of an item, by item type (a type added to ITEM_TYPES must be
+# added here: tests/test_items.py checks that every registered type has both).
+BEST = {
+    "single": lambda instrument, item: max(item.options, key=lambda o: o.points).value,
+    "multi": lambda instrument, item: ";".join(o.value for o in item.options if not o.exclusive),
+    "yesno": lambda instrument, item: "yes",
+    "likert": lambda instrument, item: (
+        item.scale.max if item.direction == "higher_is_better" else item.scale.min
+    ),
+    "number": lambda instrument, item: (
+        item.max if item.direction == "higher_is_better" else item.min
+    ),
+    "scenario": lambda instrument, item: max(lv.value for lv in instrument.scenario_levels),
+}
+WORST = {
+    "single": lambda instrument, item: min(item.options, key=lambda o: o.points).value,
+    "multi": lambda instrument, item: min(item.options, key=lambda o: o.points).value,
+    "yesno": lambda instrument, item: "no",
+    "likert": lambda instrument, item: (
+        item.scale.min if item.direction == "higher_is_better" else item.scale.max
+    ),
+    "number": lambda instrument, item: (
+        item.min if item.direction == "higher_is_better" else item.max
+    ),
+    "scenario": lambda instrument, item: 0,
+}
+
+
 def best_answers(instrument: dmi.Instrument) -> dict[str, object]:
     """The answer with the most points for every item."""
-    answers: dict[str, object] = {}
-    for item in instrument.items:
-        if item.type == "single":
-            answers[item.code] = max(item.options, key=lambda o: o.points).value
-        elif item.type == "multi":
-            answers[item.code] = ";".join(o.value for o in item.options if not o.exclusive)
-        elif item.type == "number":
-            answers[item.code] = item.max if item.direction == "higher_is_better" else item.min
-        elif item.type == "scenario":
-            answers[item.code] = max(level.value for level in instrument.scenario_levels)
-        elif item.type == "likert":
-            answers[item.code] = item.scale.max
-        else:
-            answers[item.code] = "yes"
-    return answers
+    return {item.code: BEST[item.type](instrument, item) for item in instrument.items}
 
 
 def worst_answers(instrument: dmi.Instrument) -> dict[str, object]:
     """The answer with the fewest points for every item."""
-    answers: dict[str, object] = {}
-    for item in instrument.items:
-        if item.type in ("single", "multi"):
-            answers[item.code] = min(item.options, key=lambda o: o.points).value
-        elif item.type == "number":
-            answers[item.code] = item.min
-        elif item.type == "scenario":
-            answers[item.code] = 0
-        elif item.type == "likert":
-            answers[item.code] = item.scale.min
-        else:
-            answers[item.code] = "no"
-    return answers
+    return {item.code: WORST[item.type](instrument, item) for item in instrument.items}
 
 
 def frame(*rows: dict[str, object]) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from scipy.stats import spearmanr
 
 import dmi
 from dmi.service.auth import secrets_entry
-from dmi.service.survey import clean_answers, survey_pages
+from dmi.service.survey import clean_answers, item_widget, survey_pages
 
 from .conftest import ROOT
 
@@ -167,23 +167,24 @@ def company_answers(instrument: dmi.Instrument) -> dict[str, object]:
         "company_name": "<script>alert(1)</script> " + HOSTILE,
     }
     for number, item in enumerate(instrument.items):
-        if item.type == "single":
-            answers[item.code] = item.options[min(1 + number % 3, len(item.options) - 1)].value
-        elif item.type == "multi":
-            plain = [o.value for o in item.options if not o.exclusive]
-            answers[item.code] = plain[: 2 + number % 2]
-        elif item.type == "number":
-            answers[item.code] = item.bands[min(2, len(item.bands) - 1)].value
-        elif item.type == "scenario":
-            answers[item.code] = number % 5
-        elif item.type == "likert":
-            answers[item.code] = item.scale.max - 1
-        else:
-            answers[item.code] = "yes"
+        answers[item.code] = _MIDDLING[item.type](item, number)
     return answers
 
 
-def fill(at: AppTest, page, answers: dict[str, object]) -> None:
+# a middling answer to the number-th item, by item type
+_MIDDLING = {
+    "single": lambda item, number: item.options[min(1 + number % 3, len(item.options) - 1)].value,
+    "multi": lambda item, number: [o.value for o in item.options if not o.exclusive][
+        : 2 + number % 2
+    ],
+    "number": lambda item, number: item.bands[min(2, len(item.bands) - 1)].value,
+    "scenario": lambda item, number: number % 5,
+    "likert": lambda item, number: item.scale.max - 1,
+    "yesno": lambda item, number: "yes",
+}
+
+
+def fill(at: AppTest, instrument: dmi.Instrument, page, answers: dict[str, object]) -> None:
     for field_ in page.profile:
         value = answers.get(field_.code)
         key = f"p_{field_.code}"
@@ -196,7 +197,7 @@ def fill(at: AppTest, page, answers: dict[str, object]) -> None:
     for item in page.items:
         value = answers[item.code]
         key = f"q_{item.code}"
-        if item.type == "multi":
+        if item_widget(instrument, item, None, "en").kind == "multiselect":
             at.multiselect(key=key).set_value(value)
         else:
             at.radio(key=key).set_value(value)
@@ -231,7 +232,7 @@ def test_a_company_answers_in_chinese_and_sees_the_library_score(miit):
             at.button(key="next").click().run()
             assert at.error and "必答题" in at.error[0].value
             assert at.header[0].value == page.zh  # still on the same page
-        fill(at, page, answers)
+        fill(at, miit, page, answers)
         at.button(key="next").click().run()
         _ok(at)
         assert not at.error, [e.value for e in at.error]
@@ -268,7 +269,7 @@ def test_a_draft_comes_back_on_the_page_reached(miit):
     at.button(key="start").click().run()
     token = at.session_state["token"]
     first = survey_pages(miit)[0]
-    fill(at, first, answers)
+    fill(at, miit, first, answers)
     at.button(key="next").click().run()
     _ok(at)
 

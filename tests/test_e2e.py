@@ -36,7 +36,7 @@ import dmi
 from dmi import locales
 from dmi.cli import main as cli_main
 from dmi.service.auth import secrets_entry
-from dmi.service.survey import answers_frame, survey_pages
+from dmi.service.survey import answers_frame, item_widget, survey_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the environment's own streamlit command
@@ -284,35 +284,34 @@ def company_answers(instrument: dmi.Instrument) -> dict[str, Any]:
         # markup of every kind, to be shown as the text it is (the addresses lead nowhere)
         "company_name": COMPANY_NAME,
     }
-    levels = len(instrument.scenario_levels)
     for number, item in enumerate(instrument.items):
-        if item.type == "single":
-            answers[item.code] = item.options[min(1 + number % 3, len(item.options) - 1)].value
-        elif item.type == "multi":
-            plain = [o.value for o in item.options if not o.exclusive]
-            answers[item.code] = plain[: 1 + number % 2]
-        elif item.type == "number":
-            answers[item.code] = item.bands[number % len(item.bands)].value
-        elif item.type == "scenario":
-            answers[item.code] = (number * 3) % levels
-        elif item.type == "likert":
-            answers[item.code] = item.scale.max - 1
-        else:
-            answers[item.code] = "yes"
+        answers[item.code] = _MIDDLING[item.type](instrument, item, number)
     return answers
+
+
+# a middling answer to the number-th item, by item type
+_MIDDLING = {
+    "single": lambda instrument, item, number: (
+        item.options[min(1 + number % 3, len(item.options) - 1)].value
+    ),
+    "multi": lambda instrument, item, number: [o.value for o in item.options if not o.exclusive][
+        : 1 + number % 2
+    ],
+    "number": lambda instrument, item, number: item.bands[number % len(item.bands)].value,
+    "scenario": lambda instrument, item, number: (number * 3) % len(instrument.scenario_levels),
+    "likert": lambda instrument, item, number: item.scale.max - 1,
+    "yesno": lambda instrument, item, number: "yes",
+}
+
+
+def _multiselect(instrument: dmi.Instrument, item: Any) -> bool:
+    """Whether the survey page asks the item with a multiselect (else with radio buttons)."""
+    return item_widget(instrument, item, None, "en").kind == "multiselect"
 
 
 def _options(instrument: dmi.Instrument, item: Any) -> list[Any]:
     """The radio options of an item in the order the survey page shows them."""
-    if item.type == "scenario":
-        return [level.value for level in instrument.scenario_levels]
-    if item.type == "number":
-        return [band.value for band in item.bands]
-    if item.type == "yesno":
-        return ["yes", "no"]
-    if item.type == "likert":
-        return list(range(item.scale.min, item.scale.max + 1))
-    return [option.value for option in item.options]
+    return item_widget(instrument, item, None, "en").values
 
 
 def fill_page(
@@ -334,7 +333,7 @@ def fill_page(
             box.press("Tab")  # Streamlit takes a typed value when the field loses focus
     for item in survey_page.items:
         value = answers[item.code]
-        if item.type == "multi":
+        if _multiselect(instrument, item):
             labels = {o.value: (o.zh if lang == "zh" else o.en) for o in item.options}
             for chosen in value:
                 choose(page, f"q_{item.code}", labels[chosen])
@@ -387,7 +386,7 @@ def expect_answers_shown(
     """The page's widgets show the saved answers (English labels)."""
     for item in survey_page.items:
         widget = page.locator(key(f"q_{item.code}"))
-        if item.type == "multi":
+        if _multiselect(instrument, item):
             labels = {o.value: o.en for o in item.options}
             # the chosen values are the tags of the multiselect (outside its <template>)
             chosen = widget.locator("[data-testid='stMultiSelectTagsContainer'] [data-tag]")

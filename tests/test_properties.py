@@ -20,21 +20,30 @@ SETTINGS = settings(
 )
 
 
+def _multi_answers(item, instrument):
+    ticks = [o.value for o in item.options if not o.exclusive]
+    none = [o.value for o in item.options if o.exclusive]
+    return st.one_of(
+        st.sets(st.sampled_from(ticks), min_size=1).map(";".join),
+        st.sampled_from(none or ticks),
+    )
+
+
+# valid answers of an item, by the item types the shipped instrument uses
+_ANSWERS = {
+    "single": lambda item, instrument: st.sampled_from([o.value for o in item.options]),
+    "multi": _multi_answers,
+    "number": lambda item, instrument: st.floats(item.min, item.max, allow_nan=False).map(
+        lambda x: round(x, 2)
+    ),
+    "scenario": lambda item, instrument: st.integers(
+        0, max(lv.value for lv in instrument.scenario_levels)
+    ),
+}
+
+
 def _answer_strategy(item, instrument):
-    if item.type == "single":
-        return st.sampled_from([o.value for o in item.options])
-    if item.type == "multi":
-        ticks = [o.value for o in item.options if not o.exclusive]
-        none = [o.value for o in item.options if o.exclusive]
-        return st.one_of(
-            st.sets(st.sampled_from(ticks), min_size=1).map(";".join),
-            st.sampled_from(none or ticks),
-        )
-    if item.type == "number":
-        return st.floats(item.min, item.max, allow_nan=False).map(lambda x: round(x, 2))
-    if item.type == "scenario":
-        return st.integers(0, max(lv.value for lv in instrument.scenario_levels))
-    raise AssertionError(item.type)
+    return _ANSWERS[item.type](item, instrument)
 
 
 @st.composite
@@ -56,23 +65,32 @@ MODELS = {
 }
 
 
+def _better_option(item, value):
+    current = next(o for o in item.options if o.value == value)
+    better = [o for o in item.options if o.points > current.points]
+    return better[0].value if better else None
+
+
+def _more_ticks(item, value):
+    ticked = set(value.split(";"))
+    free = [o.value for o in item.options if not o.exclusive and o.value not in ticked]
+    if any(o.exclusive and o.value in ticked for o in item.options):
+        return next(o.value for o in item.options if not o.exclusive)
+    return ";".join(sorted(ticked | {free[0]})) if free else None
+
+
+# a strictly better answer, by item type (None when the answer is already the best)
+_BETTER = {
+    "single": _better_option,
+    "multi": _more_ticks,
+    "number": lambda item, value: item.max if value < item.max else None,
+    "scenario": lambda item, value: value + 1 if value < 4 else None,
+}
+
+
 def _improve(item, value):
     """A strictly better answer for one item, or None when the answer is already the best."""
-    if value is None:
-        return None
-    if item.type == "single":
-        current = next(o for o in item.options if o.value == value)
-        better = [o for o in item.options if o.points > current.points]
-        return better[0].value if better else None
-    if item.type == "multi":
-        ticked = set(value.split(";"))
-        free = [o.value for o in item.options if not o.exclusive and o.value not in ticked]
-        if any(o.exclusive and o.value in ticked for o in item.options):
-            return next(o.value for o in item.options if not o.exclusive)
-        return ";".join(sorted(ticked | {free[0]})) if free else None
-    if item.type == "number":
-        return item.max if value < item.max else None
-    return value + 1 if value < 4 else None
+    return None if value is None else _BETTER[item.type](item, value)
 
 
 @SETTINGS
@@ -149,21 +167,19 @@ _number_texts = st.one_of(
 def test_number_text_scores_like_its_parser_alone_and_in_any_batch(texts):
     # the number kernel scores the distinct texts of a column at once; every text must get
     # exactly what the one-value parser gives it, whatever else is in the column
-    from dmi.scoring.answers import (
-        _number_parser,
-        _number_texts_kernel,
-        _parse_column,
-        normalise_cell,
-    )
+    from dmi.instruments.items import item_type
+    from dmi.scoring.answers import normalise_cell, parse_column
 
     item = MIIT.item("equipment_digitised")
-    parse = _number_parser(item)
+    parser = item_type(item).parser(item, MIIT)
+    parse = parser.parse
+    assert parser.texts is not None
     for dtype in (object, "str"):
         column = pd.Series(texts, dtype=dtype)
-        batch = _parse_column(column, len(texts), parse, None, _number_texts_kernel(item))
+        batch = parse_column(column, len(texts), parser)
         reasons = dict(zip(batch.error_rows.tolist(), batch.error_reasons))
         for i, text in enumerate(texts):
-            alone = _parse_column(column.iloc[[i]], 1, parse, None, _number_texts_kernel(item))
+            alone = parse_column(column.iloc[[i]], 1, parser)
             assert alone.raw.tobytes() == batch.raw[[i]].tobytes()
             assert alone.missing[0] == batch.missing[i]
             assert alone.error_reasons == ([reasons[i]] if i in reasons else [])

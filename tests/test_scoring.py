@@ -438,19 +438,19 @@ def test_the_memo_of_distinct_texts_changes_no_result(miit, monkeypatch, cache_s
     }
     rng = np.random.default_rng(7)
     for code, texts in cells.items():
-        j = next(k for k, (item, *_) in enumerate(plan.items) if item.code == code)
-        _, parse, numeric, kernel = plan.items[j]
+        j = next(k for k, (item, _) in enumerate(plan.items) if item.code == code)
+        _, parser = plan.items[j]
         chunks = [  # each chunk meets three texts more than the one before
             pd.Series(rng.choice(texts[: 3 * k + 3], size=300).tolist(), dtype="str").replace(
                 "", None
             )
             for k in range(7)
         ]
-        expected = [answers._parse_column(c, len(c), parse, numeric, kernel) for c in chunks]
+        expected = [answers.parse_column(c, len(c), parser) for c in chunks]
         memo = answers._TextMemo()
 
-        def parse_chunk(c, parse=parse, numeric=numeric, kernel=kernel, memo=memo):
-            return answers._parse_column(c, len(c), parse, numeric, kernel, memo)
+        def parse_chunk(c, parser=parser, memo=memo):
+            return answers.parse_column(c, len(c), parser, memo=memo)
 
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             got = list(pool.map(parse_chunk, chunks))

@@ -10,7 +10,13 @@ import streamlit as st
 
 from dmi import available_instruments, load_instrument
 from dmi.instruments import Instrument, Item, ProfileField
-from dmi.service.survey import check_page, clean_answers, missing_before_submit, survey_pages
+from dmi.service.survey import (
+    check_page,
+    clean_answers,
+    item_widget,
+    missing_before_submit,
+    survey_pages,
+)
 
 L = ui.lang()
 
@@ -91,58 +97,32 @@ def _choice(
     )
 
 
-def item_widget(instrument: Instrument, item: Item, current: Any) -> Any:
+def item_input(instrument: Instrument, item: Item, current: Any) -> Any:
     label = item.text(L)
     help_ = item.help.get(L) if item.help else None
     key = f"q_{item.code}"
-    if item.type == "single":
-        labels = {o.value: ui.pick(o.zh, o.en) for o in item.options}
-        return _choice(label, list(labels), labels, current, key, help_)
-    if item.type == "multi":
-        labels = {o.value: ui.pick(o.zh, o.en) for o in item.options}
-        chosen = (
-            current
-            if isinstance(current, list)
-            else ([v for v in str(current).split(";") if v in labels] if current else [])
-        )
+    widget = item_widget(instrument, item, current, L)
+    if widget.kind == "multiselect":
         return st.multiselect(
             label,
-            list(labels),
-            default=chosen,
-            format_func=labels.__getitem__,
+            widget.values,
+            default=widget.value,
+            format_func=widget.labels.__getitem__,
             key=key,
             help=help_ or ui.t("multi_help"),
             placeholder=ui.t("choose"),
         )
-    if item.type == "yesno":
-        labels = {"yes": ui.pick("是", "Yes"), "no": ui.pick("否", "No")}
-        return _choice(label, ["yes", "no"], labels, current, key, help_, horizontal=True)
-    if item.type == "likert":
-        assert item.scale is not None
-        values = list(range(item.scale.min, item.scale.max + 1))
-        low = ui.pick(item.scale.zh_low, item.scale.en_low)
-        high = ui.pick(item.scale.zh_high, item.scale.en_high)
-        labels = {v: str(v) for v in values}
-        if low:
-            labels[values[0]] = f"{values[0]} {low}"
-        if high:
-            labels[values[-1]] = f"{values[-1]} {high}"
-        current = int(current) if current not in (None, "") else None
-        return _choice(label, values, labels, current, key, help_, horizontal=True)
-    if item.type == "scenario":
-        levels = instrument.scenario_levels
-        labels = {lv.value: f"{lv.value} · {ui.pick(lv.zh, lv.en)}" for lv in levels}
-        current = int(current) if current not in (None, "") else None
-        return _choice(label, list(labels), labels, current, key, help_, horizontal=True)
-    # number
-    if item.bands:
-        labels = {b.value: ui.pick(b.zh, b.en) for b in item.bands}
-        return _choice(label, list(labels), labels, current, key, help_, horizontal=True)
-    unit = f" ({item.unit})" if item.unit else ""
-    value = float(current) if current not in (None, "") else None
-    return st.number_input(
-        label + unit, value=value, min_value=item.min, max_value=item.max, key=key, help=help_
-    )
+    if widget.kind == "number":
+        unit = f" ({widget.unit})" if widget.unit else ""
+        return st.number_input(
+            label + unit,
+            value=widget.value,
+            min_value=widget.min,
+            max_value=widget.max,
+            key=key,
+            help=help_,
+        )
+    return _choice(label, widget.values, widget.labels, widget.value, key, help_, widget.horizontal)
 
 
 def profile_widget(field_: ProfileField, current: Any) -> Any:
@@ -208,7 +188,7 @@ def survey(token: str) -> None:
         for field_ in page.profile:
             values[field_.code] = profile_widget(field_, answers.get(field_.code))
         for item in page.items:
-            values[item.code] = item_widget(instrument, item, answers.get(item.code))
+            values[item.code] = item_input(instrument, item, answers.get(item.code))
         left, right = st.columns(2)
         back = left.form_submit_button(ui.t("back"), disabled=idx == 0, key="back")
         forward = right.form_submit_button(ui.t("save_next"), type="primary", key="next")

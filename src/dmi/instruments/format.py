@@ -9,8 +9,6 @@ item list, the hierarchy, maximum points and default weights).
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,11 +19,15 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    field_validator,
     model_serializer,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from dmi.errors import InstrumentProblem
+from dmi.instruments.items import ITEM_TYPES, item_type
+from dmi.instruments.items.base import check_unambiguous_labels, check_unique_values
 
 __all__ = [
     "FORMAT",
@@ -147,7 +149,7 @@ class Item(_Versioned):
     _added_later: ClassVar[tuple[str, ...]] = ("letter_runs",)
 
     code: Annotated[str, Field(pattern=_CODE)]
-    type: Literal["single", "multi", "yesno", "likert", "number", "scenario"]
+    type: str  # a name of ITEM_TYPES
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
     help: Text | None = None
@@ -166,6 +168,17 @@ class Item(_Versioned):
     goalposts: Goalposts | None = None
     mandatory: bool = False
     letter_runs: bool | None = None  # multi: "BCE" read as B;C;E (None: defaults.letter_runs)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _a_known_type(cls, value: Any) -> Any:
+        if not (isinstance(value, str) and value in ITEM_TYPES):
+            names = [repr(name) for name in ITEM_TYPES]
+            expected = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+            raise PydanticCustomError(
+                "literal_error", "Input should be {expected}", {"expected": expected}
+            )
+        return value
 
     def text(self, lang: str) -> str:
         """The question in ``lang``."""
@@ -384,13 +397,13 @@ class Instrument:
         """Whether a ``multi`` item reads a run of option letters (``BCE``) as ``B;C;E``.
 
         The item's own ``letter_runs``, else ``defaults.letter_runs``; always False for the
-        other item types.
+        item types without the ``letter_runs`` key.
         """
-        return item.type == "multi" and _letter_runs(item, self._spec)
+        return "letter_runs" in item_type(item).keys and _letter_runs(item, self._spec)
 
     def max_points(self, item: Item) -> float:
         """The maximum points an item can earn."""
-        return _item_max_points(item, self._spec.scenario_levels)
+        return item_type(item).max_points(item, self)
 
     def item_weight(self, item: Item) -> float:
         """The item's weight within its indicator (explicit, else its maximum points)."""
@@ -413,7 +426,7 @@ class Instrument:
         return tuple(
             p.item
             for p in self.item_paths
-            if p.item.type == "scenario" and (dimension is None or p.dimension.code == dimension)
+            if item_type(p.item).scenario and (dimension is None or p.dimension.code == dimension)
         )
 
     def level_band(self, level: int) -> LevelBand:
@@ -455,27 +468,13 @@ def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _item_max_points(item: Item, scenario_levels: tuple[ScenarioLevel, ...]) -> float:
-    if item.type == "single":
-        return max((o.points for o in item.options), default=0.0)
-    if item.type == "multi":
-        if item.max_points is not None:
-            return item.max_points
-        return math.fsum(o.points for o in item.options if not o.exclusive)
-    if item.type == "number" and item.bands:
-        return max(b.points for b in item.bands)
-    if item.type == "scenario":
-        if item.points is not None:
-            return item.points
-        return float(max((s.value for s in scenario_levels), default=0))
-    return item.points if item.points is not None else 1.0
-
-
 # -- loading ----------------------------------------------------------------------------------
 
 
 def _semantic_problems(spec: _InstrumentSpec) -> list[InstrumentProblem]:
     problems: list[InstrumentProblem] = []
+    # what the item types ask of the instrument while its items are checked
+    checking = Instrument(spec, source="", content_hash="")
 
     def add(where: str, problem: str) -> None:
         problems.append(InstrumentProblem(where, problem))
@@ -493,15 +492,15 @@ def _semantic_problems(spec: _InstrumentSpec) -> list[InstrumentProblem]:
         claim(field.code, where)
         if field.type == "choice" and not field.options:
             add(where, "a choice field needs options")
-        _check_unique_values([o.value for o in field.options], where, add)
-        _check_unambiguous_labels(
+        check_unique_values([o.value for o in field.options], where, add)
+        check_unambiguous_labels(
             [(o.value, (o.zh, o.en)) for o in field.options], "option", where, add
         )
     if spec.id and "respondent_id" in seen:
         add("profile field 'respondent_id'", "respondent_id is reserved for the respondent column")
 
     scenario_values = [s.value for s in spec.scenario_levels]
-    _check_unambiguous_labels(
+    check_unambiguous_labels(
         [(str(s.value), (s.zh, s.en)) for s in spec.scenario_levels],
         "scenario level",
         "scenario_levels",
@@ -522,8 +521,8 @@ def _semantic_problems(spec: _InstrumentSpec) -> list[InstrumentProblem]:
             for item in ind.items:
                 where = f"item {item.code!r}"
                 claim(item.code, where)
-                _check_item(item, spec, where, add)
-                ind_total += item.weight if item.weight is not None else _safe_max(item, spec)
+                _check_item(item, checking, where, add)
+                ind_total += item.weight if item.weight is not None else _safe_max(item, checking)
             if (ind.weight if ind.weight is not None else ind_total) < 0:
                 add(ind_where, "weight must not be negative")
             dim_total += ind.weight if ind.weight is not None else ind_total
@@ -549,7 +548,7 @@ def _semantic_problems(spec: _InstrumentSpec) -> list[InstrumentProblem]:
         if rule.dimension not in dims:
             add("levels.scenario_rule", f"dimension {rule.dimension!r} is not in the instrument")
         elif not any(
-            i.type == "scenario" for ind in dims[rule.dimension].indicators for i in ind.items
+            item_type(i).scenario for ind in dims[rule.dimension].indicators for i in ind.items
         ):
             add("levels.scenario_rule", f"dimension {rule.dimension!r} has no scenario items")
         top = max(scenario_values, default=0)
@@ -571,135 +570,19 @@ def _semantic_problems(spec: _InstrumentSpec) -> list[InstrumentProblem]:
     return problems
 
 
-def _safe_max(item: Item, spec: _InstrumentSpec) -> float:
+def _safe_max(item: Item, instrument: Instrument) -> float:
     try:
-        return _item_max_points(item, spec.scenario_levels)
+        return item_type(item).max_points(item, instrument)
     except ValueError:
         return 0.0
 
 
-def _check_unique_values(values: list[str], where: str, add: Any) -> None:
-    seen: set[str] = set()
-    for value in values:
-        key = value.strip().casefold()
-        if key in seen:
-            add(where, f"option value {value!r} appears more than once")
-        seen.add(key)
+# the keys every item has; any other key belongs to the types that list it
+_ITEM_KEYS = frozenset({"code", "type", "zh", "en", "help", "missing", "weight"})
 
 
-_TYPE_KEYS: dict[str, set[str]] = {
-    "single": {"options"},
-    "multi": {"options", "max_points", "letter_runs"},
-    "yesno": {"points"},
-    "likert": {"scale", "direction", "points"},
-    "number": {"unit", "min", "max", "closed", "bands", "goalposts", "direction", "points"},
-    "scenario": {"mandatory", "points"},
-}
-_TYPED_KEYS = set().union(*_TYPE_KEYS.values())
-
-
-def _check_item(item: Item, spec: _InstrumentSpec, where: str, add: Any) -> None:
-    given = {k for k in item.model_fields_set if k in _TYPED_KEYS}
-    for key in sorted(given - _TYPE_KEYS[item.type]):
+def _check_item(item: Item, instrument: Instrument, where: str, add: Any) -> None:
+    kind = item_type(item)
+    for key in sorted(item.model_fields_set - _ITEM_KEYS - kind.keys):
         add(where, f"key {key!r} does not apply to a {item.type!r} item")
-    if item.type in ("single", "multi"):
-        if len(item.options) < 2:
-            add(where, f"a {item.type} item needs at least 2 options, got {len(item.options)}")
-        _check_unique_values([o.value for o in item.options], where, add)
-        _check_unambiguous_labels(
-            [(o.value, (o.zh, o.en)) for o in item.options], "option", where, add
-        )
-        if all(o.points == 0 for o in item.options):
-            add(where, "every option scores 0 points")
-        if item.type == "single" and any(o.exclusive for o in item.options):
-            add(where, "'exclusive' only applies to multi items")
-        if item.type == "multi" and not any(not o.exclusive for o in item.options):
-            add(where, "a multi item needs at least one non-exclusive option")
-        if item.type == "multi" and _letter_runs(item, spec):
-            _check_letter_runs(item, where, add)
-    if item.type == "likert":
-        if item.scale is None:
-            add(where, "a likert item needs a scale {min, max}")
-        elif item.scale.max <= item.scale.min:
-            add(where, f"scale max ({item.scale.max}) must exceed min ({item.scale.min})")
-    if item.type == "scenario" and not spec.scenario_levels:
-        add(where, "scenario items need the top-level scenario_levels scale")
-    if item.type == "number":
-        _check_number_item(item, where, add)
-
-
-def _answer_key(text: str) -> str:
-    """A value or label as the scoring matches a cell against it (NFKC, trimmed, any case)."""
-    return unicodedata.normalize("NFKC", text).strip().casefold()
-
-
-def _check_unambiguous_labels(
-    choices: list[tuple[str, tuple[str, ...]]], kind: str, where: str, add: Any
-) -> None:
-    """Every value and label must name one choice: an answer matching two would be read as
-    whichever the scoring met first."""
-    values = {_answer_key(value): value for value, _ in choices}
-    owner: dict[str, str] = {}
-    for value, labels in choices:
-        for label in labels:
-            key = _answer_key(label)
-            if values.get(key, value) != value:
-                add(where, f"label {label!r} is also another {kind}'s value (ambiguous)")
-            elif owner.setdefault(key, value) != value:
-                add(
-                    where, f"{kind}s {owner[key]} and {value} share the label {label!r} (ambiguous)"
-                )
-
-
-def _check_letter_runs(item: Item, where: str, add: Any) -> None:
-    """A run of letters can only be read as codes that are single letters of one case."""
-    order = item.letter_codes()
-    if not order:
-        add(
-            where,
-            "letter_runs needs option values that are single letters of one case (A, B, C ...), "
-            f"got {', '.join(o.value for o in item.options)}; set letter_runs: false on this item",
-        )
-        return
-    for option in item.options:
-        for label in (option.zh, option.en):
-            run = unicodedata.normalize("NFKC", label).strip()  # as the scoring reads it
-            if len(run) > 1 and all(ch in order for ch in run):
-                if all(order[a] < order[b] for a, b in zip(run, run[1:])):
-                    add(where, f"label {label!r} could also be read as the letter run {run!r}")
-
-
-def _check_number_item(item: Item, where: str, add: Any) -> None:
-    if item.min is None or item.max is None:
-        add(where, "a number item needs min and max (its valid range)")
-        return
-    if item.max <= item.min:
-        add(where, f"max ({item.max}) must exceed min ({item.min})")
-        return
-    if bool(item.bands) == (item.goalposts is not None):
-        add(where, "a number item needs either bands or goalposts (exactly one)")
-        return
-    if item.goalposts is not None:
-        if item.goalposts.high <= item.goalposts.low:
-            add(where, "goalposts high must exceed low (use direction for lower-is-better)")
-        return
-    _check_unique_values([b.value for b in item.bands], where, add)
-    _check_unambiguous_labels([(b.value, (b.zh, b.en)) for b in item.bands], "band", where, add)
-    bands = item.bands
-    if bands[0].lower != item.min or bands[-1].upper != item.max:
-        add(
-            where,
-            f"bands must cover [{item.min}, {item.max}], they cover "
-            f"[{bands[0].lower}, {bands[-1].upper}]",
-        )
-    for a, b in zip(bands, bands[1:]):
-        if a.upper != b.lower:
-            add(
-                where,
-                f"bands {a.value!r} and {b.value!r} are not contiguous ({a.upper} then {b.lower})",
-            )
-    for band in bands:
-        if band.upper <= band.lower:
-            add(where, f"band {band.value!r} is empty ({band.lower} to {band.upper})")
-    if re.fullmatch(r"[-+]?\d+(\.\d*)?", bands[0].value or ""):
-        add(where, "band values must not look like numbers (answers could mean either)")
+    kind.check(item, instrument, where, add)

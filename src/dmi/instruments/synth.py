@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
-from dmi.instruments import Instrument, Item, load_instrument
+from dmi.instruments import Instrument, load_instrument
+from dmi.instruments.items import item_type
 
 __all__ = ["PLANTED_PROBLEMS", "synthesise"]
 
@@ -182,7 +182,7 @@ def synthesise(
         for indicator in dimension.indicators:
             for item in indicator.items:
                 latent = 0.8 * dim_maturity + 0.6 * rng.normal(0, 1, n)
-                columns[item.code] = _answers(inst, item, latent, rng)
+                columns[item.code] = item_type(item).synthesise(item, inst, latent, rng)
 
     frame = pd.DataFrame(columns)
     if missing_rate > 0:
@@ -196,56 +196,6 @@ def synthesise(
     return frame
 
 
-def _ordinal(latent: np.ndarray, n_levels: int, shift: float) -> np.ndarray:
-    """Ordered response: level k with cut points spread evenly on the latent scale."""
-    cuts = np.linspace(-1.6, 1.6, n_levels - 1) + shift
-    return np.searchsorted(cuts, latent).astype(np.int64)
-
-
-def _answers(
-    inst: Instrument, item: Item, latent: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    n = len(latent)
-    if item.type == "single":
-        order = np.argsort([o.points for o in item.options], kind="stable")
-        level = _ordinal(latent, len(order), shift=0.2)
-        return np.array([item.options[i].value for i in order], dtype=object)[level]
-    if item.type == "multi":
-        ticks = [(i, o) for i, o in enumerate(item.options) if not o.exclusive]
-        difficulty = np.linspace(-0.6, 1.0, len(ticks))
-        rng.shuffle(difficulty)
-        mask = np.zeros(n, dtype=np.int64)
-        for bit, ((_, _option), d) in enumerate(zip(ticks, difficulty)):
-            ticked = rng.random(n) < ndtr(1.1 * latent - d)
-            mask |= ticked.astype(np.int64) << bit
-        none = next((o.value for o in item.options if o.exclusive), "")
-        uniques, inverse = np.unique(mask, return_inverse=True)
-        texts = [
-            ";".join(ticks[b][1].value for b in range(len(ticks)) if m >> b & 1) or none
-            for m in uniques.tolist()
-        ]
-        answers = np.array(texts, dtype=object)[inverse]
-        return np.where(answers == "", None, answers)
-    if item.type == "number":
-        assert item.min is not None and item.max is not None
-        share = ndtr(0.9 * latent - 0.1 + rng.normal(0, 0.3, n))
-        value = item.min + share * (item.max - item.min)
-        if item.code == "investment":  # digital investment is a small share of revenue
-            value = item.min + (item.max - item.min) * share**2.5 * 0.9
-        return np.round(value, 1)
-    if item.type == "scenario":
-        top = max(level.value for level in inst.scenario_levels)
-        shift = 0.6 if item.mandatory else 0.9
-        return _ordinal(latent, top + 1, shift)
-    if item.type == "likert":
-        assert item.scale is not None
-        level = _ordinal(latent, item.scale.max - item.scale.min + 1, 0.0)
-        if item.direction == "lower_is_better":
-            level = item.scale.max - item.scale.min - level
-        return item.scale.min + level
-    return np.where(rng.random(n) < ndtr(latent), "yes", "no").astype(object)
-
-
 def _make_messy(inst: Instrument, frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Plant formatting variants everywhere and one row per problem kind."""
     frame = frame.astype(object)
@@ -254,43 +204,27 @@ def _make_messy(inst: Instrument, frame: pd.DataFrame, rng: np.random.Generator)
     # harmless variants: labels for codes, "%" suffixes, full-width digits, lower-case codes
     for item in items:
         column = frame[item.code]
+        # drawn for every item, with a variant or without: the later draws stay where they are
         pick = rng.random(n) < 0.05
-        if item.type == "single":
-            labels = {o.value: o.zh for o in item.options}
-            frame.loc[pick, item.code] = column[pick].map(lambda v, to=labels: to.get(v, v))
-        elif item.type == "number" and item.unit == "%":
-            frame.loc[pick, item.code] = column[pick].map(
-                lambda v: v if v is None or pd.isna(v) else f"{v}%"
-            )
-        elif item.type == "scenario":
-            full_width = str.maketrans("01234", "０１２３４")
-            frame.loc[pick, item.code] = column[pick].map(
-                lambda v, table=full_width: v if pd.isna(v) else str(v).translate(table)
-            )
-        elif item.type == "multi":
-            frame.loc[pick, item.code] = column[pick].map(
-                lambda v: v if not isinstance(v, str) else v.lower().replace(";", "，")
-            )
+        variant = item_type(item).messy_variant(item)
+        if variant is not None:
+            frame.loc[pick, item.code] = column[pick].map(variant)
     if n < len(PLANTED_PROBLEMS) + 2:
         return frame
     rows = rng.choice(np.arange(1, n), size=len(PLANTED_PROBLEMS), replace=False)
-    first = lambda kind: next(i for i in items if i.type == kind)  # noqa: E731
+    # the invalid answers the item types can plant: the first item's for each problem
+    planted: dict[str, tuple[str, object]] = {}
+    for item in items:
+        for problem, value in item_type(item).planted(item).items():
+            planted.setdefault(problem, (item.code, value))
     for row, problem in zip(rows.tolist(), PLANTED_PROBLEMS):
-        if problem == "unknown option code":
-            frame.at[row, first("single").code] = "Z"
-        elif problem == "percentage out of range":
-            frame.at[row, first("number").code] = "135%"
-        elif problem == "none ticked with other options":
-            multi = first("multi")
-            none = next(o.value for o in multi.options if o.exclusive)
-            other = next(o.value for o in multi.options if not o.exclusive)
-            frame.at[row, multi.code] = f"{none};{other}"
+        if problem in planted:
+            code, value = planted[problem]
+            frame.at[row, code] = value
         elif problem == "duplicate respondent_id":
             frame.at[row, "respondent_id"] = frame.at[0, "respondent_id"]
         elif problem == "blank respondent_id":
             frame.at[row, "respondent_id"] = None
-        elif problem == "not a number":
-            frame.at[row, first("number").code] = "about half"
         elif problem == "unknown sector" and "sector" in frame.columns:
             frame.at[row, "sector"] = "C99"
     return frame

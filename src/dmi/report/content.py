@@ -12,13 +12,13 @@ their format needs. The fixed texts are the ``report.*`` entries of :mod:`dmi.lo
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from dmi.instruments import Instrument, Item
+from dmi.instruments.items import item_type
 from dmi.locales import LANGS, text
 from dmi.results.assess import Assessment, NodeScore
 from dmi.scoring.levels import format_index
@@ -230,31 +230,10 @@ def _answer_text(instrument: Instrument, item: Item, answer: Any, lang: str) -> 
     """An answer as the respondent gave it, with the option labels it stands for."""
     if _missing(answer):
         return ""
-    raw = str(answer).strip()
-    label = (lambda o: o.zh) if lang == "zh" else (lambda o: o.en)
-    if item.type in ("single", "multi"):
-        tokens = [t.strip() for t in re.split(r"[;,，；]", raw) if t.strip()]
-        by_value = {o.value.casefold(): o for o in item.options}
-        names = [
-            f"{t}: {label(by_value[t.casefold()])}" if t.casefold() in by_value else t
-            for t in tokens
-        ]
-        return text("report.list_sep", lang).join(names)
-    if item.type == "number" and item.bands:
-        for band in item.bands:
-            if band.value.casefold() == raw.casefold():
-                return f"{raw}: {label(band)}"
-        return f"{raw} {item.unit}".strip()
-    if item.type == "scenario":
-        for level in instrument.scenario_levels:
-            try:
-                if float(raw) == level.value:
-                    return f"{level.value}: {label(level).split('：')[0].split(':')[0]}"
-            except ValueError:
-                break
-    if item.type == "number":
-        return f"{raw} {item.unit}".strip()
-    return raw
+    parts = item_type(item).describe(item, instrument, str(answer).strip(), lang)
+    return text("report.list_sep", lang).join(
+        shown if label is None else f"{shown}: {label}" for shown, label in parts
+    )
 
 
 def build_report(

@@ -1,7 +1,9 @@
 """The next-best improvements: which single change to a company's answers is worth most points.
 
 Every candidate is one concrete change to one answer (the next better option, one more tick, the
-next band, the next scenario level). All candidates are scored together with the company's model
+next band, the next scenario level), as the item's type proposes it
+(:meth:`dmi.instruments.items.ItemType.improvements`), reading the current answer as the scoring
+reads it. All candidates are scored together with the company's model
 in one batch, so the gains are exact for any method (weights, normalisation, aggregation), not a
 linear approximation.
 """
@@ -15,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from dmi.instruments import Instrument, Item
-from dmi.scoring.answers import normalise_cell, parse_number
+from dmi.instruments.items import Step, item_type
+from dmi.scoring.answers import cell_key
 from dmi.scoring.model import IndexModel
 
 __all__ = ["Candidate", "Improvement", "candidate_rows", "improvements", "rank_candidates"]
@@ -48,78 +51,9 @@ class Improvement:
             object.__setattr__(self, "new_official_dmi", self.new_dmi)
 
 
-def _candidates(instrument: Instrument, item: Item, current: Any) -> list[tuple[Any, str, str]]:
-    """(new answer, zh description, en description) for the next better answers of one item."""
-    text = normalise_cell(current)
-    out: list[tuple[Any, str, str]] = []
-    if item.type == "single":
-        points = None
-        if text is not None:
-            for option in item.options:
-                if text.casefold() in (
-                    option.value.casefold(),
-                    option.zh.casefold(),
-                    option.en.casefold(),
-                ):
-                    points = option.points
-        better = sorted(
-            (o for o in item.options if points is None or o.points > points), key=lambda o: o.points
-        )
-        if better:
-            o = better[0]
-            out.append((o.value, f"选择「{o.zh}」", f"reach '{o.en}'"))
-    elif item.type == "multi":
-        ticked = set()
-        if text is not None:
-            for token in text.replace("，", ";").replace(",", ";").split(";"):
-                ticked.add(token.strip().casefold())
-        chosen = [o for o in item.options if not o.exclusive and o.value.casefold() in ticked]
-        for option in item.options:
-            if option.exclusive or option in chosen or option.points <= 0:
-                continue
-            answer = ";".join([o.value for o in chosen] + [option.value])
-            out.append((answer, f"增加「{option.zh}」", f"add '{option.en}'"))
-    elif item.type == "number" and item.bands:
-        number = parse_number(text) if text is not None else None
-        band_index = -1
-        if number is None and text is not None:
-            band_index = next(
-                (i for i, b in enumerate(item.bands) if b.value.casefold() == text.casefold()), -1
-            )
-        elif number is not None:
-            band_index = max(
-                (i for i, b in enumerate(item.bands) if number > b.lower or i == 0), default=0
-            )
-        for band in item.bands[band_index + 1 :]:
-            if band.points > (item.bands[band_index].points if band_index >= 0 else -1):
-                out.append((band.value, f"提高到「{band.zh}」", f"raise it to {band.en}"))
-                break
-    elif item.type == "scenario":
-        number = parse_number(text) if text is not None else None
-        level = int(number) if number is not None else -1
-        top = max(lv.value for lv in instrument.scenario_levels)
-        if level < top:
-            target = next(lv for lv in instrument.scenario_levels if lv.value == max(level + 1, 1))
-            out.append(
-                (
-                    target.value,
-                    f"提升到 {target.value} 级：{target.zh}",
-                    f"reach level {target.value}: {target.en}",
-                )
-            )
-    elif item.type == "yesno":
-        if text is None or text.casefold() not in ("yes", "y", "1", "true", "是"):
-            out.append(("yes", "做到这一项", "put this in place"))
-    elif item.type == "likert" and item.scale is not None:
-        number = parse_number(text) if text is not None else None
-        step = -1 if item.direction == "lower_is_better" else 1
-        start = (
-            number if number is not None else (item.scale.max if step < 0 else item.scale.min - 1)
-        )
-        nxt = int(start) + step
-        if item.scale.min <= nxt <= item.scale.max:
-            out.append((nxt, f"提高到 {nxt}", f"move to {nxt}"))
-    return out
+def _candidates(instrument: Instrument, item: Item, current: Any) -> list[Step]:
+    """The next better answers of one item, the current answer read as the scoring reads it."""
+    return item_type(item).improvements(item, instrument, cell_key(current))
 
 
 def improvements(

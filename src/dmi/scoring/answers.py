@@ -6,6 +6,10 @@ gathered back to the rows with numpy. A million rows with a few thousand distinc
 therefore cost a few thousand parses, not a million, and one row scores exactly as it would inside
 any batch.
 
+How a cell of an item is read and scored belongs to the item's type
+(:mod:`dmi.instruments.items`); this module chooses the path a column takes (:func:`parse_column`:
+numbers, a few cells, distinct texts through the Arrow memo) the same way for every type.
+
 Every problem becomes one row of the rejects table (``row, respondent_id, column, value, reason``);
 a row with any problem is rejected as a whole, and all its problems are listed, not only the first.
 """
@@ -13,12 +17,12 @@ a row with any problem is rejected as a whole, and all its problems are listed, 
 from __future__ import annotations
 
 import cmath
+import dataclasses
 import datetime
 import decimal
 import functools
 import math
 import numbers
-import re
 import threading
 import unicodedata
 import weakref
@@ -31,22 +35,21 @@ import pandas as pd
 
 from dmi.columns import ID_COLUMN, REJECT_COLUMNS
 from dmi.instruments import Dimension, Instrument, Item, ProfileField
+from dmi.instruments.items import Parser, item_type
+from dmi.instruments.items.base import allowed, fmt
+from dmi.instruments.items.cells import Cell, Choices, Key, one_value, parse_number
 
 __all__ = [
     "EncodedAnswers",
     "arrow_id_text",
+    "cell_key",
     "encode_answers",
     "factorize_cells",
     "id_text",
     "normalise_cell",
+    "parse_column",
     "parse_number",
 ]
-
-
-_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
-_YES = {"yes", "y", "1", "true", "t", "是", "有", "√"}
-_NO = {"no", "n", "0", "false", "f", "否", "无", "×"}
 
 
 @dataclass
@@ -122,61 +125,16 @@ class EncodedAnswers:
 # -- cell normalisation ------------------------------------------------------------------------
 
 
-class _Cell:
-    """A cell that is not one text or number (a list, a dict, bytes ...), keyed by what it holds.
-
-    Factorising and parsing need a hashable key that two equal cells share and no other cell
-    equals (a list is unhashable; ``1 + 0j == 1`` in Python). ``what`` names the kind of
-    object for a reason; ``str()`` shows the cell in the rejects table.
-    """
-
-    __slots__ = ("_key", "shown", "what")
-
-    def __init__(self, what: str, shown: str, key: Any = None) -> None:
-        self.what = what
-        self.shown = shown if len(shown) <= _SHOWN_MAX else shown[: _SHOWN_MAX - 3] + "..."
-        self._key = (what, shown) if key is None else (what, key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Cell) and type(other) is type(self) and self._key == other._key
-
-    def __hash__(self) -> int:
-        return hash(self._key)
-
-    def __str__(self) -> str:
-        return self.shown
-
-    __repr__ = __str__
-
-
-class _Choices(_Cell):
-    """A list (tuple, set, array) of scalar cells: several answers to a multiple-choice item.
-
-    ``values`` are the elements as normalised text, blanks left out (in the order given; a
-    set's in sorted order, so that its key and the way it is shown do not depend on hashing).
-    """
-
-    __slots__ = ("values",)
-
-    def __init__(self, what: str, values: tuple[str, ...]) -> None:
-        brackets = "{}" if what == "a set" else "[]"
-        super().__init__(what, brackets[0] + ", ".join(values) + brackets[1], key=values)
-        self.values = values
-
-
-_SHOWN_MAX = 200  # characters of a non-text cell shown in a reason or the rejects table
 _LIST_LIKE = (list, tuple, set, frozenset, np.ndarray, pd.Series, pd.Index)
 # cells of these exact types are factorised as they are: equal ones normalise alike
 _PLAIN = frozenset({str, int, float, type(None)})
 # what infer_dtype calls object columns that hold only such cells (and numpy numbers)
 _PLAIN_COLUMNS = frozenset({"string", "integer", "floating", "mixed-integer-float", "empty"})
 
-Key = Any  # None (blank), str (normalised text) or _Cell
 
-
-def _cell_key(value: Any) -> Key:
+def cell_key(value: Any) -> Key:
     """What a cell means to the parsers: None when blank, else its normalised text, or a
-    :class:`_Cell` for a list and for objects that are not answers (dicts, bytes, complex
+    :class:`Cell` for a list and for objects that are not answers (dicts, bytes, complex
     numbers, text with unpaired surrogates).
 
     Equal cells get equal keys, and so do a bool and its text, but never a bool and a number.
@@ -188,11 +146,11 @@ def _cell_key(value: Any) -> Key:
                 text.encode("utf-8")
             except UnicodeEncodeError:
                 shown = text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
-                return _Cell("text that is not valid Unicode (an unpaired surrogate)", shown)
+                return Cell("text that is not valid Unicode (an unpaired surrogate)", shown)
         return text or None
     if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, _Cell):  # already a key
+    if isinstance(value, Cell):  # already a key
         return value
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
@@ -201,14 +159,14 @@ def _cell_key(value: Any) -> Key:
             return None
         convert = pd.Timestamp if isinstance(value, np.datetime64) else pd.Timedelta
         try:
-            return _cell_key(str(convert(value)))
+            return cell_key(str(convert(value)))
         except (ValueError, OverflowError):  # out of pandas' range: numpy's own text
-            return _cell_key(str(value))
+            return cell_key(str(value))
     if isinstance(value, datetime.timedelta):  # timedelta(1) and Timedelta(days=1) read alike
         try:
-            return _cell_key(str(pd.Timedelta(value)))
+            return cell_key(str(pd.Timedelta(value)))
         except (ValueError, OverflowError):  # out of pandas' range
-            return _cell_key(str(value))
+            return cell_key(str(value))
     if isinstance(value, (float, np.floating)):
         number = float(value)
         if math.isnan(number):
@@ -222,26 +180,26 @@ def _cell_key(value: Any) -> Key:
         # a whole number as its digits (a float would round it), unless it is beyond any float
         if value.is_finite() and value.adjusted() < 400 and value == value.to_integral_value():
             return _int_text(int(value))
-        return _cell_key(float(value))
+        return cell_key(float(value))
     if isinstance(value, (complex, np.complexfloating)):
         # pandas turns every number of a column holding a complex one into a complex number
         # (35 -> 35+0j): one without an imaginary part is read as the real number it was
         if value.imag == 0 or cmath.isnan(value):
-            return _cell_key(float(value.real))
+            return cell_key(float(value.real))
         number = complex(value.real + 0.0, value.imag + 0.0)  # -0 shown as 0, as pandas may
-        return _Cell("a complex number", str(number))
+        return Cell("a complex number", str(number))
     if isinstance(value, numbers.Real):  # Fraction and the like: their value, as a float
         try:
-            return _cell_key(float(value))
+            return cell_key(float(value))
         except (OverflowError, ValueError):
-            return _Cell(f"a {type(value).__name__}", str(value))
+            return Cell(f"a {type(value).__name__}", str(value))
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return _Cell("bytes (decode them to text first)", repr(bytes(value)))
+        return Cell("bytes (decode them to text first)", repr(bytes(value)))
     if isinstance(value, Mapping):
-        return _Cell("a mapping (dict)", repr(dict(value)))
+        return Cell("a mapping (dict)", repr(dict(value)))
     if isinstance(value, _LIST_LIKE):
         return _choices(value)
-    return _cell_key(str(value))  # a date, a time, a UUID ...: its text
+    return cell_key(str(value))  # a date, a time, a UUID ...: its text
 
 
 def _int_text(number: int) -> str:
@@ -252,22 +210,22 @@ def _int_text(number: int) -> str:
 
 
 def _choices(value: Any) -> Key:
-    """The key of a list-like cell: :class:`_Choices` of its scalar elements, None when it
-    holds nothing but blanks, a :class:`_Cell` when it holds a list or another object."""
+    """The key of a list-like cell: :class:`Choices` of its scalar elements, None when it
+    holds nothing but blanks, a :class:`Cell` when it holds a list or another object."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
-        return _cell_key(value.item())
+        return cell_key(value.item())
     what = "a set" if isinstance(value, (set, frozenset)) else "a list"
     values = []
     for element in value:
-        key = _cell_key(element)
-        if isinstance(key, _Cell):
-            inner = "a list" if isinstance(key, _Choices) else key.what
-            return _Cell(f"{what} holding {inner}", _list_text(value))
+        key = cell_key(element)
+        if isinstance(key, Cell):
+            inner = "a list" if isinstance(key, Choices) else key.what
+            return Cell(f"{what} holding {inner}", _list_text(value))
         if key is not None:
             values.append(key)
     if not values:
         return None
-    return _Choices(what, tuple(sorted(values) if what == "a set" else values))
+    return Choices(what, tuple(sorted(values) if what == "a set" else values))
 
 
 def _list_text(value: Any) -> str:
@@ -279,7 +237,7 @@ def _list_text(value: Any) -> str:
 
 def _prekey(cell: Any) -> Any:
     """A cell as it is factorised: plain text and numbers as they are, other cells by key."""
-    return cell if type(cell) in _PLAIN else _cell_key(cell)
+    return cell if type(cell) in _PLAIN else cell_key(cell)
 
 
 def _shown(cell: Any) -> str:
@@ -288,8 +246,8 @@ def _shown(cell: Any) -> str:
     It depends on the cell alone, not on the equal cells met before it, so that a row shows
     the same value in any batch.
     """
-    key = _cell_key(cell)
-    if isinstance(cell, str) and not isinstance(key, _Cell):
+    key = cell_key(cell)
+    if isinstance(cell, str) and not isinstance(key, Cell):
         return str(cell)
     return "" if key is None else str(key)
 
@@ -302,28 +260,8 @@ def normalise_cell(value: Any) -> str | None:
     ``Decimal`` and ``Fraction`` cells are read by their value, bools as ``"true"``/``"false"``,
     and NaN, ``pd.NA`` and ``NaT`` are blank. A list is shown as ``[B, C]``.
     """
-    key = _cell_key(value)
+    key = cell_key(value)
     return key if key is None or isinstance(key, str) else str(key)
-
-
-def parse_number(text: str, *, percent: bool = True) -> float | None:
-    """Parse a number written by a person: ``"35%"``, ``"1,234.5"``, ``"３５"``; None if not one.
-
-    Commas must group thousands (``"1,23"`` is not a number), and no space may fall inside the
-    number (``"3 5"`` is not 35); a space may stand before ``%``. With ``percent=False`` a
-    number ending in ``%`` is not one.
-    """
-    t = unicodedata.normalize("NFKC", text).strip()
-    if t.endswith("%"):
-        if not percent:
-            return None
-        t = t[:-1].rstrip()
-    if _THOUSANDS.match(t):
-        t = t.replace(",", "")
-    if not _NUMBER.match(t):
-        return None
-    number = float(t)
-    return number if math.isfinite(number) else None
 
 
 def _cells(values: pd.Series) -> pd.Series:
@@ -494,331 +432,6 @@ def doubtful_ids(values: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
     return at, shown, reasons
 
 
-# -- per-type parsers: distinct value -> (points or level, error) ------------------------------
-
-Parsed = tuple[float, str | None]
-# distinct normalised texts of a column -> (which it scored, their points, their error or None)
-TextsKernel = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
-# numbers of a numeric column -> (points, which are invalid, the reason of each if it were)
-NumbersKernel = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
-
-
-def _option_lookup(item: Item) -> dict[str, int]:
-    lookup: dict[str, int] = {}
-    for i, option in enumerate(item.options):
-        for key in (option.value, option.zh, option.en):
-            lookup.setdefault(unicodedata.normalize("NFKC", key).strip().casefold(), i)
-    return lookup
-
-
-def _allowed(values: Sequence[str]) -> str:
-    return ", ".join(values)
-
-
-def _quoted(texts: Sequence[str], limit: int = 5) -> str:
-    """``'x'`` or ``'x', 'y'`` for a reason: long texts cut, at most ``limit`` of them."""
-    shown = [repr(t if len(t) <= 40 else t[:37] + "...") for t in texts[:limit]]
-    more = f" and {len(texts) - limit} more" if len(texts) > limit else ""
-    return ", ".join(shown) + more
-
-
-def _single_parser(item: Item) -> Callable[[str], Parsed]:
-    lookup = _option_lookup(item)
-    allowed = _allowed([o.value for o in item.options])
-
-    def parse(text: str) -> Parsed:
-        index = lookup.get(text.casefold())
-        if index is None:
-            return math.nan, f"not an option; expected one of {allowed} (or an option's label)"
-        return item.options[index].points, None
-
-    return parse
-
-
-# Between the option values of a multiple-choice answer; whitespace separates them too, but
-# only where the text between the other separators is not one option's label ("Product design").
-_MULTI_SEPARATORS = re.compile(r"[;,，、；|｜/／]")
-# Words that mean "no answer": never read as option letters ("N/A" is not N;A, "NO" not N;O)
-_NOT_ANSWERS = frozenset({"n/a", "na", "no", "none", "nil", "null", "nan", "not", "unknown"})
-
-
-def _multi_parser(item: Item, max_points: float, letter_runs: bool) -> Callable[[Key], Parsed]:
-    """Parse a multiple-choice answer: option values or labels between separators.
-
-    With ``letter_runs`` (the instrument's setting), a run of option letters written without
-    separators (``BCE``) also reads as those options, but only a run that can be nothing
-    else: in the case the codes are written in, each letter once, in option order, and not a
-    word meaning "no answer" (``NO``). Without it such a run is rejected, with a hint.
-    """
-    lookup = _option_lookup(item)
-    allowed = _allowed([o.value for o in item.options])
-    wanted = f"option values from {allowed} separated by ';'"
-    expected = f"expected {wanted}"
-    position = item.letter_codes()
-
-    def run_of(token: str) -> list[int] | None:
-        """The options a run of letters stands for, if it can only be codes."""
-        if len(token) < 2 or not position or token.casefold() in _NOT_ANSWERS:
-            return None
-        at = [position.get(ch, -1) for ch in token]
-        if min(at) < 0 or any(a >= b for a, b in zip(at, at[1:])):
-            return None
-        return at
-
-    def chosen_points(chosen: list[int]) -> Parsed:
-        unique = sorted(set(chosen))
-        exclusive = [i for i in unique if item.options[i].exclusive]
-        if exclusive and len(unique) > 1:
-            names = ", ".join(item.options[i].value for i in exclusive)
-            return math.nan, f"option {names} (none) cannot be ticked together with other options"
-        points = math.fsum(item.options[i].points for i in unique)
-        return min(points, max_points), None
-
-    def not_options(unknown: list[str], how: str = expected, hint: str = "") -> Parsed:
-        verb = "is not an option" if len(unknown) == 1 else "are not options"
-        return math.nan, f"{_quoted(unknown)} {verb}; {how}{hint}"
-
-    def parse_text(text: str) -> Parsed:
-        whole = lookup.get(text.casefold())
-        if whole is not None:  # one option, possibly a label with spaces or commas in it
-            return chosen_points([whole])
-        if "".join(text.split()).casefold() in _NOT_ANSWERS:
-            how = f"leave the cell blank when there is no answer, or give {wanted}"
-            return not_options([text], how)
-        chosen: list[int] = []
-        unknown: list[str] = []
-        runs: list[str] = []
-        for piece in _MULTI_SEPARATORS.split(text):
-            index = lookup.get(piece.strip().casefold())
-            if index is not None:
-                chosen.append(index)
-                continue
-            tokens = piece.split()
-            if not tokens:
-                continue
-            missed = []
-            for token in tokens:
-                index = lookup.get(token.casefold())
-                run = None if index is not None else run_of(token)
-                if index is not None:
-                    chosen.append(index)
-                elif run is not None and letter_runs:
-                    chosen.extend(run)
-                else:
-                    missed.append(token)
-                    if run is not None:
-                        runs.append(";".join(token))
-            # a piece none of whose words is an option is shown whole ('Product desing')
-            unknown.extend(missed if len(missed) < len(tokens) else [piece.strip()])
-        if unknown:
-            return not_options(unknown, hint=f" (write {', '.join(runs)})" if runs else "")
-        if not chosen:
-            return math.nan, f"no option value, only separators; {expected}"
-        return chosen_points(chosen)
-
-    def parse_list(elements: tuple[str, ...]) -> Parsed:
-        """A list of option values or labels (what the app and Python callers hand over)."""
-        indices = [lookup.get(e.casefold()) for e in elements]
-        unknown = [e for e, i in zip(elements, indices) if i is None]
-        if unknown:
-            return not_options(unknown, f"expected option values from {allowed}, one per element")
-        return chosen_points([i for i in indices if i is not None])
-
-    def parse(key: Key) -> Parsed:
-        if isinstance(key, _Choices):
-            return parse_list(key.values)
-        return (
-            parse_text(key) if isinstance(key, str) else (math.nan, f"{expected}, got {key.what}")
-        )
-
-    return parse
-
-
-def _yesno_parser(item: Item) -> Callable[[str], Parsed]:
-    points = item.points if item.points is not None else 1.0
-
-    def parse(text: str) -> Parsed:
-        key = text.casefold()
-        if key in _YES:
-            return points, None
-        if key in _NO:
-            return 0.0, None
-        return math.nan, f"expected {_YESNO_EXPECTED}"
-
-    return parse
-
-
-_YESNO_EXPECTED = "yes or no (also y/n, 1/0, true/false, 是/否)"
-
-
-def _likert_parser(item: Item) -> Callable[[str], Parsed]:
-    assert item.scale is not None
-    low, high = item.scale.min, item.scale.max
-
-    def parse(text: str) -> Parsed:
-        number = parse_number(text, percent=False)  # "3%" is not the answer 3
-        if number is None or not number.is_integer() or not low <= number <= high:
-            return math.nan, f"expected a whole number from {low} to {high}"
-        return number, None
-
-    return parse
-
-
-def _number_expected(item: Item) -> str:
-    unit = f" {item.unit}" if item.unit else ""
-    expected = f"a number from {_fmt(item.min)} to {_fmt(item.max)}{unit}"
-    if item.bands:
-        expected += f" or a band value ({', '.join(b.value for b in item.bands)})"
-    return expected
-
-
-def _band_lookup(item: Item) -> dict[str, int]:
-    band_lookup = {b.value.casefold(): i for i, b in enumerate(item.bands)}
-    for i, band in enumerate(item.bands):
-        for label in (band.zh, band.en):
-            band_lookup.setdefault(unicodedata.normalize("NFKC", label).strip().casefold(), i)
-    return band_lookup
-
-
-def _number_parser(item: Item) -> Callable[[str], Parsed]:
-    assert item.min is not None and item.max is not None
-    band_lookup = _band_lookup(item)
-    expected = _number_expected(item)
-
-    percent = item.unit == "%"
-
-    def parse(text: str) -> Parsed:
-        if item.bands and text.casefold() in band_lookup:
-            return item.bands[band_lookup[text.casefold()]].points, None
-        number = parse_number(text, percent=percent)  # "5%" is not 5 of another unit
-        if number is None:
-            if not percent and parse_number(text) is not None:
-                return math.nan, f"a percentage, but the unit is not %; expected {expected}"
-            return math.nan, f"not a number; expected {expected}"
-        return _score_number(item, np.array([number]))[0]
-
-    return parse
-
-
-# Plain numbers in ASCII, with at most one trailing "%" (only where the unit is %), and numbers
-# with thousands separators: for text that matches one of these (after normalise_cell),
-# parse_number does nothing but drop the "%" and the commas and call float(). Anything else
-# (other digits, spaces, "%%", band values ...) goes through parse_number one distinct value
-# at a time.
-_FAST_NUMBER = r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?{percent}$"
-_FAST_THOUSANDS = r"^[-+]?[0-9]{{1,3}}(?:,[0-9]{{3}})+(?:\.[0-9]+)?{percent}$"
-
-
-def _number_texts_kernel(item: Item) -> TextsKernel:
-    """Score the distinct texts of a number column in one pass (the vectorised parse_number).
-
-    Returns, for an object array of normalised texts (None when blank): which texts it scored,
-    their points (NaN when invalid), which of them are invalid, and the reason for those that
-    are not numbers / out of range. A text gets exactly what ``_number_parser`` gives it: the
-    same float() conversion and the same :func:`_number_points` arithmetic, element by element,
-    so a value scores the same whatever else is in the column.
-    """
-    band_keys = sorted(_band_lookup(item)) if item.bands else []
-    not_a_number = f"not a number; expected {_number_expected(item)}"
-    percent = "%?" if item.unit == "%" else ""
-    fast_number = _FAST_NUMBER.format(percent=percent)
-    fast_thousands = _FAST_THOUSANDS.format(percent=percent)
-
-    def kernel(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        arrow = pa.array(texts, type=pa.string(), from_pandas=True)
-        plain = pc.match_substring_regex(arrow, fast_number)
-        grouped = pc.match_substring_regex(arrow, fast_thousands)
-        fast = pc.or_(plain, grouped)
-        if band_keys:  # a band value or label is looked up first, as in _number_parser
-            fast = pc.and_(fast, pc.invert(pc.is_in(pc.utf8_lower(arrow), pa.array(band_keys))))
-        handled = fast.fill_null(False).to_numpy(zero_copy_only=False)
-        points = np.full(len(texts), np.nan)
-        reasons = np.full(len(texts), None, dtype=object)
-        if not handled.any():
-            return handled, points, reasons
-        digits = pc.replace_substring(
-            pc.replace_substring_regex(pc.filter(arrow, fast), "%$", ""), ",", ""
-        )
-        # float() on each text, exactly as parse_number does (numpy calls it for str objects)
-        numbers = np.asarray(digits.to_numpy(zero_copy_only=False), dtype=object).astype(float)
-        finite = np.isfinite(numbers)
-        scored, out_of_range = _number_points(item, np.where(finite, numbers, 0.0))
-        at = np.flatnonzero(handled)
-        points[at] = np.where(finite, scored, np.nan)
-        reasons[at[~finite]] = not_a_number
-        reasons[at[finite & out_of_range]] = _range_error(item)
-        return handled, points, reasons
-
-    return kernel
-
-
-def _score_number(item: Item, numbers: np.ndarray) -> list[Parsed]:
-    points, out_of_range = _number_points(item, numbers)
-    reason = _range_error(item)
-    return [(p, reason if bad else None) for p, bad in zip(points.tolist(), out_of_range)]
-
-
-def _range_error(item: Item) -> str:
-    unit = f" {item.unit}" if item.unit else ""
-    return f"outside the valid range {_fmt(item.min)} to {_fmt(item.max)}{unit}"
-
-
-def _number_points(item: Item, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Points (bands) or raw goalpost scores for an array of numbers, and which are out of range.
-
-    Element by element (a number's points do not depend on the other numbers)."""
-    assert item.min is not None and item.max is not None
-    out_of_range = (numbers < item.min) | (numbers > item.max) | ~np.isfinite(numbers)
-    if item.bands:
-        edges = np.array([b.upper for b in item.bands[:-1]])
-        side = "left" if item.closed == "right" else "right"
-        index = np.searchsorted(edges, numbers, side=side)
-        index = np.clip(index, 0, len(item.bands) - 1)
-        points = np.array([b.points for b in item.bands])[index]
-    else:
-        assert item.goalposts is not None
-        low, high = item.goalposts.low, item.goalposts.high
-        share = np.clip((numbers - low) / (high - low), 0.0, 1.0)
-        if item.direction == "lower_is_better":
-            share = 1.0 - share
-        points = share * (item.points if item.points is not None else 1.0)
-    points = np.where(out_of_range, np.nan, points)
-    return points, out_of_range
-
-
-def _scenario_expected(instrument: Instrument) -> str:
-    values = [lv.value for lv in instrument.scenario_levels]
-    return f"a level from {min(values)} to {max(values)}" if values else "no answer (no levels)"
-
-
-def _scenario_parser(instrument: Instrument) -> Callable[[str], Parsed]:
-    lookup: dict[str, int] = {}
-    for level in instrument.scenario_levels:
-        for key in (str(level.value), level.zh, level.en):
-            lookup.setdefault(unicodedata.normalize("NFKC", key).strip().casefold(), level.value)
-    values = [lv.value for lv in instrument.scenario_levels]
-    expected = f"expected {_scenario_expected(instrument)}"
-
-    def parse(text: str) -> Parsed:
-        level = lookup.get(text.casefold())
-        if level is None:
-            number = parse_number(text, percent=False)  # "2%" is not level 2
-            if number is not None and number.is_integer() and int(number) in values:
-                level = int(number)
-        if level is None:
-            return math.nan, expected
-        return float(level), None
-
-    return parse
-
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
-
-
 # -- the column kernel -------------------------------------------------------------------------
 
 
@@ -832,8 +445,8 @@ class _ColumnResult:
 
 
 def _unique_texts(uniques: Any) -> np.ndarray:
-    """The key (:func:`_cell_key`) of each distinct value, as an object array: normalised text,
-    None when blank, a :class:`_Cell` for a list or another object.
+    """The key (:func:`cell_key`) of each distinct value, as an object array: normalised text,
+    None when blank, a :class:`Cell` for a list or another object.
 
     Arrow-backed text (what the CSV reader gives) is normalised with the vectorised kernels of
     :func:`arrow_id_text`, which do what ``normalise_cell`` does to text.
@@ -841,7 +454,7 @@ def _unique_texts(uniques: Any) -> np.ndarray:
     array = getattr(uniques, "array", uniques)
     if isinstance(array, pd.arrays.ArrowStringArray):
         return _arrow_unique_texts(_arrow_text(pd.Series(array, copy=False)))
-    return np.fromiter((_cell_key(v) for v in uniques), dtype=object, count=len(uniques))
+    return np.fromiter((cell_key(v) for v in uniques), dtype=object, count=len(uniques))
 
 
 def _is_numbers(values: pd.Series) -> bool:
@@ -854,41 +467,66 @@ def _is_numbers(values: pd.Series) -> bool:
     )
 
 
-def _parse_column(
+def parse_column(
     values: pd.Series | None,
     n: int,
-    parse: Callable[[Key], Parsed],
-    numeric: NumbersKernel | None = None,
-    texts_kernel: TextsKernel | None = None,
+    parser: Parser,
+    *,
+    small: bool = False,
     memo: _TextMemo | None = None,
 ) -> _ColumnResult:
+    """Read one item's column with its type's parser: raw points, blanks and invalid cells.
+
+    The path is chosen here, the same for every item type: an absent column is missing
+    throughout; a column of numbers goes to the type's vectorised numbers kernel when it has
+    one; a few rows (``small``) are parsed cell by cell; otherwise each distinct cell is
+    parsed once (Arrow text through ``memo``, the texts met in earlier chunks, and the type's
+    texts kernel when it has one). Every path gives every cell the same result.
+
+    Parameters
+    ----------
+    values : pandas.Series or None
+        The column (None when the table has no such column).
+    n : int
+        The number of rows.
+    parser : Parser
+        The item type's parser (:meth:`dmi.instruments.items.ItemType.parser`).
+    small : bool, default=False
+        Parse cell by cell: cheaper for up to ``SMALL_BATCH_ROWS`` rows.
+    memo : _TextMemo or None, default=None
+        What the item's parse made of the Arrow texts met before.
+    """
     if values is None:
         return _ColumnResult(np.full(n, np.nan), np.ones(n, bool), np.empty(0, int), [], [])
-    if numeric is not None and _is_numbers(values):
+    if parser.numbers is not None and _is_numbers(values):
         # numbers read as numbers: score them all at once without going through text
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(numbers)
-        raw, invalid, reasons = numeric(np.where(missing, 0.0, numbers))
+        raw, invalid, reasons = parser.numbers(np.where(missing, 0.0, numbers))
         raw = np.where(missing, np.nan, raw)
         bad = np.flatnonzero(~missing & invalid)
         shown = [_shown(v) for v in values.iloc[bad].tolist()]  # an int as its digits
         return _ColumnResult(raw, missing, bad, shown, [str(reasons[i]) for i in bad])
+    if small:  # no per-column pandas passes: they would cost more than the few cells
+        parsed, missing, error_rows, error_values, error_reasons = _parse_cells(
+            values, parser.parse
+        )
+        raw = np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
+        return _ColumnResult(raw, missing, error_rows, error_values, error_reasons)
     array = _arrow_text(values) if memo is not None else None
     if memo is not None and array is not None:
         # Arrow text: the distinct texts seen in earlier chunks are looked up all at once
         codes, dictionary = _arrow_factorize(array)
         parsed_points, unique_missing, unique_error = memo.parse(
             dictionary,
-            lambda new: _parse_texts(_arrow_unique_texts(new), parse, texts_kernel),
+            lambda new: _parse_texts(_arrow_unique_texts(new), parser),
         )
 
         def shown(bad: np.ndarray, bad_codes: np.ndarray) -> list[str]:
             return [str(v) for v in dictionary.take(bad_codes).to_pylist()]
     else:
         codes, uniques = factorize_cells(values)
-        parsed_points, unique_missing, unique_error = _parse_texts(
-            _unique_texts(uniques), parse, texts_kernel
-        )
+        parsed_points, unique_missing, unique_error = _parse_texts(_unique_texts(uniques), parser)
 
         def shown(bad: np.ndarray, bad_codes: np.ndarray) -> list[str]:
             # each cell as itself: equal cells (3 and 3.0) share a code but not their text
@@ -910,15 +548,14 @@ def _parse_column(
     )
 
 
-def _parse_texts(
-    texts: np.ndarray, parse: Callable[[Key], Parsed], texts_kernel: TextsKernel | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _parse_texts(texts: np.ndarray, parser: Parser) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points, blank flags and errors (None when valid) of the keys of distinct cells:
-    normalised texts, None when blank, or :class:`_Cell` objects."""
+    normalised texts, None when blank, or :class:`Cell` objects."""
     points = np.full(len(texts), np.nan)
     missing = np.equal(texts, None)
     errors = np.full(len(texts), None, dtype=object)
     todo = np.flatnonzero(~missing)
+    texts_kernel = parser.texts
     if texts_kernel is not None and len(todo):
         # the distinct texts the kernel understands are scored all at once (lists and other
         # objects are left to the parser, which rejects them)
@@ -929,7 +566,7 @@ def _parse_texts(
         errors[text_todo[handled]] = kernel_errors[handled]
         todo = np.concatenate([text_todo[~handled], todo[~is_text]])
     if len(todo):  # the rest one distinct text at a time (mostly hits of the parse cache)
-        parsed, reasons = zip(*map(parse, texts[todo].tolist()))
+        parsed, reasons = zip(*map(parser.parse, texts[todo].tolist()))
         points[todo] = parsed
         errors[todo] = reasons
     return points, missing, errors
@@ -1048,7 +685,7 @@ def _parse_cells(
         pre = _prekey(cell)
         known = seen.get(pre)
         if known is None:
-            key = _cell_key(pre)
+            key = cell_key(pre)
             if key is None:
                 known = (None, True, None)
             else:
@@ -1065,20 +702,6 @@ def _parse_cells(
     return parsed, missing, np.array(error_rows, dtype=int), error_values, error_reasons
 
 
-def _parse_item_cells(
-    values: pd.Series | None,
-    n: int,
-    parse: Callable[[Key], Parsed],
-    numeric: NumbersKernel | None = None,
-) -> _ColumnResult:
-    """:func:`_parse_column` for a few rows (at most ``SMALL_BATCH_ROWS``)."""
-    if values is None or (numeric is not None and _is_numbers(values)):
-        return _parse_column(values, n, parse, numeric)  # numpy only: no per-value cost
-    parsed, missing, error_rows, error_values, error_reasons = _parse_cells(values, parse)
-    raw = np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
-    return _ColumnResult(raw, missing, error_rows, error_values, error_reasons)
-
-
 # A column's distinct texts repeat from chunk to chunk of a big file (a multi-choice column of 15
 # options has thousands of combinations, each parsed in Python): each text is parsed once per
 # process. A parse depends only on the text, so the cache cannot change a result.
@@ -1087,73 +710,6 @@ _PARSE_CACHE_SIZE = 1 << 15  # per parser: a few MB at most, kept while the proc
 
 def _memoised(parse: Callable[[Key], Any]) -> Callable[[Key], Any]:
     return functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)(parse)
-
-
-def _item_parser(
-    instrument: Instrument, item: Item
-) -> tuple[Callable[[Key], Parsed], NumbersKernel | None, TextsKernel | None]:
-    """The item's parser of cell keys (text, a list or another object), and its vectorised
-    kernels of numbers and of number texts (None for other types)."""
-    numeric = kernel = None
-    if item.type == "single":
-        parse = _single_parser(item)
-        expected = f"one of {_allowed([o.value for o in item.options])} (or an option's label)"
-    elif item.type == "multi":
-        letter_runs = instrument.letter_runs(item)
-        return _multi_parser(item, instrument.max_points(item), letter_runs), None, None
-    elif item.type == "yesno":
-        parse, expected = _yesno_parser(item), _YESNO_EXPECTED
-    elif item.type == "likert":
-        assert item.scale is not None
-        parse = _likert_parser(item)
-        expected = f"a whole number from {item.scale.min} to {item.scale.max}"
-    elif item.type == "number":
-        out_of_range = _range_error(item)
-        not_a_number = f"not a number; expected {_number_expected(item)}"
-
-        def numeric(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            points, invalid = _number_points(item, numbers)
-            # infinity is not a number, as its text is not one to parse_number
-            reasons = np.where(np.isfinite(numbers), out_of_range, not_a_number)
-            return points, invalid, reasons
-
-        parse, expected, kernel = _number_parser(item), _number_expected(item), None
-        kernel = _number_texts_kernel(item)
-    else:
-        parse, expected = _scenario_parser(instrument), _scenario_expected(instrument)
-    return _one_value(parse, expected, math.nan), numeric, kernel
-
-
-def _one_value(
-    parse: Callable[[str], tuple[Any, str | None]], expected: str, invalid: Any
-) -> Callable[[Key], tuple[Any, str | None]]:
-    """A parser of text that rejects a list and any other object that is not one value."""
-
-    def parse_key(key: Key) -> tuple[Any, str | None]:
-        if isinstance(key, str):
-            return parse(key)
-        if isinstance(key, _Choices):
-            return invalid, (
-                f"expected {expected}, got {key.what} (only a multiple-choice item takes several "
-                "values)"
-            )
-        return invalid, f"expected {expected}, got {key.what}"
-
-    return parse_key
-
-
-def _to_score(instrument: Instrument, item: Item, raw: np.ndarray) -> np.ndarray:
-    """Points (or level, likert value) -> item score in [0, 1]."""
-    if item.type == "likert":
-        assert item.scale is not None
-        share = (raw - item.scale.min) / (item.scale.max - item.scale.min)
-        return 1.0 - share if item.direction == "lower_is_better" else share
-    if item.type == "number" and item.goalposts is not None:
-        return raw / (item.points if item.points is not None else 1.0)
-    if item.type == "scenario":
-        top = max(level.value for level in instrument.scenario_levels)
-        return raw / top
-    return raw / instrument.max_points(item)
 
 
 def _profile_parser(field_: ProfileField) -> Callable[[Key], tuple[Any, str | None]]:
@@ -1166,19 +722,19 @@ def _profile_parser(field_: ProfileField) -> Callable[[Key], tuple[Any, str | No
                     unicodedata.normalize("NFKC", key).strip().casefold(), option.value
                 )
         shown = [o.value for o in field_.options]
-        allowed = _allowed(shown if len(shown) <= 12 else shown[:12] + ["..."])
+        values = allowed(shown if len(shown) <= 12 else shown[:12] + ["..."])
 
         def parse_choice(text: str) -> tuple[Any, str | None]:
             value = lookup.get(text.casefold())
             if value is None:
-                return None, f"not an option; expected one of {allowed} (or an option's label)"
+                return None, f"not an option; expected one of {values} (or an option's label)"
             return value, None
 
-        return _one_value(parse_choice, f"one of {allowed} (or an option's label)", None)
+        return one_value(parse_choice, f"one of {values} (or an option's label)", None)
     if field_.type == "number":
         low = field_.min if field_.min is not None else -math.inf
         high = field_.max if field_.max is not None else math.inf
-        expected = f"a number from {_fmt(low)} to {_fmt(high)}"
+        expected = f"a number from {fmt(low)} to {fmt(high)}"
 
         def parse_number_field(text: str) -> tuple[Any, str | None]:
             number = parse_number(text, percent=False)  # "35%" is not 35 employees
@@ -1186,8 +742,8 @@ def _profile_parser(field_: ProfileField) -> Callable[[Key], tuple[Any, str | No
                 return None, f"expected {expected}"
             return number, None
 
-        return _one_value(parse_number_field, expected, None)
-    return _one_value(lambda text: (text, None), "text", None)
+        return one_value(parse_number_field, expected, None)
+    return one_value(lambda text: (text, None), "text", None)
 
 
 def _parse_profile(
@@ -1261,12 +817,12 @@ def _not_one_value(values: pd.Series, small: bool) -> tuple[np.ndarray, list[str
     if values.dtype != object or _plain_column(values):
         return np.empty(0, dtype=np.intp), []  # text or numbers throughout
     if small:
-        keys = [_cell_key(v) for v in values.tolist()]
-        bad = np.array([isinstance(k, _Cell) for k in keys], dtype=bool)
-        return np.flatnonzero(bad), [k.what for k in keys if isinstance(k, _Cell)]
+        keys = [cell_key(v) for v in values.tolist()]
+        bad = np.array([isinstance(k, Cell) for k in keys], dtype=bool)
+        return np.flatnonzero(bad), [k.what for k in keys if isinstance(k, Cell)]
     codes, uniques = factorize_cells(values)
     keys = _unique_texts(uniques)
-    is_cell = np.fromiter((isinstance(k, _Cell) for k in keys), dtype=bool, count=len(keys))
+    is_cell = np.fromiter((isinstance(k, Cell) for k in keys), dtype=bool, count=len(keys))
     if not is_cell.any():
         return np.empty(0, dtype=np.intp), []
     bad = np.flatnonzero(np.append(is_cell, False)[codes])
@@ -1277,10 +833,11 @@ def _not_one_value(values: pd.Series, small: bool) -> tuple[np.ndarray, list[str
 class _Plan:
     """What encoding needs of an instrument, worked out once per instrument."""
 
-    items: list[tuple[Item, Callable[[Key], Parsed], NumbersKernel | None, TextsKernel | None]]
+    items: list[tuple[Item, Parser]]  # each item's parser, its parse memoised
     memos: list[_TextMemo]  # one per item
     policies: list[str]
     scenario_items: list[Item]
+    scenario_columns: list[int]  # per item, its column of scenario_levels (-1: not a scenario)
     profile: list[tuple[ProfileField, Callable[[Key], tuple[Any, str | None]]]]
     counting_dimensions: list[tuple[Dimension, np.ndarray]]
 
@@ -1293,13 +850,18 @@ def _plan(instrument: Instrument) -> _Plan:
     if plan is None:
         items = []
         for item in instrument.items:
-            parse, numeric, texts_kernel = _item_parser(instrument, item)
-            items.append((item, _memoised(parse), numeric, texts_kernel))
+            parser = item_type(item).parser(item, instrument)
+            items.append((item, dataclasses.replace(parser, parse=_memoised(parser.parse))))
+        scenario_items = list(instrument.scenario_items())
         plan = _Plan(
             items=items,
             memos=[_TextMemo() for _ in items],
             policies=[instrument.missing_policy(item) for item in instrument.items],
-            scenario_items=[item for item in instrument.items if item.type == "scenario"],
+            scenario_items=scenario_items,
+            scenario_columns=[
+                next((k for k, s in enumerate(scenario_items) if s.code == item.code), -1)
+                for item in instrument.items
+            ],
             profile=[(f, _memoised(_profile_parser(f))) for f in instrument.profile],
             # a dimension that counts must have at least one answered item
             counting_dimensions=[
@@ -1423,14 +985,8 @@ def encode_answers(
     scores = np.empty((n, len(plan.items)), dtype=np.float64, order="F")
     missing_masks: list[np.ndarray] = []
     scenario_levels = np.full((n, len(plan.scenario_items)), -1, dtype=np.int16)
-    for j, ((item, parse, numeric, texts_kernel), policy) in enumerate(
-        zip(plan.items, plan.policies)
-    ):
-        column = columns.get(item.code)
-        if small:
-            result = _parse_item_cells(column, n, parse, numeric)
-        else:
-            result = _parse_column(column, n, parse, numeric, texts_kernel, plan.memos[j])
+    for j, ((item, parser), policy) in enumerate(zip(plan.items, plan.policies)):
+        result = parse_column(columns.get(item.code), n, parser, small=small, memo=plan.memos[j])
         add_rejects(result.error_rows, item.code, result.error_values, result.error_reasons)
         if policy == "required":
             required_missing = np.flatnonzero(result.missing)
@@ -1438,12 +994,12 @@ def encode_answers(
                 required_missing, item.code, [""] * len(required_missing), "required answer missing"
             )
         missing_masks.append(result.missing)
-        item_scores = _to_score(instrument, item, result.raw)
+        item_scores = item_type(item).score(item, instrument, result.raw)
         if policy == "lowest":
             item_scores = np.where(result.missing, 0.0, item_scores)
         scores[:, j] = item_scores
-        if item.type == "scenario":
-            k = plan.scenario_items.index(item)
+        k = plan.scenario_columns[j]
+        if k >= 0:
             scenario_levels[:, k] = np.where(np.isnan(result.raw), -1, result.raw).astype(np.int16)
 
     # profile fields
@@ -1479,7 +1035,7 @@ def encode_answers(
     scores[~valid] = np.nan
     imputed: dict[str, int] = {}
     excluded: dict[str, int] = {}
-    for (item, *_), policy, item_missing in zip(plan.items, plan.policies, missing_masks):
+    for (item, _), policy, item_missing in zip(plan.items, plan.policies, missing_masks):
         count = int((item_missing & valid).sum())
         if count:
             (imputed if policy == "lowest" else excluded)[item.code] = count
@@ -1501,7 +1057,7 @@ def encode_answers(
             {c: pd.Series(dtype="int64" if c == "row" else "object") for c in REJECT_COLUMNS}
         )
     return EncodedAnswers(
-        item_codes=[item.code for item, *_ in plan.items],
+        item_codes=[item.code for item, _ in plan.items],
         scores=scores,
         scenario_codes=[item.code for item in plan.scenario_items],
         scenario_levels=scenario_levels,

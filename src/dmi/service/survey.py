@@ -17,13 +17,16 @@ import pandas as pd
 
 from dmi.instruments import Instrument, Item, ProfileField
 from dmi.instruments.export import template
-from dmi.scoring.answers import encode_answers
+from dmi.instruments.items import item_type
+from dmi.scoring.answers import encode_answers, normalise_cell
 
 __all__ = [
+    "ItemWidget",
     "SurveyPage",
     "answers_frame",
     "check_page",
     "clean_answers",
+    "item_widget",
     "missing_before_submit",
     "survey_pages",
 ]
@@ -54,6 +57,51 @@ def survey_pages(instrument: Instrument) -> list[SurveyPage]:
         items = tuple(item for ind in dim.indicators for item in ind.items)
         pages.append(SurveyPage(dim.code, dim.zh, dim.en, items=items))
     return pages
+
+
+@dataclass(frozen=True)
+class ItemWidget:
+    """How the app asks one question: the item type's widget in one language, with the
+    saved answer as the widget's value.
+
+    ``kind`` is ``radio`` (``value`` one of ``values`` or None), ``multiselect`` (``value`` a
+    list of ``values``) or ``number`` (``value`` a float or None, from ``min`` to ``max``, in
+    ``unit``); ``labels`` maps each of ``values`` to its label.
+    """
+
+    kind: str
+    values: list[Any]
+    labels: dict[Any, str]
+    value: Any
+    horizontal: bool = False
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+
+
+def item_widget(instrument: Instrument, item: Item, answer: Any, lang: str) -> ItemWidget:
+    """The widget of one question (see :meth:`dmi.instruments.items.ItemType.widget`) with
+    ``answer`` (as saved in a draft) as its value; an answer it does not offer is no value."""
+    hint = item_type(item).widget(item, instrument)
+    values = [c.value for c in hint.choices]
+    labels = {c.value: c.label(lang) for c in hint.choices}
+    value: Any
+    if hint.kind == "multiselect":
+        if isinstance(answer, (list, tuple)):
+            value = list(answer)
+        else:
+            value = [v for v in str(answer).split(";") if v in labels] if answer else []
+    elif hint.kind == "number":
+        try:
+            value = None if _blank(answer) else float(answer)
+        except (TypeError, ValueError):
+            value = None
+    else:  # a radio: the choice the answer names, whether it was kept as 3, 3.0 or "3"
+        by_text = {normalise_cell(v): v for v in values}
+        value = None if _blank(answer) else by_text.get(normalise_cell(answer))
+    return ItemWidget(
+        hint.kind, values, labels, value, hint.horizontal, hint.unit, hint.min, hint.max
+    )
 
 
 def _blank(value: Any) -> bool:
