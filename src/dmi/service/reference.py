@@ -375,7 +375,7 @@ def fit_reference(
         weight_level=weight_level,
         ahp_matrix=ahp_matrix,
     )
-    model.fit(answers if model._needs_data() else None)
+    model.fit(answers if model.needs_data() else None)
     scores = model.score_batch(answers).scores
     if len(scores) == 0:
         raise ValueError("no row of the reference population has valid answers")
