@@ -116,7 +116,7 @@ def check(schema: type[Schema], data: Any, source: str) -> Schema:
     by = f" (written by dmi {written_by})" if isinstance(written_by, str) else ""
     if "format" not in data:
         raise ModelFileError(
-            source, "format", f"missing: expected {schema.FORMAT!r}; is this a {schema.KIND} file?"
+            source, "format", f"missing: expected {schema.FORMAT!r} ({schema.KIND} files have it)"
         )
     if data["format"] != schema.FORMAT:
         raise ModelFileError(
