@@ -63,7 +63,7 @@ def main() -> None:
         f"{'pred cpu':>9} {'rows/s':>12} stable"
     )
     for method in args.methods:
-        model = TierModel(4, method, random_state=args.seed, n_bootstrap=args.bootstrap)
+        model = TierModel(4, method=method, random_state=args.seed, n_bootstrap=args.bootstrap)
         start, cpu = time.perf_counter(), time.process_time()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TierStabilityWarning)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 
@@ -205,9 +206,121 @@ def test_model_for_another_instrument_version_is_refused(miit, tmp_path):
     data = model.to_dict()
     data["instrument"]["version"] = "2022.1"
     with pytest.raises(
-        ValueError, match="fitted for instrument miit-2024-manufacturing version 2022.1"
+        dmi.ModelFileError,
+        match="index model .in memory., field instrument: this model was fitted for instrument "
+        "miit-2024-manufacturing version 2022.1",
     ):
         dmi.IndexModel.from_dict(data, miit)
+
+
+# -- the model file ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved(miit, population, tmp_path_factory):
+    """A fitted entropy model with Mazziotta-Pareto aggregation, its file and its JSON."""
+    model = dmi.IndexModel(
+        miit, weighting="entropy", normalisation="rank", aggregation="mazziotta-pareto"
+    ).fit(population)
+    path = tmp_path_factory.mktemp("model") / "model.json"
+    model.save(path)
+    return model, path, json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_file_records_the_dmi_version_and_files_without_it_still_load(
+    miit, population, saved, tmp_path
+):
+    model, path, data = saved
+    assert data["dmi_version"] == dmi.__version__ and list(data)[:2] == ["format", "dmi_version"]
+    before = {key: value for key, value in data.items() if key != "dmi_version"}
+    old = tmp_path / "old.json"  # as dmi wrote it before it recorded its version
+    old.write_text(json.dumps(before), encoding="utf-8")
+    again = dmi.IndexModel.load(old, miit)
+    pd.testing.assert_frame_equal(again.score(population), model.score(population))
+    # what the model is does not depend on which dmi wrote it
+    assert again.method_id == model.method_id
+    written_later = dict(data, dmi_version="9.9.9")
+    assert dmi.IndexModel.from_dict(written_later, miit).method_id == model.method_id
+    assert again.to_dict() == dict(data, dmi_version=dmi.__version__)
+
+
+def _broken(data, path, change):
+    """A copy of the model's JSON with one change (a (keys..., value) tuple, None deletes)."""
+    copy = json.loads(json.dumps(data))
+    *keys, value = change
+    target = copy
+    for key in keys[:-1]:
+        target = target[key]
+    if value is None:
+        del target[keys[-1]]
+    else:
+        target[keys[-1]] = value
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        (("weights", None), "weights", "missing"),
+        (("params", "bod_bounds", None), "params.bod_bounds", "missing"),
+        (("weights", "heavy"), "weights", "input should be a valid list, got the text 'heavy'"),
+        (("nodes", 0, 7), "nodes[0]", "input should be a valid string, got the number 7"),
+        (("fit_info", "rows", "4"), "fit_info.rows", "valid integer, got the text '4'"),
+        (("params", "geometric_offset", True), "params.geometric_offset", "got true"),
+        (("format", "dmi-index-model/2"), "format", "unknown format 'dmi-index-model/2'"),
+        (("format", None), "format", "missing: expected 'dmi-index-model/1'"),
+        (("extra", 1), "extra", "not a field of dmi-index-model/1"),
+        (("weights", [0.5]), "weights", "expected 13 weights (one per node), got 1"),
+        (("normaliser", "params", 3, {"values": [1]}), "normaliser.params[3]", "keys values"),
+        (("normaliser", "params", 2, "counts", [1, 0]), "normaliser.params[2].counts", "above 0"),
+        (("output_scale", "dmi", None), "output_scale", "missing dmi"),
+        (("aggregation_stats", "index", None), "aggregation_stats", "missing index"),
+        (("params", "weighting", "magic"), "params.weighting", "'weighting' parameter"),
+        (("params", "normalisation", "zscore"), "normaliser.method", "expected zscore"),
+        (("nodes", ["a"] * 13), "nodes", "expected the indicator codes of miit-2024"),
+    ],
+)
+def test_a_broken_model_file_names_the_file_and_the_field(
+    miit, saved, tmp_path, change, field, problem
+):
+    _, _, data = saved
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(_broken(data, path, change)), encoding="utf-8")
+    with pytest.raises(dmi.ModelFileError) as caught:
+        dmi.IndexModel.load(path, miit)
+    error = caught.value
+    assert (error.source, error.field) == (f"index model file {path}", field)
+    assert problem in error.problem
+    assert str(error).startswith(f"index model file {path}, field {field}: ")
+
+
+def test_a_truncated_or_foreign_file_is_one_clear_error(miit, saved, tmp_path):
+    _, path, _ = saved
+    text = path.read_text(encoding="utf-8")
+    cut = tmp_path / "cut.json"
+    cut.write_text(text[: len(text) // 2], encoding="utf-8")
+    with pytest.raises(dmi.ModelFileError, match=r"index model file .*cut.json: not valid JSON"):
+        dmi.IndexModel.load(cut, miit)
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(dmi.ModelFileError, match="expected a JSON object, got a list of 2"):
+        dmi.IndexModel.load(listed, miit)
+    with pytest.raises(FileNotFoundError, match="no such index model file"):
+        dmi.IndexModel.load(tmp_path / "nope.json", miit)
+
+
+def test_dmi_score_with_a_broken_model_says_so_in_one_line(miit, saved, tmp_path, capsys):
+    from dmi.cli.main import main
+
+    _, _, data = saved
+    broken = tmp_path / "model.json"
+    broken.write_text(json.dumps(_broken(data, broken, ("weights", None))), encoding="utf-8")
+    answers = tmp_path / "answers.csv"
+    answers.write_text("respondent_id\nr1\n", encoding="utf-8")
+    code = main(["score", str(answers), "-o", str(tmp_path / "out.csv"), "--model", str(broken)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"dmi: error: index model file {broken}, field weights: missing\n"
 
 
 def test_bod_is_refused_below_the_dimension_level(miit, population):

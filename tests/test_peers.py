@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+import dmi
 from dmi.results.peers import PeerBenchmark
 
 
@@ -62,3 +65,76 @@ def test_json_round_trip(scores, tmp_path):
 def test_missing_columns_are_named(scores):
     with pytest.raises(ValueError, match="region"):
         PeerBenchmark(levels=[("region",), ()]).fit(scores)
+
+
+# -- the benchmark file ------------------------------------------------------------------------
+
+GONE = object()
+
+
+def _edited(data: dict, change: tuple) -> dict:
+    """A copy of the JSON with one change: (keys..., value); GONE deletes the last key."""
+    copy = json.loads(json.dumps(data))
+    *keys, value = change
+    target = copy
+    for key in keys[:-1]:
+        target = target[key]
+    if value is GONE:
+        del target[keys[-1]]
+    else:
+        target[keys[-1]] = value
+    return copy
+
+
+def test_the_file_records_the_dmi_version_and_files_without_it_still_load(scores, tmp_path):
+    bench = PeerBenchmark(min_group_size=30).fit(scores)
+    data = bench.to_dict()
+    assert data["dmi_version"] == dmi.__version__
+    before = {key: value for key, value in data.items() if key != "dmi_version"}
+    (tmp_path / "old.json").write_text(json.dumps(before), encoding="utf-8")
+    again = PeerBenchmark.load(tmp_path / "old.json")
+    row = {"dmi": 40.0, "dim_a": 10.0, "sector": "C13", "size_class": "small"}
+    assert again.position(row) == bench.position(row)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        (("groups", GONE), "groups", "missing"),
+        (("n", "600"), "n", "valid integer, got the text '600'"),
+        (("levels", 0, 0, 5), "levels[0][0]", "valid string, got the number 5"),
+        (
+            ("groups", "*", "distribution", "dmi", "median", "mid"),
+            "groups.*.distribution.dmi.median",
+            "valid number",
+        ),
+        (("groups", "*", "distribution", "dim_a", GONE), "groups.*.distribution.dim_a", "missing"),
+        (
+            ("groups", "*", "distribution", "dmi", "counts", [1]),
+            "groups.*.distribution.dmi",
+            "values but 1 counts",
+        ),
+        (("format", "dmi-peer-benchmark/2"), "format", "unknown format 'dmi-peer-benchmark/2'"),
+        (("min_group_size", 0), "min_group_size", "expected a whole number >= 1"),
+    ],
+)
+def test_a_broken_benchmark_file_names_the_file_and_the_field(
+    scores, tmp_path, change, field, problem
+):
+    data = PeerBenchmark(min_group_size=30).fit(scores).to_dict()
+    path = tmp_path / "peers.json"
+    path.write_text(json.dumps(_edited(data, change)), encoding="utf-8")
+    with pytest.raises(dmi.ModelFileError) as caught:
+        PeerBenchmark.load(path)
+    assert (caught.value.source, caught.value.field) == (f"peer benchmark file {path}", field)
+    assert problem in caught.value.problem
+
+
+def test_a_truncated_benchmark_file_and_unfitted_use(scores, tmp_path):
+    path = tmp_path / "peers.json"
+    PeerBenchmark().fit(scores).save(path)
+    path.write_text(path.read_text(encoding="utf-8")[:100], encoding="utf-8")
+    with pytest.raises(dmi.ModelFileError, match="peer benchmark file .*: not valid JSON"):
+        PeerBenchmark.load(path)
+    with pytest.raises(dmi.NotFittedError, match="call fit"):
+        PeerBenchmark().position({"dmi": 1.0})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pandas as pd
 import pytest
 
@@ -49,8 +52,83 @@ def test_version_is_a_content_hash_and_survives_a_round_trip(miit, shipped):
     other._payload = None
     other.note = "changed"
     assert other.version != shipped.version
-    with pytest.raises(ValueError, match="not a dmi reference"):
+    with pytest.raises(dmi.ModelFileError, match="field format: unknown format 'something else'"):
         Reference.from_dict({"format": "something else"})
+
+
+def _strip(document: dict) -> dict:
+    """The document as dmi wrote it before it recorded its version (in it and in its parts)."""
+    out = {k: v for k, v in document.items() if k != "dmi_version"}
+    for part in ("index_model", "tier_model", "peers"):
+        if isinstance(out.get(part), dict):
+            out[part] = {k: v for k, v in out[part].items() if k != "dmi_version"}
+    return out
+
+
+def _content_hash(document: dict) -> str:
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def test_the_version_leaves_out_which_dmi_wrote_the_document(miit, shipped):
+    document = shipped.to_dict()
+    assert document["dmi_version"] == dmi.__version__
+    assert {document[p]["dmi_version"] for p in ("index_model", "tier_model", "peers")} == {
+        dmi.__version__
+    }
+    # the version is the content hash of the document without the dmi_version fields ...
+    old = _strip(document)
+    assert shipped.version == f"{miit.id}@{_content_hash(old)}"
+    # ... so a document stored before dmi recorded its version keeps the version it was stored
+    # under (then the hash of all of it), and loads and scores as before
+    stored = Reference.from_json(json.dumps(old, ensure_ascii=False))
+    assert stored.version == shipped.version and stored.to_dict() == old
+    # and the same reference written by another dmi release is the same version
+    later = json.loads(shipped.to_json())
+    later["dmi_version"] = later["index_model"]["dmi_version"] = "9.9.9"
+    assert Reference.from_dict(later).version == shipped.version
+
+
+GONE = object()
+
+
+def _edited(data: dict, change: tuple) -> dict:
+    copy = json.loads(json.dumps(data))
+    *keys, value = change
+    target = copy
+    for key in keys[:-1]:
+        target = target[key]
+    if value is GONE:
+        del target[keys[-1]]
+    else:
+        target[keys[-1]] = value
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        (("peers", GONE), "peers", "missing"),
+        (("n_companies", "3000"), "n_companies", "valid integer, got the text '3000'"),
+        (("format", "dmi-reference/2"), "format", "unknown format 'dmi-reference/2'"),
+        (("instrument", "version", "1999.1"), "instrument", "fitted for instrument"),
+        (("index_model", "weights", GONE), "index_model.weights", "missing"),
+        (("index_model", "format", "x"), "index_model.format", "unknown format 'x'"),
+        (("tier_model", "centroids", [[1.0]]), "tier_model.centroids", "shape (4, 4)"),
+        (("peers", "n", 1.5), "peers.n", "valid integer, got the number 1.5"),
+    ],
+)
+def test_a_broken_reference_document_names_the_field(shipped, change, field, problem):
+    with pytest.raises(dmi.ModelFileError) as caught:
+        Reference.from_dict(_edited(shipped.to_dict(), change))
+    assert (caught.value.source, caught.value.field) == ("reference document", field)
+    assert problem in caught.value.problem
+
+
+def test_a_truncated_reference_document(shipped):
+    text = shipped.to_json()
+    with pytest.raises(dmi.ModelFileError, match="reference document: not valid JSON"):
+        Reference.from_json(text[: len(text) // 3])
 
 
 def test_refit_compare_and_store(miit, shipped, population, tmp_path):

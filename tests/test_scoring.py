@@ -199,15 +199,157 @@ def test_parse_number(text, expected):
     assert parse_number(text) == expected
 
 
-def test_not_fitted_and_bad_parameters(miit):
-    with pytest.raises(dmi.NotFittedError, match="call fit"):
-        dmi.IndexModel(miit).score(frame(best_answers(miit)))
-    with pytest.raises(ValueError, match="unknown weighting 'magic'; expected one of"):
-        dmi.IndexModel(miit, weighting="magic").fit()
-    with pytest.raises(ValueError, match="learn from data"):
+# -- the estimator contract (scikit-learn's) -----------------------------------------------------
+
+
+def test_index_model_is_a_scikit_learn_estimator(miit):
+    from sklearn.base import clone
+
+    model = dmi.IndexModel(miit, weighting="equal", weight_level="dimension")
+    params = model.get_params()
+    assert params == {
+        "instrument": miit,
+        "weighting": "equal",
+        "normalisation": "goalposts",
+        "aggregation": "arithmetic",
+        "weight_level": "dimension",
+        "ahp_matrix": None,
+        "bod_bounds": (0.0, 1.0),
+        "geometric_offset": 0.01,
+        "target_quantile": 0.9,
+    }
+    model.fit()
+    twin = clone(model)  # the same parameters, nothing learned
+    assert twin is not model and twin.get_params(deep=False).keys() == params.keys()
+    assert twin.weighting == "equal" and twin.weight_level == "dimension"
+    assert not hasattr(twin, "weights_")
+    with pytest.raises(dmi.NotFittedError):
+        twin.score(frame(best_answers(miit)))
+    assert model.set_params(weighting="instrument") is model
+    assert model.weighting == "instrument"
+    # the repr shows the instrument and the parameters that differ from their defaults
+    text = repr(dmi.IndexModel("miit-2024-manufacturing", weighting="entropy", target_quantile=0.8))
+    assert text.startswith("IndexModel(") and "weighting='entropy'" in text
+    assert "target_quantile=0.8" in text and "normalisation" not in text
+    # parameters after the instrument are keyword-only
+    with pytest.raises(TypeError):
+        dmi.IndexModel(miit, "entropy")
+
+
+def test_unfitted_use_raises_not_fitted_error_that_scikit_learn_catches(miit):
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    model = dmi.IndexModel(miit)
+    for use in (
+        lambda: model.score(frame(best_answers(miit))),
+        model.to_dict,
+        model.node_weights,
+        lambda: model.method_id,
+    ):
+        with pytest.raises(SklearnNotFittedError, match="IndexModel is not fitted yet: call fit"):
+            use()
+    with pytest.raises(dmi.DmiError):
+        model.to_dict()
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(model)
+    assert model.nodes() == [i.code for i in miit.indicators]  # needs no fit, fits nothing
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(model)
+    # a fit that stops half-way leaves no fitted model behind
+    with pytest.raises(dmi.errors.DataError, match="learn from data"):
         dmi.IndexModel(miit, weighting="entropy").fit()
-    with pytest.raises(ValueError, match="zscore"):
-        dmi.IndexModel(miit, normalisation="zscore", aggregation="geometric").fit()
+    half = dmi.IndexModel(miit, weighting="entropy")
+    with pytest.raises(dmi.errors.DataError):
+        half.fit()
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(half)
+    check_is_fitted(model.fit())
+
+
+WEIGHTINGS_LISTED = "{'instrument', 'equal', 'entropy', 'critic', 'pca', 'ahp', 'bod'}"
+BOD = {"weighting": "bod", "weight_level": "dimension"}
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter", "message"),
+    [
+        (
+            {"weighting": "magic"},
+            "weighting",
+            "The 'weighting' parameter of IndexModel must be a str among "
+            f"{WEIGHTINGS_LISTED}. Got 'magic' instead.",  # in the same order on every run
+        ),
+        ({"aggregation": "sum"}, "aggregation", "'aggregation' parameter of IndexModel must"),
+        ({"weight_level": "leaf"}, "weight_level", "'weight_level' parameter"),
+        ({"normalisation": "magic"}, "normalisation", "unknown normalisation 'magic'"),
+        ({"normalisation": 3}, "normalisation", "must be an instance of 'str'"),
+        ({"geometric_offset": -0.1}, "geometric_offset", "a float in the range [0.0, inf)"),
+        ({"target_quantile": 0}, "target_quantile", "a float in the range (0.0, 1.0]"),
+        ({"target_quantile": 1.5}, "target_quantile", "a float in the range (0.0, 1.0]"),
+        ({"bod_bounds": (0.1,)}, "bod_bounds", "bod_bounds: expected (lower, upper)"),
+        ({"bod_bounds": "wide"}, "bod_bounds", "'bod_bounds' parameter"),
+        ({"ahp_matrix": "equal"}, "ahp_matrix", "'ahp_matrix' parameter"),
+        ({"instrument": 42}, "instrument", "'instrument' parameter of IndexModel"),
+        ({"normalisation": "zscore", "aggregation": "geometric"}, "aggregation", "zscore"),
+        ({**BOD, "weight_level": "item"}, "weight_level", "use weight_level='dimension'"),
+        ({**BOD, "aggregation": "geometric"}, "aggregation", "use aggregation='arithmetic'"),
+        ({"weighting": "ahp"}, "ahp_matrix", "needs ahp_matrix"),
+    ],
+)
+def test_every_bad_parameter_is_named_at_fit(miit, params, parameter, message):
+    model = dmi.IndexModel(**{"instrument": miit, **params})  # __init__ only stores them
+    assert model.get_params()[next(iter(params))] == params[next(iter(params))]
+    for call in (model.fit, model.nodes):
+        with pytest.raises(dmi.errors.ParameterError) as caught:
+            call()
+        assert message in str(caught.value)
+        assert caught.value.parameter == parameter
+        assert isinstance(caught.value, (ValueError, TypeError, dmi.DmiError))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"target_quantile": 1},  # the edges of the ranges are allowed
+        {"geometric_offset": 0, "aggregation": "geometric"},
+        {"normalisation": "Min-Max"},  # an alias, in any case
+        {"bod_bounds": [0.0, 1.0]},
+        {"instrument": "miit-2024-manufacturing"},
+        {"weighting": "ahp", "weight_level": "dimension", "ahp_matrix": np.ones((4, 4))},
+    ],
+)
+def test_good_parameters_pass(miit, params):
+    dmi.IndexModel(**{"instrument": miit, **params})._validate_params()
+
+
+@pytest.mark.parametrize("weighting", ["instrument", "equal", "entropy", "critic", "pca", "ahp"])
+@pytest.mark.parametrize("normalisation", ["goalposts", "minmax", "zscore", "rank", "target"])
+@pytest.mark.parametrize("aggregation", ["arithmetic", "geometric", "mazziotta-pareto"])
+def test_needs_data_says_exactly_when_fit_learns_from_data(
+    miit, weighting, normalisation, aggregation
+):
+    if normalisation == "zscore" and aggregation == "geometric":
+        return  # refused (see above)
+    model = dmi.IndexModel(
+        miit,
+        weighting=weighting,
+        normalisation=normalisation,
+        aggregation=aggregation,
+        weight_level="dimension",
+        ahp_matrix=np.ones((4, 4)),
+    )
+    learns = (
+        weighting in ("entropy", "critic", "pca")
+        or normalisation != "goalposts"
+        or aggregation == "mazziotta-pareto"
+    )
+    assert model.needs_data() is learns
+    if learns:
+        with pytest.raises(dmi.errors.DataError, match="learn from data"):
+            model.fit()
+    else:
+        assert model.fit().fit_info_["rows"] == 0
 
 
 @pytest.mark.parametrize("order", [[True, 1], [1, True], [1.0, True, 1]])

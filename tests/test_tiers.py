@@ -70,7 +70,7 @@ def models(data4, miit) -> dict[str, TierModel]:
     """One model per method on the four planted groups (with the MIIT instrument)."""
     frame, _ = data4
     return {
-        m: TierModel(4, m, random_state=0, n_bootstrap=0, instrument=miit).fit(frame)
+        m: TierModel(4, method=m, random_state=0, n_bootstrap=0, instrument=miit).fit(frame)
         for m in ("kmeans", "gmm", "ward")
     }
 
@@ -172,7 +172,7 @@ def test_confidence_formula_for_centroid_methods(models, data4):
 @pytest.mark.parametrize("method", ["kmeans", "gmm"])
 def test_auto_finds_three_planted_groups(method):
     frame, _ = planted(CENTRES_3, 40, seed=2)
-    model = TierModel("auto", method, random_state=0, n_bootstrap=0).fit(frame)
+    model = TierModel("auto", method=method, random_state=0, n_bootstrap=0).fit(frame)
     assert model.n_tiers_ == 3
     choice = model.report_.k_choice
     assert choice.mode == "auto" and sorted(choice.scores) == [2, 3, 4, 5, 6]
@@ -274,27 +274,124 @@ def _bad(kind: str, instrument: dmi.Instrument) -> tuple[pd.DataFrame, dict]:
 )
 def test_bad_input_raises_clearly(kind, message, miit):
     frame, kwargs = _bad(kind, miit)
-    with pytest.raises(
-        ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")
-    ):
+    with pytest.raises(dmi.errors.DataError) as caught:
         TierModel(4, random_state=0, n_bootstrap=0, **kwargs).fit(frame)
+    assert message in str(caught.value)
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "parameter", "message"),
     [
-        ({"n_tiers": 1}, "n_tiers: expected a whole number >= 2 or 'auto', got 1"),
-        ({"method": "dbscan"}, "method: expected one of kmeans, gmm, ward, got 'dbscan'"),
-        ({"k_range": (5, 3)}, "k_range: expected"),
-        ({"n_bootstrap": -1}, "n_bootstrap: expected a whole number >= 0"),
-        ({"min_ari": 2}, "min_ari: expected a number in [0, 1]"),
-        ({"features": ["dim_nope"]}, "missing columns dim_nope"),
+        (
+            {"n_tiers": 1},
+            "n_tiers",
+            "The 'n_tiers' parameter of TierModel must be an int in the range [2, inf) or a str "
+            "among {'auto'}. Got 1 instead.",
+        ),
+        ({"n_tiers": "four"}, "n_tiers", "Got 'four' instead"),
+        ({"n_tiers": True}, "n_tiers", "Got True instead"),
+        (
+            {"method": "dbscan"},
+            "method",
+            "must be a str among {'kmeans', 'gmm', 'ward'}. Got 'dbscan' instead.",
+        ),
+        ({"random_state": -1}, "random_state", "an int in the range [0, inf) or None"),
+        ({"k_range": (5, 3)}, "k_range", "k_range: expected (smallest, largest) whole numbers"),
+        ({"k_range": (1, 3)}, "k_range", "2 <= smallest <= largest, got (1, 3)"),
+        ({"k_range": (2, 3.5)}, "k_range", "k_range: expected"),
+        ({"k_range": 4}, "k_range", "'k_range' parameter of TierModel must be an instance of"),
+        ({"max_fit_rows": 1}, "max_fit_rows", "an int in the range [2, inf)"),
+        ({"n_bootstrap": -1}, "n_bootstrap", "an int in the range [0, inf)"),
+        ({"bootstrap_rows": 1.5}, "bootstrap_rows", "an int in the range [2, inf)"),
+        ({"min_ari": 2}, "min_ari", "a float in the range [0.0, 1.0]. Got 2 instead."),
+        ({"min_jaccard": -0.1}, "min_jaccard", "a float in the range [0.0, 1.0]"),
+        ({"features": "dim_a"}, "features", "'features' parameter of TierModel must be an"),
+        ({"features": ["dim_a", "dim_a"]}, "features", "distinct column names"),
+        ({"features": []}, "features", "a non-empty list"),
+        ({"instrument": 3}, "instrument", "'instrument' parameter of TierModel"),
     ],
 )
-def test_bad_parameters_raise_clearly(data4, kwargs, message):
+def test_bad_parameters_are_named_at_fit(data4, kwargs, parameter, message):
     frame, _ = data4
-    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        TierModel(**{"n_bootstrap": 0, **kwargs}).fit(frame)
+    model = TierModel(**{"n_bootstrap": 0, **kwargs})  # __init__ only stores them
+    with pytest.raises(dmi.errors.ParameterError) as caught:
+        model.fit(frame)
+    assert message in str(caught.value) and caught.value.parameter == parameter
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, dmi.DmiError)
+
+
+def test_a_feature_the_table_lacks_is_named(data4):
+    frame, _ = data4
+    with pytest.raises(dmi.errors.DataError, match="missing columns dim_nope"):
+        TierModel(n_bootstrap=0, features=["dim_nope"]).fit(frame)
+
+
+# -- the estimator contract (scikit-learn's) -----------------------------------------------------
+
+
+def test_tier_model_is_a_scikit_learn_estimator(data4, miit):
+    from sklearn.base import clone
+
+    frame, _ = data4
+    model = TierModel(3, method="gmm", random_state=1, n_bootstrap=0, instrument=miit)
+    assert model.get_params() == {
+        "n_tiers": 3,
+        "method": "gmm",
+        "random_state": 1,
+        "k_range": (2, 6),
+        "max_fit_rows": 200_000,
+        "n_bootstrap": 0,
+        "features": None,
+        "instrument": miit,
+        "bootstrap_rows": 20_000,
+        "min_ari": 0.75,
+        "min_jaccard": 0.6,
+    }
+    model.fit(frame)
+    twin = clone(model)  # a copy of every parameter (the instrument too), nothing learned
+    params = twin.get_params()
+    assert params.pop("instrument").hash == miit.hash
+    assert params == {k: v for k, v in model.get_params().items() if k != "instrument"}
+    assert not hasattr(twin, "centroids_")
+    # the same parameters and seed: the same tiers
+    assert np.array_equal(twin.fit(frame).predict(frame), model.predict(frame))
+    assert twin.set_params(n_tiers=4, method="kmeans") is twin
+    assert (twin.n_tiers, twin.method) == (4, "kmeans")
+    assert twin.fit(frame).n_tiers_ == 4
+    # the repr shows the parameters that differ from their defaults
+    assert repr(TierModel(5, method="ward", random_state=3)) == (
+        "TierModel(method='ward', n_tiers=5, random_state=3)"
+    )
+    assert repr(TierModel()) == "TierModel()"
+    with pytest.raises(TypeError):
+        TierModel(4, "gmm")  # parameters after the first are keyword-only
+
+
+def test_unfitted_use_raises_not_fitted_error_that_scikit_learn_catches(data4):
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    frame, _ = data4
+    model = TierModel()
+    for use in (
+        lambda: model.predict(frame),
+        lambda: model.assign(frame),
+        lambda: model.explain(frame.iloc[0]),
+        model.to_dict,
+        model.centroid_values,
+        lambda: model.check_instrument("miit-2024-manufacturing"),
+    ):
+        with pytest.raises(SklearnNotFittedError, match="call fit.scores. or TierModel.load"):
+            use()
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(model)
+    with pytest.raises(dmi.NotFittedError):  # dmi's own, also a DmiError
+        model.predict(frame)
+    # a fit that stops half-way leaves no fitted model behind
+    with pytest.raises(dmi.errors.DataError):
+        model.fit(frame.assign(dim_operations=1.0))
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(model)
 
 
 def test_predict_rejects_bad_tables(models, data4):
@@ -304,7 +401,7 @@ def test_predict_rejects_bad_tables(models, data4):
         model.predict(frame.drop(columns="dim_management"))
     with pytest.raises(ValueError, match="'dim_foundation' has 1 missing values"):
         model.predict(frame.assign(dim_foundation=[np.nan] + [1.0] * (len(frame) - 1)))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(dmi.NotFittedError, match="not fitted"):
         TierModel().predict(frame)
     # text columns from a file are read as numbers
     as_text = frame[FEATURES].astype(str)
@@ -325,44 +422,123 @@ def test_assign_can_leave_incomplete_rows_without_tier(models, data4):
 # -- persistence errors ------------------------------------------------------------------------
 
 
-def test_truncated_and_edited_model_files_fail_clearly(models, tmp_path):
+def test_truncated_and_foreign_files_fail_clearly(models, tmp_path):
     path = tmp_path / "m.json"
     models["kmeans"].save(path)
     text = path.read_text(encoding="utf-8")
     (tmp_path / "cut.json").write_text(text[: len(text) // 2], encoding="utf-8")
-    with pytest.raises(ValueError, match=r"tier model file .*cut.json: not valid JSON"):
+    with pytest.raises(
+        dmi.ModelFileError, match=r"tier model file .*cut.json: not valid JSON, perhaps truncated"
+    ):
         TierModel.load(tmp_path / "cut.json")
-    data = json.loads(text)
-    for key, message in [
-        ("centroids", "missing 'centroids'"),
-        ("scaler", "missing 'scaler'"),
-        ("report", "missing 'report'"),
-    ]:
-        broken = {k: v for k, v in data.items() if k != key}
-        (tmp_path / "b.json").write_text(json.dumps(broken), encoding="utf-8")
-        with pytest.raises(ValueError, match=rf"tier model file .*b.json: {message}"):
-            TierModel.load(tmp_path / "b.json")
-    edited = json.loads(text)
-    edited["centroids"] = edited["centroids"][:3]
-    with pytest.raises(ValueError, match=r"'centroids' must be numbers of shape \(4, 4\)"):
-        TierModel.from_dict(edited)
-    edited = json.loads(text)
-    edited["n_tiers"] = "4"
-    with pytest.raises(ValueError, match="'n_tiers' must be int, got str"):
-        TierModel.from_dict(edited)
-    edited = json.loads(text)
-    edited["format"] = "dmi-tier-model/0"
-    with pytest.raises(ValueError, match="expected format 'dmi-tier-model/1'"):
-        TierModel.from_dict(edited)
+    (tmp_path / "text.json").write_text('"tiers"', encoding="utf-8")
+    with pytest.raises(dmi.ModelFileError, match="expected a JSON object, got the text 'tiers'"):
+        TierModel.load(tmp_path / "text.json")
     with pytest.raises(FileNotFoundError, match="no such tier model file"):
         TierModel.load(tmp_path / "nope.json")
+
+
+GONE = object()
+
+
+def _edited(data: dict, change: tuple) -> dict:
+    """A copy of a model's JSON with one change: (keys..., value); GONE deletes the last key."""
+    copy = json.loads(json.dumps(data))
+    *keys, value = change
+    target = copy
+    for key in keys[:-1]:
+        target = target[key]
+    if value is GONE:
+        del target[keys[-1]]
+    else:
+        target[keys[-1]] = value
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("method", "change", "field", "problem"),
+    [
+        ("kmeans", ("centroids", GONE), "centroids", "missing"),
+        ("kmeans", ("scaler", GONE), "scaler", "missing"),
+        ("kmeans", ("report", "tiers", GONE), "report.tiers", "missing"),
+        ("kmeans", ("labels", 1, "support", "zh", GONE), "labels[1].support.zh", "missing"),
+        ("kmeans", ("n_tiers", "4"), "n_tiers", "valid integer, got the text '4'"),
+        ("kmeans", ("stable", "yes"), "stable", "valid boolean, got the text 'yes'"),
+        ("kmeans", ("scaler", "mean", 0, None), "scaler.mean[0]", "valid number, got null"),
+        ("kmeans", ("format", "dmi-tier-model/2"), "format", "unknown format 'dmi-tier-model/2'"),
+        ("kmeans", ("notes", "hi"), "notes", "not a field of dmi-tier-model/1"),
+        ("kmeans", ("centroids", [[0.0] * 4] * 3), "centroids", "shape (4, 4), got shape (3, 4)"),
+        ("kmeans", ("centroids", [[0.0] * 4, [1.0]] * 2), "centroids", "got ragged lists"),
+        ("kmeans", ("scaler", "scale", [1.0, 0.0, 1.0, 1.0]), "scaler.scale", "above 0"),
+        ("kmeans", ("tier_dmi", [1.0, float("nan"), 2.0, 3.0]), "tier_dmi", "finite numbers"),
+        ("kmeans", ("mixture", {"weights": [], "covariances": []}), "mixture", "expected null"),
+        ("kmeans", ("labels", 0, "tier", 2), "labels", "tiers 1..4 in order, got tiers [2, 2"),
+        (
+            "kmeans",
+            ("feature_labels", "dim_management", GONE),
+            "feature_labels.dim_management",
+            "missing",
+        ),
+        ("kmeans", ("report", "n_tiers", 3), "report", "describes 3 tiers"),
+        ("kmeans", ("params", "n_tiers", 1), "params.n_tiers", "The 'n_tiers' parameter of"),
+        ("kmeans", ("params", "k_range", [4, 2]), "params.k_range", "2 <= smallest <= largest"),
+        ("gmm", ("mixture", None), "mixture", "expected an object for method 'gmm'"),
+        ("gmm", ("mixture", "weights", [0.5, 0.5, 0.5, 0.5]), "mixture.weights", "sum to 1"),
+        ("gmm", ("mixture", "covariances", 2, 0, 1, 5.0), "mixture.covariances[2]", "symmetric"),
+        ("kmeans", ("instrument", "version", "1999.1"), "instrument", "fitted for instrument"),
+    ],
+)
+def test_a_broken_tier_model_file_names_the_file_and_the_field(
+    models, miit, tmp_path, method, change, field, problem
+):
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(_edited(models[method].to_dict(), change)), encoding="utf-8")
+    with pytest.raises(dmi.ModelFileError) as caught:
+        TierModel.load(path, miit)
+    error = caught.value
+    assert (error.source, error.field) == (f"tier model file {path}", field)
+    assert problem in error.problem, error.problem
+    assert str(error).startswith(f"tier model file {path}, field {field}: ")
+
+
+def test_the_file_records_the_dmi_version_and_files_without_it_still_load(models, data4, miit):
+    frame, _ = data4
+    model = models["gmm"]
+    data = model.to_dict()
+    assert data["dmi_version"] == dmi.__version__
+    assert list(data)[:2] == ["format", "dmi_version"]
+    before = {key: value for key, value in data.items() if key != "dmi_version"}
+    loaded = TierModel.from_dict(before, miit)  # as dmi wrote it before it recorded its version
+    t1, c1 = model.predict_with_confidence(frame)
+    t2, c2 = loaded.predict_with_confidence(frame)
+    assert np.array_equal(t1, t2) and np.array_equal(c1, c2)
+    assert loaded.to_dict() == data
+    written_later = TierModel.from_dict(dict(data, dmi_version="9.9"), miit)
+    assert np.array_equal(written_later.predict(frame), t1)
+
+
+def test_dmi_tiers_report_with_a_broken_model_says_so_in_one_line(models, data4, tmp_path, capsys):
+    from dmi.cli.main import main
+
+    frame, _ = data4
+    scores = tmp_path / "scores.csv"
+    frame.to_csv(scores, index=False)
+    broken = tmp_path / "model.json"
+    broken.write_text(
+        json.dumps(_edited(models["kmeans"].to_dict(), ("centroids", GONE))), encoding="utf-8"
+    )
+    code = main(["tiers", "report", str(scores), "--model", str(broken)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"dmi: error: tier model file {broken}, field centroids: missing\n"
+    )
 
 
 def test_model_for_another_instrument_version_is_refused(models, miit):
     data = models["kmeans"].to_dict()
     data["instrument"]["version"] = "1999.1"
     with pytest.raises(
-        ValueError,
+        dmi.ModelFileError,
         match="fitted for instrument miit-2024-manufacturing version "
         "1999.1, not miit-2024-manufacturing version",
     ):
@@ -419,6 +595,128 @@ def test_explanation_sentences_and_top_tier(models, data4):
     assert json.dumps(low.to_dict(), ensure_ascii=False)
     with pytest.raises(ValueError, match="explain takes one company"):
         model.explain(frame.iloc[:2])
+
+
+def _hand_model(centres: list[tuple[float, float]]) -> TierModel:
+    """A k-means model written by hand: features A (甲) and B (乙) with mean 50 and sd 10, tier
+    t + 1 centred at ``centres[t]`` (0-100 units), labelled 低/Low, 中/Middle, 高/High."""
+    from dmi.tiers import KChoice, TierFitReport, TierSummary
+
+    k, features = len(centres), ["dim_a", "dim_b"]
+    names = [("低", "Low", "帮扶甲", "Support A"), ("中", "Middle", "帮扶乙", "Support B")]
+    names += [("高", "High", "帮扶丙", "Support C")]
+    report = TierFitReport(
+        "kmeans", k, KChoice("fixed", None, {}, k, "given"), 0, 0, None, tuple(features),
+        tuple(
+            TierSummary(t + 1, names[t][0], names[t][1], 0, 0.0, float(t), dict(zip(features, c)))
+            for t, c in enumerate(centres)
+        ),
+        None, None, "sha256:0", (),
+    )  # fmt: skip
+    data = {
+        "format": TIER_MODEL_FORMAT,
+        "params": TierModel(k, n_bootstrap=0).params(),
+        "instrument": None,
+        "n_tiers": k,
+        "features": features,
+        "feature_labels": {"dim_a": {"zh": "甲", "en": "A"}, "dim_b": {"zh": "乙", "en": "B"}},
+        "scaler": {"mean": [50.0, 50.0], "scale": [10.0, 10.0]},
+        "centroids": [[(v - 50) / 10 for v in c] for c in centres],
+        "mixture": None,
+        "tier_dmi": [float(t) for t in range(k)],
+        "labels": [
+            {
+                "tier": t + 1,
+                "zh": zh,
+                "en": en,
+                "support": {"zh": s_zh, "en": s_en},
+                "generic": False,
+            }
+            for t, (zh, en, s_zh, s_en) in enumerate(names[:k])
+        ],
+        "data_hash": "sha256:0",
+        "stable": None,
+        "report": report.to_dict(),
+    }
+    return TierModel.from_dict(data)
+
+
+def _company(a: float, b: float) -> dict[str, float]:
+    return {"dim_a": a, "dim_b": b}
+
+
+def test_explanation_sentences_worked_by_hand():
+    model = _hand_model([(30, 30), (50, 50), (70, 70)])
+    # (44, 53): squared distances in sd units 7.25, 0.45, 9.65: tier 2, confidence
+    # 1 - sqrt(0.45 / 7.25) = 0.751. Short of tier 3's centroid by 26 on A and 17 on B (A first).
+    # Raising A alone crosses the tier 2/3 border at A = 67 (B = 53): the search steps 1/200 of
+    # the way to 70 (A = 67.01) and rounds the points up to 0.1: +23.1, to 67.1.
+    middle = model.explain(_company(44, 53))
+    assert middle.en == (
+        "Tier 2 of 3: Middle (membership confidence 0.75).",
+        "Support: Support B",
+        "Below the tier 3 average on (largest gap first): A (44.0 vs 70.0, 26.0 points short); "
+        "B (53.0 vs 70.0, 17.0 points short).",
+        "Smallest change found that moves it to tier 3: raise A by 23.1 points (to 67.1).",
+    )
+    assert middle.zh == (
+        "所在梯队：第 2 梯队（共 3 个梯队）——中，归属置信度 0.75。",
+        "帮扶措施：帮扶乙",
+        "低于第 3 梯队平均水平的维度（差距从大到小）："
+        "甲（44.0 分，第 3 梯队平均 70.0 分，差 26.0 分）；"
+        "乙（53.0 分，第 3 梯队平均 70.0 分，差 17.0 分）。",
+        "进入第 3 梯队的最小改进：甲提高 23.1 分（至 67.1 分）。",
+    )
+    assert model.predict(_company(67.1, 53))[0] == 3 and model.predict(_company(67.0, 53))[0] == 2
+    # (75, 66): tier 3 (0.41 against 8.81: confidence 0.78), below its own centroid on B only
+    top = model.explain(_company(75, 66))
+    assert top.en[2:] == (
+        "Already in the most advanced tier; below this tier's average on: B (66.0 vs 70.0).",
+    )
+    assert top.zh[2:] == (
+        "已处于最高梯队；低于本梯队平均水平的维度：乙（66.0 分，本梯队平均 70.0 分）。",
+    )
+    assert top.en[0] == "Tier 3 of 3: High (membership confidence 0.78)."
+    # (80, 90): tier 3 (5 against 25: confidence 1 - sqrt(0.2) = 0.55), above it everywhere
+    above = model.explain(_company(80, 90))
+    assert above.en[0] == "Tier 3 of 3: High (membership confidence 0.55)."
+    assert above.en[2] == (
+        "Already in the most advanced tier, at or above its average on every dimension."
+    )
+    assert above.zh[2] == "已处于最高梯队，各维度均不低于本梯队平均水平。"
+
+
+def test_explanation_when_no_dimension_holds_it_and_no_increase_moves_it():
+    # tier 3 is high on A and low on B: (72, 60) is at or above it on both, yet nearer tier 2
+    # (13.84 against 25.04: confidence 1 - sqrt(13.84 / 25.04) = 0.26), and raising scores
+    # only moves it away from tier 3's B (at 100, 100: 26 against 90)
+    model = _hand_model([(20, 20), (50, 90), (70, 10)])
+    stuck = model.explain(_company(72, 60))
+    assert (stuck.tier, stuck.holding, stuck.move_up, stuck.move_up_tier) == (2, (), (), None)
+    assert stuck.en[0] == "Tier 2 of 3: Middle (membership confidence 0.26)."
+    assert stuck.en[2:] == (
+        "At or above the tier 3 average on every dimension, yet the profile as a whole is "
+        "still closer to the current tier.",
+        "No increase of the dimension scores within 0-100 moves it to tier 3 under this model.",
+    )
+    assert stuck.zh[2:] == (
+        "各维度均不低于第 3 梯队的平均水平，但整体组合仍更接近当前梯队。",
+        "在 0-100 分范围内提高各维度得分都不能使其进入第 3 梯队。",
+    )
+
+
+def test_every_tier_sentence_has_a_zh_and_an_en_text():
+    from dmi.tiers.explain import TEXT
+
+    assert all(set(entry) == {"zh", "en"} for entry in TEXT.values())
+    # the generic labels come from the same block
+    model = _hand_model([(30, 30), (50, 50)])
+    assert model.labels_[0].en == "Low"  # labels given in the file are kept
+    from dmi.tiers.explain import generic_label
+
+    label = generic_label(2)
+    assert (label.zh, label.en, label.generic) == ("第 2 梯队", "Tier 2", True)
+    assert label.support_en == "(the instrument does not describe the support for this tier)"
 
 
 # -- reports -----------------------------------------------------------------------------------

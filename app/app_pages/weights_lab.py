@@ -40,7 +40,7 @@ def fitted(params_json: str) -> tuple[str, pd.DataFrame]:
     params = json.loads(params_json)
     answers = population()
     model = IndexModel(instrument, **params)
-    model.fit(answers if model._needs_data() else None)
+    model.fit(answers if model.needs_data() else None)
     scores = model.score_batch(answers).scores
     tiers = TierModel(
         n_tiers=len(instrument.tiers) or 4, random_state=20241, n_bootstrap=0, instrument=instrument

@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnswerError",
+    "DataError",
     "DmiError",
     "FileFormatError",
     "InstrumentError",
     "InstrumentProblem",
     "ModelFileError",
     "NotFittedError",  # noqa: F822 (made on first use, see __getattr__)
+    "ParameterError",
     "ReconciliationError",
     "TierStabilityWarning",
     "UsageError",
@@ -113,19 +115,44 @@ class FileFormatError(DmiError, ValueError):
         self.details = details
 
 
+class DataError(DmiError, ValueError):
+    """Data given to a model cannot be used as it is: a score table without the columns it
+    needs, a column that is not numbers or is constant, too few rows, scores of another
+    instrument. The message names the column, the first row and what was expected."""
+
+
 class ModelFileError(DmiError, ValueError):
     """A saved model, reference or method file is not what dmi wrote: names the file and the
-    field (``source``, ``field``)."""
+    field (``source``, ``field``: dotted, e.g. ``index_model.weights``, or "" for the whole
+    file) and says what is wrong (``problem``)."""
 
     def __init__(self, source: str, field: str, problem: str) -> None:
         self.source = source
         self.field = field
+        self.problem = problem
         where = f", field {field}" if field else ""
         super().__init__(f"{source}{where}: {problem}")
 
 
 class UsageError(DmiError):
     """A mistake in how a command or function was called (an unknown option value, say)."""
+
+
+class ParameterError(UsageError, ValueError, TypeError):
+    """An estimator's parameter is not one it accepts, alone or with the others.
+
+    Also a ``ValueError`` and a ``TypeError``, as scikit-learn's ``InvalidParameterError`` is,
+    so that code written for scikit-learn estimators catches it.
+
+    Attributes
+    ----------
+    parameter : str or None
+        The parameter's name (the first of them when several do not go together).
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class ReconciliationError(RuntimeError):
@@ -163,6 +190,7 @@ def __getattr__(name: str) -> Any:
             """The estimator was used before ``fit`` (also scikit-learn's ``NotFittedError``)."""
 
         NotFittedError.__module__ = __name__
+        NotFittedError.__qualname__ = "NotFittedError"  # not __getattr__.<locals>.NotFittedError
         globals()["NotFittedError"] = NotFittedError
         return NotFittedError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -139,7 +139,7 @@ def _fit_model(
     if getattr(args, "model", None):
         return IndexModel.load(args.model, instrument)
     model = _model_from_args(args, instrument)
-    if model._needs_data():
+    if model.needs_data():
         choice = args.reference
         if choice is None:
             from dmi.instruments import shipped_reference_population
@@ -282,7 +282,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     instrument = _instrument(args.instrument)
     args.reference = args.reference_file  # the population is the command's argument
     model = _fit_model(args, instrument)
-    if not model._needs_data():
+    if not model.needs_data():
         model.fit(_read_answers(args.reference_file, instrument, args))
     model.save(args.output)
     print(f"wrote {args.output}: {model!r}, fitted on {model.fit_info_['rows_used']} rows")

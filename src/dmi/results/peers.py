@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,57 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["PEER_FORMAT", "PeerBenchmark", "PeerPosition"]
+from dmi.errors import DataError, NotFittedError, ParameterError
+from dmi.io.modelfile import ModelFile, Part, check, dmi_version, read_json
+
+__all__ = ["PEER_FORMAT", "PeerBenchmark", "PeerBenchmarkFile", "PeerPosition"]
 
 PEER_FORMAT = "dmi-peer-benchmark/1"
+
+
+class Distribution(Part):
+    """One score column in one group: its distinct values (rounded to 6 decimals), increasing,
+    how many companies have each, and the median."""
+
+    values: list[float]
+    counts: list[int]
+    median: float
+
+
+class Group(Part):
+    size: int
+    distribution: dict[str, Distribution]
+
+
+class PeerBenchmarkFile(ModelFile):
+    """A fitted :class:`PeerBenchmark` (format ``dmi-peer-benchmark/1``)."""
+
+    FORMAT = PEER_FORMAT
+    KIND = "peer benchmark"
+
+    levels: list[list[str]]
+    min_group_size: int
+    columns: list[str]
+    n: int
+    data_hash: str
+    groups: dict[str, Group]
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        """(field, problem) for what the types alone do not catch."""
+        if self.min_group_size < 1:
+            yield "min_group_size", f"expected a whole number >= 1, got {self.min_group_size}"
+        for name, group in self.groups.items():
+            for column in self.columns:
+                dist = group.distribution.get(column)
+                where = f"groups.{name}.distribution.{column}"
+                if dist is None:
+                    yield where, "missing"
+                elif len(dist.values) != len(dist.counts):
+                    yield where, f"{len(dist.values)} values but {len(dist.counts)} counts"
+                elif any(c <= 0 for c in dist.counts):
+                    yield f"{where}.counts", "expected whole numbers above 0"
+                elif any(b <= a for a, b in zip(dist.values, dist.values[1:])):
+                    yield f"{where}.values", "expected increasing values"
 
 
 @dataclass(frozen=True)
@@ -78,7 +126,10 @@ class PeerBenchmark:
     def fit(self, scores: pd.DataFrame) -> PeerBenchmark:
         """Store the distribution of every score column in every large-enough group."""
         if self.min_group_size < 1:
-            raise ValueError(f"min_group_size must be at least 1, got {self.min_group_size}")
+            raise ParameterError(
+                f"min_group_size must be at least 1, got {self.min_group_size}",
+                parameter="min_group_size",
+            )
         columns = (
             list(self.columns)
             if self.columns is not None
@@ -86,12 +137,12 @@ class PeerBenchmark:
         )
         missing = [c for c in columns if c not in scores.columns]
         if missing:
-            raise ValueError(f"the score table lacks the columns {', '.join(missing)}")
+            raise DataError(f"the score table lacks the columns {', '.join(missing)}")
         levels = [tuple(level) for level in self.levels]
         for level in levels:
             absent = [c for c in level if c not in scores.columns]
             if absent:
-                raise ValueError(f"peer grouping {level} needs the columns {', '.join(absent)}")
+                raise DataError(f"peer grouping {level} needs the columns {', '.join(absent)}")
         values = scores[columns].apply(pd.to_numeric, errors="coerce")
         self.columns_ = columns
         self.levels_ = levels
@@ -137,13 +188,15 @@ class PeerBenchmark:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "groups_"):
-            raise RuntimeError("this PeerBenchmark is not fitted yet: call fit(scores) first")
+            raise NotFittedError("this PeerBenchmark is not fitted yet: call fit(scores) first")
 
     def to_dict(self) -> dict[str, Any]:
-        """The fitted benchmark as plain JSON-able data."""
+        """The fitted benchmark as plain JSON-able data (schema :class:`PeerBenchmarkFile`), with
+        the dmi version writing it."""
         self._check_fitted()
         return {
             "format": PEER_FORMAT,
+            "dmi_version": dmi_version(),
             "levels": [list(level) for level in self.levels_],
             "min_group_size": self.min_group_size,
             "columns": self.columns_,
@@ -153,35 +206,38 @@ class PeerBenchmark:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PeerBenchmark:
-        """Rebuild a fitted benchmark from :meth:`to_dict` output."""
-        if not isinstance(data, Mapping) or data.get("format") != PEER_FORMAT:
-            raise ValueError(f"not a peer benchmark: expected format {PEER_FORMAT!r}")
-        try:
-            model = cls(
-                [tuple(x) for x in data["levels"]],
-                int(data["min_group_size"]),
-                list(data["columns"]),
-            )
-            model.levels_ = [tuple(x) for x in data["levels"]]
-            model.columns_ = list(data["columns"])
-            model.groups_ = dict(data["groups"])
-            model.n_ = int(data["n"])
-            model.data_hash_ = str(data["data_hash"])
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"peer benchmark data is incomplete: missing {exc}") from None
+    def from_dict(cls, data: Any, *, source: str = "peer benchmark (in memory)") -> PeerBenchmark:
+        """Rebuild a fitted benchmark from :meth:`to_dict` output, checking every field.
+
+        Raises
+        ------
+        ModelFileError
+            Naming ``source`` and the field that is missing, of the wrong type or inconsistent,
+            or an unknown format.
+        """
+        check(PeerBenchmarkFile, data, source)
+        # the checked data itself (not the schema's copy): the groups are kept as they were read
+        model = cls(
+            [tuple(x) for x in data["levels"]],
+            int(data["min_group_size"]),
+            list(data["columns"]),
+        )
+        model.levels_ = [tuple(x) for x in data["levels"]]
+        model.columns_ = list(data["columns"])
+        model.groups_ = dict(data["groups"])
+        model.n_ = int(data["n"])
+        model.data_hash_ = str(data["data_hash"])
         return model
 
     def save(self, path: str | Path) -> None:
+        """Write the fitted benchmark to a JSON file."""
         Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path) -> PeerBenchmark:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not a valid peer benchmark file ({exc})") from None
-        return cls.from_dict(data)
+        """Read a benchmark written by :meth:`save` (see :meth:`from_dict` for what is checked)."""
+        data, source = read_json(path, "peer benchmark")
+        return cls.from_dict(data, source=source)
 
 
 def _group_id(level: Sequence[str], key: Sequence[str]) -> str:

@@ -23,18 +23,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval
 
-from dmi.errors import AnswerError, NotFittedError
+from dmi.base import DmiEstimator, str_options
+from dmi.errors import AnswerError, DataError, ModelFileError, NotFittedError, ParameterError
 from dmi.instruments import Instrument, load_instrument
+from dmi.io.modelfile import check, dmi_version, read_json, without_dmi_version
 from dmi.scoring import weighting as weighting_methods
 from dmi.scoring.aggregate import AGGREGATIONS, aggregate, arithmetic_of_columns
 from dmi.scoring.answers import EncodedAnswers, encode_answers
+from dmi.scoring.files import MODEL_FORMAT, IndexModelFile
 from dmi.scoring.levels import assign_levels, level_precision
 from dmi.scoring.normalise import Normaliser, bounded, canonical_name
 
@@ -49,7 +55,6 @@ __all__ = [
     "NotFittedError",
 ]
 
-MODEL_FORMAT = "dmi-index-model/1"
 WEIGHTINGS = ("instrument", "equal", "entropy", "critic", "pca", "ahp", "bod")
 WEIGHT_LEVELS = ("item", "indicator", "dimension")
 _DATA_DRIVEN = {"entropy", "critic", "pca", "bod"}
@@ -88,53 +93,75 @@ def _resolve_instrument(instrument: Instrument | str | Path) -> Instrument:
     return instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
 
 
-class IndexModel:
+class IndexModel(DmiEstimator):
     """A composite-index method: normalisation, weighting and aggregation over an instrument.
+
+    A scikit-learn estimator: ``get_params``, ``set_params`` and ``clone`` work, the parameters
+    are checked by :meth:`fit`, and using an unfitted model raises
+    :class:`~dmi.errors.NotFittedError`.
 
     Parameters
     ----------
-    instrument
+    instrument : Instrument, str or path
         An :class:`~dmi.instruments.Instrument`, or a shipped name or path to load one.
-    weighting
+    weighting : str, default="instrument"
         ``instrument`` (the file's own weights, e.g. official points), ``equal``, ``entropy``,
         ``critic``, ``pca`` (OECD procedure), ``ahp`` (needs ``ahp_matrix``) or ``bod``
         (benefit of the doubt: each company gets the weights most favourable to it, within
         ``bod_bounds``, against the frontier of the reference population).
-    normalisation
+    normalisation : str, default="goalposts"
         ``goalposts`` (the instrument's 0 and maximum points), ``minmax``, ``zscore``,
         ``percentile`` (``rank``) or ``target``; see :mod:`dmi.scoring.normalise`.
-    aggregation
+    aggregation : str, default="arithmetic"
         ``arithmetic``, ``geometric`` or ``mazziotta-pareto``; see :mod:`dmi.scoring.aggregate`.
-    weight_level
+    weight_level : str, default="indicator"
         The level of the hierarchy whose nodes are normalised and weighted: ``item``,
         ``indicator`` or ``dimension``. Below it the instrument's own weights combine nodes.
-    ahp_matrix
+    ahp_matrix : array-like of shape (n_nodes, n_nodes), default=None
         For ``weighting="ahp"``: a pairwise comparison matrix over the nodes of ``weight_level``
         in instrument order (see :meth:`nodes`), as nested lists or an array.
-    bod_bounds
+    bod_bounds : (float, float), default=(0.0, 1.0)
         For ``weighting="bod"``: (lower, upper) bounds on each node's share of the total weight.
-    geometric_offset
-        The explicit offset that lets geometric aggregation handle zero scores.
-    target_quantile
-        For ``normalisation="target"``: the reference quantile taken as the target.
+    geometric_offset : float, default=0.01
+        The explicit offset (>= 0) that lets geometric aggregation handle zero scores.
+    target_quantile : float, default=0.9
+        For ``normalisation="target"``: the reference quantile (in (0, 1]) taken as the target.
 
     Attributes
     ----------
     instrument_ : Instrument
     nodes_ : list of str
         Codes of the weighted nodes.
-    weights_ : numpy.ndarray
+    weights_ : ndarray of shape (n_nodes,)
         Global weight of each node (they sum to 1; for ``bod``, the mean of the per-company
         weights on the reference).
     normaliser_ : Normaliser
     ahp_ : dmi.scoring.weighting.AHPResult or None
+    bod_vertices_ : ndarray of shape (n_vertices, n_nodes) or None
+    output_scale_ : dict
+        ``dim_<code>`` and ``dmi`` -> the reference's [low, high] on the method's scale, for
+        methods whose values are not within 0-1.
     fit_info_ : dict
         Rows used, a hash of the reference data, and notes (e.g. PCA fallbacks).
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[object]]] = {
+        "instrument": [Instrument, str, os.PathLike],
+        "weighting": [str_options(WEIGHTINGS)],
+        "normalisation": [str],  # names and aliases in any case: canonical_name checks them
+        "aggregation": [str_options(AGGREGATIONS)],
+        "weight_level": [str_options(WEIGHT_LEVELS)],
+        "ahp_matrix": ["array-like", None],
+        "bod_bounds": ["array-like"],
+        "geometric_offset": [Interval(Real, 0, None, closed="left")],
+        "target_quantile": [Interval(Real, 0, 1, closed="right")],
+    }
+    _fit_hint = "call fit() first (fit() with no data is enough for the instrument's own weights)"
+
     def __init__(
         self,
         instrument: Instrument | str | Path,
+        *,
         weighting: str = "instrument",
         normalisation: str = "goalposts",
         aggregation: str = "arithmetic",
@@ -156,8 +183,7 @@ class IndexModel:
 
     # -- structure --------------------------------------------------------------------------
     def _structure(self, instrument: Instrument) -> None:
-        """Node codes at the weight level, and the parent maps above it."""
-        level = self.weight_level
+        """Node codes at the weight level, and the parent maps above it (at fit and load)."""
         self._dimensions = [d.code for d in instrument.dimensions]
         self._indicators = [i.code for i in instrument.indicators]
         self._items = [i.code for i in instrument.items]
@@ -174,18 +200,15 @@ class IndexModel:
         self._dimension_weight = np.array(
             [instrument.dimension_weight(d) for d in instrument.dimensions]
         )
-        self.nodes_ = {
-            "item": self._items,
-            "indicator": self._indicators,
-            "dimension": self._dimensions,
-        }[level]
+        self.nodes_ = _node_codes(instrument, self.weight_level)
 
     def nodes(self) -> list[str]:
-        """The codes of the nodes that are weighted (the rows and columns of an AHP matrix)."""
-        instrument = _resolve_instrument(self.instrument)
-        self._check_params()
-        self._structure(instrument)
-        return list(self.nodes_)
+        """The codes of the nodes that are weighted (the rows and columns of an AHP matrix).
+
+        Needs no fit (and fits nothing): they follow from the instrument and ``weight_level``.
+        """
+        self._validate_params()
+        return _node_codes(_resolve_instrument(self.instrument), self.weight_level)
 
     def _instrument_global_weights(self) -> np.ndarray:
         """Each weight-level node's share of the index under the instrument's own weights."""
@@ -213,41 +236,41 @@ class IndexModel:
         )
 
     # -- validation -------------------------------------------------------------------------
-    def _check_params(self) -> None:
-        if self.weighting not in WEIGHTINGS:
-            raise ValueError(
-                f"unknown weighting {self.weighting!r}; expected one of {', '.join(WEIGHTINGS)}"
+    def _check_param_combinations(self) -> None:
+        """What the constraint table cannot say: the normalisation's name and the parameters
+        that only go together."""
+        try:
+            normalisation = canonical_name(self.normalisation)
+        except ValueError as exc:
+            raise ParameterError(str(exc), parameter="normalisation") from None
+        if np.shape(self.bod_bounds) != (2,):
+            raise ParameterError(
+                f"bod_bounds: expected (lower, upper), got {self.bod_bounds!r}",
+                parameter="bod_bounds",
             )
-        if self.weight_level not in WEIGHT_LEVELS:
-            raise ValueError(
-                f"unknown weight_level {self.weight_level!r}; expected one of "
-                f"{', '.join(WEIGHT_LEVELS)}"
-            )
-        if self.aggregation not in AGGREGATIONS:
-            raise ValueError(
-                f"unknown aggregation {self.aggregation!r}; expected one of "
-                f"{', '.join(AGGREGATIONS)}"
-            )
-        normalisation = canonical_name(self.normalisation)
         if self.aggregation == "geometric" and not bounded(normalisation):
-            raise ValueError(
+            raise ParameterError(
                 "geometric aggregation needs non-negative inputs, but zscore "
-                "normalisation gives negative values: choose another normalisation"
+                "normalisation gives negative values: choose another normalisation",
+                parameter="aggregation",
             )
         if self.weighting == "bod" and self.aggregation != "arithmetic":
-            raise ValueError(
+            raise ParameterError(
                 "benefit-of-the-doubt weighting is a weighted sum: use "
-                f"aggregation='arithmetic', not {self.aggregation!r}"
+                f"aggregation='arithmetic', not {self.aggregation!r}",
+                parameter="aggregation",
             )
         if self.weighting == "bod" and self.weight_level != "dimension":
-            raise ValueError(
+            raise ParameterError(
                 "benefit-of-the-doubt weighting is exact for new companies only over a few "
-                f"nodes: use weight_level='dimension', not {self.weight_level!r}"
+                f"nodes: use weight_level='dimension', not {self.weight_level!r}",
+                parameter="weight_level",
             )
         if self.weighting == "ahp" and self.ahp_matrix is None:
-            raise ValueError(
+            raise ParameterError(
                 "weighting='ahp' needs ahp_matrix, a pairwise comparison matrix "
-                "over the weighted nodes (see IndexModel.nodes())"
+                "over the weighted nodes (see IndexModel.nodes())",
+                parameter="ahp_matrix",
             )
 
     @property
@@ -278,7 +301,8 @@ class IndexModel:
         head = f"{instrument.id} {instrument.version} #{instrument.hash[:8]}"
         if self.is_official:
             return f"{head} official"
-        content = {k: v for k, v in self.to_dict().items() if k != "fit_info"}
+        # what the model is, not how it was made nor which dmi wrote it
+        content = {k: v for k, v in without_dmi_version(self.to_dict()).items() if k != "fit_info"}
         digest = hashlib.sha256(
             json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
         ).hexdigest()[:12]
@@ -302,7 +326,12 @@ class IndexModel:
             return ["dmi", "level"]
         return ["dmi", "indicative_level", "official_dmi", "level"]
 
-    def _needs_data(self) -> bool:
+    def needs_data(self) -> bool:
+        """True when :meth:`fit` learns from a reference population (it needs ``answers``).
+
+        The instrument's, equal and AHP weights with goalposts normalisation and arithmetic or
+        geometric aggregation learn nothing: ``fit()`` with no data fits them.
+        """
         return (
             self.weighting in _DATA_DRIVEN
             or canonical_name(self.normalisation) != "goalposts"
@@ -315,25 +344,31 @@ class IndexModel:
 
         Parameters
         ----------
-        answers
+        answers : DataFrame, EncodedAnswers or None, default=None
             The reference population's answers (rows with invalid answers are left out of the
-            fit; see ``fit_info_``). May be None when nothing is learned from data (instrument,
-            equal or AHP weights with goalposts normalisation and arithmetic or geometric
-            aggregation).
+            fit; see ``fit_info_``). May be None when nothing is learned from data (see
+            :meth:`needs_data`).
 
         Returns
         -------
         IndexModel
             self
+
+        Raises
+        ------
+        ParameterError
+            A parameter this model does not accept, or parameters that do not go together.
+        DataError
+            No data, or too few valid rows, for a method that learns from data.
         """
-        self._check_params()
+        self._validate_params()
         instrument = _resolve_instrument(self.instrument)
         self.instrument_ = instrument
         self._structure(instrument)
         notes: list[str] = []
         if answers is None:
-            if self._needs_data():
-                raise ValueError(
+            if self.needs_data():
+                raise DataError(
                     f"weighting={self.weighting!r}, normalisation={self.normalisation!r}, "
                     f"aggregation={self.aggregation!r} learn from data: pass the reference "
                     "population's answers to fit()"
@@ -353,8 +388,8 @@ class IndexModel:
                     np.nan_to_num(encoded.scores[encoded.valid], nan=-1.0)
                 ).tobytes()
             ).hexdigest()[:16]
-            if self._needs_data() and len(nodes) < 2:
-                raise ValueError(
+            if self.needs_data() and len(nodes) < 2:
+                raise DataError(
                     f"fitting needs at least 2 valid reference rows, got {len(nodes)}"
                     f" ({n_rejected} of {n_rows} rows were rejected)"
                 )
@@ -398,9 +433,10 @@ class IndexModel:
         if method == "ahp":
             result = weighting_methods.ahp(np.asarray(self.ahp_matrix, dtype=float))
             if result.n != k:
-                raise ValueError(
+                raise ParameterError(
                     f"the AHP matrix is {result.n}x{result.n} but there are {k} "
-                    f"{self.weight_level} nodes ({', '.join(self.nodes_)})"
+                    f"{self.weight_level} nodes ({', '.join(self.nodes_)})",
+                    parameter="ahp_matrix",
                 )
             self.ahp_ = result
             if not result.consistent:
@@ -411,7 +447,7 @@ class IndexModel:
             return np.asarray(result.weights, dtype=float)
         complete = X[~np.isnan(X).any(axis=1)]
         if len(complete) < 2:
-            raise ValueError(
+            raise DataError(
                 f"{method} weights need at least 2 reference rows with every "
                 f"{self.weight_level} answered, got {len(complete)}"
             )
@@ -429,9 +465,10 @@ class IndexModel:
             return np.asarray(result.weights, dtype=float)
         lower, upper = self.bod_bounds
         if k > weighting_methods.BOD_VERTEX_MAX_DIM:
-            raise ValueError(
+            raise ParameterError(
                 f"benefit-of-the-doubt weighting supports at most "
-                f"{weighting_methods.BOD_VERTEX_MAX_DIM} dimensions, got {k}"
+                f"{weighting_methods.BOD_VERTEX_MAX_DIM} dimensions, got {k}",
+                parameter="weighting",
             )
         result = weighting_methods.bod(complete, lower=lower, upper=upper, method="vertices")
         self.bod_vertices_ = np.asarray(result.vertices, dtype=float)
@@ -522,12 +559,9 @@ class IndexModel:
         return np.round(out, level_precision)
 
     # -- score ------------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "weights_"):
-            raise NotFittedError(
-                "this IndexModel is not fitted yet: call fit() first (fit() "
-                "with no data is enough for the instrument's own weights)"
-            )
+    def __sklearn_is_fitted__(self) -> bool:
+        # fit_info_ is learned last: a fit that stopped half-way is not a fitted model
+        return hasattr(self, "fit_info_")
 
     def _index(self, encoded: EncodedAnswers) -> tuple[np.ndarray, np.ndarray]:
         """(dimension values on the method's scale, index on 0-100) of the valid rows."""
@@ -539,7 +573,7 @@ class IndexModel:
         """Score already-encoded answers (the valid rows only); the kernel behind every path."""
         self._check_fitted()
         if encoded.item_codes != self._items:
-            raise ValueError("these answers were encoded for another instrument")
+            raise DataError("these answers were encoded for another instrument")
         valid = encoded.valid
         dimensions, dmi = self._index(encoded)
         scenario_levels = encoded.scenario_levels[valid]
@@ -681,7 +715,8 @@ class IndexModel:
 
     # -- persistence ------------------------------------------------------------------------
     def params(self) -> dict[str, Any]:
-        """The constructor parameters (JSON-able), except the instrument."""
+        """The constructor parameters as JSON-able data, except the instrument (what a run's
+        summary records as its method; :meth:`get_params` gives them as they were given)."""
         return {
             "weighting": self.weighting,
             "normalisation": self.normalisation,
@@ -696,11 +731,13 @@ class IndexModel:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The fitted model as plain, versioned JSON-able data."""
+        """The fitted model as plain, versioned JSON-able data (format ``dmi-index-model/1``,
+        schema :class:`~dmi.scoring.files.IndexModelFile`), with the dmi version writing it."""
         self._check_fitted()
         instrument = self.instrument_
         data = {
             "format": MODEL_FORMAT,
+            "dmi_version": dmi_version(),
             "instrument": {
                 "id": instrument.id,
                 "version": instrument.version,
@@ -730,29 +767,63 @@ class IndexModel:
         )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], instrument: Instrument | str | Path) -> IndexModel:
-        """Rebuild a fitted model; the instrument must be the one it was fitted for."""
-        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
-            raise ValueError(
-                f"not a dmi index model: expected format {MODEL_FORMAT!r}, got "
-                f"{data.get('format') if isinstance(data, dict) else type(data)!r}"
-            )
+    def from_dict(
+        cls,
+        data: Any,
+        instrument: Instrument | str | Path,
+        *,
+        source: str = "index model (in memory)",
+    ) -> IndexModel:
+        """Rebuild a fitted model from :meth:`to_dict` data, checking every field.
+
+        Parameters
+        ----------
+        data : dict
+            The decoded JSON.
+        instrument : Instrument, str or path
+            The instrument it was fitted for (same id, version and content hash).
+        source : str
+            How a message names the data (``"index model file model.json"``).
+
+        Raises
+        ------
+        ModelFileError
+            Naming ``source`` and the field: a missing field, a value of the wrong type or
+            shape, an unknown format, parameters the model does not accept, or a model of
+            another instrument.
+        """
+        doc = check(IndexModelFile, data, source)
         inst = _resolve_instrument(instrument)
-        meta = data["instrument"]
-        if (meta["id"], meta["version"], meta["hash"]) != (inst.id, inst.version, inst.hash):
-            raise ValueError(
-                f"this model was fitted for instrument {meta['id']} version {meta['version']} "
-                f"(hash {meta['hash']}), not {inst.id} version {inst.version} "
-                f"(hash {inst.hash}): refit it"
+        meta = doc.instrument
+        if (meta.id, meta.version, meta.hash) != (inst.id, inst.version, inst.hash):
+            raise ModelFileError(
+                source,
+                "instrument",
+                f"this model was fitted for instrument {meta.id} version {meta.version} "
+                f"(hash {meta.hash}), not {inst.id} version {inst.version} "
+                f"(hash {inst.hash}): refit it",
             )
+        # Built from the checked data itself, not from the schema's copy of it (which reads
+        # every number as a float): the loaded model dumps the very values it was read from,
+        # and method_id and reference versions are hashes of them.
         params = dict(data["params"])
         params["bod_bounds"] = tuple(params["bod_bounds"])
         model = cls(inst, **params)
-        model._check_params()
+        try:
+            model._validate_params()
+        except ParameterError as exc:
+            raise ModelFileError(source, f"params.{exc.parameter}", str(exc)) from None
         model.instrument_ = inst
         model._structure(inst)
-        if list(model.nodes_) != data["nodes"]:
-            raise ValueError("the model's nodes do not match the instrument")
+        if list(model.nodes_) != doc.nodes:
+            raise ModelFileError(
+                source,
+                "nodes",
+                f"expected the {model.weight_level} codes of {inst.id} "
+                f"({', '.join(model.nodes_)}), got {', '.join(doc.nodes)}",
+            )
+        for field_, problem in model._learned_problems(doc):
+            raise ModelFileError(source, field_, problem)
         model.weights_ = np.asarray(data["weights"], dtype=float)
         model.normaliser_ = Normaliser.from_dict(data["normaliser"])
         model._aggregation_stats = data["aggregation_stats"]
@@ -765,26 +836,64 @@ class IndexModel:
         model.ahp_ = None
         if model.weighting == "ahp":
             model.ahp_ = weighting_methods.ahp(np.asarray(model.ahp_matrix, dtype=float))
-        model.fit_info_ = data["fit_info"]
         model._official = model._official_model(inst)
+        model.fit_info_ = data["fit_info"]  # last: the model counts as fitted from here
         return model
+
+    def _learned_problems(self, doc: IndexModelFile) -> list[tuple[str, str]]:
+        """What a loaded model needs beyond the file's own rules, given the parameters and the
+        instrument: (field, problem) for each thing missing."""
+        problems = []
+        if canonical_name(doc.normaliser.method) != canonical_name(self.normalisation):
+            problems.append(
+                (
+                    "normaliser.method",
+                    f"expected {canonical_name(self.normalisation)} "
+                    f"(params.normalisation), got {doc.normaliser.method}",
+                )
+            )
+        if self.weighting == "bod":
+            if doc.bod_vertices is None:
+                problems.append(("bod_vertices", "missing for weighting 'bod'"))
+            if not bounded(self.normalisation) and doc.bod_range is None:
+                problems.append(("bod_range", "missing for weighting 'bod' with zscore"))
+        if self.aggregation == "mazziotta-pareto" and self.weighting != "bod":
+            keys = ["index"] + [f"{level}:{p}" for level, _, n in self._parents() for p in range(n)]
+            absent = [key for key in keys if key not in doc.aggregation_stats]
+            if absent:
+                problems.append(
+                    ("aggregation_stats", f"missing {', '.join(absent)} for mazziotta-pareto")
+                )
+        if not bounded(self.normalisation) or self.aggregation == "mazziotta-pareto":
+            names = [f"dim_{code}" for code in self._dimensions] + ["dmi"]
+            absent = [name for name in names if name not in doc.output_scale]
+            if absent:
+                problems.append(("output_scale", f"missing {', '.join(absent)}"))
+        return problems
 
     @classmethod
     def load(cls, path: str | Path, instrument: Instrument | str | Path) -> IndexModel:
-        """Read a fitted model from a JSON file written by :meth:`save`."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not a valid model file ({exc})") from None
-        return cls.from_dict(data, instrument)
+        """Read a fitted model from a JSON file written by :meth:`save`.
 
-    def __repr__(self) -> str:
-        name = self.instrument.id if isinstance(self.instrument, Instrument) else self.instrument
-        return (
-            f"IndexModel({name!r}, weighting={self.weighting!r}, "
-            f"normalisation={self.normalisation!r}, aggregation={self.aggregation!r}, "
-            f"weight_level={self.weight_level!r})"
-        )
+        Raises
+        ------
+        FileNotFoundError
+            No such file.
+        ModelFileError
+            The file is not a valid index model of ``instrument`` (see :meth:`from_dict`).
+        """
+        data, source = read_json(path, "index model")
+        return cls.from_dict(data, instrument, source=source)
+
+
+def _node_codes(instrument: Instrument, level: str) -> list[str]:
+    """The codes of the nodes at ``level`` (``item``, ``indicator`` or ``dimension``)."""
+    nodes = {
+        "item": instrument.items,
+        "indicator": instrument.indicators,
+        "dimension": instrument.dimensions,
+    }[level]
+    return [node.code for node in nodes]
 
 
 def _within_parent(weights: np.ndarray, parent_of: np.ndarray) -> np.ndarray:

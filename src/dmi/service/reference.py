@@ -5,7 +5,9 @@ result: a fitted :class:`~dmi.IndexModel` (normalisation, weights, aggregation),
 :class:`~dmi.tiers.TierModel` and a fitted :class:`~dmi.results.PeerBenchmark`. It is stored as one
 JSON document whose content hash is its version, so a result that records the version can
 always be reproduced from the stored document, and two references with the same content have
-the same version.
+the same version. The document and each of its parts record the dmi version that wrote them
+(``dmi_version``); the hash leaves it out, so the same reference has the same version under any
+dmi release, and documents stored before dmi recorded it keep theirs.
 
 :func:`fit_reference` fits a new reference on a population of answers; :func:`shipped_reference`
 builds the default one from the instrument's own method, the shipped tier model and the shipped
@@ -28,9 +30,11 @@ from typing import Any
 
 import pandas as pd
 
+from dmi.errors import DataError, ModelFileError
 from dmi.instruments import Instrument, load_instrument
 from dmi.instruments.loading import shipped_reference_population
 from dmi.io import read_answers
+from dmi.io.modelfile import ModelFile, Part, check, dmi_version, without_dmi_version
 from dmi.results.assess import Assessment, assess
 from dmi.results.peers import PeerBenchmark
 from dmi.scoring.model import IndexModel
@@ -47,6 +51,31 @@ __all__ = [
 ]
 
 REFERENCE_FORMAT = "dmi-reference/1"
+_PARTS = ("index_model", "tier_model", "peers")
+
+
+class _InstrumentRef(Part):
+    id: str
+    version: str
+    hash: str
+
+
+class ReferenceFile(ModelFile):
+    """A reference document (format ``dmi-reference/1``). Its parts are checked by their own
+    schemas when they are rebuilt (:class:`~dmi.scoring.files.IndexModelFile`,
+    :class:`~dmi.tiers.files.TierModelFile`, :class:`~dmi.results.peers.PeerBenchmarkFile`)."""
+
+    FORMAT = REFERENCE_FORMAT
+    KIND = "reference"
+
+    instrument: _InstrumentRef
+    source: str
+    n_companies: int
+    created_at: str
+    note: str = ""
+    index_model: dict[str, Any]
+    tier_model: dict[str, Any] | None = None
+    peers: dict[str, Any]
 
 
 @dataclass
@@ -85,6 +114,7 @@ class Reference:
         if self._payload is None:
             body = {
                 "format": REFERENCE_FORMAT,
+                "dmi_version": dmi_version(),
                 "instrument": {
                     "id": self.instrument.id,
                     "version": self.instrument.version,
@@ -108,59 +138,90 @@ class Reference:
 
     @property
     def version(self) -> str:
-        """``<instrument id>@<first 12 hex digits of the content hash>``."""
-        digest = hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()[:12]
+        """``<instrument id>@<first 12 hex digits of the content hash>``.
+
+        The hash is of the document without the ``dmi_version`` fields (its own and its
+        parts'): which dmi wrote a reference does not make it another reference.
+        """
+        document = self.to_dict()
+        content = without_dmi_version(document)
+        for part in _PARTS:
+            if isinstance(content.get(part), dict):
+                content[part] = without_dmi_version(content[part])
+        text = json.dumps(content, ensure_ascii=False, sort_keys=True)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
         return f"{self.instrument.id}@{digest}"
 
     @classmethod
     def from_dict(
-        cls, data: Mapping[str, Any], instrument: Instrument | str | None = None
+        cls,
+        data: Any,
+        instrument: Instrument | str | None = None,
+        *,
+        source: str = "reference document",
     ) -> Reference:
-        """Rebuild a reference from :meth:`to_dict` data.
+        """Rebuild a reference from :meth:`to_dict` data, checking every field of it and of
+        its parts.
 
         Raises
         ------
-        ValueError
-            Not a reference document, or one fitted for another instrument version.
+        ModelFileError
+            Naming ``source`` and the field (``index_model.weights``, say): not a reference
+            document, a missing or malformed field, or one fitted for another instrument
+            version.
         """
-        if not isinstance(data, Mapping) or data.get("format") != REFERENCE_FORMAT:
-            got = data.get("format") if isinstance(data, Mapping) else type(data).__name__
-            raise ValueError(
-                f"not a dmi reference: expected format {REFERENCE_FORMAT!r}, got {got!r}"
-            )
-        meta = data["instrument"]
+        doc = check(ReferenceFile, data, source)
+        meta = doc.instrument
         inst = (
             instrument
             if isinstance(instrument, Instrument)
-            else load_instrument(instrument or meta["id"])
+            else load_instrument(instrument or meta.id)
         )
-        if (meta["id"], meta["version"], meta["hash"]) != (inst.id, inst.version, inst.hash):
-            raise ValueError(
-                f"this reference was fitted for instrument {meta['id']} version "
-                f"{meta['version']}, not {inst.id} version {inst.version}"
+        if (meta.id, meta.version, meta.hash) != (inst.id, inst.version, inst.hash):
+            raise ModelFileError(
+                source,
+                "instrument",
+                f"this reference was fitted for instrument {meta.id} version "
+                f"{meta.version}, not {inst.id} version {inst.version}",
             )
-        tier_data = data.get("tier_model")
+        try:
+            index_model = IndexModel.from_dict(data["index_model"], inst, source="index_model")
+            tier_model = (
+                None
+                if doc.tier_model is None
+                else TierModel.from_dict(data["tier_model"], inst, source="tier_model")
+            )
+            peers = PeerBenchmark.from_dict(data["peers"], source="peers")
+        except ModelFileError as exc:  # say it of the document: field index_model.weights
+            field_ = f"{exc.source}.{exc.field}" if exc.field else exc.source
+            raise ModelFileError(source, field_, exc.problem) from None
         ref = cls(
             instrument=inst,
-            index_model=IndexModel.from_dict(dict(data["index_model"]), inst),
-            tier_model=None if tier_data is None else TierModel.from_dict(tier_data, inst),
-            peers=PeerBenchmark.from_dict(data["peers"]),
-            source=str(data["source"]),
-            n_companies=int(data["n_companies"]),
-            created_at=str(data["created_at"]),
-            note=str(data.get("note", "")),
+            index_model=index_model,
+            tier_model=tier_model,
+            peers=peers,
+            source=doc.source,
+            n_companies=doc.n_companies,
+            created_at=doc.created_at,
+            note=doc.note,
         )
         ref._payload = json.loads(json.dumps(dict(data), ensure_ascii=False))
         return ref
 
     @classmethod
-    def from_json(cls, text: str, instrument: Instrument | str | None = None) -> Reference:
-        """Rebuild a reference from :meth:`to_json` text."""
+    def from_json(
+        cls,
+        text: str,
+        instrument: Instrument | str | None = None,
+        *,
+        source: str = "reference document",
+    ) -> Reference:
+        """Rebuild a reference from :meth:`to_json` text (see :meth:`from_dict`)."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"not a valid reference document ({exc})") from None
-        return cls.from_dict(data, instrument)
+            raise ModelFileError(source, "", f"not valid JSON, perhaps truncated ({exc})") from None
+        return cls.from_dict(data, instrument, source=source)
 
     @property
     def is_official(self) -> bool:
@@ -265,7 +326,7 @@ def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) ->
     from scipy.stats import spearmanr
 
     if old.instrument.id != new.instrument.id:
-        raise ValueError(
+        raise DataError(
             f"cannot compare references of different instruments "
             f"({old.instrument.id} and {new.instrument.id})"
         )
@@ -363,8 +424,10 @@ def fit_reference(
 
     Raises
     ------
-    ValueError
-        When no row of ``answers`` is valid, or the method's parameters are wrong.
+    DataError
+        When no row of ``answers`` is valid.
+    ParameterError
+        When the method's parameters are wrong.
     """
     inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
     model = IndexModel(
@@ -375,10 +438,10 @@ def fit_reference(
         weight_level=weight_level,
         ahp_matrix=ahp_matrix,
     )
-    model.fit(answers if model._needs_data() else None)
+    model.fit(answers if model.needs_data() else None)
     scores = model.score_batch(answers).scores
     if len(scores) == 0:
-        raise ValueError("no row of the reference population has valid answers")
+        raise DataError("no row of the reference population has valid answers")
     k = n_tiers if n_tiers is not None else (len(inst.tiers) or 4)
     tier_model = TierModel(
         n_tiers=k, method=tier_method, random_state=seed, n_bootstrap=n_bootstrap, instrument=inst
