@@ -178,9 +178,10 @@ def _uses() -> tuple[dict[str, list[tuple[str, ast.Call]]], dict[str, str]]:
 
 def test_the_scan_finds_the_calls_of_every_area():
     literal, families = _uses()
-    assert {key.split(".")[0] for key in literal} == {"app", "report", "levels"}
+    assert {key.split(".")[0] for key in literal} == {"app", "report", "levels", "tiers"}
     assert "app.nav_company" in literal and "report.title" in literal
     assert "levels.reaches_short_of" in literal
+    assert "tiers.below_next_item" in literal
     assert {"app.role_", "app.file_", "app.download_"} <= set(families)
 
 

@@ -655,8 +655,9 @@ def test_explanation_sentences_worked_by_hand():
     assert middle.en == (
         "Tier 2 of 3: Middle (membership confidence 0.75).",
         "Support: Support B",
-        "Below the tier 3 average on (largest gap first): A (44.0 vs 70.0, 26.0 points short); "
-        "B (53.0 vs 70.0, 17.0 points short).",
+        "Below the tier 3 average on (largest gap first): "
+        "A (44.0 vs 70.0 for tier 3, 26.0 points short); "
+        "B (53.0 vs 70.0 for tier 3, 17.0 points short).",
         "Smallest change found that moves it to tier 3: raise A by 23.1 points (to 67.1).",
     )
     assert middle.zh == (
@@ -706,10 +707,11 @@ def test_explanation_when_no_dimension_holds_it_and_no_increase_moves_it():
 
 
 def test_every_tier_sentence_has_a_zh_and_an_en_text():
-    from dmi.tiers.explain import TEXT
+    from dmi.locales import table
 
-    assert all(set(entry) == {"zh", "en"} for entry in TEXT.values())
-    # the generic labels come from the same block
+    tiers = {k: v for k, v in table().items() if k.startswith("tiers.")}
+    assert len(tiers) >= 14 and all(set(entry) == {"zh", "en"} for entry in tiers.values())
+    # the generic labels come from the same table
     model = _hand_model([(30, 30), (50, 50)])
     assert model.labels_[0].en == "Low"  # labels given in the file are kept
     from dmi.tiers.explain import generic_label

@@ -1,7 +1,7 @@
 """Why a company is in its tier and what would move it up: the tiers' labels and explanations.
 
-Every Chinese and English sentence the tiers show a company is in :data:`TEXT`, one block, so that
-it can move as a whole into the table of interface text; nothing else here holds wording.
+Every Chinese and English sentence the tiers show a company is in the table of interface text
+(``dmi/locales/tiers.yaml``, keys ``tiers.<name>``); nothing here holds wording.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dmi.locales import text
 from dmi.tiers.files import jsonable
 from dmi.tiers.kernel import margin
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCORE_MAX",
-    "TEXT",
     "DimensionChange",
     "DimensionGap",
     "TierExplanation",
@@ -36,70 +36,6 @@ SCORE_MAX = 100.0
 LANGS = ("zh", "en")
 
 # -- every sentence of the tiers, zh and en --------------------------------------------------------
-TEXT: dict[str, dict[str, str]] = {
-    # the label of a tier the instrument does not describe
-    "generic_name": {"zh": "第 {tier} 梯队", "en": "Tier {tier}"},
-    "generic_support": {
-        "zh": "（测评工具未描述该梯队的帮扶措施）",
-        "en": "(the instrument does not describe the support for this tier)",
-    },
-    # an explanation, line by line
-    "tier": {
-        "zh": "所在梯队：第 {tier} 梯队（共 {k} 个梯队）——{label}，归属置信度 {conf:.2f}。",
-        "en": "Tier {tier} of {k}: {label} (membership confidence {conf:.2f}).",
-    },
-    "support": {"zh": "帮扶措施：{support}", "en": "Support: {support}"},
-    "top_below": {
-        "zh": "已处于最高梯队；低于本梯队平均水平的维度：{items}。",
-        "en": "Already in the most advanced tier; below this tier's average on: {items}.",
-    },
-    "top_below_item": {
-        "zh": "{name}（{value:.1f} 分，本梯队平均 {centroid:.1f} 分）",
-        "en": "{name} ({value:.1f} vs {centroid:.1f})",
-    },
-    "top_none_below": {
-        "zh": "已处于最高梯队，各维度均不低于本梯队平均水平。",
-        "en": "Already in the most advanced tier, at or above its average on every dimension.",
-    },
-    "below_next": {
-        "zh": "低于第 {up} 梯队平均水平的维度（差距从大到小）：{items}。",
-        "en": "Below the tier {up} average on (largest gap first): {items}.",
-    },
-    "below_next_item": {
-        "zh": "{name}（{value:.1f} 分，第 {up} 梯队平均 {centroid:.1f} 分，差 {short:.1f} 分）",
-        "en": "{name} ({value:.1f} vs {centroid:.1f}, {short:.1f} points short)",
-    },
-    "none_below_next": {
-        "zh": "各维度均不低于第 {up} 梯队的平均水平，但整体组合仍更接近当前梯队。",
-        "en": (
-            "At or above the tier {up} average on every dimension, yet the profile as a whole "
-            "is still closer to the current tier."
-        ),
-    },
-    "move_up": {
-        "zh": "进入第 {tier} 梯队的最小改进：{items}。",
-        "en": "Smallest change found that moves it to tier {tier}: {items}.",
-    },
-    "move_up_item": {
-        "zh": "{name}提高 {points:.1f} 分（至 {to:.1f} 分）",
-        "en": "raise {name} by {points:.1f} points (to {to:.1f})",
-    },
-    "no_move_up": {
-        "zh": "在 0-100 分范围内提高各维度得分都不能使其进入第 {up} 梯队。",
-        "en": (
-            "No increase of the dimension scores within 0-100 moves it to tier {up} under "
-            "this model."
-        ),
-    },
-    # how the items of one sentence are joined
-    "list_separator": {"zh": "；", "en": "; "},
-    "change_separator": {"zh": "、", "en": ", "},
-}
-# -------------------------------------------------------------------------------------------------
-
-
-def _say(key: str, lang: str, **values: Any) -> str:
-    return TEXT[key][lang].format(**values)
 
 
 @dataclass(frozen=True)
@@ -135,10 +71,10 @@ def generic_label(tier: int) -> TierLabel:
     """The label of a tier the instrument does not describe: "第 k 梯队 / Tier k"."""
     return TierLabel(
         tier,
-        _say("generic_name", "zh", tier=tier),
-        _say("generic_name", "en", tier=tier),
-        _say("generic_support", "zh"),
-        _say("generic_support", "en"),
+        text("tiers.generic_name", "zh", tier=tier),
+        text("tiers.generic_name", "en", tier=tier),
+        text("tiers.generic_support", "zh"),
+        text("tiers.generic_support", "en"),
         True,
     )
 
@@ -374,18 +310,18 @@ def _sentences(
     changes: tuple[DimensionChange, ...],
     moved_to: int | None,
 ) -> list[str]:
-    """The explanation in ``lang``, sentence by sentence, from :data:`TEXT`."""
+    """The explanation in ``lang``, sentence by sentence."""
     by_feature = {g.feature: g for g in gaps}
-    join = TEXT["list_separator"][lang].join
+    join = text("tiers.list_separator", lang).join
     lines = [
-        _say("tier", lang, tier=tier, k=k, label=label.name(lang), conf=conf),
-        _say("support", lang, support=label.support_zh if lang == "zh" else label.support_en),
+        text("tiers.tier", lang, tier=tier, k=k, label=label.name(lang), conf=conf),
+        text("tiers.support", lang, support=label.support_zh if lang == "zh" else label.support_en),
     ]
     if tier == k:
         if holding:
             items = join(
-                _say(
-                    "top_below_item",
+                text(
+                    "tiers.top_below_item",
                     lang,
                     name=getattr(by_feature[f], lang),
                     value=by_feature[f].value,
@@ -393,15 +329,15 @@ def _sentences(
                 )
                 for f in holding
             )
-            lines.append(_say("top_below", lang, items=items))
+            lines.append(text("tiers.top_below", lang, items=items))
         else:
-            lines.append(_say("top_none_below", lang))
+            lines.append(text("tiers.top_none_below", lang))
         return lines
     up = tier + 1
     if holding:
         items = join(
-            _say(
-                "below_next_item",
+            text(
+                "tiers.below_next_item",
                 lang,
                 name=getattr(by_feature[f], lang),
                 value=by_feature[f].value,
@@ -411,13 +347,13 @@ def _sentences(
             )
             for f in holding
         )
-        lines.append(_say("below_next", lang, up=up, items=items))
+        lines.append(text("tiers.below_next", lang, up=up, items=items))
     else:
-        lines.append(_say("none_below_next", lang, up=up))
+        lines.append(text("tiers.none_below_next", lang, up=up))
     if changes and moved_to is not None:
-        items = TEXT["change_separator"][lang].join(
-            _say(
-                "move_up_item",
+        items = text("tiers.change_separator", lang).join(
+            text(
+                "tiers.move_up_item",
                 lang,
                 name=getattr(c, lang),
                 points=c.points,
@@ -425,7 +361,7 @@ def _sentences(
             )
             for c in changes
         )
-        lines.append(_say("move_up", lang, tier=moved_to, items=items))
+        lines.append(text("tiers.move_up", lang, tier=moved_to, items=items))
     else:
-        lines.append(_say("no_move_up", lang, up=up))
+        lines.append(text("tiers.no_move_up", lang, up=up))
     return lines
