@@ -178,7 +178,8 @@ def _uses() -> tuple[dict[str, list[tuple[str, ast.Call]]], dict[str, str]]:
 
 def test_the_scan_finds_the_calls_of_every_area():
     literal, families = _uses()
-    assert {key.split(".")[0] for key in literal} == {"app", "report", "levels", "tiers"}
+    areas = {"app", "report", "levels", "tiers", "items", "survey"}
+    assert {key.split(".")[0] for key in literal} == areas
     assert "app.nav_company" in literal and "report.title" in literal
     assert "levels.reaches_short_of" in literal
     assert "tiers.below_next_item" in literal

@@ -1,8 +1,9 @@
 """Every fixed text dmi shows people, in Chinese and English, in one table.
 
 The table is package data: one YAML file per area of the interface, ``app.yaml`` (the app's
-pages), ``report.yaml`` (the company report), ``levels.yaml`` (why a company has its level) and
-``tiers.yaml`` (a company's tier, and what would move it up).
+pages), ``survey.yaml`` (the survey's checks), ``items.yaml`` (the item types' wording: the next
+better answer, labels of choices), ``report.yaml`` (the company report), ``levels.yaml`` (why a
+company has its level) and ``tiers.yaml`` (a company's tier, and what would move it up).
 A text's key is ``<area>.<name>``, the area being the name of its file, so that a key is unique
 across the files by construction; a name repeated inside one file is refused when the table is
 read (YAML itself would keep the last one silently).

@@ -18,6 +18,7 @@ import pandas as pd
 from dmi.instruments import Instrument, Item, ProfileField
 from dmi.instruments.export import template
 from dmi.instruments.items import item_type
+from dmi.locales import text
 from dmi.scoring.answers import encode_answers, normalise_cell
 
 __all__ = [
@@ -52,7 +53,8 @@ class SurveyPage:
 
 def survey_pages(instrument: Instrument) -> list[SurveyPage]:
     """The profile page, then one page per dimension, in the instrument's order."""
-    pages = [SurveyPage("profile", "企业概况", "Company profile", profile=instrument.profile)]
+    title = (text("survey.profile_title", "zh"), text("survey.profile_title", "en"))
+    pages = [SurveyPage("profile", *title, profile=instrument.profile)]
     for dim in instrument.dimensions:
         items = tuple(item for ind in dim.indicators for item in ind.items)
         pages.append(SurveyPage(dim.code, dim.zh, dim.en, items=items))
@@ -134,26 +136,22 @@ def _profile_problems(
         value = answers.get(field_.code)
         if _blank(value):
             if field_.required:
-                problems[field_.code] = "必填" if lang == "zh" else "required"
+                problems[field_.code] = text("survey.required", lang)
             continue
         if field_.type == "choice" and field_.options:
             if str(value) not in {o.value for o in field_.options}:
-                problems[field_.code] = (
-                    f"不是可选项：{value}" if lang == "zh" else f"not one of the options: {value}"
-                )
+                problems[field_.code] = text("survey.not_an_option", lang, value=value)
         elif field_.type == "number":
             try:
                 number = float(value)
             except (TypeError, ValueError):
-                problems[field_.code] = "应为数字" if lang == "zh" else "expected a number"
+                problems[field_.code] = text("survey.not_a_number", lang)
                 continue
             low = -math.inf if field_.min is None else field_.min
             high = math.inf if field_.max is None else field_.max
             if not low <= number <= high:
-                problems[field_.code] = (
-                    f"应在 {field_.min} 到 {field_.max} 之间"
-                    if lang == "zh"
-                    else f"expected between {field_.min} and {field_.max}"
+                problems[field_.code] = text(
+                    "survey.out_of_range", lang, min=field_.min, max=field_.max
                 )
     return problems
 
@@ -194,7 +192,7 @@ def check_page(
 
 def _reason(reason: str, lang: str) -> str:
     if reason.startswith("missing answer"):
-        return "必答题，请作答" if lang == "zh" else "please answer this question"
+        return text("survey.unanswered", lang)
     return reason
 
 

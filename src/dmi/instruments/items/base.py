@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from dmi.instruments.items.cells import Key, Parsed
+from dmi.locales import text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -233,8 +234,8 @@ def label_lookup(choices: Sequence[Any]) -> dict[str, int]:
     the first choice wins a text two share (a valid file has none)."""
     lookup: dict[str, int] = {}
     for i, choice in enumerate(choices):
-        for text in (choice.value, choice.zh, choice.en):
-            lookup.setdefault(answer_key(text), i)
+        for written in (choice.value, choice.zh, choice.en):
+            lookup.setdefault(answer_key(written), i)
     return lookup
 
 
@@ -298,8 +299,8 @@ def option_rows(item: Item) -> list[dict[str, Any]]:
     return [
         {
             "value": o.value,
-            "label_zh": o.zh + ("（不可与其他选项同选）" if o.exclusive else ""),
-            "label_en": o.en + (" (cannot be combined)" if o.exclusive else ""),
+            "label_zh": text("items.exclusive_option", "zh", label=o.zh) if o.exclusive else o.zh,
+            "label_en": text("items.exclusive_option", "en", label=o.en) if o.exclusive else o.en,
             "points": o.points,
         }
         for o in item.options

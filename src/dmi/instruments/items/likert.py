@@ -9,6 +9,7 @@ import numpy as np
 
 from dmi.instruments.items.base import Add, Choice, ItemType, Parser, Step, Widget, ordinal
 from dmi.instruments.items.cells import Key, Parsed, one_value, parse_number
+from dmi.locales import text
 
 if TYPE_CHECKING:
     from dmi.instruments.format import Instrument, Item
@@ -90,7 +91,13 @@ class Likert(ItemType):
         )
         nxt = int(start) + step
         if item.scale.min <= nxt <= item.scale.max:
-            return [Step(nxt, f"提高到 {nxt}", f"move to {nxt}")]
+            return [
+                Step(
+                    nxt,
+                    text("items.step_likert", "zh", value=nxt),
+                    text("items.step_likert", "en", value=nxt),
+                )
+            ]
         return []
 
     def synthesise(

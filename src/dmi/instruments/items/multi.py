@@ -25,6 +25,7 @@ from dmi.instruments.items.base import (
     quoted,
 )
 from dmi.instruments.items.cells import Choices, Key, Parsed
+from dmi.locales import text
 
 if TYPE_CHECKING:
     from dmi.instruments.format import Instrument, Item
@@ -101,7 +102,13 @@ class MultipleChoice(ItemType):
             if option.exclusive or i in ticked or option.points <= 0:
                 continue
             answer = ";".join([o.value for o in chosen] + [option.value])
-            steps.append(Step(answer, f"增加「{option.zh}」", f"add '{option.en}'"))
+            steps.append(
+                Step(
+                    answer,
+                    text("items.step_multi", "zh", option=option.zh),
+                    text("items.step_multi", "en", option=option.en),
+                )
+            )
         return steps
 
     def synthesise(

@@ -23,6 +23,7 @@ from dmi.instruments.items.base import (
     fmt,
 )
 from dmi.instruments.items.cells import Key, Parsed, one_value, parse_number
+from dmi.locales import text
 
 if TYPE_CHECKING:
     from dmi.instruments.format import Instrument, Item
@@ -91,8 +92,8 @@ class Number(ItemType):
         return [
             {
                 "value": "",
-                "label_zh": f"数值（{item.unit}）",
-                "label_en": f"number ({item.unit})",
+                "label_zh": text("items.number_value", "zh", unit=item.unit),
+                "label_en": text("items.number_value", "en", unit=item.unit),
                 "points": item.points or 1.0,
                 "min": item.min,
                 "max": item.max,
@@ -133,7 +134,13 @@ class Number(ItemType):
         at = -1 if band is None else band
         for better in item.bands[at + 1 :]:
             if better.points > (item.bands[at].points if at >= 0 else -1):
-                return [Step(better.value, f"提高到「{better.zh}」", f"raise it to {better.en}")]
+                return [
+                    Step(
+                        better.value,
+                        text("items.step_number", "zh", band=better.zh),
+                        text("items.step_number", "en", band=better.en),
+                    )
+                ]
         return []
 
     def synthesise(

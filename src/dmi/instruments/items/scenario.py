@@ -11,6 +11,7 @@ import numpy as np
 
 from dmi.instruments.items.base import Add, Choice, ItemType, Parser, Step, Widget, ordinal
 from dmi.instruments.items.cells import Key, Parsed, one_value, parse_number
+from dmi.locales import text
 
 if TYPE_CHECKING:
     from dmi.instruments.format import Instrument, Item
@@ -104,8 +105,8 @@ class Scenario(ItemType):
         return [
             Step(
                 target.value,
-                f"提升到 {target.value} 级：{target.zh}",
-                f"reach level {target.value}: {target.en}",
+                text("items.step_scenario", "zh", value=target.value, label=target.zh),
+                text("items.step_scenario", "en", value=target.value, label=target.en),
             )
         ]
 

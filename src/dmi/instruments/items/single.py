@@ -22,6 +22,7 @@ from dmi.instruments.items.base import (
     ordinal,
 )
 from dmi.instruments.items.cells import Key, Parsed, one_value
+from dmi.locales import text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -78,7 +79,13 @@ class SingleChoice(ItemType):
         if not better:
             return []
         o = better[0]
-        return [Step(o.value, f"选择「{o.zh}」", f"reach '{o.en}'")]
+        return [
+            Step(
+                o.value,
+                text("items.step_single", "zh", option=o.zh),
+                text("items.step_single", "en", option=o.en),
+            )
+        ]
 
     def synthesise(
         self, item: Item, instrument: Instrument, latent: np.ndarray, rng: np.random.Generator

@@ -9,6 +9,7 @@ import numpy as np
 
 from dmi.instruments.items.base import Choice, ItemType, Parser, Step, Widget
 from dmi.instruments.items.cells import Key, Parsed, one_value
+from dmi.locales import text
 
 if TYPE_CHECKING:
     from dmi.instruments.format import Instrument, Item
@@ -44,19 +45,31 @@ class YesNo(ItemType):
     def codebook_rows(self, item: Item, instrument: Instrument) -> list[dict[str, Any]]:
         full = self.max_points(item, instrument)
         return [
-            {"value": "yes", "label_zh": "是", "label_en": "yes", "points": full},
-            {"value": "no", "label_zh": "否", "label_en": "no", "points": 0.0},
+            {
+                "value": "yes",
+                "label_zh": text("items.answer_yes_lower", "zh"),
+                "label_en": text("items.answer_yes_lower", "en"),
+                "points": full,
+            },
+            {
+                "value": "no",
+                "label_zh": text("items.answer_no_lower", "zh"),
+                "label_en": text("items.answer_no_lower", "en"),
+                "points": 0.0,
+            },
         ]
 
     def widget(self, item: Item, instrument: Instrument) -> Widget:
-        return Widget("radio", (Choice("yes", "是", "Yes"), Choice("no", "否", "No")), True)
+        yes = Choice("yes", text("items.answer_yes", "zh"), text("items.answer_yes", "en"))
+        no = Choice("no", text("items.answer_no", "zh"), text("items.answer_no", "en"))
+        return Widget("radio", (yes, no), True)
 
     def improvements(self, item: Item, instrument: Instrument, current: Key) -> list[Step]:
         """Yes, unless the answer is yes already."""
         read = self.read(item, instrument, current)
         if read is not None and read[1] is None and read[0] > 0:
             return []
-        return [Step("yes", "做到这一项", "put this in place")]
+        return [Step("yes", text("items.step_yes", "zh"), text("items.step_yes", "en"))]
 
     def synthesise(
         self, item: Item, instrument: Instrument, latent: np.ndarray, rng: np.random.Generator
