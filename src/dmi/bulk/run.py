@@ -642,6 +642,8 @@ def score_file(
 
     Raises
     ------
+    UsageError
+        An unknown ``duplicates`` policy or ``engine``, or two outputs that are one file.
     FileFormatError
         The file cannot be read, or no column matches an item of the instrument.
     FileNotFoundError

@@ -28,6 +28,7 @@ from functools import lru_cache
 from io import BytesIO
 from typing import Any
 
+from dmi.errors import MissingExtraError, UsageError
 from dmi.instruments import Instrument, Item
 from dmi.results.assess import Assessment, NodeScore
 from dmi.scoring.levels import format_index
@@ -426,7 +427,7 @@ def _build(
     answers: Mapping[str, Any] | None,
 ) -> _Report:
     if lang not in LANGS:
-        raise ValueError(f"report language must be one of {', '.join(LANGS)}, got {lang!r}")
+        raise UsageError(f"report language must be one of {', '.join(LANGS)}, got {lang!r}")
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     name_of = (lambda n: n.zh) if lang == "zh" else (lambda n: n.en)
     answers = dict(answers or {})
@@ -951,7 +952,7 @@ def _reportlab() -> Any:
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     except ImportError:
-        raise ImportError(
+        raise MissingExtraError(
             'PDF reports need reportlab: pip install "dmi[report]" (or reportlab>=4.0)'
         ) from None
     pdfmetrics.registerFont(UnicodeCIDFont(_CJK_FONT))

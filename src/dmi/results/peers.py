@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dmi.errors import UsageError
+
 __all__ = ["PEER_FORMAT", "PeerBenchmark", "PeerPosition"]
 
 PEER_FORMAT = "dmi-peer-benchmark/1"
@@ -78,7 +80,7 @@ class PeerBenchmark:
     def fit(self, scores: pd.DataFrame) -> PeerBenchmark:
         """Store the distribution of every score column in every large-enough group."""
         if self.min_group_size < 1:
-            raise ValueError(f"min_group_size must be at least 1, got {self.min_group_size}")
+            raise UsageError(f"min_group_size must be at least 1, got {self.min_group_size}")
         columns = (
             list(self.columns)
             if self.columns is not None
@@ -86,12 +88,12 @@ class PeerBenchmark:
         )
         missing = [c for c in columns if c not in scores.columns]
         if missing:
-            raise ValueError(f"the score table lacks the columns {', '.join(missing)}")
+            raise UsageError(f"the score table lacks the columns {', '.join(missing)}")
         levels = [tuple(level) for level in self.levels]
         for level in levels:
             absent = [c for c in level if c not in scores.columns]
             if absent:
-                raise ValueError(f"peer grouping {level} needs the columns {', '.join(absent)}")
+                raise UsageError(f"peer grouping {level} needs the columns {', '.join(absent)}")
         values = scores[columns].apply(pd.to_numeric, errors="coerce")
         self.columns_ = columns
         self.levels_ = levels

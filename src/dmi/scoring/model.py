@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.errors import AnswerError, NotFittedError
+from dmi.errors import AnswerError, ModelFileError, NotFittedError, UsageError
 from dmi.instruments import Instrument, load_instrument
 from dmi.scoring import weighting as weighting_methods
 from dmi.scoring.aggregate import AGGREGATIONS, aggregate, arithmetic_of_columns
@@ -215,37 +215,37 @@ class IndexModel:
     # -- validation -------------------------------------------------------------------------
     def _check_params(self) -> None:
         if self.weighting not in WEIGHTINGS:
-            raise ValueError(
+            raise UsageError(
                 f"unknown weighting {self.weighting!r}; expected one of {', '.join(WEIGHTINGS)}"
             )
         if self.weight_level not in WEIGHT_LEVELS:
-            raise ValueError(
+            raise UsageError(
                 f"unknown weight_level {self.weight_level!r}; expected one of "
                 f"{', '.join(WEIGHT_LEVELS)}"
             )
         if self.aggregation not in AGGREGATIONS:
-            raise ValueError(
+            raise UsageError(
                 f"unknown aggregation {self.aggregation!r}; expected one of "
                 f"{', '.join(AGGREGATIONS)}"
             )
         normalisation = canonical_name(self.normalisation)
         if self.aggregation == "geometric" and not bounded(normalisation):
-            raise ValueError(
+            raise UsageError(
                 "geometric aggregation needs non-negative inputs, but zscore "
                 "normalisation gives negative values: choose another normalisation"
             )
         if self.weighting == "bod" and self.aggregation != "arithmetic":
-            raise ValueError(
+            raise UsageError(
                 "benefit-of-the-doubt weighting is a weighted sum: use "
                 f"aggregation='arithmetic', not {self.aggregation!r}"
             )
         if self.weighting == "bod" and self.weight_level != "dimension":
-            raise ValueError(
+            raise UsageError(
                 "benefit-of-the-doubt weighting is exact for new companies only over a few "
                 f"nodes: use weight_level='dimension', not {self.weight_level!r}"
             )
         if self.weighting == "ahp" and self.ahp_matrix is None:
-            raise ValueError(
+            raise UsageError(
                 "weighting='ahp' needs ahp_matrix, a pairwise comparison matrix "
                 "over the weighted nodes (see IndexModel.nodes())"
             )
@@ -333,7 +333,7 @@ class IndexModel:
         notes: list[str] = []
         if answers is None:
             if self._needs_data():
-                raise ValueError(
+                raise UsageError(
                     f"weighting={self.weighting!r}, normalisation={self.normalisation!r}, "
                     f"aggregation={self.aggregation!r} learn from data: pass the reference "
                     "population's answers to fit()"
@@ -354,7 +354,7 @@ class IndexModel:
                 ).tobytes()
             ).hexdigest()[:16]
             if self._needs_data() and len(nodes) < 2:
-                raise ValueError(
+                raise UsageError(
                     f"fitting needs at least 2 valid reference rows, got {len(nodes)}"
                     f" ({n_rejected} of {n_rows} rows were rejected)"
                 )
@@ -398,7 +398,7 @@ class IndexModel:
         if method == "ahp":
             result = weighting_methods.ahp(np.asarray(self.ahp_matrix, dtype=float))
             if result.n != k:
-                raise ValueError(
+                raise UsageError(
                     f"the AHP matrix is {result.n}x{result.n} but there are {k} "
                     f"{self.weight_level} nodes ({', '.join(self.nodes_)})"
                 )
@@ -411,7 +411,7 @@ class IndexModel:
             return np.asarray(result.weights, dtype=float)
         complete = X[~np.isnan(X).any(axis=1)]
         if len(complete) < 2:
-            raise ValueError(
+            raise UsageError(
                 f"{method} weights need at least 2 reference rows with every "
                 f"{self.weight_level} answered, got {len(complete)}"
             )
@@ -429,7 +429,7 @@ class IndexModel:
             return np.asarray(result.weights, dtype=float)
         lower, upper = self.bod_bounds
         if k > weighting_methods.BOD_VERTEX_MAX_DIM:
-            raise ValueError(
+            raise UsageError(
                 f"benefit-of-the-doubt weighting supports at most "
                 f"{weighting_methods.BOD_VERTEX_MAX_DIM} dimensions, got {k}"
             )
@@ -733,17 +733,21 @@ class IndexModel:
     def from_dict(cls, data: dict[str, Any], instrument: Instrument | str | Path) -> IndexModel:
         """Rebuild a fitted model; the instrument must be the one it was fitted for."""
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
-            raise ValueError(
+            raise ModelFileError(
+                "index model",
+                "format",
                 f"not a dmi index model: expected format {MODEL_FORMAT!r}, got "
-                f"{data.get('format') if isinstance(data, dict) else type(data)!r}"
+                f"{data.get('format') if isinstance(data, dict) else type(data)!r}",
             )
         inst = _resolve_instrument(instrument)
         meta = data["instrument"]
         if (meta["id"], meta["version"], meta["hash"]) != (inst.id, inst.version, inst.hash):
-            raise ValueError(
+            raise ModelFileError(
+                "index model",
+                "instrument",
                 f"this model was fitted for instrument {meta['id']} version {meta['version']} "
                 f"(hash {meta['hash']}), not {inst.id} version {inst.version} "
-                f"(hash {inst.hash}): refit it"
+                f"(hash {inst.hash}): refit it",
             )
         params = dict(data["params"])
         params["bod_bounds"] = tuple(params["bod_bounds"])
@@ -752,7 +756,9 @@ class IndexModel:
         model.instrument_ = inst
         model._structure(inst)
         if list(model.nodes_) != data["nodes"]:
-            raise ValueError("the model's nodes do not match the instrument")
+            raise ModelFileError(
+                "index model", "nodes", "the model's nodes do not match the instrument"
+            )
         model.weights_ = np.asarray(data["weights"], dtype=float)
         model.normaliser_ = Normaliser.from_dict(data["normaliser"])
         model._aggregation_stats = data["aggregation_stats"]
@@ -775,7 +781,7 @@ class IndexModel:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not a valid model file ({exc})") from None
+            raise ModelFileError(str(path), "", f"not a valid model file ({exc})") from None
         return cls.from_dict(data, instrument)
 
     def __repr__(self) -> str:

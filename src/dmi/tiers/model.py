@@ -60,7 +60,12 @@ from typing import Any, Literal, NoReturn
 import numpy as np
 import pandas as pd
 
-from dmi.errors import TierStabilityWarning
+from dmi.errors import (
+    FileFormatError,
+    ModelFileError,
+    TierStabilityWarning,
+    UsageError,
+)
 from dmi.instruments import Instrument, load_instrument, shipped_path
 
 __all__ = [
@@ -768,7 +773,7 @@ class TierModel:
                 f"names, got {self.features!r}"
             )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise UsageError("; ".join(problems))
 
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, scores: pd.DataFrame, y: None = None) -> TierModel:
@@ -807,7 +812,7 @@ class TierModel:
         )
         need = MIN_ROWS_PER_TIER * max(ks)
         if n < need:
-            raise ValueError(
+            raise UsageError(
                 f"too few rows: fitting {max(ks)} tiers needs at least {need} rows "
                 f"({MIN_ROWS_PER_TIER} per tier), got {n}"
             )
@@ -830,7 +835,7 @@ class TierModel:
         ]
         if constant:
             values = {f: xs[0, features.index(f)] for f in constant}
-            raise ValueError(
+            raise UsageError(
                 "; ".join(
                     f"column {f!r} is constant (every row fitted on is {values[f]:g}): it cannot "
                     "separate tiers; leave it out with features=[...]"
@@ -840,7 +845,7 @@ class TierModel:
         z = (xs - mean) / scale
         distinct = len(np.unique(z, axis=0))
         if distinct < max(ks):
-            raise ValueError(
+            raise UsageError(
                 f"too few distinct rows: fitting {max(ks)} tiers needs at least "
                 f"{max(ks)} different score profiles, got {distinct}"
             )
@@ -933,7 +938,7 @@ class TierModel:
         else:
             features = [str(c) for c in frame.columns if str(c).startswith("dim_")]
             if not features:
-                raise ValueError(
+                raise UsageError(
                     f"no dim_* columns: expected a score table with dmi and "
                     f"dim_<code> columns, got columns {_some(frame.columns)}"
                 )
@@ -941,7 +946,7 @@ class TierModel:
             known = [f"dim_{d.code}" for d in inst.dimensions]
             foreign = [f for f in features if f not in known]
             if foreign:
-                raise ValueError(
+                raise UsageError(
                     f"features {', '.join(foreign)} are not dimensions of instrument "
                     f"{inst.id} (expected some of {', '.join(known)})"
                 )
@@ -980,7 +985,7 @@ class TierModel:
             (k for k in ks if np.isfinite(scores[k])), key=lambda k: (-sign * scores[k], k)
         )
         if not ranked:
-            raise ValueError(f"no K in {ks[0]}..{ks[-1]} gave two or more tiers on these data")
+            raise UsageError(f"no K in {ks[0]}..{ks[-1]} gave two or more tiers on these data")
         best = ranked[0]
         span = f"K = {ks[0]}..{ks[-1]}"
         if criterion == "bic":
@@ -1182,7 +1187,7 @@ class TierModel:
             empty (nullable integer) and their confidence NaN.
         """
         if missing not in ("error", "na"):
-            raise ValueError(f"missing: expected 'error' or 'na', got {missing!r}")
+            raise UsageError(f"missing: expected 'error' or 'na', got {missing!r}")
         frame = _as_frame(scores, "assign")
         x = self._matrix(frame, allow_nan=missing == "na")
         complete = ~np.isnan(x).any(axis=1)
@@ -1217,7 +1222,7 @@ class TierModel:
         """
         frame = _as_frame(row, "explain")
         if len(frame) != 1:
-            raise ValueError(f"explain takes one company (one row), got {len(frame)} rows")
+            raise UsageError(f"explain takes one company (one row), got {len(frame)} rows")
         x = self._matrix(frame)[0]
         rid = None
         if "respondent_id" in frame.columns and pd.notna(frame["respondent_id"].iloc[0]):
@@ -1449,17 +1454,21 @@ class TierModel:
             inst.id,
             inst.version,
         ):
-            raise ValueError(
+            raise ModelFileError(
+                "tier model",
+                "instrument",
                 f"this tier model was fitted for instrument {self.instrument_id_} version "
                 f"{self.instrument_version_}, not {inst.id} version {inst.version}: fit one for "
-                f"it (dmi tiers fit REFERENCE -o MODEL.json --instrument {inst.id})"
+                f"it (dmi tiers fit REFERENCE -o MODEL.json --instrument {inst.id})",
             )
         known = [f"dim_{d.code}" for d in inst.dimensions]
         foreign = [f for f in self.features_ if f not in known]
         if foreign:
-            raise ValueError(
+            raise ModelFileError(
+                "tier model",
+                "features",
                 f"this tier model uses {', '.join(foreign)}, which instrument "
-                f"{inst.id} does not have (its dimensions: {', '.join(known)})"
+                f"{inst.id} does not have (its dimensions: {', '.join(known)})",
             )
 
     # -- persistence --------------------------------------------------------------------------
@@ -1645,8 +1654,8 @@ class TierModel:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(
-                f"tier model file {path}: not valid JSON, perhaps truncated ({exc})"
+            raise ModelFileError(
+                f"tier model file {path}", "", f"not valid JSON, perhaps truncated ({exc})"
             ) from None
         return cls.from_dict(data, instrument, source=str(path))
 
@@ -1692,7 +1701,7 @@ def tier_report(
         the overall counts. For every grouping column the counts add up to the number of rows.
     """
     if tier_column not in scores.columns:
-        raise ValueError(
+        raise FileFormatError(
             f"no {tier_column!r} column: expected a score table with tiers "
             f"(TierModel.assign, or `dmi score` with a tier model), got columns "
             f"{_some(scores.columns)}"
@@ -1702,7 +1711,7 @@ def tier_report(
     bad = tiers.isna() | (tiers < 1) | (tiers != np.floor(tiers))
     if bad.any():
         first = raw[bad].iloc[0]
-        raise ValueError(
+        raise FileFormatError(
             f"column {tier_column!r} has {int(bad.sum())} values that are not a tier "
             f"(a whole number >= 1), first {first!r}"
         )
@@ -1803,7 +1812,7 @@ def _as_frame(scores: Any, what: str) -> pd.DataFrame:
         return scores.to_frame().T.reset_index(drop=True)
     if isinstance(scores, Mapping):
         return pd.DataFrame([dict(scores)])
-    raise ValueError(
+    raise UsageError(
         f"{what}: expected a score table (pandas DataFrame), one row (Series or "
         f"mapping) or an array, got {type(scores).__name__}"
     )
@@ -1821,7 +1830,7 @@ def _numeric(
     """The columns as a float matrix; every problem of every column in one ``ValueError``."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(
+        raise UsageError(
             f"{what}: missing columns {', '.join(missing)}: expected a score table "
             f"with {', '.join(columns)}; got columns {_some(frame.columns)}"
         )
@@ -1868,7 +1877,7 @@ def _numeric(
             )
         out[:, j] = values
     if problems:
-        raise ValueError(f"{what}: " + "; ".join(problems))
+        raise UsageError(f"{what}: " + "; ".join(problems))
     return out
 
 
@@ -1963,13 +1972,13 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Checker:
-    """Field checks for a tier model file, each failure one clear ``ValueError``."""
+    """Field checks for a tier model file, each failure one clear ``ModelFileError``."""
 
     def __init__(self, source: str) -> None:
         self.source = source
 
     def fail(self, problem: str) -> NoReturn:
-        raise ValueError(f"tier model file {self.source}: {problem}")
+        raise ModelFileError(f"tier model file {self.source}", "", problem)
 
     def get(
         self, data: Mapping[str, Any], key: str, kind: Any = None, where: str | None = None

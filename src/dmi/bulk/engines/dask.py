@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.bulk.kernel import ChunkResult, ChunkTask, PreparedChunk, output_columns, score_chunk
+from dmi.errors import MissingExtraError, UsageError
 from dmi.scoring.answers import REJECT_COLUMNS
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
@@ -39,7 +40,7 @@ def _import_dask() -> Any:
         import dask.dataframe  # noqa: F401
         import distributed  # noqa: F401
     except ImportError:
-        raise ImportError(
+        raise MissingExtraError(
             "--engine dask needs the optional extra: pip install 'dmi[distributed]'"
         ) from None
     return dask
@@ -234,7 +235,12 @@ class DaskEngine:
         self._own: Any = None
         if client is None:
             if scheduler is not None:
-                client = self._own = Client(scheduler)
+                try:
+                    client = self._own = Client(scheduler)
+                except OSError as exc:  # no scheduler there (a time-out is an OSError too)
+                    raise UsageError(
+                        f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})"
+                    ) from None
             else:
                 self._own = local_client()
                 client = self._own.__enter__()
