@@ -136,7 +136,7 @@ def find_duplicates(
 
 
 class IdLedger:
-    """The ids of the chunks of a run that has no duplicate pass (see :func:`_optimistic_chunks`).
+    """The ids of the chunks of a run that reads the file once, without the duplicate pass.
 
     Each chunk adds its ids as it is scored. Once the reader has said how many chunks the file
     has (:meth:`expect`) and all of them have, the ids that repeat are worked out in a thread,
