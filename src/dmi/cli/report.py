@@ -10,7 +10,8 @@
     reference population, scored the same way; ``none`` leaves peers out).
 
 Wire into the main parser with ``dmi.cli.report.add_commands(subparsers)``; the command raises
-``ValueError`` / ``FileNotFoundError`` with a one-line message on bad input (exit 2).
+a :class:`~dmi.errors.DmiError` / ``FileNotFoundError`` with a one-line message on bad input
+(exit 2).
 """
 
 from __future__ import annotations
@@ -95,8 +96,11 @@ def read_one_company(path: str | Path, instrument: Instrument, row: str | None =
 
     Raises
     ------
-    ValueError
-        When the file holds no usable answers, several rows and no ``row``, or no such row.
+    FileFormatError
+        When the file holds no usable answers, or several rows with the ``row`` id.
+    UsageError
+        When the file has several rows and no ``row``, or no row with that id. (Both are
+        ``ValueError`` too.)
     FileNotFoundError
         When there is no such file.
     """

@@ -76,7 +76,7 @@ def _parse_ahp_file(path: str, nodes: list[str]) -> np.ndarray:
         return _matrix_from_judgements(nodes, _read_judgements(file), path)
     try:
         frame = pd.read_csv(file, index_col=0, dtype=str)
-    except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser and empty-file errors
+    except ValueError as exc:  # pandas' parser, empty-file and decoding errors are ValueErrors
         problem = " ".join(str(exc).split())
         raise FileFormatError(f"{path}: not a CSV matrix ({problem})", path=path) from None
     codes = [str(c) for c in frame.columns]

@@ -18,7 +18,7 @@ where REFERENCE is the shipped reference population (``instruments/data/referenc
 
 Wire into the main parser with ``dmi.cli.tiers.add_commands(subparsers)``; each command sets
 ``func`` to a function taking the parsed arguments and returning an exit code, and raises
-``ValueError`` / ``FileNotFoundError`` with a one-line message on bad input.
+a :class:`~dmi.errors.DmiError` / ``FileNotFoundError`` with a one-line message on bad input.
 """
 
 from __future__ import annotations
