@@ -146,3 +146,35 @@ def test_dask_finds_repeated_ids_the_way_the_run_chose(
             "duplicate respondent_id (also on rows 252)",
             "duplicate respondent_id (also on rows 12)",
         ]
+
+
+def test_both_engines_give_the_kernel_s_results_for_prepared_chunks(tmp_path, client):
+    """The engine interface on chunks already through the row checks: the same results, in
+    the order given, from threads and from the cluster."""
+    from dmi.bulk.duplicates import find_duplicates
+    from dmi.bulk.engines.dask import DaskEngine
+    from dmi.bulk.engines.local import LocalEngine
+    from dmi.bulk.kernel import prepare_chunk, score_chunk
+    from dmi.io import map_columns, open_table
+
+    path = tmp_path / "in.csv"
+    _messy(path)
+    reader = open_table(path, chunk_rows=60)
+    mapping = map_columns(MIIT, reader.columns)
+    index = find_duplicates(reader, mapping.id_header)
+    prepared = [prepare_chunk(c, mapping, index, "reject", reader.columns) for c in reader.chunks()]
+    expected = [score_chunk(p, MODEL) for p in prepared]
+    assert len(expected) > 3 and any(len(r.rejects) for r in expected)
+    for engine in (LocalEngine(MODEL, threads=3), DaskEngine(MODEL, client=client)):
+        got = list(engine.score(prepared))
+        engine.close()
+        assert [r.n_read for r in got] == [r.n_read for r in expected]
+        for mine, truth in zip(got, expected, strict=True):
+            # text comes back from the cluster as object columns (written the same, see above)
+            pd.testing.assert_frame_equal(
+                mine.scores, truth.scores, check_dtype=False, check_exact=True
+            )
+            pd.testing.assert_frame_equal(
+                mine.rejects, truth.rejects, check_dtype=False, check_exact=True
+            )
+            assert (mine.imputed, mine.excluded) == (truth.imputed, truth.excluded)

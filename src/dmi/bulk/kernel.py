@@ -46,12 +46,22 @@ __all__ = [
 
 @dataclass
 class PreparedChunk:
-    """A chunk after the file-level checks: the rows to score, and the rows already rejected."""
+    """A chunk after the file-level checks: the rows to score, and the rows already rejected.
+
+    An engine takes it as it takes a :class:`ChunkTask` whose index was known: :meth:`prepare`
+    is the chunk itself, :meth:`score` is :func:`score_chunk`.
+    """
 
     frame: pd.DataFrame
     rows: np.ndarray
     rejects: pd.DataFrame
     n_read: int
+
+    def prepare(self) -> PreparedChunk:
+        return self
+
+    def score(self, model: IndexModel, tier_model: TierModel | None = None) -> ChunkResult:
+        return score_chunk(self, model, tier_model)
 
 
 @dataclass

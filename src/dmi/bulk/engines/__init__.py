@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from dmi.bulk.kernel import ChunkResult, ChunkTask
+    from dmi.bulk.kernel import ChunkResult, ChunkTask, PreparedChunk
 
 __all__ = ["Engine"]
 
@@ -30,8 +30,11 @@ class Engine(Protocol):
 
     name: str
 
-    def score(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkResult]:
+    def score(self, tasks: Iterable[ChunkTask | PreparedChunk]) -> Iterator[ChunkResult]:
         """The result of each task, in the order of ``tasks`` (the file's order).
+
+        A task is a :class:`~dmi.bulk.kernel.ChunkTask` (what the run hands out), or a
+        :class:`~dmi.bulk.kernel.PreparedChunk` (a chunk already through the row checks).
 
         May be called more than once in a run (a run that reads the file once scores some
         chunks again at the end). Closing the iterator early stops the work in flight.

@@ -187,8 +187,8 @@ def _unpack(
     return ChunkResult(scores, rejects, n_read, imputed, excluded)
 
 
-def _windows(tasks: Iterable[ChunkTask], size: int) -> Iterator[list[ChunkTask]]:
-    window: list[ChunkTask] = []
+def _windows(tasks: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    window: list[Any] = []
     for task in tasks:
         window.append(task)
         if len(window) >= size:
@@ -246,7 +246,7 @@ class DaskEngine:
                 client = self._own.__enter__()
         self.client = client
 
-    def score(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkResult]:
+    def score(self, tasks: Iterable[ChunkTask | PreparedChunk]) -> Iterator[ChunkResult]:
         import dask.dataframe as dd
 
         workers = max(len(self.client.scheduler_info().get("workers", {})), 1)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from dmi.bulk.kernel import ChunkResult, ChunkTask
+from dmi.bulk.kernel import ChunkResult, ChunkTask, PreparedChunk
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
@@ -84,10 +84,10 @@ class LocalEngine:
         self.threads = min(2, os.cpu_count() or 1) if threads is None else threads
         self.stop = stop
 
-    def score(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkResult]:
+    def score(self, tasks: Iterable[ChunkTask | PreparedChunk]) -> Iterator[ChunkResult]:
         return ordered_map(self._score, tasks, self.threads, self.stop)
 
-    def _score(self, task: ChunkTask) -> ChunkResult:
+    def _score(self, task: ChunkTask | PreparedChunk) -> ChunkResult:
         return task.score(self.model, self.tier_model)
 
     def close(self) -> None:
