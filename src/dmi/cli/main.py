@@ -82,10 +82,13 @@ def _user_problem(exc: BaseException) -> str | None:
 
 def _internal_error(exc: BaseException, debug: bool) -> None:
     """Say that dmi failed (not the user), and how to report it."""
-    text = _message(exc)
     prefix = "internal error: "
-    text = text[len(prefix) :] if text.startswith(prefix) else f"{type(exc).__name__}: {text}"
-    print(f"dmi: {prefix}{text}", file=sys.stderr)
+    text = str(exc).strip().strip('"')
+    if text.startswith(prefix):  # a ReconciliationError says it already
+        text = text[len(prefix) :]
+    else:
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    print(f"dmi: {prefix}{_message(exc, text)}", file=sys.stderr)
     seen = "the traceback is above" if debug else f"run the command again with {DEBUG_FLAG} to see"
     print(
         f"dmi: this is a bug in dmi, not a problem with your input: {seen}"
