@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from dmi.cli import main
+from dmi.errors import DmiError, FileFormatError, ModelFileError, UsageError
 from dmi.instruments import shipped_reference_population
 
 from .conftest import ROOT
@@ -184,3 +185,165 @@ def test_shipped_data_is_what_the_seeded_commands_make(capsys, tmp_path):
     again = tmp_path / "example.csv"
     run(capsys, "synth", "miit-2024-manufacturing", "-n", 40, "--seed", 7, "--messy", "-o", again)
     assert again.read_bytes() == EXAMPLE.read_bytes()
+
+
+# -- one error family: the user's mistakes exit 2, dmi's bugs exit 3 ---------------------------
+
+
+def _raising(exc: BaseException):
+    def command(*args, **kwargs):
+        raise exc
+
+    return command
+
+
+def _score_raising(monkeypatch, exc: BaseException) -> None:
+    """`dmi score` raises ``exc`` where it starts scoring the file."""
+    import dmi.cli.score
+
+    monkeypatch.setattr(dmi.cli.score, "score_file", _raising(exc))
+
+
+SCORE = ["score", EXAMPLE, "-o", "never.csv", "-q"]
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        KeyError("weights"),
+        ValueError("bad"),
+        RuntimeError("oops"),
+        TypeError("x"),
+        AssertionError(),
+    ],
+)
+def test_a_bug_is_exit_3_with_how_to_see_it_and_report_it(capsys, monkeypatch, exc):
+    _score_raising(monkeypatch, exc)
+    code, _, err = run(capsys, *SCORE)
+    assert code == 3
+    problem, hint = err.splitlines()
+    said = {"KeyError": "KeyError: 'weights'", "ValueError": "ValueError: bad"}
+    said |= {"RuntimeError": "RuntimeError: oops", "TypeError": "TypeError: x"}
+    assert problem == f"dmi: internal error: {said.get(type(exc).__name__, 'AssertionError')}"
+    assert hint.startswith("dmi: this is a bug in dmi, not a problem with your input")
+    assert "run the command again with --debug" in hint and "issue tracker" in hint
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("where", ["before the command", "after it"])
+def test_debug_shows_the_traceback_of_a_bug(capsys, monkeypatch, where):
+    _score_raising(monkeypatch, KeyError("weights"))
+    argv = ["--debug", *SCORE] if where == "before the command" else [*SCORE, "--debug"]
+    code, _, err = run(capsys, *argv)
+    assert code == 3
+    assert err.startswith("Traceback (most recent call last):")
+    assert "KeyError: 'weights'" in err and "dmi/cli/score.py" in err
+    assert err.splitlines()[-2] == "dmi: internal error: KeyError: 'weights'"
+    assert "the traceback is above" in err.splitlines()[-1]
+
+
+def test_debug_shows_the_traceback_of_a_user_mistake_too(capsys):
+    code, _, err = run(capsys, "--debug", *SCORE[:-1], "--weights", "magic")
+    assert code == 2
+    assert err.startswith("Traceback") and "ParameterError: The 'weighting' parameter" in err
+    assert err.splitlines()[-1].startswith("dmi: error: The 'weighting' parameter")
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        (UsageError("--x: expected y"), "--x: expected y"),
+        (FileFormatError("a.csv: not a table"), "a.csv: not a table"),
+        (ModelFileError("m.json", "weights", "missing"), "m.json, field weights: missing"),
+        (DmiError("anything dmi was given"), "anything dmi was given"),
+        (FileNotFoundError("no such file: a.csv"), "no such file: a.csv"),
+        (PermissionError(13, "Permission denied", "out.csv"), "out.csv: Permission denied"),
+        (IsADirectoryError(21, "Is a directory", "folder"), "folder: Is a directory"),
+        (OSError(28, "No space left on device"), "No space left on device"),
+    ],
+)
+def test_what_the_user_gave_is_exit_2_in_one_plain_line(capsys, monkeypatch, exc, line):
+    _score_raising(monkeypatch, exc)
+    code, _, err = run(capsys, *SCORE)
+    assert (code, err) == (2, f"dmi: error: {line}\n")
+
+
+def test_an_os_error_that_names_no_file_of_the_user_is_a_bug(capsys, monkeypatch):
+    _score_raising(monkeypatch, ConnectionResetError(104, "Connection reset by peer"))
+    code, _, err = run(capsys, *SCORE)
+    assert code == 3 and err.startswith("dmi: internal error: ConnectionResetError:")
+
+
+def test_ctrl_c_is_130_and_a_closed_pipe_is_0(capsys, monkeypatch):
+    _score_raising(monkeypatch, KeyboardInterrupt())
+    assert run(capsys, *SCORE)[::2] == (130, "dmi: interrupted\n")
+    _score_raising(monkeypatch, BrokenPipeError(32, "Broken pipe"))
+    assert run(capsys, *SCORE)[::2] == (0, "")
+
+
+def _ahp(tmp_path, text: str, name: str = "m.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return f"ahp:{path}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--weights", "magic"], "'weighting' parameter of IndexModel must be a str among"),
+        (["--normalisation", "nope"], "unknown normalisation 'nope'"),
+        (["--aggregation", "geometric", "--normalisation", "zscore"], "non-negative inputs"),
+        (["--weights", "bod"], "use weight_level='dimension'"),
+        (
+            ["--weights", "{zero}", "--level", "dimension"],
+            "judgement 1 (foundation, operations): expected a positive number, got '0'",
+        ),
+        (["--weights", "{broken}", "--level", "dimension"], "not a YAML file"),
+        (["--weights", "{words}", "--level", "dimension"], "row foundation, column operations"),
+        (["--map", "{badmap}"], "not a column mapping file"),
+        (["--model", "{notjson}"], "not valid JSON, perhaps truncated"),
+        (["--tier-model", "{notjson}"], "not valid JSON, perhaps truncated"),
+        (["--model", "{folder}"], "a folder, not a file"),
+    ],
+)
+def test_bad_option_values_and_files_are_user_errors(capsys, tmp_path, argv, says):
+    nodes = "foundation,operations,management,performance"
+    words = "\n".join(
+        [f",{nodes}"] + [f"{n},1,x,1,1" for n in nodes.split(",")]  # 'x' in every row
+    )
+    files = {
+        "zero": _ahp(tmp_path, "judgements:\n - [foundation, operations, 0]\n"),
+        "broken": _ahp(tmp_path, "judgements: [\n", "b.yaml"),
+        "words": _ahp(tmp_path, words + "\n", "w.csv"),
+        "badmap": str(tmp_path / "map.yaml"),
+        "notjson": str(tmp_path / "model.json"),
+        "folder": str(tmp_path),
+    }
+    (tmp_path / "map.yaml").write_text("a: [\n", encoding="utf-8")
+    (tmp_path / "model.json").write_text('{"format": ', encoding="utf-8")
+    argv = [a.format(**files) for a in argv]
+    code, _, err = run(capsys, "score", EXAMPLE, "-o", tmp_path / "s.csv", "-q", *argv)
+    assert code == 2, err
+    assert err.startswith("dmi: error: ") and says in err and "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["synth", "miit-2024-manufacturing", "-n", "0", "--seed", "1"], "n must be at least 1"),
+        (
+            ["synth", "miit-2024-manufacturing", "-n", "3", "--seed", "1", "--missing-rate", "2"],
+            "missing_rate must be in [0, 1)",
+        ),
+        (["tiers", "fit", EXAMPLE, "--k", "1"], "--k: expected a whole number >= 2"),
+        (["tiers", "fit", EXAMPLE, "--k", "9"], "too few rows: fitting 9 tiers"),
+        (["report", EXAMPLE, "--row", "nobody"], "no row has respondent_id 'nobody'"),
+    ],
+)
+def test_other_commands_say_user_errors_in_one_line(capsys, tmp_path, argv, says):
+    suffix = ".html" if argv[0] == "report" else ".json" if argv[0] == "tiers" else ".csv"
+    code, _, err = run(capsys, *argv, "-o", tmp_path / f"out{suffix}")
+    assert code == 2, err
+    assert err.splitlines()[-1].startswith("dmi: error: ") and says in err
+    assert "internal error" not in err and "Traceback" not in err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import dmi
@@ -104,3 +105,76 @@ def test_dmi_score_on_dask_scores_a_file_the_reader_rejects_nothing_of(
     assert main(["score", str(path), "-o", str(out), "--engine", "dask", "-q"]) == 0
     assert "read 150 rows: 150 scored, 0 rejected" in capsys.readouterr().out
     assert out.read_bytes() == expected.read_bytes()
+
+
+def _repeats_after_the_first_chunk(path: Path) -> None:
+    """300 valid answers whose only repeated id is on rows 12 and 252 (two chunks of 60 apart)."""
+    frame = synthesise(MIIT, 300, seed=4, missing_rate=0.0)
+    frame.loc[250, "respondent_id"] = frame.loc[10, "respondent_id"]
+    frame.to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(("suffix", "rounds"), [(".csv", 2), (".parquet", 1)])
+def test_dask_finds_repeated_ids_the_way_the_run_chose(
+    tmp_path, client, monkeypatch, suffix, rounds
+):
+    """A CSV output is read once (the chunks holding a repeated id are scored again, on the
+    cluster too); another output takes the duplicate pass: the engine is called once."""
+    from dmi.bulk.engines.dask import DaskEngine
+
+    path = tmp_path / "in.csv"
+    _repeats_after_the_first_chunk(path)
+    calls = []
+    real_score = DaskEngine.score
+
+    def score(self, tasks):
+        calls.append(1)
+        return real_score(self, tasks)
+
+    monkeypatch.setattr(DaskEngine, "score", score)
+    local = _run(path, tmp_path / "local", suffix)
+    assert calls == []
+    dask = _run(path, tmp_path / "dask", suffix, engine="dask", client=client)
+    assert len(calls) == rounds
+    assert dask[1:] == local[1:]
+    summary = local[0]
+    assert (summary.read, summary.scored, summary.rejected) == (300, 298, 2)
+    rejects = pd.read_csv(tmp_path / "dask" / "rejects.csv") if suffix == ".csv" else None
+    if rejects is not None:
+        assert rejects["row"].tolist() == [12, 252]
+        assert rejects["reason"].tolist() == [
+            "duplicate respondent_id (also on rows 252)",
+            "duplicate respondent_id (also on rows 12)",
+        ]
+
+
+def test_both_engines_give_the_kernel_s_results_for_prepared_chunks(tmp_path, client):
+    """The engine interface on chunks already through the row checks: the same results, in
+    the order given, from threads and from the cluster."""
+    from dmi.bulk.duplicates import find_duplicates
+    from dmi.bulk.engines.dask import DaskEngine
+    from dmi.bulk.engines.local import LocalEngine
+    from dmi.bulk.kernel import prepare_chunk, score_chunk
+    from dmi.io import map_columns, open_table
+
+    path = tmp_path / "in.csv"
+    _messy(path)
+    reader = open_table(path, chunk_rows=60)
+    mapping = map_columns(MIIT, reader.columns)
+    index = find_duplicates(reader, mapping.id_header)
+    prepared = [prepare_chunk(c, mapping, index, "reject", reader.columns) for c in reader.chunks()]
+    expected = [score_chunk(p, MODEL) for p in prepared]
+    assert len(expected) > 3 and any(len(r.rejects) for r in expected)
+    for engine in (LocalEngine(MODEL, threads=3), DaskEngine(MODEL, client=client)):
+        got = list(engine.score(prepared))
+        engine.close()
+        assert [r.n_read for r in got] == [r.n_read for r in expected]
+        for mine, truth in zip(got, expected, strict=True):
+            # text comes back from the cluster as object columns (written the same, see above)
+            pd.testing.assert_frame_equal(
+                mine.scores, truth.scores, check_dtype=False, check_exact=True
+            )
+            pd.testing.assert_frame_equal(
+                mine.rejects, truth.rejects, check_dtype=False, check_exact=True
+            )
+            assert (mine.imputed, mine.excluded) == (truth.imputed, truth.excluded)

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dmi
+import dmi.bulk.duplicates
+import dmi.bulk.kernel
 import dmi.bulk.run
 from dmi.bulk.cohort import cohort_summary
+from dmi.bulk.engines.local import LocalEngine
 from dmi.bulk.run import score_file
 from dmi.cli import main
 from dmi.instruments.synth import synthesise
@@ -243,12 +247,13 @@ def test_chunks_scored_before_the_duplicate_pass_ends_are_redone_when_an_id_repe
     provisional = []
     three_waiting = threading.Event()
 
-    class Provisional(dmi.bulk.run._Provisional):
+    class Task(dmi.bulk.run.ChunkTask):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            provisional.append(len(self.chunk.frame))
-            if len(provisional) == 3:
-                three_waiting.set()
+            if isinstance(self.duplicates, Future):  # read before the pass ended
+                provisional.append(len(self.chunk.frame))
+                if len(provisional) == 3:
+                    three_waiting.set()
 
     def late_pass(*args, **kwargs):
         # the pass ends only once three chunks have been read before it (two being scored,
@@ -257,7 +262,7 @@ def test_chunks_scored_before_the_duplicate_pass_ends_are_redone_when_an_id_repe
         return real_pass(*args, **kwargs)
 
     monkeypatch.setattr(dmi.bulk.run, "find_duplicates", late_pass)
-    monkeypatch.setattr(dmi.bulk.run, "_Provisional", Provisional)
+    monkeypatch.setattr(dmi.bulk.run, "ChunkTask", Task)
     monkeypatch.setattr(dmi.bulk.run, "_rewritable", lambda *writers: False)  # the pass, always
     got = run(messy_3000, tmp_path / "overlapped", duplicates=policy, chunk_rows=300)
     assert len(provisional) >= 3
@@ -466,7 +471,7 @@ def test_a_file_that_changes_between_its_reads_is_a_file_level_error(
 
     copy = tmp_path / "in.csv"
     copy.write_bytes(repeats_later.read_bytes())
-    real_settle, real_chunks = dmi.bulk.run._IdLedger.settle, TableReader.chunks
+    real_settle, real_chunks = dmi.bulk.duplicates.IdLedger.settle, TableReader.chunks
     settled = []
 
     def settle(self):
@@ -482,7 +487,7 @@ def test_a_file_that_changes_between_its_reads_is_a_file_level_error(
                 return
             yield chunk
 
-    monkeypatch.setattr(dmi.bulk.run._IdLedger, "settle", settle)
+    monkeypatch.setattr(dmi.bulk.duplicates.IdLedger, "settle", settle)
     if change == "chunks fewer":
         monkeypatch.setattr(TableReader, "chunks", chunks)
     out = tmp_path / "s.csv"
@@ -726,34 +731,38 @@ def test_a_row_lost_on_the_way_to_the_files_fails_the_run(
     captured = capsys.readouterr()
     assert captured.err.startswith("dmi: internal error: the row counts do not reconcile: read 6")
     assert f"({says}); this is a bug in dmi" in captured.err
-    assert captured.err.endswith("; no output was written\n") and captured.err.count("\n") == 1
+    # a bug: what happened in one line, then how to see the traceback and report it
+    problem, hint = captured.err.splitlines()
+    assert problem.endswith("; no output was written")
+    assert hint.startswith("dmi: this is a bug in dmi") and "--debug" in hint
+    assert "Traceback" not in captured.err
     assert not list(tmp_path.iterdir())  # nothing moved into place, nothing left beside
 
 
 def test_a_chunk_or_row_lost_before_the_writers_fails_the_run(tmp_path, monkeypatch):
     path = _valid(tmp_path / "in.csv", rows=3000)
-    real_map, real_kernel = dmi.bulk.run._ordered_map, dmi.bulk.run.score_chunk
+    real_score, real_kernel = LocalEngine.score, dmi.bulk.kernel.score_chunk
     sizes = []
 
-    def loses_a_chunk(*args, **kwargs):
-        results = real_map(*args, **kwargs)
+    def loses_a_chunk(self, tasks):
+        results = real_score(self, tasks)
         yield next(results)
         sizes.append(next(results).n_read)  # the second chunk never reaches the files
         yield from results
 
-    monkeypatch.setattr(dmi.bulk.run, "_ordered_map", loses_a_chunk)
+    monkeypatch.setattr(LocalEngine, "score", loses_a_chunk)
     with pytest.raises(dmi.bulk.run.ReconciliationError, match="read 3000 rows") as failed:
         score_file(path, tmp_path / "s.csv", MODEL, chunk_rows=300)
     lost = failed.value.summary
     assert lost.read - lost.scored - lost.rejected == sizes[0] > 0
-    monkeypatch.setattr(dmi.bulk.run, "_ordered_map", real_map)
+    monkeypatch.setattr(LocalEngine, "score", real_score)
 
     def loses_a_row(prepared, model, tier_model=None):
         result = real_kernel(prepared, model, tier_model)
         result.scores = result.scores.iloc[1:]
         return result
 
-    monkeypatch.setattr(dmi.bulk.run, "score_chunk", loses_a_row)
+    monkeypatch.setattr(dmi.bulk.kernel, "score_chunk", loses_a_row)
     with pytest.raises(dmi.bulk.run.ReconciliationError, match=r"\(1 missing\)") as failed:
         score_file(FIXTURES / "ragged.csv", tmp_path / "s.csv", MODEL)
     assert failed.value.__notes__ == ["no output was written"]

@@ -27,6 +27,7 @@ __all__ = [
     "FileFormatError",
     "InstrumentError",
     "InstrumentProblem",
+    "MissingExtraError",
     "ModelFileError",
     "NotFittedError",  # noqa: F822 (made on first use, see __getattr__)
     "ParameterError",
@@ -134,8 +135,15 @@ class ModelFileError(DmiError, ValueError):
         super().__init__(f"{source}{where}: {problem}")
 
 
-class UsageError(DmiError):
-    """A mistake in how a command or function was called (an unknown option value, say)."""
+class UsageError(DmiError, ValueError):
+    """A mistake in how a command or function was called (an unknown option value, say).
+
+    Also a ``ValueError``, as a bad parameter value is in Python (and scikit-learn)."""
+
+
+class MissingExtraError(UsageError, ImportError):
+    """What was asked for needs an optional part of dmi that is not installed; the message
+    says what to install (``pip install "dmi[distributed]"``). Also an ``ImportError``."""
 
 
 class ParameterError(UsageError, ValueError, TypeError):

@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from dmi.errors import FileFormatError, UsageError
 from dmi.service.auth import ROLES, accounts_from_secrets, secrets_entry, write_secrets
 
 __all__ = ["add_commands"]
@@ -50,9 +51,9 @@ def cmd_add_user(args: argparse.Namespace) -> int:
         try:
             existing = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{path}: not a valid TOML file ({exc})") from None
+            raise FileFormatError(f"{path}: not a valid TOML file ({exc})", path=path) from None
     if args.name in accounts_from_secrets(existing):
-        raise ValueError(f"{path} already has an account {args.name!r}")
+        raise UsageError(f"{path} already has an account {args.name!r}")
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

@@ -10,7 +10,8 @@
     reference population, scored the same way; ``none`` leaves peers out).
 
 Wire into the main parser with ``dmi.cli.report.add_commands(subparsers)``; the command raises
-``ValueError`` / ``FileNotFoundError`` with a one-line message on bad input (exit 2).
+a :class:`~dmi.errors.DmiError` / ``FileNotFoundError`` with a one-line message on bad input
+(exit 2).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from dmi.errors import DmiError, FileFormatError, UsageError
 from dmi.instruments import Instrument, load_instrument, shipped_reference_population
 from dmi.instruments.export import template
 from dmi.io import map_columns, open_table, read_answers
@@ -94,8 +96,11 @@ def read_one_company(path: str | Path, instrument: Instrument, row: str | None =
 
     Raises
     ------
-    ValueError
-        When the file holds no usable answers, several rows and no ``row``, or no such row.
+    FileFormatError
+        When the file holds no usable answers, or several rows with the ``row`` id.
+    UsageError
+        When the file has several rows and no ``row``, or no row with that id. (Both are
+        ``ValueError`` too.)
     FileNotFoundError
         When there is no such file.
     """
@@ -104,19 +109,19 @@ def read_one_company(path: str | Path, instrument: Instrument, row: str | None =
         raise FileNotFoundError(f"no such answers file: {path}")
     if path.suffix.lower() == ".json":
         if row is not None:
-            raise ValueError("--row picks a row of a table; a JSON file holds one company")
+            raise UsageError("--row picks a row of a table; a JSON file holds one company")
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: not valid JSON ({exc})") from None
+            raise FileFormatError(f"{path}: not valid JSON ({exc})", path=path) from None
         if not isinstance(data, dict) or not data:
-            raise ValueError(
+            raise FileFormatError(
                 f"{path}: expected a JSON object of answers (item code -> answer), "
                 f"got {type(data).__name__ if data else 'an empty object'}"
             )
         bad = [k for k, v in data.items() if isinstance(v, (dict, list))]
         if bad:
-            raise ValueError(
+            raise FileFormatError(
                 f"{path}: answers must be plain values (text or numbers; several choices as "
                 f"'A;B'), not lists or objects: {', '.join(map(str, bad[:5]))}"
             )
@@ -126,17 +131,17 @@ def read_one_company(path: str | Path, instrument: Instrument, row: str | None =
     frame = frame[[c for c in frame.columns if c in known]]
     if row is not None:
         if "respondent_id" not in frame.columns:
-            raise ValueError(f"{path}: --row needs a respondent_id column, the file has none")
+            raise FileFormatError(f"{path}: --row needs a respondent_id column, the file has none")
         ids = frame["respondent_id"].astype(str).str.strip()
         frame = frame[ids == row.strip()]
         if frame.empty:
-            raise ValueError(f"{path}: no row has respondent_id {row!r}")
+            raise UsageError(f"{path}: no row has respondent_id {row!r}")
         if len(frame) > 1:
-            raise ValueError(f"{path}: {len(frame)} rows have respondent_id {row!r}")
+            raise FileFormatError(f"{path}: {len(frame)} rows have respondent_id {row!r}")
     elif len(frame) != 1:
         if frame.empty:
-            raise ValueError(f"{path}: the table has no rows of answers")
-        raise ValueError(
+            raise FileFormatError(f"{path}: the table has no rows of answers")
+        raise UsageError(
             f"{path}: the table has {len(frame)} rows; pick one with --row RESPONDENT_ID"
         )
     record = frame.iloc[0].to_dict()
@@ -194,7 +199,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     output = Path(args.output)
     kind = _KINDS.get(output.suffix.lower())
     if kind is None:
-        raise ValueError(f"the report file must end in .html or .pdf, got {output.name!r}")
+        raise UsageError(f"the report file must end in .html or .pdf, got {output.name!r}")
     if not output.parent.is_dir():
         raise FileNotFoundError(f"the output folder does not exist: {output.parent}")
     if not Path(args.answers).is_file():  # before the instrument is loaded: fail fast
@@ -207,7 +212,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             model, answers, tier_model=_tiers(args, instrument), peers=_peers(args, model)
         )
     except AnswerError as exc:
-        raise ValueError(_one_line(exc)) from None
+        raise DmiError(_one_line(exc)) from None
     options = {
         "instrument": instrument,
         "lang": args.lang,
@@ -218,7 +223,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         try:
             output.write_bytes(render_pdf(result, **options))
         except ImportError as exc:
-            raise ValueError(str(exc)) from None
+            raise UsageError(str(exc)) from None
     else:
         output.write_text(render_html(result, **options), encoding="utf-8")
     level = result.level_label.get(args.lang, str(result.level))

@@ -18,7 +18,7 @@ where REFERENCE is the shipped reference population (``instruments/data/referenc
 
 Wire into the main parser with ``dmi.cli.tiers.add_commands(subparsers)``; each command sets
 ``func`` to a function taking the parsed arguments and returning an exit code, and raises
-``ValueError`` / ``FileNotFoundError`` with a one-line message on bad input.
+a :class:`~dmi.errors.DmiError` / ``FileNotFoundError`` with a one-line message on bad input.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from dmi.errors import FileFormatError, UsageError
 from dmi.instruments import Instrument, load_instrument
 from dmi.io import map_columns, open_table
 from dmi.tiers import (
@@ -108,7 +109,7 @@ def _parse_k(value: str) -> int | str:
     except ValueError:
         k = 0
     if k < 2:
-        raise ValueError(f"--k: expected a whole number >= 2 or 'auto', got {value!r}")
+        raise UsageError(f"--k: expected a whole number >= 2 or 'auto', got {value!r}")
     return k
 
 
@@ -125,7 +126,7 @@ def _numeric_scores(frame: pd.DataFrame, path: str) -> pd.DataFrame:
         bad = values.isna() & text.notna() & (text != "")
         if bad.any():
             first = bad.to_numpy().nonzero()[0][0]
-            raise ValueError(
+            raise FileFormatError(
                 f"{path}: column {column!r} has {int(bad.sum())} values that are "
                 f"not numbers (first {text.iloc[first]!r} in data row {first + 1})"
             )
@@ -146,7 +147,7 @@ def _read_scores(path: str, instrument: Instrument) -> pd.DataFrame:
 
     mapping = map_columns(instrument, reader.columns)
     if not set(mapping.rename.values()) - {"respondent_id"}:
-        raise ValueError(
+        raise FileFormatError(
             f"{path}: neither a score table (no dmi and dim_* columns) nor an "
             f"answers file of {instrument.id} (no column matches an item)"
         )
@@ -158,7 +159,7 @@ def _read_scores(path: str, instrument: Instrument) -> pd.DataFrame:
         file=sys.stderr,
     )
     if result.n_scored == 0:
-        raise ValueError(f"{path}: no row could be scored ({result.n_rejected} rejected)")
+        raise FileFormatError(f"{path}: no row could be scored ({result.n_rejected} rejected)")
     return result.scores
 
 

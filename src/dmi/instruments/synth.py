@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dmi.errors import UsageError
 from dmi.instruments import Instrument, load_instrument
 from dmi.instruments.items import item_type
 
@@ -104,9 +105,9 @@ def synthesise(
         One row per company: ``respondent_id``, profile fields, then one column per item.
     """
     if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
+        raise UsageError(f"n must be at least 1, got {n}")
     if not 0 <= missing_rate < 1:
-        raise ValueError(f"missing_rate must be in [0, 1), got {missing_rate}")
+        raise UsageError(f"missing_rate must be in [0, 1), got {missing_rate}")
     inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
     rng = np.random.default_rng(seed)
     columns: dict[str, object] = {"respondent_id": [f"SYN-{i:07d}" for i in range(1, n + 1)]}

@@ -85,6 +85,8 @@ def read_json(path: str | Path, kind: str) -> tuple[Any, str]:
     """
     path = Path(path)
     source = f"{kind} file {path}"
+    if path.is_dir():
+        raise ModelFileError(source, "", "a folder, not a file")
     if not path.is_file():
         raise FileNotFoundError(f"no such {kind} file: {path}")
     try:

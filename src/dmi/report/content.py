@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from dmi.errors import UsageError
 from dmi.instruments import Instrument, Item
 from dmi.instruments.items import item_type
 from dmi.locales import LANGS, text
@@ -255,7 +256,7 @@ def build_report(
         When ``lang`` is not a report language.
     """
     if lang not in LANGS:
-        raise ValueError(f"report language must be one of {', '.join(LANGS)}, got {lang!r}")
+        raise UsageError(f"report language must be one of {', '.join(LANGS)}, got {lang!r}")
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     name_of = (lambda n: n.zh) if lang == "zh" else (lambda n: n.en)
     answers = dict(answers or {})

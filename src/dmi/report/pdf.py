@@ -16,6 +16,7 @@ from functools import lru_cache
 from io import BytesIO
 from typing import Any
 
+from dmi.errors import MissingExtraError
 from dmi.instruments import Instrument
 from dmi.locales import text
 from dmi.report import content
@@ -35,7 +36,7 @@ def _reportlab() -> Any:
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     except ImportError:
-        raise ImportError(
+        raise MissingExtraError(
             'PDF reports need reportlab: pip install "dmi[report]" (or reportlab>=4.0)'
         ) from None
     pdfmetrics.registerFont(UnicodeCIDFont(_CJK_FONT))

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from dmi.errors import UsageError
+
 __all__ = [
     "AGGREGATIONS",
     "aggregate",
@@ -92,7 +94,7 @@ def geometric(X: np.ndarray, w: np.ndarray, offset: float = 0.01) -> np.ndarray:
     """Weighted geometric mean of each row with an explicit offset for zeros, skipping NaN."""
     X, w = _check(X, w)
     if offset < 0:
-        raise ValueError(f"offset must be non-negative, got {offset}")
+        raise UsageError(f"offset must be non-negative, got {offset}")
     finite = X[~np.isnan(X)]
     if finite.size and finite.min() + offset <= 0:
         raise ValueError(
@@ -142,4 +144,4 @@ def aggregate(
         if mean is None or sd is None:
             raise ValueError("Mazziotta-Pareto aggregation needs the reference mean and sd")
         return mazziotta_pareto(X, w, mean, sd)
-    raise ValueError(f"unknown aggregation {method!r}; expected one of {', '.join(AGGREGATIONS)}")
+    raise UsageError(f"unknown aggregation {method!r}; expected one of {', '.join(AGGREGATIONS)}")

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from dmi.errors import UsageError
+
 __all__ = ["NORMALISATIONS", "Normaliser", "bounded", "make_normaliser"]
 
 NORMALISATIONS = ("goalposts", "minmax", "zscore", "percentile", "target")
@@ -33,7 +35,7 @@ def canonical_name(name: str) -> str:
     """The canonical name of a normalisation method (aliases resolved)."""
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in NORMALISATIONS:
-        raise ValueError(
+        raise UsageError(
             f"unknown normalisation {name!r}; expected one of {', '.join(NORMALISATIONS)} (or rank)"
         )
     return key
@@ -64,7 +66,7 @@ class Normaliser:
         X = np.asarray(X, dtype=float)
         method = canonical_name(self.method)
         if not 0 < self.target_quantile <= 1:
-            raise ValueError(f"target_quantile must be in (0, 1], got {self.target_quantile}")
+            raise UsageError(f"target_quantile must be in (0, 1], got {self.target_quantile}")
         self.method_ = method
         self.n_columns_ = X.shape[1]
         self.params_: list[dict[str, Any]] = []
@@ -72,7 +74,7 @@ class Normaliser:
             column = X[:, j]
             column = column[~np.isnan(column)]
             if method != "goalposts" and len(column) == 0:
-                raise ValueError(f"column {j} has no values in the reference population")
+                raise UsageError(f"column {j} has no values in the reference population")
             self.params_.append(self._fit_column(method, column))
         return self
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from dmi.errors import UsageError
+
 __all__ = [
     "BOD_VERTEX_MAX_DIM",
     "RANDOM_INDEX",
@@ -83,7 +85,7 @@ def _as_2d(X: ArrayLike, name: str = "X") -> np.ndarray:
     """Convert to a float 2-D array or raise a ``ValueError`` explaining the expected shape."""
     arr = np.asarray(X, dtype=float)
     if arr.ndim != 2:
-        raise ValueError(
+        raise UsageError(
             f"{name}: expected a 2-D (units x indicators) array, got an array of shape {arr.shape}"
         )
     return arr
@@ -94,7 +96,7 @@ def _check_finite(arr: np.ndarray, name: str = "X") -> None:
     bad = ~np.isfinite(arr)
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ValueError(
+        raise UsageError(
             f"{name}: column {j} contains a non-finite value {arr[i, j]!r} (row {i}); "
             "impute or drop missing values before weighting"
         )
@@ -105,7 +107,7 @@ def _check_non_negative(arr: np.ndarray, name: str = "X") -> None:
     neg = arr < 0
     if neg.any():
         i, j = np.argwhere(neg)[0]
-        raise ValueError(
+        raise UsageError(
             f"{name}: column {j} contains a negative value {arr[i, j]!r} (row {i}); "
             "this method requires non-negative data"
         )
@@ -142,7 +144,7 @@ def equal(n: int) -> np.ndarray:
     """
     n = operator.index(n)
     if n < 1:
-        raise ValueError(f"equal weights need n >= 1 indicators, got n = {n}")
+        raise UsageError(f"equal weights need n >= 1 indicators, got n = {n}")
     return _equal_array(n)
 
 
@@ -181,9 +183,9 @@ def entropy(X: ArrayLike) -> np.ndarray:
     X = _as_2d(X)
     n, m = X.shape
     if n < 2:
-        raise ValueError(f"entropy weights need at least 2 units (rows), got {n}")
+        raise UsageError(f"entropy weights need at least 2 units (rows), got {n}")
     if m < 1:
-        raise ValueError("entropy weights need at least 1 indicator (column), got 0")
+        raise UsageError("entropy weights need at least 1 indicator (column), got 0")
     _check_finite(X)
     _check_non_negative(X)
 
@@ -250,9 +252,9 @@ def critic(X: ArrayLike) -> np.ndarray:
     X = _as_2d(X)
     n, m = X.shape
     if n < 2:
-        raise ValueError(f"CRITIC weights need at least 2 units (rows), got {n}")
+        raise UsageError(f"CRITIC weights need at least 2 units (rows), got {n}")
     if m < 1:
-        raise ValueError("CRITIC weights need at least 1 indicator (column), got 0")
+        raise UsageError("CRITIC weights need at least 1 indicator (column), got 0")
     _check_finite(X)
 
     lo = X.min(axis=0)
@@ -415,22 +417,22 @@ def pca(
     X = _as_2d(X)
     n, m = X.shape
     if n < 2:
-        raise ValueError(f"PCA weights need at least 2 units (rows), got {n}")
+        raise UsageError(f"PCA weights need at least 2 units (rows), got {n}")
     if m < 1:
-        raise ValueError("PCA weights need at least 1 indicator (column), got 0")
+        raise UsageError("PCA weights need at least 1 indicator (column), got 0")
     _check_finite(X)
     if not (0.0 <= min_share < 1.0):
-        raise ValueError(f"min_share must lie in [0, 1), got {min_share}")
+        raise UsageError(f"min_share must lie in [0, 1), got {min_share}")
     if not (0.0 <= min_cumulative <= 1.0):
-        raise ValueError(f"min_cumulative must lie in [0, 1], got {min_cumulative}")
+        raise UsageError(f"min_cumulative must lie in [0, 1], got {min_cumulative}")
     if not np.isfinite(eigen_threshold):
-        raise ValueError(f"eigen_threshold must be finite, got {eigen_threshold}")
+        raise UsageError(f"eigen_threshold must be finite, got {eigen_threshold}")
 
     sd = X.std(axis=0, ddof=1)
     const = np.flatnonzero(~(sd > 0))
     if const.size:
         j = int(const[0])
-        raise ValueError(
+        raise UsageError(
             f"PCA weights: column {j} is constant (value {X[0, j]!r}); "
             "drop it before computing correlation-based weights"
         )
@@ -517,32 +519,32 @@ class AHPResult:
 
 def _validate_pairwise(P: np.ndarray) -> None:
     if P.ndim != 2 or P.shape[0] != P.shape[1]:
-        raise ValueError(
+        raise UsageError(
             f"expected a square (n x n) pairwise comparison matrix, got shape {P.shape}"
         )
     n = P.shape[0]
     if n < 1:
-        raise ValueError("pairwise comparison matrix must have n >= 1, got an empty matrix")
+        raise UsageError("pairwise comparison matrix must have n >= 1, got an empty matrix")
     if n > max(RANDOM_INDEX):
-        raise ValueError(
+        raise UsageError(
             f"AHP supports n <= {max(RANDOM_INDEX)} criteria (Saaty's random index is not "
             f"published beyond that), got n = {n}; group criteria hierarchically"
         )
     bad = ~(np.isfinite(P) & (P > 0))
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ValueError(
+        raise UsageError(
             f"pairwise comparison matrix must be finite and positive; cell ({i}, {j}) = {P[i, j]!r}"
         )
     for i in range(n):
         if not np.isclose(P[i, i], 1.0, rtol=_AHP_RTOL, atol=0.0):
-            raise ValueError(
+            raise UsageError(
                 f"pairwise comparison matrix diagonal must be 1; cell ({i}, {i}) = {P[i, i]!r}"
             )
     for i in range(n):
         for j in range(i + 1, n):
             if not np.isclose(P[j, i], 1.0 / P[i, j], rtol=_AHP_RTOL, atol=0.0):
-                raise ValueError(
+                raise UsageError(
                     f"pairwise comparison matrix is not reciprocal at cell ({i}, {j}): "
                     f"P[{i}, {j}] = {P[i, j]!r} but P[{j}, {i}] = {P[j, i]!r} "
                     f"(expected {1.0 / P[i, j]!r})"
@@ -624,7 +626,7 @@ def ahp_from_judgements(
     labels = list(labels)
     if len(set(labels)) != len(labels):
         dup = next(lab for lab in labels if labels.count(lab) > 1)
-        raise ValueError(f"duplicate criterion label {dup!r}")
+        raise UsageError(f"duplicate criterion label {dup!r}")
     pos = {lab: k for k, lab in enumerate(labels)}
     n = len(labels)
     P = np.eye(n)
@@ -633,18 +635,18 @@ def ahp_from_judgements(
         a, b = key
         for lab in (a, b):
             if lab not in pos:
-                raise ValueError(f"judgement {key!r} names unknown criterion {lab!r}")
+                raise UsageError(f"judgement {key!r} names unknown criterion {lab!r}")
         s = float(value)
         if not (np.isfinite(s) and s > 0):
-            raise ValueError(f"judgement {key!r} must be a positive finite number, got {value!r}")
+            raise UsageError(f"judgement {key!r} must be a positive finite number, got {value!r}")
         i, j = pos[a], pos[b]
         if i == j:
             if not np.isclose(s, 1.0, rtol=_AHP_RTOL, atol=0.0):
-                raise ValueError(f"self-comparison {key!r} must be 1, got {value!r}")
+                raise UsageError(f"self-comparison {key!r} must be 1, got {value!r}")
             continue
         cell = (min(i, j), max(i, j))
         if cell in seen:
-            raise ValueError(f"pair {key!r} is judged twice (also as {seen[cell]!r})")
+            raise UsageError(f"pair {key!r} is judged twice (also as {seen[cell]!r})")
         seen[cell] = (a, b)
         upper = s if i < j else 1.0 / s
         P[cell] = upper
@@ -652,7 +654,7 @@ def ahp_from_judgements(
     for i in range(n):
         for j in range(i + 1, n):
             if (i, j) not in seen:
-                raise ValueError(f"missing judgement for pair ({labels[i]!r}, {labels[j]!r})")
+                raise UsageError(f"missing judgement for pair ({labels[i]!r}, {labels[j]!r})")
     return ahp(P)
 
 
@@ -741,7 +743,7 @@ def _polytope_vertices(A: np.ndarray, b: np.ndarray) -> np.ndarray:
         raise ValueError(f"Chebyshev centre LP failed: {res.message}")
     centre, radius = res.x[:m], float(res.x[-1])
     if not radius > 1e-12 * (1.0 + np.abs(centre).max()):
-        raise ValueError(f"weight polytope has an empty interior (radius {radius:.3g})")
+        raise UsageError(f"weight polytope has an empty interior (radius {radius:.3g})")
     hs = HalfspaceIntersection(np.column_stack([A, -b]), centre)
     V = np.asarray(hs.intersections, dtype=float)
     V = V[np.isfinite(V).all(axis=1)]
@@ -926,11 +928,11 @@ def bod(
         an all-zero reference, or an unbounded score (see above).
     """
     if method not in ("auto", "vertices", "lp"):
-        raise ValueError(f"method must be 'auto', 'vertices' or 'lp', got {method!r}")
+        raise UsageError(f"method must be 'auto', 'vertices' or 'lp', got {method!r}")
     X = _as_2d(X)
     n, m = X.shape
     if m < 1:
-        raise ValueError("BoD needs at least 1 indicator (column), got 0")
+        raise UsageError("BoD needs at least 1 indicator (column), got 0")
     _check_finite(X)
     _check_non_negative(X)
     if reference is None:
@@ -938,20 +940,20 @@ def bod(
     else:
         ref = _as_2d(reference, "reference")
         if ref.shape[1] != m:
-            raise ValueError(f"reference has {ref.shape[1]} indicator columns but X has {m}")
+            raise UsageError(f"reference has {ref.shape[1]} indicator columns but X has {m}")
         _check_finite(ref, "reference")
         _check_non_negative(ref, "reference")
     lower = float(lower)
     upper = float(upper)
     if not (0.0 <= lower <= 1.0 / m + _BOUND_TOL and 1.0 / m - _BOUND_TOL <= upper <= 1.0):
-        raise ValueError(
+        raise UsageError(
             f"share bounds must satisfy 0 <= lower <= 1/m <= upper <= 1 with m = {m}; "
             f"got lower = {lower}, upper = {upper}"
         )
 
     R = ref[(ref > 0).any(axis=1)]
     if R.shape[0] == 0:
-        raise ValueError("reference has no non-zero row: the BoD weights are unbounded")
+        raise UsageError("reference has no non-zero row: the BoD weights are unbounded")
     R = np.unique(R, axis=0)
 
     zero_cols = ~(R > 0).any(axis=0)
@@ -962,7 +964,7 @@ def bod(
         if hit.size:
             i, jz = hit[0]
             j = int(np.flatnonzero(zero_cols)[jz])
-            raise ValueError(
+            raise UsageError(
                 f"unit {i} has value {X[i, j]!r} in column {j}, which is zero for every "
                 "reference unit, and the share bounds leave its weight unbounded: the BoD "
                 "score is infinite (set lower > 0 or a tighter upper bound)"
@@ -1008,9 +1010,9 @@ def bod_score(X: ArrayLike, vertices: ArrayLike) -> tuple[np.ndarray, np.ndarray
     X = _as_2d(X)
     V = _as_2d(vertices, "vertices")
     if V.shape[0] == 0:
-        raise ValueError("vertices is empty")
+        raise UsageError("vertices is empty")
     if V.shape[1] != X.shape[1]:
-        raise ValueError(f"vertices have {V.shape[1]} indicator columns but X has {X.shape[1]}")
+        raise UsageError(f"vertices have {V.shape[1]} indicator columns but X has {X.shape[1]}")
     _check_finite(X)
     _check_finite(V, "vertices")
     values = X @ V.T

@@ -32,6 +32,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from dmi.errors import FileFormatError, UsageError
+
 __all__ = [
     "ACCOUNT_THROTTLE",
     "CLIENT_THROTTLE",
@@ -77,7 +79,7 @@ def _unb64(text: str) -> bytes:
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     """A salted scrypt hash of ``password``: ``scrypt$n$r$p$salt$hash``."""
     if not password:
-        raise ValueError("the password is empty")
+        raise UsageError("the password is empty")
     salt = salt if salt is not None else secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
     return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${_b64(salt)}${_b64(digest)}"
@@ -117,12 +119,12 @@ def accounts_from_secrets(secrets_: Mapping[str, Any]) -> dict[str, tuple[str, A
     accounts: dict[str, tuple[str, Account]] = {}
     for name, entry in users.items():
         if not isinstance(entry, Mapping) or not entry.get("password_hash"):
-            raise ValueError(f"account {name!r} in the secrets has no password_hash")
+            raise FileFormatError(f"account {name!r} in the secrets has no password_hash")
         roles = entry.get("roles", [])
         roles = [roles] if isinstance(roles, str) else list(roles)
         unknown = sorted(set(roles) - set(ROLES))
         if unknown:
-            raise ValueError(
+            raise FileFormatError(
                 f"account {name!r} has unknown roles {', '.join(unknown)}; "
                 f"expected some of {', '.join(ROLES)}"
             )
@@ -144,11 +146,11 @@ def authenticate(secrets_: Mapping[str, Any], name: str, password: str) -> Accou
 def secrets_entry(name: str, password: str, roles: Iterable[str]) -> str:
     """The TOML lines of one account, for a ``secrets.toml`` file."""
     if not _NAME.match(name):
-        raise ValueError(f"account name {name!r}: use 1-64 letters, digits, '_', '.', '@' or '-'")
+        raise UsageError(f"account name {name!r}: use 1-64 letters, digits, '_', '.', '@' or '-'")
     roles = list(roles)
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
-        raise ValueError(f"unknown roles {', '.join(unknown)}; expected some of {', '.join(ROLES)}")
+        raise UsageError(f"unknown roles {', '.join(unknown)}; expected some of {', '.join(ROLES)}")
     quoted = ", ".join(f'"{role}"' for role in roles)
     return (
         f'[dmi.users."{name}"]\npassword_hash = "{hash_password(password)}"\nroles = [{quoted}]\n'

@@ -532,14 +532,14 @@ class TierModel(DmiEstimator):
             raise DataError(
                 f"this tier model was fitted for instrument {self.instrument_id_} version "
                 f"{self.instrument_version_}, not {inst.id} version {inst.version}: fit one for "
-                f"it (dmi tiers fit REFERENCE -o MODEL.json --instrument {inst.id})"
+                f"it (dmi tiers fit REFERENCE -o MODEL.json --instrument {inst.id})",
             )
         known = [f"dim_{d.code}" for d in inst.dimensions]
         foreign = [f for f in self.features_ if f not in known]
         if foreign:
             raise DataError(
                 f"this tier model uses {', '.join(foreign)}, which instrument "
-                f"{inst.id} does not have (its dimensions: {', '.join(known)})"
+                f"{inst.id} does not have (its dimensions: {', '.join(known)})",
             )
 
     # -- persistence --------------------------------------------------------------------------

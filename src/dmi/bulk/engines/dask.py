@@ -1,8 +1,9 @@
-"""The scoring kernel on Dask (``dmi score --engine dask``).
+"""The Dask engine: the chunk kernel on a Dask cluster (``dmi score --engine dask``).
 
-The file is read, numbered and checked (ragged, blank, totals, duplicated ids) by the same code as
-the local engine; windows of prepared chunks become the partitions of a Dask DataFrame and
-``map_partitions`` runs :func:`dmi.bulk.run.score_chunk` on the workers. Scores do not depend on
+The file is read, numbered and checked (ragged, blank, totals, duplicated ids) in this process by
+the same code as the local engine (:meth:`dmi.bulk.kernel.ChunkTask.prepare`); windows of prepared
+chunks become the partitions of a Dask DataFrame and ``map_partitions`` runs
+:func:`dmi.bulk.kernel.score_chunk` on the workers. Scores do not depend on
 how rows are batched (see ``tests/test_properties.py``), and results come back in file order, so
 the output is the local engine's, row for row. Memory stays flat: one window of chunks is in flight
 at a time.
@@ -19,12 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.bulk.run import ChunkResult, PreparedChunk, output_columns, score_chunk
+from dmi.bulk.kernel import ChunkResult, ChunkTask, PreparedChunk, output_columns, score_chunk
 from dmi.columns import REJECT_COLUMNS
+from dmi.errors import MissingExtraError, UsageError
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
-__all__ = ["local_client", "score_chunks_dask", "score_partition"]
+__all__ = ["DaskEngine", "local_client", "score_partition"]
 
 _ROW = "__row"
 _KIND = "__kind"
@@ -38,7 +40,7 @@ def _import_dask() -> Any:
         import dask.dataframe  # noqa: F401
         import distributed  # noqa: F401
     except ImportError:
-        raise ImportError(
+        raise MissingExtraError(
             "--engine dask needs the optional extra: pip install 'dmi[distributed]'"
         ) from None
     return dask
@@ -185,10 +187,10 @@ def _unpack(
     return ChunkResult(scores, rejects, n_read, imputed, excluded)
 
 
-def _windows(chunks: Iterable[PreparedChunk], size: int) -> Iterator[list[PreparedChunk]]:
-    window: list[PreparedChunk] = []
-    for chunk in chunks:
-        window.append(chunk)
+def _windows(tasks: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    window: list[Any] = []
+    for task in tasks:
+        window.append(task)
         if len(window) >= size:
             yield window
             window = []
@@ -196,50 +198,66 @@ def _windows(chunks: Iterable[PreparedChunk], size: int) -> Iterator[list[Prepar
         yield window
 
 
-def score_chunks_dask(
-    chunks: Iterable[PreparedChunk],
-    model: IndexModel,
-    tier_model: TierModel | None = None,
-    *,
-    scheduler: str | None = None,
-    client: Any = None,
-    window: int | None = None,
-) -> Iterator[ChunkResult]:
-    """Score prepared chunks on a Dask cluster, yielding results in file order.
+class DaskEngine:
+    """Score chunks on a Dask cluster, results in file order.
 
     Parameters
     ----------
-    chunks
-        Prepared chunks (:func:`dmi.bulk.run.prepared_chunks`).
     model, tier_model
         Fitted models; shipped to the workers with each window's tasks.
-    scheduler
+    scheduler : str, optional
         Address of a running scheduler (``tcp://host:8786``); when None and no ``client`` is
-        given, a LocalCluster of 2 worker processes runs for the call.
-    client
-        An existing ``distributed.Client`` (takes precedence over ``scheduler``).
-    window
-        Chunks in flight at once (default: twice the number of workers).
+        given, a LocalCluster of 2 worker processes runs until :meth:`close`.
+    client : distributed.Client, optional
+        An existing client (takes precedence over ``scheduler``; not closed by :meth:`close`).
+    window : int, optional
+        Chunks in flight at once (default: twice the number of workers). Memory stays flat:
+        one window of chunks is in flight at a time.
     """
-    dask = _import_dask()
-    import dask.dataframe as dd
-    from distributed import Client
 
-    own = None
-    if client is None:
-        if scheduler is not None:
-            client = own = Client(scheduler)
-        else:
-            own = local_client()
-            client = own.__enter__()
-    try:
-        workers = max(len(client.scheduler_info().get("workers", {})), 1)
-        size = window or 2 * workers
+    name = "dask"
+
+    def __init__(
+        self,
+        model: IndexModel,
+        tier_model: TierModel | None = None,
+        *,
+        scheduler: str | None = None,
+        client: Any = None,
+        window: int | None = None,
+    ) -> None:
+        self._dask = _import_dask()
+        from distributed import Client
+
+        self.model = model
+        self.tier_model = tier_model
+        self.window = window
+        self._own: Any = None
+        if client is None:
+            if scheduler is not None:
+                try:
+                    client = self._own = Client(scheduler)
+                except OSError as exc:  # no scheduler there (a time-out is an OSError too)
+                    raise UsageError(
+                        f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})"
+                    ) from None
+            else:
+                self._own = local_client()
+                client = self._own.__enter__()
+        self.client = client
+
+    def score(self, tasks: Iterable[ChunkTask | PreparedChunk]) -> Iterator[ChunkResult]:
+        import dask.dataframe as dd
+
+        workers = max(len(self.client.scheduler_info().get("workers", {})), 1)
+        size = self.window or 2 * workers
+        model, tier_model = self.model, self.tier_model
         # object columns must stay objects: Dask's default conversion to Arrow strings would
         # turn Excel numbers into text and change how some answers parse
-        with dask.config.set({"dataframe.convert-string": False}):
-            for group in _windows(chunks, size):
-                packed = [_pack(prepared) for prepared in group]
+        with self._dask.config.set({"dataframe.convert-string": False}):
+            for group in _windows(tasks, size):
+                prepared = [task.prepare() for task in group]
+                packed = [_pack(p) for p in prepared]
                 columns = sorted(set().union(*(p.columns for p in packed)))
                 packed = [p.reindex(columns=columns).astype(object) for p in packed]
                 meta_frame = _envelope_meta(columns, model, tier_model)
@@ -249,10 +267,13 @@ def score_chunks_dask(
                 scored = frame.map_partitions(
                     score_partition, model, tier_model, meta_columns, meta=meta_frame
                 )
-                outputs = client.compute(scored.to_delayed())
-                for prepared, future in zip(group, outputs):
-                    yield _unpack(future.result(), prepared.n_read, model, tier_model)
-    finally:
+                outputs = self.client.compute(scored.to_delayed())
+                for task, future in zip(group, outputs):
+                    yield _unpack(future.result(), task.n_read, model, tier_model)
+
+    def close(self) -> None:
+        """Close the cluster or client the engine started (a given client stays open)."""
+        own, self._own = self._own, None
         if own is not None:
             if hasattr(own, "__exit__"):
                 own.__exit__(None, None, None)

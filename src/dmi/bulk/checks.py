@@ -1,0 +1,85 @@
+"""The row checks of a chunk that come before scoring: what a file holds that is not a company.
+
+A blank line, a line that looks like a totals row (合计/总计/Total ...) and a cell the reader could
+not read become rejects with these reasons; ragged lines come from the reader already rejected.
+:func:`dmi.bulk.kernel.prepare_chunk` applies them (with the duplicate check of
+:mod:`dmi.bulk.duplicates`) to every chunk, on either engine.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.columns import REJECT_COLUMNS
+
+__all__ = [
+    "REASON_BLANK",
+    "REASON_TOTALS",
+    "TOTALS_WORDS",
+    "all_blank",
+    "looks_like_totals",
+    "rejects_frame",
+]
+
+TOTALS_WORDS = frozenset(
+    {"合计", "总计", "小计", "汇总", "总数", "total", "totals", "grandtotal", "sum", "subtotal"}
+)
+"""Words that mark a totals row when they are the whole id or first cell (case and spaces
+ignored): spreadsheets exported by agencies often end with one."""
+
+REASON_BLANK = "blank line"
+REASON_TOTALS = "looks like a totals row"
+
+
+def _totals_key(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split()).rstrip(":：")
+
+
+def looks_like_totals(values: pd.Series) -> np.ndarray:
+    """Which cells are a totals word (case, width and spaces ignored), as a mask."""
+    out = np.zeros(len(values), dtype=bool)
+    if not len(values):
+        return out
+    text = values.astype("str") if values.dtype == object else values
+    # ids carry digits and totals words do not: only the few digit-free cells are looked at
+    candidates = np.flatnonzero(
+        (text.notna() & ~text.str.contains(r"[0-9０-９]", regex=True)).to_numpy(dtype=bool)
+    )
+    if len(candidates):
+        subset = values.iloc[candidates]
+        codes, uniques = pd.factorize(subset, use_na_sentinel=True)
+        flags = np.array(
+            [isinstance(v, str) and _totals_key(v) in TOTALS_WORDS for v in uniques] + [False],
+            dtype=bool,
+        )
+        out[candidates] = flags[codes]
+    return out
+
+
+def rejects_frame(rows: Any, ids: Any, columns: Any, values: Any, reasons: Any) -> pd.DataFrame:
+    """A rejects table (``row, respondent_id, column, value, reason``); a column or reason
+    given as one text applies to every row."""
+    return pd.DataFrame(
+        {
+            "row": np.asarray(rows, dtype=np.int64),
+            "respondent_id": list(ids),
+            "column": columns if isinstance(columns, str) else list(columns),
+            "value": list(values),
+            "reason": reasons if isinstance(reasons, str) else list(reasons),
+        },
+        columns=REJECT_COLUMNS,
+    )
+
+
+def all_blank(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is blank, column by column (no frame of flags is built)."""
+    blank = np.ones(len(frame), dtype=bool)
+    for _, column in frame.items():
+        blank &= column.isna().to_numpy()
+        if not blank.any():
+            break
+    return blank

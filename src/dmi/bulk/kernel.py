@@ -1,0 +1,278 @@
+"""The chunk kernel: one chunk of a file in, its scores and its rejects out.
+
+Both engines (:mod:`dmi.bulk.engines.local`, :mod:`dmi.bulk.engines.dask`) run this and nothing
+else, so they write the same rows:
+
+- :func:`prepare_chunk` applies the row checks (ragged lines, unreadable cells in the columns
+  used, blank lines, totals rows, repeated ids) and renames the other rows' columns to the
+  instrument's codes;
+- :func:`score_chunk` validates and scores every row left (:meth:`dmi.IndexModel.score_batch`)
+  and adds tiers;
+- a :class:`ChunkTask` is a chunk as the run hands it to an engine, with what is known of the
+  file's repeated ids (the index, or the duplicate pass still finding it).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dmi.bulk.checks import (
+    REASON_BLANK,
+    REASON_TOTALS,
+    all_blank,
+    looks_like_totals,
+    rejects_frame,
+)
+from dmi.bulk.duplicates import DuplicateIndex, IdLedger, RunStopped
+from dmi.columns import ID_COLUMN
+from dmi.io import Chunk, ColumnMapping
+from dmi.scoring.answers import id_text
+from dmi.scoring.model import IndexModel
+from dmi.tiers import TierModel
+
+__all__ = [
+    "ChunkResult",
+    "ChunkTask",
+    "PreparedChunk",
+    "output_columns",
+    "prepare_chunk",
+    "score_chunk",
+]
+
+
+@dataclass
+class PreparedChunk:
+    """A chunk after the file-level checks: the rows to score, and the rows already rejected.
+
+    An engine takes it as it takes a :class:`ChunkTask` whose index was known: :meth:`prepare`
+    is the chunk itself, :meth:`score` is :func:`score_chunk`.
+    """
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    rejects: pd.DataFrame
+    n_read: int
+
+    def prepare(self) -> PreparedChunk:
+        return self
+
+    def score(self, model: IndexModel, tier_model: TierModel | None = None) -> ChunkResult:
+        return score_chunk(self, model, tier_model)
+
+
+@dataclass
+class ChunkResult:
+    """What the kernel made of one prepared chunk."""
+
+    scores: pd.DataFrame
+    rejects: pd.DataFrame
+    n_read: int
+    imputed: dict[str, int] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
+
+
+def prepare_chunk(
+    chunk: Chunk,
+    mapping: ColumnMapping,
+    duplicates: DuplicateIndex,
+    policy: str = "reject",
+    headers: list[str] | None = None,
+) -> PreparedChunk:
+    """Apply the file-level checks to one chunk: ragged rows, unreadable cells in the columns
+    used, blank lines, totals rows and duplicated ids become rejects; the other rows are renamed
+    to instrument columns."""
+    headers = headers or list(chunk.frame.columns)
+    parts: list[pd.DataFrame] = []
+    id_header = mapping.id_header
+    id_at = headers.index(id_header) if id_header in headers else None
+    if chunk.ragged:
+        parts.append(
+            rejects_frame(
+                [r.row for r in chunk.ragged],
+                [
+                    (r.fields[id_at].strip() if id_at is not None and id_at < len(r.fields) else "")
+                    for r in chunk.ragged
+                ],
+                [r.column for r in chunk.ragged],
+                [",".join(r.fields)[:200] for r in chunk.ragged],
+                [r.reason for r in chunk.ragged],
+            )
+        )
+    frame = chunk.frame
+    rows = chunk.rows
+    n = len(frame)
+    drop = np.zeros(n, dtype=bool)
+    # cells the reader could not read (a formula without a value ...) in the columns used
+    unreadable = [cells for cells in chunk.unreadable if cells.column in mapping.rename]
+    if n:
+        bad = np.zeros(n, dtype=bool)
+        for cells in unreadable:
+            bad[np.searchsorted(rows, cells.rows)] = True
+        blank = all_blank(frame) & ~bad
+        if len(frame.columns):
+            first = frame.iloc[:, 0]
+            totals = looks_like_totals(first)
+            if id_header is not None and id_header != frame.columns[0]:
+                totals |= looks_like_totals(frame[id_header])
+        else:
+            totals = np.zeros(n, dtype=bool)
+        totals &= ~blank & ~bad
+        # the ids are needed only for rows rejected here (rare): made only then
+        needs_ids = bad.any() or blank.any() or totals.any() or bool(duplicates.rows)
+        ids = (
+            id_text(frame[id_header])
+            if id_header is not None and needs_ids
+            else np.full(n, "", dtype=object)
+        )
+        for cells in unreadable:
+            at = np.searchsorted(rows, cells.rows)
+            parts.append(
+                rejects_frame(cells.rows, ids[at], cells.column, cells.shown(), cells.reason)
+            )
+        if blank.any():
+            parts.append(
+                rejects_frame(rows[blank], ids[blank], "", [""] * blank.sum(), REASON_BLANK)
+            )
+        if totals.any():
+            shown = frame.iloc[:, 0][totals].astype(object).where(lambda s: s.notna(), "")
+            parts.append(
+                rejects_frame(
+                    rows[totals], ids[totals], headers[0], shown.astype(str), REASON_TOTALS
+                )
+            )
+        drop = bad | blank | totals
+        dup, reasons = duplicates.reasons(ids[~drop], rows[~drop], policy)
+        if dup.any():
+            positions = np.flatnonzero(~drop)[dup]
+            parts.append(
+                rejects_frame(rows[positions], ids[positions], ID_COLUMN, ids[positions], reasons)
+            )
+            drop[positions] = True
+    kept = frame[~drop] if drop.any() else frame
+    kept = kept.rename(columns=mapping.rename).reset_index(drop=True)
+    rejects = pd.concat(parts, ignore_index=True) if parts else rejects_frame([], [], [], [], [])
+    return PreparedChunk(kept, rows[~drop], rejects, chunk.n_read)
+
+
+def score_chunk(
+    prepared: PreparedChunk, model: IndexModel, tier_model: TierModel | None = None
+) -> ChunkResult:
+    """The scoring kernel of a prepared chunk: validate and score every row, add tiers.
+
+    Pure: the same chunk and models give the same result in any process (local or a Dask
+    worker). Rejects come sorted by row.
+    """
+    # every repeated id of the file is rejected through the duplicate index (a chunk scored
+    # before the index was complete is scored again when one of its ids repeats): no check
+    # within the chunk
+    result = model.score_batch(prepared.frame, rows=prepared.rows, unique_ids=True)
+    scores = result.scores
+    if tier_model is not None:
+        scores = _with_tiers(scores, tier_model)
+    rejects = result.rejects
+    if len(prepared.rejects):
+        rejects = pd.concat(
+            [prepared.rejects, rejects] if len(rejects) else [prepared.rejects],
+            ignore_index=True,
+        )
+        rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
+    return ChunkResult(scores, rejects, prepared.n_read, result.imputed, result.excluded)
+
+
+def _with_tiers(scores: pd.DataFrame, tier_model: TierModel) -> pd.DataFrame:
+    """Insert ``tier`` and ``tier_confidence`` right after the dimension scores."""
+    if not len(scores):
+        scores = scores.assign(
+            tier=pd.Series(dtype="int64"), tier_confidence=pd.Series(dtype=float)
+        )
+        assigned = scores
+    else:
+        assigned = tier_model.assign(scores, missing="na")
+    dims = [c for c in scores.columns if c.startswith("dim_")]
+    base = [c for c in scores.columns if c not in ("tier", "tier_confidence")]
+    at = base.index(dims[-1]) + 1 if dims else len(base)
+    order = base[:at] + ["tier", "tier_confidence"] + base[at:]
+    return assigned[order]
+
+
+def output_columns(model: IndexModel, tier_model: TierModel | None = None) -> list[str]:
+    """The columns of the scores table, in order (see :meth:`~dmi.IndexModel.output_columns`)."""
+    instrument = model.instrument_
+    columns = ["respondent_id", *model.output_columns()]
+    columns += [f"dim_{d.code}" for d in instrument.dimensions]
+    if tier_model is not None:
+        columns += ["tier", "tier_confidence"]
+    columns += [f.code for f in instrument.profile if f.peer_group]
+    return columns
+
+
+@dataclass
+class ChunkTask:
+    """A chunk as the run hands it to an engine, with what is known of the file's repeated ids.
+
+    ``duplicates`` is the file's :class:`~dmi.bulk.duplicates.DuplicateIndex`, or the duplicate
+    pass still finding it (a future). In a run that reads the file once, the index is empty and
+    ``ledger`` notes the chunk's ids (``number`` is its place in the file).
+
+    An engine that scores in this process calls :meth:`score`: while the pass runs, the chunk is
+    scored at once as if no id repeated, and scored again when one of its ids turns out to. An
+    engine that ships chunks elsewhere calls :meth:`prepare`, which waits for the pass. Either
+    way the result is what :func:`prepare_chunk` with the finished index then
+    :func:`score_chunk` give.
+    """
+
+    chunk: Chunk
+    mapping: ColumnMapping
+    policy: str
+    headers: list[str]
+    duplicates: DuplicateIndex | Future[DuplicateIndex]
+    number: int = 0
+    ledger: IdLedger | None = None
+    stop: threading.Event | None = None
+
+    @property
+    def n_read(self) -> int:
+        """The rows the reader met in the chunk."""
+        return self.chunk.n_read
+
+    def prepare(self) -> PreparedChunk:
+        """The chunk after the row checks, with the file's index (waits for the pass)."""
+        if self.ledger is not None:
+            self.ledger.add(self.number, self.chunk)
+        return self._prepared(self._index())
+
+    def score(self, model: IndexModel, tier_model: TierModel | None = None) -> ChunkResult:
+        """:meth:`prepare` then :func:`score_chunk`, without waiting for the pass to start."""
+        pending = isinstance(self.duplicates, Future) and not self.duplicates.done()
+        if not pending:
+            return score_chunk(self.prepare(), model, tier_model)
+        result = score_chunk(self._prepared(DuplicateIndex()), model, tier_model)
+        index = self._index()
+        if index.repeats(self._ids()).any():
+            result = score_chunk(self._prepared(index), model, tier_model)
+        return result
+
+    def _prepared(self, duplicates: DuplicateIndex) -> PreparedChunk:
+        return prepare_chunk(self.chunk, self.mapping, duplicates, self.policy, self.headers)
+
+    def _index(self) -> DuplicateIndex:
+        """The file's index, once the pass ends (RunStopped if the run stops first)."""
+        if not isinstance(self.duplicates, Future):
+            return self.duplicates
+        while True:
+            try:
+                return self.duplicates.result(timeout=0.05)
+            except TimeoutError:
+                if self.stop is not None and self.stop.is_set():
+                    raise RunStopped("the run ended before the duplicate pass") from None
+
+    def _ids(self) -> np.ndarray:
+        id_header = self.mapping.id_header
+        if id_header is None:
+            return np.empty(0, dtype=object)
+        return id_text(self.chunk.frame[id_header])
