@@ -296,7 +296,7 @@ def _ahp(tmp_path, text: str, name: str = "m.yaml") -> str:
         (["--weights", "bod"], "use weight_level='dimension'"),
         (
             ["--weights", "{zero}", "--level", "dimension"],
-            "judgement 1 (foundation, operations): expected a positive number, got '0'",
+            "judgement ('foundation', 'operations')",
         ),
         (["--weights", "{broken}", "--level", "dimension"], "not a YAML file"),
         (["--weights", "{words}", "--level", "dimension"], "row foundation, column operations"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -326,3 +327,294 @@ def test_dmi_score_with_a_broken_model_says_so_in_one_line(miit, saved, tmp_path
 def test_bod_is_refused_below_the_dimension_level(miit, population):
     with pytest.raises(ValueError, match="use weight_level='dimension'"):
         dmi.IndexModel(miit, weighting="bod", weight_level="indicator").fit(population)
+
+
+# -- Mazziotta-Pareto: the paper's population sd, and where it is not monotone -------------------
+
+
+def _mpi(D: np.ndarray, w: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """MPI- written out row by row with the statistics module (the oracle)."""
+    out = []
+    for row in D:
+        z = [100 + 10 * (x - m) / s for x, m, s in zip(row, mean, sd)]
+        m_z = sum(wi * zi for wi, zi in zip(w, z)) / sum(w)
+        s2 = sum(wi * (zi - m_z) ** 2 for wi, zi in zip(w, z)) / sum(w)
+        out.append(m_z - s2 / m_z)
+    return np.array(out)
+
+
+def test_mazziotta_pareto_standardises_with_the_population_sd(miit, population, nodes):
+    # Mazziotta & Pareto (2016): z = 100 + 10 (x - M) / S with S the population sd (divisor n)
+    _, dims = nodes
+    model = dmi.IndexModel(miit, aggregation="mazziotta-pareto", weight_level="dimension")
+    scores = model.fit(population).score(population)
+    D = dims.to_numpy()
+    sd = np.array([statistics.pstdev(D[:, j]) for j in range(D.shape[1])])
+    mean = np.array([statistics.fmean(D[:, j]) for j in range(D.shape[1])])
+    stats_ = model.to_dict()["aggregation_stats"]["index"]
+    np.testing.assert_allclose(stats_["sd"], sd, rtol=1e-12)
+    np.testing.assert_allclose(stats_["mean"], mean, rtol=1e-12)
+    w = np.array([miit.dimension_weight(d) for d in miit.dimensions], dtype=float)
+    mpi = _mpi(D, w, mean, sd)
+    expected = 100 * (mpi - mpi.min()) / (mpi.max() - mpi.min())
+    np.testing.assert_allclose(scores["dmi"], expected, atol=1e-7)
+
+
+def test_mazziotta_pareto_reference_skips_missing_values():
+    X = np.array([[0.2, np.nan, 1.0], [0.4, 0.3, 1.0], [0.9, np.nan, 1.0], [np.nan, 0.7, 1.0]])
+    mean, sd = agg.mazziotta_pareto_reference(X)
+    np.testing.assert_allclose(mean, [0.5, 0.5, 1.0])
+    np.testing.assert_allclose(
+        sd, [statistics.pstdev([0.2, 0.4, 0.9]), statistics.pstdev([0.3, 0.7]), 0.0]
+    )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_mazziotta_pareto_decreasing_matches_a_walk_up_each_input(seed):
+    # the oracle: raise each input in 2,000 small steps and look for a step that lowers MPI-
+    rng = np.random.default_rng(seed)
+    n, k = 25, 2 + seed % 4
+    X = rng.random((n, k))
+    X[rng.random((n, k)) < 0.1] = np.nan
+    w = rng.random(k) + 0.05
+    mean = rng.uniform(0.05, 0.5, k)
+    sd = rng.uniform(0.1, 0.4, k)  # z stays above 0 on [0, 1]: no pole
+    upper = np.ones(k)
+    found = agg.mazziotta_pareto_decreasing(X, w, mean, sd, upper)
+    for i in range(n):
+        for j in range(k):
+            if np.isnan(X[i, j]):
+                assert not found[i, j]
+                continue
+            steps = np.linspace(X[i, j], 1.0, 2001)
+            walk = np.repeat(X[i : i + 1], len(steps), axis=0)
+            walk[:, j] = steps
+            values = agg.mazziotta_pareto(walk, w, mean, sd)
+            assert found[i, j] == bool((np.diff(values) < -1e-9).any()), (i, j)
+
+
+def test_mazziotta_pareto_with_a_rare_option_warns_and_never_advises_a_loss(miit, population):
+    from dmi.errors import MethodWarning
+    from dmi.results.recommend import improvements
+
+    # a reference in which almost nobody has a network: ticking network options is rare
+    reference = population.copy()
+    reference["network"] = "A"
+    reference.loc[reference.index[:8], "network"] = "B"
+    model = dmi.IndexModel(miit, aggregation="mazziotta-pareto", weight_level="item")
+    with pytest.warns(MethodWarning, match=r"not monotone.*raising network \(in equipment"):
+        model.fit(reference)
+    assert "network" in model.fit_info_["warnings"][0]
+    company = population.iloc[0].to_dict()
+    ticks = ["A", "B", "B;C", "B;C;D", "B;C;D;E"]
+    rows = [{**company, "respondent_id": f"t{i}", "network": t} for i, t in enumerate(ticks)]
+    index = model.score(pd.DataFrame(rows))["dmi"]
+    assert (np.diff(index) < 0).any()  # the reason for the warning: more ticks, lower index
+    for ticked in ticks:
+        answers = {**company, "network": ticked}
+        base = model.score(pd.DataFrame([answers]))["dmi"].iloc[0]
+        for imp in improvements(model, answers, top=40):
+            again = model.score(pd.DataFrame([{**answers, imp.item: imp.answer}]))["dmi"].iloc[0]
+            assert again > base and imp.gain > 0
+    # the population it was drawn from has no such input: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MethodWarning)
+        plain = dmi.IndexModel(miit, aggregation="mazziotta-pareto", weight_level="item")
+        assert plain.fit(population).fit_info_["warnings"] == []
+
+
+# -- benefit of the doubt: beyond the frontier -----------------------------------------------
+
+
+def test_bod_reports_the_uncapped_index_beside_the_capped_one(miit, population):
+    from scipy.optimize import linprog
+
+    reference, others = population.iloc[:60], population.iloc[60:]
+    model = dmi.IndexModel(miit, weighting="bod", weight_level="dimension").fit(reference)
+    assert model.output_columns()[:2] == ["dmi", "bod_uncapped"]
+    scores = model.score(others)
+    assert list(scores.columns[:3]) == ["respondent_id", "dmi", "bod_uncapped"]
+    beyond = scores[scores["bod_uncapped"] > 100 + 1e-9]
+    assert len(beyond) >= 2  # companies beyond the reference frontier...
+    assert (beyond["dmi"] == 100).all()  # ...all score 100,
+    assert beyond["bod_uncapped"].nunique() > 1  # but stay apart uncapped
+    inside = scores[scores["bod_uncapped"] <= 100]
+    np.testing.assert_allclose(inside["dmi"], inside["bod_uncapped"], atol=1e-9)
+    # the oracle: one LP per company against the reference frontier (max w.x, w.r <= 1, w >= 0)
+    encode = lambda frame: model._below(encode_answers(miit, frame).scores)  # noqa: E731
+    R, X = encode(reference), encode(others)
+    for i in beyond.index[:5]:
+        x = X[others.index.get_loc(others.index[i])]
+        res = linprog(-x, A_ub=R, b_ub=np.ones(len(R)), bounds=[(0, None)] * len(x))
+        assert beyond.loc[i, "bod_uncapped"] == pytest.approx(-100 * res.fun, rel=1e-7)
+
+
+# -- CRITIC over a reference in which one node is constant ---------------------------------------
+
+
+def test_critic_gives_a_constant_node_weight_zero_with_a_note(miit, population, nodes):
+    indicators, _ = nodes
+    reference = population.copy()
+    reference["network"] = "B;C;D;E"  # full points: the network item ...
+    reference["equipment_digitised"] = 100
+    reference["equipment_networked"] = 100  # ... and the whole indicator `equipment` constant
+    model = dmi.IndexModel(miit, weighting="critic").fit(reference)
+    nodes_ = model.nodes_
+    at = nodes_.index("equipment")
+    assert model.weights_[at] == 0
+    assert any(
+        "critic: equipment is the same for every reference company" in n
+        for n in model.fit_info_["notes"]
+    )
+    encoded = encode_answers(miit, reference)
+    X = model._below(encoded.scores[encoded.valid])
+    rest = [j for j in range(len(nodes_)) if j != at]
+    np.testing.assert_allclose(model.weights_[rest], critic_weights(X[:, rest]), rtol=1e-10)
+
+
+# -- AHP through the command line ---------------------------------------------------------------
+
+
+def _ahp_csv(path, nodes, P, cell=lambda i, j, x: f"{x:g}"):
+    lines = ["," + ",".join(nodes)]
+    for i, code in enumerate(nodes):
+        lines.append(code + "," + ",".join(cell(i, j, P[i, j]) for j in range(len(nodes))))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _run(capsys, *argv):
+    from dmi.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def indicator_nodes(miit):
+    return dmi.IndexModel(miit, weighting="ahp", ahp_matrix=[[1.0]]).nodes()
+
+
+def test_ahp_at_the_indicator_level_from_a_csv_written_by_hand(
+    capsys, tmp_path, miit, indicator_nodes
+):
+    # 13 indicators, weights proportional to v: every cell v_i / v_j, the small ones written
+    # as fractions ("1/3") or rounded decimals ("0.333", "0.67")
+    assert len(indicator_nodes) == 13
+    v = np.array([3, 3, 2, 2, 1, 1, 1, 1, 3, 3, 2, 2, 1], dtype=float)
+    P = v[:, None] / v[None, :]
+
+    def cell(i, j, x):
+        if x >= 1:
+            return f"{x:g}"
+        return (
+            f"1/{1 / x:g}" if (i + j) % 3 == 0 else (f"{x:.3f}" if (i + j) % 3 == 1 else f"{x:.2f}")
+        )
+
+    matrix = _ahp_csv(tmp_path / "ahp.csv", indicator_nodes, P, cell)
+    assert "1/3" in matrix.read_text() and "0.333" in matrix.read_text()
+    reference = tmp_path / "ref.csv"
+    synthesise(miit, 50, seed=2, missing_rate=0.0).to_csv(reference, index=False)
+    code, out, err = _run(capsys, "weights", reference, "--method", f"ahp:{matrix}", "--json")
+    assert code == 0, err
+    weights = json.loads(out)["weights"]
+    np.testing.assert_allclose([weights[c] for c in indicator_nodes], v / v.sum(), atol=1e-9)
+    assert json.loads(out)["ahp"]["consistent"] is True
+    # blank lower triangle: the reciprocals are implied
+    blank = _ahp_csv(
+        tmp_path / "upper.csv",
+        indicator_nodes,
+        P,
+        lambda i, j, x: "" if i > j else (f"{x:g}" if x >= 1 else f"1/{1 / x:g}"),
+    )
+    code, out, _ = _run(capsys, "weights", reference, "--method", f"ahp:{blank}", "--json")
+    assert code == 0
+    np.testing.assert_allclose(
+        [json.loads(out)["weights"][c] for c in indicator_nodes], v / v.sum(), atol=1e-9
+    )
+
+
+def test_inconsistent_ahp_fails_strict_and_warns_otherwise(capsys, tmp_path, miit, indicator_nodes):
+    v = np.array([3, 3, 2, 2, 1, 1, 1, 1, 3, 3, 2, 2, 1], dtype=float)
+    P = v[:, None] / v[None, :]
+    for i, j, x in ((0, 12, 1 / 9), (0, 1, 9), (2, 5, 1 / 9), (1, 11, 1 / 9)):
+        P[i, j], P[j, i] = x, 1 / x  # reversed, exaggerated judgements
+    res = dmi.weights.ahp(P)
+    assert res.cr >= 0.10
+    matrix = _ahp_csv(tmp_path / "bad.csv", indicator_nodes, P, lambda i, j, x: f"{x:.6g}")
+    reference = tmp_path / "ref.csv"
+    answers = tmp_path / "answers.csv"
+    synthesise(miit, 30, seed=3, missing_rate=0.0).to_csv(reference, index=False)
+    synthesise(miit, 10, seed=4, missing_rate=0.0).to_csv(answers, index=False)
+    out_file = tmp_path / "scores.csv"
+    for command in (
+        ["weights", reference, "--method", f"ahp:{matrix}"],
+        ["weights", reference, "--method", f"ahp:{matrix}", "--json"],
+        ["score", answers, "-o", out_file, "--weights", f"ahp:{matrix}", "-q"],
+    ):
+        code, _, err = _run(capsys, *command)
+        assert code == 0
+        assert f"warning: AHP consistency ratio {res.cr:.3f} is not below 0.10" in err
+        code, _, err = _run(capsys, *command, "--strict")
+        assert code == 1
+        assert f"--strict: the AHP judgements in {matrix} are inconsistent" in err
+        assert f"consistency ratio {res.cr:.3f}" in err and "Traceback" not in err
+    out_file.unlink()
+    _run(capsys, "score", answers, "-o", out_file, "--weights", f"ahp:{matrix}", "--strict")
+    assert not out_file.exists()  # refused before scoring
+
+
+def test_ahp_files_with_bad_judgements_name_the_cell(capsys, tmp_path, miit, indicator_nodes):
+    reference = tmp_path / "ref.csv"
+    synthesise(miit, 20, seed=5, missing_rate=0.0).to_csv(reference, index=False)
+    ones = np.ones((13, 13))
+    bad_cell = _ahp_csv(
+        tmp_path / "a.csv",
+        indicator_nodes,
+        ones,
+        lambda i, j, x: "three" if (i, j) == (2, 4) else "1",
+    )
+    code, _, err = _run(capsys, "weights", reference, "--method", f"ahp:{bad_cell}")
+    assert code == 2
+    assert (
+        f"row {indicator_nodes[2]}, column {indicator_nodes[4]}: 'three' is not a judgement" in err
+    )
+    P = ones.copy()
+    P[0, 1], P[1, 0] = 3, 0.5
+    not_reciprocal = _ahp_csv(tmp_path / "b.csv", indicator_nodes, P)
+    code, _, err = _run(capsys, "weights", reference, "--method", f"ahp:{not_reciprocal}")
+    assert code == 2 and "not reciprocal" in err and "expected 1/3 = 0.3333" in err
+    yaml_file = tmp_path / "j.yaml"
+    yaml_file.write_text(
+        "judgements:\n"
+        "  - [foundation, operations, 1/3]\n  - [foundation, management, 2]\n"
+        "  - [foundation, performance, 3]\n  - [operations, management, 5]\n"
+        "  - [operations, performance, 7]\n  - [management, performance, '1/2']\n",
+        encoding="utf-8",
+    )
+    code, out, err = _run(
+        capsys,
+        "weights",
+        reference,
+        "--method",
+        f"ahp:{yaml_file}",
+        "--level",
+        "dimension",
+        "--json",
+    )
+    assert code == 0, err
+    expected = dmi.weights.ahp(
+        [[1, 1 / 3, 2, 3], [3, 1, 5, 7], [1 / 2, 1 / 5, 1, 1 / 2], [1 / 3, 1 / 7, 2, 1]]
+    ).weights
+    got = json.loads(out)["weights"]
+    np.testing.assert_allclose(
+        [got[c] for c in ("foundation", "operations", "management", "performance")],
+        expected,
+        atol=1e-9,
+    )
+    yaml_file.write_text("judgements:\n  - [foundation, operations, 3]\n", encoding="utf-8")
+    code, _, err = _run(
+        capsys, "weights", reference, "--method", f"ahp:{yaml_file}", "--level", "dimension"
+    )
+    assert code == 2 and "missing judgement for pair ('foundation', 'management')" in err

@@ -138,3 +138,80 @@ def test_a_truncated_benchmark_file_and_unfitted_use(scores, tmp_path):
         PeerBenchmark.load(path)
     with pytest.raises(dmi.NotFittedError, match="call fit"):
         PeerBenchmark().position({"dmi": 1.0})
+
+
+# -- ties: equal scores reached through different floating-point sums ---------------------------
+
+# 44.6 points written down, and 44.6 points added up (35 + 9.6 as shares of 100)
+WRITTEN, ADDED = 44.6, (0.35 + 0.096) * 100
+
+
+def test_the_two_paths_really_differ_in_the_last_bit():
+    assert WRITTEN != ADDED and abs(WRITTEN - ADDED) < 1e-13
+
+
+def test_equal_points_are_ties_in_a_peer_group():
+    bench = PeerBenchmark(levels=[()], min_group_size=1).fit(
+        pd.DataFrame({"dmi": [WRITTEN, ADDED]})
+    )
+    for value in (WRITTEN, ADDED):
+        assert bench.position({"dmi": value}).percentile["dmi"] == 50.0
+
+
+def test_peer_percentiles_of_distinct_values_are_half_counted_by_hand():
+    # two companies 0.0000005 points apart are not tied: 25 and 75 (ties half: 0.5 / 2, 1.5 / 2),
+    # whichever side of a rounding edge they fall
+    for low, high in ((44.6, 44.6000005), (44.5999995, 44.6), (12.0000004, 12.0000015)):
+        bench = PeerBenchmark(levels=[()], min_group_size=1).fit(pd.DataFrame({"dmi": [low, high]}))
+        assert bench.position({"dmi": low}).percentile["dmi"] == 25.0
+        assert bench.position({"dmi": high}).percentile["dmi"] == 75.0
+        assert bench.position({"dmi": (low + high) / 2}).percentile["dmi"] == 50.0
+
+
+def test_percentile_normalisation_counts_equal_scores_as_ties():
+    from dmi.scoring.normalise import Normaliser
+
+    reference = np.array([[WRITTEN / 100], [ADDED / 100]])
+    normaliser = Normaliser("percentile").fit(reference)
+    np.testing.assert_array_equal(normaliser.transform(reference), [[0.5], [0.5]])
+    again = Normaliser.from_dict(normaliser.to_dict())
+    np.testing.assert_array_equal(again.transform(reference[::-1]), [[0.5], [0.5]])
+
+
+def test_rank_comparison_counts_equal_scores_as_ties():
+    from dmi.analysis.compare import compare_rankings
+
+    a = pd.DataFrame({"respondent_id": ["x", "y", "z"], "dmi": [WRITTEN, ADDED, 50.0], "level": 2})
+    b = pd.DataFrame({"respondent_id": ["x", "y", "z"], "dmi": [ADDED, WRITTEN, 50.0], "level": 2})
+    movers = compare_rankings(a, b).movers.set_index("respondent_id")
+    assert movers.loc["x", "rank_a"] == movers.loc["y", "rank_a"] == 2.5
+    assert (movers["rank_change"] == 0).all()
+    assert compare_rankings(a, b).spearman == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_percentiles_and_ranks_ignore_float_noise_and_match_scipy(seed):
+    from dmi.scoring.ranks import RANK_DECIMALS, average_ranks, distribution, share_below
+
+    assert RANK_DECIMALS == 9
+    rng = np.random.default_rng(seed)
+    exact = rng.integers(0, 400, 300) / 8.0  # many ties, exact in binary
+    noisy = exact * (1 + rng.choice([-1, 0, 1], 300) * 2.0**-50)  # the same points, other bits
+    assert (noisy != exact).any()
+    values, counts = distribution(noisy)
+    probe = np.concatenate([exact[:50], noisy[:50], [-1.0, 60.0, np.nan]])
+    got = share_below(values, counts, probe)
+    expected = [
+        np.nan
+        if np.isnan(x)
+        else stats.percentileofscore(exact, round(x * 8) / 8, kind="mean") / 100
+        for x in probe
+    ]
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(average_ranks(noisy), stats.rankdata(exact))
+    np.testing.assert_array_equal(average_ranks(noisy, ascending=False), stats.rankdata(-exact))
+    bench = PeerBenchmark(levels=[()], min_group_size=1).fit(pd.DataFrame({"dmi": noisy}))
+    for x in exact[:20]:
+        assert bench.position({"dmi": x}).percentile["dmi"] == pytest.approx(
+            stats.percentileofscore(exact, x, kind="mean"), abs=1e-12
+        )

@@ -56,3 +56,24 @@ def test_works_for_other_methods(miit):
         for i in improvements(model, {"respondent_id": "w", **worst_answers(miit)}, top=40)
     )
     assert all(i.gain > 0 for i in top)
+
+
+def test_a_change_that_does_not_raise_the_index_is_never_advised(miit):
+    from dmi.results.recommend import GAIN_DECIMALS, candidate_rows, rank_candidates
+
+    answers = {"respondent_id": "w", **worst_answers(miit)}
+    _, candidates = candidate_rows(miit, answers)
+    n = len(candidates)
+    assert n >= 5 and GAIN_DECIMALS == 6
+    # the company at 50; candidates that lower the index, leave it, raise it by float noise
+    # only (a gain of 0 as reported), or raise it for real
+    base = 50.0
+    values = [base - 0.5, base, base + 2e-9, base + 4.9e-7, base + 0.25] + [base - 1.0] * (n - 5)
+    scored = pd.DataFrame({"dmi": [base, *values], "level": 2})
+    found = rank_candidates(candidates, scored, top=n)
+    assert [(imp.item, imp.gain) for imp in found] == [(candidates[4].item.code, 0.25)]
+    assert all(imp.gain > 0 for imp in found)
+    # a gain of exactly the reported precision is kept
+    values[3] = base + 1e-6
+    found = rank_candidates(candidates, pd.DataFrame({"dmi": [base, *values], "level": 2}), top=n)
+    assert sorted(imp.gain for imp in found) == [1e-6, 0.25]

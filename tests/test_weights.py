@@ -1,7 +1,8 @@
 """Tests for :mod:`dmi.scoring.weighting` against independently computed truth.
 
 Oracles: pymcdm (entropy, CRITIC), scipy.stats.entropy, numpy eigen-solvers (AHP, PCA),
-closed-form 3x3 AHP algebra, one scipy.optimize.linprog per unit (BoD).
+closed-form 3x3 AHP algebra, factor_analyzer's Rotator and a brute-force search over rotation
+angles (varimax), one scipy.optimize.linprog per unit (BoD).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import scipy.stats
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from pymcdm.weights import critic_weights, entropy_weights
 from scipy.optimize import linprog
 
@@ -47,8 +48,23 @@ FIXTURE = np.array(
 FIXTURE_ENTROPY = np.array([0.228334, 0.248164, 0.165131, 0.358371])
 FIXTURE_CRITIC = np.array([0.227339, 0.139292, 0.330014, 0.303355])
 
-# Saaty's random index, typed in literally (independent of dmi.scoring.weighting.RANDOM_INDEX).
-SAATY_RI = {3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49}
+# Saaty's random index (The Analytic Hierarchy Process, 1980), typed in literally
+# (independent of dmi.scoring.weighting.RANDOM_INDEX).
+SAATY_RI = {
+    3: 0.58,
+    4: 0.90,
+    5: 1.12,
+    6: 1.24,
+    7: 1.32,
+    8: 1.41,
+    9: 1.45,
+    10: 1.49,
+    11: 1.51,
+    12: 1.48,
+    13: 1.56,
+    14: 1.57,
+    15: 1.59,
+}
 
 
 def _random_positive(seed: int, n: int, m: int) -> np.ndarray:
@@ -143,19 +159,45 @@ def test_entropy_needs_two_rows() -> None:
         entropy([[1.0, 2.0, 3.0]])
 
 
-def test_critic_constant_column() -> None:
-    X = FIXTURE.copy()
-    X[:, 0] = 2.0
+def test_critic_constant_column_is_left_out_of_the_conflict_sums() -> None:
+    # Worked by hand: columns a = (0, 1, 2), b = (0, 2, 1), c = 5 (constant).
+    # min-max: a = (0, .5, 1), b = (0, 1, .5); sd (ddof=1) = 0.5 each; r(a, b) = 0.5.
+    # Without c: C_a = C_b = 0.5 * (1 - 0.5) = 0.25 -> weights (0.5, 0.5, 0).
+    # (Treating c as r = 0 with both would add 0.5 * 1 to each conflict sum: the same here,
+    # so the unequal case below is what tells the two rules apart.)
+    X = np.array([[0.0, 0.0, 5.0], [1.0, 2.0, 5.0], [2.0, 1.0, 5.0]])
+    assert_allclose(critic(X), [0.5, 0.5, 0.0], rtol=1e-12)
+    # a = (0, 1, 2, 3), b = (0, 1, 3, 2), d = (3, 0, 1, 2), constant c.
+    # Min-max scaled sd: a, b: sqrt(5/27) = 0.430331; d: the same (values 1, 0, 1/3, 2/3).
+    # r(a, b) = 0.8, r(a, d) = -0.2, r(b, d) = -0.4 (centred sums of products / 5).
+    # Conflict sums: a 0.2 + 1.2 = 1.4, b 0.2 + 1.4 = 1.6, d 1.2 + 1.4 = 2.6; the sd is common,
+    # so w = (1.4, 1.6, 2.6) / 5.6 = (0.25, 0.285714, 0.464286).
+    # Counting the constant column as r = 0 adds 1 to each sum: (0.2791, 0.3023, 0.4186).
+    Y = np.array(
+        [[0.0, 0.0, 7.0, 3.0], [1.0, 1.0, 7.0, 0.0], [2.0, 3.0, 7.0, 1.0], [3.0, 2.0, 7.0, 2.0]]
+    )
+    w = critic(Y)
+    assert_allclose(w, [1.4 / 5.6, 1.6 / 5.6, 0.0, 2.6 / 5.6], rtol=1e-12)
+    assert_allclose(w[[0, 1, 3]], [0.25, 0.285714, 0.464286], atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_critic_constant_columns_match_pymcdm_on_the_rest(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = 30, 6
+    X = rng.uniform(0.1, 10.0, size=(n, m))
+    constant = rng.choice(m, size=1 + seed % 3, replace=False)
+    X[:, constant] = rng.uniform(0, 5, size=len(constant))
     w = critic(X)
-    assert np.all(np.isfinite(w))
-    assert w[0] == 0.0
-    assert np.isclose(w.sum(), 1.0)
-    # Independent hand computation: constant column has r = 0 with the others.
-    Y = X[:, 1:]
-    Z = (Y - Y.min(0)) / (Y.max(0) - Y.min(0))
-    r = np.corrcoef(Z.T)
-    C = Z.std(0, ddof=1) * ((1 - r).sum(1) + 1.0)  # + (1 - 0) for the constant column
-    assert_allclose(w[1:], C / C.sum(), rtol=1e-12)
+    rest = np.setdiff1d(np.arange(m), constant)
+    assert_array_equal(w[constant], 0.0)
+    assert_allclose(w[rest], critic_weights(X[:, rest]), rtol=1e-12)
+    assert_allclose(w[rest], critic(X[:, rest]), rtol=1e-15)
+
+
+def test_critic_single_varying_column_takes_all_the_weight() -> None:
+    X = np.column_stack([np.full(5, 2.0), np.arange(5.0), np.full(5, -1.0)])
+    assert_allclose(critic(X), [0.0, 1.0, 0.0])
 
 
 def test_critic_all_constant_gives_equal() -> None:
@@ -213,7 +255,7 @@ def _perturbed(n: int, seed: int, scale: float = 0.3) -> np.ndarray:
     return (w[:, None] / w[None, :]) * np.exp(E)
 
 
-@pytest.mark.parametrize("n", range(1, 11))
+@pytest.mark.parametrize("n", range(1, 16))
 def test_ahp_recovers_consistent_weights(n: int) -> None:
     rng = np.random.default_rng(100 + n)
     w = rng.uniform(0.1, 5, size=n)
@@ -227,7 +269,7 @@ def test_ahp_recovers_consistent_weights(n: int) -> None:
     assert res.consistent
 
 
-@pytest.mark.parametrize("n", range(3, 11))
+@pytest.mark.parametrize("n", range(3, 16))
 def test_ahp_perturbed_matches_numpy_and_hand_cr(n: int) -> None:
     P = _perturbed(n, seed=n)
     lam, v = _principal(P)
@@ -323,9 +365,105 @@ def test_ahp_validation(P, pattern: str) -> None:
         ahp(P)
 
 
-def test_ahp_n11_raises() -> None:
-    with pytest.raises(ValueError, match="n = 11"):
-        ahp(np.ones((11, 11)))
+@pytest.mark.parametrize("n", [11, 12, 13, 14, 15])
+def test_ahp_random_index_beyond_ten(n: int) -> None:
+    # Saaty's table goes on to n = 15 (not monotone: 1.51, 1.48, 1.56, 1.57, 1.59)
+    P = _perturbed(n, seed=50 + n, scale=0.1)
+    lam, _ = _principal(P)
+    res = ahp(P)
+    assert res.cr == pytest.approx((lam - n) / (n - 1) / SAATY_RI[n], rel=1e-9)
+    assert W.RANDOM_INDEX[n] == SAATY_RI[n]
+
+
+def test_ahp_runs_at_the_indicator_level_of_thirteen_nodes() -> None:
+    # 13 criteria with weights proportional to (1, 2, ..., 13): consistent, so w is recovered
+    v = np.arange(1.0, 14.0)
+    res = ahp(v[:, None] / v[None, :])
+    assert res.n == 13
+    assert_allclose(res.weights, v / v.sum(), rtol=1e-10)
+    assert res.consistent
+
+
+def test_ahp_beyond_fifteen_raises() -> None:
+    with pytest.raises(ValueError, match="n = 16"):
+        ahp(np.ones((16, 16)))
+
+
+def test_ahp_consistency_threshold_is_saatys_tenth() -> None:
+    # A 3x3 matrix with one free judgement x: lambda_max = 1 + t + 1/t with t = (x/6)^(1/3)
+    # for P = [[1, 2, x], [1/2, 1, 3], [1/x, 1/3, 1]]; CR = (lambda_max - 3) / 2 / 0.58.
+    for x in (1.0, 2.0, 6.0, 20.0, 60.0):
+        t = (x / 6) ** (1 / 3)
+        cr = (1 + t + 1 / t - 3) / 2 / 0.58
+        res = ahp([[1, 2, x], [1 / 2, 1, 3], [1 / x, 1 / 3, 1]])
+        assert res.cr == pytest.approx(cr, rel=1e-9, abs=1e-12)
+        assert res.consistent == (cr < 0.10)
+    assert W.CR_THRESHOLD == 0.10
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1/3", 1 / 3),
+        (" 1 / 3 ", 1 / 3),
+        ("3", 3.0),
+        ("0.333", 0.333),
+        ("2.5/5", 0.5),
+        (7, 7.0),
+        (0.25, 0.25),
+    ],
+)
+def test_parse_judgement(text, value) -> None:
+    assert W.parse_judgement(text) == value
+
+
+@pytest.mark.parametrize("text", ["abc", "", "0", "-3", "1/0", "1/3/4", "nan", "inf", True, None])
+def test_parse_judgement_refuses(text) -> None:
+    with pytest.raises(ValueError, match="expected a positive number or a fraction"):
+        W.parse_judgement(text)
+
+
+@pytest.mark.parametrize("s", range(2, 10))
+def test_pairwise_table_reads_written_reciprocals_within_the_stated_tolerance(s: int) -> None:
+    # Saaty's scale: the reciprocal of s written to 2 or 3 decimals (0.33, 0.333, 0.14, ...)
+    # stands for exactly 1/s; one unit more in the second decimal does not.
+    for written in (round(1 / s, 2), round(1 / s, 3), 1 / s):
+        P = W.pairwise_matrix([[1, s], [written, 1]], ["a", "b"])
+        assert P[0, 1] == s and P[1, 0] == 1 / s
+        Q = W.pairwise_matrix([[1, written], [s, 1]])
+        assert Q[1, 0] == s and Q[0, 1] == 1 / s
+    atol = W.RECIPROCAL_ATOL
+    assert atol == 0.005
+    W.pairwise_matrix([[1, s], [1 / s + 0.99 * atol, 1]])
+    with pytest.raises(ValueError, match=r"not reciprocal: \(a, b\) = .*\(b, a\)"):
+        W.pairwise_matrix([[1, s], [1 / s + 1.01 * atol, 1]], ["a", "b"])
+    with pytest.raises(ValueError, match="not reciprocal"):
+        W.pairwise_matrix([[1, s], [1 / s - 1.01 * atol, 1]])
+
+
+def test_pairwise_table_blanks_and_errors() -> None:
+    nan = np.nan
+    P = W.pairwise_matrix([[nan, 3, nan], [nan, 1, "0.5"], [5, 2, 1]], ["a", "b", "c"])
+    assert_allclose(P, [[1, 3, 1 / 5], [1 / 3, 1, 1 / 2], [5, 2, 1]], rtol=0)
+    with pytest.raises(ValueError, match=r"missing judgement for pair \('a', 'b'\)"):
+        W.pairwise_matrix([[1, nan], [nan, 1]], ["a", "b"])
+    with pytest.raises(ValueError, match=r"\(a, a\) = 2: a criterion compared with itself is 1"):
+        W.pairwise_matrix([[2, 1], [1, 1]], ["a", "b"])
+    with pytest.raises(ValueError, match="positive"):
+        W.pairwise_matrix([[1, -3], [nan, 1]])
+    with pytest.raises(ValueError, match="square"):
+        W.pairwise_matrix([[1, 2, 3]])
+
+
+def test_ahp_from_judgements_reads_fractions() -> None:
+    labels = ["infra", "data", "skills"]
+    text = ahp_from_judgements(
+        labels, {("infra", "data"): "3", ("skills", "infra"): "1/5", ("data", "skills"): 3}
+    )
+    direct = ahp([[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]])
+    assert_allclose(text.weights, direct.weights, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"\('infra', 'data'\).*'x/3' is not a judgement"):
+        ahp_from_judgements(labels, {("infra", "data"): "x/3"})
 
 
 def test_ahp_from_judgements() -> None:
@@ -408,7 +546,7 @@ def test_pca_weights_by_hand() -> None:
 
 def test_varimax_is_orthogonal_rotation_and_improves_criterion() -> None:
     X = _blocks((3, 2, 2), noise=0.6, seed=3)
-    res = pca(X, min_cumulative=0.99)
+    res = pca(X)
     k = res.n_factors
     assert k == 3
     L = _unrotated(X, k)
@@ -420,30 +558,137 @@ def test_varimax_is_orthogonal_rotation_and_improves_criterion() -> None:
     assert _criterion(L_rot) > _criterion(L) + 1e-3  # unrotated PCs mix the blocks
 
 
-def test_varimax_matches_factor_analyzer() -> None:
+def _rotator(normalize: bool):
     rotator_mod = pytest.importorskip("factor_analyzer.rotator")
+    # tol=0 and many iterations: factor_analyzer's own loop run to convergence
+    return rotator_mod.Rotator(method="varimax", normalize=normalize, tol=0, max_iter=200_000)
+
+
+def _same_columns(ours: np.ndarray, ref: np.ndarray, atol: float) -> None:
+    """The same factors up to order and sign."""
+    k = ref.shape[1]
+    for j in range(k):
+        match = [np.allclose(np.abs(ours[:, j]), np.abs(ref[:, c]), atol=atol) for c in range(k)]
+        assert sum(match) == 1
+
+
+def _kaiser_criterion(L: np.ndarray) -> float:
+    h = np.sqrt((L**2).sum(1))
+    return _criterion(L / h[:, None])
+
+
+@pytest.mark.parametrize("kaiser", [False, True])
+def test_varimax_matches_factor_analyzer(kaiser: bool) -> None:
     X = _blocks((3, 2, 2), noise=0.6, seed=3)
     L = _unrotated(X, 3)
-    ref = rotator_mod.Rotator(method="varimax", normalize=False, tol=1e-12).fit_transform(L)
-    ours = pca(X, min_cumulative=0.99).loadings
-    # same columns up to order and sign
-    for j in range(3):
-        match = [np.allclose(np.abs(ours[:, j]), np.abs(ref[:, c]), atol=1e-4) for c in range(3)]
-        assert sum(match) == 1
-    # our stopping rule (relative tolerance 1e-8) reaches the same criterion value
-    assert _criterion(ours) == pytest.approx(_criterion(ref), rel=1e-8)
+    ref = _rotator(kaiser).fit_transform(L)
+    ours = pca(X, kaiser_normalisation=kaiser).loadings
+    assert pca(X, kaiser_normalisation=kaiser).n_factors == 3
+    _same_columns(ours, ref, atol=1e-7)
+    crit = _kaiser_criterion if kaiser else _criterion
+    assert crit(ours) == pytest.approx(crit(ref), rel=1e-12)
 
 
-def test_pca_retention_stops_when_cumulative_crossed() -> None:
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("kaiser", [False, True])
+def test_varimax_criterion_matches_factor_analyzer_on_random_loadings(
+    seed: int, kaiser: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    m, k = 6 + seed % 5, 2 + seed % 3
+    X = rng.normal(size=(80, m)) @ rng.normal(size=(m, m))
+    L = _unrotated(X, k)
+    rotated, T, converged = W._varimax(L, kaiser_normalisation=kaiser)
+    assert converged
+    assert_allclose(T @ T.T, np.eye(k), atol=1e-12)
+    assert_allclose(rotated, L @ T, atol=1e-12)
+    ref = _rotator(kaiser).fit_transform(L)
+    crit = _kaiser_criterion if kaiser else _criterion
+    assert crit(rotated) == pytest.approx(crit(ref), rel=1e-10)
+    _same_columns(rotated, ref, atol=1e-6)
+
+
+def _best_over_angles(L: np.ndarray) -> float:
+    """The largest varimax criterion over every rotation of two factors (brute force, then a
+    bounded scalar search around the best grid angle)."""
+    from scipy.optimize import minimize_scalar
+
+    def crit(phi: float) -> float:
+        c, s = np.cos(phi), np.sin(phi)
+        return _criterion(L @ np.array([[c, -s], [s, c]]))
+
+    grid = np.linspace(0.0, np.pi / 2, 20_001)
+    best = grid[int(np.argmax([crit(p) for p in grid]))]
+    step = grid[1] - grid[0]
+    res = minimize_scalar(
+        lambda p: -crit(p),
+        bounds=(best - step, best + step),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
+    return max(-res.fun, crit(best))
+
+
+def test_varimax_converges_where_a_fixed_number_of_steps_stops_short() -> None:
+    # Two factors whose unrotated loadings sit near a saddle of the criterion: the SVD iteration
+    # crawls (factor_analyzer's default 500 steps stop at 0.2568); the optimum is 0.3072.
+    rng = np.random.default_rng(24)
+    X = rng.normal(size=(60, 3)) @ rng.normal(size=(3, 3))
+    res = pca(X, eigen_threshold=0.5, min_cumulative=0.9)
+    assert res.n_factors == 2
+    best = _best_over_angles(_unrotated(X, 2))
+    assert best == pytest.approx(0.307201, abs=1e-6)
+    assert _criterion(res.loadings) == pytest.approx(best, rel=1e-10)
+    assert res.criterion == pytest.approx(best, rel=1e-10)
+    assert res.criterion == pytest.approx(
+        _criterion(_rotator(False).fit_transform(_unrotated(X, 2))), rel=1e-10
+    )
+    assert res.note == ""
+
+
+def test_pca_default_keeps_every_factor_passing_kaiser_and_ten_percent() -> None:
     # Blocks of 4, 3, 2 columns: eigenvalues ~4, ~3, ~2, all > 1 and > 10% of 9.
     X = _blocks((4, 3, 2), noise=0.3, seed=21)
     ev = np.sort(np.linalg.eigvalsh(np.corrcoef(X.T)))[::-1]
     share = ev / ev.sum()
-    assert ev[2] > 1 and share[2] > 0.10
+    assert ev[2] > 1 and share[2] > 0.10 and ev[3] < 1
     assert share[0] < 0.60 < share[0] + share[1]
-    assert pca(X).n_factors == 2  # stops at the first factor crossing 60 %
-    assert pca(X, min_cumulative=0.99).n_factors == 3  # never crossed: all eligible
-    assert pca(X, min_cumulative=0.3).n_factors == 1
+    res = pca(X)
+    assert res.retain == "kaiser+10%"
+    assert res.n_factors == 3  # the third factor passes both tests: kept
+    assert res.note == ""
+    assert pca(X, retain="kaiser+10%").n_factors == 3
+    # the other reading: stop at the first factor that takes the cumulative share past 60 %
+    assert pca(X, retain="cumulative-60%").n_factors == 2
+    assert pca(X, retain="cumulative-60%", min_cumulative=0.99).n_factors == 3
+    assert pca(X, retain="cumulative-60%", min_cumulative=0.3).n_factors == 1
+    # the rule counts the factors independently computed from the eigenvalues
+    for threshold, share_min in ((1.0, 0.10), (2.5, 0.10), (1.0, 0.30)):
+        expected = int(np.sum((ev > threshold) & (share >= share_min)))
+        assert pca(X, eigen_threshold=threshold, min_share=share_min).n_factors == max(expected, 1)
+
+
+def test_pca_says_when_the_kept_factors_explain_less_than_the_target() -> None:
+    # one block of 3 and 9 noise columns: one factor with ~3/12 of the variance; the noise
+    # factors' eigenvalues (~1.1) pass Kaiser's test but not the 10 % one
+    rng = np.random.default_rng(4)
+    f = rng.normal(size=(2000, 1))
+    X = np.hstack([f + 0.3 * rng.normal(size=(2000, 3)), rng.normal(size=(2000, 9))])
+    ev = np.sort(np.linalg.eigvalsh(np.corrcoef(X.T)))[::-1]
+    kept = ev[(ev > 1) & (ev / 12 >= 0.10)]
+    assert len(kept) == 1 and ev[1] > 1
+    res = pca(X)
+    assert res.n_factors == 1
+    assert (
+        f"1 kept factor explains {100 * kept.sum() / 12:.1f}% of the variance, less than 60%"
+        in (res.note)
+    )
+    assert "less than 99%" in pca(X, retain="cumulative-60%", min_cumulative=0.99).note
+
+
+def test_pca_retain_must_be_a_known_rule() -> None:
+    with pytest.raises(ValueError, match="kaiser\\+10%, cumulative-60%"):
+        pca(_blocks((3, 3)), retain="scree")
 
 
 def test_pca_fallback_to_first_factor() -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "InstrumentError",
     "InstrumentProblem",
     "MissingExtraError",
+    "MethodWarning",
     "ModelFileError",
     "NotFittedError",  # noqa: F822 (made on first use, see __getattr__)
     "ParameterError",
@@ -184,6 +185,12 @@ class ReconciliationError(RuntimeError):
             f"({f'{lost} missing' if lost > 0 else f'{-lost} too many'}); this is a bug in "
             "dmi, please report it"
         )
+
+
+class MethodWarning(UserWarning):
+    """A method was fitted where its result is questionable: AHP judgements whose consistency
+    ratio is 0.10 or more, or a Mazziotta-Pareto index that falls when an input rises. The
+    text is kept in ``IndexModel.fit_info_["warnings"]`` and shown by the command line."""
 
 
 class TierStabilityWarning(UserWarning):

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau, spearmanr
 
+from dmi.scoring.ranks import average_ranks, comparable
+
 __all__ = ["RankingComparison", "compare_rankings"]
 
 
@@ -84,8 +86,9 @@ def compare_rankings(scores_a: pd.DataFrame, scores_b: pd.DataFrame) -> RankingC
         raise ValueError(
             f"the two score tables share {len(merged)} companies; at least 2 are needed"
         )
-    rank_a = merged["dmi_a"].rank(ascending=False, method="average")
-    rank_b = merged["dmi_b"].rank(ascending=False, method="average")
+    # indices equal to dmi.scoring.ranks.RANK_DECIMALS decimals are ties
+    rank_a = average_ranks(merged["dmi_a"], ascending=False)
+    rank_b = average_ranks(merged["dmi_b"], ascending=False)
     movers = pd.DataFrame(
         {
             "respondent_id": merged["respondent_id"],
@@ -98,8 +101,9 @@ def compare_rankings(scores_a: pd.DataFrame, scores_b: pd.DataFrame) -> RankingC
     )
     order = np.argsort(-movers["rank_change"].abs().to_numpy(), kind="stable")
     movers = movers.iloc[order].reset_index(drop=True)
-    rho = spearmanr(merged["dmi_a"], merged["dmi_b"]).statistic
-    tau = kendalltau(merged["dmi_a"], merged["dmi_b"]).statistic
+    dmi_a, dmi_b = comparable(merged["dmi_a"]), comparable(merged["dmi_b"])
+    rho = spearmanr(dmi_a, dmi_b).statistic
+    tau = kendalltau(dmi_a, dmi_b).statistic
     levels = pd.crosstab(merged["level_a"], merged["level_b"])
     tiers = tier_changed = None
     if with_tiers:

@@ -185,7 +185,7 @@ def _output_schema(model: IndexModel, tier_model: TierModel | None) -> Any:
         if name in ("level", "indicative_level", "tier"):
             kind = pa.int64()
         elif (
-            name in ("dmi", "official_dmi", "tier_confidence")
+            name in ("dmi", "bod_uncapped", "official_dmi", "tier_confidence")
             or name.startswith("dim_")
             or name in numbers
         ):

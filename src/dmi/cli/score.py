@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.bulk.run import DUPLICATE_POLICIES, score_file
-from dmi.errors import DmiError, FileFormatError, UsageError
+from dmi.errors import DmiError, FileFormatError, MethodWarning, UsageError
 from dmi.instruments import Instrument, load_instrument
 from dmi.io import read_answers, read_mapping_file
 from dmi.scoring.aggregate import AGGREGATIONS
@@ -66,87 +67,69 @@ def _read_answers(path: str, instrument: Instrument, args: argparse.Namespace) -
 def _parse_ahp_file(path: str, nodes: list[str]) -> np.ndarray:
     """An AHP matrix file: CSV with node codes as header and first column, or YAML judgements.
 
-    Whatever is wrong with the file is a :class:`FileFormatError` naming it (and the row or
-    cell); the matrix's own checks (positive, reciprocal ...) are :func:`dmi.weights.ahp`'s.
+    Cells and judgements are numbers or fractions (``3``, ``1/3``, ``0.333``). In the CSV the
+    smaller cell of each pair may be the larger one's reciprocal written to two decimals
+    (:data:`~dmi.scoring.weighting.RECIPROCAL_ATOL`) or left blank.
     """
+    from dmi.scoring.weighting import pairwise_from_judgements, pairwise_matrix, parse_judgement
+
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"no such AHP matrix file: {path}")
     if file.suffix.lower() in (".yaml", ".yml"):
-        return _matrix_from_judgements(nodes, _read_judgements(file), path)
+        import yaml
+
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            problem = " ".join(str(exc).split())  # YAML's message spans lines
+            raise FileFormatError(f"{file}: not a YAML file ({problem})", path=file) from None
+        rows = data.get("judgements") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise UsageError(f"{path}: expected a 'judgements' list of [a, b, value] rows")
+        judgements: dict[tuple[str, str], object] = {}
+        for number, row in enumerate(rows, 1):
+            if not (isinstance(row, list) and len(row) == 3):
+                raise UsageError(
+                    f"{path}: judgement {number} is {row!r}; expected [a, b, value], e.g. "
+                    f"[{nodes[0]}, {nodes[-1]}, 1/3]"
+                )
+            key = (str(row[0]), str(row[1]))
+            if key in judgements:
+                raise UsageError(f"{path}: the pair ({key[0]}, {key[1]}) is judged twice")
+            judgements[key] = row[2]
+        try:
+            return pairwise_from_judgements(nodes, judgements)
+        except ValueError as exc:
+            raise UsageError(f"{path}: {exc} (the nodes are {', '.join(nodes)})") from None
     try:
-        frame = pd.read_csv(file, index_col=0, dtype=str)
+        frame = pd.read_csv(file, index_col=0, dtype=str, keep_default_na=False)
     except ValueError as exc:  # pandas' parser, empty-file and decoding errors are ValueErrors
         problem = " ".join(str(exc).split())
         raise FileFormatError(f"{path}: not a CSV matrix ({problem})", path=path) from None
-    codes = [str(c) for c in frame.columns]
-    if sorted(codes) != sorted(nodes) or sorted(map(str, frame.index)) != sorted(nodes):
+    codes = [str(c).strip() for c in frame.columns]
+    rows = [str(r).strip() for r in frame.index]
+    if sorted(codes) != sorted(nodes) or sorted(rows) != sorted(nodes):
         raise UsageError(
             f"{path}: the matrix must have exactly the nodes {', '.join(nodes)} as "
             f"header and first column, got {', '.join(codes)}"
         )
-    frame.index = frame.index.map(str)
-    frame.columns = codes
-    frame = frame.loc[nodes, nodes]
-    matrix = np.empty((len(nodes), len(nodes)))
-    for i, row in enumerate(nodes):
-        for j, column in enumerate(nodes):
-            matrix[i, j] = _judgement(frame.iloc[i, j], f"{path}: row {row}, column {column}")
-    return matrix
-
-
-def _judgement(value: Any, where: str) -> float:
-    """A pairwise judgement: a positive finite number (``3``, ``0.5``, ``1/3``)."""
-    text = str(value).strip()
+    table = np.full((len(rows), len(codes)), np.nan)
+    for i, row in enumerate(rows):
+        for j, code in enumerate(codes):
+            cell = frame.iat[i, j].strip()
+            if not cell:
+                continue  # blank: the reciprocal of its mirror
+            try:
+                table[i, j] = parse_judgement(cell)
+            except ValueError as exc:
+                raise UsageError(f"{path}: row {row}, column {code}: {exc}") from None
+    order_rows = [rows.index(code) for code in nodes]
+    order_cols = [codes.index(code) for code in nodes]
     try:
-        top, _, bottom = text.partition("/")
-        number = float(top) / float(bottom) if bottom else float(top)
-    except (ValueError, ZeroDivisionError):
-        number = float("nan")
-    if not (np.isfinite(number) and number > 0):
-        raise FileFormatError(f"{where}: expected a positive number, got {text!r}")
-    return number
-
-
-def _read_judgements(file: Path) -> dict[tuple[str, str], float]:
-    """The ``judgements: [[a, b, value], ...]`` of a YAML file."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        problem = " ".join(str(exc).split())  # YAML's message spans lines
-        raise FileFormatError(f"{file}: not a YAML file ({problem})", path=file) from None
-    rows = data.get("judgements") if isinstance(data, dict) else None
-    if not isinstance(rows, list):
-        raise FileFormatError(
-            f"{file}: expected a 'judgements' list of [a, b, value] rows", path=file
-        )
-    judgements = {}
-    for number, row in enumerate(rows, start=1):
-        if not isinstance(row, list) or len(row) != 3:
-            raise FileFormatError(
-                f"{file}: judgement {number}: expected [a, b, value], got {row!r}", path=file
-            )
-        a, b, value = row
-        judgements[str(a), str(b)] = _judgement(value, f"{file}: judgement {number} ({a}, {b})")
-    return judgements
-
-
-def _matrix_from_judgements(
-    nodes: list[str], judgements: dict[tuple[str, str], float], path: str
-) -> np.ndarray:
-    n = len(nodes)
-    matrix = np.ones((n, n))
-    index = {code: i for i, code in enumerate(nodes)}
-    for (a, b), value in judgements.items():
-        if a not in index or b not in index:
-            raise UsageError(
-                f"{path}: judgement ({a}, {b}) names a code that is not one of {', '.join(nodes)}"
-            )
-        matrix[index[a], index[b]] = value
-        matrix[index[b], index[a]] = 1.0 / value
-    return matrix
+        return pairwise_matrix(table[np.ix_(order_rows, order_cols)], nodes)
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
 
 
 def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexModel:
@@ -169,6 +152,38 @@ def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexM
         weight_level=args.level,
         ahp_matrix=ahp_matrix,
     )
+
+
+def _fit(model: IndexModel, answers: pd.DataFrame | None = None) -> IndexModel:
+    """``model.fit(answers)``; its :class:`MethodWarning` texts are printed from ``fit_info_``
+    as ``warning:`` lines (see :func:`_print_fit_notes`), not by the warnings module."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MethodWarning)
+        return model.fit(answers)
+
+
+def _print_fit_notes(model: IndexModel, *, notes_to_stdout: bool = False) -> None:
+    """The fit's notes (on stderr, or stdout) and its warnings (always on stderr)."""
+    for note in model.fit_info_["notes"]:
+        print(f"note: {note}", file=sys.stdout if notes_to_stdout else sys.stderr)
+    for text in model.fit_info_.get("warnings", []):
+        print(f"warning: {text}", file=sys.stderr)
+
+
+def _inconsistent_ahp(model: IndexModel, args: argparse.Namespace) -> str | None:
+    """Why ``--strict`` refuses the model's AHP judgements (CR >= 0.10), or None."""
+    ahp = model.ahp_
+    if ahp is None or ahp.consistent:
+        return None
+    source = args.weights[4:] if args.weights.startswith("ahp:") else "the model's matrix"
+    return (
+        f"the AHP judgements in {source} are inconsistent: consistency ratio {ahp.cr:.3f} is "
+        "not below 0.10 (Saaty's rule); revise them, or leave out --strict"
+    )
+
+
+REFERENCE_INPUT = "input"
+"""``--reference input``: fit on the file being scored (scores then depend on who is in it)."""
 
 
 REFERENCE_INPUT = "input"
@@ -194,18 +209,18 @@ def _fit_model(
             from dmi.instruments import shipped_reference_population
 
             path = shipped_reference_population(instrument)
-            model.fit(read_answers(path, instrument))  # the shipped file needs no --map
+            _fit(model, read_answers(path, instrument))  # the shipped file needs no --map
             where = f"the instrument's shipped reference population ({path.name})"
             after = "; pass --reference FILE to fit on another population"
         elif choice == REFERENCE_INPUT and input_path is not None:
-            model.fit(_read_answers(input_path, instrument, args))
+            _fit(model, _read_answers(input_path, instrument, args))
             where = f"the input file itself ({input_path})"
             after = (
                 ": the scores depend on which companies are in the file (the same company "
                 "scores differently in another file)"
             )
         else:
-            model.fit(_read_answers(choice, instrument, args))
+            _fit(model, _read_answers(choice, instrument, args))
             where, after = choice, ""
         print(
             f"note: the method ({_method_name(args)}) was fitted on {where}, "
@@ -213,9 +228,8 @@ def _fit_model(
             file=sys.stderr,
         )
     else:
-        model.fit()
-    for note in model.fit_info_["notes"]:
-        print(f"note: {note}", file=sys.stderr)
+        _fit(model)
+    _print_fit_notes(model)
     return model
 
 
@@ -237,6 +251,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         _import_dask()  # fail early, before a reference fit, when the extra is missing
     model = _fit_model(args, instrument, input_path=args.input)
+    refused = _inconsistent_ahp(model, args) if args.strict else None
+    if refused:
+        print(f"dmi: --strict: {refused}; nothing was scored", file=sys.stderr)
+        return 1
     tier_model = _tier_model(args, instrument, model)
     progress = None
     bar = None
@@ -332,7 +350,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     args.reference = args.reference_file  # the population is the command's argument
     model = _fit_model(args, instrument)
     if not model.needs_data():
-        model.fit(_read_answers(args.reference_file, instrument, args))
+        _fit(model, _read_answers(args.reference_file, instrument, args))
     model.save(args.output)
     print(f"wrote {args.output}: {model!r}, fitted on {model.fit_info_['rows_used']} rows")
     return 0
@@ -343,7 +361,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
     args.weights = args.method
     args.reference = args.input
     model = _model_from_args(args, instrument)
-    model.fit(_read_answers(args.input, instrument, args))
+    _fit(model, _read_answers(args.input, instrument, args))
+    refused = _inconsistent_ahp(model, args) if args.strict else None
     table = model.node_weights()
     table = table[table["level"] == args.level].reset_index(drop=True)
     labels = {code: (zh, en) for code, zh, en in instrument.iter_texts()}
@@ -365,7 +384,14 @@ def cmd_weights(args: argparse.Namespace) -> int:
             }
         if model.fit_info_["notes"]:
             payload["notes"] = model.fit_info_["notes"]
+        if model.fit_info_["warnings"]:
+            payload["warnings"] = model.fit_info_["warnings"]
         print(json.dumps(payload, ensure_ascii=False, indent=1))
+        for text in model.fit_info_["warnings"]:
+            print(f"warning: {text}", file=sys.stderr)
+        if refused:
+            print(f"dmi: --strict: {refused}", file=sys.stderr)
+            return 1
         return 0
     print(
         f"{args.method} weights at the {args.level} level "
@@ -378,8 +404,10 @@ def cmd_weights(args: argparse.Namespace) -> int:
     if model.ahp_ is not None:
         verdict = "acceptable" if model.ahp_.consistent else "NOT acceptable (>= 0.10)"
         print(f"AHP consistency ratio {model.ahp_.cr:.4f}: {verdict}")
-    for note in model.fit_info_["notes"]:
-        print(f"note: {note}")
+    _print_fit_notes(model, notes_to_stdout=True)
+    if refused:
+        print(f"dmi: --strict: {refused}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -464,7 +492,12 @@ def add_commands(sub: Any) -> None:
         default=100_000,
         help="rows read and scored at a time (default 100000)",
     )
-    p.add_argument("--strict", action="store_true", help="exit 1 when any row was rejected")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any row was rejected, or (before scoring) when AHP judgements are "
+        "inconsistent (consistency ratio >= 0.10)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or details")
     p.set_defaults(func=cmd_score)
 
@@ -485,4 +518,9 @@ def add_commands(sub: Any) -> None:
     )
     _method_options(p, weights_flag="")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when AHP judgements are inconsistent (consistency ratio >= 0.10)",
+    )
     p.set_defaults(func=cmd_weights)

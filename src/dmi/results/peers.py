@@ -21,6 +21,7 @@ import pandas as pd
 
 from dmi.errors import DataError, NotFittedError, ParameterError
 from dmi.io.modelfile import ModelFile, Part, check, dmi_version, read_json
+from dmi.scoring.ranks import distribution, share_below
 
 __all__ = ["PEER_FORMAT", "PeerBenchmark", "PeerBenchmarkFile", "PeerPosition"]
 
@@ -84,7 +85,8 @@ class PeerPosition:
         Number of reference companies in the group.
     percentile
         Per score column (``dmi``, ``dim_*``): the share of the group scoring below the company,
-        ties counted half, in [0, 100].
+        ties counted half, in [0, 100]. Scores equal to 9 decimals are ties
+        (:mod:`dmi.scoring.ranks`).
     median
         Per score column: the group's median.
     """
@@ -247,8 +249,7 @@ def _group_id(level: Sequence[str], key: Sequence[str]) -> str:
 def _distribution(values: np.ndarray) -> dict[str, Any]:
     values = values[~np.isnan(values)]
     # scores take few distinct values (sums of points), so value counts are compact and exact
-    rounded = np.round(values, 6)
-    uniques, counts = np.unique(rounded, return_counts=True)
+    uniques, counts = distribution(values)
     return {
         "values": uniques.tolist(),
         "counts": counts.tolist(),
@@ -257,10 +258,4 @@ def _distribution(values: np.ndarray) -> dict[str, Any]:
 
 
 def _percentile(dist: Mapping[str, Any], value: float) -> float:
-    values = np.asarray(dist["values"], dtype=float)
-    counts = np.asarray(dist["counts"], dtype=float)
-    below = np.concatenate([[0.0], np.cumsum(counts)])
-    x = round(value, 6)
-    left = int(np.searchsorted(values, x, side="left"))
-    right = int(np.searchsorted(values, x, side="right"))
-    return float(100 * (below[left] + 0.5 * (below[right] - below[left])) / below[-1])
+    return float(100 * share_below(dist["values"], dist["counts"], value))

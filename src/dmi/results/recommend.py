@@ -5,7 +5,10 @@ next band, the next scenario level), as the item's type proposes it
 (:meth:`dmi.instruments.items.ItemType.improvements`), reading the current answer as the scoring
 reads it. All candidates are scored together with the company's model
 in one batch, so the gains are exact for any method (weights, normalisation, aggregation), not a
-linear approximation.
+linear approximation. Only changes that raise the index are advised: under Mazziotta-Pareto
+aggregation a better answer can lower it (:func:`~dmi.scoring.aggregate.mazziotta_pareto_decreasing`
+says where), and a change whose gain is 0 at the precision reported (:data:`GAIN_DECIMALS`) is no
+advice either.
 """
 
 from __future__ import annotations
@@ -21,7 +24,17 @@ from dmi.instruments.items import Step, item_type
 from dmi.scoring.answers import cell_key
 from dmi.scoring.model import IndexModel
 
-__all__ = ["Candidate", "Improvement", "candidate_rows", "improvements", "rank_candidates"]
+__all__ = [
+    "GAIN_DECIMALS",
+    "Candidate",
+    "Improvement",
+    "candidate_rows",
+    "improvements",
+    "rank_candidates",
+]
+
+GAIN_DECIMALS = 6
+"""Decimals of a reported gain; a change is advised only when its rounded gain is above 0."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,8 @@ def improvements(
     answers
         One company's answers (item code -> answer, as in a bulk file row).
     top
-        How many improvements to return (the best first; only changes that gain points).
+        How many improvements to return (the best first; only changes that raise the index:
+        a gain of 0 or less, rounded to :data:`GAIN_DECIMALS`, is never returned).
     dimension
         Only consider items of this dimension.
 
@@ -117,7 +131,8 @@ def rank_candidates(
     candidates: list[Candidate], scored: pd.DataFrame, top: int = 5
 ) -> list[Improvement]:
     """The ``top`` candidates that gain most, one per item, from the scores of
-    :func:`candidate_rows`' rows (the company first)."""
+    :func:`candidate_rows`' rows (the company first). A candidate whose gain, rounded to
+    :data:`GAIN_DECIMALS`, is not above 0 is left out: it would lower the index or leave it."""
     if len(scored) != len(candidates) + 1:
         raise ValueError(
             f"expected scores for the company and {len(candidates)} candidates, "
@@ -133,8 +148,8 @@ def rank_candidates(
     for i, (candidate, value, level) in enumerate(
         zip(candidates, dmi_values[1:], level_values[1:]), 1
     ):
-        gain = float(value) - base_dmi
-        if gain > 1e-9:
+        gain = round(float(value) - base_dmi, GAIN_DECIMALS)
+        if gain > 0:
             item = candidate.item
             found.append(
                 Improvement(
@@ -145,7 +160,7 @@ def rank_candidates(
                     candidate.answer,
                     candidate.change_zh,
                     candidate.change_en,
-                    round(gain, 6),
+                    gain,
                     float(value),
                     int(level),
                     float(official_values[i]),

@@ -12,9 +12,13 @@ whether it is scored alone or inside a batch of a million.
 - ``geometric``: exp(sum w ln(x + c) / sum w) - c — partly compensatory. The logarithm needs
   positive inputs; a zero is handled by the explicit offset ``c`` (default 0.01, i.e. one point on
   the 0-100 scale), which keeps 0 -> 0 and 1 -> 1 and the result monotone.
-- ``mazziotta_pareto``: z = 100 + 10 (x - mean) / sd with the reference mean and sd of each input;
-  MPI- = M_z - S_z cv with M_z, S_z the (weighted) mean and population sd of a unit's z values and
-  cv = S_z / M_z — it penalises unbalanced profiles.
+- ``mazziotta_pareto``: z = 100 + 10 (x - mean) / sd with the reference mean and population sd of
+  each input (:func:`mazziotta_pareto_reference`, as Mazziotta and Pareto define it); MPI- = M_z -
+  S_z cv with M_z, S_z the (weighted) mean and population sd of a unit's z values and cv = S_z /
+  M_z — it penalises unbalanced profiles. It is not monotone everywhere: when an input's
+  reference sd is small, a high value of it lies far above the mean and the penalty can outgrow
+  the gain, so raising that input lowers the index (:func:`mazziotta_pareto_decreasing` finds
+  where).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ __all__ = [
     "arithmetic_of_columns",
     "geometric",
     "mazziotta_pareto",
+    "mazziotta_pareto_decreasing",
+    "mazziotta_pareto_reference",
 ]
 
 AGGREGATIONS = ("arithmetic", "geometric", "mazziotta-pareto")
@@ -124,6 +130,75 @@ def mazziotta_pareto(X: np.ndarray, w: np.ndarray, mean: np.ndarray, sd: np.ndar
     with np.errstate(invalid="ignore", divide="ignore"):
         cv = np.where(m_z != 0, s_z / m_z, 0.0)
     return m_z - s_z * cv
+
+
+def mazziotta_pareto_reference(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reference mean and population sd of each input (NaN skipped), for
+    :func:`mazziotta_pareto`.
+
+    Mazziotta and Pareto standardise with the population standard deviation (divisor n,
+    M. Mazziotta and A. Pareto, "On a generalized non-compensatory composite index for
+    measuring socio-economic phenomena", *Social Indicators Research* 127, 2016). A column
+    with no value has mean NaN and sd 0; a constant column sd 0 (its z is then 100).
+    """
+    X = np.asarray(X, dtype=float)
+    present = ~np.isnan(X)
+    count = present.sum(axis=0)
+    filled = np.where(present, X, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, filled.sum(axis=0) / count, np.nan)
+        deviations = np.where(present, X - mean, 0.0)
+        sd = np.where(count > 0, np.sqrt((deviations * deviations).sum(axis=0) / count), 0.0)
+    return mean, sd
+
+
+def mazziotta_pareto_decreasing(
+    X: np.ndarray, w: np.ndarray, mean: np.ndarray, sd: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
+    """Where raising one input lowers :func:`mazziotta_pareto`: a boolean (n_units, k) array.
+
+    Entry ``(i, j)`` is True when, for unit ``i`` with the other inputs as they are, MPI- falls
+    somewhere on the way from ``X[i, j]`` up to ``upper[j]``. With the weights ``a`` normalised
+    over the unit's present inputs, ``M`` and ``S^2`` its weighted mean and variance of z,
+    ``dMPI/dz_j = a_j (2 M^2 - 2 z_j M + sum_k a_k z_k^2) / M^2``; along ``z_j`` the bracket is
+    a quadratic whose minimum on the segment is at an end or at its vertex, so the test is
+    exact (where ``M`` reaches 0 on the way the index has a pole, which counts too). Missing
+    inputs, inputs of weight 0 and inputs with a reference sd of 0 never count.
+    """
+    X, w = _check(X, w)
+    mean = np.asarray(mean, dtype=float)
+    sd = np.asarray(sd, dtype=float)
+    upper = np.asarray(upper, dtype=float)
+    n, k = X.shape
+    present = ~np.isnan(X)
+    safe_sd = np.where(sd > 0, sd, 1.0)
+    Z = np.where(present, 100.0 + 10.0 * (X - mean) / safe_sd, 0.0)
+    Z = np.where(present & (sd > 0), Z, np.where(present, 100.0, 0.0))
+    a_all = np.where(present, w, 0.0)
+    total = a_all.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a_all = np.where(total > 0, a_all / total, 0.0)
+    out = np.zeros((n, k), dtype=bool)
+    for j in range(k):
+        a = a_all[:, j]
+        c = (a_all * Z).sum(axis=1) - a * Z[:, j]
+        q = (a_all * Z * Z).sum(axis=1) - a * Z[:, j] ** 2
+        lo = Z[:, j]
+        hi = np.maximum(lo, 100.0 + 10.0 * (upper[j] - mean[j]) / safe_sd[j])
+
+        def bracket(t: np.ndarray, a=a, c=c, q=q) -> np.ndarray:
+            return (2 * a * a - a) * t * t + (4 * c * a - 2 * c) * t + 2 * c * c + q
+
+        low = np.minimum(bracket(lo), bracket(hi))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vertex = np.where(a > 0, -c / np.where(a > 0, a, 1.0), lo)
+        inside = (2 * a * a - a > 0) & (vertex > lo) & (vertex < hi)
+        low = np.where(inside, np.minimum(low, bracket(vertex)), low)
+        scale = 2 * c * c + q + 1.0
+        # where M_z reaches 0 the index has a pole: no direction is safe there
+        pole = np.minimum(c + a * lo, c + a * hi) <= 0
+        out[:, j] = present[:, j] & (a > 0) & (sd[j] > 0) & ((low < -1e-12 * scale) | pole)
+    return out
 
 
 def aggregate(

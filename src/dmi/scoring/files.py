@@ -74,6 +74,7 @@ class FitInfo(Part):
     rows_used: int
     data_hash: str | None
     notes: list[str]
+    warnings: list[str] = []  # a method that misbehaves on this population (files before: none)
 
 
 class IndexModelFile(ModelFile):

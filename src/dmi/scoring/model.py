@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
@@ -34,11 +35,24 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval
 
 from dmi.base import DmiEstimator, str_options
-from dmi.errors import AnswerError, DataError, ModelFileError, NotFittedError, ParameterError
+from dmi.errors import (
+    AnswerError,
+    DataError,
+    MethodWarning,
+    ModelFileError,
+    NotFittedError,
+    ParameterError,
+)
 from dmi.instruments import Instrument, load_instrument
 from dmi.io.modelfile import check, dmi_version, read_json, without_dmi_version
 from dmi.scoring import weighting as weighting_methods
-from dmi.scoring.aggregate import AGGREGATIONS, aggregate, arithmetic_of_columns
+from dmi.scoring.aggregate import (
+    AGGREGATIONS,
+    aggregate,
+    arithmetic_of_columns,
+    mazziotta_pareto_decreasing,
+    mazziotta_pareto_reference,
+)
 from dmi.scoring.answers import EncodedAnswers, encode_answers
 from dmi.scoring.files import MODEL_FORMAT, IndexModelFile
 from dmi.scoring.levels import assign_levels, level_precision
@@ -142,7 +156,9 @@ class IndexModel(DmiEstimator):
         ``dim_<code>`` and ``dmi`` -> the reference's [low, high] on the method's scale, for
         methods whose values are not within 0-1.
     fit_info_ : dict
-        Rows used, a hash of the reference data, and notes (e.g. PCA fallbacks).
+        Rows used, a hash of the reference data, notes (e.g. PCA fallbacks) and warnings
+        (inconsistent AHP judgements, a Mazziotta-Pareto index that is not monotone on the
+        reference; each also raised as a :class:`~dmi.errors.MethodWarning`).
     """
 
     _parameter_constraints: ClassVar[dict[str, list[object]]] = {
@@ -320,11 +336,13 @@ class IndexModel(DmiEstimator):
         """The index and level columns of a score table, in order (after ``respondent_id``).
 
         ``dmi, level`` for the official method; ``dmi, indicative_level, official_dmi, level``
-        for any other.
+        for any other, with ``bod_uncapped`` after ``dmi`` for benefit of the doubt (the index
+        without the cap at 100, so companies beyond the reference frontier stay apart).
         """
         if self.is_official:
             return ["dmi", "level"]
-        return ["dmi", "indicative_level", "official_dmi", "level"]
+        uncapped = ["bod_uncapped"] if self.weighting == "bod" else []
+        return ["dmi", *uncapped, "indicative_level", "official_dmi", "level"]
 
     def needs_data(self) -> bool:
         """True when :meth:`fit` learns from a reference population (it needs ``answers``).
@@ -366,6 +384,7 @@ class IndexModel(DmiEstimator):
         self.instrument_ = instrument
         self._structure(instrument)
         notes: list[str] = []
+        self._fit_warnings: list[str] = []
         if answers is None:
             if self.needs_data():
                 raise DataError(
@@ -413,7 +432,10 @@ class IndexModel(DmiEstimator):
             "rows_used": int(len(nodes)),
             "data_hash": data_hash,
             "notes": notes,
+            "warnings": self._fit_warnings,
         }
+        for text in self._fit_warnings:
+            warnings.warn(text, MethodWarning, stacklevel=2)
         return self
 
     def _official_model(self, instrument: Instrument) -> IndexModel | None:
@@ -440,9 +462,10 @@ class IndexModel(DmiEstimator):
                 )
             self.ahp_ = result
             if not result.consistent:
-                notes.append(
-                    f"AHP consistency ratio {result.cr:.3f} is not below 0.10: revise "
-                    "the judgements"
+                self._fit_warnings.append(
+                    f"AHP consistency ratio {result.cr:.3f} is not below "
+                    f"{weighting_methods.CR_THRESHOLD:.2f}: the pairwise judgements contradict "
+                    "each other (Saaty's rule), so the weights are not reliable; revise them"
                 )
             return np.asarray(result.weights, dtype=float)
         complete = X[~np.isnan(X).any(axis=1)]
@@ -454,10 +477,20 @@ class IndexModel(DmiEstimator):
         if not bounded(self.normalisation):  # entropy, CRITIC and BoD need non-negative inputs
             low, high = complete.min(axis=0), complete.max(axis=0)
             complete = (complete - low) / np.where(high > low, high - low, 1.0)
-        if method == "entropy":
-            return np.asarray(weighting_methods.entropy(complete), dtype=float)
-        if method == "critic":
-            return np.asarray(weighting_methods.critic(complete), dtype=float)
+        if method in ("entropy", "critic"):
+            constant = [
+                code
+                for code, column in zip(self.nodes_, complete.T)
+                if not column.max() > column.min()
+            ]
+            if constant:
+                notes.append(
+                    f"{method}: {', '.join(constant)} "
+                    f"{'is' if len(constant) == 1 else 'are'} the same for every reference "
+                    "company (no information): weight 0"
+                )
+            weigh = weighting_methods.entropy if method == "entropy" else weighting_methods.critic
+            return np.asarray(weigh(complete), dtype=float)
         if method == "pca":
             result = weighting_methods.pca(complete)
             if result.note:
@@ -490,6 +523,7 @@ class IndexModel(DmiEstimator):
         values, weights = X, np.asarray(self.weights_, dtype=float)
         # fallback shares so a parent whose children all weigh 0 is still reported
         fallback = {"item": self._item_weight, "indicator": self._indicator_weight}
+        codes = {"item": self._items, "indicator": self._indicators, "dimension": self._dimensions}
         child_level = self.weight_level
         for level, parent_of, n_parents in self._parents():
             parent_values = np.empty((len(values), n_parents))
@@ -500,46 +534,81 @@ class IndexModel(DmiEstimator):
                 parent_weights[p] = w.sum()
                 if w.sum() <= 0:
                     w = fallback[child_level][children]
+                names = [codes[child_level][c] for c in children]
                 parent_values[:, p] = self._aggregate(
-                    f"{level}:{p}", values[:, children], w, fitting
+                    f"{level}:{p}", values[:, children], w, fitting, names, child_level
                 )
             values, weights, child_level = parent_values, parent_weights, level
         dimensions = values
         if self.weighting == "bod":
             index = self._bod_index(X)
         else:
-            index = self._aggregate("index", dimensions, weights, fitting)
+            index = self._aggregate(
+                "index", dimensions, weights, fitting, self._dimensions, child_level
+            )
         return dimensions, index
 
-    def _aggregate(self, key: str, X: np.ndarray, w: np.ndarray, fitting: bool) -> np.ndarray:
+    def _aggregate(
+        self, key: str, X: np.ndarray, w: np.ndarray, fitting: bool, names: list[str], level: str
+    ) -> np.ndarray:
+        """Aggregate the columns of ``X`` (the nodes ``names`` of ``level``) into step ``key``;
+        when fitting, learn the step's reference statistics."""
         method = self.aggregation if self.weighting != "bod" else "arithmetic"
         if method != "mazziotta-pareto":
             return aggregate(method, X, w, offset=self.geometric_offset)
         if fitting:
-            self._aggregation_stats[key] = {
-                "mean": np.nanmean(X, axis=0).tolist(),
-                "sd": [
-                    float(np.nanstd(X[:, j], ddof=1)) if np.sum(~np.isnan(X[:, j])) > 1 else 0.0
-                    for j in range(X.shape[1])
-                ],
-            }
+            mean, sd = mazziotta_pareto_reference(X)
+            self._aggregation_stats[key] = {"mean": mean.tolist(), "sd": sd.tolist()}
+            self._check_monotone(key, X, w, mean, sd, names, level)
         stats = self._aggregation_stats[key]
         return aggregate(method, X, w, mean=np.array(stats["mean"]), sd=np.array(stats["sd"]))
 
+    def _check_monotone(
+        self,
+        key: str,
+        X: np.ndarray,
+        w: np.ndarray,
+        mean: np.ndarray,
+        sd: np.ndarray,
+        names: list[str],
+        level: str,
+    ) -> None:
+        """Record where raising an input of this Mazziotta-Pareto step lowers its value for a
+        reference company (up to 1 for a bounded normalisation at the weight level, else up to
+        the input's reference maximum); :meth:`fit` turns the records into one warning."""
+        if level == self.weight_level and bounded(self.normalisation):
+            upper = np.ones(X.shape[1])
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
+                upper = np.nan_to_num(np.nanmax(X, axis=0))
+        falls = mazziotta_pareto_decreasing(X, w, mean, sd, upper)
+        parent_level, _, p = key.partition(":")
+        codes = {"indicator": self._indicators, "dimension": self._dimensions}
+        parent = codes[parent_level][int(p)] if p else "the index"
+        for j in np.flatnonzero(falls.any(axis=0)):
+            self._not_monotone.append((names[j], parent, float(falls[:, j].mean())))
+
     def _bod_index(self, X: np.ndarray) -> np.ndarray:
+        """The benefit-of-the-doubt scores, not capped: 1 is the reference frontier."""
         assert self.bod_vertices_ is not None
         filled = np.where(np.isnan(X), 0.0, X)
         if not bounded(self.normalisation):
             low, high = self._bod_range
             filled = (filled - low) / np.where(high > low, high - low, 1.0)
         scores, _ = weighting_methods.bod_score(filled, self.bod_vertices_)
-        return np.clip(np.asarray(scores, dtype=float), 0.0, 1.0)
+        return np.asarray(scores, dtype=float)
 
     def _fit_aggregation(self, normalised: np.ndarray) -> None:
         if self.weighting == "bod" and not bounded(self.normalisation):
             complete = normalised[~np.isnan(normalised).any(axis=1)]
             self._bod_range = (complete.min(axis=0), complete.max(axis=0))
+        self._not_monotone: list[tuple[str, str, float]] = []
         dimensions, index = self._upward(normalised, fitting=True)
+        if self.weighting == "bod":
+            index = np.clip(index, 0.0, 1.0)
+        if self._not_monotone:
+            self._fit_warnings.append(_not_monotone_warning(self._not_monotone))
         if bounded(self.normalisation) and self.aggregation != "mazziotta-pareto":
             return
         for j, code in enumerate(self._dimensions):
@@ -563,11 +632,18 @@ class IndexModel(DmiEstimator):
         # fit_info_ is learned last: a fit that stopped half-way is not a fitted model
         return hasattr(self, "fit_info_")
 
-    def _index(self, encoded: EncodedAnswers) -> tuple[np.ndarray, np.ndarray]:
-        """(dimension values on the method's scale, index on 0-100) of the valid rows."""
+    def _index(self, encoded: EncodedAnswers) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(dimension values on the method's scale, index on 0-100, and for benefit of the
+        doubt the uncapped index ``bod_uncapped``, else None) of the valid rows."""
         nodes = self._below(_rows_of(encoded.scores, encoded.valid))
         dimensions, index = self._upward(self.normaliser_.transform(nodes))
-        return dimensions, self._to_100("dmi", index)
+        uncapped = None
+        if self.weighting == "bod":
+            # companies beyond the reference frontier score above 1: dmi caps them at 100,
+            # bod_uncapped keeps them apart
+            uncapped = np.round(100.0 * index, level_precision)
+            index = np.clip(index, 0.0, 1.0)
+        return dimensions, self._to_100("dmi", index), uncapped
 
     def score_encoded(self, encoded: EncodedAnswers) -> pd.DataFrame:
         """Score already-encoded answers (the valid rows only); the kernel behind every path."""
@@ -575,10 +651,12 @@ class IndexModel(DmiEstimator):
         if encoded.item_codes != self._items:
             raise DataError("these answers were encoded for another instrument")
         valid = encoded.valid
-        dimensions, dmi = self._index(encoded)
+        dimensions, dmi, uncapped = self._index(encoded)
         scenario_levels = encoded.scenario_levels[valid]
         out: dict[str, Any] = {"respondent_id": encoded.respondent_id[valid]}
         out["dmi"] = dmi
+        if uncapped is not None:
+            out["bod_uncapped"] = uncapped
         levels = assign_levels(self.instrument_, dmi, scenario_levels, encoded.scenario_codes)
         if self._official is None:
             out["level"] = levels
@@ -894,6 +972,21 @@ def _node_codes(instrument: Instrument, level: str) -> list[str]:
         "dimension": instrument.dimensions,
     }[level]
     return [node.code for node in nodes]
+
+
+def _not_monotone_warning(found: list[tuple[str, str, float]]) -> str:
+    """One sentence for the Mazziotta-Pareto steps that fall when an input rises."""
+    found = sorted(found, key=lambda f: -f[2])
+    shown = ", ".join(
+        f"{child} (in {parent}, {100 * share:.1f}%)" for child, parent, share in found[:5]
+    )
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    return (
+        "Mazziotta-Pareto is not monotone on this reference population: raising "
+        f"{shown}{more} lowers the index for that share of the reference companies. An input "
+        "with a small reference sd lies far above its mean when high, and the penalty for an "
+        "unbalanced profile then outweighs the gain; improvement advice leaves such changes out"
+    )
 
 
 def _within_parent(weights: np.ndarray, parent_of: np.ndarray) -> np.ndarray:

@@ -12,6 +12,9 @@ column by column in ``transform``, so one row transforms exactly as it would ins
 | ``percentile`` (``rank``) | the distribution | share of the reference below x, ties half |
 | ``target`` | a quantile of the reference (default 0.9) | min(x / target, 1) |
 
+``percentile`` counts values equal to 9 decimals as ties (:mod:`dmi.scoring.ranks`), so two equal
+scores reached through different floating-point sums get the same percentile.
+
 A column that is constant on the reference carries no information about differences: ``minmax``
 and ``zscore`` then return the goalposts value x (and 0 for ``zscore``), said once here rather than
 producing NaN.
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from dmi.errors import UsageError
+from dmi.scoring.ranks import distribution, share_below
 
 __all__ = ["NORMALISATIONS", "Normaliser", "bounded", "make_normaliser"]
 
@@ -87,7 +91,7 @@ class Normaliser:
             sd = float(column.std(ddof=1)) if len(column) > 1 else 0.0
             return {"mean": float(column.mean()), "sd": sd}
         if method == "percentile":
-            values, counts = np.unique(column, return_counts=True)
+            values, counts = distribution(column)
             return {"values": values.tolist(), "counts": counts.tolist()}
         target = float(np.quantile(column, self.target_quantile))
         return {"target": target}
@@ -116,14 +120,7 @@ class Normaliser:
                 return np.where(np.isnan(x), np.nan, 0.0)
             return (x - p["mean"]) / p["sd"]
         if method == "percentile":
-            values = np.asarray(p["values"], dtype=float)
-            counts = np.asarray(p["counts"], dtype=float)
-            below = np.concatenate([[0.0], np.cumsum(counts)])
-            total = below[-1]
-            left = np.searchsorted(values, x, side="left")
-            right = np.searchsorted(values, x, side="right")
-            share = (below[left] + 0.5 * (below[right] - below[left])) / total
-            return np.where(np.isnan(x), np.nan, share)
+            return share_below(p["values"], p["counts"], x)
         target = p["target"]
         if target <= 0:
             return np.where(np.isnan(x), np.nan, 1.0)

@@ -18,8 +18,9 @@ pca
     Indicators* (2008): principal components of the correlation matrix, varimax rotation,
     squared scaled loadings.
 ahp
-    Analytic Hierarchy Process weights from a pairwise comparison matrix, with Saaty's
-    consistency ratio.
+    Analytic Hierarchy Process weights from a pairwise comparison matrix (n <= 15), with
+    Saaty's consistency ratio; :func:`pairwise_matrix` and :func:`parse_judgement` read
+    judgements as people write them (``1/3``, ``0.333``).
 bod
     Benefit of the Doubt (DEA-style) unit-specific endogenous weights.
 """
@@ -40,7 +41,10 @@ __all__ = [
     "RANDOM_INDEX",
     "AHPResult",
     "BoDResult",
+    "CR_THRESHOLD",
+    "PCA_RETAIN",
     "PCAWeights",
+    "RECIPROCAL_ATOL",
     "ahp",
     "ahp_from_judgements",
     "bod",
@@ -48,10 +52,15 @@ __all__ = [
     "critic",
     "entropy",
     "equal",
+    "pairwise_from_judgements",
+    "pairwise_matrix",
+    "parse_judgement",
     "pca",
 ]
 
-#: Saaty's random consistency index RI, keyed by matrix order ``n`` (n = 1..10).
+#: Saaty's random consistency index RI, keyed by matrix order ``n`` (n = 1..15): the mean
+#: consistency index of random reciprocal matrices, as tabulated in T. L. Saaty, *The Analytic
+#: Hierarchy Process* (McGraw-Hill, 1980). The dip at n = 12 (1.48) is in the published table.
 RANDOM_INDEX: Mapping[int, float] = {
     1: 0.0,
     2: 0.0,
@@ -63,7 +72,20 @@ RANDOM_INDEX: Mapping[int, float] = {
     8: 1.41,
     9: 1.45,
     10: 1.49,
+    11: 1.51,
+    12: 1.48,
+    13: 1.56,
+    14: 1.57,
+    15: 1.59,
 }
+
+#: Saaty's rule: judgements with a consistency ratio at or above this are not acceptable.
+CR_THRESHOLD = 0.10
+
+#: How far the smaller entry of a pair written in a table may be from the reciprocal of the
+#: larger one: half a unit in the second decimal, so 0.33 or 0.333 is read as 1/3 and 0.14 as
+#: 1/7 (two neighbouring points of Saaty's 1-9 scale differ by far more).
+RECIPROCAL_ATOL = 0.005
 
 #: ``bod(method="auto")`` enumerates polytope vertices only up to this many indicators; the
 #: vertex count grows combinatorially with m, so above it one LP per unit is solved instead.
@@ -210,15 +232,11 @@ def entropy(X: ArrayLike) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-def _safe_corr(Z: np.ndarray) -> np.ndarray:
-    """Pearson correlation of the columns of ``Z``; constant columns correlate 0 with others."""
+def _corr(Z: np.ndarray) -> np.ndarray:
+    """Pearson correlation of the columns of ``Z`` (none constant), clipped to [-1, 1]."""
     C = Z - Z.mean(axis=0)
-    norms = np.sqrt((C * C).sum(axis=0))
-    ok = norms > 0
-    r = np.zeros((Z.shape[1], Z.shape[1]))
-    if ok.any():
-        Cok = C[:, ok] / norms[ok]
-        r[np.ix_(ok, ok)] = Cok.T @ Cok
+    C = C / np.sqrt((C * C).sum(axis=0))
+    r = C.T @ C
     np.clip(r, -1.0, 1.0, out=r)
     np.fill_diagonal(r, 1.0)
     return r
@@ -227,12 +245,17 @@ def _safe_corr(Z: np.ndarray) -> np.ndarray:
 def critic(X: ArrayLike) -> np.ndarray:
     """CRITIC weights (Criteria Importance Through Intercriteria Correlation).
 
-    Each column is min-max normalised over the rows (a constant column normalises to 0).
-    With ``sd_j`` the sample standard deviation (``ddof=1``) of normalised column ``j`` and
-    ``r`` the Pearson correlation matrix of the normalised columns, the information content
-    is ``C_j = sd_j * sum_k (1 - r_jk)`` and ``w = C / sum(C)``.  A constant column is
-    defined to have correlation 0 with every other column (no NaN) and, having ``sd = 0``,
-    gets weight 0.  If all ``C_j`` are zero equal weights are returned.
+    Each column is min-max normalised over the rows.  With ``sd_j`` the sample standard
+    deviation (``ddof=1``) of normalised column ``j`` and ``r`` the Pearson correlation matrix
+    of the normalised columns, the information content is ``C_j = sd_j * sum_k (1 - r_jk)``
+    and ``w = C / sum(C)`` (Diakoulaki et al., 1995).
+
+    A constant column carries no information and its correlation with the others is
+    undefined: it gets weight 0 and is left out of every other column's conflict sum, so the
+    other columns get exactly the weights CRITIC gives them without it.  With a single
+    non-constant column, that column gets weight 1; if the ``C_j`` of the non-constant columns
+    are all zero (they are perfectly correlated), those columns share the weight equally.  If
+    every column is constant, equal weights ``1 / m`` are returned.
 
     Parameters
     ----------
@@ -259,22 +282,29 @@ def critic(X: ArrayLike) -> np.ndarray:
 
     lo = X.min(axis=0)
     rng = X.max(axis=0) - lo
-    Z = np.zeros_like(X)
     varying = rng > 0
-    Z[:, varying] = (X[:, varying] - lo[varying]) / rng[varying]
-    sd = Z.std(axis=0, ddof=1)
-    r = _safe_corr(Z)
-    C = sd * (1.0 - r).sum(axis=1)
-    C = np.clip(C, 0.0, None)
-    total = C.sum()
-    if total <= 0:
+    k = int(varying.sum())
+    if k == 0:
         return _equal_array(m)
-    return C / total
+    w = np.zeros(m)
+    if k == 1:
+        w[varying] = 1.0
+        return w
+    Z = (X[:, varying] - lo[varying]) / rng[varying]
+    sd = Z.std(axis=0, ddof=1)
+    C = np.clip(sd * (1.0 - _corr(Z)).sum(axis=1), 0.0, None)
+    total = C.sum()
+    w[varying] = C / total if total > 0 else _equal_array(k)
+    return w
 
 
 # --------------------------------------------------------------------------------------
 # PCA / factor analysis (OECD-JRC Handbook 2008)
 # --------------------------------------------------------------------------------------
+
+
+#: Factor-retention rules of :func:`pca`.
+PCA_RETAIN = ("kaiser+10%", "cumulative-60%")
 
 
 @dataclass(frozen=True, eq=False)
@@ -297,7 +327,15 @@ class PCAWeights:
     n_factors : int
         Number of kept factors ``k``.
     note : str
-        Empty unless a fallback happened (no factor met the retention rule).
+        Empty unless something needs saying: no factor met the retention rule (the first was
+        kept), the kept factors explain less than ``min_cumulative`` of the variance, or the
+        rotation did not converge.
+    retain : str
+        The retention rule used (one of :data:`PCA_RETAIN`).
+    kaiser_normalisation : bool
+        Whether the varimax rotation was Kaiser-normalised.
+    criterion : float
+        The varimax criterion of the rotated loadings (see :func:`_varimax_criterion`).
     """
 
     weights: np.ndarray
@@ -307,45 +345,99 @@ class PCAWeights:
     assigned_factor: np.ndarray
     n_factors: int
     note: str = ""
+    retain: str = "kaiser+10%"
+    kaiser_normalisation: bool = False
+    criterion: float = float("nan")
 
 
 def _varimax_criterion(L: np.ndarray, gamma: float = 1.0) -> float:
-    """Orthomax criterion ``sum_j [mean_i l_ij^4 - gamma * (mean_i l_ij^2)^2]``."""
+    """Orthomax criterion ``sum_j [mean_i l_ij^4 - gamma * (mean_i l_ij^2)^2]``.
+
+    With ``gamma = 1`` (varimax) it is the sum over factors of the population variance of the
+    squared loadings.
+    """
     L2 = L * L
     return float(((L2 * L2).mean(axis=0) - gamma * L2.mean(axis=0) ** 2).sum())
 
 
-def _varimax(
-    L: np.ndarray, gamma: float = 1.0, tol: float = 1e-8, max_iter: int = 500
-) -> tuple[np.ndarray, np.ndarray]:
-    """Varimax (orthomax with ``gamma``) rotation of raw loadings.
+def _planar_sweep(Lr: np.ndarray, T: np.ndarray, gamma: float) -> None:
+    """One sweep of Kaiser's planar rotations over every pair of factors, in place.
 
-    Iterative SVD form of Kaiser's criterion: at each step the rotation is the orthogonal
-    polar factor of the criterion gradient; stop when the criterion's SVD objective
-    improves by a relative amount below ``tol`` or after ``max_iter`` iterations.  No Kaiser
-    row normalisation is applied.
+    Each pair of columns is turned by the angle that maximises the criterion in their plane
+    (closed form: ``tan 4 phi = (D - 2 gamma A B / p) / (C - gamma (A^2 - B^2) / p)``), and the
+    rotation matrix ``T`` is turned with it, so ``Lr`` stays ``L @ T``.
+    """
+    p, k = Lr.shape
+    for i in range(k - 1):
+        for j in range(i + 1, k):
+            x, y = Lr[:, i].copy(), Lr[:, j].copy()
+            u, v = x * x - y * y, 2.0 * x * y
+            a, b = u.sum(), v.sum()
+            c, d = (u * u - v * v).sum(), 2.0 * (u * v).sum()
+            phi = 0.25 * np.arctan2(d - 2.0 * gamma * a * b / p, c - gamma * (a * a - b * b) / p)
+            cos, sin = np.cos(phi), np.sin(phi)
+            Lr[:, i], Lr[:, j] = cos * x + sin * y, cos * y - sin * x
+            ti, tj = T[:, i].copy(), T[:, j].copy()
+            T[:, i], T[:, j] = cos * ti + sin * tj, cos * tj - sin * ti
+
+
+def _varimax(
+    L: np.ndarray,
+    gamma: float = 1.0,
+    *,
+    kaiser_normalisation: bool = False,
+    tol: float = 1e-14,
+    max_iter: int = 1000,
+    max_sweeps: int = 10_000,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Varimax (orthomax with ``gamma``) rotation, iterated until the criterion converges.
+
+    First the SVD iteration (the criterion gradient's orthogonal polar factor, started from
+    the identity, as R's ``stats::varimax`` and factor_analyzer do) runs while it raises the
+    criterion by more than ``tol`` (relative), at most ``max_iter`` times. Near a saddle it can
+    crawl for thousands of steps, so it is followed by sweeps of Kaiser's planar rotations
+    (each pair of factors turned by its optimal angle) until a whole sweep raises the criterion
+    by at most ``tol`` (relative), at most ``max_sweeps`` sweeps. With
+    ``kaiser_normalisation`` each row is divided by its communality's square root before the
+    rotation and multiplied back after.
 
     Returns
     -------
-    (rotated_loadings, rotation)
-        ``rotated_loadings = L @ rotation`` with ``rotation`` orthogonal ``(k, k)``.
+    (rotated_loadings, rotation, converged)
+        ``rotated_loadings = L @ rotation`` with ``rotation`` orthogonal ``(k, k)``;
+        ``converged`` is False only when ``max_sweeps`` ran out.
     """
     p, k = L.shape
     T = np.eye(k)
     if k < 2:
-        return L.copy(), T
-    obj = 0.0
+        return L.copy(), T, True
+    h = np.sqrt((L * L).sum(axis=1)) if kaiser_normalisation else np.ones(p)
+    h = np.where(h > 0, h, 1.0)
+    A = L / h[:, None]
+    f = _varimax_criterion(A, gamma)
     for _ in range(max_iter):
-        Lr = L @ T
-        col_ss = (Lr * Lr).sum(axis=0)
-        G = L.T @ (Lr**3 - (gamma / p) * Lr * col_ss)
-        U, s, Vt = np.linalg.svd(G)
+        Ar = A @ T
+        G = A.T @ (Ar**3 - (gamma / p) * Ar * (Ar * Ar).sum(axis=0))
+        U, _s, Vt = np.linalg.svd(G)
+        f_new = _varimax_criterion(A @ (U @ Vt), gamma)
+        if f_new < f:
+            break  # rounding noise at the optimum: keep the better rotation
         T = U @ Vt
-        new_obj = float(s.sum())
-        if obj > 0 and new_obj <= obj * (1.0 + tol):
+        done = f_new - f <= tol * abs(f_new)
+        f = f_new
+        if done:
             break
-        obj = new_obj
-    return L @ T, T
+    Ar = A @ T
+    converged = False
+    for _ in range(max_sweeps):
+        _planar_sweep(Ar, T, gamma)
+        f_new = _varimax_criterion(Ar, gamma)
+        done = f_new - f <= tol * abs(f_new)
+        f = max(f, f_new)
+        if done:
+            converged = True
+            break
+    return L @ T, T, converged
 
 
 def _orient(L: np.ndarray) -> np.ndarray:
@@ -361,9 +453,11 @@ def _orient(L: np.ndarray) -> np.ndarray:
 def pca(
     X: ArrayLike,
     *,
+    retain: str = "kaiser+10%",
     eigen_threshold: float = 1.0,
     min_share: float = 0.10,
     min_cumulative: float = 0.60,
+    kaiser_normalisation: bool = False,
 ) -> PCAWeights:
     """Factor-analytic weights following the OECD/JRC Handbook (2008, section 6.1).
 
@@ -372,20 +466,24 @@ def pca(
     1. Standardise every column to z-scores (sample sd, ``ddof=1``) and form the
        correlation matrix ``R``; eigen-decompose it (eigenvalues sorted descending,
        variance share of factor ``j`` = ``lambda_j / m``).
-    2. **Factor retention (exact rule).**  A factor is *eligible* when its eigenvalue is
-       ``> eigen_threshold`` **and** its variance share is ``> min_share``.  Eligible
-       factors form a leading block (both quantities decrease with the factor index; the
-       block stops at the first ineligible factor).  Factors are then added from this
-       block in order and adding stops at the first ``k`` whose cumulative variance share
-       is ``> min_cumulative``; if the whole eligible block never exceeds
-       ``min_cumulative``, all eligible factors are kept (the cumulative criterion cannot
-       be met without violating the other two).  Hence eligible factors after the one that
-       crosses ``min_cumulative`` are *not* kept.  If no factor is eligible the first
-       factor alone is kept and :attr:`PCAWeights.note` records the fallback.
+    2. **Factor retention.**  A factor is *eligible* when its eigenvalue is
+       ``> eigen_threshold`` **and** its variance share is ``>= min_share``; both decrease
+       with the factor index, so the eligible factors are the leading ones.
+
+       * ``retain="kaiser+10%"`` (default): keep every eligible factor, as the Handbook's
+         worked example does (its third condition, a cumulative share above
+         ``min_cumulative``, is then a check: :attr:`PCAWeights.note` says when the kept
+         factors explain less).
+       * ``retain="cumulative-60%"``: add eligible factors in order and stop at the first
+         whose cumulative share reaches ``min_cumulative`` (later eligible factors are
+         dropped); all eligible factors are kept if they never reach it.
+
+       If no factor is eligible the first factor alone is kept and the note says so.
     3. Unrotated loadings ``L = v_j * sqrt(lambda_j)`` of the kept factors are rotated with
-       raw varimax (``gamma = 1``, tolerance ``1e-8``, at most 500 iterations, no Kaiser
-       row normalisation); with one kept factor there is no rotation.  Rotated factors are
-       ordered by decreasing variance and signed so their largest loading is positive.
+       varimax (``gamma = 1``), raw or with ``kaiser_normalisation``, iterated until the
+       criterion converges (see :func:`_varimax`); with one kept factor there is no
+       rotation.  Rotated factors are ordered by decreasing variance and signed so their
+       largest loading is positive.
     4. Squared rotated loadings are scaled to sum to one per factor.  Each indicator is
        assigned to the factor on which its scaled squared loading is largest; its weight is
        that scaled squared loading times the factor's share of explained variance
@@ -396,12 +494,19 @@ def pca(
     ----------
     X : array_like, shape (n_units, m)
         Indicator values; at least 2 rows, no constant column.
+    retain : {"kaiser+10%", "cumulative-60%"}, default "kaiser+10%"
+        The retention rule (step 2); the percentages are those of ``min_share`` and
+        ``min_cumulative``.
     eigen_threshold : float, default 1.0
         Minimum eigenvalue (strict) for an eligible factor (Kaiser criterion).
     min_share : float, default 0.10
-        Minimum individual share of total variance (strict) for an eligible factor.
+        Minimum individual share of total variance for an eligible factor.
     min_cumulative : float, default 0.60
-        Target cumulative share of total variance (strict); see the retention rule.
+        Cumulative share of total variance: the stopping point of ``"cumulative-60%"``, a
+        check under ``"kaiser+10%"``.
+    kaiser_normalisation : bool, default False
+        Rotate the Kaiser-normalised loadings (each row scaled to unit communality, the default
+        of SPSS, R's ``varimax`` and factor_analyzer) instead of the raw ones.
 
     Returns
     -------
@@ -414,6 +519,8 @@ def pca(
         If ``X`` is not 2-D, has fewer than 2 rows, contains NaN/inf or has a constant
         column (its correlation is undefined), or if a parameter is out of range.
     """
+    if retain not in PCA_RETAIN:
+        raise ValueError(f"retain must be one of {', '.join(PCA_RETAIN)}; got {retain!r}")
     X = _as_2d(X)
     n, m = X.shape
     if n < 2:
@@ -446,23 +553,33 @@ def pca(
     evecs = evecs[:, order]
     share = evals / evals.sum()
 
-    eligible = (evals > eigen_threshold) & (share > min_share)
+    eligible = (evals > eigen_threshold) & (share >= min_share)
     n_eligible = int(np.argmin(eligible)) if not eligible.all() else m
-    note = ""
+    notes = []
     if n_eligible == 0:
         k = 1
-        note = (
-            f"no factor has eigenvalue > {eigen_threshold} and variance share > {min_share}; "
+        notes.append(
+            f"no factor has eigenvalue > {eigen_threshold} and variance share >= {min_share}; "
             f"fell back to the first factor (eigenvalue {evals[0]:.4g}, "
             f"share {share[0]:.4g})"
         )
-    else:
+    elif retain == "cumulative-60%":
         cum = np.cumsum(share[:n_eligible])
-        crossed = np.flatnonzero(cum > min_cumulative)
+        crossed = np.flatnonzero(cum >= min_cumulative)
         k = int(crossed[0]) + 1 if crossed.size else n_eligible
+    else:
+        k = n_eligible
+    kept = float(share[:k].sum())
+    if n_eligible and kept < min_cumulative:
+        notes.append(
+            f"the {k} kept factor{'s explain' if k > 1 else ' explains'} {100 * kept:.1f}% of "
+            f"the variance, less than {100 * min_cumulative:g}%"
+        )
 
     L = evecs[:, :k] * np.sqrt(np.clip(evals[:k], 0.0, None))
-    L_rot, _ = _varimax(L) if k > 1 else (L.copy(), np.eye(1))
+    L_rot, _, converged = _varimax(L, kaiser_normalisation=kaiser_normalisation)
+    if not converged:
+        notes.append("the varimax rotation did not converge")
     var = (L_rot * L_rot).sum(axis=0)
     fac_order = np.argsort(-var, kind="stable")
     L_rot = _orient(L_rot[:, fac_order])
@@ -480,7 +597,10 @@ def pca(
         loadings=L_rot,
         assigned_factor=assigned.astype(int),
         n_factors=k,
-        note=note,
+        note="; ".join(notes),
+        retain=retain,
+        kaiser_normalisation=kaiser_normalisation,
+        criterion=_varimax_criterion(L_rot),
     )
 
 
@@ -504,7 +624,7 @@ class AHPResult:
     cr : float
         Consistency ratio ``ci / RI[n]`` (0 for ``n <= 2``).
     consistent : bool
-        ``cr < 0.10``.
+        ``cr < CR_THRESHOLD`` (0.10, Saaty's rule).
     n : int
         Matrix order.
     """
@@ -527,8 +647,9 @@ def _validate_pairwise(P: np.ndarray) -> None:
         raise UsageError("pairwise comparison matrix must have n >= 1, got an empty matrix")
     if n > max(RANDOM_INDEX):
         raise UsageError(
-            f"AHP supports n <= {max(RANDOM_INDEX)} criteria (Saaty's random index is not "
-            f"published beyond that), got n = {n}; group criteria hierarchically"
+            f"AHP supports n <= {max(RANDOM_INDEX)} criteria (Saaty's random index is "
+            f"tabulated up to n = {max(RANDOM_INDEX)}), got n = {n}; group criteria "
+            "hierarchically"
         )
     bad = ~(np.isfinite(P) & (P > 0))
     if bad.any():
@@ -559,7 +680,8 @@ def ahp(P: ArrayLike) -> AHPResult:
     P : array_like, shape (n, n)
         Positive reciprocal pairwise comparison matrix: ``P[i, j]`` is how much more
         important criterion ``i`` is than ``j``; ``P[i, i] == 1`` and
-        ``P[j, i] == 1 / P[i, j]`` (relative tolerance ``1e-6``).  ``1 <= n <= 10``.
+        ``P[j, i] == 1 / P[i, j]`` (relative tolerance ``1e-6``; a table written by hand,
+        with 0.333 for 1/3, is read with :func:`pairwise_matrix` first).  ``1 <= n <= 15``.
 
     Returns
     -------
@@ -568,12 +690,12 @@ def ahp(P: ArrayLike) -> AHPResult:
         ``lambda_max``, ``ci = (lambda_max - n) / (n - 1)``, ``cr = ci / RI[n]`` with
         Saaty's random index :data:`RANDOM_INDEX` (``ci`` and ``cr`` are 0 for
         ``n <= 2``; rounding noise making ``lambda_max`` fractionally below ``n`` is
-        clipped to ``ci = 0``), ``consistent = cr < 0.10``.
+        clipped to ``ci = 0``), ``consistent = cr < CR_THRESHOLD`` (0.10).
 
     Raises
     ------
     ValueError
-        If ``P`` is not square, is empty, has ``n > 10``, has a non-positive or non-finite
+        If ``P`` is not square, is empty, has ``n > 15``, has a non-positive or non-finite
         entry, a diagonal entry different from 1 or a non-reciprocal pair; the message
         names the offending cell ``(i, j)`` and its values.
     """
@@ -593,29 +715,143 @@ def ahp(P: ArrayLike) -> AHPResult:
     else:
         ci = max(0.0, (lam - n) / (n - 1))
         cr = ci / RANDOM_INDEX[n]
-    return AHPResult(weights=w, lambda_max=lam, ci=ci, cr=cr, consistent=bool(cr < 0.10), n=n)
+    return AHPResult(
+        weights=w, lambda_max=lam, ci=ci, cr=cr, consistent=bool(cr < CR_THRESHOLD), n=n
+    )
 
 
-def ahp_from_judgements(
-    labels: Sequence[str], judgements: Mapping[tuple[str, str], float]
-) -> AHPResult:
-    """AHP weights from upper-triangle pairwise judgements.
+def parse_judgement(value: object) -> float:
+    """One pairwise judgement as written by people: a number or a fraction such as ``1/3``.
+
+    Parameters
+    ----------
+    value : number or str
+        ``3``, ``0.333``, ``"1/3"``, ``" 1 / 3 "``.
+
+    Returns
+    -------
+    float
+        The judgement, positive and finite.
+
+    Raises
+    ------
+    ValueError
+        If the value is not a positive finite number or fraction (the message quotes it).
+    """
+    expected = "expected a positive number or a fraction such as 1/3"
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a judgement: {expected}")
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            top, slash, bottom = text.partition("/")
+            number = float(top) / float(bottom) if slash else float(text)
+        else:
+            number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, ZeroDivisionError):
+        raise ValueError(f"{value!r} is not a judgement: {expected}") from None
+    if not (np.isfinite(number) and number > 0):
+        raise ValueError(f"{value!r} is not a judgement: {expected}")
+    return number
+
+
+def pairwise_matrix(
+    table: ArrayLike, labels: Sequence[str] | None = None, *, atol: float = RECIPROCAL_ATOL
+) -> np.ndarray:
+    """The exact reciprocal matrix of a pairwise table written by hand.
+
+    Of each pair of cells ``(i, j)`` and ``(j, i)``, the one at least 1 is the judgement and
+    the other must be its reciprocal as people write it: within ``atol`` (default 0.005, half
+    a unit in the second decimal), so 0.33 and 0.333 both stand for 1/3. The returned matrix
+    holds the judgement and its exact reciprocal. A blank cell (NaN) is the reciprocal of its
+    mirror; a blank diagonal is 1.
+
+    Parameters
+    ----------
+    table : array_like, shape (n, n)
+        The judgements; NaN for a blank cell.
+    labels : sequence of str, optional
+        Criterion names, for the messages (default: the indices).
+    atol : float, default RECIPROCAL_ATOL
+        How far the smaller cell of a pair may be from the reciprocal of the larger.
+
+    Returns
+    -------
+    numpy.ndarray
+        Positive reciprocal matrix of shape ``(n, n)`` with ones on the diagonal, ready for
+        :func:`ahp`.
+
+    Raises
+    ------
+    ValueError
+        If the table is not square, a cell is not positive, a diagonal cell is not 1, both
+        cells of a pair are blank, or a pair is not reciprocal within ``atol``; the message
+        names the cells and their values.
+    """
+    T = np.asarray(table, dtype=float)
+    if T.ndim != 2 or T.shape[0] != T.shape[1]:
+        raise ValueError(f"expected a square (n x n) pairwise table, got shape {T.shape}")
+    n = T.shape[0]
+    names = [str(x) for x in labels] if labels is not None else [str(i) for i in range(n)]
+    bad = ~np.isnan(T) & ~(np.isfinite(T) & (T > 0))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(
+            f"pairwise table cell ({names[i]}, {names[j]}) = {T[i, j]:g}: expected a positive "
+            "judgement"
+        )
+    P = np.eye(n)
+    for i in range(n):
+        if not (np.isnan(T[i, i]) or np.isclose(T[i, i], 1.0, rtol=_AHP_RTOL, atol=0.0)):
+            raise ValueError(
+                f"pairwise table cell ({names[i]}, {names[i]}) = {T[i, i]:g}: a criterion "
+                "compared with itself is 1"
+            )
+        for j in range(i + 1, n):
+            a, b = T[i, j], T[j, i]
+            if np.isnan(a) and np.isnan(b):
+                raise ValueError(f"missing judgement for pair ({names[i]!r}, {names[j]!r})")
+            if np.isnan(b) or (not np.isnan(a) and a >= b):
+                judged, small, forward = a, b, True
+            else:
+                judged, small, forward = b, a, False
+            if not (
+                np.isnan(small)
+                or abs(small - 1.0 / judged) <= atol + 1e-12  # 0.12 for 1/8 is on the edge
+                or np.isclose(small * judged, 1.0, rtol=_AHP_RTOL, atol=0.0)
+            ):
+                big_at, small_at = ((i, j), (j, i)) if forward else ((j, i), (i, j))
+                raise ValueError(
+                    f"pairwise table is not reciprocal: ({names[big_at[0]]}, "
+                    f"{names[big_at[1]]}) = {judged:g} but ({names[small_at[0]]}, "
+                    f"{names[small_at[1]]}) = {small:g}; expected 1/{judged:g} = "
+                    f"{1.0 / judged:.4g} (within {atol:g})"
+                )
+            upper = judged if forward else 1.0 / judged
+            P[i, j] = upper
+            P[j, i] = 1.0 / upper
+    return P
+
+
+def pairwise_from_judgements(
+    labels: Sequence[str], judgements: Mapping[tuple[str, str], object]
+) -> np.ndarray:
+    """The reciprocal matrix of upper-triangle pairwise judgements.
 
     Parameters
     ----------
     labels : sequence of str
-        Criterion names, in the order of the returned weights (unique).
-    judgements : mapping (str, str) -> float
+        Criterion names, in the order of the matrix rows (unique).
+    judgements : mapping (str, str) -> number or str
         ``judgements[(a, b)] = s`` means criterion ``a`` is ``s`` times as important as
-        ``b``.  Every unordered pair must be given exactly once in either orientation
-        (``(a, b)`` with ``a`` before ``b`` in ``labels`` is the conventional upper
-        triangle; ``(b, a)`` is accepted and inverted).  Self-pairs ``(a, a)`` are
-        accepted only with value 1.
+        ``b`` (``s`` as :func:`parse_judgement` reads it: ``3``, ``0.5``, ``"1/3"``).  Every
+        unordered pair must be given exactly once in either orientation (``(b, a)`` is
+        inverted).  Self-pairs ``(a, a)`` are accepted only with value 1.
 
     Returns
     -------
-    AHPResult
-        See :func:`ahp`.
+    numpy.ndarray
+        Positive reciprocal matrix of shape ``(n, n)``.
 
     Raises
     ------
@@ -636,9 +872,10 @@ def ahp_from_judgements(
         for lab in (a, b):
             if lab not in pos:
                 raise UsageError(f"judgement {key!r} names unknown criterion {lab!r}")
-        s = float(value)
-        if not (np.isfinite(s) and s > 0):
-            raise UsageError(f"judgement {key!r} must be a positive finite number, got {value!r}")
+        try:
+            s = parse_judgement(value)
+        except ValueError as exc:
+            raise UsageError(f"judgement {key!r}: {exc}") from None
         i, j = pos[a], pos[b]
         if i == j:
             if not np.isclose(s, 1.0, rtol=_AHP_RTOL, atol=0.0):
@@ -655,7 +892,19 @@ def ahp_from_judgements(
         for j in range(i + 1, n):
             if (i, j) not in seen:
                 raise UsageError(f"missing judgement for pair ({labels[i]!r}, {labels[j]!r})")
-    return ahp(P)
+    return P
+
+
+def ahp_from_judgements(
+    labels: Sequence[str], judgements: Mapping[tuple[str, str], object]
+) -> AHPResult:
+    """AHP weights from upper-triangle pairwise judgements.
+
+    ``ahp(pairwise_from_judgements(labels, judgements))``: see
+    :func:`pairwise_from_judgements` for the judgements and the errors, :func:`ahp` for the
+    result.
+    """
+    return ahp(pairwise_from_judgements(labels, judgements))
 
 
 # --------------------------------------------------------------------------------------

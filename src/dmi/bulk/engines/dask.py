@@ -159,6 +159,7 @@ def _unpack(
     scores = scores.infer_objects()
     floats = (
         "dmi",
+        "bod_uncapped",
         "official_dmi",
         "tier_confidence",
         *[c for c in columns if c.startswith("dim_")],
