@@ -4,12 +4,20 @@
   dimension, with flags);
 - data: :func:`coverage` (the JRC's 65 % rule), :func:`outliers` (the COINr rule),
   :func:`winsorise`, :func:`log_transform`, :func:`impute`, :func:`treat`;
-- :func:`compare_rankings` (two score tables).
+- :func:`effective_weights` (correlation and main effect beside the nominal weights);
+- :func:`compare_schemes` (expert, equal, entropy, CRITIC, PCA, AHP, benefit of the doubt side by
+  side) and :func:`compare_rankings` (two score tables);
+- :func:`uncertainty` (Sobol'/Saltelli design over normalisation x weighting x aggregation x
+  weights, per-company intervals, Sobol' indices) and :func:`sobol_indices`;
+- :class:`Method` and :func:`load_method` (the method file).
 
-Statistics that cannot be computed raise :class:`NotComputable` with the reason.
+Statistics that cannot be computed raise :class:`NotComputable` with the reason. Formulas and
+references: ``docs/methodology.md``.
 """
 
 from dmi.analysis.compare import RankingComparison, compare_rankings
+from dmi.analysis.effective import effective_weights, main_effect
+from dmi.analysis.method import Method, load_method, read_ahp_matrix
 from dmi.analysis.reliability import (
     AlphaResult,
     BartlettResult,
@@ -20,6 +28,7 @@ from dmi.analysis.reliability import (
     kmo,
     reliability,
 )
+from dmi.analysis.schemes import Kernel, Scheme, SchemeComparison, compare_schemes
 from dmi.analysis.structure import Hierarchy, NotComputable, Population
 from dmi.analysis.treatment import (
     Coverage,
@@ -32,6 +41,7 @@ from dmi.analysis.treatment import (
     treat,
     winsorise,
 )
+from dmi.analysis.uncertainty import Uncertainty, sobol_indices, uncertainty
 
 __all__ = [
     "AlphaResult",
@@ -39,21 +49,33 @@ __all__ = [
     "Coverage",
     "Hierarchy",
     "KMOResult",
+    "Kernel",
+    "Method",
     "NotComputable",
     "Population",
     "RankingComparison",
     "Reliability",
+    "Scheme",
+    "SchemeComparison",
     "Treatment",
+    "Uncertainty",
     "bartlett",
     "compare_rankings",
+    "compare_schemes",
     "coverage",
     "cronbach_alpha",
+    "effective_weights",
     "impute",
     "kmo",
+    "load_method",
     "log_transform",
+    "main_effect",
     "outliers",
+    "read_ahp_matrix",
     "reliability",
     "skew_kurtosis",
+    "sobol_indices",
     "treat",
+    "uncertainty",
     "winsorise",
 ]
