@@ -9,7 +9,8 @@
   side) and :func:`compare_rankings` (two score tables);
 - :func:`uncertainty` (Sobol'/Saltelli design over normalisation x weighting x aggregation x
   weights, per-company intervals, Sobol' indices) and :func:`sobol_indices`;
-- :class:`Method` and :func:`load_method` (the method file).
+- :class:`Method` and :func:`load_method` (the method file), :func:`analyse` (all of it, with
+  provenance) and its HTML report.
 
 Statistics that cannot be computed raise :class:`NotComputable` with the reason. Formulas and
 references: ``docs/methodology.md``.
@@ -18,6 +19,7 @@ references: ``docs/methodology.md``.
 from dmi.analysis.compare import RankingComparison, compare_rankings
 from dmi.analysis.effective import effective_weights, main_effect
 from dmi.analysis.method import Method, load_method, read_ahp_matrix
+from dmi.analysis.pipeline import Analysis, analyse
 from dmi.analysis.reliability import (
     AlphaResult,
     BartlettResult,
@@ -45,6 +47,7 @@ from dmi.analysis.uncertainty import Uncertainty, sobol_indices, uncertainty
 
 __all__ = [
     "AlphaResult",
+    "Analysis",
     "BartlettResult",
     "Coverage",
     "Hierarchy",
@@ -59,6 +62,7 @@ __all__ = [
     "SchemeComparison",
     "Treatment",
     "Uncertainty",
+    "analyse",
     "bartlett",
     "compare_rankings",
     "compare_schemes",

@@ -501,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tier_commands(sub)
     add_report_commands(sub)
     add_app_commands(sub)
+    __import__("dmi.cli.analyse", fromlist=["add_commands"]).add_commands(sub)
 
     p = sub.add_parser("instrument", help="check or list instruments")
     isub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
