@@ -18,6 +18,9 @@ instrument's own is indicative, never a level.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,17 +91,13 @@ class LevelRule:
     def __init__(self, instrument: Instrument, scenario_levels: np.ndarray, codes: list[str]):
         self.bands = list(instrument.levels.bands)
         n = len(scenario_levels)
-        self.holds = (
-            np.column_stack(
-                [
-                    assign_levels(instrument, np.full(n, float(b.min)), scenario_levels, codes)
-                    == b.level
-                    for b in self.bands
-                ]
+        # holds[i, b]: company i's scenarios allow band b
+        self.holds = np.zeros((n, len(self.bands)), dtype=bool)
+        for b, band in enumerate(self.bands):
+            at_edge = np.full(n, float(band.min))
+            self.holds[:, b] = (
+                assign_levels(instrument, at_edge, scenario_levels, codes) == band.level
             )
-            if n
-            else np.zeros((0, len(self.bands)), dtype=bool)
-        )
 
     def levels(self, index: np.ndarray) -> np.ndarray:
         """Levels of ``index`` (n,) or (n, runs); -1 where the index is NaN."""
@@ -141,16 +140,12 @@ def _column_stats(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.nan_to_num(sd)
 
 
-class _quiet:
-    def __enter__(self):
-        import warnings
-
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """No RuntimeWarning for an all-NaN column: its statistic is NaN, and handled."""
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._catch.__exit__(*exc)
+        yield
 
 
 def _mazziotta_pareto(V: np.ndarray, W: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
@@ -545,7 +540,9 @@ class SchemeComparison:
         largest_move, mean_abs_move, notes``.
     companies : pandas.DataFrame
         ``respondent_id`` and, per scheme, ``dmi_<s>``, ``rank_<s>``, ``band_<s>`` and (with a
-        tier model) ``tier_<s>``.
+        tier model) ``tier_<s>``. Under any scheme but the instrument's own, the band is an
+        indicative band and the tier an indicative tier (the tier model's placement of that
+        scheme's dimension scores), never the official level or tier.
     movers : dict of str to pandas.DataFrame
         Per scheme, the companies that move most against the nominal scheme.
     bands, tiers : dict of str to pandas.DataFrame
@@ -642,7 +639,7 @@ def compare_schemes(
         ahp_matrix=ahp_matrix,
         bod_bounds=bod_bounds,
     )
-    dim_kernel = None
+    dim_kernel = kernel if level == "dimension" else None  # BoD works on the dimensions
     rule = LevelRule(instrument, population.scenario_levels, population.scenario_codes)
     dimension_codes = [d.code for d in instrument.dimensions]
     order = [nominal.weighting] + [s for s in schemes if s != nominal.weighting]

@@ -281,8 +281,9 @@ def uncertainty(
     dimension_codes = [d.code for d in instrument.dimensions]
     n = population.n
 
-    def score(normalisation: str, weighting: str, aggregation: str, W: np.ndarray):
-        if weighting == "bod":
+    def score(normalisation: str, bod: bool, aggregation: str, W: np.ndarray):
+        """(dimensions (n, D, R), index (n, R)) of R runs sharing these choices."""
+        if bod:  # each company's own weights: every run of the block is the same
             dims, index = dim_kernel.evaluate_bod(normalisation)
             R = W.shape[1] if W.ndim == 2 else 1
             return np.repeat(dims, R, axis=2), np.repeat(index, R, axis=1)
@@ -298,7 +299,7 @@ def uncertainty(
     try:
         w_nominal = base_weights(nominal.weighting, nominal.normalisation)
         dims_nominal, index_nominal = score(
-            nominal.normalisation, nominal.weighting, nominal.aggregation, w_nominal
+            nominal.normalisation, nominal.weighting == "bod", nominal.aggregation, w_nominal
         )
     except NotComputable as exc:
         raise NotComputable(f"the nominal method {nominal.name} cannot run: {exc}") from None
@@ -416,8 +417,7 @@ def uncertainty(
         for start in range(0, len(members), block):
             cols = members[start : start + block]
             W = np.column_stack([plan[r][3] for r in cols])
-            weighting = "bod" if kind == "bod" else "equal"
-            dims, index = score(normalisation, weighting, aggregation, W)
+            dims, index = score(normalisation, kind == "bod", aggregation, W)
             index_runs[:, cols] = index
             ranks = rank_desc(index)
             rank_runs[:, cols] = ranks
