@@ -203,3 +203,18 @@ def test_reliability_on_the_shipped_population_matches_the_oracles(miit):
             warnings.simplefilter("ignore")
             _, overall = factor_analyzer.factor_analyzer.calculate_kmo(table)
         assert d.kmo.overall == pytest.approx(overall, abs=1e-9)
+
+
+def test_results_unpack_as_the_oracles_do():
+    data = correlated(21, 80, 4)
+    alpha, ci = cronbach_alpha(data)
+    assert alpha == pytest.approx(pingouin.cronbach_alpha(data)[0])
+    assert len(ci) == 2
+    per_item, overall = kmo(data)
+    expected_items, expected = factor_analyzer.factor_analyzer.calculate_kmo(data)
+    np.testing.assert_allclose(per_item, expected_items, atol=1e-10)
+    assert overall == pytest.approx(expected)
+    chi2, p = bartlett(data)
+    assert (chi2, p) == pytest.approx(
+        factor_analyzer.factor_analyzer.calculate_bartlett_sphericity(data)
+    )

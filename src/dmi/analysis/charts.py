@@ -77,9 +77,9 @@ def bars(
     bottom = legend + group * len(labels)
     body.append(
         f'<line x1="{zero:.1f}" y1="{legend}" x2="{zero:.1f}" y2="{bottom}" stroke="#333"/>'
-        f'<text x="{label_width}" y="{bottom + 14}" {_FONT}>{lo:g}</text>'
+        f'<text x="{label_width}" y="{bottom + 14}" {_FONT}>{lo:.{digits}f}</text>'
         f'<text x="{label_width + plot_width}" y="{bottom + 14}" text-anchor="end" {_FONT}>'
-        f"{hi:g}</text>"
+        f"{hi:.{digits}f}</text>"
     )
     return _svg(width, height, body, title)
 

@@ -120,6 +120,10 @@ class AlphaResult:
     k: int
     items: pd.DataFrame
 
+    def __iter__(self):
+        """``alpha, ci = cronbach_alpha(data)``, as pingouin's ``cronbach_alpha`` unpacks."""
+        return iter((self.alpha, self.ci))
+
 
 def _alpha(values: np.ndarray) -> float:
     """Cronbach's alpha of complete rows (no checks)."""
@@ -241,6 +245,10 @@ class KMOResult:
     n_dropped: int
     notes: dict[str, str] = field(default_factory=dict)
 
+    def __iter__(self):
+        """``per_item, overall = kmo(data)``, as factor_analyzer's ``calculate_kmo`` unpacks."""
+        return iter((self.per_item.to_numpy(), self.overall))
+
 
 def _checked_correlation(
     data: pd.DataFrame | np.ndarray, what: str
@@ -317,6 +325,11 @@ class BartlettResult:
     p_value: float
     n: int
     n_dropped: int
+
+    def __iter__(self):
+        """``chi2, p = bartlett(data)``, as factor_analyzer's ``calculate_bartlett_sphericity``
+        unpacks."""
+        return iter((self.statistic, self.p_value))
 
 
 def bartlett(data: pd.DataFrame | np.ndarray, *, what: str = "Bartlett's test") -> BartlettResult:

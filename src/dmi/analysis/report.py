@@ -160,6 +160,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "official": ("官方等级", "official level"),
     "indicative": ("参考等级（非官方方法）", "indicative band (non-official method)"),
     "dimension": ("维度", "Dimension"),
+    "geometric-bounded": (
+        "几何聚合时标准化方法只在有界方法中抽取（z 分数为负值）",
+        "geometric aggregation: the normalisation drawn among the bounded ones (z-scores are "
+        "negative)",
+    ),
+    "bod-own-weights": (
+        "有利假设法：算术聚合、企业各自的权重（不扰动）",
+        "benefit of the doubt: arithmetic, each company's own weights (nothing perturbed)",
+    ),
+    "alpha_low": ("α 偏低", "alpha low"),
+    "negative_correlation": ("维度内负相关", "negative correlation"),
+    "weak_item": ("题目与维度其余部分相关弱", "weak item"),
+    "weak_indicator": ("指标与维度其余部分相关弱", "weak indicator"),
+    "not_computable": ("不可计算", "not computable"),
     "more_rows": (
         "……另有 {count} 行（完整表格见 --json 输出）。",
         "... {count} more rows (every row is in the --json output).",
@@ -471,7 +485,8 @@ def _reliability(w: _Writer) -> None:
     w.table(r.table())
     w.add(f"<h3>{escape(w.t('flags'))}</h3>")
     if len(r.flags):
-        w.table(r.flags, ["kind", "dimension", "where", "value", "threshold", "message"])
+        flags = r.flags.assign(kind=[w.t(kind) for kind in r.flags["kind"]])
+        w.table(flags, ["kind", "dimension", "where", "value", "threshold", "message"])
     else:
         w.p(w.t("no_flags"))
     w.add(f"<h3>{escape(w.t('indicator_rest'))}</h3>")
@@ -581,7 +596,7 @@ def _uncertainty(w: _Writer) -> None:
     )
     if u.rules or u.not_run:
         w.add(f"<h3>{escape(w.t('rules'))}</h3>")
-        lines = [f"{rule}: {count} {COLUMNS['runs'][w.i]}" for rule, count in u.rules.items()]
+        lines = [f"{w.t(rule)}: {count} {COLUMNS['runs'][w.i]}" for rule, count in u.rules.items()]
         lines += [f"{k}: {v}" for k, v in u.not_run.items()]
         w.add("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>")
     companies = u.companies

@@ -66,6 +66,11 @@ DEFAULT_NORMALISATIONS = ("goalposts", "minmax", "zscore", "percentile")
 DEFAULT_WEIGHTINGS = ("instrument", "equal", "entropy", "critic", "pca", "bod")
 DEFAULT_AGGREGATIONS = AGGREGATIONS
 _PERCENTILES = (5.0, 50.0, 95.0)
+RULE_GEOMETRIC = "geometric-bounded"
+"""A run's rule: geometric aggregation drew its normalisation among the bounded ones."""
+RULE_BOD = "bod-own-weights"
+"""A run's rule: benefit of the doubt, arithmetic and each company's own weights (nothing
+perturbed)."""
 
 
 def _salib():
@@ -155,13 +160,14 @@ class Uncertainty:
     sensitivity : pandas.DataFrame
         ``input, S1, S1_conf, ST, ST_conf``: Sobol' indices of the mean absolute rank shift.
     runs : pandas.DataFrame
-        One row per run: ``normalisation, weighting, aggregation, mean_abs_shift, rule``.
+        One row per run: ``normalisation, weighting, aggregation, mean_abs_shift, rule`` (the
+        exclusion rule the run followed: :data:`RULE_GEOMETRIC`, :data:`RULE_BOD` or empty).
     inputs : dict
         The uncertain inputs and their alternatives (those that ran).
     not_run : dict of str to str
         Alternatives left out, with the reason.
     rules : dict of str to int
-        How many runs each exclusion rule changed.
+        How many runs followed each exclusion rule.
     nominal : str
         The nominal method.
     n_runs, base_size, seed : int
@@ -385,10 +391,10 @@ def uncertainty(
         normalisation = pick(row, "normalisation", options)
         note = ""
         if aggregation == "geometric" and options != normalisations:
-            note = "geometric: normalisation drawn among the bounded ones"
+            note = RULE_GEOMETRIC
         if weighting == "bod":
             if aggregation != "arithmetic" or perturbed:
-                note = "benefit of the doubt: arithmetic, own weights"
+                note = RULE_BOD
             aggregation = "arithmetic"
         if note:
             rules[note] += 1
