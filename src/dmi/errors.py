@@ -30,6 +30,7 @@ __all__ = [
     "MissingExtraError",
     "MethodWarning",
     "ModelFileError",
+    "NotComputable",
     "NotFittedError",  # noqa: F822 (made on first use, see __getattr__)
     "ParameterError",
     "ReconciliationError",
@@ -134,6 +135,11 @@ class ModelFileError(DmiError, ValueError):
         self.problem = problem
         where = f", field {field}" if field else ""
         super().__init__(f"{source}{where}: {problem}")
+
+
+class NotComputable(DmiError, ValueError):
+    """A statistic cannot be computed on these data (too few respondents, a constant or an
+    all-missing column ...); the message says why and where."""
 
 
 class UsageError(DmiError, ValueError):

@@ -21,6 +21,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from dmi.cli.analyse import add_commands as add_analysis_commands
 from dmi.cli.app import add_commands as add_app_commands
 from dmi.cli.instruments import add_commands as add_instrument_commands
 from dmi.cli.report import add_commands as add_report_commands
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tier_commands(sub)
     add_report_commands(sub)
     add_app_commands(sub)
+    add_analysis_commands(sub)
     add_instrument_commands(sub)
     return parser
 

@@ -1,0 +1,573 @@
+"""Reliability of the instrument's scales: do the items of a dimension measure one thing?
+
+- :func:`cronbach_alpha`: Cronbach's alpha with Feldt's confidence interval, the corrected
+  item-total correlation of each item and alpha if the item is deleted;
+- :func:`kmo`: the Kaiser-Meyer-Olkin measure of sampling adequacy, overall and per item;
+- :func:`bartlett`: Bartlett's test of sphericity (is the correlation matrix the identity?);
+- :func:`reliability`: all of them per dimension of an instrument, with the flags a reviewer
+  looks for (alpha below 0.7, a negative correlation inside a dimension, an item or indicator
+  that barely correlates with the rest of its dimension).
+
+Every function takes a table with one row per respondent and one numeric column per item. Rows
+with a missing value are left out (listwise) and counted. A statistic that cannot be computed
+(too few respondents, fewer than two items, a constant or all-missing column, a singular
+correlation matrix) raises :class:`~dmi.analysis.structure.NotComputable` with the reason.
+Formulas and references: ``docs/methodology.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dmi.analysis.structure import NotComputable, Population
+
+__all__ = [
+    "AlphaResult",
+    "BartlettResult",
+    "DimensionReliability",
+    "KMOResult",
+    "Reliability",
+    "bartlett",
+    "cronbach_alpha",
+    "kmo",
+    "reliability",
+]
+
+_SINGULAR_CONDITION = 1e12  # a correlation matrix worse conditioned than this has no inverse
+
+
+# -- input ------------------------------------------------------------------------------------
+
+
+def _numeric_table(data: pd.DataFrame | np.ndarray, what: str) -> pd.DataFrame:
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(np.asarray(data, float))
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(
+            frame[column]
+        ):
+            try:
+                frame[column] = pd.to_numeric(frame[column])
+            except (TypeError, ValueError):
+                raise NotComputable(
+                    f"{what}: column {column} is not numeric "
+                    f"(first value {frame[column].iloc[0]!r})"
+                ) from None
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def _complete_rows(frame: pd.DataFrame, what: str) -> tuple[np.ndarray, int]:
+    """The rows with every column present, and how many were dropped; an all-missing column is
+    named rather than silently emptying the table."""
+    empty = [c for c in frame.columns if frame[c].isna().all()]
+    if empty:
+        raise NotComputable(f"{what}: column {', '.join(empty)} has no values")
+    values = frame.to_numpy(dtype=float)
+    keep = ~np.isnan(values).any(axis=1)
+    return values[keep], int((~keep).sum())
+
+
+def _constant_columns(values: np.ndarray, columns: list[str]) -> list[str]:
+    if len(values) == 0:
+        return []
+    return [c for c, sd in zip(columns, values.std(axis=0)) if not sd > 0]
+
+
+def _correlation(values: np.ndarray) -> np.ndarray:
+    centred = values - values.mean(axis=0)
+    norms = np.sqrt((centred * centred).sum(axis=0))
+    R = (centred.T @ centred) / np.outer(norms, norms)
+    R = 0.5 * (R + R.T)
+    np.fill_diagonal(R, 1.0)
+    return np.clip(R, -1.0, 1.0)
+
+
+# -- Cronbach's alpha -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlphaResult:
+    """Cronbach's alpha of a set of items.
+
+    Attributes
+    ----------
+    alpha : float
+    ci : tuple of float
+        Feldt's confidence interval (``ci_level``).
+    ci_level : float
+    n : int
+        Respondents used (every item answered).
+    n_dropped : int
+        Respondents left out for a missing value.
+    k : int
+        Items.
+    items : pandas.DataFrame
+        One row per item: ``item, mean, sd, item_total`` (corrected item-total correlation: the
+        item against the sum of the other items), ``alpha_if_deleted`` and ``note`` (why a value
+        is missing, e.g. a constant item).
+    """
+
+    alpha: float
+    ci: tuple[float, float]
+    ci_level: float
+    n: int
+    n_dropped: int
+    k: int
+    items: pd.DataFrame
+
+    def __iter__(self):
+        """``alpha, ci = cronbach_alpha(data)``, as pingouin's ``cronbach_alpha`` unpacks."""
+        return iter((self.alpha, self.ci))
+
+
+def _alpha(values: np.ndarray) -> float:
+    """Cronbach's alpha of complete rows (no checks)."""
+    k = values.shape[1]
+    C = np.cov(values, rowvar=False, ddof=1)
+    total = C.sum()
+    return float(k / (k - 1) * (1.0 - np.trace(C) / total))
+
+
+def cronbach_alpha(
+    data: pd.DataFrame | np.ndarray, *, ci: float = 0.95, what: str = "Cronbach's alpha"
+) -> AlphaResult:
+    """Cronbach's alpha, its confidence interval, item-total correlations, alpha if deleted.
+
+    ``alpha = k / (k - 1) * (1 - sum of item variances / variance of the total)`` on the rows
+    with every item answered; the interval is Feldt's (1965), from the F distribution with
+    ``n - 1`` and ``(n - 1)(k - 1)`` degrees of freedom.
+
+    Parameters
+    ----------
+    data : DataFrame of shape (n_respondents, k_items)
+        Numeric item scores.
+    ci : float, default=0.95
+        Confidence level of the interval.
+    what : str
+        Names the item set in messages (a dimension, say).
+
+    Returns
+    -------
+    AlphaResult
+
+    Raises
+    ------
+    NotComputable
+        Fewer than 2 items, fewer than 3 complete rows, an all-missing column, or a total score
+        that does not vary.
+    """
+    from scipy.stats import f
+
+    if not 0 < ci < 1:
+        raise ValueError(f"ci must be in (0, 1), got {ci}")
+    frame = _numeric_table(data, what)
+    columns = list(frame.columns)
+    k = len(columns)
+    if k < 2:
+        raise NotComputable(f"{what}: needs at least 2 items, got {k}")
+    values, dropped = _complete_rows(frame, what)
+    n = len(values)
+    if n < 3:
+        raise NotComputable(
+            f"{what}: needs at least 3 respondents with every item answered, got {n}"
+            + (f" ({dropped} left out for a missing answer)" if dropped else "")
+        )
+    total = values.sum(axis=1)
+    if not total.std() > 0:
+        raise NotComputable(f"{what}: the total score is the same for every respondent")
+    alpha = _alpha(values)
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    tail = (1 - ci) / 2
+    interval = (
+        float(1 - (1 - alpha) * f.isf(tail, df1, df2)),
+        float(1 - (1 - alpha) * f.isf(1 - tail, df1, df2)),
+    )
+    constant = set(_constant_columns(values, columns))
+    rows = []
+    for j, column in enumerate(columns):
+        rest = total - values[:, j]
+        note = ""
+        item_total = alpha_if_deleted = np.nan
+        if column in constant:
+            note = "constant item: it correlates with nothing"
+        elif not rest.std() > 0:
+            note = "the other items' total is constant"
+        else:
+            item_total = float(np.corrcoef(values[:, j], rest)[0, 1])
+        if k < 3:
+            note = "; ".join(filter(None, [note, "alpha if deleted needs 3 or more items"]))
+        else:
+            others = np.delete(values, j, axis=1)
+            if others.sum(axis=1).std() > 0:
+                alpha_if_deleted = _alpha(others)
+            else:
+                note = "; ".join(filter(None, [note, "without it the total is constant"]))
+        rows.append(
+            {
+                "item": column,
+                "mean": float(values[:, j].mean()),
+                "sd": float(values[:, j].std(ddof=1)),
+                "item_total": item_total,
+                "alpha_if_deleted": alpha_if_deleted,
+                "note": note,
+            }
+        )
+    return AlphaResult(alpha, interval, ci, n, dropped, k, pd.DataFrame(rows))
+
+
+# -- KMO and Bartlett -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KMOResult:
+    """Kaiser-Meyer-Olkin measure of sampling adequacy.
+
+    Attributes
+    ----------
+    overall : float
+    per_item : pandas.Series
+        The measure of each item (index: item); NaN for an item uncorrelated with every other
+        (0/0), named in ``notes``.
+    n, n_dropped : int
+        Respondents used, and left out for a missing value.
+    notes : dict of str to str
+        Why an item's measure is missing.
+    """
+
+    overall: float
+    per_item: pd.Series
+    n: int
+    n_dropped: int
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def __iter__(self):
+        """``per_item, overall = kmo(data)``, as factor_analyzer's ``calculate_kmo`` unpacks."""
+        return iter((self.per_item.to_numpy(), self.overall))
+
+
+def _checked_correlation(
+    data: pd.DataFrame | np.ndarray, what: str
+) -> tuple[np.ndarray, list[str], int, int]:
+    frame = _numeric_table(data, what)
+    columns = list(frame.columns)
+    p = len(columns)
+    if p < 2:
+        raise NotComputable(f"{what}: needs at least 2 items, got {p}")
+    values, dropped = _complete_rows(frame, what)
+    n = len(values)
+    if n <= p:
+        raise NotComputable(
+            f"{what}: needs more respondents with every item answered ({n}) than items ({p})"
+        )
+    constant = _constant_columns(values, columns)
+    if constant:
+        raise NotComputable(
+            f"{what}: item {', '.join(constant)} is constant (its correlations are undefined)"
+        )
+    R = _correlation(values)
+    if np.linalg.cond(R) > _SINGULAR_CONDITION:
+        raise NotComputable(
+            f"{what}: the correlation matrix is singular (an item is a linear combination of "
+            "others)"
+        )
+    return R, columns, n, dropped
+
+
+def kmo(data: pd.DataFrame | np.ndarray, *, what: str = "KMO") -> KMOResult:
+    """The Kaiser-Meyer-Olkin measure, overall and per item.
+
+    With ``r`` the correlations and ``a`` the partial (anti-image) correlations
+    ``a_ij = -S_ij / sqrt(S_ii S_jj)``, ``S`` the inverse of the correlation matrix:
+    ``KMO_j = sum_i r_ij^2 / (sum_i r_ij^2 + sum_i a_ij^2)`` over ``i != j``, and the overall
+    measure is the same ratio summed over every pair (Kaiser 1970; Kaiser and Rice 1974).
+
+    Raises
+    ------
+    NotComputable
+        Fewer than 2 items, no more complete rows than items, a constant or all-missing
+        column, a singular correlation matrix.
+    """
+    R, columns, n, dropped = _checked_correlation(data, what)
+    S = np.linalg.inv(R)
+    d = np.sqrt(np.diag(S))
+    A = -S / np.outer(d, d)
+    np.fill_diagonal(A, 0.0)
+    r2 = R * R
+    np.fill_diagonal(r2, 0.0)
+    a2 = A * A
+    if not (r2.sum() + a2.sum()) > 0:
+        raise NotComputable(f"{what}: the items are uncorrelated (every correlation is 0)")
+    denominator = r2.sum(axis=0) + a2.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_item = np.where(denominator > 0, r2.sum(axis=0) / denominator, np.nan)
+    notes = {
+        c: "uncorrelated with every other item: its measure is undefined"
+        for c, d in zip(columns, denominator)
+        if not d > 0
+    }
+    overall = r2.sum() / (r2.sum() + a2.sum())
+    return KMOResult(
+        float(overall), pd.Series(per_item, index=columns, name="kmo"), n, dropped, notes
+    )
+
+
+@dataclass(frozen=True)
+class BartlettResult:
+    """Bartlett's test of sphericity: ``statistic`` ~ chi-square with ``df`` degrees of freedom."""
+
+    statistic: float
+    df: int
+    p_value: float
+    n: int
+    n_dropped: int
+
+    def __iter__(self):
+        """``chi2, p = bartlett(data)``, as factor_analyzer's ``calculate_bartlett_sphericity``
+        unpacks."""
+        return iter((self.statistic, self.p_value))
+
+
+def bartlett(data: pd.DataFrame | np.ndarray, *, what: str = "Bartlett's test") -> BartlettResult:
+    """Bartlett's test that the items are uncorrelated (the correlation matrix is the identity).
+
+    ``chi2 = -(n - 1 - (2p + 5) / 6) ln det R`` with ``p (p - 1) / 2`` degrees of freedom
+    (Bartlett 1950).
+
+    Raises
+    ------
+    NotComputable
+        As :func:`kmo`, or when ``n - 1 - (2p + 5) / 6`` is not positive (too few respondents).
+    """
+    from scipy.stats import chi2
+
+    R, columns, n, dropped = _checked_correlation(data, what)
+    p = len(columns)
+    factor = n - 1 - (2 * p + 5) / 6
+    if factor <= 0:
+        raise NotComputable(
+            f"{what}: {n} respondents are too few for {p} items (n - 1 - (2p + 5)/6 must be > 0)"
+        )
+    sign, logdet = np.linalg.slogdet(R)
+    if sign <= 0:
+        raise NotComputable(f"{what}: the correlation matrix is not positive definite")
+    statistic = float(-factor * logdet)
+    df = p * (p - 1) // 2
+    return BartlettResult(statistic, df, float(chi2.sf(statistic, df)), n, dropped)
+
+
+# -- per dimension ------------------------------------------------------------------------------
+
+
+@dataclass
+class DimensionReliability:
+    """The reliability statistics of one dimension's items.
+
+    ``alpha``, ``kmo`` and ``bartlett`` are None when not computable; ``notes`` then says why
+    (``{"alpha": reason, ...}``).
+    """
+
+    dimension: str
+    items: list[str]
+    alpha: AlphaResult | None
+    kmo: KMOResult | None
+    bartlett: BartlettResult | None
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Reliability:
+    """Reliability of every dimension, the indicator-dimension correlations and the flags.
+
+    Attributes
+    ----------
+    dimensions : list of DimensionReliability
+    indicators : pandas.DataFrame
+        One row per indicator: ``dimension, indicator, r_rest`` (its correlation with the
+        instrument-weighted mean of the other indicators of its dimension), ``note``.
+    correlation : pandas.DataFrame
+        Pearson correlations of the indicator scores (pairwise complete rows).
+    flags : pandas.DataFrame
+        ``kind, dimension, where, value, threshold, message``; kinds ``alpha_low``,
+        ``negative_correlation``, ``weak_item``, ``weak_indicator``, ``not_computable``.
+    thresholds : dict
+    n : int
+        Respondents.
+    """
+
+    dimensions: list[DimensionReliability]
+    indicators: pd.DataFrame
+    correlation: pd.DataFrame
+    flags: pd.DataFrame
+    thresholds: dict[str, float]
+    n: int
+
+    def table(self) -> pd.DataFrame:
+        """One row per dimension: items, n, alpha and its interval, KMO, Bartlett, notes."""
+        rows = []
+        for d in self.dimensions:
+            rows.append(
+                {
+                    "dimension": d.dimension,
+                    "items": len(d.items),
+                    "n": d.alpha.n if d.alpha else None,
+                    "alpha": d.alpha.alpha if d.alpha else None,
+                    "alpha_ci_low": d.alpha.ci[0] if d.alpha else None,
+                    "alpha_ci_high": d.alpha.ci[1] if d.alpha else None,
+                    "kmo": d.kmo.overall if d.kmo else None,
+                    "bartlett_chi2": d.bartlett.statistic if d.bartlett else None,
+                    "bartlett_df": d.bartlett.df if d.bartlett else None,
+                    "bartlett_p": d.bartlett.p_value if d.bartlett else None,
+                    "note": "; ".join(f"{k}: {v}" for k, v in d.notes.items()),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def reliability(
+    population: Population,
+    *,
+    alpha_min: float = 0.7,
+    item_total_min: float = 0.3,
+    ci: float = 0.95,
+) -> Reliability:
+    """Reliability per dimension of a population's item scores, and the flags.
+
+    Parameters
+    ----------
+    population : Population
+    alpha_min : float, default=0.7
+        Alpha below this is flagged (Nunnally 1978).
+    item_total_min : float, default=0.3
+        A corrected item-total (item) or rest-of-dimension (indicator) correlation below this
+        is flagged.
+    ci : float, default=0.95
+    """
+    h = population.hierarchy
+    items = pd.DataFrame(population.item_scores, columns=list(h.items))
+    item_dimension = h.dimension_of("item")
+    flags: list[dict] = []
+
+    def flag(kind, dimension, where, value, threshold, message):
+        flags.append(
+            {
+                "kind": kind,
+                "dimension": dimension,
+                "where": where,
+                "value": value,
+                "threshold": threshold,
+                "message": message,
+            }
+        )
+
+    results = []
+    for d, dimension in enumerate(h.dimensions):
+        codes = [h.items[j] for j in np.flatnonzero(item_dimension == d)]
+        table = items[codes]
+        notes: dict[str, str] = {}
+        stats: dict[str, object] = {}
+        for name, function in (("alpha", cronbach_alpha), ("kmo", kmo), ("bartlett", bartlett)):
+            try:
+                kwargs = {"ci": ci} if name == "alpha" else {}
+                stats[name] = function(table, what=f"dimension {dimension}", **kwargs)
+            except NotComputable as exc:
+                stats[name] = None
+                notes[name] = str(exc)
+                flag("not_computable", dimension, name, None, None, str(exc))
+        alpha = stats["alpha"]
+        if alpha is not None:
+            if alpha.alpha < alpha_min:
+                flag(
+                    "alpha_low",
+                    dimension,
+                    "alpha",
+                    alpha.alpha,
+                    alpha_min,
+                    f"dimension {dimension}: alpha {alpha.alpha:.3f} is below {alpha_min}",
+                )
+            for row in alpha.items.itertuples():
+                if not np.isnan(row.item_total) and row.item_total < item_total_min:
+                    flag(
+                        "weak_item",
+                        dimension,
+                        row.item,
+                        row.item_total,
+                        item_total_min,
+                        f"item {row.item} correlates {row.item_total:.3f} with the other items "
+                        f"of {dimension} (below {item_total_min})",
+                    )
+        corr = table.corr(min_periods=3).to_numpy()
+        for a in range(len(codes)):
+            for b in range(a + 1, len(codes)):
+                if corr[a, b] < 0:
+                    flag(
+                        "negative_correlation",
+                        dimension,
+                        f"{codes[a]} ~ {codes[b]}",
+                        float(corr[a, b]),
+                        0.0,
+                        f"items {codes[a]} and {codes[b]} of {dimension} correlate negatively "
+                        f"({corr[a, b]:.3f})",
+                    )
+        results.append(
+            DimensionReliability(dimension, codes, alpha, stats["kmo"], stats["bartlett"], notes)
+        )
+
+    indicators = population.nodes("indicator")
+    rows = []
+    for i, code in enumerate(h.indicators):
+        d = h.indicator_dimension[i]
+        siblings = [j for j in np.flatnonzero(h.indicator_dimension == d) if j != i]
+        r, note = np.nan, ""
+        if not siblings:
+            note = f"the only indicator of {h.dimensions[d]}: no rest to correlate with"
+        else:
+            w = h.indicator_weight[siblings]
+            w = w if w.sum() > 0 else np.ones(len(siblings))
+            rest = _weighted_mean(indicators[:, siblings], w)
+            keep = ~(np.isnan(rest) | np.isnan(indicators[:, i]))
+            x, y = indicators[keep, i], rest[keep]
+            if keep.sum() < 3:
+                note = f"needs at least 3 respondents, got {int(keep.sum())}"
+            elif not x.std() > 0:
+                note = "constant indicator: it correlates with nothing"
+            elif not y.std() > 0:
+                note = "the rest of the dimension is constant"
+            else:
+                r = float(np.corrcoef(x, y)[0, 1])
+        if note:
+            flag("not_computable", h.dimensions[d], code, None, None, f"indicator {code}: {note}")
+        elif r < item_total_min:
+            flag(
+                "weak_indicator",
+                h.dimensions[d],
+                code,
+                r,
+                item_total_min,
+                f"indicator {code} correlates {r:.3f} with the rest of {h.dimensions[d]} "
+                f"(below {item_total_min})",
+            )
+        rows.append({"dimension": h.dimensions[d], "indicator": code, "r_rest": r, "note": note})
+    correlation = pd.DataFrame(indicators, columns=list(h.indicators)).corr(min_periods=3)
+    return Reliability(
+        dimensions=results,
+        indicators=pd.DataFrame(rows),
+        correlation=correlation,
+        flags=pd.DataFrame(
+            flags, columns=["kind", "dimension", "where", "value", "threshold", "message"]
+        ),
+        thresholds={"alpha_min": alpha_min, "item_total_min": item_total_min, "ci": ci},
+        n=population.n,
+    )
+
+
+def _weighted_mean(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    present = ~np.isnan(X)
+    numerator = np.where(present, X, 0.0) @ w
+    denominator = present @ w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / denominator, np.nan)

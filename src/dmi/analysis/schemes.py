@@ -1,0 +1,792 @@
+"""The index under many schemes at once: a vectorised form of :class:`dmi.IndexModel` for
+analyses that need hundreds or thousands of variants of one method.
+
+:class:`Kernel` holds a population's scores of the weight-level nodes (and those of the reference
+population the method is fitted on). For a normalisation and an aggregation it scores every
+company under a whole matrix of weight vectors at once: an arithmetic mean is one matrix product
+per parent node, a geometric mean the same on logarithms, Mazziotta-Pareto the same on
+standardised values with the reference's means and standard deviations. With a method's own
+weights it gives what ``IndexModel(...).fit(reference).score(...)`` gives (the tests compare them
+for every normalisation, weighting and aggregation); it exists so that an uncertainty analysis does
+not re-read answers or refit a model per replication.
+
+:func:`compare_schemes` puts the weighting schemes side by side (expert, equal, entropy, CRITIC,
+PCA, AHP, benefit of the doubt): their weights, their rank correlations with the nominal scheme,
+the biggest movers, and the companies whose band or tier changes. A band under any scheme but the
+instrument's own is indicative, never a level.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.analysis.compare import compare_rankings
+from dmi.analysis.structure import Hierarchy, NotComputable, Population
+from dmi.instruments import Instrument
+from dmi.scoring import weighting as weighting_methods
+from dmi.scoring.aggregate import mazziotta_pareto_reference
+from dmi.scoring.levels import assign_levels, level_precision
+from dmi.scoring.model import OFFICIAL_METHOD, WEIGHTINGS, IndexModel
+from dmi.scoring.normalise import Normaliser, bounded, canonical_name
+
+__all__ = [
+    "Kernel",
+    "LevelRule",
+    "Scheme",
+    "SchemeComparison",
+    "compare_schemes",
+    "rank_desc",
+]
+
+_BLOCK_CELLS = 4_000_000  # values per (rows x nodes x weight vectors) block of the kernel
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A composite-index method: its weighting, normalisation and aggregation."""
+
+    weighting: str
+    normalisation: str = "goalposts"
+    aggregation: str = "arithmetic"
+
+    @property
+    def is_official(self) -> bool:
+        """The instrument's own method: its band is the official level."""
+        return (self.weighting, canonical_name(self.normalisation), self.aggregation) == tuple(
+            OFFICIAL_METHOD.values()
+        )
+
+    @property
+    def name(self) -> str:
+        return f"{self.weighting}/{canonical_name(self.normalisation)}/{self.aggregation}"
+
+
+def rank_desc(values: np.ndarray) -> np.ndarray:
+    """Ranks along the first axis, 1 = highest; values equal at the levels' precision (9
+    decimals) share their average rank, so that two equal indices reached through different
+    floating-point sums tie."""
+    from scipy.stats import rankdata
+
+    rounded = np.round(np.asarray(values, dtype=float), level_precision)
+    return rankdata(-rounded, method="average", axis=0, nan_policy="omit")
+
+
+class LevelRule:
+    """The instrument's levels for many index values at once.
+
+    :func:`dmi.scoring.levels.assign_levels` gives the level of one index per company, with its
+    scenario rule. Whether a band's scenario requirement holds does not depend on the index, so
+    it is found once per company (the level at an index of exactly the band's lower bound is the
+    band itself when, and only when, its requirement holds); a matrix of indices then takes the
+    highest band each value reaches and whose requirement holds: the same rule, for any number
+    of runs.
+    """
+
+    def __init__(self, instrument: Instrument, scenario_levels: np.ndarray, codes: list[str]):
+        self.bands = list(instrument.levels.bands)
+        n = len(scenario_levels)
+        # holds[i, b]: company i's scenarios allow band b
+        self.holds = np.zeros((n, len(self.bands)), dtype=bool)
+        for b, band in enumerate(self.bands):
+            at_edge = np.full(n, float(band.min))
+            self.holds[:, b] = (
+                assign_levels(instrument, at_edge, scenario_levels, codes) == band.level
+            )
+
+    def levels(self, index: np.ndarray) -> np.ndarray:
+        """Levels of ``index`` (n,) or (n, runs); -1 where the index is NaN."""
+        values = np.round(np.asarray(index, dtype=float), level_precision)
+        result = np.full(values.shape, -1, dtype=np.int64)
+        for b, band in enumerate(self.bands):
+            holds = self.holds[:, b] if values.ndim == 1 else self.holds[:, b, None]
+            result = np.where((values >= band.min) & holds, band.level, result)
+        return result
+
+
+def _wmean(V: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Weighted arithmetic mean over the middle axis, NaN left out and the weights rescaled.
+
+    ``V`` is (n, c) shared by every weight vector or (n, c, R); ``W`` is (c, R). Returns (n, R).
+    """
+    present = ~np.isnan(V)
+    complete = bool(present.all())
+    if V.ndim == 2:
+        numerator = (V if complete else np.where(present, V, 0.0)) @ W
+        denominator = W.sum(axis=0)[None, :] if complete else present.astype(float) @ W
+    else:
+        filled = V if complete else np.where(present, V, 0.0)
+        numerator = np.einsum("ncr,cr->nr", filled, W)
+        if complete:
+            denominator = W.sum(axis=0)[None, :]
+        else:
+            denominator = np.einsum("ncr,cr->nr", present.astype(float), W)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / denominator, np.nan)
+
+
+def _column_stats(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reference mean and population sd of each input, over rows: the standardisation of
+    Mazziotta-Pareto, computed as :class:`dmi.IndexModel` fits it (one implementation)."""
+    return mazziotta_pareto_reference(V)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """No RuntimeWarning for an all-NaN column: its statistic is NaN, and handled."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _mazziotta_pareto(V: np.ndarray, W: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """MPI- of each row for each weight vector (the formula of
+    :func:`dmi.scoring.aggregate.mazziotta_pareto`): ``M - S^2 / M`` with ``M`` and ``S^2`` the
+    weighted mean and variance of the standardised values; the variance is taken as
+    ``E[z^2] - M^2``, two matrix products instead of a deviation per row, input and run."""
+    safe = np.where(sd > 0, sd, 1.0)
+    Z = 100.0 + 10.0 * (V - mean) / safe
+    Z = np.where(sd > 0, Z, np.where(np.isnan(V), np.nan, 100.0))
+    m = _wmean(Z, W)
+    s2 = np.clip(_wmean(Z * Z, W) - m * m, 0.0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(m != 0, m - s2 / m, m)
+
+
+class Kernel:
+    """Score a population under many weight vectors of one method at once.
+
+    Parameters
+    ----------
+    instrument : Instrument
+    level : {"item", "indicator", "dimension"}
+        The weight level.
+    nodes : ndarray of shape (n, k)
+        Scores (0-1) of the weight-level nodes of the companies analysed.
+    reference : ndarray of shape (m, k), optional
+        The same for the reference population the method learns from; None: the companies
+        analysed are their own reference.
+    ahp_matrix : array-like of shape (k, k), optional
+        Pairwise comparisons for ``weighting="ahp"``.
+    bod_bounds, geometric_offset, target_quantile
+        As :class:`dmi.IndexModel`.
+    """
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        level: str,
+        nodes: np.ndarray,
+        reference: np.ndarray | None = None,
+        *,
+        ahp_matrix: Any = None,
+        bod_bounds: tuple[float, float] = (0.0, 1.0),
+        geometric_offset: float = 0.01,
+        target_quantile: float = 0.9,
+    ):
+        self.instrument = instrument
+        self.hierarchy = Hierarchy.from_instrument(instrument)
+        self.level = level
+        self.codes = list(self.hierarchy.codes(level))
+        self.nodes = np.asarray(nodes, dtype=float)
+        self.same = reference is None
+        self.reference = self.nodes if reference is None else np.asarray(reference, dtype=float)
+        for name, matrix in (("nodes", self.nodes), ("reference", self.reference)):
+            if matrix.ndim != 2 or matrix.shape[1] != len(self.codes):
+                raise ValueError(
+                    f"{name}: expected (rows, {len(self.codes)}) scores of the {level} nodes, "
+                    f"got shape {matrix.shape}"
+                )
+        self.ahp_matrix = ahp_matrix
+        self.bod_bounds = bod_bounds
+        self.geometric_offset = geometric_offset
+        self.target_quantile = target_quantile
+        self._normalised: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._weights: dict[tuple[str, str], tuple[np.ndarray, list[str]]] = {}
+        self._bod: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.instrument_weights = IndexModel(instrument, weight_level=level).fit().weights_
+
+    @classmethod
+    def from_populations(
+        cls,
+        population: Population,
+        level: str,
+        reference: Population | None = None,
+        **kwargs: Any,
+    ) -> Kernel:
+        """A kernel on a population's node scores (fitted on ``reference``, default itself)."""
+        return cls(
+            population.instrument,
+            level,
+            population.nodes(level),
+            None if reference is None else reference.nodes(level),
+            **kwargs,
+        )
+
+    # -- fitted on the reference --------------------------------------------------------------
+    def normalised(self, normalisation: str) -> tuple[np.ndarray, np.ndarray]:
+        """(companies, reference) node scores under a normalisation fitted on the reference."""
+        key = canonical_name(normalisation)
+        if key not in self._normalised:
+            normaliser = Normaliser(key, target_quantile=self.target_quantile).fit(self.reference)
+            ref = normaliser.transform(self.reference)
+            data = ref if self.same else normaliser.transform(self.nodes)
+            self._normalised[key] = (data, ref)
+        return self._normalised[key]
+
+    def weights(
+        self, weighting: str, normalisation: str = "goalposts"
+    ) -> tuple[np.ndarray, list[str]]:
+        """The global weights (summing to 1) a weighting gives the nodes, and its notes.
+
+        Raises
+        ------
+        NotComputable
+            When the weighting cannot run on these data (too few complete rows, a constant
+            column for PCA, an AHP matrix of the wrong size or none ...); the message says why.
+        """
+        key = (weighting, canonical_name(normalisation))
+        if key in self._weights:
+            return self._weights[key]
+        if weighting not in WEIGHTINGS:
+            raise ValueError(
+                f"unknown weighting {weighting!r}; expected one of {', '.join(WEIGHTINGS)}"
+            )
+        notes: list[str] = []
+        k = len(self.codes)
+        try:
+            if weighting == "instrument":
+                w = np.asarray(self.instrument_weights, dtype=float)
+            elif weighting == "equal":
+                w = weighting_methods.equal(k)
+            elif weighting == "ahp":
+                if self.ahp_matrix is None:
+                    raise NotComputable("AHP needs a pairwise comparison (judgement) file")
+                result = weighting_methods.ahp(np.asarray(self.ahp_matrix, dtype=float))
+                if result.n != k:
+                    raise NotComputable(
+                        f"the AHP matrix is {result.n}x{result.n} but there are {k} "
+                        f"{self.level} nodes ({', '.join(self.codes)})"
+                    )
+                if not result.consistent:
+                    notes.append(
+                        f"AHP consistency ratio {result.cr:.3f} is not below 0.10: revise the "
+                        "judgements"
+                    )
+                w = np.asarray(result.weights, dtype=float)
+            elif weighting == "bod":
+                w = self._bod_fit(normalisation)[2]
+            else:
+                complete = self._complete(normalisation, weighting)
+                if weighting == "entropy":
+                    w = np.asarray(weighting_methods.entropy(complete), dtype=float)
+                elif weighting == "critic":
+                    w = np.asarray(weighting_methods.critic(complete), dtype=float)
+                else:
+                    result = weighting_methods.pca(complete)
+                    if result.note:
+                        notes.append(f"PCA: {result.note}")
+                    w = np.asarray(result.weights, dtype=float)
+        except NotComputable:
+            raise
+        except ValueError as exc:  # the weighting's own explanation of why it cannot run
+            raise NotComputable(f"{weighting} weights: {exc}") from None
+        self._weights[key] = (w, notes)
+        return w, notes
+
+    def _complete(self, normalisation: str, weighting: str) -> np.ndarray:
+        ref = self.normalised(normalisation)[1]
+        complete = ref[~np.isnan(ref).any(axis=1)]
+        if len(complete) < 2:
+            raise NotComputable(
+                f"{weighting} weights need at least 2 reference rows with every {self.level} "
+                f"answered, got {len(complete)}"
+            )
+        if not bounded(normalisation):  # entropy, CRITIC and BoD need non-negative inputs
+            low, high = complete.min(axis=0), complete.max(axis=0)
+            complete = (complete - low) / np.where(high > low, high - low, 1.0)
+        return complete
+
+    def _bod_fit(self, normalisation: str) -> tuple[np.ndarray, tuple, np.ndarray]:
+        key = canonical_name(normalisation)
+        if key not in self._bod:
+            if self.level != "dimension":
+                raise NotComputable(
+                    "benefit of the doubt works at the dimension level only (it is exact for "
+                    f"new companies over a few nodes), not at the {self.level} level"
+                )
+            if len(self.codes) > weighting_methods.BOD_VERTEX_MAX_DIM:
+                raise NotComputable(
+                    f"benefit of the doubt supports at most {weighting_methods.BOD_VERTEX_MAX_DIM}"
+                    f" dimensions, got {len(self.codes)}"
+                )
+            ref = self.normalised(normalisation)[1]
+            complete_raw = ref[~np.isnan(ref).any(axis=1)]
+            complete = self._complete(normalisation, "bod")
+            lower, upper = self.bod_bounds
+            result = weighting_methods.bod(
+                complete,
+                lower=lower,
+                upper=upper,
+                reference=_frontier(complete),
+                method="vertices",
+            )
+            vertices = np.asarray(result.vertices, dtype=float)
+            mean = np.asarray(result.weights, dtype=float).mean(axis=0)
+            w = mean / mean.sum() if mean.sum() > 0 else weighting_methods.equal(len(self.codes))
+            span = (complete_raw.min(axis=0), complete_raw.max(axis=0))
+            self._bod[key] = (vertices, span, w)
+        return self._bod[key]
+
+    # -- scoring ------------------------------------------------------------------------------
+    def evaluate(
+        self, normalisation: str, aggregation: str, W: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Dimension scores and index (0-100) of every company under every weight vector.
+
+        Parameters
+        ----------
+        normalisation, aggregation : str
+        W : ndarray of shape (k,) or (k, R)
+            Global weights of the nodes (one column per run).
+
+        Returns
+        -------
+        dimensions : ndarray of shape (n, n_dimensions, R)
+        index : ndarray of shape (n, R)
+        """
+        W = np.asarray(W, dtype=float)
+        W = W[:, None] if W.ndim == 1 else W
+        if W.shape[0] != len(self.codes) or (W < 0).any() or not np.isfinite(W).all():
+            raise ValueError(
+                f"W: expected finite non-negative weights of shape ({len(self.codes)}, runs), "
+                f"got shape {W.shape}"
+            )
+        if aggregation == "geometric" and not bounded(normalisation):
+            raise NotComputable(
+                "geometric aggregation needs non-negative inputs, but zscore normalisation "
+                "gives negative values"
+            )
+        data, ref = self.normalised(normalisation)
+        scaled = aggregation == "mazziotta-pareto" or not bounded(normalisation)
+        need_reference = scaled and not self.same
+        dims, index, ref_dims, ref_index = self._upward(
+            data, ref if need_reference else None, aggregation, W
+        )
+        if scaled:
+            return _to_100(dims, ref_dims), _to_100(index, ref_index)
+        return np.round(100.0 * dims, level_precision), np.round(100.0 * index, level_precision)
+
+    def _upward(
+        self, X: np.ndarray, ref: np.ndarray | None, aggregation: str, W: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Aggregate node values up to dimensions (n, D, R) and the index (n, R).
+
+        ``ref`` holds the reference's node values, aggregated alongside (Mazziotta-Pareto takes
+        its statistics from them, the rescaling of unbounded outputs its minimum and maximum);
+        None when ``X`` is the reference itself. Returns ``(dimensions, index, reference
+        dimensions, reference index)``.
+        """
+        h = self.hierarchy
+        R = W.shape[1]
+        values, ref_values, weights = X, ref, W  # (rows, k) shared, then (rows, p, R)
+        fallback_level = self.level
+        for _, parent_of, n_parents in h.steps_above(self.level):
+            fallback = h.own_weights(fallback_level)
+            parents = np.empty((len(values), n_parents, R))
+            ref_parents = None if ref_values is None else np.empty((len(ref_values), n_parents, R))
+            parent_weights = np.zeros((n_parents, R))
+            for p in range(n_parents):
+                children = np.flatnonzero(parent_of == p)
+                Wc = weights[children]
+                total = Wc.sum(axis=0)
+                parent_weights[p] = total
+                # a parent whose children all weigh 0 is still reported, with the instrument's
+                # weights of its children
+                Wc = np.where(total > 0, Wc, fallback[children][:, None])
+                out, out_ref = self._aggregate(
+                    _children(values, children), _children(ref_values, children), aggregation, Wc
+                )
+                parents[:, p, :] = out
+                if ref_parents is not None:
+                    ref_parents[:, p, :] = out_ref
+            values, ref_values, weights = parents, ref_parents, parent_weights
+            fallback_level = "indicator" if fallback_level == "item" else "dimension"
+        values = _per_run(values, R)
+        ref_values = None if ref_values is None else _per_run(ref_values, R)
+        index, ref_index = self._aggregate(values, ref_values, aggregation, weights)
+        if ref_values is None:
+            return values, index, values, index
+        return values, index, ref_values, ref_index
+
+    def _aggregate(
+        self, V: np.ndarray, ref: np.ndarray | None, aggregation: str, W: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One aggregation step of ``V`` and of the reference's values ``ref`` (None: ``V`` is
+        the reference; its result is returned twice)."""
+        if aggregation == "arithmetic":
+            out = _wmean(V, W)
+            return out, out if ref is None else _wmean(ref, W)
+        if aggregation == "geometric":
+            c = self.geometric_offset
+
+            def geometric(M: np.ndarray) -> np.ndarray:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    return np.exp(_wmean(np.log(M + c), W)) - c
+
+            out = geometric(V)
+            return out, out if ref is None else geometric(ref)
+        if aggregation == "mazziotta-pareto":
+            mean, sd = _column_stats(V if ref is None else ref)
+            out = _mazziotta_pareto(V, W, mean, sd)
+            return out, out if ref is None else _mazziotta_pareto(ref, W, mean, sd)
+        raise ValueError(f"unknown aggregation {aggregation!r}")
+
+    def evaluate_bod(self, normalisation: str) -> tuple[np.ndarray, np.ndarray]:
+        """Dimension scores and index (0-100) under benefit of the doubt: ``(n, D, 1)`` and
+        ``(n, 1)`` (each company has its own weights; nothing to perturb)."""
+        vertices, (low, high), _ = self._bod_fit(normalisation)
+        data, ref = self.normalised(normalisation)
+
+        def index(X: np.ndarray) -> np.ndarray:
+            filled = np.where(np.isnan(X), 0.0, X)
+            if not bounded(normalisation):
+                filled = (filled - low) / np.where(high > low, high - low, 1.0)
+            scores, _ = weighting_methods.bod_score(filled, vertices)
+            return np.clip(np.asarray(scores, dtype=float), 0.0, 1.0)[:, None]
+
+        dims, idx = data[:, :, None], index(data)
+        if bounded(normalisation):
+            return np.round(100.0 * dims, level_precision), np.round(100.0 * idx, level_precision)
+        ref_dims, ref_idx = (dims, idx) if self.same else (ref[:, :, None], index(ref))
+        return _to_100(dims, ref_dims), _to_100(idx, ref_idx)
+
+
+def _frontier(R: np.ndarray) -> np.ndarray:
+    """The rows of ``R`` that no other row dominates (>= everywhere, > somewhere).
+
+    The benefit-of-the-doubt weights are bounded by ``w . r <= 1`` for every reference row; a
+    dominated row's constraint is implied by its dominator's (``w >= 0``), so the frontier gives
+    the same weight polytope, vertices and scores, found in ``O(n f m)`` (``f`` frontier rows)
+    instead of comparing every pair of rows. A row's dominators have a larger sum, so rows are
+    visited by decreasing sum and each is checked against the frontier found so far (a row
+    dominated by a dominated row is dominated by that row's dominator, met earlier).
+    """
+    rows = R[np.argsort(-R.sum(axis=1), kind="stable")]
+    frontier = np.empty_like(rows)
+    size = 0
+    for x in rows:
+        kept = frontier[:size]
+        if size and ((kept >= x).all(axis=1) & (kept > x).any(axis=1)).any():
+            continue
+        frontier[size] = x
+        size += 1
+    return frontier[:size]
+
+
+def _children(values: np.ndarray | None, children: np.ndarray) -> np.ndarray | None:
+    if values is None:
+        return None
+    return values[:, children] if values.ndim == 2 else values[:, children, :]
+
+
+def _per_run(values: np.ndarray, R: int) -> np.ndarray:
+    """(rows, k) node values shared by every run as (rows, k, R) (a view, nothing copied)."""
+    return values if values.ndim == 3 else np.broadcast_to(values[:, :, None], (*values.shape, R))
+
+
+def _to_100(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Rescale to 0-100 by the reference's minimum and maximum of each output (per run),
+    clipped; a constant output is 50 (as :class:`dmi.IndexModel` rescales unbounded outputs)."""
+    with _quiet():
+        low = np.nanmin(reference, axis=0)
+        high = np.nanmax(reference, axis=0)
+    span = high - low
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(
+            span > 0,
+            100.0 * np.clip((values - low) / np.where(span > 0, span, 1.0), 0.0, 1.0),
+            np.where(np.isnan(values), np.nan, 50.0),
+        )
+    return np.round(out, level_precision)
+
+
+# -- weighting schemes side by side ------------------------------------------------------------
+
+
+@dataclass
+class SchemeComparison:
+    """Weighting schemes side by side against the nominal scheme.
+
+    Attributes
+    ----------
+    nominal : str
+        The scheme the others are compared with.
+    weights : pandas.DataFrame
+        One row per weight-level node (``code``), one column per scheme that ran (global
+        weights; benefit of the doubt: the mean of the companies' own weights, at the dimension
+        level).
+    summary : pandas.DataFrame
+        One row per scheme: ``scheme, level, spearman, kendall, band_changed, tier_changed,
+        largest_move, mean_abs_move, notes``.
+    companies : pandas.DataFrame
+        ``respondent_id`` and, per scheme, ``dmi_<s>``, ``rank_<s>``, ``band_<s>`` and (with a
+        tier model) ``tier_<s>``. Under any scheme but the instrument's own, the band is an
+        indicative band and the tier an indicative tier (the tier model's placement of that
+        scheme's dimension scores), never the official level or tier.
+    movers : dict of str to pandas.DataFrame
+        Per scheme, the companies that move most against the nominal scheme.
+    bands, tiers : dict of str to pandas.DataFrame
+        Per scheme, the cross-table of its band (tier) against the nominal one.
+    not_run : dict of str to str
+        Schemes that could not run, with the reason.
+    band_names : dict of str to str
+        Per scheme, ``level`` (the official method) or ``indicative_level``.
+    """
+
+    nominal: str
+    weights: pd.DataFrame
+    summary: pd.DataFrame
+    companies: pd.DataFrame
+    movers: dict[str, pd.DataFrame]
+    bands: dict[str, pd.DataFrame]
+    tiers: dict[str, pd.DataFrame]
+    not_run: dict[str, str] = field(default_factory=dict)
+    band_names: dict[str, str] = field(default_factory=dict)
+
+
+def _tiers_of(tier_model: Any, dims: np.ndarray, dimension_codes: list[str]) -> np.ndarray:
+    """Tiers of (n, D) dimension scores by a fitted tier model; -1 where a score is missing."""
+    features = list(tier_model.features_)
+    order = [dimension_codes.index(f[len("dim_") :]) for f in features]
+    X = dims[:, order]
+    out = np.full(len(X), -1, dtype=np.int64)
+    complete = ~np.isnan(X).any(axis=1)
+    if complete.any():
+        out[complete] = tier_model.predict(X[complete])
+    return out
+
+
+def check_tier_model(tier_model: Any, instrument: Instrument) -> None:
+    """Refuse a tier model whose features are not this instrument's dimension scores."""
+    codes = {f"dim_{d.code}" for d in instrument.dimensions}
+    missing = [f for f in tier_model.features_ if f not in codes]
+    if missing:
+        raise ValueError(
+            f"the tier model uses {', '.join(missing)}, which are not dimension scores of "
+            f"{instrument.id}"
+        )
+
+
+def compare_schemes(
+    population: Population,
+    *,
+    schemes: list[str] | None = None,
+    nominal: Scheme | None = None,
+    level: str = "indicator",
+    reference: Population | None = None,
+    nodes: np.ndarray | None = None,
+    reference_nodes: np.ndarray | None = None,
+    tier_model: Any = None,
+    ahp_matrix: Any = None,
+    bod_bounds: tuple[float, float] = (0.0, 1.0),
+    top: int = 10,
+) -> SchemeComparison:
+    """Weighting schemes side by side: weights, rank agreement, movers, band and tier changes.
+
+    Parameters
+    ----------
+    population : Population
+        The companies compared.
+    schemes : list of str, optional
+        Weightings (default: instrument, equal, entropy, critic, pca, ahp, bod); each runs with
+        the nominal scheme's normalisation and aggregation. ``bod`` runs at the dimension level
+        with arithmetic aggregation (its own definition) and says so.
+    nominal : Scheme, optional
+        What the others are compared with (default: the instrument's own method).
+    level : str, default="indicator"
+        The weight level.
+    reference : Population, optional
+        The population data-driven schemes are fitted on (default: the companies themselves).
+    nodes, reference_nodes : ndarray, optional
+        Treated node scores at ``level`` to use instead of the populations' own.
+    tier_model : TierModel, optional
+        Adds each scheme's tier (indicative under any scheme but the instrument's own).
+    ahp_matrix : array-like, optional
+        For ``ahp``: pairwise comparisons of the nodes at ``level``.
+
+    A scheme that cannot run is listed in ``not_run`` with the reason, never left out silently.
+    """
+    instrument = population.instrument
+    nominal = nominal or Scheme(**OFFICIAL_METHOD)
+    schemes = list(schemes or WEIGHTINGS)
+    if tier_model is not None:
+        check_tier_model(tier_model, instrument)
+    kernel = Kernel(
+        instrument,
+        level,
+        population.nodes(level) if nodes is None else nodes,
+        _reference_nodes(reference, reference_nodes, level),
+        ahp_matrix=ahp_matrix,
+        bod_bounds=bod_bounds,
+    )
+    dim_kernel = kernel if level == "dimension" else None  # BoD works on the dimensions
+    rule = LevelRule(instrument, population.scenario_levels, population.scenario_codes)
+    dimension_codes = [d.code for d in instrument.dimensions]
+    order = [nominal.weighting] + [s for s in schemes if s != nominal.weighting]
+    results: dict[str, dict[str, Any]] = {}
+    not_run: dict[str, str] = {}
+    weights_table = pd.DataFrame({"code": kernel.codes})
+    for weighting in order:
+        scheme = Scheme(weighting, nominal.normalisation, nominal.aggregation)
+        notes: list[str] = []
+        try:
+            if weighting == "bod":
+                if dim_kernel is None:
+                    dim_kernel = Kernel(
+                        instrument,
+                        "dimension",
+                        population.nodes("dimension"),
+                        None if reference is None else reference.nodes("dimension"),
+                        bod_bounds=bod_bounds,
+                    )
+                scheme = Scheme("bod", nominal.normalisation, "arithmetic")
+                dims, index = dim_kernel.evaluate_bod(nominal.normalisation)
+                w = dim_kernel.weights("bod", nominal.normalisation)[0]
+                if level != "dimension" or nominal.aggregation != "arithmetic":
+                    notes.append(
+                        "benefit of the doubt runs at the dimension level with arithmetic "
+                        "aggregation (each company's own weights)"
+                    )
+                weights_table["bod (dimension level)"] = _dimension_weights_on(
+                    kernel, dimension_codes, w
+                )
+            else:
+                w, notes = kernel.weights(weighting, nominal.normalisation)
+                dims, index = kernel.evaluate(nominal.normalisation, nominal.aggregation, w)
+                weights_table[weighting] = w
+        except NotComputable as exc:
+            if weighting == nominal.weighting:
+                raise NotComputable(f"the nominal scheme {scheme.name} cannot run: {exc}") from None
+            not_run[weighting] = str(exc)
+            continue
+        results[weighting] = {
+            "scheme": scheme,
+            "index": index[:, 0],
+            "dims": dims[:, :, 0],
+            "band": rule.levels(index[:, 0]),
+            "notes": notes,
+        }
+        if tier_model is not None:
+            results[weighting]["tier"] = _tiers_of(tier_model, dims[:, :, 0], dimension_codes)
+
+    base = results[nominal.weighting]
+    companies = pd.DataFrame({"respondent_id": population.respondent_id})
+    summary, movers, bands, tiers, band_names = [], {}, {}, {}, {}
+    for weighting, r in results.items():
+        companies[f"dmi_{weighting}"] = r["index"]
+        companies[f"rank_{weighting}"] = rank_desc(r["index"])
+        companies[f"band_{weighting}"] = r["band"]
+        if "tier" in r:
+            companies[f"tier_{weighting}"] = r["tier"]
+        band_names[weighting] = "level" if r["scheme"].is_official else "indicative_level"
+        if weighting == nominal.weighting:
+            continue
+        a = _score_table(population.respondent_id, base)
+        b = _score_table(population.respondent_id, r)
+        cmp = compare_rankings(a, b)
+        moves = cmp.movers["rank_change"].abs()
+        summary.append(
+            {
+                "scheme": weighting,
+                "method": r["scheme"].name,
+                "spearman": cmp.spearman,
+                "kendall": cmp.kendall,
+                "band_changed": cmp.level_changed,
+                "tier_changed": cmp.tier_changed,
+                "largest_move": float(moves.max()),
+                "mean_abs_move": float(moves.mean()),
+                "notes": "; ".join(r["notes"]),
+            }
+        )
+        movers[weighting] = cmp.movers.head(top)
+        bands[weighting] = cmp.levels
+        if cmp.tiers is not None:
+            tiers[weighting] = cmp.tiers
+    for weighting, reason in not_run.items():
+        summary.append(
+            {
+                "scheme": weighting,
+                "method": "",
+                "spearman": np.nan,
+                "kendall": np.nan,
+                "band_changed": None,
+                "tier_changed": None,
+                "largest_move": np.nan,
+                "mean_abs_move": np.nan,
+                "notes": f"not run: {reason}",
+            }
+        )
+    return SchemeComparison(
+        nominal=Scheme(nominal.weighting, nominal.normalisation, nominal.aggregation).name,
+        weights=weights_table,
+        summary=pd.DataFrame(
+            summary,
+            columns=[
+                "scheme",
+                "method",
+                "spearman",
+                "kendall",
+                "band_changed",
+                "tier_changed",
+                "largest_move",
+                "mean_abs_move",
+                "notes",
+            ],
+        ),
+        companies=companies,
+        movers=movers,
+        bands=bands,
+        tiers=tiers,
+        not_run=not_run,
+        band_names=band_names,
+    )
+
+
+def _reference_nodes(
+    reference: Population | None, reference_nodes: np.ndarray | None, level: str
+) -> np.ndarray | None:
+    if reference_nodes is not None:
+        return reference_nodes
+    return None if reference is None else reference.nodes(level)
+
+
+def _dimension_weights_on(kernel: Kernel, dimension_codes: list[str], w: np.ndarray) -> list:
+    """BoD's dimension weights shown on the rows of the weight-level nodes: each node gets its
+    dimension's weight split by the instrument's weights within the dimension (at the dimension
+    level, the weights themselves)."""
+    if kernel.level == "dimension":
+        return list(w)
+    h = kernel.hierarchy
+    own = h.own_weights(kernel.level)
+    dim_of = h.dimension_of(kernel.level)
+    out = []
+    for j in range(len(kernel.codes)):
+        siblings = dim_of == dim_of[j]
+        total = own[siblings].sum()
+        share = own[j] / total if total > 0 else 1.0 / siblings.sum()
+        out.append(float(w[dim_of[j]] * share))
+    return out
+
+
+def _score_table(ids: np.ndarray, result: dict[str, Any]) -> pd.DataFrame:
+    table = pd.DataFrame({"respondent_id": ids, "dmi": result["index"], "level": result["band"]})
+    if "tier" in result:
+        table["tier"] = result["tier"]
+    return table

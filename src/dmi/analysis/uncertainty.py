@@ -1,0 +1,502 @@
+"""Uncertainty and sensitivity analysis of the index (OECD/JRC Handbook, step 7; Saisana,
+Saltelli and Tarantola 2005).
+
+Every choice of the method that a reasonable researcher could make differently is an uncertain
+input: the normalisation, the weighting scheme, the aggregation and the weights themselves (each
+node's weight multiplied by a factor drawn in ``1 ± perturbation``). A quasi-random Sobol' design
+(Saltelli's scheme, drawn by SALib) samples these inputs; every run scores every company, and the
+analysis reports:
+
+- per company: the nominal index and rank (the nominal method), their median and 5th and 95th
+  percentiles over the runs, the interval from the lower to the upper of those that always holds
+  the nominal rank, and the share of runs in which its (indicative) level and tier differ from
+  the nominal ones;
+- per uncertain input: first-order and total Sobol' indices (SALib, with bootstrap confidence
+  intervals) of the mean absolute shift in rank against the nominal ranking.
+
+Two choices exclude each other, and the design stays complete by a stated rule, applied and
+counted in every run: geometric aggregation cannot take z-scores (negative values), so under
+geometric aggregation the normalisation input picks among the listed bounded normalisations;
+benefit of the doubt is itself a weighted sum with each company's own weights, so under it the
+aggregation is arithmetic and the weights are not perturbed. An alternative that cannot run at
+all (AHP without judgements, benefit of the doubt beyond six dimensions, PCA on a constant node
+...) is left out of the design and reported with the reason.
+
+Runs are scored by :class:`~dmi.analysis.schemes.Kernel`: the normalised node scores are computed
+once per normalisation, and a block of runs that share normalisation and aggregation is scored as
+matrix products, so a thousand runs over ten thousand companies take seconds.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.analysis.schemes import (
+    _BLOCK_CELLS,
+    Kernel,
+    LevelRule,
+    Scheme,
+    _tiers_of,
+    check_tier_model,
+    rank_desc,
+)
+from dmi.analysis.structure import NotComputable, Population
+from dmi.errors import UsageError
+from dmi.scoring.aggregate import AGGREGATIONS
+from dmi.scoring.model import OFFICIAL_METHOD, WEIGHTINGS
+from dmi.scoring.normalise import bounded, canonical_name
+
+__all__ = [
+    "DEFAULT_AGGREGATIONS",
+    "DEFAULT_NORMALISATIONS",
+    "DEFAULT_WEIGHTINGS",
+    "Uncertainty",
+    "sobol_indices",
+    "uncertainty",
+]
+
+DEFAULT_NORMALISATIONS = ("goalposts", "minmax", "zscore", "percentile")
+DEFAULT_WEIGHTINGS = ("instrument", "equal", "entropy", "critic", "pca", "bod")
+DEFAULT_AGGREGATIONS = AGGREGATIONS
+_PERCENTILES = (5.0, 50.0, 95.0)
+RULE_GEOMETRIC = "geometric-bounded"
+"""A run's rule: geometric aggregation drew its normalisation among the bounded ones."""
+RULE_BOD = "bod-own-weights"
+"""A run's rule: benefit of the doubt, arithmetic and each company's own weights (nothing
+perturbed)."""
+
+
+def _salib():
+    try:
+        from SALib.analyze import sobol as analyse
+        from SALib.sample import sobol as sample
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise UsageError(
+            'the uncertainty analysis needs SALib: pip install "dmi[analysis]"'
+        ) from None
+    return sample, analyse
+
+
+def _base_size(runs: int, groups: int) -> int:
+    """The smallest power of two N with N (groups + 2) >= runs (Sobol' points come in powers of
+    two; Saltelli's scheme without second-order terms takes N (groups + 2) runs)."""
+    n = 2
+    while n * (groups + 2) < runs:
+        n *= 2
+    return n
+
+
+def sobol_indices(
+    function: Callable[[np.ndarray], np.ndarray],
+    problem: dict[str, Any],
+    *,
+    runs: int,
+    seed: int,
+    num_resamples: int = 100,
+) -> pd.DataFrame:
+    """First-order and total Sobol' indices of ``function`` over ``problem`` (SALib's format).
+
+    A Sobol' sequence of at least ``runs`` points in Saltelli's scheme (SALib's ``sobol.sample``,
+    scrambled with ``seed``), then SALib's estimators (Saltelli 2010 for the first order, Jansen
+    1999 for the total) with bootstrap confidence intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``input, S1, S1_conf, ST, ST_conf`` (one row per group when ``problem`` has groups).
+    """
+    sample, analyse = _salib()
+    groups = problem.get("groups") or problem["names"]
+    n_groups = len(dict.fromkeys(groups))
+    N = _base_size(runs, n_groups)
+    X = sample.sample(problem, N, calc_second_order=False, scramble=True, seed=seed)
+    Y = np.asarray(function(X), dtype=float)
+    return _analyse(problem, Y, seed, num_resamples)
+
+
+def _analyse(problem: dict[str, Any], Y: np.ndarray, seed: int, num_resamples: int) -> pd.DataFrame:
+    _, analyse = _salib()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = analyse.analyze(
+            problem,
+            Y,
+            calc_second_order=False,
+            num_resamples=num_resamples,
+            conf_level=0.95,
+            # a generator, not the number: SALib takes a seed of 0 for "no seed" and would then
+            # draw its bootstrap from numpy's global state
+            seed=np.random.default_rng(seed),
+        )
+    total, first = result.to_df()
+    table = first.join(total)
+    table.index.name = "input"
+    return table.reset_index()[["input", "S1", "S1_conf", "ST", "ST_conf"]]
+
+
+@dataclass
+class Uncertainty:
+    """The result of :func:`uncertainty`.
+
+    Attributes
+    ----------
+    companies : pandas.DataFrame
+        One row per company: ``respondent_id``, ``dmi_nominal``, ``dmi_median``, ``dmi_p05``,
+        ``dmi_p95``, ``rank_nominal``, ``rank_median``, ``rank_p05``, ``rank_p95`` (rank 1 =
+        highest index; ties at 9 decimals share the average rank), ``rank_low``, ``rank_high``
+        (the 5-95 % interval widened to the nominal rank where that lies outside it, so that it
+        always holds it), ``nominal_outside`` (True where it did), ``band_nominal``,
+        ``share_band_changed`` and, with a tier model, ``tier_nominal`` and
+        ``share_tier_changed``. The band is the official ``level`` when the nominal method is the
+        instrument's own, otherwise indicative; in a run under another method it is always
+        indicative.
+    sensitivity : pandas.DataFrame
+        ``input, S1, S1_conf, ST, ST_conf``: Sobol' indices of the mean absolute rank shift.
+    runs : pandas.DataFrame
+        One row per run: ``normalisation, weighting, aggregation, mean_abs_shift, rule`` (the
+        exclusion rule the run followed: :data:`RULE_GEOMETRIC`, :data:`RULE_BOD` or empty).
+    inputs : dict
+        The uncertain inputs and their alternatives (those that ran).
+    not_run : dict of str to str
+        Alternatives left out, with the reason.
+    rules : dict of str to int
+        How many runs followed each exclusion rule.
+    nominal : str
+        The nominal method.
+    n_runs, base_size, seed : int
+    band_name : str
+        ``level`` or ``indicative_level`` (the nominal band's name).
+    """
+
+    companies: pd.DataFrame
+    sensitivity: pd.DataFrame
+    runs: pd.DataFrame
+    inputs: dict[str, Any]
+    not_run: dict[str, str]
+    rules: dict[str, int]
+    nominal: str
+    n_runs: int
+    base_size: int
+    seed: int
+    band_name: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def uncertainty(
+    population: Population,
+    *,
+    reference: Population | None = None,
+    nodes: np.ndarray | None = None,
+    reference_nodes: np.ndarray | None = None,
+    level: str = "indicator",
+    nominal: Scheme | None = None,
+    normalisations: tuple[str, ...] | list[str] = DEFAULT_NORMALISATIONS,
+    weightings: tuple[str, ...] | list[str] = DEFAULT_WEIGHTINGS,
+    aggregations: tuple[str, ...] | list[str] = DEFAULT_AGGREGATIONS,
+    perturbation: float = 0.25,
+    runs: int = 1000,
+    seed: int = 0,
+    tier_model: Any = None,
+    ahp_matrix: Any = None,
+    bod_bounds: tuple[float, float] = (0.0, 1.0),
+    num_resamples: int = 100,
+) -> Uncertainty:
+    """Uncertainty and sensitivity of every company's index, rank, level and tier.
+
+    Parameters
+    ----------
+    population : Population
+        The companies analysed.
+    reference : Population, optional
+        The population the methods are fitted on (default: the companies themselves).
+    nodes, reference_nodes : ndarray, optional
+        Treated node scores at ``level`` in place of the populations' own.
+    level : str, default="indicator"
+        The weight level (the nodes whose weights are perturbed).
+    nominal : Scheme, optional
+        The nominal method (default: the instrument's own).
+    normalisations, weightings, aggregations : sequence of str
+        The alternatives of each choice.
+    perturbation : float, default=0.25
+        Each weight is multiplied by a factor in ``[1 - perturbation, 1 + perturbation]``
+        (then the weights are rescaled to sum to 1); 0 leaves the weights as the scheme gives
+        them.
+    runs : int, default=1000
+        At least this many runs: the design has ``N (inputs + 2)`` runs, N a power of two.
+    seed : int
+        Seeds the design and the bootstrap: one seed gives the same numbers.
+    tier_model : TierModel, optional
+        Assigns each run's tier from its dimension scores.
+    ahp_matrix : array-like, optional
+        Pairwise comparisons of the nodes at ``level`` for ``ahp``.
+
+    Raises
+    ------
+    NotComputable
+        When the nominal method cannot run, or nothing is uncertain.
+    """
+    sample, _ = _salib()
+    instrument = population.instrument
+    nominal = nominal or Scheme(**OFFICIAL_METHOD)
+    normalisations = [canonical_name(n) for n in dict.fromkeys(normalisations)]
+    weightings = list(dict.fromkeys(weightings))
+    aggregations = list(dict.fromkeys(aggregations))
+    for name, values, allowed in (
+        ("weighting", weightings, WEIGHTINGS),
+        ("aggregation", aggregations, AGGREGATIONS),
+    ):
+        unknown = [v for v in values if v not in allowed]
+        if unknown or not values:
+            raise UsageError(
+                f"{name}s: expected one or more of {', '.join(allowed)}, got "
+                f"{', '.join(unknown) or 'none'}"
+            )
+    if not normalisations:
+        raise UsageError("normalisations: expected at least one")
+    if not 0 <= perturbation < 1:
+        raise UsageError(f"perturbation must be in [0, 1), got {perturbation}")
+    if runs < 1:
+        raise UsageError(f"runs must be at least 1, got {runs}")
+    if tier_model is not None:
+        check_tier_model(tier_model, instrument)
+
+    data_nodes = population.nodes(level) if nodes is None else nodes
+    ref_nodes = reference_nodes
+    if ref_nodes is None and reference is not None:
+        ref_nodes = reference.nodes(level)
+    kernel = Kernel(
+        instrument, level, data_nodes, ref_nodes, ahp_matrix=ahp_matrix, bod_bounds=bod_bounds
+    )
+    dim_kernel = kernel
+    if level != "dimension":
+        dim_kernel = Kernel(
+            instrument,
+            "dimension",
+            population.nodes("dimension"),
+            None if reference is None else reference.nodes("dimension"),
+            bod_bounds=bod_bounds,
+        )
+    rule = LevelRule(instrument, population.scenario_levels, population.scenario_codes)
+    dimension_codes = [d.code for d in instrument.dimensions]
+    n = population.n
+
+    def score(normalisation: str, bod: bool, aggregation: str, W: np.ndarray):
+        """(dimensions (n, D, R), index (n, R)) of R runs sharing these choices."""
+        if bod:  # each company's own weights: every run of the block is the same
+            dims, index = dim_kernel.evaluate_bod(normalisation)
+            R = W.shape[1] if W.ndim == 2 else 1
+            return np.repeat(dims, R, axis=2), np.repeat(index, R, axis=1)
+        return kernel.evaluate(normalisation, aggregation, W)
+
+    def base_weights(weighting: str, normalisation: str) -> np.ndarray:
+        if weighting == "bod":
+            dim_kernel.evaluate_bod(normalisation)  # fits it, or says why it cannot run
+            return np.zeros(len(kernel.codes))
+        return kernel.weights(weighting, normalisation)[0]
+
+    # the nominal run
+    try:
+        w_nominal = base_weights(nominal.weighting, nominal.normalisation)
+        dims_nominal, index_nominal = score(
+            nominal.normalisation, nominal.weighting == "bod", nominal.aggregation, w_nominal
+        )
+    except NotComputable as exc:
+        raise NotComputable(f"the nominal method {nominal.name} cannot run: {exc}") from None
+    index_nominal = index_nominal[:, 0]
+    rank_nominal = rank_desc(index_nominal)
+    band_nominal = rule.levels(index_nominal)
+    tier_nominal = (
+        None
+        if tier_model is None
+        else _tiers_of(tier_model, dims_nominal[:, :, 0], dimension_codes)
+    )
+
+    # which alternatives can run
+    not_run: dict[str, str] = {}
+    usable_weightings = []
+    for weighting in weightings:
+        try:
+            for normalisation in normalisations:
+                base_weights(weighting, normalisation)
+            usable_weightings.append(weighting)
+        except NotComputable as exc:
+            not_run[f"weighting {weighting}"] = str(exc)
+    bounded_normalisations = [n_ for n_ in normalisations if bounded(n_)]
+    usable_aggregations = []
+    for aggregation in aggregations:
+        if aggregation == "geometric" and not bounded_normalisations:
+            not_run["aggregation geometric"] = (
+                "geometric aggregation needs a bounded normalisation, and only zscore is listed"
+            )
+            continue
+        usable_aggregations.append(aggregation)
+    if not usable_weightings:
+        raise NotComputable("no weighting alternative can run: " + "; ".join(not_run.values()))
+    if not usable_aggregations:
+        raise NotComputable("no aggregation alternative can run")
+    perturbed = perturbation > 0 and any(w != "bod" for w in usable_weightings)
+
+    # the design
+    names: list[str] = []
+    groups: list[str] = []
+    for name, options in (
+        ("normalisation", normalisations),
+        ("weighting", usable_weightings),
+        ("aggregation", usable_aggregations),
+    ):
+        if len(options) > 1:
+            names.append(name)
+            groups.append(name)
+    k = len(kernel.codes)
+    if perturbed:
+        names += [f"weight {code}" for code in kernel.codes]
+        groups += ["weights"] * k
+    if not names:
+        raise NotComputable(
+            "nothing is uncertain: one normalisation, one weighting, one aggregation and no "
+            "weight perturbation"
+        )
+    problem = {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [[0.0, 1.0]] * len(names),
+        "groups": groups,
+    }
+    n_groups = len(dict.fromkeys(groups))
+    N = _base_size(runs, n_groups)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X = sample.sample(problem, N, calc_second_order=False, scramble=True, seed=seed)
+    n_runs = len(X)
+    column = {name: j for j, name in enumerate(names)}
+
+    def pick(row: np.ndarray, name: str, options: list[str]) -> str:
+        if name not in column:
+            return options[0]
+        return options[min(int(row[column[name]] * len(options)), len(options) - 1)]
+
+    plan = []
+    rules: Counter[str] = Counter()
+    for row in X:
+        weighting = pick(row, "weighting", usable_weightings)
+        aggregation = pick(row, "aggregation", usable_aggregations)
+        options = bounded_normalisations if aggregation == "geometric" else normalisations
+        normalisation = pick(row, "normalisation", options)
+        note = ""
+        if aggregation == "geometric" and options != normalisations:
+            note = RULE_GEOMETRIC
+        if weighting == "bod":
+            if aggregation != "arithmetic" or perturbed:
+                note = RULE_BOD
+            aggregation = "arithmetic"
+        if note:
+            rules[note] += 1
+        w = base_weights(weighting, normalisation)
+        if perturbed and weighting != "bod":
+            factors = 1.0 + perturbation * (
+                2.0 * row[[column[f"weight {c}"] for c in kernel.codes]] - 1.0
+            )
+            w = w * factors
+            w = w / w.sum() if w.sum() > 0 else w
+        plan.append((normalisation, weighting, aggregation, w, note))
+
+    # the runs, in blocks that share normalisation and aggregation
+    index_runs = np.empty((n, n_runs), dtype=np.float32)
+    rank_runs = np.empty((n, n_runs), dtype=np.float32)
+    shift = np.empty(n_runs)
+    band_changed = np.zeros(n, dtype=np.int64)
+    tier_changed = np.zeros(n, dtype=np.int64)
+    width = max(k, len(dimension_codes), 1)
+    block = max(1, _BLOCK_CELLS // max(1, n * width))
+    by_key: dict[tuple[str, str, str], list[int]] = {}
+    for r, (normalisation, weighting, aggregation, _, _) in enumerate(plan):
+        key = (normalisation, "bod" if weighting == "bod" else "weights", aggregation)
+        by_key.setdefault(key, []).append(r)
+    for (normalisation, kind, aggregation), members in by_key.items():
+        for start in range(0, len(members), block):
+            cols = members[start : start + block]
+            W = np.column_stack([plan[r][3] for r in cols])
+            dims, index = score(normalisation, kind == "bod", aggregation, W)
+            index_runs[:, cols] = index
+            ranks = rank_desc(index)
+            rank_runs[:, cols] = ranks
+            shift[cols] = np.nanmean(np.abs(ranks - rank_nominal[:, None]), axis=0)
+            band_changed += (rule.levels(index) != band_nominal[:, None]).sum(axis=1)
+            if tier_model is not None:
+                D = dims.shape[1]
+                flat = np.moveaxis(dims, 2, 1).reshape(-1, D)
+                tiers = _tiers_of(tier_model, flat, dimension_codes).reshape(n, len(cols))
+                tier_changed += (tiers != tier_nominal[:, None]).sum(axis=1)
+
+    companies = pd.DataFrame({"respondent_id": population.respondent_id})
+    companies["dmi_nominal"] = index_nominal
+    for name, matrix in (("dmi", index_runs), ("rank", rank_runs)):
+        p05, p50, p95 = _row_percentiles(matrix)
+        if name == "rank":
+            companies["rank_nominal"] = rank_nominal
+        companies[f"{name}_median"] = p50
+        companies[f"{name}_p05"] = p05
+        companies[f"{name}_p95"] = p95
+    companies["rank_low"] = np.minimum(companies["rank_p05"], rank_nominal)
+    companies["rank_high"] = np.maximum(companies["rank_p95"], rank_nominal)
+    companies["nominal_outside"] = (rank_nominal < companies["rank_p05"]) | (
+        rank_nominal > companies["rank_p95"]
+    )
+    companies["band_nominal"] = band_nominal
+    companies["share_band_changed"] = band_changed / n_runs
+    if tier_model is not None:
+        companies["tier_nominal"] = tier_nominal
+        companies["share_tier_changed"] = tier_changed / n_runs
+
+    sensitivity = _analyse(problem, shift, seed, num_resamples)
+    runs_table = pd.DataFrame(
+        {
+            "normalisation": [p[0] for p in plan],
+            "weighting": [p[1] for p in plan],
+            "aggregation": [p[2] for p in plan],
+            "mean_abs_shift": shift,
+            "rule": [p[4] for p in plan],
+        }
+    )
+    return Uncertainty(
+        companies=companies,
+        sensitivity=sensitivity,
+        runs=runs_table,
+        inputs={
+            "normalisation": normalisations,
+            "weighting": usable_weightings,
+            "aggregation": usable_aggregations,
+            "perturbation": perturbation if perturbed else 0.0,
+            "level": level,
+        },
+        not_run=not_run,
+        rules=dict(rules),
+        nominal=nominal.name,
+        n_runs=n_runs,
+        base_size=N,
+        seed=seed,
+        band_name="level" if nominal.is_official else "indicative_level",
+        settings={"runs_requested": runs, "num_resamples": num_resamples},
+    )
+
+
+def _row_percentiles(matrix: np.ndarray, rows: int = 4096) -> tuple[np.ndarray, ...]:
+    """5th, 50th and 95th percentiles of each row, a block of rows at a time (bounded
+    memory)."""
+    out = np.empty((len(_PERCENTILES), len(matrix)))
+    for start in range(0, len(matrix), rows):
+        part = matrix[start : start + rows].astype(np.float64)
+        if not np.isnan(part).any():  # the common case, vectorised (nanpercentile goes row by row)
+            out[:, start : start + rows] = np.percentile(part, _PERCENTILES, axis=1)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[:, start : start + rows] = np.nanpercentile(part, _PERCENTILES, axis=1)
+    return tuple(out)

@@ -1,0 +1,197 @@
+"""`dmi analyse` and `dmi compare`, and `dmi.analysis.analyse`: one self-contained report that
+records what reruns it, the same bytes for the same seed, bad input said in one line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import numpy as np
+import pytest
+
+from dmi.analysis import analyse
+from dmi.cli.main import main
+from dmi.instruments.synth import synthesise
+
+pytest.importorskip("SALib")
+
+METHOD = """\
+uncertainty:
+  runs: 16
+  resamples: 10
+  weightings: [instrument, equal, entropy]
+  aggregations: [arithmetic, geometric]
+comparison:
+  schemes: [instrument, equal, critic, ahp, bod]
+"""
+
+
+@pytest.fixture()
+def files(miit, tmp_path):
+    answers = tmp_path / "answers.csv"
+    synthesise(miit, 80, 12).to_csv(answers, index=False)
+    method = tmp_path / "method.yaml"
+    method.write_text(METHOD, encoding="utf-8")
+    return answers, method, tmp_path
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_analyse_writes_one_self_contained_report_with_its_provenance(miit, files, capsys):
+    answers, method, tmp = files
+    report, data = tmp / "report.html", tmp / "report.json"
+    code, out, err = _run(
+        capsys,
+        "analyse",
+        answers,
+        "-o",
+        report,
+        "--method",
+        method,
+        "--lang",
+        "en",
+        "--json",
+        data,
+        "--seed",
+        4,
+    )
+    assert code == 0, err
+    assert "analysed 80 of 80 rows" in out and "wrote" in out
+    assert "note: scheme ahp not run: AHP needs a pairwise comparison" in err
+    html = report.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") >= 4
+    # readable offline: no script, no external resource (the SVG namespace is not fetched)
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert miit.hash in html and "0.1.0" in html
+    sha = hashlib.sha256(method.read_bytes()).hexdigest()
+    assert sha in html
+    payload = json.loads(data.read_text(encoding="utf-8"))
+    p = payload["provenance"]
+    assert p["instrument"] == {
+        "id": miit.id,
+        "version": miit.version,
+        "hash": miit.hash,
+        "source": "miit-2024-manufacturing",
+    }
+    assert p["method"] == {"path": str(method), "sha256": sha}
+    assert p["seed"] == 4 and p["runs"] == 16 and p["dmi_version"] == "0.1.0"
+    assert p["input"]["rows_read"] == 80 and p["reference"]["kind"] == "input"
+    assert "--seed 4 --runs 16" in p["command"] and "--method" in p["command"]
+    assert payload["method"]["uncertainty"]["seed"] == 4
+    tables = payload["tables"]
+    for name in (
+        "reliability",
+        "effective_weights",
+        "scheme_summary",
+        "sensitivity",
+        "uncertainty_companies",
+        "coverage_indicators",
+        "outliers",
+    ):
+        assert tables[name], name
+    assert len(tables["uncertainty_companies"]) == 80
+
+
+def test_the_same_seed_gives_the_same_bytes_and_zh_is_chinese(files, capsys):
+    answers, method, tmp = files
+    outputs = []
+    for name in ("a", "b"):
+        code, _, err = _run(
+            capsys,
+            "analyse",
+            answers,
+            "-o",
+            tmp / f"{name}.html",
+            "--method",
+            method,
+            "--json",
+            tmp / f"{name}.json",
+            "--runs",
+            10,
+        )
+        assert code == 0, err
+        outputs.append(((tmp / f"{name}.html").read_bytes(), (tmp / f"{name}.json").read_bytes()))
+    assert outputs[0] == outputs[1]
+    html = outputs[0][0].decode("utf-8")
+    assert '<html lang="zh-CN">' in html and "研究分析报告" in html
+
+
+def test_a_broken_method_file_is_one_line_naming_the_field(files, capsys):
+    answers, _, tmp = files
+    broken = tmp / "broken.yaml"
+    broken.write_text("uncertainty:\n  runs: many\n", encoding="utf-8")
+    code, _, err = _run(capsys, "analyse", answers, "-o", tmp / "r.html", "--method", broken)
+    assert code == 2
+    assert err.startswith("dmi: error: ") and err.count("\n") == 1
+    assert f"{broken}, field uncertainty.runs" in err
+    code, _, err = _run(capsys, "analyse", answers, "-o", tmp / "r.pdf")
+    assert code == 2 and "HTML" in err and err.count("\n") == 1
+    code, _, err = _run(capsys, "analyse", answers, "-o", tmp / "no" / "r.html")
+    assert code == 2 and "no such folder" in err
+    assert sorted(p.name for p in tmp.iterdir()) == ["answers.csv", "broken.yaml", "method.yaml"]
+
+
+def test_bad_input_is_reported_as_not_computable_with_the_reason(miit, tmp_path):
+    frame = synthesise(miit, 12, 3)
+    frame["talent"] = ""  # an all-missing column: scored as lowest, so a constant item
+    result = analyse(frame, runs=8)
+    flags = result.reliability.flags
+    management = flags[flags["dimension"] == "management"]
+    assert management["message"].str.contains("talent is constant").any()
+    coverage = result.coverage.items.set_index("item")
+    assert coverage.loc["talent", "share"] == 0 and coverage.loc["talent", "below"]
+    # 12 companies are too few for KMO over the 16 scenario items: said, not a NaN
+    operations = result.reliability.table().set_index("dimension").loc["operations"]
+    assert np.isnan(operations["kmo"]) and "more respondents" in operations["note"]
+    with pytest.raises(Exception, match="at least 2"):
+        analyse(frame.head(1), runs=8)
+
+
+def test_data_treatment_needs_the_companies_as_their_own_reference(miit, tmp_path):
+    from dmi.analysis import Method
+    from dmi.errors import UsageError
+
+    frame = synthesise(miit, 30, 3)
+    method = Method.model_validate({"treatment": {"imputation": "mean"}, "reference": "shipped"})
+    with pytest.raises(UsageError, match="own reference"):
+        analyse(frame, method=method, runs=8)
+
+
+def test_compare_prints_the_schemes_side_by_side(files, capsys, tmp_path):
+    answers, _, tmp = files
+    judgements = tmp / "ahp.yaml"
+    judgements.write_text(
+        "judgements:\n"
+        "  - [foundation, operations, 2]\n  - [foundation, management, 3]\n"
+        "  - [foundation, performance, 4]\n  - [operations, management, 3/2]\n"
+        "  - [operations, performance, 2]\n  - [management, performance, 4/3]\n",
+        encoding="utf-8",
+    )
+    companies = tmp / "companies.csv"
+    code, out, err = _run(
+        capsys,
+        "compare",
+        answers,
+        "--level",
+        "dimension",
+        "--ahp",
+        judgements,
+        "--schemes",
+        "instrument,equal,ahp,bod",
+        "-o",
+        companies,
+    )
+    assert code == 0, err
+    assert "80 of 80 rows compared against instrument/goalposts/arithmetic" in out
+    assert "indicative" in out
+    assert re.search(r"^\s+ahp\s+\d\.\d{4}", out, re.M)
+    assert "dmi_ahp" in companies.read_text(encoding="utf-8").splitlines()[0]
+    code, out, _ = _run(capsys, "compare", answers, "--json", "--schemes", "instrument,ahp")
+    payload = json.loads(out)
+    assert "ahp" in payload["not_run"] and payload["rows_valid"] == 80

@@ -1,0 +1,199 @@
+"""Uncertainty and sensitivity: Sobol' indices of the Ishigami function against SALib and the
+closed form; the rank interval always holds the nominal rank; one seed, the same numbers; the
+shares of runs that change a band, worked out independently; alternatives that cannot run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dmi.analysis import NotComputable, Population, sobol_indices, uncertainty
+from dmi.analysis.schemes import Scheme
+from dmi.instruments.synth import synthesise
+from dmi.scoring import IndexModel
+
+SALib = pytest.importorskip("SALib")
+
+A, B = 7.0, 0.1
+
+
+def ishigami(X: np.ndarray) -> np.ndarray:
+    return np.sin(X[:, 0]) + A * np.sin(X[:, 1]) ** 2 + B * X[:, 2] ** 4 * np.sin(X[:, 0])
+
+
+ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
+
+
+def ishigami_closed_form():
+    """Variance decomposition of the Ishigami function (Ishigami and Homma 1990)."""
+    v1 = 0.5 * (1 + B * np.pi**4 / 5) ** 2
+    v2 = A**2 / 8
+    v13 = B**2 * np.pi**8 * (1 / 18 - 1 / 50)
+    total = v1 + v2 + v13
+    return {
+        "S1": [v1 / total, v2 / total, 0.0],
+        "ST": [(v1 + v13) / total, v2 / total, v13 / total],
+    }
+
+
+def test_ishigami_indices_match_salib_and_the_closed_form():
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    ours = sobol_indices(ishigami, ISHIGAMI, runs=5 * 4096, seed=7)
+    X = sample.sample(ISHIGAMI, 4096, calc_second_order=False, scramble=True, seed=7)
+    theirs = analyze.analyze(ISHIGAMI, ishigami(X), calc_second_order=False, seed=7)
+    np.testing.assert_allclose(ours["S1"], theirs["S1"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours["ST"], theirs["ST"], rtol=0, atol=1e-12)
+    truth = ishigami_closed_form()
+    np.testing.assert_allclose(ours["S1"], truth["S1"], atol=0.03)
+    np.testing.assert_allclose(ours["ST"], truth["ST"], atol=0.03)
+    assert list(ours["input"]) == ["x1", "x2", "x3"]
+
+
+@pytest.fixture(scope="module")
+def population(miit):
+    return Population.from_answers(miit, synthesise(miit, 150, 77))
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_one_seed_gives_the_same_numbers(population, seed):
+    first = uncertainty(population, runs=40, seed=seed)
+    np.random.seed(seed + 1)  # noqa: NPY002 (numpy's global state must play no part)
+    again = uncertainty(population, runs=40, seed=seed)
+    pd.testing.assert_frame_equal(first.companies, again.companies)
+    pd.testing.assert_frame_equal(first.sensitivity, again.sensitivity)
+    pd.testing.assert_frame_equal(first.runs, again.runs)
+    other = uncertainty(population, runs=40, seed=seed + 1)
+    assert not first.runs["mean_abs_shift"].equals(other.runs["mean_abs_shift"])
+
+
+def test_design_size_inputs_and_exclusion_rules(population):
+    result = uncertainty(population, runs=100, seed=1)
+    groups = list(result.sensitivity["input"])
+    assert groups == ["normalisation", "weighting", "aggregation", "weights"]
+    assert result.n_runs == result.base_size * (len(groups) + 2) >= 100
+    assert result.base_size & (result.base_size - 1) == 0  # a power of two
+    runs = result.runs
+    assert len(runs) == result.n_runs
+    assert not ((runs["aggregation"] == "geometric") & (runs["normalisation"] == "zscore")).any()
+    assert (runs.loc[runs["weighting"] == "bod", "aggregation"] == "arithmetic").all()
+    assert sum(result.rules.values()) == int((runs["rule"] != "").sum())
+
+
+def _check_intervals(companies: pd.DataFrame) -> None:
+    assert (companies["rank_low"] <= companies["rank_nominal"]).all()
+    assert (companies["rank_nominal"] <= companies["rank_high"]).all()
+    assert (companies["rank_p05"] <= companies["rank_median"] + 1e-9).all()
+    assert (companies["rank_median"] <= companies["rank_p95"] + 1e-9).all()
+    assert (companies["dmi_p05"] <= companies["dmi_median"] + 1e-4).all()
+    assert (companies["dmi_median"] <= companies["dmi_p95"] + 1e-4).all()
+    outside = (companies["rank_nominal"] < companies["rank_p05"]) | (
+        companies["rank_nominal"] > companies["rank_p95"]
+    )
+    assert (companies["nominal_outside"] == outside).all()
+    assert companies["share_band_changed"].between(0, 1).all()
+
+
+@settings(max_examples=8)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(5, 60),
+    weightings=st.sets(st.sampled_from(["instrument", "equal", "entropy", "critic"]), min_size=1),
+    perturbation=st.sampled_from([0.0, 0.1, 0.5]),
+)
+def test_the_rank_interval_always_holds_the_nominal_rank(miit, seed, n, weightings, perturbation):
+    population = Population.from_answers(miit, synthesise(miit, n, seed))
+    if len(weightings) == 1 and perturbation == 0:
+        perturbation = 0.2  # something must be uncertain
+    result = uncertainty(
+        population,
+        runs=24,
+        seed=seed,
+        weightings=sorted(weightings),
+        aggregations=["arithmetic", "geometric"],
+        normalisations=["goalposts", "percentile"],
+        perturbation=perturbation,
+    )
+    _check_intervals(result.companies)
+
+
+def test_shares_of_band_changes_worked_out_from_index_models(miit, population):
+    """Two schemes, no perturbation: a run is either the instrument's own (no change) or equal
+    weights; a company's share of runs with a changed band is the share of equal-weight runs if
+    its band differs under equal weights, else 0."""
+    result = uncertainty(
+        population,
+        runs=16,
+        seed=3,
+        normalisations=["goalposts"],
+        weightings=["instrument", "equal"],
+        aggregations=["arithmetic"],
+        perturbation=0.0,
+    )
+    data = synthesise(miit, 150, 77)
+    official = IndexModel(miit).fit().score(data)
+    equal = IndexModel(miit, weighting="equal").fit().score(data)
+    share_equal = (result.runs["weighting"] == "equal").mean()
+    assert 0 < share_equal < 1
+    expected = np.where(equal["indicative_level"] != official["level"], share_equal, 0.0)
+    np.testing.assert_allclose(result.companies["share_band_changed"], expected)
+    np.testing.assert_allclose(result.companies["dmi_nominal"], official["dmi"], atol=1e-9)
+    assert result.band_name == "level"
+    # the instrument's runs shift no rank
+    assert (result.runs.loc[result.runs["weighting"] == "instrument", "mean_abs_shift"] == 0).all()
+
+
+def test_tiers_per_run_from_the_tier_model(miit, population):
+    from dmi.tiers import load_shipped_tier_model
+
+    tier_model = load_shipped_tier_model(miit)
+    result = uncertainty(
+        population,
+        runs=16,
+        seed=2,
+        normalisations=["goalposts", "minmax"],
+        weightings=["instrument"],
+        aggregations=["arithmetic"],
+        perturbation=0.0,
+        tier_model=tier_model,
+    )
+    data = synthesise(miit, 150, 77)
+    official = IndexModel(miit).fit().score(data)
+    np.testing.assert_array_equal(result.companies["tier_nominal"], tier_model.predict(official))
+    minmax = IndexModel(miit, normalisation="minmax").fit(data)  # the companies are the reference
+    tiers_minmax = tier_model.predict(minmax.score(data))
+    share = (result.runs["normalisation"] == "minmax").mean()
+    expected = np.where(tiers_minmax != tier_model.predict(official), share, 0.0)
+    np.testing.assert_allclose(result.companies["share_tier_changed"], expected)
+
+
+def test_alternatives_that_cannot_run_are_reported(population):
+    result = uncertainty(
+        population,
+        runs=20,
+        seed=0,
+        normalisations=["zscore"],
+        weightings=["instrument", "ahp", "equal"],
+        aggregations=["arithmetic", "geometric"],
+    )
+    assert set(result.not_run) == {"weighting ahp", "aggregation geometric"}
+    assert "judgement" in result.not_run["weighting ahp"]
+    assert result.inputs["weighting"] == ["instrument", "equal"]
+    assert set(result.runs["aggregation"]) == {"arithmetic"}
+
+
+def test_nothing_uncertain_or_a_broken_nominal_is_not_computable(population):
+    with pytest.raises(NotComputable, match="nothing is uncertain"):
+        uncertainty(
+            population,
+            normalisations=["goalposts"],
+            weightings=["instrument"],
+            aggregations=["arithmetic"],
+            perturbation=0.0,
+        )
+    with pytest.raises(NotComputable, match="nominal method"):
+        uncertainty(population, nominal=Scheme("ahp"), runs=10)
