@@ -57,12 +57,12 @@ browser:
 		else echo "note: chromium is missing and cannot be installed here: browser tests will skip"; fi; \
 	fi
 
-# two processes: the browser tests (one file, one app server) run beside the rest of the suite;
-# they are collected first (tests/conftest.py) and xdist keeps that order instead of sending the
-# files with the most tests first, so one process starts on them at once
+# two processes: the browser tests (tests/e2e/, one xdist group, so one app server and one browser)
+# run beside the rest of the suite, each other module in a group of its own; they are collected
+# first (tests/conftest.py) and xdist keeps that order, so one process starts on them at once
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test browser
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=20
 
 # the built wheel, installed in a fresh environment outside the repository, does the main jobs
 # with nothing but its own package data (CI runs it after the suite)

@@ -105,10 +105,21 @@ def mixed_answers(instrument: dmi.Instrument) -> dict[str, object]:
     return answers
 
 
+BROWSER_TESTS = "tests/e2e/"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the browser tests first: they take longest, so with two workers (``make test``) the
-    rest of the suite runs beside them instead of after them."""
-    items.sort(key=lambda item: not item.nodeid.startswith("tests/test_e2e.py"))
+    """Run the browser tests first and on one worker: they take longest, so with two workers
+    (``make test``, ``--dist loadgroup``) the rest of the suite runs beside them, and they share
+    one app server and one browser. Every other module stays on one worker, as ``loadfile`` has
+    it (module fixtures are made once)."""
+    for item in items:
+        browser = item.nodeid.startswith(BROWSER_TESTS)
+        item.add_marker(
+            pytest.mark.xdist_group("browser" if browser else item.nodeid.split("::")[0])
+        )
+    items.sort(key=lambda item: not item.nodeid.startswith(BROWSER_TESTS))
 
 
 # Every item type, with the settings that change how answers are read: letter runs on one

@@ -1,18 +1,10 @@
-"""The app end to end, in a real headless Chromium driven by Playwright (issue #5).
+"""Driving the app in a headless Chromium (Playwright): what every browser test uses.
 
-A session fixture starts ``streamlit run app/streamlit_app.py`` on a free port with a temporary
-SQLite database and a temporary secrets file holding two accounts; the tests then use the app as a
-person would: a company completes the survey in Chinese and in English and sees the score that
-``dmi score`` gives for the same answers, a reload resumes the draft, the report downloads, the bulk
-page scores a GBK file with bad rows, and an anonymous visitor cannot open the restricted pages.
-
-Widgets are found by their key (Streamlit gives a widget with ``key="x"`` the CSS class
-``st-key-x``) and texts are taken from the app's entries of :mod:`dmi.locales`, so the tests do not
-depend on the display language.
-
-The module is skipped when Chromium or Playwright is missing, unless ``DMI_REQUIRE_BROWSER=1``
-(as in CI), where that is a failure. With ``DMI_SCREENSHOTS=1`` the run saves a screenshot of each
-page to ``docs/screenshots/``.
+When Chromium or Playwright is missing, the browser tests are skipped (``conftest.py``), unless
+``DMI_REQUIRE_BROWSER=1`` (as in CI), where that is a failure. Widgets are found by their key
+(Streamlit gives a widget with ``key="x"`` the CSS class ``st-key-x``) and texts are taken from the
+app's entries of :mod:`dmi.locales`, so the tests do not depend on the display language. With
+``DMI_SCREENSHOTS=1`` the tests save screenshots to ``docs/screenshots/``.
 """
 
 from __future__ import annotations
@@ -20,25 +12,18 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 
 import dmi
 from dmi import locales
 from dmi.cli import main as cli_main
-from dmi.service.auth import secrets_entry
-from dmi.service.survey import answers_frame, item_widget, survey_pages
+from dmi.service.survey import answers_frame, item_widget
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the environment's own streamlit command
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's package
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -64,147 +49,23 @@ def _missing_browser() -> str | None:
     return None
 
 
-_reason = _missing_browser()
-if _reason is not None:
-    if os.environ.get("DMI_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"end-to-end tests required (DMI_REQUIRE_BROWSER=1): {_reason}", pytrace=False)
-    pytest.skip(f"end-to-end tests skipped: {_reason}", allow_module_level=True)
+MISSING_BROWSER = _missing_browser()
+"""Why the browser tests cannot run here (None when they can): see ``conftest.py``."""
 
-from playwright.sync_api import (  # noqa: E402
-    Browser,
-    Page,
-    expect,
-    sync_playwright,
-)
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+if MISSING_BROWSER is None or "playwright" not in MISSING_BROWSER:
+    from playwright.sync_api import (  # noqa: E402
+        Page,
+        expect,
+    )
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
-expect.set_options(timeout=WAIT_MS)  # assertions wait as long as actions
+    expect.set_options(timeout=WAIT_MS)  # assertions wait as long as actions
 
 
 # -- interface text -----------------------------------------------------------------------------
 def text(key: str, lang: str, **values: Any) -> str:
     """The app's interface text, as ``dmi_ui.t`` gives it."""
     return locales.text(f"app.{key}", lang, **values)
-
-
-# -- the server ---------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """In the server process: end it when pytest ends, even when pytest is killed (Linux)."""
-    with contextlib.suppress(Exception):
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-            return answer.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run`` on a free port with its own database and accounts; yields the URL."""
-    work = tmp_path_factory.mktemp("e2e-server")
-    secrets = work / "secrets.toml"
-    secrets.write_text(
-        "".join(secrets_entry(name, pw, roles) for name, (pw, roles) in ACCOUNTS.items()),
-        encoding="utf-8",
-    )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DMI_DATABASE_URL": f"sqlite:///{work / 'app.sqlite'}",
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    command = [
-        str(BIN / "streamlit"),
-        "run",
-        "app/streamlit_app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--secrets.files",
-        str(secrets),
-    ]
-    log_path = work / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the app did not start:\n" + log_path.read_text(errors="replace"))
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-default-apps",
-                "--disable-sync",
-                "--no-first-run",
-                "--metrics-recording-only",
-                "--disable-extensions",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser, server: str) -> Iterator[Page]:
-    """A fresh visitor (own cookies, own Streamlit session)."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, accept_downloads=True, base_url=server
-    )
-    context.set_default_timeout(WAIT_MS)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
-@pytest.fixture(scope="session")
-def miit() -> dmi.Instrument:
-    return dmi.load_instrument(MIIT)
 
 
 # -- driving Streamlit --------------------------------------------------------------------------
@@ -426,55 +287,6 @@ def metrics(page: Page) -> dict[str, str]:
     return found
 
 
-# -- the tests ---------------------------------------------------------------------------------
-# A page load costs far more than a rerun on a slow machine (the browser compiles Streamlit's
-# scripts again): the tests load as few pages as they can and move between pages by the sidebar.
-
-
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_company_completes_the_survey_and_sees_the_dmi_score_result(
-    page: Page, miit: dmi.Instrument, lang: str, tmp_path: Path
-) -> None:
-    answers = company_answers(miit)
-    token = start_survey(page, lang)
-    if lang == "zh":
-        shot(page, "survey-profile")
-    pages = survey_pages(miit)
-    heading = page.locator("[data-testid='stHeading'] h2").first
-    for number, survey_page in enumerate(pages):
-        expect(heading).to_have_text(survey_page.title(lang))
-        if lang == "zh" and survey_page.code == "foundation":
-            shot(page, "survey-page-zh")
-        fill_page(page, miit, survey_page, answers, lang)
-        next_page(page)
-        if lang == "en" and number == 1:
-            # a reload mid-survey resumes the draft on the page reached, its answers kept
-            page.reload()
-            settle(page)
-            assert f"resume={token}" in page.url
-            expect(heading).to_have_text(pages[2].title(lang))
-            click(page, "back")
-            expect(heading).to_have_text(survey_page.title(lang))
-            expect_answers_shown(page, miit, survey_page, answers)
-            next_page(page)
-    click(page, "submit")
-    page.wait_for_url("**/results**")
-    settle(page)
-    assert not errors(page), errors(page)
-    shown = metrics(page)
-
-    row = cli_scores(answers, miit, tmp_path)
-    band = miit.level_band(int(row["level"]))
-    assert shown[text("index", lang)] == f"{float(row['dmi']):.1f}"
-    assert shown[text("level", lang)] == (band.zh if lang == "zh" else band.en)
-    # the company name is shown as the text it is: no tag, link or image is made of it
-    expect_shown_as_text(page, page.locator("h3", has_text="精密机械").first, COMPANY_NAME)
-    if lang == "zh":
-        shot(page, "results")
-    else:
-        expect_the_report_downloads(page, shown[text("index", lang)])
-
-
 def expect_shown_as_text(page: Page, element: Any, text: str) -> None:
     """``element`` shows ``text`` as it is, and no text on the page became a link or image."""
     expect(element).to_be_visible()
@@ -501,60 +313,3 @@ def expect_the_report_downloads(page: Page, index: str) -> None:
     pdf = Path(pdf_download.value.path()).read_bytes()
     assert pdf.startswith(b"%PDF")
     assert pdf_download.value.suggested_filename.endswith(".pdf")
-
-
-def test_the_bulk_page_scores_a_gbk_file_with_bad_rows(page: Page, tmp_path: Path) -> None:
-    source = ROOT / "data" / "example-bulk.csv"
-    gbk = tmp_path / "企业问卷.csv"
-    # with one more column, whose header is markup (ignored, listed as unrecognised)
-    lines = source.read_text(encoding="utf-8-sig").splitlines()
-    header = "[Verify](http://127.0.0.1:9/v) ![t](http://127.0.0.1:9/t.png)"
-    lines = [lines[0] + f',"{header}"'] + [line + ",x" for line in lines[1:]]
-    gbk.write_bytes("\n".join(lines).encode("gb18030"))
-
-    open_page(page, "/bulk?lang=en")
-    shot(page, "sign-in")
-    sign_in(page, "agent")
-    page.locator(f"{key('bulk_file')} [data-testid='stFileUploaderDropzoneInput']").set_input_files(
-        str(gbk)
-    )
-    settle(page, rerun=True)
-    page.locator(f"{key('bulk_score')} button").wait_for()
-    listed = page.locator("[data-testid='stMarkdownContainer']", has_text="Verify")
-    expect_shown_as_text(page, listed.last, header)
-    click(page, "bulk_score")
-    success = page.locator("[data-testid='stAlertContentSuccess']")
-    # dmi score on the same file: 40 rows read, 32 scored, 8 rejected
-    expect(success).to_have_text(text("reconcile", "en", read=40, scored=32, rejected=8))
-    assert not errors(page), errors(page)
-    shot(page, "bulk", at=success)
-
-
-def test_signed_in_pages_open(page: Page) -> None:
-    """The reference administration and the weights lab open for the admin, signed in once."""
-    open_page(page, "/admin?lang=zh")
-    sign_in(page, "boss")
-    page.locator(key("admin_source")).wait_for()
-    assert not errors(page), errors(page)
-    shot(page, "admin")
-    navigate(page, text("nav_weights", "zh"))
-    page.locator(key("A_weight")).wait_for()
-    assert page.locator(key("login_name")).count() == 0  # the session kept its sign-in
-    assert not errors(page), errors(page)
-    shot(page, "weights-lab")
-
-
-def test_an_anonymous_visitor_cannot_open_restricted_pages(page: Page) -> None:
-    open_page(page, "/bulk?lang=en")
-    for title, role, widget in [
-        ("nav_bulk", "agency", "bulk_file"),
-        ("nav_weights", "researcher", "A_weight"),
-        ("nav_admin_ref", "admin", "admin_source"),
-    ]:
-        if title != "nav_bulk":
-            navigate(page, text(title, "en"))
-        notice = page.locator("[data-testid='stAlertContentInfo']")
-        expect(notice).to_have_text(text("login_needed", "en", role=text(f"role_{role}", "en")))
-        expect(page.locator(key("login_name"))).to_be_visible()
-        assert page.locator(key(widget)).count() == 0
-        assert page.locator("[data-testid='stFileUploader']").count() == 0

@@ -1,0 +1,156 @@
+"""The app's server, the browser and a fresh visitor for each browser test (see drive.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+import dmi
+from dmi.service.auth import secrets_entry
+
+from .drive import ACCOUNTS, BIN, CHROMIUM, MIIT, MISSING_BROWSER, ROOT, WAIT_MS
+
+if MISSING_BROWSER is None:
+    from playwright.sync_api import Browser, Page, sync_playwright
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the browser tests where there is no browser; in CI (``DMI_REQUIRE_BROWSER=1``) that
+    is a failure instead."""
+    if MISSING_BROWSER is None:
+        return
+    if os.environ.get("DMI_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(
+            f"end-to-end tests required (DMI_REQUIRE_BROWSER=1): {MISSING_BROWSER}"
+        )
+    skip = pytest.mark.skip(reason=f"end-to-end tests skipped: {MISSING_BROWSER}")
+    for item in items:
+        if item.nodeid.startswith("tests/e2e/"):
+            item.add_marker(skip)
+
+
+# -- the server ---------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the server process: end it when pytest ends, even when pytest is killed (Linux)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            return answer.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``streamlit run`` on a free port with its own database and accounts; yields the URL."""
+    work = tmp_path_factory.mktemp("e2e-server")
+    secrets = work / "secrets.toml"
+    secrets.write_text(
+        "".join(secrets_entry(name, pw, roles) for name, (pw, roles) in ACCOUNTS.items()),
+        encoding="utf-8",
+    )
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DMI_DATABASE_URL": f"sqlite:///{work / 'app.sqlite'}",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    command = [
+        str(BIN / "streamlit"),
+        "run",
+        "app/streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--secrets.files",
+        str(secrets),
+    ]
+    log_path = work / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while not _healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the app did not start:\n" + log_path.read_text(errors="replace"))
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-default-apps",
+                "--disable-sync",
+                "--no-first-run",
+                "--metrics-recording-only",
+                "--disable-extensions",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    """A fresh visitor (own cookies, own Streamlit session)."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, accept_downloads=True, base_url=server
+    )
+    context.set_default_timeout(WAIT_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def miit() -> dmi.Instrument:
+    return dmi.load_instrument(MIIT)
