@@ -107,7 +107,8 @@ def start_screen() -> None:
             token = ui.store().new_draft(chosen, L)
             _use_token(token)
             st.session_state["new_token"] = True
-            _go(0, 1)
+            st.query_params["page"] = "1"
+            st.rerun()
     st.divider()
     st.markdown(f"**{ui.t('resume_title')}**")
     with st.form("resume_form"):
@@ -254,6 +255,7 @@ def profile_widget(token: str, field_: ProfileField, current: Any) -> None:
 
 
 def questions(token: str, instrument: Instrument, page: SurveyPage, answers: dict) -> None:
+    """A page's questions in order; those that follow one another on one scale as a matrix."""
     for field_ in page.profile:
         profile_widget(token, field_, answers.get(field_.code))
     items = list(page.items)
