@@ -30,14 +30,23 @@ LANGS = {"zh": "中文", "en": "English"}
 
 # -- language -----------------------------------------------------------------------------------
 def lang() -> str:
-    """The session's language: chosen, else ``?lang=``, else the browser's locale."""
-    if "lang" not in st.session_state:
-        wanted = st.query_params.get("lang")
-        if wanted not in LANGS:
-            locale = str(getattr(st.context, "locale", None) or "")
-            wanted = "zh" if locale.lower().startswith("zh") or not locale else "en"
-        st.session_state["lang"] = wanted
-    return st.session_state["lang"]
+    """The visit's language: ``?lang=`` in the address, else the one chosen earlier in the
+    session, else the browser's locale.
+
+    The choice is written back into the address, so that it holds on every page of the
+    visit (a page that drops the address's parameters gets it back from the session), comes
+    back on a reload and travels in a copied link, whatever the browser's language.
+    """
+    wanted = st.query_params.get("lang")
+    if wanted not in LANGS:
+        wanted = st.session_state.get("lang")
+    if wanted not in LANGS:
+        locale = str(getattr(st.context, "locale", None) or "")
+        wanted = "zh" if locale.lower().startswith("zh") or not locale else "en"
+    st.session_state["lang"] = wanted
+    if st.query_params.get("lang") != wanted:
+        st.query_params["lang"] = wanted
+    return wanted
 
 
 def pick(zh: str, en: str) -> str:
@@ -70,20 +79,25 @@ def literal(value: object) -> str:
     return _MARKUP.sub(r"\\\1", _AUTOLINK.sub("\u2060", str(value)))
 
 
+def _switch_language() -> None:
+    choice = st.session_state.get("lang_switch")
+    if choice in LANGS:
+        st.session_state["lang"] = choice
+        st.query_params["lang"] = choice
+
+
 def language_switch() -> None:
-    """The zh/en switch in the sidebar."""
-    current = lang()
-    choice = st.sidebar.radio(
+    """The zh/en switch in the sidebar: the whole page is drawn again in the language chosen
+    (answers not yet sent anywhere are the pages' own: the survey saves each on its change)."""
+    st.session_state["lang_switch"] = lang()
+    st.sidebar.radio(
         t("language"),
         list(LANGS),
-        index=list(LANGS).index(current),
         format_func=LANGS.__getitem__,
         horizontal=True,
         key="lang_switch",
+        on_change=_switch_language,
     )
-    if choice != current:
-        st.session_state["lang"] = choice
-        st.rerun()
 
 
 # -- store and reference ------------------------------------------------------------------------
@@ -170,6 +184,53 @@ def remove_leftover_uploads() -> None:
 
 def retention_days() -> int:
     return store().retention_days
+
+
+def controller() -> tuple[str, str]:
+    """The data controller named in the consent notice, and how to contact them: the
+    secrets' ``[dmi.controller]`` ``name`` and ``contact``, else ``DMI_CONTROLLER`` and
+    ``DMI_CONTROLLER_CONTACT``; empty when not configured."""
+    conf = (_secrets().get("dmi") or {}).get("controller") or {}
+    name = str(conf.get("name") or os.environ.get("DMI_CONTROLLER", "")).strip()
+    contact = str(conf.get("contact") or os.environ.get("DMI_CONTROLLER_CONTACT", "")).strip()
+    return name, contact
+
+
+# -- the companies of this visit ----------------------------------------------------------------
+def companies_box() -> None:
+    """In the sidebar: the resume codes of the companies filled in during this visit and,
+    once the current one has been submitted, "start a new company" (a consultant filling in
+    for several companies): a clean draft of the same instrument, the previous code kept in
+    the list."""
+    token = st.session_state.get("token") or st.query_params.get("resume")
+    earlier: list[str] = st.session_state.setdefault("visit_codes", [])
+    if not token:
+        return
+    db = store()
+    draft = db.draft(token)
+    if draft is None or not db.submissions(token):
+        if earlier:
+            _visit_list(earlier)
+        return
+    _visit_list(earlier)
+    if st.sidebar.button(locales.text("flow.new_company", lang()), key="new_company"):
+        if token not in earlier:
+            earlier.append(token)
+        new = db.new_draft(draft.instrument_id, lang())
+        st.session_state["token"] = new
+        st.session_state["new_token"] = True
+        st.switch_page(
+            "app_pages/survey.py", query_params={"resume": new, "page": "1", "lang": lang()}
+        )
+
+
+def _visit_list(codes: list[str]) -> None:
+    with st.sidebar.expander(locales.text("flow.visit_codes", lang(), n=len(codes))):
+        for code in codes:
+            draft = store().draft(code)
+            name = (draft.answers.get("company_name") if draft else None) or "—"
+            st.caption(literal(name))
+            st.code(code, language=None)
 
 
 # -- sign-in ------------------------------------------------------------------------------------

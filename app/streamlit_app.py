@@ -31,5 +31,6 @@ pages = {
 }
 page = st.navigation(pages)
 ui.language_switch()
+ui.companies_box()
 ui.account_box()
 page.run()

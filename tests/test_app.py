@@ -187,6 +187,8 @@ _MIDDLING = {
 def fill(at: AppTest, instrument: dmi.Instrument, page, answers: dict[str, object]) -> None:
     for field_ in page.profile:
         value = answers.get(field_.code)
+        if value is None:  # an optional field left blank
+            continue
         key = f"p_{field_.code}"
         if field_.type == "choice":
             at.selectbox(key=key).set_value(value)
@@ -197,10 +199,14 @@ def fill(at: AppTest, instrument: dmi.Instrument, page, answers: dict[str, objec
     for item in page.items:
         value = answers[item.code]
         key = f"q_{item.code}"
-        if item_widget(instrument, item, None, "en").kind == "multiselect":
-            at.multiselect(key=key).set_value(value)
+        widget = item_widget(instrument, item, None, "en")
+        if widget.kind == "multiselect":
+            at.pills(key=key).set_value(value)
+        elif widget.scale:  # a row of a matrix
+            at.segmented_control(key=key).set_value(value)
         else:
             at.radio(key=key).set_value(value)
+        at.run()  # each change is saved as it is made
 
 
 def _ok(at: AppTest) -> None:

@@ -167,8 +167,32 @@ _MIDDLING = {
 
 
 def _multiselect(instrument: dmi.Instrument, item: Any) -> bool:
-    """Whether the survey page asks the item with a multiselect (else with radio buttons)."""
+    """Whether the survey page asks the item with pills to tick (else with radio buttons)."""
     return item_widget(instrument, item, None, "en").kind == "multiselect"
+
+
+def _in_matrix(instrument: dmi.Instrument, item: Any) -> bool:
+    """Whether the survey page asks the item as a row of a matrix (a segmented control)."""
+    return bool(item_widget(instrument, item, None, "en").scale)
+
+
+def pill(page: Page, name: str, label: str) -> Any:
+    """The pill labelled ``label`` of the multiple choice with key ``name``."""
+    return page.locator(key(name)).get_by_role("button", name=label, exact=True)
+
+
+def tick(page: Page, name: str, label: str) -> None:
+    """Tick (or untick) the pill ``label`` of the multiple choice ``name``; wait for the save."""
+    pill(page, name, label).click()
+    settle(page, rerun=True)
+
+
+def rate(page: Page, name: str, value: Any) -> None:
+    """Choose ``value`` in the matrix row (segmented control) with key ``name``."""
+    option = page.locator(key(name)).get_by_role("radio", name=str(value), exact=True)
+    option.click()
+    settle(page, rerun=True)
+    expect(option).to_have_attribute("aria-checked", "true")
 
 
 def _options(instrument: dmi.Instrument, item: Any) -> list[Any]:
@@ -185,7 +209,9 @@ def fill_page(
     # lost when the run ends, so wait for it to end first
     settle(page)
     for field in survey_page.profile:
-        value = answers[field.code]
+        value = answers.get(field.code)
+        if value is None:  # an optional field left blank
+            continue
         if field.type == "choice":
             option = next(o for o in field.options if o.value == value)
             choose(page, f"p_{field.code}", option.zh if lang == "zh" else option.en)
@@ -193,14 +219,18 @@ def fill_page(
             box = page.locator(f"{key('p_' + field.code)} input")
             box.fill(str(value))
             box.press("Tab")  # Streamlit takes a typed value when the field loses focus
+        settle(page, rerun=True)  # every change is saved at once
     for item in survey_page.items:
         value = answers[item.code]
         if _multiselect(instrument, item):
             labels = {o.value: (o.zh if lang == "zh" else o.en) for o in item.options}
             for chosen in value:
-                choose(page, f"q_{item.code}", labels[chosen])
+                tick(page, f"q_{item.code}", labels[chosen])
+        elif _in_matrix(instrument, item):
+            rate(page, f"q_{item.code}", value)
         else:
             pick(page, f"q_{item.code}", _options(instrument, item).index(value))
+            settle(page, rerun=True)
 
 
 def pick(page: Page, name: str, index: int) -> None:
@@ -250,11 +280,15 @@ def expect_answers_shown(
         widget = page.locator(key(f"q_{item.code}"))
         if _multiselect(instrument, item):
             labels = {o.value: o.en for o in item.options}
-            # the chosen values are the tags of the multiselect (outside its <template>)
-            chosen = widget.locator("[data-testid='stMultiSelectTagsContainer'] [data-tag]")
+            chosen = widget.locator("button[aria-pressed='true']")
             expect(chosen).to_have_count(len(answers[item.code]))
             for value in answers[item.code]:
-                expect(chosen.filter(has_text=labels[value])).to_have_count(1)
+                expect(pill(page, f"q_{item.code}", labels[value])).to_have_attribute(
+                    "aria-pressed", "true"
+                )
+        elif _in_matrix(instrument, item):
+            option = widget.get_by_role("radio", name=str(answers[item.code]), exact=True)
+            expect(option).to_have_attribute("aria-checked", "true")
         else:
             index = _options(instrument, item).index(answers[item.code])
             expect(widget.locator("input[type='radio']").nth(index)).to_be_checked()

@@ -98,11 +98,16 @@ class Step(NamedTuple):
 
 @dataclass(frozen=True)
 class Choice:
-    """One choice a widget offers: the answer it gives and its label in both languages."""
+    """One choice a widget offers: the answer it gives and its label in both languages.
+
+    ``exclusive`` marks the choice of a ``multiselect`` that cannot be ticked with another
+    ("none"): the app clears the others when it is ticked, and it when another is.
+    """
 
     value: Any
     zh: str
     en: str
+    exclusive: bool = False
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -115,6 +120,11 @@ class Widget:
     ``kind`` is ``radio`` (one of ``choices``), ``multiselect`` (any of ``choices``, the
     answer a list of their values) or ``number`` (a number from ``min`` to ``max``, in
     ``unit``). ``horizontal`` lays a short radio out in a row.
+
+    ``scale`` names a rating scale that several items share (the same ``choices``): the app
+    asks the items of a page that follow one another on one scale as a matrix, one row each
+    with the choices as a compact control of their values, and shows the choices' labels and
+    ``legend`` (a longer description of each choice, in the order of ``choices``) once.
     """
 
     kind: Literal["radio", "multiselect", "number"]
@@ -123,6 +133,8 @@ class Widget:
     unit: str = ""
     min: float | None = None
     max: float | None = None
+    scale: str = ""
+    legend: tuple[Choice, ...] = ()
 
 
 class ItemType(ABC):

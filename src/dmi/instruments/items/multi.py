@@ -86,7 +86,9 @@ class MultipleChoice(ItemType):
         return option_rows(item)
 
     def widget(self, item: Item, instrument: Instrument) -> Widget:
-        return Widget("multiselect", tuple(Choice(o.value, o.zh, o.en) for o in item.options))
+        return Widget(
+            "multiselect", tuple(Choice(o.value, o.zh, o.en, o.exclusive) for o in item.options)
+        )
 
     def describe(
         self, item: Item, instrument: Instrument, answer: str, lang: str

@@ -75,11 +75,15 @@ class Scenario(ItemType):
         ]
 
     def widget(self, item: Item, instrument: Instrument) -> Widget:
+        """The levels by their short names (before a colon), asked as a matrix whose legend
+        gives each level's whole description."""
+        levels = instrument.scenario_levels
         choices = tuple(
-            Choice(lv.value, f"{lv.value} · {lv.zh}", f"{lv.value} · {lv.en}")
-            for lv in instrument.scenario_levels
+            Choice(lv.value, f"{lv.value} · {_short(lv.zh)}", f"{lv.value} · {_short(lv.en)}")
+            for lv in levels
         )
-        return Widget("radio", choices, horizontal=True)
+        legend = tuple(Choice(lv.value, lv.zh, lv.en) for lv in levels)
+        return Widget("radio", choices, horizontal=True, scale="scenario_levels", legend=legend)
 
     def describe(
         self, item: Item, instrument: Instrument, answer: str, lang: str
@@ -92,7 +96,7 @@ class Scenario(ItemType):
         for level in instrument.scenario_levels:
             if number == level.value:
                 label = level.zh if lang == "zh" else level.en
-                return [(str(level.value), label.split("：")[0].split(":")[0])]
+                return [(str(level.value), _short(label))]
         return [(answer, None)]
 
     def improvements(self, item: Item, instrument: Instrument, current: Key) -> list[Step]:
@@ -132,3 +136,8 @@ def _top(instrument: Instrument) -> int:
 def _expected(instrument: Instrument) -> str:
     values = [lv.value for lv in instrument.scenario_levels]
     return f"a level from {min(values)} to {max(values)}" if values else "no answer (no levels)"
+
+
+def _short(label: str) -> str:
+    """A level's short name: its label before a colon (the whole label when it has none)."""
+    return label.split("：")[0].split(":")[0].strip()
