@@ -178,8 +178,9 @@ def _uses() -> tuple[dict[str, list[tuple[str, ast.Call]]], dict[str, str]]:
 
 def test_the_scan_finds_the_calls_of_every_area():
     literal, families = _uses()
-    areas = {"app", "report", "levels", "tiers", "items", "survey", "flow"}
-    assert {key.split(".")[0] for key in literal} == areas
+    # every area file is asked for by whole key somewhere, so the scan reaches each area's callers
+    yamls = [p.name for p in files("dmi.locales").iterdir() if p.name.endswith(".yaml")]
+    assert {key.split(".")[0] for key in literal} == {name.removesuffix(".yaml") for name in yamls}
     assert "app.nav_company" in literal and "report.title" in literal
     assert "levels.reaches_short_of" in literal
     assert "tiers.below_next_item" in literal
