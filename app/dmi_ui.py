@@ -266,6 +266,25 @@ def client() -> str:
     return client_address(st.context.ip_address, forwarded, trusted)
 
 
+def account_title() -> str:
+    """The sidebar's entry of the account page: who is signed in (name and roles), else
+    "sign in"."""
+    current = account()
+    if current is None:
+        return t("nav_account")
+    roles = ", ".join(t(f"role_{r}") for r in sorted(current.roles)) or "-"
+    # a navigation label is shown as plain text: the name needs no escaping there
+    return locales.text("admin.nav_signed_in", lang(), name=current.name, roles=roles)
+
+
+def sign_out() -> None:
+    """Forget the signed-in account (and end an identity provider's session)."""
+    st.session_state.pop("account", None)
+    if getattr(st, "user", None) is not None and getattr(st.user, "is_logged_in", False):
+        st.logout()
+    st.rerun()
+
+
 def account_box() -> None:
     """Who is signed in, in the sidebar, with a sign-out button."""
     current = account()
@@ -274,10 +293,7 @@ def account_box() -> None:
     roles = ", ".join(t(f"role_{r}") for r in sorted(current.roles)) or "-"
     st.sidebar.caption(t("login_as", name=literal(current.name), roles=roles))
     if st.sidebar.button(t("logout"), key="logout"):
-        st.session_state.pop("account", None)
-        if getattr(st, "user", None) is not None and getattr(st.user, "is_logged_in", False):
-            st.logout()
-        st.rerun()
+        sign_out()
 
 
 # -- files --------------------------------------------------------------------------------------

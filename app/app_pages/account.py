@@ -1,12 +1,93 @@
-"""Sign in and out."""
+"""Sign in and out; a signed-in user changes their own password.
+
+The new password is checked and written by the library (:class:`dmi.service.auth.SecretsFile`,
+the same path as ``dmi app reset-password``): it needs ``DMI_PASSWORD_MIN_LENGTH`` characters
+(default 10), and only its hash is written, in the secrets file that holds the account.
+"""
+
+from pathlib import Path
 
 import dmi_ui as ui
 import streamlit as st
 
-st.title(ui.t("login_title"))
+from dmi import locales
+from dmi.errors import DmiError, PasswordTooShort
+from dmi.service.auth import (
+    SecretsFile,
+    SignInGuard,
+    check_new_password,
+    min_password_length,
+)
+
+
+def a(key: str, **values: object) -> str:
+    """This area's text (``admin.<key>`` of :mod:`dmi.locales`) in the session's language."""
+    return locales.text(f"admin.{key}", ui.lang(), **values)
+
+
+def accounts_file(name: str) -> SecretsFile | None:
+    """The secrets file the account's entry comes from (the last one holding it wins, as
+    Streamlit merges them), or None when no file the app reads holds it."""
+    found = None
+    for path in st.get_option("secrets.files"):
+        if not str(path).endswith(".toml") or not Path(path).is_file():
+            continue
+        candidate = SecretsFile(path)
+        try:
+            if name in candidate.accounts():
+                found = candidate
+        except DmiError:
+            continue
+    return found
+
+
+def change_password(name: str) -> None:
+    st.subheader(a("password_title"))
+    minimum = min_password_length()
+    with st.form("password", clear_on_submit=True):
+        current = st.text_input(a("password_current"), type="password", key="pw_current")
+        new = st.text_input(a("password_new", min=minimum), type="password", key="pw_new")
+        again = st.text_input(a("password_again"), type="password", key="pw_again")
+        submitted = st.form_submit_button(a("password_change"))
+    if not submitted:
+        return
+    if new != again:
+        st.error(a("password_differ"))
+        return
+    try:
+        # the length first: it is what people get wrong, and it needs no password check
+        check_new_password(new, minimum)
+    except PasswordTooShort as exc:
+        st.error(a("password_short", length=exc.length, min=exc.min_length))
+        return
+    # the current password, counted as a sign-in attempt (so it cannot be guessed here)
+    outcome = SignInGuard(ui.store()).sign_in(st.secrets.to_dict(), name, current, ui.client())
+    if outcome.retry_after:
+        st.error(ui.t("login_throttled", wait=ui.t("wait_seconds", n=outcome.retry_after)))
+        return
+    if outcome.account is None:
+        st.error(a("password_wrong"))
+        return
+    target = accounts_file(name)
+    if target is None:
+        st.error(a("password_elsewhere", name=ui.literal(name)))
+        return
+    try:
+        SecretsFile(target.path, min_length=minimum).reset_password(name, new)
+    except DmiError as exc:
+        st.error(a("password_file_error", reason=ui.literal(exc)))
+        return
+    st.success(a("password_changed"))
+
+
 current = ui.account()
 if current is None:
+    st.title(ui.t("login_title"))
     ui.login_form()
 else:
+    st.title(a("account_title"))
     roles = ", ".join(ui.t(f"role_{r}") for r in sorted(current.roles)) or "-"
     st.success(ui.t("login_as", name=ui.literal(current.name), roles=roles))
+    if st.button(ui.t("logout"), key="account_logout"):
+        ui.sign_out()
+    change_password(current.name)
