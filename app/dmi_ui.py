@@ -20,7 +20,7 @@ from dmi import locales
 from dmi.io import csv_bytes
 from dmi.scoring.levels import format_index
 from dmi.service.auth import Account, SignInGuard, accounts_from_secrets, client_address
-from dmi.service.reference import Reference, shipped_reference
+from dmi.service.reference import Reference, method_label, shipped_reference
 from dmi.service.store import Store
 from dmi.service.uploads import remove_stale_uploads
 
@@ -156,7 +156,10 @@ def describe_method(ref: Reference) -> str:
     model = ref.index_model
     if ref.is_official:
         return t("use_companies")
-    method = f"{model.weighting} / {model.normalisation} / {model.aggregation}"
+    method = " · ".join(
+        method_label(kind, getattr(model, kind), lang())
+        for kind in ("weighting", "normalisation", "aggregation")
+    )
     return t("use_research", method=method)
 
 

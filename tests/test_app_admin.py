@@ -10,6 +10,7 @@ import tomllib
 
 import pytest
 
+import dmi
 from dmi import locales
 from dmi.service.auth import Account, accounts_from_secrets, secrets_entry, verify_password
 
@@ -79,6 +80,22 @@ def _app(lang: str, secrets_path=None) -> AppTest:
     for key, value in tomllib.loads(text).items():
         at.secrets[key] = value
     return at
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """What each download button of a run offers, by key."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    offered: dict[str, bytes] = {}
+    original = DeltaGenerator.download_button
+
+    def recording(self, label, data, *args, **kwargs):
+        offered[kwargs["key"]] = data() if callable(data) else data
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
+    return offered
 
 
 def _ok(at: AppTest) -> None:
@@ -159,3 +176,124 @@ def test_an_account_in_no_file_the_app_reads_is_told_where_to_change_it(tmp_path
         assert [e.value for e in at.error] == [a("password_elsewhere", "en", name="boss")]
     finally:
         config.set_option("secrets.files", old)
+
+
+# -- the reference page: tables, not JSON ------------------------------------------------------
+def _table(at: AppTest, first_column: str, second_column: str):
+    """The table of the page whose first two headers are these."""
+    found = [
+        df.value
+        for df in at.dataframe
+        if list(df.value.columns[:2]) == [first_column, second_column]
+    ]
+    assert len(found) == 1, [list(df.value.columns) for df in at.dataframe]
+    return found[0]
+
+
+# the official method's dimension shares: the instrument's points (README: 50 + 0 + 30 + 20)
+OFFICIAL_DIMENSIONS = {
+    "foundation": 50.0,
+    "operations": 0.0,
+    "management": 30.0,
+    "performance": 20.0,
+}
+LABELS = {
+    "zh": {"instrument": "测评体系权重（官方）/ instrument", "goalposts": "目标值法 / goalposts"},
+    "en": {"instrument": "Instrument weights (official)", "goalposts": "Goalposts"},
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_reference_page_shows_tables_and_offers_the_json_as_a_download(lang, downloads, miit):
+    from dmi.tiers import load_shipped_tier_model
+
+    at = _signed_in(lang, "boss", "app_pages/admin.py")
+    assert not at.json  # no raw JSON on the page
+    method = _table(at, a("col_setting", lang), a("col_value", lang))
+    values = dict(zip(method.iloc[:, 0], method.iloc[:, 1]))
+    assert values[a("row_weighting", lang)] == LABELS[lang]["instrument"]
+    assert values[a("row_normalisation", lang)] == LABELS[lang]["goalposts"]
+    assert values[a("row_use", lang)] == a("use_official", lang)
+    assert values[a("row_source", lang)] == a("source_shipped", lang)
+
+    dims = _table(at, a("col_dimension", lang), a("col_code", lang))
+    assert dict(zip(dims[a("col_code", lang)], dims[a("col_weight", lang)])) == OFFICIAL_DIMENSIONS
+    names = {d.code: (d.zh if lang == "zh" else d.en) for d in miit.dimensions}
+    assert list(dims[a("col_dimension", lang)]) == [names[c] for c in OFFICIAL_DIMENSIONS]
+
+    items = _table(at, a("col_dimension", lang), a("col_indicator", lang))
+    assert sorted(items[a("col_code", lang)]) == sorted(i.code for i in miit.items)
+    assert items[a("col_weight", lang)].sum() == pytest.approx(100, abs=0.05)
+    # each dimension's questions add up to the dimension's share
+    by_dimension = items.groupby(a("col_dimension", lang))[a("col_weight", lang)].sum()
+    for code, share in OFFICIAL_DIMENSIONS.items():
+        assert by_dimension[names[code]] == pytest.approx(share, abs=0.05)
+
+    tiers = _table(at, a("col_tier", lang), a("col_name", lang))
+    shipped = load_shipped_tier_model(miit)
+    assert list(tiers[a("col_tier", lang)]) == [t.tier for t in shipped.report_.tiers]
+    assert list(tiers[a("col_companies", lang)]) == [t.size for t in shipped.report_.tiers]
+    assert list(tiers[a("col_name", lang)]) == [t.zh if lang == "zh" else t.en for t in miit.tiers]
+
+    # the JSON is a download: the published reference itself
+    from dmi.service.reference import Reference
+    from dmi.service.store import Store
+
+    document = downloads["current_download"].decode("utf-8")
+    assert Reference.from_json(document).version == Store().current_reference(miit.id).version
+
+
+def test_a_candidate_is_reviewed_as_tables_of_what_changes(miit):
+    from dmi.io import read_answers
+    from dmi.service.reference import shipped_reference_population
+
+    lang = "en"
+    at = _signed_in(lang, "boss", "app_pages/admin.py")
+    at.radio(key="admin_source").set_value("shipped")
+    at.selectbox(key="admin_weighting").set_value("entropy")
+    at.button(key="admin_fit").click().run()
+    _ok(at)
+    assert not at.json
+
+    # the same two methods computed here, apart from the page
+    population = read_answers(shipped_reference_population(miit), miit)
+    official = dmi.IndexModel(miit).fit().score_batch(population).scores
+    entropy_model = dmi.IndexModel(miit, weighting="entropy").fit(population)
+    entropy = entropy_model.score_batch(population).scores
+    n = len(official)
+
+    summary = _table(at, a("col_what", lang), a("col_value", lang))
+    said = dict(zip(summary.iloc[:, 0], summary.iloc[:, 1]))
+    assert said[a("sum_compared", lang)] == f"{n:,}"
+    moved = int((official["level"] != entropy["indicative_level"]).sum())
+    assert said[a("sum_band_changes", lang)] == f"{moved:,} / {n:,}"
+    assert a("sum_level_changes", lang) not in said  # a research method changes no level
+
+    weights = _table(at, a("col_level", lang), a("col_name", lang))
+    dims = weights[weights[a("col_level", lang)] == a("node_dimension", lang)]
+    assert list(dims[a("col_before", lang)]) == list(OFFICIAL_DIMENSIONS.values())
+    shares = entropy_model.node_weights().query("level == 'dimension'")["weight"] * 100
+    assert list(dims[a("col_after", lang)]) == pytest.approx(list(shares), abs=0.006)
+    assert list(dims[a("col_change_pp", lang)]) == pytest.approx(
+        list(shares - list(OFFICIAL_DIMENSIONS.values())), abs=0.011
+    )
+
+    bands = [
+        df.value for df in at.dataframe if a("col_after_indicative", lang) in df.value.columns
+    ][0]
+    levels = {b.level: b.en for b in miit.levels.bands}
+    expected_before = official["level"].value_counts()
+    expected_after = entropy["indicative_level"].value_counts()
+    for row in bands.itertuples(index=False):
+        level = next(k for k, v in levels.items() if v == row[0])
+        assert row[1] == expected_before.get(level, 0)
+        assert row[2] == expected_after.get(level, 0)
+        assert row[3] == row[2] - row[1]
+
+    cutoffs = [df.value for df in at.dataframe if a("col_changed", lang) in df.value.columns][0]
+    assert list(cutoffs[a("col_before", lang)]) == sorted(b.min for b in miit.levels.bands)
+    assert list(cutoffs[a("col_after", lang)]) == sorted(b.min for b in miit.levels.bands)
+    assert set(cutoffs[a("col_changed", lang)]) == {a("no", lang)}
+
+    tiers = [df.value for df in at.dataframe if a("col_index_range", lang) in df.value.columns][0]
+    assert tiers[a("col_before", lang)].sum() == tiers[a("col_after", lang)].sum() == n

@@ -10,19 +10,14 @@ from pathlib import Path
 import dmi_ui as ui
 import streamlit as st
 
-from dmi import locales
 from dmi.errors import DmiError, PasswordTooShort
+from dmi.locales import text
 from dmi.service.auth import (
     SecretsFile,
     SignInGuard,
     check_new_password,
     min_password_length,
 )
-
-
-def a(key: str, **values: object) -> str:
-    """This area's text (``admin.<key>`` of :mod:`dmi.locales`) in the session's language."""
-    return locales.text(f"admin.{key}", ui.lang(), **values)
 
 
 def accounts_file(name: str) -> SecretsFile | None:
@@ -42,23 +37,29 @@ def accounts_file(name: str) -> SecretsFile | None:
 
 
 def change_password(name: str) -> None:
-    st.subheader(a("password_title"))
+    st.subheader(text("admin.password_title", ui.lang()))
     minimum = min_password_length()
     with st.form("password", clear_on_submit=True):
-        current = st.text_input(a("password_current"), type="password", key="pw_current")
-        new = st.text_input(a("password_new", min=minimum), type="password", key="pw_new")
-        again = st.text_input(a("password_again"), type="password", key="pw_again")
-        submitted = st.form_submit_button(a("password_change"))
+        current = st.text_input(
+            text("admin.password_current", ui.lang()), type="password", key="pw_current"
+        )
+        new = st.text_input(
+            text("admin.password_new", ui.lang(), min=minimum), type="password", key="pw_new"
+        )
+        again = st.text_input(
+            text("admin.password_again", ui.lang()), type="password", key="pw_again"
+        )
+        submitted = st.form_submit_button(text("admin.password_change", ui.lang()))
     if not submitted:
         return
     if new != again:
-        st.error(a("password_differ"))
+        st.error(text("admin.password_differ", ui.lang()))
         return
     try:
         # the length first: it is what people get wrong, and it needs no password check
         check_new_password(new, minimum)
     except PasswordTooShort as exc:
-        st.error(a("password_short", length=exc.length, min=exc.min_length))
+        st.error(text("admin.password_short", ui.lang(), length=exc.length, min=exc.min_length))
         return
     # the current password, counted as a sign-in attempt (so it cannot be guessed here)
     outcome = SignInGuard(ui.store()).sign_in(st.secrets.to_dict(), name, current, ui.client())
@@ -66,18 +67,18 @@ def change_password(name: str) -> None:
         st.error(ui.t("login_throttled", wait=ui.t("wait_seconds", n=outcome.retry_after)))
         return
     if outcome.account is None:
-        st.error(a("password_wrong"))
+        st.error(text("admin.password_wrong", ui.lang()))
         return
     target = accounts_file(name)
     if target is None:
-        st.error(a("password_elsewhere", name=ui.literal(name)))
+        st.error(text("admin.password_elsewhere", ui.lang(), name=ui.literal(name)))
         return
     try:
         SecretsFile(target.path, min_length=minimum).reset_password(name, new)
     except DmiError as exc:
-        st.error(a("password_file_error", reason=ui.literal(exc)))
+        st.error(text("admin.password_file_error", ui.lang(), reason=ui.literal(exc)))
         return
-    st.success(a("password_changed"))
+    st.success(text("admin.password_changed", ui.lang()))
 
 
 current = ui.account()
@@ -85,7 +86,7 @@ if current is None:
     st.title(ui.t("login_title"))
     ui.login_form()
 else:
-    st.title(a("account_title"))
+    st.title(text("admin.account_title", ui.lang()))
     roles = ", ".join(ui.t(f"role_{r}") for r in sorted(current.roles)) or "-"
     st.success(ui.t("login_as", name=ui.literal(current.name), roles=roles))
     if st.button(ui.t("logout"), key="account_logout"):
