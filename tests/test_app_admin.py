@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 
+import pandas as pd
 import pytest
 
 import dmi
@@ -297,3 +298,116 @@ def test_a_candidate_is_reviewed_as_tables_of_what_changes(miit):
 
     tiers = [df.value for df in at.dataframe if a("col_index_range", lang) in df.value.columns][0]
     assert tiers[a("col_before", lang)].sum() == tiers[a("col_after", lang)].sum() == n
+
+
+# -- the weights lab -----------------------------------------------------------------------------
+WEIGHTING_LABELS = {
+    "zh": [
+        "测评体系权重（官方）/ instrument",
+        "等权重法 / equal",
+        "熵权法 / entropy",
+        "CRITIC 法 / CRITIC",
+        "主成分分析法 / PCA",
+        "层次分析法 / AHP",
+        "有利原则法（DEA）/ benefit of the doubt",
+    ],
+    "en": [
+        "Instrument weights (official)",
+        "Equal weights",
+        "Entropy",
+        "CRITIC",
+        "Principal components (PCA)",
+        "AHP (pairwise judgements)",
+        "Benefit of the doubt (DEA)",
+    ],
+}
+NORMALISATION_LABELS = {
+    "zh": ["目标值法 / goalposts", "极差法 / min-max", "标准分数法 / z-score",
+           "百分位法 / percentile", "距目标法 / distance to target"],
+    "en": ["Goalposts", "Min-max", "Z-score", "Percentile rank", "Distance to target"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_lab_names_every_method_in_the_pages_language_with_a_line_on_it(lang):
+    at = _signed_in(lang, "scholar", "app_pages/weights_lab.py")
+    for scheme in ("A", "B"):
+        assert at.selectbox(key=f"{scheme}_weight").options == WEIGHTING_LABELS[lang]
+        assert at.selectbox(key=f"{scheme}_norm").options == NORMALISATION_LABELS[lang]
+        assert not {"entropy", "goalposts", "critic", "minmax"} & set(
+            at.selectbox(key=f"{scheme}_weight").options
+            + at.selectbox(key=f"{scheme}_norm").options
+        )
+    captions = [c.value for c in at.caption]
+    # scheme B defaults to entropy: its line is shown under its picker
+    assert a("weighting_entropy_help", lang) in captions
+    assert a("normalisation_goalposts_help", lang) in captions
+    # choosing another method shows its line
+    at.selectbox(key="B_weight").set_value("critic").run()
+    _ok(at)
+    assert a("weighting_critic_help", lang) in [c.value for c in at.caption]
+
+
+def _own_population(tmp_path, miit) -> tuple[object, int, int]:
+    """A researcher's file: 300 reference companies and 3 with an answer no option has."""
+    from dmi.service.reference import shipped_reference_population
+
+    rows = pd.read_csv(
+        shipped_reference_population(miit), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    ).head(300)
+    bad = rows.head(3).copy()
+    bad["respondent_id"] = ["BAD-1", "BAD-2", "BAD-3"]
+    bad["it_coverage"] = "not-an-option"
+    path = tmp_path / "my-companies.csv"
+    pd.concat([rows, bad]).to_csv(path, index=False, encoding="utf-8")
+    return path, 300, 3
+
+
+def test_the_lab_shows_the_librarys_weights_for_an_uploaded_population(tmp_path, miit, downloads):
+    from dmi.analysis import analyse
+
+    path, valid, bad = _own_population(tmp_path, miit)
+    lang = "zh"
+    at = _signed_in(lang, "scholar", "app_pages/weights_lab.py")
+    at.radio(key="lab_source").set_value("upload").run()
+    at.file_uploader(key="lab_file").upload(path.name, path.read_bytes(), "text/csv")
+    at.run()
+    _ok(at)
+    counts = a("lab_counts", lang, name="my\\-companies\\.csv", read="303", valid="300",
+               rejected="3")  # fmt: skip
+    assert counts in [w.value for w in at.warning]
+    rejects = next(df.value for df in at.dataframe if "reason" in df.value.columns)
+    assert sorted(rejects["respondent_id"].unique()) == ["BAD-1", "BAD-2", "BAD-3"]
+    assert set(rejects["column"]) == {"it_coverage"}
+    # the two schemes are compared on this population too
+    assert any(c.value.endswith(f"({valid})") for c in at.caption)
+
+    at.button(key="lab_analyse").click().run()
+    _ok(at)
+    expected = analyse(str(path), instrument=miit)  # what `dmi analyse FILE` computes
+    shown = next(df.value for df in at.dataframe if WEIGHTING_LABELS[lang][2] in df.value.columns)
+    weights = expected.comparison.weights
+    indicator_names = {i.code: i.zh for d in miit.dimensions for i in d.indicators}
+    assert list(shown[a("col_node", lang)]) == [indicator_names[c] for c in weights["code"]]
+    for key, label in zip(
+        ["instrument", "equal", "entropy", "critic", "pca"], WEIGHTING_LABELS[lang]
+    ):
+        assert list(shown[label]) == [round(100 * w, 2) for w in weights[key]], key
+    bod = a("lab_bod_dimension", lang, method=WEIGHTING_LABELS[lang][6])
+    assert list(shown[bod]) == [round(100 * w, 2) for w in weights["bod (dimension level)"]]
+    # AHP needs judgements: said, not left out silently
+    assert any(c.value.startswith(WEIGHTING_LABELS[lang][5]) for c in at.caption)
+
+    effective = next(
+        df.value for df in at.dataframe if a("col_effective", lang) in df.value.columns
+    )
+    assert list(effective[a("col_effective", lang)]) == pytest.approx(
+        [round(100 * v, 2) for v in expected.effective["effective_share"]], nan_ok=True
+    )
+    reliability = next(df.value for df in at.dataframe if "Cronbach α" in df.value.columns)
+    assert list(reliability["Cronbach α"]) == pytest.approx(
+        [round(d.alpha.alpha, 3) for d in expected.reliability.dimensions], abs=1e-9
+    )
+    html = downloads["lab_report"].decode("utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert expected.provenance["input"]["data_hash"] in html

@@ -63,7 +63,7 @@ def choice(kind: str, key: str, where, options=None, **kwargs):
     options = list(options or METHOD_OPTIONS[kind])
     lang = ui.lang()  # bound now: the labels are made again outside the page's run (tests)
     chosen = where.selectbox(
-        ui.t(kind),
+        SETTING_NAMES[kind],
         options,
         format_func=lambda o: method_label(kind, o, lang),
         key=key,
@@ -74,6 +74,13 @@ def choice(kind: str, key: str, where, options=None, **kwargs):
 
 
 who = ui.require("admin")
+# the settings' names (the pickers' labels)
+SETTING_NAMES = {
+    "weighting": ui.t("weighting"),
+    "normalisation": ui.t("normalisation"),
+    "aggregation": ui.t("aggregation"),
+    "weight_level": ui.t("weight_level"),
+}
 st.title(ui.t("nav_admin_ref"))
 st.write(ui.t("admin_intro"))
 
