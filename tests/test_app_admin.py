@@ -411,3 +411,23 @@ def test_the_lab_shows_the_librarys_weights_for_an_uploaded_population(tmp_path,
     html = downloads["lab_report"].decode("utf-8")
     assert html.lstrip().lower().startswith("<!doctype html")
     assert expected.provenance["input"]["data_hash"] in html
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_method_choice_has_a_distinct_name_and_a_line_in_both_languages(lang):
+    from dmi.service.reference import METHOD_OPTIONS, method_help, method_label
+
+    for kind, options in METHOD_OPTIONS.items():
+        labels = [method_label(kind, option, lang) for option in options]
+        assert len(set(labels)) == len(options), kind
+        for option, label in zip(options, labels):
+            assert label.strip() and label != option, (kind, option)
+            assert method_help(kind, option, lang).strip(), (kind, option)
+            if lang == "zh":  # a Chinese name, the researcher's term beside it
+                assert any("\u4e00" <= c <= "\u9fff" for c in label), (kind, option, label)
+    # the other spellings of a normalisation are the same choice
+    assert method_label("normalisation", "min-max", lang) == method_label(
+        "normalisation", "minmax", lang
+    )
+    with pytest.raises(KeyError, match="unknown weighting 'magic'"):
+        method_label("weighting", "magic", lang)

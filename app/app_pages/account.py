@@ -64,7 +64,13 @@ def change_password(name: str) -> None:
     # the current password, counted as a sign-in attempt (so it cannot be guessed here)
     outcome = SignInGuard(ui.store()).sign_in(st.secrets.to_dict(), name, current, ui.client())
     if outcome.retry_after:
-        st.error(ui.t("login_throttled", wait=ui.t("wait_seconds", n=outcome.retry_after)))
+        seconds = outcome.retry_after
+        wait = (
+            ui.t("wait_seconds", n=seconds)
+            if seconds < 60
+            else ui.t("wait_minutes", n=-(-seconds // 60))
+        )
+        st.error(ui.t("login_throttled", wait=wait))
         return
     if outcome.account is None:
         st.error(text("admin.password_wrong", ui.lang()))
