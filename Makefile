@@ -35,11 +35,15 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(call INSTALL,-e ".[$(TEST_EXTRAS)]")
 	touch $@ $(VENV)/.installed-run
 
-# the app on an embedded SQLite database (var/dmi.sqlite; DMI_DATABASE_URL for another one)
+# the app on an embedded SQLite database (var/dmi.sqlite; DMI_DATABASE_URL for another one),
+# on every network of this machine (ADDRESS=localhost: this machine only); it prints the
+# addresses that work. HOSTS: more host names to answer to (a reverse proxy's domain).
 PORT ?= 8501
+ADDRESS ?= 0.0.0.0
+HOSTS ?=
 run: $(VENV)/.installed-run
 	$(VENV)/bin/dmi app init-secrets
-	$(VENV)/bin/streamlit run app/streamlit_app.py --server.port $(PORT)
+	$(VENV)/bin/dmi app serve --port $(PORT) --address $(ADDRESS) $(foreach h,$(HOSTS),--host $(h))
 
 # the command-line job: score the shipped messy example file
 score-example: $(VENV)/.installed-run

@@ -20,7 +20,7 @@ from dmi import locales
 from dmi.io import csv_bytes
 from dmi.scoring.levels import format_index
 from dmi.service.auth import Account, SignInGuard, accounts_from_secrets, client_address
-from dmi.service.reference import Reference, shipped_reference
+from dmi.service.reference import Reference, method_label, shipped_reference
 from dmi.service.store import Store
 from dmi.service.uploads import remove_stale_uploads
 
@@ -170,7 +170,10 @@ def describe_method(ref: Reference) -> str:
     model = ref.index_model
     if ref.is_official:
         return t("use_companies")
-    method = f"{model.weighting} / {model.normalisation} / {model.aggregation}"
+    method = " · ".join(
+        method_label(kind, getattr(model, kind), lang())
+        for kind in ("weighting", "normalisation", "aggregation")
+    )
     return t("use_research", method=method)
 
 
@@ -327,6 +330,25 @@ def client() -> str:
     return client_address(st.context.ip_address, forwarded, trusted)
 
 
+def account_title() -> str:
+    """The sidebar's entry of the account page: who is signed in (name and roles), else
+    "sign in"."""
+    current = account()
+    if current is None:
+        return t("nav_account")
+    roles = ", ".join(t(f"role_{r}") for r in sorted(current.roles)) or "-"
+    # a navigation label is shown as plain text: the name needs no escaping there
+    return locales.text("admin.nav_signed_in", lang(), name=current.name, roles=roles)
+
+
+def sign_out() -> None:
+    """Forget the signed-in account (and end an identity provider's session)."""
+    st.session_state.pop("account", None)
+    if getattr(st, "user", None) is not None and getattr(st.user, "is_logged_in", False):
+        st.logout()
+    st.rerun()
+
+
 def account_box() -> None:
     """Who is signed in, in the sidebar, with a sign-out button."""
     current = account()
@@ -335,10 +357,7 @@ def account_box() -> None:
     roles = ", ".join(t(f"role_{r}") for r in sorted(current.roles)) or "-"
     st.sidebar.caption(t("login_as", name=literal(current.name), roles=roles))
     if st.sidebar.button(t("logout"), key="logout"):
-        st.session_state.pop("account", None)
-        if getattr(st, "user", None) is not None and getattr(st.user, "is_logged_in", False):
-            st.logout()
-        st.rerun()
+        sign_out()
 
 
 # -- files --------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ pages = {
     ],
     ui.t("nav_admin"): [
         st.Page("app_pages/admin.py", title=ui.t("nav_admin_ref"), url_path="admin"),
-        st.Page("app_pages/account.py", title=ui.t("nav_account"), url_path="account"),
+        st.Page("app_pages/account.py", title=ui.account_title(), url_path="account"),
     ],
 }
 page = st.navigation(pages)

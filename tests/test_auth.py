@@ -10,14 +10,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from dmi.errors import FileFormatError, PasswordTooShort, UsageError
 from dmi.service.auth import (
     Account,
+    SecretsFile,
     SignInGuard,
     Throttle,
     accounts_from_secrets,
     authenticate,
+    check_new_password,
     client_address,
     hash_password,
+    min_password_length,
     secrets_entry,
     verify_password,
     write_secrets,
@@ -285,3 +289,176 @@ def test_client_address(remote, forwarded, trusted, expected):
 def test_client_address_refuses_a_negative_count():
     with pytest.raises(ValueError, match="trusted_proxies must be 0 or more, got -1"):
         client_address("192.0.2.1", [], -1)
+
+
+# -- new passwords and the secrets file --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("setting", "expected"), [(None, 10), ("", 10), ("12", 12), ("1", 1), (" 8 ", 8)]
+)
+def test_the_minimum_password_length_is_a_setting_of_default_10(setting, expected):
+    environ = {} if setting is None else {"DMI_PASSWORD_MIN_LENGTH": setting}
+    assert min_password_length(environ) == expected
+
+
+@pytest.mark.parametrize("setting", ["0", "-3", "ten", "2.5"])
+def test_a_minimum_length_that_is_not_a_whole_number_of_1_or_more_is_refused(setting):
+    with pytest.raises(UsageError, match=f"DMI_PASSWORD_MIN_LENGTH='{setting}'"):
+        min_password_length({"DMI_PASSWORD_MIN_LENGTH": setting})
+
+
+@pytest.mark.parametrize("minimum", [1, 4, 10, 17])
+def test_a_new_password_needs_the_minimum_number_of_characters(minimum):
+    # characters, not bytes: a Chinese password of `minimum` characters is long enough
+    check_new_password("密" * minimum, minimum)
+    check_new_password("x" * (minimum + 3), minimum)
+    for short in range(minimum):
+        with pytest.raises(PasswordTooShort) as caught:
+            check_new_password("密" * short, minimum)
+        assert (caught.value.length, caught.value.min_length) == (short, minimum)
+
+
+def test_the_password_1_is_refused_by_default_with_a_clear_message(monkeypatch):
+    monkeypatch.delenv("DMI_PASSWORD_MIN_LENGTH", raising=False)
+    with pytest.raises(
+        PasswordTooShort, match="^the password has 1 character; a password needs at least 10$"
+    ):
+        check_new_password("1")
+    monkeypatch.setenv("DMI_PASSWORD_MIN_LENGTH", "3")
+    check_new_password("123")
+
+
+SECRETS = """# our accounts (comment kept)
+[auth]
+redirect_uri = "https://dmi.example.org/oauth2callback"
+
+[dmi.users.alice]
+password_hash = "{alice}"
+roles = ["agency"]
+
+[dmi.users."boss@example.org"]
+# the first admin
+password_hash = "{boss}"
+roles = ["admin"]
+
+[dmi.sso_roles]
+"carol@example.org" = ["researcher"]
+"""
+
+
+@pytest.fixture
+def secrets_file(tmp_path):
+    path = tmp_path / "secrets.toml"
+    path.write_text(
+        SECRETS.format(alice=hash_password("alice-password"), boss=hash_password("boss-password")),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _others(text: str) -> dict:
+    """Everything of a secrets file but its accounts."""
+    data = tomllib.loads(text)
+    data["dmi"].pop("users")
+    return data
+
+
+def test_add_remove_and_reset_touch_only_the_one_account(secrets_file):
+    original = secrets_file.read_text(encoding="utf-8")
+    hashes = {n: h for n, (h, _) in accounts_from_secrets(tomllib.loads(original)).items()}
+    secrets = SecretsFile(secrets_file, min_length=10)
+
+    secrets.add("dave", "dave-password", ["researcher", "admin"])
+    text = secrets_file.read_text(encoding="utf-8")
+    assert text.startswith(original)  # appended, nothing else changed
+    accounts = accounts_from_secrets(tomllib.loads(text))
+    assert accounts["dave"][1] == Account("dave", frozenset({"researcher", "admin"}))
+    assert verify_password("dave-password", accounts["dave"][0])
+    assert "dave-password" not in text
+    assert secrets_file.stat().st_mode & 0o777 == 0o600
+
+    secrets.reset_password("boss@example.org", "a-new-boss-password")
+    after = tomllib.loads(secrets_file.read_text(encoding="utf-8"))
+    accounts = accounts_from_secrets(after)
+    assert verify_password("a-new-boss-password", accounts["boss@example.org"][0])
+    assert not verify_password("boss-password", accounts["boss@example.org"][0])
+    assert accounts["boss@example.org"][1].roles == frozenset({"admin"})
+    assert accounts["alice"][0] == hashes["alice"]
+    assert "# the first admin" in secrets_file.read_text(encoding="utf-8")
+
+    secrets.remove("alice")
+    text = secrets_file.read_text(encoding="utf-8")
+    assert set(accounts_from_secrets(tomllib.loads(text))) == {"boss@example.org", "dave"}
+    assert _others(text) == _others(original)
+    assert text.startswith("# our accounts (comment kept)")
+    assert secrets_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_last_admin_cannot_be_removed(secrets_file):
+    secrets = SecretsFile(secrets_file)
+    before = secrets_file.read_bytes()
+    with pytest.raises(UsageError, match="'boss@example.org' is the last admin account"):
+        secrets.remove("boss@example.org")
+    assert secrets_file.read_bytes() == before
+    # with a second admin, the first may go; the second is then the last
+    secrets.add("root", "root-password", ["admin"])
+    secrets.remove("boss@example.org")
+    with pytest.raises(UsageError, match="'root' is the last admin account"):
+        secrets.remove("root")
+    secrets.remove("alice")  # not an admin: always removable
+    assert set(secrets.accounts()) == {"root"}
+
+
+def test_refused_edits_leave_the_file_as_it_was(secrets_file):
+    secrets = SecretsFile(secrets_file, min_length=10)
+    before = secrets_file.read_bytes()
+    with pytest.raises(PasswordTooShort, match="1 character; a password needs at least 10"):
+        secrets.reset_password("alice", "1")
+    with pytest.raises(PasswordTooShort):
+        secrets.add("erin", "123456789", ["agency"])
+    with pytest.raises(UsageError, match="already has an account 'alice'"):
+        secrets.add("alice", "long-enough-pw", ["agency"])
+    with pytest.raises(UsageError, match=r"no account 'zed' \(accounts: alice, boss@example.org\)"):
+        secrets.remove("zed")
+    with pytest.raises(UsageError, match="no account 'zed'"):
+        secrets.reset_password("zed", "long-enough-pw")
+    assert secrets_file.read_bytes() == before
+    assert list(secrets_file.parent.iterdir()) == [secrets_file]
+
+
+def test_accounts_written_in_another_layout_are_not_edited(tmp_path):
+    path = tmp_path / "secrets.toml"
+    path.write_text(
+        f'[dmi.users]\nalice = {{ password_hash = "{hash_password("x")}", roles = ["agency"] }}\n'
+        f'bob = {{ password_hash = "{hash_password("y")}", roles = ["admin"] }}\n',
+        encoding="utf-8",
+    )
+    before = path.read_bytes()
+    with pytest.raises(FileFormatError, match="edit the file by hand"):
+        SecretsFile(path).remove("alice")
+    with pytest.raises(FileFormatError, match="edit the file by hand"):
+        SecretsFile(path).reset_password("alice", "long-enough-pw")
+    assert path.read_bytes() == before
+
+
+def test_a_write_that_fails_midway_leaves_the_old_file_and_no_partial_file(
+    secrets_file, monkeypatch
+):
+    import os
+
+    before = secrets_file.read_bytes()
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        SecretsFile(secrets_file).reset_password("alice", "long-enough-pw")
+    assert secrets_file.read_bytes() == before
+    assert list(secrets_file.parent.iterdir()) == [secrets_file]
+
+
+def test_an_unreadable_secrets_file_is_named(tmp_path):
+    path = tmp_path / "secrets.toml"
+    path.write_text("[dmi.users.alice\n", encoding="utf-8")
+    with pytest.raises(FileFormatError, match="secrets.toml: not a valid TOML file"):
+        SecretsFile(path).accounts()

@@ -6,6 +6,7 @@ that made them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dmi_ui as ui
@@ -14,18 +15,72 @@ import streamlit as st
 
 from dmi import load_instrument
 from dmi.io import FileFormatError, read_answers
-from dmi.scoring import NORMALISATIONS, WEIGHTINGS
-from dmi.scoring.aggregate import AGGREGATIONS
+from dmi.locales import text
 from dmi.service.reference import (
+    METHOD_OPTIONS,
+    Reference,
+    change_tables,
     compare_references,
     fit_reference,
+    method_help,
+    method_label,
+    reference_tables,
     shipped_reference_population,
+    source_label,
 )
 from dmi.service.uploads import upload_folder
 
 MIN_COMPANIES = 30
 
+
+def show_reference(ref: Reference, key: str) -> None:
+    """The reference as tables (method, weights, tiers); its JSON only as a download."""
+    tables = reference_tables(ref, ui.lang())
+    left, right = st.columns([2, 3])
+    left.markdown(f"**{text('admin.ref_method', ui.lang())}**")
+    left.dataframe(tables["method"], hide_index=True, width="stretch", key=f"{key}_method")
+    right.markdown(f"**{text('admin.ref_dimension_weights', ui.lang())}**")
+    right.dataframe(tables["dimensions"], hide_index=True, width="stretch", key=f"{key}_dims")
+    right.markdown(f"**{text('admin.ref_tiers', ui.lang())}**")
+    if "tiers" in tables:
+        right.dataframe(tables["tiers"], hide_index=True, width="stretch", key=f"{key}_tiers")
+        right.caption(text("admin.ref_tiers_note", ui.lang()))
+    else:
+        right.write(text("admin.ref_no_tiers", ui.lang()))
+    with st.expander(text("admin.ref_item_weights", ui.lang())):
+        st.dataframe(tables["items"], hide_index=True, width="stretch", key=f"{key}_items")
+    ui.download(
+        left,
+        text("admin.ref_download", ui.lang()),
+        json.dumps(ref.to_dict(), ensure_ascii=False, indent=1).encode("utf-8"),
+        f"dmi-reference-{ref.version.split('@')[-1]}.json",
+        key=f"{key}_download",
+    )
+
+
+def choice(kind: str, key: str, where, options=None, **kwargs):
+    """A picker of a method setting, its choices labelled in the page's language."""
+    options = list(options or METHOD_OPTIONS[kind])
+    lang = ui.lang()  # bound now: the labels are made again outside the page's run (tests)
+    chosen = where.selectbox(
+        SETTING_NAMES[kind],
+        options,
+        format_func=lambda o: method_label(kind, o, lang),
+        key=key,
+        **kwargs,
+    )
+    where.caption(method_help(kind, chosen, lang))
+    return chosen
+
+
 who = ui.require("admin")
+# the settings' names (the pickers' labels)
+SETTING_NAMES = {
+    "weighting": ui.t("weighting"),
+    "normalisation": ui.t("normalisation"),
+    "aggregation": ui.t("aggregation"),
+    "weight_level": ui.t("weight_level"),
+}
 st.title(ui.t("nav_admin_ref"))
 st.write(ui.t("admin_intro"))
 
@@ -36,28 +91,34 @@ current = ui.reference(instrument.id)
 if "admin_done" in st.session_state:
     st.success(st.session_state.pop("admin_done"))
 st.header(ui.t("current_ref"))
-st.json(current.summary(), expanded=1)
+show_reference(current, "current")
 
 st.subheader(ui.t("all_refs"))
 stored = db.list_references(instrument.id)
+lang = ui.lang()
 st.dataframe(
     pd.DataFrame(
         [
             {
-                "version": r.version,
-                "current": "✓" if r.is_current else "",
-                "use": ui.describe_method(ui.reference_version(r.version) or current),
-                "created": f"{r.created_at:%Y-%m-%d %H:%M}",
-                "published": "" if r.published_at is None else f"{r.published_at:%Y-%m-%d %H:%M}",
-                "companies": r.n_companies,
-                "source": r.source,
-                "by": r.created_by,
+                text("admin.row_version", lang): r.version,
+                text("admin.col_current", lang): "✓" if r.is_current else "",
+                text("admin.row_use", lang): ui.describe_method(
+                    ui.reference_version(r.version) or current
+                ),
+                text("admin.row_created", lang): f"{r.created_at:%Y-%m-%d %H:%M}",
+                text("admin.col_published", lang): (
+                    "" if r.published_at is None else f"{r.published_at:%Y-%m-%d %H:%M}"
+                ),
+                text("admin.row_companies", lang): r.n_companies,
+                text("admin.row_source", lang): source_label(r.source, lang),
+                text("admin.col_by", lang): r.created_by,
             }
             for r in stored
         ]
     ),
     hide_index=True,
     width="stretch",
+    key="all_versions",
 )
 
 st.header(ui.t("refit"))
@@ -74,11 +135,14 @@ upload = None
 if source == "upload":
     upload = st.file_uploader(ui.t("upload"), type=["csv", "xlsx", "parquet"], key="admin_file")
 cols = st.columns(4)
-weighting = cols[0].selectbox(
-    ui.t("weighting"), [w for w in WEIGHTINGS if w != "ahp"], key="admin_weighting"
+weighting = choice(
+    "weighting",
+    "admin_weighting",
+    cols[0],
+    [w for w in METHOD_OPTIONS["weighting"] if w != "ahp"],
 )
-normalisation = cols[1].selectbox(ui.t("normalisation"), NORMALISATIONS, key="admin_norm")
-aggregation = cols[2].selectbox(ui.t("aggregation"), AGGREGATIONS, key="admin_agg")
+normalisation = choice("normalisation", "admin_norm", cols[1])
+aggregation = choice("aggregation", "admin_agg", cols[2])
 n_tiers = cols[3].number_input(
     ui.t("tier"), min_value=2, max_value=8, value=len(instrument.tiers) or 4, key="admin_tiers"
 )
@@ -132,29 +196,22 @@ if "admin_candidate" in st.session_state:
     candidate, change = st.session_state["admin_candidate"]
     version = candidate.version
     st.subheader(f"{ui.t('review')}: {version}")
-    st.json(candidate.summary(), expanded=1)
-    st.markdown(f"**{ui.t('what_changed')}**")
-    cols = st.columns(4)
-    cols[0].metric(ui.t("spearman"), f"{change.spearman:.3f}")
-    cols[1].metric(ui.t("level_changes"), f"{change.level_changed:,} / {change.n_compared:,}")
-    if change.official:
-        if change.tier_changed is not None:
-            cols[2].metric(ui.t("tier_changes"), f"{change.tier_changed:,} / {change.n_compared:,}")
-    else:
-        cols[2].metric(ui.t("band_changes"), f"{change.band_changed:,} / {change.n_compared:,}")
-    cols[3].metric(
-        "|Δ index| mean / max",
-        f"{change.mean_abs_index_change:.2f} / {change.max_abs_index_change:.2f}",
-    )
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {"node": k, "before": round(a, 4), "after": round(b, 4)}
-                for k, (a, b) in change.weight_changes.items()
-            ]
-        ),
-        hide_index=True,
-    )
+    show_reference(candidate, "candidate")
+    st.subheader(ui.t("what_changed"))
+    changes = change_tables(current, candidate, change, ui.lang())
+    left, right = st.columns(2)
+    left.markdown(f"**{text('admin.change_summary', ui.lang())}**")
+    left.dataframe(changes["summary"], hide_index=True, width="stretch", key="change_summary")
+    right.markdown(f"**{text('admin.change_cutoffs', ui.lang())}**")
+    right.dataframe(changes["cutoffs"], hide_index=True, width="stretch", key="change_cutoffs")
+    left, right = st.columns(2)
+    left.markdown(f"**{text('admin.change_bands', ui.lang())}**")
+    left.dataframe(changes["bands"], hide_index=True, width="stretch", key="change_bands")
+    if "tiers" in changes:
+        right.markdown(f"**{text('admin.change_tiers', ui.lang())}**")
+        right.dataframe(changes["tiers"], hide_index=True, width="stretch", key="change_tiers")
+    st.markdown(f"**{text('admin.change_weights', ui.lang())}**")
+    st.dataframe(changes["weights"], hide_index=True, width="stretch", key="change_weights")
     tiers = (
         ui.t("tiers_none")
         if change.tier_changed is None

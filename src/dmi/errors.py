@@ -33,6 +33,7 @@ __all__ = [
     "NotComputable",
     "NotFittedError",  # noqa: F822 (made on first use, see __getattr__)
     "ParameterError",
+    "PasswordTooShort",
     "ReconciliationError",
     "TierStabilityWarning",
     "UsageError",
@@ -168,6 +169,26 @@ class ParameterError(UsageError, ValueError, TypeError):
     def __init__(self, message: str, *, parameter: str | None = None) -> None:
         super().__init__(message)
         self.parameter = parameter
+
+
+class PasswordTooShort(UsageError):
+    """A new password is shorter than the minimum (``DMI_PASSWORD_MIN_LENGTH``, default 10).
+
+    Attributes
+    ----------
+    length : int
+        The characters given.
+    min_length : int
+        The characters needed.
+    """
+
+    def __init__(self, length: int, min_length: int) -> None:
+        super().__init__(
+            f"the password has {length} character{'' if length == 1 else 's'}; "
+            f"a password needs at least {min_length}"
+        )
+        self.length = length
+        self.min_length = min_length
 
 
 class ReconciliationError(RuntimeError):

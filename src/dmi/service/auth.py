@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import ipaddress
 import math
+import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,20 +33,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from dmi.errors import FileFormatError, UsageError
+from dmi.errors import FileFormatError, PasswordTooShort, UsageError
 
 __all__ = [
     "ACCOUNT_THROTTLE",
     "CLIENT_THROTTLE",
+    "DEFAULT_MIN_PASSWORD_LENGTH",
     "ROLES",
     "Account",
+    "SecretsFile",
     "SignIn",
     "SignInGuard",
     "Throttle",
     "accounts_from_secrets",
     "authenticate",
+    "check_new_password",
     "client_address",
     "hash_password",
+    "min_password_length",
     "secrets_entry",
     "verify_password",
     "write_secrets",
@@ -170,16 +175,225 @@ def write_secrets(
     target = Path(path)
     if target.exists():
         return None
-    password = secrets.token_urlsafe(12)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(
-        "# dmi accounts: only scrypt hashes of the passwords are kept here.\n"
-        "# Add one with `dmi app add-user NAME --roles agency,researcher`.\n\n"
-        + secrets_entry(name, password, roles),
-        encoding="utf-8",
-    )
-    target.chmod(0o600)
+    password = secrets.token_urlsafe(12)  # 16 characters
+    SecretsFile(target, min_length=1).add(name, password, roles)
     return password
+
+
+# -- new passwords and editing the secrets file -------------------------------------------------
+DEFAULT_MIN_PASSWORD_LENGTH = 10
+"""Characters a new password needs unless ``DMI_PASSWORD_MIN_LENGTH`` says otherwise."""
+
+
+def min_password_length(environ: Mapping[str, str] | None = None) -> int:
+    """The characters a new password needs: ``DMI_PASSWORD_MIN_LENGTH``, default 10.
+
+    Raises
+    ------
+    UsageError
+        When the setting is not a whole number of at least 1.
+    """
+    value = (os.environ if environ is None else environ).get("DMI_PASSWORD_MIN_LENGTH", "")
+    if not value.strip():
+        return DEFAULT_MIN_PASSWORD_LENGTH
+    try:
+        length = int(value)
+    except ValueError:
+        length = 0
+    if length < 1:
+        raise UsageError(f"DMI_PASSWORD_MIN_LENGTH={value!r}: expected a whole number of 1 or more")
+    return length
+
+
+def check_new_password(password: str, min_length: int | None = None) -> None:
+    """Refuse a new password shorter than ``min_length`` characters (default:
+    :func:`min_password_length`). Every path that sets a password a person chose goes through
+    this (:class:`SecretsFile`, hence ``dmi app add-user`` and ``reset-password`` and the
+    app's account page).
+
+    Raises
+    ------
+    PasswordTooShort
+        With the length given and the length needed.
+    """
+    needed = min_password_length() if min_length is None else min_length
+    if len(password) < needed:
+        raise PasswordTooShort(len(password), needed)
+
+
+# a table header of one account: [dmi.users.NAME], [dmi.users."NAME"] or [dmi.users.'NAME']
+_ACCOUNT_HEADER = re.compile(
+    r"""^\s*\[\s*dmi\s*\.\s*users\s*\.\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*\]\s*(?:\#.*)?$"""
+)
+_ANY_HEADER = re.compile(r"^\s*\[")
+_HASH_LINE = re.compile(r"^\s*password_hash\s*=")
+
+
+class SecretsFile:
+    """The app's accounts in a secrets file (``.streamlit/secrets.toml``), edited safely.
+
+    Each edit reads the file, changes only the lines of the one account (the rest of the file,
+    comments and other sections included, stays as it was), checks that the result reads back
+    with exactly the intended change, and replaces the file in one atomic rename (mode 600): a
+    crash leaves the old file or the new one, never half of one. Passwords are checked by
+    :func:`check_new_password` and only their scrypt hashes are written.
+
+    Parameters
+    ----------
+    path : str or Path
+        The secrets file.
+    min_length : int, optional
+        Characters a new password needs (default: :func:`min_password_length`).
+    """
+
+    def __init__(self, path: str | Path, *, min_length: int | None = None) -> None:
+        self.path = Path(path)
+        self.min_length = min_length
+
+    # -- reading --------------------------------------------------------------------------------
+    def text(self) -> str:
+        """The file's text ('' when it does not exist)."""
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ""
+
+    def _parse(self, text: str) -> dict[str, tuple[str, Account]]:
+        import tomllib
+
+        try:
+            return accounts_from_secrets(tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise FileFormatError(
+                f"{self.path}: not a valid TOML file ({exc})", path=self.path
+            ) from None
+
+    def accounts(self) -> dict[str, tuple[str, Account]]:
+        """The accounts of the file: name -> (password hash, account)."""
+        return self._parse(self.text())
+
+    def account(self, name: str) -> Account:
+        """The account ``name``; a :class:`UsageError` naming the accounts there are when it
+        is not one."""
+        accounts = self.accounts()
+        self._known(name, accounts)
+        return accounts[name][1]
+
+    # -- editing --------------------------------------------------------------------------------
+    def add(self, name: str, password: str, roles: Iterable[str]) -> Account:
+        """Add an account; refused when the name is taken or the password too short."""
+        text = self.text()
+        before = self._parse(text)
+        if name in before:
+            raise UsageError(f"{self.path} already has an account {name!r}")
+        check_new_password(password, self.min_length)
+        entry = secrets_entry(name, password, roles)
+        if not text:
+            text = (
+                "# dmi accounts: only scrypt hashes of the passwords are kept here.\n"
+                "# Add one with `dmi app add-user NAME --roles agency,researcher`.\n"
+            )
+        new = text + ("" if text.endswith("\n") else "\n") + "\n" + entry
+        account = Account(name, frozenset(roles))
+        self._write(new, before, {**before, name: (None, account)}, name, password)
+        return account
+
+    def remove(self, name: str) -> None:
+        """Remove an account; refused for an unknown name and for the last admin."""
+        text = self.text()
+        before = self._parse(text)
+        self._known(name, before)
+        admins = [n for n, (_, a) in before.items() if "admin" in a.roles]
+        if admins == [name]:
+            raise UsageError(
+                f"{name!r} is the last admin account of {self.path}; add another admin first "
+                "(dmi app add-user NAME --roles admin)"
+            )
+        lines = text.splitlines(keepends=True)
+        start, end = self._block(lines, name)
+        kept = lines[:start] + lines[end:]
+        new = re.sub(r"\n{3,}", "\n\n", "".join(kept))
+        after = {n: v for n, v in before.items() if n != name}
+        self._write(new, before, after, None, None)
+
+    def reset_password(self, name: str, password: str) -> None:
+        """Give an account a new password (its roles unchanged)."""
+        text = self.text()
+        before = self._parse(text)
+        self._known(name, before)
+        check_new_password(password, self.min_length)
+        lines = text.splitlines(keepends=True)
+        start, end = self._block(lines, name)
+        found = [i for i in range(start + 1, end) if _HASH_LINE.match(lines[i])]
+        if len(found) != 1:
+            raise FileFormatError(
+                f"{self.path}: the account {name!r} does not have one `password_hash = ...` line "
+                "in its own table; edit the file by hand",
+                path=self.path,
+            )
+        lines[found[0]] = f'password_hash = "{hash_password(password)}"\n'
+        after = {**before, name: (None, before[name][1])}
+        self._write("".join(lines), before, after, name, password)
+
+    def _known(self, name: str, accounts: Mapping[str, Any]) -> None:
+        if name not in accounts:
+            listed = ", ".join(sorted(accounts)) or "none"
+            raise UsageError(f"{self.path} has no account {name!r} (accounts: {listed})")
+
+    def _block(self, lines: list[str], name: str) -> tuple[int, int]:
+        """The lines [start, end) of the account's own table."""
+        starts = [
+            i
+            for i, line in enumerate(lines)
+            if (m := _ACCOUNT_HEADER.match(line)) and next(g for g in m.groups() if g) == name
+        ]
+        if len(starts) != 1:
+            raise FileFormatError(
+                f"{self.path}: the account {name!r} is not written as one [dmi.users.{name}] "
+                "table; edit the file by hand",
+                path=self.path,
+            )
+        start = starts[0]
+        end = next(
+            (i for i in range(start + 1, len(lines)) if _ANY_HEADER.match(lines[i])), len(lines)
+        )
+        return start, end
+
+    def _write(
+        self,
+        text: str,
+        before: Mapping[str, tuple[str, Account]],
+        expected: Mapping[str, tuple[str | None, Account]],
+        changed: str | None,
+        password: str | None,
+    ) -> None:
+        """Replace the file with ``text`` once it reads back as ``expected``: the same accounts
+        with the same hashes and roles, but ``changed``, whose hash is of ``password``."""
+        from dmi.io import PendingFile
+
+        after = self._parse(text)
+        same = set(after) == set(expected) and all(
+            after[n][1] == account
+            and (
+                verify_password(password or "", after[n][0])
+                if n == changed
+                else after[n][0] == before[n][0]
+            )
+            for n, (_, account) in expected.items()
+        )
+        if not same:  # an unusual layout: better no edit than a wrong one
+            raise FileFormatError(
+                f"{self.path}: the accounts are not laid out as dmi writes them "
+                "([dmi.users.NAME] tables); edit the file by hand",
+                path=self.path,
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with PendingFile(self.path) as pending:
+            pending.path.chmod(0o600)
+            with open(pending.path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
 
 
 # -- throttling failed sign-ins -----------------------------------------------------------------

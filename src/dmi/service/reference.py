@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dmi.errors import DataError, ModelFileError
@@ -35,16 +37,25 @@ from dmi.instruments import Instrument, load_instrument
 from dmi.instruments.loading import shipped_reference_population
 from dmi.io import read_answers
 from dmi.io.modelfile import ModelFile, Part, check, dmi_version, without_dmi_version
+from dmi.locales import text
 from dmi.results.assess import Assessment, assess
 from dmi.results.peers import PeerBenchmark
-from dmi.scoring.model import IndexModel
+from dmi.scoring.aggregate import AGGREGATIONS
+from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, IndexModel
+from dmi.scoring.normalise import NORMALISATIONS, canonical_name
 from dmi.tiers import TierModel, load_shipped_tier_model, shipped_tier_model_path
 
 __all__ = [
+    "METHOD_OPTIONS",
     "REFERENCE_FORMAT",
     "Reference",
     "ReferenceChange",
+    "change_tables",
     "compare_references",
+    "method_help",
+    "method_label",
+    "reference_tables",
+    "source_label",
     "fit_reference",
     "shipped_reference",
     "shipped_reference_population",
@@ -307,6 +318,11 @@ class ReferenceChange:
         Companies whose band of the reference's own index differs (``level`` under the official
         method, ``indicative_level`` under another). ``level_changed`` counts official levels,
         which no reference changes.
+    bands
+        Per level number: companies in that band before and after.
+    tiers
+        Per tier: companies before and after, and the lowest and highest index after (None
+        when either reference has no tier model).
     """
 
     weight_changes: dict[str, tuple[float, float]]
@@ -319,6 +335,8 @@ class ReferenceChange:
     same_index: bool = True
     official: bool = True
     band_changed: int = 0
+    bands: dict[int, tuple[int, int]] = field(default_factory=dict)
+    tiers: dict[int, tuple[int, int, float, float]] | None = None
 
 
 def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) -> ReferenceChange:
@@ -338,12 +356,21 @@ def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) ->
     )
     diff = (merged["dmi_new"] - merged["dmi_old"]).abs()
     tier_changed = None
+    tiers = None
     if old.tier_model is not None and new.tier_model is not None and len(merged):
         t_old = old.tier_model.assign(before, missing="na").set_index("respondent_id")["tier"]
         t_new = new.tier_model.assign(after, missing="na").set_index("respondent_id")["tier"]
         ids = merged["respondent_id"]
         changed = t_old.loc[ids].to_numpy() != t_new.loc[ids].to_numpy()
         tier_changed = int(pd.array(changed, dtype="boolean").fillna(True).sum())
+        tiers = _tier_counts(t_old.loc[ids], t_new.loc[ids], merged.set_index("respondent_id"))
+    bands = {
+        int(level): (
+            int((merged["band_old"] == level).sum()),
+            int((merged["band_new"] == level).sum()),
+        )
+        for level in sorted(b.level for b in new.instrument.levels.bands)
+    }
     weights_old = _weight_shares(old.index_model)
     weights_new = _weight_shares(new.index_model)
     changes = {
@@ -364,7 +391,31 @@ def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) ->
         same_index=old.index_model.method_id == new.index_model.method_id,
         official=new.is_official,
         band_changed=int((merged["band_old"] != merged["band_new"]).sum()),
+        bands=bands,
+        tiers=tiers,
     )
+
+
+def _tier_counts(
+    old: pd.Series, new: pd.Series, merged: pd.DataFrame
+) -> dict[int, tuple[int, int, float, float]]:
+    """Per tier: companies before and after, and the index range after (NaN when empty)."""
+    out = {}
+    dmi_new = merged["dmi_new"].to_numpy()
+    new_values = new.to_numpy(dtype="float64", na_value=np.nan)
+    old_values = old.to_numpy(dtype="float64", na_value=np.nan)
+    for tier in sorted(
+        set(np.unique(old_values[~np.isnan(old_values)]).astype(int))
+        | set(np.unique(new_values[~np.isnan(new_values)]).astype(int))
+    ):
+        inside = dmi_new[new_values == tier]
+        out[int(tier)] = (
+            int((old_values == tier).sum()),
+            int(len(inside)),
+            float(inside.min()) if len(inside) else float("nan"),
+            float(inside.max()) if len(inside) else float("nan"),
+        )
+    return out
 
 
 def _with_band(scores: pd.DataFrame) -> pd.DataFrame:
@@ -487,3 +538,279 @@ def shipped_reference(instrument: Instrument | str) -> Reference:
 
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+# -- the reference and its changes as tables, in a language ------------------------------------
+METHOD_OPTIONS: dict[str, tuple[str, ...]] = {
+    "weighting": WEIGHTINGS,
+    "normalisation": NORMALISATIONS,
+    "aggregation": AGGREGATIONS,
+    "weight_level": WEIGHT_LEVELS,
+}
+"""The choices of an index method, by setting: what the app's pickers offer."""
+
+
+def _option_name(kind: str, key: str) -> str:
+    if kind not in METHOD_OPTIONS:
+        raise KeyError(f"unknown method setting {kind!r}; expected one of {sorted(METHOD_OPTIONS)}")
+    name = canonical_name(key) if kind == "normalisation" else key
+    if name not in METHOD_OPTIONS[kind]:
+        raise KeyError(f"unknown {kind} {key!r}; expected one of {', '.join(METHOD_OPTIONS[kind])}")
+    return name.replace("-", "_")
+
+
+def method_label(kind: str, key: str, lang: str) -> str:
+    """A method choice as people call it, in ``lang``: ``目标值法 / goalposts``.
+
+    Parameters
+    ----------
+    kind : {"weighting", "normalisation", "aggregation", "weight_level"}
+    key : str
+        The choice as :class:`~dmi.IndexModel` takes it (``goalposts``, ``entropy`` ...).
+    lang : {"zh", "en"}
+    """
+    name = _option_name(kind, key)
+    if kind == "weighting":
+        return text(f"admin.weighting_{name}", lang)
+    if kind == "normalisation":
+        return text(f"admin.normalisation_{name}", lang)
+    if kind == "aggregation":
+        return text(f"admin.aggregation_{name}", lang)
+    return text(f"admin.weight_level_{name}", lang)
+
+
+def method_help(kind: str, key: str, lang: str) -> str:
+    """What a method choice does, in one line of ``lang``."""
+    name = _option_name(kind, key)
+    if kind == "weighting":
+        return text(f"admin.weighting_{name}_help", lang)
+    if kind == "normalisation":
+        return text(f"admin.normalisation_{name}_help", lang)
+    if kind == "aggregation":
+        return text(f"admin.aggregation_{name}_help", lang)
+    return text(f"admin.weight_level_{name}_help", lang)
+
+
+def source_label(source: str, lang: str) -> str:
+    """Where a reference's population came from, in ``lang`` (the sources the app and
+    :func:`shipped_reference` record; any other as it was recorded)."""
+    if source.startswith("shipped:"):
+        return text("admin.source_shipped", lang)
+    if source.startswith("upload: "):
+        return text("admin.source_upload", lang, name=source[len("upload: ") :])
+    found = re.fullmatch(r"stored submissions \((\d+)\)", source)
+    if found:
+        return text("admin.source_submissions", lang, n=int(found.group(1)))
+    return source
+
+
+def _pick(node: Any, lang: str) -> str:
+    return node.zh if lang == "zh" else node.en
+
+
+def _percent(share: float) -> float:
+    return round(100 * float(share), 2)
+
+
+def reference_tables(reference: Reference, lang: str) -> dict[str, pd.DataFrame]:
+    """What a reference is, as tables for people (headers and labels in ``lang``).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``method`` (setting, value), ``dimensions`` and ``items`` (each node's share of the
+        index, in %, with the names of its dimension and indicator), and ``tiers`` (per tier:
+        its name, the companies it was fitted on, their share, their mean index and the mean
+        dimension scores; absent when the reference has no tiers).
+    """
+    inst = reference.instrument
+    model = reference.index_model
+    use = (
+        text("admin.use_official", lang)
+        if reference.is_official
+        else text("admin.use_research_only", lang)
+    )
+    rows = [
+        (text("admin.row_use", lang), use),
+        (text("admin.row_weighting", lang), method_label("weighting", model.weighting, lang)),
+        (
+            text("admin.row_normalisation", lang),
+            method_label("normalisation", model.normalisation, lang),
+        ),
+        (text("admin.row_aggregation", lang), method_label("aggregation", model.aggregation, lang)),
+        (
+            text("admin.row_weight_level", lang),
+            method_label("weight_level", model.weight_level, lang),
+        ),
+        (text("admin.row_source", lang), source_label(reference.source, lang)),
+        (text("admin.row_companies", lang), f"{reference.n_companies:,}"),
+        (text("admin.row_created", lang), reference.created_at),
+        (
+            text("admin.row_instrument", lang),
+            f"{_pick(inst.title, lang)} ({inst.id} {inst.version})",
+        ),
+        (text("admin.row_version", lang), reference.version),
+    ]
+    tables = {
+        "method": pd.DataFrame(
+            {
+                text("admin.col_setting", lang): [k for k, _ in rows],
+                text("admin.col_value", lang): [str(v) for _, v in rows],
+            }
+        )
+    }
+    weights = model.node_weights()
+    share = {(r.level, r.code): float(r.weight) for r in weights.itertuples()}
+    tables["dimensions"] = pd.DataFrame(
+        {
+            text("admin.col_dimension", lang): [_pick(d, lang) for d in inst.dimensions],
+            text("admin.col_code", lang): [d.code for d in inst.dimensions],
+            text("admin.col_weight", lang): [
+                _percent(share[("dimension", d.code)]) for d in inst.dimensions
+            ],
+        }
+    )
+    items = []
+    for dimension in inst.dimensions:
+        for indicator in dimension.indicators:
+            for item in indicator.items:
+                items.append(
+                    {
+                        text("admin.col_dimension", lang): _pick(dimension, lang),
+                        text("admin.col_indicator", lang): _pick(indicator, lang),
+                        text("admin.col_item", lang): _pick(item, lang),
+                        text("admin.col_code", lang): item.code,
+                        text("admin.col_weight", lang): _percent(share[("item", item.code)]),
+                    }
+                )
+    tables["items"] = pd.DataFrame(items)
+    if reference.tier_model is not None:
+        report = reference.tier_model.report_
+        names = {t.tier: _pick(t, lang) for t in inst.tiers}
+        rows_ = []
+        for tier in report.tiers:
+            row = {
+                text("admin.col_tier", lang): int(tier.tier),
+                text("admin.col_name", lang): names.get(int(tier.tier), _pick(tier, lang)),
+                text("admin.col_companies", lang): int(tier.size),
+                text("admin.col_share", lang): _percent(tier.share),
+                text("admin.col_mean_index", lang): round(float(tier.dmi), 1),
+            }
+            for dimension in inst.dimensions:
+                value = tier.centroid.get(f"dim_{dimension.code}")
+                if value is not None:
+                    row[_pick(dimension, lang)] = round(float(value), 1)
+            rows_.append(row)
+        tables["tiers"] = pd.DataFrame(rows_)
+    return tables
+
+
+def change_tables(
+    old: Reference, new: Reference, change: ReferenceChange, lang: str
+) -> dict[str, pd.DataFrame]:
+    """What changes from ``old`` to ``new`` (measured by :func:`compare_references`), as tables
+    for people (headers and labels in ``lang``).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``summary`` (what, value), ``weights`` (each dimension's and indicator's share before
+        and after, in %, and the change in points), ``cutoffs`` (each level's lowest index
+        before and after), ``bands`` (companies per level before and after; after, under a
+        non-official method, the indicative band) and ``tiers`` (companies per tier before and
+        after, and the index range after; absent without tiers).
+    """
+    n = change.n_compared
+    band_text = (
+        text("admin.sum_level_changes", lang)
+        if change.official
+        else text("admin.sum_band_changes", lang)
+    )
+    summary = [
+        (text("admin.sum_compared", lang), f"{n:,}"),
+        (text("admin.sum_spearman", lang), f"{change.spearman:.3f}"),
+        (band_text, f"{change.band_changed:,} / {n:,}"),
+        (
+            text("admin.sum_tier_changes", lang),
+            "-" if change.tier_changed is None else f"{change.tier_changed:,} / {n:,}",
+        ),
+        (text("admin.sum_mean_change", lang), f"{change.mean_abs_index_change:.2f}"),
+        (text("admin.sum_max_change", lang), f"{change.max_abs_index_change:.2f}"),
+    ]
+    tables = {
+        "summary": pd.DataFrame(
+            {
+                text("admin.col_what", lang): [w for w, _ in summary],
+                text("admin.col_value", lang): [v for _, v in summary],
+            }
+        )
+    }
+    inst = new.instrument
+    before = old.index_model.node_weights().set_index(["level", "code"])["weight"]
+    after = new.index_model.node_weights().set_index(["level", "code"])["weight"]
+    rows = []
+    for dimension in inst.dimensions:
+        nodes = [("dimension", dimension, dimension.code)] + [
+            ("indicator", indicator, indicator.code) for indicator in dimension.indicators
+        ]
+        for level, node, code in nodes:
+            a, b = float(before[(level, code)]), float(after[(level, code)])
+            rows.append(
+                {
+                    text("admin.col_level", lang): text(f"admin.node_{level}", lang),
+                    text("admin.col_name", lang): _pick(node, lang),
+                    text("admin.col_before", lang): _percent(a),
+                    text("admin.col_after", lang): _percent(b),
+                    text("admin.col_change_pp", lang): round(100 * (b - a), 2),
+                }
+            )
+    tables["weights"] = pd.DataFrame(rows)
+    cut_old = {b.level: b.min for b in old.instrument.levels.bands}
+    tables["cutoffs"] = pd.DataFrame(
+        [
+            {
+                text("admin.col_level", lang): _pick(band, lang),
+                text("admin.col_before", lang): cut_old.get(band.level),
+                text("admin.col_after", lang): band.min,
+                text("admin.col_changed", lang): (
+                    text("admin.yes", lang)
+                    if cut_old.get(band.level) != band.min
+                    else text("admin.no", lang)
+                ),
+            }
+            for band in sorted(inst.levels.bands, key=lambda b: b.level)
+        ]
+    )
+    after_label = (
+        text("admin.col_after", lang)
+        if change.official
+        else text("admin.col_after_indicative", lang)
+    )
+    tables["bands"] = pd.DataFrame(
+        [
+            {
+                text("admin.col_level", lang): _pick(inst.level_band(level), lang),
+                text("admin.col_before", lang): counts[0],
+                after_label: counts[1],
+                text("admin.col_change", lang): counts[1] - counts[0],
+            }
+            for level, counts in change.bands.items()
+        ]
+    )
+    if change.tiers is not None:
+        names = {t.tier: _pick(t, lang) for t in inst.tiers}
+        tables["tiers"] = pd.DataFrame(
+            [
+                {
+                    text("admin.col_tier", lang): tier,
+                    text("admin.col_name", lang): names.get(tier, ""),
+                    text("admin.col_before", lang): was,
+                    text("admin.col_after", lang): now,
+                    text("admin.col_index_range", lang): (
+                        "-" if now == 0 else f"{low:.1f} – {high:.1f}"
+                    ),
+                }
+                for tier, (was, now, low, high) in change.tiers.items()
+            ]
+        )
+    return tables
