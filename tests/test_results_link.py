@@ -30,6 +30,8 @@ def _submitted(store, dmi=40.0):
 
 def test_a_view_token_shows_the_results_of_its_company_only(store):
     token, other = _submitted(store, 40.0), _submitted(store, 70.0)
+    # the link works from the submission on, before the company has opened its results
+    assert [s.dmi for s in store.shared_submissions(view_token(token))] == [40.0]
     view = store.results_link(token)
     assert [s.dmi for s in store.shared_submissions(view)] == [40.0]
     assert [s.dmi for s in store.shared_submissions(store.results_link(other))] == [70.0]
@@ -65,9 +67,11 @@ def test_the_link_is_the_same_each_time_and_only_its_hash_is_stored(store, tmp_p
     assert hash_token(view).encode() in raw
 
 
-def test_no_link_for_an_unknown_resume_code(store):
+def test_no_link_for_an_unknown_resume_code_nor_for_a_draft_not_submitted(store):
     with pytest.raises(KeyError):
         store.results_link("no-such-code")
+    draft = store.new_draft("miit-2024-manufacturing", "zh")
+    assert store.shared_submissions(view_token(draft)) == []
 
 
 def test_the_link_lives_as_long_as_the_results_and_goes_with_them(store):

@@ -355,12 +355,8 @@ class Store:
                 .where(drafts.c.token_hash == hash_token(token))
                 .values(updated_at=now, expires_at=self._expiry(now))
             )
-            # a shared results link lives as long as the results it shows
-            conn.execute(
-                update(result_links)
-                .where(result_links.c.token_hash == hash_token(token))
-                .values(expires_at=self._expiry(now))
-            )
+            # the read-only link works from the first submission, as long as the results
+            _record_link(conn, token, self._expiry(now))
             new_id = int(result.inserted_primary_key[0])
             row = conn.execute(select(submissions).where(submissions.c.id == new_id)).one()
         return _submission(row)
@@ -394,25 +390,8 @@ class Store:
         draft = self.draft(token)
         if draft is None:
             raise KeyError("unknown or expired resume token")
-        view = view_token(token)
-        values = {"token_hash": hash_token(token), "expires_at": draft.expires_at}
         with self.engine.begin() as conn:
-            done = conn.execute(
-                update(result_links)
-                .where(result_links.c.view_hash == hash_token(view))
-                .values(**values)
-            )
-            if done.rowcount == 0:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(
-                            insert(result_links).values(
-                                view_hash=hash_token(view), created_at=_now(), **values
-                            )
-                        )
-                except IntegrityError:  # another session recorded it meanwhile
-                    pass
-        return view
+            return _record_link(conn, token, draft.expires_at)
 
     def shared_submissions(self, view: str) -> list[Submission]:
         """The submissions a view token shows, oldest first; [] for an unknown or expired
@@ -610,6 +589,26 @@ class Store:
                 )
             )
         return int(expired_drafts.rowcount), int(expired_subs.rowcount)
+
+
+def _record_link(conn: Any, token: str, expires_at: datetime) -> str:
+    """Record (or keep until ``expires_at``) the read-only link of a resume token; return it."""
+    view = view_token(token)
+    values = {"token_hash": hash_token(token), "expires_at": expires_at}
+    done = conn.execute(
+        update(result_links).where(result_links.c.view_hash == hash_token(view)).values(**values)
+    )
+    if done.rowcount == 0:
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(result_links).values(
+                        view_hash=hash_token(view), created_at=_now(), **values
+                    )
+                )
+        except IntegrityError:  # another session recorded it meanwhile
+            pass
+    return view
 
 
 def _engine(url: str) -> Engine:
