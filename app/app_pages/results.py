@@ -206,7 +206,8 @@ if result.tier is not None:
     tier = result.tier
     st.markdown(f"**{text('results.tier_short', L, tier=tier.tier)} · {tier.label.name(L)}**")
     # the support once; the confidence as a phrase, what the number means on hover
-    st.write(f"{ui.t('tier_offer')}: {tier.label.support_zh if L == 'zh' else tier.label.support_en}")
+    support = tier.label.support_zh if L == "zh" else tier.label.support_en
+    st.write(f"{ui.t('tier_offer')}: {support}")
     st.markdown(
         text("results.tier_confidence", L, phrase=confidence_phrase(tier.confidence, L)),
         help=text("results.tier_confidence_help", L, conf=f"{tier.confidence:.2f}"),
@@ -224,7 +225,8 @@ if result.improvements:
                 f"**{text('results.gain', L, points=plain_number(round(imp.gain, 3)))}**"
                 f" · {ui.literal(ui.pick(imp.change_zh, imp.change_en))}"
             )
-            st.caption(f"{ui.t('improve_item')}: {ui.literal(ui.pick(imp.question_zh, imp.question_en))}")
+            question = ui.pick(imp.question_zh, imp.question_en)
+            st.caption(f"{ui.t('improve_item')}: {ui.literal(question)}")
     if any(not item.actionable for item in instrument.items):
         st.caption(text("results.outcomes_note", L))
 else:
