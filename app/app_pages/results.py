@@ -226,7 +226,9 @@ if result.improvements:
                 f" · {ui.literal(ui.pick(imp.change_zh, imp.change_en))}"
             )
             question = ui.pick(imp.question_zh, imp.question_en)
-            st.caption(f"{ui.t('improve_item')}: {ui.literal(question)}")
+            st.caption(
+                text("results.labelled", L, label=ui.t("improve_item"), value=ui.literal(question))
+            )
     if any(not item.actionable for item in instrument.items):
         st.caption(text("results.outcomes_note", L))
 else:
