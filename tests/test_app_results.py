@@ -172,3 +172,22 @@ def test_improvements_are_cards_with_their_points_first_and_only_actionable(miit
         assert miit.item(imp.item).actionable
     assert not any("选择「" in c for c in cards)
     assert text("results.outcomes_note", "zh") in [c.value for c in at.caption]
+
+
+def test_no_change_shows_no_arrow_and_no_colour(miit):
+    from streamlit.proto.Metric_pb2 import Metric
+
+    from dmi.service.store import Store
+
+    token = _submitted(miit)
+    store = Store()
+    first = store.submissions(token)[0]
+    # the same answers again (T1 = T0): every difference is 0
+    store.submit(token, first.answers, first.reference_version, first.scores)
+    at = _results("en", resume=token)
+    changes = [m for m in at.metric if m.proto.delta]
+    assert len(changes) == 1 + len([d for d in miit.dimensions])  # the index and each dimension
+    for metric in changes:
+        assert metric.proto.delta == "0.0"
+        assert metric.proto.direction == Metric.MetricDirection.NONE
+        assert metric.proto.color == Metric.MetricColor.GRAY
