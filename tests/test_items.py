@@ -413,9 +413,9 @@ def _steps(instrument, code, current):
 @pytest.mark.parametrize(
     "code, current, steps",
     [
-        ("one", "B", [("C", "reach 'All'")]),
-        ("one", "部分", [("C", "reach 'All'")]),
-        ("one", None, [("A", "reach 'None'")]),
+        ("one", "B", [("C", "improve to 'All'")]),
+        ("one", "部分", [("C", "improve to 'All'")]),
+        ("one", None, [("A", "improve to 'None'")]),
         ("one", "C", []),
         ("many", "B;C", [(f"B;C;{v}", f"add '{en}'") for v, en in _MANY[2:]]),
         ("many", ["C", "产品设计"], [(f"B;C;{v}", f"add '{en}'") for v, en in _MANY[2:]]),
@@ -427,9 +427,9 @@ def _steps(instrument, code, current):
         ("has_plan", "有", []),
         ("agree", "3", [(2, "move to 2")]),  # lower is better
         ("agree", "1", []),
-        ("share", "A", [("B", "raise it to Over 50%")]),
-        ("share", "30", [("B", "raise it to Over 50%")]),
-        ("share", "50%及以下", [("B", "raise it to Over 50%")]),
+        ("share", "A", [("B", "raise it above 50%")]),
+        ("share", "30", [("B", "raise it above 50%")]),
+        ("share", "50%及以下", [("B", "raise it above 50%")]),
         ("share", "75%", []),
         ("hours", "5", []),  # goalposts: no next band to name
         ("scene", None, [(1, "reach level 1: Starting")]),

@@ -1,7 +1,15 @@
 """A company's results: index, level and why, dimensions against peers, tier, improvements,
-change since the earlier submission, and downloads (report HTML/PDF, own answers CSV)."""
+change since the earlier submission, and downloads (report HTML/PDF, own answers CSV).
+
+Who may see them: the company, by its resume code (kept in the session, never in this page's
+address), and anyone it shares the read-only link with (``?view=TOKEN``): a view token shows the
+results and nothing else; it opens no draft and the page offers no editing with it.
+"""
 
 from __future__ import annotations
+
+import textwrap
+from urllib.parse import urlencode, urlsplit
 
 import dmi_ui as ui
 import pandas as pd
@@ -9,7 +17,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dmi import load_instrument
+from dmi.locales import text
 from dmi.report import PreviousResult, render_html, render_pdf
+from dmi.report.content import confidence_phrase, peer_group_label, plain_number, tier_sentences
+from dmi.service.store import view_token
 from dmi.service.survey import answers_frame
 
 L = ui.lang()
@@ -19,26 +30,68 @@ def resume_box() -> None:
     with st.form("results_resume"):
         code = st.text_input(ui.t("resume_code"), key="results_code")
         if st.form_submit_button(ui.t("resume")) and code.strip():
+            # the code stays in the session; the address gets the read-only link
             st.session_state["token"] = code.strip()
-            st.query_params["resume"] = code.strip()
+            st.query_params.pop("view", None)
             st.rerun()
 
 
 def change(difference: float) -> dict[str, str]:
-    """A metric's delta: no arrow when it rounds to nothing (a -0.0 would show a regress)."""
+    """A metric's delta: no arrow and no colour when it rounds to nothing (a -0.0 would show
+    a regress, a +0.0 a progress)."""
     rounded = round(difference, 1)
     if rounded == 0:
         return {"delta": "0.0", "delta_color": "off", "delta_arrow": "off"}
     return {"delta": f"{rounded:+.1f}"}
 
 
+def axis_label(name: str, width: int) -> str:
+    """A chart label wrapped onto lines of about ``width`` characters (a CJK character counts
+    double), so that no label is cut off at the chart's edge."""
+    if name.isascii():
+        return "<br>".join(textwrap.wrap(name, width)) or name
+    half = max(1, width // 2)
+    return "<br>".join(name[i : i + half] for i in range(0, len(name), half))
+
+
+def share_url(view: str) -> str:
+    """The address of the read-only results, in the page's language."""
+    query = urlencode({"view": view, "lang": L})
+    here = str(getattr(st.context, "url", "") or "")
+    if not here:
+        return f"results?{query}"
+    parts = urlsplit(here)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}?{query}"
+
+
 st.title(ui.t("nav_results"))
-token = st.session_state.get("token") or st.query_params.get("resume")
-history = ui.store().submissions(token) if token else []
+db = ui.store()
+# a resume code in the address (an older link, or the survey's hand-over) moves into the
+# session: the results page's address carries only the read-only link
+arrived = st.query_params.get("resume")
+if arrived:
+    st.session_state["token"] = arrived.strip()
+    st.query_params.pop("resume", None)
+token = st.session_state.get("token")
+view = st.query_params.get("view")
+own = bool(token) and (not view or view == view_token(token))
+if own:
+    history = db.submissions(token)
+else:
+    history = db.shared_submissions(view) if view else []
 if not history:
-    st.info(ui.t("results_none"))
-    resume_box()
+    if view and not own:
+        st.warning(text("results.link_unknown", L))
+    else:
+        st.info(ui.t("results_none"))
+        resume_box()
     st.stop()
+if own:
+    link = db.results_link(token)
+    if view != link:
+        st.query_params["view"] = link
+else:
+    st.info(text("results.read_only", L))
 
 latest = history[-1]
 instrument = load_instrument(latest.instrument_id)
@@ -51,11 +104,27 @@ company = str(latest.answers.get("company_name") or "")
 # -- headline ---------------------------------------------------------------------------------
 if company:
     st.subheader(ui.literal(company), anchor=False)
+profile = []
+for spec in instrument.profile:
+    value = latest.answers.get(spec.code)
+    if value in (None, "") or spec.code == "company_name":
+        continue
+    if spec.type == "choice":
+        profile.append(peer_group_label(instrument, {spec.code: value}, L))
+    elif spec.type == "number":  # 85, not 85.00
+        profile.append(f"{ui.pick(spec.zh, spec.en)} {plain_number(value)}")
+if profile:
+    st.caption(ui.literal(" · ".join(profile)))
 cols = st.columns(3)
 cols[0].metric(ui.t("index"), ui.index_text(result.official_dmi, instrument))
 cols[1].metric(ui.t("level"), ui.level_name(instrument, result.level))
 if result.tier is not None:
-    cols[2].metric(ui.t("tier"), f"{result.tier.tier} · {result.tier.label.name(L)}")
+    # the tier's name may be long: the number as the value, the name in full below it
+    name = result.tier.label.name(L)
+    cols[2].metric(
+        ui.t("tier"), text("results.tier_short", L, tier=result.tier.tier), help=ui.literal(name)
+    )
+    cols[2].caption(ui.literal(name))
 with st.expander(ui.t("why_level"), expanded=True):
     st.write(ui.pick(result.level_explanation.zh, result.level_explanation.en))
 if not recorded:
@@ -74,20 +143,34 @@ names = [ui.pick(d.zh, d.en) for d in dims]
 mine = [result.dimensions[d.code] for d in dims]
 left, right = st.columns([3, 2])
 figure = go.Figure()
+# axis labels wrapped (never cut off at the chart's edge); the full name on hover
+axes = [axis_label(n, 14) for n in names]
 figure.add_trace(
     go.Scatterpolar(
-        r=mine + mine[:1], theta=names + names[:1], fill="toself", name=ui.t("radar_you")
+        r=mine + mine[:1],
+        theta=axes + axes[:1],
+        fill="toself",
+        name=ui.t("radar_you"),
+        customdata=names + names[:1],
+        hovertemplate="%{customdata}: %{r:.1f}<extra></extra>",
     )
 )
 if result.peers is not None:
     median = [result.peers.median.get(f"dim_{d.code}") for d in dims]
     figure.add_trace(
-        go.Scatterpolar(r=median + median[:1], theta=names + names[:1], name=ui.t("radar_peers"))
+        go.Scatterpolar(
+            r=median + median[:1],
+            theta=axes + axes[:1],
+            name=ui.t("radar_peers"),
+            customdata=names + names[:1],
+            hovertemplate="%{customdata}: %{r:.1f}<extra></extra>",
+        )
     )
 figure.update_layout(
-    polar={"radialaxis": {"range": [0, 100]}},
-    height=380,
-    margin={"l": 40, "r": 40, "t": 20, "b": 20},
+    polar={"radialaxis": {"range": [0, 100]}, "angularaxis": {"tickfont": {"size": 12}}},
+    height=400,
+    margin={"l": 90, "r": 90, "t": 40, "b": 40},
+    legend={"orientation": "h", "y": -0.1},
 )
 left.plotly_chart(figure, width="stretch", key="radar")
 table = pd.DataFrame({ui.t("dimensions"): names, ui.t("radar_you"): [round(v, 1) for v in mine]})
@@ -100,12 +183,19 @@ right.dataframe(table, hide_index=True, width="stretch")
 
 st.subheader(ui.t("peers"))
 if result.peers is not None and "dmi" in result.peers.percentile:
-    group = ", ".join(
-        f"{ui.pick(instrument.profile_field(k).zh, instrument.profile_field(k).en)}={ui.literal(v)}"
-        for k, v in result.peers.group.items()
-    ) or ui.t("everyone")
+    # the group by its labels ("通用设备制造业 · 小型企业"), never field=code
+    group = (
+        peer_group_label(instrument, result.peers.group, L)
+        if result.peers.group
+        else ui.t("everyone")
+    )
     st.write(
-        ui.t("peer_percentile", p=result.peers.percentile["dmi"], group=group, n=result.peers.size)
+        ui.t(
+            "peer_percentile",
+            p=result.peers.percentile["dmi"],
+            group=ui.literal(group),
+            n=result.peers.size,
+        )
     )
 else:
     st.write(ui.t("peer_hidden"))
@@ -113,30 +203,34 @@ else:
 # -- tier -------------------------------------------------------------------------------------
 if result.tier is not None:
     st.header(ui.t("tier"))
-    tier_text = instrument.tier(result.tier.tier)
-    st.markdown(f"**{result.tier.tier} · {result.tier.label.name(L)}**")
-    if tier_text is not None:
-        st.write(f"{ui.t('tier_offer')}: {tier_text.support.get(L)}")
-    st.write(result.tier.text(L))
+    tier = result.tier
+    st.markdown(f"**{text('results.tier_short', L, tier=tier.tier)} · {tier.label.name(L)}**")
+    # the support once; the confidence as a phrase, what the number means on hover
+    support = tier.label.support_zh if L == "zh" else tier.label.support_en
+    st.write(f"{ui.t('tier_offer')}: {support}")
+    st.markdown(
+        text("results.tier_confidence", L, phrase=confidence_phrase(tier.confidence, L)),
+        help=text("results.tier_confidence_help", L, conf=f"{tier.confidence:.2f}"),
+    )
+    for sentence in tier_sentences(tier, L):
+        st.write(sentence)
 
 # -- improvements -----------------------------------------------------------------------------
 st.header(ui.t("improvements"))
 if result.improvements:
-    st.dataframe(
-        pd.DataFrame(
-            {
-                ui.t("improve_item"): [
-                    ui.pick(i.question_zh, i.question_en) for i in result.improvements
-                ],
-                ui.t("improve_change"): [
-                    ui.pick(i.change_zh, i.change_en) for i in result.improvements
-                ],
-                ui.t("improve_gain"): [round(i.gain, 2) for i in result.improvements],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    # one card per change, the points first: nothing to scroll sideways on a phone
+    for n, imp in enumerate(result.improvements, 1):
+        with st.container(border=True, key=f"improvement_{n}"):
+            st.markdown(
+                f"**{text('results.gain', L, points=plain_number(round(imp.gain, 3)))}**"
+                f" · {ui.literal(ui.pick(imp.change_zh, imp.change_en))}"
+            )
+            question = ui.pick(imp.question_zh, imp.question_en)
+            st.caption(
+                text("results.labelled", L, label=ui.t("improve_item"), value=ui.literal(question))
+            )
+    if any(not item.actionable for item in instrument.items):
+        st.caption(text("results.outcomes_note", L))
 else:
     st.write(ui.t("improve_none"))
 
@@ -202,7 +296,12 @@ ui.download(
     key="download_csv",
 )
 
-if st.button(ui.t("edit_answers"), key="edit_answers"):
-    ui.store().save_draft(token, latest.answers, page=0, lang=L)
-    st.session_state["page_idx"] = 0
-    st.switch_page("app_pages/survey.py", query_params={"resume": token})
+# -- share (read-only) and edit (the company only) ---------------------------------------------
+if own:
+    st.header(text("results.share_title", L))
+    st.write(text("results.share_text", L))
+    st.code(share_url(link), language=None, wrap_lines=True)
+    if st.button(ui.t("edit_answers"), key="edit_answers"):
+        db.save_draft(token, latest.answers, page=0, lang=L)
+        st.session_state["page_idx"] = 0
+        st.switch_page("app_pages/survey.py", query_params={"resume": token})

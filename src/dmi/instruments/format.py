@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializationInfo,
     SerializerFunctionWrapHandler,
     field_validator,
     model_serializer,
@@ -44,6 +45,10 @@ __all__ = [
 
 FORMAT = "dmi-instrument/1"
 
+CONTENT_HASH = "content_hash"
+"""The serialisation context key (``model_dump(context={CONTENT_HASH: True})``) under which an
+instrument is dumped for its content hash: settings that change no score are left out."""
+
 _CODE = r"^[a-z][a-z0-9_]*$"
 MissingPolicy = Literal["required", "lowest", "exclude"]
 Direction = Literal["higher_is_better", "lower_is_better"]
@@ -62,13 +67,21 @@ class _Versioned(_Strict):
     """
 
     _added_later: ClassVar[tuple[str, ...]] = ()
+    # settings that change no score (only the advice): left out of the content hash, so that
+    # marking an item as not actionable keeps every fitted model of the instrument valid
+    _not_hashed: ClassVar[tuple[str, ...]] = ()
 
     @model_serializer(mode="wrap")
-    def _leave_out_unused_settings(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _leave_out_unused_settings(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> Any:
         data = handler(self)
         if isinstance(data, dict):
             for name in self._added_later:
                 if getattr(self, name) == type(self).model_fields[name].default:
+                    data.pop(name, None)
+            if isinstance(info.context, dict) and info.context.get(CONTENT_HASH):
+                for name in self._not_hashed:
                     data.pop(name, None)
         return data
 
@@ -146,7 +159,8 @@ class ScenarioLevel(_Strict):
 class Item(_Versioned):
     """One question. Its answer is scored into [0, 1] (points earned / maximum points)."""
 
-    _added_later: ClassVar[tuple[str, ...]] = ("letter_runs",)
+    _added_later: ClassVar[tuple[str, ...]] = ("letter_runs", "actionable", "subject")
+    _not_hashed: ClassVar[tuple[str, ...]] = ("actionable", "subject")
 
     code: Annotated[str, Field(pattern=_CODE)]
     type: str  # a name of ITEM_TYPES
@@ -168,6 +182,10 @@ class Item(_Versioned):
     goalposts: Goalposts | None = None
     mandatory: bool = False
     letter_runs: bool | None = None  # multi: "BCE" read as B;C;E (None: defaults.letter_runs)
+    # advice only (not hashed): False for an outcome question (cost, revenue, pass rate ...),
+    # which a company cannot change by answering otherwise, so no improvement is advised
+    actionable: bool = True
+    subject: Text | None = None  # what the item measures, named in advice ("生产设备数字化率")
 
     @field_validator("type", mode="before")
     @classmethod
@@ -578,7 +596,9 @@ def _safe_max(item: Item, instrument: Instrument) -> float:
 
 
 # the keys every item has; any other key belongs to the types that list it
-_ITEM_KEYS = frozenset({"code", "type", "zh", "en", "help", "missing", "weight"})
+_ITEM_KEYS = frozenset(
+    {"code", "type", "zh", "en", "help", "missing", "weight", "actionable", "subject"}
+)
 
 
 def _check_item(item: Item, instrument: Instrument, where: str, add: Any) -> None:

@@ -18,7 +18,12 @@ import yaml
 from pydantic import ValidationError
 
 from dmi.errors import InstrumentError, InstrumentProblem
-from dmi.instruments.format import Instrument, _InstrumentSpec, _semantic_problems
+from dmi.instruments.format import (
+    CONTENT_HASH,
+    Instrument,
+    _InstrumentSpec,
+    _semantic_problems,
+)
 
 __all__ = [
     "available_instruments",
@@ -153,7 +158,8 @@ def _parse_text(text: str, source: str) -> Instrument:
     problems = _semantic_problems(spec)
     if problems:
         raise InstrumentError(source, problems)
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    dumped = spec.model_dump(mode="json", context={CONTENT_HASH: True})
+    canonical = json.dumps(dumped, sort_keys=True, ensure_ascii=False)
     content_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
     return Instrument(spec, source, content_hash)
 

@@ -33,8 +33,12 @@ __all__ = [
     "Section",
     "Table",
     "build_report",
+    "confidence_phrase",
     "format_score",
     "is_nan",
+    "peer_group_label",
+    "plain_number",
+    "tier_sentences",
     "wide",
 ]
 
@@ -181,6 +185,72 @@ def _pts(value: float | None) -> str:
         return "—"
     out = f"{float(value):.3f}".rstrip("0").rstrip(".")
     return "0" if out in ("-0", "") else out
+
+
+def plain_number(value: Any) -> str:
+    """A number as people write it: 85 (not 85.00 or 85.0), 12.5, 0.125; a dash when missing;
+    text that is no number stays as it is."""
+    if _missing(value):
+        return "—"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:.6f}".rstrip("0").rstrip(".")
+
+
+def peer_group_label(instrument: Instrument, group: Mapping[str, Any], lang: str) -> str:
+    """A peer group as people name it: its profile values' labels ("通用设备制造业 · 小型企业"),
+    never field=code; a value the instrument does not name stays as given. The empty group (every
+    reference company) is named as such."""
+    if not group:
+        return text("report.peers_all", lang)
+    shown = []
+    for code, value in group.items():
+        label = str(value)
+        try:
+            spec = instrument.profile_field(code)
+        except KeyError:
+            spec = None
+        for option in spec.options if spec is not None else ():
+            if option.value.casefold() == label.strip().casefold():
+                label = option.zh if lang == "zh" else option.en
+                break
+        shown.append(label)
+    return text("report.group_sep", lang).join(shown)
+
+
+def confidence_phrase(confidence: float, lang: str) -> str:
+    """The tier's membership confidence (0-1) said in words: clearly in the tier, fairly
+    clearly, or near the border with a neighbouring tier (where a small change of scores could
+    move the company)."""
+    if confidence >= 0.5:
+        return text("report.confidence_high", lang)
+    if confidence >= 0.2:
+        return text("report.confidence_mid", lang)
+    return text("report.confidence_low", lang)
+
+
+def tier_sentences(tier: Any, lang: str) -> list[str]:
+    """The tier explanation's sentences after its first two (which tier, with the confidence as
+    a number, and its support package): a page or report says those once, in its own words."""
+    sentences = list(tier.zh if lang == "zh" else tier.en)
+    label = tier.label
+    support = label.support_zh if lang == "zh" else label.support_en
+    said = {
+        text(
+            "tiers.tier",
+            lang,
+            tier=tier.tier,
+            k=tier.n_tiers,
+            label=label.name(lang),
+            conf=tier.confidence,
+        ),
+        text("tiers.support", lang, support=support),
+    }
+    return [s for s in sentences if s not in said]
 
 
 def _index(value: float | None, instrument: Instrument) -> str:
@@ -364,11 +434,7 @@ def build_report(
     # -- peers ---------------------------------------------------------------------------------
     if peers is not None and "dmi" in peers.percentile:
         if peers.group:
-            parts = text("report.list_sep", lang).join(
-                text("report.colon", lang).join(_profile_value(instrument, k, v, lang))
-                for k, v in peers.group.items()
-            )
-            group = t("report.peers_group", parts=parts)
+            group = t("report.peers_group", parts=peer_group_label(instrument, peers.group, lang))
         else:
             group = t("report.peers_all")
         p = f"{peers.percentile['dmi']:.0f}"
@@ -382,17 +448,24 @@ def build_report(
     if tier is not None:
         label = tier.label
         support = label.support_zh if lang == "zh" else label.support_en
-        sentences = list(tier.zh if lang == "zh" else tier.en)
+        colon = text("report.colon", lang)
+        # which tier, its support once, the confidence in words; then what holds it and what
+        # would move it up
         blocks: list[Any] = [
             Para(
-                f"{t('report.tier_of', tier=tier.tier, n=tier.n_tiers)}{text('report.colon', lang)}"
-                f"{label.name(lang)}",
+                f"{t('report.tier_of', tier=tier.tier, n=tier.n_tiers)}{colon}{label.name(lang)}",
                 "heading3",
-            )
+            ),
+            Para(f"{t('report.support')}{colon}{support}"),
+            Para(
+                t(
+                    "report.confidence",
+                    phrase=confidence_phrase(tier.confidence, lang),
+                    conf=f"{tier.confidence:.2f}",
+                )
+            ),
         ]
-        if not any(support in s for s in sentences):
-            blocks.append(Para(f"{t('report.support')}{text('report.colon', lang)}{support}"))
-        blocks += [Para(s) for s in sentences]
+        blocks += [Para(s) for s in tier_sentences(tier, lang)]
     else:
         blocks = [Para(t("report.tier_none"))]
     sections.append(Section(t("report.tier_section"), blocks))

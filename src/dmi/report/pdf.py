@@ -1,16 +1,24 @@
 """The company report as a PDF (A4), drawn with reportlab from the same content as the HTML.
 
-The PDF needs reportlab (``pip install "dmi[report]"``). Chinese text uses reportlab's built-in
-CID font ``STSong-Light`` (no font file needed), English text Helvetica; Chinese characters in an
-English report (a company name, say) are set in ``STSong-Light`` too. Every text is XML-escaped
-for reportlab's paragraph markup.
+The PDF needs reportlab and fontTools (``pip install "dmi[report]"``). Its text is set in a CJK
+font found on the system or named by the ``DMI_PDF_FONT`` setting (:mod:`dmi.report.fonts`),
+embedded as a subset of the glyphs the report uses, so every character prints as it was written
+in any reader, rare ones (𠮷, 𬭚) included; a character the font cannot draw (an emoji) shows as
+``□`` and the report says which it stands for. With no such font (a :class:`PdfFontWarning` and
+a note in the PDF say so) the PDF falls back to naming reportlab's built-in CID font
+``STSong-Light`` and Helvetica, which the reader supplies. Every text is XML-escaped for
+reportlab's paragraph markup.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
-from collections.abc import Mapping
+import string
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from io import BytesIO
@@ -21,9 +29,15 @@ from dmi.instruments import Instrument
 from dmi.locales import text
 from dmi.report import content
 from dmi.report.content import PreviousResult
+from dmi.report.fonts import PLACEHOLDER, embed_subset, find_font
 from dmi.results.assess import Assessment
 
-__all__ = ["render_pdf"]
+__all__ = ["PdfFontWarning", "render_pdf"]
+
+
+class PdfFontWarning(UserWarning):
+    """No CJK font file was found for the PDF report: it names fonts the reader supplies."""
+
 
 _CJK_FONT = "STSong-Light"
 _CJK_RUN = re.compile(r"[^\x00-\xff]+")
@@ -39,22 +53,105 @@ def _reportlab() -> Any:
         raise MissingExtraError(
             'PDF reports need reportlab: pip install "dmi[report]" (or reportlab>=4.0)'
         ) from None
+    try:
+        import fontTools  # noqa: F401  (the font subset the PDF embeds)
+    except ImportError:
+        raise MissingExtraError(
+            'PDF reports need fontTools: pip install "dmi[report]" (or fonttools>=4.40)'
+        ) from None
     pdfmetrics.registerFont(UnicodeCIDFont(_CJK_FONT))
     return pdfmetrics
 
 
-def _markup(value: Any, lang: str) -> str:
-    """Text for a reportlab Paragraph: XML-escaped; in English, CJK runs set in the CID font."""
-    escaped = html.escape(str(value), quote=False)
-    if lang == "zh":
-        return escaped
-    return _CJK_RUN.sub(lambda m: f'<font name="{_CJK_FONT}">{m.group(0)}</font>', escaped)
+@dataclass(frozen=True)
+class _Fonts:
+    """The fonts of one PDF and the characters they cannot draw (shown as the placeholder)."""
+
+    regular: str
+    bold: str
+    missing: frozenset[str]
+    embedded: bool
+    lang: str
+
+    def clean(self, value: Any) -> str:
+        """``value`` with each character no font can draw replaced by the placeholder."""
+        shown = str(value)
+        if self.missing and any(c in self.missing for c in shown):
+            shown = "".join(PLACEHOLDER if c in self.missing else c for c in shown)
+        return shown
+
+    def markup(self, value: Any) -> str:
+        """Text for a reportlab Paragraph: XML-escaped; without an embedded font, CJK runs of
+        an English report set in the CID font."""
+        escaped = html.escape(self.clean(value), quote=False)
+        if self.embedded or self.lang == "zh":
+            return escaped
+        return _CJK_RUN.sub(lambda m: f'<font name="{_CJK_FONT}">{m.group(0)}</font>', escaped)
+
+    def of(self, value: str, bold: bool = False) -> str:
+        """The font for a drawn string (chart labels)."""
+        if self.embedded:
+            return self.bold if bold else self.regular
+        if self.lang == "zh" or _CJK_RUN.search(value):
+            return _CJK_FONT
+        return "Helvetica-Bold" if bold else "Helvetica"
 
 
-def _string_font(value: str, lang: str, bold: bool = False) -> str:
-    if lang == "zh" or _CJK_RUN.search(value):
-        return _CJK_FONT
-    return "Helvetica-Bold" if bold else "Helvetica"
+def _texts(report: content.Report) -> Iterator[str]:
+    """Every text the report prints."""
+    yield report.title
+    for pair in report.meta:
+        yield from pair
+    for section in report.sections:
+        yield section.title
+        for block in section.blocks:
+            if isinstance(block, content.Para):
+                yield block.text
+            elif isinstance(block, content.Table):
+                yield from block.header or []
+                for row in block.rows:
+                    yield from row
+            elif isinstance(block, content.Cards):
+                for card in block.cards:
+                    yield from card
+            elif isinstance(block, content.Chart):
+                yield block.title
+                yield from block.categories
+                yield from (name for name, _, _ in block.series)
+
+
+def _fonts(report: content.Report, lang: str, font: Any) -> _Fonts:
+    """Embed the subsets the report needs of the font found (see :mod:`dmi.report.fonts`), or
+    fall back to the reader's fonts, saying so."""
+    found = find_font(font)
+    # digits, signs and letters of numbers, page numbers and the notes, whatever they say
+    extra = [
+        string.printable,
+        "—·…≥≤→−±",
+        text("report.page", lang, n=0),
+        text("report.missing_glyphs", lang, chars="", placeholder=PLACEHOLDER),
+        text("report.no_embedded_font", lang),
+    ]
+    every = "".join([*_texts(report), *extra])
+    if found is None:
+        warnings.warn(
+            PdfFontWarning(
+                "no CJK font file found for the PDF report (install fonts-noto-cjk, or set "
+                "DMI_PDF_FONT to a .ttf, .otf or .ttc file): it names STSong-Light and "
+                "Helvetica instead, which the reader supplies, so rare characters may not print"
+            ),
+            stacklevel=3,
+        )
+        # the CID font covers no character beyond U+FFFF
+        missing = frozenset(c for c in every if ord(c) > 0xFFFF)
+        regular = _CJK_FONT if lang == "zh" else "Helvetica"
+        bold = _CJK_FONT if lang == "zh" else "Helvetica-Bold"
+        return _Fonts(regular, bold, missing, False, lang)
+    regular, missing = embed_subset(found, every)
+    bold = regular
+    if found.bold is not None:
+        bold, _ = embed_subset(found.bold, every)
+    return _Fonts(regular, bold, missing, True, lang)
 
 
 def render_pdf(
@@ -67,6 +164,7 @@ def render_pdf(
     generated_at: datetime | date | str | None = None,
     company_name: str | None = None,
     answers: Mapping[str, Any] | None = None,
+    font: str | os.PathLike[str] | None = None,
 ) -> bytes:
     """The company report as a PDF (A4), with the same content as
     :func:`~dmi.report.html.render_html`.
@@ -75,19 +173,30 @@ def render_pdf(
     ----------
     assessment, instrument, lang, previous, reference_version, generated_at, company_name, answers
         As for :func:`~dmi.report.html.render_html`.
+    font
+        The font file to embed (``.ttf``, ``.otf``, ``.ttc``); default the ``DMI_PDF_FONT``
+        setting, else a CJK font found on the system (see :mod:`dmi.report.fonts`).
 
     Returns
     -------
     bytes
-        The PDF. Chinese text is set in reportlab's built-in CID font ``STSong-Light``, English
-        in Helvetica. The same input gives the same bytes.
+        The PDF, every font embedded (a subset of the font's glyphs); a character the font
+        cannot draw is shown as ``□``, with a note naming it. The same input gives the same
+        bytes.
 
     Raises
     ------
     ValueError
         When ``lang`` is not a report language.
+    UsageError
+        When ``font`` (or ``DMI_PDF_FONT``) names a file that is no usable CJK font.
     ImportError
-        When reportlab is not installed.
+        When reportlab or fontTools is not installed.
+
+    Warns
+    -----
+    PdfFontWarning
+        When no CJK font file is found: the PDF then names fonts the reader supplies.
     """
     report = content.build_report(
         assessment,
@@ -113,8 +222,8 @@ def render_pdf(
         TableStyle,
     )
 
-    regular = _CJK_FONT if lang == "zh" else "Helvetica"
-    bold = _CJK_FONT if lang == "zh" else "Helvetica-Bold"
+    fonts = _fonts(report, lang, font)
+    regular, bold = fonts.regular, fonts.bold
     ink, accent, muted = (
         colors.HexColor("#1d2733"),
         colors.HexColor("#12355b"),
@@ -157,7 +266,7 @@ def render_pdf(
     frame_w = page_w - 30 * mm
 
     def para(value: Any, style: str = "normal") -> Any:
-        return Paragraph(_markup(value, lang), styles[style])
+        return Paragraph(fonts.markup(value), styles[style])
 
     def table(block: content.Table) -> Any:
         widths = block.widths[: len(block.align)] or [1.0] * len(block.align)
@@ -182,6 +291,7 @@ def render_pdf(
         style = [
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#d5dde6")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("FONTNAME", (0, 0), (-1, -1), regular),  # else the cells name Helvetica
             ("TOPPADDING", (0, 0), (-1, -1), 2),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ]
@@ -219,6 +329,7 @@ def render_pdf(
                     ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#c9d3de")),
                     ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7f9fc")),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("FONTNAME", (0, 0), (-1, -1), regular),  # else the cells name Helvetica
                 ]
             )
         )
@@ -231,6 +342,7 @@ def render_pdf(
         style=TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), regular),  # else the cells name Helvetica
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("TOPPADDING", (0, 0), (-1, -1), 1),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
@@ -238,6 +350,13 @@ def render_pdf(
         ),
     )
     story.append(meta)
+    # say what the PDF could not print as written
+    if fonts.missing:
+        chars = ", ".join(f"U+{ord(c):04X}" for c in sorted(fonts.missing))
+        note = text("report.missing_glyphs", lang, chars=chars, placeholder=PLACEHOLDER)
+        story.append(para(note, "note"))
+    if not fonts.embedded:
+        story.append(para(text("report.no_embedded_font", lang), "note"))
     for section in report.sections:
         head = para(section.title, "h2")
         flow: list[Any] = []
@@ -250,13 +369,13 @@ def render_pdf(
                 flow.append(cards(block))
             elif isinstance(block, content.Chart):
                 flow.append(Spacer(1, 2 * mm))
-                flow.append(_pdf_chart(block, lang, frame_w))
+                flow.append(_pdf_chart(block, fonts, frame_w))
             flow.append(Spacer(1, 1.5 * mm))
         # keep a heading with the start of its section
         story.append(KeepTogether([head, *flow[:2]]))
         story.extend(flow[2:])
 
-    page_label = report.title
+    page_label = fonts.clean(report.title)
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -279,12 +398,15 @@ def render_pdf(
         subject=instrument.title.get(lang),
         lang="zh-CN" if lang == "zh" else "en",
         invariant=1,
+        # the canvas names its initial font on every page: the report's own, so that no font
+        # of the PDF is left to the reader
+        initialFontName=regular,
     )
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 
 
-def _pdf_chart(chart: content.Chart, lang: str, frame_w: float) -> Any:
+def _pdf_chart(chart: content.Chart, fonts: _Fonts, frame_w: float) -> Any:
     """Horizontal grouped bars on a 0-100 axis, drawn with reportlab graphics shapes."""
     from reportlab.graphics.shapes import Drawing, Line, Rect, String
     from reportlab.lib import colors
@@ -295,7 +417,7 @@ def _pdf_chart(chart: content.Chart, lang: str, frame_w: float) -> Any:
     bar_h, gap, top_pad, bottom_pad = 10.0, 8.0, 22.0, 16.0
     group_h = n_series * bar_h + gap
     height = top_pad + len(chart.categories) * group_h + bottom_pad
-    drawing = Drawing(frame_w, height)
+    drawing = Drawing(frame_w, height, initialFontName=fonts.of("0"))
     grid = colors.HexColor("#d5dde6")
 
     def y_of(offset: float) -> float:  # offset from the top -> reportlab's y from the bottom
@@ -304,7 +426,8 @@ def _pdf_chart(chart: content.Chart, lang: str, frame_w: float) -> Any:
     lx = label_w
     for name, _, colour in chart.series:
         drawing.add(Rect(lx, y_of(14), 9, 9, fillColor=colors.HexColor(colour), strokeColor=None))
-        drawing.add(String(lx + 12, y_of(13), name, fontName=_string_font(name, lang), fontSize=8))
+        shown = fonts.clean(name)
+        drawing.add(String(lx + 12, y_of(13), shown, fontName=fonts.of(shown), fontSize=8))
         lx += 12 + 8 * max(len(name), 6) * (1.0 if _CJK_RUN.search(name) else 0.55) + 14
     axis_bottom = top_pad + len(chart.categories) * group_h
     for tick in range(0, 101, 20):
@@ -317,7 +440,7 @@ def _pdf_chart(chart: content.Chart, lang: str, frame_w: float) -> Any:
                 x,
                 y_of(axis_bottom + 10),
                 str(tick),
-                fontName="Helvetica",
+                fontName=fonts.of("0"),
                 fontSize=7,
                 textAnchor="middle",
             )
@@ -328,8 +451,8 @@ def _pdf_chart(chart: content.Chart, lang: str, frame_w: float) -> Any:
             String(
                 label_w - 5,
                 y_of(y + n_series * bar_h / 2 + 3),
-                category,
-                fontName=_string_font(category, lang),
+                fonts.clean(category),
+                fontName=fonts.of(category),
                 fontSize=8,
                 textAnchor="end",
             )
@@ -339,7 +462,9 @@ def _pdf_chart(chart: content.Chart, lang: str, frame_w: float) -> Any:
             by = y + j * bar_h
             if value is None or content.is_nan(value):
                 drawing.add(
-                    String(label_w + 3, y_of(by + bar_h - 2), "-", fontName="Helvetica", fontSize=7)
+                    String(
+                        label_w + 3, y_of(by + bar_h - 2), "-", fontName=fonts.of("0"), fontSize=7
+                    )
                 )
                 continue
             w = bar_area * max(0.0, min(float(value), 100.0)) / 100
@@ -358,7 +483,7 @@ def _pdf_chart(chart: content.Chart, lang: str, frame_w: float) -> Any:
                     label_w + w + 3,
                     y_of(by + bar_h - 2.5),
                     content.format_score(value),
-                    fontName="Helvetica",
+                    fontName=fonts.of("0"),
                     fontSize=7,
                 )
             )

@@ -3,13 +3,13 @@
 Every candidate is one concrete change to one answer (the next better option, one more tick, the
 next band, the next scenario level), as the item's type proposes it
 (:meth:`dmi.instruments.items.ItemType.improvements`), reading the current answer as the scoring
-reads it. All candidates are scored together with the company's model
-in one batch, so the gains are exact for any method (weights, normalisation, aggregation), not a
-linear approximation. Only changes that raise the index are advised: under Mazziotta-Pareto
-aggregation a better answer can lower it (:func:`~dmi.scoring.aggregate.mazziotta_pareto_decreasing`
-says where), and a change whose gain is 0 at the precision reported (:data:`GAIN_DECIMALS`) is no
-advice either.
-"""
+reads it, and worded as what to do. Items marked ``actionable: false`` in the instrument (outcome
+questions: energy intensity, pass rate, revenue, costs) get no advice. All candidates are scored
+together with the company's model in one batch, so the gains are exact for any method (weights,
+normalisation, aggregation), not a linear approximation. Only changes that raise the index are
+advised: under Mazziotta-Pareto aggregation a better answer can lower it
+(:func:`~dmi.scoring.aggregate.mazziotta_pareto_decreasing` says where), and a change whose gain is
+0 at the precision reported (:data:`GAIN_DECIMALS`) is no advice either."""
 
 from __future__ import annotations
 
@@ -65,7 +65,11 @@ class Improvement:
 
 
 def _candidates(instrument: Instrument, item: Item, current: Any) -> list[Step]:
-    """The next better answers of one item, the current answer read as the scoring reads it."""
+    """The next better answers of one item, the current answer read as the scoring reads it;
+    none for an item marked ``actionable: false`` (an outcome, such as a change of costs, that a
+    company cannot reach by answering otherwise)."""
+    if not item.actionable:
+        return []
     return item_type(item).improvements(item, instrument, cell_key(current))
 
 

@@ -15,6 +15,9 @@ Tables
 ``references``
     Reference documents (see :mod:`dmi.service.reference`) by version; at most one published per
     instrument.
+``result_links``
+    The read-only results links: the SHA-256 hash of a view token (:func:`view_token`) -> the
+    hash of the resume token whose submissions it shows, and when it expires.
 ``sign_in_failures``
     Failed sign-ins per account name and per client address (see
     :class:`dmi.service.auth.SignInGuard`): how many and when the last was, under the SHA-256
@@ -23,6 +26,7 @@ Tables
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import secrets
@@ -69,6 +73,7 @@ __all__ = [
     "database_url",
     "hash_token",
     "new_token",
+    "view_token",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/dmi.sqlite"
@@ -120,6 +125,16 @@ submissions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
+# a view token opens a company's results and nothing else: it is derived one way from the resume
+# token (so the company's link is always the same), and the database holds only its hash
+result_links = Table(
+    "result_links",
+    metadata,
+    Column("view_hash", String(64), primary_key=True),
+    Column("token_hash", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
 
 sign_in_failures = Table(
     "sign_in_failures",
@@ -143,6 +158,17 @@ def new_token() -> str:
 def hash_token(token: str) -> str:
     """The stored form of a token."""
     return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+
+
+def view_token(token: str) -> str:
+    """The read-only results token of a resume token (URL-safe, 144 bits).
+
+    It is a one-way function of the resume token: whoever holds the resume code can always make
+    the same link again, and the link does not reveal the code, so it opens the results but not
+    the draft (:meth:`Store.draft` and :meth:`Store.save_draft` know only resume tokens).
+    """
+    digest = hashlib.sha256(b"dmi-results-view\0" + token.strip().encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest[:_TOKEN_BYTES]).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -329,6 +355,8 @@ class Store:
                 .where(drafts.c.token_hash == hash_token(token))
                 .values(updated_at=now, expires_at=self._expiry(now))
             )
+            # the read-only link works from the first submission, as long as the results
+            _record_link(conn, token, self._expiry(now))
             new_id = int(result.inserted_primary_key[0])
             row = conn.execute(select(submissions).where(submissions.c.id == new_id)).one()
         return _submission(row)
@@ -345,6 +373,39 @@ class Store:
             rows = conn.execute(
                 select(submissions)
                 .where(submissions.c.token_hash == hash_token(token))
+                .order_by(submissions.c.submitted_at, submissions.c.id)
+            ).all()
+        return [_submission(row) for row in rows]
+
+    # -- read-only results links --------------------------------------------------------------
+    def results_link(self, token: str) -> str:
+        """The view token that shows a resume token's results read-only (see
+        :func:`view_token`); recorded (as its hash) and kept as long as the draft.
+
+        Raises
+        ------
+        KeyError
+            When the resume token is unknown or expired.
+        """
+        draft = self.draft(token)
+        if draft is None:
+            raise KeyError("unknown or expired resume token")
+        with self.engine.begin() as conn:
+            return _record_link(conn, token, draft.expires_at)
+
+    def shared_submissions(self, view: str) -> list[Submission]:
+        """The submissions a view token shows, oldest first; [] for an unknown or expired
+        one. A resume token is no view token: it shows nothing here."""
+        now = _now()
+        with self.engine.connect() as conn:
+            link = conn.execute(
+                select(result_links).where(result_links.c.view_hash == hash_token(view))
+            ).first()
+            if link is None or _utc(link.expires_at) < now:
+                return []
+            rows = conn.execute(
+                select(submissions)
+                .where(submissions.c.token_hash == link.token_hash)
                 .order_by(submissions.c.submitted_at, submissions.c.id)
             ).all()
         return [_submission(row) for row in rows]
@@ -521,12 +582,33 @@ class Store:
         with self.engine.begin() as conn:
             expired_drafts = conn.execute(delete(drafts).where(drafts.c.expires_at < now))
             expired_subs = conn.execute(delete(submissions).where(submissions.c.expires_at < now))
+            conn.execute(delete(result_links).where(result_links.c.expires_at < now))
             conn.execute(
                 delete(sign_in_failures).where(
                     sign_in_failures.c.last_failure_at < now - timedelta(days=self.retention_days)
                 )
             )
         return int(expired_drafts.rowcount), int(expired_subs.rowcount)
+
+
+def _record_link(conn: Any, token: str, expires_at: datetime) -> str:
+    """Record (or keep until ``expires_at``) the read-only link of a resume token; return it."""
+    view = view_token(token)
+    values = {"token_hash": hash_token(token), "expires_at": expires_at}
+    done = conn.execute(
+        update(result_links).where(result_links.c.view_hash == hash_token(view)).values(**values)
+    )
+    if done.rowcount == 0:
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(result_links).values(
+                        view_hash=hash_token(view), created_at=_now(), **values
+                    )
+                )
+        except IntegrityError:  # another session recorded it meanwhile
+            pass
+    return view
 
 
 def _engine(url: str) -> Engine:

@@ -127,20 +127,15 @@ class Number(ItemType):
         return int(_band_index(item, numbers)[0])
 
     def improvements(self, item: Item, instrument: Instrument, current: Key) -> list[Step]:
-        """The next band up that is worth more points (banded items only)."""
+        """The next band up that is worth more points (banded items only), worded as the
+        threshold to pass ("raise it above 10%"), not as a range to pick."""
         if not item.bands:
             return []
         band = self.band_of(item, current)
         at = -1 if band is None else band
         for better in item.bands[at + 1 :]:
             if better.points > (item.bands[at].points if at >= 0 else -1):
-                return [
-                    Step(
-                        better.value,
-                        text("items.step_number", "zh", band=better.zh),
-                        text("items.step_number", "en", band=better.en),
-                    )
-                ]
+                return [Step(better.value, *(_reach(item, better, lang) for lang in ("zh", "en")))]
         return []
 
     def synthesise(
@@ -323,3 +318,15 @@ def _check(item: Item, where: str, add: Add) -> None:
             add(where, f"band {band.value!r} is empty ({band.lower} to {band.upper})")
     if re.fullmatch(r"[-+]?\d+(\.\d*)?", bands[0].value or ""):
         add(where, "band values must not look like numbers (answers could mean either)")
+
+
+def _reach(item: Item, band: Any, lang: str) -> str:
+    """What to do to get into ``band`` from below: pass its lower edge (``closed: right``:
+    the band starts just above it) or reach it (``closed: left``)."""
+    edge = fmt(band.lower) + item.unit
+    how = "above" if item.closed == "right" else "at_least"
+    if item.subject is None:
+        return text(f"items.step_number_{how}", lang, value=edge)
+    return text(
+        f"items.step_number_subject_{how}", lang, subject=item.subject.get(lang), value=edge
+    )
