@@ -16,6 +16,7 @@ from functools import lru_cache
 from io import BytesIO
 from typing import Any
 
+from dmi.eligibility import FirmResult
 from dmi.errors import MissingExtraError
 from dmi.instruments import Instrument
 from dmi.locales import text
@@ -67,6 +68,7 @@ def render_pdf(
     generated_at: datetime | date | str | None = None,
     company_name: str | None = None,
     answers: Mapping[str, Any] | None = None,
+    ladder: FirmResult | None = None,
 ) -> bytes:
     """The company report as a PDF (A4), with the same content as
     :func:`~dmi.report.html.render_html`.
@@ -75,6 +77,8 @@ def render_pdf(
     ----------
     assessment, instrument, lang, previous, reference_version, generated_at, company_name, answers
         As for :func:`~dmi.report.html.render_html`.
+    ladder
+        As for :func:`~dmi.report.html.render_html` (the ladder section).
 
     Returns
     -------
@@ -98,6 +102,7 @@ def render_pdf(
         generated_at,
         company_name,
         answers,
+        ladder,
     )
     _reportlab()
     from reportlab.lib import colors
