@@ -13,7 +13,6 @@ import re
 
 import pytest
 
-import dmi
 import dmi.eligibility as el
 from dmi.locales import text
 from dmi.results.ladder import ladder_view
