@@ -30,7 +30,14 @@ from dmi.service.ladder import (
 
 L = ui.lang()
 BADGE = {"eligible": "green", "not_yet": "orange", "unknown": "gray", "manual": "blue"}
-ICON = {"met": "✅", "not_met": "❌", "unknown": "❔", "manual": "📝", "": "➖"}
+# Streamlit's own icon font (emoji may be missing on a kiosk or an old phone)
+ICON = {
+    "met": ":green[:material/check_circle:]",
+    "not_met": ":red[:material/cancel:]",
+    "unknown": ":gray[:material/help:]",
+    "manual": ":blue[:material/rate_review:]",
+    "": ":gray[:material/remove:]",
+}
 
 
 def _token() -> str | None:
@@ -216,14 +223,15 @@ def show_rung(view: RungView) -> None:
                     for g in view.gaps
                 )
             )
-        with st.expander(text("ladder.conditions", L), expanded=view.status != "eligible"):
+        # the details on demand: the status, the points and the gaps stay in view on a phone
+        with st.expander(text("ladder.conditions", L), expanded=False):
             for line in view.conditions + view.routes:
                 head = f"{ICON[line.state]} **{lit(line.state_text)}** · {lit(line.label)}"
                 details = [lit(line.values)] if line.values else []
                 if line.via:
                     details.append(lit(line.via))
                 if line.evidence:
-                    details.append(f"📎 {lit(line.evidence)}")
+                    details.append(f":material/attach_file: {lit(line.evidence)}")
                 st.markdown("  \n".join([head, *details]))
                 st.caption(f"{lit(line.source)} · {lit(line.id)}")
 

@@ -151,7 +151,7 @@ def _values(cond: ConditionResult, metrics: dict[str, Any], lang: str) -> str:
 def _source(cond: Any, lang: str) -> str:
     mark = cond.confidence
     confidence = text(f"ladder.confidence_{mark}", lang)
-    return text("ladder.source", lang, source=cond.source, confidence=confidence)
+    return text("ladder.source", lang, source=cond.source, confidence=confidence, mark=mark)
 
 
 def _route_name(policy: Any, used: str, lang: str) -> str:
