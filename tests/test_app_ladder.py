@@ -112,8 +112,9 @@ def test_a_company_fills_its_facts_and_sees_what_the_api_gives(lang):
     assert at.title[0].value == text("ladder.title", lang)
     assert at.selectbox(key="ladder_policy").value == "2026"  # the rules in force
     assert statuses(at) == {}  # nothing before the facts are given
+    assert text("ladder.autosave", lang) in [c.value for c in at.caption]
     fill(at, FIRM)
-    at.button(key="ladder_evaluate").click().run()
+    at.run()
     _ok(at)
     shown = statuses(at)
     assert shown == expected(FIRM, lang)
@@ -135,7 +136,8 @@ def test_a_company_fills_its_facts_and_sees_what_the_api_gives(lang):
 
 def test_blank_facts_are_unknown_never_not_met():
     at, _ = start("zh")
-    at.button(key="ladder_evaluate").click().run()
+    fill(at, {"province": "广东"})  # a fact no rule reads: every other one blank
+    at.run()
     _ok(at)
     assert statuses(at) == expected({}, "zh")
     assert set(statuses(at).values()) == {"信息不足"}
@@ -144,7 +146,7 @@ def test_blank_facts_are_unknown_never_not_met():
     # a blank among the facts: that one condition is unknown
     without = {k: v for k, v in FIRM.items() if k != "debt_ratio"}
     fill(at, without)
-    at.button(key="ladder_evaluate").click().run()
+    at.run()
     _ok(at)
     assert statuses(at) == expected(without, "zh")
 
@@ -152,7 +154,7 @@ def test_blank_facts_are_unknown_never_not_met():
 def test_the_code_brings_back_the_facts_and_the_result_and_a_change_is_evaluated_again():
     at, token = start("en")
     fill(at, FIRM)
-    at.button(key="ladder_evaluate").click().run()
+    at.run()
     _ok(at)
 
     again = _app("zh", resume=token).run()
@@ -168,7 +170,7 @@ def test_the_code_brings_back_the_facts_and_the_result_and_a_change_is_evaluated
     changed = {**FIRM, "debt_ratio": 80, "rd_y1": 120}
     again.number_input(key="f_debt_ratio").set_value(80)
     again.number_input(key="f_rd_y1").set_value(120)
-    again.button(key="ladder_evaluate").click().run()
+    again.run()
     _ok(again)
     assert statuses(again) == expected(changed, "zh")
     assert el.evaluate(changed, "2026")["specialised"].status == "manual"  # only manual left
@@ -176,11 +178,24 @@ def test_the_code_brings_back_the_facts_and_the_result_and_a_change_is_evaluated
     assert kept.facts == changed and kept.evaluation["specialised_status"] == "manual"
 
 
+def test_a_change_of_language_keeps_what_was_typed():
+    at, token = start("zh")
+    fill(at, FIRM)
+    at.run()
+    at.sidebar.radio(key="lang_switch").set_value("en").run()
+    _ok(at)
+    assert at.title[0].value == text("ladder.title", "en")
+    assert at.number_input(key="f_debt_ratio").value == 81
+    assert at.radio(key="f_sme").value == "yes"
+    assert statuses(at) == expected(FIRM, "en")
+    assert Store().ladder(token).facts == FIRM
+
+
 def test_another_policy_is_applied_and_kept():
     at, token = start("en")
     fill(at, FIRM)
     at.selectbox(key="ladder_policy").set_value("2022")
-    at.button(key="ladder_evaluate").click().run()
+    at.run()
     _ok(at)
     assert statuses(at) == expected(FIRM, "en", policy="2022")
     assert Store().ladder(token).policy == "2022"
@@ -189,7 +204,7 @@ def test_another_policy_is_applied_and_kept():
 def test_facts_that_contradict_each_other_are_refused_in_the_pages_language():
     at, token = start("zh")
     fill(at, {**FIRM, "main_revenue_y1": 5000})
-    at.button(key="ladder_evaluate").click().run()
+    at.run()
     _ok(at)
     message = _shown(at.error[0].value)
     assert "上年主营业务收入" in message and "上年营业收入" in message and "不能大于" in message
@@ -211,7 +226,7 @@ def test_the_surveys_level_is_carried_over_and_not_asked_again(miit):
     assert not [w for w in at.number_input if w.key == "f_digital_level"]
     fill(at, FIRM)
     at.selectbox(key="ladder_policy").set_value("2022")
-    at.button(key="ladder_evaluate").click().run()
+    at.run()
     _ok(at)
     assert statuses(at) == expected(FIRM, "zh", policy="2022", digital_level_computed=level)
     # the 2022 专精特新 scorecard counts the level (数字化水平): its points as the API gives them

@@ -159,8 +159,12 @@ def fact_input(fact: Fact, current: Any) -> Any:
     return st.text_input(_label(fact), value=str(current or ""), key=key, help=help_, max_chars=100)
 
 
-def facts_form(stored: dict[str, Any], policy: str, level: int | None) -> tuple[bool, str, dict]:
-    """The form; returns (submitted, policy chosen, the facts given)."""
+def facts_form(stored: dict[str, Any], policy: str, level: int | None) -> tuple[str, dict]:
+    """The facts, group by group; returns (the policy chosen, the facts given).
+
+    No ``st.form``: every change reruns the page, which keeps it (by the widget's key, also
+    across a change of language) and evaluates it again; nothing typed waits for a button.
+    """
     policies = available_policies()
     names = {
         p: text(
@@ -171,35 +175,32 @@ def facts_form(stored: dict[str, Any], policy: str, level: int | None) -> tuple[
         )
         for p in policies
     }
+    chosen = st.selectbox(
+        text("ladder.policy", L),
+        policies,
+        index=policies.index(policy) if policy in policies else 0,
+        format_func=names.__getitem__,
+        key="ladder_policy",
+        help=text("ladder.policy_help", L),
+    )
     values: dict[str, Any] = {}
-    with st.form("ladder_form"):
-        chosen = st.selectbox(
-            text("ladder.policy", L),
-            policies,
-            index=policies.index(policy) if policy in policies else 0,
-            format_func=names.__getitem__,
-            key="ladder_policy",
-            help=text("ladder.policy_help", L),
+    shown = 0
+    for group in form_groups():
+        facts = tuple(
+            f for f in group.facts if not (f.code == "digital_level" and level is not None)
         )
-        shown = 0
-        for group in form_groups():
-            facts = tuple(
-                f for f in group.facts if not (f.code == "digital_level" and level is not None)
-            )
-            if not facts:
-                continue
-            with st.expander(group.title(L), expanded=shown < 2):
-                for row in rows_by_year(facts):
-                    # a fact of several years: one column a year (stacked on a phone)
-                    cols = st.columns(len(row)) if len(row) > 1 else [st.container()]
-                    for col, fact in zip(cols, row):
-                        with col:
-                            values[fact.code] = fact_input(fact, stored.get(fact.code))
-            shown += 1
-        submitted = st.form_submit_button(
-            text("ladder.evaluate", L), type="primary", key="ladder_evaluate"
-        )
-    return submitted, chosen, form_facts(values)
+        if not facts:
+            continue
+        with st.expander(group.title(L), expanded=shown < 2):
+            for row in rows_by_year(facts):
+                # a fact of several years: one column a year (stacked on a phone)
+                cols = st.columns(len(row)) if len(row) > 1 else [st.container()]
+                for col, fact in zip(cols, row):
+                    with col:
+                        values[fact.code] = fact_input(fact, stored.get(fact.code))
+        shown += 1
+    st.caption(text("ladder.autosave", L))
+    return chosen, form_facts(values)
 
 
 # -- the result -----------------------------------------------------------------------------------
@@ -258,8 +259,11 @@ def page(token: str) -> None:
         st.query_params.pop("resume", None)
         start_screen()
         return
+    # one slot, shown or not, so that the elements below keep their place (an expander that
+    # moved would be a new one, folded again, on the next run)
+    note = st.empty()
     if st.session_state.pop("ladder_new_token", False):
-        st.info(f"{text('ladder.code_note', L)}\n\n`{token}`")
+        note.info(f"{text('ladder.code_note', L)}\n\n`{token}`")
     with st.sidebar:
         st.caption(ui.t("resume_code"))
         st.code(token, language=None)
@@ -280,27 +284,29 @@ def page(token: str) -> None:
         st.caption(text("ladder.digital_none", L))
 
     stored = db.ladder(token)
-    submitted, policy, facts = facts_form(
+    policy, facts = facts_form(
         stored.facts if stored else {},
         stored.policy if stored else default_policy(),
         level,
     )
-    if not submitted:
-        if stored is None:
-            return
-        facts, policy = stored.facts, stored.policy
+    if not facts and stored is None:
+        return  # nothing given yet: no result to show
     try:
         result = evaluate_facts(facts, policy, level, L)
     except FactsError as exc:
         lines = problems(exc.rejects, facts, L)
         st.error(text("ladder.fix", L) + "\n" + "\n".join(f"- {ui.literal(x)}" for x in lines))
         return
-    # kept when the facts changed, and when the same facts now give another result (new rules,
-    # a new digital level)
-    if submitted or stored is None or stored.evaluation != _plain_row(result):
+    # kept when a fact or the policy changed, and when the same facts now give another result
+    # (new rules, a new digital level from a later survey)
+    if (
+        stored is None
+        or stored.facts != facts
+        or stored.policy != policy
+        or stored.submission_id != submission_id
+        or stored.evaluation != _plain_row(result)
+    ):
         db.save_ladder(token, facts, policy, result.row, submission_id)
-        if submitted:
-            st.toast(text("ladder.saved", L))
     show_result(result)
 
 
