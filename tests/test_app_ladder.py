@@ -166,6 +166,9 @@ def test_the_code_brings_back_the_facts_and_the_result_and_a_change_is_evaluated
     assert again.selectbox(key="f_holds_innovative").value == "yes"
     assert again.number_input(key="f_market_share").value is None  # never given: blank
     assert statuses(again) == expected(FIRM, "zh")  # shown without pressing anything
+    before = Store().ladder(token).updated_at
+    again.run()
+    assert Store().ladder(token).updated_at == before  # nothing changed: nothing written
 
     changed = {**FIRM, "debt_ratio": 80, "rd_y1": 120}
     again.number_input(key="f_debt_ratio").set_value(80)

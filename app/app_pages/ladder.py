@@ -77,24 +77,29 @@ def start_screen() -> None:
 
 
 # -- the digital level from the survey ----------------------------------------------------------
-def carried_level(token: str) -> tuple[int | None, Any, int | None]:
-    """(level, when submitted, submission id) of the latest submission, else Nones.
+def carried_level(token: str) -> tuple[int | None, str, int | None]:
+    """(level, its words, submission id) of the latest submission; (None, "", None) without.
 
     The official level, as the results page shows it (a submission recorded with a research
     reference by an earlier version of the app is assessed again with the companies' one).
     """
     history = ui.store().submissions(token)
     if not history:
-        return None, None, None
+        return None, "", None
     latest = history[-1]
-    reference, recorded = ui.company_reference(
-        latest.reference_version, load_instrument(latest.instrument_id).id
-    )
+    instrument = load_instrument(latest.instrument_id)
+    reference, recorded = ui.company_reference(latest.reference_version, instrument.id)
     level = latest.level if recorded else reference.assess(latest.answers).level
     fact = FACTS[CARRIED]
     if not (fact.min <= level <= fact.max):  # an instrument without the MIIT levels
-        return None, None, None
-    return int(level), latest.submitted_at, latest.id
+        return None, "", None
+    words = text(
+        "ladder.digital_carried",
+        L,
+        level=ui.level_name(instrument, level),
+        when=f"{latest.submitted_at:%Y-%m-%d}",
+    )
+    return int(level), words, latest.id
 
 
 # -- the form -------------------------------------------------------------------------------------
@@ -269,17 +274,9 @@ def page(token: str) -> None:
         st.code(token, language=None)
     st.write(text("ladder.intro", L))
 
-    level, when, submission_id = carried_level(token)
+    level, words, submission_id = carried_level(token)
     if level is not None:
-        instrument = load_instrument(ui.DEFAULT_INSTRUMENT)
-        st.info(
-            text(
-                "ladder.digital_carried",
-                L,
-                level=ui.level_name(instrument, level),
-                when=f"{when:%Y-%m-%d}",
-            )
-        )
+        st.info(words)
     else:
         st.caption(text("ladder.digital_none", L))
 
