@@ -104,15 +104,18 @@ def carried_level(token: str) -> tuple[int | None, str, int | None]:
 
 # -- the form -------------------------------------------------------------------------------------
 def _label(fact: Fact) -> str:
+    """The fact's label with its unit, as Markdown showing the text as it is (widget labels
+    render Markdown)."""
     if not fact.unit:
-        return fact.label(L)
-    return f"{fact.label(L)}（{fact.unit}）" if L == "zh" else f"{fact.label(L)} ({fact.unit})"
+        return ui.literal(fact.label(L))
+    shown = f"{fact.label(L)}（{fact.unit}）" if L == "zh" else f"{fact.label(L)} ({fact.unit})"
+    return ui.literal(shown)
 
 
 def fact_input(fact: Fact, current: Any) -> Any:
     """One fact's widget; ``None`` (blank) means unknown."""
     key = f"f_{fact.code}"
-    help_ = fact.help.get(L) if fact.help else None
+    help_ = ui.literal(fact.help.get(L)) if fact.help else None
     blank = text("ladder.blank", L)
     if fact.type == "number":
         if fact.integer:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from dmi.eligibility import FirmResult
+from dmi.eligibility import FirmResult, load_policy
 from dmi.errors import UsageError
 from dmi.instruments import Instrument, Item
 from dmi.instruments.items import item_type
@@ -552,8 +552,6 @@ LADDER_GAPS = 3
 def _ladder_section(ladder: FirmResult, lang: str) -> Section:
     """Where the company stands on 创新型 / 专精特新 / 小巨人, and each rung's top gaps."""
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
-    from dmi.eligibility import load_policy
-
     title = load_policy(ladder.policy).title.get(lang)
     views = ladder_view(ladder)
     rows = [[v.label, v.status_text, v.points or "—", v.meta] for v in views]
