@@ -17,9 +17,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dmi import load_instrument
+from dmi.eligibility import FactsError
 from dmi.locales import text
 from dmi.report import PreviousResult, render_html, render_pdf
 from dmi.report.content import confidence_phrase, peer_group_label, plain_number, tier_sentences
+from dmi.results.ladder import ladder_view
+from dmi.service.ladder import evaluate_facts
 from dmi.service.store import view_token
 from dmi.service.survey import answers_frame
 
@@ -261,6 +264,27 @@ if len(history) >= 2:
 else:
     st.write(ui.t("change_none"))
 
+# -- the 梯度培育 pre-check ------------------------------------------------------------------
+st.header(text("ladder.title", L))
+ladder = None
+stored_ladder = ui.store().ladder(token)
+if stored_ladder is not None:
+    try:  # the facts as kept, with this result's level: what the ladder page shows
+        ladder = evaluate_facts(stored_ladder.facts, stored_ladder.policy, result.level, L)
+    except FactsError:  # facts the rules now refuse: the ladder page says why
+        ladder = None
+if ladder is not None:
+    st.markdown(
+        "  \n".join(
+            f"**{ui.literal(view.label)}**: {ui.literal(view.status_text)}"
+            for view in ladder_view(ladder)
+        )
+    )
+else:
+    st.write(text("ladder.results_teaser", L))
+if st.button(text("ladder.open_results", L), key="open_ladder"):
+    st.switch_page("app_pages/ladder.py", query_params={"resume": token})
+
 # -- downloads --------------------------------------------------------------------------------
 st.header(ui.t("downloads"))
 # the reports are built only when asked for (the download runs the callable)
@@ -272,6 +296,7 @@ report_args = {
     "company_name": company or None,
     "generated_at": latest.submitted_at,
     "answers": latest.answers,
+    "ladder": ladder,
 }
 cols = st.columns(3)
 ui.download(

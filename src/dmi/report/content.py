@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from dmi.eligibility import FirmResult, load_policy
 from dmi.errors import UsageError
 from dmi.instruments import Instrument, Item
 from dmi.instruments.items import item_type
 from dmi.locales import LANGS, text
 from dmi.results.assess import Assessment, NodeScore
+from dmi.results.ladder import ladder_view
 from dmi.scoring.levels import format_index
 
 __all__ = [
@@ -316,6 +318,7 @@ def build_report(
     generated_at: datetime | date | str | None,
     company_name: str | None,
     answers: Mapping[str, Any] | None,
+    ladder: FirmResult | None = None,
 ) -> Report:
     """The report's content in ``lang``; the parameters are those of
     :func:`dmi.report.render_html`.
@@ -323,10 +326,15 @@ def build_report(
     Raises
     ------
     ValueError
-        When ``lang`` is not a report language.
+        When ``lang`` is not a report language, or ``ladder`` was evaluated in another one.
     """
     if lang not in LANGS:
         raise UsageError(f"report language must be one of {', '.join(LANGS)}, got {lang!r}")
+    if ladder is not None and ladder.lang != lang:
+        raise UsageError(
+            f"the ladder result is in {ladder.lang!r} but the report in {lang!r}: "
+            f"evaluate it with lang={lang!r}"
+        )
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     name_of = (lambda n: n.zh) if lang == "zh" else (lambda n: n.en)
     answers = dict(answers or {})
@@ -504,6 +512,10 @@ def build_report(
         blocks = [Para(t("report.improvements_none"))]
     sections.append(Section(t("report.improvements"), blocks))
 
+    # -- the 梯度培育 pre-check (only when the company gave its facts) ---------------------------
+    if ladder is not None:
+        sections.append(_ladder_section(ladder, lang))
+
     # -- change since the earlier submission -----------------------------------------------------
     if previous is not None:
         # across methods a difference is no progress or regress: "method changed", no delta
@@ -604,6 +616,40 @@ def build_report(
     )
     sections.append(Section(t("report.method"), notes))
     return Report(lang, t("report.title"), meta, sections)
+
+
+LADDER_GAPS = 3
+"""Gaps shown per rung in the report's ladder section (the app shows them all)."""
+
+
+def _ladder_section(ladder: FirmResult, lang: str) -> Section:
+    """Where the company stands on 创新型 / 专精特新 / 小巨人, and each rung's top gaps."""
+    t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
+    title = load_policy(ladder.policy).title.get(lang)
+    views = ladder_view(ladder)
+    rows = [[v.label, v.status_text, v.points or "—", v.meta] for v in views]
+    blocks: list[Any] = [
+        Para(t("ladder.report_intro", policy=title, year=ladder.year)),
+        Table(
+            [
+                t("ladder.report_rung"),
+                t("ladder.report_status"),
+                t("ladder.report_points"),
+                t("ladder.report_rules"),
+            ],
+            rows,
+            ["l", "l", "l", "l"],
+            widths=[3, 2, 3, 2],
+        ),
+    ]
+    gap_rows = [
+        [v.label, g.text] for v in views if v.status != "eligible" for g in v.gaps[:LADDER_GAPS]
+    ]
+    if gap_rows:
+        blocks.append(Para(t("ladder.report_gaps"), "heading3"))
+        blocks.append(Table(None, gap_rows, ["l", "l"], widths=[3, 7]))
+    blocks.append(Para(t("ladder.confidence_note"), "note"))
+    return Section(t("ladder.report_title"), blocks)
 
 
 def _item_table(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from dmi.eligibility import FirmResult
 from dmi.instruments import Instrument
 from dmi.report import content
 from dmi.report.content import PreviousResult
@@ -151,6 +152,7 @@ def render_html(
     generated_at: datetime | date | str | None = None,
     company_name: str | None = None,
     answers: Mapping[str, Any] | None = None,
+    ladder: FirmResult | None = None,
 ) -> str:
     """The company report as one self-contained, printable HTML document.
 
@@ -174,6 +176,10 @@ def render_html(
     answers
         The company's answers: adds the answer column to the per-item table, and the profile
         (sector, size class, region) to the header.
+    ladder
+        The company's 梯度培育 pre-check (:func:`dmi.eligibility.evaluate` of its facts, in
+        ``lang``): adds the ladder section (each rung's status, points and top gaps). Without
+        it the report has no such section.
 
     Returns
     -------
@@ -195,6 +201,7 @@ def render_html(
         generated_at,
         company_name,
         answers,
+        ladder,
     )
     meta = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in report.meta)
     body = [f"<h1>{_e(report.title)}</h1>", f'<table class="meta">{meta}</table>']

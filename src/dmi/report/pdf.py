@@ -24,6 +24,7 @@ from functools import lru_cache
 from io import BytesIO
 from typing import Any
 
+from dmi.eligibility import FirmResult
 from dmi.errors import MissingExtraError
 from dmi.instruments import Instrument
 from dmi.locales import text
@@ -165,6 +166,7 @@ def render_pdf(
     company_name: str | None = None,
     answers: Mapping[str, Any] | None = None,
     font: str | os.PathLike[str] | None = None,
+    ladder: FirmResult | None = None,
 ) -> bytes:
     """The company report as a PDF (A4), with the same content as
     :func:`~dmi.report.html.render_html`.
@@ -176,6 +178,8 @@ def render_pdf(
     font
         The font file to embed (``.ttf``, ``.otf``, ``.ttc``); default the ``DMI_PDF_FONT``
         setting, else a CJK font found on the system (see :mod:`dmi.report.fonts`).
+    ladder
+        As for :func:`~dmi.report.html.render_html` (the ladder section).
 
     Returns
     -------
@@ -207,6 +211,7 @@ def render_pdf(
         generated_at,
         company_name,
         answers,
+        ladder,
     )
     _reportlab()
     from reportlab.lib import colors

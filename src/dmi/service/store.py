@@ -18,6 +18,11 @@ Tables
 ``result_links``
     The read-only results links: the SHA-256 hash of a view token (:func:`view_token`) -> the
     hash of the resume token whose submissions it shows, and when it expires.
+``ladder_checks``
+    One per token: the firm facts of its 梯度培育 pre-check, the policy version chosen and the
+    evaluation they gave (the result row of :func:`dmi.eligibility.evaluate`), with the
+    submission whose digital level was carried over. A database made before this table existed
+    gets it when it is opened.
 ``sign_in_failures``
     Failed sign-ins per account name and per client address (see
     :class:`dmi.service.auth.SignInGuard`): how many and when the last was, under the SHA-256
@@ -67,6 +72,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_RETENTION_DAYS",
     "Draft",
+    "LadderCheck",
     "Store",
     "StoredReference",
     "Submission",
@@ -136,6 +142,19 @@ result_links = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
+ladder_checks = Table(
+    "ladder_checks",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("facts", JSON, nullable=False),
+    Column("policy", String(100), nullable=False),
+    Column("evaluation", JSON, nullable=False),
+    Column("submission_id", Integer, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+
 sign_in_failures = Table(
     "sign_in_failures",
     metadata,
@@ -197,6 +216,23 @@ class Submission:
     tier: int | None
     scores: dict[str, Any]
     submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class LadderCheck:
+    """A token's 梯度培育 pre-check: the facts given, the policy chosen, the evaluation.
+
+    ``facts`` are plain values as :func:`dmi.eligibility.evaluate` takes them (numbers, ``yes``
+    / ``no``, category codes, text); ``evaluation`` is the result row (statuses, points, the
+    rules applied, condition states, gaps); ``submission_id`` the survey submission whose
+    digital level was used (None when there was none).
+    """
+
+    facts: dict[str, Any]
+    policy: str
+    evaluation: dict[str, Any]
+    submission_id: int | None
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -438,6 +474,62 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    # -- the 梯度培育 pre-check -----------------------------------------------------------------
+    def save_ladder(
+        self,
+        token: str,
+        facts: Mapping[str, Any],
+        policy: str,
+        evaluation: Mapping[str, Any],
+        submission_id: int | None = None,
+    ) -> None:
+        """Keep a token's pre-check (replacing the earlier one); extends the token's expiry.
+
+        Raises
+        ------
+        KeyError
+            When the token is unknown or expired (the pre-check lives with a draft).
+        """
+        if self.draft(token) is None:
+            raise KeyError("unknown or expired resume token")
+        now = _now()
+        key = hash_token(token)
+        values = {
+            "facts": _plain(facts),
+            "policy": str(policy),
+            "evaluation": _plain(evaluation),
+            "submission_id": None if submission_id is None else int(submission_id),
+            "updated_at": now,
+            "expires_at": self._expiry(now),
+        }
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(ladder_checks).where(ladder_checks.c.token_hash == key).values(**values)
+            )
+            if done.rowcount == 0:
+                conn.execute(insert(ladder_checks).values(token_hash=key, **values))
+            conn.execute(
+                update(drafts)
+                .where(drafts.c.token_hash == key)
+                .values(updated_at=now, expires_at=self._expiry(now))
+            )
+
+    def ladder(self, token: str) -> LadderCheck | None:
+        """A token's pre-check, or None (none kept, or expired)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ladder_checks).where(ladder_checks.c.token_hash == hash_token(token))
+            ).first()
+        if row is None or _utc(row.expires_at) < _now():
+            return None
+        return LadderCheck(
+            dict(row.facts or {}),
+            row.policy,
+            dict(row.evaluation or {}),
+            None if row.submission_id is None else int(row.submission_id),
+            _utc(row.updated_at),
+        )
+
     # -- references --------------------------------------------------------------------------
     def add_reference(self, reference: Reference, *, created_by: str = "") -> str:
         """Store a reference (unpublished); return its version. Storing it twice is harmless."""
@@ -576,13 +668,15 @@ class Store:
     def purge_expired(self, now: datetime | None = None) -> tuple[int, int]:
         """Delete expired drafts and submissions; return how many of each.
 
-        Failed sign-ins whose last one is older than the retention period go too.
+        Expired pre-checks go too, and failed sign-ins whose last one is older than the
+        retention period.
         """
         now = now or _now()
         with self.engine.begin() as conn:
             expired_drafts = conn.execute(delete(drafts).where(drafts.c.expires_at < now))
             expired_subs = conn.execute(delete(submissions).where(submissions.c.expires_at < now))
             conn.execute(delete(result_links).where(result_links.c.expires_at < now))
+            conn.execute(delete(ladder_checks).where(ladder_checks.c.expires_at < now))
             conn.execute(
                 delete(sign_in_failures).where(
                     sign_in_failures.c.last_failure_at < now - timedelta(days=self.retention_days)

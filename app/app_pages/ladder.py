@@ -1,0 +1,326 @@
+"""The 梯度培育 pre-check: a company's facts → where it stands on 创新型 / 专精特新 / 小巨人.
+
+Reached from the results page (the same resume code) or on its own (a new code). The form is made
+from the facts table (``dmi.service.ladder``); the company's digital level is carried over from
+its latest survey submission; the result comes from ``dmi.eligibility.evaluate`` and is drawn
+rung by rung from ``dmi.results.ladder.ladder_view``. Facts and result are kept with the code and
+come back with it, evaluated again (the rules or the level may have changed since).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dmi_ui as ui
+import streamlit as st
+
+from dmi import load_instrument
+from dmi.eligibility import FACTS, Fact, FactsError, FirmResult, available_policies, load_policy
+from dmi.locales import text
+from dmi.results.ladder import RungView, ladder_view
+from dmi.service.ladder import (
+    CARRIED,
+    default_policy,
+    evaluate_facts,
+    form_facts,
+    form_groups,
+    problems,
+    rows_by_year,
+)
+
+L = ui.lang()
+BADGE = {"eligible": "green", "not_yet": "orange", "unknown": "gray", "manual": "blue"}
+# Streamlit's own icon font (emoji may be missing on a kiosk or an old phone)
+ICON = {
+    "met": ":green[:material/check_circle:]",
+    "not_met": ":red[:material/cancel:]",
+    "unknown": ":gray[:material/help:]",
+    "manual": ":blue[:material/rate_review:]",
+    "": ":gray[:material/remove:]",
+}
+
+
+def _token() -> str | None:
+    return st.session_state.get("token") or st.query_params.get("resume") or None
+
+
+def _use_token(token: str) -> None:
+    st.session_state["token"] = token
+    st.query_params["resume"] = token
+
+
+# -- without a code -------------------------------------------------------------------------------
+def start_screen() -> None:
+    st.write(text("ladder.intro", L))
+    st.write(text("ladder.start_intro", L))
+    with st.container(border=True):
+        st.markdown(f"**{ui.t('consent_title')}**")
+        st.write(ui.t("consent_text", days=ui.retention_days()))
+        agreed = st.checkbox(ui.t("consent_agree"), key="ladder_consent")
+    if st.button(text("ladder.start", L), type="primary", key="ladder_start"):
+        if not agreed:
+            st.error(ui.t("consent_needed"))
+        else:
+            # a code of the survey's kind: the same code takes the self-assessment later
+            _use_token(ui.store().new_draft(ui.DEFAULT_INSTRUMENT, L))
+            st.session_state["ladder_new_token"] = True
+            st.rerun()
+    st.divider()
+    with st.form("ladder_resume_form"):
+        code = st.text_input(ui.t("resume_code"), key="ladder_code")
+        if st.form_submit_button(ui.t("resume")):
+            if code.strip() and ui.store().draft(code.strip()) is not None:
+                _use_token(code.strip())
+                st.rerun()
+            else:
+                st.error(ui.t("resume_unknown"))
+
+
+# -- the digital level from the survey ----------------------------------------------------------
+def carried_level(token: str) -> tuple[int | None, str, int | None]:
+    """(level, its words, submission id) of the latest submission; (None, "", None) without.
+
+    The official level, as the results page shows it (a submission recorded with a research
+    reference by an earlier version of the app is assessed again with the companies' one).
+    """
+    history = ui.store().submissions(token)
+    if not history:
+        return None, "", None
+    latest = history[-1]
+    instrument = load_instrument(latest.instrument_id)
+    reference, recorded = ui.company_reference(latest.reference_version, instrument.id)
+    level = latest.level if recorded else reference.assess(latest.answers).level
+    fact = FACTS[CARRIED]
+    if not (fact.min <= level <= fact.max):  # an instrument without the MIIT levels
+        return None, "", None
+    words = text(
+        "ladder.digital_carried",
+        L,
+        level=ui.level_name(instrument, level),
+        when=f"{latest.submitted_at:%Y-%m-%d}",
+    )
+    return int(level), words, latest.id
+
+
+# -- the form -------------------------------------------------------------------------------------
+def _label(fact: Fact) -> str:
+    """The fact's label with its unit, as Markdown showing the text as it is (widget labels
+    render Markdown)."""
+    if not fact.unit:
+        return ui.literal(fact.label(L))
+    shown = f"{fact.label(L)}（{fact.unit}）" if L == "zh" else f"{fact.label(L)} ({fact.unit})"
+    return ui.literal(shown)
+
+
+def fact_input(fact: Fact, current: Any) -> Any:
+    """One fact's widget; ``None`` (blank) means unknown."""
+    key = f"f_{fact.code}"
+    help_ = ui.literal(fact.help.get(L)) if fact.help else None
+    blank = text("ladder.blank", L)
+    if fact.type == "number":
+        if fact.integer:
+            value = None if current is None else int(current)
+            bounds = {
+                k: int(v)
+                for k, v in (("min_value", fact.min), ("max_value", fact.max))
+                if v is not None
+            }
+            step: Any = 1
+        else:
+            value = None if current is None else float(current)
+            bounds = {
+                k: float(v)
+                for k, v in (("min_value", fact.min), ("max_value", fact.max))
+                if v is not None
+            }
+            step = 1.0
+        return st.number_input(
+            _label(fact), value=value, step=step, key=key, help=help_, placeholder=blank, **bounds
+        )
+    if fact.type == "yesno":
+        options: list[Any] = [None, "yes", "no"]
+        names = {
+            None: blank,
+            "yes": text("ladder.answer_yes", L),
+            "no": text("ladder.answer_no", L),
+        }
+        return st.radio(
+            _label(fact),
+            options,
+            index=options.index(current) if current in options else 0,
+            format_func=names.__getitem__,
+            horizontal=True,
+            key=key,
+            help=help_,
+        )
+    if fact.type == "category":
+        options = [None, *fact.value_codes]
+        names = {None: blank, **{v.value: v.label(L) for v in fact.values}}
+        return st.selectbox(
+            _label(fact),
+            options,
+            index=options.index(current) if current in options else 0,
+            format_func=names.__getitem__,
+            key=key,
+            help=help_,
+        )
+    return st.text_input(_label(fact), value=str(current or ""), key=key, help=help_, max_chars=100)
+
+
+def facts_form(stored: dict[str, Any], policy: str, level: int | None) -> tuple[str, dict]:
+    """The facts, group by group; returns (the policy chosen, the facts given).
+
+    No ``st.form``: every change reruns the page, which keeps it (by the widget's key, also
+    across a change of language) and evaluates it again; nothing typed waits for a button.
+    """
+    policies = available_policies()
+    names = {
+        p: text(
+            "ladder.policy_value",
+            L,
+            title=load_policy(p).title.get(L),
+            **{"from": load_policy(p).effective.isoformat()},
+        )
+        for p in policies
+    }
+    chosen = st.selectbox(
+        text("ladder.policy", L),
+        policies,
+        index=policies.index(policy) if policy in policies else 0,
+        format_func=names.__getitem__,
+        key="ladder_policy",
+        help=text("ladder.policy_help", L),
+    )
+    values: dict[str, Any] = {}
+    shown = 0
+    for group in form_groups():
+        facts = tuple(
+            f for f in group.facts if not (f.code == "digital_level" and level is not None)
+        )
+        if not facts:
+            continue
+        with st.expander(group.title(L), expanded=shown < 2):
+            for row in rows_by_year(facts):
+                # a fact of several years: one column a year (stacked on a phone)
+                cols = st.columns(len(row)) if len(row) > 1 else [st.container()]
+                for col, fact in zip(cols, row):
+                    with col:
+                        values[fact.code] = fact_input(fact, stored.get(fact.code))
+        shown += 1
+    st.caption(text("ladder.autosave", L))
+    return chosen, form_facts(values)
+
+
+# -- the result -----------------------------------------------------------------------------------
+def show_rung(view: RungView) -> None:
+    lit = ui.literal
+    with st.container(border=True, key=f"ladder_rung_{view.rung}"):
+        st.markdown(f"**{lit(view.label)}** :{BADGE[view.status]}-badge[{lit(view.status_text)}]")
+        st.caption(lit(view.meta))
+        if view.points:
+            st.markdown(lit(view.points))
+            if view.groups:
+                st.caption(lit(text("ladder.list_sep", L).join(view.groups)))
+        for line in (view.route, view.path):
+            if line:
+                st.markdown(lit(line))
+        if view.gaps:
+            st.markdown(f"**{lit(text('ladder.gaps', L))}**")
+            st.markdown(
+                "\n".join(
+                    f"- {lit(g.text)}" + (f" :gray[{lit(g.condition)}]" if g.condition else "")
+                    for g in view.gaps
+                )
+            )
+        # the details on demand: the status, the points and the gaps stay in view on a phone
+        with st.expander(text("ladder.conditions", L), expanded=False):
+            for line in view.conditions + view.routes:
+                head = f"{ICON[line.state]} **{lit(line.state_text)}** · {lit(line.label)}"
+                details = [lit(line.values)] if line.values else []
+                if line.via:
+                    details.append(lit(line.via))
+                if line.evidence:
+                    details.append(f":material/attach_file: {lit(line.evidence)}")
+                st.markdown("  \n".join([head, *details]))
+                st.caption(f"{lit(line.source)} · {lit(line.id)}")
+
+
+def show_result(result: FirmResult) -> None:
+    st.header(text("ladder.result", L))
+    policy = load_policy(result.policy)
+    st.caption(
+        ui.literal(text("ladder.result_of", L, policy=policy.title.get(L), year=result.year))
+    )
+    for flag in result.flags:
+        st.info(ui.literal(text("ladder.flag", L, text=flag)))
+    for view in ladder_view(result):
+        show_rung(view)
+    st.caption(text("ladder.confidence_note", L))
+
+
+# -- the page -------------------------------------------------------------------------------------
+def page(token: str) -> None:
+    db = ui.store()
+    if db.draft(token) is None:
+        st.error(ui.t("resume_unknown"))
+        st.session_state.pop("token", None)
+        st.query_params.pop("resume", None)
+        start_screen()
+        return
+    # one slot, shown or not, so that the elements below keep their place (an expander that
+    # moved would be a new one, folded again, on the next run)
+    note = st.empty()
+    if st.session_state.pop("ladder_new_token", False):
+        note.info(f"{text('ladder.code_note', L)}\n\n`{token}`")
+    with st.sidebar:
+        st.caption(ui.t("resume_code"))
+        st.code(token, language=None)
+    st.write(text("ladder.intro", L))
+
+    level, words, submission_id = carried_level(token)
+    if level is not None:
+        st.info(words)
+    else:
+        st.caption(text("ladder.digital_none", L))
+
+    stored = db.ladder(token)
+    policy, facts = facts_form(
+        stored.facts if stored else {},
+        stored.policy if stored else default_policy(),
+        level,
+    )
+    if not facts and stored is None:
+        return  # nothing given yet: no result to show
+    try:
+        result = evaluate_facts(facts, policy, level, L)
+    except FactsError as exc:
+        lines = problems(exc.rejects, facts, L)
+        st.error(text("ladder.fix", L) + "\n" + "\n".join(f"- {ui.literal(x)}" for x in lines))
+        return
+    # kept when a fact or the policy changed, and when the same facts now give another result
+    # (new rules, a new digital level from a later survey)
+    if (
+        stored is None
+        or stored.facts != facts
+        or stored.policy != policy
+        or stored.submission_id != submission_id
+        or stored.evaluation != _plain_row(result)
+    ):
+        db.save_ladder(token, facts, policy, result.row, submission_id)
+    show_result(result)
+
+
+def _plain_row(result: FirmResult) -> dict[str, Any]:
+    """The result row as the store gives it back (JSON: numbers as floats, no NaN)."""
+    import json
+
+    return json.loads(json.dumps(result.row, default=str))
+
+
+st.title(text("ladder.title", L))
+token = _token()
+if token:
+    st.session_state["token"] = token
+    page(token)
+else:
+    start_screen()

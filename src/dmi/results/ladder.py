@@ -1,0 +1,292 @@
+"""One firm's 梯度培育 ladder as it is shown to the firm: the app's pre-check page and the report.
+
+:func:`ladder_view` turns a :class:`dmi.eligibility.FirmResult` into plain texts in the result's
+language, rung by rung (创新型 → 专精特新 → 小巨人): the status, the scorecard points against the
+pass mark, every condition's state with the values behind it (named as the firm knows them:
+"资产负债率 81%", never a column code), its source and confidence, the evidence to prepare for a
+manual one, the route used, and the gaps in the firm's own numbers. Condition ids are kept apart
+(``ConditionLine.id``, ``GapLine.condition``) so that a page shows them only as a small reference.
+The fixed words are the ``ladder.*`` entries of :mod:`dmi.locales`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from dmi.eligibility import FACTS, RUNGS, ConditionResult, FirmResult, RungResult, load_policy
+from dmi.locales import text
+
+__all__ = [
+    "ConditionLine",
+    "GapLine",
+    "RungView",
+    "fact_value_text",
+    "ladder_view",
+    "number_text",
+    "status_text",
+]
+
+# units written after a number, per language ("" = none): counts go bare in English
+_UNITS = {
+    "zh": {},
+    "en": {"年": " years", "人": "", "项": "", "名": "", "级": "", "分": " points"},
+}
+_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ConditionLine:
+    """One condition (or route) of a rung, as the firm reads it."""
+
+    id: str
+    kind: str  # condition | direct | exemption
+    state: str  # met | not_met | unknown | manual | "" (not assessed)
+    state_text: str
+    label: str
+    values: str  # the values behind it, e.g. "资产负债率 81%"
+    source: str  # "依据 2号附件1 (G, P) · 来自汇编，待核实"
+    via: str | None  # "由 … 替代" when a route or exemption replaced it
+    evidence: str | None  # what to prepare for a manual review
+
+
+@dataclass(frozen=True)
+class GapLine:
+    """One gap: what would change, in the firm's own numbers; ``condition`` is the reference."""
+
+    condition: str
+    kind: str  # change | points | missing | manual
+    text: str
+
+
+@dataclass(frozen=True)
+class RungView:
+    """One rung, every text in the result's language."""
+
+    rung: str
+    label: str
+    status: str  # eligible | not_yet | unknown | manual
+    status_text: str
+    meta: str  # "2026 版 · 新申请"
+    points: str | None  # "评价得分 45 分（及格线 60 分）"
+    groups: tuple[str, ...]  # the scorecard's groups with their points and floors
+    route: str | None  # the direct route or exemption used
+    path: str | None  # which of a rung's ways was assessed (创新型 / 科技型)
+    conditions: tuple[ConditionLine, ...]
+    routes: tuple[ConditionLine, ...]
+    gaps: tuple[GapLine, ...]
+
+
+def status_text(status: str, lang: str) -> str:
+    """A rung's status (``eligible``, ``not_yet``, ``unknown``, ``manual``) in words."""
+    name = str(status)  # (a local: the locales test reads the key's family from the call)
+    return text(f"ladder.status_{name}", lang)
+
+
+def number_text(value: float) -> str:
+    """A number with at most two decimals, trailing zeros dropped (3.333… → 3.33, 80.0 → 80)."""
+    rounded = round(float(value), 2) + 0.0  # + 0.0: never "-0"
+    return f"{rounded:.15g}"
+
+
+def _unit(unit: str | None, lang: str) -> str:
+    if not unit:
+        return ""
+    return _UNITS[lang].get(unit, unit)
+
+
+def fact_value_text(code: str, value: Any, lang: str) -> str:
+    """A fact's value as the form shows it: a category's label, 是/否, a number with its unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return text("ladder.no_value", lang)
+    if code in FACTS:
+        fact = FACTS[code]
+        if fact.type == "category":
+            for v in fact.values:
+                if v.value == value:
+                    return v.label(lang)
+            return str(value)
+        if fact.type == "yesno":
+            if value == "yes":
+                return text("ladder.answer_yes", lang)
+            return text("ladder.answer_no", lang)
+        if fact.type == "number":
+            return number_text(value) + _unit(fact.unit, lang)
+    return str(value)
+
+
+def _value_text(name: str, value: Any, metrics: dict[str, Any], lang: str) -> str:
+    if name in FACTS:
+        label = FACTS[name].short_label(lang)
+        shown = fact_value_text(name, value, lang)
+    elif name in metrics:
+        metric = metrics[name]
+        label = metric.short.get(lang) if metric.short else metric.label(lang)
+        shown = (
+            text("ladder.no_value", lang)
+            if value is None
+            else number_text(value) + _unit(metric.unit, lang)
+        )
+    else:
+        label, shown = name, str(value)
+    return text("ladder.value", lang, label=label, value=shown)
+
+
+def _values(cond: ConditionResult, metrics: dict[str, Any], lang: str) -> str:
+    parts = []
+    values = dict(cond.values)
+    for key in list(values):
+        if key.endswith("_points") and key.removesuffix("_points") + "_pass_mark" in values:
+            sid = key.removesuffix("_points")
+            points, mark = values.pop(key), values.pop(f"{sid}_pass_mark")
+            # the lower bound while a fact it needs is missing
+            shown = number_text(points) if cond.state != "unknown" else f"≥ {number_text(points)}"
+            parts.append(text("ladder.points", lang, points=shown, pass_mark=number_text(mark)))
+    parts += [_value_text(k, v, metrics, lang) for k, v in values.items()]
+    return text("ladder.list_sep", lang).join(parts)
+
+
+def _source(cond: Any, lang: str) -> str:
+    mark = cond.confidence
+    confidence = text(f"ladder.confidence_{mark}", lang)
+    return text("ladder.source", lang, source=cond.source, confidence=confidence, mark=mark)
+
+
+def _route_name(policy: Any, used: str, lang: str) -> str:
+    """``"in22_direct:high_tech"`` as the route's label and the option's."""
+    rid, _, option = used.partition(":")
+    route = policy.routes.get(rid)
+    if route is None:
+        return used
+    for o in route.options:
+        if o.id == option:
+            return text("ladder.route_option", lang, route=route.label(lang), option=o.label(lang))
+    return route.label(lang)
+
+
+def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
+    sep = text("ladder.list_sep", lang)
+    if gap.kind == "missing":
+        codes = [c for c in _CODE.findall(gap.text.partition("：" if lang == "zh" else ":")[2])]
+        labels = [FACTS[c].label(lang) for c in codes if c in FACTS]
+        return GapLine("", "missing", text("ladder.gap_missing", lang, facts=sep.join(labels)))
+    if gap.kind == "manual":
+        labels = []
+        for cid in _CODE.findall(gap.text.partition("：" if lang == "zh" else ":")[2]):
+            try:
+                labels.append(rung.condition(cid).label)
+            except KeyError:
+                continue
+        return GapLine("", "manual", text("ladder.gap_manual", lang, items=sep.join(labels)))
+    shown = gap.text
+    cid = gap.condition
+    if cid:
+        # the engine's text names the condition by its id ("sr26_debt: …", "… meets sr26_debt"):
+        # the id stays a reference beside the line, not part of it
+        shown = re.sub(rf"^{re.escape(cid)}\s*[:：]\s*", "", shown)
+        shown = re.sub(rf"\s+\S+\s+{re.escape(cid)}$", "", shown)
+    return GapLine(cid, gap.kind, shown.strip())
+
+
+def _line(cond: ConditionResult, names: dict[str, str], metrics: dict[str, Any], lang: str):
+    state = cond.state or "skipped"
+    return ConditionLine(
+        id=cond.id,
+        kind=cond.kind,
+        state=cond.state,
+        state_text=text(f"ladder.state_{state}", lang),
+        label=cond.label,
+        values=_values(cond, metrics, lang),
+        source=_source(cond, lang),
+        via=(
+            text("ladder.replaced_by", lang, route=names.get(cond.via, cond.via))
+            if cond.via
+            else None
+        ),
+        evidence=(
+            text("ladder.evidence", lang, items=text("ladder.list_sep", lang).join(cond.evidence))
+            if cond.evidence
+            else None
+        ),
+    )
+
+
+def _rung_view(r: RungResult, lang: str) -> RungView:
+    policy = load_policy(r.policy)
+    metrics = dict(policy.metrics)
+    names = {}
+    for cond in r.routes:
+        if cond.via:
+            names[cond.via] = _route_name(policy, cond.via, lang)
+    points = None
+    groups: tuple[str, ...] = ()
+    if r.scorecard is not None:
+        sc = r.scorecard
+        shown = (
+            number_text(sc.points)
+            if sc.points is not None
+            else text(
+                "ladder.points_range",
+                lang,
+                low=number_text(sc.points_at_least),
+                high=number_text(sc.points_at_most),
+            )
+        )
+        points = text("ladder.points", lang, points=shown, pass_mark=number_text(sc.pass_mark))
+        group_texts = []
+        for g in sc.groups:
+            got = (
+                number_text(g.points)
+                if g.points is not None
+                else f"≥ {number_text(g.points_at_least)}"
+            )
+            line = text(
+                "ladder.group_points",
+                lang,
+                group=g.label,
+                points=got,
+                most=number_text(g.max_points),
+            )
+            if g.floor is not None:
+                line += text("ladder.group_floor", lang, floor=number_text(g.floor))
+            group_texts.append(line)
+        groups = tuple(group_texts)
+    route = None
+    if r.route_used:
+        rid = r.route_used.partition(":")[0]
+        kind = policy.routes[rid].kind if rid in policy.routes else "direct"
+        name = _route_name(policy, r.route_used, lang)
+        if kind == "direct":
+            route = text("ladder.route_used", lang, route=name)
+        else:
+            route = text("ladder.exemption_used", lang, route=name)
+    path = None
+    spec = policy.rungs[r.rung]
+    if r.path and len(spec.paths) > 1:
+        for p in spec.paths:
+            if p.id == r.path:
+                path = text("ladder.path_used", lang, path=p.zh if lang == "zh" else p.en)
+    who = r.applicant
+    applicant = text(f"ladder.applicant_{who}", lang)
+    return RungView(
+        rung=r.rung,
+        label=r.label,
+        status=r.status,
+        status_text=status_text(r.status, lang),
+        meta=text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant),
+        points=points,
+        groups=groups,
+        route=route,
+        path=path,
+        conditions=tuple(_line(c, names, metrics, lang) for c in r.conditions),
+        # a route's own line says its state: "replaced by" is for what it replaces
+        routes=tuple(replace(_line(c, names, metrics, lang), via=None) for c in r.routes),
+        gaps=tuple(_gap_line(g, r, lang) for g in r.gaps),
+    )
+
+
+def ladder_view(result: FirmResult) -> list[RungView]:
+    """The firm's ladder, rung by rung (创新型 → 专精特新 → 小巨人), in ``result.lang``."""
+    return [_rung_view(result[rung], result.lang) for rung in RUNGS]

@@ -1,0 +1,246 @@
+"""What the app's 梯度培育 pre-check page needs besides the library: the facts form and its values.
+
+The form is made from the one facts table (:data:`dmi.eligibility.FACTS`): its groups are named
+here (the firm, finances by year in 万元, R&D, people, IP, market, awards and scores), every
+fact not named falls into a last group of its own, so a fact added to the table is asked for
+without a change here. Widgets give ``None`` for a blank (an unknown fact, never a failing one);
+:func:`form_facts` keeps only what was given, as :func:`dmi.eligibility.evaluate` takes it.
+:func:`evaluate_facts` adds the digital level carried over from the company's survey, and
+:func:`problems` words the facts that were refused in the page's language.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from dmi.eligibility import FACTS, Fact, FirmResult, available_policies, evaluate, load_policy
+from dmi.locales import text
+from dmi.results.ladder import fact_value_text
+
+__all__ = [
+    "CARRIED",
+    "FormGroup",
+    "NOT_ASKED",
+    "default_policy",
+    "evaluate_facts",
+    "form_facts",
+    "form_groups",
+    "problems",
+    "rows_by_year",
+]
+
+CARRIED = "digital_level_computed"
+"""The fact the survey's level is given as (the MIIT level dmi computed from the answers)."""
+
+NOT_ASKED = frozenset({"respondent_id", CARRIED})
+"""Facts the form never asks: the id (the resume code stands for it) and the computed level."""
+
+# the form's groups, in order; a fact of the table named in none goes to "other"
+_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("titles", ("holds_innovative", "holds_specialised", "holds_little_giant")),
+    ("firm", ("province", "sector", "sme", "credit_clean", "product_allowed", "no_incident")),
+    (
+        "finance",
+        (
+            "revenue_y1",
+            "revenue_y2",
+            "revenue_y3",
+            "main_revenue_y1",
+            "main_revenue_y2",
+            "main_revenue_y3",
+            "net_profit_y1",
+            "assets_y1",
+            "cost_y1",
+            "debt_ratio",
+            "equity_2y",
+            "equity_3y",
+        ),
+    ),
+    ("rd", ("rd_y1", "rd_y2", "rd_institution", "standard_lead")),
+    ("people", ("staff", "rd_staff")),
+    ("ip", ("ip_class1", "ip_class2", "ip_class1_own", "ip_class1_high_value")),
+    (
+        "market",
+        (
+            "niche_years",
+            "market_share",
+            "domestic_rank",
+            "product_field",
+            "strategic_emerging",
+            "key_chain_link",
+            "own_brand",
+            "info_system",
+            "certification",
+            "quality_items",
+        ),
+    ),
+    (
+        "awards",
+        (
+            "award",
+            "award_year",
+            "award_rank",
+            "makers_china",
+            "high_tech_title",
+            "innovation_title",
+            "eval_score",
+            "eval_score_prev",
+            "featured_points",
+        ),
+    ),
+    ("digital", ("digital_level",)),
+)
+_BY_YEAR = re.compile(r"^(?P<stem>.+)_y(?P<year>[123])$")
+
+
+@dataclass(frozen=True)
+class FormGroup:
+    """One titled group of the form: ``title`` is the ``ladder.group_<key>`` text."""
+
+    key: str
+    facts: tuple[Fact, ...]
+
+    def title(self, lang: str) -> str:
+        key = self.key  # (a local: the locales test reads the key's family from the call)
+        return text(f"ladder.group_{key}", lang)
+
+
+def form_groups() -> list[FormGroup]:
+    """The form's groups, every fact of :data:`FACTS` but :data:`NOT_ASKED` in exactly one."""
+    named: set[str] = set()
+    groups = []
+    for key, codes in _GROUPS:
+        facts = tuple(FACTS[c] for c in codes if c in FACTS)
+        named.update(codes)
+        if facts:
+            groups.append(FormGroup(key, facts))
+    rest = tuple(f for f in FACTS if f.code not in named and f.code not in NOT_ASKED)
+    if rest:
+        groups.append(FormGroup("other", rest))
+    return groups
+
+
+def rows_by_year(facts: tuple[Fact, ...]) -> list[tuple[Fact, ...]]:
+    """The group's facts as rows: one fact of several years (``revenue_y1``, ``_y2``, ``_y3``)
+    is one row, last year first; every other fact a row of its own."""
+    rows: list[list[Fact]] = []
+    stems: dict[str, list[Fact]] = {}
+    for fact in facts:
+        found = _BY_YEAR.match(fact.code)
+        stem = found["stem"] if found else None
+        if stem is not None and stem in stems:
+            stems[stem].append(fact)
+            continue
+        row = [fact]
+        rows.append(row)
+        if stem is not None:
+            stems[stem] = row
+    return [tuple(r) for r in rows]
+
+
+def default_policy(today: date | None = None) -> str:
+    """The rules in force on ``today``: the shipped version in effect latest (else the first)."""
+    today = today or date.today()
+    dated = sorted((load_policy(p).effective, p) for p in available_policies())
+    in_force = [p for effective, p in dated if effective <= today]
+    return in_force[-1] if in_force else dated[0][1]
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def form_facts(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts the form gave, blanks left out (unknown), in :data:`FACTS` order.
+
+    Whole numbers are kept as ``int`` (a count, a year), text is trimmed; keys that are not
+    facts, and the facts the form never asks (:data:`NOT_ASKED`), are dropped.
+    """
+    out: dict[str, Any] = {}
+    for fact in FACTS:
+        if fact.code in NOT_ASKED or fact.code not in values:
+            continue
+        value = values[fact.code]
+        if _blank(value):
+            continue
+        if fact.type == "number":
+            number = float(value)
+            value = int(number) if fact.integer and number.is_integer() else number
+        elif isinstance(value, str):
+            value = value.strip()
+        out[fact.code] = value
+    return out
+
+
+def evaluate_facts(
+    facts: Mapping[str, Any], policy: str, level: int | None, lang: str
+) -> FirmResult:
+    """The ladder for the form's facts, the survey's level (when known) as the computed level.
+
+    With a level from the survey the form does not ask ``digital_level``, so a stored one (from
+    before the survey was taken) is left out rather than flagged as disagreeing.
+
+    Raises
+    ------
+    dmi.eligibility.FactsError
+        When facts contradict each other; :func:`problems` words them.
+    """
+    given = dict(facts)
+    if level is not None:
+        given.pop("digital_level", None)
+        given[CARRIED] = int(level)
+    result = evaluate(given, policy=policy, lang=lang)
+    assert isinstance(result, FirmResult)
+    return result
+
+
+def _label(code: str, lang: str) -> str:
+    return FACTS[code].label(lang) if code in FACTS else code
+
+
+def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list[str]:
+    """Each refused fact as one line in ``lang``, naming the facts and values involved.
+
+    A broken check across two facts (main-business revenue above revenue, ...) is worded from
+    the facts table's checks; anything else names the fact and the library's reason.
+    """
+    checks = {c.fact: c for c in FACTS.checks}
+    lines = []
+    for row in rejects.itertuples():
+        code = str(row.column)
+        check = checks.get(code)
+        if check is not None and check.at_most is not None:
+            lines.append(
+                text(
+                    "ladder.check_at_most",
+                    lang,
+                    fact=_label(code, lang),
+                    value=fact_value_text(code, facts.get(code), lang),
+                    other=_label(check.at_most, lang),
+                    other_value=fact_value_text(check.at_most, facts.get(check.at_most), lang),
+                )
+            )
+        elif check is not None and check.requires is not None:
+            lines.append(
+                text(
+                    "ladder.check_requires",
+                    lang,
+                    fact=_label(code, lang),
+                    other=_label(check.requires, lang),
+                    at_least=f"{check.at_least:g}",
+                )
+            )
+        else:
+            lines.append(f"{_label(code, lang)}: {row.reason}")
+    return lines

@@ -1,0 +1,142 @@
+"""A company takes the 梯度培育 pre-check in a real browser (Chinese at 1280 px, English on a
+390 × 844 phone): it fills in its facts and sees, rung by rung, the statuses
+``dmi.eligibility.evaluate`` gives for the same facts, on a page no wider than the screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import dmi.eligibility as el
+from dmi.locales import text as locale_text
+
+from .drive import (
+    WAIT_MS,
+    Page,
+    choose,
+    errors,
+    expect,
+    key,
+    open_page,
+    pick,
+    settle,
+    shot,
+)
+
+# a firm worked by hand in tests/test_service_ladder.py: 专精特新 not yet (debt 81%, R&D 2.4%)
+FIRM = {
+    "holds_innovative": "yes",
+    "sme": "yes",
+    "credit_clean": "yes",
+    "product_allowed": "yes",
+    "no_incident": "yes",
+    "revenue_y1": 4000,
+    "revenue_y2": 3600,
+    "main_revenue_y1": 3600,
+    "debt_ratio": 81,
+    "rd_y1": 96,
+    "rd_y2": 120,
+    "ip_class1": 1,
+    "niche_years": 4,
+    "eval_score": 55,
+}
+YESNO = [None, "yes", "no"]  # the order of the page's yes/no options
+
+
+@pytest.fixture
+def phone(browser, server) -> Iterator[Page]:
+    """A fresh visitor on a 390 × 844 phone screen."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        base_url=server,
+    )
+    context.set_default_timeout(WAIT_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def _open_groups(page: Page) -> None:
+    """Open every group of the form (the first two are open already)."""
+    for details in page.locator("[data-testid='stMain'] [data-testid='stExpander'] details").all():
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+    page.wait_for_timeout(300)
+
+
+def fill_facts(page: Page, facts: dict, lang: str) -> None:
+    for code, value in facts.items():
+        settle(page)
+        fact = el.FACTS[code]
+        name = f"f_{code}"
+        if not page.locator(key(name)).is_visible():
+            _open_groups(page)
+        if fact.type == "number":
+            box = page.locator(f"{key(name)} input")
+            box.fill(str(value))
+            box.press("Tab")  # Streamlit takes a typed value when the field loses focus
+        elif fact.type == "yesno":
+            pick(page, name, YESNO.index(value))
+        else:
+            label = next(v for v in fact.values if v.value == value).label(lang)
+            choose(page, name, label)
+        settle(page)  # every change reruns the page (saved and evaluated again)
+    settle(page, rerun=True)
+
+
+def _head(page: Page, rung: str):
+    """The first line of a rung's box: its name and status badge."""
+    return page.locator(f"{key('ladder_rung_' + rung)} [data-testid='stMarkdownContainer']").first
+
+
+def shown_statuses(page: Page) -> dict[str, str]:
+    return {rung: _head(page, rung).inner_text().replace("\u2060", "") for rung in el.RUNGS}
+
+
+@pytest.mark.parametrize(("lang", "width"), [("zh", 1280), ("en", 390)])
+def test_a_company_sees_the_ladder_the_api_gives(
+    request: pytest.FixtureRequest, lang: str, width: int
+) -> None:
+    tab: Page = request.getfixturevalue("phone" if width == 390 else "page")
+    open_page(tab, f"/ladder?lang={lang}")
+    assert not errors(tab), errors(tab)
+    tab.locator(f"{key('ladder_consent')} label").click()
+    settle(tab, rerun=True)
+    tab.locator(f"{key('ladder_start')} button").click()
+    tab.wait_for_url("**resume=*")
+    settle(tab)
+    expect(tab.locator(key("ladder_policy"))).to_be_visible()
+
+    fill_facts(tab, FIRM, lang)
+    assert not errors(tab), errors(tab)
+    expect(tab.locator(key("ladder_rung_little_giant"))).to_be_visible()
+
+    result = el.evaluate(FIRM, policy="2026", lang=lang)
+    shown = shown_statuses(tab)
+    for rung in el.RUNGS:
+        status = locale_text(f"ladder.status_{result[rung].status}", lang)
+        assert result[rung].label in shown[rung], shown[rung]
+        assert status in shown[rung], shown[rung]
+    assert result["specialised"].status == "not_yet"
+    # the gap in the firm's own numbers
+    gaps = tab.locator(key("ladder_rung_specialised")).inner_text()
+    assert "81%" in gaps and "80%" in gaps
+    if width == 390:
+        # nothing wider than the phone: no sideways scrolling of the page
+        wide = tab.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, wide
+        main = tab.locator("[data-testid='stMain']")
+        assert main.evaluate("(e) => e.scrollWidth <= e.clientWidth + 1")
+        shot(tab, "ladder-phone", at=_head(tab, "specialised"))
+    else:
+        shot(tab, "ladder", at=_head(tab, "innovative"))
+
+    # a reload with the code brings the result back (kept with the code)
+    tab.reload()
+    settle(tab)
+    expect(tab.locator(key("ladder_rung_specialised"))).to_be_visible()
+    assert shown_statuses(tab) == shown

@@ -1,0 +1,246 @@
+"""The app's 梯度培育 pre-check page, without a browser (Streamlit's AppTest).
+
+A company fills in its facts (zh and en) and sees, rung by rung, the statuses
+``dmi.eligibility.evaluate`` gives for the same facts; a blank is unknown, never failing; the
+facts and the result come back with the resume code; the digital level is carried over from the
+company's survey and not asked again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+import dmi.eligibility as el
+from dmi.locales import text
+from dmi.results.ladder import ladder_view
+from dmi.service.store import Store
+
+from .conftest import ROOT
+from .test_service_ladder import FIRM
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = str(ROOT / "app" / "streamlit_app.py")
+TIMEOUT = 300
+BADGE = re.compile(r"^\*\*(?P<label>.+)\*\* :(?P<colour>\w+)-badge\[(?P<status>.+)\]$")
+ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+CONDITION_ID = re.compile(r"\b(base|in22|ts|sr22|sr26|lg22|lg26)_[a-z0-9_]+")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def database(tmp_path_factory):
+    """One database for the module (the app caches its store for the process)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ladder.sqlite'}"
+    old = os.environ.get("DMI_DATABASE_URL")
+    os.environ["DMI_DATABASE_URL"] = url
+    from streamlit.runtime.caching import cache_resource
+
+    cache_resource.clear()
+    yield url
+    cache_resource.clear()
+    if old is None:
+        os.environ.pop("DMI_DATABASE_URL", None)
+    else:
+        os.environ["DMI_DATABASE_URL"] = old
+
+
+def _app(lang: str, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["lang"] = lang
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _shown(markdown: str) -> str:
+    return ESCAPE.sub(r"\1", markdown).replace("\u2060", "")
+
+
+def statuses(at: AppTest) -> dict[str, str]:
+    """Rung label -> the status shown in its badge, as the page shows them."""
+    found = {}
+    for m in at.markdown:
+        hit = BADGE.match(m.value)
+        if hit:
+            found[_shown(hit["label"])] = _shown(hit["status"])
+    return found
+
+
+def expected(facts: dict, lang: str, policy: str = "2026", **extra) -> dict[str, str]:
+    result = el.evaluate({**facts, **extra}, policy=policy, lang=lang)
+    return {result[r].label: text(f"ladder.status_{result[r].status}", lang) for r in el.RUNGS}
+
+
+def fill(at: AppTest, facts: dict) -> None:
+    for code, value in facts.items():
+        fact = el.FACTS[code]
+        key = f"f_{code}"
+        if fact.type == "number":
+            at.number_input(key=key).set_value(value)
+        elif fact.type == "yesno":
+            at.radio(key=key).set_value(value)
+        elif fact.type == "category":
+            at.selectbox(key=key).set_value(value)
+        else:
+            at.text_input(key=key).input(value)
+
+
+def start(lang: str) -> tuple[AppTest, str]:
+    """Open the page on its own, agree to the notice, start: a new resume code."""
+    at = _app(lang).run()
+    at.switch_page("app_pages/ladder.py").run()
+    _ok(at)
+    at.button(key="ladder_start").click().run()
+    assert at.error and at.error[0].value == text("app.consent_needed", lang)
+    at.checkbox(key="ladder_consent").check().run()
+    at.button(key="ladder_start").click().run()
+    _ok(at)
+    return at, at.session_state["token"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_company_fills_its_facts_and_sees_what_the_api_gives(lang):
+    at, token = start(lang)
+    assert at.title[0].value == text("ladder.title", lang)
+    assert at.selectbox(key="ladder_policy").value == "2026"  # the rules in force
+    assert statuses(at) == {}  # nothing before the facts are given
+    assert text("ladder.autosave", lang) in [c.value for c in at.caption]
+    fill(at, FIRM)
+    at.run()
+    _ok(at)
+    shown = statuses(at)
+    assert shown == expected(FIRM, lang)
+    assert len(shown) == 3
+    result = el.evaluate(FIRM, policy="2026", lang=lang)
+    assert result["specialised"].status == "not_yet"  # 81% debt, 2.4% R&D (hand-worked)
+    # the condition ids are small references (captions), never the text a condition is read by
+    heads = [m.value for m in at.markdown if not BADGE.match(m.value)]
+    assert not [h for h in heads if CONDITION_ID.search(_shown(h).split(":gray[")[0])]
+    assert any("sr26_debt" in _shown(c.value) for c in at.caption)
+    # the gaps in the firm's own numbers
+    assert any("81%" in _shown(m.value) and "80%" in _shown(m.value) for m in at.markdown)
+    # kept with the code: the facts as given and the result row the API gives
+    kept = Store().ladder(token)
+    assert kept.facts == FIRM and kept.policy == "2026"
+    assert kept.evaluation["specialised_status"] == "not_yet"
+    assert kept.evaluation["sr26_debt"] == "not_met"
+
+
+def test_blank_facts_are_unknown_never_not_met():
+    at, _ = start("zh")
+    fill(at, {"province": "广东"})  # a fact no rule reads: every other one blank
+    at.run()
+    _ok(at)
+    assert statuses(at) == expected({}, "zh")
+    assert set(statuses(at).values()) == {"信息不足"}
+    not_met = text("ladder.state_not_met", "zh")
+    assert not any(f"**{not_met}**" in m.value for m in at.markdown)
+    # a blank among the facts: that one condition is unknown
+    without = {k: v for k, v in FIRM.items() if k != "debt_ratio"}
+    fill(at, without)
+    at.run()
+    _ok(at)
+    assert statuses(at) == expected(without, "zh")
+
+
+def test_the_code_brings_back_the_facts_and_the_result_and_a_change_is_evaluated_again():
+    at, token = start("en")
+    fill(at, FIRM)
+    at.run()
+    _ok(at)
+
+    again = _app("zh", resume=token).run()
+    again.switch_page("app_pages/ladder.py").run()
+    _ok(again)
+    assert again.number_input(key="f_revenue_y1").value == 4000
+    assert again.number_input(key="f_debt_ratio").value == 81
+    assert again.radio(key="f_sme").value == "yes"
+    assert again.selectbox(key="f_holds_innovative").value == "yes"
+    assert again.number_input(key="f_market_share").value is None  # never given: blank
+    assert statuses(again) == expected(FIRM, "zh")  # shown without pressing anything
+    before = Store().ladder(token).updated_at
+    again.run()
+    assert Store().ladder(token).updated_at == before  # nothing changed: nothing written
+
+    changed = {**FIRM, "debt_ratio": 80, "rd_y1": 120}
+    again.number_input(key="f_debt_ratio").set_value(80)
+    again.number_input(key="f_rd_y1").set_value(120)
+    again.run()
+    _ok(again)
+    assert statuses(again) == expected(changed, "zh")
+    assert el.evaluate(changed, "2026")["specialised"].status == "manual"  # only manual left
+    kept = Store().ladder(token)
+    assert kept.facts == changed and kept.evaluation["specialised_status"] == "manual"
+
+
+def test_a_change_of_language_keeps_what_was_typed():
+    at, token = start("zh")
+    fill(at, FIRM)
+    at.run()
+    at.sidebar.radio(key="lang_switch").set_value("en").run()
+    _ok(at)
+    assert at.title[0].value == text("ladder.title", "en")
+    assert at.number_input(key="f_debt_ratio").value == 81
+    assert at.radio(key="f_sme").value == "yes"
+    assert statuses(at) == expected(FIRM, "en")
+    assert Store().ladder(token).facts == FIRM
+
+
+def test_another_policy_is_applied_and_kept():
+    at, token = start("en")
+    fill(at, FIRM)
+    at.selectbox(key="ladder_policy").set_value("2022")
+    at.run()
+    _ok(at)
+    assert statuses(at) == expected(FIRM, "en", policy="2022")
+    assert Store().ladder(token).policy == "2022"
+
+
+def test_facts_that_contradict_each_other_are_refused_in_the_pages_language():
+    at, token = start("zh")
+    fill(at, {**FIRM, "main_revenue_y1": 5000})
+    at.run()
+    _ok(at)
+    message = _shown(at.error[0].value)
+    assert "上年主营业务收入" in message and "上年营业收入" in message and "不能大于" in message
+    assert "main_revenue_y1" not in message
+    assert statuses(at) == {} and Store().ladder(token) is None
+
+
+def test_the_surveys_level_is_carried_over_and_not_asked_again(miit):
+    from .test_app import _submit, company_answers
+
+    store = Store()
+    _, token = _submit(store, miit, company_answers(miit))
+    level = store.submissions(token)[-1].level
+
+    at = _app("zh", resume=token).run()
+    at.switch_page("app_pages/ladder.py").run()
+    _ok(at)
+    assert miit.level_band(level).zh in at.info[0].value
+    assert not [w for w in at.number_input if w.key == "f_digital_level"]
+    fill(at, FIRM)
+    at.selectbox(key="ladder_policy").set_value("2022")
+    at.run()
+    _ok(at)
+    assert statuses(at) == expected(FIRM, "zh", policy="2022", digital_level_computed=level)
+    # the 2022 专精特新 scorecard counts the level (数字化水平): its points as the API gives them
+    with_level = ladder_view(el.evaluate({**FIRM, "digital_level_computed": level}, "2022"))
+    without = ladder_view(el.evaluate(FIRM, "2022"))
+    assert with_level[1].points != without[1].points
+    assert with_level[1].points in [_shown(m.value) for m in at.markdown]
+    assert store.ladder(token).submission_id == store.submissions(token)[-1].id
+    # the results page offers the pre-check and puts it in the report
+    at.switch_page("app_pages/results.py").run()
+    _ok(at)
+    assert at.button(key="open_ladder")
+    labels = [_shown(m.value) for m in at.markdown]
+    assert any(el.evaluate(FIRM, "2022", lang="zh")["specialised"].label in x for x in labels)

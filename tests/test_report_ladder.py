@@ -1,0 +1,106 @@
+"""The company report's 梯度培育 section: there only when the company gave its facts, in the
+report's language, with each rung's status, points and top gaps (HTML and PDF)."""
+
+from __future__ import annotations
+
+import html
+import re
+from io import BytesIO
+
+import pytest
+
+import dmi
+import dmi.eligibility as el
+from dmi.errors import UsageError
+from dmi.locales import text
+from dmi.report import render_html, render_pdf
+from dmi.report.content import LADDER_GAPS, build_report
+from dmi.results import assess
+
+from .conftest import mixed_answers
+from .test_service_ladder import FIRM
+
+pypdf = pytest.importorskip("pypdf")
+pytest.importorskip("reportlab")
+
+TITLE = {"zh": "梯度培育预评估", "en": "Cultivation ladder pre-check"}
+STATUS = {
+    "zh": {
+        "eligible": "符合条件",
+        "not_yet": "暂未达到",
+        "unknown": "信息不足",
+        "manual": "待人工审核",
+    },
+    "en": {
+        "eligible": "Eligible",
+        "not_yet": "Not yet",
+        "unknown": "Not enough information",
+        "manual": "Needs manual review",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def result(miit):
+    return assess(dmi.IndexModel(miit).fit(), mixed_answers(miit))
+
+
+def _section(report, lang):
+    found = [s for s in report.sections if s.title == TITLE[lang]]
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_section_shows_each_rung_as_the_api_decides(miit, result, lang):
+    ladder = el.evaluate(FIRM, policy="2026", lang=lang)
+    report = build_report(result, miit, lang, None, None, None, None, None, ladder=ladder)
+    section = _section(report, lang)
+    assert section is not None
+    # right after the improvements
+    titles = [s.title for s in report.sections]
+    improvements = text("report.improvements", lang)
+    assert titles.index(TITLE[lang]) == titles.index(improvements) + 1
+    table = section.blocks[1]
+    assert [row[0] for row in table.rows] == [ladder[r].label for r in el.RUNGS]
+    assert [row[1] for row in table.rows] == [STATUS[lang][ladder[r].status] for r in el.RUNGS]
+    # the 2026 innovative scorecard: 45–80 while facts are missing (the API's bounds), pass 60
+    sc = ladder["innovative"].scorecard
+    assert (sc.points_at_least, sc.points_at_most, sc.pass_mark) == (45.0, 80.0, 60.0)
+    assert "45–80" in table.rows[0][2] and "60" in table.rows[0][2]
+    gaps = section.blocks[3]
+    by_rung = {}
+    for rung_label, gap in gaps.rows:
+        by_rung.setdefault(rung_label, []).append(gap)
+    specialised = by_rung[ladder["specialised"].label]
+    assert any("81%" in g and "80%" in g for g in specialised)  # debt ratio, in its numbers
+    assert all(len(v) <= LADDER_GAPS for v in by_rung.values())
+    assert not any(re.search(r"\b(sr|lg|in|ts)\d\d_", g) for g in sum(by_rung.values(), []))
+
+
+def test_without_facts_there_is_no_section_and_the_languages_must_agree(miit, result):
+    for lang in ("zh", "en"):
+        report = build_report(result, miit, lang, None, None, None, None, None)
+        assert _section(report, lang) is None
+        page = render_html(result, instrument=miit, lang=lang)
+        assert TITLE[lang] not in page
+    english = el.evaluate(FIRM, policy="2026", lang="en")
+    with pytest.raises(UsageError, match="lang='zh'"):
+        render_html(result, instrument=miit, lang="zh", ladder=english)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_html_and_pdf_carry_the_section(miit, result, lang):
+    ladder = el.evaluate(FIRM, policy="2026", lang=lang)
+    page = html.unescape(render_html(result, instrument=miit, lang=lang, ladder=ladder))
+    assert f"<h2>{TITLE[lang]}</h2>" in page
+    for rung in el.RUNGS:
+        assert ladder[rung].label in page
+    assert STATUS[lang]["not_yet"] in page
+    pdf = render_pdf(result, instrument=miit, lang=lang, ladder=ladder)
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(BytesIO(pdf)).pages)
+    squeezed = re.sub(r"\s+", "", text)
+    assert re.sub(r"\s+", "", TITLE[lang]) in squeezed
+    assert re.sub(r"\s+", "", STATUS[lang]["not_yet"]) in squeezed
+    plain = render_pdf(result, instrument=miit, lang=lang)
+    plain_text = "".join(p.extract_text() for p in pypdf.PdfReader(BytesIO(plain)).pages)
+    assert re.sub(r"\s+", "", TITLE[lang]) not in re.sub(r"\s+", "", plain_text)

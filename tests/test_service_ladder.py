@@ -1,0 +1,329 @@
+"""The 梯度培育 pre-check behind the app: the facts form, the stored facts and evaluation, and the
+ladder as the firm reads it (dmi.service.ladder, Store.save_ladder / ladder, dmi.results.ladder).
+
+The firm below is worked by hand from the 2026 rules (reference/cultivation.md §2.6): revenue
+4000万, main-business revenue 3600万 (a 90% share), R&D 96万 last year (2.4% of revenue) and
+120万 the year before (3.33% of 3600万), a debt ratio of 81%. So for 专精特新: sr26_debt is not
+met (81 > 80) and sr26_rd is not met (96 < 100 and 2.4% < 3%); the R&D share reaches 3% with
+4000 × 3% − 96 = +24万.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import MetaData, create_engine, insert, inspect
+
+import dmi.eligibility as el
+from dmi.eligibility import FACTS, RUNGS
+from dmi.results.ladder import fact_value_text, ladder_view, number_text
+from dmi.service import ladder as service
+from dmi.service import store as store_module
+from dmi.service.store import Store, hash_token, new_token
+
+MIIT = "miit-2024-manufacturing"
+FIRM = {
+    "holds_innovative": "yes",
+    "revenue_y1": 4000,
+    "revenue_y2": 3600,
+    "main_revenue_y1": 3600,
+    "rd_y1": 96,
+    "rd_y2": 120,
+    "debt_ratio": 81,
+    "niche_years": 4,
+    "ip_class1": 1,
+    "eval_score": 55,
+    "sme": "yes",
+    "credit_clean": "yes",
+    "product_allowed": "yes",
+    "no_incident": "yes",
+}
+CODE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")  # a fact or condition id
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(f"sqlite:///{tmp_path / 'dmi.sqlite'}", retention_days=30)
+
+
+# -- the form ------------------------------------------------------------------------------------
+
+
+def test_the_form_asks_every_fact_once_but_the_id_and_the_computed_level():
+    asked = [f.code for g in service.form_groups() for f in g.facts]
+    assert len(asked) == len(set(asked))
+    assert set(asked) == set(FACTS.codes) - {"respondent_id", "digital_level_computed"}
+    titles = [g.title("zh") for g in service.form_groups()]
+    assert len(set(titles)) == len(titles) and all(titles)
+
+
+def test_a_fact_no_group_names_is_still_asked_in_the_last_group(monkeypatch):
+    groups = tuple(g for g in service._GROUPS if g[0] != "people")
+    monkeypatch.setattr(service, "_GROUPS", groups)
+    found = service.form_groups()
+    assert found[-1].key == "other"
+    assert [f.code for f in found[-1].facts] == ["staff", "rd_staff"]
+    assert found[-1].title("en") == "Other"
+
+
+def test_facts_of_several_years_are_one_row_last_year_first():
+    finance = next(g for g in service.form_groups() if g.key == "finance")
+    rows = [[f.code for f in row] for row in service.rows_by_year(finance.facts)]
+    assert rows[0] == ["revenue_y1", "revenue_y2", "revenue_y3"]
+    assert rows[1] == ["main_revenue_y1", "main_revenue_y2", "main_revenue_y3"]
+    assert ["net_profit_y1"] in rows and ["debt_ratio"] in rows
+
+
+def test_blanks_are_left_out_and_whole_numbers_stay_whole():
+    values = {
+        "revenue_y1": 4000.0,
+        "revenue_y2": None,
+        "staff": 120.0,
+        "debt_ratio": 55.5,
+        "sme": None,
+        "province": "  广东 ",
+        "sector": "",
+        "award": "none",
+        "digital_level_computed": 4,  # never taken from the form
+        "not_a_fact": 1,
+    }
+    facts = service.form_facts(values)
+    assert facts == {
+        "revenue_y1": 4000.0,
+        "staff": 120,
+        "debt_ratio": 55.5,
+        "province": "广东",
+        "award": "none",
+    }
+    assert isinstance(facts["staff"], int)
+
+
+def test_a_blank_is_unknown_never_not_met():
+    blank = service.evaluate_facts(
+        service.form_facts(dict.fromkeys(FACTS.codes)), "2026", None, "zh"
+    )
+    for rung in RUNGS:
+        assert blank[rung].status == "unknown"
+        states = {c.state for c in blank[rung].conditions}
+        assert "not_met" not in states and "met" not in states
+    # one blank among given facts: that condition is unknown, the others as given
+    without_debt = {k: v for k, v in FIRM.items() if k != "debt_ratio"}
+    result = service.evaluate_facts(without_debt, "2026", None, "en")
+    assert result["specialised"].condition("sr26_debt").state == "unknown"
+    assert result["specialised"].condition("sr26_rd").state == "not_met"
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 4, 1), "2026"),  # 2号 applies from 2026-04-01
+        (date(2026, 3, 31), "2022"),
+        (date(2030, 1, 1), "2026"),
+        (date(2020, 1, 1), "2022"),  # before every version: the first
+    ],
+)
+def test_the_default_policy_is_the_one_in_force(today, expected):
+    assert service.default_policy(today) == expected
+
+
+@pytest.mark.parametrize(("level", "points"), [(3, 5.0), (4, 5.0), (2, 3.0), (1, 0.0), (0, 0.0)])
+def test_the_surveys_level_is_the_digital_level_of_the_2022_scorecard(level, points):
+    # 63号附件2 数字化水平: 三级 or 四级 5 points, 二级 3, else 0 (reference §3.2)
+    given = {**FIRM, "digital_level": 1}  # stated before the survey: the survey's level wins
+    result = service.evaluate_facts(given, "2022", level, "zh")
+    indicators = {i.id: i.points for i in result["specialised"].scorecard.indicators}
+    assert indicators["sr22s_digital"] == points
+    assert result.flags == ()  # the form did not ask for digital_level: nothing disagrees
+    api = el.evaluate({**FIRM, "digital_level_computed": level}, "2022")
+    assert result.row == api.row
+    # without a survey the stated level counts
+    stated = service.evaluate_facts({**FIRM, "digital_level": 2}, "2022", None, "zh")
+    assert {i.id: i.points for i in stated["specialised"].scorecard.indicators}[
+        "sr22s_digital"
+    ] == 3.0
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_facts_that_contradict_each_other_are_named_in_the_pages_language(lang):
+    bad = {**FIRM, "main_revenue_y1": 5000, "staff": 10, "rd_staff": 12}
+    with pytest.raises(el.FactsError) as caught:
+        service.evaluate_facts(bad, "2026", None, lang)
+    lines = service.problems(caught.value.rejects, bad, lang)
+    assert len(lines) == 2
+    main = FACTS["main_revenue_y1"].label(lang)
+    revenue = FACTS["revenue_y1"].label(lang)
+    line = next(x for x in lines if main in x)
+    assert revenue in line and "5000" in line and "4000" in line
+    assert not re.search(r"[a-z]+_[a-z0-9_]+", line)  # no column code
+    if lang == "zh":
+        assert "不能大于" in line
+    else:
+        assert "cannot be more than" in line
+    own = {**FIRM, "ip_class1": 0, "ip_class1_own": "yes"}
+    with pytest.raises(el.FactsError) as caught:
+        service.evaluate_facts(own, "2026", None, lang)
+    (line,) = service.problems(caught.value.rejects, own, lang)
+    assert FACTS["ip_class1"].label(lang) in line and "1" in line
+
+
+# -- the ladder as the firm reads it ----------------------------------------------------------
+
+
+def test_numbers_are_shown_with_at_most_two_decimals():
+    assert [number_text(v) for v in (80.0, 2.4, 10 / 3, -0.001, 1234567.0)] == [
+        "80",
+        "2.4",
+        "3.33",
+        "0",
+        "1234567",
+    ]
+    assert fact_value_text("debt_ratio", 81.0, "zh") == "81%"
+    assert fact_value_text("revenue_y1", 4000, "en") == "4000万元"
+    assert fact_value_text("staff", 120, "en") == "120"
+    assert fact_value_text("sme", "yes", "zh") == "是"
+    assert fact_value_text("award", "provincial", "en") == "provincial or ministerial"
+    assert fact_value_text("award", None, "zh") == "未填"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_view_says_each_rung_and_condition_as_the_api_decides(lang):
+    result = el.evaluate(FIRM, policy="2026", lang=lang)
+    views = ladder_view(result)
+    assert [v.rung for v in views] == list(RUNGS)
+    for view in views:
+        assert view.status == result[view.rung].status
+        assert view.label == result[view.rung].label
+        conditions = result[view.rung].conditions + result[view.rung].routes
+        assert [c.id for c in view.conditions + view.routes] == [c.id for c in conditions]
+        assert [c.state for c in view.conditions + view.routes] == [c.state for c in conditions]
+    specialised = views[1]
+    assert specialised.status_text == ("暂未达到" if lang == "zh" else "Not yet")
+    lines = {c.id: c for c in specialised.conditions}
+    debt, share = FACTS["debt_ratio"].short_label(lang), lines["sr26_main"].values
+    assert lines["sr26_debt"].values == (f"{debt} 81%")
+    assert share.endswith(" 90%")  # 3600 / 4000
+    assert lines["sr26_debt"].state_text == ("不满足" if lang == "zh" else "not met")
+    assert lines["sr26_niche"].state_text == ("满足" if lang == "zh" else "met")
+    # manual conditions say what to prepare; every line names its source and confidence
+    assert lines["sr26_share"].state == "manual" and lines["sr26_share"].evidence
+    assert all(c.source for c in specialised.conditions)
+    mark = "来自汇编，待核实" if lang == "zh" else "from compilations"
+    assert mark in lines["sr26_debt"].source and "2号附件1" in lines["sr26_debt"].source
+    # no id inside what is read: labels, values and gap texts (ids stay apart, as references)
+    for view in views:
+        for line in view.conditions + view.routes:
+            assert not CODE.search(line.values), line
+        for gap in view.gaps:
+            assert not CODE.search(gap.text), gap
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_gaps_are_in_the_firms_own_numbers(lang):
+    views = {v.rung: v for v in ladder_view(el.evaluate(FIRM, policy="2026", lang=lang))}
+    gaps = {g.condition: g for g in views["specialised"].gaps}
+    assert set(gaps) == {"sr26_debt", "sr26_rd"}
+    assert "81%" in gaps["sr26_debt"].text and "80%" in gaps["sr26_debt"].text
+    assert "2.4%" in gaps["sr26_rd"].text and "+24万元" in gaps["sr26_rd"].text  # 4000×3% − 96
+    # an unknown rung lists the facts to give by their labels
+    missing = [g for g in views["innovative"].gaps if g.kind == "missing"]
+    assert len(missing) == 1 and missing[0].condition == ""
+    assert FACTS["high_tech_title"].label(lang) in missing[0].text
+
+
+def test_a_direct_route_says_which_one_replaced_the_scorecard():
+    firm = {**FIRM, "high_tech_title": "yes"}
+    for lang, words in (("zh", "有效期内的高新技术企业"), ("en", "high-tech")):
+        innovative = ladder_view(el.evaluate(firm, policy="2026", lang=lang))[0]
+        assert innovative.status == "eligible"
+        assert words in innovative.route
+        replaced = {c.id: c for c in innovative.conditions}["in22_score"]
+        assert replaced.via is not None and words in replaced.via
+        assert innovative.gaps == ()
+
+
+def test_a_recheck_is_said_and_the_routing_version_shown():
+    firm = {**FIRM, "holds_specialised": "yes", "holds_little_giant": "recheck"}
+    little = ladder_view(el.evaluate(firm, policy="2026", year=2026, lang="zh"))[2]
+    api = el.evaluate(firm, policy="2026", year=2026)["little_giant"]
+    assert api.applicant == "recheck"
+    assert "复核" in little.meta and api.policy in little.meta
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+
+def _row(firm, policy="2026"):
+    return el.evaluate(firm, policy=policy).row
+
+
+def _plain(row):
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+
+
+def test_facts_and_evaluation_are_kept_with_the_code_and_replaced(store):
+    token = store.new_draft(MIIT, "zh")
+    other = store.new_draft(MIIT, "zh")
+    assert store.ladder(token) is None
+    store.save_ladder(token, FIRM, "2026", _row(FIRM))
+    kept = store.ladder(token)
+    assert kept.facts == FIRM
+    assert kept.policy == "2026" and kept.submission_id is None
+    assert kept.evaluation == _plain(_row(FIRM))
+    assert kept.evaluation["specialised_status"] == "not_yet"
+    assert store.ladder(other) is None  # another code sees nothing
+
+    changed = {**FIRM, "debt_ratio": 80, "rd_y1": 120}
+    store.save_ladder(token, changed, "2022", _row(changed, "2022"), submission_id=7)
+    kept = store.ladder(token)
+    assert kept.facts["debt_ratio"] == 80 and kept.policy == "2022" and kept.submission_id == 7
+    assert kept.evaluation == _plain(_row(changed, "2022"))
+    with pytest.raises(KeyError, match="unknown"):
+        store.save_ladder(new_token(), FIRM, "2026", {})
+
+
+def test_a_pre_check_expires_with_the_retention_period(store):
+    token = store.new_draft(MIIT)
+    store.save_ladder(token, FIRM, "2026", _row(FIRM))
+    soon = pd.Timestamp.now(tz="UTC").to_pydatetime() + timedelta(days=29)
+    later = soon + timedelta(days=2)
+    store.purge_expired(soon)
+    assert store.ladder(token) is not None
+    store.purge_expired(later)
+    assert store.ladder(token) is None
+
+
+def test_an_older_database_without_the_table_opens_and_keeps_its_drafts(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    older = MetaData()
+    for name, table in store_module.metadata.tables.items():
+        if name != "ladder_checks":
+            table.to_metadata(older)
+    engine = create_engine(url)
+    older.create_all(engine)
+    token = new_token()
+    now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+    with engine.begin() as conn:
+        conn.execute(
+            insert(older.tables["drafts"]).values(
+                token_hash=hash_token(token),
+                instrument_id=MIIT,
+                lang="zh",
+                answers={"sector": "C34"},
+                page=1,
+                created_at=now,
+                updated_at=now,
+                expires_at=now + timedelta(days=30),
+            )
+        )
+    assert "ladder_checks" not in inspect(engine).get_table_names()
+    engine.dispose()
+
+    opened = Store(url)
+    assert "ladder_checks" in inspect(opened.engine).get_table_names()
+    assert opened.draft(token).answers == {"sector": "C34"}
+    opened.save_ladder(token, FIRM, "2026", _row(FIRM))
+    assert Store(url).ladder(token).facts == FIRM  # and a second opening finds it
