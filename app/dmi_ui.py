@@ -199,6 +199,20 @@ def controller() -> tuple[str, str]:
     return name, contact
 
 
+def consent_notice() -> str:
+    """The consent notice in the page's language, naming the data controller and the days the
+    data are kept (one text for every page that asks for consent)."""
+    name, contact = controller()
+    unset = locales.text("flow.controller_unset", lang())
+    return locales.text(
+        "flow.consent_text",
+        lang(),
+        controller=literal(name or unset),
+        contact=literal(contact or unset),
+        days=retention_days(),
+    )
+
+
 # -- the companies of this visit ----------------------------------------------------------------
 def companies_box() -> None:
     """In the sidebar: the resume codes of the companies filled in during this visit and,

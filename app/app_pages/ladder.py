@@ -55,7 +55,7 @@ def start_screen() -> None:
     st.write(text("ladder.start_intro", L))
     with st.container(border=True):
         st.markdown(f"**{ui.t('consent_title')}**")
-        st.write(ui.t("consent_text", days=ui.retention_days()))
+        st.write(ui.consent_notice())
         agreed = st.checkbox(ui.t("consent_agree"), key="ladder_consent")
     if st.button(text("ladder.start", L), type="primary", key="ladder_start"):
         if not agreed:

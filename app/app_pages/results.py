@@ -264,15 +264,16 @@ if len(history) >= 2:
 else:
     st.write(ui.t("change_none"))
 
-# -- the 梯度培育 pre-check ------------------------------------------------------------------
-st.header(text("ladder.title", L))
+# -- the 梯度培育 pre-check (the company's own facts: not on a read-only link) ---------------
 ladder = None
-stored_ladder = ui.store().ladder(token)
+stored_ladder = ui.store().ladder(token) if own else None
 if stored_ladder is not None:
     try:  # the facts as kept, with this result's level: what the ladder page shows
         ladder = evaluate_facts(stored_ladder.facts, stored_ladder.policy, result.level, L)
     except FactsError:  # facts the rules now refuse: the ladder page says why
         ladder = None
+if own:
+    st.header(text("ladder.title", L))
 if ladder is not None:
     st.markdown(
         "  \n".join(
@@ -280,9 +281,9 @@ if ladder is not None:
             for view in ladder_view(ladder)
         )
     )
-else:
+elif own:
     st.write(text("ladder.results_teaser", L))
-if st.button(text("ladder.open_results", L), key="open_ladder"):
+if own and st.button(text("ladder.open_results", L), key="open_ladder"):
     st.switch_page("app_pages/ladder.py", query_params={"resume": token})
 
 # -- downloads --------------------------------------------------------------------------------

@@ -88,17 +88,7 @@ def start_screen() -> None:
     )
     with st.container(border=True, key="consent_box"):
         st.markdown(f"**{ui.t('consent_title')}**")
-        name, contact = ui.controller()
-        unset = text("flow.controller_unset", L)
-        st.write(
-            text(
-                "flow.consent_text",
-                L,
-                controller=ui.literal(name or unset),
-                contact=ui.literal(contact or unset),
-                days=ui.retention_days(),
-            )
-        )
+        st.write(ui.consent_notice())
         agreed = st.checkbox(ui.t("consent_agree"), key="consent")
     if st.button(ui.t("start"), type="primary", key="start"):
         if not agreed:
