@@ -1045,3 +1045,24 @@ def test_a_sheet_whose_first_rows_name_no_question_is_refused_plainly(tmp_path, 
     # the rows looked at are a setting: 21 rows find the header below 20 title rows
     if where == "too_far":
         assert dmi.io.find_header_row(path, MIIT, rows=21) == 21
+
+
+# -- the column mapping a user edits (the bulk page) -------------------------------------------
+
+
+def test_a_custom_mapping_takes_its_columns_first_and_can_leave_a_header_out():
+    strategy = MIIT.item("strategy")
+    headers = ["编号", strategy.zh, "备注", "talent"]
+    auto = dmi.io.map_columns(MIIT, headers)
+    assert auto.rename == {"编号": "respondent_id", strategy.zh: "strategy", "talent": "talent"}
+    # 备注 sent to strategy takes it from the header that names it, which is then unmatched;
+    # talent left out (""), although its header is its code
+    edited = dmi.io.map_columns(MIIT, headers, {"备注": "strategy", "talent": ""})
+    assert edited.rename == {"编号": "respondent_id", "备注": "strategy"}
+    assert edited.unmatched == [strategy.zh, "talent"]
+    assert "talent" in edited.missing_items and "strategy" not in edited.missing_items
+    # two headers sent to one column: the first keeps it
+    twice = dmi.io.map_columns(MIIT, ["a", "b"], {"a": "talent", "b": "talent"})
+    assert twice.rename == {"a": "talent"} and twice.unmatched == ["b"]
+    with pytest.raises(FileFormatError, match="not a column of instrument"):
+        dmi.io.map_columns(MIIT, ["a"], {"a": "nope"})
