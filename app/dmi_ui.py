@@ -313,6 +313,7 @@ _MIME = {
     ".html": "text/html",
     ".pdf": "application/pdf",
     ".json": "application/json",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 

@@ -252,3 +252,78 @@ def test_an_xlsx_whose_rows_name_no_question_is_refused_plainly(tmp_path, lang, 
     assert message.startswith(expected), message
     assert "/tmp" not in message and "--" not in message and "upload." not in message
     assert "bulk_score" not in {b.key for b in at.button}
+
+
+# -- the dashboard -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def submitted(database):
+    """The hand-made submissions of tests/test_service_dashboard.py in the app's database."""
+    from dmi.service.store import Store
+
+    from .test_service_dashboard import populate
+
+    populate(Store(database))
+
+
+def _metrics(at: AppTest) -> list[str]:
+    return [m.value for m in at.metric]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_dashboard_shows_the_library_numbers_by_name(submitted, downloads, lang):
+    at = _page("app_pages/dashboard.py", lang)
+    # counted by hand in tests/test_service_dashboard.py
+    assert _metrics(at) == ["5", "8", "3", "51.0"]
+    texts = _texts(at)
+    _no_codes(texts, lang)
+    joined = "\n".join(texts)
+    assert not re.search(r"(?m)^(33|44)$", joined)  # provinces by name, not code
+    tables = {f.value.columns[0]: f.value for f in at.dataframe}  # by their first header
+    level, province, company = {
+        "zh": ("等级", "省份", "企业名称"),
+        "en": ("Level", "Province", "Company"),
+    }[lang]
+    levels = tables[level]
+    assert levels.iloc[:, 0].tolist() == [getattr(b, lang) for b in MIIT.levels.bands]
+    assert levels.iloc[:, 1].tolist() == [1, 0, 3, 0, 1]
+    regions = tables[province]
+    zhejiang, hangzhou = {"zh": ("浙江省", "杭州市"), "en": ("Zhejiang", "杭州市")}[lang]
+    assert regions.iloc[:, 0].tolist()[:3] == [zhejiang] * 3
+    assert hangzhou in regions.iloc[:, 1].tolist()
+    pairs = tables[company]
+    assert pairs.iloc[:, 0].tolist() == ["甲公司", '=HYPERLINK("http://x")', "乙公司"]
+    assert pairs.iloc[:, 3].tolist() == [17.5, 2.5, -3.0]
+    line = {"zh": "上升 1 家、下降 1 家、不变 1 家；指数平均变化 +5.7 分", "en": "+5.7 points"}
+    assert any(line[lang] in t for t in texts)
+    label, data = downloads["dash_export"]
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames[0] == {"zh": "企业", "en": "Companies"}[lang]
+    assert len(list(book.worksheets[0].iter_rows())) == 6  # a header and 5 companies
+
+
+def test_the_dashboard_filters_by_region_and_day(submitted):
+    from datetime import date
+
+    at = _page("app_pages/dashboard.py", "zh")
+    at.multiselect(key="dash_regions").set_value(["33"]).run()
+    assert _metrics(at) == ["3", "6", "3", f"{(52.5 + 58.0 + 47.5) / 3:.1f}"]
+    at.date_input(key="dash_days").set_value((date(2026, 3, 1), date(2026, 5, 31))).run()
+    assert _metrics(at) == ["3", "4", "1", f"{(35.0 + 61.0 + 47.5) / 3:.1f}"]
+    pairs = next(f.value for f in at.dataframe if f.value.columns[0] == "企业名称")
+    assert pairs.iloc[:, 3].tolist() == [2.5]
+
+
+def test_the_dashboard_is_for_agencies_only(submitted):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("app_pages/dashboard.py").run()
+    assert not at.metric and not at.dataframe
+    assert [i.value for i in at.info] == ["This page needs signing in (agency)."]
+    at.session_state["account"] = Account("scholar", frozenset({"researcher"}))
+    at.run()
+    assert not at.metric and [e.value for e in at.error] == ["Your account may not open this page."]

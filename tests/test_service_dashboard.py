@@ -70,9 +70,8 @@ def _reference(store: Store) -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    db = Store(f"sqlite:///{tmp_path_factory.mktemp('dash') / 'dmi.sqlite'}")
+def populate(db: Store) -> None:
+    """Store :data:`PEOPLE`'s submissions, with their times."""
     _reference(db)
     # submitted in time order across companies, as an app would (ids follow time)
     made = []
@@ -88,6 +87,12 @@ def store(tmp_path_factory):
             conn.execute(
                 update(submissions).where(submissions.c.id == done.id).values(submitted_at=moment)
             )
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    db = Store(f"sqlite:///{tmp_path_factory.mktemp('dash') / 'dmi.sqlite'}")
+    populate(db)
     return db
 
 

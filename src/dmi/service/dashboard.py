@@ -36,10 +36,12 @@ __all__ = [
     "companies_table",
     "counts",
     "export_workbook",
+    "for_people",
     "histogram",
     "labels",
     "latest",
     "overview",
+    "pairs_for_people",
     "progress",
     "region_table",
     "select",
@@ -258,6 +260,40 @@ def counts(frame: pd.DataFrame, group: str, instrument: Instrument, lang: str) -
     return table[["value", "name", "companies", "share", "mean_index"]]
 
 
+def for_people(table: pd.DataFrame, group: str, lang: str) -> pd.DataFrame:
+    """A :func:`counts` or :func:`region_table` table as the page shows it: names only,
+    headed in ``lang``, shares as percentages and mean indexes to one decimal."""
+    t = _headers(lang)
+    if "province" in table:
+        named = {t["province"]: table["province"], t["city"]: table["city"]}
+    else:
+        named = {text(f"agency.group_{group}", lang): table["name"]}
+    return pd.DataFrame(
+        {
+            **named,
+            t["companies"]: table["companies"].astype(int),
+            t["share"]: (table["share"] * 100).round(1),
+            t["mean_index"]: table["mean_index"].round(1),
+        }
+    )
+
+
+def pairs_for_people(pairs: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The :func:`progress` pairs as the page and the export show them."""
+    t = _headers(lang)
+    return pd.DataFrame(
+        {
+            t["company_name"]: _named(pairs["company_name"], {}, lang),
+            t["dmi_t0"]: pairs["dmi_t0"].round(1),
+            t["dmi_t1"]: pairs["dmi_t1"].round(1),
+            t["change"]: pairs["change"].round(1),
+            t["level_t0"]: pairs["level_t0"],
+            t["level_t1"]: pairs["level_t1"],
+            t["moved"]: [text(f"agency.moved_{m}", lang) for m in pairs["moved"]],
+        }
+    )
+
+
 def region_table(frame: pd.DataFrame, instrument: Instrument, lang: str) -> pd.DataFrame:
     """Companies by province and, within it, by city (the survey's ``city`` answer).
 
@@ -471,22 +507,7 @@ def export_workbook(frame: pd.DataFrame, instrument: Instrument, lang: str) -> b
             )
         )
     pairs, _ = progress(frame, instrument, lang)
-    sheets.append(
-        (
-            text("agency.sheet_progress", lang),
-            pd.DataFrame(
-                {
-                    t["company_name"]: _named(pairs["company_name"], {}, lang),
-                    t["dmi_t0"]: pairs["dmi_t0"].round(1),
-                    t["dmi_t1"]: pairs["dmi_t1"].round(1),
-                    t["change"]: pairs["change"].round(1),
-                    t["level_t0"]: pairs["level_t0"],
-                    t["level_t1"]: pairs["level_t1"],
-                    t["moved"]: [text(f"agency.moved_{m}", lang) for m in pairs["moved"]],
-                }
-            ),
-        )
-    )
+    sheets.append((text("agency.sheet_progress", lang), pairs_for_people(pairs, lang)))
     book = Workbook()
     book.remove(book.active)
     for title, table in sheets:
