@@ -174,9 +174,6 @@ if st.button(ui.t("score_file"), type="primary", key="bulk_score", disabled=no_i
                 cohort_path=outputs["cohort"],
                 header_row=header_row,
             )
-            companies = bulkview.company_names(
-                source, used, encoding=encoding, header_row=header_row, duplicates=policy
-            )
         except FILE_ERRORS as exc:
             refuse(exc)
         except ReconciliationError as exc:  # a bug in dmi: said plainly, nothing offered
@@ -192,31 +189,20 @@ if st.button(ui.t("score_file"), type="primary", key="bulk_score", disabled=no_i
         keep_default_na=False,
         na_values={"dmi": [""], "level": [""], "tier": [""]},
     )
-    readable = {
-        lang_: csv_bytes(bulkview.named_scores(scores, instrument, lang_, companies))
-        for lang_ in ("zh", "en")
-    }
     rejects = pd.read_csv(io.BytesIO(files["rejects"]), dtype=str, keep_default_na=False)
-    rejects_readable = {
-        lang_: csv_bytes(bulkview.named_rejects(rejects, instrument, lang_))
-        for lang_ in ("zh", "en")
-    }
     bar.progress(1.0, text=ui.t("rows_read", n=f"{summary.read:,}"))
     st.session_state["bulk_result"] = (
         summary,
         files,
         reference.version,
         scores,
-        readable,
-        rejects.head(1000),
-        rejects_readable,
+        rejects,
+        used,
     )
 
 if "bulk_result" not in st.session_state:
     st.stop()
-summary, files, version, scores, readable, rejects, rejects_readable = st.session_state[
-    "bulk_result"
-]
+summary, files, version, scores, rejects, used = st.session_state["bulk_result"]
 line = ui.t("reconcile", read=summary.read, scored=summary.scored, rejected=summary.rejected)
 (st.success if summary.reconciles else st.error)(line)
 st.caption(ui.t("reference_used", version=version))
@@ -241,10 +227,10 @@ if summary.rejected:
         hide_index=True,
         width="stretch",
     )
-    if len(rejects) < summary.problems:
-        st.caption(text("agency.rejects_first", n=len(rejects), total=summary.problems))
+    if len(rejects) > 1000:
+        st.caption(text("agency.rejects_first", n=1000, total=len(rejects)))
     st.dataframe(
-        bulkview.named_rejects(rejects, instrument, lang),
+        bulkview.named_rejects(rejects.head(1000), instrument, lang),
         hide_index=True,
         width="stretch",
         height=240,
@@ -285,17 +271,33 @@ if summary.scored:
 # everything; text a spreadsheet would run as a formula is escaped in all of them
 st.subheader(text("agency.downloads"))
 cols = st.columns(2)
+
+
+def named_scores() -> bytes:
+    """The scores for people, made when asked for (a million rows take some seconds): the
+    company names are read again from the upload, which the session keeps."""
+    with upload_folder() as folder:
+        companies = bulkview.company_names(
+            staged(folder),
+            used,
+            encoding=encoding,
+            header_row=header_row,
+            duplicates=summary.duplicates,
+        )
+    return csv_bytes(bulkview.named_scores(scores, instrument, lang, companies))
+
+
 ui.download(
     cols[0],
     text("agency.download_scores_named"),
-    readable[lang],
+    named_scores,
     f"dmi-scores-{lang}.csv",
     key="download_scores_named",
 )
 ui.download(
     cols[1],
     text("agency.download_rejects_named"),
-    rejects_readable[lang],
+    lambda: csv_bytes(bulkview.named_rejects(rejects, instrument, lang)),
     f"dmi-rejects-{lang}.csv",
     key="download_rejects_named",
 )

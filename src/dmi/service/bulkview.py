@@ -285,11 +285,15 @@ def named_scores(
     out[text("agency.col_dmi", lang)] = scores["dmi"].to_numpy()
 
     def named(column: str, group: str) -> np.ndarray:
-        keys = scores[column].astype("Int64").astype(str) if group in ("level", "tier") else None
-        values = keys if keys is not None else scores[column].astype(object).astype(str)
-        shown = values.map(labels(instrument, group, lang))
-        shown = shown.where(shown.notna(), values)  # a value without a name: as it is
-        return shown.where(scores[column].notna(), None).to_numpy()
+        # a dict lookup per distinct value (pandas hashes the column once), not per row
+        values = scores[column]
+        names = labels(instrument, group, lang)
+        if group in ("level", "tier"):
+            values = pd.to_numeric(values, errors="coerce")
+            names = {float(k): v for k, v in names.items()}
+        shown = values.map(names)
+        shown = shown.where(shown.notna(), values.astype(object))  # no name: as it is
+        return shown.where(values.notna(), None).to_numpy(dtype=object)
 
     out[text("agency.col_level", lang)] = named("level", "level")
     for dim in instrument.dimensions:
