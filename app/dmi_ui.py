@@ -60,6 +60,12 @@ def t(key: str, **values: Any) -> str:
     return locales.text(f"app.{key}", lang(), **values)
 
 
+def text(key: str, **values: Any) -> str:
+    """Any interface text ``key`` (``<area>.<name>`` of :mod:`dmi.locales`, e.g.
+    ``agency.left_out``) in the session's language, formatted with ``values``."""
+    return locales.text(key, lang(), **values)
+
+
 # CommonMark: a backslash before any ASCII punctuation character shows that character as it is
 _MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
 # GFM links bare http(s)://..., www.... and name@host in the text left after escapes are read;
@@ -401,6 +407,7 @@ _MIME = {
     ".html": "text/html",
     ".pdf": "application/pdf",
     ".json": "application/json",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dmi_ui as ui
 import streamlit as st
+from dmi_ui import text
 
 from dmi.locales import text
 
@@ -23,6 +24,7 @@ pages = {
     ],
     ui.t("nav_agency"): [
         st.Page("app_pages/bulk.py", title=ui.t("nav_bulk"), url_path="bulk"),
+        st.Page("app_pages/dashboard.py", title=text("agency.nav_dashboard"), url_path="dashboard"),
     ],
     ui.t("nav_research"): [
         st.Page("app_pages/weights_lab.py", title=ui.t("nav_weights"), url_path="weights"),

@@ -953,3 +953,116 @@ def test_any_cells_reconcile_or_fail_with_a_file_error(tmp_path_factory, rows, c
     assert summary.reconciles and summary.read == read
     rejects = pd.read_csv(folder / "r.csv", dtype=str, keep_default_na=False)
     assert rejects["row"].nunique() == summary.rejected
+
+
+# -- title rows above the header (dmi.io.find_header_row) ----------------------------------------
+
+
+def titled_book(path: Path, frame: pd.DataFrame, titles: list[list]) -> Path:
+    """A sheet with ``titles`` rows (a report's title, its date, a blank row ...) above the
+    frame's header and rows, as agencies' exports have them."""
+    book = Workbook()
+    sheet = book.active
+    for values in titles:
+        sheet.append(values)
+    sheet.append(list(frame.columns))
+    for values in frame.itertuples(index=False):
+        sheet.append([None if pd.isna(v) else v for v in values])
+    book.save(path)
+    return path
+
+
+TITLES = {
+    0: [],
+    1: [["2026年某省中小企业数字化水平评测汇总表"]],
+    # a title wider than the table, a date, a blank row: none of them a row of the table
+    3: [["汇总表", None, None, None, None, None, None, None, None, None, None, None, None, None,
+         None, None, None, None, None, None, None, None, None, None, None, None, None, None,
+         None, None, None, None, None, None, None, None, None, None, None, None, "第1页"],
+        ["导出日期", dt.date(2026, 11, 30)],
+        []],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("n_titles", sorted(TITLES))
+def test_the_header_below_title_rows_is_found_and_the_rows_keep_their_sheet_numbers(
+    tmp_path, n_titles
+):
+    frame = answers(12, seed=n_titles + 3)
+    # headers as agencies write them: question texts, the id under an alias
+    by_text = {i.code: i.zh for i in MIIT.items[:5]}
+    frame = frame.rename(columns={**by_text, "respondent_id": "企业编号"})
+    frame.loc[4, MIIT.items[6].code] = "not an answer"  # one row rejected, by its sheet row
+    plain = titled_book(tmp_path / "plain.xlsx", frame, [])
+    path = titled_book(tmp_path / "titled.xlsx", frame, TITLES[n_titles])
+
+    header = dmi.io.find_header_row(path, MIIT)
+    assert header == 1 + len(TITLES[n_titles])
+    summary, scores, rejects = run(path, tmp_path / "titled", header_row=header)
+    _, expected, _ = run(plain, tmp_path / "plain")
+    # the title rows are not rows of the table: 12 read, one rejected at its own sheet row
+    assert (summary.read, summary.scored, summary.rejected) == (12, 11, 1)
+    assert rejects["row"].unique().tolist() == [str(header + 5)]
+    assert rejects["column"].unique().tolist() == [MIIT.items[6].code]
+    pd.testing.assert_frame_equal(scores, expected)
+
+
+def test_the_header_is_the_first_row_that_matches_the_most_questions(tmp_path):
+    frame = answers(3)
+    codes = [i.code for i in MIIT.items]
+    # a note row naming two questions, then the header, then a second copy of the header
+    titles = [["说明", codes[0], codes[1]]]
+    path = titled_book(tmp_path / "notes.xlsx", frame, titles)
+    assert dmi.io.find_header_row(path, MIIT) == 2
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(frame.columns))
+    sheet.append(list(frame.columns))  # the same match: the first one is the header
+    book.save(tmp_path / "twice.xlsx")
+    assert dmi.io.find_header_row(tmp_path / "twice.xlsx", MIIT) == 1
+    # a CSV's header is its first line
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    assert dmi.io.find_header_row(tmp_path / "a.csv", MIIT) == 1
+    with pytest.raises(ValueError, match="XLSX files only"):
+        open_table(tmp_path / "a.csv", header_row=2)
+
+
+@pytest.mark.parametrize("where", ["none", "too_far"])
+def test_a_sheet_whose_first_rows_name_no_question_is_refused_plainly(tmp_path, where):
+    frame = answers(3)
+    if where == "none":
+        frame.columns = [f"列{j}" for j in range(frame.shape[1])]
+        titles = [["汇总表"]]
+    else:  # the header below the rows looked at
+        titles = [[f"说明 {j}"] for j in range(dmi.io.readers.HEADER_SEARCH_ROWS)]
+    path = titled_book(tmp_path / "x.xlsx", frame, titles)
+    with pytest.raises(FileFormatError) as caught:
+        dmi.io.find_header_row(path, MIIT)
+    error = caught.value
+    assert error.problem == "no_header_row"
+    assert error.details == {"rows": 20, "sheet": "Sheet", "instrument": MIIT.id}
+    assert "none of the first 20 rows of sheet 'Sheet' names a question" in str(error)
+    # the rows looked at are a setting: 21 rows find the header below 20 title rows
+    if where == "too_far":
+        assert dmi.io.find_header_row(path, MIIT, rows=21) == 21
+
+
+# -- the column mapping a user edits (the bulk page) -------------------------------------------
+
+
+def test_a_custom_mapping_takes_its_columns_first_and_can_leave_a_header_out():
+    strategy = MIIT.item("strategy")
+    headers = ["编号", strategy.zh, "备注", "talent"]
+    auto = dmi.io.map_columns(MIIT, headers)
+    assert auto.rename == {"编号": "respondent_id", strategy.zh: "strategy", "talent": "talent"}
+    # 备注 sent to strategy takes it from the header that names it, which is then unmatched;
+    # talent left out (""), although its header is its code
+    edited = dmi.io.map_columns(MIIT, headers, {"备注": "strategy", "talent": ""})
+    assert edited.rename == {"编号": "respondent_id", "备注": "strategy"}
+    assert edited.unmatched == [strategy.zh, "talent"]
+    assert "talent" in edited.missing_items and "strategy" not in edited.missing_items
+    # two headers sent to one column: the first keeps it
+    twice = dmi.io.map_columns(MIIT, ["a", "b"], {"a": "talent", "b": "talent"})
+    assert twice.rename == {"a": "talent"} and twice.unmatched == ["b"]
+    with pytest.raises(FileFormatError, match="not a column of instrument"):
+        dmi.io.map_columns(MIIT, ["a"], {"a": "nope"})

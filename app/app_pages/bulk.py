@@ -1,5 +1,6 @@
-"""Agency bulk import: upload, column mapping preview, scoring with the library's own
-``score_file`` (the same as ``dmi score``), reconciliation, rejects, distributions, downloads."""
+"""Agency bulk import: upload, the column mapping (matched, then edited), scoring with the
+library's own ``score_file`` (the same as ``dmi score``), reconciliation, missing answers,
+rejects, charts and downloads, every text in the page's language (dmi.service.bulkview)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,21 @@ from typing import NoReturn
 import dmi_ui as ui
 import pandas as pd
 import streamlit as st
+from dmi_ui import text
 
 from dmi import available_instruments, load_instrument
 from dmi.bulk.cohort import distribution
-from dmi.bulk.run import ReconciliationError, score_file
-from dmi.io import FileFormatError, map_columns, open_table, require_item_columns
+from dmi.bulk.run import DUPLICATE_POLICIES, ReconciliationError, score_file
+from dmi.io import FileFormatError, csv_bytes, find_header_row, map_columns, open_table
+from dmi.service import bulkview
+from dmi.service.dashboard import histogram
 from dmi.service.uploads import upload_folder
 
 FILE_ERRORS = (FileFormatError, ValueError)  # a decoding error is a ValueError too
+TYPES = ["csv", "txt", "xlsx", "parquet"]
 
 ui.require("agency")
+lang = ui.lang()
 st.title(ui.t("nav_bulk"))
 st.write(ui.t("bulk_intro"))
 
@@ -28,6 +34,7 @@ instrument_id = st.selectbox(
     ui.t("instrument"),
     instruments,
     index=instruments.index(ui.DEFAULT_INSTRUMENT) if ui.DEFAULT_INSTRUMENT in instruments else 0,
+    format_func={i: load_instrument(i).title.get(lang) for i in instruments}.__getitem__,
     key="bulk_instrument",
 )
 instrument = load_instrument(instrument_id)
@@ -38,7 +45,28 @@ encoding = (
     )
     or None
 )
-upload = st.file_uploader(ui.t("upload"), type=["csv", "txt", "xlsx", "parquet"], key="bulk_file")
+policies = {p: text(f"agency.policy_{p.replace('-', '_')}") for p in DUPLICATE_POLICIES}
+policy = st.radio(
+    text("agency.duplicates"),
+    list(policies),
+    format_func=policies.__getitem__,
+    horizontal=True,
+    help=text("agency.duplicates_help"),
+    key="bulk_duplicates",
+)
+# Streamlit's uploader words its own button and limits in English: the limits line is hidden
+# and said below in the page's language; the button's label is replaced by the page's word
+st.html(
+    "<style>"
+    '[data-testid="stFileUploaderDropzoneInstructions"]{display:none}'
+    '[data-testid="stFileUploaderDropzone"] button p{font-size:0}'
+    '[data-testid="stFileUploaderDropzone"] button p::after{content:"'
+    + text("agency.upload_button").replace('"', "")
+    + '";font-size:0.875rem}'
+    "</style>"
+)
+upload = st.file_uploader(ui.t("upload"), type=TYPES, key="bulk_file")
+st.caption(text("agency.upload_limits", size="200 MB", types="CSV, TXT, XLSX, Parquet"))
 if upload is None:
     st.stop()
 
@@ -46,7 +74,7 @@ if upload is None:
 # of its own, removed when the run ends (dmi.service.uploads); errors name the file as uploaded
 if st.session_state.get("bulk_upload") != (upload.file_id, encoding, instrument_id):
     st.session_state["bulk_upload"] = (upload.file_id, encoding, instrument_id)
-    for stale in ("bulk_mapping", "bulk_result"):
+    for stale in ("bulk_file_info", "bulk_result"):
         st.session_state.pop(stale, None)
 
 
@@ -63,35 +91,65 @@ def refuse(exc: Exception) -> NoReturn:
     raise AssertionError("unreachable")  # st.stop() raises
 
 
-if "bulk_mapping" not in st.session_state:
+if "bulk_file_info" not in st.session_state:
     with upload_folder() as folder:
         try:
-            reader = open_table(staged(folder), encoding=encoding)
+            path = staged(folder)
+            header_row = find_header_row(path, instrument)  # below title rows, in XLSX
+            reader = open_table(path, encoding=encoding, header_row=header_row)
         except FILE_ERRORS as exc:
             refuse(exc)
-    st.session_state["bulk_mapping"] = map_columns(instrument, reader.columns)
-mapping = st.session_state["bulk_mapping"]
+    st.session_state["bulk_file_info"] = (reader.columns, reader.sheet, header_row)
+headers, sheet, header_row = st.session_state["bulk_file_info"]
+if sheet is not None:
+    st.caption(ui.t("sheet_read", sheet=ui.literal(sheet)))
+if header_row > 1:
+    st.info(text("agency.header_row", row=header_row, titles=header_row - 1))
 
 st.subheader(ui.t("mapping"))
-cols = st.columns(3)
-cols[0].markdown(f"**{ui.t('mapped')}** ({len(mapping.rename)})")
-cols[0].dataframe(
-    pd.DataFrame({"column": list(mapping.rename), "→": list(mapping.rename.values())}),
+st.caption(text("agency.mapping_help"))
+auto = map_columns(instrument, headers)  # matched by codes, question texts and aliases
+table = bulkview.mapping_table(headers, auto, instrument, lang)
+edited = st.data_editor(
+    table,
+    column_config={
+        "header": st.column_config.TextColumn(text("agency.file_column"), disabled=True),
+        "column": st.column_config.SelectboxColumn(
+            text("agency.instrument_column"),
+            options=bulkview.mapping_choices(instrument, lang),
+            required=True,
+            width="large",
+        ),
+    },
     hide_index=True,
     width="stretch",
-    height=200,
+    key=f"bulk_mapping_{upload.file_id}_{lang}",
 )
-cols[1].markdown(f"**{ui.t('unmatched')}** ({len(mapping.unmatched)})")
+custom = bulkview.edited_mapping(edited, instrument, lang)
+mapping = map_columns(instrument, headers, custom)
+names = bulkview.column_labels(instrument, lang)
+st.caption(f"{ui.t('mapped')}: {len(mapping.rename)} / {len(headers)}")
+cols = st.columns(2)
+cols[0].markdown(f"**{ui.t('unmatched')}** ({len(mapping.unmatched)})")
 # the file's own headers: shown as the text they are
-cols[1].markdown(ui.literal(", ".join(mapping.unmatched)) or "—")
-cols[2].markdown(f"**{ui.t('missing_items')}** ({len(mapping.missing_items)})")
-cols[2].markdown(ui.literal(", ".join(mapping.missing_items)) or "—")
-try:
-    require_item_columns(mapping, instrument, upload.name)
-except FileFormatError as exc:
-    refuse(exc)
+cols[0].markdown(
+    ui.literal("、".join(mapping.unmatched) if lang == "zh" else ", ".join(mapping.unmatched))
+    or "—"
+)
+cols[1].markdown(f"**{ui.t('missing_items')}** ({len(mapping.missing_items)})")
+missing = [names[c] for c in mapping.missing_items]
+cols[1].markdown(ui.literal("；".join(missing) if lang == "zh" else "; ".join(missing)) or "—")
+if mapping.id_header is None:
+    st.warning(text("agency.no_id_column"))
+no_items = mapping.matched_items == 0 or not set(mapping.rename.values()) & set(
+    i.code for i in instrument.items
+)
+if no_items:
+    st.error(
+        ui.t("file_no_items", name=ui.literal(upload.name), instrument=instrument.title.get(lang))
+    )
 
-if st.button(ui.t("score_file"), type="primary", key="bulk_score"):
+if st.button(ui.t("score_file"), type="primary", key="bulk_score", disabled=no_items):
     reference = ui.reference(instrument_id)
     bar = st.progress(0.0)
     rows_estimate = max(1, upload.size // 200)  # about 200 bytes a row: the bar needs a pace only
@@ -101,80 +159,149 @@ if st.button(ui.t("score_file"), type="primary", key="bulk_score"):
 
     with upload_folder() as folder:
         outputs = {name: folder / f"{name}.csv" for name in ("scores", "rejects", "cohort")}
+        source = staged(folder)
         try:
-            summary, _ = score_file(
-                staged(folder),
+            summary, used = score_file(
+                source,
                 outputs["scores"],
                 reference.index_model,
                 rejects_path=outputs["rejects"],
                 encoding=encoding,
+                column_map=custom,
                 progress=progress,
                 tier_model=reference.tier_model,
+                duplicates=policy,
                 cohort_path=outputs["cohort"],
+                header_row=header_row,
             )
         except FILE_ERRORS as exc:
             refuse(exc)
         except ReconciliationError as exc:  # a bug in dmi: said plainly, nothing offered
-            st.error(ui.t("internal_error", line=ui.literal(exc.summary.line())))
+            done = exc.summary
+            line = ui.t("reconcile", read=done.read, scored=done.scored, rejected=done.rejected)
+            st.error(ui.t("internal_error", line=line))
             st.stop()
         # what the page shows and offers is kept with the session; the folder goes
         files = {name: path.read_bytes() for name, path in outputs.items()}
+    scores = pd.read_csv(
+        io.BytesIO(files["scores"]),
+        dtype={"respondent_id": str, "sector": str, "region": str, "size_class": str},
+        keep_default_na=False,
+        na_values={"dmi": [""], "level": [""], "tier": [""]},
+    )
+    rejects = pd.read_csv(io.BytesIO(files["rejects"]), dtype=str, keep_default_na=False)
     bar.progress(1.0, text=ui.t("rows_read", n=f"{summary.read:,}"))
-    st.session_state["bulk_result"] = (summary, files, reference.version)
+    st.session_state["bulk_result"] = (
+        summary,
+        files,
+        reference.version,
+        scores,
+        rejects,
+        used,
+    )
 
 if "bulk_result" not in st.session_state:
     st.stop()
-summary, files, version = st.session_state["bulk_result"]
+summary, files, version, scores, rejects, used = st.session_state["bulk_result"]
 line = ui.t("reconcile", read=summary.read, scored=summary.scored, rejected=summary.rejected)
 (st.success if summary.reconciles else st.error)(line)
 st.caption(ui.t("reference_used", version=version))
-if summary.sheet:
-    st.caption(ui.t("sheet_read", sheet=ui.literal(summary.sheet)))
+st.caption(text(f"agency.duplicates_used_{summary.duplicates.replace('-', '_')}"))
 for note in summary.notes:  # what the reader had to decide (an encoding it changed, say)
-    st.info(ui.literal(note))
+    st.info(ui.literal(bulkview.note_text(note, lang)))
+
+imputed, excluded = sum(summary.imputed.values()), sum(summary.excluded.values())
+if imputed or excluded:
+    st.subheader(text("agency.missing_title"))
+    st.write(text("agency.missing_line", imputed=imputed, excluded=excluded))
+    st.dataframe(
+        bulkview.missing_answers(summary.imputed, summary.excluded, instrument, lang),
+        hide_index=True,
+        width="stretch",
+    )
 
 if summary.rejected:
     st.subheader(ui.t("rejects"))
-    reasons = pd.DataFrame(
-        {
-            "reason": list(summary.rejected_rows_by_reason),
-            "rows": list(summary.rejected_rows_by_reason.values()),
-        }
+    st.dataframe(
+        bulkview.reasons_table(summary.rejected_rows_by_reason, lang),
+        hide_index=True,
+        width="stretch",
     )
-    st.dataframe(reasons, hide_index=True, width="stretch")
-    rejects = pd.read_csv(
-        io.BytesIO(files["rejects"]), dtype=str, keep_default_na=False, nrows=1000
+    if len(rejects) > 1000:
+        st.caption(text("agency.rejects_first", n=1000, total=len(rejects)))
+    st.dataframe(
+        bulkview.named_rejects(rejects.head(1000), instrument, lang),
+        hide_index=True,
+        width="stretch",
+        height=240,
     )
-    st.dataframe(rejects, hide_index=True, width="stretch", height=240)
 
 if summary.scored:
     st.subheader(ui.t("distribution"))
-    wanted = ["level", "tier", "sector", "region"]
-    header = pd.read_csv(io.BytesIO(files["scores"]), nrows=0).columns
-    scores = pd.read_csv(
-        io.BytesIO(files["scores"]),
-        usecols=[c for c in wanted if c in header],
-        dtype={"sector": str, "region": str},
-    )
-    names = {b.level: ui.pick(b.zh, b.en) for b in instrument.levels.bands}
-    tabs = st.tabs([ui.t("by_sector"), ui.t("by_region")])
-    for tab, by in zip(tabs, ("sector", "region")):
+    charts = st.columns(2)
+    with charts[0]:
+        st.markdown(f"**{text('agency.chart_levels')}**")
+        levels = bulkview.level_counts(summary.levels, instrument, lang)
+        st.bar_chart(levels, x=levels.columns[0], y=levels.columns[1], sort=False)
+    with charts[1]:
+        st.markdown(f"**{text('agency.chart_index')}**")
+        bands = histogram(scores["dmi"])
+        shown = pd.DataFrame(
+            {
+                text("agency.col_dmi_band"): bands["band"],
+                text("agency.col_companies"): bands["companies"],
+            }
+        )
+        st.bar_chart(shown, x=shown.columns[0], y=shown.columns[1], sort=False)
+    tabs = st.tabs([ui.t("by_region"), ui.t("by_sector")])
+    for tab, by in zip(tabs, ("region", "sector")):
         if by not in scores.columns:
             continue
         with tab:
-            for of, title in (("level", ui.t("level")), ("tier", ui.t("tier"))):
-                if of in scores.columns:
-                    table = distribution(scores, by, of)
-                    if of == "level":
-                        table = table.rename(
-                            columns=lambda c: names.get(int(c), c) if str(c).isdigit() else c
-                        )
-                    st.markdown(f"**{title}**")
-                    st.dataframe(table, width="stretch")
+            for of in ("level", "tier"):
+                if of not in scores.columns:
+                    continue
+                counted = distribution(scores.replace({by: {"": None}}), by, of)
+                named = bulkview.named_distribution(counted, by, of, instrument, lang)
+                st.markdown(f"**{text(f'agency.group_{of}')}**")
+                st.bar_chart(named.iloc[:, :-1], stack=True, horizontal=True, sort=False)
+                st.dataframe(named, width="stretch")
 
-# the files score_file wrote: text a spreadsheet would run as a formula is escaped in them
+# the files score_file wrote keep the codes (they can be read again); the readable ones name
+# everything; text a spreadsheet would run as a formula is escaped in all of them
+st.subheader(text("agency.downloads"))
+cols = st.columns(2)
+
+
+def named_scores() -> bytes:
+    """The scores for people, made when asked for (a million rows take some seconds): the
+    company names are read again from the upload, which the session keeps."""
+    with upload_folder() as folder:
+        companies = bulkview.company_names(
+            staged(folder),
+            used,
+            encoding=encoding,
+            header_row=header_row,
+            duplicates=summary.duplicates,
+        )
+    return csv_bytes(bulkview.named_scores(scores, instrument, lang, companies))
+
+
+ui.download(
+    cols[0],
+    text("agency.download_scores_named"),
+    named_scores,
+    f"dmi-scores-{lang}.csv",
+    key="download_scores_named",
+)
+ui.download(
+    cols[1],
+    text("agency.download_rejects_named"),
+    lambda: csv_bytes(bulkview.named_rejects(rejects, instrument, lang)),
+    f"dmi-rejects-{lang}.csv",
+    key="download_rejects_named",
+)
 cols = st.columns(3)
 for col, name in zip(cols, ("scores", "rejects", "cohort")):
-    ui.download(
-        col, ui.t(f"download_{name}"), files[name], f"dmi-{name}.csv", key=f"download_{name}"
-    )
+    label = ui.t(f"download_{name}") + text("agency.codes_suffix")
+    ui.download(col, label, files[name], f"dmi-{name}.csv", key=f"download_{name}")

@@ -100,7 +100,9 @@ class FileFormatError(DmiError, ValueError):
         (``encoding``: the start of the file is not in it), ``csv_unreadable`` (``encoding``,
         ``row``: it fails near that row), ``xlsx_unreadable``, ``parquet_unreadable``,
         ``no_sheet`` (``sheet``, ``sheets``), ``sheet_in_doubt`` (``sheet``, ``sheets``),
-        ``no_items`` (``instrument``: no column is an item); None for the others.
+        ``no_items`` (``instrument``: no column is an item), ``no_header_row`` (``rows``,
+        ``sheet``, ``instrument``: none of an XLSX sheet's first rows names an item); None for
+        the others.
     details : dict
         The values named in parentheses above.
     """

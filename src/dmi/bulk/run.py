@@ -585,6 +585,7 @@ def score_file(
     scheduler: str | None = None,
     client: Any = None,
     threads: int | None = None,
+    header_row: int = 1,
 ) -> tuple[RunSummary, ColumnMapping]:
     """Score every row of an answers file and write the results, all of them or none.
 
@@ -625,6 +626,9 @@ def score_file(
     scheduler, client
         For ``engine="dask"``: a scheduler address, or a ``distributed.Client`` to use (without
         either, a LocalCluster is started for the run).
+    header_row : int, default=1
+        For XLSX: the sheet row of the header, below title rows (see
+        :func:`dmi.io.find_header_row`); rows keep their sheet numbers.
     threads : int, optional
         For the local engine: chunks scored at once, in threads (default 2, or 1 on a machine
         with one core). Arrow and numpy work without the GIL, so two threads use two cores
@@ -661,7 +665,9 @@ def score_file(
     instrument = model.instrument_
     if tier_model is not None:
         tier_model.check_instrument(instrument)
-    reader = open_table(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
+    reader = open_table(
+        input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows, header_row=header_row
+    )
     mapping = map_columns(instrument, reader.columns, column_map)
     require_item_columns(mapping, instrument, input_path)
     summary = RunSummary(

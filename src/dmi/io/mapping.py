@@ -127,7 +127,12 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
 def map_columns(
     instrument: Instrument, headers: list[str], custom: dict[str, str] | None = None
 ) -> ColumnMapping:
-    """Match file headers to instrument columns by code, zh/en text or a custom mapping."""
+    """Match file headers to instrument columns by code, zh/en text or a custom mapping.
+
+    ``custom`` maps a header to a column (an item or profile code, or ``respondent_id``), or to
+    ``""`` to leave it out; its entries take their columns before the other headers are
+    matched by text.
+    """
     known = {i.code for i in instrument.items} | {f.code for f in instrument.profile}
     targets: dict[str, str] = {_key(ID_COLUMN): ID_COLUMN}
     for alias in ID_ALIASES:
@@ -146,15 +151,26 @@ def map_columns(
         {ID_COLUMN} | {i.code for i in instrument.items} | {f.code for f in instrument.profile}
     )
     for header, code in custom.items():
-        if code not in valid_codes:
+        if code and code not in valid_codes:
             raise FileFormatError(
                 f"the mapping sends {header!r} to {code!r}, which is not a "
                 f"column of instrument {instrument.id}"
             )
     mapping = ColumnMapping()
-    taken: set[str] = set()
+    # the headers the custom mapping sends somewhere take their columns first, so that a
+    # header matched by its text never takes the column a custom entry asked for
+    chosen: dict[str, str] = {}
     for header in headers:
-        target = custom.get(_key(header)) or targets.get(_key(header))
+        code = custom.get(_key(header))
+        if code and code not in chosen.values():
+            chosen[header] = code
+    taken = set(chosen.values())
+    for header in headers:
+        key = _key(header)
+        if header in chosen:
+            mapping.rename[header] = chosen[header]
+            continue
+        target = None if key in custom else targets.get(key)  # custom "": left out
         if target is None or target in taken:
             mapping.unmatched.append(header)
             continue

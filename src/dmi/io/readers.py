@@ -74,9 +74,12 @@ __all__ = [
     "UnbalancedLine",
     "UnreadableCells",
     "detect_encoding",
+    "find_header_row",
     "open_table",
     "read_answers",
 ]
+
+_XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 XLSX_MAX_SHEET_BYTES = 2 << 30
 """Largest worksheet dmi reads: bytes of its XML, uncompressed (2 GiB). A full Excel sheet of
@@ -473,6 +476,9 @@ class TableReader:
         before one, and for XLSX and Parquet).
     sheet
         For XLSX: the name of the sheet read (the one asked for, or the active one).
+    header_row
+        For XLSX: the sheet row of the header (1 unless title rows stand above it, see
+        :func:`find_header_row`); rows keep their sheet numbers.
     """
 
     path: Path
@@ -491,6 +497,7 @@ class TableReader:
     lines: int | None = None
     _quoted: bool | None = field(default=None, repr=False, compare=False)
     workbook: Any = field(default=None, repr=False, compare=False)
+    header_row: int = 1
 
     def chunks(self, columns: list[str] | None = None) -> Iterator[Chunk]:
         """Yield the file's rows in :class:`Chunk` s of about ``chunk_rows`` rows.
@@ -714,7 +721,7 @@ class TableReader:
         width = len(self.columns)
         wanted = list(range(width)) if columns is None else [self.columns.index(c) for c in columns]
         names = [self.columns[i] for i in wanted]
-        blocks = book.blocks(sheet, width, self.chunk_rows)
+        blocks = book.blocks(sheet, width, self.chunk_rows, header_row=self.header_row)
         while True:
             try:
                 block = next(blocks, None)
@@ -864,8 +871,15 @@ def open_table(
     sheet: str | None = None,
     delimiter: str | None = None,
     chunk_rows: int = 100_000,
+    header_row: int = 1,
 ) -> TableReader:
     """Open a CSV, XLSX or Parquet file of answers (the format is taken from the extension).
+
+    Parameters
+    ----------
+    header_row : int, default=1
+        For XLSX: the sheet row that names the columns; the rows above it are titles and are
+        not read (:func:`find_header_row` finds it). Other files have their header first.
 
     Raises
     ------
@@ -880,6 +894,8 @@ def open_table(
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     suffix = path.suffix.lower()
+    if header_row != 1 and suffix not in _XLSX_SUFFIXES:
+        raise ValueError(f"header_row applies to XLSX files only; {path.name} is not one")
     if suffix in _csvstream.CSV_SUFFIXES:
         try:
             layout = csv_layout(path, encoding, delimiter)
@@ -901,18 +917,19 @@ def open_table(
             layout.header_only,
             encoding is None,
         )
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in _XLSX_SUFFIXES:
         try:
             book = _xlsxread.Workbook(path, _xlsx_limits())
             chosen = book.pick(sheet)
-            header = book.header(chosen)
+            header = book.header(chosen, header_row)
         except _xlsxread.XlsxError as exc:
             raise FileFormatError(
                 f"{path}: {exc}", path=path, problem=exc.problem, **exc.details
             ) from None
         if not any(h is not None for h in header):
+            which = "the first row" if header_row == 1 else f"row {header_row}"
             raise FileFormatError(
-                f"{path}: the first row of sheet {chosen.name!r} is empty; expected a header row",
+                f"{path}: {which} of sheet {chosen.name!r} is empty; expected a header row",
                 path=path,
                 problem="no_header",
             )
@@ -928,6 +945,7 @@ def open_table(
             chosen.name,
             chunk_rows,
             workbook=book,
+            header_row=header_row,
         )
     if suffix == ".parquet":
         names = dedupe_headers(_parquet_file(path).schema_arrow.names)
@@ -938,6 +956,65 @@ def open_table(
         problem="file_type",
         suffix=suffix or "(none)",
     )
+
+
+HEADER_SEARCH_ROWS = 20
+"""How far down an XLSX sheet :func:`find_header_row` looks for the header: a report's title,
+its date and notes take a few rows, never a screenful."""
+
+
+def find_header_row(
+    path: str | Path,
+    instrument: Instrument,
+    *,
+    sheet: str | None = None,
+    rows: int = HEADER_SEARCH_ROWS,
+) -> int:
+    """The row of an XLSX sheet that names the instrument's columns: 1 unless title rows stand
+    above the header (a report's title, its date ...). Other files: 1.
+
+    Each of the sheet's first ``rows`` rows is read as a header and matched to the instrument
+    (:func:`dmi.io.map_columns`); the header is the first of the rows that match the most
+    question columns, ties broken by the most columns matched in all (profile, id).
+
+    Raises
+    ------
+    FileFormatError
+        ``problem="no_header_row"``: none of those rows names a question of the instrument
+        (also when the file cannot be read, as :func:`open_table` says).
+    """
+    path = Path(path)
+    if path.suffix.lower() not in _XLSX_SUFFIXES:
+        return 1
+    reader = open_table(path, sheet=sheet)  # refuses what cannot be read at all
+    book: _xlsxread.Workbook = reader.workbook
+    chosen = book.pick(reader.sheet)
+    try:
+        top = book.top_rows(chosen, rows)
+    except _xlsxread.XlsxError as exc:
+        raise FileFormatError(
+            f"{path}: {exc}", path=path, problem=exc.problem, **exc.details
+        ) from None
+    items = {item.code for item in instrument.items}
+    best, best_key = None, (0, 0)
+    for number in sorted(top):
+        headers = [clean_header(_xlsxread.shown(h)) for h in top[number]]
+        mapping = map_columns(instrument, dedupe_headers([h for h in headers if h]))
+        targets = set(mapping.rename.values())
+        key = (len(targets & items), len(targets))
+        if key > best_key:
+            best, best_key = number, key
+    if best is None or best_key[0] == 0:
+        raise FileFormatError(
+            f"{path}: none of the first {rows} rows of sheet {chosen.name!r} names a question "
+            f"of {instrument.id}; expected a header row with the questions' codes or texts",
+            path=path,
+            problem="no_header_row",
+            rows=rows,
+            sheet=chosen.name,
+            instrument=instrument.id,
+        )
+    return best
 
 
 def read_answers(

@@ -556,11 +556,17 @@ class Workbook:
 
     # rows -------------------------------------------------------------------------------------
 
-    def header(self, sheet: Sheet) -> list[Any]:
-        """The values of the sheet's first row (an empty list when row 1 is empty)."""
-        for block in self.blocks(sheet, width=None, block_rows=1, header=True):
-            return list(block.values[0]) if block.rows[0] == 1 else []
-        return []
+    def header(self, sheet: Sheet, row: int = 1) -> list[Any]:
+        """The values of the sheet's row ``row`` (its header; an empty list when it is empty)."""
+        return self.top_rows(sheet, row).get(row, [])
+
+    def top_rows(self, sheet: Sheet, rows: int) -> dict[int, list[Any]]:
+        """The values of the sheet's rows 1 to ``rows``, each as wide as it is, by row number
+        (rows without a value are left out): where a header below title rows is looked for."""
+        return {
+            int(block.rows[0]): list(block.values[0])
+            for block in self.blocks(sheet, width=None, block_rows=1, header=True, header_row=rows)
+        }
 
     def blocks(
         self,
@@ -568,16 +574,20 @@ class Workbook:
         width: int | None,
         block_rows: int,
         header: bool = False,
+        header_row: int = 1,
     ) -> Iterator[Block]:
         """The sheet's rows after the header, in blocks of ``block_rows`` rows.
 
         Rows keep their sheet numbers; a missing row in the middle is a row of blanks, and the
-        empty rows after the last row with a value are not rows at all. ``width=None`` with
-        ``header=True`` reads only row 1, as wide as it is.
+        empty rows after the last row with a value are not rows at all. The header is row
+        ``header_row``: the rows above it are titles, not rows of the table. ``width=None``
+        with ``header=True`` reads only rows 1 to ``header_row``, each as wide as it is.
         """
         assert sheet.part is not None
+        if header_row < 1:
+            raise ValueError(f"header_row must be a row number of at least 1, got {header_row}")
         self.check_size(sheet)
-        yield from _SheetReader(self, sheet, width, block_rows, header).blocks()
+        yield from _SheetReader(self, sheet, width, block_rows, header, header_row).blocks()
 
 
 def _int(text: str | None, default: int) -> int:
@@ -619,11 +629,18 @@ class _SheetReader:
     """
 
     def __init__(
-        self, book: Workbook, sheet: Sheet, width: int | None, block_rows: int, header: bool
+        self,
+        book: Workbook,
+        sheet: Sheet,
+        width: int | None,
+        block_rows: int,
+        header: bool,
+        header_row: int = 1,
     ) -> None:
         self.book = book
         self.sheet = sheet
         self.header_only = header
+        self.header_row = header_row
         self.width = width if width is not None else 0
         self.block_rows = max(1, min(block_rows, BLOCK_CELLS // max(self.width, 1)))
         # the styles that change what a number means, by their ``s`` attribute
@@ -651,8 +668,9 @@ class _SheetReader:
         n_c, n_v, n_f, n_is, n_t, n_row, n_rph, n_data = names
         columns_of: dict[str, int] = {}
 
-        blank_from = 2  # the first of the empty rows not yet known to be followed by a value
-        seen_header = False
+        header_row = self.header_row
+        # the first of the empty rows not yet known to be followed by a value
+        blank_from = header_row + 1
         # the row being read
         row_number = 0
         row: list[Any] = []
@@ -832,21 +850,22 @@ class _SheetReader:
             return number if date is None else date
 
         def end_row() -> None:
-            nonlocal blank_from, seen_header
-            if header_only:
-                if row_number == 1:
+            nonlocal blank_from
+            if header_only:  # the rows down to the header (see Workbook.top_rows)
+                if row_number <= header_row and row_has_value:
                     values.append(row)
-                    numbers.append(1)
-                raise _Stop
-            if row_number == 1 and not seen_header:
-                seen_header = True  # the header (see Workbook.header)
+                    numbers.append(row_number)
+                if row_number >= header_row:
+                    raise _Stop
                 return
-            if row_number <= max(self.last_row, 1):
+            if row_number <= self.last_row:
                 raise XlsxError(
                     f"sheet {sheet.name!r}: row {row_number} comes after row "
                     f"{self.last_row} (rows out of order): the file is damaged"
                 )
             self.last_row = row_number
+            if row_number <= header_row:
+                return  # a title row above the header, or the header (see Workbook.header)
             if row_extra:  # a value right of the header: the row is skipped as ragged
                 flush_blank(row_number)
                 cells = [shown(v) for v in row]

@@ -466,6 +466,61 @@ class Store:
         records = [{**dict(row.answers or {}), "respondent_id": f"S{row.id}"} for row in rows]
         return pd.DataFrame.from_records(records)
 
+    def submission_table(self, instrument_id: str) -> pd.DataFrame:
+        """Every stored submission of an instrument, oldest first, for the agency's dashboard.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per submission: ``submission`` (its id), ``company`` (``S<id of the
+            token's first submission>``: the same for every submission of one token, while the
+            token never leaves the store), ``submitted_at`` (UTC), ``dmi``, ``level``, ``tier``
+            (``Int64``), ``reference_version`` and ``answers`` (a dict).
+        """
+        columns = ["submission", "company", "submitted_at", "dmi", "level", "tier"]
+        columns += ["reference_version", "answers"]
+        with self.engine.connect() as conn:
+            first = (
+                select(submissions.c.token_hash, func.min(submissions.c.id).label("first_id"))
+                .where(submissions.c.instrument_id == instrument_id)
+                .group_by(submissions.c.token_hash)
+                .subquery()
+            )
+            rows = conn.execute(
+                select(
+                    submissions.c.id,
+                    first.c.first_id,
+                    submissions.c.submitted_at,
+                    submissions.c.dmi,
+                    submissions.c.level,
+                    submissions.c.tier,
+                    submissions.c.reference_version,
+                    submissions.c.answers,
+                )
+                .join(first, first.c.token_hash == submissions.c.token_hash)
+                .where(submissions.c.instrument_id == instrument_id)
+                .order_by(submissions.c.submitted_at, submissions.c.id)
+            ).all()
+        frame = pd.DataFrame(
+            [
+                (
+                    int(r.id),
+                    f"S{r.first_id}",
+                    _utc(r.submitted_at),
+                    float(r.dmi),
+                    int(r.level),
+                    r.tier,
+                    r.reference_version,
+                    dict(r.answers or {}),
+                )
+                for r in rows
+            ],
+            columns=columns,
+        )
+        frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
+        frame["tier"] = frame["tier"].astype("Int64")
+        return frame
+
     def count_submissions(self, instrument_id: str | None = None) -> int:
         """Number of stored submissions (of one instrument)."""
         query = select(func.count()).select_from(submissions)

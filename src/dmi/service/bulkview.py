@@ -1,0 +1,353 @@
+"""What the agency's bulk page shows of a file and its run, in the page's language.
+
+The run itself is :func:`dmi.bulk.run.score_file`, the same as ``dmi score``; its files keep the
+instrument's codes (``it_coverage``, ``C14``, ``33``, level ``2``), so that they can be read
+again. People see names: this module names the columns a file's headers map to, the reasons
+rows were rejected, the reader's notes, the distributions, and makes the scores table for
+people (company names, level and tier names, sectors and regions by name).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.columns import ID_COLUMN
+from dmi.instruments import Instrument
+from dmi.io import ColumnMapping, open_table
+from dmi.locales import text
+from dmi.scoring.answers import id_text
+from dmi.service.dashboard import labels
+
+__all__ = [
+    "IGNORE",
+    "column_labels",
+    "company_names",
+    "edited_mapping",
+    "mapping_choices",
+    "mapping_table",
+    "missing_answers",
+    "level_counts",
+    "named_distribution",
+    "named_rejects",
+    "named_scores",
+    "note_text",
+    "reason_text",
+    "reasons_table",
+]
+
+IGNORE = ""
+"""The mapping's value for a header left out."""
+
+
+def column_labels(instrument: Instrument, lang: str) -> dict[str, str]:
+    """Every column a file's header can map to, by code, named in ``lang``: the respondent id,
+    the profile fields, then the questions (their text), each name once."""
+    zh = lang == "zh"
+    found = {ID_COLUMN: text("agency.col_respondent_id", lang)}
+    found |= {f.code: f.zh if zh else f.en for f in instrument.profile}
+    found |= {i.code: i.zh if zh else i.en for i in instrument.items}
+    seen: dict[str, int] = {}
+    for code, name in found.items():  # two columns of one name would be one choice
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            found[code] = f"{name} ({seen[name]})"
+    return found
+
+
+def mapping_choices(instrument: Instrument, lang: str) -> list[str]:
+    """What a header can be mapped to, by name: 'left out' first, then every column."""
+    return [text("agency.left_out", lang), *column_labels(instrument, lang).values()]
+
+
+def mapping_table(
+    headers: list[str], mapping: ColumnMapping, instrument: Instrument, lang: str
+) -> pd.DataFrame:
+    """The file's headers and the column each maps to, by name ('left out' for none), for
+    the page to edit: ``header, column`` (one of :func:`mapping_choices`)."""
+    names = column_labels(instrument, lang)
+    left_out = text("agency.left_out", lang)
+    return pd.DataFrame(
+        {
+            "header": list(headers),
+            "column": [names.get(mapping.rename.get(h, IGNORE), left_out) for h in headers],
+        }
+    )
+
+
+def edited_mapping(table: pd.DataFrame, instrument: Instrument, lang: str) -> dict[str, str]:
+    """The custom mapping of an edited :func:`mapping_table`: every header -> its code, or
+    ``""`` (left out), for :func:`dmi.io.map_columns` and :func:`~dmi.bulk.run.score_file`."""
+    codes = {name: code for code, name in column_labels(instrument, lang).items()}
+    return {
+        str(header): codes.get(column, IGNORE) if isinstance(column, str) else IGNORE
+        for header, column in zip(table["header"], table["column"])
+    }
+
+
+# -- reasons and notes -----------------------------------------------------------------------
+
+_EXPECTED = [
+    (
+        re.compile(
+            r"a number from (?P<low>\S+) to (?P<high>\S+?)(?P<unit> ?%)?"
+            r"(?: or a band value \((?P<bands>[^)]*)\))?"
+        ),
+        "number",
+    ),
+    (re.compile(r"a whole number from (?P<low>\S+) to (?P<high>\S+)"), "whole"),
+]
+
+_REASONS = [
+    (re.compile(r"blank line"), "blank"),
+    (re.compile(r"looks like a totals row"), "totals"),
+    (re.compile(r"ragged row: expected (?P<expected>\d+) fields, got (?P<got>\d+)"), "ragged"),
+    (re.compile(r"ragged row"), "ragged_any"),
+    (re.compile(r"unbalanced quote from line (?P<first>\d+) to (?P<last>\d+)"), "quote"),
+    (re.compile(r"unbalanced quote"), "quote_any"),
+    (re.compile(r"duplicate respondent_id \(also on rows (?P<rows>[^)]*)\)"), "dup_rows"),
+    (re.compile(r"duplicate respondent_id \(rows (?P<rows>[^)]*)\)"), "dup_rows"),
+    (
+        re.compile(r"duplicate respondent_id \(row (?P<row>\d+) is kept: (?P<policy>[a-z-]+)\)"),
+        "dup_kept",
+    ),
+    (re.compile(r"duplicate respondent_id"), "dup"),
+    (re.compile(r"respondent_id is blank"), "id_blank"),
+    (
+        re.compile(r"not an option; expected one of .*\.\.\. \(or an option's label\)"),
+        "not_option_many",
+    ),
+    (
+        re.compile(r"not an option; expected one of (?P<values>.*) \(or an option's label\)"),
+        "not_option",
+    ),
+    (re.compile(r"not a number; expected (?P<expected>.*)"), "not_number"),
+    (re.compile(r"outside the valid range (?P<low>\S+) to (?P<high>.+)"), "range"),
+    (
+        re.compile(r"option (?P<options>.+) \(none\) cannot be ticked together with other options"),
+        "none_exclusive",
+    ),
+    (re.compile(r"formula without a computed value.*"), "formula"),
+    (re.compile(r"an Excel error value.*"), "excel_error"),
+]
+
+
+def _expected(phrase: str, lang: str) -> str:
+    """What a cell should hold, as a reason says it, in ``lang`` (as it is when unknown)."""
+    for pattern, key in _EXPECTED:
+        found = pattern.fullmatch(phrase)
+        if found:
+            fields = {k: v or "" for k, v in found.groupdict().items()}
+            said = text(f"agency.expected_{key}", lang, **fields)
+            if fields.get("bands"):
+                said += text("agency.or_bands", lang, bands=fields["bands"])
+            return said
+    return phrase
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A reject's reason in ``lang``: the known reasons of the readers, the row checks and
+    the item types are worded in the table of texts; any other is shown as it is."""
+    for pattern, key in _REASONS:
+        found = pattern.fullmatch(reason)
+        if found:
+            fields = dict(found.groupdict())
+            if "expected" in fields and key == "not_number":
+                fields["expected"] = _expected(fields["expected"], lang)
+            if "policy" in fields:
+                fields["policy"] = text(f"agency.policy_{fields['policy'].replace('-', '_')}", lang)
+            return text(f"agency.reason_{key}", lang, **fields)
+    return reason
+
+
+_NOTES = [
+    (
+        re.compile(
+            r"read as gb18030: the file is not utf-8 from line (?P<line>\d+) \(row (?P<row>\d+)\) "
+            r"on, and all of it is gb18030"
+        ),
+        "gb18030",
+    ),
+]
+
+
+def note_text(note: str, lang: str) -> str:
+    """A note of the reader (what it had to decide) in ``lang``; an unknown one as it is."""
+    for pattern, key in _NOTES:
+        found = pattern.fullmatch(note)
+        if found:
+            return text(f"agency.note_{key}", lang, **found.groupdict())
+    return note
+
+
+# -- tables for people -------------------------------------------------------------------------
+
+
+def missing_answers(
+    imputed: Mapping[str, int], excluded: Mapping[str, int], instrument: Instrument, lang: str
+) -> pd.DataFrame:
+    """The run's missing answers by question: how many were filled in as the lowest answer and
+    how many left out with their weight spread over the others (the instrument's policy), as
+    ``dmi score`` counts them; questions by name, in the instrument's order."""
+    names = column_labels(instrument, lang)
+    codes = [i.code for i in instrument.items if i.code in imputed or i.code in excluded]
+    return pd.DataFrame(
+        {
+            text("agency.col_question", lang): [names[c] for c in codes],
+            text("agency.col_imputed", lang): [int(imputed.get(c, 0)) for c in codes],
+            text("agency.col_excluded", lang): [int(excluded.get(c, 0)) for c in codes],
+        }
+    )
+
+
+def named_distribution(
+    table: pd.DataFrame, by: str, of: str, instrument: Instrument, lang: str
+) -> pd.DataFrame:
+    """A :func:`dmi.bulk.cohort.distribution` table with names: the groups of ``by`` (sector,
+    region ...) as rows, the values of ``of`` (level, tier) as columns and ``total``."""
+    rows = labels(instrument, by, lang)
+    columns = labels(instrument, of, lang)
+    blank = text("agency.not_given", lang)
+    out = table.copy()
+    out.index = [blank if v == "(blank)" else rows.get(str(v), str(v)) for v in out.index]
+    out.index.name = text(f"agency.group_{by}", lang) if by in _GROUP_NAMES else by
+    out.columns = [
+        text("agency.col_total", lang)
+        if c == "total"
+        else text("agency.not_given", lang)
+        if c == "(none)"
+        else columns.get(str(c), str(c))
+        for c in out.columns
+    ]
+    return out
+
+
+_GROUP_NAMES = ("region", "city", "sector", "size_class", "level", "tier")
+
+
+def company_names(
+    path: str | Path,
+    mapping: ColumnMapping,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    header_row: int = 1,
+    duplicates: str = "reject",
+) -> dict[str, str]:
+    """The company name of each respondent id of a file, as the scores name the ids (trimmed
+    NFKC text), read from the columns mapped to ``respondent_id`` and ``company_name``; the
+    kept occurrence's name where an id repeats (the last with ``keep-last``). Empty when the
+    file has no such columns."""
+    by_code = {code: header for header, code in mapping.rename.items()}
+    id_header, name_header = by_code.get(ID_COLUMN), by_code.get("company_name")
+    if id_header is None or name_header is None:
+        return {}
+    reader = open_table(path, encoding=encoding, sheet=sheet, header_row=header_row)
+    ids, names = [], []
+    for chunk in reader.chunks(columns=[id_header, name_header]):
+        ids.append(id_text(chunk.frame[id_header]))
+        names.append(chunk.frame[name_header].to_numpy(dtype=object))
+    if not ids:
+        return {}
+    frame = pd.DataFrame({"id": np.concatenate(ids), "name": np.concatenate(names)})
+    frame = frame[(frame["id"] != "") & frame["name"].notna()]
+    keep = "last" if duplicates == "keep-last" else "first"
+    frame = frame.drop_duplicates("id", keep=keep)
+    return {i: str(n).strip() for i, n in zip(frame["id"], frame["name"]) if str(n).strip()}
+
+
+def named_scores(
+    scores: pd.DataFrame, instrument: Instrument, lang: str, names: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """The scores table for people: the company's id and name, the index, the level and tier
+    by name, the dimensions by name, sector, size and region by name; headed in ``lang``.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        As :func:`~dmi.bulk.run.score_file` writes it (``respondent_id``, ``dmi``, ``level``,
+        ``dim_*``, ``tier`` and the peer-group fields, as codes).
+    names : mapping, optional
+        Company names by respondent id (:func:`company_names`).
+    """
+    zh = lang == "zh"
+    out: dict[str, Any] = {}
+    ids = scores[ID_COLUMN].astype(object) if ID_COLUMN in scores else None
+    if ids is not None:
+        out[text("agency.col_respondent_id", lang)] = ids.to_numpy()
+        if names:
+            out[text("agency.col_company_name", lang)] = ids.map(names).to_numpy()
+    out[text("agency.col_dmi", lang)] = scores["dmi"].to_numpy()
+
+    def named(column: str, group: str) -> np.ndarray:
+        # a dict lookup per distinct value (pandas hashes the column once), not per row
+        values = scores[column]
+        names = labels(instrument, group, lang)
+        if group in ("level", "tier"):
+            values = pd.to_numeric(values, errors="coerce")
+            names = {float(k): v for k, v in names.items()}
+        shown = values.map(names)
+        shown = shown.where(shown.notna(), values.astype(object))  # no name: as it is
+        return shown.where(values.notna(), None).to_numpy(dtype=object)
+
+    out[text("agency.col_level", lang)] = named("level", "level")
+    for dim in instrument.dimensions:
+        if f"dim_{dim.code}" in scores:
+            out[dim.zh if zh else dim.en] = scores[f"dim_{dim.code}"].to_numpy()
+    if "tier" in scores:
+        out[text("agency.col_tier", lang)] = named("tier", "tier")
+    for field_ in instrument.profile:
+        if field_.code in scores:
+            column = (
+                named(field_.code, field_.code)
+                if field_.options
+                else scores[field_.code].to_numpy()
+            )
+            out[field_.zh if zh else field_.en] = column
+    return pd.DataFrame(out)
+
+
+def reasons_table(rows_by_reason: Mapping[str, int], lang: str) -> pd.DataFrame:
+    """The rejected rows by reason (each row once, under its first problem: the counts add up
+    to the rows rejected), reasons in ``lang``."""
+    return pd.DataFrame(
+        {
+            text("agency.col_reason", lang): [reason_text(r, lang) for r in rows_by_reason],
+            text("agency.col_rows", lang): [int(n) for n in rows_by_reason.values()],
+        }
+    )
+
+
+def named_rejects(rejects: pd.DataFrame, instrument: Instrument, lang: str) -> pd.DataFrame:
+    """A rejects table (``row, respondent_id, column, value, reason``) for people: headed in
+    ``lang``, each column by its name (a header that maps to none as it is in the file), each
+    reason in ``lang``. Each distinct reason is worded once."""
+    names = column_labels(instrument, lang)
+    reasons = {r: reason_text(r, lang) for r in pd.unique(rejects["reason"])}
+    columns = rejects["column"].astype(object)
+    return pd.DataFrame(
+        {
+            text("agency.col_row", lang): rejects["row"].to_numpy(),
+            text("agency.col_respondent_id", lang): rejects["respondent_id"].to_numpy(),
+            text("agency.col_column", lang): columns.map(names).fillna(columns).to_numpy(),
+            text("agency.col_value", lang): rejects["value"].to_numpy(),
+            text("agency.col_reason", lang): rejects["reason"].map(reasons).to_numpy(),
+        }
+    )
+
+
+def level_counts(levels: Mapping[str, int], instrument: Instrument, lang: str) -> pd.DataFrame:
+    """Scored rows by official level (a run summary's ``levels``), every level of the
+    instrument by name, in order (0 where none): ``level, companies``."""
+    names = labels(instrument, "level", lang)
+    return pd.DataFrame(
+        {
+            text("agency.col_level", lang): list(names.values()),
+            text("agency.col_companies", lang): [int(levels.get(k, 0)) for k in names],
+        }
+    )

@@ -1,0 +1,127 @@
+"""What the bulk page shows of a run (dmi.service.bulkview): every reason a run gives in the
+page's language, the mapping as the page edits it, the scores for people."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+import dmi
+from dmi.bulk.run import score_file
+from dmi.io import map_columns
+from dmi.service import bulkview
+
+from .conftest import ROOT
+
+MIIT = dmi.load_instrument("miit-2024-manufacturing")
+MODEL = dmi.IndexModel(MIIT).fit()
+EXAMPLE = pd.read_csv(
+    ROOT / "data" / "example-bulk.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
+).head(6)
+
+
+def _bad_file(tmp_path) -> tuple[str, pd.DataFrame]:
+    """A file with a row for each way a row is rejected (file checks and item checks)."""
+    rows = EXAMPLE.copy()
+    good = rows.iloc[0].copy()
+    extra = []
+    for change in (
+        {"respondent_id": "R-dup"},
+        {"respondent_id": "R-dup"},
+        {"respondent_id": ""},
+        {"respondent_id": "R-opt", "it_coverage": "Z"},
+        {"respondent_id": "R-sector", "sector": "C99"},
+        {"respondent_id": "R-num", "equipment_digitised": "about half"},
+        {"respondent_id": "R-range", "equipment_digitised": "135%"},
+        {"respondent_id": "R-none", "network": "A;B"},
+        {"respondent_id": "合计"},
+    ):
+        row = good.copy()
+        for column, value in change.items():
+            row[column] = value
+        extra.append(row)
+    frame = pd.concat([rows, pd.DataFrame(extra)], ignore_index=True)
+    path = tmp_path / "bad.csv"
+    text = frame.to_csv(index=False)
+    # a blank line, a ragged line and a quote left open at the end
+    text += "\n" + ",".join(["R-ragged"] * 3) + '\nR-quote,"C13\n'
+    path.write_text(text, encoding="utf-8")
+    return str(path), frame
+
+
+@pytest.mark.parametrize("policy", ["reject", "keep-first"])
+def test_every_reason_of_a_run_is_worded_in_chinese(tmp_path, policy):
+    path, _ = _bad_file(tmp_path)
+    rejects_path = tmp_path / "rejects.csv"
+    summary, _ = score_file(
+        path, tmp_path / "s.csv", MODEL, rejects_path=rejects_path, duplicates=policy
+    )
+    rejects = pd.read_csv(rejects_path, dtype=str, keep_default_na=False)
+    reasons = set(rejects["reason"]) | set(summary.rejected_rows_by_reason)
+    assert len(reasons) >= 10
+    for reason in reasons:
+        worded = bulkview.reason_text(reason, "zh")
+        assert worded != reason and not re.search(r"[a-z]{4,}", worded), (reason, worded)
+        assert bulkview.reason_text(reason, "en") != ""
+    named = bulkview.named_rejects(rejects, MIIT, "zh")
+    assert list(named.columns) == ["行号", "企业编号", "列", "填写的值", "原因"]
+    assert len(named) == len(rejects)
+    question = MIIT.item("it_coverage").zh
+    assert question in named["列"].tolist() and "it_coverage" not in named["列"].tolist()
+    table = bulkview.reasons_table(summary.rejected_rows_by_reason, "en")
+    assert table["Rows"].sum() == summary.rejected
+
+
+def test_an_unknown_reason_or_note_is_shown_as_it_is():
+    assert bulkview.reason_text("something new", "zh") == "something new"
+    assert bulkview.note_text("something new", "zh") == "something new"
+    note = "read as gb18030: the file is not utf-8 from line 7 (row 6) on, and all of it is gb18030"
+    assert bulkview.note_text(note, "zh").startswith("文件自第 7 行（表格第 6 行）起不是 UTF-8")
+
+
+def test_the_mapping_table_round_trips_and_an_edit_changes_the_mapping():
+    headers = ["编号", "备注", *EXAMPLE.columns[1:]]
+    auto = map_columns(MIIT, headers)
+    for lang in ("zh", "en"):
+        table = bulkview.mapping_table(headers, auto, MIIT, lang)
+        choices = bulkview.mapping_choices(MIIT, lang)
+        assert set(table["column"]) <= set(choices) and len(set(choices)) == len(choices)
+        custom = bulkview.edited_mapping(table, MIIT, lang)
+        assert map_columns(MIIT, headers, custom) == auto  # unedited: the same mapping
+        # the note column sent to the strategy question, the strategy column left out
+        table.loc[table["header"] == "备注", "column"] = getattr(MIIT.item("strategy"), lang)
+        table.loc[table["header"] == "strategy", "column"] = choices[0]
+        edited = map_columns(MIIT, headers, bulkview.edited_mapping(table, MIIT, lang))
+        assert edited.rename["备注"] == "strategy" and "strategy" in edited.unmatched
+
+
+def test_the_scores_for_people_name_levels_tiers_sectors_and_carry_company_names(tmp_path):
+    source = tmp_path / "a.csv"
+    frame = EXAMPLE.copy()
+    frame.loc[1, "company_name"] = "=HYPERLINK(1)"
+    frame.loc[2, "region"] = ""
+    frame.to_csv(source, index=False)
+    out = tmp_path / "s.csv"
+    reference = dmi.service.reference.shipped_reference(MIIT.id)
+    summary, used = score_file(source, out, reference.index_model, tier_model=reference.tier_model)
+    scores = pd.read_csv(out, dtype={"respondent_id": str, "sector": str, "region": str})
+    names = bulkview.company_names(source, used)
+    assert names == dict(zip(frame["respondent_id"], frame["company_name"]))
+    table = bulkview.named_scores(scores, MIIT, "zh", names)
+    assert table["企业名称"].tolist() == frame["company_name"].tolist()
+    bands = {b.level: b.zh for b in MIIT.levels.bands}
+    assert table["等级"].tolist() == [bands[v] for v in scores["level"]]
+    tiers = {t.tier: t.zh for t in MIIT.tiers}
+    assert table["帮扶梯度"].tolist() == [tiers[v] for v in scores["tier"]]
+    sectors = {o.value: o.zh for o in MIIT.profile_field("sector").options}
+    assert table[MIIT.profile_field("sector").zh].tolist() == [sectors[v] for v in frame["sector"]]
+    region = table[MIIT.profile_field("region").zh]
+    assert (
+        pd.isna(region.iloc[2])
+        and region.iloc[0]
+        == {o.value: o.zh for o in MIIT.profile_field("region").options}[frame["region"].iloc[0]]
+    )
+    # without an id column there are no names to join
+    assert bulkview.company_names(source, map_columns(MIIT, ["x"])) == {}
