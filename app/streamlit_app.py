@@ -10,8 +10,6 @@ import dmi_ui as ui
 import streamlit as st
 from dmi_ui import text
 
-from dmi.locales import text
-
 st.set_page_config(page_title="dmi · 中小企业数字化发展指数", page_icon="📈", layout="wide")
 
 ui.lang()
@@ -20,7 +18,7 @@ pages = {
     ui.t("nav_company"): [
         st.Page("app_pages/survey.py", title=ui.t("nav_survey"), url_path="survey", default=True),
         st.Page("app_pages/results.py", title=ui.t("nav_results"), url_path="results"),
-        st.Page("app_pages/ladder.py", title=text("ladder.nav", ui.lang()), url_path="ladder"),
+        st.Page("app_pages/ladder.py", title=text("ladder.nav"), url_path="ladder"),
     ],
     ui.t("nav_agency"): [
         st.Page("app_pages/bulk.py", title=ui.t("nav_bulk"), url_path="bulk"),
