@@ -78,11 +78,11 @@ from dmi.io import (
     TableReader,
     TableWriter,
     map_columns,
-    open_table,
     require_item_columns,
     write_table,
 )
 from dmi.io.background import prefetched
+from dmi.io.tools import Source, open_source
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
@@ -585,6 +585,7 @@ def score_file(
     scheduler: str | None = None,
     client: Any = None,
     threads: int | None = None,
+    source: Source | str = "auto",
 ) -> tuple[RunSummary, ColumnMapping]:
     """Score every row of an answers file and write the results, all of them or none.
 
@@ -625,6 +626,10 @@ def score_file(
     scheduler, client
         For ``engine="dask"``: a scheduler address, or a ``distributed.Client`` to use (without
         either, a LocalCluster is started for the run).
+    source : Source or {"auto", "plain", "wjx", "kobo"}, default="auto"
+        The file's layout: a plain table, or a survey tool's export read into the plain layout
+        (:mod:`dmi.io.tools`); ``auto`` takes the one its headers show, and the summary's notes
+        say which.
     threads : int, optional
         For the local engine: chunks scored at once, in threads (default 2, or 1 on a machine
         with one core). Arrow and numpy work without the GIL, so two threads use two cores
@@ -661,7 +666,9 @@ def score_file(
     instrument = model.instrument_
     if tier_model is not None:
         tier_model.check_instrument(instrument)
-    reader = open_table(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
+    reader = open_source(
+        input_path, instrument, source, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows
+    )
     mapping = map_columns(instrument, reader.columns, column_map)
     require_item_columns(mapping, instrument, input_path)
     summary = RunSummary(
