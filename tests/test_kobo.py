@@ -156,3 +156,17 @@ def test_all_types_round_trip(tmp_path, all_types):
             summary, _ = score_file(tmp_path / "k.csv", tmp_path / "k-s.csv", model)
             assert summary.reconciles and summary.read == 30
             assert (tmp_path / "k-s.csv").read_bytes() == (tmp_path / "p.csv").read_bytes()
+
+
+def test_a_ragged_line_is_rejected_with_its_uuid(capsys, tmp_path, sheets, miit):
+    answers = plain_answers(miit, 3, seed=2, blank=0.0)
+    export = kobo_export(answers, sheets)
+    lines = export.to_csv(index=False, lineterminator="\n").splitlines()
+    lines[2] += ",extra"  # row 3: one field too many; its _uuid is near the end of the line
+    (tmp_path / "kobo.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    _, summary = score(capsys, tmp_path / "kobo.csv", tmp_path, "--rejects", rejects)
+    assert (summary["read"], summary["scored"], summary["rejected"]) == (3, 2, 1)
+    table = pd.read_csv(rejects, dtype=str)
+    assert list(table["respondent_id"]) == ["uuid-2"]
+    assert table["reason"][0].startswith("ragged row")

@@ -314,3 +314,35 @@ def _renumber(header: str, by: int) -> str:
 
     header = re.sub(r"^(\d+)、", lambda m: f"{int(m.group(1)) + by}、", header)
     return re.sub(r"^第(\d+)题", lambda m: f"第{int(m.group(1)) + by}题", header)
+
+
+def test_ragged_lines_and_repeated_ids_are_rejected_as_in_a_plain_file(
+    capsys, tmp_path, miit, survey
+):
+    plan, zh, _ = survey
+    plain = plain_answers(miit, 5, seed=8, blank=0.0)
+    export = wjx_export(plain, zh, plan, "codes")
+    export.loc[3, "序号"] = "3"  # row 5 repeats the id of row 4
+    lines = export.to_csv(index=False, lineterminator="\n").splitlines()
+    lines[2] += ",extra"  # row 3 (序号 2) has one field too many
+    (tmp_path / "messy.csv").write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    rejects = tmp_path / "rejects.csv"
+    for output in ("s.csv", "s.xlsx"):  # read once (CSV), or with the duplicate pass (XLSX)
+        code, out, err = run(
+            capsys,
+            "score",
+            tmp_path / "messy.csv",
+            "-o",
+            tmp_path / output,
+            "--rejects",
+            rejects,
+            "--tier-model",
+            "none",
+        )
+        assert code == 0, err
+        assert "read 5 rows: 2 scored, 3 rejected" in out
+        table = pd.read_csv(rejects, dtype=str)
+        assert list(table["row"]) == ["3", "4", "5"]
+        assert list(table["respondent_id"]) == ["2", "3", "3"]  # the ragged line's is its 序号
+        assert table["reason"][0].startswith("ragged row")
+        assert table["reason"][1].startswith("duplicate respondent_id")
