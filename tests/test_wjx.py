@@ -28,6 +28,8 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 def write(frame: pd.DataFrame, path, encoding: str = "utf-8-sig") -> None:
     if str(path).endswith(".xlsx"):
+        # as 问卷星 writes a workbook: numbers (序号, option numbers, 0/1, -3) as numbers
+        frame = frame.map(lambda v: int(v) if isinstance(v, str) and v.lstrip("-").isdigit() else v)
         frame.to_excel(path, index=False)
     else:
         frame.to_csv(path, index=False, encoding=encoding)

@@ -108,16 +108,52 @@ def objects(values: list[Any]) -> np.ndarray:
     return out
 
 
+def _distinct(values: Any) -> tuple[np.ndarray, list[Any]]:
+    """Each cell's position among the column's distinct cells (-1 when blank), and those cells.
+
+    An Arrow-backed text column (what the CSV reader gives) is dictionary-encoded by Arrow, with
+    no Python object per cell; any other column goes through :func:`pandas.factorize`.
+    """
+    array = getattr(values, "array", None)
+    if hasattr(array, "__arrow_array__"):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        data = pa.array(array)
+        if isinstance(data, pa.ChunkedArray):
+            data = data.combine_chunks()
+        if pa.types.is_string(data.type) or pa.types.is_large_string(data.type):
+            encoded = pc.dictionary_encode(data)
+            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            return np.asarray(codes, dtype=np.int64), encoded.dictionary.to_pylist()
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes, list(uniques)
+
+
 def mapped(values: Any, convert: Any = None) -> np.ndarray:
     """The cells of a column as text (None where blank), passed through ``convert`` when given.
 
-    ``convert`` is called once per distinct cell, and the results spread back by
-    :func:`pandas.factorize`'s codes: no Python call per row.
+    ``convert`` is called once per distinct cell, and the results spread back by the cells'
+    codes (:func:`_distinct`): no Python call per row.
     """
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    codes, uniques = _distinct(values)
     texts = [_as_text(u) for u in uniques]
     converted = [convert(t) if convert is not None and t is not None else t for t in texts]
     return objects([*converted, None])[codes]
+
+
+def mapped_tagged(values: Any, read: Any) -> tuple[np.ndarray, dict[str, int]]:
+    """Like :func:`mapped`, with ``read(text) -> (value, tag or None)``: the values, and how
+    many cells got each tag (counted from the distinct cells' counts)."""
+    codes, uniques = _distinct(values)
+    results = [(None, None) if t is None else read(t) for t in map(_as_text, uniques)]
+    out = objects([value for value, _ in results] + [None])[codes]
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    tags: dict[str, int] = {}
+    for (_, tag), count in zip(results, counts):
+        if tag is not None:
+            tags[tag] = tags.get(tag, 0) + int(count)
+    return out, tags
 
 
 @dataclass(frozen=True)

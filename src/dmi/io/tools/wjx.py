@@ -48,6 +48,7 @@ from dmi.io.tools import (
     SourceLayout,
     combine_flags,
     mapped,
+    mapped_tagged,
     norm,
     plain_columns,
     text_targets,
@@ -113,7 +114,7 @@ class _Converter:
     """How one plain column is made: its sources and the function of their cells."""
 
     sources: list[str]
-    make: Callable[[list[np.ndarray]], tuple[np.ndarray, dict[str, int]]]
+    make: Callable[[list[pd.Series]], tuple[np.ndarray, dict[str, int]]]
 
 
 class WjxLayout(SourceLayout):
@@ -307,13 +308,13 @@ class WjxLayout(SourceLayout):
     def _cell_converter(self, header: str, column: PlainColumn, number: int | None) -> _Converter:
         if column.kind == "value":
 
-            def make(cells: list[np.ndarray]) -> tuple[np.ndarray, dict[str, int]]:
+            def make(cells: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
                 return self._value_cells(cells[0], column.code)
 
         else:
             label = f"第{number}题" if number is not None else header
 
-            def make(cells: list[np.ndarray]) -> tuple[np.ndarray, dict[str, int]]:
+            def make(cells: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
                 return self._choice_cells(cells[0], column, label)
 
         return _Converter([header], make)
@@ -322,7 +323,8 @@ class WjxLayout(SourceLayout):
         values = [v for v, _ in options]
         headers = [h for _, h in options]
 
-        def make(cells: list[np.ndarray]) -> tuple[np.ndarray, dict[str, int]]:
+        def make(series: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
+            cells = [mapped(s) for s in series]
             skipped = np.zeros(len(cells[0]), dtype=bool)
             flags = []
             for column in cells:
@@ -344,16 +346,22 @@ class WjxLayout(SourceLayout):
         return _Converter(headers, make)
 
     # -- cells -------------------------------------------------------------------------------
-    def _value_cells(self, cells: np.ndarray, code: str) -> tuple[np.ndarray, dict[str, int]]:
+    def _value_cells(self, cells: pd.Series, code: str) -> tuple[np.ndarray, dict[str, int]]:
         """A fill-in (or the id): skip marks blank, the rest as written."""
         marks = _SKIP_TEXTS | (_SKIP_CODES if self.variant == "codes" else frozenset())
-        skip = _isin(cells, marks) if code != ID_COLUMN else np.zeros(len(cells), bool)
-        empty = _isin(cells, _EMPTY_TEXTS)
-        out = np.where(skip | empty, None, cells)
-        return out, {"skipped": int(skip.sum()), "empty": int(empty.sum())}
+        if code == ID_COLUMN:
+            marks = frozenset()
+
+        def read(cell: str) -> tuple[str | None, str | None]:
+            text = cell.strip()
+            if text in marks:
+                return None, "skipped"
+            return (None, "empty") if text in _EMPTY_TEXTS else (cell, None)
+
+        return mapped_tagged(cells, read)
 
     def _choice_cells(
-        self, cells: np.ndarray, column: PlainColumn, label: str
+        self, cells: pd.Series, column: PlainColumn, label: str
     ) -> tuple[np.ndarray, dict[str, int]]:
         """One choice (or ``┋``-joined choices) per cell, as option numbers or option texts."""
         codes = self.variant == "codes"
@@ -368,22 +376,20 @@ class WjxLayout(SourceLayout):
                 return None
             return column.lookup.get(norm(token))
 
-        def convert(cell: str) -> str | None:
+        def read(cell: str) -> tuple[str | None, str | None]:
             text = cell.strip()
-            if text in skips or text in _EMPTY_TEXTS:
-                return None
+            if text in skips:
+                return None, "skipped"
+            if text in _EMPTY_TEXTS:
+                return None, "empty"
             parts = text.split(_MULTI_JOIN) if column.kind == "multi" else [text]
             values = [one(p) for p in parts]
             if all(v is not None for v in values):
-                return ";".join(v for v in values if v is not None)
+                return ";".join(v for v in values if v is not None), None
             # not an option of the question: an answer the item rejects, naming the question
-            return f"{label}: {cell}" if codes else cell
+            return (f"{label}: {cell}" if codes else cell), None
 
-        out = mapped(cells, convert)
-        stripped = mapped(cells, str.strip)
-        skipped = int(_isin(stripped, skips).sum())
-        empty = int(_isin(stripped, _EMPTY_TEXTS).sum())
-        return out, {"skipped": skipped, "empty": empty}
+        return mapped_tagged(cells, read)
 
     def _variant(self, reader: TableReader, headers: list[str]) -> str:
         """``codes`` or ``texts``, from the choice questions' cells of the first rows: any
@@ -416,8 +422,7 @@ class WjxLayout(SourceLayout):
         counts: dict[str, Any] = {"skipped": {}, "empty": 0}
         for code in wanted:
             converter = self._converters[code]
-            cells = [mapped(frame[h]) for h in converter.sources]
-            out[code], met = converter.make(cells)
+            out[code], met = converter.make([frame[h] for h in converter.sources])
             if met.get("skipped"):
                 counts["skipped"][code] = met["skipped"]
             counts["empty"] += met.get("empty", 0)
@@ -431,7 +436,8 @@ class WjxLayout(SourceLayout):
         if self.time_header is None or self.time_header not in frame:
             return [], []
         cells = mapped(frame[self.time_header])
-        values = pd.Series(mapped(cells, parse_duration), dtype=float).to_numpy()
+        seconds = mapped(frame[self.time_header], parse_duration)
+        values = pd.Series(seconds, dtype=float).to_numpy()
         present = pd.notna(cells)
         unreadable = present & np.isnan(values)
         fast = ~np.isnan(values) & (values < self.min_seconds)
@@ -472,12 +478,15 @@ class WjxLayout(SourceLayout):
 
 
 def _isin(cells: np.ndarray, values: Any) -> np.ndarray:
-    """Which cells (text or None) are one of ``values``."""
-    return pd.Series(cells, dtype=object).isin(list(values)).to_numpy()
+    """Which cells (an object array of text or None) are one of ``values``."""
+    found = np.zeros(len(cells), dtype=bool)
+    for value in values:
+        found |= cells == value
+    return found
 
 
-def _passed(cells: list[np.ndarray]) -> tuple[np.ndarray, dict[str, int]]:
-    return cells[0], {}
+def _passed(cells: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
+    return mapped(cells[0]), {}
 
 
 def _rows(rows: list[int], limit: int = 20) -> str:
