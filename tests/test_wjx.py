@@ -120,7 +120,10 @@ def test_an_export_scores_as_the_plain_template(
     write(export, tmp_path / file, encoding or "utf-8")
     expected, plain_summary, _ = score(capsys, tmp_path / "plain.csv", tmp_path)
     got, summary, err = score(capsys, tmp_path / file, tmp_path)
-    pd.testing.assert_frame_equal(got, expected)
+    assert list(got.columns[-2:]) == ["answer_seconds", "too_fast"]
+    assert list(got["answer_seconds"]) == [str(300 + 7 * i) for i in range(40)]
+    assert set(got["too_fast"]) == {"0"}
+    pd.testing.assert_frame_equal(got.iloc[:, :-2], expected)
     assert summary["read"] == summary["scored"] == 40 and summary["reconciles"]
     assert summary["imputed"] == plain_summary["imputed"]
     layout = "按选项序号" if variant == "codes" else "按选项文本"
@@ -153,7 +156,11 @@ def test_an_all_types_export_scores_as_the_plain_template(tmp_path, all_types):
             expected.scored,
             expected.rejected,
         )
-        assert (tmp_path / f"{variant}-s.csv").read_bytes() == (tmp_path / "p.csv").read_bytes()
+        got = pd.read_csv(tmp_path / f"{variant}-s.csv", dtype=str)
+        pd.testing.assert_frame_equal(
+            got.drop(columns=["answer_seconds", "too_fast"]),
+            pd.read_csv(tmp_path / "p.csv", dtype=str),
+        )
 
 
 @pytest.mark.parametrize(
@@ -185,8 +192,11 @@ def test_implausibly_fast_rows_are_flagged_not_rejected(capsys, tmp_path, miit, 
     export = wjx_export(plain, zh, plan, "codes", seconds=seconds)
     export.loc[5, "所用时间"] = "?"
     write(export, tmp_path / "fast.csv")
-    _, summary, _ = score(capsys, tmp_path / "fast.csv", tmp_path)
+    got, summary, _ = score(capsys, tmp_path / "fast.csv", tmp_path)
     assert summary["scored"] == 6 and summary["rejected"] == 0
+    # the scores say it too, row by row: the seconds, and the flag (blank without a time)
+    assert list(got["answer_seconds"]) == ["47", "48", "300", "5", "100", ""]
+    assert list(got["too_fast"]) == ["1", "0", "0", "1", "0", ""]
     notes = " ".join(summary["notes"])
     assert "2 rows answered implausibly fast (under 48 seconds for 24 questions" in notes
     assert "rows 2, 5" in notes  # spreadsheet rows of the 47 s and 5 s answers
@@ -259,7 +269,7 @@ def test_edited_question_texts_are_matched_by_their_number(capsys, tmp_path, mii
     write(export, tmp_path / "edited.csv")
     expected, _, _ = score(capsys, tmp_path / "plain.csv", tmp_path)
     got, summary, _ = score(capsys, tmp_path / "edited.csv", tmp_path)
-    pd.testing.assert_frame_equal(got, expected)
+    pd.testing.assert_frame_equal(got.iloc[:, :-2], expected)
     assert (
         f"问卷星 questions matched by their number in the dmi survey: {n}、信息系统覆盖情况"
         in (summary["notes"])
@@ -348,3 +358,18 @@ def test_ragged_lines_and_repeated_ids_are_rejected_as_in_a_plain_file(
         assert list(table["respondent_id"]) == ["2", "3", "3"]  # the ragged line's is its 序号
         assert table["reason"][0].startswith("ragged row")
         assert table["reason"][1].startswith("duplicate respondent_id")
+
+
+@pytest.mark.parametrize("output", ["scores.parquet", "scores.xlsx"])
+def test_the_speed_columns_reach_every_output_kind(capsys, tmp_path, miit, survey, output):
+    plan, zh, _ = survey
+    plain = plain_answers(miit, 3, seed=1)
+    write(wjx_export(plain, zh, plan, "codes", seconds=[10, 200, 30]), tmp_path / "w.csv")
+    code, _, err = run(capsys, "score", tmp_path / "w.csv", "-o", tmp_path / output, "-q")
+    assert code == 0, err
+    if output.endswith(".parquet"):
+        got = pd.read_parquet(tmp_path / output)
+    else:
+        got = pd.read_excel(tmp_path / output, dtype=str)
+    assert list(got["too_fast"]) == ["1", "0", "1"]
+    assert list(got["answer_seconds"]) == ["10", "200", "30"]

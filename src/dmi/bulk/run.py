@@ -176,12 +176,14 @@ def _reason_key(reason: str) -> str:
     return reason
 
 
-def _output_schema(model: IndexModel, tier_model: TierModel | None) -> Any:
+def _output_schema(
+    model: IndexModel, tier_model: TierModel | None, passthrough: tuple[str, ...] = ()
+) -> Any:
     import pyarrow as pa
 
     numbers = {f.code for f in model.instrument_.profile if f.type == "number"}
     fields = []
-    for name in output_columns(model, tier_model):
+    for name in output_columns(model, tier_model, passthrough):
         if name in ("level", "indicative_level", "tier"):
             kind = pa.int64()
         elif (
@@ -669,7 +671,9 @@ def score_file(
     reader = open_source(
         input_path, instrument, source, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows
     )
-    mapping = map_columns(instrument, reader.columns, column_map)
+    mapping = map_columns(
+        instrument, reader.columns, column_map, getattr(reader, "passthrough", ())
+    )
     require_item_columns(mapping, instrument, input_path)
     summary = RunSummary(
         input=str(input_path),
@@ -685,14 +689,14 @@ def score_file(
         missing_items=mapping.missing_items,
         mapping=mapping.to_dict(),
     )
-    columns = output_columns(model, tier_model)
+    columns = output_columns(model, tier_model, tuple(mapping.passthrough))
     outputs = _Outputs(
         output_path,
         rejects_path,
         cohort_path,
         summary_path,
         columns,
-        _output_schema(model, tier_model),
+        _output_schema(model, tier_model, tuple(mapping.passthrough)),
     )
     try:
         read = _ReadCount(reader.chunks())

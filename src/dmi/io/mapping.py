@@ -39,12 +39,16 @@ class ColumnMapping:
         File headers that match nothing (ignored, listed in the report).
     missing_items
         Item codes with no column in the file (every row then misses that answer).
+    passthrough
+        File headers copied as they are to the scores of the rows scored (what a survey tool's
+        layout adds, such as 问卷星's ``too_fast`` flag): neither matched nor unmatched.
     """
 
     rename: dict[str, str] = field(default_factory=dict)
     unmatched: list[str] = field(default_factory=list)
     missing_items: list[str] = field(default_factory=list)
     missing_profile: list[str] = field(default_factory=list)
+    passthrough: list[str] = field(default_factory=list)
 
     @property
     def id_header(self) -> str | None:
@@ -125,9 +129,13 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
 
 
 def map_columns(
-    instrument: Instrument, headers: list[str], custom: dict[str, str] | None = None
+    instrument: Instrument,
+    headers: list[str],
+    custom: dict[str, str] | None = None,
+    passthrough: list[str] | tuple[str, ...] = (),
 ) -> ColumnMapping:
-    """Match file headers to instrument columns by code, zh/en text or a custom mapping."""
+    """Match file headers to instrument columns by code, zh/en text or a custom mapping; the
+    ``passthrough`` headers are kept apart, for the scores (:attr:`ColumnMapping.passthrough`)."""
     known = {i.code for i in instrument.items} | {f.code for f in instrument.profile}
     targets: dict[str, str] = {_key(ID_COLUMN): ID_COLUMN}
     for alias in ID_ALIASES:
@@ -151,9 +159,11 @@ def map_columns(
                 f"the mapping sends {header!r} to {code!r}, which is not a "
                 f"column of instrument {instrument.id}"
             )
-    mapping = ColumnMapping()
+    mapping = ColumnMapping(passthrough=[h for h in headers if h in passthrough])
     taken: set[str] = set()
     for header in headers:
+        if header in passthrough:
+            continue
         target = custom.get(_key(header)) or targets.get(_key(header))
         if target is None or target in taken:
             mapping.unmatched.append(header)

@@ -249,6 +249,9 @@ class SourceLayout(ABC):
         The plain columns it gives (``respondent_id`` first when there is an id).
     notes : list of str
         What the summary says about the layout (which it is, what was dropped or unmatched).
+    passthrough : list of str
+        Columns of :attr:`columns` that are no answers but go to the scores as they are (see
+        :attr:`dmi.io.mapping.ColumnMapping.passthrough`).
     """
 
     name: str = ""
@@ -257,6 +260,7 @@ class SourceLayout(ABC):
         self.columns: list[str] = []
         self.notes: list[str] = []
         self.id_source: str | None = None
+        self.passthrough: list[str] = []
         self._tallies: dict[int, dict[str, Any]] = {}
 
     @abstractmethod
@@ -331,6 +335,11 @@ class LayoutReader:
     @property
     def columns(self) -> list[str]:
         return list(self.layout.columns)
+
+    @property
+    def passthrough(self) -> list[str]:
+        """The columns that go to the scores as they are (:attr:`SourceLayout.passthrough`)."""
+        return list(self.layout.passthrough)
 
     @property
     def notes(self) -> list[str]:

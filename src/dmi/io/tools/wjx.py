@@ -54,10 +54,14 @@ from dmi.io.tools import (
     text_targets,
 )
 
-__all__ = ["META_COLUMNS", "WjxLayout", "parse_duration"]
+__all__ = ["META_COLUMNS", "PASSTHROUGH", "WjxLayout", "parse_duration"]
 
 META_COLUMNS = ("序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP")
 """问卷星's leading meta columns, in their order."""
+
+PASSTHROUGH = ("answer_seconds", "too_fast")
+"""The columns a 问卷星 export adds to the scores: ``answer_seconds`` (所用时间 in seconds) and
+``too_fast`` (``1`` when faster than the setting allows, ``0`` when not; blank without a time)."""
 
 _MORE_META = ("总分", "答题序号", "IP", "填写设备", "操作系统", "浏览器", "来自")
 _ID_META = "序号"
@@ -254,6 +258,9 @@ class WjxLayout(SourceLayout):
             )
         # the speed check: 所用时间 against the questions the file answers
         self.time_header = next((h for h in headers if h.strip() == _TIME), None)
+        if self.time_header is not None:
+            self.passthrough = list(PASSTHROUGH)
+            self.columns += self.passthrough
         answered = {number_of.get(c, c) for c in self._converters if c != ID_COLUMN}
         self.n_questions = len(answered)
         self.min_seconds = source.min_seconds_per_question * self.n_questions
@@ -415,33 +422,47 @@ class WjxLayout(SourceLayout):
 
     # -- converting ----------------------------------------------------------------------------
     def sources(self, column: str) -> list[str]:
+        if column in PASSTHROUGH:
+            return [self.time_header] if self.time_header is not None else []
         return list(self._converters[column].sources)
 
     def convert(self, frame: pd.DataFrame, rows: np.ndarray, wanted: list[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         counts: dict[str, Any] = {"skipped": {}, "empty": 0}
+        timing: dict[str, np.ndarray] | None = None
         for code in wanted:
+            if code in PASSTHROUGH:
+                timing = timing or self._timing(frame)
+                out[code] = timing[code]
+                continue
             converter = self._converters[code]
             out[code], met = converter.make([frame[h] for h in converter.sources])
             if met.get("skipped"):
                 counts["skipped"][code] = met["skipped"]
             counts["empty"] += met.get("empty", 0)
         if wanted == self.columns:
-            counts["fast"], counts["no_time"] = self._speed(frame, rows)
+            timing = timing or self._timing(frame)
+            counts["fast"] = rows[timing["fast"]].tolist() if timing else []
+            counts["no_time"] = rows[timing["unreadable"]].tolist() if timing else []
             self.tally(rows, counts)
         return out
 
-    def _speed(self, frame: pd.DataFrame, rows: np.ndarray) -> tuple[list[int], list[int]]:
-        """The rows answered faster than the setting allows, and those whose time is not one."""
+    def _timing(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The seconds each row took (text), whether it was too fast (``1``/``0``; blank when
+        the time is), and which rows were too fast or have a time that is no duration."""
         if self.time_header is None or self.time_header not in frame:
-            return [], []
+            return {}
         cells = mapped(frame[self.time_header])
-        seconds = mapped(frame[self.time_header], parse_duration)
-        values = pd.Series(seconds, dtype=float).to_numpy()
-        present = pd.notna(cells)
-        unreadable = present & np.isnan(values)
-        fast = ~np.isnan(values) & (values < self.min_seconds)
-        return rows[fast].tolist(), rows[unreadable].tolist()
+        seconds = pd.Series(mapped(frame[self.time_header], parse_duration), dtype=float)
+        values = seconds.to_numpy()
+        known = ~np.isnan(values)
+        fast = known & (values < self.min_seconds)
+        return {
+            "answer_seconds": mapped(seconds.where(known), lambda v: f"{float(v):g}"),
+            "too_fast": np.where(known, np.where(fast, "1", "0"), None).astype(object),
+            "fast": fast,
+            "unreadable": pd.notna(cells) & ~known,
+        }
 
     def run_notes(self) -> list[str]:
         tallies = self.tallies()
