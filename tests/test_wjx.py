@@ -373,3 +373,35 @@ def test_the_speed_columns_reach_every_output_kind(capsys, tmp_path, miit, surve
         got = pd.read_excel(tmp_path / output, dtype=str)
     assert list(got["too_fast"]) == ["1", "0", "1"]
     assert list(got["answer_seconds"]) == ["10", "200", "30"]
+
+
+def test_the_dask_engine_writes_the_same_scores_and_speed_columns(tmp_path, miit, survey):
+    from dmi.bulk.engines.dask import local_client
+    from dmi.bulk.run import score_file
+    from dmi.scoring.model import IndexModel
+
+    plan, zh, _ = survey
+    plain = plain_answers(miit, 30, seed=12)
+    write(
+        wjx_export(plain, zh, plan, "codes", seconds=[20 * i for i in range(30)]),
+        tmp_path / "w.csv",
+    )
+    model = IndexModel(miit).fit()
+    local, _ = score_file(tmp_path / "w.csv", tmp_path / "local.csv", model, chunk_rows=7)
+    with local_client(n_workers=1, processes=False) as client:
+        remote, _ = score_file(
+            tmp_path / "w.csv",
+            tmp_path / "dask.csv",
+            model,
+            chunk_rows=7,
+            engine="dask",
+            client=client,
+        )
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+    assert pd.read_csv(tmp_path / "dask.csv", dtype=str)["too_fast"].tolist()[:4] == [
+        "1",
+        "1",
+        "1",
+        "0",
+    ]
+    assert remote.notes == local.notes
