@@ -173,3 +173,13 @@ def test_a_ragged_line_is_rejected_with_its_uuid(capsys, tmp_path, sheets, miit)
     table = pd.read_csv(rejects, dtype=str)
     assert list(table["respondent_id"]) == ["uuid-2"]
     assert table["reason"][0].startswith("ragged row")
+
+
+def test_without_uuid_or_id_the_row_number_is_the_id(capsys, tmp_path, sheets, miit):
+    answers = plain_answers(miit, 3, seed=1)
+    kobo_export(answers, sheets).drop(columns=["_uuid", "_id"]).to_csv(
+        tmp_path / "k.csv", index=False
+    )
+    got, summary = score(capsys, tmp_path / "k.csv", tmp_path)
+    assert list(got["respondent_id"]) == ["2", "3", "4"]
+    assert any("each row's respondent_id is its row number" in n for n in summary["notes"])

@@ -148,8 +148,8 @@ class KoboLayout(SourceLayout):
         self.notes.append("read as a KoboToolbox export")
         if id_header is None:
             self.notes.append(
-                "KoboToolbox export without _uuid or _id: the rows have no respondent id "
-                "(choose a column with --id-column)"
+                "KoboToolbox export without _uuid or _id: each row's respondent_id is its row "
+                "number (choose a column with --id-column)"
             )
         else:
             self.notes.append(f"KoboToolbox respondent ids from column {id_header}")
