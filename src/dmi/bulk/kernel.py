@@ -57,6 +57,7 @@ class PreparedChunk:
     rows: np.ndarray
     rejects: pd.DataFrame
     n_read: int
+    passthrough: tuple[str, ...] = ()
 
     def prepare(self) -> PreparedChunk:
         return self
@@ -156,7 +157,7 @@ def prepare_chunk(
     kept = frame[~drop] if drop.any() else frame
     kept = kept.rename(columns=mapping.rename).reset_index(drop=True)
     rejects = pd.concat(parts, ignore_index=True) if parts else rejects_frame([], [], [], [], [])
-    return PreparedChunk(kept, rows[~drop], rejects, chunk.n_read)
+    return PreparedChunk(kept, rows[~drop], rejects, chunk.n_read, tuple(mapping.passthrough))
 
 
 def score_chunk(
@@ -174,6 +175,12 @@ def score_chunk(
     scores = result.scores
     if tier_model is not None:
         scores = _with_tiers(scores, tier_model)
+    if prepared.passthrough:
+        # the input's passthrough cells of the rows scored, found by their row numbers
+        at = np.searchsorted(prepared.rows, result.rows)
+        scores = scores.assign(
+            **{c: prepared.frame[c].to_numpy(dtype=object)[at] for c in prepared.passthrough}
+        )
     rejects = result.rejects
     if len(prepared.rejects):
         rejects = pd.concat(
@@ -200,15 +207,18 @@ def _with_tiers(scores: pd.DataFrame, tier_model: TierModel) -> pd.DataFrame:
     return assigned[order]
 
 
-def output_columns(model: IndexModel, tier_model: TierModel | None = None) -> list[str]:
-    """The columns of the scores table, in order (see :meth:`~dmi.IndexModel.output_columns`)."""
+def output_columns(
+    model: IndexModel, tier_model: TierModel | None = None, passthrough: tuple[str, ...] = ()
+) -> list[str]:
+    """The columns of the scores table, in order (see :meth:`~dmi.IndexModel.output_columns`),
+    the input's ``passthrough`` columns last."""
     instrument = model.instrument_
     columns = ["respondent_id", *model.output_columns()]
     columns += [f"dim_{d.code}" for d in instrument.dimensions]
     if tier_model is not None:
         columns += ["tier", "tier_confidence"]
     columns += [f.code for f in instrument.profile if f.peer_group]
-    return columns
+    return columns + list(passthrough)
 
 
 @dataclass

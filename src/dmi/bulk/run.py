@@ -78,11 +78,11 @@ from dmi.io import (
     TableReader,
     TableWriter,
     map_columns,
-    open_table,
     require_item_columns,
     write_table,
 )
 from dmi.io.background import prefetched
+from dmi.io.tools import Source, open_source
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
@@ -176,12 +176,14 @@ def _reason_key(reason: str) -> str:
     return reason
 
 
-def _output_schema(model: IndexModel, tier_model: TierModel | None) -> Any:
+def _output_schema(
+    model: IndexModel, tier_model: TierModel | None, passthrough: tuple[str, ...] = ()
+) -> Any:
     import pyarrow as pa
 
     numbers = {f.code for f in model.instrument_.profile if f.type == "number"}
     fields = []
-    for name in output_columns(model, tier_model):
+    for name in output_columns(model, tier_model, passthrough):
         if name in ("level", "indicative_level", "tier"):
             kind = pa.int64()
         elif (
@@ -586,6 +588,7 @@ def score_file(
     client: Any = None,
     threads: int | None = None,
     header_row: int = 1,
+    source: Source | str = "auto",
 ) -> tuple[RunSummary, ColumnMapping]:
     """Score every row of an answers file and write the results, all of them or none.
 
@@ -629,6 +632,10 @@ def score_file(
     header_row : int, default=1
         For XLSX: the sheet row of the header, below title rows (see
         :func:`dmi.io.find_header_row`); rows keep their sheet numbers.
+    source : Source or {"auto", "plain", "wjx", "kobo"}, default="auto"
+        The file's layout: a plain table, or a survey tool's export read into the plain layout
+        (:mod:`dmi.io.tools`); ``auto`` takes the one its headers show, and the summary's notes
+        say which.
     threads : int, optional
         For the local engine: chunks scored at once, in threads (default 2, or 1 on a machine
         with one core). Arrow and numpy work without the GIL, so two threads use two cores
@@ -665,10 +672,18 @@ def score_file(
     instrument = model.instrument_
     if tier_model is not None:
         tier_model.check_instrument(instrument)
-    reader = open_table(
-        input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows, header_row=header_row
+    reader = open_source(
+        input_path,
+        instrument,
+        source,
+        encoding=encoding,
+        sheet=sheet,
+        chunk_rows=chunk_rows,
+        header_row=header_row,
     )
-    mapping = map_columns(instrument, reader.columns, column_map)
+    mapping = map_columns(
+        instrument, reader.columns, column_map, getattr(reader, "passthrough", ())
+    )
     require_item_columns(mapping, instrument, input_path)
     summary = RunSummary(
         input=str(input_path),
@@ -684,14 +699,14 @@ def score_file(
         missing_items=mapping.missing_items,
         mapping=mapping.to_dict(),
     )
-    columns = output_columns(model, tier_model)
+    columns = output_columns(model, tier_model, tuple(mapping.passthrough))
     outputs = _Outputs(
         output_path,
         rejects_path,
         cohort_path,
         summary_path,
         columns,
-        _output_schema(model, tier_model),
+        _output_schema(model, tier_model, tuple(mapping.passthrough)),
     )
     try:
         read = _ReadCount(reader.chunks())

@@ -2,7 +2,8 @@
 
 The commands live in one module per group: :mod:`~dmi.cli.score` (score, fit, weights),
 :mod:`~dmi.cli.instruments` (instrument list/check, codebook, template, synth),
-:mod:`~dmi.cli.tiers`, :mod:`~dmi.cli.report` and :mod:`~dmi.cli.app`.
+:mod:`~dmi.cli.tiers`, :mod:`~dmi.cli.report`, :mod:`~dmi.cli.app` and :mod:`~dmi.cli.tools`
+(wjx, xlsform).
 
 Exit codes: 0 the job was done (rows may still have been rejected: see the summary); 1 ``--strict``
 and some rows were rejected, or an instrument check found problems; 2 a problem with what the
@@ -27,6 +28,7 @@ from dmi.cli.instruments import add_commands as add_instrument_commands
 from dmi.cli.report import add_commands as add_report_commands
 from dmi.cli.score import add_commands as add_score_commands
 from dmi.cli.tiers import add_commands as add_tier_commands
+from dmi.cli.tools import add_commands as add_tool_commands
 from dmi.errors import DmiError
 
 __all__ = ["build_parser", "main"]
@@ -54,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_app_commands(sub)
     add_analysis_commands(sub)
     add_instrument_commands(sub)
+    add_tool_commands(sub)
     return parser
 
 

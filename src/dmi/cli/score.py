@@ -17,6 +17,7 @@ from dmi.bulk.run import DUPLICATE_POLICIES, score_file
 from dmi.errors import DmiError, FileFormatError, MethodWarning, UsageError
 from dmi.instruments import Instrument, load_instrument
 from dmi.io import read_answers, read_mapping_file
+from dmi.io.tools import DEFAULT_MIN_SECONDS_PER_QUESTION, SOURCES, Source
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
@@ -61,6 +62,40 @@ def _read_answers(path: str, instrument: Instrument, args: argparse.Namespace) -
         encoding=getattr(args, "encoding", None),
         sheet=getattr(args, "sheet", None),
         column_map=_column_map(getattr(args, "map", None)),
+        source=_source(args),
+    )
+
+
+def _source(args: argparse.Namespace) -> Source:
+    """The input layout options (``--from``, ``--id-column``, ``--min-seconds``)."""
+    return Source(
+        getattr(args, "source", "auto"),
+        getattr(args, "id_column", None),
+        getattr(args, "min_seconds", DEFAULT_MIN_SECONDS_PER_QUESTION),
+    )
+
+
+def _input_layout_options(parser: argparse.ArgumentParser) -> None:
+    """``--from``, ``--id-column``, ``--min-seconds``: how a survey tool's export is read."""
+    parser.add_argument(
+        "--from",
+        dest="source",
+        default="auto",
+        choices=SOURCES,
+        help="the input's layout: a plain table, a 问卷星 (wjx) or a KoboToolbox export "
+        "(default auto: the one its headers show; the summary says which)",
+    )
+    parser.add_argument(
+        "--id-column",
+        help="问卷星/KoboToolbox: the column holding the respondent id (default 序号 / _uuid)",
+    )
+    parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=DEFAULT_MIN_SECONDS_PER_QUESTION,
+        metavar="SECONDS",
+        help="问卷星: flag rows answered in less than this many seconds per question "
+        f"(default {DEFAULT_MIN_SECONDS_PER_QUESTION:g}; flagged, not rejected)",
     )
 
 
@@ -283,6 +318,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             summary_path=args.summary,
             engine=args.engine,
             scheduler=args.scheduler,
+            source=_source(args),
         )
     finally:
         if bar is not None:
@@ -499,6 +535,7 @@ def add_commands(sub: Any) -> None:
         "inconsistent (consistency ratio >= 0.10)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or details")
+    _input_layout_options(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("fit", help="fit a method on a reference population, save it as JSON")

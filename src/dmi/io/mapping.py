@@ -39,12 +39,16 @@ class ColumnMapping:
         File headers that match nothing (ignored, listed in the report).
     missing_items
         Item codes with no column in the file (every row then misses that answer).
+    passthrough
+        File headers copied as they are to the scores of the rows scored (what a survey tool's
+        layout adds, such as 问卷星's ``too_fast`` flag): neither matched nor unmatched.
     """
 
     rename: dict[str, str] = field(default_factory=dict)
     unmatched: list[str] = field(default_factory=list)
     missing_items: list[str] = field(default_factory=list)
     missing_profile: list[str] = field(default_factory=list)
+    passthrough: list[str] = field(default_factory=list)
 
     @property
     def id_header(self) -> str | None:
@@ -125,13 +129,17 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
 
 
 def map_columns(
-    instrument: Instrument, headers: list[str], custom: dict[str, str] | None = None
+    instrument: Instrument,
+    headers: list[str],
+    custom: dict[str, str] | None = None,
+    passthrough: list[str] | tuple[str, ...] = (),
 ) -> ColumnMapping:
     """Match file headers to instrument columns by code, zh/en text or a custom mapping.
 
     ``custom`` maps a header to a column (an item or profile code, or ``respondent_id``), or to
     ``""`` to leave it out; its entries take their columns before the other headers are
-    matched by text.
+    matched by text. The ``passthrough`` headers are kept apart, for the scores
+    (:attr:`ColumnMapping.passthrough`).
     """
     known = {i.code for i in instrument.items} | {f.code for f in instrument.profile}
     targets: dict[str, str] = {_key(ID_COLUMN): ID_COLUMN}
@@ -156,16 +164,20 @@ def map_columns(
                 f"the mapping sends {header!r} to {code!r}, which is not a "
                 f"column of instrument {instrument.id}"
             )
-    mapping = ColumnMapping()
+    mapping = ColumnMapping(passthrough=[h for h in headers if h in passthrough])
     # the headers the custom mapping sends somewhere take their columns first, so that a
     # header matched by its text never takes the column a custom entry asked for
     chosen: dict[str, str] = {}
     for header in headers:
+        if header in passthrough:
+            continue
         code = custom.get(_key(header))
         if code and code not in chosen.values():
             chosen[header] = code
     taken = set(chosen.values())
     for header in headers:
+        if header in passthrough:
+            continue
         key = _key(header)
         if header in chosen:
             mapping.rename[header] = chosen[header]

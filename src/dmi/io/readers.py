@@ -1024,8 +1024,12 @@ def read_answers(
     encoding: str | None = None,
     sheet: str | None = None,
     column_map: dict[str, str] | None = None,
+    source: Any = "auto",
 ) -> pd.DataFrame:
     """Read a whole answers file (CSV/XLSX/Parquet), its headers mapped to item codes.
+
+    ``source`` is the file's layout (a :class:`dmi.io.tools.Source` or its kind: ``auto``,
+    ``plain``, ``wjx``, ``kobo``): a survey tool's export is read into the plain layout first.
 
     Raises
     ------
@@ -1034,7 +1038,9 @@ def read_answers(
         column that does holds cells that cannot be read (:class:`UnreadableCells`: a formula
         without a computed value, say), which would otherwise be read as blank.
     """
-    reader = open_table(path, encoding=encoding, sheet=sheet)
+    from dmi.io.tools import open_source  # the survey tools' layouts build on this module
+
+    reader = open_source(path, instrument, source, encoding=encoding, sheet=sheet)
     mapping = map_columns(instrument, reader.columns, column_map)
     require_item_columns(mapping, instrument, path)
     parts = []

@@ -67,10 +67,13 @@ def local_client(
 
 
 def _envelope_meta(
-    answer_columns: list[str], model: IndexModel, tier_model: TierModel | None
+    answer_columns: list[str],
+    model: IndexModel,
+    tier_model: TierModel | None,
+    passthrough: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """The one frame a partition returns: score rows, reject rows and count rows, tagged."""
-    columns = output_columns(model, tier_model)
+    columns = output_columns(model, tier_model, passthrough)
     frame = {c: pd.Series(dtype=object) for c in columns}
     for c in REJECT_COLUMNS:
         frame[f"r_{c}"] = pd.Series(dtype=object)
@@ -84,6 +87,7 @@ def score_partition(
     model: IndexModel,
     tier_model: TierModel | None,
     meta_columns: list[str],
+    passthrough: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Run the kernel on one partition of prepared rows (what ``map_partitions`` calls).
 
@@ -107,6 +111,7 @@ def score_partition(
         answers[_ROW].to_numpy(dtype=np.int64),
         pre_rejects,
         0,
+        passthrough,
     )
     result = score_chunk(prepared, model, tier_model)
     parts = [result.scores.astype(object).assign(**{_KIND: "score"})]
@@ -150,10 +155,14 @@ def _pack(prepared: PreparedChunk) -> pd.DataFrame:
 
 
 def _unpack(
-    frame: pd.DataFrame, n_read: int, model: IndexModel, tier_model: TierModel | None
+    frame: pd.DataFrame,
+    n_read: int,
+    model: IndexModel,
+    tier_model: TierModel | None,
+    passthrough: tuple[str, ...] = (),
 ) -> ChunkResult:
     """The envelope of one chunk back into the local engine's :class:`ChunkResult`."""
-    columns = output_columns(model, tier_model)
+    columns = output_columns(model, tier_model, passthrough)
     kind = frame[_KIND].to_numpy()
     scores = frame.loc[kind == "score", columns].reset_index(drop=True)
     scores = scores.infer_objects()
@@ -261,16 +270,18 @@ class DaskEngine:
                 packed = [_pack(p) for p in prepared]
                 columns = sorted(set().union(*(p.columns for p in packed)))
                 packed = [p.reindex(columns=columns).astype(object) for p in packed]
-                meta_frame = _envelope_meta(columns, model, tier_model)
+                # the input's columns copied to the scores (the same in every chunk of a file)
+                passthrough = prepared[0].passthrough if prepared else ()
+                meta_frame = _envelope_meta(columns, model, tier_model, passthrough)
                 meta_columns = list(meta_frame.columns)
                 parts = [dd.from_pandas(p, npartitions=1, sort=False) for p in packed]
                 frame = dd.concat(parts, interleave_partitions=False)
                 scored = frame.map_partitions(
-                    score_partition, model, tier_model, meta_columns, meta=meta_frame
+                    score_partition, model, tier_model, meta_columns, passthrough, meta=meta_frame
                 )
                 outputs = self.client.compute(scored.to_delayed())
                 for task, future in zip(group, outputs):
-                    yield _unpack(future.result(), task.n_read, model, tier_model)
+                    yield _unpack(future.result(), task.n_read, model, tier_model, passthrough)
 
     def close(self) -> None:
         """Close the cluster or client the engine started (a given client stays open)."""

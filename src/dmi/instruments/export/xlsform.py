@@ -1,0 +1,154 @@
+"""The XLSForm of an instrument (KoboToolbox, ODK): sheets ``survey``, ``choices``, ``settings``.
+
+The form asks what the template holds, in the template's order: the profile fields in a group
+``profile``, then each dimension's items in a group named after the dimension, so that a
+KoboToolbox export heads its columns ``foundation/network`` (:mod:`dmi.io.tools.kobo` reads
+them back). Each question is named after its column (item or profile code) and asked as the
+app asks it (:meth:`~dmi.instruments.items.ItemType.widget`): one choice is ``select_one``, several
+``select_multiple``, a number ``decimal`` (``integer`` for a whole-number profile field) with its
+range as a constraint; a choice's name is the answer the template holds. An exclusive "none"
+option becomes the constraint ``not(selected(., 'A') and count-selected(.) > 1)``. Labels, hints
+and constraint messages are in both languages (``label::中文 (zh)``, ``label::English (en)``).
+A question is required when the instrument's missing-answer policy for it is ``required``. The
+instrument format has no conditional questions, so the form has no ``relevant`` column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from dmi.instruments.format import Instrument
+from dmi.instruments.items import Choice, item_type
+from dmi.locales import text
+
+__all__ = ["LANGUAGES", "xlsform_sheets"]
+
+LANGUAGES: dict[str, str] = {"zh": "中文 (zh)", "en": "English (en)"}
+"""The XLSForm language of each interface language: its name, then its code in parentheses."""
+
+_SURVEY_COLUMNS = [
+    "type",
+    "name",
+    *(f"label::{name}" for name in LANGUAGES.values()),
+    *(f"hint::{name}" for name in LANGUAGES.values()),
+    "required",
+    "constraint",
+    *(f"constraint_message::{name}" for name in LANGUAGES.values()),
+]
+_CHOICE_COLUMNS = ["list_name", "name", *(f"label::{name}" for name in LANGUAGES.values())]
+
+
+def _labels(prefix: str, zh: str, en: str) -> dict[str, str]:
+    return {f"{prefix}::{LANGUAGES['zh']}": zh, f"{prefix}::{LANGUAGES['en']}": en}
+
+
+def _range(low: float | None, high: float | None) -> tuple[str, dict[str, str]]:
+    """The constraint of a number's range, and its message in both languages."""
+    if low is None and high is None:
+        return "", {}
+    lo = "" if low is None else f"{low:g}"
+    hi = "" if high is None else f"{high:g}"
+    if low is not None and high is not None:
+        constraint = f". >= {lo} and . <= {hi}"
+        zh, en = (text("tools.xlsform_range", lang, min=lo, max=hi) for lang in ("zh", "en"))
+    elif low is not None:
+        constraint = f". >= {lo}"
+        zh, en = (text("tools.xlsform_min", lang, min=lo) for lang in ("zh", "en"))
+    else:
+        constraint = f". <= {hi}"
+        zh, en = (text("tools.xlsform_max", lang, max=hi) for lang in ("zh", "en"))
+    return constraint, _labels("constraint_message", zh, en)
+
+
+def xlsform_sheets(instrument: Instrument) -> dict[str, pd.DataFrame]:
+    """The three sheets of the instrument's XLSForm, by name (``survey``, ``choices``,
+    ``settings``), as tables of text."""
+    survey: list[dict[str, Any]] = []
+    choices: list[dict[str, Any]] = []
+    lists: dict[tuple[tuple[str, str, str], ...], str] = {}
+
+    def choice_list(name: str, options: tuple[Choice, ...]) -> str:
+        """The list of these choices (one list for every question asking the same ones)."""
+        key = tuple((str(c.value), c.zh, c.en) for c in options)
+        if key not in lists:
+            lists[key] = name
+            choices.extend(
+                {"list_name": name, "name": str(c.value), **_labels("label", c.zh, c.en)}
+                for c in options
+            )
+        return lists[key]
+
+    def question(row: dict[str, Any], zh: str, en: str, help_: Any, required: bool) -> None:
+        row |= _labels("label", zh, en)
+        if help_ is not None:
+            row |= _labels("hint", help_.zh, help_.en)
+        row["required"] = "yes" if required else ""
+        survey.append(row)
+
+    def group(name: str, zh: str, en: str) -> None:
+        survey.append({"type": "begin_group", "name": name, **_labels("label", zh, en)})
+
+    codes = {i.code for i in instrument.items} | {f.code for f in instrument.profile}
+    if instrument.profile:
+        group(
+            "profile" if "profile" not in codes else "profile_group",
+            text("tools.xlsform_profile", "zh"),
+            text("tools.xlsform_profile", "en"),
+        )
+        for field in instrument.profile:
+            row: dict[str, Any] = {"name": field.code}
+            if field.type == "choice":
+                options = tuple(Choice(o.value, o.zh, o.en) for o in field.options)
+                row["type"] = f"select_one {choice_list(field.code, options)}"
+            elif field.type == "number":
+                row["type"] = "decimal"
+                row["constraint"], messages = _range(field.min, field.max)
+                row |= messages
+            else:
+                row["type"] = "text"
+            question(row, field.zh, field.en, field.help, field.required)
+        survey.append({"type": "end_group"})
+    for dimension in instrument.dimensions:
+        group(
+            dimension.code if dimension.code not in codes else f"{dimension.code}_group",
+            dimension.zh,
+            dimension.en,
+        )
+        for indicator in dimension.indicators:
+            for item in indicator.items:
+                widget = item_type(item).widget(item, instrument)
+                row = {"name": item.code}
+                if widget.kind == "number":
+                    row["type"] = "decimal"
+                    row["constraint"], messages = _range(widget.min, widget.max)
+                    row |= messages
+                else:
+                    kind = "select_one" if widget.kind == "radio" else "select_multiple"
+                    row["type"] = f"{kind} {choice_list(item.code, widget.choices)}"
+                    exclusive = [o.value for o in item.options if o.exclusive]
+                    if kind == "select_multiple" and exclusive:
+                        row["constraint"] = " and ".join(
+                            f"not(selected(., '{v}') and count-selected(.) > 1)" for v in exclusive
+                        )
+                        labels = {o.value: o for o in item.options}
+                        row |= _labels(
+                            "constraint_message",
+                            text("tools.xlsform_exclusive", "zh", option=labels[exclusive[0]].zh),
+                            text("tools.xlsform_exclusive", "en", option=labels[exclusive[0]].en),
+                        )
+                required = instrument.missing_policy(item) == "required"
+                question(row, item.zh, item.en, item.help, required)
+        survey.append({"type": "end_group"})
+    settings = {
+        "form_title": instrument.title.zh,
+        "form_id": instrument.id,
+        "version": instrument.version,
+        "default_language": LANGUAGES["zh"],
+    }
+    return {
+        "survey": pd.DataFrame(survey, columns=_SURVEY_COLUMNS, dtype=object).fillna(""),
+        "choices": pd.DataFrame(choices, columns=_CHOICE_COLUMNS),
+        "settings": pd.DataFrame([settings]),
+    }

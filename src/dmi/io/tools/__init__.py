@@ -1,0 +1,464 @@
+"""Exports of survey tools read as answers files: 问卷星 (wjx.cn) and KoboToolbox.
+
+A survey tool's export is a table like any other (CSV, XLSX), in the tool's own layout: its
+meta columns, its headers (``N、题干``, ``group/question``), its ways of writing a multiple
+choice (``┋``-joined, one 0/1 column per option) and a skipped question (``-2``, ``(跳过)``).
+A :class:`SourceLayout` turns the file's columns into the plain layout of ``dmi template``
+(``respondent_id``, profile fields, one column per item, answers as the template writes them),
+chunk by chunk, and a :class:`LayoutReader` hands those chunks on exactly as the
+:class:`~dmi.io.readers.TableReader` it wraps read them: the same rows, the same row numbers,
+the same ragged lines. Nothing is dropped: a cell the layout cannot read becomes an answer the
+item rejects, naming the file's column and value.
+
+:func:`open_source` opens a file in the layout asked for (``plain``, ``wjx``, ``kobo``) or the
+one its headers show (``auto``, see :func:`detect_source`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.columns import ID_COLUMN
+from dmi.errors import UsageError
+from dmi.instruments import Instrument
+from dmi.instruments.items import Choice, item_type
+from dmi.io.mapping import ID_ALIASES
+from dmi.io.readers import Chunk, RaggedRow, TableReader, UnbalancedLine, open_table
+
+__all__ = [
+    "DEFAULT_MIN_SECONDS_PER_QUESTION",
+    "SOURCES",
+    "LayoutReader",
+    "Source",
+    "SourceLayout",
+    "detect_source",
+    "open_source",
+]
+
+SOURCES = ("auto", "plain", "wjx", "kobo")
+"""The layouts an answers file may be read in (``dmi score --from``)."""
+
+DEFAULT_MIN_SECONDS_PER_QUESTION = 2.0
+"""问卷星: answers given in less time than this per question answered are flagged as implausibly
+fast (not rejected)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """How to read an answers file: its layout and the layout's settings.
+
+    Attributes
+    ----------
+    kind : {"auto", "plain", "wjx", "kobo"}, default="auto"
+        The layout; ``auto`` takes the one the headers show (:func:`detect_source`).
+    id_column : str, optional
+        The file's column that holds the respondent id (a header of the file). Default: 问卷星's
+        ``序号``; KoboToolbox's ``_uuid``.
+    min_seconds_per_question : float, default=2.0
+        问卷星: answers given faster than this per question are flagged in the run summary.
+    """
+
+    kind: str = "auto"
+    id_column: str | None = None
+    min_seconds_per_question: float = DEFAULT_MIN_SECONDS_PER_QUESTION
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCES:
+            raise UsageError(
+                f"unknown input layout {self.kind!r}; expected one of {', '.join(SOURCES)}"
+            )
+        if not self.min_seconds_per_question >= 0:
+            raise UsageError(
+                "the fewest seconds per question must be a number of at least 0, got "
+                f"{self.min_seconds_per_question!r}"
+            )
+
+
+def norm(text: Any) -> str:
+    """A header or label as matched: NFKC, no white space, any case."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+
+
+def _as_text(value: Any) -> str | None:
+    """One cell as text (None when blank): a workbook's number as written, ``1.0`` -> ``"1"``,
+    so that option numbers and 0/1 flags read alike from CSV and XLSX."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def objects(values: list[Any]) -> np.ndarray:
+    """A list as a 1-d object array (whatever its elements are)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _distinct(values: Any) -> tuple[np.ndarray, list[Any]]:
+    """Each cell's position among the column's distinct cells (-1 when blank), and those cells.
+
+    An Arrow-backed text column (what the CSV reader gives) is dictionary-encoded by Arrow, with
+    no Python object per cell; any other column goes through :func:`pandas.factorize`.
+    """
+    array = getattr(values, "array", None)
+    if hasattr(array, "__arrow_array__"):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        data = pa.array(array)
+        if isinstance(data, pa.ChunkedArray):
+            data = data.combine_chunks()
+        if pa.types.is_string(data.type) or pa.types.is_large_string(data.type):
+            encoded = pc.dictionary_encode(data)
+            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            return np.asarray(codes, dtype=np.int64), encoded.dictionary.to_pylist()
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes, list(uniques)
+
+
+def mapped(values: Any, convert: Any = None) -> np.ndarray:
+    """The cells of a column as text (None where blank), passed through ``convert`` when given.
+
+    ``convert`` is called once per distinct cell, and the results spread back by the cells'
+    codes (:func:`_distinct`): no Python call per row.
+    """
+    codes, uniques = _distinct(values)
+    texts = [_as_text(u) for u in uniques]
+    converted = [convert(t) if convert is not None and t is not None else t for t in texts]
+    return objects([*converted, None])[codes]
+
+
+def mapped_tagged(values: Any, read: Any) -> tuple[np.ndarray, dict[str, int]]:
+    """Like :func:`mapped`, with ``read(text) -> (value, tag or None)``: the values, and how
+    many cells got each tag (counted from the distinct cells' counts)."""
+    codes, uniques = _distinct(values)
+    results = [(None, None) if t is None else read(t) for t in map(_as_text, uniques)]
+    out = objects([value for value, _ in results] + [None])[codes]
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    tags: dict[str, int] = {}
+    for (_, tag), count in zip(results, counts):
+        if tag is not None:
+            tags[tag] = tags.get(tag, 0) + int(count)
+    return out, tags
+
+
+@dataclass(frozen=True)
+class PlainColumn:
+    """A column of the plain layout, as a survey tool asks it.
+
+    Attributes
+    ----------
+    code : str
+        The column (``respondent_id``, a profile field's or an item's code).
+    kind : {"single", "multi", "value"}
+        One choice, several, or a value written as it is (a number, a text, the id).
+    choices : tuple of Choice
+        The choices offered, in order (values as the template writes them).
+    """
+
+    code: str
+    kind: str
+    choices: tuple[Choice, ...] = ()
+
+    @cached_property
+    def lookup(self) -> dict[str, str]:
+        """A choice's value or either label (as :func:`norm` gives it) -> the value."""
+        found: dict[str, str] = {}
+        for choice in self.choices:
+            for written in (choice.value, choice.zh, choice.en):
+                found.setdefault(norm(written), str(choice.value))
+        return found
+
+
+def plain_columns(instrument: Instrument) -> dict[str, PlainColumn]:
+    """Every column of the plain layout, in the template's order, as a survey asks it."""
+    columns = {ID_COLUMN: PlainColumn(ID_COLUMN, "value")}
+    for f in instrument.profile:
+        if f.type == "choice":
+            choices = tuple(Choice(o.value, o.zh, o.en) for o in f.options)
+            columns[f.code] = PlainColumn(f.code, "single", choices)
+        else:
+            columns[f.code] = PlainColumn(f.code, "value")
+    for item in instrument.items:
+        widget = item_type(item).widget(item, instrument)
+        choices = tuple(Choice(str(c.value), c.zh, c.en) for c in widget.choices)
+        kind = {"radio": "single", "multiselect": "multi"}.get(widget.kind, "value")
+        columns[item.code] = PlainColumn(item.code, kind, choices)
+    return columns
+
+
+def text_targets(instrument: Instrument) -> dict[str, str]:
+    """A column's code or question text in either language (as :func:`norm` gives it) -> the
+    code; the id's aliases -> ``respondent_id``."""
+    found = {norm(ID_COLUMN): ID_COLUMN}
+    for alias in ID_ALIASES:
+        found.setdefault(norm(alias), ID_COLUMN)
+    for entry in (*instrument.profile, *instrument.items):
+        for written in (entry.code, entry.zh, entry.en):
+            found.setdefault(norm(written), entry.code)
+    return found
+
+
+def combine_flags(
+    flags: list[np.ndarray], values: list[str], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """One multiple-choice answer per row from one 0/1 column per option.
+
+    ``flags[j]`` holds option ``values[j]``'s cells as text. Returns the answers (the ticked
+    values joined by ``;``, None where nothing is ticked) and which rows hold a cell that is
+    neither 0, 1 nor blank (the caller says what they hold). The ticks of a row are read as
+    one string of bytes and each distinct one joined once: no Python per row.
+    """
+    ticks = np.zeros((n, max(len(flags), 1)), dtype=np.uint8)
+    bad = np.zeros(n, dtype=bool)
+    for j, column in enumerate(flags):
+        ticked = column == "1"
+        ticks[:, j] = ticked
+        bad |= ~(ticked | (column == "0") | pd.isna(column))
+    rows = np.ascontiguousarray(ticks).view(f"S{ticks.shape[1]}").ravel()
+    codes, uniques = pd.factorize(rows)
+    joined = [
+        ";".join(v for v, t in zip(values, unique.ljust(len(values), b"\0")) if t) or None
+        for unique in uniques
+    ]
+    return objects(joined)[codes], bad
+
+
+class SourceLayout(ABC):
+    """A survey tool's layout of one file's columns, and how to turn it into the plain one.
+
+    Attributes
+    ----------
+    name : str
+        The layout's name (``wjx``, ``kobo``).
+    columns : list of str
+        The plain columns it gives (``respondent_id`` first when there is an id).
+    notes : list of str
+        What the summary says about the layout (which it is, what was dropped or unmatched).
+    passthrough : list of str
+        Columns of :attr:`columns` that are no answers but go to the scores as they are (see
+        :attr:`dmi.io.mapping.ColumnMapping.passthrough`).
+    """
+
+    name: str = ""
+
+    def __init__(self) -> None:
+        self.columns: list[str] = []
+        self.notes: list[str] = []
+        self.id_source: str | None = None
+        self.passthrough: list[str] = []
+        self._tallies: dict[int, dict[str, Any]] = {}
+
+    @abstractmethod
+    def sources(self, column: str) -> list[str]:
+        """The file's headers that the plain ``column`` is made from."""
+
+    @abstractmethod
+    def convert(self, frame: pd.DataFrame, rows: np.ndarray, wanted: list[str]) -> dict[str, Any]:
+        """The plain columns ``wanted`` of a chunk's rows (``frame`` holds at least their
+        sources), as arrays of the frame's length; may tally what it met (see :meth:`tally`)."""
+
+    def tally(self, rows: np.ndarray, counts: dict[str, Any]) -> None:
+        """Keep what a chunk's conversion met, under the chunk's first row: a chunk read again
+        (to redo repeated ids) replaces its own tally instead of adding to it."""
+        if len(rows):
+            self._tallies[int(rows[0])] = counts
+
+    def run_notes(self) -> list[str]:
+        """The notes of what the reads met (added to :attr:`notes` at the end of a run)."""
+        return []
+
+    def tallies(self) -> list[dict[str, Any]]:
+        return [self._tallies[k] for k in sorted(self._tallies)]
+
+
+@dataclass
+class LayoutReader:
+    """A :class:`~dmi.io.readers.TableReader` whose chunks come in the plain layout.
+
+    It has the reader's interface (``columns``, ``chunks``, ``path``, ``encoding`` ...): the
+    columns are the layout's plain columns, and each chunk keeps its rows, row numbers and
+    ragged lines (a ragged line's fields are put in the plain order where the id is known, so
+    that its rejects name the respondent).
+    """
+
+    reader: TableReader
+    layout: SourceLayout
+    _positions: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._positions = {h: i for i, h in enumerate(self.reader.columns)}
+
+    # the reader's own attributes, unchanged
+    @property
+    def path(self) -> Path:
+        return self.reader.path
+
+    @property
+    def kind(self) -> str:
+        return self.reader.kind
+
+    @property
+    def encoding(self) -> str | None:
+        return self.reader.encoding
+
+    @property
+    def delimiter(self) -> str | None:
+        return self.reader.delimiter
+
+    @property
+    def sheet(self) -> str | None:
+        return self.reader.sheet
+
+    @property
+    def lines(self) -> int | None:
+        return self.reader.lines
+
+    @property
+    def chunk_rows(self) -> int:
+        return self.reader.chunk_rows
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.layout.columns)
+
+    @property
+    def passthrough(self) -> list[str]:
+        """The columns that go to the scores as they are (:attr:`SourceLayout.passthrough`)."""
+        return list(self.layout.passthrough)
+
+    @property
+    def notes(self) -> list[str]:
+        """The reader's notes, the layout's, then what the reads met."""
+        return [*self.reader.notes, *self.layout.notes, *self.layout.run_notes()]
+
+    def chunks(self, columns: list[str] | None = None) -> Iterator[Chunk]:
+        """The file's chunks in the plain layout (only ``columns`` of it, when given)."""
+        wanted = list(self.layout.columns) if columns is None else list(columns)
+        raw: list[str] | None = None
+        if columns is not None:
+            needed = {h for c in wanted for h in self.layout.sources(c)}
+            raw = [h for h in self.reader.columns if h in needed]
+        for chunk in self.reader.chunks(raw):
+            arrays = self.layout.convert(chunk.frame, chunk.rows, wanted)
+            frame = pd.DataFrame(
+                {c: arrays[c] for c in wanted}, index=pd.RangeIndex(len(chunk.frame))
+            )
+            yield Chunk(
+                frame,
+                chunk.rows,
+                [self._ragged(r) for r in chunk.ragged],
+                [self._unreadable(cells) for cells in chunk.unreadable],
+                chunk.lines,
+            )
+
+    def read_all(self) -> pd.DataFrame:
+        parts = [chunk.frame for chunk in self.chunks()]
+        if parts:
+            return pd.concat(parts, ignore_index=True)
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in self.columns})
+
+    def _ragged(self, line: RaggedRow | UnbalancedLine) -> RaggedRow | UnbalancedLine:
+        """A skipped line with the id field first (where the plain layout has the id)."""
+        at = self._positions.get(self.layout.id_source or "")
+        if at is None or not self.layout.columns or self.layout.columns[0] != ID_COLUMN:
+            return line
+        fields = list(line.fields)
+        if at < len(fields):
+            fields = [fields[at], *fields[:at], *fields[at + 1 :]]
+        return replace(line, fields=fields)
+
+    def _unreadable(self, cells: Any) -> Any:
+        """Unreadable cells named by the plain column they feed (so that a run using it
+        rejects their rows, naming the file's column in the reason)."""
+        for column in self.layout.columns:
+            if cells.column in self.layout.sources(column):
+                return replace(cells, column=column, reason=f"{cells.column}: {cells.reason}")
+        return cells
+
+
+# -- which layout ------------------------------------------------------------------------------
+
+_WJX_META = ("序号", "提交答卷时间", "所用时间")
+_WJX_QUESTION = re.compile(r"^\s*(?:\d+\s*[、：:]|第\s*\d+\s*题\s*[(（])")
+_KOBO_META = ("_uuid", "_submission_time")
+
+
+def detect_source(headers: list[str]) -> str:
+    """The layout a file's headers show: ``wjx`` (问卷星's meta columns 序号, 提交答卷时间,
+    所用时间, or at least two question headers ``N、题干``/``第N题(...)`` and more of them than
+    of other headers), ``kobo`` (KoboToolbox's ``_uuid`` or ``_submission_time``, or ``_id``
+    with ``_index``), else ``plain``."""
+    stripped = [str(h).strip() for h in headers]
+    if sum(h in stripped for h in _WJX_META) >= 2:
+        return "wjx"
+    if any(h in stripped for h in _KOBO_META) or {"_id", "_index"} <= set(stripped):
+        return "kobo"
+    numbered = sum(1 for h in stripped if _WJX_QUESTION.match(h))
+    if numbered >= 2 and numbered > len(stripped) - numbered:
+        return "wjx"
+    return "plain"
+
+
+def open_source(
+    path: str | Path,
+    instrument: Instrument,
+    source: Source | str = "auto",
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    delimiter: str | None = None,
+    chunk_rows: int = 100_000,
+    header_row: int = 1,
+) -> TableReader | LayoutReader:
+    """Open an answers file in its layout: a plain file as :func:`~dmi.io.readers.open_table`
+    does, a survey tool's export as a :class:`LayoutReader` giving the plain layout.
+
+    Raises
+    ------
+    FileFormatError
+        The file cannot be read, or is not in the layout asked for (naming what was expected).
+    """
+    if isinstance(source, str):
+        source = Source(source)
+    reader = open_table(
+        path,
+        encoding=encoding,
+        sheet=sheet,
+        delimiter=delimiter,
+        chunk_rows=chunk_rows,
+        header_row=header_row,
+    )
+    kind = detect_source(reader.columns) if source.kind == "auto" else source.kind
+    if kind == "plain":
+        if source.id_column is not None:
+            raise UsageError(
+                f"{path}: an id column ({source.id_column}) is chosen only for a 问卷星 or "
+                "KoboToolbox export; a plain file's id column is respondent_id (or --map)"
+            )
+        return reader
+    if kind == "wjx":
+        from dmi.io.tools.wjx import WjxLayout
+
+        layout: SourceLayout = WjxLayout(reader, instrument, source)
+    else:
+        from dmi.io.tools.kobo import KoboLayout
+
+        layout = KoboLayout(reader, instrument, source)
+    if source.kind == "auto":
+        layout.notes.insert(0, layout.notes.pop(0) + " (detected from its headers)")
+    return LayoutReader(reader, layout)

@@ -1,0 +1,515 @@
+"""问卷星 (wjx.cn) exports read as answers: both variants, "按选项序号" (option numbers) and
+"按选项文本" (option texts), from CSV (GBK/GB18030 or UTF-8 with BOM) or XLSX.
+
+The rules (docs/survey-tools.md says them for users):
+
+- Meta columns: ``序号`` is the respondent id unless another column is chosen (``--id-column``)
+  or a question asks for the id (``企业编号``, ``统一社会信用代码`` ...); ``所用时间`` is read
+  (``2分3秒``, ``123秒``, ``1时2分3秒``, ``1小时2分3秒`` or a number of seconds) for the speed
+  check; the others (``提交答卷时间``, ``来源``, ``来源详情``, ``来自IP``, ``总分`` ...) are
+  dropped, and listed in the summary.
+- A question header ``N、题干`` (or ``N：题干``) is matched by its text to an item or profile
+  field (its code, zh or en text, as ``dmi wjx`` writes it); when every question matched by text
+  has the number ``dmi wjx`` gave it, the file comes from a dmi-made survey and the other
+  questions are matched by their number.
+- ``第N题(X)`` (or ``N(X)``) columns: a matrix's rows when each ``X`` is an item's text, else one
+  0/1 column per option of the multiple-choice question whose options they are.
+- A multiple choice in one cell is its options joined by ``┋``.
+- Skipped and not shown (``-2``, ``-3`` in the number export, ``(跳过)`` in the text export)
+  and an empty fill-in (``(空)``) are blank answers, counted in the summary; the instrument's
+  missing-answer policy then applies as to any blank.
+- "其他" fill-in columns (``N、(其他（请补充）:)``, or an "其他" option the item does not have) are
+  ignored, with a note.
+- An option number the question does not have, or a 0/1 cell holding something else, becomes
+  the answer ``第N题: value``, which the item rejects with its reason (the row is rejected, the
+  file's question and value named).
+- Answers given faster than ``min_seconds_per_question`` per question matched are flagged in the
+  summary (rows counted and listed), not rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.columns import ID_COLUMN
+from dmi.errors import FileFormatError, UsageError
+from dmi.instruments import Instrument
+from dmi.instruments.export.wjx import WjxQuestion, wjx_questions
+from dmi.io.readers import TableReader, open_table
+from dmi.io.tools import (
+    PlainColumn,
+    Source,
+    SourceLayout,
+    combine_flags,
+    mapped,
+    mapped_tagged,
+    norm,
+    plain_columns,
+    text_targets,
+)
+
+__all__ = ["META_COLUMNS", "PASSTHROUGH", "WjxLayout", "parse_duration"]
+
+META_COLUMNS = ("序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP")
+"""问卷星's leading meta columns, in their order."""
+
+PASSTHROUGH = ("answer_seconds", "too_fast")
+"""The columns a 问卷星 export adds to the scores: ``answer_seconds`` (所用时间 in seconds) and
+``too_fast`` (``1`` when faster than the setting allows, ``0`` when not; blank without a time)."""
+
+_MORE_META = ("总分", "答题序号", "IP", "填写设备", "操作系统", "浏览器", "来自")
+_ID_META = "序号"
+_TIME = "所用时间"
+_HEADER = re.compile(r"^\s*(\d+)\s*[、：:]\s*(.*?)\s*$", re.S)
+_SPLIT = re.compile(r"^\s*(?:第\s*(\d+)\s*题|(\d+))\s*[(（](.*)[)）]\s*$", re.S)
+_TYPE_MARK = re.compile(r"[\[【](?:单选题|多选题|填空题|矩阵单选题|矩阵题|量表题)[\]】]\s*$")
+_SKIP_CODES = frozenset({"-2", "-3"})
+_SKIP_TEXTS = frozenset({"(跳过)", "（跳过）"})
+_EMPTY_TEXTS = frozenset({"(空)", "（空）"})
+_MULTI_JOIN = "┋"
+_DURATION = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)\s*(?:小时|时|h))?\s*(?:(\d+(?:\.\d+)?)\s*(?:分钟|分|m|min))?"
+    r"\s*(?:(\d+(?:\.\d+)?)\s*(?:秒|s|sec))?\s*$",
+    re.I,
+)
+_SAMPLE_ROWS = 2000
+_VARIANTS = {"codes": "按选项序号, option numbers", "texts": "按选项文本, option texts"}
+
+
+def parse_duration(text: str | None) -> float:
+    """Seconds of a 问卷星 ``所用时间`` (``2分3秒``, ``123秒``, ``1时2分3秒``, ``1小时2分``, or a
+    plain number of seconds); NaN when blank or not a duration."""
+    if text is None:
+        return float("nan")
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    match = _DURATION.match(text)
+    if not text or match is None or not any(match.groups()):
+        return float("nan")
+    h, m, s = (float(g) if g else 0.0 for g in match.groups())
+    return h * 3600 + m * 60 + s
+
+
+def _is_other(text: str) -> bool:
+    """An "其他" fill-in: ``(其他（请补充）:)``, ``其他（请注明）`` ..."""
+    return "其他" in text and (text.startswith(("(", "（")) or "请" in text or text == "其他")
+
+
+@dataclass
+class _Question:
+    """One question header of the file."""
+
+    header: str
+    number: int | None
+    text: str
+
+
+@dataclass
+class _Converter:
+    """How one plain column is made: its sources and the function of their cells."""
+
+    sources: list[str]
+    make: Callable[[list[pd.Series]], tuple[np.ndarray, dict[str, int]]]
+
+
+class WjxLayout(SourceLayout):
+    """The layout of one 问卷星 export (see the module for its rules)."""
+
+    name = "wjx"
+
+    def __init__(self, reader: TableReader, instrument: Instrument, source: Source) -> None:
+        super().__init__()
+        self.instrument = instrument
+        self.path = reader.path
+        headers = list(reader.columns)
+        plan = {q.number: q for q in wjx_questions(instrument)}
+        number_of = {code: q.number for q in plan.values() for code in q.codes}
+        columns = plain_columns(instrument)
+        texts = text_targets(instrument)
+        meta: list[str] = []
+        others: list[str] = []
+        unmatched: list[str] = []
+        questions: list[_Question] = []
+        splits: dict[int, list[tuple[str, str]]] = {}
+        for header in headers:
+            stripped = header.strip()
+            if stripped in META_COLUMNS or stripped in _MORE_META:
+                meta.append(header)
+            elif match := _SPLIT.match(stripped):
+                number = int(match.group(1) or match.group(2))
+                splits.setdefault(number, []).append((match.group(3).strip(), header))
+            elif match := _HEADER.match(stripped):
+                text = match.group(2)
+                if _is_other(text):
+                    others.append(header)
+                else:
+                    questions.append(_Question(header, int(match.group(1)), text))
+            elif norm(stripped) in texts:
+                questions.append(_Question(header, None, stripped))
+            else:
+                unmatched.append(header)
+        if not splits and all(q.number is None for q in questions):
+            raise FileFormatError(
+                f"{reader.path}: not a 问卷星 export: expected question headers such as "
+                f"'1、题干' or '第1题(选项)' after the meta columns {', '.join(META_COLUMNS)}; "
+                f"got {', '.join(headers[:8])}{' ...' if len(headers) > 8 else ''}",
+                path=reader.path,
+                problem="no_items",
+                instrument=instrument.id,
+            )
+        # the questions matched by text, then (in a dmi-made survey) the others by number
+        targets: dict[str, tuple[str, int | None]] = {}  # header -> (code, number)
+        for q in questions:
+            code = texts.get(norm(_TYPE_MARK.sub("", q.text)))
+            if code is not None:
+                targets[q.header] = (code, q.number)
+        agree = [number_of.get(c) == n for c, n in targets.values() if c != ID_COLUMN]
+        by_number = bool(agree) and all(agree)
+        numbered: list[str] = []
+        if by_number:
+            for q in questions:
+                known = plan.get(q.number) if q.number is not None else None
+                if q.header not in targets and known is not None and len(known.codes) == 1:
+                    targets[q.header] = (known.codes[0], q.number)
+                    numbered.append(q.header)
+        converters: dict[str, _Converter] = {}
+        self.variant = "codes"  # decided below from the cells
+        self._bad: dict[str, str] = {}
+        choice_headers: list[str] = []
+
+        def claim(code: str, converter: _Converter, header: str) -> None:
+            if code in converters:
+                unmatched.append(header)  # a second column for the same answer
+            else:
+                converters[code] = converter
+                choice_headers.extend(h for h in converter.sources if columns[code].kind != "value")
+
+        for q in questions:
+            if q.header not in targets:
+                unmatched.append(q.header)
+                continue
+            code, number = targets[q.header]
+            claim(code, self._cell_converter(q.header, columns[code], number), q.header)
+        ignored_options: list[str] = []
+        for number, subs in splits.items():
+            rows = [(texts.get(norm(x)), x, h) for x, h in subs]
+            if all(c is not None and columns[c].kind == "single" for c, _, _ in rows):
+                for code, _, header in rows:
+                    claim(code, self._cell_converter(header, columns[code], number), header)
+                continue
+            column = self._multi_of(number, subs, columns, plan, by_number)
+            if column is None:
+                unmatched.extend(h for _, h in subs)
+                continue
+            options: list[tuple[str, str]] = []
+            for x, header in subs:
+                value = column.lookup.get(norm(x))
+                if value is not None:
+                    options.append((value, header))
+                elif _is_other(x) or x.strip() == "其他":
+                    ignored_options.append(header)
+                else:
+                    unmatched.append(header)
+            if options:
+                claim(column.code, self._flags_converter(number, options), options[0][1])
+        # the respondent id: the chosen column, an id question, else 序号
+        id_header = source.id_column
+        if id_header is not None:
+            if id_header not in headers:
+                raise UsageError(
+                    f"{reader.path}: no column {id_header!r} to take the respondent id from; "
+                    f"the file's columns are {', '.join(headers)}"
+                )
+            converters.pop(ID_COLUMN, None)
+            for code, converter in list(converters.items()):
+                if converter.sources == [id_header]:
+                    del converters[code]  # the chosen id is not also an answer
+            for group in (meta, unmatched, others):
+                if id_header in group:
+                    group.remove(id_header)
+        elif ID_COLUMN not in converters and _ID_META in [h.strip() for h in headers]:
+            id_header = next(h for h in headers if h.strip() == _ID_META)
+            meta.remove(id_header)
+        elif ID_COLUMN in converters:
+            id_header = converters[ID_COLUMN].sources[0]
+        if id_header is not None:
+            converters[ID_COLUMN] = _Converter([id_header], _passed)
+        self.id_source = id_header
+        order = list(columns)
+        self._converters = {c: converters[c] for c in order if c in converters}
+        self.columns = list(self._converters)
+        if not any(c != ID_COLUMN and c in converters for c in order):
+            raise FileFormatError(
+                f"{reader.path}: no question of this 问卷星 export matches a question of "
+                f"{instrument.id}; expected the questions `dmi wjx {instrument.id}` writes "
+                f"(unmatched: {', '.join(unmatched[:8])})",
+                path=reader.path,
+                problem="no_items",
+                instrument=instrument.id,
+            )
+        # the speed check: 所用时间 against the questions the file answers
+        self.time_header = next((h for h in headers if h.strip() == _TIME), None)
+        if self.time_header is not None:
+            self.passthrough = list(PASSTHROUGH)
+            self.columns += self.passthrough
+        answered = {number_of.get(c, c) for c in self._converters if c != ID_COLUMN}
+        self.n_questions = len(answered)
+        self.min_seconds = source.min_seconds_per_question * self.n_questions
+        self.variant = self._variant(reader, choice_headers)
+        described = (
+            "按选项序号, option numbers" if self.variant == "codes" else "按选项文本, option texts"
+        )
+        self.notes.append(f"read as a 问卷星 export ({described})")
+        if numbered:
+            self.notes.append(
+                "问卷星 questions matched by their number in the dmi survey: " + ", ".join(numbered)
+            )
+        dropped = [h for h in meta if h != self.time_header]
+        if dropped:
+            self.notes.append("问卷星 meta columns dropped: " + ", ".join(dropped))
+        if others or ignored_options:
+            self.notes.append(
+                "问卷星 '其他' (other) columns ignored (the instrument has no such answer): "
+                + ", ".join(others + ignored_options)
+            )
+        if unmatched:
+            self.notes.append(
+                f"问卷星 columns matching no question of {instrument.id} (ignored): "
+                + ", ".join(unmatched)
+            )
+
+    # -- building --------------------------------------------------------------------------
+    def _multi_of(
+        self,
+        number: int,
+        subs: list[tuple[str, str]],
+        columns: dict[str, PlainColumn],
+        plan: dict[int, WjxQuestion],
+        by_number: bool,
+    ) -> PlainColumn | None:
+        """The multiple-choice question whose options the ``第N题(X)`` columns are: the one
+        whose options hold every ``X``, the dmi survey's question ``N`` among several."""
+        named = [x for x, _ in subs if not (_is_other(x) or x.strip() == "其他")]
+        candidates = [
+            c
+            for c in columns.values()
+            if c.kind == "multi" and named and all(norm(x) in c.lookup for x in named)
+        ]
+        known = plan.get(number)
+        if len(candidates) == 1:
+            return candidates[0]
+        if known is not None and known.kind == "multi":
+            if any(c.code == known.codes[0] for c in candidates) or (by_number and not candidates):
+                return columns[known.codes[0]]
+        return None
+
+    def _cell_converter(self, header: str, column: PlainColumn, number: int | None) -> _Converter:
+        if column.kind == "value":
+
+            def make(cells: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
+                return self._value_cells(cells[0], column.code)
+
+        else:
+            label = f"第{number}题" if number is not None else header
+
+            def make(cells: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
+                return self._choice_cells(cells[0], column, label)
+
+        return _Converter([header], make)
+
+    def _flags_converter(self, number: int, options: list[tuple[str, str]]) -> _Converter:
+        values = [v for v, _ in options]
+        headers = [h for _, h in options]
+
+        def make(series: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
+            cells = [mapped(s) for s in series]
+            skipped = np.zeros(len(cells[0]), dtype=bool)
+            flags = []
+            for column in cells:
+                skip = _isin(column, _SKIP_CODES)
+                skipped |= skip
+                flags.append(np.where(skip, None, column))
+            answers, bad = combine_flags(flags, values, len(cells[0]))
+            if bad.any():
+                # the first odd cell of each such row, named by its column
+                for at in np.flatnonzero(bad):
+                    for column, header in zip(flags, headers):
+                        cell = column[at]
+                        if cell is not None and cell not in ("0", "1"):
+                            answers[at] = f"{header}: {cell}"
+                            break
+            answers[skipped & ~bad] = None
+            return answers, {"skipped": int((skipped & ~bad).sum())}
+
+        return _Converter(headers, make)
+
+    # -- cells -------------------------------------------------------------------------------
+    def _value_cells(self, cells: pd.Series, code: str) -> tuple[np.ndarray, dict[str, int]]:
+        """A fill-in (or the id): skip marks blank, the rest as written."""
+        marks = _SKIP_TEXTS | (_SKIP_CODES if self.variant == "codes" else frozenset())
+        if code == ID_COLUMN:
+            marks = frozenset()
+
+        def read(cell: str) -> tuple[str | None, str | None]:
+            text = cell.strip()
+            if text in marks:
+                return None, "skipped"
+            return (None, "empty") if text in _EMPTY_TEXTS else (cell, None)
+
+        return mapped_tagged(cells, read)
+
+    def _choice_cells(
+        self, cells: pd.Series, column: PlainColumn, label: str
+    ) -> tuple[np.ndarray, dict[str, int]]:
+        """One choice (or ``┋``-joined choices) per cell, as option numbers or option texts."""
+        codes = self.variant == "codes"
+        skips = _SKIP_TEXTS | (_SKIP_CODES if codes else frozenset())
+        choices = [str(c.value) for c in column.choices]
+
+        def one(token: str) -> str | None:
+            token = token.strip()
+            if codes:
+                if token.isdigit() and 1 <= int(token) <= len(choices):
+                    return choices[int(token) - 1]
+                return None
+            return column.lookup.get(norm(token))
+
+        def read(cell: str) -> tuple[str | None, str | None]:
+            text = cell.strip()
+            if text in skips:
+                return None, "skipped"
+            if text in _EMPTY_TEXTS:
+                return None, "empty"
+            parts = text.split(_MULTI_JOIN) if column.kind == "multi" else [text]
+            values = [one(p) for p in parts]
+            if all(v is not None for v in values):
+                return ";".join(v for v in values if v is not None), None
+            # not an option of the question: an answer the item rejects, naming the question
+            return (f"{label}: {cell}" if codes else cell), None
+
+        return mapped_tagged(cells, read)
+
+    def _variant(self, reader: TableReader, headers: list[str]) -> str:
+        """``codes`` or ``texts``, from the choice questions' cells of the first rows: any
+        option text (or ``(跳过)``) means the text export."""
+        if not headers:
+            return "codes"
+        sample = open_table(
+            reader.path,
+            encoding=reader.encoding,
+            sheet=reader.sheet,
+            delimiter=reader.delimiter,
+            chunk_rows=_SAMPLE_ROWS,
+        )
+        wanted = list(dict.fromkeys(headers))
+        for chunk in sample.chunks(wanted):
+            for header in wanted:
+                cells = mapped(chunk.frame[header], str.strip)
+                present = cells[pd.notna(cells)]
+                if any(not (c.isdigit() or c in _SKIP_CODES) for c in pd.unique(present)):
+                    return "texts"
+            break
+        return "codes"
+
+    # -- converting ----------------------------------------------------------------------------
+    def sources(self, column: str) -> list[str]:
+        if column in PASSTHROUGH:
+            return [self.time_header] if self.time_header is not None else []
+        return list(self._converters[column].sources)
+
+    def convert(self, frame: pd.DataFrame, rows: np.ndarray, wanted: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        counts: dict[str, Any] = {"skipped": {}, "empty": 0}
+        timing: dict[str, np.ndarray] | None = None
+        for code in wanted:
+            if code in PASSTHROUGH:
+                timing = timing or self._timing(frame)
+                out[code] = timing[code]
+                continue
+            converter = self._converters[code]
+            out[code], met = converter.make([frame[h] for h in converter.sources])
+            if met.get("skipped"):
+                counts["skipped"][code] = met["skipped"]
+            counts["empty"] += met.get("empty", 0)
+        if wanted == self.columns:
+            timing = timing or self._timing(frame)
+            counts["fast"] = rows[timing["fast"]].tolist() if timing else []
+            counts["no_time"] = rows[timing["unreadable"]].tolist() if timing else []
+            self.tally(rows, counts)
+        return out
+
+    def _timing(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The seconds each row took (text), whether it was too fast (``1``/``0``; blank when
+        the time is), and which rows were too fast or have a time that is no duration."""
+        if self.time_header is None or self.time_header not in frame:
+            return {}
+        cells = mapped(frame[self.time_header])
+        seconds = pd.Series(mapped(frame[self.time_header], parse_duration), dtype=float)
+        values = seconds.to_numpy()
+        known = ~np.isnan(values)
+        fast = known & (values < self.min_seconds)
+        return {
+            "answer_seconds": mapped(seconds.where(known), lambda v: f"{float(v):g}"),
+            "too_fast": np.where(known, np.where(fast, "1", "0"), None).astype(object),
+            "fast": fast,
+            "unreadable": pd.notna(cells) & ~known,
+        }
+
+    def run_notes(self) -> list[str]:
+        tallies = self.tallies()
+        if not tallies:
+            return []
+        notes = []
+        skipped: dict[str, int] = {}
+        for t in tallies:
+            for code, n in t["skipped"].items():
+                skipped[code] = skipped.get(code, 0) + n
+        if skipped:
+            shown = ", ".join(f"{c} {n}" for c, n in skipped.items())
+            notes.append(
+                f"问卷星 skipped or not shown answers (-2, -3, (跳过)) read as blank: "
+                f"{sum(skipped.values())} ({shown})"
+            )
+        empty = sum(t["empty"] for t in tallies)
+        if empty:
+            notes.append(f"问卷星 empty fill-ins ((空)) read as blank: {empty}")
+        fast = [r for t in tallies for r in t["fast"]]
+        if fast:
+            notes.append(
+                f"{len(fast)} rows answered implausibly fast (under "
+                f"{self.min_seconds:g} seconds for {self.n_questions} questions; flagged, not "
+                f"rejected): rows {_rows(fast)}"
+            )
+        no_time = [r for t in tallies for r in t["no_time"]]
+        if no_time:
+            notes.append(
+                f"{len(no_time)} rows' 所用时间 is not a duration (such as 2分3秒 or 123秒); "
+                f"not checked for speed: rows {_rows(no_time)}"
+            )
+        return notes
+
+
+def _isin(cells: np.ndarray, values: Any) -> np.ndarray:
+    """Which cells (an object array of text or None) are one of ``values``."""
+    found = np.zeros(len(cells), dtype=bool)
+    for value in values:
+        found |= cells == value
+    return found
+
+
+def _passed(cells: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
+    return mapped(cells[0]), {}
+
+
+def _rows(rows: list[int], limit: int = 20) -> str:
+    shown = ", ".join(map(str, rows[:limit]))
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
