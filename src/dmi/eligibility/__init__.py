@@ -29,6 +29,8 @@ from dmi.eligibility.ladder import (
     evaluate,
     evaluate_batch,
     output_columns,
+    state_label,
+    status_label,
 )
 from dmi.eligibility.policy import (
     RUNGS,
@@ -65,5 +67,7 @@ __all__ = [
     "output_columns",
     "parse_facts",
     "parse_policy",
+    "state_label",
+    "status_label",
     "synthetic_firms",
 ]

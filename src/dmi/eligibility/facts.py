@@ -24,6 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
+from dmi.errors import FactsError, FactsFileError
 
 __all__ = [
     "FACTS",
@@ -173,34 +174,6 @@ class _FactsSpec(_Strict):
     format: Literal["dmi-cultivation-facts/1"]
     facts: tuple[Fact, ...]
     checks: tuple[Check, ...] = ()
-
-
-class FactsFileError(ValueError):
-    """The facts table could not be loaded; ``problems`` lists every problem found."""
-
-    def __init__(self, source: str, problems: list[Problem]):
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"{source}: {count} in the facts file:\n{lines}")
-
-
-class FactsError(ValueError):
-    """Some facts are invalid; ``rejects`` holds every problem (row, column, value, reason)."""
-
-    def __init__(self, rejects: pd.DataFrame, n_rows: int):
-        self.rejects = rejects
-        bad_rows = rejects["row"].nunique()
-        lines = "\n".join(
-            f"  row {r.row}, column {r.column}: {r.value!r} - {r.reason}"
-            for r in rejects.head(5).itertuples()
-        )
-        more = f"\n  ... and {len(rejects) - 5} more" if len(rejects) > 5 else ""
-        super().__init__(
-            f"{bad_rows} of {n_rows} rows have invalid facts ({len(rejects)} problems):\n"
-            f"{lines}{more}"
-        )
 
 
 class FactsTable:
