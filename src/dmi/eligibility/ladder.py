@@ -198,6 +198,12 @@ class EligibilityBatch:
         The source row number of each row of ``results``.
     unmatched_columns : list of str
         Input columns that are not facts (ignored).
+    beside : DataFrame
+        For each row of ``results``, the facts a cohort is grouped and sifted by (not in the
+        output): ``province``, ``city``, ``sector`` (trimmed text, None when blank) and
+        ``holds_<rung>`` (``no`` / ``yes`` / ``recheck``, None when blank).
+    digital_disagrees : ndarray of bool
+        For each row of ``results``: a given ``digital_level`` differs from the computed one.
     """
 
     results: pd.DataFrame
@@ -205,6 +211,8 @@ class EligibilityBatch:
     n_read: int
     rows: np.ndarray
     unmatched_columns: list[str]
+    beside: pd.DataFrame | None = None
+    digital_disagrees: np.ndarray | None = None
 
     @property
     def n_evaluated(self) -> int:
@@ -380,6 +388,8 @@ def _run(
         unique_ids = True
     results: list[pd.DataFrame] = []
     kept_rows: list[np.ndarray] = []
+    besides: list[pd.DataFrame] = []
+    disagrees: list[np.ndarray] = []
     unmatched: list[str] = []
     for start in range(0, max(n, 1), CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
@@ -390,6 +400,8 @@ def _run(
         results.append(_frame(evaluate_columns(table, the_plan), lang, max_gaps))
         rejects.append(parsed.rejects)
         kept_rows.append(table.rows)
+        besides.append(_beside(table))
+        disagrees.append(np.asarray(table.digital_disagrees, dtype=bool))
         unmatched = parsed.unmatched_columns
     found = [r for r in rejects if len(r)]
     if len(found) > 1:
@@ -404,7 +416,26 @@ def _run(
         n_read=n,
         rows=np.concatenate(kept_rows),
         unmatched_columns=unmatched,
+        beside=besides[0] if len(besides) == 1 else pd.concat(besides, ignore_index=True),
+        digital_disagrees=np.concatenate(disagrees),
     )
+
+
+BESIDE_TEXT = ("province", "city", "sector")
+"""The text facts a cohort groups by (:attr:`EligibilityBatch.beside`)."""
+
+
+def _beside(table: FactColumns) -> pd.DataFrame:
+    """The grouping facts and the titles held of typed rows, as text (see ``beside``)."""
+    facts = facts_table()
+    out: dict[str, Any] = {c: table.text[c] for c in BESIDE_TEXT}
+    for rung in RUNGS:
+        code = f"holds_{rung}"
+        values = facts[code].value_codes
+        names = np.array([*values, None], dtype=object)
+        codes = table.values[code]
+        out[code] = names[np.where(np.isnan(codes), len(values), codes).astype(np.intp)]
+    return pd.DataFrame(out)
 
 
 # -- the frame -----------------------------------------------------------------------------------
