@@ -245,7 +245,7 @@ def cohort(
                     if codes is not None
                     else np.full(len(at), None, dtype=object)
                 )
-            part["rung"] = rung
+            part["rung"] = np.full(len(at), rung, dtype=object)
             part["policy"] = policy_names[policy_codes[at]]
             part["status"] = status_names[status[at]]
             part["points"] = results[f"{rung}_points"].to_numpy(dtype=np.float64)[at]
@@ -254,7 +254,7 @@ def cohort(
             candidates.append(part)
     found = (
         pd.concat(
-            [pd.DataFrame({k: np.asarray(v) for k, v in c.items()}) for c in candidates],
+            [pd.DataFrame({k: _column(k, v) for k, v in c.items()}) for c in candidates],
             ignore_index=True,
         )[CANDIDATE_COLUMNS]
         if candidates
@@ -264,6 +264,13 @@ def cohort(
 
 
 _ONE = np.array(["one_away"], dtype=object)
+
+
+def _column(name: str, values: Any) -> pd.Series:
+    """A candidates column in a dtype that does not depend on the chunk: text as objects."""
+    if name in ("points", "one_away"):
+        return pd.Series(np.asarray(values))
+    return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
 
 def _not_yes(column: pd.Series) -> np.ndarray:
