@@ -348,7 +348,7 @@ def evaluate_file(
     encoding: str | None = None,
     sheet: str | None = None,
     column_map: dict[str, str] | None = None,
-    chunk_rows: int = 100_000,
+    chunk_rows: int = 50_000,
     duplicates: str = "reject",
     threads: int | None = None,
     survey: bool = True,
@@ -378,9 +378,10 @@ def evaluate_file(
         and its candidates (eligible, manual review left, or one condition away).
     encoding, sheet, column_map
         For the reader and the header mapping (``column_map``: header -> fact or item code).
-    chunk_rows : int, default=100_000
+    chunk_rows : int, default=50_000
         Rows per chunk: memory stays flat whatever the file size; the outputs are the same
-        bytes whatever the chunk size.
+        bytes whatever the chunk size. (Half of ``dmi score``'s: a row of results is about
+        60 columns and a text of gaps, and two chunks are evaluated at once.)
     duplicates : {"reject", "keep-first", "keep-last"}, default="reject"
         Repeated respondent ids, as for ``dmi score``.
     threads : int, optional

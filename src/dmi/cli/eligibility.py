@@ -183,8 +183,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--chunk-size",
         type=_positive_int,
-        default=100_000,
-        help="rows read and evaluated at a time (default 100000)",
+        default=50_000,
+        help="rows read and evaluated at a time (default 50000)",
     )
     p.add_argument("--encoding", help="input encoding (default: detected)")
     p.add_argument("--sheet", help="XLSX sheet (default: the active sheet)")
