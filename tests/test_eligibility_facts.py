@@ -35,6 +35,7 @@ def test_the_table_holds_the_issue_facts_and_marks_what_dmi_added():
         "award_year",
         "digital_level_computed",
         "featured_points",
+        "city",
     }
     for fact in el.FACTS:
         assert fact.zh and fact.en

@@ -24,6 +24,8 @@ __all__ = [
     "AnswerError",
     "DataError",
     "DmiError",
+    "FactsError",
+    "FactsFileError",
     "FileFormatError",
     "InstrumentError",
     "InstrumentProblem",
@@ -34,6 +36,7 @@ __all__ = [
     "NotFittedError",  # noqa: F822 (made on first use, see __getattr__)
     "ParameterError",
     "PasswordTooShort",
+    "PolicyError",
     "ReconciliationError",
     "TierStabilityWarning",
     "UsageError",
@@ -82,6 +85,49 @@ class AnswerError(DmiError, ValueError):
             f"{bad_rows} of {n_rows} rows have invalid answers ({len(rejects)} problems):\n"
             f"{lines}{more}"
         )
+
+
+def _problem_lines(source: str, problems: Sequence[Any], what: str) -> str:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    return f"{source}: {count} in the {what}:\n{lines}"
+
+
+class FactsError(DmiError, ValueError):
+    """Some 梯度培育 facts are invalid; ``rejects`` holds every problem (row, column, value,
+    reason), as :class:`AnswerError` does for survey answers."""
+
+    def __init__(self, rejects: pd.DataFrame, n_rows: int):
+        self.rejects = rejects
+        bad_rows = rejects["row"].nunique()
+        lines = "\n".join(
+            f"  row {r.row}, column {r.column}: {r.value!r} - {r.reason}"
+            for r in rejects.head(5).itertuples()
+        )
+        more = f"\n  ... and {len(rejects) - 5} more" if len(rejects) > 5 else ""
+        super().__init__(
+            f"{bad_rows} of {n_rows} rows have invalid facts ({len(rejects)} problems):\n"
+            f"{lines}{more}"
+        )
+
+
+class FactsFileError(DmiError, ValueError):
+    """The 梯度培育 facts table could not be loaded; ``problems`` lists every problem found."""
+
+    def __init__(self, source: str, problems: Sequence[Any]):
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(_problem_lines(source, problems, "facts file"))
+
+
+class PolicyError(DmiError, ValueError):
+    """A 梯度培育 rule file could not be loaded (or a name is not a shipped policy);
+    ``problems`` lists every problem, each naming the field."""
+
+    def __init__(self, source: str, problems: Sequence[Any]):
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(_problem_lines(source, problems, "rule file"))
 
 
 class FileFormatError(DmiError, ValueError):

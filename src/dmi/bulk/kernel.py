@@ -6,8 +6,10 @@ else, so they write the same rows:
 - :func:`prepare_chunk` applies the row checks (ragged lines, unreadable cells in the columns
   used, blank lines, totals rows, repeated ids) and renames the other rows' columns to the
   instrument's codes;
-- :func:`score_chunk` validates and scores every row left (:meth:`dmi.IndexModel.score_batch`)
-  and adds tiers;
+- a *kernel* turns the prepared chunk into its result: :class:`ScoringKernel` (``dmi score``:
+  :func:`score_chunk` validates and scores every row left with :meth:`dmi.IndexModel.score_batch`
+  and adds tiers) or :class:`dmi.bulk.eligibility.EligibilityKernel` (``dmi eligibility``); the
+  run, the engines and the row checks are the same for both;
 - a :class:`ChunkTask` is a chunk as the run hands it to an engine, with what is known of the
   file's repeated ids (the index, or the duplicate pass still finding it).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -38,7 +41,9 @@ from dmi.tiers import TierModel
 __all__ = [
     "ChunkResult",
     "ChunkTask",
+    "Kernel",
     "PreparedChunk",
+    "ScoringKernel",
     "output_columns",
     "prepare_chunk",
     "score_chunk",
@@ -65,16 +70,46 @@ class PreparedChunk:
     def score(self, model: IndexModel, tier_model: TierModel | None = None) -> ChunkResult:
         return score_chunk(self, model, tier_model)
 
+    def run(self, kernel: Kernel) -> ChunkResult:
+        return kernel(self)
+
 
 @dataclass
 class ChunkResult:
-    """What the kernel made of one prepared chunk."""
+    """What the kernel made of one prepared chunk.
+
+    ``scores`` are the rows written to the run's main output (scores, or the eligibility
+    results); ``extra`` is what a kernel hands the run beside them (the eligibility kernel's
+    cohort counts of the chunk), None for scoring.
+    """
 
     scores: pd.DataFrame
     rejects: pd.DataFrame
     n_read: int
     imputed: dict[str, int] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
+    extra: Any = None
+
+
+class Kernel(Protocol):
+    """What a run does to a chunk after the row checks: a prepared chunk in, its result out.
+
+    Pure: the same chunk gives the same result in any thread or process, so a chunk may be
+    done again (a run that reads the file once redoes the chunks holding a repeated id).
+    """
+
+    def __call__(self, prepared: PreparedChunk) -> ChunkResult: ...
+
+
+@dataclass(frozen=True)
+class ScoringKernel:
+    """``dmi score``'s kernel: :func:`score_chunk` with a fitted model (and tier model)."""
+
+    model: IndexModel
+    tier_model: TierModel | None = None
+
+    def __call__(self, prepared: PreparedChunk) -> ChunkResult:
+        return score_chunk(prepared, self.model, self.tier_model)
 
 
 def prepare_chunk(
@@ -257,14 +292,18 @@ class ChunkTask:
         return self._prepared(self._index())
 
     def score(self, model: IndexModel, tier_model: TierModel | None = None) -> ChunkResult:
-        """:meth:`prepare` then :func:`score_chunk`, without waiting for the pass to start."""
+        """:meth:`run` with the scoring kernel (:func:`score_chunk`)."""
+        return self.run(ScoringKernel(model, tier_model))
+
+    def run(self, kernel: Kernel) -> ChunkResult:
+        """:meth:`prepare` then ``kernel``, without waiting for the pass to start."""
         pending = isinstance(self.duplicates, Future) and not self.duplicates.done()
         if not pending:
-            return score_chunk(self.prepare(), model, tier_model)
-        result = score_chunk(self._prepared(DuplicateIndex()), model, tier_model)
+            return kernel(self.prepare())
+        result = kernel(self._prepared(DuplicateIndex()))
         index = self._index()
         if index.repeats(self._ids()).any():
-            result = score_chunk(self._prepared(index), model, tier_model)
+            result = kernel(self._prepared(index))
         return result
 
     def _prepared(self, duplicates: DuplicateIndex) -> PreparedChunk:

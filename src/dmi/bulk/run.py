@@ -771,9 +771,58 @@ def _score_chunks(
 ) -> tuple[list[_Tally], list[pd.DataFrame]]:
     """Score the chunks ``read`` hands out into the pending ``outputs`` (see
     :func:`score_file`); the tally of each chunk and, when ``cohort``, its cohort columns."""
-    tallies: list[_Tally] = []  # chunk by chunk: a chunk scored again replaces its own
+
+    def collect(result: ChunkResult) -> tuple[_Tally, pd.DataFrame | None]:
+        if not cohort:
+            return _Tally.of(result), None
+        from dmi.bulk.cohort import cohort_columns
+
+        return _Tally.of(result), result.scores[cohort_columns(result.scores)]
+
+    records = run_chunks(
+        reader,
+        mapping,
+        outputs,
+        read,
+        duplicates=duplicates,
+        progress=progress,
+        make_engine=lambda stop: _engine(
+            engine,
+            model,
+            tier_model,
+            threads=threads,
+            scheduler=scheduler,
+            client=client,
+            stop=stop,
+        ),
+        collect=collect,
+    )
+    tallies = [tally for tally, _ in records]
+    cohort_parts = [part for _, part in records if part is not None]
+    return tallies, cohort_parts
+
+
+def run_chunks(
+    reader: TableReader,
+    mapping: ColumnMapping,
+    outputs: _Outputs,
+    read: _ReadCount,
+    *,
+    duplicates: str,
+    progress: Callable[[int], None] | None,
+    make_engine: Callable[[threading.Event], Engine],
+    collect: Callable[[ChunkResult], Any],
+) -> list[Any]:
+    """The chunk loop of every kind of run: the chunks ``read`` hands out, through the engine
+    ``make_engine`` makes (its kernel: scoring or eligibility), into the pending ``outputs``.
+
+    Repeated ids are found as :func:`score_file` says (read once when the outputs can be
+    written again, else the duplicate pass). ``collect`` is called with each chunk's result in
+    file order, in this thread; returns what it gave for each chunk, a chunk done again (one of
+    its ids repeats in the file) replacing its own.
+    """
+    records: list[Any] = []  # chunk by chunk: a chunk scored again replaces its own
     n_read: list[int] = []
-    cohort_parts: list[pd.DataFrame] = []
     stop = threading.Event()  # set when the run ends, however it ends: its threads stop too
     ledger: IdLedger | None = None
     # a CSV's earlier chunks can be written again: the file is read once (see
@@ -784,24 +833,18 @@ def _score_chunks(
         tasks = _tasks_read_once(reader, mapping, duplicates, stop, ledger, read)
     else:
         tasks = _tasks_with_pass(reader, mapping, duplicates, stop, read)
-    scorer = _engine(
-        engine, model, tier_model, threads=threads, scheduler=scheduler, client=client, stop=stop
-    )
+    scorer = make_engine(stop)
     results = scorer.score(prefetched(tasks))
     writes = _BackgroundWrites()
     try:
         done = 0
         for result in results:
-            tallies.append(_Tally.of(result))
+            records.append(collect(result))
             n_read.append(result.n_read)
             # a run that may write chunks again writes each one's rejects, even none: the
             # k-th write of either file is then chunk k
             rejects = result.rejects if len(result.rejects) or ledger is not None else None
             writes.submit(_write_chunk, outputs, result.scores, rejects)
-            if cohort:
-                from dmi.bulk.cohort import cohort_columns
-
-                cohort_parts.append(result.scores[cohort_columns(result.scores)])
             done += result.n_read
             if progress is not None:
                 progress(done)
@@ -810,9 +853,7 @@ def _score_chunks(
                 reader, mapping, duplicates, ledger, n_read, scorer, writes, outputs
             )
             for j, result in redone.items():
-                tallies[j] = _Tally.of(result)
-                if cohort:
-                    cohort_parts[j] = result.scores[cohort_parts[j].columns]
+                records[j] = collect(result)
     except BaseException:
         # the first error is the one reported: a write failing while the run stops after it
         # (a full disk, say) would otherwise replace it
@@ -820,4 +861,4 @@ def _score_chunks(
             _finish_run(stop, results, scorer, writes, outputs)
         raise
     _finish_run(stop, results, scorer, writes, outputs)
-    return tallies, cohort_parts
+    return records

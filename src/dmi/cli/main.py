@@ -2,8 +2,8 @@
 
 The commands live in one module per group: :mod:`~dmi.cli.score` (score, fit, weights),
 :mod:`~dmi.cli.instruments` (instrument list/check, codebook, template, synth),
-:mod:`~dmi.cli.tiers`, :mod:`~dmi.cli.report`, :mod:`~dmi.cli.app` and :mod:`~dmi.cli.tools`
-(wjx, xlsform).
+:mod:`~dmi.cli.tiers`, :mod:`~dmi.cli.report`, :mod:`~dmi.cli.app`, :mod:`~dmi.cli.eligibility` and
+:mod:`~dmi.cli.tools` (wjx, xlsform).
 
 Exit codes: 0 the job was done (rows may still have been rejected: see the summary); 1 ``--strict``
 and some rows were rejected, or an instrument check found problems; 2 a problem with what the
@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from dmi.cli.analyse import add_commands as add_analysis_commands
 from dmi.cli.app import add_commands as add_app_commands
+from dmi.cli.eligibility import add_commands as add_eligibility_commands
 from dmi.cli.instruments import add_commands as add_instrument_commands
 from dmi.cli.report import add_commands as add_report_commands
 from dmi.cli.score import add_commands as add_score_commands
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_analysis_commands(sub)
     add_instrument_commands(sub)
     add_tool_commands(sub)
+    add_eligibility_commands(sub)
     return parser
 
 

@@ -9,13 +9,16 @@ firm states (``FACTS``). See ``docs/eligibility.md``.
 >>> result["specialised"].status, result.gaps
 >>> frame = el.evaluate(firms_frame, policy="2026", lang="en")                    # many firms
 >>> batch = el.evaluate_batch(chunk, first_row=2)       # .results, .rejects, counts reconcile
+>>> el.cohort(batch).table()    # firms per rung x status by province/city/sector, one away
 
 The package depends only on numpy, pandas, PyYAML, pydantic and the standard library.
 """
 
 from __future__ import annotations
 
+from dmi.eligibility.cohorts import Cohort, cohort
 from dmi.eligibility.engine import STATES, STATUSES
+from dmi.eligibility.export import facts_codebook, facts_template
 from dmi.eligibility.facts import FACTS, Fact, FactsError, FactsFileError, parse_facts
 from dmi.eligibility.gaps import Gap
 from dmi.eligibility.ladder import (
@@ -29,6 +32,8 @@ from dmi.eligibility.ladder import (
     evaluate,
     evaluate_batch,
     output_columns,
+    state_label,
+    status_label,
 )
 from dmi.eligibility.policy import (
     RUNGS,
@@ -45,6 +50,7 @@ __all__ = [
     "RUNGS",
     "STATES",
     "STATUSES",
+    "Cohort",
     "ConditionResult",
     "EligibilityBatch",
     "Fact",
@@ -59,11 +65,16 @@ __all__ = [
     "RungResult",
     "ScorecardResult",
     "available_policies",
+    "cohort",
     "evaluate",
     "evaluate_batch",
+    "facts_codebook",
+    "facts_template",
     "load_policy",
     "output_columns",
     "parse_facts",
     "parse_policy",
+    "state_label",
+    "status_label",
     "synthetic_firms",
 ]

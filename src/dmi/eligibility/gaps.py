@@ -37,34 +37,21 @@ from dmi.eligibility.policy import (
     iter_leaves,
     resolve_bands,
 )
+from dmi.locales import text as _locale_text
 
-__all__ = ["WORDS", "Gap", "Piece", "format_numbers", "join_pieces", "rung_gaps"]
+__all__ = ["Gap", "Piece", "format_numbers", "join_pieces", "rung_gaps"]
 
-WORDS = {
-    "meets": {"zh": "满足", "en": "meets"},
-    "missing": {"zh": "缺少数据", "en": "missing facts"},
-    "manual": {"zh": "待人工审核", "en": "manual review"},
-    "points": {"zh": "分", "en": "points"},
-    "point": {"zh": "分", "en": "point"},
-    "more": {"zh": "另有 {n} 项", "en": "{n} more"},
-    "undefined": {"zh": "无法计算（{what} 为 0）", "en": "cannot be computed ({what} is 0)"},
-    "within": {"zh": "须在近{n}年内", "en": "must be within {n} years"},
-    "disagree": {
-        "zh": "数字化水平：填报 {given} 级，依问卷计算为 {computed} 级，采用计算值",
-        "en": "digital level: {given} given, {computed} computed from the survey; computed used",
-    },
-}
+
+def t(key: str, lang: str, **values: Any) -> str:
+    """The text ``key`` (``eligibility.<name>``) in ``lang`` (``zh``, else ``en``)."""
+    return _locale_text(key, "zh" if lang == "zh" else "en", **values)
+
+
 # units shown after numbers; counts go without one in English ("class-I IP 0 → 1 (+1)")
 _UNITS = {
     "en": {"人": "", "项": "", "年": "", "分": "", "级": "", "名": ""},
     "zh": {"名": ""},
 }
-_SEP = {"zh": "；", "en": "; "}
-_COLON = {"zh": "：", "en": ": "}
-
-
-def _w(key: str, lang: str) -> str:
-    return WORDS[key]["zh" if lang == "zh" else "en"]
 
 
 def _unit(unit: str | None, lang: str) -> str:
@@ -368,7 +355,7 @@ def _change_text(
         or _is_integer(ch.fact)
         or ch.fact is None
     ):
-        open_, close = ("（", "）") if lang == "zh" else (" (", ")")
+        open_, close = t("eligibility.open", lang), t("eligibility.close", lang)
         what = f" {ch.fact_label}" if metric_changes_other else ""
         template += f"{open_}%+.15g{_literal(_unit(ch.fact_unit, lang))}{_literal(what)}{close}"
         delta = _rounded(ch.delta, _decimals(ch.fact_unit), "round").tolist()
@@ -379,7 +366,7 @@ def _change_text(
         template = "%s" + template + "%s"
     text = np.array(list(map(template.__mod__, values)), dtype=object)
     if ch.undefined.any():
-        what = WORDS["undefined"]["zh" if lang == "zh" else "en"].format(what=ch.undefined_what)
+        what = t("eligibility.undefined", lang, what=ch.undefined_what)
         odd = np.flatnonzero(ch.undefined)
         words = ch.label + " " + what
         text[odd] = (before[odd] + words + after[odd]) if around else words  # type: ignore[index]
@@ -391,7 +378,7 @@ def _change_text(
 
 def _leaf_piece(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -> Piece | None:
     """The change a not-met leaf asks for, on the rows ``pos`` (where it is not met)."""
-    meets = f" {_w('meets', lang)} {cid}"
+    meets = f" {t('eligibility.meets', lang)} {cid}"
     facts = facts_table()
     if isinstance(leaf, Compare):
         ch = _change(ctx, leaf.of, leaf.op, leaf.threshold, pos, lang)
@@ -417,20 +404,22 @@ def _leaf_piece(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -
         safe = np.where(np.isnan(codes), len(fact.values), codes).astype(np.intp)
         cur = labels[safe]
         target = fact.values[wanted[0]].label(lang)
-        text = fact.short_label(lang) + _COLON[lang] + cur + " → " + target
+        text = fact.short_label(lang) + t("eligibility.colon", lang) + cur + " → " + target
         if leaf.window is not None:
             inside = np.isin(codes, wanted)
-            note = WORDS["within"]["zh" if lang == "zh" else "en"].format(n=leaf.window.years)
-            text = np.where(inside, fact.short_label(lang) + _COLON[lang] + note, text)
+            note = t("eligibility.within", lang, n=leaf.window.years)
+            text = np.where(
+                inside, fact.short_label(lang) + t("eligibility.colon", lang) + note, text
+            )
         return Piece(pos, cid, "change", text, meets, leaf.of)
     if isinstance(leaf, Is):
         fact = facts[leaf.of]
         want = leaf.is_
         other = "no" if want == "yes" else "yes"
-        words = {"zh": {"yes": "是", "no": "否"}, "en": {"yes": "yes", "no": "no"}}[
-            "zh" if lang == "zh" else "en"
-        ]
-        text = f"{fact.short_label(lang)}{_COLON[lang]}{words[other]} → {words[want]}"
+        colon = t("eligibility.colon", lang)
+        words = {"yes": t("eligibility.yes_word", lang), "no": t("eligibility.no_word", lang)}
+        was, wanted = words[other], words[want]
+        text = f"{fact.short_label(lang)}{colon}{was} → {wanted}"
         return Piece(pos, cid, "change", np.full(len(pos), text, dtype=object), meets, leaf.of)
     return None
 
@@ -460,9 +449,9 @@ def _drop_dominated(pieces: list[Piece]) -> list[Piece]:
 def _unmet(ctx: Context, node: Any, pos: np.ndarray) -> np.ndarray:
     """How many changes a test needs on rows ``pos`` (inf when one cannot be asked for)."""
     if isinstance(node, AllOf):
-        return sum((_unmet(ctx, t, pos) for t in node.all), np.zeros(len(pos)))
+        return sum((_unmet(ctx, sub, pos) for sub in node.all), np.zeros(len(pos)))
     if isinstance(node, AnyOf):
-        return np.minimum.reduce([_unmet(ctx, t, pos) for t in node.any])
+        return np.minimum.reduce([_unmet(ctx, sub, pos) for sub in node.any])
     if isinstance(node, Manual):
         return np.zeros(len(pos))
     state = ctx.state(node)[pos]
@@ -480,16 +469,16 @@ def _test_pieces(
         return []
     if isinstance(node, AllOf):
         out: list[Piece] = []
-        for t in node.all:
-            out += _test_pieces(ctx, t, pos, cid, lang, rung)
+        for sub in node.all:
+            out += _test_pieces(ctx, sub, pos, cid, lang, rung)
         return _drop_dominated(out)
     if isinstance(node, AnyOf):
-        counts = np.stack([_unmet(ctx, t, pos) for t in node.any])
+        counts = np.stack([_unmet(ctx, sub, pos) for sub in node.any])
         choice = np.argmin(counts, axis=0)
         feasible = np.isfinite(counts.min(axis=0))
         out = []
-        for k, t in enumerate(node.any):
-            out += _test_pieces(ctx, t, pos[(choice == k) & feasible], cid, lang, rung)
+        for k, sub in enumerate(node.any):
+            out += _test_pieces(ctx, sub, pos[(choice == k) & feasible], cid, lang, rung)
         return out
     if isinstance(node, Manual):
         return []
@@ -553,16 +542,16 @@ def _indicator_moves(
                 with np.errstate(invalid="ignore"):
                     below = v < low if holds_low else v <= low
                     above = v > high if holds_high else v >= high
-                for mask, op, t in (
+                for mask, op, edge in (
                     (below, "at_least" if holds_low else "above", low),
                     (above, "at_most" if holds_high else "below", high),
                 ):
-                    if not math.isfinite(t):
+                    if not math.isfinite(edge):
                         continue
                     rows = np.flatnonzero(mask & known)
                     if len(rows) == 0:
                         continue
-                    ch = _change(ctx, of, op, t, pos[rows], lang)
+                    ch = _change(ctx, of, op, edge, pos[rows], lang)
                     cost = np.full(len(pos), np.inf)
                     if ch.delta is not None and ch.fact_current is not None:
                         base = np.maximum(
@@ -583,7 +572,7 @@ def _indicator_moves(
         labels_of = (
             [v.label(lang) for v in fact.values]
             if fact.type == "category"
-            else (["否", "是"] if lang == "zh" else ["no", "yes"])
+            else [t("eligibility.no_word", lang), t("eligibility.yes_word", lang)]
         )
         cur_labels = np.array(labels_of + ["?"], dtype=object)[
             np.where(np.isnan(codes), len(order), codes).astype(np.intp)
@@ -591,7 +580,13 @@ def _indicator_moves(
         for i, value in enumerate(order):
             p = ind.categories.get(value, ind.else_points)
             valid = ~np.isnan(codes) & (codes != i)
-            text = fact.short_label(lang) + _COLON[lang] + cur_labels + " → " + labels_of[i]
+            text = (
+                fact.short_label(lang)
+                + t("eligibility.colon", lang)
+                + cur_labels
+                + " → "
+                + labels_of[i]
+            )
             moves.append(_Move(k, ind.group, p, valid, np.where(valid, 1.0, np.inf), text))
         return moves
     for step in ind.first_of or ():
@@ -661,11 +656,11 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
     need_text = format_numbers(ev.pass_mark[pos] - ev.lo[pos], 2, "round")
     head = (
         cid
-        + _COLON[lang]
+        + t("eligibility.colon", lang)
         + "+"
         + need_text
         + " "
-        + _w("points", lang)
+        + t("eligibility.points", lang)
         + " ("
         + format_numbers(ev.lo[pos], 2, "round")
         + " → "
@@ -709,9 +704,9 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
             g_sel = gain[m_idx == mi]
             piece = moves[mi].text_for(sel, lang) + " +" + format_numbers(g_sel, 2)
             body[sel] = np.where(
-                body[sel] == "", piece, body[sel] + ("，" if lang == "zh" else ", ") + piece
+                body[sel] == "", piece, body[sel] + t("eligibility.comma", lang) + piece
             )
-    text = np.where(body == "", head, head + _COLON[lang] + body)
+    text = np.where(body == "", head, head + t("eligibility.colon", lang) + body)
     return [Piece(pos, cid, "points", text, points=gained)]
 
 
@@ -730,8 +725,8 @@ def _condition_facts(ctx: Context, rung: RungEval, cid: str, recheck: bool) -> l
         if rid in rung.routes and cid in route.replaces:
             tests += [o.test for o in route.options]
     names: list[str] = []
-    for t in tests:
-        for leaf in iter_leaves(t):
+    for sub in tests:
+        for leaf in iter_leaves(sub):
             if isinstance(leaf, ScorecardPass):
                 sc = policy.scorecards[leaf.scorecard]
                 for ind in sc.indicators:
@@ -843,7 +838,7 @@ def rung_gaps(
     if has_missing.any():
         rows = np.flatnonzero(has_missing & (count < budget))
         count[has_missing] += 1
-        text = _w("missing", lang) + _COLON[lang] + missing_text[rows]
+        text = t("eligibility.missing", lang) + t("eligibility.colon", lang) + missing_text[rows]
         pieces.append(Piece(pos[rows], "", "missing", text))
     # conditions left for manual review
     manual_rows = status == MANUAL
@@ -858,7 +853,12 @@ def rung_gaps(
         count[listed] += 1
         if len(rows):
             pieces.append(
-                Piece(pos[rows], "", "manual", _w("manual", lang) + _COLON[lang] + text[rows])
+                Piece(
+                    pos[rows],
+                    "",
+                    "manual",
+                    t("eligibility.manual", lang) + t("eligibility.colon", lang) + text[rows],
+                )
             )
     return pieces, count
 
@@ -935,8 +935,8 @@ def join_pieces(
         new_row, new_group, last_of_group = new_row[keep], new_group[keep], last_of_group[keep]
     # what goes before and after each entry, gathered from small arrays of strings; the texts of
     # the entries kept are made piece by piece, with those around them in the same format call
-    comma = "，" if lang == "zh" else ", "
-    seps = np.array([prefix, _SEP[lang], comma], dtype=object)
+    comma = t("eligibility.comma", lang)
+    seps = np.array([prefix, t("eligibility.separator", lang), comma], dtype=object)
     before = seps[np.where(new_row, 0, np.where(new_group, 1, 2))]
     suffixes = np.array([p.suffix for p in pieces] + [""], dtype=object)
     after = suffixes[np.where(last_of_group, pid, len(pieces))]
@@ -956,8 +956,9 @@ def join_pieces(
         shown[rows[starts]] = True
         over = np.flatnonzero((groups_in_row > max_gaps) & shown)
         if len(over):
-            template = _SEP[lang] + WORDS["more"]["zh" if lang == "zh" else "en"]
-            out[over] = out[over] + np.array(
-                [template.format(n=int(c - max_gaps)) for c in groups_in_row[over]], dtype=object
-            )
+            # "N more": worded once per distinct N, gathered to the rows
+            extra, at = np.unique(groups_in_row[over] - max_gaps, return_inverse=True)
+            sep = t("eligibility.separator", lang)
+            words = [sep + t("eligibility.more", lang, n=int(k)) for k in extra]
+            out[over] = out[over] + np.array(words, dtype=object)[at.ravel()]
     return out

@@ -41,7 +41,7 @@ from dmi.eligibility.facts import (
     id_texts,
     parse_facts,
 )
-from dmi.eligibility.gaps import WORDS, Gap, Piece, join_pieces, rung_gaps
+from dmi.eligibility.gaps import Gap, Piece, join_pieces, rung_gaps, t
 from dmi.eligibility.policy import (
     RUNGS,
     Compare,
@@ -66,6 +66,8 @@ __all__ = [
     "evaluate",
     "evaluate_batch",
     "output_columns",
+    "state_label",
+    "status_label",
 ]
 
 
@@ -196,6 +198,12 @@ class EligibilityBatch:
         The source row number of each row of ``results``.
     unmatched_columns : list of str
         Input columns that are not facts (ignored).
+    beside : DataFrame
+        For each row of ``results``, the facts a cohort is grouped and sifted by (not in the
+        output): ``province``, ``city``, ``sector`` (trimmed text, None when blank) and
+        ``holds_<rung>`` (``no`` / ``yes`` / ``recheck``, None when blank).
+    digital_disagrees : ndarray of bool
+        For each row of ``results``: a given ``digital_level`` differs from the computed one.
     """
 
     results: pd.DataFrame
@@ -203,6 +211,8 @@ class EligibilityBatch:
     n_read: int
     rows: np.ndarray
     unmatched_columns: list[str]
+    beside: pd.DataFrame | None = None
+    digital_disagrees: np.ndarray | None = None
 
     @property
     def n_evaluated(self) -> int:
@@ -229,6 +239,26 @@ def _settle(policy: str | Path | Policy, year: int | None, lang: str) -> Plan:
             f"year {year} is before it (use an earlier policy)"
         )
     return plan(loaded, int(year))
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    """A rung status (``eligible``, ``not_yet``, ``unknown``, ``manual``) in words."""
+    return {
+        "eligible": t("eligibility.status_eligible", lang),
+        "not_yet": t("eligibility.status_not_yet", lang),
+        "unknown": t("eligibility.status_unknown", lang),
+        "manual": t("eligibility.status_manual", lang),
+    }[status]
+
+
+def state_label(state: str, lang: str = "zh") -> str:
+    """A condition state (``met``, ``not_met``, ``unknown``, ``manual``) in words."""
+    return {
+        "met": t("eligibility.state_met", lang),
+        "not_met": t("eligibility.state_not_met", lang),
+        "unknown": t("eligibility.state_unknown", lang),
+        "manual": t("eligibility.state_manual", lang),
+    }[state]
 
 
 def output_columns(policy: str | Path | Policy = "2026", *, year: int | None = None) -> list[str]:
@@ -358,6 +388,8 @@ def _run(
         unique_ids = True
     results: list[pd.DataFrame] = []
     kept_rows: list[np.ndarray] = []
+    besides: list[pd.DataFrame] = []
+    disagrees: list[np.ndarray] = []
     unmatched: list[str] = []
     for start in range(0, max(n, 1), CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
@@ -368,6 +400,8 @@ def _run(
         results.append(_frame(evaluate_columns(table, the_plan), lang, max_gaps))
         rejects.append(parsed.rejects)
         kept_rows.append(table.rows)
+        besides.append(_beside(table))
+        disagrees.append(np.asarray(table.digital_disagrees, dtype=bool))
         unmatched = parsed.unmatched_columns
     found = [r for r in rejects if len(r)]
     if len(found) > 1:
@@ -382,7 +416,26 @@ def _run(
         n_read=n,
         rows=np.concatenate(kept_rows),
         unmatched_columns=unmatched,
+        beside=besides[0] if len(besides) == 1 else pd.concat(besides, ignore_index=True),
+        digital_disagrees=np.concatenate(disagrees),
     )
+
+
+BESIDE_TEXT = ("province", "city", "sector")
+"""The text facts a cohort groups by (:attr:`EligibilityBatch.beside`)."""
+
+
+def _beside(table: FactColumns) -> pd.DataFrame:
+    """The grouping facts and the titles held of typed rows, as text (see ``beside``)."""
+    facts = facts_table()
+    out: dict[str, Any] = {c: table.text[c] for c in BESIDE_TEXT}
+    for rung in RUNGS:
+        code = f"holds_{rung}"
+        values = facts[code].value_codes
+        names = np.array([*values, None], dtype=object)
+        codes = table.values[code]
+        out[code] = names[np.where(np.isnan(codes), len(values), codes).astype(np.intp)]
+    return pd.DataFrame(out)
 
 
 # -- the frame -----------------------------------------------------------------------------------
@@ -434,11 +487,7 @@ def _target_rung(ev: Evaluation) -> np.ndarray:
 
 def _rung_prefix(r: RungEval, lang: str) -> str:
     spec = r.policy.rungs[r.rung]
-    return (
-        f"{spec.label(lang)}（{r.policy.id}）："
-        if lang == "zh"
-        else (f"{spec.label(lang)} ({r.policy.id}): ")
-    )
+    return t("eligibility.rung_prefix", lang, label=spec.label(lang), policy=r.policy.id)
 
 
 def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> np.ndarray:
@@ -469,11 +518,11 @@ def _flags_column(facts: FactColumns, lang: str) -> np.ndarray:
     out = np.full(facts.n, "", dtype=object)
     rows = np.flatnonzero(facts.digital_disagrees)
     if len(rows):
-        template = WORDS["disagree"]["zh" if lang == "zh" else "en"]
         given = facts.values["digital_level"][rows]
         computed = facts.values["digital_level_computed"][rows]
         out[rows] = [
-            template.format(given=int(g), computed=int(c)) for g, c in zip(given, computed)
+            t("eligibility.disagree", lang, given=int(g), computed=int(c))
+            for g, c in zip(given, computed)
         ]
     return out
 
@@ -496,8 +545,8 @@ def _fact_value(r: RungEval, name: str) -> Any:
 
 def _values_of(r: RungEval, tests: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for t in tests:
-        for leaf in iter_leaves(t):
+    for test in tests:
+        for leaf in iter_leaves(test):
             if isinstance(leaf, (Compare, Member, Is)):
                 out.setdefault(leaf.of, _fact_value(r, leaf.of))
                 window = getattr(leaf, "window", None)
@@ -512,7 +561,10 @@ def _values_of(r: RungEval, tests: list[Any]) -> dict[str, Any]:
 
 def _evidence(tests: list[Any], lang: str) -> tuple[str, ...]:
     return tuple(
-        leaf.manual.get(lang) for t in tests for leaf in iter_leaves(t) if isinstance(leaf, Manual)
+        leaf.manual.get(lang)
+        for test in tests
+        for leaf in iter_leaves(test)
+        if isinstance(leaf, Manual)
     )
 
 

@@ -36,6 +36,7 @@ from pydantic import (
 
 from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
 from dmi.eligibility.facts import Fact, facts_table
+from dmi.errors import PolicyError
 
 __all__ = [
     "FORMAT",
@@ -515,17 +516,6 @@ class _PolicySpec(_Strict):
 
 
 # -- the loaded policy ---------------------------------------------------------------------------
-
-
-class PolicyError(ValueError):
-    """A rule file could not be loaded; ``problems`` lists every problem, each naming the field."""
-
-    def __init__(self, source: str, problems: list[Problem]):
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"{source}: {count} in the rule file:\n{lines}")
 
 
 class Policy:

@@ -29,6 +29,20 @@ _PROVINCES = (
     "安徽",
     "湖南",
 )
+_CITIES = {
+    "广东": ("广州", "深圳", "佛山"),
+    "江苏": ("南京", "苏州", "无锡"),
+    "浙江": ("杭州", "宁波", "温州"),
+    "山东": ("济南", "青岛", "烟台"),
+    "北京": ("北京",),
+    "上海": ("上海",),
+    "湖北": ("武汉", "襄阳", "宜昌"),
+    "四川": ("成都", "绵阳", "德阳"),
+    "河南": ("郑州", "洛阳", "新乡"),
+    "福建": ("福州", "厦门", "泉州"),
+    "安徽": ("合肥", "芜湖", "滁州"),
+    "湖南": ("长沙", "株洲", "湘潭"),
+}
 _SECTORS = (
     "C34 通用设备",
     "C39 电子设备",
@@ -157,6 +171,15 @@ def synthetic_firms(n: int, seed: int = 0, *, missing_rate: float = 0.03) -> pd.
     )
     out["province"] = _choice(rng, _PROVINCES, [1 / len(_PROVINCES)] * len(_PROVINCES), n)
     out["sector"] = _choice(rng, _SECTORS, [1 / len(_SECTORS)] * len(_SECTORS), n)
+    # the city has a generator of its own: the other facts stay those of earlier versions
+    city_rng = np.random.default_rng([seed, 1])
+    pick = city_rng.random(n)
+    province_of = pd.Series(out["province"]).to_numpy(dtype=object)
+    city = np.empty(n, dtype=object)
+    for province, cities in _CITIES.items():
+        rows = province_of == province
+        city[rows] = np.asarray(cities, dtype=object)[(pick[rows] * len(cities)).astype(np.intp)]
+    out["city"] = city
 
     frame = pd.DataFrame({f.code: out[f.code] for f in facts_table()})
     if missing_rate > 0:
@@ -164,7 +187,7 @@ def synthetic_firms(n: int, seed: int = 0, *, missing_rate: float = 0.03) -> pd.
         for code in frame.columns:
             if code == "respondent_id":
                 continue
-            blank = rng.random(n) < missing_rate
+            blank = (city_rng if code == "city" else rng).random(n) < missing_rate
             if not blank.any():
                 continue
             if frame[code].dtype == np.float64:

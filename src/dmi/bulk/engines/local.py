@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from dmi.bulk.kernel import ChunkResult, ChunkTask, PreparedChunk
+from dmi.bulk.kernel import ChunkResult, ChunkTask, Kernel, PreparedChunk, ScoringKernel
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
@@ -58,8 +58,8 @@ class LocalEngine:
 
     Parameters
     ----------
-    model : IndexModel
-        A fitted model.
+    model : IndexModel, optional
+        A fitted model (the scoring kernel's).
     tier_model : TierModel, optional
         A fitted tier model (adds ``tier`` and ``tier_confidence``).
     threads : int, optional
@@ -67,20 +67,29 @@ class LocalEngine:
     stop : threading.Event, optional
         Set when a :meth:`score` ends early, for work that waits on something else (the
         duplicate pass) to give up.
+    kernel : Kernel, optional
+        What is done to each chunk (default: the scoring kernel of ``model`` and
+        ``tier_model``); ``dmi eligibility`` passes its own.
     """
 
     name = "local"
 
     def __init__(
         self,
-        model: IndexModel,
+        model: IndexModel | None = None,
         tier_model: TierModel | None = None,
         *,
         threads: int | None = None,
         stop: threading.Event | None = None,
+        kernel: Kernel | None = None,
     ) -> None:
+        if kernel is None:
+            if model is None:
+                raise TypeError("LocalEngine needs a model or a kernel")
+            kernel = ScoringKernel(model, tier_model)
         self.model = model
         self.tier_model = tier_model
+        self.kernel = kernel
         self.threads = min(2, os.cpu_count() or 1) if threads is None else threads
         self.stop = stop
 
@@ -88,7 +97,7 @@ class LocalEngine:
         return ordered_map(self._score, tasks, self.threads, self.stop)
 
     def _score(self, task: ChunkTask | PreparedChunk) -> ChunkResult:
-        return task.score(self.model, self.tier_model)
+        return task.run(self.kernel)
 
     def close(self) -> None:
         """Nothing to release: each :meth:`score` ends its own threads."""

@@ -1,0 +1,553 @@
+"""The 梯度培育 ladder for whole files: ``dmi eligibility INPUT -o OUT``.
+
+The same run as ``dmi score`` (:mod:`dmi.bulk.run`): the same readers (encodings, XLSX,
+Parquet), row checks (blank, ragged, totals rows, unreadable cells), repeated ids across the
+whole file, chunk loop (:func:`dmi.bulk.run.run_chunks`), engine, pending outputs moved into
+place together, and reconciliation (``read == evaluated + rejected``, each count from its own
+source); only the kernel differs: :class:`EligibilityKernel` evaluates the chunk's facts
+(:func:`dmi.eligibility.evaluate_batch`) instead of scoring answers.
+
+When the file also holds the MIIT survey's item columns, each row that answered them is scored
+with the official :class:`~dmi.IndexModel` (as ``dmi score`` does) and its level is the
+``digital_level_computed`` the 2022 专精特新 数字化水平 indicator reads; a row whose answers are
+invalid is rejected with their reasons, and a stated ``digital_level`` that disagrees with the
+computed one is flagged (``flags``) and counted (the summary's ``digital_level``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.bulk.checks import all_blank
+from dmi.bulk.kernel import ChunkResult, PreparedChunk
+from dmi.bulk.run import (
+    DUPLICATE_POLICIES,
+    _most_common_first,
+    _Outputs,
+    _ReadCount,
+    _reason_key,
+    run_chunks,
+)
+from dmi.columns import ID_COLUMN
+from dmi.eligibility import (
+    FACTS,
+    RUNGS,
+    STATUSES,
+    Cohort,
+    EligibilityBatch,
+    cohort,
+    evaluate_batch,
+    load_policy,
+    output_columns,
+)
+from dmi.eligibility.cohorts import CANDIDATE_COLUMNS, rung_conditions
+from dmi.eligibility.export import COMPUTED
+from dmi.errors import FileFormatError, ReconciliationError, UsageError
+from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
+
+__all__ = [
+    "EligibilityKernel",
+    "EligibilitySummary",
+    "evaluate_file",
+    "map_fact_columns",
+]
+
+SURVEY_INSTRUMENT = "miit-2024-manufacturing"
+"""The MIIT survey whose answers, on the same row, give the computed digital level."""
+
+
+def _key(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+
+
+def map_fact_columns(
+    headers: list[str],
+    *,
+    instrument: Any = None,
+    custom: dict[str, str] | None = None,
+) -> ColumnMapping:
+    """Match a file's headers to facts (code, zh/en label, aliases) and, given the survey's
+    ``instrument``, to its items (code, zh/en text); a custom mapping (header -> code) first.
+
+    A fact takes a header before an item does; a target is taken by the first header that
+    matches it, the others are unmatched (listed, ignored).
+
+    Raises
+    ------
+    FileFormatError
+        When the custom mapping names a column that is neither a fact nor an item.
+    """
+    targets: dict[str, str] = {}
+    for alias in ID_ALIASES:
+        targets.setdefault(_key(alias), ID_COLUMN)
+    for fact in FACTS:
+        if fact.code in COMPUTED:
+            continue
+        for name in (fact.code, fact.zh, fact.en, *fact.aliases):
+            targets.setdefault(_key(name), fact.code)
+    items: set[str] = set()
+    if instrument is not None:
+        for item in instrument.items:
+            items.add(item.code)
+            for name in (item.code, item.zh, item.en):
+                targets.setdefault(_key(name), item.code)
+    valid = {f.code for f in FACTS if f.code not in COMPUTED} | items
+    own = {_key(k): v for k, v in (custom or {}).items()}
+    for header, code in own.items():
+        if code not in valid:
+            raise FileFormatError(
+                f"the mapping sends {header!r} to {code!r}, which is neither a fact nor an item "
+                "of the survey (see `dmi eligibility codebook`)"
+            )
+    mapping = ColumnMapping()
+    taken: set[str] = set()
+    for header in headers:
+        target = own.get(_key(header)) or targets.get(_key(header))
+        if target is None or target in taken:
+            mapping.unmatched.append(header)
+            continue
+        taken.add(target)
+        mapping.rename[header] = target
+    mapping.missing_items = sorted(items - taken) if items & taken else []
+    mapping.missing_profile = [
+        f.code for f in FACTS if f.code not in taken and f.code not in COMPUTED
+    ]
+    return mapping
+
+
+@dataclass
+class EligibilityChunk:
+    """What the eligibility kernel hands the run beside a chunk's rows (its tallies)."""
+
+    statuses: Counter = field(default_factory=Counter)
+    computed: int = 0
+    disagrees: int = 0
+    cohort: Cohort | None = None
+
+
+@dataclass(frozen=True)
+class EligibilityKernel:
+    """The chunk kernel of ``dmi eligibility``: a prepared chunk's facts evaluated.
+
+    Pure, as :class:`dmi.bulk.kernel.ScoringKernel` is: the same chunk gives the same rows.
+
+    Parameters
+    ----------
+    policy : Policy
+        The loaded rules.
+    year : int or None
+        The application year (None: the policy's first).
+    lang : {"zh", "en"}
+        The language of ``gaps`` and ``flags``.
+    max_gaps : int or None
+        Gaps listed per row.
+    model : IndexModel, optional
+        The survey's official model, when the file has item columns.
+    items : tuple of str
+        The survey's item columns in the file.
+    conditions : dict, optional
+        :func:`dmi.eligibility.cohorts.rung_conditions`, when the run counts a cohort.
+    """
+
+    policy: Any
+    year: int | None
+    lang: str
+    max_gaps: int | None
+    model: Any = None
+    items: tuple[str, ...] = ()
+    conditions: dict | None = None
+
+    def __call__(self, prepared: PreparedChunk) -> ChunkResult:
+        frame, rows = prepared.frame, prepared.rows
+        rejects = [prepared.rejects] if len(prepared.rejects) else []
+        extra = EligibilityChunk()
+        survey_rejected = np.empty(0, dtype=np.int64)
+        if self.model is not None and len(frame):
+            frame, survey_rejects, extra.computed = self._digital_level(frame, rows)
+            if len(survey_rejects):
+                rejects.append(survey_rejects)
+                survey_rejected = np.unique(survey_rejects["row"].to_numpy(dtype=np.int64))
+        batch = evaluate_batch(
+            frame,
+            self.policy,
+            year=self.year,
+            lang=self.lang,
+            max_gaps=self.max_gaps,
+            rows=rows,
+            unique_ids=True,  # the run rejects repeated ids across the whole file
+        )
+        if len(batch.rejects):
+            rejects.append(batch.rejects)
+        if len(survey_rejected):
+            batch = _without(batch, survey_rejected)
+        results = batch.results
+        for rung in RUNGS:
+            counted = results[f"{rung}_status"].value_counts(sort=False)
+            for status, n in counted.items():
+                if n:
+                    extra.statuses[(rung, str(status))] += int(n)
+        assert batch.digital_disagrees is not None
+        extra.disagrees = int(batch.digital_disagrees.sum())
+        if self.conditions is not None:
+            extra.cohort = cohort(batch, conditions=self.conditions)
+        if len(rejects) > 1:
+            all_rejects = pd.concat(rejects, ignore_index=True)
+            all_rejects = all_rejects.sort_values("row", kind="stable").reset_index(drop=True)
+        elif rejects:
+            all_rejects = rejects[0]
+        else:
+            all_rejects = batch.rejects
+        return ChunkResult(results, all_rejects, prepared.n_read, extra=extra)
+
+    def _digital_level(
+        self, frame: pd.DataFrame, rows: np.ndarray
+    ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+        """The rows that answered the survey scored: their level as ``digital_level_computed``,
+        the problems of those whose answers are invalid, how many levels were computed."""
+        items = [c for c in self.items if c in frame.columns]
+        answered = np.flatnonzero(~all_blank(frame[items]))
+        if not len(answered):
+            return frame, frame.iloc[:0, :0], 0
+        columns = ([ID_COLUMN] if ID_COLUMN in frame.columns else []) + items
+        scored = self.model.score_batch(
+            frame.iloc[answered][columns].reset_index(drop=True),
+            rows=rows[answered],
+            unique_ids=True,
+        )
+        computed = np.full(len(frame), np.nan)
+        at = np.searchsorted(rows, scored.rows)
+        computed[at] = scored.scores["level"].to_numpy(dtype=np.float64)
+        return frame.assign(digital_level_computed=computed), scored.rejects, len(at)
+
+
+def _without(batch: EligibilityBatch, rejected: np.ndarray) -> EligibilityBatch:
+    """The batch without the rows rejected for their survey answers."""
+    keep = ~np.isin(batch.rows, rejected)
+    assert batch.beside is not None and batch.digital_disagrees is not None
+    return EligibilityBatch(
+        results=batch.results[keep].reset_index(drop=True),
+        rejects=batch.rejects,
+        n_read=batch.n_read,
+        rows=batch.rows[keep],
+        unmatched_columns=batch.unmatched_columns,
+        beside=batch.beside[keep].reset_index(drop=True),
+        digital_disagrees=batch.digital_disagrees[keep],
+    )
+
+
+@dataclass
+class EligibilitySummary:
+    """What happened to every row of a facts file (``read == evaluated + rejected``).
+
+    As :class:`dmi.bulk.run.RunSummary`: ``read`` from the reader, ``evaluated`` and
+    ``rejected`` (distinct row numbers) from the writers. ``statuses`` counts the evaluated
+    firms per rung and status; ``digital_level`` how many levels were computed from survey
+    answers on the rows and how many of them disagree with a stated ``digital_level``.
+    """
+
+    input: str
+    output: str
+    policy: str
+    year: int
+    lang: str
+    read: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    problems: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    rejected_rows_by_reason: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, dict[str, int]] = field(default_factory=dict)
+    digital_level: dict[str, int] = field(default_factory=lambda: {"computed": 0, "disagrees": 0})
+    survey_items: int = 0
+    encoding: str | None = None
+    delimiter: str | None = None
+    lines: int | None = None
+    notes: list[str] = field(default_factory=list)
+    sheet: str | None = None
+    duplicates: str = "reject"
+    unmatched_columns: list[str] = field(default_factory=list)
+    mapping: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scored(self) -> int:
+        """``evaluated`` (the name :class:`~dmi.errors.ReconciliationError` reads)."""
+        return self.evaluated
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.evaluated + self.rejected
+
+    def to_json(self) -> str:
+        return json.dumps(
+            asdict(self) | {"reconciles": self.reconciles}, ensure_ascii=False, indent=1
+        )
+
+    def line(self) -> str:
+        """The one-line reconciliation printed at the end of a run."""
+        source = f" from sheet {self.sheet!r}" if self.sheet is not None else ""
+        text = (
+            f"read {self.read} rows{source}: {self.evaluated} evaluated, {self.rejected} "
+            f"rejected ({self.problems} problems)"
+        )
+        if self.digital_level.get("computed"):
+            text += (
+                f"; {self.digital_level['computed']} digital levels computed from the survey, "
+                f"{self.digital_level.get('disagrees', 0)} disagree with the level given"
+            )
+        return text
+
+
+@dataclass
+class _Tally:
+    problems: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    row_reasons: Counter = field(default_factory=Counter)
+    extra: EligibilityChunk = field(default_factory=EligibilityChunk)
+
+    @classmethod
+    def of(cls, result: ChunkResult) -> _Tally:
+        rejects = result.rejects
+        tally = cls(problems=len(rejects), extra=result.extra)
+        if len(rejects):
+            tally.reasons.update(_reason_key(r) for r in rejects["reason"])
+            firsts = rejects.drop_duplicates("row")["reason"]
+            tally.row_reasons.update(_reason_key(r) for r in firsts)
+        return tally
+
+
+def _schema(columns: list[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [pa.field(c, pa.float64() if c.endswith("_points") else pa.string()) for c in columns]
+    )
+
+
+def evaluate_file(
+    input_path: str | Path,
+    output_path: str | Path,
+    *,
+    policy: Any = "2026",
+    year: int | None = None,
+    lang: str = "zh",
+    max_gaps: int | None = 3,
+    rejects_path: str | Path | None = None,
+    summary_path: str | Path | None = None,
+    cohort_path: str | Path | None = None,
+    candidates_path: str | Path | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    column_map: dict[str, str] | None = None,
+    chunk_rows: int = 50_000,
+    duplicates: str = "reject",
+    threads: int | None = None,
+    survey: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[EligibilitySummary, ColumnMapping]:
+    """Evaluate the ladder for every row of a facts file; write every output or none.
+
+    Parameters
+    ----------
+    input_path, output_path : str or Path
+        CSV/XLSX/Parquet in, CSV/XLSX/Parquet out (by extension). The output has the columns
+        of :func:`dmi.eligibility.output_columns`.
+    policy : {"2026", "2022"}, path or Policy, default="2026"
+        The rules in force (a shipped version or a rule file).
+    year : int, optional
+        The application year (routing, award windows); default the policy's first year.
+    lang : {"zh", "en"}, default="zh"
+        The language of ``gaps`` and ``flags``.
+    max_gaps : int or None, default=3
+        Gaps listed per row (then "N more").
+    rejects_path, summary_path : str or Path, optional
+        The rejected rows' problems (``row, respondent_id, column, value, reason``); the
+        :class:`EligibilitySummary` as JSON.
+    cohort_path, candidates_path : str or Path, optional
+        :meth:`dmi.eligibility.Cohort.table` of the evaluated firms (firms per rung × status
+        by province, city and sector; one condition away; the conditions most often missing)
+        and its candidates (eligible, manual review left, or one condition away).
+    encoding, sheet, column_map
+        For the reader and the header mapping (``column_map``: header -> fact or item code).
+    chunk_rows : int, default=50_000
+        Rows per chunk: memory stays flat whatever the file size; the outputs are the same
+        bytes whatever the chunk size. (Half of ``dmi score``'s: a row of results is about
+        60 columns and a text of gaps, and two chunks are evaluated at once.)
+    duplicates : {"reject", "keep-first", "keep-last"}, default="reject"
+        Repeated respondent ids, as for ``dmi score``.
+    threads : int, optional
+        Chunks evaluated at once (default 2, or 1 on one core).
+    survey : bool, default=True
+        Score the MIIT survey's item columns when the file has them (the computed level).
+    progress : callable, optional
+        Called with the number of rows done after each chunk.
+
+    Returns
+    -------
+    summary : EligibilitySummary
+    mapping : ColumnMapping
+        How the file's headers were matched.
+
+    Raises
+    ------
+    UsageError
+        An unknown ``duplicates`` policy or language, or two outputs that are one file.
+    PolicyError
+        A rule file that cannot be loaded.
+    FileFormatError
+        The file cannot be read, or no column is a fact.
+    ReconciliationError
+        The counts do not add up: a bug in dmi (nothing is moved into place).
+    """
+    from dmi.bulk.engines.local import LocalEngine
+
+    if duplicates not in DUPLICATE_POLICIES:
+        raise UsageError(
+            f"unknown duplicates policy {duplicates!r}; expected one of "
+            f"{', '.join(DUPLICATE_POLICIES)}"
+        )
+    if lang not in ("zh", "en"):
+        raise UsageError(f"unknown language {lang!r}; expected zh or en")
+    loaded = load_policy(policy)
+    if year is not None and year < loaded.effective.year:
+        raise UsageError(
+            f"policy {loaded.id} applies from {loaded.effective.isoformat()}: year {year} is "
+            "before it (use an earlier policy)"
+        )
+    the_year = loaded.effective.year if year is None else int(year)
+    reader = open_table(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
+    instrument = None
+    if survey:
+        from dmi.instruments import load_instrument
+
+        instrument = load_instrument(SURVEY_INSTRUMENT)
+    mapping = map_fact_columns(reader.columns, instrument=instrument, custom=column_map)
+    facts = {c for c in mapping.rename.values() if c in FACTS and c != ID_COLUMN}
+    if not facts:
+        raise FileFormatError(
+            f"{input_path}: no column is a fact of the 梯度培育 ladder; expected headers such as "
+            "the ones `dmi eligibility template` writes (revenue_y1, rd_y1, debt_ratio ...)",
+            path=input_path,
+        )
+    items = tuple(c for c in mapping.rename.values() if c not in FACTS and c != ID_COLUMN)
+    model = None
+    if items:
+        from dmi.scoring.model import IndexModel
+
+        model = IndexModel(instrument).fit()  # the official method: nothing to learn
+    columns = output_columns(loaded, year=the_year)
+    summary = EligibilitySummary(
+        input=str(input_path),
+        output=str(output_path),
+        policy=loaded.id,
+        year=the_year,
+        lang=lang,
+        survey_items=len(items),
+        encoding=reader.encoding,
+        delimiter=reader.delimiter,
+        sheet=reader.sheet,
+        duplicates=duplicates,
+        unmatched_columns=mapping.unmatched,
+        mapping={"matched": dict(mapping.rename), "unmatched": list(mapping.unmatched)},
+    )
+    counting = cohort_path is not None or candidates_path is not None
+    kernel = EligibilityKernel(
+        loaded,
+        the_year,
+        lang,
+        max_gaps,
+        model,
+        items,
+        rung_conditions(loaded, year=the_year) if counting else None,
+    )
+    named = [p for p in (output_path, rejects_path, cohort_path, summary_path, candidates_path)]
+    _same_file(named)
+    outputs = _Outputs(
+        output_path, rejects_path, cohort_path, summary_path, columns, _schema(columns)
+    )
+    candidates = _pending(outputs, candidates_path)
+    try:
+        read = _ReadCount(reader.chunks())
+        tallies = run_chunks(
+            reader,
+            mapping,
+            outputs,
+            read,
+            duplicates=duplicates,
+            progress=progress,
+            make_engine=lambda stop: LocalEngine(threads=threads, stop=stop, kernel=kernel),
+            collect=_Tally.of,
+        )
+        _fill(summary, tallies)
+        summary.encoding, summary.lines, summary.notes = reader.encoding, reader.lines, reader.notes
+        summary.read = read.rows
+        summary.evaluated = outputs.scores.rows
+        summary.rejected = outputs.rejects.distinct
+        if not summary.reconciles:
+            raise ReconciliationError(summary)
+        if counting:
+            found = Cohort.combine(t.extra.cohort for t in tallies if t.extra.cohort is not None)
+            if outputs.cohort is not None:
+                write_table(found.table(), outputs.cohort)
+            if candidates is not None:
+                write_table(found.candidates[CANDIDATE_COLUMNS], candidates)
+        if outputs.summary is not None:
+            outputs.summary.path.write_text(summary.to_json(), encoding="utf-8")
+        outputs.commit()
+    except BaseException as exc:
+        outputs.discard()
+        exc.add_note(outputs.note())
+        raise
+    return summary, mapping
+
+
+def _same_file(paths: list[Any]) -> None:
+    seen: dict[str, Path] = {}
+    for path in (Path(p) for p in paths if p):
+        real = os.path.realpath(path)
+        if real in seen:
+            raise UsageError(f"two outputs are the same file: {seen[real]} and {path}")
+        seen[real] = path
+
+
+def _pending(outputs: _Outputs, path: str | Path | None) -> Any:
+    """The candidates' file, pending with the run's other outputs (moved into place before
+    the summary, which stays last)."""
+    if path is None:
+        return None
+    from dmi.io import PendingFile
+
+    file = PendingFile(path)
+    last = outputs._files.pop() if outputs.summary is not None else None
+    outputs._add(file)
+    if last is not None:
+        outputs._add(last)
+    return file
+
+
+def _fill(summary: EligibilitySummary, tallies: list[_Tally]) -> None:
+    """The summary's problem and status counts, in an order that does not depend on chunks."""
+    reasons: Counter = Counter()
+    row_reasons: Counter = Counter()
+    statuses: Counter = Counter()
+    for tally in tallies:
+        summary.problems += tally.problems
+        reasons.update(tally.reasons)
+        row_reasons.update(tally.row_reasons)
+        statuses.update(tally.extra.statuses)
+        summary.digital_level["computed"] += tally.extra.computed
+        summary.digital_level["disagrees"] += tally.extra.disagrees
+    summary.rejected_by_reason = _most_common_first(reasons)
+    summary.rejected_rows_by_reason = _most_common_first(row_reasons)
+    summary.statuses = {
+        rung: {s: statuses[(rung, s)] for s in STATUSES if statuses[(rung, s)]} for rung in RUNGS
+    }

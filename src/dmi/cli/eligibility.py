@@ -1,0 +1,198 @@
+"""``dmi eligibility``: the 梯度培育 ladder for a file of firms, and its template and codebook.
+
+- ``dmi eligibility INPUT -o OUT [--policy 2022|2026|FILE] [--rejects FILE] [--summary FILE]
+  [--cohort FILE] [--candidates FILE] [--lang zh|en] [--chunk-size N]``: every row evaluated
+  (:func:`dmi.bulk.eligibility.evaluate_file`), on the reading and reconciliation machinery of
+  ``dmi score``;
+- ``dmi eligibility template -o FILE`` / ``dmi eligibility codebook -o FILE``: the empty
+  bulk-import file and the data dictionary of the facts (CSV or XLSX).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from dmi.errors import FactsFileError, PolicyError, UsageError
+
+__all__ = ["add_commands", "cmd_eligibility"]
+
+ACTIONS = ("template", "codebook")
+
+
+def _one_line(exc: PolicyError | FactsFileError) -> UsageError:
+    """A rule or facts file's problems in one line (the command line's error is one line)."""
+    problems = "; ".join(str(p) for p in exc.problems)
+    return UsageError(f"{exc.source}: {problems}")
+
+
+def _gaps(text: str) -> int | None:
+    if text == "all":
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of 0 or more, or all; got {text!r}"
+        )
+    return number
+
+
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1; got {text!r}")
+    return number
+
+
+def cmd_eligibility(args: argparse.Namespace) -> int:
+    if args.input in ACTIONS:
+        return _export(args)
+    from dmi.bulk.eligibility import evaluate_file
+
+    custom = None
+    if args.map:
+        from dmi.cli.score import _column_map
+
+        custom = _column_map(args.map)
+    progress = None
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr)
+
+        def progress(done: int) -> None:
+            bar.update(done - bar.n)
+
+    try:
+        summary, mapping = evaluate_file(
+            args.input,
+            args.output,
+            policy=args.policy,
+            year=args.year,
+            lang=args.lang,
+            max_gaps=args.max_gaps,
+            rejects_path=args.rejects,
+            summary_path=args.summary,
+            cohort_path=args.cohort,
+            candidates_path=args.candidates,
+            encoding=args.encoding,
+            sheet=args.sheet,
+            column_map=custom,
+            chunk_rows=args.chunk_size,
+            duplicates=args.duplicates,
+            survey=not args.no_survey,
+            progress=progress,
+        )
+    except (PolicyError, FactsFileError) as exc:
+        raise _one_line(exc) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    for note in summary.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not args.quiet:
+        if mapping.unmatched:
+            print(
+                f"ignored columns (not a fact or a survey item): {', '.join(mapping.unmatched)}",
+                file=sys.stderr,
+            )
+        from dmi.eligibility import status_label
+
+        for rung, counts in summary.statuses.items():
+            shown = ", ".join(f"{status_label(s, args.lang)} {n}" for s, n in counts.items())
+            print(f"{rung} ({summary.policy}): {shown}")
+        for reason, count in list(summary.rejected_rows_by_reason.items())[:8]:
+            print(f"  rejected: {count} rows, {reason}")
+        written = [args.output] + [
+            p for p in (args.rejects, args.cohort, args.candidates, args.summary) if p
+        ]
+        print(f"wrote {', '.join(written)}")
+    print(summary.line())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from dmi.eligibility import facts_codebook, facts_template
+    from dmi.io import write_table
+
+    table = facts_template() if args.input == "template" else facts_codebook()
+    write_table(table, args.output)
+    if args.input == "template":
+        print(f"wrote {args.output}: {len(table.columns)} columns")
+    else:
+        print(
+            f"wrote {args.output}: {len(table)} rows, {table['column'].nunique()} facts described"
+        )
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``eligibility`` to the main parser's subparsers."""
+    p = sub.add_parser(
+        "eligibility",
+        help="where firms stand on the 梯度培育 ladder (创新型 / 专精特新 / 小巨人); "
+        "also `eligibility template|codebook -o FILE`",
+    )
+    p.add_argument(
+        "input",
+        metavar="INPUT|template|codebook",
+        help="a facts file (CSV/XLSX/Parquet), or template / codebook to write those",
+    )
+    p.add_argument("-o", "--output", required=True, help="CSV, XLSX or Parquet")
+    p.add_argument(
+        "--policy",
+        default="2026",
+        metavar="2022|2026|FILE",
+        help="the rules: a shipped version or a rule file (default 2026, in force today)",
+    )
+    p.add_argument("--year", type=int, help="application year (default: the policy's first)")
+    p.add_argument("--lang", default="zh", choices=("zh", "en"), help="language of the gaps")
+    p.add_argument(
+        "--max-gaps",
+        type=_gaps,
+        default=3,
+        metavar="N|all",
+        help="gaps listed per firm (default 3; 0 none)",
+    )
+    p.add_argument("--rejects", help="write the rejected rows' problems here")
+    p.add_argument("--summary", help="write the run summary as JSON here")
+    p.add_argument(
+        "--cohort",
+        help="write firms per rung and status by province, city and sector, the firms one "
+        "condition away and the conditions most often missing",
+    )
+    p.add_argument(
+        "--candidates",
+        help="write the candidates: firms eligible, with only manual review left, or one "
+        "condition away, per rung",
+    )
+    p.add_argument(
+        "--duplicates",
+        default="reject",
+        choices=("reject", "keep-first", "keep-last"),
+        help="repeated respondent ids (default: reject every occurrence)",
+    )
+    p.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        default=50_000,
+        help="rows read and evaluated at a time (default 50000)",
+    )
+    p.add_argument("--encoding", help="input encoding (default: detected)")
+    p.add_argument("--sheet", help="XLSX sheet (default: the active sheet)")
+    p.add_argument("--map", help="CSV (column,code) or YAML mapping of file headers to facts")
+    p.add_argument(
+        "--no-survey",
+        action="store_true",
+        help="do not score the MIIT survey's item columns (use the digital_level column)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or details")
+    p.set_defaults(func=cmd_eligibility)

@@ -1,0 +1,369 @@
+"""An agency's view of many firms on the ladder: counts by place and sector, "one condition
+away", and the candidates.
+
+:func:`cohort` takes the results of :func:`~dmi.eligibility.evaluate` (a frame) or of
+:func:`~dmi.eligibility.evaluate_batch` and gives a :class:`Cohort`:
+
+- ``status``: firms per rung × status, for everyone (``by = all``) and by ``province``, ``city``
+  and ``sector`` (when given);
+- ``one_away``: per rung, the firms whose only condition not met or unknown is one (a manual
+  condition is not counted: it is a reviewer's, not a change the firm makes);
+- ``missing``: among those, how often each condition is the one missing (most often first);
+- ``candidates``: one row per firm and rung it is eligible for, has only manual review left
+  for, or is one condition away from (a firm that already holds the title, ``holds_<rung> =
+  yes``, is left out; a 复核 stays in).
+
+A cohort is made chunk by chunk and added up (``a + b``, :meth:`Cohort.combine`): the counts
+of a file read in chunks are those of the whole file, whatever the chunk size, and the
+``status`` counts of ``by = all`` add up to the firms evaluated.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.eligibility.engine import STATES, STATUSES
+from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
+from dmi.eligibility.policy import RUNGS, Policy
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "COHORT_COLUMNS",
+    "Cohort",
+    "RungConditions",
+    "cohort",
+    "rung_conditions",
+]
+
+COHORT_COLUMNS = ["table", "rung", "by", "group", "value", "n"]
+"""The columns of :meth:`Cohort.table`."""
+
+CANDIDATE_COLUMNS = [
+    "respondent_id",
+    *BESIDE_TEXT,
+    "rung",
+    "policy",
+    "status",
+    "points",
+    "one_away",
+    "missing",
+]
+"""The columns of :attr:`Cohort.candidates`."""
+
+_TABLES = ("status", "one_away", "missing")
+_BY = ("all", *BESIDE_TEXT)
+BLANK = "(blank)"
+"""The group of firms whose province, city or sector is blank."""
+
+
+@dataclass(frozen=True)
+class RungConditions:
+    """The conditions of one rung under one policy version: common ones and alternative paths
+    (the 2026 tier 1: 创新型 or 科技型); a firm meets the common ones and the best path."""
+
+    common: tuple[str, ...]
+    paths: tuple[tuple[str, ...], ...] = ()
+
+
+def rung_conditions(policy: str | Path | Policy = "2026", *, year: int | None = None) -> dict:
+    """``{(rung, policy id): RungConditions}`` for the versions a policy routes firms to."""
+    the_plan = _settle(policy, year, "zh")
+    out: dict[tuple[str, str], RungConditions] = {}
+    for (rung, _), applied in the_plan.routes.items():
+        spec = applied.rungs[rung]
+        out.setdefault(
+            (rung, applied.id),
+            RungConditions(tuple(spec.conditions), tuple(tuple(p.conditions) for p in spec.paths)),
+        )
+    return out
+
+
+@dataclass
+class Cohort:
+    """Counts of a population on the ladder, and its candidates (see the module).
+
+    Attributes
+    ----------
+    counts : Counter
+        ``(table, rung, by, group, value) -> n``; :meth:`table` lays them out.
+    candidates : DataFrame
+        The columns :data:`CANDIDATE_COLUMNS`, in file order within each rung.
+    n : int
+        Firms counted.
+    """
+
+    counts: Counter = field(default_factory=Counter)
+    candidates: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    )
+    n: int = 0
+
+    def __add__(self, other: Cohort) -> Cohort:
+        return Cohort.combine([self, other])
+
+    @classmethod
+    def combine(cls, parts: Iterable[Cohort]) -> Cohort:
+        """The cohort of the parts together (chunks of one file, in file order)."""
+        parts = list(parts)
+        counts: Counter = Counter()
+        for part in parts:
+            counts.update(part.counts)
+        found = [p.candidates for p in parts if len(p.candidates)]
+        candidates = (
+            pd.concat(found, ignore_index=True)
+            if found
+            else pd.DataFrame(columns=CANDIDATE_COLUMNS)
+        )
+        # rung by rung, each in file order: the same whatever the chunks were
+        order = np.argsort(
+            candidates["rung"].map(RUNGS.index).to_numpy(dtype=np.int64), kind="stable"
+        )
+        candidates = candidates.iloc[order].reset_index(drop=True)
+        return cls(counts, candidates, sum(p.n for p in parts))
+
+    def table(self) -> pd.DataFrame:
+        """The counts as a table: ``table, rung, by, group, value, n``.
+
+        ``table`` is ``status`` (``value`` a status), ``one_away`` (``value`` ``one_away``) or
+        ``missing`` (``value`` the condition id); ``by`` is ``all`` (``group`` ``all``),
+        ``province``, ``city`` or ``sector``. Ordered by table, rung, by and group; statuses in
+        their order, missing conditions most often first.
+        """
+
+        def key(item: tuple[tuple[str, str, str, str, str], int]) -> tuple[Any, ...]:
+            (table, rung, by, group, value), n = item
+            rank = (
+                (STATUSES.index(value), "")
+                if table == "status"
+                else ((-n, value) if table == "missing" else (0, ""))
+            )
+            return (_TABLES.index(table), RUNGS.index(rung), _BY.index(by), group, *rank)
+
+        rows = [(*k, n) for k, n in sorted(self.counts.items(), key=key)]
+        frame = pd.DataFrame(rows, columns=COHORT_COLUMNS)
+        frame["n"] = frame["n"].astype(np.int64)
+        return frame
+
+    def status_counts(self, rung: str, by: str = "all") -> pd.DataFrame:
+        """Firms per status of ``rung`` (columns) by group of ``by`` (rows), with ``total``."""
+        t = self.table()
+        part = t[(t["table"] == "status") & (t["rung"] == rung) & (t["by"] == by)]
+        wide = part.pivot_table(index="group", columns="value", values="n", aggfunc="sum")
+        wide = wide.reindex(columns=list(STATUSES)).fillna(0).astype(np.int64)
+        wide["total"] = wide.sum(axis=1)
+        return wide
+
+
+def cohort(
+    results: pd.DataFrame | EligibilityBatch,
+    beside: pd.DataFrame | None = None,
+    *,
+    policy: str | Path | Policy = "2026",
+    year: int | None = None,
+    conditions: dict | None = None,
+) -> Cohort:
+    """Count a population on the ladder (see the module).
+
+    Parameters
+    ----------
+    results : DataFrame or EligibilityBatch
+        What :func:`~dmi.eligibility.evaluate` gave for a frame (the columns of
+        :func:`~dmi.eligibility.output_columns`), or an :class:`EligibilityBatch` (its
+        ``beside`` is then used).
+    beside : DataFrame, optional
+        Aligned with ``results``: ``province``, ``city``, ``sector`` (any of them) and
+        ``holds_<rung>``; those absent are left out (without ``beside``, taken from
+        ``results`` where it has them, e.g. the facts frame joined to it).
+    policy, year
+        The policy the results were evaluated under (which conditions each rung has).
+    conditions : dict, optional
+        :func:`rung_conditions` already worked out (a bulk run passes it for every chunk).
+
+    Returns
+    -------
+    Cohort
+    """
+    if isinstance(results, EligibilityBatch):
+        beside = results.beside if beside is None else beside
+        results = results.results
+    if beside is None:
+        beside = results
+    if len(beside) != len(results):
+        raise ValueError(f"beside has {len(beside)} rows, the results {len(results)}")
+    if conditions is None:
+        conditions = rung_conditions(policy, year=year)
+    n = len(results)
+    counts: Counter = Counter()
+    groups: dict[str, tuple[np.ndarray, np.ndarray] | None] = {"all": None}
+    for by in BESIDE_TEXT:
+        if by in beside.columns:
+            groups[by] = _group_codes(beside[by])
+    status_names = np.asarray(STATUSES, dtype=object)
+    picked = (STATUSES.index("eligible"), STATUSES.index("manual"))
+    candidates: list[dict[str, Any]] = []
+    for rung in RUNGS:
+        status = _codes(results[f"{rung}_status"], STATUSES)
+        policy_codes, policy_names = _group_codes(results[f"{rung}_policy"])
+        cids: list[str] = []  # the rung's conditions under every version: ``missing`` codes
+        for (r, _), spec in conditions.items():
+            if r == rung:
+                cids += [c for c in (*spec.common, *sum(spec.paths, ())) if c not in cids]
+        missing = np.full(n, -1, dtype=np.intp)
+        for (r, pid), spec in conditions.items():
+            if r != rung or pid not in policy_names:
+                continue
+            rows = np.flatnonzero(policy_codes == list(policy_names).index(pid))
+            if len(rows):
+                _one_away(results, spec, rows, missing, cids)
+        one_away = missing >= 0
+        cid_names = np.array([*cids, ""], dtype=object)
+        sel = np.flatnonzero(one_away)
+        for by, codes in groups.items():
+            _count(counts, "status", rung, by, codes, status, status_names)
+            if len(sel):
+                sub = None if codes is None else (codes[0][sel], codes[1])
+                _count(counts, "one_away", rung, by, sub, np.zeros(len(sel), np.intp), _ONE)
+                _count(counts, "missing", rung, by, sub, missing[sel], cid_names)
+        pick = one_away | (status == picked[0]) | (status == picked[1])
+        holds = f"holds_{rung}"
+        if holds in beside.columns:
+            pick &= _not_yes(beside[holds])
+        at = np.flatnonzero(pick)
+        if len(at):
+            part: dict[str, Any] = {"respondent_id": results["respondent_id"].iloc[at]}
+            for by in BESIDE_TEXT:
+                codes = groups.get(by)
+                part[by] = (
+                    np.where(codes[0][at] == len(codes[1]) - 1, None, codes[1][codes[0][at]])
+                    if codes is not None
+                    else np.full(len(at), None, dtype=object)
+                )
+            part["rung"] = np.full(len(at), rung, dtype=object)
+            part["policy"] = policy_names[policy_codes[at]]
+            part["status"] = status_names[status[at]]
+            part["points"] = results[f"{rung}_points"].to_numpy(dtype=np.float64)[at]
+            part["one_away"] = one_away[at]
+            part["missing"] = cid_names[missing[at]]
+            candidates.append(part)
+    found = (
+        pd.concat(
+            [pd.DataFrame({k: _column(k, v) for k, v in c.items()}) for c in candidates],
+            ignore_index=True,
+        )[CANDIDATE_COLUMNS]
+        if candidates
+        else pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    )
+    return Cohort(counts, found, n)
+
+
+_ONE = np.array(["one_away"], dtype=object)
+
+
+def _column(name: str, values: Any) -> pd.Series:
+    """A candidates column in a dtype that does not depend on the chunk: text as objects."""
+    if name in ("points", "one_away"):
+        return pd.Series(np.asarray(values))
+    return pd.Series(np.asarray(values, dtype=object), dtype=object)
+
+
+def _not_yes(column: pd.Series) -> np.ndarray:
+    """Rows whose title column is not ``yes``."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    yes = np.array([str(u) == "yes" for u in uniques] + [False], dtype=bool)
+    return ~yes[np.where(codes < 0, len(uniques), codes)]
+
+
+def _codes(column: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    """A status or state column as positions in ``names`` (-1 where blank)."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and tuple(column.cat.categories) == names:
+        return column.cat.codes.to_numpy(dtype=np.int8)
+    values = column.astype(object).where(column.notna(), "").to_numpy(dtype=object)
+    lookup = {name: i for i, name in enumerate(names)}
+    out = np.array([lookup.get(str(v), -1) for v in values], dtype=np.int8)
+    unknown = sorted({str(v) for v, c in zip(values, out) if c < 0 and v != ""})
+    if unknown:
+        raise ValueError(f"{column.name}: not one of {', '.join(names)}: {', '.join(unknown)}")
+    return out
+
+
+def _group_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A grouping column as codes and their names (blank as :data:`BLANK`)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    names = np.array([str(u) for u in uniques] + [BLANK], dtype=object)
+    return np.where(codes < 0, len(uniques), codes).astype(np.intp), names
+
+
+def _count(
+    counts: Counter,
+    table: str,
+    rung: str,
+    by: str,
+    codes: tuple[np.ndarray, np.ndarray] | None,
+    values: np.ndarray,
+    value_names: np.ndarray,
+) -> None:
+    """Add the number of rows per (group, value) to ``counts``: ``values`` are positions in
+    ``value_names``, ``codes`` the rows' groups (None: one group, ``all``)."""
+    if not len(values):
+        return
+    width = len(value_names)
+    if codes is None:
+        found = np.bincount(values, minlength=width)
+        for v in np.flatnonzero(found).tolist():
+            counts[(table, rung, by, "all", str(value_names[v]))] += int(found[v])
+        return
+    group, names = codes
+    found = np.bincount(group * width + values, minlength=len(names) * width)
+    for flat in np.flatnonzero(found).tolist():
+        g, v = divmod(flat, width)
+        counts[(table, rung, by, str(names[g]), str(value_names[v]))] += int(found[flat])
+
+
+def _one_away(
+    results: pd.DataFrame,
+    spec: RungConditions,
+    rows: np.ndarray,
+    missing: np.ndarray,
+    cids: list[str],
+) -> None:
+    """For the ``rows`` one condition away, set ``missing`` to the position of that condition
+    in ``cids`` (in place)."""
+    n = len(rows)
+
+    def lacking(names: tuple[str, ...]) -> np.ndarray:
+        if not names:
+            return np.zeros((0, n), dtype=bool)
+        # not_met (0) or unknown (1); blank (-1), manual and met are not lacking
+        return np.stack(
+            [
+                (_codes(results[c], STATES)[rows] >= 0) & (_codes(results[c], STATES)[rows] <= 1)
+                for c in names
+            ]
+        )
+
+    common = lacking(spec.common)
+    total = common.sum(axis=0)
+    order = list(spec.common)
+    chosen = common
+    if spec.paths:
+        per_path = [lacking(p) for p in spec.paths]
+        sums = np.stack([m.sum(axis=0) for m in per_path])
+        best = np.argmin(sums, axis=0)
+        total = total + sums[best, np.arange(n)]
+        # the conditions of every path, those of the paths not chosen masked out
+        for k, (path, m) in enumerate(zip(spec.paths, per_path)):
+            order += list(path)
+            chosen = np.concatenate([chosen, m & (best == k)[None, :]])
+    away = total == 1
+    if not away.any():
+        return
+    which = np.argmax(chosen[:, away], axis=0)
+    position = np.array([cids.index(c) for c in order], dtype=np.intp)
+    missing[rows[away]] = position[which]

@@ -1,0 +1,87 @@
+"""The fast paths of `dmi eligibility` give what the plain ones give (issue 16's speed goal).
+
+A CSV gives every cell as text: number facts are parsed by Arrow in one call where a cell is a
+plain ASCII number (:func:`dmi.eligibility.facts._text_numbers`), by the per-distinct-cell
+parser otherwise. Both must give the same values and the same problems, on any text.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dmi.eligibility as el
+from dmi.eligibility.facts import _parse_column, _Rejects, _text_numbers, facts_table
+
+ODD = [
+    "1", "1.", ".5", "-0", "+3", "1e3", "1E-2", " 12 ", "\u300012", "1,500", "1,5000", "35%",
+    "１２", "三级", "二级", "abc", "", "   ", None, "nan", "NaN", "inf", "-inf", "1e400",
+    "1e-400", "0x10", "1_000", "-5", "2.5", "101", "00012", "٣", "4.0", "-1e3", "1 000",
+    "+", "-", ".", "e5", "1e", "3.14.15", "½", "٣.٥", "12%", "100%", "-0.0",
+]  # fmt: skip
+
+
+def _random_cells(seed: int, n: int) -> list:
+    rng = np.random.default_rng(seed)
+    cells: list = list(rng.choice(np.array(ODD, dtype=object), n))
+    forms = [
+        lambda x: repr(float(x)),
+        lambda x: f"{x:.2f}",
+        lambda x: f"{x:.17g}",
+        lambda x: f"{round(x):d}",
+        lambda x: f"{x:e}",
+    ]
+    for i in range(n):
+        if rng.random() < 0.6:
+            x = rng.normal(0, 10 ** rng.integers(0, 7))
+            cells[i] = forms[rng.integers(len(forms))](x)
+    return cells
+
+
+def _both(
+    column: pd.Series, code: str
+) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, pd.DataFrame]:
+    fact = facts_table()[code]
+    n = len(column)
+    rows, ids = np.arange(2, n + 2), np.full(n, "", dtype=object)
+    fast_rejects, slow_rejects = _Rejects(n), _Rejects(n)
+    fast = _text_numbers(column, fact, fast_rejects)
+    assert fast is not None
+    slow = _parse_column(column, fact, slow_rejects, np.arange(n))  # the per-cell parser
+    return fast, fast_rejects.table(rows, ids), slow, slow_rejects.table(rows, ids)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    "code",
+    ["revenue_y1", "net_profit_y1", "debt_ratio", "ip_class1", "digital_level", "award_rank"],
+)
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_text_numbers_are_parsed_as_the_plain_parser_does(seed, code, dtype):
+    column = pd.Series(_random_cells(seed, 3000), dtype=dtype)
+    fast, fast_rejects, slow, slow_rejects = _both(column, code)
+    np.testing.assert_array_equal(fast, slow)  # NaN where NaN, the same floats elsewhere
+    pd.testing.assert_frame_equal(fast_rejects, slow_rejects)
+    assert np.isfinite(fast).sum() > 200 and len(fast_rejects) > 300  # both kinds of cells
+
+
+def test_a_column_without_blanks_or_odd_cells():
+    # Arrow's parse without a null can be a read-only view: the values must still be ours
+    column = pd.Series(["1", "2.5", "300"], dtype="str")
+    fast, rejects, slow, _ = _both(column, "debt_ratio")
+    np.testing.assert_array_equal(fast, slow)
+    assert list(fast[:2]) == [1.0, 2.5] and np.isnan(fast[2])
+    assert list(rejects["reason"]) == ["300 is above the maximum 100 %"]
+    fast[0] = 7.0  # writable
+
+
+def test_a_firms_file_evaluates_as_its_frame_does(tmp_path):
+    # the file's cells as text (the CSV path) against the frame's floats (the numeric path)
+    firms = el.synthetic_firms(2000, seed=8)
+    firms.to_csv(tmp_path / "f.csv", index=False)
+    as_text = pd.read_csv(tmp_path / "f.csv", dtype=str, keep_default_na=False)
+    as_text = as_text.replace("", None)
+    pd.testing.assert_frame_equal(
+        el.evaluate(as_text, "2026", lang="en"), el.evaluate(firms, "2026", lang="en")
+    )

@@ -1,0 +1,393 @@
+"""`dmi eligibility`: a facts file through the run of `dmi score` (issue 16).
+
+Firms are hand-made; what they should get is worked out by hand in the comments (2026 rules:
+专精特新 needs debt ratio ≤ 80 %, R&D ≥ 100万 and ≥ 3 % of revenue in each of two years, main
+business ≥ 80 %, ≥ 3 niche years, revenue ≥ 1500万, the 创新型 title, score ≥ 50; the class-I IP
+and market-position conditions are manual).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dmi.eligibility as el
+from dmi.cli.main import main
+
+# the docs' firm A1: debt 81 % (> 80), R&D y1 96 / 4000 = 2.4 % (< 3) -> 专精特新 not_yet
+A1 = {
+    "respondent_id": "A1",
+    "holds_innovative": "yes",
+    "holds_specialised": "no",
+    "holds_little_giant": "no",
+    "revenue_y1": 4000,
+    "revenue_y2": 3600,
+    "main_revenue_y1": 3600,
+    "rd_y1": 96,
+    "rd_y2": 120,
+    "debt_ratio": 81,
+    "niche_years": 4,
+    "ip_class1": 1,
+    "eval_score": 55,
+    "sme": "yes",
+    "credit_clean": "yes",
+    "product_allowed": "yes",
+    "no_incident": "yes",
+    "province": "广东",
+    "city": "深圳",
+    "sector": "C34",
+}
+# at the edges: debt exactly 80 % (≤ 80: met), R&D y1 120 / 4000 = exactly 3 % (met); every
+# hard condition met, the IP and market-position conditions manual -> 专精特新 manual
+A2 = {**A1, "respondent_id": "A2", "debt_ratio": 80, "rd_y1": 120}
+# the same with the debt ratio blank: unknown, never not_met
+A3 = {**A2, "respondent_id": "A3", "debt_ratio": None}
+FIRMS = [A1, A2, A3]
+COLUMNS = list(A1)
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
+def write_csv(path: Path, firms: list[dict], extra_lines: list[str] = ()) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for firm in firms:
+            writer.writerow([_cell(firm.get(c)) for c in COLUMNS])
+        for line in extra_lines:
+            f.write(line + "\n")
+    return path
+
+
+def read(path: Path) -> pd.DataFrame:
+    if path.suffix == ".xlsx":
+        return pd.read_excel(path, dtype=str, keep_default_na=False)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def test_edge_firms_get_the_statuses_worked_by_hand(capsys, tmp_path):
+    src = write_csv(tmp_path / "firms.csv", FIRMS)
+    out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
+    code, stdout, _ = run(
+        capsys, "eligibility", src, "-o", out, "--summary", summary, "--lang", "en"
+    )
+    assert code == 0
+    got = read(out).set_index("respondent_id")
+    assert got.loc["A1", "specialised_status"] == "not_yet"
+    assert got.loc["A1", "sr26_debt"] == "not_met" and got.loc["A1", "sr26_rd"] == "not_met"
+    assert "debt ratio 81% → 80% meets sr26_debt" in got.loc["A1", "gaps"]
+    assert "R&D share y1 2.4% → 3% (+24万元 R&D y1)" in got.loc["A1", "gaps"]
+    assert got.loc["A2", "sr26_debt"] == "met" and got.loc["A2", "sr26_rd"] == "met"
+    assert got.loc["A2", "specialised_status"] == "manual"
+    assert got.loc["A3", "sr26_debt"] == "unknown"
+    assert got.loc["A3", "specialised_status"] == "unknown"
+    assert "missing facts: debt_ratio" in got.loc["A3", "gaps"]
+    # the columns of the issue, in order
+    expected = ["respondent_id"]
+    for rung in el.RUNGS:
+        expected += [f"{rung}_status", f"{rung}_points", f"{rung}_policy"]
+    assert list(got.reset_index().columns[: len(expected)]) == expected
+    assert list(got.columns[-2:]) == ["gaps", "flags"]
+    assert (got["specialised_policy"] == "2026").all()
+    facts = json.loads(summary.read_text(encoding="utf-8"))
+    assert facts["read"] == 3 == facts["evaluated"] and facts["rejected"] == 0
+    assert facts["statuses"]["specialised"] == {"not_yet": 1, "unknown": 1, "manual": 1}
+    assert stdout.splitlines()[-1] == "read 3 rows: 3 evaluated, 0 rejected (0 problems)"
+
+
+def test_bad_values_are_rejected_with_their_reasons_and_the_counts_reconcile(capsys, tmp_path):
+    bad = [
+        {**A2, "respondent_id": "B1", "debt_ratio": 180},
+        {**A2, "respondent_id": "B2", "main_revenue_y1": 5000},
+        {**A2, "respondent_id": "B3", "ip_class1": -1, "sme": "maybe"},
+        {**A2, "respondent_id": "D1"},
+        {**A2, "respondent_id": "D1"},
+    ]
+    src = write_csv(
+        tmp_path / "firms.csv",
+        [*FIRMS, *bad],
+        extra_lines=["", "R1,yes,too,few", "合计" + "," * (len(COLUMNS) - 1)],
+    )
+    out, rej, summary = tmp_path / "out.csv", tmp_path / "rej.csv", tmp_path / "s.json"
+    code, stdout, _ = run(
+        capsys, "eligibility", src, "-o", out, "--rejects", rej, "--summary", summary, "-q"
+    )
+    assert code == 0
+    results, rejects = read(out), read(rej)
+    facts = json.loads(summary.read_text(encoding="utf-8"))
+    # 11 lines after the header: A1-A3 evaluated; B1-B3, D1 twice, the blank, ragged and
+    # totals lines rejected
+    assert facts["read"] == 11 and facts["evaluated"] == 3 and facts["rejected"] == 8
+    assert facts["evaluated"] == len(results) and facts["rejected"] == rejects["row"].nunique()
+    assert list(results["respondent_id"]) == ["A1", "A2", "A3"]
+    by_row = {int(r): g for r, g in rejects.groupby(rejects["row"].astype(int))}
+    assert set(by_row) == {5, 6, 7, 8, 9, 10, 11, 12}
+    b1 = by_row[5].iloc[0]
+    assert (b1["column"], b1["value"], b1["reason"]) == (
+        "debt_ratio",
+        "180",
+        "180 is above the maximum 100 %",
+    )
+    assert by_row[6].iloc[0]["reason"] == (
+        "main_revenue_y1 (5000) is above revenue_y1 (4000): main-business revenue is part of "
+        "revenue"
+    )
+    b3 = by_row[7].set_index("column")["reason"].to_dict()  # every problem of the row
+    # (a text cell starting with "-" is escaped against spreadsheet formulas, as for dmi score)
+    assert b3 == {"ip_class1": "'-1 is below the minimum 0 项", "sme": "expected yes or no"}
+    assert all(r.startswith("duplicate respondent_id") for r in by_row[8]["reason"])
+    assert "9" in by_row[8].iloc[0]["reason"] and "8" in by_row[9].iloc[0]["reason"]
+    assert by_row[10].iloc[0]["reason"] == "blank line"
+    assert by_row[11].iloc[0]["reason"].startswith("ragged row")
+    assert by_row[12].iloc[0]["reason"] == "looks like a totals row"
+    assert stdout.strip() == "read 11 rows: 3 evaluated, 8 rejected (9 problems)"
+
+
+def test_xlsx_in_and_out_give_the_csv_results(capsys, tmp_path):
+    frame = pd.DataFrame(FIRMS, columns=COLUMNS)
+    frame.to_excel(tmp_path / "firms.xlsx", index=False)
+    src = write_csv(tmp_path / "firms.csv", FIRMS)
+    assert run(capsys, "eligibility", tmp_path / "firms.xlsx", "-o", tmp_path / "x.xlsx")[0] == 0
+    assert run(capsys, "eligibility", src, "-o", tmp_path / "c.csv")[0] == 0
+    pd.testing.assert_frame_equal(read(tmp_path / "x.xlsx"), read(tmp_path / "c.csv"))
+
+
+def test_chinese_headers_are_the_facts(capsys, tmp_path):
+    # the facts' labels and aliases are headers too (an agency's export)
+    labels = {f.code: f.zh for f in el.FACTS}
+    frame = pd.DataFrame(FIRMS, columns=COLUMNS).rename(columns=labels)
+    frame.to_csv(tmp_path / "zh.csv", index=False)
+    src = write_csv(tmp_path / "firms.csv", FIRMS)
+    assert run(capsys, "eligibility", tmp_path / "zh.csv", "-o", tmp_path / "zh-out.csv")[0] == 0
+    assert run(capsys, "eligibility", src, "-o", tmp_path / "out.csv")[0] == 0
+    assert (tmp_path / "zh-out.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
+
+
+def test_policy_2022_and_2026_route_firms_to_their_rules(capsys, tmp_path):
+    # a 小巨人 due for 复核 in 2026 is re-checked by the 2022 standard (117号); a new applicant
+    # by the 2026 one; under --policy 2022 everyone by 2022
+    recheck = {**A2, "respondent_id": "R1", "holds_specialised": "yes"}
+    recheck["holds_little_giant"] = "recheck"
+    src = write_csv(tmp_path / "firms.csv", [A2, recheck])
+    run(capsys, "eligibility", src, "-o", tmp_path / "26.csv")
+    run(capsys, "eligibility", src, "-o", tmp_path / "22.csv", "--policy", "2022")
+    new26, old = read(tmp_path / "26.csv"), read(tmp_path / "22.csv")
+    assert list(new26["little_giant_policy"]) == ["2026", "2022"]
+    assert list(new26["specialised_policy"]) == ["2026", "2026"]
+    assert (old[[f"{r}_policy" for r in el.RUNGS]] == "2022").all().all()
+    # a 2026 rule's column is blank where the firm was evaluated by 2022, and the reverse
+    assert new26.loc[1, "lg26_niche"] == "" and new26.loc[1, "lg22_niche"] != ""
+    assert new26.loc[0, "lg26_niche"] != "" and new26.loc[0, "lg22_niche"] == ""
+    assert "sr26_debt" not in old.columns and "sr22_rd" in old.columns
+    # a rule file by path: the shipped 2026 file named by its path gives the same bytes
+    shipped = el.load_policy("2026").source
+    run(capsys, "eligibility", src, "-o", tmp_path / "path.csv", "--policy", shipped)
+    assert (tmp_path / "path.csv").read_bytes() == (tmp_path / "26.csv").read_bytes()
+
+
+def test_the_api_and_the_cli_give_the_same_rows(capsys, tmp_path):
+    firms = el.synthetic_firms(300, seed=11)
+    firms.to_csv(tmp_path / "firms.csv", index=False)
+    for policy in ("2026", "2022"):
+        out = tmp_path / f"{policy}.csv"
+        args = ["eligibility", tmp_path / "firms.csv", "-o", out, "--policy", policy]
+        assert run(capsys, *args, "--lang", "en")[0] == 0
+        api = el.evaluate(firms, policy, lang="en")
+        api.to_csv(tmp_path / "api.csv", index=False)
+        cli = pd.read_csv(out, encoding="utf-8-sig")
+        pd.testing.assert_frame_equal(cli, pd.read_csv(tmp_path / "api.csv"), check_dtype=False)
+        assert cli["gaps"].notna().sum() > 100  # the gap texts are compared too
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_chunk_sizes_give_the_same_bytes(capsys, tmp_path, suffix):
+    firms = el.synthetic_firms(60, seed=4)
+    firms.loc[[3, 40], "respondent_id"] = "SAME"  # a repeated id, in two chunks
+    firms.loc[7, "debt_ratio"] = 150.0
+    if suffix == ".csv":
+        firms.to_csv(tmp_path / "in.csv", index=False)
+    else:
+        firms.to_excel(tmp_path / "in.xlsx", index=False)
+    outputs = {}
+    for size in (1, 7, 100_000):
+        names = [tmp_path / f"{k}-{size}.csv" for k in ("out", "rej", "coh", "cand")]
+        args = ["eligibility", tmp_path / f"in{suffix}", "-o", names[0], "--rejects", names[1]]
+        args += ["--cohort", names[2], "--candidates", names[3], "--chunk-size", size, "-q"]
+        assert run(capsys, *args)[0] == 0
+        outputs[size] = [p.read_bytes() for p in names]
+    assert outputs[1] == outputs[7] == outputs[100_000]
+    rejected = read(tmp_path / "rej-1.csv")
+    assert set(rejected["row"].astype(int)) == {5, 42, 9}
+
+
+def test_exit_codes(capsys, tmp_path):
+    src = write_csv(tmp_path / "firms.csv", FIRMS)
+    out = tmp_path / "out.csv"
+    assert run(capsys, "eligibility", src, "-o", out)[0] == 0
+    # 2: what the user gave, in one line
+    for argv, says in [
+        ([tmp_path / "nope.csv"], "nope.csv"),
+        ([src, "--policy", "2019"], "no policy named '2019'"),
+        ([src, "--policy", "2026", "--year", "2020"], "year 2020 is before it"),
+    ]:
+        code, _, err = run(capsys, "eligibility", *argv, "-o", out)
+        assert code == 2, err
+        assert err.startswith("dmi: error: ") and says in err and len(err.splitlines()) == 1
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("format: dmi-cultivation-policy/1\nid: x\n", encoding="utf-8")
+    code, _, err = run(capsys, "eligibility", src, "-o", out, "--policy", broken)
+    assert code == 2 and len(err.splitlines()) == 1 and "broken.yaml" in err
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n", encoding="utf-8")
+    code, _, err = run(capsys, "eligibility", other, "-o", out)
+    assert code == 2 and "no column is a fact" in err
+
+
+def test_a_row_lost_before_the_writers_is_an_internal_error_and_nothing_is_written(
+    capsys, tmp_path, monkeypatch
+):
+    from dmi.bulk.eligibility import EligibilityKernel
+
+    real = EligibilityKernel.__call__
+
+    def loses_a_row(self, prepared):
+        result = real(self, prepared)
+        result.scores = result.scores.iloc[1:]
+        return result
+
+    monkeypatch.setattr(EligibilityKernel, "__call__", loses_a_row)
+    src = write_csv(tmp_path / "firms.csv", FIRMS)
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "out.csv")
+    assert code == 3
+    assert err.startswith("dmi: internal error: the row counts do not reconcile: read 3 rows")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["firms.csv"]
+
+
+def test_template_and_codebook_come_from_the_facts_table(capsys, tmp_path):
+    code, out, _ = run(capsys, "eligibility", "template", "-o", tmp_path / "t.csv")
+    assert code == 0
+    template = read(tmp_path / "t.csv")
+    assert list(template.columns) == [
+        f.code for f in el.FACTS if f.code != "digital_level_computed"
+    ]
+    assert len(template) == 0
+    assert run(capsys, "eligibility", "codebook", "-o", tmp_path / "c.xlsx")[0] == 0
+    book = read(tmp_path / "c.xlsx")
+    facts = book[book["type"] != "value"].set_index("column")
+    assert facts.loc["debt_ratio", "unit"] == "%" and facts.loc["revenue_y1", "unit"] == "万元"
+    assert facts.loc["debt_ratio", "label_zh"] == el.FACTS["debt_ratio"].zh
+    assert facts.loc["city", "note"] == "added by dmi"
+    assert facts.loc["digital_level_computed", "note"] == "computed"
+    award = book[(book["column"] == "award") & (book["type"] == "value")]
+    assert list(award["value"]) == ["none", "provincial", "national"]
+    # the template's header, filled in, is a file dmi reads
+    filled = pd.DataFrame(FIRMS).reindex(columns=template.columns)
+    filled.to_csv(tmp_path / "filled.csv", index=False)
+    assert run(capsys, "eligibility", tmp_path / "filled.csv", "-o", tmp_path / "o.csv")[0] == 0
+
+
+# -- the digital level: computed from survey answers on the row, or the stated one ----------
+
+
+def _survey_answers(n: int, seed: int) -> pd.DataFrame:
+    from dmi.instruments import load_instrument
+    from dmi.instruments.synth import synthesise
+
+    items = [i.code for i in load_instrument("miit-2024-manufacturing").items]
+    return synthesise("miit-2024-manufacturing", n, seed)[items].astype(object)
+
+
+def test_the_digital_level_comes_from_the_survey_on_the_row_else_the_column(capsys, tmp_path):
+    from dmi.instruments import load_instrument
+    from dmi.scoring.model import IndexModel
+
+    answers = _survey_answers(4, seed=5)
+    levels = IndexModel(load_instrument("miit-2024-manufacturing")).fit().score(answers)["level"]
+    # rows 1-3 answered the survey; row 4 did not (its answers blank): its stated level is used
+    answers.loc[3, :] = None
+    firms = pd.DataFrame([{**A2, "respondent_id": f"S{i}"} for i in range(4)])
+    given = [int(levels[0]), (int(levels[1]) + 1) % 5, int(levels[2]), 3]
+    firms["digital_level"] = given
+    pd.concat([firms, answers], axis=1).to_csv(tmp_path / "in.csv", index=False)
+    out, summary = tmp_path / "out.csv", tmp_path / "s.json"
+    args = ["eligibility", tmp_path / "in.csv", "-o", out, "--policy", "2022", "--lang", "en"]
+    assert run(capsys, *args, "--summary", summary)[0] == 0
+    got = read(out)
+    # only row 2's stated level differs from its computed one
+    flags = list(got["flags"])
+    assert flags[0] == flags[2] == flags[3] == ""
+    assert flags[1] == (
+        f"digital level: {given[1]} given, {int(levels[1])} computed from the survey; computed used"
+    )
+    facts = json.loads(summary.read_text(encoding="utf-8"))
+    assert facts["digital_level"] == {"computed": 3, "disagrees": 1}
+    assert facts["survey_items"] == answers.shape[1]
+
+    # the 2022 专精特新 scorecard reads the level used: the same firm without its survey
+    # answers and with each stated level gets 三级+ 5 / 二级 3 / else 0 points more or less
+    def points(level: int) -> float:
+        firm = {**A2, "digital_level": level}
+        return el.evaluate(firm, "2022")["specialised"].points
+
+    expected = {0: 0, 1: 0, 2: 3, 3: 5, 4: 5}
+    base = points(0)
+    for row in range(4):
+        used = int(levels[row]) if row < 3 else 3
+        assert float(got.loc[row, "specialised_points"]) == base + expected[used]
+
+
+def test_survey_answers_that_are_invalid_reject_the_row(capsys, tmp_path):
+    answers = _survey_answers(2, seed=6)
+    first = answers.columns[0]
+    answers.loc[1, first] = "not an answer"
+    firms = pd.DataFrame([{**A2, "respondent_id": f"S{i}"} for i in range(2)])
+    pd.concat([firms, answers], axis=1).to_csv(tmp_path / "in.csv", index=False)
+    rej = tmp_path / "rej.csv"
+    code, stdout, _ = run(
+        capsys, "eligibility", tmp_path / "in.csv", "-o", tmp_path / "o.csv", "--rejects", rej
+    )
+    assert code == 0
+    rejects = read(rej)
+    assert list(rejects["row"]) == ["3"] and list(rejects["column"]) == [first]
+    assert rejects.loc[0, "value"] == "not an answer"
+    assert "1 evaluated, 1 rejected" in stdout
+    # without the survey, the answers are ignored and both rows are evaluated
+    code, stdout, _ = run(
+        capsys, "eligibility", tmp_path / "in.csv", "-o", tmp_path / "o2.csv", "--no-survey", "-q"
+    )
+    assert "2 evaluated, 0 rejected" in stdout
+
+
+def test_the_level_computed_is_the_one_dmi_score_gives(capsys, tmp_path):
+    answers = _survey_answers(30, seed=9)
+    ids = [f"S{i}" for i in range(30)]
+    survey = answers.assign(respondent_id=ids)[["respondent_id", *answers.columns]]
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    assert (
+        run(capsys, "score", tmp_path / "survey.csv", "-o", tmp_path / "scores.csv", "-q")[0] == 0
+    )
+    scored = read(tmp_path / "scores.csv")
+    firms = pd.DataFrame([{**A2, "respondent_id": i, "digital_level": 0} for i in ids])
+    pd.concat([firms, answers], axis=1).to_csv(tmp_path / "in.csv", index=False)
+    out = tmp_path / "out.csv"
+    args = ["eligibility", tmp_path / "in.csv", "-o", out, "--policy", "2022", "--lang", "en"]
+    assert run(capsys, *args)[0] == 0
+    flags = read(out)["flags"]
+    computed = [
+        int(f.split(", ")[1].split(" ")[0]) if f else 0 for f in flags
+    ]  # "0 given, N computed ..."
+    assert computed == [int(v) for v in scored["level"]]
+    assert np.any(np.array(computed) > 0)

@@ -1,0 +1,221 @@
+"""The agency's counts (`dmi.eligibility.cohort`, `dmi eligibility --cohort/--candidates`).
+
+A small population of hand-made results (each firm's rung statuses and condition states set
+by hand, under the 2026 policy) is counted by hand below; a file run through the command line
+is checked against its own output.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import dmi.eligibility as el
+from dmi.cli.main import main
+from dmi.eligibility.cohorts import rung_conditions
+
+CONDITIONS = rung_conditions("2026")
+
+
+def _firm(rid, province, city, sector, *, holds=None, **rungs) -> tuple[dict, dict]:
+    """A row of results: every condition of the rung's policy met unless said otherwise;
+    ``rungs[rung] = (status, policy, {condition: state})``."""
+    row: dict = {"respondent_id": rid}
+    for c in el.output_columns("2026")[10:-2]:
+        row[c] = None
+    for rung in el.RUNGS:
+        status, policy, states = rungs.get(rung, ("eligible", "2026", {}))
+        row[f"{rung}_status"], row[f"{rung}_policy"] = status, policy
+        row[f"{rung}_points"] = None
+        spec = CONDITIONS[(rung, policy)]
+        for c in (*spec.common, *sum(spec.paths, ())):
+            row[c] = states.get(c, "met")
+    row["gaps"] = row["flags"] = ""
+    beside = {"province": province, "city": city, "sector": sector}
+    for rung in el.RUNGS:
+        beside[f"holds_{rung}"] = (holds or {}).get(rung, "no")
+    return row, beside
+
+
+# 小巨人 2026 failing on its own conditions (the gate base_* is shared by every rung: met)
+LG_FAILS = (
+    "not_yet",
+    "2026",
+    {c: "not_met" for c in CONDITIONS[("little_giant", "2026")].common if c.startswith("lg26")},
+)
+FIRMS = [
+    # one away from 专精特新: only the debt ratio
+    _firm("F1", "广东", "深圳", "C34", specialised=("not_yet", "2026", {"sr26_debt": "not_met"}),
+          little_giant=LG_FAILS),
+    # two missing for 专精特新; 创新型: the 创新型 path lacks one, the 科技型 path two
+    _firm(
+        "F2", "广东", "广州", "C34",
+        specialised=("not_yet", "2026", {"sr26_debt": "not_met", "sr26_rd": "unknown"}),
+        innovative=("not_yet", "2026", {"in22_score": "not_met", "ts_size": "not_met",
+                                        "ts_score": "unknown"}),
+        little_giant=LG_FAILS,
+    ),
+    # one fact away: the score unknown
+    _firm("F3", "江苏", "南京", "I65", specialised=("unknown", "2026", {"sr26_score": "unknown"}),
+          little_giant=LG_FAILS),
+    # only manual review left: a candidate, not "one away"
+    _firm("F4", "江苏", None, "I65",
+          specialised=("manual", "2026", {"sr26_ip": "manual", "sr26_share": "manual"}),
+          little_giant=LG_FAILS),
+    # one away, but already holds the title: not a candidate
+    _firm("F5", None, None, "C34", holds={"specialised": "yes", "innovative": "yes"},
+          specialised=("not_yet", "2026", {"sr26_debt": "not_met"}), little_giant=LG_FAILS),
+    # a 小巨人 复核 by the 2022 standard, one away (R&D)
+    _firm("F6", "广东", "深圳", "I65", holds={"little_giant": "recheck"},
+          little_giant=("not_yet", "2022", {"lg22_rd": "not_met"})),
+]  # fmt: skip
+RESULTS = pd.DataFrame([r for r, _ in FIRMS])
+BESIDE = pd.DataFrame([b for _, b in FIRMS])
+
+
+def _counts(table: pd.DataFrame, kind: str, rung: str, by: str = "all") -> dict:
+    part = table[(table["table"] == kind) & (table["rung"] == rung) & (table["by"] == by)]
+    return {(g, v): int(n) for g, v, n in zip(part["group"], part["value"], part["n"])}
+
+
+def test_counts_by_hand():
+    found = el.cohort(RESULTS, BESIDE, policy="2026")
+    table = found.table()
+    assert found.n == 6
+    assert _counts(table, "status", "specialised") == {
+        ("all", "not_yet"): 3,
+        ("all", "unknown"): 1,
+        ("all", "manual"): 1,
+        ("all", "eligible"): 1,
+    }
+    assert _counts(table, "status", "specialised", "province") == {
+        ("(blank)", "not_yet"): 1,
+        ("广东", "not_yet"): 2,
+        ("广东", "eligible"): 1,
+        ("江苏", "unknown"): 1,
+        ("江苏", "manual"): 1,
+    }
+    assert _counts(table, "status", "specialised", "city") == {
+        ("(blank)", "not_yet"): 1,
+        ("(blank)", "manual"): 1,
+        ("南京", "unknown"): 1,
+        ("广州", "not_yet"): 1,
+        ("深圳", "not_yet"): 1,
+        ("深圳", "eligible"): 1,
+    }
+    assert _counts(table, "one_away", "specialised") == {("all", "one_away"): 3}
+    assert _counts(table, "one_away", "specialised", "province") == {
+        ("(blank)", "one_away"): 1,
+        ("广东", "one_away"): 1,
+        ("江苏", "one_away"): 1,
+    }
+    assert _counts(table, "missing", "specialised") == {
+        ("all", "sr26_debt"): 2,
+        ("all", "sr26_score"): 1,
+    }
+    assert _counts(table, "missing", "specialised", "sector") == {
+        ("C34", "sr26_debt"): 2,
+        ("I65", "sr26_score"): 1,
+    }
+    # 创新型: the best path of F2 lacks one condition
+    assert _counts(table, "one_away", "innovative") == {("all", "one_away"): 1}
+    assert _counts(table, "missing", "innovative") == {("all", "in22_score"): 1}
+    # 小巨人: F6's 2022 conditions (the 2026 ones blank) lack one; the others many
+    assert _counts(table, "status", "little_giant") == {("all", "not_yet"): 6}
+    assert _counts(table, "missing", "little_giant") == {("all", "lg22_rd"): 1}
+    # the most often missing condition comes first
+    missing = table[(table["table"] == "missing") & (table["by"] == "all")]
+    assert list(missing[missing["rung"] == "specialised"]["value"]) == ["sr26_debt", "sr26_score"]
+
+
+def test_candidates_by_hand():
+    candidates = el.cohort(RESULTS, BESIDE, policy="2026").candidates
+    listed = [
+        (r.rung, r.respondent_id, r.status, r.one_away, r.missing) for r in candidates.itertuples()
+    ]
+    assert listed == [
+        ("innovative", "F1", "eligible", False, ""),
+        ("innovative", "F2", "not_yet", True, "in22_score"),
+        ("innovative", "F3", "eligible", False, ""),
+        ("innovative", "F4", "eligible", False, ""),
+        ("innovative", "F6", "eligible", False, ""),
+        ("specialised", "F1", "not_yet", True, "sr26_debt"),
+        ("specialised", "F3", "unknown", True, "sr26_score"),
+        ("specialised", "F4", "manual", False, ""),
+        ("specialised", "F6", "eligible", False, ""),
+        ("little_giant", "F6", "not_yet", True, "lg22_rd"),
+    ]  # fmt: skip
+    f6 = candidates[candidates["rung"] == "little_giant"].iloc[0]
+    assert (f6["province"], f6["city"], f6["sector"], f6["policy"]) == (
+        "广东",
+        "深圳",
+        "I65",
+        "2022",
+    )
+    assert pd.isna(candidates[candidates["respondent_id"] == "F4"].iloc[0]["city"])
+
+
+@pytest.mark.parametrize("size", [1, 2, 4])
+def test_chunks_add_up_to_the_whole(size):
+    whole = el.cohort(RESULTS, BESIDE, policy="2026")
+    parts = [
+        el.cohort(
+            RESULTS.iloc[i : i + size].reset_index(drop=True),
+            BESIDE.iloc[i : i + size].reset_index(drop=True),
+            policy="2026",
+        )
+        for i in range(0, len(RESULTS), size)
+    ]
+    combined = el.Cohort.combine(parts)
+    pd.testing.assert_frame_equal(combined.table(), whole.table())
+    pd.testing.assert_frame_equal(combined.candidates, whole.candidates)
+    assert combined.n == whole.n == 6
+
+
+def test_a_batch_carries_its_own_groups():
+    firms = el.synthetic_firms(400, seed=2)
+    batch = el.evaluate_batch(firms, "2026")
+    from_batch = el.cohort(batch).table()
+    from_frame = el.cohort(batch.results, firms[["province", "city", "sector"]]).table()
+    # the same counts (the batch also leaves out firms holding a title from the candidates)
+    pd.testing.assert_frame_equal(from_batch, from_frame)
+
+
+def test_the_cli_cohort_reconciles_with_its_output(tmp_path, capsys):
+    firms = el.synthetic_firms(800, seed=21)
+    firms.loc[5, "debt_ratio"] = 300.0  # rejected: not counted
+    firms.to_csv(tmp_path / "in.csv", index=False)
+    out, coh, cand, summ = (tmp_path / n for n in ("o.csv", "c.csv", "k.csv", "s.json"))
+    argv = ["eligibility", tmp_path / "in.csv", "-o", out, "--cohort", coh, "--candidates", cand]
+    assert main([str(a) for a in [*argv, "--summary", summ, "--chunk-size", 97]]) == 0
+    capsys.readouterr()
+    results = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    table = pd.read_csv(coh, encoding="utf-8-sig", keep_default_na=False)
+    summary = json.loads(summ.read_text("utf-8"))
+    assert summary["evaluated"] == len(results) == 799
+    facts = firms.set_index("respondent_id").loc[results["respondent_id"]].reset_index()
+    for rung in el.RUNGS:
+        assert _counts(table, "status", rung) == {
+            ("all", s): int(n) for s, n in results[f"{rung}_status"].value_counts().items()
+        }
+        by_province = pd.crosstab(
+            facts["province"].fillna("(blank)"), results[f"{rung}_status"]
+        ).stack()
+        assert _counts(table, "status", rung, "province") == {
+            (p, s): int(n) for (p, s), n in by_province.items() if n
+        }
+        # one away, worked out from the output's condition columns
+        away = 0
+        for (r, pid), spec in CONDITIONS.items():
+            if r != rung or spec.paths:
+                continue
+            rows = results[results[f"{rung}_policy"] == pid]
+            lacking = rows[list(spec.common)].isin(["not_met", "unknown"]).sum(axis=1)
+            away += int((lacking == 1).sum())
+        if rung != "innovative":
+            assert _counts(table, "one_away", rung).get(("all", "one_away"), 0) == away
+    candidates = pd.read_csv(cand, encoding="utf-8-sig", keep_default_na=False)
+    assert set(candidates["rung"]) <= set(el.RUNGS) and len(candidates) > 0
+    assert set(candidates["respondent_id"]) <= set(results["respondent_id"])
