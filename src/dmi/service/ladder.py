@@ -45,7 +45,10 @@ NOT_ASKED = frozenset({"respondent_id", CARRIED})
 # the form's groups, in order; a fact of the table named in none goes to "other"
 _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("titles", ("holds_innovative", "holds_specialised", "holds_little_giant")),
-    ("firm", ("province", "sector", "sme", "credit_clean", "product_allowed", "no_incident")),
+    (
+        "firm",
+        ("province", "city", "sector", "sme", "credit_clean", "product_allowed", "no_incident"),
+    ),
     (
         "finance",
         (
