@@ -1016,3 +1016,19 @@ def test_the_rule_on_whole_columns_is_the_rule_on_one_record(width, rows):
         assert not any(breaks)
     else:
         assert found[0].tolist() == breaks and found[1].tolist() == opened
+
+
+def test_a_categorical_column_is_written_as_its_text_escaped_like_any_text(tmp_path):
+    # categorical columns are escaped on their categories, then spelled out per row: the file
+    # must be the bytes of the same column as plain text, blanks and formula-like values included
+    values = ["met", "=1+1", None, "-x", "met", "@sum", "unknown", None]
+    plain = pd.DataFrame({"id": range(8), "state": pd.Series(values, dtype=object)})
+    coded = plain.assign(
+        state=pd.Categorical(values, categories=["unknown", "met", "=1+1", "-x", "@sum", "unused"])
+    )
+    for name, frame in (("plain.csv", plain), ("coded.csv", coded)):
+        with TableWriter(tmp_path / name, ["id", "state"]) as writer:
+            writer.write(frame)
+    written = (tmp_path / "coded.csv").read_bytes()
+    assert written == (tmp_path / "plain.csv").read_bytes()
+    assert b'"\'=1+1"' in written and b'"\'-x"' in written and b'"\'@sum"' in written

@@ -81,9 +81,23 @@ def _arrow_column(series: pd.Series) -> Any:
         array = pa.array(series.astype(str).where(series.notna(), None), from_pandas=True)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    if pa.types.is_dictionary(array.type):
-        array = array.cast(array.type.value_type)
     return array
+
+
+def _escaped_text(array: Any) -> Any:
+    """A string array with the cells a spreadsheet would run as a formula escaped."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return array
+    risky = pc.match_substring_regex(array, _FORMULA_REGEX).fill_null(False)
+    if not pc.any(risky).as_py():
+        return array
+    quoted = pc.binary_join_element_wise(
+        pa.scalar("'", array.type), array, pa.scalar("", array.type)
+    )
+    return pc.if_else(risky, quoted, array)
 
 
 def _escaped_arrow_table(frame: pd.DataFrame) -> Any:
@@ -94,13 +108,11 @@ def _escaped_arrow_table(frame: pd.DataFrame) -> Any:
     arrays = []
     for name in frame.columns:
         array = _arrow_column(frame[name])
-        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-            risky = pc.match_substring_regex(array, _FORMULA_REGEX).fill_null(False)
-            if pc.any(risky).as_py():
-                quoted = pc.binary_join_element_wise(
-                    pa.scalar("'", array.type), array, pa.scalar("", array.type)
-                )
-                array = pc.if_else(risky, quoted, array)
+        if pa.types.is_dictionary(array.type):
+            # a categorical column: its few values are escaped once, then spelled out per row
+            array = pc.take(_escaped_text(array.dictionary), array.indices)
+        else:
+            array = _escaped_text(array)
         arrays.append(array)
     return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
 
