@@ -39,9 +39,18 @@ from .conftest import ALL_TYPES_YAML, BEST, ROOT, WORST, best_answers, worst_ans
 
 
 def test_one_class_per_type_in_a_module_of_its_own():
-    assert list(ITEM_TYPES) == ["single", "multi", "yesno", "likert", "number", "scenario"]
+    assert list(ITEM_TYPES) == [
+        "single",
+        "multi",
+        "yesno",
+        "likert",
+        "number",
+        "scenario",
+        "rating",
+        "checklist",
+    ]
     classes = [type(kind) for kind in ITEM_TYPES.values()]
-    assert all(issubclass(c, ItemType) for c in classes) and len(set(classes)) == 6
+    assert all(issubclass(c, ItemType) for c in classes) and len(set(classes)) == 8
     assert [c.__module__ for c in classes] == [f"dmi.instruments.items.{n}" for n in ITEM_TYPES]
 
 
@@ -627,8 +636,8 @@ def test_the_format_accepts_the_types_the_registry_holds(monkeypatch):
     with pytest.raises(InstrumentError) as refused:
         parse_instrument(STARS_YAML, source="stars-unregistered.yaml")
     assert (
-        "item 'stars'.type: input should be 'single', 'multi', 'yesno', 'likert', 'number' or "
-        "'scenario', got 'stars'"
+        "item 'stars'.type: input should be 'single', 'multi', 'yesno', 'likert', 'number', "
+        "'scenario', 'rating' or 'checklist', got 'stars'"
     ) in str(refused.value)
     monkeypatch.setitem(ITEM_TYPES, "stars", Stars())
     assert (

@@ -178,7 +178,7 @@ def _uses() -> tuple[dict[str, list[tuple[str, ast.Call]]], dict[str, str]]:
 
 def test_the_scan_finds_the_calls_of_every_area():
     literal, families = _uses()
-    areas = {"app", "report", "levels", "tiers", "items", "survey"}
+    areas = {"app", "report", "levels", "tiers", "items", "survey", "instruments"}
     assert {key.split(".")[0] for key in literal} == areas
     assert "app.nav_company" in literal and "report.title" in literal
     assert "levels.reaches_short_of" in literal

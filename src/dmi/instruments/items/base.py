@@ -290,6 +290,10 @@ def check_options(item: Item, where: str, add: Add) -> None:
         add(where, f"a {item.type} item needs at least 2 options, got {len(item.options)}")
     check_unique_values([o.value for o in item.options], where, add)
     check_unambiguous_labels([(o.value, (o.zh, o.en)) for o in item.options], "option", where, add)
+    unpointed = [o.value for o in item.options if o.points is None]
+    if unpointed:
+        add(where, f"option(s) {', '.join(unpointed)} need points")
+        return
     if all(o.points == 0 for o in item.options):
         add(where, "every option scores 0 points")
 
