@@ -142,7 +142,7 @@ class LikertScale(_Strict):
 class Derive(_Strict):
     """How a banded ``number`` item is derived from raw numbers in other columns.
 
-    The item's value is ``part / whole * scale`` (a share in % with the default ``scale``);
+    The item's value is ``part * scale / whole`` (a share in % with the default ``scale``);
     both raw columns must be numbers of at least 0, with ``part`` at most ``whole`` and
     ``whole`` above 0. A row that gives the raw numbers and also the item's answer must give
     an answer in the same band as the derived value.

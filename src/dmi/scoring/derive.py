@@ -1,11 +1,11 @@
 """Banded answers derived from raw numbers (an item's ``derive`` block).
 
 A banded ``number`` item (the digitisation rate, say) may be fed by two raw columns
-(``equipment_digitised`` and ``equipment_total``): its value is ``part / whole * scale`` and
-its band follows. The raw numbers are checked together, column by column (vectorised):
+(``equipment_digitised_count`` and ``equipment_total``): its value is ``part * scale / whole``
+and its band follows. The raw numbers are checked together, column by column (vectorised):
 
 - each must be a number of at least 0;
-- both or neither must be given;
+- ``part`` needs ``whole`` (a ``whole`` alone derives nothing: the item's own answer counts);
 - ``part`` must not exceed ``whole``, and ``whole`` must be above 0;
 - when the item's own answer is also given, it must fall in the same band as the derived value.
 
@@ -91,17 +91,15 @@ def derive(
         assert d is not None
         part, part_blank = raw[d.part]
         whole, whole_blank = raw[d.whole]
-        for given, blank, name, other in (
-            (part_blank, whole_blank, d.part, d.whole),
-            (whole_blank, part_blank, d.whole, d.part),
-        ):
-            lone = np.flatnonzero(~given & blank)
-            add_rejects(
-                lone,
-                name,
-                [""] * len(lone),
-                f"blank while {other} is given: both are needed to derive {item.code}",
-            )
+        # a part without its whole cannot be derived; a whole alone is no contradiction (a
+        # whole shared by two items, the item answered directly): the answer decides
+        lone = np.flatnonzero(~part_blank & whole_blank)
+        add_rejects(
+            lone,
+            d.whole,
+            [""] * len(lone),
+            f"blank while {d.part} is given: both are needed to derive {item.code}",
+        )
         both = ~np.isnan(part) & ~np.isnan(whole)
         over = np.flatnonzero(both & (part > whole))
         add_rejects(
@@ -118,8 +116,10 @@ def derive(
             zero, d.whole, ["0"] * len(zero), f"is 0: {item.code} cannot be derived from it"
         )
         ok = both & (part <= whole) & (whole > 0)
+        # scaled first, divided last: 1 of 10 is exactly 10 (%), on the edge of its band,
+        # where 1 / 10 * 100 would be 10.000000000000002, in the band above
         with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(ok, part / np.where(ok, whole, 1.0) * d.scale, np.nan)
+            value = np.where(ok, part * d.scale / np.where(ok, whole, 1.0), np.nan)
         points, out_of_range = _number_points(item, np.where(ok, value, 0.0))
         points = np.where(ok, points, np.nan)
         bad = np.flatnonzero(ok & out_of_range)
