@@ -82,6 +82,12 @@ class MultipleChoice(ItemType):
         chosen, _ = _chooser(item, instrument.letter_runs(item))(key)
         return chosen or []
 
+    def answer_values(self, item: Item, instrument: Instrument, key: Key) -> frozenset[str] | None:
+        if key is None:
+            return None
+        chosen, _ = _chooser(item, instrument.letter_runs(item))(key)
+        return None if chosen is None else frozenset(item.options[i].value for i in chosen)
+
     def _worth(self, item: Item, instrument: Instrument, i: int) -> float:
         """What ticking option ``i`` earns on its own."""
         return item.options[i].points or 0.0

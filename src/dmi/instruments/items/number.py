@@ -115,6 +115,11 @@ class Number(ItemType):
                 return [(answer, band.zh if lang == "zh" else band.en)]
         return [(f"{answer} {item.unit}".strip(), None)]
 
+    def answer_values(self, item: Item, instrument: Instrument, key: Key) -> frozenset[str] | None:
+        """The band's value (an item with goalposts has no values to map)."""
+        band = self.band_of(item, key)
+        return None if band is None else frozenset({item.bands[band].value})
+
     def band_of(self, item: Item, key: Key) -> int | None:
         """The position of the band a cell falls in, read as the scoring reads it (None when
         the cell is blank or not a valid answer, or the item has no bands)."""
