@@ -993,7 +993,7 @@ def encode_answers(
             read = parse_column(columns.get(code), n, plan.raw_parser, small=small)
             add_rejects(read.error_rows, code, read.error_values, read.error_reasons)
             raw_numbers[code] = (read.raw, read.missing)
-        derivations = derive(instrument, raw_numbers, columns, add_rejects)
+        derivations = derive(instrument, raw_numbers, add_rejects)
 
     # items
     # column-major: each item's column is written, and later read, as one contiguous run

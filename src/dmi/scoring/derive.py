@@ -48,7 +48,9 @@ def raw_parser() -> Parser:
     def numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         invalid = ~np.isfinite(values) | (values < 0)
         reasons = np.where(
-            np.isfinite(values), f"negative; expected {_EXPECTED}", f"not a number; {_EXPECTED}"
+            np.isfinite(values),
+            f"negative; expected {_EXPECTED}",
+            f"not a number; expected {_EXPECTED}",
         )
         return np.where(invalid, np.nan, values), invalid, reasons
 
@@ -67,7 +69,6 @@ class Derivation:
 def derive(
     instrument: Instrument,
     raw: dict[str, tuple[np.ndarray, np.ndarray]],
-    columns: dict[str, pd.Series],
     add_rejects: AddRejects,
 ) -> dict[str, Derivation]:
     """Derive every ``derive`` item's value from its raw columns, rejecting what contradicts.
@@ -78,8 +79,6 @@ def derive(
         Whose ``derive`` items are derived.
     raw : dict of str -> (ndarray, ndarray)
         Per raw column, its numbers (NaN when blank or invalid) and which cells are blank.
-    columns : dict of str -> Series
-        The answers' columns (for the shown values of the rejects).
     add_rejects : callable
         ``add_rejects(positions, column, values, reasons)`` of the encoding.
     """

@@ -185,8 +185,10 @@ def assign_levels(
 def assign_flags(instrument: Instrument, index: np.ndarray) -> dict[str, np.ndarray]:
     """Each level flag of the instrument (``levels.flags``): True where the index reaches the
     flag's edge (on the levels' scale and edge convention); False where the index is NaN."""
-    rounded = np.round(np.asarray(index, dtype=float), level_precision)
     levels = instrument.levels
+    if not levels.flags:
+        return {}
+    rounded = np.round(np.asarray(index, dtype=float), level_precision)
     return {
         flag.code: np.asarray(
             reaches(instrument, rounded, round(levels.edge(flag.min), level_precision)),
