@@ -39,6 +39,10 @@ BEST = {
         item.max if item.direction == "higher_is_better" else item.min
     ),
     "scenario": lambda instrument, item: max(lv.value for lv in instrument.scenario_levels),
+    "rating": lambda instrument, item: item.scale.max,
+    "checklist": lambda instrument, item: ";".join(
+        o.value for o in item.options if not o.exclusive
+    ),
 }
 WORST = {
     "single": lambda instrument, item: min(item.options, key=lambda o: o.points).value,
@@ -51,6 +55,10 @@ WORST = {
         item.min if item.direction == "higher_is_better" else item.max
     ),
     "scenario": lambda instrument, item: 0,
+    "rating": lambda instrument, item: item.scale.min,
+    "checklist": lambda instrument, item: next(
+        (o.value for o in item.options if o.exclusive), item.options[0].value
+    ),
 }
 
 

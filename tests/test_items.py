@@ -39,9 +39,18 @@ from .conftest import ALL_TYPES_YAML, BEST, ROOT, WORST, best_answers, worst_ans
 
 
 def test_one_class_per_type_in_a_module_of_its_own():
-    assert list(ITEM_TYPES) == ["single", "multi", "yesno", "likert", "number", "scenario"]
+    assert list(ITEM_TYPES) == [
+        "single",
+        "multi",
+        "yesno",
+        "likert",
+        "number",
+        "scenario",
+        "rating",
+        "checklist",
+    ]
     classes = [type(kind) for kind in ITEM_TYPES.values()]
-    assert all(issubclass(c, ItemType) for c in classes) and len(set(classes)) == 6
+    assert all(issubclass(c, ItemType) for c in classes) and len(set(classes)) == 8
     assert [c.__module__ for c in classes] == [f"dmi.instruments.items.{n}" for n in ITEM_TYPES]
 
 
@@ -627,8 +636,8 @@ def test_the_format_accepts_the_types_the_registry_holds(monkeypatch):
     with pytest.raises(InstrumentError) as refused:
         parse_instrument(STARS_YAML, source="stars-unregistered.yaml")
     assert (
-        "item 'stars'.type: input should be 'single', 'multi', 'yesno', 'likert', 'number' or "
-        "'scenario', got 'stars'"
+        "item 'stars'.type: input should be 'single', 'multi', 'yesno', 'likert', 'number', "
+        "'scenario', 'rating' or 'checklist', got 'stars'"
     ) in str(refused.value)
     monkeypatch.setitem(ITEM_TYPES, "stars", Stars())
     assert (
@@ -684,3 +693,145 @@ def test_a_new_type_is_scored_end_to_end(stars, monkeypatch):
     assert widget.labels[3] == "★★★"
     frame = synthesise(stars, 50, seed=1)
     assert encode_answers(stars, frame).valid.all()
+
+
+# -- the EU DMA's types: rating (a labelled 0-5 scale) and checklist (a share of ticks) --------
+
+NEW_TYPES_YAML = """
+format: dmi-instrument/1
+id: new-types
+version: "1"
+title: {zh: 新题型, en: New types}
+defaults: {missing: exclude}
+levels:
+  bands: [{level: 0, min: 0, zh: 无, en: None}]
+dimensions:
+  - code: d
+    zh: 维度
+    en: Dimension
+    indicators:
+      - code: i
+        zh: 指标
+        en: Indicator
+        items:
+          - code: rate
+            type: rating
+            zh: 应用程度
+            en: How far
+            scale: {min: 0, max: 5}
+            labels:
+              - {zh: 未使用, en: Not used}
+              - {zh: 考虑, en: Considering}
+              - {zh: 原型, en: Prototyping}
+              - {zh: 测试, en: Testing}
+              - {zh: 实施, en: Implementing}
+              - {zh: 运行, en: Operational}
+          - code: ticks
+            type: checklist
+            zh: 做法
+            en: Practices
+            options:
+              - {value: a, zh: 甲, en: Alpha}
+              - {value: b, zh: 乙, en: Beta}
+              - {value: c, zh: 丙, en: Gamma}
+              - {value: d, zh: 丁, en: Delta}
+              - {value: x, zh: 未以数字方式采集, en: Not collected digitally, exclusive: true}
+"""
+
+
+@pytest.fixture(scope="module")
+def new_types() -> dmi.Instrument:
+    return parse_instrument(NEW_TYPES_YAML, source="new-types.yaml")
+
+
+@pytest.mark.parametrize(
+    "code, cell, raw, score",
+    [
+        ("rate", "0", 0.0, 0.0),
+        ("rate", 3, 3.0, 0.6),
+        ("rate", "Testing", 3.0, 0.6),
+        ("rate", "运行", 5.0, 1.0),
+        ("rate", "５", 5.0, 1.0),
+        ("ticks", "a", 2.5, 0.25),  # 10 points over 4 counted options
+        ("ticks", "a;c", 5.0, 0.5),
+        ("ticks", ["d", "b", "a"], 7.5, 0.75),
+        ("ticks", "Alpha;Beta;Gamma;Delta", 10.0, 1.0),
+        ("ticks", "x", 0.0, 0.0),  # the exclusive option scores 0
+    ],
+)
+def test_new_types_read_and_score_by_hand(new_types, code, cell, raw, score):
+    item = new_types.item(code)
+    kind = item_type(item)
+    assert kind.read(item, new_types, cell_key(cell)) == (raw, None)
+    encoded = encode_answers(new_types, pd.DataFrame({"respondent_id": ["r"], code: [cell]}))
+    assert encoded.valid.all()
+    assert encoded.scores[0, encoded.item_codes.index(code)] == pytest.approx(score)
+
+
+@pytest.mark.parametrize(
+    "code, cell, reason",
+    [
+        ("rate", "6", "expected a whole number from 0 to 5 (or its label)"),
+        ("rate", "2.5", "expected a whole number from 0 to 5"),
+        ("rate", "3%", "expected a whole number from 0 to 5"),
+        ("ticks", "x;a", "option x (none) cannot be ticked together with other options"),
+        ("ticks", "e", "'e' is not an option"),
+    ],
+)
+def test_new_types_refuse_with_a_reason(new_types, code, cell, reason):
+    item = new_types.item(code)
+    raw, error = item_type(item).read(item, new_types, cell_key(cell))
+    assert math.isnan(raw) and reason in error
+
+
+def test_new_types_codebook_widget_and_steps_by_hand(new_types):
+    book = codebook(new_types)
+    assert _rows(book, "rate") == [
+        ("0", "Not used", 0.0, None, None),
+        ("1", "Considering", 0.2, None, None),
+        ("2", "Prototyping", 0.4, None, None),
+        ("3", "Testing", 0.6, None, None),
+        ("4", "Implementing", 0.8, None, None),
+        ("5", "Operational", 1.0, None, None),
+    ]
+    assert _rows(book, "ticks") == [
+        ("a", "Alpha", 2.5, None, None),
+        ("b", "Beta", 2.5, None, None),
+        ("c", "Gamma", 2.5, None, None),
+        ("d", "Delta", 2.5, None, None),
+        ("x", "Not collected digitally (cannot be combined)", 0.0, None, None),
+    ]
+    rate, ticks = new_types.item("rate"), new_types.item("ticks")
+    widget = item_type(rate).widget(rate, new_types)
+    assert widget.kind == "radio" and widget.choices[3] == Choice(3, "3 测试", "3 Testing")
+    assert item_type(ticks).widget(ticks, new_types).kind == "multiselect"
+    steps = item_type(rate).improvements(rate, new_types, "3")
+    assert [(s.answer, s.en) for s in steps] == [(4, "move to 4 (Implementing)")]
+    assert item_type(rate).improvements(rate, new_types, "5") == []
+    steps = item_type(ticks).improvements(ticks, new_types, "a;c")
+    assert [s.answer for s in steps] == ["a;c;b", "a;c;d"]
+    assert item_type(rate).describe(rate, new_types, "4", "en") == [("4", "Implementing")]
+
+
+def test_new_types_synthesise_valid_answers_that_rise_with_maturity(new_types):
+    answers = synthesise(new_types, 400, seed=5, missing_rate=0.0)
+    encoded = encode_answers(new_types, answers)
+    assert encoded.valid.all()
+    for j in range(2):
+        low, high = np.array_split(np.sort(encoded.scores[:, j]), 2)
+        assert high.mean() > low.mean()
+    messy = synthesise(new_types, 200, seed=5, messy=True, missing_rate=0.0)
+    assert messy["rate"].map(lambda v: isinstance(v, str)).any()  # labels for numbers
+
+
+def test_checklist_options_take_no_points_and_need_two_counted():
+    bad = NEW_TYPES_YAML.replace(
+        "{value: a, zh: 甲, en: Alpha}", "{value: a, zh: 甲, en: Alpha, points: 1}"
+    )
+    with pytest.raises(InstrumentError, match="checklist options take no points"):
+        parse_instrument(bad)
+    short = NEW_TYPES_YAML.replace("type: rating", "type: rating\n            points: 2").replace(
+        "              - {zh: 运行, en: Operational}\n", ""
+    )
+    with pytest.raises(InstrumentError, match="one label per point of its scale"):
+        parse_instrument(short)

@@ -291,6 +291,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"dmi: --strict: {refused}; nothing was scored", file=sys.stderr)
         return 1
     tier_model = _tier_model(args, instrument, model)
+    also = _crosswalks(instrument, getattr(args, "also", None))
     progress = None
     bar = None
     if not args.quiet and sys.stderr.isatty():
@@ -325,6 +326,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             bar.close()
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
+    if also:
+        _add_also(args, instrument, also)
     if not args.quiet:
         if mapping.unmatched:
             print(
@@ -356,6 +359,50 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"wrote {', '.join(written)}")
     print(summary.line())
     return 1 if args.strict and summary.rejected else 0
+
+
+def _crosswalks(instrument: Instrument, targets: list[str] | None) -> list[Any]:
+    """The crosswalks of ``--also`` (checked before the run: a wrong target scores nothing)."""
+    if not targets:
+        return []
+    from dmi.instruments.crosswalk import find_crosswalk
+
+    found = []
+    for target in dict.fromkeys(targets):
+        try:
+            found.append(find_crosswalk(instrument.id, target))
+        except FileNotFoundError as exc:
+            raise UsageError(f"--also {target}: {exc}") from None
+    return found
+
+
+def _add_also(args: argparse.Namespace, instrument: Instrument, crosswalks: list[Any]) -> None:
+    """Add the ``--also`` targets' comparable measures to the written scores (a second pass
+    over the input), print what could not be mapped and add it to ``--summary``."""
+    from dmi.scoring.crosswalk import add_also_columns
+
+    answers = _read_answers(args.input, instrument, args)
+    result = add_also_columns(args.output, answers, crosswalks)
+    if args.summary:
+        data = json.loads(Path(args.summary).read_text(encoding="utf-8"))
+        data["also"] = result
+        Path(args.summary).write_text(
+            json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+    if args.quiet:
+        return
+    for target, info in result.items():
+        unmapped = info["unmapped"]
+        treated = "left out" if info["unmapped_items_are"] == "exclude" else "counted as lowest"
+        print(
+            f"also {target}: {len(info['mapped'])} items mapped, {len(unmapped)} not mapped "
+            f"({treated}): {', '.join(unmapped) or 'none'}"
+        )
+        if info["rows_without_score"]:
+            print(
+                f"  {info['rows_without_score']} scored rows have no {target} score (a source "
+                "answer it needs is blank)"
+            )
 
 
 def _tier_model(
@@ -502,6 +549,14 @@ def add_commands(sub: Any) -> None:
         "the instrument, with the instrument's own method)",
     )
     p.add_argument("--summary", help="write the run summary as JSON here")
+    p.add_argument(
+        "--also",
+        action="append",
+        metavar="INSTRUMENT",
+        help="add the comparable measures of another instrument computed from the same answers "
+        "through a shipped crosswalk, as columns prefixed with its id (repeatable; e.g. "
+        "eu-dma-sme, eurostat-dii-2023); what cannot be mapped is listed",
+    )
     p.add_argument(
         "--duplicates",
         default="reject",

@@ -37,7 +37,9 @@ __all__ = [
     "Indicator",
     "Instrument",
     "Item",
+    "Derive",
     "LevelBand",
+    "LevelFlag",
     "Option",
     "ProfileField",
     "Text",
@@ -121,7 +123,7 @@ class Option(_Valued):
     value: str
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
-    points: float = Field(ge=0)
+    points: float | None = Field(default=None, ge=0)  # a checklist's options have none
     exclusive: bool = False
 
 
@@ -150,6 +152,22 @@ class LikertScale(_Strict):
     en_high: str = ""
 
 
+class Derive(_Strict):
+    """How a banded ``number`` item is derived from raw numbers in other columns.
+
+    The item's value is ``part * scale / whole`` (a share in % with the default ``scale``);
+    both raw columns must be numbers of at least 0, with ``part`` at most ``whole`` and
+    ``whole`` above 0. A row that gives the raw numbers and also the item's answer must give
+    an answer in the same band as the derived value.
+    """
+
+    part: Annotated[str, Field(pattern=_CODE)]
+    whole: Annotated[str, Field(pattern=_CODE)]
+    scale: float = Field(default=100.0, gt=0)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
 class ScenarioLevel(_Strict):
     value: int = Field(ge=0)
     zh: str = Field(min_length=1)
@@ -159,7 +177,13 @@ class ScenarioLevel(_Strict):
 class Item(_Versioned):
     """One question. Its answer is scored into [0, 1] (points earned / maximum points)."""
 
-    _added_later: ClassVar[tuple[str, ...]] = ("letter_runs", "actionable", "subject")
+    _added_later: ClassVar[tuple[str, ...]] = (
+        "letter_runs",
+        "actionable",
+        "subject",
+        "labels",
+        "derive",
+    )
     _not_hashed: ClassVar[tuple[str, ...]] = ("actionable", "subject")
 
     code: Annotated[str, Field(pattern=_CODE)]
@@ -186,6 +210,8 @@ class Item(_Versioned):
     # which a company cannot change by answering otherwise, so no improvement is advised
     actionable: bool = True
     subject: Text | None = None  # what the item measures, named in advice ("生产设备数字化率")
+    labels: tuple[Text, ...] = ()  # rating: one label per point of the scale
+    derive: Derive | None = None  # number with bands: derived from raw numbers
 
     @field_validator("type", mode="before")
     @classmethod
@@ -248,7 +274,17 @@ class ProfileField(_Strict):
 
 class LevelBand(_Strict):
     level: int = Field(ge=0)
-    min: float = Field(ge=0, le=100)
+    min: float = Field(ge=0)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class LevelFlag(_Strict):
+    """A yes/no mark on the index (e.g. Eurostat's "at least basic"): output column ``code``,
+    True when the index reaches ``min`` (on the levels' ``scale``, with their ``closed``)."""
+
+    code: Annotated[str, Field(pattern=_CODE)]
+    min: float = Field(ge=0)
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
 
@@ -266,9 +302,26 @@ class ScenarioRule(_Strict):
     requirements: tuple[ScenarioRequirement, ...] = ()
 
 
-class Levels(_Strict):
+class Levels(_Versioned):
+    """Level bands on the index.
+
+    ``scale`` is the scale the band edges are written on (100: the index itself; 12: a score of
+    12 points, whose edges the index reaches at ``edge * 100 / 12``). ``closed`` is the edge
+    convention: ``left`` (an index exactly at an edge is in the band above it, as MIIT's
+    ``[40, 60)``) or ``right`` (it is in the band below it, as "Basic <= 25").
+    """
+
+    _added_later: ClassVar[tuple[str, ...]] = ("scale", "closed", "flags")
+
     bands: tuple[LevelBand, ...] = Field(min_length=1)
     scenario_rule: ScenarioRule | None = None
+    scale: float = Field(default=100.0, gt=0)
+    closed: Literal["left", "right"] = "left"
+    flags: tuple[LevelFlag, ...] = ()
+
+    def edge(self, value: float) -> float:
+        """An edge written on :attr:`scale`, on the index's 0-100 scale."""
+        return value if self.scale == 100.0 else value * 100.0 / self.scale
 
 
 class Tier(_Strict):
@@ -395,6 +448,21 @@ class Instrument:
     def indicators(self) -> tuple[Indicator, ...]:
         """Every indicator, in file order."""
         return tuple(ind for dim in self.dimensions for ind in dim.indicators)
+
+    @cached_property
+    def raw_columns(self) -> tuple[str, ...]:
+        """The raw-number columns that banded items are derived from (``derive``), in order."""
+        seen: dict[str, None] = {}
+        for item in self.items:
+            if item.derive is not None:
+                seen.setdefault(item.derive.part)
+                seen.setdefault(item.derive.whole)
+        return tuple(seen)
+
+    @cached_property
+    def derived_items(self) -> tuple[Item, ...]:
+        """The items with a ``derive`` block, in file order."""
+        return tuple(i for i in self.items if i.derive is not None)
 
     def item(self, code: str) -> Item:
         """The item with this code (KeyError naming the code if there is none)."""
@@ -560,6 +628,20 @@ def _semantic_problems(spec: _InstrumentSpec) -> list[InstrumentProblem]:
             "levels.bands",
             f"the first band must start at 0 so every index has a level, got {mins[0]}",
         )
+    scale = spec.levels.scale
+    for where, value in [("levels.bands", m) for m in mins] + [
+        (f"levels.flags ({f.code!r})", f.min) for f in spec.levels.flags
+    ]:
+        if value > scale:
+            add(where, f"edge {value:g} is above the levels' scale {scale:g}")
+    for flag in spec.levels.flags:
+        claim(flag.code, f"level flag {flag.code!r}")
+    for item in (i for d in spec.dimensions for ind in d.indicators for i in ind.items):
+        if item.derive is not None:
+            for raw in (item.derive.part, item.derive.whole):
+                if seen.get(raw, "").startswith("raw column"):
+                    continue  # two items may share a raw column (equipment_total)
+                claim(raw, f"raw column {raw!r} of item {item.code!r}")
     rule = spec.levels.scenario_rule
     if rule is not None:
         dims = {d.code: d for d in spec.dimensions}

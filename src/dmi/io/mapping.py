@@ -154,9 +154,14 @@ def map_columns(
     for field_ in instrument.profile:
         for key in (field_.code, field_.zh, field_.en):
             targets.setdefault(_key(key), field_.code)
+    for raw in instrument.raw_columns:  # the raw numbers banded items are derived from
+        targets.setdefault(_key(raw), raw)
     custom = {_key(k): v for k, v in (custom or {}).items()}
     valid_codes = (
-        {ID_COLUMN} | {i.code for i in instrument.items} | {f.code for f in instrument.profile}
+        {ID_COLUMN}
+        | {i.code for i in instrument.items}
+        | {f.code for f in instrument.profile}
+        | set(instrument.raw_columns)
     )
     for header, code in custom.items():
         if code and code not in valid_codes:

@@ -38,6 +38,7 @@ from dmi.instruments import Dimension, Instrument, Item, ProfileField
 from dmi.instruments.items import Parser, item_type
 from dmi.instruments.items.base import allowed, fmt
 from dmi.instruments.items.cells import Cell, Choices, Key, one_value, parse_number
+from dmi.scoring.derive import Derivation, check_given, derive, raw_parser
 
 __all__ = [
     "EncodedAnswers",
@@ -95,6 +96,7 @@ class EncodedAnswers:
     imputed: dict[str, int] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     profile: pd.DataFrame = field(default_factory=pd.DataFrame)
+    derived: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -119,6 +121,7 @@ class EncodedAnswers:
             imputed=dict(self.imputed),
             excluded=dict(self.excluded),
             profile=self.profile[mask].reset_index(drop=True),
+            derived={code: values[mask] for code, values in self.derived.items()},
         )
 
 
@@ -840,6 +843,7 @@ class _Plan:
     scenario_columns: list[int]  # per item, its column of scenario_levels (-1: not a scenario)
     profile: list[tuple[ProfileField, Callable[[Key], tuple[Any, str | None]]]]
     counting_dimensions: list[tuple[Dimension, np.ndarray]]
+    raw_parser: Parser
 
 
 _PLANS: weakref.WeakKeyDictionary[Instrument, _Plan] = weakref.WeakKeyDictionary()
@@ -874,6 +878,7 @@ def _plan(instrument: Instrument) -> _Plan:
                 for dimension in instrument.dimensions
                 if instrument.dimension_weight(dimension) > 0
             ],
+            raw_parser=raw_parser(),
         )
         _PLANS[instrument] = plan
     return plan
@@ -980,6 +985,16 @@ def encode_answers(
     else:
         ids = rows.astype(str).astype(object)
 
+    # raw numbers behind banded items (read once per column, shared by the items they feed)
+    derivations: dict[str, Derivation] = {}
+    if instrument.derived_items:
+        raw_numbers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for code in instrument.raw_columns:
+            read = parse_column(columns.get(code), n, plan.raw_parser, small=small)
+            add_rejects(read.error_rows, code, read.error_values, read.error_reasons)
+            raw_numbers[code] = (read.raw, read.missing)
+        derivations = derive(instrument, raw_numbers, add_rejects)
+
     # items
     # column-major: each item's column is written, and later read, as one contiguous run
     scores = np.empty((n, len(plan.items)), dtype=np.float64, order="F")
@@ -988,6 +1003,13 @@ def encode_answers(
     for j, ((item, parser), policy) in enumerate(zip(plan.items, plan.policies)):
         result = parse_column(columns.get(item.code), n, parser, small=small, memo=plan.memos[j])
         add_rejects(result.error_rows, item.code, result.error_values, result.error_reasons)
+        derivation = derivations.get(item.code)
+        if derivation is not None:
+            check_given(item, derivation, result.raw, columns.get(item.code), _shown, add_rejects)
+            # a blank answer takes the band of the value derived from the raw numbers
+            fill = result.missing & ~np.isnan(derivation.points)
+            result.raw = np.where(fill, derivation.points, result.raw)
+            result.missing = result.missing & ~fill
         if policy == "required":
             required_missing = np.flatnonzero(result.missing)
             add_rejects(
@@ -1068,4 +1090,5 @@ def encode_answers(
         imputed=imputed,
         excluded=excluded,
         profile=pd.DataFrame(profile),
+        derived={code: d.value for code, d in derivations.items()},
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LevelExplanation",
+    "assign_flags",
     "assign_levels",
     "explain_level",
     "format_gap",
@@ -38,9 +39,28 @@ def _exact(value: float) -> Decimal:
     return Decimal(repr(round(float(value), level_precision)))
 
 
-def _band_of(value: Decimal, edges: list[Decimal]) -> int:
-    """How many band edges ``value`` reaches (edges inclusive, ascending)."""
-    return sum(value >= edge for edge in edges)
+def _band_of(value: Decimal, edges: list[Decimal], closed: str = "left") -> int:
+    """How many band edges ``value`` reaches (ascending; the first always, the others
+    inclusive when ``closed`` is ``left``, exceeded when it is ``right``)."""
+    if closed == "left":
+        return sum(value >= edge for edge in edges)
+    return sum(value >= edge if i == 0 else value > edge for i, edge in enumerate(edges))
+
+
+def band_edges(instrument: Instrument) -> list[float]:
+    """The lower edges of the level bands on the index's 0-100 scale, rounded as the index is
+    (:data:`level_precision`), so that 4 of 12 points reaches an edge written as 4 on a scale
+    of 12."""
+    levels = instrument.levels
+    return [round(levels.edge(b.min), level_precision) for b in levels.bands]
+
+
+def reaches(instrument: Instrument, value: Any, edge: float, first: bool = False) -> Any:
+    """Whether ``value`` (rounded index, scalar or array) reaches ``edge`` under the levels'
+    edge convention (the lowest band's edge is always inclusive)."""
+    if first or instrument.levels.closed == "left":
+        return value >= edge
+    return value > edge
 
 
 def format_index(value: float | None, instrument: Instrument | None = None, digits: int = 1) -> str:
@@ -66,8 +86,9 @@ def format_index(value: float | None, instrument: Instrument | None = None, digi
     if instrument is None:
         return f"{rounded:.{digits}f}"
     exact = _exact(rounded)
-    edges = [Decimal(repr(float(b.min))) for b in instrument.levels.bands]
-    band = _band_of(exact, edges)
+    edges = [Decimal(repr(e)) for e in band_edges(instrument)]
+    closed = instrument.levels.closed
+    band = _band_of(exact, edges, closed)
     for places in range(digits, level_precision + 1):
         step = Decimal(1).scaleb(-places)
         for written in (
@@ -75,7 +96,7 @@ def format_index(value: float | None, instrument: Instrument | None = None, digi
             str(exact.quantize(step, rounding=ROUND_FLOOR)),
             str(exact.quantize(step, rounding=ROUND_CEILING)),
         ):
-            if _band_of(Decimal(written), edges) == band:
+            if _band_of(Decimal(written), edges, closed) == band:
                 return written
     return repr(rounded)
 
@@ -149,8 +170,9 @@ def assign_levels(
     if rule is not None:
         columns, mandatory = _rule_columns(instrument, scenario_codes)
         chosen = scenario_levels[:, columns]
-    for band in bands:  # ascending: later bands overwrite earlier ones
-        meets = rounded >= band.min
+    edges = band_edges(instrument)
+    for i, band in enumerate(bands):  # ascending: later bands overwrite earlier ones
+        meets = reaches(instrument, rounded, edges[i], first=i == 0)
         requirement = requirements.get(band.level)
         if requirement is not None:
             high_enough = chosen >= requirement.min_scenario_level
@@ -158,6 +180,22 @@ def assign_levels(
             meets &= (high_enough & mandatory).sum(axis=1) >= requirement.mandatory_count
         result = np.where(meets, band.level, result)
     return result
+
+
+def assign_flags(instrument: Instrument, index: np.ndarray) -> dict[str, np.ndarray]:
+    """Each level flag of the instrument (``levels.flags``): True where the index reaches the
+    flag's edge (on the levels' scale and edge convention); False where the index is NaN."""
+    levels = instrument.levels
+    if not levels.flags:
+        return {}
+    rounded = np.round(np.asarray(index, dtype=float), level_precision)
+    return {
+        flag.code: np.asarray(
+            reaches(instrument, rounded, round(levels.edge(flag.min), level_precision)),
+            dtype=bool,
+        )
+        for flag in levels.flags
+    }
 
 
 @dataclass(frozen=True)
@@ -181,13 +219,15 @@ def explain_level(
     levels = np.asarray(scenario_levels).reshape(1, -1)
     level = int(assign_levels(instrument, np.array([index]), levels, scenario_codes)[0])
     rounded = round(float(index), level_precision)
-    by_score = [b for b in instrument.levels.bands if rounded >= b.min]
-    score_band = by_score[-1]
     bands = list(instrument.levels.bands)
-    following = next((b for b in bands if b.min > rounded), None)
+    edges = band_edges(instrument)
+    reach = [reaches(instrument, rounded, e, first=i == 0) for i, e in enumerate(edges)]
+    score_band = [b for b, r in zip(bands, reach) if r][-1]
+    at = next((i for i, r in enumerate(reach) if not r), None)
+    following = None if at is None else bands[at]
     gap = None
-    if following is not None:
-        gap = format_gap(float(_exact(following.min) - _exact(rounded)))
+    if at is not None:
+        gap = format_gap(float(_exact(edges[at]) - _exact(rounded)))
     rule, requirements = _rule_requirements(instrument)
     # the requirements of the bands between the level and the band of the score, highest first
     failed: list[tuple[LevelBand, ScenarioRequirement, int, int]] = []
@@ -205,7 +245,11 @@ def explain_level(
     band = instrument.level_band(level)
     why = {}
     for lang in LANGS:
-        reached = {"index": shown, "band": _name(score_band, lang), "min": score_band.min}
+        reached = {
+            "index": shown,
+            "band": _name(score_band, lang),
+            "min": edges[bands.index(score_band)],
+        }
         if following is None:
             sentences = [text("levels.reaches", lang, **reached)]
         else:
@@ -215,7 +259,7 @@ def explain_level(
                     lang,
                     **reached,
                     next=_name(following, lang),
-                    next_min=following.min,
+                    next_min=edges[at],
                     gap=gap,
                 )
             ]

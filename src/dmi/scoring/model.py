@@ -55,7 +55,7 @@ from dmi.scoring.aggregate import (
 )
 from dmi.scoring.answers import EncodedAnswers, encode_answers
 from dmi.scoring.files import MODEL_FORMAT, IndexModelFile
-from dmi.scoring.levels import assign_levels, level_precision
+from dmi.scoring.levels import assign_flags, assign_levels, level_precision
 from dmi.scoring.normalise import Normaliser, bounded, canonical_name
 
 __all__ = [
@@ -339,10 +339,11 @@ class IndexModel(DmiEstimator):
         for any other, with ``bod_uncapped`` after ``dmi`` for benefit of the doubt (the index
         without the cap at 100, so companies beyond the reference frontier stay apart).
         """
+        extra = _extra_columns(self.instrument_)
         if self.is_official:
-            return ["dmi", "level"]
+            return ["dmi", "level", *extra]
         uncapped = ["bod_uncapped"] if self.weighting == "bod" else []
-        return ["dmi", *uncapped, "indicative_level", "official_dmi", "level"]
+        return ["dmi", *uncapped, "indicative_level", "official_dmi", "level", *extra]
 
     def needs_data(self) -> bool:
         """True when :meth:`fit` learns from a reference population (it needs ``answers``).
@@ -668,6 +669,7 @@ class IndexModel(DmiEstimator):
             out["level"] = assign_levels(
                 self.instrument_, official, scenario_levels, encoded.scenario_codes
             )
+        _add_extra_columns(out, self.instrument_, out.get("official_dmi", dmi), encoded)
         for j, code in enumerate(self._dimensions):
             out[f"dim_{code}"] = self._to_100(f"dim_{code}", dimensions[:, j])
         for field_ in self.instrument_.profile:
@@ -1005,6 +1007,30 @@ def _rows_of(X: np.ndarray, mask: np.ndarray) -> np.ndarray:
     if mask.all():
         return X
     return X.T[:, mask].T if X.flags.f_contiguous else X[mask]
+
+
+def _extra_columns(instrument: Instrument) -> list[str]:
+    """The columns after ``level`` that only some instruments have: the index on the levels'
+    own scale (``score``, e.g. 0-12), the level flags, and each derived item's value."""
+    columns = ["score"] if instrument.levels.scale != 100.0 else []
+    columns += [flag.code for flag in instrument.levels.flags]
+    return columns + [f"derived_{item.code}" for item in instrument.derived_items]
+
+
+def _add_extra_columns(
+    out: dict[str, Any], instrument: Instrument, official: np.ndarray, encoded: EncodedAnswers
+) -> None:
+    """Add :func:`_extra_columns` of the valid rows to ``out`` (flags from the official index)."""
+    levels = instrument.levels
+    if levels.scale != 100.0:
+        # the official index on the levels' scale: 4 of 12 points is 4, not 3.99999999996
+        out["score"] = np.round(np.asarray(official, dtype=float) * levels.scale / 100.0, 6)
+    out.update(assign_flags(instrument, official))
+    for item in instrument.derived_items:
+        values = encoded.derived.get(item.code)
+        if values is None:
+            values = np.full(encoded.n_rows, np.nan)
+        out[f"derived_{item.code}"] = values[encoded.valid]
 
 
 def _group_mean(X: np.ndarray, w: np.ndarray, parent_of: np.ndarray, n_parents: int) -> np.ndarray:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dmi.instruments.items.base import Choice, ItemType, Parser, Step, Widget
+from dmi.instruments.items.checklist import Checklist
 from dmi.instruments.items.likert import Likert
 from dmi.instruments.items.multi import MultipleChoice
 from dmi.instruments.items.number import Number
+from dmi.instruments.items.rating import Rating
 from dmi.instruments.items.scenario import Scenario
 from dmi.instruments.items.single import SingleChoice
 from dmi.instruments.items.yesno import YesNo
@@ -23,12 +25,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ITEM_TYPES",
+    "Checklist",
     "Choice",
     "ItemType",
     "Likert",
     "MultipleChoice",
     "Number",
     "Parser",
+    "Rating",
     "Scenario",
     "SingleChoice",
     "Step",
@@ -44,6 +48,8 @@ ITEM_TYPES: dict[str, ItemType] = {
     "likert": Likert(),
     "number": Number(),
     "scenario": Scenario(),
+    "rating": Rating(),
+    "checklist": Checklist(),
 }
 """The item types an instrument file may use, by the name its ``type`` key gives."""
 

@@ -183,6 +183,15 @@ class ItemType(ABC):
         """
         return None if key is None else self.parser(item, instrument).parse(key)
 
+    def answer_values(self, item: Item, instrument: Instrument, key: Key) -> frozenset[str] | None:
+        """The values of the codebook a cell stands for (the option values ticked, the band,
+        the level or scale point as its digits, ``yes``/``no``), read as the scoring reads it;
+        None when the cell is blank or not a valid answer. What a crosswalk maps from."""
+        read = self.read(item, instrument, key)
+        if read is None or read[1] is not None:
+            return None
+        return frozenset({str(int(read[0]))}) if float(read[0]).is_integer() else None
+
     # -- what is made for people ------------------------------------------------------------
     def column(self, item: Item) -> str:
         """The item's column in the bulk-import file and its template: the item's code."""
@@ -302,6 +311,10 @@ def check_options(item: Item, where: str, add: Add) -> None:
         add(where, f"a {item.type} item needs at least 2 options, got {len(item.options)}")
     check_unique_values([o.value for o in item.options], where, add)
     check_unambiguous_labels([(o.value, (o.zh, o.en)) for o in item.options], "option", where, add)
+    unpointed = [o.value for o in item.options if o.points is None]
+    if unpointed:
+        add(where, f"option(s) {', '.join(unpointed)} need points")
+        return
     if all(o.points == 0 for o in item.options):
         add(where, "every option scores 0 points")
 

@@ -82,6 +82,16 @@ class MultipleChoice(ItemType):
         chosen, _ = _chooser(item, instrument.letter_runs(item))(key)
         return chosen or []
 
+    def answer_values(self, item: Item, instrument: Instrument, key: Key) -> frozenset[str] | None:
+        if key is None:
+            return None
+        chosen, _ = _chooser(item, instrument.letter_runs(item))(key)
+        return None if chosen is None else frozenset(item.options[i].value for i in chosen)
+
+    def _worth(self, item: Item, instrument: Instrument, i: int) -> float:
+        """What ticking option ``i`` earns on its own."""
+        return item.options[i].points or 0.0
+
     def codebook_rows(self, item: Item, instrument: Instrument) -> list[dict[str, Any]]:
         return option_rows(item)
 
@@ -101,7 +111,7 @@ class MultipleChoice(ItemType):
         chosen = [o for i, o in enumerate(item.options) if i in ticked and not o.exclusive]
         steps = []
         for i, option in enumerate(item.options):
-            if option.exclusive or i in ticked or option.points <= 0:
+            if option.exclusive or i in ticked or self._worth(item, instrument, i) <= 0:
                 continue
             answer = ";".join([o.value for o in chosen] + [option.value])
             steps.append(

@@ -44,7 +44,9 @@ class Number(ItemType):
     it falls in, or its share of the way between the goalposts of the item's ``points``
     (default 1), reversed when ``direction: lower_is_better``."""
 
-    keys = frozenset({"unit", "min", "max", "closed", "bands", "goalposts", "direction", "points"})
+    keys = frozenset(
+        {"unit", "min", "max", "closed", "bands", "goalposts", "direction", "points", "derive"}
+    )
 
     def check(self, item: Item, instrument: Instrument, where: str, add: Add) -> None:
         _check(item, where, add)
@@ -112,6 +114,11 @@ class Number(ItemType):
             if band.value.casefold() == answer.casefold():
                 return [(answer, band.zh if lang == "zh" else band.en)]
         return [(f"{answer} {item.unit}".strip(), None)]
+
+    def answer_values(self, item: Item, instrument: Instrument, key: Key) -> frozenset[str] | None:
+        """The band's value (an item with goalposts has no values to map)."""
+        band = self.band_of(item, key)
+        return None if band is None else frozenset({item.bands[band].value})
 
     def band_of(self, item: Item, key: Key) -> int | None:
         """The position of the band a cell falls in, read as the scoring reads it (None when
@@ -294,6 +301,12 @@ def _check(item: Item, where: str, add: Add) -> None:
     if bool(item.bands) == (item.goalposts is not None):
         add(where, "a number item needs either bands or goalposts (exactly one)")
         return
+    if item.derive is not None and not item.bands:
+        add(where, "derive needs bands (the derived number picks the band)")
+    if item.derive is not None and len({b.points for b in item.bands}) < len(item.bands):
+        add(where, "derive needs bands with distinct points (an answer's band is told by them)")
+    if item.derive is not None and item.derive.part == item.derive.whole:
+        add(where, f"derive: part and whole are both {item.derive.part!r}")
     if item.goalposts is not None:
         if item.goalposts.high <= item.goalposts.low:
             add(where, "goalposts high must exceed low (use direction for lower-is-better)")

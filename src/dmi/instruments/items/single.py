@@ -57,6 +57,12 @@ class SingleChoice(ItemType):
 
         return Parser(one_value(parse, f"one of {values} (or an option's label)", math.nan))
 
+    def answer_values(self, item: Item, instrument: Instrument, key: Key) -> frozenset[str] | None:
+        if not isinstance(key, str):
+            return None
+        index = label_lookup(item.options).get(key.casefold())
+        return None if index is None else frozenset({item.options[index].value})
+
     def codebook_rows(self, item: Item, instrument: Instrument) -> list[dict[str, Any]]:
         return option_rows(item)
 

@@ -42,6 +42,12 @@ class YesNo(ItemType):
 
         return Parser(one_value(parse, _EXPECTED, math.nan))
 
+    def answer_values(self, item: Item, instrument: Instrument, key: Key) -> frozenset[str] | None:
+        read = self.read(item, instrument, key)
+        if read is None or read[1] is not None:
+            return None
+        return frozenset({"yes" if read[0] > 0 else "no"})
+
     def codebook_rows(self, item: Item, instrument: Instrument) -> list[dict[str, Any]]:
         full = self.max_points(item, instrument)
         return [
