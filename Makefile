@@ -78,12 +78,12 @@ wheel-check: $(VENV)/.installed-test
 	cd "$$dir" && PYTHON="$(PYTHON)" UV="$(CURDIR)/$(VENV)/bin/uv" sh "$(CURDIR)/.ci/wheel-check.sh"
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks app
+	$(VENV)/bin/ruff format --check src tests benchmarks app
 	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.installed-test
-	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff format src tests benchmarks app
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/score.py
