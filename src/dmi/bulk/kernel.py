@@ -17,6 +17,7 @@ else, so they write the same rows:
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -243,12 +244,16 @@ def _with_tiers(scores: pd.DataFrame, tier_model: TierModel) -> pd.DataFrame:
 
 
 def output_columns(
-    model: IndexModel, tier_model: TierModel | None = None, passthrough: tuple[str, ...] = ()
+    model: IndexModel,
+    tier_model: TierModel | None = None,
+    passthrough: tuple[str, ...] = (),
+    raw_columns: Iterable[str] = (),
 ) -> list[str]:
     """The columns of the scores table, in order (see :meth:`~dmi.IndexModel.output_columns`),
-    the input's ``passthrough`` columns last."""
+    the input's ``passthrough`` columns last. ``raw_columns`` are the instrument columns the
+    file's header gives (so every chunk of one file has the same columns)."""
     instrument = model.instrument_
-    columns = ["respondent_id", *model.output_columns()]
+    columns = ["respondent_id", *model.output_columns(raw_columns)]
     columns += [f"dim_{d.code}" for d in instrument.dimensions]
     if tier_model is not None:
         columns += ["tier", "tier_confidence"]

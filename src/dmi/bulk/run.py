@@ -177,18 +177,21 @@ def _reason_key(reason: str) -> str:
 
 
 def _output_schema(
-    model: IndexModel, tier_model: TierModel | None, passthrough: tuple[str, ...] = ()
+    model: IndexModel,
+    tier_model: TierModel | None,
+    passthrough: tuple[str, ...] = (),
+    raw_columns: tuple[str, ...] = (),
 ) -> Any:
     import pyarrow as pa
 
     numbers = {f.code for f in model.instrument_.profile if f.type == "number"}
     fields = []
-    for name in output_columns(model, tier_model, passthrough):
+    for name in output_columns(model, tier_model, passthrough, raw_columns):
         if name in ("level", "indicative_level", "tier"):
             kind = pa.int64()
         elif (
             name in ("dmi", "bod_uncapped", "official_dmi", "tier_confidence")
-            or name.startswith("dim_")
+            or name.startswith(("dim_", "derived_"))
             or name in numbers
         ):
             kind = pa.float64()
@@ -699,14 +702,16 @@ def score_file(
         missing_items=mapping.missing_items,
         mapping=mapping.to_dict(),
     )
-    columns = output_columns(model, tier_model, tuple(mapping.passthrough))
+    # the derived values of the items whose raw columns the header has (decided once per file)
+    raw_columns = tuple(c for c in mapping.rename.values() if c in instrument.raw_columns)
+    columns = output_columns(model, tier_model, tuple(mapping.passthrough), raw_columns)
     outputs = _Outputs(
         output_path,
         rejects_path,
         cohort_path,
         summary_path,
         columns,
-        _output_schema(model, tier_model, tuple(mapping.passthrough)),
+        _output_schema(model, tier_model, tuple(mapping.passthrough), raw_columns),
     )
     try:
         read = _ReadCount(reader.chunks())

@@ -9,7 +9,7 @@ item list, the hierarchy, maximum points and default weights).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
@@ -184,7 +184,8 @@ class Item(_Versioned):
         "labels",
         "derive",
     )
-    _not_hashed: ClassVar[tuple[str, ...]] = ("actionable", "subject")
+    # ``derive`` only says where a band answer may come from, never how it scores
+    _not_hashed: ClassVar[tuple[str, ...]] = ("actionable", "subject", "derive")
 
     code: Annotated[str, Field(pattern=_CODE)]
     type: str  # a name of ITEM_TYPES
@@ -463,6 +464,17 @@ class Instrument:
     def derived_items(self) -> tuple[Item, ...]:
         """The items with a ``derive`` block, in file order."""
         return tuple(i for i in self.items if i.derive is not None)
+
+    def derived_items_given(self, columns: Iterable[str]) -> tuple[Item, ...]:
+        """The :attr:`derived_items` whose raw columns (``part`` and ``whole``) are all among
+        ``columns`` (a file's columns): only these get a ``derived_<item>`` result column, so
+        a file without raw numbers gives the same table as before they existed."""
+        have = set(columns)
+        return tuple(
+            i
+            for i in self.derived_items
+            if {i.derive.part, i.derive.whole} <= have  # type: ignore[union-attr]
+        )
 
     def item(self, code: str) -> Item:
         """The item with this code (KeyError naming the code if there is none)."""

@@ -1090,5 +1090,9 @@ def encode_answers(
         imputed=imputed,
         excluded=excluded,
         profile=pd.DataFrame(profile),
-        derived={code: d.value for code, d in derivations.items()},
+        # a derived value is a result column only where the answers had the item's raw columns
+        derived={
+            item.code: derivations[item.code].value
+            for item in instrument.derived_items_given(columns)
+        },
     )

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
@@ -332,14 +333,16 @@ class IndexModel(DmiEstimator):
         )
         return f"{head} {method} #{digest}"
 
-    def output_columns(self) -> list[str]:
+    def output_columns(self, raw_columns: Iterable[str] = ()) -> list[str]:
         """The index and level columns of a score table, in order (after ``respondent_id``).
 
         ``dmi, level`` for the official method; ``dmi, indicative_level, official_dmi, level``
         for any other, with ``bod_uncapped`` after ``dmi`` for benefit of the doubt (the index
         without the cap at 100, so companies beyond the reference frontier stay apart).
+        ``raw_columns`` are the columns of the answers: an item derived from raw numbers gets
+        its ``derived_<item>`` column only when they hold its raw columns.
         """
-        extra = _extra_columns(self.instrument_)
+        extra = _extra_columns(self.instrument_, raw_columns)
         if self.is_official:
             return ["dmi", "level", *extra]
         uncapped = ["bod_uncapped"] if self.weighting == "bod" else []
@@ -1009,12 +1012,14 @@ def _rows_of(X: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return X.T[:, mask].T if X.flags.f_contiguous else X[mask]
 
 
-def _extra_columns(instrument: Instrument) -> list[str]:
+def _extra_columns(instrument: Instrument, raw_columns: Iterable[str] = ()) -> list[str]:
     """The columns after ``level`` that only some instruments have: the index on the levels'
-    own scale (``score``, e.g. 0-12), the level flags, and each derived item's value."""
+    own scale (``score``, e.g. 0-12), the level flags, and the value of each derived item
+    whose raw columns are among ``raw_columns``."""
     columns = ["score"] if instrument.levels.scale != 100.0 else []
     columns += [flag.code for flag in instrument.levels.flags]
-    return columns + [f"derived_{item.code}" for item in instrument.derived_items]
+    given = instrument.derived_items_given(raw_columns)
+    return columns + [f"derived_{item.code}" for item in given]
 
 
 def _add_extra_columns(
@@ -1028,9 +1033,8 @@ def _add_extra_columns(
     out.update(assign_flags(instrument, official))
     for item in instrument.derived_items:
         values = encoded.derived.get(item.code)
-        if values is None:
-            values = np.full(encoded.n_rows, np.nan)
-        out[f"derived_{item.code}"] = values[encoded.valid]
+        if values is not None:  # only the items whose raw columns the answers had
+            out[f"derived_{item.code}"] = values[encoded.valid]
 
 
 def _group_mean(X: np.ndarray, w: np.ndarray, parent_of: np.ndarray, n_parents: int) -> np.ndarray:

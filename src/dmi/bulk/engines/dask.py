@@ -73,7 +73,7 @@ def _envelope_meta(
     passthrough: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """The one frame a partition returns: score rows, reject rows and count rows, tagged."""
-    columns = output_columns(model, tier_model, passthrough)
+    columns = output_columns(model, tier_model, passthrough, answer_columns)
     frame = {c: pd.Series(dtype=object) for c in columns}
     for c in REJECT_COLUMNS:
         frame[f"r_{c}"] = pd.Series(dtype=object)
@@ -160,9 +160,10 @@ def _unpack(
     model: IndexModel,
     tier_model: TierModel | None,
     passthrough: tuple[str, ...] = (),
+    answer_columns: tuple[str, ...] = (),
 ) -> ChunkResult:
     """The envelope of one chunk back into the local engine's :class:`ChunkResult`."""
-    columns = output_columns(model, tier_model, passthrough)
+    columns = output_columns(model, tier_model, passthrough, answer_columns)
     kind = frame[_KIND].to_numpy()
     scores = frame.loc[kind == "score", columns].reset_index(drop=True)
     scores = scores.infer_objects()
@@ -171,7 +172,7 @@ def _unpack(
         "bod_uncapped",
         "official_dmi",
         "tier_confidence",
-        *[c for c in columns if c.startswith("dim_")],
+        *[c for c in columns if c.startswith(("dim_", "derived_"))],
     )
     for name in floats:
         if name in scores:
@@ -281,7 +282,9 @@ class DaskEngine:
                 )
                 outputs = self.client.compute(scored.to_delayed())
                 for task, future in zip(group, outputs):
-                    yield _unpack(future.result(), task.n_read, model, tier_model, passthrough)
+                    yield _unpack(
+                        future.result(), task.n_read, model, tier_model, passthrough, tuple(columns)
+                    )
 
     def close(self) -> None:
         """Close the cluster or client the engine started (a given client stays open)."""
