@@ -203,7 +203,11 @@ def test_the_level_explanation_follows_the_convention(dma):
     why = explain_level(dma, 25.0, np.empty(0), [])
     assert why.level == 1 and "Basic" in why.en
     why = explain_level(dma, 60.0, np.empty(0), [])
-    assert why.level == 3 and "Moderately advanced" in why.en and "Advanced (75)" in why.en
+    assert (
+        why.level == 3
+        and "Moderately advanced" in why.en
+        and "Advanced, which needs an index above 75" in why.en
+    )
 
 
 def test_the_uncertain_rules_are_settings_marked_in_the_notes(dma):

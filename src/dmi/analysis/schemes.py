@@ -32,7 +32,7 @@ from dmi.analysis.structure import Hierarchy, NotComputable, Population
 from dmi.instruments import Instrument
 from dmi.scoring import weighting as weighting_methods
 from dmi.scoring.aggregate import mazziotta_pareto_reference
-from dmi.scoring.levels import assign_levels, level_precision
+from dmi.scoring.levels import level_precision, levels_of, requirements_hold
 from dmi.scoring.model import OFFICIAL_METHOD, WEIGHTINGS, IndexModel
 from dmi.scoring.normalise import Normaliser, bounded, canonical_name
 
@@ -81,33 +81,21 @@ def rank_desc(values: np.ndarray) -> np.ndarray:
 class LevelRule:
     """The instrument's levels for many index values at once.
 
-    :func:`dmi.scoring.levels.assign_levels` gives the level of one index per company, with its
-    scenario rule. Whether a band's scenario requirement holds does not depend on the index, so
-    it is found once per company (the level at an index of exactly the band's lower bound is the
-    band itself when, and only when, its requirement holds); a matrix of indices then takes the
-    highest band each value reaches and whose requirement holds: the same rule, for any number
-    of runs.
+    Whether a band's scenario requirement holds does not depend on the index, so it is found
+    once per company (:func:`dmi.scoring.levels.requirements_hold`); a matrix of indices is then
+    read by :func:`dmi.scoring.levels.levels_of`, the one rule :func:`assign_levels` reads a
+    single index by (the levels' scale and edge convention included), for any number of runs.
     """
 
     def __init__(self, instrument: Instrument, scenario_levels: np.ndarray, codes: list[str]):
+        self.instrument = instrument
         self.bands = list(instrument.levels.bands)
-        n = len(scenario_levels)
         # holds[i, b]: company i's scenarios allow band b
-        self.holds = np.zeros((n, len(self.bands)), dtype=bool)
-        for b, band in enumerate(self.bands):
-            at_edge = np.full(n, float(band.min))
-            self.holds[:, b] = (
-                assign_levels(instrument, at_edge, scenario_levels, codes) == band.level
-            )
+        self.holds = requirements_hold(instrument, np.asarray(scenario_levels), codes)
 
     def levels(self, index: np.ndarray) -> np.ndarray:
         """Levels of ``index`` (n,) or (n, runs); -1 where the index is NaN."""
-        values = np.round(np.asarray(index, dtype=float), level_precision)
-        result = np.full(values.shape, -1, dtype=np.int64)
-        for b, band in enumerate(self.bands):
-            holds = self.holds[:, b] if values.ndim == 1 else self.holds[:, b, None]
-            result = np.where((values >= band.min) & holds, band.level, result)
-        return result
+        return levels_of(self.instrument, index, self.holds)
 
 
 def _wmean(V: np.ndarray, W: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from dmi.instruments.items import item_type
 from dmi.locales import LANGS, text
 from dmi.results.assess import Assessment, NodeScore
 from dmi.results.ladder import ladder_view
-from dmi.scoring.levels import format_index
+from dmi.scoring.levels import band_ranges, format_index
 
 __all__ = [
     "Cards",
@@ -253,6 +253,11 @@ def tier_sentences(tier: Any, lang: str) -> list[str]:
         text("tiers.support", lang, support=support),
     }
     return [s for s in sentences if s not in said]
+
+
+def _band_legend(instrument: Instrument, lang: str) -> str:
+    """Every band's name and range on the levels' scale, by their edge convention."""
+    return text("report.list_sep", lang).join(band_ranges(instrument, lang))
 
 
 def _index(value: float | None, instrument: Instrument) -> str:
@@ -585,10 +590,7 @@ def build_report(
     )
 
     # -- method ----------------------------------------------------------------------------------
-    bands = text("report.list_sep", lang).join(
-        f"{b.zh if lang == 'zh' else b.en} ≥ {b.min:g}" for b in instrument.levels.bands
-    )
-    notes = [Para(t("report.method_text", bands=bands), "note")]
+    notes = [Para(t("report.method_text", bands=_band_legend(instrument, lang)), "note")]
     if not assessment.official:
         official = _index(assessment.official_dmi, instrument)
         method = assessment.method or "?"

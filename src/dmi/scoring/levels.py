@@ -21,6 +21,10 @@ __all__ = [
     "LevelExplanation",
     "assign_flags",
     "assign_levels",
+    "band_range",
+    "band_ranges",
+    "levels_of",
+    "requirements_hold",
     "explain_level",
     "format_gap",
     "format_index",
@@ -118,6 +122,41 @@ def format_gap(gap: float | None, digits: int = 1) -> str:
     return str(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_CEILING))
 
 
+def _on_scale(instrument: Instrument, value: str, lang: str) -> str:
+    """A number written on the levels' scale: itself on 0-100, "4 of 12" on another scale."""
+    scale = instrument.levels.scale
+    if scale == 100.0:
+        return value
+    return text("levels.on_scale", lang, value=value, scale=f"{scale:g}")
+
+
+def band_range(instrument: Instrument, i: int, lang: str) -> str:
+    """The range of the ``i``-th band (0-based) on the levels' scale, by their edge convention:
+    "< 20", "20 ≤ x < 40", "≥ 80" (left-closed); "≤ 25", "25 < x ≤ 50", "> 75" (right-closed);
+    with the scale named when it is not 0-100 ("4 ≤ x < 7 (of 12)")."""
+    levels = instrument.levels
+    bands = levels.bands
+    low = f"{bands[i].min:g}"
+    high = f"{bands[i + 1].min:g}" if i + 1 < len(bands) else None
+    if high is None:  # the top band (a lone band takes everything from its edge)
+        words = f"≥ {low}" if levels.closed == "left" or i == 0 else f"> {low}"
+    elif levels.closed == "left":
+        words = f"< {high}" if i == 0 else f"{low} ≤ x < {high}"
+    else:
+        words = f"≤ {high}" if i == 0 else f"{low} < x ≤ {high}"
+    if levels.scale == 100.0:
+        return words
+    return text("levels.range_on_scale", lang, range=words, scale=f"{levels.scale:g}")
+
+
+def band_ranges(instrument: Instrument, lang: str) -> list[str]:
+    """Each band's name and range (:func:`band_range`), e.g. "Average 25 < x ≤ 50"."""
+    return [
+        f"{_name(b, lang)} {band_range(instrument, i, lang)}"
+        for i, b in enumerate(instrument.levels.bands)
+    ]
+
+
 def _rule_requirements(instrument: Instrument):
     rule = instrument.levels.scenario_rule
     if rule is None or not rule.enabled:
@@ -138,6 +177,54 @@ def _rule_columns(
     return columns, mandatory
 
 
+def requirements_hold(
+    instrument: Instrument,
+    scenario_levels: np.ndarray,
+    scenario_codes: list[str],
+    n: int | None = None,
+) -> np.ndarray:
+    """Whether each unit's scenarios allow each band (the scenario rule; True without one).
+
+    ``n`` is the number of units when it is not ``len(scenario_levels)`` (scenario levels are
+    not looked at, and may be empty, when the rule is off).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, n_bands)`` booleans, in the order of the instrument's bands.
+    """
+    bands = instrument.levels.bands
+    n = len(scenario_levels) if n is None else n
+    holds = np.ones((n, len(bands)), dtype=bool)
+    rule, requirements = _rule_requirements(instrument)
+    if rule is None:
+        return holds
+    columns, mandatory = _rule_columns(instrument, scenario_codes)
+    chosen = np.asarray(scenario_levels)[:, columns]
+    for i, band in enumerate(bands):
+        requirement = requirements.get(band.level)
+        if requirement is not None:
+            high_enough = chosen >= requirement.min_scenario_level
+            holds[:, i] = (high_enough.sum(axis=1) >= requirement.count) & (
+                (high_enough & mandatory).sum(axis=1) >= requirement.mandatory_count
+            )
+    return holds
+
+
+def levels_of(instrument: Instrument, index: np.ndarray, holds: np.ndarray) -> np.ndarray:
+    """The levels of ``index`` ((n,) or (n, runs)) given :func:`requirements_hold`'s ``holds``:
+    the highest band whose edge the index reaches (on the levels' scale and edge convention) and
+    whose requirement holds; -1 where the index is NaN. The one rule every level is read by."""
+    rounded = np.round(np.asarray(index, dtype=float), level_precision)
+    result = np.full(rounded.shape, -1, dtype=np.int64)
+    edges = band_edges(instrument)
+    for i, band in enumerate(instrument.levels.bands):  # ascending: later bands overwrite
+        allowed = holds[:, i] if rounded.ndim == 1 else holds[:, i, None]
+        meets = reaches(instrument, rounded, edges[i], first=i == 0) & allowed
+        result = np.where(meets, band.level, result)
+    return result
+
+
 def assign_levels(
     instrument: Instrument,
     index: np.ndarray,
@@ -149,7 +236,8 @@ def assign_levels(
     Parameters
     ----------
     instrument
-        Supplies the bands (lower bounds, inclusive) and the scenario rule.
+        Supplies the bands (edges on the levels' scale, with their edge convention) and the
+        scenario rule.
     index
         Index values on 0-100 (NaN gives level -1).
     scenario_levels
@@ -160,26 +248,12 @@ def assign_levels(
     Returns
     -------
     numpy.ndarray
-        Integer levels; the highest band whose lower bound the index reaches and, when the
-        scenario rule is enabled, whose requirement holds.
+        Integer levels; the highest band whose edge the index reaches and, when the scenario
+        rule is enabled, whose requirement holds.
     """
-    bands = instrument.levels.bands
-    rounded = np.round(np.asarray(index, dtype=float), level_precision)
-    result = np.full(len(rounded), -1, dtype=np.int64)
-    rule, requirements = _rule_requirements(instrument)
-    if rule is not None:
-        columns, mandatory = _rule_columns(instrument, scenario_codes)
-        chosen = scenario_levels[:, columns]
-    edges = band_edges(instrument)
-    for i, band in enumerate(bands):  # ascending: later bands overwrite earlier ones
-        meets = reaches(instrument, rounded, edges[i], first=i == 0)
-        requirement = requirements.get(band.level)
-        if requirement is not None:
-            high_enough = chosen >= requirement.min_scenario_level
-            meets &= high_enough.sum(axis=1) >= requirement.count
-            meets &= (high_enough & mandatory).sum(axis=1) >= requirement.mandatory_count
-        result = np.where(meets, band.level, result)
-    return result
+    index = np.asarray(index, dtype=float)
+    holds = requirements_hold(instrument, scenario_levels, scenario_codes, n=len(index))
+    return levels_of(instrument, index, holds)
 
 
 def assign_flags(instrument: Instrument, index: np.ndarray) -> dict[str, np.ndarray]:
@@ -242,27 +316,48 @@ def explain_level(
             high = chosen >= req.min_scenario_level
             failed.append((b, req, int(high.sum()), int((high & mandatory).sum())))
     shown = format_index(rounded, instrument)
+    scale = instrument.levels.scale
+    if scale != 100.0:
+        # the score on the levels' own scale, written on the side of its edges (never across)
+        down = ROUND_FLOOR if instrument.levels.closed == "left" else ROUND_CEILING
+        score = Decimal(repr(round(rounded * scale / 100.0, level_precision)))
+        written_score = str(score.quantize(Decimal("0.1"), rounding=down))
+        if at is not None:
+            gap = format_gap(float(Decimal(repr(following.min)) - score))
     band = instrument.level_band(level)
     why = {}
     for lang in LANGS:
+        index_text = shown
+        if scale != 100.0:
+            index_text = text(
+                "levels.index_on_scale", lang, index=shown, score=written_score, scale=f"{scale:g}"
+            )
+        at_score = bands.index(score_band)
         reached = {
-            "index": shown,
+            "index": index_text,
             "band": _name(score_band, lang),
-            "min": edges[bands.index(score_band)],
+            "min": _on_scale(instrument, f"{score_band.min:g}", lang),
         }
-        if following is None:
-            sentences = [text("levels.reaches", lang, **reached)]
+        upper = {}
+        if following is not None:
+            upper = {
+                "next": _name(following, lang),
+                "next_min": _on_scale(instrument, f"{following.min:g}", lang),
+                "gap": gap,
+            }
+        if instrument.levels.closed == "right":
+            # a right-closed band takes its upper edge: at the edge nothing is "short", the next
+            # band needs more than the edge
+            reached = {**reached, "range": band_range(instrument, at_score, lang)}
+            if following is None:
+                key = "levels.in_band"
+            elif _exact(edges[at]) == _exact(rounded):
+                key = "levels.in_band_at_edge"
+            else:
+                key = "levels.in_band_below"
         else:
-            sentences = [
-                text(
-                    "levels.reaches_short_of",
-                    lang,
-                    **reached,
-                    next=_name(following, lang),
-                    next_min=edges[at],
-                    gap=gap,
-                )
-            ]
+            key = "levels.reaches" if following is None else "levels.reaches_short_of"
+        sentences = [text(key, lang, **reached, **upper)]
         for b, req, count, mandatory_count in failed:
             sentences.append(
                 text(
