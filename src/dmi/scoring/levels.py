@@ -350,14 +350,16 @@ def explain_level(
             # band needs more than the edge
             reached = {**reached, "range": band_range(instrument, at_score, lang)}
             if following is None:
-                key = "levels.in_band"
+                sentence = text("levels.in_band", lang, **reached)
             elif _exact(edges[at]) == _exact(rounded):
-                key = "levels.in_band_at_edge"
+                sentence = text("levels.in_band_at_edge", lang, **reached, **upper)
             else:
-                key = "levels.in_band_below"
+                sentence = text("levels.in_band_below", lang, **reached, **upper)
+        elif following is None:
+            sentence = text("levels.reaches", lang, **reached)
         else:
-            key = "levels.reaches" if following is None else "levels.reaches_short_of"
-        sentences = [text(key, lang, **reached, **upper)]
+            sentence = text("levels.reaches_short_of", lang, **reached, **upper)
+        sentences = [sentence]
         for b, req, count, mandatory_count in failed:
             sentences.append(
                 text(
