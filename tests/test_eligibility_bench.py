@@ -85,3 +85,25 @@ def test_a_firms_file_evaluates_as_its_frame_does(tmp_path):
     pd.testing.assert_frame_equal(
         el.evaluate(as_text, "2026", lang="en"), el.evaluate(firms, "2026", lang="en")
     )
+
+
+# cells Arrow's float cast takes whole: a column of only these is cast in one call, blanks
+# made null (the common case of a real file); the non-plain ones among them ("nan", "inf",
+# "1e400") must still be worded as the per-cell parser words them
+_ARROW_TAKES = ["1", "1.", ".5", "-0", "1e3", "1E-2", " 12 ", "", "   ", None, "nan", "NaN"]
+_ARROW_TAKES += ["inf", "-inf", "1e400", "1e-400", "-5", "2.5", "101", "00012", "4.0", "-0.0"]
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+@pytest.mark.parametrize("code", ["revenue_y1", "debt_ratio", "ip_class1", "award_rank"])
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_a_column_arrow_casts_whole_is_parsed_as_the_plain_parser_does(seed, code, dtype):
+    rng = np.random.default_rng(seed)
+    cells = list(rng.choice(np.array(_ARROW_TAKES, dtype=object), 3000))
+    for i in np.flatnonzero(rng.random(3000) < 0.6):
+        cells[i] = f"{rng.normal(0, 10 ** rng.integers(0, 7)):.{rng.integers(0, 4)}f}"
+    column = pd.Series(cells, dtype=dtype)
+    fast, fast_rejects, slow, slow_rejects = _both(column, code)
+    np.testing.assert_array_equal(fast, slow)
+    pd.testing.assert_frame_equal(fast_rejects, slow_rejects)
+    assert np.isfinite(fast).sum() > 200 and len(fast_rejects) > 100

@@ -510,6 +510,29 @@ _PLAIN_NUMBER = r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$"
 parse of these is Python's, so they need no Python call each."""
 
 
+def _cast_numbers(trimmed: Any, plain: Any) -> Any:
+    """Arrow's float64 of the cells of ``trimmed`` (Arrow strings); only the ``plain`` ones count.
+
+    The speed trick of :func:`_text_numbers`: a column of plain numbers and blanks (nearly
+    every column of a real file) is cast whole, blanks made null, which costs a fifth of
+    blanking the cells that are not plain first; the cast is cell by cell, so a plain cell's
+    value is the same either way. Where Arrow refuses some cell of the whole column, only the
+    plain cells are cast. None when Arrow refuses a plain cell.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    null = pa.scalar(None, trimmed.type)
+    try:
+        return pc.cast(pc.if_else(pc.equal(trimmed, ""), null, trimmed), pa.float64())
+    except pa.ArrowInvalid:
+        pass
+    try:
+        return pc.cast(pc.if_else(plain, trimmed, null), pa.float64())
+    except pa.ArrowInvalid:
+        return None
+
+
 def _text_numbers(column: pd.Series, fact: Fact, rejects: _Rejects) -> np.ndarray | None:
     """A number fact's column of text (what a CSV gives) as float64, vectorised.
 
@@ -539,9 +562,8 @@ def _text_numbers(column: pd.Series, fact: Fact, rejects: _Rejects) -> np.ndarra
     if fact.words:
         spelled = pa.array(list(fact.words), type=trimmed.type)
         plain = pc.and_(plain, pc.invert(pc.is_in(trimmed, value_set=spelled)))
-    try:
-        parsed = pc.cast(pc.if_else(plain, trimmed, pa.scalar(None, trimmed.type)), pa.float64())
-    except pa.ArrowInvalid:  # Arrow refuses a cell Python takes: all by the slow path
+    parsed = _cast_numbers(trimmed, plain)
+    if parsed is None:  # Arrow refuses a cell Python takes: all by the slow path
         return None
     values = parsed.to_numpy(zero_copy_only=False, writable=True)
     fast = plain.to_numpy(zero_copy_only=False) & np.isfinite(values)
