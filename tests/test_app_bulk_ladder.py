@@ -185,3 +185,25 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
     assert "ladder_template" in downloads
     template = pd.read_csv(io.BytesIO(downloads["ladder_template"]), dtype=str)
     assert "debt_ratio" in template.columns
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_groups_and_reasons_are_named_by_rule(lang):
+    from dmi.service import ladderbulk
+
+    k = 0 if lang == "zh" else 1
+    for code, names in list(PROVINCES.items())[:5]:
+        assert ladderbulk.group_name(code, "province", lang) == names[k]
+    for code, names in list(SECTORS.items())[-3:]:
+        assert ladderbulk.group_name(code, "sector", lang) == names[k]
+        assert ladderbulk.group_name(f"{code} 随便", "sector", lang) == names[k]
+    assert ladderbulk.group_name("I65 软件", "sector", lang) == "软件"  # not a survey code
+    assert ladderbulk.group_name("苏州", "city", lang) == "苏州"
+    assert ladderbulk.group_name("(blank)", "province", lang) == ("未填写", "not given")[k]
+    said = ladderbulk.fact_reason(
+        "rd_staff (12) is above staff (10): R&D staff are part of the staff", lang
+    )
+    facts = dmi.eligibility.facts.FACTS
+    assert facts["rd_staff"].label(lang) in said and facts["staff"].label(lang) in said
+    assert "12" in said and "10" in said
+    assert ladderbulk.fact_reason("7 is below the minimum 0 人", lang).startswith("7 ")
