@@ -23,7 +23,10 @@ def page(lang: str) -> None:
     one-away tables and the downloads."""
     st.write(text("ladder_bulk.intro"))
     ui.download(
-        st.container(), text("ladder_bulk.template"), ladderbulk.template_bytes, "dmi-facts-template.csv",
+        st.container(),
+        text("ladder_bulk.template"),
+        ladderbulk.template_bytes,
+        "dmi-facts-template.csv",
         key="ladder_template",
     )
     policy = st.radio(
@@ -113,9 +116,7 @@ def show(found: ladderbulk.LadderRun, policy: str, lang: str) -> None:
         tabs = st.tabs([text(f"ladder_bulk.by_{by}") for by in ladderbulk.BY])
         for tab, by in zip(tabs, ladderbulk.BY):
             with tab:
-                st.dataframe(
-                    ladderbulk.status_table(found.cohort, rung, by, lang), width="stretch"
-                )
+                st.dataframe(ladderbulk.status_table(found.cohort, rung, by, lang), width="stretch")
     st.subheader(text("ladder_bulk.one_away_title"))
     counts = ladderbulk.one_away_counts(found.cohort)
     for rung, name in rungs.items():
@@ -126,9 +127,7 @@ def show(found: ladderbulk.LadderRun, policy: str, lang: str) -> None:
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    text("ladder_bulk.col_condition_id"): st.column_config.TextColumn(
-                        width="small"
-                    )
+                    text("ladder_bulk.col_condition_id"): st.column_config.TextColumn(width="small")
                 },
             )
     st.subheader(text("ladder_bulk.downloads"))

@@ -35,7 +35,8 @@ what = st.radio(
     horizontal=True,
     key="bulk_what",
 )
-if what == "ladder":  # firm facts on the 梯度培育 ladder: the page's second half (app/bulk_ladder.py)
+# firm facts on the 梯度培育 ladder: the page's second half (app/bulk_ladder.py)
+if what == "ladder":
     import bulk_ladder
 
     bulk_ladder.page(lang)
