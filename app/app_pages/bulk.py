@@ -27,6 +27,20 @@ TYPES = ["csv", "txt", "xlsx", "parquet"]
 ui.require("agency")
 lang = ui.lang()
 st.title(ui.t("nav_bulk"))
+whats = {w: text(f"ladder_bulk.what_{w}") for w in ("index", "ladder")}
+what = st.radio(
+    text("ladder_bulk.what"),
+    list(whats),
+    format_func=whats.__getitem__,
+    horizontal=True,
+    key="bulk_what",
+)
+# firm facts on the 梯度培育 ladder: the page's second half (app/bulk_ladder.py)
+if what == "ladder":
+    import bulk_ladder
+
+    bulk_ladder.page(lang)
+    st.stop()
 st.write(ui.t("bulk_intro"))
 
 instruments = available_instruments()

@@ -1,0 +1,155 @@
+"""The bulk page's second choice: a file of firm facts run on the 梯度培育 ladder with the
+library's own eligibility run (the same as ``dmi eligibility --cohort --candidates``); what it
+shows is named by :mod:`dmi.service.ladderbulk`, in the page's language."""
+
+from __future__ import annotations
+
+import dmi_ui as ui
+import streamlit as st
+from dmi_ui import text
+
+from dmi.bulk.run import DUPLICATE_POLICIES
+from dmi.errors import FactsFileError, PolicyError
+from dmi.io import FileFormatError, csv_bytes
+from dmi.service import ladderbulk
+from dmi.service.uploads import upload_folder
+
+TYPES = ["csv", "txt", "xlsx", "parquet"]
+FILE_ERRORS = (FileFormatError, FactsFileError, PolicyError, ValueError)
+
+
+def page(lang: str) -> None:
+    """Template, policy, encoding, repeated ids, upload, run; then the run's counts, the
+    one-away tables and the downloads."""
+    st.write(text("ladder_bulk.intro"))
+    ui.download(
+        st.container(),
+        text("ladder_bulk.template"),
+        ladderbulk.template_bytes,
+        "dmi-facts-template.csv",
+        key="ladder_template",
+    )
+    policy = st.radio(
+        text("ladder_bulk.policy"),
+        list(policies := {p: text(f"ladder_bulk.policy_{p}") for p in ladderbulk.POLICIES}),
+        format_func=policies.__getitem__,
+        horizontal=True,
+        key="ladder_policy",
+    )
+    encodings = {"": ui.t("auto"), "utf-8": "UTF-8", "gb18030": "GB18030 / GBK"}
+    encoding = (
+        st.selectbox(
+            ui.t("encoding"),
+            list(encodings),
+            format_func=encodings.__getitem__,
+            key="ladder_encoding",
+        )
+        or None
+    )
+    policies = {p: text(f"agency.policy_{p.replace('-', '_')}") for p in DUPLICATE_POLICIES}
+    duplicates = st.radio(
+        text("agency.duplicates"),
+        list(policies),
+        format_func=policies.__getitem__,
+        horizontal=True,
+        help=text("agency.duplicates_help"),
+        key="ladder_duplicates",
+    )
+    upload = st.file_uploader(ui.t("upload"), type=TYPES, key="ladder_file")
+    if upload is None:
+        st.stop()
+    run_key = (upload.file_id, encoding, duplicates, policy, lang)
+    if st.session_state.get("ladder_run_key") != run_key:
+        st.session_state.pop("ladder_result", None)
+    if st.button(text("ladder_bulk.run"), type="primary", key="ladder_run"):
+        bar = st.progress(0.0)
+        estimate = max(1, upload.size // 300)
+
+        def progress(done: int) -> None:
+            bar.progress(min(done / estimate, 1.0), text=ui.t("rows_read", n=f"{done:,}"))
+
+        with upload_folder() as folder:
+            source = folder / f"upload{'.' + upload.name.rsplit('.', 1)[-1].lower()}"
+            source.write_bytes(upload.getbuffer())
+            try:
+                found = ladderbulk.run_file(
+                    source,
+                    folder,
+                    policy=policy,
+                    lang=lang,
+                    encoding=encoding,
+                    duplicates=duplicates,
+                    progress=progress,
+                )
+            except FILE_ERRORS as exc:
+                st.error(ui.file_error(exc, upload.name))
+                st.stop()
+        bar.progress(1.0)
+        st.session_state["ladder_result"] = found
+        st.session_state["ladder_run_key"] = run_key
+    if "ladder_result" not in st.session_state:
+        st.stop()
+    show(st.session_state["ladder_result"], policy, lang)
+
+
+def show(found: ladderbulk.LadderRun, policy: str, lang: str) -> None:
+    s = found.summary
+    fields = {"read": s.read, "evaluated": s.evaluated, "rejected": s.rejected}
+    if s.reconciles:
+        st.success(text("ladder_bulk.reconcile", **fields))
+    else:
+        st.error(text("ladder_bulk.reconcile_bad", **fields))
+    for note in s.notes:
+        st.info(ui.literal(note))
+    if s.rejected:
+        st.subheader(text("ladder_bulk.rejects"))
+        st.dataframe(
+            ladderbulk.named_rejects(found.rejects.head(1000), lang),
+            hide_index=True,
+            width="stretch",
+            height=240,
+        )
+    rungs = ladderbulk.rung_labels(policy, lang)
+    st.subheader(text("ladder_bulk.status_title"))
+    for rung, name in rungs.items():
+        st.markdown(f"**{name}**")
+        tabs = st.tabs([text(f"ladder_bulk.by_{by}") for by in ladderbulk.BY])
+        for tab, by in zip(tabs, ladderbulk.BY):
+            with tab:
+                st.dataframe(ladderbulk.status_table(found.cohort, rung, by, lang), width="stretch")
+    st.subheader(text("ladder_bulk.one_away_title"))
+    counts = ladderbulk.one_away_counts(found.cohort)
+    for rung, name in rungs.items():
+        st.markdown(text("ladder_bulk.one_away_line", rung=name, n=counts.get(rung, 0)))
+        if counts.get(rung):
+            st.dataframe(
+                ladderbulk.missing_table(found.cohort, rung, policy, lang),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    text("ladder_bulk.col_condition_id"): st.column_config.TextColumn(width="small")
+                },
+            )
+    st.subheader(text("ladder_bulk.downloads"))
+    cols = st.columns(3)
+    ui.download(
+        cols[0],
+        text("ladder_bulk.download_results"),
+        found.files["results"],
+        "dmi-eligibility.csv",
+        key="ladder_download_results",
+    )
+    ui.download(
+        cols[1],
+        text("ladder_bulk.download_candidates"),
+        lambda: csv_bytes(ladderbulk.named_candidates(found.candidates, policy, lang)),
+        f"dmi-candidates-{lang}.csv",
+        key="ladder_download_candidates",
+    )
+    ui.download(
+        cols[2],
+        text("ladder_bulk.download_rejects"),
+        lambda: csv_bytes(ladderbulk.named_rejects(found.rejects, lang)),
+        f"dmi-eligibility-rejects-{lang}.csv",
+        key="ladder_download_rejects",
+    )

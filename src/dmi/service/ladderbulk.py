@@ -1,0 +1,282 @@
+"""What the agency's bulk page shows of a facts file run on the 梯度培育 ladder, in the page's
+language.
+
+The run is :func:`dmi.bulk.eligibility.evaluate_file`, the same as ``dmi eligibility --cohort
+--candidates``; its files keep codes (rung ``specialised``, condition ``sr26_rd``, status
+``not_yet``) so that they can be read again. This module names them for people: rungs,
+statuses and conditions in ``lang`` (a condition's id only beside its name), provinces and
+sectors by name where the value is one of the survey's codes (``33`` → 浙江省, ``C34`` →
+通用设备制造业), and the rejects' reasons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from dmi.eligibility import RUNGS, STATUSES, facts_template, load_policy, status_label
+from dmi.eligibility.facts import FACTS
+from dmi.io import csv_bytes
+from dmi.locales import text
+from dmi.service.bulkview import reason_text
+
+__all__ = [
+    "POLICIES",
+    "LadderRun",
+    "condition_labels",
+    "group_name",
+    "missing_table",
+    "named_candidates",
+    "named_rejects",
+    "one_away_counts",
+    "rung_labels",
+    "run_file",
+    "status_table",
+    "template_bytes",
+]
+
+POLICIES = ("2026", "2022")
+"""The policy versions the page offers, the one in force first."""
+
+BY = ("all", "province", "city", "sector")
+_SURVEY = "miit-2024-manufacturing"
+_BLANK = "(blank)"
+
+
+@dataclass
+class LadderRun:
+    """A run's summary, the files it wrote (bytes, codes kept) and the tables read back."""
+
+    summary: object
+    files: dict[str, bytes]
+    cohort: pd.DataFrame
+    candidates: pd.DataFrame
+    rejects: pd.DataFrame
+
+
+def run_file(
+    source: Path,
+    folder: Path,
+    *,
+    policy: str,
+    lang: str,
+    encoding: str | None = None,
+    duplicates: str = "reject",
+    progress: Callable[[int], None] | None = None,
+) -> LadderRun:
+    """Run ``source`` through the ladder as ``dmi eligibility --cohort --candidates`` does,
+    writing into ``folder``; the outputs are read back as bytes (the folder may go)."""
+    from dmi.bulk.eligibility import evaluate_file
+
+    paths = {n: folder / f"{n}.csv" for n in ("results", "rejects", "cohort", "candidates")}
+    summary, _ = evaluate_file(
+        source,
+        paths["results"],
+        policy=policy,
+        lang=lang,
+        rejects_path=paths["rejects"],
+        cohort_path=paths["cohort"],
+        candidates_path=paths["candidates"],
+        encoding=encoding,
+        duplicates=duplicates,
+        progress=progress,
+    )
+    files = {n: p.read_bytes() for n, p in paths.items()}
+
+    def read(name: str) -> pd.DataFrame:
+        return pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+
+    cohort = read("cohort")
+    cohort["n"] = cohort["n"].astype("int64")
+    return LadderRun(summary, files, cohort, read("candidates"), read("rejects"))
+
+
+def template_bytes() -> bytes:
+    """The facts template (``dmi eligibility template``) as a CSV download."""
+    return csv_bytes(facts_template())
+
+
+# -- names -------------------------------------------------------------------------------------
+
+
+def rung_labels(policy: str, lang: str) -> dict[str, str]:
+    """Each rung's name in ``lang``."""
+    rungs = load_policy(policy).rungs
+    return {r: rungs[r].label(lang) for r in RUNGS if r in rungs}
+
+
+def condition_labels(policy: str, lang: str) -> dict[str, str]:
+    """Every condition a firm can be routed to under ``policy`` (the version applied to new
+    applicants and to 复核, every year), by id, named in ``lang``."""
+    loaded = load_policy(policy)
+    found: dict[str, str] = {}
+    versions = [loaded]
+    for entry in loaded.routing:
+        applied, _ = loaded.route(entry.rung, entry.applicant, loaded.effective.year)
+        versions.append(applied)
+        if entry.policy != loaded.id:
+            versions.append(load_policy(entry.policy))
+    for version in versions:
+        for cid, condition in version.conditions.items():
+            found.setdefault(cid, condition.label(lang))
+    return found
+
+
+def _group_names(by: str, lang: str) -> dict[str, str]:
+    if by not in ("province", "sector"):
+        return {}
+    from dmi.instruments import load_instrument
+    from dmi.service.dashboard import labels
+
+    return labels(load_instrument(_SURVEY), "region" if by == "province" else "sector", lang)
+
+
+_LEADING_CODE = re.compile(r"^(?P<code>[A-Z]?\d{2,4})\s+(?P<name>\S.*)$")
+
+
+def group_name(value: str, by: str, lang: str, names: dict[str, str] | None = None) -> str:
+    """A province or sector as a name: a survey code (``33``, ``C34``, or ``C34 通用设备``) by
+    the survey's name of it, another code followed by a name (``I65 软件``) by that name, any
+    other text as it is; blank as 'not given'."""
+    if value in ("", _BLANK):
+        return text("agency.not_given", lang)
+    names = _group_names(by, lang) if names is None else names
+    if value in names:
+        return names[value]
+    found = _LEADING_CODE.match(value)
+    if found:  # a code and a name: the survey's name of the code, else the name given
+        return names.get(found["code"], found["name"])
+    return value
+
+
+# -- tables ------------------------------------------------------------------------------------
+
+
+def status_table(cohort: pd.DataFrame, rung: str, by: str, lang: str) -> pd.DataFrame:
+    """Firms per status of ``rung`` (columns, by name, then the total) for each group of
+    ``by`` (rows, by name; ``all``: one row), from the cohort table of a run."""
+    part = cohort[(cohort["table"] == "status") & (cohort["rung"] == rung) & (cohort["by"] == by)]
+    wide = part.pivot_table(index="group", columns="value", values="n", aggfunc="sum")
+    wide = wide.reindex(columns=list(STATUSES)).fillna(0).astype("int64")
+    wide[text("ladder_bulk.col_total", lang)] = wide.sum(axis=1)
+    names = _group_names(by, lang)
+    wide.index = [
+        text("ladder_bulk.all_firms", lang) if g == "all" else group_name(g, by, lang, names)
+        for g in wide.index
+    ]
+    # a code and its name given in one file ("C34", "C34 通用设备") are one group
+    wide = wide.groupby(level=0, sort=False).sum()
+    wide.index.name = (
+        text(f"agency.group_{'region' if by == 'province' else by}", lang)
+        if by != "all"
+        else text("ladder_bulk.col_rung", lang)
+    )
+    wide.columns = [
+        c if c not in STATUSES else status_label(c, lang) for c in wide.columns.astype(str)
+    ]
+    if by != "all":
+        wide = wide.sort_values(wide.columns[-1], ascending=False, kind="stable")
+    return wide
+
+
+def one_away_counts(cohort: pd.DataFrame) -> dict[str, int]:
+    """Firms one condition away, per rung (every firm counted once)."""
+    part = cohort[(cohort["table"] == "one_away") & (cohort["by"] == "all")]
+    return {r: int(part.loc[part["rung"] == r, "n"].sum()) for r in RUNGS}
+
+
+def missing_table(cohort: pd.DataFrame, rung: str, policy: str, lang: str) -> pd.DataFrame:
+    """Among the firms one condition away from ``rung``: each condition missing, by name (its
+    id beside it), with how many firms miss it, most often first."""
+    part = cohort[
+        (cohort["table"] == "missing") & (cohort["rung"] == rung) & (cohort["by"] == "all")
+    ]
+    part = part.sort_values("n", ascending=False, kind="stable")
+    labels = condition_labels(policy, lang)
+    return pd.DataFrame(
+        {
+            text("ladder_bulk.col_condition", lang): [labels.get(c, c) for c in part["value"]],
+            text("ladder_bulk.col_condition_id", lang): part["value"].to_numpy(),
+            text("ladder_bulk.col_firms", lang): part["n"].to_numpy(dtype="int64"),
+        }
+    )
+
+
+def named_candidates(candidates: pd.DataFrame, policy: str, lang: str) -> pd.DataFrame:
+    """The candidates' list for people: rungs, statuses, places and conditions by name."""
+    rungs = rung_labels(policy, lang)
+    conditions = condition_labels(policy, lang)
+    out = {
+        text("agency.col_respondent_id", lang): candidates["respondent_id"].to_numpy(),
+    }
+    for by in ("province", "city", "sector"):
+        names = _group_names(by, lang)
+        out[text(f"agency.col_{by}", lang)] = [
+            group_name(v, by, lang, names) for v in candidates[by]
+        ]
+    out[text("ladder_bulk.col_rung", lang)] = [rungs.get(r, r) for r in candidates["rung"]]
+    out[text("ladder_bulk.policy", lang)] = candidates["policy"].to_numpy()
+    out[text("ladder_bulk.col_status", lang)] = [
+        status_label(s, lang) if s in STATUSES else s for s in candidates["status"]
+    ]
+    out[text("ladder_bulk.col_points", lang)] = candidates["points"].to_numpy()
+    out[text("ladder_bulk.col_condition", lang)] = [
+        conditions.get(c, c) if c else "" for c in candidates["missing"]
+    ]
+    return pd.DataFrame(out)
+
+
+_FACT_REASONS = [
+    (re.compile(r"(?P<value>.+) is below the minimum (?P<limit>\S+) ?(?P<unit>.*)"), "below"),
+    (re.compile(r"(?P<value>.+) is above the maximum (?P<limit>\S+) ?(?P<unit>.*)"), "above"),
+    (re.compile(r"expected a number \((?P<unit>.*)\)"), "number"),
+    (
+        re.compile(
+            r"(?P<fact>\w+) \((?P<value>[^)]*)\) is above (?P<other>\w+) \((?P<other_value>[^)]*)\)"
+            r"(?::.*)?"
+        ),
+        "at_most",
+    ),
+]
+
+
+def _fact_label(code: str, lang: str) -> str:
+    return FACTS[code].label(lang) if code in FACTS else code
+
+
+def fact_reason(reason: str, lang: str) -> str:
+    """A reject's reason in ``lang``: the facts' range and cross checks worded here, the
+    readers' and row checks' as the survey bulk page words them; any other as it is."""
+    for pattern, key in _FACT_REASONS:
+        found = pattern.fullmatch(reason)
+        if found:
+            fields = dict(found.groupdict())
+            for name in ("fact", "other"):
+                if name in fields:
+                    fields[name] = _fact_label(fields[name], lang)
+            if fields.get("unit"):
+                fields["unit"] = fields["unit"].strip()
+                if key != "number" and fields["unit"] != "%":
+                    fields["unit"] = " " + fields["unit"]
+            return text(f"ladder_bulk.reason_{key}", lang, **fields)
+    return reason_text(reason, lang)
+
+
+def named_rejects(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A rejects table (``row, respondent_id, column, value, reason``) for people: headed in
+    ``lang``, each fact by its name, each reason in ``lang`` (each distinct one worded once)."""
+    reasons = {r: fact_reason(r, lang) for r in pd.unique(rejects["reason"])}
+    columns = rejects["column"].astype(object)
+    return pd.DataFrame(
+        {
+            text("agency.col_row", lang): rejects["row"].to_numpy(),
+            text("agency.col_respondent_id", lang): rejects["respondent_id"].to_numpy(),
+            text("agency.col_column", lang): [_fact_label(c, lang) for c in columns],
+            text("agency.col_value", lang): rejects["value"].to_numpy(),
+            text("agency.col_reason", lang): rejects["reason"].map(reasons).to_numpy(),
+        }
+    )

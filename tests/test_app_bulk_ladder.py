@@ -1,0 +1,209 @@
+"""The bulk page's 梯度培育 ladder through Streamlit's AppTest (no browser), in zh and en: the
+counts it shows are those of ``dmi eligibility --cohort`` on the same file, and it shows names,
+never the codes the files keep (statuses, conditions, provinces, sectors)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import dmi
+from dmi.eligibility import load_policy
+from dmi.eligibility.synthetic import synthetic_firms
+from dmi.service.auth import Account
+
+from .conftest import ROOT
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = str(ROOT / "app" / "streamlit_app.py")
+TIMEOUT = 300
+MIIT = dmi.load_instrument("miit-2024-manufacturing")
+PROVINCES = {
+    o.value: (o.zh, o.en) for o in next(f for f in MIIT.profile if f.code == "region").options
+}
+SECTORS = {
+    o.value: (o.zh, o.en) for o in next(f for f in MIIT.profile if f.code == "sector").options
+}
+STATUS_CODES = ("not_yet", "eligible", "unknown", "manual")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def database(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ladder.sqlite'}"
+    old = os.environ.get("DMI_DATABASE_URL")
+    os.environ["DMI_DATABASE_URL"] = url
+    from streamlit.runtime.caching import cache_resource
+
+    cache_resource.clear()
+    yield url
+    cache_resource.clear()
+    if old is None:
+        os.environ.pop("DMI_DATABASE_URL", None)
+    else:
+        os.environ["DMI_DATABASE_URL"] = old
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    from streamlit.delta_generator import DeltaGenerator
+
+    offered: dict[str, bytes] = {}
+    original = DeltaGenerator.download_button
+
+    def recording(self, label, data, *args, **kwargs):
+        offered[kwargs["key"]] = data() if callable(data) else data
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
+    return offered
+
+
+@pytest.fixture(scope="module")
+def facts_file(tmp_path_factory):
+    """80 synthetic firms, some provinces and sectors as the survey's codes (33, C34), a
+    bad debt ratio, a word for a number and a repeated id (4 rows rejected)."""
+    firms = synthetic_firms(80, seed=11).drop(columns=["digital_level_computed"]).astype(object)
+    firms.loc[0:9, "province"] = "33"
+    firms.loc[10:19, "sector"] = "C34"
+    firms.loc[20, "debt_ratio"] = 180
+    firms.loc[21, "revenue_y1"] = "many"
+    firms.loc[22, "respondent_id"] = firms.loc[23, "respondent_id"]
+    path = tmp_path_factory.mktemp("facts") / "facts.csv"
+    firms.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cli_cohort(facts_file, tmp_path_factory):
+    """``dmi eligibility --cohort`` on the file, by the command line."""
+    out = tmp_path_factory.mktemp("cli")
+    subprocess.run(
+        [sys.executable, "-m", "dmi", "eligibility", str(facts_file), "-o", str(out / "r.csv"),
+         "--cohort", str(out / "c.csv"), "-q"],
+        check=True,
+    )  # fmt: skip
+    table = pd.read_csv(out / "c.csv", dtype=str, keep_default_na=False)
+    table["n"] = table["n"].astype(int)
+    return table
+
+
+def _name(value: str, by: str, lang: str) -> str:
+    """The name the page should give a group, worked out from the survey's own options."""
+    k = 0 if lang == "zh" else 1
+    if value == "(blank)":
+        return "未填写" if lang == "zh" else "not given"
+    known = PROVINCES if by == "province" else SECTORS if by == "sector" else {}
+    if value in known:
+        return known[value][k]
+    code, _, rest = value.partition(" ")
+    if rest:
+        return known[code][k] if code in known else rest
+    return value
+
+
+def _run(lang: str, data: bytes) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["lang"] = lang
+    at.run()
+    at.session_state["account"] = Account("agent", frozenset({"agency"}))
+    at.switch_page("app_pages/bulk.py").run()
+    at.radio(key="bulk_what").set_value("ladder").run()
+    assert not at.exception, at.exception
+    at.file_uploader(key="ladder_file").upload("facts.csv", data, "text/csv")
+    at.run()
+    at.button(key="ladder_run").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_cohort, downloads):
+    at = _run(lang, facts_file.read_bytes())
+    evaluated = int(
+        cli_cohort.query("table == 'status' and by == 'all'").groupby("rung")["n"].sum().iloc[0]
+    )
+    line = at.success[0].value
+    assert re.search(rf"\b80\b.*\b{evaluated}\b.*\b{80 - evaluated}\b", line), line
+    assert 80 - evaluated == 4
+    frames = [d.value for d in at.dataframe]
+    rejects, rest = frames[0], frames[1:]
+    assert len(rejects) == 4  # debt ratio, a word, the repeated id twice
+    policy = load_policy("2026")
+    status_names = {s: dmi.eligibility.status_label(s, lang) for s in STATUS_CODES}
+    k = 0
+    for rung in ("innovative", "specialised", "little_giant"):
+        for by in ("all", "province", "city", "sector"):
+            shown = rest[k]
+            k += 1
+            part = cli_cohort.query("table == 'status' and rung == @rung and by == @by")
+            everyone = "全部企业" if lang == "zh" else "All firms"
+            named = part.assign(
+                row=[everyone if by == "all" else _name(g, by, lang) for g in part["group"]]
+            )
+            # a code and its name ("C34", "C34 通用设备") are one group
+            for (row, status), n in named.groupby(["row", "value"])["n"].sum().items():
+                assert shown.loc[row, status_names[status]] == n, (rung, by, row, status)
+            assert len(shown) == named["row"].nunique()
+            assert shown.iloc[:, -1].sum() == evaluated
+            assert not any(re.fullmatch(r"C\d\d|\d\d", str(i)) for i in shown.index)
+            assert set(shown.columns[:-1]) == set(status_names.values())  # words, not codes
+    # one condition away: per rung, the conditions by name, the counts the CLI's
+    for rung in ("innovative", "specialised", "little_giant"):
+        c = cli_cohort
+        part = c[(c["table"] == "missing") & (c["rung"] == rung) & (c["by"] == "all")]
+        if not len(part):
+            continue
+        shown = rest[k]
+        k += 1
+        labels = [
+            policy.conditions[c].label(lang) if c in policy.conditions else None
+            for c in part["value"]
+        ]
+        expected = dict(zip(part["value"], part["n"]))
+        got = dict(zip(shown.iloc[:, 1], shown.iloc[:, 2]))
+        assert got == expected
+        for label, shown_label in zip(labels, shown.iloc[:, 0]):
+            if label is not None:
+                assert shown_label == label
+        assert not set(shown.iloc[:, 0]) & set(expected)  # names, ids only beside
+    # downloads: the results file as the CLI writes it, the candidates and rejects named
+    results = pd.read_csv(io.BytesIO(downloads["ladder_download_results"]), dtype=str)
+    assert len(results) == evaluated
+    candidates = pd.read_csv(io.BytesIO(downloads["ladder_download_candidates"]), dtype=str)
+    assert len(candidates) and not set(candidates.iloc[:, 4]) & {"innovative", "specialised"}
+    assert set(candidates.iloc[:, 6]) <= set(status_names.values())
+    named = pd.read_csv(io.BytesIO(downloads["ladder_download_rejects"]), dtype=str)
+    assert len(named) == 4 and "debt_ratio" not in set(named.iloc[:, 2])
+    assert "ladder_template" in downloads
+    template = pd.read_csv(io.BytesIO(downloads["ladder_template"]), dtype=str)
+    assert "debt_ratio" in template.columns
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_groups_and_reasons_are_named_by_rule(lang):
+    from dmi.service import ladderbulk
+
+    k = 0 if lang == "zh" else 1
+    for code, names in list(PROVINCES.items())[:5]:
+        assert ladderbulk.group_name(code, "province", lang) == names[k]
+    for code, names in list(SECTORS.items())[-3:]:
+        assert ladderbulk.group_name(code, "sector", lang) == names[k]
+        assert ladderbulk.group_name(f"{code} 随便", "sector", lang) == names[k]
+    assert ladderbulk.group_name("I65 软件", "sector", lang) == "软件"  # not a survey code
+    assert ladderbulk.group_name("苏州", "city", lang) == "苏州"
+    assert ladderbulk.group_name("(blank)", "province", lang) == ("未填写", "not given")[k]
+    said = ladderbulk.fact_reason(
+        "rd_staff (12) is above staff (10): R&D staff are part of the staff", lang
+    )
+    facts = dmi.eligibility.facts.FACTS
+    assert facts["rd_staff"].label(lang) in said and facts["staff"].label(lang) in said
+    assert "12" in said and "10" in said
+    assert ladderbulk.fact_reason("7 is below the minimum 0 人", lang).startswith("7 ")
