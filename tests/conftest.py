@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -111,6 +114,26 @@ def mixed_answers(instrument: dmi.Instrument) -> dict[str, object]:
     for item in instrument.scenario_items():
         answers.setdefault(item.code, 0)
     return answers
+
+
+@contextlib.contextmanager
+def app_database(folder: Path, name: str = "app.sqlite") -> Iterator[str]:
+    """The app's database in ``folder`` while the block runs (``DMI_DATABASE_URL``), then the one
+    before: the app caches its store for the process, so the cache is cleared on both sides."""
+    from streamlit.runtime.caching import cache_resource
+
+    url = f"sqlite:///{folder / name}"
+    old = os.environ.get("DMI_DATABASE_URL")
+    os.environ["DMI_DATABASE_URL"] = url
+    cache_resource.clear()
+    try:
+        yield url
+    finally:
+        cache_resource.clear()
+        if old is None:
+            os.environ.pop("DMI_DATABASE_URL", None)
+        else:
+            os.environ["DMI_DATABASE_URL"] = old
 
 
 BROWSER_TESTS = "tests/e2e/"

@@ -24,7 +24,7 @@ import dmi
 from dmi.service.auth import secrets_entry
 from dmi.service.survey import clean_answers, item_widget, survey_pages
 
-from .conftest import ROOT
+from .conftest import ROOT, app_database
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -67,18 +67,8 @@ def _dmi_ui():
 @pytest.fixture(scope="module", autouse=True)
 def database(tmp_path_factory):
     """One database for the module (the app caches its store for the process)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'app.sqlite'}"
-    old = os.environ.get("DMI_DATABASE_URL")
-    os.environ["DMI_DATABASE_URL"] = url
-    from streamlit.runtime.caching import cache_resource
-
-    cache_resource.clear()
-    yield url
-    cache_resource.clear()
-    if old is None:
-        os.environ.pop("DMI_DATABASE_URL", None)
-    else:
-        os.environ["DMI_DATABASE_URL"] = old
+    with app_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture

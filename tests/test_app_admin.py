@@ -5,7 +5,6 @@ weights, checked against the library on the same file."""
 
 from __future__ import annotations
 
-import os
 import tomllib
 
 import pandas as pd
@@ -15,7 +14,7 @@ import dmi
 from dmi import locales
 from dmi.service.auth import Account, accounts_from_secrets, secrets_entry, verify_password
 
-from .conftest import ROOT
+from .conftest import ROOT, app_database
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -39,18 +38,8 @@ def t(key: str, lang: str, **values: object) -> str:
 @pytest.fixture(scope="module", autouse=True)
 def database(tmp_path_factory):
     """One database for the module (the app caches its store for the process)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'app.sqlite'}"
-    old = os.environ.get("DMI_DATABASE_URL")
-    os.environ["DMI_DATABASE_URL"] = url
-    from streamlit.runtime.caching import cache_resource
-
-    cache_resource.clear()
-    yield url
-    cache_resource.clear()
-    if old is None:
-        os.environ.pop("DMI_DATABASE_URL", None)
-    else:
-        os.environ["DMI_DATABASE_URL"] = old
+    with app_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture

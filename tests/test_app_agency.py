@@ -8,7 +8,6 @@ read_answers, dmi.service.dashboard on a store of hand-made submissions).
 from __future__ import annotations
 
 import io
-import os
 import re
 
 import pandas as pd
@@ -19,7 +18,7 @@ import dmi
 from dmi.bulk.run import score_file
 from dmi.service.auth import Account
 
-from .conftest import ROOT
+from .conftest import ROOT, app_database
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -35,18 +34,8 @@ SECTOR_CODE = re.compile(r"\bC(1[3-9]|[23]\d|4[0-3])\b")
 @pytest.fixture(scope="module", autouse=True)
 def database(tmp_path_factory):
     """One database for the module (the app caches its store for the process)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'agency.sqlite'}"
-    old = os.environ.get("DMI_DATABASE_URL")
-    os.environ["DMI_DATABASE_URL"] = url
-    from streamlit.runtime.caching import cache_resource
-
-    cache_resource.clear()
-    yield url
-    cache_resource.clear()
-    if old is None:
-        os.environ.pop("DMI_DATABASE_URL", None)
-    else:
-        os.environ["DMI_DATABASE_URL"] = old
+    with app_database(tmp_path_factory.mktemp("db"), "agency.sqlite") as url:
+        yield url
 
 
 @pytest.fixture

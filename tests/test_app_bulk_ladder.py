@@ -5,7 +5,6 @@ never the codes the files keep (statuses, conditions, provinces, sectors)."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from dmi.eligibility import load_policy
 from dmi.eligibility.synthetic import synthetic_firms
 from dmi.service.auth import Account
 
-from .conftest import ROOT
+from .conftest import ROOT, app_database
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -37,18 +36,9 @@ STATUS_CODES = ("not_yet", "eligible", "unknown", "manual")
 
 @pytest.fixture(scope="module", autouse=True)
 def database(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ladder.sqlite'}"
-    old = os.environ.get("DMI_DATABASE_URL")
-    os.environ["DMI_DATABASE_URL"] = url
-    from streamlit.runtime.caching import cache_resource
-
-    cache_resource.clear()
-    yield url
-    cache_resource.clear()
-    if old is None:
-        os.environ.pop("DMI_DATABASE_URL", None)
-    else:
-        os.environ["DMI_DATABASE_URL"] = old
+    """One database for the module (the app caches its store for the process)."""
+    with app_database(tmp_path_factory.mktemp("db"), "ladder.sqlite") as url:
+        yield url
 
 
 @pytest.fixture

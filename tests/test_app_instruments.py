@@ -5,15 +5,13 @@ store: tests/test_instrument_eu_dma.py)."""
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import pytest
 
 import dmi
 from dmi.service.survey import clean_answers, item_widget, survey_pages
 
-from .conftest import ROOT
+from .conftest import ROOT, app_database
 from .test_app import fill
 
 pytest.importorskip("streamlit")
@@ -25,18 +23,9 @@ TIMEOUT = 300
 
 @pytest.fixture(scope="module", autouse=True)
 def database(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'app.sqlite'}"
-    old = os.environ.get("DMI_DATABASE_URL")
-    os.environ["DMI_DATABASE_URL"] = url
-    from streamlit.runtime.caching import cache_resource
-
-    cache_resource.clear()
-    yield url
-    cache_resource.clear()
-    if old is None:
-        os.environ.pop("DMI_DATABASE_URL", None)
-    else:
-        os.environ["DMI_DATABASE_URL"] = old
+    """One database for the module (the app caches its store for the process)."""
+    with app_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 def _answers(instrument: dmi.Instrument, step: int) -> dict[str, object]:

@@ -8,7 +8,6 @@ company's survey and not asked again.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -18,7 +17,7 @@ from dmi.locales import text
 from dmi.results.ladder import ladder_view
 from dmi.service.store import Store
 
-from .conftest import ROOT
+from .conftest import ROOT, app_database
 from .test_service_ladder import FIRM
 
 pytest.importorskip("streamlit")
@@ -34,18 +33,8 @@ CONDITION_ID = re.compile(r"\b(base|in22|ts|sr22|sr26|lg22|lg26)_[a-z0-9_]+")
 @pytest.fixture(scope="module", autouse=True)
 def database(tmp_path_factory):
     """One database for the module (the app caches its store for the process)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ladder.sqlite'}"
-    old = os.environ.get("DMI_DATABASE_URL")
-    os.environ["DMI_DATABASE_URL"] = url
-    from streamlit.runtime.caching import cache_resource
-
-    cache_resource.clear()
-    yield url
-    cache_resource.clear()
-    if old is None:
-        os.environ.pop("DMI_DATABASE_URL", None)
-    else:
-        os.environ["DMI_DATABASE_URL"] = old
+    with app_database(tmp_path_factory.mktemp("db"), "ladder.sqlite") as url:
+        yield url
 
 
 def _app(lang: str, **params: str) -> AppTest:

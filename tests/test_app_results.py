@@ -3,8 +3,6 @@ writes (numbers, peer group, tier, improvements as cards with their points)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from dmi.locales import text
@@ -12,7 +10,7 @@ from dmi.report.content import confidence_phrase
 from dmi.service.store import view_token
 from dmi.service.survey import clean_answers
 
-from .conftest import ROOT
+from .conftest import ROOT, app_database
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -24,18 +22,8 @@ TIMEOUT = 300
 @pytest.fixture(scope="module", autouse=True)
 def database(tmp_path_factory):
     """One database for the module (the app caches its store for the process)."""
-    from streamlit.runtime.caching import cache_resource
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'app.sqlite'}"
-    old = os.environ.get("DMI_DATABASE_URL")
-    os.environ["DMI_DATABASE_URL"] = url
-    cache_resource.clear()
-    yield url
-    cache_resource.clear()
-    if old is None:
-        os.environ.pop("DMI_DATABASE_URL", None)
-    else:
-        os.environ["DMI_DATABASE_URL"] = old
+    with app_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 def _answers(miit) -> dict:

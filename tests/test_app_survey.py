@@ -4,7 +4,6 @@ the consent notice and the 统一社会信用代码 (GB 32100-2015)."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pandas as pd
@@ -24,7 +23,7 @@ from dmi.service.survey import (
     tick,
 )
 
-from .conftest import ROOT
+from .conftest import ROOT, app_database
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -175,18 +174,8 @@ def test_the_summary_shows_every_question_with_its_answers_label(miit):
 @pytest.fixture(scope="module", autouse=True)
 def database(tmp_path_factory):
     """One database for the module (the app caches its store for the process)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'survey.sqlite'}"
-    old = os.environ.get("DMI_DATABASE_URL")
-    os.environ["DMI_DATABASE_URL"] = url
-    from streamlit.runtime.caching import cache_resource
-
-    cache_resource.clear()
-    yield url
-    cache_resource.clear()
-    if old is None:
-        os.environ.pop("DMI_DATABASE_URL", None)
-    else:
-        os.environ["DMI_DATABASE_URL"] = old
+    with app_database(tmp_path_factory.mktemp("db"), "survey.sqlite") as url:
+        yield url
 
 
 def _app(lang: str | None = "zh", **params: str) -> AppTest:

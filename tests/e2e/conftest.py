@@ -9,6 +9,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -60,10 +61,10 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run`` on a free port with its own database and accounts; yields the URL."""
-    work = tmp_path_factory.mktemp("e2e-server")
+@contextlib.contextmanager
+def app_server(work: Path, database: str) -> Iterator[str]:
+    """``streamlit run`` on a free port with the accounts of ``drive.ACCOUNTS`` (secrets in
+    ``work``) and the database ``database``; yields the URL, and stops the server after."""
     secrets = work / "secrets.toml"
     secrets.write_text(
         "".join(secrets_entry(name, pw, roles) for name, (pw, roles) in ACCOUNTS.items()),
@@ -72,22 +73,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     env = {
         **os.environ,
-        "DMI_DATABASE_URL": f"sqlite:///{work / 'app.sqlite'}",
+        "DMI_DATABASE_URL": database,
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
-    command = [
-        str(BIN / "streamlit"),
-        "run",
-        "app/streamlit_app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--secrets.files",
-        str(secrets),
-    ]
+    command = [str(BIN / "streamlit"), "run", "app/streamlit_app.py", "--server.headless", "true"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    command += ["--secrets.files", str(secrets)]
     log_path = work / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -113,6 +104,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on its own database and accounts, for every journey; yields the URL."""
+    work = tmp_path_factory.mktemp("e2e-server")
+    with app_server(work, f"sqlite:///{work / 'app.sqlite'}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,6 @@ by hand there); the shared server's database holds whatever the other journeys s
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,14 +17,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from dmi.locales import text as locale_text
-from dmi.service.auth import secrets_entry
 from dmi.service.store import Store
 
 from ..test_service_dashboard import populate
-from .conftest import _die_with_parent, _free_port, _healthy
+from .conftest import app_server
 from .drive import (
-    ACCOUNTS,
-    BIN,
     MISSING_BROWSER,
     ROOT,
     WAIT_MS,
@@ -54,45 +48,8 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("e2e-dashboard")
     database = f"sqlite:///{work / 'app.sqlite'}"
     populate(Store(database))
-    secrets = work / "secrets.toml"
-    secrets.write_text(
-        "".join(secrets_entry(name, pw, roles) for name, (pw, roles) in ACCOUNTS.items()),
-        encoding="utf-8",
-    )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DMI_DATABASE_URL": database,
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    command = [str(BIN / "streamlit"), "run", "app/streamlit_app.py", "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    command += ["--secrets.files", str(secrets)]
-    log_path = work / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the app did not start:\n" + log_path.read_text(errors="replace"))
-            time.sleep(0.3)
+    with app_server(work, database) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture

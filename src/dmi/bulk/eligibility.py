@@ -17,7 +17,6 @@ computed one is flagged (``flags``) and counted (the summary's ``digital_level``
 from __future__ import annotations
 
 import json
-import os
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -32,10 +31,10 @@ from dmi.bulk.checks import all_blank
 from dmi.bulk.kernel import ChunkResult, PreparedChunk
 from dmi.bulk.run import (
     DUPLICATE_POLICIES,
+    _count_problems,
     _most_common_first,
     _Outputs,
     _ReadCount,
-    _reason_key,
     run_chunks,
 )
 from dmi.columns import ID_COLUMN
@@ -316,12 +315,8 @@ class _Tally:
 
     @classmethod
     def of(cls, result: ChunkResult) -> _Tally:
-        rejects = result.rejects
-        tally = cls(problems=len(rejects), extra=result.extra)
-        if len(rejects):
-            tally.reasons.update(_reason_key(r) for r in rejects["reason"])
-            firsts = rejects.drop_duplicates("row")["reason"]
-            tally.row_reasons.update(_reason_key(r) for r in firsts)
+        tally = cls(extra=result.extra)
+        _count_problems(result.rejects, tally)
         return tally
 
 
@@ -469,12 +464,15 @@ def evaluate_file(
         items,
         rung_conditions(loaded, year=the_year) if counting else None,
     )
-    named = [p for p in (output_path, rejects_path, cohort_path, summary_path, candidates_path)]
-    _same_file(named)
     outputs = _Outputs(
-        output_path, rejects_path, cohort_path, summary_path, columns, _schema(columns)
+        output_path,
+        rejects_path,
+        cohort_path,
+        summary_path,
+        columns,
+        _schema(columns),
+        candidates_path=candidates_path,
     )
-    candidates = _pending(outputs, candidates_path)
     try:
         read = _ReadCount(reader.chunks())
         tallies = run_chunks(
@@ -498,8 +496,8 @@ def evaluate_file(
             found = Cohort.combine(t.extra.cohort for t in tallies if t.extra.cohort is not None)
             if outputs.cohort is not None:
                 write_table(found.table(), outputs.cohort)
-            if candidates is not None:
-                write_table(found.candidates[CANDIDATE_COLUMNS], candidates)
+            if outputs.candidates is not None:
+                write_table(found.candidates[CANDIDATE_COLUMNS], outputs.candidates)
         if outputs.summary is not None:
             outputs.summary.path.write_text(summary.to_json(), encoding="utf-8")
         outputs.commit()
@@ -508,30 +506,6 @@ def evaluate_file(
         exc.add_note(outputs.note())
         raise
     return summary, mapping
-
-
-def _same_file(paths: list[Any]) -> None:
-    seen: dict[str, Path] = {}
-    for path in (Path(p) for p in paths if p):
-        real = os.path.realpath(path)
-        if real in seen:
-            raise UsageError(f"two outputs are the same file: {seen[real]} and {path}")
-        seen[real] = path
-
-
-def _pending(outputs: _Outputs, path: str | Path | None) -> Any:
-    """The candidates' file, pending with the run's other outputs (moved into place before
-    the summary, which stays last)."""
-    if path is None:
-        return None
-    from dmi.io import PendingFile
-
-    file = PendingFile(path)
-    last = outputs._files.pop() if outputs.summary is not None else None
-    outputs._add(file)
-    if last is not None:
-        outputs._add(last)
-    return file
 
 
 def _fill(summary: EligibilitySummary, tallies: list[_Tally]) -> None:

@@ -245,6 +245,16 @@ def _counts(values: pd.Series) -> dict[Any, int]:
     return {k.item() if hasattr(k, "item") else k: int(v) for k, v in counted.items()}
 
 
+def _count_problems(rejects: pd.DataFrame, tally: Any) -> None:
+    """Add a chunk's problems to a tally's ``problems`` and ``reasons``, and its rejected rows,
+    each under its first problem, to ``row_reasons`` (what a run's summary counts)."""
+    tally.problems += len(rejects)
+    if len(rejects):
+        tally.reasons.update(_reason_key(r) for r in rejects["reason"])
+        firsts = rejects.drop_duplicates("row")["reason"]
+        tally.row_reasons.update(_reason_key(r) for r in firsts)
+
+
 @dataclass
 class _Tally:
     """What chunks add to a run's summary, but for the counts that reconcile: the reader counts
@@ -260,12 +270,9 @@ class _Tally:
 
     @classmethod
     def of(cls, result: ChunkResult) -> _Tally:
-        scores, rejects = result.scores, result.rejects
-        tally = cls(problems=len(rejects))
-        if len(rejects):
-            tally.reasons.update(_reason_key(r) for r in rejects["reason"])
-            firsts = rejects.drop_duplicates("row")["reason"]
-            tally.row_reasons.update(_reason_key(r) for r in firsts)
+        scores = result.scores
+        tally = cls()
+        _count_problems(result.rejects, tally)
         tally.levels.update(_counts(scores["level"]))
         if "tier" in scores:
             tally.tiers.update(_counts(scores["tier"]))
@@ -361,7 +368,8 @@ class _Outputs:
     and moved into place together when the run succeeded, the summary last; removed otherwise.
 
     The rejects always have a writer: without a rejects file it only counts, so the rejected
-    rows are counted the same way whether they are written or not.
+    rows are counted the same way whether they are written or not. ``candidates_path`` is
+    ``dmi eligibility``'s list of candidates, pending like the cohort.
     """
 
     def __init__(
@@ -372,8 +380,10 @@ class _Outputs:
         summary_path: str | Path | None,
         columns: list[str],
         schema: Any,
+        candidates_path: str | Path | None = None,
     ) -> None:
-        named = [Path(p) for p in (scores_path, rejects_path, cohort_path, summary_path) if p]
+        paths = (scores_path, rejects_path, cohort_path, candidates_path, summary_path)
+        named = [Path(p) for p in paths if p]
         seen: dict[str, Path] = {}
         for path in named:
             real = os.path.realpath(path)
@@ -390,6 +400,7 @@ class _Outputs:
                 )
             )
             self.cohort = self._add(PendingFile(cohort_path)) if cohort_path else None
+            self.candidates = self._add(PendingFile(candidates_path)) if candidates_path else None
             self.summary = self._add(PendingFile(summary_path)) if summary_path else None
         except BaseException:
             self.discard()

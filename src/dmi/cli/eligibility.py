@@ -55,47 +55,32 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
     if args.input in ACTIONS:
         return _export(args)
     from dmi.bulk.eligibility import evaluate_file
+    from dmi.cli.score import _column_map, row_progress
 
-    custom = None
-    if args.map:
-        from dmi.cli.score import _column_map
-
-        custom = _column_map(args.map)
-    progress = None
-    bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr)
-
-        def progress(done: int) -> None:
-            bar.update(done - bar.n)
-
+    custom = _column_map(args.map) if args.map else None
     try:
-        summary, mapping = evaluate_file(
-            args.input,
-            args.output,
-            policy=args.policy,
-            year=args.year,
-            lang=args.lang,
-            max_gaps=args.max_gaps,
-            rejects_path=args.rejects,
-            summary_path=args.summary,
-            cohort_path=args.cohort,
-            candidates_path=args.candidates,
-            encoding=args.encoding,
-            sheet=args.sheet,
-            column_map=custom,
-            chunk_rows=args.chunk_size,
-            duplicates=args.duplicates,
-            survey=not args.no_survey,
-            progress=progress,
-        )
+        with row_progress(args.quiet) as progress:
+            summary, mapping = evaluate_file(
+                args.input,
+                args.output,
+                policy=args.policy,
+                year=args.year,
+                lang=args.lang,
+                max_gaps=args.max_gaps,
+                rejects_path=args.rejects,
+                summary_path=args.summary,
+                cohort_path=args.cohort,
+                candidates_path=args.candidates,
+                encoding=args.encoding,
+                sheet=args.sheet,
+                column_map=custom,
+                chunk_rows=args.chunk_size,
+                duplicates=args.duplicates,
+                survey=not args.no_survey,
+                progress=progress,
+            )
     except (PolicyError, FactsFileError) as exc:
         raise _one_line(exc) from None
-    finally:
-        if bar is not None:
-            bar.close()
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
     if not args.quiet:

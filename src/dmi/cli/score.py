@@ -4,9 +4,11 @@ JSON) and ``dmi weights`` (the weights a method gives)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,18 @@ def _positive_int(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1; got {text!r}")
     return number
+
+
+@contextlib.contextmanager
+def row_progress(quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar of the rows done on a terminal (``progress(rows_done)``), else None."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(unit=" rows", unit_scale=True, file=sys.stderr) as bar:
+        yield lambda done: bar.update(done - bar.n)
 
 
 def _column_map(path: str | None) -> dict[str, str] | None:
@@ -292,17 +306,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         return 1
     tier_model = _tier_model(args, instrument, model)
     also = _crosswalks(instrument, getattr(args, "also", None))
-    progress = None
-    bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr)
-
-        def progress(done: int) -> None:
-            bar.update(done - bar.n)
-
-    try:
+    with row_progress(args.quiet) as progress:
         summary, mapping = score_file(
             args.input,
             args.output,
@@ -321,9 +325,6 @@ def cmd_score(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             source=_source(args),
         )
-    finally:
-        if bar is not None:
-            bar.close()
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
     if also:
