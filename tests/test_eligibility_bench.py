@@ -107,3 +107,23 @@ def test_a_column_arrow_casts_whole_is_parsed_as_the_plain_parser_does(seed, cod
     np.testing.assert_array_equal(fast, slow)
     pd.testing.assert_frame_equal(fast_rejects, slow_rejects)
     assert np.isfinite(fast).sum() > 200 and len(fast_rejects) > 100
+
+
+# a column Arrow casts as it is, without trimming (no spaces): the usual column of a real file,
+# taken without a pattern per cell; its non-finite spellings still go to the per-cell parser
+_ARROW_WHOLE = [c for c in _ARROW_TAKES if c is None or c == c.strip()]
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+@pytest.mark.parametrize("code", ["revenue_y1", "debt_ratio", "digital_level", "award_rank"])
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_a_column_without_spaces_is_parsed_as_the_plain_parser_does(seed, code, dtype):
+    rng = np.random.default_rng(seed)
+    cells = list(rng.choice(np.array(_ARROW_WHOLE, dtype=object), 3000))
+    for i in np.flatnonzero(rng.random(3000) < 0.6):
+        cells[i] = f"{rng.normal(0, 10 ** rng.integers(0, 7)):.{rng.integers(0, 4)}f}"
+    column = pd.Series(cells, dtype=dtype)
+    fast, fast_rejects, slow, slow_rejects = _both(column, code)
+    np.testing.assert_array_equal(fast, slow)
+    pd.testing.assert_frame_equal(fast_rejects, slow_rejects)
+    assert np.isfinite(fast).sum() > 200 and len(fast_rejects) > 100
