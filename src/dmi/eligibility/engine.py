@@ -80,7 +80,7 @@ class Context:
 
     ``get(name)`` gives ``(values, missing)``: float64 values (NaN where missing or undefined,
     e.g. a share of zero revenue) and a mask of the rows where a fact it needs is missing.
-    Derived values are rounded to the policy's ``precision`` (9 decimals) before any comparison,
+    Derived values are rounded to the policy's ``precision`` (12 decimals) before any comparison,
     so that 30 / 1000 is exactly 3.0 %.
     """
 

@@ -500,7 +500,7 @@ class _PolicySpec(_Strict):
     effective: dt.date
     documents: dict[str, str] = Field(default_factory=dict)
     notes: tuple[Note, ...] = ()
-    precision: int = Field(default=9, ge=0, le=12)
+    precision: int = Field(default=12, ge=0, le=15)
     imports: tuple[Import, ...] = ()
     metrics: tuple[Metric, ...] = ()
     conditions: tuple[Condition, ...] = ()
