@@ -127,3 +127,18 @@ def test_a_column_without_spaces_is_parsed_as_the_plain_parser_does(seed, code, 
     np.testing.assert_array_equal(fast, slow)
     pd.testing.assert_frame_equal(fast_rejects, slow_rejects)
     assert np.isfinite(fast).sum() > 200 and len(fast_rejects) > 100
+
+
+@pytest.mark.parametrize("decimals", [0, 2])
+@pytest.mark.parametrize("mode", ["floor", "ceil", "round"])
+def test_gap_numbers_are_written_as_percent_g_writes_them(decimals, mode):
+    # the gap texts' numbers are written by Arrow: the same text as "%.15g" / "%+.15g"
+    from dmi.eligibility.gaps import _number_texts, _rounded, _Signed
+
+    rng = np.random.default_rng(decimals * 10 + len(mode))
+    values = rng.normal(0, 1, 50_000) * 10.0 ** rng.integers(-6, 14, 50_000)
+    edges = [0.0, -0.0, 1e9, 1e9 - 0.01, 1e-4, 0.01, -0.01, 999_999_999.99, 1e15, 1e21]
+    values = _rounded(np.r_[values, edges, np.nan, np.inf, -np.inf], decimals, mode)
+    assert _number_texts(values).to_pylist() == ["%.15g" % v for v in values.tolist()]
+    signed = _number_texts(_Signed(values)).to_pylist()
+    assert signed == ["%+.15g" % v for v in values.tolist()]
