@@ -738,3 +738,20 @@ def test_the_points_shown_are_those_of_the_tier_1_path_assessed():
     r = el.evaluate(facts)["innovative"]
     assert r.status == "eligible" and r.path == "tech"
     assert r.scorecard.id == "ts115s" and r.points == 60
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="gaps.py: a scorecard move on main-business revenue (growth) is revenue too and lowers "
+    "the R&D share's band; the firm following the gap loses a group floor it met",
+)
+def test_a_scorecard_gap_does_not_silently_lose_points_elsewhere():
+    # IN60 with debt 60 % (5) and no growth (5): 成长性 10 < 15, total 55.
+    # The gap: growth 0 % -> 5 % (+300 main revenue y1). Revenue 10000 -> 10300, R&D 300 / 10300
+    # = 2.91 % -> 10 points: 创新能力 15 < 20 — not eligible after all.
+    f = firm(IN60, debt_ratio=60, main_revenue_y1=6000, main_revenue_y2=6000)
+    r = el.evaluate(f, "2022", lang="en")
+    assert r["innovative"].scorecard.points == 55
+    assert "+300万元 main revenue y1" in r.gaps
+    followed = firm(f, main_revenue_y1=6300, revenue_y1=10300)
+    assert el.evaluate(followed, "2022")["innovative"].status == "eligible"
