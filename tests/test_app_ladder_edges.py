@@ -1,0 +1,131 @@
+"""The pre-check page on the cases the first page tests do not fill in: a 复核 routed to the
+2022 rules, a direct route and an IP exemption named, the 2026 tier-1 path, and firms at the
+edges of the 2026 rules (what the page shows is what ``dmi.eligibility.evaluate`` gives)."""
+
+from __future__ import annotations
+
+import pytest
+
+import dmi.eligibility as el
+from dmi.locales import text
+from dmi.results.ladder import ladder_view
+from dmi.service.store import Store
+
+from .conftest import app_database
+from .test_app_ladder import _ok, _shown, expected, fill, start, statuses
+
+pytest.importorskip("streamlit")
+
+GATE = {"sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes"}
+
+# 专精特新 2026 at every edge (revenue 1500, main 80 %, debt 80 %, R&D 100 and 3 % in y2, score
+# 50); no class-I IP but a provincial R&D institution: the exemption; the market position is
+# manual. 小巨人: due for 复核 in 2026 -> the 63号 rules. 创新型: the high-tech title, a direct
+# route.
+EDGE = {
+    **GATE,
+    "holds_innovative": "yes",
+    "holds_specialised": "yes",
+    "holds_little_giant": "recheck",
+    "niche_years": 3,
+    "revenue_y1": 1500,
+    "revenue_y2": 3333.33,
+    "main_revenue_y1": 1200,
+    "debt_ratio": 80,
+    "rd_y1": 100,
+    "rd_y2": 100,
+    "ip_class1": 0,
+    "rd_institution": "provincial",
+    "award": "none",
+    "high_tech_title": "yes",
+    "eval_score": 50,
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def database(tmp_path_factory):
+    """One database for the module (the app caches its store for the process)."""
+    with app_database(tmp_path_factory.mktemp("db"), "ladder-edges.sqlite") as url:
+        yield url
+
+
+def shown_lines(at) -> list[str]:
+    return [_shown(m.value) for m in (*at.markdown, *at.caption)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_routing_routes_and_exemptions_are_shown_as_the_api_gives_them(lang):
+    at, token = start(lang)
+    fill(at, EDGE)
+    at.run()
+    _ok(at)
+    result = el.evaluate(EDGE, "2026", lang=lang)
+    # worked by hand: the exemption meets sr26_ip; the market position is left -> manual;
+    # the 小巨人 复核 of 2026 goes by the 2022 rules
+    assert result["specialised"].status == "manual"
+    assert result["specialised"].condition("sr26_ip").via == "sr26_ip_waiver:lab"
+    assert (result["little_giant"].policy, result["little_giant"].applicant) == ("2022", "recheck")
+    assert result["innovative"].route_used == "in22_direct:high_tech"
+    assert statuses(at) == expected(EDGE, lang)
+    lines = shown_lines(at)
+    views = {v.rung: v for v in ladder_view(result)}
+    # the rules applied and the applicant, per rung
+    meta = text(
+        "ladder.rung_meta",
+        lang,
+        policy="2022",
+        applicant=text("ladder.applicant_recheck", lang),
+    )
+    assert meta in lines
+    # the route and the exemption used, named
+    assert views["innovative"].route and views["innovative"].route in lines
+    assert views["specialised"].route and views["specialised"].route in lines
+    kept = Store().ladder(token)
+    assert kept.evaluation["little_giant_policy"] == "2022"
+    assert kept.evaluation["sr26_ip"] == "met"
+
+
+@pytest.mark.parametrize(
+    "change, rung, status",
+    [
+        ({"debt_ratio": 80.01}, "specialised", "not_yet"),
+        ({"rd_y2": 99.99}, "specialised", "not_yet"),
+        ({"revenue_y1": 1499.99}, "specialised", "unknown"),  # equity not given
+    ],
+)
+def test_one_step_past_an_edge_changes_the_page_as_the_api(change, rung, status):
+    at, _ = start("zh")
+    facts = {**EDGE, **change}
+    fill(at, facts)
+    at.run()
+    _ok(at)
+    assert el.evaluate(facts, "2026")[rung].status == status
+    assert statuses(at) == expected(facts, "zh")
+
+
+def test_the_2026_tier_1_path_is_named():
+    # 科技型 by its own scorecard: staff 20 % -> 12, R&D 4 % -> 30, 3 class-II items -> 18 = 60
+    facts = {
+        **GATE,
+        "staff": 100,
+        "rd_staff": 20,
+        "revenue_y1": 10000,
+        "assets_y1": 5000,
+        "cost_y1": 100000,
+        "rd_y1": 400,
+        "ip_class1": 0,
+        "ip_class2": 3,
+        "high_tech_title": "no",
+        "award": "none",
+        "rd_institution": "none",
+        "standard_lead": "no",
+    }
+    at, _ = start("en")
+    fill(at, facts)
+    at.run()
+    _ok(at)
+    result = el.evaluate(facts, "2026", lang="en")
+    assert result["innovative"].status == "eligible" and result["innovative"].path == "tech"
+    assert statuses(at) == expected(facts, "en")
+    view = ladder_view(result)[0]
+    assert view.path and view.path in shown_lines(at)
