@@ -139,6 +139,6 @@ def test_gap_numbers_are_written_as_percent_g_writes_them(decimals, mode):
     values = rng.normal(0, 1, 50_000) * 10.0 ** rng.integers(-6, 14, 50_000)
     edges = [0.0, -0.0, 1e9, 1e9 - 0.01, 1e-4, 0.01, -0.01, 999_999_999.99, 1e15, 1e21]
     values = _rounded(np.r_[values, edges, np.nan, np.inf, -np.inf], decimals, mode)
-    assert _number_texts(values).to_pylist() == ["%.15g" % v for v in values.tolist()]
+    assert _number_texts(values).to_pylist() == [format(v, ".15g") for v in values.tolist()]
     signed = _number_texts(_Signed(values)).to_pylist()
-    assert signed == ["%+.15g" % v for v in values.tolist()]
+    assert signed == [format(v, "+.15g") for v in values.tolist()]

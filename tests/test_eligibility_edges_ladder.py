@@ -682,12 +682,6 @@ def test_gap_amounts_are_never_short_of_the_threshold():
 # -- the route named is the one the result rests on ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ladder.py _rung_result: route_used is the first met route of the rung, even when it "
-    "belongs to a 2026 tier-1 path that was not the one assessed (ts_direct met, ts_size failing, "
-    "the 创新型 path reported)",
-)
 def test_the_route_named_belongs_to_the_path_assessed():
     # 科技型: the standard route replaces the score, but 600 staff fail the size test;
     # 创新型: facts missing -> the 创新型 path (unknown) is the better one
@@ -698,11 +692,6 @@ def test_the_route_named_belongs_to_the_path_assessed():
     assert r.route_used is None or r.route_used.startswith("in22_direct")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.py Context._windowed: an award dated after the application year counts as "
-    "'within the last N years' (only award_year < year - N is taken out)",
-)
 def test_an_award_after_the_application_year_is_not_within_the_window():
     f = {**GATE, "ip_class1": 0, "rd_institution": "none", "award": "national", "award_rank": 1}
     assert (
@@ -713,11 +702,6 @@ def test_an_award_after_the_application_year_is_not_within_the_window():
     assert later.condition("lg26_ip").state == "not_met"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ladder.py/engine.py: a 2026 tier-1 firm assessed on the 科技型 path shows the 创新型 "
-    "scorecard (rungs.innovative.points = in22s) as its points and scorecard, not the 科技型 one",
-)
 def test_the_points_shown_are_those_of_the_tier_1_path_assessed():
     # 科技型: staff 20 % -> 12, R&D 4 % of revenue -> 30, 3 class-II items -> 18 = 60: eligible
     facts = {

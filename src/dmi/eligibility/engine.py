@@ -195,8 +195,9 @@ class Context:
             return state
         year = self.facts.values[leaf.window.fact]
         with np.errstate(invalid="ignore"):
-            old = year < self.year - leaf.window.years
-        return np.where((state == MET) & old, np.int8(NOT_MET), state)
+            # an award dated after the application year is not within the years before it
+            outside = (year < self.year - leaf.window.years) | (year > self.year)
+        return np.where((state == MET) & outside, np.int8(NOT_MET), state)
 
 
 # -- scorecards ----------------------------------------------------------------------------------
@@ -446,6 +447,15 @@ def evaluate_rung(ctx: Context, rung_id: str, recheck: np.ndarray) -> RungEval:
         status = np.minimum(status, best)
     status = np.minimum(status, MET)
     points = ctx.scorecard(rung.points).lo if rung.points else None
+    if any(p.points for p in rung.paths):
+        # the points of the path assessed (the first of the best state, as the result names it)
+        chosen = np.argmax(np.stack([paths[p.id] for p in rung.paths]), axis=0)
+        points = np.full(ctx.n, np.nan) if points is None else points.astype(np.float64)
+        for k, p in enumerate(rung.paths):
+            sid = p.points or rung.points
+            if sid:
+                at = chosen == k
+                points[at] = ctx.scorecard(sid).lo[at]
     return RungEval(
         rung_id, policy, recheck, ctx, raw, effective, routes, options, paths, status, points
     )

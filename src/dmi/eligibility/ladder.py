@@ -652,6 +652,14 @@ def _rung_result(r: RungEval, lang: str) -> RungResult:
     policy = r.policy
     spec = policy.rungs[r.rung]
     conditions = []
+    path = None
+    card = spec.points  # the scorecard of the points shown: the path's own if it has one
+    assessed = set(spec.conditions)  # the conditions the status rests on: the path's too
+    if spec.paths:
+        states = [int(r.paths[p.id][0]) for p in spec.paths]
+        chosen = spec.paths[int(np.argmax(states))]
+        path, card = chosen.id, chosen.points or spec.points
+        assessed |= set(chosen.conditions)
     route_used = None
     via: dict[str, str] = {}
     route_results = []
@@ -661,7 +669,8 @@ def _rung_result(r: RungEval, lang: str) -> RungResult:
         met_options = [o.id for o in route.options if r.options[rid][o.id][0] == MET]
         if state == MET and met_options:
             name = f"{rid}:{met_options[0]}"
-            route_used = route_used or name
+            if assessed.intersection(route.replaces):  # not a route of the path not taken
+                route_used = route_used or name
             for cid in route.replaces:
                 via.setdefault(cid, name)
         tests = [o.test for o in route.options]
@@ -699,10 +708,6 @@ def _rung_result(r: RungEval, lang: str) -> RungResult:
                 evidence=_evidence(tests, lang),
             )
         )
-    path = None
-    if spec.paths:
-        states = [int(r.paths[p.id][0]) for p in spec.paths]
-        path = spec.paths[int(np.argmax(states))].id
     status = STATUSES[int(r.status[0])]
     gaps = _gap_objects(r, rung_gaps(r, np.array([0]), lang)[0]) if status != "eligible" else ()
     return RungResult(
@@ -714,7 +719,7 @@ def _rung_result(r: RungEval, lang: str) -> RungResult:
         source=spec.source,
         confidence=spec.confidence,
         points=None if r.points is None else float(r.points[0]),
-        scorecard=_scorecard_result(r, spec.points, lang) if spec.points else None,
+        scorecard=_scorecard_result(r, card, lang) if card else None,
         conditions=tuple(conditions),
         routes=tuple(route_results),
         route_used=route_used,

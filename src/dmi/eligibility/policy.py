@@ -450,10 +450,13 @@ class Scorecard(_Rule):
 
 
 class RungPath(_Labelled):
-    """One alternative set of conditions of a rung (e.g. 创新型 or 科技型 in 2026)."""
+    """One alternative set of conditions of a rung (e.g. 创新型 or 科技型 in 2026); ``points``:
+    the scorecard whose total is the firm's points when this path is the one assessed (else
+    the rung's)."""
 
     id: str = Field(pattern=_ID)
     conditions: tuple[str, ...] = Field(min_length=1)
+    points: str | None = None
 
 
 class Rung(_Rule):
@@ -992,6 +995,9 @@ def _check(
                     add(f"{where}.routes", f"route {rid!r} replaces {cid!r}, not a condition here")
         if rung.points is not None and rung.points not in scorecards:
             add(f"{where}.points", f"unknown scorecard {rung.points!r}")
+        for j, p in enumerate(rung.paths):
+            if p.points is not None and p.points not in scorecards:
+                add(f"{where}.paths[{j}].points", f"unknown scorecard {p.points!r}")
     for rung_id in RUNGS:
         if rung_id not in spec.rungs:
             add("rungs", f"rung {rung_id!r} is missing")
