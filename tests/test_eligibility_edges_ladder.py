@@ -741,12 +741,6 @@ def test_a_scorecard_gap_does_not_silently_lose_points_elsewhere():
     assert el.evaluate(followed, "2022")["innovative"].status == "eligible"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ladder.py evaluate: a frame whose rows hold the MIIT survey answers is evaluated on "
-    "the stated digital_level (the answers are ignored), where dmi eligibility on the same rows "
-    "computes the level: the API and the CLI disagree on the same firm",
-)
 def test_the_api_and_the_cli_agree_on_a_row_with_survey_answers(tmp_path, capsys):
     from dmi.instruments import load_instrument
     from dmi.instruments.synth import synthesise

@@ -24,10 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from dmi.bulk.checks import all_blank
 from dmi.bulk.kernel import ChunkResult, PreparedChunk
 from dmi.bulk.run import (
     DUPLICATE_POLICIES,
@@ -43,7 +41,6 @@ from dmi.eligibility import (
     RUNGS,
     STATUSES,
     Cohort,
-    EligibilityBatch,
     cohort,
     evaluate_batch,
     load_policy,
@@ -51,6 +48,7 @@ from dmi.eligibility import (
 )
 from dmi.eligibility.cohorts import CANDIDATE_COLUMNS, rung_conditions
 from dmi.eligibility.export import COMPUTED
+from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
 
@@ -60,9 +58,6 @@ __all__ = [
     "evaluate_file",
     "map_fact_columns",
 ]
-
-SURVEY_INSTRUMENT = "miit-2024-manufacturing"
-"""The MIIT survey whose answers, on the same row, give the computed digital level."""
 
 
 def _key(text: str) -> str:
@@ -150,10 +145,9 @@ class EligibilityKernel:
         The language of ``gaps`` and ``flags``.
     max_gaps : int or None
         Gaps listed per row.
-    model : IndexModel, optional
-        The survey's official model, when the file has item columns.
-    items : tuple of str
-        The survey's item columns in the file.
+    survey : bool
+        Score the MIIT survey's answers on the rows that hold them (the computed level, see
+        :mod:`dmi.eligibility.survey`).
     conditions : dict, optional
         :func:`dmi.eligibility.cohorts.rung_conditions`, when the run counts a cohort.
     """
@@ -162,20 +156,13 @@ class EligibilityKernel:
     year: int | None
     lang: str
     max_gaps: int | None
-    model: Any = None
-    items: tuple[str, ...] = ()
+    survey: bool = True
     conditions: dict | None = None
 
     def __call__(self, prepared: PreparedChunk) -> ChunkResult:
         frame, rows = prepared.frame, prepared.rows
         rejects = [prepared.rejects] if len(prepared.rejects) else []
         extra = EligibilityChunk()
-        survey_rejected = np.empty(0, dtype=np.int64)
-        if self.model is not None and len(frame):
-            frame, survey_rejects, extra.computed = self._digital_level(frame, rows)
-            if len(survey_rejects):
-                rejects.append(survey_rejects)
-                survey_rejected = np.unique(survey_rejects["row"].to_numpy(dtype=np.int64))
         batch = evaluate_batch(
             frame,
             self.policy,
@@ -184,11 +171,11 @@ class EligibilityKernel:
             max_gaps=self.max_gaps,
             rows=rows,
             unique_ids=True,  # the run rejects repeated ids across the whole file
+            survey=self.survey,
         )
         if len(batch.rejects):
             rejects.append(batch.rejects)
-        if len(survey_rejected):
-            batch = _without(batch, survey_rejected)
+        extra.computed = batch.digital_computed
         results = batch.results
         for rung in RUNGS:
             counted = results[f"{rung}_status"].value_counts(sort=False)
@@ -207,41 +194,6 @@ class EligibilityKernel:
         else:
             all_rejects = batch.rejects
         return ChunkResult(results, all_rejects, prepared.n_read, extra=extra)
-
-    def _digital_level(
-        self, frame: pd.DataFrame, rows: np.ndarray
-    ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-        """The rows that answered the survey scored: their level as ``digital_level_computed``,
-        the problems of those whose answers are invalid, how many levels were computed."""
-        items = [c for c in self.items if c in frame.columns]
-        answered = np.flatnonzero(~all_blank(frame[items]))
-        if not len(answered):
-            return frame, frame.iloc[:0, :0], 0
-        columns = ([ID_COLUMN] if ID_COLUMN in frame.columns else []) + items
-        scored = self.model.score_batch(
-            frame.iloc[answered][columns].reset_index(drop=True),
-            rows=rows[answered],
-            unique_ids=True,
-        )
-        computed = np.full(len(frame), np.nan)
-        at = np.searchsorted(rows, scored.rows)
-        computed[at] = scored.scores["level"].to_numpy(dtype=np.float64)
-        return frame.assign(digital_level_computed=computed), scored.rejects, len(at)
-
-
-def _without(batch: EligibilityBatch, rejected: np.ndarray) -> EligibilityBatch:
-    """The batch without the rows rejected for their survey answers."""
-    keep = ~np.isin(batch.rows, rejected)
-    assert batch.beside is not None and batch.digital_disagrees is not None
-    return EligibilityBatch(
-        results=batch.results[keep].reset_index(drop=True),
-        rejects=batch.rejects,
-        n_read=batch.n_read,
-        rows=batch.rows[keep],
-        unmatched_columns=batch.unmatched_columns,
-        beside=batch.beside[keep].reset_index(drop=True),
-        digital_disagrees=batch.digital_disagrees[keep],
-    )
 
 
 @dataclass
@@ -434,11 +386,6 @@ def evaluate_file(
             path=input_path,
         )
     items = tuple(c for c in mapping.rename.values() if c not in FACTS and c != ID_COLUMN)
-    model = None
-    if items:
-        from dmi.scoring.model import IndexModel
-
-        model = IndexModel(instrument).fit()  # the official method: nothing to learn
     columns = output_columns(loaded, year=the_year)
     summary = EligibilitySummary(
         input=str(input_path),
@@ -460,8 +407,7 @@ def evaluate_file(
         the_year,
         lang,
         max_gaps,
-        model,
-        items,
+        bool(items),
         rung_conditions(loaded, year=the_year) if counting else None,
     )
     outputs = _Outputs(

@@ -54,6 +54,7 @@ from dmi.eligibility.policy import (
     iter_leaves,
     load_policy,
 )
+from dmi.eligibility.survey import computed_levels, survey_items
 
 __all__ = [
     "ConditionResult",
@@ -204,6 +205,9 @@ class EligibilityBatch:
         ``holds_<rung>`` (``no`` / ``yes`` / ``recheck``, None when blank).
     digital_disagrees : ndarray of bool
         For each row of ``results``: a given ``digital_level`` differs from the computed one.
+    digital_computed : int
+        How many rows' digital levels were computed from their survey answers
+        (:mod:`dmi.eligibility.survey`).
     """
 
     results: pd.DataFrame
@@ -213,6 +217,7 @@ class EligibilityBatch:
     unmatched_columns: list[str]
     beside: pd.DataFrame | None = None
     digital_disagrees: np.ndarray | None = None
+    digital_computed: int = 0
 
     @property
     def n_evaluated(self) -> int:
@@ -277,6 +282,7 @@ def evaluate(
     year: int | None = None,
     lang: str = "zh",
     max_gaps: int | None = 3,
+    survey: bool = True,
 ) -> FirmResult | pd.DataFrame:
     """Evaluate the 梯度培育 ladder for one firm or for a frame of firms.
 
@@ -296,6 +302,11 @@ def evaluate(
     max_gaps : int or None, default=3
         At most this many gaps in a frame's ``gaps`` column (then "N more"); None for all; 0
         leaves the column empty (the text is most of the time of a big frame).
+    survey : bool, default=True
+        Where a firm's facts also hold the MIIT survey's answers (keys or columns named by its
+        item codes), score them and take their level as the computed digital level
+        (``digital_level_computed``, read before a stated ``digital_level``; a disagreement is
+        flagged), as ``dmi eligibility`` does. Invalid answers are problems of the row.
 
     Returns
     -------
@@ -310,13 +321,16 @@ def evaluate(
     """
     the_plan = _settle(policy, year, lang)
     if isinstance(facts, Mapping):
+        facts = _with_survey_level(facts) if survey else facts
         parsed = parse_facts(facts)
         if not parsed.valid.all():
             raise FactsError(parsed.rejects, 1)
         ev = evaluate_columns(parsed.table, the_plan)
         frame = _frame(ev, lang, max_gaps)
         return _firm(ev, frame, lang)
-    batch = _run(facts, the_plan, lang, max_gaps, first_row=2, rows=None, unique_ids=False)
+    batch = _run(
+        facts, the_plan, lang, max_gaps, first_row=2, rows=None, unique_ids=False, survey=survey
+    )
     if batch.n_rejected:
         raise FactsError(batch.rejects, batch.n_read)
     return batch.results
@@ -332,6 +346,7 @@ def evaluate_batch(
     first_row: int = 2,
     rows: np.ndarray | None = None,
     unique_ids: bool = False,
+    survey: bool = True,
 ) -> EligibilityBatch:
     """Evaluate the valid rows of a frame and reject the others with every reason.
 
@@ -340,7 +355,22 @@ def evaluate_batch(
     across the whole file. Parameters otherwise as :func:`evaluate`.
     """
     the_plan = _settle(policy, year, lang)
-    return _run(facts, the_plan, lang, max_gaps, first_row, rows, unique_ids)
+    return _run(facts, the_plan, lang, max_gaps, first_row, rows, unique_ids, survey)
+
+
+def _with_survey_level(facts: Mapping[str, Any]) -> Mapping[str, Any]:
+    """One firm's facts with its survey answers (if any) replaced by the level they give."""
+    items = survey_items(facts.keys())
+    if not items:
+        return facts
+    found = computed_levels(pd.DataFrame({k: [facts[k]] for k in items}), np.array([2]))
+    assert found is not None
+    if found.rejected.any():
+        raise FactsError(found.rejects, 1)
+    rest = {k: v for k, v in facts.items() if k not in items}
+    if np.isfinite(found.levels[0]):
+        rest["digital_level_computed"] = float(found.levels[0])
+    return rest
 
 
 CHUNK_ROWS = 100_000
@@ -356,6 +386,7 @@ def _run(
     first_row: int,
     rows: np.ndarray | None,
     unique_ids: bool,
+    survey: bool = True,
 ) -> EligibilityBatch:
     if not isinstance(facts, pd.DataFrame):
         raise TypeError(f"expected a DataFrame of facts, got {type(facts).__name__}")
@@ -391,11 +422,19 @@ def _run(
     besides: list[pd.DataFrame] = []
     disagrees: list[np.ndarray] = []
     unmatched: list[str] = []
+    computed = 0
     for start in range(0, max(n, 1), CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
         chunk = facts if (start, stop) == (0, n) else facts.iloc[start:stop]
+        valid = ~repeated[start:stop]
+        levels = computed_levels(chunk, row_numbers[start:stop]) if survey else None
+        if levels is not None:
+            chunk = chunk.assign(digital_level_computed=levels.levels)
+            rejects.append(levels.rejects)
+            valid = valid & ~levels.rejected
+            computed += levels.computed
         parsed = parse_facts(chunk, rows=row_numbers[start:stop], unique_ids=unique_ids)
-        valid = parsed.valid & ~repeated[start:stop]
+        valid = parsed.valid & valid
         table = parsed.table if valid.all() else parsed.table.take(valid)
         results.append(_frame(evaluate_columns(table, the_plan), lang, max_gaps))
         rejects.append(parsed.rejects)
@@ -418,6 +457,7 @@ def _run(
         unmatched_columns=unmatched,
         beside=besides[0] if len(besides) == 1 else pd.concat(besides, ignore_index=True),
         digital_disagrees=np.concatenate(disagrees),
+        digital_computed=computed,
     )
 
 

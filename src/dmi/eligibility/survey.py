@@ -1,0 +1,103 @@
+"""The digital level a row's MIIT survey answers give (the 2022 专精特新 数字化水平 indicator).
+
+A row of facts may also hold the answers of the MIIT survey (columns named by its item codes).
+Such a row is scored with the survey's official :class:`~dmi.IndexModel`, as ``dmi score``
+does, and its level becomes ``digital_level_computed``, which the ladder reads before a stated
+``digital_level``. One step for :func:`dmi.eligibility.evaluate`, ``evaluate_batch`` and
+``dmi eligibility``, so that the API and the CLI give one firm the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dmi.eligibility.facts import ID, facts_table
+
+__all__ = ["SURVEY_INSTRUMENT", "SurveyLevels", "computed_levels", "survey_items"]
+
+SURVEY_INSTRUMENT = "miit-2024-manufacturing"
+"""The MIIT survey whose answers, on the same row, give the computed digital level."""
+
+
+@lru_cache(maxsize=1)
+def _survey() -> tuple[Any, tuple[str, ...]]:
+    """The survey's official model (nothing to learn) and its item codes, loaded once."""
+    from dmi.instruments import load_instrument
+    from dmi.scoring.model import IndexModel
+
+    instrument = load_instrument(SURVEY_INSTRUMENT)
+    return IndexModel(instrument).fit(), tuple(i.code for i in instrument.items)
+
+
+def survey_items(columns: Iterable[Any]) -> list[str]:
+    """The survey's item codes among ``columns``, in the survey's order (none: [])."""
+    facts = facts_table()
+    names = {str(c) for c in columns} - set(facts.codes)
+    if not names:  # only facts: the survey is not even loaded (nor dmi's scoring)
+        return []
+    return [code for code in _survey()[1] if code in names]
+
+
+@dataclass
+class SurveyLevels:
+    """What the survey answers of a batch gave.
+
+    Attributes
+    ----------
+    levels : ndarray of shape (n_rows,)
+        The computed level of each row (NaN: no answers, or answers rejected).
+    rejects : DataFrame
+        ``row, respondent_id, column, value, reason`` of the rows whose answers are invalid.
+    rejected : ndarray of bool, shape (n_rows,)
+        The rows with a problem in their answers (not evaluated).
+    """
+
+    levels: np.ndarray
+    rejects: pd.DataFrame
+    rejected: np.ndarray
+
+    @property
+    def computed(self) -> int:
+        """How many levels were computed."""
+        return int(np.isfinite(self.levels).sum())
+
+
+def computed_levels(frame: pd.DataFrame, rows: np.ndarray) -> SurveyLevels | None:
+    """Score the rows of ``frame`` that answered the survey (None: no item column).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Facts and survey answers, columns named by code.
+    rows : ndarray of shape (n_rows,)
+        The source row number of each row (for the rejects).
+    """
+    items = survey_items(frame.columns)
+    if not items:
+        return None
+    from dmi.bulk.checks import all_blank
+
+    n = len(frame)
+    levels = np.full(n, np.nan)
+    rejected = np.zeros(n, dtype=bool)
+    answered = np.flatnonzero(~all_blank(frame[items])) if n else np.empty(0, dtype=np.intp)
+    if not len(answered):
+        return SurveyLevels(levels, frame.iloc[:0, :0], rejected)
+    columns = ([ID] if ID in frame.columns else []) + items
+    scored = _survey()[0].score_batch(
+        frame.iloc[answered][columns].reset_index(drop=True),
+        rows=rows[answered],
+        unique_ids=True,  # repeated ids are a problem of the facts, said there
+    )
+    at = pd.Index(rows).get_indexer(scored.rows)
+    levels[at] = scored.scores["level"].to_numpy(np.float64)
+    if len(scored.rejects):
+        bad = np.unique(scored.rejects["row"].to_numpy(dtype=np.int64))
+        rejected[np.isin(rows, bad)] = True
+    return SurveyLevels(levels, scored.rejects, rejected)
