@@ -848,3 +848,34 @@ def test_the_tech_scorecard_and_its_staff_floor(changes, expected):
     # and through the rung: tier 1 in 2026 by the 科技型 path when the 创新型 one fails
     r = el.evaluate(firm(TS, **changes), "2026")
     assert r["innovative"].condition("ts_score").state == expected["state"]
+
+
+def test_survey_answers_give_the_computed_level_in_a_dict_and_a_frame_alike():
+    # one step for the API's dict, its frame and the bulk run (dmi.eligibility.survey)
+    from dmi.instruments import load_instrument
+    from dmi.instruments.synth import synthesise
+    from dmi.scoring.model import IndexModel
+
+    instrument = load_instrument("miit-2024-manufacturing")
+    items = [i.code for i in instrument.items]
+    answers = synthesise("miit-2024-manufacturing", 4, 3)[items].astype(object)
+    levels = IndexModel(instrument).fit().score(answers)["level"].to_numpy(dtype=float)
+    firms = el.synthetic_firms(4, seed=2).reset_index(drop=True)
+    frame = pd.concat([firms, answers.reset_index(drop=True)], axis=1)
+    batch = el.evaluate_batch(frame, "2022")
+    assert batch.digital_computed == 4
+    for i in range(4):
+        one = el.evaluate({**_plain(firms.iloc[i]), **answers.iloc[i].to_dict()}, "2022")
+        assert one.row["specialised_points"] == batch.results["specialised_points"][i]
+        alone = el.evaluate({**_plain(firms.iloc[i]), "digital_level_computed": levels[i]}, "2022")
+        assert alone.row["specialised_points"] == one.row["specialised_points"]
+    # blank answers are no answers: nothing computed, nothing rejected
+    blank = frame.assign(**{c: "" for c in items})
+    assert el.evaluate_batch(blank, "2022").digital_computed == 0
+    assert el.evaluate_batch(blank, "2022").n_rejected == 0
+    # without the survey step the answers are ignored columns
+    assert el.evaluate_batch(frame, "2022", survey=False).digital_computed == 0
+
+
+def _plain(row: pd.Series) -> dict:
+    return {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}

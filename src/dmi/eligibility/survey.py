@@ -68,6 +68,19 @@ class SurveyLevels:
         return int(np.isfinite(self.levels).sum())
 
 
+def _answered(answers: pd.DataFrame) -> np.ndarray:
+    """The rows with at least one answer (a cell that is neither missing nor blank text)."""
+    found = np.zeros(len(answers), dtype=bool)
+    for _, column in answers.items():
+        filled = column.notna().to_numpy(dtype=bool, copy=True)
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            filled &= (
+                column.astype("string").str.strip().ne("").to_numpy(dtype=bool, na_value=False)
+            )
+        found |= filled
+    return found
+
+
 def computed_levels(frame: pd.DataFrame, rows: np.ndarray) -> SurveyLevels | None:
     """Score the rows of ``frame`` that answered the survey (None: no item column).
 
@@ -81,12 +94,10 @@ def computed_levels(frame: pd.DataFrame, rows: np.ndarray) -> SurveyLevels | Non
     items = survey_items(frame.columns)
     if not items:
         return None
-    from dmi.bulk.checks import all_blank
-
     n = len(frame)
     levels = np.full(n, np.nan)
     rejected = np.zeros(n, dtype=bool)
-    answered = np.flatnonzero(~all_blank(frame[items])) if n else np.empty(0, dtype=np.intp)
+    answered = np.flatnonzero(_answered(frame[items]))
     if not len(answered):
         return SurveyLevels(levels, frame.iloc[:0, :0], rejected)
     columns = ([ID] if ID in frame.columns else []) + items
