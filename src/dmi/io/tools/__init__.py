@@ -287,7 +287,8 @@ class Contradiction(Exception):
 
 
 def plain_columns(instrument: Instrument) -> dict[str, PlainColumn]:
-    """Every column of the plain layout, in the template's order, as a survey asks it."""
+    """Every column of the plain layout, in the template's order, as a survey asks it, then
+    the raw-number columns (:attr:`~dmi.instruments.Instrument.raw_columns`)."""
     columns = {ID_COLUMN: PlainColumn(ID_COLUMN, "value")}
     for f in instrument.profile:
         if f.type == "choice":
@@ -300,18 +301,23 @@ def plain_columns(instrument: Instrument) -> dict[str, PlainColumn]:
         choices = tuple(Choice(str(c.value), c.zh, c.en) for c in widget.choices)
         kind = {"radio": "single", "multiselect": "multi"}.get(widget.kind, "value")
         columns[item.code] = PlainColumn(item.code, kind, choices)
+    # the raw numbers behind banded items (equipment_total ...): optional, asked by their code
+    for code in instrument.raw_columns:
+        columns.setdefault(code, PlainColumn(code, "value"))
     return columns
 
 
 def text_targets(instrument: Instrument) -> dict[str, str]:
     """A column's code or question text in either language (as :func:`norm` gives it) -> the
-    code; the id's aliases -> ``respondent_id``."""
+    code; the id's aliases -> ``respondent_id``; a raw-number column's code -> itself."""
     found = {norm(ID_COLUMN): ID_COLUMN}
     for alias in ID_ALIASES:
         found.setdefault(norm(alias), ID_COLUMN)
     for entry in (*instrument.profile, *instrument.items):
         for written in (entry.code, entry.zh, entry.en):
             found.setdefault(norm(written), entry.code)
+    for code in instrument.raw_columns:
+        found.setdefault(norm(code), code)
     return found
 
 
@@ -501,7 +507,7 @@ class LayoutReader:
 # -- which layout ------------------------------------------------------------------------------
 
 _WJX_META = ("序号", "提交答卷时间", "所用时间")
-_WJX_QUESTION = re.compile(r"^\s*(?:\d+\s*[、：:]|第\s*\d+\s*题\s*[(（])")
+_WJX_QUESTION = re.compile(r"^\s*(?:\d+\s*[、：:.．]|第\s*\d+\s*题\s*[(（])")
 _KOBO_META = ("_uuid", "_submission_time")
 
 

@@ -8,8 +8,9 @@ The rules (docs/survey-tools.md says them for users):
   (``2分3秒``, ``123秒``, ``1时2分3秒``, ``1小时2分3秒`` or a number of seconds) for the speed
   check; the others (``提交答卷时间``, ``来源``, ``来源详情``, ``来自IP``, ``总分`` ...) are
   dropped, and listed in the summary.
-- A question header ``N、题干`` (or ``N：题干``) is matched by its text to an item or profile
-  field (its code, zh or en text, as ``dmi wjx`` writes it); when every question matched by text
+- A question header ``N、题干`` (or ``N：题干``, ``N.题干``; full-width digits and marks are
+  read as ASCII) is matched by its text to an item or profile field (its code, zh or en text, as
+  ``dmi wjx`` writes it) or a raw-number column (its code); when every question matched by text
   has the number ``dmi wjx`` gave it, the file comes from a dmi-made survey and the other
   questions are matched by their number.
 - ``第N题(X)`` (or ``N(X)``) columns: a matrix's rows when each ``X`` is an item's text, else one
@@ -77,7 +78,7 @@ PASSTHROUGH = ("answer_seconds", "too_fast")
 _MORE_META = ("总分", "答题序号", "IP", "填写设备", "操作系统", "浏览器", "来自")
 _ID_META = "序号"
 _TIME = "所用时间"
-_HEADER = re.compile(r"^\s*(\d+)\s*[、：:]\s*(.*?)\s*$", re.S)
+_HEADER = re.compile(r"^\s*(\d+)\s*[、：:.．]\s*(.*?)\s*$", re.S)
 _SPLIT = re.compile(r"^\s*(?:第\s*(\d+)\s*题|(\d+))\s*[(（](.*)[)）]\s*$", re.S)
 _TYPE_MARK = re.compile(r"[\[【](?:单选题|多选题|填空题|矩阵单选题|矩阵题|量表题)[\]】]\s*$")
 _SKIP_CODES = frozenset({"-2", "-3"})
