@@ -148,7 +148,7 @@ def run(capsys, *argv):
     return code, out, err
 
 
-# -- the variant: told from the cells, or chosen ---------------------------------------------
+# -- the variant: told from the cells, or chosen --
 
 
 def test_cells_that_are_numbers_and_option_texts_alike_cannot_tell_the_variant(tmp_path, digits):
@@ -264,7 +264,7 @@ def test_score_file_takes_the_variant(tmp_path, digits):
     pd.testing.assert_frame_equal(got[expected.columns], expected)
 
 
-# -- the meta columns --------------------------------------------------------------------------
+# -- the meta columns --
 
 
 def test_meta_columns_give_the_id_and_the_time_and_the_others_are_dropped_and_named(
@@ -278,7 +278,7 @@ def test_meta_columns_give_the_id_and_the_time_and_the_others_are_dropped_and_na
     assert "问卷星 meta columns dropped: 提交答卷时间, 来源, 来源详情, 来自IP, 总分" in notes
 
 
-# -- question headers ---------------------------------------------------------------------------
+# -- question headers --
 
 
 @pytest.mark.parametrize(
@@ -302,7 +302,7 @@ def test_a_question_header_is_matched_by_its_text(tmp_path, digits, header):
     assert not any("matching no question" in n for n in notes)
 
 
-# -- multiple choice -----------------------------------------------------------------------------
+# -- multiple choice --
 
 
 def test_a_multiple_choice_as_joined_texts_or_as_0_1_columns_reads_the_same(tmp_path, digits):
@@ -357,7 +357,7 @@ def test_other_fill_in_columns_are_ignored_with_a_note(tmp_path, digits):
     assert [(r, c, v) for r, c, v, _ in bad] == [(3, "tools", "其他")]
 
 
-# -- the time taken ---------------------------------------------------------------------------------
+# -- the time taken --
 
 
 def test_the_time_taken_is_read_and_fast_answers_are_flagged_not_rejected(tmp_path, digits):
@@ -381,7 +381,7 @@ def test_the_time_taken_is_read_and_fast_answers_are_flagged_not_rejected(tmp_pa
     assert any(n.startswith("3 rows answered implausibly fast (under 9 seconds") for n in notes)
 
 
-# -- files ----------------------------------------------------------------------------------------
+# -- files --
 
 
 @pytest.mark.parametrize(
@@ -413,7 +413,7 @@ def test_an_xlsx_number_export_reads_its_numbers_as_option_numbers(tmp_path, dig
     assert list(frame["staff"]) == ["D", None] and list(frame["tools"]) == ["B", "A"]
 
 
-# -- bad cells --------------------------------------------------------------------------------------
+# -- bad cells --
 
 
 def test_every_bad_cell_rejects_its_row_naming_row_column_cell_and_what_was_expected(
@@ -473,7 +473,7 @@ def test_every_bad_cell_rejects_its_row_naming_row_column_cell_and_what_was_expe
     assert "(0, 1, 2, 3个及以上" in table["reason"][1]
 
 
-# -- the round trip: dmi wjx -> 问卷星 -> export -> dmi score ----------------------------------------
+# -- the round trip: dmi wjx -> 问卷星 -> export -> dmi score --
 
 _QUESTION = re.compile(r"^(\d+)\. (.+)\[(单选题|多选题|填空题|矩阵单选题)\]$")
 
