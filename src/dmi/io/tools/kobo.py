@@ -275,7 +275,7 @@ class KoboLayout(SourceLayout):
             f"expected {expected}: {shown}. Choose --kobo-answers {other} (or auto) if the "
             f"export holds {other}",
             path=self.path,
-            problem="answers_format",
+            problem="contradicts_layout",
             row=row,
             column=bad.header,
             value=bad.cell,

@@ -472,7 +472,8 @@ class WjxLayout(SourceLayout):
         that is no number (``(跳过)``), means the text export; an option number that is no
         option's text (or -2/-3), the number export; a number that is also an option's text
         tells nothing."""
-        sample = sample_cells(reader, list(self._choice_columns))
+        read = {h for c in self._converters.values() for h in c.sources}
+        sample = sample_cells(reader, [h for h in self._choice_columns if h in read])
         undecided: list[str] = []
         told_codes = False
         for header, cells in sample.items():
@@ -544,7 +545,7 @@ class WjxLayout(SourceLayout):
             f"(--wjx-variant {self.variant}); expected {expected}. Choose --wjx-variant "
             f"{other} (or auto) if the file is the {_VARIANTS[other].split(',')[0]} export",
             path=self.path,
-            problem="variant",
+            problem="contradicts_layout",
             row=row,
             column=bad.header,
             value=bad.cell,
