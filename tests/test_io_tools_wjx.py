@@ -344,17 +344,29 @@ def test_skipped_and_not_shown_are_blank_and_counted(tmp_path, digits):
 
 
 def test_other_fill_in_columns_are_ignored_with_a_note(tmp_path, digits):
-    columns = meta(2) | {
-        TOOLS: ["网络", "其他"],
-        "3、(其他（请补充）:)": ["", "自建系统"],
-        "第3题(其他)": ["0", "1"],
+    # the survey in 问卷星 got an "其他" option with a fill-in that the instrument does not have
+    texts = meta(3) | {
+        TOOLS: ["网络┋其他〖自建系统〗", "其他", "平台┋数据"],
+        "3、(其他（请补充）:)": ["自建系统", "", ""],
     }
-    frame, notes, bad = read(write(columns, tmp_path / "o.csv"), digits)
+    frame, notes, bad = read(write(texts, tmp_path / "t.csv"), digits)
     assert list(frame.columns) == ["respondent_id", "tools", "answer_seconds", "too_fast"]
+    assert list(frame["tools"]) == ["B", None, "C;D"] and bad == []
+    assert any("'其他' (other) columns ignored" in n and "3、(其他(请补充):)" in n for n in notes)
+    assert any("'其他' (other) options" in n and "ignored in 2 multiple-choice" in n for n in notes)
+    # the number export: the option's 0/1 column is ignored, with a note; the answers alike
+    codes = meta(3) | {
+        "第3题(无)": ["0", "0", "0"],
+        "第3题(网络)": ["1", "0", "0"],
+        "第3题(平台)": ["0", "0", "1"],
+        "第3题(数据)": ["0", "0", "1"],
+        "第3题(其他)": ["1", "1", "0"],
+        "3、(其他（请补充）:)": ["自建系统", "", ""],
+    }
+    frame, notes, bad = read(write(codes, tmp_path / "c.csv"), digits)
+    assert list(frame["tools"]) == ["B", None, "C;D"] and bad == []
     note = next(n for n in notes if "'其他' (other) columns ignored" in n)
     assert "3、(其他(请补充):)" in note and "第3题(其他)" in note
-    # the answer "其他" itself is no option of the instrument's question: the row is rejected
-    assert [(r, c, v) for r, c, v, _ in bad] == [(3, "tools", "其他")]
 
 
 # -- the time taken --

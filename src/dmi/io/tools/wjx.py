@@ -26,7 +26,8 @@ The rules (docs/survey-tools.md says them for users):
   and an empty fill-in (``(空)``) are blank answers, counted in the summary; the instrument's
   missing-answer policy then applies as to any blank.
 - "其他" fill-in columns (``N、(其他（请补充）:)``, or an "其他" option the item does not have) are
-  ignored, with a note.
+  ignored, with a note; so is an "其他" the question does not have among a multiple choice's
+  ``┋``-joined options (``网络┋其他〖自建系统〗`` is 网络), counted in a note.
 - An option number the question does not have (an option text the question does not have,
   in the text export), or a 0/1 cell holding something else, rejects its row: the reject names
   the row, the item's column, the cell as written, and in the reason the file's column and what
@@ -435,11 +436,18 @@ class WjxLayout(SourceLayout):
             if text in _EMPTY_TEXTS:
                 return None, "empty"
             parts = text.split(_MULTI_JOIN) if column.kind == "multi" else [text]
+            others = [p for p in parts if _other_part(p, column)]
+            if column.kind == "multi" and others:
+                # an "其他" option the question does not have, ticked with a fill-in or not
+                # ("其他〖...〗"): ignored, as its 0/1 column is in the number export
+                parts = [p for p in parts if p not in others]
+                if not parts:
+                    return None, "other"
             values = [one(p) for p in parts]
             if any(contradicts for _, contradicts in values):
                 return None, "contradiction"
             if all(v is not None for v, _ in values):
-                return ";".join(v for v, _ in values if v is not None), None
+                return ";".join(v for v, _ in values if v is not None), "other" if others else None
             return None, "bad"
 
         out, tags, bad = mapped_tagged(cells, read, mark="bad")
@@ -520,6 +528,7 @@ class WjxLayout(SourceLayout):
             if met.get("skipped"):
                 counts["skipped"][code] = met["skipped"]
             counts["empty"] += met.get("empty", 0)
+            counts["other"] = counts.get("other", 0) + met.get("other", 0)
         if wanted == self.columns:
             timing = timing or self._timing(frame)
             counts["fast"] = rows[timing["fast"]].tolist() if timing else []
@@ -586,6 +595,12 @@ class WjxLayout(SourceLayout):
         empty = sum(t["empty"] for t in tallies)
         if empty:
             notes.append(f"问卷星 empty fill-ins ((空)) read as blank: {empty}")
+        other = sum(t.get("other", 0) for t in tallies)
+        if other:
+            notes.append(
+                f"问卷星 '其他' (other) options the questions do not have, ignored in {other} "
+                "multiple-choice answers"
+            )
         fast = [r for t in tallies for r in t["fast"]]
         if fast:
             notes.append(
@@ -600,6 +615,12 @@ class WjxLayout(SourceLayout):
                 f"not checked for speed: rows {_rows(no_time)}"
             )
         return notes
+
+
+def _other_part(text: str, column: PlainColumn) -> bool:
+    """A multiple choice's "其他" option (``其他``, ``其他〖自建系统〗``) the question lacks."""
+    text = text.strip()
+    return text.startswith("其他") and norm(text) not in column.lookup
 
 
 def _is_number(text: str) -> bool:
