@@ -147,10 +147,8 @@ class FileFormatError(DmiError, ValueError):
         ``row``: it fails near that row), ``xlsx_unreadable``, ``parquet_unreadable``,
         ``no_sheet`` (``sheet``, ``sheets``), ``sheet_in_doubt`` (``sheet``, ``sheets``),
         ``no_items`` (``instrument``: no column is an item), ``no_header_row`` (``rows``,
-        ``sheet``, ``instrument``: none of an XLSX sheet's first rows names an item),
-        ``contradicts_layout`` (``row``, ``column``, ``value``: a cell of a survey tool's export
-        written otherwise than chosen, such as an option's text in a 问卷星 export read as option
-        numbers); None for the others.
+        ``sheet``, ``instrument``: none of an XLSX sheet's first rows names an item); None for
+        the others.
     details : dict
         The values named in parentheses above.
     """

@@ -275,7 +275,6 @@ class KoboLayout(SourceLayout):
             f"expected {expected}: {shown}. Choose --kobo-answers {other} (or auto) if the "
             f"export holds {other}",
             path=self.path,
-            problem="contradicts_layout",
             row=row,
             column=bad.header,
             value=bad.cell,

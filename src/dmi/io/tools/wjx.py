@@ -554,7 +554,6 @@ class WjxLayout(SourceLayout):
             f"(--wjx-variant {self.variant}); expected {expected}. Choose --wjx-variant "
             f"{other} (or auto) if the file is the {_VARIANTS[other].split(',')[0]} export",
             path=self.path,
-            problem="contradicts_layout",
             row=row,
             column=bad.header,
             value=bad.cell,
