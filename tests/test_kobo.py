@@ -133,7 +133,10 @@ def test_a_split_flag_that_is_not_zero_or_one_rejects_the_row(capsys, tmp_path, 
     _, summary = score(capsys, tmp_path / "kobo.csv", tmp_path, "--rejects", rejects)
     assert summary["rejected"] == 1
     table = pd.read_csv(rejects, dtype=str)
-    assert list(table["value"]) == ["foundation/network/B: yes"]
+    assert list(table["row"]) == ["2"] and list(table["column"]) == ["network"]
+    assert list(table["value"]) == ["yes"]
+    assert table["reason"][0].startswith("foundation/network/B: not a 0/1 cell")
+    assert "expected 1 (chosen), 0 (not chosen) or blank" in table["reason"][0]
 
 
 def test_a_file_with_no_question_of_the_form_is_refused(capsys, tmp_path):

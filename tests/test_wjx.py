@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 
 import pandas as pd
 import pytest
@@ -228,7 +229,7 @@ def test_a_bad_option_number_or_flag_rejects_the_row_naming_the_question(
     export = wjx_export(plain, zh, plan, "codes")
     n_strategy, n_network = _number(plan, "strategy"), _number(plan, "network")
     strategy = next(h for h in export.columns if h.startswith(f"{n_strategy}、"))
-    export.loc[1, strategy] = "9"  # the question has 5 options
+    export.loc[1, strategy] = "9"  # the question has 6 options
     flag = next(h for h in export.columns if h.startswith(f"第{n_network}题("))
     export.loc[2, flag] = "7"
     write(export, tmp_path / "bad.csv")
@@ -236,9 +237,16 @@ def test_a_bad_option_number_or_flag_rejects_the_row_naming_the_question(
     _, summary, _ = score(capsys, tmp_path / "bad.csv", tmp_path, "--rejects", rejects)
     assert (summary["read"], summary["scored"], summary["rejected"]) == (4, 2, 2)
     table = pd.read_csv(rejects, dtype=str).set_index("row")
-    assert table.loc["3", "column"] == "strategy"
-    assert table.loc["3", "value"] == f"第{n_strategy}题: 9"
-    assert table.loc["4", "column"] == "network" and table.loc["4", "value"] == f"{flag}: 7"
+    # the item's column, the cell as written, and the file's column with what it expects
+    assert table.loc["3", "column"] == "strategy" and table.loc["3", "value"] == "9"
+    assert table.loc["3", "reason"] == (
+        # (the reader reads a header as NFKC gives it: ？ is ?)
+        f"{unicodedata.normalize('NFKC', strategy)}: not an option number of 第{n_strategy}题; "
+        "expected a number from 1 to 6, "
+        "or -2 or -3 (skipped)"
+    )
+    assert table.loc["4", "column"] == "network" and table.loc["4", "value"] == "7"
+    assert table.loc["4", "reason"].startswith(f"{flag}: not a 0/1 cell of 第{n_network}题's")
 
 
 def test_other_columns_meta_and_unmatched_columns_are_named(capsys, tmp_path, miit, survey):

@@ -19,7 +19,13 @@ from dmi.bulk.run import DUPLICATE_POLICIES, score_file
 from dmi.errors import DmiError, FileFormatError, MethodWarning, UsageError
 from dmi.instruments import Instrument, load_instrument
 from dmi.io import read_answers, read_mapping_file
-from dmi.io.tools import DEFAULT_MIN_SECONDS_PER_QUESTION, SOURCES, Source
+from dmi.io.tools import (
+    DEFAULT_MIN_SECONDS_PER_QUESTION,
+    KOBO_ANSWERS,
+    SOURCES,
+    WJX_VARIANTS,
+    Source,
+)
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
@@ -86,6 +92,8 @@ def _source(args: argparse.Namespace) -> Source:
         getattr(args, "source", "auto"),
         getattr(args, "id_column", None),
         getattr(args, "min_seconds", DEFAULT_MIN_SECONDS_PER_QUESTION),
+        getattr(args, "wjx_variant", "auto"),
+        getattr(args, "kobo_answers", "auto"),
     )
 
 
@@ -110,6 +118,19 @@ def _input_layout_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="问卷星: flag rows answered in less than this many seconds per question "
         f"(default {DEFAULT_MIN_SECONDS_PER_QUESTION:g}; flagged, not rejected)",
+    )
+    parser.add_argument(
+        "--wjx-variant",
+        default="auto",
+        choices=WJX_VARIANTS,
+        help="问卷星: the export variant, codes (按选项序号, option numbers) or texts (按选项文本, "
+        "option texts); default auto: told from the cells (choose it when options are digits)",
+    )
+    parser.add_argument(
+        "--kobo-answers",
+        default="auto",
+        choices=KOBO_ANSWERS,
+        help="KoboToolbox: the choices as XML values or as labels (default auto: either)",
     )
 
 

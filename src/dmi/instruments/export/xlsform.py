@@ -5,8 +5,8 @@ The form asks what the template holds, in the template's order: the profile fiel
 KoboToolbox export heads its columns ``foundation/network`` (:mod:`dmi.io.tools.kobo` reads
 them back). Each question is named after its column (item or profile code) and asked as the
 app asks it (:meth:`~dmi.instruments.items.ItemType.widget`): one choice is ``select_one``, several
-``select_multiple``, a number ``decimal`` (``integer`` for a whole-number profile field) with its
-range as a constraint; a choice's name is the answer the template holds. An exclusive "none"
+``select_multiple``, a number (an item's or a profile field's) ``decimal`` with its range as a
+constraint; a choice's name is the answer the template holds. An exclusive "none"
 option becomes the constraint ``not(selected(., 'A') and count-selected(.) > 1)``. Labels, hints
 and constraint messages are in both languages (``label::中文 (zh)``, ``label::English (en)``).
 A question is required when the instrument's missing-answer policy for it is ``required``. The

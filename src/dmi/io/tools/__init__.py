@@ -7,8 +7,9 @@ A :class:`SourceLayout` turns the file's columns into the plain layout of ``dmi 
 (``respondent_id``, profile fields, one column per item, answers as the template writes them),
 chunk by chunk, and a :class:`LayoutReader` hands those chunks on exactly as the
 :class:`~dmi.io.readers.TableReader` it wraps read them: the same rows, the same row numbers,
-the same ragged lines. Nothing is dropped: a cell the layout cannot read becomes an answer the
-item rejects, naming the file's column and value.
+the same ragged lines. Nothing is dropped: a cell the layout cannot read (an option number
+the question does not have, a 0/1 column holding something else) rejects its row, naming the
+file's column, the cell and what was expected.
 
 :func:`open_source` opens a file in the layout asked for (``plain``, ``wjx``, ``kobo``) or the
 one its headers show (``auto``, see :func:`detect_source`).
@@ -33,11 +34,20 @@ from dmi.errors import UsageError
 from dmi.instruments import Instrument
 from dmi.instruments.items import Choice, item_type
 from dmi.io.mapping import ID_ALIASES
-from dmi.io.readers import Chunk, RaggedRow, TableReader, UnbalancedLine, open_table
+from dmi.io.readers import (
+    Chunk,
+    RaggedRow,
+    TableReader,
+    UnbalancedLine,
+    UnreadableCells,
+    open_table,
+)
 
 __all__ = [
     "DEFAULT_MIN_SECONDS_PER_QUESTION",
+    "KOBO_ANSWERS",
     "SOURCES",
+    "WJX_VARIANTS",
     "LayoutReader",
     "Source",
     "SourceLayout",
@@ -48,9 +58,21 @@ __all__ = [
 SOURCES = ("auto", "plain", "wjx", "kobo")
 """The layouts an answers file may be read in (``dmi score --from``)."""
 
+WJX_VARIANTS = ("auto", "codes", "texts")
+"""问卷星's export variants (``dmi score --wjx-variant``): ``codes`` 按选项序号 (option numbers),
+``texts`` 按选项文本 (option texts), ``auto`` told from the cells."""
+
+KOBO_ANSWERS = ("auto", "values", "labels")
+"""How a KoboToolbox export writes its choices (``dmi score --kobo-answers``): ``values`` (XML
+values, the choices' names), ``labels`` (in either language), ``auto`` both."""
+
 DEFAULT_MIN_SECONDS_PER_QUESTION = 2.0
 """问卷星: answers given in less time than this per question answered are flagged as implausibly
 fast (not rejected)."""
+
+SAMPLE_ROWS = 2000
+"""The first rows of a file whose cells tell how it writes its answers (问卷星's variant,
+KoboToolbox's values or labels) when that is not chosen."""
 
 
 @dataclass(frozen=True)
@@ -66,16 +88,38 @@ class Source:
         ``序号``; KoboToolbox's ``_uuid``.
     min_seconds_per_question : float, default=2.0
         问卷星: answers given faster than this per question are flagged in the run summary.
+    wjx_variant : {"auto", "codes", "texts"}, default="auto"
+        问卷星: the export variant, 按选项序号 (``codes``) or 按选项文本 (``texts``); ``auto``
+        tells it from the cells, which cannot tell it when every option is written as a number
+        that is also an option's text (the summary then says so). A variant chosen that the
+        file contradicts (an option text in ``codes``, an option number in ``texts``) stops the
+        read with an error naming the row, column and cell.
+    kobo_answers : {"auto", "values", "labels"}, default="auto"
+        KoboToolbox: the choices as XML values or as labels (either language); ``auto`` reads
+        both (an instrument has no label that is another choice's value). A choice chosen that
+        a cell contradicts stops the read with an error naming the row, column and cell.
     """
 
     kind: str = "auto"
     id_column: str | None = None
     min_seconds_per_question: float = DEFAULT_MIN_SECONDS_PER_QUESTION
+    wjx_variant: str = "auto"
+    kobo_answers: str = "auto"
 
     def __post_init__(self) -> None:
         if self.kind not in SOURCES:
             raise UsageError(
                 f"unknown input layout {self.kind!r}; expected one of {', '.join(SOURCES)}"
+            )
+        if self.wjx_variant not in WJX_VARIANTS:
+            raise UsageError(
+                f"unknown 问卷星 export variant {self.wjx_variant!r}; expected one of "
+                f"{', '.join(WJX_VARIANTS)}"
+            )
+        if self.kobo_answers not in KOBO_ANSWERS:
+            raise UsageError(
+                f"unknown KoboToolbox answer format {self.kobo_answers!r}; expected one of "
+                f"{', '.join(KOBO_ANSWERS)}"
             )
         if not self.min_seconds_per_question >= 0:
             raise UsageError(
@@ -142,9 +186,12 @@ def mapped(values: Any, convert: Any = None) -> np.ndarray:
     return objects([*converted, None])[codes]
 
 
-def mapped_tagged(values: Any, read: Any) -> tuple[np.ndarray, dict[str, int]]:
-    """Like :func:`mapped`, with ``read(text) -> (value, tag or None)``: the values, and how
-    many cells got each tag (counted from the distinct cells' counts)."""
+def mapped_tagged(
+    values: Any, read: Any, mark: str | None = None
+) -> tuple[np.ndarray, dict[str, int], np.ndarray]:
+    """Like :func:`mapped`, with ``read(text) -> (value, tag or None)``: the values, how many
+    cells got each tag (counted from the distinct cells' counts), and which cells got the tag
+    ``mark``."""
     codes, uniques = _distinct(values)
     results = [(None, None) if t is None else read(t) for t in map(_as_text, uniques)]
     out = objects([value for value, _ in results] + [None])[codes]
@@ -153,7 +200,17 @@ def mapped_tagged(values: Any, read: Any) -> tuple[np.ndarray, dict[str, int]]:
     for (_, tag), count in zip(results, counts):
         if tag is not None:
             tags[tag] = tags.get(tag, 0) + int(count)
-    return out, tags
+    marked = np.array([tag == mark for _, tag in results] + [False], dtype=bool)[codes]
+    return out, tags, marked
+
+
+def bad_cells(
+    code: str, header: str, cells: np.ndarray, rows: np.ndarray, bad: np.ndarray, reason: str
+) -> UnreadableCells:
+    """The cells of a survey tool's column that the layout cannot read as an answer of the
+    plain column ``code`` (its rows are rejected, naming the file's column and what was
+    expected). ``cells`` holds the column's cells as text, ``bad`` which of them."""
+    return UnreadableCells(code, rows[bad], [str(c) for c in cells[bad]], f"{header}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -183,9 +240,55 @@ class PlainColumn:
                 found.setdefault(norm(written), str(choice.value))
         return found
 
+    @cached_property
+    def values(self) -> dict[str, str]:
+        """A choice's value (as :func:`norm` gives it) -> the value."""
+        return {norm(c.value): str(c.value) for c in self.choices}
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """A choice's label in either language (as :func:`norm` gives it) -> the value."""
+        found: dict[str, str] = {}
+        for choice in self.choices:
+            for written in (choice.zh, choice.en):
+                found.setdefault(norm(written), str(choice.value))
+        return found
+
+
+def sample_cells(reader: TableReader, headers: list[str]) -> dict[str, set[str]]:
+    """The distinct cells (as text, trimmed; blanks left out) of each of ``headers`` in the
+    file's first :data:`SAMPLE_ROWS` rows: what a layout tells the file's way of writing its
+    answers from."""
+    wanted = list(dict.fromkeys(headers))
+    if not wanted:
+        return {}
+    sample = open_table(
+        reader.path,
+        encoding=reader.encoding,
+        sheet=reader.sheet,
+        delimiter=reader.delimiter,
+        chunk_rows=SAMPLE_ROWS,
+        header_row=reader.header_row,
+    )
+    for chunk in sample.chunks(wanted):
+        return {h: {c for c in pd.unique(mapped(chunk.frame[h], str.strip)) if c} for h in wanted}
+    return {h: set() for h in wanted}
+
+
+class Contradiction(Exception):
+    """A cell that contradicts the way of writing answers chosen for the file (问卷星's variant,
+    KoboToolbox's values or labels): the file's column, the cell, and its position in the chunk
+    when known. The layout turns it into a :class:`~dmi.errors.FileFormatError` naming the row.
+    """
+
+    def __init__(self, header: str, cell: str, column: PlainColumn, at: int | None = None):
+        super().__init__(header)
+        self.header, self.cell, self.column, self.at = header, cell, column, at
+
 
 def plain_columns(instrument: Instrument) -> dict[str, PlainColumn]:
-    """Every column of the plain layout, in the template's order, as a survey asks it."""
+    """Every column of the plain layout, in the template's order, as a survey asks it, then
+    the raw-number columns (:attr:`~dmi.instruments.Instrument.raw_columns`)."""
     columns = {ID_COLUMN: PlainColumn(ID_COLUMN, "value")}
     for f in instrument.profile:
         if f.type == "choice":
@@ -198,18 +301,23 @@ def plain_columns(instrument: Instrument) -> dict[str, PlainColumn]:
         choices = tuple(Choice(str(c.value), c.zh, c.en) for c in widget.choices)
         kind = {"radio": "single", "multiselect": "multi"}.get(widget.kind, "value")
         columns[item.code] = PlainColumn(item.code, kind, choices)
+    # the raw numbers behind banded items (equipment_total ...): optional, asked by their code
+    for code in instrument.raw_columns:
+        columns.setdefault(code, PlainColumn(code, "value"))
     return columns
 
 
 def text_targets(instrument: Instrument) -> dict[str, str]:
     """A column's code or question text in either language (as :func:`norm` gives it) -> the
-    code; the id's aliases -> ``respondent_id``."""
+    code; the id's aliases -> ``respondent_id``; a raw-number column's code -> itself."""
     found = {norm(ID_COLUMN): ID_COLUMN}
     for alias in ID_ALIASES:
         found.setdefault(norm(alias), ID_COLUMN)
     for entry in (*instrument.profile, *instrument.items):
         for written in (entry.code, entry.zh, entry.en):
             found.setdefault(norm(written), entry.code)
+    for code in instrument.raw_columns:
+        found.setdefault(norm(code), code)
     return found
 
 
@@ -268,9 +376,13 @@ class SourceLayout(ABC):
         """The file's headers that the plain ``column`` is made from."""
 
     @abstractmethod
-    def convert(self, frame: pd.DataFrame, rows: np.ndarray, wanted: list[str]) -> dict[str, Any]:
+    def convert(
+        self, frame: pd.DataFrame, rows: np.ndarray, wanted: list[str]
+    ) -> tuple[dict[str, Any], list[UnreadableCells]]:
         """The plain columns ``wanted`` of a chunk's rows (``frame`` holds at least their
-        sources), as arrays of the frame's length; may tally what it met (see :meth:`tally`)."""
+        sources), as arrays of the frame's length, and the cells that are no answer in the
+        tool's layout (blank in the arrays; see :func:`bad_cells`); may tally what it met (see
+        :meth:`tally`)."""
 
     def tally(self, rows: np.ndarray, counts: dict[str, Any]) -> None:
         """Keep what a chunk's conversion met, under the chunk's first row: a chunk read again
@@ -354,7 +466,7 @@ class LayoutReader:
             needed = {h for c in wanted for h in self.layout.sources(c)}
             raw = [h for h in self.reader.columns if h in needed]
         for chunk in self.reader.chunks(raw):
-            arrays = self.layout.convert(chunk.frame, chunk.rows, wanted)
+            arrays, bad = self.layout.convert(chunk.frame, chunk.rows, wanted)
             frame = pd.DataFrame(
                 {c: arrays[c] for c in wanted}, index=pd.RangeIndex(len(chunk.frame))
             )
@@ -362,7 +474,8 @@ class LayoutReader:
                 frame,
                 chunk.rows,
                 [self._ragged(r) for r in chunk.ragged],
-                [self._unreadable(cells) for cells in chunk.unreadable],
+                [self._unreadable(cells) for cells in chunk.unreadable]
+                + [cells for cells in bad if len(cells.rows)],
                 chunk.lines,
             )
 
@@ -394,7 +507,7 @@ class LayoutReader:
 # -- which layout ------------------------------------------------------------------------------
 
 _WJX_META = ("序号", "提交答卷时间", "所用时间")
-_WJX_QUESTION = re.compile(r"^\s*(?:\d+\s*[、：:]|第\s*\d+\s*题\s*[(（])")
+_WJX_QUESTION = re.compile(r"^\s*(?:\d+\s*[、：:.．]|第\s*\d+\s*题\s*[(（])")
 _KOBO_META = ("_uuid", "_submission_time")
 
 

@@ -3,21 +3,31 @@
 The rules (docs/survey-tools.md says them for users):
 
 - Headers are question names or labels (either language), with their groups before them,
-  joined by ``/`` (``foundation/network``): the longest tail of a header that is a column's code
-  or text names the column.
+  joined by the export's group separator, ``/`` by default, or ``.`` or ``:``
+  (``foundation/network``, ``foundation.network``): the longest tail of a header after a
+  separator that is a column's code or text names the column.
 - Answers are XML values (the choices' names, as the template writes them) or labels in either
   language; a ``select_multiple`` is one column of space-separated values (or labels) or, split,
   one 0/1 column per choice headed ``question/choice``. When a question has both, its one column
   is read and the split columns are listed as ignored.
+- Values and labels are both read (``auto``): an instrument refuses a label that is another
+  choice's value, so a cell is never both. Choosing one (``Source.kobo_answers``,
+  ``--kobo-answers values|labels``) reads only it, which settles a select_multiple cell of labels
+  holding spaces that two ways of cutting it would read differently, and stops the read at a cell
+  written the other way (a label in a values export, a value in a labels one), naming row,
+  column and cell.
 - Meta columns (``_id``, ``_uuid``, ``_submission_time``, ``_index``, ``_validation_status``,
   ``start``, ``end``, ``meta/instanceID`` ... : a name starting with ``_``, or a known meta name
   or group) are dropped, and listed in the summary; the respondent id is the column chosen
   (``--id-column``), by default ``_uuid``, else ``_id``.
-- A label that names no choice is kept as written, so the item rejects it with its reason.
+- A label that names no choice is kept as written, so the item rejects it with its reason (which
+  lists the choices); a split column's cell that is not 0, 1 or blank rejects its row, naming
+  the column, the cell and what was expected.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +37,13 @@ import pandas as pd
 from dmi.columns import ID_COLUMN
 from dmi.errors import FileFormatError, UsageError
 from dmi.instruments import Instrument
-from dmi.io.readers import TableReader
+from dmi.io.readers import TableReader, UnreadableCells
 from dmi.io.tools import (
+    Contradiction,
     PlainColumn,
     Source,
     SourceLayout,
+    bad_cells,
     combine_flags,
     mapped,
     norm,
@@ -60,10 +72,16 @@ _META_NAMES = frozenset(
     }
 )
 _META_GROUPS = frozenset({"meta", "formhub"})
+_FLAG_EXPECTED = (
+    "not a 0/1 cell of a split select_multiple column; expected 1 (chosen), 0 (not chosen) "
+    "or blank (not asked)"
+)
+_SEPARATORS = re.compile(r"[/.:]")
+"""The group separators of KoboToolbox's exports: ``/`` (its default), ``.`` and ``:``."""
 
 
 def _is_meta(header: str) -> bool:
-    parts = [p.strip() for p in header.split("/")]
+    parts = [p.strip() for p in _SEPARATORS.split(header)]
     return (
         parts[-1].startswith("_")
         or parts[-1].casefold() in _META_NAMES
@@ -105,9 +123,6 @@ class KoboLayout(SourceLayout):
         for header in headers:
             if header == id_header:
                 continue
-            if _is_meta(header):
-                meta.append(header)
-                continue
             found = _question(header, texts)
             if found is not None and found != ID_COLUMN:
                 if found in whole:
@@ -115,17 +130,23 @@ class KoboLayout(SourceLayout):
                 else:
                     whole[found] = header
                 continue
+            if _is_meta(header):
+                meta.append(header)
+                continue
             split = _split(header, texts, columns)
             if split is not None:
                 splits.setdefault(split.code, []).append(split)
             else:
                 unmatched.append(header)
+        self.path = reader.path
+        self.answers = source.kobo_answers
+        self.forced = self.answers != "auto"
         self._make: dict[str, tuple[list[str], Any]] = {}
         self._split_codes: set[str] = set()
         ignored: list[str] = []
         for code in columns:
             if code in whole:
-                self._make[code] = ([whole[code]], self._whole(columns[code]))
+                self._make[code] = ([whole[code]], self._whole(columns[code], whole[code]))
                 ignored += [s.header for s in splits.get(code, [])]
             elif code in splits:
                 parts = splits[code]
@@ -145,7 +166,10 @@ class KoboLayout(SourceLayout):
             self._make = {ID_COLUMN: ([id_header], None), **self._make}
         self.id_source = id_header
         self.columns = list(self._make)
-        self.notes.append("read as a KoboToolbox export")
+        self.notes.append(
+            "read as a KoboToolbox export"
+            + (f" (choices as {self.answers}, chosen)" if self.forced else "")
+        )
         if id_header is None:
             self.notes.append(
                 "KoboToolbox export without _uuid or _id: each row's respondent_id is its row "
@@ -166,19 +190,29 @@ class KoboLayout(SourceLayout):
                 + ", ".join(unmatched)
             )
 
-    def _whole(self, column: PlainColumn) -> Any:
+    def _whole(self, column: PlainColumn, header: str) -> Any:
         if column.kind == "value":
             return None
+        if self.forced:
+            lookup = column.values if self.answers == "values" else column.labels
+            # the other way of writing the choices: a cell in it contradicts the choice
+            other = column.labels if self.answers == "values" else column.values
+        else:
+            lookup, other = column.lookup, {}
 
         def one(cell: str) -> str:
-            value = column.lookup.get(norm(cell))
+            value = lookup.get(norm(cell))
+            if value is None and norm(cell) in other:
+                raise Contradiction(header, cell, column)
             return cell if value is None else value
 
         def several(cell: str) -> str:
             # values are names without spaces; labels may hold spaces: read the words as the
             # fewest labels or values that cover them, else keep the cell for the item to reject
             words = cell.split()
-            found = _cover(words, column.lookup)
+            found = _cover(words, lookup)
+            if found is None and other and _cover(words, other) is not None:
+                raise Contradiction(header, cell, column)
             return cell if found is None else ";".join(found)
 
         return one if column.kind == "single" else several
@@ -187,36 +221,75 @@ class KoboLayout(SourceLayout):
         values = [s.value for s in parts]
         headers = [s.header for s in parts]
 
-        def make(cells: list[np.ndarray]) -> np.ndarray:
+        def make(cells: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
             answers, bad = combine_flags(cells, values, len(cells[0]))
-            for at in np.flatnonzero(bad):
-                for column, header in zip(cells, headers):
-                    if column[at] is not None and column[at] not in ("0", "1"):
-                        answers[at] = f"{header}: {column[at]}"
-                        break
-            return answers
+            answers[bad] = None  # a row with an odd cell is rejected for it
+            odd = []
+            for column, header in zip(cells, headers):
+                wrong = pd.notna(column) & (column != "0") & (column != "1")
+                if wrong.any():
+                    odd.append((header, wrong))
+            return answers, odd
 
         return make
 
     def sources(self, column: str) -> list[str]:
         return list(self._make[column][0])
 
-    def convert(self, frame: pd.DataFrame, rows: np.ndarray, wanted: list[str]) -> dict[str, Any]:
+    def convert(
+        self, frame: pd.DataFrame, rows: np.ndarray, wanted: list[str]
+    ) -> tuple[dict[str, Any], list[UnreadableCells]]:
         out: dict[str, Any] = {}
+        bad: list[UnreadableCells] = []
         for code in wanted:
             headers, make = self._make[code]
             if len(headers) > 1 or code in self._split_codes:
-                out[code] = make([mapped(frame[h]) for h in headers])
-            else:
+                cells = {h: mapped(frame[h]) for h in headers}
+                out[code], odd = make(list(cells.values()))
+                bad += [
+                    bad_cells(code, h, cells[h], rows, wrong, _FLAG_EXPECTED) for h, wrong in odd
+                ]
+                continue
+            try:
                 out[code] = mapped(frame[headers[0]], make)
-        return out
+            except Contradiction as contradiction:
+                raise self._contradiction(contradiction, frame, rows) from None
+        return out, bad
+
+    def _contradiction(
+        self, bad: Contradiction, frame: pd.DataFrame, rows: np.ndarray
+    ) -> FileFormatError:
+        """The error of a cell that contradicts the choice of values or labels."""
+        at = int(np.flatnonzero(mapped(frame[bad.header]) == bad.cell)[0])
+        row = int(rows[at])
+        if self.answers == "values":
+            what, expected = "a choice's label, not its value", "the choices' names (XML values)"
+            shown = ", ".join(str(c.value) for c in bad.column.choices[:8])
+        else:
+            what, expected = "a choice's value (XML value), not its label", "the choices' labels"
+            shown = ", ".join(c.zh for c in bad.column.choices[:8])
+        other = "labels" if self.answers == "values" else "values"
+        return FileFormatError(
+            f"{self.path}: row {row}, column {bad.header}: {bad.cell!r} is {what}, but the "
+            f"KoboToolbox export is read as {self.answers} (--kobo-answers {self.answers}); "
+            f"expected {expected}: {shown}. Choose --kobo-answers {other} (or auto) if the "
+            f"export holds {other}",
+            path=self.path,
+            row=row,
+            column=bad.header,
+            value=bad.cell,
+        )
+
+
+def _cuts(header: str) -> list[int]:
+    """Where a header may be cut into groups, question and choice: at each group separator."""
+    return [m.start() for m in _SEPARATORS.finditer(header)]
 
 
 def _question(header: str, texts: dict[str, str]) -> str | None:
     """The column a header names: its longest tail (after group names) that is a code or text."""
-    parts = header.split("/")
-    for start in range(len(parts)):
-        found = texts.get(norm("/".join(parts[start:])))
+    for start in [-1, *_cuts(header)]:
+        found = texts.get(norm(header[start + 1 :]))
         if found is not None:
             return found
     return None
@@ -224,12 +297,11 @@ def _question(header: str, texts: dict[str, str]) -> str | None:
 
 def _split(header: str, texts: dict[str, str], columns: dict[str, PlainColumn]) -> _Split | None:
     """A split ``select_multiple`` column ``[group/]question/choice``, or None."""
-    parts = header.split("/")
-    for cut in range(len(parts) - 1, 0, -1):
-        code = _question("/".join(parts[:cut]), texts)
+    for cut in reversed(_cuts(header)):
+        code = _question(header[:cut], texts)
         if code is None or columns[code].kind != "multi":
             continue
-        value = columns[code].lookup.get(norm("/".join(parts[cut:])))
+        value = columns[code].lookup.get(norm(header[cut + 1 :]))
         if value is not None:
             return _Split(code, value, header)
     return None

@@ -8,21 +8,31 @@ The rules (docs/survey-tools.md says them for users):
   (``2分3秒``, ``123秒``, ``1时2分3秒``, ``1小时2分3秒`` or a number of seconds) for the speed
   check; the others (``提交答卷时间``, ``来源``, ``来源详情``, ``来自IP``, ``总分`` ...) are
   dropped, and listed in the summary.
-- A question header ``N、题干`` (or ``N：题干``) is matched by its text to an item or profile
-  field (its code, zh or en text, as ``dmi wjx`` writes it); when every question matched by text
+- A question header ``N、题干`` (or ``N：题干``, ``N.题干``; full-width digits and marks are
+  read as ASCII) is matched by its text to an item or profile field (its code, zh or en text, as
+  ``dmi wjx`` writes it) or a raw-number column (its code); when every question matched by text
   has the number ``dmi wjx`` gave it, the file comes from a dmi-made survey and the other
   questions are matched by their number.
 - ``第N题(X)`` (or ``N(X)``) columns: a matrix's rows when each ``X`` is an item's text, else one
   0/1 column per option of the multiple-choice question whose options they are.
 - A multiple choice in one cell is its options joined by ``┋``.
+- The variant is chosen (``Source.wjx_variant``, ``--wjx-variant``) or told from the choice
+  questions' cells of the first rows: an option's text (or any text that is no number) means
+  按选项文本; option numbers that are no option's text mean 按选项序号; cells that are only
+  numbers which are also option texts (options written as digits) cannot tell, are read as
+  option numbers and the summary says so. A chosen variant that a cell contradicts (an option's
+  text in 按选项序号, an option number in 按选项文本) stops the read, naming row, column and cell.
 - Skipped and not shown (``-2``, ``-3`` in the number export, ``(跳过)`` in the text export)
   and an empty fill-in (``(空)``) are blank answers, counted in the summary; the instrument's
   missing-answer policy then applies as to any blank.
 - "其他" fill-in columns (``N、(其他（请补充）:)``, or an "其他" option the item does not have) are
-  ignored, with a note.
-- An option number the question does not have, or a 0/1 cell holding something else, becomes
-  the answer ``第N题: value``, which the item rejects with its reason (the row is rejected, the
-  file's question and value named).
+  ignored, with a note; so is an "其他" the question does not have among a multiple choice's
+  ``┋``-joined options (``网络┋其他〖自建系统〗`` is 网络), counted in a note.
+- An option number the question does not have (an option text the question does not have,
+  in the text export), or a 0/1 cell holding something else, rejects its row: the reject names
+  the row, the item's column, the cell as written, and in the reason the file's column and what
+  the question expects (``1、题干: not an option number of 第1题; expected a number from 1
+  to 5, or -2 or -3 (skipped)``).
 - Answers given faster than ``min_seconds_per_question`` per question matched are flagged in the
   summary (rows counted and listed), not rejected.
 """
@@ -41,16 +51,19 @@ from dmi.columns import ID_COLUMN
 from dmi.errors import FileFormatError, UsageError
 from dmi.instruments import Instrument
 from dmi.instruments.export.wjx import WjxQuestion, wjx_questions
-from dmi.io.readers import TableReader, open_table
+from dmi.io.readers import TableReader, UnreadableCells
 from dmi.io.tools import (
+    Contradiction,
     PlainColumn,
     Source,
     SourceLayout,
+    bad_cells,
     combine_flags,
     mapped,
     mapped_tagged,
     norm,
     plain_columns,
+    sample_cells,
     text_targets,
 )
 
@@ -66,7 +79,7 @@ PASSTHROUGH = ("answer_seconds", "too_fast")
 _MORE_META = ("总分", "答题序号", "IP", "填写设备", "操作系统", "浏览器", "来自")
 _ID_META = "序号"
 _TIME = "所用时间"
-_HEADER = re.compile(r"^\s*(\d+)\s*[、：:]\s*(.*?)\s*$", re.S)
+_HEADER = re.compile(r"^\s*(\d+)\s*[、：:.．]\s*(.*?)\s*$", re.S)
 _SPLIT = re.compile(r"^\s*(?:第\s*(\d+)\s*题|(\d+))\s*[(（](.*)[)）]\s*$", re.S)
 _TYPE_MARK = re.compile(r"[\[【](?:单选题|多选题|填空题|矩阵单选题|矩阵题|量表题)[\]】]\s*$")
 _SKIP_CODES = frozenset({"-2", "-3"})
@@ -78,7 +91,6 @@ _DURATION = re.compile(
     r"\s*(?:(\d+(?:\.\d+)?)\s*(?:秒|s|sec))?\s*$",
     re.I,
 )
-_SAMPLE_ROWS = 2000
 _VARIANTS = {"codes": "按选项序号, option numbers", "texts": "按选项文本, option texts"}
 
 
@@ -113,12 +125,29 @@ class _Question:
     text: str
 
 
+_Made = tuple[np.ndarray, dict[str, int], list[tuple[str, np.ndarray, str]]]
+"""A plain column made from a chunk's cells: its values, what was met (``skipped``, ``empty``
+counts), and the bad cells of each source column (header, which cells, why)."""
+
+
 @dataclass
 class _Converter:
     """How one plain column is made: its sources and the function of their cells."""
 
     sources: list[str]
-    make: Callable[[list[pd.Series]], tuple[np.ndarray, dict[str, int]]]
+    make: Callable[[list[pd.Series]], _Made]
+    cells: bool = True  # one answer a cell (not one 0/1 column per option)
+
+
+def _token(token: str, column: PlainColumn) -> str:
+    """What one option of a cell is: ``number`` (an option number of the question, or -2/-3,
+    and no option's text), ``text`` (an option's text and no option number), ``both``, or
+    ``other`` (neither)."""
+    number = token in _SKIP_CODES or (token.isdecimal() and 1 <= int(token) <= len(column.choices))
+    text = norm(token) in column.labels
+    if number and text:
+        return "both"
+    return "number" if number else "text" if text else "other"
 
 
 class WjxLayout(SourceLayout):
@@ -183,15 +212,17 @@ class WjxLayout(SourceLayout):
                     numbered.append(q.header)
         converters: dict[str, _Converter] = {}
         self.variant = "codes"  # decided below from the cells
-        self._bad: dict[str, str] = {}
-        choice_headers: list[str] = []
+        self.forced = source.wjx_variant != "auto"
+        # the columns holding option numbers or texts (not the 0/1 ones), by header
+        self._choice_columns: dict[str, PlainColumn] = {}
 
         def claim(code: str, converter: _Converter, header: str) -> None:
             if code in converters:
                 unmatched.append(header)  # a second column for the same answer
             else:
                 converters[code] = converter
-                choice_headers.extend(h for h in converter.sources if columns[code].kind != "value")
+                if columns[code].kind != "value" and converter.cells:
+                    self._choice_columns[header] = columns[code]
 
         for q in questions:
             if q.header not in targets:
@@ -264,11 +295,20 @@ class WjxLayout(SourceLayout):
         answered = {number_of.get(c, c) for c in self._converters if c != ID_COLUMN}
         self.n_questions = len(answered)
         self.min_seconds = source.min_seconds_per_question * self.n_questions
-        self.variant = self._variant(reader, choice_headers)
-        described = (
-            "按选项序号, option numbers" if self.variant == "codes" else "按选项文本, option texts"
-        )
-        self.notes.append(f"read as a 问卷星 export ({described})")
+        undecided: list[str] = []
+        if self.forced:
+            self.variant = source.wjx_variant
+        else:
+            self.variant, undecided = self._variant(reader)
+        chosen = "; chosen" if self.forced else ""
+        self.notes.append(f"read as a 问卷星 export ({_VARIANTS[self.variant]}{chosen})")
+        if undecided:
+            self.notes.append(
+                "问卷星 export variant not told by the cells (every option is written as a "
+                f"number that is also an option's text: {', '.join(undecided[:5])}); read as "
+                "按选项序号 (option numbers); if the file is the 按选项文本 export, choose "
+                "--wjx-variant texts"
+            )
         if numbered:
             self.notes.append(
                 "问卷星 questions matched by their number in the dmi survey: " + ", ".join(numbered)
@@ -315,45 +355,45 @@ class WjxLayout(SourceLayout):
     def _cell_converter(self, header: str, column: PlainColumn, number: int | None) -> _Converter:
         if column.kind == "value":
 
-            def make(cells: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
+            def make(cells: list[pd.Series]) -> _Made:
                 return self._value_cells(cells[0], column.code)
 
         else:
             label = f"第{number}题" if number is not None else header
 
-            def make(cells: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
-                return self._choice_cells(cells[0], column, label)
+            def make(cells: list[pd.Series]) -> _Made:
+                return self._choice_cells(cells[0], column, label, header)
 
         return _Converter([header], make)
 
     def _flags_converter(self, number: int, options: list[tuple[str, str]]) -> _Converter:
         values = [v for v, _ in options]
         headers = [h for _, h in options]
+        reason = (
+            f"not a 0/1 cell of 第{number}题's options; expected 1 (ticked), 0 (not ticked), "
+            "or -2 or -3 (skipped)"
+        )
 
-        def make(series: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
+        def make(series: list[pd.Series]) -> _Made:
             cells = [mapped(s) for s in series]
             skipped = np.zeros(len(cells[0]), dtype=bool)
             flags = []
-            for column in cells:
+            odd: list[tuple[str, np.ndarray, str]] = []
+            for column, header in zip(cells, headers):
                 skip = _isin(column, _SKIP_CODES)
                 skipped |= skip
                 flags.append(np.where(skip, None, column))
+                wrong = pd.notna(column) & ~skip & ~_isin(column, ("0", "1"))
+                if wrong.any():
+                    odd.append((header, wrong, reason))
             answers, bad = combine_flags(flags, values, len(cells[0]))
-            if bad.any():
-                # the first odd cell of each such row, named by its column
-                for at in np.flatnonzero(bad):
-                    for column, header in zip(flags, headers):
-                        cell = column[at]
-                        if cell is not None and cell not in ("0", "1"):
-                            answers[at] = f"{header}: {cell}"
-                            break
-            answers[skipped & ~bad] = None
-            return answers, {"skipped": int((skipped & ~bad).sum())}
+            answers[skipped | bad] = None  # a row with an odd cell is rejected for it
+            return answers, {"skipped": int((skipped & ~bad).sum())}, odd
 
-        return _Converter(headers, make)
+        return _Converter(headers, make, cells=False)
 
     # -- cells -------------------------------------------------------------------------------
-    def _value_cells(self, cells: pd.Series, code: str) -> tuple[np.ndarray, dict[str, int]]:
+    def _value_cells(self, cells: pd.Series, code: str) -> _Made:
         """A fill-in (or the id): skip marks blank, the rest as written."""
         marks = _SKIP_TEXTS | (_SKIP_CODES if self.variant == "codes" else frozenset())
         if code == ID_COLUMN:
@@ -365,23 +405,29 @@ class WjxLayout(SourceLayout):
                 return None, "skipped"
             return (None, "empty") if text in _EMPTY_TEXTS else (cell, None)
 
-        return mapped_tagged(cells, read)
+        out, tags, _ = mapped_tagged(cells, read)
+        return out, tags, []
 
     def _choice_cells(
-        self, cells: pd.Series, column: PlainColumn, label: str
-    ) -> tuple[np.ndarray, dict[str, int]]:
-        """One choice (or ``┋``-joined choices) per cell, as option numbers or option texts."""
+        self, cells: pd.Series, column: PlainColumn, label: str, header: str
+    ) -> _Made:
+        """One choice (or ``┋``-joined choices) per cell, as option numbers or option texts;
+        a cell that is none is a bad cell, naming what the question expects."""
         codes = self.variant == "codes"
         skips = _SKIP_TEXTS | (_SKIP_CODES if codes else frozenset())
         choices = [str(c.value) for c in column.choices]
+        # the cell that contradicts a chosen variant: an option's text in the number export,
+        # an option number (or -2/-3) in the text export
+        against = ("text" if codes else "number") if self.forced else None
 
-        def one(token: str) -> str | None:
+        def one(token: str) -> tuple[str | None, bool]:
             token = token.strip()
+            contradicts = against is not None and _token(token, column) == against
             if codes:
-                if token.isdigit() and 1 <= int(token) <= len(choices):
-                    return choices[int(token) - 1]
-                return None
-            return column.lookup.get(norm(token))
+                if token.isdecimal() and 1 <= int(token) <= len(choices):
+                    return choices[int(token) - 1], contradicts
+                return None, contradicts
+            return column.lookup.get(norm(token)), contradicts
 
         def read(cell: str) -> tuple[str | None, str | None]:
             text = cell.strip()
@@ -390,35 +436,69 @@ class WjxLayout(SourceLayout):
             if text in _EMPTY_TEXTS:
                 return None, "empty"
             parts = text.split(_MULTI_JOIN) if column.kind == "multi" else [text]
+            others = [p for p in parts if _other_part(p, column)]
+            if column.kind == "multi" and others:
+                # an "其他" option the question does not have, ticked with a fill-in or not
+                # ("其他〖...〗"): ignored, as its 0/1 column is in the number export
+                parts = [p for p in parts if p not in others]
+                if not parts:
+                    return None, "other"
             values = [one(p) for p in parts]
-            if all(v is not None for v in values):
-                return ";".join(v for v in values if v is not None), None
-            # not an option of the question: an answer the item rejects, naming the question
-            return (f"{label}: {cell}" if codes else cell), None
+            if any(contradicts for _, contradicts in values):
+                return None, "contradiction"
+            if all(v is not None for v, _ in values):
+                return ";".join(v for v, _ in values if v is not None), "other" if others else None
+            return None, "bad"
 
-        return mapped_tagged(cells, read)
+        out, tags, bad = mapped_tagged(cells, read, mark="bad")
+        if tags.get("contradiction"):
+            # the read stops at the first such cell
+            _, _, contradicting = mapped_tagged(cells, read, mark="contradiction")
+            at = int(np.flatnonzero(contradicting)[0])
+            raise Contradiction(header, str(mapped(cells)[at]), column, at)
+        odd = [(header, bad, self._expected(column, label))] if bad.any() else []
+        return out, tags, odd
 
-    def _variant(self, reader: TableReader, headers: list[str]) -> str:
-        """``codes`` or ``texts``, from the choice questions' cells of the first rows: any
-        option text (or ``(跳过)``) means the text export."""
-        if not headers:
-            return "codes"
-        sample = open_table(
-            reader.path,
-            encoding=reader.encoding,
-            sheet=reader.sheet,
-            delimiter=reader.delimiter,
-            chunk_rows=_SAMPLE_ROWS,
+    def _expected(self, column: PlainColumn, label: str) -> str:
+        """Why a cell is no answer of a choice question, and what the question expects."""
+        several = " (several joined by ┋)" if column.kind == "multi" else ""
+        if self.variant == "codes":
+            return (
+                f"not an option number of {label}; expected a number from 1 to "
+                f"{len(column.choices)}{several}, or -2 or -3 (skipped)"
+            )
+        texts = [c.zh for c in column.choices]
+        shown = ", ".join(texts[:8]) + (" ..." if len(texts) > 8 else "")
+        return (
+            f"not an option of {label}; expected one of its options' texts{several} ({shown}, "
+            "or in English), or (跳过) (skipped)"
         )
-        wanted = list(dict.fromkeys(headers))
-        for chunk in sample.chunks(wanted):
-            for header in wanted:
-                cells = mapped(chunk.frame[header], str.strip)
-                present = cells[pd.notna(cells)]
-                if any(not (c.isdigit() or c in _SKIP_CODES) for c in pd.unique(present)):
-                    return "texts"
-            break
-        return "codes"
+
+    def _variant(self, reader: TableReader) -> tuple[str, list[str]]:
+        """``codes`` or ``texts`` from the choice questions' cells of the first rows, and the
+        questions whose cells could not tell (when none could): an option's text, or any text
+        that is no number (``(跳过)``), means the text export; an option number that is no
+        option's text (or -2/-3), the number export; a number that is also an option's text
+        tells nothing."""
+        read = {h for c in self._converters.values() for h in c.sources}
+        sample = sample_cells(reader, [h for h in self._choice_columns if h in read])
+        undecided: list[str] = []
+        told_codes = False
+        for header, cells in sample.items():
+            column = self._choice_columns[header]
+            for cell in cells:
+                if cell in _EMPTY_TEXTS:
+                    continue
+                parts = cell.split(_MULTI_JOIN) if column.kind == "multi" else [cell]
+                for part in (p.strip() for p in parts):
+                    kind = _token(part, column)
+                    if kind == "text" or (kind == "other" and not _is_number(part)):
+                        return "texts", []
+                    if kind == "number":
+                        told_codes = True
+                    elif kind == "both" and header not in undecided:
+                        undecided.append(header)
+        return "codes", [] if told_codes else undecided
 
     # -- converting ----------------------------------------------------------------------------
     def sources(self, column: str) -> list[str]:
@@ -426,8 +506,11 @@ class WjxLayout(SourceLayout):
             return [self.time_header] if self.time_header is not None else []
         return list(self._converters[column].sources)
 
-    def convert(self, frame: pd.DataFrame, rows: np.ndarray, wanted: list[str]) -> dict[str, Any]:
+    def convert(
+        self, frame: pd.DataFrame, rows: np.ndarray, wanted: list[str]
+    ) -> tuple[dict[str, Any], list[UnreadableCells]]:
         out: dict[str, Any] = {}
+        bad: list[UnreadableCells] = []
         counts: dict[str, Any] = {"skipped": {}, "empty": 0}
         timing: dict[str, np.ndarray] | None = None
         for code in wanted:
@@ -436,16 +519,45 @@ class WjxLayout(SourceLayout):
                 out[code] = timing[code]
                 continue
             converter = self._converters[code]
-            out[code], met = converter.make([frame[h] for h in converter.sources])
+            try:
+                out[code], met, odd = converter.make([frame[h] for h in converter.sources])
+            except Contradiction as contradiction:
+                raise self._contradiction(contradiction, int(rows[contradiction.at or 0])) from None
+            for header, cells, reason in odd:
+                bad.append(bad_cells(code, header, mapped(frame[header]), rows, cells, reason))
             if met.get("skipped"):
                 counts["skipped"][code] = met["skipped"]
             counts["empty"] += met.get("empty", 0)
+            counts["other"] = counts.get("other", 0) + met.get("other", 0)
         if wanted == self.columns:
             timing = timing or self._timing(frame)
             counts["fast"] = rows[timing["fast"]].tolist() if timing else []
             counts["no_time"] = rows[timing["unreadable"]].tolist() if timing else []
             self.tally(rows, counts)
-        return out
+        return out, bad
+
+    def _contradiction(self, bad: Contradiction, row: int) -> FileFormatError:
+        """The error of a cell that contradicts the variant chosen."""
+        if self.variant == "codes":
+            what = "an option's text, not an option number"
+            expected = f"option numbers 1-{len(bad.column.choices)}, -2 or -3"
+            other = "texts"
+        else:
+            what = "an option number, not an option's text"
+            shown = ", ".join(c.zh for c in bad.column.choices[:6])
+            more = " ..." if len(bad.column.choices) > 6 else ""
+            expected = f"the options' texts ({shown}{more}) or (跳过)"
+            other = "codes"
+        return FileFormatError(
+            f"{self.path}: row {row}, column {bad.header}: {bad.cell!r} is {what}, but the "
+            f"file is read as the 问卷星 {_VARIANTS[self.variant].split(',')[0]} export "
+            f"(--wjx-variant {self.variant}); expected {expected}. Choose --wjx-variant "
+            f"{other} (or auto) if the file is the {_VARIANTS[other].split(',')[0]} export",
+            path=self.path,
+            row=row,
+            column=bad.header,
+            value=bad.cell,
+        )
 
     def _timing(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         """The seconds each row took (text), whether it was too fast (``1``/``0``; blank when
@@ -482,6 +594,12 @@ class WjxLayout(SourceLayout):
         empty = sum(t["empty"] for t in tallies)
         if empty:
             notes.append(f"问卷星 empty fill-ins ((空)) read as blank: {empty}")
+        other = sum(t.get("other", 0) for t in tallies)
+        if other:
+            notes.append(
+                f"问卷星 '其他' (other) options the questions do not have, ignored in {other} "
+                "multiple-choice answers"
+            )
         fast = [r for t in tallies for r in t["fast"]]
         if fast:
             notes.append(
@@ -498,6 +616,20 @@ class WjxLayout(SourceLayout):
         return notes
 
 
+def _other_part(text: str, column: PlainColumn) -> bool:
+    """A multiple choice's "其他" option (``其他``, ``其他〖自建系统〗``) the question lacks."""
+    text = text.strip()
+    return text.startswith("其他") and norm(text) not in column.lookup
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _isin(cells: np.ndarray, values: Any) -> np.ndarray:
     """Which cells (an object array of text or None) are one of ``values``."""
     found = np.zeros(len(cells), dtype=bool)
@@ -506,8 +638,8 @@ def _isin(cells: np.ndarray, values: Any) -> np.ndarray:
     return found
 
 
-def _passed(cells: list[pd.Series]) -> tuple[np.ndarray, dict[str, int]]:
-    return mapped(cells[0]), {}
+def _passed(cells: list[pd.Series]) -> _Made:
+    return mapped(cells[0]), {}, []
 
 
 def _rows(rows: list[int], limit: int = 20) -> str:

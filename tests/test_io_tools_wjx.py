@@ -1,0 +1,613 @@
+"""问卷星 (wjx.cn) exports, checked sentence by sentence against issue #19 ("Survey tools in and
+out") and the reference on what 问卷星 writes: files made here by hand in 问卷星's layout, each
+expected answer worked out from the survey's option list, not from the reader.
+
+The instrument ``digits`` has a question whose options are written as numbers (``0``, ``1``,
+``2``, ``3个及以上``): in such a survey option number 2 is the option ``1``, so the two export
+variants (按选项序号: option numbers; 按选项文本: option texts) read the same cell differently and
+the agency must be able to say which export the file is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+import dmi
+from dmi.cli import main
+from dmi.errors import FileFormatError, UsageError
+from dmi.instruments import parse_instrument
+from dmi.io import read_answers
+from dmi.io.tools import Source, open_source
+
+DIGITS_YAML = """
+format: dmi-instrument/1
+id: digits
+version: "1"
+title: {zh: 数字选项, en: Digit options}
+defaults: {missing: exclude}
+levels:
+  bands:
+    - {level: 0, min: 0, zh: 未达一级, en: Below level 1}
+    - {level: 1, min: 50, zh: 一级, en: Level 1}
+dimensions:
+  - code: first
+    zh: 第一
+    en: First
+    indicators:
+      - code: people
+        zh: 人员
+        en: People
+        items:
+          - code: staff
+            type: single
+            zh: 专职数字化人员数
+            en: Digital staff
+            options:
+              - {value: A, zh: "0", en: "0", points: 0}
+              - {value: B, zh: "1", en: "1", points: 1}
+              - {value: C, zh: "2", en: "2", points: 2}
+              - {value: D, zh: 3个及以上, en: 3 or more, points: 3}
+      - code: planning
+        zh: 规划
+        en: Planning
+        items:
+          - {code: plan, type: yesno, zh: 是否有数字化规划, en: Has a digital plan, points: 2}
+      - code: systems
+        zh: 系统
+        en: Systems
+        items:
+          - code: tools
+            type: multi
+            zh: 已使用哪些系统
+            en: Systems in use
+            options:
+              - {value: A, zh: 无, en: None, points: 0, exclusive: true}
+              - {value: B, zh: 网络, en: Network, points: 1}
+              - {value: C, zh: 平台, en: Platform, points: 1}
+              - {value: D, zh: 数据, en: Data, points: 1}
+          - code: hours
+            type: number
+            zh: 培训时长
+            en: Training hours
+            min: 0
+            max: 40
+            goalposts: {low: 0, high: 20}
+"""
+# the survey `dmi wjx digits` writes: 1 staff (single), 2 plan (single), 3 tools (multiple),
+# 4 hours (fill-in); option k of a question is the k-th line under it
+STAFF, PLAN, TOOLS, HOURS = (
+    "1、专职数字化人员数",
+    "2、是否有数字化规划",
+    "3、已使用哪些系统",
+    "4、培训时长",
+)
+
+
+@pytest.fixture(scope="module")
+def digits() -> dmi.Instrument:
+    return parse_instrument(DIGITS_YAML, source="digits.yaml")
+
+
+@pytest.fixture
+def digits_file(tmp_path):
+    path = tmp_path / "digits.yaml"
+    path.write_text(DIGITS_YAML, encoding="utf-8")
+    return path
+
+
+def meta(n: int, seconds: list[str] | None = None) -> dict[str, list[str]]:
+    """问卷星's six leading meta columns, in their order, for ``n`` rows (ids 1 ... n)."""
+    return {
+        "序号": [str(i + 1) for i in range(n)],
+        "提交答卷时间": ["2026/11/30 10:00:00"] * n,
+        "所用时间": seconds or ["5分0秒"] * n,
+        "来源": ["手机提交"] * n,
+        "来源详情": ["直接访问"] * n,
+        "来自IP": ["10.0.0.1(浙江-杭州)"] * n,
+    }
+
+
+def write(columns: dict[str, list], path, encoding: str = "utf-8-sig"):
+    frame = pd.DataFrame(columns, dtype=object)
+    if str(path).endswith(".xlsx"):
+        # as 问卷星 writes a workbook: numbers as numbers
+        frame = frame.map(
+            lambda v: int(v) if isinstance(v, str) and re.fullmatch(r"-?\d+", v) else v
+        )
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_csv(path, index=False, encoding=encoding)
+    return path
+
+
+def read(path, instrument, **source):
+    """The plain columns a file gives, its notes, and its bad cells (row, column, cell, reason)."""
+    reader = open_source(path, instrument, Source(**source))
+    chunks = list(reader.chunks())
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    bad = [
+        (int(r), cells.column, value, cells.reason)
+        for chunk in chunks
+        for cells in chunk.unreadable
+        for r, value in zip(cells.rows, cells.shown())
+    ]
+    return blanks_as_none(frame), reader.notes, bad
+
+
+def blanks_as_none(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- the variant: told from the cells, or chosen --
+
+
+def test_cells_that_are_numbers_and_option_texts_alike_cannot_tell_the_variant(tmp_path, digits):
+    # every answered choice is a number that is both an option number and an option's text
+    path = write(meta(3) | {STAFF: ["1", "2", "1"], HOURS: ["5", "6", "7"]}, tmp_path / "a.csv")
+    frame, notes, _ = read(path, digits)
+    # read as option numbers: 1 is the first option (0 staff, A), 2 the second (1 staff, B)
+    assert list(frame["staff"]) == ["A", "B", "A"]
+    assert notes[0].startswith("read as a 问卷星 export (按选项序号")
+    assert any("variant not told by the cells" in n and STAFF in n for n in notes)
+    assert any("--wjx-variant texts" in n for n in notes)
+    # chosen: the text export's "1" is the option written "1" (B), "2" the option "2" (C)
+    frame, notes, _ = read(path, digits, wjx_variant="texts")
+    assert list(frame["staff"]) == ["B", "C", "B"]
+    assert notes[0].startswith("read as a 问卷星 export (按选项文本, option texts; chosen)")
+    assert not any("not told" in n for n in notes)
+    frame, notes, _ = read(path, digits, wjx_variant="codes")
+    assert list(frame["staff"]) == ["A", "B", "A"] and not any("not told" in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("cells", "variant", "staff"),
+    [
+        (["1", "0"], "texts", ["B", "A"]),  # 0 is no option number: the text export
+        (["1", "3个及以上"], "texts", ["B", "D"]),
+        (["1", "4"], "codes", ["A", "D"]),  # 4 is an option number and no option's text
+        (["2", "-3"], "codes", ["B", None]),  # -3: not shown, in the number export
+        (["2", "(跳过)"], "texts", ["C", None]),
+    ],
+)
+def test_auto_tells_the_variant_from_any_cell_that_can(tmp_path, digits, cells, variant, staff):
+    path = write(meta(2) | {STAFF: cells}, tmp_path / "a.csv")
+    frame, notes, bad = read(path, digits)
+    assert list(frame["staff"]) == staff and bad == []
+    layout = {"codes": "按选项序号", "texts": "按选项文本"}[variant]
+    assert notes[0].startswith(f"read as a 问卷星 export ({layout}")
+    assert not any("not told" in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("variant", "cell", "what"),
+    [
+        ("codes", "3个及以上", "is an option's text, not an option number"),
+        ("codes", "网络┋平台", "is an option's text, not an option number"),
+        ("texts", "4", "is an option number, not an option's text"),
+        ("texts", "-2", "is an option number, not an option's text"),
+    ],
+)
+def test_a_chosen_variant_a_cell_contradicts_is_one_error_naming_row_column_and_cell(
+    capsys, tmp_path, digits, digits_file, variant, cell, what
+):
+    column = TOOLS if "┋" in cell else STAFF
+    other = {STAFF: "2", TOOLS: "网络" if variant == "texts" else "2"}
+    cells = {column: [other[column]] * 4}
+    cells[column][2] = cell  # spreadsheet row 4
+    path = write(meta(4) | cells, tmp_path / "c.csv")
+    with pytest.raises(FileFormatError) as caught:
+        read(path, digits, wjx_variant=variant)
+    assert caught.value.details == {"row": 4, "column": column, "value": cell}
+    message = str(caught.value)
+    assert f"row 4, column {column}: {cell!r} {what}" in message
+    assert f"--wjx-variant {variant}" in message
+    # the command line: one line, exit 2, nothing written
+    out = tmp_path / "scores.csv"
+    code, _, err = run(
+        capsys, "score", path, "--instrument", digits_file, "-o", out, "--wjx-variant", variant
+    )
+    assert code == 2 and err.count("\n") == 1 and err.startswith("dmi: error: ")
+    assert f"row 4, column {column}: {cell!r}" in err and not out.exists()
+
+
+def test_the_variant_is_an_option_of_the_api_and_the_command(capsys, tmp_path, digits_file):
+    with pytest.raises(UsageError, match="unknown 问卷星 export variant 'numbers'"):
+        Source("wjx", wjx_variant="numbers")
+    path = write(meta(2) | {STAFF: ["1", "2"]}, tmp_path / "a.csv")
+    with pytest.raises(SystemExit) as exited:
+        main(["score", str(path), "-o", str(tmp_path / "s.csv"), "--wjx-variant", "x"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "--wjx-variant: invalid choice: 'x'" in err and "'codes', 'texts'" in err
+    summary = tmp_path / "summary.json"
+    code, _, err = run(
+        capsys,
+        "score",
+        path,
+        "--instrument",
+        digits_file,
+        "-o",
+        tmp_path / "s.csv",
+        "--summary",
+        summary,
+        "--wjx-variant",
+        "texts",
+    )
+    assert code == 0, err
+    notes = json.loads(summary.read_text(encoding="utf-8"))["notes"]
+    assert "read as a 问卷星 export (按选项文本, option texts; chosen)" in notes[0]
+
+
+def test_score_file_takes_the_variant(tmp_path, digits):
+    from dmi.bulk.run import score_file
+
+    model = dmi.IndexModel(digits).fit()
+    path = write(meta(2) | {STAFF: ["1", "2"], PLAN: ["是", "否"]}, tmp_path / "a.csv")
+    plain = write(
+        {"respondent_id": ["1", "2"], "staff": ["B", "C"], "plan": ["yes", "no"]},
+        tmp_path / "p.csv",
+    )
+    score_file(plain, tmp_path / "expected.csv", model)
+    score_file(path, tmp_path / "got.csv", model, source=Source("wjx", wjx_variant="texts"))
+    got = pd.read_csv(tmp_path / "got.csv", dtype=str)
+    expected = pd.read_csv(tmp_path / "expected.csv", dtype=str)
+    pd.testing.assert_frame_equal(got[expected.columns], expected)
+
+
+# -- the meta columns --
+
+
+def test_meta_columns_give_the_id_and_the_time_and_the_others_are_dropped_and_named(
+    tmp_path, digits
+):
+    columns = meta(2, ["2分3秒", "10秒"]) | {"总分": ["0", "0"], STAFF: ["2", "3"]}
+    frame, notes, _ = read(write(columns, tmp_path / "a.csv"), digits)
+    assert list(frame.columns) == ["respondent_id", "staff", "answer_seconds", "too_fast"]
+    assert list(frame["respondent_id"]) == ["1", "2"]  # 序号
+    assert list(frame["answer_seconds"]) == ["123", "10"]  # 所用时间
+    assert "问卷星 meta columns dropped: 提交答卷时间, 来源, 来源详情, 来自IP, 总分" in notes
+
+
+# -- question headers --
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "1、专职数字化人员数",
+        "1：专职数字化人员数",
+        "1:专职数字化人员数",
+        "1.专职数字化人员数",
+        "１、专职数字化人员数",  # full-width digit
+        "１：专职数字化人员数",
+        "1、专职数字化人员数[单选题]",
+        "1、Digital staff",  # the English survey
+        "12、专职数字化人员数",  # another number: matched by its text
+    ],
+)
+def test_a_question_header_is_matched_by_its_text(tmp_path, digits, header):
+    columns = meta(2) | {header: ["2", "4"], "2、是否有数字化规划": ["1", "2"]}
+    frame, notes, _ = read(write(columns, tmp_path / "h.csv"), digits)
+    assert list(frame["staff"]) == ["B", "D"] and list(frame["plan"]) == ["yes", "no"]
+    assert not any("matching no question" in n for n in notes)
+
+
+# -- multiple choice --
+
+
+def test_a_multiple_choice_as_joined_texts_or_as_0_1_columns_reads_the_same(tmp_path, digits):
+    # the same three answers: 网络+数据, 无, 平台
+    texts = meta(3) | {TOOLS: ["网络┋数据", "无", "平台"]}
+    codes = meta(3) | {
+        "第3题(无)": ["0", "1", "0"],
+        "第3题(网络)": ["1", "0", "0"],
+        "第3题(平台)": ["0", "0", "1"],
+        "第3题(数据)": ["1", "0", "0"],
+    }
+    short = meta(3) | {k.replace("第3题", "3"): v for k, v in codes.items() if k.startswith("第")}
+    english = meta(3) | {"3、Systems in use": ["Network┋Data", "None", "Platform"]}
+    expected = ["B;D", "A", "C"]
+    for name, columns in [("t", texts), ("c", codes), ("s", short), ("e", english)]:
+        frame, _, bad = read(write(columns, tmp_path / f"{name}.csv"), digits)
+        assert list(frame["tools"]) == expected, name
+        assert bad == []
+
+
+def test_skipped_and_not_shown_are_blank_and_counted(tmp_path, digits):
+    codes = meta(4) | {
+        STAFF: ["-2", "-3", "1", "2"],
+        "第3题(无)": ["-3", "0", "1", "-2"],
+        "第3题(网络)": ["-3", "1", "0", "-2"],
+        HOURS: ["-2", "3", "(空)", "4"],
+    }
+    frame, notes, bad = read(write(codes, tmp_path / "c.csv"), digits)
+    assert list(frame["staff"]) == [None, None, "A", "B"]
+    assert list(frame["tools"]) == [None, "B", "A", None]
+    assert list(frame["hours"]) == [None, "3", None, "4"]
+    assert bad == []
+    assert any(n.startswith("问卷星 skipped or not shown answers") and ": 5 (" in n for n in notes)
+    assert "问卷星 empty fill-ins ((空)) read as blank: 1" in notes
+    texts = meta(3) | {STAFF: ["(跳过)", "0", "（跳过）"], TOOLS: ["(跳过)", "网络", "无"]}
+    frame, notes, _ = read(write(texts, tmp_path / "t.csv"), digits)
+    assert list(frame["staff"]) == [None, "A", None] and list(frame["tools"]) == [None, "B", "A"]
+    assert any("read as blank: 3 (" in n for n in notes)
+
+
+def test_other_fill_in_columns_are_ignored_with_a_note(tmp_path, digits):
+    # the survey in 问卷星 got an "其他" option with a fill-in that the instrument does not have
+    texts = meta(3) | {
+        TOOLS: ["网络┋其他〖自建系统〗", "其他", "平台┋数据"],
+        "3、(其他（请补充）:)": ["自建系统", "", ""],
+    }
+    frame, notes, bad = read(write(texts, tmp_path / "t.csv"), digits)
+    assert list(frame.columns) == ["respondent_id", "tools", "answer_seconds", "too_fast"]
+    assert list(frame["tools"]) == ["B", None, "C;D"] and bad == []
+    assert any("'其他' (other) columns ignored" in n and "3、(其他(请补充):)" in n for n in notes)
+    assert any("'其他' (other) options" in n and "ignored in 2 multiple-choice" in n for n in notes)
+    # the number export: the option's 0/1 column is ignored, with a note; the answers alike
+    codes = meta(3) | {
+        "第3题(无)": ["0", "0", "0"],
+        "第3题(网络)": ["1", "0", "0"],
+        "第3题(平台)": ["0", "0", "1"],
+        "第3题(数据)": ["0", "0", "1"],
+        "第3题(其他)": ["1", "1", "0"],
+        "3、(其他（请补充）:)": ["自建系统", "", ""],
+    }
+    frame, notes, bad = read(write(codes, tmp_path / "c.csv"), digits)
+    assert list(frame["tools"]) == ["B", None, "C;D"] and bad == []
+    note = next(n for n in notes if "'其他' (other) columns ignored" in n)
+    assert "3、(其他(请补充):)" in note and "第3题(其他)" in note
+
+
+# -- the time taken --
+
+
+def test_the_time_taken_is_read_and_fast_answers_are_flagged_not_rejected(tmp_path, digits):
+    # 3 questions answered (staff, plan, hours) x 2 seconds: under 6 seconds is too fast
+    seconds = ["2分3秒", "123秒", "1小时2分3秒", "5秒", "6秒", "0分5秒", "很快"]
+    columns = meta(7, seconds) | {
+        STAFF: ["1"] * 7,
+        PLAN: ["1"] * 7,
+        HOURS: ["3"] * 7,
+    }
+    frame, notes, bad = read(write(columns, tmp_path / "t.csv"), digits)
+    assert bad == []
+    assert list(frame["answer_seconds"]) == ["123", "123", "3723", "5", "6", "5", None]
+    assert list(frame["too_fast"]) == ["0", "0", "0", "1", "0", "1", None]
+    fast = next(n for n in notes if "implausibly fast" in n)
+    assert fast.startswith("2 rows answered implausibly fast (under 6 seconds for 3 questions")
+    assert fast.endswith("rows 5, 7")  # spreadsheet rows (the header is row 1)
+    assert any(n.startswith("1 rows' 所用时间 is not a duration") and "rows 8" in n for n in notes)
+    # the threshold is a setting: 3 seconds a question makes 9 seconds the line
+    _, notes, _ = read(tmp_path / "t.csv", digits, min_seconds_per_question=3)
+    assert any(n.startswith("3 rows answered implausibly fast (under 9 seconds") for n in notes)
+
+
+# -- files --
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [("a.csv", "gbk"), ("a.csv", "gb18030"), ("a.csv", "utf-8-sig"), ("a.xlsx", None)],
+)
+def test_gbk_utf8_with_bom_and_xlsx_read_alike(tmp_path, digits, name, encoding):
+    columns = meta(3) | {
+        STAFF: ["3个及以上", "0", "(跳过)"],
+        PLAN: ["是", "否", "是"],
+        TOOLS: ["网络┋平台", "无", "数据"],
+        HOURS: ["12", "(空)", "0"],
+    }
+    frame = read_answers(write(columns, tmp_path / name, encoding), digits)
+    assert blanks_as_none(frame).to_dict("list") == {
+        "respondent_id": ["1", "2", "3"],
+        "staff": ["D", "A", None],
+        "plan": ["yes", "no", "yes"],
+        "tools": ["B;C", "A", "D"],
+        "hours": ["12", None, "0"],
+        "answer_seconds": ["300", "300", "300"],
+        "too_fast": ["0", "0", "0"],
+    }
+
+
+def test_an_xlsx_number_export_reads_its_numbers_as_option_numbers(tmp_path, digits):
+    columns = meta(2) | {STAFF: ["4", "-3"], "第3题(网络)": ["1", "0"], "第3题(无)": ["0", "1"]}
+    frame = blanks_as_none(read_answers(write(columns, tmp_path / "n.xlsx"), digits))
+    assert list(frame["staff"]) == ["D", None] and list(frame["tools"]) == ["B", "A"]
+
+
+# -- bad cells --
+
+
+def test_every_bad_cell_rejects_its_row_naming_row_column_cell_and_what_was_expected(
+    capsys, tmp_path, digits_file
+):
+    codes = meta(4) | {
+        STAFF: ["1", "5", "2", "1"],
+        "第3题(无)": ["0", "0", "x", "1"],
+        "第3题(网络)": ["1", "1", "1", "0"],
+        HOURS: ["3", "3", "3", "99"],
+    }
+    path = write(codes, tmp_path / "bad.csv")
+    rejects = tmp_path / "rejects.csv"
+    code, out, err = run(
+        capsys,
+        "score",
+        path,
+        "--instrument",
+        digits_file,
+        "-o",
+        tmp_path / "s.csv",
+        "--rejects",
+        rejects,
+    )
+    assert code == 0, err
+    assert "read 4 rows: 1 scored, 3 rejected" in out
+    table = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    got = {r.row: r for r in table.itertuples()}
+    assert set(got) == {"3", "4", "5"}
+    assert (got["3"].column, got["3"].value) == ("staff", "5")
+    assert got["3"].reason.startswith(f"{STAFF}: not an option number of 第1题")
+    assert "expected a number from 1 to 4" in got["3"].reason
+    assert (got["4"].column, got["4"].value) == ("tools", "x")
+    assert got["4"].reason.startswith("第3题(无): ") and "expected 1 (ticked), 0" in got["4"].reason
+    assert (got["5"].column, got["5"].value) == ("hours", "99")
+    assert "0 to 40" in got["5"].reason
+    texts = meta(2) | {STAFF: ["0", "很多"], TOOLS: ["网络┋云", "无"]}
+    path = write(texts, tmp_path / "bad-t.csv")
+    code, _, err = run(
+        capsys,
+        "score",
+        path,
+        "--instrument",
+        digits_file,
+        "-o",
+        tmp_path / "s.csv",
+        "--rejects",
+        rejects,
+    )
+    assert code == 0, err
+    table = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert table[["row", "column", "value"]].values.tolist() == [
+        ["2", "tools", "网络┋云"],
+        ["3", "staff", "很多"],
+    ]
+    assert all("expected one of its options' texts" in r for r in table["reason"])
+    assert "(0, 1, 2, 3个及以上" in table["reason"][1]
+
+
+# -- the round trip: dmi wjx -> 问卷星 -> export -> dmi score --
+
+_QUESTION = re.compile(r"^(\d+)\. (.+)\[(单选题|多选题|填空题|矩阵单选题)\]$")
+
+
+def numbered(text: str) -> list[dict]:
+    """The questions of a 问卷星 import text as 问卷星 numbers them: a line ``N. title[type]``,
+    then the option lines (a matrix: its row lines, 【选项】, the option lines), blank lines
+    between questions; the first line is the survey's title."""
+    out = []
+    for block in text.strip().split("\n\n")[1:]:
+        first, *lines = block.splitlines()
+        match = _QUESTION.match(first)
+        assert match, first
+        rows: list[str] = []
+        if "【选项】" in lines:
+            at = lines.index("【选项】")
+            rows, lines = lines[:at], lines[at + 1 :]
+        out.append(
+            {
+                "n": int(match[1]),
+                "title": match[2],
+                "type": match[3],
+                "rows": rows,
+                "options": lines,
+            }
+        )
+    return out
+
+
+def as_wjx(plain: pd.DataFrame, instrument, questions: list[dict], variant: str) -> dict:
+    """The plain answers as 问卷星 exports the survey: each question's column(s) from the text,
+    the plain columns it fills taken in the template's order, an answer's option number from
+    the instrument's choices in that order."""
+    from dmi.instruments.items import item_type
+
+    order = [f.code for f in instrument.profile] + [i.code for i in instrument.items]
+    choices = {}
+    for f in instrument.profile:
+        choices[f.code] = [o.value for o in f.options]
+    for item in instrument.items:
+        widget = item_type(item).widget(item, instrument)
+        choices[item.code] = [str(c.value) for c in widget.choices]
+    out = meta(len(plain))
+    out["序号"] = list(plain["respondent_id"])
+    at = 0
+    skip = "-3" if variant == "codes" else "(跳过)"
+    for q in questions:
+        codes = order[at : at + max(len(q["rows"]), 1)]
+        at += len(codes)
+
+        def cell(code, v, q=q):
+            if v is None:
+                return skip
+            k = choices[code].index(v)
+            return str(k + 1) if variant == "codes" else q["options"][k]
+
+        if q["type"] == "矩阵单选题":
+            for code, row in zip(codes, q["rows"], strict=True):
+                out[f"第{q['n']}题({row})"] = [cell(code, v) for v in plain[code]]
+        elif q["type"] == "填空题":
+            out[f"{q['n']}、{q['title']}"] = ["(空)" if v is None else v for v in plain[codes[0]]]
+        elif q["type"] == "单选题":
+            out[f"{q['n']}、{q['title']}"] = [cell(codes[0], v) for v in plain[codes[0]]]
+        elif variant == "codes":
+            for k, option in enumerate(q["options"]):
+                value = choices[codes[0]][k]
+                out[f"第{q['n']}题({option})"] = [
+                    skip if v is None else str(int(value in v.split(";"))) for v in plain[codes[0]]
+                ]
+        else:
+            out[f"{q['n']}、{q['title']}"] = [
+                skip
+                if v is None
+                else "┋".join(q["options"][choices[codes[0]].index(x)] for x in v.split(";"))
+                for v in plain[codes[0]]
+            ]
+    assert at == len(order)  # every column asked once
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "variant", "lang", "suffix"),
+    [
+        ("miit-2024-manufacturing", "codes", "zh", ".csv"),
+        ("miit-2024-manufacturing", "texts", "en", ".xlsx"),
+        ("digits", "texts", "zh", ".csv"),
+        ("digits", "codes", "en", ".xlsx"),
+    ],
+)
+def test_the_round_trip_instrument_to_wjx_text_to_export_to_scores(
+    capsys, tmp_path, digits, digits_file, name, variant, lang, suffix
+):
+    from tests.survey_tools_data import plain_answers
+
+    instrument = digits if name == "digits" else dmi.load_instrument(name)
+    source = digits_file if name == "digits" else name
+    survey = tmp_path / "survey.txt"
+    code, _, err = run(capsys, "wjx", source, "-o", survey, "--lang", lang)
+    assert code == 0, err
+    questions = numbered(survey.read_text(encoding="utf-8"))
+    assert [q["n"] for q in questions] == list(range(1, len(questions) + 1))
+    plain = plain_answers(instrument, 25, seed=31)
+    write(plain.to_dict("list"), tmp_path / "plain.csv")
+    export = write(as_wjx(plain, instrument, questions, variant), tmp_path / f"export{suffix}")
+    outputs = {}
+    for path in (tmp_path / "plain.csv", export):
+        out = tmp_path / f"{path.stem}-scores.csv"
+        code, stdout, err = run(
+            capsys,
+            "score",
+            path,
+            "--instrument",
+            source,
+            "-o",
+            out,
+            "--tier-model",
+            "none",
+            "--wjx-variant" if path == export else "--from",
+            variant if path == export else "plain",
+        )
+        assert code == 0, err
+        assert "read 25 rows" in stdout
+        outputs[path.stem] = pd.read_csv(out, dtype=str)
+    got = outputs["export"].drop(columns=["answer_seconds", "too_fast"])
+    pd.testing.assert_frame_equal(got, outputs["plain"])
