@@ -18,6 +18,7 @@ import streamlit as st
 
 from dmi import locales
 from dmi.io import csv_bytes
+from dmi.report.content import format_score
 from dmi.scoring.levels import format_index
 from dmi.service.auth import Account, SignInGuard, accounts_from_secrets, client_address
 from dmi.service.reference import Reference, method_label, shipped_reference
@@ -453,3 +454,11 @@ def level_name(instrument: Any, level: int) -> str:
 def index_text(value: float | None, instrument: Any) -> str:
     """An index value as written everywhere (never across a band edge: 39.95 is 39.9)."""
     return format_index(value, instrument)
+
+
+def score_text(value: float | None) -> str:
+    """A score (a dimension's, a peer group's median) as written everywhere: one decimal, as
+    the report writes it (:func:`dmi.report.content.format_score`: 75 is 75.0), a dash when
+    missing. A page shows its scores as this text, never as numbers left to a widget's own
+    format (a table would write 75.0 as 75 beside a 33.3)."""
+    return format_score(value)

@@ -10,7 +10,7 @@ from pathlib import Path
 import dmi_ui as ui
 import streamlit as st
 
-from dmi.errors import DmiError, PasswordTooShort
+from dmi.errors import DmiError, PasswordTooShort, SecretsChanged
 from dmi.locales import text
 from dmi.service.auth import (
     SecretsFile,
@@ -80,7 +80,12 @@ def change_password(name: str) -> None:
         st.error(text("admin.password_elsewhere", ui.lang(), name=ui.literal(name)))
         return
     try:
-        SecretsFile(target.path, min_length=minimum).reset_password(name, new)
+        # the file as read above: a change of this account since refuses the edit (never lost)
+        target.min_length = minimum
+        target.reset_password(name, new)
+    except SecretsChanged:
+        st.error(text("app_polish.secrets_changed", ui.lang(), name=ui.literal(name)))
+        return
     except DmiError as exc:
         st.error(text("admin.password_file_error", ui.lang(), reason=ui.literal(exc)))
         return

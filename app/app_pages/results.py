@@ -145,28 +145,35 @@ dims = [d for d in instrument.dimensions if f"dim_{d.code}" in result.scores_row
 names = [ui.pick(d.zh, d.en) for d in dims]
 mine = [result.dimensions[d.code] for d in dims]
 left, right = st.columns([3, 2])
+median = None if result.peers is None else [result.peers.median.get(f"dim_{d.code}") for d in dims]
 figure = go.Figure()
-# axis labels wrapped (never cut off at the chart's edge); the full name on hover
+# axis labels wrapped (never cut off at the chart's edge); the full name and the score as
+# written everywhere on hover
 axes = [axis_label(n, 14) for n in names]
+
+
+def hover(values: list) -> list[list[str]]:
+    return [[n, ui.score_text(v)] for n, v in zip(names + names[:1], values + values[:1])]
+
+
 figure.add_trace(
     go.Scatterpolar(
         r=mine + mine[:1],
         theta=axes + axes[:1],
         fill="toself",
         name=ui.t("radar_you"),
-        customdata=names + names[:1],
-        hovertemplate="%{customdata}: %{r:.1f}<extra></extra>",
+        customdata=hover(mine),
+        hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
     )
 )
-if result.peers is not None:
-    median = [result.peers.median.get(f"dim_{d.code}") for d in dims]
+if median is not None:
     figure.add_trace(
         go.Scatterpolar(
             r=median + median[:1],
             theta=axes + axes[:1],
             name=ui.t("radar_peers"),
-            customdata=names + names[:1],
-            hovertemplate="%{customdata}: %{r:.1f}<extra></extra>",
+            customdata=hover(median),
+            hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
         )
     )
 figure.update_layout(
@@ -176,13 +183,19 @@ figure.update_layout(
     legend={"orientation": "h", "y": -0.1},
 )
 left.plotly_chart(figure, width="stretch", key="radar")
-table = pd.DataFrame({ui.t("dimensions"): names, ui.t("radar_you"): [round(v, 1) for v in mine]})
-if result.peers is not None:
-    table[ui.t("radar_peers")] = [
-        None if v is None else round(float(v), 1)
-        for v in (result.peers.median.get(f"dim_{d.code}") for d in dims)
-    ]
-right.dataframe(table, hide_index=True, width="stretch")
+# the scores as text written by the one formatter (a number column would show 75.0 as "75"
+# beside "33.3"); short headers, sized to be read whole in the narrow column
+table = pd.DataFrame({"dimension": names, "you": [ui.score_text(v) for v in mine]})
+columns = {
+    "dimension": st.column_config.TextColumn(text("app_polish.col_dimension", L)),
+    "you": st.column_config.TextColumn(
+        text("app_polish.col_you", L), help=ui.t("radar_you"), alignment="right", width="small"
+    ),
+}
+if median is not None:
+    table["peers"] = [ui.score_text(v) for v in median]
+    columns["peers"] = st.column_config.TextColumn(ui.t("radar_peers"), alignment="right")
+right.dataframe(table, hide_index=True, width="stretch", column_config=columns)
 
 st.subheader(ui.t("peers"))
 if result.peers is not None and "dmi" in result.peers.percentile:
@@ -260,7 +273,7 @@ if len(history) >= 2:
     for col, dim, value in zip(cols[1:], dims, mine):
         old = before.scores.get(f"dim_{dim.code}")
         delta = change(value - float(old)) if old is not None and same else {}
-        col.metric(ui.pick(dim.zh, dim.en), f"{value:.1f}", **delta)
+        col.metric(ui.pick(dim.zh, dim.en), ui.score_text(value), **delta)
 else:
     st.write(ui.t("change_none"))
 

@@ -38,6 +38,7 @@ __all__ = [
     "PasswordTooShort",
     "PolicyError",
     "ReconciliationError",
+    "SecretsChanged",
     "TierStabilityWarning",
     "UsageError",
 ]
@@ -237,6 +238,29 @@ class PasswordTooShort(UsageError):
         )
         self.length = length
         self.min_length = min_length
+
+
+class SecretsChanged(UsageError):
+    """An account was changed in the secrets file by someone else since this edit read it.
+
+    The edit is refused, the file left as the other change made it: read the file again and
+    redo the change (edits of other accounts made meanwhile are merged, not refused).
+
+    Attributes
+    ----------
+    path : Path
+        The secrets file.
+    name : str
+        The account.
+    """
+
+    def __init__(self, path: str | Path, name: str) -> None:
+        super().__init__(
+            f"{path}: the account {name!r} was changed by someone else since it was read; "
+            "nothing was written: read it again and redo the change"
+        )
+        self.path = Path(path)
+        self.name = name
 
 
 class ReconciliationError(RuntimeError):

@@ -20,6 +20,7 @@ so the answers do not tell which accounts exist.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -27,13 +28,13 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from dmi.errors import FileFormatError, PasswordTooShort, UsageError
+from dmi.errors import FileFormatError, PasswordTooShort, SecretsChanged, UsageError
 
 __all__ = [
     "ACCOUNT_THROTTLE",
@@ -238,6 +239,13 @@ class SecretsFile:
     crash leaves the old file or the new one, never half of one. Passwords are checked by
     :func:`check_new_password` and only their scrypt hashes are written.
 
+    Two edits at once (two admins, the app and ``dmi app ...``) never lose one another: each
+    edit holds an exclusive lock (``flock`` on the file's folder, on POSIX systems) from its
+    read to its rename, so the second reads what the first wrote. An edit after
+    :meth:`accounts` (or :meth:`account`) read the file is made on the file as it is now: a
+    change of other accounts since is kept (merged), a change of the same account refuses the
+    edit with :class:`dmi.errors.SecretsChanged`, the file left as the other change made it.
+
     Parameters
     ----------
     path : str or Path
@@ -249,6 +257,8 @@ class SecretsFile:
     def __init__(self, path: str | Path, *, min_length: int | None = None) -> None:
         self.path = Path(path)
         self.min_length = min_length
+        # the accounts as this object last read or wrote them (None: not read yet)
+        self._loaded: dict[str, tuple[str, Account]] | None = None
 
     # -- reading --------------------------------------------------------------------------------
     def text(self) -> str:
@@ -269,8 +279,10 @@ class SecretsFile:
             ) from None
 
     def accounts(self) -> dict[str, tuple[str, Account]]:
-        """The accounts of the file: name -> (password hash, account)."""
-        return self._parse(self.text())
+        """The accounts of the file: name -> (password hash, account). An edit made after
+        this is refused when its account changed in the file since (see the class)."""
+        self._loaded = self._parse(self.text())
+        return dict(self._loaded)
 
     def account(self, name: str) -> Account:
         """The account ``name``; a :class:`UsageError` naming the accounts there are when it
@@ -282,8 +294,12 @@ class SecretsFile:
     # -- editing --------------------------------------------------------------------------------
     def add(self, name: str, password: str, roles: Iterable[str]) -> Account:
         """Add an account; refused when the name is taken or the password too short."""
-        text = self.text()
-        before = self._parse(text)
+        with self._locked():
+            self._add(name, password, roles)
+        return Account(name, frozenset(roles))
+
+    def _add(self, name: str, password: str, roles: Iterable[str]) -> None:
+        text, before = self._current(name)
         if name in before:
             raise UsageError(f"{self.path} already has an account {name!r}")
         check_new_password(password, self.min_length)
@@ -296,12 +312,14 @@ class SecretsFile:
         new = text + ("" if text.endswith("\n") else "\n") + "\n" + entry
         account = Account(name, frozenset(roles))
         self._write(new, before, {**before, name: (None, account)}, name, password)
-        return account
 
     def remove(self, name: str) -> None:
         """Remove an account; refused for an unknown name and for the last admin."""
-        text = self.text()
-        before = self._parse(text)
+        with self._locked():
+            self._remove(name)
+
+    def _remove(self, name: str) -> None:
+        text, before = self._current(name)
         self._known(name, before)
         admins = [n for n, (_, a) in before.items() if "admin" in a.roles]
         if admins == [name]:
@@ -318,8 +336,11 @@ class SecretsFile:
 
     def reset_password(self, name: str, password: str) -> None:
         """Give an account a new password (its roles unchanged)."""
-        text = self.text()
-        before = self._parse(text)
+        with self._locked():
+            self._reset_password(name, password)
+
+    def _reset_password(self, name: str, password: str) -> None:
+        text, before = self._current(name)
         self._known(name, before)
         check_new_password(password, self.min_length)
         lines = text.splitlines(keepends=True)
@@ -334,6 +355,35 @@ class SecretsFile:
         lines[found[0]] = f'password_hash = "{hash_password(password)}"\n'
         after = {**before, name: (None, before[name][1])}
         self._write("".join(lines), before, after, name, password)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the exclusive lock of the file's folder (the file itself is replaced by each
+        edit, so a lock on it would be on the old file; a lock file would be left beside it)."""
+        folder = Path(os.path.realpath(self.path)).parent
+        try:
+            import fcntl
+        except ImportError:  # not a POSIX system: edits are not serialised there
+            yield
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        # flock, not lockf: each open() is its own lock, so threads of one process exclude
+        # one another too
+        handle = os.open(folder, os.O_RDONLY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(handle)  # releases the lock
+
+    def _current(self, name: str) -> tuple[str, dict[str, tuple[str, Account]]]:
+        """The file's text and accounts now (under the lock); refused with
+        :class:`SecretsChanged` when ``name`` changed since :meth:`accounts` read it."""
+        text = self.text()
+        now = self._parse(text)
+        if self._loaded is not None and self._loaded.get(name) != now.get(name):
+            raise SecretsChanged(self.path, name)
+        return text, now
 
     def _known(self, name: str, accounts: Mapping[str, Any]) -> None:
         if name not in accounts:
@@ -394,6 +444,8 @@ class SecretsFile:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
+        if self._loaded is not None:  # this edit's own change is no one else's
+            self._loaded = after
 
 
 # -- throttling failed sign-ins -----------------------------------------------------------------
