@@ -142,7 +142,13 @@ BROWSER_TESTS = "tests/e2e/"
 # its group is done. The three journeys that fill in the whole survey (about a minute each) are
 # split between the groups; a new file goes to the first group unless named here.
 BROWSER_GROUPS = {
-    "browser-2": {"test_flow.py", "test_results.py", "test_dashboard.py", "test_access.py"},
+    "browser-2": {
+        "test_flow.py",
+        "test_results.py",
+        "test_dashboard.py",
+        "test_access.py",
+        "test_admin.py",
+    },
 }
 
 
