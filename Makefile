@@ -61,9 +61,10 @@ browser:
 		else echo "note: chromium is missing and cannot be installed here: browser tests will skip"; fi; \
 	fi
 
-# two processes: the browser tests (tests/e2e/, one xdist group, so one app server and one browser)
-# run beside the rest of the suite, each other module in a group of its own; they are collected
-# first (tests/conftest.py) and xdist keeps that order, so one process starts on them at once
+# two processes: the browser tests (tests/e2e/) are two xdist groups of about equal time, collected
+# first (tests/conftest.py, BROWSER_GROUPS) and kept in that order, so each process starts on one
+# group at once, with its own app server and browser, then takes modules of the rest of the suite
+# (each module a group of its own) until none is left (the aim: under 5 minutes on two cores)
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test browser
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=20

@@ -137,20 +137,43 @@ def app_database(folder: Path, name: str = "app.sqlite") -> Iterator[str]:
 
 
 BROWSER_TESTS = "tests/e2e/"
+# The browser tests in two groups of about equal time, one per worker of ``make test``: each
+# worker then starts its own app server and browser, and each takes the rest of the suite when
+# its group is done. The three journeys that fill in the whole survey (about a minute each) are
+# split between the groups; a new file goes to the first group unless named here.
+BROWSER_GROUPS = {
+    "browser-2": {
+        "test_flow.py",
+        "test_results.py",
+        "test_dashboard.py",
+        "test_access.py",
+        "test_admin.py",
+    },
+}
+
+
+def browser_group(nodeid: str) -> str:
+    """The xdist group of a browser test (``tests/e2e/<file>::<test>``)."""
+    name = nodeid.split("::")[0].rsplit("/", 1)[-1]
+    return next((group for group, files in BROWSER_GROUPS.items() if name in files), "browser-1")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the browser tests first and on one worker: they take longest, so with two workers
-    (``make test``, ``--dist loadgroup``) the rest of the suite runs beside them, and they share
-    one app server and one browser. Every other module stays on one worker, as ``loadfile`` has
-    it (module fixtures are made once)."""
+    """Run the browser tests first, in two groups (``browser_group``): they take longest, so with
+    two workers (``make test``, ``--dist loadgroup``) each worker starts on one group and takes
+    the rest of the suite after it. Every other module stays on one worker, as ``loadfile`` has it
+    (module fixtures are made once)."""
     for item in items:
         browser = item.nodeid.startswith(BROWSER_TESTS)
-        item.add_marker(
-            pytest.mark.xdist_group("browser" if browser else item.nodeid.split("::")[0])
+        group = browser_group(item.nodeid) if browser else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    # the groups' order: first group, second group, then the rest as collected
+    items.sort(
+        key=lambda item: (
+            (0, browser_group(item.nodeid)) if item.nodeid.startswith(BROWSER_TESTS) else (1, "")
         )
-    items.sort(key=lambda item: not item.nodeid.startswith(BROWSER_TESTS))
+    )
 
 
 # Every item type, with the settings that change how answers are read: letter runs on one

@@ -16,7 +16,7 @@ import pytest
 import dmi
 from dmi.service.auth import secrets_entry
 
-from .drive import ACCOUNTS, BIN, CHROMIUM, MIIT, MISSING_BROWSER, ROOT, WAIT_MS
+from .drive import ACCOUNTS, BIN, CHROMIUM, MIIT, MISSING_BROWSER, ROOT, new_visitor
 
 if MISSING_BROWSER is None:
     from playwright.sync_api import Browser, Page, sync_playwright
@@ -61,27 +61,9 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def app_server(work: Path, database: str) -> Iterator[str]:
-    """``streamlit run`` on a free port with the accounts of ``drive.ACCOUNTS`` (secrets in
-    ``work``) and the database ``database``; yields the URL, and stops the server after."""
-    secrets = work / "secrets.toml"
-    secrets.write_text(
-        "".join(secrets_entry(name, pw, roles) for name, (pw, roles) in ACCOUNTS.items()),
-        encoding="utf-8",
-    )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DMI_DATABASE_URL": database,
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    command = [str(BIN / "streamlit"), "run", "app/streamlit_app.py", "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    command += ["--secrets.files", str(secrets)]
-    log_path = work / "server.log"
+def _start(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             command,
             cwd=ROOT,
             env=env,
@@ -89,28 +71,67 @@ def app_server(work: Path, database: str) -> Iterator[str]:
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )
-    url = f"http://localhost:{port}"
-    try:
+
+
+@contextlib.contextmanager
+def app_server(work: Path, database: str) -> Iterator[str]:
+    """``streamlit run`` on a free port with the accounts of ``drive.ACCOUNTS`` (secrets in
+    ``work``) and the database ``database``; yields the URL, and stops the server after.
+
+    Each xdist worker starts its own servers (``work`` is in the worker's own temporary folder);
+    a port taken by another process between the choice and the server's start is chosen again.
+    """
+    secrets = work / "secrets.toml"
+    secrets.write_text(
+        "".join(secrets_entry(name, pw, roles) for name, (pw, roles) in ACCOUNTS.items()),
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "DMI_DATABASE_URL": database,
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    command = [str(BIN / "streamlit"), "run", "app/streamlit_app.py", "--server.headless", "true"]
+    # the tests change no source file while the server runs: nothing to watch
+    command += ["--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
+    command += ["--secrets.files", str(secrets)]
+    log_path = work / "server.log"
+    for attempt in range(3):
+        port = _free_port()
+        process = _start(command + ["--server.port", str(port)], env, log_path)
+        url = f"http://localhost:{port}"
         deadline = time.monotonic() + 120
         while not _healthy(url):
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the app did not start:\n" + log_path.read_text(errors="replace"))
+                break
             time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+        else:
+            break
+        log = log_path.read_text(errors="replace")
+        taken = "is not available" in log or "already in use" in log
+        if process.poll() is None or not taken or attempt == 2:
             process.kill()
             process.wait()
+            pytest.fail("the app did not start:\n" + log)
+    try:
+        yield url
+    finally:
+        # nothing of the server's is kept (its database is a temporary file): no need to wait
+        # for its orderly shutdown, which takes seconds on a loaded machine
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite file of the shared app server (``server``), in this worker's own folder."""
+    return tmp_path_factory.mktemp("e2e-server") / "app.sqlite"
+
+
+@pytest.fixture(scope="session")
+def server(server_database: Path) -> Iterator[str]:
     """The app on its own database and accounts, for every journey; yields the URL."""
-    work = tmp_path_factory.mktemp("e2e-server")
-    with app_server(work, f"sqlite:///{work / 'app.sqlite'}") as url:
+    with app_server(server_database.parent, f"sqlite:///{server_database}") as url:
         yield url
 
 
@@ -141,13 +162,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, server: str) -> Iterator[Page]:
     """A fresh visitor (own cookies, own Streamlit session)."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, accept_downloads=True, base_url=server
-    )
-    context.set_default_timeout(WAIT_MS)
-    tab = context.new_page()
+    tab = new_visitor(browser, server)
     yield tab
-    context.close()
+    tab.context.close()
 
 
 @pytest.fixture(scope="session")

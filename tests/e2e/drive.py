@@ -69,21 +69,81 @@ def text(key: str, lang: str, **values: Any) -> str:
 
 
 # -- driving Streamlit --------------------------------------------------------------------------
-def settle(page: Page, rerun: bool = False) -> None:
-    """Wait until the app is connected, the script has finished and nothing is stale.
+# The app's script runs, counted in the page as they end (the state attribute leaves "running"),
+# so that a wait for the rerun an action caused cannot miss one that started and ended before it
+# looked: every visitor's context carries this script (``new_visitor``).
+RUN_COUNTER = """
+window.__dmiDone = 0;
+window.__dmiSeen = 0;
+new MutationObserver((changes) => {
+  for (const change of changes) {
+    if (change.oldValue === "running") window.__dmiDone += 1;
+  }
+}).observe(document, {
+  subtree: true,
+  attributes: true,
+  attributeOldValue: true,
+  attributeFilter: ["data-test-script-state"],
+});
+"""
+# a run has started (and maybe ended) since the page last settled
+_RAN = """() => window.__dmiDone + (document.querySelector(
+  "[data-test-script-state='running']") ? 1 : 0) > window.__dmiSeen"""
+# an action that causes no rerun (a value typed again) costs this long, and no more
+RERUN_START_MS = 3000
 
-    With ``rerun`` (after a click), first give the rerun a moment to start, so that the state of
-    the previous run is not taken for the result.
-    """
-    if rerun:
-        with contextlib.suppress(PlaywrightTimeout):
-            page.wait_for_selector("[data-test-script-state='running']", timeout=3000)
-    page.wait_for_timeout(200)
+
+def new_visitor(browser: Any, base_url: str, **options: Any) -> Page:
+    """A fresh visitor of the app at ``base_url``: its own browser context (cookies, Streamlit
+    session), the run counter installed, every step waiting at most ``WAIT_MS``. ``options`` go
+    to ``Browser.new_context`` (viewport, locale, ...)."""
+    context = browser.new_context(
+        **{"viewport": {"width": 1280, "height": 900}, "accept_downloads": True, **options},
+        base_url=base_url,
+    )
+    context.set_default_timeout(WAIT_MS)
+    context.add_init_script(RUN_COUNTER)
+    return context.new_page()
+
+
+def _ran(page: Page) -> None:
+    """Wait until a run has started since the page last settled (bounded: an action may cause
+    none)."""
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(_RAN, timeout=RERUN_START_MS)
+
+
+def _idle(page: Page) -> None:
+    """Wait until the app is connected, the script has finished and nothing is stale; count the
+    runs seen so far."""
     page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']")
     page.wait_for_selector("[data-test-script-state='notRunning']")
     page.wait_for_function(
         "() => !document.querySelector(\"[data-testid='stSkeleton'], [data-stale='true']\")"
     )
+    seen = page.evaluate("window.__dmiSeen = window.__dmiDone")
+    assert seen is not None, "the page has no run counter: make it with new_visitor()"
+
+
+def settle(page: Page, rerun: bool = False) -> None:
+    """Wait until the app is connected, the script has finished and nothing is stale.
+
+    With ``rerun`` (after a click), first wait for the rerun the click caused to start, so that
+    the state of the previous run is not taken for the result. A button's run may end in
+    ``st.rerun()`` (or a page switch), which starts a second run just after the first ends: the
+    short pause lets it begin before the page is taken as settled.
+    """
+    if rerun:
+        _ran(page)
+    page.wait_for_timeout(200)
+    _idle(page)
+
+
+def saved(page: Page) -> None:
+    """After one widget's value changed: wait for the one run that saves it to start and end
+    (a widget's change reruns the page once: no ``st.rerun()`` follows, so no pause is needed)."""
+    _ran(page)
+    _idle(page)
 
 
 def open_page(page: Page, path: str) -> None:
@@ -184,14 +244,14 @@ def pill(page: Page, name: str, label: str) -> Any:
 def tick(page: Page, name: str, label: str) -> None:
     """Tick (or untick) the pill ``label`` of the multiple choice ``name``; wait for the save."""
     pill(page, name, label).click()
-    settle(page, rerun=True)
+    saved(page)
 
 
 def rate(page: Page, name: str, value: Any) -> None:
     """Choose ``value`` in the matrix row (segmented control) with key ``name``."""
     option = page.locator(key(name)).get_by_role("radio", name=str(value), exact=True)
     option.click()
-    settle(page, rerun=True)
+    saved(page)
     expect(option).to_have_attribute("aria-checked", "true")
 
 
@@ -219,7 +279,7 @@ def fill_page(
             box = page.locator(f"{key('p_' + field.code)} input")
             box.fill(str(value))
             box.press("Tab")  # Streamlit takes a typed value when the field loses focus
-        settle(page, rerun=True)  # every change is saved at once
+        saved(page)  # every change is saved at once
     for item in survey_page.items:
         value = answers[item.code]
         if _multiselect(instrument, item):
@@ -230,7 +290,7 @@ def fill_page(
             rate(page, f"q_{item.code}", value)
         else:
             pick(page, f"q_{item.code}", _options(instrument, item).index(value))
-            settle(page, rerun=True)
+            saved(page)
 
 
 def pick(page: Page, name: str, index: int) -> None:
@@ -259,7 +319,7 @@ def start_survey(page: Page, lang: str) -> str:
     if lang == "zh":
         shot(page, "survey-start")
     page.locator(f"{key('consent')} label").click()
-    settle(page, rerun=True)
+    saved(page)
     click(page, "start")
     page.wait_for_url("**resume=*")
     token = page.url.split("resume=")[1].split("&")[0]

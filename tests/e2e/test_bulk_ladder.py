@@ -7,7 +7,7 @@ from pathlib import Path
 from dmi.eligibility.synthetic import synthetic_firms
 from dmi.locales import text
 
-from .drive import Page, click, errors, expect, key, open_page, settle, sign_in
+from .drive import Page, click, errors, expect, key, open_page, saved, settle, sign_in
 
 
 def test_the_bulk_page_runs_a_facts_file_on_the_ladder(page: Page, tmp_path: Path) -> None:
@@ -21,7 +21,7 @@ def test_the_bulk_page_runs_a_facts_file_on_the_ladder(page: Page, tmp_path: Pat
     page.locator(
         f"{key('bulk_what')} label", has_text=text("ladder_bulk.what_ladder", "zh")
     ).click()
-    settle(page, rerun=True)
+    saved(page)
     page.locator(
         f"{key('ladder_file')} [data-testid='stFileUploaderDropzoneInput']"
     ).set_input_files(str(source))

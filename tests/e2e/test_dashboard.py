@@ -24,13 +24,13 @@ from .conftest import app_server
 from .drive import (
     MISSING_BROWSER,
     ROOT,
-    WAIT_MS,
     click,
     errors,
     expect,
     key,
     metrics,
     navigate,
+    new_visitor,
     open_page,
     settle,
     shot,
@@ -54,13 +54,9 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def agency_page(browser: Browser, own_server: str) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, accept_downloads=True, base_url=own_server
-    )
-    context.set_default_timeout(WAIT_MS)
-    tab = context.new_page()
+    tab = new_visitor(browser, own_server)
     yield tab
-    context.close()
+    tab.context.close()
 
 
 def agency(name: str, lang: str, **values) -> str:

@@ -15,7 +15,6 @@ import dmi
 from dmi.service.survey import answer_summary, item_widget, survey_pages
 
 from .drive import (
-    WAIT_MS,
     Page,
     cli_scores,
     click,
@@ -25,10 +24,12 @@ from .drive import (
     fill_page,
     key,
     metrics,
+    new_visitor,
     next_page,
     open_page,
     pick,
     pill,
+    saved,
     settle,
     shot,
     start_survey,
@@ -42,14 +43,7 @@ LABEL = {"zh": "中文", "en": "English"}
 
 
 def _visitor(browser, server: str, locale: str, width: int = 1280, height: int = 900) -> Page:
-    context = browser.new_context(
-        viewport={"width": width, "height": height},
-        locale=locale,
-        accept_downloads=True,
-        base_url=server,
-    )
-    context.set_default_timeout(WAIT_MS)
-    return context.new_page()
+    return new_visitor(browser, server, viewport={"width": width, "height": height}, locale=locale)
 
 
 @pytest.fixture
@@ -78,7 +72,7 @@ def test_the_language_chosen_holds_and_keeps_unsaved_answers(
     _switch_language(page, chosen)
     assert f"lang={chosen}" in page.url
     page.locator(f"{key('consent')} label").click()
-    settle(page, rerun=True)
+    saved(page)
     click(page, "start")
     pages = survey_pages(miit)
     heading = page.locator(HEADING).first
@@ -90,7 +84,7 @@ def test_the_language_chosen_holds_and_keeps_unsaved_answers(
     # answers given and not yet sent with a button: a radio choice and two ticks
     coverage = item_widget(miit, miit.item("it_coverage"), None, chosen)
     pick(page, "q_it_coverage", 2)
-    settle(page, rerun=True)
+    saved(page)
     network = miit.item("network")
     ticked = [o for o in network.options if not o.exclusive][:2]
     for option in ticked:
@@ -195,7 +189,7 @@ def test_on_a_phone_the_matrix_the_review_and_the_back_button_work_and_score_as_
     widget = item_widget(miit, miit.item("it_coverage"), None, lang)
     changed = next(v for v in widget.values if v != answers["it_coverage"])
     pick(page, "q_it_coverage", widget.values.index(changed))
-    settle(page, rerun=True)
+    saved(page)
     answers["it_coverage"] = changed
     expect(page.locator(key("next"))).to_contain_text("返回检查页")
     click(page, "next")

@@ -12,14 +12,15 @@ import dmi.eligibility as el
 from dmi.locales import text as locale_text
 
 from .drive import (
-    WAIT_MS,
     Page,
     choose,
     errors,
     expect,
     key,
+    new_visitor,
     open_page,
     pick,
+    saved,
     settle,
     shot,
 )
@@ -47,30 +48,28 @@ YESNO = [None, "yes", "no"]  # the order of the page's yes/no options
 @pytest.fixture
 def phone(browser, server) -> Iterator[Page]:
     """A fresh visitor on a 390 × 844 phone screen."""
-    context = browser.new_context(
+    tab = new_visitor(
+        browser,
+        server,
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
-        base_url=server,
     )
-    context.set_default_timeout(WAIT_MS)
-    tab = context.new_page()
     yield tab
-    context.close()
+    tab.context.close()
 
 
 def _open_groups(page: Page) -> None:
-    """Open every group of the form (the first two are open already)."""
+    """Open every group of the form (the first two are open already). Opening is the
+    browser's own (no rerun); the next action waits for its widget to show."""
     for details in page.locator("[data-testid='stMain'] [data-testid='stExpander'] details").all():
         if details.get_attribute("open") is None:
             details.locator("summary").click()
-    page.wait_for_timeout(300)
 
 
 def fill_facts(page: Page, facts: dict, lang: str) -> None:
     for code, value in facts.items():
-        settle(page)
         fact = el.FACTS[code]
         name = f"f_{code}"
         if not page.locator(key(name)).is_visible():
@@ -84,8 +83,7 @@ def fill_facts(page: Page, facts: dict, lang: str) -> None:
         else:
             label = next(v for v in fact.values if v.value == value).label(lang)
             choose(page, name, label)
-        settle(page)  # every change reruns the page (saved and evaluated again)
-    settle(page, rerun=True)
+        saved(page)  # every change reruns the page (saved and evaluated again)
 
 
 def _head(page: Page, rung: str):
@@ -105,7 +103,7 @@ def test_a_company_sees_the_ladder_the_api_gives(
     open_page(tab, f"/ladder?lang={lang}")
     assert not errors(tab), errors(tab)
     tab.locator(f"{key('ladder_consent')} label").click()
-    settle(tab, rerun=True)
+    saved(tab)
     tab.locator(f"{key('ladder_start')} button").click()
     tab.wait_for_url("**resume=*")
     settle(tab)

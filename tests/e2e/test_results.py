@@ -5,6 +5,7 @@ improvement's points are on screen; in Chinese and in English."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,23 +13,18 @@ import dmi
 from dmi.locales import text as say
 from dmi.service.store import view_token
 
-from .drive import WAIT_MS, Page, errors, expect, key, metrics, settle, shot, text
+from .drive import Page, errors, expect, key, metrics, new_visitor, settle, shot, text
 
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def company(server: str, tmp_path_factory: pytest.TempPathFactory, miit: dmi.Instrument) -> str:
+def company(server: str, server_database: Path, miit: dmi.Instrument) -> str:
     """A company that has submitted, stored in the app server's own database; its resume code."""
     from dmi.service.reference import shipped_reference
     from dmi.service.store import Store
 
-    # the server's folder (tests/e2e/conftest.py): its database is made on the first visit
-    (folder,) = [
-        p for p in tmp_path_factory.getbasetemp().glob("e2e-server*") if not p.is_symlink()
-    ]
-    database = folder / "app.sqlite"
-    store = Store(f"sqlite:///{database}")
+    store = Store(f"sqlite:///{server_database}")
     stored = store.ensure_reference(lambda: shipped_reference(miit.id), miit.id)
     answers = {"sector": "C34", "size_class": "small", "region": "33", "employees": 85}
     answers["company_name"] = "𠮷祥精密"
@@ -49,13 +45,11 @@ def company(server: str, tmp_path_factory: pytest.TempPathFactory, miit: dmi.Ins
 @pytest.fixture
 def phone(browser, server: str) -> Iterator[Page]:
     """A visitor on a 390 x 844 phone, with no session of the company's."""
-    context = browser.new_context(
-        viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, base_url=server
+    tab = new_visitor(
+        browser, server, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
     )
-    context.set_default_timeout(WAIT_MS)
-    tab = context.new_page()
     yield tab
-    context.close()
+    tab.context.close()
 
 
 def _points_on_screen(page: Page, width: int) -> int:
