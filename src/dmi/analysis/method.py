@@ -12,6 +12,7 @@ are relative to the file's folder.
     reference: input                        # input (the companies analysed) or a file
     level: indicator                        # the weight level: item | indicator | dimension
     nominal: {weighting: instrument, normalisation: goalposts, aggregation: arithmetic}
+    pca: {retain: kaiser+10%, rotation: varimax}   # or cumulative-60% or a number; varimax-kaiser
     ahp:                                    # pairwise judgements of the nodes at `level`
       judgements: [[foundation, management, 3], [management, performance, "1/2"], ...]
     tiers: shipped                          # shipped | none | a tier model JSON
@@ -43,6 +44,7 @@ from dmi.errors import ModelFileError, UsageError
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHTINGS
 from dmi.scoring.normalise import NORMALISATIONS, canonical_name
+from dmi.scoring.weighting import PCA_RETAIN, check_pca_retain
 
 __all__ = [
     "METHOD_FORMAT",
@@ -89,6 +91,27 @@ class AHPSettings(_Strict):
 
     judgements: list[tuple[str, str, float | str]] | None = None
     file: str | None = None
+
+
+class PCASettings(_Strict):
+    """The PCA weighting's factor retention and rotation (as :class:`dmi.IndexModel`'s
+    ``pca_retain`` and ``pca_rotation``): ``kaiser+10%`` keeps every factor with eigenvalue > 1
+    and at least 10 % of the variance (the OECD/JRC Handbook's worked example, the default),
+    ``cumulative-60%`` stops once 60 % is explained, a number keeps that many factors."""
+
+    retain: str | int = "kaiser+10%"
+    rotation: Literal["varimax", "varimax-kaiser"] = "varimax"
+
+    @field_validator("retain", mode="before")
+    @classmethod
+    def _retain(cls, value: Any) -> Any:
+        try:
+            return check_pca_retain(value)
+        except ValueError:
+            raise ValueError(
+                f"expected {', '.join(PCA_RETAIN)} or a whole number of factors (1 or more), "
+                f"got {value!r}"
+            ) from None
 
 
 class TreatmentSettings(_Strict):
@@ -148,6 +171,7 @@ class Method(_Strict):
     level: Level = "indicator"
     nominal: NominalMethod = NominalMethod()
     ahp: AHPSettings | None = None
+    pca: PCASettings = PCASettings()
     bod_bounds: tuple[float, float] = (0.0, 1.0)
     geometric_offset: float = Field(0.01, ge=0)
     tiers: str = "shipped"
@@ -181,9 +205,11 @@ def method_from_dict(data: Any, source: str) -> Method:
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
-        problem = first["msg"]
+        problem = first["msg"].removeprefix("Value error, ")
         if first.get("type") == "extra_forbidden":
             problem = "unknown setting"
+        elif first.get("type") != "value_error" and "input" in first:
+            problem += f", got {first['input']!r}"
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
         raise ModelFileError(source, _field(first["loc"]), problem + more) from None
 

@@ -404,6 +404,8 @@ def analyse(
             tier_model=tiers,
             ahp_matrix=matrix,
             bod_bounds=method.bod_bounds,
+            pca_retain=method.pca.retain,
+            pca_rotation=method.pca.rotation,
         )
     except NotComputable as exc:
         result.problems["comparison"] = str(exc)
@@ -426,6 +428,8 @@ def analyse(
             ahp_matrix=matrix,
             bod_bounds=method.bod_bounds,
             num_resamples=u.resamples,
+            pca_retain=method.pca.retain,
+            pca_rotation=method.pca.rotation,
         )
     except NotComputable as exc:
         result.problems["uncertainty"] = str(exc)
@@ -456,6 +460,8 @@ def _nominal(
         ahp_matrix=matrix,
         bod_bounds=method.bod_bounds,
         geometric_offset=method.geometric_offset,
+        pca_retain=method.pca.retain,
+        pca_rotation=method.pca.rotation,
     )
     w = kernel.weights(scheme.weighting, scheme.normalisation)[0]
     if scheme.weighting == "bod":

@@ -162,7 +162,7 @@ class Kernel:
         analysed are their own reference.
     ahp_matrix : array-like of shape (k, k), optional
         Pairwise comparisons for ``weighting="ahp"``.
-    bod_bounds, geometric_offset, target_quantile
+    bod_bounds, geometric_offset, target_quantile, pca_retain, pca_rotation
         As :class:`dmi.IndexModel`.
     """
 
@@ -177,6 +177,8 @@ class Kernel:
         bod_bounds: tuple[float, float] = (0.0, 1.0),
         geometric_offset: float = 0.01,
         target_quantile: float = 0.9,
+        pca_retain: str | int = "kaiser+10%",
+        pca_rotation: str = "varimax",
     ):
         self.instrument = instrument
         self.hierarchy = Hierarchy.from_instrument(instrument)
@@ -195,6 +197,13 @@ class Kernel:
         self.bod_bounds = bod_bounds
         self.geometric_offset = geometric_offset
         self.target_quantile = target_quantile
+        self.pca_retain = weighting_methods.check_pca_retain(pca_retain)
+        if pca_rotation not in weighting_methods.PCA_ROTATIONS:
+            raise ValueError(
+                f"pca_rotation: expected one of {', '.join(weighting_methods.PCA_ROTATIONS)}, "
+                f"got {pca_rotation!r}"
+            )
+        self.pca_rotation = pca_rotation
         self._normalised: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._weights: dict[tuple[str, str], tuple[np.ndarray, list[str]]] = {}
         self._bod: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -277,7 +286,11 @@ class Kernel:
                 elif weighting == "critic":
                     w = np.asarray(weighting_methods.critic(complete), dtype=float)
                 else:
-                    result = weighting_methods.pca(complete)
+                    result = weighting_methods.pca(
+                        complete,
+                        retain=self.pca_retain,
+                        kaiser_normalisation=self.pca_rotation == "varimax-kaiser",
+                    )
                     if result.note:
                         notes.append(f"PCA: {result.note}")
                     w = np.asarray(result.weights, dtype=float)
@@ -585,6 +598,8 @@ def compare_schemes(
     ahp_matrix: Any = None,
     bod_bounds: tuple[float, float] = (0.0, 1.0),
     top: int = 10,
+    pca_retain: str | int = "kaiser+10%",
+    pca_rotation: str = "varimax",
 ) -> SchemeComparison:
     """Weighting schemes side by side: weights, rank agreement, movers, band and tier changes.
 
@@ -608,6 +623,8 @@ def compare_schemes(
         Adds each scheme's tier (indicative under any scheme but the instrument's own).
     ahp_matrix : array-like, optional
         For ``ahp``: pairwise comparisons of the nodes at ``level``.
+    pca_retain, pca_rotation
+        For ``pca``: as :class:`dmi.IndexModel`.
 
     A scheme that cannot run is listed in ``not_run`` with the reason, never left out silently.
     """
@@ -623,6 +640,8 @@ def compare_schemes(
         _reference_nodes(reference, reference_nodes, level),
         ahp_matrix=ahp_matrix,
         bod_bounds=bod_bounds,
+        pca_retain=pca_retain,
+        pca_rotation=pca_rotation,
     )
     dim_kernel = kernel if level == "dimension" else None  # BoD works on the dimensions
     rule = LevelRule(instrument, population.scenario_levels, population.scenario_codes)

@@ -207,6 +207,8 @@ def uncertainty(
     ahp_matrix: Any = None,
     bod_bounds: tuple[float, float] = (0.0, 1.0),
     num_resamples: int = 100,
+    pca_retain: str | int = "kaiser+10%",
+    pca_rotation: str = "varimax",
 ) -> Uncertainty:
     """Uncertainty and sensitivity of every company's index, rank, level and tier.
 
@@ -236,6 +238,8 @@ def uncertainty(
         Assigns each run's tier from its dimension scores.
     ahp_matrix : array-like, optional
         Pairwise comparisons of the nodes at ``level`` for ``ahp``.
+    pca_retain, pca_rotation
+        For ``pca``: as :class:`dmi.IndexModel`.
 
     Raises
     ------
@@ -272,7 +276,14 @@ def uncertainty(
     if ref_nodes is None and reference is not None:
         ref_nodes = reference.nodes(level)
     kernel = Kernel(
-        instrument, level, data_nodes, ref_nodes, ahp_matrix=ahp_matrix, bod_bounds=bod_bounds
+        instrument,
+        level,
+        data_nodes,
+        ref_nodes,
+        ahp_matrix=ahp_matrix,
+        bod_bounds=bod_bounds,
+        pca_retain=pca_retain,
+        pca_rotation=pca_rotation,
     )
     dim_kernel = kernel
     if level != "dimension":

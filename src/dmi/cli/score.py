@@ -23,6 +23,7 @@ from dmi.io.tools import DEFAULT_MIN_SECONDS_PER_QUESTION, SOURCES, Source
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
+from dmi.scoring.weighting import PCA_RETAIN, PCA_ROTATIONS
 from dmi.tiers import TierModel, shipped_tier_model_path
 
 __all__ = ["add_commands", "cmd_fit", "cmd_score", "cmd_weights"]
@@ -181,6 +182,22 @@ def _parse_ahp_file(path: str, nodes: list[str]) -> np.ndarray:
         raise UsageError(f"{path}: {exc}") from None
 
 
+def _pca_retain(text: str) -> str | int:
+    """An argparse type: a PCA retention rule by name, or a whole number of factors."""
+    if text in PCA_RETAIN:
+        return text
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected {', '.join(PCA_RETAIN)} or a whole number of factors (1 or more); "
+            f"got {text!r}"
+        )
+    return number
+
+
 def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexModel:
     method = args.weights
     ahp_matrix = None
@@ -200,6 +217,8 @@ def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexM
         aggregation=args.aggregation,
         weight_level=args.level,
         ahp_matrix=ahp_matrix,
+        pca_retain=getattr(args, "pca_retain", "kaiser+10%"),
+        pca_rotation=getattr(args, "pca_rotation", "varimax"),
     )
 
 
@@ -460,6 +479,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
             "rows_used": model.fit_info_["rows_used"],
             "weights": {row.code: round(row.weight, 10) for row in table.itertuples()},
         }
+        if model.pca_ is not None:
+            payload["pca"] = _pca_summary(model)
         if model.ahp_ is not None:
             payload["ahp"] = {
                 "cr": model.ahp_.cr,
@@ -485,6 +506,14 @@ def cmd_weights(args: argparse.Namespace) -> int:
     for row in table.itertuples():
         zh, en = labels.get(row.code, ("", ""))
         print(f"  {row.code:<{width}}  {row.weight:8.4f}  {zh} / {en}")
+    if model.pca_ is not None:
+        info = _pca_summary(model)
+        print(
+            f"PCA: {info['factors']} factors kept by "
+            f"{'number' if isinstance(info['retain'], int) else info['retain']} (eigenvalues "
+            f"{', '.join(f'{v:.3f}' for v in info['eigenvalues'][: info['factors'] + 1])}, ...), "
+            f"{info['rotation']} rotation"
+        )
     if model.ahp_ is not None:
         verdict = "acceptable" if model.ahp_.consistent else "NOT acceptable (>= 0.10)"
         print(f"AHP consistency ratio {model.ahp_.cr:.4f}: {verdict}")
@@ -493,6 +522,19 @@ def cmd_weights(args: argparse.Namespace) -> int:
         print(f"dmi: --strict: {refused}", file=sys.stderr)
         return 1
     return 0
+
+
+def _pca_summary(model: IndexModel) -> dict[str, Any]:
+    """The retention rule, rotation and factors of a PCA model (what ``dmi weights`` shows)."""
+    result = model.pca_
+    assert result is not None
+    return {
+        "retain": result.retain,
+        "rotation": model.pca_rotation,
+        "factors": int(result.n_factors),
+        "eigenvalues": [round(float(v), 10) for v in result.eigenvalues],
+        "explained_share": [round(float(v), 10) for v in result.explained_share],
+    }
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -523,6 +565,22 @@ def _method_options(parser: argparse.ArgumentParser, *, weights_flag: str = "--w
         default="indicator",
         choices=WEIGHT_LEVELS,
         help="hierarchy level whose nodes are weighted (default indicator)",
+    )
+    parser.add_argument(
+        "--pca-retain",
+        type=_pca_retain,
+        default="kaiser+10%",
+        metavar="RULE",
+        help="PCA weights: the factors kept: kaiser+10%% (default: every factor with eigenvalue "
+        "> 1 and at least 10%% of the variance, as the OECD/JRC Handbook's example), "
+        "cumulative-60%% (stop once 60%% is explained) or a number of factors",
+    )
+    parser.add_argument(
+        "--pca-rotation",
+        default="varimax",
+        choices=PCA_ROTATIONS,
+        help="PCA weights: varimax on the raw loadings (default) or on the Kaiser-normalised "
+        "ones (varimax-kaiser)",
     )
     parser.add_argument("--encoding", help="input encoding (default: detected)")
     parser.add_argument("--sheet", help="XLSX sheet (default: the active sheet)")
