@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -44,7 +43,7 @@ from dmi.errors import ModelFileError, UsageError
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHTINGS
 from dmi.scoring.normalise import NORMALISATIONS, canonical_name
-from dmi.scoring.weighting import PCA_RETAIN, check_pca_retain
+from dmi.scoring.weighting import PCA_RETAIN, check_pca_retain, read_pairwise_file
 
 __all__ = [
     "METHOD_FORMAT",
@@ -305,30 +304,10 @@ def ahp_matrix_from_judgements(
 
 def read_ahp_matrix(path: str | Path, nodes: list[str]) -> np.ndarray:
     """A pairwise matrix from a file: YAML ``judgements: [[a, b, value], ...]``, or a CSV matrix
-    with the node codes as header and first column (cells may be written ``1/3``)."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"no such AHP judgement file: {path}")
-    if file.suffix.lower() in (".yaml", ".yml"):
-        data = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
-        if not isinstance(data, dict) or not isinstance(data.get("judgements"), list):
-            raise UsageError(f"{path}: expected a 'judgements' list of [a, b, value] rows")
-        return ahp_matrix_from_judgements(nodes, data["judgements"], str(path))
-    frame = pd.read_csv(file, index_col=0, dtype=str)
-    frame.index = frame.index.map(lambda v: str(v).strip())
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if sorted(frame.columns) != sorted(nodes) or sorted(frame.index) != sorted(nodes):
-        raise UsageError(
-            f"{path}: the matrix must have exactly the nodes {', '.join(nodes)} as header and "
-            f"first column, got {', '.join(frame.columns)}"
-        )
-    frame = frame.loc[nodes, nodes]
-    return np.array(
-        [
-            [_number(frame.iat[i, j], f"{path}: row {a}, column {b}") for j, b in enumerate(nodes)]
-            for i, a in enumerate(nodes)
-        ]
-    )
+    with the node codes as header and first column (cells may be written ``1/3`` or ``0.333``,
+    the smaller of a pair left blank): the one reader of ``dmi weights --method ahp:FILE``
+    (:func:`dmi.scoring.weighting.read_pairwise_file`)."""
+    return read_pairwise_file(path, list(nodes))
 
 
 def ahp_matrix(method: Method, nodes: list[str], method_path: str | None) -> np.ndarray | None:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from dmi.bulk.run import DUPLICATE_POLICIES, score_file
@@ -23,7 +22,7 @@ from dmi.io.tools import DEFAULT_MIN_SECONDS_PER_QUESTION, SOURCES, Source
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
-from dmi.scoring.weighting import PCA_RETAIN, PCA_ROTATIONS
+from dmi.scoring.weighting import PCA_RETAIN, PCA_ROTATIONS, read_pairwise_file
 from dmi.tiers import TierModel, shipped_tier_model_path
 
 __all__ = ["add_commands", "cmd_fit", "cmd_score", "cmd_weights"]
@@ -114,74 +113,6 @@ def _input_layout_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _parse_ahp_file(path: str, nodes: list[str]) -> np.ndarray:
-    """An AHP matrix file: CSV with node codes as header and first column, or YAML judgements.
-
-    Cells and judgements are numbers or fractions (``3``, ``1/3``, ``0.333``). In the CSV the
-    smaller cell of each pair may be the larger one's reciprocal written to two decimals
-    (:data:`~dmi.scoring.weighting.RECIPROCAL_ATOL`) or left blank.
-    """
-    from dmi.scoring.weighting import pairwise_from_judgements, pairwise_matrix, parse_judgement
-
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"no such AHP matrix file: {path}")
-    if file.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            problem = " ".join(str(exc).split())  # YAML's message spans lines
-            raise FileFormatError(f"{file}: not a YAML file ({problem})", path=file) from None
-        rows = data.get("judgements") if isinstance(data, dict) else None
-        if not isinstance(rows, list):
-            raise UsageError(f"{path}: expected a 'judgements' list of [a, b, value] rows")
-        judgements: dict[tuple[str, str], object] = {}
-        for number, row in enumerate(rows, 1):
-            if not (isinstance(row, list) and len(row) == 3):
-                raise UsageError(
-                    f"{path}: judgement {number} is {row!r}; expected [a, b, value], e.g. "
-                    f"[{nodes[0]}, {nodes[-1]}, 1/3]"
-                )
-            key = (str(row[0]), str(row[1]))
-            if key in judgements:
-                raise UsageError(f"{path}: the pair ({key[0]}, {key[1]}) is judged twice")
-            judgements[key] = row[2]
-        try:
-            return pairwise_from_judgements(nodes, judgements)
-        except ValueError as exc:
-            raise UsageError(f"{path}: {exc} (the nodes are {', '.join(nodes)})") from None
-    try:
-        frame = pd.read_csv(file, index_col=0, dtype=str, keep_default_na=False)
-    except ValueError as exc:  # pandas' parser, empty-file and decoding errors are ValueErrors
-        problem = " ".join(str(exc).split())
-        raise FileFormatError(f"{path}: not a CSV matrix ({problem})", path=path) from None
-    codes = [str(c).strip() for c in frame.columns]
-    rows = [str(r).strip() for r in frame.index]
-    if sorted(codes) != sorted(nodes) or sorted(rows) != sorted(nodes):
-        raise UsageError(
-            f"{path}: the matrix must have exactly the nodes {', '.join(nodes)} as "
-            f"header and first column, got {', '.join(codes)}"
-        )
-    table = np.full((len(rows), len(codes)), np.nan)
-    for i, row in enumerate(rows):
-        for j, code in enumerate(codes):
-            cell = frame.iat[i, j].strip()
-            if not cell:
-                continue  # blank: the reciprocal of its mirror
-            try:
-                table[i, j] = parse_judgement(cell)
-            except ValueError as exc:
-                raise UsageError(f"{path}: row {row}, column {code}: {exc}") from None
-    order_rows = [rows.index(code) for code in nodes]
-    order_cols = [codes.index(code) for code in nodes]
-    try:
-        return pairwise_matrix(table[np.ix_(order_rows, order_cols)], nodes)
-    except ValueError as exc:
-        raise UsageError(f"{path}: {exc}") from None
-
-
 def _pca_retain(text: str) -> str | int:
     """An argparse type: a PCA retention rule by name, or a whole number of factors."""
     if text in PCA_RETAIN:
@@ -203,7 +134,7 @@ def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexM
     ahp_matrix = None
     if method.startswith("ahp:"):
         probe = IndexModel(instrument, weighting="ahp", weight_level=args.level, ahp_matrix=[[1.0]])
-        ahp_matrix = _parse_ahp_file(method[4:], probe.nodes())
+        ahp_matrix = read_pairwise_file(method[4:], probe.nodes())
         method = "ahp"
     elif method == "ahp":
         raise UsageError(

@@ -30,11 +30,12 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dmi.errors import UsageError
+from dmi.errors import FileFormatError, UsageError
 
 __all__ = [
     "BOD_VERTEX_MAX_DIM",
@@ -58,6 +59,7 @@ __all__ = [
     "pairwise_matrix",
     "parse_judgement",
     "pca",
+    "read_pairwise_file",
 ]
 
 #: Saaty's random consistency index RI, keyed by matrix order ``n`` (n = 1..15): the mean
@@ -1304,3 +1306,72 @@ def bod_score(X: ArrayLike, vertices: ArrayLike) -> tuple[np.ndarray, np.ndarray
     best = values.argmax(axis=1)
     scores = values[np.arange(X.shape[0]), best]
     return scores, V[best].copy()
+
+
+def read_pairwise_file(path: str | Path, nodes: list[str]) -> np.ndarray:
+    """An AHP matrix file (``dmi weights --method ahp:FILE``, ``dmi analyse --ahp FILE``): a CSV
+    with node codes as header and first column, or YAML judgements.
+
+    Cells and judgements are numbers or fractions (``3``, ``1/3``, ``0.333``). In the CSV the
+    smaller cell of each pair may be the larger one's reciprocal written to two decimals
+    (:data:`~dmi.scoring.weighting.RECIPROCAL_ATOL`) or left blank.
+    """
+    import pandas as pd
+
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"no such AHP matrix file: {path}")
+    if file.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            problem = " ".join(str(exc).split())  # YAML's message spans lines
+            raise FileFormatError(f"{file}: not a YAML file ({problem})", path=file) from None
+        rows = data.get("judgements") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise UsageError(f"{path}: expected a 'judgements' list of [a, b, value] rows")
+        judgements: dict[tuple[str, str], object] = {}
+        for number, row in enumerate(rows, 1):
+            if not (isinstance(row, list) and len(row) == 3):
+                raise UsageError(
+                    f"{path}: judgement {number} is {row!r}; expected [a, b, value], e.g. "
+                    f"[{nodes[0]}, {nodes[-1]}, 1/3]"
+                )
+            key = (str(row[0]), str(row[1]))
+            if key in judgements:
+                raise UsageError(f"{path}: the pair ({key[0]}, {key[1]}) is judged twice")
+            judgements[key] = row[2]
+        try:
+            return pairwise_from_judgements(nodes, judgements)
+        except ValueError as exc:
+            raise UsageError(f"{path}: {exc} (the nodes are {', '.join(nodes)})") from None
+    try:
+        frame = pd.read_csv(file, index_col=0, dtype=str, keep_default_na=False)
+    except ValueError as exc:  # pandas' parser, empty-file and decoding errors are ValueErrors
+        problem = " ".join(str(exc).split())
+        raise FileFormatError(f"{path}: not a CSV matrix ({problem})", path=path) from None
+    codes = [str(c).strip() for c in frame.columns]
+    rows = [str(r).strip() for r in frame.index]
+    if sorted(codes) != sorted(nodes) or sorted(rows) != sorted(nodes):
+        raise UsageError(
+            f"{path}: the matrix must have exactly the nodes {', '.join(nodes)} as "
+            f"header and first column, got {', '.join(codes)}"
+        )
+    table = np.full((len(rows), len(codes)), np.nan)
+    for i, row in enumerate(rows):
+        for j, code in enumerate(codes):
+            cell = frame.iat[i, j].strip()
+            if not cell:
+                continue  # blank: the reciprocal of its mirror
+            try:
+                table[i, j] = parse_judgement(cell)
+            except ValueError as exc:
+                raise UsageError(f"{path}: row {row}, column {code}: {exc}") from None
+    order_rows = [rows.index(code) for code in nodes]
+    order_cols = [codes.index(code) for code in nodes]
+    try:
+        return pairwise_matrix(table[np.ix_(order_rows, order_cols)], nodes)
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
