@@ -129,6 +129,15 @@ def test_the_table_is_read_only():
 # ``dmi_ui.t``, which adds ``app.``.
 
 
+def _is_parameter(node: ast.Call, parents: dict) -> bool:
+    """Whether the call's key is its enclosing function's own parameter (a thin wrapper)."""
+    scope = parents.get(node)
+    while scope is not None and not isinstance(scope, ast.FunctionDef | ast.Lambda):
+        scope = parents.get(scope)
+    own = {a.arg for a in scope.args.args} if scope is not None else set()
+    return bool({n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name)} & own)
+
+
 def _asks(path: Path, in_app: bool):
     """(call, key prefix the call adds, first argument) of every call asking for a text."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -137,8 +146,18 @@ def _asks(path: Path, in_app: bool):
         if not isinstance(node, ast.Call) or not node.args:
             continue
         func = node.func
+        analysis = path.parts[-2:] in {("analysis", "report.py"), ("analysis", "text.py")}
         if isinstance(func, ast.Name) and func.id in ("text", "t"):
             name = func.id
+        elif isinstance(func, ast.Name) and func.id == "msg":
+            # dmi.analysis.text.msg(name): the text analysis.<name>, written where it is shown
+            yield node, "analysis.", node.args[0]
+            continue
+        elif analysis and isinstance(func, ast.Attribute) and func.attr == "t":
+            # the analysis report's writer: w.t(name) is the text analysis.<name>
+            if not _is_parameter(node, parents):
+                yield node, "analysis.", node.args[0]
+            continue
         elif (
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)

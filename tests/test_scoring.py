@@ -217,6 +217,8 @@ def test_index_model_is_a_scikit_learn_estimator(miit):
         "bod_bounds": (0.0, 1.0),
         "geometric_offset": 0.01,
         "target_quantile": 0.9,
+        "pca_retain": "kaiser+10%",
+        "pca_rotation": "varimax",
     }
     model.fit()
     twin = clone(model)  # the same parameters, nothing learned

@@ -21,6 +21,7 @@ import streamlit as st
 from dmi import IndexModel, load_instrument
 from dmi.analysis import Population, analyse
 from dmi.analysis.compare import compare_rankings
+from dmi.analysis.text import localise
 from dmi.io import FileFormatError, read_answers
 from dmi.locales import text
 from dmi.scoring.weighting import ahp
@@ -171,7 +172,14 @@ if st.button(text("admin.lab_analyse", lang), type="primary", key="lab_analyse")
 if analysed is not None:
     analysis = analysed[1]
     for part, reason in analysis.problems.items():
-        st.warning(text("admin.lab_not_computed", lang, part=part, reason=ui.literal(reason)))
+        st.warning(
+            text(
+                "admin.lab_not_computed",
+                lang,
+                part=text(f"analysis.part_{part}", lang),
+                reason=ui.literal(localise(reason, lang)),
+            )
+        )
     if analysis.comparison is not None:
         table = weights_table(analysis)
         st.dataframe(table, hide_index=True, width="stretch", key="lab_weights")
@@ -181,7 +189,7 @@ if analysed is not None:
                     "admin.lab_not_run",
                     lang,
                     method=method_label("weighting", weighting, lang),
-                    reason=ui.literal(reason),
+                    reason=ui.literal(localise(reason, lang)),
                 )
             )
         figure = go.Figure(

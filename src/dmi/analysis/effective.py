@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.analysis.structure import NotComputable
+from dmi.analysis.text import msg, text_column
 
 __all__ = ["effective_weights", "main_effect"]
 
@@ -45,10 +46,10 @@ def main_effect(x: np.ndarray, y: np.ndarray, *, bins: int = 20) -> float:
     keep = ~(np.isnan(x) | np.isnan(y))
     x, y = x[keep], y[keep]
     if len(y) < 3:
-        raise NotComputable(f"the main effect needs at least 3 rows, got {len(y)}")
+        raise NotComputable(msg("nc_main_rows", n=len(y)))
     total = ((y - y.mean()) ** 2).sum()
     if not total > 0:
-        raise NotComputable("the index is the same for every company: nothing to explain")
+        raise NotComputable(msg("nc_index_constant"))
     values, groups = np.unique(x, return_inverse=True)
     if len(values) > bins:
         n_bins = max(2, min(bins, len(y) // 10))
@@ -100,12 +101,12 @@ def effective_weights(
         r = effect = np.nan
         note = ""
         if keep.sum() < 3:
-            note = f"needs at least 3 companies with a score, got {int(keep.sum())}"
+            note = msg("note_effective_rows", n=int(keep.sum()))
         elif not x[keep].std() > 0:
-            note = "constant: it cannot drive differences"
+            note = msg("note_effective_constant")
             effect = 0.0
         elif not y[keep].std() > 0:
-            note = "the index is constant"
+            note = msg("note_index_constant")
         else:
             r = float(np.corrcoef(x[keep], y[keep])[0, 1])
             effect = main_effect(x, y, bins=bins)
@@ -120,6 +121,7 @@ def effective_weights(
             }
         )
     table = pd.DataFrame(rows)
+    table["note"] = text_column(row["note"] for row in rows)
     total = table["main_effect"].sum(skipna=True)
     table["effective_share"] = table["main_effect"] / total if total > 0 else np.nan
     return table[

@@ -12,6 +12,7 @@ are relative to the file's folder.
     reference: input                        # input (the companies analysed) or a file
     level: indicator                        # the weight level: item | indicator | dimension
     nominal: {weighting: instrument, normalisation: goalposts, aggregation: arithmetic}
+    pca: {retain: kaiser+10%, rotation: varimax}   # or cumulative-60% or a number; varimax-kaiser
     ahp:                                    # pairwise judgements of the nodes at `level`
       judgements: [[foundation, management, 3], [management, performance, "1/2"], ...]
     tiers: shipped                          # shipped | none | a tier model JSON
@@ -35,7 +36,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -43,6 +43,7 @@ from dmi.errors import ModelFileError, UsageError
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHTINGS
 from dmi.scoring.normalise import NORMALISATIONS, canonical_name
+from dmi.scoring.weighting import PCA_RETAIN, check_pca_retain, read_pairwise_file
 
 __all__ = [
     "METHOD_FORMAT",
@@ -89,6 +90,27 @@ class AHPSettings(_Strict):
 
     judgements: list[tuple[str, str, float | str]] | None = None
     file: str | None = None
+
+
+class PCASettings(_Strict):
+    """The PCA weighting's factor retention and rotation (as :class:`dmi.IndexModel`'s
+    ``pca_retain`` and ``pca_rotation``): ``kaiser+10%`` keeps every factor with eigenvalue > 1
+    and at least 10 % of the variance (the OECD/JRC Handbook's worked example, the default),
+    ``cumulative-60%`` stops once 60 % is explained, a number keeps that many factors."""
+
+    retain: str | int = "kaiser+10%"
+    rotation: Literal["varimax", "varimax-kaiser"] = "varimax"
+
+    @field_validator("retain", mode="before")
+    @classmethod
+    def _retain(cls, value: Any) -> Any:
+        try:
+            return check_pca_retain(value)
+        except ValueError:
+            raise ValueError(
+                f"expected {', '.join(PCA_RETAIN)} or a whole number of factors (1 or more), "
+                f"got {value!r}"
+            ) from None
 
 
 class TreatmentSettings(_Strict):
@@ -148,6 +170,7 @@ class Method(_Strict):
     level: Level = "indicator"
     nominal: NominalMethod = NominalMethod()
     ahp: AHPSettings | None = None
+    pca: PCASettings = PCASettings()
     bod_bounds: tuple[float, float] = (0.0, 1.0)
     geometric_offset: float = Field(0.01, ge=0)
     tiers: str = "shipped"
@@ -181,9 +204,11 @@ def method_from_dict(data: Any, source: str) -> Method:
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
-        problem = first["msg"]
+        problem = first["msg"].removeprefix("Value error, ")
         if first.get("type") == "extra_forbidden":
             problem = "unknown setting"
+        elif first.get("type") != "value_error" and "input" in first:
+            problem += f", got {first['input']!r}"
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
         raise ModelFileError(source, _field(first["loc"]), problem + more) from None
 
@@ -279,30 +304,10 @@ def ahp_matrix_from_judgements(
 
 def read_ahp_matrix(path: str | Path, nodes: list[str]) -> np.ndarray:
     """A pairwise matrix from a file: YAML ``judgements: [[a, b, value], ...]``, or a CSV matrix
-    with the node codes as header and first column (cells may be written ``1/3``)."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"no such AHP judgement file: {path}")
-    if file.suffix.lower() in (".yaml", ".yml"):
-        data = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
-        if not isinstance(data, dict) or not isinstance(data.get("judgements"), list):
-            raise UsageError(f"{path}: expected a 'judgements' list of [a, b, value] rows")
-        return ahp_matrix_from_judgements(nodes, data["judgements"], str(path))
-    frame = pd.read_csv(file, index_col=0, dtype=str)
-    frame.index = frame.index.map(lambda v: str(v).strip())
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if sorted(frame.columns) != sorted(nodes) or sorted(frame.index) != sorted(nodes):
-        raise UsageError(
-            f"{path}: the matrix must have exactly the nodes {', '.join(nodes)} as header and "
-            f"first column, got {', '.join(frame.columns)}"
-        )
-    frame = frame.loc[nodes, nodes]
-    return np.array(
-        [
-            [_number(frame.iat[i, j], f"{path}: row {a}, column {b}") for j, b in enumerate(nodes)]
-            for i, a in enumerate(nodes)
-        ]
-    )
+    with the node codes as header and first column (cells may be written ``1/3`` or ``0.333``,
+    the smaller of a pair left blank): the one reader of ``dmi weights --method ahp:FILE``
+    (:func:`dmi.scoring.weighting.read_pairwise_file`)."""
+    return read_pairwise_file(path, list(nodes))
 
 
 def ahp_matrix(method: Method, nodes: list[str], method_path: str | None) -> np.ndarray | None:

@@ -27,6 +27,7 @@ from dmi.analysis.method import Method, ahp_matrix, load_method, read_ahp_matrix
 from dmi.analysis.reliability import Reliability, reliability
 from dmi.analysis.schemes import Kernel, Scheme, SchemeComparison, compare_schemes
 from dmi.analysis.structure import NotComputable, Population
+from dmi.analysis.text import reason
 from dmi.analysis.treatment import Coverage, Treatment, coverage, treat
 from dmi.analysis.uncertainty import Uncertainty, uncertainty
 from dmi.errors import UsageError
@@ -349,7 +350,7 @@ def analyse(
     try:
         result.coverage = coverage(population, threshold=settings.coverage_min)
     except NotComputable as exc:
-        result.problems["coverage"] = str(exc)
+        result.problems["coverage"] = reason(exc)
     changes_data = settings.outliers != "none" or settings.imputation != "none"
     if changes_data and ref_population is not None:
         raise UsageError(
@@ -368,7 +369,7 @@ def analyse(
             kurtosis_max=settings.kurtosis_max,
         )
     except NotComputable as exc:
-        result.problems["treatment"] = str(exc)
+        result.problems["treatment"] = reason(exc)
     nodes = result.treatment.nodes if result.treatment is not None else None
     analysed = population
     if result.treatment is not None and settings.imputation != "none":
@@ -383,7 +384,7 @@ def analyse(
             ci=method.reliability.ci,
         )
     except NotComputable as exc:
-        result.problems["reliability"] = str(exc)
+        result.problems["reliability"] = reason(exc)
 
     nominal = Scheme(**method.nominal.model_dump())
     try:
@@ -391,7 +392,7 @@ def analyse(
             analysed, ref_population, nodes, nominal, level, matrix, method, tiers
         )
     except NotComputable as exc:
-        result.problems["nominal"] = str(exc)
+        result.problems["nominal"] = reason(exc)
 
     try:
         result.comparison = compare_schemes(
@@ -404,9 +405,11 @@ def analyse(
             tier_model=tiers,
             ahp_matrix=matrix,
             bod_bounds=method.bod_bounds,
+            pca_retain=method.pca.retain,
+            pca_rotation=method.pca.rotation,
         )
     except NotComputable as exc:
-        result.problems["comparison"] = str(exc)
+        result.problems["comparison"] = reason(exc)
 
     u = method.uncertainty
     try:
@@ -426,9 +429,11 @@ def analyse(
             ahp_matrix=matrix,
             bod_bounds=method.bod_bounds,
             num_resamples=u.resamples,
+            pca_retain=method.pca.retain,
+            pca_rotation=method.pca.rotation,
         )
     except NotComputable as exc:
-        result.problems["uncertainty"] = str(exc)
+        result.problems["uncertainty"] = reason(exc)
     return result
 
 
@@ -456,6 +461,8 @@ def _nominal(
         ahp_matrix=matrix,
         bod_bounds=method.bod_bounds,
         geometric_offset=method.geometric_offset,
+        pca_retain=method.pca.retain,
+        pca_rotation=method.pca.rotation,
     )
     w = kernel.weights(scheme.weighting, scheme.normalisation)[0]
     if scheme.weighting == "bod":

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.analysis.structure import NotComputable, Population
+from dmi.analysis.text import join, msg, reason, text_column
 
 __all__ = [
     "AlphaResult",
@@ -54,8 +55,12 @@ def _numeric_table(data: pd.DataFrame | np.ndarray, what: str) -> pd.DataFrame:
                 frame[column] = pd.to_numeric(frame[column])
             except (TypeError, ValueError):
                 raise NotComputable(
-                    f"{what}: column {column} is not numeric "
-                    f"(first value {frame[column].iloc[0]!r})"
+                    msg(
+                        "nc_not_numeric",
+                        what=what,
+                        column=column,
+                        value=repr(frame[column].iloc[0]),
+                    )
                 ) from None
         frame[column] = frame[column].astype(float)
     return frame
@@ -66,7 +71,7 @@ def _complete_rows(frame: pd.DataFrame, what: str) -> tuple[np.ndarray, int]:
     named rather than silently emptying the table."""
     empty = [c for c in frame.columns if frame[c].isna().all()]
     if empty:
-        raise NotComputable(f"{what}: column {', '.join(empty)} has no values")
+        raise NotComputable(msg("nc_no_values", what=what, columns=", ".join(empty)))
     values = frame.to_numpy(dtype=float)
     keep = ~np.isnan(values).any(axis=1)
     return values[keep], int((~keep).sum())
@@ -169,17 +174,16 @@ def cronbach_alpha(
     columns = list(frame.columns)
     k = len(columns)
     if k < 2:
-        raise NotComputable(f"{what}: needs at least 2 items, got {k}")
+        raise NotComputable(msg("nc_items", what=what, k=k))
     values, dropped = _complete_rows(frame, what)
     n = len(values)
     if n < 3:
-        raise NotComputable(
-            f"{what}: needs at least 3 respondents with every item answered, got {n}"
-            + (f" ({dropped} left out for a missing answer)" if dropped else "")
-        )
+        if dropped:
+            raise NotComputable(msg("nc_alpha_rows_dropped", what=what, n=n, dropped=dropped))
+        raise NotComputable(msg("nc_alpha_rows", what=what, n=n))
     total = values.sum(axis=1)
     if not total.std() > 0:
-        raise NotComputable(f"{what}: the total score is the same for every respondent")
+        raise NotComputable(msg("nc_total_constant", what=what))
     alpha = _alpha(values)
     df1, df2 = n - 1, (n - 1) * (k - 1)
     tail = (1 - ci) / 2
@@ -191,22 +195,23 @@ def cronbach_alpha(
     rows = []
     for j, column in enumerate(columns):
         rest = total - values[:, j]
-        note = ""
+        notes = []
         item_total = alpha_if_deleted = np.nan
         if column in constant:
-            note = "constant item: it correlates with nothing"
+            notes.append(msg("note_constant_item"))
         elif not rest.std() > 0:
-            note = "the other items' total is constant"
+            notes.append(msg("note_rest_constant"))
         else:
             item_total = float(np.corrcoef(values[:, j], rest)[0, 1])
         if k < 3:
-            note = "; ".join(filter(None, [note, "alpha if deleted needs 3 or more items"]))
+            notes.append(msg("note_deleted_needs_3"))
         else:
             others = np.delete(values, j, axis=1)
             if others.sum(axis=1).std() > 0:
                 alpha_if_deleted = _alpha(others)
             else:
-                note = "; ".join(filter(None, [note, "without it the total is constant"]))
+                notes.append(msg("note_without_constant"))
+        note = join(notes)
         rows.append(
             {
                 "item": column,
@@ -217,7 +222,9 @@ def cronbach_alpha(
                 "note": note,
             }
         )
-    return AlphaResult(alpha, interval, ci, n, dropped, k, pd.DataFrame(rows))
+    table = pd.DataFrame(rows)
+    table["note"] = text_column(row["note"] for row in rows)
+    return AlphaResult(alpha, interval, ci, n, dropped, k, table)
 
 
 # -- KMO and Bartlett -------------------------------------------------------------------------
@@ -257,24 +264,17 @@ def _checked_correlation(
     columns = list(frame.columns)
     p = len(columns)
     if p < 2:
-        raise NotComputable(f"{what}: needs at least 2 items, got {p}")
+        raise NotComputable(msg("nc_items", what=what, k=p))
     values, dropped = _complete_rows(frame, what)
     n = len(values)
     if n <= p:
-        raise NotComputable(
-            f"{what}: needs more respondents with every item answered ({n}) than items ({p})"
-        )
+        raise NotComputable(msg("nc_more_rows", what=what, n=n, p=p))
     constant = _constant_columns(values, columns)
     if constant:
-        raise NotComputable(
-            f"{what}: item {', '.join(constant)} is constant (its correlations are undefined)"
-        )
+        raise NotComputable(msg("nc_constant_item", what=what, items=", ".join(constant)))
     R = _correlation(values)
     if np.linalg.cond(R) > _SINGULAR_CONDITION:
-        raise NotComputable(
-            f"{what}: the correlation matrix is singular (an item is a linear combination of "
-            "others)"
-        )
+        raise NotComputable(msg("nc_singular", what=what))
     return R, columns, n, dropped
 
 
@@ -301,15 +301,11 @@ def kmo(data: pd.DataFrame | np.ndarray, *, what: str = "KMO") -> KMOResult:
     np.fill_diagonal(r2, 0.0)
     a2 = A * A
     if not (r2.sum() + a2.sum()) > 0:
-        raise NotComputable(f"{what}: the items are uncorrelated (every correlation is 0)")
+        raise NotComputable(msg("nc_uncorrelated", what=what))
     denominator = r2.sum(axis=0) + a2.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_item = np.where(denominator > 0, r2.sum(axis=0) / denominator, np.nan)
-    notes = {
-        c: "uncorrelated with every other item: its measure is undefined"
-        for c, d in zip(columns, denominator)
-        if not d > 0
-    }
+    notes = {c: msg("note_kmo_uncorrelated") for c, d in zip(columns, denominator) if not d > 0}
     overall = r2.sum() / (r2.sum() + a2.sum())
     return KMOResult(
         float(overall), pd.Series(per_item, index=columns, name="kmo"), n, dropped, notes
@@ -349,12 +345,10 @@ def bartlett(data: pd.DataFrame | np.ndarray, *, what: str = "Bartlett's test") 
     p = len(columns)
     factor = n - 1 - (2 * p + 5) / 6
     if factor <= 0:
-        raise NotComputable(
-            f"{what}: {n} respondents are too few for {p} items (n - 1 - (2p + 5)/6 must be > 0)"
-        )
+        raise NotComputable(msg("nc_bartlett_rows", what=what, n=n, p=p))
     sign, logdet = np.linalg.slogdet(R)
     if sign <= 0:
-        raise NotComputable(f"{what}: the correlation matrix is not positive definite")
+        raise NotComputable(msg("nc_not_positive_definite", what=what))
     statistic = float(-factor * logdet)
     df = p * (p - 1) // 2
     return BartlettResult(statistic, df, float(chi2.sf(statistic, df)), n, dropped)
@@ -422,10 +416,15 @@ class Reliability:
                     "bartlett_chi2": d.bartlett.statistic if d.bartlett else None,
                     "bartlett_df": d.bartlett.df if d.bartlett else None,
                     "bartlett_p": d.bartlett.p_value if d.bartlett else None,
-                    "note": "; ".join(f"{k}: {v}" for k, v in d.notes.items()),
+                    "note": join(
+                        msg("note_statistic", statistic=k, reason=v) for k, v in d.notes.items()
+                    ),
                 }
             )
-        return pd.DataFrame(rows)
+        table = pd.DataFrame(rows)
+        if rows:
+            table["note"] = text_column(row["note"] for row in rows)
+        return table
 
 
 def reliability(
@@ -473,11 +472,13 @@ def reliability(
         for name, function in (("alpha", cronbach_alpha), ("kmo", kmo), ("bartlett", bartlett)):
             try:
                 kwargs = {"ci": ci} if name == "alpha" else {}
-                stats[name] = function(table, what=f"dimension {dimension}", **kwargs)
+                stats[name] = function(
+                    table, what=msg("what_dimension", dimension=dimension), **kwargs
+                )
             except NotComputable as exc:
                 stats[name] = None
-                notes[name] = str(exc)
-                flag("not_computable", dimension, name, None, None, str(exc))
+                notes[name] = reason(exc)
+                flag("not_computable", dimension, name, None, None, reason(exc))
         alpha = stats["alpha"]
         if alpha is not None:
             if alpha.alpha < alpha_min:
@@ -487,7 +488,12 @@ def reliability(
                     "alpha",
                     alpha.alpha,
                     alpha_min,
-                    f"dimension {dimension}: alpha {alpha.alpha:.3f} is below {alpha_min}",
+                    msg(
+                        "flag_alpha_low",
+                        dimension=dimension,
+                        alpha=alpha.alpha,
+                        threshold=alpha_min,
+                    ),
                 )
             for row in alpha.items.itertuples():
                 if not np.isnan(row.item_total) and row.item_total < item_total_min:
@@ -497,8 +503,13 @@ def reliability(
                         row.item,
                         row.item_total,
                         item_total_min,
-                        f"item {row.item} correlates {row.item_total:.3f} with the other items "
-                        f"of {dimension} (below {item_total_min})",
+                        msg(
+                            "flag_weak_item",
+                            item=row.item,
+                            r=row.item_total,
+                            dimension=dimension,
+                            threshold=item_total_min,
+                        ),
                     )
         corr = table.corr(min_periods=3).to_numpy()
         for a in range(len(codes)):
@@ -510,8 +521,13 @@ def reliability(
                         f"{codes[a]} ~ {codes[b]}",
                         float(corr[a, b]),
                         0.0,
-                        f"items {codes[a]} and {codes[b]} of {dimension} correlate negatively "
-                        f"({corr[a, b]:.3f})",
+                        msg(
+                            "flag_negative_correlation",
+                            a=codes[a],
+                            b=codes[b],
+                            dimension=dimension,
+                            r=float(corr[a, b]),
+                        ),
                     )
         results.append(
             DimensionReliability(dimension, codes, alpha, stats["kmo"], stats["bartlett"], notes)
@@ -524,7 +540,7 @@ def reliability(
         siblings = [j for j in np.flatnonzero(h.indicator_dimension == d) if j != i]
         r, note = np.nan, ""
         if not siblings:
-            note = f"the only indicator of {h.dimensions[d]}: no rest to correlate with"
+            note = msg("note_only_indicator", dimension=h.dimensions[d])
         else:
             w = h.indicator_weight[siblings]
             w = w if w.sum() > 0 else np.ones(len(siblings))
@@ -532,15 +548,22 @@ def reliability(
             keep = ~(np.isnan(rest) | np.isnan(indicators[:, i]))
             x, y = indicators[keep, i], rest[keep]
             if keep.sum() < 3:
-                note = f"needs at least 3 respondents, got {int(keep.sum())}"
+                note = msg("note_needs_3", n=int(keep.sum()))
             elif not x.std() > 0:
-                note = "constant indicator: it correlates with nothing"
+                note = msg("note_constant_indicator")
             elif not y.std() > 0:
-                note = "the rest of the dimension is constant"
+                note = msg("note_rest_dimension_constant")
             else:
                 r = float(np.corrcoef(x, y)[0, 1])
         if note:
-            flag("not_computable", h.dimensions[d], code, None, None, f"indicator {code}: {note}")
+            flag(
+                "not_computable",
+                h.dimensions[d],
+                code,
+                None,
+                None,
+                msg("flag_indicator_not_computable", indicator=code, reason=note),
+            )
         elif r < item_total_min:
             flag(
                 "weak_indicator",
@@ -548,18 +571,27 @@ def reliability(
                 code,
                 r,
                 item_total_min,
-                f"indicator {code} correlates {r:.3f} with the rest of {h.dimensions[d]} "
-                f"(below {item_total_min})",
+                msg(
+                    "flag_weak_indicator",
+                    indicator=code,
+                    r=r,
+                    dimension=h.dimensions[d],
+                    threshold=item_total_min,
+                ),
             )
         rows.append({"dimension": h.dimensions[d], "indicator": code, "r_rest": r, "note": note})
     correlation = pd.DataFrame(indicators, columns=list(h.indicators)).corr(min_periods=3)
+    indicator_table = pd.DataFrame(rows)
+    indicator_table["note"] = text_column(row["note"] for row in rows)
+    flag_table = pd.DataFrame(
+        flags, columns=["kind", "dimension", "where", "value", "threshold", "message"]
+    )
+    flag_table["message"] = text_column(f["message"] for f in flags)
     return Reliability(
         dimensions=results,
-        indicators=pd.DataFrame(rows),
+        indicators=indicator_table,
         correlation=correlation,
-        flags=pd.DataFrame(
-            flags, columns=["kind", "dimension", "where", "value", "threshold", "message"]
-        ),
+        flags=flag_table,
         thresholds={"alpha_min": alpha_min, "item_total_min": item_total_min, "ci": ci},
         n=population.n,
     )

@@ -29,6 +29,7 @@ import pandas as pd
 
 from dmi.analysis.compare import compare_rankings
 from dmi.analysis.structure import Hierarchy, NotComputable, Population
+from dmi.analysis.text import join, msg, reason, text_column
 from dmi.instruments import Instrument
 from dmi.scoring import weighting as weighting_methods
 from dmi.scoring.aggregate import mazziotta_pareto_reference
@@ -162,7 +163,7 @@ class Kernel:
         analysed are their own reference.
     ahp_matrix : array-like of shape (k, k), optional
         Pairwise comparisons for ``weighting="ahp"``.
-    bod_bounds, geometric_offset, target_quantile
+    bod_bounds, geometric_offset, target_quantile, pca_retain, pca_rotation
         As :class:`dmi.IndexModel`.
     """
 
@@ -177,6 +178,8 @@ class Kernel:
         bod_bounds: tuple[float, float] = (0.0, 1.0),
         geometric_offset: float = 0.01,
         target_quantile: float = 0.9,
+        pca_retain: str | int = "kaiser+10%",
+        pca_rotation: str = "varimax",
     ):
         self.instrument = instrument
         self.hierarchy = Hierarchy.from_instrument(instrument)
@@ -195,6 +198,13 @@ class Kernel:
         self.bod_bounds = bod_bounds
         self.geometric_offset = geometric_offset
         self.target_quantile = target_quantile
+        self.pca_retain = weighting_methods.check_pca_retain(pca_retain)
+        if pca_rotation not in weighting_methods.PCA_ROTATIONS:
+            raise ValueError(
+                f"pca_rotation: expected one of {', '.join(weighting_methods.PCA_ROTATIONS)}, "
+                f"got {pca_rotation!r}"
+            )
+        self.pca_rotation = pca_rotation
         self._normalised: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._weights: dict[tuple[str, str], tuple[np.ndarray, list[str]]] = {}
         self._bod: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -246,7 +256,7 @@ class Kernel:
             raise ValueError(
                 f"unknown weighting {weighting!r}; expected one of {', '.join(WEIGHTINGS)}"
             )
-        notes: list[str] = []
+        notes: list[Any] = []
         k = len(self.codes)
         try:
             if weighting == "instrument":
@@ -255,18 +265,20 @@ class Kernel:
                 w = weighting_methods.equal(k)
             elif weighting == "ahp":
                 if self.ahp_matrix is None:
-                    raise NotComputable("AHP needs a pairwise comparison (judgement) file")
+                    raise NotComputable(msg("nc_ahp_none"))
                 result = weighting_methods.ahp(np.asarray(self.ahp_matrix, dtype=float))
                 if result.n != k:
                     raise NotComputable(
-                        f"the AHP matrix is {result.n}x{result.n} but there are {k} "
-                        f"{self.level} nodes ({', '.join(self.codes)})"
+                        msg(
+                            "nc_ahp_size",
+                            n=result.n,
+                            k=k,
+                            level=msg(f"level_{self.level}"),
+                            codes=", ".join(self.codes),
+                        )
                     )
                 if not result.consistent:
-                    notes.append(
-                        f"AHP consistency ratio {result.cr:.3f} is not below 0.10: revise the "
-                        "judgements"
-                    )
+                    notes.append(msg("note_ahp_inconsistent", cr=f"{result.cr:.3f}"))
                 w = np.asarray(result.weights, dtype=float)
             elif weighting == "bod":
                 w = self._bod_fit(normalisation)[2]
@@ -277,14 +289,24 @@ class Kernel:
                 elif weighting == "critic":
                     w = np.asarray(weighting_methods.critic(complete), dtype=float)
                 else:
-                    result = weighting_methods.pca(complete)
-                    if result.note:
-                        notes.append(f"PCA: {result.note}")
+                    constant = [
+                        code
+                        for code, column in zip(self.codes, complete.T)
+                        if not column.max() > column.min()
+                    ]
+                    if constant:
+                        raise NotComputable(msg("nc_pca_constant", codes=", ".join(constant)))
+                    result = weighting_methods.pca(
+                        complete,
+                        retain=self.pca_retain,
+                        kaiser_normalisation=self.pca_rotation == "varimax-kaiser",
+                    )
+                    notes.extend(pca_notes(result))
                     w = np.asarray(result.weights, dtype=float)
         except NotComputable:
             raise
         except ValueError as exc:  # the weighting's own explanation of why it cannot run
-            raise NotComputable(f"{weighting} weights: {exc}") from None
+            raise NotComputable(msg("nc_weights", weighting=weighting, reason=str(exc))) from None
         self._weights[key] = (w, notes)
         return w, notes
 
@@ -293,8 +315,12 @@ class Kernel:
         complete = ref[~np.isnan(ref).any(axis=1)]
         if len(complete) < 2:
             raise NotComputable(
-                f"{weighting} weights need at least 2 reference rows with every {self.level} "
-                f"answered, got {len(complete)}"
+                msg(
+                    "nc_complete_rows",
+                    weighting=weighting,
+                    level=msg(f"level_{self.level}"),
+                    n=len(complete),
+                )
             )
         if not bounded(normalisation):  # entropy, CRITIC and BoD need non-negative inputs
             low, high = complete.min(axis=0), complete.max(axis=0)
@@ -305,14 +331,10 @@ class Kernel:
         key = canonical_name(normalisation)
         if key not in self._bod:
             if self.level != "dimension":
-                raise NotComputable(
-                    "benefit of the doubt works at the dimension level only (it is exact for "
-                    f"new companies over a few nodes), not at the {self.level} level"
-                )
+                raise NotComputable(msg("nc_bod_level", level=msg(f"level_{self.level}")))
             if len(self.codes) > weighting_methods.BOD_VERTEX_MAX_DIM:
                 raise NotComputable(
-                    f"benefit of the doubt supports at most {weighting_methods.BOD_VERTEX_MAX_DIM}"
-                    f" dimensions, got {len(self.codes)}"
+                    msg("nc_bod_dims", max=weighting_methods.BOD_VERTEX_MAX_DIM, k=len(self.codes))
                 )
             ref = self.normalised(normalisation)[1]
             complete_raw = ref[~np.isnan(ref).any(axis=1)]
@@ -357,10 +379,7 @@ class Kernel:
                 f"got shape {W.shape}"
             )
         if aggregation == "geometric" and not bounded(normalisation):
-            raise NotComputable(
-                "geometric aggregation needs non-negative inputs, but zscore normalisation "
-                "gives negative values"
-            )
+            raise NotComputable(msg("nc_geometric_negative"))
         data, ref = self.normalised(normalisation)
         scaled = aggregation == "mazziotta-pareto" or not bounded(normalisation)
         need_reference = scaled and not self.same
@@ -454,6 +473,41 @@ class Kernel:
             return np.round(100.0 * dims, level_precision), np.round(100.0 * idx, level_precision)
         ref_dims, ref_idx = (dims, idx) if self.same else (ref[:, :, None], index(ref))
         return _to_100(dims, ref_dims), _to_100(idx, ref_idx)
+
+
+def pca_notes(
+    result: weighting_methods.PCAWeights,
+    *,
+    eigen_threshold: float = 1.0,
+    min_share: float = 0.10,
+    min_cumulative: float = 0.60,
+) -> list[Any]:
+    """What a PCA fit has to say (as :func:`dmi.scoring.weighting.pca`'s note, with its
+    default thresholds), as messages of the report."""
+    m = len(result.eigenvalues)
+    share = result.eigenvalues / result.eigenvalues.sum()
+    eligible = (result.eigenvalues > eigen_threshold) & (share >= min_share)
+    n_eligible = int(np.argmin(eligible)) if not eligible.all() else m
+    k = result.n_factors
+    tests = {"eigen": f"{eigen_threshold:g}", "share": f"{100 * min_share:g}%"}
+    notes: list[Any] = []
+    if isinstance(result.retain, (int, np.integer)):
+        if k > n_eligible:
+            notes.append(msg("note_pca_fixed", k=k, failing=k - n_eligible, **tests))
+    elif n_eligible == 0:
+        notes.append(msg("note_pca_fallback", first=f"{result.eigenvalues[0]:.4g}", **tests))
+    elif share[:k].sum() < min_cumulative:
+        notes.append(
+            msg(
+                "note_pca_short",
+                k=k,
+                explained=f"{100 * share[:k].sum():.1f}%",
+                target=f"{100 * min_cumulative:g}%",
+            )
+        )
+    if "did not converge" in result.note:
+        notes.append(msg("note_pca_not_converged"))
+    return notes
 
 
 def _frontier(R: np.ndarray) -> np.ndarray:
@@ -585,6 +639,8 @@ def compare_schemes(
     ahp_matrix: Any = None,
     bod_bounds: tuple[float, float] = (0.0, 1.0),
     top: int = 10,
+    pca_retain: str | int = "kaiser+10%",
+    pca_rotation: str = "varimax",
 ) -> SchemeComparison:
     """Weighting schemes side by side: weights, rank agreement, movers, band and tier changes.
 
@@ -608,6 +664,8 @@ def compare_schemes(
         Adds each scheme's tier (indicative under any scheme but the instrument's own).
     ahp_matrix : array-like, optional
         For ``ahp``: pairwise comparisons of the nodes at ``level``.
+    pca_retain, pca_rotation
+        For ``pca``: as :class:`dmi.IndexModel`.
 
     A scheme that cannot run is listed in ``not_run`` with the reason, never left out silently.
     """
@@ -623,6 +681,8 @@ def compare_schemes(
         _reference_nodes(reference, reference_nodes, level),
         ahp_matrix=ahp_matrix,
         bod_bounds=bod_bounds,
+        pca_retain=pca_retain,
+        pca_rotation=pca_rotation,
     )
     dim_kernel = kernel if level == "dimension" else None  # BoD works on the dimensions
     rule = LevelRule(instrument, population.scenario_levels, population.scenario_codes)
@@ -648,10 +708,7 @@ def compare_schemes(
                 dims, index = dim_kernel.evaluate_bod(nominal.normalisation)
                 w = dim_kernel.weights("bod", nominal.normalisation)[0]
                 if level != "dimension" or nominal.aggregation != "arithmetic":
-                    notes.append(
-                        "benefit of the doubt runs at the dimension level with arithmetic "
-                        "aggregation (each company's own weights)"
-                    )
+                    notes.append(msg("note_bod_dimension"))
                 weights_table["bod (dimension level)"] = _dimension_weights_on(
                     kernel, dimension_codes, w
                 )
@@ -661,8 +718,10 @@ def compare_schemes(
                 weights_table[weighting] = w
         except NotComputable as exc:
             if weighting == nominal.weighting:
-                raise NotComputable(f"the nominal scheme {scheme.name} cannot run: {exc}") from None
-            not_run[weighting] = str(exc)
+                raise NotComputable(
+                    msg("nc_nominal_scheme", scheme=scheme.name, reason=reason(exc))
+                ) from None
+            not_run[weighting] = reason(exc)
             continue
         results[weighting] = {
             "scheme": scheme,
@@ -700,14 +759,14 @@ def compare_schemes(
                 "tier_changed": cmp.tier_changed,
                 "largest_move": float(moves.max()),
                 "mean_abs_move": float(moves.mean()),
-                "notes": "; ".join(r["notes"]),
+                "notes": join(r["notes"]),
             }
         )
         movers[weighting] = cmp.movers.head(top)
         bands[weighting] = cmp.levels
         if cmp.tiers is not None:
             tiers[weighting] = cmp.tiers
-    for weighting, reason in not_run.items():
+    for weighting, why in not_run.items():
         summary.append(
             {
                 "scheme": weighting,
@@ -718,26 +777,28 @@ def compare_schemes(
                 "tier_changed": None,
                 "largest_move": np.nan,
                 "mean_abs_move": np.nan,
-                "notes": f"not run: {reason}",
+                "notes": msg("note_not_run", reason=why),
             }
         )
+    summary_table = pd.DataFrame(
+        summary,
+        columns=[
+            "scheme",
+            "method",
+            "spearman",
+            "kendall",
+            "band_changed",
+            "tier_changed",
+            "largest_move",
+            "mean_abs_move",
+            "notes",
+        ],
+    )
+    summary_table["notes"] = text_column(row["notes"] for row in summary)
     return SchemeComparison(
         nominal=Scheme(nominal.weighting, nominal.normalisation, nominal.aggregation).name,
         weights=weights_table,
-        summary=pd.DataFrame(
-            summary,
-            columns=[
-                "scheme",
-                "method",
-                "spearman",
-                "kendall",
-                "band_changed",
-                "tier_changed",
-                "largest_move",
-                "mean_abs_move",
-                "notes",
-            ],
-        ),
+        summary=summary_table,
         companies=companies,
         movers=movers,
         bands=bands,

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.analysis.structure import NotComputable, Population
+from dmi.analysis.text import join, msg, reason, text_column
 
 __all__ = [
     "IMPUTATIONS",
@@ -83,7 +84,7 @@ def coverage(population: Population, *, threshold: float = 0.65) -> Coverage:
     h = population.hierarchy
     n = population.n
     if n == 0:
-        raise NotComputable("coverage: the population has no valid rows")
+        raise NotComputable(msg("nc_coverage_empty"))
     answered = population.answered
     items = pd.DataFrame(
         {
@@ -133,9 +134,9 @@ def skew_kurtosis(x: np.ndarray) -> tuple[float, float]:
     values = np.asarray(x, dtype=float)
     values = values[~np.isnan(values)]
     if len(values) < 4:
-        raise NotComputable(f"skewness and kurtosis need at least 4 values, got {len(values)}")
+        raise NotComputable(msg("nc_skew_values", n=len(values)))
     if not values.std() > 0:
-        raise NotComputable("skewness and kurtosis of a constant column are undefined")
+        raise NotComputable(msg("nc_skew_constant"))
     return float(skew(values, bias=False)), float(kurtosis(values, fisher=True, bias=False))
 
 
@@ -177,10 +178,12 @@ def outliers(
                     "skew": np.nan,
                     "kurtosis": np.nan,
                     "outlier": False,
-                    "note": str(exc),
+                    "note": reason(exc),
                 }
             )
-    return pd.DataFrame(rows, columns=["column", "n", "skew", "kurtosis", "outlier", "note"])
+    table = pd.DataFrame(rows, columns=["column", "n", "skew", "kurtosis", "outlier", "note"])
+    table["note"] = text_column(row["note"] for row in rows)
+    return table
 
 
 @dataclass(frozen=True)
@@ -307,7 +310,8 @@ def impute(
         if groups is None:
             raise ValueError(f"imputation {method!r} needs a group for every row")
         groups = np.asarray(groups, dtype=object)
-        groups = np.where(pd.isna(groups), "(no group)", groups).astype(str)
+        no_group = msg("no_group")
+        groups = np.array([no_group if pd.isna(g) else str(g) for g in groups], dtype=object)
     log = []
     for j in range(k):
         missing = ~answered[:, j]
@@ -323,8 +327,7 @@ def impute(
                     "cells": int(missing.sum()),
                     "method": method,
                     "value": np.nan,
-                    "note": "not imputed: no company answered it (left as the instrument "
-                    "scored it)",
+                    "note": msg("note_not_imputed"),
                 }
             )
             continue
@@ -349,7 +352,7 @@ def impute(
             own = own[~np.isnan(own)]
             value, note = (float(statistic(own)), "") if len(own) else (overall, "")
             if not len(own):
-                note = "no answer in this group: the whole column's value was used"
+                note = msg("note_group_fallback")
             values[cells, j] = value
             log.append(
                 {
@@ -361,9 +364,10 @@ def impute(
                     "note": note,
                 }
             )
-    return values, pd.DataFrame(
-        log, columns=["column", "group", "cells", "method", "value", "note"]
-    )
+    table = pd.DataFrame(log, columns=["column", "group", "cells", "method", "value", "note"])
+    for column in ("group", "note"):
+        table[column] = text_column(row[column] for row in log)
+    return values, table
 
 
 # -- the whole treatment ----------------------------------------------------------------------
@@ -464,9 +468,9 @@ def treat(
     log = []
     for j, row in enumerate(before.itertuples()):
         if not row.outlier:
-            action, points, note = "none", 0, row.note or "within the thresholds"
+            action, points, note = msg("action_none"), 0, row.note or msg("note_within")
         elif outlier_treatment == "none":
-            action, points, note = "none", 0, "outlier, reported only (no treatment chosen)"
+            action, points, note = msg("action_none"), 0, msg("note_reported_only")
         else:
             action, points, note = _treat_column(
                 treated, j, outlier_treatment, max_points, skew_max, kurtosis_max
@@ -482,7 +486,7 @@ def treat(
         outliers_before=before,
         outliers_after=after,
         imputation=imputation_log,
-        log=pd.DataFrame(log, columns=["column", "action", "points", "note"]),
+        log=_log_table(log),
         settings={
             "level": level,
             "outlier_treatment": outlier_treatment,
@@ -493,6 +497,13 @@ def treat(
             "kurtosis_max": kurtosis_max,
         },
     )
+
+
+def _log_table(log: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame(log, columns=["column", "action", "points", "note"])
+    for column in ("action", "note"):
+        table[column] = text_column(row[column] for row in log)
+    return table
 
 
 def _treat_column(
@@ -506,17 +517,21 @@ def _treat_column(
         if result.passes or how == "winsorise":
             X[:, j] = result.values
             moved = ", ".join(f"{old:g} -> {new:g}" for _, old, new in result.changes[:5])
-            note = f"{result.points} values winsorised ({moved})"
+            notes = [msg("note_winsorised", points=result.points, moved=moved)]
             if not result.passes:
-                note += f"; still an outlier after {result.points} of at most {max_points} points"
-            return "winsorised", result.points, note
+                notes.append(
+                    msg("note_still_outlier_winsorised", points=result.points, max=max_points)
+                )
+            return msg("action_winsorised"), result.points, join(notes)
     X[:, j] = log_transform(original)
-    note = "log-transformed"
-    if how == "winsorise-then-log":
-        note += f" (winsorising {max_points} points was not enough)"
+    notes = [
+        msg("note_log_after_winsorising", max=max_points)
+        if how == "winsorise-then-log"
+        else msg("note_log")
+    ]
     try:
         if _is_outlier(*skew_kurtosis(X[:, j]), skew_max, kurtosis_max):
-            note += "; still an outlier after the log transform"
+            notes.append(msg("note_still_outlier_log"))
     except NotComputable:
         pass
-    return "log", int((~np.isnan(original)).sum()), note
+    return msg("action_log"), int((~np.isnan(original)).sum()), join(notes)

@@ -48,6 +48,7 @@ from dmi.analysis.schemes import (
     rank_desc,
 )
 from dmi.analysis.structure import NotComputable, Population
+from dmi.analysis.text import join, msg, reason
 from dmi.errors import UsageError
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import OFFICIAL_METHOD, WEIGHTINGS
@@ -207,6 +208,8 @@ def uncertainty(
     ahp_matrix: Any = None,
     bod_bounds: tuple[float, float] = (0.0, 1.0),
     num_resamples: int = 100,
+    pca_retain: str | int = "kaiser+10%",
+    pca_rotation: str = "varimax",
 ) -> Uncertainty:
     """Uncertainty and sensitivity of every company's index, rank, level and tier.
 
@@ -236,6 +239,8 @@ def uncertainty(
         Assigns each run's tier from its dimension scores.
     ahp_matrix : array-like, optional
         Pairwise comparisons of the nodes at ``level`` for ``ahp``.
+    pca_retain, pca_rotation
+        For ``pca``: as :class:`dmi.IndexModel`.
 
     Raises
     ------
@@ -272,7 +277,14 @@ def uncertainty(
     if ref_nodes is None and reference is not None:
         ref_nodes = reference.nodes(level)
     kernel = Kernel(
-        instrument, level, data_nodes, ref_nodes, ahp_matrix=ahp_matrix, bod_bounds=bod_bounds
+        instrument,
+        level,
+        data_nodes,
+        ref_nodes,
+        ahp_matrix=ahp_matrix,
+        bod_bounds=bod_bounds,
+        pca_retain=pca_retain,
+        pca_rotation=pca_rotation,
     )
     dim_kernel = kernel
     if level != "dimension":
@@ -308,7 +320,9 @@ def uncertainty(
             nominal.normalisation, nominal.weighting == "bod", nominal.aggregation, w_nominal
         )
     except NotComputable as exc:
-        raise NotComputable(f"the nominal method {nominal.name} cannot run: {exc}") from None
+        raise NotComputable(
+            msg("nc_nominal_method", method=nominal.name, reason=reason(exc))
+        ) from None
     index_nominal = index_nominal[:, 0]
     rank_nominal = rank_desc(index_nominal)
     band_nominal = rule.levels(index_nominal)
@@ -327,20 +341,18 @@ def uncertainty(
                 base_weights(weighting, normalisation)
             usable_weightings.append(weighting)
         except NotComputable as exc:
-            not_run[f"weighting {weighting}"] = str(exc)
+            not_run[f"weighting {weighting}"] = reason(exc)
     bounded_normalisations = [n_ for n_ in normalisations if bounded(n_)]
     usable_aggregations = []
     for aggregation in aggregations:
         if aggregation == "geometric" and not bounded_normalisations:
-            not_run["aggregation geometric"] = (
-                "geometric aggregation needs a bounded normalisation, and only zscore is listed"
-            )
+            not_run["aggregation geometric"] = msg("nc_geometric_zscore")
             continue
         usable_aggregations.append(aggregation)
     if not usable_weightings:
-        raise NotComputable("no weighting alternative can run: " + "; ".join(not_run.values()))
+        raise NotComputable(msg("nc_no_weighting", reasons=join(not_run.values())))
     if not usable_aggregations:
-        raise NotComputable("no aggregation alternative can run")
+        raise NotComputable(msg("nc_no_aggregation"))
     perturbed = perturbation > 0 and any(w != "bod" for w in usable_weightings)
 
     # the design
@@ -359,10 +371,7 @@ def uncertainty(
         names += [f"weight {code}" for code in kernel.codes]
         groups += ["weights"] * k
     if not names:
-        raise NotComputable(
-            "nothing is uncertain: one normalisation, one weighting, one aggregation and no "
-            "weight perturbation"
-        )
+        raise NotComputable(msg("nc_nothing_uncertain"))
     problem = {
         "num_vars": len(names),
         "names": names,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dmi.errors import UsageError
+from dmi.locales import text
 
 __all__ = ["add_commands", "cmd_analyse", "cmd_compare"]
 
@@ -138,6 +139,7 @@ def add_commands(subparsers: Any) -> None:
         help="write every company's index, rank, band and tier per scheme",
     )
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.add_argument("--lang", default="en", choices=("zh", "en"), help="language of what is printed")
     _read_options(p)
     p.set_defaults(func=cmd_compare)
 
@@ -154,6 +156,7 @@ def _read_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_analyse(args: argparse.Namespace) -> int:
     from dmi.analysis import analyse
+    from dmi.analysis.text import localise
     from dmi.io import PendingFile
 
     output = Path(args.output)
@@ -181,21 +184,47 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     finally:
         for file in pending:
             file.discard()
+    lang = args.lang
     for part, reason in result.problems.items():
-        print(f"note: {part} not computed: {reason}", file=sys.stderr)
+        print(
+            text(
+                "analysis.cli_not_computed",
+                lang,
+                part=text(f"analysis.part_{part}", lang),
+                reason=localise(reason, lang),
+            ),
+            file=sys.stderr,
+        )
     notes = {}
     if result.comparison is not None:
-        notes.update({f"scheme {k}": v for k, v in result.comparison.not_run.items()})
+        notes.update(
+            {
+                text("analysis.cli_scheme", lang, scheme=k): v
+                for k, v in result.comparison.not_run.items()
+            }
+        )
     if result.uncertainty is not None:
-        notes.update(result.uncertainty.not_run)
+        for name, why in result.uncertainty.not_run.items():
+            kind, _, option = name.partition(" ")
+            notes[f"{text(f'analysis.input_{kind}', lang)} {option}"] = why
     for what, reason in notes.items():
-        print(f"note: {what} not run: {reason}", file=sys.stderr)
+        print(
+            text("analysis.cli_not_run", lang, what=what, reason=localise(reason, lang)),
+            file=sys.stderr,
+        )
     source = result.provenance["input"]
     runs = result.uncertainty.n_runs if result.uncertainty is not None else 0
     written = [str(output)] + ([args.json] if args.json else [])
     print(
-        f"analysed {source['rows_valid']} of {source['rows_read']} rows "
-        f"({source['rows_rejected']} rejected), {runs} uncertainty runs; wrote {', '.join(written)}"
+        text(
+            "analysis.cli_analysed",
+            lang,
+            valid=source["rows_valid"],
+            read=source["rows_read"],
+            rejected=source["rows_rejected"],
+            runs=runs,
+            written=", ".join(written),
+        )
     )
     return 0
 
@@ -203,6 +232,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from dmi.analysis import Population, compare_schemes, read_ahp_matrix
     from dmi.analysis.pipeline import load_tier_model
+    from dmi.analysis.text import localise
     from dmi.instruments import load_instrument, shipped_reference_population
     from dmi.io import read_answers, write_table
 
@@ -256,17 +286,39 @@ def cmd_compare(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, ensure_ascii=False, indent=1))
         return 0
+    lang = args.lang
     print(
-        f"{population.n} of {population.n_read} rows compared against {result.nominal} "
-        f"(bands of other schemes are indicative, not official levels)"
+        text(
+            "analysis.cli_compared",
+            lang,
+            valid=population.n,
+            read=population.n_read,
+            nominal=result.nominal,
+        )
     )
     summary = result.summary
     print(
-        f"  {'scheme':<11} {'spearman':>8} {'kendall':>8} {'bands':>6} {'tiers':>6} {'max move':>9}"
+        text(
+            "analysis.cli_compare_head",
+            lang,
+            scheme=text("analysis.col_scheme", lang),
+            spearman=text("analysis.col_spearman", lang),
+            kendall=text("analysis.col_kendall", lang),
+            bands=text("analysis.col_bands", lang),
+            tiers=text("analysis.col_tiers", lang),
+            move=text("analysis.col_max_move", lang),
+        )
     )
     for row in summary.itertuples():
         if row.scheme in result.not_run:
-            print(f"  {row.scheme:<11} not run: {result.not_run[row.scheme]}")
+            print(
+                text(
+                    "analysis.cli_compare_not_run",
+                    lang,
+                    scheme=row.scheme,
+                    reason=localise(result.not_run[row.scheme], lang),
+                )
+            )
             continue
         tiers_text = (
             "-"
@@ -278,7 +330,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"{tiers_text:>6} {row.largest_move:9.1f}"
         )
         if row.notes:
-            print(f"  {'':<11} note: {row.notes}")
+            print(text("analysis.cli_compare_note", lang, blank="", note=localise(row.notes, lang)))
     if args.output:
-        print(f"wrote {args.output}")
+        print(text("analysis.cli_wrote", lang, path=args.output))
     return 0

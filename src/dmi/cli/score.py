@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from dmi.bulk.run import DUPLICATE_POLICIES, score_file
@@ -29,6 +28,7 @@ from dmi.io.tools import (
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
+from dmi.scoring.weighting import PCA_RETAIN, PCA_ROTATIONS, read_pairwise_file
 from dmi.tiers import TierModel, shipped_tier_model_path
 
 __all__ = ["add_commands", "cmd_fit", "cmd_score", "cmd_weights"]
@@ -134,72 +134,20 @@ def _input_layout_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _parse_ahp_file(path: str, nodes: list[str]) -> np.ndarray:
-    """An AHP matrix file: CSV with node codes as header and first column, or YAML judgements.
-
-    Cells and judgements are numbers or fractions (``3``, ``1/3``, ``0.333``). In the CSV the
-    smaller cell of each pair may be the larger one's reciprocal written to two decimals
-    (:data:`~dmi.scoring.weighting.RECIPROCAL_ATOL`) or left blank.
-    """
-    from dmi.scoring.weighting import pairwise_from_judgements, pairwise_matrix, parse_judgement
-
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"no such AHP matrix file: {path}")
-    if file.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            problem = " ".join(str(exc).split())  # YAML's message spans lines
-            raise FileFormatError(f"{file}: not a YAML file ({problem})", path=file) from None
-        rows = data.get("judgements") if isinstance(data, dict) else None
-        if not isinstance(rows, list):
-            raise UsageError(f"{path}: expected a 'judgements' list of [a, b, value] rows")
-        judgements: dict[tuple[str, str], object] = {}
-        for number, row in enumerate(rows, 1):
-            if not (isinstance(row, list) and len(row) == 3):
-                raise UsageError(
-                    f"{path}: judgement {number} is {row!r}; expected [a, b, value], e.g. "
-                    f"[{nodes[0]}, {nodes[-1]}, 1/3]"
-                )
-            key = (str(row[0]), str(row[1]))
-            if key in judgements:
-                raise UsageError(f"{path}: the pair ({key[0]}, {key[1]}) is judged twice")
-            judgements[key] = row[2]
-        try:
-            return pairwise_from_judgements(nodes, judgements)
-        except ValueError as exc:
-            raise UsageError(f"{path}: {exc} (the nodes are {', '.join(nodes)})") from None
+def _pca_retain(text: str) -> str | int:
+    """An argparse type: a PCA retention rule by name, or a whole number of factors."""
+    if text in PCA_RETAIN:
+        return text
     try:
-        frame = pd.read_csv(file, index_col=0, dtype=str, keep_default_na=False)
-    except ValueError as exc:  # pandas' parser, empty-file and decoding errors are ValueErrors
-        problem = " ".join(str(exc).split())
-        raise FileFormatError(f"{path}: not a CSV matrix ({problem})", path=path) from None
-    codes = [str(c).strip() for c in frame.columns]
-    rows = [str(r).strip() for r in frame.index]
-    if sorted(codes) != sorted(nodes) or sorted(rows) != sorted(nodes):
-        raise UsageError(
-            f"{path}: the matrix must have exactly the nodes {', '.join(nodes)} as "
-            f"header and first column, got {', '.join(codes)}"
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected {', '.join(PCA_RETAIN)} or a whole number of factors (1 or more); "
+            f"got {text!r}"
         )
-    table = np.full((len(rows), len(codes)), np.nan)
-    for i, row in enumerate(rows):
-        for j, code in enumerate(codes):
-            cell = frame.iat[i, j].strip()
-            if not cell:
-                continue  # blank: the reciprocal of its mirror
-            try:
-                table[i, j] = parse_judgement(cell)
-            except ValueError as exc:
-                raise UsageError(f"{path}: row {row}, column {code}: {exc}") from None
-    order_rows = [rows.index(code) for code in nodes]
-    order_cols = [codes.index(code) for code in nodes]
-    try:
-        return pairwise_matrix(table[np.ix_(order_rows, order_cols)], nodes)
-    except ValueError as exc:
-        raise UsageError(f"{path}: {exc}") from None
+    return number
 
 
 def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexModel:
@@ -207,7 +155,7 @@ def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexM
     ahp_matrix = None
     if method.startswith("ahp:"):
         probe = IndexModel(instrument, weighting="ahp", weight_level=args.level, ahp_matrix=[[1.0]])
-        ahp_matrix = _parse_ahp_file(method[4:], probe.nodes())
+        ahp_matrix = read_pairwise_file(method[4:], probe.nodes())
         method = "ahp"
     elif method == "ahp":
         raise UsageError(
@@ -221,6 +169,8 @@ def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexM
         aggregation=args.aggregation,
         weight_level=args.level,
         ahp_matrix=ahp_matrix,
+        pca_retain=getattr(args, "pca_retain", "kaiser+10%"),
+        pca_rotation=getattr(args, "pca_rotation", "varimax"),
     )
 
 
@@ -481,6 +431,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
             "rows_used": model.fit_info_["rows_used"],
             "weights": {row.code: round(row.weight, 10) for row in table.itertuples()},
         }
+        if model.pca_ is not None:
+            payload["pca"] = _pca_summary(model)
         if model.ahp_ is not None:
             payload["ahp"] = {
                 "cr": model.ahp_.cr,
@@ -506,6 +458,14 @@ def cmd_weights(args: argparse.Namespace) -> int:
     for row in table.itertuples():
         zh, en = labels.get(row.code, ("", ""))
         print(f"  {row.code:<{width}}  {row.weight:8.4f}  {zh} / {en}")
+    if model.pca_ is not None:
+        info = _pca_summary(model)
+        print(
+            f"PCA: {info['factors']} factors kept by "
+            f"{'number' if isinstance(info['retain'], int) else info['retain']} (eigenvalues "
+            f"{', '.join(f'{v:.3f}' for v in info['eigenvalues'][: info['factors'] + 1])}, ...), "
+            f"{info['rotation']} rotation"
+        )
     if model.ahp_ is not None:
         verdict = "acceptable" if model.ahp_.consistent else "NOT acceptable (>= 0.10)"
         print(f"AHP consistency ratio {model.ahp_.cr:.4f}: {verdict}")
@@ -514,6 +474,19 @@ def cmd_weights(args: argparse.Namespace) -> int:
         print(f"dmi: --strict: {refused}", file=sys.stderr)
         return 1
     return 0
+
+
+def _pca_summary(model: IndexModel) -> dict[str, Any]:
+    """The retention rule, rotation and factors of a PCA model (what ``dmi weights`` shows)."""
+    result = model.pca_
+    assert result is not None
+    return {
+        "retain": result.retain,
+        "rotation": model.pca_rotation,
+        "factors": int(result.n_factors),
+        "eigenvalues": [round(float(v), 10) for v in result.eigenvalues],
+        "explained_share": [round(float(v), 10) for v in result.explained_share],
+    }
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -544,6 +517,22 @@ def _method_options(parser: argparse.ArgumentParser, *, weights_flag: str = "--w
         default="indicator",
         choices=WEIGHT_LEVELS,
         help="hierarchy level whose nodes are weighted (default indicator)",
+    )
+    parser.add_argument(
+        "--pca-retain",
+        type=_pca_retain,
+        default="kaiser+10%",
+        metavar="RULE",
+        help="PCA weights: the factors kept: kaiser+10%% (default: every factor with eigenvalue "
+        "> 1 and at least 10%% of the variance, as the OECD/JRC Handbook's example), "
+        "cumulative-60%% (stop once 60%% is explained) or a number of factors",
+    )
+    parser.add_argument(
+        "--pca-rotation",
+        default="varimax",
+        choices=PCA_ROTATIONS,
+        help="PCA weights: varimax on the raw loadings (default) or on the Kaiser-normalised "
+        "ones (varimax-kaiser)",
     )
     parser.add_argument("--encoding", help="input encoding (default: detected)")
     parser.add_argument("--sheet", help="XLSX sheet (default: the active sheet)")

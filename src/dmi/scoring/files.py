@@ -46,6 +46,9 @@ class IndexParams(Part):
     bod_bounds: list[float]
     geometric_offset: float
     target_quantile: float
+    # a PCA model's retention rule and rotation (absent in other models and in earlier files)
+    pca_retain: str | int | None = None
+    pca_rotation: str | None = None
 
 
 class NormaliserPart(Part):
@@ -61,6 +64,20 @@ class MazziottaParetoStats(Part):
 
     mean: list[float]
     sd: list[float]
+
+
+class PCAPart(Part):
+    """What a PCA fit found (:class:`dmi.scoring.weighting.PCAWeights`)."""
+
+    retain: str | int
+    kaiser_normalisation: bool
+    n_factors: int
+    eigenvalues: list[float]
+    explained_share: list[float]
+    loadings: list[list[float]]
+    assigned_factor: list[int]
+    criterion: float
+    note: str
 
 
 class AHPPart(Part):
@@ -93,6 +110,7 @@ class IndexModelFile(ModelFile):
     bod_vertices: list[list[float]] | None
     bod_range: list[list[float]] | None = None  # absent in files of the first releases
     ahp: AHPPart | None
+    pca: PCAPart | None = None  # a PCA model's factors (absent in earlier files)
     fit_info: FitInfo
 
     def problems(self) -> Iterator[tuple[str, str]]:
@@ -129,6 +147,14 @@ class IndexModelFile(ModelFile):
                 yield f"output_scale.{name}", f"expected [low, high], got {len(bounds)} values"
         if self.bod_vertices is not None and any(len(v) != k for v in self.bod_vertices):
             yield "bod_vertices", f"expected vertices of {k} weights (one per node)"
+        if self.pca is not None:
+            pca = self.pca
+            if len(pca.loadings) != k or any(len(row) != pca.n_factors for row in pca.loadings):
+                yield "pca.loadings", f"expected {k} rows of {pca.n_factors} loadings"
+            elif len(pca.explained_share) != pca.n_factors or len(pca.assigned_factor) != k:
+                yield "pca", f"expected {pca.n_factors} shares and {k} assigned factors"
+            elif any(not 0 <= f < pca.n_factors for f in pca.assigned_factor):
+                yield "pca.assigned_factor", f"expected factors 0 to {pca.n_factors - 1}"
         if self.bod_range is not None and (
             len(self.bod_range) != 2 or any(len(v) != k for v in self.bod_range)
         ):

@@ -27,7 +27,7 @@ import os
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -141,6 +141,17 @@ class IndexModel(DmiEstimator):
         The explicit offset (>= 0) that lets geometric aggregation handle zero scores.
     target_quantile : float, default=0.9
         For ``normalisation="target"``: the reference quantile (in (0, 1]) taken as the target.
+    pca_retain : {"kaiser+10%", "cumulative-60%"} or int, default="kaiser+10%"
+        For ``weighting="pca"``: which factors are kept. ``kaiser+10%`` (the default) keeps
+        every factor with eigenvalue > 1 and at least 10 % of the variance, as the OECD/JRC
+        Handbook's worked example does (its 60 % cumulative share is then a check, noted when
+        not met); ``cumulative-60%`` stops at the first factor that takes the cumulative share
+        to 60 %, dropping later factors however large; a whole number keeps that many factors.
+        See :func:`dmi.scoring.weighting.pca`.
+    pca_rotation : {"varimax", "varimax-kaiser"}, default="varimax"
+        For ``weighting="pca"``: varimax on the raw loadings (the default, the weights dmi has
+        always given), or on the Kaiser-normalised loadings (the default of SPSS, R's
+        ``varimax`` and factor_analyzer).
 
     Attributes
     ----------
@@ -152,6 +163,8 @@ class IndexModel(DmiEstimator):
         weights on the reference).
     normaliser_ : Normaliser
     ahp_ : dmi.scoring.weighting.AHPResult or None
+    pca_ : dmi.scoring.weighting.PCAWeights or None
+        For ``weighting="pca"``: eigenvalues, kept factors, rotated loadings and notes.
     bod_vertices_ : ndarray of shape (n_vertices, n_nodes) or None
     output_scale_ : dict
         ``dim_<code>`` and ``dmi`` -> the reference's [low, high] on the method's scale, for
@@ -172,6 +185,11 @@ class IndexModel(DmiEstimator):
         "bod_bounds": ["array-like"],
         "geometric_offset": [Interval(Real, 0, None, closed="left")],
         "target_quantile": [Interval(Real, 0, 1, closed="right")],
+        "pca_retain": [
+            str_options(weighting_methods.PCA_RETAIN),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "pca_rotation": [str_options(weighting_methods.PCA_ROTATIONS)],
     }
     _fit_hint = "call fit() first (fit() with no data is enough for the instrument's own weights)"
 
@@ -187,6 +205,8 @@ class IndexModel(DmiEstimator):
         bod_bounds: tuple[float, float] = (0.0, 1.0),
         geometric_offset: float = 0.01,
         target_quantile: float = 0.9,
+        pca_retain: str | int = "kaiser+10%",
+        pca_rotation: str = "varimax",
     ):
         self.instrument = instrument
         self.weighting = weighting
@@ -197,6 +217,8 @@ class IndexModel(DmiEstimator):
         self.bod_bounds = bod_bounds
         self.geometric_offset = geometric_offset
         self.target_quantile = target_quantile
+        self.pca_retain = pca_retain
+        self.pca_rotation = pca_rotation
 
     # -- structure --------------------------------------------------------------------------
     def _structure(self, instrument: Instrument) -> None:
@@ -260,6 +282,12 @@ class IndexModel(DmiEstimator):
             normalisation = canonical_name(self.normalisation)
         except ValueError as exc:
             raise ParameterError(str(exc), parameter="normalisation") from None
+        if isinstance(self.pca_retain, bool):
+            raise ParameterError(
+                "pca_retain: expected one of kaiser+10%, cumulative-60% or a whole number of "
+                f"factors, got {self.pca_retain!r}",
+                parameter="pca_retain",
+            )
         if np.shape(self.bod_bounds) != (2,):
             raise ParameterError(
                 f"bod_bounds: expected (lower, upper), got {self.bod_bounds!r}",
@@ -421,6 +449,7 @@ class IndexModel(DmiEstimator):
         self.normaliser_.fit(nodes)
         normalised = self.normaliser_.transform(nodes)
         self.ahp_ = None
+        self.pca_: weighting_methods.PCAWeights | None = None
         self.bod_vertices_: np.ndarray | None = None
         self.weights_ = self._fit_weights(normalised, notes)
 
@@ -496,7 +525,18 @@ class IndexModel(DmiEstimator):
             weigh = weighting_methods.entropy if method == "entropy" else weighting_methods.critic
             return np.asarray(weigh(complete), dtype=float)
         if method == "pca":
-            result = weighting_methods.pca(complete)
+            if isinstance(self.pca_retain, Integral) and self.pca_retain > k:
+                raise ParameterError(
+                    f"pca_retain: expected at most {k} factors (one per {self.weight_level} "
+                    f"node), got {self.pca_retain}",
+                    parameter="pca_retain",
+                )
+            result = weighting_methods.pca(
+                complete,
+                retain=self.pca_retain,
+                kaiser_normalisation=self.pca_rotation == "varimax-kaiser",
+            )
+            self.pca_ = result
             if result.note:
                 notes.append(f"PCA: {result.note}")
             return np.asarray(result.weights, dtype=float)
@@ -811,6 +851,12 @@ class IndexModel(DmiEstimator):
             "bod_bounds": list(self.bod_bounds),
             "geometric_offset": self.geometric_offset,
             "target_quantile": self.target_quantile,
+            # only a PCA model has them: other models' files (and method ids) stay as they were
+            **(
+                {"pca_retain": self.pca_retain, "pca_rotation": self.pca_rotation}
+                if self.weighting == "pca"
+                else {}
+            ),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -841,6 +887,8 @@ class IndexModel(DmiEstimator):
             else {"cr": float(self.ahp_.cr), "lambda_max": float(self.ahp_.lambda_max)},
             "fit_info": self.fit_info_,
         }
+        if self.pca_ is not None:
+            data["pca"] = _pca_dict(self.pca_)
         return data
 
     def save(self, path: str | Path) -> None:
@@ -919,6 +967,9 @@ class IndexModel(DmiEstimator):
         model.ahp_ = None
         if model.weighting == "ahp":
             model.ahp_ = weighting_methods.ahp(np.asarray(model.ahp_matrix, dtype=float))
+        model.pca_ = (
+            None if data.get("pca") is None else _pca_from_dict(data["pca"], model.weights_)
+        )
         model._official = model._official_model(inst)
         model.fit_info_ = data["fit_info"]  # last: the model counts as fitted from here
         return model
@@ -935,6 +986,10 @@ class IndexModel(DmiEstimator):
                     f"(params.normalisation), got {doc.normaliser.method}",
                 )
             )
+        if self.weighting != "pca" and (
+            doc.params.pca_retain is not None or doc.params.pca_rotation is not None
+        ):
+            problems.append(("params.pca_retain", "only a model with weighting 'pca' has it"))
         if self.weighting == "bod":
             if doc.bod_vertices is None:
                 problems.append(("bod_vertices", "missing for weighting 'bod'"))
@@ -967,6 +1022,37 @@ class IndexModel(DmiEstimator):
         """
         data, source = read_json(path, "index model")
         return cls.from_dict(data, instrument, source=source)
+
+
+def _pca_dict(result: weighting_methods.PCAWeights) -> dict[str, Any]:
+    """What a PCA fit found, as the model file keeps it (schema ``PCAPart``)."""
+    return {
+        "retain": result.retain,
+        "kaiser_normalisation": bool(result.kaiser_normalisation),
+        "n_factors": int(result.n_factors),
+        "eigenvalues": [float(v) for v in result.eigenvalues],
+        "explained_share": [float(v) for v in result.explained_share],
+        "loadings": np.asarray(result.loadings, dtype=float).tolist(),
+        "assigned_factor": [int(v) for v in result.assigned_factor],
+        "criterion": float(result.criterion),
+        "note": result.note,
+    }
+
+
+def _pca_from_dict(data: dict[str, Any], weights: np.ndarray) -> weighting_methods.PCAWeights:
+    """:func:`_pca_dict` read back (the weights are the model's own)."""
+    return weighting_methods.PCAWeights(
+        weights=np.asarray(weights, dtype=float).copy(),
+        eigenvalues=np.asarray(data["eigenvalues"], dtype=float),
+        explained_share=np.asarray(data["explained_share"], dtype=float),
+        loadings=np.asarray(data["loadings"], dtype=float),
+        assigned_factor=np.asarray(data["assigned_factor"], dtype=int),
+        n_factors=int(data["n_factors"]),
+        note=data["note"],
+        retain=data["retain"],
+        kaiser_normalisation=bool(data["kaiser_normalisation"]),
+        criterion=float(data["criterion"]),
+    )
 
 
 def _node_codes(instrument: Instrument, level: str) -> list[str]:

@@ -30,11 +30,12 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dmi.errors import UsageError
+from dmi.errors import FileFormatError, UsageError
 
 __all__ = [
     "BOD_VERTEX_MAX_DIM",
@@ -43,12 +44,14 @@ __all__ = [
     "BoDResult",
     "CR_THRESHOLD",
     "PCA_RETAIN",
+    "PCA_ROTATIONS",
     "PCAWeights",
     "RECIPROCAL_ATOL",
     "ahp",
     "ahp_from_judgements",
     "bod",
     "bod_score",
+    "check_pca_retain",
     "critic",
     "entropy",
     "equal",
@@ -56,6 +59,7 @@ __all__ = [
     "pairwise_matrix",
     "parse_judgement",
     "pca",
+    "read_pairwise_file",
 ]
 
 #: Saaty's random consistency index RI, keyed by matrix order ``n`` (n = 1..15): the mean
@@ -303,8 +307,11 @@ def critic(X: ArrayLike) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-#: Factor-retention rules of :func:`pca`.
+#: Factor-retention rules of :func:`pca` by name; a whole number ``k`` keeps the first ``k``.
 PCA_RETAIN = ("kaiser+10%", "cumulative-60%")
+#: Varimax rotations of :func:`pca` (:class:`dmi.IndexModel`'s ``pca_rotation``): raw, or on the
+#: Kaiser-normalised loadings.
+PCA_ROTATIONS = ("varimax", "varimax-kaiser")
 
 
 @dataclass(frozen=True, eq=False)
@@ -330,8 +337,8 @@ class PCAWeights:
         Empty unless something needs saying: no factor met the retention rule (the first was
         kept), the kept factors explain less than ``min_cumulative`` of the variance, or the
         rotation did not converge.
-    retain : str
-        The retention rule used (one of :data:`PCA_RETAIN`).
+    retain : str or int
+        The retention rule used (one of :data:`PCA_RETAIN`, or the fixed number of factors).
     kaiser_normalisation : bool
         Whether the varimax rotation was Kaiser-normalised.
     criterion : float
@@ -345,7 +352,7 @@ class PCAWeights:
     assigned_factor: np.ndarray
     n_factors: int
     note: str = ""
-    retain: str = "kaiser+10%"
+    retain: str | int = "kaiser+10%"
     kaiser_normalisation: bool = False
     criterion: float = float("nan")
 
@@ -450,10 +457,29 @@ def _orient(L: np.ndarray) -> np.ndarray:
     return L * signs
 
 
+def check_pca_retain(retain: object) -> str | int:
+    """``retain`` if it is a retention rule of :func:`pca` (a name of :data:`PCA_RETAIN` or a
+    whole number of factors, at least 1).
+
+    Raises
+    ------
+    UsageError
+        Naming what was expected and what was given.
+    """
+    if isinstance(retain, str) and retain in PCA_RETAIN:
+        return retain
+    if isinstance(retain, (int, np.integer)) and not isinstance(retain, bool) and retain >= 1:
+        return int(retain)
+    raise UsageError(
+        f"retain must be one of {', '.join(PCA_RETAIN)} or a whole number of factors (1 or "
+        f"more); got {retain!r}"
+    )
+
+
 def pca(
     X: ArrayLike,
     *,
-    retain: str = "kaiser+10%",
+    retain: str | int = "kaiser+10%",
     eigen_threshold: float = 1.0,
     min_share: float = 0.10,
     min_cumulative: float = 0.60,
@@ -477,8 +503,11 @@ def pca(
        * ``retain="cumulative-60%"``: add eligible factors in order and stop at the first
          whose cumulative share reaches ``min_cumulative`` (later eligible factors are
          dropped); all eligible factors are kept if they never reach it.
+       * ``retain=k`` (a whole number): keep the first ``k`` factors whatever their
+         eigenvalues (the note says when one of them fails the eligibility tests).
 
-       If no factor is eligible the first factor alone is kept and the note says so.
+       If no factor is eligible (and ``retain`` is a rule) the first factor alone is kept and
+       the note says so.
     3. Unrotated loadings ``L = v_j * sqrt(lambda_j)`` of the kept factors are rotated with
        varimax (``gamma = 1``), raw or with ``kaiser_normalisation``, iterated until the
        criterion converges (see :func:`_varimax`); with one kept factor there is no
@@ -494,9 +523,9 @@ def pca(
     ----------
     X : array_like, shape (n_units, m)
         Indicator values; at least 2 rows, no constant column.
-    retain : {"kaiser+10%", "cumulative-60%"}, default "kaiser+10%"
+    retain : {"kaiser+10%", "cumulative-60%"} or int, default "kaiser+10%"
         The retention rule (step 2); the percentages are those of ``min_share`` and
-        ``min_cumulative``.
+        ``min_cumulative``; a whole number keeps that many factors (at most ``m``).
     eigen_threshold : float, default 1.0
         Minimum eigenvalue (strict) for an eligible factor (Kaiser criterion).
     min_share : float, default 0.10
@@ -519,8 +548,7 @@ def pca(
         If ``X`` is not 2-D, has fewer than 2 rows, contains NaN/inf or has a constant
         column (its correlation is undefined), or if a parameter is out of range.
     """
-    if retain not in PCA_RETAIN:
-        raise ValueError(f"retain must be one of {', '.join(PCA_RETAIN)}; got {retain!r}")
+    retain = check_pca_retain(retain)
     X = _as_2d(X)
     n, m = X.shape
     if n < 2:
@@ -534,6 +562,8 @@ def pca(
         raise UsageError(f"min_cumulative must lie in [0, 1], got {min_cumulative}")
     if not np.isfinite(eigen_threshold):
         raise UsageError(f"eigen_threshold must be finite, got {eigen_threshold}")
+    if isinstance(retain, int) and retain > m:
+        raise UsageError(f"retain: expected at most {m} factors (one per indicator), got {retain}")
 
     sd = X.std(axis=0, ddof=1)
     const = np.flatnonzero(~(sd > 0))
@@ -556,7 +586,15 @@ def pca(
     eligible = (evals > eigen_threshold) & (share >= min_share)
     n_eligible = int(np.argmin(eligible)) if not eligible.all() else m
     notes = []
-    if n_eligible == 0:
+    if isinstance(retain, int):
+        k = retain
+        if k > n_eligible:
+            notes.append(
+                f"{k - n_eligible} of the {k} factors kept by number "
+                f"{'fails' if k - n_eligible == 1 else 'fail'} the eigenvalue > "
+                f"{eigen_threshold:g} and {100 * min_share:g}% tests"
+            )
+    elif n_eligible == 0:
         k = 1
         notes.append(
             f"no factor has eigenvalue > {eigen_threshold} and variance share >= {min_share}; "
@@ -570,7 +608,7 @@ def pca(
     else:
         k = n_eligible
     kept = float(share[:k].sum())
-    if n_eligible and kept < min_cumulative:
+    if n_eligible and kept < min_cumulative and not isinstance(retain, int):
         notes.append(
             f"the {k} kept factor{'s explain' if k > 1 else ' explains'} {100 * kept:.1f}% of "
             f"the variance, less than {100 * min_cumulative:g}%"
@@ -1268,3 +1306,72 @@ def bod_score(X: ArrayLike, vertices: ArrayLike) -> tuple[np.ndarray, np.ndarray
     best = values.argmax(axis=1)
     scores = values[np.arange(X.shape[0]), best]
     return scores, V[best].copy()
+
+
+def read_pairwise_file(path: str | Path, nodes: list[str]) -> np.ndarray:
+    """An AHP matrix file (``dmi weights --method ahp:FILE``, ``dmi analyse --ahp FILE``): a CSV
+    with node codes as header and first column, or YAML judgements.
+
+    Cells and judgements are numbers or fractions (``3``, ``1/3``, ``0.333``). In the CSV the
+    smaller cell of each pair may be the larger one's reciprocal written to two decimals
+    (:data:`~dmi.scoring.weighting.RECIPROCAL_ATOL`) or left blank.
+    """
+    import pandas as pd
+
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"no such AHP matrix file: {path}")
+    if file.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            problem = " ".join(str(exc).split())  # YAML's message spans lines
+            raise FileFormatError(f"{file}: not a YAML file ({problem})", path=file) from None
+        rows = data.get("judgements") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise UsageError(f"{path}: expected a 'judgements' list of [a, b, value] rows")
+        judgements: dict[tuple[str, str], object] = {}
+        for number, row in enumerate(rows, 1):
+            if not (isinstance(row, list) and len(row) == 3):
+                raise UsageError(
+                    f"{path}: judgement {number} is {row!r}; expected [a, b, value], e.g. "
+                    f"[{nodes[0]}, {nodes[-1]}, 1/3]"
+                )
+            key = (str(row[0]), str(row[1]))
+            if key in judgements:
+                raise UsageError(f"{path}: the pair ({key[0]}, {key[1]}) is judged twice")
+            judgements[key] = row[2]
+        try:
+            return pairwise_from_judgements(nodes, judgements)
+        except ValueError as exc:
+            raise UsageError(f"{path}: {exc} (the nodes are {', '.join(nodes)})") from None
+    try:
+        frame = pd.read_csv(file, index_col=0, dtype=str, keep_default_na=False)
+    except ValueError as exc:  # pandas' parser, empty-file and decoding errors are ValueErrors
+        problem = " ".join(str(exc).split())
+        raise FileFormatError(f"{path}: not a CSV matrix ({problem})", path=path) from None
+    codes = [str(c).strip() for c in frame.columns]
+    rows = [str(r).strip() for r in frame.index]
+    if sorted(codes) != sorted(nodes) or sorted(rows) != sorted(nodes):
+        raise UsageError(
+            f"{path}: the matrix must have exactly the nodes {', '.join(nodes)} as "
+            f"header and first column, got {', '.join(codes)}"
+        )
+    table = np.full((len(rows), len(codes)), np.nan)
+    for i, row in enumerate(rows):
+        for j, code in enumerate(codes):
+            cell = frame.iat[i, j].strip()
+            if not cell:
+                continue  # blank: the reciprocal of its mirror
+            try:
+                table[i, j] = parse_judgement(cell)
+            except ValueError as exc:
+                raise UsageError(f"{path}: row {row}, column {code}: {exc}") from None
+    order_rows = [rows.index(code) for code in nodes]
+    order_cols = [codes.index(code) for code in nodes]
+    try:
+        return pairwise_matrix(table[np.ix_(order_rows, order_cols)], nodes)
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
