@@ -14,7 +14,7 @@ same pass as the scored instrument.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,15 @@ __all__ = [
 ]
 
 
-def map_answers(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
+_MEMO_CELLS = 100_000
+"""At most this many distinct cells of a source column are remembered (memory stays flat)."""
+
+
+def map_answers(
+    crosswalk: Crosswalk,
+    answers: pd.DataFrame,
+    memo: dict[str, dict[Any, frozenset[str] | None]] | None = None,
+) -> pd.DataFrame:
     """The target's answers derived from a table of source answers (one row per row).
 
     Parameters
@@ -46,12 +54,17 @@ def map_answers(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
     answers : DataFrame
         Source answers, columns named by the source's item codes (as :func:`dmi.read_answers`
         gives them); an absent column is blank throughout.
+    memo : dict, optional
+        What the distinct cells of each source column stand for, kept from one call to the
+        next (the chunks of a file): a cell met before is not read again. Reading a cell is
+        Python work per distinct cell (a multiple-choice answer's options), and a chunk of a
+        large file has thousands of distinct ones, nearly all met in the chunks before.
 
     Returns
     -------
     DataFrame
-        One column per mapped target item (object: the target value, or None when a source
-        answer it needs is blank or not valid), in the order of the rules.
+        One column per mapped target item (categorical: the target value, or blank when a
+        source answer it needs is blank or not valid), in the order of the rules.
     """
     n = len(answers)
     source = crosswalk.source
@@ -67,7 +80,17 @@ def map_answers(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
                 read[code] = (np.zeros(n, dtype=np.intp), [None])
             else:
                 codes, uniques = factorize_cells(answers[code])
-                values = [kind.answer_values(item, source, cell_key(v)) for v in uniques]
+                known = {} if memo is None else memo.setdefault(code, {})
+                values = []
+                for cell in uniques:
+                    key = cell_key(cell)
+                    if key in known:
+                        values.append(known[key])
+                        continue
+                    value = kind.answer_values(item, source, key)
+                    if len(known) < _MEMO_CELLS:
+                        known[key] = value  # the same for every thread that adds it
+                    values.append(value)
                 codes = np.where(codes < 0, len(values), codes)
                 read[code] = (codes, [*values, None])
         return read[code]
@@ -80,24 +103,21 @@ def map_answers(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
         blank = np.array([v is None for v in values])
         return met[codes], blank[codes]
 
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, pd.Categorical] = {}
     for rule in crosswalk.rules:
         if not rule.mapped:
             continue
         if rule.values is not None:
             assert rule.source is not None
             codes, values = cells(rule.source)
-            mapped = np.array(
-                [
-                    rule.values.get(next(iter(v))) if v is not None and len(v) == 1 else None
-                    for v in values
-                ],
-                dtype=object,
-            )
-            out[rule.target] = mapped[codes]
+            mapped = [
+                rule.values.get(next(iter(v))) if v is not None and len(v) == 1 else None
+                for v in values
+            ]
+            out[rule.target] = _categorical(codes, mapped)
         elif rule.when is not None:
             met, blank = holds(rule.when)
-            out[rule.target] = np.where(blank, None, np.where(met, "yes", "no")).astype(object)
+            out[rule.target] = _categorical(np.where(blank, 2, met.astype(np.intp)), _NO_YES)
         else:
             assert rule.options is not None
             target_item = crosswalk.target.item(rule.target)
@@ -110,15 +130,25 @@ def map_answers(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
                 blank |= unknown
             exclusive = next((o.value for o in target_item.options if o.exclusive), None)
             uniques, inverse = np.unique(mask, return_inverse=True)
-            texts = np.array(
-                [
-                    ";".join(names[b] for b in range(len(names)) if m >> b & 1) or exclusive
-                    for m in uniques.tolist()
-                ],
-                dtype=object,
-            )
-            out[rule.target] = np.where(blank, None, texts[inverse.reshape(-1)]).astype(object)
+            texts = [
+                ";".join(names[b] for b in range(len(names)) if m >> b & 1) or exclusive
+                for m in uniques.tolist()
+            ]
+            codes = np.where(blank, len(texts), inverse.reshape(-1))
+            out[rule.target] = _categorical(codes, [*texts, None])
     return pd.DataFrame(out, index=answers.index)
+
+
+_NO_YES = ["no", "yes", None]
+
+
+def _categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
+    """The column whose row ``i`` is ``labels[codes[i]]`` (None: blank), as a categorical: the
+    distinct labels are made once, not a Python object per row."""
+    label_codes, categories = pd.factorize(pd.Series(labels, dtype=object), use_na_sentinel=True)
+    return pd.Categorical.from_codes(
+        label_codes[codes], categories=pd.Index(categories, dtype=object)
+    )
 
 
 def scoring_target(crosswalk: Crosswalk) -> Instrument:
@@ -158,12 +188,15 @@ class AlsoTarget:
         The pandas dtype of each column, the same in every chunk whatever its rows: ``float64``
         (index, dimensions, the levels' own scale), ``Int64`` (the band: blank where the row
         has no target score), ``boolean`` (the levels' flags) and ``int64`` (``unmapped``).
+    memo : dict
+        :func:`map_answers`' memo of the source cells met in the chunks scored so far.
     """
 
     crosswalk: Crosswalk
     model: IndexModel
     columns: tuple[str, ...]
     dtypes: dict[str, str]
+    memo: dict[str, dict[Any, frozenset[str] | None]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, crosswalk: Crosswalk) -> AlsoTarget:
@@ -186,7 +219,7 @@ class AlsoTarget:
     def scores(self, answers: pd.DataFrame) -> pd.DataFrame:
         """:func:`also_scores` of ``answers`` with the fitted target."""
         crosswalk = self.crosswalk
-        mapped = map_answers(crosswalk, answers)
+        mapped = map_answers(crosswalk, answers, self.memo)
         n = len(mapped)
         # numbered from 0 (no ids needed): the rows the target scored are positions
         scored = self.model.score_batch(mapped.reset_index(drop=True), first_row=0)
