@@ -119,6 +119,8 @@ class ScoringKernel:
     also: tuple[AlsoTarget, ...] = ()
 
     def __call__(self, prepared: PreparedChunk) -> ChunkResult:
+        if not self.also:  # the call of a run without --also, as it always was
+            return score_chunk(prepared, self.model, self.tier_model)
         return score_chunk(prepared, self.model, self.tier_model, self.also)
 
 

@@ -865,11 +865,13 @@ def _score_chunks(
     :func:`score_file`); the tally of each chunk and, when ``cohort``, its cohort columns."""
 
     def collect(result: ChunkResult) -> tuple[_Tally, pd.DataFrame | None]:
+        # the call of a run without --also as it always was
+        tally = _Tally.of(result, also) if also else _Tally.of(result)
         if not cohort:
-            return _Tally.of(result, also), None
+            return tally, None
         from dmi.bulk.cohort import cohort_columns
 
-        return _Tally.of(result, also), result.scores[cohort_columns(result.scores)]
+        return tally, result.scores[cohort_columns(result.scores)]
 
     records = run_chunks(
         reader,

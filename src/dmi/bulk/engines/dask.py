@@ -116,7 +116,12 @@ def score_partition(
         0,
         passthrough,
     )
-    result = score_chunk(prepared, model, tier_model, also)
+    # a run without --also calls the kernel as it always did
+    result = (
+        score_chunk(prepared, model, tier_model, also)
+        if also
+        else score_chunk(prepared, model, tier_model)
+    )
     parts = [result.scores.astype(object).assign(**{_KIND: "score"})]
     if len(result.rejects):
         parts.append(
