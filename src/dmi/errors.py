@@ -278,6 +278,17 @@ class ReconciliationError(RuntimeError):
     def __init__(self, summary: Any) -> None:
         self.summary = summary
         lost = summary.read - summary.scored - summary.rejected
+        if lost == 0:  # the --also targets' counts (see RunSummary.also)
+            also = {
+                target: counts["rows_with_score"] + counts["rows_without_score"]
+                for target, counts in getattr(summary, "also", {}).items()
+            }
+            super().__init__(
+                f"internal error: the --also counts do not reconcile: {summary.scored} rows "
+                f"were written as scored, but the targets counted {also}; this is a bug in "
+                "dmi, please report it"
+            )
+            return
         super().__init__(
             f"internal error: the row counts do not reconcile: read {summary.read} rows, but "
             f"{summary.scored} were written as scored and {summary.rejected} as rejected "

@@ -8,8 +8,9 @@ else, so they write the same rows:
   instrument's codes;
 - a *kernel* turns the prepared chunk into its result: :class:`ScoringKernel` (``dmi score``:
   :func:`score_chunk` validates and scores every row left with :meth:`dmi.IndexModel.score_batch`
-  and adds tiers) or :class:`dmi.bulk.eligibility.EligibilityKernel` (``dmi eligibility``); the
-  run, the engines and the row checks are the same for both;
+  and adds tiers and the ``--also`` targets' comparable measures) or
+  :class:`dmi.bulk.eligibility.EligibilityKernel` (``dmi eligibility``); the run, the engines
+  and the row checks are the same for both;
 - a :class:`ChunkTask` is a chunk as the run hands it to an engine, with what is known of the
   file's repeated ids (the index, or the duplicate pass still finding it).
 """
@@ -36,6 +37,7 @@ from dmi.bulk.duplicates import DuplicateIndex, IdLedger, RunStopped
 from dmi.columns import ID_COLUMN
 from dmi.io import Chunk, ColumnMapping
 from dmi.scoring.answers import id_text
+from dmi.scoring.crosswalk import AlsoTarget
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
@@ -68,8 +70,13 @@ class PreparedChunk:
     def prepare(self) -> PreparedChunk:
         return self
 
-    def score(self, model: IndexModel, tier_model: TierModel | None = None) -> ChunkResult:
-        return score_chunk(self, model, tier_model)
+    def score(
+        self,
+        model: IndexModel,
+        tier_model: TierModel | None = None,
+        also: tuple[AlsoTarget, ...] = (),
+    ) -> ChunkResult:
+        return score_chunk(self, model, tier_model, also)
 
     def run(self, kernel: Kernel) -> ChunkResult:
         return kernel(self)
@@ -104,13 +111,17 @@ class Kernel(Protocol):
 
 @dataclass(frozen=True)
 class ScoringKernel:
-    """``dmi score``'s kernel: :func:`score_chunk` with a fitted model (and tier model)."""
+    """``dmi score``'s kernel: :func:`score_chunk` with a fitted model (and tier model, and
+    the ``--also`` targets)."""
 
     model: IndexModel
     tier_model: TierModel | None = None
+    also: tuple[AlsoTarget, ...] = ()
 
     def __call__(self, prepared: PreparedChunk) -> ChunkResult:
-        return score_chunk(prepared, self.model, self.tier_model)
+        if not self.also:  # the call of a run without --also, as it always was
+            return score_chunk(prepared, self.model, self.tier_model)
+        return score_chunk(prepared, self.model, self.tier_model, self.also)
 
 
 def prepare_chunk(
@@ -197,9 +208,14 @@ def prepare_chunk(
 
 
 def score_chunk(
-    prepared: PreparedChunk, model: IndexModel, tier_model: TierModel | None = None
+    prepared: PreparedChunk,
+    model: IndexModel,
+    tier_model: TierModel | None = None,
+    also: tuple[AlsoTarget, ...] = (),
 ) -> ChunkResult:
-    """The scoring kernel of a prepared chunk: validate and score every row, add tiers.
+    """The scoring kernel of a prepared chunk: validate and score every row, add tiers and the
+    comparable measures of each of ``also`` (:meth:`~dmi.scoring.crosswalk.AlsoTarget.scores`
+    of the scored rows' answers, the cells the model read: the file is not read again).
 
     Pure: the same chunk and models give the same result in any process (local or a Dask
     worker). Rejects come sorted by row.
@@ -217,6 +233,8 @@ def score_chunk(
         scores = scores.assign(
             **{c: prepared.frame[c].to_numpy(dtype=object)[at] for c in prepared.passthrough}
         )
+    if also:
+        scores = _with_also(scores, prepared, result.rows, also)
     rejects = result.rejects
     if len(prepared.rejects):
         rejects = pd.concat(
@@ -225,6 +243,23 @@ def score_chunk(
         )
         rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
     return ChunkResult(scores, rejects, prepared.n_read, result.imputed, result.excluded)
+
+
+def _with_also(
+    scores: pd.DataFrame,
+    prepared: PreparedChunk,
+    scored_rows: np.ndarray,
+    also: tuple[AlsoTarget, ...],
+) -> pd.DataFrame:
+    """``scores`` with each target's columns (last, in the order of ``also``) of the rows
+    scored, from their answers in the prepared chunk (found by their row numbers)."""
+    frame = prepared.frame
+    if len(scored_rows) < len(prepared.rows):  # some rows rejected: only the scored ones
+        needed = {c for t in also for r in t.crosswalk.rules for c in r.sources}
+        at = np.searchsorted(prepared.rows, scored_rows)
+        frame = frame[[c for c in frame.columns if c in needed]].take(at)
+    parts = [target.scores(frame).set_axis(scores.index) for target in also]
+    return pd.concat([scores, *parts], axis=1)
 
 
 def _with_tiers(scores: pd.DataFrame, tier_model: TierModel) -> pd.DataFrame:
@@ -248,17 +283,19 @@ def output_columns(
     tier_model: TierModel | None = None,
     passthrough: tuple[str, ...] = (),
     raw_columns: Iterable[str] = (),
+    also: tuple[AlsoTarget, ...] = (),
 ) -> list[str]:
     """The columns of the scores table, in order (see :meth:`~dmi.IndexModel.output_columns`),
-    the input's ``passthrough`` columns last. ``raw_columns`` are the instrument columns the
-    file's header gives (so every chunk of one file has the same columns)."""
+    the input's ``passthrough`` columns, then each of ``also``'s columns. ``raw_columns`` are
+    the instrument columns the file's header gives (so every chunk of one file has the same
+    columns)."""
     instrument = model.instrument_
     columns = ["respondent_id", *model.output_columns(raw_columns)]
     columns += [f"dim_{d.code}" for d in instrument.dimensions]
     if tier_model is not None:
         columns += ["tier", "tier_confidence"]
     columns += [f.code for f in instrument.profile if f.peer_group]
-    return columns + list(passthrough)
+    return columns + list(passthrough) + [c for target in also for c in target.columns]
 
 
 @dataclass
@@ -296,9 +333,14 @@ class ChunkTask:
             self.ledger.add(self.number, self.chunk)
         return self._prepared(self._index())
 
-    def score(self, model: IndexModel, tier_model: TierModel | None = None) -> ChunkResult:
+    def score(
+        self,
+        model: IndexModel,
+        tier_model: TierModel | None = None,
+        also: tuple[AlsoTarget, ...] = (),
+    ) -> ChunkResult:
         """:meth:`run` with the scoring kernel (:func:`score_chunk`)."""
-        return self.run(ScoringKernel(model, tier_model))
+        return self.run(ScoringKernel(model, tier_model, also))
 
     def run(self, kernel: Kernel) -> ChunkResult:
         """:meth:`prepare` then ``kernel``, without waiting for the pass to start."""

@@ -57,7 +57,7 @@ import json
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,6 +70,7 @@ from dmi.bulk.engines import Engine
 from dmi.bulk.kernel import ChunkResult, ChunkTask, output_columns
 from dmi.columns import REJECT_COLUMNS
 from dmi.errors import ReconciliationError, UsageError
+from dmi.instruments.crosswalk import Crosswalk
 from dmi.io import (
     Chunk,
     ColumnMapping,
@@ -83,6 +84,7 @@ from dmi.io import (
 )
 from dmi.io.background import prefetched
 from dmi.io.tools import Source, open_source
+from dmi.scoring.crosswalk import AlsoTarget
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
@@ -116,6 +118,11 @@ class RunSummary:
     file (None for XLSX and Parquet): at least ``read``, more by the line breaks inside quoted
     cells of rows read whole. ``encoding`` is the one the file was read in, and ``notes`` say
     what the reader had to decide (a guessed UTF-8 read as GB18030 from some line on).
+
+    ``also`` is there only for a run with ``--also`` targets (see :func:`score_file`): per target
+    id, the items ``mapped`` and ``unmapped`` (with the reason of each), how the unmapped items
+    are treated (``unmapped_items_are``), and the scored rows with and without a target score
+    (``rows_with_score`` + ``rows_without_score`` == ``scored``, counted chunk by chunk).
     """
 
     input: str
@@ -142,15 +149,22 @@ class RunSummary:
     unmatched_columns: list[str] = field(default_factory=list)
     missing_items: list[str] = field(default_factory=list)
     mapping: dict[str, Any] = field(default_factory=dict)
+    also: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def reconciles(self) -> bool:
-        return self.read == self.scored + self.rejected
+        return self.read == self.scored + self.rejected and all(
+            t["rows_with_score"] + t["rows_without_score"] == self.scored
+            for t in self.also.values()
+        )
 
     def to_json(self) -> str:
-        return json.dumps(
-            asdict(self) | {"reconciles": self.reconciles}, ensure_ascii=False, indent=1
-        )
+        data = asdict(self)
+        also = data.pop("also")
+        data["reconciles"] = self.reconciles
+        if also:  # a run without --also writes what it always wrote
+            data["also"] = also
+        return json.dumps(data, ensure_ascii=False, indent=1)
 
     def line(self) -> str:
         """The one-line reconciliation printed at the end of a run."""
@@ -181,20 +195,29 @@ def _output_schema(
     tier_model: TierModel | None,
     passthrough: tuple[str, ...] = (),
     raw_columns: tuple[str, ...] = (),
+    also: tuple[AlsoTarget, ...] = (),
 ) -> Any:
     import pyarrow as pa
 
     numbers = {f.code for f in model.instrument_.profile if f.type == "number"}
+    flags = {f.code for f in model.instrument_.levels.flags}
+    # the --also columns in the dtypes the kernel gives them
+    also_kinds = {"float64": pa.float64(), "Int64": pa.int64(), "int64": pa.int64()}
+    also_types = {c: also_kinds.get(d, pa.bool_()) for t in also for c, d in t.dtypes.items()}
     fields = []
-    for name in output_columns(model, tier_model, passthrough, raw_columns):
-        if name in ("level", "indicative_level", "tier"):
+    for name in output_columns(model, tier_model, passthrough, raw_columns, also):
+        if name in also_types:
+            kind = also_types[name]
+        elif name in ("level", "indicative_level", "tier"):
             kind = pa.int64()
         elif (
-            name in ("dmi", "bod_uncapped", "official_dmi", "tier_confidence")
+            name in ("dmi", "bod_uncapped", "official_dmi", "tier_confidence", "score")
             or name.startswith(("dim_", "derived_"))
             or name in numbers
         ):
             kind = pa.float64()
+        elif name in flags:
+            kind = pa.bool_()
         else:
             kind = pa.string()
         fields.append(pa.field(name, kind))
@@ -267,9 +290,12 @@ class _Tally:
     tiers: Counter[Any] = field(default_factory=Counter)
     imputed: Counter[str] = field(default_factory=Counter)
     excluded: Counter[str] = field(default_factory=Counter)
+    # per --also target id: the scored rows with a target score, and without
+    also_scored: Counter[str] = field(default_factory=Counter)
+    also_blank: Counter[str] = field(default_factory=Counter)
 
     @classmethod
-    def of(cls, result: ChunkResult) -> _Tally:
+    def of(cls, result: ChunkResult, also: tuple[AlsoTarget, ...] = ()) -> _Tally:
         scores = result.scores
         tally = cls()
         _count_problems(result.rejects, tally)
@@ -278,6 +304,10 @@ class _Tally:
             tally.tiers.update(_counts(scores["tier"]))
         tally.imputed.update(result.imputed)
         tally.excluded.update(result.excluded)
+        for target in also:
+            blank = int(scores[target.crosswalk.prefix + "dmi"].isna().sum())
+            tally.also_blank[target.crosswalk.target.id] += blank
+            tally.also_scored[target.crosswalk.target.id] += len(scores) - blank
         return tally
 
     @classmethod
@@ -285,11 +315,20 @@ class _Tally:
         total = cls()
         for tally in tallies:
             total.problems += tally.problems
-            for name in ("reasons", "row_reasons", "levels", "tiers", "imputed", "excluded"):
+            for name in (
+                "reasons",
+                "row_reasons",
+                "levels",
+                "tiers",
+                "imputed",
+                "excluded",
+                "also_scored",
+                "also_blank",
+            ):
                 getattr(total, name).update(getattr(tally, name))
         return total
 
-    def fill(self, summary: RunSummary, instrument: Any) -> None:
+    def fill(self, summary: RunSummary, instrument: Any, also: tuple[AlsoTarget, ...] = ()) -> None:
         """Set the summary's problem counts, every mapping in an order that does not depend on
         the chunk size."""
         summary.problems = self.problems
@@ -301,6 +340,15 @@ class _Tally:
         items = [i.code for i in instrument.items]
         summary.imputed = {c: self.imputed[c] for c in items if c in self.imputed}
         summary.excluded = {c: self.excluded[c] for c in items if c in self.excluded}
+        for target in also:
+            crosswalk = target.crosswalk
+            summary.also[crosswalk.target.id] = {
+                "mapped": [r.target for r in crosswalk.rules if r.mapped],
+                "unmapped": {r.target: r.none for r in crosswalk.rules if not r.mapped},
+                "unmapped_items_are": crosswalk.unmapped,
+                "rows_with_score": self.also_scored[crosswalk.target.id],
+                "rows_without_score": self.also_blank[crosswalk.target.id],
+            }
 
 
 def _most_common_first(counts: Counter[str]) -> dict[str, int]:
@@ -571,15 +619,31 @@ def _engine(
     scheduler: str | None,
     client: Any,
     stop: threading.Event,
+    also: tuple[AlsoTarget, ...] = (),
 ) -> Engine:
     """The engine of a run: the one place it is chosen."""
     if name == "dask":
         from dmi.bulk.engines.dask import DaskEngine
 
-        return DaskEngine(model, tier_model, scheduler=scheduler, client=client)
+        return DaskEngine(model, tier_model, scheduler=scheduler, client=client, also=also)
     from dmi.bulk.engines.local import LocalEngine
 
-    return LocalEngine(model, tier_model, threads=threads, stop=stop)
+    return LocalEngine(model, tier_model, threads=threads, stop=stop, also=also)
+
+
+def _also_targets(instrument: Any, also: Sequence[Crosswalk]) -> tuple[AlsoTarget, ...]:
+    """The crosswalks of a run fitted once (:class:`AlsoTarget`), each target once; a crosswalk
+    from another instrument is a :class:`UsageError`."""
+    targets: dict[str, AlsoTarget] = {}
+    for crosswalk in also:
+        if crosswalk.source.id != instrument.id:
+            raise UsageError(
+                f"the crosswalk {crosswalk.source.id} -> {crosswalk.target.id} reads "
+                f"{crosswalk.source.id} answers; the file is scored with {instrument.id}"
+            )
+        if crosswalk.target.id not in targets:
+            targets[crosswalk.target.id] = AlsoTarget.of(crosswalk)
+    return tuple(targets.values())
 
 
 def score_file(
@@ -603,6 +667,7 @@ def score_file(
     threads: int | None = None,
     header_row: int = 1,
     source: Source | str = "auto",
+    also: Sequence[Crosswalk] = (),
 ) -> tuple[RunSummary, ColumnMapping]:
     """Score every row of an answers file and write the results, all of them or none.
 
@@ -655,6 +720,12 @@ def score_file(
         with one core). Arrow and numpy work without the GIL, so two threads use two cores
         for much of the work; the output is the same, in the same order, whatever the number.
         The next chunk is always read in the background, and the last one written.
+    also : sequence of Crosswalk, optional
+        Crosswalks from the model's instrument (:func:`dmi.instruments.crosswalk.find_crosswalk`):
+        each target's comparable measures of every scored row
+        (:func:`dmi.scoring.crosswalk.also_scores`, columns prefixed with its id) are added
+        after the other columns, computed by the chunk kernel from the answers it scored, in
+        the same pass; the summary's ``also`` says what each could not map.
 
     Returns
     -------
@@ -668,7 +739,8 @@ def score_file(
     Raises
     ------
     UsageError
-        An unknown ``duplicates`` policy or ``engine``, or two outputs that are one file.
+        An unknown ``duplicates`` policy or ``engine``, two outputs that are one file, or a
+        crosswalk in ``also`` from another instrument than the model's.
     FileFormatError
         The file cannot be read, or no column matches an item of the instrument.
     FileNotFoundError
@@ -686,6 +758,7 @@ def score_file(
     instrument = model.instrument_
     if tier_model is not None:
         tier_model.check_instrument(instrument)
+    targets = _also_targets(instrument, also)
     reader = open_source(
         input_path,
         instrument,
@@ -715,14 +788,15 @@ def score_file(
     )
     # the derived values of the items whose raw columns the header has (decided once per file)
     raw_columns = tuple(c for c in mapping.rename.values() if c in instrument.raw_columns)
-    columns = output_columns(model, tier_model, tuple(mapping.passthrough), raw_columns)
+    passthrough = tuple(mapping.passthrough)
+    columns = output_columns(model, tier_model, passthrough, raw_columns, targets)
     outputs = _Outputs(
         output_path,
         rejects_path,
         cohort_path,
         summary_path,
         columns,
-        _output_schema(model, tier_model, tuple(mapping.passthrough), raw_columns),
+        _output_schema(model, tier_model, passthrough, raw_columns, targets),
     )
     try:
         read = _ReadCount(reader.chunks())
@@ -740,8 +814,9 @@ def score_file(
             scheduler=scheduler,
             client=client,
             threads=threads,
+            also=targets,
         )
-        _Tally.total(tallies).fill(summary, instrument)
+        _Tally.total(tallies).fill(summary, instrument, targets)
         # what the reader found out while reading (a changed encoding, the lines it met)
         summary.encoding, summary.lines, summary.notes = reader.encoding, reader.lines, reader.notes
         # the counts that reconcile, each from its own source
@@ -784,16 +859,19 @@ def _score_chunks(
     scheduler: str | None,
     client: Any,
     threads: int | None,
+    also: tuple[AlsoTarget, ...] = (),
 ) -> tuple[list[_Tally], list[pd.DataFrame]]:
     """Score the chunks ``read`` hands out into the pending ``outputs`` (see
     :func:`score_file`); the tally of each chunk and, when ``cohort``, its cohort columns."""
 
     def collect(result: ChunkResult) -> tuple[_Tally, pd.DataFrame | None]:
+        # the call of a run without --also as it always was
+        tally = _Tally.of(result, also) if also else _Tally.of(result)
         if not cohort:
-            return _Tally.of(result), None
+            return tally, None
         from dmi.bulk.cohort import cohort_columns
 
-        return _Tally.of(result), result.scores[cohort_columns(result.scores)]
+        return tally, result.scores[cohort_columns(result.scores)]
 
     records = run_chunks(
         reader,
@@ -810,6 +888,7 @@ def _score_chunks(
             scheduler=scheduler,
             client=client,
             stop=stop,
+            also=also,
         ),
         collect=collect,
     )

@@ -295,12 +295,12 @@ def cmd_score(args: argparse.Namespace) -> int:
             engine=args.engine,
             scheduler=args.scheduler,
             source=_source(args),
+            also=also,
         )
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
-    if also:
-        _add_also(args, instrument, also)
     if not args.quiet:
+        _print_also(summary.also)
         if mapping.unmatched:
             print(
                 f"ignored columns (no match in {instrument.id}): {', '.join(mapping.unmatched)}",
@@ -348,22 +348,10 @@ def _crosswalks(instrument: Instrument, targets: list[str] | None) -> list[Any]:
     return found
 
 
-def _add_also(args: argparse.Namespace, instrument: Instrument, crosswalks: list[Any]) -> None:
-    """Add the ``--also`` targets' comparable measures to the written scores (a second pass
-    over the input), print what could not be mapped and add it to ``--summary``."""
-    from dmi.scoring.crosswalk import add_also_columns
-
-    answers = _read_answers(args.input, instrument, args)
-    result = add_also_columns(args.output, answers, crosswalks)
-    if args.summary:
-        data = json.loads(Path(args.summary).read_text(encoding="utf-8"))
-        data["also"] = result
-        Path(args.summary).write_text(
-            json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-    if args.quiet:
-        return
-    for target, info in result.items():
+def _print_also(also: dict[str, dict[str, Any]]) -> None:
+    """What each ``--also`` target could not map, and the scored rows it could not score (the
+    run's summary ``also``)."""
+    for target, info in also.items():
         unmapped = info["unmapped"]
         treated = "left out" if info["unmapped_items_are"] == "exclude" else "counted as lowest"
         print(

@@ -6,10 +6,15 @@ column is read once); :func:`also_scores` scores them with the target's own meth
 no rule answers treated as the crosswalk's ``unmapped`` says (left out, or lowest), and names
 the columns with the target's prefix. The target's band is indicative (``<prefix>
 indicative_level``): it is computed from answers to another questionnaire.
+
+``dmi score --also`` (:func:`dmi.bulk.run.score_file` with ``also=``) fits each target once
+(:class:`AlsoTarget`) and scores it in the chunk kernel, on each chunk's scored rows, in the
+same pass as the scored instrument.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +29,7 @@ from dmi.scoring.answers import cell_key, factorize_cells
 from dmi.scoring.model import IndexModel
 
 __all__ = [
-    "add_also_columns",
+    "AlsoTarget",
     "also_columns",
     "also_scores",
     "map_answers",
@@ -32,7 +37,15 @@ __all__ = [
 ]
 
 
-def map_answers(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
+_MEMO_CELLS = 100_000
+"""At most this many distinct cells of a source column are remembered (memory stays flat)."""
+
+
+def map_answers(
+    crosswalk: Crosswalk,
+    answers: pd.DataFrame,
+    memo: dict[str, dict[Any, frozenset[str] | None]] | None = None,
+) -> pd.DataFrame:
     """The target's answers derived from a table of source answers (one row per row).
 
     Parameters
@@ -41,12 +54,17 @@ def map_answers(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
     answers : DataFrame
         Source answers, columns named by the source's item codes (as :func:`dmi.read_answers`
         gives them); an absent column is blank throughout.
+    memo : dict, optional
+        What the distinct cells of each source column stand for, kept from one call to the
+        next (the chunks of a file): a cell met before is not read again. Reading a cell is
+        Python work per distinct cell (a multiple-choice answer's options), and a chunk of a
+        large file has thousands of distinct ones, nearly all met in the chunks before.
 
     Returns
     -------
     DataFrame
-        One column per mapped target item (object: the target value, or None when a source
-        answer it needs is blank or not valid), in the order of the rules.
+        One column per mapped target item (categorical: the target value, or blank when a
+        source answer it needs is blank or not valid), in the order of the rules.
     """
     n = len(answers)
     source = crosswalk.source
@@ -62,7 +80,17 @@ def map_answers(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
                 read[code] = (np.zeros(n, dtype=np.intp), [None])
             else:
                 codes, uniques = factorize_cells(answers[code])
-                values = [kind.answer_values(item, source, cell_key(v)) for v in uniques]
+                known = {} if memo is None else memo.setdefault(code, {})
+                values = []
+                for cell in uniques:
+                    key = cell_key(cell)
+                    if key in known:
+                        values.append(known[key])
+                        continue
+                    value = kind.answer_values(item, source, key)
+                    if len(known) < _MEMO_CELLS:
+                        known[key] = value  # the same for every thread that adds it
+                    values.append(value)
                 codes = np.where(codes < 0, len(values), codes)
                 read[code] = (codes, [*values, None])
         return read[code]
@@ -75,24 +103,21 @@ def map_answers(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
         blank = np.array([v is None for v in values])
         return met[codes], blank[codes]
 
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, pd.Categorical] = {}
     for rule in crosswalk.rules:
         if not rule.mapped:
             continue
         if rule.values is not None:
             assert rule.source is not None
             codes, values = cells(rule.source)
-            mapped = np.array(
-                [
-                    rule.values.get(next(iter(v))) if v is not None and len(v) == 1 else None
-                    for v in values
-                ],
-                dtype=object,
-            )
-            out[rule.target] = mapped[codes]
+            mapped = [
+                rule.values.get(next(iter(v))) if v is not None and len(v) == 1 else None
+                for v in values
+            ]
+            out[rule.target] = _categorical(codes, mapped)
         elif rule.when is not None:
             met, blank = holds(rule.when)
-            out[rule.target] = np.where(blank, None, np.where(met, "yes", "no")).astype(object)
+            out[rule.target] = _categorical(np.where(blank, 2, met.astype(np.intp)), _NO_YES)
         else:
             assert rule.options is not None
             target_item = crosswalk.target.item(rule.target)
@@ -105,15 +130,25 @@ def map_answers(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
                 blank |= unknown
             exclusive = next((o.value for o in target_item.options if o.exclusive), None)
             uniques, inverse = np.unique(mask, return_inverse=True)
-            texts = np.array(
-                [
-                    ";".join(names[b] for b in range(len(names)) if m >> b & 1) or exclusive
-                    for m in uniques.tolist()
-                ],
-                dtype=object,
-            )
-            out[rule.target] = np.where(blank, None, texts[inverse.reshape(-1)]).astype(object)
+            texts = [
+                ";".join(names[b] for b in range(len(names)) if m >> b & 1) or exclusive
+                for m in uniques.tolist()
+            ]
+            codes = np.where(blank, len(texts), inverse.reshape(-1))
+            out[rule.target] = _categorical(codes, [*texts, None])
     return pd.DataFrame(out, index=answers.index)
+
+
+_NO_YES = ["no", "yes", None]
+
+
+def _categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
+    """The column whose row ``i`` is ``labels[codes[i]]`` (None: blank), as a categorical: the
+    distinct labels are made once, not a Python object per row."""
+    label_codes, categories = pd.factorize(pd.Series(labels, dtype=object), use_na_sentinel=True)
+    return pd.Categorical.from_codes(
+        label_codes[codes], categories=pd.Index(categories, dtype=object)
+    )
 
 
 def scoring_target(crosswalk: Crosswalk) -> Instrument:
@@ -134,12 +169,88 @@ def scoring_target(crosswalk: Crosswalk) -> Instrument:
     return parse_instrument(yaml.safe_dump(data, allow_unicode=True), source=crosswalk.path)
 
 
+@dataclass(frozen=True, eq=False)  # compared and hashed as itself (a model is in it)
+class AlsoTarget:
+    """A crosswalk made ready to score chunk after chunk: its target fitted once.
+
+    Built once per run (:meth:`of`) and handed to the chunk kernel, in this process or on a
+    Dask worker: fitting the target (:func:`scoring_target`) costs far more than scoring a
+    chunk of a few rows.
+
+    Attributes
+    ----------
+    crosswalk : Crosswalk
+    model : IndexModel
+        The fitted model of :func:`scoring_target`.
+    columns : tuple of str
+        The columns :meth:`scores` gives, in order (see :func:`also_columns`).
+    dtypes : dict of str to str
+        The pandas dtype of each column, the same in every chunk whatever its rows: ``float64``
+        (index, dimensions, the levels' own scale), ``Int64`` (the band: blank where the row
+        has no target score), ``boolean`` (the levels' flags) and ``int64`` (``unmapped``).
+    memo : dict
+        :func:`map_answers`' memo of the source cells met in the chunks scored so far.
+    """
+
+    crosswalk: Crosswalk
+    model: IndexModel
+    columns: tuple[str, ...]
+    dtypes: dict[str, str]
+    memo: dict[str, dict[Any, frozenset[str] | None]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, crosswalk: Crosswalk) -> AlsoTarget:
+        """The crosswalk with its target fitted."""
+        model = IndexModel(scoring_target(crosswalk)).fit()
+        flags = {f.code for f in crosswalk.target.levels.flags}
+        names = ["dmi", "indicative_level", *model.output_columns()[2:]]
+        names += [f"dim_{d.code}" for d in crosswalk.target.dimensions] + ["unmapped"]
+        dtypes = {}
+        for name in names:
+            if name == "indicative_level":
+                dtype = "Int64"
+            elif name == "unmapped":
+                dtype = "int64"
+            else:
+                dtype = "boolean" if name in flags else "float64"
+            dtypes[crosswalk.prefix + name] = dtype
+        return cls(crosswalk, model, tuple(dtypes), dtypes)
+
+    def scores(self, answers: pd.DataFrame) -> pd.DataFrame:
+        """:func:`also_scores` of ``answers`` with the fitted target."""
+        crosswalk = self.crosswalk
+        mapped = map_answers(crosswalk, answers, self.memo)
+        n = len(mapped)
+        # numbered from 0 (no ids needed): the rows the target scored are positions
+        scored = self.model.score_batch(mapped.reset_index(drop=True), first_row=0)
+        # a row the target cannot score (a dimension without an answer) is blank here
+        blank = np.ones(n, dtype=bool)
+        blank[scored.rows] = False
+        out: dict[str, Any] = {}
+        for column in self.columns[:-1]:
+            name = column.removeprefix(crosswalk.prefix)
+            name = "level" if name == "indicative_level" else name
+            dtype = self.dtypes[column]
+            if name not in scored.scores:  # a dimension the target does not report
+                out[column] = np.full(n, np.nan)
+                continue
+            source = scored.scores[name].to_numpy()
+            values = np.zeros(n, dtype=bool if dtype == "boolean" else source.dtype)
+            values[~blank] = source
+            if dtype == "float64":
+                out[column] = np.where(blank, np.nan, values.astype(np.float64))
+            elif dtype == "Int64":
+                out[column] = pd.arrays.IntegerArray(values.astype(np.int64), blank.copy())
+            else:
+                out[column] = pd.arrays.BooleanArray(values.astype(bool), blank.copy())
+        answered = mapped.notna().sum(axis=1).to_numpy()
+        out[self.columns[-1]] = len(self.model.instrument_.items) - answered.astype(np.int64)
+        return pd.DataFrame(out, index=answers.index)
+
+
 def also_columns(crosswalk: Crosswalk) -> list[str]:
     """The columns :func:`also_scores` adds, in order."""
-    model = IndexModel(scoring_target(crosswalk)).fit()
-    columns = ["dmi", "indicative_level", *model.output_columns()[2:]]
-    columns += [f"dim_{d.code}" for d in crosswalk.target.dimensions] + ["unmapped"]
-    return [crosswalk.prefix + c for c in columns]
+    return list(AlsoTarget.of(crosswalk).columns)
 
 
 def also_scores(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
@@ -157,96 +268,7 @@ def also_scores(crosswalk: Crosswalk, answers: pd.DataFrame) -> pd.DataFrame:
         Aligned with ``answers``: ``<prefix>dmi``, ``<prefix>indicative_level``, the target's
         own extra columns (``score``, flags), ``<prefix>dim_<code>`` and ``<prefix>unmapped``
         (how many of the target's items had no answer on the row: no rule, or a blank
-        source). A row the target cannot score (no answered item in a dimension that counts)
-        has blanks.
+        source), in the dtypes of :attr:`AlsoTarget.dtypes`. A row the target cannot score
+        (no answered item in a dimension that counts) has blanks.
     """
-    target = scoring_target(crosswalk)
-    mapped = map_answers(crosswalk, answers)
-    frame = mapped.reset_index(drop=True)
-    frame.insert(0, "respondent_id", [f"r{i}" for i in range(len(frame))])
-    result = IndexModel(target).fit().score_batch(frame)
-    scores = result.scores.set_index("respondent_id")
-    out = pd.DataFrame(index=frame["respondent_id"])
-    columns = also_columns(crosswalk)
-    for column in columns[:-1]:
-        name = column.removeprefix(crosswalk.prefix)
-        source = "level" if name == "indicative_level" else name
-        out[column] = scores[source].reindex(out.index) if source in scores else np.nan
-    answered = mapped.notna().sum(axis=1).to_numpy()
-    out[columns[-1]] = len(target.items) - answered
-    out.index = answers.index
-    return out
-
-
-def add_also_columns(
-    output: str | Path, answers: pd.DataFrame, crosswalks: list[Crosswalk]
-) -> dict[str, dict[str, Any]]:
-    """Add each crosswalk's :func:`also_scores` to a written scores table (a second pass).
-
-    Parameters
-    ----------
-    output : str or Path
-        The scores table ``dmi score`` wrote (CSV, XLSX or Parquet); rewritten in place, its
-        rows matched to ``answers`` by ``respondent_id``.
-    answers : DataFrame
-        The input's answers by item code, as :func:`dmi.read_answers` gives them.
-    crosswalks : list of Crosswalk
-        From the scored instrument, one per ``--also`` target.
-
-    Returns
-    -------
-    dict
-        Per target id: ``mapped`` and ``unmapped`` (item codes with the reason), and
-        ``rows_without_score`` (scored rows the target could not score: a needed source answer
-        blank throughout a dimension).
-    """
-    from dmi.io.writers import write_table
-    from dmi.scoring.answers import id_text
-
-    path = Path(output)
-    source = crosswalks[0].source if crosswalks else None
-    text_columns = {"respondent_id"} | {f.code for f in source.profile} if source else set()
-    scores = _read_table(path, text_columns)
-    if "respondent_id" in answers.columns:
-        ids = pd.Index(id_text(answers["respondent_id"]).astype(str))
-    else:  # the run numbered the rows as a spreadsheet does
-        ids = pd.Index([str(r) for r in range(2, len(answers) + 2)])
-    keep = ~ids.duplicated(keep=False)  # a repeated id was rejected: nothing to add to
-    summary: dict[str, dict[str, Any]] = {}
-    for crosswalk in crosswalks:
-        also = also_scores(crosswalk, answers.loc[keep])
-        also.index = ids[keep]
-        added = also.reindex(scores["respondent_id"].astype(str).to_numpy())
-        for column in added.columns:
-            values = added[column].to_numpy()
-            if column.endswith("indicative_level"):
-                values = pd.array(values, dtype="Int64")
-            scores[column] = values
-        dmi_column = crosswalk.prefix + "dmi"
-        summary[crosswalk.target.id] = {
-            "mapped": [r.target for r in crosswalk.rules if r.mapped],
-            "unmapped": {r.target: r.none for r in crosswalk.rules if not r.mapped},
-            "unmapped_items_are": crosswalk.unmapped,
-            "rows_without_score": int(scores[dmi_column].isna().sum()),
-        }
-    write_table(scores, path)
-    return summary
-
-
-def _read_table(path: Path, text_columns: set[str]) -> pd.DataFrame:
-    """A scores table as written: ids and profile fields as their text (``05`` stays ``05``),
-    the other columns as numbers where they are numbers."""
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    if suffix == ".xlsx":
-        return pd.read_excel(path, dtype={c: str for c in text_columns})
-    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    for column in frame.columns:
-        if column in text_columns:
-            continue
-        try:
-            frame[column] = pd.to_numeric(frame[column].replace("", np.nan))
-        except (ValueError, TypeError):
-            pass  # text (true/false flags, labels): kept as written
-    return frame
+    return AlsoTarget.of(crosswalk).scores(answers)

@@ -23,6 +23,7 @@ import pandas as pd
 from dmi.bulk.kernel import ChunkResult, ChunkTask, PreparedChunk, output_columns, score_chunk
 from dmi.columns import REJECT_COLUMNS
 from dmi.errors import MissingExtraError, UsageError
+from dmi.scoring.crosswalk import AlsoTarget
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
@@ -71,9 +72,10 @@ def _envelope_meta(
     model: IndexModel,
     tier_model: TierModel | None,
     passthrough: tuple[str, ...] = (),
+    also: tuple[AlsoTarget, ...] = (),
 ) -> pd.DataFrame:
     """The one frame a partition returns: score rows, reject rows and count rows, tagged."""
-    columns = output_columns(model, tier_model, passthrough, answer_columns)
+    columns = output_columns(model, tier_model, passthrough, answer_columns, also)
     frame = {c: pd.Series(dtype=object) for c in columns}
     for c in REJECT_COLUMNS:
         frame[f"r_{c}"] = pd.Series(dtype=object)
@@ -88,6 +90,7 @@ def score_partition(
     tier_model: TierModel | None,
     meta_columns: list[str],
     passthrough: tuple[str, ...] = (),
+    also: tuple[AlsoTarget, ...] = (),
 ) -> pd.DataFrame:
     """Run the kernel on one partition of prepared rows (what ``map_partitions`` calls).
 
@@ -113,7 +116,12 @@ def score_partition(
         0,
         passthrough,
     )
-    result = score_chunk(prepared, model, tier_model)
+    # a run without --also calls the kernel as it always did
+    result = (
+        score_chunk(prepared, model, tier_model, also)
+        if also
+        else score_chunk(prepared, model, tier_model)
+    )
     parts = [result.scores.astype(object).assign(**{_KIND: "score"})]
     if len(result.rejects):
         parts.append(
@@ -161,9 +169,10 @@ def _unpack(
     tier_model: TierModel | None,
     passthrough: tuple[str, ...] = (),
     answer_columns: tuple[str, ...] = (),
+    also: tuple[AlsoTarget, ...] = (),
 ) -> ChunkResult:
     """The envelope of one chunk back into the local engine's :class:`ChunkResult`."""
-    columns = output_columns(model, tier_model, passthrough, answer_columns)
+    columns = output_columns(model, tier_model, passthrough, answer_columns, also)
     kind = frame[_KIND].to_numpy()
     scores = frame.loc[kind == "score", columns].reset_index(drop=True)
     scores = scores.infer_objects()
@@ -180,6 +189,8 @@ def _unpack(
     for name in ("level", "indicative_level", "tier"):
         if name in scores:
             scores[name] = scores[name].astype(np.int64)
+    for target in also:  # blanks where a row has no target score: the kernel's dtypes back
+        scores = scores.astype(target.dtypes)
     rejects = frame.loc[kind == "reject", [f"r_{c}" for c in REJECT_COLUMNS]]
     rejects.columns = REJECT_COLUMNS
     rejects = rejects.reset_index(drop=True)
@@ -221,6 +232,8 @@ class DaskEngine:
         given, a LocalCluster of 2 worker processes runs until :meth:`close`.
     client : distributed.Client, optional
         An existing client (takes precedence over ``scheduler``; not closed by :meth:`close`).
+    also : tuple of AlsoTarget, optional
+        The ``--also`` targets the kernel adds (fitted once, shipped with the models).
     window : int, optional
         Chunks in flight at once (default: twice the number of workers). Memory stays flat:
         one window of chunks is in flight at a time.
@@ -236,12 +249,14 @@ class DaskEngine:
         scheduler: str | None = None,
         client: Any = None,
         window: int | None = None,
+        also: tuple[AlsoTarget, ...] = (),
     ) -> None:
         self._dask = _import_dask()
         from distributed import Client
 
         self.model = model
         self.tier_model = tier_model
+        self.also = also
         self.window = window
         self._own: Any = None
         if client is None:
@@ -262,7 +277,7 @@ class DaskEngine:
 
         workers = max(len(self.client.scheduler_info().get("workers", {})), 1)
         size = self.window or 2 * workers
-        model, tier_model = self.model, self.tier_model
+        model, tier_model, also = self.model, self.tier_model, self.also
         # object columns must stay objects: Dask's default conversion to Arrow strings would
         # turn Excel numbers into text and change how some answers parse
         with self._dask.config.set({"dataframe.convert-string": False}):
@@ -273,17 +288,29 @@ class DaskEngine:
                 packed = [p.reindex(columns=columns).astype(object) for p in packed]
                 # the input's columns copied to the scores (the same in every chunk of a file)
                 passthrough = prepared[0].passthrough if prepared else ()
-                meta_frame = _envelope_meta(columns, model, tier_model, passthrough)
+                meta_frame = _envelope_meta(columns, model, tier_model, passthrough, also)
                 meta_columns = list(meta_frame.columns)
                 parts = [dd.from_pandas(p, npartitions=1, sort=False) for p in packed]
                 frame = dd.concat(parts, interleave_partitions=False)
                 scored = frame.map_partitions(
-                    score_partition, model, tier_model, meta_columns, passthrough, meta=meta_frame
+                    score_partition,
+                    model,
+                    tier_model,
+                    meta_columns,
+                    passthrough,
+                    also,
+                    meta=meta_frame,
                 )
                 outputs = self.client.compute(scored.to_delayed())
                 for task, future in zip(group, outputs):
                     yield _unpack(
-                        future.result(), task.n_read, model, tier_model, passthrough, tuple(columns)
+                        future.result(),
+                        task.n_read,
+                        model,
+                        tier_model,
+                        passthrough,
+                        tuple(columns),
+                        also,
                     )
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from dmi.bulk.kernel import ChunkResult, ChunkTask, Kernel, PreparedChunk, ScoringKernel
+from dmi.scoring.crosswalk import AlsoTarget
 from dmi.scoring.model import IndexModel
 from dmi.tiers import TierModel
 
@@ -68,8 +69,10 @@ class LocalEngine:
         Set when a :meth:`score` ends early, for work that waits on something else (the
         duplicate pass) to give up.
     kernel : Kernel, optional
-        What is done to each chunk (default: the scoring kernel of ``model`` and
-        ``tier_model``); ``dmi eligibility`` passes its own.
+        What is done to each chunk (default: the scoring kernel of ``model``, ``tier_model``
+        and ``also``); ``dmi eligibility`` passes its own.
+    also : tuple of AlsoTarget, optional
+        The ``--also`` targets the scoring kernel adds (see :func:`dmi.bulk.kernel.score_chunk`).
     """
 
     name = "local"
@@ -82,11 +85,12 @@ class LocalEngine:
         threads: int | None = None,
         stop: threading.Event | None = None,
         kernel: Kernel | None = None,
+        also: tuple[AlsoTarget, ...] = (),
     ) -> None:
         if kernel is None:
             if model is None:
                 raise TypeError("LocalEngine needs a model or a kernel")
-            kernel = ScoringKernel(model, tier_model)
+            kernel = ScoringKernel(model, tier_model, also)
         self.model = model
         self.tier_model = tier_model
         self.kernel = kernel
