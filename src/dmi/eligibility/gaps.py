@@ -806,14 +806,21 @@ def _facts_of(policy: Any, name: str) -> list[str]:
 
 
 def rung_gaps(
-    rung: RungEval, pos: np.ndarray, lang: str, max_gaps: int | None = None
+    rung: RungEval,
+    pos: np.ndarray,
+    lang: str,
+    max_gaps: int | None = None,
+    rounds: int = 3,
 ) -> tuple[list[Piece], np.ndarray]:
     """The gaps of one rung on rows ``pos`` (positions in the rung's evaluation).
 
     ``not_yet`` rows get the changes of every unmet condition (of the path needing fewest), then
     the facts still missing; ``unknown`` rows the facts to provide; ``manual`` rows the
     conditions left for review. With ``max_gaps``, a row's gaps past that many are counted,
-    not worked out. Returns the pieces and the number of gaps of each row.
+    not worked out. A change that would break a condition the firm meets (more main revenue is
+    more revenue, so a lower R&D share) is followed by the gaps of what it breaks, worked out on
+    the facts after the changes (up to ``rounds`` times). Returns the pieces and the number of
+    gaps of each row.
     """
     ctx = rung.ctx
     policy = ctx.policy
@@ -856,6 +863,12 @@ def rung_gaps(
             test = rung.test(cid, recheck)
             if len(sel) and test != "skip":
                 pieces += _test_pieces(ctx, test, sel, cid, lang, rung)
+    # a change may break a condition the firm met (more main revenue is more revenue: a lower
+    # R&D share): the changes are applied, and what they broke gets its own gaps, after them
+    complete = ny_count <= budget  # rows whose every change is worked out above
+    for extra in _follow_ups(rung, ny_pos[complete], pieces, lang, max_gaps, rounds):
+        pieces.append(extra)
+        ny_count[np.isin(ny_pos, extra.positions)] += 1
     count[ny] = ny_count
     # facts to provide (unknown conditions), for unknown rows and after the changes of not_yet
     lacking: dict[str, np.ndarray] = {}
@@ -911,6 +924,75 @@ def rung_gaps(
                 )
             )
     return pieces, count
+
+
+def _part_of() -> dict[str, str]:
+    """Each fact that is part of another (the facts file's ``at_most`` checks: main-business
+    revenue of revenue, R&D staff of staff, 2-year equity of 3-year): a change to the part
+    changes the whole alike, as the share gaps are worked out (main / revenue reaches the
+    threshold as both grow)."""
+    return {c.fact: c.at_most for c in facts_table().checks if c.at_most is not None}
+
+
+def _changed_facts(ctx: Context, pieces: list[Piece]) -> Any:
+    """The facts of ``ctx`` with every amount change of ``pieces`` made (None: no change)."""
+    import dataclasses
+
+    values = dict(ctx.facts.values)
+    part_of = _part_of()
+    changed = False
+    for piece in pieces:
+        if piece.kind != "change" or piece.fact is None or piece.change is None:
+            continue
+        delta = np.asarray(piece.change, dtype=np.float64)
+        ok = np.isfinite(delta)
+        if not ok.any():
+            continue
+        for fact in (piece.fact, part_of.get(piece.fact)):
+            if fact is None or fact not in values:
+                continue
+            if values[fact] is ctx.facts.values[fact]:
+                values[fact] = np.array(values[fact], dtype=np.float64)  # a copy of our own
+            values[fact][piece.positions[ok]] += delta[ok]
+            changed = True
+    return dataclasses.replace(ctx.facts, values=values) if changed else None
+
+
+def _follow_ups(
+    rung: RungEval,
+    rows: np.ndarray,
+    pieces: list[Piece],
+    lang: str,
+    max_gaps: int | None,
+    rounds: int,
+) -> list[Piece]:
+    """The gaps of the conditions that ``pieces`` (the changes of rows ``rows``) would break,
+    worked out on the facts after those changes (and so on, ``rounds`` times at most)."""
+    from dmi.eligibility.engine import MET, evaluate_rung
+
+    if rounds <= 0 or not len(rows):
+        return []
+    facts = _changed_facts(rung.ctx, [p for p in pieces if np.isin(p.positions, rows).any()])
+    if facts is None:
+        return []
+    after = evaluate_rung(Context(facts, rung.policy, rung.ctx.year), rung.rung, rung.recheck)
+    broken: dict[str, np.ndarray] = {}
+    for cid, before in rung.conditions.items():
+        now = after.conditions[cid][rows]
+        hit = (before[rows] == MET) & (now == NOT_MET)
+        if hit.any():
+            broken[cid] = rows[hit]
+    if not broken:
+        return []
+    again = np.unique(np.concatenate(list(broken.values())))
+    found, _ = rung_gaps(after, again, lang, max_gaps, rounds - 1)
+    out = []
+    for piece in found:  # only what broke (here or in a later round): the rest are listed
+        if piece.condition in rung.conditions:
+            keep = rung.conditions[piece.condition][piece.positions] == MET
+            if keep.any():
+                out.append(piece if keep.all() else piece.subset(keep))
+    return out
 
 
 def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> np.ndarray:
