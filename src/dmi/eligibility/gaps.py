@@ -17,6 +17,7 @@ threshold it misses), so that adding the amount shown always meets the condition
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -853,16 +854,8 @@ def rung_gaps(
             unmet &= chosen[cid][ny]
         rows = ny_pos[unmet & (ny_count < budget)]
         ny_count[unmet] += 1
-        if len(rows) == 0:
-            continue
-        if policy.conditions[cid].recheck is None:
-            pieces += _test_pieces(ctx, rung.test(cid, False), rows, cid, lang, rung)
-            continue
-        again = rung.recheck[rows]
-        for recheck, sel in ((False, rows[~again]), (True, rows[again])):
-            test = rung.test(cid, recheck)
-            if len(sel) and test != "skip":
-                pieces += _test_pieces(ctx, test, sel, cid, lang, rung)
+        if len(rows):
+            pieces += _condition_pieces(rung, cid, rows, lang)
     # a change may break a condition the firm met (more main revenue is more revenue: a lower
     # R&D share): the changes are applied, and what they broke gets its own gaps, after them
     complete = ny_count <= budget  # rows whose every change is worked out above
@@ -934,28 +927,26 @@ def _part_of() -> dict[str, str]:
     return {c.fact: c.at_most for c in facts_table().checks if c.at_most is not None}
 
 
-def _changed_facts(ctx: Context, pieces: list[Piece]) -> Any:
-    """The facts of ``ctx`` with every amount change of ``pieces`` made (None: no change)."""
-    import dataclasses
-
-    values = dict(ctx.facts.values)
+def _changed_facts(facts: Any, rows: np.ndarray, pieces: list[Piece]) -> Any:
+    """The facts of rows ``rows`` (sorted positions) after the amount changes of ``pieces``
+    there; None when no piece changes an amount on them."""
+    sub = facts.take(rows)
     part_of = _part_of()
     changed = False
     for piece in pieces:
         if piece.kind != "change" or piece.fact is None or piece.change is None:
             continue
+        at = np.searchsorted(rows, piece.positions)
+        inside = (at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == piece.positions)
         delta = np.asarray(piece.change, dtype=np.float64)
-        ok = np.isfinite(delta)
+        ok = inside & np.isfinite(delta)
         if not ok.any():
             continue
         for fact in (piece.fact, part_of.get(piece.fact)):
-            if fact is None or fact not in values:
-                continue
-            if values[fact] is ctx.facts.values[fact]:
-                values[fact] = np.array(values[fact], dtype=np.float64)  # a copy of our own
-            values[fact][piece.positions[ok]] += delta[ok]
-            changed = True
-    return dataclasses.replace(ctx.facts, values=values) if changed else None
+            if fact is not None and fact in sub.values:
+                sub.values[fact][at[ok]] += delta[ok]  # the taken column: a copy of our own
+                changed = True
+    return sub if changed else None
 
 
 def _follow_ups(
@@ -967,32 +958,46 @@ def _follow_ups(
     rounds: int,
 ) -> list[Piece]:
     """The gaps of the conditions that ``pieces`` (the changes of rows ``rows``) would break,
-    worked out on the facts after those changes (and so on, ``rounds`` times at most)."""
+    worked out on the facts after those changes (and so on, ``rounds`` times at most).
+
+    Only the rows changed are evaluated again; the pieces returned are placed on ``rung``'s rows.
+    """
     from dmi.eligibility.engine import MET, evaluate_rung
 
-    if rounds <= 0 or not len(rows):
+    changes = [p for p in pieces if p.kind == "change" and p.fact and p.change is not None]
+    if rounds <= 0 or not changes or not len(rows):
         return []
-    facts = _changed_facts(rung.ctx, [p for p in pieces if np.isin(p.positions, rows).any()])
+    rows = np.intersect1d(rows, np.concatenate([p.positions for p in changes]))
+    if not len(rows):
+        return []
+    facts = _changed_facts(rung.ctx.facts, rows, changes)
     if facts is None:
         return []
-    after = evaluate_rung(Context(facts, rung.policy, rung.ctx.year), rung.rung, rung.recheck)
-    broken: dict[str, np.ndarray] = {}
+    after = evaluate_rung(Context(facts, rung.policy, rung.ctx.year), rung.rung, rung.recheck[rows])
+    found: list[Piece] = []
     for cid, before in rung.conditions.items():
-        now = after.conditions[cid][rows]
-        hit = (before[rows] == MET) & (now == NOT_MET)
-        if hit.any():
-            broken[cid] = rows[hit]
-    if not broken:
+        hit = np.flatnonzero((before[rows] == MET) & (after.conditions[cid] == NOT_MET))
+        if len(hit):
+            found += _condition_pieces(after, cid, hit, lang)
+    if not found:
         return []
-    again = np.unique(np.concatenate(list(broken.values())))
-    found, _ = rung_gaps(after, again, lang, max_gaps, rounds - 1)
-    out = []
-    for piece in found:  # only what broke (here or in a later round): the rest are listed
-        if piece.condition in rung.conditions:
-            keep = rung.conditions[piece.condition][piece.positions] == MET
-            if keep.any():
-                out.append(piece if keep.all() else piece.subset(keep))
-    return out
+    broken = np.unique(np.concatenate([p.positions for p in found]))
+    found += _follow_ups(after, broken, found, lang, max_gaps, rounds - 1)
+    return [dataclasses.replace(p, positions=rows[p.positions]) for p in found]
+
+
+def _condition_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> list[Piece]:
+    """The changes that meet condition ``cid`` on rows ``rows`` (where it is not met), each row
+    by its own test (a 复核's where it has one)."""
+    if rung.policy.conditions[cid].recheck is None:
+        return _test_pieces(rung.ctx, rung.test(cid, False), rows, cid, lang, rung)
+    pieces: list[Piece] = []
+    again = rung.recheck[rows]
+    for recheck, sel in ((False, rows[~again]), (True, rows[again])):
+        test = rung.test(cid, recheck)
+        if len(sel) and test != "skip":
+            pieces += _test_pieces(rung.ctx, test, sel, cid, lang, rung)
+    return pieces
 
 
 def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> np.ndarray:
