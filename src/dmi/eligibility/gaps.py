@@ -17,6 +17,7 @@ threshold it misses), so that adding the amount shown always meets the condition
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -806,14 +807,21 @@ def _facts_of(policy: Any, name: str) -> list[str]:
 
 
 def rung_gaps(
-    rung: RungEval, pos: np.ndarray, lang: str, max_gaps: int | None = None
+    rung: RungEval,
+    pos: np.ndarray,
+    lang: str,
+    max_gaps: int | None = None,
+    rounds: int = 3,
 ) -> tuple[list[Piece], np.ndarray]:
     """The gaps of one rung on rows ``pos`` (positions in the rung's evaluation).
 
     ``not_yet`` rows get the changes of every unmet condition (of the path needing fewest), then
     the facts still missing; ``unknown`` rows the facts to provide; ``manual`` rows the
     conditions left for review. With ``max_gaps``, a row's gaps past that many are counted,
-    not worked out. Returns the pieces and the number of gaps of each row.
+    not worked out. A change that would break a condition the firm meets (more main revenue is
+    more revenue, so a lower R&D share) is followed by the gaps of what it breaks, worked out on
+    the facts after the changes (up to ``rounds`` times). Returns the pieces and the number of
+    gaps of each row.
     """
     ctx = rung.ctx
     policy = ctx.policy
@@ -846,16 +854,14 @@ def rung_gaps(
             unmet &= chosen[cid][ny]
         rows = ny_pos[unmet & (ny_count < budget)]
         ny_count[unmet] += 1
-        if len(rows) == 0:
-            continue
-        if policy.conditions[cid].recheck is None:
-            pieces += _test_pieces(ctx, rung.test(cid, False), rows, cid, lang, rung)
-            continue
-        again = rung.recheck[rows]
-        for recheck, sel in ((False, rows[~again]), (True, rows[again])):
-            test = rung.test(cid, recheck)
-            if len(sel) and test != "skip":
-                pieces += _test_pieces(ctx, test, sel, cid, lang, rung)
+        if len(rows):
+            pieces += _condition_pieces(rung, cid, rows, lang)
+    # a change may break a condition the firm met (more main revenue is more revenue: a lower
+    # R&D share): the changes are applied, and what they broke gets its own gaps, after them
+    complete = ny_count <= budget  # rows whose every change is worked out above
+    for extra in _follow_ups(rung, ny_pos[complete], pieces, lang, max_gaps, rounds):
+        pieces.append(extra)
+        ny_count[np.isin(ny_pos, extra.positions)] += 1
     count[ny] = ny_count
     # facts to provide (unknown conditions), for unknown rows and after the changes of not_yet
     lacking: dict[str, np.ndarray] = {}
@@ -911,6 +917,87 @@ def rung_gaps(
                 )
             )
     return pieces, count
+
+
+def _part_of() -> dict[str, str]:
+    """Each fact that is part of another (the facts file's ``at_most`` checks: main-business
+    revenue of revenue, R&D staff of staff, 2-year equity of 3-year): a change to the part
+    changes the whole alike, as the share gaps are worked out (main / revenue reaches the
+    threshold as both grow)."""
+    return {c.fact: c.at_most for c in facts_table().checks if c.at_most is not None}
+
+
+def _changed_facts(facts: Any, rows: np.ndarray, pieces: list[Piece]) -> Any:
+    """The facts of rows ``rows`` (sorted positions) after the amount changes of ``pieces``
+    there; None when no piece changes an amount on them."""
+    sub = facts.take(rows)
+    part_of = _part_of()
+    changed = False
+    for piece in pieces:
+        if piece.kind != "change" or piece.fact is None or piece.change is None:
+            continue
+        at = np.searchsorted(rows, piece.positions)
+        inside = (at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == piece.positions)
+        delta = np.asarray(piece.change, dtype=np.float64)
+        ok = inside & np.isfinite(delta)
+        if not ok.any():
+            continue
+        for fact in (piece.fact, part_of.get(piece.fact)):
+            if fact is not None and fact in sub.values:
+                sub.values[fact][at[ok]] += delta[ok]  # the taken column: a copy of our own
+                changed = True
+    return sub if changed else None
+
+
+def _follow_ups(
+    rung: RungEval,
+    rows: np.ndarray,
+    pieces: list[Piece],
+    lang: str,
+    max_gaps: int | None,
+    rounds: int,
+) -> list[Piece]:
+    """The gaps of the conditions that ``pieces`` (the changes of rows ``rows``) would break,
+    worked out on the facts after those changes (and so on, ``rounds`` times at most).
+
+    Only the rows changed are evaluated again; the pieces returned are placed on ``rung``'s rows.
+    """
+    from dmi.eligibility.engine import MET, evaluate_rung
+
+    changes = [p for p in pieces if p.kind == "change" and p.fact and p.change is not None]
+    if rounds <= 0 or not changes or not len(rows):
+        return []
+    rows = np.intersect1d(rows, np.concatenate([p.positions for p in changes]))
+    if not len(rows):
+        return []
+    facts = _changed_facts(rung.ctx.facts, rows, changes)
+    if facts is None:
+        return []
+    after = evaluate_rung(Context(facts, rung.policy, rung.ctx.year), rung.rung, rung.recheck[rows])
+    found: list[Piece] = []
+    for cid, before in rung.conditions.items():
+        hit = np.flatnonzero((before[rows] == MET) & (after.conditions[cid] == NOT_MET))
+        if len(hit):
+            found += _condition_pieces(after, cid, hit, lang)
+    if not found:
+        return []
+    broken = np.unique(np.concatenate([p.positions for p in found]))
+    found += _follow_ups(after, broken, found, lang, max_gaps, rounds - 1)
+    return [dataclasses.replace(p, positions=rows[p.positions]) for p in found]
+
+
+def _condition_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> list[Piece]:
+    """The changes that meet condition ``cid`` on rows ``rows`` (where it is not met), each row
+    by its own test (a 复核's where it has one)."""
+    if rung.policy.conditions[cid].recheck is None:
+        return _test_pieces(rung.ctx, rung.test(cid, False), rows, cid, lang, rung)
+    pieces: list[Piece] = []
+    again = rung.recheck[rows]
+    for recheck, sel in ((False, rows[~again]), (True, rows[again])):
+        test = rung.test(cid, recheck)
+        if len(sel) and test != "skip":
+            pieces += _test_pieces(rung.ctx, test, sel, cid, lang, rung)
+    return pieces
 
 
 def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> np.ndarray:
