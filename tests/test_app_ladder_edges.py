@@ -13,10 +13,10 @@ from dmi.service.store import Store
 
 from .conftest import app_database
 from .test_app_ladder import _ok, _shown, expected, fill, start, statuses
+from .test_eligibility_edges_ladder import GATE, TS60
 
 pytest.importorskip("streamlit")
 
-GATE = {"sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes"}
 
 # 专精特新 2026 at every edge (revenue 1500, main 80 %, debt 80 %, R&D 100 and 3 % in y2, score
 # 50); no class-I IP but a provincial R&D institution: the exemption; the market position is
@@ -105,21 +105,7 @@ def test_one_step_past_an_edge_changes_the_page_as_the_api(change, rung, status)
 
 def test_the_2026_tier_1_path_is_named():
     # 科技型 by its own scorecard: staff 20 % -> 12, R&D 4 % -> 30, 3 class-II items -> 18 = 60
-    facts = {
-        **GATE,
-        "staff": 100,
-        "rd_staff": 20,
-        "revenue_y1": 10000,
-        "assets_y1": 5000,
-        "cost_y1": 100000,
-        "rd_y1": 400,
-        "ip_class1": 0,
-        "ip_class2": 3,
-        "high_tech_title": "no",
-        "award": "none",
-        "rd_institution": "none",
-        "standard_lead": "no",
-    }
+    facts = TS60
     at, _ = start("en")
     fill(at, facts)
     at.run()

@@ -8,23 +8,8 @@ import pandas as pd
 
 import dmi.eligibility as el
 
-GATE = {"sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes"}
-# 科技型 at 60 points exactly (staff 20 % -> 12, R&D 4 % -> 30, 3 class-II items -> 18)
-TS = {
-    **GATE,
-    "staff": 100,
-    "rd_staff": 20,
-    "revenue_y1": 10000,
-    "assets_y1": 5000,
-    "cost_y1": 100000,
-    "rd_y1": 400,
-    "ip_class1": 0,
-    "ip_class2": 3,
-    "high_tech_title": "no",
-    "award": "none",
-    "rd_institution": "none",
-    "standard_lead": "no",
-}
+from .test_eligibility_edges_ladder import GATE, TS60
+
 # 专精特新 2026 at every edge; sr26_share is manual
 SR = {
     **GATE,
@@ -41,14 +26,14 @@ SR = {
 }
 
 FIRMS = [
-    {**TS, "respondent_id": "T_ok", "province": "广东"},  # eligible by 科技型
+    {**TS60, "respondent_id": "T_ok", "province": "广东"},  # eligible by 科技型
     # 科技型 fails on size only; 创新型's scorecard facts are missing (unknown): one away either
     # way -> the first path with the fewest: in22_score
-    {**TS, "respondent_id": "T_size", "staff": 501, "province": "广东"},
+    {**TS60, "respondent_id": "T_size", "staff": 501, "province": "广东"},
     # both 科技型 conditions fail (size, staff share 19 % -> 8 points: 56); 创新型 fails its
     # scorecard only -> one away, in22_score
     {
-        **TS,
+        **TS60,
         "respondent_id": "T_two",
         "staff": 501,
         "rd_staff": 95,

@@ -17,6 +17,24 @@ from dmi.cli.main import main
 
 GATE = {"sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes"}
 
+# 科技型 (115号) at 60 points exactly: staff 20 % -> 12, R&D 4 % of revenue -> 30, 3 class-II items
+# -> 18; no direct route
+TS60 = {
+    **GATE,
+    "staff": 100,
+    "rd_staff": 20,
+    "revenue_y1": 10000,
+    "assets_y1": 5000,
+    "cost_y1": 100000,
+    "rd_y1": 400,
+    "ip_class1": 0,
+    "ip_class2": 3,
+    "high_tech_title": "no",
+    "award": "none",
+    "rd_institution": "none",
+    "standard_lead": "no",
+}
+
 
 def firm(base: dict, **changes) -> dict:
     out = {**base, **changes}
@@ -699,21 +717,7 @@ def test_an_award_after_the_application_year_is_not_within_the_window():
 
 def test_the_points_shown_are_those_of_the_tier_1_path_assessed():
     # 科技型: staff 20 % -> 12, R&D 4 % of revenue -> 30, 3 class-II items -> 18 = 60: eligible
-    facts = {
-        **GATE,
-        "staff": 100,
-        "rd_staff": 20,
-        "revenue_y1": 10000,
-        "assets_y1": 5000,
-        "cost_y1": 100000,
-        "rd_y1": 400,
-        "ip_class1": 0,
-        "ip_class2": 3,
-        "high_tech_title": "no",
-        "award": "none",
-        "rd_institution": "none",
-        "standard_lead": "no",
-    }
+    facts = TS60
     r = el.evaluate(facts)["innovative"]
     assert r.status == "eligible" and r.path == "tech"
     assert r.scorecard.id == "ts115s" and r.points == 60
