@@ -15,6 +15,8 @@ import pytest
 import dmi.eligibility as el
 from dmi.cli.main import main
 
+from .test_eligibility import SR22 as SR22_SCORED
+
 GATE = {"sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes"}
 
 # 科技型 (115号) at 60 points exactly: staff 20 % -> 12, R&D 4 % of revenue -> 30, 3 class-II items
@@ -158,33 +160,8 @@ def test_the_equity_route_leaves_the_investors_to_a_reviewer():
 #   专业化: main 85 % -> 5; growth mean(11.1 %, 13.3 %) -> 10; niche 6 -> 3; six_bases 3  = 21
 #   精细化: level 2 -> 3; 1 quality item -> 3; margin 6 % -> 6; debt 55 % -> 3           = 15
 #   创新能力: in-house class-I 8; R&D max(120万 -> 2, 6 % -> 6) 6; staff 12 % -> 3; city 4 = 21
-#   = 57 + 特色化 (featured_points)
-SR22 = {
-    **GATE,
-    "niche_years": 6,
-    "revenue_y1": 2000,
-    "revenue_y2": 1800,
-    "revenue_y3": 1600,
-    "main_revenue_y1": 1700,
-    "main_revenue_y2": 1500,
-    "main_revenue_y3": 1350,
-    "rd_y1": 120,
-    "rd_y2": 100,
-    "net_profit_y1": 120,
-    "debt_ratio": 55,
-    "product_field": "six_bases",
-    "digital_level": 2,
-    "quality_items": 1,
-    "ip_class1": 1,
-    "ip_class1_own": "yes",
-    "ip_class1_high_value": "no",
-    "staff": 100,
-    "rd_staff": 12,
-    "rd_institution": "city",
-    "award": "none",
-    "makers_china": "none",
-    "equity_2y": 0,
-}
+#   = 57 + 特色化 (featured_points): test_eligibility's SR22 without its id and its 特色化 points
+SR22 = {k: v for k, v in SR22_SCORED.items() if k not in ("respondent_id", "featured_points")}
 
 
 @pytest.mark.parametrize(
