@@ -588,18 +588,27 @@ def _apply(f: dict, gaps: list[el.Gap]) -> dict:
     for g in gaps:
         if g.fact is None and g.condition == "lg26_rd":  # the 2-year sum: either year will do
             out["rd_y1"] += g.change
+        if g.kind == "points":  # a scorecard's moves of amounts
+            for fact, change in g.changes:
+                _add(out, fact, change)
+            continue
         if g.fact is None or g.change is None:
             continue
         if g.fact in ("debt_ratio", "market_share", "eval_score", "niche_years"):
             out[g.fact] = g.target
             continue
-        out[g.fact] = out.get(g.fact, 0) + g.change
-        if g.fact.startswith("main_revenue_"):
-            year = g.fact.rsplit("_", 1)[1]
-            out[f"revenue_{year}"] = out[f"revenue_{year}"] + g.change
-        if g.fact == "equity_2y":  # the last 2 years are part of the last 3
-            out["equity_3y"] = out.get("equity_3y", 0) + g.change
+        _add(out, g.fact, g.change)
     return out
+
+
+def _add(f: dict, fact: str, change: float) -> None:
+    f[fact] = f.get(fact, 0) + change
+    if fact.startswith("main_revenue_"):
+        year = fact.rsplit("_", 1)[1]
+        if f"revenue_{year}" in f:
+            f[f"revenue_{year}"] += change
+    if fact == "equity_2y":  # the last 2 years are part of the last 3
+        f["equity_3y"] = f.get("equity_3y", 0) + change
 
 
 def _met(r: el.RungResult) -> set[str]:
@@ -700,21 +709,21 @@ def test_the_points_shown_are_those_of_the_tier_1_path_assessed():
     assert r.scorecard.id == "ts115s" and r.points == 60
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gaps.py: a scorecard move on main-business revenue (growth) is revenue too and lowers "
-    "the R&D share's band; the firm following the gap loses a group floor it met",
-)
 def test_a_scorecard_gap_does_not_silently_lose_points_elsewhere():
     # IN60 with debt 60 % (5) and no growth (5): 成长性 10 < 15, total 55.
     # The gap: growth 0 % -> 5 % (+300 main revenue y1). Revenue 10000 -> 10300, R&D 300 / 10300
-    # = 2.91 % -> 10 points: 创新能力 15 < 20 — not eligible after all.
+    # = 2.91 % -> 10 points: 创新能力 15 < 20. So the gaps go on: R&D +9 (309 / 10300 = 3 %).
     f = firm(IN60, debt_ratio=60, main_revenue_y1=6000, main_revenue_y2=6000)
     r = el.evaluate(f, "2022", lang="en")
     assert r["innovative"].scorecard.points == 55
-    assert "+300万元 main revenue y1" in r.gaps
-    followed = firm(f, main_revenue_y1=6300, revenue_y1=10300)
+    points, restore = r["innovative"].gaps
+    assert "+300万元 main revenue y1" in points.text
+    assert points.changes == (("main_revenue_y1", 300.0),)
+    assert (restore.condition, restore.fact, restore.change) == ("in22_score", "rd_y1", 9.0)
+    assert restore.text == "R&D share y1 2.91% → 3% (+9万元 R&D y1) meets in22_score"
+    followed = firm(f, main_revenue_y1=6300, revenue_y1=10300, rd_y1=309)
     assert el.evaluate(followed, "2022")["innovative"].status == "eligible"
+    assert el.evaluate(firm(followed, rd_y1=308.99), "2022")["innovative"].status == "not_yet"
 
 
 def test_the_api_and_the_cli_agree_on_a_row_with_survey_answers(tmp_path, capsys):

@@ -236,3 +236,30 @@ def test_following_every_gap_keeps_every_condition_that_was_met(seed, rung):
         assert _met(result) <= _met(after), (facts, [g.text for g in result.gaps])
         followed += 1
     assert followed > 50
+
+
+@pytest.mark.parametrize("seed", [5, 8])
+@pytest.mark.parametrize("rung", ["innovative", "specialised"])
+def test_following_a_scorecards_gaps_loses_no_points_and_no_condition(seed, rung):
+    # a scorecard's moves change amounts that other indicators read (more main revenue is more
+    # revenue: a lower R&D share band); the gaps then list the move that keeps those points too,
+    # so following every amount change loses no indicator's points and no met condition
+    from .test_eligibility_edges_ladder import _apply, _met
+
+    def points(r: el.RungResult) -> dict[str, float]:
+        assert r.scorecard is not None
+        return {i.id: i.points_at_least for i in r.scorecard.indicators}
+
+    firms = el.synthetic_firms(150, seed=seed)
+    followed = 0
+    for _, row in firms.iterrows():
+        facts = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
+        result = el.evaluate(facts, "2022")[rung]
+        if result.status != "not_yet" or not any(g.kind == "points" for g in result.gaps):
+            continue
+        after = el.evaluate(_apply(facts, list(result.gaps)), "2022")[rung]
+        assert _met(result) <= _met(after), (facts, [g.text for g in result.gaps])
+        was, now = points(result), points(after)
+        assert all(now[i] >= was[i] for i in was), (facts, [g.text for g in result.gaps])
+        followed += 1
+    assert followed > 10

@@ -118,6 +118,17 @@ class Piece:
     points: np.ndarray | None = None
     source: _Change | None = None
     lang: str = "zh"
+    # a scorecard's piece: the amounts its moves change, (fact, rows of the piece, change) ...
+    moves: tuple[tuple[str, np.ndarray, np.ndarray], ...] = ()
+    # ... and the points each indicator should have after them (NaN: not checked), by id
+    planned: dict[str, np.ndarray] | None = None
+    scorecard: str | None = None
+
+    def amount_changes(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The amounts the piece changes: (fact, rows of the piece, change) for each."""
+        if self.kind == "change" and self.fact is not None and self.change is not None:
+            return [(self.fact, np.arange(len(self.positions)), self.change)]
+        return list(self.moves)
 
     def texts(
         self,
@@ -144,6 +155,11 @@ class Piece:
         if self.source is not None:
             at = np.flatnonzero(keep) if keep.dtype == bool else keep
             source = self.source.subset(at)
+        at = np.flatnonzero(keep) if keep.dtype == bool else np.asarray(keep)
+        moves = []
+        for fact, rows, change in self.moves:
+            inside = np.isin(rows, at)
+            moves.append((fact, np.searchsorted(at, rows[inside]), change[inside]))
         return Piece(
             self.positions[keep],
             self.condition,
@@ -157,6 +173,9 @@ class Piece:
             cut(self.points),
             source,
             self.lang,
+            tuple(moves),
+            None if self.planned is None else {k: v[keep] for k, v in self.planned.items()},
+            self.scorecard,
         )
 
 
@@ -181,6 +200,9 @@ class Gap:
         missing the threshold (0.01 for amounts, whole numbers for counts).
     points : float or None
         For a scorecard: the points the moves add.
+    changes : tuple of (str, float)
+        The amounts the gap changes, (fact, change) each: ``fact`` and ``change`` for a change,
+        the moves' amounts for a scorecard (a move to a category is in ``text`` only).
     """
 
     rung: str
@@ -192,6 +214,7 @@ class Gap:
     target: float | None = None
     change: float | None = None
     points: float | None = None
+    changes: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -758,7 +781,46 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
                 body[sel] == "", piece, body[sel] + t("eligibility.comma", lang) + piece
             )
     text = np.where(body == "", head, head + t("eligibility.colon", lang) + body)
-    return [Piece(pos, cid, "points", text, points=gained)]
+    amounts, planned = _planned_moves(moves, indicators, taken_by, level)
+    return [
+        Piece(
+            pos,
+            cid,
+            "points",
+            text,
+            points=gained,
+            moves=amounts,
+            planned=planned,
+            scorecard=sid,
+        )
+    ]
+
+
+def _planned_moves(
+    moves: list[_Move], indicators: list[Indicator], taken_by: np.ndarray, level: np.ndarray
+) -> tuple[tuple[tuple[str, np.ndarray, np.ndarray], ...], dict[str, np.ndarray]]:
+    """The amounts a scorecard's chosen moves change, (fact, rows, change) per move, and the
+    points each indicator should have once they are made: its band after a move of an amount,
+    its points now if not moved, NaN (not checked) after a move a follow-up cannot make (a
+    category, a step, a total of several facts)."""
+    amounts = []
+    planned = level.copy()
+    for k in range(len(indicators)):
+        for mi in np.unique(taken_by[k][taken_by[k] >= 0]):
+            rows = np.flatnonzero(taken_by[k] == mi)
+            move = moves[mi]
+            ch = move.change
+            if (
+                ch is None
+                or ch.fact not in facts_table()  # none, or a metric (the first level given)
+                or ch.delta is None
+                or move.change_rows is None
+            ):
+                planned[k, rows] = np.nan
+                continue
+            at = np.searchsorted(move.change_rows, rows)
+            amounts.append((ch.fact, rows, ch.delta[at]))
+    return tuple(amounts), {ind.id: planned[k] for k, ind in enumerate(indicators)}
 
 
 # -- a rung's gaps ------------------------------------------------------------------------------
@@ -934,18 +996,19 @@ def _changed_facts(facts: Any, rows: np.ndarray, pieces: list[Piece]) -> Any:
     part_of = _part_of()
     changed = False
     for piece in pieces:
-        if piece.kind != "change" or piece.fact is None or piece.change is None:
-            continue
-        at = np.searchsorted(rows, piece.positions)
-        inside = (at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == piece.positions)
-        delta = np.asarray(piece.change, dtype=np.float64)
-        ok = inside & np.isfinite(delta)
-        if not ok.any():
-            continue
-        for fact in (piece.fact, part_of.get(piece.fact)):
-            if fact is not None and fact in sub.values:
-                sub.values[fact][at[ok]] += delta[ok]  # the taken column: a copy of our own
-                changed = True
+        for name, local, change in piece.amount_changes():
+            positions = piece.positions[local]
+            at = np.searchsorted(rows, positions)
+            inside = (at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == positions)
+            delta = np.asarray(change, dtype=np.float64)
+            ok = inside & np.isfinite(delta)
+            if not ok.any():
+                continue
+            for fact in (name, part_of.get(name)):
+                if fact is not None and fact in sub.values:
+                    # the taken column is a copy of our own; a row may take several changes
+                    np.add.at(sub.values[fact], at[ok], delta[ok])
+                    changed = True
     return sub if changed else None
 
 
@@ -957,33 +1020,103 @@ def _follow_ups(
     max_gaps: int | None,
     rounds: int,
 ) -> list[Piece]:
-    """The gaps of the conditions that ``pieces`` (the changes of rows ``rows``) would break,
-    worked out on the facts after those changes (and so on, ``rounds`` times at most).
+    """The gaps of what ``pieces`` (the changes of rows ``rows``) would break, worked out on the
+    facts after those changes, and so on, ``rounds`` times at most.
 
-    Only the rows changed are evaluated again; the pieces returned are placed on ``rung``'s rows.
+    Each round makes every change so far and evaluates the changed rows again: a condition met
+    before the round and not after it gets its gaps, and so does a scorecard indicator below the
+    points its moves planned (:func:`_lost_points`). The pieces returned are on ``rung``'s rows.
     """
     from dmi.eligibility.engine import MET, evaluate_rung
 
-    changes = [p for p in pieces if p.kind == "change" and p.fact and p.change is not None]
-    if rounds <= 0 or not changes or not len(rows):
+    applied = [p for p in pieces if p.amount_changes()]
+    planned = [p for p in pieces if p.planned is not None]
+    if not applied or not len(rows):
         return []
-    rows = np.intersect1d(rows, np.concatenate([p.positions for p in changes]))
-    if not len(rows):
-        return []
-    facts = _changed_facts(rung.ctx.facts, rows, changes)
-    if facts is None:
-        return []
-    after = evaluate_rung(Context(facts, rung.policy, rung.ctx.year), rung.rung, rung.recheck[rows])
+    changed_rows = [p.positions[local] for p in applied for _, local, _ in p.amount_changes()]
+    rows = np.intersect1d(rows, np.concatenate(changed_rows))
+    before = {cid: state[rows] for cid, state in rung.conditions.items()}
+    found_all: list[Piece] = []
+    for _ in range(rounds):
+        facts = _changed_facts(rung.ctx.facts, rows, applied) if len(rows) else None
+        if facts is None:
+            break
+        ctx = Context(facts, rung.policy, rung.ctx.year)
+        after = evaluate_rung(ctx, rung.rung, rung.recheck[rows])
+        found: list[Piece] = []
+        for cid, was in before.items():
+            hit = np.flatnonzero((was == MET) & (after.conditions[cid] == NOT_MET))
+            if len(hit):
+                found += _condition_pieces(after, cid, hit, lang)
+        for piece in planned:
+            found += _lost_points(after, piece, rows, lang)
+        if not found:
+            break
+        found = [dataclasses.replace(p, positions=rows[p.positions]) for p in found]
+        found_all += found
+        applied += [p for p in found if p.amount_changes()]
+        planned += [p for p in found if p.planned is not None]
+        again = np.isin(rows, np.concatenate([p.positions for p in found]))
+        before = {cid: state[again] for cid, state in after.conditions.items()}
+        rows = rows[again]
+    return found_all
+
+
+def _lost_points(after: RungEval, piece: Piece, rows: np.ndarray, lang: str) -> list[Piece]:
+    """The changes that bring back the points a scorecard's moves lose elsewhere.
+
+    ``piece`` is the scorecard's (on the rung's rows), ``after`` the rung on rows ``rows`` once
+    the changes are made. An indicator below the points planned for it (one the moves did not
+    touch, whose value they moved: more main revenue is more revenue, a lower R&D share; or one
+    moved, whose band another move undid) gets the cheapest move back to those points.
+    """
+    assert piece.planned is not None and piece.scorecard is not None
+    ctx = after.ctx
+    sc = ctx.policy.scorecards[piece.scorecard]
+    ev = ctx.scorecard(piece.scorecard)
+    at = np.searchsorted(rows, piece.positions)
+    inside = (at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == piece.positions)
     found: list[Piece] = []
-    for cid, before in rung.conditions.items():
-        hit = np.flatnonzero((before[rows] == MET) & (after.conditions[cid] == NOT_MET))
-        if len(hit):
-            found += _condition_pieces(after, cid, hit, lang)
-    if not found:
-        return []
-    broken = np.unique(np.concatenate([p.positions for p in found]))
-    found += _follow_ups(after, broken, found, lang, max_gaps, rounds - 1)
-    return [dataclasses.replace(p, positions=rows[p.positions]) for p in found]
+    meets = f" {t('eligibility.meets', lang)} {piece.condition}"
+    for k, ind in enumerate(sc.indicators):
+        wanted = piece.planned[ind.id][inside]
+        with np.errstate(invalid="ignore"):
+            short = ev.ind_lo[ind.id][at[inside]] < wanted - 1e-9
+        if not short.any():
+            continue
+        pos = at[inside][short]
+        moves = [
+            m
+            for m in _indicator_moves(ctx, ind, k, pos, sc.edges, lang)
+            if m.change is not None and m.change.fact in facts_table()
+        ]
+        if not moves:
+            continue
+        cost = np.stack(
+            [np.where(m.valid & (m.points >= wanted[short] - 1e-9), m.cost, np.inf) for m in moves]
+        )
+        best = np.argmin(cost, axis=0)
+        for mi in np.unique(best[np.isfinite(cost.min(axis=0))]):
+            sel = np.flatnonzero((best == mi) & np.isfinite(cost.min(axis=0)))
+            move = moves[mi]
+            assert move.change is not None and move.change_rows is not None
+            ch = move.change.subset(np.searchsorted(move.change_rows, sel))
+            found.append(
+                Piece(
+                    pos[sel],
+                    piece.condition,
+                    "change",
+                    None,
+                    meets,
+                    ch.fact,
+                    ch.current,
+                    np.full(len(sel), ch.target),
+                    ch.delta,
+                    source=ch,
+                    lang=lang,
+                )
+            )
+    return found
 
 
 def _condition_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> list[Piece]:

@@ -683,6 +683,11 @@ def _gap_objects(r: RungEval, pieces: list[Piece]) -> tuple[Gap, ...]:
                 target=first(p.target),
                 change=first(p.change),
                 points=first(p.points),
+                changes=tuple(
+                    (fact, float(change[0]))
+                    for fact, local, change in p.amount_changes()
+                    if len(local) and local[0] == 0 and np.isfinite(change[0])
+                ),
             )
         )
     return tuple(out)
