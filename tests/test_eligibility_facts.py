@@ -214,3 +214,16 @@ def test_numbers_typed_columns_and_nullable_dtypes():
     result = el.evaluate_batch(frame, "2026")
     assert list(result.rejects["row"]) == [3] and list(result.rejects["column"]) == ["debt_ratio"]
     assert list(result.results["respondent_id"]) == ["A", "C"]
+
+
+def test_one_firm_s_invalid_facts_are_named_by_fact_not_by_a_row_number():
+    # a dict has no rows: the message names the facts, counts the problems in words that fit
+    with pytest.raises(el.FactsError) as info:
+        el.evaluate(firm(SR26, debt_ratio=180), "2026")
+    message = str(info.value)
+    assert message.splitlines()[0] == "the firm's facts are invalid (1 problem):"
+    assert message.splitlines()[1].startswith("  debt_ratio: '180' - 180 is above the maximum")
+    assert "row" not in message
+    with pytest.raises(el.FactsError) as info:
+        el.evaluate(firm(SR26, debt_ratio=180, staff=-1), "2026")
+    assert str(info.value).startswith("the firm's facts are invalid (2 problems):")

@@ -96,20 +96,28 @@ def _problem_lines(source: str, problems: Sequence[Any], what: str) -> str:
 
 class FactsError(DmiError, ValueError):
     """Some 梯度培育 facts are invalid; ``rejects`` holds every problem (row, column, value,
-    reason), as :class:`AnswerError` does for survey answers."""
+    reason), as :class:`AnswerError` does for survey answers.
 
-    def __init__(self, rejects: pd.DataFrame, n_rows: int):
+    ``n_rows`` is None for one firm's facts (a dict): the message names the facts, not rows.
+    """
+
+    def __init__(self, rejects: pd.DataFrame, n_rows: int | None):
         self.rejects = rejects
-        bad_rows = rejects["row"].nunique()
+        one_firm = n_rows is None
         lines = "\n".join(
-            f"  row {r.row}, column {r.column}: {r.value!r} - {r.reason}"
+            f"  {r.column}: {r.value!r} - {r.reason}"
+            if one_firm
+            else f"  row {r.row}, column {r.column}: {r.value!r} - {r.reason}"
             for r in rejects.head(5).itertuples()
         )
         more = f"\n  ... and {len(rejects) - 5} more" if len(rejects) > 5 else ""
-        super().__init__(
-            f"{bad_rows} of {n_rows} rows have invalid facts ({len(rejects)} problems):\n"
-            f"{lines}{more}"
+        problems = f"{len(rejects)} problem{'' if len(rejects) == 1 else 's'}"
+        head = (
+            f"the firm's facts are invalid ({problems})"
+            if one_firm
+            else f"{rejects['row'].nunique()} of {n_rows} rows have invalid facts ({problems})"
         )
+        super().__init__(f"{head}:\n{lines}{more}")
 
 
 class FactsFileError(DmiError, ValueError):

@@ -324,7 +324,7 @@ def evaluate(
         facts = _with_survey_level(facts) if survey else facts
         parsed = parse_facts(facts)
         if not parsed.valid.all():
-            raise FactsError(parsed.rejects, 1)
+            raise FactsError(parsed.rejects, None)
         ev = evaluate_columns(parsed.table, the_plan)
         frame = _frame(ev, lang, max_gaps)
         return _firm(ev, frame, lang)
@@ -366,7 +366,7 @@ def _with_survey_level(facts: Mapping[str, Any]) -> Mapping[str, Any]:
     found = computed_levels(pd.DataFrame({k: [facts[k]] for k in items}), np.array([2]))
     assert found is not None
     if found.rejected.any():
-        raise FactsError(found.rejects, 1)
+        raise FactsError(found.rejects, None)
     rest = {k: v for k, v in facts.items() if k not in items}
     if np.isfinite(found.levels[0]):
         rest["digital_level_computed"] = float(found.levels[0])
