@@ -7,8 +7,10 @@ shipped file changes the evaluation, with no code change.
 from __future__ import annotations
 
 import copy
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -314,3 +316,30 @@ def test_the_docs_list_every_condition_and_route():
             assert f"`{element}`" in doc, (name, element)
     for fact in el.FACTS:
         assert f"`{fact.code}`" in doc, fact.code
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 4, 1), "2026"),  # 2号 applies from 2026-04-01
+        (date(2026, 3, 31), "2022"),
+        (date(2030, 1, 1), "2026"),
+        (date(2020, 1, 1), "2022"),  # before every version: the first
+    ],
+)
+def test_the_policy_in_force_on_a_day(today, expected):
+    assert el.policy_in_force(today) == expected
+
+
+def test_without_a_policy_the_api_and_the_cli_take_the_one_in_force(tmp_path, capsys):
+    from dmi.cli.main import main
+
+    today = el.policy_in_force()
+    facts = {"respondent_id": "A", "revenue_y1": 2000, "rd_y1": 50, "staff": 30}
+    assert el.evaluate(facts)["specialised"].policy == today
+    assert el.load_policy().id == today
+    pd.DataFrame([facts]).to_csv(tmp_path / "in.csv", index=False)
+    assert main(["eligibility", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "-q"]) == 0
+    capsys.readouterr()
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str)
+    assert out.loc[0, "specialised_policy"] == today

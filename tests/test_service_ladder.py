@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import pytest
@@ -115,19 +115,6 @@ def test_a_blank_is_unknown_never_not_met():
     result = service.evaluate_facts(without_debt, "2026", None, "en")
     assert result["specialised"].condition("sr26_debt").state == "unknown"
     assert result["specialised"].condition("sr26_rd").state == "not_met"
-
-
-@pytest.mark.parametrize(
-    ("today", "expected"),
-    [
-        (date(2026, 4, 1), "2026"),  # 2号 applies from 2026-04-01
-        (date(2026, 3, 31), "2022"),
-        (date(2030, 1, 1), "2026"),
-        (date(2020, 1, 1), "2022"),  # before every version: the first
-    ],
-)
-def test_the_default_policy_is_the_one_in_force(today, expected):
-    assert service.default_policy(today) == expected
 
 
 @pytest.mark.parametrize(("level", "points"), [(3, 5.0), (4, 5.0), (2, 3.0), (1, 0.0), (0, 0.0)])

@@ -15,12 +15,19 @@ import dmi_ui as ui
 import streamlit as st
 
 from dmi import load_instrument
-from dmi.eligibility import FACTS, Fact, FactsError, FirmResult, available_policies, load_policy
+from dmi.eligibility import (
+    FACTS,
+    Fact,
+    FactsError,
+    FirmResult,
+    available_policies,
+    load_policy,
+    policy_in_force,
+)
 from dmi.locales import text
 from dmi.results.ladder import RungView, ladder_view
 from dmi.service.ladder import (
     CARRIED,
-    default_policy,
     evaluate_facts,
     form_facts,
     form_groups,
@@ -286,7 +293,7 @@ def page(token: str) -> None:
     stored = db.ladder(token)
     policy, facts = facts_form(
         stored.facts if stored else {},
-        stored.policy if stored else default_policy(),
+        stored.policy if stored else policy_in_force(),
         level,
     )
     if not facts and stored is None:

@@ -284,7 +284,7 @@ def evaluate_file(
     input_path: str | Path,
     output_path: str | Path,
     *,
-    policy: Any = "2026",
+    policy: Any = None,
     year: int | None = None,
     lang: str = "zh",
     max_gaps: int | None = 3,
@@ -308,8 +308,9 @@ def evaluate_file(
     input_path, output_path : str or Path
         CSV/XLSX/Parquet in, CSV/XLSX/Parquet out (by extension). The output has the columns
         of :func:`dmi.eligibility.output_columns`.
-    policy : {"2026", "2022"}, path or Policy, default="2026"
-        The rules in force (a shipped version or a rule file).
+    policy : {"2026", "2022"}, path, Policy or None, default=None
+        The rules (a shipped version or a rule file; None: the version in force today, see
+        :func:`dmi.eligibility.policy_in_force`).
     year : int, optional
         The application year (routing, award windows); default the policy's first year.
     lang : {"zh", "en"}, default="zh"

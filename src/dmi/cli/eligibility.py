@@ -134,9 +134,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, help="CSV, XLSX or Parquet")
     p.add_argument(
         "--policy",
-        default="2026",
         metavar="2022|2026|FILE",
-        help="the rules: a shipped version or a rule file (default 2026, in force today)",
+        help="the rules: a shipped version or a rule file (default: the version in force "
+        "today, 2026 from 2026-04-01)",
     )
     p.add_argument("--year", type=int, help="application year (default: the policy's first)")
     p.add_argument("--lang", default="zh", choices=("zh", "en"), help="language of the gaps")

@@ -42,6 +42,7 @@ from dmi.eligibility.policy import (
     available_policies,
     load_policy,
     parse_policy,
+    policy_in_force,
 )
 from dmi.eligibility.synthetic import synthetic_firms
 
@@ -74,6 +75,7 @@ __all__ = [
     "output_columns",
     "parse_facts",
     "parse_policy",
+    "policy_in_force",
     "state_label",
     "status_label",
     "synthetic_firms",

@@ -72,7 +72,7 @@ class RungConditions:
     paths: tuple[tuple[str, ...], ...] = ()
 
 
-def rung_conditions(policy: str | Path | Policy = "2026", *, year: int | None = None) -> dict:
+def rung_conditions(policy: str | Path | Policy | None = None, *, year: int | None = None) -> dict:
     """``{(rung, policy id): RungConditions}`` for the versions a policy routes firms to."""
     the_plan = _settle(policy, year, "zh")
     out: dict[tuple[str, str], RungConditions] = {}
@@ -165,7 +165,7 @@ def cohort(
     results: pd.DataFrame | EligibilityBatch,
     beside: pd.DataFrame | None = None,
     *,
-    policy: str | Path | Policy = "2026",
+    policy: str | Path | Policy | None = None,
     year: int | None = None,
     conditions: dict | None = None,
 ) -> Cohort:

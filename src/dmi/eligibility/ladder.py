@@ -266,7 +266,9 @@ def state_label(state: str, lang: str = "zh") -> str:
     }[state]
 
 
-def output_columns(policy: str | Path | Policy = "2026", *, year: int | None = None) -> list[str]:
+def output_columns(
+    policy: str | Path | Policy | None = None, *, year: int | None = None
+) -> list[str]:
     """The columns :func:`evaluate` gives under a policy and year (the same for every batch)."""
     the_plan = _settle(policy, year, "zh")
     cols = [ID]
@@ -277,7 +279,7 @@ def output_columns(policy: str | Path | Policy = "2026", *, year: int | None = N
 
 def evaluate(
     facts: Mapping[str, Any] | pd.DataFrame,
-    policy: str | Path | Policy = "2026",
+    policy: str | Path | Policy | None = None,
     *,
     year: int | None = None,
     lang: str = "zh",
@@ -292,8 +294,9 @@ def evaluate(
         One firm's facts (a dict; an unknown key is an error), or one row per firm with columns
         named by fact code (see :data:`dmi.eligibility.FACTS`; other columns are ignored). A
         missing or blank fact is unknown, never taken as failing.
-    policy : {"2026", "2022"}, path or Policy, default="2026"
-        The rules in force (a shipped version or a rule file). Its routing decides which
+    policy : {"2026", "2022"}, path, Policy or None, default=None
+        The rules (a shipped version or a rule file; None: the version in force today, see
+        :func:`dmi.eligibility.policy_in_force`). Its routing decides which
         version's rung applies to a new applicant or a 复核 (``holds_<rung> = recheck``).
     year : int, optional
         The application year (routing, award windows); default the policy's first year.
@@ -338,7 +341,7 @@ def evaluate(
 
 def evaluate_batch(
     facts: pd.DataFrame,
-    policy: str | Path | Policy = "2026",
+    policy: str | Path | Policy | None = None,
     *,
     year: int | None = None,
     lang: str = "zh",

@@ -613,14 +613,24 @@ def available_policies() -> list[str]:
     return sorted(n.removeprefix("policy-").removesuffix(".yaml") for n in names)
 
 
-def load_policy(policy: str | Path | Policy) -> Policy:
+def policy_in_force(today: dt.date | None = None) -> str:
+    """The shipped rules in force on ``today`` (default: today): of the versions in effect, the
+    latest (``"2026"`` from 2026-04-01, ``"2022"`` before); the first before any."""
+    today = today or dt.date.today()
+    dated = sorted((load_policy(p).effective, p) for p in available_policies())
+    in_force = [p for effective, p in dated if effective <= today]
+    return in_force[-1] if in_force else dated[0][1]
+
+
+def load_policy(policy: str | Path | Policy | None = None) -> Policy:
     """Load and validate a rule file.
 
     Parameters
     ----------
-    policy : str, path or Policy
+    policy : str, path, Policy or None
         A shipped version (``"2022"``, ``"2026"``; see :func:`available_policies`) or a path to a
-        YAML rule file. A Policy is returned as it is.
+        YAML rule file. A Policy is returned as it is; None is the version in force today
+        (:func:`policy_in_force`).
 
     Returns
     -------
@@ -635,6 +645,8 @@ def load_policy(policy: str | Path | Policy) -> Policy:
     """
     if isinstance(policy, Policy):
         return policy
+    if policy is None:
+        policy = policy_in_force()
     return _resolve(str(policy) if isinstance(policy, Path) else policy, None)
 
 

@@ -15,12 +15,11 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import pandas as pd
 
-from dmi.eligibility import FACTS, Fact, FirmResult, available_policies, evaluate, load_policy
+from dmi.eligibility import FACTS, Fact, FirmResult, evaluate
 from dmi.locales import text
 from dmi.results.ladder import fact_value_text
 
@@ -28,7 +27,6 @@ __all__ = [
     "CARRIED",
     "FormGroup",
     "NOT_ASKED",
-    "default_policy",
     "evaluate_facts",
     "form_facts",
     "form_groups",
@@ -146,14 +144,6 @@ def rows_by_year(facts: tuple[Fact, ...]) -> list[tuple[Fact, ...]]:
         if stem is not None:
             stems[stem] = row
     return [tuple(r) for r in rows]
-
-
-def default_policy(today: date | None = None) -> str:
-    """The rules in force on ``today``: the shipped version in effect latest (else the first)."""
-    today = today or date.today()
-    dated = sorted((load_policy(p).effective, p) for p in available_policies())
-    in_force = [p for effective, p in dated if effective <= today]
-    return in_force[-1] if in_force else dated[0][1]
 
 
 def _blank(value: Any) -> bool:
