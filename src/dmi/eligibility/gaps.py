@@ -761,25 +761,25 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
                 + "]"
             )
             head = np.where(short, head + note, head)
+    # every move taken, in the order taken on each row; each move's texts made once, for all
+    # the rows that take it (a text per step and move cost a call of Arrow each)
+    taken_ind, taken_row = np.nonzero(taken_by >= 0)
+    order = np.lexsort((taken_at[taken_ind, taken_row], taken_row))
+    taken_ind, taken_row = taken_ind[order], taken_row[order]
+    taken_move = taken_by[taken_ind, taken_row]
+    gain = points[taken_move] - current[taken_ind, taken_row]
+    gained = np.bincount(taken_row, weights=gain, minlength=n)
+    entries = np.empty(len(taken_row), dtype=object)
+    gain_text = " +" + format_numbers(gain, 2)
+    for mi in np.unique(taken_move):
+        at = np.flatnonzero(taken_move == mi)
+        entries[at] = moves[mi].text_for(taken_row[at], lang) + gain_text[at]
     body = np.full(n, "", dtype=object)
-    gained = np.zeros(n)
-    for step in range(len(moves)):
-        final = taken_at == step
-        rows_any = final.any(axis=0)
-        if not rows_any.any():
-            continue
-        ind_of_row = final.argmax(axis=0)
-        rows = cols[rows_any]
-        m_idx = taken_by[ind_of_row[rows], rows]
-        gain = points[m_idx] - current[ind_of_row[rows], rows]
-        gained[rows] += gain
-        for mi in np.unique(m_idx):
-            sel = rows[m_idx == mi]
-            g_sel = gain[m_idx == mi]
-            piece = moves[mi].text_for(sel, lang) + " +" + format_numbers(g_sel, 2)
-            body[sel] = np.where(
-                body[sel] == "", piece, body[sel] + t("eligibility.comma", lang) + piece
-            )
+    if len(entries):
+        first = np.r_[True, taken_row[1:] != taken_row[:-1]]
+        entries[~first] = t("eligibility.comma", lang) + entries[~first]
+        starts = np.flatnonzero(first)
+        body[taken_row[starts]] = np.add.reduceat(entries, starts)
     text = np.where(body == "", head, head + t("eligibility.colon", lang) + body)
     amounts, planned = _planned_moves(moves, indicators, taken_by, level)
     return [
