@@ -1135,6 +1135,7 @@ def joined_rows(
     place = np.empty(len(rows), dtype=np.intp)
     place[by_piece] = np.arange(len(rows))
     text = pa.concat_arrays(made).take(pa.array(place))
+    del made  # each copy of the texts is let go once the next is made: a chunk's peak memory
     # what goes before and after each entry, gathered from a few strings
     comma = t("eligibility.comma", lang)
     seps = pa.array([prefix, t("eligibility.separator", lang), comma], type=pa.large_string())
@@ -1143,11 +1144,13 @@ def joined_rows(
     after = suffixes.take(pa.array(np.where(last_of_group, pid, len(pieces))))
     nothing = pa.scalar("", pa.large_string())
     entries = pc.binary_join_element_wise(before, text, after, nothing)
+    del text, before, after
     # each row's entries joined: a list per row, its offsets where the rows start
     starts = np.flatnonzero(new_row)
     offsets = pa.array(np.r_[starts, len(rows)], type=pa.int32())
     shown = rows[starts]
     joined = pc.binary_join(pa.ListArray.from_arrays(offsets, entries), nothing)
+    del entries
     if max_gaps is not None:
         if total is not None:
             groups_in_row = np.maximum(groups_in_row, total)
