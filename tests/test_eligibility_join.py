@@ -119,6 +119,13 @@ def test_the_arrow_join_is_the_plain_join_row_by_row(case, max_gaps, lang, count
     rows, texts = joined_rows(n, pieces, to_frame, max_gaps, lang, total, prefix=prefix)
     assert list(rows) == sorted(set(rows.tolist())) and texts.to_pylist() == list(got[rows])
     assert set(np.flatnonzero(got != "").tolist()) <= set(rows.tolist())
+    for p in pieces:  # a piece's own texts, alone and between others, row by row
+        at = np.arange(len(p.positions))[::-1]
+        alone = [p.texts(np.array([k]))[0] for k in at]
+        assert list(p.texts(at)) == alone == p.arrow_texts(at).to_pylist()
+        before = np.array([f"<{k}" for k in at], dtype=object)
+        after = np.array([f"{k}>" for k in at], dtype=object)
+        assert list(p.texts(at, before, after)) == [f"<{k}{x}{k}>" for k, x in zip(at, alone)]
 
 
 def _piece(positions, condition, texts, suffix=""):
