@@ -145,6 +145,16 @@ class Piece:
         source = self.source if at is None else self.source.subset(at)
         return _change_text(source, self.lang, before, after)
 
+    def arrow_texts(self, at: np.ndarray) -> Any:
+        """The text of the rows at positions ``at``, as an Arrow string array (for
+        :func:`join_pieces`: a change's text is made by Arrow and stays there)."""
+        import pyarrow as pa
+
+        if self.text is not None:
+            return pa.array(self.text[at], type=pa.string())
+        assert self.source is not None
+        return _change_arrow(self.source.subset(at), self.lang)
+
     def subset(self, keep: np.ndarray) -> Piece:
         """The piece on some of its rows (a mask or positions)."""
 
@@ -358,17 +368,31 @@ def _literal(text: str) -> str:
 def _change_text(
     ch: _Change, lang: str, before: np.ndarray | None = None, after: np.ndarray | None = None
 ) -> np.ndarray:
-    """``label current → target (+delta unit fact)`` for every row of a change.
+    """``label current → target (+delta unit fact)`` for every row of a change, as an object
+    array, between ``before`` and ``after`` (one text per row) if given.
 
-    The words are put together once; each row's numbers (rounded first), and its text
-    ``before`` and ``after`` if given, are joined to them by :func:`_joined`.
+    The text is :func:`_change_arrow`'s, made into Python strings.
     """
+    text = _change_arrow(ch, lang)
+    if before is not None and after is not None:
+        text = _joined_arrow([before, text, after])
+    return text.to_numpy(zero_copy_only=False)
+
+
+def _change_arrow(ch: _Change, lang: str) -> Any:
+    """``label current → target (+delta unit fact)`` for every row of a change, as an Arrow
+    string array.
+
+    The words are put together once; each row's numbers (rounded first) are joined to them by
+    :func:`_joined_arrow`.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     up = ch.op in ("at_least", "above")
     cur = _rounded(ch.current, _decimals(ch.of_unit), "floor" if up else "ceil")
     target = _OP_TEXT[ch.op] + _fixed(ch.target) + _unit(ch.of_unit, lang)
-    around = before is not None and after is not None
-    parts: list[Any] = [before] if around else []
-    parts += [f"{ch.label} ", cur, f"{_unit(ch.of_unit, lang)} → {target}"]
+    parts: list[Any] = [f"{ch.label} ", cur, f"{_unit(ch.of_unit, lang)} → {target}"]
     metric_changes_other = ch.fact is not None and ch.fact_label != ch.label
     if ch.delta is not None and (
         ch.fact_unit == "万元"
@@ -381,28 +405,26 @@ def _change_text(
         what = f" {ch.fact_label}" if metric_changes_other else ""
         delta = _rounded(ch.delta, _decimals(ch.fact_unit), "round")
         parts += [open_, _Signed(delta), f"{_unit(ch.fact_unit, lang)}{what}{close}"]
-    if around:
-        parts.append(after)
-    text = _joined(parts)
+    text = _joined_arrow(parts)
     if ch.undefined.any():
         what = t("eligibility.undefined", lang, what=ch.undefined_what)
-        odd = np.flatnonzero(ch.undefined)
-        words = ch.label + " " + what
-        text[odd] = (before[odd] + words + after[odd]) if around else words  # type: ignore[index]
+        words = pa.scalar(ch.label + " " + what, pa.string())
+        text = pc.if_else(pa.array(ch.undefined), words, text)
     return text
 
 
 @dataclass(frozen=True)
 class _Signed:
-    """Numbers to be written with their sign (``%+.15g``) by :func:`_joined`."""
+    """Numbers to be written with their sign (``%+.15g``) by :func:`_joined_arrow`."""
 
     values: np.ndarray
 
 
-def _joined(parts: list[Any]) -> np.ndarray:
+def _joined_arrow(parts: list[Any]) -> Any:
     """Per row, the parts written one after the other: a ``str`` is the same on every row, an
     object array holds each row's text, a float array (or :class:`_Signed`) each row's number
-    as ``%.15g`` (``%+.15g``) writes it. Returns an object array of ``str``.
+    as ``%.15g`` (``%+.15g``) writes it, an Arrow string array each row's text. Returns an
+    Arrow string array.
 
     The speed trick of the gap texts: every row is written by Arrow in one call per part (a
     %-format per row in Python was most of the time of a bulk run's gaps); the numbers are
@@ -417,11 +439,13 @@ def _joined(parts: list[Any]) -> np.ndarray:
     for part in parts:
         if isinstance(part, str):
             arrays.append(pa.scalar(part, pa.string()))
-        elif isinstance(part, _Signed) or part.dtype.kind == "f":
+        elif isinstance(part, _Signed) or (isinstance(part, np.ndarray) and part.dtype.kind == "f"):
             arrays.append(_number_texts(part))
-        else:
+        elif isinstance(part, np.ndarray):
             arrays.append(pa.array(part, type=pa.string()))
-    return pc.binary_join_element_wise(*arrays, "").to_numpy(zero_copy_only=False)
+        else:
+            arrays.append(part)
+    return pc.binary_join_element_wise(*arrays, "")
 
 
 def _number_texts(numbers: np.ndarray | _Signed) -> Any:
@@ -1163,15 +1187,44 @@ def join_pieces(
     """One text per row: ``prefix``, then the gaps in order, at most ``max_gaps`` ("N more").
 
     Consecutive pieces of one condition are one gap: their changes are joined and the condition
-    is named once ("R&D y1 …, R&D share y1 … meets sr26_rd"). The entries of all rows are sorted
-    by row once, the texts of the entries kept are made (only those), and each row's are joined
-    with one ``np.add.reduceat``, not row by row. ``total`` is each row's number of gaps when
-    some were only counted.
+    is named once ("R&D y1 …, R&D share y1 … meets sr26_rd"). ``total`` is each row's number of
+    gaps when some were only counted. Rows without a gap shown are ``""``. Returns an object
+    array of ``str`` (the texts of :func:`joined_rows`, made into Python strings once).
     """
     out = np.full(n, "", dtype=object)
+    rows, text = joined_rows(n, pieces, positions_of, max_gaps, lang, total, prefix)
+    out[rows] = text.to_numpy(zero_copy_only=False)
+    return out
+
+
+def joined_rows(
+    n: int,
+    pieces: list[Piece],
+    positions_of: np.ndarray,
+    max_gaps: int | None,
+    lang: str,
+    total: np.ndarray | None = None,
+    prefix: str = "",
+) -> tuple[np.ndarray, Any]:
+    """The texts of :func:`join_pieces` for the rows that show a gap, made by Arrow.
+
+    Returns those rows (ascending) and their texts (an Arrow ``large_string`` array).
+
+    The speed trick of the joined texts: no Python string is made per row. The entries (a
+    piece on a row) of all rows are sorted by row once; the texts of the entries kept are made
+    by Arrow piece by piece (:meth:`Piece.arrow_texts`) and gathered in row order with one
+    ``take``; what goes before and after each entry (the prefix, a separator, a comma, a
+    condition's suffix) is gathered from a few strings; each row's entries are then one list
+    (its offsets are where the rows start) joined by ``binary_join``, and "N more" is added by
+    Arrow too.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     pieces = [p for p in pieces if len(p.positions)]
+    none = (np.zeros(0, dtype=np.intp), pa.array([], type=pa.large_string()))
     if not pieces:
-        return out
+        return none
     group_of: list[int] = []
     for i, piece in enumerate(pieces):
         before = pieces[i - 1] if i else None
@@ -1202,32 +1255,44 @@ def join_pieces(
         keep = rank < max_gaps
         rows, pid, local = rows[keep], pid[keep], local[keep]
         new_row, new_group, last_of_group = new_row[keep], new_group[keep], last_of_group[keep]
-    # what goes before and after each entry, gathered from small arrays of strings; the texts of
-    # the entries kept are made piece by piece, with those around them in the same format call
-    comma = t("eligibility.comma", lang)
-    seps = np.array([prefix, t("eligibility.separator", lang), comma], dtype=object)
-    before = seps[np.where(new_row, 0, np.where(new_group, 1, 2))]
-    suffixes = np.array([p.suffix for p in pieces] + [""], dtype=object)
-    after = suffixes[np.where(last_of_group, pid, len(pieces))]
-    text = np.empty(len(rows), dtype=object)
+    if not len(rows):
+        return none
+    # the texts of the entries kept, made piece by piece (only those), then put in row order
     by_piece = np.argsort(pid, kind="stable")
     bounds = np.searchsorted(pid[by_piece], np.arange(len(pieces) + 1))
-    for i, piece in enumerate(pieces):
-        at = by_piece[bounds[i] : bounds[i + 1]]
-        if len(at):
-            text[at] = piece.texts(local[at], before[at], after[at])
+    made = [
+        pieces[i].arrow_texts(local[by_piece[bounds[i] : bounds[i + 1]]]).cast(pa.large_string())
+        for i in range(len(pieces))
+        if bounds[i + 1] > bounds[i]
+    ]
+    place = np.empty(len(rows), dtype=np.intp)
+    place[by_piece] = np.arange(len(rows))
+    text = pa.concat_arrays(made).take(pa.array(place))
+    del made  # each copy of the texts is let go once the next is made: a chunk's peak memory
+    # what goes before and after each entry, gathered from a few strings
+    comma = t("eligibility.comma", lang)
+    seps = pa.array([prefix, t("eligibility.separator", lang), comma], type=pa.large_string())
+    before = seps.take(pa.array(np.where(new_row, 0, np.where(new_group, 1, 2))))
+    suffixes = pa.array([p.suffix for p in pieces] + [""], type=pa.large_string())
+    after = suffixes.take(pa.array(np.where(last_of_group, pid, len(pieces))))
+    nothing = pa.scalar("", pa.large_string())
+    entries = pc.binary_join_element_wise(before, text, after, nothing)
+    del text, before, after
+    # each row's entries joined: a list per row, its offsets where the rows start
     starts = np.flatnonzero(new_row)
-    out[rows[starts]] = np.add.reduceat(text, starts)
+    offsets = pa.array(np.r_[starts, len(rows)], type=pa.int32())
+    shown = rows[starts]
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, entries), nothing)
+    del entries
     if max_gaps is not None:
         if total is not None:
             groups_in_row = np.maximum(groups_in_row, total)
-        shown = np.zeros(n, dtype=bool)
-        shown[rows[starts]] = True
-        over = np.flatnonzero((groups_in_row > max_gaps) & shown)
-        if len(over):
-            # "N more": worded once per distinct N, gathered to the rows
-            extra, at = np.unique(groups_in_row[over] - max_gaps, return_inverse=True)
+        more = groups_in_row[shown] - max_gaps
+        if (more > 0).any():
+            # "N more": worded once per distinct N, gathered to the rows ("" where none)
+            extra, at = np.unique(np.maximum(more, 0), return_inverse=True)
             sep = t("eligibility.separator", lang)
-            words = [sep + t("eligibility.more", lang, n=int(k)) for k in extra]
-            out[over] = out[over] + np.array(words, dtype=object)[at.ravel()]
-    return out
+            words = [sep + t("eligibility.more", lang, n=int(k)) if k else "" for k in extra]
+            tail = pa.array(words, type=pa.large_string()).take(pa.array(at.ravel()))
+            joined = pc.binary_join_element_wise(joined, tail, nothing)
+    return shown, joined

@@ -41,7 +41,7 @@ from dmi.eligibility.facts import (
     id_texts,
     parse_facts,
 )
-from dmi.eligibility.gaps import Gap, Piece, join_pieces, rung_gaps, t
+from dmi.eligibility.gaps import Gap, Piece, joined_rows, rung_gaps, t
 from dmi.eligibility.policy import (
     RUNGS,
     Compare,
@@ -534,10 +534,17 @@ def _rung_prefix(r: RungEval, lang: str) -> str:
 
 
 def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> np.ndarray:
+    """The ``gaps`` text of every row: the gaps of its next rung, joined by Arrow
+    (:func:`dmi.eligibility.gaps.joined_rows`) for every rung and policy, made into Python
+    strings once at the end."""
+    import pyarrow as pa
+
     out = np.full(ev.n, "", dtype=object)
     if max_gaps == 0:  # no text asked for: the fastest run
         return out
     target = _target_rung(ev)
+    shown: list[np.ndarray] = []
+    texts: list[Any] = []
     for i, rung in enumerate(RUNGS):
         for part in ev.parts[rung]:
             local = np.flatnonzero(target[part.rows] == i)
@@ -549,11 +556,13 @@ def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> np.ndarray:
             to_batch[part.at] = part.rows
             counts = np.zeros(ev.n, dtype=np.int32)
             counts[part.rows[local]] = total
-            text = join_pieces(
+            rows, text = joined_rows(
                 ev.n, pieces, to_batch, max_gaps, lang, counts, prefix=_rung_prefix(r, lang)
             )
-            chosen = part.rows[local]
-            out[chosen] = text[chosen]
+            shown.append(rows)
+            texts.append(text)
+    if shown:  # each row is shown by one rung and one part at most: no row is written twice
+        out[np.concatenate(shown)] = pa.chunked_array(texts).to_numpy()
     return out
 
 

@@ -1,0 +1,175 @@
+"""The gaps of a frame joined by Arrow give what a plain Python join gives, row by row.
+
+:func:`dmi.eligibility.gaps.join_pieces` makes every row's text without a Python string per
+entry (the pieces' texts made by Arrow, gathered in row order, each row's entries one list
+joined by Arrow, "N more" added by Arrow). The plain join below is the rule written row by row:
+a row's entries in the pieces' order; consecutive pieces of one condition (the same suffix) are
+one gap, their texts joined by a comma and the suffix said once; the gaps joined by the
+separator after the prefix, at most ``max_gaps`` of them, then "N more" when the row has more
+(``total`` counts the gaps only counted); a row without a gap shown is "".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dmi.eligibility.gaps import Piece, _Change, join_pieces, joined_rows
+
+
+def plain_join(n, pieces, positions_of, max_gaps, lang, total=None, prefix=""):
+    en = lang != "zh"
+    comma, sep = (", ", "; ") if en else ("，", "；")
+    pieces = [p for p in pieces if len(p.positions)]
+    group = []  # the gap each piece belongs to: consecutive pieces of one condition share one
+    for i, p in enumerate(pieces):
+        q = pieces[i - 1] if i else None
+        joins = q is not None and p.suffix and (q.suffix, q.condition) == (p.suffix, p.condition)
+        group.append(group[-1] if joins else i)
+    entries = [[] for _ in range(n)]
+    for i, p in enumerate(pieces):
+        for k, position in enumerate(p.positions):
+            entries[positions_of[position]].append((group[i], p.texts(np.array([k]))[0], p.suffix))
+    out = []
+    for row in range(n):
+        gaps = []
+        for g, text, suffix in entries[row]:
+            if gaps and gaps[-1][0] == g:
+                gaps[-1] = (g, gaps[-1][1] + comma + text, suffix)
+            else:
+                gaps.append((g, text, suffix))
+        words = [text + suffix for _, text, suffix in gaps]
+        shown = words if max_gaps is None else words[:max_gaps]
+        if not shown:
+            out.append("")
+            continue
+        text = prefix + sep.join(shown)
+        count = max(len(words), 0 if total is None else int(total[row]))
+        if max_gaps is not None and count > max_gaps:
+            more = count - max_gaps
+            text += sep + (f"{more} more" if en else f"另有 {more} 项")
+        out.append(text)
+    return out
+
+
+# texts with what could trip a join: empty, CJK, separators, "%" and braces
+_text = st.text(alphabet=st.sampled_from(list("ab1 ,;%{}→研发（）：\u3000é")), max_size=6)
+
+
+@st.composite
+def _pieces(draw):
+    n = draw(st.integers(0, 8))
+    m = draw(st.integers(n, n + 3))  # the rung's rows: some are not rows of the frame
+    to_frame = np.full(m, -1)
+    to_frame[draw(st.permutations(range(m)))[:n]] = np.arange(n)
+    on_frame = np.flatnonzero(to_frame >= 0)
+    pieces = []
+    for _ in range(draw(st.integers(0, 6))):
+        chosen = draw(st.lists(st.sampled_from(list(on_frame)), unique=True) if n else st.just([]))
+        positions = np.array(chosen, dtype=np.intp)
+        condition = draw(st.sampled_from(["c1", "c2", ""]))
+        suffix = draw(st.sampled_from(["", f" meets {condition}", " x"]))
+        if draw(st.booleans()) or not len(positions):
+            text = np.array([draw(_text) for _ in positions], dtype=object)
+            pieces.append(Piece(positions, condition, "missing", text, suffix))
+            continue
+        # a change: its text made by Arrow from the numbers, some undefined
+        k = len(positions)
+        numbers = st.one_of(
+            st.integers(-(10**6), 10**6).map(lambda x: x / 100), st.floats(-1e12, 1e12)
+        )
+        source = _Change(
+            positions=positions,
+            label=draw(_text),
+            of_unit=draw(st.sampled_from([None, "万元", "%", "人"])),
+            current=np.array(draw(st.lists(numbers, min_size=k, max_size=k))),
+            target=draw(numbers),
+            op=draw(st.sampled_from(["at_least", "above", "at_most", "below"])),
+            fact=None,
+            fact_label="",
+            fact_unit=draw(st.sampled_from([None, "万元"])),
+            fact_current=None,
+            delta=np.array(draw(st.lists(numbers, min_size=k, max_size=k))),
+            undefined=np.array(draw(st.lists(st.booleans(), min_size=k, max_size=k)), bool),
+            undefined_what=draw(_text),
+        )
+        lang = draw(st.sampled_from(["zh", "en"]))
+        pieces.append(Piece(positions, condition, "change", None, suffix, source=source, lang=lang))
+    total = np.array(draw(st.lists(st.integers(0, 9), min_size=n, max_size=n)), dtype=np.int32)
+    return n, pieces, to_frame, total
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    case=_pieces(),
+    max_gaps=st.sampled_from([0, 1, 2, 3, None]),
+    lang=st.sampled_from(["zh", "en"]),
+    counted=st.booleans(),
+    prefix=st.sampled_from(["", "专精特新（2026）：", "P: "]),
+)
+def test_the_arrow_join_is_the_plain_join_row_by_row(case, max_gaps, lang, counted, prefix):
+    n, pieces, to_frame, total = case
+    total = total if counted else None
+    got = join_pieces(n, pieces, to_frame, max_gaps, lang, total, prefix=prefix)
+    assert got.dtype == object and len(got) == n
+    assert list(got) == plain_join(n, pieces, to_frame, max_gaps, lang, total, prefix)
+    assert all(type(v) is str for v in got)
+    rows, texts = joined_rows(n, pieces, to_frame, max_gaps, lang, total, prefix=prefix)
+    assert list(rows) == sorted(set(rows.tolist())) and texts.to_pylist() == list(got[rows])
+    assert set(np.flatnonzero(got != "").tolist()) <= set(rows.tolist())
+    for p in pieces:  # a piece's own texts, alone and between others, row by row
+        at = np.arange(len(p.positions))[::-1]
+        alone = [p.texts(np.array([k]))[0] for k in at]
+        assert list(p.texts(at)) == alone == p.arrow_texts(at).to_pylist()
+        before = np.array([f"<{k}" for k in at], dtype=object)
+        after = np.array([f"{k}>" for k in at], dtype=object)
+        assert list(p.texts(at, before, after)) == [f"<{k}{x}{k}>" for k, x in zip(at, alone)]
+
+
+def _piece(positions, condition, texts, suffix=""):
+    return Piece(np.array(positions), condition, "change", np.array(texts, dtype=object), suffix)
+
+
+WORKED = [
+    _piece([0, 1, 3], "c1", ["a0", "a1", "a3"], " meets c1"),
+    _piece([0, 3], "c1", ["b0", "b3"], " meets c1"),  # one gap with the piece above
+    _piece([3], "c2", ["c3"], " meets c2"),
+    _piece([], "c2", [], " meets c2"),  # empty: does not part c2's pieces
+    _piece([1, 3], "c2", ["d1", "d3"], " meets c2"),  # one gap with "c3" on row 3
+    _piece([3, 4], "", ["missing: x", "missing: y"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("max_gaps", "expected"),
+    [
+        (
+            None,
+            [
+                "P: a0, b0 meets c1",
+                "P: a1 meets c1; d1 meets c2",
+                "",
+                "P: a3, b3 meets c1; c3, d3 meets c2; missing: x",
+                "P: missing: y",
+            ],
+        ),
+        (
+            1,
+            [
+                "P: a0, b0 meets c1",
+                "P: a1 meets c1; 1 more",
+                "",
+                "P: a3, b3 meets c1; 2 more",
+                "P: missing: y; 4 more",  # 5 counted on the row (total)
+            ],
+        ),
+        (0, ["", "", "", "", ""]),
+    ],
+)
+def test_joined_gaps_worked_by_hand(max_gaps, expected):
+    total = np.array([0, 0, 0, 0, 5])
+    # row 2 has no gap: ""; row 4 has 5 gaps counted, 1 worked out
+    assert list(join_pieces(5, WORKED, np.arange(5), max_gaps, "en", total, "P: ")) == expected
+    assert plain_join(5, WORKED, np.arange(5), max_gaps, "en", total, "P: ") == expected
