@@ -513,7 +513,7 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
                     state[part.rows] = found[part.at]
         codes = np.where(state == NA, -1, state).astype(np.int8)
         cols[cid] = pd.Categorical.from_codes(codes, STATES)
-    cols["gaps"] = pd.Series(_gaps_column(ev, lang, max_gaps), dtype=object, copy=False)
+    cols["gaps"] = _gaps_column(ev, lang, max_gaps)
     cols["flags"] = pd.Series(_flags_column(ev.facts, lang), dtype=object, copy=False)
     return pd.DataFrame(cols, copy=False)
 
@@ -533,18 +533,17 @@ def _rung_prefix(r: RungEval, lang: str) -> str:
     return t("eligibility.rung_prefix", lang, label=spec.label(lang), policy=r.policy.id)
 
 
-def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> np.ndarray:
-    """The ``gaps`` text of every row: the gaps of its next rung, joined by Arrow
-    (:func:`dmi.eligibility.gaps.joined_rows`) for every rung and policy, made into Python
-    strings once at the end."""
+def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.Series:
+    """The ``gaps`` text of every row (``str``, "" for none): the gaps of its next rung, joined
+    by Arrow (:func:`dmi.eligibility.gaps.joined_rows`) for every rung and policy, and kept in
+    Arrow (the column is pandas' ``str``, Arrow's strings: no Python string is made per row,
+    and the writers take it as it is)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    out = np.full(ev.n, "", dtype=object)
-    if max_gaps == 0:  # no text asked for: the fastest run
-        return out
-    target = _target_rung(ev)
     shown: list[np.ndarray] = []
     texts: list[Any] = []
+    target = _target_rung(ev) if max_gaps != 0 else np.full(ev.n, -1, dtype=np.int8)
     for i, rung in enumerate(RUNGS):
         for part in ev.parts[rung]:
             local = np.flatnonzero(target[part.rows] == i)
@@ -561,9 +560,16 @@ def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> np.ndarray:
             )
             shown.append(rows)
             texts.append(text)
-    if shown:  # each row is shown by one rung and one part at most: no row is written twice
-        out[np.concatenate(shown)] = pa.chunked_array(texts).to_numpy()
-    return out
+    # each row is shown by one rung and one part at most; the others point at the last ""
+    every = pa.concat_arrays([*texts, pa.array([""], pa.large_string())])
+    at = np.full(ev.n, len(every) - 1, dtype=np.int64)
+    if shown:
+        at[np.concatenate(shown)] = np.arange(len(every) - 1)
+    column = pc.take(every, pa.array(at))
+    return pd.Series(pd.arrays.ArrowStringArray(column, dtype=_TEXT), copy=False)
+
+
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' ``str``
 
 
 def _flags_column(facts: FactColumns, lang: str) -> np.ndarray:
