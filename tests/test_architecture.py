@@ -47,3 +47,25 @@ def test_a_module_that_reaches_up_breaks_the_contract(tmp_path):
     done = _lint(cwd=tmp_path, pythonpath=tmp_path)
     assert done.returncode == 1
     assert "made_up.low is not allowed to import made_up.high" in done.stdout
+
+
+def test_the_parser_and_a_ladder_run_import_no_scikit_learn(tmp_path):
+    # scikit-learn and scipy.stats cost about a second at start-up: only a command that fits or
+    # scores may import them (a fresh interpreter, so that other tests' imports do not count)
+    import subprocess
+    import sys
+
+    import dmi.eligibility as el
+
+    el.synthetic_firms(20, seed=3).to_csv(tmp_path / "firms.csv", index=False)
+    code = (
+        "import sys\n"
+        "from dmi.cli.main import build_parser, main\n"
+        "build_parser()\n"
+        f"assert main(['eligibility', {str(tmp_path / 'firms.csv')!r}, '-o', "
+        f"{str(tmp_path / 'out.csv')!r}, '-q']) == 0\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] == 'sklearn' or m == 'scipy.stats']\n"
+        "print(sorted(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -37,9 +37,11 @@ from dmi.bulk.duplicates import DuplicateIndex, IdLedger, RunStopped
 from dmi.columns import ID_COLUMN
 from dmi.io import Chunk, ColumnMapping
 from dmi.scoring.answers import id_text
-from dmi.scoring.crosswalk import AlsoTarget
-from dmi.scoring.model import IndexModel
-from dmi.tiers import TierModel
+
+if TYPE_CHECKING:  # the scoring model needs scikit-learn: imported where a run scores
+    from dmi.scoring.crosswalk import AlsoTarget
+    from dmi.scoring.model import IndexModel
+    from dmi.tiers import TierModel
 
 __all__ = [
     "ChunkResult",

@@ -61,7 +61,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -84,9 +84,11 @@ from dmi.io import (
 )
 from dmi.io.background import prefetched
 from dmi.io.tools import Source, open_source
-from dmi.scoring.crosswalk import AlsoTarget
-from dmi.scoring.model import IndexModel
-from dmi.tiers import TierModel
+
+if TYPE_CHECKING:  # the scoring model needs scikit-learn: imported where a run scores
+    from dmi.scoring.crosswalk import AlsoTarget
+    from dmi.scoring.model import IndexModel
+    from dmi.tiers import TierModel
 
 __all__ = [
     "DUPLICATE_POLICIES",
@@ -642,6 +644,8 @@ def _also_targets(instrument: Any, also: Sequence[Crosswalk]) -> tuple[AlsoTarge
                 f"{crosswalk.source.id} answers; the file is scored with {instrument.id}"
             )
         if crosswalk.target.id not in targets:
+            from dmi.scoring.crosswalk import AlsoTarget
+
             targets[crosswalk.target.id] = AlsoTarget.of(crosswalk)
     return tuple(targets.values())
 

@@ -20,7 +20,7 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,12 +28,12 @@ from dmi.errors import DmiError, FileFormatError, UsageError
 from dmi.instruments import Instrument, load_instrument, shipped_reference_population
 from dmi.instruments.export import template
 from dmi.io import map_columns, open_table, read_answers
-from dmi.report import LANGS, render_html, render_pdf
-from dmi.results.assess import Assessment, assess
-from dmi.results.peers import PeerBenchmark
-from dmi.scoring.levels import format_index
-from dmi.scoring.model import AnswerError, IndexModel
-from dmi.tiers import TierModel, load_shipped_tier_model, shipped_tier_model_path
+from dmi.locales import LANGS
+
+if TYPE_CHECKING:  # the report, the model and the tiers need scikit-learn: imported where used
+    from dmi.results.peers import PeerBenchmark
+    from dmi.scoring.model import AnswerError, IndexModel
+    from dmi.tiers import TierModel
 
 __all__ = ["add_commands", "cmd_report", "read_one_company"]
 
@@ -149,6 +149,8 @@ def read_one_company(path: str | Path, instrument: Instrument, row: str | None =
 
 
 def _peers(args: argparse.Namespace, model: IndexModel) -> PeerBenchmark | None:
+    from dmi.results.peers import PeerBenchmark
+
     choice = args.reference
     if choice is not None and choice.strip().lower() == "none":
         return None
@@ -176,6 +178,8 @@ def _peers(args: argparse.Namespace, model: IndexModel) -> PeerBenchmark | None:
 
 
 def _tiers(args: argparse.Namespace, instrument: Instrument) -> TierModel | None:
+    from dmi.tiers import TierModel, load_shipped_tier_model, shipped_tier_model_path
+
     choice = args.tier_model
     if choice is not None and choice.strip().lower() == "none":
         return None
@@ -196,6 +200,11 @@ def _one_line(error: AnswerError) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the report of one company; print what was written."""
+    from dmi.report import render_html, render_pdf
+    from dmi.results.assess import Assessment, assess
+    from dmi.scoring.levels import format_index
+    from dmi.scoring.model import AnswerError, IndexModel
+
     output = Path(args.output)
     kind = _KINDS.get(output.suffix.lower())
     if kind is None:

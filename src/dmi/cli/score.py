@@ -9,7 +9,7 @@ import json
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -25,10 +25,18 @@ from dmi.io.tools import (
     Source,
 )
 from dmi.scoring.aggregate import AGGREGATIONS
-from dmi.scoring.model import WEIGHT_LEVELS, WEIGHTINGS, IndexModel
 from dmi.scoring.normalise import NORMALISATIONS
-from dmi.scoring.weighting import PCA_RETAIN, PCA_ROTATIONS, read_pairwise_file
-from dmi.tiers import TierModel, shipped_tier_model_path
+from dmi.scoring.weighting import (
+    PCA_RETAIN,
+    PCA_ROTATIONS,
+    WEIGHT_LEVELS,
+    WEIGHTINGS,
+    read_pairwise_file,
+)
+
+if TYPE_CHECKING:  # the model and the tiers need scikit-learn: imported where they are used
+    from dmi.scoring.model import IndexModel
+    from dmi.tiers import TierModel
 
 __all__ = ["add_commands", "cmd_fit", "cmd_score", "cmd_weights"]
 
@@ -150,6 +158,8 @@ def _pca_retain(text: str) -> str | int:
 
 
 def _model_from_args(args: argparse.Namespace, instrument: Instrument) -> IndexModel:
+    from dmi.scoring.model import IndexModel
+
     method = args.weights
     ahp_matrix = None
     if method.startswith("ahp:"):
@@ -220,6 +230,8 @@ def _fit_model(
     (when the command has an input) fits on the input itself, on request.
     """
     if getattr(args, "model", None):
+        from dmi.scoring.model import IndexModel
+
         return IndexModel.load(args.model, instrument)
     model = _model_from_args(args, instrument)
     if model.needs_data():
@@ -368,6 +380,8 @@ def _tier_model(
     args: argparse.Namespace, instrument: Instrument, model: IndexModel
 ) -> TierModel | None:
     """The tier model to add ``tier`` and ``tier_confidence`` with, if any."""
+    from dmi.tiers import TierModel, shipped_tier_model_path
+
     choice = args.tier_model
     if choice == "none":
         return None

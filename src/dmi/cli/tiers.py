@@ -30,17 +30,10 @@ from typing import Any
 
 import pandas as pd
 
-from dmi.errors import FileFormatError, UsageError
+from dmi.errors import FileFormatError, TierStabilityWarning, UsageError
 from dmi.instruments import Instrument, load_instrument
 from dmi.io import map_columns, open_table
-from dmi.tiers import (
-    METHODS,
-    TierModel,
-    TierStabilityWarning,
-    format_tier_report,
-    load_shipped_tier_model,
-    tier_report,
-)
+from dmi.tiers.cluster import METHODS
 
 __all__ = ["add_commands", "cmd_tiers_fit", "cmd_tiers_report"]
 
@@ -165,6 +158,8 @@ def _read_scores(path: str, instrument: Instrument) -> pd.DataFrame:
 
 def cmd_tiers_fit(args: argparse.Namespace) -> int:
     """``dmi tiers fit``: fit, save, print the fit report."""
+    from dmi.tiers import TierModel
+
     instrument = load_instrument(args.instrument)
     k = _parse_k(args.k)
     scores = _read_scores(args.reference, instrument)
@@ -187,6 +182,8 @@ def cmd_tiers_fit(args: argparse.Namespace) -> int:
 
 def cmd_tiers_report(args: argparse.Namespace) -> int:
     """``dmi tiers report``: counts and shares per tier, overall and by group."""
+    from dmi.tiers import TierModel, format_tier_report, load_shipped_tier_model, tier_report
+
     frame = _numeric_scores(open_table(args.scores).read_all(), args.scores)
     labels = None
     if "tier" not in frame.columns or args.model:

@@ -58,6 +58,7 @@ from dmi.scoring.answers import EncodedAnswers, encode_answers
 from dmi.scoring.files import MODEL_FORMAT, IndexModelFile
 from dmi.scoring.levels import assign_flags, assign_levels, level_precision
 from dmi.scoring.normalise import Normaliser, bounded, canonical_name
+from dmi.scoring.weighting import WEIGHT_LEVELS, WEIGHTINGS
 
 __all__ = [
     "MODEL_FORMAT",
@@ -70,8 +71,6 @@ __all__ = [
     "NotFittedError",
 ]
 
-WEIGHTINGS = ("instrument", "equal", "entropy", "critic", "pca", "ahp", "bod")
-WEIGHT_LEVELS = ("item", "indicator", "dimension")
 _DATA_DRIVEN = {"entropy", "critic", "pca", "bod"}
 OFFICIAL_METHOD = {
     "weighting": "instrument",

@@ -37,8 +37,15 @@ from numpy.typing import ArrayLike
 
 from dmi.errors import FileFormatError, UsageError
 
+WEIGHTINGS = ("instrument", "equal", "entropy", "critic", "pca", "ahp", "bod")
+"""The weighting schemes of :class:`~dmi.IndexModel` (here, without the model, for the CLI)."""
+WEIGHT_LEVELS = ("item", "indicator", "dimension")
+"""Where data-driven weights are computed."""
+
 __all__ = [
     "BOD_VERTEX_MAX_DIM",
+    "WEIGHTINGS",
+    "WEIGHT_LEVELS",
     "RANDOM_INDEX",
     "AHPResult",
     "BoDResult",

@@ -11,14 +11,30 @@ support needed), with membership confidence, stability checks and an explanation
 - :mod:`~dmi.tiers.files`: the model file's schema and where the shipped models are.
 """
 
-from dmi.errors import TierStabilityWarning
-from dmi.tiers.choice import KChoice
-from dmi.tiers.cluster import WARD_MAX_ROWS
-from dmi.tiers.explain import DimensionChange, DimensionGap, TierExplanation, TierLabel
-from dmi.tiers.files import TIER_MODEL_FORMAT, shipped_tier_model_path
-from dmi.tiers.model import METHODS, TierModel, load_shipped_tier_model
-from dmi.tiers.report import TierFitReport, TierSummary, format_tier_report, tier_report
-from dmi.tiers.stability import TierStability
+from importlib import import_module
+from typing import Any
+
+# imported on first use (PEP 562): the model needs scikit-learn, which a command that only
+# parses its options (the CLI's parser takes METHODS) should not pay for
+_WHERE = {
+    "TierStabilityWarning": "dmi.errors",
+    "KChoice": "dmi.tiers.choice",
+    "METHODS": "dmi.tiers.cluster",
+    "WARD_MAX_ROWS": "dmi.tiers.cluster",
+    "DimensionChange": "dmi.tiers.explain",
+    "DimensionGap": "dmi.tiers.explain",
+    "TierExplanation": "dmi.tiers.explain",
+    "TierLabel": "dmi.tiers.explain",
+    "TIER_MODEL_FORMAT": "dmi.tiers.files",
+    "shipped_tier_model_path": "dmi.tiers.files",
+    "TierModel": "dmi.tiers.model",
+    "load_shipped_tier_model": "dmi.tiers.model",
+    "TierFitReport": "dmi.tiers.report",
+    "TierSummary": "dmi.tiers.report",
+    "format_tier_report": "dmi.tiers.report",
+    "tier_report": "dmi.tiers.report",
+    "TierStability": "dmi.tiers.stability",
+}
 
 __all__ = [
     "METHODS",
@@ -39,3 +55,15 @@ __all__ = [
     "shipped_tier_model_path",
     "tier_report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

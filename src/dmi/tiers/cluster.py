@@ -15,8 +15,12 @@ import pandas as pd
 
 from dmi.tiers.kernel import Kernel
 
+METHODS = ("kmeans", "gmm", "ward")
+"""The clustering methods of :class:`~dmi.tiers.TierModel`."""
+
 __all__ = [
     "GMM_N_INIT",
+    "METHODS",
     "KMEANS_N_INIT",
     "WARD_MAX_ROWS",
     "Clustering",

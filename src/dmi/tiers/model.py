@@ -55,7 +55,7 @@ from dmi.errors import DataError, ModelFileError, ParameterError, TierStabilityW
 from dmi.instruments import Instrument, load_instrument
 from dmi.io.modelfile import check, dmi_version, read_json
 from dmi.tiers.choice import KChoice, choose_k
-from dmi.tiers.cluster import WARD_MAX_ROWS, fit_once, stratified_sample
+from dmi.tiers.cluster import METHODS, WARD_MAX_ROWS, fit_once, stratified_sample
 from dmi.tiers.explain import TierExplanation, TierLabel, explain_row, labels_for
 from dmi.tiers.files import TIER_MODEL_FORMAT, TierModelFile, jsonable, shipped_tier_model_path
 from dmi.tiers.kernel import Kernel, evaluate
@@ -64,7 +64,6 @@ from dmi.tiers.stability import bootstrap_stability, instability_message
 
 __all__ = ["METHODS", "MIN_ROWS_PER_TIER", "TierModel", "load_shipped_tier_model"]
 
-METHODS = ("kmeans", "gmm", "ward")
 MIN_ROWS_PER_TIER = 5
 
 Method = Literal["kmeans", "gmm", "ward"]

@@ -10,12 +10,14 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dmi.bulk.kernel import ChunkResult, ChunkTask, Kernel, PreparedChunk, ScoringKernel
-from dmi.scoring.crosswalk import AlsoTarget
-from dmi.scoring.model import IndexModel
-from dmi.tiers import TierModel
+
+if TYPE_CHECKING:  # the scoring model needs scikit-learn: imported where a run scores
+    from dmi.scoring.crosswalk import AlsoTarget
+    from dmi.scoring.model import IndexModel
+    from dmi.tiers import TierModel
 
 __all__ = ["LocalEngine", "ordered_map"]
 
