@@ -161,11 +161,8 @@ class Piece:
         def cut(a: np.ndarray | None) -> np.ndarray | None:
             return None if a is None else a[keep]
 
-        source = None
-        if self.source is not None:
-            at = np.flatnonzero(keep) if keep.dtype == bool else keep
-            source = self.source.subset(at)
         at = np.flatnonzero(keep) if keep.dtype == bool else np.asarray(keep)
+        source = None if self.source is None else self.source.subset(at)
         moves = []
         for fact, rows, change in self.moves:
             inside = np.isin(rows, at)
