@@ -60,7 +60,7 @@ class PreparedChunk:
     """A chunk after the file-level checks: the rows to score, and the rows already rejected.
 
     An engine takes it as it takes a :class:`ChunkTask` whose index was known: :meth:`prepare`
-    is the chunk itself, :meth:`score` is :func:`score_chunk`.
+    is the chunk itself, :meth:`run` gives it to the kernel.
     """
 
     frame: pd.DataFrame
@@ -71,14 +71,6 @@ class PreparedChunk:
 
     def prepare(self) -> PreparedChunk:
         return self
-
-    def score(
-        self,
-        model: IndexModel,
-        tier_model: TierModel | None = None,
-        also: tuple[AlsoTarget, ...] = (),
-    ) -> ChunkResult:
-        return score_chunk(self, model, tier_model, also)
 
     def run(self, kernel: Kernel) -> ChunkResult:
         return kernel(self)
@@ -308,7 +300,7 @@ class ChunkTask:
     pass still finding it (a future). In a run that reads the file once, the index is empty and
     ``ledger`` notes the chunk's ids (``number`` is its place in the file).
 
-    An engine that scores in this process calls :meth:`score`: while the pass runs, the chunk is
+    An engine that scores in this process calls :meth:`run`: while the pass runs, the chunk is
     scored at once as if no id repeated, and scored again when one of its ids turns out to. An
     engine that ships chunks elsewhere calls :meth:`prepare`, which waits for the pass. Either
     way the result is what :func:`prepare_chunk` with the finished index then
@@ -334,15 +326,6 @@ class ChunkTask:
         if self.ledger is not None:
             self.ledger.add(self.number, self.chunk)
         return self._prepared(self._index())
-
-    def score(
-        self,
-        model: IndexModel,
-        tier_model: TierModel | None = None,
-        also: tuple[AlsoTarget, ...] = (),
-    ) -> ChunkResult:
-        """:meth:`run` with the scoring kernel (:func:`score_chunk`)."""
-        return self.run(ScoringKernel(model, tier_model, also))
 
     def run(self, kernel: Kernel) -> ChunkResult:
         """:meth:`prepare` then ``kernel``, without waiting for the pass to start."""

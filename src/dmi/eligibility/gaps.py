@@ -942,7 +942,7 @@ def rung_gaps(
     # a change may break a condition the firm met (more main revenue is more revenue: a lower
     # R&D share): the changes are applied, and what they broke gets its own gaps, after them
     complete = ny_count <= budget  # rows whose every change is worked out above
-    for extra in _follow_ups(rung, ny_pos[complete], pieces, lang, max_gaps, rounds):
+    for extra in _follow_ups(rung, ny_pos[complete], pieces, lang, rounds):
         pieces.append(extra)
         ny_count[np.isin(ny_pos, extra.positions)] += 1
     count[ny] = ny_count
@@ -1038,7 +1038,6 @@ def _follow_ups(
     rows: np.ndarray,
     pieces: list[Piece],
     lang: str,
-    max_gaps: int | None,
     rounds: int,
 ) -> list[Piece]:
     """The gaps of what ``pieces`` (the changes of rows ``rows``) would break, worked out on the
@@ -1117,8 +1116,9 @@ def _lost_points(after: RungEval, piece: Piece, rows: np.ndarray, lang: str) -> 
             [np.where(m.valid & (m.points >= wanted[short] - 1e-9), m.cost, np.inf) for m in moves]
         )
         best = np.argmin(cost, axis=0)
-        for mi in np.unique(best[np.isfinite(cost.min(axis=0))]):
-            sel = np.flatnonzero((best == mi) & np.isfinite(cost.min(axis=0)))
+        reachable = np.isfinite(cost.min(axis=0))
+        for mi in np.unique(best[reachable]):
+            sel = np.flatnonzero((best == mi) & reachable)
             move = moves[mi]
             assert move.change is not None and move.change_rows is not None
             ch = move.change.subset(np.searchsorted(move.change_rows, sel))
