@@ -45,9 +45,21 @@ def lang() -> str:
         locale = str(getattr(st.context, "locale", None) or "")
         wanted = "zh" if locale.lower().startswith("zh") or not locale else "en"
     st.session_state["lang"] = wanted
-    if st.query_params.get("lang") != wanted:
-        st.query_params["lang"] = wanted
+    put_in_address(lang=wanted)
     return wanted
+
+
+def put_in_address(**params: str) -> None:
+    """Write ``params`` into the page's address, each only where it differs.
+
+    Every write sends the whole address to the browser, which makes it a new history entry
+    when it differs from the one shown. A write that only repeats the address could arrive
+    after the visitor pressed back, push the page left behind and take the forward button's
+    page away; so nothing is sent when nothing moved.
+    """
+    for name, value in params.items():
+        if st.query_params.get(name) != value:
+            st.query_params[name] = value
 
 
 def pick(zh: str, en: str) -> str:
@@ -90,7 +102,7 @@ def _switch_language() -> None:
     choice = st.session_state.get("lang_switch")
     if choice in LANGS:
         st.session_state["lang"] = choice
-        st.query_params["lang"] = choice
+        put_in_address(lang=choice)
 
 
 def language_switch() -> None:

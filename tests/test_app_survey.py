@@ -432,3 +432,31 @@ def test_the_consent_notice_names_the_controller_the_hash_and_the_days():
     at = _app("en").run()
     notice = " ".join(m.value for m in at.markdown)
     assert "one-way hash" in notice and "not set by the administrator" in notice
+
+
+def test_a_run_whose_address_is_already_right_sends_no_new_address(miit, monkeypatch):
+    """Each address the app sends becomes a new entry in the browser's history when it differs
+    from the one shown. A run that only repeats the address still sent it: arriving late, after
+    the visitor pressed back, it pushed the page left behind and the forward button lost its
+    page (the flaky browser test of issue 17). A rerun now sends nothing when nothing moved."""
+    from streamlit.runtime.state.query_params import QueryParams
+
+    sent: list[str] = []
+    original = QueryParams._send_query_param_msg
+
+    def counted(self) -> None:
+        sent.append(str(dict(self._query_params)))
+        original(self)
+
+    monkeypatch.setattr(QueryParams, "_send_query_param_msg", counted)
+    token = _draft(miit, {"sector": "C34"}, page=1)
+    at = _app("en", resume=token, page="2").run()
+    _ok(at)
+    sent.clear()
+    at.run()  # a widget's change or a late rerun: the address already says where it is
+    _ok(at)
+    assert sent == []
+    at.button(key="back").click().run()  # a move sends the new page, once
+    _ok(at)
+    assert _param(at, "page") == "1"
+    assert len(sent) == 1 and "'page': '1'" in sent[0]

@@ -53,7 +53,7 @@ def _token() -> str | None:
 
 def _use_token(token: str) -> None:
     st.session_state["token"] = token
-    st.query_params["resume"] = token
+    ui.put_in_address(resume=token)
 
 
 # -- without a code -------------------------------------------------------------------------------

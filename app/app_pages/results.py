@@ -91,8 +91,7 @@ if not history:
     st.stop()
 if own:
     link = db.results_link(token)
-    if view != link:
-        st.query_params["view"] = link
+    ui.put_in_address(view=link)
 else:
     st.info(text("results.read_only", L))
 

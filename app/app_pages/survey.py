@@ -42,7 +42,7 @@ def _token() -> str | None:
 
 def _use_token(token: str) -> None:
     st.session_state["token"] = token
-    st.query_params["resume"] = token
+    ui.put_in_address(resume=token)
 
 
 def _forget_token() -> None:
@@ -70,7 +70,7 @@ def _address_of(idx: int, n_pages: int) -> str:
 def _go(idx: int, n_pages: int) -> None:
     """Open page ``idx`` (``n_pages``: the review): a new address, so the browser's back
     button returns here."""
-    st.query_params["page"] = _address_of(idx, n_pages)
+    ui.put_in_address(page=_address_of(idx, n_pages))
     st.rerun()
 
 
@@ -97,7 +97,7 @@ def start_screen() -> None:
             token = ui.store().new_draft(chosen, L)
             _use_token(token)
             st.session_state["new_token"] = True
-            st.query_params["page"] = "1"
+            ui.put_in_address(page="1")
             st.rerun()
     st.divider()
     st.markdown(f"**{ui.t('resume_title')}**")
@@ -282,8 +282,8 @@ def survey(token: str) -> None:
         idx = max(0, min(int(draft.page), n))
         if not missing_before_submit(instrument, answers, L):
             idx = n
-        st.query_params["page"] = _address_of(idx, n)
-    st.query_params["resume"] = token  # a reload comes back here
+        ui.put_in_address(page=_address_of(idx, n))
+    ui.put_in_address(resume=token)  # a reload comes back here
     if idx != draft.page:
         db.save_draft(token, answers, page=idx, lang=L)
 

@@ -163,7 +163,11 @@ def test_on_a_phone_the_matrix_the_review_and_the_back_button_work_and_score_as_
                 assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
         next_page(page)
         if number == 1:
-            # the browser's back button opens the page before, forward the one after
+            # the browser's back button opens the page before, forward the one after;
+            # pressed once the page after is shown and settled, as a visitor would
+            expect(heading).to_have_text(pages[2].title(lang))
+            assert "page=3" in page.url
+            settle(page)
             page.go_back()
             settle(page)
             expect(heading).to_have_text(pages[1].title(lang))
