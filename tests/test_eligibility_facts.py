@@ -154,6 +154,20 @@ def test_row_numbers_follow_the_file_and_ids_checked_elsewhere_may_repeat():
     assert list(result.rows) == [10]
 
 
+@pytest.mark.parametrize("dtype", [object, "str"])
+@pytest.mark.parametrize("others", [["B2", "C3"], ["Ｂ２", "C3"]])  # all ASCII, or not
+def test_ids_are_trimmed_and_blanks_rejected_whatever_the_column_holds(dtype, others):
+    # a file's text column comes as pandas' str (Arrow), a frame of the API as objects; the
+    # ids the results carry and the rejects are the same whichever way they came
+    ids = ["  A1 ", *others, "   ", None]
+    rows = [firm(SR26, respondent_id=i) for i in ids]
+    frame = pd.DataFrame(rows, dtype=object).astype({"respondent_id": dtype})
+    result = el.evaluate_batch(frame, "2026")
+    assert list(result.results["respondent_id"]) == ["A1", "B2", "C3"]
+    assert list(result.rejects["row"]) == [5, 6]
+    assert set(result.rejects["reason"]) == {"respondent_id is blank"}
+
+
 def test_people_write_numbers_and_words_in_many_ways():
     rows = [
         firm(

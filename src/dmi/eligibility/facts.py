@@ -296,11 +296,13 @@ class FactColumns:
     Numbers are float64 with NaN for a missing fact; yes/no facts are 1.0/0.0; category facts
     are the position of their value in the fact's ``values`` (0.0, 1.0 ...). Text facts are
     object arrays (None when missing). A fact without a column is an all-NaN (read-only) array.
+    Respondent ids ("" when blank) are an object array, or the Arrow strings of pandas' ``str``
+    when they came so from the file (see :func:`_id_column`).
     """
 
     n: int
     rows: np.ndarray
-    ids: np.ndarray
+    ids: np.ndarray | pd.api.extensions.ExtensionArray
     values: dict[str, np.ndarray]
     text: dict[str, np.ndarray]
     given: frozenset[str] = frozenset()
@@ -723,12 +725,15 @@ def _text_column(column: pd.Series) -> np.ndarray:
     return table[np.asarray(codes, dtype=np.intp)]
 
 
-def _id_column(column: pd.Series) -> np.ndarray:
-    """Respondent ids as :func:`_text` gives them, vectorised for text columns.
+def _id_column(column: pd.Series) -> Any:
+    """Respondent ids as :func:`_text` gives them (None or NA when blank): an object array, or
+    for a text column whose ids are all ASCII, the Arrow strings of pandas' ``str``.
 
     Ids are nearly all distinct, so normalising each distinct one would mean a Python call per
     row: text columns are trimmed by pandas' vectorised string methods instead, and only the
-    ids that are not ASCII go through NFKC one by one.
+    ids that are not ASCII go through NFKC one by one. The speed trick: ASCII ids (which NFKC
+    leaves as they are) stay in Arrow, so no Python string is made per id, here or when the
+    results are written.
     """
     is_text = isinstance(column.dtype, pd.StringDtype) or (
         column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string"
@@ -736,11 +741,12 @@ def _id_column(column: pd.Series) -> np.ndarray:
     if not is_text:
         return _text_column(column)
     trimmed = column.astype("str").str.strip()
-    out = trimmed.to_numpy(dtype=object, na_value=None)
     plain = trimmed.str.isascii().to_numpy(dtype=bool, na_value=True)
-    if not plain.all():
-        odd = np.flatnonzero(~plain)
-        out[odd] = [_text(v) for v in out[odd]]
+    if plain.all():
+        return trimmed.where(trimmed != "").array
+    out = trimmed.to_numpy(dtype=object, na_value=None)
+    odd = np.flatnonzero(~plain)
+    out[odd] = [_text(v) for v in out[odd]]
     out[out == ""] = None
     return out
 
@@ -748,6 +754,8 @@ def _id_column(column: pd.Series) -> np.ndarray:
 def id_texts(column: pd.Series) -> np.ndarray:
     """A column of respondent ids as the checks see them (trimmed NFKC text, "" when blank)."""
     ids = _id_column(column)
+    if not isinstance(ids, np.ndarray):
+        ids = ids.to_numpy(dtype=object, na_value=None)
     ids[np.equal(ids, None)] = ""
     return ids
 
@@ -820,8 +828,9 @@ def parse_facts(
     # respondent ids: trimmed text; blank and repeated ids are problems of a batch
     if ID in columns:
         ids = _id_column(columns[ID])
-        blank = np.flatnonzero(np.equal(ids, None))
-        ids[blank] = ""
+        blank = np.flatnonzero(pd.isna(ids))
+        if len(blank):
+            ids[blank] = ""
         if not single:
             rejects.add(blank, ID, [""] * len(blank), ["respondent_id is blank"] * len(blank))
         if not unique_ids and not single:

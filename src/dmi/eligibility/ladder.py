@@ -469,7 +469,10 @@ BESIDE_TEXT = ("province", "city", "sector")
 
 
 def _beside(table: FactColumns) -> pd.DataFrame:
-    """The grouping facts and the titles held of typed rows, as text (see ``beside``)."""
+    """The grouping facts and the titles held of typed rows, as text (see ``beside``).
+
+    The columns stay object arrays: pandas would otherwise make each into Arrow strings, one
+    Python call per cell, for a frame that is only grouped."""
     facts = facts_table()
     out: dict[str, Any] = {c: table.text[c] for c in BESIDE_TEXT}
     for rung in RUNGS:
@@ -478,7 +481,7 @@ def _beside(table: FactColumns) -> pd.DataFrame:
         names = np.array([*values, None], dtype=object)
         codes = table.values[code]
         out[code] = names[np.where(np.isnan(codes), len(values), codes).astype(np.intp)]
-    return pd.DataFrame(out)
+    return pd.DataFrame({k: pd.Series(v, dtype=object, copy=False) for k, v in out.items()})
 
 
 # -- the frame -----------------------------------------------------------------------------------
@@ -488,7 +491,8 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
     n = ev.n
     the_plan = ev.plan
     # text columns stay object arrays: made into Arrow strings they would be copied once more
-    cols: dict[str, Any] = {ID: pd.Series(ev.facts.ids, dtype=object, copy=False)}
+    ids = ev.facts.ids  # an object array, or Arrow strings (kept so for the writers)
+    cols: dict[str, Any] = {ID: pd.Series(ids, dtype=ids.dtype, copy=False)}
     for rung in RUNGS:
         status = np.zeros(n, dtype=np.int8)
         points = np.full(n, np.nan)
@@ -514,7 +518,7 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
         codes = np.where(state == NA, -1, state).astype(np.int8)
         cols[cid] = pd.Categorical.from_codes(codes, STATES)
     cols["gaps"] = _gaps_column(ev, lang, max_gaps)
-    cols["flags"] = pd.Series(_flags_column(ev.facts, lang), dtype=object, copy=False)
+    cols["flags"] = _flags_column(ev.facts, lang)
     return pd.DataFrame(cols, copy=False)
 
 
@@ -572,17 +576,23 @@ def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.Series:
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' ``str``
 
 
-def _flags_column(facts: FactColumns, lang: str) -> np.ndarray:
-    out = np.full(facts.n, "", dtype=object)
+def _flags_column(facts: FactColumns, lang: str) -> pd.Series:
+    """The ``flags`` text of every row (``str``, "" for none): a stated digital level that
+    disagrees with the computed one. Each pair of levels is worded once and gathered to the
+    rows by Arrow (no Python string per row)."""
+    import pyarrow as pa
+
     rows = np.flatnonzero(facts.digital_disagrees)
+    pairs = np.zeros(facts.n, dtype=np.int64)  # 0: no flag, else 1 + the pair's position
+    words = [""]
     if len(rows):
-        given = facts.values["digital_level"][rows]
-        computed = facts.values["digital_level_computed"][rows]
-        out[rows] = [
-            t("eligibility.disagree", lang, given=int(g), computed=int(c))
-            for g, c in zip(given, computed)
-        ]
-    return out
+        given = facts.values["digital_level"][rows].astype(np.int64)
+        computed = facts.values["digital_level_computed"][rows].astype(np.int64)
+        found, at = np.unique(np.stack([given, computed], axis=1), axis=0, return_inverse=True)
+        words += [t("eligibility.disagree", lang, given=int(g), computed=int(c)) for g, c in found]
+        pairs[rows] = 1 + at.ravel()
+    column = pa.array(words, pa.large_string()).take(pa.array(pairs))
+    return pd.Series(pd.arrays.ArrowStringArray(column, dtype=_TEXT), copy=False)
 
 
 # -- one firm in detail --------------------------------------------------------------------------
