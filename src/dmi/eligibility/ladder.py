@@ -487,12 +487,18 @@ def _beside(table: FactColumns) -> pd.DataFrame:
 # -- the frame -----------------------------------------------------------------------------------
 
 
+# made once: a dtype made from its categories on every call took most of a column's time
+_STATUS_DTYPE = pd.CategoricalDtype(STATUSES)
+_STATE_DTYPE = pd.CategoricalDtype(STATES)
+
+
 def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
     n = ev.n
     the_plan = ev.plan
     # text columns stay object arrays: made into Arrow strings they would be copied once more
     ids = ev.facts.ids  # an object array, or Arrow strings (kept so for the writers)
     cols: dict[str, Any] = {ID: pd.Series(ids, dtype=ids.dtype, copy=False)}
+    policies = pd.CategoricalDtype(the_plan.policy_ids)
     for rung in RUNGS:
         status = np.zeros(n, dtype=np.int8)
         points = np.full(n, np.nan)
@@ -503,9 +509,9 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
             if r.points is not None:
                 points[part.rows] = r.points[part.at]
             which[part.rows] = the_plan.policy_ids.index(r.policy.id)
-        cols[f"{rung}_status"] = pd.Categorical.from_codes(status, STATUSES)
+        cols[f"{rung}_status"] = pd.Categorical.from_codes(status, dtype=_STATUS_DTYPE)
         cols[f"{rung}_points"] = points
-        cols[f"{rung}_policy"] = pd.Categorical.from_codes(which, the_plan.policy_ids)
+        cols[f"{rung}_policy"] = pd.Categorical.from_codes(which, dtype=policies)
     for cid in the_plan.condition_ids:
         state = np.full(n, NA, dtype=np.int8)
         for rung in RUNGS:
@@ -516,7 +522,7 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
                 if found is not None:
                     state[part.rows] = found[part.at]
         codes = np.where(state == NA, -1, state).astype(np.int8)
-        cols[cid] = pd.Categorical.from_codes(codes, STATES)
+        cols[cid] = pd.Categorical.from_codes(codes, dtype=_STATE_DTYPE)
     cols["gaps"] = _gaps_column(ev, lang, max_gaps)
     cols["flags"] = _flags_column(ev.facts, lang)
     return pd.DataFrame(cols, copy=False)
