@@ -18,6 +18,7 @@ import dmi.eligibility as el
 from dmi.eligibility._data import DATA
 from dmi.eligibility.facts import FactsFileError, parse_facts_table
 from dmi.eligibility.policy import iter_leaves
+from dmi.errors import UsageError
 
 from .test_eligibility import IN22, SR22, SR26, firm
 
@@ -343,3 +344,26 @@ def test_without_a_policy_the_api_and_the_cli_take_the_one_in_force(tmp_path, ca
     capsys.readouterr()
     out = pd.read_csv(tmp_path / "o.csv", dtype=str)
     assert out.loc[0, "specialised_policy"] == today
+
+
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_without_a_year_the_application_year_is_the_policys_first(policy):
+    # whatever day the command runs, the same file gives the same results
+    loaded = el.load_policy(policy)
+    assert el.application_year(loaded) == int(policy)
+    assert el.application_year(loaded, 2030) == 2030  # a year given is kept
+    assert el.evaluate(firm(SR22), policy).year == int(policy)
+
+
+def test_a_year_before_the_policy_is_refused_with_its_first_day(tmp_path, capsys):
+    from dmi.cli.main import main
+
+    message = r"policy 2026 applies from 2026-04-01: year 2025 is before it"
+    with pytest.raises(UsageError, match=message):
+        el.application_year(el.load_policy("2026"), 2025)
+    with pytest.raises(UsageError, match=message):  # the API says it as the CLI does
+        el.evaluate(firm(SR26), "2026", year=2025)
+    pd.DataFrame([firm(SR26)]).to_csv(tmp_path / "in.csv", index=False)
+    args = ["eligibility", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "-q"]
+    assert main([*args, "--year", "2025"]) != 0
+    assert "year 2025 is before it" in capsys.readouterr().err

@@ -41,6 +41,7 @@ from dmi.eligibility import (
     RUNGS,
     STATUSES,
     Cohort,
+    application_year,
     cohort,
     evaluate_batch,
     load_policy,
@@ -140,7 +141,7 @@ class EligibilityKernel:
     policy : Policy
         The loaded rules.
     year : int or None
-        The application year (None: the policy's first).
+        The application year (None: :func:`dmi.eligibility.application_year`'s).
     lang : {"zh", "en"}
         The language of ``gaps`` and ``flags``.
     max_gaps : int or None
@@ -312,7 +313,8 @@ def evaluate_file(
         The rules (a shipped version or a rule file; None: the version in force today, see
         :func:`dmi.eligibility.policy_in_force`).
     year : int, optional
-        The application year (routing, award windows); default the policy's first year.
+        The application year (routing, award windows); default the policy's first year
+        (:func:`dmi.eligibility.application_year`).
     lang : {"zh", "en"}, default="zh"
         The language of ``gaps`` and ``flags``.
     max_gaps : int or None, default=3
@@ -366,12 +368,7 @@ def evaluate_file(
     if lang not in ("zh", "en"):
         raise UsageError(f"unknown language {lang!r}; expected zh or en")
     loaded = load_policy(policy)
-    if year is not None and year < loaded.effective.year:
-        raise UsageError(
-            f"policy {loaded.id} applies from {loaded.effective.isoformat()}: year {year} is "
-            "before it (use an earlier policy)"
-        )
-    the_year = loaded.effective.year if year is None else int(year)
+    the_year = application_year(loaded, year)
     reader = open_table(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
     instrument = None
     if survey:

@@ -50,6 +50,7 @@ from dmi.eligibility.policy import (
     Member,
     Policy,
     ScorecardPass,
+    application_year,
     indicator_range,
     iter_leaves,
     load_policy,
@@ -235,15 +236,7 @@ def _settle(policy: str | Path | Policy, year: int | None, lang: str) -> Plan:
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     loaded = load_policy(policy)
-    start = loaded.effective.year
-    if year is None:
-        year = start
-    elif year < start:
-        raise ValueError(
-            f"policy {loaded.id} applies from {loaded.effective.isoformat()}: "
-            f"year {year} is before it (use an earlier policy)"
-        )
-    return plan(loaded, int(year))
+    return plan(loaded, application_year(loaded, year))
 
 
 def status_label(status: str, lang: str = "zh") -> str:
@@ -299,7 +292,8 @@ def evaluate(
         :func:`dmi.eligibility.policy_in_force`). Its routing decides which
         version's rung applies to a new applicant or a 复核 (``holds_<rung> = recheck``).
     year : int, optional
-        The application year (routing, award windows); default the policy's first year.
+        The application year (routing, award windows); default the policy's first year
+        (:func:`application_year`).
     lang : {"zh", "en"}, default="zh"
         Language of the gaps and flags.
     max_gaps : int or None, default=3

@@ -50,6 +50,7 @@ __all__ = [
     "Route",
     "Rung",
     "Scorecard",
+    "application_year",
     "available_policies",
     "load_policy",
     "parse_policy",
@@ -620,6 +621,31 @@ def policy_in_force(today: dt.date | None = None) -> str:
     dated = sorted((load_policy(p).effective, p) for p in available_policies())
     in_force = [p for effective, p in dated if effective <= today]
     return in_force[-1] if in_force else dated[0][1]
+
+
+def application_year(policy: Policy, year: int | None = None) -> int:
+    """The application year a policy is applied for: ``year``, else the policy's first.
+
+    The year picks the routing entries that apply (the 2026 rules send a 2026 小巨人 to 63号 and
+    later years elsewhere) and ends the award windows. Without one, the policy's first year:
+    the same command on the same file gives the same results whatever day it is run.
+
+    Raises
+    ------
+    UsageError
+        When ``year`` is before the policy applies.
+    """
+    from dmi.errors import UsageError
+
+    start = policy.effective.year
+    if year is None:
+        return start
+    if year < start:
+        raise UsageError(
+            f"policy {policy.id} applies from {policy.effective.isoformat()}: year {year} is "
+            "before it (use an earlier policy)"
+        )
+    return int(year)
 
 
 def load_policy(policy: str | Path | Policy | None = None) -> Policy:

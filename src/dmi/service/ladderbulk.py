@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from dmi.eligibility import RUNGS, STATUSES, facts_template, load_policy, status_label
+from dmi.eligibility import (
+    RUNGS,
+    STATUSES,
+    application_year,
+    facts_template,
+    load_policy,
+    status_label,
+)
 from dmi.eligibility.facts import FACTS
 from dmi.io import csv_bytes
 from dmi.locales import text
@@ -116,7 +123,7 @@ def condition_labels(policy: str, lang: str) -> dict[str, str]:
     found: dict[str, str] = {}
     versions = [loaded]
     for entry in loaded.routing:
-        applied, _ = loaded.route(entry.rung, entry.applicant, loaded.effective.year)
+        applied, _ = loaded.route(entry.rung, entry.applicant, application_year(loaded))
         versions.append(applied)
         if entry.policy != loaded.id:
             versions.append(load_policy(entry.policy))
