@@ -725,24 +725,24 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
     taken_at = np.full((len(indicators), n), -1)  # the step it was taken at
     level = current.copy()
     cols = np.arange(n)
+    indicator_of = np.array([m.indicator for m in moves])
+    in_group_of = {gid: np.array([m.group == gid for m in moves]) for gid in group_need}
     for step in range(len(moves)):
         m_idx = order[step]
         c = cost[m_idx, cols]
-        ind_idx = np.array([moves[i].indicator for i in range(len(moves))])[m_idx]
+        ind_idx = indicator_of[m_idx]
         p = points[m_idx]
         gain = p - level[ind_idx, cols]
         group_short = np.zeros(n, dtype=bool)
         for gid, need in group_need.items():
-            in_group = np.array([moves[i].group == gid for i in range(len(moves))])[m_idx]
-            group_short |= in_group & (need > 0)
+            group_short |= in_group_of[gid][m_idx] & (need > 0)
         take = np.isfinite(c) & (gain > 0) & ((total_need > 0) | group_short)
         if not take.any():
             continue
         rows = cols[take]
         total_need[rows] -= gain[rows]
         for gid, need in group_need.items():
-            in_group = np.array([moves[i].group == gid for i in range(len(moves))])[m_idx]
-            sel = rows[in_group[rows]]
+            sel = rows[in_group_of[gid][m_idx][rows]]
             need[sel] -= gain[sel]
         level[ind_idx[rows], rows] = p[rows]
         taken_by[ind_idx[rows], rows] = m_idx[rows]
