@@ -1027,8 +1027,10 @@ def _changed_facts(facts: Any, rows: np.ndarray, pieces: list[Piece]) -> Any:
                 continue
             for fact in (name, part_of.get(name)):
                 if fact is not None and fact in sub.values:
-                    # the taken column is a copy of our own; a row may take several changes
-                    np.add.at(sub.values[fact], at[ok], delta[ok])
+                    # the taken column is a copy of our own. A row may take several changes,
+                    # one per piece or move: each is added in a call of its own, whose rows are
+                    # distinct (a piece's positions are), so a plain indexed add is right
+                    sub.values[fact][at[ok]] += delta[ok]
                     changed = True
     return sub if changed else None
 
