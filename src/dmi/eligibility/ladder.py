@@ -489,8 +489,9 @@ _STATE_DTYPE = pd.CategoricalDtype(STATES)
 def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
     n = ev.n
     the_plan = ev.plan
-    # text columns stay object arrays: made into Arrow strings they would be copied once more
-    ids = ev.facts.ids  # an object array, or Arrow strings (kept so for the writers)
+    # text columns are kept as they come (objects as objects, Arrow strings as Arrow): made into
+    # the other they would be copied once more, a Python call per cell
+    ids = ev.facts.ids
     cols: dict[str, Any] = {ID: pd.Series(ids, dtype=ids.dtype, copy=False)}
     policies = pd.CategoricalDtype(the_plan.policy_ids)
     for rung in RUNGS:
