@@ -570,11 +570,15 @@ def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.Series:
     at = np.full(ev.n, len(every) - 1, dtype=np.int64)
     if shown:
         at[np.concatenate(shown)] = np.arange(len(every) - 1)
-    column = pc.take(every, pa.array(at))
-    return pd.Series(pd.arrays.ArrowStringArray(column, dtype=_TEXT), copy=False)
+    return _text_series(pc.take(every, pa.array(at)))
 
 
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' ``str``
+
+
+def _text_series(column: Any) -> pd.Series:
+    """An Arrow string array as a column of pandas' ``str``, without a copy."""
+    return pd.Series(pd.arrays.ArrowStringArray(column, dtype=_TEXT), copy=False)
 
 
 def _flags_column(facts: FactColumns, lang: str) -> pd.Series:
@@ -592,8 +596,7 @@ def _flags_column(facts: FactColumns, lang: str) -> pd.Series:
         found, at = np.unique(np.stack([given, computed], axis=1), axis=0, return_inverse=True)
         words += [t("eligibility.disagree", lang, given=int(g), computed=int(c)) for g, c in found]
         pairs[rows] = 1 + at.ravel()
-    column = pa.array(words, pa.large_string()).take(pa.array(pairs))
-    return pd.Series(pd.arrays.ArrowStringArray(column, dtype=_TEXT), copy=False)
+    return _text_series(pa.array(words, pa.large_string()).take(pa.array(pairs)))
 
 
 # -- one firm in detail --------------------------------------------------------------------------

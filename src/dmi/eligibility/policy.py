@@ -36,7 +36,7 @@ from pydantic import (
 
 from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
 from dmi.eligibility.facts import Fact, facts_table
-from dmi.errors import PolicyError
+from dmi.errors import PolicyError, UsageError
 
 __all__ = [
     "FORMAT",
@@ -635,8 +635,6 @@ def application_year(policy: Policy, year: int | None = None) -> int:
     UsageError
         When ``year`` is before the policy applies.
     """
-    from dmi.errors import UsageError
-
     start = policy.effective.year
     if year is None:
         return start

@@ -122,8 +122,9 @@ def condition_labels(policy: str, lang: str) -> dict[str, str]:
     loaded = load_policy(policy)
     found: dict[str, str] = {}
     versions = [loaded]
+    year = application_year(loaded)
     for entry in loaded.routing:
-        applied, _ = loaded.route(entry.rung, entry.applicant, application_year(loaded))
+        applied, _ = loaded.route(entry.rung, entry.applicant, year)
         versions.append(applied)
         if entry.policy != loaded.id:
             versions.append(load_policy(entry.policy))
