@@ -40,7 +40,7 @@ from dmi.eligibility.policy import (
 )
 from dmi.locales import text as _locale_text
 
-__all__ = ["Gap", "Piece", "format_numbers", "join_pieces", "rung_gaps"]
+__all__ = ["Gap", "Piece", "join_pieces", "rung_gaps"]
 
 
 def t(key: str, lang: str, **values: Any) -> str:
@@ -77,22 +77,27 @@ def _rounded(values: np.ndarray, decimals: int, mode: str) -> np.ndarray:
     return q / scale + 0.0
 
 
-def format_numbers(values: np.ndarray, decimals: int, mode: str = "round") -> np.ndarray:
-    """Numbers as text with at most ``decimals`` decimals, trailing zeros dropped.
-
-    ``mode`` is ``round``, ``floor`` (never shown above the value) or ``ceil``. Returns an
-    object array. (``%.15g`` of a value rounded to 2 decimals is its shortest exact text.)
-    """
-    rounded = _rounded(values, decimals, mode)
-    return np.array(list(map("%.15g".__mod__, rounded.tolist())), dtype=object)
-
-
 def _fixed(value: float, decimals: int = 2) -> str:
     return "%.15g" % (round(value, decimals) + 0.0)
 
 
 def _decimals(unit: str | None) -> int:
     return 0 if unit in ("人", "项", "名", "级") else 2
+
+
+def _cut_text(text: Any, at: np.ndarray) -> Any:
+    """The texts (an Arrow string array) at positions ``at``."""
+    import pyarrow as pa
+
+    return text.take(pa.array(np.asarray(at, dtype=np.intp)))
+
+
+def _worded(words: list[str], which: np.ndarray) -> Any:
+    """Per row, ``words[which]``: an Arrow string array gathered from a few words (a text
+    that takes one of a few forms is worded once per form, not once per row)."""
+    import pyarrow as pa
+
+    return _cut_text(pa.array(words, type=pa.string()), which)
 
 
 # -- the pieces of a gap ------------------------------------------------------------------------
@@ -103,13 +108,15 @@ class Piece:
     """One gap for some rows: which condition, what kind, its text and numbers per row.
 
     A change's text is made only when asked for (``texts``), and only for the rows asked for:
-    a frame shows a few gaps per row, and most changes worked out are never shown.
+    a frame shows a few gaps per row, and most changes worked out are never shown. Texts made
+    beforehand are an Arrow string array, one per row (an array of ``str`` given is made one):
+    they are gathered from a few words by Arrow, not written per row in Python.
     """
 
     positions: np.ndarray
     condition: str
     kind: str  # change | points | missing | manual
-    text: np.ndarray | None  # None: made from ``source`` when needed
+    text: Any  # an Arrow string array, one text per row; None: made from ``source`` when needed
     suffix: str = ""  # " meets sr26_rd": said once for all the changes of a condition
     fact: str | None = None
     current: np.ndarray | None = None
@@ -123,6 +130,12 @@ class Piece:
     # ... and the points each indicator should have after them (NaN: not checked), by id
     planned: dict[str, np.ndarray] | None = None
     scorecard: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.text, np.ndarray):
+            import pyarrow as pa
+
+            self.text = pa.array(self.text, type=pa.string())
 
     def amount_changes(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """The amounts the piece changes: (fact, rows of the piece, change) for each."""
@@ -138,20 +151,16 @@ class Piece:
     ) -> np.ndarray:
         """The text of every row, or of the rows at positions ``at``, between ``before`` and
         ``after`` (one text per row) if given."""
-        if self.text is not None:
-            text = self.text if at is None else self.text[at]
-            return text if before is None or after is None else before + text + after
-        assert self.source is not None
-        source = self.source if at is None else self.source.subset(at)
-        return _change_text(source, self.lang, before, after)
+        text = self.arrow_texts(np.arange(len(self.positions)) if at is None else at)
+        if before is not None and after is not None:
+            text = _joined_arrow([before, text, after])
+        return text.to_numpy(zero_copy_only=False)
 
     def arrow_texts(self, at: np.ndarray) -> Any:
         """The text of the rows at positions ``at``, as an Arrow string array (for
         :func:`join_pieces`: a change's text is made by Arrow and stays there)."""
-        import pyarrow as pa
-
         if self.text is not None:
-            return pa.array(self.text[at], type=pa.string())
+            return _cut_text(self.text, at)
         assert self.source is not None
         return _change_arrow(self.source.subset(at), self.lang)
 
@@ -162,6 +171,7 @@ class Piece:
             return None if a is None else a[keep]
 
         at = np.flatnonzero(keep) if keep.dtype == bool else np.asarray(keep)
+        text = None if self.text is None else _cut_text(self.text, at)
         source = None if self.source is None else self.source.subset(at)
         moves = []
         for fact, rows, change in self.moves:
@@ -171,7 +181,7 @@ class Piece:
             self.positions[keep],
             self.condition,
             self.kind,
-            cut(self.text),
+            text,
             self.suffix,
             self.fact,
             cut(self.current),
@@ -362,20 +372,6 @@ def _literal(text: str) -> str:
     return text.replace("%", "%%")
 
 
-def _change_text(
-    ch: _Change, lang: str, before: np.ndarray | None = None, after: np.ndarray | None = None
-) -> np.ndarray:
-    """``label current → target (+delta unit fact)`` for every row of a change, as an object
-    array, between ``before`` and ``after`` (one text per row) if given.
-
-    The text is :func:`_change_arrow`'s, made into Python strings.
-    """
-    text = _change_arrow(ch, lang)
-    if before is not None and after is not None:
-        text = _joined_arrow([before, text, after])
-    return text.to_numpy(zero_copy_only=False)
-
-
 def _change_arrow(ch: _Change, lang: str) -> Any:
     """``label current → target (+delta unit fact)`` for every row of a change, as an Arrow
     string array.
@@ -495,18 +491,15 @@ def _leaf_piece(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -
         fact = facts[leaf.of]
         codes = ctx.codes(leaf.of)[pos]
         wanted = sorted(fact.value_index(v) for v in leaf.in_)
-        labels = np.array([v.label(lang) for v in fact.values] + ["?"], dtype=object)
+        labels = [v.label(lang) for v in fact.values] + ["?"]
         safe = np.where(np.isnan(codes), len(fact.values), codes).astype(np.intp)
-        cur = labels[safe]
         target = fact.values[wanted[0]].label(lang)
-        text = fact.short_label(lang) + t("eligibility.colon", lang) + cur + " → " + target
-        if leaf.window is not None:
-            inside = np.isin(codes, wanted)
-            note = t("eligibility.within", lang, n=leaf.window.years)
-            text = np.where(
-                inside, fact.short_label(lang) + t("eligibility.colon", lang) + note, text
-            )
-        return Piece(pos, cid, "change", text, meets, leaf.of)
+        head = fact.short_label(lang) + t("eligibility.colon", lang)
+        words = [f"{head}{label} → {target}" for label in labels]
+        if leaf.window is not None:  # held, but not within the window
+            words.append(head + t("eligibility.within", lang, n=leaf.window.years))
+            safe = np.where(np.isin(codes, wanted), len(words) - 1, safe)
+        return Piece(pos, cid, "change", _worded(words, safe), meets, leaf.of)
     if isinstance(leaf, Is):
         fact = facts[leaf.of]
         want = leaf.is_
@@ -515,7 +508,7 @@ def _leaf_piece(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -
         words = {"yes": t("eligibility.yes_word", lang), "no": t("eligibility.no_word", lang)}
         was, wanted = words[other], words[want]
         text = f"{fact.short_label(lang)}{colon}{was} → {wanted}"
-        return Piece(pos, cid, "change", np.full(len(pos), text, dtype=object), meets, leaf.of)
+        return Piece(pos, cid, "change", _worded([text], np.zeros(len(pos))), meets, leaf.of)
     return None
 
 
@@ -604,16 +597,17 @@ class _Move:
     points: float
     valid: np.ndarray  # over the rows
     cost: np.ndarray
-    text: np.ndarray | None = None  # per row, when cheap to make for all
+    text: Any = None  # per row (an Arrow string array), when cheap to make for all
     change: _Change | None = None  # for the rows ``change_rows``
     change_rows: np.ndarray | None = None
 
-    def text_for(self, sel: np.ndarray, lang: str) -> np.ndarray:
+    def text_for(self, sel: np.ndarray, lang: str) -> Any:
+        """The move's text on rows ``sel``, as an Arrow string array."""
         if self.text is not None:
-            return self.text[sel]
+            return _cut_text(self.text, sel)
         assert self.change is not None and self.change_rows is not None
         at = np.searchsorted(self.change_rows, sel)
-        return _change_text(self.change.subset(at), lang)
+        return _change_arrow(self.change.subset(at), lang)
 
 
 def _indicator_moves(
@@ -669,31 +663,27 @@ def _indicator_moves(
             if fact.type == "category"
             else [t("eligibility.no_word", lang), t("eligibility.yes_word", lang)]
         )
-        cur_labels = np.array(labels_of + ["?"], dtype=object)[
-            np.where(np.isnan(codes), len(order), codes).astype(np.intp)
-        ]
+        now = np.where(np.isnan(codes), len(order), codes).astype(np.intp)
+        head = fact.short_label(lang) + t("eligibility.colon", lang)
         for i, value in enumerate(order):
             p = ind.categories.get(value, ind.else_points)
             valid = ~np.isnan(codes) & (codes != i)
-            text = (
-                fact.short_label(lang)
-                + t("eligibility.colon", lang)
-                + cur_labels
-                + " → "
-                + labels_of[i]
-            )
+            text = _worded([f"{head}{label} → {labels_of[i]}" for label in labels_of + ["?"]], now)
             moves.append(_Move(k, ind.group, p, valid, np.where(valid, 1.0, np.inf), text))
         return moves
     for step in ind.first_of or ():
         state = ctx.state(step.test)[pos]
         valid = state == NOT_MET
-        text = np.full(len(pos), step.label(lang), dtype=object)
+        text = _worded([step.label(lang)], np.zeros(len(pos)))
         moves.append(_Move(k, ind.group, step.points, valid, np.where(valid, 1.0, np.inf), text))
     return moves
 
 
 def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: str) -> list[Piece]:
     """The indicator moves, cheapest first, that lift a failed scorecard to its pass mark."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     ev = ctx.scorecard(sid)
     sc = ev.scorecard
     indicators = list(sc.indicators)
@@ -748,19 +738,16 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
         taken_by[ind_idx[rows], rows] = m_idx[rows]
         taken_at[ind_idx[rows], rows] = step
     # text: the moves in the order they were taken
-    need_text = format_numbers(ev.pass_mark[pos] - ev.lo[pos], 2, "round")
-    head = (
-        cid
-        + t("eligibility.colon", lang)
-        + "+"
-        + need_text
-        + " "
-        + t("eligibility.points", lang)
-        + " ("
-        + format_numbers(ev.lo[pos], 2, "round")
-        + " → "
-        + format_numbers(ev.pass_mark[pos], 2, "round")
-        + ")"
+    head = _joined_arrow(
+        [
+            cid + t("eligibility.colon", lang) + "+",
+            _rounded(ev.pass_mark[pos] - ev.lo[pos], 2, "round"),
+            " " + t("eligibility.points", lang) + " (",
+            _rounded(ev.lo[pos], 2, "round"),
+            " → ",
+            _rounded(ev.pass_mark[pos], 2, "round"),
+            ")",
+        ]
     )
     for gid in group_need:
         g = next(g for g in sc.groups if g.id == gid)
@@ -771,17 +758,12 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
             else (ev.group_lo[gid][pos] <= floor)
         )
         if short.any():
-            note = (
-                " ["
-                + g.label(lang)
-                + " "
-                + format_numbers(ev.group_lo[gid][pos], 2)
-                + " → "
-                + ("" if g.floor is not None else ">")
-                + _fixed(floor)
-                + "]"
-            )
-            head = np.where(short, head + note, head)
+            note = [
+                " [" + g.label(lang) + " ",
+                _rounded(ev.group_lo[gid][pos], 2, "round"),
+                " → " + ("" if g.floor is not None else ">") + _fixed(floor) + "]",
+            ]
+            head = pc.if_else(pa.array(short), _joined_arrow([head, *note]), head)
     # every move taken, in the order taken on each row; each move's texts made once, for all
     # the rows that take it (a text per step and move cost a call of Arrow each)
     taken_ind, taken_row = np.nonzero(taken_by >= 0)
@@ -790,18 +772,32 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
     taken_move = taken_by[taken_ind, taken_row]
     gain = points[taken_move] - current[taken_ind, taken_row]
     gained = np.bincount(taken_row, weights=gain, minlength=n)
-    entries = np.empty(len(taken_row), dtype=object)
-    gain_text = " +" + format_numbers(gain, 2)
-    for mi in np.unique(taken_move):
-        at = np.flatnonzero(taken_move == mi)
-        entries[at] = moves[mi].text_for(taken_row[at], lang) + gain_text[at]
-    body = np.full(n, "", dtype=object)
-    if len(entries):
-        first = np.r_[True, taken_row[1:] != taken_row[:-1]]
-        entries[~first] = t("eligibility.comma", lang) + entries[~first]
-        starts = np.flatnonzero(first)
-        body[taken_row[starts]] = np.add.reduceat(entries, starts)
-    text = np.where(body == "", head, head + t("eligibility.colon", lang) + body)
+    text = head
+    if len(taken_row):
+        by_move = np.argsort(taken_move, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, np.diff(taken_move[by_move]) != 0, True])
+        made = [
+            moves[taken_move[by_move[a]]].text_for(taken_row[by_move[a:b]], lang)
+            for a, b in zip(bounds[:-1], bounds[1:])
+        ]
+        place = np.empty(len(taken_row), dtype=np.intp)
+        place[by_move] = np.arange(len(taken_row))
+        entries = _joined_arrow(
+            [_cut_text(pa.concat_arrays(made), place), " +", _rounded(gain, 2, "round")]
+        )
+        # each row's moves joined by commas: a list per row, its offsets where the rows start
+        starts = np.flatnonzero(np.r_[True, taken_row[1:] != taken_row[:-1]])
+        offsets = pa.array(np.r_[starts, len(taken_row)], type=pa.int32())
+        body = pc.binary_join(
+            pa.ListArray.from_arrays(offsets, entries), t("eligibility.comma", lang)
+        )
+        at = np.full(n, len(body))  # rows without a move take the "" after the bodies
+        at[taken_row[starts]] = np.arange(len(body))
+        body = _cut_text(pa.concat_arrays([body, pa.array([""], pa.string())]), at)
+        moved = np.zeros(n, dtype=bool)
+        moved[taken_row] = True
+        with_body = _joined_arrow([head, t("eligibility.colon", lang), body])
+        text = pc.if_else(pa.array(moved), with_body, head)
     amounts, planned = _planned_moves(moves, indicators, taken_by, level)
     return [
         Piece(
@@ -970,14 +966,15 @@ def rung_gaps(
                     lack = which & is_blank(fact)
                     lacking[fact] = lacking[fact] | lack if fact in lacking else lack
     # in the facts table's order: a row's text must not depend on the other rows of the batch
-    missing_text = _list_texts(
+    words, which = _list_texts(
         len(pos), [(f, lacking[f]) for f in facts_table().codes if f in lacking]
     )
-    has_missing = missing_text != ""
+    has_missing = np.array([w != "" for w in words])[which]
     if has_missing.any():
         rows = np.flatnonzero(has_missing & (count < budget))
         count[has_missing] += 1
-        text = t("eligibility.missing", lang) + t("eligibility.colon", lang) + missing_text[rows]
+        head = t("eligibility.missing", lang) + t("eligibility.colon", lang)
+        text = _worded([head + w for w in words], which[rows])
         pieces.append(Piece(pos[rows], "", "missing", text))
     # conditions left for manual review
     manual_rows = status == MANUAL
@@ -986,19 +983,14 @@ def rung_gaps(
         for cid in conditions:
             in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
             left.append((cid, manual_rows & in_path & (rung.conditions[cid][pos] == MANUAL)))
-        text = _list_texts(len(pos), left)
-        listed = manual_rows & (text != "")
+        words, which = _list_texts(len(pos), left)
+        listed = manual_rows & np.array([w != "" for w in words])[which]
         rows = np.flatnonzero(listed & (count < budget))
         count[listed] += 1
         if len(rows):
-            pieces.append(
-                Piece(
-                    pos[rows],
-                    "",
-                    "manual",
-                    t("eligibility.manual", lang) + t("eligibility.colon", lang) + text[rows],
-                )
-            )
+            head = t("eligibility.manual", lang) + t("eligibility.colon", lang)
+            text = _worded([head + w for w in words], which[rows])
+            pieces.append(Piece(pos[rows], "", "manual", text))
     return pieces, count
 
 
@@ -1156,22 +1148,29 @@ def _condition_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> 
     return pieces
 
 
-def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> np.ndarray:
-    """Per row, the names whose mask holds there, joined by ", " ("" when none).
+def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> tuple[list[str], np.ndarray]:
+    """Per row, the names whose mask holds there, joined by ", " ("" when none), as a few
+    words and which one each row takes (``words[which]`` is a row's text).
 
     Rows share few combinations: each distinct combination is joined once (the masks are packed
-    into bytes per row and made unique), then gathered to the rows.
+    into bits per row, a number each when they fit in 64, and made unique).
     """
     if not items:
-        return np.full(n, "", dtype=object)
+        return [""], np.zeros(n, dtype=np.intp)
     packed = np.packbits(np.stack([mask for _, mask in items], axis=1), axis=1)
-    keys = np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel()
-    uniques, inverse = np.unique(keys, return_inverse=True)
+    width = packed.shape[1]
+    if width <= 8:  # one 64-bit number a row: unique numbers, not unique byte strings
+        padded = np.zeros((n, 8), dtype=np.uint8)
+        padded[:, :width] = packed
+        uniques, which = np.unique(padded.view(np.uint64).ravel(), return_inverse=True)
+        bytes_of = uniques.view(np.uint8).reshape(len(uniques), 8)
+    else:
+        keys = np.ascontiguousarray(packed).view(f"V{width}").ravel()
+        uniques, which = np.unique(keys, return_inverse=True)
+        bytes_of = uniques.view(np.uint8).reshape(len(uniques), width)
     names = np.array([name for name, _ in items], dtype=object)
-    bits = np.unpackbits(uniques.view(np.uint8).reshape(len(uniques), -1), axis=1)
-    holds = bits[:, : len(names)].astype(bool)
-    texts = [", ".join(names[row]) for row in holds]
-    return np.array(texts, dtype=object)[inverse.ravel()]
+    holds = np.unpackbits(bytes_of, axis=1)[:, : len(names)].astype(bool)
+    return [", ".join(names[row]) for row in holds], which.ravel()
 
 
 def join_pieces(
