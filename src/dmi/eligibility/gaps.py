@@ -1047,8 +1047,11 @@ def _follow_ups(
     planned = [p for p in pieces if p.planned is not None]
     if not applied or not len(rows):
         return []
-    changed_rows = [p.positions[local] for p in applied for _, local, _ in p.amount_changes()]
-    rows = np.intersect1d(rows, np.concatenate(changed_rows))
+    changed = np.zeros(rung.ctx.n, dtype=bool)  # a mark per row, not a sort of every change
+    for p in applied:
+        for _, local, _ in p.amount_changes():
+            changed[p.positions[local]] = True
+    rows = rows[changed[rows]]
     before = {cid: state[rows] for cid, state in rung.conditions.items()}
     found_all: list[Piece] = []
     for _ in range(rounds):
