@@ -1018,6 +1018,24 @@ def test_the_rule_on_whole_columns_is_the_rule_on_one_record(width, rows):
         assert found[0].tolist() == breaks and found[1].tolist() == opened
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.none(), st.lists(_PIECES).map("".join)), max_size=8),
+    start=st.integers(0, 8),
+    length=st.integers(0, 8),
+)
+def test_a_line_break_is_found_in_exactly_the_values_of_a_slice(values, start, length):
+    # the search looks at the slice's own bytes of the data buffer: not those of the values
+    # before or after it (Arrow hands a reader's columns over as slices of a bigger block)
+    import pyarrow as pa
+
+    from dmi.io.readers import _has_line_break
+
+    array = pa.array(values, pa.string()).slice(start, length)
+    expected = any("\n" in v or "\r" in v for v in array.to_pylist() if v is not None)
+    assert _has_line_break(array) is expected
+
+
 def test_a_categorical_column_is_written_as_its_text_escaped_like_any_text(tmp_path):
     # categorical columns are escaped on their categories, then spelled out per row: the file
     # must be the bytes of the same column as plain text, blanks and formula-like values included
