@@ -133,3 +133,8 @@ def test_gap_numbers_are_written_as_percent_g_writes_them(decimals, mode):
     assert _number_texts(values).to_pylist() == [format(v, ".15g") for v in values.tolist()]
     signed = _number_texts(_Signed(values)).to_pylist()
     assert signed == [format(v, "+.15g") for v in values.tolist()]
+    # a gap's numbers are nearly always all in hundredths below 1e9: written part by part
+    plain = values[np.abs(values) < 1e9]
+    assert _number_texts(plain).to_pylist() == [format(v, ".15g") for v in plain.tolist()]
+    signed = _number_texts(_Signed(plain)).to_pylist()
+    assert signed == [format(v, "+.15g") for v in plain.tolist()]

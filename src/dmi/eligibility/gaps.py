@@ -421,9 +421,7 @@ def _joined_arrow(parts: list[Any]) -> Any:
 
     The speed trick of the gap texts: every row is written by Arrow in one call per part (a
     %-format per row in Python was most of the time of a bulk run's gaps); the numbers are
-    Arrow's shortest round-trip text, which is ``%.15g``'s for every value with at most 15
-    significant digits from 1e-4 up to 1e9 (the range neither writes with an exponent), and the
-    other values (rare) are written by Python.
+    written as :func:`_number_parts` says.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -433,7 +431,7 @@ def _joined_arrow(parts: list[Any]) -> Any:
         if isinstance(part, str):
             arrays.append(pa.scalar(part, pa.string()))
         elif isinstance(part, _Signed) or (isinstance(part, np.ndarray) and part.dtype.kind == "f"):
-            arrays.append(_number_texts(part))
+            arrays += _number_parts(part)
         elif isinstance(part, np.ndarray):
             arrays.append(pa.array(part, type=pa.string()))
         else:
@@ -441,13 +439,64 @@ def _joined_arrow(parts: list[Any]) -> Any:
     return pc.binary_join_element_wise(*arrays, "")
 
 
-def _number_texts(numbers: np.ndarray | _Signed) -> Any:
-    """``%.15g`` (``%+.15g`` for :class:`_Signed`) of each number, as an Arrow string array."""
+# the hundredths as written after a whole number: "" for none, trailing zeros dropped
+_CENTS = [""] + ["." + f"{c:02d}".rstrip("0") for c in range(1, 100)]
+
+
+def _number_parts(numbers: np.ndarray | _Signed) -> list[Any]:
+    """``%.15g`` (``%+.15g`` for :class:`_Signed`) of each number, as Arrow string arrays to be
+    written one after the other (see :func:`_number_texts`).
+
+    The gaps' numbers are rounded to hundredths, and below 1e9 ``%.15g`` writes such a number
+    as its sign, its whole part and its hundredths without trailing zeros: the whole parts are
+    written by Arrow as integers (a quarter of the time of writing a float) and the hundredths
+    gathered from 100 texts. Other numbers (more decimals, 1e9 and up, NaN, infinities) are
+    written by Arrow's shortest round-trip text, which is ``%.15g``'s for every value with at
+    most 15 significant digits from 1e-4 up to 1e9 (the range neither writes with an
+    exponent), and outside that range by Python.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     signed = isinstance(numbers, _Signed)
     values = np.asarray(numbers.values if signed else numbers, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        hundredths = np.round(values * 100)
+        plain = (hundredths / 100 == values) & (np.abs(values) < 1e9)
+    if plain.all():
+        return _hundredths_parts(hundredths, np.signbit(values), signed)
+    text = _float_texts(values[~plain], signed)
+    if plain.any():  # the others beside the plain ones, put back in order
+        rows = np.flatnonzero(plain)
+        parts = _hundredths_parts(hundredths[rows], np.signbit(values[rows]), signed)
+        fast = pc.binary_join_element_wise(*parts, "")
+        at = np.empty(len(values), dtype=np.intp)
+        at[~plain] = np.arange(len(text))
+        at[rows] = len(text) + np.arange(len(rows))
+        text = _cut_text(pa.concat_arrays([text, fast]), at)
+    return [text]
+
+
+def _hundredths_parts(hundredths: np.ndarray, minus: np.ndarray, signed: bool) -> list[Any]:
+    """The sign, whole part and hundredths of numbers given in hundredths, as texts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    size = np.abs(hundredths).astype(np.int64)
+    parts = [pc.cast(pa.array(size // 100), pa.string()), _worded(_CENTS, size % 100)]
+    if signed:
+        parts.insert(0, _worded(["+", "-"], minus))
+    elif minus.any():
+        parts.insert(0, _worded(["", "-"], minus))
+    return parts
+
+
+def _float_texts(values: np.ndarray, signed: bool) -> Any:
+    """``%.15g`` (``%+.15g``) of any numbers: Arrow's shortest round-trip text where it is
+    the same, Python's elsewhere."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     text = pc.cast(pa.array(values), pa.string())
     if signed:
         plus = pc.binary_join_element_wise(pa.scalar("+"), text, "")
@@ -462,6 +511,11 @@ def _number_texts(numbers: np.ndarray | _Signed) -> Any:
             written[i] = fmt % values[i]
         text = pa.array(written, type=pa.string())
     return text
+
+
+def _number_texts(numbers: np.ndarray | _Signed) -> Any:
+    """``%.15g`` (``%+.15g`` for :class:`_Signed`) of each number, as an Arrow string array."""
+    return _joined_arrow([numbers] if isinstance(numbers, _Signed) else [np.asarray(numbers)])
 
 
 # -- leaves -------------------------------------------------------------------------------------
