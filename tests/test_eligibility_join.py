@@ -173,3 +173,21 @@ def test_joined_gaps_worked_by_hand(max_gaps, expected):
     # row 2 has no gap: ""; row 4 has 5 gaps counted, 1 worked out
     assert list(join_pieces(5, WORKED, np.arange(5), max_gaps, "en", total, "P: ")) == expected
     assert plain_join(5, WORKED, np.arange(5), max_gaps, "en", total, "P: ") == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    names=st.integers(0, 100),
+    rows=st.integers(0, 40),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_listed_names_of_each_row_are_its_masks_names_in_order(names, rows, seed):
+    # the lists of facts to provide and of conditions for review: each distinct combination of
+    # masks is joined once (as one 64-bit number a row up to 64 names, as bytes beyond)
+    from dmi.eligibility.gaps import _list_texts
+
+    rng = np.random.default_rng(seed)
+    items = [(f"n{k}", rng.random(rows) < rng.random()) for k in range(names)]
+    words, which = _list_texts(rows, items)
+    expected = [", ".join(name for name, mask in items if mask[r]) for r in range(rows)]
+    assert [words[w] for w in which] == expected
