@@ -91,6 +91,7 @@ class Context:
         self.n = facts.n
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._scorecards: dict[str, ScorecardEval] = {}
+        self._states: dict[Any, np.ndarray] = {}
 
     def get(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         found = self._cache.get(name)
@@ -152,7 +153,19 @@ class Context:
     # -- tests ---------------------------------------------------------------------------------
 
     def state(self, test: Any) -> np.ndarray:
-        """The state (int8: not_met 0, unknown 1, manual 2, met 3) of a test on every row."""
+        """The state (int8: not_met 0, unknown 1, manual 2, met 3) of a test on every row.
+
+        Worked out once per test (tests are frozen: equal tests share it) and read-only: the
+        rungs share their base conditions, and the gaps ask again for the tests they explain.
+        """
+        found = self._states.get(test)
+        if found is None:
+            found = self._state_of(test)
+            found.flags.writeable = False
+            self._states[test] = found
+        return found
+
+    def _state_of(self, test: Any) -> np.ndarray:
         if isinstance(test, AllOf):
             out = self.state(test.all[0])
             for t in test.all[1:]:
