@@ -428,8 +428,7 @@ def open_arrow_csv(
             invalid_row_handler=handler,
         ),
         convert_options=pacsv.ConvertOptions(
-            # pandas keeps its text columns as large strings: read as such, not cast after
-            column_types={c: pa.large_string() for c in columns},
+            column_types={c: pa.string() for c in columns},
             include_columns=list(include_columns) if include_columns else None,
             strings_can_be_null=True,
             null_values=[""],
