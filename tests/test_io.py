@@ -1023,15 +1023,17 @@ def test_the_rule_on_whole_columns_is_the_rule_on_one_record(width, rows):
     values=st.lists(st.one_of(st.none(), st.lists(_PIECES).map("".join)), max_size=8),
     start=st.integers(0, 8),
     length=st.integers(0, 8),
+    large=st.booleans(),
 )
-def test_a_line_break_is_found_in_exactly_the_values_of_a_slice(values, start, length):
+def test_a_line_break_is_found_in_exactly_the_values_of_a_slice(values, start, length, large):
     # the search looks at the slice's own bytes of the data buffer: not those of the values
     # before or after it (Arrow hands a reader's columns over as slices of a bigger block)
     import pyarrow as pa
 
     from dmi.io.readers import _has_line_break
 
-    array = pa.array(values, pa.string()).slice(start, length)
+    kind = pa.large_string() if large else pa.string()
+    array = pa.array(values, kind).slice(start, length)
     expected = any("\n" in v or "\r" in v for v in array.to_pylist() if v is not None)
     assert _has_line_break(array) is expected
 

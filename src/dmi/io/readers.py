@@ -235,13 +235,17 @@ class Chunk:
 def _has_line_break(array: Any) -> bool:
     """Whether any value of a string array holds CR or LF (one look at its data buffer, in
     place and by numpy, which lets the other threads run meanwhile)."""
+    import pyarrow as pa
+
     if len(array) == 0 or array.null_count == len(array):
         return False
     _, offsets, data = array.buffers()
     if data is None:
         return False
-    first = np.frombuffer(offsets, dtype=np.int32, count=1, offset=array.offset * 4)
-    last = np.frombuffer(offsets, dtype=np.int32, count=1, offset=(array.offset + len(array)) * 4)
+    kind = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    size = np.dtype(kind).itemsize
+    first = np.frombuffer(offsets, dtype=kind, count=1, offset=array.offset * size)
+    last = np.frombuffer(offsets, dtype=kind, count=1, offset=(array.offset + len(array)) * size)
     start, end = int(first[0]), int(last[0])
     chars = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
     return bool((chars == ord("\n")).any() or (chars == ord("\r")).any())
