@@ -946,7 +946,8 @@ def rung_gaps(
     max_gaps: int | None = None,
     rounds: int = 3,
 ) -> tuple[list[Piece], np.ndarray]:
-    """The gaps of one rung on rows ``pos`` (positions in the rung's evaluation).
+    """The gaps of one rung on rows ``pos`` (ascending positions in the rung's evaluation, as
+    every :class:`~dmi.eligibility.engine.Part`'s are).
 
     ``not_yet`` rows get the changes of every unmet condition (of the path needing fewest), then
     the facts still missing; ``unknown`` rows the facts to provide; ``manual`` rows the
@@ -1088,8 +1089,8 @@ def _follow_ups(
     lang: str,
     rounds: int,
 ) -> list[Piece]:
-    """The gaps of what ``pieces`` (the changes of rows ``rows``) would break, worked out on the
-    facts after those changes, and so on, ``rounds`` times at most.
+    """The gaps of what ``pieces`` (the changes of rows ``rows``, ascending) would break, worked
+    out on the facts after those changes, and so on, ``rounds`` times at most.
 
     Each round makes every change so far and evaluates the changed rows again: a condition met
     before the round and not after it gets its gaps, and so does a scorecard indicator below the
