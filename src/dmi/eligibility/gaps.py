@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,12 +93,47 @@ def _cut_text(text: Any, at: np.ndarray) -> Any:
     return text.take(pa.array(np.asarray(at, dtype=np.intp)))
 
 
-def _worded(words: list[str], which: np.ndarray) -> Any:
-    """Per row, ``words[which]``: an Arrow string array gathered from a few words (a text
-    that takes one of a few forms is worded once per form, not once per row)."""
+def _worded(words: list[str], which: np.ndarray, large: bool = False) -> Any:
+    """Per row, ``words[which]``: an Arrow string array (``large_string`` if ``large``)
+    gathered from a few words (a text that takes one of a few forms is worded once per form,
+    not once per row)."""
     import pyarrow as pa
 
-    return _cut_text(pa.array(words, type=pa.string()), which)
+    return _cut_text(pa.array(words, type=pa.large_string() if large else pa.string()), which)
+
+
+def _spread(texts: Any, rows: np.ndarray, n: int) -> Any:
+    """``n`` texts: row ``rows[k]`` takes ``texts[k]``, the other rows ``""``."""
+    import pyarrow as pa
+
+    at = np.full(n, len(texts), dtype=np.intp)  # the others take the "" after the texts
+    at[rows] = np.arange(len(texts))
+    return _cut_text(pa.concat_arrays([texts, pa.array([""], texts.type)]), at)
+
+
+def _joined_runs(entries: Any, starts: np.ndarray, separator: str) -> Any:
+    """The entries of each run joined by ``separator``: one text per run, the runs being
+    consecutive entries that start at ``starts`` (ascending, the first at 0)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    offsets = pa.array(np.r_[starts, len(entries)], type=pa.int32())
+    lists = pa.ListArray.from_arrays(offsets, entries)
+    return pc.binary_join(lists, pa.scalar(separator, entries.type))
+
+
+def _made_by_group(group: np.ndarray, make: Callable[[int, np.ndarray], Any]) -> Any:
+    """One text per entry (at least one), made group by group and put back in the entries'
+    order: ``make(g, at)`` gives the texts of group ``g``'s entries at positions ``at``
+    (ascending), so each group's texts are made in one call."""
+    import pyarrow as pa
+
+    by_group = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, group[by_group][1:] != group[by_group][:-1], True])
+    made = [make(int(group[by_group[a]]), by_group[a:b]) for a, b in zip(bounds, bounds[1:])]
+    place = np.empty(len(group), dtype=np.intp)
+    place[by_group] = np.arange(len(group))
+    return _cut_text(pa.concat_arrays(made), place)
 
 
 # -- the pieces of a gap ------------------------------------------------------------------------
@@ -456,7 +492,6 @@ def _number_parts(numbers: np.ndarray | _Signed) -> list[Any]:
     exponent), and outside that range by Python.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     signed = isinstance(numbers, _Signed)
     values = np.asarray(numbers.values if signed else numbers, dtype=np.float64)
@@ -469,7 +504,7 @@ def _number_parts(numbers: np.ndarray | _Signed) -> list[Any]:
     if plain.any():  # the others beside the plain ones, put back in order
         rows = np.flatnonzero(plain)
         parts = _hundredths_parts(hundredths[rows], np.signbit(values[rows]), signed)
-        fast = pc.binary_join_element_wise(*parts, "")
+        fast = _joined_arrow(parts)
         at = np.empty(len(values), dtype=np.intp)
         at[~plain] = np.arange(len(text))
         at[rows] = len(text) + np.arange(len(rows))
@@ -828,26 +863,12 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
     gained = np.bincount(taken_row, weights=gain, minlength=n)
     text = head
     if len(taken_row):
-        by_move = np.argsort(taken_move, kind="stable")
-        bounds = np.flatnonzero(np.r_[True, np.diff(taken_move[by_move]) != 0, True])
-        made = [
-            moves[taken_move[by_move[a]]].text_for(taken_row[by_move[a:b]], lang)
-            for a, b in zip(bounds[:-1], bounds[1:])
-        ]
-        place = np.empty(len(taken_row), dtype=np.intp)
-        place[by_move] = np.arange(len(taken_row))
-        entries = _joined_arrow(
-            [_cut_text(pa.concat_arrays(made), place), " +", _rounded(gain, 2, "round")]
-        )
-        # each row's moves joined by commas: a list per row, its offsets where the rows start
+        said = _made_by_group(taken_move, lambda mi, at: moves[mi].text_for(taken_row[at], lang))
+        entries = _joined_arrow([said, " +", _rounded(gain, 2, "round")])
+        # each row's moves joined by commas
         starts = np.flatnonzero(np.r_[True, taken_row[1:] != taken_row[:-1]])
-        offsets = pa.array(np.r_[starts, len(taken_row)], type=pa.int32())
-        body = pc.binary_join(
-            pa.ListArray.from_arrays(offsets, entries), t("eligibility.comma", lang)
-        )
-        at = np.full(n, len(body))  # rows without a move take the "" after the bodies
-        at[taken_row[starts]] = np.arange(len(body))
-        body = _cut_text(pa.concat_arrays([body, pa.array([""], pa.string())]), at)
+        body = _joined_runs(entries, starts, t("eligibility.comma", lang))
+        body = _spread(body, taken_row[starts], n)
         moved = np.zeros(n, dtype=bool)
         moved[taken_row] = True
         with_body = _joined_arrow([head, t("eligibility.colon", lang), body])
@@ -1314,31 +1335,21 @@ def joined_rows(
     if not len(rows):
         return none
     # the texts of the entries kept, made piece by piece (only those), then put in row order
-    by_piece = np.argsort(pid, kind="stable")
-    bounds = np.searchsorted(pid[by_piece], np.arange(len(pieces) + 1))
-    made = [
-        pieces[i].arrow_texts(local[by_piece[bounds[i] : bounds[i + 1]]]).cast(pa.large_string())
-        for i in range(len(pieces))
-        if bounds[i + 1] > bounds[i]
-    ]
-    place = np.empty(len(rows), dtype=np.intp)
-    place[by_piece] = np.arange(len(rows))
-    text = pa.concat_arrays(made).take(pa.array(place))
-    del made  # each copy of the texts is let go once the next is made: a chunk's peak memory
+    text = _made_by_group(
+        pid, lambda i, at: pieces[i].arrow_texts(local[at]).cast(pa.large_string())
+    )
     # what goes before and after each entry, gathered from a few strings
-    comma = t("eligibility.comma", lang)
-    seps = pa.array([prefix, t("eligibility.separator", lang), comma], type=pa.large_string())
-    before = seps.take(pa.array(np.where(new_row, 0, np.where(new_group, 1, 2))))
-    suffixes = pa.array([p.suffix for p in pieces] + [""], type=pa.large_string())
-    after = suffixes.take(pa.array(np.where(last_of_group, pid, len(pieces))))
+    seps = [prefix, t("eligibility.separator", lang), t("eligibility.comma", lang)]
+    before = _worded(seps, np.where(new_row, 0, np.where(new_group, 1, 2)), large=True)
+    suffixes = [p.suffix for p in pieces] + [""]
+    after = _worded(suffixes, np.where(last_of_group, pid, len(pieces)), large=True)
     nothing = pa.scalar("", pa.large_string())
     entries = pc.binary_join_element_wise(before, text, after, nothing)
-    del text, before, after
-    # each row's entries joined: a list per row, its offsets where the rows start
+    del text, before, after  # each copy of the texts is let go once the next is made
+    # each row's entries joined
     starts = np.flatnonzero(new_row)
-    offsets = pa.array(np.r_[starts, len(rows)], type=pa.int32())
     shown = rows[starts]
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, entries), nothing)
+    joined = _joined_runs(entries, starts, "")
     del entries
     if max_gaps is not None:
         if total is not None:
@@ -1349,6 +1360,6 @@ def joined_rows(
             extra, at = np.unique(np.maximum(more, 0), return_inverse=True)
             sep = t("eligibility.separator", lang)
             words = [sep + t("eligibility.more", lang, n=int(k)) if k else "" for k in extra]
-            tail = pa.array(words, type=pa.large_string()).take(pa.array(at.ravel()))
+            tail = _worded(words, at.ravel(), large=True)
             joined = pc.binary_join_element_wise(joined, tail, nothing)
     return shown, joined

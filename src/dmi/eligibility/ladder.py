@@ -41,7 +41,7 @@ from dmi.eligibility.facts import (
     id_texts,
     parse_facts,
 )
-from dmi.eligibility.gaps import Gap, Piece, joined_rows, rung_gaps, t
+from dmi.eligibility.gaps import Gap, Piece, _spread, _worded, joined_rows, rung_gaps, t
 from dmi.eligibility.policy import (
     RUNGS,
     Compare,
@@ -544,7 +544,6 @@ def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.Series:
     Arrow (the column is pandas' ``str``, Arrow's strings: no Python string is made per row,
     and the writers take it as it is)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     shown: list[np.ndarray] = []
     texts: list[Any] = []
@@ -565,12 +564,10 @@ def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.Series:
             )
             shown.append(rows)
             texts.append(text)
-    # each row is shown by one rung and one part at most; the others point at the last ""
-    every = pa.concat_arrays([*texts, pa.array([""], pa.large_string())])
-    at = np.full(ev.n, len(every) - 1, dtype=np.int64)
-    if shown:
-        at[np.concatenate(shown)] = np.arange(len(every) - 1)
-    return _text_series(pc.take(every, pa.array(at)))
+    # each row is shown by one rung and one part at most; the others are ""
+    every = pa.concat_arrays(texts) if texts else pa.array([], pa.large_string())
+    rows = np.concatenate(shown) if shown else np.zeros(0, dtype=np.intp)
+    return _text_series(_spread(every, rows, ev.n))
 
 
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' ``str``
@@ -585,8 +582,6 @@ def _flags_column(facts: FactColumns, lang: str) -> pd.Series:
     """The ``flags`` text of every row (``str``, "" for none): a stated digital level that
     disagrees with the computed one. Each pair of levels is worded once and gathered to the
     rows by Arrow (no Python string per row)."""
-    import pyarrow as pa
-
     rows = np.flatnonzero(facts.digital_disagrees)
     pairs = np.zeros(facts.n, dtype=np.int64)  # 0: no flag, else 1 + the pair's position
     words = [""]
@@ -596,7 +591,7 @@ def _flags_column(facts: FactColumns, lang: str) -> pd.Series:
         found, at = np.unique(np.stack([given, computed], axis=1), axis=0, return_inverse=True)
         words += [t("eligibility.disagree", lang, given=int(g), computed=int(c)) for g, c in found]
         pairs[rows] = 1 + at.ravel()
-    return _text_series(pa.array(words, pa.large_string()).take(pa.array(pairs)))
+    return _text_series(_worded(words, pairs, large=True))
 
 
 # -- one firm in detail --------------------------------------------------------------------------
