@@ -1,7 +1,9 @@
 """``python -m dmi`` and the ``dmi`` console script: :func:`dmi.cli.main`, started early.
 
-Two things make a run of ``dmi score`` on a big file start sooner and run smoother; neither
-changes what any command does:
+Three things make a run of ``dmi score`` (or ``dmi eligibility``) on a big file start sooner
+and run smoother; none changes what any command does:
+
+- the run's Arrow memory comes from jemalloc, first thing (see :mod:`dmi.io.memory`);
 
 - ``dmi score FILE.csv ...`` starts parsing FILE in a thread before the rest of dmi (and
   pandas) is imported, which takes about a second on one core (see :mod:`dmi.io.csvstream`);
@@ -17,11 +19,17 @@ import sys
 from collections.abc import Sequence
 
 from dmi.io.csvstream import drop_early_read, start_early_read
+from dmi.io.memory import use_bulk_memory_pool
+
+BULK_COMMANDS = ("score", "eligibility")
+"""The commands that run through whole files: their Arrow memory comes from the bulk pool."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dmi`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] and args[0] in BULK_COMMANDS:
+        use_bulk_memory_pool()  # before the early read makes its first buffers
     start_early_read(args)
     collecting = gc.isenabled()
     freezing = False

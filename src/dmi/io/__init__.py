@@ -5,7 +5,8 @@ an instrument, and writers of result tables.
 - :mod:`~dmi.io.csvstream`, :mod:`~dmi.io.xlsx`: the CSV layout and early read, the streaming
   XLSX reader (neither imports pandas);
 - :mod:`~dmi.io.mapping`: :func:`map_columns` and :class:`ColumnMapping`;
-- :mod:`~dmi.io.writers`: :class:`TableWriter`, :func:`write_table`, formula escaping.
+- :mod:`~dmi.io.writers`: :class:`TableWriter`, :func:`write_table`, formula escaping;
+- :mod:`~dmi.io.memory`: the Arrow memory pool of whole-file runs (no pandas either).
 
 The XLSX limits are settings of :mod:`dmi.io.readers` (``XLSX_MAX_*``). The names below are
 imported when first used: ``dmi score`` imports :mod:`dmi.io.csvstream`
