@@ -19,16 +19,16 @@ from dmi.instruments.synth import synthesise
 
 ASK = (
     "import pyarrow as pa, sys; from dmi.io.memory import use_bulk_memory_pool; "
-    "print(use_bulk_memory_pool(), pa.default_memory_pool().backend_name)"
+    "print(use_bulk_memory_pool(sys.argv[1]), pa.default_memory_pool().backend_name)"
 )
 
 
-def _pools(**env: str) -> list[str]:
+def _pools(command: str = "eligibility", **env: str) -> list[str]:
     """What ``use_bulk_memory_pool`` says, and Arrow's default pool after it, in a process of
     its own (the pool is the process's)."""
     clean = {k: v for k, v in os.environ.items() if k != dmi.io.memory.POOL_VARIABLE}
     done = subprocess.run(
-        [sys.executable, "-c", ASK],
+        [sys.executable, "-c", ASK, command],
         env=clean | env,
         capture_output=True,
         text=True,
@@ -55,9 +55,15 @@ def _arrow_default() -> str:
     return done.stdout.strip()
 
 
-def test_a_run_allocates_from_jemalloc_where_arrow_has_it():
+@pytest.mark.parametrize("command", sorted(dmi.io.memory.DECAY_MS))
+def test_a_run_allocates_from_jemalloc_where_arrow_has_it(command):
     expected = _arrow_default()
-    assert _pools() == [expected, expected]
+    assert _pools(command) == [expected, expected]
+
+
+def test_only_a_whole_file_command_has_a_pool():
+    with pytest.raises(ValueError, match="'fit' is not a whole-file command"):
+        dmi.io.memory.use_bulk_memory_pool("fit")
 
 
 @pytest.mark.parametrize("chosen", ["system", "mimalloc"])
@@ -84,7 +90,7 @@ def test_the_module_imports_neither_pandas_nor_the_rest_of_dmi():
 @pytest.mark.parametrize("command", ["score", "eligibility"])
 def test_the_bulk_commands_choose_the_pool_before_they_read(command, tmp_path, monkeypatch):
     calls: list[str] = []
-    monkeypatch.setattr(dmi.__main__, "use_bulk_memory_pool", lambda: calls.append("pool"))
+    monkeypatch.setattr(dmi.__main__, "use_bulk_memory_pool", calls.append)
     real_start = dmi.__main__.start_early_read
 
     def start(argv):
@@ -99,14 +105,14 @@ def test_the_bulk_commands_choose_the_pool_before_they_read(command, tmp_path, m
         synthetic_firms(30, seed=3).to_csv(src, index=False)
     out = tmp_path / "out.csv"
     assert dmi.__main__.main([command, str(src), "-o", str(out), "-q"]) == 0
-    assert calls == ["pool", "early read"]
+    assert calls == [command, "early read"]
     assert len(pd.read_csv(out)) == 30
 
 
 @pytest.mark.parametrize("words", [["fit", "--help"], ["--version"], []])
 def test_other_commands_keep_arrows_pool(words, monkeypatch):
     calls: list[str] = []
-    monkeypatch.setattr(dmi.__main__, "use_bulk_memory_pool", lambda: calls.append("pool"))
+    monkeypatch.setattr(dmi.__main__, "use_bulk_memory_pool", calls.append)
     with contextlib.suppress(SystemExit):
         dmi.__main__.main(words)
     assert calls == []

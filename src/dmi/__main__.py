@@ -19,17 +19,14 @@ import sys
 from collections.abc import Sequence
 
 from dmi.io.csvstream import drop_early_read, start_early_read
-from dmi.io.memory import use_bulk_memory_pool
-
-BULK_COMMANDS = ("score", "eligibility")
-"""The commands that run through whole files: their Arrow memory comes from the bulk pool."""
+from dmi.io.memory import DECAY_MS, use_bulk_memory_pool
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dmi`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] and args[0] in BULK_COMMANDS:
-        use_bulk_memory_pool()  # before the early read makes its first buffers
+    if args[:1] and args[0] in DECAY_MS:  # a whole-file command
+        use_bulk_memory_pool(args[0])  # before the early read makes its first buffers
     start_early_read(args)
     collecting = gc.isenabled()
     freezing = False
