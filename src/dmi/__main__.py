@@ -3,8 +3,7 @@
 Three things make a run of ``dmi score`` (or ``dmi eligibility``) on a big file start sooner
 and run smoother; none changes what any command does:
 
-- the run's Arrow memory comes from jemalloc, first thing (see :mod:`dmi.io.memory`);
-
+- the run's Arrow memory comes from jemalloc, chosen first thing (see :mod:`dmi.io.memory`);
 - ``dmi score FILE.csv ...`` starts parsing FILE in a thread before the rest of dmi (and
   pandas) is imported, which takes about a second on one core (see :mod:`dmi.io.csvstream`);
 - the garbage collector is off while those modules are imported, and the objects they made are

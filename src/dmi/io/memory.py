@@ -42,15 +42,20 @@ def use_bulk_memory_pool(command: str) -> str:
     :data:`DECAY_MS`), unless the user chose one or this build of Arrow has none (Windows
     wheels); buffers made before keep the pool they came from.
 
-    Raises
-    ------
-    ValueError
-        ``command`` is not a whole-file command.
+    Parameters
+    ----------
+    command : {"score", "eligibility"}
+        The command about to run: how long freed pages are kept (:data:`DECAY_MS`).
 
     Returns
     -------
     str
         The name of the pool now in use (``"jemalloc"``, ``"mimalloc"`` or ``"system"``).
+
+    Raises
+    ------
+    ValueError
+        ``command`` is not a whole-file command.
     """
     import pyarrow as pa
 
