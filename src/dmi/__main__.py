@@ -24,7 +24,7 @@ from dmi.io.memory import DECAY_MS, use_bulk_memory_pool
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dmi`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] and args[0] in DECAY_MS:  # a whole-file command
+    if args and args[0] in DECAY_MS:  # a whole-file command
         use_bulk_memory_pool(args[0])  # before the early read makes its first buffers
     start_early_read(args)
     collecting = gc.isenabled()

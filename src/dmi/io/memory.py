@@ -29,12 +29,13 @@ POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 
 DECAY_MS = {"score": 300, "eligibility": 3000}
 """How long jemalloc keeps freed pages before it hands them back (ms), per command: the longer,
-the fewer pages faulted in again, and the more memory held. Paired runs against mimalloc (or
-300 ms), 2026-12-05: ``dmi score`` (whose peak is near the 1 GB goal) 300 ms, 0.94 of the wall
-time at the same peak; 1,000 ms 0.92 and 3,000 ms 0.90 of it, but peaks 40 and 75 MiB higher
-(as with Arrow's own setting, about 70 MiB higher); 0 ms was slower than mimalloc. ``dmi
-eligibility`` 3,000 ms: against 300 ms 0.98 of the wall time and 0.95 of the CPU (system time
-1.7 s against 2.6), its peak 825 MiB against 742 (and 856 with mimalloc)."""
+the fewer pages faulted in again, and the more memory held. Paired runs, 2026-12-05: ``dmi
+score`` (whose peak is near the 1 GB goal) 300 ms, 0.94 of mimalloc's wall time at the same
+peak; 1,000 ms 0.92 and 3,000 ms 0.90 of it, but peaks 41 and 72 MiB higher; Arrow's own
+setting 3 MiB higher in one call and 41 in another; 0 ms slower than mimalloc (timed without
+the early read). ``dmi eligibility`` 3,000 ms: against 300 ms 0.98 of the wall time and 0.95
+of the CPU (system time 1.7 s against 2.6), its peak 825 MiB against 742 (and 856 with
+mimalloc)."""
 
 
 def use_bulk_memory_pool(command: str) -> str:
