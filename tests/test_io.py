@@ -1052,3 +1052,28 @@ def test_a_categorical_column_is_written_as_its_text_escaped_like_any_text(tmp_p
     written = (tmp_path / "coded.csv").read_bytes()
     assert written == (tmp_path / "plain.csv").read_bytes()
     assert b'"\'=1+1"' in written and b'"\'-x"' in written and b'"\'@sum"' in written
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["met", None, "=x", "met"],
+        [1.5, 2.0, None, 1.5],
+        [3, 4, 3, 3],
+        [True, False, True, True],
+    ],
+)
+def test_a_categorical_column_counts_and_writes_as_its_values(tmp_path, values):
+    # categories of any type (text, numbers, booleans): the bytes written, and the distinct
+    # values counted in the column, are those of the same column uncoded
+    plain = pd.DataFrame({"id": pd.Series(values, dtype=object), "n": range(len(values))})
+    coded = plain.assign(id=pd.Categorical(values))
+    counted = []
+    for name, frame in (("plain.csv", plain), ("coded.csv", coded)):
+        with TableWriter(tmp_path / name, ["id", "n"], count_distinct="id") as writer:
+            writer.write(frame)
+            writer.write(frame.iloc[:2])
+            counted.append(writer.distinct)
+    assert (tmp_path / "coded.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
+    distinct = len(set(values[:2]))  # None counts as a value of its own, as in the plain column
+    assert counted == [len(set(values)) + distinct] * 2
