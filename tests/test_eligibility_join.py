@@ -22,21 +22,16 @@ from dmi.eligibility.gaps import Piece, _Change, join_pieces, joined_rows
 def plain_join(n, pieces, positions_of, max_gaps, lang, total=None, prefix=""):
     en = lang != "zh"
     comma, sep = (", ", "; ") if en else ("，", "；")
-    pieces = [p for p in pieces if len(p.positions)]
-    group = []  # the gap each piece belongs to: consecutive pieces of one condition share one
-    for i, p in enumerate(pieces):
-        q = pieces[i - 1] if i else None
-        joins = q is not None and p.suffix and (q.suffix, q.condition) == (p.suffix, p.condition)
-        group.append(group[-1] if joins else i)
     entries = [[] for _ in range(n)]
-    for i, p in enumerate(pieces):
+    for p in pieces:
         for k, position in enumerate(p.positions):
-            entries[positions_of[position]].append((group[i], p.texts(np.array([k]))[0], p.suffix))
+            joins = (p.condition, p.suffix) if p.suffix else None
+            entries[positions_of[position]].append((joins, p.texts(np.array([k]))[0], p.suffix))
     out = []
     for row in range(n):
-        gaps = []
+        gaps = []  # a row's entries next to each other of one condition and suffix are one gap
         for g, text, suffix in entries[row]:
-            if gaps and gaps[-1][0] == g:
+            if gaps and g is not None and gaps[-1][0] == g:
                 gaps[-1] = (g, gaps[-1][1] + comma + text, suffix)
             else:
                 gaps.append((g, text, suffix))

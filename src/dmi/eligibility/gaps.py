@@ -838,6 +838,10 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
             ")",
         ]
     )
+    at_pass_mark = ev.pass_mark[pos] - ev.lo[pos] <= 0
+    if at_pass_mark.any():
+        # the total is at the pass mark already: only a group's floor is short, said below
+        head = pc.if_else(pa.array(at_pass_mark), pa.scalar(cid, head.type), head)
     for gid in group_need:
         g = next(g for g in sc.groups if g.id == gid)
         floor = g.floor if g.floor is not None else g.floor_above
@@ -1078,12 +1082,14 @@ def _part_of() -> dict[str, str]:
     return {c.fact: c.at_most for c in facts_table().checks if c.at_most is not None}
 
 
-def _changed_facts(facts: Any, rows: np.ndarray, pieces: list[Piece]) -> Any:
+def _changed_facts(facts: Any, rows: np.ndarray, pieces: list[Piece], precision: int) -> Any:
     """The facts of rows ``rows`` (sorted positions) after the amount changes of ``pieces``
-    there; None when no piece changes an amount on them."""
+    there, each changed fact rounded to ``precision`` decimals as a derived value is (64.9 -
+    14.9 is 50.00000000000001, above a band's edge of 50); None when no piece changes an
+    amount on them."""
     sub = facts.take(rows)
     part_of = _part_of()
-    changed = False
+    changed: set[str] = set()
     for piece in pieces:
         for name, local, change in piece.amount_changes():
             positions = piece.positions[local]
@@ -1099,7 +1105,9 @@ def _changed_facts(facts: Any, rows: np.ndarray, pieces: list[Piece]) -> Any:
                     # one per piece or move: each is added in a call of its own, whose rows are
                     # distinct (a piece's positions are), so a plain indexed add is right
                     sub.values[fact][at[ok]] += delta[ok]
-                    changed = True
+                    changed.add(fact)
+    for fact in changed:
+        sub.values[fact] = np.round(sub.values[fact], precision)
     return sub if changed else None
 
 
@@ -1131,7 +1139,11 @@ def _follow_ups(
     before = {cid: state[rows] for cid, state in rung.conditions.items()}
     found_all: list[Piece] = []
     for _ in range(rounds):
-        facts = _changed_facts(rung.ctx.facts, rows, applied) if len(rows) else None
+        facts = (
+            _changed_facts(rung.ctx.facts, rows, applied, rung.policy.precision)
+            if len(rows)
+            else None
+        )
         if facts is None:
             break
         ctx = Context(facts, rung.policy, rung.ctx.year)
@@ -1263,8 +1275,9 @@ def join_pieces(
 ) -> np.ndarray:
     """One text per row: ``prefix``, then the gaps in order, at most ``max_gaps`` ("N more").
 
-    Consecutive pieces of one condition are one gap: their changes are joined and the condition
-    is named once ("R&D y1 …, R&D share y1 … meets sr26_rd"). ``total`` is each row's number of
+    A row's consecutive entries of one condition (and suffix) are one gap: their changes are
+    joined and the condition is named once ("R&D y1 …, R&D share y1 … meets sr26_rd"); what
+    other rows have between them does not matter. ``total`` is each row's number of
     gaps when some were only counted. Rows without a gap shown are ``""``. Returns an object
     array of ``str`` (the texts of :func:`joined_rows`, made into Python strings once).
     """
@@ -1302,19 +1315,17 @@ def joined_rows(
     none = (np.zeros(0, dtype=np.intp), pa.array([], type=pa.large_string()))
     if not pieces:
         return none
-    group_of: list[int] = []
-    for i, piece in enumerate(pieces):
-        before = pieces[i - 1] if i else None
-        same = (
-            before is not None
-            and piece.suffix
-            and before.suffix == piece.suffix
-            and before.condition == piece.condition
-        )
-        group_of.append(group_of[-1] if same else (group_of[-1] + 1 if group_of else 0))
+    # a row's entries next to each other with the same condition and suffix are one group (one
+    # "meets X" for them all): told apart by a key per piece, so that what other rows have
+    # between them does not matter
+    keys: dict[tuple[str, str], int] = {}
+    key_of = [
+        keys.setdefault((p.condition, p.suffix), len(keys)) if p.suffix else -1 - i
+        for i, p in enumerate(pieces)
+    ]
     sizes = [len(p.positions) for p in pieces]
     rows = np.concatenate([positions_of[p.positions] for p in pieces])
-    group = np.repeat(np.array(group_of), sizes)
+    group = np.repeat(np.array(key_of), sizes)
     pid = np.repeat(np.arange(len(pieces)), sizes)
     local = np.concatenate([np.arange(k) for k in sizes])
     # pieces come in display order: a stable sort by row keeps each row's in that order
