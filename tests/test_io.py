@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -1077,3 +1078,22 @@ def test_a_categorical_column_counts_and_writes_as_its_values(tmp_path, values):
     assert (tmp_path / "coded.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
     distinct = len(set(values[:2]))  # None counts as a value of its own, as in the plain column
     assert counted == [len(set(values)) + distinct] * 2
+
+
+def test_an_output_onto_a_device_or_a_pipe_is_refused(tmp_path):
+    # the finished file is moved onto its destination: onto a device or a pipe that would put a
+    # plain file in its place (as root, /dev/full was replaced so)
+    from dmi.errors import FileFormatError
+    from dmi.io import PendingFile
+
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    device = tmp_path / "null.csv"
+    device.symlink_to(os.devnull)  # a link to a device: the device is where the file would go
+    for target in (pipe, device):
+        with pytest.raises(FileFormatError, match="is not a regular file"):
+            PendingFile(target)
+        with pytest.raises(FileFormatError, match="is not a regular file"):
+            TableWriter(target, ["a"])
+    assert pipe.is_fifo() and Path(os.devnull).is_char_device()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null.csv", "pipe.csv"]  # nothing new

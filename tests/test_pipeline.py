@@ -783,3 +783,37 @@ def test_an_output_folder_that_cannot_be_written_in_is_one_plain_line(
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert f"{out}: cannot write in {tmp_path}: Permission denied" in err
+
+
+@pytest.mark.parametrize("command", ["score", "eligibility"])
+@pytest.mark.parametrize("option", ["-o", "--rejects", "--summary", "--cohort"])
+@pytest.mark.parametrize("how", ["same", "link", "hard link", "relative"])
+def test_an_output_that_is_the_input_is_refused(
+    tmp_path, capsys, monkeypatch, command, option, how
+):
+    # the input is read while the outputs are written: an output onto it would replace the
+    # agency's own file with the results, and the run would end "ok"
+    import dmi.eligibility as el
+
+    source = tmp_path / "in.csv"
+    if command == "score":
+        source.write_bytes((FIXTURES / "ragged.csv").read_bytes())
+    else:
+        el.synthetic_firms(5, seed=1).to_csv(source, index=False)
+    before = source.read_bytes()
+    target = {"same": source, "link": tmp_path / "link.csv", "hard link": tmp_path / "hard.csv"}
+    target["relative"] = Path("in.csv")
+    if how == "link":
+        target[how].symlink_to(source)
+    elif how == "hard link":
+        os.link(source, target[how])
+    monkeypatch.chdir(tmp_path)
+    outputs = {"-o": tmp_path / "out.csv", option: target[how]}
+    argv = [command, str(source)] + [str(a) for pair in outputs.items() for a in pair]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{target[how]} is the input file" in err and len(err.splitlines()) == 1
+    assert source.read_bytes() == before
+    made = {"link": ["link.csv"], "hard link": ["hard.csv"]}.get(how, [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.csv", *made])  # no output

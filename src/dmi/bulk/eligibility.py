@@ -416,6 +416,7 @@ def evaluate_file(
         columns,
         _schema(columns),
         candidates_path=candidates_path,
+        input_path=input_path,
     )
     try:
         read = _ReadCount(reader.chunks())

@@ -413,6 +413,16 @@ class _ReadCount:
             yield chunk
 
 
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: through symbolic links, or as hard links."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
+
+
 class _Outputs:
     """A run's output files, written beside their destinations (:class:`dmi.io.PendingFile`)
     and moved into place together when the run succeeded, the summary last; removed otherwise.
@@ -431,6 +441,8 @@ class _Outputs:
         columns: list[str],
         schema: Any,
         candidates_path: str | Path | None = None,
+        *,
+        input_path: str | Path | None = None,
     ) -> None:
         paths = (scores_path, rejects_path, cohort_path, candidates_path, summary_path)
         named = [Path(p) for p in paths if p]
@@ -439,6 +451,11 @@ class _Outputs:
             real = os.path.realpath(path)
             if real in seen:
                 raise UsageError(f"two outputs are the same file: {seen[real]} and {path}")
+            if input_path is not None and _same_file(path, input_path):
+                raise UsageError(
+                    f"{path} is the input file {input_path}: the results would replace it; "
+                    "name another output"
+                )
             seen[real] = path
         self.written: list[Path] = []
         self._files: list[Any] = []  # in the order they are moved into place
@@ -801,6 +818,7 @@ def score_file(
         summary_path,
         columns,
         _output_schema(model, tier_model, passthrough, raw_columns, targets),
+        input_path=input_path,
     )
     try:
         read = _ReadCount(reader.chunks())

@@ -145,7 +145,8 @@ class PendingFile:
     FileNotFoundError
         The destination's folder does not exist.
     FileFormatError
-        The destination is a folder, or its folder cannot be written in.
+        The destination is a folder or another file that is not a regular one (a device, a
+        pipe), or its folder cannot be written in.
     """
 
     def __init__(self, destination: str | Path) -> None:
@@ -157,6 +158,12 @@ class PendingFile:
             )
         if self.target.is_dir():
             raise FileFormatError(f"{self.destination} is a folder; expected a file name")
+        if self.target.exists() and not self.target.is_file():
+            # the finished file is moved onto the destination: it would take a device's place
+            raise FileFormatError(
+                f"{self.destination} is not a regular file (a device, a pipe or a socket); "
+                "expected a file name"
+            )
         try:
             self.path = _new_file_beside(self.target)
         except OSError as exc:  # a folder dmi may not write in (permissions, a read-only disk)
