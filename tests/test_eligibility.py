@@ -6,6 +6,7 @@ Each firm is written out here with its expected states worked by hand from the r
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 
 import dmi.eligibility as el
+from dmi.errors import ParameterError
 
 BASE = {"sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes"}
 
@@ -879,3 +881,24 @@ def test_survey_answers_give_the_computed_level_in_a_dict_and_a_frame_alike():
 
 def _plain(row: pd.Series) -> dict:
     return {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
+
+
+def test_a_frame_with_a_fact_column_twice_is_refused():
+    firms = el.synthetic_firms(4, seed=2)
+    twice = pd.concat([firms, firms[["revenue_y1"]]], axis=1)
+    with pytest.raises(ParameterError, match="two columns named revenue_y1"):
+        el.evaluate(twice)
+
+
+@pytest.mark.parametrize(
+    "arguments, says",
+    [
+        ({"max_gaps": -1}, "max_gaps must be None or a whole number of at least 0, got -1"),
+        ({"max_gaps": 1.5}, "max_gaps must be None or a whole number of at least 0, got 1.5"),
+        ({"year": "2026"}, "year must be a whole number (a calendar year), got '2026'"),
+        ({"year": True}, "year must be a whole number (a calendar year), got True"),
+    ],
+)
+def test_evaluate_s_arguments_are_checked(arguments, says):
+    with pytest.raises(ParameterError, match=re.escape(says)):
+        el.evaluate({"sme": "yes"}, "2026", **arguments)

@@ -391,3 +391,41 @@ def test_the_level_computed_is_the_one_dmi_score_gives(capsys, tmp_path):
     ]  # "0 given, N computed ..."
     assert computed == [int(v) for v in scored["level"]]
     assert np.any(np.array(computed) > 0)
+
+
+@pytest.mark.parametrize("order", ["mapped first", "mapped last"])
+def test_a_mapped_column_takes_its_fact_and_a_second_column_of_it_is_named_as_such(
+    capsys, tmp_path, order
+):
+    # a header the map sends to a fact takes it, wherever the column whose header is the
+    # fact's own code stands; that one is ignored and said to be a second column of it (it
+    # crashed when it stood before; it was called "not a fact")
+    firms = el.synthetic_firms(12, seed=3).drop(columns=["digital_level_computed"])
+    mapped = firms["revenue_y2"] * 2
+    at = 1 if order == "mapped first" else len(firms.columns)
+    firms.insert(at, "营收2025", mapped)
+    firms["上年营业收入"] = firms["revenue_y1"] + 1  # a label of revenue_y1, after its code
+    src, out, summ = tmp_path / "in.csv", tmp_path / "out.csv", tmp_path / "s.json"
+    firms.to_csv(src, index=False)
+    (tmp_path / "map.csv").write_text("column,code\n营收2025,revenue_y2\n", encoding="utf-8")
+    code, _, err = run(
+        capsys, "eligibility", src, "-o", out, "--map", tmp_path / "map.csv", "--summary", summ
+    )
+    assert code == 0, err
+    assert "ignored columns (a second column for the same code): " in err
+    assert "revenue_y2 (also revenue_y2, read from '营收2025')" in err
+    assert "上年营业收入 (also revenue_y1, read from 'revenue_y1')" in err
+    assert "not a fact" not in err
+    summary = json.loads(summ.read_text(encoding="utf-8"))
+    assert summary["mapping"]["duplicates"] == {
+        "revenue_y2": "revenue_y2",
+        "上年营业收入": "revenue_y1",
+    }
+    # the values are the mapped column's: the same results as the facts with them
+    expected = el.evaluate(
+        firms.drop(columns=["营收2025", "上年营业收入"]).assign(revenue_y2=mapped)
+    )
+    got = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    want = expected.astype(str).replace({"nan": ""})
+    assert got["specialised_status"].tolist() == want["specialised_status"].tolist()
+    assert got["gaps"].tolist() == expected["gaps"].tolist()

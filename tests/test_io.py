@@ -300,6 +300,21 @@ def test_headers_match_by_code_label_and_alias(miit):
         map_columns(miit, ["x"], {"x": "nope"})
 
 
+def test_a_second_header_of_one_column_is_a_duplicate_not_unmatched(miit):
+    # 企业编号 and respondent_id both name the id; Network and network one item: the first
+    # takes it, the second is ignored and reported as what it is (it was called "no match")
+    headers = ["企业编号", "Network", "respondent_id", "network", "备注"]
+    mapping = map_columns(miit, headers)
+    assert mapping.rename == {"企业编号": "respondent_id", "Network": "network"}
+    assert mapping.duplicates == {"respondent_id": "respondent_id", "network": "network"}
+    assert mapping.unmatched == ["备注"]
+    assert mapping.to_dict()["duplicates"] == mapping.duplicates
+    assert mapping.duplicates_note() == (
+        "respondent_id (also respondent_id, read from '企业编号'), "
+        "network (also network, read from 'Network')"
+    )
+
+
 def test_xlsx_reader_numbers_rows_and_flags_extra_cells(tmp_path):
     path = tmp_path / "in.xlsx"
     from openpyxl import Workbook

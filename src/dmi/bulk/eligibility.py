@@ -74,8 +74,10 @@ def map_fact_columns(
     """Match a file's headers to facts (code, zh/en label, aliases) and, given the survey's
     ``instrument``, to its items (code, zh/en text); a custom mapping (header -> code) first.
 
-    A fact takes a header before an item does; a target is taken by the first header that
-    matches it, the others are unmatched (listed, ignored).
+    A fact takes a header before an item does; a header the custom mapping sends somewhere
+    takes its target first (``""``: the header is left out), then a target is taken by the
+    first header that matches it, and the others that match it are listed as duplicates
+    (ignored, :attr:`ColumnMapping.duplicates`), as :func:`dmi.io.map_columns` does.
 
     Raises
     ------
@@ -99,17 +101,30 @@ def map_fact_columns(
     valid = {f.code for f in FACTS if f.code not in COMPUTED} | items
     own = {_key(k): v for k, v in (custom or {}).items()}
     for header, code in own.items():
-        if code not in valid:
+        if code and code not in valid:
             raise FileFormatError(
                 f"the mapping sends {header!r} to {code!r}, which is neither a fact nor an item "
                 "of the survey (see `dmi eligibility codebook`)"
             )
     mapping = ColumnMapping()
-    taken: set[str] = set()
+    # the headers the custom mapping sends somewhere take their targets first
+    chosen: dict[str, str] = {}
     for header in headers:
-        target = own.get(_key(header)) or targets.get(_key(header))
-        if target is None or target in taken:
+        code = own.get(_key(header))
+        if code and code not in chosen.values():
+            chosen[header] = code
+    taken = set(chosen.values())
+    for header in headers:
+        if header in chosen:
+            mapping.rename[header] = chosen[header]
+            continue
+        key = _key(header)
+        target = None if key in own else targets.get(key)  # custom "": left out
+        if target is None:
             mapping.unmatched.append(header)
+            continue
+        if target in taken:
+            mapping.duplicates[header] = target
             continue
         taken.add(target)
         mapping.rename[header] = target
@@ -397,7 +412,11 @@ def evaluate_file(
         sheet=reader.sheet,
         duplicates=duplicates,
         unmatched_columns=mapping.unmatched,
-        mapping={"matched": dict(mapping.rename), "unmatched": list(mapping.unmatched)},
+        mapping={
+            "matched": dict(mapping.rename),
+            "unmatched": list(mapping.unmatched),
+            "duplicates": dict(mapping.duplicates),
+        },
     )
     counting = cohort_path is not None or candidates_path is not None
     kernel = EligibilityKernel(

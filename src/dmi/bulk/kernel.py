@@ -196,6 +196,11 @@ def prepare_chunk(
             )
             drop[positions] = True
     kept = frame[~drop] if drop.any() else frame
+    # only the columns read go on (an ignored header may be spelt as a column's code: renamed
+    # beside it, two columns would have one name)
+    read = [c for c in kept.columns if c in mapping.rename or c in mapping.passthrough]
+    if len(read) < kept.shape[1]:
+        kept = kept[read]
     kept = kept.rename(columns=mapping.rename).reset_index(drop=True)
     rejects = pd.concat(parts, ignore_index=True) if parts else rejects_frame([], [], [], [], [])
     return PreparedChunk(kept, rows[~drop], rejects, chunk.n_read, tuple(mapping.passthrough))

@@ -89,6 +89,11 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
                 f"ignored columns (not a fact or a survey item): {', '.join(mapping.unmatched)}",
                 file=sys.stderr,
             )
+        if mapping.duplicates:
+            print(
+                f"ignored columns (a second column for the same code): {mapping.duplicates_note()}",
+                file=sys.stderr,
+            )
         from dmi.eligibility import status_label
 
         for rung, counts in summary.statuses.items():

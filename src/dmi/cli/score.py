@@ -317,6 +317,11 @@ def cmd_score(args: argparse.Namespace) -> int:
                 f"ignored columns (no match in {instrument.id}): {', '.join(mapping.unmatched)}",
                 file=sys.stderr,
             )
+        if mapping.duplicates:
+            print(
+                f"ignored columns (a second column for the same code): {mapping.duplicates_note()}",
+                file=sys.stderr,
+            )
         if mapping.missing_items:
             print(
                 f"missing item columns (every row lacks these answers): "

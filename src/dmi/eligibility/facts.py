@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
-from dmi.errors import FactsError, FactsFileError
+from dmi.errors import FactsError, FactsFileError, ParameterError
 
 __all__ = [
     "FACTS",
@@ -813,6 +813,14 @@ def parse_facts(
     else:
         if not isinstance(facts, pd.DataFrame):
             raise TypeError(f"expected a DataFrame or a dict of facts, got {type(facts).__name__}")
+        named = pd.Index(facts.columns)
+        twice = sorted({str(c) for c in named[named.duplicated()] if c in spec})
+        if twice:
+            raise ParameterError(
+                f"the facts have two columns named {', '.join(twice)}; expected one column per "
+                "fact",
+                parameter="facts",
+            )
         unknown = [str(c) for c in facts.columns if c not in spec]
         frame = facts
         n = len(frame)

@@ -12,6 +12,7 @@ file, and the output columns depend only on the policy and the year, never on th
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ from dmi.eligibility.policy import (
     load_policy,
 )
 from dmi.eligibility.survey import computed_levels, survey_items
+from dmi.errors import ParameterError
 
 __all__ = [
     "ConditionResult",
@@ -232,9 +234,18 @@ class EligibilityBatch:
 # -- the entry points --------------------------------------------------------------------------
 
 
-def _settle(policy: str | Path | Policy, year: int | None, lang: str) -> Plan:
+def _settle(
+    policy: str | Path | Policy, year: int | None, lang: str, max_gaps: int | None = None
+) -> Plan:
     if lang not in ("zh", "en"):
-        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+        raise ParameterError(f"lang must be 'zh' or 'en', got {lang!r}", parameter="lang")
+    if max_gaps is not None and (
+        isinstance(max_gaps, bool) or not isinstance(max_gaps, numbers.Integral) or max_gaps < 0
+    ):
+        raise ParameterError(
+            f"max_gaps must be None or a whole number of at least 0, got {max_gaps!r}",
+            parameter="max_gaps",
+        )
     loaded = load_policy(policy)
     return plan(loaded, application_year(loaded, year))
 
@@ -316,7 +327,7 @@ def evaluate(
         When a value is invalid; ``rejects`` lists every problem (row, column, value, reason).
         :func:`evaluate_batch` evaluates the valid rows and returns the rejects instead.
     """
-    the_plan = _settle(policy, year, lang)
+    the_plan = _settle(policy, year, lang, max_gaps)
     if isinstance(facts, Mapping):
         facts = _with_survey_level(facts) if survey else facts
         parsed = parse_facts(facts)
@@ -351,7 +362,7 @@ def evaluate_batch(
     header is row 1), ``unique_ids=True`` skips the repeated-id check when the caller checks ids
     across the whole file. Parameters otherwise as :func:`evaluate`.
     """
-    the_plan = _settle(policy, year, lang)
+    the_plan = _settle(policy, year, lang, max_gaps)
     return _run(facts, the_plan, lang, max_gaps, first_row, rows, unique_ids, survey)
 
 

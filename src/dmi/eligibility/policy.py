@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import numbers
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -36,7 +37,7 @@ from pydantic import (
 
 from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
 from dmi.eligibility.facts import Fact, facts_table
-from dmi.errors import PolicyError, UsageError
+from dmi.errors import ParameterError, PolicyError, UsageError
 
 __all__ = [
     "FORMAT",
@@ -632,12 +633,18 @@ def application_year(policy: Policy, year: int | None = None) -> int:
 
     Raises
     ------
+    ParameterError
+        When ``year`` is not a whole number.
     UsageError
         When ``year`` is before the policy applies.
     """
     start = policy.effective.year
     if year is None:
         return start
+    if isinstance(year, bool) or not isinstance(year, numbers.Integral):
+        raise ParameterError(
+            f"year must be a whole number (a calendar year), got {year!r}", parameter="year"
+        )
     if year < start:
         raise UsageError(
             f"policy {policy.id} applies from {policy.effective.isoformat()}: year {year} is "

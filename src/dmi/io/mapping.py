@@ -37,6 +37,9 @@ class ColumnMapping:
         File header -> instrument column (item code, profile field or ``respondent_id``).
     unmatched
         File headers that match nothing (ignored, listed in the report).
+    duplicates
+        File header -> the column it matches, for headers whose column another header took
+        first (ignored, listed in the report apart from the unmatched: they do match).
     missing_items
         Item codes with no column in the file (every row then misses that answer).
     passthrough
@@ -49,6 +52,7 @@ class ColumnMapping:
     missing_items: list[str] = field(default_factory=list)
     missing_profile: list[str] = field(default_factory=list)
     passthrough: list[str] = field(default_factory=list)
+    duplicates: dict[str, str] = field(default_factory=dict)
 
     @property
     def id_header(self) -> str | None:
@@ -66,7 +70,16 @@ class ColumnMapping:
             "unmatched": list(self.unmatched),
             "missing_items": list(self.missing_items),
             "missing_profile": list(self.missing_profile),
+            "duplicates": dict(self.duplicates),
         }
+
+    def duplicates_note(self) -> str:
+        """The ignored second columns, each with the header its column was read from."""
+        taken_by = {code: header for header, code in self.rename.items()}
+        return ", ".join(
+            f"{header} (also {code}, read from {taken_by[code]!r})"
+            for header, code in self.duplicates.items()
+        )
 
 
 ID_ALIASES: tuple[str, ...] = (
@@ -188,8 +201,11 @@ def map_columns(
             mapping.rename[header] = chosen[header]
             continue
         target = None if key in custom else targets.get(key)  # custom "": left out
-        if target is None or target in taken:
+        if target is None:
             mapping.unmatched.append(header)
+            continue
+        if target in taken:
+            mapping.duplicates[header] = target
             continue
         taken.add(target)
         mapping.rename[header] = target
