@@ -429,3 +429,30 @@ def test_a_mapped_column_takes_its_fact_and_a_second_column_of_it_is_named_as_su
     want = expected.astype(str).replace({"nan": ""})
     assert got["specialised_status"].tolist() == want["specialised_status"].tolist()
     assert got["gaps"].tolist() == expected["gaps"].tolist()
+
+
+def test_a_rule_file_that_is_not_utf8_or_not_a_file_is_one_line(capsys, tmp_path):
+    # a rule file saved in GB18030 (an editor's default on a Chinese system) or binary, a folder,
+    # and a rule file whose name does not end in .yaml: each a line naming it, never a traceback
+    from dmi.eligibility.policy import DATA
+
+    shipped = DATA.joinpath("policy-2026.yaml").read_text(encoding="utf-8")
+    src = write_csv(tmp_path / "firms.csv", FIRMS)
+    out = tmp_path / "out.csv"
+    gb = tmp_path / "p_gb.yaml"
+    gb.write_bytes(shipped.encode("gb18030"))
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(bytes(range(256)))
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for policy, says in [
+        (gb, f"{gb}: file: not UTF-8 text (byte 2); save the rule file as UTF-8"),
+        (binary, f"{binary}: file: not UTF-8 text (byte 128)"),
+        (folder, f"{folder}: file: is a folder; expected a YAML rule file"),
+    ]:
+        code, _, err = run(capsys, "eligibility", src, "-o", out, "--policy", policy)
+        assert code == 2, err
+        assert says in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    txt = tmp_path / "p.txt"
+    txt.write_text(shipped, encoding="utf-8")
+    assert run(capsys, "eligibility", src, "-o", out, "--policy", txt, "-q")[0] == 0

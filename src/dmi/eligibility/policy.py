@@ -684,7 +684,7 @@ def load_policy(policy: str | Path | Policy | None = None) -> Policy:
 def _resolve(name: str, base: Path | None) -> Policy:
     """A policy by shipped id, or by path (relative to ``base``, the referring file's folder)."""
     looks_like_path = name.endswith((".yaml", ".yml")) or "/" in name or "\\" in name
-    if not looks_like_path:
+    if not looks_like_path and not Path(name).exists():
         resource = DATA.joinpath(f"policy-{name}.yaml")
         if not resource.is_file():
             names = ", ".join(available_policies()) or "none"
@@ -696,9 +696,17 @@ def _resolve(name: str, base: Path | None) -> Policy:
     path = Path(name)
     if base is not None and not path.is_absolute():
         path = base / path
+    if path.is_dir():
+        raise PolicyError(str(path), [Problem("file", "is a folder; expected a YAML rule file")])
     if not path.is_file():
         raise FileNotFoundError(f"rule file not found: {path}")
-    text = path.read_bytes().decode("utf-8-sig")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(
+            str(path),
+            [Problem("file", f"not UTF-8 text (byte {exc.start}); save the rule file as UTF-8")],
+        ) from None
     return _parse_cached(text, str(path), str(path.resolve().parent))
 
 
