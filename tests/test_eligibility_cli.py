@@ -456,3 +456,25 @@ def test_a_rule_file_that_is_not_utf8_or_not_a_file_is_one_line(capsys, tmp_path
     txt = tmp_path / "p.txt"
     txt.write_text(shipped, encoding="utf-8")
     assert run(capsys, "eligibility", src, "-o", out, "--policy", txt, "-q")[0] == 0
+
+
+def test_a_computed_level_column_in_a_file_is_ignored_as_it_says(capsys, tmp_path):
+    # digital_level_computed is dmi's own (from the survey's answers in the same row): a file's
+    # column of that name is listed as ignored and is ignored (it gave 5 points and a flag)
+    firms = el.synthetic_firms(40, seed=15).assign(digital_level=1, digital_level_computed=3)
+    with_it, without = tmp_path / "with.csv", tmp_path / "without.csv"
+    firms.to_csv(with_it, index=False)
+    firms.drop(columns=["digital_level_computed"]).to_csv(without, index=False)
+    outputs, said = [], []
+    for src in (with_it, without):
+        out, summ = src.with_suffix(".out.csv"), src.with_suffix(".json")
+        code, _, err = run(
+            capsys, "eligibility", src, "-o", out, "--policy", "2022", "--summary", summ
+        )
+        assert code == 0, err
+        outputs.append(out.read_bytes())
+        said.append(err)
+        levels = json.loads(summ.read_text(encoding="utf-8"))["digital_level"]
+        assert (levels["computed"], levels["disagrees"]) == (0, 0)
+    assert "ignored columns (not a fact or a survey item): digital_level_computed" in said[0]
+    assert outputs[0] == outputs[1]
