@@ -223,7 +223,10 @@ CASES = [
     case("2022", "lg22_chain", MAN, LG, key_chain_link="yes"),
     case("2022", "lg22_chain", NOT, LG, key_chain_link="no"),
     case("2022", "lg22_field", MAN, LG, product_field="six_bases"),
-    case("2022", "lg22_field", NOT, LG, product_field="other", strategic_emerging="no"),
+    # the network-power fields have no fact: a product in none of the fields named is for a
+    # reviewer, not not_met
+    case("2022", "lg22_field", MAN, LG, product_field="other", strategic_emerging="no"),
+    case("2022", "lg22_field", MAN, LG),
     case("2022", "lg22_field", MAN, LG, product_field="other", strategic_emerging="yes"),
     # -- 创新型 2022: the direct route with a manual option --------------------------------------
     # (the scorecard itself: test_innovative_scorecard_* below)
@@ -374,15 +377,17 @@ CASES = [
     case("2026", "lg26_share", MET, LG, domestic_rank=1),
     case("2026", "lg26_field", MAN, LG, product_field="gap_filler"),
     case("2026", "lg26_field", MAN, LG, product_field="other", key_chain_link="yes"),
+    # the key fields of traditional and future industries have no fact: a reviewer decides
     case(
         "2026",
         "lg26_field",
-        NOT,
+        MAN,
         LG,
         product_field="other",
         key_chain_link="no",
         strategic_emerging="no",
     ),
+    case("2026", "lg26_field", MAN, LG),
     case("2026", "lg26_score", NOT, LG, eval_score=59.99),
     case("2026", "lg26_score", MET, LG, eval_score=60),
     case("2026", "lg26_score", NOT, LG, eval_score=59, eval_score_prev=90),
