@@ -603,12 +603,13 @@ def _apply(f: dict, gaps: list[el.Gap]) -> dict:
 
 def _add(f: dict, fact: str, change: float) -> None:
     f[fact] = f.get(fact, 0) + change
-    if fact.startswith("main_revenue_"):
-        year = fact.rsplit("_", 1)[1]
-        if f"revenue_{year}" in f:
-            f[f"revenue_{year}"] += change
-    if fact == "equity_2y":  # the last 2 years are part of the last 3
-        f["equity_3y"] = f.get("equity_3y", 0) + change
+    # a part grows its whole alike (main revenue is revenue, 2-year equity is 3-year equity),
+    # as the facts table's checks say which is part of which
+    from dmi.eligibility.facts import facts_table
+
+    for check in facts_table().checks:
+        if check.fact == fact and check.at_most is not None and check.at_most in f:
+            f[check.at_most] += change
 
 
 def _met(r: el.RungResult) -> set[str]:

@@ -375,10 +375,15 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
     if delta is not None:
         step = 1.0 if _is_integer(fact) or (fact is None and unit == "级") else 0.01
         # rounded away from missing: up when adding, further down when reducing; a value within
-        # float error of a whole step is that step (3 % of 4000 less 96 is 24, not 24.01)
+        # float error of a whole step is that step (3 % of 4000 less 96 is 24, not 24.01). The
+        # error is that of the amounts the change was worked out from (80 % of 732,539.66 less
+        # 585,958.47, over 0.2, is 366.29 give or take 1e-10, not 366.30)
         scaled = delta / step
         whole = np.round(scaled)
-        close = np.abs(scaled - whole) <= 1e-9 + 1e-12 * np.abs(scaled)
+        size = np.abs(scaled)
+        if fact_current is not None:
+            size = size + np.abs(fact_current) / step
+        close = np.abs(scaled - whole) <= 1e-9 + 1e-12 * size
         scaled = np.where(close, whole, scaled)
         delta = (np.ceil(scaled) if up else np.floor(scaled)) * step
         if strict:
@@ -1122,8 +1127,11 @@ def _follow_ups(
     out on the facts after those changes, and so on, ``rounds`` times at most.
 
     Each round makes every change so far and evaluates the changed rows again: a condition met
-    before the round and not after it gets its gaps, and so does a scorecard indicator below the
-    points its moves planned (:func:`_lost_points`). The pieces returned are on ``rung``'s rows.
+    before the round and not after it gets its gaps, and so does a condition whose gaps on a row
+    are all changes of amounts and that those changes, made with the others, leave unmet (more
+    revenue for one condition is a lower main-business share for another's gap), and a
+    scorecard indicator below the points its moves planned (:func:`_lost_points`). The pieces
+    returned are on ``rung``'s rows.
     """
     from dmi.eligibility.engine import MET, evaluate_rung
 
@@ -1137,6 +1145,8 @@ def _follow_ups(
             changed[p.positions[local]] = True
     rows = rows[changed[rows]]
     before = {cid: state[rows] for cid, state in rung.conditions.items()}
+    by_amounts = _ChangedBy(rung.ctx.n)
+    by_amounts.add(pieces)
     found_all: list[Piece] = []
     for _ in range(rounds):
         facts = (
@@ -1150,7 +1160,8 @@ def _follow_ups(
         after = evaluate_rung(ctx, rung.rung, rung.recheck[rows])
         found: list[Piece] = []
         for cid, was in before.items():
-            hit = np.flatnonzero((was == MET) & (after.conditions[cid] == NOT_MET))
+            unmet = after.conditions[cid] == NOT_MET
+            hit = np.flatnonzero(unmet & ((was == MET) | by_amounts.only(cid, rows)))
             if len(hit):
                 found += _condition_pieces(after, cid, hit, lang)
         for piece in planned:
@@ -1158,6 +1169,7 @@ def _follow_ups(
         if not found:
             break
         found = [dataclasses.replace(p, positions=rows[p.positions]) for p in found]
+        by_amounts.add(found)
         found_all += found
         applied += [p for p in found if p.amount_changes()]
         planned += [p for p in found if p.planned is not None]
@@ -1165,6 +1177,32 @@ def _follow_ups(
         before = {cid: state[again] for cid, state in after.conditions.items()}
         rows = rows[again]
     return found_all
+
+
+class _ChangedBy:
+    """Per condition, the rows whose gaps so far are all changes of amounts (which the
+    follow-ups make), and the rows with a gap of another kind (a category, a scorecard's
+    moves: not made, so such a condition is not expected to be met after the changes)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.amounts: dict[str, np.ndarray] = {}
+        self.other: dict[str, np.ndarray] = {}
+
+    def add(self, pieces: list[Piece]) -> None:
+        for p in pieces:
+            amounts = p.kind == "change" and bool(p.amount_changes())
+            kind = self.amounts if amounts else self.other
+            kind.setdefault(p.condition, np.zeros(self.n, dtype=bool))[p.positions] = True
+
+    def only(self, cid: str, rows: np.ndarray) -> np.ndarray | bool:
+        """Rows (of ``rows``) whose gaps for ``cid`` are all changes of amounts."""
+        if cid not in self.amounts:
+            return False
+        out = self.amounts[cid][rows]
+        if cid in self.other:
+            out &= ~self.other[cid][rows]
+        return out
 
 
 def _lost_points(after: RungEval, piece: Piece, rows: np.ndarray, lang: str) -> list[Piece]:
