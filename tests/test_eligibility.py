@@ -904,3 +904,22 @@ def test_a_frame_with_a_fact_column_twice_is_refused():
 def test_evaluate_s_arguments_are_checked(arguments, says):
     with pytest.raises(ParameterError, match=re.escape(says)):
         el.evaluate({"sme": "yes"}, "2026", **arguments)
+
+
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_amounts_too_big_to_round_give_no_warning_and_keep_their_value(policy):
+    # numpy's rounding to 12 places scales 1e308 to infinity (an overflow warning, with source
+    # lines, on the CLI's stderr); such a value is kept as it is
+    import warnings
+
+    huge = {"revenue_y1": 1e308, "main_revenue_y1": 1e308, "rd_y1": 1e308, "revenue_y2": 1e300}
+    firms = el.synthetic_firms(4, seed=2).assign(**huge)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = el.evaluate(firms, policy, max_gaps=None)
+        one = el.evaluate(firm(BASE, **huge), policy, max_gaps=None)
+    assert len(out) == 4 and one.row["respondent_id"] == ""
+    from dmi.eligibility.engine import rounded_to
+
+    values = np.array([1e308, -1e305, 2.0000000000001, np.nan, np.inf])
+    assert rounded_to(values, 12).tolist()[:3] == [1e308, -1e305, 2.0]

@@ -69,6 +69,17 @@ def holds(facts: FactColumns, rung: str, value: str) -> np.ndarray:
     return facts.values[fact] == float(facts_table()[fact].value_index(value))
 
 
+def rounded_to(values: np.ndarray, decimals: int) -> np.ndarray:
+    """``values`` rounded to ``decimals`` places; a value too big to scale (1e300 and up) is
+    kept as it is (numpy's rounding scales it to infinity, with a warning)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.round(values, decimals)
+    big = ~np.isfinite(out) & np.isfinite(values)
+    if big.any():
+        out[big] = np.asarray(values)[big]
+    return out
+
+
 def _state(missing: np.ndarray, met: np.ndarray) -> np.ndarray:
     out = met.view(np.int8) * np.int8(MET)  # not_met is 0
     out[missing] = UNKNOWN
@@ -136,7 +147,7 @@ class Context:
                     fill = missing & ~np.isnan(v)
                     out[fill] = v[fill]
                     missing &= ~fill
-        out = np.round(out, self.policy.precision)
+        out = rounded_to(out, self.policy.precision)
         out[missing] = np.nan
         return out, missing
 

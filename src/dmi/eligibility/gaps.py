@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from dmi.eligibility.engine import MANUAL, NOT_MET, UNKNOWN, Context, RungEval
+from dmi.eligibility.engine import MANUAL, NOT_MET, UNKNOWN, Context, RungEval, rounded_to
 from dmi.eligibility.facts import facts_table
 from dmi.eligibility.policy import (
     AllOf,
@@ -68,14 +68,20 @@ def _unit(unit: str | None, lang: str) -> str:
 def _rounded(values: np.ndarray, decimals: int, mode: str) -> np.ndarray:
     """Values rounded to ``decimals`` (``floor``/``ceil``/``round``), -0 made 0."""
     scale = 10.0**decimals
-    scaled = np.round(np.asarray(values, dtype=np.float64) * scale, 6)
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e300 and up: shown as it is
+        scaled = np.round(values * scale, 6)
     if mode == "floor":
         q = np.floor(scaled)
     elif mode == "ceil":
         q = np.ceil(scaled)
     else:
         q = np.round(scaled)
-    return q / scale + 0.0
+    out = q / scale + 0.0
+    big = ~np.isfinite(out) & np.isfinite(values)
+    if big.any():
+        out[big] = values[big]
+    return out
 
 
 def _fixed(value: float, decimals: int = 2) -> str:
@@ -1112,7 +1118,7 @@ def _changed_facts(facts: Any, rows: np.ndarray, pieces: list[Piece], precision:
                     sub.values[fact][at[ok]] += delta[ok]
                     changed.add(fact)
     for fact in changed:
-        sub.values[fact] = np.round(sub.values[fact], precision)
+        sub.values[fact] = rounded_to(sub.values[fact], precision)
     return sub if changed else None
 
 
