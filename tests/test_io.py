@@ -1112,3 +1112,17 @@ def test_an_output_onto_a_device_or_a_pipe_is_refused(tmp_path):
             TableWriter(target, ["a"])
     assert pipe.is_fifo() and Path(os.devnull).is_char_device()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["null.csv", "pipe.csv"]  # nothing new
+
+
+def test_a_folder_given_as_the_input_is_named_as_a_folder(tmp_path, capsys):
+    from dmi.cli import main
+    from dmi.io import open_table
+
+    folder = tmp_path / "answers.csv"
+    folder.mkdir()
+    with pytest.raises(FileFormatError, match="answers.csv is a folder; expected a CSV, XLSX"):
+        open_table(folder)
+    for command in ("score", "eligibility"):
+        code = main([command, str(folder), "-o", str(tmp_path / "out.csv")])
+        err = capsys.readouterr().err
+        assert code == 2 and "is a folder" in err and len(err.splitlines()) == 1

@@ -892,11 +892,13 @@ def open_table(
     FileNotFoundError
         No such file.
     FileFormatError
-        The file cannot be read as a table (unknown extension, empty file, no header, unknown
-        sheet, a hidden active sheet, an XLSX bigger than the ``XLSX_MAX_*`` settings allow),
-        with a message naming the file and what was expected.
+        The file cannot be read as a table (a folder, unknown extension, empty file, no header,
+        unknown sheet, a hidden active sheet, an XLSX bigger than the ``XLSX_MAX_*`` settings
+        allow), with a message naming the file and what was expected.
     """
     path = Path(path)
+    if path.is_dir():
+        raise FileFormatError(f"{path} is a folder; expected a CSV, XLSX or Parquet file")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     suffix = path.suffix.lower()
