@@ -478,3 +478,20 @@ def test_a_computed_level_column_in_a_file_is_ignored_as_it_says(capsys, tmp_pat
         assert (levels["computed"], levels["disagrees"]) == (0, 0)
     assert "ignored columns (not a fact or a survey item): digital_level_computed" in said[0]
     assert outputs[0] == outputs[1]
+
+
+def test_a_map_entry_for_a_column_the_file_lacks_is_named(capsys, tmp_path):
+    # a typo in the map did nothing, silently
+    firms = el.synthetic_firms(5, seed=3)
+    src = tmp_path / "in.csv"
+    firms.to_csv(src, index=False)
+    (tmp_path / "map.csv").write_text(
+        "column,code\nnotthere,revenue_y1\nRevenue_Y1,revenue_y1\n", encoding="utf-8"
+    )
+    argv = ["eligibility", src, "-o", tmp_path / "out.csv", "--map", tmp_path / "map.csv"]
+    argv += ["--summary", tmp_path / "s.json"]
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    assert "the map names columns the file does not have: notthere\n" in err
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert summary["mapping"]["unused_map"] == ["notthere"]

@@ -300,6 +300,15 @@ def test_headers_match_by_code_label_and_alias(miit):
         map_columns(miit, ["x"], {"x": "nope"})
 
 
+def test_a_map_entry_for_a_header_the_file_lacks_is_listed(miit):
+    # matched as headers are (case, width, spaces): "ＮＥＴＷＯＲＫ " is the file's Network
+    custom = {"nothere": "network", "ＮＥＴＷＯＲＫ ": "network", "备注": ""}
+    mapping = map_columns(miit, ["Network", "备注"], custom)
+    assert mapping.unused_map == ["nothere"]
+    assert mapping.to_dict()["unused_map"] == ["nothere"]
+    assert map_columns(miit, ["Network"]).unused_map == []
+
+
 def test_a_second_header_of_one_column_is_a_duplicate_not_unmatched(miit):
     # 企业编号 and respondent_id both name the id; Network and network one item: the first
     # takes it, the second is ignored and reported as what it is (it was called "no match")

@@ -52,6 +52,7 @@ from dmi.eligibility.export import COMPUTED
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
+from dmi.io.mapping import unused_map_entries
 
 __all__ = [
     "EligibilityKernel",
@@ -128,6 +129,7 @@ def map_fact_columns(
             continue
         taken.add(target)
         mapping.rename[header] = target
+    mapping.unused_map = unused_map_entries(custom, headers)
     mapping.missing_items = sorted(items - taken) if items & taken else []
     mapping.missing_profile = [
         f.code for f in FACTS if f.code not in taken and f.code not in COMPUTED
@@ -416,6 +418,7 @@ def evaluate_file(
             "matched": dict(mapping.rename),
             "unmatched": list(mapping.unmatched),
             "duplicates": dict(mapping.duplicates),
+            "unused_map": list(mapping.unused_map),
         },
     )
     counting = cohort_path is not None or candidates_path is not None

@@ -94,6 +94,11 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
                 f"ignored columns (a second column for the same code): {mapping.duplicates_note()}",
                 file=sys.stderr,
             )
+        if mapping.unused_map:
+            print(
+                f"the map names columns the file does not have: {', '.join(mapping.unused_map)}",
+                file=sys.stderr,
+            )
         from dmi.eligibility import status_label
 
         for rung, counts in summary.statuses.items():

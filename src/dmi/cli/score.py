@@ -322,6 +322,11 @@ def cmd_score(args: argparse.Namespace) -> int:
                 f"ignored columns (a second column for the same code): {mapping.duplicates_note()}",
                 file=sys.stderr,
             )
+        if mapping.unused_map:
+            print(
+                f"the map names columns the file does not have: {', '.join(mapping.unused_map)}",
+                file=sys.stderr,
+            )
         if mapping.missing_items:
             print(
                 f"missing item columns (every row lacks these answers): "

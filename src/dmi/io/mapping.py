@@ -40,6 +40,9 @@ class ColumnMapping:
     duplicates
         File header -> the column it matches, for headers whose column another header took
         first (ignored, listed in the report apart from the unmatched: they do match).
+    unused_map
+        Headers the custom mapping names that the file does not have (a typo in the map, or
+        the map of another layout): listed, so that a mapping that did nothing is seen.
     missing_items
         Item codes with no column in the file (every row then misses that answer).
     passthrough
@@ -53,6 +56,7 @@ class ColumnMapping:
     missing_profile: list[str] = field(default_factory=list)
     passthrough: list[str] = field(default_factory=list)
     duplicates: dict[str, str] = field(default_factory=dict)
+    unused_map: list[str] = field(default_factory=list)
 
     @property
     def id_header(self) -> str | None:
@@ -71,6 +75,7 @@ class ColumnMapping:
             "missing_items": list(self.missing_items),
             "missing_profile": list(self.missing_profile),
             "duplicates": dict(self.duplicates),
+            "unused_map": list(self.unused_map),
         }
 
     def duplicates_note(self) -> str:
@@ -141,6 +146,12 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
     return dict(zip(frame["column"], frame["code"]))
 
 
+def unused_map_entries(custom: dict[str, str] | None, headers: list[str]) -> list[str]:
+    """The headers a custom mapping names (its keys, as given) that are not in ``headers``."""
+    have = {_key(h) for h in headers}
+    return [k for k in (custom or {}) if _key(k) not in have]
+
+
 def map_columns(
     instrument: Instrument,
     headers: list[str],
@@ -169,6 +180,7 @@ def map_columns(
             targets.setdefault(_key(key), field_.code)
     for raw in instrument.raw_columns:  # the raw numbers banded items are derived from
         targets.setdefault(_key(raw), raw)
+    unused = unused_map_entries(custom, headers)
     custom = {_key(k): v for k, v in (custom or {}).items()}
     valid_codes = (
         {ID_COLUMN}
@@ -209,6 +221,7 @@ def map_columns(
             continue
         taken.add(target)
         mapping.rename[header] = target
+    mapping.unused_map = unused
     mapping.missing_items = [i.code for i in instrument.items if i.code not in taken]
     mapping.missing_profile = [f.code for f in instrument.profile if f.code not in taken]
     return mapping
