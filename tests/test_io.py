@@ -849,7 +849,28 @@ def test_an_undecodable_byte_is_named_by_its_one_row_and_line(tmp_path):
     with pytest.raises(FileFormatError) as info:
         list(open_table(path, chunk_rows=1000).chunks())
     assert _one_row_and_line(str(info.value)) == (bad, bad + 1)
-    assert "pass --encoding" in str(info.value)
+    assert "the rows before it are utf-8: the file mixes encodings" in str(info.value)
+
+
+def test_a_small_file_of_utf8_with_a_gbk_line_is_refused_naming_the_line(tmp_path):
+    # the whole file is in the sample the encoding is guessed from: it is not all UTF-8, but
+    # its first rows are UTF-8 Chinese, which GB18030 would read as other characters (河南 as
+    # 娌冲崡) without a word; the row that is not UTF-8 is named instead
+    body = ["respondent_id,company_name,network", "A2,河南合成企业,B", "A3,上海样本,C"]
+    data = ("\n".join(body) + "\n").encode() + "A4,四川企业,B\n".encode("gbk") + b"A5,x,C\n"
+    assert detect_encoding(data) == "utf-8"
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(data)
+    with pytest.raises(FileFormatError) as info:
+        list(open_table(path).chunks())
+    message = str(info.value)
+    assert _one_row_and_line(message) == (4, 4)
+    assert "the rows before it are utf-8: the file mixes encodings" in message
+    # a file that is GB18030 from its first non-ASCII byte is still read as GB18030
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("\n".join(body).encode("gbk") + b"\n")
+    assert detect_encoding(gbk.read_bytes()) == "gb18030"
+    assert open_table(gbk).read_all()["company_name"].tolist() == ["河南合成企业", "上海样本"]
 
 
 def test_a_given_encoding_is_never_changed(tmp_path):

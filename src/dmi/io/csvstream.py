@@ -116,7 +116,17 @@ def detect_encoding(sample: bytes) -> str:
         # a multi-byte character cut by the end of the sample is still UTF-8
         if exc.start >= len(sample) - 3 and exc.reason in ("unexpected end of data",):
             return "utf-8"
+        # UTF-8 text (several characters, not a GB18030 pair that happens to be one) before a
+        # line that is not: a file of mixed encodings, which GB18030 would misread from the
+        # start without a word; read as UTF-8, the reader names the line that is not
+        before = sample[: exc.start].decode("utf-8")
+        if sum(1 for c in before if ord(c) > 127) >= _UTF8_EVIDENCE:
+            return "utf-8"
     return "gb18030"
+
+
+_UTF8_EVIDENCE = 4
+"""Non-ASCII characters decoded as UTF-8 that make a file UTF-8 with a line that is not."""
 
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (

@@ -605,9 +605,14 @@ class TableReader:
             if note not in self.notes:
                 self.notes.append(note)
             return
+        advice = (
+            "the rows before it are utf-8: the file mixes encodings; save it again as UTF-8"
+            if encoding.startswith("utf-8") and not found.ascii_before
+            else "pass --encoding to say which encoding the file uses"
+        )
         raise FileFormatError(
             f"{self.path}: cannot read row {row} (line {found.line}) as {encoding}: "
-            f"{found.reason}; pass --encoding to say which encoding the file uses",
+            f"{found.reason}; {advice}",
             path=self.path,
             problem="csv_unreadable",
             encoding=encoding,
