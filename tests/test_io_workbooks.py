@@ -843,6 +843,9 @@ def test_a_giant_tag_is_refused_before_it_is_held(tmp_path, monkeypatch):
         yield b'"><is><t>a</t></is></c></row></sheetData></worksheet>'
 
     path = package(tmp_path / "tag.xlsx", [("S", "visible", sheet())])
+    # the scan for merged ranges reads the part through a block at a time, holding no tag;
+    # what is counted here is the parse of the rows
+    monkeypatch.setattr(dmi.io.xlsx.Workbook, "_read_merges", lambda self, sheet: [])
     parts = _PartsRead(monkeypatch)
     with pytest.raises(FileFormatError, match=r"sheet 'S', near row 2, has a tag longer than"):
         list(open_table(path).chunks())
@@ -1087,10 +1090,75 @@ def test_a_custom_mapping_takes_its_columns_first_and_can_leave_a_header_out():
     # talent left out (""), although its header is its code
     edited = dmi.io.map_columns(MIIT, headers, {"备注": "strategy", "talent": ""})
     assert edited.rename == {"编号": "respondent_id", "备注": "strategy"}
-    assert edited.unmatched == [strategy.zh, "talent"]
+    assert edited.unmatched == ["talent"] and edited.duplicates == {strategy.zh: "strategy"}
     assert "talent" in edited.missing_items and "strategy" not in edited.missing_items
-    # two headers sent to one column: the first keeps it
+    # two headers sent to one column: the first keeps it, the second is a second column of it
     twice = dmi.io.map_columns(MIIT, ["a", "b"], {"a": "talent", "b": "talent"})
-    assert twice.rename == {"a": "talent"} and twice.unmatched == ["b"]
+    assert twice.rename == {"a": "talent"} and twice.duplicates == {"b": "talent"}
+    assert twice.unmatched == []
     with pytest.raises(FileFormatError, match="not a column of instrument"):
         dmi.io.map_columns(MIIT, ["a"], {"a": "nope"})
+
+
+def test_merged_cells_are_read_as_their_first_cell_in_every_row_of_the_range(tmp_path):
+    # an agency's sheet merges a province over the rows of its firms: Excel keeps the value in
+    # the range's first cell only, and the others were read as blanks (5 firms counted under
+    # "(blank)"); each cell of a merged range of data rows now reads the first cell's value,
+    # and a note says which ranges. A title merged above the header, and a merged header, stay
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["2025 年度企业名单", None, None, None])  # a title over the header
+    sheet.merge_cells("A1:D1")
+    sheet.append(["respondent_id", "province", "sme", "staff"])
+    rows = [
+        ["F1", "四川", "yes", 10],
+        ["F2", None, None, 20],
+        ["F3", None, None, "30"],
+        ["F4", None, "no", 40],
+        ["F5", "河南", "no", 50],
+        ["F6", None, None, 60],
+    ]
+    for r in rows:
+        sheet.append(r)
+    sheet.merge_cells("B3:B6")  # 四川 over F1-F4
+    sheet.merge_cells("C3:C5")  # yes over F1-F3
+    sheet.merge_cells("B7:B8")  # 河南 over F5-F6
+    path = tmp_path / "firms.xlsx"
+    book.save(path)
+    for chunk_rows in (1, 2, 100):
+        reader = open_table(path, chunk_rows=chunk_rows, header_row=2)
+        frame = reader.read_all()
+        assert frame["province"].tolist() == ["四川"] * 4 + ["河南"] * 2
+        assert frame["sme"].tolist() == ["yes", "yes", "yes", "no", "no", None]
+        assert frame["staff"].tolist() == [10, 20, "30", 40, 50, 60]
+        assert reader.notes == [
+            "merged cells read as their first cell's value in every row of the range: "
+            "B3:B6, C3:C5, B7:B8"
+        ]
+
+
+@pytest.mark.parametrize("block", [7, 50, 1 << 20])
+def test_merged_ranges_are_found_whatever_blocks_the_part_is_read_in(tmp_path, monkeypatch, block):
+    # the scan keeps the end of each block for the next: a range cut by a block's end is found
+    # once
+    import dmi.io.xlsx as xlsx
+
+    prefixed = b'<x:mergeCells count="2"><x:mergeCell ref="A1:B2"/><mergeCell  ref="C3:C9" />'
+    assert [xlsx._merge(m).ref for m in xlsx._MERGE.finditer(prefixed)] == ["A1:B2", "C3:C9"]
+
+    book = Workbook()
+    sheet = book.active
+    for i in range(1, 40):
+        sheet.append([f"r{i}", "x", "y"])
+    refs = ["A2:A5", "B7:C9", "B11:B30", "C33:C34"]
+    for ref in refs:
+        sheet.merge_cells(ref)
+    path = tmp_path / "m.xlsx"
+    book.save(path)
+    monkeypatch.setattr(xlsx, "READ_BLOCK", block)
+    workbook = xlsx.Workbook(path, dmi.io.readers._xlsx_limits())
+    found = workbook.merges(workbook.pick(None))
+    assert sorted(m.ref for m in found) == sorted(refs)
+    assert {m.ref: (m.first_row, m.last_row, m.first_column, m.last_column) for m in found}[
+        "B7:C9"
+    ] == (7, 9, 1, 2)

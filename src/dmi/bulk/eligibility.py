@@ -120,7 +120,8 @@ def map_fact_columns(
             mapping.rename[header] = chosen[header]
             continue
         key = _key(header)
-        target = None if key in own else targets.get(key)  # custom "": left out
+        # a custom entry's target (another header took it first), or "": left out
+        target = (own[key] or None) if key in own else targets.get(key)
         if target is None:
             mapping.unmatched.append(header)
             continue

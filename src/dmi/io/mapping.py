@@ -212,7 +212,8 @@ def map_columns(
         if header in chosen:
             mapping.rename[header] = chosen[header]
             continue
-        target = None if key in custom else targets.get(key)  # custom "": left out
+        # a custom entry's column (another header took it first), or "": left out
+        target = (custom[key] or None) if key in custom else targets.get(key)
         if target is None:
             mapping.unmatched.append(header)
             continue

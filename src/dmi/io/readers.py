@@ -733,6 +733,7 @@ class TableReader:
         wanted = list(range(width)) if columns is None else [self.columns.index(c) for c in columns]
         names = [self.columns[i] for i in wanted]
         blocks = book.blocks(sheet, width, self.chunk_rows, header_row=self.header_row)
+        self._note_merges(book, sheet)
         while True:
             try:
                 block = next(blocks, None)
@@ -745,6 +746,28 @@ class TableReader:
             frame = pd.DataFrame(block.values[:, wanted], columns=names, dtype=object)
             ragged = [RaggedRow(row, width, len(cells), cells) for row, cells in block.ragged]
             yield Chunk(frame, block.rows, ragged, _unreadable_cells(block, self.columns, wanted))
+
+    def _note_merges(self, book: _xlsxread.Workbook, sheet: _xlsxread.Sheet) -> None:
+        """Say which merged ranges of data rows were read how (Excel keeps a merged range's
+        value in its first cell; a reader of the rows would see blanks in the others)."""
+        try:
+            merges = book.data_merges(sheet, self.header_row)
+        except _xlsxread.XlsxError as exc:
+            raise FileFormatError(f"{self.path}: {exc}", path=self.path) from None
+        down = [m.ref for m in merges if m.one_column]
+        across = [m.ref for m in merges if not m.one_column]
+        notes = []
+        if down:
+            notes.append(
+                "merged cells read as their first cell's value in every row of the range: "
+                + ", ".join(down)
+            )
+        if across:
+            notes.append(
+                "merged cells over several columns read in their first cell only (the other "
+                "columns are blank): " + ", ".join(across)
+            )
+        self.notes.extend(n for n in notes if n not in self.notes)
 
     def _parquet_chunks(self, columns: list[str] | None) -> Iterator[Chunk]:
         import pyarrow as pa

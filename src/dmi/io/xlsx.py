@@ -87,6 +87,21 @@ class Sheet:
     kind: str  # worksheet, chartsheet, dialogsheet, macrosheet ...
 
 
+@dataclass(frozen=True)
+class Merge:
+    """A merged range of cells (Excel keeps its value in the first cell only)."""
+
+    ref: str  # as the sheet writes it: "B3:B6"
+    first_row: int  # sheet row numbers
+    last_row: int
+    first_column: int  # 0-based columns
+    last_column: int
+
+    @property
+    def one_column(self) -> bool:
+        return self.first_column == self.last_column
+
+
 @dataclass
 class Problem:
     """A cell that holds no value dmi can use."""
@@ -306,6 +321,7 @@ class Workbook:
                 f"not a readable XLSX workbook ({type(exc).__name__}: {exc})", "xlsx_unreadable"
             ) from None
         self._strings: Any = None
+        self._merges: dict[str, list[Merge]] = {}
 
     # the parts read whole --------------------------------------------------------------------
 
@@ -474,6 +490,36 @@ class Workbook:
                 "it as CSV"
             )
 
+    def merges(self, sheet: Sheet) -> list[Merge]:
+        """The sheet's merged ranges (read once, on first use).
+
+        They follow the cells in the sheet's XML, so the part is scanned for them before its
+        rows are read (a search for one word, not a parse: a fraction of the read's time).
+        """
+        assert sheet.part is not None
+        found = self._merges.get(sheet.part)
+        if found is None:
+            found = self._merges[sheet.part] = self._read_merges(sheet)
+        return found
+
+    def _read_merges(self, sheet: Sheet) -> list[Merge]:
+        out: list[Merge] = []
+        tail = b""
+        with zipfile.ZipFile(self.path) as archive:
+            try:
+                with archive.open(sheet.part) as stream:  # type: ignore[arg-type]
+                    while block := stream.read(READ_BLOCK):
+                        text = tail + block
+                        start = text.find(b"mergeCell")
+                        if start >= 0:
+                            for match in _MERGE.finditer(text, max(start - 64, 0)):
+                                out.append(_merge(match))
+                            text = text[_last_end(text) :]
+                        tail = text[-_MERGE_TAIL:]
+            except _READ_ERRORS as exc:
+                raise XlsxError(f"sheet {sheet.name!r} cannot be read ({exc})") from None
+        return list(dict.fromkeys(out))  # a range cut by a block's end is found twice
+
     # shared strings ---------------------------------------------------------------------------
 
     def strings(self) -> Any:
@@ -587,7 +633,20 @@ class Workbook:
         if header_row < 1:
             raise ValueError(f"header_row must be a row number of at least 1, got {header_row}")
         self.check_size(sheet)
-        yield from _SheetReader(self, sheet, width, block_rows, header, header_row).blocks()
+        blocks = _SheetReader(self, sheet, width, block_rows, header, header_row).blocks()
+        merges = [] if header else self.data_merges(sheet, header_row)
+        filled = [m for m in merges if m.one_column]
+        yield from _filled_down(blocks, filled) if filled else blocks
+
+    def data_merges(self, sheet: Sheet, header_row: int = 1) -> list[Merge]:
+        """The merged ranges below the header (a title merged above it, or a header merged
+        over two rows, is not data)."""
+        found = [
+            m
+            for m in self.merges(sheet)
+            if m.first_row > header_row and (m.last_row > m.first_row or not m.one_column)
+        ]
+        return sorted(found, key=lambda m: (m.first_row, m.first_column))
 
 
 def _int(text: str | None, default: int) -> int:
@@ -618,6 +677,54 @@ class _Stop(Exception):
 
 
 _DIGITS = "0123456789"
+
+
+_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_MERGE_TAIL = 256  # bytes kept from one block to the next: a merge cut by the block's end
+
+
+def _merge(match: re.Match[bytes]) -> Merge:
+    first_letters, first_row, last_letters, last_row = (g.decode() for g in match.groups())
+    return Merge(
+        f"{first_letters}{first_row}:{last_letters}{last_row}",
+        int(first_row),
+        int(last_row),
+        column_index(first_letters),
+        column_index(last_letters),
+    )
+
+
+def _last_end(text: bytes) -> int:
+    """Where the last whole merge element in ``text`` ends (0 if none)."""
+    end = 0
+    for match in _MERGE.finditer(text):
+        end = match.end()
+    return end
+
+
+def _filled_down(blocks: Iterator[Block], merges: list[Merge]) -> Iterator[Block]:
+    """The blocks with each blank cell of a merged one-column range of data rows given the
+    value of the range's first cell (as Excel shows it)."""
+    first_values: dict[Merge, Any] = {}
+    for block in blocks:
+        rows, values = block.rows, block.values
+        width = values.shape[1] if values.ndim == 2 else 0
+        for merge in merges:
+            column = merge.first_column
+            if column >= width:
+                continue
+            inside = np.flatnonzero((rows >= merge.first_row) & (rows <= merge.last_row))
+            if not len(inside):
+                continue
+            if rows[inside[0]] == merge.first_row:
+                first_values[merge] = values[inside[0], column]
+            value = first_values.get(merge)
+            if value is None:
+                continue
+            for position in inside.tolist():
+                if values[position, column] is None:
+                    values[position, column] = value
+        yield block
 
 
 class _SheetReader:
