@@ -369,7 +369,10 @@ def test_written_files_are_escaped(tmp_path, suffix):
         cells = [row[0].value for row in sheet.iter_rows(min_row=2)]
         assert [row[1].value for row in sheet.iter_rows(min_row=2)][0] == -1
         assert all(row[0].data_type == "s" for row in sheet.iter_rows(min_row=2))
-    assert cells == ["'=1+1", "'+A1", "'-2", "'@SUM(A1)", "'\tx", "ok"]
+    if suffix == ".csv":  # CSV has no cell types: escaped with '
+        assert cells == ["'=1+1", "'+A1", "'-2", "'@SUM(A1)", "'\tx", "ok"]
+    else:  # an XLSX text cell is never run: kept as it is
+        assert cells == ["=1+1", "+A1", "-2", "@SUM(A1)", "\tx", "ok"]
     one_shot = tmp_path / f"one{suffix}"
     write_table(frame, one_shot)
     assert one_shot.stat().st_size > 0
@@ -478,8 +481,13 @@ def test_a_table_whose_writing_fails_leaves_no_file(tmp_path, monkeypatch, suffi
         Path(target).write_bytes(b"half a table")
         raise OSError("No space left on device")
 
-    method = {".csv": "to_csv", ".xlsx": "to_excel", ".parquet": "to_parquet"}[suffix]
-    monkeypatch.setattr(pd.DataFrame, method, half_then_full)
+    if suffix == ".xlsx":
+        from openpyxl import Workbook
+
+        monkeypatch.setattr(Workbook, "save", half_then_full)
+    else:
+        method = {".csv": "to_csv", ".parquet": "to_parquet"}[suffix]
+        monkeypatch.setattr(pd.DataFrame, method, half_then_full)
     with pytest.raises(OSError, match="No space left"):
         write_table(pd.DataFrame({"a": [1, 2]}), path)
     # the file there is untouched, and nothing is left beside it

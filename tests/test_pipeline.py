@@ -87,16 +87,24 @@ def test_labels_numbers_and_aliases_are_normalised(tmp_path):
     assert "not a number" in rejects["reason"].iloc[0]
 
 
-def test_formula_like_ids_are_escaped_in_csv_and_xlsx(tmp_path):
+def test_formula_like_ids_are_escaped_in_csv_and_kept_as_text_in_xlsx(tmp_path):
+    # CSV has no cell types: a spreadsheet runs "=..." as a formula, so it is escaped with '.
+    # An XLSX cell has its type: text is stored as text, never run, and kept as it is (the '
+    # was part of the cell there: an id -001 read back as '-001, a phone +86... as '+86...)
     from openpyxl import load_workbook
 
     run(FIXTURES / "injection.csv", tmp_path)
     csv_ids = pd.read_csv(tmp_path / "scores.csv", encoding="utf-8-sig", dtype=str)
     assert csv_ids["respondent_id"].str.startswith("'").all()
-    xlsx = tmp_path / "scores.xlsx"
-    score_file(FIXTURES / "injection.csv", xlsx, MODEL)
-    cells = [r[0].value for r in load_workbook(xlsx).active.iter_rows(min_row=2)]
-    assert cells == ["'=HYPERLINK(1)", "'+1+1", "'-2", "'@SUM(A1)"]
+    given = ["=HYPERLINK(1)", "+1+1", "-2", "@SUM(A1)"]
+    for xlsx in (tmp_path / "scores.xlsx", tmp_path / "small.xlsx"):
+        if xlsx.name == "scores.xlsx":
+            score_file(FIXTURES / "injection.csv", xlsx, MODEL)
+        else:
+            dmi.io.write_table(pd.DataFrame({"respondent_id": given, "n": [1, 2, 3, 4]}), xlsx)
+        cells = [r[0] for r in load_workbook(xlsx).active.iter_rows(min_row=2)]
+        assert [c.value for c in cells] == given
+        assert {c.data_type for c in cells} == {"s"}  # text, not a formula
 
 
 def test_outputs_agree_across_formats_and_cohort(tmp_path):

@@ -226,7 +226,7 @@ def test_the_index_histogram_bands_are_closed_on_the_left_and_100_is_in_the_last
     assert table["companies"].tolist() == [2, 1, 0, 0, 0, 2, 0, 0, 0, 2]
 
 
-def test_the_export_names_everything_and_escapes_formulas(frame):
+def test_the_export_names_everything_and_keeps_formula_like_names_as_text(frame):
     data = dashboard.export_workbook(frame, MIIT, "zh")
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["企业", "地区", "行业", "企业规模", "等级", "帮扶梯度", "前后对比"]
@@ -239,8 +239,15 @@ def test_the_export_names_everything_and_escapes_formulas(frame):
     assert people["甲公司"][1:5] == ("浙江省", "杭州市", "食品制造业", "小型企业")
     assert people["甲公司"][6:] == (2, 52.5, "二级", "关键环节改造帮扶")
     assert people["未填写"][1] == "未填写" and people["未填写"][8] == "四级"
-    # the company named like a formula is text, not a formula
-    assert '\'=HYPERLINK("http://x")' in people
+    # the company named like a formula is a text cell, shown as its name, never run
+    assert '=HYPERLINK("http://x")' in people
+    named = [
+        c
+        for row in book["企业"].iter_rows()
+        for c in row
+        if c.value == people['=HYPERLINK("http://x")'][0]
+    ]
+    assert [c.data_type for c in named] == ["s"]
     cells = [v for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v]
     assert not {"C14", "C33", "33", "44", "small", "medium", "micro"} & {str(v) for v in cells}
     progress = list(book["前后对比"].iter_rows(values_only=True))

@@ -41,6 +41,7 @@ _HOMES = {
     "TableWriter": "writers",
     "csv_bytes": "writers",
     "escape_formulas": "writers",
+    "xlsx_row": "writers",
     "write_table": "writers",
 }
 
@@ -67,6 +68,7 @@ __all__ = [
     "read_mapping_file",
     "require_item_columns",
     "write_table",
+    "xlsx_row",
 ]
 
 

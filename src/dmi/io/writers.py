@@ -28,6 +28,7 @@ __all__ = [
     "csv_bytes",
     "escape_formulas",
     "write_table",
+    "xlsx_row",
 ]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -300,13 +301,13 @@ class TableWriter:
                 self._workbook = Workbook(write_only=True)
                 self._sheet = self._workbook.create_sheet()
                 self._sheet.append(self.columns)
-            safe = escape_formulas(frame).astype(object)
-            safe = safe.where(safe.notna(), None)
+            cells = frame.astype(object)
+            cells = cells.where(cells.notna(), None)
             appended = 0
-            for values in safe.itertuples(index=False, name=None):
-                self._sheet.append([_xlsx_cell(v) for v in values])
+            for values in cells.itertuples(index=False, name=None):
+                self._sheet.append(xlsx_row(self._sheet, values))
                 appended += 1
-            counts = (appended, self._distinct_in(safe))
+            counts = (appended, self._distinct_in(cells))
         self._started = True
         self.rows += counts[0]
         self.distinct += counts[1]
@@ -459,10 +460,26 @@ def _copy_bytes(source: Any, target: Any, start: int, end: int) -> None:
         left -= len(block)
 
 
-def _xlsx_cell(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
+    """A row's values as openpyxl appends them to ``sheet``, text kept as text.
+
+    An XLSX cell has a type, and a spreadsheet runs only a formula cell: text is stored as
+    text, as it is (no ``'`` as in CSV, which has no types). openpyxl would store text that
+    starts with ``=`` as a formula: such a cell is made a text cell. numpy scalars are made
+    Python numbers.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value)
+            cell.data_type = "s"
+            value = cell
+        out.append(value)
+    return out
 
 
 def _output_kind(path: Path) -> str:
@@ -513,6 +530,14 @@ def _write_frame(frame: pd.DataFrame, path: Path, kind: str) -> None:
     if kind == "csv":
         escape_formulas(frame).to_csv(path, index=False, encoding="utf-8-sig")
     elif kind == "xlsx":
-        escape_formulas(frame).to_excel(path, index=False, engine="openpyxl")
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        sheet.append([str(c) for c in frame.columns])
+        cells = frame.astype(object)
+        for values in cells.where(cells.notna(), None).itertuples(index=False, name=None):
+            sheet.append(xlsx_row(sheet, values))
+        book.save(path)
     else:
         frame.to_parquet(path, index=False)

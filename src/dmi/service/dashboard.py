@@ -465,12 +465,12 @@ def export_workbook(frame: pd.DataFrame, instrument: Instrument, lang: str) -> b
     """The selected submissions as an Excel workbook for people (openpyxl): the companies,
     the counts by each group, and the T0 → T1 progress, every value by its name in ``lang``.
 
-    Text a spreadsheet would run as a formula (a company named ``=HYPERLINK(...)``) is
-    escaped, as in every file dmi writes (:func:`dmi.io.escape_formulas`).
+    Text is stored as text cells, as in every workbook dmi writes (:func:`dmi.io.xlsx_row`):
+    a company named ``=HYPERLINK(...)`` is shown as that name, never run.
     """
     from openpyxl import Workbook
 
-    from dmi.io import escape_formulas
+    from dmi.io import xlsx_row
 
     t = _headers(lang)
     sheets: list[tuple[str, pd.DataFrame]] = [
@@ -513,8 +513,8 @@ def export_workbook(frame: pd.DataFrame, instrument: Instrument, lang: str) -> b
     for title, table in sheets:
         sheet = book.create_sheet(title[:31])  # Excel's longest sheet name
         sheet.append(list(table.columns))
-        for row in escape_formulas(table.astype(object)).itertuples(index=False):
-            sheet.append([None if _blank(v) else _plain(v) for v in row])
+        for row in table.astype(object).itertuples(index=False):
+            sheet.append(xlsx_row(sheet, [None if _blank(v) else _plain(v) for v in row]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
