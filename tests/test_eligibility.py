@@ -923,3 +923,23 @@ def test_amounts_too_big_to_round_give_no_warning_and_keep_their_value(policy):
 
     values = np.array([1e308, -1e305, 2.0000000000001, np.nan, np.inf])
     assert rounded_to(values, 12).tolist()[:3] == [1e308, -1e305, 2.0]
+
+
+@pytest.mark.parametrize(
+    "facts, says",
+    [
+        ({"revenue_y1": [1, 2]}, "revenue_y1: expected one value (a number or text), got a list"),
+        ({"sme": {"a": 1}}, "sme: expected one value (a number or text), got a dict"),
+        ({1: "yes"}, "expected fact codes (text) as the keys, got 1"),
+    ],
+)
+def test_one_firm_s_facts_that_are_not_single_values_are_named(facts, says):
+    with pytest.raises(ParameterError, match=re.escape(says)):
+        el.evaluate(facts, "2026")
+
+
+def test_a_frame_with_two_header_rows_is_refused():
+    firms = el.synthetic_firms(3, seed=2)
+    firms.columns = pd.MultiIndex.from_arrays([firms.columns, firms.columns])
+    with pytest.raises(ParameterError, match="one header row of fact codes"):
+        el.evaluate(firms, "2026")

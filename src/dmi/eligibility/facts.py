@@ -807,12 +807,28 @@ def parse_facts(
     spec = facts_table()
     single = isinstance(facts, Mapping)
     if single:
+        for k, v in facts.items():
+            if not isinstance(k, str):
+                raise ParameterError(
+                    f"expected fact codes (text) as the keys, got {k!r}", parameter="facts"
+                )
+            if not pd.api.types.is_scalar(v):  # a list, a dict, an array
+                raise ParameterError(
+                    f"{k}: expected one value (a number or text), got a {type(v).__name__}",
+                    parameter="facts",
+                )
         unknown = [k for k in facts if k not in spec]
         frame = pd.DataFrame({k: [v] for k, v in facts.items() if k in spec})
         n = 1
     else:
         if not isinstance(facts, pd.DataFrame):
             raise TypeError(f"expected a DataFrame or a dict of facts, got {type(facts).__name__}")
+        if isinstance(facts.columns, pd.MultiIndex):
+            raise ParameterError(
+                f"expected one header row of fact codes, got {facts.columns.nlevels} "
+                "(a MultiIndex)",
+                parameter="facts",
+            )
         named = pd.Index(facts.columns)
         twice = sorted({str(c) for c in named[named.duplicated()] if c in spec})
         if twice:
