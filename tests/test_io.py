@@ -1164,3 +1164,19 @@ def test_a_folder_given_as_the_input_is_named_as_a_folder(tmp_path, capsys):
         code = main([command, str(folder), "-o", str(tmp_path / "out.csv")])
         err = capsys.readouterr().err
         assert code == 2 and "is a folder" in err and len(err.splitlines()) == 1
+
+
+def test_a_sheet_for_a_csv_file_and_an_output_under_a_file_are_named(tmp_path, capsys):
+    from dmi.cli import main
+    from dmi.errors import UsageError
+    from dmi.io import PendingFile, open_table
+
+    src = tmp_path / "in.csv"
+    src.write_text("respondent_id,network\nA,1\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="a sheet \\('S1'\\) applies to XLSX files only"):
+        open_table(src, sheet="S1")
+    with pytest.raises(FileFormatError, match="in.csv is a file, not a folder"):
+        PendingFile(src / "x.csv")
+    code = main(["score", str(src), "-o", str(tmp_path / "o.csv"), "--sheet", "S1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "applies to XLSX files only" in err and len(err.splitlines()) == 1

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.errors import FileFormatError
+from dmi.errors import FileFormatError, UsageError
 from dmi.instruments import Instrument
 from dmi.io import csvstream as _csvstream
 from dmi.io import xlsx as _xlsxread
@@ -931,7 +931,9 @@ def open_table(
         raise FileNotFoundError(f"no such file: {path}")
     suffix = path.suffix.lower()
     if header_row != 1 and suffix not in _XLSX_SUFFIXES:
-        raise ValueError(f"header_row applies to XLSX files only; {path.name} is not one")
+        raise UsageError(f"header_row applies to XLSX files only; {path.name} is not one")
+    if sheet is not None and suffix not in _XLSX_SUFFIXES:
+        raise UsageError(f"a sheet ({sheet!r}) applies to XLSX files only; {path.name} is not one")
     if suffix in _csvstream.CSV_SUFFIXES:
         try:
             layout = csv_layout(path, encoding, delimiter)

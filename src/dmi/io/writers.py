@@ -153,6 +153,10 @@ class PendingFile:
     def __init__(self, destination: str | Path) -> None:
         self.destination = Path(destination)
         self.target = Path(os.path.realpath(self.destination))  # through links, as open() goes
+        if self.target.parent.is_file():
+            raise FileFormatError(
+                f"{self.destination}: {self.destination.parent} is a file, not a folder"
+            )
         if not self.target.parent.is_dir():
             raise FileNotFoundError(
                 f"{self.destination}: no such folder: {self.destination.parent}"
