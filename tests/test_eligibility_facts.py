@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -191,6 +193,33 @@ def test_people_write_numbers_and_words_in_many_ways():
     assert row["respondent_id"] == "A1"
     assert row["sr26_debt"] == "met" and row["sr26_niche"] == "met"
     assert row["sr26_prereq"] == "met"
+
+
+@pytest.mark.parametrize(
+    "cell, value",
+    [
+        ("1 000", 1000.0),
+        ("12 345.6", 12345.6),
+        ("1\u00a0234\u00a0567", 1234567.0),  # no-break spaces between groups
+        ("2,000", 2000.0),
+        ("35 %", 35.0),
+        (" 12 ", 12.0),
+        ("1 0", None),  # not groups of three: two numbers, or a typo; never 10
+        ("1 2 3", None),
+        ("10 00", None),
+        ("1 ,000", None),
+    ],
+)
+def test_a_space_in_a_number_is_only_a_thousands_separator(cell, value):
+    from dmi.eligibility.facts import _number
+
+    text = unicodedata.normalize("NFKC", cell).strip()
+    assert _number(text, percent=True) == value
+    result = el.evaluate_batch(pd.DataFrame({"respondent_id": ["A"], "debt_ratio": [cell]}), "2026")
+    if value is None:
+        assert result.n_rejected == 1 and "expected a number" in result.rejects["reason"].iloc[0]
+    elif value <= 100:
+        assert result.n_rejected == 0
 
 
 def test_a_dict_with_an_unknown_fact_is_an_error_that_says_which():

@@ -388,9 +388,15 @@ def _text(value: Any) -> str | None:
 
 
 def _number(text: str, percent: bool) -> float | None:
-    t = text.replace(" ", "")
+    t = text
     if percent and t.endswith("%"):
-        t = t[:-1]
+        t = t[:-1].rstrip()
+    if " " in t:
+        # a space only between groups of three digits (1 000, as in SI): "1 0" is two numbers
+        # or a typo, never 10
+        t = t.replace(" ", ",")
+        if not _THOUSANDS.match(t):
+            return None
     if _THOUSANDS.match(t):
         t = t.replace(",", "")
     if not _NUMBER.match(t):
