@@ -825,3 +825,32 @@ def test_an_output_that_is_the_input_is_refused(
     assert source.read_bytes() == before
     made = {"link": ["link.csv"], "hard link": ["hard.csv"]}.get(how, [])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.csv", *made])  # no output
+
+
+@pytest.mark.parametrize("command", ["score", "eligibility"])
+def test_an_id_with_a_control_character_is_rejected_naming_it(tmp_path, capsys, command):
+    # a NUL, a tab or a line break inside a quoted id went through to the outputs, where it
+    # breaks the next tool that reads them; an id is printable text
+    import dmi.eligibility as el
+
+    if command == "score":
+        frame = synthesise(MIIT, 6, seed=2)
+    else:
+        frame = el.synthetic_firms(6, seed=2)
+    frame["respondent_id"] = frame["respondent_id"].astype(str)
+    frame.loc[1, "respondent_id"] = "A\x00B"
+    frame.loc[3, "respondent_id"] = "C\tD"
+    src = tmp_path / "in.csv"
+    frame.to_csv(src, index=False)
+    out, rejects = tmp_path / "out.csv", tmp_path / "rej.csv"
+    assert main([command, str(src), "-o", str(out), "--rejects", str(rejects), "-q"]) == 0
+    capsys.readouterr()
+    got = pd.read_csv(rejects, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert got["row"].tolist() == ["3", "5"]
+    assert got["reason"].tolist() == [
+        "respondent_id holds a control character (U+0000); an id is printable text",
+        "respondent_id holds a control character (U+0009); an id is printable text",
+    ]
+    assert got["value"].tolist() == ["A\\x00B", "C\\x09D"]  # shown, not written raw
+    assert b"\x00" not in out.read_bytes() + rejects.read_bytes()
+    assert len(pd.read_csv(out, encoding="utf-8-sig")) == 4

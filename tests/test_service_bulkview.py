@@ -37,6 +37,7 @@ def _bad_file(tmp_path) -> tuple[str, pd.DataFrame]:
         {"respondent_id": "R-range", "equipment_digitised": "135%"},
         {"respondent_id": "R-none", "network": "A;B"},
         {"respondent_id": "合计"},
+        {"respondent_id": "R\x00NUL"},
     ):
         row = good.copy()
         for column, value in change.items():
@@ -77,6 +78,14 @@ def test_every_reason_of_a_run_is_worded_in_chinese(tmp_path, policy):
 def test_an_unknown_reason_or_note_is_shown_as_it_is():
     assert bulkview.reason_text("something new", "zh") == "something new"
     assert bulkview.note_text("something new", "zh") == "something new"
+    for note in (
+        "merged cells read as their first cell's value in every row of the range: B3:B6, C3:C5",
+        "merged cells over several columns read in their first cell only (the other columns "
+        "are blank): B7:C9",
+    ):
+        worded = bulkview.note_text(note, "zh")
+        assert worded != note and not re.search(r"[a-z]{4,}", worded)
+        assert worded.endswith(note.rsplit(": ", 1)[1])  # the ranges, as they are
     note = "read as gb18030: the file is not utf-8 from line 7 (row 6) on, and all of it is gb18030"
     assert bulkview.note_text(note, "zh").startswith("文件自第 7 行（表格第 6 行）起不是 UTF-8")
 

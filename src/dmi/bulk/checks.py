@@ -8,6 +8,7 @@ not read become rejects with these reasons; ragged lines come from the reader al
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -21,6 +22,9 @@ __all__ = [
     "REASON_TOTALS",
     "TOTALS_WORDS",
     "all_blank",
+    "control_characters",
+    "control_reason",
+    "control_shown",
     "looks_like_totals",
     "rejects_frame",
 ]
@@ -37,6 +41,25 @@ REASON_TOTALS = "looks like a totals row"
 
 def _totals_key(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).casefold().split()).rstrip(":：")
+
+
+def control_characters(values: pd.Series) -> np.ndarray:
+    """Which cells hold a control character (U+0000 to U+001F, U+007F), as a mask: an id is
+    printable text, and a NUL, a tab or a line break in it breaks the next tool that reads the
+    outputs."""
+    text = values.astype("str") if values.dtype == object else values
+    return text.str.contains(r"[\x00-\x1f\x7f]", regex=True, na=False).to_numpy(dtype=bool)
+
+
+def control_shown(text: str) -> str:
+    """An id as the rejects show it: each control character written as ``\\xNN``."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def control_reason(text: str) -> str:
+    """The reason an id with a control character is rejected, naming the first one."""
+    first = next(c for c in text if ord(c) < 0x20 or ord(c) == 0x7F)
+    return f"respondent_id holds a control character (U+{ord(first):04X}); an id is printable text"
 
 
 def looks_like_totals(values: pd.Series) -> np.ndarray:

@@ -30,6 +30,9 @@ from dmi.bulk.checks import (
     REASON_BLANK,
     REASON_TOTALS,
     all_blank,
+    control_characters,
+    control_reason,
+    control_shown,
     looks_like_totals,
     rejects_frame,
 )
@@ -188,6 +191,14 @@ def prepare_chunk(
                 )
             )
         drop = bad | blank | totals
+        if id_header is not None:
+            control = control_characters(frame[id_header]) & ~drop
+            if control.any():
+                given = [str(v) for v in frame[id_header][control].tolist()]
+                shown = [control_shown(v) for v in given]
+                why = [control_reason(v) for v in given]
+                parts.append(rejects_frame(rows[control], shown, ID_COLUMN, shown, why))
+                drop |= control
         dup, reasons = duplicates.reasons(ids[~drop], rows[~drop], policy)
         if dup.any():
             positions = np.flatnonzero(~drop)[dup]

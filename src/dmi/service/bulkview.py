@@ -119,6 +119,13 @@ _REASONS = [
     (re.compile(r"duplicate respondent_id"), "dup"),
     (re.compile(r"respondent_id is blank"), "id_blank"),
     (
+        re.compile(
+            r"respondent_id holds a control character \(U\+(?P<code>[0-9A-F]{4})\); an id is "
+            r"printable text"
+        ),
+        "id_control",
+    ),
+    (
         re.compile(r"not an option; expected one of .*\.\.\. \(or an option's label\)"),
         "not_option_many",
     ),
@@ -172,6 +179,20 @@ _NOTES = [
             r"on, and all of it is gb18030"
         ),
         "gb18030",
+    ),
+    (
+        re.compile(
+            r"merged cells read as their first cell's value in every row of the range: "
+            r"(?P<ranges>.+)"
+        ),
+        "merged_down",
+    ),
+    (
+        re.compile(
+            r"merged cells over several columns read in their first cell only \(the other "
+            r"columns are blank\): (?P<ranges>.+)"
+        ),
+        "merged_across",
     ),
 ]
 
