@@ -854,3 +854,27 @@ def test_an_id_with_a_control_character_is_rejected_naming_it(tmp_path, capsys, 
     assert got["value"].tolist() == ["A\\x00B", "C\\x09D"]  # shown, not written raw
     assert b"\x00" not in out.read_bytes() + rejects.read_bytes()
     assert len(pd.read_csv(out, encoding="utf-8-sig")) == 4
+
+
+@pytest.mark.parametrize(
+    "cell, summary_row",
+    [
+        ("合计", True),
+        ("总计(10家)", True),
+        ("合计（共 10 家）", True),
+        ("Total (10 firms)", True),
+        ("平均", True),
+        ("平均值", True),
+        ("Average", True),
+        ("mean", True),
+        ("总计公司", False),  # a name that starts like one is a name
+        ("A-1 (total)", False),
+        ("2024 合计", False),
+    ],
+)
+def test_a_totals_or_average_row_is_told_by_its_first_cell(cell, summary_row):
+    # an agency's sheet ends with 总计(10家) or 平均: scored, it was a company of index 0
+    from dmi.bulk.checks import looks_like_totals
+
+    assert looks_like_totals(pd.Series([cell, "F1"], dtype=object)).tolist() == [summary_row, False]
+    assert looks_like_totals(pd.Series([cell], dtype="str")).tolist() == [summary_row]

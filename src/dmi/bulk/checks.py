@@ -31,16 +31,21 @@ __all__ = [
 
 TOTALS_WORDS = frozenset(
     {"合计", "总计", "小计", "汇总", "总数", "total", "totals", "grandtotal", "sum", "subtotal"}
+    | {"平均", "平均值", "均值", "average", "mean", "avg"}
 )
-"""Words that mark a totals row when they are the whole id or first cell (case and spaces
-ignored): spreadsheets exported by agencies often end with one."""
+"""Words that mark a totals (or average) row when they are the whole id or first cell, alone or
+with a note in brackets (总计(10家), Total (10 firms)); case, width and spaces ignored:
+spreadsheets exported by agencies often end with one."""
+
+_NOTE = re.compile(r"[(\[【].*[)\]】]$")  # after NFKC, （） are ()
 
 REASON_BLANK = "blank line"
 REASON_TOTALS = "looks like a totals row"
 
 
 def _totals_key(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split()).rstrip(":：")
+    key = "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return _NOTE.sub("", key).rstrip(":：")
 
 
 def control_characters(values: pd.Series) -> np.ndarray:
@@ -68,9 +73,16 @@ def looks_like_totals(values: pd.Series) -> np.ndarray:
     if not len(values):
         return out
     text = values.astype("str") if values.dtype == object else values
-    # ids carry digits and totals words do not: only the few digit-free cells are looked at
+    # ids carry digits and totals words do not (but for a note in brackets): only the few
+    # digit-free cells, and those with a bracket, are looked at
     candidates = np.flatnonzero(
-        (text.notna() & ~text.str.contains(r"[0-9０-９]", regex=True)).to_numpy(dtype=bool)
+        (
+            text.notna()
+            & (
+                ~text.str.contains(r"[0-9０-９]", regex=True)
+                | text.str.contains(r"[(（\[【]", regex=True)
+            )
+        ).to_numpy(dtype=bool)
     )
     if len(candidates):
         subset = values.iloc[candidates]
