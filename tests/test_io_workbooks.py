@@ -30,6 +30,7 @@ from dmi.bulk.run import score_file
 from dmi.cli import main
 from dmi.instruments.synth import synthesise
 from dmi.io import FileFormatError, open_table, read_answers
+from dmi.io.ids import DATE_ID, LOST_DIGITS, doubtful_ids
 from dmi.io.xlsx import (
     DATE,
     ERROR_VALUE,
@@ -41,7 +42,6 @@ from dmi.io.xlsx import (
     format_kind,
     percent_text,
 )
-from dmi.scoring.answers import DATE_ID, LOST_DIGITS, doubtful_ids
 
 MIIT = dmi.load_instrument("miit-2024-manufacturing")
 MODEL = dmi.IndexModel(MIIT).fit()

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
 from dmi.errors import FactsError, FactsFileError, ParameterError
+from dmi.io.ids import doubtful_ids
 
 __all__ = [
     "FACTS",
@@ -863,6 +864,8 @@ def parse_facts(
             ids[blank] = ""
         if not single:
             rejects.add(blank, ID, [""] * len(blank), ["respondent_id is blank"] * len(blank))
+            doubtful, shown, reasons = doubtful_ids(columns[ID])
+            rejects.add(doubtful, ID, shown, reasons)
         if not unique_ids and not single:
             dup, reasons = duplicate_ids(ids, row_numbers)
             rejects.add(dup, ID, ids[dup].tolist(), reasons)

@@ -38,6 +38,7 @@ from dmi.instruments import Dimension, Instrument, Item, ProfileField
 from dmi.instruments.items import Parser, item_type
 from dmi.instruments.items.base import allowed, fmt
 from dmi.instruments.items.cells import Cell, Choices, Key, one_value, parse_number
+from dmi.io.ids import doubtful_ids
 from dmi.scoring.derive import Derivation, check_given, derive, raw_parser
 
 __all__ = [
@@ -392,48 +393,6 @@ def _normalised_arrow_text(arrow: Any) -> Any:
 
 
 _id_text = id_text
-
-LOST_DIGITS = (
-    "a number with more than 15 significant digits has lost digits in Excel; store ids as text"
-)
-DATE_ID = "a date, not an id: Excel turned the id into a date; store ids as text"
-
-
-def doubtful_ids(values: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
-    """Ids that a spreadsheet has already changed: positions, the cells as shown, the reasons.
-
-    A number of 16 digits or more (1e15 and up, stored as a float) has lost digits: Excel keeps
-    15 significant digits, so an 18-digit credit code typed as a number is not the code any
-    more. A date is an id that Excel took for a date (``1-5``). Text ids (every CSV cell),
-    integers (exact, as Parquet stores them) and whole floats below 1e15 (``1001.0`` is the id
-    ``"1001"``) are left alone.
-    """
-    none = (np.empty(0, dtype=np.intp), [], [])
-    if values.dtype.kind == "f":
-        numbers = values.to_numpy()
-        at = np.flatnonzero(np.abs(np.nan_to_num(numbers)) >= 1e15)
-        return at, [f"{numbers[i]:.15G}" for i in at], [LOST_DIGITS] * len(at)
-    if values.dtype != object:
-        return none
-
-    def doubt(value: Any) -> str | None:
-        if isinstance(value, (float, np.floating)) and math.isfinite(value) and abs(value) >= 1e15:
-            return LOST_DIGITS
-        if isinstance(value, (datetime.date, datetime.time)):
-            return DATE_ID
-        return None
-
-    # cell by cell: an id column of objects (XLSX, the API) may hold lists or dicts, which
-    # cannot be factorised, and a date must be seen as the date it is
-    cells = values.to_numpy(dtype=object)
-    found = [(i, r) for i, r in enumerate(map(doubt, cells)) if r is not None]
-    if not found:
-        return none
-    at = np.array([i for i, _ in found], dtype=np.intp)
-    reasons = [r for _, r in found]
-    shown = [f"{cells[i]:.15G}" if r == LOST_DIGITS else cells[i].isoformat() for i, r in found]
-    return at, shown, reasons
-
 
 # -- the column kernel -------------------------------------------------------------------------
 

@@ -141,6 +141,8 @@ _REASONS = [
     ),
     (re.compile(r"formula without a computed value.*"), "formula"),
     (re.compile(r"an Excel error value.*"), "excel_error"),
+    (re.compile(r"a number with more than 15 significant digits has lost digits.*"), "lost_digits"),
+    (re.compile(r"a date, not an id.*"), "date_id"),
 ]
 
 
