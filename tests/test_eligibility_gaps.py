@@ -333,3 +333,16 @@ def test_following_the_whole_gap_list_meets_each_condition_it_changes_amounts_fo
             assert missed == set(), (rung, facts, [g.text for g in result.gaps])
             checked += len(by_amounts)
     assert checked > 100
+
+
+def test_a_fact_is_not_asked_for_when_what_it_stands_in_for_is_known():
+    # the 2022 scorecard's 数字化水平 takes the level computed from the survey, else the given
+    # one: with the computed level known, the given one is not a missing fact (the app's
+    # pre-check asked for the level it had just carried over from the survey)
+    facts = {"sme": "yes", "holds_innovative": "yes", "revenue_y1": 3000, "main_revenue_y1": 2900}
+    carried = el.evaluate({**facts, "digital_level_computed": 2}, "2022", lang="en", max_gaps=None)
+    assert "digital_level" not in carried.gaps
+    assert "debt_ratio" in carried.gaps  # the facts still missing are asked for
+    without = el.evaluate(facts, "2022", lang="en", max_gaps=None)
+    assert "digital_level" in without.gaps  # no level at all: the given one is asked for
+    assert "digital_level_computed" not in without.gaps  # not a fact the user gives

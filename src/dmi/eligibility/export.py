@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dmi.eligibility.facts import ID, facts_table
+from dmi.eligibility.facts import COMPUTED, ID, facts_table
 from dmi.eligibility.gaps import t
 
 __all__ = ["COMPUTED", "FACTS_CODEBOOK_COLUMNS", "facts_codebook", "facts_template"]
 
-COMPUTED = ("digital_level_computed",)
-"""Facts dmi fills itself (the MIIT level scored from survey answers on the same row): not a
-column of the template; the codebook lists them, marked ``computed``."""
 
 FACTS_CODEBOOK_COLUMNS = [
     "column",

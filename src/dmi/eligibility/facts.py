@@ -28,6 +28,7 @@ from dmi.errors import FactsError, FactsFileError, ParameterError
 from dmi.io.ids import doubtful_ids
 
 __all__ = [
+    "COMPUTED",
     "FACTS",
     "ID",
     "REJECT_COLUMNS",
@@ -44,6 +45,10 @@ __all__ = [
 ]
 
 ID = "respondent_id"
+
+COMPUTED = ("digital_level_computed",)
+"""Facts dmi fills itself (the MIIT level scored from survey answers on the same row): not a
+column of the template, never a fact asked for; the codebook lists them, marked ``computed``."""
 REJECT_COLUMNS = ["row", "respondent_id", "column", "value", "reason"]
 FORMAT = "dmi-cultivation-facts/1"
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from dmi.eligibility.engine import MANUAL, NOT_MET, UNKNOWN, Context, RungEval, rounded_to
-from dmi.eligibility.facts import facts_table
+from dmi.eligibility.facts import COMPUTED, facts_table
 from dmi.eligibility.policy import (
     AllOf,
     AnyOf,
@@ -933,8 +933,8 @@ def _planned_moves(
 # -- a rung's gaps ------------------------------------------------------------------------------
 
 
-def _condition_facts(ctx: Context, rung: RungEval, cid: str, recheck: bool) -> list[str]:
-    """The facts a condition (with the routes that replace it) reads, in order."""
+def _condition_names(ctx: Context, rung: RungEval, cid: str, recheck: bool) -> list[str]:
+    """The facts and metrics a condition (with the routes that replace it) reads, in order."""
     policy = ctx.policy
     tests: list[Any] = []
     if cid in policy.conditions:
@@ -958,12 +958,7 @@ def _condition_facts(ctx: Context, rung: RungEval, cid: str, recheck: bool) -> l
                     names.append(sc.province_fact)
             elif hasattr(leaf, "of"):
                 names.append(leaf.of)
-    out: list[str] = []
-    for name in names:
-        for fact in _facts_of(policy, name):
-            if fact not in out:
-                out.append(fact)
-    return out
+    return list(dict.fromkeys(names))
 
 
 def _facts_of(policy: Any, name: str) -> list[str]:
@@ -1052,10 +1047,16 @@ def rung_gaps(
             which = unknown & (again if recheck else ~again)
             if not which.any():
                 continue
-            for fact in _condition_facts(ctx, rung, cid, recheck):
-                if fact in ctx.facts.values:
-                    lack = which & is_blank(fact)
-                    lacking[fact] = lacking[fact] | lack if fact in lacking else lack
+            for name in _condition_names(ctx, rung, cid, recheck):
+                # a fact is asked for where what it stands in for is missing: not the given
+                # digital level where the level computed from the survey is known
+                unknown_name = which & ctx.get(name)[1][pos]
+                if not unknown_name.any():
+                    continue
+                for fact in _facts_of(ctx.policy, name):
+                    if fact in ctx.facts.values and fact not in COMPUTED:
+                        lack = unknown_name & is_blank(fact)
+                        lacking[fact] = lacking[fact] | lack if fact in lacking else lack
     # in the facts table's order: a row's text must not depend on the other rows of the batch
     words, which = _list_texts(
         len(pos), [(f, lacking[f]) for f in facts_table().codes if f in lacking]
