@@ -14,7 +14,7 @@ import pytest
 
 import dmi.eligibility as el
 from dmi.locales import text
-from dmi.results.ladder import ladder_view
+from dmi.results.ladder import ladder_view, status_text
 from dmi.service.store import Store
 
 from .conftest import ROOT, app_database
@@ -65,7 +65,7 @@ def statuses(at: AppTest) -> dict[str, str]:
 
 def expected(facts: dict, lang: str, policy: str = "2026", **extra) -> dict[str, str]:
     result = el.evaluate({**facts, **extra}, policy=policy, lang=lang)
-    return {result[r].label: text(f"ladder.status_{result[r].status}", lang) for r in el.RUNGS}
+    return {result[r].label: status_text(result[r].status, lang) for r in el.RUNGS}
 
 
 def fill(at: AppTest, facts: dict) -> None:

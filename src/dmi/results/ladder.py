@@ -16,7 +16,15 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dmi.eligibility import FACTS, RUNGS, ConditionResult, FirmResult, RungResult, load_policy
+from dmi.eligibility import (
+    FACTS,
+    RUNGS,
+    ConditionResult,
+    FirmResult,
+    RungResult,
+    load_policy,
+    status_label,
+)
 from dmi.locales import text
 
 __all__ = [
@@ -80,9 +88,11 @@ class RungView:
 
 
 def status_text(status: str, lang: str) -> str:
-    """A rung's status (``eligible``, ``not_yet``, ``unknown``, ``manual``) in words."""
-    name = str(status)  # (a local: the locales test reads the key's family from the call)
-    return text(f"ladder.status_{name}", lang)
+    """A rung's status (``eligible``, ``not_yet``, ``unknown``, ``manual``) in words, as a
+    heading: the words of :func:`dmi.eligibility.status_label` (the same on every page, file
+    and report), an English one capitalised."""
+    words = status_label(str(status), lang)
+    return words[:1].upper() + words[1:] if lang == "en" else words
 
 
 def number_text(value: float) -> str:
