@@ -7,7 +7,8 @@ away", and the candidates.
 - ``status``: firms per rung × status, for everyone (``by = all``) and by ``province``, ``city``
   and ``sector`` (when given);
 - ``one_away``: per rung, the firms whose only condition not met or unknown is one (a manual
-  condition is not counted: it is a reviewer's, not a change the firm makes);
+  condition is not counted: it is a reviewer's, not a change the firm makes), among those that
+  do not hold the title already (``holds_<rung> = yes``; a 复核 is counted);
 - ``missing``: among those, how often each condition is the one missing (most often first);
 - ``candidates``: one row per firm and rung it is eligible for, has only manual review left
   for, or is one condition away from (a firm that already holds the title, ``holds_<rung> =
@@ -222,7 +223,12 @@ def cohort(
             rows = np.flatnonzero(policy_codes == list(policy_names).index(pid))
             if len(rows):
                 _one_away(results, spec, rows, missing, cids)
-        one_away = missing >= 0
+        holds = f"holds_{rung}"
+        applying = _not_yes(beside[holds]) if holds in beside.columns else np.ones(n, bool)
+        # a firm that holds the title is not "away" from it (a 复核 is): neither counted nor
+        # listed, so that the counts and the candidates' list agree
+        one_away = (missing >= 0) & applying
+        missing = np.where(one_away, missing, -1)
         cid_names = np.array([*cids, ""], dtype=object)
         sel = np.flatnonzero(one_away)
         for by, codes in groups.items():
@@ -231,10 +237,7 @@ def cohort(
                 sub = None if codes is None else (codes[0][sel], codes[1])
                 _count(counts, "one_away", rung, by, sub, np.zeros(len(sel), np.intp), _ONE)
                 _count(counts, "missing", rung, by, sub, missing[sel], cid_names)
-        pick = one_away | (status == picked[0]) | (status == picked[1])
-        holds = f"holds_{rung}"
-        if holds in beside.columns:
-            pick &= _not_yes(beside[holds])
+        pick = (one_away | (status == picked[0]) | (status == picked[1])) & applying
         at = np.flatnonzero(pick)
         if len(at):
             part: dict[str, Any] = {"respondent_id": results["respondent_id"].iloc[at]}
