@@ -233,3 +233,18 @@ def test_the_surveys_level_is_carried_over_and_not_asked_again(miit):
     assert at.button(key="open_ladder")
     labels = [_shown(m.value) for m in at.markdown]
     assert any(el.evaluate(FIRM, "2022", lang="zh")["specialised"].label in x for x in labels)
+
+
+def test_the_code_is_put_in_the_address_when_the_page_is_reached_from_the_sidebar():
+    # from the survey or the results in the sidebar, the code is in the session, not in the
+    # address: a reload then showed the start screen as if new
+    at, token = start("zh")
+    at.query_params.pop("resume", None)
+    at.switch_page("app_pages/survey.py").run()
+    at.query_params.pop("resume", None)
+    at.switch_page("app_pages/ladder.py").run()
+    _ok(at)
+    assert at.query_params["resume"] == [token]  # AppTest keeps a list per parameter
+    reloaded = _app("zh", resume=token).run()
+    reloaded.switch_page("app_pages/ladder.py").run()
+    assert reloaded.session_state["token"] == token and not reloaded.error

@@ -277,6 +277,7 @@ def page(token: str) -> None:
     # one slot, shown or not, so that the elements below keep their place (an expander that
     # moved would be a new one, folded again, on the next run)
     note = st.empty()
+    ui.put_in_address(resume=token)  # reached from the sidebar: a reload comes back here
     if st.session_state.pop("ladder_new_token", False):
         note.info(f"{text('ladder.code_note', L)}\n\n`{token}`")
     with st.sidebar:
