@@ -248,3 +248,20 @@ def test_the_code_is_put_in_the_address_when_the_page_is_reached_from_the_sideba
     reloaded = _app("zh", resume=token).run()
     reloaded.switch_page("app_pages/ladder.py").run()
     assert reloaded.session_state["token"] == token and not reloaded.error
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_value_out_of_its_range_is_refused_in_the_pages_language(lang):
+    # the form's own bounds gave Streamlit's English message and kept the old value in the
+    # result without a word: the value is taken, refused by the facts' rule, and said so
+    at, token = start(lang)
+    fill(at, {**FIRM, "debt_ratio": 180, "staff": -5})
+    at.run()
+    _ok(at)
+    shown = [_shown(e.value) for e in at.error]
+    debt, staff = el.FACTS["debt_ratio"], el.FACTS["staff"]
+    assert any(debt.label(lang) in m and "180" in m and "100" in m for m in shown), shown
+    assert any(staff.label(lang) in m and "-5" in m for m in shown), shown
+    if lang == "zh":
+        assert not any(re.search(r"[a-z]{4,}", m) for m in shown), shown
+    assert statuses(at) == {} and Store().ladder(token) is None  # nothing kept

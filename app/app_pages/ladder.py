@@ -125,24 +125,17 @@ def fact_input(fact: Fact, current: Any) -> Any:
     help_ = ui.literal(fact.help.get(L)) if fact.help else None
     blank = text("ladder.blank", L)
     if fact.type == "number":
+        # no bounds on the widget: a value out of the fact's range is taken and refused by the
+        # facts' rule in the page's language (the widget's own refusal is Streamlit's English,
+        # and the result went on with the value before)
         if fact.integer:
             value = None if current is None else int(current)
-            bounds = {
-                k: int(v)
-                for k, v in (("min_value", fact.min), ("max_value", fact.max))
-                if v is not None
-            }
             step: Any = 1
         else:
             value = None if current is None else float(current)
-            bounds = {
-                k: float(v)
-                for k, v in (("min_value", fact.min), ("max_value", fact.max))
-                if v is not None
-            }
             step = 1.0
         return st.number_input(
-            _label(fact), value=value, step=step, key=key, help=help_, placeholder=blank, **bounds
+            _label(fact), value=value, step=step, key=key, help=help_, placeholder=blank
         )
     if fact.type == "yesno":
         options: list[Any] = [None, "yes", "no"]

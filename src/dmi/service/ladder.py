@@ -234,6 +234,40 @@ def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list
                     at_least=f"{check.at_least:g}",
                 )
             )
+        elif code in FACTS and _out_of_range(FACTS[code], facts.get(code)):
+            fact = FACTS[code]
+            shown = fact_value_text(code, facts.get(code), lang)
+            if fact.max is None:
+                line = text(
+                    "ladder.check_min",
+                    lang,
+                    fact=_label(code, lang),
+                    value=shown,
+                    low=_bound(fact.min),
+                )
+            else:
+                line = text(
+                    "ladder.check_range",
+                    lang,
+                    fact=_label(code, lang),
+                    value=shown,
+                    low=_bound(fact.min),
+                    high=_bound(fact.max),
+                )
+            lines.append(line)
         else:
             lines.append(f"{_label(code, lang)}: {row.reason}")
     return lines
+
+
+def _out_of_range(fact: Any, value: Any) -> bool:
+    """Whether a number is outside its fact's range (the form takes any number)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    return (fact.min is not None and value < fact.min) or (
+        fact.max is not None and value > fact.max
+    )
+
+
+def _bound(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
