@@ -14,7 +14,6 @@ from dmi.io import FileFormatError, csv_bytes
 from dmi.service import ladderbulk
 from dmi.service.uploads import upload_folder
 
-TYPES = ["csv", "txt", "xlsx", "parquet"]
 FILE_ERRORS = (FileFormatError, FactsFileError, PolicyError, ValueError)
 
 
@@ -55,7 +54,7 @@ def page(lang: str) -> None:
         help=text("agency.duplicates_help"),
         key="ladder_duplicates",
     )
-    upload = st.file_uploader(ui.t("upload"), type=TYPES, key="ladder_file")
+    upload = ui.table_uploader("ladder_file")
     if upload is None:
         st.stop()
     run_key = (upload.file_id, encoding, duplicates, policy, lang)

@@ -414,6 +414,32 @@ def file_error(exc: Exception, name: str) -> str:
     return f"{t('file_error', name=literal(name))} {literal(message)}"
 
 
+# -- uploads ------------------------------------------------------------------------------------
+UPLOAD_TYPES = ["csv", "txt", "xlsx", "parquet"]
+
+
+def table_uploader(key: str) -> Any:
+    """The uploader of a table file, worded in the page's language.
+
+    Streamlit's uploader words its own button and limits in English: the limits line is hidden
+    and said below in the page's language; the button's label is replaced by the page's word.
+    """
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzoneInstructions"]{display:none}'
+        '[data-testid="stFileUploaderDropzone"] button p{font-size:0}'
+        '[data-testid="stFileUploaderDropzone"] button p::after{content:"'
+        + locales.text("agency.upload_button", lang()).replace('"', "")
+        + '";font-size:0.875rem}'
+        "</style>"
+    )
+    upload = st.file_uploader(t("upload"), type=UPLOAD_TYPES, key=key)
+    st.caption(
+        locales.text("agency.upload_limits", lang(), size="200 MB", types="CSV, TXT, XLSX, Parquet")
+    )
+    return upload
+
+
 # -- downloads ----------------------------------------------------------------------------------
 _MIME = {
     ".csv": "text/csv",

@@ -15,6 +15,7 @@ import pytest
 import dmi
 from dmi.eligibility import load_policy
 from dmi.eligibility.synthetic import synthetic_firms
+from dmi.locales import text
 from dmi.service.auth import Account
 
 from .conftest import ROOT, app_database
@@ -197,3 +198,14 @@ def test_groups_and_reasons_are_named_by_rule(lang):
     assert facts["rd_staff"].label(lang) in said and facts["staff"].label(lang) in said
     assert "12" in said and "10" in said
     assert ladderbulk.fact_reason("7 is below the minimum 0 人", lang).startswith("7 ")
+
+
+def test_a_file_without_facts_is_named_in_the_pages_language():
+    # it was the library's English, naming a command of the CLI
+    at = _run("zh", "a,b\n1,2\n".encode())
+    shown = [e.value for e in at.error]
+    assert len(shown) == 1 and r"facts\.csv" in shown[0] and "上年营业收入" in shown[0], shown
+    assert "dmi eligibility" not in shown[0] and "no column" not in shown[0]
+    # the uploader's limits in the page's language, as on the index half of the page
+    limits = text("agency.upload_limits", "zh", size="200 MB", types="CSV, TXT, XLSX, Parquet")
+    assert limits in [c.value for c in at.caption]

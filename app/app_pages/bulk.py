@@ -22,7 +22,6 @@ from dmi.service.dashboard import histogram
 from dmi.service.uploads import upload_folder
 
 FILE_ERRORS = (FileFormatError, ValueError)  # a decoding error is a ValueError too
-TYPES = ["csv", "txt", "xlsx", "parquet"]
 
 ui.require("agency")
 lang = ui.lang()
@@ -68,19 +67,7 @@ policy = st.radio(
     help=text("agency.duplicates_help"),
     key="bulk_duplicates",
 )
-# Streamlit's uploader words its own button and limits in English: the limits line is hidden
-# and said below in the page's language; the button's label is replaced by the page's word
-st.html(
-    "<style>"
-    '[data-testid="stFileUploaderDropzoneInstructions"]{display:none}'
-    '[data-testid="stFileUploaderDropzone"] button p{font-size:0}'
-    '[data-testid="stFileUploaderDropzone"] button p::after{content:"'
-    + text("agency.upload_button").replace('"', "")
-    + '";font-size:0.875rem}'
-    "</style>"
-)
-upload = st.file_uploader(ui.t("upload"), type=TYPES, key="bulk_file")
-st.caption(text("agency.upload_limits", size="200 MB", types="CSV, TXT, XLSX, Parquet"))
+upload = ui.table_uploader("bulk_file")
 if upload is None:
     st.stop()
 

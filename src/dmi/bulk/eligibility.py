@@ -400,6 +400,7 @@ def evaluate_file(
             f"{input_path}: no column is a fact of the 梯度培育 ladder; expected headers such as "
             "the ones `dmi eligibility template` writes (revenue_y1, rd_y1, debt_ratio ...)",
             path=input_path,
+            problem="no_facts",
         )
     items = tuple(c for c in mapping.rename.values() if c not in FACTS and c != ID_COLUMN)
     columns = output_columns(loaded, year=the_year)
