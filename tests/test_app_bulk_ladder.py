@@ -202,7 +202,7 @@ def test_groups_and_reasons_are_named_by_rule(lang):
 
 def test_a_file_without_facts_is_named_in_the_pages_language():
     # it was the library's English, naming a command of the CLI
-    at = _run("zh", "a,b\n1,2\n".encode())
+    at = _run("zh", b"a,b\n1,2\n")
     shown = [e.value for e in at.error]
     assert len(shown) == 1 and r"facts\.csv" in shown[0] and "上年营业收入" in shown[0], shown
     assert "dmi eligibility" not in shown[0] and "no column" not in shown[0]
