@@ -209,3 +209,35 @@ def test_a_file_without_facts_is_named_in_the_pages_language():
     # the uploader's limits in the page's language, as on the index half of the page
     limits = text("agency.upload_limits", "zh", size="200 MB", types="CSV, TXT, XLSX, Parquet")
     assert limits in [c.value for c in at.caption]
+
+
+def test_every_reason_a_fact_can_be_refused_for_is_worded_and_cells_shown_as_written():
+    # a cell of each kind of fact, bad in each way: every reason in Chinese, English ones
+    # without Chinese units, and the firm's cell as written (not with the CSV's ')
+    from dmi.eligibility.facts import parse_facts
+    from dmi.service import ladderbulk
+
+    bad = {
+        "sme": "maybe",
+        "award": "world",
+        "staff": "-5",
+        "ip_class1": "1.5",
+        "debt_ratio": "180",
+        "revenue_y1": "lots",
+        "award_year": "1800",
+        "digital_level": "7",
+        "niche_years": "=1+1",
+    }
+    rejects = parse_facts(pd.DataFrame([{"respondent_id": "A", **bad}])).rejects
+    assert set(rejects["column"]) == set(bad)
+    zh = ladderbulk.named_rejects(rejects.assign(value=rejects["value"].map(_escaped)), "zh")
+    for reason in zh.iloc[:, 4]:
+        assert not re.search(r"[a-z]{4,}", reason), reason
+    assert "=1+1" in zh.iloc[:, 3].tolist() and "-5" in zh.iloc[:, 3].tolist()
+    en = ladderbulk.named_rejects(rejects, "en")
+    for reason in en.iloc[:, 4]:
+        assert not re.search(r"[人项年级名]", reason), reason
+
+
+def _escaped(value: str) -> str:
+    return "'" + value if value[:1] in "=+-@" else value

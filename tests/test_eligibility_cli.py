@@ -147,7 +147,7 @@ def test_bad_values_are_rejected_with_their_reasons_and_the_counts_reconcile(cap
     )
     b3 = by_row[7].set_index("column")["reason"].to_dict()  # every problem of the row
     # (a text cell starting with "-" is escaped against spreadsheet formulas, as for dmi score)
-    assert b3 == {"ip_class1": "'-1 is below the minimum 0 项", "sme": "expected yes or no"}
+    assert b3 == {"ip_class1": "'-1 is below the minimum 0", "sme": "expected yes or no"}
     assert all(r.startswith("duplicate respondent_id") for r in by_row[8]["reason"])
     assert "9" in by_row[8].iloc[0]["reason"] and "8" in by_row[9].iloc[0]["reason"]
     assert by_row[10].iloc[0]["reason"] == "blank line"

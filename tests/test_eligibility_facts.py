@@ -78,7 +78,7 @@ def batch(rows: list[dict]) -> el.EligibilityBatch:
             "main-business revenue is part of revenue",
         ),
         ({"ip_class1": -1}, "ip_class1", "-1", "-1 is below the minimum 0"),
-        ({"staff": 12.5}, "staff", "12.5", "expected a whole number (人)"),
+        ({"staff": 12.5}, "staff", "12.5", "expected a whole number"),
         ({"revenue_y1": "abc"}, "revenue_y1", "abc", "expected a number (万元)"),
         ({"revenue_y1": "12%"}, "revenue_y1", "12%", "expected a number (万元)"),
         ({"award": "maybe"}, "award", "maybe", "expected one of: none, provincial, national"),
@@ -90,7 +90,7 @@ def batch(rows: list[dict]) -> el.EligibilityBatch:
             "expected one of: no, yes, recheck",
         ),
         ({"digital_level": 5}, "digital_level", "5", "5 is above the maximum 4"),
-        ({"eval_score": 101}, "eval_score", "101", "101 is above the maximum 100 分"),
+        ({"eval_score": 101}, "eval_score", "101", "101 is above the maximum 100"),
         (
             {"staff": 10, "rd_staff": 11},
             "rd_staff",

@@ -440,7 +440,8 @@ def _cell_parser(fact: Fact):
 
         return parse
 
-    unit = f" ({fact.unit})" if fact.unit else ""
+    said = unit_text(fact.unit, "en")  # the library's reasons are English
+    unit = f" ({said})" if said else ""
     words = {unicodedata.normalize("NFKC", k).strip(): v for k, v in fact.words.items()}
 
     def parse(text: str) -> _Parsed:
@@ -455,10 +456,26 @@ def _cell_parser(fact: Fact):
     return parse
 
 
+_UNIT_WORDS = {
+    "en": {"人": "", "项": "", "年": "", "分": "", "级": "", "名": ""},
+    "zh": {"名": ""},
+}
+"""The units said in each language: a count's Chinese measure word (人, 项 ...) is not said in
+English; a rank (名) in neither."""
+
+
+def unit_text(unit: str | None, lang: str) -> str:
+    """A fact's unit as said in ``lang`` ("" for none): 万元 and % as they are."""
+    if not unit:
+        return ""
+    return _UNIT_WORDS["en" if lang != "zh" else "zh"].get(unit, unit)
+
+
 def _range_problem(fact: Fact, number: float) -> str | None:
-    unit = f" {fact.unit}" if fact.unit else ""
+    said = unit_text(fact.unit, "en")  # the library's reasons are English
+    unit = f" {said}" if said else ""
     if fact.integer and not float(number).is_integer():
-        return f"expected a whole number{f' ({fact.unit})' if fact.unit else ''}"
+        return f"expected a whole number{f' ({said})' if said else ''}"
     if fact.min is not None and number < fact.min:
         return f"{_show(number)} is below the minimum {_show(fact.min)}{unit}"
     if fact.max is not None and number > fact.max:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from dmi.eligibility.engine import MANUAL, NOT_MET, UNKNOWN, Context, RungEval, rounded_to
-from dmi.eligibility.facts import COMPUTED, facts_table
+from dmi.eligibility.facts import COMPUTED, facts_table, unit_text
 from dmi.eligibility.policy import (
     AllOf,
     AnyOf,
@@ -50,16 +50,6 @@ def t(key: str, lang: str, **values: Any) -> str:
 
 
 # units shown after numbers; counts go without one in English ("class-I IP 0 → 1 (+1)")
-_UNITS = {
-    "en": {"人": "", "项": "", "年": "", "分": "", "级": "", "名": ""},
-    "zh": {"名": ""},
-}
-
-
-def _unit(unit: str | None, lang: str) -> str:
-    if not unit:
-        return ""
-    return _UNITS["en" if lang != "zh" else "zh"].get(unit, unit)
 
 
 # -- numbers as text ----------------------------------------------------------------------------
@@ -431,8 +421,8 @@ def _change_arrow(ch: _Change, lang: str) -> Any:
 
     up = ch.op in ("at_least", "above")
     cur = _rounded(ch.current, _decimals(ch.of_unit), "floor" if up else "ceil")
-    target = _OP_TEXT[ch.op] + _fixed(ch.target) + _unit(ch.of_unit, lang)
-    parts: list[Any] = [f"{ch.label} ", cur, f"{_unit(ch.of_unit, lang)} → {target}"]
+    target = _OP_TEXT[ch.op] + _fixed(ch.target) + unit_text(ch.of_unit, lang)
+    parts: list[Any] = [f"{ch.label} ", cur, f"{unit_text(ch.of_unit, lang)} → {target}"]
     metric_changes_other = ch.fact is not None and ch.fact_label != ch.label
     if ch.delta is not None and (
         ch.fact_unit == "万元"
@@ -444,7 +434,7 @@ def _change_arrow(ch: _Change, lang: str) -> Any:
         open_, close = t("eligibility.open", lang), t("eligibility.close", lang)
         what = f" {ch.fact_label}" if metric_changes_other else ""
         delta = _rounded(ch.delta, _decimals(ch.fact_unit), "round")
-        parts += [open_, _Signed(delta), f"{_unit(ch.fact_unit, lang)}{what}{close}"]
+        parts += [open_, _Signed(delta), f"{unit_text(ch.fact_unit, lang)}{what}{close}"]
     text = _joined_arrow(parts)
     if ch.undefined.any():
         what = t("eligibility.undefined", lang, what=ch.undefined_what)

@@ -42,6 +42,7 @@ _HOMES = {
     "csv_bytes": "writers",
     "escape_formulas": "writers",
     "xlsx_row": "writers",
+    "unescaped": "writers",
     "write_table": "writers",
 }
 
@@ -67,6 +68,7 @@ __all__ = [
     "read_answers",
     "read_mapping_file",
     "require_item_columns",
+    "unescaped",
     "write_table",
     "xlsx_row",
 ]

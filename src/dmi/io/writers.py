@@ -27,6 +27,7 @@ __all__ = [
     "TableWriter",
     "csv_bytes",
     "escape_formulas",
+    "unescaped",
     "write_table",
     "xlsx_row",
 ]
@@ -65,6 +66,14 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             escaped[risky] = ["'" + v for v in values[risky]]
             out[column] = pd.Series(escaped, index=series.index, dtype=object)
     return out
+
+
+def unescaped(value: Any) -> Any:
+    """A cell of a CSV file dmi wrote, as it was before :func:`escape_formulas` (the ``'``
+    put before formula-like text taken off): for showing the file's cells on a page."""
+    if isinstance(value, str) and value[:1] == "'" and value[1:2] and value[1] in _FORMULA_START:
+        return value[1:]
+    return value
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -27,7 +27,7 @@ from dmi.eligibility import (
     status_label,
 )
 from dmi.eligibility.facts import FACTS
-from dmi.io import csv_bytes
+from dmi.io import csv_bytes, unescaped
 from dmi.locales import text
 from dmi.service.bulkview import reason_text
 
@@ -242,6 +242,12 @@ _FACT_REASONS = [
     (re.compile(r"(?P<value>.+) is below the minimum (?P<limit>\S+) ?(?P<unit>.*)"), "below"),
     (re.compile(r"(?P<value>.+) is above the maximum (?P<limit>\S+) ?(?P<unit>.*)"), "above"),
     (re.compile(r"expected a number \((?P<unit>.*)\)"), "number"),
+    (re.compile(r"expected a number"), "number_plain"),
+    (re.compile(r"expected a whole number \((?P<unit>.*)\)"), "whole"),
+    (re.compile(r"expected a whole number"), "whole_plain"),
+    (re.compile(r"expected a finite number"), "number_plain"),
+    (re.compile(r"expected yes or no"), "yes_no"),
+    (re.compile(r"expected one of: (?P<values>.+)"), "one_of"),
     (
         re.compile(
             r"(?P<fact>\w+) \((?P<value>[^)]*)\) is above (?P<other>\w+) \((?P<other_value>[^)]*)\)"
@@ -256,19 +262,22 @@ def _fact_label(code: str, lang: str) -> str:
     return FACTS[code].label(lang) if code in FACTS else code
 
 
-def fact_reason(reason: str, lang: str) -> str:
+def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
     """A reject's reason in ``lang``: the facts' range and cross checks worded here, the
-    readers' and row checks' as the survey bulk page words them; any other as it is."""
+    readers' and row checks' as the survey bulk page words them; any other as it is.
+    ``column``, the fact refused, names a category's values in ``lang``."""
     for pattern, key in _FACT_REASONS:
         found = pattern.fullmatch(reason)
         if found:
             fields = dict(found.groupdict())
+            if key == "one_of" and column in FACTS and FACTS[column].values:
+                fields["values"] = ", ".join(v.label(lang) for v in FACTS[column].values)
             for name in ("fact", "other"):
                 if name in fields:
                     fields[name] = _fact_label(fields[name], lang)
             if fields.get("unit"):
                 fields["unit"] = fields["unit"].strip()
-                if key != "number" and fields["unit"] != "%":
+                if key not in ("number", "whole") and fields["unit"] != "%":
                     fields["unit"] = " " + fields["unit"]
             return text(f"ladder_bulk.reason_{key}", lang, **fields)
     return reason_text(reason, lang)
@@ -277,14 +286,17 @@ def fact_reason(reason: str, lang: str) -> str:
 def named_rejects(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A rejects table (``row, respondent_id, column, value, reason``) for people: headed in
     ``lang``, each fact by its name, each reason in ``lang`` (each distinct one worded once)."""
-    reasons = {r: fact_reason(r, lang) for r in pd.unique(rejects["reason"])}
+    # the file's cells as the firm wrote them: the ' the CSV put before formula-like text is
+    # the file's, not the page's
     columns = rejects["column"].astype(object)
+    pairs = list(zip(columns, rejects["reason"]))
+    reasons = {p: fact_reason(unescaped(p[1]), lang, str(p[0])) for p in dict.fromkeys(pairs)}
     return pd.DataFrame(
         {
             text("agency.col_row", lang): rejects["row"].to_numpy(),
             text("agency.col_respondent_id", lang): rejects["respondent_id"].to_numpy(),
             text("agency.col_column", lang): [_fact_label(c, lang) for c in columns],
-            text("agency.col_value", lang): rejects["value"].to_numpy(),
-            text("agency.col_reason", lang): rejects["reason"].map(reasons).to_numpy(),
+            text("agency.col_value", lang): [unescaped(v) for v in rejects["value"]],
+            text("agency.col_reason", lang): [reasons[p] for p in pairs],
         }
     )
