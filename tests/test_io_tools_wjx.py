@@ -611,3 +611,20 @@ def test_the_round_trip_instrument_to_wjx_text_to_export_to_scores(
         outputs[path.stem] = pd.read_csv(out, dtype=str)
     got = outputs["export"].drop(columns=["answer_seconds", "too_fast"])
     pd.testing.assert_frame_equal(got, outputs["plain"])
+
+
+def test_auto_goes_by_most_cells_and_a_stray_text_is_one_bad_cell(tmp_path, digits):
+    # one cell of a number export holding a word (不适用) made the whole file the text export,
+    # and every row was rejected: the cells that can tell are counted, the most decide, and the
+    # word is that row's bad cell
+    staff = ["1", "2", "4", "3", "不适用", "2"]
+    path = write(meta(6) | {STAFF: staff}, tmp_path / "a.csv")
+    frame, notes, bad = read(path, digits)
+    assert notes[0].startswith("read as a 问卷星 export (按选项序号")
+    assert list(frame["staff"])[:4] == ["A", "B", "D", "C"]
+    assert [(row, cell) for row, _, cell, _ in bad] == [(6, "不适用")]
+    # two exports pasted together: the fewer cells are bad cells of the variant the most tell
+    mixed = write(meta(5) | {STAFF: ["1", "4", "4", "3个及以上", "2"]}, tmp_path / "b.csv")
+    frame, notes, bad = read(mixed, digits)
+    assert notes[0].startswith("read as a 问卷星 export (按选项序号")
+    assert [(row, cell) for row, _, cell, _ in bad] == [(5, "3个及以上")]

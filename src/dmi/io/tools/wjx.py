@@ -17,8 +17,9 @@ The rules (docs/survey-tools.md says them for users):
   0/1 column per option of the multiple-choice question whose options they are.
 - A multiple choice in one cell is its options joined by ``┋``.
 - The variant is chosen (``Source.wjx_variant``, ``--wjx-variant``) or told from the choice
-  questions' cells of the first rows: an option's text (or any text that is no number) means
-  按选项文本; option numbers that are no option's text mean 按选项序号; cells that are only
+  questions' cells of the first rows: option texts count for 按选项文本, option numbers that are
+  no option's text for 按选项序号, and the more decide; other text that is no number means
+  按选项文本 only where no option number was seen (a stray word is a bad cell); cells that are only
   numbers which are also option texts (options written as digits) cannot tell, are read as
   option numbers and the summary says so. A chosen variant that a cell contradicts (an option's
   text in 按选项序号, an option number in 按选项文本) stops the read, naming row, column and cell.
@@ -476,14 +477,18 @@ class WjxLayout(SourceLayout):
 
     def _variant(self, reader: TableReader) -> tuple[str, list[str]]:
         """``codes`` or ``texts`` from the choice questions' cells of the first rows, and the
-        questions whose cells could not tell (when none could): an option's text, or any text
-        that is no number (``(跳过)``), means the text export; an option number that is no
-        option's text (or -2/-3), the number export; a number that is also an option's text
+        questions whose cells could not tell (when none could).
+
+        An option's text counts for the text export, an option number that is no option's
+        text (or -2/-3) for the number export, and the more decide (then the fewer contradict
+        the variant: one error naming the cell). Other text that is no number (``(跳过)``)
+        tells the text export only where no option number was seen: in a number export it is
+        a bad cell of its row (a 不适用 typed in). A number that is also an option's text
         tells nothing."""
         read = {h for c in self._converters.values() for h in c.sources}
         sample = sample_cells(reader, [h for h in self._choice_columns if h in read])
         undecided: list[str] = []
-        told_codes = False
+        texts = numbers = other_texts = 0
         for header, cells in sample.items():
             column = self._choice_columns[header]
             for cell in cells:
@@ -492,13 +497,17 @@ class WjxLayout(SourceLayout):
                 parts = cell.split(_MULTI_JOIN) if column.kind == "multi" else [cell]
                 for part in (p.strip() for p in parts):
                     kind = _token(part, column)
-                    if kind == "text" or (kind == "other" and not _is_number(part)):
-                        return "texts", []
-                    if kind == "number":
-                        told_codes = True
+                    if kind == "text":
+                        texts += 1
+                    elif kind == "other" and not _is_number(part):
+                        other_texts += 1
+                    elif kind == "number":
+                        numbers += 1
                     elif kind == "both" and header not in undecided:
                         undecided.append(header)
-        return "codes", [] if told_codes else undecided
+        if texts > numbers or (not numbers and other_texts):
+            return "texts", []
+        return "codes", [] if numbers else undecided
 
     # -- converting ----------------------------------------------------------------------------
     def sources(self, column: str) -> list[str]:
