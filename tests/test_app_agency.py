@@ -180,7 +180,8 @@ def test_the_duplicates_policy_is_the_one_dmi_score_takes(tmp_path):
     assert at.success[0].value == "40 rows read = 33 scored + 7 rejected"
     assert any("the first kept" in c.value for c in at.caption)
     rejects = [f.value for f in at.dataframe if "Reason" in f.value.columns and "Row" in f.value]
-    assert "repeated respondent id (row 2 is kept: keep the first)" in rejects[0]["Reason"].tolist()
+    taken = "repeated respondent id (row 2 is the one taken: keep the first)"
+    assert taken in rejects[0]["Reason"].tolist()
 
 
 def _titled(path, titles: list[list]) -> bytes:

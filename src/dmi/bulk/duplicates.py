@@ -69,7 +69,7 @@ class DuplicateIndex:
                 reasons.append(f"duplicate respondent_id (also on rows {shown})")
             else:
                 kept = same[0] if policy == "keep-first" else same[-1]
-                reasons.append(f"duplicate respondent_id (row {kept} is kept: {policy})")
+                reasons.append(f"duplicate respondent_id (row {kept} is the one taken: {policy})")
         return reject, reasons
 
 

@@ -113,7 +113,9 @@ _REASONS = [
     (re.compile(r"duplicate respondent_id \(also on rows (?P<rows>[^)]*)\)"), "dup_rows"),
     (re.compile(r"duplicate respondent_id \(rows (?P<rows>[^)]*)\)"), "dup_rows"),
     (
-        re.compile(r"duplicate respondent_id \(row (?P<row>\d+) is kept: (?P<policy>[a-z-]+)\)"),
+        re.compile(
+            r"duplicate respondent_id \(row (?P<row>\d+) is the one taken: (?P<policy>[a-z-]+)\)"
+        ),
         "dup_kept",
     ),
     (re.compile(r"duplicate respondent_id"), "dup"),
