@@ -628,3 +628,17 @@ def test_auto_goes_by_most_cells_and_a_stray_text_is_one_bad_cell(tmp_path, digi
     frame, notes, bad = read(mixed, digits)
     assert notes[0].startswith("read as a 问卷星 export (按选项序号")
     assert [(row, cell) for row, _, cell, _ in bad] == [(5, "3个及以上")]
+
+
+def test_a_blank_0_1_cell_beside_the_questions_others_is_a_bad_cell(tmp_path, digits):
+    # a blank among a question's 0/1 cells was read as not ticked: a 网络 lost, silently
+    codes = meta(3) | {
+        "第3题(无)": ["0", "", ""],
+        "第3题(网络)": ["", "0", ""],
+        "第3题(平台)": ["1", "1", ""],
+        "第3题(数据)": ["1", "0", ""],
+    }
+    frame, _, bad = read(write(codes, tmp_path / "c.csv"), digits)
+    assert sorted(row for row, *_ in bad) == [2, 3] and {c for _, c, _, _ in bad} == {"tools"}
+    assert all("a blank among 第3题's 0/1 cells" in reason for *_, reason in bad)
+    assert frame["tools"].tolist()[2] is None  # every cell blank: no answer, not a bad cell

@@ -30,7 +30,8 @@ The rules (docs/survey-tools.md says them for users):
   ignored, with a note; so is an "其他" the question does not have among a multiple choice's
   ``┋``-joined options (``网络┋其他〖自建系统〗`` is 网络), counted in a note.
 - An option number the question does not have (an option text the question does not have,
-  in the text export), or a 0/1 cell holding something else, rejects its row: the reject names
+  in the text export), or a 0/1 cell holding something else (or blank beside the question's
+  filled ones), rejects its row: the reject names
   the row, the item's column, the cell as written, and in the reason the file's column and what
   the question expects (``1、题干: not an option number of 第1题; expected a number from 1
   to 5, or -2 or -3 (skipped)``).
@@ -375,18 +376,31 @@ class WjxLayout(SourceLayout):
             "or -2 or -3 (skipped)"
         )
 
+        blank_reason = (
+            f"a blank among 第{number}题's 0/1 cells; expected 1 (ticked) or 0 (not ticked)"
+        )
+
         def make(series: list[pd.Series]) -> _Made:
             cells = [mapped(s) for s in series]
             skipped = np.zeros(len(cells[0]), dtype=bool)
             flags = []
             odd: list[tuple[str, np.ndarray, str]] = []
+            # a row with some of the question's cells filled: a blank one beside them is not
+            # "not ticked" but a cell lost (all blank is the question unanswered)
+            filled = np.zeros(len(cells[0]), dtype=bool)
+            for column in cells:
+                filled |= np.asarray(pd.notna(column), dtype=bool)
             for column, header in zip(cells, headers):
                 skip = _isin(column, _SKIP_CODES)
                 skipped |= skip
                 flags.append(np.where(skip, None, column))
-                wrong = pd.notna(column) & ~skip & ~_isin(column, ("0", "1"))
+                given = np.asarray(pd.notna(column), dtype=bool)
+                wrong = given & ~skip & ~_isin(column, ("0", "1"))
                 if wrong.any():
                     odd.append((header, wrong, reason))
+                lost = filled & ~given
+                if lost.any():
+                    odd.append((header, lost, blank_reason))
             answers, bad = combine_flags(flags, values, len(cells[0]))
             answers[skipped | bad] = None  # a row with an odd cell is rejected for it
             return answers, {"skipped": int((skipped & ~bad).sum())}, odd
