@@ -254,3 +254,15 @@ def test_a_split_cell_that_is_not_0_or_1_rejects_its_row_naming_what_was_expecte
     assert table[["row", "column", "value"]].values.tolist() == [["3", "network", "2"]]
     assert table["reason"][0].startswith("foundation/network/C: not a 0/1 cell")
     assert "expected 1 (chosen), 0 (not chosen) or blank" in table["reason"][0]
+
+
+def test_a_plain_file_read_as_a_kobo_export_is_refused(tmp_path, answers, capsys):
+    # dmi's own template (respondent_id, item codes), read with --from kobo: every id was
+    # replaced by its row number, and respondent_id listed as matching no question
+    path = tmp_path / "plain.csv"
+    answers.to_csv(path, index=False)
+    with pytest.raises(FileFormatError, match="not a KoboToolbox export"):
+        read_answers(path, dmi.load_instrument(MIIT), source=Source("kobo"))
+    code = main(["score", str(path), "-o", str(tmp_path / "s.csv"), "--from", "kobo"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--from plain" in err and len(err.splitlines()) == 1

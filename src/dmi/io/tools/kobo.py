@@ -120,6 +120,15 @@ class KoboLayout(SourceLayout):
             )
         if id_header is None:
             id_header = next((h for h in (DEFAULT_ID_COLUMN, "_id") if h in headers), None)
+        if id_header is None and ID_COLUMN in headers and not any(map(_is_meta, headers)):
+            # dmi's own template (its respondent_id, no column KoboToolbox adds): read as an
+            # export, every id would become its row number
+            raise FileFormatError(
+                f"{reader.path}: not a KoboToolbox export: it has a {ID_COLUMN} column and none "
+                "that KoboToolbox adds (_uuid, _id, _submission_time ...); read it as a plain "
+                "file (--from plain, or auto)",
+                path=reader.path,
+            )
         for header in headers:
             if header == id_header:
                 continue
