@@ -314,3 +314,23 @@ def test_an_older_database_without_the_table_opens_and_keeps_its_drafts(tmp_path
     assert opened.draft(token).answers == {"sector": "C34"}
     opened.save_ladder(token, FIRM, "2026", _row(FIRM))
     assert Store(url).ladder(token).facts == FIRM  # and a second opening finds it
+
+
+def test_evidence_to_prepare_is_shown_only_for_a_condition_left_to_a_reviewer():
+    # sr26_rev met by revenue alone asked for the investors' papers of its other way
+    base = {"sme": "yes", "holds_innovative": "yes", "debt_ratio": 50}
+    lines = {}
+    for name, facts in {
+        "met": {**base, "revenue_y1": 2000},
+        "manual": {**base, "revenue_y1": 1000, "equity_2y": 2500},
+        "not_met": {**base, "revenue_y1": 1000, "equity_2y": 100},
+    }.items():
+        (view,) = [v for v in ladder_view(el.evaluate(facts, "2026")) if v.rung == "specialised"]
+        lines[name] = next(c for c in view.conditions if c.id == "sr26_rev")
+    assert {k: line.state for k, line in lines.items()} == {
+        "met": "met",
+        "manual": "manual",
+        "not_met": "not_met",
+    }
+    assert lines["manual"].evidence and "合格机构投资者" in lines["manual"].evidence
+    assert lines["met"].evidence is None and lines["not_met"].evidence is None

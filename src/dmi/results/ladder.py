@@ -215,9 +215,11 @@ def _line(cond: ConditionResult, names: dict[str, str], metrics: dict[str, Any],
             if cond.via
             else None
         ),
+        # what to prepare, only for a condition left to a reviewer (met another way, or not met
+        # at all, the papers of its manual way are not needed)
         evidence=(
             text("ladder.evidence", lang, items=text("ladder.list_sep", lang).join(cond.evidence))
-            if cond.evidence
+            if cond.evidence and cond.state == "manual"
             else None
         ),
     )
