@@ -52,7 +52,7 @@ from dmi.eligibility.export import COMPUTED
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
-from dmi.io.mapping import unused_map_entries
+from dmi.io.mapping import assign_headers
 
 __all__ = [
     "EligibilityKernel",
@@ -100,37 +100,14 @@ def map_fact_columns(
             for name in (item.code, item.zh, item.en):
                 targets.setdefault(_key(name), item.code)
     valid = {f.code for f in FACTS if f.code not in COMPUTED} | items
-    own = {_key(k): v for k, v in (custom or {}).items()}
-    for header, code in own.items():
+    for header, code in (custom or {}).items():
         if code and code not in valid:
             raise FileFormatError(
-                f"the mapping sends {header!r} to {code!r}, which is neither a fact nor an item "
-                "of the survey (see `dmi eligibility codebook`)"
+                f"the mapping sends {_key(header)!r} to {code!r}, which is neither a fact nor an "
+                "item of the survey (see `dmi eligibility codebook`)"
             )
-    mapping = ColumnMapping()
-    # the headers the custom mapping sends somewhere take their targets first
-    chosen: dict[str, str] = {}
-    for header in headers:
-        code = own.get(_key(header))
-        if code and code not in chosen.values():
-            chosen[header] = code
-    taken = set(chosen.values())
-    for header in headers:
-        if header in chosen:
-            mapping.rename[header] = chosen[header]
-            continue
-        key = _key(header)
-        # a custom entry's target (another header took it first), or "": left out
-        target = (own[key] or None) if key in own else targets.get(key)
-        if target is None:
-            mapping.unmatched.append(header)
-            continue
-        if target in taken:
-            mapping.duplicates[header] = target
-            continue
-        taken.add(target)
-        mapping.rename[header] = target
-    mapping.unused_map = unused_map_entries(custom, headers)
+    mapping = assign_headers(headers, targets, custom)
+    taken = set(mapping.rename.values())
     mapping.missing_items = sorted(items - taken) if items & taken else []
     mapping.missing_profile = [
         f.code for f in FACTS if f.code not in taken and f.code not in COMPUTED

@@ -84,21 +84,8 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
     if not args.quiet:
-        if mapping.unmatched:
-            print(
-                f"ignored columns (not a fact or a survey item): {', '.join(mapping.unmatched)}",
-                file=sys.stderr,
-            )
-        if mapping.duplicates:
-            print(
-                f"ignored columns (a second column for the same code): {mapping.duplicates_note()}",
-                file=sys.stderr,
-            )
-        if mapping.unused_map:
-            print(
-                f"the map names columns the file does not have: {', '.join(mapping.unused_map)}",
-                file=sys.stderr,
-            )
+        for line in mapping.ignored_lines("not a fact or a survey item"):
+            print(line, file=sys.stderr)
         from dmi.eligibility import status_label
 
         for rung, counts in summary.statuses.items():

@@ -312,21 +312,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     if not args.quiet:
         _print_also(summary.also)
-        if mapping.unmatched:
-            print(
-                f"ignored columns (no match in {instrument.id}): {', '.join(mapping.unmatched)}",
-                file=sys.stderr,
-            )
-        if mapping.duplicates:
-            print(
-                f"ignored columns (a second column for the same code): {mapping.duplicates_note()}",
-                file=sys.stderr,
-            )
-        if mapping.unused_map:
-            print(
-                f"the map names columns the file does not have: {', '.join(mapping.unused_map)}",
-                file=sys.stderr,
-            )
+        for line in mapping.ignored_lines(f"no match in {instrument.id}"):
+            print(line, file=sys.stderr)
         if mapping.missing_items:
             print(
                 f"missing item columns (every row lacks these answers): "

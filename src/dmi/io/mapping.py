@@ -4,6 +4,7 @@ or a mapping file; what matched, what is unknown, what is missing."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ __all__ = [
     "ID_ALIASES",
     "PROFILE_ALIASES",
     "ColumnMapping",
+    "assign_headers",
     "map_columns",
     "read_mapping_file",
     "require_item_columns",
@@ -86,6 +88,23 @@ class ColumnMapping:
             for header, code in self.duplicates.items()
         )
 
+    def ignored_lines(self, unmatched_why: str) -> list[str]:
+        """What the header mapping left out, a line each (for the command line's stderr):
+        the headers that match nothing (``unmatched_why`` says why), the second columns of
+        one code, and the map's entries for headers the file does not have."""
+        lines = []
+        if self.unmatched:
+            lines.append(f"ignored columns ({unmatched_why}): {', '.join(self.unmatched)}")
+        if self.duplicates:
+            lines.append(
+                f"ignored columns (a second column for the same code): {self.duplicates_note()}"
+            )
+        if self.unused_map:
+            lines.append(
+                f"the map names columns the file does not have: {', '.join(self.unused_map)}"
+            )
+        return lines
+
 
 ID_ALIASES: tuple[str, ...] = (
     "id",
@@ -146,7 +165,7 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
     return dict(zip(frame["column"], frame["code"]))
 
 
-def unused_map_entries(custom: dict[str, str] | None, headers: list[str]) -> list[str]:
+def _unused_map_entries(custom: dict[str, str] | None, headers: list[str]) -> list[str]:
     """The headers a custom mapping names (its keys, as given) that are not in ``headers``."""
     have = {_key(h) for h in headers}
     return [k for k in (custom or {}) if _key(k) not in have]
@@ -180,51 +199,66 @@ def map_columns(
             targets.setdefault(_key(key), field_.code)
     for raw in instrument.raw_columns:  # the raw numbers banded items are derived from
         targets.setdefault(_key(raw), raw)
-    unused = unused_map_entries(custom, headers)
-    custom = {_key(k): v for k, v in (custom or {}).items()}
     valid_codes = (
         {ID_COLUMN}
         | {i.code for i in instrument.items}
         | {f.code for f in instrument.profile}
         | set(instrument.raw_columns)
     )
-    for header, code in custom.items():
+    for header, code in (custom or {}).items():
         if code and code not in valid_codes:
             raise FileFormatError(
-                f"the mapping sends {header!r} to {code!r}, which is not a "
+                f"the mapping sends {_key(header)!r} to {code!r}, which is not a "
                 f"column of instrument {instrument.id}"
             )
+    mapping = assign_headers(headers, targets, custom, passthrough)
+    taken = set(mapping.rename.values())
+    mapping.missing_items = [i.code for i in instrument.items if i.code not in taken]
+    mapping.missing_profile = [f.code for f in instrument.profile if f.code not in taken]
+    return mapping
+
+
+def assign_headers(
+    headers: Sequence[str],
+    targets: Mapping[str, str],
+    custom: Mapping[str, str] | None = None,
+    passthrough: Sequence[str] = (),
+) -> ColumnMapping:
+    """Each header to the column it gives: the custom mapping's first, then by its text.
+
+    ``targets`` maps a header's matching key (:func:`_key`: width, case and spaces folded) to
+    its column; ``custom`` maps a header as written to a column, or to ``""`` to leave it out.
+    A header the custom mapping sends somewhere takes its column first, so that a header
+    matched by its text never takes the column a custom entry asked for; then a column is
+    taken by the first header that gives it, and the others that give it are duplicates.
+    The ``passthrough`` headers are kept apart. Returns the mapping without its missing
+    columns (the caller's to say).
+    """
+    own = {_key(k): v for k, v in (custom or {}).items()}
     mapping = ColumnMapping(passthrough=[h for h in headers if h in passthrough])
-    # the headers the custom mapping sends somewhere take their columns first, so that a
-    # header matched by its text never takes the column a custom entry asked for
     chosen: dict[str, str] = {}
     for header in headers:
-        if header in passthrough:
-            continue
-        code = custom.get(_key(header))
-        if code and code not in chosen.values():
+        code = own.get(_key(header))
+        if header not in passthrough and code and code not in chosen.values():
             chosen[header] = code
     taken = set(chosen.values())
     for header in headers:
         if header in passthrough:
             continue
-        key = _key(header)
         if header in chosen:
             mapping.rename[header] = chosen[header]
             continue
+        key = _key(header)
         # a custom entry's column (another header took it first), or "": left out
-        target = (custom[key] or None) if key in custom else targets.get(key)
+        target = (own[key] or None) if key in own else targets.get(key)
         if target is None:
             mapping.unmatched.append(header)
-            continue
-        if target in taken:
+        elif target in taken:
             mapping.duplicates[header] = target
-            continue
-        taken.add(target)
-        mapping.rename[header] = target
-    mapping.unused_map = unused
-    mapping.missing_items = [i.code for i in instrument.items if i.code not in taken]
-    mapping.missing_profile = [f.code for f in instrument.profile if f.code not in taken]
+        else:
+            taken.add(target)
+            mapping.rename[header] = target
+    mapping.unused_map = _unused_map_entries(custom, list(headers))
     return mapping
 
 
