@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 import dmi.eligibility as el
-from dmi.locales import text as locale_text
+from dmi.results.ladder import status_text
 
 from .drive import (
     Page,
@@ -116,7 +116,7 @@ def test_a_company_sees_the_ladder_the_api_gives(
     result = el.evaluate(FIRM, policy="2026", lang=lang)
     shown = shown_statuses(tab)
     for rung in el.RUNGS:
-        status = locale_text(f"ladder.status_{result[rung].status}", lang)
+        status = status_text(result[rung].status, lang)
         assert result[rung].label in shown[rung], shown[rung]
         assert status in shown[rung], shown[rung]
     assert result["specialised"].status == "not_yet"
