@@ -85,8 +85,15 @@ def _looks_doubtful(values: pd.Series) -> np.ndarray:
     if isinstance(array, pd.arrays.ArrowStringArray):
         import pyarrow.compute as pc
 
-        found = pc.match_substring_regex(array._pa_array, _DOUBTFUL_TEXT).fill_null(False)
-        return np.asarray(found, dtype=bool)
+        # both forms hold a + or a #: only the cells that do (nearly none) are searched
+        arrow = array._pa_array
+        plus = pc.match_substring(arrow, "+").fill_null(False)
+        doubt = np.flatnonzero(np.asarray(pc.or_(plus, pc.match_substring(arrow, "#"))))
+        out = np.zeros(len(values), dtype=bool)
+        if len(doubt):
+            found = pc.match_substring_regex(arrow.take(doubt), _DOUBTFUL_TEXT).fill_null(False)
+            out[doubt] = np.asarray(found, dtype=bool)
+        return out
     return values.str.contains(_DOUBTFUL_TEXT, regex=True, na=False).to_numpy(dtype=bool)
 
 
