@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -99,8 +100,6 @@ def _looks_doubtful(values: pd.Series) -> np.ndarray:
 
 def _text_doubt(text: str) -> str | None:
     """The reason a text id is doubtful, or None."""
-    import re
-
     text = text.strip()
     if re.fullmatch(_ERRORS, text):
         return EXCEL_ERROR_ID
