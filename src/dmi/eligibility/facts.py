@@ -41,6 +41,7 @@ __all__ = [
     "duplicate_ids",
     "facts_table",
     "id_texts",
+    "out_of_range",
     "parse_facts",
 ]
 
@@ -476,11 +477,18 @@ def _range_problem(fact: Fact, number: float) -> str | None:
     unit = f" {said}" if said else ""
     if fact.integer and not float(number).is_integer():
         return f"expected a whole number{f' ({said})' if said else ''}"
+    if not out_of_range(fact, number):
+        return None
     if fact.min is not None and number < fact.min:
         return f"{_show(number)} is below the minimum {_show(fact.min)}{unit}"
-    if fact.max is not None and number > fact.max:
-        return f"{_show(number)} is above the maximum {_show(fact.max)}{unit}"
-    return None
+    return f"{_show(number)} is above the maximum {_show(fact.max)}{unit}"
+
+
+def out_of_range(fact: Fact, number: float) -> bool:
+    """Whether a number is below its fact's minimum or above its maximum."""
+    return (fact.min is not None and number < fact.min) or (
+        fact.max is not None and number > fact.max
+    )
 
 
 def _show(number: float) -> str:

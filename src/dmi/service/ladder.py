@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from dmi.eligibility import FACTS, Fact, FirmResult, evaluate
+from dmi.eligibility.facts import out_of_range
 from dmi.locales import text
 from dmi.results.ladder import fact_value_text
 
@@ -261,11 +262,11 @@ def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list
 
 
 def _out_of_range(fact: Any, value: Any) -> bool:
-    """Whether a number is outside its fact's range (the form takes any number)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    return (fact.min is not None and value < fact.min) or (
-        fact.max is not None and value > fact.max
+    """Whether the form's number is outside its fact's range (the form takes any number)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and out_of_range(fact, value)
     )
 
 
