@@ -10,6 +10,7 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -880,3 +881,33 @@ def test_a_totals_or_average_row_is_told_by_its_first_cell(cell, summary_row):
 
     assert looks_like_totals(pd.Series([cell, "F1"], dtype=object)).tolist() == [summary_row, False]
     assert looks_like_totals(pd.Series([cell], dtype="str")).tolist() == [summary_row]
+
+
+@pytest.mark.parametrize("blank", ["   ", " \t ", "\u3000", "{fields}"])
+def test_a_line_of_only_spaces_is_a_blank_line(tmp_path, blank):
+    # a line of spaces (or of cells that hold only spaces) has nothing in it: it is a blank
+    # line, not a row of the wrong width nor a row whose respondent_id is missing
+    lines = (FIXTURES / "blank-lines.csv").read_text(encoding="utf-8").splitlines()
+    width = len(lines[0].split(","))
+    blank = blank.format(fields=",".join([" "] * width))
+    path = tmp_path / "spaces.csv"
+    path.write_text("\n".join([lines[0], lines[1], blank, lines[3]]) + "\n", encoding="utf-8")
+    summary, scores, rejects = run(path, tmp_path / "out")
+    assert (summary.read, summary.scored, summary.rejected) == (3, 2, 1)
+    assert rejects[["row", "column", "value", "reason"]].values.tolist() == [
+        ["3", "", "", "blank line"]
+    ]
+
+
+@pytest.mark.parametrize("dtype", [object, "str", "string[python]"])
+def test_all_blank_takes_cells_of_spaces_as_blank(dtype):
+    from dmi.bulk.checks import all_blank
+
+    frame = pd.DataFrame(
+        {
+            "a": pd.Series(["x", " ", None, "\u3000", "", "y"], dtype=dtype),
+            "b": pd.Series([" ", "\t", None, " ", "  ", None], dtype=dtype),
+            "n": [np.nan, np.nan, np.nan, np.nan, np.nan, 0.0],
+        }
+    )
+    assert all_blank(frame).tolist() == [False, True, True, True, True, False]

@@ -128,10 +128,26 @@ def rejects_frame(rows: Any, ids: Any, columns: Any, values: Any, reasons: Any) 
 
 
 def all_blank(frame: pd.DataFrame) -> np.ndarray:
-    """Rows whose every cell is blank, column by column (no frame of flags is built)."""
+    """Rows whose every cell is blank or only spaces, column by column (no frame of flags is
+    built; after the first column only the rows still blank are looked at, nearly none)."""
     blank = np.ones(len(frame), dtype=bool)
     for _, column in frame.items():
-        blank &= column.isna().to_numpy()
+        at = np.flatnonzero(blank)
+        cells = column if len(at) == len(column) else column.iloc[at]
+        blank[at] = cells.isna().to_numpy() | _only_spaces(cells)
         if not blank.any():
             break
     return blank
+
+
+def _only_spaces(cells: pd.Series) -> np.ndarray:
+    """Which cells are text of nothing but spaces, or empty (a mask; numbers are not)."""
+    if isinstance(cells.array, pd.arrays.ArrowStringArray):
+        import pyarrow.compute as pc
+
+        text = cells.array._pa_array
+        spaces = pc.or_(pc.utf8_is_space(text), pc.equal(pc.binary_length(text), 0))
+        return np.asarray(spaces.fill_null(False), dtype=bool)
+    if cells.dtype != object and not pd.api.types.is_string_dtype(cells.dtype):
+        return np.zeros(len(cells), dtype=bool)
+    return np.fromiter((isinstance(v, str) and not v.strip() for v in cells), bool, len(cells))

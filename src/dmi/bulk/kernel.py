@@ -136,6 +136,7 @@ def prepare_chunk(
     id_header = mapping.id_header
     id_at = headers.index(id_header) if id_header in headers else None
     if chunk.ragged:
+        # a line of only spaces is a blank line, not one of the wrong width
         parts.append(
             rejects_frame(
                 [r.row for r in chunk.ragged],
@@ -144,8 +145,8 @@ def prepare_chunk(
                     for r in chunk.ragged
                 ],
                 [r.column for r in chunk.ragged],
-                [",".join(r.fields)[:200] for r in chunk.ragged],
-                [r.reason for r in chunk.ragged],
+                ["" if r.blank else ",".join(r.fields)[:200] for r in chunk.ragged],
+                [REASON_BLANK if r.blank else r.reason for r in chunk.ragged],
             )
         )
     frame = chunk.frame

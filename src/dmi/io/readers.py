@@ -119,6 +119,11 @@ class RaggedRow:
     fields: list[str]
 
     @property
+    def blank(self) -> bool:
+        """Whether the line holds nothing but spaces: a blank line, whatever its width."""
+        return not any(field.strip() for field in self.fields)
+
+    @property
     def reason(self) -> str:
         return f"ragged row: expected {self.expected} fields, got {self.got}"
 
