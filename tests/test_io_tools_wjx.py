@@ -642,3 +642,15 @@ def test_a_blank_0_1_cell_beside_the_questions_others_is_a_bad_cell(tmp_path, di
     assert sorted(row for row, *_ in bad) == [2, 3] and {c for _, c, _, _ in bad} == {"tools"}
     assert all("a blank among 第3题's 0/1 cells" in reason for *_, reason in bad)
     assert frame["tools"].tolist()[2] is None  # every cell blank: no answer, not a bad cell
+
+
+@pytest.mark.parametrize("seconds", [-1.0, float("nan"), float("inf")])
+def test_the_fewest_seconds_a_question_is_a_finite_number(capsys, tmp_path, seconds):
+    # infinitely many seconds a question would flag every row as answered too fast
+    with pytest.raises(UsageError, match="a finite number of at least 0"):
+        Source("wjx", min_seconds_per_question=seconds)
+    path = write(meta(2) | {STAFF: ["1", "2"]}, tmp_path / "a.csv")
+    code, _, err = run(
+        capsys, "score", path, "-o", tmp_path / "s.csv", "--min-seconds", str(seconds)
+    )
+    assert code == 2 and "a finite number of at least 0" in err

@@ -17,6 +17,7 @@ one its headers show (``auto``, see :func:`detect_source`).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from abc import ABC, abstractmethod
@@ -121,9 +122,9 @@ class Source:
                 f"unknown KoboToolbox answer format {self.kobo_answers!r}; expected one of "
                 f"{', '.join(KOBO_ANSWERS)}"
             )
-        if not self.min_seconds_per_question >= 0:
+        if not 0 <= self.min_seconds_per_question < math.inf:
             raise UsageError(
-                "the fewest seconds per question must be a number of at least 0, got "
+                "the fewest seconds per question must be a finite number of at least 0, got "
                 f"{self.min_seconds_per_question!r}"
             )
 
