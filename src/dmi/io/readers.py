@@ -161,6 +161,9 @@ class UnbalancedLine:
     fields: list[str]
     column: str = ""
 
+    blank = False
+    """Never a blank line: it is part of what the quote swallowed, whatever it holds."""
+
     @property
     def reason(self) -> str:
         return f"unbalanced quote from line {self.first_line} to {self.last_line}"
