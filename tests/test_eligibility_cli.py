@@ -495,3 +495,34 @@ def test_a_map_entry_for_a_column_the_file_lacks_is_named(capsys, tmp_path):
     assert "the map names columns the file does not have: notthere\n" in err
     summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert summary["mapping"]["unused_map"] == ["notthere"]
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-16"])
+@pytest.mark.parametrize("kind", ["csv", "yaml"])
+def test_a_map_file_saved_by_a_chinese_spreadsheet_is_read(capsys, tmp_path, encoding, kind):
+    # Excel on a Chinese Windows saves CSV in GBK; Notepad puts a BOM: both are read as the
+    # input files are (they were refused as "not a column mapping file")
+    firms = el.synthetic_firms(6, seed=2).rename(columns={"revenue_y2": "前年营业收入额"})
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    firms.to_csv(src, index=False)
+    text = {
+        "csv": "column,code\n前年营业收入额,revenue_y2\n",
+        "yaml": "前年营业收入额: revenue_y2\n",
+    }
+    mapping = tmp_path / f"map.{kind}"
+    mapping.write_bytes(text[kind].encode(encoding))
+    summ = tmp_path / "s.json"
+    code, _, err = run(capsys, "eligibility", src, "-o", out, "--map", mapping, "--summary", summ)
+    assert code == 0, err
+    summary = json.loads(summ.read_text(encoding="utf-8"))
+    assert summary["mapping"]["matched"]["前年营业收入额"] == "revenue_y2"
+
+
+def test_a_map_file_that_is_not_text_is_named(capsys, tmp_path):
+    src = tmp_path / "in.csv"
+    el.synthetic_firms(3, seed=2).to_csv(src, index=False)
+    mapping = tmp_path / "map.csv"
+    mapping.write_bytes(b"column,code\n\x80\xff\x80,revenue_y2\n")
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--map", mapping)
+    assert code == 2 and err.count("\n") == 1
+    assert f"{mapping}: not a column mapping file" in err

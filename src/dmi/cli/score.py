@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dmi.bulk.run import DUPLICATE_POLICIES, score_file
-from dmi.errors import DmiError, FileFormatError, MethodWarning, UsageError
+from dmi.errors import MethodWarning, UsageError
 from dmi.instruments import Instrument, load_instrument
 from dmi.io import read_answers, read_mapping_file
 from dmi.io.tools import (
@@ -67,19 +67,8 @@ def row_progress(quiet: bool) -> Iterator[Callable[[int], None] | None]:
 
 
 def _column_map(path: str | None) -> dict[str, str] | None:
-    """The ``--map`` file's header mapping; a file that cannot be read is a
-    :class:`FileFormatError` naming it (the CSV parser's and YAML's own errors are not)."""
-    if not path:
-        return None
-    import yaml
-
-    try:
-        return read_mapping_file(path)
-    except DmiError:
-        raise
-    except (ValueError, yaml.YAMLError) as exc:  # pandas' parser errors are ValueErrors
-        problem = " ".join(str(exc).split()) or type(exc).__name__
-        raise FileFormatError(f"{path}: not a column mapping file ({problem})", path=path) from None
+    """The ``--map`` file's header mapping (None without one)."""
+    return read_mapping_file(path) if path else None
 
 
 def _read_answers(path: str, instrument: Instrument, args: argparse.Namespace) -> pd.DataFrame:

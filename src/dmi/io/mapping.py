@@ -148,19 +148,39 @@ def _key(text: str) -> str:
 
 
 def read_mapping_file(path: str | Path) -> dict[str, str]:
-    """Read a custom header mapping: a CSV or YAML with ``column`` (file header) -> ``code``."""
-    path = Path(path)
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
+    """Read a custom header mapping: a CSV or YAML with ``column`` (file header) -> ``code``.
 
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise FileFormatError(f"{path}: expected a mapping of file header: instrument code")
-        return {str(k): str(v) for k, v in data.items()}
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    The text's encoding is found as an input file's is (a BOM, UTF-8, else GB18030: Excel on a
+    Chinese Windows saves CSV in GBK). A file that is not such a mapping is a
+    :class:`FileFormatError` naming it (the CSV parser's and YAML's own errors are not).
+    """
+    import io
+
+    import yaml
+
+    from dmi.io.csvstream import detect_encoding
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+        text = data.decode(detect_encoding(data))
+        if path.suffix.lower() in (".yaml", ".yml"):
+            found = yaml.safe_load(text)
+            if not isinstance(found, dict):
+                raise FileFormatError(
+                    f"{path}: expected a mapping of file header: instrument code", path=path
+                )
+            return {str(k): str(v) for k, v in found.items()}
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except FileFormatError:
+        raise
+    except (ValueError, yaml.YAMLError) as exc:  # decoding and pandas' parser errors too
+        problem = " ".join(str(exc).split()) or type(exc).__name__
+        raise FileFormatError(f"{path}: not a column mapping file ({problem})", path=path) from None
     if not {"column", "code"} <= set(frame.columns):
         raise FileFormatError(
-            f"{path}: expected columns 'column' and 'code', got {', '.join(frame.columns)}"
+            f"{path}: expected columns 'column' and 'code', got {', '.join(frame.columns)}",
+            path=path,
         )
     return dict(zip(frame["column"], frame["code"]))
 
