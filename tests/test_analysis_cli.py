@@ -137,6 +137,16 @@ def test_a_broken_method_file_is_one_line_naming_the_field(files, capsys):
     assert sorted(p.name for p in tmp.iterdir()) == ["answers.csv", "broken.yaml", "method.yaml"]
 
 
+def test_a_broken_map_file_is_one_line_naming_it(files, capsys):
+    # it was an internal error ("a bug in dmi"): the map is read by the one reader of --map
+    answers, _, tmp = files
+    broken = tmp / "map.yaml"
+    broken.write_text("a: [\n", encoding="utf-8")
+    code, _, err = _run(capsys, "analyse", answers, "-o", tmp / "r.html", "--map", broken)
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"dmi: error: {broken}: not a column mapping file (")
+
+
 def test_bad_input_is_reported_as_not_computable_with_the_reason(miit, tmp_path):
     frame = synthesise(miit, 12, 3)
     frame["talent"] = ""  # an all-missing column: scored as lowest, so a constant item
