@@ -324,6 +324,24 @@ def test_a_second_header_of_one_column_is_a_duplicate_not_unmatched(miit):
     )
 
 
+def test_a_repeated_header_is_a_second_column_of_its_first(miit, tmp_path):
+    # a header written twice is numbered by the reader (network.1): that column is a second
+    # column of what the first gives, not a header that matches nothing; a header that only
+    # looks numbered ("备注.1" with no 备注 before it, "x.a") is a header of its own
+    headers = ["respondent_id", "network", "备注", "network.1", "备注.1", "sector.1", "x.a"]
+    mapping = map_columns(miit, headers)
+    assert mapping.duplicates == {"network.1": "network"}
+    assert mapping.unmatched == ["备注", "备注.1", "sector.1", "x.a"]
+    # through a reader, which numbers the repeated headers: also a map's column, repeated
+    path = tmp_path / "in.csv"
+    path.write_text("respondent_id,网络,网络,备注\nF1,A,B,x\n", encoding="utf-8")
+    reader = open_table(path)
+    assert reader.columns == ["respondent_id", "网络", "网络.1", "备注"]
+    mapping = map_columns(miit, reader.columns, {"网络": "network"})
+    assert mapping.rename == {"respondent_id": "respondent_id", "网络": "network"}
+    assert mapping.duplicates == {"网络.1": "network"} and mapping.unmatched == ["备注"]
+
+
 def test_xlsx_reader_numbers_rows_and_flags_extra_cells(tmp_path):
     path = tmp_path / "in.xlsx"
     from openpyxl import Workbook

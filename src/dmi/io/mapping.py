@@ -238,6 +238,20 @@ def map_columns(
     return mapping
 
 
+def _repeated_headers(headers: Sequence[str]) -> dict[str, str]:
+    """The headers the readers renamed because they repeat an earlier one (``x.1``, ``x.2``
+    after ``x``, as :func:`dmi.io.csvstream.dedupe_headers` numbers them), each with the header
+    it repeats."""
+    seen: set[str] = set()
+    out: dict[str, str] = {}
+    for header in headers:
+        base, dot, number = header.rpartition(".")
+        if dot and number.isdigit() and base in seen:
+            out[header] = base
+        seen.add(header)
+    return out
+
+
 def assign_headers(
     headers: Sequence[str],
     targets: Mapping[str, str],
@@ -250,11 +264,13 @@ def assign_headers(
     its column; ``custom`` maps a header as written to a column, or to ``""`` to leave it out.
     A header the custom mapping sends somewhere takes its column first, so that a header
     matched by its text never takes the column a custom entry asked for; then a column is
-    taken by the first header that gives it, and the others that give it are duplicates.
+    taken by the first header that gives it, and the others that give it are duplicates (a
+    header repeated in the file, numbered ``x.1`` by the reader, gives its first's column).
     The ``passthrough`` headers are kept apart. Returns the mapping without its missing
     columns (the caller's to say).
     """
     own = {_key(k): v for k, v in (custom or {}).items()}
+    repeat_of = _repeated_headers(headers)
     mapping = ColumnMapping(passthrough=[h for h in headers if h in passthrough])
     chosen: dict[str, str] = {}
     for header in headers:
@@ -271,6 +287,8 @@ def assign_headers(
         key = _key(header)
         # a custom entry's column (another header took it first), or "": left out
         target = (own[key] or None) if key in own else targets.get(key)
+        if target is None and header in repeat_of:  # a repeated header: its first's column
+            target = mapping.rename.get(repeat_of[header])
         if target is None:
             mapping.unmatched.append(header)
         elif target in taken:
