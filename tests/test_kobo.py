@@ -85,7 +85,7 @@ def test_an_export_scores_as_the_plain_template(
     assert summary["imputed"] == plain_summary["imputed"]
     assert summary["missing_items"] == []
     notes = summary["notes"]
-    assert notes[0] == "read as a KoboToolbox export (detected from its headers)"
+    assert notes[0] == "read as a KoboToolbox export; the layout detected from its headers"
     assert "KoboToolbox respondent ids from column _uuid" in notes
     assert (
         "KoboToolbox meta columns dropped: start, end, _id, _submission_time, "

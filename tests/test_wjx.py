@@ -128,7 +128,12 @@ def test_an_export_scores_as_the_plain_template(
     assert summary["read"] == summary["scored"] == 40 and summary["reconciles"]
     assert summary["imputed"] == plain_summary["imputed"]
     layout = "按选项序号" if variant == "codes" else "按选项文本"
-    assert f"read as a 问卷星 export ({layout}" in summary["notes"][0]
+    # the layout is told from the headers, the variant from the cells: each said as such
+    words = "option numbers" if variant == "codes" else "option texts"
+    assert summary["notes"][0] == (
+        f"read as a 问卷星 export ({layout}, {words}; told from its cells); "
+        "the layout detected from its headers"
+    )
     assert "detected from its headers" in err
     assert summary["missing_items"] == [] and summary["unmatched_columns"] == []
     blanks = int(plain.drop(columns="respondent_id").isna().sum().sum())

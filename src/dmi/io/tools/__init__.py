@@ -129,6 +129,13 @@ class Source:
             )
 
 
+def layout_note(source: Source) -> str:
+    """What the first note of a survey tool's layout ends with: how the layout was chosen
+    (its headers, when the source is ``auto``; what the layout reads from the cells, such as
+    问卷星's variant, is said apart)."""
+    return "; the layout detected from its headers" if source.kind == "auto" else ""
+
+
 def norm(text: Any) -> str:
     """A header or label as matched: NFKC, no white space, any case."""
     return "".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
@@ -573,6 +580,4 @@ def open_source(
         from dmi.io.tools.kobo import KoboLayout
 
         layout = KoboLayout(reader, instrument, source)
-    if source.kind == "auto":
-        layout.notes.insert(0, layout.notes.pop(0) + " (detected from its headers)")
     return LayoutReader(reader, layout)

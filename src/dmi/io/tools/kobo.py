@@ -45,6 +45,7 @@ from dmi.io.tools import (
     SourceLayout,
     bad_cells,
     combine_flags,
+    layout_note,
     mapped,
     norm,
     plain_columns,
@@ -178,6 +179,7 @@ class KoboLayout(SourceLayout):
         self.notes.append(
             "read as a KoboToolbox export"
             + (f" (choices as {self.answers}, chosen)" if self.forced else "")
+            + layout_note(source)
         )
         if id_header is None:
             self.notes.append(

@@ -61,6 +61,7 @@ from dmi.io.tools import (
     SourceLayout,
     bad_cells,
     combine_flags,
+    layout_note,
     mapped,
     mapped_tagged,
     norm,
@@ -302,8 +303,10 @@ class WjxLayout(SourceLayout):
             self.variant = source.wjx_variant
         else:
             self.variant, undecided = self._variant(reader)
-        chosen = "; chosen" if self.forced else ""
-        self.notes.append(f"read as a 问卷星 export ({_VARIANTS[self.variant]}{chosen})")
+        how = "chosen" if self.forced else "told from its cells"
+        self.notes.append(
+            f"read as a 问卷星 export ({_VARIANTS[self.variant]}; {how}){layout_note(source)}"
+        )
         if undecided:
             self.notes.append(
                 "问卷星 export variant not told by the cells (every option is written as a "
