@@ -235,6 +235,35 @@ def test_the_surveys_level_is_carried_over_and_not_asked_again(miit):
     assert any(el.evaluate(FIRM, "2022", lang="zh")["specialised"].label in x for x in labels)
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_first_visit_starts_from_the_province_and_sector_the_survey_gave(miit, lang):
+    from .test_app import _submit, company_answers
+
+    store = Store()
+    answers = company_answers(miit)  # region 32, sector C34
+    _, token = _submit(store, miit, answers)
+    at = _app(lang, resume=token).run()
+    at.switch_page("app_pages/ladder.py").run()
+    _ok(at)
+    # one form whatever the page's language: the firms of a province are counted together
+    province = miit.profile_field("region").options
+    sector = miit.profile_field("sector").options
+    assert at.text_input(key="f_province").value == next(o.zh for o in province if o.value == "32")
+    assert at.text_input(key="f_sector").value.startswith("C34 ")
+    assert at.text_input(key="f_sector").value[4:] == next(o.zh for o in sector if o.value == "C34")
+    # what the survey gave is not yet the firm's answer: no result, nothing kept
+    assert not statuses(at) and store.ladder(token) is None
+    fill(at, {"revenue_y1": 3000})
+    at.run()
+    _ok(at)
+    assert store.ladder(token).facts["province"] == "江苏省"
+    # what the firm changes is what is kept, and comes back so
+    at.text_input(key="f_province").input("上海市").run()
+    again = _app(lang, resume=token).run()
+    again.switch_page("app_pages/ladder.py").run()
+    assert again.text_input(key="f_province").value == "上海市"
+
+
 def test_the_code_is_put_in_the_address_when_the_page_is_reached_from_the_sidebar():
     # from the survey or the results in the sidebar, the code is in the session, not in the
     # address: a reload then showed the start screen as if new

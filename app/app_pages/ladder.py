@@ -2,7 +2,8 @@
 
 Reached from the results page (the same resume code) or on its own (a new code). The form is made
 from the facts table (``dmi.service.ladder``); the company's digital level is carried over from
-its latest survey submission; the result comes from ``dmi.eligibility.evaluate`` and is drawn
+its latest survey submission, and a first visit starts from the province and sector it gave;
+the result comes from ``dmi.eligibility.evaluate`` and is drawn
 rung by rung from ``dmi.results.ladder.ladder_view``. Facts and result are kept with the code and
 come back with it, evaluated again (the rules or the level may have changed since).
 """
@@ -32,6 +33,7 @@ from dmi.service.ladder import (
     form_facts,
     form_groups,
     problems,
+    profile_facts,
     rows_by_year,
 )
 
@@ -84,29 +86,32 @@ def start_screen() -> None:
 
 
 # -- the digital level from the survey ----------------------------------------------------------
-def carried_level(token: str) -> tuple[int | None, str, int | None]:
-    """(level, its words, submission id) of the latest submission; (None, "", None) without.
+def carried(token: str) -> tuple[int | None, str, int | None, dict[str, str]]:
+    """(level, its words, submission id, the facts its profile gives) of the latest submission;
+    (None, "", None, {}) without one.
 
     The official level, as the results page shows it (a submission recorded with a research
-    reference by an earlier version of the app is assessed again with the companies' one).
+    reference by an earlier version of the app is assessed again with the companies' one); the
+    province and the sector the survey asked, as the form starts from them.
     """
     history = ui.store().submissions(token)
     if not history:
-        return None, "", None
+        return None, "", None, {}
     latest = history[-1]
     instrument = load_instrument(latest.instrument_id)
+    profile = profile_facts(instrument, latest.answers)
     reference, recorded = ui.company_reference(latest.reference_version, instrument.id)
     level = latest.level if recorded else reference.assess(latest.answers).level
     fact = FACTS[CARRIED]
     if not (fact.min <= level <= fact.max):  # an instrument without the MIIT levels
-        return None, "", None
+        return None, "", None, profile
     words = text(
         "ladder.digital_carried",
         L,
         level=ui.level_name(instrument, level),
         when=f"{latest.submitted_at:%Y-%m-%d}",
     )
-    return int(level), words, latest.id
+    return int(level), words, latest.id, profile
 
 
 # -- the form -------------------------------------------------------------------------------------
@@ -278,19 +283,20 @@ def page(token: str) -> None:
         st.code(token, language=None)
     st.write(text("ladder.intro", L))
 
-    level, words, submission_id = carried_level(token)
+    level, words, submission_id, profile = carried(token)
     if level is not None:
         st.info(words)
     else:
         st.caption(text("ladder.digital_none", L))
 
     stored = db.ladder(token)
+    # a first visit starts from the province and sector the survey asked
     policy, facts = facts_form(
-        stored.facts if stored else {},
+        stored.facts if stored else profile,
         stored.policy if stored else policy_in_force(),
         level,
     )
-    if not facts and stored is None:
+    if stored is None and facts == form_facts(profile):
         return  # nothing given yet: no result to show
     try:
         result = evaluate_facts(facts, policy, level, L)

@@ -28,10 +28,12 @@ __all__ = [
     "CARRIED",
     "FormGroup",
     "NOT_ASKED",
+    "SURVEY_PROFILE",
     "evaluate_facts",
     "form_facts",
     "form_groups",
     "problems",
+    "profile_facts",
     "rows_by_year",
 ]
 
@@ -174,6 +176,33 @@ def form_facts(values: Mapping[str, Any]) -> dict[str, Any]:
         elif isinstance(value, str):
             value = value.strip()
         out[fact.code] = value
+    return out
+
+
+SURVEY_PROFILE = {"region": "province", "sector": "sector"}
+"""The survey's profile fields the form starts from: survey field -> fact."""
+
+
+def profile_facts(instrument: Any, answers: Mapping[str, Any]) -> dict[str, str]:
+    """The facts the company's survey answers already give (its province and sector), as the
+    form starts from them: the province by its Chinese name (广东省), the sector by its code and
+    name (C39 计算机、通信和其他电子设备制造业), one form whatever the page's language, so the
+    firms of a province or a sector are counted together. A field the instrument lacks, or
+    left blank, gives nothing.
+    """
+    out: dict[str, str] = {}
+    for field_code, fact in SURVEY_PROFILE.items():
+        field = next((f for f in instrument.profile if f.code == field_code), None)
+        value = answers.get(field_code)
+        if field is None or _blank(value):
+            continue
+        option = next((o for o in field.options if o.value == str(value)), None)
+        if option is None:
+            out[fact] = str(value).strip()
+        elif fact == "province":
+            out[fact] = option.zh
+        else:
+            out[fact] = f"{option.value} {option.zh}"
     return out
 
 
