@@ -57,7 +57,9 @@ def page(lang: str) -> None:
     upload = ui.table_uploader("ladder_file")
     if upload is None:
         st.stop()
-    run_key = (upload.file_id, encoding, duplicates, policy, lang)
+    # not the language: the page words the run again in another; only the results file's gaps
+    # stay in the run's language, which is said
+    run_key = (upload.file_id, encoding, duplicates, policy)
     if st.session_state.get("ladder_run_key") != run_key:
         st.session_state.pop("ladder_result", None)
     if st.button(text("ladder_bulk.run"), type="primary", key="ladder_run"):
@@ -84,14 +86,15 @@ def page(lang: str) -> None:
                 st.error(ui.file_error(exc, upload.name))
                 st.stop()
         bar.progress(1.0)
-        st.session_state["ladder_result"] = found
+        st.session_state["ladder_result"] = (found, lang)
         st.session_state["ladder_run_key"] = run_key
     if "ladder_result" not in st.session_state:
         st.stop()
-    show(st.session_state["ladder_result"], policy, lang)
+    found, run_lang = st.session_state["ladder_result"]
+    show(found, policy, lang, run_lang)
 
 
-def show(found: ladderbulk.LadderRun, policy: str, lang: str) -> None:
+def show(found: ladderbulk.LadderRun, policy: str, lang: str, run_lang: str) -> None:
     s = found.summary
     fields = {"read": s.read, "evaluated": s.evaluated, "rejected": s.rejected}
     if s.reconciles:
@@ -130,12 +133,16 @@ def show(found: ladderbulk.LadderRun, policy: str, lang: str) -> None:
                 },
             )
     st.subheader(text("ladder_bulk.downloads"))
+    if run_lang != lang:
+        zh = run_lang == "zh"
+        language = text("ladder_bulk.language_zh") if zh else text("ladder_bulk.language_en")
+        st.caption(text("ladder_bulk.gaps_in", language=language))
     cols = st.columns(3)
     ui.download(
         cols[0],
         text("ladder_bulk.download_results"),
         found.files["results"],
-        "dmi-eligibility.csv",
+        f"dmi-eligibility-{run_lang}.csv",
         key="ladder_download_results",
     )
     ui.download(

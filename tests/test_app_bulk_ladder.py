@@ -241,3 +241,24 @@ def test_every_reason_a_fact_can_be_refused_for_is_worded_and_cells_shown_as_wri
 
 def _escaped(value: str) -> str:
     return "'" + value if value[:1] in "=+-@" else value
+
+
+def test_a_change_of_language_keeps_the_run_and_says_the_gaps_language(facts_file, downloads):
+    # everything shown is worded again in the new language; only the results file's gaps stay
+    # in the run's, which the page says (the run was dropped, the file to be checked again)
+    at = _run("zh", facts_file.read_bytes())
+    assert at.success and at.success[0].value.startswith("读取 80 行")
+    said = text("ladder_bulk.gaps_in", "en", language=text("ladder_bulk.language_zh", "en"))
+    assert said not in [c.value for c in at.caption]
+    at.radio(key="lang_switch").set_value("en").run()
+    assert not at.exception, at.exception
+    assert at.success and at.success[0].value.startswith("read 80 rows")
+    assert said in [c.value for c in at.caption]
+    results = pd.read_csv(io.BytesIO(downloads["ladder_download_results"]), dtype=str)
+    assert results["gaps"].str.contains("满足").any()  # the run's language
+    rejects = pd.read_csv(io.BytesIO(downloads["ladder_download_rejects"]), dtype=str)
+    assert len(rejects) == 4 and rejects.columns[-1] == "Reason"  # worded in the page's
+    assert "180 is above the maximum 100%" in set(rejects["Reason"])
+    at.radio(key="lang_switch").set_value("zh").run()
+    assert at.success[0].value.startswith("读取 80 行")
+    assert not [c for c in at.caption if "差距说明" in c.value]
