@@ -648,6 +648,25 @@ def test_compound_growth_meets_5_percent_exactly_as_decimal_arithmetic_says(seed
     assert MET in want and NOT in want
 
 
+def test_a_compound_growth_needs_only_the_first_and_last_years():
+    """(y1 / y3)^(1/2) - 1 does not use y2: a blank y2 leaves lg26_growth known (it was
+    unknown, and its gap asked for revenue_y2). The mean of the yearly rates (lg22) uses it."""
+    firms = pd.DataFrame(
+        {
+            "respondent_id": ["slow", "fast", "no_y1"],
+            "revenue_y3": [10000.0, 10000.0, 10000.0],
+            "revenue_y2": [np.nan, np.nan, 10500.0],
+            "revenue_y1": [10400.0, 11025.0, np.nan],
+        }
+    )
+    out = el.evaluate(firms, "2026")
+    assert list(out["lg26_growth"]) == [NOT, MET, "unknown"]
+    assert list(el.evaluate(firms, "2022")["lg22_growth"]) == ["unknown"] * 3
+    one = el.evaluate(firms.iloc[0].dropna().to_dict(), "2026", lang="en")
+    growth = next(c for c in one["little_giant"].conditions if c.id == "lg26_growth")
+    assert growth.state == NOT and "revenue_y2" not in str(growth.values)
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_mean_growth_meets_5_percent_exactly_as_decimal_arithmetic_says(seed):
     """lg22_growth: (y2/y3 - 1 + y1/y2 - 1) / 2 ≥ 5 %, exactly (the file's mean_rate)."""

@@ -116,7 +116,7 @@ class Context:
         return found
 
     def _metric(self, metric: Metric) -> tuple[np.ndarray, np.ndarray]:
-        parts = [self.get(name) for name in metric.of]
+        parts = [self.get(name) for name in metric.inputs]
         missing = np.zeros(self.n, dtype=bool)
         for _, m in parts:
             missing |= m
@@ -126,10 +126,9 @@ class Context:
                 num, den = values
                 out = np.where(den > 0, num / den * metric.scale, np.nan)
             elif metric.kind == "growth":
-                if len(values) == 2 or metric.method == "cagr":
-                    first, last = values[0], values[-1]
-                    span = len(values) - 1
-                    out = np.where(first > 0, (last / first) ** (1.0 / span) - 1.0, np.nan)
+                if len(values) == 2:  # one year's rate, or a compound rate over the span
+                    first, last = values
+                    out = np.where(first > 0, (last / first) ** (1.0 / metric.span) - 1.0, np.nan)
                 else:
                     rates = [
                         np.where(a > 0, b / a - 1.0, np.nan) for a, b in zip(values, values[1:])

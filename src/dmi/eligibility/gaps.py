@@ -349,11 +349,11 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
             fact, fact_current, delta = num_name, num, wanted - num
             what = _label(ctx, den_name, lang)[0]
         elif metric.kind == "growth":
-            series = [ctx.get(n)[0][pos] for n in metric.of]
+            series = [ctx.get(n)[0][pos] for n in metric.inputs]
             f = t / metric.scale
             last_name = metric.of[-1]
-            if len(series) == 2 or metric.method == "cagr":
-                wanted = series[0] * (1 + f) ** (len(series) - 1)
+            if len(series) == 2:  # one year's rate, or a compound rate over the span
+                wanted = series[0] * (1 + f) ** metric.span
             else:
                 rates = [b / a - 1 for a, b in zip(series[:-2], series[1:-1])]
                 needed_last = f * (len(series) - 1) - sum(rates, np.zeros(len(pos)))
@@ -954,7 +954,7 @@ def _condition_names(ctx: Context, rung: RungEval, cid: str, recheck: bool) -> l
 def _facts_of(policy: Any, name: str) -> list[str]:
     if name in policy.metrics:
         out: list[str] = []
-        for part in policy.metrics[name].of:
+        for part in policy.metrics[name].inputs:
             out += _facts_of(policy, part)
         return out
     return [name]

@@ -293,6 +293,17 @@ class Metric(_Rule):
         """A short label in ``lang`` (for gap texts), else the label."""
         return self.short.get(lang) if self.short else self.label(lang)
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The facts or metrics the value is worked out from: all of ``of``, but the first and
+        last of a compound rate's span (the years between set its length, not its value)."""
+        return (self.of[0], self.of[-1]) if self.method == "cagr" else self.of
+
+    @property
+    def span(self) -> int:
+        """Years a growth runs over (``of`` is the series, oldest first)."""
+        return len(self.of) - 1
+
     @model_validator(mode="after")
     def _shape(self) -> Metric:
         n = len(self.of)
