@@ -98,6 +98,13 @@ def batch(rows: list[dict]) -> el.EligibilityBatch:
             "rd_staff (11) is above staff (10): R&D staff are part of the staff",
         ),
         (
+            # 115号's R&D share of costs: R&D expense is part of the costs (it scored 200 %)
+            {"rd_y1": 200, "cost_y1": 100},
+            "rd_y1",
+            "200",
+            "rd_y1 (200) is above cost_y1 (100): R&D expense is part of total costs",
+        ),
+        (
             {"ip_class1": 0, "ip_class1_own": "yes"},
             "ip_class1_own",
             "yes",
