@@ -654,3 +654,28 @@ def test_the_fewest_seconds_a_question_is_a_finite_number(capsys, tmp_path, seco
         capsys, "score", path, "-o", tmp_path / "s.csv", "--min-seconds", str(seconds)
     )
     assert code == 2 and "a finite number of at least 0" in err
+
+
+def test_the_0_1_cell_reasons_are_worded_in_chinese(tmp_path, digits):
+    # the app's bulk page words every reason in its language: the 问卷星 0/1 cells' were shown
+    # in English, and so was any reason a survey tool's column put its header before
+    from dmi.service.bulkview import reason_text
+
+    codes = meta(3) | {
+        "第3题(无)": ["0", "", "2"],
+        "第3题(网络)": ["", "0", "1"],
+        "第3题(平台)": ["1", "1", "0"],
+        "第3题(数据)": ["1", "0", "0"],
+    }
+    _, _, bad = read(write(codes, tmp_path / "c.csv"), digits)
+    reasons = {reason for *_, reason in bad}
+    assert len(reasons) == 3  # two blanks beside filled cells, one "2"
+    for reason in reasons:
+        header = reason.split(": ", 1)[0]
+        worded = reason_text(reason, "zh")
+        assert worded.startswith(f"{header}：") and "第3题" in worded, worded
+        assert not re.search(r"[a-z]{4,}", worded), worded
+        assert reason_text(reason, "en") == reason
+    # a known reason after a column's header is worded, the header kept as written
+    assert reason_text("第3题(无): blank line", "zh") == "第3题(无)：空行"
+    assert reason_text("第3题(无): something new", "zh") == "第3题(无): something new"

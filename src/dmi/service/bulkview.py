@@ -141,6 +141,20 @@ _REASONS = [
         re.compile(r"option (?P<options>.+) \(none\) cannot be ticked together with other options"),
         "none_exclusive",
     ),
+    (
+        re.compile(
+            r"not a 0/1 cell of 第(?P<number>\d+)题's options; expected 1 \(ticked\), 0 \(not "
+            r"ticked\), or -2 or -3 \(skipped\)"
+        ),
+        "zero_one",
+    ),
+    (
+        re.compile(
+            r"a blank among 第(?P<number>\d+)题's 0/1 cells; expected 1 \(ticked\) or 0 \(not "
+            r"ticked\)"
+        ),
+        "zero_one_blank",
+    ),
     (re.compile(r"formula without a computed value.*"), "formula"),
     (re.compile(r"an Excel error value.*"), "excel_error"),
     (re.compile(r"a number with more than 15 significant digits has lost digits.*"), "lost_digits"),
@@ -173,6 +187,13 @@ def reason_text(reason: str, lang: str) -> str:
             if "policy" in fields:
                 fields["policy"] = text(f"agency.policy_{fields['policy'].replace('-', '_')}", lang)
             return text(f"agency.reason_{key}", lang, **fields)
+    # a survey tool's column puts its header before the reason ("第3题(无): ..."): the header
+    # as written, the reason worded
+    header, colon, rest = reason.partition(": ")
+    if colon and rest:
+        worded = reason_text(rest, lang)
+        if worded != rest:
+            return text("agency.reason_in_column", lang, column=header, reason=worded)
     return reason
 
 
