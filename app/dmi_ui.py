@@ -86,6 +86,23 @@ _MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
 _AUTOLINK = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)")
 
 
+# an & only before an entity's name, a : only before a shortcode's or directive's (":red[")
+_LABEL_MARKUP = re.compile(r"([\\`*_\[\]!~$<>|]|&(?=#?[0-9A-Za-z]+;)|:(?=[\w+-]))")
+_BLOCK_START = re.compile(r"^([-+*#>=|])|^(\d+)([.)])")
+
+
+def label_text(value: object) -> str:
+    """``value`` as the Markdown of a widget's label that shows the text it is, escaping only
+    what can start markup in one line (emphasis, code, a link or image, a tag, an entity, a
+    directive or formula, a list, heading or quote at the start).
+
+    Not :func:`literal`: a label is also the field's ``aria-label`` as given, and a screen
+    reader reads the backslash before every other punctuation mark (``资产负债率（\\%）``).
+    """
+    text = _LABEL_MARKUP.sub(r"\\\1", _AUTOLINK.sub("\u2060", " ".join(str(value).split())))
+    return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
+
+
 def literal(value: object) -> str:
     """``value`` as Markdown that Streamlit shows as the text it is.
 

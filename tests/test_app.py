@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import html
 import re
 import sys
 
@@ -132,6 +133,26 @@ def _app(lang: str = "zh", **params: str) -> AppTest:
         at.query_params[key] = value
     _secrets(at)
     return at
+
+
+@given(st.text(alphabet=st.sampled_from(list("![](){}<>*_`~#$:@.|-+=\\/&;%'\"1 hwtpsW精aZ09"))))
+@example("资产负债率（%）")
+@example("1. R&D (万元)")
+@example("- &amp; x &#x41; R&D")
+def test_a_label_shows_as_it_is_and_escapes_only_what_starts_markup(text):
+    # a label is also its field's aria-label as given: a backslash before "%" is read aloud
+    from markdown_it import MarkdownIt
+
+    label = _dmi_ui().label_text(text)
+    shown_text = " ".join(text.split())
+    rendered = MarkdownIt("commonmark").enable("strikethrough").render(label)
+    expected = f"<p>{html.escape(shown_text, quote=True)}</p>\n" if shown_text else ""
+    assert rendered.replace("\u2060", "") == expected.replace("&#x27;", "'")
+    for harmless in "%()/,;'\"":
+        assert f"\\{harmless}" not in label.replace("\\\\", "")
+    assert not re.search(r"\\&(?!#?[0-9A-Za-z]+;)", label)  # only an entity's & is escaped
+    assert not re.search(r"\\:(?![\w+-])", label)  # only a shortcode's or directive's :
+    assert not re.search(r"(?<!\\):[\w+-]", label)  # and every such one
 
 
 @given(

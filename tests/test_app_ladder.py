@@ -294,3 +294,16 @@ def test_a_value_out_of_its_range_is_refused_in_the_pages_language(lang):
     if lang == "zh":
         assert not any(re.search(r"[a-z]{4,}", m) for m in shown), shown
     assert statuses(at) == {} and Store().ladder(token) is None  # nothing kept
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_fields_labels_carry_no_escapes_a_screen_reader_would_read(lang):
+    # a label is its field's aria-label as given: "资产负债率（\%）" was read "backslash percent"
+    at, _ = start(lang)
+    widgets = [*at.number_input, *at.text_input, *at.radio, *at.selectbox]
+    labels = {w.key: w.label for w in widgets if str(w.key).startswith("f_")}
+    assert len(labels) >= 40
+    assert not {k: v for k, v in labels.items() if "\\" in v}
+    assert labels["f_debt_ratio"] == el.FACTS["debt_ratio"].label(lang) + (
+        "（%）" if lang == "zh" else " (%)"
+    )

@@ -119,9 +119,9 @@ def _label(fact: Fact) -> str:
     """The fact's label with its unit, as Markdown showing the text as it is (widget labels
     render Markdown)."""
     if not fact.unit:
-        return ui.literal(fact.label(L))
+        return ui.label_text(fact.label(L))
     shown = f"{fact.label(L)}（{fact.unit}）" if L == "zh" else f"{fact.label(L)} ({fact.unit})"
-    return ui.literal(shown)
+    return ui.label_text(shown)
 
 
 def fact_input(fact: Fact, current: Any) -> Any:
