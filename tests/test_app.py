@@ -10,8 +10,8 @@ as Markdown.
 from __future__ import annotations
 
 import contextlib
-import os
 import html
+import os
 import re
 import sys
 
