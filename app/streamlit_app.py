@@ -29,7 +29,13 @@ pages = {
     ],
     ui.t("nav_admin"): [
         st.Page("app_pages/admin.py", title=ui.t("nav_admin_ref"), url_path="admin"),
-        st.Page("app_pages/account.py", title=ui.account_title(), url_path="account"),
+        # Streamlit's own icon font: an emoji may be missing on a kiosk or an old phone (a box)
+        st.Page(
+            "app_pages/account.py",
+            title=ui.account_title(),
+            icon=":material/person:",
+            url_path="account",
+        ),
     ],
 }
 page = st.navigation(pages)

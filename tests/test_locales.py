@@ -270,3 +270,18 @@ def test_the_report_takes_its_languages_from_the_table():
     import dmi.report
 
     assert dmi.report.LANGS is locales.LANGS == ("zh", "en")
+
+
+def test_no_text_holds_an_emoji():
+    # an emoji is a box where the font lacks it (a kiosk, an old phone, a PDF): pages use
+    # Streamlit's own icon font (":material/person:") instead
+    import re
+
+    emoji = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
+    found = {
+        key: entry[lang]
+        for key, entry in table().items()
+        for lang in LANGS
+        if emoji.search(entry[lang])
+    }
+    assert not found
