@@ -94,3 +94,19 @@ def test_one_away_and_candidates_by_hand():
     status = table[(table["table"] == "status") & (table["by"] == "all")]
     for rung in el.RUNGS:
         assert status[status["rung"] == rung]["n"].sum() == len(FIRMS)
+
+
+def test_of_two_paths_one_short_each_the_missing_one_is_of_the_path_the_status_took():
+    # 创新型 fails its scorecard (not_met); 科技型 lacks a fact its score needs (unknown): one
+    # short either way. The status, the points and the gaps are 科技型's (the better state):
+    # the condition missing is too (it was in22_score, the first path's, beside "unknown")
+    t_two = next(f for f in FIRMS if f["respondent_id"] == "T_two")
+    tie = {**t_two, "respondent_id": "T_tie", "staff": 100, "rd_staff": 19}
+    del tie["standard_lead"]
+    batch = el.evaluate_batch(pd.DataFrame([tie]), "2026")
+    row = batch.results.iloc[0]
+    assert (row["in22_score"], row["ts_size"], row["ts_score"]) == ("not_met", "met", "unknown")
+    assert row["innovative_status"] == "unknown" and "standard_lead" in row["gaps"]
+    found = el.cohort(batch).candidates.iloc[0]
+    assert found["one_away"] and found["missing"] == "ts_score"
+    # the first path still goes first when the states tie too (T_size's in22_score above)

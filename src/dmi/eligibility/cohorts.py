@@ -340,25 +340,30 @@ def _one_away(
     in ``cids`` (in place)."""
     n = len(rows)
 
-    def lacking(names: tuple[str, ...]) -> np.ndarray:
+    def states(names: tuple[str, ...]) -> np.ndarray:
+        """The conditions' states (positions in STATES; -1 blank), a row a condition."""
         if not names:
-            return np.zeros((0, n), dtype=bool)
-        # not_met (0) or unknown (1); blank (-1), manual and met are not lacking
-        return np.stack(
-            [
-                (_codes(results[c], STATES)[rows] >= 0) & (_codes(results[c], STATES)[rows] <= 1)
-                for c in names
-            ]
-        )
+            return np.zeros((0, n), dtype=np.intp)
+        return np.stack([_codes(results[c], STATES)[rows] for c in names])
 
-    common = lacking(spec.common)
+    def lacking(found: np.ndarray) -> np.ndarray:
+        # not_met (0) or unknown (1); blank (-1), manual and met are not lacking
+        return (found >= 0) & (found <= 1)
+
+    common = lacking(states(spec.common))
     total = common.sum(axis=0)
     order = list(spec.common)
     chosen = common
     if spec.paths:
-        per_path = [lacking(p) for p in spec.paths]
+        path_states = [states(p) for p in spec.paths]
+        per_path = [lacking(found) for found in path_states]
         sums = np.stack([m.sum(axis=0) for m in per_path])
-        best = np.argmin(sums, axis=0)
+        # the path needing fewest; of those, the one of the best state (the one the status,
+        # points and gaps are taken from: the worst of its conditions, a blank one counting as
+        # met); then the first
+        met = len(STATES) - 1
+        state = np.stack([np.where(f < 0, met, f).min(axis=0, initial=met) for f in path_states])
+        best = np.argmin(sums * len(STATES) + (met - state), axis=0)
         total = total + sums[best, np.arange(n)]
         # the conditions of every path, those of the paths not chosen masked out
         for k, (path, m) in enumerate(zip(spec.paths, per_path)):
