@@ -526,3 +526,27 @@ def test_a_map_file_that_is_not_text_is_named(capsys, tmp_path):
     code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--map", mapping)
     assert code == 2 and err.count("\n") == 1
     assert f"{mapping}: not a column mapping file" in err
+
+
+def test_the_summary_groups_reasons_by_column_not_by_the_cells_value(capsys, tmp_path):
+    # "-1 is below the minimum 0" of two columns were one reason, and each bad debt ratio one
+    # of its own: the summary counts a column's reason whatever the cell held
+    firms = el.synthetic_firms(6, seed=1)
+    firms.loc[0, "staff"] = -1
+    firms.loc[1, "ip_class1"] = -1
+    firms.loc[2, "debt_ratio"] = 101
+    firms.loc[3, "debt_ratio"] = 102
+    firms.loc[4, "main_revenue_y1"] = firms.loc[4, "revenue_y1"] + 5
+    src, summ = tmp_path / "in.csv", tmp_path / "s.json"
+    firms.to_csv(src, index=False)
+    code, out, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summ)
+    assert code == 0, err
+    summary = json.loads(summ.read_text(encoding="utf-8"))
+    assert summary["rejected_rows_by_reason"] == {
+        "debt_ratio is above the maximum 100 %": 2,
+        "ip_class1 is below the minimum 0": 1,
+        "main_revenue_y1 is above revenue_y1: main-business revenue is part of revenue": 1,
+        "staff is below the minimum 0": 1,
+    }
+    assert summary["rejected_by_reason"] == summary["rejected_rows_by_reason"]
+    assert "rejected: 2 rows, debt_ratio is above the maximum 100 %" in out

@@ -55,6 +55,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -184,12 +185,21 @@ class RunSummary:
         return text
 
 
-def _reason_key(reason: str) -> str:
-    """Group reasons that differ only by detail (row lists, field counts) for the summary."""
+_AMOUNTS = re.compile(r"^(\w+) \([^)]*\) is above (\w+) \([^)]*\)")  # a cross check's
+_OUT_OF_RANGE = re.compile(r"^\S+(?= is (?:below the minimum|above the maximum) )")  # a fact's
+
+
+def _reason_key(reason: str, column: str = "") -> str:
+    """Group reasons that differ only by detail (row lists, field counts, the cell's value)
+    for the summary: a fact's range reason is its column's ("180 is above the maximum 100 %"
+    of debt_ratio is "debt_ratio is above the maximum 100 %"), a cross check's is without the
+    amounts."""
     for prefix in ("duplicate respondent_id", "ragged row", "unbalanced quote"):
         if reason.startswith(prefix):
             return prefix
-    return reason
+    if column:
+        reason = _OUT_OF_RANGE.sub(lambda _: column, reason, count=1)
+    return _AMOUNTS.sub(r"\1 is above \2", reason)
 
 
 def _output_schema(
@@ -275,9 +285,10 @@ def _count_problems(rejects: pd.DataFrame, tally: Any) -> None:
     each under its first problem, to ``row_reasons`` (what a run's summary counts)."""
     tally.problems += len(rejects)
     if len(rejects):
-        tally.reasons.update(_reason_key(r) for r in rejects["reason"])
-        firsts = rejects.drop_duplicates("row")["reason"]
-        tally.row_reasons.update(_reason_key(r) for r in firsts)
+        keys = [_reason_key(str(r), str(c)) for r, c in zip(rejects["reason"], rejects["column"])]
+        tally.reasons.update(keys)
+        firsts = ~rejects["row"].duplicated().to_numpy()
+        tally.row_reasons.update(k for k, first in zip(keys, firsts) if first)
 
 
 @dataclass
