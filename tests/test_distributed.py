@@ -56,7 +56,22 @@ def _one_row(path: Path) -> None:
     synthesise(MIIT, 1, seed=9, missing_rate=0.0).to_csv(path, index=False)
 
 
-FILES = {"clean": _clean, "messy": _messy, "all rejected": _all_rejected, "one row": _one_row}
+def _repeated_with_bad_cells(path: Path) -> None:
+    """An id repeated across chunks whose rows hold a bad cell each: every problem listed."""
+    frame = synthesise(MIIT, 200, seed=6, missing_rate=0.0).astype(object)
+    frame.loc[150, "respondent_id"] = frame.loc[10, "respondent_id"]
+    frame.loc[150, MIIT.items[0].code] = "not an option"
+    frame.loc[10, MIIT.items[1].code] = "nor this"
+    frame.to_csv(path, index=False)
+
+
+FILES = {
+    "clean": _clean,
+    "messy": _messy,
+    "all rejected": _all_rejected,
+    "one row": _one_row,
+    "repeated, bad cells": _repeated_with_bad_cells,
+}
 
 
 def _run(path: Path, folder: Path, suffix: str, **kwargs) -> tuple:
@@ -84,6 +99,9 @@ def test_dask_and_local_engines_write_the_same_bytes(tmp_path, client, name, suf
         assert (summary.read, summary.scored) == (1, 1)
     if name == "clean":
         assert (summary.read, summary.scored, summary.rejected) == (150, 150, 0)
+    if name == "repeated, bad cells":
+        # each of the two rows: its repeated id, then its own cell (it hid behind the id)
+        assert (summary.rejected, summary.problems) == (2, 4)
     assert dask[1] == local[1]  # the scores, byte for byte
     assert dask[2] == local[2]  # the rejects
     assert dask[3] == local[3]  # the summary, but for the engine's name

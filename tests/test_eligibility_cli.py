@@ -550,3 +550,26 @@ def test_the_summary_groups_reasons_by_column_not_by_the_cells_value(capsys, tmp
     }
     assert summary["rejected_by_reason"] == summary["rejected_rows_by_reason"]
     assert "rejected: 2 rows, debt_ratio is above the maximum 100 %" in out
+
+
+@pytest.mark.parametrize("policy", ["reject", "keep-first"])
+@pytest.mark.parametrize("chunk", ["1", "50000"])
+def test_a_repeated_rows_other_problems_are_listed_too(capsys, tmp_path, policy, chunk):
+    # every problem of a row, as the rejects promise: a repeated id hid the row's bad cells
+    # (fixed, then run again, the file came back with them)
+    firms = el.synthetic_firms(5, seed=4)
+    firms.loc[3, "respondent_id"] = firms.loc[1, "respondent_id"]
+    firms.loc[3, "debt_ratio"] = 180
+    firms.loc[3, "staff"] = -2
+    src, rej = tmp_path / "in.csv", tmp_path / "rej.csv"
+    firms.to_csv(src, index=False)
+    argv = ["eligibility", src, "-o", tmp_path / "o.csv", "--rejects", rej]
+    code, out, err = run(capsys, *argv, "--duplicates", policy, "--chunk-size", chunk)
+    assert code == 0, err
+    rejects = pd.read_csv(rej, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    row5 = rejects[rejects["row"] == "5"]
+    assert row5["column"].tolist() == ["respondent_id", "debt_ratio", "staff"]
+    assert row5["reason"].iloc[0].startswith("duplicate respondent_id")
+    rejected = {"reject": {"3", "5"}, "keep-first": {"5"}}[policy]
+    assert set(rejects["row"]) == rejected
+    assert f"read 5 rows: {5 - len(rejected)} evaluated, {len(rejected)} rejected" in out

@@ -24,9 +24,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from dmi.bulk.kernel import ChunkResult, PreparedChunk
+from dmi.bulk.kernel import ChunkResult, PreparedChunk, merged_rejects
 from dmi.bulk.run import (
     DUPLICATE_POLICIES,
     _count_problems,
@@ -155,22 +156,24 @@ class EligibilityKernel:
     survey: bool = True
     conditions: dict | None = None
 
-    def __call__(self, prepared: PreparedChunk) -> ChunkResult:
-        frame, rows = prepared.frame, prepared.rows
-        rejects = [prepared.rejects] if len(prepared.rejects) else []
-        extra = EligibilityChunk()
-        batch = evaluate_batch(
+    def _batch(self, frame: pd.DataFrame, rows: np.ndarray, max_gaps: int | None) -> Any:
+        return evaluate_batch(
             frame,
             self.policy,
             year=self.year,
             lang=self.lang,
-            max_gaps=self.max_gaps,
+            max_gaps=max_gaps,
             rows=rows,
             unique_ids=True,  # the run rejects repeated ids across the whole file
             survey=self.survey,
         )
-        if len(batch.rejects):
-            rejects.append(batch.rejects)
+
+    def __call__(self, prepared: PreparedChunk) -> ChunkResult:
+        extra = EligibilityChunk()
+        batch = self._batch(prepared.frame, prepared.rows, self.max_gaps)
+        found = [batch.rejects]
+        if prepared.checked is not None:  # a repeated row's own problems
+            found.append(self._batch(*prepared.checked, max_gaps=0).rejects)
         extra.computed = batch.digital_computed
         results = batch.results
         for rung in RUNGS:
@@ -182,14 +185,8 @@ class EligibilityKernel:
         extra.disagrees = int(batch.digital_disagrees.sum())
         if self.conditions is not None:
             extra.cohort = cohort(batch, conditions=self.conditions)
-        if len(rejects) > 1:
-            all_rejects = pd.concat(rejects, ignore_index=True)
-            all_rejects = all_rejects.sort_values("row", kind="stable").reset_index(drop=True)
-        elif rejects:
-            all_rejects = rejects[0]
-        else:
-            all_rejects = batch.rejects
-        return ChunkResult(results, all_rejects, prepared.n_read, extra=extra)
+        rejects = merged_rejects(prepared.rejects, *found)
+        return ChunkResult(results, rejects, prepared.n_read, extra=extra)
 
 
 @dataclass

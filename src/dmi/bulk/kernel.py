@@ -52,6 +52,7 @@ __all__ = [
     "Kernel",
     "PreparedChunk",
     "ScoringKernel",
+    "merged_rejects",
     "output_columns",
     "prepare_chunk",
     "score_chunk",
@@ -71,6 +72,9 @@ class PreparedChunk:
     rejects: pd.DataFrame
     n_read: int
     passthrough: tuple[str, ...] = ()
+    checked: tuple[pd.DataFrame, np.ndarray] | None = None
+    """Rows already rejected for a repeated id, as ``(frame, row numbers)``: never scored, but
+    their cells are checked too, so that the rejects list every problem of a row."""
 
     def prepare(self) -> PreparedChunk:
         return self
@@ -153,6 +157,7 @@ def prepare_chunk(
     rows = chunk.rows
     n = len(frame)
     drop = np.zeros(n, dtype=bool)
+    repeated = np.zeros(0, dtype=np.intp)
     # cells the reader could not read (a formula without a value ...) in the columns used
     unreadable = [cells for cells in chunk.unreadable if cells.column in mapping.rename]
     if n:
@@ -207,15 +212,25 @@ def prepare_chunk(
                 rejects_frame(rows[positions], ids[positions], ID_COLUMN, ids[positions], reasons)
             )
             drop[positions] = True
-    kept = frame[~drop] if drop.any() else frame
+            repeated = positions
+    kept = _as_columns(frame[~drop] if drop.any() else frame, mapping)
+    rejects = pd.concat(parts, ignore_index=True) if parts else rejects_frame([], [], [], [], [])
+    checked = None
+    if len(repeated):
+        checked = (_as_columns(frame.iloc[repeated], mapping), rows[repeated])
+    return PreparedChunk(
+        kept, rows[~drop], rejects, chunk.n_read, tuple(mapping.passthrough), checked
+    )
+
+
+def _as_columns(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
+    """The rows with only the columns read, named as the instrument's."""
     # only the columns read go on (an ignored header may be spelt as a column's code: renamed
     # beside it, two columns would have one name)
-    read = [c for c in kept.columns if c in mapping.rename or c in mapping.passthrough]
-    if len(read) < kept.shape[1]:
-        kept = kept[read]
-    kept = kept.rename(columns=mapping.rename).reset_index(drop=True)
-    rejects = pd.concat(parts, ignore_index=True) if parts else rejects_frame([], [], [], [], [])
-    return PreparedChunk(kept, rows[~drop], rejects, chunk.n_read, tuple(mapping.passthrough))
+    read = [c for c in frame.columns if c in mapping.rename or c in mapping.passthrough]
+    if len(read) < frame.shape[1]:
+        frame = frame[read]
+    return frame.rename(columns=mapping.rename).reset_index(drop=True)
 
 
 def score_chunk(
@@ -246,14 +261,24 @@ def score_chunk(
         )
     if also:
         scores = _with_also(scores, prepared, result.rows, also)
-    rejects = result.rejects
-    if len(prepared.rejects):
-        rejects = pd.concat(
-            [prepared.rejects, rejects] if len(rejects) else [prepared.rejects],
-            ignore_index=True,
-        )
-        rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
+    found = [result.rejects]
+    if prepared.checked is not None:  # a repeated row's own problems
+        checked, checked_rows = prepared.checked
+        found.append(model.score_batch(checked, rows=checked_rows, unique_ids=True).rejects)
+    rejects = merged_rejects(prepared.rejects, *found)
     return ChunkResult(scores, rejects, prepared.n_read, result.imputed, result.excluded)
+
+
+def merged_rejects(first: pd.DataFrame, *more: pd.DataFrame) -> pd.DataFrame:
+    """Rejects of one chunk in one table, by row; a row's from ``first`` (the row checks')
+    before the others."""
+    parts = [r for r in (first, *more) if len(r)]
+    if not parts:
+        return more[0] if more else first
+    if len(parts) == 1 and parts[0] is not first:  # the kernel's come sorted by row
+        return parts[0]
+    rejects = pd.concat(parts, ignore_index=True)
+    return rejects.sort_values("row", kind="stable").reset_index(drop=True)
 
 
 def _with_also(

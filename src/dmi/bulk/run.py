@@ -9,8 +9,8 @@ Every row of the input ends in exactly one of two places, and the counts say so
   or too few fields), a line of a stretch an unclosed quote swallowed (``unbalanced quote from
   line N to M``), a cell the reader could not read in a column the run uses (an XLSX formula
   without a computed value or an error value, a Parquet list cell ...), a duplicated
-  respondent id (per the ``duplicates`` policy), or any cell the instrument does not accept
-  (all the row's problems are listed).
+  respondent id (per the ``duplicates`` policy; the row's cells are checked too), or any cell
+  the instrument does not accept (all the row's problems are listed).
 
 The three counts come from three places, so the check can fail: ``read`` from the reader, as it
 hands out its chunks; ``scored`` from the scores writer, the rows it wrote; ``rejected`` from the

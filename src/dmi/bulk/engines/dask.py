@@ -95,26 +95,32 @@ def score_partition(
     """Run the kernel on one partition of prepared rows (what ``map_partitions`` calls).
 
     The partition holds the rows to score plus ``__row`` (their row numbers), ``__kind`` marking
-    rows that are rejects already made by the reader's checks (``pre``) and the chunk's read
+    rows that are rejects already made by the reader's checks (``pre``) or rows rejected for a
+    repeated id whose cells are checked too (``checked``), and the chunk's read
     count in ``__count``. The result packs scores, rejects and the imputed/excluded counts into
     one frame (Dask partitions are frames), unpacked by :func:`_unpack`.
     """
-    is_pre = (partition[_KIND] == "pre").to_numpy()
+    kind = partition[_KIND].to_numpy()
+    is_pre = kind == "pre"
     pre = partition[is_pre]
-    answers = partition[~is_pre]
+    answers = partition[kind == "answer"]
+    repeated = partition[kind == "checked"]
     pre_rejects = pd.DataFrame(
         {c: pre[f"r_{c}"].to_numpy() for c in REJECT_COLUMNS}, columns=REJECT_COLUMNS
     )
     if len(pre_rejects):
         pre_rejects["row"] = pre_rejects["row"].astype(np.int64)
-    prepared = PreparedChunk(
-        answers.drop(
+
+    def cells(part: pd.DataFrame) -> pd.DataFrame:
+        return part.drop(
             columns=[c for c in partition.columns if c.startswith(("__", "r_"))]
-        ).reset_index(drop=True),
-        answers[_ROW].to_numpy(dtype=np.int64),
-        pre_rejects,
-        0,
-        passthrough,
+        ).reset_index(drop=True)
+
+    checked = None
+    if len(repeated):
+        checked = (cells(repeated), repeated[_ROW].to_numpy(dtype=np.int64))
+    prepared = PreparedChunk(
+        cells(answers), answers[_ROW].to_numpy(dtype=np.int64), pre_rejects, 0, passthrough, checked
     )
     # a run without --also calls the kernel as it always did
     result = (
@@ -154,11 +160,17 @@ def _pack(prepared: PreparedChunk) -> pd.DataFrame:
     :func:`score_partition` reads them from every partition.
     """
     frame = prepared.frame.astype(object).assign(**{_ROW: prepared.rows, _KIND: "answer"})
+    parts = [frame]
+    if prepared.checked is not None:  # a repeated row's cells, checked, never scored
+        checked, rows = prepared.checked
+        parts.append(checked.astype(object).assign(**{_ROW: rows, _KIND: "checked"}))
     if len(prepared.rejects):
         pre = prepared.rejects.rename(columns=dict(zip(REJECT_COLUMNS, _PRE))).astype(object)
         pre[_ROW] = prepared.rejects["row"].to_numpy()
         pre[_KIND] = "pre"
-        return pd.concat([frame, pre], ignore_index=True)
+        parts.append(pre)
+    if len(parts) > 1:
+        return pd.concat(parts, ignore_index=True).reindex(columns=[*frame.columns, *_PRE])
     return frame.reindex(columns=[*frame.columns, *_PRE])
 
 
