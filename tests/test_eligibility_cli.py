@@ -573,3 +573,18 @@ def test_a_repeated_rows_other_problems_are_listed_too(capsys, tmp_path, policy,
     rejected = {"reject": {"3", "5"}, "keep-first": {"5"}}[policy]
     assert set(rejects["row"]) == rejected
     assert f"read 5 rows: {5 - len(rejected)} evaluated, {len(rejected)} rejected" in out
+
+
+def test_the_rejects_are_in_row_order_whatever_their_kinds(capsys, tmp_path):
+    # a chunk's row checks found a blank line (row 4) before a repeated id (rows 2 and 8): the
+    # rejects file had them in that order, 4, 2, 8
+    firms = el.synthetic_firms(6, seed=4)
+    firms.loc[5, "respondent_id"] = firms.loc[0, "respondent_id"]
+    lines = firms.to_csv(index=False).splitlines()
+    lines.insert(3, "")
+    src, rej = tmp_path / "in.csv", tmp_path / "rej.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--rejects", rej)
+    assert code == 0, err
+    rejects = pd.read_csv(rej, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert rejects["row"].tolist() == ["2", "4", "8"]
