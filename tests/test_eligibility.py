@@ -914,7 +914,13 @@ def test_amounts_too_big_to_round_give_no_warning_and_keep_their_value(policy):
     # lines, on the CLI's stderr); such a value is kept as it is
     import warnings
 
-    huge = {"revenue_y1": 1e308, "main_revenue_y1": 1e308, "rd_y1": 1e308, "revenue_y2": 1e300}
+    huge = {
+        "revenue_y1": 1e308,
+        "main_revenue_y1": 1e308,
+        "rd_y1": 1e308,
+        "cost_y1": 1e308,  # R&D is part of the costs
+        "revenue_y2": 1e300,
+    }
     firms = el.synthetic_firms(4, seed=2).assign(**huge)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -925,6 +931,10 @@ def test_amounts_too_big_to_round_give_no_warning_and_keep_their_value(policy):
 
     values = np.array([1e308, -1e305, 2.0000000000001, np.nan, np.inf])
     assert rounded_to(values, 12).tolist()[:3] == [1e308, -1e305, 2.0]
+    # a huge value refused is shown as such, not as its 309 digits
+    with pytest.raises(el.FactsError) as refused:
+        el.evaluate(firm(BASE, rd_y1=1e308, cost_y1=5))
+    assert "rd_y1 (1e+308) is above cost_y1 (5)" in str(refused.value)
 
 
 @pytest.mark.parametrize(

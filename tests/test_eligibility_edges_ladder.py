@@ -587,7 +587,7 @@ def _apply(f: dict, gaps: list[el.Gap]) -> dict:
     out = dict(f)
     for g in gaps:
         if g.fact is None and g.condition == "lg26_rd":  # the 2-year sum: either year will do
-            out["rd_y1"] += g.change
+            _add(out, "rd_y1", g.change)
         if g.kind == "points":  # a scorecard's moves of amounts
             for fact, change in g.changes:
                 _add(out, fact, change)
@@ -603,8 +603,8 @@ def _apply(f: dict, gaps: list[el.Gap]) -> dict:
 
 def _add(f: dict, fact: str, change: float) -> None:
     f[fact] = f.get(fact, 0) + change
-    # a part grows its whole alike (main revenue is revenue, 2-year equity is 3-year equity),
-    # as the facts table's checks say which is part of which
+    # a part grows its whole alike (main revenue is revenue, 2-year equity is 3-year equity, R&D
+    # is costs), as the facts table's checks say which is part of which
     from dmi.eligibility.facts import facts_table
 
     for check in facts_table().checks:

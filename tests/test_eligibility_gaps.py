@@ -346,3 +346,27 @@ def test_a_fact_is_not_asked_for_when_what_it_stands_in_for_is_known():
     without = el.evaluate(facts, "2022", lang="en", max_gaps=None)
     assert "digital_level" in without.gaps  # no level at all: the given one is asked for
     assert "digital_level_computed" not in without.gaps  # not a fact the user gives
+
+
+@pytest.mark.parametrize(
+    ("base", "changes", "rung", "whole"),
+    [
+        (SR26, {"revenue_y2": 0}, "specialised", "revenue_y2"),
+        (LG26, {"holds_innovative": "yes", "revenue_y3": 0}, "little_giant", "revenue_y3"),
+    ],
+)
+def test_a_value_that_cannot_be_computed_is_said_once_with_no_amount(base, changes, rung, whole):
+    # a share over a whole of 0 cannot be computed: its gap said so, yet carried a change
+    # (0 - the part: R&D y2 -100), which the follow-ups then applied (negative revenue, the
+    # same entries three times over)
+    result = el.evaluate(firm(base, **changes), "2026", lang="en", max_gaps=None)
+    gaps = result[rung].gaps
+    undefined = [g for g in gaps if "cannot be computed" in g.text]
+    assert len(undefined) == 1 and whole.replace("_", " ") in undefined[0].text
+    assert undefined[0].change is None and undefined[0].changes == ()
+    texts = [g.text for g in gaps]
+    assert len(texts) == len(set(texts))  # no entry twice
+    assert not any("-" in g.text.split("→")[0].split()[-1] for g in gaps if "→" in g.text)
+    for g in gaps:
+        for _, amount in g.changes:
+            assert np.isfinite(amount)

@@ -492,7 +492,10 @@ def out_of_range(fact: Fact, number: float) -> bool:
 
 
 def _show(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else repr(float(number))
+    """A number as a reason shows it: a whole one without ``.0``, a huge one as ``1e+308``
+    (not its 309 digits)."""
+    value = float(number)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 class _Rejects:

@@ -172,7 +172,8 @@ class Piece:
     def amount_changes(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """The amounts the piece changes: (fact, rows of the piece, change) for each."""
         if self.kind == "change" and self.fact is not None and self.change is not None:
-            return [(self.fact, np.arange(len(self.positions)), self.change)]
+            known = np.flatnonzero(np.isfinite(self.change))  # none where it cannot be computed
+            return [(self.fact, known, self.change[known])]
         return list(self.moves)
 
     def texts(
@@ -384,6 +385,9 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
         delta = (np.ceil(scaled) if up else np.floor(scaled)) * step
         if strict:
             delta = delta + (step if up else -step)
+        # a value that cannot be computed (a share of a whole of 0) asks for no amount: the
+        # text says why, and nothing is applied after it
+        delta = np.where(undefined, np.nan, delta)
     fact_label, fact_unit = _label(ctx, fact, lang) if fact else (label, unit)
     return _Change(
         positions=pos,
