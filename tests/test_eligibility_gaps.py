@@ -370,3 +370,38 @@ def test_a_value_that_cannot_be_computed_is_said_once_with_no_amount(base, chang
     for g in gaps:
         for _, amount in g.changes:
             assert np.isfinite(amount)
+
+
+def test_a_follow_up_that_joins_a_gap_shown_is_not_one_more():
+    # "N more" counted a follow-up that joins a gap already shown ("R&D share 2.75% → 3%
+    # (+10), R&D share 2.4% → 3% (+30) meets sr26_rd; 1 more", with nothing more to show)
+    f = firm(SR26, revenue_y1=4000, main_revenue_y1=3000, rd_y1=110)
+    whole = el.evaluate(f, "2026", lang="en", max_gaps=None).row["gaps"]
+    assert el.evaluate(f, "2026", lang="en", max_gaps=2).row["gaps"] == whole
+    assert whole.count("meets sr26_rd") == 1 and "more" not in whole
+
+
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_a_list_names_each_condition_once_and_a_capped_one_counts_the_rest(policy):
+    # a follow-up after other conditions' gaps joins its condition's gap on the row (the
+    # condition was named twice, apart); a list that fits the cap is the whole list, one
+    # that does not says how many more (the conditions still unmet past the cap: what their
+    # changes would break is worked out for the whole list only)
+    import re
+
+    firms = el.synthetic_firms(300, seed=3)
+    whole = el.evaluate(firms, policy, lang="en", max_gaps=None)["gaps"]
+    fits = 0
+    for cap in (1, 2, 3):
+        capped = el.evaluate(firms, policy, lang="en", max_gaps=cap)["gaps"]
+        for full, short in zip(whole, capped, strict=True):
+            groups = full.partition(": ")[2].split("; ") if full else []
+            named = [m for g in groups for m in re.findall(r" meets (\w+)$", g)]
+            assert len(named) == len(set(named)), full
+            if len(groups) <= cap:
+                assert short == full
+                fits += 1
+            else:
+                more = re.search(r"; (\d+) more$", short)
+                assert more and 1 <= int(more[1]) <= len(groups) - cap, (full, short)
+    assert fits > 100

@@ -29,10 +29,11 @@ def plain_join(n, pieces, positions_of, max_gaps, lang, total=None, prefix=""):
             entries[positions_of[position]].append((joins, p.texts(np.array([k]))[0], p.suffix))
     out = []
     for row in range(n):
-        gaps = []  # a row's entries next to each other of one condition and suffix are one gap
+        gaps = []  # a row's entries of one condition and suffix are one gap, where its first is
         for g, text, suffix in entries[row]:
-            if gaps and g is not None and gaps[-1][0] == g:
-                gaps[-1] = (g, gaps[-1][1] + comma + text, suffix)
+            at = next((i for i, gap in enumerate(gaps) if g is not None and gap[0] == g), None)
+            if at is not None:
+                gaps[at] = (g, gaps[at][1] + comma + text, suffix)
             else:
                 gaps.append((g, text, suffix))
         words = [text + suffix for _, text, suffix in gaps]

@@ -1019,8 +1019,13 @@ def rung_gaps(
     # R&D share): the changes are applied, and what they broke gets its own gaps, after them
     complete = ny_count <= budget  # rows whose every change is worked out above
     for extra in _follow_ups(rung, ny_pos[complete], pieces, lang, rounds):
+        # on a row with a gap of the same condition and suffix, the follow-up joins that gap
+        # (joined_rows names the condition once): it is not one more gap there
+        key = (extra.condition, extra.suffix)
+        joins = [p.positions for p in pieces if extra.suffix and (p.condition, p.suffix) == key]
         pieces.append(extra)
-        ny_count[np.isin(ny_pos, extra.positions)] += 1
+        new = ~np.isin(extra.positions, np.concatenate(joins)) if joins else slice(None)
+        ny_count[np.isin(ny_pos, extra.positions[new])] += 1
     count[ny] = ny_count
     # facts to provide (unknown conditions), for unknown rows and after the changes of not_yet
     lacking: dict[str, np.ndarray] = {}
@@ -1303,6 +1308,29 @@ def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> tuple[list[str],
     return [", ".join(names[row]) for row in holds], which.ravel()
 
 
+def _split_keys(key_of: list[int]) -> bool:
+    """Whether some key's pieces are not all next to each other in the list."""
+    seen: set[int] = set()
+    for k, key in enumerate(key_of):
+        if key in seen and key_of[k - 1] != key:
+            return True
+        seen.add(key)
+    return False
+
+
+def _by_first_of_key(rows: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """The order that puts each row's entries (sorted by row, in display order) of one group
+    next to each other, at the place of the group's first entry on the row."""
+    n = len(rows)
+    at = np.arange(n)
+    pair = np.lexsort((at, group, rows))  # by row, then group, then place
+    r, g = rows[pair], group[pair]
+    starts = np.r_[True, (r[1:] != r[:-1]) | (g[1:] != g[:-1])]
+    lead = np.empty(n, dtype=np.int64)
+    lead[pair] = pair[starts][np.cumsum(starts) - 1]  # each entry's group's first place
+    return np.lexsort((at, lead, rows))
+
+
 def join_pieces(
     n: int,
     pieces: list[Piece],
@@ -1314,9 +1342,10 @@ def join_pieces(
 ) -> np.ndarray:
     """One text per row: ``prefix``, then the gaps in order, at most ``max_gaps`` ("N more").
 
-    A row's consecutive entries of one condition (and suffix) are one gap: their changes are
-    joined and the condition is named once ("R&D y1 …, R&D share y1 … meets sr26_rd"); what
-    other rows have between them does not matter. ``total`` is each row's number of
+    A row's entries of one condition (and suffix) are one gap, where the first of them is:
+    their changes are joined and the condition is named once ("R&D y1 …, R&D share y1 … meets
+    sr26_rd"), a follow-up after other conditions' gaps too; what other rows have does not
+    matter. ``total`` is each row's number of
     gaps when some were only counted. Rows without a gap shown are ``""``. Returns an object
     array of ``str`` (the texts of :func:`joined_rows`, made into Python strings once).
     """
@@ -1354,9 +1383,8 @@ def joined_rows(
     none = (np.zeros(0, dtype=np.intp), pa.array([], type=pa.large_string()))
     if not pieces:
         return none
-    # a row's entries next to each other with the same condition and suffix are one group (one
-    # "meets X" for them all): told apart by a key per piece, so that what other rows have
-    # between them does not matter
+    # a row's entries with the same condition and suffix are one group (one "meets X" for them
+    # all): told apart by a key per piece, so that what other rows have does not matter
     keys: dict[tuple[str, str], int] = {}
     key_of = [
         keys.setdefault((p.condition, p.suffix), len(keys)) if p.suffix else -1 - i
@@ -1370,6 +1398,12 @@ def joined_rows(
     # pieces come in display order: a stable sort by row keeps each row's in that order
     order = np.argsort(rows, kind="stable")
     rows, group, pid, local = rows[order], group[order], pid[order], local[order]
+    if _split_keys(key_of):
+        # a key's pieces apart in the list (a follow-up after other conditions' gaps): a row's
+        # entries of one key are put together where its first is, so the condition is named
+        # once
+        together = _by_first_of_key(rows, group)
+        rows, group, pid, local = rows[together], group[together], pid[together], local[together]
     new_row = np.r_[True, rows[1:] != rows[:-1]]
     new_group = new_row | np.r_[True, group[1:] != group[:-1]]
     last_of_group = np.r_[new_group[1:], True]
