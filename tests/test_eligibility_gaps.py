@@ -405,3 +405,34 @@ def test_a_list_names_each_condition_once_and_a_capped_one_counts_the_rest(polic
                 more = re.search(r"; (\d+) more$", short)
                 assert more and 1 <= int(more[1]) <= len(groups) - cap, (full, short)
     assert fits > 100
+
+
+def test_the_follow_ups_keep_to_the_path_the_row_takes():
+    # 创新型 is the path taken (in22_score and ts_size one short each: the first); its moves
+    # lowered 科技型's score, and ts_score, a condition of the path not taken, got a gap
+    f = {
+        **BASE,
+        "holds_innovative": "no",
+        "staff": 501,
+        "rd_staff": 200,
+        "revenue_y1": 10000,
+        "assets_y1": 10000,
+        "cost_y1": 9000,
+        "rd_y1": 700,
+        "ip_class1": 0,
+        "ip_class2": 0,
+        "main_revenue_y1": 4000,
+        "main_revenue_y2": 4500,
+        "debt_ratio": 80,
+        "strategic_emerging": "no",
+        "award": "none",
+        "high_tech_title": "no",
+        "innovation_title": "no",
+        "rd_institution": "none",
+        "equity_3y": 0,
+        "standard_lead": "no",
+    }
+    result = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"]
+    assert result.condition("ts_score").state == "met"
+    assert result.condition("ts_size").state == "not_met"
+    assert {g.condition for g in result.gaps} == {"in22_score"}

@@ -1018,7 +1018,12 @@ def rung_gaps(
     # a change may break a condition the firm met (more main revenue is more revenue: a lower
     # R&D share): the changes are applied, and what they broke gets its own gaps, after them
     complete = ny_count <= budget  # rows whose every change is worked out above
-    for extra in _follow_ups(rung, ny_pos[complete], pieces, lang, rounds):
+    # a condition of the path a row does not take is not its to meet again
+    off_path = {}
+    for cid, mask in chosen.items():
+        off_path[cid] = np.zeros(ctx.n, dtype=bool)
+        off_path[cid][pos[~mask]] = True
+    for extra in _follow_ups(rung, ny_pos[complete], pieces, lang, rounds, off_path):
         # on a row with a gap of the same condition and suffix, the follow-up joins that gap
         # (joined_rows names the condition once): it is not one more gap there
         key = (extra.condition, extra.suffix)
@@ -1128,6 +1133,7 @@ def _follow_ups(
     pieces: list[Piece],
     lang: str,
     rounds: int,
+    off_path: dict[str, np.ndarray] | None = None,
 ) -> list[Piece]:
     """The gaps of what ``pieces`` (the changes of rows ``rows``, ascending) would break, worked
     out on the facts after those changes, and so on, ``rounds`` times at most.
@@ -1136,8 +1142,9 @@ def _follow_ups(
     before the round and not after it gets its gaps, and so does a condition whose gaps on a row
     are all changes of amounts and that those changes, made with the others, leave unmet (more
     revenue for one condition is a lower main-business share for another's gap), and a
-    scorecard indicator below the points its moves planned (:func:`_lost_points`). The pieces
-    returned are on ``rung``'s rows.
+    scorecard indicator below the points its moves planned (:func:`_lost_points`); not a
+    condition of a path the row does not take (``off_path``: per condition, a mask of the
+    rung's rows). The pieces returned are on ``rung``'s rows.
     """
     from dmi.eligibility.engine import MET, evaluate_rung
 
@@ -1167,6 +1174,8 @@ def _follow_ups(
         found: list[Piece] = []
         for cid, was in before.items():
             unmet = after.conditions[cid] == NOT_MET
+            if off_path and cid in off_path:
+                unmet &= ~off_path[cid][rows]
             hit = np.flatnonzero(unmet & ((was == MET) | by_amounts.only(cid, rows)))
             if len(hit):
                 found += _condition_pieces(after, cid, hit, lang)
