@@ -436,3 +436,14 @@ def test_the_follow_ups_keep_to_the_path_the_row_takes():
     assert result.condition("ts_score").state == "met"
     assert result.condition("ts_size").state == "not_met"
     assert {g.condition for g in result.gaps} == {"in22_score"}
+
+
+def test_a_condition_unknown_that_the_changes_fail_gets_its_gaps():
+    # sr26_rd is unknown (rd_y2 missing); 750 more main revenue is 750 more revenue, and R&D
+    # y1 100 / 3750 = 2.67 % fails it whatever rd_y2 is: it had no gap, only "missing rd_y2"
+    f = firm(SR26, revenue_y1=3000, main_revenue_y1=2250, rd_y2=None)
+    result = el.evaluate(f, "2026", lang="en", max_gaps=None)["specialised"]
+    assert result.condition("sr26_rd").state == "unknown"
+    rd = [g for g in result.gaps if g.condition == "sr26_rd"]
+    assert len(rd) == 1 and rd[0].fact == "rd_y1" and rd[0].change == pytest.approx(12.5)
+    assert result.gaps[-1].kind == "missing" and "rd_y2" in result.gaps[-1].text

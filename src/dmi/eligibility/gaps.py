@@ -1176,7 +1176,10 @@ def _follow_ups(
             unmet = after.conditions[cid] == NOT_MET
             if off_path and cid in off_path:
                 unmet &= ~off_path[cid][rows]
-            hit = np.flatnonzero(unmet & ((was == MET) | by_amounts.only(cid, rows)))
+            # met before, or unknown (the changes fail it whatever the missing fact is), or
+            # left unmet by its own changes of amounts made with the others
+            broken = (was == MET) | (was == UNKNOWN) | by_amounts.only(cid, rows)
+            hit = np.flatnonzero(unmet & broken)
             if len(hit):
                 found += _condition_pieces(after, cid, hit, lang)
         for piece in planned:
