@@ -588,3 +588,28 @@ def test_the_rejects_are_in_row_order_whatever_their_kinds(capsys, tmp_path):
     assert code == 0, err
     rejects = pd.read_csv(rej, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert rejects["row"].tolist() == ["2", "4", "8"]
+
+
+def test_the_statuses_are_counted_by_the_rules_each_firm_was_judged_under(capsys, tmp_path):
+    # in 2026 a 小巨人 复核 is judged under the 2022 rules: the counts said "little_giant (2026)"
+    # for every firm of the rung
+    firms = el.synthetic_firms(40, seed=5)
+    firms["holds_little_giant"] = ["recheck" if i % 4 == 0 else "no" for i in range(40)]
+    src, summ, out_csv = tmp_path / "in.csv", tmp_path / "s.json", tmp_path / "o.csv"
+    firms.to_csv(src, index=False)
+    code, out, err = run(
+        capsys, "eligibility", src, "-o", out_csv, "--policy", "2026", "--summary", summ
+    )
+    assert code == 0, err
+    results = pd.read_csv(out_csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    summary = json.loads(summ.read_text(encoding="utf-8"))
+    by_policy = summary["statuses_by_policy"]["little_giant"]
+    expected = results.groupby(["little_giant_policy", "little_giant_status"]).size()
+    assert by_policy == {
+        policy: {status: int(n) for (p, status), n in expected.items() if p == policy}
+        for policy in ("2022", "2026")
+    }
+    assert set(results["little_giant_policy"]) == {"2022", "2026"}
+    assert sum(sum(v.values()) for v in by_policy.values()) == summary["evaluated"]
+    for policy in ("2022", "2026"):
+        assert f"little_giant ({policy}): " in out

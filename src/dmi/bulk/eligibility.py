@@ -177,10 +177,13 @@ class EligibilityKernel:
         extra.computed = batch.digital_computed
         results = batch.results
         for rung in RUNGS:
-            counted = results[f"{rung}_status"].value_counts(sort=False)
-            for status, n in counted.items():
+            # by the rules each firm was judged under (a 2026 小巨人 复核 is judged under 2022)
+            counted = results.groupby(
+                [f"{rung}_policy", f"{rung}_status"], observed=True, sort=False
+            ).size()
+            for (policy, status), n in counted.items():
                 if n:
-                    extra.statuses[(rung, str(status))] += int(n)
+                    extra.statuses[(rung, str(policy), str(status))] += int(n)
         assert batch.digital_disagrees is not None
         extra.disagrees = int(batch.digital_disagrees.sum())
         if self.conditions is not None:
@@ -195,8 +198,10 @@ class EligibilitySummary:
 
     As :class:`dmi.bulk.run.RunSummary`: ``read`` from the reader, ``evaluated`` and
     ``rejected`` (distinct row numbers) from the writers. ``statuses`` counts the evaluated
-    firms per rung and status; ``digital_level`` how many levels were computed from survey
-    answers on the rows and how many of them disagree with a stated ``digital_level``.
+    firms per rung and status, ``statuses_by_policy`` per rung, rule version applied and
+    status (``{rung: {policy: {status: n}}}``); ``digital_level`` how many levels were computed
+    from survey answers on the rows and how many of them disagree with a stated
+    ``digital_level``.
     """
 
     input: str
@@ -211,6 +216,7 @@ class EligibilitySummary:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     rejected_rows_by_reason: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, dict[str, int]] = field(default_factory=dict)
+    statuses_by_policy: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     digital_level: dict[str, int] = field(default_factory=lambda: {"computed": 0, "disagrees": 0})
     survey_items: int = 0
     encoding: str | None = None
@@ -465,6 +471,20 @@ def _fill(summary: EligibilitySummary, tallies: list[_Tally]) -> None:
         summary.digital_level["disagrees"] += tally.extra.disagrees
     summary.rejected_by_reason = _most_common_first(reasons)
     summary.rejected_rows_by_reason = _most_common_first(row_reasons)
+    policies = sorted({policy for _, policy, _ in statuses})
+    summary.statuses_by_policy = {
+        rung: {
+            policy: {
+                s: statuses[(rung, policy, s)] for s in STATUSES if statuses[(rung, policy, s)]
+            }
+            for policy in policies
+            if any(statuses[(rung, policy, s)] for s in STATUSES)
+        }
+        for rung in RUNGS
+    }
     summary.statuses = {
-        rung: {s: statuses[(rung, s)] for s in STATUSES if statuses[(rung, s)]} for rung in RUNGS
+        rung: {
+            s: n for s in STATUSES if (n := sum(statuses[(rung, policy, s)] for policy in policies))
+        }
+        for rung in RUNGS
     }

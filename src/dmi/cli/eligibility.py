@@ -88,9 +88,11 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         from dmi.eligibility import status_label
 
-        for rung, counts in summary.statuses.items():
-            shown = ", ".join(f"{status_label(s, args.lang)} {n}" for s, n in counts.items())
-            print(f"{rung} ({summary.policy}): {shown}")
+        # a line per rung and rule version applied (a 2026 小巨人 复核 is judged under 2022)
+        for rung, by_policy in summary.statuses_by_policy.items():
+            for policy, counts in by_policy.items():
+                shown = ", ".join(f"{status_label(s, args.lang)} {n}" for s, n in counts.items())
+                print(f"{rung} ({policy}): {shown}")
         for reason, count in list(summary.rejected_rows_by_reason.items())[:8]:
             print(f"  rejected: {count} rows, {reason}")
         written = [args.output] + [
