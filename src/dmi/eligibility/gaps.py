@@ -1357,9 +1357,9 @@ def join_pieces(
     A row's entries of one condition (and suffix) are one gap, where the first of them is:
     their changes are joined and the condition is named once ("R&D y1 …, R&D share y1 … meets
     sr26_rd"), a follow-up after other conditions' gaps too; what other rows have does not
-    matter. ``total`` is each row's number of
-    gaps when some were only counted. Rows without a gap shown are ``""``. Returns an object
-    array of ``str`` (the texts of :func:`joined_rows`, made into Python strings once).
+    matter. ``total`` is each row's number of gaps when some were only counted. Rows without a
+    gap shown are ``""``. Returns an object array of ``str`` (the texts of
+    :func:`joined_rows`, made into Python strings once).
     """
     out = np.full(n, "", dtype=object)
     rows, text = joined_rows(n, pieces, positions_of, max_gaps, lang, total, prefix)
