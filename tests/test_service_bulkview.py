@@ -137,3 +137,64 @@ def test_the_scores_for_people_name_levels_tiers_sectors_and_carry_company_names
     )
     # without an id column there are no names to join
     assert bulkview.company_names(source, map_columns(MIIT, ["x"])) == {}
+
+
+SURVEY_TOOL_NOTES = [
+    "read as a 问卷星 export (按选项序号, option numbers; told from its cells); the layout "
+    "detected from its headers",
+    "read as a 问卷星 export (按选项文本, option texts; chosen)",
+    "问卷星 export variant not told by the cells (every option is written as a number that is "
+    "also an option's text: 第3题); read as 按选项序号 (option numbers); if the file is the "
+    "按选项文本 export, choose --wjx-variant texts",
+    "问卷星 questions matched by their number in the dmi survey: 3. 网络",
+    "问卷星 meta columns dropped: 提交答卷时间, 来源",
+    "问卷星 '其他' (other) columns ignored (the instrument has no such answer): 第5题(其他)",
+    "问卷星 columns matching no question of miit-2024-manufacturing (ignored): 备注",
+    "问卷星 skipped or not shown answers (-2, -3, (跳过)) read as blank: 4 (network 3, tools 1)",
+    "问卷星 empty fill-ins ((空)) read as blank: 2",
+    "问卷星 '其他' (other) options the questions do not have, ignored in 3 multiple-choice answers",
+    "2 rows answered implausibly fast (under 90 seconds for 45 questions; flagged, not "
+    "rejected): rows 3, 7",
+    "1 rows' 所用时间 is not a duration (such as 2分3秒 or 123秒); not checked for speed: rows 4",
+    "read as a KoboToolbox export; the layout detected from its headers",
+    "read as a KoboToolbox export (choices as labels, chosen)",
+    "KoboToolbox export without _uuid or _id: each row's respondent_id is its row number "
+    "(choose a column with --id-column)",
+    "KoboToolbox respondent ids from column _uuid",
+    "KoboToolbox meta columns dropped: _id, _submission_time",
+    "KoboToolbox split select_multiple columns ignored (the question's own column is read): "
+    "tools/a",
+    "KoboToolbox columns matching no question of miit-2024-manufacturing (ignored): note",
+]
+
+
+@pytest.mark.parametrize("note", SURVEY_TOOL_NOTES)
+def test_the_survey_tools_notes_are_worded_in_chinese(note):
+    # the bulk page showed the 问卷星 and KoboToolbox readers' notes in English
+    worded = bulkview.note_text(note, "zh")
+    names = re.sub(r"_uuid|_id|_submission_time|tools/a|network|tools|note|labels", "", worded)
+    assert worded != note and not re.search(r"[a-z]{4,}", names.replace("KoboToolbox", ""))
+    english = bulkview.note_text(note, "en")
+    assert english == note or "matching no question" in note
+
+
+def test_every_note_the_survey_tool_readers_make_has_its_wording():
+    # the notes above are the readers' own: each format string of dmi.io.tools is one of them
+    import ast
+    from pathlib import Path
+
+    import dmi.io.tools
+
+    folder = Path(dmi.io.tools.__file__).parent
+    made = 0
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "append"
+                and isinstance(node.func.value, (ast.Name, ast.Attribute))
+                and (getattr(node.func.value, "attr", None) or node.func.value.id) == "notes"
+            ):
+                made += 1
+    assert made == len(SURVEY_TOOL_NOTES) - 2  # the two "read as" notes have two forms above

@@ -222,13 +222,122 @@ _NOTES = [
 ]
 
 
+# the survey tools' layouts (dmi.io.tools): what they read, dropped and flagged
+_NOTES += [
+    (
+        re.compile(
+            r"read as a 问卷星 export \((?P<variant>按选项序号|按选项文本), option "
+            r"(?:numbers|texts); (?P<how>chosen|told from its cells)\)"
+            r"(?P<auto>; the layout detected from its headers)?"
+        ),
+        "wjx_read",
+    ),
+    (
+        re.compile(
+            r"问卷星 export variant not told by the cells \(every option is written as a number "
+            r"that is also an option's text: (?P<questions>.+)\); read as 按选项序号 \(option "
+            r"numbers\); if the file is the 按选项文本 export, choose --wjx-variant texts"
+        ),
+        "wjx_undecided",
+    ),
+    (
+        re.compile(r"问卷星 questions matched by their number in the dmi survey: (?P<list>.+)"),
+        "wjx_numbered",
+    ),
+    (re.compile(r"问卷星 meta columns dropped: (?P<list>.+)"), "wjx_meta"),
+    (
+        re.compile(
+            r"问卷星 '其他' \(other\) columns ignored \(the instrument has no such answer\): "
+            r"(?P<list>.+)"
+        ),
+        "wjx_other_columns",
+    ),
+    (
+        re.compile(
+            r"(?:问卷星|KoboToolbox) columns matching no question of \S+ \(ignored\): "
+            r"(?P<list>.+)"
+        ),
+        "tool_unmatched",
+    ),
+    (
+        re.compile(
+            r"问卷星 skipped or not shown answers \(-2, -3, \(跳过\)\) read as blank: "
+            r"(?P<n>\d+) \((?P<detail>.+)\)"
+        ),
+        "wjx_skipped",
+    ),
+    (re.compile(r"问卷星 empty fill-ins \(\(空\)\) read as blank: (?P<n>\d+)"), "wjx_empty"),
+    (
+        re.compile(
+            r"问卷星 '其他' \(other\) options the questions do not have, ignored in (?P<n>\d+) "
+            r"multiple-choice answers"
+        ),
+        "wjx_other_options",
+    ),
+    (
+        re.compile(
+            r"(?P<n>\d+) rows answered implausibly fast \(under (?P<seconds>\S+) seconds for "
+            r"(?P<questions>\d+) questions; flagged, not rejected\): rows (?P<rows>.+)"
+        ),
+        "wjx_fast",
+    ),
+    (
+        re.compile(
+            r"(?P<n>\d+) rows' 所用时间 is not a duration \(such as 2分3秒 or 123秒\); not "
+            r"checked for speed: rows (?P<rows>.+)"
+        ),
+        "wjx_no_time",
+    ),
+    (
+        re.compile(
+            r"read as a KoboToolbox export(?: \(choices as (?P<answers>\w+), chosen\))?"
+            r"(?P<auto>; the layout detected from its headers)?"
+        ),
+        "kobo_read",
+    ),
+    (
+        re.compile(
+            r"KoboToolbox export without _uuid or _id: each row's respondent_id is its row "
+            r"number \(choose a column with --id-column\)"
+        ),
+        "kobo_no_id",
+    ),
+    (re.compile(r"KoboToolbox respondent ids from column (?P<column>.+)"), "kobo_id"),
+    (re.compile(r"KoboToolbox meta columns dropped: (?P<list>.+)"), "kobo_meta"),
+    (
+        re.compile(
+            r"KoboToolbox split select_multiple columns ignored \(the question's own column is "
+            r"read\): (?P<list>.+)"
+        ),
+        "kobo_split",
+    ),
+]
+
+
 def note_text(note: str, lang: str) -> str:
     """A note of the reader (what it had to decide) in ``lang``; an unknown one as it is."""
     for pattern, key in _NOTES:
         found = pattern.fullmatch(note)
         if found:
+            if key in ("wjx_read", "kobo_read"):
+                return _tool_read(key, found, lang)
             return text(f"agency.note_{key}", lang, **found.groupdict())
     return note
+
+
+def _tool_read(key: str, found: re.Match[str], lang: str) -> str:
+    """A survey tool's first note: the layout read, how its variant was told, and whether the
+    layout was told from the headers."""
+    auto = text("agency.note_tool_auto", lang) if found["auto"] else ""
+    if key == "kobo_read":
+        chosen = found["answers"]
+        how = text("agency.note_kobo_chosen", lang, answers=chosen) if chosen else ""
+        return text("agency.note_kobo_read", lang, how=how, auto=auto)
+    codes = found["variant"] == "按选项序号"
+    variant = text("agency.note_wjx_codes", lang) if codes else text("agency.note_wjx_texts", lang)
+    chosen = found["how"] == "chosen"
+    how = text("agency.note_wjx_chosen", lang) if chosen else text("agency.note_wjx_cells", lang)
+    return text("agency.note_wjx_read", lang, variant=variant, how=how, auto=auto)
 
 
 # -- tables for people -------------------------------------------------------------------------
