@@ -93,6 +93,16 @@ SR22 = {
     "equity_2y": 0,
 }
 
+# the facts of no 创新型 direct route (no award, title, R&D institution or new equity)
+NO_ROUTE = {
+    "award": "none",
+    "high_tech_title": "no",
+    "innovation_title": "no",
+    "rd_institution": "none",
+    "equity_3y": 0,
+}
+
+
 # 创新型 scorecard (63号附件1), worked by hand:
 #   创新能力: in-house class-I IP 15; R&D 120/4000 = 3 % -> [3, 5) = 15          = 30 (floor 20)
 #   成长性: main growth 2760/2400 - 1 = 15 % -> 20; debt 55 % -> 10              = 30 (floor 15)
@@ -112,12 +122,7 @@ IN22 = {
     "revenue_y2": 3000,
     "debt_ratio": 55,
     "strategic_emerging": "no",
-    # no direct route
-    "award": "none",
-    "high_tech_title": "no",
-    "innovation_title": "no",
-    "rd_institution": "none",
-    "equity_3y": 0,
+    **NO_ROUTE,
 }
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import dmi.eligibility as el
 
-from .test_eligibility import BASE, LG26, SR26, firm
+from .test_eligibility import BASE, LG26, NO_ROUTE, SR26, firm
 
 
 def gaps_of(facts: dict, policy: str = "2026", rung: str = "specialised", lang: str = "en"):
@@ -97,11 +97,7 @@ IN55 = {
     "main_revenue_y1": 2520,
     "debt_ratio": 58,
     "strategic_emerging": "no",
-    "award": "none",
-    "high_tech_title": "no",
-    "innovation_title": "no",
-    "rd_institution": "none",
-    "equity_3y": 0,
+    **NO_ROUTE,
 }
 
 
@@ -425,11 +421,7 @@ def test_the_follow_ups_keep_to_the_path_the_row_takes():
         "main_revenue_y2": 4500,
         "debt_ratio": 80,
         "strategic_emerging": "no",
-        "award": "none",
-        "high_tech_title": "no",
-        "innovation_title": "no",
-        "rd_institution": "none",
-        "equity_3y": 0,
+        **NO_ROUTE,
         "standard_lead": "no",
     }
     result = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"]

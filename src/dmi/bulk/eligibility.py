@@ -42,6 +42,7 @@ from dmi.eligibility import (
     RUNGS,
     STATUSES,
     Cohort,
+    EligibilityBatch,
     application_year,
     cohort,
     evaluate_batch,
@@ -156,7 +157,9 @@ class EligibilityKernel:
     survey: bool = True
     conditions: dict | None = None
 
-    def _batch(self, frame: pd.DataFrame, rows: np.ndarray, max_gaps: int | None) -> Any:
+    def _batch(
+        self, frame: pd.DataFrame, rows: np.ndarray, max_gaps: int | None
+    ) -> EligibilityBatch:
         return evaluate_batch(
             frame,
             self.policy,

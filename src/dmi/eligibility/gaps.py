@@ -1019,7 +1019,7 @@ def rung_gaps(
     # R&D share): the changes are applied, and what they broke gets its own gaps, after them
     complete = ny_count <= budget  # rows whose every change is worked out above
     # a condition of the path a row does not take is not its to meet again
-    off_path = {}
+    off_path: dict[str, np.ndarray] = {}
     for cid, mask in chosen.items():
         off_path[cid] = np.zeros(ctx.n, dtype=bool)
         off_path[cid][pos[~mask]] = True
@@ -1133,7 +1133,7 @@ def _follow_ups(
     pieces: list[Piece],
     lang: str,
     rounds: int,
-    off_path: dict[str, np.ndarray] | None = None,
+    off_path: dict[str, np.ndarray],
 ) -> list[Piece]:
     """The gaps of what ``pieces`` (the changes of rows ``rows``, ascending) would break, worked
     out on the facts after those changes, and so on, ``rounds`` times at most.
@@ -1174,7 +1174,7 @@ def _follow_ups(
         found: list[Piece] = []
         for cid, was in before.items():
             unmet = after.conditions[cid] == NOT_MET
-            if off_path and cid in off_path:
+            if cid in off_path:
                 unmet &= ~off_path[cid][rows]
             # met before, or unknown (the changes fail it whatever the missing fact is), or
             # left unmet by its own changes of amounts made with the others
