@@ -1297,27 +1297,34 @@ def _condition_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> 
 
 def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> tuple[list[str], np.ndarray]:
     """Per row, the names whose mask holds there, joined by ", " ("" when none), as a few
-    words and which one each row takes (``words[which]`` is a row's text).
+    words and which one each row takes (``words[which]`` is a row's text; ``words[0]`` is "").
 
-    Rows share few combinations: each distinct combination is joined once (the masks are packed
-    into bits per row, a number each when they fit in 64, and made unique).
+    Rows share few combinations: each distinct combination is joined once (the masks of the
+    rows that hold any are packed into bits per row, a number each when they fit in 64, and
+    made unique; most rows hold none and are not sorted).
     """
+    which = np.zeros(n, dtype=np.intp)
     if not items:
-        return [""], np.zeros(n, dtype=np.intp)
-    packed = np.packbits(np.stack([mask for _, mask in items], axis=1), axis=1)
+        return [""], which
+    held = np.stack([mask for _, mask in items], axis=1)
+    rows = np.flatnonzero(held.any(axis=1))
+    if not len(rows):
+        return [""], which
+    packed = np.packbits(held[rows], axis=1)
     width = packed.shape[1]
     if width <= 8:  # one 64-bit number a row: unique numbers, not unique byte strings
-        padded = np.zeros((n, 8), dtype=np.uint8)
+        padded = np.zeros((len(rows), 8), dtype=np.uint8)
         padded[:, :width] = packed
-        uniques, which = np.unique(padded.view(np.uint64).ravel(), return_inverse=True)
+        uniques, at = np.unique(padded.view(np.uint64).ravel(), return_inverse=True)
         bytes_of = uniques.view(np.uint8).reshape(len(uniques), 8)
     else:
         keys = np.ascontiguousarray(packed).view(f"V{width}").ravel()
-        uniques, which = np.unique(keys, return_inverse=True)
+        uniques, at = np.unique(keys, return_inverse=True)
         bytes_of = uniques.view(np.uint8).reshape(len(uniques), width)
     names = np.array([name for name, _ in items], dtype=object)
     holds = np.unpackbits(bytes_of, axis=1)[:, : len(names)].astype(bool)
-    return [", ".join(names[row]) for row in holds], which.ravel()
+    which[rows] = 1 + at.ravel()
+    return ["", *(", ".join(names[row]) for row in holds)], which
 
 
 def _split_keys(key_of: list[int]) -> bool:
@@ -1453,9 +1460,12 @@ def joined_rows(
         more = groups_in_row[shown] - max_gaps
         if (more > 0).any():
             # "N more": worded once per distinct N, gathered to the rows ("" where none)
-            extra, at = np.unique(np.maximum(more, 0), return_inverse=True)
+            more = np.maximum(more, 0)
             sep = t("eligibility.separator", lang)
+            extra = np.flatnonzero(np.bincount(more))  # the distinct Ns: small whole numbers
             words = [sep + t("eligibility.more", lang, n=int(k)) if k else "" for k in extra]
-            tail = _worded(words, at.ravel(), large=True)
+            at = np.zeros(int(extra[-1]) + 1, dtype=np.intp)
+            at[extra] = np.arange(len(extra))
+            tail = _worded(words, at[more], large=True)
             joined = pc.binary_join_element_wise(joined, tail, nothing)
     return shown, joined
