@@ -91,7 +91,9 @@ def _name(value: str, by: str, lang: str) -> str:
     k = 0 if lang == "zh" else 1
     if value == "(blank)":
         return "未填写" if lang == "zh" else "not given"
-    known = PROVINCES if by == "province" else SECTORS if by == "sector" else {}
+    # the cohort names a province by its Chinese name (广东省), whatever the file said (44)
+    by_name = {zh: (zh, en) for zh, en in PROVINCES.values()}
+    known = {**PROVINCES, **by_name} if by == "province" else SECTORS if by == "sector" else {}
     if value in known:
         return known[value][k]
     code, _, rest = value.partition(" ")

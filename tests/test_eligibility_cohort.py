@@ -15,6 +15,7 @@ import pytest
 import dmi.eligibility as el
 from dmi.cli.main import main
 from dmi.eligibility.cohorts import rung_conditions
+from dmi.eligibility.places import province_of
 
 CONDITIONS = rung_conditions("2026")
 
@@ -51,7 +52,7 @@ FIRMS = [
           little_giant=LG_FAILS),
     # two missing for 专精特新; 创新型: the 创新型 path lacks one, the 科技型 path two
     _firm(
-        "F2", "广东", "广州", "C34",
+        "F2", "Guangdong", "广州", "C34",  # one province however spelled
         specialised=("not_yet", "2026", {"sr26_debt": "not_met", "sr26_rd": "unknown"}),
         innovative=("not_yet", "2026", {"in22_score": "not_met", "ts_size": "not_met",
                                         "ts_score": "unknown"}),
@@ -68,7 +69,7 @@ FIRMS = [
     _firm("F5", None, None, "C34", holds={"specialised": "yes", "innovative": "yes"},
           specialised=("not_yet", "2026", {"sr26_debt": "not_met"}), little_giant=LG_FAILS),
     # a 小巨人 复核 by the 2022 standard, one away (R&D)
-    _firm("F6", "广东", "深圳", "I65", holds={"little_giant": "recheck"},
+    _firm("F6", "广东省", "深圳", "I65", holds={"little_giant": "recheck"},
           little_giant=("not_yet", "2022", {"lg22_rd": "not_met"})),
 ]  # fmt: skip
 RESULTS = pd.DataFrame([r for r, _ in FIRMS])
@@ -92,10 +93,10 @@ def test_counts_by_hand():
     }
     assert _counts(table, "status", "specialised", "province") == {
         ("(blank)", "not_yet"): 1,
-        ("广东", "not_yet"): 2,
-        ("广东", "eligible"): 1,
-        ("江苏", "unknown"): 1,
-        ("江苏", "manual"): 1,
+        ("广东省", "not_yet"): 2,
+        ("广东省", "eligible"): 1,
+        ("江苏省", "unknown"): 1,
+        ("江苏省", "manual"): 1,
     }
     assert _counts(table, "status", "specialised", "city") == {
         ("(blank)", "not_yet"): 1,
@@ -109,8 +110,8 @@ def test_counts_by_hand():
     # it is not a candidate: the counts and the candidates' list agree)
     assert _counts(table, "one_away", "specialised") == {("all", "one_away"): 2}
     assert _counts(table, "one_away", "specialised", "province") == {
-        ("广东", "one_away"): 1,
-        ("江苏", "one_away"): 1,
+        ("广东省", "one_away"): 1,
+        ("江苏省", "one_away"): 1,
     }
     assert _counts(table, "missing", "specialised") == {
         ("all", "sr26_debt"): 1,
@@ -150,7 +151,7 @@ def test_candidates_by_hand():
     ]  # fmt: skip
     f6 = candidates[candidates["rung"] == "little_giant"].iloc[0]
     assert (f6["province"], f6["city"], f6["sector"], f6["policy"]) == (
-        "广东",
+        "广东省",
         "深圳",
         "I65",
         "2022",
@@ -202,9 +203,11 @@ def test_the_cli_cohort_reconciles_with_its_output(tmp_path, capsys):
         assert _counts(table, "status", rung) == {
             ("all", s): int(n) for s, n in results[f"{rung}_status"].value_counts().items()
         }
-        by_province = pd.crosstab(
-            facts["province"].fillna("(blank)"), results[f"{rung}_status"]
-        ).stack()
+        # a province by its Chinese name, however the file spells it (上海 is 上海市)
+        named = facts["province"].map(
+            lambda p: province_of(p).zh if isinstance(p, str) and province_of(p) else p
+        )
+        by_province = pd.crosstab(named.fillna("(blank)"), results[f"{rung}_status"]).stack()
         assert _counts(table, "status", rung, "province") == {
             (p, s): int(n) for (p, s), n in by_province.items() if n
         }

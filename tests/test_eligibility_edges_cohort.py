@@ -90,7 +90,7 @@ def test_one_away_and_candidates_by_hand():
     away = table[(table["table"] == "one_away") & (table["by"] == "province")]
     spec = away[away["rung"] == "specialised"].set_index("group")["n"]
     # 江苏: S_one; blank province: S_re (S_held holds the title: neither counted nor listed)
-    assert spec.to_dict() == {"江苏": 1, "(blank)": 1}
+    assert spec.to_dict() == {"江苏省": 1, "(blank)": 1}
     status = table[(table["table"] == "status") & (table["by"] == "all")]
     for rung in el.RUNGS:
         assert status[status["rung"] == rung]["n"].sum() == len(FIRMS)

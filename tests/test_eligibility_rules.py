@@ -309,6 +309,28 @@ def test_a_province_block(tmp_path):
     assert r["specialised"].scorecard.state == "unknown"
 
 
+def test_a_province_block_matches_every_spelling_of_its_province(tmp_path):
+    data = shipped("2022")
+    sc = find(data["scorecards"], "sr22s")
+    block = {"pass_mark": 70, "source": "a test", "confidence": "U", "indicators": []}
+    # a unit by its full name only; a city (not a unit) by its name with 市
+    sc["provinces"] = [
+        {**block, "names": ["广东省"]},
+        {**block, "names": ["苏州市"], "pass_mark": 50},
+    ]
+    custom = write(tmp_path, data)
+    for spelling in ("广东", "Guangdong", " GUANGDONG Province", "44", "44 广东省"):
+        r = el.evaluate(firm(SR22, province=spelling), custom)
+        assert r["specialised"].scorecard.pass_mark == 70, spelling
+
+    def pass_mark(province: str) -> float:
+        return el.evaluate(firm(SR22, province=province), custom)["specialised"].scorecard.pass_mark
+
+    assert pass_mark("苏州") == pass_mark("苏州市") == 50
+    # a city designated in the state plan is a unit of its own, not its province
+    assert pass_mark("深圳") == 60
+
+
 def test_the_docs_list_every_condition_and_route():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "eligibility.md").read_text("utf-8")
     for name in el.available_policies():

@@ -32,6 +32,7 @@ import pandas as pd
 
 from dmi.eligibility.engine import STATES, STATUSES
 from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
+from dmi.eligibility.places import province_names
 from dmi.eligibility.policy import RUNGS, Policy
 
 __all__ = [
@@ -205,7 +206,9 @@ def cohort(
     groups: dict[str, tuple[np.ndarray, np.ndarray] | None] = {"all": None}
     for by in BESIDE_TEXT:
         if by in beside.columns:
-            groups[by] = _group_codes(beside[by])
+            # a province's firms together, however each row spells it (广东, Guangdong)
+            column = province_names(beside[by]) if by == "province" else beside[by]
+            groups[by] = _group_codes(column)
     status_names = np.asarray(STATUSES, dtype=object)
     picked = (STATUSES.index("eligible"), STATUSES.index("manual"))
     candidates: list[dict[str, Any]] = []

@@ -12,13 +12,13 @@ change the outcome, and ``unknown`` only when they could.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from dmi.eligibility.facts import FactColumns, facts_table
+from dmi.eligibility.places import place_key, province_of
 from dmi.eligibility.policy import (
     RUNGS,
     AllOf,
@@ -313,11 +313,10 @@ def indicator_points(ctx: Context, ind: Indicator, edges: str) -> tuple[np.ndarr
 
 
 def _province_key(name: str) -> str:
-    text = unicodedata.normalize("NFKC", name).strip().casefold()
-    for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市"):
-        if text.endswith(suffix) and len(text) > len(suffix):
-            return text[: -len(suffix)]
-    return text
+    """A province block's name or a firm's province as one key: a provincial-level unit's
+    Chinese name for any of its spellings (Guangdong, 广东, 广东省), else the folded name."""
+    found = province_of(name)
+    return found.zh if found is not None else place_key(name)
 
 
 def _province_blocks(ctx: Context, sc: Scorecard) -> np.ndarray:

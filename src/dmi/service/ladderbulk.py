@@ -27,6 +27,7 @@ from dmi.eligibility import (
     status_label,
 )
 from dmi.eligibility.facts import FACTS
+from dmi.eligibility.places import province_of
 from dmi.io import csv_bytes, unescaped
 from dmi.locales import text
 from dmi.service.bulkview import reason_text
@@ -147,11 +148,14 @@ _LEADING_CODE = re.compile(r"^(?P<code>[A-Z]?\d{2,4})\s+(?P<name>\S.*)$")
 
 
 def group_name(value: str, by: str, lang: str, names: dict[str, str] | None = None) -> str:
-    """A province or sector as a name: a survey code (``33``, ``C34``, or ``C34 通用设备``) by
-    the survey's name of it, another code followed by a name (``I65 软件``) by that name, any
-    other text as it is; blank as 'not given'."""
+    """A province or sector as a name: a provincial-level unit by its name in ``lang``
+    (:mod:`dmi.eligibility.places`: 广东, Guangdong, 44), a survey code (``C34``, or ``C34
+    通用设备``) by the survey's name of it, another code followed by a name (``I65 软件``) by
+    that name, any other text as it is; blank as 'not given'."""
     if value in ("", _BLANK):
         return text("agency.not_given", lang)
+    if by == "province" and (province := province_of(value)) is not None:
+        return province.zh if lang == "zh" else province.en
     names = _group_names(by, lang) if names is None else names
     if value in names:
         return names[value]

@@ -1,0 +1,140 @@
+"""The provincial-level units of 梯度培育, and a province as a file spells it read as one of them.
+
+A cohort counts the firms of a province together whatever spelling each row uses (广东省,
+广东, Guangdong, ``guangdong province``), and a rule file's province block matches the same
+spellings. The units and their names are data: ``provinces.yaml`` beside the rule files.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dmi.eligibility._data import DATA, Problem, load_yaml
+
+__all__ = [
+    "Province",
+    "ProvincesError",
+    "canonical_provinces",
+    "place_key",
+    "province_names",
+    "province_of",
+]
+
+# one suffix is taken off a name: the longest that fits first (维吾尔自治区 before 自治区)
+_SUFFIXES = (
+    "维吾尔自治区",
+    "壮族自治区",
+    "回族自治区",
+    "特别行政区",
+    "autonomousregion",
+    "municipality",
+    "province",
+    "自治区",
+    "city",
+    "省",
+    "市",
+)
+
+
+def place_key(name: str) -> str:
+    """A place name folded for matching: NFKC, lower case, no spaces, one suffix taken off
+    (``广东省`` and ``Guangdong Province`` give ``广东`` and ``guangdong``)."""
+    text = "".join(unicodedata.normalize("NFKC", name).casefold().split())
+    for suffix in _SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+class ProvincesError(ValueError):
+    """The table of provinces is not valid (a shipped file's fault: raised when it is read)."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Province:
+    """A provincial-level unit: its GB/T 2260 code ("" for none; a spelling of it too, as the
+    survey's answers hold it) and its names."""
+
+    code: str
+    zh: str
+    en: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.zh, self.en, *self.aliases)
+
+
+@functools.cache
+def _table() -> tuple[tuple[Province, ...], dict[str, Province]]:
+    source = "provinces.yaml"
+    data = load_yaml(DATA.joinpath(source).read_text(encoding="utf-8"), source, ProvincesError)
+    problems: list[Problem] = []
+    provinces: list[Province] = []
+    for i, entry in enumerate(data.get("provinces") or []):
+        where = f"provinces[{i}]"
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(k), str) and entry[k].strip() for k in ("zh", "en")
+        ):
+            problems.append(Problem(where, "needs a zh and an en name"))
+            continue
+        aliases = entry.get("aliases") or []
+        provinces.append(
+            Province(str(entry.get("code", "")), entry["zh"], entry["en"], tuple(map(str, aliases)))
+        )
+    by_key: dict[str, Province] = {}
+    for i, province in enumerate(provinces):
+        for name in (*province.names, *([province.code] if province.code else [])):
+            key = place_key(name)
+            other = by_key.setdefault(key, province)
+            if other is not province:
+                problems.append(
+                    Problem(f"provinces[{i}]", f"{name!r} is also a name of {other.zh}")
+                )
+    if not provinces:
+        problems.append(Problem("provinces", "expected a list of provinces"))
+    if problems:
+        raise ProvincesError(source, problems)
+    return tuple(provinces), by_key
+
+
+def canonical_provinces() -> tuple[Province, ...]:
+    """The provincial-level units, in the file's order."""
+    return _table()[0]
+
+
+def province_of(name: str) -> Province | None:
+    """The unit a spelling names: any of its names or its code, or its code followed by a
+    name (``44 广东``, as survey tools export a choice); None when it is none of them (a city,
+    a typo)."""
+    by_key = _table()[1]
+    found = by_key.get(place_key(name))
+    if found is None:
+        code, _, rest = name.strip().partition(" ")
+        found = by_key.get(code) if rest and code.isdigit() else None
+    return found
+
+
+def province_names(column: pd.Series) -> pd.Series:
+    """A province column with each known spelling as the unit's Chinese name (``Guangdong`` ->
+    ``广东省``) and any other text as written, trimmed; blanks stay blank. Each distinct cell is
+    read once."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    named = []
+    for value in uniques:
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        found = province_of(text) if text else None
+        named.append(found.zh if found is not None else (text or None))
+    table = np.array([*named, None], dtype=object)
+    out = table[np.where(codes < 0, len(uniques), codes)]
+    return pd.Series(out, index=column.index, dtype=object, name=column.name)

@@ -1,0 +1,96 @@
+"""The provincial-level units of 梯度培育 (`dmi.eligibility.places`) and the cohort's provinces.
+
+Spellings an agency's files hold (short and full Chinese names, English names in any case, the
+survey's codes) are read as one unit, checked against pairs written out by hand and against the
+survey's own list of provinces; a cohort counts a province's firms together.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import dmi.eligibility as el
+from dmi.eligibility.places import canonical_provinces, place_key, province_names, province_of
+from dmi.instruments import load_instrument
+
+BY_HAND = {
+    "广东": "广东省",
+    "广东省": "广东省",
+    "Guangdong": "广东省",
+    " guangdong province ": "广东省",
+    "GUANGDONG": "广东省",
+    "ＧＵＡＮＧＤＯＮＧ": "广东省",  # full-width, as a Chinese input method types it
+    "44": "广东省",
+    "44 广东省": "广东省",
+    "北京": "北京市",
+    "Beijing Municipality": "北京市",
+    "内蒙古": "内蒙古自治区",
+    "Inner Mongolia Autonomous Region": "内蒙古自治区",
+    "广西": "广西壮族自治区",
+    "新疆": "新疆维吾尔自治区",
+    "宁夏回族自治区": "宁夏回族自治区",
+    "Tibet": "西藏自治区",
+    "Xizang (Tibet)": "西藏自治区",
+    "Shaanxi": "陕西省",
+    "Shanxi": "山西省",
+    "深圳": "深圳市",  # a city designated in the state plan: its own unit, not 广东省
+    "Shenzhen City": "深圳市",
+    "宁波市": "宁波市",
+    "兵团": "新疆生产建设兵团",
+    "吉林市": "吉林省",  # a province column's 吉林市 is read as the province (documented)
+}
+
+
+@pytest.mark.parametrize(("spelling", "unit"), BY_HAND.items())
+def test_a_spelling_names_its_unit(spelling, unit):
+    found = province_of(spelling)
+    assert found is not None and found.zh == unit
+
+
+@pytest.mark.parametrize(
+    "text", ["苏州", "Hong Kong", "香港特别行政区", "", "4", "441", "广东深圳"]
+)
+def test_other_text_names_no_unit(text):
+    assert province_of(text) is None
+
+
+def test_the_units():
+    units = canonical_provinces()
+    assert len(units) == 31 + 5 + 1  # the mainland's, the 计划单列市, the Corps
+    assert len({u.zh for u in units}) == len(units)
+    assert sum(len(u.code) == 2 for u in units) == 31
+
+
+def test_the_survey_names_each_province_as_the_table_does():
+    region = load_instrument("miit-2024-manufacturing").profile_field("region")
+    for option in region.options:
+        for spelling in (option.value, option.zh, option.en):
+            found = province_of(spelling)
+            assert found is not None, spelling
+            assert (found.code, found.zh, found.en) == (option.value, option.zh, option.en)
+
+
+def test_place_key_folds_case_spaces_width_and_one_suffix():
+    assert place_key(" Guangdong  Province ") == place_key("guangdong") == "guangdong"
+    assert place_key("广东省") == "广东"
+    assert place_key("新疆维吾尔自治区") == "新疆"
+    assert place_key("省") == "省"  # a suffix alone is kept
+
+
+def test_province_names_keep_other_text_and_blanks():
+    column = pd.Series(["广东", None, " 苏州 ", "Guangdong", "", "44"], name="province")
+    assert province_names(column).tolist() == ["广东省", None, "苏州", "广东省", None, "广东省"]
+
+
+def test_a_cohort_counts_a_province_together_however_spelled():
+    firms = el.synthetic_firms(8, seed=3)
+    firms["province"] = ["广东", "广东省", "Guangdong", "44", "江苏", "Jiangsu", None, "苏州"]
+    results = el.evaluate(firms, "2026")
+    found = el.cohort(results, firms, policy="2026")
+    table = found.table()
+    by = table[(table["table"] == "status") & (table["rung"] == "specialised")]
+    by = by[by["by"] == "province"].groupby("group")["n"].sum().to_dict()
+    assert by == {"广东省": 4, "江苏省": 2, "(blank)": 1, "苏州": 1}
+    provinces = set(found.candidates["province"].dropna())
+    assert provinces <= {"广东省", "江苏省", "苏州"}
