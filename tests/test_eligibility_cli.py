@@ -518,6 +518,25 @@ def test_a_map_file_saved_by_a_chinese_spreadsheet_is_read(capsys, tmp_path, enc
     assert summary["mapping"]["matched"]["前年营业收入额"] == "revenue_y2"
 
 
+@pytest.mark.parametrize("kind", ["csv", "yaml"])
+@pytest.mark.parametrize("command", ["eligibility", "score"])
+def test_a_map_sending_a_header_to_two_columns_is_refused(capsys, tmp_path, kind, command):
+    # the last entry won without a word: revenue read as R&D, its checks never made
+    src = tmp_path / "in.csv"
+    el.synthetic_firms(3, seed=2).to_csv(src, index=False)
+    text = {
+        "csv": "column,code\nrevenue_y1,revenue_y1\nstaff,staff\n Revenue_Y1 ,rd_y1\n",
+        "yaml": "revenue_y1: revenue_y1\nstaff: staff\nREVENUE_Y1: rd_y1\n",
+    }
+    mapping = tmp_path / f"map.{kind}"
+    mapping.write_text(text[kind], encoding="utf-8")
+    code, _, err = run(capsys, command, src, "-o", tmp_path / "o.csv", "--map", mapping)
+    assert code == 2 and err.count("\n") == 1, err
+    where = ("row 2", "row 4") if kind == "csv" else ("key 'revenue_y1'", "key 'REVENUE_Y1'")
+    assert f"{mapping}: a header can be sent to one column only: " in err
+    assert f"to 'revenue_y1' ({where[0]}) and to 'rd_y1' ({where[1]})" in err
+
+
 def test_a_map_file_that_is_not_text_is_named(capsys, tmp_path):
     src = tmp_path / "in.csv"
     el.synthetic_firms(3, seed=2).to_csv(src, index=False)
@@ -550,6 +569,29 @@ def test_the_summary_groups_reasons_by_column_not_by_the_cells_value(capsys, tmp
     }
     assert summary["rejected_by_reason"] == summary["rejected_rows_by_reason"]
     assert "rejected: 2 rows, debt_ratio is above the maximum 100 %" in out
+
+
+@pytest.mark.parametrize("given", [True, False])
+def test_stdout_counts_the_reasons_past_those_it_lists(capsys, tmp_path, given):
+    # 11 reasons, one row each but debt ratio's three: 8 listed (the most common first), then
+    # the 3 rows of the 3 others counted, and where every one of them is
+    firms = el.synthetic_firms(13, seed=2)
+    bad = ["staff", "rd_staff", "ip_class1", "ip_class2", "niche_years", "quality_items"]
+    bad += ["domestic_rank", "award_rank", "rd_y1", "equity_3y"]
+    for row, fact in enumerate(bad):
+        firms.loc[row, fact] = -1
+    firms.loc[10:12, "debt_ratio"] = 180
+    src, rejects = tmp_path / "in.csv", tmp_path / "r.csv"
+    firms.to_csv(src, index=False)
+    argv = ["eligibility", src, "-o", tmp_path / "o.csv", *(["--rejects", rejects] * given)]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    listed = [line for line in out.splitlines() if line.startswith("  rejected:")]
+    assert len(listed) == 9
+    assert listed[0] == "  rejected: 3 rows, debt_ratio is above the maximum 100 %"
+    assert all(", " in line and " row, " in line for line in listed[1:8])
+    where = f"every one is in {rejects}" if given else "--rejects FILE lists every one"
+    assert listed[8] == f"  rejected: 3 rows more, for 3 other reasons: {where}"
 
 
 @pytest.mark.parametrize("policy", ["reject", "keep-first"])

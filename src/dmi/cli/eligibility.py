@@ -55,7 +55,7 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
     if args.input in ACTIONS:
         return _export(args)
     from dmi.bulk.eligibility import evaluate_file
-    from dmi.cli.score import _column_map, row_progress
+    from dmi.cli.score import _column_map, rejected_lines, row_progress
 
     custom = _column_map(args.map) if args.map else None
     try:
@@ -93,8 +93,8 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
             for policy, counts in by_policy.items():
                 shown = ", ".join(f"{status_label(s, args.lang)} {n}" for s, n in counts.items())
                 print(f"{rung} ({policy}): {shown}")
-        for reason, count in list(summary.rejected_rows_by_reason.items())[:8]:
-            print(f"  rejected: {count} rows, {reason}")
+        for line in rejected_lines(summary.rejected_rows_by_reason, args.rejects):
+            print(line)
         written = [args.output] + [
             p for p in (args.rejects, args.cohort, args.candidates, args.summary) if p
         ]

@@ -54,6 +54,32 @@ def _positive_int(text: str) -> int:
     return number
 
 
+SHOWN_REASONS = 8
+"""Reasons for rejecting rows listed on stdout (the most common first); the others are counted."""
+
+
+def rejected_lines(by_reason: dict[str, int], rejects: str | None) -> list[str]:
+    """The stdout lines of the reasons rows were rejected for (each row under its first): the
+    most common :data:`SHOWN_REASONS`, then how many more reasons and rows there are, and where
+    every one is listed."""
+    items = list(by_reason.items())
+    lines = [
+        f"  rejected: {count} {_rows(count)}, {reason}" for reason, count in items[:SHOWN_REASONS]
+    ]
+    rest = items[SHOWN_REASONS:]
+    if rest:
+        rows = sum(count for _, count in rest)
+        where = f"every one is in {rejects}" if rejects else "--rejects FILE lists every one"
+        lines.append(
+            f"  rejected: {rows} {_rows(rows)} more, for {len(rest)} other reasons: {where}"
+        )
+    return lines
+
+
+def _rows(n: int) -> str:
+    return "row" if n == 1 else "rows"
+
+
 @contextlib.contextmanager
 def row_progress(quiet: bool) -> Iterator[Callable[[int], None] | None]:
     """A progress bar of the rows done on a terminal (``progress(rows_done)``), else None."""
@@ -322,8 +348,8 @@ def cmd_score(args: argparse.Namespace) -> int:
                     "and level are the official index and level",
                     file=sys.stderr,
                 )
-        for reason, count in list(summary.rejected_rows_by_reason.items())[:8]:
-            print(f"  rejected: {count} rows, {reason}")
+        for line in rejected_lines(summary.rejected_rows_by_reason, args.rejects):
+            print(line)
         written = [args.output] + [p for p in (args.rejects, args.cohort, args.summary) if p]
         print(f"wrote {', '.join(written)}")
     print(summary.line())

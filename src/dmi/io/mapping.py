@@ -170,7 +170,9 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
                 raise FileFormatError(
                     f"{path}: expected a mapping of file header: instrument code", path=path
                 )
-            return {str(k): str(v) for k, v in found.items()}
+            return _one_code_per_header(
+                path, [(str(k), str(v), f"key {str(k)!r}") for k, v in found.items()]
+            )
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except FileFormatError:
         raise
@@ -182,7 +184,30 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
             f"{path}: expected columns 'column' and 'code', got {', '.join(frame.columns)}",
             path=path,
         )
-    return dict(zip(frame["column"], frame["code"]))
+    # rows as a spreadsheet numbers them: the header is row 1
+    entries = [
+        (c, v, f"row {i + 2}") for i, (c, v) in enumerate(zip(frame["column"], frame["code"]))
+    ]
+    return _one_code_per_header(path, entries)
+
+
+def _one_code_per_header(path: Path, entries: list[tuple[str, str, str]]) -> dict[str, str]:
+    """The mapping of ``(header, code, where)`` entries; a header given two codes (as headers
+    match: case, width and spaces aside) is a :class:`FileFormatError` naming both entries,
+    where the last would otherwise win without a word."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    clashes: list[str] = []
+    for header, code, where in entries:
+        first = seen.setdefault(_key(header), (header, code, where))
+        if first[1] != code:
+            clashes.append(
+                f"{header!r} is sent to {first[1]!r} ({first[2]}) and to {code!r} ({where})"
+            )
+    if clashes:
+        raise FileFormatError(
+            f"{path}: a header can be sent to one column only: " + "; ".join(clashes), path=path
+        )
+    return {header: code for header, code, _ in entries}
 
 
 def _unused_map_entries(custom: dict[str, str] | None, headers: list[str]) -> list[str]:
