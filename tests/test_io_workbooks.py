@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -42,6 +43,7 @@ from dmi.io.xlsx import (
     format_kind,
     percent_text,
 )
+from dmi.service import bulkview
 
 MIIT = dmi.load_instrument("miit-2024-manufacturing")
 MODEL = dmi.IndexModel(MIIT).fit()
@@ -1135,6 +1137,78 @@ def test_merged_cells_are_read_as_their_first_cell_in_every_row_of_the_range(tmp
             "merged cells read as their first cell's value in every row of the range: "
             "B3:B6, C3:C5, B7:B8"
         ]
+
+
+def _sheets_book(path: Path, first: str, *others: str, hidden: str | None = None) -> Path:
+    """A workbook whose active sheet is ``first`` (a table of two firms' facts, unless it is
+    an instructions sheet, 说明), then ``others`` (tables too) and a ``hidden`` sheet."""
+    book = Workbook()
+    for k, name in enumerate([first, *others]):
+        sheet = book.active if k == 0 else book.create_sheet(name)
+        sheet.title = name
+        if name == "说明":
+            sheet.append(["填表说明：金额单位为万元"])
+            sheet.append(["请勿修改表头"])
+            continue
+        sheet.append(["respondent_id", "revenue_y1", "debt_ratio"])
+        sheet.append([f"{name}-1", 1000, 50])
+        sheet.append([f"{name}-2", 2000, 60])
+    if hidden is not None:
+        book.create_sheet(hidden).sheet_state = "hidden"
+    book.active = 0
+    book.save(path)
+    return path
+
+
+def test_a_workbook_of_several_sheets_names_those_not_read(tmp_path):
+    # an agency's workbook of one sheet per city: only the active one was read, and nothing
+    # said the others were there
+    path = _sheets_book(tmp_path / "cities.xlsx", "苏州", "无锡", "南通", hidden="旧表")
+    reader = open_table(path)
+    assert reader.other_sheets == ["无锡", "南通"]  # the hidden one is not the agency's data
+    note = (
+        "read the active sheet '苏州'; not read: '无锡', '南通' (choose a sheet with --sheet NAME)"
+    )
+    assert reader.notes == [note]
+    worded = bulkview.note_text(note, "zh")
+    assert "'无锡', '南通'" in worded and "choose" not in worded and "sheet" not in worded
+    # a sheet chosen: the choice was made, nothing to say
+    assert open_table(path, sheet="无锡").notes == []
+    assert open_table(_sheets_book(tmp_path / "one.xlsx", "苏州")).notes == []
+
+
+@pytest.mark.parametrize("command", ["eligibility", "score"])
+def test_a_sheet_without_the_columns_is_named_with_the_others(tmp_path, capsys, command):
+    # the active sheet is the instructions: the message named neither it nor the data's sheet
+    path = _sheets_book(tmp_path / "book.xlsx", "说明", "数据")
+    code = main([command, str(path), "-o", str(tmp_path / "o.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"dmi: error: {path}, sheet '说明': no column ")
+    assert err.rstrip().endswith(
+        "; the workbook's other sheets: '数据' (choose one with --sheet NAME)"
+    )
+    if command == "eligibility":
+        assert main([command, str(path), "--sheet", "数据", "-o", str(tmp_path / "o.csv")]) == 0
+
+
+def test_a_header_merged_over_columns_is_noted(tmp_path):
+    # a header merged over three years' columns: the two others had no header, were ignored
+    # as unnamed columns, and no note said why
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["respondent_id", "debt_ratio", "营业收入", None, None, "staff"])
+    sheet.merge_cells("C1:E1")
+    sheet.append(["F1", 50, 1000, 900, 800, 10])
+    path = tmp_path / "merged-header.xlsx"
+    book.save(path)
+    note = (
+        "header cells merged over several columns (the header is the first column's; the "
+        "others have none and are not read): C1:E1"
+    )
+    assert open_table(path).notes == [note]
+    worded = bulkview.note_text(note, "zh")
+    assert worded.endswith("C1:E1") and not re.search(r"[a-z]{4,}", worded)
 
 
 @pytest.mark.parametrize("block", [7, 50, 1 << 20])

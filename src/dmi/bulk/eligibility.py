@@ -380,8 +380,9 @@ def evaluate_file(
     facts = {c for c in mapping.rename.values() if c in FACTS and c != ID_COLUMN}
     if not facts:
         raise FileFormatError(
-            f"{input_path}: no column is a fact of the 梯度培育 ladder; expected headers such as "
-            "the ones `dmi eligibility template` writes (revenue_y1, rd_y1, debt_ratio ...)",
+            f"{reader.where}: no column is a fact of the 梯度培育 ladder; expected headers such as "
+            "the ones `dmi eligibility template` writes (revenue_y1, rd_y1, debt_ratio ...)"
+            + reader.sheet_hint,
             path=input_path,
             problem="no_facts",
         )

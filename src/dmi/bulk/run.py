@@ -803,7 +803,9 @@ def score_file(
     mapping = map_columns(
         instrument, reader.columns, column_map, getattr(reader, "passthrough", ())
     )
-    require_item_columns(mapping, instrument, input_path)
+    require_item_columns(
+        mapping, instrument, input_path, where=reader.where, hint=reader.sheet_hint
+    )
     summary = RunSummary(
         input=str(input_path),
         output=str(output_path),

@@ -325,8 +325,18 @@ def assign_headers(
     return mapping
 
 
-def require_item_columns(mapping: ColumnMapping, instrument: Instrument, source: Any) -> None:
+def require_item_columns(
+    mapping: ColumnMapping,
+    instrument: Instrument,
+    source: Any,
+    *,
+    where: str | None = None,
+    hint: str = "",
+) -> None:
     """Refuse a file none of whose columns is an item of the instrument.
+
+    ``where`` names the file as the message should (with the sheet read, for XLSX), ``hint``
+    follows the message (the workbook's other sheets).
 
     Raises
     ------
@@ -335,8 +345,8 @@ def require_item_columns(mapping: ColumnMapping, instrument: Instrument, source:
     """
     if not set(mapping.rename.values()) & {item.code for item in instrument.items}:
         raise FileFormatError(
-            f"{source}: no column matches an item of {instrument.id}; expected headers such "
-            "as the ones `dmi template` writes (or a column mapping: --map FILE)",
+            f"{where or source}: no column matches an item of {instrument.id}; expected headers "
+            f"such as the ones `dmi template` writes (or a column mapping: --map FILE){hint}",
             path=source,
             problem="no_items",
             instrument=instrument.id,

@@ -490,6 +490,8 @@ class TableReader:
         before one, and for XLSX and Parquet).
     sheet
         For XLSX: the name of the sheet read (the one asked for, or the active one).
+    other_sheets
+        For XLSX: the workbook's other visible worksheets (not read).
     header_row
         For XLSX: the sheet row of the header (1 unless title rows stand above it, see
         :func:`find_header_row`); rows keep their sheet numbers.
@@ -512,6 +514,20 @@ class TableReader:
     _quoted: bool | None = field(default=None, repr=False, compare=False)
     workbook: Any = field(default=None, repr=False, compare=False)
     header_row: int = 1
+    other_sheets: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        """The file, and for XLSX the sheet read, as a message names them."""
+        return str(self.path) if self.sheet is None else f"{self.path}, sheet {self.sheet!r}"
+
+    @property
+    def sheet_hint(self) -> str:
+        """For a workbook of several sheets, the others and how to choose one ("" else)."""
+        if not self.other_sheets:
+            return ""
+        others = ", ".join(repr(name) for name in self.other_sheets)
+        return f"; the workbook's other sheets: {others} (choose one with --sheet NAME)"
 
     def chunks(self, columns: list[str] | None = None) -> Iterator[Chunk]:
         """Yield the file's rows in :class:`Chunk` s of about ``chunk_rows`` rows.
@@ -982,7 +998,7 @@ def open_table(
         columns = [clean_header(_xlsxread.shown(h)) for h in header]
         while columns and not columns[-1]:
             columns.pop()
-        return TableReader(
+        reader = TableReader(
             path,
             "xlsx",
             dedupe_headers(columns),
@@ -993,6 +1009,23 @@ def open_table(
             workbook=book,
             header_row=header_row,
         )
+        reader.other_sheets = book.other_worksheets(chosen)
+        if sheet is None and reader.other_sheets:
+            reader.notes.append(
+                f"read the active sheet {chosen.name!r}; not read: "
+                + ", ".join(repr(name) for name in reader.other_sheets)
+                + " (choose a sheet with --sheet NAME)"
+            )
+        try:
+            merged = book.header_merges(chosen, header_row)
+        except _xlsxread.XlsxError as exc:
+            raise FileFormatError(f"{path}: {exc}", path=path) from None
+        if merged:
+            reader.notes.append(
+                "header cells merged over several columns (the header is the first column's; "
+                "the others have none and are not read): " + ", ".join(m.ref for m in merged)
+            )
+        return reader
     if suffix == ".parquet":
         names = dedupe_headers(_parquet_file(path).schema_arrow.names)
         return TableReader(path, "parquet", names, None, None, None, chunk_rows)
@@ -1088,7 +1121,7 @@ def read_answers(
 
     reader = open_source(path, instrument, source, encoding=encoding, sheet=sheet)
     mapping = map_columns(instrument, reader.columns, column_map)
-    require_item_columns(mapping, instrument, path)
+    require_item_columns(mapping, instrument, path, where=reader.where, hint=reader.sheet_hint)
     parts = []
     for chunk in reader.chunks():
         bad = [cells for cells in chunk.unreadable if cells.column in mapping.rename]

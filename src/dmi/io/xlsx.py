@@ -649,6 +649,24 @@ class Workbook:
         ]
         return sorted(found, key=lambda m: (m.first_row, m.first_column))
 
+    def header_merges(self, sheet: Sheet, header_row: int = 1) -> list[Merge]:
+        """The ranges of the header row merged over several columns (the header is in the
+        first column only: the others have none)."""
+        found = [
+            m
+            for m in self.merges(sheet)
+            if m.first_row <= header_row <= m.last_row and not m.one_column
+        ]
+        return sorted(found, key=lambda m: m.first_column)
+
+    def other_worksheets(self, sheet: Sheet) -> list[str]:
+        """The names of the workbook's visible worksheets other than ``sheet``."""
+        return [
+            s.name
+            for s in self.sheets
+            if s is not sheet and s.state == "visible" and s.part is not None
+        ]
+
 
 def _int(text: str | None, default: int) -> int:
     try:

@@ -219,6 +219,20 @@ _NOTES = [
         ),
         "merged_across",
     ),
+    (
+        re.compile(
+            r"header cells merged over several columns \(the header is the first column's; the "
+            r"others have none and are not read\): (?P<ranges>.+)"
+        ),
+        "merged_header",
+    ),
+    (
+        re.compile(
+            r"read the active sheet (?P<sheet>'.*'|\".*\"); not read: (?P<others>.+) \(choose a "
+            r"sheet with --sheet NAME\)"
+        ),
+        "other_sheets",
+    ),
 ]
 
 

@@ -449,6 +449,14 @@ class LayoutReader:
         return self.reader.lines
 
     @property
+    def where(self) -> str:
+        return self.reader.where
+
+    @property
+    def sheet_hint(self) -> str:
+        return self.reader.sheet_hint
+
+    @property
     def chunk_rows(self) -> int:
         return self.reader.chunk_rows
 
