@@ -19,6 +19,8 @@ import pytest
 import dmi.eligibility as el
 from dmi.cli.main import main
 
+from .conftest import ROOT
+
 # the docs' firm A1: debt 81 % (> 80), R&D y1 96 / 4000 = 2.4 % (< 3) -> 专精特新 not_yet
 A1 = {
     "respondent_id": "A1",
@@ -569,6 +571,31 @@ def test_the_summary_groups_reasons_by_column_not_by_the_cells_value(capsys, tmp
     }
     assert summary["rejected_by_reason"] == summary["rejected_rows_by_reason"]
     assert "rejected: 2 rows, debt_ratio is above the maximum 100 %" in out
+
+
+@pytest.mark.parametrize("command", ["eligibility", "score"])
+def test_a_file_without_an_id_column_says_its_rows_are_named_by_number(capsys, tmp_path, command):
+    # rows were named 2, 3, 4 and a firm given twice went unseen, with no word in the summary
+    from dmi.io.mapping import NO_ID_NOTE
+    from dmi.service.bulkview import note_text
+
+    firms = el.synthetic_firms(3, seed=4)
+    if command == "score":
+        firms = pd.read_csv(ROOT / "data" / "example-bulk.csv", dtype=str).head(3)
+    src, summ = tmp_path / "in.csv", tmp_path / "s.json"
+    firms.drop(columns="respondent_id").to_csv(src, index=False)
+    code, _, err = run(capsys, command, src, "-o", tmp_path / "o.csv", "--summary", summ)
+    assert code == 0, err
+    assert f"note: {NO_ID_NOTE}\n" in err
+    assert json.loads(summ.read_text("utf-8"))["notes"] == [NO_ID_NOTE]
+    ids = pd.read_csv(tmp_path / "o.csv", encoding="utf-8-sig")["respondent_id"]
+    assert ids.tolist() == [2, 3, 4]
+    worded = note_text(NO_ID_NOTE, "zh")
+    assert worded.startswith("文件没有编号列") and "row number" not in worded
+    firms.to_csv(src, index=False)  # with its ids: nothing to say
+    code, _, err = run(capsys, command, src, "-o", tmp_path / "o.csv", "--summary", summ)
+    assert code == 0 and "no id column" not in err
+    assert json.loads(summ.read_text("utf-8"))["notes"] == []
 
 
 @pytest.mark.parametrize("given", [True, False])

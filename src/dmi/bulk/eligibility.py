@@ -439,7 +439,8 @@ def evaluate_file(
             collect=_Tally.of,
         )
         _fill(summary, tallies)
-        summary.encoding, summary.lines, summary.notes = reader.encoding, reader.lines, reader.notes
+        summary.encoding, summary.lines = reader.encoding, reader.lines
+        summary.notes = [*reader.notes, *mapping.notes]
         summary.read = read.rows
         summary.evaluated = outputs.scores.rows
         summary.rejected = outputs.rejects.distinct

@@ -853,7 +853,8 @@ def score_file(
         )
         _Tally.total(tallies).fill(summary, instrument, targets)
         # what the reader found out while reading (a changed encoding, the lines it met)
-        summary.encoding, summary.lines, summary.notes = reader.encoding, reader.lines, reader.notes
+        summary.encoding, summary.lines = reader.encoding, reader.lines
+        summary.notes = [*reader.notes, *mapping.notes]
         # the counts that reconcile, each from its own source
         summary.read = read.rows
         summary.scored = outputs.scores.rows

@@ -66,6 +66,12 @@ class ColumnMapping:
         return next((h for h, c in self.rename.items() if c == ID_COLUMN), None)
 
     @property
+    def notes(self) -> list[str]:
+        """What the mapping means for the run, for its summary: a file without an id column
+        has its rows named by their row numbers."""
+        return [] if self.id_header is not None else [NO_ID_NOTE]
+
+    @property
     def matched_items(self) -> int:
         return sum(1 for target in self.rename.values() if target not in ("respondent_id",))
 
@@ -119,6 +125,13 @@ ID_ALIASES: tuple[str, ...] = (
     "respondent",
 )
 """Headers taken as the ``respondent_id`` column (matched ignoring case, spaces and width)."""
+
+NO_ID_NOTE = (
+    "no id column (respondent_id, id, 编号, 企业编号, 统一社会信用代码 ...): each row's "
+    "respondent_id is its row number, and a respondent given twice is not found (send the id "
+    "column to respondent_id with --map)"
+)
+"""The note of a run whose file has no column for ``respondent_id``."""
 
 PROFILE_ALIASES: dict[str, str] = {
     "企业名称": "company_name",

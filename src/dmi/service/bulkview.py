@@ -233,6 +233,14 @@ _NOTES = [
         ),
         "other_sheets",
     ),
+    (
+        re.compile(
+            r"no id column \(respondent_id, id, 编号, 企业编号, 统一社会信用代码 \.\.\.\): each "
+            r"row's respondent_id is its row number, and a respondent given twice is not found "
+            r"\(send the id column to respondent_id with --map\)"
+        ),
+        "no_id",
+    ),
 ]
 
 
