@@ -203,6 +203,43 @@ def test_people_write_numbers_and_words_in_many_ways():
 
 
 @pytest.mark.parametrize(
+    "fact, cell, code",
+    [
+        # a spreadsheet's 1 / 0 column, and once pandas wrote it with a blank in it: 1.0 / 0.0
+        ("sme", "1.0", 1.0),
+        ("sme", "0.0", 0.0),
+        ("sme", "✔", 1.0),
+        ("sme", "✘", 0.0),
+        ("holds_specialised", "1", "yes"),
+        ("holds_specialised", "1.0", "yes"),
+        ("holds_specialised", "0", "no"),
+        ("holds_specialised", "0.0", "no"),
+        ("holds_specialised", "Y", "yes"),
+        ("digital_level", "2级", 2.0),
+        ("digital_level", "３级", 3.0),  # full-width
+        ("digital_level", "0级", 0.0),
+    ],
+)
+def test_the_ways_spreadsheets_write_yes_no_and_levels_are_read(fact, cell, code):
+    result = batch([firm(SR26, **{fact: cell})])
+    assert result.n_rejected == 0, result.rejects
+    if fact.startswith("holds_"):
+        assert result.beside.iloc[0][fact] == code
+    else:
+        # the 2022 rules read the level (the 专精特新 数字化水平 indicator) and sme
+        assert el.evaluate({**firm(SR26), fact: cell}, "2022") == el.evaluate(
+            {**firm(SR26), fact: code if fact != "sme" else ("yes" if code else "no")}, "2022"
+        )
+
+
+@pytest.mark.parametrize(
+    "fact, cell", [("sme", "2"), ("holds_specialised", "2"), ("digital_level", "5级")]
+)
+def test_other_numbers_for_yes_no_and_levels_are_refused(fact, cell):
+    assert batch([firm(SR26, **{fact: cell})]).n_rejected == 1
+
+
+@pytest.mark.parametrize(
     "cell, value",
     [
         ("1 000", 1000.0),

@@ -56,8 +56,9 @@ FORMAT = "dmi-cultivation-facts/1"
 _CODE = r"^[a-z][a-z0-9_]*$"
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
-_YES = frozenset({"yes", "y", "1", "true", "t", "是", "有", "√", "✓"})
-_NO = frozenset({"no", "n", "0", "false", "f", "否", "无", "没有", "×", "✗"})
+# 1.0 / 0.0: a yes/no column of 1 and 0 with a blank in it, once pandas has written it
+_YES = frozenset({"yes", "y", "1", "1.0", "true", "t", "是", "有", "√", "✓", "✔"})
+_NO = frozenset({"no", "n", "0", "0.0", "false", "f", "否", "无", "没有", "×", "✗", "✘"})
 
 
 class _Strict(BaseModel):
