@@ -307,3 +307,22 @@ def test_the_fields_labels_carry_no_escapes_a_screen_reader_would_read(lang):
     assert labels["f_debt_ratio"] == el.FACTS["debt_ratio"].label(lang) + (
         "（%）" if lang == "zh" else " (%)"
     )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_fields_units_are_said_in_the_page_s_language(lang):
+    # the English form read "Staff (人)", "IP items (项)", "Year of the award (年)"
+    at, _ = start(lang)
+    labels = {w.key: w.label for w in [*at.number_input] if str(w.key).startswith("f_")}
+    facts = el.FACTS
+    expected = {
+        "f_staff": facts["staff"].label(lang) + ("（人）" if lang == "zh" else ""),
+        "f_niche_years": facts["niche_years"].label(lang)
+        + ("（年）" if lang == "zh" else " (years)"),
+        "f_award_year": facts["award_year"].label(lang),  # a calendar year: no unit
+        "f_revenue_y1": facts["revenue_y1"].label(lang)
+        + ("（万元）" if lang == "zh" else " (万元)"),
+    }
+    assert {k: labels[k] for k in expected} == expected
+    if lang == "en":
+        assert not [v for v in labels.values() if re.search(r"\((人|项|名|级|分|年)\)", v)]

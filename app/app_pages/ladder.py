@@ -26,7 +26,7 @@ from dmi.eligibility import (
     policy_in_force,
 )
 from dmi.locales import text
-from dmi.results.ladder import RungView, ladder_view
+from dmi.results.ladder import RungView, ladder_view, unit_label
 from dmi.service.ladder import (
     CARRIED,
     evaluate_facts,
@@ -118,9 +118,10 @@ def carried(token: str) -> tuple[int | None, str, int | None, dict[str, str]]:
 def _label(fact: Fact) -> str:
     """The fact's label with its unit, as Markdown showing the text as it is (widget labels
     render Markdown)."""
-    if not fact.unit:
+    unit = unit_label(fact.unit, L)
+    if not unit:
         return ui.label_text(fact.label(L))
-    shown = f"{fact.label(L)}（{fact.unit}）" if L == "zh" else f"{fact.label(L)} ({fact.unit})"
+    shown = f"{fact.label(L)}（{unit}）" if L == "zh" else f"{fact.label(L)} ({unit})"
     return ui.label_text(shown)
 
 

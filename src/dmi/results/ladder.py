@@ -35,6 +35,7 @@ __all__ = [
     "ladder_view",
     "number_text",
     "status_text",
+    "unit_label",
 ]
 
 # units written after a number, per language ("" = none): counts go bare in English
@@ -105,6 +106,12 @@ def _unit(unit: str | None, lang: str) -> str:
     if not unit:
         return ""
     return _UNITS[lang].get(unit, unit)
+
+
+def unit_label(unit: str | None, lang: str) -> str:
+    """A fact's unit as a form's label says it in ``lang`` ("" where a count needs none in
+    English: Staff, not Staff (人))."""
+    return _unit(unit, lang).strip()
 
 
 def fact_value_text(code: str, value: Any, lang: str) -> str:
