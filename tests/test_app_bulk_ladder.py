@@ -254,7 +254,7 @@ def test_a_change_of_language_keeps_the_run_and_says_the_gaps_language(facts_fil
     assert said not in [c.value for c in at.caption]
     at.radio(key="lang_switch").set_value("en").run()
     assert not at.exception, at.exception
-    assert at.success and at.success[0].value.startswith("read 80 rows")
+    assert at.success and at.success[0].value.startswith("80 rows read")
     assert said in [c.value for c in at.caption]
     results = pd.read_csv(io.BytesIO(downloads["ladder_download_results"]), dtype=str)
     assert results["gaps"].str.contains("满足").any()  # the run's language

@@ -161,8 +161,8 @@ def test_dask_finds_repeated_ids_the_way_the_run_chose(
     if rejects is not None:
         assert rejects["row"].tolist() == [12, 252]
         assert rejects["reason"].tolist() == [
-            "duplicate respondent_id (also on rows 252)",
-            "duplicate respondent_id (also on rows 12)",
+            "duplicate respondent_id (also on row 252)",
+            "duplicate respondent_id (also on row 12)",
         ]
 
 

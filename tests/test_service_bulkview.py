@@ -78,6 +78,15 @@ def test_every_reason_of_a_run_is_worded_in_chinese(tmp_path, policy):
     assert table["Rows"].sum() == summary.rejected
 
 
+@pytest.mark.parametrize("rows", ["8", "4, 6"])
+def test_a_repeated_id_s_reason_is_worded_for_one_row_or_several(rows):
+    # "also on rows 8": the library says "row" for one, and both are worded
+    word = "row" if "," not in rows else "rows"
+    reason = f"duplicate respondent_id (also on {word} {rows})"
+    assert bulkview.reason_text(reason, "zh") == f"企业编号重复（另见第 {rows} 行）"
+    assert bulkview.reason_text(reason, "en") == f"repeated respondent id (also on row(s) {rows})"
+
+
 def test_an_unknown_reason_or_note_is_shown_as_it_is():
     assert bulkview.reason_text("something new", "zh") == "something new"
     assert bulkview.note_text("something new", "zh") == "something new"

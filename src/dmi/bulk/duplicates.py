@@ -66,7 +66,8 @@ class DuplicateIndex:
             if policy == "reject":
                 others = [r for r in same if r != row]
                 shown = ", ".join(map(str, others[:5])) + (" ..." if len(others) > 5 else "")
-                reasons.append(f"duplicate respondent_id (also on rows {shown})")
+                word = "row" if len(others) == 1 else "rows"
+                reasons.append(f"duplicate respondent_id (also on {word} {shown})")
             else:
                 kept = same[0] if policy == "keep-first" else same[-1]
                 reasons.append(f"duplicate respondent_id (row {kept} is the one taken: {policy})")

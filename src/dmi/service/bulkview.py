@@ -110,7 +110,7 @@ _REASONS = [
     (re.compile(r"ragged row"), "ragged_any"),
     (re.compile(r"unbalanced quote from line (?P<first>\d+) to (?P<last>\d+)"), "quote"),
     (re.compile(r"unbalanced quote"), "quote_any"),
-    (re.compile(r"duplicate respondent_id \(also on rows (?P<rows>[^)]*)\)"), "dup_rows"),
+    (re.compile(r"duplicate respondent_id \(also on rows? (?P<rows>[^)]*)\)"), "dup_rows"),
     (re.compile(r"duplicate respondent_id \(rows (?P<rows>[^)]*)\)"), "dup_rows"),
     (
         re.compile(
