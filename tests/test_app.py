@@ -538,6 +538,29 @@ def test_a_bulk_file_error_names_the_upload_in_the_pages_language(
     assert made and not any(folder.exists() for folder in made)
 
 
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("zh", "文件 report.csv 不是 CSV 文本（像是二进制文件、压缩包或其他格式的文件）"),
+        ("en", "report.csv is not CSV text (it looks like a binary file, an archive"),
+    ],
+)
+@pytest.mark.parametrize("data", [b"\x00\x01\x02binary" * 50, b"PK\x03\x04" + b"\x00" * 60])
+def test_a_file_that_is_not_text_is_refused_in_the_pages_language(uploads, lang, expected, data):
+    # the Chinese page said "无法读取文件 broken.csv： broken.csv: looks like a binary file ..."
+    root, _ = uploads
+    at = _agency(lang)
+    at.file_uploader(key="bulk_file").upload("report.csv", data, "text/csv")
+    at.run()
+    _ok(at)
+    message = _error(at)
+    assert message.startswith(expected), message
+    assert message.count("report.csv") == 1
+    if lang == "zh":
+        assert not re.search(r"[a-z]{4,}", message.replace("report.csv", "")), message
+    _no_trace_of_the_server(message, root)
+
+
 def test_a_bulk_file_without_questions_is_refused_before_scoring(uploads):
     root, made = uploads
     at = _agency("en")

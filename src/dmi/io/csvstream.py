@@ -53,7 +53,8 @@ SCAN_BYTES = 1 << 22
 class CsvLayoutError(ValueError):
     """The start of a CSV file cannot be read as a header row (the message says why).
 
-    ``problem`` (``empty``, ``decode`` or ``no_header``) and ``details`` say it as data, for
+    ``problem`` (``empty``, ``decode``, ``not_text`` or ``no_header``) and ``details`` say it as
+    data, for
     :class:`dmi.io.FileFormatError`.
     """
 
@@ -355,7 +356,13 @@ def csv_layout(path: Path, encoding: str | None = None, delimiter: str | None = 
     chosen = encoding or detect_encoding(sample)
     problem = not_text(path, sample, chosen)
     if problem:
-        raise CsvLayoutError(problem)
+        # UTF-16 read as another encoding is a matter of the encoding; the others, of the file
+        kind = (
+            "decode"
+            if problem.startswith(("looks like utf-16", "looks like utf-32"))
+            else "not_text"
+        )
+        raise CsvLayoutError(problem, kind, encoding=chosen)
     try:
         text = sample.decode(chosen, errors="strict" if encoding else "replace")
     except (LookupError, UnicodeDecodeError) as exc:
