@@ -517,3 +517,39 @@ def score_text(value: float | None) -> str:
     missing. A page shows its scores as this text, never as numbers left to a widget's own
     format (a table would write 75.0 as 75 beside a 33.3)."""
     return format_score(value)
+
+
+# -- charts ---------------------------------------------------------------------------------------
+def stacked_bars(frame: pd.DataFrame) -> None:
+    """Each row of ``frame`` as a horizontal bar stacked by its columns, in the columns' order:
+    the legend, the stacks and the colours follow it (levels 未达一级 to 四级, tiers 1 to 5) in
+    either language. Streamlit's own chart orders the series by name, so the colour of a level
+    changed with the language and 三级 came before 二级."""
+    import altair as alt
+
+    series = [str(c) for c in frame.columns]
+    groups = [str(g) for g in frame.index]
+    data = pd.DataFrame(frame.to_numpy(), index=groups, columns=series)
+    long = data.rename_axis("group").reset_index().melt("group", var_name="series", value_name="n")
+    long["order"] = long["series"].map({s: i for i, s in enumerate(series)})
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("group:N", sort=groups, title=str(frame.index.name or "")),
+            x=alt.X("n:Q", stack="zero", title=None),
+            color=alt.Color(
+                "series:N",
+                scale=alt.Scale(domain=series),
+                sort=series,
+                legend=alt.Legend(title=None, orient="bottom", labelLimit=0),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=[
+                alt.Tooltip("group:N", title=str(frame.index.name or "")),
+                alt.Tooltip("series:N", title=""),
+                alt.Tooltip("n:Q", title=""),
+            ],
+        )
+    )
+    st.altair_chart(chart, width="stretch")

@@ -118,6 +118,30 @@ def _cli_run(tmp_path, path, **kwargs):
     return summary, pd.read_csv(out, dtype={"respondent_id": str, "sector": str, "region": str})
 
 
+def test_the_charts_by_place_and_sector_keep_the_levels_and_tiers_in_order():
+    # Streamlit's stacked chart ordered the series by name (一级, 三级, 二级, 四级, 未达一级),
+    # so a level's colour changed with the language
+    import json
+
+    from dmi.service.dashboard import labels
+
+    domains = {}
+    for lang in ("zh", "en"):
+        at = _score(_upload(_page("app_pages/bulk.py", lang), "answers.csv", EXAMPLE.read_bytes()))
+        specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+        domains[lang] = [
+            s["encoding"]["color"]["scale"]["domain"]
+            for s in specs
+            if "scale" in s.get("encoding", {}).get("color", {})
+        ]
+        ordered = [list(labels(MIIT, of, lang).values()) for of in ("level", "tier")] * 2
+        assert len(domains[lang]) == 4  # level and tier, by region and by sector
+        for domain, names in zip(domains[lang], ordered):
+            assert domain == [n for n in names if n in domain] and len(domain) >= 3
+    # the same series in the same places in either language: the same colours
+    assert [len(d) for d in domains["zh"]] == [len(d) for d in domains["en"]]
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_bulk_page_names_everything_in_the_pages_language(tmp_path, downloads, lang):
     at = _score(_upload(_page("app_pages/bulk.py", lang), "answers.csv", EXAMPLE.read_bytes()))

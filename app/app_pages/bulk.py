@@ -265,7 +265,7 @@ if summary.scored:
                 counted = distribution(scores.replace({by: {"": None}}), by, of)
                 named = bulkview.named_distribution(counted, by, of, instrument, lang)
                 st.markdown(f"**{text(f'agency.group_{of}')}**")
-                st.bar_chart(named.iloc[:, :-1], stack=True, horizontal=True, sort=False)
+                ui.stacked_bars(named.iloc[:, :-1])
                 st.dataframe(named, width="stretch")
 
 # the files score_file wrote keep the codes (they can be read again); the readable ones name
