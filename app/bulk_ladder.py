@@ -33,7 +33,7 @@ def page(lang: str) -> None:
         list(policies := {p: text(f"ladder_bulk.policy_{p}") for p in ladderbulk.POLICIES}),
         format_func=policies.__getitem__,
         horizontal=True,
-        key="ladder_policy",
+        key="ladder_bulk_policy",  # not the pre-check's ladder_policy: one session, two pages
     )
     encodings = {"": ui.t("auto"), "utf-8": "UTF-8", "gb18030": "GB18030 / GBK"}
     encoding = (
@@ -41,7 +41,7 @@ def page(lang: str) -> None:
             ui.t("encoding"),
             list(encodings),
             format_func=encodings.__getitem__,
-            key="ladder_encoding",
+            key=ui.shown_anew("ladder_encoding", ""),
         )
         or None
     )

@@ -115,6 +115,14 @@ def literal(value: object) -> str:
     return _MARKUP.sub(r"\\\1", _AUTOLINK.sub("\u2060", str(value)))
 
 
+def shown_anew(key: str, default: Any) -> str:
+    """Give the keyed selectbox ``key`` its value anew on this run (``default`` the first time)
+    and return the key. The browser keeps a selectbox's shown name when only the names of its
+    options change: after a change of language it still showed the other language's name."""
+    st.session_state[key] = st.session_state.get(key, default)
+    return key
+
+
 def _switch_language() -> None:
     choice = st.session_state.get("lang_switch")
     if choice in LANGS:

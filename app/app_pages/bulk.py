@@ -43,18 +43,21 @@ if what == "ladder":
 st.write(ui.t("bulk_intro"))
 
 instruments = available_instruments()
+default = ui.DEFAULT_INSTRUMENT if ui.DEFAULT_INSTRUMENT in instruments else instruments[0]
 instrument_id = st.selectbox(
     ui.t("instrument"),
     instruments,
-    index=instruments.index(ui.DEFAULT_INSTRUMENT) if ui.DEFAULT_INSTRUMENT in instruments else 0,
     format_func={i: load_instrument(i).title.get(lang) for i in instruments}.__getitem__,
-    key="bulk_instrument",
+    key=ui.shown_anew("bulk_instrument", default),
 )
 instrument = load_instrument(instrument_id)
 encodings = {"": ui.t("auto"), "utf-8": "UTF-8", "gb18030": "GB18030 / GBK"}
 encoding = (
     st.selectbox(
-        ui.t("encoding"), list(encodings), format_func=encodings.__getitem__, key="bulk_encoding"
+        ui.t("encoding"),
+        list(encodings),
+        format_func=encodings.__getitem__,
+        key=ui.shown_anew("bulk_encoding", ""),
     )
     or None
 )

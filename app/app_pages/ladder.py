@@ -165,9 +165,8 @@ def fact_input(fact: Fact, current: Any) -> Any:
         return st.selectbox(
             _label(fact),
             options,
-            index=options.index(current) if current in options else 0,
             format_func=names.__getitem__,
-            key=key,
+            key=ui.shown_anew(key, current if current in options else None),
             help=help_,
         )
     return st.text_input(_label(fact), value=str(current or ""), key=key, help=help_, max_chars=100)
@@ -192,9 +191,8 @@ def facts_form(stored: dict[str, Any], policy: str, level: int | None) -> tuple[
     chosen = st.selectbox(
         text("ladder.policy", L),
         policies,
-        index=policies.index(policy) if policy in policies else 0,
         format_func=names.__getitem__,
-        key="ladder_policy",
+        key=ui.shown_anew("ladder_policy", policy if policy in policies else policies[0]),
         help=text("ladder.policy_help", L),
     )
     values: dict[str, Any] = {}

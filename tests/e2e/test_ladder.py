@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -43,6 +44,7 @@ FIRM = {
     "eval_score": 55,
 }
 YESNO = [None, "yes", "no"]  # the order of the page's yes/no options
+LANGUAGE_NAME = {"zh": "中文", "en": "English"}  # the sidebar's switch
 
 
 @pytest.fixture
@@ -138,3 +140,17 @@ def test_a_company_sees_the_ladder_the_api_gives(
     settle(tab)
     expect(tab.locator(key("ladder_rung_specialised"))).to_be_visible()
     assert shown_statuses(tab) == shown
+
+    # the other language: the dropdowns show their choice in it (the browser kept the name of
+    # the language before, while the list offered the new one)
+    other = "en" if lang == "zh" else "zh"
+    switch = tab.locator(f"{key('lang_switch')} label").filter(has_text=LANGUAGE_NAME[other])
+    if width == 390:
+        tab.get_by_test_id("stExpandSidebarButton").click()
+    switch.click()
+    settle(tab, rerun=True)
+    held = next(v for v in el.FACTS["holds_innovative"].values if v.value == "yes")
+    expect(tab.locator(f"{key('f_holds_innovative')} input")).to_have_value(held.label(other))
+    title = el.load_policy("2026").title.get(other)
+    box = tab.locator(f"{key('ladder_policy')} input")
+    expect(box).to_have_value(re.compile(re.escape(title)))
