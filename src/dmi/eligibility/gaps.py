@@ -1173,13 +1173,18 @@ def _follow_ups(
         after = evaluate_rung(ctx, rung.rung, rung.recheck[rows])
         found: list[Piece] = []
         for cid, was in before.items():
-            unmet = after.conditions[cid] == NOT_MET
+            now = after.conditions[cid]
+            unmet = now == NOT_MET
+            # met before and no longer sure after: a scorecard the changes leave short unless a
+            # missing fact (a route's) makes up for it gets the moves its lowest points need
+            unsure = (now == UNKNOWN) & (was == MET)
             if cid in off_path:
                 unmet &= ~off_path[cid][rows]
+                unsure &= ~off_path[cid][rows]
             # met before, or unknown (the changes fail it whatever the missing fact is), or
             # left unmet by its own changes of amounts made with the others
             broken = (was == MET) | (was == UNKNOWN) | by_amounts.only(cid, rows)
-            hit = np.flatnonzero(unmet & broken)
+            hit = np.flatnonzero((unmet & broken) | unsure)
             if len(hit):
                 found += _condition_pieces(after, cid, hit, lang)
         for piece in planned:
