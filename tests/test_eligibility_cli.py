@@ -573,6 +573,36 @@ def test_the_summary_groups_reasons_by_column_not_by_the_cells_value(capsys, tmp
     assert "rejected: 2 rows, debt_ratio is above the maximum 100 %" in out
 
 
+def test_headers_with_a_question_number_or_a_unit_are_matched(capsys, tmp_path):
+    # an agency's template says the unit in the header, a questionnaire numbers its questions:
+    # "上年营业收入（万元）" and "Q5.上年研发费用" were ignored, and their facts unknown
+    from dmi.bulk.eligibility import map_fact_columns
+
+    headers = ["企业编号", "上年营业收入（万元）", "Q5.上年研发费用", "上年末资产负债率(%)"]
+    headers += ["第 7 题：职工总数【人】", "上年营业收入 (万元)", "sector (old)", "3 上年净利润"]
+    mapping = map_fact_columns(headers)
+    assert mapping.rename == {
+        "企业编号": "respondent_id",
+        "上年营业收入（万元）": "revenue_y1",
+        "Q5.上年研发费用": "rd_y1",
+        "上年末资产负债率(%)": "debt_ratio",
+        "第 7 题：职工总数【人】": "staff",
+    }
+    # a second column of revenue, a bracket that is not a unit, a number without its mark
+    assert mapping.unmatched == ["上年营业收入 (万元)", "sector (old)", "3 上年净利润"]
+    firms = el.synthetic_firms(4, seed=8)
+    src = tmp_path / "in.csv"
+    firms.rename(columns={"revenue_y1": "上年营业收入（万元）", "rd_y1": "Q5.上年研发费用"}).to_csv(
+        src, index=False
+    )
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv")
+    assert code == 0 and "上年营业收入" not in err, err
+    plain = tmp_path / "plain.csv"
+    firms.to_csv(plain, index=False)
+    assert run(capsys, "eligibility", plain, "-o", tmp_path / "p.csv")[0] == 0
+    assert (tmp_path / "o.csv").read_bytes() == (tmp_path / "p.csv").read_bytes()
+
+
 @pytest.mark.parametrize("command", ["eligibility", "score"])
 def test_a_file_without_an_id_column_says_its_rows_are_named_by_number(capsys, tmp_path, command):
     # rows were named 2, 3, 4 and a firm given twice went unseen, with no word in the summary

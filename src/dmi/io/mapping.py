@@ -3,6 +3,7 @@ or a mapping file; what matched, what is unknown, what is missing."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,24 @@ PROFILE_ALIASES: dict[str, str] = {
 
 def _key(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+# what a questionnaire or a spreadsheet adds to a header: a question's number before it (Q5.,
+# 5、, 第5题:) and a unit in brackets after it ((万元), （%）, [人], 单位：万元)
+_NUMBERING = re.compile(r"^(?:(?:q|第)?\d{1,3}(?:题)?[.、:)\]]|q\d{1,3}(?=\D))")
+_UNIT = re.compile(
+    r"[(\[【]\s*(?:单位[:]?|unit[:]?)?\s*"
+    r"(?:万元|亿元|千元|元|%|‰|人|个|项|年|名|分|级|家|次|yuan|people|persons|years|points)"
+    r"\s*[)\]】]$"
+)
+
+
+def _loose_key(text: str) -> str:
+    """A header's key without a question's number before it and a unit in brackets after it
+    (``Q5.上年研发费用``, ``上年营业收入（万元）`` give ``上年研发费用``, ``上年营业收入``)."""
+    key = _key(text)
+    key = _UNIT.sub("", _NUMBERING.sub("", key, count=1), count=1)
+    return key or _key(text)
 
 
 def read_mapping_file(path: str | Path) -> dict[str, str]:
@@ -334,8 +353,32 @@ def assign_headers(
         else:
             taken.add(target)
             mapping.rename[header] = target
+    _match_loosely(mapping, list(headers), targets, taken)
     mapping.unused_map = _unused_map_entries(custom, list(headers))
     return mapping
+
+
+def _match_loosely(
+    mapping: ColumnMapping, headers: list[str], targets: Mapping[str, str], taken: set[str]
+) -> None:
+    """Match the headers left unmatched by :func:`_loose_key` (a question's number and a unit
+    left out) to the columns no header took, where that key names one column only; in place,
+    the matched headers kept in the file's order."""
+    loose: dict[str, str | None] = {}
+    for key, column in targets.items():
+        found = _loose_key(key)
+        loose[found] = column if loose.get(found, column) == column else None  # None: two
+    matched: dict[str, str] = {}
+    for header in mapping.unmatched:
+        key = _loose_key(header)
+        column = loose.get(key) if key != _key(header) else None
+        if column is not None and column not in taken:
+            taken.add(column)
+            matched[header] = column
+    if matched:
+        mapping.unmatched = [h for h in mapping.unmatched if h not in matched]
+        both = {**mapping.rename, **matched}
+        mapping.rename = {h: both[h] for h in headers if h in both}
 
 
 def require_item_columns(
