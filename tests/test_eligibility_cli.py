@@ -573,6 +573,50 @@ def test_the_summary_groups_reasons_by_column_not_by_the_cells_value(capsys, tmp
     assert "rejected: 2 rows, debt_ratio is above the maximum 100 %" in out
 
 
+@pytest.mark.parametrize("command", ["eligibility", "score"])
+def test_a_header_row_repeated_inside_the_file_is_one_reason(capsys, tmp_path, command):
+    # two exports joined: the second's header was a row whose every cell was a problem (about
+    # 48 of them), and a file of one column of ids would have taken it for a firm
+    source = (
+        pd.read_csv(ROOT / "data" / "example-bulk.csv", dtype=str, keep_default_na=False)
+        if command == "score"
+        else el.synthetic_firms(6, seed=9).astype(object)
+    ).head(6)
+    header = pd.DataFrame([dict(zip(source.columns, source.columns))])
+    joined = pd.concat([source.iloc[:3], header, source.iloc[3:]], ignore_index=True)
+    src, rejects, summ = tmp_path / "in.csv", tmp_path / "r.csv", tmp_path / "s.json"
+    joined.to_csv(src, index=False)
+    argv = [command, src, "-o", tmp_path / "o.csv", "--rejects", rejects, "--summary", summ]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    found = pd.read_csv(rejects, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    again = found[found["row"] == "5"]  # the header is row 1: the three rows, then it
+    assert again[["column", "value", "reason"]].values.tolist() == [
+        ["respondent_id", "respondent_id", "repeats the header row (files joined together?)"]
+    ]
+    summary = json.loads(summ.read_text("utf-8"))
+    assert summary["read"] == 7 and summary["rejected"] >= 1
+    done = summary["scored"] if command == "score" else summary["evaluated"]
+    assert done + summary["rejected"] == 7
+
+
+def test_a_row_that_only_starts_like_the_header_is_not_one():
+    from dmi.bulk.checks import repeats_header
+
+    frame = pd.DataFrame(
+        {"respondent_id": ["respondent_id", " respondent_id ", "respondent_id", "F1"],
+         "revenue_y1": ["revenue_y1", "revenue_y1", "120", "revenue_y1"]}
+    )  # fmt: skip
+    assert repeats_header(frame, ["respondent_id", "revenue_y1"]).tolist() == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert repeats_header(frame, ["respondent_id"]).tolist() == [True, True, True, False]
+    assert repeats_header(frame, []).tolist() == [False] * 4
+
+
 def test_headers_with_a_question_number_or_a_unit_are_matched(capsys, tmp_path):
     # an agency's template says the unit in the header, a questionnaire numbers its questions:
     # "上年营业收入（万元）" and "Q5.上年研发费用" were ignored, and their facts unknown

@@ -19,6 +19,7 @@ from dmi.columns import REJECT_COLUMNS
 
 __all__ = [
     "REASON_BLANK",
+    "REASON_HEADER",
     "REASON_TOTALS",
     "TOTALS_WORDS",
     "all_blank",
@@ -27,6 +28,7 @@ __all__ = [
     "control_shown",
     "looks_like_totals",
     "rejects_frame",
+    "repeats_header",
 ]
 
 TOTALS_WORDS = frozenset(
@@ -41,6 +43,7 @@ _NOTE = re.compile(r"[(\[【].*[)\]】]$")  # after NFKC, （） are ()
 
 REASON_BLANK = "blank line"
 REASON_TOTALS = "looks like a totals row"
+REASON_HEADER = "repeats the header row (files joined together?)"
 
 
 def _totals_key(text: str) -> str:
@@ -151,3 +154,18 @@ def _only_spaces(cells: pd.Series) -> np.ndarray:
     if cells.dtype != object and not pd.api.types.is_string_dtype(cells.dtype):
         return np.zeros(len(cells), dtype=bool)
     return np.fromiter((isinstance(v, str) and not v.strip() for v in cells), bool, len(cells))
+
+
+def repeats_header(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Which rows repeat the header: the cells of the first two of ``columns`` (the id's and
+    the next one read; the one, when there is one) are their headers as written, trimmed, as in
+    a file made of several exports joined together. Two columns, not every one: a row of text
+    where numbers go is one row to reject, and comparing two columns costs next to nothing."""
+    found = np.zeros(len(frame), dtype=bool)
+    if not columns or not len(frame):
+        return found
+    found[:] = True
+    for column in columns[:2]:
+        cells = frame[column].astype("string").str.strip()
+        found &= (cells == column.strip()).fillna(False).to_numpy(dtype=bool)
+    return found

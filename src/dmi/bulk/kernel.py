@@ -28,6 +28,7 @@ import pandas as pd
 
 from dmi.bulk.checks import (
     REASON_BLANK,
+    REASON_HEADER,
     REASON_TOTALS,
     all_blank,
     control_characters,
@@ -35,6 +36,7 @@ from dmi.bulk.checks import (
     control_shown,
     looks_like_totals,
     rejects_frame,
+    repeats_header,
 )
 from dmi.bulk.duplicates import DuplicateIndex, IdLedger, RunStopped
 from dmi.columns import ID_COLUMN
@@ -173,8 +175,12 @@ def prepare_chunk(
         else:
             totals = np.zeros(n, dtype=bool)
         totals &= ~blank & ~bad
+        # a header again inside the file (exports joined together): one reason, not one per cell
+        read = [c for c in (id_header, *mapping.rename) if c in frame.columns]
+        header = repeats_header(frame, list(dict.fromkeys(read))) & ~blank & ~bad & ~totals
         # the ids are needed only for rows rejected here (rare): made only then
-        needs_ids = bad.any() or blank.any() or totals.any() or bool(duplicates.rows)
+        needs_ids = bad.any() or blank.any() or totals.any() or header.any()
+        needs_ids = needs_ids or bool(duplicates.rows)
         ids = (
             id_text(frame[id_header])
             if id_header is not None and needs_ids
@@ -196,7 +202,11 @@ def prepare_chunk(
                     rows[totals], ids[totals], headers[0], shown.astype(str), REASON_TOTALS
                 )
             )
-        drop = bad | blank | totals
+        if header.any():
+            shown = frame[read[0]][header].astype(str).tolist()  # the header's first cell
+            ids_shown = [""] * len(shown)
+            parts.append(rejects_frame(rows[header], ids_shown, read[0], shown, REASON_HEADER))
+        drop = bad | blank | totals | header
         if id_header is not None:
             control = control_characters(frame[id_header]) & ~drop
             if control.any():

@@ -106,6 +106,7 @@ _EXPECTED = [
 _REASONS = [
     (re.compile(r"blank line"), "blank"),
     (re.compile(r"looks like a totals row"), "totals"),
+    (re.compile(r"repeats the header row \(files joined together\?\)"), "header_again"),
     (re.compile(r"ragged row: expected (?P<expected>\d+) fields, got (?P<got>\d+)"), "ragged"),
     (re.compile(r"ragged row"), "ragged_any"),
     (re.compile(r"unbalanced quote from line (?P<first>\d+) to (?P<last>\d+)"), "quote"),
