@@ -351,6 +351,30 @@ def test_the_digital_level_comes_from_the_survey_on_the_row_else_the_column(caps
         assert float(got.loc[row, "specialised_points"]) == base + expected[used]
 
 
+def test_the_survey_answers_missing_are_counted_as_dmi_score_counts_them(capsys, tmp_path):
+    # a row that answered 1 question of 31 had a level computed with 30 answers scored as the
+    # lowest, and nothing said so (dmi score on the same answers says it)
+    answers = _survey_answers(3, seed=12)
+    answers.iloc[0, 1:] = None  # one answer only
+    answers.iloc[1, [2, 5, 7]] = None
+    ids = [f"S{i}" for i in range(3)]
+    firms = pd.DataFrame([{**A2, "respondent_id": i} for i in ids])
+    pd.concat([firms, answers], axis=1).to_csv(tmp_path / "in.csv", index=False)
+    summ = tmp_path / "s.json"
+    argv = ["eligibility", tmp_path / "in.csv", "-o", tmp_path / "o.csv", "--summary", summ]
+    code, stdout, _ = run(capsys, *argv)
+    assert code == 0
+    imputed = json.loads(summ.read_text("utf-8"))["survey_imputed"]
+    # the oracle: dmi score on the same answers
+    answers.assign(respondent_id=ids).to_csv(tmp_path / "survey.csv", index=False)
+    score_summ = tmp_path / "score.json"
+    argv = ["score", tmp_path / "survey.csv", "-o", tmp_path / "sc.csv", "--summary", score_summ]
+    assert run(capsys, *argv)[0] == 0
+    expected = json.loads(score_summ.read_text("utf-8"))["imputed"]
+    assert imputed == expected and sum(imputed.values()) >= 30
+    assert f"; {sum(imputed.values())} missing survey answers scored as lowest" in stdout
+
+
 def test_survey_answers_that_are_invalid_reject_the_row(capsys, tmp_path):
     answers = _survey_answers(2, seed=6)
     first = answers.columns[0]

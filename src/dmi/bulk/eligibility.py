@@ -51,7 +51,7 @@ from dmi.eligibility import (
 )
 from dmi.eligibility.cohorts import CANDIDATE_COLUMNS, rung_conditions
 from dmi.eligibility.export import COMPUTED
-from dmi.eligibility.survey import SURVEY_INSTRUMENT
+from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
 from dmi.io.mapping import assign_headers
@@ -123,6 +123,7 @@ class EligibilityChunk:
 
     statuses: Counter = field(default_factory=Counter)
     computed: int = 0
+    imputed: Counter = field(default_factory=Counter)
     disagrees: int = 0
     cohort: Cohort | None = None
 
@@ -178,6 +179,7 @@ class EligibilityKernel:
         if prepared.checked is not None:  # a repeated row's own problems
             found.append(self._batch(*prepared.checked, max_gaps=0).rejects)
         extra.computed = batch.digital_computed
+        extra.imputed.update(batch.survey_imputed)
         results = batch.results
         for rung in RUNGS:
             # by the rules each firm was judged under (a 2026 小巨人 复核 is judged under 2022)
@@ -204,7 +206,8 @@ class EligibilitySummary:
     firms per rung and status, ``statuses_by_policy`` per rung, rule version applied and
     status (``{rung: {policy: {status: n}}}``); ``digital_level`` how many levels were computed
     from survey answers on the rows and how many of them disagree with a stated
-    ``digital_level``.
+    ``digital_level``; ``survey_imputed``, per survey item, the answers missing on those rows
+    that were scored as the lowest option (as ``dmi score``'s ``imputed``).
     """
 
     input: str
@@ -222,6 +225,7 @@ class EligibilitySummary:
     statuses_by_policy: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     digital_level: dict[str, int] = field(default_factory=lambda: {"computed": 0, "disagrees": 0})
     survey_items: int = 0
+    survey_imputed: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
     delimiter: str | None = None
     lines: int | None = None
@@ -257,6 +261,9 @@ class EligibilitySummary:
                 f"; {self.digital_level['computed']} digital levels computed from the survey, "
                 f"{self.digital_level.get('disagrees', 0)} disagree with the level given"
             )
+        imputed = sum(self.survey_imputed.values())
+        if imputed:
+            text += f"; {imputed} missing survey answers scored as lowest (instrument policy)"
         return text
 
 
@@ -467,6 +474,7 @@ def _fill(summary: EligibilitySummary, tallies: list[_Tally]) -> None:
     reasons: Counter = Counter()
     row_reasons: Counter = Counter()
     statuses: Counter = Counter()
+    imputed: Counter = Counter()
     for tally in tallies:
         summary.problems += tally.problems
         reasons.update(tally.reasons)
@@ -474,8 +482,10 @@ def _fill(summary: EligibilitySummary, tallies: list[_Tally]) -> None:
         statuses.update(tally.extra.statuses)
         summary.digital_level["computed"] += tally.extra.computed
         summary.digital_level["disagrees"] += tally.extra.disagrees
+        imputed.update(tally.extra.imputed)
     summary.rejected_by_reason = _most_common_first(reasons)
     summary.rejected_rows_by_reason = _most_common_first(row_reasons)
+    summary.survey_imputed = {c: imputed[c] for c in survey_items(imputed)}  # survey's order
     policies = sorted({policy for _, policy, _ in statuses})
     summary.statuses_by_policy = {
         rung: {

@@ -13,8 +13,9 @@ file, and the output columns depend only on the policy and the year, never on th
 from __future__ import annotations
 
 import numbers
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,9 @@ class EligibilityBatch:
     digital_computed : int
         How many rows' digital levels were computed from their survey answers
         (:mod:`dmi.eligibility.survey`).
+    survey_imputed : dict of str to int
+        Per survey item, the answers missing on those rows that were scored as the lowest
+        option (the survey's policy, as ``dmi score`` counts them).
     """
 
     results: pd.DataFrame
@@ -221,6 +225,7 @@ class EligibilityBatch:
     beside: pd.DataFrame | None = None
     digital_disagrees: np.ndarray | None = None
     digital_computed: int = 0
+    survey_imputed: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_evaluated(self) -> int:
@@ -431,6 +436,7 @@ def _run(
     disagrees: list[np.ndarray] = []
     unmatched: list[str] = []
     computed = 0
+    imputed: Counter[str] = Counter()
     for start in range(0, max(n, 1), CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
         chunk = facts if (start, stop) == (0, n) else facts.iloc[start:stop]
@@ -441,6 +447,7 @@ def _run(
             rejects.append(levels.rejects)
             valid = valid & ~levels.rejected
             computed += levels.computed
+            imputed.update(levels.imputed)
         parsed = parse_facts(chunk, rows=row_numbers[start:stop], unique_ids=unique_ids)
         valid = parsed.valid & valid
         table = parsed.table if valid.all() else parsed.table.take(valid)
@@ -466,6 +473,7 @@ def _run(
         beside=besides[0] if len(besides) == 1 else pd.concat(besides, ignore_index=True),
         digital_disagrees=np.concatenate(disagrees),
         digital_computed=computed,
+        survey_imputed=dict(imputed),
     )
 
 

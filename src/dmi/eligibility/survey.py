@@ -10,7 +10,7 @@ does, and its level becomes ``digital_level_computed``, which the ladder reads b
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -56,11 +56,15 @@ class SurveyLevels:
         ``row, respondent_id, column, value, reason`` of the rows whose answers are invalid.
     rejected : ndarray of bool, shape (n_rows,)
         The rows with a problem in their answers (not evaluated).
+    imputed : dict of str to int
+        Per item, the answers missing on the rows scored that the survey's policy scored as
+        the lowest option (as ``dmi score`` counts them).
     """
 
     levels: np.ndarray
     rejects: pd.DataFrame
     rejected: np.ndarray
+    imputed: dict[str, int] = field(default_factory=dict)
 
     @property
     def computed(self) -> int:
@@ -111,4 +115,4 @@ def computed_levels(frame: pd.DataFrame, rows: np.ndarray) -> SurveyLevels | Non
     if len(scored.rejects):
         bad = np.unique(scored.rejects["row"].to_numpy(dtype=np.int64))
         rejected[np.isin(rows, bad)] = True
-    return SurveyLevels(levels, scored.rejects, rejected)
+    return SurveyLevels(levels, scored.rejects, rejected, dict(scored.imputed))
