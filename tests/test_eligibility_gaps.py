@@ -6,6 +6,8 @@ condition, and 0.01万元 less does not.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -353,6 +355,51 @@ def test_a_condition_the_changes_leave_unsure_gets_its_gaps():
     after = el.evaluate(_apply(facts, list(result.gaps)), "2022", max_gaps=None)["specialised"]
     assert after.condition("sr22_score").state == "met"
     assert after.condition("sr22_rd").state == after.condition("sr22_rev").state == "met"
+
+
+def test_a_scorecard_s_moves_leave_out_those_the_others_make_needless():
+    # cheapest first took debt +5 and growth +5 (10 points, the need), then R&D +10 for the
+    # 创新能力 floor, which alone gives the 10 points: three moves and a follow-up where one is
+    # enough (a reviewer's 45 of 220 专精特新 score gaps had a move to spare)
+    from .test_eligibility_edges_ladder import _apply
+
+    facts = {
+        "revenue_y1": 3964.79, "revenue_y2": 3754.74, "main_revenue_y1": 3942.48,
+        "main_revenue_y2": 3754.74, "rd_y1": 52.99, "debt_ratio": 55.3, "ip_class1": 0,
+        "ip_class2": 1, "ip_class1_own": "no", "ip_class1_high_value": "no",
+        "strategic_emerging": "no", "sme": "yes", "credit_clean": "yes",
+        "product_allowed": "yes", "no_incident": "yes", "equity_3y": 0, "high_tech_title": "no",
+        "innovation_title": "no", "award": "none", "rd_institution": "none",
+    }  # fmt: skip
+    gaps = el.evaluate(facts, "2022", lang="en", max_gaps=None)["innovative"].gaps
+    assert len(gaps) == 1 and gaps[0].condition == "in22_score"
+    assert [(f, pytest.approx(c)) for f, c in gaps[0].changes] == [("rd_y1", 65.96)]
+    assert gaps[0].text.endswith(": R&D share y1 1.33% → 3% (+65.96万元 R&D y1) +10")
+    assert el.evaluate(_apply(facts, gaps), "2022")["innovative"].status == "eligible"
+
+
+def test_no_move_of_a_scorecard_gap_is_to_spare():
+    # on random firms, a points gap's moves give the points it asks for, and leaving any one
+    # of them out gives fewer (where no group's floor is short: a floor may need a move that
+    # gives more than the total asks for)
+    head = re.compile(r"^\w+: \+([\d.]+) points \([\d.]+ → [\d.]+\): (.+)$")
+    firms = el.synthetic_firms(400, seed=17)
+    checked = 0
+    for _, row in firms.iterrows():
+        facts = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
+        for policy in ("2022", "2026"):
+            result = el.evaluate(facts, policy, lang="en", max_gaps=None)
+            for gap in (g for rung in el.RUNGS for g in result[rung].gaps):
+                found = head.match(gap.text) if gap.kind == "points" else None
+                if found is None:  # a group's floor short ("[...]"), or no moves
+                    continue
+                need = float(found[1])
+                gains = [float(g) for g in re.findall(r" \+([\d.]+)(?:, |$)", found[2])]
+                assert sum(gains) >= need - 1e-9, gap.text
+                if len(gains) > 1:
+                    assert sum(gains) - min(gains) < need - 1e-9, gap.text
+                    checked += 1
+    assert checked > 20
 
 
 def test_a_fact_is_not_asked_for_when_what_it_stands_in_for_is_known():

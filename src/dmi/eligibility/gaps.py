@@ -773,6 +773,49 @@ def _indicator_moves(
     return moves
 
 
+def _drop_needless_moves(
+    indicators: list[Indicator],
+    current: np.ndarray,
+    level: np.ndarray,
+    taken_by: np.ndarray,
+    taken_at: np.ndarray,
+    total_need: np.ndarray,
+    group_need: dict[str, np.ndarray],
+) -> None:
+    """Leave out the moves the others make needless (in place): cheapest first can take two
+    cheap moves and then, for a group's floor, one that alone gives the points of all three.
+
+    The moves taken are tried latest (dearest) first: one is left out of a row where the
+    points over the pass mark, and over the floor of its group, are at least what it gives.
+    ``total_need`` and ``group_need`` are what is still short after the moves (negative: over).
+    """
+    over = -total_need
+    over_group = {gid: -need for gid, need in group_need.items()}
+    group_of = [ind.group for ind in indicators]
+    last = int(taken_at.max(initial=-1))
+    for step in range(last, -1, -1):
+        hit = taken_at == step
+        rows = np.flatnonzero(hit.any(axis=0))
+        if not len(rows):
+            continue
+        k = hit[:, rows].argmax(axis=0)
+        gain = level[k, rows] - current[k, rows]
+        spare = gain <= over[rows] + 1e-9
+        for gid, extra in over_group.items():
+            in_group = np.array([group_of[i] == gid for i in k], dtype=bool)
+            spare &= ~in_group | (gain <= extra[rows] + 1e-9)
+        if not spare.any():
+            continue
+        k, rows, gain = k[spare], rows[spare], gain[spare]
+        over[rows] -= gain
+        for gid, extra in over_group.items():
+            in_group = np.array([group_of[i] == gid for i in k], dtype=bool)
+            extra[rows[in_group]] -= gain[in_group]
+        level[k, rows] = current[k, rows]
+        taken_by[k, rows] = -1
+        taken_at[k, rows] = -1
+
+
 def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: str) -> list[Piece]:
     """The indicator moves, cheapest first, that lift a failed scorecard to its pass mark."""
     import pyarrow as pa
@@ -831,6 +874,7 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
         level[ind_idx[rows], rows] = p[rows]
         taken_by[ind_idx[rows], rows] = m_idx[rows]
         taken_at[ind_idx[rows], rows] = step
+    _drop_needless_moves(indicators, current, level, taken_by, taken_at, total_need, group_need)
     # text: the moves in the order they were taken
     head = _joined_arrow(
         [
