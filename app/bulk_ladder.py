@@ -56,6 +56,12 @@ def page(lang: str) -> None:
     )
     upload = ui.table_uploader("ladder_file")
     if upload is None:
+        # back from another page (the upload is gone with its widget): the last run stays
+        if "ladder_result" in st.session_state:
+            found, run_lang = st.session_state["ladder_result"]
+            name = st.session_state.get("ladder_run_name", "")
+            st.info(text("ladder_bulk.last_run", name=ui.literal(name)))
+            show(found, policy, lang, run_lang)
         st.stop()
     # not the language: the page words the run again in another; only the results file's gaps
     # stay in the run's language, which is said
@@ -88,6 +94,7 @@ def page(lang: str) -> None:
         bar.progress(1.0)
         st.session_state["ladder_result"] = (found, lang)
         st.session_state["ladder_run_key"] = run_key
+        st.session_state["ladder_run_name"] = upload.name
     if "ladder_result" not in st.session_state:
         st.stop()
     found, run_lang = st.session_state["ladder_result"]

@@ -123,6 +123,15 @@ def shown_anew(key: str, default: Any) -> str:
     return key
 
 
+def keep_choices(*keys: str) -> None:
+    """Keep the values of these widgets while another page is shown: Streamlit forgets a
+    widget's value once a run does not draw it (the bulk page's choices were back to their
+    defaults after a look at the dashboard)."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def _switch_language() -> None:
     choice = st.session_state.get("lang_switch")
     if choice in LANGS:

@@ -39,6 +39,15 @@ pages = {
     ],
 }
 page = st.navigation(pages)
+ui.keep_choices(
+    "bulk_what",
+    "bulk_instrument",
+    "bulk_encoding",
+    "bulk_duplicates",
+    "ladder_bulk_policy",
+    "ladder_encoding",
+    "ladder_duplicates",
+)
 ui.language_switch()
 ui.companies_box()
 ui.account_box()

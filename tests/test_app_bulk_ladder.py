@@ -264,3 +264,19 @@ def test_a_change_of_language_keeps_the_run_and_says_the_gaps_language(facts_fil
     at.radio(key="lang_switch").set_value("zh").run()
     assert at.success[0].value.startswith("读取 80 行")
     assert not [c for c in at.caption if "差距说明" in c.value]
+
+
+def test_the_run_and_the_choices_are_kept_after_a_look_at_another_page(facts_file):
+    # back from the dashboard, the page was in its index mode, the upload and the run gone
+    at = _run("en", facts_file.read_bytes())
+    evaluated = at.success[0].value
+    at.switch_page("app_pages/dashboard.py").run()
+    assert not at.exception, at.exception
+    at.switch_page("app_pages/bulk.py").run()
+    assert not at.exception, at.exception
+    assert at.radio(key="bulk_what").value == "ladder"
+    # a browser drops the upload with its widget on the other page (the test keeps it)
+    at.file_uploader(key="ladder_file").clear().run()
+    assert not at.exception, at.exception
+    assert at.success and at.success[0].value == evaluated
+    assert any(i.value.startswith("These are the results of the last run (facts") for i in at.info)
