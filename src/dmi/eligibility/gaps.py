@@ -1059,6 +1059,18 @@ def rung_gaps(
         ny_count[unmet] += 1
         if len(rows):
             pieces += _condition_pieces(rung, cid, rows, lang)
+    # one change of a fact for two conditions: the bigger, naming both (not the two added)
+    pieces, merged = _one_change_per_fact(pieces, lang)
+    if merged:
+        kept_at: dict[str, np.ndarray] = {}
+        for p in pieces:
+            if p.condition in kept_at:
+                kept_at[p.condition] = np.union1d(kept_at[p.condition], p.positions)
+            else:
+                kept_at[p.condition] = p.positions
+        for p in merged:  # a condition all of whose changes went into another's: one gap less
+            gone = np.setdiff1d(p.positions, kept_at.get(p.condition, np.zeros(0, np.intp)))
+            ny_count[np.searchsorted(ny_pos, gone)] -= 1
     # a change may break a condition the firm met (more main revenue is more revenue: a lower
     # R&D share): the changes are applied, and what they broke gets its own gaps, after them
     complete = ny_count <= budget  # rows whose every change is worked out above
@@ -1067,7 +1079,7 @@ def rung_gaps(
     for cid, mask in chosen.items():
         off_path[cid] = np.zeros(ctx.n, dtype=bool)
         off_path[cid][pos[~mask]] = True
-    for extra in _follow_ups(rung, ny_pos[complete], pieces, lang, rounds, off_path):
+    for extra in _follow_ups(rung, ny_pos[complete], pieces, lang, rounds, off_path, merged):
         # on a row with a gap of the same condition and suffix, the follow-up joins that gap
         # (joined_rows names the condition once): it is not one more gap there
         key = (extra.condition, extra.suffix)
@@ -1134,6 +1146,67 @@ def rung_gaps(
     return pieces, count
 
 
+def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], list[Piece]]:
+    """Of two conditions' changes of one fact on a row, made the same way, keep the bigger and
+    name both conditions (``revenue y1 4000万元 → 5000万元 (+1000万元) meets lg26_rev,
+    lg26_growth``): a threshold worked back to its fact is met by any bigger change that way,
+    and the two added would ask for more than either needs.
+
+    Returns the pieces shown and the parts left out (on their rows still their conditions'
+    changes: the follow-ups check those conditions after the changes).
+    """
+    at = [
+        i
+        for i, p in enumerate(pieces)
+        if p.kind == "change" and p.fact is not None and p.change is not None and p.suffix
+    ]
+    pairs = [
+        (i, j)
+        for k, i in enumerate(at)
+        for j in at[k + 1 :]
+        if pieces[i].fact == pieces[j].fact and pieces[i].condition != pieces[j].condition
+    ]
+    if not pairs:
+        return pieces, []
+    bit = {i: 1 << k for k, i in enumerate(at)}  # each piece's bit in a row's mask of others
+    drop = {i: np.zeros(len(pieces[i].positions), dtype=bool) for i in at}
+    absorbed = {i: np.zeros(len(pieces[i].positions), dtype=np.int64) for i in at}
+    for i, j in pairs:
+        a, b = pieces[i], pieces[j]
+        assert a.change is not None and b.change is not None
+        _, ia, ib = np.intersect1d(a.positions, b.positions, return_indices=True)
+        if not len(ia):
+            continue
+        da, db = a.change[ia], b.change[ib]
+        with np.errstate(invalid="ignore"):
+            same = (np.sign(da) == np.sign(db)) & (da != 0) & ~drop[i][ia] & ~drop[j][ib]
+            a_keeps = same & (np.abs(da) >= np.abs(db))
+        b_keeps = same & ~a_keeps
+        for keep, lose, ik, il, sel in ((i, j, ia, ib, a_keeps), (j, i, ib, ia, b_keeps)):
+            drop[lose][il[sel]] = True
+            absorbed[keep][ik[sel]] |= bit[lose] | absorbed[lose][il[sel]]
+    shown: list[Piece] = []
+    left: list[Piece] = []
+    meets = t("eligibility.meets", lang)
+    separator = t("eligibility.comma", lang)
+    for i, piece in enumerate(pieces):
+        if i not in drop or not (drop[i].any() or absorbed[i].any()):
+            shown.append(piece)
+            continue
+        if drop[i].any():
+            left.append(piece.subset(drop[i]))
+        kept = ~drop[i]
+        for mask in np.unique(absorbed[i][kept]).tolist():
+            rows = kept & (absorbed[i] == mask)
+            part = piece.subset(rows)
+            if mask:
+                others = [pieces[j].condition for j in at if mask & bit[j]]
+                named = [piece.condition, *dict.fromkeys(others)]
+                part = dataclasses.replace(part, suffix=f" {meets} " + separator.join(named))
+            shown.append(part)
+    return shown, left
+
+
 def _part_of() -> dict[str, str]:
     """Each fact that is part of another (the facts file's ``at_most`` checks: main-business
     revenue of revenue, R&D staff of staff, 2-year equity of 3-year): a change to the part
@@ -1178,6 +1251,7 @@ def _follow_ups(
     lang: str,
     rounds: int,
     off_path: dict[str, np.ndarray],
+    merged: list[Piece] = (),  # type: ignore[assignment]
 ) -> list[Piece]:
     """The gaps of what ``pieces`` (the changes of rows ``rows``, ascending) would break, worked
     out on the facts after those changes, and so on, ``rounds`` times at most.
@@ -1203,7 +1277,7 @@ def _follow_ups(
     rows = rows[changed[rows]]
     before = {cid: state[rows] for cid, state in rung.conditions.items()}
     by_amounts = _ChangedBy(rung.ctx.n)
-    by_amounts.add(pieces)
+    by_amounts.add([*pieces, *merged])  # a change merged into another's is still its own
     found_all: list[Piece] = []
     for _ in range(rounds):
         facts = (
