@@ -383,7 +383,7 @@ def test_no_move_of_a_scorecard_gap_is_to_spare():
     # of them out gives fewer (where no group's floor is short: a floor may need a move that
     # gives more than the total asks for)
     head = re.compile(r"^\w+: \+([\d.]+) points \([\d.]+ → [\d.]+\): (.+)$")
-    firms = el.synthetic_firms(400, seed=17)
+    firms = el.synthetic_firms(120, seed=17)
     checked = 0
     for _, row in firms.iterrows():
         facts = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
@@ -427,6 +427,14 @@ def test_one_fact_changed_for_two_conditions_is_one_change_naming_both():
     assert after.status in ("eligible", "manual")
     zh = el.evaluate(facts, "2026", lang="zh", max_gaps=None)["little_giant"].gaps
     assert any(g.text.endswith("满足 lg26_rev，lg26_growth") for g in zh)
+
+
+@pytest.mark.parametrize(("revenue", "rd"), [(1e9, 29999999.99), (4000, 119.99), (2e8, 5999999.99)])
+def test_a_value_short_of_a_threshold_is_never_shown_on_it(revenue, rd):
+    # 2.999999999 % of a huge revenue was rounded to 6 places, then down: "3% → 3%"
+    gaps = el.evaluate({"revenue_y1": revenue, "rd_y1": rd}, "2022", lang="en", max_gaps=None)
+    share = [g.text for g in gaps["specialised"].gaps if g.condition == "sr22_rd"]
+    assert share == ["R&D share y1 2.99% → 3% (+0.01万元 R&D y1) meets sr22_rd"]
 
 
 def test_a_fact_is_not_asked_for_when_what_it_stands_in_for_is_known():

@@ -60,7 +60,13 @@ def _rounded(values: np.ndarray, decimals: int, mode: str) -> np.ndarray:
     scale = 10.0**decimals
     values = np.asarray(values, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):  # 1e300 and up: shown as it is
-        scaled = np.round(values * scale, 6)
+        scaled = values * scale
+        # a whole step within float error is that step (2.9999999999999996 % is 3 %), no more:
+        # 2.999999999 % of a huge revenue is below 3 % and shown so (a rounding to 6 places
+        # made it 3 %)
+        whole = np.round(scaled)
+        near = np.abs(scaled - whole) <= np.maximum(1e-9, 8 * np.spacing(np.abs(scaled)))
+        scaled = np.where(near, whole, scaled)
     if mode == "floor":
         q = np.floor(scaled)
     elif mode == "ceil":
