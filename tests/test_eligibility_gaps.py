@@ -437,6 +437,25 @@ def test_a_value_short_of_a_threshold_is_never_shown_on_it(revenue, rd):
     assert share == ["R&D share y1 2.99% → 3% (+0.01万元 R&D y1) meets sr22_rd"]
 
 
+def test_changes_of_one_fact_for_many_conditions_are_merged_without_overflow():
+    # a condition's bit in a 64-bit mask: a rule file of more conditions than bits keeps the
+    # others' changes apart rather than failing
+    from dmi.eligibility.gaps import Piece, _one_change_per_fact
+
+    def piece(k: int) -> Piece:
+        change = np.array([float(k + 1)])
+        return Piece(
+            np.array([0]), f"c{k}", "change", np.array(["x"]), f" meets c{k}", "revenue_y1",
+            np.array([1.0]), np.array([1.0 + k]), change,
+        )  # fmt: skip
+
+    shown, left = _one_change_per_fact([piece(k) for k in range(70)], "en")
+    assert len(left) == 61 and len(shown) == 9  # 62 merged into their biggest; 8 apart
+    biggest = next(p for p in shown if p.condition == "c61")
+    assert biggest.suffix == " meets " + ", ".join(["c61", *(f"c{k}" for k in range(61))])
+    assert {p.condition for p in shown} == {"c61", *(f"c{k}" for k in range(62, 70))}
+
+
 def test_a_fact_is_not_asked_for_when_what_it_stands_in_for_is_known():
     # the 2022 scorecard's 数字化水平 takes the level computed from the survey, else the given
     # one: with the computed level known, the given one is not a missing fact (the app's

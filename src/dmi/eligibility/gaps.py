@@ -1166,15 +1166,22 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
         for i, p in enumerate(pieces)
         if p.kind == "change" and p.fact is not None and p.change is not None and p.suffix
     ]
+    # a condition's bit in a row's mask of the conditions a change also meets (a rule file of
+    # more than 62 such conditions has the others' changes shown apart)
+    conditions = list(dict.fromkeys(pieces[i].condition for i in at))[:62]
+    bit_of = {c: 1 << k for k, c in enumerate(conditions)}
     pairs = [
         (i, j)
         for k, i in enumerate(at)
         for j in at[k + 1 :]
-        if pieces[i].fact == pieces[j].fact and pieces[i].condition != pieces[j].condition
+        if pieces[i].fact == pieces[j].fact
+        and pieces[i].condition != pieces[j].condition
+        and pieces[i].condition in bit_of
+        and pieces[j].condition in bit_of
     ]
     if not pairs:
         return pieces, []
-    bit = {i: 1 << k for k, i in enumerate(at)}  # each piece's bit in a row's mask of others
+    bit = {i: bit_of.get(pieces[i].condition, 0) for i in at}
     drop = {i: np.zeros(len(pieces[i].positions), dtype=bool) for i in at}
     absorbed = {i: np.zeros(len(pieces[i].positions), dtype=np.int64) for i in at}
     for i, j in pairs:
@@ -1206,8 +1213,8 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
             rows = kept & (absorbed[i] == mask)
             part = piece.subset(rows)
             if mask:
-                others = [pieces[j].condition for j in at if mask & bit[j]]
-                named = [piece.condition, *dict.fromkeys(others)]
+                others = [c for c in conditions if mask & bit_of[c] and c != piece.condition]
+                named = [piece.condition, *others]
                 part = dataclasses.replace(part, suffix=f" {meets} " + separator.join(named))
             shown.append(part)
     return shown, left
@@ -1257,7 +1264,7 @@ def _follow_ups(
     lang: str,
     rounds: int,
     off_path: dict[str, np.ndarray],
-    merged: list[Piece] = (),  # type: ignore[assignment]
+    merged: list[Piece],
 ) -> list[Piece]:
     """The gaps of what ``pieces`` (the changes of rows ``rows``, ascending) would break, worked
     out on the facts after those changes, and so on, ``rounds`` times at most.
@@ -1268,7 +1275,9 @@ def _follow_ups(
     revenue for one condition is a lower main-business share for another's gap), and a
     scorecard indicator below the points its moves planned (:func:`_lost_points`); not a
     condition of a path the row does not take (``off_path``: per condition, a mask of the
-    rung's rows). The pieces returned are on ``rung``'s rows.
+    rung's rows). ``merged`` are the changes shown as another condition's bigger change of the
+    same fact (:func:`_one_change_per_fact`): their conditions are checked like the others'.
+    The pieces returned are on ``rung``'s rows.
     """
     from dmi.eligibility.engine import MET, evaluate_rung
 
