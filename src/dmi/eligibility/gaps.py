@@ -612,28 +612,6 @@ def _leaf_piece(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -
     return None
 
 
-def _drop_dominated(pieces: list[Piece]) -> list[Piece]:
-    """Of two changes of the same fact on a row, keep the bigger: it meets both.
-
-    (R&D 40万 → 100万 also lifts the R&D share to 3% when 3% of revenue is below 100万.)
-    """
-    drop = [np.zeros(len(p.positions), dtype=bool) for p in pieces]
-    for i, a in enumerate(pieces):
-        for j in range(i + 1, len(pieces)):
-            b = pieces[j]
-            if a.fact is None or a.fact != b.fact or a.change is None or b.change is None:
-                continue
-            _, ia, ib = np.intersect1d(a.positions, b.positions, return_indices=True)
-            if len(ia) == 0:
-                continue
-            da, db = a.change[ia], b.change[ib]
-            same_way = np.sign(da) == np.sign(db)
-            a_smaller = same_way & (np.abs(da) < np.abs(db))
-            drop[i][ia[a_smaller]] = True
-            drop[j][ib[same_way & ~a_smaller]] = True
-    return [p if not d.any() else p.subset(~d) for p, d in zip(pieces, drop)]
-
-
 def _unmet(ctx: Context, node: Any, pos: np.ndarray) -> np.ndarray:
     """How many changes a test needs on rows ``pos`` (inf when one cannot be asked for)."""
     if isinstance(node, AllOf):
@@ -659,7 +637,7 @@ def _test_pieces(
         out: list[Piece] = []
         for sub in node.all:
             out += _test_pieces(ctx, sub, pos, cid, lang, rung)
-        return _drop_dominated(out)
+        return _one_change_per_fact(out, lang)[0]  # R&D 40万 → 100万 lifts the share too
     if isinstance(node, AnyOf):
         counts = np.stack([_unmet(ctx, sub, pos) for sub in node.any])
         choice = np.argmin(counts, axis=0)
@@ -1153,10 +1131,10 @@ def rung_gaps(
 
 
 def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], list[Piece]]:
-    """Of two conditions' changes of one fact on a row, made the same way, keep the bigger and
-    name both conditions (``revenue y1 4000万元 → 5000万元 (+1000万元) meets lg26_rev,
-    lg26_growth``): a threshold worked back to its fact is met by any bigger change that way,
-    and the two added would ask for more than either needs.
+    """Of two changes of one fact on a row, made the same way, keep the bigger: a threshold
+    worked back to its fact is met by any bigger change that way, and the two added would ask
+    for more than either needs. When they are two conditions' changes, the one kept names both
+    (``revenue y1 4000万元 → 5000万元 (+1000万元) meets lg26_rev, lg26_growth``).
 
     Returns the pieces shown and the parts left out (on their rows still their conditions'
     changes: the follow-ups check those conditions after the changes).
@@ -1175,7 +1153,6 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
         for k, i in enumerate(at)
         for j in at[k + 1 :]
         if pieces[i].fact == pieces[j].fact
-        and pieces[i].condition != pieces[j].condition
         and pieces[i].condition in bit_of
         and pieces[j].condition in bit_of
     ]
@@ -1192,7 +1169,7 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
             continue
         da, db = a.change[ia], b.change[ib]
         with np.errstate(invalid="ignore"):
-            same = (np.sign(da) == np.sign(db)) & (da != 0) & ~drop[i][ia] & ~drop[j][ib]
+            same = (np.sign(da) == np.sign(db)) & ~drop[i][ia] & ~drop[j][ib]
             a_keeps = same & (np.abs(da) >= np.abs(db))
         b_keeps = same & ~a_keeps
         for keep, lose, ik, il, sel in ((i, j, ia, ib, a_keeps), (j, i, ib, ia, b_keeps)):
@@ -1209,12 +1186,11 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
         if drop[i].any():
             left.append(piece.subset(drop[i]))
         kept = ~drop[i]
-        for mask in np.unique(absorbed[i][kept]).tolist():
-            rows = kept & (absorbed[i] == mask)
-            part = piece.subset(rows)
+        others_of = absorbed[i] & ~bit[i]  # the other conditions a row's change also meets
+        for mask in np.unique(others_of[kept]).tolist():
+            part = piece.subset(kept & (others_of == mask))
             if mask:
-                others = [c for c in conditions if mask & bit_of[c] and c != piece.condition]
-                named = [piece.condition, *others]
+                named = [piece.condition, *(c for c in conditions if mask & bit_of[c])]
                 part = dataclasses.replace(part, suffix=f" {meets} " + separator.join(named))
             shown.append(part)
     return shown, left
