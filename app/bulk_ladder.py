@@ -11,7 +11,7 @@ from dmi_ui import text
 from dmi.bulk.run import DUPLICATE_POLICIES
 from dmi.errors import FactsFileError, PolicyError
 from dmi.io import FileFormatError, csv_bytes
-from dmi.service import ladderbulk
+from dmi.service import bulkview, ladderbulk
 from dmi.service.uploads import upload_folder
 
 FILE_ERRORS = (FileFormatError, FactsFileError, PolicyError, ValueError)
@@ -109,7 +109,7 @@ def show(found: ladderbulk.LadderRun, policy: str, lang: str, run_lang: str) -> 
     else:
         st.error(text("ladder_bulk.reconcile_bad", **fields))
     for note in s.notes:
-        st.info(ui.literal(note))
+        st.info(ui.literal(bulkview.note_text(note, lang)))
     if s.rejected:
         st.subheader(text("ladder_bulk.rejects"))
         st.dataframe(

@@ -213,6 +213,16 @@ def test_a_file_without_facts_is_named_in_the_pages_language():
     assert limits in [c.value for c in at.caption]
 
 
+def test_the_run_s_notes_are_in_the_page_s_language():
+    # the notes were the library's English on the Chinese page
+    data = b"respondent_id,revenue_y1,debt_ratio\nA1,5000,0.45\nA2,3000,0.6\n"
+    at = _run("zh", data + "注：数据截至2025年底,,\n".encode())
+    shown = [i.value.replace("\\", "") for i in at.info]  # as read: markdown unescaped
+    assert any(v.startswith("资产负债率 (debt_ratio)：所填的值都不超过 1") for v in shown), shown
+    assert any("只有编号、没有任何企业信息（第 4 行）" in v for v in shown), shown
+    assert not any("read as percent" in v or "no fact" in v for v in shown), shown
+
+
 def test_every_reason_a_fact_can_be_refused_for_is_worded_and_cells_shown_as_written():
     # a cell of each kind of fact, bad in each way: every reason in Chinese, English ones
     # without Chinese units, and the firm's cell as written (not with the CSV's ')

@@ -780,3 +780,35 @@ def test_the_statuses_are_counted_by_the_rules_each_firm_was_judged_under(capsys
     assert sum(sum(v.values()) for v in by_policy.values()) == summary["evaluated"]
     for policy in ("2022", "2026"):
         assert f"little_giant ({policy}): " in out
+
+
+def test_fractions_for_percent_and_id_only_rows_are_noted_whatever_the_chunks(capsys, tmp_path):
+    # a debt ratio of 0.45 (meaning 45 %) passed every ceiling, and a footnote under the table
+    # was counted as a firm, with no word in the summary
+    from dmi.service.bulkview import note_text
+
+    firms = el.synthetic_firms(6, seed=3).astype(object)
+    firms["debt_ratio"] = firms["debt_ratio"].map(lambda v: "" if pd.isna(v) else float(v) / 100)
+    src = tmp_path / "in.csv"
+    footnote = pd.DataFrame({"respondent_id": ["注：数据截至2025年底"]})
+    pd.concat([firms, footnote], ignore_index=True).to_csv(src, index=False)
+    found = []
+    for chunk in ("1", "50000"):
+        summ = tmp_path / f"s{chunk}.json"
+        code, _, err = run(
+            capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summ,
+            "--chunk-size", chunk,
+        )  # fmt: skip
+        assert code == 0, err
+        notes = json.loads(summ.read_text("utf-8"))["notes"]
+        assert [n.split(" ")[0] for n in notes] == ["debt_ratio:", "1"], notes
+        assert "(row 8)" in notes[1]
+        assert all(f"note: {n}\n" in err for n in notes)
+        found.append(notes)
+    assert found[0] == found[1]
+    zh = [note_text(n, "zh") for n in found[0]]
+    assert zh[0].startswith("资产负债率 (debt_ratio)：所填的值都不超过 1") and "第 8 行" in zh[1]
+    firms["debt_ratio"] = firms["debt_ratio"].map(lambda v: v if v == "" else v * 100)
+    firms.to_csv(src, index=False)  # percent, and no footnote: nothing to say
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summ)
+    assert code == 0 and json.loads(summ.read_text("utf-8"))["notes"] == []

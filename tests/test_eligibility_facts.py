@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 import dmi.eligibility as el
-from dmi.eligibility.facts import REJECT_COLUMNS
+from dmi.eligibility.facts import REJECT_COLUMNS, FactsTally
 
+from .conftest import ROOT
 from .test_eligibility import SR26, firm
 
 ISSUE_FACTS = (
@@ -314,3 +315,69 @@ def test_one_firm_s_invalid_facts_are_named_by_fact_not_by_a_row_number():
     with pytest.raises(el.FactsError) as info:
         el.evaluate(firm(SR26, debt_ratio=180, staff=-1), "2026")
     assert str(info.value).startswith("the firm's facts are invalid (2 problems):")
+
+
+# -- what the facts say as a whole ----------------------------------------------------------------
+
+
+def tally_of(rows: list[dict], first_row: int = 2) -> FactsTally:
+    return el.evaluate_batch(pd.DataFrame(rows), first_row=first_row).facts_tally
+
+
+@pytest.mark.parametrize(
+    ("values", "noted"),
+    [
+        (["0.45", "0.62", "", "1"], True),  # fractions, 1 (100 %) among them
+        (["0.45"], True),
+        (["0.45", "1.5"], False),  # a value above 1: percent
+        (["0", "0", ""], False),  # nothing above 0: no sign of fractions
+        (["", ""], False),
+        (["45", "62"], False),
+    ],
+)
+def test_a_percentage_column_of_values_at_most_1_is_noted(values, noted):
+    # 0.45 read as 0.45 % passed every debt-ratio ceiling, with no word said
+    rows = [
+        {"respondent_id": f"F{i}", "revenue_y1": "100", "debt_ratio": v}
+        for i, v in enumerate(values)
+    ]
+    tally = tally_of(rows)
+    given = sum(v != "" for v in values)
+    assert tally.percent_given["debt_ratio"] == given
+    notes = [n for n in tally.notes() if n.startswith("debt_ratio:")]
+    assert bool(notes) is noted
+    if noted:
+        assert "multiply it by 100" in notes[0]
+        assert ("the value given is" if given == 1 else f"all {given} values given are") in notes[0]
+    assert not [n for n in tally.notes() if n.startswith("market_share:")]  # not in the file
+
+
+def test_rows_with_an_id_and_no_fact_are_counted_and_named():
+    blank = {"revenue_y1": "", "province": "", "debt_ratio": ""}
+    rows = [{"respondent_id": "F1", "revenue_y1": "100", "province": "", "debt_ratio": ""}]
+    rows += [{"respondent_id": f"注{i}", **blank} for i in range(7)]
+    rows += [{"respondent_id": "F2", "revenue_y1": "", "province": "广东", "debt_ratio": ""}]
+    tally = tally_of(rows, first_row=10)
+    assert tally.id_only == 7
+    assert tally.id_only_rows == [11, 12, 13, 14, 15]  # the first five, by row number
+    (note,) = tally.notes()
+    assert note.startswith("7 rows with an id and no fact (rows 11, 12, 13, 14, 15 ...)")
+    one = tally_of(rows[:2])
+    assert one.id_only == 1 and one.notes() == [
+        "1 row with an id and no fact (row 3): evaluated with every fact unknown (a note or a "
+        "footnote in the id column?)"
+    ]
+    # added up chunk by chunk: the same as at once
+    whole = tally_of(rows, first_row=2)
+    parts = tally_of(rows[:4], first_row=2).add(tally_of(rows[4:], first_row=6))
+    assert parts == whole
+
+
+def test_a_row_whose_survey_answers_give_its_level_is_not_id_only():
+    from dmi.eligibility.survey import survey_items
+
+    answers = pd.read_csv(ROOT / "data" / "example-bulk.csv", dtype=str).head(2)
+    items = [c for c in answers.columns if c in survey_items(answers.columns)]
+    frame = answers[["respondent_id", *items]]
+    assert tally_of(frame.to_dict("records")).id_only == 0
+    assert tally_of(frame[["respondent_id"]].assign(revenue_y1="").to_dict("records")).id_only == 2

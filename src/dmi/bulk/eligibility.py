@@ -51,6 +51,7 @@ from dmi.eligibility import (
 )
 from dmi.eligibility.cohorts import CANDIDATE_COLUMNS, rung_conditions
 from dmi.eligibility.export import COMPUTED
+from dmi.eligibility.facts import FactsTally
 from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
@@ -126,6 +127,7 @@ class EligibilityChunk:
     imputed: Counter = field(default_factory=Counter)
     disagrees: int = 0
     cohort: Cohort | None = None
+    facts: FactsTally = field(default_factory=FactsTally)
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,7 @@ class EligibilityKernel:
             found.append(self._batch(*prepared.checked, max_gaps=0).rejects)
         extra.computed = batch.digital_computed
         extra.imputed.update(batch.survey_imputed)
+        extra.facts = batch.facts_tally
         results = batch.results
         for rung in RUNGS:
             # by the rules each firm was judged under (a 2026 小巨人 复核 is judged under 2022)
@@ -447,7 +450,10 @@ def evaluate_file(
         )
         _fill(summary, tallies)
         summary.encoding, summary.lines = reader.encoding, reader.lines
-        summary.notes = [*reader.notes, *mapping.notes]
+        facts_tally = FactsTally()
+        for tally in tallies:
+            facts_tally.add(tally.extra.facts)
+        summary.notes = [*reader.notes, *mapping.notes, *facts_tally.notes()]
         summary.read = read.rows
         summary.evaluated = outputs.scores.rows
         summary.rejected = outputs.rejects.distinct

@@ -36,6 +36,7 @@ __all__ = [
     "FactColumns",
     "FactValue",
     "FactsError",
+    "FactsTally",
     "FactsFileError",
     "ParsedFacts",
     "duplicate_ids",
@@ -375,6 +376,99 @@ class ParsedFacts:
     @property
     def n_rows(self) -> int:
         return self.table.n
+
+
+_ROWS_NAMED = 5
+"""Rows a note names (then "..."): enough to find them, short enough to read."""
+
+
+@dataclass
+class FactsTally:
+    """What the evaluated rows' facts say about a file as a whole, added up chunk by chunk:
+    the things no one cell shows, said as notes (:meth:`notes`), not rejects.
+
+    - A percentage column (``debt_ratio``, ``market_share``) whose every value is at most 1,
+      some above 0: likely fractions (0.45 for 45 %), which are read as percent (0.45 %), so
+      a debt ratio passes every ceiling.
+    - Rows that give an id and no fact at all: a note or a footnote under the table, say,
+      evaluated as a firm whose every fact is unknown.
+
+    Attributes
+    ----------
+    percent_given, percent_above_one, percent_above_zero : dict of str to int
+        Per percentage fact, the values given, and those above 1 and above 0.
+    id_only : int
+        Rows with an id and no fact.
+    id_only_rows : list of int
+        The first :data:`_ROWS_NAMED` of them (row numbers, ascending).
+    """
+
+    percent_given: dict[str, int] = field(default_factory=dict)
+    percent_above_one: dict[str, int] = field(default_factory=dict)
+    percent_above_zero: dict[str, int] = field(default_factory=dict)
+    id_only: int = 0
+    id_only_rows: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, table: FactColumns) -> FactsTally:
+        """The tally of a batch's typed rows (the rows evaluated)."""
+        tally = cls()
+        for fact in facts_table():
+            if fact.unit != "%":
+                continue
+            values = table.values[fact.code]
+            given = ~np.isnan(values)
+            tally.percent_given[fact.code] = int(given.sum())
+            tally.percent_above_one[fact.code] = int((values[given] > 1).sum())
+            tally.percent_above_zero[fact.code] = int((values[given] > 0).sum())
+        # a fact not given is NaN (numbers) or None (text); the computed level counts as given
+        nothing = np.ones(table.n, dtype=bool)
+        for code in table.values:  # a taken table's columns are taken when read: by key
+            if not nothing.any():
+                break
+            nothing &= np.isnan(table.values[code])
+        for code in table.text:
+            if not nothing.any():
+                break
+            nothing &= pd.isna(table.text[code])
+        found = np.flatnonzero(nothing)
+        tally.id_only = len(found)
+        tally.id_only_rows = [int(r) for r in np.sort(table.rows[found])[:_ROWS_NAMED]]
+        return tally
+
+    def add(self, other: FactsTally) -> FactsTally:
+        """This tally with ``other``'s added in (in place; returns self)."""
+        for mine, theirs in (
+            (self.percent_given, other.percent_given),
+            (self.percent_above_one, other.percent_above_one),
+            (self.percent_above_zero, other.percent_above_zero),
+        ):
+            for code, n in theirs.items():
+                mine[code] = mine.get(code, 0) + n
+        self.id_only += other.id_only
+        self.id_only_rows = sorted(self.id_only_rows + other.id_only_rows)[:_ROWS_NAMED]
+        return self
+
+    def notes(self) -> list[str]:
+        """The notes of the whole file (English, as the library's reasons are)."""
+        notes = []
+        for code, given in self.percent_given.items():
+            if given and not self.percent_above_one.get(code) and self.percent_above_zero.get(code):
+                values = "the value given is" if given == 1 else f"all {given} values given are"
+                notes.append(
+                    f"{code}: {values} at most 1, read as percent (0.45 is 0.45%); if the "
+                    "column holds fractions (0.45 for 45%), multiply it by 100"
+                )
+        if self.id_only:
+            rows = ", ".join(str(r) for r in self.id_only_rows)
+            more = " ..." if self.id_only > len(self.id_only_rows) else ""
+            which = f"row {rows}" if self.id_only == 1 else f"rows {rows}{more}"
+            notes.append(
+                f"{self.id_only} row{'s' if self.id_only != 1 else ''} with an id and no fact "
+                f"({which}): evaluated with every fact unknown (a note or a footnote in the id "
+                "column?)"
+            )
+        return notes
 
 
 def _text(value: Any) -> str | None:

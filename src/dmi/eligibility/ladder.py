@@ -38,6 +38,7 @@ from dmi.eligibility.facts import (
     ID,
     FactColumns,
     FactsError,
+    FactsTally,
     duplicate_ids,
     facts_table,
     id_texts,
@@ -215,6 +216,9 @@ class EligibilityBatch:
     survey_imputed : dict of str to int
         Per survey item, the answers missing on those rows that were scored as the lowest
         option (the survey's policy, as ``dmi score`` counts them).
+    facts_tally : FactsTally
+        What the evaluated rows' facts say as a whole (percentages that may be fractions,
+        rows with an id and no fact); its ``notes()`` are the run's notes about them.
     """
 
     results: pd.DataFrame
@@ -226,6 +230,7 @@ class EligibilityBatch:
     digital_disagrees: np.ndarray | None = None
     digital_computed: int = 0
     survey_imputed: dict[str, int] = field(default_factory=dict)
+    facts_tally: FactsTally = field(default_factory=FactsTally)
 
     @property
     def n_evaluated(self) -> int:
@@ -437,6 +442,7 @@ def _run(
     unmatched: list[str] = []
     computed = 0
     imputed: Counter[str] = Counter()
+    tally = FactsTally()
     for start in range(0, max(n, 1), CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
         chunk = facts if (start, stop) == (0, n) else facts.iloc[start:stop]
@@ -451,6 +457,7 @@ def _run(
         parsed = parse_facts(chunk, rows=row_numbers[start:stop], unique_ids=unique_ids)
         valid = parsed.valid & valid
         table = parsed.table if valid.all() else parsed.table.take(valid)
+        tally.add(FactsTally.of(table))
         results.append(_frame(evaluate_columns(table, the_plan), lang, max_gaps))
         rejects.append(parsed.rejects)
         kept_rows.append(table.rows)
@@ -474,6 +481,7 @@ def _run(
         digital_disagrees=np.concatenate(disagrees),
         digital_computed=computed,
         survey_imputed=dict(imputed),
+        facts_tally=tally,
     )
 
 

@@ -242,6 +242,22 @@ _NOTES = [
         ),
         "no_id",
     ),
+    # dmi eligibility's notes of the facts as a whole (dmi.eligibility.facts.FactsTally)
+    (
+        re.compile(
+            r"(?P<fact>[a-z][a-z0-9_]*): (?:the value given is|all \d+ values given are) at "
+            r"most 1, read as percent \(0\.45 is 0\.45%\); if the column holds fractions "
+            r"\(0\.45 for 45%\), multiply it by 100"
+        ),
+        "percent_fractions",
+    ),
+    (
+        re.compile(
+            r"(?P<n>\d+) rows? with an id and no fact \(rows? (?P<rows>[^)]*)\): evaluated with "
+            r"every fact unknown \(a note or a footnote in the id column\?\)"
+        ),
+        "id_only",
+    ),
 ]
 
 
@@ -344,8 +360,19 @@ def note_text(note: str, lang: str) -> str:
         if found:
             if key in ("wjx_read", "kobo_read"):
                 return _tool_read(key, found, lang)
+            if key == "percent_fractions":
+                return text(f"agency.note_{key}", lang, fact=_fact_named(found["fact"], lang))
             return text(f"agency.note_{key}", lang, **found.groupdict())
     return note
+
+
+def _fact_named(code: str, lang: str) -> str:
+    """A fact of the 梯度培育 ladder as a note names it: its short name and its code."""
+    from dmi.eligibility import FACTS
+
+    if code not in FACTS:
+        return code
+    return f"{FACTS[code].short_label(lang)} ({code})"
 
 
 def _tool_read(key: str, found: re.Match[str], lang: str) -> str:
