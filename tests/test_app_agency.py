@@ -195,6 +195,29 @@ def test_the_bulk_page_names_everything_in_the_pages_language(tmp_path, download
     )
 
 
+def test_the_run_is_shown_again_after_a_look_at_another_page(downloads):
+    # back from the dashboard the choices were kept but the results gone, with the upload
+    at = _score(_upload(_page("app_pages/bulk.py", "en"), "answers.csv", EXAMPLE.read_bytes()))
+    line = at.success[0].value
+    _, named = downloads.pop("download_scores_named")
+    at.switch_page("app_pages/dashboard.py").run()
+    at.switch_page("app_pages/bulk.py").run()
+    # a browser drops the upload with its widget on the other page (the test keeps it)
+    at.file_uploader(key="bulk_file").clear().run()
+    assert not at.exception, at.exception
+    assert at.success and at.success[0].value == line
+    last = "These are the results of the last run (answers.csv)"
+    assert any(i.value.startswith(last.replace(".", "\\.")) for i in at.info), at.info
+    assert "bulk_score" not in {b.key for b in at.button}  # a run needs the file again
+    # the readable download still names the companies, from the upload the run read
+    assert downloads["download_scores_named"][1] == named
+    # another instrument asks for another run: the last one is not shown for it
+    other = next(i for i in dmi.available_instruments() if i != MIIT.id)
+    at.selectbox(key="bulk_instrument").set_value(other).run()
+    assert not at.exception, at.exception
+    assert not at.success and not at.info
+
+
 def test_the_duplicates_policy_is_the_one_dmi_score_takes(tmp_path):
     at = _page("app_pages/bulk.py", "en")
     at.radio(key="bulk_duplicates").set_value("keep-first").run()

@@ -71,8 +71,13 @@ policy = st.radio(
     key="bulk_duplicates",
 )
 upload = ui.table_uploader("bulk_file")
-if upload is None:
-    st.stop()
+# back from another page, the browser has dropped the upload with its widget: the last run is
+# shown again, with the upload it read (kept for the readable download's company names)
+last_run = upload is None
+if last_run:
+    if "bulk_result" not in st.session_state or "bulk_last_upload" not in st.session_state:
+        st.stop()
+    upload = st.session_state["bulk_last_upload"]
 
 # the library reads files by path: each run that reads the upload writes it to a private folder
 # of its own, removed when the run ends (dmi.service.uploads); errors name the file as uploaded
@@ -80,6 +85,10 @@ if st.session_state.get("bulk_upload") != (upload.file_id, encoding, instrument_
     st.session_state["bulk_upload"] = (upload.file_id, encoding, instrument_id)
     for stale in ("bulk_file_info", "bulk_result"):
         st.session_state.pop(stale, None)
+if last_run:  # unless a choice made since asks for another run
+    if "bulk_result" not in st.session_state:
+        st.stop()
+    st.info(text("ladder_bulk.last_run", name=ui.literal(upload.name)))
 
 
 def staged(folder: Path) -> Path:
@@ -110,99 +119,105 @@ if sheet is not None:
 if header_row > 1:
     st.info(text("agency.header_row", row=header_row, titles=header_row - 1))
 
-st.subheader(ui.t("mapping"))
-st.caption(text("agency.mapping_help"))
-auto = map_columns(instrument, headers)  # matched by codes, question texts and aliases
-table = bulkview.mapping_table(headers, auto, instrument, lang)
-edited = st.data_editor(
-    table,
-    column_config={
-        "header": st.column_config.TextColumn(text("agency.file_column"), disabled=True),
-        "column": st.column_config.SelectboxColumn(
-            text("agency.instrument_column"),
-            options=bulkview.mapping_choices(instrument, lang),
-            required=True,
-            width="large",
-        ),
-    },
-    hide_index=True,
-    width="stretch",
-    key=f"bulk_mapping_{upload.file_id}_{lang}",
-)
-custom = bulkview.edited_mapping(edited, instrument, lang)
-mapping = map_columns(instrument, headers, custom)
-names = bulkview.column_labels(instrument, lang)
-st.caption(f"{ui.t('mapped')}: {len(mapping.rename)} / {len(headers)}")
-cols = st.columns(2)
-cols[0].markdown(f"**{ui.t('unmatched')}** ({len(mapping.unmatched)})")
-# the file's own headers: shown as the text they are
-cols[0].markdown(
-    ui.literal("、".join(mapping.unmatched) if lang == "zh" else ", ".join(mapping.unmatched))
-    or "—"
-)
-cols[1].markdown(f"**{ui.t('missing_items')}** ({len(mapping.missing_items)})")
-missing = [names[c] for c in mapping.missing_items]
-cols[1].markdown(ui.literal("；".join(missing) if lang == "zh" else "; ".join(missing)) or "—")
-if mapping.id_header is None:
-    st.warning(text("agency.no_id_column"))
-no_items = mapping.matched_items == 0 or not set(mapping.rename.values()) & set(
-    i.code for i in instrument.items
-)
-if no_items:
-    st.error(
-        ui.t("file_no_items", name=ui.literal(upload.name), instrument=instrument.title.get(lang))
+if not last_run:  # the mapping and the run: for an upload in the browser
+    st.subheader(ui.t("mapping"))
+    st.caption(text("agency.mapping_help"))
+    auto = map_columns(instrument, headers)  # matched by codes, question texts and aliases
+    table = bulkview.mapping_table(headers, auto, instrument, lang)
+    edited = st.data_editor(
+        table,
+        column_config={
+            "header": st.column_config.TextColumn(text("agency.file_column"), disabled=True),
+            "column": st.column_config.SelectboxColumn(
+                text("agency.instrument_column"),
+                options=bulkview.mapping_choices(instrument, lang),
+                required=True,
+                width="large",
+            ),
+        },
+        hide_index=True,
+        width="stretch",
+        key=f"bulk_mapping_{upload.file_id}_{lang}",
     )
-
-if st.button(ui.t("score_file"), type="primary", key="bulk_score", disabled=no_items):
-    reference = ui.reference(instrument_id)
-    bar = st.progress(0.0)
-    rows_estimate = max(1, upload.size // 200)  # about 200 bytes a row: the bar needs a pace only
-
-    def progress(done: int) -> None:
-        bar.progress(min(done / rows_estimate, 1.0), text=ui.t("rows_read", n=f"{done:,}"))
-
-    with upload_folder() as folder:
-        outputs = {name: folder / f"{name}.csv" for name in ("scores", "rejects", "cohort")}
-        source = staged(folder)
-        try:
-            summary, used = score_file(
-                source,
-                outputs["scores"],
-                reference.index_model,
-                rejects_path=outputs["rejects"],
-                encoding=encoding,
-                column_map=custom,
-                progress=progress,
-                tier_model=reference.tier_model,
-                duplicates=policy,
-                cohort_path=outputs["cohort"],
-                header_row=header_row,
+    custom = bulkview.edited_mapping(edited, instrument, lang)
+    mapping = map_columns(instrument, headers, custom)
+    names = bulkview.column_labels(instrument, lang)
+    st.caption(f"{ui.t('mapped')}: {len(mapping.rename)} / {len(headers)}")
+    cols = st.columns(2)
+    cols[0].markdown(f"**{ui.t('unmatched')}** ({len(mapping.unmatched)})")
+    # the file's own headers: shown as the text they are
+    cols[0].markdown(
+        ui.literal("、".join(mapping.unmatched) if lang == "zh" else ", ".join(mapping.unmatched))
+        or "—"
+    )
+    cols[1].markdown(f"**{ui.t('missing_items')}** ({len(mapping.missing_items)})")
+    missing = [names[c] for c in mapping.missing_items]
+    cols[1].markdown(ui.literal("；".join(missing) if lang == "zh" else "; ".join(missing)) or "—")
+    if mapping.id_header is None:
+        st.warning(text("agency.no_id_column"))
+    no_items = mapping.matched_items == 0 or not set(mapping.rename.values()) & set(
+        i.code for i in instrument.items
+    )
+    if no_items:
+        st.error(
+            ui.t(
+                "file_no_items", name=ui.literal(upload.name), instrument=instrument.title.get(lang)
             )
-        except FILE_ERRORS as exc:
-            refuse(exc)
-        except ReconciliationError as exc:  # a bug in dmi: said plainly, nothing offered
-            done = exc.summary
-            line = ui.t("reconcile", read=done.read, scored=done.scored, rejected=done.rejected)
-            st.error(ui.t("internal_error", line=line))
-            st.stop()
-        # what the page shows and offers is kept with the session; the folder goes
-        files = {name: path.read_bytes() for name, path in outputs.items()}
-    scores = pd.read_csv(
-        io.BytesIO(files["scores"]),
-        dtype={"respondent_id": str, "sector": str, "region": str, "size_class": str},
-        keep_default_na=False,
-        na_values={"dmi": [""], "level": [""], "tier": [""]},
-    )
-    rejects = pd.read_csv(io.BytesIO(files["rejects"]), dtype=str, keep_default_na=False)
-    bar.progress(1.0, text=ui.t("rows_read", n=f"{summary.read:,}"))
-    st.session_state["bulk_result"] = (
-        summary,
-        files,
-        reference.version,
-        scores,
-        rejects,
-        used,
-    )
+        )
+
+    if st.button(ui.t("score_file"), type="primary", key="bulk_score", disabled=no_items):
+        reference = ui.reference(instrument_id)
+        bar = st.progress(0.0)
+        rows_estimate = max(
+            1, upload.size // 200
+        )  # about 200 bytes a row: the bar needs a pace only
+
+        def progress(done: int) -> None:
+            bar.progress(min(done / rows_estimate, 1.0), text=ui.t("rows_read", n=f"{done:,}"))
+
+        with upload_folder() as folder:
+            outputs = {name: folder / f"{name}.csv" for name in ("scores", "rejects", "cohort")}
+            source = staged(folder)
+            try:
+                summary, used = score_file(
+                    source,
+                    outputs["scores"],
+                    reference.index_model,
+                    rejects_path=outputs["rejects"],
+                    encoding=encoding,
+                    column_map=custom,
+                    progress=progress,
+                    tier_model=reference.tier_model,
+                    duplicates=policy,
+                    cohort_path=outputs["cohort"],
+                    header_row=header_row,
+                )
+            except FILE_ERRORS as exc:
+                refuse(exc)
+            except ReconciliationError as exc:  # a bug in dmi: said plainly, nothing offered
+                done = exc.summary
+                line = ui.t("reconcile", read=done.read, scored=done.scored, rejected=done.rejected)
+                st.error(ui.t("internal_error", line=line))
+                st.stop()
+            # what the page shows and offers is kept with the session; the folder goes
+            files = {name: path.read_bytes() for name, path in outputs.items()}
+        scores = pd.read_csv(
+            io.BytesIO(files["scores"]),
+            dtype={"respondent_id": str, "sector": str, "region": str, "size_class": str},
+            keep_default_na=False,
+            na_values={"dmi": [""], "level": [""], "tier": [""]},
+        )
+        rejects = pd.read_csv(io.BytesIO(files["rejects"]), dtype=str, keep_default_na=False)
+        bar.progress(1.0, text=ui.t("rows_read", n=f"{summary.read:,}"))
+        st.session_state["bulk_result"] = (
+            summary,
+            files,
+            reference.version,
+            scores,
+            rejects,
+            used,
+        )
+        st.session_state["bulk_last_upload"] = upload
 
 if "bulk_result" not in st.session_state:
     st.stop()
