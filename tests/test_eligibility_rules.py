@@ -389,3 +389,143 @@ def test_a_year_before_the_policy_is_refused_with_its_first_day(tmp_path, capsys
     args = ["eligibility", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "-q"]
     assert main([*args, "--year", "2025"]) != 0
     assert "year 2025 is before it" in capsys.readouterr().err
+
+
+# -- what a copy of a shipped file can get wrong, said plainly ----------------------------------
+
+
+def test_a_key_given_twice_is_refused_naming_it_and_its_lines(tmp_path):
+    # YAML keeps the last: pass_mark 60 then 90 said 90, {at_least: 3, at_least: 9} said 9
+    text = DATA.joinpath("policy-2022.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip() == "pass_mark: 60")
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    twice = [*lines[: at + 1], f"{indent}pass_mark: 90", *lines[at + 1 :]]
+    path = tmp_path / "twice.yaml"
+    path.write_text("\n".join(twice), encoding="utf-8")
+    with pytest.raises(
+        el.PolicyError, match=rf"the key 'pass_mark' is given twice \(lines {at + 1} and {at + 2}\)"
+    ):
+        el.load_policy(path)
+    inline = text.replace(
+        "{of: niche_years, at_least: 2}", "{of: niche_years, at_least: 2, at_least: 9}", 1
+    )
+    assert inline != text
+    path.write_text(inline, encoding="utf-8")
+    with pytest.raises(el.PolicyError, match=r"the key 'at_least' is given twice \(line \d+\)"):
+        el.load_policy(path)
+
+
+def test_a_date_that_is_none_is_a_problem_of_the_file_not_a_bug(tmp_path, capsys):
+    from dmi.cli.main import main
+
+    text = DATA.joinpath("policy-2026.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "date.yaml"
+    path.write_text(
+        "\n".join(
+            "effective: 2026-13-01" if line.startswith("effective:") else line
+            for line in text.splitlines()
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(el.PolicyError, match="month must be in 1..12"):
+        el.load_policy(path)
+    facts = tmp_path / "f.csv"
+    el.synthetic_firms(2, seed=1).to_csv(facts, index=False)
+    code = main(["eligibility", str(facts), "-o", str(tmp_path / "o.csv"), "--policy", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "date.yaml" in err and "bug" not in err and "Traceback" not in err
+
+
+def test_a_route_and_a_condition_need_ids_of_their_own(tmp_path):
+    data = shipped("2026")
+    route = find(data["routes"], "ts_direct")
+    route["id"] = "ts_score"  # also a condition: one column of the output for both
+    for rung in data["rungs"].values():
+        rung["routes"] = ["ts_score" if r == "ts_direct" else r for r in rung.get("routes", [])]
+    said = problems_of(tmp_path, data)
+    assert "(id 'ts_score'): a condition has this id too; a route needs an id of its own" in said
+
+
+def test_a_route_listed_twice_or_never_and_a_condition_listed_twice_are_named(tmp_path):
+    data = shipped("2026")
+    rung = next(r for r in data["rungs"].values() if r.get("routes"))
+    rung["routes"] = [*rung["routes"], rung["routes"][0]]
+    rung["conditions"] = [*rung["conditions"], rung["conditions"][0]]
+    said = problems_of(tmp_path, data)
+    assert f"route {rung['routes'][0]!r} is listed twice" in said
+    assert f"condition {rung['conditions'][0]!r} is listed twice" in said
+    data = shipped("2026")
+    for rung in data["rungs"].values():
+        rung["routes"] = [r for r in rung.get("routes", []) if r != "ts_direct"]
+    assert "routes[" in (said := problems_of(tmp_path, data))
+    assert "(id 'ts_direct'): not used by any rung" in said
+
+
+def test_a_renamed_copy_whose_routing_sends_everyone_elsewhere_is_refused(tmp_path):
+    # its edits were ignored without a word: every rung was routed to the shipped file
+    data = shipped("2026")
+    data["id"] = "2026gd"
+    find(data["conditions"], "sr26_rd")["test"]["all"][2]["at_least"] = 6  # R&D share y1
+    said = problems_of(tmp_path, data)
+    assert "routing: every entry sends its firms to other rules (2022, 2026)" in said
+    assert "'2026gd'" in said
+    for entry in data["routing"]:
+        if entry["policy"] == "2026":
+            entry["policy"] = "2026gd"
+    custom = el.load_policy(write(tmp_path, data, "gd.yaml"))
+    result = el.evaluate(firm(SR26), custom)
+    assert result["specialised"].policy == "2026gd"
+    assert el.evaluate(firm(SR26), "2026")["specialised"].condition("sr26_rd").state == "met"
+    assert result["specialised"].condition("sr26_rd").state == "not_met"  # 5 % < the copy's 6 %
+
+
+def test_settings_that_can_never_hold_are_refused(tmp_path):
+    data = shipped("2026")
+    entry = next(e for e in data["routing"] if e.get("years"))
+    entry["years"] = {"from": 2027, "to": 2026}
+    assert "from 2027 is after to 2026: no year is in it" in problems_of(tmp_path, data)
+    data = shipped("2022")
+    group = find(data["scorecards"], "in22s")["groups"][0]
+    group["floor_above"] = group["floor"]
+    assert "give floor (at least) or floor_above (more than), not both" in problems_of(
+        tmp_path, data
+    )
+
+
+def test_a_place_has_one_province_block(tmp_path):
+    data = shipped("2022")
+    sc = find(data["scorecards"], "sr22s")
+    block = {"source": "a test", "confidence": "U", "indicators": []}
+    sc["provinces"] = [{**block, "names": ["广东"]}, {**block, "names": ["苏州市"]}]
+    el.load_policy(write(tmp_path, data))  # a province and a city
+    sc["provinces"].append({**block, "names": ["Guangdong"], "pass_mark": 70})
+    sc["provinces"].append({**block, "names": ["苏州"]})
+    said = problems_of(tmp_path, data)
+    assert "provinces[2]: 'Guangdong' is the place of provinces[0] too" in said
+    assert "provinces[3]: '苏州' is the place of provinces[1] too" in said
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("recheck", "skipp"), "expected 'skip' or a test (a comparison such as"),
+        (("confidence", "v"), "input should be 'V', 'I' or 'U', got 'v'"),
+    ],
+)
+def test_a_wrong_value_is_said_in_the_file_s_words(tmp_path, change, expected):
+    data = shipped("2026")
+    key, value = change
+    condition = next(c for c in data["conditions"] if key in c)
+    condition[key] = value
+    said = problems_of(tmp_path, data)
+    assert expected in said and f"(id {condition['id']!r}).{key}:" in said, said
+    assert "tagged-union" not in said and "literal[" not in said
+
+
+def test_a_condition_changed_in_a_copy_that_routes_to_another_version_says_what_to_do(tmp_path):
+    data = shipped("2026")
+    find(data["conditions"], "base_credit")["test"] = {"of": "credit_clean", "is": "no"}
+    custom = el.load_policy(write(tmp_path, data))  # the file itself is sound
+    with pytest.raises(el.PolicyError, match="a changed condition needs an id of its own"):
+        el.evaluate(firm(SR26), custom)

@@ -9,10 +9,40 @@ from typing import Any
 
 import yaml
 
-__all__ = ["DATA", "Problem", "describe_error", "describe_location", "load_yaml"]
+__all__ = ["A_TEST", "DATA", "Problem", "describe_error", "describe_location", "load_yaml"]
 
 # libyaml's parser when PyYAML was built with it: the same documents, several times faster
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YAML_LOADER(_BASE_LOADER):  # type: ignore[misc,valid-type]
+    """The safe loader, refusing a key given twice in one mapping: YAML keeps the last, so a
+    rule file's ``pass_mark: 60`` then ``pass_mark: 90`` would say 90 without a word."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            first_line: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # "<<: *defaults": keys given again override, as YAML means
+                key = self.construct_object(key_node, deep=deep)
+                line = key_node.start_mark.line + 1
+                try:
+                    again = key in first_line
+                except TypeError:  # not hashable: the base loader says so
+                    continue
+                if again:
+                    lines = sorted({first_line[key], line})
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"the key {key!r} is given twice (line{'s' if len(lines) > 1 else ''} "
+                        f"{' and '.join(map(str, lines))}); say each setting once",
+                        key_node.start_mark,
+                    )
+                first_line[key] = line
+        return super().construct_mapping(node, deep=deep)
+
 
 # read through importlib.resources so that an installed wheel finds them too; the folder is plain
 # package data of ``dmi`` (see pyproject.toml), not a package of its own
@@ -39,6 +69,8 @@ def load_yaml(text: str, source: str, error: type[Exception]) -> dict[str, Any]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         problem = getattr(exc, "problem", None) or str(exc)
         raise error(source, [Problem(where, f"not valid YAML: {problem}")]) from None
+    except ValueError as exc:  # a value YAML reads as a date that is none (2026-13-01)
+        raise error(source, [Problem("file", f"not valid YAML: {exc} (a date?)")]) from None
     if not isinstance(data, dict):
         raise error(
             source, [Problem("file", f"expected a mapping at the top, got {type(data).__name__}")]
@@ -56,6 +88,9 @@ def describe_location(data: Any, loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     node = data
     missing = object()
+    # pydantic names the members of a union it tried (``literal['skip']``, ``tagged-union[...]``):
+    # not keys of the file, which never hold a bracket
+    loc = tuple(k for k in loc if not (isinstance(k, str) and "[" in k))
     for i, key in enumerate(loc):
         nxt = loc[i + 1] if i + 1 < len(loc) else None
         if isinstance(key, str) and key in _TAGS and isinstance(node, dict):
@@ -91,6 +126,13 @@ def _applies(node: Any, key: Any) -> bool:
 _TAGS = frozenset({"compare", "member", "is", "manual", "scorecard", "all", "any"})
 
 
+A_TEST = (
+    "a test (a comparison such as {of: rd_y1, at_least: 100}, in, is, manual, scorecard, all or "
+    "any)"
+)
+"""What a rule file's test is, as an error says it expected one."""
+
+
 def describe_error(err: dict[str, Any]) -> str:
     """One pydantic error as a plain sentence."""
     kind = err.get("type", "")
@@ -98,7 +140,10 @@ def describe_error(err: dict[str, Any]) -> str:
         return f"unknown key (value {err.get('input')!r})"
     if kind == "missing":
         return "required key is missing"
-    if kind == "literal_error":
-        return f"{err['msg'].lower()}, got {err.get('input')!r}"
+    if kind == "literal_error":  # "Input should be 'V', 'I' or 'U'": the values as they are
+        msg = str(err["msg"])
+        return f"{msg[:1].lower()}{msg[1:]}, got {err.get('input')!r}"
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
+        return f"expected {A_TEST}, got {err.get('input')!r}"
     msg = str(err["msg"]).removeprefix("Value error, ")
     return f"{msg} (got {err.get('input')!r})"

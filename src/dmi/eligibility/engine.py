@@ -518,7 +518,10 @@ def plan(policy: Policy, year: int) -> Plan:
                         problems.append(
                             Problem(
                                 f"condition {cid!r}",
-                                f"defined differently in {other_policy.id} and {applied.id}",
+                                f"defined differently in {other_policy.id} and {applied.id}, "
+                                f"whose rules apply to some firms in {year} (routing): an id "
+                                "is one column of the output, so a changed condition needs an "
+                                "id of its own",
                             )
                         )
                     continue

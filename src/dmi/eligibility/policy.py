@@ -35,7 +35,14 @@ from pydantic import (
     model_validator,
 )
 
-from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
+from dmi.eligibility._data import (
+    A_TEST,
+    DATA,
+    Problem,
+    describe_error,
+    describe_location,
+    load_yaml,
+)
 from dmi.eligibility.facts import Fact, facts_table
 from dmi.errors import ParameterError, PolicyError, UsageError
 
@@ -439,6 +446,12 @@ class Group(_Labelled):
     floor_above: float | None = None
     province: bool = False
 
+    @model_validator(mode="after")
+    def _one_floor(self) -> Group:
+        if self.floor is not None and self.floor_above is not None:
+            raise ValueError("give floor (at least) or floor_above (more than), not both")
+        return self
+
 
 class ProvinceBlock(_Strict):
     """A province's settings: its 特色化 indicators and, optionally, its own pass mark."""
@@ -460,6 +473,26 @@ class Scorecard(_Rule):
     indicators: tuple[Indicator, ...] = Field(min_length=1)
     provinces: tuple[ProvinceBlock, ...] = ()
     province_fact: str | None = None
+
+    @model_validator(mode="after")
+    def _one_block_a_place(self) -> Scorecard:
+        from dmi.eligibility.places import place_key, province_of
+
+        problems = []
+        block_of: dict[str, int] = {}
+        for i, block in enumerate(self.provinces):
+            for name in block.names:
+                # a unit by any of its spellings; another place (a city) by its folded name
+                unit = province_of(name)
+                key = unit.zh if unit is not None else place_key(name)
+                if block_of.setdefault(key, i) != i:
+                    problems.append(
+                        f"provinces[{i}]: {name!r} is the place of provinces[{block_of[key]}] "
+                        "too; a place has one block"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class RungPath(_Labelled):
@@ -484,6 +517,12 @@ class Rung(_Rule):
 class Years(_Strict):
     from_: int | None = Field(default=None, alias="from")
     to: int | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Years:
+        if self.from_ is not None and self.to is not None and self.from_ > self.to:
+            raise ValueError(f"from {self.from_} is after to {self.to}: no year is in it")
+        return self
 
     def holds(self, year: int) -> bool:
         return (self.from_ is None or year >= self.from_) and (self.to is None or year <= self.to)
@@ -745,10 +784,23 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
     try:
         spec = _PolicySpec.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            Problem(describe_location(data, err["loc"]), describe_error(err))
-            for err in exc.errors()
-        ]
+        errors = exc.errors()
+        # "skip" or a test: a value that is neither fails both, said once
+        either = {err["loc"][:-1] for err in errors if err["type"] == "literal_error"} & {
+            err["loc"][:-1] for err in errors if err["type"] == "union_tag_not_found"
+        }
+        problems = []
+        for err in errors:
+            if err["loc"][:-1] not in either:
+                problems.append(Problem(describe_location(data, err["loc"]), describe_error(err)))
+            elif err["type"] == "literal_error":
+                expected = err.get("ctx", {}).get("expected", "")
+                problems.append(
+                    Problem(
+                        describe_location(data, err["loc"]),
+                        f"expected {expected} or {A_TEST}, got {err.get('input')!r}",
+                    )
+                )
         raise PolicyError(source, problems) from None
     problems: list[Problem] = []
     metrics: dict[str, Metric] = {}
@@ -1039,15 +1091,19 @@ def _check(
         problems += _scorecard_problems(s, f"scorecards[{i}] (id {s.id!r})", names, check_test)
 
     used_conditions: set[str] = set()
+    used_routes: set[str] = set()
     for rung_id, rung in spec.rungs.items():
         where = f"rungs.{rung_id}"
         listed = list(rung.conditions) + [c for p in rung.paths for c in p.conditions]
         for cid in listed:
             if cid not in conditions:
                 add(where, f"unknown condition {cid!r}")
-        if len(set(listed)) != len(listed):
-            add(where, "a condition is listed twice")
+        for cid in sorted({c for c in listed if listed.count(c) > 1}):
+            add(where, f"condition {cid!r} is listed twice")
         used_conditions |= set(listed)
+        for rid in sorted({r for r in rung.routes if rung.routes.count(r) > 1}):
+            add(f"{where}.routes", f"route {rid!r} is listed twice")
+        used_routes |= set(rung.routes)
         for rid in rung.routes:
             if rid not in routes:
                 add(f"{where}.routes", f"unknown route {rid!r}")
@@ -1066,6 +1122,20 @@ def _check(
     for i, c in enumerate(spec.conditions):
         if c.id not in used_conditions:
             add(f"conditions[{i}] (id {c.id!r})", "not used by any rung")
+    for i, r in enumerate(spec.routes):
+        where = f"routes[{i}] (id {r.id!r})"
+        if r.id not in used_routes:
+            add(where, "not used by any rung")
+        if r.id in conditions:
+            # both are columns of the output, by id
+            add(where, "a condition has this id too; a route needs an id of its own")
+    if spec.routing and not _own_rungs_apply(spec):
+        others = sorted({entry.policy for entry in spec.routing})
+        add(
+            "routing",
+            f"every entry sends its firms to other rules ({', '.join(others)}): this file's own "
+            f"rungs apply to no one (an entry for this file names its id, {spec.id!r})",
+        )
 
     for i, entry in enumerate(spec.routing):
         where = f"routing[{i}]"
@@ -1079,6 +1149,31 @@ def _check(
         if entry.rung not in other.rungs:
             add(where, f"{entry.policy} has no rung {entry.rung!r}")
     return problems
+
+
+def _own_rungs_apply(spec: _PolicySpec) -> bool:
+    """Whether some rung, applicant and year is routed to the file itself: an entry names its
+    id, or no entry covers some year of a rung and applicant (the file's rung then applies)."""
+    if any(entry.policy == spec.id for entry in spec.routing):
+        return True
+    for rung in RUNGS:
+        for applicant in ("new", "recheck"):
+            spans = sorted(
+                (
+                    -math.inf if e.years is None or e.years.from_ is None else e.years.from_,
+                    math.inf if e.years is None or e.years.to is None else e.years.to,
+                )
+                for e in spec.routing
+                if e.rung == rung and e.applicant == applicant
+            )
+            covered = -math.inf  # the years up to here have an entry
+            for start, end in spans:
+                if start > covered + 1:
+                    return True  # a gap of years
+                covered = max(covered, end)
+            if covered != math.inf:
+                return True
+    return False
 
 
 def _scorecard_problems(
