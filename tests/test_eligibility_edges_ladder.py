@@ -514,7 +514,16 @@ SR26_OK = {
         (
             {"revenue_y1": 1200, "main_revenue_y1": 1100, "rd_y1": 100, "equity_2y": 0},
             "sr26_rev",
-            "revenue_y1",
+            "main_revenue_y1",  # more revenue is more main-business revenue: the share kept
+            1200,
+            1500,
+            300,
+            "(+300万元 main revenue y1)",
+        ),
+        (
+            {"revenue_y1": 1200, "main_revenue_y1": None, "rd_y1": 100, "equity_2y": 0},
+            "sr26_rev",
+            "revenue_y1",  # no main-business revenue given: revenue itself
             1200,
             1500,
             300,
@@ -553,7 +562,8 @@ LG26_OK = {
 def test_growth_and_sum_gaps_by_hand():
     # CAGR 5000 -> 5400: sqrt(1.08) - 1 = 3.92 %; 5 % needs 5000 x 1.05² = 5512.5: +112.5
     g = gaps_of(firm(LG26_OK, revenue_y1=5400, main_revenue_y1=5100), "little_giant")
-    assert g["lg26_growth"].fact == "revenue_y1" and g["lg26_growth"].change == pytest.approx(112.5)
+    assert g["lg26_growth"].fact == "main_revenue_y1"  # more revenue by the main business
+    assert g["lg26_growth"].change == pytest.approx(112.5)
     assert "3.92% → 5% (+112.5万元" in g["lg26_growth"].text
     # R&D 500 + 600 = 1100 < 1200: +100
     g = gaps_of(firm(LG26_OK, rd_y1=500), "little_giant")
@@ -649,16 +659,26 @@ def test_a_main_share_gap_does_not_silently_break_the_rd_share():
 
 
 def test_a_revenue_gap_does_not_silently_break_the_main_share():
-    # revenue 1200 < 1500, no equity; main 1000 / 1200 = 83 % (met).
-    # The gap: revenue +300 -> main 1000 / 1500 = 66.7 %: sr26_main breaks.
+    # revenue 1200 < 1500, no equity; main 1000 / 1200 = 83 % (met). The gap was revenue +300,
+    # as other business: main 1000 / 1500 = 66.7 % broke sr26_main, whose gap then asked for
+    # +500 main revenue on top (a reviewer: "+9000万元 main revenue" where +1000 meets both).
+    # More revenue is now more main-business revenue: 1300 / 1500 = 86.7 %, nothing broken
     f = firm(SR26_OK, revenue_y1=1200, main_revenue_y1=1000, rd_y1=100, equity_2y=0)
     before = el.evaluate(f)["specialised"]
     assert before.condition("sr26_main").state == "met"
-    # the revenue change first, then what it would break (the main share of 1500)
-    assert [g.condition for g in before.gaps if g.condition] == ["sr26_rev", "sr26_main"]
+    assert [(g.condition, g.fact, g.change) for g in before.gaps if g.condition] == [
+        ("sr26_rev", "main_revenue_y1", 300)
+    ]
     after = el.evaluate(_apply(f, list(before.gaps)))["specialised"]
-    assert after.condition("sr26_rev").state == "met"
+    assert after.condition("sr26_rev").state == after.condition("sr26_main").state == "met"
     assert _met(before) <= _met(after)
+    # a main share short too: one change of main revenue, the bigger, meets both
+    f = firm(SR26_OK, revenue_y1=1200, main_revenue_y1=700, rd_y1=100, equity_2y=0)
+    gaps = [g for g in el.evaluate(f, lang="en")["specialised"].gaps if g.condition]
+    assert [(g.condition, g.fact) for g in gaps] == [("sr26_main", "main_revenue_y1")]
+    assert gaps[0].text.endswith("meets sr26_main, sr26_rev")
+    after = el.evaluate(_apply(f, gaps))["specialised"]
+    assert after.condition("sr26_rev").state == after.condition("sr26_main").state == "met"
 
 
 def test_gap_amounts_are_never_short_of_the_threshold():

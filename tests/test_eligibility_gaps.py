@@ -53,6 +53,11 @@ def test_debt_ratio_and_plain_threshold_gaps():
     result = el.evaluate(
         firm(SR26, revenue_y1=1200, main_revenue_y1=1100, equity_2y=0), "2026", lang="en"
     )
+    # more revenue is more main-business revenue where the firm gives it (the share kept)
+    assert "revenue y1 1200万元 → 1500万元 (+300万元 main revenue y1) meets sr26_rev" in result.gaps
+    result = el.evaluate(
+        firm(SR26, revenue_y1=1200, main_revenue_y1=None, equity_2y=0), "2026", lang="en"
+    )
     assert "revenue y1 1200万元 → 1500万元 (+300万元) meets sr26_rev" in result.gaps
     result = el.evaluate(
         firm(SR26, ip_class1=0, award="none", rd_institution="none"), "2026", lang="en"
@@ -76,7 +81,9 @@ def test_a_compound_growth_gap():
     facts = firm(LG26, revenue_y3=5000, revenue_y2=5200, revenue_y1=5400, main_revenue_y1=5130)
     gaps = gaps_of(facts, rung="little_giant")
     text = next(g.text for g in gaps if g.condition == "lg26_growth")
-    assert text == ("revenue CAGR (2 years) 3.92% → 5% (+112.5万元 revenue y1) meets lg26_growth")
+    assert text == (
+        "revenue CAGR (2 years) 3.92% → 5% (+112.5万元 main revenue y1) meets lg26_growth"
+    )
 
 
 # 创新型 (63号附件1) at 55 points, every group above its floor:
@@ -334,20 +341,25 @@ def test_following_the_whole_gap_list_meets_each_condition_it_changes_amounts_fo
 
 
 def test_a_condition_the_changes_leave_unsure_gets_its_gaps():
-    # revenue +587.74 lowers the main share and the net margin: the 专精特新 score falls from
-    # 60 to 57 and is then met only if the blank makers_china gives a direct route, so it was
-    # unknown after every change listed, with no gap for it (a reviewer's 5 of 2,033 firms)
+    # revenue +647.51 lowers the net margin: the 专精特新 score falls below 60 and is then met
+    # only if a missing fact makes up for it, so it was unknown after every change listed, with
+    # no gap for it (a reviewer's 5 of 2,033 firms; this one is synthetic, seed 2)
     from .test_eligibility_edges_ladder import _apply
 
     facts = {
-        "holds_innovative": "yes", "revenue_y1": 412.26, "revenue_y2": 327.06,
-        "revenue_y3": 340.97, "main_revenue_y1": 391.95, "main_revenue_y2": 323.56,
-        "main_revenue_y3": 315.51, "rd_y1": 18.02, "rd_y2": 13.45, "net_profit_y1": 27.56,
-        "equity_2y": 0, "debt_ratio": 44.9, "niche_years": 9, "staff": 86, "rd_staff": 11,
-        "ip_class1": 2, "ip_class1_own": "yes", "ip_class1_high_value": "no", "quality_items": 2,
-        "rd_institution": "none", "product_field": "gap_filler", "digital_level": 2,
-        "featured_points": 2, "award": "none", "sme": "yes", "credit_clean": "yes",
-        "product_allowed": "yes", "no_incident": "yes",
+        "holds_innovative": "yes", "holds_specialised": "no", "revenue_y1": 352.49,
+        "revenue_y2": 320.52, "revenue_y3": 258.82, "main_revenue_y1": 349.37,
+        "main_revenue_y2": 306.36, "main_revenue_y3": 245.95, "rd_y1": 22.79,
+        "net_profit_y1": 47.69, "equity_2y": 0.0, "equity_3y": 0.0, "assets_y1": 451.47,
+        "cost_y1": 304.8, "debt_ratio": 40.6, "market_share": 3.1, "niche_years": 5,
+        "staff": 164, "rd_staff": 19, "ip_class1": 1, "ip_class2": 4, "award_rank": 8,
+        "quality_items": 2, "ip_class1_own": "yes", "ip_class1_high_value": "no",
+        "high_tech_title": "yes", "innovation_title": "no", "standard_lead": "yes",
+        "strategic_emerging": "yes", "key_chain_link": "no", "info_system": "yes",
+        "certification": "yes", "own_brand": "yes", "sme": "yes", "credit_clean": "yes",
+        "product_allowed": "yes", "no_incident": "yes", "award": "provincial",
+        "makers_china": "none", "rd_institution": "none", "product_field": "other",
+        "digital_level": 1, "featured_points": 6,
     }  # fmt: skip
     result = el.evaluate(facts, "2022", lang="en", max_gaps=None)["specialised"]
     assert result.condition("sr22_score").state == "met"
@@ -416,9 +428,9 @@ def test_one_fact_changed_for_two_conditions_is_one_change_naming_both():
         "product_allowed": "yes", "no_incident": "yes",
     }  # fmt: skip
     gaps = el.evaluate(facts, "2026", lang="en", max_gaps=None)["little_giant"].gaps
-    revenue = [g for g in gaps if g.fact == "revenue_y1"]
+    revenue = [g for g in gaps if g.fact == "main_revenue_y1"]  # by the main business
     assert len(revenue) == 1 and revenue[0].change == pytest.approx(1000)
-    assert revenue[0].text.endswith("(+1000万元) meets lg26_rev, lg26_growth")
+    assert revenue[0].text.endswith("(+1000万元 main revenue y1) meets lg26_rev, lg26_growth")
     after = el.evaluate(_apply(facts, gaps), "2026")["little_giant"]
     assert {c: after.condition(c).state for c in ("lg26_rev", "lg26_growth")} == {
         "lg26_rev": "met",

@@ -412,6 +412,41 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
     )
 
 
+def _made_by_part(ctx: Context, ch: _Change, lang: str) -> list[tuple[np.ndarray, _Change]]:
+    """An increase of an amount made by its part where the firm gives the part, as
+    ``(positions in ch, change)`` pairs: more revenue as more main-business revenue.
+
+    A whole grown by its part keeps every share of the part (the main-business share rises,
+    where more revenue of another business would lower it, and its gap would then ask for far
+    more), and the whole grows the same (:func:`_part_of`: a part changes its whole alike). So a
+    revenue gap reads ``revenue y1 4000万元 → 5000万元 (+1000万元 main revenue y1)`` and is one
+    fact with a main-business share's gap (the bigger kept, :func:`_one_change_per_fact`).
+    Only amounts in 万元 (money put in a business, not staff hired as R&D staff); a decrease
+    stays on the whole (less revenue of another business).
+    """
+    everything = [(np.arange(len(ch.positions)), ch)]
+    if ch.delta is None or ch.fact is None or ch.op not in ("at_least", "above"):
+        return everything
+    part = next((p for p, whole in _part_of().items() if whole == ch.fact), None)
+    if part is None or facts_table()[ch.fact].unit != "万元" or part not in ctx.facts.values:
+        return everything
+    values = ctx.facts.values[part][ch.positions]
+    with np.errstate(invalid="ignore"):
+        by_part = np.flatnonzero(~np.isnan(values) & (ch.delta > 0))
+    if not len(by_part):
+        return everything
+    label, unit = _label(ctx, part, lang)
+    made = dataclasses.replace(
+        ch.subset(by_part),
+        fact=part,
+        fact_label=label,
+        fact_unit=unit,
+        fact_current=values[by_part],
+    )
+    rest = np.setdiff1d(np.arange(len(ch.positions)), by_part)
+    return [(by_part, made)] + ([(rest, ch.subset(rest))] if len(rest) else [])
+
+
 _OP_TEXT = {"at_least": "", "above": ">", "at_most": "", "below": "<"}
 
 
@@ -567,26 +602,29 @@ def _number_texts(numbers: np.ndarray | _Signed) -> Any:
 # -- leaves -------------------------------------------------------------------------------------
 
 
-def _leaf_piece(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -> Piece | None:
-    """The change a not-met leaf asks for, on the rows ``pos`` (where it is not met)."""
+def _leaf_pieces(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -> list[Piece]:
+    """The change a not-met leaf asks for, on the rows ``pos`` (where it is not met): one
+    piece, or one per fact changed (an amount made by its part on some rows)."""
     meets = f" {t('eligibility.meets', lang)} {cid}"
     facts = facts_table()
     if isinstance(leaf, Compare):
         ch = _change(ctx, leaf.of, leaf.op, leaf.threshold, pos, lang)
-        target = np.full(len(pos), ch.target)
-        return Piece(
-            pos,
-            cid,
-            "change",
-            None,
-            meets,
-            ch.fact,
-            ch.current,
-            target,
-            ch.delta,
-            source=ch,
-            lang=lang,
-        )
+        return [
+            Piece(
+                sub.positions,
+                cid,
+                "change",
+                None,
+                meets,
+                sub.fact,
+                sub.current,
+                np.full(len(at), sub.target),
+                sub.delta,
+                source=sub,
+                lang=lang,
+            )
+            for at, sub in _made_by_part(ctx, ch, lang)
+        ]
     if isinstance(leaf, Member):
         fact = facts[leaf.of]
         codes = ctx.codes(leaf.of)[pos]
@@ -599,7 +637,7 @@ def _leaf_piece(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -
         if leaf.window is not None:  # held, but not within the window
             words.append(head + t("eligibility.within", lang, n=leaf.window.years))
             safe = np.where(np.isin(codes, wanted), len(words) - 1, safe)
-        return Piece(pos, cid, "change", _worded(words, safe), meets, leaf.of)
+        return [Piece(pos, cid, "change", _worded(words, safe), meets, leaf.of)]
     if isinstance(leaf, Is):
         fact = facts[leaf.of]
         want = leaf.is_
@@ -608,8 +646,8 @@ def _leaf_piece(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -
         words = {"yes": t("eligibility.yes_word", lang), "no": t("eligibility.no_word", lang)}
         was, wanted = words[other], words[want]
         text = f"{fact.short_label(lang)}{colon}{was} → {wanted}"
-        return Piece(pos, cid, "change", _worded([text], np.zeros(len(pos))), meets, leaf.of)
-    return None
+        return [Piece(pos, cid, "change", _worded([text], np.zeros(len(pos))), meets, leaf.of)]
+    return []
 
 
 def _unmet(ctx: Context, node: Any, pos: np.ndarray) -> np.ndarray:
@@ -656,8 +694,7 @@ def _test_pieces(
         return _scorecard_pieces(ctx, node.scorecard, bad, cid, lang)
     if not node.gap:
         return []
-    piece = _leaf_piece(ctx, node, bad, cid, lang)
-    return [piece] if piece is not None else []
+    return _leaf_pieces(ctx, node, bad, cid, lang)
 
 
 # -- scorecards ---------------------------------------------------------------------------------
@@ -718,19 +755,23 @@ def _indicator_moves(
                     rows = np.flatnonzero(mask & known)
                     if len(rows) == 0:
                         continue
-                    ch = _change(ctx, of, op, edge, pos[rows], lang)
-                    cost = np.full(len(pos), np.inf)
-                    if ch.delta is not None and ch.fact_current is not None:
-                        base = np.maximum(
-                            np.abs(ch.fact_current), np.abs(ch.fact_current + ch.delta)
+                    whole = _change(ctx, of, op, edge, pos[rows], lang)
+                    for at, ch in _made_by_part(ctx, whole, lang):
+                        sub = rows[at]
+                        cost = np.full(len(pos), np.inf)
+                        if ch.delta is not None and ch.fact_current is not None:
+                            base = np.maximum(
+                                np.abs(ch.fact_current), np.abs(ch.fact_current + ch.delta)
+                            )
+                            cost[sub] = np.abs(ch.delta) / np.maximum(base, 1e-9)
+                        else:
+                            cost[sub] = 1.0
+                        cost[sub[ch.undefined]] = np.inf
+                        valid = np.zeros(len(pos), dtype=bool)
+                        valid[sub] = ~ch.undefined
+                        moves.append(
+                            _Move(k, ind.group, p, valid, cost, change=ch, change_rows=sub)
                         )
-                        cost[rows] = np.abs(ch.delta) / np.maximum(base, 1e-9)
-                    else:
-                        cost[rows] = 1.0
-                    cost[rows[ch.undefined]] = np.inf
-                    valid = np.zeros(len(pos), dtype=bool)
-                    valid[rows] = ~ch.undefined
-                    moves.append(_Move(k, ind.group, p, valid, cost, change=ch, change_rows=rows))
         return moves
     if ind.categories is not None:
         fact = facts_table()[ind.of]  # type: ignore[index]
@@ -1039,7 +1080,9 @@ def rung_gaps(
         unmet = rung.conditions[cid][ny_pos] == NOT_MET
         if cid in chosen:
             unmet &= chosen[cid][ny]
-        rows = ny_pos[unmet & (ny_count < budget)]
+        # every unmet condition's changes, past the cap too: two of them may be one change of a
+        # fact (merged below), and a capped list must be the start of the whole one
+        rows = ny_pos[unmet]
         ny_count[unmet] += 1
         if len(rows):
             pieces += _condition_pieces(rung, cid, rows, lang)
