@@ -35,6 +35,7 @@ def test_the_table_holds_the_issue_facts_and_marks_what_dmi_added():
         "cost_y1",
         "innovation_title",
         "standard_lead",
+        "no_incident_recent",
         "award_year",
         "digital_level_computed",
         "featured_points",

@@ -79,7 +79,32 @@ def test_the_condition_ids_are_the_references():
         f"lg26_{x}"
         for x in "prereq niche rev main growth debt rd ip share field score excl".split()
     }
-    assert ids("2026", "innovative") == base | {"in22_score", "ts_size", "ts_score"}
+    assert ids("2026", "innovative") == base | {"in22_score", "ts_incident", "ts_size", "ts_score"}
+    # the incident window is the path's: 3 years for 创新型, the last year and this for 科技型
+    paths = {p.id: set(p.conditions) for p in el.load_policy("2026").rungs["innovative"].paths}
+    assert "base_incident" in paths["innovative"] and "base_incident" not in paths["tech"]
+    assert "ts_incident" in paths["tech"]
+
+
+def test_a_tech_firm_with_an_incident_two_years_ago_may_still_be_tech():
+    # 115号: no incident in the last year and this one; the gate's 3 years failed such a firm
+    from .test_eligibility_edges_ladder import GATE
+
+    tech = {
+        **GATE, "no_incident": "no", "staff": 100, "rd_staff": 30, "revenue_y1": 1000,
+        "rd_y1": 60, "cost_y1": 900, "assets_y1": 1000, "high_tech_title": "yes",
+    }  # fmt: skip
+    r = el.evaluate({**tech, "no_incident_recent": "yes"}, "2026")["innovative"]
+    assert (r.status, r.path, r.condition("ts_incident").state) == ("eligible", "tech", "met")
+    assert r.condition("base_incident").state == "not_met"  # the 创新型 path's, not taken
+    r = el.evaluate(tech, "2026", lang="en")["innovative"]  # the recent window not said
+    assert (r.status, r.condition("ts_incident").state) == ("unknown", "unknown")
+    assert [g.text for g in r.gaps] == ["missing facts: no_incident_recent"]
+    r = el.evaluate({**tech, "no_incident_recent": "no"}, "2026")["innovative"]
+    assert r.status == "not_yet"
+    # none in 3 years is none in the last two: the fact is not needed
+    r = el.evaluate({**tech, "no_incident": "yes"}, "2026")["innovative"]
+    assert (r.status, r.condition("ts_incident").state) == ("eligible", "met")
 
 
 def test_every_rule_carries_its_source_and_confidence():

@@ -180,6 +180,10 @@ def synthetic_firms(n: int, seed: int = 0, *, missing_rate: float = 0.03) -> pd.
         rows = province_of == province
         city[rows] = np.asarray(cities, dtype=object)[(pick[rows] * len(cities)).astype(np.intp)]
     out["city"] = city
+    # added later, so with a generator of its own too: none in 3 years is none in the last two
+    incident_rng = np.random.default_rng([seed, 2])
+    recent = (out["no_incident"] == "yes") | (incident_rng.random(n) < 0.5)
+    out["no_incident_recent"] = yes_no[recent.astype(np.intp)]
 
     frame = pd.DataFrame({f.code: out[f.code] for f in facts_table()})
     if missing_rate > 0:
@@ -187,7 +191,8 @@ def synthetic_firms(n: int, seed: int = 0, *, missing_rate: float = 0.03) -> pd.
         for code in frame.columns:
             if code == "respondent_id":
                 continue
-            blank = (city_rng if code == "city" else rng).random(n) < missing_rate
+            own = {"city": city_rng, "no_incident_recent": incident_rng}
+            blank = own.get(code, rng).random(n) < missing_rate
             if not blank.any():
                 continue
             if frame[code].dtype == np.float64:

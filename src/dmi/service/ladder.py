@@ -48,7 +48,16 @@ _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("titles", ("holds_innovative", "holds_specialised", "holds_little_giant")),
     (
         "firm",
-        ("province", "city", "sector", "sme", "credit_clean", "product_allowed", "no_incident"),
+        (
+            "province",
+            "city",
+            "sector",
+            "sme",
+            "credit_clean",
+            "product_allowed",
+            "no_incident",
+            "no_incident_recent",
+        ),
     ),
     (
         "finance",
