@@ -582,3 +582,27 @@ def test_a_condition_unknown_that_the_changes_fail_gets_its_gaps():
     rd = [g for g in result.gaps if g.condition == "sr26_rd"]
     assert len(rd) == 1 and rd[0].fact == "rd_y1" and rd[0].change == pytest.approx(12.5)
     assert result.gaps[-1].kind == "missing" and "rd_y2" in result.gaps[-1].text
+
+
+def test_a_condition_left_to_manual_review_that_the_changes_break_gets_its_gaps():
+    # a reviewer's 小巨人 2022: +570万元 main revenue for lg22_growth takes revenue past 5000万,
+    # the band of lg22_rd that asks 6 % of R&D in both years; lg22_rd (manual review left, the
+    # band below) became not_met after the only gap listed, with no word (4 of 1,451 firms)
+    from .test_eligibility_edges_ladder import _apply
+
+    facts = {
+        "sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes",
+        "holds_innovative": "yes", "holds_specialised": "yes", "niche_years": 3,
+        "revenue_y1": 4500, "revenue_y2": 4500, "main_revenue_y3": 4000,
+        "main_revenue_y2": 3800, "main_revenue_y1": 3800, "info_system": "yes",
+        "certification": "yes", "own_brand": "yes", "debt_ratio": 60, "market_share": 12,
+        "rd_y1": 2800, "rd_y2": 200, "equity_2y": 8000, "equity_3y": 8000, "staff": 100,
+        "rd_staff": 50, "rd_institution": "city", "ip_class1": 2, "key_chain_link": "yes",
+        "product_field": "six_bases", "award": "none", "makers_china": "none", "cost_y1": 4000,
+    }  # fmt: skip
+    result = el.evaluate(facts, "2022", lang="en", max_gaps=None)["little_giant"]
+    assert result.condition("lg22_rd").state == "manual"
+    assert [g.condition for g in result.gaps] == ["lg22_growth", "lg22_rd"]
+    assert result.gaps[1].text == "R&D share y2 4.44% → 6% (+70万元 R&D y2) meets lg22_rd"
+    after = el.evaluate(_apply(facts, list(result.gaps)), "2022", max_gaps=None)["little_giant"]
+    assert after.condition("lg22_growth").state == after.condition("lg22_rd").state == "met"

@@ -1333,9 +1333,11 @@ def _follow_ups(
             if cid in off_path:
                 unmet &= ~off_path[cid][rows]
                 unsure &= ~off_path[cid][rows]
-            # met before, or unknown (the changes fail it whatever the missing fact is), or
-            # left unmet by its own changes of amounts made with the others
-            broken = (was == MET) | (was == UNKNOWN) | by_amounts.only(cid, rows)
+            # met before, or left to manual review (the changes fail it whatever the review
+            # says: more revenue is another band of a banded rule), or unknown (they fail it
+            # whatever the missing fact is), or left unmet by its own changes of amounts made
+            # with the others
+            broken = (was == MET) | (was == MANUAL) | (was == UNKNOWN) | by_amounts.only(cid, rows)
             hit = np.flatnonzero((unmet & broken) | unsure)
             if len(hit):
                 found += _condition_pieces(after, cid, hit, lang)
