@@ -606,3 +606,16 @@ def test_a_condition_left_to_manual_review_that_the_changes_break_gets_its_gaps(
     assert result.gaps[1].text == "R&D share y2 4.44% → 6% (+70万元 R&D y2) meets lg22_rd"
     after = el.evaluate(_apply(facts, list(result.gaps)), "2022", max_gaps=None)["little_giant"]
     assert after.condition("lg22_growth").state == after.condition("lg22_rd").state == "met"
+
+
+def test_a_route_left_to_manual_review_is_named_in_the_review_list():
+    # 创新型 2022, 30 points, new equity of 600万元 (the route's option asks the investors be
+    # qualified: manual): the list said "manual review: in22_score", not which route
+    from .test_eligibility import IN22, firm
+
+    f = firm(IN22, rd_y1=20, main_revenue_y1=1500, equity_3y=600)
+    r = el.evaluate(f, "2022", lang="en")["innovative"]
+    assert r.status == "manual" and r.scorecard.points < 60
+    assert [g.text for g in r.gaps] == ["manual review: in22_score, in22_direct"]
+    f = firm(IN22, rd_y1=20, main_revenue_y1=1500, equity_3y=0)  # no route to review
+    assert el.evaluate(f, "2022")["innovative"].status == "not_yet"

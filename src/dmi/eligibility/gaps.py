@@ -1162,6 +1162,14 @@ def rung_gaps(
         for cid in conditions:
             in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
             left.append((cid, manual_rows & in_path & (rung.conditions[cid][pos] == MANUAL)))
+        # a route whose option is left to review (equity from qualified investors, say) is what
+        # the review is of: named after the conditions it would replace
+        for rid in spec.routes:
+            replaced = policy.routes[rid].replaces
+            in_path = np.zeros(len(pos), dtype=bool)
+            for cid in replaced:
+                in_path |= chosen.get(cid, np.ones(len(pos), dtype=bool))
+            left.append((rid, manual_rows & in_path & (rung.routes[rid][pos] == MANUAL)))
         words, which = _list_texts(len(pos), left)
         listed = manual_rows & np.array([w != "" for w in words])[which]
         rows = np.flatnonzero(listed & (count < budget))
