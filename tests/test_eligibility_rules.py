@@ -17,7 +17,7 @@ import yaml
 import dmi.eligibility as el
 from dmi.eligibility._data import DATA
 from dmi.eligibility.facts import FactsFileError, parse_facts_table
-from dmi.eligibility.policy import iter_leaves
+from dmi.eligibility.policy import iter_leaves, least_sure
 from dmi.errors import UsageError
 
 from .test_eligibility import IN22, SR22, SR26, firm
@@ -325,11 +325,15 @@ def test_a_province_block(tmp_path):
     sc_result = r["specialised"].scorecard
     assert {g.id: g.points for g in sc_result.groups}["featured"] == 8
     assert sc_result.pass_mark == 70 and sc_result.points == 65
+    # the block's rules are as sure as it is: its mark and source are the scorecard's too
+    assert sc_result.confidence == "U" and sc_result.source.endswith("; a test")
     assert r["specialised"].condition("sr22_score").state == "not_met"  # 65 < 70
     assert r["specialised"].status == "not_yet"
     # another province: the firm's own 特色化 points, else unknown
     r = el.evaluate(firm(SR22, province="江苏"), custom)
     assert r["specialised"].scorecard.points == 65 and r["specialised"].scorecard.pass_mark == 60
+    own = el.load_policy("2022").scorecards["sr22s"].confidence
+    assert r["specialised"].scorecard.confidence == own  # no block: the scorecard's own mark
     r = el.evaluate(firm(SR22, province="江苏", featured_points=None), custom)
     assert r["specialised"].scorecard.state == "unknown"
 
@@ -554,3 +558,22 @@ def test_a_condition_changed_in_a_copy_that_routes_to_another_version_says_what_
     custom = el.load_policy(write(tmp_path, data))  # the file itself is sound
     with pytest.raises(el.PolicyError, match="a changed condition needs an id of its own"):
         el.evaluate(firm(SR26), custom)
+
+
+def test_a_rung_says_which_routing_sent_it_to_its_rules_and_how_sure_that_is():
+    # a 2026 小巨人 复核 is judged under 2022 ([V] rules) by a routing that is [I]: the result
+    # showed V and 63号 only
+    from dmi.results.ladder import ladder_view
+
+    from .test_eligibility_edges_ladder import LG26_OK
+
+    recheck = el.evaluate(firm(LG26_OK, holds_little_giant="recheck"), "2026", lang="en")
+    lg = recheck["little_giant"]
+    assert (lg.policy, lg.applicant, lg.confidence) == ("2022", "recheck", "V")
+    assert lg.routing_confidence == "I" and lg.routing_source.startswith("117号")
+    later = el.evaluate(firm(LG26_OK, holds_little_giant="recheck"), "2026", year=2027)
+    assert later["little_giant"].routing_confidence == "U"  # after 2026: not stated
+    meta = ladder_view(recheck)[2].meta
+    assert meta.startswith("2022 rules · re-check · version applied per 117号")
+    assert meta.endswith("from compilations, to be verified (I)")
+    assert least_sure("V", "U", "I") == "U" and least_sure("V", "I") == "I"

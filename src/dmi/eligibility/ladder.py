@@ -15,7 +15,7 @@ from __future__ import annotations
 import numbers
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ from dmi.eligibility.policy import (
     application_year,
     indicator_range,
     iter_leaves,
+    least_sure,
     load_policy,
 )
 from dmi.eligibility.survey import computed_levels, survey_items
@@ -161,6 +162,10 @@ class RungResult:
     route_used: str | None
     path: str | None
     gaps: tuple[Gap, ...]
+    # the routing entry that sent the firm to these rules (a 2026 小巨人 复核 to 2022's): its
+    # source and mark; None when the file's own rung applies with no entry
+    routing_source: str | None = None
+    routing_confidence: str | None = None
 
     def condition(self, cid: str) -> ConditionResult:
         for c in self.conditions + self.routes:
@@ -702,11 +707,15 @@ def _scorecard_result(r: RungEval, sid: str, lang: str) -> ScorecardResult:
             )
         )
     lo, hi = float(ev.lo[0]), float(ev.hi[0])
+    source, confidence = sc.source, sc.confidence
+    if block >= 0:  # the province's block: its settings are as sure as it is, or less
+        source = f"{sc.source}; {sc.provinces[block].source}"
+        confidence = least_sure(sc.confidence, sc.provinces[block].confidence)
     return ScorecardResult(
         id=sid,
         label=sc.label(lang),
-        source=sc.source,
-        confidence=sc.confidence,
+        source=source,
+        confidence=confidence,
         state=STATES[int(ev.state[0])],
         points=lo if lo == hi else None,
         points_at_least=lo,
@@ -831,7 +840,11 @@ def _firm(ev: Evaluation, frame: pd.DataFrame, lang: str) -> FirmResult:
     rungs = {}
     for rung in RUNGS:
         (part,) = ev.parts[rung]  # one firm: one part, at position 0
-        rungs[rung] = _rung_result(part.ev, lang)
+        found = _rung_result(part.ev, lang)
+        _, entry = ev.plan.policy.route(rung, found.applicant, ev.plan.year)
+        if entry is not None:
+            found = replace(found, routing_source=entry.source, routing_confidence=entry.confidence)
+        rungs[rung] = found
     row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
     rid = ev.facts.ids[0] or None
     flags = tuple(f for f in [str(row["flags"])] if f)

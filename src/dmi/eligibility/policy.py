@@ -60,6 +60,7 @@ __all__ = [
     "Scorecard",
     "application_year",
     "available_policies",
+    "least_sure",
     "load_policy",
     "parse_policy",
 ]
@@ -68,6 +69,15 @@ FORMAT = "dmi-cultivation-policy/1"
 RUNGS = ("innovative", "specialised", "little_giant")
 RungId = Literal["innovative", "specialised", "little_giant"]
 Confidence = Literal["V", "I", "U"]
+_SURENESS = ("V", "I", "U")  # most sure first
+
+
+def least_sure(*marks: str) -> str:
+    """The least sure of confidence marks: a result resting on rules of several marks is as
+    sure as its least sure rule (``least_sure("V", "U") == "U"``)."""
+    return max(marks, key=_SURENESS.index)
+
+
 Edges = Literal["higher_points", "lower_points"]
 _ID = r"^[a-z][a-z0-9_]*$"
 

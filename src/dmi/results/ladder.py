@@ -232,6 +232,20 @@ def _line(cond: ConditionResult, names: dict[str, str], metrics: dict[str, Any],
     )
 
 
+def _meta(r: RungResult, applicant: str, lang: str) -> str:
+    """The rules applied and to whom; with the routing that chose them, its source and mark
+    (a 2026 小巨人 复核 judged under 2022: as sure as that routing is)."""
+    meta = text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant)
+    if r.routing_source is None or r.routing_confidence is None:
+        return meta
+    mark = r.routing_confidence
+    confidence = text(f"ladder.confidence_{mark}", lang)
+    routing = text(
+        "ladder.routing", lang, source=r.routing_source, confidence=confidence, mark=mark
+    )
+    return f"{meta} · {routing}"
+
+
 def _rung_view(r: RungResult, lang: str) -> RungView:
     policy = load_policy(r.policy)
     metrics = dict(policy.metrics)
@@ -294,7 +308,7 @@ def _rung_view(r: RungResult, lang: str) -> RungView:
         label=r.label,
         status=r.status,
         status_text=status_text(r.status, lang),
-        meta=text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant),
+        meta=_meta(r, applicant, lang),
         points=points,
         groups=groups,
         route=route,
