@@ -23,6 +23,10 @@ BY_HAND = {
     "ＧＵＡＮＧＤＯＮＧ": "广东省",  # full-width, as a Chinese input method types it
     "44": "广东省",
     "44 广东省": "广东省",
+    "440000": "广东省",  # the six-digit division code (GB/T 2260) of a province
+    "440000 广东省": "广东省",
+    "110000": "北京市",
+    "440300": "深圳市",  # a designated city's own code
     "北京": "北京市",
     "Beijing Municipality": "北京市",
     "内蒙古": "内蒙古自治区",
@@ -49,7 +53,8 @@ def test_a_spelling_names_its_unit(spelling, unit):
 
 
 @pytest.mark.parametrize(
-    "text", ["苏州", "Hong Kong", "香港特别行政区", "", "4", "441", "广东深圳"]
+    "text",
+    ["苏州", "Hong Kong", "香港特别行政区", "", "4", "441", "广东深圳", "440100", "4400", "990000"],
 )
 def test_other_text_names_no_unit(text):
     assert province_of(text) is None

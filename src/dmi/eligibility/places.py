@@ -114,15 +114,22 @@ def canonical_provinces() -> tuple[Province, ...]:
 
 
 def province_of(name: str) -> Province | None:
-    """The unit a spelling names: any of its names or its code, or its code followed by a
-    name (``44 广东``, as survey tools export a choice); None when it is none of them (a city,
+    """The unit a spelling names: any of its names or its code (``44``, or the six-digit
+    ``440000``), or its code followed by a name (``44 广东``, as survey tools export a choice);
+    None when it is none of them (a city,
     a typo)."""
     by_key = _table()[1]
     found = by_key.get(place_key(name))
     if found is None:
         code, _, rest = name.strip().partition(" ")
-        found = by_key.get(code) if rest and code.isdigit() else None
+        if code.isdigit() and (rest or len(code) == 6):
+            found = by_key.get(code) or by_key.get(_province_code(code))
     return found
+
+
+def _province_code(code: str) -> str:
+    """A six-digit division code of a province (``440000``) as its two digits (``44``)."""
+    return code[:2] if len(code) == 6 and code.endswith("0000") else code
 
 
 def province_names(column: pd.Series) -> pd.Series:
