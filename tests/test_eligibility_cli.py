@@ -812,3 +812,32 @@ def test_fractions_for_percent_and_id_only_rows_are_noted_whatever_the_chunks(ca
     firms.to_csv(src, index=False)  # percent, and no footnote: nothing to say
     code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summ)
     assert code == 0 and json.loads(summ.read_text("utf-8"))["notes"] == []
+
+
+def test_the_summary_names_the_rule_file_read_and_its_content(capsys, tmp_path):
+    # a changed copy that kept the id "2026" looked like the shipped rules in the summary
+    import yaml
+
+    from dmi.eligibility._data import DATA
+
+    src = tmp_path / "in.csv"
+    el.synthetic_firms(5, seed=2).to_csv(src, index=False)
+    data = yaml.safe_load(DATA.joinpath("policy-2026.yaml").read_text(encoding="utf-8"))
+    data["scorecards"][0]["pass_mark"] = 65
+    copy = tmp_path / "gd.yaml"
+    copy.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    found = {}
+    for name, policy in (("shipped", []), ("copy", ["--policy", str(copy)])):
+        summ = tmp_path / f"{name}.json"
+        code, _, err = run(
+            capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summ, *policy
+        )
+        assert code == 0, err
+        found[name] = json.loads(summ.read_text("utf-8"))
+    assert found["shipped"]["policy"] == found["copy"]["policy"] == "2026"
+    assert found["shipped"]["policy_file"] is None
+    assert found["copy"]["policy_file"] == str(copy)
+    assert found["shipped"]["policy_hash"] == el.load_policy("2026").hash
+    assert (
+        found["copy"]["policy_hash"] == el.load_policy(copy).hash != found["shipped"]["policy_hash"]
+    )

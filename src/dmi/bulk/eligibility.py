@@ -210,7 +210,8 @@ class EligibilitySummary:
     status (``{rung: {policy: {status: n}}}``); ``digital_level`` how many levels were computed
     from survey answers on the rows and how many of them disagree with a stated
     ``digital_level``; ``survey_imputed``, per survey item, the answers missing on those rows
-    that were scored as the lowest option (as ``dmi score``'s ``imputed``).
+    that were scored as the lowest option (as ``dmi score``'s ``imputed``); ``policy_file``
+    the rule file read (None for a shipped version) and ``policy_hash`` its content's hash.
     """
 
     input: str
@@ -237,6 +238,10 @@ class EligibilitySummary:
     duplicates: str = "reject"
     unmatched_columns: list[str] = field(default_factory=list)
     mapping: dict[str, Any] = field(default_factory=dict)
+    # the rules read: None for a shipped version, else the file (a copy keeps the id it says);
+    # the hash names the exact content either way
+    policy_file: str | None = None
+    policy_hash: str = ""
 
     @property
     def scored(self) -> int:
@@ -403,6 +408,8 @@ def evaluate_file(
         output=str(output_path),
         policy=loaded.id,
         year=the_year,
+        policy_file=None if _shipped(policy) else loaded.source,
+        policy_hash=loaded.hash,
         lang=lang,
         survey_items=len(items),
         encoding=reader.encoding,
@@ -473,6 +480,13 @@ def evaluate_file(
         exc.add_note(outputs.note())
         raise
     return summary, mapping
+
+
+def _shipped(policy: Any) -> bool:
+    """Whether the rules asked for are a shipped version (by its id, or the one in force)."""
+    from dmi.eligibility import available_policies
+
+    return policy is None or (isinstance(policy, str) and policy in available_policies())
 
 
 def _fill(summary: EligibilitySummary, tallies: list[_Tally]) -> None:
