@@ -577,3 +577,21 @@ def test_a_rung_says_which_routing_sent_it_to_its_rules_and_how_sure_that_is():
     assert meta.startswith("2022 rules · re-check · version applied per 117号")
     assert meta.endswith("from compilations, to be verified (I)")
     assert least_sure("V", "U", "I") == "U" and least_sure("V", "I") == "I"
+
+
+def test_a_copy_may_change_a_metric_the_imported_rules_do_not_use(tmp_path):
+    # rd_sum_2y (2026's own) as a mean was refused as "another formula in 2022, which uses it",
+    # though the imported 创新型 rules never use it, and that hid a real error of the same file
+    data = shipped("2026")
+    metric = find(data["metrics"], "rd_sum_2y")
+    metric["kind"] = "mean"
+    assert el.load_policy(write(tmp_path, data)).metrics["rd_sum_2y"].kind == "mean"
+    metric["of"] = ["rd_y1", "rd_y3"]
+    assert "(id 'rd_sum_2y').of: unknown fact or metric 'rd_y3'" in problems_of(tmp_path, data)
+    # a metric the imported rules do use keeps their formula
+    data = shipped("2026")
+    used = next(m for m in data["metrics"] if m["id"] == "rd_share_y1")
+    used["scale"] = 1000
+    assert "metric 'rd_share_y1' has another formula in 2022, which uses it" in problems_of(
+        tmp_path, data
+    )

@@ -865,8 +865,27 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
         for sid in sorted({leaf.scorecard for t in tests for leaf in _scorecard_leaves(t)}):
             if sid in other.scorecards and sid not in scorecards:
                 claim("scorecard", scorecards, other.scorecards[sid], where, other.origin[sid])
-        for name in sorted(_names_used(conditions, routes, scorecards)):
+
+        # the metrics the elements taken from ``other`` compare, as ``other`` defines them: a
+        # metric of this file's own that they do not use may have a formula of its own
+        def taken(table: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+            return {
+                k: v
+                for k, v in table.items()
+                if k in theirs and origin[k] != spec.id and origin[k] == other.origin[k]
+            }
+
+        used = _names_used(
+            taken(conditions, other.conditions),
+            taken(routes, other.routes),
+            taken(scorecards, other.scorecards),
+        )
+        for name in sorted(used):
             _claim_metric(name, other, metrics, origin, problems, where)
+        # and a metric this file's own elements compare without defining it
+        for name in sorted(_names_used(conditions, routes, scorecards) - used):
+            if name not in metrics:
+                _claim_metric(name, other, metrics, origin, problems, where)
 
     if not problems:
         problems += _check(spec, metrics, conditions, routes, scorecards, base)
