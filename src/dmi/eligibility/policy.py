@@ -868,17 +868,10 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
 
         # the metrics the elements taken from ``other`` compare, as ``other`` defines them: a
         # metric of this file's own that they do not use may have a formula of its own
-        def taken(table: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
-            return {
-                k: v
-                for k, v in table.items()
-                if k in theirs and origin[k] != spec.id and origin[k] == other.origin[k]
-            }
-
         used = _names_used(
-            taken(conditions, other.conditions),
-            taken(routes, other.routes),
-            taken(scorecards, other.scorecards),
+            _taken_from(other, conditions, other.conditions, origin, spec.id),
+            _taken_from(other, routes, other.routes, origin, spec.id),
+            _taken_from(other, scorecards, other.scorecards, origin, spec.id),
         )
         for name in sorted(used):
             _claim_metric(name, other, metrics, origin, problems, where)
@@ -894,6 +887,17 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
     canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     content_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
     return Policy(spec, source, content_hash, metrics, conditions, routes, scorecards, origin, base)
+
+
+def _taken_from(
+    other: Policy, table: dict[str, Any], theirs: dict[str, Any], origin: dict[str, str], own: str
+) -> dict[str, Any]:
+    """The elements of ``table`` taken from ``other`` (not the file's own, ``own``)."""
+    return {
+        k: v
+        for k, v in table.items()
+        if k in theirs and origin[k] != own and origin[k] == other.origin[k]
+    }
 
 
 def _scorecard_leaves(test: Any) -> Iterator[ScorecardPass]:
