@@ -595,3 +595,20 @@ def test_a_copy_may_change_a_metric_the_imported_rules_do_not_use(tmp_path):
     assert "metric 'rd_share_y1' has another formula in 2022, which uses it" in problems_of(
         tmp_path, data
     )
+
+
+def test_an_option_id_used_twice_an_empty_file_and_a_bare_province_code(tmp_path):
+    data = shipped("2026")
+    route = find(data["routes"], "ts_direct")
+    route["options"].append(dict(route["options"][0]))
+    said = problems_of(tmp_path, data)
+    assert f"option id {route['options'][0]['id']!r} is used twice" in said
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(el.PolicyError, match="the file is empty"):
+        el.load_policy(empty)
+    data = shipped("2022")
+    block = {"source": "a test", "confidence": "U", "indicators": [], "pass_mark": 70}
+    find(data["scorecards"], "sr22s")["provinces"] = [{**block, "names": [44]}]
+    custom = write(tmp_path, data)  # names: [44], a number to YAML
+    assert el.evaluate(firm(SR22, province="广东"), custom)["specialised"].scorecard.pass_mark == 70

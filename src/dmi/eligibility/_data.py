@@ -71,6 +71,8 @@ def load_yaml(text: str, source: str, error: type[Exception]) -> dict[str, Any]:
         raise error(source, [Problem(where, f"not valid YAML: {problem}")]) from None
     except ValueError as exc:  # a value YAML reads as a date that is none (2026-13-01)
         raise error(source, [Problem("file", f"not valid YAML: {exc} (a date?)")]) from None
+    if data is None:
+        raise error(source, [Problem("file", "the file is empty; expected a mapping of settings")])
     if not isinstance(data, dict):
         raise error(
             source, [Problem("file", f"expected a mapping at the top, got {type(data).__name__}")]

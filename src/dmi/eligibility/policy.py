@@ -359,6 +359,14 @@ class Route(_Rule):
     replaces: tuple[str, ...] = Field(min_length=1)
     options: tuple[RouteOption, ...] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _options_once(self) -> Route:
+        ids = [o.id for o in self.options]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:  # "via" names the option: two of one id could not be told apart
+            raise ValueError(f"option id {', '.join(map(repr, twice))} is used twice")
+        return self
+
 
 class Band(_Strict):
     """``min`` to ``max`` (either open-ended) earns ``points``.
@@ -469,6 +477,15 @@ class ProvinceBlock(_Strict):
     names: tuple[str, ...] = Field(min_length=1)
     pass_mark: float | None = None
     indicators: tuple[Indicator, ...] = ()
+
+    @field_validator("names", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: Any) -> Any:
+        # a province's code written bare (names: [44]) is read by YAML as a number
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return value
+
     source: str = Field(min_length=1)
     confidence: Confidence
 
