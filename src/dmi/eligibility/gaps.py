@@ -367,12 +367,12 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
                 wanted = series[-2] * (1 + needed_last)
             fact, fact_current, delta = last_name, series[-1], wanted - series[-1]
             what = _label(ctx, metric.of[0], lang)[0]
-        elif metric.kind == "sum":
-            fact_current = values
-            delta = t - values
-        elif metric.kind == "mean":
-            fact_current = values * len(metric.of)
-            delta = (t - values) * len(metric.of)
+        elif metric.kind in ("sum", "mean"):
+            # a total of years (R&D of the last 2 years) asked of its first, the last year's:
+            # a change of one fact, which the follow-ups make and check the shares after
+            fact = metric.of[0]
+            fact_current = ctx.get(fact)[0][pos]
+            delta = (t - values) * (len(metric.of) if metric.kind == "mean" else 1)
         else:  # first given: the value itself
             fact, fact_current, delta = name, values, t - values
     if delta is not None:
@@ -972,7 +972,7 @@ def _planned_moves(
     """The amounts a scorecard's chosen moves change, (fact, rows, change) per move, and the
     points each indicator should have once they are made: its band after a move of an amount,
     its points now if not moved, NaN (not checked) after a move a follow-up cannot make (a
-    category, a step, a total of several facts)."""
+    category, a step)."""
     amounts = []
     planned = level.copy()
     for k in range(len(indicators)):
