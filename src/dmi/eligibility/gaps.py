@@ -602,6 +602,15 @@ def _number_texts(numbers: np.ndarray | _Signed) -> Any:
 # -- leaves -------------------------------------------------------------------------------------
 
 
+def _change_piece(positions: np.ndarray, cid: str, suffix: str, ch: _Change, lang: str) -> Piece:
+    """The piece of a change of an amount (its text made from ``ch`` when shown)."""
+    target = np.full(len(positions), ch.target)
+    return Piece(
+        positions, cid, "change", None, suffix, ch.fact, ch.current, target, ch.delta,
+        source=ch, lang=lang,
+    )  # fmt: skip
+
+
 def _leaf_pieces(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) -> list[Piece]:
     """The change a not-met leaf asks for, on the rows ``pos`` (where it is not met): one
     piece, or one per fact changed (an amount made by its part on some rows)."""
@@ -610,20 +619,8 @@ def _leaf_pieces(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) 
     if isinstance(leaf, Compare):
         ch = _change(ctx, leaf.of, leaf.op, leaf.threshold, pos, lang)
         return [
-            Piece(
-                sub.positions,
-                cid,
-                "change",
-                None,
-                meets,
-                sub.fact,
-                sub.current,
-                np.full(len(at), sub.target),
-                sub.delta,
-                source=sub,
-                lang=lang,
-            )
-            for at, sub in _made_by_part(ctx, ch, lang)
+            _change_piece(sub.positions, cid, meets, sub, lang)
+            for _, sub in _made_by_part(ctx, ch, lang)
         ]
     if isinstance(leaf, Member):
         fact = facts[leaf.of]
@@ -1430,21 +1427,7 @@ def _lost_points(after: RungEval, piece: Piece, rows: np.ndarray, lang: str) -> 
             move = moves[mi]
             assert move.change is not None and move.change_rows is not None
             ch = move.change.subset(np.searchsorted(move.change_rows, sel))
-            found.append(
-                Piece(
-                    pos[sel],
-                    piece.condition,
-                    "change",
-                    None,
-                    meets,
-                    ch.fact,
-                    ch.current,
-                    np.full(len(sel), ch.target),
-                    ch.delta,
-                    source=ch,
-                    lang=lang,
-                )
-            )
+            found.append(_change_piece(pos[sel], piece.condition, meets, ch, lang))
     return found
 
 
