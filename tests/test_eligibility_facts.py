@@ -353,6 +353,14 @@ def test_a_percentage_column_of_values_at_most_1_is_noted(values, noted):
     assert not [n for n in tally.notes() if n.startswith("market_share:")]  # not in the file
 
 
+def test_small_market_shares_are_not_taken_for_fractions():
+    # many an SME's market share is below 1 %: only a debt ratio is doubtful at <= 1
+    rows = [{"respondent_id": f"F{i}", "market_share": v} for i, v in enumerate(["0.8", "0.3"])]
+    tally = tally_of(rows)
+    assert tally.percent_given == {"debt_ratio": 0} and tally.notes() == []
+    assert [f.code for f in el.FACTS if f.fractions_doubtful] == ["debt_ratio"]
+
+
 def test_rows_with_an_id_and_no_fact_are_counted_and_named():
     blank = {"revenue_y1": "", "province": "", "debt_ratio": ""}
     rows = [{"respondent_id": "F1", "revenue_y1": "100", "province": "", "debt_ratio": ""}]

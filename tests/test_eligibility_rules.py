@@ -105,6 +105,9 @@ def test_a_tech_firm_with_an_incident_two_years_ago_may_still_be_tech():
     # none in 3 years is none in the last two: the fact is not needed
     r = el.evaluate({**tech, "no_incident": "yes"}, "2026")["innovative"]
     assert (r.status, r.condition("ts_incident").state) == ("eligible", "met")
+    # but a no given stays no (115号's list has research misconduct, the gate's has not)
+    r = el.evaluate({**tech, "no_incident": "yes", "no_incident_recent": "no"}, "2026")
+    assert r["innovative"].condition("ts_incident").state == "not_met"
 
 
 def test_every_rule_carries_its_source_and_confidence():
@@ -612,3 +615,18 @@ def test_an_option_id_used_twice_an_empty_file_and_a_bare_province_code(tmp_path
     find(data["scorecards"], "sr22s")["provinces"] = [{**block, "names": [44]}]
     custom = write(tmp_path, data)  # names: [44], a number to YAML
     assert el.evaluate(firm(SR22, province="广东"), custom)["specialised"].scorecard.pass_mark == 70
+
+
+def test_a_facts_table_s_yes_if_and_fractions_flag_are_checked():
+    text = DATA.joinpath("facts.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    recent = next(f for f in data["facts"] if f["code"] == "no_incident_recent")
+    recent["yes_if"] = "revenue_y1"
+    next(f for f in data["facts"] if f["code"] == "staff")["fractions_doubtful"] = True
+    with pytest.raises(FactsFileError) as info:
+        parse_facts_table(yaml.safe_dump(data, allow_unicode=True), "facts-broken.yaml")
+    message = str(info.value)
+    assert (
+        "(code 'no_incident_recent').yes_if: a yes/no fact, standing for a yes/no fact" in message
+    )
+    assert "(code 'staff').fractions_doubtful: only for a percentage" in message

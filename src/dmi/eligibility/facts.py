@@ -109,7 +109,11 @@ class Fact(_Strict):
     ``type`` is ``id`` (the respondent id), ``text`` (free text: province, sector), ``category``
     (one of ``values``), ``yesno`` or ``number`` (with ``unit``, ``min``/``max`` inclusive and
     ``integer``). ``words`` maps other spellings of a number to it (``三级`` -> 3). ``added``
-    marks a fact dmi added to the issue's list because a rule needs it.
+    marks a fact dmi added to the issue's list because a rule needs it. ``yes_if`` (a yes/no
+    fact) names a yes/no fact whose yes stands for this one's when this one is blank (no
+    incident in 3 years is none in the last two); a no given stays no. ``fractions_doubtful``
+    (a percentage) asks for a note when every value of a file is at most 1: a debt ratio of
+    0.45 % is no one's, a market share of 0.8 % is many a firm's.
     """
 
     code: str = Field(pattern=_CODE)
@@ -126,6 +130,8 @@ class Fact(_Strict):
     words: dict[str, float] = Field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     added: bool = False
+    yes_if: str | None = None
+    fractions_doubtful: bool = False
 
     def label(self, lang: str) -> str:
         """The fact's label in ``lang``."""
@@ -252,6 +258,14 @@ def parse_facts_table(text: str, source: str) -> FactsTable:
     codes = {f.code: f for f in spec.facts}
     if [f.code for f in spec.facts if f.type == "id"] != [ID]:
         problems.append(Problem("facts", f"exactly one fact of type id, named {ID!r}"))
+    for i, fact in enumerate(spec.facts):
+        where = f"facts[{i}] (code {fact.code!r})"
+        if fact.yes_if is not None and not (
+            fact.type == "yesno" and fact.yes_if in codes and codes[fact.yes_if].type == "yesno"
+        ):
+            problems.append(Problem(f"{where}.yes_if", "a yes/no fact, standing for a yes/no fact"))
+        if fact.fractions_doubtful and fact.unit != "%":
+            problems.append(Problem(f"{where}.fractions_doubtful", "only for a percentage"))
     for i, check in enumerate(spec.checks):
         where = f"checks[{i}]"
         for name in (check.fact, check.at_most, check.requires):
@@ -387,9 +401,10 @@ class FactsTally:
     """What the evaluated rows' facts say about a file as a whole, added up chunk by chunk:
     the things no one cell shows, said as notes (:meth:`notes`), not rejects.
 
-    - A percentage column (``debt_ratio``, ``market_share``) whose every value is at most 1,
-      some above 0: likely fractions (0.45 for 45 %), which are read as percent (0.45 %), so
-      a debt ratio passes every ceiling.
+    - A percentage column marked ``fractions_doubtful`` (``debt_ratio``) whose every value is
+      at most 1, some above 0: likely fractions (0.45 for 45 %), which are read as percent
+      (0.45 %), so a debt ratio passes every ceiling. (A market share of 0.8 % is many a
+      firm's: not marked.)
     - Rows that give an id and no fact at all: a note or a footnote under the table, say,
       evaluated as a firm whose every fact is unknown.
 
@@ -414,7 +429,7 @@ class FactsTally:
         """The tally of a batch's typed rows (the rows evaluated)."""
         tally = cls()
         for fact in facts_table():
-            if fact.unit != "%":
+            if not fact.fractions_doubtful:
                 continue
             values = table.values[fact.code]
             given = ~np.isnan(values)
@@ -1017,6 +1032,11 @@ def parse_facts(
         values[fact.code] = (
             missing_column if column is None else _parse_column(column, fact, rejects)
         )
+
+    for fact in spec:
+        if fact.yes_if is not None:  # a blank stands for yes where the broader fact says yes
+            own, broader = values[fact.code], values[fact.yes_if]
+            values[fact.code] = np.where(np.isnan(own) & (broader == 1.0), 1.0, own)
 
     for check in spec.checks:
         a = values[check.fact]
