@@ -518,8 +518,8 @@ def test_a_follow_up_that_joins_a_gap_shown_is_not_one_more():
 def test_a_list_names_each_condition_once_and_a_capped_one_counts_the_rest(policy):
     # a follow-up after other conditions' gaps joins its condition's gap on the row (the
     # condition was named twice, apart); a list that fits the cap is the whole list, one
-    # that does not says how many more (the conditions still unmet past the cap: what their
-    # changes would break is worked out for the whole list only)
+    # that does not is its start and says how many more (a reviewer found 50 of 3,000 capped
+    # lists whose sr26_rd gap lacked the follow-up joining it)
     import re
 
     firms = el.synthetic_firms(300, seed=3)
@@ -539,10 +539,12 @@ def test_a_list_names_each_condition_once_and_a_capped_one_counts_the_rest(polic
                 assert short == full
                 fits += 1
             else:
-                # the conditions still unmet past the cap (not merged: not worked out)
-                unmet = len(named) + sum(1 for g in groups if not g.endswith(tuple(named)))
-                more = re.search(r"; (\d+) more$", short)
-                assert more and 1 <= int(more[1]) <= unmet - cap, (full, short)
+                # the start of the whole list (a follow-up joining a gap within the cap was
+                # missing from it), then how many more
+                shown = short.partition(": ")[2].split("; ")
+                assert shown[:-1] == groups[:cap], (full, short)
+                more = re.fullmatch(r"(\d+) more", shown[-1])
+                assert more and int(more[1]) == len(groups) - cap, (full, short)
     assert fits > 100
 
 
@@ -619,3 +621,29 @@ def test_a_route_left_to_manual_review_is_named_in_the_review_list():
     assert [g.text for g in r.gaps] == ["manual review: in22_score, in22_direct"]
     f = firm(IN22, rd_y1=20, main_revenue_y1=1500, equity_3y=0)  # no route to review
     assert el.evaluate(f, "2022")["innovative"].status == "not_yet"
+
+
+def test_a_decrease_beyond_the_rest_of_a_whole_is_asked_of_its_part():
+    # 科技型 size: revenue 25000 -> 20000 with 24500 of main business: "(-5000万元)" of revenue
+    # alone left main revenue above revenue, facts that cannot be (a reviewer's firm)
+    from .test_eligibility_edges_ladder import GATE, _apply
+
+    f = {
+        **GATE, "no_incident": "no", "no_incident_recent": "yes", "revenue_y1": 25000,
+        "main_revenue_y1": 24500, "assets_y1": 15000, "staff": 300, "rd_staff": 100,
+        "rd_y1": 2000, "cost_y1": 20000, "high_tech_title": "no", "ip_class1": 0,
+        "award": "none", "rd_institution": "none", "innovation_title": "no", "equity_3y": 0,
+        "debt_ratio": 90, "ip_class2": 0, "ip_class1_own": "no", "ip_class1_high_value": "no",
+        "strategic_emerging": "no", "main_revenue_y2": 24500, "revenue_y2": 25000,
+        "standard_lead": "no",
+    }  # fmt: skip
+    gaps = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"].gaps
+    size = next(g for g in gaps if g.condition == "ts_size")
+    assert size.text == "revenue y1 25000万元 → 20000万元 (-5000万元 main revenue y1) meets ts_size"
+    after = el.evaluate(_apply(f, list(gaps)), "2026")["innovative"]  # valid facts
+    assert after.condition("ts_size").state == "met"
+    # within the rest of the whole: revenue of another business only
+    f = {**f, "main_revenue_y1": 15000, "main_revenue_y2": 15000}
+    gaps = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"].gaps
+    size = next(g for g in gaps if g.condition == "ts_size")
+    assert size.text == "revenue y1 25000万元 → 20000万元 (-5000万元) meets ts_size"

@@ -421,18 +421,20 @@ def _made_by_part(ctx: Context, ch: _Change, lang: str) -> list[tuple[np.ndarray
     more), and the whole grows the same (:func:`_part_of`: a part changes its whole alike). So a
     revenue gap reads ``revenue y1 4000万元 → 5000万元 (+1000万元 main revenue y1)`` and is one
     fact with a main-business share's gap (the bigger kept, :func:`_one_change_per_fact`).
-    Only amounts in 万元 (money put in a business, not staff hired as R&D staff); a decrease
-    stays on the whole (less revenue of another business).
+    Only amounts in 万元 (money put in a business, not staff hired as R&D staff). A decrease
+    stays on the whole (less revenue of another business) unless it is more than the rest of
+    the whole (revenue of 25000 with 24500 of main business, 5000 less: main revenue too).
     """
     everything = [(np.arange(len(ch.positions)), ch)]
-    if ch.delta is None or ch.fact is None or ch.op not in ("at_least", "above"):
+    if ch.delta is None or ch.fact is None or ch.fact_current is None:
         return everything
     part = next((p for p, whole in _part_of().items() if whole == ch.fact), None)
     if part is None or facts_table()[ch.fact].unit != "万元" or part not in ctx.facts.values:
         return everything
     values = ctx.facts.values[part][ch.positions]
     with np.errstate(invalid="ignore"):
-        by_part = np.flatnonzero(~np.isnan(values) & (ch.delta > 0))
+        beyond_rest = -ch.delta > ch.fact_current - values
+        by_part = np.flatnonzero(~np.isnan(values) & ((ch.delta > 0) | beyond_rest))
     if not len(by_part):
         return everything
     label, unit = _label(ctx, part, lang)
@@ -1096,14 +1098,14 @@ def rung_gaps(
             gone = np.setdiff1d(p.positions, kept_at.get(p.condition, np.zeros(0, np.intp)))
             ny_count[np.searchsorted(ny_pos, gone)] -= 1
     # a change may break a condition the firm met (more main revenue is more revenue: a lower
-    # R&D share): the changes are applied, and what they broke gets its own gaps, after them
-    complete = ny_count <= budget  # rows whose every change is worked out above
+    # R&D share): the changes are applied, and what they broke gets its own gaps, after them,
+    # on every row, a capped list's too (a follow-up may join a gap shown within the cap)
     # a condition of the path a row does not take is not its to meet again
     off_path: dict[str, np.ndarray] = {}
     for cid, mask in chosen.items():
         off_path[cid] = np.zeros(ctx.n, dtype=bool)
         off_path[cid][pos[~mask]] = True
-    for extra in _follow_ups(rung, ny_pos[complete], pieces, lang, rounds, off_path, merged):
+    for extra in _follow_ups(rung, ny_pos, pieces, lang, rounds, off_path, merged):
         # on a row with a gap of the same condition and suffix, the follow-up joins that gap
         # (joined_rows names the condition once): it is not one more gap there
         key = (extra.condition, extra.suffix)
