@@ -621,6 +621,21 @@ def test_a_route_left_to_manual_review_is_named_in_the_review_list():
     assert [g.text for g in r.gaps] == ["manual review: in22_score, in22_direct"]
     f = firm(IN22, rd_y1=20, main_revenue_y1=1500, equity_3y=0)  # no route to review
     assert el.evaluate(f, "2022")["innovative"].status == "not_yet"
+    # a route whose condition is met on its own is not what the review is of (a reviewer:
+    # "manual review: sr22_rev, sr22_direct" with sr22_score met at 100 points)
+    f = {
+        "holds_innovative": "yes", "sme": "yes", "credit_clean": "yes", "product_allowed": "yes",
+        "no_incident": "yes", "revenue_y1": 900, "revenue_y2": 700, "revenue_y3": 500,
+        "main_revenue_y1": 890, "main_revenue_y2": 690, "main_revenue_y3": 490, "rd_y1": 150,
+        "rd_y2": 120, "net_profit_y1": 200, "equity_2y": 7000, "equity_3y": 7000,
+        "debt_ratio": 20, "niche_years": 12, "product_field": "gap_filler", "digital_level": 4,
+        "quality_items": 3, "ip_class1": 3, "ip_class1_high_value": "yes",
+        "ip_class1_own": "yes", "staff": 50, "rd_staff": 20, "rd_institution": "national",
+        "featured_points": 15, "province": "广东", "makers_china": "none", "award": "none",
+    }  # fmt: skip
+    r = el.evaluate(f, "2022", lang="en")["specialised"]
+    assert r.condition("sr22_score").state == "met" and r.condition("sr22_direct").state == "manual"
+    assert [g.text for g in r.gaps] == ["manual review: sr22_rev"]
 
 
 def test_a_decrease_beyond_the_rest_of_a_whole_is_asked_of_its_part():

@@ -630,3 +630,16 @@ def test_a_facts_table_s_yes_if_and_fractions_flag_are_checked():
         "(code 'no_incident_recent').yes_if: a yes/no fact, standing for a yes/no fact" in message
     )
     assert "(code 'staff').fractions_doubtful: only for a percentage" in message
+
+
+def test_merge_keys_may_repeat_a_key_and_a_whole_element_is_not_pasted_into_an_error(tmp_path):
+    from dmi.eligibility._data import load_yaml
+
+    # "<<: *defaults" then a key of its own: YAML's way to override, not a key given twice
+    text = "base: &B {x: 1}\na: {inner: &A {<<: *B, x: 5}}\nb: {<<: *A}\n"
+    assert load_yaml(text, "m.yaml", el.PolicyError)["a"] == {"inner": {"x": 5}}
+    data = shipped("2026")
+    route = find(data["routes"], "ts_direct")
+    route["options"].append(dict(route["options"][0]))
+    said = problems_of(tmp_path, data)
+    assert "is used twice" in said and "(got {" not in said and len(said) < 400, said

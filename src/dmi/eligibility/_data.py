@@ -19,29 +19,37 @@ class _YAML_LOADER(_BASE_LOADER):  # type: ignore[misc,valid-type]
     """The safe loader, refusing a key given twice in one mapping: YAML keeps the last, so a
     rule file's ``pass_mark: 60`` then ``pass_mark: 90`` would say 90 without a word."""
 
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        if isinstance(node, yaml.MappingNode):
-            first_line: dict[Any, int] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue  # "<<: *defaults": keys given again override, as YAML means
-                key = self.construct_object(key_node, deep=deep)
-                line = key_node.start_mark.line + 1
-                try:
-                    again = key in first_line
-                except TypeError:  # not hashable: the base loader says so
-                    continue
-                if again:
-                    lines = sorted({first_line[key], line})
-                    raise yaml.constructor.ConstructorError(
-                        None,
-                        None,
-                        f"the key {key!r} is given twice (line{'s' if len(lines) > 1 else ''} "
-                        f"{' and '.join(map(str, lines))}); say each setting once",
-                        key_node.start_mark,
-                    )
-                first_line[key] = line
-        return super().construct_mapping(node, deep=deep)
+    def construct_document(self, node: Any) -> Any:
+        _keys_once(node, set())  # the document as written, before merges are put in
+        return super().construct_document(node)
+
+
+def _keys_once(node: Any, seen: set[int]) -> None:
+    """Raise on a mapping that gives a key twice (the keys of ``<<: *merge`` may repeat one)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
+            _keys_once(value_node, seen)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key = (key_node.tag, key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                lines = sorted({first_line[key], line})
+                where = ("lines " if len(lines) > 1 else "line ") + " and ".join(map(str, lines))
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"the key {key_node.value!r} is given twice ({where}); say each setting once",
+                    key_node.start_mark,
+                )
+            first_line[key] = line
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _keys_once(item, seen)
 
 
 # read through importlib.resources so that an installed wheel finds them too; the folder is plain
@@ -148,4 +156,7 @@ def describe_error(err: dict[str, Any]) -> str:
     if kind in ("union_tag_not_found", "union_tag_invalid"):
         return f"expected {A_TEST}, got {err.get('input')!r}"
     msg = str(err["msg"]).removeprefix("Value error, ")
-    return f"{msg} (got {err.get('input')!r})"
+    got = err.get("input")
+    if isinstance(got, (dict, list)):  # a whole element: the location names it already
+        return msg
+    return f"{msg} (got {got!r})"

@@ -1164,11 +1164,12 @@ def rung_gaps(
         # a route whose option is left to review (equity from qualified investors, say) is what
         # the review is of: named after the conditions it would replace
         for rid in spec.routes:
-            replaced = policy.routes[rid].replaces
-            in_path = np.zeros(len(pos), dtype=bool)
-            for cid in replaced:
-                in_path |= chosen.get(cid, np.ones(len(pos), dtype=bool))
-            left.append((rid, manual_rows & in_path & (rung.routes[rid][pos] == MANUAL)))
+            # only where a condition it replaces waits on it (not one met on its own)
+            waits = np.zeros(len(pos), dtype=bool)
+            for cid in policy.routes[rid].replaces:
+                in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
+                waits |= in_path & (rung.conditions[cid][pos] == MANUAL)
+            left.append((rid, manual_rows & waits & (rung.routes[rid][pos] == MANUAL)))
         words, which = _list_texts(len(pos), left)
         listed = manual_rows & np.array([w != "" for w in words])[which]
         rows = np.flatnonzero(listed & (count < budget))
