@@ -643,3 +643,30 @@ def test_merge_keys_may_repeat_a_key_and_a_whole_element_is_not_pasted_into_an_e
     route["options"].append(dict(route["options"][0]))
     said = problems_of(tmp_path, data)
     assert "is used twice" in said and "(got {" not in said and len(said) < 400, said
+
+
+def test_a_policy_s_hash_covers_the_files_it_imports_and_routes_to(tmp_path):
+    # a 2026 copy importing a local 2022 copy kept its hash when the 2022 copy's pass mark
+    # changed, with other results (a reviewer)
+    from dmi.bulk.eligibility import _shipped
+
+    old = shipped("2022")
+    write(tmp_path, old, "b2022.yaml")
+    new = shipped("2026")
+    for imp in new["imports"]:
+        imp["policy"] = "b2022.yaml"
+    for entry in new["routing"]:
+        if entry["policy"] == "2022":
+            entry["policy"] = "b2022.yaml"
+    first = el.load_policy(write(tmp_path, new, "a2026.yaml")).hash
+    find(old["scorecards"], "in22s")["pass_mark"] = 90
+    other = tmp_path / "other"
+    other.mkdir()
+    write(other, old, "b2022.yaml")
+    second = el.load_policy(write(other, new, "a2026.yaml")).hash
+    assert first != second
+    # the same content is the same hash, wherever it was read from
+    assert el.load_policy("2026").hash == el.load_policy(write(tmp_path, shipped("2026"))).hash
+    # a shipped version however it is asked for; a copy is not one
+    assert _shipped(el.load_policy("2026")) and _shipped(el.load_policy(DATA / "policy-2022.yaml"))
+    assert not _shipped(el.load_policy(tmp_path / "a2026.yaml"))

@@ -408,7 +408,7 @@ def evaluate_file(
         output=str(output_path),
         policy=loaded.id,
         year=the_year,
-        policy_file=None if _shipped(policy) else loaded.source,
+        policy_file=None if _shipped(loaded) else loaded.source,
         policy_hash=loaded.hash,
         lang=lang,
         survey_items=len(items),
@@ -483,10 +483,10 @@ def evaluate_file(
 
 
 def _shipped(policy: Any) -> bool:
-    """Whether the rules asked for are a shipped version (by its id, or the one in force)."""
-    from dmi.eligibility import available_policies
+    """Whether loaded rules are a shipped version's file (however they were asked for)."""
+    from dmi.eligibility._data import DATA
 
-    return policy is None or (isinstance(policy, str) and policy in available_policies())
+    return str(policy.source) == str(DATA.joinpath(f"policy-{policy.id}.yaml"))
 
 
 def _fill(summary: EligibilitySummary, tallies: list[_Tally]) -> None:

@@ -902,7 +902,13 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
     if problems:
         raise PolicyError(source, problems)
     canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    content_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    # the rules applied are this file's and those it imports or routes firms to: their
+    # content is part of this one's
+    others = {imp.policy for imp in spec.imports} | {
+        entry.policy for entry in spec.routing if entry.policy != spec.id
+    }
+    parts = [canonical, *sorted(_resolve(name, base).hash for name in others)]
+    content_hash = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
     return Policy(spec, source, content_hash, metrics, conditions, routes, scorecards, origin, base)
 
 
