@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from dmi.eligibility.facts import FactColumns, facts_table
-from dmi.eligibility.places import place_key, province_of
+from dmi.eligibility.places import province_key
 from dmi.eligibility.policy import (
     RUNGS,
     AllOf,
@@ -33,6 +33,7 @@ from dmi.eligibility.policy import (
     Policy,
     PolicyError,
     Problem,
+    Routing,
     Scorecard,
     ScorecardPass,
     resolve_bands,
@@ -312,13 +313,6 @@ def indicator_points(ctx: Context, ind: Indicator, edges: str) -> tuple[np.ndarr
     return lo, hi
 
 
-def _province_key(name: str) -> str:
-    """A province block's name or a firm's province as one key: a provincial-level unit's
-    Chinese name for any of its spellings (Guangdong, 广东, 广东省), else the folded name."""
-    found = province_of(name)
-    return found.zh if found is not None else place_key(name)
-
-
 def _province_blocks(ctx: Context, sc: Scorecard) -> np.ndarray:
     block = np.full(ctx.n, -1, dtype=np.int16)
     if not sc.provinces:
@@ -326,14 +320,14 @@ def _province_blocks(ctx: Context, sc: Scorecard) -> np.ndarray:
     keys: dict[str, int] = {}
     for b, blk in enumerate(sc.provinces):
         for name in blk.names:
-            keys.setdefault(_province_key(name), b)
+            keys.setdefault(province_key(name), b)
     province = ctx.facts.text.get("province")
     if province is None:
         return block
     import pandas as pd
 
     codes, uniques = pd.factorize(province, use_na_sentinel=True)
-    table = np.array([keys.get(_province_key(str(u)), -1) for u in uniques] + [-1], dtype=np.int16)
+    table = np.array([keys.get(province_key(str(u)), -1) for u in uniques] + [-1], dtype=np.int16)
     return table[np.asarray(codes, dtype=np.intp)]
 
 
@@ -495,17 +489,20 @@ class Plan:
     routes: dict[tuple[str, str], Policy]  # (rung, applicant) -> policy applied
     condition_ids: list[str]  # condition and route columns, in order
     policy_ids: list[str]
+    # (rung, applicant) -> the routing entry that chose the policy (None: the file's own rung)
+    entries: dict[tuple[str, str], Routing | None] = field(default_factory=dict)
 
 
 def plan(policy: Policy, year: int) -> Plan:
     """Settle the routing for ``year`` and the output columns (the same for every batch)."""
     routes: dict[tuple[str, str], Policy] = {}
+    entries: dict[tuple[str, str], Routing | None] = {}
     columns: list[str] = []
     seen: dict[str, tuple[Policy, Any]] = {}
     problems: list[Problem] = []
     for rung_id in RUNGS:
         for applicant in ("new", "recheck"):
-            applied, _ = policy.route(rung_id, applicant, year)
+            applied, entries[rung_id, applicant] = policy.route(rung_id, applicant, year)
             routes[rung_id, applicant] = applied
             rung = applied.rungs[rung_id]
             ids = list(rung.conditions) + [c for p in rung.paths for c in p.conditions]
@@ -530,7 +527,7 @@ def plan(policy: Policy, year: int) -> Plan:
     if problems:
         raise PolicyError(policy.source, problems)
     policy_ids = sorted({p.id for p in routes.values()})
-    return Plan(policy, year, routes, columns, policy_ids)
+    return Plan(policy, year, routes, columns, policy_ids, entries)
 
 
 def _test_of(element: Any) -> Any:

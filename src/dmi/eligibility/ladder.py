@@ -841,7 +841,7 @@ def _firm(ev: Evaluation, frame: pd.DataFrame, lang: str) -> FirmResult:
     for rung in RUNGS:
         (part,) = ev.parts[rung]  # one firm: one part, at position 0
         found = _rung_result(part.ev, lang)
-        _, entry = ev.plan.policy.route(rung, found.applicant, ev.plan.year)
+        entry = ev.plan.entries[rung, found.applicant]
         if entry is not None:
             found = replace(found, routing_source=entry.source, routing_confidence=entry.confidence)
         rungs[rung] = found

@@ -21,6 +21,7 @@ __all__ = [
     "ProvincesError",
     "canonical_provinces",
     "place_key",
+    "province_key",
     "province_names",
     "province_of",
 ]
@@ -130,6 +131,14 @@ def province_of(name: str) -> Province | None:
 def _province_code(code: str) -> str:
     """A six-digit division code of a province (``440000``) as its two digits (``44``)."""
     return code[:2] if len(code) == 6 and code.endswith("0000") else code
+
+
+def province_key(name: str) -> str:
+    """A province block's name or a firm's province as one key: a provincial-level unit's
+    Chinese name for any of its spellings (Guangdong, 广东, 广东省), else the folded name (a
+    city's: 苏州 and 苏州市 are one)."""
+    found = province_of(name)
+    return found.zh if found is not None else place_key(name)
 
 
 def province_names(column: pd.Series) -> pd.Series:

@@ -44,6 +44,7 @@ from dmi.eligibility._data import (
     load_yaml,
 )
 from dmi.eligibility.facts import Fact, facts_table
+from dmi.eligibility.places import province_key
 from dmi.errors import ParameterError, PolicyError, UsageError
 
 __all__ = [
@@ -503,15 +504,11 @@ class Scorecard(_Rule):
 
     @model_validator(mode="after")
     def _one_block_a_place(self) -> Scorecard:
-        from dmi.eligibility.places import place_key, province_of
-
         problems = []
         block_of: dict[str, int] = {}
         for i, block in enumerate(self.provinces):
             for name in block.names:
-                # a unit by any of its spellings; another place (a city) by its folded name
-                unit = province_of(name)
-                key = unit.zh if unit is not None else place_key(name)
+                key = province_key(name)  # as the evaluation matches a firm's province
                 if block_of.setdefault(key, i) != i:
                     problems.append(
                         f"provinces[{i}]: {name!r} is the place of provinces[{block_of[key]}] "
