@@ -670,3 +670,35 @@ def test_a_policy_s_hash_covers_the_files_it_imports_and_routes_to(tmp_path):
     # a shipped version however it is asked for; a copy is not one
     assert _shipped(el.load_policy("2026")) and _shipped(el.load_policy(DATA / "policy-2022.yaml"))
     assert not _shipped(el.load_policy(tmp_path / "a2026.yaml"))
+
+
+def test_a_shipped_version_is_read_whatever_the_current_folder_holds(tmp_path, monkeypatch):
+    # agencies keep folders named by year: `--policy 2022` in such a folder is still the shipped
+    # 2022 rules, not "a folder" (nor a stray file of that name); ./2022 or a Path is the file
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "2022").mkdir()
+    (tmp_path / "2026").write_text("rungs: [unclosed", encoding="utf-8")
+    assert el.load_policy("2022").id == "2022"
+    assert el.load_policy("2026").id == "2026"
+    with pytest.raises(el.PolicyError, match="not valid YAML"):
+        el.load_policy("./2026")
+    with pytest.raises(el.PolicyError, match="not valid YAML"):
+        el.load_policy(Path("2026"))
+    with pytest.raises(el.PolicyError, match="is a folder"):
+        el.load_policy(Path("2022"))
+
+
+def test_a_rule_file_refers_to_a_file_beside_it_not_in_the_current_folder(tmp_path, monkeypatch):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    monkeypatch.chdir(tmp_path)
+    (rules / "base22").write_text(
+        DATA.joinpath("policy-2022.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    own = DATA.joinpath("policy-2026.yaml").read_text(encoding="utf-8")
+    imported = '{policy: "2022", conditions'
+    assert imported in own
+    own = own.replace(imported, '{policy: "base22", conditions').replace('id: "2026"', 'id: "own"')
+    own = own.replace('policy: "2026"', 'policy: "own"')
+    (rules / "own.yaml").write_text(own, encoding="utf-8")
+    assert el.load_policy(rules / "own.yaml").id == "own"

@@ -752,24 +752,34 @@ def load_policy(policy: str | Path | Policy | None = None) -> Policy:
         return policy
     if policy is None:
         policy = policy_in_force()
-    return _resolve(str(policy) if isinstance(policy, Path) else policy, None)
+    if isinstance(policy, Path):
+        return _read_rule_file(policy)
+    return _resolve(policy, None)
 
 
 def _resolve(name: str, base: Path | None) -> Policy:
-    """A policy by shipped id, or by path (relative to ``base``, the referring file's folder)."""
+    """A policy by shipped id, or by path (relative to ``base``, the referring file's folder).
+
+    A shipped id is the shipped version whatever files or folders bear its name (an agency's
+    folder ``2022`` beside its data): a file so named is ``./2022``."""
     looks_like_path = name.endswith((".yaml", ".yml")) or "/" in name or "\\" in name
-    if not looks_like_path and not Path(name).exists():
+    if not looks_like_path:
         resource = DATA.joinpath(f"policy-{name}.yaml")
-        if not resource.is_file():
-            names = ", ".join(available_policies()) or "none"
-            raise FileNotFoundError(
-                f"no policy named {name!r}: expected a shipped version ({names}) or a path "
-                f"to a YAML rule file"
-            )
-        return _parse_cached(resource.read_text(encoding="utf-8"), str(resource), None)
+        if resource.is_file():
+            return _parse_cached(resource.read_text(encoding="utf-8"), str(resource), None)
     path = Path(name)
     if base is not None and not path.is_absolute():
         path = base / path
+    if not looks_like_path and not path.exists():
+        names = ", ".join(available_policies()) or "none"
+        raise FileNotFoundError(
+            f"no policy named {name!r}: expected a shipped version ({names}) or a path "
+            f"to a YAML rule file"
+        )
+    return _read_rule_file(path)
+
+
+def _read_rule_file(path: Path) -> Policy:
     if path.is_dir():
         raise PolicyError(str(path), [Problem("file", "is a folder; expected a YAML rule file")])
     if not path.is_file():
