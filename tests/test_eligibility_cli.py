@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -671,6 +672,22 @@ def test_headers_with_a_question_number_or_a_unit_are_matched(capsys, tmp_path):
     assert (tmp_path / "o.csv").read_bytes() == (tmp_path / "p.csv").read_bytes()
 
 
+def test_a_facts_short_label_is_a_header_too():
+    # the docs' `资产负债率(%)` was left unmatched (the label is 上年末资产负债率): its debt
+    # ratio unknown for every firm
+    from dmi.bulk.eligibility import map_fact_columns
+
+    mapping = map_fact_columns(["资产负债率(%)", "上年营收", "R&D y1", "main revenue y1 (万元)"])
+    assert mapping.rename == {
+        "资产负债率(%)": "debt_ratio",
+        "上年营收": "revenue_y1",
+        "R&D y1": "rd_y1",
+        "main revenue y1 (万元)": "main_revenue_y1",
+    }
+    shorts = [f.short_label(lang) for f in el.FACTS for lang in ("zh", "en") if f.short]
+    assert len(shorts) == len(set(shorts))  # each names one fact
+
+
 @pytest.mark.parametrize("command", ["eligibility", "score"])
 def test_a_file_without_an_id_column_says_its_rows_are_named_by_number(capsys, tmp_path, command):
     # rows were named 2, 3, 4 and a firm given twice went unseen, with no word in the summary
@@ -841,3 +858,104 @@ def test_the_summary_names_the_rule_file_read_and_its_content(capsys, tmp_path):
     assert (
         found["copy"]["policy_hash"] == el.load_policy(copy).hash != found["shipped"]["policy_hash"]
     )
+
+
+def _with_headers(path: Path, firms: list[dict], headers: dict[str, str], scale: dict) -> Path:
+    """The firms under other headers (code -> header), their amounts times ``scale`` (worked
+    out in decimal: 0.36亿元 is written 0.36)."""
+    from decimal import Decimal
+
+    def scaled(code: str, value):
+        if code not in scale or value is None:
+            return value
+        return format((Decimal(str(value)) * Decimal(scale[code])).normalize(), "f")
+
+    rows = [{c: scaled(c, v) for c, v in f.items()} for f in firms]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow([headers.get(c, c) for c in COLUMNS])
+        for firm in rows:
+            writer.writerow([_cell(firm.get(c)) for c in COLUMNS])
+    return path
+
+
+def test_a_unit_in_a_header_is_read_as_that_unit(tmp_path, capsys):
+    # a finance export in 元 (and 亿元, and a debt ratio in ‰) is the same firms as in 万元 and %:
+    # 4000万元 written 40000000 under 上年营业收入（元） is not 40,000,000万元
+    headers = {
+        "revenue_y1": "上年营业收入（元）",
+        "revenue_y2": "前年营业收入(亿元)",
+        "rd_y1": "上年研发费用[千元]",
+        "debt_ratio": "资产负债率（‰）",
+        "main_revenue_y1": "上年主营业务收入（万元）",
+    }
+    scale = {"revenue_y1": "10000", "revenue_y2": "0.0001", "rd_y1": "10", "debt_ratio": "10"}
+    given = _with_headers(tmp_path / "units.csv", FIRMS, headers, scale)
+    plain = write_csv(tmp_path / "plain.csv", FIRMS)
+    outs = []
+    for src in (given, plain):
+        out = tmp_path / f"{src.stem}-out.csv"
+        summary = tmp_path / f"{src.stem}.json"
+        code, _, err = run(capsys, "eligibility", src, "-o", out, "--summary", summary, "-q")
+        assert code == 0, err
+        outs.append((read(out), json.loads(summary.read_text(encoding="utf-8")), err))
+    (units_out, units_summary, err), (plain_out, _, _) = outs
+    pd.testing.assert_frame_equal(units_out, plain_out)
+    assert units_summary["evaluated"] == 3
+    notes = " | ".join(units_summary["notes"])
+    for header, unit, factor in [
+        ("上年营业收入（元）", "元", "÷ 10000"),
+        ("前年营业收入(亿元)", "亿元", "× 10000"),
+        ("上年研发费用[千元]", "千元", "÷ 10"),
+        ("资产负债率（‰）", "‰", "÷ 10"),
+    ]:
+        named = unicodedata.normalize("NFKC", header)  # as the reader names the column
+        assert f"{named}: in {unit}, read" in notes and factor in notes, notes
+    assert "上年主营业务收入" not in notes  # the fact's own unit: nothing to say
+    assert units_summary["mapping"]["units"] == {
+        "revenue_y1": "元", "revenue_y2": "亿元", "rd_y1": "千元", "debt_ratio": "‰"
+    }  # fmt: skip
+    assert all(f"note: {n}\n" in err for n in units_summary["notes"])
+    from dmi.service.bulkview import note_text
+
+    zh = note_text(units_summary["notes"][0], "zh")
+    assert (
+        zh == "上年营业收入(元)：表头注明单位 元，已换算为 万元（÷ 10000）读作上年营收 (revenue_y1)"
+    )
+
+
+def test_a_value_out_of_range_is_told_in_the_unit_it_was_written_in(tmp_path, capsys):
+    headers = {"debt_ratio": "资产负债率（‰）"}
+    src = _with_headers(tmp_path / "f.csv", [{**A1, "debt_ratio": 1200}], headers, {})
+    rejects = tmp_path / "rej.csv"
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--rejects", rejects)
+    assert code == 0, err
+    found = read(rejects)
+    assert found["column"].tolist() == ["debt_ratio"]
+    assert found["value"].tolist() == ["1200"]
+    assert found["reason"].tolist() == ["1200 is above the maximum 1000 ‰"]
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        ("上年研发费用（人）", "rd_y1"),
+        ("资产负债率（万元）", "debt_ratio"),
+        ("职工总数（%）", "staff"),
+    ],
+)
+def test_a_header_in_a_unit_of_another_kind_is_refused(tmp_path, capsys, header, code):
+    firm = {**A1, "staff": 50}
+    columns = [*COLUMNS, "staff"]
+    src = tmp_path / "f.csv"
+    with open(src, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow([header if c == code else c for c in columns])
+        writer.writerow([_cell(firm.get(c)) for c in columns])
+    code_, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv")
+    assert code_ == 2
+    assert "Traceback" not in err
+    unit = header[header.index("（") + 1 : -1]
+    assert repr(unicodedata.normalize("NFKC", header)) in err, err  # as the reader names it
+    assert f"gives {code} in {unit}" in err, err
+    assert not (tmp_path / "o.csv").exists()

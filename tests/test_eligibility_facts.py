@@ -390,3 +390,32 @@ def test_a_row_whose_survey_answers_give_its_level_is_not_id_only():
     frame = answers[["respondent_id", *items]]
     assert tally_of(frame.to_dict("records")).id_only == 0
     assert tally_of(frame[["respondent_id"]].assign(revenue_y1="").to_dict("records")).id_only == 2
+
+
+def test_a_column_in_another_unit_of_its_kind_is_converted_exactly():
+    from dmi.errors import ParameterError
+
+    frame = pd.DataFrame(
+        {
+            "revenue_y1": ["12000000", "12345678.9", "1"],  # 元
+            "revenue_y2": ["0.36", "1.2", "0.00001"],  # 亿元
+            "debt_ratio": ["805", "1000", "0"],  # ‰
+            "staff": ["50", "7", "1"],  # 名: another name of 人
+        }
+    )
+    units = {"revenue_y1": "元", "revenue_y2": "亿元", "debt_ratio": "‰", "staff": "名"}
+    parsed = el.parse_facts(frame, units=units)
+    values = parsed.table.values
+    assert parsed.valid.all()
+    # as if written in 万元 and %: the decimal moved, no float error
+    assert values["revenue_y1"].tolist() == [1200.0, 1234.56789, 0.0001]
+    assert values["revenue_y2"].tolist() == [3600.0, 12000.0, 0.1]
+    assert values["debt_ratio"].tolist() == [80.5, 100.0, 0.0]
+    assert values["staff"].tolist() == [50.0, 7.0, 1.0]
+    # the range is checked in the unit written: 1001 ‰ is above 100 %
+    bad = el.parse_facts(pd.DataFrame({"debt_ratio": ["1001"]}), units={"debt_ratio": "‰"})
+    assert bad.rejects["reason"].tolist() == ["1001 is above the maximum 1000 ‰"]
+    with pytest.raises(
+        ParameterError, match=r"rd_y1: a column in 人 cannot be read; expected 万元"
+    ):
+        el.parse_facts(frame.rename(columns={"staff": "rd_y1"}), units={"rd_y1": "人"})

@@ -51,11 +51,11 @@ from dmi.eligibility import (
 )
 from dmi.eligibility.cohorts import CANDIDATE_COLUMNS, rung_conditions
 from dmi.eligibility.export import COMPUTED
-from dmi.eligibility.facts import FactsTally
+from dmi.eligibility.facts import FactsTally, facts_table
 from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
-from dmi.io.mapping import assign_headers
+from dmi.io.mapping import assign_headers, header_unit
 
 __all__ = [
     "EligibilityKernel",
@@ -83,10 +83,15 @@ def map_fact_columns(
     first header that matches it, and the others that match it are listed as duplicates
     (ignored, :attr:`ColumnMapping.duplicates`), as :func:`dmi.io.map_columns` does.
 
+    A fact's header may name its column's unit (``上年营业收入（元）``): another unit of the
+    fact's kind is recorded in :attr:`ColumnMapping.units` (the column is converted as it is
+    read), a unit of another kind is refused.
+
     Raises
     ------
     FileFormatError
-        When the custom mapping names a column that is neither a fact nor an item.
+        When the custom mapping names a column that is neither a fact nor an item, or a header
+        names a unit its fact cannot be given in.
     """
     targets: dict[str, str] = {}
     for alias in ID_ALIASES:
@@ -96,6 +101,10 @@ def map_fact_columns(
             continue
         for name in (fact.code, fact.zh, fact.en, *fact.aliases):
             targets.setdefault(_key(name), fact.code)
+    for fact in FACTS:  # the short labels of the gap texts (资产负债率, revenue y1) after them
+        if fact.code not in COMPUTED and fact.short:
+            for lang in ("zh", "en"):
+                targets.setdefault(_key(fact.short_label(lang)), fact.code)
     items: set[str] = set()
     if instrument is not None:
         for item in instrument.items:
@@ -110,12 +119,51 @@ def map_fact_columns(
                 "item of the survey (see `dmi eligibility codebook`)"
             )
     mapping = assign_headers(headers, targets, custom)
+    mapping.units = _header_units(mapping)
     taken = set(mapping.rename.values())
     mapping.missing_items = sorted(items - taken) if items & taken else []
     mapping.missing_profile = [
         f.code for f in FACTS if f.code not in taken and f.code not in COMPUTED
     ]
     return mapping
+
+
+def _header_units(mapping: ColumnMapping) -> dict[str, str]:
+    """Fact -> the unit its header names, where that is another unit than the fact's."""
+    table = facts_table()
+    units: dict[str, str] = {}
+    for header, code in mapping.rename.items():
+        unit = header_unit(header)
+        if unit is None or code not in table or table[code].type != "number":
+            continue
+        fact = table[code]
+        try:
+            ratio = table.ratio(fact, unit)
+        except KeyError:
+            raise FileFormatError(
+                f"the header {header!r} gives {code} in {unit}; {code} is "
+                f"{'in ' + fact.unit if fact.unit else 'a number without a unit'}"
+                + (f": expected {', '.join(table.units_read(fact))}" if fact.unit else "")
+                + " (or another header, or a --map entry for it)",
+                problem="header_unit",
+            ) from None
+        if ratio != 1:
+            units[code] = unit
+    return units
+
+
+def unit_notes(mapping: ColumnMapping) -> list[str]:
+    """A note for each column converted from the unit its header names (for the summary)."""
+    table = facts_table()
+    notes = []
+    for header, code in mapping.rename.items():
+        if code not in mapping.units:
+            continue
+        fact, unit = table[code], mapping.units[code]
+        ratio = table.ratio(fact, unit)
+        how = f"÷ {ratio.denominator}" if ratio < 1 else f"× {ratio.numerator}"
+        notes.append(f"{header}: in {unit}, read as {code} in {fact.unit} ({how})")
+    return notes
 
 
 @dataclass
@@ -151,6 +199,8 @@ class EligibilityKernel:
         :mod:`dmi.eligibility.survey`).
     conditions : dict, optional
         :func:`dmi.eligibility.cohorts.rung_conditions`, when the run counts a cohort.
+    units : dict, optional
+        Fact -> the unit its column is in (:attr:`ColumnMapping.units`), converted as read.
     """
 
     policy: Any
@@ -159,6 +209,7 @@ class EligibilityKernel:
     max_gaps: int | None
     survey: bool = True
     conditions: dict | None = None
+    units: dict[str, str] | None = None
 
     def _batch(
         self, frame: pd.DataFrame, rows: np.ndarray, max_gaps: int | None
@@ -172,6 +223,7 @@ class EligibilityKernel:
             rows=rows,
             unique_ids=True,  # the run rejects repeated ids across the whole file
             survey=self.survey,
+            units=self.units,
         )
 
     def __call__(self, prepared: PreparedChunk) -> ChunkResult:
@@ -422,6 +474,7 @@ def evaluate_file(
             "unmatched": list(mapping.unmatched),
             "duplicates": dict(mapping.duplicates),
             "unused_map": list(mapping.unused_map),
+            "units": dict(mapping.units),
         },
     )
     counting = cohort_path is not None or candidates_path is not None
@@ -432,6 +485,7 @@ def evaluate_file(
         max_gaps,
         bool(items),
         rung_conditions(loaded, year=the_year) if counting else None,
+        mapping.units,
     )
     outputs = _Outputs(
         output_path,
@@ -460,7 +514,12 @@ def evaluate_file(
         facts_tally = FactsTally()
         for tally in tallies:
             facts_tally.add(tally.extra.facts)
-        summary.notes = [*reader.notes, *mapping.notes, *facts_tally.notes()]
+        summary.notes = [
+            *reader.notes,
+            *mapping.notes,
+            *unit_notes(mapping),
+            *facts_tally.notes(),
+        ]
         summary.read = read.rows
         summary.evaluated = outputs.scores.rows
         summary.rejected = outputs.rejects.distinct

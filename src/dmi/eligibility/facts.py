@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cache
 from typing import Any, Literal
 
@@ -185,9 +186,30 @@ class Check(_Strict):
         return self
 
 
+class HeaderUnit(_Strict):
+    """The units a header may name for a column of facts in one unit: other names of that unit
+    (``same``) and units of its kind, each with how many of that unit one of them is (``per``,
+    exact decimal text: ``元: "0.0001"`` for 万元)."""
+
+    same: tuple[str, ...] = ()
+    per: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _exact_ratios(self) -> HeaderUnit:
+        for unit, ratio in self.per.items():
+            try:
+                positive = Fraction(ratio) > 0
+            except ValueError:
+                positive = False
+            if not positive:
+                raise ValueError(f"per.{unit}: expected a positive decimal number, got {ratio!r}")
+        return self
+
+
 class _FactsSpec(_Strict):
     format: Literal["dmi-cultivation-facts/1"]
     facts: tuple[Fact, ...]
+    header_units: dict[str, HeaderUnit] = Field(default_factory=dict)
     checks: tuple[Check, ...] = ()
 
 
@@ -198,6 +220,7 @@ class FactsTable:
         self.source = source
         self.facts: tuple[Fact, ...] = spec.facts
         self.checks: tuple[Check, ...] = spec.checks
+        self.header_units: dict[str, HeaderUnit] = spec.header_units
         self._by_code = {f.code: f for f in spec.facts}
 
     def __getitem__(self, code: str) -> Fact:
@@ -215,6 +238,35 @@ class FactsTable:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(f.code for f in self.facts)
+
+    def ratio(self, fact: Fact, unit: str) -> Fraction:
+        """How many of the fact's unit one ``unit`` is (1 for its own unit or another name of
+        it), for a column whose header names ``unit`` (:data:`header_units`).
+
+        Raises
+        ------
+        KeyError
+            When ``unit`` is not of the fact's kind (a count of people for an amount of money),
+            or the fact has no unit.
+        """
+        own = self.header_units.get(fact.unit or "")
+        key = unit_key(unit)
+        if fact.unit and key == unit_key(fact.unit):
+            return Fraction(1)
+        if own is not None:
+            if key in {unit_key(u) for u in own.same}:
+                return Fraction(1)
+            for other, ratio in own.per.items():
+                if key == unit_key(other):
+                    return Fraction(ratio)
+        raise KeyError(unit)
+
+    def units_read(self, fact: Fact) -> list[str]:
+        """The units a column of ``fact`` may be given in: its own, then the others."""
+        own = self.header_units.get(fact.unit or "")
+        if not fact.unit:
+            return []
+        return [fact.unit, *(own.same if own else ()), *(own.per if own else ())]
 
     def to_frame(self, lang: str = "zh") -> pd.DataFrame:
         """The table as a frame: code, type, unit, allowed values, label and help."""
@@ -266,6 +318,9 @@ def parse_facts_table(text: str, source: str) -> FactsTable:
             problems.append(Problem(f"{where}.yes_if", "a yes/no fact, standing for a yes/no fact"))
         if fact.fractions_doubtful and fact.unit != "%":
             problems.append(Problem(f"{where}.fractions_doubtful", "only for a percentage"))
+    for unit in spec.header_units:
+        if not any(f.unit == unit for f in spec.facts):
+            problems.append(Problem(f"header_units.{unit}", "no fact is in this unit"))
     for i, check in enumerate(spec.checks):
         where = f"checks[{i}]"
         for name in (check.fact, check.at_most, check.requires):
@@ -575,6 +630,11 @@ _UNIT_WORDS = {
 English; a rank (名) in neither."""
 
 
+def unit_key(unit: str) -> str:
+    """A unit as headers are matched (width, case and spaces folded: ％ is %)."""
+    return "".join(unicodedata.normalize("NFKC", unit).casefold().split())
+
+
 def unit_text(unit: str | None, lang: str) -> str:
     """A fact's unit as said in ``lang`` ("" for none): 万元 and % as they are."""
     if not unit:
@@ -868,6 +928,34 @@ def _parse_column(
     return values
 
 
+def _parse_in_unit(column: pd.Series, fact: Fact, unit: str, rejects: _Rejects) -> np.ndarray:
+    """A number fact's column written in another unit of its kind, in the fact's unit.
+
+    The cells are checked in the unit they are written in (a debt ratio's 100 % is 1000 ‰),
+    then converted and rounded to a millionth (a hundredth of a 元 in 万元): 0.36 亿元 is
+    3600 万元, not 3600.0000000000005.
+    """
+    try:
+        ratio = facts_table().ratio(fact, unit)
+    except KeyError:
+        raise ParameterError(
+            f"{fact.code}: a column in {unit} cannot be read; expected "
+            f"{', '.join(facts_table().units_read(fact)) or 'no unit'}",
+            parameter="units",
+        ) from None
+    if ratio == 1:
+        return _parse_column(column, fact, rejects)
+    written_in = fact.model_copy(
+        update={
+            "unit": unit,
+            "min": None if fact.min is None else float(Fraction(fact.min) / ratio),
+            "max": None if fact.max is None else float(Fraction(fact.max) / ratio),
+        }
+    )
+    values = _parse_column(column, written_in, rejects)
+    return np.round(values * ratio.numerator / ratio.denominator, 6)
+
+
 def _text_column(column: pd.Series) -> np.ndarray:
     """Cells as trimmed NFKC text (None when blank): each distinct cell normalised once."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
@@ -932,6 +1020,7 @@ def parse_facts(
     first_row: int = 2,
     rows: np.ndarray | None = None,
     unique_ids: bool = False,
+    units: Mapping[str, str] | None = None,
 ) -> ParsedFacts:
     """Check and type a frame of facts (or one firm's dict).
 
@@ -947,6 +1036,10 @@ def parse_facts(
     unique_ids : bool, default=False
         True when the caller has already rejected repeated ids (a file read in chunks is checked
         across the whole file): the check within this batch is skipped.
+    units : mapping, optional
+        Fact code -> the unit its column is in, where a header named another unit than the
+        fact's (``{"revenue_y1": "元"}``): the column is read in that unit (a value out of range
+        is told in it) and converted (:meth:`FactsTable.ratio`).
 
     Returns
     -------
@@ -1029,9 +1122,12 @@ def parse_facts(
                 _text_column(column) if column is not None else np.full(n, None, dtype=object)
             )
             continue
-        values[fact.code] = (
-            missing_column if column is None else _parse_column(column, fact, rejects)
-        )
+        if column is None:
+            values[fact.code] = missing_column
+        elif units and fact.code in units:
+            values[fact.code] = _parse_in_unit(column, fact, units[fact.code], rejects)
+        else:
+            values[fact.code] = _parse_column(column, fact, rejects)
 
     for fact in spec:
         if fact.yes_if is not None:  # a blank stands for yes where the broader fact says yes

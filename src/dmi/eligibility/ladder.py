@@ -370,15 +370,17 @@ def evaluate_batch(
     rows: np.ndarray | None = None,
     unique_ids: bool = False,
     survey: bool = True,
+    units: Mapping[str, str] | None = None,
 ) -> EligibilityBatch:
     """Evaluate the valid rows of a frame and reject the others with every reason.
 
     The chunk kernel of a bulk run: ``first_row`` / ``rows`` give the source row numbers (the
     header is row 1), ``unique_ids=True`` skips the repeated-id check when the caller checks ids
-    across the whole file. Parameters otherwise as :func:`evaluate`.
+    across the whole file, ``units`` names the columns given in another unit than their fact's
+    (:func:`dmi.eligibility.parse_facts`). Parameters otherwise as :func:`evaluate`.
     """
     the_plan = _settle(policy, year, lang, max_gaps)
-    return _run(facts, the_plan, lang, max_gaps, first_row, rows, unique_ids, survey)
+    return _run(facts, the_plan, lang, max_gaps, first_row, rows, unique_ids, survey, units)
 
 
 def _with_survey_level(facts: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -410,6 +412,7 @@ def _run(
     rows: np.ndarray | None,
     unique_ids: bool,
     survey: bool = True,
+    units: Mapping[str, str] | None = None,
 ) -> EligibilityBatch:
     if not isinstance(facts, pd.DataFrame):
         raise TypeError(f"expected a DataFrame of facts, got {type(facts).__name__}")
@@ -459,7 +462,9 @@ def _run(
             valid = valid & ~levels.rejected
             computed += levels.computed
             imputed.update(levels.imputed)
-        parsed = parse_facts(chunk, rows=row_numbers[start:stop], unique_ids=unique_ids)
+        parsed = parse_facts(
+            chunk, rows=row_numbers[start:stop], unique_ids=unique_ids, units=units
+        )
         valid = parsed.valid & valid
         table = parsed.table if valid.all() else parsed.table.take(valid)
         tally.add(FactsTally.of(table))

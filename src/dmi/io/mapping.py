@@ -21,6 +21,7 @@ __all__ = [
     "PROFILE_ALIASES",
     "ColumnMapping",
     "assign_headers",
+    "header_unit",
     "map_columns",
     "read_mapping_file",
     "require_item_columns",
@@ -51,6 +52,9 @@ class ColumnMapping:
     passthrough
         File headers copied as they are to the scores of the rows scored (what a survey tool's
         layout adds, such as 问卷星's ``too_fast`` flag): neither matched nor unmatched.
+    units
+        Column -> the unit its header names where that is not the column's own (a fact of
+        ``dmi eligibility`` in 万元 under ``上年营业收入（元）``): the column is converted.
     """
 
     rename: dict[str, str] = field(default_factory=dict)
@@ -60,6 +64,7 @@ class ColumnMapping:
     passthrough: list[str] = field(default_factory=list)
     duplicates: dict[str, str] = field(default_factory=dict)
     unused_map: list[str] = field(default_factory=list)
+    units: dict[str, str] = field(default_factory=dict)
 
     @property
     def id_header(self) -> str | None:
@@ -166,7 +171,8 @@ def _key(text: str) -> str:
 _NUMBERING = re.compile(r"^(?:(?:q|第)?\d{1,3}(?:题)?[.、:)\]]|q\d{1,3}(?=\D))")
 _UNIT = re.compile(
     r"[(\[【]\s*(?:单位[:]?|unit[:]?)?\s*"
-    r"(?:万元|亿元|千元|元|%|‰|人|个|项|年|名|分|级|家|次|yuan|people|persons|years|points)"
+    r"(?P<unit>百万元|万元|亿元|千元|元|万|%|‰|人|个|项|件|位|年|名|分|级|家|次|yuan|people|persons"
+    r"|years|points)"
     r"\s*[)\]】]$"
 )
 
@@ -177,6 +183,13 @@ def _loose_key(text: str) -> str:
     key = _key(text)
     key = _UNIT.sub("", _NUMBERING.sub("", key, count=1), count=1)
     return key or _key(text)
+
+
+def header_unit(header: str) -> str | None:
+    """The unit a header names in brackets after its text (``上年营业收入（元）`` gives ``元``,
+    ``资产负债率(%)`` ``%``), folded as headers are matched; None when it names none."""
+    found = _UNIT.search(_key(header))
+    return found.group("unit") if found else None
 
 
 def read_mapping_file(path: str | Path) -> dict[str, str]:

@@ -258,6 +258,13 @@ _NOTES = [
         ),
         "id_only",
     ),
+    (
+        re.compile(
+            r"(?P<header>.+): in (?P<unit>\S+), read as (?P<fact>[a-z0-9_]+) in (?P<own>\S+) "
+            r"\((?P<how>[÷×] \d+)\)"
+        ),
+        "unit_converted",
+    ),
 ]
 
 
@@ -360,8 +367,9 @@ def note_text(note: str, lang: str) -> str:
         if found:
             if key in ("wjx_read", "kobo_read"):
                 return _tool_read(key, found, lang)
-            if key == "percent_fractions":
-                return text(f"agency.note_{key}", lang, fact=_fact_named(found["fact"], lang))
+            if key in ("percent_fractions", "unit_converted"):
+                values = {**found.groupdict(), "fact": _fact_named(found["fact"], lang)}
+                return text(f"agency.note_{key}", lang, **values)
             return text(f"agency.note_{key}", lang, **found.groupdict())
     return note
 
