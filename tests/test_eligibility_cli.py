@@ -959,3 +959,64 @@ def test_a_header_in_a_unit_of_another_kind_is_refused(tmp_path, capsys, header,
     assert repr(unicodedata.normalize("NFKC", header)) in err, err  # as the reader names it
     assert f"gives {code} in {unit}" in err, err
     assert not (tmp_path / "o.csv").exists()
+
+
+def _run_both(capsys, tmp_path, given: str, plain: str) -> tuple[dict, str]:
+    """Run a survey tool's export and the same firms written plainly: the outputs must be the
+    same. Returns the export's summary and stderr."""
+    outs = []
+    for name, text in (("given", given), ("plain", plain)):
+        src = tmp_path / f"{name}.csv"
+        src.write_text(text, encoding="utf-8")
+        out, summ = tmp_path / f"{name}-out.csv", tmp_path / f"{name}.json"
+        code, _, err = run(capsys, "eligibility", src, "-o", out, "--summary", summ)
+        assert code == 0, err
+        outs.append((read(out), json.loads(summ.read_text(encoding="utf-8")), err))
+    (given_out, summary, err), (plain_out, plain_summary, _) = outs
+    assert summary["read"] == summary["evaluated"] == plain_summary["evaluated"]
+    pd.testing.assert_frame_equal(given_out, plain_out)
+    return summary, err
+
+
+def test_a_wjx_export_of_facts_reads_its_skip_marks_as_blank(capsys, tmp_path):
+    # 问卷星 writes a skipped question as (跳过) (text export) or -3 / -2 (number export) and an
+    # empty fill-in as (空): a row was rejected for (跳过), and -3 was read as a loss of 3万元
+    meta = "序号,提交答卷时间,所用时间,来源,来源详情,来自IP"
+    given = (
+        f"{meta},1、企业编号,2、上年营业收入（万元）,3、上年净利润（万元）,4、获奖年份,5、资产负债率\n"
+        "1,2026/5/1 10:00:00,120秒,手机提交,直接访问,1.2.3.4(北京),S1,3000,(跳过),(跳过),(空)\n"
+        "2,2026/5/1 10:05:00,98秒,手机提交,直接访问,1.2.3.5(北京),S2,-2,-3,2025,（空）\n"
+        "3,2026/5/1 10:09:00,77秒,手机提交,直接访问,1.2.3.6(北京),S3,2000,-3.5,-3,40\n"
+    )
+    plain = (
+        "respondent_id,revenue_y1,net_profit_y1,award_year,debt_ratio\n"
+        "S1,3000,,,\nS2,,,2025,\nS3,2000,-3.5,,40\n"
+    )
+    summary, err = _run_both(capsys, tmp_path, given, plain)
+    wjx = [n for n in summary["notes"] if n.startswith("read as a 问卷星 export")]
+    assert wjx == [
+        "read as a 问卷星 export: (跳过), (空), -2 and -3 in a fact's column are a question "
+        "skipped or left empty, read as blank: 7 cells (revenue_y1 1, net_profit_y1 2, "
+        "debt_ratio 2, award_year 2)"
+    ], summary["notes"]
+    assert f"note: {wjx[0]}\n" in err
+    from dmi.service.bulkview import note_text
+
+    assert note_text(wjx[0], "zh").startswith("按问卷星导出文件读入") and "共 7 格" in note_text(
+        wjx[0], "zh"
+    )
+
+
+def test_a_kobo_export_of_facts_matches_its_grouped_headers(capsys, tmp_path):
+    # KoboToolbox names a question in a group `group/question`: the facts were ignored, and the
+    # firm told to give the facts it had given
+    given = (
+        "start,end,respondent_id,finance/revenue_y1,finance/debt_ratio,profile/about/niche_years,"
+        "_id,_uuid,_submission_time,_index\n"
+        "2026-05-01,2026-05-01,K1,3000,45,6,1,ab-cd,2026-05-01T10:00:00,1\n"
+    )
+    plain = "respondent_id,revenue_y1,debt_ratio,niche_years\nK1,3000,45,6\n"
+    summary, _ = _run_both(capsys, tmp_path, given, plain)
+    matched = summary["mapping"]["matched"]
+    assert matched["finance/revenue_y1"] == "revenue_y1"
+    assert matched["profile/about/niche_years"] == "niche_years"

@@ -56,6 +56,7 @@ from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
 from dmi.io.mapping import assign_headers, header_unit
+from dmi.io.tools import detect_source
 
 __all__ = [
     "EligibilityKernel",
@@ -119,6 +120,7 @@ def map_fact_columns(
                 "item of the survey (see `dmi eligibility codebook`)"
             )
     mapping = assign_headers(headers, targets, custom)
+    _match_group_tails(mapping, headers, targets)
     mapping.units = _header_units(mapping)
     taken = set(mapping.rename.values())
     mapping.missing_items = sorted(items - taken) if items & taken else []
@@ -126,6 +128,30 @@ def map_fact_columns(
         f.code for f in FACTS if f.code not in taken and f.code not in COMPUTED
     ]
     return mapping
+
+
+def _match_group_tails(mapping: ColumnMapping, headers: list[str], targets: dict[str, str]) -> None:
+    """Match the headers left unmatched that name a question in a group, as KoboToolbox
+    exports do (``finance/revenue_y1``, ``a/b/niche_years``): by the longest tail after a
+    ``/`` that matches a fact no header took; in place, in the file's order."""
+    taken = set(mapping.rename.values())
+    matched: dict[str, str] = {}
+    for header in mapping.unmatched:
+        parts = header.split("/")
+        for k in range(1, len(parts)):
+            code = targets.get(_key("/".join(parts[k:])))
+            if code is not None:
+                if code not in taken:
+                    taken.add(code)
+                    matched[header] = code
+                else:
+                    mapping.duplicates[header] = code
+                break
+    if matched or mapping.duplicates:
+        gone = set(matched) | set(mapping.duplicates)
+        mapping.unmatched = [h for h in mapping.unmatched if h not in gone]
+        both = {**mapping.rename, **matched}
+        mapping.rename = {h: both[h] for h in headers if h in both}
 
 
 def _header_units(mapping: ColumnMapping) -> dict[str, str]:
@@ -166,6 +192,44 @@ def unit_notes(mapping: ColumnMapping) -> list[str]:
     return notes
 
 
+WJX_BLANKS = frozenset({"(跳过)", "（跳过）", "(空)", "（空）", "-2", "-3", "-2.0", "-3.0"})
+"""What a 问卷星 export writes for a question skipped or not shown (``(跳过)``; ``-3``, ``-2``
+in its number export) and an empty fill-in (``(空)``)."""
+
+
+def wjx_blanks(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter]:
+    """A 问卷星 export's fact columns with its marks of a question skipped or left empty
+    (:data:`WJX_BLANKS`) made blank, and how many each column had.
+
+    ``-2`` and ``-3`` (``-3.0`` as a workbook holds it) are those marks in any fact: a net
+    profit of exactly -3万元 cannot be told from a skip, so the summary's note counts the
+    marks per column.
+    """
+    counts: Counter = Counter()
+    blanked = {}
+    for code in frame.columns:
+        if code == ID_COLUMN or code not in FACTS:
+            continue
+        column = frame[code]
+        # text as pandas' str (a workbook's -3 is -3.0; blanks stay missing), by Arrow
+        marked = column.astype("str").str.strip().isin(WJX_BLANKS).to_numpy(dtype=bool)
+        if marked.any():
+            counts[code] = int(marked.sum())
+            blanked[code] = column.mask(marked)
+    return (frame.assign(**blanked) if blanked else frame), counts
+
+
+def wjx_note(counts: Counter) -> str:
+    """The summary's note of a 问卷星 export's marks read as blank."""
+    order = [f.code for f in FACTS if counts.get(f.code)]
+    listed = ", ".join(f"{code} {counts[code]}" for code in order) or "none"
+    n = sum(counts.values())
+    return (
+        "read as a 问卷星 export: (跳过), (空), -2 and -3 in a fact's column are a question "
+        f"skipped or left empty, read as blank: {n} cell{'s' if n != 1 else ''} ({listed})"
+    )
+
+
 @dataclass
 class EligibilityChunk:
     """What the eligibility kernel hands the run beside a chunk's rows (its tallies)."""
@@ -176,6 +240,7 @@ class EligibilityChunk:
     disagrees: int = 0
     cohort: Cohort | None = None
     facts: FactsTally = field(default_factory=FactsTally)
+    skipped: Counter = field(default_factory=Counter)  # 问卷星's skip marks, per fact
 
 
 @dataclass(frozen=True)
@@ -201,6 +266,9 @@ class EligibilityKernel:
         :func:`dmi.eligibility.cohorts.rung_conditions`, when the run counts a cohort.
     units : dict, optional
         Fact -> the unit its column is in (:attr:`ColumnMapping.units`), converted as read.
+    wjx : bool
+        The file is a 问卷星 export: its marks of a skipped or empty question are blank
+        (:func:`wjx_blanks`).
     """
 
     policy: Any
@@ -210,6 +278,7 @@ class EligibilityKernel:
     survey: bool = True
     conditions: dict | None = None
     units: dict[str, str] | None = None
+    wjx: bool = False
 
     def _batch(
         self, frame: pd.DataFrame, rows: np.ndarray, max_gaps: int | None
@@ -228,7 +297,10 @@ class EligibilityKernel:
 
     def __call__(self, prepared: PreparedChunk) -> ChunkResult:
         extra = EligibilityChunk()
-        batch = self._batch(prepared.frame, prepared.rows, self.max_gaps)
+        frame = prepared.frame
+        if self.wjx:
+            frame, extra.skipped = wjx_blanks(frame)
+        batch = self._batch(frame, prepared.rows, self.max_gaps)
         found = [batch.rejects]
         if prepared.checked is not None:  # a repeated row's own problems
             found.append(self._batch(*prepared.checked, max_gaps=0).rejects)
@@ -486,6 +558,7 @@ def evaluate_file(
         bool(items),
         rung_conditions(loaded, year=the_year) if counting else None,
         mapping.units,
+        wjx := detect_source(reader.columns) == "wjx",
     )
     outputs = _Outputs(
         output_path,
@@ -520,6 +593,11 @@ def evaluate_file(
             *unit_notes(mapping),
             *facts_tally.notes(),
         ]
+        if wjx:
+            skipped: Counter = Counter()
+            for tally in tallies:
+                skipped.update(tally.extra.skipped)
+            summary.notes.append(wjx_note(skipped))
         summary.read = read.rows
         summary.evaluated = outputs.scores.rows
         summary.rejected = outputs.rejects.distinct

@@ -265,6 +265,13 @@ _NOTES = [
         ),
         "unit_converted",
     ),
+    (
+        re.compile(
+            r"read as a 问卷星 export: \(跳过\), \(空\), -2 and -3 in a fact's column are a "
+            r"question skipped or left empty, read as blank: (?P<n>\d+) cells? \((?P<list>.*)\)"
+        ),
+        "wjx_facts_blank",
+    ),
 ]
 
 
