@@ -1020,3 +1020,31 @@ def test_a_kobo_export_of_facts_matches_its_grouped_headers(capsys, tmp_path):
     matched = summary["mapping"]["matched"]
     assert matched["finance/revenue_y1"] == "revenue_y1"
     assert matched["profile/about/niche_years"] == "niche_years"
+
+
+def test_a_few_columns_named_like_survey_items_are_not_the_survey(capsys, tmp_path):
+    # one helper column named `investment` made the file a survey: its 30 other items scored as
+    # the lowest answer, the computed level 0 put before the stated 三级, 5 points lost
+    given = "respondent_id,revenue_y1,digital_level,investment,strategy\nI1,3000,三级,50,x\n"
+    plain = "respondent_id,revenue_y1,digital_level\nI1,3000,三级\n"
+    outs = []
+    for name, text in (("given", given), ("plain", plain)):
+        src = tmp_path / f"{name}.csv"
+        src.write_text(text, encoding="utf-8")
+        out, summ = tmp_path / f"{name}-out.csv", tmp_path / f"{name}.json"
+        code, _, err = run(
+            capsys, "eligibility", src, "-o", out, "--summary", summ, "--policy", "2022"
+        )
+        assert code == 0, err
+        outs.append((read(out), json.loads(summ.read_text(encoding="utf-8"))))
+    (given_out, summary), (plain_out, _) = outs
+    pd.testing.assert_frame_equal(given_out, plain_out)
+    assert summary["survey_items"] == 0 and summary["digital_level"]["computed"] == 0
+    assert summary["unmatched_columns"] == ["investment", "strategy"]
+    assert (
+        "columns named like items of the MIIT survey, too few to be its answers (2 of 31; the "
+        "digital level is computed from a file with at least 16): investment, strategy"
+    ) in summary["notes"]
+    from dmi.service.bulkview import note_text
+
+    assert note_text(summary["notes"][-1], "zh").startswith("以下列名与工信部数字化水平问卷")

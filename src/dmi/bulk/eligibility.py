@@ -122,6 +122,8 @@ def map_fact_columns(
     mapping = assign_headers(headers, targets, custom)
     _match_group_tails(mapping, headers, targets)
     mapping.units = _header_units(mapping)
+    if instrument is not None:
+        _set_aside_few_items(mapping, headers, items, len(instrument.items))
     taken = set(mapping.rename.values())
     mapping.missing_items = sorted(items - taken) if items & taken else []
     mapping.missing_profile = [
@@ -152,6 +154,36 @@ def _match_group_tails(mapping: ColumnMapping, headers: list[str], targets: dict
         mapping.unmatched = [h for h in mapping.unmatched if h not in gone]
         both = {**mapping.rename, **matched}
         mapping.rename = {h: both[h] for h in headers if h in both}
+
+
+def survey_least_items(n_items: int) -> int:
+    """How many of the survey's items a file needs for its answers to be scored: half."""
+    return -(-n_items // 2)
+
+
+def _set_aside_few_items(
+    mapping: ColumnMapping, headers: list[str], items: set[str], n_items: int
+) -> None:
+    """Leave unmatched the survey's item columns when they are too few to be its answers (a
+    helper column named ``investment``): scored, the items missing would count as the lowest
+    answers, and their level would be put before the stated one."""
+    found = [h for h, c in mapping.rename.items() if c in items]
+    if not found or len(found) >= survey_least_items(n_items):
+        return
+    for header in found:
+        del mapping.rename[header]
+    unmatched = set(mapping.unmatched) | set(found)
+    mapping.unmatched = [h for h in headers if h in unmatched]
+    mapping.few_items = found
+
+
+def few_items_note(mapping: ColumnMapping, n_items: int) -> str:
+    """The summary's note of item columns too few to be the survey's answers."""
+    return (
+        f"columns named like items of the MIIT survey, too few to be its answers "
+        f"({len(mapping.few_items)} of {n_items}; the digital level is computed from a file "
+        f"with at least {survey_least_items(n_items)}): {', '.join(mapping.few_items)}"
+    )
 
 
 def _header_units(mapping: ColumnMapping) -> dict[str, str]:
@@ -591,6 +623,7 @@ def evaluate_file(
             *reader.notes,
             *mapping.notes,
             *unit_notes(mapping),
+            *([few_items_note(mapping, len(instrument.items))] if mapping.few_items else []),
             *facts_tally.notes(),
         ]
         if wjx:

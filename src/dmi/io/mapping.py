@@ -55,6 +55,9 @@ class ColumnMapping:
     units
         Column -> the unit its header names where that is not the column's own (a fact of
         ``dmi eligibility`` in 万元 under ``上年营业收入（元）``): the column is converted.
+    few_items
+        Headers named like items of an optional survey, too few of them to be its answers
+        (``dmi eligibility``'s MIIT survey): left unmatched, and said so.
     """
 
     rename: dict[str, str] = field(default_factory=dict)
@@ -65,6 +68,7 @@ class ColumnMapping:
     duplicates: dict[str, str] = field(default_factory=dict)
     unused_map: list[str] = field(default_factory=list)
     units: dict[str, str] = field(default_factory=dict)
+    few_items: list[str] = field(default_factory=list)
 
     @property
     def id_header(self) -> str | None:

@@ -272,6 +272,14 @@ _NOTES = [
         ),
         "wjx_facts_blank",
     ),
+    (
+        re.compile(
+            r"columns named like items of the MIIT survey, too few to be its answers "
+            r"\((?P<n>\d+) of (?P<of>\d+); the digital level is computed from a file with at "
+            r"least (?P<least>\d+)\): (?P<list>.+)"
+        ),
+        "few_items",
+    ),
 ]
 
 
