@@ -419,3 +419,23 @@ def test_a_column_in_another_unit_of_its_kind_is_converted_exactly():
         ParameterError, match=r"rd_y1: a column in 人 cannot be read; expected 万元"
     ):
         el.parse_facts(frame.rename(columns={"staff": "rd_y1"}), units={"rd_y1": "人"})
+
+
+@pytest.mark.parametrize("fact", ["no_incident", "no_incident_recent", "credit_clean"])
+@pytest.mark.parametrize("cell", ["无", "没有", "有"])
+def test_have_or_have_not_is_refused_for_a_fact_said_in_the_negative(fact, cell):
+    # 近三年未发生重大…事故 answered 无 (no incident) was read as no: the firm failed the
+    # condition it meets. 有/无 answer "was there one?", not "is this so?": refused, with how
+    # to write it; 是/否 are read
+    result = batch([firm(SR26, **{fact: cell})])
+    assert result.rejects["column"].tolist() == [fact]
+    reason = result.rejects["reason"].iloc[0]
+    assert reason.startswith(f"{cell} is unclear for a fact said in the negative"), reason
+    assert "yes (是)" in reason and "no (否)" in reason
+    assert batch([firm(SR26, **{fact: "是"})]).n_rejected == 0
+    from dmi.service.ladderbulk import fact_reason
+
+    assert fact_reason(reason, "zh", fact).startswith(f"「{cell}」含义不明：该项为否定表述（")
+    assert fact_reason(reason, "en", fact).endswith(f"({el.FACTS[fact].en}): expected yes or no")
+    # a fact said plainly keeps 有/无
+    assert batch([firm(SR26, **{"sme": "有", "holds_specialised": "无"})]).n_rejected == 0

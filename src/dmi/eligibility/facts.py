@@ -61,6 +61,8 @@ _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 # 1.0 / 0.0: a yes/no column of 1 and 0 with a blank in it, once pandas has written it
 _YES = frozenset({"yes", "y", "1", "1.0", "true", "t", "是", "有", "√", "✓", "✔"})
 _NO = frozenset({"no", "n", "0", "0.0", "false", "f", "否", "无", "没有", "×", "✗", "✘"})
+# "is there one?" answered: yes or no only to a fact said plainly (Fact.negative)
+_HAVE = frozenset({"有", "无", "没有"})
 
 
 class _Strict(BaseModel):
@@ -114,7 +116,9 @@ class Fact(_Strict):
     fact) names a yes/no fact whose yes stands for this one's when this one is blank (no
     incident in 3 years is none in the last two); a no given stays no. ``fractions_doubtful``
     (a percentage) asks for a note when every value of a file is at most 1: a debt ratio of
-    0.45 % is no one's, a market share of 0.8 % is many a firm's.
+    0.45 % is no one's, a market share of 0.8 % is many a firm's. ``negative`` (a yes/no fact)
+    marks one said in the negative (未发生…事故): 有 and 无 answer "was there one?", so
+    they are refused there, not read as yes and no.
     """
 
     code: str = Field(pattern=_CODE)
@@ -133,6 +137,7 @@ class Fact(_Strict):
     added: bool = False
     yes_if: str | None = None
     fractions_doubtful: bool = False
+    negative: bool = False
 
     def label(self, lang: str) -> str:
         """The fact's label in ``lang``."""
@@ -316,6 +321,8 @@ def parse_facts_table(text: str, source: str) -> FactsTable:
             fact.type == "yesno" and fact.yes_if in codes and codes[fact.yes_if].type == "yesno"
         ):
             problems.append(Problem(f"{where}.yes_if", "a yes/no fact, standing for a yes/no fact"))
+        if fact.negative and fact.type != "yesno":
+            problems.append(Problem(f"{where}.negative", "only for a yes/no fact"))
         if fact.fractions_doubtful and fact.unit != "%":
             problems.append(Problem(f"{where}.fractions_doubtful", "only for a percentage"))
     for unit in spec.header_units:
@@ -586,6 +593,11 @@ def _cell_parser(fact: Fact):
 
         def parse(text: str) -> _Parsed:
             word = text.casefold()
+            if fact.negative and word in _HAVE:
+                return math.nan, (
+                    f"{text} is unclear for a fact said in the negative ({fact.zh}): "
+                    "expected yes (是) or no (否)"
+                )
             if word in _YES:
                 return 1.0, None
             if word in _NO:

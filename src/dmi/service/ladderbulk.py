@@ -251,6 +251,13 @@ _FACT_REASONS = [
     (re.compile(r"expected a whole number"), "whole_plain"),
     (re.compile(r"expected a finite number"), "number_plain"),
     (re.compile(r"expected yes or no"), "yes_no"),
+    (
+        re.compile(
+            r"(?P<value>.+) is unclear for a fact said in the negative \(.*\): expected yes "
+            r"\(是\) or no \(否\)"
+        ),
+        "negative",
+    ),
     (re.compile(r"expected one of: (?P<values>.+)"), "one_of"),
     (
         re.compile(
@@ -276,6 +283,8 @@ def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
             fields = dict(found.groupdict())
             if key == "one_of" and column in FACTS and FACTS[column].values:
                 fields["values"] = ", ".join(v.label(lang) for v in FACTS[column].values)
+            if key == "negative":
+                fields["fact"] = _fact_label(column or "", lang)
             for name in ("fact", "other"):
                 if name in fields:
                     fields[name] = _fact_label(fields[name], lang)
