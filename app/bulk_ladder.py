@@ -108,6 +108,8 @@ def show(found: ladderbulk.LadderRun, policy: str, lang: str, run_lang: str) -> 
         st.success(text("ladder_bulk.reconcile", **fields))
     else:
         st.error(text("ladder_bulk.reconcile_bad", **fields))
+    if s.header_row > 1:
+        st.info(text("agency.header_row", row=s.header_row, titles=s.header_row - 1))
     for note in s.notes:
         st.info(ui.literal(bulkview.note_text(note, lang)))
     if s.rejected:

@@ -1048,3 +1048,48 @@ def test_a_few_columns_named_like_survey_items_are_not_the_survey(capsys, tmp_pa
     from dmi.service.bulkview import note_text
 
     assert note_text(summary["notes"][-1], "zh").startswith("以下列名与工信部数字化水平问卷")
+
+
+def _titled_workbook(path: Path, firms: pd.DataFrame, titles: int = 2) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "企业"
+    sheet.append(["2026年 专精特新 申报企业信息汇总"])
+    if titles > 1:
+        sheet.append(["填报单位：某区工信局", None, "2026-05-01"])
+    sheet.append(list(firms.columns))
+    for row in firms.astype(object).itertuples(index=False):
+        sheet.append([None if pd.isna(v) else v for v in row])
+    book.save(path)
+    return path
+
+
+def test_a_workbook_with_title_rows_names_the_row_that_holds_the_header(capsys, tmp_path):
+    # the CLI reads the header from row 1: "no column is a fact" said nothing of row 3
+    firms = el.synthetic_firms(3, seed=2)
+    src = _titled_workbook(tmp_path / "titled.xlsx", firms)
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv")
+    assert code == 2, err
+    assert "no column is a fact" in err and "row 3 of the sheet names facts" in err, err
+    assert "Traceback" not in err
+
+
+def test_the_bulk_ladder_reads_a_workbook_from_its_header_below_title_rows(tmp_path):
+    from dmi.service import ladderbulk
+
+    firms = el.synthetic_firms(5, seed=2)
+    plain = tmp_path / "plain.csv"
+    firms.to_csv(plain, index=False)
+    src = _titled_workbook(tmp_path / "titled.xlsx", firms)
+    runs = []
+    for source in (src, plain):
+        folder = tmp_path / source.stem
+        folder.mkdir()
+        runs.append(ladderbulk.run_file(source, folder, policy="2026", lang="zh"))
+    titled, flat = runs
+    assert titled.summary.header_row == 3 and flat.summary.header_row == 1
+    assert titled.summary.read == 5 and titled.summary.evaluated == flat.summary.evaluated
+    assert titled.files["results"] == flat.files["results"]
+    assert titled.cohort.equals(flat.cohort)

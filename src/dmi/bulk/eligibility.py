@@ -398,6 +398,8 @@ class EligibilitySummary:
     # the hash names the exact content either way
     policy_file: str | None = None
     policy_hash: str = ""
+    # the sheet row of the header (an XLSX's title rows above it; else 1)
+    header_row: int = 1
 
     @property
     def scored(self) -> int:
@@ -471,6 +473,7 @@ def evaluate_file(
     chunk_rows: int = 50_000,
     duplicates: str = "reject",
     threads: int | None = None,
+    header_row: int = 1,
     survey: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[EligibilitySummary, ColumnMapping]:
@@ -508,6 +511,9 @@ def evaluate_file(
         Repeated respondent ids, as for ``dmi score``.
     threads : int, optional
         Chunks evaluated at once (default 2, or 1 on one core).
+    header_row : int, default=1
+        For XLSX: the sheet row of the header, below title rows (:func:`fact_header_row`);
+        rows keep their sheet numbers.
     survey : bool, default=True
         Score the MIIT survey's item columns when the file has them (the computed level).
     progress : callable, optional
@@ -541,7 +547,9 @@ def evaluate_file(
         raise UsageError(f"unknown language {lang!r}; expected zh or en")
     loaded = load_policy(policy)
     the_year = application_year(loaded, year)
-    reader = open_table(input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
+    reader = open_table(
+        input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows, header_row=header_row
+    )
     instrument = None
     if survey:
         from dmi.instruments import load_instrument
@@ -553,6 +561,7 @@ def evaluate_file(
         raise FileFormatError(
             f"{reader.where}: no column is a fact of the 梯度培育 ladder; expected headers such as "
             "the ones `dmi eligibility template` writes (revenue_y1, rd_y1, debt_ratio ...)"
+            + _lower_header_hint(input_path, sheet, header_row)
             + reader.sheet_hint,
             path=input_path,
             problem="no_facts",
@@ -566,6 +575,7 @@ def evaluate_file(
         year=the_year,
         policy_file=None if _shipped(loaded) else loaded.source,
         policy_hash=loaded.hash,
+        header_row=header_row,
         lang=lang,
         survey_items=len(items),
         encoding=reader.encoding,
@@ -650,6 +660,51 @@ def evaluate_file(
         exc.add_note(outputs.note())
         raise
     return summary, mapping
+
+
+def _facts_matched(headers: list[str]) -> tuple[int, int]:
+    """How many facts a row of headers names, and how many columns in all (for
+    :func:`fact_header_row`)."""
+    mapping = map_fact_columns(headers)
+    named = set(mapping.rename.values())
+    return len(named - {ID_COLUMN}), len(named)
+
+
+def fact_header_row(path: str | Path, *, sheet: str | None = None) -> int:
+    """The row of an XLSX sheet of firms that names their facts: 1 unless title rows stand
+    above the header (:func:`dmi.io.readers.best_header_row`). Other files: 1.
+
+    Raises
+    ------
+    FileFormatError
+        ``problem="no_header_row"``: none of the sheet's first rows names a fact.
+    """
+    from dmi.io.readers import best_header_row
+
+    return best_header_row(
+        path,
+        _facts_matched,
+        sheet=sheet,
+        expected="a fact of the 梯度培育 ladder",
+        hint="a header row with the facts' codes or names (`dmi eligibility template`)",
+    )
+
+
+def _lower_header_hint(path: str | Path, sheet: str | None, header_row: int) -> str:
+    """For a workbook read from row 1 that names no fact there: the row below that does."""
+    if header_row != 1:
+        return ""
+    try:
+        found = fact_header_row(path, sheet=sheet)
+    except FileFormatError:
+        return ""
+    if found == 1:
+        return ""
+    return (
+        f"; row {found} of the sheet names facts: the header is read from row 1 here (delete "
+        f"the {found - 1} title row{'s' if found > 2 else ''} above it, or upload the workbook "
+        "on the app's bulk page, which finds it)"
+    )
 
 
 def _shipped(policy: Any) -> bool:

@@ -33,7 +33,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ __all__ = [
     "UnbalancedLine",
     "UnreadableCells",
     "detect_encoding",
+    "best_header_row",
     "find_header_row",
     "open_table",
     "read_answers",
@@ -1062,6 +1063,44 @@ def find_header_row(
         ``problem="no_header_row"``: none of those rows names a question of the instrument
         (also when the file cannot be read, as :func:`open_table` says).
     """
+    items = {item.code for item in instrument.items}
+
+    def matched(headers: list[str]) -> tuple[int, int]:
+        targets = set(map_columns(instrument, headers).rename.values())
+        return len(targets & items), len(targets)
+
+    return best_header_row(
+        path,
+        matched,
+        sheet=sheet,
+        rows=rows,
+        expected=f"a question of {instrument.id}",
+        hint="a header row with the questions' codes or texts",
+        details={"instrument": instrument.id},
+    )
+
+
+def best_header_row(
+    path: str | Path,
+    matched: Callable[[list[str]], tuple[int, int]],
+    *,
+    sheet: str | None = None,
+    rows: int = HEADER_SEARCH_ROWS,
+    expected: str = "a known column",
+    hint: str = "a header row",
+    details: dict[str, Any] | None = None,
+) -> int:
+    """The row of an XLSX sheet whose cells, read as a header, ``matched`` ranks first (the
+    first of the best; other files: 1): the core of :func:`find_header_row`, for any columns.
+
+    ``matched(headers)`` gives a key to rank a row by, whose first number is what must not be
+    0 (the columns that matter, matched); ``expected`` and ``hint`` word the error.
+
+    Raises
+    ------
+    FileFormatError
+        ``problem="no_header_row"``: no row of the first ``rows`` matched.
+    """
     path = Path(path)
     if path.suffix.lower() not in _XLSX_SUFFIXES:
         return 1
@@ -1074,24 +1113,21 @@ def find_header_row(
         raise FileFormatError(
             f"{path}: {exc}", path=path, problem=exc.problem, **exc.details
         ) from None
-    items = {item.code for item in instrument.items}
     best, best_key = None, (0, 0)
     for number in sorted(top):
         headers = [clean_header(_xlsxread.shown(h)) for h in top[number]]
-        mapping = map_columns(instrument, dedupe_headers([h for h in headers if h]))
-        targets = set(mapping.rename.values())
-        key = (len(targets & items), len(targets))
+        key = matched(dedupe_headers([h for h in headers if h]))
         if key > best_key:
             best, best_key = number, key
     if best is None or best_key[0] == 0:
         raise FileFormatError(
-            f"{path}: none of the first {rows} rows of sheet {chosen.name!r} names a question "
-            f"of {instrument.id}; expected a header row with the questions' codes or texts",
+            f"{path}: none of the first {rows} rows of sheet {chosen.name!r} names {expected}; "
+            f"expected {hint}",
             path=path,
             problem="no_header_row",
             rows=rows,
             sheet=chosen.name,
-            instrument=instrument.id,
+            **(details or {}),
         )
     return best
 

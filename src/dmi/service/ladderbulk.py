@@ -77,13 +77,15 @@ def run_file(
     progress: Callable[[int], None] | None = None,
 ) -> LadderRun:
     """Run ``source`` through the ladder as ``dmi eligibility --cohort --candidates`` does,
-    writing into ``folder``; the outputs are read back as bytes (the folder may go)."""
-    from dmi.bulk.eligibility import evaluate_file
+    writing into ``folder``; the outputs are read back as bytes (the folder may go). A
+    workbook's header is found below its title rows (the summary's ``header_row``)."""
+    from dmi.bulk.eligibility import evaluate_file, fact_header_row
 
     paths = {n: folder / f"{n}.csv" for n in ("results", "rejects", "cohort", "candidates")}
     summary, _ = evaluate_file(
         source,
         paths["results"],
+        header_row=fact_header_row(source),  # below an XLSX's title rows
         policy=policy,
         lang=lang,
         rejects_path=paths["rejects"],
