@@ -759,6 +759,26 @@ def test_utf16_without_a_byte_order_mark_is_detected(tmp_path, encoding):
         pd.testing.assert_frame_equal(got.read_all(), truth.read_all())
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"respondent_id,revenue_y1\nA\x00B,1\n",  # one NUL in a cell
+        b"respondent_id,network\nA\x00\x00B,1\nC,\x00\x002\n",
+        "企业编号,上年营业收入\nA\x00B,1\n".encode(),
+    ],
+)
+def test_a_nul_byte_in_utf8_text_is_not_utf16(data):
+    # one NUL in a small UTF-8 file made it UTF-16-BE: a garbled header and "no column is a
+    # fact"; UTF-16 text has its line breaks as whole characters, which these decode without
+    assert detect_encoding(data) == "utf-8"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_short_utf16_text_without_a_mark_is_still_utf16(encoding):
+    for text in ("a,b\n1,2\n", "企业编号,上年营业收入\n甲,1\n", "企业编号\n甲乙\n"):
+        assert detect_encoding(text.encode(encoding)) == encoding
+
+
 def _workbook(path: Path) -> Path:
     from openpyxl import Workbook
 

@@ -76,7 +76,8 @@ def _utf16_order(sample: bytes) -> str | None:
 
     CSV text is full of ASCII (delimiters, digits, line ends), which UTF-16 writes with a NUL
     byte beside each: NULs crowd one of the two byte positions and are rare in the other (a
-    CJK character has one only when its code ends in 00). The sample must then decode.
+    CJK character has one only when its code ends in 00). The sample must then decode, and a
+    short one must hold a line break (a one-line file of 4 KiB is UTF-16 on its NULs alone).
     """
     sample = sample[: 1 << 16]
     sample = sample[: len(sample) // 2 * 2]
@@ -92,7 +93,9 @@ def _utf16_order(sample: bytes) -> str | None:
                 if exc.reason not in _TRUNCATED:  # a surrogate pair cut by the sample's end
                     continue
                 text = sample[: exc.start].decode(order)
-            if "\x00" not in text:
+            # and it holds a line break as a whole character: UTF-8 text with a stray NUL,
+            # read two bytes at a time, has none (the LF byte pairs with a letter)
+            if "\x00" not in text and ("\n" in text or "\r" in text or len(sample) >= 4096):
                 return order
     return None
 
