@@ -112,6 +112,19 @@ def batch(rows: list[dict]) -> el.EligibilityBatch:
             "yes",
             "ip_class1_own is yes but ip_class1 is 0",
         ),
+        # the cell as the firm wrote it, not as it was read (是, not yes; 1,200, not 1200)
+        (
+            {"ip_class1": 0, "ip_class1_own": "是"},
+            "ip_class1_own",
+            "是",
+            "ip_class1_own is yes but ip_class1 is 0",
+        ),
+        (
+            {"staff": "1,000", "rd_staff": " 1,200 "},
+            "rd_staff",
+            "1,200",
+            "rd_staff (1200) is above staff (1000): R&D staff are part of the staff",
+        ),
         ({"respondent_id": "  "}, "respondent_id", "", "respondent_id is blank"),
     ],
 )

@@ -1167,7 +1167,12 @@ def parse_facts(
                 f"{check.fact} is {check.is_} but {check.requires} is {_show(b[p])}: {check.reason}"
                 for p in broken.tolist()
             ]
-        rejects.add(broken, check.fact, [check.is_ or _show(a[p]) for p in broken], reasons)
+        shown = (
+            _cells(columns[check.fact], broken)
+            if check.fact in columns
+            else [check.is_ or _show(a[p]) for p in broken]  # a fact stood in for (yes_if)
+        )
+        rejects.add(broken, check.fact, shown, reasons)
 
     if single and unknown:
         for key in unknown:
@@ -1198,6 +1203,12 @@ def parse_facts(
         rejects=rejects.table(row_numbers, ids),
         unmatched_columns=[] if single else unknown,
     )
+
+
+def _cells(column: pd.Series, positions: np.ndarray) -> list[str]:
+    """A column's cells at ``positions`` as the firm wrote them (trimmed, width folded:
+    ``是``, ``1,200``), for a reject that is not of the cell alone (a cross check)."""
+    return [_text(v) or "" for v in column.iloc[positions].tolist()]
 
 
 def _closest(word: str, choices: Sequence[str]) -> str | None:
