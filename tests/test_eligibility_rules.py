@@ -7,6 +7,7 @@ shipped file changes the evaluation, with no code change.
 from __future__ import annotations
 
 import copy
+import re
 from datetime import date
 from pathlib import Path
 
@@ -579,6 +580,12 @@ def test_a_rung_says_which_routing_sent_it_to_its_rules_and_how_sure_that_is():
     meta = ladder_view(recheck)[2].meta
     assert meta.startswith("2022 rules · re-check · version applied per 117号")
     assert meta.endswith("from compilations, to be verified (I)")
+    assert "version applied per 117号, from" in meta  # its documents, not the notes after them
+    zh = el.evaluate(firm(LG26_OK, holds_little_giant="recheck"), "2026", lang="zh")
+    zh_view = ladder_view(zh)[2]
+    assert "适用版本依据 117号，" in zh_view.meta, zh_view.meta
+    shown = [line.source for line in (*zh_view.conditions, *zh_view.routes)]
+    assert not any(re.search(r"[A-Za-z]{3}", s) for s in [zh_view.meta, *shown]), zh_view
     assert least_sure("V", "U", "I") == "U" and least_sure("V", "I") == "I"
 
 
@@ -702,3 +709,27 @@ def test_a_rule_file_refers_to_a_file_beside_it_not_in_the_current_folder(tmp_pa
     own = own.replace('policy: "2026"', 'policy: "own"')
     (rules / "own.yaml").write_text(own, encoding="utf-8")
     assert el.load_policy(rules / "own.yaml").id == "own"
+
+
+@pytest.mark.parametrize("name", ["2022", "2026"])
+def test_every_source_a_company_is_shown_names_its_documents_only(name):
+    # the zh page and report showed "适用版本依据 117号 (N): 2026 复核 use the 63号 standard":
+    # a source is its documents, then notes for researchers; a company sees the documents
+    from dmi.eligibility.policy import citation
+
+    policy = el.load_policy(name)
+    sources = [
+        *(c.source for c in policy.conditions.values()),
+        *(r.source for r in policy.routes.values()),
+        *(m.source for m in policy.metrics.values()),
+        *(s.source for s in policy.scorecards.values()),
+        *(b.source for s in policy.scorecards.values() for b in s.provinces),
+        *(e.source for e in policy.routing),
+    ]
+    assert len(sources) > 40
+    for source in sources:
+        cited = citation(source)
+        assert cited and not re.search(r"[A-Za-z]", cited), (source, cited)
+    assert citation("117号 (N): 2026 复核 use the 63号 standard") == "117号"
+    assert citation("63号附件2; 32号/56号") == "63号附件2、32号/56号"
+    assert citation("2号附件3 (N), 39号 (G)") == "2号附件3、39号"

@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import numbers
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -61,6 +62,7 @@ __all__ = [
     "Scorecard",
     "application_year",
     "available_policies",
+    "citation",
     "least_sure",
     "load_policy",
     "parse_policy",
@@ -681,6 +683,19 @@ class Policy:
 
     def to_dict(self) -> dict[str, Any]:
         return self._spec.model_dump(mode="json", by_alias=True)
+
+
+def citation(source: str) -> str:
+    """The documents a rule's ``source`` names, for a company to read: the source less its
+    notes for researchers (in brackets, or after ``": "``), documents joined by ``、``
+    (``"117号 (N): 2026 复核 use the 63号 standard"`` gives ``117号``)."""
+    bare = re.sub(r"\s*\([^()]*\)", "", source)
+    documents = []
+    for part in re.split(r";\s*", bare):
+        for document in part.split(": ")[0].split(", "):
+            if document.strip():
+                documents.append(document.strip())
+    return "、".join(dict.fromkeys(documents))
 
 
 def available_policies() -> list[str]:

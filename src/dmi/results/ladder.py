@@ -22,6 +22,7 @@ from dmi.eligibility import (
     ConditionResult,
     FirmResult,
     RungResult,
+    citation,
     load_policy,
     status_label,
 )
@@ -56,7 +57,7 @@ class ConditionLine:
     state_text: str
     label: str
     values: str  # the values behind it, e.g. "资产负债率 81%"
-    source: str  # "依据 2号附件1 (G, P) · 来自汇编，待核实"
+    source: str  # "依据 2号附件1 · 来自汇编，待核实（I）"
     via: str | None  # "由 … 替代" when a route or exemption replaced it
     evidence: str | None  # what to prepare for a manual review
 
@@ -168,7 +169,10 @@ def _values(cond: ConditionResult, metrics: dict[str, Any], lang: str) -> str:
 def _source(cond: Any, lang: str) -> str:
     mark = cond.confidence
     confidence = text(f"ladder.confidence_{mark}", lang)
-    return text("ladder.source", lang, source=cond.source, confidence=confidence, mark=mark)
+    # the documents only: the notes after them are for researchers, in the rule file's words
+    return text(
+        "ladder.source", lang, source=citation(cond.source), confidence=confidence, mark=mark
+    )
 
 
 def _route_name(policy: Any, used: str, lang: str) -> str:
@@ -241,7 +245,7 @@ def _meta(r: RungResult, applicant: str, lang: str) -> str:
     mark = r.routing_confidence
     confidence = text(f"ladder.confidence_{mark}", lang)
     routing = text(
-        "ladder.routing", lang, source=r.routing_source, confidence=confidence, mark=mark
+        "ladder.routing", lang, source=citation(r.routing_source), confidence=confidence, mark=mark
     )
     return f"{meta} · {routing}"
 
