@@ -130,10 +130,10 @@ def read(path, instrument, **source):
     chunks = list(reader.chunks())
     frame = pd.concat([c.frame for c in chunks], ignore_index=True)
     bad = [
-        (int(r), cells.column, value, cells.reason)
+        (int(r), cells.column, value, reason)
         for chunk in chunks
         for cells in chunk.unreadable
-        for r, value in zip(cells.rows, cells.shown())
+        for r, value, reason in zip(cells.rows, cells.shown(), cells.reasons())
     ]
     return blanks_as_none(frame), reader.notes, bad
 
@@ -423,6 +423,25 @@ def test_an_xlsx_number_export_reads_its_numbers_as_option_numbers(tmp_path, dig
     columns = meta(2) | {STAFF: ["4", "-3"], "第3题(网络)": ["1", "0"], "第3题(无)": ["0", "1"]}
     frame = blanks_as_none(read_answers(write(columns, tmp_path / "n.xlsx"), digits))
     assert list(frame["staff"]) == ["D", None] and list(frame["tools"]) == ["B", "A"]
+
+
+def test_an_xlsx_number_shown_scaled_is_a_bad_cell_of_its_question(tmp_path, digits):
+    # a 问卷星 workbook whose fill-in column someone formatted to show thousands (#,##0,)
+    from openpyxl import load_workbook
+
+    columns = meta(3) | {STAFF: ["1", "1", "1"], HOURS: ["12", "3000", "15000"]}
+    path = write(columns, tmp_path / "scaled.xlsx")
+    book = load_workbook(path)
+    for row in (3, 4):
+        book.active.cell(row=row, column=len(columns)).number_format = "#,##0,"
+    book.save(path)
+    frame, _, bad = read(path, digits)
+    assert frame["hours"].tolist() == ["12", None, None]
+    why = "number format '#,##0,' shows {} scaled (\"{}\"); write the number in the column's unit"
+    assert bad == [
+        (3, "hours", "3000", f"{HOURS}: " + why.format("3000", "3")),
+        (4, "hours", "15000", f"{HOURS}: " + why.format("15000", "15")),
+    ]
 
 
 # -- bad cells --

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 import dmi
 import dmi.io
@@ -42,6 +42,7 @@ from dmi.io.xlsx import (
     excel_date,
     format_kind,
     percent_text,
+    scaling_format,
 )
 from dmi.service import bulkview
 
@@ -466,6 +467,137 @@ def test_dates_in_the_id_column_are_rejected(tmp_path):
     assert rejects[["row", "column", "value", "reason"]].values.tolist() == [
         ["3", "respondent_id", "2024-01-05", DATE_ID]
     ]
+
+
+# numbers a format shows scaled: (code, stored number, what Excel shows; None where the number
+# shown is the number stored)
+SCALED_SHOWN = [
+    ('0!.0,"万"', 12000000, "1200.0万"),  # a point inserted as text, and a thousands comma
+    ('0\\.0,"万"', 12000000, "1200.0万"),
+    ('0"."0000', 12345678, "1234.5678"),  # the inserted point alone: 万 to four places
+    ('#,##0.00,,"百万"', 12000000, "12.00百万"),
+    ("#,##0,", 12000000, "12,000"),
+    ("#,##0,", 400, "0"),
+    ("#,", 400, ""),  # nothing shown at all
+    ('0.0,,"M"', 12345678, "12.3M"),
+    ("0,.00", 12345, "12.35"),  # a comma after the last integer digit scales too
+    ("[Red]#,##0,", 12000000, "12,000"),
+    ('[$-804]#,##0,"千"', 12000000, "12,000千"),
+    ("[$¥-804]#,##0,", 12000000, "¥12,000"),
+    ("#,##0,", -12000000, "-12,000"),
+    ("#,##0,;(#,##0,)", -12000000, "(12,000)"),
+    ("#,##0;[Red]-#,##0,", -12000000, "-12,000"),  # the negative numbers' section scales
+    ("#,##0;[Red]-#,##0,", 12000000, None),  # ... the positive numbers' does not
+    ('[>=10000]0!.0,"万";0', 12000000, "1200.0万"),  # a section chosen by a condition
+    ('[>=10000]0!.0,"万";0', 9000, None),
+    ('0!.0,"万"', 0, None),  # zero is zero at any scale
+    ("#,##0", 12000000, None),  # thousands separators only
+    ("#,##0.00", 12000000, None),
+    ('0",万"', 12000000, None),  # a comma in quotes is text
+    ("0\\,", 12000000, None),  # and an escaped one
+    ('#,##0"万元"', 1200, None),  # a unit after the number: the number is typed in it
+    ('0.00"万"', 1200, None),
+    ("#,##0.00_);(#,##0.00)", 12000000, None),  # _) pads, it is no comma
+    ('_-* #,##0_-;-* #,##0_-;_-* "-"_-;_-@_-', 12000000, None),
+    ("000\\-0000", 1234567, None),  # digits split by a dash are not scaled
+    ("0.00E+00", 12000000, None),
+    ("General", 12000000, None),
+    ("yyyy-mm-dd", 45296, None),
+    ("0%", 0.45, None),
+]
+
+
+@pytest.mark.parametrize(("code", "number", "text"), SCALED_SHOWN)
+def test_number_formats_that_show_a_number_scaled(code, number, text):
+    found = scaling_format(code)
+    assert (found.shows(number) if found is not None else None) == text
+
+
+def scaled_reason(code: str, stored: str, text: str) -> str:
+    return (
+        f"number format '{code}' shows {stored} scaled (\"{text}\"); write the number in the "
+        "column's unit"
+    )
+
+
+def scaled_book(path: Path) -> Path:
+    """Revenues of 12000000 yuan formatted to show 万 or 百万, as a finance sheet has them."""
+    formats = [(0, None), (164, '0!.0,"万"'), (165, '#,##0.00,,"百万"'), (166, "#,##0,"), (3, None)]
+    formats.append((167, "#,"))
+    rows = [
+        ["respondent_id", "revenue_y1", "debt_ratio", "备注"],
+        ["F1", [12000000, 1], 50, [5, 1]],  # scaled in a column no run reads, too
+        ["F2", [12000000, 2], 50],
+        ["F3", [12000000, 3], [40, 3]],
+        ["F4", [12000000, 4], 50],  # a thousands separator only: the number as stored
+        ["F5", [0, 1], 50],  # zero is zero at any scale
+        ["F6", [400, 5], 50],  # shown as nothing at all
+    ]
+    return package(path, [("S", "visible", sheet_xml(rows))], styles=styles_xml(formats))
+
+
+def test_a_number_shown_scaled_is_a_problem_of_its_cell_not_its_stored_value(tmp_path, capsys):
+    # Excel shows 1200.0万; the file holds 12000000, which dmi eligibility took as 12000000万元
+    # (10,000 times the revenue) without a word
+    path = scaled_book(tmp_path / "scaled.xlsx")
+    chunk = next(open_table(path).chunks())
+    assert chunk.frame["revenue_y1"].tolist() == [None, None, None, 12000000.0, 0.0, None]
+    assert chunk.frame["备注"].tolist() == [None] * 6
+    out, rej, summ = tmp_path / "o.csv", tmp_path / "r.csv", tmp_path / "s.json"
+    code, stdout, _ = cli(
+        capsys, "eligibility", path, "-o", out, "--rejects", rej, "--summary", summ
+    )
+    assert code == 0
+    rejects = pd.read_csv(rej, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert rejects.values.tolist() == [
+        ["2", "F1", "revenue_y1", "12000000", scaled_reason('0!.0,"万"', "12000000", "1200.0万")],
+        [
+            "3",
+            "F2",
+            "revenue_y1",
+            "12000000",
+            scaled_reason('#,##0.00,,"百万"', "12000000", "12.00百万"),
+        ],
+        ["4", "F3", "revenue_y1", "12000000", scaled_reason("#,##0,", "12000000", "12,000")],
+        ["4", "F3", "debt_ratio", "40", scaled_reason("#,##0,", "40", "0")],
+        ["7", "F6", "revenue_y1", "400", scaled_reason("#,", "400", "")],
+    ]
+    summary = json.loads(summ.read_text(encoding="utf-8"))
+    assert (summary["read"], summary["evaluated"], summary["rejected"]) == (6, 2, 4)
+    # one reason a format in the summary, whatever the numbers
+    unit = "shows numbers scaled; write the number in the column's unit"
+    assert summary["rejected_rows_by_reason"] == {
+        f"number format '0!.0,\"万\"' {unit}": 1,
+        f"number format '#,##0.00,,\"百万\"' {unit}": 1,
+        f"number format '#,##0,' {unit}": 1,
+        f"number format '#,' {unit}": 1,
+    }
+    assert "read 6 rows from sheet 'S': 2 evaluated, 4 rejected" in stdout
+    assert pd.read_csv(out, dtype=str)["respondent_id"].tolist() == ["F4", "F5"]
+
+
+def test_a_scaled_number_in_a_column_dmi_score_reads_rejects_its_row(tmp_path):
+    frame = answers(3).astype(object)
+    frame["employees"] = [1200, 1200, 1200]
+    frame["total"] = [5000, 5000, 5000]  # a helper column dmi ignores may show anything
+    path = tmp_path / "scaled.xlsx"
+    write_book(path, frame, {"total": "#,##0,"})
+    book = load_workbook(path)
+    book.active.cell(
+        row=3, column=list(frame.columns).index("employees") + 1
+    ).number_format = "0.0,"
+    book.save(path)
+    summary, scores, rejects = run(path, tmp_path)
+    assert scores["respondent_id"].tolist() == ["F-001", "F-003"]
+    assert rejects[["row", "column", "value", "reason"]].values.tolist() == [
+        ["3", "employees", "1200", scaled_reason("0.0,", "1200", "1.2")]
+    ]
+    with pytest.raises(FileFormatError) as caught:
+        read_answers(path, MIIT)
+    assert str(caught.value) == (
+        f"{path}: row 3, column 'employees' cannot be read (1200): "
+        + scaled_reason("0.0,", "1200", "1.2")
+    )
 
 
 # -- 3. formulas ------------------------------------------------------------------------------

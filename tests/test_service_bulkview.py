@@ -87,6 +87,22 @@ def test_a_repeated_id_s_reason_is_worded_for_one_row_or_several(rows):
     assert bulkview.reason_text(reason, "en") == f"repeated respondent id (also on row(s) {rows})"
 
 
+def test_a_number_shown_scaled_is_worded_with_its_format_and_numbers():
+    reason = (
+        'number format \'0!.0,"万"\' shows 12000000 scaled ("1200.0万"); write the number in '
+        "the column's unit"
+    )
+    assert bulkview.reason_text(reason, "zh") == (
+        "数字格式 '0!.0,\"万\"' 把 12000000 缩放显示为“1200.0万”；请按该列的单位填写数字"
+    )
+    key = "number format '#,##0,' shows numbers scaled; write the number in the column's unit"
+    assert (
+        bulkview.reason_text(key, "zh")
+        == "数字格式 '#,##0,' 把数字缩放显示；请按该列的单位填写数字"
+    )
+    assert "'#,##0,'" in bulkview.reason_text(key, "en")
+
+
 def test_an_unknown_reason_or_note_is_shown_as_it_is():
     assert bulkview.reason_text("something new", "zh") == "something new"
     assert bulkview.note_text("something new", "zh") == "something new"

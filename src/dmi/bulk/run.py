@@ -8,9 +8,9 @@ Every row of the input ends in exactly one of two places, and the counts say so
   a blank line, a line that looks like a totals row (合计/总计/Total ...), a ragged line (too many
   or too few fields), a line of a stretch an unclosed quote swallowed (``unbalanced quote from
   line N to M``), a cell the reader could not read in a column the run uses (an XLSX formula
-  without a computed value or an error value, a Parquet list cell ...), a duplicated
-  respondent id (per the ``duplicates`` policy; the row's cells are checked too), or any cell
-  the instrument does not accept (all the row's problems are listed).
+  without a computed value, an error value or a number its format shows scaled, a Parquet list
+  cell ...), a duplicated respondent id (per the ``duplicates`` policy; the row's cells are
+  checked too), or any cell the instrument does not accept (all the row's problems are listed).
 
 The three counts come from three places, so the check can fail: ``read`` from the reader, as it
 hands out its chunks; ``scored`` from the scores writer, the rows it wrote; ``rejected`` from the
@@ -187,16 +187,20 @@ class RunSummary:
 
 _AMOUNTS = re.compile(r"^(\w+) \([^)]*\) is above (\w+) \([^)]*\)")  # a cross check's
 _OUT_OF_RANGE = re.compile(r"^\S+(?= is (?:below the minimum|above the maximum) )")  # a fact's
+# an XLSX number shown scaled (dmi.io.xlsx.scaled_number): the format's, not the cell's
+_SCALED = re.compile(r"^(number format '.*?') shows \S+ scaled \(\".*\"\)(; .*)$", re.DOTALL)
 
 
 def _reason_key(reason: str, column: str = "") -> str:
     """Group reasons that differ only by detail (row lists, field counts, the cell's value)
     for the summary: a fact's range reason is its column's ("180 is above the maximum 100 %"
     of debt_ratio is "debt_ratio is above the maximum 100 %"), a cross check's is without the
-    amounts."""
+    amounts, a number shown scaled is its format's."""
     for prefix in ("duplicate respondent_id", "ragged row", "unbalanced quote"):
         if reason.startswith(prefix):
             return prefix
+    if reason.startswith("number format "):
+        return _SCALED.sub(r"\1 shows numbers scaled\2", reason)
     if column:
         reason = _OUT_OF_RANGE.sub(lambda _: column, reason, count=1)
     return _AMOUNTS.sub(r"\1 is above \2", reason)

@@ -19,7 +19,8 @@
 - XLSX: the active sheet is read unless ``sheet=`` names another (a hidden active sheet is
   refused: which sheet is meant is then in doubt). A cell keeps the meaning its number format
   gives it (a percentage is ``"45%"``, a date a date, ``000123`` stays ``"000123"``); a formula
-  without a computed value and an error value are :class:`UnreadableCells`. How much a workbook
+  without a computed value, an error value and a number its format shows scaled (``#,##0,``,
+  ``0!.0,"万"``) are :class:`UnreadableCells`. How much a workbook
   may make dmi read and hold is bounded by the ``XLSX_MAX_*`` settings below, checked from the
   zip directory before anything is parsed.
 - Parquet: text columns stay text, integer, boolean, decimal and date columns become their
@@ -187,18 +188,23 @@ class UnreadableCells:
         What each cell holds, as text (the formula, the error value, the list ...): a list of
         text, or an Arrow array shown as text by :meth:`shown`.
     reason
-        Why the cells cannot be read, and what to do.
+        Why the cells cannot be read, and what to do: one text for every cell, or a list of one
+        a cell (an XLSX number shown scaled names its own number).
     """
 
     column: str
     rows: np.ndarray
     values: Any
-    reason: str
+    reason: str | list[str]
 
     def shown(self) -> list[str]:
         """What each cell holds, as text (at most 200 characters each)."""
         values = self.values if isinstance(self.values, list) else self.values.to_pylist()
         return [str(v)[:200] for v in values]
+
+    def reasons(self) -> list[str]:
+        """Why each cell cannot be read."""
+        return [self.reason] * len(self.rows) if isinstance(self.reason, str) else self.reason
 
 
 @dataclass
@@ -828,21 +834,26 @@ class TableReader:
 def _unreadable_cells(
     block: _xlsxread.Block, headers: list[str], wanted: list[int]
 ) -> list[UnreadableCells]:
-    """A block's problem cells in the columns read, as :class:`UnreadableCells` by column."""
-    by_column: dict[tuple[int, str], list[_xlsxread.Problem]] = {}
+    """A block's problem cells in the columns read, as :class:`UnreadableCells` by column (one
+    for all the cells of a column, whatever their reasons: a column of numbers shown scaled
+    has a reason a cell)."""
+    by_column: dict[int, list[_xlsxread.Problem]] = {}
     keep = set(wanted)
     for problem in block.problems:
         if problem.column in keep:
-            by_column.setdefault((problem.column, problem.reason), []).append(problem)
-    return [
-        UnreadableCells(
-            headers[column],
-            block.rows[[p.position for p in problems]],
-            [p.shown for p in problems],
-            reason,
+            by_column.setdefault(problem.column, []).append(problem)
+    out = []
+    for column, problems in sorted(by_column.items()):
+        reasons = [p.reason for p in problems]
+        out.append(
+            UnreadableCells(
+                headers[column],
+                block.rows[[p.position for p in problems]],
+                [p.shown for p in problems],
+                reasons[0] if reasons.count(reasons[0]) == len(reasons) else reasons,
+            )
         )
-        for (column, reason), problems in sorted(by_column.items())
-    ]
+    return out
 
 
 def _parquet_file(path: Path) -> Any:
@@ -1165,7 +1176,7 @@ def read_answers(
             first = min(bad, key=lambda cells: cells.rows[0])
             raise FileFormatError(
                 f"{path}: row {first.rows[0]}, column {first.column!r} cannot be read "
-                f"({first.shown()[0]}): {first.reason}"
+                f"({first.shown()[0]}): {first.reasons()[0]}"
             )
         parts.append(chunk.frame)
     frame = (

@@ -14,6 +14,9 @@ A cell keeps the meaning it has in Excel, not only its stored number:
   0.45, as a person typed it and as a CSV export shows it;
 - a whole number formatted with leading zeros (``000000``) is that text (``"000123"``);
 - a number formatted as a date or time is a ``date`` / ``datetime`` / ``time``;
+- a number whose format shows it scaled (``#,##0,`` shows 12000000 as ``12,000``;
+  ``0!.0,"万"`` as ``1200.0万``: :class:`ScalingFormat`) is not the number a person sees: the
+  cell is a :class:`Problem` naming the format, the number and what Excel shows;
 - other numbers are floats (Excel holds every number as a double), booleans are bools;
 - a formula without a computed value (never opened in a spreadsheet, or in a workbook that asks
   to be recalculated when opened) and an error value (``#N/A``, ``#REF!`` ...) are not values:
@@ -30,7 +33,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -50,6 +53,15 @@ FORMULA_NO_VALUE = (
     "formula without a computed value: open and save the file in Excel, or export values"
 )
 ERROR_VALUE = "an Excel error value (a formula that failed): correct it in the workbook"
+
+
+def scaled_number(code: str, stored: str, text: str) -> str:
+    """Why a number whose format shows it scaled is not read: ``code`` shows ``stored`` as
+    ``text`` (see :class:`ScalingFormat`)."""
+    return (
+        f"number format '{code}' shows {stored} scaled (\"{text}\"); write the number in the "
+        "column's unit"
+    )
 
 
 class XlsxError(Exception):
@@ -177,6 +189,209 @@ def percent_text(text: str) -> str:
     """
     shifted = Decimal(repr(float(text))).scaleb(2).normalize()
     return f"{shifted:f}%"
+
+
+# a format code's tokens: quoted text, a character escaped (\ or !), padding (_x), a fill (*x),
+# a bracket ([Red], [$-804], [>=100]), "General", or one character
+_TOKEN = re.compile(
+    r'"(?P<quoted>[^"]*)"?|[\\!](?P<escaped>.)|_.|\*.|\[(?P<bracket>[^\]]*)\]?'
+    r"|(?P<general>general)|(?P<char>.)",
+    re.IGNORECASE | re.DOTALL,
+)
+_CONDITION = re.compile(r"\s*(<=|>=|<>|<|>|=)\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*$")
+_COMPARE = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "<>": lambda a, b: a != b,
+}
+_DIGIT, _POINT, _COMMA, _TEXT = "digit", "point", "comma", "text"
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One section of a number format (the codes between semicolons) as tokens."""
+
+    tokens: tuple[tuple[str, str], ...]  # (kind, text): digit placeholders, the point, text
+    condition: tuple[str, float] | None  # [>=10000]: the numbers the section is for
+    numeric: bool  # digits only: no date, time, fraction, exponent or text placeholder
+    commas: int  # the number shown is divided by 1,000 for each scaling comma
+    grouped: bool  # a comma between integer digits: thousands separators
+    inserted: bool  # a point written as text between integer digits (0!.0000)
+    percents: int
+
+    @property
+    def scales(self) -> bool:
+        return self.numeric and (self.commas > 0 or self.inserted)
+
+
+def _section(code: str) -> _Section:
+    tokens: list[tuple[str, str]] = []
+    condition: tuple[str, float] | None = None
+    numeric = True
+    percents = 0
+    for match in _TOKEN.finditer(code):
+        quoted, escaped, bracket = match.group("quoted", "escaped", "bracket")
+        char = match.group("char")
+        if quoted is not None:
+            tokens.append((_TEXT, quoted))
+        elif escaped is not None:
+            tokens.append((_TEXT, escaped))
+        elif match.group(0)[0] == "_":
+            tokens.append((_TEXT, " "))
+        elif bracket is not None:
+            found = _CONDITION.fullmatch(bracket)
+            if found:
+                condition = (found.group(1), float(found.group(2)))
+            elif bracket.startswith("$"):  # a currency: [$¥-804] shows ¥
+                tokens.append((_TEXT, bracket[1:].split("-", 1)[0]))
+            elif re.fullmatch(r"h+|m+|s+", bracket, re.IGNORECASE):
+                numeric = False  # an elapsed time
+        elif match.group("general") is not None or char is None:
+            continue  # General, or a fill
+        elif char in "0#?":
+            tokens.append((_DIGIT, char))
+        elif char == "." and all(kind != _POINT for kind, _ in tokens):
+            tokens.append((_POINT, char))
+        elif char == ",":
+            tokens.append((_COMMA, char))
+        elif char == "%":
+            percents += 1
+            tokens.append((_TEXT, char))
+        elif char in "/@" or (char in "Ee" and code[match.end() : match.end() + 1] in "+-"):
+            numeric = False
+        elif _DATE_CODES.match(char):
+            numeric = False
+        else:
+            tokens.append((_TEXT, char))
+    commas, grouped = 0, False
+    kinds = [kind for kind, _ in tokens]
+    for at, kind in enumerate(kinds):
+        if kind != _COMMA:
+            continue
+        before = next((k for k in reversed(kinds[:at]) if k != _COMMA), None)
+        after = next((k for k in kinds[at + 1 :] if k != _COMMA), None)
+        if before == _DIGIT and after == _DIGIT:
+            grouped = True
+        elif before == _DIGIT:  # after the last digit: 12000000 shows as 12,000
+            commas += 1
+    integer = kinds[: kinds.index(_POINT)] if _POINT in kinds else kinds
+    digits = [at for at, kind in enumerate(integer) if kind == _DIGIT]
+    inserted = (
+        any(
+            kind == _TEXT and "." in tokens[at][1] and digits[0] < at < digits[-1]
+            for at, kind in enumerate(integer)
+        )
+        if digits
+        else False
+    )
+    numeric = numeric and bool(digits or _POINT in kinds)
+    return _Section(tuple(tokens), condition, numeric, commas, grouped, inserted, percents)
+
+
+def _split_sections(code: str) -> list[str]:
+    """A format code's sections: split at the semicolons outside text and brackets."""
+    sections: list[str] = []
+    start = 0
+    for match in _TOKEN.finditer(code):
+        if match.group("char") == ";":
+            sections.append(code[start : match.start()])
+            start = match.end()
+    sections.append(code[start:])
+    return sections
+
+
+@dataclass(frozen=True)
+class ScalingFormat:
+    """A number format that shows some numbers scaled: divided by 1,000 for each comma after
+    the last digit (``#,##0,`` shows 12000000 as ``12,000``), or with a point written as text
+    between the digits (``0!.0000"万"`` shows 12345678 as ``1234.5678万``). The number a
+    person sees is not the number stored: read as stored, 1200万 would be taken as 12000000万.
+    """
+
+    code: str
+    sections: tuple[_Section, ...]
+
+    def section(self, number: float) -> tuple[_Section | None, bool]:
+        """The section that shows ``number``, and whether a minus sign goes before it."""
+        numbers = self.sections[:3]  # a fourth section is for text
+        if any(s.condition is not None for s in numbers):
+            for s in numbers:
+                if s.condition is None or _COMPARE[s.condition[0]](number, s.condition[1]):
+                    return s, number < 0
+            return None, False  # no section: Excel shows ####
+        if number < 0 and len(numbers) > 1:
+            return numbers[1], False  # the negative numbers' section writes its own sign
+        return numbers[0], number < 0
+
+    def shows(self, number: float) -> str | None:
+        """What Excel shows for ``number`` when it is shown scaled, else None (zero, or a
+        section that does not scale)."""
+        if number == 0 or number != number:
+            return None
+        section, minus = self.section(number)
+        if section is None or not section.scales:
+            return None
+        return ("-" if minus else "") + _shown_scaled(section, abs(number))
+
+
+def scaling_format(code: str) -> ScalingFormat | None:
+    """The format as a :class:`ScalingFormat` when one of its sections scales the number it
+    shows, else None (a thousands separator, a unit written after the number, a comma in
+    quotes or escaped: ``#,##0``, ``#,##0"万元"``, ``0",万"``, ``0\\,``)."""
+    sections = tuple(_section(part) for part in _split_sections(code))
+    return ScalingFormat(code, sections) if any(s.scales for s in sections[:3]) else None
+
+
+def _shown_scaled(section: _Section, number: float) -> str:
+    """The text of a positive number in a numeric section: digits laid into the placeholders
+    (the leftmost integer one takes the digits left over), text where it is written."""
+    value = Decimal(repr(number)).scaleb(2 * section.percents - 3 * section.commas)
+    kinds = [kind for kind, _ in section.tokens]
+    point = kinds.index(_POINT) if _POINT in kinds else len(kinds)
+    places = sum(1 for kind in kinds[point:] if kind == _DIGIT)
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    whole, _, fraction = f"{rounded:f}".partition(".")
+    whole = whole.lstrip("0")
+    # the integer part, right to left
+    slots = [at for at in range(point) if kinds[at] == _DIGIT]
+    out: list[str] = []
+    placed = 0
+    for at in range(point - 1, -1, -1):
+        kind, text = section.tokens[at]
+        if kind == _TEXT:
+            out.append(text)
+        elif kind == _DIGIT:
+            take, whole = (whole, "") if at == slots[0] else (whole[-1:], whole[:-1])
+            if not take:
+                take = {"0": "0", "?": " "}.get(text, "")
+            for char in reversed(take):
+                if section.grouped and placed and placed % 3 == 0 and char.isdigit():
+                    out.append(",")
+                out.append(char)
+                placed += char.isdigit()
+    # without an integer placeholder (.00,) the integer's digits stand before the point
+    text = "".join(reversed(out)) + whole
+    # the fraction, left to right; trailing zeros dropped where # asks
+    pieces: list[list[str]] = []
+    for at in range(point, len(kinds)):
+        kind, token = section.tokens[at]
+        if kind == _POINT:
+            pieces.append([".", "text"])
+        elif kind == _TEXT:
+            pieces.append([token, "text"])
+        elif kind == _DIGIT:
+            digit, fraction = fraction[:1] or "0", fraction[1:]
+            pieces.append([digit, token])
+    for piece in reversed(pieces):
+        if piece[1] == "text":
+            continue
+        if piece[0] != "0" or piece[1] == "0":
+            break
+        piece[0] = "" if piece[1] == "#" else " "
+    return text + "".join(piece[0] for piece in pieces)
 
 
 _EPOCH_1900 = dt.datetime(1899, 12, 30)
@@ -403,6 +618,8 @@ class Workbook:
         kinds = {kind: part for kind, part in rels.values()}
         self._shared_part = kinds.get("sharedStrings") or self._member("xl/sharedStrings.xml")
         styles = kinds.get("styles") or self._member("xl/styles.xml")
+        # the cell styles whose format scales the number shown, by their index
+        self.scaling: dict[int, ScalingFormat] = {}
         self.formats = self._read_formats(archive, styles) if styles else []
         if self._shared_part is not None:
             size = self._members[self._shared_part].file_size
@@ -414,7 +631,8 @@ class Workbook:
                 )
 
     def _read_formats(self, archive: zipfile.ZipFile, part: str) -> list[tuple[int, int]]:
-        """``(kind, width)`` of each cell style (``s`` attribute) that changes a number."""
+        """``(kind, width)`` of each cell style (``s`` attribute) that changes a number; the
+        styles that scale it go to :attr:`scaling` (no built-in format does)."""
         root = self._xml(archive, part)
         codes: dict[int, str] = {}
         kinds: list[tuple[int, int]] = []
@@ -430,6 +648,9 @@ class Workbook:
                     kinds.append(
                         format_kind(code) if code is not None else _builtin_kind(number_format)
                     )
+                    scaling = scaling_format(code) if code is not None else None
+                    if scaling is not None:
+                        self.scaling[len(kinds) - 1] = scaling
         return kinds
 
     # sheets -----------------------------------------------------------------------------------
@@ -769,8 +990,13 @@ class _SheetReader:
         self.header_row = header_row
         self.width = width if width is not None else 0
         self.block_rows = max(1, min(block_rows, BLOCK_CELLS // max(self.width, 1)))
-        # the styles that change what a number means, by their ``s`` attribute
-        self.special = {str(i): kind for i, kind in enumerate(book.formats) if kind[0] != GENERAL}
+        # the styles that change what a number means, by their ``s`` attribute: its kind, and
+        # the format when it may show the number scaled
+        self.special = {
+            str(i): (kind, book.scaling.get(i))
+            for i, kind in enumerate(book.formats)
+            if kind[0] != GENERAL or i in book.scaling
+        }
         self.strings = book.strings() if book._shared_part is not None else None
         # rows read and not yet handed out
         self.values: list[list[Any]] = []
@@ -927,7 +1153,20 @@ class _SheetReader:
                     value = text
                 else:
                     if cell_style is not None and cell_style in special:
-                        value = formatted(value, text, special[cell_style])
+                        kind, scaling = special[cell_style]
+                        # a number shown scaled is not the number a person sees
+                        if (
+                            scaling is not None
+                            and kept
+                            and (scaled := scaling.shows(value)) is not None
+                        ):
+                            stored = shown(value)
+                            reason = scaled_number(scaling.code, stored, scaled)
+                            row_problems.append((column, stored, reason))
+                            row_has_value = True
+                            return
+                        if kind[0] != GENERAL:
+                            value = formatted(value, text, kind)
             elif cell_type == "s":
                 index = int(text)
                 if not 0 <= index < n_strings:

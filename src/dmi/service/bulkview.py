@@ -158,6 +158,22 @@ _REASONS = [
     ),
     (re.compile(r"formula without a computed value.*"), "formula"),
     (re.compile(r"an Excel error value.*"), "excel_error"),
+    (
+        re.compile(
+            r"number format (?P<format>'.*') shows (?P<stored>\S+) scaled \(\"(?P<shown>.*)\"\); "
+            r"write the number in the column's unit",
+            re.DOTALL,
+        ),
+        "scaled",
+    ),
+    (
+        re.compile(
+            r"number format (?P<format>'.*') shows numbers scaled; write the number in the "
+            r"column's unit",
+            re.DOTALL,
+        ),
+        "scaled_any",
+    ),
     (re.compile(r"a number with more than 15 significant digits has lost digits.*"), "lost_digits"),
     (re.compile(r"a date, not an id.*"), "date_id"),
 ]

@@ -516,7 +516,13 @@ class LayoutReader:
         rejects their rows, naming the file's column in the reason)."""
         for column in self.layout.columns:
             if cells.column in self.layout.sources(column):
-                return replace(cells, column=column, reason=f"{cells.column}: {cells.reason}")
+                reason = cells.reason
+                named = (
+                    f"{cells.column}: {reason}"
+                    if isinstance(reason, str)
+                    else [f"{cells.column}: {r}" for r in reason]
+                )
+                return replace(cells, column=column, reason=named)
         return cells
 
 
