@@ -356,7 +356,14 @@ def test_xlsx_reader_numbers_rows_and_flags_extra_cells(tmp_path):
     book.save(path)
     _, chunks = chunks_of(path)
     assert np.concatenate([c.rows for c in chunks]).tolist() == [2, 3, 5]
-    assert [(r.row, r.got) for c in chunks for r in c.ragged] == [(4, 3)]
+    assert [(r.row, r.fields, r.reason) for c in chunks for r in c.ragged] == [
+        (
+            4,
+            ["b", "C"],
+            'cell C4 has a value ("surplus") in a column without a header; give the column a '
+            "header or clear the cell",
+        )
+    ]
     assert chunks[0].frame["network"].tolist() == ["B", None, 3]
 
 

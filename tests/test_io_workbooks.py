@@ -1034,6 +1034,119 @@ def test_a_stray_value_far_down_makes_blank_rows_not_a_memory_bomb(tmp_path):
     assert last["respondent_id"].iloc[-1] == "z" and last["network"].isna().all()
 
 
+def stray_reason(cell: str, text: str) -> str:
+    return (
+        f'cell {cell} has a value ("{text}") in a column without a header; give the column a '
+        "header or clear the cell"
+    )
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 1000])
+def test_a_value_in_a_column_without_a_header_is_one_reject_naming_its_cell(tmp_path, chunk_rows):
+    # headed A1:B1; D4, C6, C9 and E9, D5000 hold values in columns without a header. They were
+    # "ragged row: expected 2 fields, got 4", and the empty rows before D5000 were 4,990 blank
+    # lines, each read and rejected
+    xml = sheet_xml([["respondent_id", "network"], ["a", "B"]])
+    tail = (
+        '<row r="4"><c r="D4" t="inlineStr"><is><t>x</t></is></c></row>'
+        '<row r="6"><c r="A6" t="inlineStr"><is><t>b</t></is></c>'
+        '<c r="C6" t="inlineStr"><is><t>备注：数据待核实</t></is></c></row>'
+        '<row r="7"><c r="C7" t="inlineStr"><is><t>  </t></is></c></row>'  # only spaces: none
+        '<row r="9"><c r="C9" t="inlineStr"><is><t>y</t></is></c><c r="E9"><v>5</v></c></row>'
+        '<row r="5000"><c r="D5000" t="inlineStr"><is><t>见附件</t></is></c></row>'
+    )
+    path = package(
+        tmp_path / "stray.xlsx",
+        [("S", "visible", xml.replace("</sheetData>", tail + "</sheetData>"))],
+    )
+    chunks = list(open_table(path, chunk_rows=chunk_rows).chunks())
+    # the table ends at row 6, its last row with a value under the header: rows 3 and 5 are
+    # blank lines inside it, the empty rows after it are not rows
+    assert np.concatenate([c.rows for c in chunks]).tolist() == [2, 3, 5]
+    skipped = [(r.row, r.fields, r.reason) for c in chunks for r in c.ragged]
+    assert skipped == [
+        (4, ["", ""], stray_reason("D4", "x")),
+        (6, ["b", ""], stray_reason("C6", "备注：数据待核实")),
+        (
+            9,
+            ["", ""],
+            'cells C9 ("y"), E9 ("5") have values in columns without a header; give the '
+            "columns headers or clear the cells",
+        ),
+        (5000, ["", ""], stray_reason("D5000", "见附件")),
+    ]
+    assert sum(c.n_read for c in chunks) == 7
+    summary, scores, rejects = run(path, tmp_path / "run", chunk_rows=chunk_rows)
+    assert (summary.read, summary.scored, summary.rejected) == (7, 1, 6)
+    assert rejects[["row", "respondent_id", "column", "value"]].values.tolist() == [
+        ["3", "", "", ""],
+        ["4", "", "", "x"],
+        ["5", "", "", ""],
+        ["6", "b", "", "备注：数据待核实"],
+        ["9", "", "", "y, 5"],
+        ["5000", "", "", "见附件"],
+    ]
+    assert summary.rejected_rows_by_reason == {
+        "blank line": 2,
+        "a value in a column without a header": 4,
+    }
+
+
+def test_a_row_of_many_cells_without_a_header_names_three_and_counts_the_others(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["respondent_id", "network"])
+    sheet.append(["F1", "B", "x" * 80, "待核实\n见附件", 3, 4, 5])
+    book.save(tmp_path / "wide.xlsx")
+    [chunk] = open_table(tmp_path / "wide.xlsx").chunks()
+    [row] = chunk.ragged
+    # each text on one line and at most 60 characters in the reason; whole in the value
+    assert row.reason == (
+        f'cells C2 ("{"x" * 59}…"), D2 ("待核实 见附件"), E2 ("3") and 2 more have values in '
+        "columns without a header; give the columns headers or clear the cells"
+    )
+    assert row.value == f"{'x' * 80}, 待核实\n见附件, 3, 4, 5"
+    assert len(chunk.frame) == 0 and chunk.n_read == 1
+
+
+@pytest.mark.parametrize("command", ["eligibility", "score"])
+def test_a_remark_beside_the_table_and_a_stray_cell_far_below_are_named_by_cell(
+    tmp_path, capsys, command
+):
+    # the reviewer's sheet: a remark in E3 beside a firm (headed A:C for eligibility), and one
+    # stray cell at row 1000 of a 3-firm sheet ("read 999 rows ... 996 rejected")
+    if command == "eligibility":
+        header = ["respondent_id", "revenue_y1", "debt_ratio"]
+        rows = [[f"F{i}", 3000, 40] for i in range(1, 4)]
+    else:
+        frame = answers(3)
+        header, rows = list(frame.columns), frame.values.tolist()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for values in rows:
+        sheet.append(values)
+    beyond = letters(len(header) + 1)  # a column right of the header, one left empty between
+    sheet[f"{beyond}3"] = "备注：数据待核实"
+    sheet[f"{beyond}1000"] = "见附件"
+    path = tmp_path / "firms.xlsx"
+    book.save(path)
+    out, rej, summ = tmp_path / "o.csv", tmp_path / "r.csv", tmp_path / "s.json"
+    code, stdout, _ = cli(capsys, command, path, "-o", out, "--rejects", rej, "--summary", summ)
+    assert code == 0
+    done = "evaluated" if command == "eligibility" else "scored"
+    assert f"read 4 rows from sheet 'Sheet': 2 {done}, 2 rejected (2 problems)" in stdout
+    rejects = pd.read_csv(rej, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    first = rows[1][header.index("respondent_id")]
+    assert rejects.values.tolist() == [
+        ["3", first, "", "备注：数据待核实", stray_reason(f"{beyond}3", "备注：数据待核实")],
+        ["1000", "", "", "见附件", stray_reason(f"{beyond}1000", "见附件")],
+    ]
+    summary = json.loads(summ.read_text(encoding="utf-8"))
+    assert (summary["read"], summary[done], summary["rejected"]) == (4, 2, 2)
+    assert summary["rejected_rows_by_reason"] == {"a value in a column without a header": 2}
+
+
 @pytest.mark.parametrize(
     ("row", "message"),
     [
@@ -1104,17 +1217,22 @@ def test_any_cells_reconcile_or_fail_with_a_file_error(tmp_path_factory, rows, c
         assert "XLSX_MAX_CELL_CHARS" in str(exc)
         return
 
-    # rows after the last one with a value are not rows; right of the header (3 columns) a
-    # blank text, a formula or an error value is no value either
-    def has_value(values: list) -> bool:
-        def shown(v) -> bool:
-            return isinstance(v, str) and (not v.strip() or v.startswith("=") or v in ERRORS)
+    # the table ends at its last row with a value under the header (3 columns): the rows
+    # after it are not rows, but for each with a value right of the header (there a blank
+    # text, a formula or an error value is no value)
+    def no_value(v) -> bool:
+        return isinstance(v, str) and (not v.strip() or v.startswith("=") or v in ERRORS)
 
-        return any(v is not None and v != "" for v in values[:3]) or any(
-            v is not None and not shown(v) for v in values[3:]
-        )
-
-    read = max((i + 1 for i, values in enumerate(rows) if has_value(values)), default=0)
+    headed = [
+        i + 1 for i, values in enumerate(rows) if any(v not in (None, "") for v in values[:3])
+    ]
+    right = [
+        i + 1
+        for i, values in enumerate(rows)
+        if any(v is not None and not no_value(v) for v in values[3:])
+    ]
+    last = max(headed, default=0)
+    read = last + sum(1 for number in right if number > last)
     assert summary.reconciles and summary.read == read
     rejects = pd.read_csv(folder / "r.csv", dtype=str, keep_default_na=False)
     assert rejects["row"].nunique() == summary.rejected

@@ -103,6 +103,36 @@ def test_a_number_shown_scaled_is_worded_with_its_format_and_numbers():
     assert "'#,##0,'" in bulkview.reason_text(key, "en")
 
 
+AFTER = "，但所在的列没有表头；"
+
+
+@pytest.mark.parametrize(
+    ("reason", "zh"),
+    [
+        (
+            'cell E3 has a value ("备注：数据待核实") in a column without a header; give the '
+            "column a header or clear the cell",
+            f"单元格 E3 有值（“备注：数据待核实”）{AFTER}请给该列加上表头，或清空该单元格",
+        ),
+        (
+            'cells C9 ("y"), E9 ("5") have values in columns without a header; give the columns '
+            "headers or clear the cells",
+            f'单元格 C9 ("y"), E9 ("5") 有值{AFTER}请给这些列加上表头，或清空这些单元格',
+        ),
+        (
+            'cells C9 ("y"), E9 ("5"), F9 ("6") and 2 more have values in columns without a '
+            "header; give the columns headers or clear the cells",
+            f'单元格 C9 ("y"), E9 ("5"), F9 ("6") 及另外 2 个有值{AFTER}请给这些列加上表头，'
+            "或清空这些单元格",
+        ),
+        ("a value in a column without a header", "没有表头的列中有值"),
+    ],
+)
+def test_a_value_in_a_column_without_a_header_is_worded_with_its_cells(reason, zh):
+    assert bulkview.reason_text(reason, "zh") == zh
+    assert bulkview.reason_text(reason, "en") != ""
+
+
 def test_an_unknown_reason_or_note_is_shown_as_it_is():
     assert bulkview.reason_text("something new", "zh") == "something new"
     assert bulkview.note_text("something new", "zh") == "something new"

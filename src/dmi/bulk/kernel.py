@@ -151,7 +151,7 @@ def prepare_chunk(
                     for r in chunk.ragged
                 ],
                 [r.column for r in chunk.ragged],
-                ["" if r.blank else ",".join(r.fields)[:200] for r in chunk.ragged],
+                ["" if r.blank else r.value for r in chunk.ragged],
                 [REASON_BLANK if r.blank else r.reason for r in chunk.ragged],
             )
         )

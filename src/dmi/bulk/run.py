@@ -6,11 +6,12 @@ Every row of the input ends in exactly one of two places, and the counts say so
 - the scores file, or
 - the rejects file (``row, respondent_id, column, value, reason``), for one of these reasons:
   a blank line, a line that looks like a totals row (合计/总计/Total ...), a ragged line (too many
-  or too few fields), a line of a stretch an unclosed quote swallowed (``unbalanced quote from
-  line N to M``), a cell the reader could not read in a column the run uses (an XLSX formula
-  without a computed value, an error value or a number its format shows scaled, a Parquet list
-  cell ...), a duplicated respondent id (per the ``duplicates`` policy; the row's cells are
-  checked too), or any cell the instrument does not accept (all the row's problems are listed).
+  or too few fields; in a sheet, a value in a column without a header), a line of a stretch an
+  unclosed quote swallowed (``unbalanced quote from line N to M``), a cell the reader could not
+  read in a column the run uses (an XLSX formula without a computed value, an error value or a
+  number its format shows scaled, a Parquet list cell ...), a duplicated respondent id (per the
+  ``duplicates`` policy; the row's cells are checked too), or any cell the instrument does not
+  accept (all the row's problems are listed).
 
 The three counts come from three places, so the check can fail: ``read`` from the reader, as it
 hands out its chunks; ``scored`` from the scores writer, the rows it wrote; ``rejected`` from the
@@ -189,18 +190,23 @@ _AMOUNTS = re.compile(r"^(\w+) \([^)]*\) is above (\w+) \([^)]*\)")  # a cross c
 _OUT_OF_RANGE = re.compile(r"^\S+(?= is (?:below the minimum|above the maximum) )")  # a fact's
 # an XLSX number shown scaled (dmi.io.xlsx.scaled_number): the format's, not the cell's
 _SCALED = re.compile(r"^(number format '.*?') shows \S+ scaled \(\".*\"\)(; .*)$", re.DOTALL)
+# an XLSX cell right of the header (dmi.io.StrayCells): one reason, whatever the cells
+_STRAY = re.compile(r"^cells? [A-Z]+\d+ .* without a header; give the columns? ", re.DOTALL)
+_STRAY_KEY = "a value in a column without a header"
 
 
 def _reason_key(reason: str, column: str = "") -> str:
     """Group reasons that differ only by detail (row lists, field counts, the cell's value)
     for the summary: a fact's range reason is its column's ("180 is above the maximum 100 %"
     of debt_ratio is "debt_ratio is above the maximum 100 %"), a cross check's is without the
-    amounts, a number shown scaled is its format's."""
+    amounts, a number shown scaled is its format's, a value right of the header is one."""
     for prefix in ("duplicate respondent_id", "ragged row", "unbalanced quote"):
         if reason.startswith(prefix):
             return prefix
     if reason.startswith("number format "):
         return _SCALED.sub(r"\1 shows numbers scaled\2", reason)
+    if reason.startswith("cell") and _STRAY.match(reason):
+        return _STRAY_KEY
     if column:
         reason = _OUT_OF_RANGE.sub(lambda _: column, reason, count=1)
     return _AMOUNTS.sub(r"\1 is above \2", reason)

@@ -23,6 +23,7 @@ from dmi.errors import FileFormatError
 _HOMES = {
     "Chunk": "readers",
     "RaggedRow": "readers",
+    "StrayCells": "readers",
     "TableReader": "readers",
     "UnbalancedLine": "readers",
     "UnreadableCells": "readers",
@@ -55,6 +56,7 @@ __all__ = [
     "PROFILE_ALIASES",
     "PendingFile",
     "RaggedRow",
+    "StrayCells",
     "TableReader",
     "TableWriter",
     "UnbalancedLine",

@@ -20,9 +20,11 @@
   refused: which sheet is meant is then in doubt). A cell keeps the meaning its number format
   gives it (a percentage is ``"45%"``, a date a date, ``000123`` stays ``"000123"``); a formula
   without a computed value, an error value and a number its format shows scaled (``#,##0,``,
-  ``0!.0,"万"``) are :class:`UnreadableCells`. How much a workbook
-  may make dmi read and hold is bounded by the ``XLSX_MAX_*`` settings below, checked from the
-  zip directory before anything is parsed.
+  ``0!.0,"万"``) are :class:`UnreadableCells`. A value in a column without a header skips its row
+  as :class:`StrayCells`, naming the cell; the table ends at its last row with a value under the
+  header (the empty rows below it are not rows). How much a workbook may make dmi read and hold
+  is bounded by the ``XLSX_MAX_*`` settings below, checked from the zip directory before
+  anything is parsed.
 - Parquet: text columns stay text, integer, boolean, decimal and date columns become their
   text, float columns stay numbers; list, struct, map and binary cells are
   :class:`UnreadableCells`.
@@ -71,6 +73,7 @@ __all__ = [
     "XLSX_MAX_SHEET_BYTES",
     "Chunk",
     "RaggedRow",
+    "StrayCells",
     "TableReader",
     "UnbalancedLine",
     "UnreadableCells",
@@ -134,6 +137,11 @@ class RaggedRow:
         """The column to name in the rejects table: none, the whole row is wrong."""
         return ""
 
+    @property
+    def value(self) -> str:
+        """What the rejects table shows of the line: its fields (at most 200 characters)."""
+        return ",".join(self.fields)[:200]
+
 
 @dataclass
 class UnbalancedLine:
@@ -169,6 +177,74 @@ class UnbalancedLine:
     @property
     def reason(self) -> str:
         return f"unbalanced quote from line {self.first_line} to {self.last_line}"
+
+    @property
+    def value(self) -> str:
+        """What the rejects table shows of the line: its fields (at most 200 characters)."""
+        return ",".join(self.fields)[:200]
+
+
+STRAY_SHOWN = 3
+"""How many cells right of the header a :class:`StrayCells` reason names, with their text."""
+
+
+@dataclass
+class StrayCells:
+    """A row of a sheet with a value in a column without a header (skipped by the reader).
+
+    A CSV line of more fields than the header is ragged; in a sheet, the cells right of the
+    header (a remark typed beside a firm, a stray value far below the table) are named by
+    their reference, so that they can be found. Nothing of the row is read: what the cell
+    means to the row is not known. A row with a value only there is not a row of the table:
+    the empty rows above it are not blank lines (see :meth:`dmi.io.xlsx.Workbook.blocks`).
+
+    Attributes
+    ----------
+    row
+        Spreadsheet row number.
+    fields
+        The row's cells under the header, as text (its id where the ids are).
+    cells
+        ``(reference, text)`` of each cell right of the header (``("E3", "备注：数据待核实")``).
+    """
+
+    row: int
+    fields: list[str]
+    cells: list[tuple[str, str]]
+
+    blank = False
+    """Never a blank line: it holds a value."""
+
+    column = ""
+    """The column to name in the rejects table: none, the value has no column."""
+
+    @property
+    def reason(self) -> str:
+        if len(self.cells) == 1:
+            ref, text = self.cells[0]
+            return (
+                f'cell {ref} has a value ("{_clipped(text)}") in a column without a header; '
+                "give the column a header or clear the cell"
+            )
+        named = ", ".join(f'{ref} ("{_clipped(text)}")' for ref, text in self.cells[:STRAY_SHOWN])
+        more = len(self.cells) - STRAY_SHOWN
+        if more > 0:
+            named += f" and {more} more"
+        return (
+            f"cells {named} have values in columns without a header; give the columns headers "
+            "or clear the cells"
+        )
+
+    @property
+    def value(self) -> str:
+        """What the rejects table shows: the cells' text (at most 200 characters)."""
+        return ", ".join(text for _, text in self.cells)[:200]
+
+
+def _clipped(text: str, limit: int = 60) -> str:
+    """A cell's text as a reason quotes it: on one line, at most ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass
@@ -219,8 +295,9 @@ class Chunk:
         Spreadsheet row number of each row of ``frame`` (the header is row 1; a blank line or a
         skipped ragged row still takes its number, so numbers need not be consecutive).
     ragged
-        Rows skipped because their number of fields is wrong (:class:`RaggedRow`) and the lines
-        of stretches an unclosed quote swallowed (:class:`UnbalancedLine`), in file order.
+        Rows skipped because their number of fields is wrong (:class:`RaggedRow`), the lines
+        of stretches an unclosed quote swallowed (:class:`UnbalancedLine`) and, in a sheet, the
+        rows with a value in a column without a header (:class:`StrayCells`), in file order.
     lines
         Physical lines of the file the chunk spans (for CSV; the rows' count elsewhere). Over a
         whole read, the chunks' lines add up to the file's lines after the header, and
@@ -232,7 +309,7 @@ class Chunk:
 
     frame: pd.DataFrame
     rows: np.ndarray
-    ragged: list[RaggedRow | UnbalancedLine] = field(default_factory=list)
+    ragged: list[RaggedRow | UnbalancedLine | StrayCells] = field(default_factory=list)
     unreadable: list[UnreadableCells] = field(default_factory=list)
     lines: int = -1
 
@@ -775,7 +852,12 @@ class TableReader:
             if block is None:
                 return
             frame = pd.DataFrame(block.values[:, wanted], columns=names, dtype=object)
-            ragged = [RaggedRow(row, width, len(cells), cells) for row, cells in block.ragged]
+            ragged = [
+                StrayCells(
+                    row, cells, [(_xlsxread.column_letters(at) + str(row), t) for at, t in extra]
+                )
+                for row, cells, extra in block.ragged
+            ]
             yield Chunk(frame, block.rows, ragged, _unreadable_cells(block, self.columns, wanted))
 
     def _note_merges(self, book: _xlsxread.Workbook, sheet: _xlsxread.Sheet) -> None:

@@ -124,18 +124,24 @@ class Problem:
     reason: str
 
 
+Stray = tuple[int, list[str], list[tuple[int, str]]]
+"""A row with values right of the header: its number, its cells under the header as text, and
+the 0-based column and text of each cell right of it."""
+
+
 @dataclass
 class Block:
     """Consecutive rows of a sheet.
 
     ``values`` has one row per well-formed row (``width`` columns, blanks None); ``ragged``
-    lists ``(row number, cells as text)`` of rows with a value right of the header;
-    ``problems`` the cells of ``values`` that hold no value.
+    lists the rows with a value in a column without a header, as ``(row number, the cells
+    under the header as text, (column, text) of each cell right of it)``; ``problems`` the
+    cells of ``values`` that hold no value.
     """
 
     values: np.ndarray
     rows: np.ndarray
-    ragged: list[tuple[int, list[str]]] = field(default_factory=list)
+    ragged: list[Stray] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -846,8 +852,10 @@ class Workbook:
     ) -> Iterator[Block]:
         """The sheet's rows after the header, in blocks of ``block_rows`` rows.
 
-        Rows keep their sheet numbers; a missing row in the middle is a row of blanks, and the
-        empty rows after the last row with a value are not rows at all. The header is row
+        Rows keep their sheet numbers. The table ends at its last row with a value under the
+        header: an empty row before it is a row of blanks (a blank line), the empty rows after
+        it are not rows at all. A row with a value right of the header is in ``ragged`` (below
+        the table too, without the empty rows before it). The header is row
         ``header_row``: the rows above it are titles, not rows of the table. ``width=None``
         with ``header=True`` reads only rows 1 to ``header_row``, each as wide as it is.
         """
@@ -1001,7 +1009,7 @@ class _SheetReader:
         # rows read and not yet handed out
         self.values: list[list[Any]] = []
         self.numbers: list[int] = []
-        self.ragged: list[tuple[int, list[str]]] = []
+        self.ragged: list[Stray] = []
         self.problems: list[Problem] = []
         self.shared_at: list[tuple[int, int, int]] = []  # (position, column, string index)
         self.last_row = 0
@@ -1021,8 +1029,10 @@ class _SheetReader:
         columns_of: dict[str, int] = {}
 
         header_row = self.header_row
-        # the first of the empty rows not yet known to be followed by a value
+        # the first of the empty rows not yet known to be followed by a value under the header
         blank_from = header_row + 1
+        # the rows since then with values only right of the header: rejects, not blank rows
+        stray_rows: list[int] = []
         # the row being read
         row_number = 0
         row: list[Any] = []
@@ -1231,15 +1241,16 @@ class _SheetReader:
             self.last_row = row_number
             if row_number <= header_row:
                 return  # a title row above the header, or the header (see Workbook.header)
-            if row_extra:  # a value right of the header: the row is skipped as ragged
-                flush_blank(row_number)
+            if row_extra:  # a value right of the header: the row is skipped, naming the cells
+                if row_has_value:
+                    flush_blank(row_number)
+                else:  # not a row of the table: the empty rows before it do not become rows
+                    stray_rows.append(row_number)
                 cells = [shown(v) for v in row]
                 for at, index in row_shared:
                     cells[at] = _unescape(strings[index].as_py())  # type: ignore[index]
-                for at, value in sorted(row_extra.items()):
-                    cells.extend([""] * (at - len(cells)))
-                    cells.append(shown(value))
-                ragged.append((row_number, cells))
+                extra = [(at, shown(value)) for at, value in sorted(row_extra.items())]
+                ragged.append((row_number, cells, extra))
                 return
             if not row_has_value:
                 return  # an empty row: counted once a row with a value follows it
@@ -1255,10 +1266,17 @@ class _SheetReader:
         blank_row = [None] * width  # one list for every blank row: none is ever changed
 
         def flush_blank(before: int) -> None:
+            """The empty rows before row ``before`` (which has a value under the header) are
+            rows of the table: blank rows, but for those with values right of the header."""
             nonlocal blank_from
             if before > blank_from:
-                values.extend([blank_row] * (before - blank_from))
-                numbers.extend(range(blank_from, before))
+                empty: Any = range(blank_from, before)
+                if stray_rows:
+                    skipped = set(stray_rows)
+                    empty = [number for number in empty if number not in skipped]
+                values.extend([blank_row] * len(empty))
+                numbers.extend(empty)
+            stray_rows.clear()
             blank_from = before + 1
 
         parser = _expat_parser()

@@ -174,6 +174,31 @@ _REASONS = [
         ),
         "scaled_any",
     ),
+    (
+        re.compile(
+            r"cell (?P<cell>[A-Z]+\d+) has a value \(\"(?P<value>.*)\"\) in a column without a "
+            r"header; give the column a header or clear the cell",
+            re.DOTALL,
+        ),
+        "stray",
+    ),
+    (
+        re.compile(
+            r"cells (?P<cells>.+) and (?P<more>\d+) more have values in columns without a header; "
+            r"give the columns headers or clear the cells",
+            re.DOTALL,
+        ),
+        "stray_more",
+    ),
+    (
+        re.compile(
+            r"cells (?P<cells>.+) have values in columns without a header; give the columns "
+            r"headers or clear the cells",
+            re.DOTALL,
+        ),
+        "strays",
+    ),
+    (re.compile(r"a value in a column without a header"), "stray_any"),
     (re.compile(r"a number with more than 15 significant digits has lost digits.*"), "lost_digits"),
     (re.compile(r"a date, not an id.*"), "date_id"),
 ]

@@ -38,6 +38,7 @@ from dmi.io.mapping import ID_ALIASES
 from dmi.io.readers import (
     Chunk,
     RaggedRow,
+    StrayCells,
     TableReader,
     UnbalancedLine,
     UnreadableCells,
@@ -55,6 +56,9 @@ __all__ = [
     "detect_source",
     "open_source",
 ]
+
+Skipped = RaggedRow | UnbalancedLine | StrayCells
+"""A line or row the reader skipped (see :attr:`dmi.io.Chunk.ragged`)."""
 
 SOURCES = ("auto", "plain", "wjx", "kobo")
 """The layouts an answers file may be read in (``dmi score --from``)."""
@@ -501,7 +505,7 @@ class LayoutReader:
             return pd.concat(parts, ignore_index=True)
         return pd.DataFrame({c: pd.Series(dtype=object) for c in self.columns})
 
-    def _ragged(self, line: RaggedRow | UnbalancedLine) -> RaggedRow | UnbalancedLine:
+    def _ragged(self, line: Skipped) -> Skipped:
         """A skipped line with the id field first (where the plain layout has the id)."""
         at = self._positions.get(self.layout.id_source or "")
         if at is None or not self.layout.columns or self.layout.columns[0] != ID_COLUMN:
