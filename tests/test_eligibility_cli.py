@@ -1093,3 +1093,16 @@ def test_the_bulk_ladder_reads_a_workbook_from_its_header_below_title_rows(tmp_p
     assert titled.summary.read == 5 and titled.summary.evaluated == flat.summary.evaluated
     assert titled.files["results"] == flat.files["results"]
     assert titled.cohort.equals(flat.cohort)
+
+
+def test_a_workbook_naming_no_fact_in_its_first_rows_is_refused_with_its_problem(tmp_path):
+    from dmi.bulk.eligibility import fact_header_row
+    from dmi.errors import FileFormatError
+    from dmi.locales import text
+
+    src = _titled_workbook(tmp_path / "none.xlsx", pd.DataFrame({"企业名称": ["甲"]}))
+    with pytest.raises(FileFormatError) as info:
+        fact_header_row(src)
+    assert info.value.problem == "no_fact_header_row"
+    worded = text(f"app.file_{info.value.problem}", "zh", name="none.xlsx", **info.value.details)
+    assert "工作表 企业 前 20 行" in worded

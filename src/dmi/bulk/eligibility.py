@@ -56,6 +56,7 @@ from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
 from dmi.io.mapping import assign_headers, header_unit
+from dmi.io.readers import HEADER_SEARCH_ROWS
 from dmi.io.tools import detect_source
 
 __all__ = [
@@ -204,6 +205,10 @@ def _header_units(mapping: ColumnMapping) -> dict[str, str]:
                 + (f": expected {', '.join(table.units_read(fact))}" if fact.unit else "")
                 + " (or another header, or a --map entry for it)",
                 problem="header_unit",
+                header=header,
+                fact=code,
+                unit=unit,
+                expected=", ".join(table.units_read(fact)),
             ) from None
         if ratio != 1:
             units[code] = unit
@@ -670,24 +675,31 @@ def _facts_matched(headers: list[str]) -> tuple[int, int]:
     return len(named - {ID_COLUMN}), len(named)
 
 
-def fact_header_row(path: str | Path, *, sheet: str | None = None) -> int:
+def fact_header_row(
+    path: str | Path, *, sheet: str | None = None, rows: int = HEADER_SEARCH_ROWS
+) -> int:
     """The row of an XLSX sheet of firms that names their facts: 1 unless title rows stand
     above the header (:func:`dmi.io.readers.best_header_row`). Other files: 1.
 
     Raises
     ------
     FileFormatError
-        ``problem="no_header_row"``: none of the sheet's first rows names a fact.
+        ``problem="no_fact_header_row"``: none of the sheet's first ``rows`` rows names a fact.
     """
     from dmi.io.readers import best_header_row
 
-    return best_header_row(
-        path,
-        _facts_matched,
-        sheet=sheet,
-        expected="a fact of the 梯度培育 ladder",
-        hint="a header row with the facts' codes or names (`dmi eligibility template`)",
-    )
+    found, sheet_name = best_header_row(path, _facts_matched, sheet=sheet, rows=rows)
+    if found is None:
+        raise FileFormatError(
+            f"{path}: none of the first {rows} rows of sheet {sheet_name!r} names a fact of the "
+            "梯度培育 ladder; expected a header row with the facts' codes or names (as `dmi "
+            "eligibility template` writes them)",
+            path=Path(path),
+            problem="no_fact_header_row",
+            rows=rows,
+            sheet=sheet_name,
+        )
+    return found
 
 
 def _lower_header_hint(path: str | Path, sheet: str | None, header_row: int) -> str:

@@ -1162,15 +1162,18 @@ def find_header_row(
         targets = set(map_columns(instrument, headers).rename.values())
         return len(targets & items), len(targets)
 
-    return best_header_row(
-        path,
-        matched,
-        sheet=sheet,
-        rows=rows,
-        expected=f"a question of {instrument.id}",
-        hint="a header row with the questions' codes or texts",
-        details={"instrument": instrument.id},
-    )
+    found, sheet_name = best_header_row(path, matched, sheet=sheet, rows=rows)
+    if found is None:
+        raise FileFormatError(
+            f"{path}: none of the first {rows} rows of sheet {sheet_name!r} names a question "
+            f"of {instrument.id}; expected a header row with the questions' codes or texts",
+            path=Path(path),
+            problem="no_header_row",
+            rows=rows,
+            sheet=sheet_name,
+            instrument=instrument.id,
+        )
+    return found
 
 
 def best_header_row(
@@ -1179,24 +1182,22 @@ def best_header_row(
     *,
     sheet: str | None = None,
     rows: int = HEADER_SEARCH_ROWS,
-    expected: str = "a known column",
-    hint: str = "a header row",
-    details: dict[str, Any] | None = None,
-) -> int:
+) -> tuple[int | None, str | None]:
     """The row of an XLSX sheet whose cells, read as a header, ``matched`` ranks first (the
-    first of the best; other files: 1): the core of :func:`find_header_row`, for any columns.
+    first of the best), and the sheet's name: the core of :func:`find_header_row`, for any
+    columns. Other files: ``(1, None)``.
 
-    ``matched(headers)`` gives a key to rank a row by, whose first number is what must not be
-    0 (the columns that matter, matched); ``expected`` and ``hint`` word the error.
+    ``matched(headers)`` gives a key to rank a row by, whose first number must not be 0 (the
+    columns that matter, matched): the row is None when no row has one.
 
     Raises
     ------
     FileFormatError
-        ``problem="no_header_row"``: no row of the first ``rows`` matched.
+        When the file cannot be read (as :func:`open_table` says).
     """
     path = Path(path)
     if path.suffix.lower() not in _XLSX_SUFFIXES:
-        return 1
+        return 1, None
     reader = open_table(path, sheet=sheet)  # refuses what cannot be read at all
     book: _xlsxread.Workbook = reader.workbook
     chosen = book.pick(reader.sheet)
@@ -1212,17 +1213,7 @@ def best_header_row(
         key = matched(dedupe_headers([h for h in headers if h]))
         if key > best_key:
             best, best_key = number, key
-    if best is None or best_key[0] == 0:
-        raise FileFormatError(
-            f"{path}: none of the first {rows} rows of sheet {chosen.name!r} names {expected}; "
-            f"expected {hint}",
-            path=path,
-            problem="no_header_row",
-            rows=rows,
-            sheet=chosen.name,
-            **(details or {}),
-        )
-    return best
+    return (best if best_key[0] > 0 else None), chosen.name
 
 
 def read_answers(
