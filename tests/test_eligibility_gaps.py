@@ -676,3 +676,22 @@ def test_a_decrease_beyond_the_rest_of_a_whole_is_asked_of_its_part():
     gaps = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"].gaps
     size = next(g for g in gaps if g.condition == "ts_size")
     assert size.text == "revenue y1 25000万元 → 20000万元 (-5000万元) meets ts_size"
+
+
+def test_a_share_that_cannot_be_computed_is_said_once():
+    # revenue 0 in both years: "R&D share y2 cannot be computed (revenue y2 is 0)" was listed
+    # four times under 小巨人, once more each round of follow-ups (a piece with no amount to
+    # change was taken for one whose amounts the follow-ups make)
+    facts = firm(SR26, revenue_y1=0, revenue_y2=0, rd_y1=100, rd_y2=100, main_revenue_y1=0)
+    for lang in ("en", "zh"):
+        result = el.evaluate(facts, "2026", lang=lang, max_gaps=None)
+        for rung in ("specialised", "little_giant"):
+            texts = [g.text for g in result[rung].gaps]
+            assert len(texts) == len(set(texts)), texts
+        shares = [g.text for g in result["little_giant"].gaps if "cannot be computed" in g.text]
+        if lang == "en":
+            assert shares == [
+                "main-business share cannot be computed (revenue y1 is 0) meets lg26_main",
+                "R&D share y1 cannot be computed (revenue y1 is 0) meets lg26_rd",
+                "R&D share y2 cannot be computed (revenue y2 is 0) meets lg26_rd",
+            ]

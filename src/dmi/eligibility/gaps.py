@@ -179,7 +179,7 @@ class Piece:
         """The amounts the piece changes: (fact, rows of the piece, change) for each."""
         if self.kind == "change" and self.fact is not None and self.change is not None:
             known = np.flatnonzero(np.isfinite(self.change))  # none where it cannot be computed
-            return [(self.fact, known, self.change[known])]
+            return [(self.fact, known, self.change[known])] if len(known) else []
         return list(self.moves)
 
     def texts(
@@ -1376,9 +1376,17 @@ class _ChangedBy:
 
     def add(self, pieces: list[Piece]) -> None:
         for p in pieces:
-            amounts = p.kind == "change" and bool(p.amount_changes())
-            kind = self.amounts if amounts else self.other
-            kind.setdefault(p.condition, np.zeros(self.n, dtype=bool))[p.positions] = True
+            # row by row: a change that cannot be computed there (a share of zero revenue) is
+            # not made by the follow-ups, so its condition is not expected met after them
+            made = np.zeros(len(p.positions), dtype=bool)
+            if p.kind == "change":
+                for _, local, _ in p.amount_changes():
+                    made[local] = True
+            for kind, rows in ((self.amounts, made), (self.other, ~made)):
+                if rows.any():
+                    kind.setdefault(p.condition, np.zeros(self.n, dtype=bool))[
+                        p.positions[rows]
+                    ] = True
 
     def only(self, cid: str, rows: np.ndarray) -> np.ndarray | bool:
         """Rows (of ``rows``) whose gaps for ``cid`` are all changes of amounts."""
