@@ -485,26 +485,20 @@ def test_a_rule_file_that_is_not_utf8_or_not_a_file_is_one_line(capsys, tmp_path
     assert run(capsys, "eligibility", src, "-o", out, "--policy", txt, "-q")[0] == 0
 
 
-def test_a_computed_level_column_in_a_file_is_ignored_as_it_says(capsys, tmp_path):
-    # digital_level_computed is dmi's own (from the survey's answers in the same row): a file's
-    # column of that name is listed as ignored and is ignored (it gave 5 points and a flag)
+def test_a_computed_level_column_in_a_file_is_read_and_a_disagreement_flagged(capsys, tmp_path):
+    # digital_level_computed is the level dmi computes from the survey's answers: a file may
+    # carry one computed before (as the app carries the survey's level to evaluate()); it is
+    # read before the stated level, and where the two differ the row is flagged and counted
     firms = el.synthetic_firms(40, seed=15).assign(digital_level=1, digital_level_computed=3)
-    with_it, without = tmp_path / "with.csv", tmp_path / "without.csv"
-    firms.to_csv(with_it, index=False)
-    firms.drop(columns=["digital_level_computed"]).to_csv(without, index=False)
-    outputs, said = [], []
-    for src in (with_it, without):
-        out, summ = src.with_suffix(".out.csv"), src.with_suffix(".json")
-        code, _, err = run(
-            capsys, "eligibility", src, "-o", out, "--policy", "2022", "--summary", summ
-        )
-        assert code == 0, err
-        outputs.append(out.read_bytes())
-        said.append(err)
-        levels = json.loads(summ.read_text(encoding="utf-8"))["digital_level"]
-        assert (levels["computed"], levels["disagrees"]) == (0, 0)
-    assert "ignored columns (not a fact or a survey item): digital_level_computed" in said[0]
-    assert outputs[0] == outputs[1]
+    src, out, summ = tmp_path / "with.csv", tmp_path / "o.csv", tmp_path / "s.json"
+    firms.to_csv(src, index=False)
+    code, _, err = run(capsys, "eligibility", src, "-o", out, "--policy", "2022", "--summary", summ)
+    assert code == 0, err
+    levels = json.loads(summ.read_text(encoding="utf-8"))["digital_level"]
+    assert (levels["computed"], levels["disagrees"]) == (0, 40)  # none computed here
+    assert "digital_level_computed" not in err
+    flags = read(out)["flags"]
+    assert flags.str.len().gt(0).all()
 
 
 def test_a_map_entry_for_a_column_the_file_lacks_is_named(capsys, tmp_path):
@@ -1106,3 +1100,21 @@ def test_a_workbook_naming_no_fact_in_its_first_rows_is_refused_with_its_problem
     assert info.value.problem == "no_fact_header_row"
     worded = text(f"app.file_{info.value.problem}", "zh", name="none.xlsx", **info.value.details)
     assert "工作表 企业 前 20 行" in worded
+
+
+def test_a_computed_level_given_in_the_file_is_read_as_the_api_reads_it(capsys, tmp_path):
+    # a digital_level_computed column (a level dmi computed before) was used by
+    # evaluate(frame) and ignored by the command, "not a fact": 5 points apart under 2022
+    firms = el.synthetic_firms(20, seed=9)
+    firms["digital_level_computed"] = 4
+    src = tmp_path / "in.csv"
+    firms.to_csv(src, index=False)
+    out, summ = tmp_path / "o.csv", tmp_path / "s.json"
+    code, _, err = run(capsys, "eligibility", src, "-o", out, "--policy", "2022", "--summary", summ)
+    assert code == 0, err
+    assert "digital_level_computed" not in json.loads(summ.read_text("utf-8"))["unmatched_columns"]
+    api = el.evaluate(pd.read_csv(src, dtype=str, keep_default_na=False), "2022")
+    cli = read(out)
+    assert cli["specialised_points"].tolist() == [
+        "" if pd.isna(v) else f"{v:g}" for v in api["specialised_points"]
+    ]

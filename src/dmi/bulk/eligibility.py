@@ -99,9 +99,10 @@ def map_fact_columns(
     for alias in ID_ALIASES:
         targets.setdefault(_key(alias), ID_COLUMN)
     for fact in FACTS:
-        if fact.code in COMPUTED:
-            continue
-        for name in (fact.code, fact.zh, fact.en, *fact.aliases):
+        # a level dmi computed (digital_level_computed) by its code only, as evaluate() reads
+        # it: a person's "数字化水平" is the stated level
+        names = (fact.code,) if fact.code in COMPUTED else (fact.code, fact.zh, fact.en)
+        for name in (*names, *fact.aliases):
             targets.setdefault(_key(name), fact.code)
     for fact in FACTS:  # the short labels of the gap texts (资产负债率, revenue y1) after them
         if fact.code not in COMPUTED and fact.short:
@@ -113,7 +114,7 @@ def map_fact_columns(
             items.add(item.code)
             for name in (item.code, item.zh, item.en):
                 targets.setdefault(_key(name), item.code)
-    valid = {f.code for f in FACTS if f.code not in COMPUTED} | items
+    valid = {f.code for f in FACTS} | items
     for header, code in (custom or {}).items():
         if code and code not in valid:
             raise FileFormatError(
