@@ -960,3 +960,28 @@ def test_a_frame_with_two_header_rows_is_refused():
     firms.columns = pd.MultiIndex.from_arrays([firms.columns, firms.columns])
     with pytest.raises(ParameterError, match="one header row of fact codes"):
         el.evaluate(firms, "2026")
+
+
+def test_a_row_without_survey_answers_keeps_the_computed_level_it_was_given():
+    # a frame with survey answers on some rows and a level computed before on the others: the
+    # answers give their rows' level, the other rows keep theirs (it was made blank)
+    from dmi.instruments import load_instrument
+    from dmi.instruments.synth import synthesise
+
+    items = [i.code for i in load_instrument("miit-2024-manufacturing").items]
+    answers = synthesise("miit-2024-manufacturing", 4, 3)[items].astype(object)
+    answers.iloc[2:] = ""  # rows 2 and 3 answered nothing
+    firms = el.synthetic_firms(4, seed=2).reset_index(drop=True)
+    frame = pd.concat([firms, answers.reset_index(drop=True)], axis=1)
+    frame["digital_level_computed"] = ["", "", "4", "1"]
+    batch = el.evaluate_batch(frame, "2022")
+    assert batch.digital_computed == 2
+    for i in (2, 3):
+        alone = el.evaluate(
+            {
+                **_plain(firms.iloc[i]),
+                "digital_level_computed": float(frame.loc[i, "digital_level_computed"]),
+            },
+            "2022",
+        )
+        assert batch.results["specialised_points"][i] == alone.row["specialised_points"]

@@ -35,6 +35,7 @@ from dmi.eligibility.engine import (
     plan,
 )
 from dmi.eligibility.facts import (
+    COMPUTED,
     ID,
     FactColumns,
     FactsError,
@@ -129,7 +130,9 @@ class GroupResult:
 
 @dataclass(frozen=True)
 class ScorecardResult:
-    """A scorecard for one firm: total, groups, indicators, pass mark and state."""
+    """A scorecard for one firm: its points (``points``, None while a fact it needs is missing;
+    ``points_at_least`` and ``points_at_most`` bound them), groups, indicators, pass mark and
+    state."""
 
     id: str
     label: str
@@ -457,7 +460,13 @@ def _run(
         valid = ~repeated[start:stop]
         levels = computed_levels(chunk, row_numbers[start:stop]) if survey else None
         if levels is not None:
-            chunk = chunk.assign(digital_level_computed=levels.levels)
+            found_levels: Any = levels.levels
+            if COMPUTED[0] in chunk.columns:  # a row without answers keeps the level given
+                given = chunk[COMPUTED[0]].to_numpy(dtype=object)
+                found_levels = np.where(
+                    np.isfinite(found_levels), found_levels.astype(object), given
+                )
+            chunk = chunk.assign(digital_level_computed=found_levels)
             rejects.append(levels.rejects)
             valid = valid & ~levels.rejected
             computed += levels.computed
