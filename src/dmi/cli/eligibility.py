@@ -138,7 +138,9 @@ def add_commands(sub: Any) -> None:
         "today, 2026 from 2026-04-01)",
     )
     p.add_argument("--year", type=int, help="application year (default: the policy's first)")
-    p.add_argument("--lang", default="zh", choices=("zh", "en"), help="language of the gaps")
+    p.add_argument(
+        "--lang", default="zh", choices=("zh", "en"), help="language of the gaps (default: zh)"
+    )
     p.add_argument(
         "--max-gaps",
         type=_gaps,
