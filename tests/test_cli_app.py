@@ -107,6 +107,27 @@ def test_two_different_passwords_change_nothing(capsys, monkeypatch, secrets):
     assert secrets.read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    "command", [["reset-password", "root"], ["add-user", "bo", "--roles", "agency"]]
+)
+def test_no_password_typed_is_one_line_exit_2(capsys, monkeypatch, secrets, command):
+    # with its input closed (</dev/null, a script) the prompt ended in EOFError: exit 3, "a bug"
+    import getpass
+
+    def closed(prompt):
+        raise EOFError
+
+    monkeypatch.setattr(getpass, "getpass", closed)
+    before = secrets.read_bytes()
+    code, _, err = run(capsys, monkeypatch, "app", *command, "--secrets", secrets)
+    assert code == 2, err
+    assert err == (
+        "dmi: error: no password was typed (the input is closed); give one line on standard "
+        "input with --password-stdin\n"
+    )
+    assert secrets.read_bytes() == before
+
+
 def test_an_unknown_name_is_said_before_a_password_is_asked(capsys, monkeypatch, secrets):
     import getpass
 

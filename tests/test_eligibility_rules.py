@@ -733,3 +733,9 @@ def test_every_source_a_company_is_shown_names_its_documents_only(name):
     assert citation("117号 (N): 2026 复核 use the 63号 standard") == "117号"
     assert citation("63号附件2; 32号/56号") == "63号附件2、32号/56号"
     assert citation("2号附件3 (N), 39号 (G)") == "2号附件3、39号"
+
+
+def test_the_application_year_takes_a_policy_as_every_function_does():
+    # application_year("2026") failed: 'str' object has no attribute 'effective'
+    assert el.application_year("2026") == el.application_year(el.load_policy("2026")) == 2026
+    assert el.application_year("2022", 2025) == 2025

@@ -30,6 +30,7 @@ __all__ = [
     "InstrumentError",
     "InstrumentProblem",
     "MissingExtraError",
+    "MissingFileError",
     "MethodWarning",
     "ModelFileError",
     "NotComputable",
@@ -46,6 +47,11 @@ __all__ = [
 
 class DmiError(Exception):
     """A problem with what was given to dmi (not a bug): said in one plain message."""
+
+
+class MissingFileError(DmiError, FileNotFoundError):
+    """A file, or a shipped instrument or policy asked for by name, is not there (also a
+    ``FileNotFoundError``, as Python's own is)."""
 
 
 @dataclass(frozen=True)

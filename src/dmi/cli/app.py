@@ -56,9 +56,16 @@ def _new_password(name: str, from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass(f"new password for {name}: ")
-        check_new_password(password)  # say so before asking again
-        if getpass.getpass("the same password again: ") != password:
+        try:
+            password = getpass.getpass(f"new password for {name}: ")
+            check_new_password(password)  # say so before asking again
+            again = getpass.getpass("the same password again: ")
+        except EOFError:  # the input is closed (</dev/null, a script): nothing to type into
+            raise UsageError(
+                "no password was typed (the input is closed); give one line on standard input "
+                "with --password-stdin"
+            ) from None
+        if again != password:
             raise UsageError("the two passwords differ; nothing was changed")
     check_new_password(password)
     return password

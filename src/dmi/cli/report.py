@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dmi.errors import DmiError, FileFormatError, UsageError
+from dmi.errors import DmiError, FileFormatError, MissingFileError, UsageError
 from dmi.instruments import Instrument, load_instrument, shipped_reference_population
 from dmi.instruments.export import template
 from dmi.io import map_columns, open_table, read_answers
@@ -106,7 +106,7 @@ def read_one_company(path: str | Path, instrument: Instrument, row: str | None =
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no such answers file: {path}")
+        raise MissingFileError(f"no such answers file: {path}")
     if path.suffix.lower() == ".json":
         if row is not None:
             raise UsageError("--row picks a row of a table; a JSON file holds one company")
@@ -157,7 +157,7 @@ def _peers(args: argparse.Namespace, model: IndexModel) -> PeerBenchmark | None:
     if choice:
         path = Path(choice)
         if not path.is_file():
-            raise FileNotFoundError(f"no such reference file: {path}")
+            raise MissingFileError(f"no such reference file: {path}")
     else:
         try:
             path = shipped_reference_population(model.instrument_)
@@ -210,9 +210,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if kind is None:
         raise UsageError(f"the report file must end in .html or .pdf, got {output.name!r}")
     if not output.parent.is_dir():
-        raise FileNotFoundError(f"the output folder does not exist: {output.parent}")
+        raise MissingFileError(f"the output folder does not exist: {output.parent}")
     if not Path(args.answers).is_file():  # before the instrument is loaded: fail fast
-        raise FileNotFoundError(f"no such answers file: {args.answers}")
+        raise MissingFileError(f"no such answers file: {args.answers}")
     instrument = load_instrument(args.instrument)
     answers = read_one_company(args.answers, instrument, args.row)
     model = IndexModel(instrument).fit()

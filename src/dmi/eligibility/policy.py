@@ -46,7 +46,7 @@ from dmi.eligibility._data import (
 )
 from dmi.eligibility.facts import Fact, facts_table
 from dmi.eligibility.places import province_key
-from dmi.errors import ParameterError, PolicyError, UsageError
+from dmi.errors import MissingFileError, ParameterError, PolicyError, UsageError
 
 __all__ = [
     "FORMAT",
@@ -713,8 +713,10 @@ def policy_in_force(today: dt.date | None = None) -> str:
     return in_force[-1] if in_force else dated[0][1]
 
 
-def application_year(policy: Policy, year: int | None = None) -> int:
+def application_year(policy: str | Path | Policy, year: int | None = None) -> int:
     """The application year a policy is applied for: ``year``, else the policy's first.
+
+    ``policy`` is a loaded :class:`Policy` or what :func:`load_policy` takes (``"2026"``).
 
     The year picks the routing entries that apply (the 2026 rules send a 2026 小巨人 to 63号 and
     later years elsewhere) and ends the award windows. Without one, the policy's first year:
@@ -727,6 +729,7 @@ def application_year(policy: Policy, year: int | None = None) -> int:
     UsageError
         When ``year`` is before the policy applies.
     """
+    policy = load_policy(policy)
     start = policy.effective.year
     if year is None:
         return start
@@ -787,7 +790,7 @@ def _resolve(name: str, base: Path | None) -> Policy:
         path = base / path
     if not looks_like_path and not path.exists():
         names = ", ".join(available_policies()) or "none"
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"no policy named {name!r}: expected a shipped version ({names}) or a path "
             f"to a YAML rule file"
         )
@@ -798,7 +801,7 @@ def _read_rule_file(path: Path) -> Policy:
     if path.is_dir():
         raise PolicyError(str(path), [Problem("file", "is a folder; expected a YAML rule file")])
     if not path.is_file():
-        raise FileNotFoundError(f"rule file not found: {path}")
+        raise MissingFileError(f"rule file not found: {path}")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

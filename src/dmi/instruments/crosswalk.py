@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dmi.errors import InstrumentError, InstrumentProblem
+from dmi.errors import InstrumentError, InstrumentProblem, MissingFileError
 from dmi.instruments.format import Instrument, Item
 from dmi.instruments.items import item_type
 from dmi.instruments.loading import load_instrument
@@ -174,7 +174,7 @@ def find_crosswalk(source: str, target: str) -> Crosswalk:
     path = _folder() / f"{source}--{target}.yaml"
     if not path.is_file():
         reachable = [t for s, t in available_crosswalks() if s == source]
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"no crosswalk from {source} to {target}; from {source} there are crosswalks to: "
             f"{', '.join(reachable) or 'none'}"
         )

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from dmi.errors import InstrumentError, InstrumentProblem
+from dmi.errors import InstrumentError, InstrumentProblem, MissingFileError
 from dmi.instruments.format import (
     CONTENT_HASH,
     Instrument,
@@ -69,7 +69,7 @@ def shipped_reference_population(instrument: Any) -> Path:
     name = instrument.id if isinstance(instrument, Instrument) else str(instrument)
     path = shipped_path("reference", f"{name}.csv")
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"no reference population is shipped for instrument {name!r}: pass one with "
             "--reference FILE (answers of the companies to fit the method on)"
         )
@@ -108,13 +108,13 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
         shipped = shipped_path(f"{name_or_path}.yaml")
         if not shipped.exists():
             names = ", ".join(available_instruments()) or "none"
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"no instrument named {str(name_or_path)!r}: expected a shipped name "
                 f"({names}) or a path to a YAML file"
             )
         path = shipped
     if not path.is_file():
-        raise FileNotFoundError(f"instrument file not found: {path}")
+        raise MissingFileError(f"instrument file not found: {path}")
     raw = path.read_bytes()
     return parse_instrument(raw, source=str(path))
 

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.errors import FileFormatError, UsageError
+from dmi.errors import FileFormatError, MissingFileError, UsageError
 from dmi.instruments import Instrument
 from dmi.io import csvstream as _csvstream
 from dmi.io import xlsx as _xlsxread
@@ -1046,7 +1046,7 @@ def open_table(
     if path.is_dir():
         raise FileFormatError(f"{path} is a folder; expected a CSV, XLSX or Parquet file")
     if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
+        raise MissingFileError(f"no such file: {path}")
     suffix = path.suffix.lower()
     if header_row != 1 and suffix not in _XLSX_SUFFIXES:
         raise UsageError(f"header_row applies to XLSX files only; {path.name} is not one")

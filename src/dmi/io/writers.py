@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.errors import FileFormatError
+from dmi.errors import FileFormatError, MissingFileError
 
 __all__ = [
     "PARTIAL_MARK",
@@ -167,9 +167,7 @@ class PendingFile:
                 f"{self.destination}: {self.destination.parent} is a file, not a folder"
             )
         if not self.target.parent.is_dir():
-            raise FileNotFoundError(
-                f"{self.destination}: no such folder: {self.destination.parent}"
-            )
+            raise MissingFileError(f"{self.destination}: no such folder: {self.destination.parent}")
         if self.target.is_dir():
             raise FileFormatError(f"{self.destination} is a folder; expected a file name")
         if self.target.exists() and not self.target.is_file():

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dmi.errors import FileFormatError, UsageError
+from dmi.errors import FileFormatError, MissingFileError, ParameterError, UsageError
 
 WEIGHTINGS = ("instrument", "equal", "entropy", "critic", "pca", "ahp", "bod")
 """The weighting schemes of :class:`~dmi.IndexModel` (here, without the model, for the CLI)."""
@@ -835,27 +835,33 @@ def pairwise_matrix(
     """
     T = np.asarray(table, dtype=float)
     if T.ndim != 2 or T.shape[0] != T.shape[1]:
-        raise ValueError(f"expected a square (n x n) pairwise table, got shape {T.shape}")
+        raise ParameterError(
+            f"expected a square (n x n) pairwise table, got shape {T.shape}", parameter="table"
+        )
     n = T.shape[0]
     names = [str(x) for x in labels] if labels is not None else [str(i) for i in range(n)]
     bad = ~np.isnan(T) & ~(np.isfinite(T) & (T > 0))
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ValueError(
+        raise ParameterError(
             f"pairwise table cell ({names[i]}, {names[j]}) = {T[i, j]:g}: expected a positive "
-            "judgement"
+            "judgement",
+            parameter="table",
         )
     P = np.eye(n)
     for i in range(n):
         if not (np.isnan(T[i, i]) or np.isclose(T[i, i], 1.0, rtol=_AHP_RTOL, atol=0.0)):
-            raise ValueError(
+            raise ParameterError(
                 f"pairwise table cell ({names[i]}, {names[i]}) = {T[i, i]:g}: a criterion "
-                "compared with itself is 1"
+                "compared with itself is 1",
+                parameter="table",
             )
         for j in range(i + 1, n):
             a, b = T[i, j], T[j, i]
             if np.isnan(a) and np.isnan(b):
-                raise ValueError(f"missing judgement for pair ({names[i]!r}, {names[j]!r})")
+                raise ParameterError(
+                    f"missing judgement for pair ({names[i]!r}, {names[j]!r})", parameter="table"
+                )
             if np.isnan(b) or (not np.isnan(a) and a >= b):
                 judged, small, forward = a, b, True
             else:
@@ -866,11 +872,12 @@ def pairwise_matrix(
                 or np.isclose(small * judged, 1.0, rtol=_AHP_RTOL, atol=0.0)
             ):
                 big_at, small_at = ((i, j), (j, i)) if forward else ((j, i), (i, j))
-                raise ValueError(
+                raise ParameterError(
                     f"pairwise table is not reciprocal: ({names[big_at[0]]}, "
                     f"{names[big_at[1]]}) = {judged:g} but ({names[small_at[0]]}, "
                     f"{names[small_at[1]]}) = {small:g}; expected 1/{judged:g} = "
-                    f"{1.0 / judged:.4g} (within {atol:g})"
+                    f"{1.0 / judged:.4g} (within {atol:g})",
+                    parameter="table",
                 )
             upper = judged if forward else 1.0 / judged
             P[i, j] = upper
@@ -1327,7 +1334,7 @@ def read_pairwise_file(path: str | Path, nodes: list[str]) -> np.ndarray:
 
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"no such AHP matrix file: {path}")
+        raise MissingFileError(f"no such AHP matrix file: {path}")
     if file.suffix.lower() in (".yaml", ".yml"):
         import yaml
 

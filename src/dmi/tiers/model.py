@@ -51,7 +51,13 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from dmi.base import DmiEstimator, str_options
-from dmi.errors import DataError, ModelFileError, ParameterError, TierStabilityWarning
+from dmi.errors import (
+    DataError,
+    MissingFileError,
+    ModelFileError,
+    ParameterError,
+    TierStabilityWarning,
+)
 from dmi.instruments import Instrument, load_instrument
 from dmi.io.modelfile import check, dmi_version, read_json
 from dmi.tiers.choice import KChoice, choose_k
@@ -669,7 +675,7 @@ def load_shipped_tier_model(instrument: Instrument | str) -> TierModel:
     inst = _resolve_instrument(instrument)
     path = shipped_tier_model_path(inst)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"no shipped tier model for instrument {inst.id} (looked for "
             f"{path}); fit one with `dmi tiers fit REFERENCE -o MODEL.json`"
         )
