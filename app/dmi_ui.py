@@ -123,6 +123,15 @@ def shown_anew(key: str, default: Any) -> str:
     return key
 
 
+def seeded(key: str, value: Any) -> str:
+    """Give the keyed widget ``key`` its first value through the session, not as its default,
+    and return the key. Streamlit puts a number box's default back when the box is emptied: a
+    stored value given as the default could never be taken back (a blank is "not known")."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return key
+
+
 def keep_choices(*keys: str) -> None:
     """Keep the values of these widgets while another page is shown: Streamlit forgets a
     widget's value once a run does not draw it (the bulk page's choices were back to their

@@ -326,3 +326,44 @@ def test_the_fields_units_are_said_in_the_page_s_language(lang):
     assert {k: labels[k] for k in expected} == expected
     if lang == "en":
         assert not [v for v in labels.values() if re.search(r"\((人|项|名|级|分|年)\)", v)]
+
+
+def _reopen(lang: str, token: str) -> AppTest:
+    """The page opened anew with the code (a reload: a new session)."""
+    at = _app(lang, resume=token).run()
+    at.switch_page("app_pages/ladder.py").run()
+    _ok(at)
+    return at
+
+
+def test_a_number_emptied_is_unknown_again_and_kept_so():
+    # the field's default was the stored value, which Streamlit puts back when the box is
+    # emptied: a number once saved could not be taken back, even after a reload
+    at, token = start("zh")
+    fill(at, {**FIRM, "debt_ratio": 60})
+    at.run()
+    again = _reopen("zh", token)
+    assert again.number_input(key="f_debt_ratio").value == 60
+    again.number_input(key="f_debt_ratio").set_value(None).run()
+    _ok(again)
+    assert again.number_input(key="f_debt_ratio").value is None
+    without = {k: v for k, v in FIRM.items() if k != "debt_ratio"}
+    assert Store().ladder(token).facts == without
+    assert statuses(again) == expected(without, "zh")
+    assert _reopen("zh", token).number_input(key="f_debt_ratio").value is None
+
+
+def test_a_number_emptied_frees_a_firm_from_a_check_it_broke():
+    # costs of 10 saved, then R&D of 50: refused (R&D above costs); emptying the costs is the
+    # way out, and the refusal stayed because the box came back with 10
+    at, token = start("zh")
+    fill(at, {"cost_y1": 10})
+    at.run()
+    again = _reopen("zh", token)
+    fill(again, {"rd_y1": 50})
+    again.run()
+    assert again.error and "上年成本费用总额" in _shown(again.error[0].value)
+    again.number_input(key="f_cost_y1").set_value(None).run()
+    _ok(again)
+    assert not again.error
+    assert Store().ladder(token).facts == {"rd_y1": 50}

@@ -140,8 +140,14 @@ def fact_input(fact: Fact, current: Any) -> Any:
         else:
             value = None if current is None else float(current)
             step = 1.0
+        # no default: an emptied box is blank (unknown), not the stored value again
         return st.number_input(
-            _label(fact), value=value, step=step, key=key, help=help_, placeholder=blank
+            _label(fact),
+            value=None,
+            step=step,
+            key=ui.seeded(key, value),
+            help=help_,
+            placeholder=blank,
         )
     if fact.type == "yesno":
         options: list[Any] = [None, "yes", "no"]

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import dmi.eligibility as el
 from dmi.results.ladder import status_text
+from dmi.service.store import Store
 
 from .drive import (
     Page,
@@ -97,11 +99,8 @@ def shown_statuses(page: Page) -> dict[str, str]:
     return {rung: _head(page, rung).inner_text().replace("\u2060", "") for rung in el.RUNGS}
 
 
-@pytest.mark.parametrize(("lang", "width"), [("zh", 1280), ("en", 390)])
-def test_a_company_sees_the_ladder_the_api_gives(
-    request: pytest.FixtureRequest, lang: str, width: int
-) -> None:
-    tab: Page = request.getfixturevalue("phone" if width == 390 else "page")
+def start_check(tab: Page, lang: str) -> None:
+    """Open the pre-check on its own, agree to the notice and start: a new code."""
     open_page(tab, f"/ladder?lang={lang}")
     assert not errors(tab), errors(tab)
     tab.locator(f"{key('ladder_consent')} label").click()
@@ -110,6 +109,14 @@ def test_a_company_sees_the_ladder_the_api_gives(
     tab.wait_for_url("**resume=*")
     settle(tab)
     expect(tab.locator(key("ladder_policy"))).to_be_visible()
+
+
+@pytest.mark.parametrize(("lang", "width"), [("zh", 1280), ("en", 390)])
+def test_a_company_sees_the_ladder_the_api_gives(
+    request: pytest.FixtureRequest, lang: str, width: int
+) -> None:
+    tab: Page = request.getfixturevalue("phone" if width == 390 else "page")
+    start_check(tab, lang)
 
     fill_facts(tab, FIRM, lang)
     assert not errors(tab), errors(tab)
@@ -154,3 +161,25 @@ def test_a_company_sees_the_ladder_the_api_gives(
     title = el.load_policy("2026").title.get(other)
     box = tab.locator(f"{key('ladder_policy')} input")
     expect(box).to_have_value(re.compile(re.escape(title)))
+
+
+def test_a_number_emptied_in_the_box_is_unknown_again(page: Page, server_database: Path) -> None:
+    # the box came back with the number saved before ("60.00") and the result kept using it
+    start_check(page, "zh")
+    code = page.url.split("resume=")[1].split("&")[0]
+    group = page.locator("[data-testid='stExpander']").filter(has=page.locator(key("f_debt_ratio")))
+    group.locator("summary").click()  # only its group: opening all costs seconds
+    box = page.locator(f"{key('f_debt_ratio')} input")
+    box.fill("60")
+    box.press("Tab")
+    saved(page)
+    # a change after the number's: the number now comes from the store
+    fill_facts(page, {"sme": "yes"}, "zh")
+    expect(box).to_have_value(re.compile(r"^60"))
+    box.click()
+    box.press("ControlOrMeta+a")
+    box.press("Delete")
+    box.press("Tab")
+    saved(page)
+    expect(box).to_have_value("")
+    assert Store(f"sqlite:///{server_database}").ladder(code).facts == {"sme": "yes"}
