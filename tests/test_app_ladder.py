@@ -367,3 +367,20 @@ def test_a_number_emptied_frees_a_firm_from_a_check_it_broke():
     _ok(again)
     assert not again.error
     assert Store().ladder(token).facts == {"rd_y1": 50}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_drop_down_left_blank_says_not_known_in_the_page_s_language(lang):
+    # an empty choice showed Streamlit's own "Choose an option", also after "不清楚 / 未填"
+    at, _ = start(lang)
+    boxes = [b for b in at.selectbox if str(b.key).startswith("f_")]
+    assert len(boxes) >= 7 and all(b.value is None for b in boxes)
+    assert {b.key: b.proto.placeholder for b in boxes} == {
+        b.key: text("ladder.blank", lang) for b in boxes
+    }
+    fill(at, {"award": "national"})
+    at.run()
+    at.selectbox(key="f_award").set_value(None).run()
+    _ok(at)
+    chosen = at.selectbox(key="f_award")
+    assert chosen.value is None and chosen.proto.placeholder == text("ladder.blank", lang)

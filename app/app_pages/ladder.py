@@ -174,6 +174,7 @@ def fact_input(fact: Fact, current: Any) -> Any:
             format_func=names.__getitem__,
             key=ui.shown_anew(key, current if current in options else None),
             help=help_,
+            placeholder=blank,  # shown for None (Streamlit's own is English)
         )
     return st.text_input(_label(fact), value=str(current or ""), key=key, help=help_, max_chars=100)
 
