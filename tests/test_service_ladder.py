@@ -173,6 +173,15 @@ def test_facts_that_contradict_each_other_are_named_in_the_pages_language(lang):
     assert FACTS["ip_class1"].label(lang) in line and "1" in line
 
 
+def test_the_forms_help_names_no_fact_by_its_code():
+    # "with award_year the window of each rule is checked": a code where a name was meant
+    for group in service.form_groups():
+        for fact in group.facts:
+            for lang in ("zh", "en"):
+                shown = fact.help.get(lang) if fact.help else ""
+                assert not CODE.search(shown), (fact.code, lang, shown)
+
+
 # -- the ladder as the firm reads it ----------------------------------------------------------
 
 
