@@ -20,6 +20,7 @@ from sqlalchemy import MetaData, create_engine, insert, inspect
 
 import dmi.eligibility as el
 from dmi.eligibility import FACTS, RUNGS
+from dmi.locales import text
 from dmi.results.ladder import fact_value_text, ladder_view, number_text
 from dmi.service import ladder as service
 from dmi.service import store as store_module
@@ -244,6 +245,46 @@ def test_the_gaps_are_in_the_firms_own_numbers(lang):
     missing = [g for g in views["innovative"].gaps if g.kind == "missing"]
     assert len(missing) == 1 and missing[0].condition == ""
     assert FACTS["high_tech_title"].label(lang) in missing[0].text
+
+
+def _labels(lang: str) -> list[str]:
+    """Every fact's and every shipped rule's condition and route label in ``lang``."""
+    found = [f.label(lang) for f in FACTS]
+    for version in el.available_policies():
+        policy = el.load_policy(version)
+        found += [c.label(lang) for c in (*policy.conditions.values(), *policy.routes.values())]
+    return found
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_facts_to_provide_and_the_conditions_to_review_are_told_apart(lang):
+    # "Facts to provide: Main-business revenue, the year before, New equity paid in ..., last
+    # 3 years": labels holding commas were joined with commas
+    sep = text("ladder.item_sep", lang)
+    assert not [label for label in _labels(lang) if sep.strip() in label]
+    firm = {**FIRM, "holds_specialised": "yes", "debt_ratio": 80, "rd_y1": 120}
+    result = el.evaluate(firm, policy="2026", lang=lang)
+    heads = {
+        "missing": text("ladder.gap_missing", lang, facts=""),
+        "manual": text("ladder.gap_manual", lang, items=""),
+    }
+    seen = set()
+    for view in ladder_view(result):
+        rung = result[view.rung]
+        for gap, line in zip(rung.gaps, view.gaps):
+            if line.kind not in heads:
+                continue
+            seen.add(line.kind)
+            # the engine's own list: ids joined by commas
+            ids = gap.text.partition(":" if lang == "en" else "：")[2].split(",")
+            ids = [i.strip() for i in ids]
+            if line.kind == "missing":
+                labels = [FACTS[i].label(lang) for i in ids]
+            else:
+                labels = [rung.condition(i).label for i in ids]
+            assert line.text.startswith(heads[line.kind])
+            assert line.text.removeprefix(heads[line.kind]).split(sep) == labels
+    assert seen == {"missing", "manual"}
 
 
 def test_a_direct_route_says_which_one_replaced_the_scorecard():

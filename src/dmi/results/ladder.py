@@ -188,7 +188,8 @@ def _route_name(policy: Any, used: str, lang: str) -> str:
 
 
 def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
-    sep = text("ladder.list_sep", lang)
+    # labels hold commas ("Revenue, the year before"): joined by what none of them holds
+    sep = text("ladder.item_sep", lang)
     if gap.kind == "missing":
         codes = [c for c in _CODE.findall(gap.text.partition("：" if lang == "zh" else ":")[2])]
         labels = [FACTS[c].label(lang) for c in codes if c in FACTS]
