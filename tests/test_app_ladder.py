@@ -384,3 +384,20 @@ def test_a_drop_down_left_blank_says_not_known_in_the_page_s_language(lang):
     _ok(at)
     chosen = at.selectbox(key="f_award")
     assert chosen.value is None and chosen.proto.placeholder == text("ladder.blank", lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_whole_number_typed_with_decimals_is_refused_not_cut(lang):
+    # a staff of 2.5 became 2 without a word (the box took whole numbers only)
+    at, token = start(lang)
+    fill(at, {**FIRM, "staff": 2.5})
+    at.run()
+    _ok(at)
+    assert at.number_input(key="f_staff").value == 2.5  # shown as typed
+    shown = [_shown(e.value) for e in at.error]
+    staff = el.FACTS["staff"]
+    assert any(staff.label(lang) in m and "2.5" in m for m in shown), shown
+    assert statuses(at) == {} and Store().ladder(token) is None  # nothing kept
+    at.number_input(key="f_staff").set_value(3).run()
+    _ok(at)
+    assert Store().ladder(token).facts["staff"] == 3

@@ -174,6 +174,19 @@ def test_facts_that_contradict_each_other_are_named_in_the_pages_language(lang):
     assert FACTS["ip_class1"].label(lang) in line and "1" in line
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_whole_number_with_decimals_is_refused_naming_the_fact(lang):
+    # a staff of 2.5 became 2 without a word: the CLI refuses it, and so does the page
+    firm = {**FIRM, "staff": 2.5, "award_year": 2024}
+    assert service.form_facts(firm)["staff"] == 2.5  # kept as given, not rounded
+    with pytest.raises(el.FactsError) as caught:
+        service.evaluate_facts(service.form_facts(firm), "2026", None, lang)
+    (line,) = service.problems(caught.value.rejects, firm, lang)
+    assert FACTS["staff"].label(lang) in line and "2.5" in line
+    assert ("整数" in line) if lang == "zh" else ("whole number" in line)
+    assert not re.search(r"[a-z]{4,}", line) if lang == "zh" else "expected" not in line
+
+
 def test_the_forms_help_names_no_fact_by_its_code():
     # "with award_year the window of each rule is checked": a code where a name was meant
     for group in service.form_groups():

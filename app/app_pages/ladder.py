@@ -133,18 +133,15 @@ def fact_input(fact: Fact, current: Any) -> Any:
     if fact.type == "number":
         # no bounds on the widget: a value out of the fact's range is taken and refused by the
         # facts' rule in the page's language (the widget's own refusal is Streamlit's English,
-        # and the result went on with the value before)
-        if fact.integer:
-            value = None if current is None else int(current)
-            step: Any = 1
-        else:
-            value = None if current is None else float(current)
-            step = 1.0
+        # and the result went on with the value before). A whole-number fact too takes any
+        # number, shown as typed: a box of whole numbers cut 2.5 to 2 without a word
+        value = None if current is None else float(current)
         # no default: an emptied box is blank (unknown), not the stored value again
         return st.number_input(
             _label(fact),
             value=None,
-            step=step,
+            step=1.0,
+            format="%g" if fact.integer else None,
             key=ui.seeded(key, value),
             help=help_,
             placeholder=blank,

@@ -273,6 +273,15 @@ def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list
                     at_least=f"{check.at_least:g}",
                 )
             )
+        elif code in FACTS and _not_whole(FACTS[code], facts.get(code)):
+            lines.append(
+                text(
+                    "ladder.check_whole",
+                    lang,
+                    fact=_label(code, lang),
+                    value=fact_value_text(code, facts.get(code), lang),
+                )
+            )
         elif code in FACTS and _out_of_range(FACTS[code], facts.get(code)):
             fact = FACTS[code]
             shown = fact_value_text(code, facts.get(code), lang)
@@ -297,6 +306,16 @@ def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list
         else:
             lines.append(f"{_label(code, lang)}: {row.reason}")
     return lines
+
+
+def _not_whole(fact: Any, value: Any) -> bool:
+    """Whether the form's number has decimals where its fact counts whole ones (staff)."""
+    return (
+        fact.integer
+        and isinstance(value, float)
+        and math.isfinite(value)
+        and not value.is_integer()
+    )
 
 
 def _out_of_range(fact: Any, value: Any) -> bool:
