@@ -12,8 +12,9 @@ from dmi.results.ladder import ladder_view
 from dmi.service.store import Store
 
 from .conftest import app_database
-from .test_app_ladder import _ok, _shown, expected, fill, start, statuses
+from .test_app_ladder import CONDITION_ID, _ok, _shown, expected, fill, start, statuses
 from .test_eligibility_edges_ladder import GATE, TS60
+from .test_service_ladder import ONE_CHANGE_TWO_CONDITIONS
 
 pytest.importorskip("streamlit")
 
@@ -118,3 +119,18 @@ def test_the_2026_tier_1_path_is_named():
     assert statuses(at) == expected(facts, "en")
     view = ladder_view(result)[0]
     assert view.path and view.path in shown_lines(at)
+
+
+def test_a_change_that_meets_two_conditions_names_them_without_ids():
+    # "主营收入占比 80% → 90%（+4290万元 上年主营收入） 满足 lg26_main，lg26_rev" on the page
+    at, _ = start("zh")
+    fill(at, ONE_CHANGE_TWO_CONDITIONS)
+    at.run()
+    _ok(at)
+    view = ladder_view(el.evaluate(ONE_CHANGE_TWO_CONDITIONS, "2026", lang="zh"))[2]
+    merged = next(g for g in view.gaps if g.also)
+    listed = [x for m in at.markdown for x in _shown(m.value).splitlines() if x.startswith("- ")]
+    shown = next(x for x in listed if merged.text in x)
+    words, _, references = shown.partition(" :gray[")
+    assert not CONDITION_ID.search(words), words
+    assert "lg26_main" in references and "lg26_rev" in references  # the small grey references

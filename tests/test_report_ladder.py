@@ -18,7 +18,7 @@ from dmi.report.content import LADDER_GAPS, build_report
 from dmi.results import assess
 
 from .conftest import mixed_answers
-from .test_service_ladder import FIRM
+from .test_service_ladder import FIRM, ONE_CHANGE_TWO_CONDITIONS
 
 pypdf = pytest.importorskip("pypdf")
 pytest.importorskip("reportlab")
@@ -104,3 +104,12 @@ def test_html_and_pdf_carry_the_section(miit, result, lang):
     plain = render_pdf(result, instrument=miit, lang=lang)
     plain_text = "".join(p.extract_text() for p in pypdf.PdfReader(BytesIO(plain)).pages)
     assert re.sub(r"\s+", "", TITLE[lang]) not in re.sub(r"\s+", "", plain_text)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_change_that_meets_two_conditions_is_worded_without_ids(miit, result, lang):
+    # the report said "… 满足 lg26_main，lg26_rev" where one condition's gap had no id
+    ladder = el.evaluate(ONE_CHANGE_TWO_CONDITIONS, policy="2026", lang=lang)
+    page = html.unescape(render_html(result, instrument=miit, lang=lang, ladder=ladder))
+    assert ladder["little_giant"].condition("lg26_rev").label in page
+    assert not re.search(r"\b(sr|lg|in|ts)(22|26)?_[a-z]", page)

@@ -300,6 +300,40 @@ def test_the_facts_to_provide_and_the_conditions_to_review_are_told_apart(lang):
     assert seen == {"missing", "manual"}
 
 
+# 小巨人 2026 (worked by the reviewer): main-business share 80% → 90% takes +4290万元 of main
+# revenue, which makes revenue 8580万元 and so meets lg26_rev (≥ 5000万元) too
+ONE_CHANGE_TWO_CONDITIONS = {
+    **FIRM,
+    "holds_specialised": "yes",
+    "revenue_y1": 4290,
+    "revenue_y2": 4290,
+    "main_revenue_y1": 3432,
+    "debt_ratio": 80,
+    "rd_y1": 128.7,
+    "rd_y2": 128.7,
+    "niche_years": 3,
+    "eval_score": 50,
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_change_that_meets_two_conditions_names_them_as_the_firm_reads_them(lang):
+    # "主营收入占比 80% → 90%（+4290万元 上年主营收入） 满足 lg26_main，lg26_rev": raw ids
+    result = el.evaluate(ONE_CHANGE_TWO_CONDITIONS, policy="2026", lang=lang)
+    rung = result["little_giant"]
+    engine = next(g for g in rung.gaps if g.condition == "lg26_main")
+    assert "lg26_rev" in engine.text  # the engine names both (the CLI's codes)
+    little = ladder_view(result)[2]
+    line = next(g for g in little.gaps if g.condition == "lg26_main")
+    assert not CODE.search(line.text), line.text
+    assert line.also == ("lg26_rev",)  # the references, kept apart as for one condition
+    assert rung.condition("lg26_rev").label in line.text
+    assert "90%" in line.text and "+4290万元" in line.text
+    # a change of one condition reads as before: no id, nothing added
+    debt = next(g for g in little.gaps if g.condition == "lg26_debt")
+    assert debt.also == () and debt.text.endswith("75%")
+
+
 def test_a_direct_route_says_which_one_replaced_the_scorecard():
     firm = {**FIRM, "high_tech_title": "yes"}
     for lang, words in (("zh", "有效期内的高新技术企业"), ("en", "high-tech")):

@@ -234,9 +234,11 @@ def show_rung(view: RungView) -> None:
                 st.markdown(lit(line))
         if view.gaps:
             st.markdown(f"**{lit(text('ladder.gaps', L))}**")
+            sep = text("ladder.list_sep", L)
             st.markdown(
                 "\n".join(
-                    f"- {lit(g.text)}" + (f" :gray[{lit(g.condition)}]" if g.condition else "")
+                    f"- {lit(g.text)}"
+                    + (f" :gray[{lit(sep.join((g.condition, *g.also)))}]" if g.condition else "")
                     for g in view.gaps
                 )
             )

@@ -64,11 +64,13 @@ class ConditionLine:
 
 @dataclass(frozen=True)
 class GapLine:
-    """One gap: what would change, in the firm's own numbers; ``condition`` is the reference."""
+    """One gap: what would change, in the firm's own numbers; ``condition`` is the reference,
+    ``also`` those of the other conditions the same change meets (named by label in ``text``)."""
 
     condition: str
     kind: str  # change | points | missing | manual
     text: str
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,12 +206,26 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
         return GapLine("", "manual", text("ladder.gap_manual", lang, items=sep.join(labels)))
     shown = gap.text
     cid = gap.condition
+    also: tuple[str, ...] = ()
     if cid:
-        # the engine's text names the condition by its id ("sr26_debt: …", "… meets sr26_debt"):
-        # the id stays a reference beside the line, not part of it
+        # the engine's text names conditions by their ids ("sr26_debt: …", "… meets sr26_debt",
+        # "… meets lg26_main, lg26_rev" for one change that meets both): the ids stay references
+        # beside the line, and another condition met is named by its label
         shown = re.sub(rf"^{re.escape(cid)}\s*[:：]\s*", "", shown)
-        shown = re.sub(rf"\s+\S+\s+{re.escape(cid)}$", "", shown)
-    return GapLine(cid, gap.kind, shown.strip())
+        comma = re.escape(text("eligibility.comma", lang))
+        meets = re.compile(
+            rf"\s+{re.escape(text('eligibility.meets', lang))}\s+"
+            rf"(?P<ids>{_CODE.pattern}(?:{comma}{_CODE.pattern})*)$"
+        )
+        found = meets.search(shown)
+        if found and cid in re.split(comma, found["ids"]):
+            shown = shown[: found.start()]
+            also = tuple(c for c in re.split(comma, found["ids"]) if c != cid)
+            labels = [c.label for c in rung.conditions + rung.routes if c.id in also]
+            if labels:
+                items = text("ladder.item_sep", lang).join(labels)
+                shown += text("ladder.gap_also", lang, conditions=items)
+    return GapLine(cid, gap.kind, shown.strip(), also)
 
 
 def _line(cond: ConditionResult, names: dict[str, str], metrics: dict[str, Any], lang: str):
