@@ -9,12 +9,14 @@ company's survey and not asked again.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
 import dmi.eligibility as el
 from dmi.locales import text
 from dmi.results.ladder import ladder_view, status_text
+from dmi.service.ladder import application_year_now
 from dmi.service.store import Store
 
 from .conftest import ROOT, app_database
@@ -64,7 +66,9 @@ def statuses(at: AppTest) -> dict[str, str]:
 
 
 def expected(facts: dict, lang: str, policy: str = "2026", **extra) -> dict[str, str]:
-    result = el.evaluate({**facts, **extra}, policy=policy, lang=lang)
+    """What the API gives for the facts, applying in the year the page applies in."""
+    year = application_year_now(policy)
+    result = el.evaluate({**facts, **extra}, policy=policy, year=year, lang=lang)
     return {result[r].label: status_text(result[r].status, lang) for r in el.RUNGS}
 
 
@@ -401,3 +405,21 @@ def test_a_whole_number_typed_with_decimals_is_refused_not_cut(lang):
     at.number_input(key="f_staff").set_value(3).run()
     _ok(at)
     assert Store().ladder(token).facts["staff"] == 3
+
+
+def test_the_application_year_is_this_year_and_the_page_says_so():
+    # under the 2022 rules the page applied for 2022 ("申请年度 2022"): an award of last year
+    # was out of its window there, and met the direct route under the 2026 rules
+    this_year = date.today().year
+    award = {**FIRM, "award": "national", "award_year": this_year - 1}
+    at, token = start("zh")
+    fill(at, award)
+    at.selectbox(key="ladder_policy").set_value("2022")
+    at.run()
+    _ok(at)
+    result = el.evaluate(award, policy="2022", year=this_year, lang="zh")
+    assert result["innovative"].status == "eligible"
+    assert statuses(at) == {result[r].label: status_text(result[r].status, "zh") for r in el.RUNGS}
+    said = [_shown(c.value) for c in at.caption]
+    assert any(f"申请年度 {this_year}" in c and text("ladder.year_today", "zh") in c for c in said)
+    assert Store().ladder(token).evaluation["innovative_status"] == "eligible"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -194,6 +194,29 @@ def test_the_forms_help_names_no_fact_by_its_code():
             for lang in ("zh", "en"):
                 shown = fact.help.get(lang) if fact.help else ""
                 assert not CODE.search(shown), (fact.code, lang, shown)
+
+
+@pytest.mark.parametrize(
+    "policy, today, year, why",
+    [
+        ("2026", date(2026, 12, 6), 2026, "today"),
+        ("2026", date(2027, 3, 1), 2027, "today"),  # the 2026 rules' later routing
+        ("2022", date(2026, 12, 6), 2026, "today"),  # its routing sends every year to itself
+        ("2026", date(2025, 6, 1), 2026, "first"),  # a year before the rules is refused
+    ],
+)
+def test_the_application_year_is_the_year_a_company_applies_in_today(policy, today, year, why):
+    # the 2022 rules were applied for 2022 whatever the day: a national award of 2025 did
+    # not count in 2026, where the 2026 rules counted it
+    assert service.application_year_now(policy, today) == year
+    note = service.year_note(policy, year, "en", today)
+    said = text("ladder.year_today", "en") if why == "today" else "2026-04-01"
+    assert said in note
+    award = {**FIRM, "award": "national", "award_year": year - 1}
+    result = service.evaluate_facts(award, policy, None, "en", today=today)
+    assert result.year == year
+    assert result["innovative"].status == "eligible"
+    assert result["innovative"].route_used == "in22_direct:award"
 
 
 # -- the ladder as the firm reads it ----------------------------------------------------------

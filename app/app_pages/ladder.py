@@ -35,6 +35,7 @@ from dmi.service.ladder import (
     problems,
     profile_facts,
     rows_by_year,
+    year_note,
 )
 
 L = ui.lang()
@@ -258,8 +259,11 @@ def show_rung(view: RungView) -> None:
 def show_result(result: FirmResult) -> None:
     st.header(text("ladder.result", L))
     policy = load_policy(result.policy)
+    why = year_note(result.policy, result.year, L)
     st.caption(
-        ui.literal(text("ladder.result_of", L, policy=policy.title.get(L), year=result.year))
+        ui.literal(
+            text("ladder.result_of", L, policy=policy.title.get(L), year=result.year, why=why)
+        )
     )
     for flag in result.flags:
         st.info(ui.literal(text("ladder.flag", L, text=flag)))

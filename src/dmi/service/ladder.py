@@ -11,6 +11,7 @@ without a change here. Widgets give ``None`` for a blank (an unknown fact, never
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from dmi.eligibility import FACTS, Fact, FirmResult, evaluate
+from dmi.eligibility import FACTS, Fact, FirmResult, application_year, evaluate, load_policy
 from dmi.eligibility.facts import out_of_range
 from dmi.locales import text
 from dmi.results.ladder import fact_value_text
@@ -29,12 +30,14 @@ __all__ = [
     "FormGroup",
     "NOT_ASKED",
     "SURVEY_PROFILE",
+    "application_year_now",
     "evaluate_facts",
     "form_facts",
     "form_groups",
     "problems",
     "profile_facts",
     "rows_by_year",
+    "year_note",
 ]
 
 CARRIED = "digital_level_computed"
@@ -215,10 +218,41 @@ def profile_facts(instrument: Any, answers: Mapping[str, Any]) -> dict[str, str]
     return out
 
 
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def application_year_now(policy: str, today: dt.date | None = None) -> int:
+    """The year a company applies in today under ``policy``: this year, or the policy's first
+    when it applies only from a later year (an earlier one is refused by
+    :func:`dmi.eligibility.application_year`).
+
+    Not the command line's default (the policy's first year, so that a file gives the same
+    results whatever the day): a company asks where it stands now. A year after the rules were
+    replaced is theirs to judge too (the 2022 rules route every rung and year to themselves):
+    its award windows end this year, as the rules in force would have them.
+    """
+    rules = load_policy(policy)
+    this_year = (today or _today()).year
+    return application_year(rules, max(this_year, rules.effective.year))
+
+
+def year_note(policy: str, year: int, lang: str, today: dt.date | None = None) -> str:
+    """Why the page applies for ``year`` (:func:`application_year_now`), in ``lang``."""
+    if year == (today or _today()).year:
+        return text("ladder.year_today", lang)
+    return text("ladder.year_first", lang, date=load_policy(policy).effective.isoformat())
+
+
 def evaluate_facts(
-    facts: Mapping[str, Any], policy: str, level: int | None, lang: str
+    facts: Mapping[str, Any],
+    policy: str,
+    level: int | None,
+    lang: str,
+    today: dt.date | None = None,
 ) -> FirmResult:
-    """The ladder for the form's facts, the survey's level (when known) as the computed level.
+    """The ladder for the form's facts, the survey's level (when known) as the computed level,
+    applying in the year a company applies in on ``today`` (:func:`application_year_now`).
 
     With a level from the survey the form does not ask ``digital_level``, so a stored one (from
     before the survey was taken) is left out rather than flagged as disagreeing.
@@ -232,7 +266,8 @@ def evaluate_facts(
     if level is not None:
         given.pop("digital_level", None)
         given[CARRIED] = int(level)
-    result = evaluate(given, policy=policy, lang=lang)
+    year = application_year_now(policy, today)
+    result = evaluate(given, policy=policy, year=year, lang=lang)
     assert isinstance(result, FirmResult)
     return result
 
