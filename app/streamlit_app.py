@@ -14,9 +14,20 @@ st.set_page_config(page_title="dmi · 中小企业数字化发展指数", page_i
 
 ui.lang()
 ui.remove_leftover_uploads()
+survey = st.Page("app_pages/survey.py", title=ui.t("nav_survey"), url_path="survey")
+
+
+def _start() -> None:
+    """The app's root: the survey at its own address, with the address's parameters
+    (``?resume=CODE&lang=en``). A default page is served at the root only: the survey as the
+    default made its documented ``/survey?lang=en`` Streamlit's "Page not found"."""
+    st.switch_page(survey, query_params=st.query_params.to_dict())
+
+
 pages = {
     ui.t("nav_company"): [
-        st.Page("app_pages/survey.py", title=ui.t("nav_survey"), url_path="survey", default=True),
+        st.Page(_start, title=ui.t("nav_survey"), default=True, visibility="hidden"),
+        survey,
         st.Page("app_pages/results.py", title=ui.t("nav_results"), url_path="results"),
         st.Page("app_pages/ladder.py", title=text("ladder.nav"), url_path="ladder"),
     ],

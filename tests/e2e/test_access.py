@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from dmi.service.store import Store
+
 from .drive import (
+    MIIT,
     Page,
     errors,
     expect,
     key,
     navigate,
     open_page,
+    settle,
     shot,
     sign_in,
     text,
@@ -43,3 +49,22 @@ def test_an_anonymous_visitor_cannot_open_restricted_pages(page: Page) -> None:
         expect(page.locator(key("login_name"))).to_be_visible()
         assert page.locator(key(widget)).count() == 0
         assert page.locator("[data-testid='stFileUploader']").count() == 0
+
+
+def test_the_survey_opens_at_its_own_address(page: Page, server_database: Path) -> None:
+    # "…/survey?resume=CODE&lang=en" (docs/app.md) showed Streamlit's "Page not found": the
+    # survey, the default page, was served only at the app's root
+    code = Store(f"sqlite:///{server_database}").new_draft(MIIT, "zh")
+    open_page(page, f"/survey?resume={code}&lang=en")
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text(code)).to_be_visible()  # the draft resumed
+    expect(page.locator(key("lang_switch")).locator("input").nth(1)).to_be_checked()
+    assert page.get_by_role("dialog").count() == 0, page.get_by_role("dialog").all_inner_texts()
+    assert not errors(page), errors(page)
+    # the app's root opens it too, at its own address, the code and language kept
+    open_page(page, f"/?resume={code}&lang=en")
+    page.wait_for_url(f"**/survey?*resume={code}*")
+    settle(page)
+    expect(sidebar.get_by_text(code)).to_be_visible()
+    assert "lang=en" in page.url
+    assert page.get_by_role("dialog").count() == 0
