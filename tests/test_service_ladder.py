@@ -357,6 +357,37 @@ def test_a_change_that_meets_two_conditions_names_them_as_the_firm_reads_them(la
     assert debt.also == () and debt.text.endswith("75%")
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_scorecard_at_its_pass_mark_but_short_in_a_group_names_no_id(lang):
+    # "in22_score [创新能力 15 → 20]：上年研发费用占比 2.35% → 3% …": the total is at the pass
+    # mark, only the group's floor is short, and the engine's line starts with the id
+    firm = {
+        **{k: FIRM[k] for k in ("sme", "credit_clean", "product_allowed", "no_incident")},
+        "revenue_y1": 25209.2,
+        "revenue_y2": 22971.96,
+        "main_revenue_y1": 24656.19,
+        "main_revenue_y2": 22573.06,
+        "rd_y1": 592.79,
+        "net_profit_y1": -1106.07,
+        "debt_ratio": 47.8,
+        "staff": 100,
+        "rd_staff": 16,
+        "ip_class1": 0,
+        "ip_class2": 3,
+        "award": "none",
+        "high_tech_title": "no",
+        "innovation_title": "no",
+        "rd_institution": "none",
+        "equity_3y": 0,
+    }
+    result = el.evaluate(firm, policy="2026", lang=lang)
+    (gap,) = result["innovative"].gaps
+    assert gap.text.startswith("in22_score [")
+    (line,) = ladder_view(result)[0].gaps
+    assert line.condition == "in22_score" and not CODE.search(line.text), line.text
+    assert line.text.startswith("[") and "+163.49万元" in line.text
+
+
 def test_a_direct_route_says_which_one_replaced_the_scorecard():
     firm = {**FIRM, "high_tech_title": "yes"}
     for lang, words in (("zh", "有效期内的高新技术企业"), ("en", "high-tech")):

@@ -208,10 +208,11 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
     cid = gap.condition
     also: tuple[str, ...] = ()
     if cid:
-        # the engine's text names conditions by their ids ("sr26_debt: …", "… meets sr26_debt",
-        # "… meets lg26_main, lg26_rev" for one change that meets both): the ids stay references
-        # beside the line, and another condition met is named by its label
-        shown = re.sub(rf"^{re.escape(cid)}\s*[:：]\s*", "", shown)
+        # the engine's text names conditions by their ids ("sr26_debt: …", "in22_score [group
+        # 15 → 20]: …", "… meets sr26_debt", "… meets lg26_main, lg26_rev" for one change that
+        # meets both): the ids stay references beside the line, another condition met is named
+        # by its label
+        shown = re.sub(rf"^{re.escape(cid)}(?:\s*[:：]\s*|\s+(?=\[))", "", shown)
         comma = re.escape(text("eligibility.comma", lang))
         meets = re.compile(
             rf"\s+{re.escape(text('eligibility.meets', lang))}\s+"
