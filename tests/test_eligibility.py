@@ -985,3 +985,14 @@ def test_a_row_without_survey_answers_keeps_the_computed_level_it_was_given():
             "2022",
         )
         assert batch.results["specialised_points"][i] == alone.row["specialised_points"]
+
+
+def test_a_few_columns_named_like_survey_items_are_not_the_survey_in_the_api_either():
+    # the command left one `investment` column unmatched, evaluate() still scored it as the
+    # survey (level 0 put before the stated 3): the same firm got 5 points or 0
+    frame = pd.DataFrame({"respondent_id": ["a"], "investment": ["3"], "digital_level": ["3"]})
+    frame["revenue_y1"] = "5000"
+    points = el.evaluate(frame, "2022")["specialised_points"].iloc[0]
+    plain = el.evaluate(frame.drop(columns="investment"), "2022")["specialised_points"].iloc[0]
+    assert points == plain
+    assert el.evaluate_batch(frame, "2022").digital_computed == 0

@@ -939,6 +939,7 @@ def test_a_value_out_of_range_is_told_in_the_unit_it_was_written_in(tmp_path, ca
     ],
 )
 def test_a_header_in_a_unit_of_another_kind_is_refused(tmp_path, capsys, header, code):
+    # (a fact without a unit, 获奖年份（年）, is read whatever its header says: see below)
     firm = {**A1, "staff": 50}
     columns = [*COLUMNS, "staff"]
     src = tmp_path / "f.csv"
@@ -1118,3 +1119,53 @@ def test_a_computed_level_given_in_the_file_is_read_as_the_api_reads_it(capsys, 
     assert cli["specialised_points"].tolist() == [
         "" if pd.isna(v) else f"{v:g}" for v in api["specialised_points"]
     ]
+
+
+def test_a_unit_in_the_header_of_a_fact_without_one_is_not_checked(capsys, tmp_path):
+    # award_year has no unit: 获奖年份（年） stopped the whole file (exit 2), which it had read
+    src = tmp_path / "f.csv"
+    src.write_text("respondent_id,获奖年份（年）,上年营业收入\nA,2025,3000\n", encoding="utf-8")
+    summ = tmp_path / "s.json"
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summ)
+    assert code == 0, err
+    summary = json.loads(summ.read_text("utf-8"))
+    assert summary["mapping"]["matched"]["获奖年份(年)"] == "award_year"
+    assert summary["evaluated"] == 1 and summary["mapping"]["units"] == {}
+
+
+def test_a_ratio_header_is_not_a_group_and_the_maps_blank_leaves_a_column_out():
+    # 研发人员/职工总数 (a ratio) was read as staff; a map entry of "" did not leave out
+    # finance/revenue_y1, nor a header with a unit of the wrong kind (which then stopped the run)
+    from dmi.bulk.eligibility import map_fact_columns
+
+    mapping = map_fact_columns(["respondent_id", "研发人员", "研发人员/职工总数"])
+    assert "研发人员/职工总数" in mapping.unmatched
+    assert "staff" not in mapping.rename.values()
+    custom = {"finance/revenue_y1": "", "职工总数（万元）": ""}
+    mapping = map_fact_columns(["finance/revenue_y1", "职工总数（万元）", "rd_y1"], custom=custom)
+    assert mapping.rename == {"rd_y1": "rd_y1"}
+    assert mapping.units == {}
+
+
+@pytest.mark.parametrize("duplicates", ["reject", "keep-first", "keep-last"])
+def test_a_wjx_exports_marks_in_repeated_rows_are_blank_and_counted_alike(
+    capsys, tmp_path, duplicates
+):
+    # a repeated id's rows were checked with their marks as cells: "(空) expected a whole
+    # number" in the rejects, and a count that changed with --duplicates
+    src = tmp_path / "d.csv"
+    src.write_text(
+        "序号,提交答卷时间,所用时间,1、企业编号,2、上年营业收入（万元）,3、上年净利润（万元）,4、职工总数\n"
+        "1,2026/5/1,120秒,a,3000,(跳过),(空)\n2,2026/5/1,98秒,b,-2,-3,(空)\n"
+        "3,2026/5/1,77秒,b,2000,(跳过),5\n",
+        encoding="utf-8",
+    )
+    rej, summ = tmp_path / "r.csv", tmp_path / "s.json"
+    code, _, err = run(
+        capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--rejects", rej,
+        "--summary", summ, "--duplicates", duplicates,
+    )  # fmt: skip
+    assert code == 0, err
+    notes = json.loads(summ.read_text("utf-8"))["notes"]
+    assert any(n.endswith("6 cells (revenue_y1 1, net_profit_y1 3, staff 2)") for n in notes)
+    assert set(read(rej)["column"]) == {"respondent_id"}  # no mark refused as a cell

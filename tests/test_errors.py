@@ -18,6 +18,8 @@ from dmi.errors import DmiError, ParameterError
         lambda tmp: el.load_policy("nope.yaml"),
         lambda tmp: el.evaluate({}, policy="2030"),
         lambda tmp: dmi.io.open_table(tmp / "none.csv"),
+        lambda tmp: dmi.io.read_mapping_file(tmp / "nomap.csv"),
+        lambda tmp: dmi.TierModel.load(tmp / "nope.json"),
         lambda tmp: dmi.score_file(
             tmp / "none.csv",
             tmp / "o.csv",

@@ -1486,3 +1486,23 @@ def test_merged_ranges_are_found_whatever_blocks_the_part_is_read_in(tmp_path, m
     assert {m.ref: (m.first_row, m.last_row, m.first_column, m.last_column) for m in found}[
         "B7:C9"
     ] == (7, 9, 1, 2)
+
+
+@pytest.mark.parametrize(("code", "number"), [("0!.0000", 1e28), ("#,##0,", 1e300)])
+def test_a_huge_number_shown_scaled_is_a_reason_not_a_crash(tmp_path, capsys, code, number):
+    # the text Excel would show was worked out in decimal at 28 digits: InvalidOperation, exit 3
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["respondent_id", "revenue_y1"])
+    sheet.append(["F1", number])
+    sheet["B2"].number_format = code
+    path = tmp_path / "huge.xlsx"
+    book.save(path)
+    rej = tmp_path / "r.csv"
+    code_, _, _ = cli(capsys, "eligibility", path, "-o", tmp_path / "o.csv", "--rejects", rej)
+    assert code_ == 0
+    rejects = pd.read_csv(rej, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert rejects["column"].tolist() == ["revenue_y1"]
+    assert rejects["reason"].iloc[0].startswith(f"number format {code!r} shows")

@@ -39,7 +39,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dmi.errors import ModelFileError, UsageError
+from dmi.errors import MissingFileError, ModelFileError, UsageError
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHTINGS
 from dmi.scoring.normalise import NORMALISATIONS, canonical_name
@@ -226,7 +226,7 @@ def load_method(path: str | Path | None) -> tuple[Method, dict[str, Any]]:
         return Method(), {"path": None, "sha256": None}
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"no such method file: {path}")
+        raise MissingFileError(f"no such method file: {path}")
     raw = file.read_bytes()
     try:
         data = yaml.safe_load(raw.decode("utf-8-sig"))

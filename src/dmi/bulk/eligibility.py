@@ -52,12 +52,13 @@ from dmi.eligibility import (
 from dmi.eligibility.cohorts import CANDIDATE_COLUMNS, rung_conditions
 from dmi.eligibility.export import COMPUTED
 from dmi.eligibility.facts import FactsTally, facts_table
-from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_items
+from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_items, survey_least_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
 from dmi.io.mapping import assign_headers, header_unit
 from dmi.io.readers import HEADER_SEARCH_ROWS
 from dmi.io.tools import detect_source
+from dmi.io.tools.wjx import BLANK_MARKS
 
 __all__ = [
     "EligibilityKernel",
@@ -122,7 +123,9 @@ def map_fact_columns(
                 "item of the survey (see `dmi eligibility codebook`)"
             )
     mapping = assign_headers(headers, targets, custom)
-    _match_group_tails(mapping, headers, targets)
+    left_out = {_key(h) for h, code in (custom or {}).items() if not code}
+    codes = {_key(f.code): f.code for f in FACTS}
+    _match_group_tails(mapping, [h for h in headers if _key(h) not in left_out], codes)
     mapping.units = _header_units(mapping)
     if instrument is not None:
         _set_aside_few_items(mapping, headers, items, len(instrument.items))
@@ -134,16 +137,19 @@ def map_fact_columns(
     return mapping
 
 
-def _match_group_tails(mapping: ColumnMapping, headers: list[str], targets: dict[str, str]) -> None:
+def _match_group_tails(mapping: ColumnMapping, headers: list[str], codes: dict[str, str]) -> None:
     """Match the headers left unmatched that name a question in a group, as KoboToolbox
     exports do (``finance/revenue_y1``, ``a/b/niche_years``): by the longest tail after a
-    ``/`` that matches a fact no header took; in place, in the file's order."""
+    ``/`` that is a fact's code (``codes``: matching key -> code), for a fact no header took;
+    in place, in the file's order. Codes only: ``研发人员/职工总数`` is a ratio, not staff."""
     taken = set(mapping.rename.values())
     matched: dict[str, str] = {}
     for header in mapping.unmatched:
+        if header not in headers:
+            continue
         parts = header.split("/")
         for k in range(1, len(parts)):
-            code = targets.get(_key("/".join(parts[k:])))
+            code = codes.get(_key("/".join(parts[k:])))
             if code is not None:
                 if code not in taken:
                     taken.add(code)
@@ -156,11 +162,6 @@ def _match_group_tails(mapping: ColumnMapping, headers: list[str], targets: dict
         mapping.unmatched = [h for h in mapping.unmatched if h not in gone]
         both = {**mapping.rename, **matched}
         mapping.rename = {h: both[h] for h in headers if h in both}
-
-
-def survey_least_items(n_items: int) -> int:
-    """How many of the survey's items a file needs for its answers to be scored: half."""
-    return -(-n_items // 2)
 
 
 def _set_aside_few_items(
@@ -194,17 +195,17 @@ def _header_units(mapping: ColumnMapping) -> dict[str, str]:
     units: dict[str, str] = {}
     for header, code in mapping.rename.items():
         unit = header_unit(header)
-        if unit is None or code not in table or table[code].type != "number":
+        fact = table[code] if code in table else None
+        # a year, a count without a measure word: what a header says of it is not checked
+        if unit is None or fact is None or fact.type != "number" or not fact.unit:
             continue
-        fact = table[code]
         try:
             ratio = table.ratio(fact, unit)
         except KeyError:
             raise FileFormatError(
-                f"the header {header!r} gives {code} in {unit}; {code} is "
-                f"{'in ' + fact.unit if fact.unit else 'a number without a unit'}"
-                + (f": expected {', '.join(table.units_read(fact))}" if fact.unit else "")
-                + " (or another header, or a --map entry for it)",
+                f"the header {header!r} gives {code} in {unit}; {code} is in {fact.unit}: "
+                f"expected {', '.join(table.units_read(fact))} (or another header, or a --map "
+                "entry leaving the column out)",
                 problem="header_unit",
                 header=header,
                 fact=code,
@@ -230,9 +231,10 @@ def unit_notes(mapping: ColumnMapping) -> list[str]:
     return notes
 
 
-WJX_BLANKS = frozenset({"(跳过)", "（跳过）", "(空)", "（空）", "-2", "-3", "-2.0", "-3.0"})
+WJX_BLANKS = BLANK_MARKS | {"-2.0", "-3.0"}
 """What a 问卷星 export writes for a question skipped or not shown (``(跳过)``; ``-3``, ``-2``
-in its number export) and an empty fill-in (``(空)``)."""
+in its number export, ``-3.0`` as a workbook holds it) and an empty fill-in (``(空)``): the
+marks :mod:`dmi.io.tools.wjx` reads."""
 
 
 def wjx_blanks(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter]:
@@ -341,7 +343,11 @@ class EligibilityKernel:
         batch = self._batch(frame, prepared.rows, self.max_gaps)
         found = [batch.rejects]
         if prepared.checked is not None:  # a repeated row's own problems
-            found.append(self._batch(*prepared.checked, max_gaps=0).rejects)
+            checked, rows = prepared.checked
+            if self.wjx:  # its marks are blank too, and counted
+                checked, skipped = wjx_blanks(checked)
+                extra.skipped.update(skipped)
+            found.append(self._batch(checked, rows, max_gaps=0).rejects)
         extra.computed = batch.digital_computed
         extra.imputed.update(batch.survey_imputed)
         extra.facts = batch.facts_tally

@@ -965,7 +965,18 @@ def _parse_in_unit(column: pd.Series, fact: Fact, unit: str, rejects: _Rejects) 
         }
     )
     values = _parse_column(column, written_in, rejects)
-    return np.round(values * ratio.numerator / ratio.denominator, 6)
+    with np.errstate(over="ignore"):
+        converted = np.round(values * ratio.numerator / ratio.denominator, 6)
+    beyond = np.flatnonzero(np.isinf(converted))  # 1e305 亿元 is no float in 万元
+    if len(beyond):
+        rejects.add(
+            beyond,
+            fact.code,
+            [_show(float(v)) for v in values[beyond]],
+            [f"too large to be read in {fact.unit}: expected a finite number"] * len(beyond),
+        )
+        converted[beyond] = np.nan
+    return converted
 
 
 def _text_column(column: pd.Series) -> np.ndarray:

@@ -19,7 +19,13 @@ import pandas as pd
 
 from dmi.eligibility.facts import ID, facts_table
 
-__all__ = ["SURVEY_INSTRUMENT", "SurveyLevels", "computed_levels", "survey_items"]
+__all__ = [
+    "SURVEY_INSTRUMENT",
+    "SurveyLevels",
+    "computed_levels",
+    "survey_items",
+    "survey_least_items",
+]
 
 SURVEY_INSTRUMENT = "miit-2024-manufacturing"
 """The MIIT survey whose answers, on the same row, give the computed digital level."""
@@ -35,13 +41,23 @@ def _survey() -> tuple[Any, tuple[str, ...]]:
     return IndexModel(instrument).fit(), tuple(i.code for i in instrument.items)
 
 
+def survey_least_items(n_items: int) -> int:
+    """How many of the survey's items a row's columns must name to be its answers: half (a
+    helper column named ``investment`` is not the survey)."""
+    return -(-n_items // 2)
+
+
 def survey_items(columns: Iterable[Any]) -> list[str]:
-    """The survey's item codes among ``columns``, in the survey's order (none: [])."""
+    """The survey's item codes among ``columns``, in the survey's order; none ([]) when they
+    are fewer than :func:`survey_least_items` of its items (scored, the items missing would
+    count as the lowest answers, and that level would be put before the stated one)."""
     facts = facts_table()
     names = {str(c) for c in columns} - set(facts.codes)
     if not names:  # only facts: the survey is not even loaded (nor dmi's scoring)
         return []
-    return [code for code in _survey()[1] if code in names]
+    codes = _survey()[1]
+    found = [code for code in codes if code in names]
+    return found if len(found) >= survey_least_items(len(codes)) else []
 
 
 @dataclass

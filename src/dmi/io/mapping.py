@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from dmi.columns import ID_COLUMN
-from dmi.errors import FileFormatError
+from dmi.errors import FileFormatError, MissingFileError
 from dmi.instruments import Instrument
 
 __all__ = [
@@ -210,6 +210,8 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
     from dmi.io.csvstream import detect_encoding
 
     path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"no such column mapping file: {path}")
     try:
         data = path.read_bytes()
         text = data.decode(detect_encoding(data))
@@ -370,13 +372,18 @@ def assign_headers(
         else:
             taken.add(target)
             mapping.rename[header] = target
-    _match_loosely(mapping, list(headers), targets, taken)
+    left_out = {h for h in headers if own.get(_key(h)) == ""}  # the map's "": not matched
+    _match_loosely(mapping, list(headers), targets, taken, left_out)
     mapping.unused_map = _unused_map_entries(custom, list(headers))
     return mapping
 
 
 def _match_loosely(
-    mapping: ColumnMapping, headers: list[str], targets: Mapping[str, str], taken: set[str]
+    mapping: ColumnMapping,
+    headers: list[str],
+    targets: Mapping[str, str],
+    taken: set[str],
+    left_out: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
     """Match the headers left unmatched by :func:`_loose_key` (a question's number and a unit
     left out) to the columns no header took, where that key names one column only; in place,
@@ -387,6 +394,8 @@ def _match_loosely(
         loose[found] = column if loose.get(found, column) == column else None  # None: two
     matched: dict[str, str] = {}
     for header in mapping.unmatched:
+        if header in left_out:
+            continue
         key = _loose_key(header)
         column = loose.get(key) if key != _key(header) else None
         if column is not None and column not in taken:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from dmi.errors import ModelFileError
+from dmi.errors import MissingFileError, ModelFileError
 
 __all__ = [
     "VERSION_FIELD",
@@ -88,7 +88,7 @@ def read_json(path: str | Path, kind: str) -> tuple[Any, str]:
     if path.is_dir():
         raise ModelFileError(source, "", "a folder, not a file")
     if not path.is_file():
-        raise FileNotFoundError(f"no such {kind} file: {path}")
+        raise MissingFileError(f"no such {kind} file: {path}")
     try:
         return json.loads(path.read_text(encoding="utf-8")), source
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

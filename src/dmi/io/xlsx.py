@@ -33,7 +33,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -358,7 +358,9 @@ def _shown_scaled(section: _Section, number: float) -> str:
     kinds = [kind for kind, _ in section.tokens]
     point = kinds.index(_POINT) if _POINT in kinds else len(kinds)
     places = sum(1 for kind in kinds[point:] if kind == _DIGIT)
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    with localcontext() as exact:  # every digit of the largest float (1.8e308) and its places
+        exact.prec = 330 + places
+        rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     whole, _, fraction = f"{rounded:f}".partition(".")
     whole = whole.lstrip("0")
     # the integer part, right to left

@@ -252,6 +252,7 @@ _FACT_REASONS = [
     (re.compile(r"expected a whole number \((?P<unit>.*)\)"), "whole"),
     (re.compile(r"expected a whole number"), "whole_plain"),
     (re.compile(r"expected a finite number"), "number_plain"),
+    (re.compile(r"too large to be read in (?P<unit>\S+): expected a finite number"), "too_large"),
     (re.compile(r"expected yes or no"), "yes_no"),
     (
         re.compile(

@@ -70,7 +70,7 @@ from dmi.io.tools import (
     text_targets,
 )
 
-__all__ = ["META_COLUMNS", "PASSTHROUGH", "WjxLayout", "parse_duration"]
+__all__ = ["BLANK_MARKS", "META_COLUMNS", "PASSTHROUGH", "WjxLayout", "parse_duration"]
 
 META_COLUMNS = ("序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP")
 """问卷星's leading meta columns, in their order."""
@@ -88,6 +88,8 @@ _TYPE_MARK = re.compile(r"[\[【](?:单选题|多选题|填空题|矩阵单选�
 _SKIP_CODES = frozenset({"-2", "-3"})
 _SKIP_TEXTS = frozenset({"(跳过)", "（跳过）"})
 _EMPTY_TEXTS = frozenset({"(空)", "（空）"})
+BLANK_MARKS = _SKIP_CODES | _SKIP_TEXTS | _EMPTY_TEXTS
+"""Every mark of a question skipped, not shown or left empty, in either export."""
 _MULTI_JOIN = "┋"
 _DURATION = re.compile(
     r"^\s*(?:(\d+(?:\.\d+)?)\s*(?:小时|时|h))?\s*(?:(\d+(?:\.\d+)?)\s*(?:分钟|分|m|min))?"
