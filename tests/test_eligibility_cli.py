@@ -651,8 +651,10 @@ def test_headers_with_a_question_number_or_a_unit_are_matched(capsys, tmp_path):
         "上年末资产负债率(%)": "debt_ratio",
         "第 7 题：职工总数【人】": "staff",
     }
-    # a second column of revenue, a bracket that is not a unit, a number without its mark
-    assert mapping.unmatched == ["上年营业收入 (万元)", "sector (old)", "3 上年净利润"]
+    # a bracket that is not a unit, a number without its mark; a second column of revenue is
+    # a duplicate (it was "not a fact")
+    assert mapping.unmatched == ["sector (old)", "3 上年净利润"]
+    assert mapping.duplicates == {"上年营业收入 (万元)": "revenue_y1"}
     firms = el.synthetic_firms(4, seed=8)
     src = tmp_path / "in.csv"
     firms.rename(columns={"revenue_y1": "上年营业收入（万元）", "rd_y1": "Q5.上年研发费用"}).to_csv(

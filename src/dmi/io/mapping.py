@@ -401,8 +401,12 @@ def _match_loosely(
         if column is not None and column not in taken:
             taken.add(column)
             matched[header] = column
-    if matched:
-        mapping.unmatched = [h for h in mapping.unmatched if h not in matched]
+        elif column is not None:  # a second column of one code: listed apart, as one
+            mapping.duplicates[header] = column
+    if matched or mapping.duplicates:
+        mapping.unmatched = [
+            h for h in mapping.unmatched if h not in matched and h not in mapping.duplicates
+        ]
         both = {**mapping.rename, **matched}
         mapping.rename = {h: both[h] for h in headers if h in both}
 
