@@ -999,9 +999,9 @@ def test_a_wjx_export_of_facts_reads_its_skip_marks_as_blank(capsys, tmp_path):
     assert f"note: {wjx[0]}\n" in err
     from dmi.service.bulkview import note_text
 
-    assert note_text(wjx[0], "zh").startswith("按问卷星导出文件读入") and "共 7 格" in note_text(
-        wjx[0], "zh"
-    )
+    zh = note_text(wjx[0], "zh")
+    assert zh.startswith("按问卷星导出文件读入") and "共 7 格" in zh
+    assert "上年营收 (revenue_y1) 1、上年净利润 (net_profit_y1) 2" in zh  # facts by name
 
 
 def test_a_kobo_export_of_facts_matches_its_grouped_headers(capsys, tmp_path):

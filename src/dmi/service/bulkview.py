@@ -423,11 +423,23 @@ def note_text(note: str, lang: str) -> str:
         if found:
             if key in ("wjx_read", "kobo_read"):
                 return _tool_read(key, found, lang)
+            if key == "wjx_facts_blank":
+                counts = _counts_named(found["list"], lang)
+                return text(f"agency.note_{key}", lang, n=found["n"], list=counts)
             if key in ("percent_fractions", "unit_converted"):
                 values = {**found.groupdict(), "fact": _fact_named(found["fact"], lang)}
                 return text(f"agency.note_{key}", lang, **values)
             return text(f"agency.note_{key}", lang, **found.groupdict())
     return note
+
+
+def _counts_named(listed: str, lang: str) -> str:
+    """A note's ``"revenue_y1 1, net_profit_y1 2"`` with each fact by its name ("none": -)."""
+    if listed == "none":
+        return "-"
+    parts = [part.rpartition(" ") for part in listed.split(", ")]
+    named = [f"{_fact_named(code, lang)} {n}" for code, _, n in parts]
+    return ("、" if lang == "zh" else ", ").join(named)
 
 
 def _fact_named(code: str, lang: str) -> str:
