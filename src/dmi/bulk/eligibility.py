@@ -55,7 +55,7 @@ from dmi.eligibility.facts import FactsTally, facts_table
 from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_items, survey_least_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
-from dmi.io.mapping import assign_headers, header_unit
+from dmi.io.mapping import assign_headers, header_unit, match_unmatched
 from dmi.io.readers import HEADER_SEARCH_ROWS
 from dmi.io.tools import detect_source
 from dmi.io.tools.wjx import BLANK_MARKS
@@ -123,9 +123,8 @@ def map_fact_columns(
                 "item of the survey (see `dmi eligibility codebook`)"
             )
     mapping = assign_headers(headers, targets, custom)
-    left_out = {_key(h) for h, code in (custom or {}).items() if not code}
     codes = {_key(f.code): f.code for f in FACTS}
-    _match_group_tails(mapping, [h for h in headers if _key(h) not in left_out], codes)
+    match_unmatched(mapping, headers, lambda header: _group_tail(header, codes), custom)
     mapping.units = _header_units(mapping)
     if instrument is not None:
         _set_aside_few_items(mapping, headers, items, len(instrument.items))
@@ -137,31 +136,17 @@ def map_fact_columns(
     return mapping
 
 
-def _match_group_tails(mapping: ColumnMapping, headers: list[str], codes: dict[str, str]) -> None:
-    """Match the headers left unmatched that name a question in a group, as KoboToolbox
-    exports do (``finance/revenue_y1``, ``a/b/niche_years``): by the longest tail after a
-    ``/`` that is a fact's code (``codes``: matching key -> code), for a fact no header took;
-    in place, in the file's order. Codes only: ``研发人员/职工总数`` is a ratio, not staff."""
-    taken = set(mapping.rename.values())
-    matched: dict[str, str] = {}
-    for header in mapping.unmatched:
-        if header not in headers:
-            continue
-        parts = header.split("/")
-        for k in range(1, len(parts)):
-            code = codes.get(_key("/".join(parts[k:])))
-            if code is not None:
-                if code not in taken:
-                    taken.add(code)
-                    matched[header] = code
-                else:
-                    mapping.duplicates[header] = code
-                break
-    if matched or mapping.duplicates:
-        gone = set(matched) | set(mapping.duplicates)
-        mapping.unmatched = [h for h in mapping.unmatched if h not in gone]
-        both = {**mapping.rename, **matched}
-        mapping.rename = {h: both[h] for h in headers if h in both}
+def _group_tail(header: str, codes: dict[str, str]) -> str | None:
+    """The fact a header names as a question in a group, as KoboToolbox exports do
+    (``finance/revenue_y1``, ``a/b/niche_years``): its longest tail after a ``/`` that is a
+    fact's code (``codes``: matching key -> code). Codes only: ``研发人员/职工总数`` is a
+    ratio, not staff."""
+    parts = header.split("/")
+    for k in range(1, len(parts)):
+        code = codes.get(_key("/".join(parts[k:])))
+        if code is not None:
+            return code
+    return None
 
 
 def _set_aside_few_items(
@@ -604,6 +589,7 @@ def evaluate_file(
         },
     )
     counting = cohort_path is not None or candidates_path is not None
+    wjx = detect_source(reader.columns) == "wjx"
     kernel = EligibilityKernel(
         loaded,
         the_year,
@@ -612,7 +598,7 @@ def evaluate_file(
         bool(items),
         rung_conditions(loaded, year=the_year) if counting else None,
         mapping.units,
-        wjx := detect_source(reader.columns) == "wjx",
+        wjx,
     )
     outputs = _Outputs(
         output_path,

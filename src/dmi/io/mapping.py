@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ __all__ = [
     "assign_headers",
     "header_unit",
     "map_columns",
+    "match_unmatched",
     "read_mapping_file",
     "require_item_columns",
 ]
@@ -372,8 +373,7 @@ def assign_headers(
         else:
             taken.add(target)
             mapping.rename[header] = target
-    left_out = {h for h in headers if own.get(_key(h)) == ""}  # the map's "": not matched
-    _match_loosely(mapping, list(headers), targets, taken, left_out)
+    _match_loosely(mapping, list(headers), targets, custom)
     mapping.unused_map = _unused_map_entries(custom, list(headers))
     return mapping
 
@@ -382,31 +382,47 @@ def _match_loosely(
     mapping: ColumnMapping,
     headers: list[str],
     targets: Mapping[str, str],
-    taken: set[str],
-    left_out: set[str] = frozenset(),  # type: ignore[assignment]
+    custom: Mapping[str, str] | None,
 ) -> None:
     """Match the headers left unmatched by :func:`_loose_key` (a question's number and a unit
-    left out) to the columns no header took, where that key names one column only; in place,
-    the matched headers kept in the file's order."""
+    left out), where that key names one column only (:func:`match_unmatched`)."""
     loose: dict[str, str | None] = {}
     for key, column in targets.items():
         found = _loose_key(key)
         loose[found] = column if loose.get(found, column) == column else None  # None: two
+
+    def column_of(header: str) -> str | None:
+        key = _loose_key(header)
+        return loose.get(key) if key != _key(header) else None
+
+    match_unmatched(mapping, headers, column_of, custom)
+
+
+def match_unmatched(
+    mapping: ColumnMapping,
+    headers: Sequence[str],
+    column_of: Callable[[str], str | None],
+    custom: Mapping[str, str] | None = None,
+) -> None:
+    """Match the headers left unmatched by another rule: ``column_of(header)`` gives a
+    header's column (None: none). A column no header took is taken; a column taken makes the
+    header a duplicate (listed apart, with it); a header the custom mapping leaves out
+    (``""``) is not matched. In place, the matched headers kept in the file's order."""
+    own = {_key(k): v for k, v in (custom or {}).items()}
+    taken = set(mapping.rename.values())
     matched: dict[str, str] = {}
     for header in mapping.unmatched:
-        if header in left_out:
+        column = None if own.get(_key(header)) == "" else column_of(header)
+        if column is None:
             continue
-        key = _loose_key(header)
-        column = loose.get(key) if key != _key(header) else None
-        if column is not None and column not in taken:
+        if column in taken:  # a second column of one code: listed apart, as one
+            mapping.duplicates[header] = column
+        else:
             taken.add(column)
             matched[header] = column
-        elif column is not None:  # a second column of one code: listed apart, as one
-            mapping.duplicates[header] = column
-    if matched or mapping.duplicates:
-        mapping.unmatched = [
-            h for h in mapping.unmatched if h not in matched and h not in mapping.duplicates
-        ]
+    gone = set(matched) | set(mapping.duplicates)
+    mapping.unmatched = [h for h in mapping.unmatched if h not in gone]
+    if matched:
         both = {**mapping.rename, **matched}
         mapping.rename = {h: both[h] for h in headers if h in both}
 

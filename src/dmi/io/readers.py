@@ -140,7 +140,7 @@ class RaggedRow:
     @property
     def value(self) -> str:
         """What the rejects table shows of the line: its fields (at most 200 characters)."""
-        return ",".join(self.fields)[:200]
+        return _fields_shown(self.fields)
 
 
 @dataclass
@@ -181,7 +181,12 @@ class UnbalancedLine:
     @property
     def value(self) -> str:
         """What the rejects table shows of the line: its fields (at most 200 characters)."""
-        return ",".join(self.fields)[:200]
+        return _fields_shown(self.fields)
+
+
+def _fields_shown(fields: list[str]) -> str:
+    """A skipped line's fields as the rejects table shows them (at most 200 characters)."""
+    return ",".join(fields)[:200]
 
 
 STRAY_SHOWN = 3
