@@ -414,6 +414,33 @@ def test_csv_bytes_are_the_file_write_table_writes(tmp_path):
     assert back["dmi"].tolist()[0] == -1.5
 
 
+def test_whole_numbers_are_written_as_the_big_outputs_write_them(tmp_path):
+    # a float column (a blank makes pandas hold whole numbers as floats) is written 60, not
+    # 60.0, as the Arrow writer of the main outputs writes it; other numbers keep every digit
+    frame = pd.DataFrame(
+        {"points": [60.0, 62.5, np.nan, -3.0, 0.1 + 0.2, 1e20], "n": [1, 2, 3, 4, 5, 6]}
+    )
+    with TableWriter(tmp_path / "big.csv", ["points", "n"]) as writer:
+        writer.write(frame)
+    write_table(frame, tmp_path / "small.csv")
+    big = (tmp_path / "big.csv").read_text(encoding="utf-8-sig").splitlines()
+    small = (tmp_path / "small.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(",")[0] for line in small] == [
+        "points",
+        "60",
+        "62.5",
+        "",
+        "-3",
+        "0.30000000000000004",
+        "1e+20",
+    ]
+    assert csv_bytes(frame) == (tmp_path / "small.csv").read_bytes()
+    firsts = [line.split(",")[0] for line in small]
+    assert [line.split(",")[0].strip('"') for line in big] == firsts
+    back = pd.read_csv(tmp_path / "small.csv", encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(back, frame)
+
+
 def test_parquet_writer_keeps_one_schema(tmp_path):
     import pyarrow as pa
 

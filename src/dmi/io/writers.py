@@ -79,7 +79,28 @@ def unescaped(value: Any) -> Any:
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """The frame as the CSV file :func:`write_table` writes: UTF-8 with a BOM, text cells a
     spreadsheet would run as a formula escaped (:func:`escape_formulas`). For downloads."""
-    return escape_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+    return _csv_cells(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def _csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's cells as the CSV writers put them: text a spreadsheet would run as a formula
+    escaped (:func:`escape_formulas`), and a whole number in a float column written as the Arrow
+    writer of the big outputs writes it, ``60`` (pandas would write ``60.0``), a blank blank."""
+    out = escape_formulas(frame)
+    for column in out.columns:
+        series = out[column]
+        if not pd.api.types.is_float_dtype(series.dtype):
+            continue
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(values) & (np.abs(values) < 2.0**53)
+        whole[whole] = values[whole] == np.trunc(values[whole])
+        if not whole.any():
+            continue
+        text = values.astype(str).astype(object)
+        text[whole] = values[whole].astype(np.int64).astype(str)
+        text[np.isnan(values)] = None
+        out[column] = pd.Series(text, index=series.index, dtype=object)
+    return out
 
 
 def _arrow_column(series: pd.Series) -> Any:
@@ -526,7 +547,7 @@ def write_table(
         if kind != "csv":
             raise ValueError(f"{kind} output cannot be appended; use TableWriter")
         if destination.exists():
-            escape_formulas(frame).to_csv(
+            _csv_cells(frame).to_csv(
                 destination, mode="a", header=False, index=False, encoding="utf-8"
             )
             return
@@ -539,7 +560,7 @@ def write_table(
 
 def _write_frame(frame: pd.DataFrame, path: Path, kind: str) -> None:
     if kind == "csv":
-        escape_formulas(frame).to_csv(path, index=False, encoding="utf-8-sig")
+        _csv_cells(frame).to_csv(path, index=False, encoding="utf-8-sig")
     elif kind == "xlsx":
         from openpyxl import Workbook
 
