@@ -735,6 +735,26 @@ def test_every_source_a_company_is_shown_names_its_documents_only(name):
     assert citation("2号附件3 (N), 39号 (G)") == "2号附件3、39号"
 
 
+def test_a_year_past_the_years_the_rules_can_be_known_for_is_refused(tmp_path, capsys):
+    # `--year 99999` (a typo) was applied: every award window then ended long before it
+    import datetime as dt
+
+    from dmi.cli.main import main
+
+    latest = dt.date.today().year + el.YEARS_AHEAD
+    assert el.application_year("2026", latest) == latest
+    message = (
+        rf"year {latest + 1} is more than {el.YEARS_AHEAD} years ahead \(the latest is {latest}\)"
+    )
+    with pytest.raises(UsageError, match=message):
+        el.application_year("2026", latest + 1)
+    pd.DataFrame([firm(SR26)]).to_csv(tmp_path / "in.csv", index=False)
+    args = ["eligibility", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "-q"]
+    assert main([*args, "--year", "99999"]) == 2
+    assert "year 99999 is more than" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_the_application_year_takes_a_policy_as_every_function_does():
     # application_year("2026") failed: 'str' object has no attribute 'effective'
     assert el.application_year("2026") == el.application_year(el.load_policy("2026")) == 2026

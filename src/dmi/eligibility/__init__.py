@@ -37,6 +37,7 @@ from dmi.eligibility.ladder import (
 )
 from dmi.eligibility.policy import (
     RUNGS,
+    YEARS_AHEAD,
     Policy,
     PolicyError,
     application_year,
@@ -67,6 +68,7 @@ __all__ = [
     "PolicyError",
     "RungResult",
     "ScorecardResult",
+    "YEARS_AHEAD",
     "application_year",
     "available_policies",
     "citation",

@@ -60,6 +60,7 @@ __all__ = [
     "Route",
     "Rung",
     "Scorecard",
+    "YEARS_AHEAD",
     "application_year",
     "available_policies",
     "citation",
@@ -70,6 +71,9 @@ __all__ = [
 
 FORMAT = "dmi-cultivation-policy/1"
 RUNGS = ("innovative", "specialised", "little_giant")
+# how far ahead an application year may be: a year past it is a typo (`--year 99999` ended every
+# award window long before), and no one can say which rules will apply then
+YEARS_AHEAD = 10
 RungId = Literal["innovative", "specialised", "little_giant"]
 Confidence = Literal["V", "I", "U"]
 _SURENESS = ("V", "I", "U")  # most sure first
@@ -727,7 +731,8 @@ def application_year(policy: str | Path | Policy, year: int | None = None) -> in
     ParameterError
         When ``year`` is not a whole number.
     UsageError
-        When ``year`` is before the policy applies.
+        When ``year`` is before the policy applies, or more than :data:`YEARS_AHEAD` years after
+        today's.
     """
     policy = load_policy(policy)
     start = policy.effective.year
@@ -741,6 +746,12 @@ def application_year(policy: str | Path | Policy, year: int | None = None) -> in
         raise UsageError(
             f"policy {policy.id} applies from {policy.effective.isoformat()}: year {year} is "
             "before it (use an earlier policy)"
+        )
+    latest = dt.date.today().year + YEARS_AHEAD
+    if year > latest:
+        raise UsageError(
+            f"year {year} is more than {YEARS_AHEAD} years ahead (the latest is {latest}): "
+            "give the year the firms apply in"
         )
     return int(year)
 
