@@ -939,7 +939,7 @@ def test_amounts_too_big_to_round_give_no_warning_and_keep_their_value(policy):
     # a huge value refused is shown as such, not as its 309 digits
     with pytest.raises(el.FactsError) as refused:
         el.evaluate(firm(BASE, rd_y1=1e308, cost_y1=5))
-    assert "rd_y1 (1e+308) is above cost_y1 (5)" in str(refused.value)
+    assert "rd_y1 (1e+308 万元) is above cost_y1 (5 万元)" in str(refused.value)
 
 
 @pytest.mark.parametrize(

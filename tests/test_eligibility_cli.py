@@ -145,8 +145,8 @@ def test_bad_values_are_rejected_with_their_reasons_and_the_counts_reconcile(cap
         "180 is above the maximum 100 %",
     )
     assert by_row[6].iloc[0]["reason"] == (
-        "main_revenue_y1 (5000) is above revenue_y1 (4000): main-business revenue is part of "
-        "revenue"
+        "main_revenue_y1 (5000 万元) is above revenue_y1 (4000 万元): main-business revenue is "
+        "part of revenue"
     )
     b3 = by_row[7].set_index("column")["reason"].to_dict()  # every problem of the row
     # (a text cell starting with "-" is escaped against spreadsheet formulas, as for dmi score)
@@ -930,6 +930,21 @@ def test_a_value_out_of_range_is_told_in_the_unit_it_was_written_in(tmp_path, ca
     assert found["column"].tolist() == ["debt_ratio"]
     assert found["value"].tolist() == ["1200"]
     assert found["reason"].tolist() == ["1200 is above the maximum 1000 ‰"]
+
+
+def test_a_check_across_facts_tells_each_amount_in_the_unit_it_was_written_in(tmp_path, capsys):
+    # it said "main_revenue_y1 (1500) is above revenue_y1 (1200)" beside a cell of 15000000 元
+    headers = {"revenue_y1": "上年营业收入（元）"}
+    firm = {**A1, "revenue_y1": 12_000_000, "main_revenue_y1": 1500}
+    src = _with_headers(tmp_path / "f.csv", [firm], headers, {})
+    rejects = tmp_path / "rej.csv"
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--rejects", rejects)
+    assert code == 0, err
+    reasons = read(rejects).set_index("column")["reason"].to_dict()
+    assert reasons["main_revenue_y1"] == (
+        "main_revenue_y1 (1500 万元) is above revenue_y1 (12000000 元): main-business revenue is "
+        "part of revenue"
+    )
 
 
 @pytest.mark.parametrize(

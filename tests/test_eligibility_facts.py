@@ -76,7 +76,7 @@ def batch(rows: list[dict]) -> el.EligibilityBatch:
             {"revenue_y1": 1000, "main_revenue_y1": 1200},
             "main_revenue_y1",
             "1200",
-            "main_revenue_y1 (1200) is above revenue_y1 (1000): "
+            "main_revenue_y1 (1200 万元) is above revenue_y1 (1000 万元): "
             "main-business revenue is part of revenue",
         ),
         ({"ip_class1": -1}, "ip_class1", "-1", "-1 is below the minimum 0"),
@@ -104,7 +104,7 @@ def batch(rows: list[dict]) -> el.EligibilityBatch:
             {"rd_y1": 200, "cost_y1": 100},
             "rd_y1",
             "200",
-            "rd_y1 (200) is above cost_y1 (100): R&D expense is part of total costs",
+            "rd_y1 (200 万元) is above cost_y1 (100 万元): R&D expense is part of total costs",
         ),
         (
             {"ip_class1": 0, "ip_class1_own": "yes"},

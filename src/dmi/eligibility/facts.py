@@ -1164,7 +1164,8 @@ def parse_facts(
             with np.errstate(invalid="ignore"):
                 broken = np.flatnonzero(a > b)
             reasons = [
-                f"{check.fact} ({_show(a[p])}) is above {check.at_most} ({_show(b[p])}): "
+                f"{check.fact} ({_as_written(spec[check.fact], a[p], units)}) is above "
+                f"{check.at_most} ({_as_written(spec[check.at_most], b[p], units)}): "
                 f"{check.reason}"
                 for p in broken.tolist()
             ]
@@ -1214,6 +1215,16 @@ def parse_facts(
         rejects=rejects.table(row_numbers, ids),
         unmatched_columns=[] if single else unknown,
     )
+
+
+def _as_written(fact: Fact, value: float, units: Mapping[str, str] | None) -> str:
+    """A fact's value with its unit, in the unit its column is written in (a header's 元), as
+    a range reason says it: ``15000000 元`` beside a cell of 15000000, not ``1500``."""
+    unit = (units or {}).get(fact.code) or fact.unit
+    if unit != fact.unit:
+        value = float(value / facts_table().ratio(fact, unit))
+    said = unit_text(unit, "en")  # the library's reasons are English
+    return f"{_show(value)} {said}" if said else _show(value)
 
 
 def _cells(column: pd.Series, positions: np.ndarray) -> list[str]:
