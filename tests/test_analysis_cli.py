@@ -149,11 +149,11 @@ def test_a_broken_map_file_is_one_line_naming_it(files, capsys):
 
 def test_bad_input_is_reported_as_not_computable_with_the_reason(miit, tmp_path):
     frame = synthesise(miit, 12, 3)
-    frame["talent"] = ""  # an all-missing column: scored as lowest, so a constant item
+    frame["talent"] = ""  # an all-missing column: scored as lowest, but never answered
     result = analyse(frame, runs=8)
     flags = result.reliability.flags
     management = flags[flags["dimension"] == "management"]
-    assert management["message"].str.contains("talent is constant").any()
+    assert management["message"].str.contains("column talent has no values").any()
     coverage = result.coverage.items.set_index("item")
     assert coverage.loc["talent", "share"] == 0 and coverage.loc["talent", "below"]
     # 12 companies are too few for KMO over the 16 scenario items: said, not a NaN

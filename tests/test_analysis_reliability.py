@@ -196,13 +196,40 @@ def test_reliability_on_the_shipped_population_matches_the_oracles(miit):
     )
     result = reliability(population)
     items = pd.DataFrame(population.item_scores, columns=[i.code for i in miit.items])
+    answered = pd.DataFrame(population.answered, columns=items.columns)
     for d in result.dimensions:
-        table = items[d.items]
+        # on the rows that answered every item of the dimension (an unanswered item is scored
+        # as the lowest answer by the MIIT rule: that 0 is no answer to correlate)
+        table = items.loc[answered[d.items].all(axis=1), d.items]
+        assert d.alpha.n == len(table) and d.alpha.n_dropped == len(items) - len(table)
         assert d.alpha.alpha == pytest.approx(pingouin.cronbach_alpha(table)[0], abs=1e-12)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _, overall = factor_analyzer.factor_analyzer.calculate_kmo(table)
         assert d.kmo.overall == pytest.approx(overall, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", [3, 77])
+def test_an_answer_not_given_is_left_out_though_the_score_counts_it_as_the_lowest(miit, seed):
+    # the unanswered items, scored 0 by the lowest-answer rule, had been correlated as answers:
+    # alpha 0.44 where the rows that answered every item give 0.76
+    from dmi.instruments.synth import synthesise
+
+    answers = synthesise(miit, 300, seed, missing_rate=0.05)
+    population = Population.from_answers(miit, answers)
+    assert not population.answered.all()
+    result = reliability(population)
+    items = pd.DataFrame(population.item_scores, columns=[i.code for i in miit.items])
+    answered = pd.DataFrame(population.answered, columns=items.columns)
+    for d in result.dimensions:
+        table = items.loc[answered[d.items].all(axis=1), d.items]
+        assert (d.alpha.n, d.alpha.n_dropped) == (len(table), len(items) - len(table))
+        assert d.alpha.alpha == pytest.approx(pingouin.cronbach_alpha(table)[0], abs=1e-12)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, overall = factor_analyzer.factor_analyzer.calculate_kmo(table)
+        assert d.kmo.overall == pytest.approx(overall, abs=1e-9)
+        assert d.bartlett.n == len(table)
 
 
 def test_results_unpack_as_the_oracles_do():

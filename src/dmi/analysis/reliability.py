@@ -436,6 +436,10 @@ def reliability(
 ) -> Reliability:
     """Reliability per dimension of a population's item scores, and the flags.
 
+    Only the answers given count (:attr:`Population.answered`): an item not answered, which the
+    score may count as the lowest answer, is missing here, its row left out of its dimension's
+    statistics (and counted in ``n_dropped``); the indicators are scored from the answers given.
+
     Parameters
     ----------
     population : Population
@@ -447,7 +451,10 @@ def reliability(
     ci : float, default=0.95
     """
     h = population.hierarchy
-    items = pd.DataFrame(population.item_scores, columns=list(h.items))
+    # an answer not given is no answer, though the score may count it as the lowest (the MIIT
+    # rule): left out, as a missing value is (listwise, counted)
+    given = np.where(population.answered, population.item_scores, np.nan)
+    items = pd.DataFrame(given, columns=list(h.items))
     item_dimension = h.dimension_of("item")
     flags: list[dict] = []
 
@@ -533,7 +540,7 @@ def reliability(
             DimensionReliability(dimension, codes, alpha, stats["kmo"], stats["bartlett"], notes)
         )
 
-    indicators = population.nodes("indicator")
+    indicators = h.nodes(given, "indicator")
     rows = []
     for i, code in enumerate(h.indicators):
         d = h.indicator_dimension[i]
