@@ -17,6 +17,7 @@ from sklearn.metrics import adjusted_rand_score
 
 import dmi
 from dmi.instruments import parse_instrument, shipped_path
+from dmi.instruments.synth import synthesise
 from dmi.tiers import (
     TIER_MODEL_FORMAT,
     TierModel,
@@ -96,6 +97,23 @@ def test_tiers_are_ordered_by_mean_index(models, data4, method):
     assert np.all(tiers[truth == 0] == 1) and np.all(tiers[truth == 3] == 4)
     assert model.labels_[0].en == "Digital starter support"
     assert [t.tier for t in model.report_.tiers] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(("method", "k", "seed"), [("gmm", 7, 5), ("ward", 4, 5), ("gmm", 5, 1)])
+def test_tiers_are_ordered_and_summarised_by_the_companies_they_hold(miit, method, k, seed):
+    # ordered by the clustering's own members (a mixture's responsibilities, Ward's labels), a
+    # lower tier held companies of a higher mean index than the next, and the report's means
+    # were of other companies than its sizes
+    scores = dmi.IndexModel(miit).fit().score(synthesise(miit, 400, 202))
+    model = TierModel(k, method=method, random_state=seed, instrument=miit, n_bootstrap=0)
+    tiers = model.fit(scores).predict(scores)
+    for summary in model.report_.tiers:
+        held = scores["dmi"][tiers == summary.tier]
+        assert summary.size == len(held)
+        if len(held):
+            assert summary.dmi == pytest.approx(held.mean(), abs=1e-9)
+    held_means = [scores["dmi"][tiers == t].mean() for t in range(1, k + 1) if (tiers == t).any()]
+    assert held_means == sorted(held_means)
 
 
 def test_same_random_state_gives_identical_tiers():

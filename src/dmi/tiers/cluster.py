@@ -49,6 +49,17 @@ class Clustering:
     def kernel(self) -> Kernel:
         return Kernel.build(self.centroids, self.weights, self.covariances)
 
+    def placed_mean(self, values: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Mean of ``values`` over the rows ``z`` each component holds as the model places them
+        (the nearest centroid; a mixture's most probable component), which the tiers are
+        ordered and summarised by; a component that holds none: its members' mean
+        (:meth:`member_mean`)."""
+        k = len(self.centroids)
+        placed = self.kernel().label(z)
+        counts = np.bincount(placed, minlength=k)
+        sums = np.bincount(placed, values, minlength=k)
+        return np.where(counts > 0, sums / np.maximum(counts, 1), self.member_mean(values))
+
     def member_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of ``values`` over each component's members (responsibility-weighted for gmm)."""
         k = len(self.centroids)

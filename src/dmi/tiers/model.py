@@ -14,8 +14,9 @@ Method
 2. The standardised rows are clustered (:mod:`dmi.tiers.cluster`) by k-means, a Gaussian mixture
    or Ward's hierarchical clustering; Ward's clusters are summarised by their centroids, and a
    company belongs to the nearest one.
-3. Clusters become tiers in the order of their members' mean index (``dmi``): tier 1 has the
-   lowest. The instrument's ``tiers`` section labels them when it describes exactly K tiers;
+3. Clusters become tiers in the order of the mean index (``dmi``) of the rows each holds as the
+   model places them (the nearest centroid, a mixture's most probable component): tier 1 has
+   the lowest. The instrument's ``tiers`` section labels them when it describes exactly K tiers;
    otherwise the labels are the generic "第 k 梯队 / Tier k" and the fit report says so.
 4. ``n_tiers="auto"`` tries every K in ``k_range`` (:mod:`dmi.tiers.choice`).
 5. Stability is measured on bootstrap refits (:mod:`dmi.tiers.stability`).
@@ -283,7 +284,9 @@ class TierModel(DmiEstimator):
             fit = fit_once(z, k, self.method, est_seed)
             choice = KChoice("fixed", None, {}, k, f"n_tiers = {k} was given")
         k = choice.chosen
-        key = fit.member_mean(dmi_s)
+        # by the companies each tier holds as the model places them: a mixture's members by
+        # responsibility, or Ward's by its tree, can order two tiers the other way round
+        key = fit.placed_mean(dmi_s, z)
         order = np.argsort(key, kind="stable")
 
         self.n_tiers_ = k
