@@ -1019,6 +1019,40 @@ def test_a_wjx_export_of_facts_reads_its_skip_marks_as_blank(capsys, tmp_path):
     assert "上年营收 (revenue_y1) 1、上年净利润 (net_profit_y1) 2" in zh  # facts by name
 
 
+@pytest.mark.parametrize("cell", ["1", "2", "3", "1.0"])
+def test_an_option_number_of_a_wjx_export_is_refused_not_read_as_yes(capsys, tmp_path, cell):
+    # 问卷星's number export writes 否, the first option, as 1: it was read as yes (holds the
+    # title), and 2 was refused as "expected one of: no, yes, recheck"
+    meta = "序号,提交答卷时间,所用时间"
+    questions = (
+        "1、企业编号,2、是否持有创新型（科技和创新型）中小企业称号,3、拥有自主品牌,4、职工总数"
+    )
+    header = f"{meta},{questions}"
+    src = tmp_path / "wjx.csv"
+    src.write_text(
+        f"{header}\n1,2026/5/1 10:00:00,120秒,E0,{cell},是,{cell}\n"
+        "2,2026/5/1 10:00:00,120秒,E1,否,是,40\n",
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rej.csv"
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--rejects", rejects)
+    assert code == 0, err
+    found = read(rejects)
+    assert found[["column", "value"]].values.tolist() == [["holds_innovative", cell]]
+    assert found["reason"].tolist() == [el.facts.NUMBERED_OPTION]
+    out = read(tmp_path / "o.csv")
+    assert out["respondent_id"].tolist() == ["E1"]  # a number in a count is a count
+    from dmi.service.ladderbulk import fact_reason
+
+    assert "按选项文本" in fact_reason(el.facts.NUMBERED_OPTION, "zh")
+    assert fact_reason(el.facts.NUMBERED_OPTION, "zh") != el.facts.NUMBERED_OPTION
+    # a plain file's 1 is yes, as a spreadsheet's yes/no column holds it
+    plain = tmp_path / "plain.csv"
+    plain.write_text(f"respondent_id,holds_innovative\nE0,{cell}\n", encoding="utf-8")
+    run(capsys, "eligibility", plain, "-o", tmp_path / "p.csv", "--rejects", rejects)
+    assert len(read(rejects)) == (0 if cell in ("1", "1.0") else 1)
+
+
 def test_a_kobo_export_of_facts_matches_its_grouped_headers(capsys, tmp_path):
     # KoboToolbox names a question in a group `group/question`: the facts were ignored, and the
     # firm told to give the facts it had given

@@ -293,7 +293,8 @@ class EligibilityKernel:
         Fact -> the unit its column is in (:attr:`ColumnMapping.units`), converted as read.
     wjx : bool
         The file is a 问卷星 export: its marks of a skipped or empty question are blank
-        (:func:`wjx_blanks`).
+        (:func:`wjx_blanks`), and a bare number in a category or yes/no fact is an option's
+        number, refused (:data:`dmi.eligibility.facts.NUMBERED_OPTION`).
     """
 
     policy: Any
@@ -318,6 +319,7 @@ class EligibilityKernel:
             unique_ids=True,  # the run rejects repeated ids across the whole file
             survey=self.survey,
             units=self.units,
+            numbered_options=self.wjx,
         )
 
     def __call__(self, prepared: PreparedChunk) -> ChunkResult:

@@ -587,8 +587,32 @@ def _number(text: str, percent: bool) -> float | None:
 _Parsed = tuple[float, str | None]  # (value or NaN, reason when bad)
 
 
-def _cell_parser(fact: Fact):
-    """A function text -> (value, reason) for one fact: run once per distinct cell."""
+_OPTION_NUMBER = re.compile(r"\d+(?:\.0+)?")
+NUMBERED_OPTION = (
+    "an option number of 问卷星's 按选项序号 export: expected the answer's text, as its "
+    "按选项文本 export writes it"
+)
+"""The reason of a bare number in a category or yes/no fact of a 问卷星 export: its number
+export writes an answer as the option's position in the question (1 is the first option, 否
+as often as 是), which only the questionnaire can tell."""
+
+
+def _cell_parser(fact: Fact, numbered_options: bool = False):
+    """A function text -> (value, reason) for one fact: run once per distinct cell.
+
+    ``numbered_options``: the file may write an answer as its option's number
+    (:data:`NUMBERED_OPTION`): a bare number in a category or yes/no fact is refused, not read
+    as an alias (``1`` is yes).
+    """
+    if numbered_options and fact.type in ("yesno", "category"):
+        plain = _cell_parser(fact)
+
+        def parse_numbered(text: str) -> _Parsed:
+            if _OPTION_NUMBER.fullmatch(text):
+                return math.nan, NUMBERED_OPTION
+            return plain(text)
+
+        return parse_numbered
     if fact.type == "yesno":
 
         def parse(text: str) -> _Parsed:
@@ -861,11 +885,16 @@ def _text_numbers(column: pd.Series, fact: Fact, rejects: _Rejects) -> np.ndarra
 
 
 def _parse_column(
-    column: pd.Series, fact: Fact, rejects: _Rejects, at: np.ndarray | None = None
+    column: pd.Series,
+    fact: Fact,
+    rejects: _Rejects,
+    at: np.ndarray | None = None,
+    numbered_options: bool = False,
 ) -> np.ndarray:
     """One fact's column as float64, every bad cell added to ``rejects``.
 
-    ``at`` places the column's cells in the batch (the rows of a subset), for the rejects.
+    ``at`` places the column's cells in the batch (the rows of a subset), for the rejects;
+    ``numbered_options`` as :func:`_cell_parser`.
     """
     n = len(column)
     if fact.type == "number" and at is None:
@@ -911,7 +940,7 @@ def _parse_column(
             cells = np.array([_text(v) for v in column.to_numpy(dtype=object)], dtype=object)
             codes, uniques = pd.factorize(cells, use_na_sentinel=True)
             uniques = list(uniques)
-    parse = _cell_parser(fact)
+    parse = _cell_parser(fact, numbered_options)
     table = np.full(len(uniques) + 1, np.nan)  # the last slot: blank cells (code -1)
     bad_codes: dict[int, tuple[str, str]] = {}
     for i, cell in enumerate(uniques):
@@ -1044,6 +1073,7 @@ def parse_facts(
     rows: np.ndarray | None = None,
     unique_ids: bool = False,
     units: Mapping[str, str] | None = None,
+    numbered_options: bool = False,
 ) -> ParsedFacts:
     """Check and type a frame of facts (or one firm's dict).
 
@@ -1063,6 +1093,10 @@ def parse_facts(
         Fact code -> the unit its column is in, where a header named another unit than the
         fact's (``{"revenue_y1": "元"}``): the column is read in that unit (a value out of range
         is told in it) and converted (:meth:`FactsTable.ratio`).
+    numbered_options : bool, default=False
+        The facts are a 问卷星 export, which may write an answer as its option's number: a bare
+        number in a category or yes/no fact is refused (:data:`NUMBERED_OPTION`), where
+        elsewhere ``1`` is yes.
 
     Returns
     -------
@@ -1150,7 +1184,9 @@ def parse_facts(
         elif units and fact.code in units:
             values[fact.code] = _parse_in_unit(column, fact, units[fact.code], rejects)
         else:
-            values[fact.code] = _parse_column(column, fact, rejects)
+            values[fact.code] = _parse_column(
+                column, fact, rejects, numbered_options=numbered_options
+            )
 
     for fact in spec:
         if fact.yes_if is not None:  # a blank stands for yes where the broader fact says yes

@@ -374,16 +374,29 @@ def evaluate_batch(
     unique_ids: bool = False,
     survey: bool = True,
     units: Mapping[str, str] | None = None,
+    numbered_options: bool = False,
 ) -> EligibilityBatch:
     """Evaluate the valid rows of a frame and reject the others with every reason.
 
     The chunk kernel of a bulk run: ``first_row`` / ``rows`` give the source row numbers (the
     header is row 1), ``unique_ids=True`` skips the repeated-id check when the caller checks ids
     across the whole file, ``units`` names the columns given in another unit than their fact's
+    and ``numbered_options`` says the facts are a 问卷星 export
     (:func:`dmi.eligibility.parse_facts`). Parameters otherwise as :func:`evaluate`.
     """
     the_plan = _settle(policy, year, lang, max_gaps)
-    return _run(facts, the_plan, lang, max_gaps, first_row, rows, unique_ids, survey, units)
+    return _run(
+        facts,
+        the_plan,
+        lang,
+        max_gaps,
+        first_row,
+        rows,
+        unique_ids,
+        survey,
+        units,
+        numbered_options,
+    )
 
 
 def _with_survey_level(facts: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -416,6 +429,7 @@ def _run(
     unique_ids: bool,
     survey: bool = True,
     units: Mapping[str, str] | None = None,
+    numbered_options: bool = False,
 ) -> EligibilityBatch:
     if not isinstance(facts, pd.DataFrame):
         raise TypeError(f"expected a DataFrame of facts, got {type(facts).__name__}")
@@ -472,7 +486,11 @@ def _run(
             computed += levels.computed
             imputed.update(levels.imputed)
         parsed = parse_facts(
-            chunk, rows=row_numbers[start:stop], unique_ids=unique_ids, units=units
+            chunk,
+            rows=row_numbers[start:stop],
+            unique_ids=unique_ids,
+            units=units,
+            numbered_options=numbered_options,
         )
         valid = parsed.valid & valid
         table = parsed.table if valid.all() else parsed.table.take(valid)

@@ -26,7 +26,7 @@ from dmi.eligibility import (
     load_policy,
     status_label,
 )
-from dmi.eligibility.facts import FACTS
+from dmi.eligibility.facts import FACTS, NUMBERED_OPTION
 from dmi.eligibility.places import province_of
 from dmi.io import csv_bytes, unescaped
 from dmi.locales import text
@@ -247,6 +247,7 @@ def named_candidates(candidates: pd.DataFrame, policy: str, lang: str) -> pd.Dat
 _FACT_REASONS = [
     (re.compile(r"(?P<value>.+) is below the minimum (?P<limit>\S+) ?(?P<unit>.*)"), "below"),
     (re.compile(r"(?P<value>.+) is above the maximum (?P<limit>\S+) ?(?P<unit>.*)"), "above"),
+    (re.compile(re.escape(NUMBERED_OPTION)), "numbered_option"),
     (re.compile(r"expected a number \((?P<unit>.*)\)"), "number"),
     (re.compile(r"expected a number"), "number_plain"),
     (re.compile(r"expected a whole number \((?P<unit>.*)\)"), "whole"),
