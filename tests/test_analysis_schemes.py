@@ -12,7 +12,7 @@ from scipy.stats import kendalltau, spearmanr
 
 from dmi.analysis import Kernel, NotComputable, Population, compare_schemes
 from dmi.analysis.method import ahp_matrix_from_judgements
-from dmi.analysis.schemes import LevelRule, rank_desc
+from dmi.analysis.schemes import LevelRule, MethodSettings, rank_desc
 from dmi.instruments import parse_instrument, shipped_path
 from dmi.instruments.synth import synthesise
 from dmi.scoring import IndexModel, encode_answers
@@ -215,7 +215,7 @@ def test_compare_schemes_ahp_with_judgements_and_tiers(miit):
         population,
         schemes=["instrument", "ahp", "equal"],
         level="dimension",
-        ahp_matrix=matrix,
+        settings=MethodSettings(ahp_matrix=matrix),
         tier_model=tier_model,
     )
     assert result.not_run == {}

@@ -30,7 +30,13 @@ from dmi.analysis.reliability import (
     kmo,
     reliability,
 )
-from dmi.analysis.schemes import Kernel, Scheme, SchemeComparison, compare_schemes
+from dmi.analysis.schemes import (
+    Kernel,
+    MethodSettings,
+    Scheme,
+    SchemeComparison,
+    compare_schemes,
+)
 from dmi.analysis.structure import Hierarchy, NotComputable, Population
 from dmi.analysis.treatment import (
     Coverage,
@@ -54,6 +60,7 @@ __all__ = [
     "KMOResult",
     "Kernel",
     "Method",
+    "MethodSettings",
     "NotComputable",
     "Population",
     "RankingComparison",

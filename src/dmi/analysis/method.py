@@ -3,7 +3,9 @@
 Every field has a default; an empty file (or none) is the default analysis. A field that is
 wrong is named with the file (``method.yaml, field uncertainty.runs: ...``), as every file dmi
 reads. Paths in the file (an instrument, a reference population, AHP judgements, a tier model)
-are relative to the file's folder.
+are relative to the file's folder. The method's settings (AHP judgements, ``pca``,
+``bod_bounds``, ``geometric_offset``) reach every part of the analysis alike through
+:meth:`Method.settings`: the nominal index, the schemes side by side and every uncertainty run.
 
 .. code-block:: yaml
 
@@ -13,6 +15,8 @@ are relative to the file's folder.
     level: indicator                        # the weight level: item | indicator | dimension
     nominal: {weighting: instrument, normalisation: goalposts, aggregation: arithmetic}
     pca: {retain: kaiser+10%, rotation: varimax}   # or cumulative-60% or a number; varimax-kaiser
+    bod_bounds: [0.0, 1.0]                  # benefit of the doubt: bounds on each weight's share
+    geometric_offset: 0.01                  # c of geometric aggregation
     ahp:                                    # pairwise judgements of the nodes at `level`
       judgements: [[foundation, management, 3], [management, performance, "1/2"], ...]
     tiers: shipped                          # shipped | none | a tier model JSON
@@ -39,6 +43,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dmi.analysis.schemes import MethodSettings
 from dmi.errors import MissingFileError, ModelFileError, UsageError
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHTINGS
@@ -179,6 +184,24 @@ class Method(_Strict):
     comparison: ComparisonSettings = ComparisonSettings()
     uncertainty: UncertaintySettings = UncertaintySettings()
     effective: EffectiveSettings = EffectiveSettings()
+
+    def settings(self, ahp_matrix: Any = None) -> MethodSettings:
+        """The method's settings beside its weighting, normalisation and aggregation, as every
+        part of the analysis scores with them.
+
+        Parameters
+        ----------
+        ahp_matrix : array-like of shape (k, k), optional
+            The pairwise matrix read from the method's ``ahp`` judgements (or a file that
+            overrides them): :func:`ahp_matrix`.
+        """
+        return MethodSettings(
+            ahp_matrix=ahp_matrix,
+            bod_bounds=tuple(self.bod_bounds),
+            geometric_offset=self.geometric_offset,
+            pca_retain=self.pca.retain,
+            pca_rotation=self.pca.rotation,
+        )
 
     def to_yaml(self) -> str:
         """The method as YAML (every field, defaults included): what a reader reruns."""

@@ -25,7 +25,7 @@ import pandas as pd
 from dmi.analysis.effective import effective_weights
 from dmi.analysis.method import Method, ahp_matrix, load_method, read_ahp_matrix, resolve
 from dmi.analysis.reliability import Reliability, reliability
-from dmi.analysis.schemes import Kernel, Scheme, SchemeComparison, compare_schemes
+from dmi.analysis.schemes import MethodSettings, Scheme, SchemeComparison, compare_schemes
 from dmi.analysis.structure import NotComputable, Population
 from dmi.analysis.text import reason
 from dmi.analysis.treatment import Coverage, Treatment, coverage, treat
@@ -387,9 +387,11 @@ def analyse(
         result.problems["reliability"] = reason(exc)
 
     nominal = Scheme(**method.nominal.model_dump())
+    # one object carries the method's settings to every part: they all score the same method
+    method_settings = method.settings(matrix)
     try:
         result.nominal, result.effective = _nominal(
-            analysed, ref_population, nodes, nominal, level, matrix, method, tiers
+            analysed, ref_population, nodes, nominal, level, method_settings, method, tiers
         )
     except NotComputable as exc:
         result.problems["nominal"] = reason(exc)
@@ -403,10 +405,7 @@ def analyse(
             reference=ref_population,
             nodes=nodes,
             tier_model=tiers,
-            ahp_matrix=matrix,
-            bod_bounds=method.bod_bounds,
-            pca_retain=method.pca.retain,
-            pca_rotation=method.pca.rotation,
+            settings=method_settings,
         )
     except NotComputable as exc:
         result.problems["comparison"] = reason(exc)
@@ -426,11 +425,8 @@ def analyse(
             runs=u.runs,
             seed=u.seed,
             tier_model=tiers,
-            ahp_matrix=matrix,
-            bod_bounds=method.bod_bounds,
+            settings=method_settings,
             num_resamples=u.resamples,
-            pca_retain=method.pca.retain,
-            pca_rotation=method.pca.rotation,
         )
     except NotComputable as exc:
         result.problems["uncertainty"] = reason(exc)
@@ -443,7 +439,7 @@ def _nominal(
     nodes: np.ndarray | None,
     scheme: Scheme,
     level: str,
-    matrix: Any,
+    settings: MethodSettings,
     method: Method,
     tiers: Any,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -451,18 +447,13 @@ def _nominal(
     from dmi.analysis.schemes import LevelRule, _tiers_of
 
     node_values = population.nodes(level) if nodes is None else nodes
-    kernel = Kernel(
+    kernel = settings.kernel(
         population.instrument,
         "dimension" if scheme.weighting == "bod" else level,
         node_values if scheme.weighting != "bod" else population.nodes("dimension"),
         None
         if reference is None
         else reference.nodes("dimension" if scheme.weighting == "bod" else level),
-        ahp_matrix=matrix,
-        bod_bounds=method.bod_bounds,
-        geometric_offset=method.geometric_offset,
-        pca_retain=method.pca.retain,
-        pca_rotation=method.pca.rotation,
     )
     w = kernel.weights(scheme.weighting, scheme.normalisation)[0]
     if scheme.weighting == "bod":

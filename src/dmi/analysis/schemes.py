@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ from dmi.scoring.normalise import Normaliser, bounded, canonical_name
 __all__ = [
     "Kernel",
     "LevelRule",
+    "MethodSettings",
     "Scheme",
     "SchemeComparison",
     "compare_schemes",
@@ -67,6 +68,51 @@ class Scheme:
     @property
     def name(self) -> str:
         return f"{self.weighting}/{canonical_name(self.normalisation)}/{self.aggregation}"
+
+
+@dataclass(frozen=True)
+class MethodSettings:
+    """Every setting of a method besides its weighting, normalisation and aggregation.
+
+    They are :class:`Kernel`'s keyword arguments (:class:`dmi.IndexModel`'s of the same names),
+    held in one object that an analysis hands to each of its parts: the nominal index, the
+    schemes side by side and the uncertainty analysis build every kernel they score with through
+    :meth:`kernel`, so that they score the same method (a setting passed to one part and not to
+    another gave the comparison and the uncertainty analysis another index than the nominal
+    table's).
+
+    Attributes
+    ----------
+    ahp_matrix : array-like of shape (k, k), optional
+        Pairwise comparisons of the weight-level nodes, for ``weighting="ahp"``.
+    bod_bounds : tuple of float, default=(0.0, 1.0)
+        Benefit of the doubt's bounds on each weight's share.
+    geometric_offset : float, default=0.01
+        The offset ``c`` of geometric aggregation.
+    target_quantile : float, default=0.9
+        The reference quantile of the ``target`` normalisation.
+    pca_retain : str or int, default="kaiser+10%"
+    pca_rotation : str, default="varimax"
+        PCA's factor retention and rotation.
+    """
+
+    ahp_matrix: Any = None
+    bod_bounds: tuple[float, float] = (0.0, 1.0)
+    geometric_offset: float = 0.01
+    target_quantile: float = 0.9
+    pca_retain: str | int = "kaiser+10%"
+    pca_rotation: str = "varimax"
+
+    def kernel(
+        self,
+        instrument: Instrument,
+        level: str,
+        nodes: np.ndarray,
+        reference: np.ndarray | None = None,
+    ) -> Kernel:
+        """A :class:`Kernel` with these settings (the one way the analysis builds one)."""
+        options = {f.name: getattr(self, f.name) for f in fields(self)}
+        return Kernel(instrument, level, nodes, reference, **options)
 
 
 def rank_desc(values: np.ndarray) -> np.ndarray:
@@ -636,11 +682,8 @@ def compare_schemes(
     nodes: np.ndarray | None = None,
     reference_nodes: np.ndarray | None = None,
     tier_model: Any = None,
-    ahp_matrix: Any = None,
-    bod_bounds: tuple[float, float] = (0.0, 1.0),
+    settings: MethodSettings | None = None,
     top: int = 10,
-    pca_retain: str | int = "kaiser+10%",
-    pca_rotation: str = "varimax",
 ) -> SchemeComparison:
     """Weighting schemes side by side: weights, rank agreement, movers, band and tier changes.
 
@@ -662,10 +705,12 @@ def compare_schemes(
         Treated node scores at ``level`` to use instead of the populations' own.
     tier_model : TierModel, optional
         Adds each scheme's tier (indicative under any scheme but the instrument's own).
-    ahp_matrix : array-like, optional
-        For ``ahp``: pairwise comparisons of the nodes at ``level``.
-    pca_retain, pca_rotation
-        For ``pca``: as :class:`dmi.IndexModel`.
+    settings : MethodSettings, optional
+        The method's other settings (AHP judgements of the nodes at ``level`` for ``ahp``, BoD
+        bounds, geometric offset, PCA options ...), the same for every scheme; default:
+        :class:`MethodSettings` ().
+    top : int, default=10
+        Movers kept per scheme.
 
     A scheme that cannot run is listed in ``not_run`` with the reason, never left out silently.
     """
@@ -674,15 +719,12 @@ def compare_schemes(
     schemes = list(schemes or WEIGHTINGS)
     if tier_model is not None:
         check_tier_model(tier_model, instrument)
-    kernel = Kernel(
+    settings = settings or MethodSettings()
+    kernel = settings.kernel(
         instrument,
         level,
         population.nodes(level) if nodes is None else nodes,
         _reference_nodes(reference, reference_nodes, level),
-        ahp_matrix=ahp_matrix,
-        bod_bounds=bod_bounds,
-        pca_retain=pca_retain,
-        pca_rotation=pca_rotation,
     )
     dim_kernel = kernel if level == "dimension" else None  # BoD works on the dimensions
     rule = LevelRule(instrument, population.scenario_levels, population.scenario_codes)
@@ -697,12 +739,11 @@ def compare_schemes(
         try:
             if weighting == "bod":
                 if dim_kernel is None:
-                    dim_kernel = Kernel(
+                    dim_kernel = settings.kernel(
                         instrument,
                         "dimension",
                         population.nodes("dimension"),
                         None if reference is None else reference.nodes("dimension"),
-                        bod_bounds=bod_bounds,
                     )
                 scheme = Scheme("bod", nominal.normalisation, "arithmetic")
                 dims, index = dim_kernel.evaluate_bod(nominal.normalisation)

@@ -40,8 +40,8 @@ import pandas as pd
 
 from dmi.analysis.schemes import (
     _BLOCK_CELLS,
-    Kernel,
     LevelRule,
+    MethodSettings,
     Scheme,
     _tiers_of,
     check_tier_model,
@@ -205,11 +205,8 @@ def uncertainty(
     runs: int = 1000,
     seed: int = 0,
     tier_model: Any = None,
-    ahp_matrix: Any = None,
-    bod_bounds: tuple[float, float] = (0.0, 1.0),
+    settings: MethodSettings | None = None,
     num_resamples: int = 100,
-    pca_retain: str | int = "kaiser+10%",
-    pca_rotation: str = "varimax",
 ) -> Uncertainty:
     """Uncertainty and sensitivity of every company's index, rank, level and tier.
 
@@ -237,10 +234,12 @@ def uncertainty(
         Seeds the design and the bootstrap: one seed gives the same numbers.
     tier_model : TierModel, optional
         Assigns each run's tier from its dimension scores.
-    ahp_matrix : array-like, optional
-        Pairwise comparisons of the nodes at ``level`` for ``ahp``.
-    pca_retain, pca_rotation
-        For ``pca``: as :class:`dmi.IndexModel`.
+    settings : MethodSettings, optional
+        The method's other settings (AHP judgements of the nodes at ``level`` for ``ahp``, BoD
+        bounds, geometric offset, PCA options ...), the same in the nominal run and in every
+        other run; default: :class:`~dmi.analysis.schemes.MethodSettings` ().
+    num_resamples : int, default=100
+        Bootstrap resamples of the Sobol' indices' confidence intervals.
 
     Raises
     ------
@@ -276,24 +275,15 @@ def uncertainty(
     ref_nodes = reference_nodes
     if ref_nodes is None and reference is not None:
         ref_nodes = reference.nodes(level)
-    kernel = Kernel(
-        instrument,
-        level,
-        data_nodes,
-        ref_nodes,
-        ahp_matrix=ahp_matrix,
-        bod_bounds=bod_bounds,
-        pca_retain=pca_retain,
-        pca_rotation=pca_rotation,
-    )
+    settings = settings or MethodSettings()
+    kernel = settings.kernel(instrument, level, data_nodes, ref_nodes)
     dim_kernel = kernel
     if level != "dimension":
-        dim_kernel = Kernel(
+        dim_kernel = settings.kernel(
             instrument,
             "dimension",
             population.nodes("dimension"),
             None if reference is None else reference.nodes("dimension"),
-            bod_bounds=bod_bounds,
         )
     rule = LevelRule(instrument, population.scenario_levels, population.scenario_codes)
     dimension_codes = [d.code for d in instrument.dimensions]

@@ -232,6 +232,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from dmi.analysis import Population, compare_schemes, read_ahp_matrix
     from dmi.analysis.pipeline import load_tier_model
+    from dmi.analysis.schemes import MethodSettings
     from dmi.analysis.text import localise
     from dmi.instruments import load_instrument, shipped_reference_population
     from dmi.io import read_answers, write_table
@@ -262,7 +263,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         level=args.level,
         reference=reference,
         tier_model=tiers,
-        ahp_matrix=matrix,
+        settings=MethodSettings(ahp_matrix=matrix),
     )
     if args.output:
         write_table(result.companies, args.output)
