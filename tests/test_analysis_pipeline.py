@@ -14,6 +14,8 @@ from dmi.analysis.schemes import MethodSettings
 from dmi.instruments.synth import synthesise
 from dmi.scoring import IndexModel, encode_answers
 
+from .conftest import best_answers, worst_answers
+
 pytest.importorskip("SALib")
 
 FAST = {
@@ -120,3 +122,82 @@ def test_the_method_s_settings_are_every_setting_of_the_kernel(miit):
     assert kernel.instrument is miit and kernel.level == "dimension"
     for name in keywords - {"ahp_matrix"}:
         assert getattr(kernel, name) == getattr(settings, name)
+
+
+# -- the official level: the official method on the data as given -------------------------------
+
+
+def _official(miit, answers):
+    return IndexModel(miit).fit().score(answers)
+
+
+@pytest.mark.parametrize("seed", [5, 9])
+def test_level_is_the_official_level_of_dmi_score(miit, seed):
+    answers = synthesise(miit, 80, seed, missing_rate=0.3)
+    result = analyse(answers, instrument=miit, method=_method(tiers="shipped"))
+    official = _official(miit, answers)
+    assert {"level", "tier"} <= set(result.nominal.columns)
+    np.testing.assert_array_equal(result.nominal["level"], official["level"])
+    np.testing.assert_array_equal(result.comparison.companies["band_instrument"], official["level"])
+    np.testing.assert_array_equal(result.uncertainty.companies["band_nominal"], official["level"])
+    assert result.comparison.band_names["instrument"] == "level"
+    assert result.uncertainty.band_name == "level"
+    bands = result.to_json()["bands"]
+    assert bands["scheme_companies"]["band_instrument"] == "level"
+    assert bands["scheme_companies"]["band_equal"] == "indicative_level"
+    assert bands["uncertainty_companies"] == {"band_nominal": "level", "tier_nominal": "tier"}
+
+
+def _skewed(miit, answers, dimension="performance", high=3):
+    """Answers in which nearly every company has the lowest answer to every item of a dimension
+    (``high`` have the highest): outlier columns at every level."""
+    best, worst = best_answers(miit), worst_answers(miit)
+    out = answers.copy()
+    codes = [p.item.code for p in miit.item_paths if p.dimension.code == dimension]
+    for code in codes:
+        out[code] = [best[code] if i < high else worst[code] for i in range(len(out))]
+    return out
+
+
+TREATMENTS = {
+    "mean imputation": {"treatment": {"imputation": "mean"}},
+    "median imputation at the item level": {"level": "item", "treatment": {"imputation": "median"}},
+    "group imputation": {"treatment": {"imputation": "group-mean", "group_by": "sector"}},
+    "winsorise-then-log": {"level": "item", "treatment": {"outliers": "winsorise-then-log"}},
+    "log at the dimension level": {"level": "dimension", "treatment": {"outliers": "log"}},
+}
+
+
+@pytest.mark.parametrize("case", list(TREATMENTS))
+@pytest.mark.parametrize("seed", [5, 9])
+def test_treated_data_give_indicative_bands_only(miit, case, seed, tmp_path):
+    answers = _skewed(miit, synthesise(miit, 80, seed, missing_rate=0.3))
+    method = _method(tiers="shipped", **TREATMENTS[case])
+    result = analyse(answers, instrument=miit, method=method)
+    assert result.treatment.changed
+    table = result.nominal
+    # under the official method, on changed data, no column claims the official level or tier
+    assert "level" not in table and "tier" not in table
+    assert {"indicative_level", "indicative_tier"} <= set(table.columns)
+    assert set(result.comparison.band_names.values()) == {"indicative_level"}
+    assert result.uncertainty.band_name == "indicative_level"
+    bands = result.to_json()["bands"]
+    assert set(bands["scheme_companies"].values()) == {"indicative_level", "indicative_tier"}
+    assert bands["uncertainty_companies"] == {
+        "band_nominal": "indicative_level",
+        "tier_nominal": "indicative_tier",
+    }
+    # and the report says so, in both languages, where it shows the nominal band
+    for lang, heading in (("en", "indicative band"), ("zh", "参考等级")):
+        html = result.to_html(lang)
+        fragile = html.split('id="uncertainty"')[1]
+        assert heading in fragile
+        assert ("nominal band</th>" if lang == "en" else "名义等级</th>") not in fragile
+
+
+def test_a_treatment_that_changes_nothing_keeps_the_official_level(miit):
+    answers = synthesise(miit, 60, 4, missing_rate=0.0)
+    result = analyse(answers, instrument=miit, method=_method(treatment={"imputation": "mean"}))
+    assert not result.treatment.changed
+    np.testing.assert_array_equal(result.nominal["level"], _official(miit, answers)["level"])
+    assert result.uncertainty.band_name == "level"

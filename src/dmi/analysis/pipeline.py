@@ -25,7 +25,13 @@ import pandas as pd
 from dmi.analysis.effective import effective_weights
 from dmi.analysis.method import Method, ahp_matrix, load_method, read_ahp_matrix, resolve
 from dmi.analysis.reliability import Reliability, reliability
-from dmi.analysis.schemes import MethodSettings, Scheme, SchemeComparison, compare_schemes
+from dmi.analysis.schemes import (
+    MethodSettings,
+    Scheme,
+    SchemeComparison,
+    band_names,
+    compare_schemes,
+)
 from dmi.analysis.structure import NotComputable, Population
 from dmi.analysis.text import reason
 from dmi.analysis.treatment import Coverage, Treatment, coverage, treat
@@ -55,7 +61,9 @@ class Analysis:
     coverage, treatment, reliability, comparison, uncertainty
         The parts' results (None when a part could not run: see ``problems``).
     nominal : pandas.DataFrame
-        The nominal index, dimension scores and band of every company.
+        The nominal index, dimension scores, band and tier of every company: ``level`` and
+        ``tier`` (the official ones) only under the official method on data no treatment
+        changed, otherwise ``indicative_level`` and ``indicative_tier``.
     effective : pandas.DataFrame
         :func:`~dmi.analysis.effective.effective_weights` of the weight-level nodes and of the
         dimensions.
@@ -125,13 +133,43 @@ class Analysis:
             out["uncertainty_runs"] = self.uncertainty.runs
         return out
 
+    @property
+    def treated(self) -> bool:
+        """Whether a data treatment changed the data (then no band is an official level)."""
+        return self.treatment is not None and self.treatment.changed
+
+    def bands(self) -> dict[str, dict[str, str]]:
+        """What each band and tier column of the tables is, by table: ``level`` and ``tier``
+        (the official level and tier: the official method on the data as given) or
+        ``indicative_level`` and ``indicative_tier``."""
+        out: dict[str, dict[str, str]] = {}
+        if self.nominal is not None:
+            names = ("level", "indicative_level", "tier", "indicative_tier")
+            out["nominal"] = {c: c for c in names if c in self.nominal.columns}
+        if self.comparison is not None:
+            columns: dict[str, str] = {}
+            for scheme, name in self.comparison.band_names.items():
+                columns[f"band_{scheme}"] = name
+                if f"tier_{scheme}" in self.comparison.companies.columns:
+                    columns[f"tier_{scheme}"] = _tier_name(name)
+            out["scheme_companies"] = columns
+        if self.uncertainty is not None:
+            name = self.uncertainty.band_name
+            columns = {"band_nominal": name}
+            if "tier_nominal" in self.uncertainty.companies.columns:
+                columns["tier_nominal"] = _tier_name(name)
+            out["uncertainty_companies"] = columns
+        return out
+
     def to_json(self) -> dict[str, Any]:
-        """Provenance, method, problems and every table (records), JSON-able."""
+        """Provenance, method, problems, what each band column is (:meth:`bands`) and every
+        table (records), JSON-able."""
         return {
             "format": "dmi-analysis/1",
             "provenance": self.provenance,
             "method": self.method.model_dump(mode="json"),
             "problems": self.problems,
+            "bands": self.bands(),
             "not_run": {
                 **(
                     {}
@@ -154,6 +192,11 @@ class Analysis:
     def write_json(self, path: str | Path) -> None:
         """Write :meth:`to_json` (the file appears only once it is whole)."""
         _write(path, self.json_text())
+
+
+def _tier_name(band_name: str) -> str:
+    """A tier is official with its band: ``tier`` beside ``level``, else ``indicative_tier``."""
+    return "tier" if band_name == "level" else "indicative_tier"
 
 
 def _write(path: str | Path, text: str) -> None:
@@ -389,9 +432,19 @@ def analyse(
     nominal = Scheme(**method.nominal.model_dump())
     # one object carries the method's settings to every part: they all score the same method
     method_settings = method.settings(matrix)
+    # a band is the official level only under the official method on the data as given
+    treated = result.treated
     try:
         result.nominal, result.effective = _nominal(
-            analysed, ref_population, nodes, nominal, level, method_settings, method, tiers
+            analysed,
+            ref_population,
+            nodes,
+            nominal,
+            level,
+            method_settings,
+            method,
+            tiers,
+            treated,
         )
     except NotComputable as exc:
         result.problems["nominal"] = reason(exc)
@@ -406,6 +459,7 @@ def analyse(
             nodes=nodes,
             tier_model=tiers,
             settings=method_settings,
+            treated=treated,
         )
     except NotComputable as exc:
         result.problems["comparison"] = reason(exc)
@@ -426,6 +480,7 @@ def analyse(
             seed=u.seed,
             tier_model=tiers,
             settings=method_settings,
+            treated=treated,
             num_resamples=u.resamples,
         )
     except NotComputable as exc:
@@ -442,8 +497,13 @@ def _nominal(
     settings: MethodSettings,
     method: Method,
     tiers: Any,
+    treated: bool,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The nominal index of every company, and the effective weights of its nodes."""
+    """The nominal index of every company, and the effective weights of its nodes.
+
+    Its band and tier are ``level`` and ``tier`` only under the official method on untreated
+    data, otherwise ``indicative_level`` and ``indicative_tier`` (:func:`band_names`).
+    """
     from dmi.analysis.schemes import LevelRule, _tiers_of
 
     node_values = population.nodes(level) if nodes is None else nodes
@@ -463,14 +523,13 @@ def _nominal(
     dims, index = dims[:, :, 0], index[:, 0]
     h = population.hierarchy
     rule = LevelRule(population.instrument, population.scenario_levels, population.scenario_codes)
-    band = "level" if scheme.is_official else "indicative_level"
+    band, tier = band_names(scheme, treated=treated)
     table = pd.DataFrame({"respondent_id": population.respondent_id, "dmi": index})
     table[band] = rule.levels(index)
     for j, code in enumerate(h.dimensions):
         table[f"dim_{code}"] = dims[:, j]
     if tiers is not None:
-        name = "tier" if scheme.is_official else "indicative_tier"
-        table[name] = _tiers_of(tiers, dims, list(h.dimensions))
+        table[tier] = _tiers_of(tiers, dims, list(h.dimensions))
     normalised = kernel.normalised(scheme.normalisation)[0]
     node_weights = pd.Series(w, index=kernel.codes)
     dim_of = h.dimension_of(kernel.level)

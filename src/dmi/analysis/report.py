@@ -354,6 +354,8 @@ def _schemes(w: _Writer) -> None:
     if c is None:
         return
     w.p(w.t("schemes_note", nominal=c.nominal))
+    if a.treated:
+        w.p(w.t("treated_bands"))
     w.table(
         c.summary,
         [
@@ -448,11 +450,16 @@ def _uncertainty(w: _Writer) -> None:
     )
     w.add(f"<h3>{escape(w.t('fragile'))}</h3>")
     w.p(w.t("fragile_note"))
+    band, tier = "band_nominal", "tier_nominal"
+    if u.band_name != "level":  # the nominal band is no official level: headed as indicative
+        band, tier = "band_nominal_indicative", "tier_nominal_indicative"
+        w.p(w.t("treated_bands") if a.treated else w.t("nominal_indicative"))
     keys = ["share_band_changed"]
     if "share_tier_changed" in companies:
         keys.append("share_tier_changed")
     ranked = companies.assign(width=companies["rank_p95"] - companies["rank_p05"])
     ranked = ranked.sort_values(keys + ["width"], ascending=False, kind="stable")
+    ranked = ranked.rename(columns={"band_nominal": band, "tier_nominal": tier})
     w.table(
         ranked,
         [
@@ -465,9 +472,9 @@ def _uncertainty(w: _Writer) -> None:
             "rank_median",
             "rank_low",
             "rank_high",
-            "band_nominal",
+            band,
             "share_band_changed",
-            "tier_nominal",
+            tier,
             "share_tier_changed",
         ],
         limit=20,

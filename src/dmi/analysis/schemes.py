@@ -43,6 +43,7 @@ __all__ = [
     "MethodSettings",
     "Scheme",
     "SchemeComparison",
+    "band_names",
     "compare_schemes",
     "rank_desc",
 ]
@@ -68,6 +69,20 @@ class Scheme:
     @property
     def name(self) -> str:
         return f"{self.weighting}/{canonical_name(self.normalisation)}/{self.aggregation}"
+
+
+def band_names(scheme: Scheme, *, treated: bool = False) -> tuple[str, str]:
+    """What a scheme's band and tier are called: ``("level", "tier")`` when they are the official
+    level and tier, ``("indicative_level", "indicative_tier")`` otherwise.
+
+    They are official only when both the method and the data are the official ones: the
+    instrument's own method (:attr:`Scheme.is_official`) on the answers as given. Data changed
+    by a treatment (outliers winsorised or logged, answers imputed: ``treated``) give an
+    indicative band whatever the method, as another method does.
+    """
+    if scheme.is_official and not treated:
+        return "level", "tier"
+    return "indicative_level", "indicative_tier"
 
 
 @dataclass(frozen=True)
@@ -625,9 +640,10 @@ class SchemeComparison:
         largest_move, mean_abs_move, notes``.
     companies : pandas.DataFrame
         ``respondent_id`` and, per scheme, ``dmi_<s>``, ``rank_<s>``, ``band_<s>`` and (with a
-        tier model) ``tier_<s>``. Under any scheme but the instrument's own, the band is an
-        indicative band and the tier an indicative tier (the tier model's placement of that
-        scheme's dimension scores), never the official level or tier.
+        tier model) ``tier_<s>``. Under any scheme but the instrument's own, and under every
+        scheme on treated data, the band is an indicative band and the tier an indicative tier
+        (the tier model's placement of that scheme's dimension scores), never the official level
+        or tier: ``band_names`` says which.
     movers : dict of str to pandas.DataFrame
         Per scheme, the companies that move most against the nominal scheme.
     bands, tiers : dict of str to pandas.DataFrame
@@ -635,7 +651,8 @@ class SchemeComparison:
     not_run : dict of str to str
         Schemes that could not run, with the reason.
     band_names : dict of str to str
-        Per scheme, ``level`` (the official method) or ``indicative_level``.
+        Per scheme, ``level`` (the official method on the data as given) or
+        ``indicative_level`` (:func:`band_names`); its tier is official with it.
     """
 
     nominal: str
@@ -683,6 +700,7 @@ def compare_schemes(
     reference_nodes: np.ndarray | None = None,
     tier_model: Any = None,
     settings: MethodSettings | None = None,
+    treated: bool = False,
     top: int = 10,
 ) -> SchemeComparison:
     """Weighting schemes side by side: weights, rank agreement, movers, band and tier changes.
@@ -709,6 +727,10 @@ def compare_schemes(
         The method's other settings (AHP judgements of the nodes at ``level`` for ``ahp``, BoD
         bounds, geometric offset, PCA options ...), the same for every scheme; default:
         :class:`MethodSettings` ().
+    treated : bool, default=False
+        The scores were changed by a data treatment (outliers treated, answers imputed): then
+        no band is the official level, the instrument's own method's included
+        (:func:`band_names`).
     top : int, default=10
         Movers kept per scheme.
 
@@ -776,14 +798,14 @@ def compare_schemes(
 
     base = results[nominal.weighting]
     companies = pd.DataFrame({"respondent_id": population.respondent_id})
-    summary, movers, bands, tiers, band_names = [], {}, {}, {}, {}
+    summary, movers, bands, tiers, names = [], {}, {}, {}, {}
     for weighting, r in results.items():
         companies[f"dmi_{weighting}"] = r["index"]
         companies[f"rank_{weighting}"] = rank_desc(r["index"])
         companies[f"band_{weighting}"] = r["band"]
         if "tier" in r:
             companies[f"tier_{weighting}"] = r["tier"]
-        band_names[weighting] = "level" if r["scheme"].is_official else "indicative_level"
+        names[weighting] = band_names(r["scheme"], treated=treated)[0]
         if weighting == nominal.weighting:
             continue
         a = _score_table(population.respondent_id, base)
@@ -845,7 +867,7 @@ def compare_schemes(
         bands=bands,
         tiers=tiers,
         not_run=not_run,
-        band_names=band_names,
+        band_names=names,
     )
 
 

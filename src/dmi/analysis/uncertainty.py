@@ -44,6 +44,7 @@ from dmi.analysis.schemes import (
     MethodSettings,
     Scheme,
     _tiers_of,
+    band_names,
     check_tier_model,
     rank_desc,
 )
@@ -156,8 +157,8 @@ class Uncertainty:
         always holds it), ``nominal_outside`` (True where it did), ``band_nominal``,
         ``share_band_changed`` and, with a tier model, ``tier_nominal`` and
         ``share_tier_changed``. The band is the official ``level`` when the nominal method is the
-        instrument's own, otherwise indicative; in a run under another method it is always
-        indicative.
+        instrument's own and the data are as given (not ``treated``), otherwise indicative (and
+        the tier with it); in a run under another method it is always indicative.
     sensitivity : pandas.DataFrame
         ``input, S1, S1_conf, ST, ST_conf``: Sobol' indices of the mean absolute rank shift.
     runs : pandas.DataFrame
@@ -173,7 +174,8 @@ class Uncertainty:
         The nominal method.
     n_runs, base_size, seed : int
     band_name : str
-        ``level`` or ``indicative_level`` (the nominal band's name).
+        ``level`` or ``indicative_level`` (the nominal band's name; the nominal tier is
+        ``tier`` or ``indicative_tier`` with it).
     """
 
     companies: pd.DataFrame
@@ -206,6 +208,7 @@ def uncertainty(
     seed: int = 0,
     tier_model: Any = None,
     settings: MethodSettings | None = None,
+    treated: bool = False,
     num_resamples: int = 100,
 ) -> Uncertainty:
     """Uncertainty and sensitivity of every company's index, rank, level and tier.
@@ -238,6 +241,10 @@ def uncertainty(
         The method's other settings (AHP judgements of the nodes at ``level`` for ``ahp``, BoD
         bounds, geometric offset, PCA options ...), the same in the nominal run and in every
         other run; default: :class:`~dmi.analysis.schemes.MethodSettings` ().
+    treated : bool, default=False
+        The scores were changed by a data treatment (outliers treated, answers imputed): the
+        nominal band is then indicative even under the instrument's own method
+        (:func:`~dmi.analysis.schemes.band_names`).
     num_resamples : int, default=100
         Bootstrap resamples of the Sobol' indices' confidence intervals.
 
@@ -481,7 +488,7 @@ def uncertainty(
         n_runs=n_runs,
         base_size=N,
         seed=seed,
-        band_name="level" if nominal.is_official else "indicative_level",
+        band_name=band_names(nominal, treated=treated)[0],
         settings={"runs_requested": runs, "num_resamples": num_resamples},
     )
 
