@@ -205,3 +205,120 @@ def test_compare_prints_the_schemes_side_by_side(files, capsys, tmp_path):
     code, out, _ = _run(capsys, "compare", answers, "--json", "--schemes", "instrument,ahp")
     payload = json.loads(out)
     assert "ahp" in payload["not_run"] and payload["rows_valid"] == 80
+
+
+# -- the command that reruns an analysis -----------------------------------------------------------
+
+
+def _rerun(capsys, first: dict) -> dict:
+    """Run the command an analysis printed (its report and JSON written beside), return the
+    JSON."""
+    import shlex
+
+    argv = shlex.split(first["provenance"]["command"])
+    assert argv[:2] == ["dmi", "analyse"] and argv.count("REPORT.html") == 1
+    argv = [("again.html" if a == "REPORT.html" else a) for a in argv[1:]]
+    code, _, err = _run(capsys, *argv, "--json", "again.json")
+    assert code == 0, err
+    with open("again.json", encoding="utf-8") as file:
+        return json.load(file)
+
+
+def _case_tier_model_none(miit, tmp):
+    synthesise(miit, 50, 21).to_csv("answers.csv", index=False)
+    return ["answers.csv", "--tier-model", "none", "--runs", "8"]
+
+
+def _case_map_and_encoding(miit, tmp):
+    import pandas as pd
+
+    answers = synthesise(miit, 40, 22).drop(columns=["company_name"], errors="ignore")
+    answers["respondent_id"] = [f"Société {i}" for i in range(len(answers))]
+    items = [item.code for item in miit.items]
+    answers.rename(columns={c: f"Q {c}" for c in items}).to_csv(
+        "latin.csv", index=False, encoding="latin-1"
+    )
+    pd.DataFrame({"column": [f"Q {c}" for c in items], "code": items}).to_csv(
+        "map.csv", index=False
+    )
+    return ["latin.csv", "--map", "map.csv", "--encoding", "latin-1", "--runs", "8"]
+
+
+def _case_sheet(miit, tmp):
+    import pandas as pd
+
+    with pd.ExcelWriter("two.xlsx") as writer:  # the first (active) sheet is not the one read
+        synthesise(miit, 30, 98).to_excel(writer, sheet_name="Decoy", index=False)
+        synthesise(miit, 40, 23).to_excel(writer, sheet_name="Answers", index=False)
+    return ["two.xlsx", "--sheet", "Answers", "--runs", "8", "--seed", "3"]
+
+
+def _case_method_folder(miit, tmp):
+    """A method file in another folder naming its reference and judgements relative to itself;
+    a tier model, a reference and an instrument given on the command line, relative to here."""
+    import shutil
+
+    from dmi.tiers import shipped_tier_model_path
+
+    (tmp / "cfg").mkdir()
+    (tmp / "models").mkdir()
+    synthesise(miit, 40, 24).to_csv("answers.csv", index=False)
+    synthesise(miit, 120, 25).to_csv(tmp / "cfg" / "ref.csv", index=False)
+    shutil.copy(shipped_tier_model_path(miit), tmp / "models" / "tiers.json")
+    (tmp / "cfg" / "judgements.yaml").write_text(
+        "judgements:\n"
+        "  - [foundation, operations, 2]\n  - [foundation, management, 3]\n"
+        "  - [foundation, performance, 4]\n  - [operations, management, 3/2]\n"
+        "  - [operations, performance, 2]\n  - [management, performance, 4/3]\n",
+        encoding="utf-8",
+    )
+    (tmp / "cfg" / "m.yaml").write_text(
+        "reference: ref.csv\nlevel: dimension\nahp: {file: judgements.yaml}\n"
+        "comparison: {schemes: [instrument, equal, ahp]}\n"
+        "uncertainty: {runs: 8, resamples: 10, weightings: [instrument, ahp]}\n",
+        encoding="utf-8",
+    )
+    return ["answers.csv", "--method", "cfg/m.yaml", "--tier-model", "models/tiers.json"]
+
+
+def _case_reference_on_the_command_line(miit, tmp):
+    synthesise(miit, 40, 26).to_csv("answers.csv", index=False)
+    synthesise(miit, 100, 27).to_csv("ref.csv", index=False)
+    (tmp / "m.yaml").write_text(
+        "nominal: {weighting: entropy, normalisation: minmax}\n"
+        "uncertainty: {runs: 8, resamples: 10, weightings: [instrument, entropy]}\n",
+        encoding="utf-8",
+    )
+    return [
+        "answers.csv",
+        "--method",
+        "m.yaml",
+        "--reference",
+        "ref.csv",
+        "--instrument",
+        "miit-2024-manufacturing",
+        "--seed",
+        "5",
+    ]
+
+
+RERUN_CASES = {
+    "tier model none": _case_tier_model_none,
+    "map and encoding": _case_map_and_encoding,
+    "sheet": _case_sheet,
+    "method file in another folder": _case_method_folder,
+    "reference on the command line": _case_reference_on_the_command_line,
+}
+
+
+@pytest.mark.parametrize("case", list(RERUN_CASES))
+def test_the_printed_command_reruns_the_analysis(miit, tmp_path, monkeypatch, capsys, case):
+    monkeypatch.chdir(tmp_path)
+    argv = RERUN_CASES[case](miit, tmp_path)
+    code, _, err = _run(capsys, "analyse", *argv, "-o", "first.html", "--json", "first.json")
+    assert code == 0, err
+    with open("first.json", encoding="utf-8") as file:
+        first = json.load(file)
+    again = _rerun(capsys, first)
+    assert again["provenance"]["command"] == first["provenance"]["command"]
+    assert again == first  # the same tables, provenance and method, value for value

@@ -56,7 +56,8 @@ class Analysis:
     provenance : dict
         ``dmi_version``, ``instrument`` (id, version, hash, source), ``method`` (path, sha256),
         ``input`` and ``reference`` (path, rows read, valid, rejected, data hash), ``seed``,
-        ``runs``, ``ahp``, ``tier_model``, ``command``.
+        ``runs``, ``ahp``, ``tier_model``, ``read`` (``encoding``, ``sheet``, ``map``) and
+        ``command`` (the ``dmi analyse`` command that reruns it).
     population : Population
     coverage, treatment, reliability, comparison, uncertainty
         The parts' results (None when a part could not run: see ``problems``).
@@ -291,14 +292,25 @@ def analyse(
     ahp : path, optional
         Pairwise judgements (YAML or CSV), overriding the method file's.
     tier_model : TierModel or path or "shipped" or "none", optional
-        Overrides the method file's ``tiers``.
+        Overrides the method file's ``tiers`` (a path relative to the current folder, as on the
+        command line; the method file's own paths are relative to its folder).
     read_kwargs : dict, optional
-        ``encoding``, ``sheet``, ``column_map`` for the files read.
+        ``encoding``, ``sheet`` and ``column_map`` for the files read (the answers and the
+        reference); ``column_map`` is a mapping of headers to item codes or the path of a
+        mapping file (CSV or YAML, :func:`dmi.io.read_mapping_file`).
+
+    The provenance's ``command`` is the ``dmi analyse`` command line that gives the same
+    results: every option that changes them and was given (the method file, the reference, the
+    AHP judgements, the tier model, the instrument, the seed and the runs, the read options).
+    What was given as an object rather than a file (a data frame, a method or a tier model
+    built in Python, a mapping) is written as a placeholder in capitals (``ANSWERS``,
+    ``METHOD.yaml`` ...) to be replaced by its file.
     """
     import dmi
 
-    read_kwargs = dict(read_kwargs or {})
+    read_kwargs, read_info = _read_options(read_kwargs)
     method_path: str | None = None
+    method_given = method
     if isinstance(method, Method):
         method_info = {"path": None, "sha256": None}
     else:
@@ -364,11 +376,10 @@ def analyse(
     else:
         matrix = ahp_matrix(method, nodes_codes, method_path)
         ahp_info = {"source": "method file" if matrix is not None else None}
-    tiers, tier_info = load_tier_model(
-        method.tiers if tier_model is None or isinstance(tier_model, (str, Path)) else tier_model,
-        inst,
-        method_path,
-    )
+    if tier_model is None:  # the method file's: a path in it is relative to the file
+        tiers, tier_info = load_tier_model(method.tiers, inst, method_path)
+    else:  # given here: a path is relative to the current folder
+        tiers, tier_info = load_tier_model(tier_model, inst, None)
 
     provenance = {
         "dmi_version": dmi.__version__,
@@ -385,8 +396,20 @@ def analyse(
         "runs": method.uncertainty.runs,
         "ahp": ahp_info,
         "tier_model": tier_info,
+        "read": read_info,
     }
-    provenance["command"] = _command(provenance, method, ahp)
+    provenance["command"] = _command(
+        input_path,
+        method_given,
+        method_path,
+        instrument=instrument,
+        reference=reference,
+        ahp=ahp,
+        tier_model=tier_model,
+        seed=method.uncertainty.seed,
+        runs=method.uncertainty.runs,
+        read=read_info,
+    )
     result = Analysis(method=method, provenance=provenance, population=population)
 
     settings = method.treatment
@@ -560,16 +583,68 @@ def _nominal(
     return table, pd.concat(parts, ignore_index=True)
 
 
-def _command(provenance: dict[str, Any], method: Method, ahp: Any) -> str:
-    """The command line that reruns the analysis."""
-    parts = ["dmi", "analyse", provenance["input"]["path"] or "ANSWERS"]
-    parts += ["--instrument", str(provenance["instrument"]["source"])]
-    if provenance["method"]["path"]:
-        parts += ["--method", provenance["method"]["path"]]
-    if method.reference != "input":
-        parts += ["--reference", method.reference]
+def _read_options(read_kwargs: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The keywords of :func:`dmi.io.read_answers` (a mapping file read) and what identifies
+    them in the provenance: ``encoding``, ``sheet``, ``map`` (the mapping file's path, or
+    ``given`` for a mapping given as such)."""
+    from dmi.io import read_mapping_file
+
+    kwargs = dict(read_kwargs or {})
+    column_map = kwargs.get("column_map")
+    map_info: str | None = None
+    if isinstance(column_map, (str, Path)):
+        map_info = str(column_map)
+        kwargs["column_map"] = read_mapping_file(column_map)
+    elif column_map is not None:
+        map_info = "given"
+    info = {"encoding": kwargs.get("encoding"), "sheet": kwargs.get("sheet"), "map": map_info}
+    return kwargs, info
+
+
+def _command(
+    input_path: str | None,
+    method: Any,
+    method_path: str | None,
+    *,
+    instrument: Any,
+    reference: Any,
+    ahp: Any,
+    tier_model: Any,
+    seed: int,
+    runs: int,
+    read: dict[str, Any],
+) -> str:
+    """The command line that reruns the analysis: :func:`analyse`'s arguments as the options
+    of ``dmi analyse`` that give them, each one that was given (what was not is the method
+    file's, or the default, again). An object that has no file is a placeholder in capitals."""
+    parts = ["dmi", "analyse", input_path or "ANSWERS"]
+    if instrument is not None:
+        parts += [
+            "--instrument",
+            instrument.id if isinstance(instrument, Instrument) else str(instrument),
+        ]
+    if method_path:
+        parts += ["--method", method_path]
+    elif isinstance(method, Method) and method != Method():
+        parts += ["--method", "METHOD.yaml"]
+    if reference is not None:
+        parts += [
+            "--reference",
+            "REFERENCE.csv" if isinstance(reference, pd.DataFrame) else str(reference),
+        ]
     if ahp is not None:
         parts += ["--ahp", str(ahp)]
-    parts += ["--seed", str(method.uncertainty.seed), "--runs", str(method.uncertainty.runs)]
+    if tier_model is not None:
+        parts += [
+            "--tier-model",
+            str(tier_model) if isinstance(tier_model, (str, Path)) else "TIER_MODEL.json",
+        ]
+    parts += ["--seed", str(seed), "--runs", str(runs)]
+    if read.get("encoding"):
+        parts += ["--encoding", str(read["encoding"])]
+    if read.get("sheet"):
+        parts += ["--sheet", str(read["sheet"])]
+    if read.get("map"):
+        parts += ["--map", "MAP.csv" if read["map"] == "given" else read["map"]]
     parts += ["-o", "REPORT.html"]
     return shlex.join(parts)

@@ -267,6 +267,9 @@ def _provenance(w: _Writer) -> None:
         (w.t("tier_model"), _tier_model_text(w, tier)),
         (w.t("ahp"), _ahp_text(w, p["ahp"].get("source"))),
     ]
+    read = {k: v for k, v in p.get("read", {}).items() if v}
+    if read:
+        entries.append((w.t("read_options"), ", ".join(f"{k} {v}" for k, v in read.items())))
     w.add(
         "<table>"
         + "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in entries)

@@ -174,7 +174,8 @@ def cmd_analyse(args: argparse.Namespace) -> int:
             runs=args.runs,
             ahp=args.ahp,
             tier_model=args.tier_model,
-            read_kwargs=_read_kwargs(args),
+            # the mapping file by its path: the command printed to rerun the analysis names it
+            read_kwargs={"encoding": args.encoding, "sheet": args.sheet, "column_map": args.map},
         )
         pending[0].path.write_text(result.to_html(args.lang), encoding="utf-8")
         if args.json:
