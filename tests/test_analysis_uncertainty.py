@@ -197,3 +197,49 @@ def test_nothing_uncertain_or_a_broken_nominal_is_not_computable(population):
         )
     with pytest.raises(NotComputable, match="nominal method"):
         uncertainty(population, nominal=Scheme("ahp"), runs=10)
+
+
+@pytest.mark.parametrize(("seed", "n"), [(1, 120), (4, 37), (9, 200)])
+def test_percentiles_are_of_the_values_run_exactly(miit, seed, n):
+    """Two schemes and nothing else uncertain: every run's index is one of two known values, so
+    the 5th and 95th percentiles are exactly the lower and the higher (stored in float32 they
+    were off by up to 3.5e-6, outside the values run)."""
+    from dmi.analysis import Kernel
+    from dmi.analysis.schemes import rank_desc
+
+    population = Population.from_answers(miit, synthesise(miit, n, seed))
+    result = uncertainty(
+        population,
+        normalisations=("goalposts",),
+        weightings=("instrument", "equal"),
+        aggregations=("arithmetic",),
+        perturbation=0.0,
+        runs=64,
+        seed=seed,
+    )
+    counts = result.runs["weighting"].value_counts()
+    assert counts.min() > 0.05 * result.n_runs  # both schemes beyond the 5th percentile
+    kernel = Kernel.from_populations(population, "indicator")
+    values = np.column_stack(
+        [
+            kernel.evaluate("goalposts", "arithmetic", kernel.weights(w)[0])[1][:, 0]
+            for w in ("instrument", "equal")
+        ]
+    )
+    ranks = np.column_stack([rank_desc(values[:, 0]), rank_desc(values[:, 1])])
+    c = result.companies
+    np.testing.assert_array_equal(c["dmi_p05"], values.min(axis=1))
+    np.testing.assert_array_equal(c["dmi_p95"], values.max(axis=1))
+    assert ((c["dmi_median"] >= values.min(axis=1)) & (c["dmi_median"] <= values.max(axis=1))).all()
+    np.testing.assert_array_equal(c["rank_p05"], ranks.min(axis=1))
+    np.testing.assert_array_equal(c["rank_p95"], ranks.max(axis=1))
+
+
+def test_ranks_are_stored_in_a_type_that_holds_them_exactly():
+    from dmi.analysis.uncertainty import _rank_dtype
+
+    for n in (1, 10_000, 2**23 - 1, 2**23, 10**8):
+        dtype = _rank_dtype(n)
+        halves = np.array([n - 0.5, n - 1.5, n], dtype=np.float64)
+        np.testing.assert_array_equal(halves.astype(dtype).astype(np.float64), halves)
+    assert _rank_dtype(10_000) == np.float32 and _rank_dtype(2**23) == np.float64
