@@ -322,3 +322,58 @@ def test_the_printed_command_reruns_the_analysis(miit, tmp_path, monkeypatch, ca
     again = _rerun(capsys, first)
     assert again["provenance"]["command"] == first["provenance"]["command"]
     assert again == first  # the same tables, provenance and method, value for value
+
+
+def test_sobol_indices_not_defined_or_unstable_are_said_in_each_output(tmp_path, capsys):
+    import dmi
+
+    eurostat = dmi.load_instrument("eurostat-dii-2023")
+    answers = tmp_path / "dii.csv"
+    synthesise(eurostat, 80, 5).to_csv(answers, index=False)
+    for lang, said in (("en", "not defined"), ("zh", "无定义")):
+        code, _, err = _run(
+            capsys,
+            "analyse",
+            answers,
+            "--instrument",
+            "eurostat-dii-2023",
+            "-o",
+            tmp_path / f"{lang}.html",
+            "--json",
+            tmp_path / "dii.json",
+            "--runs",
+            "64",
+            "--tier-model",
+            "none",
+            "--lang",
+            lang,
+        )
+        assert code == 0, err
+        assert said in err
+        sobol = (tmp_path / f"{lang}.html").read_text(encoding="utf-8").split('id="uncertainty"')[1]
+        assert said in sobol
+    payload = json.loads((tmp_path / "dii.json").read_text(encoding="utf-8"))
+    assert all(row["S1"] is None and row["ST"] is None for row in payload["tables"]["sensitivity"])
+    assert "not defined" in payload["notes"]["sensitivity"][0]
+    # a design of 12 runs: the indices are given, with the note that they are not stable
+    code, _, err = _run(
+        capsys,
+        "analyse",
+        _miit_answers(tmp_path),
+        "-o",
+        tmp_path / "small.html",
+        "--runs",
+        "1",
+        "--lang",
+        "en",
+    )
+    assert code == 0, err
+    assert "note: the design is too small for stable Sobol' indices: 12 runs, N = 2" in err
+
+
+def _miit_answers(tmp_path):
+    import dmi
+
+    path = tmp_path / "miit.csv"
+    synthesise(dmi.load_instrument("miit-2024-manufacturing"), 60, 6).to_csv(path, index=False)
+    return path

@@ -243,3 +243,94 @@ def test_ranks_are_stored_in_a_type_that_holds_them_exactly():
         halves = np.array([n - 0.5, n - 1.5, n], dtype=np.float64)
         np.testing.assert_array_equal(halves.astype(dtype).astype(np.float64), halves)
     assert _rank_dtype(10_000) == np.float32 and _rank_dtype(2**23) == np.float64
+
+
+# -- Sobol' indices that are not defined, or not stable -------------------------------------------
+
+
+def _eurostat_population(seed: int) -> Population:
+    import dmi
+
+    instrument = dmi.load_instrument("eurostat-dii-2023")
+    return Population.from_answers(instrument, synthesise(instrument, 120, seed))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_indices_of_an_output_that_never_varies_are_not_defined(miit, seed):
+    # one indicator: no normalisation, weighting, aggregation or weight changes the ranking
+    result = uncertainty(_eurostat_population(seed), runs=64, seed=seed)
+    assert (result.runs["mean_abs_shift"] == 0).all()
+    s = result.sensitivity
+    assert s[["S1", "S1_conf", "ST", "ST_conf"]].isna().all().all()
+    assert [n.key for n in result.notes] == ["sobol_undefined"]
+    assert "not defined" in result.notes[0]
+    assert "无定义" in result.notes[0].render("zh")
+    # identical companies: every rank ties in every run, the same
+    same = synthesise(miit, 1, seed)
+    tied = pd.concat([same] * 6, ignore_index=True).assign(
+        respondent_id=[f"r{i}" for i in range(6)]
+    )
+    result = uncertainty(
+        Population.from_answers(miit, tied), weightings=("instrument", "equal"), runs=40, seed=seed
+    )
+    assert result.sensitivity[["S1", "ST"]].isna().all().all()
+    assert [n.key for n in result.notes] == ["sobol_undefined"]
+
+
+def test_sobol_indices_of_a_constant_function_are_not_defined():
+    table = sobol_indices(lambda X: np.full(len(X), 3.0), ISHIGAMI, runs=500, seed=1)
+    assert table[["S1", "S1_conf", "ST", "ST_conf"]].isna().all().all()
+
+
+@pytest.mark.parametrize("runs", [1, 12, 100])
+def test_a_design_too_small_for_stable_indices_says_so(population, runs):
+    result = uncertainty(population, runs=runs, seed=0)
+    assert result.base_size < 64
+    keys = [n.key for n in result.notes]
+    assert "sobol_small_design" in keys
+    note = result.notes[keys.index("sobol_small_design")]
+    assert f"N = {result.base_size}" in note and "64" in note
+    assert "设计太小" in note.render("zh")
+
+
+def test_an_index_outside_0_1_beyond_its_interval_is_noted(miit):
+    # the review's case: 120 companies, --runs 1 (12 runs): weighting's S1 came out as 2.39
+    population = Population.from_answers(miit, synthesise(miit, 120, 0))
+    result = uncertainty(population, runs=1, seed=0)
+    s = result.sensitivity.set_index("input")
+    beyond = [
+        (name, index)
+        for name in s.index
+        for index in ("S1", "ST")
+        if s.loc[name, index] - s.loc[name, f"{index}_conf"] > 1
+        or s.loc[name, index] + s.loc[name, f"{index}_conf"] < 0
+    ]
+    assert beyond  # the case this test is about
+    notes = {n.key: n for n in result.notes}
+    assert "sobol_out_of_range" in notes
+    for name, index in beyond:
+        assert f"{index} of {name}" in notes["sobol_out_of_range"]
+
+
+def test_a_design_large_enough_has_no_note(population):
+    result = uncertainty(population, runs=400, seed=0)
+    assert result.base_size >= 64
+    s = result.sensitivity
+    inside = ((s["S1"] - s["S1_conf"] <= 1) & (s["S1"] + s["S1_conf"] >= 0)).all() and (
+        (s["ST"] - s["ST_conf"] <= 1) & (s["ST"] + s["ST_conf"] >= 0)
+    ).all()
+    assert inside
+    assert result.notes == []
+
+
+def test_indices_are_not_defined_when_only_the_base_samples_do_not_vary():
+    from dmi.analysis.uncertainty import _analyse, sensitivity_notes
+
+    problem = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0, 1]] * 2}
+    N = 8
+    Y = np.zeros(N * 4)
+    Y[1::4] = np.arange(N)  # AB_a varies, A and B do not
+    table = _analyse(problem, Y, 0, 10)
+    assert table[["S1", "ST"]].isna().all().all()
+    notes = sensitivity_notes(table, Y, N, len(Y))
+    assert [n.key for n in notes] == ["sobol_undefined_base"] and "16 runs" in notes[0]

@@ -163,8 +163,8 @@ class Analysis:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """Provenance, method, problems, what each band column is (:meth:`bands`) and every
-        table (records), JSON-able."""
+        """Provenance, method, problems, what each band column is (:meth:`bands`), the notes
+        on the Sobol' indices and every table (records), JSON-able."""
         return {
             "format": "dmi-analysis/1",
             "provenance": self.provenance,
@@ -182,6 +182,9 @@ class Analysis:
                     if self.uncertainty is None
                     else {f"uncertainty {k}": v for k, v in self.uncertainty.not_run.items()}
                 ),
+            },
+            "notes": {
+                "sensitivity": [] if self.uncertainty is None else list(self.uncertainty.notes)
             },
             "tables": {name: records(table) for name, table in self.tables().items()},
         }

@@ -422,14 +422,17 @@ def _uncertainty(w: _Writer) -> None:
     w.add(f"<h3>{escape(w.t('sobol'))}</h3>")
     sensitivity = u.sensitivity.assign(input=[_input_name(w, v) for v in u.sensitivity["input"]])
     w.table(sensitivity)
-    w.figure(
-        charts.bars(
-            list(sensitivity["input"]),
-            {"S1": u.sensitivity["S1"].to_numpy(), "ST": u.sensitivity["ST"].to_numpy()},
-            title=w.t("sobol_chart"),
-            low=min(0.0, float(u.sensitivity[["S1", "ST"]].min().min())),
+    for note in u.notes:  # not defined, or a design too small for stable indices
+        w.p(w.local(note), "problem")
+    if u.sensitivity[["S1", "ST"]].notna().any().any():
+        w.figure(
+            charts.bars(
+                list(sensitivity["input"]),
+                {"S1": u.sensitivity["S1"].to_numpy(), "ST": u.sensitivity["ST"].to_numpy()},
+                title=w.t("sobol_chart"),
+                low=min(0.0, float(u.sensitivity[["S1", "ST"]].min().min())),
+            )
         )
-    )
     if u.rules or u.not_run:
         w.add(f"<h3>{escape(w.t('rules'))}</h3>")
         lines = [

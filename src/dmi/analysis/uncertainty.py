@@ -49,8 +49,9 @@ from dmi.analysis.schemes import (
     rank_desc,
 )
 from dmi.analysis.structure import NotComputable, Population
-from dmi.analysis.text import join, msg, reason
+from dmi.analysis.text import Message, join, msg, reason
 from dmi.errors import UsageError
+from dmi.locales import table as locale_table
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import OFFICIAL_METHOD, WEIGHTINGS
 from dmi.scoring.normalise import bounded, canonical_name
@@ -59,6 +60,7 @@ __all__ = [
     "DEFAULT_AGGREGATIONS",
     "DEFAULT_NORMALISATIONS",
     "DEFAULT_WEIGHTINGS",
+    "MIN_BASE_SIZE",
     "Uncertainty",
     "sobol_indices",
     "uncertainty",
@@ -73,6 +75,13 @@ RULE_GEOMETRIC = "geometric-bounded"
 RULE_BOD = "bod-own-weights"
 """A run's rule: benefit of the doubt, arithmetic and each company's own weights (nothing
 perturbed)."""
+MIN_BASE_SIZE = 64
+"""The fewest base points ``N`` of a design whose Sobol' indices are reported without a note
+that the design is too small for stable indices. The estimators' error and their bootstrap
+intervals both rest on the N base points (the intervals resample them); with fewer than 64 an
+interval cannot vouch for its estimate (12 runs, N = 2, gave a first-order index of 2.39).
+The default 1,000 runs give N = 256 with four inputs."""
+_SOBOL_COLUMNS = ["S1", "S1_conf", "ST", "ST_conf"]
 
 
 def _salib():
@@ -113,6 +122,8 @@ def sobol_indices(
     -------
     pandas.DataFrame
         ``input, S1, S1_conf, ST, ST_conf`` (one row per group when ``problem`` has groups).
+        When the output does not vary over the base points (``A`` and ``B``), the indices are
+        not defined (a share of no variance): every value is NaN.
     """
     sample, analyse = _salib()
     groups = problem.get("groups") or problem["names"]
@@ -123,7 +134,27 @@ def sobol_indices(
     return _analyse(problem, Y, seed, num_resamples)
 
 
+def _inputs(problem: dict[str, Any]) -> list[str]:
+    """The inputs the indices are of: the groups (in order) when ``problem`` has them."""
+    return list(dict.fromkeys(problem.get("groups") or problem["names"]))
+
+
+def _constant(Y: np.ndarray, n_inputs: int) -> bool:
+    """Whether the output is the same at every base point (``A`` and ``B`` of Saltelli's
+    scheme, whose variance every index is a share of), up to rounding."""
+    step = n_inputs + 2
+    base = np.r_[Y[0::step], Y[step - 1 :: step]]
+    scale = max(1.0, float(np.max(np.abs(base)))) if base.size else 1.0
+    return not base.size or float(np.ptp(base)) <= 1e-12 * scale
+
+
 def _analyse(problem: dict[str, Any], Y: np.ndarray, seed: int, num_resamples: int) -> pd.DataFrame:
+    inputs = _inputs(problem)
+    if _constant(Y, len(inputs)):  # no variance to share out: the indices are not defined
+        table = pd.DataFrame({"input": inputs})
+        for column in _SOBOL_COLUMNS:
+            table[column] = np.nan
+        return table
     _, analyse = _salib()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -140,7 +171,69 @@ def _analyse(problem: dict[str, Any], Y: np.ndarray, seed: int, num_resamples: i
     total, first = result.to_df()
     table = first.join(total)
     table.index.name = "input"
-    return table.reset_index()[["input", "S1", "S1_conf", "ST", "ST_conf"]]
+    return table.reset_index()[["input", *_SOBOL_COLUMNS]]
+
+
+def sensitivity_notes(
+    table: pd.DataFrame, Y: np.ndarray, base_size: int, n_runs: int
+) -> list[Message]:
+    """What a reader must know before reading Sobol' indices (messages in zh and en).
+
+    - ``sobol_undefined``: the output is the same in every run, so the indices (shares of its
+      variance) are not defined; the table holds NaN. ``sobol_undefined_base``: the same in
+      every run of the base samples ``A`` and ``B`` (whose variance the indices divide by),
+      though other runs differ.
+    - ``sobol_small_design``: the design has fewer than :data:`MIN_BASE_SIZE` base points.
+    - ``sobol_out_of_range``: an index lies outside [0, 1] by more than its 95 % interval
+      (``S - conf > 1`` or ``S + conf < 0``), which no share of variance can: the estimate is
+      noise, the design too small for these data.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``input, S1, S1_conf, ST, ST_conf`` (:func:`sobol_indices`).
+    Y : ndarray of shape (n_runs,)
+        The output of every run.
+    base_size, n_runs : int
+        The design's base points ``N`` and runs.
+    """
+    if table[_SOBOL_COLUMNS].isna().all().all():
+        value = f"{float(Y[0]):.4g}" if len(Y) else "—"
+        if len(Y) and float(np.ptp(Y)) == 0:
+            return [msg("sobol_undefined", value=value, runs=n_runs)]
+        # the base samples A and B alone do not vary (other runs do): as undefined, and the
+        # design too small to say what varies it
+        return [msg("sobol_undefined_base", value=value, base=2 * base_size)]
+    notes: list[Message] = []
+    if base_size < MIN_BASE_SIZE:
+        notes.append(
+            msg(
+                "sobol_small_design",
+                runs=n_runs,
+                n=base_size,
+                min=MIN_BASE_SIZE,
+                min_runs=MIN_BASE_SIZE * (n_runs // base_size),
+            )
+        )
+    beyond = []
+    for row in table.itertuples(index=False):
+        for index in ("S1", "ST"):
+            value, conf = getattr(row, index), getattr(row, f"{index}_conf")
+            if value - conf > 1 or value + conf < 0:
+                beyond.append(
+                    msg(
+                        "sobol_estimate",
+                        index=index,
+                        input=msg(f"input_{row.input}")
+                        if f"analysis.input_{row.input}" in locale_table()
+                        else row.input,
+                        value=f"{value:.3g}",
+                        conf=f"{conf:.3g}",
+                    )
+                )
+    if beyond:
+        notes.append(msg("sobol_out_of_range", estimates=join(beyond)))
+    return notes
 
 
 @dataclass
@@ -160,7 +253,11 @@ class Uncertainty:
         instrument's own and the data are as given (not ``treated``), otherwise indicative (and
         the tier with it); in a run under another method it is always indicative.
     sensitivity : pandas.DataFrame
-        ``input, S1, S1_conf, ST, ST_conf``: Sobol' indices of the mean absolute rank shift.
+        ``input, S1, S1_conf, ST, ST_conf``: Sobol' indices of the mean absolute rank shift
+        (NaN where they are not defined: a shift that never varies).
+    notes : list of Message
+        What to know before reading the indices (:func:`sensitivity_notes`): not defined, or a
+        design too small for stable indices.
     runs : pandas.DataFrame
         One row per run: ``normalisation, weighting, aggregation, mean_abs_shift, rule`` (the
         exclusion rule the run followed: :data:`RULE_GEOMETRIC`, :data:`RULE_BOD` or empty).
@@ -190,6 +287,7 @@ class Uncertainty:
     seed: int
     band_name: str
     settings: dict[str, Any] = field(default_factory=dict)
+    notes: list[Message] = field(default_factory=list)
 
 
 def uncertainty(
@@ -494,6 +592,7 @@ def uncertainty(
         seed=seed,
         band_name=band_names(nominal, treated=treated)[0],
         settings={"runs_requested": runs, "num_resamples": num_resamples},
+        notes=sensitivity_notes(sensitivity, shift, N, n_runs),
     )
 
 

@@ -213,6 +213,12 @@ def cmd_analyse(args: argparse.Namespace) -> int:
             text("analysis.cli_not_run", lang, what=what, reason=localise(reason, lang)),
             file=sys.stderr,
         )
+    if result.uncertainty is not None:
+        for note in result.uncertainty.notes:
+            print(
+                text("analysis.cli_sensitivity_note", lang, note=localise(note, lang)),
+                file=sys.stderr,
+            )
     source = result.provenance["input"]
     runs = result.uncertainty.n_runs if result.uncertainty is not None else 0
     written = [str(output)] + ([args.json] if args.json else [])
