@@ -1088,14 +1088,14 @@ def rung_gaps(
     # one change of a fact for two conditions: the bigger, naming both (not the two added)
     pieces, merged = _one_change_per_fact(pieces, lang)
     if merged:
+        # per condition, a mark on the rows where some change of it is still shown (a mask,
+        # not a union of sorted positions: a condition may have many pieces)
         kept_at: dict[str, np.ndarray] = {}
         for p in pieces:
-            if p.condition in kept_at:
-                kept_at[p.condition] = np.union1d(kept_at[p.condition], p.positions)
-            else:
-                kept_at[p.condition] = p.positions
+            kept_at.setdefault(p.condition, np.zeros(ctx.n, dtype=bool))[p.positions] = True
         for p in merged:  # a condition all of whose changes went into another's: one gap less
-            gone = np.setdiff1d(p.positions, kept_at.get(p.condition, np.zeros(0, np.intp)))
+            kept = kept_at.get(p.condition)
+            gone = p.positions if kept is None else p.positions[~kept[p.positions]]
             ny_count[np.searchsorted(ny_pos, gone)] -= 1
     # a change may break a condition the firm met (more main revenue is more revenue: a lower
     # R&D share): the changes are applied, and what they broke gets its own gaps, after them,
