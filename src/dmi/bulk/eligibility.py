@@ -341,18 +341,34 @@ class EligibilityKernel:
         results = batch.results
         for rung in RUNGS:
             # by the rules each firm was judged under (a 2026 小巨人 复核 is judged under 2022)
-            counted = results.groupby(
-                [f"{rung}_policy", f"{rung}_status"], observed=True, sort=False
-            ).size()
-            for (policy, status), n in counted.items():
-                if n:
-                    extra.statuses[(rung, str(policy), str(status))] += int(n)
+            extra.statuses.update(_pairs_counted(results, rung))
         assert batch.digital_disagrees is not None
         extra.disagrees = int(batch.digital_disagrees.sum())
         if self.conditions is not None:
             extra.cohort = cohort(batch, conditions=self.conditions)
         rejects = merged_rejects(prepared.rejects, *found)
         return ChunkResult(results, rejects, prepared.n_read, extra=extra)
+
+
+def _pairs_counted(results: pd.DataFrame, rung: str) -> Counter:
+    """The rows of each (rung, policy, status) of a rung's two categorical columns.
+
+    Counted by their codes in one ``bincount`` (a pandas ``groupby`` of two categoricals cost
+    more than the counting, on every chunk)."""
+    policy, status = results[f"{rung}_policy"].cat, results[f"{rung}_status"].cat
+    width = len(status.categories)
+    p_codes, s_codes = policy.codes.to_numpy(), status.codes.to_numpy()
+    known = (p_codes >= 0) & (s_codes >= 0)  # a blank is not counted, as groupby left it out
+    codes = p_codes[known].astype(np.int64) * width + s_codes[known]
+    counts = np.bincount(codes, minlength=len(policy.categories) * width)
+    return Counter(
+        {
+            (rung, str(policy.categories[k // width]), str(status.categories[k % width])): int(
+                counts[k]
+            )
+            for k in np.flatnonzero(counts)
+        }
+    )
 
 
 @dataclass
