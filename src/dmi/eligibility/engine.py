@@ -81,6 +81,48 @@ def rounded_to(values: np.ndarray, decimals: int) -> np.ndarray:
     return out
 
 
+_FACTS_READ: dict[tuple[str, Any], frozenset[str]] = {}
+
+
+def facts_read(policy: Policy, what: Any) -> frozenset[str]:
+    """The facts a test, or a fact or metric by name, reads (through metrics, scorecards and
+    award windows); remembered per policy (by its hash) and test."""
+    key = (policy.hash, what)
+    found = _FACTS_READ.get(key)
+    if found is None:
+        found = frozenset(_facts_read(policy, what))
+        _FACTS_READ[key] = found
+    return found
+
+
+def _facts_read(policy: Policy, what: Any) -> set[str]:
+    if isinstance(what, str):
+        if what not in policy.metrics:
+            return {what}
+        return set().union(*(facts_read(policy, name) for name in policy.metrics[what].inputs))
+    if isinstance(what, (AllOf, AnyOf)):
+        subs = what.all if isinstance(what, AllOf) else what.any
+        return set().union(*(facts_read(policy, t) for t in subs))
+    if isinstance(what, Manual):
+        return set()
+    if isinstance(what, ScorecardPass):
+        sc = policy.scorecards[what.scorecard]
+        names: set[str] = {"province"}
+        if sc.province_fact:
+            names |= facts_read(policy, sc.province_fact)
+        for ind in (*sc.indicators, *(i for b in sc.provinces for i in b.indicators)):
+            for name in ([ind.of] if ind.of else []) + [sub.of for sub in ind.best_of or ()]:
+                names |= facts_read(policy, name)
+            for step in ind.first_of or ():
+                names |= facts_read(policy, step.test)
+        return names
+    names = set(facts_read(policy, what.of))  # Compare, Member, Is
+    window = getattr(what, "window", None)
+    if window is not None:
+        names.add(window.fact)
+    return names
+
+
 def _state(missing: np.ndarray, met: np.ndarray) -> np.ndarray:
     out = met.view(np.int8) * np.int8(MET)  # not_met is 0
     out[missing] = UNKNOWN
@@ -94,9 +136,20 @@ class Context:
     e.g. a share of zero revenue) and a mask of the rows where a fact it needs is missing.
     Derived values are rounded to the policy's ``precision`` (12 decimals) before any comparison,
     so that 30 / 1000 is exactly 3.0 %.
+
+    ``parent`` is ``(context, rows, changed)`` when the facts are those of the rows ``rows``
+    (positions) of another context under the same policy and year, with the facts ``changed``
+    changed (the gaps' follow-ups): a fact, metric or test that reads none of those is the other
+    context's, taken at the rows, when it has it already (every value is a row's own).
     """
 
-    def __init__(self, facts: FactColumns, policy: Policy, year: int):
+    def __init__(
+        self,
+        facts: FactColumns,
+        policy: Policy,
+        year: int,
+        parent: tuple[Context, np.ndarray, frozenset[str]] | None = None,
+    ):
         self.facts = facts
         self.policy = policy
         self.year = year
@@ -104,9 +157,26 @@ class Context:
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._scorecards: dict[str, ScorecardEval] = {}
         self._states: dict[Any, np.ndarray] = {}
+        self._parent = parent
+
+    def _unchanged(self, kind: str, key: Any) -> Any:
+        """The parent's ``_cache`` (kind "get") or ``_states`` (kind "state") entry for
+        ``key`` at this context's rows, when it has one and ``key`` reads no changed fact;
+        else None."""
+        if self._parent is None:
+            return None
+        parent, rows, changed = self._parent
+        found = (parent._cache if kind == "get" else parent._states).get(key)
+        if found is None or not changed.isdisjoint(facts_read(self.policy, key)):
+            return None
+        if kind == "get":
+            return found[0][rows], found[1][rows]
+        return found[rows]
 
     def get(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         found = self._cache.get(name)
+        if found is None:
+            found = self._unchanged("get", name)
         if found is None:
             if name in self.policy.metrics:
                 found = self._metric(self.policy.metrics[name])
@@ -171,7 +241,9 @@ class Context:
         """
         found = self._states.get(test)
         if found is None:
-            found = self._state_of(test)
+            found = self._unchanged("state", test)
+            if found is None:
+                found = self._state_of(test)
             found.flags.writeable = False
             self._states[test] = found
         return found

@@ -1255,11 +1255,13 @@ def _part_of() -> dict[str, str]:
     return {c.fact: c.at_most for c in facts_table().checks if c.at_most is not None}
 
 
-def _changed_facts(facts: Any, rows: np.ndarray, pieces: list[Piece], precision: int) -> Any:
+def _changed_facts(
+    facts: Any, rows: np.ndarray, pieces: list[Piece], precision: int
+) -> tuple[Any, frozenset[str]] | None:
     """The facts of rows ``rows`` (sorted positions) after the amount changes of ``pieces``
     there, each changed fact rounded to ``precision`` decimals as a derived value is (64.9 -
-    14.9 is 50.00000000000001, above a band's edge of 50); None when no piece changes an
-    amount on them."""
+    14.9 is 50.00000000000001, above a band's edge of 50), and the facts changed; None when no
+    piece changes an amount on them."""
     sub = facts.take(rows)
     part_of = _part_of()
     changed: set[str] = set()
@@ -1281,7 +1283,7 @@ def _changed_facts(facts: Any, rows: np.ndarray, pieces: list[Piece], precision:
                     changed.add(fact)
     for fact in changed:
         sub.values[fact] = rounded_to(sub.values[fact], precision)
-    return sub if changed else None
+    return (sub, frozenset(changed)) if changed else None
 
 
 def _follow_ups(
@@ -1322,14 +1324,16 @@ def _follow_ups(
     by_amounts.add([*pieces, *merged])  # a change merged into another's is still its own
     found_all: list[Piece] = []
     for _ in range(rounds):
-        facts = (
+        found_facts = (
             _changed_facts(rung.ctx.facts, rows, applied, rung.policy.precision)
             if len(rows)
             else None
         )
-        if facts is None:
+        if found_facts is None:
             break
-        ctx = Context(facts, rung.policy, rung.ctx.year)
+        facts, changed_facts = found_facts
+        # what reads no changed fact is the rung's own, at the rows (not worked out again)
+        ctx = Context(facts, rung.policy, rung.ctx.year, parent=(rung.ctx, rows, changed_facts))
         after = evaluate_rung(ctx, rung.rung, rung.recheck[rows])
         found: list[Piece] = []
         for cid, was in before.items():
