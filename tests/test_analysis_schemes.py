@@ -12,7 +12,7 @@ from scipy.stats import kendalltau, spearmanr
 
 from dmi.analysis import Kernel, NotComputable, Population, compare_schemes
 from dmi.analysis.method import ahp_matrix_from_judgements
-from dmi.analysis.schemes import LevelRule, MethodSettings, rank_desc
+from dmi.analysis.schemes import LevelRule, MethodSettings, Scheme, rank_desc
 from dmi.instruments import parse_instrument, shipped_path
 from dmi.instruments.synth import synthesise
 from dmi.scoring import IndexModel, encode_answers
@@ -227,3 +227,34 @@ def test_compare_schemes_ahp_with_judgements_and_tiers(miit):
     # dimension scores do not change with dimension-level weights: neither do tiers
     assert (result.summary["tier_changed"] == 0).all()
     assert pd.api.types.is_integer_dtype(result.companies["tier_ahp"])
+
+
+def test_target_with_a_zero_reference_quantile_is_said_and_matches_index_model(miit):
+    """The kernel normalises as IndexModel does where a node's reference quantile is 0 (its
+    target is the reference maximum, never 0: no full marks for nothing) and says so."""
+    data = synthesise(miit, 60, 51)
+    reference = synthesise(miit, 200, 52)
+    reference.loc[reference.index[:195], "network"] = "A"  # 97.5 % with no network
+    population = Population.from_answers(miit, data)
+    ref = Population.from_answers(miit, reference)
+    kernel = Kernel.from_populations(population, "item", ref)
+    model = IndexModel(miit, weighting="equal", normalisation="target", weight_level="item")
+    model.fit(encode_answers(miit, reference))
+    w, _ = kernel.weights("equal", "target")
+    _, index = kernel.evaluate("target", "arithmetic", w)
+    np.testing.assert_allclose(index[:, 0], model.score(data)["dmi"], atol=2e-9)
+    at = kernel.codes.index("network")
+    normalised = kernel.normalised("target")[0][:, at]
+    raw = population.nodes("item")[:, at]
+    np.testing.assert_allclose(normalised, raw / ref.nodes("item")[:, at].max())
+    notes = kernel.normalisation_notes("target")
+    assert len(notes) == 1 and "network" in notes[0] and "0.9 quantile" in notes[0]
+    assert notes[0].render("zh").startswith("目标值标准化：")
+    result = compare_schemes(
+        population,
+        schemes=["equal"],
+        nominal=Scheme("instrument", "target", "arithmetic"),
+        level="item",
+        reference=ref,
+    )
+    assert "network" in result.summary.set_index("scheme").loc["equal", "notes"]

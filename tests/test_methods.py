@@ -113,6 +113,64 @@ def test_zscore_and_minmax_match_hand_formulas():
     np.testing.assert_allclose(t, [[0.5, 1.0]])  # median 0.4 is the target; capped at 1
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_target_of_a_reference_quantile_of_0_never_gives_full_marks(seed):
+    """min(x / q, 1) is undefined at q = 0: the target is the reference maximum instead (the
+    Handbook's distance to the leader), and a column that is 0 for every reference company keeps
+    its own score (as minmax keeps a constant column)."""
+    rng = np.random.default_rng(seed)
+    quantile = float(rng.choice([0.5, 0.75, 0.9, 1.0]))
+    n = int(rng.integers(10, 60))
+    zeros = np.zeros(n)
+    mostly_zero = np.where(np.arange(n) < int(np.ceil(quantile * n)) + 1, 0.0, 0.5)
+    if quantile == 1.0:
+        mostly_zero = np.zeros(n)  # the maximum itself is the quantile: only all-zero has q = 0
+    usual = rng.choice([0.0, 0.25, 0.5, 1.0], n)
+    usual[0] = 1.0
+    X = np.column_stack([mostly_zero, zeros, usual])
+    normaliser = Normaliser("target", target_quantile=quantile).fit(X)
+    q = np.quantile(X, quantile, axis=0)  # numpy as the oracle of the quantile
+    assert q[0] == 0 and q[1] == 0
+    probe = np.array([[0.0, 0.0, 0.0], [0.25, 0.25, 0.25], [0.5, 0.5, 0.5], [1.0, 1.0, 1.0]])
+    out = normaliser.transform(probe)
+    top = X[:, 0].max()
+    expected_first = probe[:, 0] if top == 0 else np.minimum(probe[:, 0] / top, 1.0)
+    np.testing.assert_allclose(out[:, 0], expected_first)
+    np.testing.assert_allclose(out[:, 1], probe[:, 1])  # nobody has points: x itself
+    np.testing.assert_allclose(out[:, 2], np.minimum(probe[:, 2] / q[2], 1.0))  # the usual rule
+    assert (out[0] == 0).all()  # no points never earns credit
+    assert [f["column"] for f in normaliser.fallbacks_] == [0, 1]
+    assert all(f["quantile_value"] == 0.0 for f in normaliser.fallbacks_)
+
+
+def test_target_normalisation_with_a_zero_quantile_keeps_companies_apart(miit):
+    reference = synthesise(miit, 400, seed=5, missing_rate=0.0)
+    reference.loc[reference.index[:390], "network"] = "A"  # 97.5 % have no network
+    model = dmi.IndexModel(
+        miit, weighting="equal", normalisation="target", weight_level="item"
+    ).fit(reference)
+    at = model.nodes_.index("network")
+    top = encode_answers(miit, reference).scores[:, at].max()
+    assert model.normaliser_.params_[at] == {"target": top} and top > 0
+    none = reference.iloc[[0]].assign(respondent_id="NONE", network="A")
+    all4 = none.assign(respondent_id="ALL4", network="B;C;D;E")
+    scores = model.score(pd.concat([none, all4], ignore_index=True))
+    assert scores["dmi"].iloc[0] < scores["dmi"].iloc[1]
+    note = [n for n in model.fit_info_["notes"] if "network" in n]
+    assert len(note) == 1 and "0.9 quantile" in note[0] and "maximum" in note[0]
+
+
+def test_a_model_file_with_a_target_of_0_is_refused(miit, tmp_path):
+    reference = synthesise(miit, 50, seed=2, missing_rate=0.0)
+    model = dmi.IndexModel(miit, normalisation="target").fit(reference)
+    data = model.to_dict()
+    data["normaliser"]["params"][4] = {"target": 0.0}  # as dmi wrote it before: full marks
+    with pytest.raises(dmi.ModelFileError) as caught:
+        dmi.IndexModel.from_dict(data, miit)
+    assert caught.value.field == "normaliser.params[4].target"
+    assert "above 0" in caught.value.problem and "refit" in caught.value.problem
+
+
 def test_geometric_aggregation_by_hand():
     X = np.array([[0.25, 1.0], [0.0, 1.0], [0.5, np.nan]])
     out = agg.geometric(X, np.array([1.0, 1.0]), offset=0.0 + 1e-300)

@@ -267,6 +267,7 @@ class Kernel:
             )
         self.pca_rotation = pca_rotation
         self._normalised: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._normalisation_notes: dict[str, list[Any]] = {}
         self._weights: dict[tuple[str, str], tuple[np.ndarray, list[str]]] = {}
         self._bod: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.instrument_weights = IndexModel(instrument, weight_level=level).fit().weights_
@@ -297,7 +298,25 @@ class Kernel:
             ref = normaliser.transform(self.reference)
             data = ref if self.same else normaliser.transform(self.nodes)
             self._normalised[key] = (data, ref)
+            self._normalisation_notes[key] = self._target_notes(normaliser.fallbacks_)
         return self._normalised[key]
+
+    def normalisation_notes(self, normalisation: str) -> list[Any]:
+        """What a normalisation fitted on the reference has to say (``target``: the nodes
+        whose reference quantile is 0, see :class:`dmi.scoring.normalise.Normaliser`)."""
+        self.normalised(normalisation)
+        return list(self._normalisation_notes[canonical_name(normalisation)])
+
+    def _target_notes(self, fallbacks: list[dict[str, Any]]) -> list[Any]:
+        quantile = f"{self.target_quantile:g}"
+        top = [self.codes[f["column"]] for f in fallbacks if f["rule"] == "maximum"]
+        zero = [self.codes[f["column"]] for f in fallbacks if f["rule"] == "goalposts"]
+        notes: list[Any] = []
+        if top:
+            notes.append(msg("note_target_maximum", codes=", ".join(top), quantile=quantile))
+        if zero:
+            notes.append(msg("note_target_zero", codes=", ".join(zero)))
+        return notes
 
     def weights(
         self, weighting: str, normalisation: str = "goalposts"
@@ -770,14 +789,16 @@ def compare_schemes(
                 scheme = Scheme("bod", nominal.normalisation, "arithmetic")
                 dims, index = dim_kernel.evaluate_bod(nominal.normalisation)
                 w = dim_kernel.weights("bod", nominal.normalisation)[0]
+                notes = dim_kernel.normalisation_notes(nominal.normalisation)
                 if level != "dimension" or nominal.aggregation != "arithmetic":
                     notes.append(msg("note_bod_dimension"))
                 weights_table["bod (dimension level)"] = _dimension_weights_on(
                     kernel, dimension_codes, w
                 )
             else:
-                w, notes = kernel.weights(weighting, nominal.normalisation)
+                w, weight_notes = kernel.weights(weighting, nominal.normalisation)
                 dims, index = kernel.evaluate(nominal.normalisation, nominal.aggregation, w)
+                notes = kernel.normalisation_notes(nominal.normalisation) + list(weight_notes)
                 weights_table[weighting] = w
         except NotComputable as exc:
             if weighting == nominal.weighting:

@@ -139,6 +139,13 @@ class IndexModelFile(ModelFile):
                     )
                     return
                 yield from _entry_problems(entry, f"normaliser.params[{j}]")
+                target = entry.get("target")
+                if normaliser.method == "target" and is_number(target) and not target > 0:
+                    yield (
+                        f"normaliser.params[{j}].target",
+                        f"expected a target above 0, got {shown(target)} (a target of 0 gave "
+                        "every company full marks on this node): refit the model",
+                    )
         for name, stats in self.aggregation_stats.items():
             if len(stats.mean) != len(stats.sd):
                 yield f"aggregation_stats.{name}", "mean and sd differ in length"

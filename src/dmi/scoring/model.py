@@ -446,6 +446,7 @@ class IndexModel(DmiEstimator):
 
         self.normaliser_ = Normaliser(self.normalisation, target_quantile=self.target_quantile)
         self.normaliser_.fit(nodes)
+        notes.extend(self._target_notes())
         normalised = self.normaliser_.transform(nodes)
         self.ahp_ = None
         self.pca_: weighting_methods.PCAWeights | None = None
@@ -469,6 +470,32 @@ class IndexModel(DmiEstimator):
         for text in self._fit_warnings:
             warnings.warn(text, MethodWarning, stacklevel=2)
         return self
+
+    def _target_notes(self) -> list[str]:
+        """What the target normalisation did where the reference quantile is 0."""
+        fallbacks = getattr(self.normaliser_, "fallbacks_", [])
+        if not fallbacks:
+            return []
+        q = f"{self.target_quantile:g}"
+        top = [f for f in fallbacks if f["rule"] == "maximum"]
+        none = [f for f in fallbacks if f["rule"] == "goalposts"]
+        notes = []
+        if top:
+            listed = ", ".join(f"{self.nodes_[f['column']]} ({f['target']:.4g})" for f in top)
+            notes.append(
+                f"target normalisation: the reference's {q} quantile of "
+                f"{', '.join(self.nodes_[f['column']] for f in top)} is 0, and min(x / 0, 1) "
+                "would give every company full marks; the target is the reference maximum "
+                f"instead: {listed}"
+            )
+        if none:
+            notes.append(
+                f"target normalisation: {', '.join(self.nodes_[f['column']] for f in none)} "
+                f"{'is' if len(none) == 1 else 'are'} 0 for every reference company (the "
+                f"reference's {q} quantile is 0): scored as they are, the instrument's maximum "
+                "being the target"
+            )
+        return notes
 
     def _official_model(self, instrument: Instrument) -> IndexModel | None:
         """The official method over the same instrument, for ``official_dmi`` and ``level``

@@ -12,6 +12,12 @@ column by column in ``transform``, so one row transforms exactly as it would ins
 | ``percentile`` (``rank``) | the distribution | share of the reference below x, ties half |
 | ``target`` | a quantile of the reference (default 0.9) | min(x / target, 1) |
 
+``target`` is undefined at a quantile of 0 (most of the reference has no points: every company
+would get full marks). The target of such a column is the reference's maximum instead (the
+OECD/JRC Handbook's distance to the leader); a column that is 0 for every reference company
+keeps its own score (the instrument's maximum is the target), as ``minmax`` keeps a constant
+column. :attr:`Normaliser.fallbacks_` lists those columns, for the fit's notes.
+
 ``percentile`` counts values equal to 9 decimals as ties (:mod:`dmi.scoring.ranks`), so two equal
 scores reached through different floating-point sums get the same percentile.
 
@@ -26,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from dmi.errors import UsageError
+from dmi.errors import DataError, UsageError
 from dmi.scoring.ranks import distribution, share_below
 
 __all__ = ["NORMALISATIONS", "Normaliser", "bounded", "make_normaliser"]
@@ -59,6 +65,16 @@ class Normaliser:
         One of ``goalposts``, ``minmax``, ``zscore``, ``percentile`` (``rank``), ``target``.
     target_quantile
         For ``target``: the reference quantile taken as the target (0.9 = the top decile's edge).
+
+    Attributes
+    ----------
+    params_ : list of dict
+        Per column, what the method learned (``target``: ``{"target": t}``, t > 0).
+    fallbacks_ : list of dict
+        ``target`` only: the columns whose reference quantile is 0, each
+        ``{"column": j, "quantile_value": 0.0, "target": t, "rule": "maximum" | "goalposts"}``
+        (``maximum``: the reference maximum is the target; ``goalposts``: the column is 0 for
+        every reference company and keeps its own score).
     """
 
     def __init__(self, method: str = "goalposts", target_quantile: float = 0.9):
@@ -74,12 +90,21 @@ class Normaliser:
         self.method_ = method
         self.n_columns_ = X.shape[1]
         self.params_: list[dict[str, Any]] = []
+        self.fallbacks_: list[dict[str, Any]] = []
         for j in range(X.shape[1]):
             column = X[:, j]
             column = column[~np.isnan(column)]
             if method != "goalposts" and len(column) == 0:
                 raise UsageError(f"column {j} has no values in the reference population")
-            self.params_.append(self._fit_column(method, column))
+            if method != "target":
+                self.params_.append(self._fit_column(method, column))
+                continue
+            target, rule = self._target(column)
+            self.params_.append({"target": target})
+            if rule is not None:
+                self.fallbacks_.append(
+                    {"column": j, "quantile_value": 0.0, "target": target, "rule": rule}
+                )
         return self
 
     def _fit_column(self, method: str, column: np.ndarray) -> dict[str, Any]:
@@ -93,8 +118,19 @@ class Normaliser:
         if method == "percentile":
             values, counts = distribution(column)
             return {"values": values.tolist(), "counts": counts.tolist()}
+        raise AssertionError(f"unknown normalisation {method!r}")  # target: see _target
+
+    def _target(self, column: np.ndarray) -> tuple[float, str | None]:
+        """The target of one reference column and the rule that set it: None (the quantile),
+        ``"maximum"`` or ``"goalposts"`` when the quantile is 0 and ``min(x / q, 1)`` would
+        give every company full marks."""
         target = float(np.quantile(column, self.target_quantile))
-        return {"target": target}
+        if target > 0:
+            return target, None
+        top = float(column.max())
+        if top > 0:
+            return top, "maximum"  # the leader of the reference (the Handbook's reference)
+        return 1.0, "goalposts"  # nobody has points: x itself, as minmax keeps a constant column
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Normalise ``X`` column by column with the fitted parameters (NaN stays NaN)."""
@@ -122,8 +158,8 @@ class Normaliser:
         if method == "percentile":
             return share_below(p["values"], p["counts"], x)
         target = p["target"]
-        if target <= 0:
-            return np.where(np.isnan(x), np.nan, 1.0)
+        if not target > 0:  # never fitted so; a model file with it is refused on load
+            raise DataError(f"target normalisation: expected a target above 0, got {target}")
         return np.minimum(x / target, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
