@@ -78,6 +78,70 @@ def test_winsorise_moves_ties_together_and_respects_the_budget():
     assert low.changes == [(20, -200.0, -20.0), (21, -200.0, -20.0)]
 
 
+def _stepwise_winsorise(x, max_points, skew_max=2.0, kurtosis_max=3.5):
+    """The documented rule by hand, with scipy's statistics: the extreme value on the side of
+    the skew (and its ties) moves to the next value inward until the column passes; the budget
+    counts the distinct data points ever moved (a point moved again counts once)."""
+    from scipy.stats import kurtosis, skew
+
+    v = np.asarray(x, float).copy()
+    original: dict[int, float] = {}
+    while True:
+        s, k = skew(v, bias=False), kurtosis(v, bias=False)
+        if not (abs(s) >= skew_max and k >= kurtosis_max):
+            return v, original, True
+        extreme = v.max() if s > 0 else v.min()
+        inward = v[v < extreme] if s > 0 else v[v > extreme]
+        rows = np.flatnonzero(v == extreme)
+        if len(np.unique(inward)) < 2 or len(set(original) | set(rows.tolist())) > max_points:
+            return v, original, False
+        for r in rows.tolist():
+            original.setdefault(r, float(v[r]))
+        v[rows] = inward.max() if s > 0 else inward.min()
+
+
+def test_winsorise_counts_each_point_once_when_it_moves_again():
+    rng = np.random.default_rng(0)  # the review's column: three extreme points, 50 values
+    x = np.round(rng.exponential(0.05, 50), 3)
+    x[:5] = np.sort(rng.uniform(0.3, 1.0, 5))
+    assert skew_kurtosis(x)[0] >= 2 and skew_kurtosis(x)[1] >= 3.5
+    result = winsorise(x, max_points=5)
+    # the three largest set to the fourth: three points, within the budget of five
+    top3 = np.argsort(x)[-3:]
+    expected = x.copy()
+    expected[top3] = np.sort(x)[-4]
+    assert result.passes and result.points == 3
+    np.testing.assert_array_equal(result.values, expected)
+    assert sorted(r for r, _, _ in result.changes) == sorted(top3.tolist())
+    assert {r: (old, new) for r, old, new in result.changes} == {
+        int(r): (x[r], np.sort(x)[-4]) for r in top3
+    }
+    s, k = skew_kurtosis(result.values)
+    assert not (abs(s) >= 2 and k >= 3.5)
+    tight = winsorise(x, max_points=2)  # the third step would move a third point
+    assert not tight.passes and tight.points == 2
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_winsorise_follows_the_documented_rule_step_by_step(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 80))
+    x = np.round(rng.exponential(0.05, n), 2)  # rounded: ties among the extremes
+    tail = int(rng.integers(2, 7))
+    x[:tail] = np.round(rng.uniform(0.3, 1.0, tail), 1)
+    if seed % 2:
+        x = 1 - x  # a negative skew: the low end is treated
+    max_points = int(rng.integers(1, 8))
+    values, original, passes = _stepwise_winsorise(x, max_points)
+    result = winsorise(x, max_points=max_points)
+    np.testing.assert_array_equal(result.values, values)
+    assert result.passes == passes
+    assert result.points == len(original) <= max_points
+    assert {r: (old, new) for r, old, new in result.changes} == {
+        r: (old, values[r]) for r, old in original.items()
+    }
+
+
 def test_winsorise_never_flattens_a_column():
     x = np.array([0.0] * 40 + [1.0] * 2)
     result = winsorise(x, max_points=5)

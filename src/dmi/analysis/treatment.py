@@ -195,9 +195,10 @@ class Winsorised:
     values : ndarray
         The treated column.
     points : int
-        How many values were replaced.
+        How many data points (rows) were replaced; a point moved in several steps counts once.
     changes : list of (int, float, float)
-        ``(row, old value, new value)`` of every replaced value.
+        ``(row, original value, final value)`` of every replaced point, in the order they were
+        first moved.
     passes : bool
         Whether the column is within the thresholds after the treatment.
     """
@@ -216,29 +217,36 @@ def winsorise(
     At each step the most extreme value on the side of the skew (the highest when the skew is
     positive), with every value tied with it, is set to the next value inward; the steps stop
     when the column passes (``|skew| < skew_max`` or ``kurtosis < kurtosis_max``), when the next
-    step would replace more than ``max_points`` values in all, or when it would leave the column
-    constant (a 0/1 column is never flattened).
+    step would bring the data points replaced to more than ``max_points`` in all, or when it
+    would leave the column constant (a 0/1 column is never flattened). A point already replaced
+    is tied with the new extreme and moves with it: it counts once.
     """
     values = np.asarray(x, dtype=float).copy()
-    changes: list[tuple[int, float, float]] = []
+    original: dict[int, float] = {}  # row -> its value before the first step that moved it
+
+    def result(passes: bool) -> Winsorised:
+        changes = [(row, old, float(values[row])) for row, old in original.items()]
+        return Winsorised(values, len(changes), changes, passes)
+
     while True:
         try:
             s, k = skew_kurtosis(values)
         except NotComputable:
-            return Winsorised(values, len(changes), changes, True)
+            return result(True)
         if not _is_outlier(s, k, skew_max, kurtosis_max):
-            return Winsorised(values, len(changes), changes, True)
+            return result(True)
         present = values[~np.isnan(values)]
         high = s > 0
         extreme = present.max() if high else present.min()
         inward = present[present < extreme] if high else present[present > extreme]
         rows = np.flatnonzero(values == extreme)
         # stop where one more step would exceed the budget or leave the column constant
-        if len(np.unique(inward)) < 2 or len(changes) + len(rows) > max_points:
-            return Winsorised(values, len(changes), changes, False)
-        new = inward.max() if high else inward.min()
-        changes.extend((int(r), float(extreme), float(new)) for r in rows)
-        values[rows] = new
+        moved = len(original.keys() | set(rows.tolist()))
+        if len(np.unique(inward)) < 2 or moved > max_points:
+            return result(False)
+        for row in rows.tolist():
+            original.setdefault(int(row), float(extreme))
+        values[rows] = inward.max() if high else inward.min()
 
 
 def log_transform(x: np.ndarray) -> np.ndarray:
