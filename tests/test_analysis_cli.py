@@ -377,3 +377,56 @@ def _miit_answers(tmp_path):
     path = tmp_path / "miit.csv"
     synthesise(dmi.load_instrument("miit-2024-manufacturing"), 60, 6).to_csv(path, index=False)
     return path
+
+
+@pytest.mark.parametrize(
+    "setting,words",
+    [
+        # a grouped imputation without its group, or with a group that is no profile field
+        ("treatment: {imputation: group-mean}", ["field treatment.group_by", "group-mean"]),
+        (
+            "treatment: {imputation: group-median, group_by: nosuch}",
+            ["group_by", "'nosuch'", "sector, size_class, region"],
+        ),
+        ("bod_bounds: [0.5, 0.2]\nnominal: {weighting: bod}", ["field bod_bounds", "0.5, 0.2"]),
+        # within [0, 1] but no weights of 4 dimensions can keep to them
+        ("bod_bounds: [0.1, 0.2]\nnominal: {weighting: bod}", ["bod_bounds", "m = 4"]),
+    ],
+)
+def test_a_method_setting_that_cannot_run_is_a_user_error(files, capsys, setting, words):
+    # these were internal errors (exit 3, "a bug in dmi")
+    answers, _, tmp = files
+    method = tmp / "m.yaml"
+    method.write_text(setting + "\n", encoding="utf-8")
+    code, _, err = _run(capsys, "analyse", answers, "-o", tmp / "r.html", "--method", method)
+    assert code == 2, err
+    assert err.startswith("dmi: error: ") and err.count("\n") == 1
+    assert "internal error" not in err
+    for word in words:
+        assert word in err
+    assert not (tmp / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    "schemes,words",
+    [
+        ("equal,bogus", ["'bogus'", "instrument, equal, entropy, critic, pca, ahp, bod"]),
+        ("Equal", ["'Equal'"]),
+    ],
+)
+def test_compare_with_an_unknown_scheme_names_it(files, capsys, schemes, words):
+    answers, _, _ = files
+    code, out, err = _run(capsys, "compare", answers, "--schemes", schemes)
+    assert code == 2, err
+    assert err.startswith("dmi: error: --schemes: ") and err.count("\n") == 1
+    for word in words:
+        assert word in err
+    assert out == ""  # refused before anything is computed
+
+
+def test_compare_of_fewer_than_two_companies_says_so(miit, tmp_path, capsys):
+    one = tmp_path / "one.csv"
+    synthesise(miit, 1, 4).to_csv(one, index=False)
+    code, _, err = _run(capsys, "compare", one)
+    assert code == 2, err
+    assert "at least 2" in err and "internal error" not in err

@@ -49,6 +49,12 @@ def test_a_method_file_round_trips_through_its_yaml(tmp_path):
         ("reliability: {alpha_min: 1.5}\n", "reliability.alpha_min", "less than or equal"),
         ("colour: blue\n", "colour", "unknown setting"),
         ("format: dmi-analysis-method/9\n", "format", "dmi-analysis-method/1"),
+        # a grouped imputation with no group
+        ("treatment: {imputation: group-mean}\n", "treatment.group_by", "group-mean"),
+        ("treatment: {imputation: group-median, group_by: ''}\n", "treatment.group_by", "sector"),
+        ("bod_bounds: [0.5, 0.2]\n", "bod_bounds", "0 <= lower <= upper <= 1"),
+        ("bod_bounds: [-0.1, 0.9]\n", "bod_bounds", "got [-0.1, 0.9]"),
+        ("bod_bounds: [0.1, 1.5]\n", "bod_bounds", "got [0.1, 1.5]"),
     ],
 )
 def test_a_broken_method_file_names_the_file_and_the_field(tmp_path, text, field, words):

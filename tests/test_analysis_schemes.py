@@ -258,3 +258,21 @@ def test_target_with_a_zero_reference_quantile_is_said_and_matches_index_model(m
         reference=ref,
     )
     assert "network" in result.summary.set_index("scheme").loc["equal", "notes"]
+
+
+def test_an_unknown_scheme_is_refused_before_anything_runs(miit):
+    from dmi.errors import DataError, ParameterError
+
+    population = Population.from_answers(miit, synthesise(miit, 20, 61))
+    with pytest.raises(ParameterError) as caught:
+        compare_schemes(population, schemes=["equal", "bogus", "magic"])
+    assert caught.value.parameter == "schemes"
+    assert "'bogus', 'magic'" in str(caught.value)
+    assert "instrument, equal, entropy, critic, pca, ahp, bod" in str(caught.value)
+    kernel = Kernel.from_populations(population, "indicator")
+    with pytest.raises(ParameterError, match="weighting: expected weightings among"):
+        kernel.weights("bogus")
+    with pytest.raises(ParameterError, match="aggregation: expected one of"):
+        kernel.evaluate("goalposts", "median", kernel.weights("equal")[0])
+    with pytest.raises(DataError, match="at least 2 companies"):
+        compare_schemes(Population.from_answers(miit, synthesise(miit, 1, 62)))

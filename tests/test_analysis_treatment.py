@@ -18,6 +18,7 @@ from dmi.analysis import (
     treat,
     winsorise,
 )
+from dmi.errors import ParameterError
 from dmi.instruments.synth import synthesise
 
 
@@ -243,7 +244,30 @@ def test_treat_logs_every_column_and_changes_nothing_when_only_reporting(miit):
 
 def test_treat_imputation_needs_its_group(miit):
     population = Population.from_answers(miit, _answers(miit))
-    with pytest.raises(ValueError, match="group_by"):
-        treat(population, imputation="group-mean")
+    fields = "sector, size_class, region, employees, revenue_band, company_name"
+    for group_by in (None, "", "nosuch"):
+        with pytest.raises(ParameterError) as caught:
+            treat(population, imputation="group-mean", group_by=group_by)
+        assert caught.value.parameter == "group_by"
+        assert f"got {group_by!r}" in str(caught.value) and fields in str(caught.value)
     result = treat(population, imputation="group-mean", group_by="sector")
     assert result.settings["group_by"] == "sector"
+
+
+@pytest.mark.parametrize(
+    "call,parameter,words",
+    [
+        (lambda p: treat(p, outlier_treatment="trim"), "outlier_treatment", "'trim'"),
+        (lambda p: treat(p, imputation="mode"), "imputation", "'mode'"),
+        (lambda p: treat(p, level="company"), "level", "'company'"),
+        (lambda p: coverage(p, threshold=0), "threshold", "got 0"),
+        (lambda p: impute(p.item_scores, p.answered, "mode"), "method", "'mode'"),
+        (lambda p: impute(p.item_scores, p.answered, "group-mean"), "groups", "group-mean"),
+    ],
+)
+def test_settings_the_treatment_does_not_know_are_parameter_errors(miit, call, parameter, words):
+    population = Population.from_answers(miit, _answers(miit, 20))
+    with pytest.raises(ParameterError) as caught:
+        call(population)
+    assert caught.value.parameter == parameter and words in str(caught.value)
+    assert "expected" in str(caught.value)

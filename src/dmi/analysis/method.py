@@ -20,7 +20,8 @@ are relative to the file's folder. The method's settings (AHP judgements, ``pca`
     ahp:                                    # pairwise judgements of the nodes at `level`
       judgements: [[foundation, management, 3], [management, performance, "1/2"], ...]
     tiers: shipped                          # shipped | none | a tier model JSON
-    treatment: {coverage_min: 0.65, outliers: none, imputation: none}
+    treatment: {coverage_min: 0.65, outliers: none, imputation: none}  # group-mean/-median:
+                                            # group_by: a profile field (sector, region ...)
     reliability: {alpha_min: 0.7, item_total_min: 0.3, ci: 0.95}
     comparison: {schemes: [instrument, equal, entropy, critic, pca, ahp, bod]}
     uncertainty:
@@ -41,7 +42,14 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from dmi.analysis.schemes import MethodSettings
 from dmi.errors import MissingFileError, ModelFileError, UsageError
@@ -119,13 +127,28 @@ class PCASettings(_Strict):
 
 
 class TreatmentSettings(_Strict):
+    """Coverage, outliers and imputation (:func:`dmi.analysis.treat`). A ``group-*``
+    imputation needs ``group_by``, the profile field it groups by (checked against the answers'
+    profile fields when the analysis runs)."""
+
     coverage_min: float = Field(0.65, gt=0, le=1)
     outliers: Literal["none", "winsorise", "log", "winsorise-then-log"] = "none"
     max_points: int = Field(5, ge=0)
     skew_max: float = Field(2.0, gt=0)
     kurtosis_max: float = 3.5
     imputation: Literal["none", "mean", "median", "group-mean", "group-median"] = "none"
-    group_by: str | None = None
+    group_by: str | None = Field(None, validate_default=True)
+
+    @field_validator("group_by")
+    @classmethod
+    def _group(cls, value: str | None, info: ValidationInfo) -> str | None:
+        imputation = info.data.get("imputation", "none")
+        if str(imputation).startswith("group") and not value:
+            raise ValueError(
+                f"imputation {imputation} groups the companies by a profile field: expected "
+                "one such as sector, size_class or region, got none"
+            )
+        return value
 
 
 class ReliabilitySettings(_Strict):
@@ -202,6 +225,17 @@ class Method(_Strict):
             pca_retain=self.pca.retain,
             pca_rotation=self.pca.rotation,
         )
+
+    @field_validator("bod_bounds")
+    @classmethod
+    def _bounds(cls, value: tuple[float, float]) -> tuple[float, float]:
+        lower, upper = value
+        if not 0 <= lower <= upper <= 1:
+            raise ValueError(
+                "expected [lower, upper], the bounds of each dimension's share of the "
+                f"weights, with 0 <= lower <= upper <= 1, got [{lower:g}, {upper:g}]"
+            )
+        return value
 
     def to_yaml(self) -> str:
         """The method as YAML (every field, defaults included): what a reader reruns."""

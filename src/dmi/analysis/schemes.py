@@ -30,9 +30,10 @@ import pandas as pd
 from dmi.analysis.compare import compare_rankings
 from dmi.analysis.structure import Hierarchy, NotComputable, Population
 from dmi.analysis.text import join, msg, reason, text_column
+from dmi.errors import DataError, ParameterError
 from dmi.instruments import Instrument
 from dmi.scoring import weighting as weighting_methods
-from dmi.scoring.aggregate import mazziotta_pareto_reference
+from dmi.scoring.aggregate import AGGREGATIONS, mazziotta_pareto_reference
 from dmi.scoring.levels import level_precision, levels_of, requirements_hold
 from dmi.scoring.model import OFFICIAL_METHOD, WEIGHTINGS, IndexModel
 from dmi.scoring.normalise import Normaliser, bounded, canonical_name
@@ -44,6 +45,7 @@ __all__ = [
     "Scheme",
     "SchemeComparison",
     "band_names",
+    "check_schemes",
     "compare_schemes",
     "rank_desc",
 ]
@@ -251,9 +253,10 @@ class Kernel:
         self.reference = self.nodes if reference is None else np.asarray(reference, dtype=float)
         for name, matrix in (("nodes", self.nodes), ("reference", self.reference)):
             if matrix.ndim != 2 or matrix.shape[1] != len(self.codes):
-                raise ValueError(
+                raise ParameterError(
                     f"{name}: expected (rows, {len(self.codes)}) scores of the {level} nodes, "
-                    f"got shape {matrix.shape}"
+                    f"got shape {matrix.shape}",
+                    parameter=name,
                 )
         self.ahp_matrix = ahp_matrix
         self.bod_bounds = bod_bounds
@@ -261,9 +264,10 @@ class Kernel:
         self.target_quantile = target_quantile
         self.pca_retain = weighting_methods.check_pca_retain(pca_retain)
         if pca_rotation not in weighting_methods.PCA_ROTATIONS:
-            raise ValueError(
+            raise ParameterError(
                 f"pca_rotation: expected one of {', '.join(weighting_methods.PCA_ROTATIONS)}, "
-                f"got {pca_rotation!r}"
+                f"got {pca_rotation!r}",
+                parameter="pca_rotation",
             )
         self.pca_rotation = pca_rotation
         self._normalised: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -332,10 +336,7 @@ class Kernel:
         key = (weighting, canonical_name(normalisation))
         if key in self._weights:
             return self._weights[key]
-        if weighting not in WEIGHTINGS:
-            raise ValueError(
-                f"unknown weighting {weighting!r}; expected one of {', '.join(WEIGHTINGS)}"
-            )
+        check_schemes([weighting], name="weighting")
         notes: list[Any] = []
         k = len(self.codes)
         try:
@@ -451,12 +452,18 @@ class Kernel:
         dimensions : ndarray of shape (n, n_dimensions, R)
         index : ndarray of shape (n, R)
         """
+        if aggregation not in AGGREGATIONS:
+            raise ParameterError(
+                f"aggregation: expected one of {', '.join(AGGREGATIONS)}, got {aggregation!r}",
+                parameter="aggregation",
+            )
         W = np.asarray(W, dtype=float)
         W = W[:, None] if W.ndim == 1 else W
         if W.shape[0] != len(self.codes) or (W < 0).any() or not np.isfinite(W).all():
-            raise ValueError(
+            raise ParameterError(
                 f"W: expected finite non-negative weights of shape ({len(self.codes)}, runs), "
-                f"got shape {W.shape}"
+                f"got shape {W.shape}",
+                parameter="W",
             )
         if aggregation == "geometric" and not bounded(normalisation):
             raise NotComputable(msg("nc_geometric_negative"))
@@ -533,7 +540,10 @@ class Kernel:
             mean, sd = _column_stats(V if ref is None else ref)
             out = _mazziotta_pareto(V, W, mean, sd)
             return out, out if ref is None else _mazziotta_pareto(ref, W, mean, sd)
-        raise ValueError(f"unknown aggregation {aggregation!r}")
+        raise ParameterError(
+            f"aggregation: expected one of {', '.join(AGGREGATIONS)}, got {aggregation!r}",
+            parameter="aggregation",
+        )
 
     def evaluate_bod(self, normalisation: str) -> tuple[np.ndarray, np.ndarray]:
         """Dimension scores and index (0-100) under benefit of the doubt: ``(n, D, 1)`` and
@@ -702,10 +712,29 @@ def check_tier_model(tier_model: Any, instrument: Instrument) -> None:
     codes = {f"dim_{d.code}" for d in instrument.dimensions}
     missing = [f for f in tier_model.features_ if f not in codes]
     if missing:
-        raise ValueError(
-            f"the tier model uses {', '.join(missing)}, which are not dimension scores of "
-            f"{instrument.id}"
+        raise ParameterError(
+            f"tier_model: the tier model uses {', '.join(missing)}, which are not dimension "
+            f"scores of {instrument.id} (expected {', '.join(sorted(codes))})",
+            parameter="tier_model",
         )
+
+
+def check_schemes(schemes: list[str], *, name: str = "schemes") -> list[str]:
+    """``schemes`` when every one is a weighting :func:`compare_schemes` runs.
+
+    Raises
+    ------
+    ParameterError
+        Naming every unknown scheme (as ``name``, the option it came from) and the weightings.
+    """
+    unknown = [s for s in schemes if s not in WEIGHTINGS]
+    if unknown:
+        raise ParameterError(
+            f"{name}: expected weightings among {', '.join(WEIGHTINGS)}, got "
+            f"{', '.join(repr(s) for s in unknown)}",
+            parameter=name.lstrip("-"),
+        )
+    return list(schemes)
 
 
 def compare_schemes(
@@ -757,7 +786,13 @@ def compare_schemes(
     """
     instrument = population.instrument
     nominal = nominal or Scheme(**OFFICIAL_METHOD)
-    schemes = list(schemes or WEIGHTINGS)
+    schemes = check_schemes(list(schemes or WEIGHTINGS))
+    check_schemes([nominal.weighting], name="nominal")
+    if population.n < 2:
+        raise DataError(
+            f"comparing schemes needs at least 2 companies, got {population.n} "
+            f"({population.n_read} rows read)"
+        )
     if tier_model is not None:
         check_tier_model(tier_model, instrument)
     settings = settings or MethodSettings()

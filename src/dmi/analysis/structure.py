@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from dmi.errors import NotComputable
+from dmi.errors import NotComputable, ParameterError
 from dmi.instruments import Instrument
 from dmi.scoring.aggregate import arithmetic
 from dmi.scoring.answers import encode_answers
@@ -131,7 +131,9 @@ class Hierarchy:
 
 def _check_level(level: str) -> str:
     if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        raise ParameterError(
+            f"level: expected one of {', '.join(LEVELS)}, got {level!r}", parameter="level"
+        )
     return level
 
 

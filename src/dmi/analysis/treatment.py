@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dmi.analysis.structure import NotComputable, Population
+from dmi.analysis.structure import LEVELS, NotComputable, Population
 from dmi.analysis.text import join, msg, reason, text_column
+from dmi.errors import ParameterError
 
 __all__ = [
     "IMPUTATIONS",
@@ -80,7 +81,9 @@ def coverage(population: Population, *, threshold: float = 0.65) -> Coverage:
     missing here: coverage is about what the companies said.
     """
     if not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        raise ParameterError(
+            f"threshold: expected a share in (0, 1], got {threshold}", parameter="threshold"
+        )
     h = population.hierarchy
     n = population.n
     if n == 0:
@@ -305,8 +308,9 @@ def impute(
         column and group that had a cell imputed, or that could not be).
     """
     if method not in IMPUTATIONS or method == "none":
-        raise ValueError(
-            f"unknown imputation {method!r}; expected one of {', '.join(IMPUTATIONS[1:])}"
+        raise ParameterError(
+            f"method: expected one of {', '.join(IMPUTATIONS[1:])}, got {method!r}",
+            parameter="method",
         )
     values = np.asarray(values, dtype=float).copy()
     answered = np.asarray(answered, dtype=bool)
@@ -316,7 +320,10 @@ def impute(
     grouped = method.startswith("group")
     if grouped:
         if groups is None:
-            raise ValueError(f"imputation {method!r} needs a group for every row")
+            raise ParameterError(
+                f"groups: imputation {method!r} expected a group for every row, got none",
+                parameter="groups",
+            )
         groups = np.asarray(groups, dtype=object)
         no_group = msg("no_group")
         groups = np.array([no_group if pd.isna(g) else str(g) for g in groups], dtype=object)
@@ -446,23 +453,13 @@ def treat(
     group_by : str, optional
         The profile field of the ``group-*`` imputations (e.g. ``sector``).
     """
-    if outlier_treatment not in OUTLIER_TREATMENTS:
-        raise ValueError(
-            f"unknown outlier treatment {outlier_treatment!r}; expected one of "
-            f"{', '.join(OUTLIER_TREATMENTS)}"
-        )
+    _check_treatment(population, level, outlier_treatment, imputation, group_by)
     h = population.hierarchy
     items = population.item_scores
     imputation_log = pd.DataFrame(columns=["column", "group", "cells", "method", "value", "note"])
     if imputation != "none":
         groups = None
         if imputation.startswith("group"):
-            if not group_by or group_by not in population.profile.columns:
-                raise ValueError(
-                    f"imputation {imputation!r} needs group_by, a profile field of the "
-                    f"answers ({', '.join(population.profile.columns) or 'none'}); "
-                    f"got {group_by!r}"
-                )
             groups = population.profile[group_by].to_numpy()
         items, imputation_log = impute(
             items, population.answered, imputation, groups=groups, columns=list(h.items)
@@ -505,6 +502,32 @@ def treat(
             "kurtosis_max": kurtosis_max,
         },
     )
+
+
+def _check_treatment(
+    population: Population,
+    level: str,
+    outlier_treatment: str,
+    imputation: str,
+    group_by: str | None,
+) -> None:
+    """Refuse settings :func:`treat` does not know, naming the value and what is allowed."""
+    for name, value, allowed in (
+        ("level", level, LEVELS),
+        ("outlier_treatment", outlier_treatment, OUTLIER_TREATMENTS),
+        ("imputation", imputation, IMPUTATIONS),
+    ):
+        if value not in allowed:
+            raise ParameterError(
+                f"{name}: expected one of {', '.join(allowed)}, got {value!r}", parameter=name
+            )
+    fields = [str(c) for c in population.profile.columns]
+    if imputation.startswith("group") and group_by not in fields:
+        raise ParameterError(
+            f"group_by: imputation {imputation!r} groups the companies by a profile field of "
+            f"the answers ({', '.join(fields) or 'none'}), got {group_by!r}",
+            parameter="group_by",
+        )
 
 
 def _log_table(log: list[dict]) -> pd.DataFrame:

@@ -239,11 +239,15 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from dmi.analysis import Population, compare_schemes, read_ahp_matrix
     from dmi.analysis.pipeline import load_tier_model
-    from dmi.analysis.schemes import MethodSettings
+    from dmi.analysis.schemes import MethodSettings, check_schemes
     from dmi.analysis.text import localise
     from dmi.instruments import load_instrument, shipped_reference_population
     from dmi.io import read_answers, write_table
 
+    # before anything is read
+    schemes = check_schemes(
+        [s.strip() for s in args.schemes.split(",") if s.strip()], name="--schemes"
+    )
     instrument = load_instrument(args.instrument)
     kwargs = _read_kwargs(args)
     population = Population.from_answers(
@@ -259,7 +263,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         reference = Population.from_answers(
             instrument, read_answers(path, instrument, **kwargs), source=str(path)
         )
-    schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
     matrix = None
     if args.ahp:
         matrix = read_ahp_matrix(args.ahp, list(population.hierarchy.codes(args.level)))

@@ -1248,8 +1248,8 @@ def bod(
     upper = float(upper)
     if not (0.0 <= lower <= 1.0 / m + _BOUND_TOL and 1.0 / m - _BOUND_TOL <= upper <= 1.0):
         raise UsageError(
-            f"share bounds must satisfy 0 <= lower <= 1/m <= upper <= 1 with m = {m}; "
-            f"got lower = {lower}, upper = {upper}"
+            f"share bounds (bod_bounds): expected 0 <= lower <= 1/m <= upper <= 1 with m = {m} "
+            f"weighted nodes, got lower = {lower:g}, upper = {upper:g}"
         )
 
     R = ref[(ref > 0).any(axis=1)]
