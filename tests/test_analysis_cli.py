@@ -430,3 +430,23 @@ def test_compare_of_fewer_than_two_companies_says_so(miit, tmp_path, capsys):
     code, _, err = _run(capsys, "compare", one)
     assert code == 2, err
     assert "at least 2" in err and "internal error" not in err
+
+
+def test_compare_says_an_undefined_correlation_with_its_reason(miit, tmp_path, capsys):
+    # three companies all on their own BoD frontier: every BoD index is 100, ranks constant
+    three = tmp_path / "three.csv"
+    synthesise(miit, 3, 4).to_csv(three, index=False)
+    code, out, err = _run(capsys, "compare", three, "--schemes", "instrument,equal,bod")
+    assert code == 0, err
+    assert "Warning" not in err and "nan" not in out
+    row = re.search(r"^\s+bod\s+(\S+)\s+(\S+)\s", out, re.M)
+    assert row and row.groups() == ("—", "—")
+    assert "Spearman and Kendall are undefined: every company has the same index under bod" in out
+    assert re.search(r"^\s+equal\s+\d\.\d{4}", out, re.M)  # a defined one is printed as before
+    code, out, err = _run(capsys, "compare", three, "--schemes", "instrument,bod", "--json")
+    assert code == 0 and "Warning" not in err
+    bod = {r["scheme"]: r for r in json.loads(out)["summary"]}["bod"]
+    assert bod["spearman"] is None and bod["kendall"] is None
+    assert "constant ranks" in bod["notes"]
+    code, out, _ = _run(capsys, "compare", three, "--schemes", "instrument,bod", "--lang", "zh")
+    assert "相关系数无定义" in out

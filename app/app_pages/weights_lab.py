@@ -374,8 +374,12 @@ for name, params in (("A", scheme_a), ("B", scheme_b)):
 comparison = compare_rankings(results["A"][1], results["B"][1])
 st.subheader(ui.t("compare"))
 cols = st.columns(4)
-cols[0].metric(ui.t("spearman"), f"{comparison.spearman:.3f}")
-cols[1].metric(ui.t("kendall"), f"{comparison.kendall:.3f}")
+# an undefined correlation (a scheme ranks every company the same) is a dash, with the reason
+rho, tau = comparison.spearman, comparison.kendall
+cols[0].metric(ui.t("spearman"), f"{rho:.3f}" if rho == rho else "—")
+cols[1].metric(ui.t("kendall"), f"{tau:.3f}" if tau == tau else "—")
+if comparison.correlation_note:
+    st.caption(localise(comparison.correlation_note, lang))
 # the band of each scheme's own index: a level only when both schemes are official
 band_label = ui.t("band_changes_lab") if comparison.indicative else ui.t("level_changes")
 cols[2].metric(band_label, f"{comparison.band_changed:,} / {comparison.n:,}")

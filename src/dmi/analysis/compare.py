@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau, spearmanr
 
+from dmi.analysis.text import msg
+from dmi.errors import DataError, ParameterError
 from dmi.scoring.ranks import average_ranks, comparable
 
 __all__ = ["RankingComparison", "compare_rankings"]
@@ -29,7 +31,9 @@ class RankingComparison:
     n
         Companies scored under both schemes.
     spearman, kendall
-        Rank correlations of the two indices (Kendall's tau-b, which handles ties).
+        Rank correlations of the two indices (Kendall's tau-b, which handles ties), over the
+        companies with an index under both; NaN when they are undefined, and then
+        ``correlation_note`` says why.
     movers
         Per company: ``respondent_id, dmi_a, dmi_b, rank_a, rank_b, rank_change`` (rank 1 = best,
         ties share the average rank; ``rank_change`` > 0 means B ranks the company higher), the
@@ -46,6 +50,10 @@ class RankingComparison:
     indicative
         True when either band is indicative (a table has ``indicative_level``): then the bands
         must be shown as indicative, never as levels.
+    correlation_note
+        Why ``spearman`` and ``kendall`` are undefined (a message in both languages: every
+        company has the same index under a scheme, so its ranks are constant; or fewer than 2
+        companies have both indices), else ``""``.
     """
 
     n: int
@@ -59,20 +67,36 @@ class RankingComparison:
     band_changed: int = 0
     bands: pd.DataFrame | None = None
     indicative: bool = False
+    correlation_note: str = ""
 
 
-def compare_rankings(scores_a: pd.DataFrame, scores_b: pd.DataFrame) -> RankingComparison:
+def compare_rankings(
+    scores_a: pd.DataFrame, scores_b: pd.DataFrame, *, names: tuple[str, str] = ("A", "B")
+) -> RankingComparison:
     """Compare two score tables of the same companies (matched on ``respondent_id``).
+
+    Parameters
+    ----------
+    scores_a, scores_b : pandas.DataFrame
+        ``respondent_id``, ``dmi``, ``level`` (and ``tier``, ``indicative_level`` if any).
+    names : (str, str), default=("A", "B")
+        What the two schemes are called in ``correlation_note``.
 
     Raises
     ------
-    ValueError
+    ParameterError
+        A table without ``respondent_id``, ``dmi`` or ``level``.
+    DataError
         When the tables share fewer than two companies.
     """
     for name, table in (("A", scores_a), ("B", scores_b)):
         missing = {"respondent_id", "dmi", "level"} - set(table.columns)
         if missing:
-            raise ValueError(f"score table {name} lacks {', '.join(sorted(missing))}")
+            raise ParameterError(
+                f"score table {name} lacks {', '.join(sorted(missing))}: expected the columns "
+                "respondent_id, dmi and level",
+                parameter=f"scores_{name.lower()}",
+            )
     keep = ["respondent_id", "dmi", "level"]
     with_tiers = "tier" in scores_a.columns and "tier" in scores_b.columns
     if with_tiers:
@@ -83,7 +107,7 @@ def compare_rankings(scores_a: pd.DataFrame, scores_b: pd.DataFrame) -> RankingC
         tables.append(table[keep].assign(band=band))
     merged = tables[0].merge(tables[1], on="respondent_id", suffixes=("_a", "_b"))
     if len(merged) < 2:
-        raise ValueError(
+        raise DataError(
             f"the two score tables share {len(merged)} companies; at least 2 are needed"
         )
     # indices equal to dmi.scoring.ranks.RANK_DECIMALS decimals are ties
@@ -101,9 +125,7 @@ def compare_rankings(scores_a: pd.DataFrame, scores_b: pd.DataFrame) -> RankingC
     )
     order = np.argsort(-movers["rank_change"].abs().to_numpy(), kind="stable")
     movers = movers.iloc[order].reset_index(drop=True)
-    dmi_a, dmi_b = comparable(merged["dmi_a"]), comparable(merged["dmi_b"])
-    rho = spearmanr(dmi_a, dmi_b).statistic
-    tau = kendalltau(dmi_a, dmi_b).statistic
+    rho, tau, note = _correlations(comparable(merged["dmi_a"]), comparable(merged["dmi_b"]), names)
     levels = pd.crosstab(merged["level_a"], merged["level_b"])
     tiers = tier_changed = None
     if with_tiers:
@@ -112,8 +134,8 @@ def compare_rankings(scores_a: pd.DataFrame, scores_b: pd.DataFrame) -> RankingC
         tier_changed = int((both["tier_a"] != both["tier_b"]).sum())
     return RankingComparison(
         n=int(len(merged)),
-        spearman=float(rho),
-        kendall=float(tau),
+        spearman=rho,
+        kendall=tau,
         movers=movers,
         level_changed=int((merged["level_a"] != merged["level_b"]).sum()),
         levels=levels,
@@ -122,4 +144,20 @@ def compare_rankings(scores_a: pd.DataFrame, scores_b: pd.DataFrame) -> RankingC
         band_changed=int((merged["band_a"] != merged["band_b"]).sum()),
         bands=pd.crosstab(merged["band_a"], merged["band_b"]),
         indicative="indicative_level" in scores_a or "indicative_level" in scores_b,
+        correlation_note=note,
     )
+
+
+def _correlations(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> tuple[float, float, str]:
+    """Spearman's rho and Kendall's tau-b of the companies with both indices, or NaN with the
+    reason they are undefined (scipy would warn and return NaN)."""
+    both = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[both], b[both]
+    if len(a) < 2:
+        return np.nan, np.nan, msg("note_rank_too_few", n=len(a))
+    constant = [name for name, x in zip(names, (a, b)) if (x == x[0]).all()]
+    if len(constant) == 2:
+        return np.nan, np.nan, msg("note_rank_constant_both")
+    if constant:
+        return np.nan, np.nan, msg("note_rank_constant", scheme=constant[0])
+    return float(spearmanr(a, b).statistic), float(kendalltau(a, b).statistic), ""

@@ -666,7 +666,8 @@ class SchemeComparison:
         level).
     summary : pandas.DataFrame
         One row per scheme: ``scheme, level, spearman, kendall, band_changed, tier_changed,
-        largest_move, mean_abs_move, notes``.
+        largest_move, mean_abs_move, notes``. ``spearman`` and ``kendall`` are NaN where they
+        are undefined (constant ranks under a scheme), and ``notes`` says why.
     companies : pandas.DataFrame
         ``respondent_id`` and, per scheme, ``dmi_<s>``, ``rank_<s>``, ``band_<s>`` and (with a
         tier model) ``tier_<s>``. Under any scheme but the instrument's own, and under every
@@ -866,7 +867,7 @@ def compare_schemes(
             continue
         a = _score_table(population.respondent_id, base)
         b = _score_table(population.respondent_id, r)
-        cmp = compare_rankings(a, b)
+        cmp = compare_rankings(a, b, names=(nominal.weighting, weighting))
         moves = cmp.movers["rank_change"].abs()
         summary.append(
             {
@@ -878,7 +879,7 @@ def compare_schemes(
                 "tier_changed": cmp.tier_changed,
                 "largest_move": float(moves.max()),
                 "mean_abs_move": float(moves.mean()),
-                "notes": join(r["notes"]),
+                "notes": join([*r["notes"], cmp.correlation_note]),
             }
         )
         movers[weighting] = cmp.movers.head(top)

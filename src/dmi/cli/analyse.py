@@ -236,6 +236,11 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _correlation(value: float) -> str:
+    """A rank correlation in its column; an undefined one as a dash (the row's note says why)."""
+    return f"{value:8.4f}" if value == value else f"{'—':>8}"
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from dmi.analysis import Population, compare_schemes, read_ahp_matrix
     from dmi.analysis.pipeline import load_tier_model
@@ -337,8 +342,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             else f"{int(row.tier_changed)}"
         )
         print(
-            f"  {row.scheme:<11} {row.spearman:8.4f} {row.kendall:8.4f} {int(row.band_changed):6d} "
-            f"{tiers_text:>6} {row.largest_move:9.1f}"
+            f"  {row.scheme:<11} {_correlation(row.spearman)} {_correlation(row.kendall)} "
+            f"{int(row.band_changed):6d} {tiers_text:>6} {row.largest_move:9.1f}"
         )
         if row.notes:
             print(text("analysis.cli_compare_note", lang, blank="", note=localise(row.notes, lang)))
