@@ -276,3 +276,20 @@ def test_an_unknown_scheme_is_refused_before_anything_runs(miit):
         kernel.evaluate("goalposts", "median", kernel.weights("equal")[0])
     with pytest.raises(DataError, match="at least 2 companies"):
         compare_schemes(Population.from_answers(miit, synthesise(miit, 1, 62)))
+
+
+def test_entropy_and_critic_rows_say_a_constant_node_got_weight_0(miit):
+    data = synthesise(miit, 40, 71)
+    data["network"] = "B;C;D;E"  # `equipment` at full points for every company
+    data["equipment_digitised"] = 100
+    data["equipment_networked"] = 100
+    population = Population.from_answers(miit, data)
+    result = compare_schemes(population, schemes=["instrument", "entropy", "critic", "equal"])
+    at = list(result.weights["code"]).index("equipment")
+    notes = result.summary.set_index("scheme")["notes"]
+    for scheme in ("entropy", "critic"):
+        assert result.weights[scheme][at] == 0
+        note = notes[scheme]
+        assert f"{scheme}: weight 0 for equipment, the same for every reference company" in note
+        assert "权重为 0" in note.render("zh")
+    assert "equipment" not in notes["equal"]

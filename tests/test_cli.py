@@ -348,3 +348,17 @@ def test_other_commands_say_user_errors_in_one_line(capsys, tmp_path, argv, says
     assert code == 2, err
     assert err.splitlines()[-1].startswith("dmi: error: ") and says in err
     assert "internal error" not in err and "Traceback" not in err
+
+
+def test_tiers_fit_on_a_constant_dimension_says_what_to_do_on_the_command_line(capsys, tmp_path):
+    import pandas as pd
+
+    code, _, err = run(capsys, "score", EXAMPLE, "-o", tmp_path / "s.csv", "-q")
+    assert code == 0, err
+    scores = pd.read_csv(tmp_path / "s.csv")
+    scores["dim_operations"] = 50.0
+    scores.to_csv(tmp_path / "flat.csv", index=False)
+    code, _, err = run(capsys, "tiers", "fit", tmp_path / "flat.csv", "-o", tmp_path / "m.json")
+    assert code == 2, err
+    assert "column 'dim_operations' is constant (every row fitted on is 50)" in err
+    assert "reference population in which it varies" in err  # what a command-line user can do

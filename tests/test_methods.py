@@ -530,6 +530,28 @@ def test_critic_gives_a_constant_node_weight_zero_with_a_note(miit, population, 
     np.testing.assert_allclose(model.weights_[rest], critic_weights(X[:, rest]), rtol=1e-10)
 
 
+def test_pca_over_a_constant_node_names_it_and_its_value(miit, population, tmp_path, capsys):
+    reference = population.copy()
+    reference["network"] = "B;C;D;E"  # the indicator `equipment` at full points for everyone
+    reference["equipment_digitised"] = 100
+    reference["equipment_networked"] = 100
+    reference["data_collection"] = reference["data_collection"].iloc[0]  # and one more node
+    with pytest.raises(dmi.errors.DataError) as caught:
+        dmi.IndexModel(miit, weighting="pca").fit(reference)
+    message = str(caught.value)
+    assert (
+        "equipment = 1, data_acquisition = " in message and "for every reference company" in message
+    )
+    assert "np.float64" not in message
+    assert "column" not in message
+    assert "another weighting" in message
+    answers = tmp_path / "answers.csv"
+    reference.to_csv(answers, index=False)
+    code, out, err = _run(capsys, "weights", answers, "--method", "pca")
+    assert code == 2 and out == ""
+    assert err.startswith("dmi: error: PCA weights: equipment = 1, data_acquisition = ")
+
+
 # -- AHP through the command line ---------------------------------------------------------------
 
 

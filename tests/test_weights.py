@@ -707,6 +707,11 @@ def test_pca_constant_column_rejected() -> None:
     X[:, 4] = 1.0
     with pytest.raises(ValueError, match="column 4"):
         pca(X)
+    X[:, 1] = np.float64(0.5)
+    with pytest.raises(ValueError) as caught:
+        pca(X)
+    message = str(caught.value)  # every constant column, each with its plain value
+    assert "column 1 = 0.5, column 4 = 1 in every row" in message and "np.float64" not in message
 
 
 # --------------------------------------------------------------------------------------

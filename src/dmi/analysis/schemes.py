@@ -365,16 +365,21 @@ class Kernel:
                 w = self._bod_fit(normalisation)[2]
             else:
                 complete = self._complete(normalisation, weighting)
+                constant = [
+                    code
+                    for code, column in zip(self.codes, complete.T)
+                    if not column.max() > column.min()
+                ]
+                if weighting in ("entropy", "critic") and constant:
+                    # as IndexModel says it: such a node carries no information
+                    notes.append(
+                        msg("note_constant_weight0", weighting=weighting, codes=", ".join(constant))
+                    )
                 if weighting == "entropy":
                     w = np.asarray(weighting_methods.entropy(complete), dtype=float)
                 elif weighting == "critic":
                     w = np.asarray(weighting_methods.critic(complete), dtype=float)
                 else:
-                    constant = [
-                        code
-                        for code, column in zip(self.codes, complete.T)
-                        if not column.max() > column.min()
-                    ]
                     if constant:
                         raise NotComputable(msg("nc_pca_constant", codes=", ".join(constant)))
                     result = weighting_methods.pca(

@@ -551,6 +551,17 @@ class IndexModel(DmiEstimator):
             weigh = weighting_methods.entropy if method == "entropy" else weighting_methods.critic
             return np.asarray(weigh(complete), dtype=float)
         if method == "pca":
+            constant = [
+                f"{code} = {float(column[0]):g}"
+                for code, column in zip(self.nodes_, complete.T)
+                if not column.max() > column.min()
+            ]
+            if constant:
+                raise DataError(
+                    f"PCA weights: {', '.join(constant)} for every reference company: a node "
+                    "that does not vary has no correlations, so PCA cannot weigh it; use "
+                    "another weighting, or a reference population in which every node varies"
+                )
             if isinstance(self.pca_retain, Integral) and self.pca_retain > k:
                 raise ParameterError(
                     f"pca_retain: expected at most {k} factors (one per {self.weight_level} "

@@ -575,10 +575,10 @@ def pca(
     sd = X.std(axis=0, ddof=1)
     const = np.flatnonzero(~(sd > 0))
     if const.size:
-        j = int(const[0])
+        listed = ", ".join(f"column {int(j)} = {float(X[0, j]):g}" for j in const)
         raise UsageError(
-            f"PCA weights: column {j} is constant (value {X[0, j]!r}); "
-            "drop it before computing correlation-based weights"
+            f"PCA weights: {listed} in every row (constant); drop "
+            f"{'them' if const.size > 1 else 'it'} before computing correlation-based weights"
         )
     Z = (X - X.mean(axis=0)) / sd
     R = Z.T @ Z / (n - 1)

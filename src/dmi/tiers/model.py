@@ -726,7 +726,8 @@ def _standardised(
         raise DataError(
             "; ".join(
                 f"column {f!r} is constant (every row fitted on is {values[f]:g}): it cannot "
-                "separate tiers; leave it out with features=[...]"
+                "separate tiers; fit on a reference population in which it varies (from "
+                "Python, TierModel(features=[...]) can also leave it out)"
                 for f in constant
             )
         )
