@@ -131,6 +131,31 @@ def test_a_truncated_reference_document(shipped):
         Reference.from_json(text[: len(text) // 3])
 
 
+def test_a_rank_correlation_of_one_company_or_constant_ranks_is_undefined(
+    miit, shipped, population
+):
+    # one company was given a Spearman of 1.0 (as were two, whatever their order); identical
+    # companies gave nan with scipy's warning: both are undefined, shown as a dash
+    import warnings
+
+    import numpy as np
+
+    from dmi.locales import text
+    from dmi.service.reference import change_tables
+
+    for sample in (population.head(1), pd.concat([population.head(1)] * 3, ignore_index=True)):
+        sample = sample.assign(respondent_id=[f"R{i}" for i in range(len(sample))])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            change = compare_references(shipped, shipped, sample)
+        assert np.isnan(change.spearman)
+        for lang in ("zh", "en"):
+            summary = change_tables(shipped, shipped, change, lang)["summary"]
+            rows = dict(summary.itertuples(index=False, name=None))
+            shown = rows[text("admin.sum_spearman", lang)]
+            assert shown == text("admin.sum_spearman_undefined", lang)
+
+
 def test_refit_compare_and_store(miit, shipped, population, tmp_path):
     sample = population.head(600)
     refit = fit_reference(miit, sample, weighting="entropy", n_bootstrap=0, source="test")

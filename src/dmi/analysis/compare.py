@@ -10,6 +10,7 @@ every scheme for the same answers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from dmi.analysis.text import msg
 from dmi.errors import DataError, ParameterError
 from dmi.scoring.ranks import average_ranks, comparable
 
-__all__ = ["RankingComparison", "compare_rankings"]
+__all__ = ["RankingComparison", "compare_rankings", "rank_correlations"]
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,9 @@ def compare_rankings(
     )
     order = np.argsort(-movers["rank_change"].abs().to_numpy(), kind="stable")
     movers = movers.iloc[order].reset_index(drop=True)
-    rho, tau, note = _correlations(comparable(merged["dmi_a"]), comparable(merged["dmi_b"]), names)
+    rho, tau, note = rank_correlations(
+        comparable(merged["dmi_a"]), comparable(merged["dmi_b"]), names
+    )
     levels = pd.crosstab(merged["level_a"], merged["level_b"])
     tiers = tier_changed = None
     if with_tiers:
@@ -148,9 +151,12 @@ def compare_rankings(
     )
 
 
-def _correlations(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> tuple[float, float, str]:
-    """Spearman's rho and Kendall's tau-b of the companies with both indices, or NaN with the
-    reason they are undefined (scipy would warn and return NaN)."""
+def rank_correlations(
+    a: np.ndarray, b: np.ndarray, names: tuple[str, str]
+) -> tuple[float, float, Any]:
+    """Spearman's rho and Kendall's tau-b of the companies with both indices (NaN in neither),
+    or NaN with the reason they are undefined (scipy would warn and return NaN): fewer than 2
+    companies, or every company with the same index under a scheme (``names``: a and b's)."""
     both = ~(np.isnan(a) | np.isnan(b))
     a, b = a[both], b[both]
     if len(a) < 2:

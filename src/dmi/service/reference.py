@@ -306,7 +306,8 @@ class ReferenceChange:
     mean_abs_index_change, max_abs_index_change
         Of the index, in points.
     spearman
-        Rank correlation of the two indices.
+        Rank correlation of the two indices; NaN when undefined (fewer than 2 companies, or
+        one reference gives every company the same index).
     same_index
         True when both give every company the same index (equal
         :attr:`~dmi.IndexModel.method_id`, e.g. two official references): only then is a
@@ -341,7 +342,7 @@ class ReferenceChange:
 
 def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) -> ReferenceChange:
     """Score ``answers`` under both references and count what moves."""
-    from scipy.stats import spearmanr
+    from dmi.analysis.compare import rank_correlations
 
     if old.instrument.id != new.instrument.id:
         raise DataError(
@@ -377,8 +378,8 @@ def compare_references(old: Reference, new: Reference, answers: pd.DataFrame) ->
         node: (weights_old.get(node, 0.0), weights_new.get(node, 0.0))
         for node in sorted(set(weights_old) | set(weights_new))
     }
-    rho = (
-        float(spearmanr(merged["dmi_old"], merged["dmi_new"]).statistic) if len(merged) > 2 else 1.0
+    rho, _, _ = rank_correlations(
+        merged["dmi_old"].to_numpy(float), merged["dmi_new"].to_numpy(float), ("old", "new")
     )
     return ReferenceChange(
         weight_changes=changes,
@@ -728,7 +729,12 @@ def change_tables(
     )
     summary = [
         (text("admin.sum_compared", lang), f"{n:,}"),
-        (text("admin.sum_spearman", lang), f"{change.spearman:.3f}"),
+        (
+            text("admin.sum_spearman", lang),
+            text("admin.sum_spearman_undefined", lang)
+            if np.isnan(change.spearman)
+            else f"{change.spearman:.3f}",
+        ),
         (band_text, f"{change.band_changed:,} / {n:,}"),
         (
             text("admin.sum_tier_changes", lang),
