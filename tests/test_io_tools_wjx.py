@@ -698,3 +698,37 @@ def test_the_0_1_cell_reasons_are_worded_in_chinese(tmp_path, digits):
     # a known reason after a column's header is worded, the header kept as written
     assert reason_text("第3题(无): blank line", "zh") == "第3题(无)：空行"
     assert reason_text("第3题(无): something new", "zh") == "第3题(无): something new"
+
+
+def test_a_blank_0_1_cell_is_written_empty_in_the_rejects_not_as_none(
+    capsys, tmp_path, digits, digits_file
+):
+    # the rejects file showed the blank cell as the text "None", which no file held
+    codes = meta(2) | {
+        "第3题(无)": ["0", "0"],
+        "第3题(网络)": ["", "1"],
+        "第3题(平台)": ["1", "0"],
+        "第3题(数据)": ["1", ""],
+    }
+    path = write(codes, tmp_path / "c.csv")
+    _, _, bad = read(path, digits)
+    assert [(row, value) for row, _, value, _ in bad] == [(2, ""), (3, "")]
+    rejects = tmp_path / "rejects.csv"
+    code, _, err = run(
+        capsys,
+        "score",
+        path,
+        "--instrument",
+        digits_file,
+        "-o",
+        tmp_path / "s.csv",
+        "--rejects",
+        rejects,
+    )
+    assert code == 0, err
+    table = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert table[["row", "column", "value"]].values.tolist() == [
+        ["2", "tools", ""],
+        ["3", "tools", ""],
+    ]
+    assert "None" not in rejects.read_text(encoding="utf-8-sig")

@@ -221,8 +221,10 @@ def bad_cells(
 ) -> UnreadableCells:
     """The cells of a survey tool's column that the layout cannot read as an answer of the
     plain column ``code`` (its rows are rejected, naming the file's column and what was
-    expected). ``cells`` holds the column's cells as text, ``bad`` which of them."""
-    return UnreadableCells(code, rows[bad], [str(c) for c in cells[bad]], f"{header}: {reason}")
+    expected). ``cells`` holds the column's cells as text (None where blank: shown empty, as
+    the file has it), ``bad`` which of them."""
+    shown = ["" if c is None else str(c) for c in cells[bad]]
+    return UnreadableCells(code, rows[bad], shown, f"{header}: {reason}")
 
 
 @dataclass(frozen=True)
