@@ -732,3 +732,21 @@ def test_a_blank_0_1_cell_is_written_empty_in_the_rejects_not_as_none(
         ["3", "tools", ""],
     ]
     assert "None" not in rejects.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("cell", "tools"),
+    [
+        ("网络┋其他〖自建系统, 含MES┋ERP〗", "B"),  # a ┋ typed into the fill-in
+        ("其他〖MES┋ERP┋WMS〗┋平台┋数据", "C;D"),
+        ("其他〖┋〗", None),  # the fill-in is all there is: a blank answer
+        ("网络┋平台", "B;C"),
+    ],
+)
+def test_a_join_mark_inside_an_other_fill_in_does_not_split_the_cell(tmp_path, digits, cell, tools):
+    # the text between 〖〗 is what the respondent typed: a ┋ in it rejected the row as
+    # holding an option the question does not have
+    path = write(meta(2) | {TOOLS: [cell, "无"], STAFF: ["0", "1"]}, tmp_path / "t.csv")
+    frame, _, bad = read(path, digits)
+    assert bad == []
+    assert frame["tools"].tolist() == [tools, "A"]

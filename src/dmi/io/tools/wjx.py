@@ -15,7 +15,8 @@ The rules (docs/survey-tools.md says them for users):
   questions are matched by their number.
 - ``第N题(X)`` (or ``N(X)``) columns: a matrix's rows when each ``X`` is an item's text, else one
   0/1 column per option of the multiple-choice question whose options they are.
-- A multiple choice in one cell is its options joined by ``┋``.
+- A multiple choice in one cell is its options joined by ``┋`` (a ``┋`` typed into an option's
+  fill-in, between 〖〗, joins nothing).
 - The variant is chosen (``Source.wjx_variant``, ``--wjx-variant``) or told from the choice
   questions' cells of the first rows: option texts count for 按选项文本, option numbers that are
   no option's text for 按选项序号, and the more decide; other text that is no number means
@@ -91,6 +92,9 @@ _EMPTY_TEXTS = frozenset({"(空)", "（空）"})
 BLANK_MARKS = _SKIP_CODES | _SKIP_TEXTS | _EMPTY_TEXTS
 """Every mark of a question skipped, not shown or left empty, in either export."""
 _MULTI_JOIN = "┋"
+_JOINS = re.compile(r"┋|〖[^〗]*(?:〗|$)")
+"""What a text export's multiple-choice cell is cut at: ``┋``, never one inside the 〖…〗 of an
+option's fill-in (``其他〖MES┋ERP〗``: what the respondent typed)."""
 _DURATION = re.compile(
     r"^\s*(?:(\d+(?:\.\d+)?)\s*(?:小时|时|h))?\s*(?:(\d+(?:\.\d+)?)\s*(?:分钟|分|m|min))?"
     r"\s*(?:(\d+(?:\.\d+)?)\s*(?:秒|s|sec))?\s*$",
@@ -455,7 +459,7 @@ class WjxLayout(SourceLayout):
                 return None, "skipped"
             if text in _EMPTY_TEXTS:
                 return None, "empty"
-            parts = text.split(_MULTI_JOIN) if column.kind == "multi" else [text]
+            parts = _options(text) if column.kind == "multi" else [text]
             others = [p for p in parts if _other_part(p, column)]
             if column.kind == "multi" and others:
                 # an "其他" option the question does not have, ticked with a fill-in or not
@@ -513,7 +517,7 @@ class WjxLayout(SourceLayout):
             for cell in cells:
                 if cell in _EMPTY_TEXTS:
                     continue
-                parts = cell.split(_MULTI_JOIN) if column.kind == "multi" else [cell]
+                parts = _options(cell) if column.kind == "multi" else [cell]
                 for part in (p.strip() for p in parts):
                     kind = _token(part, column)
                     if kind == "text":
@@ -642,6 +646,17 @@ class WjxLayout(SourceLayout):
                 f"not checked for speed: rows {_rows(no_time)}"
             )
         return notes
+
+
+def _options(cell: str) -> list[str]:
+    """The options of a text export's multiple-choice cell: the cell cut at each ``┋`` outside
+    an option's 〖…〗 fill-in."""
+    parts, start = [], 0
+    for found in _JOINS.finditer(cell):
+        if found.group() == _MULTI_JOIN:
+            parts.append(cell[start : found.start()])
+            start = found.end()
+    return [*parts, cell[start:]]
 
 
 def _other_part(text: str, column: PlainColumn) -> bool:
