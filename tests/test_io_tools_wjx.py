@@ -750,3 +750,39 @@ def test_a_join_mark_inside_an_other_fill_in_does_not_split_the_cell(tmp_path, d
     frame, _, bad = read(path, digits)
     assert bad == []
     assert frame["tools"].tolist() == [tools, "A"]
+
+
+@pytest.mark.parametrize("variant", ["codes", "texts"])
+def test_a_skip_mark_in_the_id_question_is_a_blank_id_not_an_id(
+    capsys, tmp_path, digits, digits_file, variant
+):
+    # (跳过) and (空) became respondent ids, scored, and two such rows a "duplicate"
+    skipped = "-2" if variant == "codes" else "(跳过)"
+    staff = ["1", "2", "1", "2", "1"] if variant == "codes" else ["0", "1", "0", "1", "0"]
+    ids = ["91330100MA20000001", skipped, "(空)", "（空）", "91330100MA20000005"]
+    columns = meta(5) | {"5、统一社会信用代码": ids, STAFF: staff}
+    path = write(columns, tmp_path / "ids.csv")
+    frame, _, _ = read(path, digits, wjx_variant=variant)
+    assert frame["respondent_id"].tolist() == [ids[0], None, None, None, ids[4]]
+    rejects = tmp_path / "rejects.csv"
+    code, out, err = run(
+        capsys,
+        "score",
+        path,
+        "--instrument",
+        digits_file,
+        "-o",
+        tmp_path / "s.csv",
+        "--rejects",
+        rejects,
+        "--wjx-variant",
+        variant,
+    )
+    assert code == 0, err
+    assert "read 5 rows: 2 scored, 3 rejected" in out
+    table = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert table["row"].tolist() == ["3", "4", "5"]
+    assert set(table["reason"]) == {"respondent_id is blank"}
+    # the column chosen with --id-column reads alike
+    frame, _, _ = read(path, digits, wjx_variant=variant, id_column="5、统一社会信用代码")
+    assert frame["respondent_id"].tolist() == [ids[0], None, None, None, ids[4]]

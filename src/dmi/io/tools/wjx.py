@@ -7,7 +7,8 @@ The rules (docs/survey-tools.md says them for users):
   or a question asks for the id (``企业编号``, ``统一社会信用代码`` ...); ``所用时间`` is read
   (``2分3秒``, ``123秒``, ``1时2分3秒``, ``1小时2分3秒`` or a number of seconds) for the speed
   check; the others (``提交答卷时间``, ``来源``, ``来源详情``, ``来自IP``, ``总分`` ...) are
-  dropped, and listed in the summary.
+  dropped, and listed in the summary. The id is read as a fill-in: a skip mark there is a blank
+  id (its row is rejected).
 - A question header ``N、题干`` (or ``N：题干``, ``N.题干``; full-width digits and marks are
   read as ASCII) is matched by its text to an item or profile field (its code, zh or en text, as
   ``dmi wjx`` writes it) or a raw-number column (its code); when every question matched by text
@@ -281,8 +282,8 @@ class WjxLayout(SourceLayout):
             meta.remove(id_header)
         elif ID_COLUMN in converters:
             id_header = converters[ID_COLUMN].sources[0]
-        if id_header is not None:
-            converters[ID_COLUMN] = _Converter([id_header], _passed)
+        if id_header is not None:  # read as a fill-in: a skip mark is a blank id
+            converters[ID_COLUMN] = self._cell_converter(id_header, columns[ID_COLUMN], None)
         self.id_source = id_header
         order = list(columns)
         self._converters = {c: converters[c] for c in order if c in converters}
@@ -367,7 +368,7 @@ class WjxLayout(SourceLayout):
         if column.kind == "value":
 
             def make(cells: list[pd.Series]) -> _Made:
-                return self._value_cells(cells[0], column.code)
+                return self._value_cells(cells[0])
 
         else:
             label = f"第{number}题" if number is not None else header
@@ -417,11 +418,9 @@ class WjxLayout(SourceLayout):
         return _Converter(headers, make, cells=False)
 
     # -- cells -------------------------------------------------------------------------------
-    def _value_cells(self, cells: pd.Series, code: str) -> _Made:
+    def _value_cells(self, cells: pd.Series) -> _Made:
         """A fill-in (or the id): skip marks blank, the rest as written."""
         marks = _SKIP_TEXTS | (_SKIP_CODES if self.variant == "codes" else frozenset())
-        if code == ID_COLUMN:
-            marks = frozenset()
 
         def read(cell: str) -> tuple[str | None, str | None]:
             text = cell.strip()
@@ -679,10 +678,6 @@ def _isin(cells: np.ndarray, values: Any) -> np.ndarray:
     for value in values:
         found |= cells == value
     return found
-
-
-def _passed(cells: list[pd.Series]) -> _Made:
-    return mapped(cells[0]), {}, []
 
 
 def _rows(rows: list[int], limit: int = 20) -> str:
