@@ -786,3 +786,37 @@ def test_a_skip_mark_in_the_id_question_is_a_blank_id_not_an_id(
     # the column chosen with --id-column reads alike
     frame, _, _ = read(path, digits, wjx_variant=variant, id_column="5、统一社会信用代码")
     assert frame["respondent_id"].tolist() == [ids[0], None, None, None, ids[4]]
+
+
+def test_a_skip_mark_beside_a_questions_answered_0_1_cells_is_a_bad_cell(tmp_path, digits):
+    # -2 in 第3题(无) beside ticks was read as the question skipped: the ticks thrown away
+    codes = meta(5) | {
+        "第3题(无)": ["-2", "0", "-3", "-2", "-2"],
+        "第3题(网络)": ["1", "-3", "-3", "-2", ""],
+        "第3题(平台)": ["1", "0", "-3", "-3", "-2"],
+        "第3题(数据)": ["0", "0", "-3", "-2", "-2"],
+    }
+    frame, notes, bad = read(write(codes, tmp_path / "c.csv"), digits)
+    # rows 2 and 3: a skip mark beside 1s, beside 0s; rows 4 and 5 skipped (the blank of
+    # row 6 is a cell lost beside the question's skip marks, as beside 0/1 cells)
+    assert sorted((row, value) for row, _, value, _ in bad) == [(2, "-2"), (3, "-3"), (6, "")]
+    assert {c for _, c, _, _ in bad} == {"tools"}
+    assert bad[0][3] == (
+        "第3题(无): -2 or -3 (skipped) beside 第3题's answered 0/1 cells; expected 1 (ticked) "
+        "or 0 (not ticked)"
+    )
+    assert frame["tools"].tolist() == [None] * 5
+    assert any("read as blank: 2 (tools 2)" in n for n in notes)
+
+
+def test_the_skip_mark_reason_is_worded_in_chinese():
+    from dmi.service.bulkview import reason_text
+
+    reason = (
+        "第7题(无): -2 or -3 (skipped) beside 第7题's answered 0/1 cells; expected 1 (ticked) "
+        "or 0 (not ticked)"
+    )
+    worded = reason_text(reason, "zh")
+    assert worded.startswith("第7题(无)：") and worded.count("第7题") == 2, worded
+    assert not re.search(r"[a-z]{4,}", worded), worded
+    assert reason_text(reason, "en") == reason

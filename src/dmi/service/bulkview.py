@@ -156,6 +156,13 @@ _REASONS = [
         ),
         "zero_one_blank",
     ),
+    (
+        re.compile(
+            r"-2 or -3 \(skipped\) beside 第(?P<number>\d+)题's answered 0/1 cells; expected 1 "
+            r"\(ticked\) or 0 \(not ticked\)"
+        ),
+        "zero_one_skip",
+    ),
     (re.compile(r"formula without a computed value.*"), "formula"),
     (re.compile(r"an Excel error value.*"), "excel_error"),
     (

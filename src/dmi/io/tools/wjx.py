@@ -33,7 +33,7 @@ The rules (docs/survey-tools.md says them for users):
   ``┋``-joined options (``网络┋其他〖自建系统〗`` is 网络), counted in a note.
 - An option number the question does not have (an option text the question does not have,
   in the text export), or a 0/1 cell holding something else (or blank beside the question's
-  filled ones), rejects its row: the reject names
+  filled ones, or -2/-3 beside its answered ones), rejects its row: the reject names
   the row, the item's column, the cell as written, and in the reason the file's column and what
   the question expects (``1、题干: not an option number of 第1题; expected a number from 1
   to 5, or -2 or -3 (skipped)``).
@@ -389,31 +389,36 @@ class WjxLayout(SourceLayout):
         blank_reason = (
             f"a blank among 第{number}题's 0/1 cells; expected 1 (ticked) or 0 (not ticked)"
         )
+        skip_reason = (
+            f"-2 or -3 (skipped) beside 第{number}题's answered 0/1 cells; expected 1 (ticked) "
+            "or 0 (not ticked)"
+        )
 
         def make(series: list[pd.Series]) -> _Made:
             cells = [mapped(s) for s in series]
-            skipped = np.zeros(len(cells[0]), dtype=bool)
-            flags = []
+            n = len(cells[0])
+            skips = [_isin(column, _SKIP_CODES) for column in cells]
+            given = [np.asarray(pd.notna(column), dtype=bool) for column in cells]
+            # 问卷星 writes a question skipped as -2 or -3 in every one of its cells, and an
+            # answered one as 0 or 1 in every one: a blank beside filled cells is a cell lost
+            # (not "not ticked"), a skip mark beside answered ones a contradiction (not the
+            # ticks thrown away); all blank is the question unanswered
+            filled = np.logical_or.reduce(given)
+            answered = np.logical_or.reduce([g & ~k for g, k in zip(given, skips)])
             odd: list[tuple[str, np.ndarray, str]] = []
-            # a row with some of the question's cells filled: a blank one beside them is not
-            # "not ticked" but a cell lost (all blank is the question unanswered)
-            filled = np.zeros(len(cells[0]), dtype=bool)
-            for column in cells:
-                filled |= np.asarray(pd.notna(column), dtype=bool)
-            for column, header in zip(cells, headers):
-                skip = _isin(column, _SKIP_CODES)
-                skipped |= skip
-                flags.append(np.where(skip, None, column))
-                given = np.asarray(pd.notna(column), dtype=bool)
-                wrong = given & ~skip & ~_isin(column, ("0", "1"))
-                if wrong.any():
-                    odd.append((header, wrong, reason))
-                lost = filled & ~given
-                if lost.any():
-                    odd.append((header, lost, blank_reason))
-            answers, bad = combine_flags(flags, values, len(cells[0]))
-            answers[skipped | bad] = None  # a row with an odd cell is rejected for it
-            return answers, {"skipped": int((skipped & ~bad).sum())}, odd
+            for column, header, skip, cell in zip(cells, headers, skips, given):
+                checks = (
+                    (cell & ~skip & ~_isin(column, ("0", "1")), reason),
+                    (filled & ~cell, blank_reason),
+                    (answered & skip, skip_reason),
+                )
+                odd += [(header, rows, why) for rows, why in checks if rows.any()]
+            flags = [np.where(skip, None, column) for column, skip in zip(cells, skips)]
+            answers, _ = combine_flags(flags, values, n)
+            skipped = np.logical_or.reduce(skips) & ~answered & np.logical_and.reduce(given)
+            rejected = np.logical_or.reduce([rows for _, rows, _ in odd] or [np.zeros(n, bool)])
+            answers[~answered | rejected] = None  # a row with an odd cell is rejected for it
+            return answers, {"skipped": int(skipped.sum())}, odd
 
         return _Converter(headers, make, cells=False)
 
