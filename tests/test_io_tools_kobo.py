@@ -266,3 +266,37 @@ def test_a_plain_file_read_as_a_kobo_export_is_refused(tmp_path, answers, capsys
     code = main(["score", str(path), "-o", str(tmp_path / "s.csv"), "--from", "kobo"])
     err = capsys.readouterr().err
     assert code == 2 and "--from plain" in err and len(err.splitlines()) == 1
+
+
+def test_a_split_choice_the_form_does_not_have_rejects_the_rows_choosing_it(
+    tmp_path, form, answers, model
+):
+    # a choice F added to the network question in another version of the form: its column was
+    # ignored, and a row that chose only F scored as not answering the question
+    export = kobo(answers.head(4), form, multi="split")
+    columns = [c for c in export if c.startswith("foundation/network/")]
+    export[columns] = "0"
+    export.loc[0, "foundation/network/B"] = "1"
+    export.insert(export.columns.get_loc(columns[-1]) + 1, "foundation/network/F", "0")
+    export.loc[1, "foundation/network/F"] = "1"  # only the new choice
+    export.loc[2, ["foundation/network/B", "foundation/network/F"]] = "1"
+    export.loc[3, "foundation/network/F"] = None  # not asked: blank
+    export.to_csv(tmp_path / "k.csv", index=False)
+    rejects = tmp_path / "rejects.csv"
+    summary, _ = score_file(tmp_path / "k.csv", tmp_path / "s.csv", model, rejects_path=rejects)
+    assert (summary.read, summary.scored, summary.rejected) == (4, 2, 2)
+    table = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert table[["row", "column", "value"]].values.tolist() == [
+        ["3", "network", "1"],
+        ["4", "network", "1"],
+    ]
+    assert set(table["reason"]) == {
+        "foundation/network/F: ticked, but not an option of network in "
+        f"{MIIT}; expected 0 (not chosen) or blank (not asked)"
+    }
+    assert (
+        "KoboToolbox options the instrument's questions do not have (a row ticking one is "
+        "rejected): foundation/network/F" in summary.notes
+    )
+    scores = pd.read_csv(tmp_path / "s.csv", dtype=str)
+    assert scores["respondent_id"].tolist() == export["_uuid"].iloc[[0, 3]].tolist()

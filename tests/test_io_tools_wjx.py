@@ -809,14 +809,94 @@ def test_a_skip_mark_beside_a_questions_answered_0_1_cells_is_a_bad_cell(tmp_pat
     assert any("read as blank: 2 (tools 2)" in n for n in notes)
 
 
-def test_the_skip_mark_reason_is_worded_in_chinese():
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "第7题(无): -2 or -3 (skipped) beside 第7题's answered 0/1 cells; expected 1 (ticked) "
+        "or 0 (not ticked)",
+        "第7题(云): ticked, but not an option of 第7题 in miit-2024-manufacturing; expected 0 "
+        "(not ticked), or -2 or -3 (skipped)",
+        "foundation/network/F: ticked, but not an option of network in "
+        "miit-2024-manufacturing; expected 0 (not chosen) or blank (not asked)",
+    ],
+)
+def test_the_new_0_1_reasons_are_worded_in_chinese(reason):
     from dmi.service.bulkview import reason_text
 
-    reason = (
-        "第7题(无): -2 or -3 (skipped) beside 第7题's answered 0/1 cells; expected 1 (ticked) "
-        "or 0 (not ticked)"
-    )
+    header = reason.split(": ", 1)[0]
     worded = reason_text(reason, "zh")
-    assert worded.startswith("第7题(无)：") and worded.count("第7题") == 2, worded
-    assert not re.search(r"[a-z]{4,}", worded), worded
+    assert worded.startswith(f"{header}："), worded
+    rest = re.sub(r"miit-2024-manufacturing|network", "", worded[len(header) :])
+    assert not re.search(r"[a-z]{4,}", rest), worded
     assert reason_text(reason, "en") == reason
+
+
+# -- an option the instrument does not have --
+
+
+def tools_with_cloud(number: int) -> dict[str, list[str]]:
+    """第N题's 0/1 columns with an option 云 added in 问卷星 (ids 1-5): row 2 ticks 网络, row
+    3 only the new 云, row 4 网络 and 云, row 5 none of them, row 6 skipped."""
+    return {
+        f"第{number}题(无)": ["0", "0", "0", "1", "-3"],
+        f"第{number}题(网络)": ["1", "0", "1", "0", "-3"],
+        f"第{number}题(云)": ["0", "1", "1", "0", "-3"],
+        f"第{number}题(平台)": ["0", "0", "0", "0", "-3"],
+        f"第{number}题(数据)": ["1", "0", "0", "0", "-3"],
+    }
+
+
+@pytest.mark.parametrize("renumbered", [False, True])
+def test_an_option_added_in_wjx_keeps_the_question_and_rejects_the_rows_ticking_it(
+    capsys, tmp_path, digits, digits_file, renumbered
+):
+    # the question was dropped for every company when the survey was renumbered, and a row
+    # that ticked only the new option was scored as not answering it, with a file-level note
+    number = 4 if renumbered else 3
+    staff = "2、专职数字化人员数" if renumbered else STAFF
+    columns = meta(5) | {staff: ["1"] * 5} | tools_with_cloud(number)
+    path = write(columns, tmp_path / "c.csv")
+    frame, notes, bad = read(path, digits)
+    assert frame["tools"].tolist()[0] == "B;D" and frame["tools"].tolist()[3:] == ["A", None]
+    assert sorted((row, column, value) for row, column, value, _ in bad) == [
+        (3, "tools", "1"),
+        (4, "tools", "1"),
+    ]
+    assert {reason for *_, reason in bad} == {
+        f"第{number}题(云): ticked, but not an option of 第{number}题 in digits; expected 0 "
+        "(not ticked), or -2 or -3 (skipped)"
+    }
+    assert (
+        "问卷星 options the instrument's questions do not have (a row ticking one is rejected): "
+        f"第{number}题(云)" in (notes)
+    )
+    assert not any("matching no question" in n for n in notes)
+    rejects = tmp_path / "rejects.csv"
+    code, out, err = run(
+        capsys, "score", path, "--instrument", digits_file, "-o", tmp_path / "s.csv",
+        "--rejects", rejects, "--strict",
+    )  # fmt: skip
+    assert code == 1 and "read 5 rows: 3 scored, 2 rejected" in out, err
+
+
+def test_the_text_export_rejects_an_option_the_instrument_does_not_have_alike(tmp_path, digits):
+    texts = meta(3) | {TOOLS: ["网络┋数据", "云", "网络┋云"]}
+    frame, _, bad = read(write(texts, tmp_path / "t.csv"), digits)
+    assert frame["tools"].tolist()[0] == "B;D"
+    assert [(row, value) for row, _, value, _ in bad] == [(3, "云"), (4, "网络┋云")]
+
+
+def test_a_question_is_the_multiple_choice_most_of_whose_options_it_has(tmp_path, digits):
+    # a question added to the survey that shares one option (无) with the instrument's is not
+    # taken for it: its ticks would reject rows
+    columns = meta(2) | {
+        "第3题(无)": ["0", "1"],
+        "第3题(网络)": ["1", "0"],
+        "第3题(平台)": ["0", "0"],
+        "第3题(数据)": ["1", "0"],
+        "第9题(无)": ["1", "0"],
+        "第9题(自建机房)": ["0", "1"],
+    }
+    frame, notes, bad = read(write(columns, tmp_path / "c.csv"), digits)
+    assert frame["tools"].tolist() == ["B;D", "A"] and bad == []
+    assert any(n.endswith("(ignored): 第9题(无), 第9题(自建机房)") for n in notes)

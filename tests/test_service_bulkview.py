@@ -205,6 +205,8 @@ SURVEY_TOOL_NOTES = [
     "问卷星 meta columns dropped: 提交答卷时间, 来源",
     "问卷星 '其他' (other) columns ignored (the instrument has no such answer): 第5题(其他)",
     "问卷星 columns matching no question of miit-2024-manufacturing (ignored): 备注",
+    "问卷星 options the instrument's questions do not have (a row ticking one is rejected): "
+    "第7题(云)",
     "问卷星 skipped or not shown answers (-2, -3, (跳过)) read as blank: 4 (network 3, tools 1)",
     "问卷星 empty fill-ins ((空)) read as blank: 2",
     "问卷星 '其他' (other) options the questions do not have, ignored in 3 multiple-choice answers",
@@ -220,6 +222,8 @@ SURVEY_TOOL_NOTES = [
     "KoboToolbox split select_multiple columns ignored (the question's own column is read): "
     "tools/a",
     "KoboToolbox columns matching no question of miit-2024-manufacturing (ignored): note",
+    "KoboToolbox options the instrument's questions do not have (a row ticking one is "
+    "rejected): network/F",
 ]
 
 

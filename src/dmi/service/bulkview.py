@@ -163,6 +163,20 @@ _REASONS = [
         ),
         "zero_one_skip",
     ),
+    (
+        re.compile(
+            r"ticked, but not an option of 第(?P<number>\d+)题 in (?P<instrument>\S+); expected 0 "
+            r"\(not ticked\), or -2 or -3 \(skipped\)"
+        ),
+        "lacking_wjx",
+    ),
+    (
+        re.compile(
+            r"ticked, but not an option of (?P<question>\S+) in (?P<instrument>\S+); expected 0 "
+            r"\(not chosen\) or blank \(not asked\)"
+        ),
+        "lacking_kobo",
+    ),
     (re.compile(r"formula without a computed value.*"), "formula"),
     (re.compile(r"an Excel error value.*"), "excel_error"),
     (
@@ -367,6 +381,13 @@ _NOTES += [
             r"(?P<list>.+)"
         ),
         "tool_unmatched",
+    ),
+    (
+        re.compile(
+            r"(?P<tool>问卷星|KoboToolbox) options the instrument's questions do not have \(a "
+            r"row ticking one is rejected\): (?P<list>.+)"
+        ),
+        "tool_lacking",
     ),
     (
         re.compile(

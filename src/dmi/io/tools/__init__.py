@@ -336,14 +336,16 @@ def text_targets(instrument: Instrument) -> dict[str, str]:
 
 
 def combine_flags(
-    flags: list[np.ndarray], values: list[str], n: int
+    flags: list[np.ndarray], values: list[str | None], n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """One multiple-choice answer per row from one 0/1 column per option.
 
-    ``flags[j]`` holds option ``values[j]``'s cells as text. Returns the answers (the ticked
-    values joined by ``;``, None where nothing is ticked) and which rows hold a cell that is
-    neither 0, 1 nor blank (the caller says what they hold). The ticks of a row are read as
-    one string of bytes and each distinct one joined once: no Python per row.
+    ``flags[j]`` holds option ``values[j]``'s cells as text; ``values[j]`` is None for an option
+    the instrument's question does not have (a row ticking it is the caller's to reject, see
+    :func:`lacking_option`). Returns the answers (the ticked values joined by ``;``, None where
+    nothing is ticked) and which rows hold a cell that is neither 0, 1 nor blank (the caller
+    says what they hold). The ticks of a row are read as one string of bytes and each distinct
+    one joined once: no Python per row.
     """
     ticks = np.zeros((n, max(len(flags), 1)), dtype=np.uint8)
     bad = np.zeros(n, dtype=bool)
@@ -354,10 +356,26 @@ def combine_flags(
     rows = np.ascontiguousarray(ticks).view(f"S{ticks.shape[1]}").ravel()
     codes, uniques = pd.factorize(rows)
     joined = [
-        ";".join(v for v, t in zip(values, unique.ljust(len(values), b"\0")) if t) or None
+        ";".join(v for v, t in zip(values, unique.ljust(len(values), b"\0")) if t and v) or None
         for unique in uniques
     ]
     return objects(joined)[codes], bad
+
+
+def lacking_option(question: str, instrument: Instrument, expected: str) -> str:
+    """Why a row is rejected that ticked, in a split multiple choice's 0/1 column, an option
+    the instrument's question does not have (added to the survey in the tool): as the text
+    layouts reject the option's text, not scored as if it had not been ticked. ``expected``
+    is what the column may hold instead."""
+    return f"ticked, but not an option of {question} in {instrument.id}; expected {expected}"
+
+
+def lacking_note(tool: str, headers: list[str]) -> str:
+    """The note naming the 0/1 columns of options the instrument's questions do not have."""
+    return (
+        f"{tool} options the instrument's questions do not have (a row ticking one is "
+        "rejected): " + ", ".join(headers)
+    )
 
 
 class SourceLayout(ABC):

@@ -22,7 +22,8 @@ The rules (docs/survey-tools.md says them for users):
   (``--id-column``), by default ``_uuid``, else ``_id``.
 - A label that names no choice is kept as written, so the item rejects it with its reason (which
   lists the choices); a split column's cell that is not 0, 1 or blank rejects its row, naming
-  the column, the cell and what was expected.
+  the column, the cell and what was expected, and so does a 1 in the split column of a choice
+  the question does not have (``foundation/network/F``, added to the form in KoboToolbox).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from dmi.io.tools import (
     SourceLayout,
     bad_cells,
     combine_flags,
+    lacking_note,
+    lacking_option,
     layout_note,
     mapped,
     norm,
@@ -92,10 +95,11 @@ def _is_meta(header: str) -> bool:
 
 @dataclass
 class _Split:
-    """A split ``select_multiple`` column: its question and choice value."""
+    """A split ``select_multiple`` column: its question and choice value (None: a choice the
+    instrument's question does not have)."""
 
     code: str
-    value: str
+    value: str | None
     header: str
 
 
@@ -149,19 +153,24 @@ class KoboLayout(SourceLayout):
             else:
                 unmatched.append(header)
         self.path = reader.path
+        self.instrument = instrument
         self.answers = source.kobo_answers
         self.forced = self.answers != "auto"
         self._make: dict[str, tuple[list[str], Any]] = {}
         self._split_codes: set[str] = set()
         ignored: list[str] = []
+        lacking: list[str] = []
         for code in columns:
             if code in whole:
                 self._make[code] = ([whole[code]], self._whole(columns[code], whole[code]))
                 ignored += [s.header for s in splits.get(code, [])]
-            elif code in splits:
+            elif any(s.value is not None for s in splits.get(code, [])):
                 parts = splits[code]
                 self._make[code] = ([s.header for s in parts], self._flags(parts))
                 self._split_codes.add(code)
+                lacking += [s.header for s in parts if s.value is None]
+            else:  # only choices the question does not have: no column of it
+                unmatched += [s.header for s in splits.get(code, [])]
         if not self._make:
             raise FileFormatError(
                 f"{reader.path}: no column of this KoboToolbox export matches a question of "
@@ -195,6 +204,8 @@ class KoboLayout(SourceLayout):
                 "KoboToolbox split select_multiple columns ignored (the question's own column "
                 "is read): " + ", ".join(ignored)
             )
+        if lacking:
+            self.notes.append(lacking_note("KoboToolbox", lacking))
         if unmatched:
             self.notes.append(
                 f"KoboToolbox columns matching no question of {instrument.id} (ignored): "
@@ -231,15 +242,22 @@ class KoboLayout(SourceLayout):
     def _flags(self, parts: list[_Split]) -> Any:
         values = [s.value for s in parts]
         headers = [s.header for s in parts]
+        lacking = lacking_option(
+            parts[0].code, self.instrument, "0 (not chosen) or blank (not asked)"
+        )
 
-        def make(cells: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+        def make(cells: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[str, np.ndarray, str]]]:
             answers, bad = combine_flags(cells, values, len(cells[0]))
-            answers[bad] = None  # a row with an odd cell is rejected for it
             odd = []
-            for column, header in zip(cells, headers):
+            for column, header, value in zip(cells, headers, values):
                 wrong = pd.notna(column) & (column != "0") & (column != "1")
                 if wrong.any():
-                    odd.append((header, wrong))
+                    odd.append((header, wrong, _FLAG_EXPECTED))
+                if value is None and (column == "1").any():
+                    odd.append((header, column == "1", lacking))
+            for _, rows, _ in odd:
+                bad = bad | rows
+            answers[bad] = None  # a row with an odd cell is rejected for it
             return answers, odd
 
         return make
@@ -257,9 +275,7 @@ class KoboLayout(SourceLayout):
             if len(headers) > 1 or code in self._split_codes:
                 cells = {h: mapped(frame[h]) for h in headers}
                 out[code], odd = make(list(cells.values()))
-                bad += [
-                    bad_cells(code, h, cells[h], rows, wrong, _FLAG_EXPECTED) for h, wrong in odd
-                ]
+                bad += [bad_cells(code, h, cells[h], rows, wrong, why) for h, wrong, why in odd]
                 continue
             try:
                 out[code] = mapped(frame[headers[0]], make)
@@ -307,7 +323,10 @@ def _question(header: str, texts: dict[str, str]) -> str | None:
 
 
 def _split(header: str, texts: dict[str, str], columns: dict[str, PlainColumn]) -> _Split | None:
-    """A split ``select_multiple`` column ``[group/]question/choice``, or None."""
+    """A split ``select_multiple`` column ``[group/]question/choice``, or None. A choice that is
+    none of the question's (added to the form in KoboToolbox) is a split column too, of value
+    None: a row choosing it is rejected."""
+    found = None
     for cut in reversed(_cuts(header)):
         code = _question(header[:cut], texts)
         if code is None or columns[code].kind != "multi":
@@ -315,7 +334,8 @@ def _split(header: str, texts: dict[str, str], columns: dict[str, PlainColumn]) 
         value = columns[code].lookup.get(norm(header[cut + 1 :]))
         if value is not None:
             return _Split(code, value, header)
-    return None
+        found = found or _Split(code, None, header)
+    return found
 
 
 def _cover(words: list[str], lookup: dict[str, str]) -> list[str] | None:

@@ -63,6 +63,8 @@ from dmi.io.tools import (
     SourceLayout,
     bad_cells,
     combine_flags,
+    lacking_note,
+    lacking_option,
     layout_note,
     mapped,
     mapped_tagged,
@@ -226,11 +228,15 @@ class WjxLayout(SourceLayout):
         # the columns holding option numbers or texts (not the 0/1 ones), by header
         self._choice_columns: dict[str, PlainColumn] = {}
 
+        claimed: set[str] = set()  # the headers read
+
         def claim(code: str, converter: _Converter, header: str) -> None:
             if code in converters:
-                unmatched.append(header)  # a second column for the same answer
+                # a second column for the same answer
+                unmatched.extend(converter.sources if not converter.cells else [header])
             else:
                 converters[code] = converter
+                claimed.update(converter.sources)
                 if columns[code].kind != "value" and converter.cells:
                     self._choice_columns[header] = columns[code]
 
@@ -241,6 +247,7 @@ class WjxLayout(SourceLayout):
             code, number = targets[q.header]
             claim(code, self._cell_converter(q.header, columns[code], number), q.header)
         ignored_options: list[str] = []
+        lacking: list[str] = []
         for number, subs in splits.items():
             rows = [(texts.get(norm(x)), x, h) for x, h in subs]
             if all(c is not None and columns[c].kind == "single" for c, _, _ in rows):
@@ -251,17 +258,16 @@ class WjxLayout(SourceLayout):
             if column is None:
                 unmatched.extend(h for _, h in subs)
                 continue
-            options: list[tuple[str, str]] = []
+            # each option's value; None: an option the instrument's question does not have
+            options: list[tuple[str | None, str]] = []
             for x, header in subs:
-                value = column.lookup.get(norm(x))
-                if value is not None:
-                    options.append((value, header))
-                elif _is_other(x) or x.strip() == "其他":
+                if _is_other(x) or x.strip() == "其他":
                     ignored_options.append(header)
                 else:
-                    unmatched.append(header)
-            if options:
+                    options.append((column.lookup.get(norm(x)), header))
+            if any(value is not None for value, _ in options):
                 claim(column.code, self._flags_converter(number, options), options[0][1])
+                lacking += [h for value, h in options if value is None and h in claimed]
         # the respondent id: the chosen column, an id question, else 序号
         id_header = source.id_column
         if id_header is not None:
@@ -333,6 +339,8 @@ class WjxLayout(SourceLayout):
                 "问卷星 '其他' (other) columns ignored (the instrument has no such answer): "
                 + ", ".join(others + ignored_options)
             )
+        if lacking:
+            self.notes.append(lacking_note("问卷星", lacking))
         if unmatched:
             self.notes.append(
                 f"问卷星 columns matching no question of {instrument.id} (ignored): "
@@ -349,20 +357,24 @@ class WjxLayout(SourceLayout):
         by_number: bool,
     ) -> PlainColumn | None:
         """The multiple-choice question whose options the ``第N题(X)`` columns are: the one
-        whose options hold every ``X``, the dmi survey's question ``N`` among several."""
-        named = [x for x, _ in subs if not (_is_other(x) or x.strip() == "其他")]
-        candidates = [
-            c
-            for c in columns.values()
-            if c.kind == "multi" and named and all(norm(x) in c.lookup for x in named)
-        ]
+        that has most of the ``X`` (more than half; an option added in 问卷星 is one it lacks,
+        a question that shares an option such as 无 is not it), the dmi survey's question ``N``
+        among several; in a dmi-made survey, question ``N`` when none has any."""
+        named = [norm(x) for x, _ in subs if not (_is_other(x) or x.strip() == "其他")]
+        hits = {
+            c.code: sum(x in c.lookup for x in named) for c in columns.values() if c.kind == "multi"
+        }
+        most = max(hits.values(), default=0)
         known = plan.get(number)
-        if len(candidates) == 1:
-            return candidates[0]
-        if known is not None and known.kind == "multi":
-            if any(c.code == known.codes[0] for c in candidates) or (by_number and not candidates):
-                return columns[known.codes[0]]
-        return None
+        ours = known.codes[0] if known is not None and known.kind == "multi" else None
+        if most == 0:
+            return columns[ours] if by_number and ours is not None else None
+        if 2 * most <= len(named):
+            return None
+        best = [code for code, n in hits.items() if n == most]
+        if len(best) == 1:
+            return columns[best[0]]
+        return columns[ours] if ours in best else None
 
     def _cell_converter(self, header: str, column: PlainColumn, number: int | None) -> _Converter:
         if column.kind == "value":
@@ -378,9 +390,12 @@ class WjxLayout(SourceLayout):
 
         return _Converter([header], make)
 
-    def _flags_converter(self, number: int, options: list[tuple[str, str]]) -> _Converter:
+    def _flags_converter(self, number: int, options: list[tuple[str | None, str]]) -> _Converter:
         values = [v for v, _ in options]
         headers = [h for _, h in options]
+        lacking_reason = lacking_option(
+            f"第{number}题", self.instrument, "0 (not ticked), or -2 or -3 (skipped)"
+        )
         reason = (
             f"not a 0/1 cell of 第{number}题's options; expected 1 (ticked), 0 (not ticked), "
             "or -2 or -3 (skipped)"
@@ -406,11 +421,12 @@ class WjxLayout(SourceLayout):
             filled = np.logical_or.reduce(given)
             answered = np.logical_or.reduce([g & ~k for g, k in zip(given, skips)])
             odd: list[tuple[str, np.ndarray, str]] = []
-            for column, header, skip, cell in zip(cells, headers, skips, given):
+            for column, header, skip, cell, value in zip(cells, headers, skips, given, values):
                 checks = (
                     (cell & ~skip & ~_isin(column, ("0", "1")), reason),
                     (filled & ~cell, blank_reason),
                     (answered & skip, skip_reason),
+                    (column == "1" if value is None else np.zeros(n, bool), lacking_reason),
                 )
                 odd += [(header, rows, why) for rows, why in checks if rows.any()]
             flags = [np.where(skip, None, column) for column, skip in zip(cells, skips)]
