@@ -900,3 +900,23 @@ def test_a_question_is_the_multiple_choice_most_of_whose_options_it_has(tmp_path
     frame, notes, bad = read(write(columns, tmp_path / "c.csv"), digits)
     assert frame["tools"].tolist() == ["B;D", "A"] and bad == []
     assert any(n.endswith("(ignored): 第9题(无), 第9题(自建机房)") for n in notes)
+
+
+def test_an_edited_option_of_a_dmi_survey_is_matched_by_its_place(tmp_path, digits):
+    # as an edited question is matched by its number: the options matched by their text all
+    # stand at their places, so the edited one is the option at its place
+    columns = meta(3) | {
+        STAFF: ["1", "2", "3"],
+        "第3题(无)": ["0", "1", "0"],
+        "第3题(网络连接)": ["1", "0", "1"],
+        "第3题(平台)": ["0", "0", "1"],
+        "第3题(数据)": ["1", "0", "0"],
+    }
+    frame, notes, bad = read(write(columns, tmp_path / "c.csv"), digits)
+    assert frame["tools"].tolist() == ["B;D", "A", "B;C"] and bad == []
+    assert "问卷星 questions matched by their number in the dmi survey: 第3题(网络连接)" in notes
+    # in another survey (renumbered) the edited option is one the instrument does not have
+    renumbered = {k.replace("第3题", "第5题").replace("1、", "2、"): v for k, v in columns.items()}
+    frame, notes, bad = read(write(renumbered, tmp_path / "r.csv"), digits)
+    assert [(row, value) for row, _, value, _ in bad] == [(2, "1"), (4, "1")]
+    assert any(n.endswith("is rejected): 第5题(网络连接)") for n in notes)

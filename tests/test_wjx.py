@@ -417,3 +417,74 @@ def test_the_dask_engine_writes_the_same_scores_and_speed_columns(tmp_path, miit
         "0",
     ]
     assert remote.notes == local.notes
+
+
+# -- a matrix edited in 问卷星 -------------------------------------------------------------------
+
+
+def _nfkc(header: str) -> str:
+    """A header as the notes name it (the reader reads headers as NFKC gives them)."""
+    return unicodedata.normalize("NFKC", header)
+
+
+def _matrix_rows(export: pd.DataFrame, number: int) -> list[str]:
+    return [h for h in export.columns if h.startswith(f"第{number}题(")]
+
+
+def test_an_edited_matrix_row_is_matched_by_its_place_in_a_dmi_survey(
+    capsys, tmp_path, miit, survey
+):
+    # one row's text edited in 问卷星 made every row of the matrix unmatched: the whole
+    # matrix missing for every company, exit 0 even with --strict
+    plan, zh, _ = survey
+    plain = plain_answers(miit, 6, seed=12)
+    write(plain, tmp_path / "plain.csv")
+    n = _number(plan, "sc_quality")
+    export = wjx_export(plain, zh, plan, "codes")
+    row = next(h for h in _matrix_rows(export, n) if "质量管理" in h)
+    edited = row[:-1] + "（含质量追溯）)"
+    write(export.rename(columns={row: edited}), tmp_path / "edited.csv")
+    expected, _, _ = score(capsys, tmp_path / "plain.csv", tmp_path)
+    got, summary, _ = score(capsys, tmp_path / "edited.csv", tmp_path, "--strict")
+    pd.testing.assert_frame_equal(got.iloc[:, :-2], expected)
+    numbered = next(x for x in summary["notes"] if "matched by their number" in x)
+    assert numbered.endswith(_nfkc(edited)) and summary["missing_items"] == []
+    # renumbered (another survey): the edited row alone is unmatched, its matrix read
+    shifted = export.rename(columns={row: edited}).rename(columns=lambda h: _renumber(h, 100))
+    write(shifted, tmp_path / "other.csv")
+    got, summary, _ = score(capsys, tmp_path / "other.csv", tmp_path)
+    unmatched = next(x for x in summary["notes"] if x.startswith("问卷星 columns matching no"))
+    assert unmatched.endswith(f"(ignored): {_nfkc(_renumber(edited, 100))}")
+    assert summary["missing_items"] == ["sc_quality"]
+    same = [c for c in expected.columns if c not in ("dmi", "level") and not c.startswith("dim_")]
+    pd.testing.assert_frame_equal(got[same], expected[same])
+
+
+@pytest.mark.parametrize("at", ["end", "start"])
+def test_a_row_added_to_a_matrix_is_ignored_on_its_own(capsys, tmp_path, miit, survey, at):
+    # a scenario row added to a matrix in another version of the survey dropped the matrix
+    plan, zh, _ = survey
+    plain = plain_answers(miit, 6, seed=13)
+    write(plain, tmp_path / "plain.csv")
+    n = _number(plan, "sc_after_sales")
+    export = wjx_export(plain, zh, plan, "texts")
+    rows = _matrix_rows(export, n)
+    added = f"第{n}题(在“研发管理”场景中，贵企业的数字化达到了哪一级？)"
+    where = export.columns.get_loc(rows[-1]) + 1 if at == "end" else export.columns.get_loc(rows[0])
+    export.insert(where, added, export[rows[0]])
+    write(export, tmp_path / "added.csv")
+    expected, _, _ = score(capsys, tmp_path / "plain.csv", tmp_path)
+    got, summary, _ = score(capsys, tmp_path / "added.csv", tmp_path, "--strict")
+    pd.testing.assert_frame_equal(got.iloc[:, :-2], expected)
+    unmatched = next(x for x in summary["notes"] if x.startswith("问卷星 columns matching no"))
+    assert unmatched.endswith(f"(ignored): {_nfkc(added)}")
+    if at == "start":
+        # a row added in front, another edited: the rows matched by their text no longer
+        # stand at their places, so the edited one is not matched by its place (it would be
+        # the wrong item's)
+        edited = rows[1][:-1] + "（修订）)"
+        write(export.rename(columns={rows[1]: edited}), tmp_path / "both.csv")
+        _, summary, _ = score(capsys, tmp_path / "both.csv", tmp_path)
+        unmatched = next(x for x in summary["notes"] if x.startswith("问卷星 columns matching no"))
+        assert unmatched.endswith(f"(ignored): {_nfkc(added)}, {_nfkc(edited)}")
+        assert summary["missing_items"] == [plan[n - 1].codes[1]]

@@ -14,8 +14,10 @@ The rules (docs/survey-tools.md says them for users):
   ``dmi wjx`` writes it) or a raw-number column (its code); when every question matched by text
   has the number ``dmi wjx`` gave it, the file comes from a dmi-made survey and the other
   questions are matched by their number.
-- ``第N题(X)`` (or ``N(X)``) columns: a matrix's rows when each ``X`` is an item's text, else one
-  0/1 column per option of the multiple-choice question whose options they are.
+- ``第N题(X)`` (or ``N(X)``) columns: a matrix's rows when an ``X`` is an item's text, each row
+  by its own (in a dmi-made survey, an edited row by its place, a row added ignored), else one
+  0/1 column per option of the multiple-choice question that has most of them (an option it
+  lacks is a column of it all the same: a row ticking it is rejected).
 - A multiple choice in one cell is its options joined by ``┋`` (a ``┋`` typed into an option's
   fill-in, between 〖〗, joins nothing).
 - The variant is chosen (``Source.wjx_variant``, ``--wjx-variant``) or told from the choice
@@ -214,6 +216,11 @@ class WjxLayout(SourceLayout):
             if code is not None:
                 targets[q.header] = (code, q.number)
         agree = [number_of.get(c) == n for c, n in targets.values() if c != ID_COLUMN]
+        for number, subs in splits.items():  # a matrix's rows, a multiple choice's options
+            rows = [texts.get(norm(x)) for x, _ in subs]
+            multi = self._multi_of(number, subs, columns, plan, False)
+            agree += [number_of.get(c) == number for c in rows if _is_row(c, columns)]
+            agree += [number_of.get(multi.code) == number] if multi is not None else []
         by_number = bool(agree) and all(agree)
         numbered: list[str] = []
         if by_number:
@@ -249,12 +256,23 @@ class WjxLayout(SourceLayout):
         ignored_options: list[str] = []
         lacking: list[str] = []
         for number, subs in splits.items():
-            rows = [(texts.get(norm(x)), x, h) for x, h in subs]
-            if all(c is not None and columns[c].kind == "single" for c, _, _ in rows):
-                for code, _, header in rows:
-                    claim(code, self._cell_converter(header, columns[code], number), header)
+            known = plan.get(number) if by_number else None
+            rows: list[str | None] = [texts.get(norm(x)) for x, _ in subs]
+            rows = [c if _is_row(c, columns) else None for c in rows]
+            column = None if any(rows) else self._multi_of(number, subs, columns, plan, by_number)
+            if column is None and (any(rows) or (known is not None and known.kind == "matrix")):
+                # a matrix: its rows by their text; in a dmi-made survey, an edited row by
+                # its place, and a row added is none of the items (ignored, named)
+                if known is not None and known.kind == "matrix":
+                    placed = _by_place(rows, known.codes)
+                    numbered += [h for (_, h), r, p in zip(subs, rows, placed) if p != r]
+                    rows = placed
+                for code, (_, header) in zip(rows, subs):
+                    if code is None:
+                        unmatched.append(header)
+                    else:
+                        claim(code, self._cell_converter(header, columns[code], number), header)
                 continue
-            column = self._multi_of(number, subs, columns, plan, by_number)
             if column is None:
                 unmatched.extend(h for _, h in subs)
                 continue
@@ -265,6 +283,12 @@ class WjxLayout(SourceLayout):
                     ignored_options.append(header)
                 else:
                     options.append((column.lookup.get(norm(x)), header))
+            if known is not None and known.codes == (column.code,):
+                # in a dmi-made survey, an edited option by its place among the question's
+                found = [value for value, _ in options]
+                placed = _by_place(found, tuple(str(c.value) for c in known.choices))
+                numbered += [h for (_, h), f, p in zip(options, found, placed) if p != f]
+                options = [(p, h) for p, (_, h) in zip(placed, options)]
             if any(value is not None for value, _ in options):
                 claim(column.code, self._flags_converter(number, options), options[0][1])
                 lacking += [h for value, h in options if value is None and h in claimed]
@@ -666,6 +690,31 @@ class WjxLayout(SourceLayout):
                 f"not checked for speed: rows {_rows(no_time)}"
             )
         return notes
+
+
+def _is_row(code: str | None, columns: dict[str, PlainColumn]) -> bool:
+    """Whether a ``第N题(X)`` column's ``X`` names a column a matrix row can be (a single
+    choice: 问卷星's matrix is of single choices)."""
+    return code is not None and columns[code].kind == "single"
+
+
+def _by_place(found: list[str | None], places: tuple[str, ...]) -> list[str | None]:
+    """What a dmi-made survey's ``第N题(X)`` columns are, by their place among question N's.
+
+    ``found[i]`` is what the i-th column's ``X`` names by its text (None: nothing, its text was
+    edited in 问卷星), ``places`` what the dmi survey's question has at each place (its matrix
+    rows, its options). When every column found by its text stands at its own place, each
+    other column is what its place has (if there is that place, and no column took it); a row
+    or option added beyond the last place stays None. When one stands elsewhere (a row or
+    option inserted before it), places tell nothing and ``found`` is returned as it is.
+    """
+    if any(f is not None and (i >= len(places) or places[i] != f) for i, f in enumerate(found)):
+        return found
+    taken = {f for f in found if f is not None}
+    return [
+        f if f is not None or i >= len(places) or places[i] in taken else places[i]
+        for i, f in enumerate(found)
+    ]
 
 
 def _options(cell: str) -> list[str]:
