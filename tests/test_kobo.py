@@ -192,3 +192,22 @@ def test_without_uuid_or_id_the_row_number_is_the_id(capsys, tmp_path, sheets, m
     got, summary = score(capsys, tmp_path / "k.csv", tmp_path)
     assert list(got["respondent_id"]) == ["2", "3", "4"]
     assert any("each row's respondent_id is its row number" in n for n in summary["notes"])
+
+
+def test_a_skipped_line_keeps_its_fields_as_written_and_its_own_id(capsys, tmp_path, sheets, miit):
+    # a line cut short before its _uuid was rejected under the id of its start timestamp, and
+    # a long line's fields were shown with the _uuid moved in front
+    answers = plain_answers(miit, 4, seed=3, blank=0.0)
+    export = kobo_export(answers, sheets)
+    lines = export.to_csv(index=False, lineterminator="\n").splitlines()
+    short = ",".join(lines[2].split(",")[:20])  # row 3: cut before its _uuid
+    lines[2] = short
+    lines[3] += ",extra"  # row 4: one field too many
+    (tmp_path / "kobo.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    _, summary = score(capsys, tmp_path / "kobo.csv", tmp_path, "--rejects", rejects)
+    assert (summary["read"], summary["scored"], summary["rejected"]) == (4, 2, 2)
+    table = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert table["row"].tolist() == ["3", "4"]
+    assert table["respondent_id"].tolist() == ["", "uuid-3"]
+    assert table["value"].tolist() == [short, lines[3][:200]]

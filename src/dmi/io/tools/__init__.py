@@ -60,6 +60,54 @@ __all__ = [
 Skipped = RaggedRow | UnbalancedLine | StrayCells
 """A line or row the reader skipped (see :attr:`dmi.io.Chunk.ragged`)."""
 
+
+@dataclass(frozen=True)
+class PlainLine:
+    """A line the reader skipped, as a survey tool's layout hands it on in the plain layout.
+
+    The run takes a skipped line's respondent id from its field under the plain layout's id
+    column (the first): here the only field the layout places, the field of the export's id
+    column, blank when the line ends before it. What the rejects show of the line is the
+    line as written (:attr:`value`), with its row, reason and column.
+
+    Attributes
+    ----------
+    line : RaggedRow or UnbalancedLine or StrayCells
+        The line as the reader skipped it.
+    respondent_id : str
+        Its field under the export's id column ("" when the line has no such field).
+    """
+
+    line: Skipped
+    respondent_id: str
+
+    @property
+    def fields(self) -> list[str]:
+        """The line's fields in the plain layout: the id only."""
+        return [self.respondent_id]
+
+    @property
+    def row(self) -> int:
+        return self.line.row
+
+    @property
+    def blank(self) -> bool:
+        return self.line.blank
+
+    @property
+    def reason(self) -> str:
+        return self.line.reason
+
+    @property
+    def column(self) -> str:
+        return self.line.column
+
+    @property
+    def value(self) -> str:
+        """The line's fields as written (see the reader's line)."""
+        return self.line.value
+
+
 SOURCES = ("auto", "plain", "wjx", "kobo")
 """The layouts an answers file may be read in (``dmi score --from``)."""
 
@@ -525,15 +573,13 @@ class LayoutReader:
             return pd.concat(parts, ignore_index=True)
         return pd.DataFrame({c: pd.Series(dtype=object) for c in self.columns})
 
-    def _ragged(self, line: Skipped) -> Skipped:
-        """A skipped line with the id field first (where the plain layout has the id)."""
+    def _ragged(self, line: Skipped) -> Skipped | PlainLine:
+        """A skipped line in the plain layout: its id from the export's id column (blank when
+        the line ends before it), the line as written (where the plain layout has an id)."""
         at = self._positions.get(self.layout.id_source or "")
         if at is None or not self.layout.columns or self.layout.columns[0] != ID_COLUMN:
             return line
-        fields = list(line.fields)
-        if at < len(fields):
-            fields = [fields[at], *fields[:at], *fields[at + 1 :]]
-        return replace(line, fields=fields)
+        return PlainLine(line, line.fields[at] if at < len(line.fields) else "")
 
     def _unreadable(self, cells: Any) -> Any:
         """Unreadable cells named by the plain column they feed (so that a run using it
