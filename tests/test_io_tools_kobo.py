@@ -300,3 +300,12 @@ def test_a_split_choice_the_form_does_not_have_rejects_the_rows_choosing_it(
     )
     scores = pd.read_csv(tmp_path / "s.csv", dtype=str)
     assert scores["respondent_id"].tolist() == export["_uuid"].iloc[[0, 3]].tolist()
+
+
+def test_notes_quote_the_headers_as_the_file_writes_them(tmp_path, form, answers, model):
+    # full-width brackets were named as ASCII ones (the reader's NFKC)
+    export = kobo(answers.head(3), form)
+    export["备注（内部）"] = "x"
+    export.to_excel(tmp_path / "k.xlsx", index=False)
+    summary, _ = score_file(tmp_path / "k.xlsx", tmp_path / "s.csv", model)
+    assert any(n.endswith("(ignored): 备注（内部）") for n in summary.notes)

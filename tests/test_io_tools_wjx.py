@@ -352,7 +352,7 @@ def test_other_fill_in_columns_are_ignored_with_a_note(tmp_path, digits):
     frame, notes, bad = read(write(texts, tmp_path / "t.csv"), digits)
     assert list(frame.columns) == ["respondent_id", "tools", "answer_seconds", "too_fast"]
     assert list(frame["tools"]) == ["B", None, "C;D"] and bad == []
-    assert any("'其他' (other) columns ignored" in n and "3、(其他(请补充):)" in n for n in notes)
+    assert any("'其他' (other) columns ignored" in n and "3、(其他（请补充）:)" in n for n in notes)
     assert any("'其他' (other) options" in n and "ignored in 2 multiple-choice" in n for n in notes)
     # the number export: the option's 0/1 column is ignored, with a note; the answers alike
     codes = meta(3) | {
@@ -366,7 +366,7 @@ def test_other_fill_in_columns_are_ignored_with_a_note(tmp_path, digits):
     frame, notes, bad = read(write(codes, tmp_path / "c.csv"), digits)
     assert list(frame["tools"]) == ["B", None, "C;D"] and bad == []
     note = next(n for n in notes if "'其他' (other) columns ignored" in n)
-    assert "3、(其他(请补充):)" in note and "第3题(其他)" in note
+    assert "3、(其他（请补充）:)" in note and "第3题(其他)" in note
 
 
 # -- the time taken --
@@ -920,3 +920,28 @@ def test_an_edited_option_of_a_dmi_survey_is_matched_by_its_place(tmp_path, digi
     frame, notes, bad = read(write(renumbered, tmp_path / "r.csv"), digits)
     assert [(row, value) for row, _, value, _ in bad] == [(2, "1"), (4, "1")]
     assert any(n.endswith("is rejected): 第5题(网络连接)") for n in notes)
+
+
+def test_notes_and_rejects_quote_the_headers_as_the_file_writes_them(tmp_path, digits):
+    # the notes and reasons named headers as NFKC gives them: （） became (), １ became 1
+    staff = "１、专职数字化人员数"
+    columns = meta(3) | {
+        staff: ["1", "9", "2"],
+        "第３题（无）": ["0", "1", "0"],
+        "第３题（网络）": ["1", "0", "x"],
+        "3、(其他（请补充）:)": ["自建", "", ""],
+        "备注（内部）": ["", "", ""],
+    }
+    path = write(columns, tmp_path / "w.csv")
+    frame, notes, bad = read(path, digits)
+    assert frame["staff"].tolist() == ["A", None, "B"]
+    assert {reason.split(": ")[0] for *_, reason in bad} == {staff, "第３题（网络）"}
+    assert any(n.endswith("such answer): 3、(其他（请补充）:)") for n in notes)
+    assert any(n.endswith("(ignored): 备注（内部）") for n in notes)
+    # a cell contradicting a chosen variant names its column as written
+    with pytest.raises(FileFormatError, match=f"row 3, column {staff}: '4'"):
+        read(write(meta(2) | {staff: ["0", "4"]}, tmp_path / "c.csv"), digits, wjx_variant="texts")
+    # the id column is chosen as written, or as the notes used to name it
+    for name in ("备注（内部）", "备注(内部)"):
+        frame, _, _ = read(path, digits, id_column=name)
+        assert frame["respondent_id"].tolist() == [None, None, None]

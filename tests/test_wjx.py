@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 
 import pandas as pd
 import pytest
@@ -245,8 +244,8 @@ def test_a_bad_option_number_or_flag_rejects_the_row_naming_the_question(
     # the item's column, the cell as written, and the file's column with what it expects
     assert table.loc["3", "column"] == "strategy" and table.loc["3", "value"] == "9"
     assert table.loc["3", "reason"] == (
-        # (the reader reads a header as NFKC gives it: ？ is ?)
-        f"{unicodedata.normalize('NFKC', strategy)}: not an option number of 第{n_strategy}题; "
+        # the header as the file writes it (？, not the ? NFKC gives)
+        f"{strategy}: not an option number of 第{n_strategy}题; "
         "expected a number from 1 to 6, "
         "or -2 or -3 (skipped)"
     )
@@ -265,8 +264,8 @@ def test_other_columns_meta_and_unmatched_columns_are_named(capsys, tmp_path, mi
     got, summary, _ = score(capsys, tmp_path / "extra.csv", tmp_path)
     notes = summary["notes"]
     assert "问卷星 meta columns dropped: 提交答卷时间, 来源, 来源详情, 来自IP, 总分" in notes
-    # (the reader writes a header's full-width brackets as ASCII ones)
-    assert any("'其他' (other) columns ignored" in n and "7、(其他(请补充):)" in n for n in notes)
+    # the header as the file writes it, its full-width brackets kept
+    assert any("'其他' (other) columns ignored" in n and "7、(其他（请补充）:)" in n for n in notes)
     assert any(n.endswith("(ignored): 99、股东人数") for n in notes)
     assert summary["scored"] == 3
 
@@ -422,11 +421,6 @@ def test_the_dask_engine_writes_the_same_scores_and_speed_columns(tmp_path, miit
 # -- a matrix edited in 问卷星 -------------------------------------------------------------------
 
 
-def _nfkc(header: str) -> str:
-    """A header as the notes name it (the reader reads headers as NFKC gives them)."""
-    return unicodedata.normalize("NFKC", header)
-
-
 def _matrix_rows(export: pd.DataFrame, number: int) -> list[str]:
     return [h for h in export.columns if h.startswith(f"第{number}题(")]
 
@@ -448,13 +442,13 @@ def test_an_edited_matrix_row_is_matched_by_its_place_in_a_dmi_survey(
     got, summary, _ = score(capsys, tmp_path / "edited.csv", tmp_path, "--strict")
     pd.testing.assert_frame_equal(got.iloc[:, :-2], expected)
     numbered = next(x for x in summary["notes"] if "matched by their number" in x)
-    assert numbered.endswith(_nfkc(edited)) and summary["missing_items"] == []
+    assert numbered.endswith(edited) and summary["missing_items"] == []
     # renumbered (another survey): the edited row alone is unmatched, its matrix read
     shifted = export.rename(columns={row: edited}).rename(columns=lambda h: _renumber(h, 100))
     write(shifted, tmp_path / "other.csv")
     got, summary, _ = score(capsys, tmp_path / "other.csv", tmp_path)
     unmatched = next(x for x in summary["notes"] if x.startswith("问卷星 columns matching no"))
-    assert unmatched.endswith(f"(ignored): {_nfkc(_renumber(edited, 100))}")
+    assert unmatched.endswith(f"(ignored): {_renumber(edited, 100)}")
     assert summary["missing_items"] == ["sc_quality"]
     same = [c for c in expected.columns if c not in ("dmi", "level") and not c.startswith("dim_")]
     pd.testing.assert_frame_equal(got[same], expected[same])
@@ -477,7 +471,7 @@ def test_a_row_added_to_a_matrix_is_ignored_on_its_own(capsys, tmp_path, miit, s
     got, summary, _ = score(capsys, tmp_path / "added.csv", tmp_path, "--strict")
     pd.testing.assert_frame_equal(got.iloc[:, :-2], expected)
     unmatched = next(x for x in summary["notes"] if x.startswith("问卷星 columns matching no"))
-    assert unmatched.endswith(f"(ignored): {_nfkc(added)}")
+    assert unmatched.endswith(f"(ignored): {added}")
     if at == "start":
         # a row added in front, another edited: the rows matched by their text no longer
         # stand at their places, so the edited one is not matched by its place (it would be
@@ -486,5 +480,5 @@ def test_a_row_added_to_a_matrix_is_ignored_on_its_own(capsys, tmp_path, miit, s
         write(export.rename(columns={rows[1]: edited}), tmp_path / "both.csv")
         _, summary, _ = score(capsys, tmp_path / "both.csv", tmp_path)
         unmatched = next(x for x in summary["notes"] if x.startswith("问卷星 columns matching no"))
-        assert unmatched.endswith(f"(ignored): {_nfkc(added)}, {_nfkc(edited)}")
+        assert unmatched.endswith(f"(ignored): {added}, {edited}")
         assert summary["missing_items"] == [plan[n - 1].codes[1]]

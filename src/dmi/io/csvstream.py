@@ -330,6 +330,9 @@ class CsvLayout:
     header_only
         The header ends the file without a line end: there are no rows (Arrow could not skip
         the header and would fail).
+    written
+        The header's cells as the file writes them (trimmed, deduplicated, not NFKC): what
+        messages quote. Empty: as ``columns``.
     """
 
     columns: tuple[str, ...]
@@ -339,6 +342,7 @@ class CsvLayout:
     longest_line: int
     header_lines: int = 1
     header_only: bool = False
+    written: tuple[str, ...] = ()
 
 
 def csv_layout(path: Path, encoding: str | None = None, delimiter: str | None = None) -> CsvLayout:
@@ -392,7 +396,14 @@ def csv_layout(path: Path, encoding: str | None = None, delimiter: str | None = 
     per_row = len(sample) / len(lines)
     longest = max(len(line) for line in lines)
     return CsvLayout(
-        tuple(dedupe_headers(columns)), chosen, sep, per_row, longest, header_lines, header_only
+        tuple(dedupe_headers(columns)),
+        chosen,
+        sep,
+        per_row,
+        longest,
+        header_lines,
+        header_only,
+        tuple(dedupe_headers([h.strip() for h in header])),
     )
 
 

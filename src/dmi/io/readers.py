@@ -584,6 +584,10 @@ class TableReader:
     header_row
         For XLSX: the sheet row of the header (1 unless title rows stand above it, see
         :func:`find_header_row`); rows keep their sheet numbers.
+    written
+        The header cells as the file writes them, one per column (``columns`` are them as
+        matched: NFKC, so that ``（人）`` and ``(人)`` are one header); what a message quotes.
+        As ``columns`` when not given.
     """
 
     path: Path
@@ -604,6 +608,11 @@ class TableReader:
     workbook: Any = field(default=None, repr=False, compare=False)
     header_row: int = 1
     other_sheets: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if len(self.written) != len(self.columns):
+            self.written = list(self.columns)
 
     @property
     def where(self) -> str:
@@ -758,6 +767,7 @@ class TableReader:
             self.longest_line,
             self.header_lines,
             self.header_only,
+            tuple(self.written),
         )
 
     def _csv_pass(
@@ -1077,6 +1087,7 @@ def open_table(
             layout.header_lines,
             layout.header_only,
             encoding is None,
+            written=list(layout.written),
         )
     if suffix in _XLSX_SUFFIXES:
         try:
@@ -1097,6 +1108,7 @@ def open_table(
         columns = [clean_header(_xlsxread.shown(h)) for h in header]
         while columns and not columns[-1]:
             columns.pop()
+        written = [_xlsxread.shown(h).strip() for h in header[: len(columns)]]
         reader = TableReader(
             path,
             "xlsx",
@@ -1107,6 +1119,7 @@ def open_table(
             chunk_rows,
             workbook=book,
             header_row=header_row,
+            written=dedupe_headers(written),
         )
         reader.other_sheets = book.other_worksheets(chosen)
         if sheet is None and reader.other_sheets:

@@ -76,10 +76,13 @@ class PlainLine:
         The line as the reader skipped it.
     respondent_id : str
         Its field under the export's id column ("" when the line has no such field).
+    column : str
+        The column the rejects name (as the file writes its header; "" for none).
     """
 
     line: Skipped
     respondent_id: str
+    column: str = ""
 
     @property
     def fields(self) -> list[str]:
@@ -97,10 +100,6 @@ class PlainLine:
     @property
     def reason(self) -> str:
         return self.line.reason
-
-    @property
-    def column(self) -> str:
-        return self.line.column
 
     @property
     def value(self) -> str:
@@ -318,9 +317,10 @@ class PlainColumn:
 
 
 def sample_cells(reader: TableReader, headers: list[str]) -> dict[str, set[str]]:
-    """The distinct cells (as text, trimmed; blanks left out) of each of ``headers`` in the
-    file's first :data:`SAMPLE_ROWS` rows: what a layout tells the file's way of writing its
-    answers from."""
+    """The distinct cells (as text, trimmed; blanks left out) of each of ``headers`` (as the
+    file writes them, :attr:`~dmi.io.readers.TableReader.written`) in the file's first
+    :data:`SAMPLE_ROWS` rows: what a layout tells the file's way of writing its answers from."""
+    name = dict(zip(reader.written, reader.columns))
     wanted = list(dict.fromkeys(headers))
     if not wanted:
         return {}
@@ -332,9 +332,20 @@ def sample_cells(reader: TableReader, headers: list[str]) -> dict[str, set[str]]
         chunk_rows=SAMPLE_ROWS,
         header_row=reader.header_row,
     )
-    for chunk in sample.chunks(wanted):
-        return {h: {c for c in pd.unique(mapped(chunk.frame[h], str.strip)) if c} for h in wanted}
+    for chunk in sample.chunks([name[h] for h in wanted]):
+        frame = chunk.frame
+        return {h: {c for c in pd.unique(mapped(frame[name[h]], str.strip)) if c} for h in wanted}
     return {h: set() for h in wanted}
+
+
+def find_header(reader: TableReader, header: str) -> str | None:
+    """A header the user named (``--id-column``) as the file writes it: given as written, or
+    as it is matched (NFKC: ``编号(新)`` for ``编号（新）``); None when the file has no such
+    header."""
+    if header in reader.written:
+        return header
+    matched = dict(zip(reader.columns, reader.written))
+    return matched.get(header) or matched.get(unicodedata.normalize("NFKC", header).strip())
 
 
 class Contradiction(Exception):
@@ -493,7 +504,11 @@ class LayoutReader:
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._positions = {h: i for i, h in enumerate(self.reader.columns)}
+        # the layout names the file's columns as the file writes them (its messages quote
+        # them so); the reader, as they are matched: translated here, on the way in and out
+        self._positions = {h: i for i, h in enumerate(self.reader.written)}
+        self._name = dict(zip(self.reader.written, self.reader.columns))
+        self._written = dict(zip(self.reader.columns, self.reader.written))
 
     # the reader's own attributes, unchanged
     @property
@@ -552,9 +567,12 @@ class LayoutReader:
         raw: list[str] | None = None
         if columns is not None:
             needed = {h for c in wanted for h in self.layout.sources(c)}
-            raw = [h for h in self.reader.columns if h in needed]
+            raw = [self._name[h] for h in self.reader.written if h in needed]
         for chunk in self.reader.chunks(raw):
-            arrays, bad = self.layout.convert(chunk.frame, chunk.rows, wanted)
+            written = [self._written[c] for c in chunk.frame.columns]
+            arrays, bad = self.layout.convert(
+                chunk.frame.set_axis(written, axis=1), chunk.rows, wanted
+            )
             frame = pd.DataFrame(
                 {c: arrays[c] for c in wanted}, index=pd.RangeIndex(len(chunk.frame))
             )
@@ -579,18 +597,20 @@ class LayoutReader:
         at = self._positions.get(self.layout.id_source or "")
         if at is None or not self.layout.columns or self.layout.columns[0] != ID_COLUMN:
             return line
-        return PlainLine(line, line.fields[at] if at < len(line.fields) else "")
+        column = self._written.get(line.column, line.column)
+        return PlainLine(line, line.fields[at] if at < len(line.fields) else "", column)
 
     def _unreadable(self, cells: Any) -> Any:
         """Unreadable cells named by the plain column they feed (so that a run using it
         rejects their rows, naming the file's column in the reason)."""
+        header = self._written.get(cells.column, cells.column)
         for column in self.layout.columns:
-            if cells.column in self.layout.sources(column):
+            if header in self.layout.sources(column):
                 reason = cells.reason
                 named = (
-                    f"{cells.column}: {reason}"
+                    f"{header}: {reason}"
                     if isinstance(reason, str)
-                    else [f"{cells.column}: {r}" for r in reason]
+                    else [f"{header}: {r}" for r in reason]
                 )
                 return replace(cells, column=column, reason=named)
         return cells

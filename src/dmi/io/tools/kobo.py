@@ -46,6 +46,7 @@ from dmi.io.tools import (
     SourceLayout,
     bad_cells,
     combine_flags,
+    find_header,
     lacking_note,
     lacking_option,
     layout_note,
@@ -110,18 +111,18 @@ class KoboLayout(SourceLayout):
 
     def __init__(self, reader: TableReader, instrument: Instrument, source: Source) -> None:
         super().__init__()
-        headers = list(reader.columns)
+        headers = list(reader.written)  # as the file writes them, for the messages
         columns = plain_columns(instrument)
         texts = text_targets(instrument)
         meta: list[str] = []
         unmatched: list[str] = []
         whole: dict[str, str] = {}  # code -> header
         splits: dict[str, list[_Split]] = {}
-        id_header = source.id_column
-        if id_header is not None and id_header not in headers:
+        id_header = None if source.id_column is None else find_header(reader, source.id_column)
+        if source.id_column is not None and id_header is None:
             raise UsageError(
-                f"{reader.path}: no column {id_header!r} to take the respondent id from; the "
-                f"file's columns are {', '.join(headers)}"
+                f"{reader.path}: no column {source.id_column!r} to take the respondent id from; "
+                f"the file's columns are {', '.join(headers)}"
             )
         if id_header is None:
             id_header = next((h for h in (DEFAULT_ID_COLUMN, "_id") if h in headers), None)

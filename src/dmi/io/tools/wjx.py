@@ -65,6 +65,7 @@ from dmi.io.tools import (
     SourceLayout,
     bad_cells,
     combine_flags,
+    find_header,
     lacking_note,
     lacking_option,
     layout_note,
@@ -173,7 +174,7 @@ class WjxLayout(SourceLayout):
         super().__init__()
         self.instrument = instrument
         self.path = reader.path
-        headers = list(reader.columns)
+        headers = list(reader.written)  # as the file writes them, for the messages
         plan = {q.number: q for q in wjx_questions(instrument)}
         number_of = {code: q.number for q in plan.values() for code in q.codes}
         columns = plain_columns(instrument)
@@ -293,12 +294,12 @@ class WjxLayout(SourceLayout):
                 claim(column.code, self._flags_converter(number, options), options[0][1])
                 lacking += [h for value, h in options if value is None and h in claimed]
         # the respondent id: the chosen column, an id question, else 序号
-        id_header = source.id_column
-        if id_header is not None:
-            if id_header not in headers:
+        id_header = None if source.id_column is None else find_header(reader, source.id_column)
+        if source.id_column is not None:
+            if id_header is None:
                 raise UsageError(
-                    f"{reader.path}: no column {id_header!r} to take the respondent id from; "
-                    f"the file's columns are {', '.join(headers)}"
+                    f"{reader.path}: no column {source.id_column!r} to take the respondent id "
+                    f"from; the file's columns are {', '.join(headers)}"
                 )
             converters.pop(ID_COLUMN, None)
             for code, converter in list(converters.items()):
