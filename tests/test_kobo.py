@@ -150,6 +150,11 @@ def test_a_file_with_no_question_of_the_form_is_refused(capsys, tmp_path):
     code, _, err = run(capsys, "score", tmp_path / "k.csv", "-o", tmp_path / "x.csv")
     assert code == 2 and err.count("\n") == 1
     assert "no column of this KoboToolbox export matches a question" in err
+    assert "export from its headers; if it is not one, choose --from plain" in err
+    code, _, err = run(
+        capsys, "score", tmp_path / "k.csv", "-o", tmp_path / "x.csv", "--from", "kobo"
+    )
+    assert code == 2 and "--from plain" not in err  # asked for: nothing to guess
 
 
 def test_all_types_round_trip(tmp_path, all_types):

@@ -482,3 +482,32 @@ def test_a_row_added_to_a_matrix_is_ignored_on_its_own(capsys, tmp_path, miit, s
         unmatched = next(x for x in summary["notes"] if x.startswith("问卷星 columns matching no"))
         assert unmatched.endswith(f"(ignored): {added}, {edited}")
         assert summary["missing_items"] == [plan[n - 1].codes[1]]
+
+
+def test_a_plain_file_with_wjx_meta_columns_is_read_as_a_plain_file(capsys, tmp_path, miit):
+    # an agency's own file with 序号 and 提交答卷时间 beside the template's columns was refused
+    # as "not a 问卷星 export", though no 问卷星 layout was asked for
+    assert detect_source(["序号", "提交答卷时间", "respondent_id", "network"]) == "plain"
+    assert detect_source(["序号", "提交答卷时间", "所用时间", "企业编号", "network"]) == "plain"
+    assert detect_source(["序号", "提交答卷时间", "第3题(无)"]) == "wjx"
+    plain = plain_answers(miit, 4, seed=9)
+    write(plain, tmp_path / "plain.csv")
+    both = plain.copy()
+    both.insert(0, "提交答卷时间", "2024/5/6")
+    both.insert(0, "序号", ["1", "2", "3", "4"])
+    write(both, tmp_path / "both.csv")
+    expected, _, _ = score(capsys, tmp_path / "plain.csv", tmp_path)
+    got, summary, _ = score(capsys, tmp_path / "both.csv", tmp_path)
+    pd.testing.assert_frame_equal(got, expected)
+    assert summary["unmatched_columns"] == ["序号", "提交答卷时间"]
+    # forced, it is refused as before; detected from question headers that match nothing of
+    # the instrument, the error says how to read it as a plain file
+    code, _, err = run(capsys, "score", tmp_path / "both.csv", "-o", tmp_path / "x.csv",
+                       "--from", "wjx")  # fmt: skip
+    assert code == 2 and "not a 问卷星 export" in err and "--from plain" not in err
+    other = pd.DataFrame({"序号": ["1"], "1、联系人": ["张三"], "2、电话": ["1"]})
+    write(other, tmp_path / "other.csv")
+    code, _, err = run(capsys, "score", tmp_path / "other.csv", "-o", tmp_path / "x.csv")
+    assert code == 2 and err.count("\n") == 1
+    assert "no question of this 问卷星 export matches" in err
+    assert "read as a 问卷星 export from its headers; if it is not one, choose --from plain" in err

@@ -619,24 +619,34 @@ class LayoutReader:
 # -- which layout ------------------------------------------------------------------------------
 
 _WJX_META = ("序号", "提交答卷时间", "所用时间")
-_WJX_QUESTION = re.compile(r"^\s*(?:\d+\s*[、：:.．]|第\s*\d+\s*题\s*[(（])")
+_WJX_QUESTION = re.compile(r"^\s*(?:\d+\s*[、：:.．]|(?:第\s*\d+\s*题|\d+)\s*[(（])")
 _KOBO_META = ("_uuid", "_submission_time")
 
 
 def detect_source(headers: list[str]) -> str:
-    """The layout a file's headers show: ``wjx`` (问卷星's meta columns 序号, 提交答卷时间,
-    所用时间, or at least two question headers ``N、题干``/``第N题(...)`` and more of them than
-    of other headers), ``kobo`` (KoboToolbox's ``_uuid`` or ``_submission_time``, or ``_id``
-    with ``_index``), else ``plain``."""
+    """The layout a file's headers show: ``wjx`` (问卷星's question headers ``N、题干``,
+    ``第N题(...)`` or ``N(...)``: one beside two of its meta columns 序号, 提交答卷时间,
+    所用时间, or at least two and more of them than of other headers), ``kobo``
+    (KoboToolbox's ``_uuid`` or ``_submission_time``, or ``_id`` with ``_index``), else
+    ``plain``: meta columns alone do not make a 问卷星 export (an agency's own file may have a
+    序号 and a 提交答卷时间 beside the template's columns)."""
     stripped = [str(h).strip() for h in headers]
-    if sum(h in stripped for h in _WJX_META) >= 2:
+    numbered = sum(1 for h in stripped if _WJX_QUESTION.match(h))
+    if numbered and sum(h in stripped for h in _WJX_META) >= 2:
         return "wjx"
     if any(h in stripped for h in _KOBO_META) or {"_id", "_index"} <= set(stripped):
         return "kobo"
-    numbered = sum(1 for h in stripped if _WJX_QUESTION.match(h))
     if numbered >= 2 and numbered > len(stripped) - numbered:
         return "wjx"
     return "plain"
+
+
+def detected_hint(source: Source, tool: str) -> str:
+    """What a survey tool's layout's refusal of a file ends with when the layout was told
+    from the headers (``--from auto``): that it was, and how to read the file as a plain one."""
+    if source.kind != "auto":
+        return ""
+    return f" (read as a {tool} export from its headers; if it is not one, choose --from plain)"
 
 
 def open_source(

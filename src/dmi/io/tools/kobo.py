@@ -46,6 +46,7 @@ from dmi.io.tools import (
     SourceLayout,
     bad_cells,
     combine_flags,
+    detected_hint,
     find_header,
     lacking_note,
     lacking_option,
@@ -177,7 +178,8 @@ class KoboLayout(SourceLayout):
                 f"{reader.path}: no column of this KoboToolbox export matches a question of "
                 f"{instrument.id}; expected the question names of `dmi xlsform "
                 f"{instrument.id}` (such as {instrument.items[0].code}), with or without "
-                f"their groups (unmatched: {', '.join(unmatched[:8])})",
+                f"their groups (unmatched: {', '.join(unmatched[:8])})"
+                + detected_hint(source, "KoboToolbox"),
                 path=reader.path,
                 problem="no_items",
                 instrument=instrument.id,

@@ -65,6 +65,7 @@ from dmi.io.tools import (
     SourceLayout,
     bad_cells,
     combine_flags,
+    detected_hint,
     find_header,
     lacking_note,
     lacking_option,
@@ -205,7 +206,8 @@ class WjxLayout(SourceLayout):
             raise FileFormatError(
                 f"{reader.path}: not a 问卷星 export: expected question headers such as "
                 f"'1、题干' or '第1题(选项)' after the meta columns {', '.join(META_COLUMNS)}; "
-                f"got {', '.join(headers[:8])}{' ...' if len(headers) > 8 else ''}",
+                f"got {', '.join(headers[:8])}{' ...' if len(headers) > 8 else ''}"
+                + detected_hint(source, "问卷星"),
                 path=reader.path,
                 problem="no_items",
                 instrument=instrument.id,
@@ -323,7 +325,7 @@ class WjxLayout(SourceLayout):
             raise FileFormatError(
                 f"{reader.path}: no question of this 问卷星 export matches a question of "
                 f"{instrument.id}; expected the questions `dmi wjx {instrument.id}` writes "
-                f"(unmatched: {', '.join(unmatched[:8])})",
+                f"(unmatched: {', '.join(unmatched[:8])})" + detected_hint(source, "问卷星"),
                 path=reader.path,
                 problem="no_items",
                 instrument=instrument.id,
