@@ -945,3 +945,39 @@ def test_notes_and_rejects_quote_the_headers_as_the_file_writes_them(tmp_path, d
     for name in ("备注（内部）", "备注(内部)"):
         frame, _, _ = read(path, digits, id_column=name)
         assert frame["respondent_id"].tolist() == [None, None, None]
+
+
+# -- 问卷星's .xls downloads --
+
+
+def test_an_xlsx_workbook_named_xls_is_read_as_the_workbook_it_is(tmp_path, digits):
+    # 问卷星 offers its exports as Excel downloads named .xls: "unknown file type .xls"
+    columns = meta(2) | {STAFF: ["4", "-3"], "第3题(网络)": ["1", "0"], "第3题(无)": ["0", "1"]}
+    workbook = write(columns, tmp_path / "n.xlsx")
+    named = tmp_path / "All_Data_Original.xls"
+    named.write_bytes(workbook.read_bytes())
+    frame, notes, bad = read(named, digits)
+    assert frame["staff"].tolist() == ["D", None] and frame["tools"].tolist() == ["B", "A"]
+    assert bad == []
+    assert "the .xls file is an .xlsx workbook (Excel 2007 or later): read as one" in notes
+
+
+@pytest.mark.parametrize(
+    ("start", "what"),
+    [
+        (bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504), "an Excel 97-2003 workbook"),
+        ("<html><body><table><tr><td>序号</td></tr></table>".encode(), "not an Excel workbook"),
+    ],
+)
+def test_an_xls_that_is_no_xlsx_workbook_is_refused_saying_what_to_do(
+    capsys, tmp_path, digits, start, what
+):
+    path = tmp_path / "All_Data_Original.xls"
+    path.write_bytes(start)
+    with pytest.raises(FileFormatError) as caught:
+        read(path, digits)
+    assert caught.value.problem == "xls"
+    message = str(caught.value)
+    assert what in message and "save it as .xlsx" in message and "CSV" in message
+    code, _, err = run(capsys, "score", path, "-o", tmp_path / "s.csv")
+    assert code == 2 and err.count("\n") == 1 and what in err

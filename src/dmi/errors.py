@@ -162,7 +162,8 @@ class FileFormatError(DmiError, ValueError):
         ``row``: it fails near that row), ``xlsx_unreadable``, ``parquet_unreadable``,
         ``no_sheet`` (``sheet``, ``sheets``), ``sheet_in_doubt`` (``sheet``, ``sheets``),
         ``no_items`` (``instrument``: no column is an item), ``no_header_row`` (``rows``,
-        ``sheet``, ``instrument``: none of an XLSX sheet's first rows names an item); None for
+        ``sheet``, ``instrument``: none of an XLSX sheet's first rows names an item), ``xls``
+        (an ``.xls`` file that is no .xlsx workbook: an Excel 97-2003 one, or none); None for
         the others.
     details : dict
         The values named in parentheses above.

@@ -86,6 +86,49 @@ __all__ = [
 
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
+_ZIP = b"PK\x03\x04"
+"""How an .xlsx workbook (a zip archive) starts."""
+
+_BIFF = bytes.fromhex("D0CF11E0A1B11AE1")
+"""How an Excel 97-2003 workbook (.xls: BIFF records in an OLE2 compound file) starts."""
+
+XLS_IS_XLSX_NOTE = "the .xls file is an .xlsx workbook (Excel 2007 or later): read as one"
+"""The note of an .xls file read as the .xlsx workbook it is (as survey tools download one)."""
+
+
+def _is_xlsx(path: Path) -> bool:
+    """Whether a file is read as an XLSX workbook: by its extension, ``.xls`` by its content.
+
+    A survey tool's "Excel" download may be named ``.xls`` and be an .xlsx workbook (a zip
+    archive): it is read as one. An ``.xls`` that is an Excel 97-2003 workbook, or no workbook
+    at all (an HTML page, text), is refused saying what to do: dmi's XLSX reader streams a sheet
+    and checks its cells, and the same answers download as .xlsx or CSV.
+
+    Raises
+    ------
+    FileFormatError
+        ``problem="xls"``: an ``.xls`` file that is no .xlsx workbook.
+    """
+    suffix = path.suffix.lower()
+    if suffix != ".xls":
+        return suffix in _XLSX_SUFFIXES
+    with path.open("rb") as file:
+        start = file.read(8)
+    if start.startswith(_ZIP):
+        return True
+    what = (
+        "an Excel 97-2003 workbook (.xls), which dmi does not read"
+        if start == _BIFF
+        else "named .xls but not an Excel workbook"
+    )
+    raise FileFormatError(
+        f"{path}: {what}; open it in Excel or WPS and save it as .xlsx (Excel workbook), or "
+        "download the answers as .xlsx or CSV",
+        path=path,
+        problem="xls",
+    )
+
+
 XLSX_MAX_SHEET_BYTES = 2 << 30
 """Largest worksheet dmi reads: bytes of its XML, uncompressed (2 GiB). A full Excel sheet of
 1,048,576 rows by 40 columns is about 1.5 GB; the sheet is parsed as a stream, so this bounds
@@ -1063,9 +1106,10 @@ def open_table(
     if not path.is_file():
         raise MissingFileError(f"no such file: {path}")
     suffix = path.suffix.lower()
-    if header_row != 1 and suffix not in _XLSX_SUFFIXES:
+    xlsx = _is_xlsx(path)
+    if header_row != 1 and not xlsx:
         raise UsageError(f"header_row applies to XLSX files only; {path.name} is not one")
-    if sheet is not None and suffix not in _XLSX_SUFFIXES:
+    if sheet is not None and not xlsx:
         raise UsageError(f"a sheet ({sheet!r}) applies to XLSX files only; {path.name} is not one")
     if suffix in _csvstream.CSV_SUFFIXES:
         try:
@@ -1089,7 +1133,7 @@ def open_table(
             encoding is None,
             written=list(layout.written),
         )
-    if suffix in _XLSX_SUFFIXES:
+    if xlsx:
         try:
             book = _xlsxread.Workbook(path, _xlsx_limits())
             chosen = book.pick(sheet)
@@ -1122,6 +1166,8 @@ def open_table(
             written=dedupe_headers(written),
         )
         reader.other_sheets = book.other_worksheets(chosen)
+        if suffix not in _XLSX_SUFFIXES:
+            reader.notes.append(XLS_IS_XLSX_NOTE)
         if sheet is None and reader.other_sheets:
             reader.notes.append(
                 f"read the active sheet {chosen.name!r}; not read: "
@@ -1142,7 +1188,8 @@ def open_table(
         names = dedupe_headers(_parquet_file(path).schema_arrow.names)
         return TableReader(path, "parquet", names, None, None, None, chunk_rows)
     raise FileFormatError(
-        f"{path}: unknown file type {suffix or '(none)'}; expected .csv, .tsv, .xlsx or .parquet",
+        f"{path}: unknown file type {suffix or '(none)'}; expected .csv, .tsv, .xlsx (or an "
+        ".xls that is one) or .parquet",
         path=path,
         problem="file_type",
         suffix=suffix or "(none)",
@@ -1214,7 +1261,7 @@ def best_header_row(
         When the file cannot be read (as :func:`open_table` says).
     """
     path = Path(path)
-    if path.suffix.lower() not in _XLSX_SUFFIXES:
+    if not path.is_file() or not _is_xlsx(path):
         return 1, None
     reader = open_table(path, sheet=sheet)  # refuses what cannot be read at all
     book: _xlsxread.Workbook = reader.workbook
