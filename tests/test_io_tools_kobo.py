@@ -309,3 +309,23 @@ def test_notes_quote_the_headers_as_the_file_writes_them(tmp_path, form, answers
     export.to_excel(tmp_path / "k.xlsx", index=False)
     summary, _ = score_file(tmp_path / "k.xlsx", tmp_path / "s.csv", model)
     assert any(n.endswith("(ignored): 备注（内部）") for n in summary.notes)
+
+
+def test_map_sends_an_exports_own_headers_to_the_instruments_columns(
+    tmp_path, form, answers, model
+):
+    export = kobo(answers.head(4), form)
+    export = export.rename(columns={"foundation/network": "foundation/网络（新）"})
+    export.to_csv(tmp_path / "k.csv", index=False)
+    summary, mapping = score_file(tmp_path / "k.csv", tmp_path / "s.csv", model)
+    assert "network" in summary.missing_items
+    summary, mapping = score_file(
+        tmp_path / "k.csv",
+        tmp_path / "m.csv",
+        model,
+        column_map={"foundation/网络(新)": "network", "nothere": "strategy"},
+    )
+    assert "network" not in summary.missing_items and mapping.unused_map == ["nothere"]
+    kobo(answers.head(4), form).to_csv(tmp_path / "p.csv", index=False)
+    score_file(tmp_path / "p.csv", tmp_path / "p-s.csv", model)
+    assert (tmp_path / "m.csv").read_bytes() == (tmp_path / "p-s.csv").read_bytes()

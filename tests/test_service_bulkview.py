@@ -222,6 +222,8 @@ SURVEY_TOOL_NOTES = [
     "KoboToolbox split select_multiple columns ignored (the question's own column is read): "
     "tools/a",
     "KoboToolbox columns matching no question of miit-2024-manufacturing (ignored): note",
+    "问卷星 columns read as the column map says: 7、网络情况 -> network",
+    "KoboToolbox columns the column map leaves out: note",
     "KoboToolbox options the instrument's questions do not have (a row ticking one is "
     "rejected): network/F",
 ]
@@ -257,3 +259,27 @@ def test_every_note_the_survey_tool_readers_make_has_its_wording():
             ):
                 made += 1
     assert made == len(SURVEY_TOOL_NOTES) - 2  # the two "read as" notes have two forms above
+
+
+def test_the_bulk_pages_mapping_sends_only_what_was_edited(tmp_path):
+    # --map now applies to a survey tool's own headers: the page sent every header, those it
+    # matched to nothing as left out, and a 问卷星 upload lost its 0/1 and matrix columns
+    from dmi.instruments.export.wjx import wjx_questions, wjx_text
+    from tests.survey_tools_data import plain_answers, wjx_export
+
+    plain = plain_answers(MIIT, 4, seed=5)
+    export = wjx_export(plain, wjx_text(MIIT, "zh"), wjx_questions(MIIT), "codes")
+    path = tmp_path / "wjx.csv"
+    export.to_csv(path, index=False, encoding="utf-8-sig")
+    headers = list(export.columns)
+    auto = map_columns(MIIT, headers)
+    table = bulkview.mapping_table(headers, auto, MIIT, "zh")
+    assert bulkview.edited_mapping(table, MIIT, "zh", auto) == {}
+    model = dmi.service.reference.shipped_reference(MIIT.id).index_model
+    custom = bulkview.edited_mapping(table, MIIT, "zh", auto)
+    score_file(path, tmp_path / "a.csv", model, column_map=custom)
+    score_file(path, tmp_path / "b.csv", model)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    matched = next(iter(auto.rename))  # a question the page matched by its text
+    table.loc[table["header"] == matched, "column"] = bulkview.mapping_choices(MIIT, "zh")[0]
+    assert bulkview.edited_mapping(table, MIIT, "zh", auto) == {matched: ""}

@@ -511,3 +511,70 @@ def test_a_plain_file_with_wjx_meta_columns_is_read_as_a_plain_file(capsys, tmp_
     assert code == 2 and err.count("\n") == 1
     assert "no question of this 问卷星 export matches" in err
     assert "read as a 问卷星 export from its headers; if it is not one, choose --from plain" in err
+
+
+# -- --map on an export ------------------------------------------------------------------------
+
+
+def _map_file(path, entries: dict[str, str]):
+    pd.DataFrame({"column": list(entries), "code": list(entries.values())}).to_csv(
+        path, index=False, encoding="utf-8-sig"
+    )
+    return path
+
+
+def test_map_sends_an_exports_own_headers_to_the_instruments_columns(
+    capsys, tmp_path, miit, survey
+):
+    # --map was applied to the columns the layout had already made: a header of the export
+    # was "a column the file does not have", and nothing could repair an unmatched question
+    plan, zh, _ = survey
+    plain = plain_answers(miit, 5, seed=14)
+    write(plain, tmp_path / "plain.csv")
+    n = _number(plan, "sc_quality")
+    export = wjx_export(plain, zh, plan, "codes")
+    row = next(h for h in _matrix_rows(export, n) if "质量管理" in h)
+    export = export.rename(columns={row: row[:-1] + "（含质量追溯）)"})
+    export = export.rename(columns=lambda h: _renumber(h, 100))
+    edited = _renumber(row[:-1] + "（含质量追溯）)", 100)
+    write(export, tmp_path / "other.csv")
+    expected, _, _ = score(capsys, tmp_path / "plain.csv", tmp_path)
+    # as the file writes the header, or as the notes used to name it (NFKC)
+    for name, header in [
+        ("written", edited),
+        ("nfkc", edited.replace("，", ",").replace("？", "?")),
+    ]:
+        table = _map_file(tmp_path / f"{name}.csv", {header: "sc_quality"})
+        got, summary, err = score(capsys, tmp_path / "other.csv", tmp_path, "--map", table)
+        pd.testing.assert_frame_equal(got.iloc[:, :-2], expected)
+        assert summary["missing_items"] == [] and "map names columns" not in err
+        assert (
+            f"问卷星 columns read as the column map says: {edited} -> sc_quality"
+            in (summary["notes"])
+        )
+    # a header the file does not have is named as such; "" leaves a question out
+    name = next(h for h in export.columns if h.startswith(f"{_number(plan, 'strategy') + 100}、"))
+    table = _map_file(tmp_path / "more.csv", {"没有这列": "network", name: ""})
+    _, summary, err = score(capsys, tmp_path / "other.csv", tmp_path, "--map", table)
+    assert "the map names columns the file does not have: 没有这列" in err
+    assert summary["mapping"]["unused_map"] == ["没有这列"]
+    assert "strategy" in summary["missing_items"]
+    assert f"问卷星 columns the column map leaves out: {name}" in summary["notes"]
+
+
+def test_map_names_the_id_and_refuses_an_option_column(capsys, tmp_path, miit, survey):
+    plan, zh, _ = survey
+    plain = plain_answers(miit, 3, seed=15, blank=0.0)
+    export = wjx_export(plain, zh, plan, "codes")
+    name = next(h for h in export.columns if h.startswith(f"{_number(plan, 'company_name')}、"))
+    write(export, tmp_path / "ids.csv")
+    table = _map_file(tmp_path / "id.csv", {name: "respondent_id"})
+    got, _, _ = score(capsys, tmp_path / "ids.csv", tmp_path, "--map", table)
+    assert list(got["respondent_id"]) == list(plain["company_name"])
+    # a 0/1 column is one option's cells: --map can leave it out, not send it to a question
+    option = next(h for h in export.columns if h.startswith(f"第{_number(plan, 'network')}题("))
+    table = _map_file(tmp_path / "option.csv", {option: "network"})
+    code, _, err = run(capsys, "score", tmp_path / "ids.csv", "-o", tmp_path / "x.csv",
+                       "--map", table)  # fmt: skip
+    assert code == 2 and err.count("\n") == 1
+    assert f"{option!r} is one option's 0/1 column of 第" in err and "leave it out" in err

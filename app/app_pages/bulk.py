@@ -139,7 +139,7 @@ if not last_run:  # the mapping and the run: for an upload in the browser
         width="stretch",
         key=f"bulk_mapping_{upload.file_id}_{lang}",
     )
-    custom = bulkview.edited_mapping(edited, instrument, lang)
+    custom = bulkview.edited_mapping(edited, instrument, lang, auto)  # what was edited
     mapping = map_columns(instrument, headers, custom)
     names = bulkview.column_labels(instrument, lang)
     st.caption(f"{ui.t('mapped')}: {len(mapping.rename)} / {len(headers)}")

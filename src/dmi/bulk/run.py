@@ -80,12 +80,11 @@ from dmi.io import (
     PendingFile,
     TableReader,
     TableWriter,
-    map_columns,
     require_item_columns,
     write_table,
 )
 from dmi.io.background import prefetched
-from dmi.io.tools import Source, open_source
+from dmi.io.tools import Source, map_source, open_source
 
 if TYPE_CHECKING:  # the scoring model needs scikit-learn: imported where a run scores
     from dmi.scoring.crosswalk import AlsoTarget
@@ -809,10 +808,9 @@ def score_file(
         sheet=sheet,
         chunk_rows=chunk_rows,
         header_row=header_row,
+        column_map=column_map,  # a survey tool's export: applied to its own headers
     )
-    mapping = map_columns(
-        instrument, reader.columns, column_map, getattr(reader, "passthrough", ())
-    )
+    mapping = map_source(reader, instrument, column_map)
     require_item_columns(
         mapping, instrument, input_path, where=reader.where, hint=reader.sheet_hint
     )

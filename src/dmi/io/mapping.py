@@ -21,8 +21,10 @@ __all__ = [
     "PROFILE_ALIASES",
     "ColumnMapping",
     "assign_headers",
+    "check_map_codes",
     "header_unit",
     "map_columns",
+    "map_entries",
     "match_unmatched",
     "read_mapping_file",
     "require_item_columns",
@@ -262,10 +264,43 @@ def _one_code_per_header(path: Path, entries: list[tuple[str, str, str]]) -> dic
     return {header: code for header, code, _ in entries}
 
 
-def _unused_map_entries(custom: dict[str, str] | None, headers: list[str]) -> list[str]:
+def _unused_map_entries(custom: Mapping[str, str] | None, headers: Sequence[str]) -> list[str]:
     """The headers a custom mapping names (its keys, as given) that are not in ``headers``."""
     have = {_key(h) for h in headers}
     return [k for k in (custom or {}) if _key(k) not in have]
+
+
+def map_entries(
+    headers: Sequence[str], custom: Mapping[str, str] | None
+) -> tuple[dict[str, str], list[str]]:
+    """A custom mapping's entries for a file's headers, matched as headers are (width, case and
+    spaces aside: ``编号（新）`` is ``编号(新)``): each header it names -> its column (``""``: left
+    out), and the entries naming no header of the file (its keys as given)."""
+    own = {_key(k): v for k, v in (custom or {}).items()}
+    found = {h: own[_key(h)] for h in headers if _key(h) in own}
+    return found, _unused_map_entries(custom, headers)
+
+
+def check_map_codes(instrument: Instrument, custom: Mapping[str, str] | None) -> None:
+    """Refuse a custom mapping that sends a header to a column the instrument does not have.
+
+    Raises
+    ------
+    FileFormatError
+        Naming the header and the column.
+    """
+    valid_codes = (
+        {ID_COLUMN}
+        | {i.code for i in instrument.items}
+        | {f.code for f in instrument.profile}
+        | set(instrument.raw_columns)
+    )
+    for header, code in (custom or {}).items():
+        if code and code not in valid_codes:
+            raise FileFormatError(
+                f"the mapping sends {header!r} to {code!r}, which is not a "
+                f"column of instrument {instrument.id}"
+            )
 
 
 def map_columns(
@@ -296,18 +331,7 @@ def map_columns(
             targets.setdefault(_key(key), field_.code)
     for raw in instrument.raw_columns:  # the raw numbers banded items are derived from
         targets.setdefault(_key(raw), raw)
-    valid_codes = (
-        {ID_COLUMN}
-        | {i.code for i in instrument.items}
-        | {f.code for f in instrument.profile}
-        | set(instrument.raw_columns)
-    )
-    for header, code in (custom or {}).items():
-        if code and code not in valid_codes:
-            raise FileFormatError(
-                f"the mapping sends {_key(header)!r} to {code!r}, which is not a "
-                f"column of instrument {instrument.id}"
-            )
+    check_map_codes(instrument, custom)
     mapping = assign_headers(headers, targets, custom, passthrough)
     taken = set(mapping.rename.values())
     mapping.missing_items = [i.code for i in instrument.items if i.code not in taken]
@@ -347,11 +371,11 @@ def assign_headers(
     columns (the caller's to say).
     """
     own = {_key(k): v for k, v in (custom or {}).items()}
+    entries, unused = map_entries(headers, custom)
     repeat_of = _repeated_headers(headers)
     mapping = ColumnMapping(passthrough=[h for h in headers if h in passthrough])
     chosen: dict[str, str] = {}
-    for header in headers:
-        code = own.get(_key(header))
+    for header, code in entries.items():
         if header not in passthrough and code and code not in chosen.values():
             chosen[header] = code
     taken = set(chosen.values())
@@ -374,7 +398,7 @@ def assign_headers(
             taken.add(target)
             mapping.rename[header] = target
     _match_loosely(mapping, list(headers), targets, custom)
-    mapping.unused_map = _unused_map_entries(custom, list(headers))
+    mapping.unused_map = unused
     return mapping
 
 

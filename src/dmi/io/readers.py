@@ -1302,10 +1302,12 @@ def read_answers(
         column that does holds cells that cannot be read (:class:`UnreadableCells`: a formula
         without a computed value, say), which would otherwise be read as blank.
     """
-    from dmi.io.tools import open_source  # the survey tools' layouts build on this module
+    from dmi.io.tools import map_source, open_source  # the layouts build on this module
 
-    reader = open_source(path, instrument, source, encoding=encoding, sheet=sheet)
-    mapping = map_columns(instrument, reader.columns, column_map)
+    reader = open_source(
+        path, instrument, source, encoding=encoding, sheet=sheet, column_map=column_map
+    )
+    mapping = map_source(reader, instrument, column_map)
     require_item_columns(mapping, instrument, path, where=reader.where, hint=reader.sheet_hint)
     parts = []
     for chunk in reader.chunks():

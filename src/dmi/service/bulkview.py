@@ -80,14 +80,24 @@ def mapping_table(
     )
 
 
-def edited_mapping(table: pd.DataFrame, instrument: Instrument, lang: str) -> dict[str, str]:
+def edited_mapping(
+    table: pd.DataFrame, instrument: Instrument, lang: str, auto: ColumnMapping | None = None
+) -> dict[str, str]:
     """The custom mapping of an edited :func:`mapping_table`: every header -> its code, or
-    ``""`` (left out), for :func:`dmi.io.map_columns` and :func:`~dmi.bulk.run.score_file`."""
+    ``""`` (left out), for :func:`dmi.io.map_columns` and :func:`~dmi.bulk.run.score_file`.
+
+    With ``auto`` (the mapping the table was made from), only the headers whose column was
+    edited: a survey tool's export matches its other headers by its own layout (its 0/1 and
+    matrix columns, which the table shows as left out), and a custom mapping applies to the
+    export's headers."""
     codes = {name: code for code, name in column_labels(instrument, lang).items()}
-    return {
+    edited = {
         str(header): codes.get(column, IGNORE) if isinstance(column, str) else IGNORE
         for header, column in zip(table["header"], table["column"])
     }
+    if auto is None:
+        return edited
+    return {h: code for h, code in edited.items() if code != auto.rename.get(h, IGNORE)}
 
 
 # -- reasons and notes -----------------------------------------------------------------------
@@ -388,6 +398,16 @@ _NOTES += [
             r"row ticking one is rejected\): (?P<list>.+)"
         ),
         "tool_lacking",
+    ),
+    (
+        re.compile(
+            r"(?P<tool>问卷星|KoboToolbox) columns read as the column map says: (?P<list>.+)"
+        ),
+        "tool_mapped",
+    ),
+    (
+        re.compile(r"(?P<tool>问卷星|KoboToolbox) columns the column map leaves out: (?P<list>.+)"),
+        "tool_map_left_out",
     ),
     (
         re.compile(

@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 
 from dmi.columns import ID_COLUMN
-from dmi.errors import UsageError
+from dmi.errors import FileFormatError, UsageError
 from dmi.instruments import Instrument
 from dmi.instruments.items import Choice, item_type
-from dmi.io.mapping import ID_ALIASES
+from dmi.io.mapping import ID_ALIASES, ColumnMapping, map_columns
 from dmi.io.readers import (
     Chunk,
     RaggedRow,
@@ -54,6 +54,7 @@ __all__ = [
     "Source",
     "SourceLayout",
     "detect_source",
+    "map_source",
     "open_source",
 ]
 
@@ -437,6 +438,35 @@ def lacking_note(tool: str, headers: list[str]) -> str:
     )
 
 
+def map_id(mapped: dict[str, str], chosen: str | None) -> str | None:
+    """The export's id column: the one chosen (``--id-column``), or the one the column map
+    sends to ``respondent_id``; both, they must be one.
+
+    Raises
+    ------
+    UsageError
+        The map and the choice name two columns.
+    """
+    named = [h for h, c in mapped.items() if c == ID_COLUMN]
+    if named and chosen is not None and named[0] != chosen:
+        raise UsageError(
+            f"the map sends {named[0]!r} to {ID_COLUMN}, and --id-column chooses {chosen!r}: "
+            "name the id column once"
+        )
+    return chosen if chosen is not None else (named[0] if named else None)
+
+
+def option_column(header: str, code: str, question: str) -> FileFormatError:
+    """The error of a custom column map that sends a split multiple choice's 0/1 column (one
+    option's cells) to a question: what ``--map`` can do with such a column."""
+    return FileFormatError(
+        f"the map sends {header!r} to {code!r}: {header!r} is one option's 0/1 column of "
+        f'{question}: the map can only leave it out (code ""); the question\'s options are '
+        "read from such columns by their texts. The map can send to a column the headers that "
+        "hold one answer a cell: a question (N、题干), a matrix row, a meta column, or the id"
+    )
+
+
 class SourceLayout(ABC):
     """A survey tool's layout of one file's columns, and how to turn it into the plain one.
 
@@ -451,6 +481,8 @@ class SourceLayout(ABC):
     passthrough : list of str
         Columns of :attr:`columns` that are no answers but go to the scores as they are (see
         :attr:`dmi.io.mapping.ColumnMapping.passthrough`).
+    unused_map : list of str
+        The entries of a custom column map (``--map``) naming no header of the export.
     """
 
     name: str = ""
@@ -460,6 +492,7 @@ class SourceLayout(ABC):
         self.notes: list[str] = []
         self.id_source: str | None = None
         self.passthrough: list[str] = []
+        self.unused_map: list[str] = []
         self._tallies: dict[int, dict[str, Any]] = {}
 
     @abstractmethod
@@ -474,6 +507,16 @@ class SourceLayout(ABC):
         sources), as arrays of the frame's length, and the cells that are no answer in the
         tool's layout (blank in the arrays; see :func:`bad_cells`); may tally what it met (see
         :meth:`tally`)."""
+
+    def note_map(self, tool: str, mapped: dict[str, str]) -> None:
+        """Say what a custom column map (``--map``) made of the export's headers: the headers
+        read as the columns it names, and those it leaves out."""
+        read = [f"{h} -> {c}" for h, c in mapped.items() if c]
+        if read:
+            self.notes.append(f"{tool} columns read as the column map says: " + ", ".join(read))
+        left_out = [h for h, c in mapped.items() if not c]
+        if left_out:
+            self.notes.append(f"{tool} columns the column map leaves out: " + ", ".join(left_out))
 
     def tally(self, rows: np.ndarray, counts: dict[str, Any]) -> None:
         """Keep what a chunk's conversion met, under the chunk's first row: a chunk read again
@@ -659,14 +702,22 @@ def open_source(
     delimiter: str | None = None,
     chunk_rows: int = 100_000,
     header_row: int = 1,
+    column_map: dict[str, str] | None = None,
 ) -> TableReader | LayoutReader:
     """Open an answers file in its layout: a plain file as :func:`~dmi.io.readers.open_table`
     does, a survey tool's export as a :class:`LayoutReader` giving the plain layout.
 
+    ``column_map`` (``--map``) sends an export's own headers to the instrument's columns (a
+    question, a matrix row, a meta column: a header holding one answer a cell) or leaves them
+    out (``""``), before the layout matches the others; a plain file's map is applied by
+    :func:`map_source`, which takes the same map.
+
     Raises
     ------
     FileFormatError
-        The file cannot be read, or is not in the layout asked for (naming what was expected).
+        The file cannot be read, or is not in the layout asked for (naming what was expected),
+        or the map sends a header to no column of the instrument, or a 0/1 option column to a
+        question.
     """
     if isinstance(source, str):
         source = Source(source)
@@ -689,9 +740,29 @@ def open_source(
     if kind == "wjx":
         from dmi.io.tools.wjx import WjxLayout
 
-        layout: SourceLayout = WjxLayout(reader, instrument, source)
+        layout: SourceLayout = WjxLayout(reader, instrument, source, column_map)
     else:
         from dmi.io.tools.kobo import KoboLayout
 
-        layout = KoboLayout(reader, instrument, source)
+        layout = KoboLayout(reader, instrument, source, column_map)
     return LayoutReader(reader, layout)
+
+
+def map_source(
+    reader: TableReader | LayoutReader,
+    instrument: Instrument,
+    column_map: dict[str, str] | None = None,
+) -> ColumnMapping:
+    """How the columns of a reader :func:`open_source` gave map to the instrument's.
+
+    A plain file's headers are matched by :func:`~dmi.io.mapping.map_columns`, the custom
+    ``column_map`` with them. A survey tool's export gives the plain layout already, the map
+    applied to the export's own headers by its layout: each column is itself, and the map's
+    entries naming no header of the export are :attr:`~ColumnMapping.unused_map`. Give the map
+    :func:`open_source` was given.
+    """
+    if isinstance(reader, LayoutReader):
+        mapping = map_columns(instrument, reader.columns, None, reader.passthrough)
+        mapping.unused_map = list(reader.layout.unused_map)
+        return mapping
+    return map_columns(instrument, reader.columns, column_map)

@@ -38,6 +38,7 @@ import pandas as pd
 from dmi.columns import ID_COLUMN
 from dmi.errors import FileFormatError, UsageError
 from dmi.instruments import Instrument
+from dmi.io.mapping import check_map_codes, map_entries
 from dmi.io.readers import TableReader, UnreadableCells
 from dmi.io.tools import (
     Contradiction,
@@ -51,8 +52,10 @@ from dmi.io.tools import (
     lacking_note,
     lacking_option,
     layout_note,
+    map_id,
     mapped,
     norm,
+    option_column,
     plain_columns,
     text_targets,
 )
@@ -110,11 +113,19 @@ class KoboLayout(SourceLayout):
 
     name = "kobo"
 
-    def __init__(self, reader: TableReader, instrument: Instrument, source: Source) -> None:
+    def __init__(
+        self,
+        reader: TableReader,
+        instrument: Instrument,
+        source: Source,
+        column_map: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         headers = list(reader.written)  # as the file writes them, for the messages
         columns = plain_columns(instrument)
         texts = text_targets(instrument)
+        check_map_codes(instrument, column_map)
+        mapped, self.unused_map = map_entries(headers, column_map)
         meta: list[str] = []
         unmatched: list[str] = []
         whole: dict[str, str] = {}  # code -> header
@@ -125,8 +136,11 @@ class KoboLayout(SourceLayout):
                 f"{reader.path}: no column {source.id_column!r} to take the respondent id from; "
                 f"the file's columns are {', '.join(headers)}"
             )
+        id_header = map_id(mapped, id_header)  # or the column the map sends to the id
         if id_header is None:
-            id_header = next((h for h in (DEFAULT_ID_COLUMN, "_id") if h in headers), None)
+            id_header = next(
+                (h for h in (DEFAULT_ID_COLUMN, "_id") if h in headers and h not in mapped), None
+            )
         if id_header is None and ID_COLUMN in headers and not any(map(_is_meta, headers)):
             # dmi's own template (its respondent_id, no column KoboToolbox adds): read as an
             # export, every id would become its row number
@@ -136,8 +150,19 @@ class KoboLayout(SourceLayout):
                 "file (--from plain, or auto)",
                 path=reader.path,
             )
+        # the headers the column map sends to a column take it first
+        for header, code in mapped.items():
+            if code in ("", ID_COLUMN):
+                continue
+            split = _split(header, texts, columns)
+            if split is not None and split.code == code:
+                raise option_column(header, code, code)
+            if code in whole:
+                unmatched.append(header)
+            else:
+                whole[code] = header
         for header in headers:
-            if header == id_header:
+            if header == id_header or header in mapped:
                 continue
             found = _question(header, texts)
             if found is not None and found != ID_COLUMN:
@@ -207,6 +232,7 @@ class KoboLayout(SourceLayout):
                 "KoboToolbox split select_multiple columns ignored (the question's own column "
                 "is read): " + ", ".join(ignored)
             )
+        self.note_map("KoboToolbox", mapped)
         if lacking:
             self.notes.append(lacking_note("KoboToolbox", lacking))
         if unmatched:

@@ -57,6 +57,7 @@ from dmi.columns import ID_COLUMN
 from dmi.errors import FileFormatError, UsageError
 from dmi.instruments import Instrument
 from dmi.instruments.export.wjx import WjxQuestion, wjx_questions
+from dmi.io.mapping import check_map_codes, map_entries
 from dmi.io.readers import TableReader, UnreadableCells
 from dmi.io.tools import (
     Contradiction,
@@ -70,9 +71,11 @@ from dmi.io.tools import (
     lacking_note,
     lacking_option,
     layout_note,
+    map_id,
     mapped,
     mapped_tagged,
     norm,
+    option_column,
     plain_columns,
     sample_cells,
     text_targets,
@@ -171,11 +174,19 @@ class WjxLayout(SourceLayout):
 
     name = "wjx"
 
-    def __init__(self, reader: TableReader, instrument: Instrument, source: Source) -> None:
+    def __init__(
+        self,
+        reader: TableReader,
+        instrument: Instrument,
+        source: Source,
+        column_map: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.instrument = instrument
         self.path = reader.path
         headers = list(reader.written)  # as the file writes them, for the messages
+        check_map_codes(instrument, column_map)
+        mapped, self.unused_map = map_entries(headers, column_map)
         plan = {q.number: q for q in wjx_questions(instrument)}
         number_of = {code: q.number for q in plan.values() for code in q.codes}
         columns = plain_columns(instrument)
@@ -187,6 +198,8 @@ class WjxLayout(SourceLayout):
         splits: dict[int, list[tuple[str, str]]] = {}
         for header in headers:
             stripped = header.strip()
+            if header in mapped:
+                continue  # the column map says what it is
             if stripped in META_COLUMNS or stripped in _MORE_META:
                 meta.append(header)
             elif match := _SPLIT.match(stripped):
@@ -250,6 +263,17 @@ class WjxLayout(SourceLayout):
                 if columns[code].kind != "value" and converter.cells:
                     self._choice_columns[header] = columns[code]
 
+        # the headers the column map sends to a column take it first (the id below)
+        for header, code in mapped.items():
+            if code in ("", ID_COLUMN):
+                continue
+            split, question = _SPLIT.match(header.strip()), _HEADER.match(header.strip())
+            number = int(split.group(1) or split.group(2)) if split else None
+            if split and columns[code].kind == "multi":
+                raise option_column(header, code, f"第{number}题")
+            if question:
+                number = int(question.group(1))
+            claim(code, self._cell_converter(header, columns[code], number), header)
         for q in questions:
             if q.header not in targets:
                 unmatched.append(q.header)
@@ -297,12 +321,14 @@ class WjxLayout(SourceLayout):
                 lacking += [h for value, h in options if value is None and h in claimed]
         # the respondent id: the chosen column, an id question, else 序号
         id_header = None if source.id_column is None else find_header(reader, source.id_column)
-        if source.id_column is not None:
-            if id_header is None:
-                raise UsageError(
-                    f"{reader.path}: no column {source.id_column!r} to take the respondent id "
-                    f"from; the file's columns are {', '.join(headers)}"
-                )
+        if source.id_column is not None and id_header is None:
+            raise UsageError(
+                f"{reader.path}: no column {source.id_column!r} to take the respondent id "
+                f"from; the file's columns are {', '.join(headers)}"
+            )
+        id_header = map_id(mapped, id_header)  # or the column the map sends to the id
+        serial = [h for h in headers if h.strip() == _ID_META and h not in mapped]
+        if id_header is not None:
             converters.pop(ID_COLUMN, None)
             for code, converter in list(converters.items()):
                 if converter.sources == [id_header]:
@@ -310,8 +336,8 @@ class WjxLayout(SourceLayout):
             for group in (meta, unmatched, others):
                 if id_header in group:
                     group.remove(id_header)
-        elif ID_COLUMN not in converters and _ID_META in [h.strip() for h in headers]:
-            id_header = next(h for h in headers if h.strip() == _ID_META)
+        elif ID_COLUMN not in converters and serial:
+            id_header = serial[0]
             meta.remove(id_header)
         elif ID_COLUMN in converters:
             id_header = converters[ID_COLUMN].sources[0]
@@ -366,6 +392,7 @@ class WjxLayout(SourceLayout):
                 "问卷星 '其他' (other) columns ignored (the instrument has no such answer): "
                 + ", ".join(others + ignored_options)
             )
+        self.note_map("问卷星", mapped)
         if lacking:
             self.notes.append(lacking_note("问卷星", lacking))
         if unmatched:
