@@ -538,8 +538,10 @@ class LayoutReader:
 
     It has the reader's interface (``columns``, ``chunks``, ``path``, ``encoding`` ...): the
     columns are the layout's plain columns, and each chunk keeps its rows, row numbers and
-    ragged lines (a ragged line's fields are put in the plain order where the id is known, so
-    that its rejects name the respondent).
+    ragged lines (each a :class:`PlainLine`: its id from the export's id column, so that its
+    rejects name the respondent, and its fields as written). The layout names the file's
+    columns as the file writes them (:attr:`~dmi.io.readers.TableReader.written`, what its
+    messages quote); they are translated to the reader's and back here only.
     """
 
     reader: TableReader

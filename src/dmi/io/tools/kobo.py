@@ -24,6 +24,9 @@ The rules (docs/survey-tools.md says them for users):
   lists the choices); a split column's cell that is not 0, 1 or blank rejects its row, naming
   the column, the cell and what was expected, and so does a 1 in the split column of a choice
   the question does not have (``foundation/network/F``, added to the form in KoboToolbox).
+- A custom column map (``--map``) names the export's own headers: each it sends to a column is
+  that column's one column, before the rules above match the others; ``""`` leaves a header
+  out; a split 0/1 column can only be left out.
 """
 
 from __future__ import annotations

@@ -41,6 +41,9 @@ The rules (docs/survey-tools.md says them for users):
   to 5, or -2 or -3 (skipped)``).
 - Answers given faster than ``min_seconds_per_question`` per question matched are flagged in the
   summary (rows counted and listed), not rejected.
+- A custom column map (``--map``) names the export's own headers: each it sends to a column is
+  read as that column's one answer a cell, before the rules above match the others; ``""``
+  leaves a header out; a 0/1 option column can only be left out.
 """
 
 from __future__ import annotations
