@@ -981,3 +981,16 @@ def test_an_xls_that_is_no_xlsx_workbook_is_refused_saying_what_to_do(
     assert what in message and "save it as .xlsx" in message and "CSV" in message
     code, _, err = run(capsys, "score", path, "-o", tmp_path / "s.csv")
     assert code == 2 and err.count("\n") == 1 and what in err
+
+
+def test_a_dmi_survey_question_with_half_its_options_edited_is_still_its_question(tmp_path, digits):
+    columns = meta(2) | {
+        STAFF: ["1", "2"],
+        "第3题(无)": ["0", "1"],
+        "第3题(网络连接)": ["1", "0"],
+        "第3题(云平台)": ["1", "0"],
+        "第3题(数据)": ["0", "0"],
+    }
+    frame, notes, bad = read(write(columns, tmp_path / "c.csv"), digits)
+    assert frame["tools"].tolist() == ["B;C", "A"] and bad == []
+    assert any(n.endswith("第3题(网络连接), 第3题(云平台)") for n in notes)

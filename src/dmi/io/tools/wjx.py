@@ -413,10 +413,10 @@ class WjxLayout(SourceLayout):
         plan: dict[int, WjxQuestion],
         by_number: bool,
     ) -> PlainColumn | None:
-        """The multiple-choice question whose options the ``第N题(X)`` columns are: the one
-        that has most of the ``X`` (more than half; an option added in 问卷星 is one it lacks,
-        a question that shares an option such as 无 is not it), the dmi survey's question ``N``
-        among several; in a dmi-made survey, question ``N`` when none has any."""
+        """The multiple-choice question whose options the ``第N题(X)`` columns are: in a
+        dmi-made survey, its question ``N``; else the one that has most of the ``X`` (more
+        than half: an option added in 问卷星 is one it lacks, a question that shares an option
+        such as 无 is not it), the dmi survey's question ``N`` among several."""
         named = [norm(x) for x, _ in subs if not (_is_other(x) or x.strip() == "其他")]
         hits = {
             c.code: sum(x in c.lookup for x in named) for c in columns.values() if c.kind == "multi"
@@ -424,9 +424,9 @@ class WjxLayout(SourceLayout):
         most = max(hits.values(), default=0)
         known = plan.get(number)
         ours = known.codes[0] if known is not None and known.kind == "multi" else None
-        if most == 0:
-            return columns[ours] if by_number and ours is not None else None
-        if 2 * most <= len(named):
+        if by_number and ours is not None:
+            return columns[ours]
+        if most == 0 or 2 * most <= len(named):
             return None
         best = [code for code, n in hits.items() if n == most]
         if len(best) == 1:
