@@ -1053,6 +1053,52 @@ def test_an_option_number_of_a_wjx_export_is_refused_not_read_as_yes(capsys, tmp
     assert len(read(rejects)) == (0 if cell in ("1", "1.0") else 1)
 
 
+@pytest.mark.parametrize(
+    ("meta", "cells", "ids"),
+    [
+        (
+            "序号,提交答卷时间,所用时间",
+            ["1,2026/5/1 10:00:00,120秒", "2,2026/5/1 10:01:00,90秒"],
+            ["1", "2"],
+        ),
+        (
+            "_uuid,_submission_time",
+            ["ab-1,2026-05-01T10:00:00", "ab-2,2026-05-01T10:01:00"],
+            ["ab-1", "ab-2"],
+        ),
+        ("_id,_index,_submission_time", ["71,1,2026-05-01", "72,2,2026-05-01"], ["71", "72"]),
+    ],
+)
+def test_a_survey_tools_export_without_an_id_question_is_named_as_dmi_score_names_it(
+    capsys, tmp_path, meta, cells, ids
+):
+    # dmi score names a 问卷星 export's rows by 序号 and a KoboToolbox export's by _uuid (else
+    # _id); dmi eligibility named them by their row numbers (序号 1 became "2"), so the two
+    # outputs joined on respondent_id paired every firm with its neighbour
+    src = tmp_path / "export.csv"
+    lines = [f"{meta},1、上年营业收入（万元）,2、职工总数"]
+    lines += [f"{c},{3000 + i},{40 + i}" for i, c in enumerate(cells)]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = tmp_path / "s.json"
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summary)
+    assert code == 0, err
+    assert read(tmp_path / "o.csv")["respondent_id"].tolist() == ids
+    said = json.loads(summary.read_text(encoding="utf-8"))
+    assert said["mapping"]["matched"][meta.split(",")[0]] == "respondent_id"
+    assert meta.split(",")[0] not in said["unmatched_columns"]
+    # an id question the export asks is the id, as for dmi score
+    src.write_text(
+        "\n".join(
+            [f"{meta},1、企业编号,2、上年营业收入（万元）"]
+            + [f"{c},E{i},3000" for i, c in enumerate(cells)]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    run(capsys, "eligibility", src, "-o", tmp_path / "o.csv")
+    assert read(tmp_path / "o.csv")["respondent_id"].tolist() == ["E0", "E1"]
+
+
 def test_a_kobo_export_of_facts_matches_its_grouped_headers(capsys, tmp_path):
     # KoboToolbox names a question in a group `group/question`: the facts were ignored, and the
     # firm told to give the facts it had given

@@ -57,7 +57,7 @@ from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
 from dmi.io.mapping import assign_headers, header_unit, match_unmatched
 from dmi.io.readers import HEADER_SEARCH_ROWS
-from dmi.io.tools import detect_source
+from dmi.io.tools import detect_source, export_id_header
 from dmi.io.tools.wjx import BLANK_MARKS
 
 __all__ = [
@@ -571,6 +571,8 @@ def evaluate_file(
 
         instrument = load_instrument(SURVEY_INSTRUMENT)
     mapping = map_fact_columns(reader.columns, instrument=instrument, custom=column_map)
+    source = detect_source(reader.columns)
+    _name_rows_as_the_export_does(mapping, source, reader.columns, column_map)
     facts = {c for c in mapping.rename.values() if c in FACTS and c != ID_COLUMN}
     if not facts:
         raise FileFormatError(
@@ -607,7 +609,7 @@ def evaluate_file(
         },
     )
     counting = cohort_path is not None or candidates_path is not None
-    wjx = detect_source(reader.columns) == "wjx"
+    wjx = source == "wjx"
     kernel = EligibilityKernel(
         loaded,
         the_year,
@@ -676,6 +678,24 @@ def evaluate_file(
         exc.add_note(outputs.note())
         raise
     return summary, mapping
+
+
+def _name_rows_as_the_export_does(
+    mapping: ColumnMapping, source: str, headers: list[str], custom: dict[str, str] | None
+) -> None:
+    """A survey tool's export without an id column matched (no id question, none mapped) has
+    its rows named as ``dmi score`` names them, by the export's own id column (问卷星's 序号,
+    KoboToolbox's _uuid: :func:`dmi.io.tools.export_id_header`), not by row number; unless the
+    map leaves that column out (``""``)."""
+    if mapping.id_header is not None:
+        return
+    header = export_id_header(source, headers)
+    left_out = {_key(h) for h, code in (custom or {}).items() if not code}
+    if header is None or _key(header) in left_out:
+        return
+    mapping.rename[header] = ID_COLUMN
+    if header in mapping.unmatched:
+        mapping.unmatched.remove(header)
 
 
 def _facts_matched(headers: list[str]) -> tuple[int, int]:

@@ -53,7 +53,9 @@ __all__ = [
     "LayoutReader",
     "Source",
     "SourceLayout",
+    "EXPORT_ID_COLUMNS",
     "detect_source",
+    "export_id_header",
     "map_source",
     "open_source",
 ]
@@ -666,6 +668,21 @@ class LayoutReader:
 _WJX_META = ("序号", "提交答卷时间", "所用时间")
 _WJX_QUESTION = re.compile(r"^\s*(?:\d+\s*[、：:.．]|(?:第\s*\d+\s*题|\d+)\s*[(（])")
 _KOBO_META = ("_uuid", "_submission_time")
+
+
+EXPORT_ID_COLUMNS: dict[str, tuple[str, ...]] = {"wjx": ("序号",), "kobo": ("_uuid", "_id")}
+"""The columns a survey tool's export names its respondents by (the first it has), unless a
+question asks for the id or another column is chosen: 问卷星's 序号, KoboToolbox's _uuid, else
+its _id."""
+
+
+def export_id_header(source: str, headers: list[str]) -> str | None:
+    """The header, as written, that an export of ``source`` (``wjx``, ``kobo``) names its
+    respondents by (:data:`EXPORT_ID_COLUMNS`); None for a plain file or when it has none."""
+    written = {}
+    for header in headers:
+        written.setdefault(str(header).strip(), header)
+    return next((written[n] for n in EXPORT_ID_COLUMNS.get(source, ()) if n in written), None)
 
 
 def detect_source(headers: list[str]) -> str:

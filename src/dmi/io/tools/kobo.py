@@ -44,6 +44,7 @@ from dmi.instruments import Instrument
 from dmi.io.mapping import check_map_codes, map_entries
 from dmi.io.readers import TableReader, UnreadableCells
 from dmi.io.tools import (
+    EXPORT_ID_COLUMNS,
     Contradiction,
     PlainColumn,
     Source,
@@ -65,7 +66,7 @@ from dmi.io.tools import (
 
 __all__ = ["DEFAULT_ID_COLUMN", "KoboLayout"]
 
-DEFAULT_ID_COLUMN = "_uuid"
+DEFAULT_ID_COLUMN = EXPORT_ID_COLUMNS["kobo"][0]  # _uuid
 """The column the respondent id is taken from unless another is chosen."""
 
 _META_NAMES = frozenset(
@@ -142,7 +143,7 @@ class KoboLayout(SourceLayout):
         id_header = map_id(mapped, id_header)  # or the column the map sends to the id
         if id_header is None:
             id_header = next(
-                (h for h in (DEFAULT_ID_COLUMN, "_id") if h in headers and h not in mapped), None
+                (h for h in EXPORT_ID_COLUMNS["kobo"] if h in headers and h not in mapped), None
             )
         if id_header is None and ID_COLUMN in headers and not any(map(_is_meta, headers)):
             # dmi's own template (its respondent_id, no column KoboToolbox adds): read as an

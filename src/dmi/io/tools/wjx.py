@@ -63,6 +63,7 @@ from dmi.instruments.export.wjx import WjxQuestion, wjx_questions
 from dmi.io.mapping import check_map_codes, map_entries
 from dmi.io.readers import TableReader, UnreadableCells
 from dmi.io.tools import (
+    EXPORT_ID_COLUMNS,
     Contradiction,
     PlainColumn,
     Source,
@@ -94,7 +95,7 @@ PASSTHROUGH = ("answer_seconds", "too_fast")
 ``too_fast`` (``1`` when faster than the setting allows, ``0`` when not; blank without a time)."""
 
 _MORE_META = ("总分", "答题序号", "IP", "填写设备", "操作系统", "浏览器", "来自")
-_ID_META = "序号"
+_ID_META = EXPORT_ID_COLUMNS["wjx"][0]  # 序号
 _TIME = "所用时间"
 _HEADER = re.compile(r"^\s*(\d+)\s*[、：:.．]\s*(.*?)\s*$", re.S)
 _SPLIT = re.compile(r"^\s*(?:第\s*(\d+)\s*题|(\d+))\s*[(（](.*)[)）]\s*$", re.S)
