@@ -458,7 +458,9 @@ def file_error(exc: Exception, name: str) -> str:
 
 
 # -- uploads ------------------------------------------------------------------------------------
-UPLOAD_TYPES = ["csv", "txt", "xlsx", "parquet"]
+# .xls: survey tools name their Excel downloads so (a workbook in .xlsx form, read as one; a
+# real Excel 97-2003 file is refused with what to do)
+UPLOAD_TYPES = ["csv", "txt", "xlsx", "xls", "parquet"]
 
 
 def table_uploader(key: str) -> Any:
@@ -478,7 +480,9 @@ def table_uploader(key: str) -> Any:
     )
     upload = st.file_uploader(t("upload"), type=UPLOAD_TYPES, key=key)
     st.caption(
-        locales.text("agency.upload_limits", lang(), size="200 MB", types="CSV, TXT, XLSX, Parquet")
+        locales.text(
+            "agency.upload_limits", lang(), size="200 MB", types="CSV, TXT, XLSX, XLS, Parquet"
+        )
     )
     return upload
 

@@ -209,7 +209,7 @@ def test_a_file_without_facts_is_named_in_the_pages_language():
     assert len(shown) == 1 and r"facts\.csv" in shown[0] and "上年营业收入" in shown[0], shown
     assert "dmi eligibility" not in shown[0] and "no column" not in shown[0]
     # the uploader's limits in the page's language, as on the index half of the page
-    limits = text("agency.upload_limits", "zh", size="200 MB", types="CSV, TXT, XLSX, Parquet")
+    limits = text("agency.upload_limits", "zh", size="200 MB", types="CSV, TXT, XLSX, XLS, Parquet")
     assert limits in [c.value for c in at.caption]
 
 
