@@ -283,3 +283,103 @@ def test_the_bulk_pages_mapping_sends_only_what_was_edited(tmp_path):
     matched = next(iter(auto.rename))  # a question the page matched by its text
     table.loc[table["header"] == matched, "column"] = bulkview.mapping_choices(MIIT, "zh")[0]
     assert bulkview.edited_mapping(table, MIIT, "zh", auto) == {matched: ""}
+
+
+def _english_words(worded: str, *names: str) -> list[str]:
+    """The English words of a text worded in Chinese, names (ids, headers) aside."""
+    for name in names:
+        worded = worded.replace(name, "")
+    return re.findall(r"[A-Za-z]{4,}", worded.replace("KoboToolbox", ""))
+
+
+def test_a_kobo_split_cell_and_a_wjx_bad_option_are_worded_on_the_chinese_page(tmp_path):
+    # the bulk page showed these survey-tool reasons in English on its Chinese page
+    from dmi.instruments.export.wjx import wjx_questions, wjx_text
+    from dmi.instruments.export.xlsform import xlsform_sheets
+    from tests.survey_tools_data import kobo_export, plain_answers, wjx_export
+
+    plain = plain_answers(MIIT, 4, seed=4, blank=0.0)
+    kobo = kobo_export(plain, xlsform_sheets(MIIT), multi="split")
+    split = next(c for c in kobo.columns if c.endswith("network/C"))
+    kobo.loc[1, split] = "2"
+    kobo.to_csv(tmp_path / "kobo.csv", index=False)
+    files = [tmp_path / "kobo.csv"]
+    questions = {q.codes[0]: q.number for q in wjx_questions(MIIT) if q.kind == "single"}
+    for variant, cell in (("codes", "99"), ("texts", "乱写")):
+        wjx = wjx_export(plain, wjx_text(MIIT, "zh"), wjx_questions(MIIT), variant)
+        header = next(c for c in wjx.columns if c.startswith(f"{questions['strategy']}、"))
+        wjx.loc[1, header] = cell
+        wjx.to_csv(tmp_path / f"wjx-{variant}.csv", index=False, encoding="utf-8-sig")
+        files.append(tmp_path / f"wjx-{variant}.csv")
+    for path in files:
+        summary, _ = score_file(path, tmp_path / "s.csv", MODEL)
+        (reason,) = summary.rejected_rows_by_reason
+        worded = bulkview.reason_text(reason, "zh")
+        column = reason.partition(": ")[0]
+        assert worded.startswith(f"{column}：")
+        assert not _english_words(worded, column), (reason, worded)
+
+
+def _sample(template: str) -> str:
+    """A layout's reason with sample values in its fields."""
+    from string import Formatter
+
+    samples = {"number": "7", "instrument": MIIT.id, "question": "第7题", "high": "5"}
+    fields = {f for _, f, _, _ in Formatter().parse(template) if f}
+    return template.format(**{f: samples.get(f, "有, 无") for f in fields})
+
+
+def test_every_reason_the_survey_tool_layouts_give_is_worded():
+    # each reason a layout rejects a cell with is one of dmi.io.tools.REJECT_REASONS: a new
+    # one without the page's wording in zh and en fails here
+    from dmi.io.tools import REJECT_REASONS
+
+    assert len(REJECT_REASONS) >= 10
+    for key, template in REJECT_REASONS.items():
+        reason = f"第7题(无): {_sample(template)}"
+        worded = bulkview.reason_text(reason, "zh")
+        assert worded.startswith("第7题(无)：") and worded != reason, key
+        assert not _english_words(worded, MIIT.id), (key, worded)
+        assert bulkview.reason_text(reason, "en").startswith("第7题(无): ")
+        assert bulkview.reason_text(_sample(template), "zh") != _sample(template), key
+
+
+def test_the_survey_tool_layouts_make_their_reasons_from_the_one_table():
+    # a reason written inline in a layout would escape the test above: every text of
+    # dmi.io.tools saying what was expected is the table's, a docstring's or an error's
+    import ast
+    from pathlib import Path
+
+    import dmi.io.tools
+
+    def skipped(node, parents) -> bool:
+        for parent in parents:
+            if isinstance(parent, ast.Call):
+                name = getattr(parent.func, "id", None) or getattr(parent.func, "attr", "")
+                if name.endswith("Error"):
+                    return True
+            if isinstance(parent, (ast.AnnAssign, ast.Assign)):
+                targets = getattr(parent, "targets", None) or [parent.target]
+                if any(getattr(t, "id", "") == "REJECT_REASONS" for t in targets):
+                    return True
+            if isinstance(parent, ast.Expr) and parent.value is node:
+                return True  # a docstring
+        return False
+
+    inline = []
+    for path in Path(dmi.io.tools.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+
+        def walk(node, parents, path=path):
+            for child in ast.iter_child_nodes(node):
+                if (
+                    isinstance(child, ast.Constant)
+                    and isinstance(child.value, str)
+                    and "expected" in child.value
+                    and not skipped(child, [*parents, node])
+                ):
+                    inline.append(f"{path.name}:{child.lineno}: {child.value[:60]}")
+                walk(child, [*parents, node])
+
+        walk(tree, [])
+    assert inline == []

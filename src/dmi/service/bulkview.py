@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ import pandas as pd
 from dmi.columns import ID_COLUMN
 from dmi.instruments import Instrument
 from dmi.io import ColumnMapping, open_table
+from dmi.io.tools import REJECT_REASONS
 from dmi.locales import text
 from dmi.scoring.answers import id_text
 from dmi.service.dashboard import labels
@@ -152,41 +154,6 @@ _REASONS = [
         re.compile(r"option (?P<options>.+) \(none\) cannot be ticked together with other options"),
         "none_exclusive",
     ),
-    (
-        re.compile(
-            r"not a 0/1 cell of 第(?P<number>\d+)题's options; expected 1 \(ticked\), 0 \(not "
-            r"ticked\), or -2 or -3 \(skipped\)"
-        ),
-        "zero_one",
-    ),
-    (
-        re.compile(
-            r"a blank among 第(?P<number>\d+)题's 0/1 cells; expected 1 \(ticked\) or 0 \(not "
-            r"ticked\)"
-        ),
-        "zero_one_blank",
-    ),
-    (
-        re.compile(
-            r"-2 or -3 \(skipped\) beside 第(?P<number>\d+)题's answered 0/1 cells; expected 1 "
-            r"\(ticked\) or 0 \(not ticked\)"
-        ),
-        "zero_one_skip",
-    ),
-    (
-        re.compile(
-            r"ticked, but not an option of 第(?P<number>\d+)题 in (?P<instrument>\S+); expected 0 "
-            r"\(not ticked\), or -2 or -3 \(skipped\)"
-        ),
-        "lacking_wjx",
-    ),
-    (
-        re.compile(
-            r"ticked, but not an option of (?P<question>\S+) in (?P<instrument>\S+); expected 0 "
-            r"\(not chosen\) or blank \(not asked\)"
-        ),
-        "lacking_kobo",
-    ),
     (re.compile(r"formula without a computed value.*"), "formula"),
     (re.compile(r"an Excel error value.*"), "excel_error"),
     (
@@ -235,6 +202,25 @@ _REASONS = [
 ]
 
 
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """A reason template (``... 第{number}题 ...``) as the pattern its reasons match, each
+    field a named group."""
+    parts = []
+    for literal, name, _, _ in Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P<{name}>.+?)")
+    return re.compile("".join(parts), re.DOTALL)
+
+
+# the survey tools' layouts (dmi.io.tools): each reason of their one table, worded by its key;
+# the longest first, so that a field never swallows what tells one reason from another
+_REASONS += [
+    (_template_pattern(REJECT_REASONS[key]), key)
+    for key in sorted(REJECT_REASONS, key=lambda k: -len(REJECT_REASONS[k]))
+]
+
+
 def _expected(phrase: str, lang: str) -> str:
     """What a cell should hold, as a reason says it, in ``lang`` (as it is when unknown)."""
     for pattern, key in _EXPECTED:
@@ -262,9 +248,10 @@ def reason_text(reason: str, lang: str) -> str:
             return text(f"agency.reason_{key}", lang, **fields)
     # a survey tool's column puts its header before the reason ("第3题(无): ..."): the header
     # as written, the reason worded
-    header, colon, rest = reason.partition(": ")
-    if colon and rest:
-        worded = reason_text(rest, lang)
+    # (a header may hold ": " itself: each place is tried)
+    for found in re.finditer(": ", reason):
+        header, rest = reason[: found.start()], reason[found.end() :]
+        worded = reason_text(rest, lang) if rest else rest
         if worded != rest:
             return text("agency.reason_in_column", lang, column=header, reason=worded)
     return reason

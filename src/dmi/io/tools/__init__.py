@@ -54,6 +54,7 @@ __all__ = [
     "Source",
     "SourceLayout",
     "EXPORT_ID_COLUMNS",
+    "REJECT_REASONS",
     "detect_source",
     "export_id_header",
     "map_source",
@@ -404,7 +405,7 @@ def combine_flags(
 
     ``flags[j]`` holds option ``values[j]``'s cells as text; ``values[j]`` is None for an option
     the instrument's question does not have (a row ticking it is the caller's to reject, see
-    :func:`lacking_option`). Returns the answers (the ticked values joined by ``;``, None where
+    :data:`REJECT_REASONS`). Returns the answers (the ticked values joined by ``;``, None where
     nothing is ticked) and which rows hold a cell that is neither 0, 1 nor blank (the caller
     says what they hold). The ticks of a row are read as one string of bytes and each distinct
     one joined once: no Python per row.
@@ -424,12 +425,61 @@ def combine_flags(
     return objects(joined)[codes], bad
 
 
-def lacking_option(question: str, instrument: Instrument, expected: str) -> str:
-    """Why a row is rejected that ticked, in a split multiple choice's 0/1 column, an option
-    the instrument's question does not have (added to the survey in the tool): as the text
-    layouts reject the option's text, not scored as if it had not been ticked. ``expected``
-    is what the column may hold instead."""
-    return f"ticked, but not an option of {question} in {instrument.id}; expected {expected}"
+REJECT_REASONS: dict[str, str] = {
+    # 问卷星
+    "wjx_not_number": (
+        "not an option number of {question}; expected a number from 1 to {high}, or -2 or -3 "
+        "(skipped)"
+    ),
+    "wjx_not_number_multi": (
+        "not an option number of {question}; expected a number from 1 to {high} (several "
+        "joined by ┋), or -2 or -3 (skipped)"
+    ),
+    "wjx_not_text": (
+        "not an option of {question}; expected one of its options' texts ({options}, or in "
+        "English), or (跳过) (skipped)"
+    ),
+    "wjx_not_text_multi": (
+        "not an option of {question}; expected one of its options' texts (several joined by "
+        "┋) ({options}, or in English), or (跳过) (skipped)"
+    ),
+    "zero_one": (
+        "not a 0/1 cell of 第{number}题's options; expected 1 (ticked), 0 (not ticked), or -2 "
+        "or -3 (skipped)"
+    ),
+    "zero_one_blank": (
+        "a blank among 第{number}题's 0/1 cells; expected 1 (ticked) or 0 (not ticked)"
+    ),
+    "zero_one_skip": (
+        "-2 or -3 (skipped) beside 第{number}题's answered 0/1 cells; expected 1 (ticked) or 0 "
+        "(not ticked)"
+    ),
+    "lacking_wjx": (
+        "ticked, but not an option of 第{number}题 in {instrument}; expected 0 (not ticked), or "
+        "-2 or -3 (skipped)"
+    ),
+    # KoboToolbox
+    "kobo_zero_one": (
+        "not a 0/1 cell of a split select_multiple column; expected 1 (chosen), 0 (not chosen) "
+        "or blank (not asked)"
+    ),
+    "lacking_kobo": (
+        "ticked, but not an option of {question} in {instrument}; expected 0 (not chosen) or "
+        "blank (not asked)"
+    ),
+}
+"""Every reason a survey tool's layout rejects a cell with (after the file's column: see
+:func:`bad_cells`), by key, its fields in braces: the layouts make their reasons from this table
+only (:func:`reject_reason`), and the app words each in its language from it
+(:func:`dmi.service.bulkview.reason_text`, the texts ``agency.reason_<key>``). A rejected option
+that the instrument's question lacks (``lacking_*``: an option added to the survey in the tool)
+is rejected as the text layouts reject the option's text, not scored as if it had not been
+ticked."""
+
+
+def reject_reason(key: str, **fields: Any) -> str:
+    """The reason ``key`` of :data:`REJECT_REASONS`, its fields filled."""
+    return REJECT_REASONS[key].format(**fields)
 
 
 def lacking_note(tool: str, headers: list[str]) -> str:

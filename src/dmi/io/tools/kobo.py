@@ -54,13 +54,13 @@ from dmi.io.tools import (
     detected_hint,
     find_header,
     lacking_note,
-    lacking_option,
     layout_note,
     map_id,
     mapped,
     norm,
     option_column,
     plain_columns,
+    reject_reason,
     text_targets,
 )
 
@@ -85,10 +85,7 @@ _META_NAMES = frozenset(
     }
 )
 _META_GROUPS = frozenset({"meta", "formhub"})
-_FLAG_EXPECTED = (
-    "not a 0/1 cell of a split select_multiple column; expected 1 (chosen), 0 (not chosen) "
-    "or blank (not asked)"
-)
+_FLAG_EXPECTED = reject_reason("kobo_zero_one")
 _SEPARATORS = re.compile(r"[/.:]")
 """The group separators of KoboToolbox's exports: ``/`` (its default), ``.`` and ``:``."""
 
@@ -275,8 +272,8 @@ class KoboLayout(SourceLayout):
     def _flags(self, parts: list[_Split]) -> Any:
         values = [s.value for s in parts]
         headers = [s.header for s in parts]
-        lacking = lacking_option(
-            parts[0].code, self.instrument, "0 (not chosen) or blank (not asked)"
+        lacking = reject_reason(
+            "lacking_kobo", question=parts[0].code, instrument=self.instrument.id
         )
 
         def make(cells: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[str, np.ndarray, str]]]:

@@ -73,7 +73,6 @@ from dmi.io.tools import (
     detected_hint,
     find_header,
     lacking_note,
-    lacking_option,
     layout_note,
     map_id,
     mapped,
@@ -81,6 +80,7 @@ from dmi.io.tools import (
     norm,
     option_column,
     plain_columns,
+    reject_reason,
     sample_cells,
     text_targets,
 )
@@ -451,21 +451,11 @@ class WjxLayout(SourceLayout):
     def _flags_converter(self, number: int, options: list[tuple[str | None, str]]) -> _Converter:
         values = [v for v, _ in options]
         headers = [h for _, h in options]
-        lacking_reason = lacking_option(
-            f"第{number}题", self.instrument, "0 (not ticked), or -2 or -3 (skipped)"
-        )
-        reason = (
-            f"not a 0/1 cell of 第{number}题's options; expected 1 (ticked), 0 (not ticked), "
-            "or -2 or -3 (skipped)"
-        )
-
-        blank_reason = (
-            f"a blank among 第{number}题's 0/1 cells; expected 1 (ticked) or 0 (not ticked)"
-        )
-        skip_reason = (
-            f"-2 or -3 (skipped) beside 第{number}题's answered 0/1 cells; expected 1 (ticked) "
-            "or 0 (not ticked)"
-        )
+        fields = {"number": number, "instrument": self.instrument.id}
+        lacking_reason = reject_reason("lacking_wjx", **fields)
+        reason = reject_reason("zero_one", **fields)
+        blank_reason = reject_reason("zero_one_blank", **fields)
+        skip_reason = reject_reason("zero_one_skip", **fields)
 
         def make(series: list[pd.Series]) -> _Made:
             cells = [mapped(s) for s in series]
@@ -563,18 +553,14 @@ class WjxLayout(SourceLayout):
 
     def _expected(self, column: PlainColumn, label: str) -> str:
         """Why a cell is no answer of a choice question, and what the question expects."""
-        several = " (several joined by ┋)" if column.kind == "multi" else ""
+        several = "_multi" if column.kind == "multi" else ""
         if self.variant == "codes":
-            return (
-                f"not an option number of {label}; expected a number from 1 to "
-                f"{len(column.choices)}{several}, or -2 or -3 (skipped)"
+            return reject_reason(
+                f"wjx_not_number{several}", question=label, high=len(column.choices)
             )
         texts = [c.zh for c in column.choices]
         shown = ", ".join(texts[:8]) + (" ..." if len(texts) > 8 else "")
-        return (
-            f"not an option of {label}; expected one of its options' texts{several} ({shown}, "
-            "or in English), or (跳过) (skipped)"
-        )
+        return reject_reason(f"wjx_not_text{several}", question=label, options=shown)
 
     def _variant(self, reader: TableReader) -> tuple[str, list[str]]:
         """``codes`` or ``texts`` from the choice questions' cells of the first rows, and the
