@@ -88,8 +88,8 @@ def _texts(at: AppTest, skip_headers: bool = True) -> list[str]:
     found += [b.label for b in at.button]
     for frame in at.dataframe:
         table = frame.value
-        if skip_headers and list(table.columns) == ["header", "column"]:
-            table = table[["column"]]
+        if skip_headers and list(table.columns) == ["header", "column", "how"]:
+            table = table[["column", "how"]]
         else:
             found += [str(c) for c in table.columns] + [str(i) for i in table.index]
         found += [str(v) for v in table.to_numpy().ravel()]
@@ -158,7 +158,11 @@ def test_the_bulk_page_names_everything_in_the_pages_language(tmp_path, download
     assert imputed == 23
     said = {"zh": f"{imputed} 个缺答按最低档计分", "en": f"{imputed} missing answers were scored"}
     assert any(said[lang] in t for t in texts)
-    missing = next(f.value for f in at.dataframe if f.value.shape[1] == 3 and len(f.value) > 5)
+    missing = next(
+        f.value
+        for f in at.dataframe
+        if f.value.shape[1] == 3 and len(f.value) > 5 and "how" not in f.value.columns
+    )
     assert missing.iloc[:, 1].sum() == imputed
     question = getattr(MIIT.item("equipment_networked"), lang)
     assert missing.iloc[0].tolist()[:2] == [question, summary.imputed["equipment_networked"]]
@@ -364,3 +368,25 @@ def test_the_dashboard_is_for_agencies_only(submitted):
     at.session_state["account"] = Account("scholar", frozenset({"researcher"}))
     at.run()
     assert not at.metric and [e.value for e in at.error] == ["Your account may not open this page."]
+
+
+def test_the_bulk_pages_mapping_of_a_wjx_upload_shows_what_its_layout_reads(tmp_path):
+    # the page matched a 问卷星 upload's headers as a plain file's: its 0/1 option columns
+    # (第7题(无) ...) and matrix rows showed as left out and unrecognised, though read
+    from dmi.instruments.export.wjx import wjx_questions, wjx_text
+    from dmi.service import bulkview
+    from tests.survey_tools_data import plain_answers, wjx_export
+
+    plain = plain_answers(MIIT, 5, seed=3)
+    export = wjx_export(plain, wjx_text(MIIT, "zh"), wjx_questions(MIIT), "codes")
+    data = export.to_csv(index=False).encode("utf-8-sig")
+    at = _upload(_page("app_pages/bulk.py", "zh"), "问卷星.csv", data)
+    table = next(f.value for f in at.dataframe if "how" in f.value.columns)
+    left_out = bulkview.mapping_choices(MIIT, "zh")[0]
+    read = table[table["column"] != left_out]["header"].tolist()
+    options = [h for h in export.columns if h.startswith("第")]
+    assert options and set(options) <= set(read)
+    assert "**未识别的列（将被忽略）** (0)" in [m.value for m in at.markdown]
+    assert not at.button(key="bulk_score").disabled
+    _score(at)
+    assert at.success[0].value == "读取 5 行 = 计分 5 行 + 拒绝 0 行"

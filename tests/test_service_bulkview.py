@@ -383,3 +383,65 @@ def test_the_survey_tool_layouts_make_their_reasons_from_the_one_table():
 
         walk(tree, [])
     assert inline == []
+
+
+def test_the_mapping_table_of_an_export_shows_what_its_layout_reads(tmp_path):
+    # the bulk page matched a 问卷星 upload's headers as a plain file's: its 0/1 option columns
+    # and matrix rows were listed as left out and unmatched, though the layout reads them
+    from dmi.instruments.export.wjx import wjx_questions, wjx_text
+    from dmi.instruments.export.xlsform import xlsform_sheets
+    from tests.survey_tools_data import kobo_export, plain_answers, wjx_export
+
+    plain = plain_answers(MIIT, 4, seed=5)
+    export = wjx_export(plain, wjx_text(MIIT, "zh"), wjx_questions(MIIT), "codes")
+    export["备注"] = "x"
+    path = tmp_path / "wjx.csv"
+    export.to_csv(path, index=False, encoding="utf-8-sig")
+    found = bulkview.file_mapping(path, MIIT)
+    assert found.layout == "wjx" and found.headers == list(export.columns)
+    table = bulkview.mapping_table(found.headers, found.mapping, MIIT, "zh", found.uses)
+    shown = dict(zip(table["header"], zip(table["column"], table["how"])))
+    names = bulkview.column_labels(MIIT, "zh")
+    multi = next(q for q in wjx_questions(MIIT) if q.kind == "multi")
+    matrix = next(q for q in wjx_questions(MIIT) if q.kind == "matrix")
+    options = [h for h in export.columns if h.startswith(f"第{multi.number}题(")]
+    rows = [h for h in export.columns if h.startswith(f"第{matrix.number}题(")]
+    assert options and rows
+    for header in options:
+        assert shown[header] == (names[multi.codes[0]], text_of("use_option"))
+    for header, code in zip(rows, matrix.codes):
+        assert shown[header] == (names[code], text_of("use_answer"))
+    assert shown["序号"][0] == names["respondent_id"]
+    assert shown["所用时间"][1] == text_of("use_time")
+    assert shown["提交答卷时间"] == (text_of("left_out"), text_of("use_meta"))
+    assert shown["备注"] == (text_of("left_out"), text_of("use_unmatched"))
+    assert found.mapping.unmatched == ["备注"] and found.mapping.missing_items == []
+    # as the run's notes say it
+    summary, _ = score_file(path, tmp_path / "s.csv", MODEL)
+    meta = next(n for n in summary.notes if n.startswith("问卷星 meta columns dropped: "))
+    assert meta.split(": ", 1)[1].split(", ") == [
+        h for h, u in found.uses.items() if u.kind == "meta"
+    ]
+    assert any(n.endswith("(ignored): 备注") for n in summary.notes)
+    # unedited, nothing is sent; a 0/1 column left out is sent alone, and read so
+    assert bulkview.edited_mapping(table, MIIT, "zh", found.mapping) == {}
+    table.loc[table["header"] == options[0], "column"] = text_of("left_out")
+    custom = bulkview.edited_mapping(table, MIIT, "zh", found.mapping)
+    assert custom == {options[0]: ""}
+    again = bulkview.file_mapping(path, MIIT, custom)
+    assert again.uses[options[0]].kind == "left_out"
+    assert again.uses[options[1]].kind == "option"
+    # a KoboToolbox export's split columns: under their question
+    kobo = kobo_export(plain, xlsform_sheets(MIIT), multi="split")
+    kobo.to_csv(tmp_path / "kobo.csv", index=False)
+    found = bulkview.file_mapping(tmp_path / "kobo.csv", MIIT)
+    split = next(c for c in kobo.columns if c.endswith("network/C"))
+    assert found.layout == "kobo" and found.uses[split].kind == "option"
+    assert found.mapping.rename[split] == "network" and split not in found.mapping.unmatched
+    assert found.uses["_uuid"].kind == "id" and found.uses["start"].kind == "meta"
+
+
+def text_of(name: str) -> str:
+    from dmi.locales import text
+
+    return text(f"agency.{name}", "zh")

@@ -16,7 +16,7 @@ from dmi_ui import text
 from dmi import available_instruments, load_instrument
 from dmi.bulk.cohort import distribution
 from dmi.bulk.run import DUPLICATE_POLICIES, ReconciliationError, score_file
-from dmi.io import FileFormatError, csv_bytes, find_header_row, map_columns, open_table
+from dmi.io import FileFormatError, csv_bytes, find_header_row
 from dmi.service import bulkview
 from dmi.service.dashboard import histogram
 from dmi.service.uploads import upload_folder
@@ -109,11 +109,15 @@ if "bulk_file_info" not in st.session_state:
         try:
             path = staged(folder)
             header_row = find_header_row(path, instrument)  # below title rows, in XLSX
-            reader = open_table(path, encoding=encoding, header_row=header_row)
+            # read as the run reads it: a survey tool's export by its layout
+            found = bulkview.file_mapping(
+                path, instrument, encoding=encoding, header_row=header_row
+            )
         except FILE_ERRORS as exc:
             refuse(exc)
-    st.session_state["bulk_file_info"] = (reader.columns, reader.sheet, header_row)
-headers, sheet, header_row = st.session_state["bulk_file_info"]
+    st.session_state["bulk_file_info"] = (found, header_row)
+found, header_row = st.session_state["bulk_file_info"]
+sheet = found.sheet
 if sheet is not None:
     st.caption(ui.t("sheet_read", sheet=ui.literal(sheet)))
 if header_row > 1:
@@ -122,8 +126,8 @@ if header_row > 1:
 if not last_run:  # the mapping and the run: for an upload in the browser
     st.subheader(ui.t("mapping"))
     st.caption(text("agency.mapping_help"))
-    auto = map_columns(instrument, headers)  # matched by codes, question texts and aliases
-    table = bulkview.mapping_table(headers, auto, instrument, lang)
+    auto = found.mapping  # matched by codes, question texts and aliases, or the layout
+    table = bulkview.mapping_table(found.headers, auto, instrument, lang, found.uses)
     edited = st.data_editor(
         table,
         column_config={
@@ -134,13 +138,23 @@ if not last_run:  # the mapping and the run: for an upload in the browser
                 required=True,
                 width="large",
             ),
+            "how": st.column_config.TextColumn(text("agency.mapping_how"), disabled=True),
         },
         hide_index=True,
         width="stretch",
         key=f"bulk_mapping_{upload.file_id}_{lang}",
     )
     custom = bulkview.edited_mapping(edited, instrument, lang, auto)  # what was edited
-    mapping = map_columns(instrument, headers, custom)
+    current = found
+    if custom:  # the file read again with the edits, as the run will read it
+        with upload_folder() as folder:
+            try:
+                current = bulkview.file_mapping(
+                    staged(folder), instrument, custom, encoding=encoding, header_row=header_row
+                )
+            except FILE_ERRORS as exc:
+                refuse(exc)
+    mapping, headers = current.mapping, current.headers
     names = bulkview.column_labels(instrument, lang)
     st.caption(f"{ui.t('mapped')}: {len(mapping.rename)} / {len(headers)}")
     cols = st.columns(2)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from string import Formatter
 from typing import Any
@@ -20,17 +21,19 @@ import pandas as pd
 
 from dmi.columns import ID_COLUMN
 from dmi.instruments import Instrument
-from dmi.io import ColumnMapping, open_table
-from dmi.io.tools import REJECT_REASONS
+from dmi.io import ColumnMapping, map_columns, open_table
+from dmi.io.tools import REJECT_REASONS, HeaderUse, LayoutReader, open_source
 from dmi.locales import text
 from dmi.scoring.answers import id_text
 from dmi.service.dashboard import labels
 
 __all__ = [
     "IGNORE",
+    "FileMapping",
     "column_labels",
     "company_names",
     "edited_mapping",
+    "file_mapping",
     "mapping_choices",
     "mapping_table",
     "missing_answers",
@@ -67,17 +70,111 @@ def mapping_choices(instrument: Instrument, lang: str) -> list[str]:
     return [text("agency.left_out", lang), *column_labels(instrument, lang).values()]
 
 
+@dataclass(frozen=True)
+class FileMapping:
+    """How an uploaded file's headers are read, as the run will read them.
+
+    Attributes
+    ----------
+    headers : list of str
+        The headers the page lists: a plain file's as they are matched, a survey tool's
+        export's as it writes them (what its layout and a custom mapping name).
+    mapping : ColumnMapping
+        Header -> the column it feeds (``rename``; for an export, every 0/1 option column and
+        matrix row its layout reads, under its question), the headers matching nothing, the
+        items with no column.
+    uses : dict of str to HeaderUse
+        What is done with each header: the column it feeds, or why none (a kind of
+        :data:`dmi.io.tools.HEADER_USES`, or ``duplicate`` in a plain file).
+    layout : {"plain", "wjx", "kobo"}
+        The layout the file is read in (told from its headers).
+    sheet : str, optional
+        The workbook's sheet read (None for a CSV).
+    """
+
+    headers: list[str]
+    mapping: ColumnMapping
+    uses: dict[str, HeaderUse]
+    layout: str = "plain"
+    sheet: str | None = None
+
+
+def file_mapping(
+    path: str | Path,
+    instrument: Instrument,
+    custom: Mapping[str, str] | None = None,
+    *,
+    encoding: str | None = None,
+    header_row: int = 1,
+) -> FileMapping:
+    """How the file at ``path`` is read with the custom mapping ``custom`` (header -> code, or
+    ``""``, as :func:`edited_mapping` gives it): opened as :func:`~dmi.bulk.run.score_file`
+    opens it (:func:`dmi.io.tools.open_source`, its layout told from the headers), so that a
+    survey tool's export shows what its layout reads, as the run's notes say it.
+
+    Raises
+    ------
+    FileFormatError
+        The file cannot be read, or the mapping asks what the layout refuses (a 0/1 option
+        column sent to a question).
+    """
+    column_map = dict(custom) if custom else None
+    reader = open_source(
+        path, instrument, encoding=encoding, header_row=header_row, column_map=column_map
+    )
+    if isinstance(reader, LayoutReader):
+        layout = reader.layout
+        plain = map_columns(instrument, reader.columns, None, reader.passthrough)
+        mapping = ColumnMapping(
+            rename={h: use.column for h, use in layout.uses.items() if use.feeds},
+            unmatched=[h for h, use in layout.uses.items() if use.kind == "unmatched"],
+            missing_items=plain.missing_items,
+            missing_profile=plain.missing_profile,
+            passthrough=list(reader.passthrough),
+            unused_map=list(layout.unused_map),
+        )
+        uses = dict(layout.uses)
+        return FileMapping(list(uses), mapping, uses, layout.name, reader.sheet)
+    headers = list(reader.columns)
+    mapping = map_columns(instrument, headers, column_map)
+    uses = {}
+    for header in headers:
+        code = mapping.rename.get(header)
+        if code is not None:
+            uses[header] = HeaderUse("id" if code == ID_COLUMN else "answer", code)
+        elif header in mapping.duplicates:
+            uses[header] = HeaderUse("duplicate", mapping.duplicates[header])
+        elif column_map is not None and column_map.get(header) == IGNORE:
+            uses[header] = HeaderUse("left_out")
+        else:
+            uses[header] = HeaderUse("unmatched")
+    return FileMapping(headers, mapping, uses, sheet=reader.sheet)
+
+
 def mapping_table(
-    headers: list[str], mapping: ColumnMapping, instrument: Instrument, lang: str
+    headers: list[str],
+    mapping: ColumnMapping,
+    instrument: Instrument,
+    lang: str,
+    uses: Mapping[str, HeaderUse] | None = None,
 ) -> pd.DataFrame:
     """The file's headers and the column each maps to, by name ('left out' for none), for
-    the page to edit: ``header, column`` (one of :func:`mapping_choices`)."""
+    the page to edit, and how each is read (``uses``, from :func:`file_mapping`: a survey
+    tool's 0/1 option column under its question, a meta column, a header ignored and why):
+    ``header, column`` (one of :func:`mapping_choices`)``, how``."""
     names = column_labels(instrument, lang)
     left_out = text("agency.left_out", lang)
+    how = []
+    for h in headers:
+        use = (uses or {}).get(h)
+        if use is None:
+            use = HeaderUse("answer") if h in mapping.rename else HeaderUse("unmatched")
+        how.append(text(f"agency.use_{use.kind}", lang))
     return pd.DataFrame(
         {
             "header": list(headers),
             "column": [names.get(mapping.rename.get(h, IGNORE), left_out) for h in headers],
+            "how": how,
         }
     )
 

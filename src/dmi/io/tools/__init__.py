@@ -54,6 +54,8 @@ __all__ = [
     "Source",
     "SourceLayout",
     "EXPORT_ID_COLUMNS",
+    "HEADER_USES",
+    "HeaderUse",
     "REJECT_REASONS",
     "detect_source",
     "export_id_header",
@@ -519,6 +521,66 @@ def option_column(header: str, code: str, question: str) -> FileFormatError:
     )
 
 
+HEADER_USES = (
+    "answer",
+    "option",
+    "lacking",
+    "id",
+    "time",
+    "meta",
+    "other",
+    "split_ignored",
+    "left_out",
+    "unmatched",
+)
+"""What a survey tool's layout does with a header of its export (:class:`HeaderUse`):
+
+``answer``
+    the one column of an answer (a question, a matrix row, a column the map names);
+``option``
+    one option's 0/1 column of a multiple choice, read with the question's others;
+``lacking``
+    the 0/1 column of an option the instrument's question does not have (a row ticking it
+    is rejected);
+``id``
+    the respondent id;
+``time``
+    问卷星's 所用时间, read for the speed check;
+``meta``
+    a meta column of the tool, dropped;
+``other``
+    an "其他" (other) fill-in or option the instrument has no answer for, ignored;
+``split_ignored``
+    a KoboToolbox split 0/1 column of a question whose own column is read, ignored;
+``left_out``
+    left out by the column map (``--map``, code ``""``);
+``unmatched``
+    matching no question of the instrument, ignored."""
+
+
+@dataclass(frozen=True)
+class HeaderUse:
+    """What a survey tool's layout does with one header of its export.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`HEADER_USES`.
+    column : str
+        The plain column the header feeds (``respondent_id``, an item's or profile field's
+        code) for ``answer``, ``option``, ``lacking`` and ``id``, the question whose own
+        column is read for ``split_ignored``; else "".
+    """
+
+    kind: str
+    column: str = ""
+
+    @property
+    def feeds(self) -> bool:
+        """Whether the header's cells are read into :attr:`column`."""
+        return self.kind in ("answer", "option", "lacking", "id")
+
+
 class SourceLayout(ABC):
     """A survey tool's layout of one file's columns, and how to turn it into the plain one.
 
@@ -535,6 +597,9 @@ class SourceLayout(ABC):
         :attr:`dmi.io.mapping.ColumnMapping.passthrough`).
     unused_map : list of str
         The entries of a custom column map (``--map``) naming no header of the export.
+    uses : dict of str to HeaderUse
+        What the layout does with each of the export's headers (as the file writes them, in
+        its order): the column it feeds, or why it feeds none; the same lists the notes name.
     """
 
     name: str = ""
@@ -545,7 +610,20 @@ class SourceLayout(ABC):
         self.id_source: str | None = None
         self.passthrough: list[str] = []
         self.unused_map: list[str] = []
+        self.uses: dict[str, HeaderUse] = {}
         self._tallies: dict[int, dict[str, Any]] = {}
+
+    def set_uses(self, headers: list[str], **groups: Any) -> None:
+        """Say what each of ``headers`` is (:attr:`uses`): ``groups`` maps a kind of
+        :data:`HEADER_USES` to the headers of that kind, as a list (no column) or a dict of
+        header -> column. A header of no group matches nothing (``unmatched``)."""
+        found: dict[str, HeaderUse] = {}
+        for kind, listed in groups.items():
+            assert kind in HEADER_USES, kind
+            pairs = listed.items() if isinstance(listed, dict) else ((h, "") for h in listed)
+            for header, column in pairs:
+                found.setdefault(header, HeaderUse(kind, column))
+        self.uses = {h: found.get(h, HeaderUse("unmatched")) for h in headers}
 
     @abstractmethod
     def sources(self, column: str) -> list[str]:

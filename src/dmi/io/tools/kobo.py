@@ -186,12 +186,12 @@ class KoboLayout(SourceLayout):
         self.forced = self.answers != "auto"
         self._make: dict[str, tuple[list[str], Any]] = {}
         self._split_codes: set[str] = set()
-        ignored: list[str] = []
+        ignored_of: dict[str, str] = {}  # header -> the question whose own column is read
         lacking: list[str] = []
         for code in columns:
             if code in whole:
                 self._make[code] = ([whole[code]], self._whole(columns[code], whole[code]))
-                ignored += [s.header for s in splits.get(code, [])]
+                ignored_of |= {s.header: code for s in splits.get(code, [])}
             elif any(s.value is not None for s in splits.get(code, [])):
                 parts = splits[code]
                 self._make[code] = ([s.header for s in parts], self._flags(parts))
@@ -228,10 +228,10 @@ class KoboLayout(SourceLayout):
             self.notes.append(f"KoboToolbox respondent ids from column {id_header}")
         if meta:
             self.notes.append("KoboToolbox meta columns dropped: " + ", ".join(meta))
-        if ignored:
+        if ignored_of:
             self.notes.append(
                 "KoboToolbox split select_multiple columns ignored (the question's own column "
-                "is read): " + ", ".join(ignored)
+                "is read): " + ", ".join(ignored_of)
             )
         self.note_map("KoboToolbox", mapped)
         if lacking:
@@ -241,6 +241,22 @@ class KoboLayout(SourceLayout):
                 f"KoboToolbox columns matching no question of {instrument.id} (ignored): "
                 + ", ".join(unmatched)
             )
+        answers: dict[str, str] = {}
+        options: dict[str, str] = {}
+        for code, (sources, _) in self._make.items():
+            for header in sources if code != ID_COLUMN else ():
+                (options if code in self._split_codes else answers)[header] = code
+        self.set_uses(
+            headers,
+            id={id_header: ID_COLUMN} if id_header is not None else {},
+            lacking={h: options[h] for h in lacking if h in options},
+            answer=answers,
+            option=options,
+            meta=meta,
+            split_ignored=ignored_of,
+            left_out=[h for h, c in mapped.items() if not c],
+            unmatched=unmatched,
+        )
 
     def _whole(self, column: PlainColumn, header: str) -> Any:
         if column.kind == "value":

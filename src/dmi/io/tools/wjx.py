@@ -404,6 +404,23 @@ class WjxLayout(SourceLayout):
                 f"问卷星 columns matching no question of {instrument.id} (ignored): "
                 + ", ".join(unmatched)
             )
+        answers: dict[str, str] = {}
+        options: dict[str, str] = {}
+        for code, converter in self._converters.items():
+            for header in converter.sources if code != ID_COLUMN else ():
+                (answers if converter.cells else options)[header] = code
+        self.set_uses(
+            headers,
+            id={id_header: ID_COLUMN} if id_header is not None else {},
+            lacking={h: options[h] for h in lacking if h in options},
+            answer=answers,
+            option=options,
+            time=[self.time_header] if self.time_header is not None else [],
+            meta=dropped,
+            other=others + ignored_options,
+            left_out=[h for h, c in mapped.items() if not c],
+            unmatched=unmatched,
+        )
 
     # -- building --------------------------------------------------------------------------
     def _multi_of(
