@@ -856,7 +856,8 @@ def test_an_empty_list_is_a_blank_answer(miit, official):
         ("equipment_digitised", "1 234", "not a number"),
         pytest.param("equipment_digitised", "x" * 1_000_000, "not a number", id="long-text"),
         ("sector", ["C13"], "got a list"),
-        ("employees", "35%", "expected a number from 0 to"),  # not 35 employees
+        ("employees", "35%", "not a number; expected a number of at least 0"),  # not 35 people
+        ("employees", "-3", "-3 is out of range; expected a number of at least 0"),
         ("respondent_id", ["r1"], "expected one text or number, got a list"),
         ("respondent_id", {"id": 1}, "expected one text or number, got a mapping (dict)"),
     ],

@@ -33,6 +33,7 @@ def _bad_file(tmp_path) -> tuple[str, pd.DataFrame]:
         {"respondent_id": ""},
         {"respondent_id": "R-opt", "it_coverage": "Z"},
         {"respondent_id": "R-sector", "sector": "C99"},
+        {"respondent_id": "R-employees", "employees": "乱写"},  # "from 0 to inf", in English
         {"respondent_id": "R-num", "equipment_digitised": "about half"},
         {"respondent_id": "R-range", "equipment_digitised": "135%"},
         {"respondent_id": "R-none", "network": "A;B"},

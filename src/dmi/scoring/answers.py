@@ -36,7 +36,7 @@ import pandas as pd
 from dmi.columns import ID_COLUMN, REJECT_COLUMNS
 from dmi.instruments import Dimension, Instrument, Item, ProfileField
 from dmi.instruments.items import Parser, item_type
-from dmi.instruments.items.base import allowed, fmt
+from dmi.instruments.items.base import allowed, fmt, number_range
 from dmi.instruments.items.cells import Cell, Choices, Key, one_value, parse_number
 from dmi.io.ids import doubtful_ids
 from dmi.scoring.derive import Derivation, check_given, derive, raw_parser
@@ -696,12 +696,14 @@ def _profile_parser(field_: ProfileField) -> Callable[[Key], tuple[Any, str | No
     if field_.type == "number":
         low = field_.min if field_.min is not None else -math.inf
         high = field_.max if field_.max is not None else math.inf
-        expected = f"a number from {fmt(low)} to {fmt(high)}"
+        expected = number_range(field_.min, field_.max)
 
         def parse_number_field(text: str) -> tuple[Any, str | None]:
             number = parse_number(text, percent=False)  # "35%" is not 35 employees
-            if number is None or not low <= number <= high:
-                return None, f"expected {expected}"
+            if number is None:
+                return None, f"not a number; expected {expected}"
+            if not low <= number <= high:
+                return None, f"{fmt(number)} is out of range; expected {expected}"
             return number, None
 
         return one_value(parse_number_field, expected, None)

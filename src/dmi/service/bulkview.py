@@ -210,6 +210,9 @@ _EXPECTED = [
         "number",
     ),
     (re.compile(r"a whole number from (?P<low>\S+) to (?P<high>\S+)"), "whole"),
+    (re.compile(r"a number of at least (?P<low>\S+)"), "at_least"),
+    (re.compile(r"a number of at most (?P<high>\S+)"), "at_most"),
+    (re.compile(r"a number"), "any_number"),
 ]
 
 _REASONS = [
@@ -246,6 +249,7 @@ _REASONS = [
         "not_option",
     ),
     (re.compile(r"not a number; expected (?P<expected>.*)"), "not_number"),
+    (re.compile(r"(?P<value>\S+) is out of range; expected (?P<expected>.*)"), "out_of_range"),
     (re.compile(r"outside the valid range (?P<low>\S+) to (?P<high>.+)"), "range"),
     (
         re.compile(r"option (?P<options>.+) \(none\) cannot be ticked together with other options"),
@@ -338,7 +342,7 @@ def reason_text(reason: str, lang: str) -> str:
         found = pattern.fullmatch(reason)
         if found:
             fields = dict(found.groupdict())
-            if "expected" in fields and key == "not_number":
+            if "expected" in fields and key in ("not_number", "out_of_range"):
                 fields["expected"] = _expected(fields["expected"], lang)
             if "policy" in fields:
                 fields["policy"] = text(f"agency.policy_{fields['policy'].replace('-', '_')}", lang)

@@ -17,6 +17,7 @@ is set once per instrument, such as the scenario scale or the ``letter_runs`` de
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from abc import ABC, abstractmethod
@@ -275,6 +276,19 @@ def quoted(texts: Sequence[str], limit: int = 5) -> str:
 def fmt(x: float) -> str:
     """A number for a reason: whole numbers without ``.0``."""
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def number_range(low: float | None, high: float | None) -> str:
+    """What a number cell should hold, for a reason: ``a number from 0 to 100``, or with one
+    bound ``a number of at least 0`` (not "from 0 to inf"), or ``a number``."""
+    bounded = [b is not None and math.isfinite(b) for b in (low, high)]
+    if all(bounded):
+        return f"a number from {fmt(low)} to {fmt(high)}"  # type: ignore[arg-type]
+    if bounded[0]:
+        return f"a number of at least {fmt(low)}"  # type: ignore[arg-type]
+    if bounded[1]:
+        return f"a number of at most {fmt(high)}"  # type: ignore[arg-type]
+    return "a number"
 
 
 def check_unique_values(values: list[str], where: str, add: Add) -> None:
