@@ -6,6 +6,7 @@ condition, and 0.01万元 less does not.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -223,18 +224,29 @@ def test_a_share_gap_is_enough_and_a_fen_less_is_not(whole, part):
         assert el.evaluate(short, "2026").row["sr26_main"] == "not_met"
 
 
+@functools.cache
+def _evaluated(n: int, seed: int, policy: str) -> tuple[tuple[dict, el.FirmResult], ...]:
+    """``n`` synthetic firms of ``seed``, each evaluated alone (a dict) under ``policy``: its
+    facts and result. Slow (a firm at a time), so worked out once for the tests that follow
+    the gaps of the same firms (the results are frozen; the facts are copied by ``_apply``)."""
+    evaluated = []
+    for _, row in el.synthetic_firms(n, seed=seed).iterrows():
+        facts = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
+        evaluated.append((facts, el.evaluate(facts, policy, max_gaps=None)))
+    return tuple(evaluated)
+
+
 def _followed(
-    firms: pd.DataFrame, policy: str, rungs: tuple[str, ...]
+    n: int, seed: int, policy: str, rungs: tuple[str, ...]
 ) -> list[tuple[dict, el.RungResult, dict[str, str]]]:
-    """Each firm's not_yet rungs (of ``rungs``) whose gaps have no scorecard moves: its facts,
-    the rung's result, and the states of the conditions once every gap listed is followed
-    (``_apply``; the changed firms evaluated as one frame, which gives a dict's rows)."""
+    """Of ``n`` synthetic firms of ``seed``, each one's not_yet rungs (of ``rungs``) whose gaps
+    have no scorecard moves: its facts, the rung's result, and the states of the conditions
+    once every gap listed is followed (``_apply``; the changed firms evaluated as one frame,
+    which gives a dict's rows)."""
     from .test_eligibility_edges_ladder import _apply
 
     chosen = []
-    for _, row in firms.iterrows():
-        facts = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
-        result = el.evaluate(facts, policy, max_gaps=None)
+    for facts, result in _evaluated(n, seed, policy):
         for rung in rungs:
             r = result[rung]
             if r.status == "not_yet" and not any(g.kind == "points" for g in r.gaps):
@@ -256,7 +268,7 @@ def test_following_every_gap_keeps_every_condition_that_was_met(seed, rung):
     # before, 79 of 385 specialised firms of seed 5 lost a condition)
     from .test_eligibility_edges_ladder import _met
 
-    followed = _followed(el.synthetic_firms(200, seed=seed), "2026", (rung,))
+    followed = _followed(200, seed, "2026", (rung,))
     for facts, result, after in followed:
         met_after = {c for c, state in after.items() if state == "met"}
         assert _met(result) <= met_after, (facts, [g.text for g in result.gaps])
@@ -277,11 +289,9 @@ def test_following_a_scorecards_gaps_loses_no_points_and_no_condition(seed, rung
         assert r.scorecard is not None
         return {i.id: i.points_at_least for i in r.scorecard.indicators}
 
-    firms = el.synthetic_firms(150, seed=seed)
     followed = 0
-    for _, row in firms.iterrows():
-        facts = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
-        result = el.evaluate(facts, "2022")[rung]
+    for facts, evaluated in _evaluated(150, seed, "2022"):
+        result = evaluated[rung]
         unmet_card = [
             g
             for g in result.gaps
@@ -341,8 +351,7 @@ def test_following_the_whole_gap_list_meets_each_condition_it_changes_amounts_fo
     from .test_eligibility_edges_ladder import _met
 
     checked = 0
-    firms = el.synthetic_firms(200, seed=seed)
-    for facts, result, after in _followed(firms, policy, ("specialised", "little_giant")):
+    for facts, result, after in _followed(200, seed, policy, ("specialised", "little_giant")):
         by_amounts = {g.condition for g in result.gaps if _amount_gap(g)}
         by_amounts -= {g.condition for g in result.gaps if not _amount_gap(g)}
         met_after = {c for c, state in after.items() if state == "met"}
