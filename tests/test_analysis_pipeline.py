@@ -201,3 +201,93 @@ def test_a_treatment_that_changes_nothing_keeps_the_official_level(miit):
     assert not result.treatment.changed
     np.testing.assert_array_equal(result.nominal["level"], _official(miit, answers)["level"])
     assert result.uncertainty.band_name == "level"
+
+
+# -- degenerate data: every company alike ---------------------------------------------------------
+
+
+def _alike(miit, row, n=20):
+    """``n`` companies with the same answers (distinct ids)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([row] * n).reset_index(drop=True)
+    frame["respondent_id"] = [f"c{i}" for i in range(n)]
+    return frame
+
+
+ALIKE_METHODS = {
+    "default": {"comparison": {"schemes": list(Method().comparison.schemes)}},
+    "bod nominal, zscore": {
+        "level": "dimension",
+        "nominal": {"weighting": "bod", "normalisation": "zscore"},
+    },
+    "treated": {"treatment": {"outliers": "winsorise-then-log", "imputation": "median"}},
+    "bod compared, zscore nominal": {
+        "nominal": {"normalisation": "zscore"},
+        "comparison": {"schemes": ["instrument", "equal", "bod"]},
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(ALIKE_METHODS))
+@pytest.mark.parametrize("seed", [3, 11, "best", "worst"])
+def test_companies_all_alike_give_reasons_not_a_stop_nor_warnings(miit, case, seed, recwarn):
+    # twenty copies of one company: benefit of the doubt raised "reference has no non-zero
+    # row" (under zscore every company is 0) and stopped the whole analysis (exit 2), and
+    # NumPy's and SciPy's RuntimeWarnings reached stderr (a standard deviation of 1e-17 took
+    # a constant column for one that varies)
+    if seed == "best":
+        row = best_answers(miit)
+    elif seed == "worst":
+        row = worst_answers(miit)
+    else:
+        row = synthesise(miit, 1, seed).iloc[0].to_dict()
+    method = _method(**ALIKE_METHODS[case])
+    method = method.model_copy(
+        update={
+            "uncertainty": method.uncertainty.model_copy(update={"weightings": ["equal", "bod"]})
+        }
+    )
+    result = analyse(_alike(miit, row), instrument=miit, method=method)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)], [
+        str(w.message) for w in recwarn
+    ]
+    bod_nominal = method.nominal.weighting == "bod"
+    for part, why in result.problems.items():
+        assert bod_nominal and part in ("nominal", "comparison", "uncertainty"), (part, why)
+        assert "every reference company is 0 on every dimension" in why
+    if bod_nominal:
+        assert result.problems  # zscore maps every company to 0: nothing to weigh against
+    else:
+        assert result.nominal is not None and result.comparison is not None
+        assert result.reliability is not None and result.uncertainty is not None
+        assert result.nominal["dmi"].nunique() == 1
+        if "bod" in result.comparison.not_run:
+            assert "every reference company is 0" in result.comparison.not_run["bod"]
+        if method.nominal.normalisation == "zscore":
+            assert "bod" in result.comparison.not_run
+    # constant data are said to be constant, never judged by rounding noise
+    outliers = result.treatment.outliers_before
+    assert outliers["skew"].isna().all() and outliers["note"].astype(bool).all()
+    if result.effective is not None:
+        assert result.effective["correlation"].isna().all()
+        assert result.effective["note"].astype(bool).all()
+    table = result.reliability.table()
+    assert table["alpha"].isna().all() and table["note"].astype(bool).all()
+    result.to_html("zh")
+    result.json_text()
+
+
+def test_analyse_of_companies_all_alike_lists_bod_as_not_run(miit, tmp_path, capsys):
+    from dmi.cli.main import main
+
+    path = tmp_path / "alike.csv"
+    _alike(miit, synthesise(miit, 1, 3).iloc[0].to_dict()).to_csv(path, index=False)
+    method = tmp_path / "m.yaml"
+    method.write_text("uncertainty: {runs: 16, resamples: 10}\ntiers: none\n", encoding="utf-8")
+    code = main(["analyse", str(path), "-o", str(tmp_path / "r.html"), "--method", str(method)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Warning" not in err and "warn" not in err.lower()
+    assert "bod" in err and "每家参照企业的每个维度都是 0" in err
+    assert (tmp_path / "r.html").exists()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dmi.analysis.structure import NotComputable
+from dmi.analysis.structure import NotComputable, varies
 from dmi.analysis.text import msg, text_column
 
 __all__ = ["effective_weights", "main_effect"]
@@ -102,10 +102,10 @@ def effective_weights(
         note = ""
         if keep.sum() < 3:
             note = msg("note_effective_rows", n=int(keep.sum()))
-        elif not x[keep].std() > 0:
+        elif not varies(x[keep]):
             note = msg("note_effective_constant")
             effect = 0.0
-        elif not y[keep].std() > 0:
+        elif not varies(y[keep]):
             note = msg("note_index_constant")
         else:
             r = float(np.corrcoef(x[keep], y[keep])[0, 1])

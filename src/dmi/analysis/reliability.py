@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dmi.analysis.structure import NotComputable, Population
+from dmi.analysis.structure import NotComputable, Population, varies
 from dmi.analysis.text import join, msg, reason, text_column
 
 __all__ = [
@@ -80,7 +80,7 @@ def _complete_rows(frame: pd.DataFrame, what: str) -> tuple[np.ndarray, int]:
 def _constant_columns(values: np.ndarray, columns: list[str]) -> list[str]:
     if len(values) == 0:
         return []
-    return [c for c, sd in zip(columns, values.std(axis=0)) if not sd > 0]
+    return [c for c, moves in zip(columns, varies(values, axis=0)) if not moves]
 
 
 def _correlation(values: np.ndarray) -> np.ndarray:
@@ -182,7 +182,7 @@ def cronbach_alpha(
             raise NotComputable(msg("nc_alpha_rows_dropped", what=what, n=n, dropped=dropped))
         raise NotComputable(msg("nc_alpha_rows", what=what, n=n))
     total = values.sum(axis=1)
-    if not total.std() > 0:
+    if not varies(total):
         raise NotComputable(msg("nc_total_constant", what=what))
     alpha = _alpha(values)
     df1, df2 = n - 1, (n - 1) * (k - 1)
@@ -199,7 +199,7 @@ def cronbach_alpha(
         item_total = alpha_if_deleted = np.nan
         if column in constant:
             notes.append(msg("note_constant_item"))
-        elif not rest.std() > 0:
+        elif not varies(rest):
             notes.append(msg("note_rest_constant"))
         else:
             item_total = float(np.corrcoef(values[:, j], rest)[0, 1])
@@ -207,7 +207,7 @@ def cronbach_alpha(
             notes.append(msg("note_deleted_needs_3"))
         else:
             others = np.delete(values, j, axis=1)
-            if others.sum(axis=1).std() > 0:
+            if varies(others.sum(axis=1)):
                 alpha_if_deleted = _alpha(others)
             else:
                 notes.append(msg("note_without_constant"))
@@ -556,9 +556,9 @@ def reliability(
             x, y = indicators[keep, i], rest[keep]
             if keep.sum() < 3:
                 note = msg("note_needs_3", n=int(keep.sum()))
-            elif not x.std() > 0:
+            elif not varies(x):
                 note = msg("note_constant_indicator")
-            elif not y.std() > 0:
+            elif not varies(y):
                 note = msg("note_rest_dimension_constant")
             else:
                 r = float(np.corrcoef(x, y)[0, 1])

@@ -426,6 +426,10 @@ class Kernel:
             complete_raw = ref[~np.isnan(ref).any(axis=1)]
             complete = self._complete(normalisation, "bod")
             lower, upper = self.bod_bounds
+            if not (complete > 0).any():
+                # every reference company is 0 on every dimension (companies all alike under a
+                # normalisation that maps them to 0): no frontier bounds the weights
+                raise NotComputable(msg("nc_bod_zero", normalisation=canonical_name(normalisation)))
             result = weighting_methods.bod(
                 complete,
                 lower=lower,

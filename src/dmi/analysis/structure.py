@@ -20,9 +20,25 @@ from dmi.instruments import Instrument
 from dmi.scoring.aggregate import arithmetic
 from dmi.scoring.answers import encode_answers
 
-__all__ = ["LEVELS", "Hierarchy", "NotComputable", "Population"]
+__all__ = ["LEVELS", "Hierarchy", "NotComputable", "Population", "varies"]
 
 LEVELS = ("item", "indicator", "dimension")
+
+
+def varies(values: np.ndarray, axis: int | None = None) -> np.ndarray | bool:
+    """Whether the values (no NaN) are not all equal, along ``axis``.
+
+    Compared exactly (maximum above minimum), not by a standard deviation above 0: the mean of
+    n equal values can differ from them in the last bit, leaving a standard deviation of about
+    1e-17 for a constant column (twenty companies with the same answers), which then passed for
+    one that varies and gave statistics of rounding noise and NumPy's and SciPy's warnings.
+    """
+    values = np.asarray(values)
+    if values.size == 0:
+        return False if axis is None else np.zeros(values.shape[1 - axis], dtype=bool)
+    if axis is None:
+        return bool(values.max() > values.min())
+    return values.max(axis=axis) > values.min(axis=axis)
 
 
 @dataclass(frozen=True, eq=False)

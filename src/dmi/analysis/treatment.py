@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dmi.analysis.structure import LEVELS, NotComputable, Population
+from dmi.analysis.structure import LEVELS, NotComputable, Population, varies
 from dmi.analysis.text import join, msg, reason, text_column
 from dmi.errors import ParameterError
 
@@ -138,7 +138,7 @@ def skew_kurtosis(x: np.ndarray) -> tuple[float, float]:
     values = values[~np.isnan(values)]
     if len(values) < 4:
         raise NotComputable(msg("nc_skew_values", n=len(values)))
-    if not values.std() > 0:
+    if not varies(values):
         raise NotComputable(msg("nc_skew_constant"))
     return float(skew(values, bias=False)), float(kurtosis(values, fisher=True, bias=False))
 
