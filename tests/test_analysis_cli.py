@@ -407,6 +407,18 @@ def test_a_method_setting_that_cannot_run_is_a_user_error(files, capsys, setting
     assert not (tmp / "r.html").exists()
 
 
+def test_bod_bounds_no_weights_meet_leave_only_bod_not_run(files, capsys):
+    # the whole analysis stopped (exit 2) though bod was one scheme of five
+    answers, method, tmp = files
+    method.write_text(METHOD + "bod_bounds: [0.3, 1.0]\n", encoding="utf-8")
+    code, out, err = _run(
+        capsys, "analyse", answers, "-o", tmp / "r.html", "--method", method, "--lang", "en"
+    )
+    assert code == 0, err
+    assert "note: scheme bod not run: " in err and "bod_bounds [0.3, 1]" in err
+    assert (tmp / "r.html").exists() and "wrote" in out
+
+
 @pytest.mark.parametrize(
     "schemes,words",
     [

@@ -291,3 +291,39 @@ def test_analyse_of_companies_all_alike_lists_bod_as_not_run(miit, tmp_path, cap
     assert "Warning" not in err and "warn" not in err.lower()
     assert "bod" in err and "每家参照企业的每个维度都是 0" in err
     assert (tmp_path / "r.html").exists()
+
+
+# -- benefit of the doubt's bounds that no weights can keep to ---------------------------------
+
+
+@pytest.mark.parametrize("bounds", [[0.3, 1.0], [0.0, 0.2], [0.26, 0.3]])
+@pytest.mark.parametrize("seed", [3, 8])
+def test_bod_bounds_no_weights_meet_leave_bod_not_run_and_the_others_compared(miit, bounds, seed):
+    # the bounds are within [0, 1], but no 4 shares summing to 1 keep to them: the whole
+    # analysis stopped (exit 2) though bod was only one of the schemes compared
+    method = _method(
+        bod_bounds=bounds,
+        comparison={"schemes": ["instrument", "equal", "entropy", "bod"]},
+        uncertainty={"runs": 8, "resamples": 10, "weightings": ["instrument", "equal", "bod"]},
+    )
+    result = analyse(synthesise(miit, 40, seed), instrument=miit, method=method)
+    assert result.problems == {}
+    why = result.comparison.not_run["bod"]
+    assert "bod_bounds" in why and "m = 4" in why and f"{bounds[0]:g}" in why
+    assert "限" in why.render("zh")
+    compared = set(result.comparison.summary["scheme"])
+    assert compared == {"equal", "entropy", "bod"}
+    assert {"dmi_equal", "dmi_entropy"} <= set(result.comparison.companies.columns)
+    assert "bod_bounds" in result.uncertainty.not_run["weighting bod"]
+    assert set(result.uncertainty.runs["weighting"]) == {"instrument", "equal"}
+
+
+def test_bod_bounds_no_weights_meet_under_a_bod_nominal_name_the_method_file(miit, tmp_path):
+    from dmi.errors import ModelFileError
+
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "level: dimension\nnominal: {weighting: bod}\nbod_bounds: [0.3, 1.0]\n", encoding="utf-8"
+    )
+    with pytest.raises(ModelFileError, match=r"m\.yaml, field bod_bounds: .*m = 4"):
+        analyse(synthesise(miit, 30, 3), instrument=miit, method=path)

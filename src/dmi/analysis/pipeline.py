@@ -36,7 +36,7 @@ from dmi.analysis.structure import NotComputable, Population
 from dmi.analysis.text import reason
 from dmi.analysis.treatment import Coverage, Treatment, coverage, treat
 from dmi.analysis.uncertainty import Uncertainty, uncertainty
-from dmi.errors import UsageError
+from dmi.errors import ModelFileError, ParameterError, UsageError
 from dmi.instruments import Instrument, load_instrument, shipped_reference_population
 from dmi.io import read_answers
 
@@ -474,6 +474,12 @@ def analyse(
         )
     except NotComputable as exc:
         result.problems["nominal"] = reason(exc)
+    except ParameterError as exc:
+        # bounds no weights keep to, under a nominal benefit of the doubt: the method file's
+        # mistake, named with its field (as a scheme compared, BoD is only listed as not run)
+        if exc.parameter == "bod_bounds" and method_path:
+            raise ModelFileError(method_path, "bod_bounds", str(exc)) from None
+        raise
 
     try:
         result.comparison = compare_schemes(

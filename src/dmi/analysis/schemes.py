@@ -45,6 +45,7 @@ __all__ = [
     "Scheme",
     "SchemeComparison",
     "band_names",
+    "check_bod_bounds",
     "check_schemes",
     "compare_schemes",
     "rank_desc",
@@ -391,6 +392,10 @@ class Kernel:
                     w = np.asarray(result.weights, dtype=float)
         except NotComputable:
             raise
+        except ParameterError as exc:
+            if exc.parameter == "bod_bounds":  # the method's setting, not the data
+                raise
+            raise NotComputable(msg("nc_weights", weighting=weighting, reason=str(exc))) from None
         except ValueError as exc:  # the weighting's own explanation of why it cannot run
             raise NotComputable(msg("nc_weights", weighting=weighting, reason=str(exc))) from None
         self._weights[key] = (w, notes)
@@ -422,10 +427,11 @@ class Kernel:
                 raise NotComputable(
                     msg("nc_bod_dims", max=weighting_methods.BOD_VERTEX_MAX_DIM, k=len(self.codes))
                 )
+            lower, upper = self.bod_bounds
+            check_bod_bounds(lower, upper, len(self.codes))
             ref = self.normalised(normalisation)[1]
             complete_raw = ref[~np.isnan(ref).any(axis=1)]
             complete = self._complete(normalisation, "bod")
-            lower, upper = self.bod_bounds
             if not (complete > 0).any():
                 # every reference company is 0 on every dimension (companies all alike under a
                 # normalisation that maps them to 0): no frontier bounds the weights
@@ -572,6 +578,34 @@ class Kernel:
             return np.round(100.0 * dims, level_precision), np.round(100.0 * idx, level_precision)
         ref_dims, ref_idx = (dims, idx) if self.same else (ref[:, :, None], index(ref))
         return _to_100(dims, ref_dims), _to_100(idx, ref_idx)
+
+
+def check_bod_bounds(lower: float, upper: float, m: int) -> None:
+    """Refuse benefit-of-the-doubt share bounds that no weights of ``m`` nodes keep to.
+
+    The shares sum to 1, so some share is at most ``1/m`` and some at least ``1/m``: the bounds
+    need ``lower <= 1/m <= upper`` (``[0.3, 1]`` over 4 dimensions leaves no weights at all).
+
+    Raises
+    ------
+    ParameterError
+        ``parameter="bod_bounds"``, with a message (zh and en) naming the bounds and ``m``. A
+        comparison or an uncertainty analysis in which benefit of the doubt is one alternative
+        lists it as not run with this reason; under a nominal benefit of the doubt it is the
+        user's mistake in the method.
+    """
+    tolerance = 1e-12
+    if not (lower <= 1.0 / m + tolerance and 1.0 / m - tolerance <= upper):
+        raise ParameterError(
+            msg(
+                "nc_bod_bounds",
+                lower=f"{lower:g}",
+                upper=f"{upper:g}",
+                m=m,
+                share=f"{1.0 / m:.4g}",
+            ),
+            parameter="bod_bounds",
+        )
 
 
 def pca_notes(
@@ -850,6 +884,13 @@ def compare_schemes(
                 raise NotComputable(
                     msg("nc_nominal_scheme", scheme=scheme.name, reason=reason(exc))
                 ) from None
+            not_run[weighting] = reason(exc)
+            continue
+        except ParameterError as exc:
+            # bounds no weights keep to: the method's mistake under a nominal BoD, else one
+            # scheme that cannot run
+            if exc.parameter != "bod_bounds" or weighting == nominal.weighting:
+                raise
             not_run[weighting] = reason(exc)
             continue
         results[weighting] = {

@@ -50,7 +50,7 @@ from dmi.analysis.schemes import (
 )
 from dmi.analysis.structure import NotComputable, Population
 from dmi.analysis.text import Message, join, msg, reason
-from dmi.errors import UsageError
+from dmi.errors import ParameterError, UsageError
 from dmi.locales import table as locale_table
 from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import OFFICIAL_METHOD, WEIGHTINGS
@@ -436,6 +436,10 @@ def uncertainty(
                 base_weights(weighting, normalisation)
             usable_weightings.append(weighting)
         except NotComputable as exc:
+            not_run[f"weighting {weighting}"] = reason(exc)
+        except ParameterError as exc:  # BoD's bounds: one alternative that cannot run
+            if exc.parameter != "bod_bounds":
+                raise
             not_run[f"weighting {weighting}"] = reason(exc)
     bounded_normalisations = [n_ for n_ in normalisations if bounded(n_)]
     usable_aggregations = []
