@@ -52,6 +52,15 @@ def test_a_method_file_round_trips_through_its_yaml(tmp_path):
         # a grouped imputation with no group
         ("treatment: {imputation: group-mean}\n", "treatment.group_by", "group-mean"),
         ("treatment: {imputation: group-median, group_by: ''}\n", "treatment.group_by", "sector"),
+        # a group with an imputation that takes none: it was silently ignored
+        ("treatment: {imputation: mean, group_by: sector}\n", "treatment.group_by", "group-mean"),
+        ("treatment: {imputation: median, group_by: region}\n", "treatment.group_by", "median"),
+        ("treatment: {group_by: sector}\n", "treatment.group_by", "imputation none"),
+        (
+            "treatment: {imputation: none, group_by: size_class}\n",
+            "treatment.group_by",
+            "group-median",
+        ),
         ("bod_bounds: [0.5, 0.2]\n", "bod_bounds", "0 <= lower <= upper <= 1"),
         ("bod_bounds: [-0.1, 0.9]\n", "bod_bounds", "got [-0.1, 0.9]"),
         ("bod_bounds: [0.1, 1.5]\n", "bod_bounds", "got [0.1, 1.5]"),

@@ -271,3 +271,18 @@ def test_settings_the_treatment_does_not_know_are_parameter_errors(miit, call, p
         call(population)
     assert caught.value.parameter == parameter and words in str(caught.value)
     assert "expected" in str(caught.value)
+
+
+@pytest.mark.parametrize("imputation", ["none", "mean", "median"])
+def test_treat_refuses_a_group_an_imputation_takes_none_of(miit, imputation):
+    # group_by with mean, median or none was silently ignored: the cells were imputed over
+    # everyone (or not at all) while the researcher asked for groups
+    population = Population.from_answers(miit, _answers(miit))
+    with pytest.raises(ParameterError) as caught:
+        treat(population, imputation=imputation, group_by="sector")
+    assert caught.value.parameter == "group_by"
+    message = str(caught.value)
+    assert f"imputation {imputation!r}" in message and "group-mean or group-median" in message
+    assert "group_by 'sector'" in message
+    for empty in (None, ""):  # no group: as before
+        treat(population, imputation=imputation, group_by=empty)

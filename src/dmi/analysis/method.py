@@ -21,7 +21,8 @@ are relative to the file's folder. The method's settings (AHP judgements, ``pca`
       judgements: [[foundation, management, 3], [management, performance, "1/2"], ...]
     tiers: shipped                          # shipped | none | a tier model JSON
     treatment: {coverage_min: 0.65, outliers: none, imputation: none}  # group-mean/-median:
-                                            # group_by: a profile field (sector, region ...)
+                                            # group_by: a profile field (sector, region ...),
+                                            # given with those two only
     reliability: {alpha_min: 0.7, item_total_min: 0.3, ci: 0.95}
     comparison: {schemes: [instrument, equal, entropy, critic, pca, ahp, bod]}
     uncertainty:
@@ -129,7 +130,8 @@ class PCASettings(_Strict):
 class TreatmentSettings(_Strict):
     """Coverage, outliers and imputation (:func:`dmi.analysis.treat`). A ``group-*``
     imputation needs ``group_by``, the profile field it groups by (checked against the answers'
-    profile fields when the analysis runs)."""
+    profile fields when the analysis runs); ``group_by`` with any other imputation (``none``,
+    ``mean``, ``median``) is refused, never ignored."""
 
     coverage_min: float = Field(0.65, gt=0, le=1)
     outliers: Literal["none", "winsorise", "log", "winsorise-then-log"] = "none"
@@ -147,6 +149,13 @@ class TreatmentSettings(_Strict):
             raise ValueError(
                 f"imputation {imputation} groups the companies by a profile field: expected "
                 "one such as sector, size_class or region, got none"
+            )
+        if value and not str(imputation).startswith("group"):
+            # it was ignored: the cells were imputed over everyone though groups were asked for
+            raise ValueError(
+                f"a group applies to a group imputation only: expected imputation group-mean "
+                f"or group-median with group_by {value!r} (or no group_by), got imputation "
+                f"{imputation}"
             )
         return value
 

@@ -451,7 +451,8 @@ def treat(
     imputation : {"none", "mean", "median", "group-mean", "group-median"}
         ``none`` keeps the instrument's missing-answer rule (scored as lowest, or left out).
     group_by : str, optional
-        The profile field of the ``group-*`` imputations (e.g. ``sector``).
+        The profile field of the ``group-*`` imputations (e.g. ``sector``); refused with any
+        other imputation (it would be ignored).
     """
     _check_treatment(population, level, outlier_treatment, imputation, group_by)
     h = population.hierarchy
@@ -522,6 +523,13 @@ def _check_treatment(
                 f"{name}: expected one of {', '.join(allowed)}, got {value!r}", parameter=name
             )
     fields = [str(c) for c in population.profile.columns]
+    if group_by and not imputation.startswith("group"):
+        raise ParameterError(
+            f"group_by: a group applies to a group imputation only: expected imputation "
+            f"group-mean or group-median (or no group_by), got imputation {imputation!r} with "
+            f"group_by {group_by!r}",
+            parameter="group_by",
+        )
     if imputation.startswith("group") and group_by not in fields:
         raise ParameterError(
             f"group_by: imputation {imputation!r} groups the companies by a profile field of "
