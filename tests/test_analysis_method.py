@@ -61,6 +61,10 @@ def test_a_method_file_round_trips_through_its_yaml(tmp_path):
             "treatment.group_by",
             "group-median",
         ),
+        ("target_quantile: 0\n", "target_quantile", "greater than 0"),
+        ("target_quantile: 1.5\n", "target_quantile", "less than or equal to 1"),
+        ("target_quantile: -0.2\n", "target_quantile", "greater than 0"),
+        ("target_quantile: high\n", "target_quantile", "'high'"),
         ("bod_bounds: [0.5, 0.2]\n", "bod_bounds", "0 <= lower <= upper <= 1"),
         ("bod_bounds: [-0.1, 0.9]\n", "bod_bounds", "got [-0.1, 0.9]"),
         ("bod_bounds: [0.1, 1.5]\n", "bod_bounds", "got [0.1, 1.5]"),
@@ -129,3 +133,13 @@ def test_judgement_files_yaml_and_csv(tmp_path):
     csv_file.write_text(",a,b\na,1,3\nb,1/3,1\n", encoding="utf-8")
     with pytest.raises(UsageError, match="exactly the nodes a, b, c"):
         read_ahp_matrix(csv_file, NODES)
+
+
+@pytest.mark.parametrize("q", [0.01, 0.5, 0.9, 1])
+def test_the_target_quantile_is_a_setting_of_the_method_file(tmp_path, q):
+    path = tmp_path / "m.yaml"
+    path.write_text(f"target_quantile: {q}\n", encoding="utf-8")
+    method, _ = load_method(path)
+    assert method.target_quantile == q and method.settings().target_quantile == q
+    assert f"target_quantile: {q}" in method.to_yaml()
+    assert load_method(None)[0].target_quantile == 0.9

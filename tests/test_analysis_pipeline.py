@@ -62,6 +62,15 @@ SETTING_CASES = {
         "nominal": {"weighting": "ahp"},
         "ahp": {"judgements": DIMENSION_JUDGEMENTS},
     },
+    "target_quantile": {
+        "nominal": {"normalisation": "target"},
+        "target_quantile": 0.5,
+    },
+    "target_quantile at the dimension level, entropy": {
+        "level": "dimension",
+        "nominal": {"weighting": "entropy", "normalisation": "target"},
+        "target_quantile": 0.75,
+    },
 }
 
 
@@ -94,6 +103,7 @@ def test_every_part_scores_the_nominal_method_with_all_its_settings(miit, case, 
         bod_bounds=method.bod_bounds,
         pca_retain=method.pca.retain,
         pca_rotation=method.pca.rotation,
+        target_quantile=method.target_quantile,
         ahp_matrix=matrix,
     ).fit(encode_answers(miit, answers))
     np.testing.assert_allclose(nominal, model.score(answers)["dmi"], atol=2e-9)
@@ -112,8 +122,10 @@ def test_the_method_s_settings_are_every_setting_of_the_kernel(miit):
         geometric_offset=0.3,
         bod_bounds=[0.05, 0.6],
         pca={"retain": 2, "rotation": "varimax-kaiser"},
+        target_quantile=0.6,
     )
     settings = method.settings(ahp_matrix=np.eye(4))
+    assert settings.target_quantile == 0.6
     assert settings.geometric_offset == 0.3
     assert settings.bod_bounds == (0.05, 0.6)
     assert (settings.pca_retain, settings.pca_rotation) == (2, "varimax-kaiser")
@@ -327,3 +339,21 @@ def test_bod_bounds_no_weights_meet_under_a_bod_nominal_name_the_method_file(mii
     )
     with pytest.raises(ModelFileError, match=r"m\.yaml, field bod_bounds: .*m = 4"):
         analyse(synthesise(miit, 30, 3), instrument=miit, method=path)
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_the_target_quantile_of_the_method_file_changes_the_target_index(miit, seed):
+    # it could not be set: every part scored the target normalisation at the 0.9 quantile
+    answers = synthesise(miit, 60, seed)
+    indices = {}
+    for q in (0.5, 0.9, 1.0):
+        method = _method(nominal={"normalisation": "target"}, target_quantile=q)
+        result = analyse(answers, instrument=miit, method=method)
+        assert result.method.target_quantile == q
+        assert result.to_json()["method"]["target_quantile"] == q
+        indices[q] = result.nominal["dmi"].to_numpy()
+    default = analyse(answers, instrument=miit, method=_method(nominal={"normalisation": "target"}))
+    np.testing.assert_array_equal(default.nominal["dmi"].to_numpy(), indices[0.9])
+    # a lower target gives each node full marks sooner: no index falls, some rise
+    assert (indices[0.5] >= indices[0.9]).all() and (indices[0.5] > indices[0.9]).any()
+    assert (indices[1.0] <= indices[0.9]).all() and (indices[1.0] < indices[0.9]).any()

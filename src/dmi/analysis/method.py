@@ -4,8 +4,9 @@ Every field has a default; an empty file (or none) is the default analysis. A fi
 wrong is named with the file (``method.yaml, field uncertainty.runs: ...``), as every file dmi
 reads. Paths in the file (an instrument, a reference population, AHP judgements, a tier model)
 are relative to the file's folder. The method's settings (AHP judgements, ``pca``,
-``bod_bounds``, ``geometric_offset``) reach every part of the analysis alike through
-:meth:`Method.settings`: the nominal index, the schemes side by side and every uncertainty run.
+``bod_bounds``, ``geometric_offset``, ``target_quantile``) reach every part of the analysis
+alike through :meth:`Method.settings`: the nominal index, the schemes side by side and every
+uncertainty run.
 
 .. code-block:: yaml
 
@@ -17,6 +18,8 @@ are relative to the file's folder. The method's settings (AHP judgements, ``pca`
     pca: {retain: kaiser+10%, rotation: varimax}   # or cumulative-60% or a number; varimax-kaiser
     bod_bounds: [0.0, 1.0]                  # benefit of the doubt: bounds on each weight's share
     geometric_offset: 0.01                  # c of geometric aggregation
+    target_quantile: 0.9                    # target normalisation: the reference quantile,
+                                            # 0 < q <= 1 (1: the reference maximum)
     ahp:                                    # pairwise judgements of the nodes at `level`
       judgements: [[foundation, management, 3], [management, performance, "1/2"], ...]
     tiers: shipped                          # shipped | none | a tier model JSON
@@ -210,6 +213,7 @@ class Method(_Strict):
     pca: PCASettings = PCASettings()
     bod_bounds: tuple[float, float] = (0.0, 1.0)
     geometric_offset: float = Field(0.01, ge=0)
+    target_quantile: float = Field(0.9, gt=0, le=1)
     tiers: str = "shipped"
     treatment: TreatmentSettings = TreatmentSettings()
     reliability: ReliabilitySettings = ReliabilitySettings()
@@ -231,6 +235,7 @@ class Method(_Strict):
             ahp_matrix=ahp_matrix,
             bod_bounds=tuple(self.bod_bounds),
             geometric_offset=self.geometric_offset,
+            target_quantile=self.target_quantile,
             pca_retain=self.pca.retain,
             pca_rotation=self.pca.rotation,
         )
