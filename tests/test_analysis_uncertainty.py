@@ -4,6 +4,8 @@ shares of runs that change a band, worked out independently; alternatives that c
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -334,3 +336,71 @@ def test_indices_are_not_defined_when_only_the_base_samples_do_not_vary():
     assert table[["S1", "ST"]].isna().all().all()
     notes = sensitivity_notes(table, Y, N, len(Y))
     assert [n.key for n in notes] == ["sobol_undefined_base"] and "16 runs" in notes[0]
+
+
+# -- the runs' memory: estimated before anything is allocated --------------------------------------
+
+
+def test_runs_that_would_not_fit_in_memory_are_refused_before_they_start(population, monkeypatch):
+    # a million runs over 10,000 companies needed ~120 GB and died with MemoryError after the
+    # other parts had run; now the estimate is checked first and the message says what to do
+    from dmi.errors import ParameterError
+
+    module = importlib.import_module("dmi.analysis.uncertainty")
+
+    n = population.n
+    small = uncertainty(population, runs=64, seed=1, weightings=("instrument", "equal"))
+    need = module.runs_memory(n, small.n_runs, inputs=len(small.runs.columns))
+    assert need >= small.n_runs * n * (8 + 4)
+    monkeypatch.setattr(module, "memory_limit", lambda: (need - 1, "a test limit"))
+    allocated = []
+    monkeypatch.setattr(module, "_allocate_runs", lambda *a: allocated.append(a))
+    with pytest.raises(ParameterError) as caught:
+        uncertainty(population, runs=64, seed=1, weightings=("instrument", "equal"))
+    assert not allocated
+    message = str(caught.value)
+    assert caught.value.parameter == "runs"
+    for words in (f"{small.n_runs} runs", "64 requested", f"{n} companies", "a test limit"):
+        assert words in message, (words, message)
+    assert "--runs" in message and "uncertainty.runs" in message and "fewer companies" in message
+    assert "at most" in message
+    # the runs it says fit do fit
+    fits = int(message.split("at most ")[1].split(" ")[0].replace(",", ""))
+    monkeypatch.undo()
+    monkeypatch.setattr(module, "memory_limit", lambda: (need - 1, "a test limit"))
+    result = uncertainty(population, runs=fits, seed=1, weightings=("instrument", "equal"))
+    assert 0 < result.n_runs < small.n_runs
+
+
+@pytest.mark.parametrize("n,runs", [(10_000, 1_000_000), (10_000, 1_536), (2**24, 10)])
+def test_the_runs_memory_estimate_counts_indices_and_ranks(n, runs):
+    from dmi.analysis.uncertainty import _rank_dtype, runs_memory
+
+    rank_bytes = np.dtype(_rank_dtype(n)).itemsize
+    need = runs_memory(n, runs, inputs=4)
+    assert n * runs * (8 + rank_bytes) <= need <= 1.05 * n * runs * (8 + rank_bytes) + 2**20
+    if (n, runs) == (10_000, 1_000_000):
+        assert need > 100e9  # the ~120 GB that died with MemoryError
+
+
+def test_the_memory_limit_is_half_the_machine_s_memory():
+    from dmi.analysis.uncertainty import RUNS_MEMORY_SHARE, memory_limit
+
+    limit, what = memory_limit()
+    assert RUNS_MEMORY_SHARE == 0.5 and limit > 0 and what
+
+
+def test_analyse_refuses_runs_beyond_memory_with_exit_2(miit, tmp_path, capsys, monkeypatch):
+    from dmi.cli.main import main
+
+    module = importlib.import_module("dmi.analysis.uncertainty")
+
+    path = tmp_path / "a.csv"
+    synthesise(miit, 50, 2).to_csv(path, index=False)
+    monkeypatch.setattr(module, "memory_limit", lambda: (10**6, "1 MB (a test limit)"))
+    code = main(["analyse", str(path), "-o", str(tmp_path / "r.html"), "--runs", "5000"])
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert err.startswith("dmi: error: ") and err.count("\n") == 1
+    assert "50 companies" in err and "5000 requested" in err and "--runs" in err
+    assert not (tmp_path / "r.html").exists()

@@ -33,7 +33,8 @@ uncertainty run.
       weightings: [instrument, equal, entropy, critic, pca, bod]
       aggregations: [arithmetic, geometric, mazziotta-pareto]
       perturbation: 0.25
-      runs: 1000
+      runs: 1000                            # at most 1,000,000, and what fits in half the
+                                            # machine's memory (12 bytes per company and run)
       seed: 0
 """
 

@@ -61,7 +61,12 @@ __all__ = [
     "DEFAULT_NORMALISATIONS",
     "DEFAULT_WEIGHTINGS",
     "MIN_BASE_SIZE",
+    "RUNS_MEMORY_FALLBACK",
+    "RUNS_MEMORY_SHARE",
     "Uncertainty",
+    "check_runs_memory",
+    "memory_limit",
+    "runs_memory",
     "sobol_indices",
     "uncertainty",
 ]
@@ -479,6 +484,9 @@ def uncertainty(
     }
     n_groups = len(dict.fromkeys(groups))
     N = _base_size(runs, n_groups)
+    # refused before anything of the runs' size is drawn or allocated (a million runs over
+    # 10,000 companies needed 120 GB and died with MemoryError)
+    check_runs_memory(n, N, n_groups, runs, inputs=len(names) + k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         X = sample.sample(problem, N, calc_second_order=False, scramble=True, seed=seed)
@@ -520,8 +528,7 @@ def uncertainty(
     # Ranks are average ranks, multiples of 1/2 up to n: float32 holds them exactly while
     # 2 n < 2^24 (half the memory: 10,000 companies x 1,536 runs take 123 MB of indices and
     # 61 MB of ranks), float64 beyond.
-    index_runs = np.empty((n, n_runs), dtype=np.float64)
-    rank_runs = np.empty((n, n_runs), dtype=_rank_dtype(n))
+    index_runs, rank_runs = _allocate_runs(n, n_runs)
     shift = np.empty(n_runs)
     band_changed = np.zeros(n, dtype=np.int64)
     tier_changed = np.zeros(n, dtype=np.int64)
@@ -600,6 +607,83 @@ def uncertainty(
     )
 
 
+RUNS_MEMORY_SHARE = 0.5
+"""The share of the machine's physical memory the runs' arrays may take (:func:`memory_limit`)."""
+RUNS_MEMORY_FALLBACK = 4 * 2**30
+"""The limit where the machine's memory cannot be read: 4 GiB."""
+
+
+def runs_memory(n: int, n_runs: int, *, inputs: int = 0) -> int:
+    """Bytes the runs of an uncertainty analysis hold at once: every company's index in every run
+    (float64, 8 bytes) and its rank (float32, 4 bytes, or float64 beyond 2^23 companies:
+    :func:`_rank_dtype`), and per run its design point and weights (``inputs`` float64 values).
+    The blocks scored at a time and the percentiles' working rows are bounded apart from this
+    (:data:`~dmi.analysis.schemes._BLOCK_CELLS` values)."""
+    per_company = 8 + np.dtype(_rank_dtype(n)).itemsize
+    return int(n_runs) * (int(n) * per_company + 8 * int(inputs))
+
+
+def memory_limit() -> tuple[int, str]:
+    """The most the runs' arrays may take, and how to name it: :data:`RUNS_MEMORY_SHARE` of
+    the machine's physical memory, or :data:`RUNS_MEMORY_FALLBACK` where it cannot be read."""
+    import os
+
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        total = 0
+    if total <= 0:
+        return RUNS_MEMORY_FALLBACK, f"{_size(RUNS_MEMORY_FALLBACK)} (dmi's limit)"
+    limit = int(total * RUNS_MEMORY_SHARE)
+    return limit, f"{_size(limit)} (half this machine's {_size(total)} of memory)"
+
+
+def _size(count: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{int(count)} bytes"
+
+
+def check_runs_memory(n: int, N: int, groups: int, requested: int, *, inputs: int = 0) -> None:
+    """Refuse a design of ``N (groups + 2)`` runs over ``n`` companies whose arrays
+    (:func:`runs_memory`) would exceed :func:`memory_limit`.
+
+    Raises
+    ------
+    ParameterError
+        ``parameter="runs"``: the runs (and those requested), the companies, the estimate, the
+        limit, and the most runs that fit (or that even the smallest design does not).
+    """
+    n_runs = N * (groups + 2)
+    need = runs_memory(n, n_runs, inputs=inputs)
+    limit, what = memory_limit()
+    if need <= limit:
+        return
+    fits = 2  # the smallest design (two base points), then the largest power of two that fits
+    while runs_memory(n, 2 * fits * (groups + 2), inputs=inputs) <= limit:
+        fits *= 2
+    smallest = runs_memory(n, 2 * (groups + 2), inputs=inputs) > limit
+    remedy = (
+        f"even the smallest design ({2 * (groups + 2)} runs) does not fit: analyse fewer "
+        "companies (a sample of them)"
+        if smallest
+        else f"ask for at most {fits * (groups + 2)} runs (--runs, or uncertainty.runs in the "
+        "method file), or analyse fewer companies (a sample of them)"
+    )
+    raise ParameterError(
+        f"runs: {n_runs} runs ({requested} requested) over {n} companies need about "
+        f"{_size(need)} for the runs' indices and ranks ({8 + np.dtype(_rank_dtype(n)).itemsize} "
+        f"bytes per company and run), more than the limit of {what}: {remedy}",
+        parameter="runs",
+    )
+
+
+def _allocate_runs(n: int, n_runs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every run's index (float64) and rank (:func:`_rank_dtype`) of every company."""
+    return np.empty((n, n_runs), dtype=np.float64), np.empty((n, n_runs), dtype=_rank_dtype(n))
+
+
 def _rank_dtype(n: int) -> type[np.floating]:
     """The smallest float type that holds every average rank of ``n`` companies (a multiple of
     1/2 from 1 to n) exactly: float32 while 2 n < 2^24, else float64."""
@@ -608,7 +692,8 @@ def _rank_dtype(n: int) -> type[np.floating]:
 
 def _row_percentiles(matrix: np.ndarray, rows: int = 4096) -> tuple[np.ndarray, ...]:
     """5th, 50th and 95th percentiles of each row, a block of rows at a time (bounded
-    memory)."""
+    memory: at most 4096 rows and :data:`~dmi.analysis.schemes._BLOCK_CELLS` values)."""
+    rows = max(1, min(rows, _BLOCK_CELLS // max(1, matrix.shape[1] if matrix.ndim == 2 else 1)))
     out = np.empty((len(_PERCENTILES), len(matrix)))
     for start in range(0, len(matrix), rows):
         part = matrix[start : start + rows].astype(np.float64)
