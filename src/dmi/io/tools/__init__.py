@@ -492,15 +492,21 @@ def lacking_note(tool: str, headers: list[str]) -> str:
     )
 
 
-def map_id(mapped: dict[str, str], chosen: str | None) -> str | None:
-    """The export's id column: the one chosen (``--id-column``), or the one the column map
-    sends to ``respondent_id``; both, they must be one.
+def map_id(reader: TableReader, source: Source, mapped: dict[str, str]) -> str | None:
+    """The export's id column as written: the one chosen (``--id-column``, found as written or
+    as matched), or the one the column map sends to ``respondent_id``; both, they must be one.
 
     Raises
     ------
     UsageError
-        The map and the choice name two columns.
+        The chosen column is not in the file, or the map and the choice name two columns.
     """
+    chosen = None if source.id_column is None else find_header(reader, source.id_column)
+    if source.id_column is not None and chosen is None:
+        raise UsageError(
+            f"{reader.path}: no column {source.id_column!r} to take the respondent id from; "
+            f"the file's columns are {', '.join(reader.written)}"
+        )
     named = [h for h, c in mapped.items() if c == ID_COLUMN]
     if named and chosen is not None and named[0] != chosen:
         raise UsageError(

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.columns import ID_COLUMN
-from dmi.errors import FileFormatError, UsageError
+from dmi.errors import FileFormatError
 from dmi.instruments import Instrument
 from dmi.io.mapping import check_map_codes, map_entries
 from dmi.io.readers import TableReader, UnreadableCells
@@ -52,7 +52,6 @@ from dmi.io.tools import (
     bad_cells,
     combine_flags,
     detected_hint,
-    find_header,
     lacking_note,
     layout_note,
     map_id,
@@ -131,13 +130,7 @@ class KoboLayout(SourceLayout):
         unmatched: list[str] = []
         whole: dict[str, str] = {}  # code -> header
         splits: dict[str, list[_Split]] = {}
-        id_header = None if source.id_column is None else find_header(reader, source.id_column)
-        if source.id_column is not None and id_header is None:
-            raise UsageError(
-                f"{reader.path}: no column {source.id_column!r} to take the respondent id from; "
-                f"the file's columns are {', '.join(headers)}"
-            )
-        id_header = map_id(mapped, id_header)  # or the column the map sends to the id
+        id_header = map_id(reader, source, mapped)  # or the column the map sends to the id
         if id_header is None:
             id_header = next(
                 (h for h in EXPORT_ID_COLUMNS["kobo"] if h in headers and h not in mapped), None

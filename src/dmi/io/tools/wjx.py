@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.columns import ID_COLUMN
-from dmi.errors import FileFormatError, UsageError
+from dmi.errors import FileFormatError
 from dmi.instruments import Instrument
 from dmi.instruments.export.wjx import WjxQuestion, wjx_questions
 from dmi.io.mapping import check_map_codes, map_entries
@@ -71,7 +71,6 @@ from dmi.io.tools import (
     bad_cells,
     combine_flags,
     detected_hint,
-    find_header,
     lacking_note,
     layout_note,
     map_id,
@@ -324,13 +323,7 @@ class WjxLayout(SourceLayout):
                 claim(column.code, self._flags_converter(number, options), options[0][1])
                 lacking += [h for value, h in options if value is None and h in claimed]
         # the respondent id: the chosen column, an id question, else 序号
-        id_header = None if source.id_column is None else find_header(reader, source.id_column)
-        if source.id_column is not None and id_header is None:
-            raise UsageError(
-                f"{reader.path}: no column {source.id_column!r} to take the respondent id "
-                f"from; the file's columns are {', '.join(headers)}"
-            )
-        id_header = map_id(mapped, id_header)  # or the column the map sends to the id
+        id_header = map_id(reader, source, mapped)  # or the column the map sends to the id
         serial = [h for h in headers if h.strip() == _ID_META and h not in mapped]
         if id_header is not None:
             converters.pop(ID_COLUMN, None)
