@@ -190,6 +190,11 @@ def test_compare_schemes_against_index_model_and_scipy(miit):
         assert result.band_names[scheme] == "indicative_level"
     assert result.band_names["instrument"] == "level"
     np.testing.assert_array_equal(result.companies["band_instrument"], official["level"])
+    # counts of companies are whole numbers, a scheme not run has none (they were 2.0 and nan)
+    from dmi.analysis.pipeline import records
+
+    rows = {r["scheme"]: r for r in records(result.summary)}
+    assert type(rows["equal"]["band_changed"]) is int and rows["ahp"]["band_changed"] is None
 
 
 def test_compare_schemes_ahp_with_judgements_and_tiers(miit):

@@ -965,6 +965,8 @@ def compare_schemes(
         ],
     )
     summary_table["notes"] = text_column(row["notes"] for row in summary)
+    for counted in ("band_changed", "tier_changed"):  # whole numbers; none for a scheme not run
+        summary_table[counted] = summary_table[counted].astype("Int64")
     return SchemeComparison(
         nominal=Scheme(nominal.weighting, nominal.normalisation, nominal.aggregation).name,
         weights=weights_table,
