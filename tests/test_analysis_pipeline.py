@@ -7,6 +7,7 @@ import dataclasses
 import inspect
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dmi.analysis import Kernel, Method, analyse
@@ -357,3 +358,26 @@ def test_the_target_quantile_of_the_method_file_changes_the_target_index(miit, s
     # a lower target gives each node full marks sooner: no index falls, some rise
     assert (indices[0.5] >= indices[0.9]).all() and (indices[0.5] > indices[0.9]).any()
     assert (indices[1.0] <= indices[0.9]).all() and (indices[1.0] < indices[0.9]).any()
+
+
+def test_the_settings_are_taken_by_name_as_before_the_settings_object(miit):
+    # compare_schemes(population, bod_bounds=...) and uncertainty(..., ahp_matrix=...) were
+    # the public calls before MethodSettings: they failed with a TypeError
+    from dmi.analysis import MethodSettings, Population, compare_schemes, uncertainty
+
+    population = Population.from_answers(miit, synthesise(miit, 60, 3))
+    given = {"bod_bounds": (0.05, 0.6), "geometric_offset": 0.2}
+    by_name = compare_schemes(population, schemes=["equal", "bod"], **given)
+    by_object = compare_schemes(
+        population, schemes=["equal", "bod"], settings=MethodSettings(**given)
+    )
+    pd.testing.assert_frame_equal(by_name.companies, by_object.companies)
+    assert not by_name.companies.equals(
+        compare_schemes(population, schemes=["equal", "bod"]).companies
+    )
+    runs = {"runs": 8, "weightings": ["equal", "bod"], "seed": 1}
+    a = uncertainty(population, **runs, bod_bounds=(0.05, 0.6))
+    b = uncertainty(population, **runs, settings=MethodSettings(bod_bounds=(0.05, 0.6)))
+    pd.testing.assert_frame_equal(a.companies, b.companies)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bod_bound'"):
+        compare_schemes(population, bod_bound=(0, 1))

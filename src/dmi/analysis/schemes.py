@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -120,6 +120,25 @@ class MethodSettings:
     target_quantile: float = 0.9
     pca_retain: str | int = "kaiser+10%"
     pca_rotation: str = "varimax"
+
+    @classmethod
+    def of(cls, settings: MethodSettings | None, given: dict[str, Any]) -> MethodSettings:
+        """``settings`` (default: every default) with the fields ``given`` by name, which win.
+
+        Raises
+        ------
+        TypeError
+            A name that is no setting (as for any unexpected keyword argument).
+        """
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise TypeError(
+                f"unexpected keyword argument {unknown[0]!r}; the method's settings are "
+                + ", ".join(names)
+            )
+        base = settings if settings is not None else cls()
+        return replace(base, **given) if given else base
 
     def kernel(
         self,
@@ -794,6 +813,7 @@ def compare_schemes(
     settings: MethodSettings | None = None,
     treated: bool = False,
     top: int = 10,
+    **setting: Any,
 ) -> SchemeComparison:
     """Weighting schemes side by side: weights, rank agreement, movers, band and tier changes.
 
@@ -825,6 +845,10 @@ def compare_schemes(
         (:func:`band_names`).
     top : int, default=10
         Movers kept per scheme.
+    **setting
+        Any of :class:`MethodSettings`' fields by name (``bod_bounds=(0, 0.5)``,
+        ``ahp_matrix=...``), as this function took them before ``settings``: they win over
+        ``settings``'.
 
     A scheme that cannot run is listed in ``not_run`` with the reason, never left out silently.
     """
@@ -839,7 +863,7 @@ def compare_schemes(
         )
     if tier_model is not None:
         check_tier_model(tier_model, instrument)
-    settings = settings or MethodSettings()
+    settings = MethodSettings.of(settings, setting)
     kernel = settings.kernel(
         instrument,
         level,

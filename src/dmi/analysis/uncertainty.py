@@ -313,6 +313,7 @@ def uncertainty(
     settings: MethodSettings | None = None,
     treated: bool = False,
     num_resamples: int = 100,
+    **setting: Any,
 ) -> Uncertainty:
     """Uncertainty and sensitivity of every company's index, rank, level and tier.
 
@@ -350,6 +351,10 @@ def uncertainty(
         (:func:`~dmi.analysis.schemes.band_names`).
     num_resamples : int, default=100
         Bootstrap resamples of the Sobol' indices' confidence intervals.
+    **setting
+        Any of :class:`~dmi.analysis.schemes.MethodSettings`' fields by name
+        (``bod_bounds=(0, 0.5)``, ``ahp_matrix=...``), as this function took them before
+        ``settings``: they win over ``settings``'.
 
     Raises
     ------
@@ -385,7 +390,7 @@ def uncertainty(
     ref_nodes = reference_nodes
     if ref_nodes is None and reference is not None:
         ref_nodes = reference.nodes(level)
-    settings = settings or MethodSettings()
+    settings = MethodSettings.of(settings, setting)
     kernel = settings.kernel(instrument, level, data_nodes, ref_nodes)
     dim_kernel = kernel
     if level != "dimension":
