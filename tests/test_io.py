@@ -439,6 +439,9 @@ def test_whole_numbers_are_written_as_the_big_outputs_write_them(tmp_path):
     assert [line.split(",")[0].strip('"') for line in big] == firsts
     back = pd.read_csv(tmp_path / "small.csv", encoding="utf-8-sig")
     pd.testing.assert_frame_equal(back, frame)
+    # a float32 column in its own precision, as Arrow writes it (widened, 0.1 had 17 digits)
+    single = pd.DataFrame({"a": np.array([0.1, 60, np.nan], dtype=np.float32), "b": 1})
+    assert csv_bytes(single).decode("utf-8-sig").splitlines() == ["a,b", "0.1,1", "60,1", ",1"]
 
 
 def test_parquet_writer_keeps_one_schema(tmp_path):

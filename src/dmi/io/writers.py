@@ -91,7 +91,9 @@ def _csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
         series = out[column]
         if not pd.api.types.is_float_dtype(series.dtype):
             continue
-        values = series.to_numpy(dtype=float, na_value=np.nan)
+        # in the column's own precision: a float32 0.1 is 0.1, not 0.10000000149011612
+        own = np.float32 if series.dtype == np.float32 else np.float64
+        values = series.to_numpy(dtype=own, na_value=np.nan)
         whole = np.isfinite(values) & (np.abs(values) < 2.0**53)
         whole[whole] = values[whole] == np.trunc(values[whole])
         if not whole.any():
