@@ -191,6 +191,12 @@ def test_every_printed_address_is_an_allowed_host(address, hosts, base, allowed,
         assert host in plan.allowed_hosts
 
 
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -265,6 +271,14 @@ def test_make_run_serves_the_app_and_every_address_it_prints_works(tmp_path):
         assert (
             _websocket_status((lan, port), f"dmi.evil.example:{port}") == "HTTP/1.1 403 Forbidden"
         )
+        # stopped as a service manager stops it (SIGTERM), the app goes with it: Streamlit,
+        # its child, had been left running, orphaned, holding the port
+        server.terminate()
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while _listening(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _listening(port), "the app still answers after dmi app serve was stopped"
     finally:
         server.terminate()
         try:

@@ -19,6 +19,7 @@ import contextlib
 import getpass
 import ipaddress
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -201,6 +202,26 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _stop_with(process: subprocess.Popen) -> None:
+    """Stop the app with this command: a service manager's SIGTERM (or a closed terminal's
+    SIGHUP) reaches only this process, and would leave Streamlit running, orphaned, on the
+    port. (Ctrl-C reaches both: see :func:`cmd_serve`.)"""
+
+    def stop(_signum: int, _frame: Any) -> None:
+        # passed on only: this command then ends as Streamlit does (waiting here would wait
+        # on the wait the signal interrupted, which holds the child's lock)
+        process.terminate()
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):  # SIGHUP is not on Windows
+            signal.signal(getattr(signal, name), stop)
+
+
+def _exit_status(returncode: int) -> int:
+    """A child's return code as a shell's exit status (ended by signal N: 128 + N)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     app = Path(args.app)
     if not app.is_file():
@@ -224,6 +245,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         command += ["--server.baseUrlPath", args.base_url_path.strip("/")]
     extra = args.streamlit_args[1:] if args.streamlit_args[:1] == ["--"] else args.streamlit_args
     process = subprocess.Popen([*command, *extra])  # noqa: S603 (our own command)
+    _stop_with(process)
     check = (
         plan.urls[0][1]
         if plan.address not in _ALL | _LOCAL
@@ -233,7 +255,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         deadline = time.monotonic() + args.wait
         while not _healthy(check):
             if process.poll() is not None:
-                return process.returncode or 1
+                return _exit_status(process.returncode) or 1
             if time.monotonic() > deadline:
                 print(f"dmi: the app did not answer within {args.wait:.0f} s", file=sys.stderr)
                 break
@@ -243,7 +265,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             for what, url in plan.urls:
                 print(f"  {what}: {url}", flush=True)
             print(f"\n  Host names allowed: {', '.join(plan.allowed_hosts)}\n", flush=True)
-        return process.wait()
+        return _exit_status(process.wait())
     except KeyboardInterrupt:  # Ctrl-C reached Streamlit too: let it end
         with contextlib.suppress(subprocess.TimeoutExpired):
             return process.wait(timeout=10)
