@@ -83,7 +83,7 @@ if last_run:
 # of its own, removed when the run ends (dmi.service.uploads); errors name the file as uploaded
 if st.session_state.get("bulk_upload") != (upload.file_id, encoding, instrument_id):
     st.session_state["bulk_upload"] = (upload.file_id, encoding, instrument_id)
-    for stale in ("bulk_file_info", "bulk_result"):
+    for stale in ("bulk_file_info", "bulk_file_edited", "bulk_result"):
         st.session_state.pop(stale, None)
 if last_run:  # unless a choice made since asks for another run
     if "bulk_result" not in st.session_state:
@@ -146,14 +146,21 @@ if not last_run:  # the mapping and the run: for an upload in the browser
     )
     custom = bulkview.edited_mapping(edited, instrument, lang, auto)  # what was edited
     current = found
-    if custom:  # the file read again with the edits, as the run will read it
-        with upload_folder() as folder:
-            try:
-                current = bulkview.file_mapping(
-                    staged(folder), instrument, custom, encoding=encoding, header_row=header_row
-                )
-            except FILE_ERRORS as exc:
-                refuse(exc)
+    if custom:  # the file read again with the edits, as the run will read it: once per edit,
+        # not on every rerun of the page
+        edits = tuple(sorted(custom.items()))
+        read_with = st.session_state.get("bulk_file_edited")
+        if read_with is not None and read_with[0] == edits:
+            current = read_with[1]
+        else:
+            with upload_folder() as folder:
+                try:
+                    current = bulkview.file_mapping(
+                        staged(folder), instrument, custom, encoding=encoding, header_row=header_row
+                    )
+                except FILE_ERRORS as exc:
+                    refuse(exc)
+            st.session_state["bulk_file_edited"] = (edits, current)
     mapping, headers = current.mapping, current.headers
     names = bulkview.column_labels(instrument, lang)
     st.caption(f"{ui.t('mapped')}: {len(mapping.rename)} / {len(headers)}")

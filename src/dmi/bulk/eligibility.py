@@ -686,16 +686,12 @@ def _name_rows_as_the_export_does(
     """A survey tool's export without an id column matched (no id question, none mapped) has
     its rows named as ``dmi score`` names them, by the export's own id column (问卷星's 序号,
     KoboToolbox's _uuid: :func:`dmi.io.tools.export_id_header`), not by row number; unless the
-    map leaves that column out (``""``)."""
+    map leaves that column out (``""``), as for any match (:func:`match_unmatched`)."""
     if mapping.id_header is not None:
         return
     header = export_id_header(source, headers)
-    left_out = {_key(h) for h, code in (custom or {}).items() if not code}
-    if header is None or _key(header) in left_out:
-        return
-    mapping.rename[header] = ID_COLUMN
-    if header in mapping.unmatched:
-        mapping.unmatched.remove(header)
+    if header is not None:
+        match_unmatched(mapping, headers, lambda h: ID_COLUMN if h == header else None, custom)
 
 
 def _facts_matched(headers: list[str]) -> tuple[int, int]:
