@@ -41,7 +41,7 @@ def page(lang: str) -> None:
             ui.t("encoding"),
             list(encodings),
             format_func=encodings.__getitem__,
-            key=ui.shown_anew("ladder_encoding", ""),
+            key=ui.shown_anew("ladder_encoding", "", list(encodings)),
         )
         or None
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,12 +115,43 @@ def literal(value: object) -> str:
     return _MARKUP.sub(r"\\\1", _AUTOLINK.sub("\u2060", str(value)))
 
 
-def shown_anew(key: str, default: Any) -> str:
-    """Give the keyed selectbox ``key`` its value anew on this run (``default`` the first time)
-    and return the key. The browser keeps a selectbox's shown name when only the names of its
-    options change: after a change of language it still showed the other language's name."""
-    st.session_state[key] = st.session_state.get(key, default)
+_LAST_CHOICE = "__last_choice"  # beside a selectbox's key: the choice read last (shown_anew)
+
+
+def shown_anew(key: str, default: Any, options: Sequence[Any]) -> str:
+    """Give the keyed choice widget ``key`` (a selectbox, a multiselect) its value anew on this
+    run (``default`` the first time) and return the key. The browser keeps a selectbox's shown
+    name when only the names of its options change: after a change of language it still showed
+    the other language's name.
+
+    A choice that is not among ``options`` (:func:`offered`: a name sent in the language before)
+    is not taken: the choice this session last read is kept (it had been taken for no option, the
+    box went blank and a fact was saved as unknown), else ``default``.
+    """
+    last = f"{key}{_LAST_CHOICE}"
+    chosen = st.session_state.get(key, default)
+    if not offered(chosen, options):
+        chosen = st.session_state.get(last, default)
+    if not offered(chosen, options):  # the options changed since (other data, say)
+        chosen = default
+    st.session_state[key] = chosen
+    st.session_state[last] = chosen
     return key
+
+
+def offered(value: Any, options: Sequence[Any]) -> bool:
+    """Whether a choice widget's ``value`` is one of its ``options`` (each of them, for a
+    multiple choice), or none chosen.
+
+    The browser sends a choice by its name. A run it asks for before it has drawn the names of
+    a new language sends the names of the one before, which Streamlit hands on as they are:
+    none of them is an answer.
+    """
+    if value is None:
+        return True
+    if isinstance(value, list | tuple):
+        return all(v in options for v in value)
+    return value in options
 
 
 def seeded(key: str, value: Any) -> str:

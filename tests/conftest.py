@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -114,6 +115,40 @@ def mixed_answers(instrument: dmi.Instrument) -> dict[str, object]:
     for item in instrument.scenario_items():
         answers.setdefault(item.code, 0)
     return answers
+
+
+def sent_by_old_names(monkeypatch: pytest.MonkeyPatch, at: Any, names: dict[str, Any]) -> None:
+    """Make the next run of the AppTest ``at`` receive the widgets ``names`` names (key -> the
+    name, or a list of names for a multiple choice) as the browser sends a choice: by its name.
+
+    After a switch of language, a run the browser asks for before it has drawn the new names
+    sends the names of the language before. ``monkeypatch.undo()`` ends it.
+    """
+    stale = {}
+    for key, name in names.items():
+        widget = next(
+            w
+            for kind in ("selectbox", "radio", "button_group")
+            for w in at.get(kind)
+            if w.key == key
+        )
+        stale[widget.id] = name
+        cls = type(widget)
+        if getattr(cls, "_dmi_stale", None) is None:
+            original = cls._widget_state
+
+            def as_sent(self, original=original):
+                state = original.fget(self)
+                if self.id in stale:
+                    if isinstance(stale[self.id], list):
+                        del state.string_array_value.data[:]
+                        state.string_array_value.data.extend(stale[self.id])
+                    else:
+                        state.string_value = stale[self.id]
+                return state
+
+            monkeypatch.setattr(cls, "_widget_state", property(as_sent))
+            monkeypatch.setattr(cls, "_dmi_stale", True, raising=False)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ import dmi
 from dmi import locales
 from dmi.service.auth import Account, accounts_from_secrets, secrets_entry, verify_password
 
-from .conftest import ROOT, app_database
+from .conftest import ROOT, app_database, sent_by_old_names
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -335,6 +335,22 @@ def test_the_lab_names_every_method_in_the_pages_language_with_a_line_on_it(lang
     at.selectbox(key="B_weight").set_value("critic").run()
     _ok(at)
     assert a("weighting_critic_help", lang) in [c.value for c in at.caption]
+
+
+def test_a_method_sent_by_its_name_in_the_language_before_stays_chosen(monkeypatch):
+    # a run the browser asked for before it had drawn the new language's names sends the old
+    # name: it was taken for no method at all
+    at = _signed_in("zh", "scholar", "app_pages/weights_lab.py")
+    at.selectbox(key="B_weight").set_value("critic").run()
+    at.sidebar.radio(key="lang_switch").set_value("en").run()
+    _ok(at)
+    assert at.selectbox(key="B_weight").value == "critic"
+    sent_by_old_names(monkeypatch, at, {"B_weight": WEIGHTING_LABELS["zh"][3]})  # CRITIC
+    at.run()
+    monkeypatch.undo()
+    _ok(at)
+    assert at.selectbox(key="B_weight").value == "critic"
+    assert a("weighting_critic_help", "en") in [c.value for c in at.caption]
 
 
 def _own_population(tmp_path, miit) -> tuple[object, int, int]:

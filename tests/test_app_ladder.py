@@ -19,7 +19,7 @@ from dmi.results.ladder import ladder_view, status_text
 from dmi.service.ladder import application_year_now
 from dmi.service.store import Store
 
-from .conftest import ROOT, app_database
+from .conftest import ROOT, app_database, sent_by_old_names
 from .test_service_ladder import FIRM
 
 pytest.importorskip("streamlit")
@@ -183,6 +183,7 @@ def test_a_change_of_language_keeps_what_was_typed():
     assert at.title[0].value == text("ladder.title", "en")
     assert at.number_input(key="f_debt_ratio").value == 81
     assert at.radio(key="f_sme").value == "yes"
+    assert at.radio(key="f_high_tech_title").value is None
     assert statuses(at) == expected(FIRM, "en")
     assert Store().ladder(token).facts == FIRM
 
@@ -423,3 +424,34 @@ def test_the_application_year_is_this_year_and_the_page_says_so():
     said = [_shown(c.value) for c in at.caption]
     assert any(f"申请年度 {this_year}" in c and text("ladder.year_today", "zh") in c for c in said)
     assert Store().ladder(token).evaluation["innovative_status"] == "eligible"
+
+
+def test_a_choice_the_browser_sends_in_the_language_before_is_read_as_the_stored_one(monkeypatch):
+    # after a switch of language, a run the browser asked for before it had drawn the new names
+    # sends a choice by its old name ("是（有效期内）" on the English page): it was taken as no
+    # option at all, the box went blank and the fact was saved as unknown
+    at, token = start("zh")
+    fill(at, FIRM)
+    at.run()
+    at.sidebar.radio(key="lang_switch").set_value("en").run()
+    _ok(at)
+    not_chosen = at.selectbox(key="ladder_policy").options[1]
+    sent_by_old_names(
+        monkeypatch,
+        at,
+        {
+            "f_holds_innovative": el.FACTS["holds_innovative"].values[1].label("zh"),
+            "f_sme": text("ladder.answer_yes", "zh"),
+            "f_high_tech_title": text("ladder.blank", "zh"),  # not given
+            "ladder_policy": not_chosen,
+        },
+    )
+    at.run()
+    monkeypatch.undo()
+    _ok(at)
+    assert at.selectbox(key="f_holds_innovative").value == "yes"
+    assert at.radio(key="f_sme").value == "yes"
+    assert at.radio(key="f_high_tech_title").value is None
+    assert Store().ladder(token).facts == FIRM
+    assert Store().ladder(token).policy == "2026"
+    assert statuses(at) == expected(FIRM, "en")

@@ -66,7 +66,7 @@ def choice(kind: str, key: str, where, options=None, **kwargs):
         SETTING_NAMES[kind],
         options,
         format_func=lambda o: method_label(kind, o, lang),
-        key=key,
+        key=ui.shown_anew(key, options[0], options),
         **kwargs,
     )
     where.caption(method_help(kind, chosen, lang))

@@ -48,7 +48,7 @@ instrument_id = st.selectbox(
     ui.t("instrument"),
     instruments,
     format_func={i: load_instrument(i).title.get(lang) for i in instruments}.__getitem__,
-    key=ui.shown_anew("bulk_instrument", default),
+    key=ui.shown_anew("bulk_instrument", default, instruments),
 )
 instrument = load_instrument(instrument_id)
 encodings = {"": ui.t("auto"), "utf-8": "UTF-8", "gb18030": "GB18030 / GBK"}
@@ -57,7 +57,7 @@ encoding = (
         ui.t("encoding"),
         list(encodings),
         format_func=encodings.__getitem__,
-        key=ui.shown_anew("bulk_encoding", ""),
+        key=ui.shown_anew("bulk_encoding", "", list(encodings)),
     )
     or None
 )

@@ -22,11 +22,12 @@ instrument_id = (
     st.selectbox(
         ui.t("instrument"),
         instruments,
-        index=instruments.index(ui.DEFAULT_INSTRUMENT)
-        if ui.DEFAULT_INSTRUMENT in instruments
-        else 0,
         format_func={i: load_instrument(i).title.get(lang) for i in instruments}.__getitem__,
-        key="dash_instrument",
+        key=ui.shown_anew(
+            "dash_instrument",
+            ui.DEFAULT_INSTRUMENT if ui.DEFAULT_INSTRUMENT in instruments else instruments[0],
+            instruments,
+        ),
     )
     if len(instruments) > 1
     else instruments[0]
@@ -55,7 +56,7 @@ def choose(column: str, group: str, key: str, where) -> list[str]:
         format_func=shown.__getitem__,
         placeholder=text("agency.all"),
         select_all=False,
-        key=key,
+        key=ui.shown_anew(key, [], present),
     )
 
 

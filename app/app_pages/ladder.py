@@ -170,7 +170,7 @@ def fact_input(fact: Fact, current: Any) -> Any:
             _label(fact),
             options,
             format_func=names.__getitem__,
-            key=ui.shown_anew(key, current if current in options else None),
+            key=ui.shown_anew(key, current if current in options else None, options),
             help=help_,
             placeholder=blank,  # shown for None (Streamlit's own is English)
         )
@@ -197,7 +197,7 @@ def facts_form(stored: dict[str, Any], policy: str, level: int | None) -> tuple[
         text("ladder.policy", L),
         policies,
         format_func=names.__getitem__,
-        key=ui.shown_anew("ladder_policy", policy if policy in policies else policies[0]),
+        key=ui.shown_anew("ladder_policy", policy if policy in policies else policies[0], policies),
         help=text("ladder.policy_help", L),
     )
     values: dict[str, Any] = {}

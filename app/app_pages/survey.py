@@ -10,6 +10,7 @@ buttons move between pages and a reload comes back where it was.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import dmi_ui as ui
@@ -84,7 +85,10 @@ def start_screen() -> None:
         instruments.index(ui.DEFAULT_INSTRUMENT) if ui.DEFAULT_INSTRUMENT in instruments else 0
     )
     chosen = st.selectbox(
-        ui.t("instrument"), instruments, index=default, format_func=titles.get, key="instrument"
+        ui.t("instrument"),
+        instruments,
+        format_func=titles.get,
+        key=ui.shown_anew("instrument", instruments[default], instruments),
     )
     with st.container(border=True, key="consent_box"):
         st.markdown(f"**{ui.t('consent_title')}**")
@@ -113,14 +117,25 @@ def start_screen() -> None:
 
 
 # -- widgets: each shows the draft's answer and saves a change at once --------------------------
-def _save(token: str, code: str, key: str, widget: ItemWidget | None = None) -> None:
+def _save(
+    token: str,
+    code: str,
+    key: str,
+    widget: ItemWidget | None = None,
+    options: Sequence[Any] | None = None,
+) -> None:
     """A widget's ``on_change``: put its new value in the draft (the exclusive rule of a
-    multiple choice applied first, and shown)."""
+    multiple choice applied first, and shown). ``options``: a choice's values (default: the
+    item widget's, for a choice)."""
     db = ui.store()
     draft = db.draft(token)
     if draft is None:
         return
     value = st.session_state.get(key)
+    if options is None and widget is not None and widget.kind != "number":
+        options = widget.values
+    if options is not None and not ui.offered(value, options):
+        return  # a name sent in the language before (ui.offered): the draft keeps its answer
     if widget is not None and widget.kind == "multiselect":
         value = tick(widget, widget.value, value or [])
         st.session_state[key] = value
@@ -210,10 +225,11 @@ def profile_widget(token: str, field_: ProfileField, current: Any) -> None:
     label = ui.pick(field_.zh, field_.en) + (" *" if field_.required else "")
     help_ = field_.help.get(L) if field_.help else None
     key = f"p_{field_.code}"
-    callback = {"on_change": _save, "args": (token, field_.code, key)}
+    callback: dict[str, Any] = {"on_change": _save, "args": (token, field_.code, key)}
     if field_.type == "choice":
         labels = {o.value: ui.pick(o.zh, o.en) for o in field_.options}
         values = list(labels)
+        callback["kwargs"] = {"options": values}
         st.selectbox(
             label,
             values,

@@ -326,9 +326,8 @@ def choice(kind: str, key: str, default: str | None = None) -> str:
     chosen = st.selectbox(
         SETTING_NAMES[kind],
         options,
-        index=options.index(default) if default else 0,
         format_func=lambda option: method_label(kind, option, lang),
-        key=key,
+        key=ui.shown_anew(key, default or options[0], options),
     )
     st.caption(method_help(kind, chosen, lang))
     return chosen
