@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import dmi
 from dmi.service.store import Store
 from dmi.service.survey import (
     answer_summary,
     check_credit_code,
     check_page,
+    clean_answers,
     item_widget,
     survey_pages,
     tick,
@@ -330,3 +333,176 @@ def test_the_answers_sent_in_the_language_before_change_no_answer(miit, monkeypa
     assert saved["network"] == ticked and saved["it_coverage"] == coverage.values[2]
     assert at.pills(key="q_network").value == ticked
     assert at.radio(key="q_it_coverage").value == coverage.values[2]
+
+
+def test_the_chosen_language_holds_for_the_visit_and_travels_in_links(miit):
+    # a link with ?lang=en opens in English
+    at, _ = _start("en")
+    assert at.header[0].value == "Company profile"
+    assert _param(at, "lang") == "en"
+    # no ?lang (a browser of any language): choosing 中文 holds through the start button
+    at = _app(None).run()
+    at.radio(key="lang_switch").set_value("zh").run()
+    assert _param(at, "lang") == "zh"
+    at.checkbox(key="consent").check().run()
+    at.button(key="start").click().run()
+    assert at.header[0].value == "企业概况"
+    assert _param(at, "lang") == "zh"
+    # a page opened without the parameter (st.switch_page drops them) gets it back
+    at.switch_page("app_pages/results.py").run()
+    _ok(at)
+    assert _param(at, "lang") == "zh"
+
+
+def test_the_scenarios_are_a_matrix_scored_as_the_library_scores_them(miit):
+    answers = _complete(miit)
+    operations = _page_of(miit, "operations")
+    token = _draft(miit, {k: v for k, v in answers.items() if not k.startswith("sc_")}, 0)
+    at = _app("zh", resume=token, page=str(operations + 1)).run()
+    _ok(at)
+    scenarios = [i for i in survey_pages(miit)[operations].items]
+    assert not [r for r in at.radio if r.key != "lang_switch"]  # no wall of radio options
+    rows = {c.key: c for c in at.segmented_control}
+    assert set(rows) == {f"q_{i.code}" for i in scenarios}
+    levels = miit.scenario_levels
+    for row in rows.values():
+        assert row.options == [str(lv.value) for lv in levels]  # compact: the values
+    legend = [e for e in at.expander if e.label == "等级说明"]
+    assert len(legend) == 1
+    legend_text = "".join(m.value for m in legend[0].markdown)
+    for level in levels:  # each description once, as written in the instrument
+        assert legend_text.count(level.zh) == 1
+    for item in scenarios:
+        at.segmented_control(key=f"q_{item.code}").set_value(answers[item.code]).run()
+    at.button(key="next").click().run()
+    _ok(at)
+    at.query_params["page"] = "review"
+    at.run()
+    at.button(key="submit").click().run()
+    _ok(at)
+    stored = Store().submissions(token)[-1].scores
+    expected = (
+        dmi.IndexModel(miit)
+        .fit()
+        .score(pd.DataFrame([{"respondent_id": "x", **clean_answers(answers)}]))
+        .iloc[0]
+    )
+    for column in [c for c in expected.index if c == "dmi" or c.startswith("dim_")]:
+        assert stored[column] == pytest.approx(float(expected[column]), abs=1e-9), column
+
+
+def test_the_review_lists_every_answer_and_edits_one_page(miit):
+    answers = {**_complete(miit), "company_name": "精密机械"}
+    pages = survey_pages(miit)
+    token = _draft(miit, answers, page=len(pages))
+    at = _app("zh", resume=token).run()  # a complete draft opens on the review
+    _ok(at)
+    assert _param(at, "page") == "review"
+    summary = answer_summary(miit, answers, "zh")
+    shown = "".join(m.value for m in at.markdown).replace("\\", "")
+    for _page, rows in summary:
+        for question, answer in rows:
+            assert question in shown
+            if answer is not None:
+                assert answer in shown
+    assert [h.value for h in at.subheader] == [p.zh for p in pages]
+    foundation = _page_of(miit, "foundation")
+    at.button(key="edit_foundation").click().run()
+    _ok(at)
+    assert at.header[0].value == pages[foundation].zh
+    assert _param(at, "page") == str(foundation + 1)
+    assert at.button(key="next").label == "保存并返回检查页"
+    assert at.button(key="back").disabled
+    coverage = item_widget(miit, miit.item("it_coverage"), None, "zh")
+    new_value = next(v for v in coverage.values if v != answers["it_coverage"])
+    at.radio(key="q_it_coverage").set_value(new_value).run()
+    at.button(key="next").click().run()
+    _ok(at)
+    assert _param(at, "page") == "review"
+    assert coverage.labels[new_value] in "".join(m.value for m in at.markdown).replace("\\", "")
+
+
+def test_the_page_is_in_the_address_and_each_change_is_saved_at_once(miit):
+    pages = survey_pages(miit)
+    token = _draft(miit, {"sector": "C34"}, page=1)
+    at = _app("en", resume=token).run()  # no page asked: where the draft was left
+    assert at.header[0].value == pages[1].en and _param(at, "page") == "2"
+    at.query_params["page"] = "4"  # the browser's back/forward buttons change the address
+    at.run()
+    assert at.header[0].value == pages[3].en
+    assert Store().draft(token).page == 3
+    at.button(key="back").click().run()
+    assert _param(at, "page") == "3" and at.header[0].value == pages[2].en
+    item = pages[2].items[0]
+    at.segmented_control(key=f"q_{item.code}").set_value(3).run()
+    assert Store().draft(token).answers[item.code] == 3  # no button pressed
+    # a reload is a new session: the address brings back the page and the answer
+    again = _app("en", resume=token, page="3").run()
+    assert again.segmented_control(key=f"q_{item.code}").value == 3
+    # without the code in the address, the session still knows its draft
+    at.query_params.pop("resume")
+    at.query_params.pop("page")
+    at.run()
+    assert at.header[0].value == pages[2].en and _param(at, "resume") == token
+    unknown_page = _app("en", resume=token, page="99").run()
+    assert unknown_page.header[0].value == pages[2].en
+
+
+def test_a_consultant_starts_a_new_company_after_a_submission(miit):
+    answers = _complete(miit)
+    pages = survey_pages(miit)
+    token = _draft(miit, answers, page=len(pages))
+    at = _app("zh", resume=token).run()
+    assert "new_company" not in {b.key for b in at.button}  # nothing submitted yet
+    at.button(key="submit").click().run()
+    _ok(at)
+    at.button(key="new_company").click().run()
+    _ok(at)
+    new = at.session_state["token"]
+    assert new != token
+    assert Store().draft(new).answers == {} and Store().draft(new).instrument_id == miit.id
+    assert at.header[0].value == "企业概况"
+    assert at.session_state["visit_codes"] == [token]
+    assert token in [c.value for c in at.sidebar.code]
+    assert Store().submissions(token)  # the first company's result stays
+
+
+def test_the_consent_notice_names_the_controller_the_hash_and_the_days():
+    at = _app("zh")
+    at.secrets["dmi"] = {"controller": {"name": "某市工信局", "contact": "dmi@example.gov.cn"}}
+    at.run()
+    notice = " ".join(m.value for m in at.markdown).replace("\\", "").replace("\u2060", "")
+    assert "某市工信局" in notice and "dmi@example.gov.cn" in notice
+    assert "单向散列" in notice and "加密散列" not in notice
+    assert "365 天" in notice
+    at = _app("en").run()
+    notice = " ".join(m.value for m in at.markdown)
+    assert "one-way hash" in notice and "not set by the administrator" in notice
+
+
+def test_a_run_whose_address_is_already_right_sends_no_new_address(miit, monkeypatch):
+    """Each address the app sends becomes a new entry in the browser's history when it differs
+    from the one shown. A run that only repeats the address still sent it: arriving late, after
+    the visitor pressed back, it pushed the page left behind and the forward button lost its
+    page (the flaky browser test of issue 17). A rerun now sends nothing when nothing moved."""
+    from streamlit.runtime.state.query_params import QueryParams
+
+    sent: list[str] = []
+    original = QueryParams._send_query_param_msg
+
+    def counted(self) -> None:
+        sent.append(str(dict(self._query_params)))
+        original(self)
+
+    monkeypatch.setattr(QueryParams, "_send_query_param_msg", counted)
+    token = _draft(miit, {"sector": "C34"}, page=1)
+    at = _app("en", resume=token, page="2").run()
+    _ok(at)
+    sent.clear()
+    at.run()  # a widget's change or a late rerun: the address already says where it is
+    _ok(at)
+    assert sent == []
+    at.button(key="back").click().run()  # a move sends the new page, once
+    _ok(at)
+    assert _param(at, "page") == "1"
+    assert len(sent) == 1 and "'page': '1'" in sent[0]
