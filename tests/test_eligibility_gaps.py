@@ -704,3 +704,77 @@ def test_a_share_that_cannot_be_computed_is_said_once():
                 "R&D share y1 cannot be computed (revenue y1 is 0) meets lg26_rd",
                 "R&D share y2 cannot be computed (revenue y2 is 0) meets lg26_rd",
             ]
+
+
+def _missing_named(result: el.RungResult) -> set[str]:
+    """The facts a rung's "missing facts" gap asks for."""
+    found: set[str] = set()
+    for g in result.gaps:
+        if g.kind == "missing":
+            found |= set(re.split(r": |：", g.text, maxsplit=1)[1].split(", "))
+    return found
+
+
+def test_a_change_that_leaves_its_condition_unknown_asks_for_the_fact_it_waits_on():
+    # R&D y1 50万 → 100万 meets the year's part of sr26_rd; the other year's is blank, so the
+    # firm was then unknown, and no gap had asked for rd_y2 (a reviewer's 5 of 118 firms)
+    from .test_eligibility_edges_ladder import _apply
+
+    facts = {
+        "respondent_id": "R1", "holds_innovative": "yes", "revenue_y1": 1500,
+        "revenue_y2": 1400, "main_revenue_y1": 1200, "rd_y1": 50, "debt_ratio": 80,
+        "niche_years": 3, "ip_class1": 1, "eval_score": 50, "sme": "yes",
+        "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes",
+    }  # fmt: skip
+    result = el.evaluate(facts, "2026", lang="en", max_gaps=None)["specialised"]
+    assert result.condition("sr26_rd").state == "not_met"
+    assert [g.fact for g in result.gaps if g.kind == "change"] == ["rd_y1"]
+    assert _missing_named(result) == {"rd_y2"}
+    after = el.evaluate(_apply(facts, list(result.gaps)), "2026")["specialised"]
+    assert after.condition("sr26_rd").state == "unknown"
+    assert _missing_named(after) == {"rd_y2"}
+
+
+def test_a_fact_is_asked_for_only_where_knowing_it_could_change_the_result():
+    # without any class-I IP, whether it is in-house or of high value cannot earn points (and
+    # "yes" is refused); without an award, its rank cannot open the direct route; only the
+    # digital level and the province's points can move the score across its pass mark
+    facts = {
+        "holds_innovative": "yes", "revenue_y1": 2000, "rd_y1": 100, "rd_y2": 100,
+        "niche_years": 4, "main_revenue_y1": 1800, "main_revenue_y2": 1700,
+        "main_revenue_y3": 1600, "net_profit_y1": 200, "debt_ratio": 40, "staff": 100,
+        "rd_staff": 20, "ip_class1": 0, "ip_class2": 0, "quality_items": 2,
+        "rd_institution": "provincial", "product_field": "six_bases", "award": "none",
+        "makers_china": "none", "equity_2y": 0, "sme": "yes", "credit_clean": "yes",
+        "product_allowed": "yes", "no_incident": "yes",
+    }  # fmt: skip
+    result = el.evaluate(facts, "2022", lang="en", max_gaps=None)["specialised"]
+    assert result.status == "unknown"
+    assert _missing_named(result) == {"digital_level", "featured_points"}
+    # the innovative scorecard, 5 points short, waits on main_revenue_y2 (growth) once its
+    # R&D move is made; the class-I IP facts cannot change its points without class-I IP
+    facts = {
+        "sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes",
+        "revenue_y1": 1000, "rd_y1": 25, "ip_class1": 0, "ip_class2": 1,
+        "main_revenue_y1": 800, "strategic_emerging": "yes", "debt_ratio": 30,
+        "high_tech_title": "no", "innovation_title": "no", "rd_institution": "none",
+        "award": "none", "equity_3y": 0,
+    }  # fmt: skip
+    result = el.evaluate(facts, "2022", lang="en", max_gaps=None)["innovative"]
+    assert result.status == "not_yet"
+    assert _missing_named(result) == {"main_revenue_y2"}
+
+
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_a_condition_the_changes_leave_unknown_has_a_blank_fact_it_reads_asked_for(policy):
+    # on random firms: following every change listed, a condition that was not met and is then
+    # unknown waits on a fact the gaps asked for
+    checked = 0
+    for facts, result, after in _followed(200, 5, policy, ("specialised", "little_giant")):
+        asked = _missing_named(result)
+        for cid, state in after.items():
+            if state == "unknown" and result.condition(cid).state == "not_met":
+                assert asked, (result.rung, cid, facts, [g.text for g in result.gaps])
+                assert all(facts.get(f) is None for f in asked), asked
+                checked += 1
+    assert checked > 0

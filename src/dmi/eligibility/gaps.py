@@ -995,32 +995,68 @@ def _planned_moves(
 # -- a rung's gaps ------------------------------------------------------------------------------
 
 
-def _condition_names(ctx: Context, rung: RungEval, cid: str, recheck: bool) -> list[str]:
-    """The facts and metrics a condition (with the routes that replace it) reads, in order."""
+def _asked_names(
+    ctx: Context, rung: RungEval, cid: str, recheck: bool, pos: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per fact or metric a condition (with the routes that replace it) reads: the rows of
+    ``pos`` where it is missing and knowing it could change the condition.
+
+    Not a name whose every use is decided without it: a part of an "all of" another part of
+    which fails for good (high-value class-I IP without any class-I IP, which would be
+    refused), or, in a route (which the gaps do not change), fails at all (an award rank without
+    an award); nor a scorecard indicator whose points are the same whatever the missing facts
+    are.
+    """
     policy = ctx.policy
-    tests: list[Any] = []
+    tests: list[tuple[Any, bool]] = []  # (test, a route's)
     if cid in policy.conditions:
         test = rung.test(cid, recheck)
         if test != "skip":
-            tests.append(test)
+            tests.append((test, False))
     for rid, route in policy.routes.items():
         if rid in rung.routes and cid in route.replaces:
-            tests += [o.test for o in route.options]
-    names: list[str] = []
-    for sub in tests:
-        for leaf in iter_leaves(sub):
-            if isinstance(leaf, ScorecardPass):
-                sc = policy.scorecards[leaf.scorecard]
-                for ind in sc.indicators:
-                    names += [ind.of] if ind.of else []
-                    names += [s.of for s in ind.best_of or ()]
-                    for step in ind.first_of or ():
-                        names += [lf.of for lf in iter_leaves(step.test) if hasattr(lf, "of")]
-                if sc.province_fact:
-                    names.append(sc.province_fact)
-            elif hasattr(leaf, "of"):
-                names.append(leaf.of)
-    return list(dict.fromkeys(names))
+            tests += [(o.test, True) for o in route.options]
+    asked: dict[str, np.ndarray] = {}
+
+    def ask(name: str, where: np.ndarray) -> None:
+        where = where & ctx.get(name)[1][pos]
+        asked[name] = asked[name] | where if name in asked else where
+
+    def walk(node: Any, open_: np.ndarray, route: bool) -> None:
+        if isinstance(node, AllOf):
+            # a part that fails for good (in a route: that fails) decides the whole
+            for sub in node.all:
+                if route:
+                    open_ = open_ & (ctx.state(sub)[pos] != NOT_MET)
+                else:
+                    open_ = open_ & np.isfinite(_unmet(ctx, sub, pos))
+            for sub in node.all:
+                walk(sub, open_, route)
+        elif isinstance(node, AnyOf):
+            for sub in node.any:
+                walk(sub, open_, route)
+        elif isinstance(node, ScorecardPass):
+            sc = ctx.scorecard(node.scorecard)
+            spec = policy.scorecards[node.scorecard]
+            for ind in spec.indicators:
+                unsure = open_ & (sc.ind_lo[ind.id][pos] < sc.ind_hi[ind.id][pos])
+                names = [ind.of] if ind.of else []
+                names += [s.of for s in ind.best_of or ()]
+                for step in ind.first_of or ():
+                    names += [lf.of for lf in iter_leaves(step.test) if hasattr(lf, "of")]
+                for name in names:
+                    ask(name, unsure)
+            if spec.province_fact:
+                ask(spec.province_fact, open_)
+        elif hasattr(node, "of"):
+            ask(node.of, open_ & (ctx.state(node)[pos] == UNKNOWN))
+            window = getattr(node, "window", None)
+            if window is not None:
+                ask(window.fact, open_ & (ctx.state(node)[pos] == UNKNOWN))
+
+    for test, route in tests:
+        walk(test, np.ones(len(pos), dtype=bool), route)
+    return asked
 
 
 def _facts_of(policy: Any, name: str) -> list[str]:
@@ -1105,7 +1141,8 @@ def rung_gaps(
     for cid, mask in chosen.items():
         off_path[cid] = np.zeros(ctx.n, dtype=bool)
         off_path[cid][pos[~mask]] = True
-    for extra in _follow_ups(rung, ny_pos, pieces, lang, rounds, off_path, merged):
+    left_unknown: dict[str, np.ndarray] = {}  # filled by _follow_ups
+    for extra in _follow_ups(rung, ny_pos, pieces, lang, rounds, off_path, merged, left_unknown):
         # on a row with a gap of the same condition and suffix, the follow-up joins that gap
         # (joined_rows names the condition once): it is not one more gap there
         key = (extra.condition, extra.suffix)
@@ -1125,7 +1162,10 @@ def rung_gaps(
 
     for cid in conditions:
         in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
-        unknown = (rung.conditions[cid][pos] == UNKNOWN) & in_path & (status <= UNKNOWN)
+        unknown = rung.conditions[cid][pos] == UNKNOWN
+        if cid in left_unknown:  # not met, and unknown once its changes are made
+            unknown = unknown | left_unknown[cid][pos]
+        unknown &= in_path & (status <= UNKNOWN)
         if not unknown.any():
             continue
         again = rung.recheck[pos]
@@ -1133,10 +1173,10 @@ def rung_gaps(
             which = unknown & (again if recheck else ~again)
             if not which.any():
                 continue
-            for name in _condition_names(ctx, rung, cid, recheck):
+            for name, asked in _asked_names(ctx, rung, cid, recheck, pos).items():
                 # a fact is asked for where what it stands in for is missing: not the given
                 # digital level where the level computed from the survey is known
-                unknown_name = which & ctx.get(name)[1][pos]
+                unknown_name = which & asked
                 if not unknown_name.any():
                     continue
                 for fact in _facts_of(ctx.policy, name):
@@ -1294,9 +1334,14 @@ def _follow_ups(
     rounds: int,
     off_path: dict[str, np.ndarray],
     merged: list[Piece],
+    left_unknown: dict[str, np.ndarray] | None = None,
 ) -> list[Piece]:
     """The gaps of what ``pieces`` (the changes of rows ``rows``, ascending) would break, worked
     out on the facts after those changes, and so on, ``rounds`` times at most.
+
+    ``left_unknown`` is filled, per condition, with a mask of the rung's rows where it is not
+    met and the changes leave it unknown (R&D 50万 → 100万 meets the year's part; the other
+    year's is blank): its missing facts are then asked for too.
 
     Each round makes every change so far and evaluates the changed rows again: a condition met
     before the round and not after it gets its gaps, and so does a condition whose gaps on a row
@@ -1321,6 +1366,8 @@ def _follow_ups(
     rows = rows[changed[rows]]
     before = {cid: state[rows] for cid, state in rung.conditions.items()}
     by_amounts = _ChangedBy(rung.ctx.n)
+    if left_unknown is None:
+        left_unknown = {}
     by_amounts.add([*pieces, *merged])  # a change merged into another's is still its own
     found_all: list[Piece] = []
     for _ in range(rounds):
@@ -1338,6 +1385,12 @@ def _follow_ups(
         found: list[Piece] = []
         for cid, was in before.items():
             now = after.conditions[cid]
+            # the latest round that made a row's changes says where it is left (every change so
+            # far is made in it)
+            unsure_now = (now == UNKNOWN) & (rung.conditions[cid][rows] == NOT_MET)
+            if unsure_now.any() or cid in left_unknown:
+                mask = left_unknown.setdefault(cid, np.zeros(rung.ctx.n, dtype=bool))
+                mask[rows] = unsure_now
             unmet = now == NOT_MET
             # met before and no longer sure after: a scorecard the changes leave short unless a
             # missing fact (a route's) makes up for it gets the moves its lowest points need
