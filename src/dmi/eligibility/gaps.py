@@ -1049,10 +1049,8 @@ def _asked_names(
             if spec.province_fact:
                 ask(spec.province_fact, open_)
         elif hasattr(node, "of"):
+            # (not a window's year: a blank year is taken as within the window)
             ask(node.of, open_ & (ctx.state(node)[pos] == UNKNOWN))
-            window = getattr(node, "window", None)
-            if window is not None:
-                ask(window.fact, open_ & (ctx.state(node)[pos] == UNKNOWN))
 
     for test, route in tests:
         walk(test, np.ones(len(pos), dtype=bool), route)
