@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -684,6 +685,31 @@ def test_a_facts_short_label_is_a_header_too():
     assert len(shorts) == len(set(shorts))  # each names one fact
 
 
+def test_a_label_without_its_note_in_brackets_is_a_header_too():
+    # 从事特定细分市场年限 (the label goes on "（截至上年末）") was left out as no fact at all
+    from dmi.bulk.eligibility import map_fact_columns
+    from dmi.eligibility.facts import COMPUTED
+    from dmi.io.mapping import _key
+
+    for lang in ("zh", "en"):
+        pairs = [
+            (" ".join(re.sub(r"[（(][^）)]*[）)]", "", label).split()), f.code)
+            for f in el.FACTS
+            if f.code not in COMPUTED
+            for label in [f.zh if lang == "zh" else f.en]
+            if re.search(r"[（(]", label)
+        ]
+        bare = dict(pairs)
+        assert len({_key(label) for label, _ in pairs}) == len(pairs)  # each names one fact
+        assert {"niche_years", "eval_score", "market_share", "holds_innovative"} <= set(
+            bare.values()
+        )
+        mapping = map_fact_columns(list(bare))
+        assert mapping.rename == bare
+    with_unit = map_fact_columns(["从事特定细分市场年限（年）"]).rename
+    assert with_unit == {"从事特定细分市场年限（年）": "niche_years"}
+
+
 @pytest.mark.parametrize("command", ["eligibility", "score"])
 def test_a_file_without_an_id_column_says_its_rows_are_named_by_number(capsys, tmp_path, command):
     # rows were named 2, 3, 4 and a firm given twice went unseen, with no word in the summary
@@ -918,6 +944,33 @@ def test_a_unit_in_a_header_is_read_as_that_unit(tmp_path, capsys):
     assert (
         zh == "上年营业收入(元)：表头注明单位 元，已换算为 万元（÷ 10000）读作上年营收 (revenue_y1)"
     )
+
+
+def test_a_short_unit_in_a_header_is_read_as_its_long_form(tmp_path, capsys):
+    # 前年营业收入（亿）, 上年研发费用（百万）: the columns were left out as no fact at all
+    headers = {
+        "revenue_y1": "上年营业收入[千]",
+        "revenue_y2": "前年营业收入（亿）",
+        "rd_y1": "上年研发费用(百万)",
+    }
+    scale = {"revenue_y1": "10", "revenue_y2": "0.0001", "rd_y1": "0.01"}
+    given = _with_headers(tmp_path / "units.csv", FIRMS, headers, scale)
+    plain = write_csv(tmp_path / "plain.csv", FIRMS)
+    outs = []
+    for src in (given, plain):
+        out = tmp_path / f"{src.stem}-out.csv"
+        summary = tmp_path / f"{src.stem}.json"
+        code, _, err = run(capsys, "eligibility", src, "-o", out, "--summary", summary, "-q")
+        assert code == 0, err
+        outs.append((read(out), json.loads(summary.read_text(encoding="utf-8"))))
+    (units_out, units_summary), (plain_out, _) = outs
+    pd.testing.assert_frame_equal(units_out, plain_out)
+    assert units_summary["mapping"]["unmatched"] == []
+    assert units_summary["mapping"]["units"] == {
+        "revenue_y1": "千",
+        "revenue_y2": "亿",
+        "rd_y1": "百万",
+    }
 
 
 def test_a_value_out_of_range_is_told_in_the_unit_it_was_written_in(tmp_path, capsys):

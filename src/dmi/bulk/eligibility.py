@@ -17,6 +17,7 @@ computed one is flagged (``flags``) and counted (the summary's ``digital_level``
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -68,6 +69,9 @@ __all__ = [
 ]
 
 
+_BRACKETED = re.compile(r"[（(][^）)]*[）)]")  # a label's note: 年限（截至上年末）
+
+
 def _key(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
 
@@ -109,6 +113,12 @@ def map_fact_columns(
         if fact.code not in COMPUTED and fact.short:
             for lang in ("zh", "en"):
                 targets.setdefault(_key(fact.short_label(lang)), fact.code)
+    for fact in FACTS:  # then a label without its notes in brackets (从事特定细分市场年限)
+        if fact.code not in COMPUTED:
+            for label in (fact.zh, fact.en):
+                bare = _BRACKETED.sub("", label)
+                if bare != label and _key(bare):
+                    targets.setdefault(_key(bare), fact.code)
     items: set[str] = set()
     if instrument is not None:
         for item in instrument.items:

@@ -178,7 +178,7 @@ def _key(text: str) -> str:
 _NUMBERING = re.compile(r"^(?:(?:q|第)?\d{1,3}(?:题)?[.、:)\]]|q\d{1,3}(?=\D))")
 _UNIT = re.compile(
     r"[(\[【]\s*(?:单位[:]?|unit[:]?)?\s*"
-    r"(?P<unit>百万元|万元|亿元|千元|元|万|%|‰|人|个|项|件|位|年|名|分|级|家|次|yuan|people|persons"
+    r"(?P<unit>百万元|万元|亿元|千元|元|百万|万|亿|千|%|‰|人|个|项|件|位|年|名|分|级|家|次|yuan|people|persons"
     r"|years|points)"
     r"\s*[)\]】]$"
 )
