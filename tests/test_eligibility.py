@@ -701,6 +701,29 @@ def test_the_2022_policy_routes_everything_to_itself_and_rejects_earlier_years()
 # -- the digital level --------------------------------------------------------------------------
 
 
+def test_an_award_year_after_the_application_year_is_flagged():
+    # the 2022 rules apply for 2022 unless a year is given: a 2025 award was silently outside
+    # every window, with nothing said
+    facts = firm(BASE, award="provincial", award_year=2025, award_rank=1)
+    flagged = el.evaluate(facts, "2022", lang="en")
+    assert flagged.flags == (
+        "award year 2025 is after the application year 2022: outside the rule's window",
+    )
+    assert el.evaluate(facts, "2022", year=2026, lang="en").flags == ()
+    assert el.evaluate(firm(facts, award_year=2022), "2022").flags == ()
+    both = el.evaluate(
+        firm(SR22, digital_level=3, digital_level_computed=2, award="national", award_year=2030),
+        "2022",
+        lang="en",
+    )
+    assert len(both.flags) == 2 and "3 given, 2 computed" in both.flags[0]
+    assert "award year 2030" in both.flags[1]
+    frame = pd.DataFrame(
+        [{"respondent_id": "A", **facts}, {"respondent_id": "B", **firm(facts, award_year=2021)}]
+    )
+    assert el.evaluate(frame, "2022", lang="en")["flags"].tolist() == [flagged.flags[0], ""]
+
+
 def test_digital_level_given_and_computed():
     given = el.evaluate(firm(SR22, digital_level=3), "2022")
     assert points(given, "specialised", "sr22s_digital") == 5

@@ -334,7 +334,8 @@ def test_the_digital_level_comes_from_the_survey_on_the_row_else_the_column(caps
     flags = list(got["flags"])
     assert flags[0] == flags[2] == flags[3] == ""
     assert flags[1] == (
-        f"digital level: {given[1]} given, {int(levels[1])} computed from the survey; computed used"
+        f"digital level: {given[1]} given, {int(levels[1])} computed from the survey "
+        "(the computed one used)"
     )
     facts = json.loads(summary.read_text(encoding="utf-8"))
     assert facts["digital_level"] == {"computed": 3, "disagrees": 1}
@@ -1319,3 +1320,25 @@ def test_a_wjx_exports_marks_in_repeated_rows_are_blank_and_counted_alike(
     notes = json.loads(summ.read_text("utf-8"))["notes"]
     assert any(n.endswith("6 cells (revenue_y1 1, net_profit_y1 3, staff 2)") for n in notes)
     assert set(read(rej)["column"]) == {"respondent_id"}  # no mark refused as a cell
+
+
+def test_a_run_says_how_many_award_years_are_after_the_application_year(tmp_path, capsys):
+    # --policy 2022 applies for 2022 unless --year says otherwise: awards of 2025 were left
+    # outside their windows without a word
+    from dmi.service.bulkview import note_text
+
+    firms = [
+        {**A1, "award": "provincial", "award_year": 2025, "award_rank": 1},
+        {**A1, "respondent_id": "A2", "award": "national", "award_year": 2021},
+    ]
+    src, out, summ = tmp_path / "f.csv", tmp_path / "o.csv", tmp_path / "s.json"
+    pd.DataFrame(firms).to_csv(src, index=False)
+    code, _, err = run(capsys, "eligibility", src, "-o", out, "--policy", "2022", "--summary", summ)
+    assert code == 0, err
+    notes = json.loads(summ.read_text(encoding="utf-8"))["notes"]
+    (note,) = [n for n in notes if "award year" in n]
+    assert note.startswith("1 row gives an award year after the application year 2022 (row 2)")
+    assert "获奖年份晚于申报年份 2022" in note_text(note, "zh")
+    assert read(out)["flags"].fillna("").str.contains("2025").tolist() == [True, False]
+    code, _, err = run(capsys, "eligibility", src, "-o", out, "--policy", "2022", "--year", "2026")
+    assert "award year" not in err

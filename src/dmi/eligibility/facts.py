@@ -469,6 +469,8 @@ class FactsTally:
       firm's: not marked.)
     - Rows that give an id and no fact at all: a note or a footnote under the table, say,
       evaluated as a firm whose every fact is unknown.
+    - Rows whose award year is after the application year: the award is outside every window
+      (flagged on the row too); the year not given is the policy's first (``--year``).
 
     Attributes
     ----------
@@ -478,6 +480,12 @@ class FactsTally:
         Rows with an id and no fact.
     id_only_rows : list of int
         The first :data:`_ROWS_NAMED` of them (row numbers, ascending).
+    award_after_year : int
+        Rows whose ``award_year`` is after the application year ``year``.
+    award_after_rows : list of int
+        The first :data:`_ROWS_NAMED` of them.
+    year : int or None
+        The application year.
     """
 
     percent_given: dict[str, int] = field(default_factory=dict)
@@ -485,11 +493,20 @@ class FactsTally:
     percent_above_zero: dict[str, int] = field(default_factory=dict)
     id_only: int = 0
     id_only_rows: list[int] = field(default_factory=list)
+    award_after_year: int = 0
+    award_after_rows: list[int] = field(default_factory=list)
+    year: int | None = None
 
     @classmethod
-    def of(cls, table: FactColumns) -> FactsTally:
-        """The tally of a batch's typed rows (the rows evaluated)."""
-        tally = cls()
+    def of(cls, table: FactColumns, year: int | None = None) -> FactsTally:
+        """The tally of a batch's typed rows (the rows evaluated), applying in ``year``."""
+        tally = cls(year=year)
+        award_year = table.values.get("award_year")
+        if year is not None and award_year is not None:
+            with np.errstate(invalid="ignore"):
+                later = np.flatnonzero(award_year > year)
+            tally.award_after_year = len(later)
+            tally.award_after_rows = [int(r) for r in np.sort(table.rows[later])[:_ROWS_NAMED]]
         for fact in facts_table():
             if not fact.fractions_doubtful:
                 continue
@@ -524,6 +541,9 @@ class FactsTally:
                 mine[code] = mine.get(code, 0) + n
         self.id_only += other.id_only
         self.id_only_rows = sorted(self.id_only_rows + other.id_only_rows)[:_ROWS_NAMED]
+        self.award_after_year += other.award_after_year
+        self.award_after_rows = sorted(self.award_after_rows + other.award_after_rows)[:_ROWS_NAMED]
+        self.year = self.year if other.year is None else other.year
         return self
 
     def notes(self) -> list[str]:
@@ -544,6 +564,16 @@ class FactsTally:
                 f"{self.id_only} row{'s' if self.id_only != 1 else ''} with an id and no fact "
                 f"({which}): evaluated with every fact unknown (a note or a footnote in the id "
                 "column?)"
+            )
+        if self.award_after_year:
+            rows = ", ".join(str(r) for r in self.award_after_rows)
+            more = " ..." if self.award_after_year > len(self.award_after_rows) else ""
+            n = self.award_after_year
+            notes.append(
+                f"{n} row{'s' if n != 1 else ''} give{'s' if n == 1 else ''} an award year after "
+                f"the application year {self.year} (row{'s' if n != 1 else ''} {rows}{more}): "
+                "outside every award window, and flagged; the application year is the policy's "
+                "first unless one is given (--year)"
             )
         return notes
 

@@ -494,7 +494,7 @@ def _run(
         )
         valid = parsed.valid & valid
         table = parsed.table if valid.all() else parsed.table.take(valid)
-        tally.add(FactsTally.of(table))
+        tally.add(FactsTally.of(table, the_plan.year))
         results.append(_frame(evaluate_columns(table, the_plan), lang, max_gaps))
         rejects.append(parsed.rejects)
         kept_rows.append(table.rows)
@@ -583,7 +583,7 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
         codes = np.where(state == NA, -1, state).astype(np.int8)
         cols[cid] = pd.Categorical.from_codes(codes, dtype=_STATE_DTYPE)
     cols["gaps"] = _gaps_column(ev, lang, max_gaps)
-    cols["flags"] = _flags_column(ev.facts, lang)
+    cols["flags"] = _flags_column(ev.facts, lang, the_plan.year)
     return pd.DataFrame(cols, copy=False)
 
 
@@ -642,12 +642,18 @@ def _text_series(column: Any) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(column, dtype=_TEXT), copy=False)
 
 
-def _flags_column(facts: FactColumns, lang: str) -> pd.Series:
+def _flags_column(facts: FactColumns, lang: str, year: int) -> pd.Series:
     """The ``flags`` text of every row (``str``, "" for none): a stated digital level that
-    disagrees with the computed one. Each pair of levels is worded once and gathered to the
-    rows by Arrow (no Python string per row)."""
+    disagrees with the computed one, and an award year after the application year ``year``
+    (outside every window of the rules: a year not given, ``--year``, is the policy's first).
+
+    Each distinct flag is worded once and gathered to the rows by Arrow (no Python string per
+    row); a row's flags are joined by the separator of the gaps.
+    """
+    n = facts.n
+    kinds: list[tuple[list[str], np.ndarray]] = []  # per kind: words ("" first), which per row
     rows = np.flatnonzero(facts.digital_disagrees)
-    pairs = np.zeros(facts.n, dtype=np.int64)  # 0: no flag, else 1 + the pair's position
+    pairs = np.zeros(n, dtype=np.int64)  # 0: no flag, else 1 + the pair's position
     words = [""]
     if len(rows):
         given = facts.values["digital_level"][rows].astype(np.int64)
@@ -655,7 +661,33 @@ def _flags_column(facts: FactColumns, lang: str) -> pd.Series:
         found, at = np.unique(np.stack([given, computed], axis=1), axis=0, return_inverse=True)
         words += [t("eligibility.disagree", lang, given=int(g), computed=int(c)) for g, c in found]
         pairs[rows] = 1 + at.ravel()
-    return _text_series(_worded(words, pairs, large=True))
+    kinds.append((words, pairs))
+    award_year = facts.values.get("award_year")
+    if award_year is not None:
+        with np.errstate(invalid="ignore"):
+            rows = np.flatnonzero(award_year > year)
+        if len(rows):
+            found, at = np.unique(award_year[rows].astype(np.int64), return_inverse=True)
+            which = np.zeros(n, dtype=np.int64)
+            which[rows] = 1 + at.ravel()
+            later = [t("eligibility.after_year", lang, award=int(y), year=year) for y in found]
+            kinds.append(([""] + later, which))
+    if len(kinds) == 1:
+        return _text_series(_worded(words, pairs, large=True))
+    # one text per combination of the kinds' flags met
+    key = np.zeros(n, dtype=np.int64)
+    for kind_words, which in kinds:
+        key = key * len(kind_words) + which
+    combos, at = np.unique(key, return_inverse=True)
+    separator = t("eligibility.separator", lang)
+    texts = []
+    for combo in combos:
+        shown = []
+        for kind_words, _ in reversed(kinds):
+            combo, k = divmod(int(combo), len(kind_words))
+            shown.append(kind_words[k])
+        texts.append(separator.join(w for w in reversed(shown) if w))
+    return _text_series(_worded(texts, at.ravel(), large=True))
 
 
 # -- one firm in detail --------------------------------------------------------------------------
@@ -879,7 +911,7 @@ def _firm(ev: Evaluation, frame: pd.DataFrame, lang: str) -> FirmResult:
         rungs[rung] = found
     row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
     rid = ev.facts.ids[0] or None
-    flags = tuple(f for f in [str(row["flags"])] if f)
+    flags = tuple(f for f in str(row["flags"]).split(t("eligibility.separator", lang)) if f)
     return FirmResult(
         respondent_id=rid,
         policy=ev.plan.policy.id,

@@ -420,6 +420,14 @@ _NOTES = [
     ),
     (
         re.compile(
+            r"(?P<n>\d+) rows? gives? an award year after the application year (?P<year>\d+) "
+            r"\(rows? (?P<rows>[^)]*)\): outside every award window, and flagged; the "
+            r"application year is the policy's first unless one is given \(--year\)"
+        ),
+        "award_after_year",
+    ),
+    (
+        re.compile(
             r"(?P<header>.+): in (?P<unit>\S+), read as (?P<fact>[a-z0-9_]+) in (?P<own>\S+) "
             r"\((?P<how>[÷×] \d+)\)"
         ),
