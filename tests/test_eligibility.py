@@ -427,12 +427,42 @@ def test_innovative_scorecard_bands_at_their_edges(changes, indicator, expected)
         ({"rd_staff": 5}, "sr22s_rd_staff", 1),
         ({"rd_staff": 4}, "sr22s_rd_staff", 0),
         ({"rd_institution": "national"}, "sr22s_lab", 10),
-        ({"product_field": "gap_filler"}, "sr22s_field", 5),
+        ({"product_field": "gap_filler"}, "sr22s_field", None),  # 0 to 5: left to review
+        ({"product_field": "six_bases"}, "sr22s_field", 3),
         ({"product_field": "other"}, "sr22s_field", 0),
     ],
 )
 def test_specialised_2022_scorecard_bands(changes, indicator, expected):
     assert points(el.evaluate(firm(SR22, **changes), "2022"), "specialised", indicator) == expected
+
+
+def test_a_claimed_chain_role_is_never_scored_without_a_review():
+    # 补短板/锻长板/填空白 "with real results" is a reviewer's call: its 5 points of the 2022
+    # 专精特新 scorecard were counted as given, and a firm 5 points short was eligible on the claim
+    facts = {
+        "holds_innovative": "yes", "revenue_y1": 2000, "rd_y1": 100, "rd_y2": 100,
+        "niche_years": 4, "main_revenue_y1": 1800, "main_revenue_y2": 1700,
+        "main_revenue_y3": 1600, "net_profit_y1": 200, "debt_ratio": 40, "staff": 100,
+        "rd_staff": 20, "ip_class1": 0, "ip_class2": 0, "quality_items": 2,
+        "rd_institution": "provincial", "award": "none", "makers_china": "none", "equity_2y": 0,
+        "sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes",
+        "digital_level": 1, "featured_points": 5,
+    }  # fmt: skip
+    plain = el.evaluate(firm(facts, product_field="other"), "2022", lang="en")["specialised"]
+    assert (plain.status, plain.points) == ("not_yet", 55)
+    claimed = el.evaluate(firm(facts, product_field="gap_filler"), "2022", lang="en")
+    result = claimed["specialised"]
+    assert result.status == "manual"
+    score = result.condition("sr22_score")
+    assert score.state == "manual" and "fills a gap" in score.evidence[0]
+    assert (result.scorecard.points_at_least, result.scorecard.points_at_most) == (55, 60)
+    assert [g.text for g in result.gaps] == ["manual review: sr22_score"]
+    # a fact missing as well: unknown, the fact asked for (not the review first)
+    unsure = el.evaluate(firm(facts, product_field="gap_filler", staff=None), "2022", lang="en")
+    assert unsure["specialised"].status == "unknown"
+    # points enough without the claim: eligible, the claim changes nothing
+    ample = el.evaluate(firm(facts, product_field="gap_filler", digital_level=3), "2022")
+    assert ample["specialised"].status == "eligible"
 
 
 def test_a_shared_band_edge_takes_the_higher_scoring_band_in_every_scorecard():

@@ -783,7 +783,7 @@ POINTS = [
             (30, 5),
         ]
     ],
-    pts("2022", SR, "sr22s_field", 5, product_field="gap_filler"),
+    pts("2022", SR, "sr22s_field", None, product_field="gap_filler"),  # 0 to 5: a review's
     pts("2022", SR, "sr22s_field", 3, product_field="six_bases"),
     pts("2022", SR, "sr22s_field", 0, product_field="other"),
     *[

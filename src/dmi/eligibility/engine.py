@@ -403,17 +403,36 @@ def _province_blocks(ctx: Context, sc: Scorecard) -> np.ndarray:
     return table[np.asarray(codes, dtype=np.intp)]
 
 
+def _rests_on_missing(ctx: Context, ind: Indicator) -> np.ndarray:
+    """Where an indicator's points are open because a fact is missing (not only because a
+    step waits on a review: a claim left to a reviewer)."""
+    if ind.bands or ind.categories is not None:
+        assert ind.of is not None
+        return ctx.get(ind.of)[1]
+    if ind.best_of:
+        return np.logical_or.reduce([ctx.get(s.of)[1] for s in ind.best_of])
+    open_ = np.zeros(ctx.n, dtype=bool)
+    alive = np.ones(ctx.n, dtype=bool)
+    for step in ind.first_of or ():
+        s = ctx.state(step.test)
+        open_ |= alive & (s == UNKNOWN)
+        alive &= s != MET
+    return open_
+
+
 def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
     n = ctx.n
     ind_lo: dict[str, np.ndarray] = {}
     ind_hi: dict[str, np.ndarray] = {}
     group_lo = {g.id: np.zeros(n, dtype=np.float32) for g in sc.groups}
     group_hi = {g.id: np.zeros(n, dtype=np.float32) for g in sc.groups}
+    wanting = np.zeros(n, dtype=bool)  # some points are open for want of a fact
     for ind in sc.indicators:
         lo, hi = indicator_points(ctx, ind, sc.edges)
         ind_lo[ind.id], ind_hi[ind.id] = lo, hi
         group_lo[ind.group] += lo
         group_hi[ind.group] += hi
+        wanting |= (lo < hi) & _rests_on_missing(ctx, ind)
     block = _province_blocks(ctx, sc)
     pass_mark = np.full(n, sc.pass_mark, dtype=np.float32)
     for g in sc.groups:
@@ -428,6 +447,7 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
             group_hi[g.id][known] = points[known]
             unmatched &= missing
         group_hi[g.id][unmatched] = g.points
+        wanting |= unmatched
         for b, blk in enumerate(sc.provinces):
             rows = block == b
             if not rows.any():
@@ -440,6 +460,7 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
                 ind_hi[ind.id] = np.where(rows, hi, ind_hi.get(ind.id, np.float32(np.nan)))
                 group_lo[g.id][rows] += lo[rows]
                 group_hi[g.id][rows] += hi[rows]
+                wanting |= rows & (lo < hi) & _rests_on_missing(ctx, ind)
     lo = sum(group_lo.values(), np.zeros(n, dtype=np.float32))
     hi = sum(group_hi.values(), np.zeros(n, dtype=np.float32))
     surely = lo >= pass_mark
@@ -454,7 +475,9 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
             surely &= group_lo[g.id] > g.floor_above
             never |= group_hi[g.id] <= g.floor_above
             floor_met[g.id] = group_lo[g.id] > g.floor_above
-    state = np.full(n, UNKNOWN, dtype=np.int8)
+    # undecided: unknown while a missing fact could decide it, else left to the review of a
+    # claim (a product said to fill a gap in the chain)
+    state = np.where(wanting, UNKNOWN, MANUAL).astype(np.int8)
     state[surely] = MET
     state[never] = NOT_MET
     return ScorecardEval(

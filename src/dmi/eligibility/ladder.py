@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.eligibility.engine import (
+    MANUAL,
     MET,
     NA,
     STATES,
@@ -105,7 +106,8 @@ class ConditionResult:
 
 @dataclass(frozen=True)
 class IndicatorResult:
-    """Points of one scorecard indicator (``points`` None while a fact it needs is missing)."""
+    """Points of one scorecard indicator (``points`` None while a fact it needs is missing, or
+    while a claim it scores waits on a review)."""
 
     id: str
     label: str
@@ -722,13 +724,24 @@ def _values_of(r: RungEval, tests: list[Any]) -> dict[str, Any]:
     return out
 
 
-def _evidence(tests: list[Any], lang: str) -> tuple[str, ...]:
-    return tuple(
-        leaf.manual.get(lang)
-        for test in tests
-        for leaf in iter_leaves(test)
-        if isinstance(leaf, Manual)
-    )
+def _evidence(tests: list[Any], lang: str, r: RungEval) -> tuple[str, ...]:
+    """What to prepare for the reviews a condition (or route) waits on: its own, and those of a
+    scorecard's claims that wait on one for this firm (a product said to fill a gap)."""
+    found: list[str] = []
+    for test in tests:
+        for leaf in iter_leaves(test):
+            if isinstance(leaf, Manual):
+                found.append(leaf.manual.get(lang))
+            elif isinstance(leaf, ScorecardPass):
+                for ind in r.policy.scorecards[leaf.scorecard].indicators:
+                    for step in ind.first_of or ():
+                        if r.ctx.state(step.test)[0] == MANUAL:
+                            found += [
+                                sub.manual.get(lang)
+                                for sub in iter_leaves(step.test)
+                                if isinstance(sub, Manual)
+                            ]
+    return tuple(found)
 
 
 def _state_name(code: int) -> str:
@@ -857,7 +870,7 @@ def _rung_result(r: RungEval, lang: str) -> RungResult:
                 policy=policy.origin.get(rid, policy.id),
                 values=_values_of(r, tests),
                 via=f"{rid}:{met_options[0]}" if met_options else None,
-                evidence=_evidence(tests, lang),
+                evidence=_evidence(tests, lang, r),
             )
         )
     recheck = bool(r.recheck[0])
@@ -877,7 +890,7 @@ def _rung_result(r: RungEval, lang: str) -> RungResult:
                 policy=policy.origin.get(cid, policy.id),
                 values=_values_of(r, tests),
                 via=via.get(cid) if r.raw[cid][0] != MET else None,
-                evidence=_evidence(tests, lang),
+                evidence=_evidence(tests, lang, r),
             )
         )
     status = STATUSES[int(r.status[0])]

@@ -1131,10 +1131,12 @@ def _check(
                 add(f"{where}.of", f"{part!r} is a {facts[part].type} fact, not a number")
 
     def check_test(test: Any, where: str, in_scorecard: bool = False) -> None:
+        if in_scorecard and isinstance(test, Manual):
+            # a claim's points may wait on a review (all of: the fact, then manual), but a step
+            # that is nothing but a review would leave every firm's points open
+            add(where, "a scorecard step cannot be manual alone (give the fact it rests on)")
         for leaf in iter_leaves(test):
             if isinstance(leaf, Manual):
-                if in_scorecard:
-                    add(where, "a scorecard step cannot be manual")
                 continue
             if isinstance(leaf, ScorecardPass):
                 if leaf.scorecard not in scorecards:
