@@ -460,9 +460,10 @@ def test_a_claimed_chain_role_is_never_scored_without_a_review():
     # a fact missing as well: unknown, the fact asked for (not the review first)
     unsure = el.evaluate(firm(facts, product_field="gap_filler", staff=None), "2022", lang="en")
     assert unsure["specialised"].status == "unknown"
-    # points enough without the claim: eligible, the claim changes nothing
+    # points enough without the claim: eligible, the claim changes nothing (no review asked)
     ample = el.evaluate(firm(facts, product_field="gap_filler", digital_level=3), "2022")
     assert ample["specialised"].status == "eligible"
+    assert ample["specialised"].condition("sr22_score").evidence == ()
 
 
 def test_a_shared_band_edge_takes_the_higher_scoring_band_in_every_scorecard():
@@ -741,6 +742,8 @@ def test_an_award_year_after_the_application_year_is_flagged():
     )
     assert el.evaluate(facts, "2022", year=2026, lang="en").flags == ()
     assert el.evaluate(firm(facts, award_year=2022), "2022").flags == ()
+    # without an award its year says nothing
+    assert el.evaluate(firm(facts, award="none"), "2022").flags == ()
     both = el.evaluate(
         firm(SR22, digital_level=3, digital_level_computed=2, award="national", award_year=2030),
         "2022",

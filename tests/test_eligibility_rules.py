@@ -759,3 +759,34 @@ def test_the_application_year_takes_a_policy_as_every_function_does():
     # application_year("2026") failed: 'str' object has no attribute 'effective'
     assert el.application_year("2026") == el.application_year(el.load_policy("2026")) == 2026
     assert el.application_year("2022", 2025) == 2025
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        {"manual": {"zh": "证明", "en": "proof"}},
+        {"all": [{"manual": {"zh": "证明", "en": "proof"}}]},
+        {
+            "any": [
+                {"of": "product_field", "in": ["gap_filler"]},
+                {"manual": {"zh": "证", "en": "p"}},
+            ]
+        },
+    ],
+    ids=["manual", "all-of-manual-only", "any-of-fact-or-manual"],
+)
+def test_a_scorecard_step_a_review_alone_can_make_hold_is_refused(tmp_path, step):
+    # a review alone would leave the points of every firm without the fact open
+    data = shipped("2022")
+    card = find(data["scorecards"], "sr22s")
+    field = find(card["indicators"], "sr22s_field")
+    field["first_of"][0]["test"] = step
+    assert "a scorecard step cannot be manual alone" in problems_of(tmp_path, data)
+
+
+def test_a_scorecard_step_of_a_fact_and_its_review_is_taken(tmp_path):
+    data = shipped("2022")
+    card = find(data["scorecards"], "sr22s")
+    field = find(card["indicators"], "sr22s_field")
+    assert "manual" in str(field["first_of"][0]["test"])  # the shipped file's own
+    el.load_policy(write(tmp_path, data))

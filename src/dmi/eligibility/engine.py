@@ -475,8 +475,8 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
             surely &= group_lo[g.id] > g.floor_above
             never |= group_hi[g.id] <= g.floor_above
             floor_met[g.id] = group_lo[g.id] > g.floor_above
-    # undecided: unknown while a missing fact could decide it, else left to the review of a
-    # claim (a product said to fill a gap in the chain)
+    # undecided: unknown while some points are open for want of a fact (asked for first), else
+    # left to the review of a claim (a product said to fill a gap in the chain)
     state = np.where(wanting, UNKNOWN, MANUAL).astype(np.int8)
     state[surely] = MET
     state[never] = NOT_MET

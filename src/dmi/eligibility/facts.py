@@ -458,6 +458,20 @@ _ROWS_NAMED = 5
 """Rows a note names (then "..."): enough to find them, short enough to read."""
 
 
+def award_after_year(table: FactColumns, year: int) -> np.ndarray:
+    """Per row: an award (not ``none``) whose year is after the application year ``year``,
+    which no window of the rules counts (flagged on the row, noted in a run)."""
+    award_year = table.values.get("award_year")
+    if award_year is None:
+        return np.zeros(table.n, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        later = award_year > year
+    award = table.values.get("award")
+    if award is not None:
+        later &= award != facts_table()["award"].value_index("none")
+    return later
+
+
 @dataclass
 class FactsTally:
     """What the evaluated rows' facts say about a file as a whole, added up chunk by chunk:
@@ -501,10 +515,8 @@ class FactsTally:
     def of(cls, table: FactColumns, year: int | None = None) -> FactsTally:
         """The tally of a batch's typed rows (the rows evaluated), applying in ``year``."""
         tally = cls(year=year)
-        award_year = table.values.get("award_year")
-        if year is not None and award_year is not None:
-            with np.errstate(invalid="ignore"):
-                later = np.flatnonzero(award_year > year)
+        if year is not None:
+            later = np.flatnonzero(award_after_year(table, year))
             tally.award_after_year = len(later)
             tally.award_after_rows = [int(r) for r in np.sort(table.rows[later])[:_ROWS_NAMED]]
         for fact in facts_table():

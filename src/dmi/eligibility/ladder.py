@@ -41,6 +41,7 @@ from dmi.eligibility.facts import (
     FactColumns,
     FactsError,
     FactsTally,
+    award_after_year,
     duplicate_ids,
     facts_table,
     id_texts,
@@ -664,16 +665,14 @@ def _flags_column(facts: FactColumns, lang: str, year: int) -> pd.Series:
         words += [t("eligibility.disagree", lang, given=int(g), computed=int(c)) for g, c in found]
         pairs[rows] = 1 + at.ravel()
     kinds.append((words, pairs))
-    award_year = facts.values.get("award_year")
-    if award_year is not None:
-        with np.errstate(invalid="ignore"):
-            rows = np.flatnonzero(award_year > year)
-        if len(rows):
-            found, at = np.unique(award_year[rows].astype(np.int64), return_inverse=True)
-            which = np.zeros(n, dtype=np.int64)
-            which[rows] = 1 + at.ravel()
-            later = [t("eligibility.after_year", lang, award=int(y), year=year) for y in found]
-            kinds.append(([""] + later, which))
+    rows = np.flatnonzero(award_after_year(facts, year))
+    if len(rows):
+        years = facts.values["award_year"][rows].astype(np.int64)
+        found, at = np.unique(years, return_inverse=True)
+        which = np.zeros(n, dtype=np.int64)
+        which[rows] = 1 + at.ravel()
+        later = [t("eligibility.after_year", lang, award=int(y), year=year) for y in found]
+        kinds.append(([""] + later, which))
     if len(kinds) == 1:
         return _text_series(_worded(words, pairs, large=True))
     # one text per combination of the kinds' flags met
@@ -732,7 +731,7 @@ def _evidence(tests: list[Any], lang: str, r: RungEval) -> tuple[str, ...]:
         for leaf in iter_leaves(test):
             if isinstance(leaf, Manual):
                 found.append(leaf.manual.get(lang))
-            elif isinstance(leaf, ScorecardPass):
+            elif isinstance(leaf, ScorecardPass) and r.ctx.state(leaf)[0] == MANUAL:
                 for ind in r.policy.scorecards[leaf.scorecard].indicators:
                     for step in ind.first_of or ():
                         if r.ctx.state(step.test)[0] == MANUAL:

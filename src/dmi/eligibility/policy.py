@@ -1130,10 +1130,19 @@ def _check(
             elif part in facts and facts[part].type != "number":
                 add(f"{where}.of", f"{part!r} is a {facts[part].type} fact, not a number")
 
+    def rests_on_a_fact(test: Any) -> bool:
+        """Whether every way the test holds needs a fact (or metric) to hold too."""
+        if isinstance(test, AllOf):
+            return any(rests_on_a_fact(sub) for sub in test.all)
+        if isinstance(test, AnyOf):
+            return all(rests_on_a_fact(sub) for sub in test.any)
+        return not isinstance(test, Manual)
+
     def check_test(test: Any, where: str, in_scorecard: bool = False) -> None:
-        if in_scorecard and isinstance(test, Manual):
+        has_manual = any(isinstance(leaf, Manual) for leaf in iter_leaves(test))
+        if in_scorecard and has_manual and not rests_on_a_fact(test):
             # a claim's points may wait on a review (all of: the fact, then manual), but a step
-            # that is nothing but a review would leave every firm's points open
+            # a review alone can make hold would leave the points of firms without the fact open
             add(where, "a scorecard step cannot be manual alone (give the fact it rests on)")
         for leaf in iter_leaves(test):
             if isinstance(leaf, Manual):
