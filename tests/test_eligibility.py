@@ -436,18 +436,22 @@ def test_specialised_2022_scorecard_bands(changes, indicator, expected):
     assert points(el.evaluate(firm(SR22, **changes), "2022"), "specialised", indicator) == expected
 
 
+# a 2022 专精特新 firm (a reviewer's) whose score is open on its product field, digital level and
+# province points: 55 sure without them
+SR22_OPEN = {
+    "holds_innovative": "yes", "revenue_y1": 2000, "rd_y1": 100, "rd_y2": 100, "niche_years": 4,
+    "main_revenue_y1": 1800, "main_revenue_y2": 1700, "main_revenue_y3": 1600,
+    "net_profit_y1": 200, "debt_ratio": 40, "staff": 100, "rd_staff": 20, "ip_class1": 0,
+    "ip_class2": 0, "quality_items": 2, "rd_institution": "provincial", "award": "none",
+    "makers_china": "none", "equity_2y": 0, "sme": "yes", "credit_clean": "yes",
+    "product_allowed": "yes", "no_incident": "yes",
+}  # fmt: skip
+
+
 def test_a_claimed_chain_role_is_never_scored_without_a_review():
     # 补短板/锻长板/填空白 "with real results" is a reviewer's call: its 5 points of the 2022
     # 专精特新 scorecard were counted as given, and a firm 5 points short was eligible on the claim
-    facts = {
-        "holds_innovative": "yes", "revenue_y1": 2000, "rd_y1": 100, "rd_y2": 100,
-        "niche_years": 4, "main_revenue_y1": 1800, "main_revenue_y2": 1700,
-        "main_revenue_y3": 1600, "net_profit_y1": 200, "debt_ratio": 40, "staff": 100,
-        "rd_staff": 20, "ip_class1": 0, "ip_class2": 0, "quality_items": 2,
-        "rd_institution": "provincial", "award": "none", "makers_china": "none", "equity_2y": 0,
-        "sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes",
-        "digital_level": 1, "featured_points": 5,
-    }  # fmt: skip
+    facts = firm(SR22_OPEN, digital_level=1, featured_points=5)
     plain = el.evaluate(firm(facts, product_field="other"), "2022", lang="en")["specialised"]
     assert (plain.status, plain.points) == ("not_yet", 55)
     claimed = el.evaluate(firm(facts, product_field="gap_filler"), "2022", lang="en")

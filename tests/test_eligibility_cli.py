@@ -902,6 +902,21 @@ def _with_headers(path: Path, firms: list[dict], headers: dict[str, str], scale:
     return path
 
 
+def _in_units_and_plain(tmp_path, capsys, headers: dict, scale: dict) -> list[tuple]:
+    """``FIRMS`` run with ``headers`` naming units (the values scaled by ``scale``), then as
+    plain: each run's output, summary and stderr."""
+    given = _with_headers(tmp_path / "units.csv", FIRMS, headers, scale)
+    plain = write_csv(tmp_path / "plain.csv", FIRMS)
+    outs = []
+    for src in (given, plain):
+        out = tmp_path / f"{src.stem}-out.csv"
+        summary = tmp_path / f"{src.stem}.json"
+        code, _, err = run(capsys, "eligibility", src, "-o", out, "--summary", summary, "-q")
+        assert code == 0, err
+        outs.append((read(out), json.loads(summary.read_text(encoding="utf-8")), err))
+    return outs
+
+
 def test_a_unit_in_a_header_is_read_as_that_unit(tmp_path, capsys):
     # a finance export in 元 (and 亿元, and a debt ratio in ‰) is the same firms as in 万元 and %:
     # 4000万元 written 40000000 under 上年营业收入（元） is not 40,000,000万元
@@ -913,16 +928,9 @@ def test_a_unit_in_a_header_is_read_as_that_unit(tmp_path, capsys):
         "main_revenue_y1": "上年主营业务收入（万元）",
     }
     scale = {"revenue_y1": "10000", "revenue_y2": "0.0001", "rd_y1": "10", "debt_ratio": "10"}
-    given = _with_headers(tmp_path / "units.csv", FIRMS, headers, scale)
-    plain = write_csv(tmp_path / "plain.csv", FIRMS)
-    outs = []
-    for src in (given, plain):
-        out = tmp_path / f"{src.stem}-out.csv"
-        summary = tmp_path / f"{src.stem}.json"
-        code, _, err = run(capsys, "eligibility", src, "-o", out, "--summary", summary, "-q")
-        assert code == 0, err
-        outs.append((read(out), json.loads(summary.read_text(encoding="utf-8")), err))
-    (units_out, units_summary, err), (plain_out, _, _) = outs
+    (units_out, units_summary, err), (plain_out, _, _) = _in_units_and_plain(
+        tmp_path, capsys, headers, scale
+    )
     pd.testing.assert_frame_equal(units_out, plain_out)
     assert units_summary["evaluated"] == 3
     notes = " | ".join(units_summary["notes"])
@@ -955,16 +963,9 @@ def test_a_short_unit_in_a_header_is_read_as_its_long_form(tmp_path, capsys):
         "rd_y1": "上年研发费用(百万)",
     }
     scale = {"revenue_y1": "10", "revenue_y2": "0.0001", "rd_y1": "0.01"}
-    given = _with_headers(tmp_path / "units.csv", FIRMS, headers, scale)
-    plain = write_csv(tmp_path / "plain.csv", FIRMS)
-    outs = []
-    for src in (given, plain):
-        out = tmp_path / f"{src.stem}-out.csv"
-        summary = tmp_path / f"{src.stem}.json"
-        code, _, err = run(capsys, "eligibility", src, "-o", out, "--summary", summary, "-q")
-        assert code == 0, err
-        outs.append((read(out), json.loads(summary.read_text(encoding="utf-8"))))
-    (units_out, units_summary), (plain_out, _) = outs
+    (units_out, units_summary, _), (plain_out, _, _) = _in_units_and_plain(
+        tmp_path, capsys, headers, scale
+    )
     pd.testing.assert_frame_equal(units_out, plain_out)
     assert units_summary["mapping"]["unmatched"] == []
     assert units_summary["mapping"]["units"] == {

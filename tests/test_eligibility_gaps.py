@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import dmi.eligibility as el
 
-from .test_eligibility import BASE, LG26, NO_ROUTE, SR26, firm
+from .test_eligibility import BASE, LG26, NO_ROUTE, SR22_OPEN, SR26, firm
 
 
 def gaps_of(facts: dict, policy: str = "2026", rung: str = "specialised", lang: str = "en"):
@@ -739,15 +739,7 @@ def test_a_fact_is_asked_for_only_where_knowing_it_could_change_the_result():
     # without any class-I IP, whether it is in-house or of high value cannot earn points (and
     # "yes" is refused); without an award, its rank cannot open the direct route; only the
     # digital level and the province's points can move the score across its pass mark
-    facts = {
-        "holds_innovative": "yes", "revenue_y1": 2000, "rd_y1": 100, "rd_y2": 100,
-        "niche_years": 4, "main_revenue_y1": 1800, "main_revenue_y2": 1700,
-        "main_revenue_y3": 1600, "net_profit_y1": 200, "debt_ratio": 40, "staff": 100,
-        "rd_staff": 20, "ip_class1": 0, "ip_class2": 0, "quality_items": 2,
-        "rd_institution": "provincial", "product_field": "six_bases", "award": "none",
-        "makers_china": "none", "equity_2y": 0, "sme": "yes", "credit_clean": "yes",
-        "product_allowed": "yes", "no_incident": "yes",
-    }  # fmt: skip
+    facts = firm(SR22_OPEN, product_field="six_bases")
     result = el.evaluate(facts, "2022", lang="en", max_gaps=None)["specialised"]
     assert result.status == "unknown"
     assert _missing_named(result) == {"digital_level", "featured_points"}
