@@ -1171,12 +1171,14 @@ def rung_gaps(
             which = unknown & (again if recheck else ~again)
             if not which.any():
                 continue
-            for name, asked in _asked_names(ctx, rung, cid, recheck, pos).items():
+            sel = np.flatnonzero(which)  # only these rows' tests are walked
+            for name, asked in _asked_names(ctx, rung, cid, recheck, pos[sel]).items():
                 # a fact is asked for where what it stands in for is missing: not the given
                 # digital level where the level computed from the survey is known
-                unknown_name = which & asked
-                if not unknown_name.any():
+                if not asked.any():
                     continue
+                unknown_name = np.zeros(len(pos), dtype=bool)
+                unknown_name[sel] = asked
                 for fact in _facts_of(ctx.policy, name):
                     if fact in ctx.facts.values and fact not in COMPUTED:
                         lack = unknown_name & is_blank(fact)
