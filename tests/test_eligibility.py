@@ -512,7 +512,7 @@ def _indicator_points_at(policy, sc, ind, of, value, Context, parse_facts):
         num, den = metric.of
         frame = pd.DataFrame({num: [value * 10.0], den: [1000.0]})  # value % of 1000
     table = parse_facts(frame).table
-    lo, hi = indicator_points(Context(table, policy, 2026), ind, sc.edges)
+    lo, hi, _ = indicator_points(Context(table, policy, 2026), ind, sc.edges)
     assert lo[0] == hi[0]
     return float(lo[0])
 

@@ -54,12 +54,12 @@ def test_the_table_holds_the_issue_facts_and_marks_what_dmi_added():
 
 
 def test_every_fact_a_rule_reads_is_in_the_table():
-    from dmi.eligibility.gaps import _facts_of
+    from dmi.eligibility.engine import facts_read
 
     for name in el.available_policies():
         policy = el.load_policy(name)
         for metric in policy.metrics.values():
-            for fact in _facts_of(policy, metric.id):
+            for fact in facts_read(policy, metric.id):
                 assert fact in el.FACTS, (name, metric.id, fact)
 
 

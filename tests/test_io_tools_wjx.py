@@ -148,6 +148,25 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def scored_with_rejects(capsys, path, instrument_file, rejects, *more) -> tuple[str, pd.DataFrame]:
+    """``dmi score PATH --instrument FILE --rejects REJECTS`` (and ``more``), which must end
+    well: its standard output and the rejects table (text cells, blank as "")."""
+    code, out, err = run(
+        capsys,
+        "score",
+        path,
+        "--instrument",
+        instrument_file,
+        "-o",
+        rejects.with_name("s.csv"),
+        "--rejects",
+        rejects,
+        *more,
+    )
+    assert code == 0, err
+    return out, pd.read_csv(rejects, dtype=str, keep_default_na=False)
+
+
 # -- the variant: told from the cells, or chosen --
 
 
@@ -458,20 +477,8 @@ def test_every_bad_cell_rejects_its_row_naming_row_column_cell_and_what_was_expe
     }
     path = write(codes, tmp_path / "bad.csv")
     rejects = tmp_path / "rejects.csv"
-    code, out, err = run(
-        capsys,
-        "score",
-        path,
-        "--instrument",
-        digits_file,
-        "-o",
-        tmp_path / "s.csv",
-        "--rejects",
-        rejects,
-    )
-    assert code == 0, err
+    out, table = scored_with_rejects(capsys, path, digits_file, rejects)
     assert "read 4 rows: 1 scored, 3 rejected" in out
-    table = pd.read_csv(rejects, dtype=str, keep_default_na=False)
     got = {r.row: r for r in table.itertuples()}
     assert set(got) == {"3", "4", "5"}
     assert (got["3"].column, got["3"].value) == ("staff", "5")
@@ -483,19 +490,7 @@ def test_every_bad_cell_rejects_its_row_naming_row_column_cell_and_what_was_expe
     assert "0 to 40" in got["5"].reason
     texts = meta(2) | {STAFF: ["0", "很多"], TOOLS: ["网络┋云", "无"]}
     path = write(texts, tmp_path / "bad-t.csv")
-    code, _, err = run(
-        capsys,
-        "score",
-        path,
-        "--instrument",
-        digits_file,
-        "-o",
-        tmp_path / "s.csv",
-        "--rejects",
-        rejects,
-    )
-    assert code == 0, err
-    table = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    _, table = scored_with_rejects(capsys, path, digits_file, rejects)
     assert table[["row", "column", "value"]].values.tolist() == [
         ["2", "tools", "网络┋云"],
         ["3", "staff", "很多"],
@@ -714,19 +709,7 @@ def test_a_blank_0_1_cell_is_written_empty_in_the_rejects_not_as_none(
     _, _, bad = read(path, digits)
     assert [(row, value) for row, _, value, _ in bad] == [(2, ""), (3, "")]
     rejects = tmp_path / "rejects.csv"
-    code, _, err = run(
-        capsys,
-        "score",
-        path,
-        "--instrument",
-        digits_file,
-        "-o",
-        tmp_path / "s.csv",
-        "--rejects",
-        rejects,
-    )
-    assert code == 0, err
-    table = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    _, table = scored_with_rejects(capsys, path, digits_file, rejects)
     assert table[["row", "column", "value"]].values.tolist() == [
         ["2", "tools", ""],
         ["3", "tools", ""],
@@ -765,22 +748,8 @@ def test_a_skip_mark_in_the_id_question_is_a_blank_id_not_an_id(
     frame, _, _ = read(path, digits, wjx_variant=variant)
     assert frame["respondent_id"].tolist() == [ids[0], None, None, None, ids[4]]
     rejects = tmp_path / "rejects.csv"
-    code, out, err = run(
-        capsys,
-        "score",
-        path,
-        "--instrument",
-        digits_file,
-        "-o",
-        tmp_path / "s.csv",
-        "--rejects",
-        rejects,
-        "--wjx-variant",
-        variant,
-    )
-    assert code == 0, err
+    out, table = scored_with_rejects(capsys, path, digits_file, rejects, "--wjx-variant", variant)
     assert "read 5 rows: 2 scored, 3 rejected" in out
-    table = pd.read_csv(rejects, dtype=str, keep_default_na=False)
     assert table["row"].tolist() == ["3", "4", "5"]
     assert set(table["reason"]) == {"respondent_id is blank"}
     # the column chosen with --id-column reads alike

@@ -337,12 +337,17 @@ def _band_points(
     return lo, hi
 
 
-def indicator_points(ctx: Context, ind: Indicator, edges: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(lo, hi)`` points of one indicator on every row (float32)."""
+def indicator_points(
+    ctx: Context, ind: Indicator, edges: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(lo, hi, wanting)`` of one indicator on every row: its fewest and most points
+    (float32), and where they are apart for want of a fact (not only because a step waits on a
+    review: a claim left to a reviewer)."""
     if ind.bands:
         assert ind.of is not None
         values, missing = ctx.get(ind.of)
-        return _band_points(values, missing, ind.bands, ind.edges or edges, ind.else_points)
+        lo, hi = _band_points(values, missing, ind.bands, ind.edges or edges, ind.else_points)
+        return lo, hi, missing & (lo < hi)
     if ind.categories is not None:
         assert ind.of is not None
         fact = facts_table()[ind.of]
@@ -354,9 +359,10 @@ def indicator_points(ctx: Context, ind: Indicator, edges: str) -> tuple[np.ndarr
         points = table[safe]
         lo = np.where(missing, table.min(), points)
         hi = np.where(missing, table.max(), points)
-        return lo, hi
+        return lo, hi, missing & (lo < hi)
     if ind.best_of:
         lo = hi = None
+        wanting = np.zeros(ctx.n, dtype=bool)
         for sub in ind.best_of:
             values, missing = ctx.get(sub.of)
             s_lo, s_hi = _band_points(
@@ -364,25 +370,28 @@ def indicator_points(ctx: Context, ind: Indicator, edges: str) -> tuple[np.ndarr
             )
             lo = s_lo if lo is None else np.maximum(lo, s_lo)
             hi = s_hi if hi is None else np.maximum(hi, s_hi)
+            wanting |= missing
         assert lo is not None and hi is not None
-        return lo, hi
+        return lo, hi, wanting & (lo < hi)
     # first_of: the first step that holds; a step that may hold (unknown) keeps both outcomes
     assert ind.first_of
     n = ctx.n
     lo = np.full(n, np.inf, dtype=np.float32)
     hi = np.full(n, -np.inf, dtype=np.float32)
     alive = np.ones(n, dtype=bool)  # no earlier step surely holds
+    wanting = np.zeros(n, dtype=bool)  # a step that may hold waits on a missing fact
     for step in ind.first_of:
         s = ctx.state(step.test)
         possible = alive & (s >= UNKNOWN)
         p = np.float32(step.points)
         lo[possible] = np.minimum(lo[possible], p)
         hi[possible] = np.maximum(hi[possible], p)
+        wanting |= alive & (s == UNKNOWN)
         alive &= s != MET
     p = np.float32(ind.else_points)
     lo[alive] = np.minimum(lo[alive], p)
     hi[alive] = np.maximum(hi[alive], p)
-    return lo, hi
+    return lo, hi, wanting & (lo < hi)
 
 
 def _province_blocks(ctx: Context, sc: Scorecard) -> np.ndarray:
@@ -403,23 +412,6 @@ def _province_blocks(ctx: Context, sc: Scorecard) -> np.ndarray:
     return table[np.asarray(codes, dtype=np.intp)]
 
 
-def _rests_on_missing(ctx: Context, ind: Indicator) -> np.ndarray:
-    """Where an indicator's points are open because a fact is missing (not only because a
-    step waits on a review: a claim left to a reviewer)."""
-    if ind.bands or ind.categories is not None:
-        assert ind.of is not None
-        return ctx.get(ind.of)[1]
-    if ind.best_of:
-        return np.logical_or.reduce([ctx.get(s.of)[1] for s in ind.best_of])
-    open_ = np.zeros(ctx.n, dtype=bool)
-    alive = np.ones(ctx.n, dtype=bool)
-    for step in ind.first_of or ():
-        s = ctx.state(step.test)
-        open_ |= alive & (s == UNKNOWN)
-        alive &= s != MET
-    return open_
-
-
 def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
     n = ctx.n
     ind_lo: dict[str, np.ndarray] = {}
@@ -428,11 +420,11 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
     group_hi = {g.id: np.zeros(n, dtype=np.float32) for g in sc.groups}
     wanting = np.zeros(n, dtype=bool)  # some points are open for want of a fact
     for ind in sc.indicators:
-        lo, hi = indicator_points(ctx, ind, sc.edges)
+        lo, hi, short_of_a_fact = indicator_points(ctx, ind, sc.edges)
         ind_lo[ind.id], ind_hi[ind.id] = lo, hi
         group_lo[ind.group] += lo
         group_hi[ind.group] += hi
-        wanting |= (lo < hi) & _rests_on_missing(ctx, ind)
+        wanting |= short_of_a_fact
     block = _province_blocks(ctx, sc)
     pass_mark = np.full(n, sc.pass_mark, dtype=np.float32)
     for g in sc.groups:
@@ -455,12 +447,12 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
             if blk.pass_mark is not None:
                 pass_mark[rows] = blk.pass_mark
             for ind in blk.indicators:
-                lo, hi = indicator_points(ctx, ind, sc.edges)
+                lo, hi, short_of_a_fact = indicator_points(ctx, ind, sc.edges)
                 ind_lo[ind.id] = np.where(rows, lo, ind_lo.get(ind.id, np.float32(np.nan)))
                 ind_hi[ind.id] = np.where(rows, hi, ind_hi.get(ind.id, np.float32(np.nan)))
                 group_lo[g.id][rows] += lo[rows]
                 group_hi[g.id][rows] += hi[rows]
-                wanting |= rows & (lo < hi) & _rests_on_missing(ctx, ind)
+                wanting |= rows & short_of_a_fact
     lo = sum(group_lo.values(), np.zeros(n, dtype=np.float32))
     hi = sum(group_hi.values(), np.zeros(n, dtype=np.float32))
     surely = lo >= pass_mark

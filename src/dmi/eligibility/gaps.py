@@ -25,7 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from dmi.eligibility.engine import MANUAL, NOT_MET, UNKNOWN, Context, RungEval, rounded_to
+from dmi.eligibility.engine import (
+    MANUAL,
+    NOT_MET,
+    UNKNOWN,
+    Context,
+    RungEval,
+    facts_read,
+    rounded_to,
+)
 from dmi.eligibility.facts import COMPUTED, facts_table, unit_text
 from dmi.eligibility.policy import (
     AllOf,
@@ -1057,15 +1065,6 @@ def _asked_names(
     return asked
 
 
-def _facts_of(policy: Any, name: str) -> list[str]:
-    if name in policy.metrics:
-        out: list[str] = []
-        for part in policy.metrics[name].inputs:
-            out += _facts_of(policy, part)
-        return out
-    return [name]
-
-
 def rung_gaps(
     rung: RungEval,
     pos: np.ndarray,
@@ -1179,7 +1178,7 @@ def rung_gaps(
                     continue
                 unknown_name = np.zeros(len(pos), dtype=bool)
                 unknown_name[sel] = asked
-                for fact in _facts_of(ctx.policy, name):
+                for fact in facts_read(ctx.policy, name):
                     if fact in ctx.facts.values and fact not in COMPUTED:
                         lack = unknown_name & is_blank(fact)
                         lacking[fact] = lacking[fact] | lack if fact in lacking else lack

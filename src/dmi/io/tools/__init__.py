@@ -34,7 +34,7 @@ from dmi.columns import ID_COLUMN
 from dmi.errors import FileFormatError, UsageError
 from dmi.instruments import Instrument
 from dmi.instruments.items import Choice, item_type
-from dmi.io.mapping import ID_ALIASES, ColumnMapping, map_columns
+from dmi.io.mapping import ID_ALIASES, ColumnMapping, check_map_codes, map_columns, map_entries
 from dmi.io.readers import (
     Chunk,
     RaggedRow,
@@ -618,6 +618,17 @@ class SourceLayout(ABC):
         self.unused_map: list[str] = []
         self.uses: dict[str, HeaderUse] = {}
         self._tallies: dict[int, dict[str, Any]] = {}
+
+    def read_headers(
+        self, reader: TableReader, instrument: Instrument, column_map: dict[str, str] | None
+    ) -> tuple[list[str], dict[str, str]]:
+        """The export's headers as it writes them (for the messages), and the entries of the
+        custom column map that name one of them (its others are :attr:`unused_map`); a map
+        sending a header to no column of ``instrument`` is refused."""
+        headers = list(reader.written)
+        check_map_codes(instrument, column_map)
+        mapped, self.unused_map = map_entries(headers, column_map)
+        return headers, mapped
 
     def set_uses(self, headers: list[str], **groups: Any) -> None:
         """Say what each of ``headers`` is (:attr:`uses`): ``groups`` maps a kind of

@@ -41,7 +41,6 @@ import pandas as pd
 from dmi.columns import ID_COLUMN
 from dmi.errors import FileFormatError
 from dmi.instruments import Instrument
-from dmi.io.mapping import check_map_codes, map_entries
 from dmi.io.readers import TableReader, UnreadableCells
 from dmi.io.tools import (
     EXPORT_ID_COLUMNS,
@@ -121,11 +120,9 @@ class KoboLayout(SourceLayout):
         column_map: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
-        headers = list(reader.written)  # as the file writes them, for the messages
+        headers, mapped = self.read_headers(reader, instrument, column_map)
         columns = plain_columns(instrument)
         texts = text_targets(instrument)
-        check_map_codes(instrument, column_map)
-        mapped, self.unused_map = map_entries(headers, column_map)
         meta: list[str] = []
         unmatched: list[str] = []
         whole: dict[str, str] = {}  # code -> header

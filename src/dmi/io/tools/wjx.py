@@ -60,7 +60,6 @@ from dmi.columns import ID_COLUMN
 from dmi.errors import FileFormatError
 from dmi.instruments import Instrument
 from dmi.instruments.export.wjx import WjxQuestion, wjx_questions
-from dmi.io.mapping import check_map_codes, map_entries
 from dmi.io.readers import TableReader, UnreadableCells
 from dmi.io.tools import (
     EXPORT_ID_COLUMNS,
@@ -187,9 +186,7 @@ class WjxLayout(SourceLayout):
         super().__init__()
         self.instrument = instrument
         self.path = reader.path
-        headers = list(reader.written)  # as the file writes them, for the messages
-        check_map_codes(instrument, column_map)
-        mapped, self.unused_map = map_entries(headers, column_map)
+        headers, mapped = self.read_headers(reader, instrument, column_map)
         plan = {q.number: q for q in wjx_questions(instrument)}
         number_of = {code: q.number for q in plan.values() for code in q.codes}
         columns = plain_columns(instrument)
