@@ -324,6 +324,30 @@ def test_the_printed_command_reruns_the_analysis(miit, tmp_path, monkeypatch, ca
     assert again == first  # the same tables, provenance and method, value for value
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_recorded_command_writes_the_report_in_its_language(
+    miit, tmp_path, monkeypatch, capsys, lang
+):
+    """The report's language is an option of the command each output records: rerun, the
+    command gives the same report, byte for byte (not one in the default language)."""
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    synthesise(miit, 40, 28).to_csv("answers.csv", index=False)
+    argv = ["analyse", "answers.csv", "--runs", "8", "--lang", lang]
+    code, _, err = _run(capsys, *argv, "-o", "first.html", "--json", "first.json")
+    assert code == 0, err
+    with open("first.json", encoding="utf-8") as file:
+        command = json.load(file)["provenance"]["command"]
+    first = (tmp_path / "first.html").read_text(encoding="utf-8")
+    assert f"--lang {lang}" in command
+    assert f"<pre>{command}</pre>" in first  # the report shows the same command
+    rerun = [("again.html" if a == "REPORT.html" else a) for a in shlex.split(command)[1:]]
+    code, _, err = _run(capsys, *rerun)
+    assert code == 0, err
+    assert (tmp_path / "again.html").read_text(encoding="utf-8") == first
+
+
 def test_sobol_indices_not_defined_or_unstable_are_said_in_each_output(tmp_path, capsys):
     import dmi
 

@@ -57,7 +57,8 @@ class Analysis:
         ``dmi_version``, ``instrument`` (id, version, hash, source), ``method`` (path, sha256),
         ``input`` and ``reference`` (path, rows read, valid, rejected, data hash), ``seed``,
         ``runs``, ``ahp``, ``tier_model``, ``read`` (``encoding``, ``sheet``, ``map``) and
-        ``command`` (the ``dmi analyse`` command that reruns it).
+        ``command`` (the ``dmi analyse`` command that reruns it; the report and the JSON
+        record :meth:`command` of their language, with ``--lang``).
     population : Population
     coverage, treatment, reliability, comparison, uncertainty
         The parts' results (None when a part could not run: see ``problems``).
@@ -84,8 +85,30 @@ class Analysis:
     uncertainty: Uncertainty | None = None
     problems: dict[str, str] = field(default_factory=dict)
 
+    def command(self, lang: str | None = None) -> str:
+        """The ``dmi analyse`` command that reruns the analysis.
+
+        Parameters
+        ----------
+        lang : {"zh", "en"}, optional
+            The language of the report the command is to write (its ``--lang``); without it,
+            the command of the provenance, which writes the report in the default language.
+
+        Returns
+        -------
+        str
+            The command line, its report ``REPORT.html`` (``-o`` last).
+        """
+        command = self.provenance["command"]
+        if lang is None:
+            return command
+        parts = shlex.split(command)
+        parts[-2:-2] = ["--lang", lang]  # before ``-o REPORT.html``
+        return shlex.join(parts)
+
     def to_html(self, lang: str = "en") -> str:
-        """The report: one self-contained HTML page (charts inline as SVG)."""
+        """The report: one self-contained HTML page (charts inline as SVG), its command to
+        rerun it with its language (:meth:`command`)."""
         from dmi.analysis.report import render_html
 
         return render_html(self, lang)
@@ -162,12 +185,19 @@ class Analysis:
             out["uncertainty_companies"] = columns
         return out
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str | None = None) -> dict[str, Any]:
         """Provenance, method, problems, what each band column is (:meth:`bands`), the notes
-        on the Sobol' indices and every table (records), JSON-able."""
+        on the Sobol' indices and every table (records), JSON-able.
+
+        Parameters
+        ----------
+        lang : {"zh", "en"}, optional
+            The language of the report written beside: the provenance's command writes it
+            (:meth:`command`).
+        """
         return {
             "format": "dmi-analysis/1",
-            "provenance": self.provenance,
+            "provenance": {**self.provenance, "command": self.command(lang)},
             "method": self.method.model_dump(mode="json"),
             "problems": self.problems,
             "bands": self.bands(),
@@ -189,13 +219,13 @@ class Analysis:
             "tables": {name: records(table) for name, table in self.tables().items()},
         }
 
-    def json_text(self) -> str:
+    def json_text(self, lang: str | None = None) -> str:
         """:meth:`to_json` as text."""
-        return json.dumps(self.to_json(), ensure_ascii=False, indent=1, allow_nan=False)
+        return json.dumps(self.to_json(lang), ensure_ascii=False, indent=1, allow_nan=False)
 
-    def write_json(self, path: str | Path) -> None:
+    def write_json(self, path: str | Path, lang: str | None = None) -> None:
         """Write :meth:`to_json` (the file appears only once it is whole)."""
-        _write(path, self.json_text())
+        _write(path, self.json_text(lang))
 
 
 def _tier_name(band_name: str) -> str:
@@ -304,7 +334,8 @@ def analyse(
 
     The provenance's ``command`` is the ``dmi analyse`` command line that gives the same
     results: every option that changes them and was given (the method file, the reference, the
-    AHP judgements, the tier model, the instrument, the seed and the runs, the read options).
+    AHP judgements, the tier model, the instrument, the seed and the runs, the read options);
+    the report and the JSON add the language of the report (:meth:`Analysis.command`).
     What was given as an object rather than a file (a data frame, a method or a tier model
     built in Python, a mapping) is written as a placeholder in capitals (``ANSWERS``,
     ``METHOD.yaml`` ...) to be replaced by its file.

@@ -275,7 +275,7 @@ def _provenance(w: _Writer) -> None:
         + "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in entries)
         + "</table>"
     )
-    w.add(f"<p><b>{escape(w.t('command'))}</b></p><pre>{escape(p['command'])}</pre>")
+    w.add(f"<p><b>{escape(w.t('command'))}</b></p><pre>{escape(a.command(w.lang))}</pre>")
     w.add(f"<p><b>{escape(w.t('method_yaml'))}</b></p><pre>{escape(a.method.to_yaml())}</pre>")
 
 

@@ -179,7 +179,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         )
         pending[0].path.write_text(result.to_html(args.lang), encoding="utf-8")
         if args.json:
-            pending[1].path.write_text(result.json_text(), encoding="utf-8")
+            pending[1].path.write_text(result.json_text(args.lang), encoding="utf-8")
         for file in pending:
             file.commit()
     finally:
