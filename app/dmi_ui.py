@@ -518,6 +518,22 @@ def table_uploader(key: str) -> Any:
     return upload
 
 
+def edited_table(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """What ``st.data_editor(table, key=key)`` returns in this run, known before it is drawn:
+    ``table`` with the cell edits the browser sent (the editor's state in the session).
+
+    A page that shows what follows from the edits in the editor itself (a column computed
+    from the edited ones) works it out from this, then draws the editor with it.
+    """
+    edited = table.copy()
+    state = st.session_state.get(key) or {}
+    for row, changes in state.get("edited_rows", {}).items():
+        for column, value in changes.items():
+            if column in edited.columns:
+                edited.iat[int(row), edited.columns.get_loc(column)] = value
+    return edited
+
+
 # -- downloads ----------------------------------------------------------------------------------
 _MIME = {
     ".csv": "text/csv",

@@ -390,3 +390,93 @@ def test_the_bulk_pages_mapping_of_a_wjx_upload_shows_what_its_layout_reads(tmp_
     assert not at.button(key="bulk_score").disabled
     _score(at)
     assert at.success[0].value == "读取 5 行 = 计分 5 行 + 拒绝 0 行"
+
+
+def _mapping_editor(at: AppTest) -> tuple[str, pd.DataFrame]:
+    """The bulk page's column mapping editor: its key and the table it shows."""
+    editor = next(e for e in at.data_editor if e.key and e.key.startswith("bulk_mapping_"))
+    return editor.key, editor.value
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_mapping_says_how_each_column_is_read_as_edited(lang):
+    # edited, the mapping table still said how each column was read before the edit: a
+    # column left out "read as its answer", a column sent to a question "ignored"
+    from dmi.locales import text as locale_text
+    from dmi.service import bulkview
+
+    source = pd.read_csv(EXAMPLE, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    source["IT coverage (checked)"] = source["it_coverage"]  # matches no question
+    at = _upload(
+        _page("app_pages/bulk.py", lang), "answers.csv", source.to_csv(index=False).encode()
+    )
+    key, first = _mapping_editor(at)
+    how = dict(zip(first["header"], first["how"]))
+    read_as_answer, left_out, unmatched, duplicate = (
+        locale_text(f"agency.use_{kind}", lang)
+        for kind in ("answer", "left_out", "unmatched", "duplicate")
+    )
+    assert how["network"] == how["it_coverage"] == read_as_answer
+    assert how["IT coverage (checked)"] == unmatched
+
+    rows = {header: row for row, header in enumerate(first["header"])}
+    choices = bulkview.mapping_choices(MIIT, lang)
+    it_coverage = bulkview.column_labels(MIIT, lang)["it_coverage"]
+    edits = {rows["network"]: {"column": choices[0]}}  # left out
+    edits[rows["IT coverage (checked)"]] = {"column": it_coverage}  # sent to it_coverage
+    at.session_state[key] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, at.exception
+    key_after, table = _mapping_editor(at)
+    assert key_after == key
+    # the editor's own column stays as matched: the edits are the browser's, drawn over it
+    assert table["column"].tolist() == first["column"].tolist()
+    how = dict(zip(table["header"], table["how"]))
+    assert how["network"] == left_out
+    # a header sent to a question takes it first: the file's own it_coverage comes second
+    assert how["IT coverage (checked)"] == read_as_answer and how["it_coverage"] == duplicate
+    assert how["data_collection"] == read_as_answer  # the others as before
+
+    # the file's own column left out too: said so, not a duplicate any more
+    edits[rows["it_coverage"]] = {"column": choices[0]}
+    at.session_state[key] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, at.exception
+    table = _mapping_editor(at)[1]
+    how = dict(zip(table["header"], table["how"]))
+    assert how["it_coverage"] == left_out and how["IT coverage (checked)"] == read_as_answer
+    # undone, every column is read as the file was matched
+    at.session_state[key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, at.exception
+    assert _mapping_editor(at)[1]["how"].tolist() == first["how"].tolist()
+
+
+def test_an_edit_the_file_cannot_be_read_with_is_said_under_the_editor_to_undo_it():
+    # the table says how the file is read as edited, so it is read before the table is drawn:
+    # an edit it cannot be read with (every question of a 问卷星 export left out) is said
+    # with the table still there, where the edit is undone
+    from dmi.instruments.export.wjx import wjx_questions, wjx_text
+    from dmi.service import bulkview
+    from tests.survey_tools_data import plain_answers, wjx_export
+
+    plain = plain_answers(MIIT, 5, seed=3)
+    export = wjx_export(plain, wjx_text(MIIT, "zh"), wjx_questions(MIIT), "codes")
+    data = export.to_csv(index=False).encode("utf-8-sig")
+    at = _upload(_page("app_pages/bulk.py", "en"), "wjx.csv", data)
+    key, table = _mapping_editor(at)
+    left_out = bulkview.mapping_choices(MIIT, "en")[0]
+    questions = table.index[table["column"] != left_out][1:]  # all but the respondent id
+    edits = {int(row): {"column": left_out} for row in questions}
+    at.session_state[key] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "No column of wjx\\.csv is a question of miit\\-2024\\-manufacturing: the headers "
+        "should be the questions' codes or texts, as in the survey's template."
+    ]
+    assert _mapping_editor(at)[0] == key
+    at.session_state[key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception and not at.error
+    assert not at.button(key="bulk_score").disabled

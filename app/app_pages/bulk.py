@@ -128,7 +128,27 @@ if not last_run:  # the mapping and the run: for an upload in the browser
     st.caption(text("agency.mapping_help"))
     auto = found.mapping  # matched by codes, question texts and aliases, or the layout
     table = bulkview.mapping_table(found.headers, auto, instrument, lang, found.uses)
-    edited = st.data_editor(
+    editor_key = f"bulk_mapping_{upload.file_id}_{lang}"
+    # the edits are known before the editor is drawn: it says how each column is read with them
+    custom = bulkview.edited_mapping(ui.edited_table(table, editor_key), instrument, lang, auto)
+    current, refused = found, None
+    if custom:  # the file read again with the edits, as the run will read it: once per edit,
+        # not on every rerun of the page
+        edits = tuple(sorted(custom.items()))
+        read_with = st.session_state.get("bulk_file_edited")
+        if read_with is not None and read_with[0] == edits:
+            current = read_with[1]
+        else:
+            with upload_folder() as folder:
+                try:
+                    current = bulkview.file_mapping(
+                        staged(folder), instrument, custom, encoding=encoding, header_row=header_row
+                    )
+                    st.session_state["bulk_file_edited"] = (edits, current)
+                except FILE_ERRORS as exc:  # said below the editor, where the edit is undone
+                    refused = exc
+    table["how"] = bulkview.how_read(table["header"], current.mapping, lang, current.uses)
+    st.data_editor(
         table,
         column_config={
             "header": st.column_config.TextColumn(text("agency.file_column"), disabled=True),
@@ -142,25 +162,10 @@ if not last_run:  # the mapping and the run: for an upload in the browser
         },
         hide_index=True,
         width="stretch",
-        key=f"bulk_mapping_{upload.file_id}_{lang}",
+        key=editor_key,
     )
-    custom = bulkview.edited_mapping(edited, instrument, lang, auto)  # what was edited
-    current = found
-    if custom:  # the file read again with the edits, as the run will read it: once per edit,
-        # not on every rerun of the page
-        edits = tuple(sorted(custom.items()))
-        read_with = st.session_state.get("bulk_file_edited")
-        if read_with is not None and read_with[0] == edits:
-            current = read_with[1]
-        else:
-            with upload_folder() as folder:
-                try:
-                    current = bulkview.file_mapping(
-                        staged(folder), instrument, custom, encoding=encoding, header_row=header_row
-                    )
-                except FILE_ERRORS as exc:
-                    refuse(exc)
-            st.session_state["bulk_file_edited"] = (edits, current)
+    if refused is not None:
+        refuse(refused)
     mapping, headers = current.mapping, current.headers
     names = bulkview.column_labels(instrument, lang)
     st.caption(f"{ui.t('mapped')}: {len(mapping.rename)} / {len(headers)}")

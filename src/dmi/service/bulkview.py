@@ -10,7 +10,7 @@ people (company names, level and tier names, sectors and regions by name).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Formatter
@@ -34,6 +34,7 @@ __all__ = [
     "company_names",
     "edited_mapping",
     "file_mapping",
+    "how_read",
     "mapping_choices",
     "mapping_table",
     "missing_answers",
@@ -159,24 +160,54 @@ def mapping_table(
     uses: Mapping[str, HeaderUse] | None = None,
 ) -> pd.DataFrame:
     """The file's headers and the column each maps to, by name ('left out' for none), for
-    the page to edit, and how each is read (``uses``, from :func:`file_mapping`: a survey
-    tool's 0/1 option column under its question, a meta column, a header ignored and why):
-    ``header, column`` (one of :func:`mapping_choices`)``, how``."""
+    the page to edit, and how each is read (:func:`how_read` of ``uses``, from
+    :func:`file_mapping`: a survey tool's 0/1 option column under its question, a meta column,
+    a header ignored and why): ``header, column`` (one of :func:`mapping_choices`)``, how``."""
     names = column_labels(instrument, lang)
     left_out = text("agency.left_out", lang)
+    return pd.DataFrame(
+        {
+            "header": list(headers),
+            "column": [names.get(mapping.rename.get(h, IGNORE), left_out) for h in headers],
+            "how": how_read(headers, mapping, lang, uses),
+        }
+    )
+
+
+def how_read(
+    headers: Sequence[str],
+    mapping: ColumnMapping,
+    lang: str,
+    uses: Mapping[str, HeaderUse] | None = None,
+) -> list[str]:
+    """How each header is read, in ``lang``: the ``how`` of :func:`mapping_table`.
+
+    Parameters
+    ----------
+    headers : sequence of str
+        The file's headers, as the table lists them.
+    mapping : ColumnMapping
+        How they are matched: a header without a use is read as its answer when ``mapping``
+        maps it, else ignored as matching nothing.
+    lang : {"zh", "en"}
+    uses : dict of str to HeaderUse, optional
+        What is done with each header (:attr:`FileMapping.uses`). Those of the file read with
+        the page's edits (:func:`file_mapping` with :func:`edited_mapping`) say how each
+        header is read as edited: a header left out, one that another header now takes the
+        place of, one that now feeds a question.
+
+    Returns
+    -------
+    list of str
+        One text a header, in the order of ``headers``.
+    """
     how = []
     for h in headers:
         use = (uses or {}).get(h)
         if use is None:
             use = HeaderUse("answer") if h in mapping.rename else HeaderUse("unmatched")
         how.append(text(f"agency.use_{use.kind}", lang))
-    return pd.DataFrame(
-        {
-            "header": list(headers),
-            "column": [names.get(mapping.rename.get(h, IGNORE), left_out) for h in headers],
-            "how": how,
-        }
-    )
+    return how
 
 
 def edited_mapping(
