@@ -797,6 +797,39 @@ def test_dict_and_frame_give_the_same_rows(policy, lang):
             assert one[rung].status == expected[f"{rung}_status"]
 
 
+@pytest.mark.parametrize(("policy", "lang"), [("2026", "en"), ("2022", "zh")])
+def test_each_firm_of_a_frame_gets_the_result_its_dict_gets(policy, lang):
+    # evaluate_firms: the typed result of every row at once (gaps worked out for all the rows
+    # of a rung together) is what each row's dict gets alone, gaps and their numbers too
+    firms = el.synthetic_firms(120, seed=11, missing_rate=0.15)
+    hand = pd.DataFrame(
+        [SR26, LG26, SR22, IN22, firm(LG26, respondent_id="RE", holds_little_giant="recheck")]
+    )
+    frame = pd.concat([firms, hand.astype(object)], ignore_index=True)
+    each = el.evaluate_firms(frame, policy, lang=lang)
+    assert len(each) == len(frame)
+    gaps = 0
+    for i, found in enumerate(each):
+        facts = {k: v for k, v in frame.iloc[i].to_dict().items() if not _blank(v)}
+        alone = el.evaluate(facts, policy, lang=lang)
+        assert found == alone, i
+        gaps += sum(len(found[rung].gaps) for rung in el.RUNGS)
+    assert gaps > 3 * len(frame)  # the gaps are compared, not only empty lists
+    # its rows are the frame's rows (max_gaps as the frame's)
+    out = el.evaluate(frame, policy, lang=lang)
+    assert [f.row["gaps"] for f in each] == list(out["gaps"])
+
+
+def test_evaluate_firms_refuses_a_frame_with_an_invalid_row_as_evaluate_does():
+    frame = pd.DataFrame([SR26, firm(SR26, respondent_id="BAD", debt_ratio=180)]).astype(object)
+    with pytest.raises(el.FactsError) as raised:
+        el.evaluate_firms(frame, "2026")
+    assert list(raised.value.rejects["respondent_id"]) == ["BAD"]
+    assert el.evaluate_firms(frame.iloc[:0], "2026") == []
+    with pytest.raises(TypeError, match="expected a DataFrame"):
+        el.evaluate_firms(SR26, "2026")
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 

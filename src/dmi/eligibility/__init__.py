@@ -8,6 +8,7 @@ firm states (``FACTS``). See ``docs/eligibility.md``.
 >>> result = el.evaluate({"revenue_y1": 1800, "rd_y1": 40, ...}, policy="2026")   # one firm
 >>> result["specialised"].status, result.gaps
 >>> frame = el.evaluate(firms_frame, policy="2026", lang="en")                    # many firms
+>>> results = el.evaluate_firms(firms_frame, policy="2026")     # each firm's typed result
 >>> batch = el.evaluate_batch(chunk, first_row=2)       # .results, .rejects, counts reconcile
 >>> el.cohort(batch).table()    # firms per rung x status by province/city/sector, one away
 
@@ -31,6 +32,7 @@ from dmi.eligibility.ladder import (
     ScorecardResult,
     evaluate,
     evaluate_batch,
+    evaluate_firms,
     output_columns,
     state_label,
     status_label,
@@ -75,6 +77,7 @@ __all__ = [
     "cohort",
     "evaluate",
     "evaluate_batch",
+    "evaluate_firms",
     "facts_codebook",
     "facts_template",
     "load_policy",
