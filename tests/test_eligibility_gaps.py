@@ -226,14 +226,18 @@ def test_a_share_gap_is_enough_and_a_fen_less_is_not(whole, part):
 
 @functools.cache
 def _evaluated(n: int, seed: int, policy: str) -> tuple[tuple[dict, el.FirmResult], ...]:
-    """``n`` synthetic firms of ``seed``, each evaluated alone (a dict) under ``policy``: its
-    facts and result. Slow (a firm at a time), so worked out once for the tests that follow
-    the gaps of the same firms (the results are frozen; the facts are copied by ``_apply``)."""
-    evaluated = []
-    for _, row in el.synthetic_firms(n, seed=seed).iterrows():
-        facts = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
-        evaluated.append((facts, el.evaluate(facts, policy, max_gaps=None)))
-    return tuple(evaluated)
+    """``n`` synthetic firms of ``seed`` under ``policy``: each one's facts and its result, the
+    one its dict gets alone (:func:`dmi.eligibility.evaluate_firms`, checked against the dicts
+    in test_eligibility.py); worked out once for the tests that follow the gaps of the same
+    firms (the results are frozen; the facts are copied by ``_apply``)."""
+    firms = el.synthetic_firms(n, seed=seed)
+    results = el.evaluate_firms(firms, policy, max_gaps=None)
+    return tuple(zip((_facts(row) for _, row in firms.iterrows()), results, strict=True))
+
+
+def _facts(row: pd.Series) -> dict:
+    """A frame's row as a firm's dict (blank facts left out)."""
+    return {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
 
 
 def _followed(
@@ -268,7 +272,7 @@ def test_following_every_gap_keeps_every_condition_that_was_met(seed, rung):
     # before, 79 of 385 specialised firms of seed 5 lost a condition)
     from .test_eligibility_edges_ladder import _met
 
-    followed = _followed(200, seed, "2026", (rung,))
+    followed = _followed(500, seed, "2026", (rung,))
     for facts, result, after in followed:
         met_after = {c for c, state in after.items() if state == "met"}
         assert _met(result) <= met_after, (facts, [g.text for g in result.gaps])
@@ -289,22 +293,23 @@ def test_following_a_scorecards_gaps_loses_no_points_and_no_condition(seed, rung
         assert r.scorecard is not None
         return {i.id: i.points_at_least for i in r.scorecard.indicators}
 
-    followed = 0
-    for facts, evaluated in _evaluated(150, seed, "2022"):
+    chosen = []
+    for facts, evaluated in _evaluated(400, seed, "2022"):
         result = evaluated[rung]
         unmet_card = [
             g
             for g in result.gaps
             if g.kind == "points" and result.condition(g.condition).state == "not_met"
         ]
-        if result.status != "not_yet" or not unmet_card:
-            continue
-        after = el.evaluate(_apply(facts, list(result.gaps)), "2022")[rung]
+        if result.status == "not_yet" and unmet_card:
+            chosen.append((facts, result))
+    changed = pd.DataFrame([_apply(f, list(r.gaps)) for f, r in chosen], dtype=object)
+    for (facts, result), after in zip(chosen, el.evaluate_firms(changed, "2022"), strict=True):
+        after = after[rung]
         assert _met(result) <= _met(after), (facts, [g.text for g in result.gaps])
         was, now = points(result), points(after)
         assert all(now[i] >= was[i] for i in was), (facts, [g.text for g in result.gaps])
-        followed += 1
-    assert followed > 10
+    assert len(chosen) > 10
 
 
 @pytest.mark.parametrize("policy", ["2022", "2026"])
@@ -351,7 +356,7 @@ def test_following_the_whole_gap_list_meets_each_condition_it_changes_amounts_fo
     from .test_eligibility_edges_ladder import _met
 
     checked = 0
-    for facts, result, after in _followed(200, seed, policy, ("specialised", "little_giant")):
+    for facts, result, after in _followed(500, seed, policy, ("specialised", "little_giant")):
         by_amounts = {g.condition for g in result.gaps if _amount_gap(g)}
         by_amounts -= {g.condition for g in result.gaps if not _amount_gap(g)}
         met_after = {c for c, state in after.items() if state == "met"}
@@ -420,10 +425,8 @@ def test_no_move_of_a_scorecard_gap_is_to_spare():
     head = re.compile(r"^\w+: \+([\d.]+) points \([\d.]+ → [\d.]+\): (.+)$")
     firms = el.synthetic_firms(120, seed=17)
     checked = 0
-    for _, row in firms.iterrows():
-        facts = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
-        for policy in ("2022", "2026"):
-            result = el.evaluate(facts, policy, lang="en", max_gaps=None)
+    for policy in ("2022", "2026"):
+        for result in el.evaluate_firms(firms, policy, lang="en", max_gaps=None):
             for gap in (g for rung in el.RUNGS for g in result[rung].gaps):
                 found = head.match(gap.text) if gap.kind == "points" else None
                 if found is None:  # a group's floor short ("[...]"), or no moves
