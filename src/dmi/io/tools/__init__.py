@@ -21,7 +21,7 @@ import math
 import re
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -61,6 +61,7 @@ __all__ = [
     "export_id_header",
     "map_source",
     "open_source",
+    "tool_layout",
 ]
 
 Skipped = RaggedRow | UnbalancedLine | StrayCells
@@ -71,29 +72,26 @@ Skipped = RaggedRow | UnbalancedLine | StrayCells
 class PlainLine:
     """A line the reader skipped, as a survey tool's layout hands it on in the plain layout.
 
-    The run takes a skipped line's respondent id from its field under the plain layout's id
-    column (the first): here the only field the layout places, the field of the export's id
-    column, blank when the line ends before it. What the rejects show of the line is the
-    line as written (:attr:`value`), with its row, reason and column.
+    The run takes a skipped line's respondent id from its field under the id column: here
+    the fields the :class:`LayoutReader` can place, one per column it gives, are the export's
+    id column's under the plain ``respondent_id`` and the line's own under a column handed on
+    as the file has it (:attr:`LayoutReader.kept`); the others, and a field the line ends
+    before, are blank. What the rejects show of the line is the line as written
+    (:attr:`value`), with its row, reason and column.
 
     Attributes
     ----------
     line : RaggedRow or UnbalancedLine or StrayCells
         The line as the reader skipped it.
-    respondent_id : str
-        Its field under the export's id column ("" when the line has no such field).
+    fields : list of str
+        Its fields laid out as the reader's columns (see above).
     column : str
         The column the rejects name (as the file writes its header; "" for none).
     """
 
     line: Skipped
-    respondent_id: str
+    fields: list[str]
     column: str = ""
-
-    @property
-    def fields(self) -> list[str]:
-        """The line's fields in the plain layout: the id only."""
-        return [self.respondent_id]
 
     @property
     def row(self) -> int:
@@ -605,7 +603,12 @@ class SourceLayout(ABC):
         The entries of a custom column map (``--map``) naming no header of the export.
     uses : dict of str to HeaderUse
         What the layout does with each of the export's headers (as the file writes them, in
-        its order): the column it feeds, or why it feeds none; the same lists the notes name.
+        its order; but those :attr:`read_elsewhere`): the column it feeds, or why it feeds
+        none; the same lists the notes name.
+    read_elsewhere : list of str
+        The export's headers (as the file writes them) that another reader of the file reads,
+        such as the facts of ``dmi eligibility``: the layout matches none of them to a column
+        and names none of them in its notes.
     """
 
     name: str = ""
@@ -617,18 +620,39 @@ class SourceLayout(ABC):
         self.passthrough: list[str] = []
         self.unused_map: list[str] = []
         self.uses: dict[str, HeaderUse] = {}
+        self.read_elsewhere: list[str] = []
         self._tallies: dict[int, dict[str, Any]] = {}
 
     def read_headers(
-        self, reader: TableReader, instrument: Instrument, column_map: dict[str, str] | None
+        self,
+        reader: TableReader,
+        instrument: Instrument,
+        column_map: dict[str, str] | None,
+        read_elsewhere: Collection[str] = (),
     ) -> tuple[list[str], dict[str, str]]:
-        """The export's headers as it writes them (for the messages), and the entries of the
-        custom column map that name one of them (its others are :attr:`unused_map`); a map
-        sending a header to no column of ``instrument`` is refused."""
-        headers = list(reader.written)
+        """The export's headers as it writes them (for the messages), but those another reader
+        reads (``read_elsewhere``, as the file writes them or as the reader matches them: they
+        are :attr:`read_elsewhere`), and the entries of the custom column map that name one of
+        them (its others are :attr:`unused_map`); a map sending a header to no column of
+        ``instrument`` is refused."""
+        elsewhere = set(read_elsewhere)
+        headers = []
+        for written, matched in zip(reader.written, reader.columns):
+            if written in elsewhere or matched in elsewhere:
+                self.read_elsewhere.append(written)
+            else:
+                headers.append(written)
         check_map_codes(instrument, column_map)
         mapped, self.unused_map = map_entries(headers, column_map)
         return headers, mapped
+
+    def keep_columns(self, columns: Collection[str]) -> None:
+        """Give only ``columns`` of the plain layout, in its order (the others are not read):
+        for a run that reads part of an export, such as the survey's items that
+        ``dmi eligibility`` reads beside the facts."""
+        wanted = set(columns)
+        self.columns = [c for c in self.columns if c in wanted]
+        self.passthrough = [c for c in self.passthrough if c in wanted]
 
     def set_uses(self, headers: list[str], **groups: Any) -> None:
         """Say what each of ``headers`` is (:attr:`uses`): ``groups`` maps a kind of
@@ -684,15 +708,29 @@ class LayoutReader:
     """A :class:`~dmi.io.readers.TableReader` whose chunks come in the plain layout.
 
     It has the reader's interface (``columns``, ``chunks``, ``path``, ``encoding`` ...): the
-    columns are the layout's plain columns, and each chunk keeps its rows, row numbers and
-    ragged lines (each a :class:`PlainLine`: its id from the export's id column, so that its
-    rejects name the respondent, and its fields as written). The layout names the file's
-    columns as the file writes them (:attr:`~dmi.io.readers.TableReader.written`, what its
-    messages quote); they are translated to the reader's and back here only.
+    columns are the layout's plain columns, after the reader's own columns :attr:`kept` (none
+    unless asked for), and each chunk keeps its rows, row numbers and ragged lines (each a
+    :class:`PlainLine`: its id from the export's id column, so that its rejects name the
+    respondent, and its fields as written). The layout names the file's columns as the file
+    writes them (:attr:`~dmi.io.readers.TableReader.written`, what its messages quote); they
+    are translated to the reader's and back here only.
+
+    Attributes
+    ----------
+    reader : TableReader
+        The export, as read.
+    layout : SourceLayout
+        Its survey tool's layout.
+    kept : tuple of str
+        Columns of the reader (as it names them, :attr:`~dmi.io.readers.TableReader.columns`)
+        handed on as they are, before the plain ones: what another reader of the export reads
+        (the facts of ``dmi eligibility``, whose headers the layout leaves alone, see
+        :attr:`SourceLayout.read_elsewhere`). Their unreadable cells keep their column's name.
     """
 
     reader: TableReader
     layout: SourceLayout
+    kept: tuple[str, ...] = ()
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -701,6 +739,12 @@ class LayoutReader:
         self._positions = {h: i for i, h in enumerate(self.reader.written)}
         self._name = dict(zip(self.reader.written, self.reader.columns))
         self._written = dict(zip(self.reader.columns, self.reader.written))
+        unknown = [c for c in self.kept if c not in self._written]
+        if unknown:
+            raise ValueError(f"kept columns the file does not have: {', '.join(unknown)}")
+        clash = set(self.kept) & set(self.layout.columns)
+        if clash:
+            raise ValueError(f"kept columns named as plain ones: {', '.join(sorted(clash))}")
 
     # the reader's own attributes, unchanged
     @property
@@ -741,7 +785,7 @@ class LayoutReader:
 
     @property
     def columns(self) -> list[str]:
-        return list(self.layout.columns)
+        return [*self.kept, *self.layout.columns]
 
     @property
     def passthrough(self) -> list[str]:
@@ -754,20 +798,29 @@ class LayoutReader:
         return [*self.reader.notes, *self.layout.notes, *self.layout.run_notes()]
 
     def chunks(self, columns: list[str] | None = None) -> Iterator[Chunk]:
-        """The file's chunks in the plain layout (only ``columns`` of it, when given)."""
-        wanted = list(self.layout.columns) if columns is None else list(columns)
+        """The file's chunks in the plain layout, after the columns kept as they are (only
+        ``columns`` of them, when given)."""
+        wanted = self.columns if columns is None else list(columns)
+        kept = set(self.kept)
+        plain = [c for c in wanted if c not in kept]
         raw: list[str] | None = None
         if columns is not None:
-            needed = {h for c in wanted for h in self.layout.sources(c)}
-            raw = [self._name[h] for h in self.reader.written if h in needed]
+            needed = {h for c in plain for h in self.layout.sources(c)}
+            raw = [
+                name
+                for name, header in zip(self.reader.columns, self.reader.written)
+                if header in needed or name in kept
+            ]
         for chunk in self.reader.chunks(raw):
             written = [self._written[c] for c in chunk.frame.columns]
             arrays, bad = self.layout.convert(
-                chunk.frame.set_axis(written, axis=1), chunk.rows, wanted
+                chunk.frame.set_axis(written, axis=1), chunk.rows, plain
             )
-            frame = pd.DataFrame(
-                {c: arrays[c] for c in wanted}, index=pd.RangeIndex(len(chunk.frame))
-            )
+            index = pd.RangeIndex(len(chunk.frame))
+            frame = pd.DataFrame({c: arrays[c] for c in plain}, index=index)
+            if kept:
+                as_read = chunk.frame[[c for c in wanted if c in kept]].set_axis(index)
+                frame = pd.concat([as_read, frame], axis=1)[wanted]
             yield Chunk(
                 frame,
                 chunk.rows,
@@ -784,13 +837,21 @@ class LayoutReader:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in self.columns})
 
     def _ragged(self, line: Skipped) -> Skipped | PlainLine:
-        """A skipped line in the plain layout: its id from the export's id column (blank when
-        the line ends before it), the line as written (where the plain layout has an id)."""
+        """A skipped line in the plain layout (where it has an id, or columns kept): its
+        fields laid out as :attr:`columns` (:class:`PlainLine`), the line as written."""
         at = self._positions.get(self.layout.id_source or "")
-        if at is None or not self.layout.columns or self.layout.columns[0] != ID_COLUMN:
+        has_id = at is not None and ID_COLUMN in self.layout.columns
+        if not has_id and not self.kept:
             return line
-        column = self._written.get(line.column, line.column)
-        return PlainLine(line, line.fields[at] if at < len(line.fields) else "", column)
+        places = {c: self._positions[self._written[c]] for c in self.kept}
+        if has_id:
+            places[ID_COLUMN] = at
+        fields = []
+        for column in self.columns:
+            place = places.get(column)
+            within = place is not None and place < len(line.fields)
+            fields.append(line.fields[place] if within else "")
+        return PlainLine(line, fields, self._written.get(line.column, line.column))
 
     def _unreadable(self, cells: Any) -> Any:
         """Unreadable cells named by the plain column they feed (so that a run using it
@@ -883,8 +944,6 @@ def open_source(
         or the map sends a header to no column of the instrument, or a 0/1 option column to a
         question.
     """
-    if isinstance(source, str):
-        source = Source(source)
     reader = open_table(
         path,
         encoding=encoding,
@@ -893,23 +952,52 @@ def open_source(
         chunk_rows=chunk_rows,
         header_row=header_row,
     )
+    layout = tool_layout(reader, instrument, source, column_map)
+    return reader if layout is None else LayoutReader(reader, layout)
+
+
+def tool_layout(
+    reader: TableReader,
+    instrument: Instrument,
+    source: Source | str = "auto",
+    column_map: dict[str, str] | None = None,
+    *,
+    read_elsewhere: Collection[str] = (),
+) -> SourceLayout | None:
+    """The survey tool's layout of an opened file, in the layout asked for or the one its
+    headers show (``auto``, :func:`detect_source`); None for a plain file.
+
+    What :func:`open_source` reads an export with, and ``dmi eligibility`` the survey's
+    answers of an export that also holds the firms' facts: ``read_elsewhere`` names the
+    headers it reads itself (the facts, the id), which the layout leaves alone
+    (:attr:`SourceLayout.read_elsewhere`). ``column_map`` as for :func:`open_source`.
+
+    Raises
+    ------
+    UsageError
+        An id column chosen for a plain file.
+    FileFormatError
+        The file is not in the layout asked for (``problem="no_items"``: no question of the
+        instrument in it), or the map sends a header to no column of the instrument, or a 0/1
+        option column to a question.
+    """
+    if isinstance(source, str):
+        source = Source(source)
     kind = detect_source(reader.columns) if source.kind == "auto" else source.kind
     if kind == "plain":
         if source.id_column is not None:
             raise UsageError(
-                f"{path}: an id column ({source.id_column}) is chosen only for a 问卷星 or "
-                "KoboToolbox export; a plain file's id column is respondent_id (or --map)"
+                f"{reader.path}: an id column ({source.id_column}) is chosen only for a 问卷星 "
+                "or KoboToolbox export; a plain file's id column is respondent_id (or --map)"
             )
-        return reader
+        return None
     if kind == "wjx":
         from dmi.io.tools.wjx import WjxLayout
 
-        layout: SourceLayout = WjxLayout(reader, instrument, source, column_map)
-    else:
-        from dmi.io.tools.kobo import KoboLayout
+        return WjxLayout(reader, instrument, source, column_map, read_elsewhere=read_elsewhere)
+    from dmi.io.tools.kobo import KoboLayout
 
-        layout = KoboLayout(reader, instrument, source, column_map)
-    return LayoutReader(reader, layout)
+    return KoboLayout(reader, instrument, source, column_map, read_elsewhere=read_elsewhere)
 
 
 def map_source(

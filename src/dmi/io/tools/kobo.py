@@ -32,6 +32,7 @@ The rules (docs/survey-tools.md says them for users):
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +109,8 @@ class _Split:
 
 
 class KoboLayout(SourceLayout):
-    """The layout of one KoboToolbox export (see the module for its rules)."""
+    """The layout of one KoboToolbox export (see the module for its rules); ``read_elsewhere``
+    names its headers another reader of the file reads (:attr:`SourceLayout.read_elsewhere`)."""
 
     name = "kobo"
 
@@ -118,9 +120,11 @@ class KoboLayout(SourceLayout):
         instrument: Instrument,
         source: Source,
         column_map: dict[str, str] | None = None,
+        *,
+        read_elsewhere: Collection[str] = (),
     ) -> None:
         super().__init__()
-        headers, mapped = self.read_headers(reader, instrument, column_map)
+        headers, mapped = self.read_headers(reader, instrument, column_map, read_elsewhere)
         columns = plain_columns(instrument)
         texts = text_targets(instrument)
         meta: list[str] = []

@@ -49,7 +49,7 @@ The rules (docs/survey-tools.md says them for users):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,7 +172,8 @@ def _token(token: str, column: PlainColumn) -> str:
 
 
 class WjxLayout(SourceLayout):
-    """The layout of one 问卷星 export (see the module for its rules)."""
+    """The layout of one 问卷星 export (see the module for its rules); ``read_elsewhere``
+    names its headers another reader of the file reads (:attr:`SourceLayout.read_elsewhere`)."""
 
     name = "wjx"
 
@@ -182,11 +183,13 @@ class WjxLayout(SourceLayout):
         instrument: Instrument,
         source: Source,
         column_map: dict[str, str] | None = None,
+        *,
+        read_elsewhere: Collection[str] = (),
     ) -> None:
         super().__init__()
         self.instrument = instrument
         self.path = reader.path
-        headers, mapped = self.read_headers(reader, instrument, column_map)
+        headers, mapped = self.read_headers(reader, instrument, column_map, read_elsewhere)
         plan = {q.number: q for q in wjx_questions(instrument)}
         number_of = {code: q.number for q in plan.values() for code in q.codes}
         columns = plain_columns(instrument)
