@@ -12,6 +12,12 @@ with the official :class:`~dmi.IndexModel` (as ``dmi score`` does) and its level
 ``digital_level_computed`` the 2022 专精特新 数字化水平 indicator reads; a row whose answers are
 invalid is rejected with their reasons, and a stated ``digital_level`` that disagrees with the
 computed one is flagged (``flags``) and counted (the summary's ``digital_level``).
+
+A 问卷星 or KoboToolbox export (:func:`dmi.io.tools.detect_source`) has its facts matched as in
+any file and the survey's questions read by the tool's layout (:func:`dmi.io.tools.tool_layout`,
+the code ``dmi score`` reads the export with): its question headers, option numbers or texts,
+0/1 option columns, matrix rows and skip marks; a cell the layout cannot read rejects its row as
+``dmi score`` rejects it (:func:`read_export_survey`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -56,16 +62,27 @@ from dmi.eligibility.facts import FactsTally, facts_table
 from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_items, survey_least_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
-from dmi.io.mapping import assign_headers, header_unit, match_unmatched
-from dmi.io.readers import HEADER_SEARCH_ROWS
-from dmi.io.tools import detect_source, export_id_header
+from dmi.io.mapping import assign_headers, header_unit, map_entries, match_unmatched
+from dmi.io.readers import HEADER_SEARCH_ROWS, TableReader
+from dmi.io.tools import (
+    LayoutReader,
+    Source,
+    SourceLayout,
+    detect_source,
+    export_id_header,
+    tool_layout,
+)
 from dmi.io.tools.wjx import BLANK_MARKS
+
+if TYPE_CHECKING:
+    from dmi.instruments import Instrument
 
 __all__ = [
     "EligibilityKernel",
     "EligibilitySummary",
     "evaluate_file",
     "map_fact_columns",
+    "read_export_survey",
 ]
 
 
@@ -125,13 +142,7 @@ def map_fact_columns(
             items.add(item.code)
             for name in (item.code, item.zh, item.en):
                 targets.setdefault(_key(name), item.code)
-    valid = {f.code for f in FACTS} | items
-    for header, code in (custom or {}).items():
-        if code and code not in valid:
-            raise FileFormatError(
-                f"the mapping sends {_key(header)!r} to {code!r}, which is neither a fact nor an "
-                "item of the survey (see `dmi eligibility codebook`)"
-            )
+    _check_map_codes(custom, items)
     mapping = assign_headers(headers, targets, custom)
     codes = {_key(f.code): f.code for f in FACTS}
     match_unmatched(mapping, headers, lambda header: _group_tail(header, codes), custom)
@@ -144,6 +155,125 @@ def map_fact_columns(
         f.code for f in FACTS if f.code not in taken and f.code not in COMPUTED
     ]
     return mapping
+
+
+def _check_map_codes(custom: dict[str, str] | None, items: set[str]) -> None:
+    """Refuse a custom mapping that sends a header to a column that is neither a fact nor one
+    of the survey's ``items``."""
+    valid = {f.code for f in FACTS} | items
+    for header, code in (custom or {}).items():
+        if code and code not in valid:
+            raise FileFormatError(
+                f"the mapping sends {_key(header)!r} to {code!r}, which is neither a fact nor an "
+                "item of the survey (see `dmi eligibility codebook`)"
+            )
+
+
+def read_export_survey(
+    reader: TableReader,
+    instrument: Instrument,
+    source: str,
+    custom: dict[str, str] | None = None,
+) -> tuple[TableReader | LayoutReader, ColumnMapping] | None:
+    """A survey tool's export that holds the firms' facts and the survey's answers: its facts
+    matched as in any file, the survey's questions read by the tool's layout.
+
+    The facts and the id are matched by :func:`map_fact_columns` (the export's own id column
+    when no id is: 问卷星's 序号, KoboToolbox's _uuid or _id); the other headers go to the
+    layout of ``source`` (:func:`dmi.io.tools.tool_layout`, as ``dmi score`` reads the export),
+    which reads the survey's items from them, as ``dmi score`` does: question headers matched
+    by their text (or, in a dmi-made survey, their number), option numbers or texts, a multiple
+    choice's 0/1 columns, matrix rows, skip marks. The entries of ``custom`` that send a header
+    to a fact (or the id) are the facts', those to an item the layout's; ``""`` leaves a header
+    out of both.
+
+    Parameters
+    ----------
+    reader : TableReader
+        The export, opened.
+    instrument : Instrument
+        The MIIT survey (:data:`dmi.eligibility.survey.SURVEY_INSTRUMENT`).
+    source : {"wjx", "kobo"}
+        The tool (:func:`dmi.io.tools.detect_source`).
+    custom : dict, optional
+        Header -> fact or item code (``""``: left out).
+
+    Returns
+    -------
+    (reader, mapping) or None
+        A :class:`~dmi.io.tools.LayoutReader` handing on the facts' columns as the file has
+        them and the items in the plain layout, and the mapping of its columns; or ``reader``
+        itself and the facts' mapping when the items the layout found are too few to be the
+        survey's answers (:func:`~dmi.eligibility.survey.survey_least_items`: their headers
+        are :attr:`~dmi.io.ColumnMapping.few_items`); None when the export holds none of the
+        survey's questions (read as any facts file).
+
+    Raises
+    ------
+    FileFormatError
+        The mapping sends a header to a column that is neither a fact nor an item, or a 0/1
+        option column to a question.
+    """
+    items = {item.code for item in instrument.items}
+    _check_map_codes(custom, items)
+    own = custom or {}
+    facts_map = {h: c for h, c in own.items() if not c or c in FACTS}
+    items_map = {h: c for h, c in own.items() if not c or c in items}
+    mapping = map_fact_columns(reader.columns, custom=facts_map)
+    _name_rows_as_the_export_does(mapping, source, reader.columns, custom)
+    kept = tuple(mapping.rename)  # the facts' headers and the id's, as the reader names them
+    try:
+        layout = tool_layout(
+            reader,
+            instrument,
+            Source(source, id_column=mapping.id_header),
+            items_map,
+            read_elsewhere=kept,
+        )
+    except FileFormatError as exc:
+        if exc.problem == "no_items":  # no question of the survey: a facts file
+            return None
+        raise
+    assert layout is not None  # an export's source is a tool's
+    found = [c for c in layout.columns if c in items]
+    if not found:
+        return None
+    _, mapping.unused_map = map_entries(reader.columns, custom)
+    if len(found) < survey_least_items(len(items)):
+        # too few to be the survey's answers (a helper column named like an item), as in
+        # any file: left unmatched, and said so
+        mapping.few_items = list(_survey_headers(reader, layout, found))
+        return reader, mapping
+    # the item columns a survey question feeds, or that its own column makes needless
+    # (KoboToolbox's split 0/1 columns beside it), are not unmatched
+    name = dict(zip(reader.written, reader.columns))
+    of_items = {name[h] for h, use in layout.uses.items() if use.column in found}
+    mapping.unmatched = [h for h in mapping.unmatched if h not in of_items]
+    layout.keep_columns(found)
+    mapping.rename.update({code: code for code in found})
+    mapping.missing_items = [item.code for item in instrument.items if item.code not in found]
+    return LayoutReader(reader, layout, kept=kept), mapping
+
+
+def _survey_headers(reader: TableReader, layout: SourceLayout, items: list[str]) -> dict[str, str]:
+    """The headers of an export (as the reader names them, in its order) whose cells the
+    layout reads into one of the survey's ``items``, each with its item."""
+    name = dict(zip(reader.written, reader.columns))
+    wanted = set(items)
+    return {
+        name[h]: use.column for h, use in layout.uses.items() if use.feeds and use.column in wanted
+    }
+
+
+def _headers_read(reader: TableReader | LayoutReader, mapping: ColumnMapping) -> dict[str, str]:
+    """Each header of the file that a run reads (as the reader names it, in the file's order)
+    -> its fact or item: a survey tool's items by the export's headers that feed them."""
+    if not isinstance(reader, LayoutReader):
+        return dict(mapping.rename)
+    plain = set(reader.layout.columns)
+    read = {h: c for h, c in mapping.rename.items() if h not in plain}
+    read |= _survey_headers(reader.reader, reader.layout, reader.layout.columns)
+    return {h: read[h] for h in reader.reader.columns if h in read}
 
 
 def _group_tail(header: str, codes: dict[str, str]) -> str | None:
@@ -527,7 +657,9 @@ def evaluate_file(
         by province, city and sector; one condition away; the conditions most often missing)
         and its candidates (eligible, manual review left, or one condition away).
     encoding, sheet, column_map
-        For the reader and the header mapping (``column_map``: header -> fact or item code).
+        For the reader and the header mapping (``column_map``: header -> fact or item code;
+        in a survey tool's export, an item's entry names the export's own header, as for
+        ``dmi score --map``).
     chunk_rows : int, default=50_000
         Rows per chunk: memory stays flat whatever the file size; the outputs are the same
         bytes whatever the chunk size. (Half of ``dmi score``'s: a row of results is about
@@ -540,7 +672,9 @@ def evaluate_file(
         For XLSX: the sheet row of the header, below title rows (:func:`fact_header_row`);
         rows keep their sheet numbers.
     survey : bool, default=True
-        Score the MIIT survey's item columns when the file has them (the computed level).
+        Score the MIIT survey's item columns when the file has them (the computed level); a
+        问卷星 or KoboToolbox export's questions are read as ``dmi score`` reads them
+        (:func:`read_export_survey`).
     progress : callable, optional
         Called with the number of rows done after each chunk.
 
@@ -572,7 +706,7 @@ def evaluate_file(
         raise UsageError(f"unknown language {lang!r}; expected zh or en")
     loaded = load_policy(policy)
     the_year = application_year(loaded, year)
-    reader = open_table(
+    table = open_table(
         input_path, encoding=encoding, sheet=sheet, chunk_rows=chunk_rows, header_row=header_row
     )
     instrument = None
@@ -580,9 +714,18 @@ def evaluate_file(
         from dmi.instruments import load_instrument
 
         instrument = load_instrument(SURVEY_INSTRUMENT)
-    mapping = map_fact_columns(reader.columns, instrument=instrument, custom=column_map)
-    source = detect_source(reader.columns)
-    _name_rows_as_the_export_does(mapping, source, reader.columns, column_map)
+    source = detect_source(table.columns)
+    export = None
+    if instrument is not None and source != "plain":
+        # the survey's questions as the tool writes them, read by its layout (dmi score's)
+        export = read_export_survey(table, instrument, source, column_map)
+    reader: TableReader | LayoutReader
+    if export is not None:
+        reader, mapping = export
+    else:
+        reader = table
+        mapping = map_fact_columns(table.columns, instrument=instrument, custom=column_map)
+        _name_rows_as_the_export_does(mapping, source, table.columns, column_map)
     facts = {c for c in mapping.rename.values() if c in FACTS and c != ID_COLUMN}
     if not facts:
         raise FileFormatError(
@@ -611,7 +754,7 @@ def evaluate_file(
         duplicates=duplicates,
         unmatched_columns=mapping.unmatched,
         mapping={
-            "matched": dict(mapping.rename),
+            "matched": _headers_read(reader, mapping),
             "unmatched": list(mapping.unmatched),
             "duplicates": dict(mapping.duplicates),
             "unused_map": list(mapping.unused_map),

@@ -1,0 +1,358 @@
+"""`dmi eligibility` on a 问卷星 or KoboToolbox export that holds the MIIT survey's answers beside
+the firms' facts: the survey's questions are read by the tool's layout (dmi.io.tools), as
+`dmi score` reads the same export, and the facts by their codes and labels, as in any file.
+
+The exports are made here from the survey text `dmi wjx` writes and the form `dmi xlsform`
+writes (tests/survey_tools_data.py), with fact questions added after the survey's, as an agency
+adds them to the questionnaire. What each firm should get is what `dmi score` gives the same
+export: its level is the firm's computed digital level, so the results must be those of a plain
+facts file that gives that level as ``digital_level_computed``.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import pandas as pd
+import pytest
+
+import dmi.eligibility as el
+from dmi.bulk.eligibility import evaluate_file
+from dmi.cli.main import main
+from dmi.instruments.export.wjx import wjx_questions, wjx_text
+from dmi.instruments.export.xlsform import xlsform_sheets
+from tests.survey_tools_data import kobo_export, plain_answers, wjx_export
+
+N = 12
+# the firms' facts: the same for each firm but its revenue, and its stated digital level (the
+# level `dmi score` gives its answers, so that a level computed otherwise is a disagreement)
+FACTS = {
+    "revenue_y1": [str(3000 + 100 * i) for i in range(N)],
+    "revenue_y2": ["2800"] * N,
+    "rd_y1": ["150"] * N,
+    "debt_ratio": ["50"] * N,
+    "staff": ["80"] * N,
+    "quality_items": ["2"] * N,
+}
+# how a 问卷星 survey asks them, after the survey's 24 questions
+WJX_FACTS = {
+    "revenue_y1": "25、上年营业收入（万元）",
+    "revenue_y2": "26、前年营业收入（万元）",
+    "rd_y1": "27、上年研发费用（万元）",
+    "debt_ratio": "28、上年末资产负债率（%）",
+    "staff": "29、职工总数（人）",
+    "quality_items": "30、质量管理项数",
+    "digital_level": "31、数字化水平等级",
+}
+# how a KoboToolbox form names them: in a group of their own
+KOBO_FACTS = {code: f"facts/{code}" for code in WJX_FACTS}
+
+
+def matched_name(header: str) -> str:
+    """A header as a run's summary names it (as the readers match it: NFKC)."""
+    return unicodedata.normalize("NFKC", header)
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def read(path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def write(frame: pd.DataFrame, path) -> None:
+    if str(path).endswith(".xlsx"):
+        # as the tools write a workbook: numbers (序号, option numbers, 0/1, -3) as numbers
+        frame = frame.map(lambda v: int(v) if isinstance(v, str) and v.lstrip("-").isdigit() else v)
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+@pytest.fixture(scope="module")
+def answers(miit) -> pd.DataFrame:
+    return plain_answers(miit, N, seed=29)
+
+
+def levels_by_score(capsys, path, tmp_path) -> pd.Series:
+    """The official level `dmi score` gives each respondent of ``path``."""
+    out = tmp_path / f"{path.stem}-scores.csv"
+    code, _, err = run(capsys, "score", path, "-o", out, "--tier-model", "none")
+    assert code == 0, err
+    scores = read(out)
+    assert len(scores) == N, "the export's answers are all valid"
+    return scores.set_index("respondent_id")["level"]
+
+
+def wjx_with_facts(answers, miit, variant: str, levels: pd.Series | None) -> pd.DataFrame:
+    """The 问卷星 export of ``answers`` (ids 1 ... N in 序号) with the fact questions after the
+    survey's; the stated digital level is ``levels`` (blank without)."""
+    export = wjx_export(answers, wjx_text(miit, "zh"), wjx_questions(miit), variant)
+    for code, header in WJX_FACTS.items():
+        export[header] = _fact_cells(code, levels, list(export["序号"]))
+    return export
+
+
+def kobo_with_facts(answers, miit, values: str, multi: str, levels) -> pd.DataFrame:
+    """The KoboToolbox export of ``answers`` (ids ``uuid-1`` ... in _uuid) with the facts'
+    group before the meta columns."""
+    export = kobo_export(answers, xlsform_sheets(miit), answers=values, multi=multi)
+    at = list(export.columns).index("_id")
+    for k, (code, header) in enumerate(KOBO_FACTS.items()):
+        export.insert(at + k, header, _fact_cells(code, levels, list(export["_uuid"])))
+    return export
+
+
+def _fact_cells(code: str, levels: pd.Series | None, ids: list[str]) -> list[str]:
+    if code == "digital_level":
+        return [levels[i] if levels is not None else "" for i in ids]
+    return FACTS[code]
+
+
+def plain_twin(ids: list[str], levels: pd.Series, path) -> None:
+    """The same firms in a plain facts file, their level given as computed before."""
+    frame = pd.DataFrame({"respondent_id": ids, **FACTS})
+    frame["digital_level"] = [levels[i] for i in ids]
+    frame["digital_level_computed"] = [levels[i] for i in ids]
+    frame.to_csv(path, index=False)
+
+
+def eligibility(capsys, path, tmp_path, *more) -> tuple[pd.DataFrame, dict, str]:
+    """``dmi eligibility`` under the 2022 rules (whose 专精特新 scorecard reads the level):
+    the results, the summary and stderr."""
+    out, summary = tmp_path / f"{path.stem}-out.csv", tmp_path / f"{path.stem}-summary.json"
+    code, _, err = run(
+        capsys, "eligibility", path, "-o", out, "--summary", summary, "--policy", "2022", *more
+    )
+    assert code == 0, err
+    return read(out), json.loads(summary.read_text(encoding="utf-8")), err
+
+
+def same_as_the_plain_twin(capsys, tmp_path, results, ids, levels) -> None:
+    plain_twin(ids, levels, tmp_path / "plain.csv")
+    expected, _, _ = eligibility(capsys, tmp_path / "plain.csv", tmp_path)
+    pd.testing.assert_frame_equal(results, expected)
+
+
+@pytest.mark.parametrize(
+    ("variant", "suffix"), [("codes", ".csv"), ("texts", ".csv"), ("codes", ".xlsx")]
+)
+def test_a_wjx_export_gives_the_digital_level_dmi_score_gives(
+    capsys, tmp_path, miit, answers, variant, suffix
+):
+    # the survey's questions were matched as a plain file's headers: too few of them by their
+    # text (第N题(选项) 0/1 columns and matrix rows are no item's name), so no level was computed,
+    # and the ones matched were read as option numbers or texts the scoring does not know
+    path = tmp_path / f"wjx-{variant}{suffix}"
+    write(wjx_with_facts(answers, miit, variant, None), path)
+    levels = levels_by_score(capsys, path, tmp_path)
+    assert levels.nunique() > 1, "the firms' levels differ, so a wrong one shows"
+    write(wjx_with_facts(answers, miit, variant, levels), path)
+    results, summary, err = eligibility(capsys, path, tmp_path)
+    assert summary["read"] == summary["evaluated"] + summary["rejected"] == N
+    assert summary["rejected"] == 0
+    assert summary["survey_items"] == len(miit.items)
+    assert summary["digital_level"] == {"computed": N, "disagrees": 0}
+    same_as_the_plain_twin(capsys, tmp_path, results, list(levels.index), levels)
+    # what was read and what was not, in the file's own headers
+    matched = summary["mapping"]["matched"]
+    assert matched[matched_name(WJX_FACTS["revenue_y1"])] == "revenue_y1"
+    assert matched["序号"] == "respondent_id"
+    options = [h for h in matched if h.startswith("第7题(")]
+    assert variant == "texts" or (options and {matched[h] for h in options} == {"network"})
+    assert not [h for h in summary["unmatched_columns"] if h.startswith("第")]
+    assert "6、企业名称" in summary["unmatched_columns"]  # the survey's profile: no fact
+    assert summary["notes"][0].startswith("read as a 问卷星 export (按选项")
+    assert f"note: {summary['notes'][0]}\n" in err
+    assert not any("matching no question" in n and "上年营业收入" in n for n in summary["notes"])
+
+
+@pytest.mark.parametrize(("values", "multi"), [("values", "one"), ("zh", "split")])
+def test_a_kobo_export_gives_the_digital_level_dmi_score_gives(
+    capsys, tmp_path, miit, answers, values, multi
+):
+    # a select_one's XML value or label, a select_multiple's space-separated values or its
+    # split 0/1 columns: read as `dmi score` reads them, not as a plain file's cells
+    path = tmp_path / f"kobo-{values}-{multi}.csv"
+    write(kobo_with_facts(answers, miit, values, multi, None), path)
+    levels = levels_by_score(capsys, path, tmp_path)
+    write(kobo_with_facts(answers, miit, values, multi, levels), path)
+    results, summary, _ = eligibility(capsys, path, tmp_path)
+    assert summary["read"] == summary["evaluated"] + summary["rejected"] == N
+    assert summary["rejected"] == 0
+    assert summary["survey_items"] == len(miit.items)
+    assert summary["digital_level"] == {"computed": N, "disagrees": 0}
+    same_as_the_plain_twin(capsys, tmp_path, results, list(levels.index), levels)
+    matched = summary["mapping"]["matched"]
+    assert matched["facts/revenue_y1"] == "revenue_y1" and matched["_uuid"] == "respondent_id"
+    assert summary["notes"][0].startswith("read as a KoboToolbox export")
+    assert "KoboToolbox respondent ids from column _uuid" in summary["notes"]
+
+
+def test_the_python_api_reads_a_tool_export_as_the_command_does(capsys, tmp_path, miit, answers):
+    path = tmp_path / "wjx.csv"
+    write(wjx_with_facts(answers, miit, "codes", None), path)
+    levels = levels_by_score(capsys, path, tmp_path)
+    write(wjx_with_facts(answers, miit, "codes", levels), path)
+    summary, mapping = evaluate_file(path, tmp_path / "api.csv", policy="2022")
+    assert summary.reconciles and (summary.read, summary.rejected) == (N, 0)
+    assert summary.digital_level == {"computed": N, "disagrees": 0}
+    assert {c for c in mapping.rename.values() if c not in el.FACTS} == {i.code for i in miit.items}
+    cli, _, _ = eligibility(capsys, path, tmp_path)
+    pd.testing.assert_frame_equal(read(tmp_path / "api.csv"), cli)
+    # without the survey step the answers are not read (the stated level is)
+    summary, mapping = evaluate_file(path, tmp_path / "facts.csv", policy="2022", survey=False)
+    assert summary.digital_level["computed"] == 0 and summary.survey_items == 0
+    assert summary.reconciles and summary.evaluated == N
+
+
+def test_a_bad_answer_in_a_wjx_export_rejects_its_row_naming_row_column_and_value(
+    capsys, tmp_path, miit, answers
+):
+    export = wjx_with_facts(answers, miit, "codes", None)
+    single = next(h for h in export.columns if h.startswith("10、"))  # it_coverage
+    option = "第7题(车间工控网络)"  # one of network's 0/1 columns
+    export.loc[2, single] = "9"  # no such option: 第10题 has fewer
+    export.loc[5, option] = "x"
+    path = tmp_path / "bad.csv"
+    write(export, path)
+    out, rejects, summ = tmp_path / "o.csv", tmp_path / "r.csv", tmp_path / "s.json"
+    args = ("--policy", "2022", "--rejects", rejects, "--summary", summ)
+    code, stdout, err = run(capsys, "eligibility", path, "-o", out, *args)
+    assert code == 0, err
+    summary = json.loads(summ.read_text(encoding="utf-8"))
+    assert (summary["read"], summary["evaluated"], summary["rejected"]) == (N, N - 2, 2)
+    assert f"read {N} rows: {N - 2} evaluated, 2 rejected" in stdout
+    found = read(rejects)
+    assert found[["row", "respondent_id", "column", "value"]].values.tolist() == [
+        ["4", "3", "it_coverage", "9"],  # the header is row 1: 序号 3 is row 4
+        ["7", "6", "network", "x"],
+    ]
+    assert found["reason"][0].startswith(f"{single}: not an option number of 第10题; expected")
+    assert found["reason"][1].startswith(f"{option}: not a 0/1 cell of 第7题's options")
+    # the rows and reasons `dmi score` gives the same cells
+    scored = tmp_path / "score-rejects.csv"
+    code, _, err = run(
+        capsys, "score", path, "-o", tmp_path / "s.csv", "--rejects", scored, "--tier-model",
+        "none",
+    )  # fmt: skip
+    assert code == 0, err
+    pd.testing.assert_frame_equal(found, read(scored))
+
+
+def test_a_bad_answer_in_a_kobo_export_rejects_its_row_as_dmi_score_does(
+    capsys, tmp_path, miit, answers
+):
+    export = kobo_with_facts(answers, miit, "values", "split", None)
+    split = next(h for h in export.columns if h.startswith("foundation/network/"))
+    single = "foundation/it_coverage"
+    export.loc[1, split] = "2"  # a 0/1 column
+    export.loc[8, single] = "Z"  # no choice of it_coverage
+    path = tmp_path / "bad-kobo.csv"
+    write(export, path)
+    rejects = tmp_path / "r.csv"
+    _, summary, _ = eligibility(capsys, path, tmp_path, "--rejects", rejects)
+    assert (summary["read"], summary["evaluated"], summary["rejected"]) == (N, N - 2, 2)
+    found = read(rejects)
+    assert found[["row", "respondent_id", "column", "value"]].values.tolist() == [
+        ["3", "uuid-2", "network", "2"],
+        ["10", "uuid-9", "it_coverage", "Z"],
+    ]
+    assert found["reason"][0].startswith(f"{split}: not a 0/1 cell")
+    scored = tmp_path / "score-rejects.csv"
+    code, _, err = run(
+        capsys, "score", path, "-o", tmp_path / "s.csv", "--rejects", scored, "--tier-model",
+        "none",
+    )  # fmt: skip
+    assert code == 0, err
+    pd.testing.assert_frame_equal(found, read(scored))
+
+
+@pytest.mark.parametrize("tool", ["wjx", "kobo"])
+def test_a_few_survey_questions_in_a_tool_export_are_not_the_survey(capsys, tmp_path, miit, tool):
+    # as in a plain file: items too few to be the survey's answers (scored, the others would
+    # count as the lowest answers) are left unmatched, and said so
+    answers = plain_answers(miit, N, seed=31, blank=0.0)
+    if tool == "wjx":
+        export = wjx_with_facts(answers, miit, "texts", None)
+        meta = ["序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP"]
+        few = [h for h in export.columns if h.startswith(("10、", "17、"))]
+        facts = list(WJX_FACTS.values())[:-1]
+    else:
+        export = kobo_with_facts(answers, miit, "values", "one", None)
+        meta = ["start", "end", "_id", "_uuid", "_submission_time", "_index"]
+        few = ["management/strategy", "management/investment"]
+        facts = list(KOBO_FACTS.values())[:-1]
+    path = tmp_path / "few.csv"
+    write(export[meta + few + facts], path)
+    _, summary, _ = eligibility(capsys, path, tmp_path)
+    assert summary["survey_items"] == 0 and summary["digital_level"]["computed"] == 0
+    assert summary["read"] == summary["evaluated"] == N
+    (note,) = [n for n in summary["notes"] if n.startswith("columns named like items")]
+    assert note.endswith(
+        "(2 of 31; the digital level is computed from a file with at least 16): "
+        + ", ".join(map(matched_name, few))
+    )
+    assert set(map(matched_name, few)) <= set(summary["unmatched_columns"])
+
+
+def test_repeated_ids_and_a_broken_line_of_a_tool_export_are_rejected_as_dmi_score_does(
+    capsys, tmp_path, miit, answers
+):
+    # an id question repeated, and a line cut short: the rows are named by the id question (as
+    # `dmi score` names them), every row is evaluated or rejected
+    export = wjx_with_facts(answers, miit, "codes", None)
+    export.insert(6, "32、企业编号", [f"E{i}" for i in range(N)])
+    export.loc[4, "32、企业编号"] = "E3"
+    path = tmp_path / "ids.csv"
+    write(export, path)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(f"{N + 1},2026/11/30 10:00:00,3分0秒,手机提交,直接访问,10.0.0.1,E{N},1,2\n")
+    rejects = tmp_path / "r.csv"
+    results, summary, _ = eligibility(capsys, path, tmp_path, "--rejects", rejects)
+    assert (summary["read"], summary["evaluated"], summary["rejected"]) == (N + 1, N - 2, 3)
+    found = read(rejects)
+    assert found[["row", "respondent_id", "column"]].values.tolist() == [
+        ["5", "E3", "respondent_id"],
+        ["6", "E3", "respondent_id"],
+        [str(N + 2), f"E{N}", ""],  # its id from the id question's field
+    ]
+    assert found["reason"][2].startswith("ragged row: expected")
+    scored = tmp_path / "score-rejects.csv"
+    code, _, err = run(
+        capsys, "score", path, "-o", tmp_path / "s.csv", "--rejects", scored, "--tier-model",
+        "none",
+    )  # fmt: skip
+    assert code == 0, err
+    pd.testing.assert_frame_equal(found, read(scored))
+    assert "E3" not in set(results["respondent_id"])
+
+
+def test_a_map_sends_an_exports_headers_to_facts_and_to_the_surveys_questions(
+    capsys, tmp_path, miit, answers
+):
+    # one map for both: a fact's header and a question's header the form renamed, and a
+    # fact's header left out
+    export = kobo_with_facts(answers, miit, "values", "one", None)
+    renamed = export.rename(columns={"foundation/network": "net", "facts/rd_y1": "研发"})
+    path = tmp_path / "renamed.csv"
+    write(renamed, path)
+    without_staff = tmp_path / "kobo.csv"
+    write(export.drop(columns=["facts/staff"]), without_staff)
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(
+        "column,code\nnet,network\n研发,rd_y1\nfacts/staff,\nnotthere,staff\n", encoding="utf-8"
+    )
+    results, summary, err = eligibility(capsys, path, tmp_path, "--map", mapping)
+    expected, _, _ = eligibility(capsys, without_staff, tmp_path)
+    pd.testing.assert_frame_equal(results, expected)
+    matched = summary["mapping"]["matched"]
+    assert (matched["net"], matched["研发"]) == ("network", "rd_y1")
+    assert "facts/staff" not in matched and "facts/staff" in summary["unmatched_columns"]
+    assert summary["mapping"]["unused_map"] == ["notthere"]
+    assert "KoboToolbox columns read as the column map says: net -> network" in summary["notes"]
+    assert summary["digital_level"]["computed"] == N
