@@ -110,7 +110,7 @@ def kobo_with_facts(answers, miit, values: str, multi: str, levels) -> pd.DataFr
 def _fact_cells(code: str, levels: pd.Series | None, ids: list[str]) -> list[str]:
     if code == "digital_level":
         return [levels[i] if levels is not None else "" for i in ids]
-    return FACTS[code]
+    return FACTS[code][: len(ids)]
 
 
 def plain_twin(ids: list[str], levels: pd.Series, path) -> None:
@@ -356,3 +356,30 @@ def test_a_map_sends_an_exports_headers_to_facts_and_to_the_surveys_questions(
     assert summary["mapping"]["unused_map"] == ["notthere"]
     assert "KoboToolbox columns read as the column map says: net -> network" in summary["notes"]
     assert summary["digital_level"]["computed"] == N
+
+
+@pytest.mark.parametrize("layout", ["plain", "wjx"])
+def test_the_missing_answers_scored_as_lowest_are_counted_as_dmi_score_counts_them(
+    capsys, tmp_path, miit, layout
+):
+    # fewer than half the survey's items had an answer missing: their counts were dropped from
+    # the summary (and its line), as if the answers were too few to be the survey's
+    answers = plain_answers(miit, 6, seed=5)
+    if layout == "plain":
+        facts = {code: cells[:6] for code, cells in FACTS.items()}
+        frame = answers[["respondent_id", *[i.code for i in miit.items]]].assign(**facts)
+    else:
+        frame = wjx_with_facts(answers, miit, "texts", None)
+    path = tmp_path / f"{layout}.csv"
+    write(frame, path)
+    scored = tmp_path / "score-summary.json"
+    code, _, err = run(
+        capsys, "score", path, "-o", tmp_path / "s.csv", "--summary", scored, "--tier-model",
+        "none",
+    )  # fmt: skip
+    assert code == 0, err
+    imputed = json.loads(scored.read_text(encoding="utf-8"))["imputed"]
+    assert 0 < len(imputed) < len(miit.items) // 2
+    _, summary, _ = eligibility(capsys, path, tmp_path)
+    assert summary["survey_imputed"] == imputed
+    assert list(summary["survey_imputed"]) == list(imputed)  # in the survey's order

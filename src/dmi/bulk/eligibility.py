@@ -59,7 +59,7 @@ from dmi.eligibility import (
 from dmi.eligibility.cohorts import CANDIDATE_COLUMNS, rung_conditions
 from dmi.eligibility.export import COMPUTED
 from dmi.eligibility.facts import FactsTally, facts_table
-from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_items, survey_least_items
+from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_least_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
 from dmi.io.mapping import assign_headers, header_unit, map_entries, match_unmatched
@@ -795,7 +795,7 @@ def evaluate_file(
             make_engine=lambda stop: LocalEngine(threads=threads, stop=stop, kernel=kernel),
             collect=_Tally.of,
         )
-        _fill(summary, tallies)
+        _fill(summary, tallies, tuple(i.code for i in instrument.items) if instrument else ())
         summary.encoding, summary.lines = reader.encoding, reader.lines
         facts_tally = FactsTally()
         for tally in tallies:
@@ -906,8 +906,9 @@ def _shipped(policy: Any) -> bool:
     return str(policy.source) == str(DATA.joinpath(f"policy-{policy.id}.yaml"))
 
 
-def _fill(summary: EligibilitySummary, tallies: list[_Tally]) -> None:
-    """The summary's problem and status counts, in an order that does not depend on chunks."""
+def _fill(summary: EligibilitySummary, tallies: list[_Tally], items: tuple[str, ...]) -> None:
+    """The summary's problem and status counts, in an order that does not depend on chunks
+    (the answers scored as lowest in the order of the survey's ``items``)."""
     reasons: Counter = Counter()
     row_reasons: Counter = Counter()
     statuses: Counter = Counter()
@@ -922,7 +923,9 @@ def _fill(summary: EligibilitySummary, tallies: list[_Tally]) -> None:
         imputed.update(tally.extra.imputed)
     summary.rejected_by_reason = _most_common_first(reasons)
     summary.rejected_rows_by_reason = _most_common_first(row_reasons)
-    summary.survey_imputed = {c: imputed[c] for c in survey_items(imputed)}  # survey's order
+    # every item with an answer missing, however few they are (survey_items() would take
+    # fewer than half the survey's items for no survey at all, and drop their counts)
+    summary.survey_imputed = {c: imputed[c] for c in items if imputed[c]}
     policies = sorted({policy for _, policy, _ in statuses})
     summary.statuses_by_policy = {
         rung: {
