@@ -300,11 +300,13 @@ def test_a_few_survey_questions_in_a_tool_export_are_not_the_survey(capsys, tmp_
     assert set(map(matched_name, few)) <= set(summary["unmatched_columns"])
 
 
+@pytest.mark.parametrize("chunk_size", ["50000", "5"])
 def test_repeated_ids_and_a_broken_line_of_a_tool_export_are_rejected_as_dmi_score_does(
-    capsys, tmp_path, miit, answers
+    capsys, tmp_path, miit, answers, chunk_size
 ):
     # an id question repeated, and a line cut short: the rows are named by the id question (as
-    # `dmi score` names them), every row is evaluated or rejected
+    # `dmi score` names them), every row is evaluated or rejected; in chunks of 5 rows the
+    # repeated id's rows are in two chunks (the first done again)
     export = wjx_with_facts(answers, miit, "codes", None)
     export.insert(6, "32、企业编号", [f"E{i}" for i in range(N)])
     export.loc[4, "32、企业编号"] = "E3"
@@ -313,8 +315,11 @@ def test_repeated_ids_and_a_broken_line_of_a_tool_export_are_rejected_as_dmi_sco
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"{N + 1},2026/11/30 10:00:00,3分0秒,手机提交,直接访问,10.0.0.1,E{N},1,2\n")
     rejects = tmp_path / "r.csv"
-    results, summary, _ = eligibility(capsys, path, tmp_path, "--rejects", rejects)
+    results, summary, _ = eligibility(
+        capsys, path, tmp_path, "--rejects", rejects, "--chunk-size", chunk_size
+    )
     assert (summary["read"], summary["evaluated"], summary["rejected"]) == (N + 1, N - 2, 3)
+    assert summary["digital_level"]["computed"] == N - 2
     found = read(rejects)
     assert found[["row", "respondent_id", "column"]].values.tolist() == [
         ["5", "E3", "respondent_id"],
