@@ -708,8 +708,8 @@ class LayoutReader:
     """A :class:`~dmi.io.readers.TableReader` whose chunks come in the plain layout.
 
     It has the reader's interface (``columns``, ``chunks``, ``path``, ``encoding`` ...): the
-    columns are the layout's plain columns, after the reader's own columns :attr:`kept` (none
-    unless asked for), and each chunk keeps its rows, row numbers and ragged lines (each a
+    columns are the reader's own columns :attr:`kept` (none unless asked for), then the
+    layout's plain columns, and each chunk keeps its rows, row numbers and ragged lines (each a
     :class:`PlainLine`: its id from the export's id column, so that its rejects name the
     respondent, and its fields as written). The layout names the file's columns as the file
     writes them (:attr:`~dmi.io.readers.TableReader.written`, what its messages quote); they
@@ -798,7 +798,7 @@ class LayoutReader:
         return [*self.reader.notes, *self.layout.notes, *self.layout.run_notes()]
 
     def chunks(self, columns: list[str] | None = None) -> Iterator[Chunk]:
-        """The file's chunks in the plain layout, after the columns kept as they are (only
+        """The file's chunks: the columns kept as they are, then the plain layout's (only
         ``columns`` of them, when given)."""
         wanted = self.columns if columns is None else list(columns)
         kept = set(self.kept)
