@@ -388,3 +388,110 @@ def test_the_missing_answers_scored_as_lowest_are_counted_as_dmi_score_counts_th
     _, summary, _ = eligibility(capsys, path, tmp_path)
     assert summary["survey_imputed"] == imputed
     assert list(summary["survey_imputed"]) == list(imputed)  # in the survey's order
+
+
+def kobo_without_its_ids(answers, miit) -> tuple[pd.DataFrame, list[str]]:
+    """A KoboToolbox export without _uuid and _id (a form's own id question instead,
+    ``facts/firm_code``), and the ids that column holds."""
+    export = kobo_with_facts(answers, miit, "values", "one", None).drop(columns=["_uuid", "_id"])
+    ids = [f"F{i:03d}" for i in range(N)]
+    export.insert(list(export.columns).index("facts/revenue_y1"), "facts/firm_code", ids)
+    return export, ids
+
+
+def test_a_kobo_export_without_uuid_or_id_takes_its_ids_from_the_column_its_note_names(
+    capsys, tmp_path, miit, answers
+):
+    # the note told the user to "choose a column with --id-column", an option dmi eligibility
+    # did not have: the rows stayed named by their row numbers
+    export, ids = kobo_without_its_ids(answers, miit)
+    path = tmp_path / "no-uuid.csv"
+    write(export, path)
+    # the levels `dmi score --id-column` gives, stated in the export (as the other tests do)
+    scores = tmp_path / "scores.csv"
+    code, _, err = run(
+        capsys, "score", path, "-o", scores, "--tier-model", "none",
+        "--id-column", "facts/firm_code",
+    )  # fmt: skip
+    assert code == 0, err
+    levels = read(scores).set_index("respondent_id")["level"]
+    assert list(levels.index) == ids
+    export["facts/digital_level"] = [levels[i] for i in ids]
+    write(export, path)
+    note = (
+        "KoboToolbox export without _uuid or _id: each row's respondent_id is its row number "
+        "(choose a column with --id-column)"
+    )
+    results, summary, err = eligibility(capsys, path, tmp_path)
+    assert note in summary["notes"] and f"note: {note}\n" in err
+    assert list(results["respondent_id"]) == [str(row) for row in range(2, N + 2)]
+    # the option the note names: the ids from that column, as `dmi score --id-column` takes them
+    results, summary, err = eligibility(capsys, path, tmp_path, "--id-column", "facts/firm_code")
+    assert list(results["respondent_id"]) == ids
+    assert summary["read"] == summary["evaluated"] + summary["rejected"] == N
+    assert summary["rejected"] == 0
+    assert summary["digital_level"] == {"computed": N, "disagrees": 0}
+    assert summary["mapping"]["matched"]["facts/firm_code"] == "respondent_id"
+    assert "facts/firm_code" not in summary["unmatched_columns"]
+    assert "KoboToolbox respondent ids from column facts/firm_code" in summary["notes"]
+    assert not [n for n in summary["notes"] if "row number" in n], summary["notes"]
+    same_as_the_plain_twin(capsys, tmp_path, results, ids, levels)
+    # the Python API takes it too, and gives the command's results
+    api, _ = evaluate_file(path, tmp_path / "api.csv", policy="2022", id_column="facts/firm_code")
+    assert api.reconciles and api.evaluated == N
+    pd.testing.assert_frame_equal(read(tmp_path / "api.csv"), results)
+    # without the survey step too: the facts' rows are named by the column chosen
+    facts_only, _ = evaluate_file(
+        path, tmp_path / "facts.csv", policy="2022", id_column="facts/firm_code", survey=False
+    )
+    assert facts_only.digital_level["computed"] == 0
+    assert list(read(tmp_path / "facts.csv")["respondent_id"]) == ids
+
+
+def test_a_wjx_export_takes_its_ids_from_the_column_chosen_instead_of_its_serial_number(
+    capsys, tmp_path, miit, answers
+):
+    export = wjx_with_facts(answers, miit, "codes", None)
+    ids = [f"F{i:03d}" for i in range(N)]
+    export.insert(6, "32、申报材料号", ids)  # no id alias: without the option, 序号 names the rows
+    path = tmp_path / "wjx-ids.csv"
+    write(export, path)
+    results, summary, _ = eligibility(capsys, path, tmp_path)
+    assert list(results["respondent_id"]) == [str(i) for i in range(1, N + 1)]  # 序号
+    results, summary, _ = eligibility(capsys, path, tmp_path, "--id-column", "32、申报材料号")
+    assert list(results["respondent_id"]) == ids
+    assert summary["mapping"]["matched"]["32、申报材料号"] == "respondent_id"
+    assert summary["read"] == summary["evaluated"] == N
+    assert summary["digital_level"]["computed"] == N
+
+
+@pytest.mark.parametrize(
+    ("layout", "more", "said"),
+    [
+        ("kobo", ("--id-column", "facts/firm_id"), "no column 'facts/firm_id' to take the "
+         "respondent id from; the file's columns are "),
+        ("plain", ("--id-column", "firm_code"), "an id column (firm_code) is chosen only for a "
+         "问卷星 or KoboToolbox export; a plain file's id column is respondent_id (or --map)"),
+        ("kobo", ("--id-column", "facts/firm_code", "--map", "MAP"), "the map sends "
+         "'facts/revenue_y2' to respondent_id, and --id-column chooses 'facts/firm_code': name "
+         "the id column once"),
+    ],
+)  # fmt: skip
+def test_an_id_column_the_file_cannot_give_is_a_usage_error_in_one_line(
+    capsys, tmp_path, miit, answers, layout, more, said
+):
+    if layout == "kobo":
+        export, _ = kobo_without_its_ids(answers, miit)
+    else:
+        export = pd.DataFrame({"firm_code": ["F1", "F2"], **{c: v[:2] for c, v in FACTS.items()}})
+    path = tmp_path / f"{layout}.csv"
+    write(export, path)
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("column,code\nfacts/revenue_y2,respondent_id\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    argv = [a if a != "MAP" else mapping for a in more]
+    code, stdout, err = run(capsys, "eligibility", path, "-o", out, "--policy", "2022", *argv)
+    assert code == 2  # a problem with what the user gave, as the CLI's other usage errors
+    assert err.startswith("dmi: error: ") and said in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() and stdout == ""

@@ -68,6 +68,7 @@ from dmi.io.tools import (
     LayoutReader,
     Source,
     SourceLayout,
+    chosen_id_header,
     detect_source,
     export_id_header,
     tool_layout,
@@ -174,12 +175,14 @@ def read_export_survey(
     instrument: Instrument,
     source: str,
     custom: dict[str, str] | None = None,
+    id_header: str | None = None,
 ) -> tuple[TableReader | LayoutReader, ColumnMapping] | None:
     """A survey tool's export that holds the firms' facts and the survey's answers: its facts
     matched as in any file, the survey's questions read by the tool's layout.
 
-    The facts and the id are matched by :func:`map_fact_columns` (the export's own id column
-    when no id is: 问卷星's 序号, KoboToolbox's _uuid or _id); the other headers go to the
+    The facts and the id are matched by :func:`map_fact_columns` (the column chosen,
+    ``id_header``, is the id; else the export's own id column when no id is matched: 问卷星's
+    序号, KoboToolbox's _uuid or _id); the other headers go to the
     layout of ``source`` (:func:`dmi.io.tools.tool_layout`, as ``dmi score`` reads the export),
     which reads the survey's items from them, as ``dmi score`` does: question headers matched
     by their text (or, in a dmi-made survey, their number), option numbers or texts, a multiple
@@ -197,6 +200,10 @@ def read_export_survey(
         The tool (:func:`dmi.io.tools.detect_source`).
     custom : dict, optional
         Header -> fact or item code (``""``: left out).
+    id_header : str, optional
+        The header (as the reader names it) chosen to hold the respondent ids
+        (``--id-column``, :func:`dmi.io.tools.chosen_id_header`), given to the layout as
+        ``dmi score`` gives it (:attr:`dmi.io.tools.Source.id_column`).
 
     Returns
     -------
@@ -220,7 +227,7 @@ def read_export_survey(
     facts_map = {h: c for h, c in own.items() if not c or c in FACTS}
     items_map = {h: c for h, c in own.items() if not c or c in items}
     mapping = map_fact_columns(reader.columns, custom=facts_map)
-    _name_rows_as_the_export_does(mapping, source, reader.columns, custom)
+    _name_rows_as_the_export_does(mapping, source, reader.columns, custom, id_header)
     kept = tuple(mapping.rename)  # the facts' headers and the id's, as the reader names them
     try:
         layout = tool_layout(
@@ -625,6 +632,7 @@ def evaluate_file(
     encoding: str | None = None,
     sheet: str | None = None,
     column_map: dict[str, str] | None = None,
+    id_column: str | None = None,
     chunk_rows: int = 50_000,
     duplicates: str = "reject",
     threads: int | None = None,
@@ -660,6 +668,10 @@ def evaluate_file(
         For the reader and the header mapping (``column_map``: header -> fact or item code;
         in a survey tool's export, an item's entry names the export's own header, as for
         ``dmi score --map``).
+    id_column : str, optional
+        A 问卷星 or KoboToolbox export's column that holds the respondent ids (a header of the
+        file, as ``dmi score --id-column`` names it): its rows are named by it instead of by an
+        id question, 序号, _uuid or _id (or by their row numbers, an export without any).
     chunk_rows : int, default=50_000
         Rows per chunk: memory stays flat whatever the file size; the outputs are the same
         bytes whatever the chunk size. (Half of ``dmi score``'s: a row of results is about
@@ -687,7 +699,9 @@ def evaluate_file(
     Raises
     ------
     UsageError
-        An unknown ``duplicates`` policy or language, or two outputs that are one file.
+        An unknown ``duplicates`` policy or language, two outputs that are one file, or an
+        ``id_column`` the file cannot give (a plain file, a column it does not have, or
+        another column the map sends to ``respondent_id``).
     PolicyError
         A rule file that cannot be loaded.
     FileFormatError
@@ -715,17 +729,20 @@ def evaluate_file(
 
         instrument = load_instrument(SURVEY_INSTRUMENT)
     source = detect_source(table.columns)
+    # the export's id column chosen, found and refused as dmi score's layout finds it
+    chosen = chosen_id_header(table, Source(source, id_column=id_column), column_map)
+    id_header = None if chosen is None else dict(zip(table.written, table.columns))[chosen]
     export = None
     if instrument is not None and source != "plain":
         # the survey's questions as the tool writes them, read by its layout (dmi score's)
-        export = read_export_survey(table, instrument, source, column_map)
+        export = read_export_survey(table, instrument, source, column_map, id_header)
     reader: TableReader | LayoutReader
     if export is not None:
         reader, mapping = export
     else:
         reader = table
         mapping = map_fact_columns(table.columns, instrument=instrument, custom=column_map)
-        _name_rows_as_the_export_does(mapping, source, table.columns, column_map)
+        _name_rows_as_the_export_does(mapping, source, table.columns, column_map, id_header)
     facts = {c for c in mapping.rename.values() if c in FACTS and c != ID_COLUMN}
     if not facts:
         raise FileFormatError(
@@ -834,17 +851,41 @@ def evaluate_file(
 
 
 def _name_rows_as_the_export_does(
-    mapping: ColumnMapping, source: str, headers: list[str], custom: dict[str, str] | None
+    mapping: ColumnMapping,
+    source: str,
+    headers: list[str],
+    custom: dict[str, str] | None,
+    chosen: str | None = None,
 ) -> None:
-    """A survey tool's export without an id column matched (no id question, none mapped) has
-    its rows named as ``dmi score`` names them, by the export's own id column (问卷星's 序号,
-    KoboToolbox's _uuid: :func:`dmi.io.tools.export_id_header`), not by row number; unless the
-    map leaves that column out (``""``), as for any match (:func:`match_unmatched`)."""
+    """A survey tool's export has its rows named as ``dmi score`` names them: by the column
+    ``chosen`` (``--id-column``, a header of ``headers``) when there is one, whatever else
+    matched the id; else, without an id column matched (no id question, none mapped), by the
+    export's own id column (问卷星's 序号, KoboToolbox's _uuid:
+    :func:`dmi.io.tools.export_id_header`), not by row number, unless the map leaves that
+    column out (``""``), as for any match (:func:`match_unmatched`)."""
+    if chosen is not None:
+        _take_as_id(mapping, headers, chosen)
+        return
     if mapping.id_header is not None:
         return
     header = export_id_header(source, headers)
     if header is not None:
         match_unmatched(mapping, headers, lambda h: ID_COLUMN if h == header else None, custom)
+
+
+def _take_as_id(mapping: ColumnMapping, headers: list[str], chosen: str) -> None:
+    """Make the header ``chosen`` the mapping's id, as a survey tool's layout takes the id
+    column chosen: not also a fact, and a header matched as the id otherwise (an id question
+    such as 企业编号) is left unmatched. In place, in the file's order."""
+    replaced = mapping.id_header
+    if replaced == chosen:
+        return
+    rename = {h: c for h, c in mapping.rename.items() if h != chosen and c != ID_COLUMN}
+    rename[chosen] = ID_COLUMN
+    mapping.rename = {h: rename[h] for h in headers if h in rename}
+    mapping.duplicates.pop(chosen, None)
+    unmatched = (set(mapping.unmatched) - {chosen}) | ({replaced} if replaced else set())
+    mapping.unmatched = [h for h in headers if h in unmatched]
 
 
 def _facts_matched(headers: list[str]) -> tuple[int, int]:

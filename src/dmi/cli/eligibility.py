@@ -1,9 +1,9 @@
 """``dmi eligibility``: the 梯度培育 ladder for a file of firms, and its template and codebook.
 
 - ``dmi eligibility INPUT -o OUT [--policy 2022|2026|FILE] [--rejects FILE] [--summary FILE]
-  [--cohort FILE] [--candidates FILE] [--lang zh|en] [--chunk-size N]``: every row evaluated
-  (:func:`dmi.bulk.eligibility.evaluate_file`), on the reading and reconciliation machinery of
-  ``dmi score``;
+  [--cohort FILE] [--candidates FILE] [--lang zh|en] [--chunk-size N] [--id-column COLUMN]``:
+  every row evaluated (:func:`dmi.bulk.eligibility.evaluate_file`), on the reading and
+  reconciliation machinery of ``dmi score`` (``--id-column`` as ``dmi score``'s);
 - ``dmi eligibility template -o FILE`` / ``dmi eligibility codebook -o FILE``: the empty
   bulk-import file and the data dictionary of the facts (CSV or XLSX).
 """
@@ -74,6 +74,7 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
                 encoding=args.encoding,
                 sheet=args.sheet,
                 column_map=custom,
+                id_column=args.id_column,
                 chunk_rows=args.chunk_size,
                 duplicates=args.duplicates,
                 survey=not args.no_survey,
@@ -120,6 +121,8 @@ def _export(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Add ``eligibility`` to the main parser's subparsers."""
+    from dmi.cli.score import add_id_column_option
+
     p = sub.add_parser(
         "eligibility",
         help="where firms stand on the 梯度培育 ladder (创新型 / 专精特新 / 小巨人); "
@@ -175,6 +178,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--encoding", help="input encoding (default: detected)")
     p.add_argument("--sheet", help="XLSX sheet (default: the active sheet)")
     p.add_argument("--map", help="CSV (column,code) or YAML mapping of file headers to facts")
+    add_id_column_option(p)  # dmi score's: the layout takes the ids from it
     p.add_argument(
         "--no-survey",
         action="store_true",

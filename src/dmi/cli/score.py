@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # the model and the tiers need scikit-learn: imported where t
     from dmi.scoring.model import IndexModel
     from dmi.tiers import TierModel
 
-__all__ = ["add_commands", "cmd_fit", "cmd_score", "cmd_weights"]
+__all__ = ["add_commands", "add_id_column_option", "cmd_fit", "cmd_score", "cmd_weights"]
 
 DEFAULT_INSTRUMENT = "miit-2024-manufacturing"
 
@@ -119,6 +119,15 @@ def _source(args: argparse.Namespace) -> Source:
     )
 
 
+def add_id_column_option(parser: argparse.ArgumentParser) -> None:
+    """``--id-column``: the column of a survey tool's export that holds the respondent ids
+    (:attr:`dmi.io.tools.Source.id_column`), for ``dmi score`` and ``dmi eligibility`` alike."""
+    parser.add_argument(
+        "--id-column",
+        help="问卷星/KoboToolbox: the column holding the respondent id (default 序号 / _uuid)",
+    )
+
+
 def _input_layout_options(parser: argparse.ArgumentParser) -> None:
     """``--from``, ``--id-column``, ``--min-seconds``: how a survey tool's export is read."""
     parser.add_argument(
@@ -129,10 +138,7 @@ def _input_layout_options(parser: argparse.ArgumentParser) -> None:
         help="the input's layout: a plain table, a 问卷星 (wjx) or a KoboToolbox export "
         "(default auto: the one its headers show; the summary says which)",
     )
-    parser.add_argument(
-        "--id-column",
-        help="问卷星/KoboToolbox: the column holding the respondent id (default 序号 / _uuid)",
-    )
+    add_id_column_option(parser)
     parser.add_argument(
         "--min-seconds",
         type=float,

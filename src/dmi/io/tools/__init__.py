@@ -57,6 +57,7 @@ __all__ = [
     "HEADER_USES",
     "HeaderUse",
     "REJECT_REASONS",
+    "chosen_id_header",
     "detect_source",
     "export_id_header",
     "map_source",
@@ -986,10 +987,7 @@ def tool_layout(
     kind = detect_source(reader.columns) if source.kind == "auto" else source.kind
     if kind == "plain":
         if source.id_column is not None:
-            raise UsageError(
-                f"{reader.path}: an id column ({source.id_column}) is chosen only for a 问卷星 "
-                "or KoboToolbox export; a plain file's id column is respondent_id (or --map)"
-            )
+            raise _id_column_of_a_plain_file(reader, source.id_column)
         return None
     if kind == "wjx":
         from dmi.io.tools.wjx import WjxLayout
@@ -998,6 +996,42 @@ def tool_layout(
     from dmi.io.tools.kobo import KoboLayout
 
     return KoboLayout(reader, instrument, source, column_map, read_elsewhere=read_elsewhere)
+
+
+def _id_column_of_a_plain_file(reader: TableReader, id_column: str) -> UsageError:
+    """The error of an id column chosen (``--id-column``) for a file that is no survey tool's
+    export."""
+    return UsageError(
+        f"{reader.path}: an id column ({id_column}) is chosen only for a 问卷星 or KoboToolbox "
+        "export; a plain file's id column is respondent_id (or --map)"
+    )
+
+
+def chosen_id_header(
+    reader: TableReader, source: Source, column_map: dict[str, str] | None = None
+) -> str | None:
+    """The header of an export that :attr:`Source.id_column` chooses (``--id-column``), as the
+    file writes it; None when none is chosen.
+
+    The column a survey tool's layout takes the respondent ids from (:func:`map_id`, with the
+    same refusals), for a run that matches the export's other headers itself before the layout
+    reads them (``dmi eligibility``'s facts, whose id is the one chosen): the file is in the
+    layout of ``source`` (the one its headers show for ``auto``, :func:`detect_source`), and
+    ``column_map``'s entries for the file's headers are those the layout is given.
+
+    Raises
+    ------
+    UsageError
+        An id column chosen for a plain file, a column the file does not have, or the map
+        sending another header to ``respondent_id``.
+    """
+    if source.id_column is None:
+        return None
+    kind = detect_source(reader.columns) if source.kind == "auto" else source.kind
+    if kind == "plain":
+        raise _id_column_of_a_plain_file(reader, source.id_column)
+    mapped, _ = map_entries(reader.written, column_map)
+    return map_id(reader, source, mapped)
 
 
 def map_source(
