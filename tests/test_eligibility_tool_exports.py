@@ -88,10 +88,14 @@ def levels_by_score(capsys, path, tmp_path) -> pd.Series:
     return scores.set_index("respondent_id")["level"]
 
 
-def wjx_with_facts(answers, miit, variant: str, levels: pd.Series | None) -> pd.DataFrame:
+def wjx_with_facts(
+    answers, miit, variant: str, levels: pd.Series | None, seconds: list[int] | None = None
+) -> pd.DataFrame:
     """The 问卷星 export of ``answers`` (ids 1 ... N in 序号) with the fact questions after the
-    survey's; the stated digital level is ``levels`` (blank without)."""
-    export = wjx_export(answers, wjx_text(miit, "zh"), wjx_questions(miit), variant)
+    survey's; the stated digital level is ``levels`` (blank without), the time each row took
+    (所用时间) ``seconds`` (default: 5 minutes and more, none too fast)."""
+    questions = wjx_questions(miit)
+    export = wjx_export(answers, wjx_text(miit, "zh"), questions, variant, seconds=seconds)
     for code, header in WJX_FACTS.items():
         export[header] = _fact_cells(code, levels, list(export["序号"]))
     return export
@@ -495,3 +499,53 @@ def test_an_id_column_the_file_cannot_give_is_a_usage_error_in_one_line(
     assert err.startswith("dmi: error: ") and said in err, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not out.exists() and stdout == ""
+
+
+def test_a_wjx_exports_rows_answered_too_fast_are_flagged_in_the_output_as_dmi_score_marks_them(
+    capsys, tmp_path, miit, answers
+):
+    # the note said the rows answered implausibly fast were "flagged, not rejected", but the
+    # results had no such flag: only dmi score's too_fast column marked them
+    seconds = [300 + 7 * i for i in range(N)]
+    seconds[2], seconds[7] = 20, 35  # under 2 seconds a question
+    path = tmp_path / "wjx-fast.csv"
+    write(wjx_with_facts(answers, miit, "codes", None, seconds), path)
+    scores = tmp_path / "scores.csv"
+    code, _, err = run(capsys, "score", path, "-o", scores, "--tier-model", "none")
+    assert code == 0, err
+    scored = read(scores).set_index("respondent_id")
+    marked = list(scored.index[scored["too_fast"] == "1"])
+    assert marked == ["3", "8"]
+    # the third firm's stated level disagrees with its computed one: two flags, joined
+    levels = scored["level"].copy()
+    levels["3"] = "4" if levels["3"] != "4" else "1"
+    write(wjx_with_facts(answers, miit, "codes", levels, seconds), path)
+    (note,) = [n for n in scored_notes(err) if "implausibly fast" in n]
+    for lang, fast, disagree in [
+        ("en", "answered implausibly fast: {s} seconds, under 48 for 24 questions",
+         "digital level: {given} given, {computed} computed from the survey (the computed one "
+         "used)"),
+        ("zh", "答题过快：用时 {s} 秒，24 道题少于 48 秒",
+         "数字化水平：填报 {given} 级，依问卷计算为 {computed} 级，采用计算值"),
+    ]:  # fmt: skip
+        results, summary, err = eligibility(capsys, path, tmp_path, "--lang", lang)
+        assert summary["read"] == summary["evaluated"] == N
+        assert note in summary["notes"] and f"note: {note}\n" in err
+        flags = results.set_index("respondent_id")["flags"]
+        assert list(flags.index[flags != ""]) == marked, flags
+        separator = "; " if lang == "en" else "；"
+        given, computed = levels["3"], scored["level"]["3"]
+        assert flags["3"] == disagree.format(given=given, computed=computed) + separator + (
+            fast.format(s=20)
+        )
+        assert flags["8"] == fast.format(s=35)
+        # 所用时间 is read (for the speed check), not ignored
+        assert "所用时间" not in summary["unmatched_columns"]
+    # the same flags whatever the chunks
+    chunked, _, _ = eligibility(capsys, path, tmp_path, "--lang", lang, "--chunk-size", "5")
+    pd.testing.assert_frame_equal(chunked, results)
+
+
+def scored_notes(err: str) -> list[str]:
+    """The notes a run printed on stderr."""
+    return [line[len("note: ") :] for line in err.splitlines() if line.startswith("note: ")]

@@ -17,7 +17,9 @@ A 问卷星 or KoboToolbox export (:func:`dmi.io.tools.detect_source`) has its f
 any file and the survey's questions read by the tool's layout (:func:`dmi.io.tools.tool_layout`,
 the code ``dmi score`` reads the export with): its question headers, option numbers or texts,
 0/1 option columns, matrix rows and skip marks; a cell the layout cannot read rejects its row as
-``dmi score`` rejects it (:func:`read_export_survey`).
+``dmi score`` rejects it (:func:`read_export_survey`). A 问卷星 export's rows answered implausibly
+fast (its 所用时间, the layout's speed check: ``dmi score``'s ``too_fast``) are flagged
+(``flags``, :func:`flag_too_fast`), not rejected.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ from dmi.io.tools import (
     export_id_header,
     tool_layout,
 )
-from dmi.io.tools.wjx import BLANK_MARKS
+from dmi.io.tools.wjx import BLANK_MARKS, WjxLayout
+from dmi.locales import text
 
 if TYPE_CHECKING:
     from dmi.instruments import Instrument
@@ -81,7 +84,9 @@ if TYPE_CHECKING:
 __all__ = [
     "EligibilityKernel",
     "EligibilitySummary",
+    "SpeedCheck",
     "evaluate_file",
+    "flag_too_fast",
     "map_fact_columns",
     "read_export_survey",
 ]
@@ -209,10 +214,13 @@ def read_export_survey(
     -------
     (reader, mapping) or None
         A :class:`~dmi.io.tools.LayoutReader` handing on the facts' columns as the file has
-        them and the items in the plain layout, and the mapping of its columns; or ``reader``
-        itself and the facts' mapping when the items the layout found are too few to be the
-        survey's answers (:func:`~dmi.eligibility.survey.survey_least_items`: their headers
-        are :attr:`~dmi.io.ColumnMapping.few_items`); None when the export holds none of the
+        them, the items in the plain layout and, from a 问卷星 export with its 所用时间, the
+        speed check's ``answer_seconds`` and ``too_fast`` (the mapping's
+        :attr:`~dmi.io.ColumnMapping.passthrough`, for :func:`flag_too_fast`), and the mapping
+        of its columns; or ``reader`` itself and the facts' mapping when the items the layout
+        found are too few to be the survey's answers
+        (:func:`~dmi.eligibility.survey.survey_least_items`: their headers are
+        :attr:`~dmi.io.ColumnMapping.few_items`); None when the export holds none of the
         survey's questions (read as any facts file).
 
     Raises
@@ -252,11 +260,16 @@ def read_export_survey(
         mapping.few_items = list(_survey_headers(reader, layout, found))
         return reader, mapping
     # the item columns a survey question feeds, or that its own column makes needless
-    # (KoboToolbox's split 0/1 columns beside it), are not unmatched
+    # (KoboToolbox's split 0/1 columns beside it), and 问卷星's 所用时间 (the speed check's), are
+    # not unmatched
     name = dict(zip(reader.written, reader.columns))
-    of_items = {name[h] for h, use in layout.uses.items() if use.column in found}
-    mapping.unmatched = [h for h in mapping.unmatched if h not in of_items]
-    layout.keep_columns(found)
+    read_by_layout = {
+        name[h] for h, use in layout.uses.items() if use.column in found or use.kind == "time"
+    }
+    mapping.unmatched = [h for h in mapping.unmatched if h not in read_by_layout]
+    # the items, and the speed check's answer_seconds and too_fast (flags, not facts)
+    layout.keep_columns([*found, *layout.passthrough])
+    mapping.passthrough = list(layout.passthrough)
     mapping.rename.update({code: code for code in found})
     mapping.missing_items = [item.code for item in instrument.items if item.code not in found]
     return LayoutReader(reader, layout, kept=kept), mapping
@@ -402,6 +415,73 @@ def wjx_note(counts: Counter) -> str:
     )
 
 
+@dataclass(frozen=True)
+class SpeedCheck:
+    """问卷星's speed check of an export's rows, as its layout made it for the run
+    (:class:`dmi.io.tools.wjx.WjxLayout`, the same as for ``dmi score``): a row answered in
+    less than ``least_seconds`` for the ``questions`` the file answers is too fast.
+
+    Attributes
+    ----------
+    least_seconds : float
+        The fewest seconds a row may take (2 a question, ``dmi score --min-seconds``'s default).
+    questions : int
+        The questions the file answers, that ``least_seconds`` is for.
+    """
+
+    least_seconds: float
+    questions: int
+
+
+def flag_too_fast(
+    results: pd.DataFrame,
+    rows: np.ndarray,
+    timing: pd.DataFrame,
+    timing_rows: np.ndarray,
+    speed: SpeedCheck,
+    lang: str,
+) -> pd.DataFrame:
+    """The evaluated ``results`` with each row answered implausibly fast flagged, as ``dmi
+    score`` marks it (``too_fast`` ``1``).
+
+    The flag (``eligibility.too_fast``: the row's time, the fewest seconds and the questions)
+    follows the row's other flags, joined by their separator (``eligibility.separator``, as
+    :func:`dmi.eligibility.ladder._flags_column` joins them); a row is never rejected for it.
+    Only the rows flagged are worded (few): the column of the others is kept as it is.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The chunk's evaluated rows (:attr:`dmi.eligibility.EligibilityBatch.results`).
+    rows : ndarray
+        The row number of each row of ``results``.
+    timing : DataFrame
+        The chunk's ``answer_seconds`` and ``too_fast`` (the 问卷星 layout's columns), one row
+        per row number of ``timing_rows`` (increasing; ``rows`` among them).
+    timing_rows : ndarray
+        The row numbers of ``timing``.
+    speed : SpeedCheck
+        The fewest seconds and the questions the flag names.
+    lang : {"zh", "en"}
+        The language of the flag.
+    """
+    at = np.searchsorted(timing_rows, rows)
+    fast = np.flatnonzero(timing["too_fast"].to_numpy(dtype=object)[at] == "1")
+    if not len(fast):
+        return results
+    seconds = timing["answer_seconds"].to_numpy(dtype=object)[at[fast]]
+    least = f"{speed.least_seconds:g}"
+    worded = [
+        text("eligibility.too_fast", lang, seconds=s, least=least, questions=speed.questions)
+        for s in seconds
+    ]
+    separator = text("eligibility.separator", lang)
+    flags = results["flags"].copy()
+    before = flags.iloc[fast].tolist()
+    flags.iloc[fast] = [f"{b}{separator}{w}" if b else w for b, w in zip(before, worded)]
+    return results.assign(flags=flags)
+
+
 @dataclass
 class EligibilityChunk:
     """What the eligibility kernel hands the run beside a chunk's rows (its tallies)."""
@@ -442,6 +522,10 @@ class EligibilityKernel:
         The file is a 问卷星 export: its marks of a skipped or empty question are blank
         (:func:`wjx_blanks`), and a bare number in a category or yes/no fact is an option's
         number, refused (:data:`dmi.eligibility.facts.NUMBERED_OPTION`).
+    speed : SpeedCheck, optional
+        A 问卷星 export's speed check: the rows its ``too_fast`` column marks (a chunk's
+        :attr:`~dmi.bulk.kernel.PreparedChunk.passthrough`) are flagged
+        (:func:`flag_too_fast`).
     """
 
     policy: Any
@@ -452,6 +536,7 @@ class EligibilityKernel:
     conditions: dict | None = None
     units: dict[str, str] | None = None
     wjx: bool = False
+    speed: SpeedCheck | None = None
 
     def _batch(
         self, frame: pd.DataFrame, rows: np.ndarray, max_gaps: int | None
@@ -472,12 +557,21 @@ class EligibilityKernel:
     def __call__(self, prepared: PreparedChunk) -> ChunkResult:
         extra = EligibilityChunk()
         frame = prepared.frame
+        # the layout's columns beside the facts (问卷星's answer_seconds, too_fast): flags
+        beside = list(prepared.passthrough)
+        timing = frame[beside] if beside else None
+        frame = frame.drop(columns=beside) if beside else frame
         if self.wjx:
             frame, extra.skipped = wjx_blanks(frame)
         batch = self._batch(frame, prepared.rows, self.max_gaps)
+        if timing is not None and self.speed is not None:
+            batch.results = flag_too_fast(
+                batch.results, batch.rows, timing, prepared.rows, self.speed, self.lang
+            )
         found = [batch.rejects]
         if prepared.checked is not None:  # a repeated row's own problems
             checked, rows = prepared.checked
+            checked = checked.drop(columns=beside) if beside else checked
             if self.wjx:  # its marks are blank too, and counted
                 checked, skipped = wjx_blanks(checked)
                 extra.skipped.update(skipped)
@@ -789,6 +883,7 @@ def evaluate_file(
         rung_conditions(loaded, year=the_year) if counting else None,
         mapping.units,
         wjx,
+        _speed_check(reader),
     )
     outputs = _Outputs(
         output_path,
@@ -848,6 +943,15 @@ def evaluate_file(
         exc.add_note(outputs.note())
         raise
     return summary, mapping
+
+
+def _speed_check(reader: TableReader | LayoutReader) -> SpeedCheck | None:
+    """The speed check of a 问卷星 export read with its 所用时间 (the layout's ``too_fast``
+    column handed on), else None."""
+    layout = reader.layout if isinstance(reader, LayoutReader) else None
+    if not isinstance(layout, WjxLayout) or "too_fast" not in layout.passthrough:
+        return None
+    return SpeedCheck(layout.min_seconds, layout.n_questions)
 
 
 def _name_rows_as_the_export_does(

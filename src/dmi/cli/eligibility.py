@@ -142,7 +142,11 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument("--year", type=int, help="application year (default: the policy's first)")
     p.add_argument(
-        "--lang", default="zh", choices=("zh", "en"), help="language of the gaps (default: zh)"
+        "--lang",
+        default="zh",
+        choices=("zh", "en"),
+        help="language of the gaps and flags (a 问卷星 export's rows answered implausibly fast "
+        "among them; default: zh)",
     )
     p.add_argument(
         "--max-gaps",
