@@ -1045,6 +1045,20 @@ def test_a_frame_with_two_header_rows_is_refused():
         el.evaluate(firms, "2026")
 
 
+def test_a_blank_id_beside_survey_answers_is_one_problem_of_its_row():
+    # the survey's scoring and the facts both checked the id: a blank one was listed twice
+    from dmi.instruments import load_instrument
+    from dmi.instruments.synth import synthesise
+
+    items = [i.code for i in load_instrument("miit-2024-manufacturing").items]
+    answers = synthesise("miit-2024-manufacturing", 3, 1)[items].reset_index(drop=True)
+    frame = pd.concat([el.synthetic_firms(3, seed=1), answers], axis=1).astype(object)
+    frame.loc[1, "respondent_id"] = ""
+    batch = el.evaluate_batch(frame, "2022")
+    assert batch.rejects[["row", "column"]].values.tolist() == [[3, "respondent_id"]]
+    assert batch.n_rejected == 1 and batch.digital_computed == 2
+
+
 def test_a_row_without_survey_answers_keeps_the_computed_level_it_was_given():
     # a frame with survey answers on some rows and a level computed before on the others: the
     # answers give their rows' level, the other rows keep theirs (it was made blank)

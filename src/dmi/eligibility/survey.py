@@ -128,7 +128,9 @@ def computed_levels(frame: pd.DataFrame, rows: np.ndarray) -> SurveyLevels | Non
     )
     at = pd.Index(rows).get_indexer(scored.rows)
     levels[at] = scored.scores["level"].to_numpy(np.float64)
-    if len(scored.rejects):
-        bad = np.unique(scored.rejects["row"].to_numpy(dtype=np.int64))
+    # the id is the facts' to check (parse_facts): its problems are said there, once
+    problems = scored.rejects[scored.rejects["column"] != ID].reset_index(drop=True)
+    if len(problems):
+        bad = np.unique(problems["row"].to_numpy(dtype=np.int64))
         rejected[np.isin(rows, bad)] = True
-    return SurveyLevels(levels, scored.rejects, rejected, dict(scored.imputed))
+    return SurveyLevels(levels, problems, rejected, dict(scored.imputed))
