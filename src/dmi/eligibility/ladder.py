@@ -380,7 +380,9 @@ def evaluate_firms(
 
     Each firm's result is the one :func:`evaluate` gives for its dict (its rungs, conditions,
     scorecards and gaps with their numbers), worked out for all the rows at once: for a
-    frame of many firms, many times faster than a dict at a time. The results are held in
+    frame of many firms, many times faster than a dict at a time. (A frame without a
+    ``respondent_id`` column names each firm by its row number, the header being row 1, as
+    :func:`evaluate`'s frame does; a dict without one has none.) The results are held in
     memory, each with its row: for a file of any size, ``dmi eligibility`` or
     :func:`evaluate_batch` give the rows alone.
 
