@@ -1011,3 +1011,29 @@ def test_dmi_score_reads_a_file_with_words_and_runs_in_a_multi_column(miit, tmp_
     scores = pd.read_csv(out, encoding="utf-8-sig")
     # data_collection B;C is 0.7 + 0.7 points where the mixed case has B;C;O = 2.3
     assert scores["dmi"].tolist() == [pytest.approx(40.675 - 2.3 + 1.4)] * 120
+
+
+@pytest.mark.parametrize("n", [5, 200])  # cell by cell, and by distinct cells
+def test_a_profile_column_is_read_as_encode_answers_reads_it(miit, n):
+    # dmi eligibility reads the survey's profile answers as the facts they give with the same
+    # parser: the same values, the same cells refused with the same reasons
+    from dmi.scoring.answers import read_profile_column
+
+    cells = {
+        "region": ["44", " 广东省 ", "Guangdong", "99", None],
+        "sector": ["C34", "通用设备制造业", "C99", "", None],
+        "employees": ["120", "120.5", "-5", "很多", None],
+    }
+    answers = pd.DataFrame({code: (values * n)[:n] for code, values in cells.items()})
+    answers.insert(0, "respondent_id", [f"R{i}" for i in range(n)])
+    encoded = encode_answers(miit, answers)
+    for code in cells:
+        read = read_profile_column(miit, code, answers[code])
+        pd.testing.assert_series_equal(read.values, encoded.profile[code], check_names=False)
+        found = encoded.rejects[encoded.rejects["column"] == code]
+        assert (read.bad + 2).tolist() == found["row"].tolist()
+        assert read.bad_values == found["value"].tolist()
+        assert read.reasons == found["reason"].tolist()
+    assert read_profile_column(miit, "region", answers["region"]).values[0] == "44"
+    with pytest.raises(KeyError, match="no profile field 'province'"):
+        read_profile_column(miit, "province", answers["region"])

@@ -51,6 +51,8 @@ __all__ = [
     "normalise_cell",
     "parse_column",
     "parse_number",
+    "ProfileColumn",
+    "read_profile_column",
 ]
 
 
@@ -768,6 +770,52 @@ def _parse_profile(
         bad,
         [_shown(v) for v in values.iloc[bad].tolist()],
         [errors[c] or "" for c in codes[bad]],
+    )
+
+
+@dataclass
+class ProfileColumn:
+    """A profile field's column read as :func:`encode_answers` reads it for ``dmi score``
+    (:func:`read_profile_column`).
+
+    Attributes
+    ----------
+    values : Series
+        Each row's answer: a choice's value, a number, a text (missing where blank or bad).
+    missing : ndarray of bool
+        The blank cells.
+    bad : ndarray of int
+        The positions of the cells that are no answer of the field.
+    bad_values : list of str
+        Those cells, as the rejects show them.
+    reasons : list of str
+        Why each of them is none (``not an option; expected one of ...``).
+    """
+
+    values: pd.Series
+    missing: np.ndarray
+    bad: np.ndarray
+    bad_values: list[str]
+    reasons: list[str]
+
+
+def read_profile_column(instrument: Instrument, code: str, values: pd.Series) -> ProfileColumn:
+    """The cells of the instrument's profile field ``code`` read as ``dmi score`` reads them:
+    the field's parser of :func:`encode_answers` (an option's value or label, a number in the
+    field's range), with the reasons it rejects a cell with.
+
+    Raises
+    ------
+    KeyError
+        The instrument has no profile field ``code``.
+    """
+    found = next(((f, parse) for f, parse in _plan(instrument).profile if f.code == code), None)
+    if found is None:
+        raise KeyError(f"instrument {instrument.id!r} has no profile field {code!r}")
+    field_, parse = found
+    n = len(values)
+    return ProfileColumn(
+        *_parse_profile(_cells(values), n, field_, parse, small=n <= SMALL_BATCH_ROWS)
     )
 
 
