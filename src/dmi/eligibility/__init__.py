@@ -49,6 +49,7 @@ from dmi.eligibility.policy import (
     parse_policy,
     policy_in_force,
 )
+from dmi.eligibility.profile import profile_fact_text
 from dmi.eligibility.synthetic import synthetic_firms
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "parse_facts",
     "parse_policy",
     "policy_in_force",
+    "profile_fact_text",
     "state_label",
     "status_label",
     "synthetic_firms",

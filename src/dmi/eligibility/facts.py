@@ -40,6 +40,7 @@ __all__ = [
     "FactsTally",
     "FactsFileError",
     "ParsedFacts",
+    "SurveyProfileFact",
     "duplicate_ids",
     "facts_table",
     "id_texts",
@@ -211,20 +212,41 @@ class HeaderUnit(_Strict):
         return self
 
 
+class SurveyProfileFact(_Strict):
+    """A profile question of the MIIT survey whose answer gives a fact: in a survey tool's
+    export of the survey with no column of the fact's own, the answer (read by the tool's
+    layout, as ``dmi score`` reads it) is the fact.
+
+    ``field`` is the survey's profile field (``region``), ``fact`` the fact it gives
+    (``province``), ``written_as`` how the answer is written as the fact: ``name`` (a
+    choice's Chinese name, 广东省), ``code_name`` (a choice's code and Chinese name, C34
+    通用设备制造业) or ``value`` (the answer as given, a number). Written ``as`` in the file.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    field: str = Field(pattern=_CODE)
+    fact: str
+    written_as: Literal["name", "code_name", "value"] = Field(alias="as")
+
+
 class _FactsSpec(_Strict):
     format: Literal["dmi-cultivation-facts/1"]
     facts: tuple[Fact, ...]
+    survey_profile: tuple[SurveyProfileFact, ...] = ()
     header_units: dict[str, HeaderUnit] = Field(default_factory=dict)
     checks: tuple[Check, ...] = ()
 
 
 class FactsTable:
-    """The loaded facts table: every fact by code, in file order, and the checks."""
+    """The loaded facts table: every fact by code, in file order, the checks, and the survey's
+    profile questions that give a fact (:attr:`survey_profile`)."""
 
     def __init__(self, spec: _FactsSpec, source: str):
         self.source = source
         self.facts: tuple[Fact, ...] = spec.facts
         self.checks: tuple[Check, ...] = spec.checks
+        self.survey_profile: tuple[SurveyProfileFact, ...] = spec.survey_profile
         self.header_units: dict[str, HeaderUnit] = spec.header_units
         self._by_code = {f.code: f for f in spec.facts}
 
@@ -333,9 +355,42 @@ def parse_facts_table(text: str, source: str) -> FactsTable:
         for name in (check.fact, check.at_most, check.requires):
             if name is not None and name not in codes:
                 problems.append(Problem(where, f"unknown fact {name!r}"))
+    problems += _survey_profile_problems(spec.survey_profile, codes)
     if problems:
         raise FactsFileError(source, problems)
     return FactsTable(spec, source)
+
+
+def _survey_profile_problems(
+    entries: tuple[SurveyProfileFact, ...], codes: Mapping[str, Fact]
+) -> list[Problem]:
+    """What is wrong with the table's survey profile entries: a fact unknown, the id or one
+    dmi computes, a fact or a field named twice. (That each field is one of the survey's, of
+    the kind its ``as`` needs, is the survey's to say: checked where the survey is read.)"""
+    problems: list[Problem] = []
+    fed: dict[str, str] = {}
+    fields: set[str] = set()
+    for i, entry in enumerate(entries):
+        where = f"survey_profile[{i}] (field {entry.field!r})"
+        if entry.fact not in codes:
+            problems.append(Problem(where, f"unknown fact {entry.fact!r}"))
+        elif codes[entry.fact].type == "id" or entry.fact in COMPUTED:
+            problems.append(
+                Problem(
+                    where,
+                    f"{entry.fact!r} is not a fact an answer gives (not the id, "
+                    "nor one dmi computes)",
+                )
+            )
+        if entry.fact in fed:
+            problems.append(
+                Problem(where, f"{entry.fact!r} is fed by two fields ({fed[entry.fact]!r} too)")
+            )
+        fed.setdefault(entry.fact, entry.field)
+        if entry.field in fields:
+            problems.append(Problem(where, "the field is given twice"))
+        fields.add(entry.field)
+    return problems
 
 
 @cache
