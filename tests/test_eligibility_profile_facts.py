@@ -1,17 +1,293 @@
-"""The facts table's ``survey_profile``: which profile question of the MIIT survey gives which
-fact of the 梯度培育 ladder (所在省份 ``region`` the province, 所属行业 ``sector`` the sector,
-从业人员数 ``employees`` the staff), and how its answer is written as the fact.
+"""`dmi eligibility` on a 问卷星 or KoboToolbox export of the MIIT survey with the firms' facts:
+the survey's profile answers (所在省份 ``region``, 所属行业 ``sector``, 从业人员数 ``employees``)
+give the facts ``province``, ``sector`` and ``staff`` when the export has no column of its own
+for them, read by the tool's layout as `dmi score` reads them, so that an agency's cohort by
+province and sector counts the firms where they said they are.
+
+The exports are made as in tests/test_eligibility_tool_exports.py (the survey `dmi wjx` and `dmi
+xlsform` write, the facts' questions after it), without a staff question. What each firm should
+get is what a plain facts file gives it with the answers written as the facts (the province by
+its Chinese name, the sector by its code and name, the staff as the number of employees) and
+the level `dmi score` gives its answers.
 """
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+
+import pandas as pd
 import pytest
 
+from dmi.bulk.eligibility import evaluate_file
 from dmi.eligibility import FACTS
 from dmi.eligibility.facts import parse_facts_table
 from dmi.errors import FactsFileError
+from dmi.service.bulkview import note_text
+from tests.survey_tools_data import plain_answers
+from tests.test_eligibility_tool_exports import (
+    FACTS as FIRM_FACTS,
+)
+from tests.test_eligibility_tool_exports import (
+    KOBO_FACTS,
+    WJX_FACTS,
+    kobo_with_facts,
+    matched_name,
+    read,
+    run,
+    wjx_with_facts,
+    write,
+)
 
+N = 12
+OWN_FACTS = ("revenue_y1", "revenue_y2", "rd_y1", "debt_ratio", "quality_items")
+"""The facts the exports ask (no staff, no stated digital level: the survey gives them)."""
+# the survey's profile questions as the exports head them
+WJX_PROFILE = {
+    "region": "3、所在省份（省级行政区）",
+    "sector": "1、所属行业（国民经济行业分类 GB/T 4754-2017 制造业大类）",
+    "employees": "4、从业人员数（人）",
+}
+KOBO_PROFILE = {code: f"profile/{code}" for code in WJX_PROFILE}
 FED = {"region": "province", "sector": "sector", "employees": "staff"}
+
+EXPORTS = [
+    ("wjx", "codes", "one", ".csv"),
+    ("wjx", "texts", "one", ".csv"),
+    ("wjx", "codes", "one", ".xlsx"),
+    ("kobo", "values", "one", ".csv"),
+    ("kobo", "zh", "split", ".csv"),
+    ("kobo", "en", "one", ".csv"),
+]
+
+
+@pytest.fixture(scope="module")
+def answers(miit) -> pd.DataFrame:
+    found = plain_answers(miit, N, seed=43)
+    # a province and a sector written the same in two rows (counted together), one blank
+    found.loc[3, ["region", "sector"]] = found.loc[1, ["region", "sector"]].to_list()
+    found.loc[5, ["region", "sector", "employees"]] = None
+    # more staff than a 科技型 SME has (at most 500): its size condition is not met
+    found.loc[0, "employees"] = "800"
+    return found
+
+
+def export_of(answers, miit, tool: str, variant: str, multi: str) -> pd.DataFrame:
+    """The export of ``answers`` with the facts of :data:`OWN_FACTS` after the survey."""
+    if tool == "wjx":
+        export = wjx_with_facts(answers, miit, variant, None)
+        own = [WJX_FACTS[c] for c in OWN_FACTS]
+        return export.drop(columns=[h for h in WJX_FACTS.values() if h not in own])
+    export = kobo_with_facts(answers, miit, variant, multi, None)
+    own = [KOBO_FACTS[c] for c in OWN_FACTS]
+    return export.drop(columns=[h for h in KOBO_FACTS.values() if h not in own])
+
+
+def profile_headers(tool: str) -> dict[str, str]:
+    return WJX_PROFILE if tool == "wjx" else KOBO_PROFILE
+
+
+def ids_of(tool: str, answers) -> list[str]:
+    """The respondent ids the export's rows are named by (问卷星's 序号, KoboToolbox's _uuid)."""
+    return [r if tool == "wjx" else f"uuid-{r}" for r in answers["respondent_id"]]
+
+
+def levels_by_score(capsys, path, tmp_path) -> pd.Series:
+    out = tmp_path / f"{path.stem}-scores.csv"
+    code, _, err = run(capsys, "score", path, "-o", out, "--tier-model", "none")
+    assert code == 0, err
+    return read(out).set_index("respondent_id")["level"]
+
+
+def twin_of(miit, answers, ids: list[str], levels: pd.Series, path, **own) -> None:
+    """The same firms as a plain facts file: the profile's answers written as the facts (the
+    province by its Chinese name, the sector by its code and name, the staff as the employees),
+    the level `dmi score` gives as computed before; ``own`` overrides a fact's cells."""
+    region = {o.value: o.zh for o in miit.profile_field("region").options}
+    sector = {o.value: f"{o.value} {o.zh}" for o in miit.profile_field("sector").options}
+    frame = pd.DataFrame({"respondent_id": ids})
+    for code in OWN_FACTS:
+        frame[code] = FIRM_FACTS[code][: len(ids)]
+    frame["staff"] = [v or "" for v in answers["employees"]]
+    frame["province"] = [region.get(v, "") for v in answers["region"]]
+    frame["sector"] = [sector.get(v, "") for v in answers["sector"]]
+    for code, cells in own.items():
+        frame[code] = cells
+    frame["digital_level_computed"] = [levels[i] for i in ids]
+    frame.to_csv(path, index=False)
+
+
+def ladder(capsys, path, tmp_path, *more) -> tuple[pd.DataFrame, pd.DataFrame, dict, str]:
+    """``dmi eligibility`` with a cohort: the results, the cohort, the summary and stderr."""
+    out = tmp_path / f"{path.stem}-out.csv"
+    cohort, summary = tmp_path / f"{path.stem}-cohort.csv", tmp_path / f"{path.stem}-sum.json"
+    code, _, err = run(
+        capsys, "eligibility", path, "-o", out, "--cohort", cohort, "--summary", summary, *more
+    )
+    assert code == 0, err
+    return read(out), read(cohort), json.loads(summary.read_text(encoding="utf-8")), err
+
+
+def groups(cohort: pd.DataFrame, by: str) -> dict[str, int]:
+    """The firms per group of ``by`` (a rung's statuses added up: every firm once)."""
+    part = cohort[
+        (cohort["table"] == "status") & (cohort["rung"] == "specialised") & (cohort["by"] == by)
+    ]
+    return part.groupby("group")["n"].apply(lambda n: sum(map(int, n))).to_dict()
+
+
+@pytest.mark.parametrize(("tool", "variant", "multi", "suffix"), EXPORTS)
+def test_the_surveys_profile_answers_are_the_firms_province_sector_and_staff(
+    capsys, tmp_path, miit, answers, tool, variant, multi, suffix
+):
+    # the profile's headers were left unmatched (问卷星) or, KoboToolbox's profile/sector, read
+    # as written: the cohort by province had every firm under (blank)
+    path = tmp_path / f"{tool}-{variant}{suffix}"
+    write(export_of(answers, miit, tool, variant, multi), path)
+    levels = levels_by_score(capsys, path, tmp_path)
+    ids = ids_of(tool, answers)
+    results, cohort, summary, err = ladder(capsys, path, tmp_path)
+    assert summary["read"] == summary["evaluated"] + summary["rejected"] == N
+    assert summary["rejected"] == 0
+    assert summary["digital_level"]["computed"] == N
+    twin_of(miit, answers, ids, levels, tmp_path / "twin.csv")
+    expected, expected_cohort, _, _ = ladder(capsys, tmp_path / "twin.csv", tmp_path)
+    pd.testing.assert_frame_equal(results, expected)
+    pd.testing.assert_frame_equal(cohort, expected_cohort)
+    assert results["ts_size"][0] == "not_met"  # 800 employees, more than 500 staff
+    # the answers' provinces and sectors, by name as the app's pre-check writes them
+    region = {o.value: o.zh for o in miit.profile_field("region").options}
+    sector = {o.value: f"{o.value} {o.zh}" for o in miit.profile_field("sector").options}
+    assert groups(cohort, "province") == Counter(
+        region.get(v, "(blank)") for v in answers["region"]
+    )
+    assert groups(cohort, "sector") == Counter(sector.get(v, "(blank)") for v in answers["sector"])
+    assert groups(cohort, "province")[region[answers["region"][1]]] >= 2
+    # which header fed each fact, and none of them is left unmatched
+    matched = summary["mapping"]["matched"]
+    for field, header in profile_headers(tool).items():
+        assert matched[matched_name(header)] == FED[field]
+        assert matched_name(header) not in summary["unmatched_columns"]
+    # and a note says so, the headers as the file writes them (on the bulk page in Chinese)
+    (note,) = [n for n in summary["notes"] if "survey's profile answers" in n]
+    assert f"note: {note}\n" in err
+    for field, header in profile_headers(tool).items():
+        assert f"{header} -> {FED[field]}" in note
+    worded = note_text(note, "zh")
+    assert worded.startswith("文件中没有以下企业信息列") and "→ 所在省份 (province)" in worded
+    # the Python API reads it as the command does
+    api, mapping = evaluate_file(path, tmp_path / "api.csv", cohort_path=tmp_path / "api-c.csv")
+    assert api.reconciles and (api.read, api.evaluated) == (N, N)
+    pd.testing.assert_frame_equal(read(tmp_path / "api.csv"), results)
+    pd.testing.assert_frame_equal(read(tmp_path / "api-c.csv"), cohort)
+    assert api.mapping["matched"] == matched
+    assert {FED[f] for f in FED} <= set(mapping.rename.values())
+
+
+def test_the_profile_gives_the_same_cohort_whatever_the_chunks(capsys, tmp_path, miit, answers):
+    path = tmp_path / "wjx.csv"
+    write(export_of(answers, miit, "wjx", "codes", "one"), path)
+    whole = ladder(capsys, path, tmp_path)
+    chunked = ladder(capsys, path, tmp_path, "--chunk-size", "5")
+    pd.testing.assert_frame_equal(chunked[0], whole[0])
+    pd.testing.assert_frame_equal(chunked[1], whole[1])
+
+
+@pytest.mark.parametrize("tool", ["wjx", "kobo"])
+def test_a_column_of_the_facts_own_wins_over_the_profiles_answer(
+    capsys, tmp_path, miit, answers, tool
+):
+    # the firms were asked their province, sector and staff as facts too: those are read, the
+    # profile's answers not
+    export = export_of(answers, miit, tool, "codes" if tool == "wjx" else "values", "one")
+    own = {
+        "province": ["浙江"] * N,
+        "sector": ["汽车零部件"] * N,
+        "staff": [str(40 + i) for i in range(N)],
+    }
+    headers = (
+        {"province": "32、所在省份", "sector": "33、所属行业", "staff": "34、职工总数"}
+        if tool == "wjx"
+        else {code: f"facts/{code}" for code in own}
+    )
+    for code, header in headers.items():
+        export[header] = own[code]
+    path = tmp_path / f"{tool}-own.csv"
+    write(export, path)
+    levels = levels_by_score(capsys, path, tmp_path)
+    ids = ids_of(tool, answers)
+    results, cohort, summary, _ = ladder(capsys, path, tmp_path)
+    assert summary["read"] == summary["evaluated"] == N
+    twin_of(miit, answers, ids, levels, tmp_path / "twin.csv", **own)
+    expected, expected_cohort, _, _ = ladder(capsys, tmp_path / "twin.csv", tmp_path)
+    pd.testing.assert_frame_equal(results, expected)
+    pd.testing.assert_frame_equal(cohort, expected_cohort)
+    assert groups(cohort, "province") == {"浙江省": N}
+    assert groups(cohort, "sector") == {"汽车零部件": N}
+    matched = summary["mapping"]["matched"]
+    for code, header in headers.items():
+        assert matched[matched_name(header)] == code
+    for header in profile_headers(tool).values():  # the survey's questions: not read
+        assert matched_name(header) not in matched
+        assert matched_name(header) in summary["unmatched_columns"]
+    assert not [n for n in summary["notes"] if "survey's profile answers" in n]
+
+
+@pytest.mark.parametrize(
+    ("tool", "field", "cell"),
+    [
+        ("wjx", "region", "40"),  # no such option number: 第3题 has 31
+        ("wjx", "employees", "很多"),
+        ("kobo", "region", "99"),  # no such choice
+        ("kobo", "sector", "C99"),
+        ("kobo", "employees", "-5"),
+    ],
+)
+def test_an_invalid_profile_answer_rejects_its_row_as_dmi_score_rejects_it(
+    capsys, tmp_path, miit, answers, tool, field, cell
+):
+    export = export_of(answers, miit, tool, "codes" if tool == "wjx" else "values", "one")
+    export[profile_headers(tool)[field]] = export[profile_headers(tool)[field]].astype(object)
+    export.loc[4, profile_headers(tool)[field]] = cell
+    path = tmp_path / f"{tool}-bad.csv"
+    write(export, path)
+    rejects = tmp_path / "r.csv"
+    _, cohort, summary, _ = ladder(capsys, path, tmp_path, "--rejects", rejects)
+    assert (summary["read"], summary["evaluated"], summary["rejected"]) == (N, N - 1, 1)
+    assert sum(groups(cohort, "province").values()) == N - 1
+    found = read(rejects)
+    shown = f"'{cell}" if cell.startswith("-") else cell  # a CSV cell is never a formula
+    assert found[["row", "respondent_id", "column", "value"]].values.tolist() == [
+        ["6", ids_of(tool, answers)[4], field, shown]
+    ]
+    # the row, the column, the cell and the reason `dmi score` gives the same export
+    scored = tmp_path / "score-rejects.csv"
+    code, _, err = run(
+        capsys, "score", path, "-o", tmp_path / "s.csv", "--rejects", scored, "--tier-model",
+        "none",
+    )  # fmt: skip
+    assert code == 0, err
+    pd.testing.assert_frame_equal(found, read(scored))
+
+
+def test_a_survey_export_without_a_fact_of_its_own_is_still_no_facts_file(
+    capsys, tmp_path, miit, answers
+):
+    # the profile's answers alone do not make the survey's export a file of firms' facts
+    export = export_of(answers, miit, "wjx", "codes", "one")
+    path = tmp_path / "survey-only.csv"
+    write(export.drop(columns=[WJX_FACTS[c] for c in OWN_FACTS]), path)
+    code, _, err = run(capsys, "eligibility", path, "-o", tmp_path / "out.csv")
+    assert code == 2 and "no column is a fact of the 梯度培育 ladder" in err
+
+
+def test_without_the_survey_step_the_profile_gives_no_fact(capsys, tmp_path, miit, answers):
+    # --no-survey ignores the survey's columns, its profile's too
+    path = tmp_path / "wjx.csv"
+    write(export_of(answers, miit, "wjx", "codes", "one"), path)
+    _, cohort, summary, _ = ladder(capsys, path, tmp_path, "--no-survey")
+    assert groups(cohort, "province") == {"(blank)": N}
+    assert "province" not in summary["mapping"]["matched"].values()
 
 
 def test_the_table_of_profile_facts_names_the_surveys_fields_and_the_facts(miit):

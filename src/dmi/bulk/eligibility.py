@@ -19,7 +19,11 @@ the code ``dmi score`` reads the export with): its question headers, option numb
 0/1 option columns, matrix rows and skip marks; a cell the layout cannot read rejects its row as
 ``dmi score`` rejects it (:func:`read_export_survey`). A 问卷星 export's rows answered implausibly
 fast (its 所用时间, the layout's speed check: ``dmi score``'s ``too_fast``) are flagged
-(``flags``, :func:`flag_too_fast`), not rejected.
+(``flags``, :func:`flag_too_fast`), not rejected. The survey's profile answers (所在省份,
+所属行业, 从业人员数) give the facts ``province``, ``sector`` and ``staff`` the export has no
+column of (:func:`profile_feeds`, the facts table's ``survey_profile``): read by the layout,
+checked as ``dmi score`` checks them and written as the facts
+(:mod:`dmi.eligibility.profile`), so that a cohort counts each firm where it said it is.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from dmi.eligibility import (
 from dmi.eligibility.cohorts import CANDIDATE_COLUMNS, rung_conditions
 from dmi.eligibility.export import COMPUTED
 from dmi.eligibility.facts import FactsTally, facts_table
+from dmi.eligibility.profile import ProfileFeed, read_profile_facts
 from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_least_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
@@ -88,6 +93,7 @@ __all__ = [
     "evaluate_file",
     "flag_too_fast",
     "map_fact_columns",
+    "profile_feeds",
     "read_export_survey",
 ]
 
@@ -195,6 +201,13 @@ def read_export_survey(
     to a fact (or the id) are the facts', those to an item the layout's; ``""`` leaves a header
     out of both.
 
+    The survey's profile fields that give a fact (the facts table's ``survey_profile``) whose
+    fact no header of the export is are read by the layout too: their plain columns are
+    renamed to the facts (``region`` -> ``province``, see :func:`profile_feeds`), and their
+    questions are not unmatched. A KoboToolbox export's own profile question named by a
+    fact's code (``profile/sector``, in the form's profile group) is the survey's, not a
+    column of that fact.
+
     Parameters
     ----------
     reader : TableReader
@@ -234,8 +247,10 @@ def read_export_survey(
     own = custom or {}
     facts_map = {h: c for h, c in own.items() if not c or c in FACTS}
     items_map = {h: c for h, c in own.items() if not c or c in items}
-    mapping = map_fact_columns(reader.columns, custom=facts_map)
-    _name_rows_as_the_export_does(mapping, source, reader.columns, custom, id_header)
+    # the survey's own profile questions (KoboToolbox's profile/sector, as `dmi xlsform` names
+    # them) are the survey's, read by the layout: not a column of the fact of that code
+    survey_own = {h: "" for h in _survey_profile_headers(reader.columns, instrument, source)}
+    mapping = _export_facts(reader, source, {**survey_own, **facts_map}, custom, id_header)
     kept = tuple(mapping.rename)  # the facts' headers and the id's, as the reader names them
     try:
         layout = tool_layout(
@@ -256,23 +271,85 @@ def read_export_survey(
     _, mapping.unused_map = map_entries(reader.columns, custom)
     if len(found) < survey_least_items(len(items)):
         # too few to be the survey's answers (a helper column named like an item), as in
-        # any file: left unmatched, and said so
-        mapping.few_items = list(_survey_headers(reader, layout, found))
+        # any file: left unmatched, and said so (its profile's questions too: no survey)
+        few = list(_survey_headers(reader, layout, found))
+        if survey_own:
+            mapping = _export_facts(reader, source, facts_map, custom, id_header)
+            _, mapping.unused_map = map_entries(reader.columns, custom)
+        mapping.few_items = few
         return reader, mapping
+    # the facts the export has no column of that the survey's profile answers give
+    taken = set(mapping.rename.values())
+    fed = {
+        e.field: e.fact
+        for e in FACTS.survey_profile
+        if e.fact not in taken and e.field in layout.columns
+    }
     # the item columns a survey question feeds, or that its own column makes needless
-    # (KoboToolbox's split 0/1 columns beside it), and 问卷星's 所用时间 (the speed check's), are
-    # not unmatched
+    # (KoboToolbox's split 0/1 columns beside it), the profile's questions read as facts,
+    # and 问卷星's 所用时间 (the speed check's), are not unmatched
     name = dict(zip(reader.written, reader.columns))
     read_by_layout = {
-        name[h] for h, use in layout.uses.items() if use.column in found or use.kind == "time"
+        name[h]
+        for h, use in layout.uses.items()
+        if use.column in found or use.column in fed or use.kind == "time"
     }
     mapping.unmatched = [h for h in mapping.unmatched if h not in read_by_layout]
-    # the items, and the speed check's answer_seconds and too_fast (flags, not facts)
-    layout.keep_columns([*found, *layout.passthrough])
+    # the items, the profile's answers that give facts, and the speed check's
+    # answer_seconds and too_fast (flags, not facts)
+    layout.keep_columns([*found, *fed, *layout.passthrough])
     mapping.passthrough = list(layout.passthrough)
     mapping.rename.update({code: code for code in found})
+    mapping.rename.update(fed)  # the field's plain column is read as its fact's
     mapping.missing_items = [item.code for item in instrument.items if item.code not in found]
+    mapping.missing_profile = [f for f in mapping.missing_profile if f not in fed.values()]
     return LayoutReader(reader, layout, kept=kept), mapping
+
+
+def _export_facts(
+    reader: TableReader,
+    source: str,
+    facts_map: dict[str, str],
+    custom: dict[str, str] | None,
+    id_header: str | None,
+) -> ColumnMapping:
+    """A survey tool's export's facts and id matched (:func:`map_fact_columns`, the map's
+    entries for facts ``facts_map``), its rows named as the export names them."""
+    mapping = map_fact_columns(reader.columns, custom=facts_map)
+    _name_rows_as_the_export_does(mapping, source, reader.columns, custom, id_header)
+    return mapping
+
+
+def _survey_profile_headers(headers: list[str], instrument: Instrument, source: str) -> list[str]:
+    """The headers of a KoboToolbox export that are the survey's profile questions giving a
+    fact, as `dmi xlsform` names them: the field in the form's profile group
+    (``profile/sector``, :func:`dmi.instruments.export.xlsform.profile_group`). The field's
+    code may be a fact's (``sector``): so named, the question is the survey's all the same,
+    its answer read as ``dmi score`` reads it. A fact's own question is named otherwise
+    (``facts/sector``, ``所属行业``)."""
+    if source != "kobo":
+        return []
+    from dmi.instruments.export.xlsform import profile_group
+
+    group = profile_group(instrument)
+    fields = {f.code for f in instrument.profile}
+    asked = {f"{group}/{e.field}" for e in FACTS.survey_profile if e.field in fields}
+    return [h for h in headers if str(h).strip() in asked]
+
+
+def profile_feeds(
+    reader: TableReader | LayoutReader, mapping: ColumnMapping, instrument: Instrument | None
+) -> tuple[ProfileFeed, ...]:
+    """The survey's profile fields that give a fact in a run (:func:`read_export_survey`): a
+    field whose plain column the export's layout gives, read as its fact."""
+    if instrument is None or not isinstance(reader, LayoutReader):
+        return ()
+    plain = set(reader.layout.columns)
+    return tuple(
+        ProfileFeed(instrument, e)
+        for e in FACTS.survey_profile
+        if e.field in plain and mapping.rename.get(e.field) == e.fact
+    )
 
 
 def _survey_headers(reader: TableReader, layout: SourceLayout, items: list[str]) -> dict[str, str]:
@@ -292,7 +369,9 @@ def _headers_read(reader: TableReader | LayoutReader, mapping: ColumnMapping) ->
         return dict(mapping.rename)
     plain = set(reader.layout.columns)
     read = {h: c for h, c in mapping.rename.items() if h not in plain}
-    read |= _survey_headers(reader.reader, reader.layout, reader.layout.columns)
+    # a profile question by the fact it gives (3、所在省份 -> province)
+    layout = _survey_headers(reader.reader, reader.layout, reader.layout.columns)
+    read |= {h: mapping.rename.get(c, c) for h, c in layout.items()}
     return {h: read[h] for h in reader.reader.columns if h in read}
 
 
@@ -374,6 +453,23 @@ def unit_notes(mapping: ColumnMapping) -> list[str]:
         how = f"÷ {ratio.denominator}" if ratio < 1 else f"× {ratio.numerator}"
         notes.append(f"{header}: in {unit}, read as {code} in {fact.unit} ({how})")
     return notes
+
+
+def profile_facts_notes(
+    reader: TableReader | LayoutReader, mapping: ColumnMapping, feeds: tuple[ProfileFeed, ...]
+) -> list[str]:
+    """The summary's note of the facts the survey's profile answers give (the export has no
+    column of them): each question, as the file writes it, and its fact."""
+    if not feeds or not isinstance(reader, LayoutReader):
+        return []
+    written = dict(zip(reader.reader.columns, reader.reader.written))
+    fields = {feed.entry.field for feed in feeds}
+    asked = _survey_headers(reader.reader, reader.layout, list(fields))
+    read = ", ".join(f"{written[h]} -> {mapping.rename[f]}" for h, f in asked.items())
+    return [
+        "facts the file has no column of, read from the survey's profile answers (as dmi "
+        f"score reads them): {read}"
+    ]
 
 
 WJX_BLANKS = BLANK_MARKS | {"-2.0", "-3.0"}
@@ -526,6 +622,11 @@ class EligibilityKernel:
         A 问卷星 export's speed check: the rows its ``too_fast`` column marks (a chunk's
         :attr:`~dmi.bulk.kernel.PreparedChunk.passthrough`) are flagged
         (:func:`flag_too_fast`).
+    profile : tuple of ProfileFeed
+        The survey's profile fields whose answers give a fact (:func:`profile_feeds`): read
+        as ``dmi score`` reads them and written as the fact
+        (:func:`dmi.eligibility.profile.read_profile_facts`); a row with an answer that is
+        none of its field's is rejected, with its other problems.
     """
 
     policy: Any
@@ -537,6 +638,7 @@ class EligibilityKernel:
     units: dict[str, str] | None = None
     wjx: bool = False
     speed: SpeedCheck | None = None
+    profile: tuple[ProfileFeed, ...] = ()
 
     def _batch(
         self, frame: pd.DataFrame, rows: np.ndarray, max_gaps: int | None
@@ -561,21 +663,40 @@ class EligibilityKernel:
         beside = list(prepared.passthrough)
         timing = frame[beside] if beside else None
         frame = frame.drop(columns=beside) if beside else frame
+        rows = prepared.rows
+        found = []
+        # the survey's profile answers written as the facts they give (before 问卷星's marks
+        # are blanked: an answer is read as dmi score reads it)
+        profile = read_profile_facts(frame, rows, self.profile) if self.profile else None
+        if profile is not None:
+            frame = profile.frame
         if self.wjx:
             frame, extra.skipped = wjx_blanks(frame)
-        batch = self._batch(frame, prepared.rows, self.max_gaps)
+        if profile is not None and profile.rejected.any():
+            # a row whose answer is none of its field's is rejected, with its other problems
+            bad = profile.rejected
+            found += [
+                profile.rejects,
+                self._batch(frame[bad].reset_index(drop=True), rows[bad], max_gaps=0).rejects,
+            ]
+            frame, rows = frame[~bad].reset_index(drop=True), rows[~bad]
+        batch = self._batch(frame, rows, self.max_gaps)
         if timing is not None and self.speed is not None:
             batch.results = flag_too_fast(
                 batch.results, batch.rows, timing, prepared.rows, self.speed, self.lang
             )
-        found = [batch.rejects]
+        found.append(batch.rejects)
         if prepared.checked is not None:  # a repeated row's own problems
-            checked, rows = prepared.checked
+            checked, checked_rows = prepared.checked
             checked = checked.drop(columns=beside) if beside else checked
+            if self.profile:
+                checked_profile = read_profile_facts(checked, checked_rows, self.profile)
+                checked = checked_profile.frame
+                found.append(checked_profile.rejects)
             if self.wjx:  # its marks are blank too, and counted
                 checked, skipped = wjx_blanks(checked)
                 extra.skipped.update(skipped)
-            found.append(self._batch(checked, rows, max_gaps=0).rejects)
+            found.append(self._batch(checked, checked_rows, max_gaps=0).rejects)
         extra.computed = batch.digital_computed
         extra.imputed.update(batch.survey_imputed)
         extra.facts = batch.facts_tally
@@ -780,7 +901,8 @@ def evaluate_file(
     survey : bool, default=True
         Score the MIIT survey's item columns when the file has them (the computed level); a
         问卷星 or KoboToolbox export's questions are read as ``dmi score`` reads them
-        (:func:`read_export_survey`).
+        (:func:`read_export_survey`), and its profile's answers give the province, sector and
+        staff it has no column of (:func:`profile_feeds`).
     progress : callable, optional
         Called with the number of rows done after each chunk.
 
@@ -837,7 +959,10 @@ def evaluate_file(
         reader = table
         mapping = map_fact_columns(table.columns, instrument=instrument, custom=column_map)
         _name_rows_as_the_export_does(mapping, source, table.columns, column_map, id_header)
-    facts = {c for c in mapping.rename.values() if c in FACTS and c != ID_COLUMN}
+    feeds = profile_feeds(reader, mapping, instrument)
+    # the survey's profile answers alone make no file of facts
+    fed = {feed.fact for feed in feeds}
+    facts = {c for c in mapping.rename.values() if c in FACTS and c not in fed and c != ID_COLUMN}
     if not facts:
         raise FileFormatError(
             f"{reader.where}: no column is a fact of the 梯度培育 ladder; expected headers such as "
@@ -884,6 +1009,7 @@ def evaluate_file(
         mapping.units,
         wjx,
         _speed_check(reader),
+        feeds,
     )
     outputs = _Outputs(
         output_path,
@@ -916,6 +1042,7 @@ def evaluate_file(
             *reader.notes,
             *mapping.notes,
             *unit_notes(mapping),
+            *profile_facts_notes(reader, mapping, feeds),
             *([few_items_note(mapping, len(instrument.items))] if mapping.few_items else []),
             *facts_tally.notes(),
         ]

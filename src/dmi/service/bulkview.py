@@ -473,6 +473,13 @@ _NOTES = [
     ),
     (
         re.compile(
+            r"facts the file has no column of, read from the survey's profile answers \(as dmi "
+            r"score reads them\): (?P<list>.+)"
+        ),
+        "profile_facts",
+    ),
+    (
+        re.compile(
             r"columns named like items of the MIIT survey, too few to be its answers "
             r"\((?P<n>\d+) of (?P<of>\d+); the digital level is computed from a file with at "
             r"least (?P<least>\d+)\): (?P<list>.+)"
@@ -601,11 +608,20 @@ def note_text(note: str, lang: str) -> str:
             if key == "wjx_facts_blank":
                 counts = _counts_named(found["list"], lang)
                 return text(f"agency.note_{key}", lang, n=found["n"], list=counts)
+            if key == "profile_facts":
+                listed = _ARROW_FACT.sub(
+                    lambda m: f" → {_fact_named(m['fact'], lang)}", found["list"]
+                )
+                return text(f"agency.note_{key}", lang, list=listed)
             if key in ("percent_fractions", "unit_converted"):
                 values = {**found.groupdict(), "fact": _fact_named(found["fact"], lang)}
                 return text(f"agency.note_{key}", lang, **values)
             return text(f"agency.note_{key}", lang, **found.groupdict())
     return note
+
+
+_ARROW_FACT = re.compile(r" -> (?P<fact>[a-z][a-z0-9_]*)(?=, |$)")
+"""A note's ``header -> fact`` (the profile's questions read as facts)."""
 
 
 def _counts_named(listed: str, lang: str) -> str:

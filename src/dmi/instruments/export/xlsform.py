@@ -23,7 +23,7 @@ from dmi.instruments.format import Instrument
 from dmi.instruments.items import Choice, item_type
 from dmi.locales import text
 
-__all__ = ["LANGUAGES", "xlsform_sheets"]
+__all__ = ["LANGUAGES", "profile_group", "xlsform_sheets"]
 
 LANGUAGES: dict[str, str] = {"zh": "中文 (zh)", "en": "English (en)"}
 """The XLSForm language of each interface language: its name, then its code in parentheses."""
@@ -38,6 +38,14 @@ _SURVEY_COLUMNS = [
     *(f"constraint_message::{name}" for name in LANGUAGES.values()),
 ]
 _CHOICE_COLUMNS = ["list_name", "name", *(f"label::{name}" for name in LANGUAGES.values())]
+
+
+def profile_group(instrument: Instrument) -> str:
+    """The name of the group the form asks the profile fields in: ``profile``, or
+    ``profile_group`` when a field or an item is named ``profile`` (a KoboToolbox export heads
+    the fields' columns ``profile/region``)."""
+    codes = {i.code for i in instrument.items} | {f.code for f in instrument.profile}
+    return "profile" if "profile" not in codes else "profile_group"
 
 
 def _labels(prefix: str, zh: str, en: str) -> dict[str, str]:
@@ -93,7 +101,7 @@ def xlsform_sheets(instrument: Instrument) -> dict[str, pd.DataFrame]:
     codes = {i.code for i in instrument.items} | {f.code for f in instrument.profile}
     if instrument.profile:
         group(
-            "profile" if "profile" not in codes else "profile_group",
+            profile_group(instrument),
             text("tools.xlsform_profile", "zh"),
             text("tools.xlsform_profile", "en"),
         )
