@@ -103,12 +103,17 @@ def test_blanks_are_left_out_and_whole_numbers_stay_whole():
     assert isinstance(facts["staff"], int)
 
 
-def test_the_surveys_province_and_sector_are_the_facts_the_form_starts_from():
+def test_the_surveys_province_sector_and_employees_are_the_facts_the_form_starts_from():
     from dmi.instruments import load_instrument
 
     miit = load_instrument("miit-2024-manufacturing")
     got = service.profile_facts(miit, {"region": "44", "sector": "C39", "employees": 3})
-    assert got == {"province": "广东省", "sector": "C39 计算机、通信和其他电子设备制造业"}
+    # the facts table's survey_profile, as a bulk run of the survey's export reads it
+    assert got == {
+        "province": "广东省",
+        "sector": "C39 计算机、通信和其他电子设备制造业",
+        "staff": 3,
+    }
     # blank fields give nothing; a value that is not an option is kept as given (trimmed)
     assert service.profile_facts(miit, {"region": None, "sector": " "}) == {}
     assert service.profile_facts(miit, {"region": " 江苏 "}) == {"province": "江苏"}

@@ -93,7 +93,7 @@ def carried(token: str) -> tuple[int | None, str, int | None, dict[str, str]]:
 
     The official level, as the results page shows it (a submission recorded with a research
     reference by an earlier version of the app is assessed again with the companies' one); the
-    province and the sector the survey asked, as the form starts from them.
+    province, the sector and the employees the survey asked, as the form starts from them.
     """
     history = ui.store().submissions(token)
     if not history:
@@ -299,7 +299,7 @@ def page(token: str) -> None:
         st.caption(text("ladder.digital_none", L))
 
     stored = db.ladder(token)
-    # a first visit starts from the province and sector the survey asked
+    # a first visit starts from the province, sector and employees the survey asked
     policy, facts = facts_form(
         stored.facts if stored else profile,
         stored.policy if stored else policy_in_force(),

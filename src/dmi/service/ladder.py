@@ -20,7 +20,15 @@ from typing import Any
 
 import pandas as pd
 
-from dmi.eligibility import FACTS, Fact, FirmResult, application_year, evaluate, load_policy
+from dmi.eligibility import (
+    FACTS,
+    Fact,
+    FirmResult,
+    application_year,
+    evaluate,
+    load_policy,
+    profile_fact_text,
+)
 from dmi.eligibility.facts import out_of_range
 from dmi.locales import text
 from dmi.results.ladder import fact_value_text
@@ -29,7 +37,6 @@ __all__ = [
     "CARRIED",
     "FormGroup",
     "NOT_ASKED",
-    "SURVEY_PROFILE",
     "application_year_now",
     "evaluate_facts",
     "form_facts",
@@ -191,30 +198,27 @@ def form_facts(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-SURVEY_PROFILE = {"region": "province", "sector": "sector"}
-"""The survey's profile fields the form starts from: survey field -> fact."""
-
-
-def profile_facts(instrument: Any, answers: Mapping[str, Any]) -> dict[str, str]:
-    """The facts the company's survey answers already give (its province and sector), as the
-    form starts from them: the province by its Chinese name (广东省), the sector by its code and
-    name (C39 计算机、通信和其他电子设备制造业), one form whatever the page's language, so the
-    firms of a province or a sector are counted together. A field the instrument lacks, or
-    left blank, gives nothing.
+def profile_facts(instrument: Any, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts the company's survey answers already give, as the form starts from them: the
+    facts table's ``survey_profile`` (:attr:`dmi.eligibility.FACTS.survey_profile`, the one
+    rule a bulk run of a survey tool's export follows too), each answer written as its fact by
+    :func:`dmi.eligibility.profile_fact_text`: the province by its Chinese name (广东省), the
+    sector by its code and name (C39 计算机、通信和其他电子设备制造业), one form whatever the
+    page's language, so the firms of a province or a sector are counted together; the staff as
+    the employees given. A field the instrument lacks, or left blank, gives nothing; an answer
+    that is none of its field's choices is kept as given (trimmed), for the form to check.
     """
-    out: dict[str, str] = {}
-    for field_code, fact in SURVEY_PROFILE.items():
-        field = next((f for f in instrument.profile if f.code == field_code), None)
-        value = answers.get(field_code)
+    out: dict[str, Any] = {}
+    for entry in FACTS.survey_profile:
+        field = next((f for f in instrument.profile if f.code == entry.field), None)
+        value = answers.get(entry.field)
         if field is None or _blank(value):
             continue
-        option = next((o for o in field.options if o.value == str(value)), None)
-        if option is None:
-            out[fact] = str(value).strip()
-        elif fact == "province":
-            out[fact] = option.zh
+        given = str(value).strip()
+        if entry.written_as == "value" or not any(o.value == given for o in field.options):
+            out[entry.fact] = value if entry.written_as == "value" else given
         else:
-            out[fact] = f"{option.value} {option.zh}"
+            out[entry.fact] = profile_fact_text(field, entry, given)
     return out
 
 
