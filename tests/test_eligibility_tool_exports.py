@@ -469,6 +469,22 @@ def test_a_wjx_export_takes_its_ids_from_the_column_chosen_instead_of_its_serial
     assert summary["digital_level"]["computed"] == N
 
 
+def test_an_id_column_chosen_that_was_a_fact_is_said_to_be_read_as_the_ids_only(
+    capsys, tmp_path, miit, answers
+):
+    # the revenue column chosen as the ids: its fact is read from no column then, and the run
+    # says so (it had stopped reading it without a word)
+    export = wjx_with_facts(answers, miit, "codes", None)
+    revenue = next(h for h in export.columns if "上年营业收入" in h)
+    path = tmp_path / "wjx-revenue-ids.csv"
+    write(export, path)
+    results, summary, err = eligibility(capsys, path, tmp_path, "--id-column", revenue)
+    assert list(results["respondent_id"]) == list(export[revenue])
+    assert summary["mapping"]["matched"][matched_name(revenue)] == "respondent_id"
+    said = f"{revenue}: the id column chosen (--id-column), so not read as revenue_y1"
+    assert said in summary["notes"] and said in err
+
+
 @pytest.mark.parametrize(
     ("layout", "more", "said"),
     [

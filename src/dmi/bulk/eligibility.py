@@ -959,6 +959,13 @@ def evaluate_file(
         reader = table
         mapping = map_fact_columns(table.columns, instrument=instrument, custom=column_map)
         _name_rows_as_the_export_does(mapping, source, table.columns, column_map, id_header)
+    id_notes = []
+    if id_header is not None:
+        # a fact's column chosen as the ids is read as the ids alone: said, as dmi score says
+        # an item's column so chosen is missing
+        was = map_fact_columns([id_header], custom=column_map).rename.get(id_header)
+        if was is not None and was != ID_COLUMN:
+            id_notes.append(f"{chosen}: the id column chosen (--id-column), so not read as {was}")
     feeds = profile_feeds(reader, mapping, instrument)
     # the survey's profile answers alone make no file of facts
     fed = {feed.fact for feed in feeds}
@@ -1041,6 +1048,7 @@ def evaluate_file(
         summary.notes = [
             *reader.notes,
             *mapping.notes,
+            *id_notes,
             *unit_notes(mapping),
             *profile_facts_notes(reader, mapping, feeds),
             *([few_items_note(mapping, len(instrument.items))] if mapping.few_items else []),
