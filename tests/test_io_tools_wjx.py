@@ -499,30 +499,6 @@ def test_every_bad_cell_rejects_its_row_naming_row_column_cell_and_what_was_expe
     assert "(0, 1, 2, 3个及以上" in table["reason"][1]
 
 
-def test_a_row_with_a_bad_cell_of_the_export_lists_its_other_problems_too(
-    capsys, tmp_path, digits_file
-):
-    # a cell the layout cannot read (an option number 5 of 4 options) rejects its row; the
-    # row's other problems (hours 99 of 0 to 40, which the scoring finds) are listed with it,
-    # as in a plain file: one run tells every fix (the others had come only on the next run)
-    codes = meta(3) | {
-        STAFF: ["1", "5", "5"],
-        "第3题(无)": ["0", "0", "0"],
-        "第3题(网络)": ["1", "1", "1"],
-        HOURS: ["3", "99", "3"],
-    }
-    path = write(codes, tmp_path / "two.csv")
-    out, table = scored_with_rejects(capsys, path, digits_file, tmp_path / "rejects.csv")
-    assert "read 3 rows: 1 scored, 2 rejected (3 problems)" in out
-    # a row's problems the reading found first, then the scoring's
-    assert table[["row", "column", "value"]].values.tolist() == [
-        ["3", "staff", "5"],
-        ["3", "hours", "99"],
-        ["4", "staff", "5"],
-    ]
-    assert "0 to 40" in table["reason"][1]
-
-
 # -- the round trip: dmi wjx -> 问卷星 -> export -> dmi score --
 
 _QUESTION = re.compile(r"^(\d+)\. (.+)\[(单选题|多选题|填空题|矩阵单选题)\]$")
@@ -734,12 +710,9 @@ def test_a_blank_0_1_cell_is_written_empty_in_the_rejects_not_as_none(
     assert [(row, value) for row, _, value, _ in bad] == [(2, ""), (3, "")]
     rejects = tmp_path / "rejects.csv"
     _, table = scored_with_rejects(capsys, path, digits_file, rejects)
-    # (and each row's other problem: the file has no question of the first dimension)
     assert table[["row", "column", "value"]].values.tolist() == [
         ["2", "tools", ""],
-        ["2", "dim_first", ""],
         ["3", "tools", ""],
-        ["3", "dim_first", ""],
     ]
     assert "None" not in rejects.read_text(encoding="utf-8-sig")
 

@@ -75,9 +75,8 @@ class PreparedChunk:
     n_read: int
     passthrough: tuple[str, ...] = ()
     checked: tuple[pd.DataFrame, np.ndarray] | None = None
-    """Rows already rejected for a repeated id or a cell the reader could not read (its cells
-    blank here), as ``(frame, row numbers)`` in row order: never scored, but their cells are
-    checked too, so that the rejects list every problem of a row."""
+    """Rows already rejected for a repeated id, as ``(frame, row numbers)``: never scored, but
+    their cells are checked too, so that the rejects list every problem of a row."""
 
     def prepare(self) -> PreparedChunk:
         return self
@@ -227,15 +226,8 @@ def prepare_chunk(
     kept = _as_columns(frame[~drop] if drop.any() else frame, mapping)
     rejects = pd.concat(parts, ignore_index=True) if parts else rejects_frame([], [], [], [], [])
     checked = None
-    # the rows rejected for a repeated id or an unreadable cell have their other cells checked
-    # (the unreadable ones blank: their problem is said already)
-    again = np.union1d(repeated, np.flatnonzero(bad)) if n else repeated
-    if len(again):
-        cells = frame.iloc[again].copy()
-        for unread in unreadable:
-            at = np.searchsorted(rows[again], unread.rows)
-            cells.iloc[at, cells.columns.get_loc(unread.column)] = None
-        checked = (_as_columns(cells, mapping), rows[again])
+    if len(repeated):
+        checked = (_as_columns(frame.iloc[repeated], mapping), rows[repeated])
     return PreparedChunk(
         kept, rows[~drop], rejects, chunk.n_read, tuple(mapping.passthrough), checked
     )
