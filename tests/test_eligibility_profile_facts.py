@@ -341,3 +341,31 @@ def test_a_broken_table_of_profile_facts_is_refused_naming_the_entry(entry, said
     with pytest.raises(FactsFileError) as caught:
         parse_facts_table(broken, "facts.yaml")
     assert said in str(caught.value)
+
+
+def test_an_option_number_in_a_wjx_exports_own_province_is_refused_not_read_as_a_code(
+    capsys, tmp_path, miit, answers
+):
+    # 按选项序号 writes a province question's answer as its option's place (22, 31): taken as a
+    # province code it made 吉林省 and 上海市 of firms in 重庆 and 新疆, without a word; like a
+    # category's, a bare number in a text fact of such an export is refused. The same when the
+    # map sends the survey's own province question to the fact
+    export = export_of(answers, miit, "wjx", "codes", "one")
+    export["32、所在省份"] = ["22"] + ["重庆市"] * (len(export) - 1)
+    path = tmp_path / "own-numbered.csv"
+    write(export, path)
+    rejects = tmp_path / "rejects.csv"
+    results, _, summary, _ = ladder(capsys, path, tmp_path, "--rejects", rejects)
+    assert summary["read"] == summary["evaluated"] + summary["rejected"] == len(export)
+    found = read(rejects)
+    assert found[["row", "column", "value"]].values.tolist() == [["2", "province", "22"]]
+    assert "option number" in found["reason"][0]
+    assert set(results["respondent_id"]) == set(ids_of("wjx", answers)[1:])
+    mapped = tmp_path / "map.csv"
+    mapped.write_text(f"column,code\n{WJX_PROFILE['region']},province\n", encoding="utf-8")
+    export = export_of(answers, miit, "wjx", "codes", "one")
+    write(export, path)
+    _, cohort, summary, _ = ladder(capsys, path, tmp_path, "--rejects", rejects, "--map", mapped)
+    answered = sum(1 for v in answers["region"] if v)
+    assert summary["rejected"] == answered  # every answer an option number: none misread
+    assert set(read(rejects)["column"]) == {"province"}

@@ -616,7 +616,7 @@ class EligibilityKernel:
         Fact -> the unit its column is in (:attr:`ColumnMapping.units`), converted as read.
     wjx : bool
         The file is a 问卷星 export: its marks of a skipped or empty question are blank
-        (:func:`wjx_blanks`), and a bare number in a category or yes/no fact is an option's
+        (:func:`wjx_blanks`), and a bare number in a category, yes/no or text fact is an option's
         number, refused (:data:`dmi.eligibility.facts.NUMBERED_OPTION`).
     speed : SpeedCheck, optional
         A 问卷星 export's speed check: the rows its ``too_fast`` column marks (a chunk's

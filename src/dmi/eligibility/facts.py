@@ -689,7 +689,7 @@ NUMBERED_OPTION = (
     "an option number of 问卷星's 按选项序号 export: expected the answer's text, as its "
     "按选项文本 export writes it"
 )
-"""The reason of a bare number in a category or yes/no fact of a 问卷星 export: its number
+"""The reason of a bare number in a category, yes/no or text fact of a 问卷星 export: its number
 export writes an answer as the option's position in the question (1 is the first option, 否
 as often as 是), which only the questionnaire can tell."""
 
@@ -698,7 +698,7 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
     """A function text -> (value, reason) for one fact: run once per distinct cell.
 
     ``numbered_options``: the file may write an answer as its option's number
-    (:data:`NUMBERED_OPTION`): a bare number in a category or yes/no fact is refused, not read
+    (:data:`NUMBERED_OPTION`): a bare number in a category, yes/no or text fact is refused, not read
     as an alias (``1`` is yes).
     """
     if numbered_options and fact.type in ("yesno", "category"):
@@ -1272,9 +1272,17 @@ def parse_facts(
             continue
         column = columns.get(fact.code)
         if fact.type == "text":
-            text[fact.code] = (
-                _text_column(column) if column is not None else np.full(n, None, dtype=object)
-            )
+            cells = _text_column(column) if column is not None else np.full(n, None, dtype=object)
+            if numbered_options and column is not None:
+                # a bare number is an option's place in its question (22 is no province code)
+                bare = np.flatnonzero(
+                    [c is not None and _OPTION_NUMBER.fullmatch(c) is not None for c in cells]
+                )
+                if len(bare):
+                    shown = cells[bare].tolist()
+                    rejects.add(bare, fact.code, shown, [NUMBERED_OPTION] * len(bare))
+                    cells[bare] = None
+            text[fact.code] = cells
             continue
         if column is None:
             values[fact.code] = missing_column
