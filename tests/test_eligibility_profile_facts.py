@@ -369,3 +369,28 @@ def test_an_option_number_in_a_wjx_exports_own_province_is_refused_not_read_as_a
     answered = sum(1 for v in answers["region"] if v)
     assert summary["rejected"] == answered  # every answer an option number: none misread
     assert set(read(rejects)["column"]) == {"province"}
+
+
+def test_a_kobo_export_without_group_names_reads_its_profile_as_the_grouped_one(
+    capsys, tmp_path, miit, answers
+):
+    # KoboToolbox can export its headers without the groups (region, sector, employees): they
+    # are the survey's profile questions all the same; region had been read as the province's
+    # alias as written (99 and 火星 made cohort groups) and sector unchecked (C14, not the
+    # code and name a grouped export gives)
+    grouped = export_of(answers, miit, "kobo", "values", "one")
+    bare = grouped.rename(columns=lambda h: h.rsplit("/", 1)[-1])
+    write(grouped, tmp_path / "grouped.csv")
+    write(bare, tmp_path / "bare.csv")
+    results, cohort, summary, _ = ladder(capsys, tmp_path / "bare.csv", tmp_path)
+    expected, expected_cohort, _, _ = ladder(capsys, tmp_path / "grouped.csv", tmp_path)
+    pd.testing.assert_frame_equal(results, expected)
+    pd.testing.assert_frame_equal(cohort, expected_cohort)
+    assert summary["mapping"]["matched"]["region"] == "province"
+    # an answer none of the survey's is rejected, as dmi score rejects it
+    bare.loc[2, "region"] = "火星"
+    write(bare, tmp_path / "bare.csv")
+    rejects = tmp_path / "rejects.csv"
+    _, _, summary, _ = ladder(capsys, tmp_path / "bare.csv", tmp_path, "--rejects", rejects)
+    assert summary["read"] == summary["evaluated"] + 1
+    assert read(rejects)[["row", "column", "value"]].values.tolist() == [["4", "region", "火星"]]

@@ -326,14 +326,21 @@ def _survey_profile_headers(headers: list[str], instrument: Instrument, source: 
     (``profile/sector``, :func:`dmi.instruments.export.xlsform.profile_group`). The field's
     code may be a fact's (``sector``): so named, the question is the survey's all the same,
     its answer read as ``dmi score`` reads it. A fact's own question is named otherwise
-    (``facts/sector``, ``所属行业``)."""
+    (``facts/sector``, ``所属行业``). An export without the group names (KoboToolbox's option,
+    told by the survey's items headed by their bare codes) heads them by the bare field
+    (``region``, ``sector``): the survey's too."""
     if source != "kobo":
         return []
     from dmi.instruments.export.xlsform import profile_group
 
     group = profile_group(instrument)
-    fields = {f.code for f in instrument.profile}
-    asked = {f"{group}/{e.field}" for e in FACTS.survey_profile if e.field in fields}
+    fields = [
+        e.field for e in FACTS.survey_profile if e.field in {f.code for f in instrument.profile}
+    ]
+    asked = {f"{group}/{field}" for field in fields}
+    written = {str(h).strip() for h in headers}
+    if any(item.code in written for item in instrument.items):  # exported without groups
+        asked |= set(fields)
     return [h for h in headers if str(h).strip() in asked]
 
 
