@@ -31,6 +31,7 @@ from tests.test_eligibility_tool_exports import (
 from tests.test_eligibility_tool_exports import (
     KOBO_FACTS,
     WJX_FACTS,
+    assert_rejects_as_dmi_score,
     kobo_with_facts,
     matched_name,
     read,
@@ -261,13 +262,7 @@ def test_an_invalid_profile_answer_rejects_its_row_as_dmi_score_rejects_it(
         ["6", ids_of(tool, answers)[4], field, shown]
     ]
     # the row, the column, the cell and the reason `dmi score` gives the same export
-    scored = tmp_path / "score-rejects.csv"
-    code, _, err = run(
-        capsys, "score", path, "-o", tmp_path / "s.csv", "--rejects", scored, "--tier-model",
-        "none",
-    )  # fmt: skip
-    assert code == 0, err
-    pd.testing.assert_frame_equal(found, read(scored))
+    assert_rejects_as_dmi_score(capsys, path, tmp_path, found)
 
 
 def test_a_survey_export_without_a_fact_of_its_own_is_still_no_facts_file(

@@ -136,6 +136,18 @@ def eligibility(capsys, path, tmp_path, *more) -> tuple[pd.DataFrame, dict, str]
     return read(out), json.loads(summary.read_text(encoding="utf-8")), err
 
 
+def assert_rejects_as_dmi_score(capsys, path, tmp_path, found: pd.DataFrame) -> None:
+    """``found`` (the rejects of ``dmi eligibility`` on ``path``) are the rows, columns, cells and
+    reasons ``dmi score`` gives the same export."""
+    scored = tmp_path / "score-rejects.csv"
+    code, _, err = run(
+        capsys, "score", path, "-o", tmp_path / "s.csv", "--rejects", scored, "--tier-model",
+        "none",
+    )  # fmt: skip
+    assert code == 0, err
+    pd.testing.assert_frame_equal(found, read(scored))
+
+
 def same_as_the_plain_twin(capsys, tmp_path, results, ids, levels) -> None:
     plain_twin(ids, levels, tmp_path / "plain.csv")
     expected, _, _ = eligibility(capsys, tmp_path / "plain.csv", tmp_path)
@@ -239,13 +251,7 @@ def test_a_bad_answer_in_a_wjx_export_rejects_its_row_naming_row_column_and_valu
     assert found["reason"][0].startswith(f"{single}: not an option number of 第10题; expected")
     assert found["reason"][1].startswith(f"{option}: not a 0/1 cell of 第7题's options")
     # the rows and reasons `dmi score` gives the same cells
-    scored = tmp_path / "score-rejects.csv"
-    code, _, err = run(
-        capsys, "score", path, "-o", tmp_path / "s.csv", "--rejects", scored, "--tier-model",
-        "none",
-    )  # fmt: skip
-    assert code == 0, err
-    pd.testing.assert_frame_equal(found, read(scored))
+    assert_rejects_as_dmi_score(capsys, path, tmp_path, found)
 
 
 def test_a_bad_answer_in_a_kobo_export_rejects_its_row_as_dmi_score_does(
@@ -267,13 +273,7 @@ def test_a_bad_answer_in_a_kobo_export_rejects_its_row_as_dmi_score_does(
         ["10", "uuid-9", "it_coverage", "Z"],
     ]
     assert found["reason"][0].startswith(f"{split}: not a 0/1 cell")
-    scored = tmp_path / "score-rejects.csv"
-    code, _, err = run(
-        capsys, "score", path, "-o", tmp_path / "s.csv", "--rejects", scored, "--tier-model",
-        "none",
-    )  # fmt: skip
-    assert code == 0, err
-    pd.testing.assert_frame_equal(found, read(scored))
+    assert_rejects_as_dmi_score(capsys, path, tmp_path, found)
 
 
 @pytest.mark.parametrize("tool", ["wjx", "kobo"])
@@ -331,13 +331,7 @@ def test_repeated_ids_and_a_broken_line_of_a_tool_export_are_rejected_as_dmi_sco
         [str(N + 2), f"E{N}", ""],  # its id from the id question's field
     ]
     assert found["reason"][2].startswith("ragged row: expected")
-    scored = tmp_path / "score-rejects.csv"
-    code, _, err = run(
-        capsys, "score", path, "-o", tmp_path / "s.csv", "--rejects", scored, "--tier-model",
-        "none",
-    )  # fmt: skip
-    assert code == 0, err
-    pd.testing.assert_frame_equal(found, read(scored))
+    assert_rejects_as_dmi_score(capsys, path, tmp_path, found)
     assert "E3" not in set(results["respondent_id"])
 
 
