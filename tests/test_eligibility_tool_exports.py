@@ -477,6 +477,30 @@ def test_an_id_column_chosen_that_was_a_fact_is_said_to_be_read_as_the_ids_only(
     assert summary["mapping"]["matched"][matched_name(revenue)] == "respondent_id"
     said = f"{revenue}: the id column chosen (--id-column), so not read as revenue_y1"
     assert said in summary["notes"] and said in err
+    # a unit the chosen column had goes with it (the summary named one for no column)
+    export = export.rename(columns={revenue: "25、上年营业收入（元）"})
+    write(export, path)
+    _, summary, _ = eligibility(capsys, path, tmp_path, "--id-column", "25、上年营业收入（元）")
+    assert "revenue_y1" not in summary["mapping"]["units"]
+
+
+def test_an_id_column_goes_with_a_map_that_names_the_surveys_questions(
+    capsys, tmp_path, miit, answers
+):
+    # the check of the note above read the whole map without the survey: an entry sending a
+    # header to a question was refused as neither a fact nor an item, and the run stopped
+    export, ids = kobo_without_its_ids(answers, miit)
+    export = export.rename(columns={"foundation/network": "net"})
+    path = tmp_path / "kobo-net.csv"
+    write(export, path)
+    mapped = tmp_path / "map.csv"
+    mapped.write_text("column,code\nnet,network\n", encoding="utf-8")
+    results, summary, _ = eligibility(
+        capsys, path, tmp_path, "--map", mapped, "--id-column", "facts/firm_code"
+    )
+    assert list(results["respondent_id"]) == ids
+    assert summary["mapping"]["matched"]["net"] == "network"
+    assert summary["digital_level"]["computed"] == N
 
 
 @pytest.mark.parametrize(

@@ -970,7 +970,8 @@ def evaluate_file(
     if id_header is not None:
         # a fact's column chosen as the ids is read as the ids alone: said, as dmi score says
         # an item's column so chosen is missing
-        was = map_fact_columns([id_header], custom=column_map).rename.get(id_header)
+        facts_map = {h: c for h, c in (column_map or {}).items() if not c or c in FACTS}
+        was = map_fact_columns([id_header], custom=facts_map).rename.get(id_header)
         if was is not None and was != ID_COLUMN:
             id_notes.append(f"{chosen}: the id column chosen (--id-column), so not read as {was}")
     feeds = profile_feeds(reader, mapping, instrument)
@@ -1129,6 +1130,8 @@ def _take_as_id(mapping: ColumnMapping, headers: list[str], chosen: str) -> None
     rename = {h: c for h, c in mapping.rename.items() if h != chosen and c != ID_COLUMN}
     rename[chosen] = ID_COLUMN
     mapping.rename = {h: rename[h] for h in headers if h in rename}
+    read = set(mapping.rename.values())  # a fact's unit goes with its column
+    mapping.units = {code: unit for code, unit in mapping.units.items() if code in read}
     mapping.duplicates.pop(chosen, None)
     unmatched = (set(mapping.unmatched) - {chosen}) | ({replaced} if replaced else set())
     mapping.unmatched = [h for h in headers if h in unmatched]
