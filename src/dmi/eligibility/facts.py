@@ -694,18 +694,24 @@ export writes an answer as the option's position in the question (1 is the first
 as often as 是), which only the questionnaire can tell."""
 
 
+def _is_option_number(text: str) -> bool:
+    """Whether a cell is a bare number, what a 问卷星 number export writes for an answer
+    (:data:`NUMBERED_OPTION`)."""
+    return _OPTION_NUMBER.fullmatch(text) is not None
+
+
 def _cell_parser(fact: Fact, numbered_options: bool = False):
     """A function text -> (value, reason) for one fact: run once per distinct cell.
 
     ``numbered_options``: the file may write an answer as its option's number
-    (:data:`NUMBERED_OPTION`): a bare number in a category, yes/no or text fact is refused, not read
-    as an alias (``1`` is yes).
+    (:data:`NUMBERED_OPTION`): a bare number in a category or yes/no fact is refused, not read
+    as an alias (``1`` is yes); a text fact's are refused by :func:`_text_cells`.
     """
     if numbered_options and fact.type in ("yesno", "category"):
         plain = _cell_parser(fact)
 
         def parse_numbered(text: str) -> _Parsed:
-            if _OPTION_NUMBER.fullmatch(text):
+            if _is_option_number(text):
                 return math.nan, NUMBERED_OPTION
             return plain(text)
 
@@ -1112,6 +1118,24 @@ def _text_column(column: pd.Series) -> np.ndarray:
     return table[np.asarray(codes, dtype=np.intp)]
 
 
+def _text_cells(
+    column: pd.Series, fact: Fact, rejects: _Rejects, numbered_options: bool
+) -> np.ndarray:
+    """A text fact's cells (:func:`_text_column`); with ``numbered_options``, a bare number is
+    an option's place in its question (a province question's 22nd option is no province code
+    22): refused (:data:`NUMBERED_OPTION`), each distinct cell matched once."""
+    cells = _text_column(column)
+    if not numbered_options:
+        return cells
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    bare = np.array([_is_option_number(u) for u in uniques] + [False], dtype=bool)
+    at = np.flatnonzero(bare[np.asarray(codes, dtype=np.intp)])
+    if len(at):
+        rejects.add(at, fact.code, cells[at].tolist(), [NUMBERED_OPTION] * len(at))
+        cells[at] = None
+    return cells
+
+
 def _id_column(column: pd.Series) -> Any:
     """Respondent ids as :func:`_text` gives them (None or NA when blank): an object array, or
     for a text column whose ids are all ASCII, the Arrow strings of pandas' ``str``.
@@ -1192,8 +1216,8 @@ def parse_facts(
         is told in it) and converted (:meth:`FactsTable.ratio`).
     numbered_options : bool, default=False
         The facts are a 问卷星 export, which may write an answer as its option's number: a bare
-        number in a category or yes/no fact is refused (:data:`NUMBERED_OPTION`), where
-        elsewhere ``1`` is yes.
+        number in a category, yes/no or text fact is refused (:data:`NUMBERED_OPTION`), where
+        elsewhere ``1`` is yes and ``44`` a province code.
 
     Returns
     -------
@@ -1272,17 +1296,11 @@ def parse_facts(
             continue
         column = columns.get(fact.code)
         if fact.type == "text":
-            cells = _text_column(column) if column is not None else np.full(n, None, dtype=object)
-            if numbered_options and column is not None:
-                # a bare number is an option's place in its question (22 is no province code)
-                bare = np.flatnonzero(
-                    [c is not None and _OPTION_NUMBER.fullmatch(c) is not None for c in cells]
-                )
-                if len(bare):
-                    shown = cells[bare].tolist()
-                    rejects.add(bare, fact.code, shown, [NUMBERED_OPTION] * len(bare))
-                    cells[bare] = None
-            text[fact.code] = cells
+            text[fact.code] = (
+                _text_cells(column, fact, rejects, numbered_options)
+                if column is not None
+                else np.full(n, None, dtype=object)
+            )
             continue
         if column is None:
             values[fact.code] = missing_column
