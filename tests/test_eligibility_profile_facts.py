@@ -33,6 +33,7 @@ from tests.test_eligibility_tool_exports import (
     WJX_FACTS,
     assert_rejects_as_dmi_score,
     kobo_with_facts,
+    levels_by_score,
     matched_name,
     read,
     run,
@@ -91,13 +92,6 @@ def profile_headers(tool: str) -> dict[str, str]:
 def ids_of(tool: str, answers) -> list[str]:
     """The respondent ids the export's rows are named by (问卷星's 序号, KoboToolbox's _uuid)."""
     return [r if tool == "wjx" else f"uuid-{r}" for r in answers["respondent_id"]]
-
-
-def levels_by_score(capsys, path, tmp_path) -> pd.Series:
-    out = tmp_path / f"{path.stem}-scores.csv"
-    code, _, err = run(capsys, "score", path, "-o", out, "--tier-model", "none")
-    assert code == 0, err
-    return read(out).set_index("respondent_id")["level"]
 
 
 def twin_of(miit, answers, ids: list[str], levels: pd.Series, path, **own) -> None:
@@ -319,6 +313,9 @@ def test_a_profile_answer_is_written_as_the_apps_pre_check_writes_it(miit):
         ("{field: region, fact: provinces, as: name}", "unknown fact 'provinces'"),
         ("{field: region, fact: province, as: label}", "survey_profile[0]"),
         ("{field: region, fact: respondent_id, as: name}", "not the id"),
+        # a choice's name is no number, and a number as given no text fact's
+        ("{field: employees, fact: staff, as: name}", "'name' writes text"),
+        ("{field: sector, fact: sector, as: value}", "'value' gives a number"),
         (
             "{field: region, fact: province, as: name}\n  - {field: city, fact: province, as: "
             "value}",

@@ -116,7 +116,8 @@ def test_the_surveys_province_sector_and_employees_are_the_facts_the_form_starts
     }
     # the staff only where the fact takes the employees given: 从业人员数 is a yearly average
     # (120.5 would be refused in the form, said nowhere to come from the survey)
-    for employees, staff in [("120", 120), (120.0, 120), (120.5, None), ("很多", None), (-3, None)]:
+    cases = [("120", 120), (120.0, 120), ("1,200", 1200), (120.5, None), ("很多", None), (-3, None)]
+    for employees, staff in cases:
         got_staff = service.profile_facts(miit, {"employees": employees}).get("staff")
         assert got_staff == staff and type(got_staff) is type(staff), employees
     # blank fields give nothing; a value that is not an option is kept as given (trimmed)

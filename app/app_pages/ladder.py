@@ -87,13 +87,14 @@ def start_screen() -> None:
 
 
 # -- the digital level from the survey ----------------------------------------------------------
-def carried(token: str) -> tuple[int | None, str, int | None, dict[str, str]]:
+def carried(token: str) -> tuple[int | None, str, int | None, dict[str, Any]]:
     """(level, its words, submission id, the facts its profile gives) of the latest submission;
     (None, "", None, {}) without one.
 
     The official level, as the results page shows it (a submission recorded with a research
     reference by an earlier version of the app is assessed again with the companies' one); the
-    province, the sector and the employees the survey asked, as the form starts from them.
+    province, the sector and the staff (its employees) the survey asked, as the form starts
+    from them.
     """
     history = ui.store().submissions(token)
     if not history:

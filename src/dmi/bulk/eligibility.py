@@ -17,11 +17,11 @@ A 问卷星 or KoboToolbox export (:func:`dmi.io.tools.detect_source`) has its f
 any file and the survey's questions read by the tool's layout (:func:`dmi.io.tools.tool_layout`,
 the code ``dmi score`` reads the export with): its question headers, option numbers or texts,
 0/1 option columns, matrix rows and skip marks; a cell the layout cannot read rejects its row as
-``dmi score`` rejects it (:func:`read_export_survey`). A 问卷星 export's rows answered implausibly
+``dmi score`` rejects it (:func:`_read_export_survey`). A 问卷星 export's rows answered implausibly
 fast (its 所用时间, the layout's speed check: ``dmi score``'s ``too_fast``) are flagged
-(``flags``, :func:`flag_too_fast`), not rejected. The survey's profile answers (所在省份,
+(``flags``, :func:`_flag_too_fast`), not rejected. The survey's profile answers (所在省份,
 所属行业, 从业人员数) give the facts ``province``, ``sector`` and ``staff`` the export has no
-column of (:func:`profile_feeds`, the facts table's ``survey_profile``): read by the layout,
+column of (:func:`_profile_feeds`, the facts table's ``survey_profile``): read by the layout,
 checked as ``dmi score`` checks them and written as the facts
 (:mod:`dmi.eligibility.profile`), so that a cohort counts each firm where it said it is.
 """
@@ -89,12 +89,8 @@ if TYPE_CHECKING:
 __all__ = [
     "EligibilityKernel",
     "EligibilitySummary",
-    "SpeedCheck",
     "evaluate_file",
-    "flag_too_fast",
     "map_fact_columns",
-    "profile_feeds",
-    "read_export_survey",
 ]
 
 
@@ -181,7 +177,7 @@ def _check_map_codes(custom: dict[str, str] | None, items: set[str]) -> None:
             )
 
 
-def read_export_survey(
+def _read_export_survey(
     reader: TableReader,
     instrument: Instrument,
     source: str,
@@ -203,7 +199,7 @@ def read_export_survey(
 
     The survey's profile fields that give a fact (the facts table's ``survey_profile``) whose
     fact no header of the export is are read by the layout too: their plain columns are
-    renamed to the facts (``region`` -> ``province``, see :func:`profile_feeds`), and their
+    renamed to the facts (``region`` -> ``province``, see :func:`_profile_feeds`), and their
     questions are not unmatched. A KoboToolbox export's own profile question named by a
     fact's code (``profile/sector``, in the form's profile group) is the survey's, not a
     column of that fact.
@@ -229,7 +225,7 @@ def read_export_survey(
         A :class:`~dmi.io.tools.LayoutReader` handing on the facts' columns as the file has
         them, the items in the plain layout and, from a 问卷星 export with its 所用时间, the
         speed check's ``answer_seconds`` and ``too_fast`` (the mapping's
-        :attr:`~dmi.io.ColumnMapping.passthrough`, for :func:`flag_too_fast`), and the mapping
+        :attr:`~dmi.io.ColumnMapping.passthrough`, for :func:`_flag_too_fast`), and the mapping
         of its columns; or ``reader`` itself and the facts' mapping when the items the layout
         found are too few to be the survey's answers
         (:func:`~dmi.eligibility.survey.survey_least_items`: their headers are
@@ -344,10 +340,10 @@ def _survey_profile_headers(headers: list[str], instrument: Instrument, source: 
     return [h for h in headers if str(h).strip() in asked]
 
 
-def profile_feeds(
+def _profile_feeds(
     reader: TableReader | LayoutReader, mapping: ColumnMapping, instrument: Instrument | None
 ) -> tuple[ProfileFeed, ...]:
-    """The survey's profile fields that give a fact in a run (:func:`read_export_survey`): a
+    """The survey's profile fields that give a fact in a run (:func:`_read_export_survey`): a
     field whose plain column the export's layout gives, read as its fact."""
     if instrument is None or not isinstance(reader, LayoutReader):
         return ()
@@ -462,7 +458,7 @@ def unit_notes(mapping: ColumnMapping) -> list[str]:
     return notes
 
 
-def profile_facts_notes(
+def _profile_facts_notes(
     reader: TableReader | LayoutReader, mapping: ColumnMapping, feeds: tuple[ProfileFeed, ...]
 ) -> list[str]:
     """The summary's note of the facts the survey's profile answers give (the export has no
@@ -519,7 +515,7 @@ def wjx_note(counts: Counter) -> str:
 
 
 @dataclass(frozen=True)
-class SpeedCheck:
+class _SpeedCheck:
     """问卷星's speed check of an export's rows, as its layout made it for the run
     (:class:`dmi.io.tools.wjx.WjxLayout`, the same as for ``dmi score``): a row answered in
     less than ``least_seconds`` for the ``questions`` the file answers is too fast.
@@ -536,12 +532,12 @@ class SpeedCheck:
     questions: int
 
 
-def flag_too_fast(
+def _flag_too_fast(
     results: pd.DataFrame,
     rows: np.ndarray,
     timing: pd.DataFrame,
     timing_rows: np.ndarray,
-    speed: SpeedCheck,
+    speed: _SpeedCheck,
     lang: str,
 ) -> pd.DataFrame:
     """The evaluated ``results`` with each row answered implausibly fast flagged, as ``dmi
@@ -563,7 +559,7 @@ def flag_too_fast(
         per row number of ``timing_rows`` (increasing; ``rows`` among them).
     timing_rows : ndarray
         The row numbers of ``timing``.
-    speed : SpeedCheck
+    speed : _SpeedCheck
         The fewest seconds and the questions the flag names.
     lang : {"zh", "en"}
         The language of the flag.
@@ -625,12 +621,12 @@ class EligibilityKernel:
         The file is a 问卷星 export: its marks of a skipped or empty question are blank
         (:func:`wjx_blanks`), and a bare number in a category, yes/no or text fact is an option's
         number, refused (:data:`dmi.eligibility.facts.NUMBERED_OPTION`).
-    speed : SpeedCheck, optional
+    speed : _SpeedCheck, optional
         A 问卷星 export's speed check: the rows its ``too_fast`` column marks (a chunk's
         :attr:`~dmi.bulk.kernel.PreparedChunk.passthrough`) are flagged
-        (:func:`flag_too_fast`).
+        (:func:`_flag_too_fast`).
     profile : tuple of ProfileFeed
-        The survey's profile fields whose answers give a fact (:func:`profile_feeds`): read
+        The survey's profile fields whose answers give a fact (:func:`_profile_feeds`): read
         as ``dmi score`` reads them and written as the fact
         (:func:`dmi.eligibility.profile.read_profile_facts`); a row with an answer that is
         none of its field's is rejected, with its other problems.
@@ -644,7 +640,7 @@ class EligibilityKernel:
     conditions: dict | None = None
     units: dict[str, str] | None = None
     wjx: bool = False
-    speed: SpeedCheck | None = None
+    speed: _SpeedCheck | None = None
     profile: tuple[ProfileFeed, ...] = ()
 
     def _batch(
@@ -689,7 +685,7 @@ class EligibilityKernel:
             frame, rows = frame[~bad].reset_index(drop=True), rows[~bad]
         batch = self._batch(frame, rows, self.max_gaps)
         if timing is not None and self.speed is not None:
-            batch.results = flag_too_fast(
+            batch.results = _flag_too_fast(
                 batch.results, batch.rows, timing, prepared.rows, self.speed, self.lang
             )
         found.append(batch.rejects)
@@ -908,8 +904,8 @@ def evaluate_file(
     survey : bool, default=True
         Score the MIIT survey's item columns when the file has them (the computed level); a
         问卷星 or KoboToolbox export's questions are read as ``dmi score`` reads them
-        (:func:`read_export_survey`), and its profile's answers give the province, sector and
-        staff it has no column of (:func:`profile_feeds`).
+        (:func:`_read_export_survey`), and its profile's answers give the province, sector and
+        staff it has no column of (:func:`_profile_feeds`).
     progress : callable, optional
         Called with the number of rows done after each chunk.
 
@@ -958,7 +954,7 @@ def evaluate_file(
     export = None
     if instrument is not None and source != "plain":
         # the survey's questions as the tool writes them, read by its layout (dmi score's)
-        export = read_export_survey(table, instrument, source, column_map, id_header)
+        export = _read_export_survey(table, instrument, source, column_map, id_header)
     reader: TableReader | LayoutReader
     if export is not None:
         reader, mapping = export
@@ -974,7 +970,7 @@ def evaluate_file(
         was = map_fact_columns([id_header], custom=facts_map).rename.get(id_header)
         if was is not None and was != ID_COLUMN:
             id_notes.append(f"{chosen}: the id column chosen (--id-column), so not read as {was}")
-    feeds = profile_feeds(reader, mapping, instrument)
+    feeds = _profile_feeds(reader, mapping, instrument)
     # the survey's profile answers alone make no file of facts
     fed = {feed.fact for feed in feeds}
     facts = {c for c in mapping.rename.values() if c in FACTS and c not in fed and c != ID_COLUMN}
@@ -1058,7 +1054,7 @@ def evaluate_file(
             *mapping.notes,
             *id_notes,
             *unit_notes(mapping),
-            *profile_facts_notes(reader, mapping, feeds),
+            *_profile_facts_notes(reader, mapping, feeds),
             *([few_items_note(mapping, len(instrument.items))] if mapping.few_items else []),
             *facts_tally.notes(),
         ]
@@ -1088,13 +1084,13 @@ def evaluate_file(
     return summary, mapping
 
 
-def _speed_check(reader: TableReader | LayoutReader) -> SpeedCheck | None:
+def _speed_check(reader: TableReader | LayoutReader) -> _SpeedCheck | None:
     """The speed check of a 问卷星 export read with its 所用时间 (the layout's ``too_fast``
     column handed on), else None."""
     layout = reader.layout if isinstance(reader, LayoutReader) else None
     if not isinstance(layout, WjxLayout) or "too_fast" not in layout.passthrough:
         return None
-    return SpeedCheck(layout.min_seconds, layout.n_questions)
+    return _SpeedCheck(layout.min_seconds, layout.n_questions)
 
 
 def _name_rows_as_the_export_does(

@@ -181,12 +181,16 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument("--encoding", help="input encoding (default: detected)")
     p.add_argument("--sheet", help="XLSX sheet (default: the active sheet)")
-    p.add_argument("--map", help="CSV (column,code) or YAML mapping of file headers to facts")
+    p.add_argument(
+        "--map",
+        help="CSV (column,code) or YAML mapping of file headers to facts or survey items",
+    )
     add_id_column_option(p)  # dmi score's: the layout takes the ids from it
     p.add_argument(
         "--no-survey",
         action="store_true",
-        help="do not score the MIIT survey's item columns (use the digital_level column)",
+        help="do not score the MIIT survey's item columns (use the digital_level column) nor "
+        "take facts from its profile answers",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or details")
     p.set_defaults(func=cmd_eligibility)

@@ -45,6 +45,7 @@ __all__ = [
     "facts_table",
     "id_texts",
     "out_of_range",
+    "parse_cell",
     "parse_facts",
 ]
 
@@ -365,8 +366,9 @@ def _survey_profile_problems(
     entries: tuple[SurveyProfileFact, ...], codes: Mapping[str, Fact]
 ) -> list[Problem]:
     """What is wrong with the table's survey profile entries: a fact unknown, the id or one
-    dmi computes, a fact or a field named twice. (That each field is one of the survey's, of
-    the kind its ``as`` needs, is the survey's to say: checked where the survey is read.)"""
+    dmi computes, a fact or a field named twice, a way of writing the answer the fact cannot
+    hold (a choice's name for a number fact, a number as given for a text fact). A field the
+    survey does not have gives no fact (the survey's to say, where it is read)."""
     problems: list[Problem] = []
     fed: dict[str, str] = {}
     fields: set[str] = set()
@@ -380,6 +382,17 @@ def _survey_profile_problems(
                     where,
                     f"{entry.fact!r} is not a fact an answer gives (not the id, "
                     "nor one dmi computes)",
+                )
+            )
+        elif entry.written_as == "value" and codes[entry.fact].type != "number":
+            problems.append(
+                Problem(where, f"as 'value' gives a number, and {entry.fact!r} is no number fact")
+            )
+        elif entry.written_as != "value" and codes[entry.fact].type != "text":
+            problems.append(
+                Problem(
+                    where,
+                    f"as {entry.written_as!r} writes text, and {entry.fact!r} is no text fact",
                 )
             )
         if entry.fact in fed:
@@ -698,6 +711,17 @@ def _is_option_number(text: str) -> bool:
     """Whether a cell is a bare number, what a 问卷星 number export writes for an answer
     (:data:`NUMBERED_OPTION`)."""
     return _OPTION_NUMBER.fullmatch(text) is not None
+
+
+def parse_cell(fact: Fact, cell: Any) -> float | None:
+    """One cell of ``fact`` read as a file's cell is read (``1,200`` staff is 1200, ``是`` is
+    yes): its value as the facts' columns hold it (a category by its position, yes as 1.0),
+    None when the cell is blank or the fact refuses it (120.5 staff, ``很多``)."""
+    text = _text(cell)
+    if text is None:
+        return None
+    value, reason = _cell_parser(fact)(text)
+    return None if reason is not None or math.isnan(value) else float(value)
 
 
 def _cell_parser(fact: Fact, numbered_options: bool = False):

@@ -613,7 +613,6 @@ def _beside(table: FactColumns) -> pd.DataFrame:
 
 # made once: a dtype made from its categories on every call took most of a column's time
 _STATUS_DTYPE = pd.CategoricalDtype(STATUSES)
-_ELIGIBLE = STATUSES.index("eligible")
 _STATE_DTYPE = pd.CategoricalDtype(STATES)
 
 
@@ -755,7 +754,7 @@ def _flags_column(facts: FactColumns, lang: str, year: int) -> pd.Series:
     return _text_series(_worded(texts, at.ravel(), large=True))
 
 
-# -- one firm in detail --------------------------------------------------------------------------
+# -- each firm in detail -------------------------------------------------------------------------
 
 
 def _fact_value(r: RungEval, name: str, at: int) -> Any:
@@ -989,7 +988,9 @@ def _firms(ev: Evaluation, frame: pd.DataFrame, lang: str) -> list[FirmResult]:
     for rung in RUNGS:
         for part in ev.parts[rung]:
             r = part.ev
-            open_ = part.at[r.status[part.at] != _ELIGIBLE]
+            open_ = part.at[
+                r.status[part.at] != MET
+            ]  # a status is coded as a state: eligible is MET
             gaps = _gap_objects(r, rung_gaps(r, open_, lang)[0]) if len(open_) else {}
             for row, at in zip(part.rows.tolist(), part.at.tolist(), strict=True):
                 found = _rung_result(r, lang, at, gaps.get(at, []))

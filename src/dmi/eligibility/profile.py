@@ -70,6 +70,7 @@ class ProfileFeed:
 
     @property
     def fact(self) -> str:
+        """The fact the field gives (``province``)."""
         return self.entry.fact
 
 

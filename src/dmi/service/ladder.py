@@ -29,7 +29,7 @@ from dmi.eligibility import (
     load_policy,
     profile_fact_text,
 )
-from dmi.eligibility.facts import out_of_range
+from dmi.eligibility.facts import out_of_range, parse_cell
 from dmi.locales import text
 from dmi.results.ladder import fact_value_text
 
@@ -205,7 +205,8 @@ def profile_facts(instrument: Any, answers: Mapping[str, Any]) -> dict[str, Any]
     :func:`dmi.eligibility.profile_fact_text`: the province by its Chinese name (广东省), the
     sector by its code and name (C39 计算机、通信和其他电子设备制造业), one form whatever the
     page's language, so the firms of a province or a sector are counted together; the staff as
-    the employees given, where the fact takes it (a whole number in its range). A field the
+    the employees given, read as a bulk run reads them (the fact's parser: 1,200 is 1200; one
+    it refuses, 120.5, is not started from). A field the
     instrument lacks, or left blank, gives nothing; an answer that is none of its field's
     choices is kept as given (trimmed), for the form to check.
     """
@@ -217,28 +218,17 @@ def profile_facts(instrument: Any, answers: Mapping[str, Any]) -> dict[str, Any]
             continue
         given = str(value).strip()
         if entry.written_as == "value":
-            number = _whole_fact_number(FACTS[entry.fact], value)
-            if number is not None:  # else not started from: the firm says it in the form
-                out[entry.fact] = number
+            # read as a bulk run reads it (the fact's own parser); one it refuses (120.5 staff)
+            # is not started from: the firm says it in the form
+            fact = FACTS[entry.fact]
+            number = parse_cell(fact, value)
+            if number is not None:
+                out[entry.fact] = int(number) if fact.integer else number
         elif any(o.value == given for o in field.options):
             out[entry.fact] = profile_fact_text(field, entry, given)
         else:
             out[entry.fact] = given
     return out
-
-
-def _whole_fact_number(fact: Fact, value: Any) -> float | int | None:
-    """A survey answer as the number fact it gives, or None when the fact would refuse it (not
-    a number, out of its range, a fraction of a count: 从业人员数 is a yearly average, 120.5)."""
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        return None
-    if not math.isfinite(number) or out_of_range(fact, number):
-        return None
-    if fact.integer:
-        return int(number) if number.is_integer() else None
-    return number
 
 
 def _today() -> dt.date:

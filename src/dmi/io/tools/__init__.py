@@ -604,12 +604,8 @@ class SourceLayout(ABC):
         The entries of a custom column map (``--map``) naming no header of the export.
     uses : dict of str to HeaderUse
         What the layout does with each of the export's headers (as the file writes them, in
-        its order; but those :attr:`read_elsewhere`): the column it feeds, or why it feeds
-        none; the same lists the notes name.
-    read_elsewhere : list of str
-        The export's headers (as the file writes them) that another reader of the file reads,
-        such as the facts of ``dmi eligibility``: the layout matches none of them to a column
-        and names none of them in its notes.
+        its order; but those another reader of the file reads, :meth:`read_headers`): the
+        column it feeds, or why it feeds none; the same lists the notes name.
     """
 
     name: str = ""
@@ -621,7 +617,6 @@ class SourceLayout(ABC):
         self.passthrough: list[str] = []
         self.unused_map: list[str] = []
         self.uses: dict[str, HeaderUse] = {}
-        self.read_elsewhere: list[str] = []
         self._tallies: dict[int, dict[str, Any]] = {}
 
     def read_headers(
@@ -632,17 +627,17 @@ class SourceLayout(ABC):
         read_elsewhere: Collection[str] = (),
     ) -> tuple[list[str], dict[str, str]]:
         """The export's headers as it writes them (for the messages), but those another reader
-        reads (``read_elsewhere``, as the file writes them or as the reader matches them: they
-        are :attr:`read_elsewhere`), and the entries of the custom column map that name one of
-        them (its others are :attr:`unused_map`); a map sending a header to no column of
-        ``instrument`` is refused."""
+        of the file reads (``read_elsewhere``, as the file writes them or as the reader matches
+        them, such as the facts of ``dmi eligibility``: the layout matches none of them to a
+        column and names none of them in its notes), and the entries of the custom column map
+        that name one of them (its others are :attr:`unused_map`); a map sending a header to no
+        column of ``instrument`` is refused."""
         elsewhere = set(read_elsewhere)
-        headers = []
-        for written, matched in zip(reader.written, reader.columns):
-            if written in elsewhere or matched in elsewhere:
-                self.read_elsewhere.append(written)
-            else:
-                headers.append(written)
+        headers = [
+            written
+            for written, matched in zip(reader.written, reader.columns)
+            if written not in elsewhere and matched not in elsewhere
+        ]
         check_map_codes(instrument, column_map)
         mapped, self.unused_map = map_entries(headers, column_map)
         return headers, mapped
@@ -726,7 +721,7 @@ class LayoutReader:
         Columns of the reader (as it names them, :attr:`~dmi.io.readers.TableReader.columns`)
         handed on as they are, before the plain ones: what another reader of the export reads
         (the facts of ``dmi eligibility``, whose headers the layout leaves alone, see
-        :attr:`SourceLayout.read_elsewhere`). Their unreadable cells keep their column's name.
+        :meth:`SourceLayout.read_headers`). Their unreadable cells keep their column's name.
     """
 
     reader: TableReader
@@ -971,7 +966,7 @@ def tool_layout(
     What :func:`open_source` reads an export with, and ``dmi eligibility`` the survey's
     answers of an export that also holds the firms' facts: ``read_elsewhere`` names the
     headers it reads itself (the facts, the id), which the layout leaves alone
-    (:attr:`SourceLayout.read_elsewhere`). ``column_map`` as for :func:`open_source`.
+    (:meth:`SourceLayout.read_headers`). ``column_map`` as for :func:`open_source`.
 
     Raises
     ------

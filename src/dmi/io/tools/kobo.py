@@ -110,7 +110,7 @@ class _Split:
 
 class KoboLayout(SourceLayout):
     """The layout of one KoboToolbox export (see the module for its rules); ``read_elsewhere``
-    names its headers another reader of the file reads (:attr:`SourceLayout.read_elsewhere`)."""
+    names its headers another reader of the file reads (:meth:`SourceLayout.read_headers`)."""
 
     name = "kobo"
 

@@ -173,7 +173,7 @@ def _token(token: str, column: PlainColumn) -> str:
 
 class WjxLayout(SourceLayout):
     """The layout of one 问卷星 export (see the module for its rules); ``read_elsewhere``
-    names its headers another reader of the file reads (:attr:`SourceLayout.read_elsewhere`)."""
+    names its headers another reader of the file reads (:meth:`SourceLayout.read_headers`)."""
 
     name = "wjx"
 
