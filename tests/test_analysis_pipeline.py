@@ -12,6 +12,7 @@ import pytest
 
 from dmi.analysis import Kernel, Method, analyse
 from dmi.analysis.schemes import MethodSettings
+from dmi.errors import UsageError
 from dmi.instruments.synth import synthesise
 from dmi.scoring import IndexModel, encode_answers
 
@@ -157,6 +158,10 @@ def test_level_is_the_official_level_of_dmi_score(miit, seed):
     assert result.uncertainty.band_name == "level"
     bands = result.to_json()["bands"]
     assert bands["scheme_companies"]["band_instrument"] == "level"
+    if seed == 5:  # the rerun command's language is one the report has
+        assert result.command("en").endswith("--lang en -o REPORT.html")
+        with pytest.raises(UsageError, match="expected zh or en"):
+            result.command("fr")
     assert bands["scheme_companies"]["band_equal"] == "indicative_level"
     assert bands["uncertainty_companies"] == {"band_nominal": "level", "tier_nominal": "tier"}
 

@@ -98,10 +98,17 @@ class Analysis:
         -------
         str
             The command line, its report ``REPORT.html`` (``-o`` last).
+
+        Raises
+        ------
+        UsageError
+            ``lang`` is neither ``zh`` nor ``en``.
         """
         command = self.provenance["command"]
         if lang is None:
             return command
+        if lang not in ("zh", "en"):
+            raise UsageError(f"unknown report language {lang!r}; expected zh or en")
         parts = shlex.split(command)
         parts[-2:-2] = ["--lang", lang]  # before ``-o REPORT.html``
         return shlex.join(parts)
