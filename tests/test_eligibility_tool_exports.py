@@ -148,6 +148,19 @@ def assert_rejects_as_dmi_score(capsys, path, tmp_path, found: pd.DataFrame) -> 
     pd.testing.assert_frame_equal(found, read(scored))
 
 
+def read_at_the_levels_of_dmi_score(capsys, path, tmp_path, miit, levels) -> tuple[dict, str]:
+    """``dmi eligibility`` on an export whose stated levels are ``dmi score``'s: every row read,
+    every level computed from the survey and none disagreeing, the results those of the plain
+    facts file with those levels. The summary and stderr."""
+    results, summary, err = eligibility(capsys, path, tmp_path)
+    assert summary["read"] == summary["evaluated"] + summary["rejected"] == N
+    assert summary["rejected"] == 0
+    assert summary["survey_items"] == len(miit.items)
+    assert summary["digital_level"] == {"computed": N, "disagrees": 0}
+    same_as_the_plain_twin(capsys, tmp_path, results, list(levels.index), levels)
+    return summary, err
+
+
 def same_as_the_plain_twin(capsys, tmp_path, results, ids, levels) -> None:
     plain_twin(ids, levels, tmp_path / "plain.csv")
     expected, _, _ = eligibility(capsys, tmp_path / "plain.csv", tmp_path)
@@ -168,12 +181,7 @@ def test_a_wjx_export_gives_the_digital_level_dmi_score_gives(
     levels = levels_by_score(capsys, path, tmp_path)
     assert levels.nunique() > 1, "the firms' levels differ, so a wrong one shows"
     write(wjx_with_facts(answers, miit, variant, levels), path)
-    results, summary, err = eligibility(capsys, path, tmp_path)
-    assert summary["read"] == summary["evaluated"] + summary["rejected"] == N
-    assert summary["rejected"] == 0
-    assert summary["survey_items"] == len(miit.items)
-    assert summary["digital_level"] == {"computed": N, "disagrees": 0}
-    same_as_the_plain_twin(capsys, tmp_path, results, list(levels.index), levels)
+    summary, err = read_at_the_levels_of_dmi_score(capsys, path, tmp_path, miit, levels)
     # what was read and what was not, in the file's own headers
     matched = summary["mapping"]["matched"]
     assert matched[matched_name(WJX_FACTS["revenue_y1"])] == "revenue_y1"
@@ -197,12 +205,7 @@ def test_a_kobo_export_gives_the_digital_level_dmi_score_gives(
     write(kobo_with_facts(answers, miit, values, multi, None), path)
     levels = levels_by_score(capsys, path, tmp_path)
     write(kobo_with_facts(answers, miit, values, multi, levels), path)
-    results, summary, _ = eligibility(capsys, path, tmp_path)
-    assert summary["read"] == summary["evaluated"] + summary["rejected"] == N
-    assert summary["rejected"] == 0
-    assert summary["survey_items"] == len(miit.items)
-    assert summary["digital_level"] == {"computed": N, "disagrees": 0}
-    same_as_the_plain_twin(capsys, tmp_path, results, list(levels.index), levels)
+    summary, _ = read_at_the_levels_of_dmi_score(capsys, path, tmp_path, miit, levels)
     matched = summary["mapping"]["matched"]
     assert matched["facts/revenue_y1"] == "revenue_y1" and matched["_uuid"] == "respondent_id"
     assert summary["notes"][0].startswith("read as a KoboToolbox export")
