@@ -78,12 +78,18 @@ def answers(miit) -> pd.DataFrame:
     return plain_answers(miit, N, seed=29)
 
 
+def dmi_score(capsys, path, tmp_path, *more) -> pd.DataFrame:
+    """``dmi score PATH`` (official method, no tiers, ``more`` options), which must end well:
+    its scores (its other outputs where ``more`` names them)."""
+    out = tmp_path / f"{path.stem}-scores.csv"
+    code, _, err = run(capsys, "score", path, "-o", out, "--tier-model", "none", *more)
+    assert code == 0, err
+    return read(out)
+
+
 def levels_by_score(capsys, path, tmp_path) -> pd.Series:
     """The official level `dmi score` gives each respondent of ``path``."""
-    out = tmp_path / f"{path.stem}-scores.csv"
-    code, _, err = run(capsys, "score", path, "-o", out, "--tier-model", "none")
-    assert code == 0, err
-    scores = read(out)
+    scores = dmi_score(capsys, path, tmp_path)
     assert len(scores) == N, "the export's answers are all valid"
     return scores.set_index("respondent_id")["level"]
 
@@ -140,11 +146,7 @@ def assert_rejects_as_dmi_score(capsys, path, tmp_path, found: pd.DataFrame) -> 
     """``found`` (the rejects of ``dmi eligibility`` on ``path``) are the rows, columns, cells and
     reasons ``dmi score`` gives the same export."""
     scored = tmp_path / "score-rejects.csv"
-    code, _, err = run(
-        capsys, "score", path, "-o", tmp_path / "s.csv", "--rejects", scored, "--tier-model",
-        "none",
-    )  # fmt: skip
-    assert code == 0, err
+    dmi_score(capsys, path, tmp_path, "--rejects", scored)
     pd.testing.assert_frame_equal(found, read(scored))
 
 
@@ -379,11 +381,7 @@ def test_the_missing_answers_scored_as_lowest_are_counted_as_dmi_score_counts_th
     path = tmp_path / f"{layout}.csv"
     write(frame, path)
     scored = tmp_path / "score-summary.json"
-    code, _, err = run(
-        capsys, "score", path, "-o", tmp_path / "s.csv", "--summary", scored, "--tier-model",
-        "none",
-    )  # fmt: skip
-    assert code == 0, err
+    dmi_score(capsys, path, tmp_path, "--summary", scored)
     imputed = json.loads(scored.read_text(encoding="utf-8"))["imputed"]
     assert 0 < len(imputed) < len(miit.items) // 2
     _, summary, _ = eligibility(capsys, path, tmp_path)
@@ -409,13 +407,8 @@ def test_a_kobo_export_without_uuid_or_id_takes_its_ids_from_the_column_its_note
     path = tmp_path / "no-uuid.csv"
     write(export, path)
     # the levels `dmi score --id-column` gives, stated in the export (as the other tests do)
-    scores = tmp_path / "scores.csv"
-    code, _, err = run(
-        capsys, "score", path, "-o", scores, "--tier-model", "none",
-        "--id-column", "facts/firm_code",
-    )  # fmt: skip
-    assert code == 0, err
-    levels = read(scores).set_index("respondent_id")["level"]
+    scores = dmi_score(capsys, path, tmp_path, "--id-column", "facts/firm_code")
+    levels = scores.set_index("respondent_id")["level"]
     assert list(levels.index) == ids
     export["facts/digital_level"] = [levels[i] for i in ids]
     write(export, path)
@@ -549,7 +542,7 @@ def test_a_wjx_exports_rows_answered_too_fast_are_flagged_in_the_output_as_dmi_s
     write(wjx_with_facts(answers, miit, "codes", None, seconds), path)
     scores = tmp_path / "scores.csv"
     code, _, err = run(capsys, "score", path, "-o", scores, "--tier-model", "none")
-    assert code == 0, err
+    assert code == 0, err  # its notes (err) are compared below
     scored = read(scores).set_index("respondent_id")
     marked = list(scored.index[scored["too_fast"] == "1"])
     assert marked == ["3", "8"]

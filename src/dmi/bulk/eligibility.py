@@ -659,6 +659,12 @@ class EligibilityKernel:
             numbered_options=self.wjx,
         )
 
+    def _own_problems(self, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+        """The problems of rows rejected already (a repeated id, a profile answer none of its
+        field's), checked so that the rejects list every problem of a row: never evaluated for
+        the output (no gaps)."""
+        return self._batch(frame, rows, max_gaps=0).rejects
+
     def __call__(self, prepared: PreparedChunk) -> ChunkResult:
         extra = EligibilityChunk()
         frame = prepared.frame
@@ -680,7 +686,7 @@ class EligibilityKernel:
             bad = profile.rejected
             found += [
                 profile.rejects,
-                self._batch(frame[bad].reset_index(drop=True), rows[bad], max_gaps=0).rejects,
+                self._own_problems(frame[bad].reset_index(drop=True), rows[bad]),
             ]
             frame, rows = frame[~bad].reset_index(drop=True), rows[~bad]
         batch = self._batch(frame, rows, self.max_gaps)
@@ -699,7 +705,7 @@ class EligibilityKernel:
             if self.wjx:  # its marks are blank too, and counted
                 checked, skipped = wjx_blanks(checked)
                 extra.skipped.update(skipped)
-            found.append(self._batch(checked, checked_rows, max_gaps=0).rejects)
+            found.append(self._own_problems(checked, checked_rows))
         extra.computed = batch.digital_computed
         extra.imputed.update(batch.survey_imputed)
         extra.facts = batch.facts_tally
