@@ -362,6 +362,32 @@ def test_skipped_and_not_shown_are_blank_and_counted(tmp_path, digits):
     assert any("read as blank: 3 (" in n for n in notes)
 
 
+def test_the_skipped_answers_note_lists_questions_in_the_instruments_order_at_any_chunk_size(
+    tmp_path, digits
+):
+    # the second question is skipped in the first half of the rows, the first only in the
+    # second half: a note built chunk by chunk would list them in the order the chunks met them
+    n = 4000
+    half = n // 2
+    codes = meta(n) | {
+        STAFF: ["1"] * half + ["-2"] * half,
+        "第3题(无)": ["-3"] * half + ["0"] * half,
+        "第3题(网络)": ["-3"] * half + ["1"] * half,
+        HOURS: ["3"] * (n - 1) + ["-2"],
+    }
+    path = write(codes, tmp_path / "c.csv")
+    notes = set()
+    for chunk_rows in (500, n):
+        reader = open_source(path, digits, Source(), chunk_rows=chunk_rows)
+        for _ in reader.chunks():
+            pass
+        notes.add(next(n for n in reader.notes if n.startswith("问卷星 skipped")))
+    assert notes == {
+        "问卷星 skipped or not shown answers (-2, -3, (跳过)) read as blank: "
+        f"{n + 1} (staff {half}, tools {half}, hours 1)"
+    }
+
+
 def test_other_fill_in_columns_are_ignored_with_a_note(tmp_path, digits):
     # the survey in 问卷星 got an "其他" option with a fill-in that the instrument does not have
     texts = meta(3) | {

@@ -692,7 +692,8 @@ class WjxLayout(SourceLayout):
             for code, n in t["skipped"].items():
                 skipped[code] = skipped.get(code, 0) + n
         if skipped:
-            shown = ", ".join(f"{c} {n}" for c, n in skipped.items())
+            # in the instrument's order, whatever order the chunks met them in
+            shown = ", ".join(f"{c} {skipped[c]}" for c in self.columns if c in skipped)
             notes.append(
                 f"问卷星 skipped or not shown answers (-2, -3, (跳过)) read as blank: "
                 f"{sum(skipped.values())} ({shown})"
