@@ -196,3 +196,34 @@ def test_both_engines_give_the_kernel_s_results_for_prepared_chunks(tmp_path, cl
                 mine.rejects, truth.rejects, check_dtype=False, check_exact=True
             )
             assert (mine.imputed, mine.excluded) == (truth.imputed, truth.excluded)
+
+
+def test_rows_with_cells_the_reader_cannot_read_list_every_problem_in_either_engine(
+    tmp_path, client
+):
+    # formulas without a value (openpyxl writes none) are cells the reader cannot read: each
+    # rejects its row, whose other problems are listed too (a bad answer, a repeated id), and
+    # none that only the unread cell's absence makes (a blank id)
+    items = [item.code for item in MIIT.items]
+    frame = synthesise(MIIT, 120, seed=4, missing_rate=0.0).astype(object)
+    frame.loc[3, items[0]] = "=1+1"
+    frame.loc[3, items[1]] = "nor this"
+    frame.loc[70, "respondent_id"] = "=A1"
+    frame.loc[100, items[2]] = "=B2"
+    frame.loc[100, "respondent_id"] = frame.loc[20, "respondent_id"]
+    path = tmp_path / "in.xlsx"
+    frame.to_excel(path, index=False)
+    local = _run(path, tmp_path / "local", ".csv")
+    dask = _run(path, tmp_path / "dask", ".csv", engine="dask", client=client)
+    assert local[1:] == dask[1:]
+    rejects = pd.read_csv(tmp_path / "local" / "rejects.csv", dtype=str, keep_default_na=False)
+    assert rejects[["row", "column"]].values.tolist() == [
+        ["5", items[0]],
+        ["5", items[1]],
+        ["22", "respondent_id"],
+        ["72", "respondent_id"],
+        ["102", items[2]],
+        ["102", "respondent_id"],
+    ]
+    assert "also on row 102" in rejects["reason"][2] and "also on row 22" in rejects["reason"][5]
+    assert (local[0].read, local[0].scored, local[0].rejected) == (120, 116, 4)

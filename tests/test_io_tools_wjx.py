@@ -525,6 +525,58 @@ def test_every_bad_cell_rejects_its_row_naming_row_column_cell_and_what_was_expe
     assert "(0, 1, 2, 3个及以上" in table["reason"][1]
 
 
+def test_a_row_with_a_bad_cell_lists_its_other_problems_and_none_its_blank_cell_makes(
+    capsys, tmp_path, digits_file
+):
+    # option 5 of staff's 4 is a cell the layout cannot read: it rejects its row, and the row's
+    # other problems are listed with it (one run tells every fix): hours 99 of 0 to 40, and an
+    # id that repeats. A problem only the unread cell's absence makes is not: row 4's staff is
+    # its dimension's only answer (tools and hours skipped), which read as blank is a dimension
+    # without an answer
+    codes = meta(5) | {
+        STAFF: ["1", "5", "5", "1", "1"],
+        "第3题(无)": ["0", "0", "-3", "0", "0"],
+        "第3题(网络)": ["1", "1", "-3", "1", "1"],
+        HOURS: ["3", "99", "-2", "3", "3"],
+    }
+    codes["序号"][4] = "2"  # row 6 repeats row 3's id
+    path = write(codes, tmp_path / "two.csv")
+    out, table = scored_with_rejects(capsys, path, digits_file, tmp_path / "rejects.csv")
+    assert "read 5 rows: 2 scored, 3 rejected (5 problems)" in out
+    # a row's problems the reading found first, then the scoring's
+    assert table[["row", "column", "value"]].values.tolist() == [
+        ["3", "staff", "5"],
+        ["3", "respondent_id", "2"],
+        ["3", "hours", "99"],
+        ["4", "staff", "5"],
+        ["6", "respondent_id", "2"],
+    ]
+    assert "also on row 6" in table["reason"][1] and "0 to 40" in table["reason"][2]
+    assert "also on row 3" in table["reason"][4]
+
+
+def test_a_bad_cell_of_a_required_question_is_one_problem_not_also_a_missing_answer(
+    capsys, tmp_path
+):
+    # every answer required: the unread staff cell is not also "required answer missing"
+    instrument = tmp_path / "required.yaml"
+    instrument.write_text(DIGITS_YAML.replace("missing: exclude", "missing: required"), "utf-8")
+    codes = meta(2) | {
+        STAFF: ["5", "1"],
+        PLAN: ["1", "1"],
+        "第3题(无)": ["0", "0"],
+        "第3题(网络)": ["1", "1"],
+        HOURS: ["3", "99"],
+    }
+    path = write(codes, tmp_path / "required.csv")
+    out, table = scored_with_rejects(capsys, path, instrument, tmp_path / "rejects.csv")
+    assert "read 2 rows: 0 scored, 2 rejected (2 problems)" in out
+    assert table[["row", "column", "value"]].values.tolist() == [
+        ["2", "staff", "5"],
+        ["3", "hours", "99"],
+    ]
+
+
 # -- the round trip: dmi wjx -> 问卷星 -> export -> dmi score --
 
 _QUESTION = re.compile(r"^(\d+)\. (.+)\[(单选题|多选题|填空题|矩阵单选题)\]$")

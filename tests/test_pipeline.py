@@ -911,3 +911,41 @@ def test_all_blank_takes_cells_of_spaces_as_blank(dtype):
         }
     )
     assert all_blank(frame).tolist() == [False, True, True, True, True, False]
+
+
+def test_an_eligibility_row_with_a_bad_survey_cell_lists_its_bad_fact_too(capsys, tmp_path):
+    # a 问卷星 export of facts and the MIIT survey: a row with a bad debt ratio and an option
+    # number the question does not have is rejected with both problems, as a plain file lists
+    # them (the survey cell's problem had hidden the fact's until the next run)
+    from tests.survey_tools_data import plain_answers
+    from tests.test_eligibility_tool_exports import wjx_with_facts, write
+
+    miit = dmi.load_instrument("miit-2024-manufacturing")
+    export = wjx_with_facts(plain_answers(miit, 6, seed=29), miit, "codes", None)
+    debt = next(h for h in export.columns if "资产负债率" in h)
+    question = next(h for h in export.columns if h.startswith("10、"))
+    export.loc[2, debt] = "150"
+    export.loc[2, question] = "9"
+    export.loc[4, question] = "9"
+    write(export, tmp_path / "export.csv")
+    code = main(
+        [
+            "eligibility",
+            str(tmp_path / "export.csv"),
+            "-o",
+            str(tmp_path / "out.csv"),
+            "--rejects",
+            str(tmp_path / "rejects.csv"),
+            "-q",
+        ]
+    )
+    capsys.readouterr()
+    assert code == 0
+    rejects = pd.read_csv(tmp_path / "rejects.csv", dtype=str, keep_default_na=False)
+    assert rejects[["row", "column", "value"]].values.tolist() == [
+        ["4", "it_coverage", "9"],
+        ["4", "debt_ratio", "150"],
+        ["6", "it_coverage", "9"],
+    ]
+    evaluated = pd.read_csv(tmp_path / "out.csv", dtype=str)
+    assert len(evaluated) == 4  # 6 read: 4 evaluated, 2 rejected

@@ -82,6 +82,7 @@ from dmi.io.tools import (
 )
 from dmi.io.tools.wjx import BLANK_MARKS, WjxLayout
 from dmi.locales import text
+from dmi.scoring.answers import item_dimension_columns
 
 if TYPE_CHECKING:
     from dmi.instruments import Instrument
@@ -695,8 +696,8 @@ class EligibilityKernel:
                 batch.results, batch.rows, timing, prepared.rows, self.speed, self.lang
             )
         found.append(batch.rejects)
-        if prepared.checked is not None:  # a repeated row's own problems
-            checked, checked_rows = prepared.checked
+        if prepared.checked is not None:  # the own problems of rows rejected already
+            checked, checked_rows = prepared.checked.frame, prepared.checked.rows
             checked = checked.drop(columns=beside) if beside else checked
             if self.profile:
                 checked_profile = read_profile_facts(checked, checked_rows, self.profile)
@@ -705,7 +706,13 @@ class EligibilityKernel:
             if self.wjx:  # its marks are blank too, and counted
                 checked, skipped = wjx_blanks(checked)
                 extra.skipped.update(skipped)
-            found.append(self._own_problems(checked, checked_rows))
+            problems = self._own_problems(checked, checked_rows)
+            if prepared.checked.blanked:  # the survey's dimensions: where a blank item counts
+                from dmi.instruments import load_instrument
+
+                survey = load_instrument(SURVEY_INSTRUMENT)
+                problems = prepared.checked.own_problems(problems, item_dimension_columns(survey))
+            found.append(problems)
         extra.computed = batch.digital_computed
         extra.imputed.update(batch.survey_imputed)
         extra.facts = batch.facts_tally

@@ -18,7 +18,7 @@ else, so they write the same rows:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -41,7 +41,7 @@ from dmi.bulk.checks import (
 from dmi.bulk.duplicates import DuplicateIndex, IdLedger, RunStopped
 from dmi.columns import ID_COLUMN
 from dmi.io import Chunk, ColumnMapping
-from dmi.scoring.answers import id_text
+from dmi.scoring.answers import id_text, item_dimension_columns
 
 if TYPE_CHECKING:  # the scoring model needs scikit-learn: imported where a run scores
     from dmi.scoring.crosswalk import AlsoTarget
@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # the scoring model needs scikit-learn: imported where a run 
     from dmi.tiers import TierModel
 
 __all__ = [
+    "CheckedRows",
     "ChunkResult",
     "ChunkTask",
     "Kernel",
@@ -59,6 +60,46 @@ __all__ = [
     "prepare_chunk",
     "score_chunk",
 ]
+
+
+@dataclass
+class CheckedRows:
+    """Rows the file-level checks rejected (a repeated id, a cell the reader could not read)
+    whose other cells are checked too, so that the rejects list every problem of a row.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The rows' cells, columns named as the instrument's; a cell the reader could not read
+        is blank.
+    rows : ndarray of shape (n_rows,)
+        Their row numbers, ascending.
+    blanked : dict
+        Column -> the row numbers whose cell in it the reader could not read (its problem
+        said already by the reader's check).
+    """
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    blanked: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def own_problems(
+        self, rejects: pd.DataFrame, dimensions: Mapping[str, str] | None = None
+    ) -> pd.DataFrame:
+        """The problems ``rejects`` (the check of these rows) found, but those a blanked cell
+        makes by being blank: its own column's (``required answer missing``, ``respondent_id
+        is blank``) and, with ``dimensions`` (item -> its dimension's column,
+        :func:`dmi.scoring.answers.item_dimension_columns`), its dimension's (no answered item
+        in it). The unread cell's own problem says it: the cell was not blank."""
+        if not self.blanked or not len(rejects):
+            return rejects
+        made: set[tuple[int, str]] = set()
+        for column, rows in self.blanked.items():
+            for name in {column, (dimensions or {}).get(column, column)}:
+                made.update((int(r), name) for r in rows.tolist())
+        pairs = zip(rejects["row"].tolist(), rejects["column"].tolist())
+        keep = np.array([(int(r), c) not in made for r, c in pairs], dtype=bool)
+        return rejects if keep.all() else rejects[keep].reset_index(drop=True)
 
 
 @dataclass
@@ -74,9 +115,9 @@ class PreparedChunk:
     rejects: pd.DataFrame
     n_read: int
     passthrough: tuple[str, ...] = ()
-    checked: tuple[pd.DataFrame, np.ndarray] | None = None
-    """Rows already rejected for a repeated id, as ``(frame, row numbers)``: never scored, but
-    their cells are checked too, so that the rejects list every problem of a row."""
+    checked: CheckedRows | None = None
+    """Rows already rejected for a repeated id or a cell the reader could not read: never
+    scored, but their cells are checked too, so that the rejects list every problem of a row."""
 
     def prepare(self) -> PreparedChunk:
         return self
@@ -215,9 +256,12 @@ def prepare_chunk(
                 why = [control_reason(v) for v in given]
                 parts.append(rejects_frame(rows[control], shown, ID_COLUMN, shown, why))
                 drop |= control
-        dup, reasons = duplicates.reasons(ids[~drop], rows[~drop], policy)
+        # a row with a cell the reader could not read is an occurrence of its id all the same
+        # (the index counts it): a repeat is one more of its problems
+        counted = ~drop | bad
+        dup, reasons = duplicates.reasons(ids[counted], rows[counted], policy)
         if dup.any():
-            positions = np.flatnonzero(~drop)[dup]
+            positions = np.flatnonzero(counted)[dup]
             parts.append(
                 rejects_frame(rows[positions], ids[positions], ID_COLUMN, ids[positions], reasons)
             )
@@ -226,8 +270,18 @@ def prepare_chunk(
     kept = _as_columns(frame[~drop] if drop.any() else frame, mapping)
     rejects = pd.concat(parts, ignore_index=True) if parts else rejects_frame([], [], [], [], [])
     checked = None
-    if len(repeated):
-        checked = (_as_columns(frame.iloc[repeated], mapping), rows[repeated])
+    # the rows rejected for a repeated id or an unread cell have their other cells checked,
+    # an unread cell blank (its problem is said already)
+    again = np.union1d(repeated, np.flatnonzero(bad)) if n else repeated
+    if len(again):
+        cells = frame.iloc[again].copy()
+        blanked: dict[str, np.ndarray] = {}
+        for unread in unreadable:
+            at = np.searchsorted(rows[again], unread.rows)
+            cells.iloc[at, cells.columns.get_loc(unread.column)] = None
+            column = mapping.rename[unread.column]
+            blanked[column] = np.union1d(blanked.get(column, unread.rows), unread.rows)
+        checked = CheckedRows(_as_columns(cells, mapping), rows[again], blanked)
     return PreparedChunk(
         kept, rows[~drop], rejects, chunk.n_read, tuple(mapping.passthrough), checked
     )
@@ -272,9 +326,10 @@ def score_chunk(
     if also:
         scores = _with_also(scores, prepared, result.rows, also)
     found = [result.rejects]
-    if prepared.checked is not None:  # a repeated row's own problems
-        checked, checked_rows = prepared.checked
-        found.append(model.score_batch(checked, rows=checked_rows, unique_ids=True).rejects)
+    if prepared.checked is not None:  # the own problems of rows rejected already
+        checked = prepared.checked
+        problems = model.score_batch(checked.frame, rows=checked.rows, unique_ids=True).rejects
+        found.append(checked.own_problems(problems, item_dimension_columns(model.instrument)))
     rejects = merged_rejects(prepared.rejects, *found)
     return ChunkResult(scores, rejects, prepared.n_read, result.imputed, result.excluded)
 

@@ -47,7 +47,9 @@ __all__ = [
     "cell_key",
     "encode_answers",
     "factorize_cells",
+    "dimension_column",
     "id_text",
+    "item_dimension_columns",
     "normalise_cell",
     "parse_column",
     "parse_number",
@@ -858,6 +860,17 @@ class _Plan:
 _PLANS: weakref.WeakKeyDictionary[Instrument, _Plan] = weakref.WeakKeyDictionary()
 
 
+def dimension_column(code: str) -> str:
+    """The rejects' column of a dimension's own problem (no answered item in it)."""
+    return f"dim_{code}"
+
+
+def item_dimension_columns(instrument: Instrument) -> dict[str, str]:
+    """Each item's code -> the rejects' column of its dimension's own problem: a dimension
+    whose items are all blank is a problem of the row, said under that column."""
+    return {p.item.code: dimension_column(p.dimension.code) for p in instrument.item_paths}
+
+
 def _plan(instrument: Instrument) -> _Plan:
     plan = _PLANS.get(instrument)
     if plan is None:
@@ -1057,7 +1070,7 @@ def encode_answers(
         unanswered = np.flatnonzero(np.isnan(scores[:, item_columns]).all(axis=1) & ~problem_rows)
         add_rejects(
             unanswered,
-            f"dim_{dimension.code}",
+            dimension_column(dimension.code),
             [""] * len(unanswered),
             f"no answered item in dimension {dimension.code!r} ({dimension.en})",
         )

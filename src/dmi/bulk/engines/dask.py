@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.bulk.kernel import ChunkResult, ChunkTask, PreparedChunk, output_columns, score_chunk
+from dmi.bulk.kernel import (
+    CheckedRows,
+    ChunkResult,
+    ChunkTask,
+    PreparedChunk,
+    output_columns,
+    score_chunk,
+)
 from dmi.columns import REJECT_COLUMNS
 from dmi.errors import MissingExtraError, UsageError
 from dmi.scoring.crosswalk import AlsoTarget
@@ -32,6 +39,8 @@ __all__ = ["DaskEngine", "local_client", "score_partition"]
 _ROW = "__row"
 _KIND = "__kind"
 _COUNT = "__count"
+_BLANKED = "__blanked"  # a checked row's cells the reader could not read: their columns
+_SEP = "\x1f"  # between those columns (a unit separator: in no column's name)
 _PRE = [f"r_{c}" for c in REJECT_COLUMNS]  # the reader-made rejects' columns in a packed chunk
 
 
@@ -96,9 +105,11 @@ def score_partition(
 
     The partition holds the rows to score plus ``__row`` (their row numbers), ``__kind`` marking
     rows that are rejects already made by the reader's checks (``pre``) or rows rejected for a
-    repeated id whose cells are checked too (``checked``), and the chunk's read
-    count in ``__count``. The result packs scores, rejects and the imputed/excluded counts into
-    one frame (Dask partitions are frames), unpacked by :func:`_unpack`.
+    repeated id or an unread cell whose cells are checked too (``checked``; ``__blanked`` names
+    the columns of a row's unread cells, :class:`~dmi.bulk.kernel.CheckedRows`), and the
+    chunk's read count in ``__count``. The result packs scores, rejects and the
+    imputed/excluded counts into one frame (Dask partitions are frames), unpacked by
+    :func:`_unpack`.
     """
     kind = partition[_KIND].to_numpy()
     is_pre = kind == "pre"
@@ -118,7 +129,15 @@ def score_partition(
 
     checked = None
     if len(repeated):
-        checked = (cells(repeated), repeated[_ROW].to_numpy(dtype=np.int64))
+        rows = repeated[_ROW].to_numpy(dtype=np.int64)
+        blanked: dict[str, list[int]] = {}
+        if _BLANKED in repeated:
+            for row, names in zip(rows.tolist(), repeated[_BLANKED].tolist()):
+                for name in names.split(_SEP) if isinstance(names, str) and names else ():
+                    blanked.setdefault(name, []).append(row)
+        checked = CheckedRows(
+            cells(repeated), rows, {k: np.array(v, dtype=np.int64) for k, v in blanked.items()}
+        )
     prepared = PreparedChunk(
         cells(answers), answers[_ROW].to_numpy(dtype=np.int64), pre_rejects, 0, passthrough, checked
     )
@@ -161,17 +180,27 @@ def _pack(prepared: PreparedChunk) -> pd.DataFrame:
     """
     frame = prepared.frame.astype(object).assign(**{_ROW: prepared.rows, _KIND: "answer"})
     parts = [frame]
-    if prepared.checked is not None:  # a repeated row's cells, checked, never scored
-        checked, rows = prepared.checked
-        parts.append(checked.astype(object).assign(**{_ROW: rows, _KIND: "checked"}))
+    if prepared.checked is not None:  # rows rejected already: their cells checked, not scored
+        checked = prepared.checked
+        # per row, the columns of its cells the reader could not read (blank in the frame)
+        names: list[list[str]] = [[] for _ in checked.rows]
+        for column, rows in checked.blanked.items():
+            for at in np.searchsorted(checked.rows, rows).tolist():
+                names[at].append(column)
+        parts.append(
+            checked.frame.astype(object).assign(
+                **{_ROW: checked.rows, _KIND: "checked", _BLANKED: [_SEP.join(n) for n in names]}
+            )
+        )
     if len(prepared.rejects):
         pre = prepared.rejects.rename(columns=dict(zip(REJECT_COLUMNS, _PRE))).astype(object)
         pre[_ROW] = prepared.rejects["row"].to_numpy()
         pre[_KIND] = "pre"
         parts.append(pre)
+    columns = [*frame.columns, *_PRE, *([_BLANKED] if prepared.checked is not None else [])]
     if len(parts) > 1:
-        return pd.concat(parts, ignore_index=True).reindex(columns=[*frame.columns, *_PRE])
-    return frame.reindex(columns=[*frame.columns, *_PRE])
+        return pd.concat(parts, ignore_index=True).reindex(columns=columns)
+    return frame.reindex(columns=columns)
 
 
 def _unpack(
