@@ -131,6 +131,14 @@ def groups(cohort: pd.DataFrame, by: str) -> dict[str, int]:
     return part.groupby("group")["n"].apply(lambda n: sum(map(int, n))).to_dict()
 
 
+def map_file(path, entries: dict[str, str]):
+    """A ``--map`` file (``column,code``) of ``entries``."""
+    pd.DataFrame({"column": list(entries), "code": list(entries.values())}).to_csv(
+        path, index=False
+    )
+    return path
+
+
 @pytest.mark.parametrize(("tool", "variant", "multi", "suffix"), EXPORTS)
 def test_the_surveys_profile_answers_are_the_firms_province_sector_and_staff(
     capsys, tmp_path, miit, answers, tool, variant, multi, suffix
@@ -340,27 +348,32 @@ def test_an_option_number_in_a_wjx_exports_own_province_is_refused_not_read_as_a
 ):
     # 按选项序号 writes a province question's answer as its option's place (22, 31): taken as a
     # province code it made 吉林省 and 上海市 of firms in 重庆 and 新疆, without a word; like a
-    # category's, a bare number in a text fact of such an export is refused. The same when the
-    # map sends the survey's own province question to the fact
+    # category's, a bare number in a text fact of such an export is refused, the map sending
+    # that question to the fact or not
     export = export_of(answers, miit, "wjx", "codes", "one")
     export["32、所在省份"] = ["22"] + ["重庆市"] * (len(export) - 1)
     path = tmp_path / "own-numbered.csv"
     write(export, path)
     rejects = tmp_path / "rejects.csv"
-    results, _, summary, _ = ladder(capsys, path, tmp_path, "--rejects", rejects)
-    assert summary["read"] == summary["evaluated"] + summary["rejected"] == len(export)
-    found = read(rejects)
-    assert found[["row", "column", "value"]].values.tolist() == [["2", "province", "22"]]
-    assert "option number" in found["reason"][0]
-    assert set(results["respondent_id"]) == set(ids_of("wjx", answers)[1:])
-    mapped = tmp_path / "map.csv"
-    mapped.write_text(f"column,code\n{WJX_PROFILE['region']},province\n", encoding="utf-8")
+    own = map_file(tmp_path / "own.csv", {"32、所在省份": "province"})
+    for more in ((), ("--map", own)):
+        results, _, summary, _ = ladder(capsys, path, tmp_path, "--rejects", rejects, *more)
+        assert summary["read"] == summary["evaluated"] + summary["rejected"] == len(export)
+        found = read(rejects)
+        assert found[["row", "column", "value"]].values.tolist() == [["2", "province", "22"]]
+        assert "option number" in found["reason"][0]
+        assert set(results["respondent_id"]) == set(ids_of("wjx", answers)[1:])
+    # the survey's own province question sent to the fact is read as the profile reads it (its
+    # option numbers are the survey's options: 22 is 重庆市); its answers had all been refused
+    mapped = map_file(tmp_path / "map.csv", {WJX_PROFILE["region"]: "province"})
     export = export_of(answers, miit, "wjx", "codes", "one")
     write(export, path)
     _, cohort, summary, _ = ladder(capsys, path, tmp_path, "--rejects", rejects, "--map", mapped)
-    answered = sum(1 for v in answers["region"] if v)
-    assert summary["rejected"] == answered  # every answer an option number: none misread
-    assert set(read(rejects)["column"]) == {"province"}
+    assert (summary["evaluated"], summary["rejected"]) == (len(export), 0)
+    region = {o.value: o.zh for o in miit.profile_field("region").options}
+    assert groups(cohort, "province") == Counter(
+        region.get(v, "(blank)") for v in answers["region"]
+    )
 
 
 def test_a_kobo_export_without_group_names_reads_its_profile_as_the_grouped_one(
@@ -386,3 +399,72 @@ def test_a_kobo_export_without_group_names_reads_its_profile_as_the_grouped_one(
     _, _, summary, _ = ladder(capsys, tmp_path / "bare.csv", tmp_path, "--rejects", rejects)
     assert summary["read"] == summary["evaluated"] + 1
     assert read(rejects)[["row", "column", "value"]].values.tolist() == [["4", "region", "火星"]]
+
+
+# the export of each tool and variant, with the cells a question's choices do not have
+MAPPED = [
+    # tool, variant, multi, headers without groups, suffix, a region and a sector of no choice
+    ("kobo", "values", "one", False, ".csv", "99", "C99"),
+    ("kobo", "zh", "split", False, ".csv", "火星", "火星制造业"),
+    ("kobo", "en", "one", False, ".xlsx", "Mars", "Manufacture of moons"),
+    ("kobo", "values", "one", True, ".csv", "99", "C99"),
+    ("wjx", "codes", "one", False, ".csv", "40", "40"),
+    ("wjx", "texts", "one", False, ".xlsx", "火星", "火星制造业"),
+]
+
+
+@pytest.mark.parametrize(("tool", "variant", "multi", "bare", "suffix", "region", "sector"), MAPPED)
+def test_a_map_sending_the_surveys_profile_question_to_its_fact_reads_it_as_the_profile_does(
+    capsys, tmp_path, miit, answers, tool, variant, multi, bare, suffix, region, sector
+):
+    # --map profile/sector,sector sent KoboToolbox's cells to the fact as they are: C25 (or the
+    # label 金属制品业) where the profile gives C25 金属制品业, and C99, no sector of the survey,
+    # without a word; 问卷星's number export had every answer refused as an option number. The
+    # map names the question the profile reads anyway: its answers are read through the
+    # question's choices, checked and written as the facts, as without the map
+    export = export_of(answers, miit, tool, variant, multi)
+    headers = profile_headers(tool)
+    if bare:  # KoboToolbox's export without the group names
+        export = export.rename(columns=lambda h: h.rsplit("/", 1)[-1])
+        headers = {field: field for field in headers}
+    path = tmp_path / f"{tool}-{variant}{suffix}"
+    write(export, path)
+    levels = levels_by_score(capsys, path, tmp_path)
+    ids = ids_of(tool, answers)
+    mapped = map_file(tmp_path / "map.csv", {headers[f]: FED[f] for f in FED})
+    results, cohort, summary, _ = ladder(capsys, path, tmp_path, "--map", mapped)
+    assert (summary["read"], summary["evaluated"], summary["rejected"]) == (N, N, 0)
+    # the same firms as a plain file with the answers written as the facts (by hand)
+    twin_of(miit, answers, ids, levels, tmp_path / "twin.csv")
+    expected, expected_cohort, _, _ = ladder(capsys, tmp_path / "twin.csv", tmp_path)
+    pd.testing.assert_frame_equal(results, expected)
+    pd.testing.assert_frame_equal(cohort, expected_cohort)
+    codes = {o.value: f"{o.value} {o.zh}" for o in miit.profile_field("sector").options}
+    assert groups(cohort, "sector") == Counter(codes.get(v, "(blank)") for v in answers["sector"])
+    matched = summary["mapping"]["matched"]
+    for field, header in headers.items():
+        assert matched[matched_name(header)] == FED[field]
+    assert not summary["mapping"]["unused_map"]
+    (note,) = [n for n in summary["notes"] if "survey's profile answers" in n]
+    assert f"{headers['sector']} -> sector" in note
+    # an answer none of the question's choices is rejected as dmi score rejects it: named by
+    # its row, the question, the cell and what was expected; never read as a fact
+    export[headers["region"]] = export[headers["region"]].astype(object)
+    export[headers["sector"]] = export[headers["sector"]].astype(object)
+    export.loc[4, headers["region"]] = region
+    export.loc[7, headers["sector"]] = sector
+    write(export, path)
+    rejects = tmp_path / "rejects.csv"
+    results, cohort, summary, _ = ladder(
+        capsys, path, tmp_path, "--map", mapped, "--rejects", rejects
+    )
+    assert (summary["read"], summary["evaluated"], summary["rejected"]) == (N, N - 2, 2)
+    found = read(rejects)
+    assert found[["row", "respondent_id", "column", "value"]].values.tolist() == [
+        ["6", ids[4], "region", region],
+        ["9", ids[7], "sector", sector],
+    ]
+    assert all("expected" in reason for reason in found["reason"])  # and what was expected
+    assert_rejects_as_dmi_score(capsys, path, tmp_path, found)
+    assert set(results["respondent_id"]) == set(ids) - {ids[4], ids[7]}
+    assert sector not in groups(cohort, "sector") and "C99" not in str(groups(cohort, "sector"))

@@ -196,7 +196,9 @@ def _read_export_survey(
     by their text (or, in a dmi-made survey, their number), option numbers or texts, a multiple
     choice's 0/1 columns, matrix rows, skip marks. The entries of ``custom`` that send a header
     to a fact (or the id) are the facts', those to an item the layout's; ``""`` leaves a header
-    out of both.
+    out of both. An entry sending the survey's own profile question to the fact it gives
+    (``profile/sector`` -> ``sector``) is the layout's, read as the profile's answers are
+    (:func:`_feed_mapped_profile_questions`).
 
     The survey's profile fields that give a fact (the facts table's ``survey_profile``) whose
     fact no header of the export is are read by the layout too: their plain columns are
@@ -248,8 +250,12 @@ def _read_export_survey(
     # them) are the survey's, read by the layout: not a column of the fact of that code
     survey_own = {h: "" for h in _survey_profile_headers(reader.columns, instrument, source)}
     mapping = _export_facts(reader, source, {**survey_own, **facts_map}, custom, id_header)
-    kept = tuple(mapping.rename)  # the facts' headers and the id's, as the reader names them
     try:
+        # a map entry sending the survey's own profile question to the fact it gives
+        # (profile/sector -> sector) names what the profile's answers give anyway: read by the
+        # layout through the question's choices, not as the fact's text (C25, an option number)
+        _feed_mapped_profile_questions(reader, instrument, source, mapping, facts_map, items_map)
+        kept = tuple(mapping.rename)  # the facts' headers and the id's, as the reader names them
         layout = tool_layout(
             reader,
             instrument,
@@ -301,6 +307,47 @@ def _read_export_survey(
     mapping.missing_items = [item.code for item in instrument.items if item.code not in found]
     mapping.missing_profile = [f for f in mapping.missing_profile if f not in fed.values()]
     return LayoutReader(reader, layout, kept=kept), mapping
+
+
+def _feed_mapped_profile_questions(
+    reader: TableReader,
+    instrument: Instrument,
+    source: str,
+    mapping: ColumnMapping,
+    facts_map: dict[str, str],
+    items_map: dict[str, str],
+) -> None:
+    """Hand the layout the survey's profile questions that the map sends to the facts they
+    give (``--map profile/sector,sector``; 问卷星's ``1、所属行业…,sector``): their answers are
+    read as the profile's are (:func:`_profile_feeds`), through the question's choices (a
+    KoboToolbox choice's name or label, a 问卷星 option's number or text), checked as ``dmi
+    score`` checks them and written as the fact (``C25 金属制品业``), not read as the fact's
+    text as the export writes them (``C25``, ``21``, ``C99``). In place: such headers leave
+    ``mapping.rename`` (the fact is then the profile's); the other headers that name the fact
+    stay its duplicates, as the map made them.
+
+    A header the map sends to a fact that is no profile question of the survey, or a profile
+    question sent to another fact, is the fact's column, as the map says.
+    """
+    gives = {e.fact: e.field for e in FACTS.survey_profile}
+    mapped, _ = map_entries(reader.columns, facts_map)
+    asked = {h: c for h, c in mapped.items() if c in gives and mapping.rename.get(h) == c}
+    if not asked:
+        return
+    probe = tool_layout(
+        reader,
+        instrument,
+        Source(source, id_column=mapping.id_header),
+        items_map,
+        read_elsewhere=[h for h in mapping.rename if h not in asked],
+    )
+    assert probe is not None  # an export's source is a tool's
+    written = dict(zip(reader.columns, reader.written))
+    for header, fact in asked.items():
+        use = probe.uses.get(written[header])
+        if use is not None and use.feeds and use.column == gives[fact]:
+            del mapping.rename[header]
+            mapping.units.pop(fact, None)
 
 
 def _export_facts(
