@@ -468,3 +468,36 @@ def test_a_map_sending_the_surveys_profile_question_to_its_fact_reads_it_as_the_
     assert_rejects_as_dmi_score(capsys, path, tmp_path, found)
     assert set(results["respondent_id"]) == set(ids) - {ids[4], ids[7]}
     assert sector not in groups(cohort, "sector") and "C99" not in str(groups(cohort, "sector"))
+
+
+@pytest.mark.parametrize(
+    ("tool", "suffix"), [("wjx", ".csv"), ("kobo", ".csv"), ("wjx", ".xlsx"), ("kobo", ".xlsx")]
+)
+def test_employees_the_staff_fact_cannot_hold_reject_the_row_under_the_surveys_question(
+    capsys, tmp_path, miit, answers, tool, suffix
+):
+    # dmi score takes 120.5 employees (a number of at least 0); the staff fact they give is a
+    # whole number, and the row was rejected under `staff`, a column the export does not have.
+    # Now under the question as dmi score names it (`employees`), with the fact's reason; a
+    # whole number written with decimals (35.0) is read, as the fact reads it
+    export = export_of(answers, miit, tool, "codes" if tool == "wjx" else "values", "one")
+    header = profile_headers(tool)["employees"]
+    export[header] = export[header].astype(object)
+    export.loc[4, header] = 120.5 if suffix == ".xlsx" else "120.5"  # a workbook's number
+    export.loc[7, header] = "35.0"
+    path = tmp_path / f"{tool}-staff{suffix}"
+    write(export, path)
+    levels = levels_by_score(capsys, path, tmp_path)  # every row scored by dmi score
+    ids = ids_of(tool, answers)
+    rejects = tmp_path / "rejects.csv"
+    results, _, summary, _ = ladder(capsys, path, tmp_path, "--rejects", rejects)
+    assert (summary["read"], summary["evaluated"], summary["rejected"]) == (N, N - 1, 1)
+    assert read(rejects).values.tolist() == [
+        ["6", ids[4], "employees", "120.5", "expected a whole number"]
+    ]
+    # the others as a plain file gives them, 35.0 employees as 35 staff
+    staff = ["35" if i == 7 else (v or "") for i, v in enumerate(answers["employees"])]
+    twin_of(miit, answers, ids, levels, tmp_path / "twin.csv", staff=staff)
+    expected, _, _, _ = ladder(capsys, tmp_path / "twin.csv", tmp_path)
+    expected = expected[expected["respondent_id"] != ids[4]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(results, expected)

@@ -41,6 +41,7 @@ __all__ = [
     "FactsFileError",
     "ParsedFacts",
     "SurveyProfileFact",
+    "cell_problem",
     "duplicate_ids",
     "facts_table",
     "id_texts",
@@ -722,6 +723,17 @@ def parse_cell(fact: Fact, cell: Any) -> float | None:
         return None
     value, reason = _cell_parser(fact)(text)
     return None if reason is not None or math.isnan(value) else float(value)
+
+
+def cell_problem(fact: Fact, cell: Any) -> tuple[str, str] | None:
+    """Why ``fact`` refuses one cell, as a file's column of it would (:func:`parse_cell`):
+    the cell as text and the reason (``("120.5", "expected a whole number")`` for staff);
+    None when the cell is blank or read."""
+    text = _text(cell)
+    if text is None:
+        return None
+    _, reason = _cell_parser(fact)(text)
+    return None if reason is None else (text, reason)
 
 
 def _cell_parser(fact: Fact, numbered_options: bool = False):

@@ -8,7 +8,9 @@ table says which field gives which fact and how its answer is written as the fac
 ``facts.yaml``). The answer is read as ``dmi score`` reads it: the tool's layout turns the
 export's cells into the field's values (:mod:`dmi.io.tools`), and the field's parser of
 :func:`dmi.scoring.answers.read_profile_column` checks them, with its reasons; a row whose
-answer is none of the field's is rejected as ``dmi score`` rejects it.
+answer is none of the field's is rejected as ``dmi score`` rejects it, and so is one its fact
+cannot hold as given (120.5 employees: staff is a whole number), named by the field as ``dmi
+score`` names it, with the fact's reason: never rounded.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dmi.eligibility.facts import ID, REJECT_COLUMNS, SurveyProfileFact, id_texts
+from dmi.eligibility.facts import (
+    FACTS,
+    ID,
+    REJECT_COLUMNS,
+    Fact,
+    SurveyProfileFact,
+    cell_problem,
+    id_texts,
+)
 
 if TYPE_CHECKING:
     from dmi.instruments import Instrument, ProfileField
@@ -85,7 +95,8 @@ class ProfileFacts:
         the answer is blank or none of the field's).
     rejects : DataFrame
         ``row, respondent_id, column, value, reason`` of the answers that are none of their
-        field's, named by the field (``region``), as ``dmi score`` names them.
+        field's, or that their fact cannot hold (120.5 employees as staff), named by the field
+        (``region``, ``employees``), as ``dmi score`` names them.
     rejected : ndarray of bool
         The rows with such an answer.
     """
@@ -124,8 +135,14 @@ def read_profile_facts(
         read = read_profile_column(feed.instrument, feed.entry.field, cells)
         good = ~read.missing
         good[read.bad] = False
-        if feed.entry.written_as == "value":  # the answer as given: its fact checks it too
+        if feed.entry.written_as == "value":  # the answer as given: one its fact must hold
             given = cells.to_numpy(dtype=object)
+            refused = _refused_by_fact(FACTS[feed.fact], given, good)
+            if refused is not None:
+                at, values, reasons = refused
+                good[at] = False
+                rejected[at] = True
+                found.append(_rejects(rows[at], ids[at], feed.entry.field, values, reasons))
         else:
             field = feed.field
             names = {o.value: profile_fact_text(field, feed.entry, o.value) for o in field.options}
@@ -134,14 +151,8 @@ def read_profile_facts(
         if len(read.bad):
             rejected[read.bad] = True
             found.append(
-                pd.DataFrame(
-                    {
-                        "row": rows[read.bad],
-                        "respondent_id": ids[read.bad],
-                        "column": feed.entry.field,
-                        "value": read.bad_values,
-                        "reason": read.reasons,
-                    }
+                _rejects(
+                    rows[read.bad], ids[read.bad], feed.entry.field, read.bad_values, read.reasons
                 )
             )
     if found:
@@ -152,3 +163,28 @@ def read_profile_facts(
             {c: pd.Series(dtype="int64" if c == "row" else "object") for c in REJECT_COLUMNS}
         )
     return ProfileFacts(frame.assign(**written) if written else frame, rejects, rejected)
+
+
+def _rejects(rows: np.ndarray, ids: np.ndarray, column: str, values: Any, reasons: Any):
+    """The rejects of a field's answers (``row, respondent_id, column, value, reason``)."""
+    return pd.DataFrame(
+        {"row": rows, "respondent_id": ids, "column": column, "value": values, "reason": reasons}
+    )
+
+
+def _refused_by_fact(
+    fact: Fact, cells: np.ndarray, good: np.ndarray
+) -> tuple[np.ndarray, list[str], list[str]] | None:
+    """The answers the field reads (``good``) that its fact, given them as they are, refuses
+    (120.5 employees: staff is a whole number): their positions, cells and the fact's reasons
+    (:func:`dmi.eligibility.facts.cell_problem`, each distinct answer checked once); None when
+    the fact holds them all."""
+    positions = np.flatnonzero(good)
+    if not len(positions):
+        return None
+    problems = {v: cell_problem(fact, v) for v in pd.unique(cells[positions])}
+    at = positions[[problems[v] is not None for v in cells[positions]]]
+    if not len(at):
+        return None
+    said = [problems[v] for v in cells[at]]
+    return at, [p[0] for p in said], [p[1] for p in said]
