@@ -32,6 +32,7 @@ from tests.test_eligibility_tool_exports import (
     KOBO_FACTS,
     WJX_FACTS,
     assert_rejects_as_dmi_score,
+    dmi_score,
     kobo_with_facts,
     levels_by_score,
     matched_name,
@@ -501,3 +502,35 @@ def test_employees_the_staff_fact_cannot_hold_reject_the_row_under_the_surveys_q
     expected, _, _, _ = ladder(capsys, tmp_path / "twin.csv", tmp_path)
     expected = expected[expected["respondent_id"] != ids[4]].reset_index(drop=True)
     pd.testing.assert_frame_equal(results, expected)
+
+
+@pytest.mark.parametrize(("tool", "suffix"), [("wjx", ".csv"), ("kobo", ".csv"), ("kobo", ".xlsx")])
+def test_the_levels_computed_and_answers_scored_as_lowest_count_the_evaluated_rows(
+    capsys, tmp_path, miit, answers, tool, suffix
+):
+    # a row rejected for a bad fact was counted among the digital levels computed (and its
+    # missing answers among those scored as lowest), a row rejected for a bad profile answer
+    # was not: the counts are the evaluated rows', whatever rejected the others, as dmi score
+    # counts only the rows it scores
+    export = export_of(answers, miit, tool, "codes" if tool == "wjx" else "values", "one")
+    region = profile_headers(tool)["region"]
+    export[region] = export[region].astype(object)
+    export.loc[4, region] = "40" if tool == "wjx" else "99"  # no province of the survey
+    debt = (WJX_FACTS if tool == "wjx" else KOBO_FACTS)["debt_ratio"]
+    export[debt] = export[debt].astype(object)
+    export.loc[7, debt] = "180"  # a debt ratio above 100 %
+    export.loc[9, debt] = "abc"
+    path = tmp_path / f"{tool}-counts{suffix}"
+    write(export, path)
+    _, _, summary, _ = ladder(capsys, path, tmp_path)
+    assert (summary["read"], summary["evaluated"], summary["rejected"]) == (N, N - 3, 3)
+    # every firm answered the survey: a level for each firm evaluated, none for the others
+    assert answers[[item.code for item in miit.items]].notna().any(axis=1).all()
+    assert summary["digital_level"]["computed"] == N - 3
+    # the answers scored as lowest: those dmi score counts on the same rows
+    kept = tmp_path / f"{tool}-kept{suffix}"
+    write(export.drop(index=[4, 7, 9]), kept)
+    scored = tmp_path / "score.json"
+    dmi_score(capsys, kept, tmp_path, "--summary", scored)
+    expected = json.loads(scored.read_text(encoding="utf-8"))["imputed"]
+    assert summary["survey_imputed"] == expected and expected

@@ -803,11 +803,13 @@ class EligibilitySummary:
     As :class:`dmi.bulk.run.RunSummary`: ``read`` from the reader, ``evaluated`` and
     ``rejected`` (distinct row numbers) from the writers. ``statuses`` counts the evaluated
     firms per rung and status, ``statuses_by_policy`` per rung, rule version applied and
-    status (``{rung: {policy: {status: n}}}``); ``digital_level`` how many levels were computed
-    from survey answers on the rows and how many of them disagree with a stated
-    ``digital_level``; ``survey_imputed``, per survey item, the answers missing on those rows
-    that were scored as the lowest option (as ``dmi score``'s ``imputed``); ``policy_file``
-    the rule file read (None for a shipped version) and ``policy_hash`` its content's hash.
+    status (``{rung: {policy: {status: n}}}``); ``digital_level`` how many of the evaluated
+    rows had their level computed from survey answers and how many of them disagree with a
+    stated ``digital_level``; ``survey_imputed``, per survey item, the answers missing on those
+    rows that were scored as the lowest option (as ``dmi score``'s ``imputed``). A rejected row
+    counts in none of them, whatever rejected it (a fact, a survey or profile answer, its id);
+    ``policy_file`` the rule file read (None for a shipped version) and ``policy_hash`` its
+    content's hash.
     """
 
     input: str

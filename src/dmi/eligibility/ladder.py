@@ -224,11 +224,12 @@ class EligibilityBatch:
     digital_disagrees : ndarray of bool
         For each row of ``results``: a given ``digital_level`` differs from the computed one.
     digital_computed : int
-        How many rows' digital levels were computed from their survey answers
-        (:mod:`dmi.eligibility.survey`).
+        How many of the evaluated rows (``results``) had their digital level computed from
+        their survey answers (:mod:`dmi.eligibility.survey`); a rejected row is not counted,
+        whatever rejected it.
     survey_imputed : dict of str to int
         Per survey item, the answers missing on those rows that were scored as the lowest
-        option (the survey's policy, as ``dmi score`` counts them).
+        option (the survey's policy, as ``dmi score`` counts them on the rows it scores).
     facts_tally : FactsTally
         What the evaluated rows' facts say as a whole (percentages that may be fractions,
         rows with an id and no fact); its ``notes()`` are the run's notes about them.
@@ -546,8 +547,6 @@ def _run(
             chunk = chunk.assign(digital_level_computed=found_levels)
             rejects.append(levels.rejects)
             valid = valid & ~levels.rejected
-            computed += levels.computed
-            imputed.update(levels.imputed)
         parsed = parse_facts(
             chunk,
             rows=row_numbers[start:stop],
@@ -556,6 +555,18 @@ def _run(
             numbered_options=numbered_options,
         )
         valid = parsed.valid & valid
+        if levels is not None:
+            # the levels and the answers scored as lowest of the rows evaluated only, as dmi
+            # score counts the rows it scores: a row rejected for its facts is not counted
+            scored = np.isfinite(levels.levels)
+            computed += int((scored & valid).sum())
+            imputed.update(levels.imputed)
+            dropped = np.flatnonzero(scored & ~valid)
+            if len(dropped):  # the few rows rejected: their own answers scored again
+                again = computed_levels(chunk.iloc[dropped], row_numbers[start:stop][dropped])
+                assert again is not None
+                imputed.subtract(again.imputed)
+                imputed = +imputed  # the items left with none
         table = parsed.table if valid.all() else parsed.table.take(valid)
         tally.add(FactsTally.of(table, the_plan.year))
         ev = evaluate_columns(table, the_plan)
