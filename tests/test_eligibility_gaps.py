@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -703,9 +704,9 @@ def test_a_share_that_cannot_be_computed_is_said_once():
         shares = [g.text for g in result["little_giant"].gaps if "cannot be computed" in g.text]
         if lang == "en":
             assert shares == [
-                "main-business share cannot be computed (revenue y1 is 0) meets lg26_main",
-                "R&D share y1 cannot be computed (revenue y1 is 0) meets lg26_rd",
-                "R&D share y2 cannot be computed (revenue y2 is 0) meets lg26_rd",
+                "main-business share cannot be computed (revenue y1 is 0), needed for lg26_main",
+                "R&D share y1 cannot be computed (revenue y1 is 0), needed for lg26_rd",
+                "R&D share y2 cannot be computed (revenue y2 is 0), needed for lg26_rd",
             ]
 
 
@@ -773,3 +774,47 @@ def test_a_condition_the_changes_leave_unknown_has_a_blank_fact_it_reads_asked_f
                 assert all(facts.get(f) is None for f in asked), asked
                 checked += 1
     assert checked > 0
+
+
+@pytest.mark.parametrize(
+    ("years", "zero_en", "zero_zh"),
+    [
+        ((100, 0, 5500), "main revenue y2 is 0", "前年主营收入 为 0"),
+        ((0, 100, 5500), "main revenue y3 is 0", "大前年主营收入 为 0"),
+        (
+            (0, 0, 5500),
+            "main revenue y3, main revenue y2 are 0",
+            "大前年主营收入、前年主营收入 为 0",
+        ),
+    ],
+)
+def test_a_growth_that_cannot_be_computed_names_its_year_of_0_and_meets_nothing(
+    years, zero_en, zero_zh
+):
+    # the 2-year mean growth of main revenue divides by y3 and by y2: the gap named y3 whichever
+    # was 0, and said "meets lg22_growth" of a change it did not ask for
+    y3, y2, y1 = years
+    facts = {
+        "respondent_id": "Z",
+        "holds_innovative": "yes",
+        "holds_specialised": "yes",
+        "revenue_y1": 6000,
+        "main_revenue_y1": y1,
+        "revenue_y2": 100,
+        "main_revenue_y2": y2,
+        "revenue_y3": 100,
+        "main_revenue_y3": y3,
+    }
+    for lang, zero in (("en", zero_en), ("zh", zero_zh)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no numpy warning on the way (a 0 - inf)
+            result = el.evaluate(facts, "2022", lang=lang, max_gaps=None)
+        [gap] = [g for g in result["little_giant"].gaps if g.condition == "lg22_growth"]
+        assert result["little_giant"].condition("lg22_growth").state == "not_met"
+        expected = {
+            "en": f"main revenue growth (2-year mean) cannot be computed ({zero}), needed for "
+            "lg22_growth",
+            "zh": f"近两年主营收入平均增长率 无法计算（{zero}），lg22_growth 需用此值",
+        }
+        assert gap.text == expected[lang]
+        assert gap.change is None and gap.changes == ()

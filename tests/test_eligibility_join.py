@@ -89,7 +89,7 @@ def _pieces(draw):
             fact_current=None,
             delta=np.array(draw(st.lists(numbers, min_size=k, max_size=k))),
             undefined=np.array(draw(st.lists(st.booleans(), min_size=k, max_size=k)), bool),
-            undefined_what=draw(_text),
+            undefined_text=np.array([draw(_text) for _ in range(k)], dtype=object),
         )
         lang = draw(st.sampled_from(["zh", "en"]))
         pieces.append(Piece(positions, condition, "change", None, suffix, source=source, lang=lang))

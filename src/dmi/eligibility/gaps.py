@@ -297,7 +297,8 @@ class _Change:
     fact_current: np.ndarray | None
     delta: np.ndarray | None
     undefined: np.ndarray  # rows where the compared value cannot be computed
-    undefined_what: str = ""
+    # ... and, per row, why (the wholes of 0 named): None where no row is undefined
+    undefined_text: np.ndarray | None = None
 
     def subset(self, at: np.ndarray) -> _Change:
         """The change on some of its rows (``at``: positions in ``positions``)."""
@@ -318,7 +319,7 @@ class _Change:
             cut(self.fact_current),
             cut(self.delta),
             self.undefined[at],
-            self.undefined_what,
+            cut(self.undefined_text),
         )
 
 
@@ -346,7 +347,7 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
     fact: str | None = None
     fact_current: np.ndarray | None = None
     delta: np.ndarray | None = None
-    what = ""
+    wholes: list[str] = []  # what the compared value divides by
     metric = ctx.policy.metrics.get(name)
     with np.errstate(divide="ignore", invalid="ignore"):
         if metric is None:
@@ -362,7 +363,7 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
             else:
                 wanted = np.where(num == den, num, np.nan)
             fact, fact_current, delta = num_name, num, wanted - num
-            what = _label(ctx, den_name, lang)[0]
+            wholes = [den_name]
         elif metric.kind == "growth":
             series = [ctx.get(n)[0][pos] for n in metric.inputs]
             f = t / metric.scale
@@ -374,7 +375,7 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
                 needed_last = f * (len(series) - 1) - sum(rates, np.zeros(len(pos)))
                 wanted = series[-2] * (1 + needed_last)
             fact, fact_current, delta = last_name, series[-1], wanted - series[-1]
-            what = _label(ctx, metric.of[0], lang)[0]
+            wholes = list(metric.inputs[:-1])  # each year's rate divides by the year before
         elif metric.kind in ("sum", "mean"):
             # a total of years (R&D of the last 2 years) asked of its first, the last year's:
             # a change of one fact, which the follow-ups make and check the shares after
@@ -384,6 +385,10 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
         else:  # first given: the value itself
             fact, fact_current, delta = name, values, t - values
     if delta is not None:
+        # a value that cannot be computed (a share of a whole of 0) asks for no amount: the
+        # text says why, and nothing is applied after it (masked before the rounding: its
+        # amount may be inf)
+        delta = np.where(undefined, np.nan, delta)
         step = 1.0 if _is_integer(fact) or (fact is None and unit == "级") else 0.01
         # rounded away from missing: up when adding, further down when reducing; a value within
         # float error of a whole step is that step (3 % of 4000 less 96 is 24, not 24.01). The
@@ -399,9 +404,6 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
         delta = (np.ceil(scaled) if up else np.floor(scaled)) * step
         if strict:
             delta = delta + (step if up else -step)
-        # a value that cannot be computed (a share of a whole of 0) asks for no amount: the
-        # text says why, and nothing is applied after it
-        delta = np.where(undefined, np.nan, delta)
     fact_label, fact_unit = _label(ctx, fact, lang) if fact else (label, unit)
     return _Change(
         positions=pos,
@@ -416,8 +418,31 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
         fact_current=fact_current,
         delta=delta,
         undefined=undefined,
-        undefined_what=what,
+        undefined_text=_undefined_text(ctx, wholes, pos, undefined, lang),
     )
+
+
+def _undefined_text(
+    ctx: Context, wholes: list[str], pos: np.ndarray, undefined: np.ndarray, lang: str
+) -> np.ndarray | None:
+    """Per row where the value cannot be computed, why: the wholes it divides by that are 0
+    (not above 0) named, each distinct wording made once; None where no row is undefined."""
+    if not undefined.any():
+        return None
+    zero = np.zeros((len(pos), len(wholes)), dtype=bool)
+    for j, whole in enumerate(wholes):
+        with np.errstate(invalid="ignore"):
+            zero[:, j] = ~(ctx.get(whole)[0][pos] > 0)
+    labels = [_label(ctx, whole, lang)[0] for whole in wholes]
+    separator = t("eligibility.list_separator", lang)
+    out = np.full(len(pos), None, dtype=object)
+    rows = np.flatnonzero(undefined)
+    found, at = np.unique(zero[rows], axis=0, return_inverse=True)
+    for k, named in enumerate(found):
+        which = [label for label, z in zip(labels, named) if z] or labels[:1]
+        key = "eligibility.undefined" if len(which) == 1 else "eligibility.undefined_many"
+        out[rows[at.ravel() == k]] = t(key, lang, what=separator.join(which))
+    return out
 
 
 def _made_by_part(ctx: Context, ch: _Change, lang: str) -> list[tuple[np.ndarray, _Change]]:
@@ -492,8 +517,11 @@ def _change_arrow(ch: _Change, lang: str) -> Any:
         parts += [open_, _Signed(delta), f"{unit_text(ch.fact_unit, lang)}{what}{close}"]
     text = _joined_arrow(parts)
     if ch.undefined.any():
-        what = t("eligibility.undefined", lang, what=ch.undefined_what)
-        words = pa.scalar(ch.label + " " + what, pa.string())
+        assert ch.undefined_text is not None
+        whys, which = np.unique(ch.undefined_text[ch.undefined].astype(str), return_inverse=True)
+        at = np.zeros(len(ch.undefined), dtype=np.intp)
+        at[ch.undefined] = which.ravel()
+        words = _worded([f"{ch.label} {why}" for why in whys], at)
         text = pc.if_else(pa.array(ch.undefined), words, text)
     return text
 
@@ -628,10 +656,20 @@ def _leaf_pieces(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) 
     facts = facts_table()
     if isinstance(leaf, Compare):
         ch = _change(ctx, leaf.of, leaf.op, leaf.threshold, pos, lang)
-        return [
-            _change_piece(sub.positions, cid, meets, sub, lang)
-            for _, sub in _made_by_part(ctx, ch, lang)
-        ]
+        pieces = []
+        for _, sub in _made_by_part(ctx, ch, lang):
+            # a value that cannot be computed is a change asked for by no amount: it meets
+            # nothing, the condition needs it
+            for rows, suffix in (
+                (~sub.undefined, meets),
+                (sub.undefined, t("eligibility.needed_for", lang, cid=cid)),
+            ):
+                if rows.all():
+                    pieces.append(_change_piece(sub.positions, cid, suffix, sub, lang))
+                elif rows.any():
+                    part = sub.subset(np.flatnonzero(rows))
+                    pieces.append(_change_piece(part.positions, cid, suffix, part, lang))
+        return pieces
     if isinstance(leaf, Member):
         fact = facts[leaf.of]
         codes = ctx.codes(leaf.of)[pos]
