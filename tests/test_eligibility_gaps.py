@@ -818,3 +818,25 @@ def test_a_growth_that_cannot_be_computed_names_its_year_of_0_and_meets_nothing(
         }
         assert gap.text == expected[lang]
         assert gap.change is None and gap.changes == ()
+
+
+@pytest.mark.parametrize(
+    ("base", "rung", "cid", "needed"),
+    [(SR26, "specialised", "sr26_ip", 1), (LG26, "little_giant", "lg26_ip", 4)],
+)
+def test_a_change_that_leaves_a_manual_review_says_so(base, rung, cid, needed):
+    # sr26_ip / lg26_ip: class-I IP (1; 4 for 小巨人) *and* evidence that it is in use (manual):
+    # more IP meets the amount, and the condition then waits for the review (it said "meets",
+    # which a firm took for met). No waiver: no award, no R&D institution
+    facts = firm(base, ip_class1=0, award="none", rd_institution="none")
+    expected = {
+        "en": f"class-I IP 0 → {needed} (+{needed}) meets {cid} (then manual review)",
+        "zh": f"Ⅰ类知识产权 0项 → {needed}项（+{needed}项） 满足 {cid}（另需人工审核）",
+    }
+    for lang in ("en", "zh"):
+        result = el.evaluate(facts, "2026", lang=lang, max_gaps=None)
+        [gap] = [g for g in result[rung].gaps if g.condition == cid]
+        assert gap.text == expected[lang]
+        # and so it is: the change applied, the condition is manual
+        after = el.evaluate({**facts, "ip_class1": needed}, "2026", lang=lang)
+        assert after[rung].condition(cid).state == "manual"

@@ -720,7 +720,18 @@ def _test_pieces(
         out: list[Piece] = []
         for sub in node.all:
             out += _test_pieces(ctx, sub, pos, cid, lang, rung)
-        return _one_change_per_fact(out, lang)[0]  # R&D 40万 → 100万 lifts the share too
+        out = _one_change_per_fact(out, lang)[0]  # R&D 40万 → 100万 lifts the share too
+        if any(isinstance(sub, Manual) for sub in node.all):
+            # the amounts met, the condition waits for its review: said, not "meets" alone
+            meets = f" {t('eligibility.meets', lang)} "
+            then = t("eligibility.then_manual", lang)
+            out = [
+                dataclasses.replace(p, suffix=p.suffix + then)
+                if p.suffix.startswith(meets) and not p.suffix.endswith(then)
+                else p
+                for p in out
+            ]
+        return out
     if isinstance(node, AnyOf):
         counts = np.stack([_unmet(ctx, sub, pos) for sub in node.any])
         choice = np.argmin(counts, axis=0)
@@ -1319,7 +1330,9 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
             part = piece.subset(kept & (others_of == mask))
             if mask:
                 named = [piece.condition, *(c for c in conditions if mask & bit_of[c])]
-                part = dataclasses.replace(part, suffix=f" {meets} " + separator.join(named))
+                then = t("eligibility.then_manual", lang)  # kept: see _test_pieces
+                tail = then if piece.suffix.endswith(then) else ""
+                part = dataclasses.replace(part, suffix=f" {meets} " + separator.join(named) + tail)
             shown.append(part)
     return shown, left
 
