@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import dmi.eligibility as el
 
-from .test_eligibility import BASE, LG26, NO_ROUTE, SR22_OPEN, SR26, firm
+from .test_eligibility import BASE, IN22, LG26, NO_ROUTE, SR22_OPEN, SR26, firm
 
 
 def gaps_of(facts: dict, policy: str = "2026", rung: str = "specialised", lang: str = "en"):
@@ -759,6 +759,156 @@ def test_a_fact_is_asked_for_only_where_knowing_it_could_change_the_result():
     result = el.evaluate(facts, "2022", lang="en", max_gaps=None)["innovative"]
     assert result.status == "not_yet"
     assert _missing_named(result) == {"main_revenue_y2"}
+
+
+# 小巨人 2022, revenue under 5000万 (R&D band: new equity ≥ 8000万, R&D ≥ 3000万 in 2 years, R&D
+# staff ≥ 50 %, qualified investors reviewed): every other condition met or left to review
+LG22_SMALL = {
+    **BASE,
+    "respondent_id": "L6",
+    "holds_innovative": "yes",
+    "holds_specialised": "yes",
+    "niche_years": 3,
+    "revenue_y1": 3000,
+    "revenue_y2": 2800,
+    "revenue_y3": 2500,
+    "main_revenue_y1": 2400,  # 80 % >= 70 %
+    "main_revenue_y2": 2300,
+    "main_revenue_y3": 2100,  # mean(2300/2100 - 1, 2400/2300 - 1) = mean(9.5 %, 4.3 %) >= 5 %
+    "debt_ratio": 70,
+    "info_system": "yes",
+    "certification": "yes",
+    "own_brand": "yes",
+    "rd_institution": "city",
+    "key_chain_link": "yes",
+    "rd_y1": 100,
+    "rd_y2": 100,  # 200 in 2 years, 3000 short of the band's 3000... by 2800
+    "ip_class1": 2,
+    "market_share": 10,
+    "product_field": "six_bases",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_part_of_an_all_of_beside_one_that_fails_is_not_asked_for(lang):
+    # lg22_rd's band under 5000万 fails on R&D of 200万 (< 3000万) whatever the new equity and
+    # the R&D staff are: only the direct route (award with its rank, Makers China) can change
+    # lg22_rd, so only its facts are asked for (equity_2y, staff and rd_staff were too)
+    result = el.evaluate(LG22_SMALL, "2022", lang=lang)
+    lg = result["little_giant"]
+    assert lg.status == "unknown"
+    assert lg.condition("lg22_rd").state == "unknown"
+    assert _missing_named(lg) == {"award", "award_rank", "makers_china"}
+    head = {
+        "en": "Little giant (小巨人) (2022): missing facts: ",
+        "zh": '专精特新"小巨人"企业（2022）：缺少数据：',
+    }[lang]
+    assert result.gaps == head + "award_rank, award, makers_china"  # the facts table's order
+    # with the route closed (no award, not in Makers China), the R&D is the gap: once the
+    # 2800万 more is made, the band waits on the equity and the R&D staff share, then asked for
+    closed = firm(LG22_SMALL, award="none", makers_china="none")
+    lg = el.evaluate(closed, "2022", lang=lang)["little_giant"]
+    assert lg.status == "not_yet"
+    (rd,) = [g for g in lg.gaps if g.kind == "change"]
+    assert (rd.condition, rd.fact, rd.change) == ("lg22_rd", "rd_y1", pytest.approx(2800))
+    assert _missing_named(lg) == {"equity_2y", "staff", "rd_staff"}
+    tail = {"en": "; missing facts: ", "zh": "；缺少数据："}[lang]
+    assert el.evaluate(closed, "2022", lang=lang).gaps.endswith(tail + "equity_2y, staff, rd_staff")
+
+
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_a_scorecard_sure_to_fail_asks_only_for_its_routes(policy):
+    # 创新型 (63号附件1), by hand: IP 0 (no class-I or class-II), R&D 0 % 0, growth unknown
+    # (main_revenue_y2 blank: 0 to 20), debt 90 % 0, not strategic emerging 5, main share
+    # 400 / 1000 = 40 % 0: at most 25 < 60 whatever the growth is, so only a direct route can
+    # change in22_score: the award (blank) is asked for, the growth's year before is not
+    facts = {
+        **BASE, **NO_ROUTE, "award": None, "ip_class1": 0, "ip_class2": 0,
+        "revenue_y1": 1000, "rd_y1": 0, "main_revenue_y1": 400, "main_revenue_y2": None,
+        "debt_ratio": 90, "strategic_emerging": "no",
+        "staff": 600,  # (2026: the 科技型 path fails on its size; the 创新型 path is taken)
+    }  # fmt: skip
+    result = el.evaluate(facts, policy, lang="en")["innovative"]
+    assert result.status == "unknown"
+    assert result.condition("in22_score").state == "unknown"
+    assert _missing_named(result) == {"award"}
+    # a growth that could pass it (innovation 30, growth 10 + 0 to 20 below its floor of 15,
+    # specialisation 20): then the year before is asked for too
+    near = firm(facts, **{k: v for k, v in IN22.items() if k not in ("award", "main_revenue_y2")})
+    result = el.evaluate(near, policy, lang="en")["innovative"]
+    assert result.status == "unknown"
+    assert _missing_named(result) == {"award", "main_revenue_y2"}
+
+
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_a_first_of_step_beside_a_part_that_fails_is_not_asked_for(policy):
+    # 创新型 IP points: without class-I IP, whether it is in-house or of high value cannot give
+    # points (those steps fail whatever they are); class-II IP (blank) can: 0 or 5, with R&D
+    # 15 the innovation group's 15 or 20 (floor 20); growth 30, specialisation 20, total 65-70
+    facts = firm(
+        IN22, ip_class1=0, ip_class2=None, ip_class1_own=None, ip_class1_high_value=None,
+        staff=600,
+    )  # fmt: skip
+    result = el.evaluate(facts, policy, lang="en")["innovative"]
+    assert result.status == "unknown"
+    assert _missing_named(result) == {"ip_class2"}
+    # with class-I IP the first two steps wait on those two facts: 10, 15 or 20 points; R&D
+    # 40 / 4000 = 1 % 5: innovation 15-25 (floor 20), growth 30, specialisation 20: 65-75
+    facts = firm(facts, ip_class1=1, rd_y1=40)
+    result = el.evaluate(facts, policy, lang="en")["innovative"]
+    assert result.status == "unknown"
+    assert _missing_named(result) == {"ip_class1_own", "ip_class1_high_value"}
+
+
+def _nested_rd(tmp_path) -> el.Policy:
+    """The 2026 rules with sr26_rd made an "all of" holding an "any of" holding an "all of":
+    (R&D ≥ 100万 in both years, or a market share ≥ 10 %) and a domestic rank ≤ 3."""
+    from .test_eligibility_rules import find, shipped, write
+
+    data = shipped("2026")
+    data["id"] = "2026n"
+    for entry in data["routing"]:
+        if entry["policy"] == "2026":
+            entry["policy"] = "2026n"
+    find(data["conditions"], "sr26_rd")["test"] = {
+        "all": [
+            {
+                "any": [
+                    {"all": [{"of": "rd_y1", "at_least": 100}, {"of": "rd_y2", "at_least": 100}]},
+                    {"of": "market_share", "at_least": 10},
+                ]
+            },
+            {"of": "domestic_rank", "at_most": 3},
+        ]
+    }
+    return el.load_policy(write(tmp_path, data, "nested.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("changes", "state", "asked"),
+    [
+        # R&D y1 50 fails the inner "all of" whatever R&D y2 is: the share and the rank can
+        # still change sr26_rd
+        ({"rd_y1": 50}, "unknown", {"market_share", "domestic_rank"}),
+        # the share of 12 % meets the "any of" whatever R&D y2 is: only the rank can change it
+        ({"market_share": 12}, "unknown", {"domestic_rank"}),
+        # a share of 5 % fails: R&D y2 can meet the "any of", the rank the whole
+        ({"market_share": 5}, "unknown", {"rd_y2", "domestic_rank"}),
+        # both alternatives fail: the gap is R&D y1 50 → 100 (the first of two needing one
+        # change each); once it is made the inner "all of" waits on R&D y2, the whole on the rank
+        ({"rd_y1": 50, "market_share": 5}, "not_met", {"rd_y2", "domestic_rank"}),
+    ],
+)
+def test_missing_facts_in_nested_tests_follow_the_states(tmp_path, changes, state, asked):
+    # sr26_rd's R&D y2, market share and domestic rank blank unless given; every other
+    # condition of the rung met or left to review
+    policy = _nested_rd(tmp_path)
+    facts = firm(SR26, **{"rd_y2": None, "market_share": None, "domestic_rank": None, **changes})
+    result = el.evaluate(facts, policy, lang="en")["specialised"]
+    assert result.condition("sr26_rd").state == state
+    assert _missing_named(result) == asked
+    changed = [(g.fact, g.change) for g in result.gaps if g.kind == "change"]
+    assert changed == ([("rd_y1", pytest.approx(50))] if state == "not_met" else [])
 
 
 @pytest.mark.parametrize("policy", ["2022", "2026"])

@@ -27,6 +27,7 @@ import numpy as np
 
 from dmi.eligibility.engine import (
     MANUAL,
+    MET,
     NOT_MET,
     UNKNOWN,
     Context,
@@ -44,7 +45,6 @@ from dmi.eligibility.policy import (
     Manual,
     Member,
     ScorecardPass,
-    iter_leaves,
     resolve_bands,
 )
 from dmi.locales import text as _locale_text
@@ -1058,40 +1058,47 @@ def _asked_names(
     """Per fact or metric a condition (with the routes that replace it) reads: the rows of
     ``pos`` where it is missing and knowing it could change the condition.
 
-    Not a name whose every use is decided without it: a part of an "all of" another part of
-    which fails for good (high-value class-I IP without any class-I IP, which would be
-    refused), or, in a route (which the gaps do not change), fails at all (an award rank without
-    an award); nor a scorecard indicator whose points are the same whatever the missing facts
-    are.
+    A name is asked for only under parts whose state is not settled: a part met or not met
+    is so whatever the missing facts are (the states are those of ``ctx``: the firm's facts,
+    or the facts after the changes listed), so nothing under it can change the condition. So
+    not a part of an "all of" another part of which fails (high-value class-I IP without any
+    class-I IP; the equity of a revenue band whose R&D falls short, a change or not: the gaps
+    of an unknown condition change nothing of it), nor an alternative of an "any of" another
+    of which is met; nor, in a scorecard that could still pass or fail, an indicator whose
+    points are the same whatever the missing facts are, or a step of a "first of" after one
+    that holds.
     """
     policy = ctx.policy
-    tests: list[tuple[Any, bool]] = []  # (test, a route's)
+    tests: list[Any] = []
     if cid in policy.conditions:
         test = rung.test(cid, recheck)
         if test != "skip":
-            tests.append((test, False))
+            tests.append(test)
     for rid, route in policy.routes.items():
         if rid in rung.routes and cid in route.replaces:
-            tests += [(o.test, True) for o in route.options]
+            tests += [o.test for o in route.options]
     asked: dict[str, np.ndarray] = {}
 
     def ask(name: str, where: np.ndarray) -> None:
         where = where & ctx.get(name)[1][pos]
         asked[name] = asked[name] | where if name in asked else where
 
-    def walk(node: Any, open_: np.ndarray, route: bool) -> None:
+    def unsettled(node: Any) -> np.ndarray:
+        state = ctx.state(node)[pos]
+        return (state != MET) & (state != NOT_MET)
+
+    def walk(node: Any, open_: np.ndarray) -> None:
+        # a part met or not met is so whatever is missing: an "all of" with a part that fails,
+        # an "any of" with a part that is met, a scorecard sure to pass or to fail
+        open_ = open_ & unsettled(node)
+        if not open_.any():
+            return
         if isinstance(node, AllOf):
-            # a part that fails for good (in a route: that fails) decides the whole
             for sub in node.all:
-                if route:
-                    open_ = open_ & (ctx.state(sub)[pos] != NOT_MET)
-                else:
-                    open_ = open_ & np.isfinite(_unmet(ctx, sub, pos))
-            for sub in node.all:
-                walk(sub, open_, route)
+                walk(sub, open_)
         elif isinstance(node, AnyOf):
             for sub in node.any:
-                walk(sub, open_, route)
+                walk(sub, open_)
         elif isinstance(node, ScorecardPass):
             sc = ctx.scorecard(node.scorecard)
             spec = policy.scorecards[node.scorecard]
@@ -1099,18 +1106,24 @@ def _asked_names(
                 unsure = open_ & (sc.ind_lo[ind.id][pos] < sc.ind_hi[ind.id][pos])
                 names = [ind.of] if ind.of else []
                 names += [s.of for s in ind.best_of or ()]
-                for step in ind.first_of or ():
-                    names += [lf.of for lf in iter_leaves(step.test) if hasattr(lf, "of")]
                 for name in names:
                     ask(name, unsure)
+                # a step counts while no step before it holds, and then only its unsettled parts
+                # (no high-value class-I IP without any class-I IP)
+                for step in ind.first_of or ():
+                    walk(step.test, unsure)
+                    unsure = unsure & (ctx.state(step.test)[pos] != MET)
             if spec.province_fact:
                 ask(spec.province_fact, open_)
         elif hasattr(node, "of"):
             # (not a window's year: a blank year is taken as within the window)
             ask(node.of, open_ & (ctx.state(node)[pos] == UNKNOWN))
 
-    for test, route in tests:
-        walk(test, np.ones(len(pos), dtype=bool), route)
+    # the condition is met if its test or a route's option is: then nothing is asked
+    if tests:
+        open_ = ~np.logical_or.reduce([ctx.state(test)[pos] == MET for test in tests])
+        for test in tests:
+            walk(test, open_)
     return asked
 
 
@@ -1188,7 +1201,10 @@ def rung_gaps(
         off_path[cid] = np.zeros(ctx.n, dtype=bool)
         off_path[cid][pos[~mask]] = True
     left_unknown: dict[str, np.ndarray] = {}  # filled by _follow_ups
-    for extra in _follow_ups(rung, ny_pos, pieces, lang, rounds, off_path, merged, left_unknown):
+    left_asked: dict[str, dict[str, np.ndarray]] = {}  # the same, the names they wait on
+    for extra in _follow_ups(
+        rung, ny_pos, pieces, lang, rounds, off_path, merged, left_unknown, left_asked
+    ):
         # on a row with a gap of the same condition and suffix, the follow-up joins that gap
         # (joined_rows names the condition once): it is not one more gap there
         key = (extra.condition, extra.suffix)
@@ -1206,12 +1222,25 @@ def rung_gaps(
             blank[fact] = np.isnan(ctx.facts.values[fact][pos])
         return blank[fact]
 
+    def lack(name: str, unknown_name: np.ndarray) -> None:
+        # a fact is asked for where what it stands in for is missing: not the given digital
+        # level where the level computed from the survey is known
+        for fact in facts_read(ctx.policy, name):
+            if fact in ctx.facts.values and fact not in COMPUTED:
+                found = unknown_name & is_blank(fact)
+                lacking[fact] = lacking[fact] | found if fact in lacking else found
+
     for cid in conditions:
         in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
-        unknown = rung.conditions[cid][pos] == UNKNOWN
-        if cid in left_unknown:  # not met, and unknown once its changes are made
-            unknown = unknown | left_unknown[cid][pos]
-        unknown &= in_path & (status <= UNKNOWN)
+        open_ = in_path & (status <= UNKNOWN)
+        unknown = open_ & (rung.conditions[cid][pos] == UNKNOWN)
+        if cid in left_unknown:
+            # not met, and unknown once its changes are made: what it then waits on, worked
+            # out on the facts after the changes
+            left = open_ & left_unknown[cid][pos]
+            for name, asked in left_asked.get(cid, {}).items():
+                if (asked[pos] & left).any():
+                    lack(name, asked[pos] & left)
         if not unknown.any():
             continue
         again = rung.recheck[pos]
@@ -1221,16 +1250,11 @@ def rung_gaps(
                 continue
             sel = np.flatnonzero(which)  # only these rows' tests are walked
             for name, asked in _asked_names(ctx, rung, cid, recheck, pos[sel]).items():
-                # a fact is asked for where what it stands in for is missing: not the given
-                # digital level where the level computed from the survey is known
                 if not asked.any():
                     continue
                 unknown_name = np.zeros(len(pos), dtype=bool)
                 unknown_name[sel] = asked
-                for fact in facts_read(ctx.policy, name):
-                    if fact in ctx.facts.values and fact not in COMPUTED:
-                        lack = unknown_name & is_blank(fact)
-                        lacking[fact] = lacking[fact] | lack if fact in lacking else lack
+                lack(name, unknown_name)
     # in the facts table's order: a row's text must not depend on the other rows of the batch
     words, which = _list_texts(
         len(pos), [(f, lacking[f]) for f in facts_table().codes if f in lacking]
@@ -1385,13 +1409,17 @@ def _follow_ups(
     off_path: dict[str, np.ndarray],
     merged: list[Piece],
     left_unknown: dict[str, np.ndarray] | None = None,
+    left_asked: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> list[Piece]:
     """The gaps of what ``pieces`` (the changes of rows ``rows``, ascending) would break, worked
     out on the facts after those changes, and so on, ``rounds`` times at most.
 
     ``left_unknown`` is filled, per condition, with a mask of the rung's rows where it is not
     met and the changes leave it unknown (R&D 50万 → 100万 meets the year's part; the other
-    year's is blank): its missing facts are then asked for too.
+    year's is blank): its missing facts are then asked for too; ``left_asked`` with, per
+    such condition, the rows where each fact or metric it reads is to be asked for, worked out
+    on the facts after the changes (:func:`_asked_names`: a part the changes meet no longer
+    fails, so the facts beside it count).
 
     Each round makes every change so far and evaluates the changed rows again: a condition met
     before the round and not after it gets its gaps, and so does a condition whose gaps on a row
@@ -1403,7 +1431,7 @@ def _follow_ups(
     same fact (:func:`_one_change_per_fact`): their conditions are checked like the others'.
     The pieces returned are on ``rung``'s rows.
     """
-    from dmi.eligibility.engine import MET, evaluate_rung
+    from dmi.eligibility.engine import evaluate_rung
 
     applied = [p for p in pieces if p.amount_changes()]
     planned = [p for p in pieces if p.planned is not None]
@@ -1441,6 +1469,8 @@ def _follow_ups(
             if unsure_now.any() or cid in left_unknown:
                 mask = left_unknown.setdefault(cid, np.zeros(rung.ctx.n, dtype=bool))
                 mask[rows] = unsure_now
+                if left_asked is not None:
+                    _asked_after(after, cid, rows, unsure_now, left_asked, rung.ctx.n)
             unmet = now == NOT_MET
             # met before and no longer sure after: a scorecard the changes leave short unless a
             # missing fact (a route's) makes up for it gets the moves its lowest points need
@@ -1469,6 +1499,30 @@ def _follow_ups(
         before = {cid: state[again] for cid, state in after.conditions.items()}
         rows = rows[again]
     return found_all
+
+
+def _asked_after(
+    after: RungEval,
+    cid: str,
+    rows: np.ndarray,
+    where: np.ndarray,
+    left_asked: dict[str, dict[str, np.ndarray]],
+    n: int,
+) -> None:
+    """Record in ``left_asked[cid]`` (per name, a mask of the rung's ``n`` rows) the names to
+    ask for on rows ``rows[where]``, worked out on the facts after the changes (``after``, on
+    rows ``rows``), and clear the rest of ``rows``: the latest round a row is in says what it
+    waits on (every change so far is made in it)."""
+    by_name = left_asked.setdefault(cid, {})
+    for mask in by_name.values():
+        mask[rows] = False
+    for recheck in (False, True):
+        local = np.flatnonzero(where & (after.recheck if recheck else ~after.recheck))
+        if not len(local):
+            continue
+        for name, asked in _asked_names(after.ctx, after, cid, recheck, local).items():
+            mask = by_name.setdefault(name, np.zeros(n, dtype=bool))
+            mask[rows[local[asked]]] = True
 
 
 class _ChangedBy:
