@@ -440,8 +440,12 @@ def _undefined_text(
     found, at = np.unique(zero[rows], axis=0, return_inverse=True)
     for k, named in enumerate(found):
         which = [label for label, z in zip(labels, named) if z] or labels[:1]
-        key = "eligibility.undefined" if len(which) == 1 else "eligibility.undefined_many"
-        out[rows[at.ravel() == k]] = t(key, lang, what=separator.join(which))
+        what = separator.join(which)
+        out[rows[at.ravel() == k]] = (
+            t("eligibility.undefined", lang, what=what)
+            if len(which) == 1
+            else t("eligibility.undefined_many", lang, what=what)
+        )
     return out
 
 
