@@ -626,6 +626,83 @@ def test_formulas_without_values_are_rejected_per_row_in_used_columns_only(tmp_p
         read_answers(tmp_path / "f.xlsx", MIIT)
 
 
+@pytest.fixture(scope="module")
+def every_answer_required() -> dmi.IndexModel:
+    """The MIIT instrument with every answer required (a missing one rejects its row)."""
+    from dmi.instruments import parse_instrument
+    from dmi.instruments.loading import shipped_path
+
+    text = shipped_path("miit-2024-manufacturing.yaml").read_text("utf-8")
+    assert "  missing: lowest" in text
+    instrument = parse_instrument(text.replace("  missing: lowest", "  missing: required"))
+    return dmi.IndexModel(instrument).fit()
+
+
+def rejects_of(path: Path, tmp_path: Path, model: dmi.IndexModel) -> pd.DataFrame:
+    out, rej = tmp_path / "scores.csv", tmp_path / "rejects.csv"
+    summary, _ = score_file(path, out, model, rejects_path=rej)
+    assert summary.reconciles
+    return pd.read_csv(rej, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+
+
+def test_an_unread_raw_number_leaves_no_missing_answer_of_the_item_derived_from_it(
+    tmp_path, every_answer_required
+):
+    # equipment_digitised is derived from its count over equipment_total: a total whose
+    # formula has no value is that cell's problem only, not also the derived answer missing;
+    # a bad answer of its own in the row is listed with it
+    frame = answers(4).astype(object)
+    frame["equipment_digitised_count"] = pd.Series([5] * 4, dtype=object)
+    frame["equipment_total"] = pd.Series([10] * 4, dtype=object)
+    frame["equipment_digitised"] = None  # derived: 5 of 10
+    frame.loc[1, "equipment_total"] = "=SUM(X1:X9)"
+    frame.loc[2, "equipment_digitised_count"] = "=2+2"
+    frame.loc[2, "equipment_digitised"] = "lots"
+    write_book(tmp_path / "raw.xlsx", frame)
+    rejects = rejects_of(tmp_path / "raw.xlsx", tmp_path, every_answer_required)
+    assert rejects[["row", "column", "value"]].values.tolist() == [
+        ["3", "equipment_total", "'=SUM(X1:X9)"],
+        ["4", "equipment_digitised_count", "'=2+2"],
+        ["4", "equipment_digitised", "lots"],
+    ]
+
+
+def test_a_totals_row_of_formulas_is_its_formulas_problems_and_no_firm_s(
+    tmp_path, every_answer_required
+):
+    # a program-written sheet's SUM row (no values): its formulas are said, and it is not
+    # checked as a firm (every answer required would be missing from it)
+    frame = answers(3).astype(object)
+    total = {c: None for c in frame.columns} | {
+        "respondent_id": "合计",
+        "equipment_digitised": "=SUM(I2:I4)",
+        "employees": "=SUM(E2:E4)",
+    }
+    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    write_book(tmp_path / "totals.xlsx", frame)
+    rejects = rejects_of(tmp_path / "totals.xlsx", tmp_path, every_answer_required)
+    assert sorted(rejects["column"]) == ["employees", "equipment_digitised"]
+    assert set(rejects["row"]) == {"5"} and set(rejects["reason"]) == {FORMULA_NO_VALUE}
+
+
+def test_an_unread_row_s_id_with_a_control_character_is_its_problem_and_no_repeat(tmp_path):
+    # rows 3 and 4 share an id with a tab, row 4 has a formula without a value: each lists its
+    # id's control character (shown escaped), and neither is a repeat of the other (an id
+    # that is no id is not compared)
+    frame = answers(4).astype(object)
+    frame.loc[1, "respondent_id"] = "A\tB"
+    frame.loc[2, "respondent_id"] = "A\tB"
+    frame.loc[2, "network"] = "=1+1"
+    write_book(tmp_path / "control.xlsx", frame)
+    rejects = rejects_of(tmp_path / "control.xlsx", tmp_path, MODEL)
+    assert rejects[["row", "respondent_id", "column", "value"]].values.tolist() == [
+        ["3", "A\\x09B", "respondent_id", "A\\x09B"],
+        ["4", "A\\x09B", "network", "'=1+1"],
+        ["4", "A\\x09B", "respondent_id", "A\\x09B"],
+    ]
+    assert not rejects["reason"].str.contains("duplicate").any()
+
+
 def formula_book(path: Path, cells: list, workbook_extra: str = "") -> Path:
     """One data row: respondent_id, then ``cells`` for network and equipment_digitised."""
     rows = [["respondent_id", "network", "equipment_digitised"], ["r1", *cells]]

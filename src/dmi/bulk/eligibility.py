@@ -82,7 +82,7 @@ from dmi.io.tools import (
 )
 from dmi.io.tools.wjx import BLANK_MARKS, WjxLayout
 from dmi.locales import text
-from dmi.scoring.answers import item_dimension_columns
+from dmi.scoring.answers import left_unanswered
 
 if TYPE_CHECKING:
     from dmi.instruments import Instrument
@@ -758,7 +758,7 @@ class EligibilityKernel:
                 from dmi.instruments import load_instrument
 
                 survey = load_instrument(SURVEY_INSTRUMENT)
-                problems = prepared.checked.own_problems(problems, item_dimension_columns(survey))
+                problems = prepared.checked.own_problems(problems, left_unanswered(survey))
             found.append(problems)
         extra.computed = batch.digital_computed
         extra.imputed.update(batch.survey_imputed)

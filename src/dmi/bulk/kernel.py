@@ -41,7 +41,7 @@ from dmi.bulk.checks import (
 from dmi.bulk.duplicates import DuplicateIndex, IdLedger, RunStopped
 from dmi.columns import ID_COLUMN
 from dmi.io import Chunk, ColumnMapping
-from dmi.scoring.answers import id_text, item_dimension_columns
+from dmi.scoring.answers import id_text, left_unanswered
 
 if TYPE_CHECKING:  # the scoring model needs scikit-learn: imported where a run scores
     from dmi.scoring.crosswalk import AlsoTarget
@@ -84,21 +84,23 @@ class CheckedRows:
     blanked: dict[str, np.ndarray] = field(default_factory=dict)
 
     def own_problems(
-        self, rejects: pd.DataFrame, dimensions: Mapping[str, str] | None = None
+        self, rejects: pd.DataFrame, unanswered: Mapping[str, Iterable[str]] | None = None
     ) -> pd.DataFrame:
         """The problems ``rejects`` (the check of these rows) found, but those a blanked cell
-        makes by being blank: its own column's (``required answer missing``, ``respondent_id
-        is blank``) and, with ``dimensions`` (item -> its dimension's column,
-        :func:`dmi.scoring.answers.item_dimension_columns`), its dimension's (no answered item
-        in it). The unread cell's own problem says it: the cell was not blank."""
+        makes by being blank: an answer missing (a problem with no value) under its own column
+        (``required answer missing``, ``respondent_id is blank``) and, with ``unanswered``
+        (column -> the columns a blank in it can leave unanswered,
+        :func:`dmi.scoring.answers.left_unanswered`), under its dimension (no answered item in
+        it) and the items derived from it. The unread cell's own problem says it: the cell was
+        not blank."""
         if not self.blanked or not len(rejects):
             return rejects
         made: set[tuple[int, str]] = set()
         for column, rows in self.blanked.items():
-            for name in {column, (dimensions or {}).get(column, column)}:
+            for name in {column, *(unanswered or {}).get(column, ())}:
                 made.update((int(r), name) for r in rows.tolist())
-        pairs = zip(rejects["row"].tolist(), rejects["column"].tolist())
-        keep = np.array([(int(r), c) not in made for r, c in pairs], dtype=bool)
+        found = zip(rejects["row"].tolist(), rejects["column"].tolist(), rejects["value"].tolist())
+        keep = np.array([(int(r), c) not in made or v != "" for r, c, v in found], dtype=bool)
         return rejects if keep.all() else rejects[keep].reset_index(drop=True)
 
 
@@ -215,10 +217,15 @@ def prepare_chunk(
                 totals |= looks_like_totals(frame[id_header])
         else:
             totals = np.zeros(n, dtype=bool)
+        # a totals row, a header again (exports joined together): one reason, not one per
+        # cell; one with an unread cell (a SUM without its value) is rejected for that cell
+        # and, not a firm, has no other cell checked
+        not_a_firm = totals.copy()
         totals &= ~blank & ~bad
-        # a header again inside the file (exports joined together): one reason, not one per cell
         read = [c for c in (id_header, *mapping.rename) if c in frame.columns]
-        header = repeats_header(frame, list(dict.fromkeys(read))) & ~blank & ~bad & ~totals
+        header = repeats_header(frame, list(dict.fromkeys(read)))
+        not_a_firm |= header
+        header &= ~blank & ~bad & ~totals
         # the ids are needed only for rows rejected here (rare): made only then
         needs_ids = bad.any() or blank.any() or totals.any() or header.any()
         needs_ids = needs_ids or bool(duplicates.rows)
@@ -227,6 +234,14 @@ def prepare_chunk(
             if id_header is not None and needs_ids
             else np.full(n, "", dtype=object)
         )
+        # an id with a control character is a problem of its row (with an unread cell's too:
+        # its problems are all listed), and is shown escaped wherever its row is named
+        control = np.zeros(n, dtype=bool)
+        if id_header is not None:
+            control = control_characters(frame[id_header]) & ~(blank | totals | header)
+            if control.any() and needs_ids:
+                ids = ids.copy()
+                ids[control] = [control_shown(str(v)) for v in frame[id_header][control].tolist()]
         for cells in unreadable:
             at = np.searchsorted(rows, cells.rows)
             parts.append(
@@ -248,17 +263,15 @@ def prepare_chunk(
             ids_shown = [""] * len(shown)
             parts.append(rejects_frame(rows[header], ids_shown, read[0], shown, REASON_HEADER))
         drop = bad | blank | totals | header
-        if id_header is not None:
-            control = control_characters(frame[id_header]) & ~drop
-            if control.any():
-                given = [str(v) for v in frame[id_header][control].tolist()]
-                shown = [control_shown(v) for v in given]
-                why = [control_reason(v) for v in given]
-                parts.append(rejects_frame(rows[control], shown, ID_COLUMN, shown, why))
-                drop |= control
+        if control.any():
+            given = [str(v) for v in frame[id_header][control].tolist()]
+            shown = [control_shown(v) for v in given]
+            why = [control_reason(v) for v in given]
+            parts.append(rejects_frame(rows[control], shown, ID_COLUMN, shown, why))
+            drop |= control
         # a row with a cell the reader could not read is an occurrence of its id all the same
         # (the index counts it): a repeat is one more of its problems
-        counted = ~drop | bad
+        counted = ~drop | (bad & ~control)
         dup, reasons = duplicates.reasons(ids[counted], rows[counted], policy)
         if dup.any():
             positions = np.flatnonzero(counted)[dup]
@@ -272,7 +285,7 @@ def prepare_chunk(
     checked = None
     # the rows rejected for a repeated id or an unread cell have their other cells checked,
     # an unread cell blank (its problem is said already)
-    again = np.union1d(repeated, np.flatnonzero(bad)) if n else repeated
+    again = np.union1d(repeated, np.flatnonzero(bad & ~not_a_firm)) if n else repeated
     if len(again):
         cells = frame.iloc[again].copy()
         blanked: dict[str, np.ndarray] = {}
@@ -329,7 +342,7 @@ def score_chunk(
     if prepared.checked is not None:  # the own problems of rows rejected already
         checked = prepared.checked
         problems = model.score_batch(checked.frame, rows=checked.rows, unique_ids=True).rejects
-        found.append(checked.own_problems(problems, item_dimension_columns(model.instrument)))
+        found.append(checked.own_problems(problems, left_unanswered(model.instrument)))
     rejects = merged_rejects(prepared.rejects, *found)
     return ChunkResult(scores, rejects, prepared.n_read, result.imputed, result.excluded)
 

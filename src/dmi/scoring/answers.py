@@ -49,7 +49,7 @@ __all__ = [
     "factorize_cells",
     "dimension_column",
     "id_text",
-    "item_dimension_columns",
+    "left_unanswered",
     "normalise_cell",
     "parse_column",
     "parse_number",
@@ -865,10 +865,17 @@ def dimension_column(code: str) -> str:
     return f"dim_{code}"
 
 
-def item_dimension_columns(instrument: Instrument) -> dict[str, str]:
-    """Each item's code -> the rejects' column of its dimension's own problem: a dimension
-    whose items are all blank is a problem of the row, said under that column."""
-    return {p.item.code: dimension_column(p.dimension.code) for p in instrument.item_paths}
+def left_unanswered(instrument: Instrument) -> dict[str, tuple[str, ...]]:
+    """Each column -> the rejects' columns whose answer a blank in it can leave missing: an
+    item's own and its dimension's (no answered item in it, :func:`dimension_column`), and a
+    raw column's derived items' (``derive``: the item derived from it) and their dimensions'."""
+    dimension_of = {p.item.code: dimension_column(p.dimension.code) for p in instrument.item_paths}
+    out: dict[str, tuple[str, ...]] = {c: (c, d) for c, d in dimension_of.items()}
+    for item in instrument.derived_items:
+        assert item.derive is not None
+        for raw in (item.derive.part, item.derive.whole):
+            out[raw] = (*out.get(raw, (raw,)), item.code, dimension_of[item.code])
+    return out
 
 
 def _plan(instrument: Instrument) -> _Plan:
