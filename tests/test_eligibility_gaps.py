@@ -990,3 +990,72 @@ def test_a_change_that_leaves_a_manual_review_says_so(base, rung, cid, needed):
         # and so it is: the change applied, the condition is manual
         after = el.evaluate({**facts, "ip_class1": needed}, "2026", lang=lang)
         assert after[rung].condition(cid).state == "manual"
+
+
+def test_a_value_computed_from_one_that_cannot_be_names_no_whole_as_0(tmp_path):
+    # a rule file's own metric over another (R&D y1 per point of its share of revenue): with
+    # revenue y1 0 the share cannot be computed, and so neither can the metric; the share is
+    # not 0, and is not said to be
+    from .test_eligibility_rules import find, shipped, write
+
+    data = shipped("2026")
+    data["id"] = "2026m"
+    for entry in data["routing"]:
+        if entry["policy"] == "2026":
+            entry["policy"] = "2026m"
+    data["metrics"].append(
+        {
+            "id": "rd_per_share",
+            "short": {"zh": "每点占比研发", "en": "R&D per share point"},
+            "kind": "ratio",
+            "of": ["rd_y1", "rd_share_y1"],
+            "unit": "万元",
+            "zh": "每点研发占比的研发费用",
+            "en": "R&D per point of R&D share",
+            "source": "test",
+            "confidence": "U",
+        }
+    )
+    find(data["conditions"], "sr26_debt")["test"] = {"of": "rd_per_share", "at_least": 10}
+    policy = el.load_policy(write(tmp_path, data, "metric.yaml"))
+    facts = firm(SR26, revenue_y1=0, main_revenue_y1=0)
+    for lang, expected in (
+        ("en", "R&D per share point cannot be computed, needed for sr26_debt"),
+        ("zh", "每点占比研发 无法计算，sr26_debt 需用此值"),
+    ):
+        gaps = el.evaluate(facts, policy, lang=lang, max_gaps=None)["specialised"].gaps
+        assert [g.text for g in gaps if g.condition == "sr26_debt"] == [expected]
+
+
+def test_a_change_kept_for_two_conditions_says_the_review_one_of_them_waits_for(tmp_path):
+    # a rule file's own condition of the 专精特新 rung: revenue y1 at least 1000万 and a document
+    # reviewed by hand. Revenue 800: sr26_rev's 1500 is the bigger change and is kept for both,
+    # and x_rev then waits for its review: said, as it is for x_rev's own change
+    from .test_eligibility_rules import shipped, write
+
+    data = shipped("2026")
+    data["id"] = "2026r"
+    for entry in data["routing"]:
+        if entry["policy"] == "2026":
+            entry["policy"] = "2026r"
+    data["conditions"].append(
+        {
+            "id": "x_rev",
+            "zh": "上年营业收入不低于1000万元，并经人工审核",
+            "en": "Revenue y1 at least 1000万元, reviewed by hand",
+            "source": "test",
+            "confidence": "U",
+            "test": {
+                "all": [
+                    {"of": "revenue_y1", "at_least": 1000},
+                    {"manual": {"zh": "审计报告", "en": "the audit report"}},
+                ]
+            },
+        }
+    )
+    data["rungs"]["specialised"]["conditions"].append("x_rev")
+    policy = el.load_policy(write(tmp_path, data, "review.yaml"))
+    facts = firm(SR26, revenue_y1=800, revenue_y2=800, main_revenue_y1=720, equity_2y=0)
+    gaps = el.evaluate(facts, policy, lang="en", max_gaps=None)["specialised"].gaps
+    [revenue] = [g.text for g in gaps if "revenue y1 800" in g.text]
+    assert revenue.endswith("meets sr26_rev, x_rev (then manual review)"), revenue

@@ -432,20 +432,22 @@ def _undefined_text(
     zero = np.zeros((len(pos), len(wholes)), dtype=bool)
     for j, whole in enumerate(wholes):
         with np.errstate(invalid="ignore"):
-            zero[:, j] = ~(ctx.get(whole)[0][pos] > 0)
+            zero[:, j] = ctx.get(whole)[0][pos] <= 0  # (one undefined itself is not 0)
     labels = [_label(ctx, whole, lang)[0] for whole in wholes]
     separator = t("eligibility.list_separator", lang)
     out = np.full(len(pos), None, dtype=object)
     rows = np.flatnonzero(undefined)
     found, at = np.unique(zero[rows], axis=0, return_inverse=True)
     for k, named in enumerate(found):
-        which = [label for label, z in zip(labels, named) if z] or labels[:1]
+        which = [label for label, z in zip(labels, named) if z]
         what = separator.join(which)
-        out[rows[at.ravel() == k]] = (
-            t("eligibility.undefined", lang, what=what)
-            if len(which) == 1
-            else t("eligibility.undefined_many", lang, what=what)
-        )
+        if len(which) == 1:
+            why = t("eligibility.undefined", lang, what=what)
+        elif which:
+            why = t("eligibility.undefined_many", lang, what=what)
+        else:  # no whole of 0 (one computed from others, in a rule file of one's own)
+            why = t("eligibility.undefined_bare", lang)
+        out[rows[at.ravel() == k]] = why
     return out
 
 
@@ -1326,6 +1328,8 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
     if not pairs:
         return pieces, []
     bit = {i: bit_of.get(pieces[i].condition, 0) for i in at}
+    then = t("eligibility.then_manual", lang)
+    reviewed = {pieces[i].condition for i in at if pieces[i].suffix.endswith(then)}
     drop = {i: np.zeros(len(pieces[i].positions), dtype=bool) for i in at}
     absorbed = {i: np.zeros(len(pieces[i].positions), dtype=np.int64) for i in at}
     for i, j in pairs:
@@ -1358,8 +1362,8 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
             part = piece.subset(kept & (others_of == mask))
             if mask:
                 named = [piece.condition, *(c for c in conditions if mask & bit_of[c])]
-                then = t("eligibility.then_manual", lang)  # kept: see _test_pieces
-                tail = then if piece.suffix.endswith(then) else ""
+                # said if a condition named waits for a review (see _test_pieces)
+                tail = then if any(c in reviewed for c in named) else ""
                 part = dataclasses.replace(part, suffix=f" {meets} " + separator.join(named) + tail)
             shown.append(part)
     return shown, left
