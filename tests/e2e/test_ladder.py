@@ -66,8 +66,13 @@ def phone(browser, server) -> Iterator[Page]:
 
 def _open_groups(page: Page) -> None:
     """Open every group of the form (the first two are open already). Opening is the
-    browser's own (no rerun); the next action waits for its widget to show."""
-    for details in page.locator("[data-testid='stMain'] [data-testid='stExpander'] details").all():
+    browser's own (no rerun); the next action waits for its widget to show.
+
+    From the last group up: a group opening moves everything below it while it unfolds, and a
+    click waits until its target stands still (about a second a group, top down); the groups
+    above one that opens stay where they are."""
+    groups = page.locator("[data-testid='stMain'] [data-testid='stExpander'] details").all()
+    for details in reversed(groups):
         if details.get_attribute("open") is None:
             details.locator("summary").click()
 
