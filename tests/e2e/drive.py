@@ -113,16 +113,30 @@ def _ran(page: Page) -> None:
         page.wait_for_function(_RAN, timeout=RERUN_START_MS)
 
 
+# the app is connected, the script has finished and nothing is stale, all at one moment (both
+# states are on the app's visible root); then the runs seen so far are counted, in the same look
+_IDLE = """() => {
+  const shown = (selector) => {
+    const found = document.querySelector(selector);
+    return found !== null && found.getClientRects().length > 0
+      && getComputedStyle(found).visibility !== "hidden";
+  };
+  if (!shown("[data-testid='stApp'][data-test-connection-state='CONNECTED']")) return false;
+  if (!shown("[data-test-script-state='notRunning']")) return false;
+  if (document.querySelector("[data-testid='stSkeleton'], [data-stale='true']")) return false;
+  if (window.__dmiDone === undefined) {
+    throw new Error("the page has no run counter: make it with new_visitor()");
+  }
+  window.__dmiSeen = window.__dmiDone;
+  return true;
+}"""
+
+
 def _idle(page: Page) -> None:
     """Wait until the app is connected, the script has finished and nothing is stale; count the
-    runs seen so far."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']")
-    page.wait_for_selector("[data-test-script-state='notRunning']")
-    page.wait_for_function(
-        "() => !document.querySelector(\"[data-testid='stSkeleton'], [data-stale='true']\")"
-    )
-    seen = page.evaluate("window.__dmiSeen = window.__dmiDone")
-    assert seen is not None, "the page has no run counter: make it with new_visitor()"
+    runs seen so far. One look in the page checks all three (a look each cost two more round
+    trips to the browser at every step of a journey)."""
+    page.wait_for_function(_IDLE)
 
 
 def settle(page: Page, rerun: bool = False) -> None:
@@ -269,11 +283,13 @@ def _options(instrument: dmi.Instrument, item: Any) -> list[Any]:
 def fill_page(
     page: Page, instrument: dmi.Instrument, survey_page: Any, answers: dict[str, Any], lang: str
 ) -> None:
-    """Answer one survey page (widgets in a form: no rerun until the form is submitted)."""
+    """Answer one survey page, once its heading is shown (each change reruns the page once, which
+    saves it to the draft)."""
     # the page's heading can show while the run that draws it is still going (on a loaded machine
     # the rerun may even start after settle stopped looking for it): answers ticked then can be
-    # lost when the run ends, so wait for it to end first
-    settle(page)
+    # lost when the run ends, so wait for it to end first. The heading is drawn by the last run
+    # of a change of page (that run starts no other): no pause for one to follow, as settle makes
+    _idle(page)
     for field in survey_page.profile:
         value = answers.get(field.code)
         if value is None:  # an optional field left blank
