@@ -860,16 +860,25 @@ def test_a_first_of_step_beside_a_part_that_fails_is_not_asked_for(policy):
     assert _missing_named(result) == {"ip_class1_own", "ip_class1_high_value"}
 
 
+def _rules_2026_as(policy_id: str) -> dict:
+    """The shipped 2026 rules as data under another id, their routing too: a rule file of one's
+    own to change."""
+    from .test_eligibility_rules import shipped
+
+    data = shipped("2026")
+    data["id"] = policy_id
+    for entry in data["routing"]:
+        if entry["policy"] == "2026":
+            entry["policy"] = policy_id
+    return data
+
+
 def _nested_rd(tmp_path) -> el.Policy:
     """The 2026 rules with sr26_rd made an "all of" holding an "any of" holding an "all of":
     (R&D ≥ 100万 in both years, or a market share ≥ 10 %) and a domestic rank ≤ 3."""
-    from .test_eligibility_rules import find, shipped, write
+    from .test_eligibility_rules import find, write
 
-    data = shipped("2026")
-    data["id"] = "2026n"
-    for entry in data["routing"]:
-        if entry["policy"] == "2026":
-            entry["policy"] = "2026n"
+    data = _rules_2026_as("2026n")
     find(data["conditions"], "sr26_rd")["test"] = {
         "all": [
             {
@@ -996,13 +1005,9 @@ def test_a_value_computed_from_one_that_cannot_be_names_no_whole_as_0(tmp_path):
     # a rule file's own metric over another (R&D y1 per point of its share of revenue): with
     # revenue y1 0 the share cannot be computed, and so neither can the metric; the share is
     # not 0, and is not said to be
-    from .test_eligibility_rules import find, shipped, write
+    from .test_eligibility_rules import find, write
 
-    data = shipped("2026")
-    data["id"] = "2026m"
-    for entry in data["routing"]:
-        if entry["policy"] == "2026":
-            entry["policy"] = "2026m"
+    data = _rules_2026_as("2026m")
     data["metrics"].append(
         {
             "id": "rd_per_share",
@@ -1031,13 +1036,9 @@ def test_a_change_kept_for_two_conditions_says_the_review_one_of_them_waits_for(
     # a rule file's own condition of the 专精特新 rung: revenue y1 at least 1000万 and a document
     # reviewed by hand. Revenue 800: sr26_rev's 1500 is the bigger change and is kept for both,
     # and x_rev then waits for its review: said, as it is for x_rev's own change
-    from .test_eligibility_rules import shipped, write
+    from .test_eligibility_rules import write
 
-    data = shipped("2026")
-    data["id"] = "2026r"
-    for entry in data["routing"]:
-        if entry["policy"] == "2026":
-            entry["policy"] = "2026r"
+    data = _rules_2026_as("2026r")
     data["conditions"].append(
         {
             "id": "x_rev",
