@@ -658,13 +658,19 @@ def test_an_unread_raw_number_leaves_no_missing_answer_of_the_item_derived_from_
     frame.loc[1, "equipment_total"] = "=SUM(X1:X9)"
     frame.loc[2, "equipment_digitised_count"] = "=2+2"
     frame.loc[2, "equipment_digitised"] = "lots"
+    # the total unread and the count blank too: the answer is missing whatever the total held
+    frame.loc[3, "equipment_total"] = "=SUM(X1:X9)"
+    frame.loc[3, "equipment_digitised_count"] = None
     write_book(tmp_path / "raw.xlsx", frame)
     rejects = rejects_of(tmp_path / "raw.xlsx", tmp_path, every_answer_required)
     assert rejects[["row", "column", "value"]].values.tolist() == [
         ["3", "equipment_total", "'=SUM(X1:X9)"],
         ["4", "equipment_digitised_count", "'=2+2"],
         ["4", "equipment_digitised", "lots"],
+        ["5", "equipment_total", "'=SUM(X1:X9)"],
+        ["5", "equipment_digitised", ""],
     ]
+    assert rejects["reason"].tolist()[-1] == "required answer missing"
 
 
 def test_a_totals_row_of_formulas_is_its_formulas_problems_and_no_firm_s(
@@ -685,6 +691,35 @@ def test_a_totals_row_of_formulas_is_its_formulas_problems_and_no_firm_s(
     assert set(rejects["row"]) == {"5"} and set(rejects["reason"]) == {FORMULA_NO_VALUE}
 
 
+@pytest.mark.parametrize("first", ["totals", "firm"])
+def test_a_totals_row_of_formulas_beside_an_unread_firm_row_blanks_only_that_row_s_cell(
+    tmp_path, first
+):
+    # a 小计 row of formulas and a firm row with a formula and a bad answer, in either order in
+    # one chunk: the firm's bad answer is listed (the totals row's cell had been blanked in the
+    # firm's row, or past the rows checked: a crash)
+    frame = answers(2).astype(object)
+    frame.loc[1, "network"] = "=1+1"
+    frame.loc[1, "equipment_digitised"] = "lots"
+    total = {c: None for c in frame.columns} | {
+        "respondent_id": "小计",
+        "equipment_digitised": "=SUM(I2:I3)",
+    }
+    rows = [pd.DataFrame([total]), frame] if first == "totals" else [frame, pd.DataFrame([total])]
+    write_book(tmp_path / "sub.xlsx", pd.concat(rows, ignore_index=True))
+    rejects = rejects_of(tmp_path / "sub.xlsx", tmp_path, MODEL)
+    firm = "4" if first == "totals" else "3"
+    total_row = "2" if first == "totals" else "4"
+    got = sorted(map(tuple, rejects[["row", "column", "value"]].values.tolist()))
+    assert got == sorted(
+        [
+            (firm, "network", "'=1+1"),
+            (firm, "equipment_digitised", "lots"),
+            (total_row, "equipment_digitised", "'=SUM(I2:I3)"),
+        ]
+    )
+
+
 def test_an_unread_row_s_id_with_a_control_character_is_its_problem_and_no_repeat(tmp_path):
     # rows 3 and 4 share an id with a tab, row 4 has a formula without a value: each lists its
     # id's control character (shown escaped), and neither is a repeat of the other (an id
@@ -693,14 +728,31 @@ def test_an_unread_row_s_id_with_a_control_character_is_its_problem_and_no_repea
     frame.loc[1, "respondent_id"] = "A\tB"
     frame.loc[2, "respondent_id"] = "A\tB"
     frame.loc[2, "network"] = "=1+1"
+    frame.loc[2, "it_coverage"] = "ZZ"  # its other problem names its id escaped too
     write_book(tmp_path / "control.xlsx", frame)
     rejects = rejects_of(tmp_path / "control.xlsx", tmp_path, MODEL)
     assert rejects[["row", "respondent_id", "column", "value"]].values.tolist() == [
         ["3", "A\\x09B", "respondent_id", "A\\x09B"],
         ["4", "A\\x09B", "network", "'=1+1"],
         ["4", "A\\x09B", "respondent_id", "A\\x09B"],
+        ["4", "A\\x09B", "it_coverage", "ZZ"],
     ]
     assert not rejects["reason"].str.contains("duplicate").any()
+
+
+@pytest.mark.parametrize("policy", ["reject", "keep-first", "keep-last"])
+def test_an_id_with_a_control_character_is_no_occurrence_of_the_id_it_looks_like(tmp_path, policy):
+    # "F-001" and "F-001" with a line break after it: the second is no id (rejected for the
+    # control character), so the first is not a repeat of it, under any policy (it had been
+    # rejected as one, with or without another problem of the second row)
+    frame = answers(3).astype(object)
+    frame.loc[2, "respondent_id"] = "F-001\n"
+    write_book(tmp_path / "break.xlsx", frame)
+    rejects = rejects_of(tmp_path / "break.xlsx", tmp_path, MODEL)
+    summary, _ = score_file(tmp_path / "break.xlsx", tmp_path / "s.csv", MODEL, duplicates=policy)
+    assert rejects[["row", "column"]].values.tolist() == [["4", "respondent_id"]]
+    assert "control character" in rejects["reason"][0]
+    assert (summary.scored, summary.rejected) == (2, 1)
 
 
 def formula_book(path: Path, cells: list, workbook_extra: str = "") -> Path:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.bulk.checks import looks_like_totals
+from dmi.bulk.checks import control_characters, looks_like_totals
 from dmi.io import Chunk, TableReader
 from dmi.scoring.answers import arrow_id_text, id_text
 
@@ -81,8 +81,9 @@ class RunStopped(RuntimeError):
 def id_keys(column: pd.Series, rows: np.ndarray) -> tuple[Any, np.ndarray]:
     """A chunk's normalised ids and their row numbers, as the duplicate index counts them.
 
-    Blank ids and totals rows are left out (they are rejected for their own reason). The ids
-    stay in Arrow (a CSV's text column): only the repeated ones become Python text.
+    Blank ids, ids with a control character (no id: "F-001" and a line break is not "F-001")
+    and totals rows are left out (they are rejected for their own reason). The ids stay in
+    Arrow (a CSV's text column): only the repeated ones become Python text.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -91,6 +92,7 @@ def id_keys(column: pd.Series, rows: np.ndarray) -> tuple[Any, np.ndarray]:
     if ids is None:
         ids = pa.array(id_text(column), type=pa.large_string())
     keep = (np.asarray(pc.binary_length(ids)) > 0) & ~looks_like_totals(column)
+    keep &= ~control_characters(column)
     return ids.filter(keep).cast(pa.large_string()), rows[keep]
 
 

@@ -84,24 +84,39 @@ class CheckedRows:
     blanked: dict[str, np.ndarray] = field(default_factory=dict)
 
     def own_problems(
-        self, rejects: pd.DataFrame, unanswered: Mapping[str, Iterable[str]] | None = None
+        self,
+        rejects: pd.DataFrame,
+        unanswered: Mapping[str, Iterable[tuple[str, str | None]]] | None = None,
     ) -> pd.DataFrame:
         """The problems ``rejects`` (the check of these rows) found, but those a blanked cell
         makes by being blank: an answer missing (a problem with no value) under its own column
         (``required answer missing``, ``respondent_id is blank``) and, with ``unanswered``
-        (column -> the columns a blank in it can leave unanswered,
-        :func:`dmi.scoring.answers.left_unanswered`), under its dimension (no answered item in
-        it) and the items derived from it. The unread cell's own problem says it: the cell was
-        not blank."""
+        (:func:`dmi.scoring.answers.left_unanswered`: column -> the columns a blank in it can
+        leave unanswered, each with the column that must be given for the blank to be why),
+        under its dimension (no answered item in it) and the items derived from it. The unread
+        cell's own problem says it: the cell was not blank."""
         if not self.blanked or not len(rejects):
             return rejects
         made: set[tuple[int, str]] = set()
         for column, rows in self.blanked.items():
-            for name in {column, *(unanswered or {}).get(column, ())}:
-                made.update((int(r), name) for r in rows.tolist())
+            for name, needs in {(column, None), *(unanswered or {}).get(column, ())}:
+                why = rows
+                if needs is not None:  # only where that column is given
+                    if needs not in self.frame:
+                        continue
+                    cells = self.frame[needs].to_numpy(dtype=object)[
+                        np.searchsorted(self.rows, rows)
+                    ]
+                    why = rows[np.array([_is_given(v) for v in cells.tolist()], dtype=bool)]
+                made.update((int(r), name) for r in why.tolist())
         found = zip(rejects["row"].tolist(), rejects["column"].tolist(), rejects["value"].tolist())
         keep = np.array([(int(r), c) not in made or v != "" for r, c, v in found], dtype=bool)
         return rejects if keep.all() else rejects[keep].reset_index(drop=True)
+
+
+def _is_given(cell: Any) -> bool:
+    """A cell that holds something (not missing, not only spaces)."""
+    return not pd.isna(cell) and str(cell).strip() != ""
 
 
 @dataclass
@@ -290,10 +305,14 @@ def prepare_chunk(
         cells = frame.iloc[again].copy()
         blanked: dict[str, np.ndarray] = {}
         for unread in unreadable:
-            at = np.searchsorted(rows[again], unread.rows)
-            cells.iloc[at, cells.columns.get_loc(unread.column)] = None
-            column = mapping.rename[unread.column]
-            blanked[column] = np.union1d(blanked.get(column, unread.rows), unread.rows)
+            these = unread.rows[np.isin(unread.rows, rows[again])]  # not a totals row's
+            if len(these):
+                at = np.searchsorted(rows[again], these)
+                cells.iloc[at, cells.columns.get_loc(unread.column)] = None
+                column = mapping.rename[unread.column]
+                blanked[column] = np.union1d(blanked.get(column, these), these)
+        if control[again].any():  # its problems name its id escaped, as the others do
+            cells.loc[cells.index[control[again]], id_header] = ids[again][control[again]]
         checked = CheckedRows(_as_columns(cells, mapping), rows[again], blanked)
     return PreparedChunk(
         kept, rows[~drop], rejects, chunk.n_read, tuple(mapping.passthrough), checked

@@ -865,16 +865,22 @@ def dimension_column(code: str) -> str:
     return f"dim_{code}"
 
 
-def left_unanswered(instrument: Instrument) -> dict[str, tuple[str, ...]]:
-    """Each column -> the rejects' columns whose answer a blank in it can leave missing: an
-    item's own and its dimension's (no answered item in it, :func:`dimension_column`), and a
-    raw column's derived items' (``derive``: the item derived from it) and their dimensions'."""
+def left_unanswered(instrument: Instrument) -> dict[str, tuple[tuple[str, str | None], ...]]:
+    """Each column -> the rejects' columns whose answer a blank in it can leave missing, each
+    with the column that must be given for the blank to be why (None: none): an item's own and
+    its dimension's (no answered item in it, :func:`dimension_column`), and a raw column's
+    derived items' (``derive``) and their dimensions', where the item's other raw column is
+    given (with both raw numbers blank the answer is missing whatever the unread one held)."""
     dimension_of = {p.item.code: dimension_column(p.dimension.code) for p in instrument.item_paths}
-    out: dict[str, tuple[str, ...]] = {c: (c, d) for c, d in dimension_of.items()}
+    out: dict[str, tuple[tuple[str, str | None], ...]] = {
+        c: ((c, None), (d, None)) for c, d in dimension_of.items()
+    }
     for item in instrument.derived_items:
         assert item.derive is not None
-        for raw in (item.derive.part, item.derive.whole):
-            out[raw] = (*out.get(raw, (raw,)), item.code, dimension_of[item.code])
+        raws = (item.derive.part, item.derive.whole)
+        for raw, other in zip(raws, reversed(raws)):
+            made = ((item.code, other), (dimension_of[item.code], other))
+            out[raw] = (*out.get(raw, ((raw, None),)), *made)
     return out
 
 
