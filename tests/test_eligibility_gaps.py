@@ -1060,3 +1060,52 @@ def test_a_change_kept_for_two_conditions_says_the_review_one_of_them_waits_for(
     gaps = el.evaluate(facts, policy, lang="en", max_gaps=None)["specialised"].gaps
     [revenue] = [g.text for g in gaps if "revenue y1 800" in g.text]
     assert revenue.endswith("meets sr26_rev, x_rev (then manual review)"), revenue
+
+
+def test_a_firm_s_review_note_is_its_own_whatever_firms_it_is_evaluated_with(tmp_path):
+    # a rule file's own condition: revenue ≥ 1000万 with staff ≥ 50, or equity ≥ 3000万 and an
+    # audit reviewed by hand. Firm A (100 staff) takes the first branch, B (10 staff) the
+    # second: A's merged revenue gap waits for no review, alone or beside B (it took B's note)
+    from .test_eligibility_rules import write
+
+    data = _rules_2026_as("2026x")
+    data["conditions"].append(
+        {
+            "id": "x_c",
+            "zh": "测试条件",
+            "en": "a test condition",
+            "source": "test",
+            "confidence": "U",
+            "test": {
+                "any": [
+                    {
+                        "all": [
+                            {"of": "revenue_y1", "at_least": 1000},
+                            {"of": "staff", "at_least": 50},
+                        ]
+                    },
+                    {
+                        "all": [
+                            {"of": "equity_2y", "at_least": 3000},
+                            {"manual": {"zh": "审计报告", "en": "the audit"}},
+                        ]
+                    },
+                ]
+            },
+        }
+    )
+    data["rungs"]["specialised"]["conditions"].append("x_c")
+    policy = el.load_policy(write(tmp_path, data, "x.yaml"))
+    common = {"revenue_y1": 800, "revenue_y2": 800, "main_revenue_y1": 720, "equity_2y": 0}
+    a = firm(SR26, respondent_id="A", staff=100, **common)
+    b = firm(SR26, respondent_id="B", staff=10, **common)
+    alone = [
+        [g.text for g in el.evaluate(f, policy, lang="en", max_gaps=None)["specialised"].gaps]
+        for f in (a, b)
+    ]
+    together = [
+        [g.text for g in r["specialised"].gaps]
+        for r in el.evaluate_firms(pd.DataFrame([a, b]), policy, lang="en", max_gaps=None)
+    ]
+    assert together == alone
+    assert any(g.endswith("meets sr26_rev, x_c") for g in alone[0]), alone[0]

@@ -1329,7 +1329,9 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
         return pieces, []
     bit = {i: bit_of.get(pieces[i].condition, 0) for i in at}
     then = t("eligibility.then_manual", lang)
-    reviewed = {pieces[i].condition for i in at if pieces[i].suffix.endswith(then)}
+    # per row, whether a condition its change meets then waits for a review (see _test_pieces):
+    # a row's own, whatever branch of an "any of" another row took
+    review = {i: np.full(len(pieces[i].positions), pieces[i].suffix.endswith(then)) for i in at}
     drop = {i: np.zeros(len(pieces[i].positions), dtype=bool) for i in at}
     absorbed = {i: np.zeros(len(pieces[i].positions), dtype=np.int64) for i in at}
     for i, j in pairs:
@@ -1346,6 +1348,7 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
         for keep, lose, ik, il, sel in ((i, j, ia, ib, a_keeps), (j, i, ib, ia, b_keeps)):
             drop[lose][il[sel]] = True
             absorbed[keep][ik[sel]] |= bit[lose] | absorbed[lose][il[sel]]
+            review[keep][ik[sel]] |= review[lose][il[sel]]
     shown: list[Piece] = []
     left: list[Piece] = []
     meets = t("eligibility.meets", lang)
@@ -1358,12 +1361,14 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
             left.append(piece.subset(drop[i]))
         kept = ~drop[i]
         others_of = absorbed[i] & ~bit[i]  # the other conditions a row's change also meets
-        for mask in np.unique(others_of[kept]).tolist():
-            part = piece.subset(kept & (others_of == mask))
-            if mask:
+        # one part per (other conditions met, a review waited for): the bit above them all
+        key = others_of | (review[i].astype(np.int64) << 62)
+        for combo in np.unique(key[kept]).tolist():
+            part = piece.subset(kept & (key == combo))
+            mask, waits = combo & ((1 << 62) - 1), bool(combo >> 62)
+            if mask or waits != piece.suffix.endswith(then):
                 named = [piece.condition, *(c for c in conditions if mask & bit_of[c])]
-                # said if a condition named waits for a review (see _test_pieces)
-                tail = then if any(c in reviewed for c in named) else ""
+                tail = then if waits else ""
                 part = dataclasses.replace(part, suffix=f" {meets} " + separator.join(named) + tail)
             shown.append(part)
     return shown, left
