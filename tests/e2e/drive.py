@@ -288,7 +288,10 @@ def fill_page(
     # the page's heading can show while the run that draws it is still going (on a loaded machine
     # the rerun may even start after settle stopped looking for it): answers ticked then can be
     # lost when the run ends, so wait for it to end first. The heading is drawn by the last run
-    # of a change of page (that run starts no other): no pause for one to follow, as settle makes
+    # of a change of page (that run starts no other): once it shows, no pause for one to follow,
+    # as settle makes
+    heading = page.locator("[data-testid='stHeading'] h2").first
+    expect(heading).to_have_text(survey_page.title(lang))
     _idle(page)
     for field in survey_page.profile:
         value = answers.get(field.code)
