@@ -729,10 +729,12 @@ def test_an_unread_row_s_id_with_a_control_character_is_its_problem_and_no_repea
     frame.loc[2, "respondent_id"] = "A\tB"
     frame.loc[2, "network"] = "=1+1"
     frame.loc[2, "it_coverage"] = "ZZ"  # its other problem names its id escaped too
+    frame.loc[1, "it_coverage"] = "YY"  # and a row with no unread cell lists its other too
     write_book(tmp_path / "control.xlsx", frame)
     rejects = rejects_of(tmp_path / "control.xlsx", tmp_path, MODEL)
     assert rejects[["row", "respondent_id", "column", "value"]].values.tolist() == [
         ["3", "A\\x09B", "respondent_id", "A\\x09B"],
+        ["3", "A\\x09B", "it_coverage", "YY"],
         ["4", "A\\x09B", "network", "'=1+1"],
         ["4", "A\\x09B", "respondent_id", "A\\x09B"],
         ["4", "A\\x09B", "it_coverage", "ZZ"],

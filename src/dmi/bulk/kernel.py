@@ -64,8 +64,9 @@ __all__ = [
 
 @dataclass
 class CheckedRows:
-    """Rows the file-level checks rejected (a repeated id, a cell the reader could not read)
-    whose other cells are checked too, so that the rejects list every problem of a row.
+    """Rows the file-level checks rejected (a repeated id, an id with a control character, a
+    cell the reader could not read) whose other cells are checked too, so that the rejects list
+    every problem of a row.
 
     Attributes
     ----------
@@ -243,20 +244,20 @@ def prepare_chunk(
         header &= ~blank & ~bad & ~totals
         # the ids are needed only for rows rejected here (rare): made only then
         needs_ids = bad.any() or blank.any() or totals.any() or header.any()
-        needs_ids = needs_ids or bool(duplicates.rows)
-        ids = (
-            id_text(frame[id_header])
-            if id_header is not None and needs_ids
-            else np.full(n, "", dtype=object)
-        )
         # an id with a control character is a problem of its row (with an unread cell's too:
         # its problems are all listed), and is shown escaped wherever its row is named
         control = np.zeros(n, dtype=bool)
         if id_header is not None:
             control = control_characters(frame[id_header]) & ~(blank | totals | header)
-            if control.any() and needs_ids:
-                ids = ids.copy()
-                ids[control] = [control_shown(str(v)) for v in frame[id_header][control].tolist()]
+        needs_ids = needs_ids or bool(duplicates.rows) or control.any()
+        ids = (
+            id_text(frame[id_header])
+            if id_header is not None and needs_ids
+            else np.full(n, "", dtype=object)
+        )
+        if control.any():
+            ids = ids.copy()  # (it may be the frame's own cells)
+            ids[control] = [control_shown(str(v)) for v in frame[id_header][control].tolist()]
         for cells in unreadable:
             at = np.searchsorted(rows, cells.rows)
             parts.append(
@@ -298,9 +299,9 @@ def prepare_chunk(
     kept = _as_columns(frame[~drop] if drop.any() else frame, mapping)
     rejects = pd.concat(parts, ignore_index=True) if parts else rejects_frame([], [], [], [], [])
     checked = None
-    # the rows rejected for a repeated id or an unread cell have their other cells checked,
-    # an unread cell blank (its problem is said already)
-    again = np.union1d(repeated, np.flatnonzero(bad & ~not_a_firm)) if n else repeated
+    # the rows rejected for a repeated id, an id with a control character or an unread cell
+    # have their other cells checked, an unread cell blank (its problem is said already)
+    again = np.union1d(repeated, np.flatnonzero((bad | control) & ~not_a_firm)) if n else repeated
     if len(again):
         cells = frame.iloc[again].copy()
         blanked: dict[str, np.ndarray] = {}
