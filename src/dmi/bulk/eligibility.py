@@ -65,7 +65,7 @@ from dmi.eligibility import (
 from dmi.eligibility.cohorts import CANDIDATE_COLUMNS, rung_conditions
 from dmi.eligibility.export import COMPUTED
 from dmi.eligibility.facts import FactsTally, facts_table
-from dmi.eligibility.profile import ProfileFeed, read_profile_facts
+from dmi.eligibility.profile import ProfileFacts, ProfileFeed, read_profile_facts
 from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_least_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
 from dmi.io import ID_ALIASES, ColumnMapping, open_table, write_table
@@ -713,6 +713,21 @@ class EligibilityKernel:
         the output (no gaps)."""
         return self._batch(frame, rows, max_gaps=0).rejects
 
+    def _facts_of(
+        self, frame: pd.DataFrame, rows: np.ndarray, extra: EligibilityChunk
+    ) -> tuple[pd.DataFrame, ProfileFacts | None]:
+        """A chunk's rows as their facts are evaluated: the survey's profile answers written as
+        the facts they give (before 问卷星's marks are blanked: an answer is read as dmi score
+        reads it), then 问卷星's marks of a skipped or empty question blank (counted in
+        ``extra``). Returns the frame and the profile's reading (None without one)."""
+        profile = read_profile_facts(frame, rows, self.profile) if self.profile else None
+        if profile is not None:
+            frame = profile.frame
+        if self.wjx:
+            frame, skipped = wjx_blanks(frame)
+            extra.skipped.update(skipped)
+        return frame, profile
+
     def __call__(self, prepared: PreparedChunk) -> ChunkResult:
         extra = EligibilityChunk()
         frame = prepared.frame
@@ -722,13 +737,7 @@ class EligibilityKernel:
         frame = frame.drop(columns=beside) if beside else frame
         rows = prepared.rows
         found = []
-        # the survey's profile answers written as the facts they give (before 问卷星's marks
-        # are blanked: an answer is read as dmi score reads it)
-        profile = read_profile_facts(frame, rows, self.profile) if self.profile else None
-        if profile is not None:
-            frame = profile.frame
-        if self.wjx:
-            frame, extra.skipped = wjx_blanks(frame)
+        frame, profile = self._facts_of(frame, rows, extra)
         if profile is not None and profile.rejected.any():
             # a row whose answer is none of its field's is rejected, with its other problems
             bad = profile.rejected
@@ -746,13 +755,9 @@ class EligibilityKernel:
         if prepared.checked is not None:  # the own problems of rows rejected already
             checked, checked_rows = prepared.checked.frame, prepared.checked.rows
             checked = checked.drop(columns=beside) if beside else checked
-            if self.profile:
-                checked_profile = read_profile_facts(checked, checked_rows, self.profile)
-                checked = checked_profile.frame
+            checked, checked_profile = self._facts_of(checked, checked_rows, extra)
+            if checked_profile is not None:
                 found.append(checked_profile.rejects)
-            if self.wjx:  # its marks are blank too, and counted
-                checked, skipped = wjx_blanks(checked)
-                extra.skipped.update(skipped)
             problems = self._own_problems(checked, checked_rows)
             if prepared.checked.blanked:  # the survey's dimensions: where a blank item counts
                 from dmi.instruments import load_instrument

@@ -279,11 +279,9 @@ def prepare_chunk(
             ids_shown = [""] * len(shown)
             parts.append(rejects_frame(rows[header], ids_shown, read[0], shown, REASON_HEADER))
         drop = bad | blank | totals | header
-        if control.any():
-            given = [str(v) for v in frame[id_header][control].tolist()]
-            shown = [control_shown(v) for v in given]
-            why = [control_reason(v) for v in given]
-            parts.append(rejects_frame(rows[control], shown, ID_COLUMN, shown, why))
+        if control.any():  # (ids holds them escaped)
+            why = [control_reason(str(v)) for v in frame[id_header][control].tolist()]
+            parts.append(rejects_frame(rows[control], ids[control], ID_COLUMN, ids[control], why))
             drop |= control
         # a row with a cell the reader could not read is an occurrence of its id all the same
         # (the index counts it): a repeat is one more of its problems
