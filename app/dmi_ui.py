@@ -7,8 +7,10 @@ Streamlit's session to it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,28 @@ from dmi.service.uploads import remove_stale_uploads
 
 DEFAULT_INSTRUMENT = "miit-2024-manufacturing"
 LANGS = {"zh": "中文", "en": "English"}
+
+
+# -- the server process -------------------------------------------------------------------------
+
+_modules_when_frozen = 0
+
+
+def freeze_loaded_modules() -> None:
+    """Take what the server process has loaded (modules, the cached reference) out of the
+    garbage collector's full passes, after a run that imported modules.
+
+    Streamlit collects fully after every run of the script, holding the interpreter's lock,
+    and a full pass walks every object alive: with the app's libraries loaded that was about
+    0.1-0.2 s of every widget change of every visitor. Frozen objects are still freed when
+    nothing refers to them; only cycles among them stay. Freezing only after a run that
+    imported something keeps that to the modules and what was alive beside them (a few times a
+    process, as pages are first opened), not every visitor's passing state.
+    """
+    global _modules_when_frozen
+    if len(sys.modules) > _modules_when_frozen:
+        gc.freeze()
+        _modules_when_frozen = len(sys.modules)
 
 
 # -- language -----------------------------------------------------------------------------------

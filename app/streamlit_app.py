@@ -62,4 +62,7 @@ ui.keep_choices(
 ui.language_switch()
 ui.companies_box()
 ui.account_box()
-page.run()
+try:
+    page.run()
+finally:  # a page ending in st.rerun() or st.stop() has imported what it needs too
+    ui.freeze_loaded_modules()

@@ -7,6 +7,9 @@ the first page under 5 s.
     it): ``Reference.assess`` (index, level and why, tier and why, peers, improvements found by
     re-scoring) and ``Store.submit`` (SQLite). The reports are built only when the company
     downloads them, and are timed separately.
+(c) Streamlit's full garbage collection after every run of the script (it holds the
+    interpreter's lock), in this process once it has loaded what the app loads: before and after
+    the app's ``freeze_loaded_modules``.
 (b) First page: a real ``streamlit run`` server and headless Chromium (when installed), from
     navigation to the survey page rendered with no script running; the server's cold start
     (imports, first reference build) is reported separately.
@@ -17,6 +20,7 @@ Run: ``.venv/bin/python benchmarks/app.py [--submissions 50]``.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import socket
@@ -79,6 +83,30 @@ def submissions(n: int) -> None:
     print(f"    wall {_ms(server)}; CPU {_ms(server_cpu)} (CPU time is what a busy machine keeps)")
     print(f"    HTML report on download: {_ms(htmls)}")
     print(f"    PDF report on download: {_ms(pdfs)}")
+
+
+def collection_after_a_run(repeat: int = 5) -> None:
+    sys.path.insert(0, str(ROOT / "app"))
+    import dmi_ui
+    import plotly.graph_objects  # noqa: F401  (the results page's charts)
+
+    import dmi.eligibility  # noqa: F401  (the ladder pages)
+
+    def full_collections() -> list[float]:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            gc.collect()
+            times.append(time.perf_counter() - start)
+        return times
+
+    objects = len(gc.get_objects())
+    before = full_collections()
+    dmi_ui.freeze_loaded_modules()
+    after = full_collections()
+    gc.unfreeze()
+    print(f"(c) full collection after a run ({objects} objects alive), {repeat} times:")
+    print(f"    as loaded: {_ms(before)}; after freeze_loaded_modules: {_ms(after)}")
 
 
 def _free_port() -> int:
@@ -156,6 +184,7 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()
     submissions(args.submissions)
+    collection_after_a_run()
     if not args.no_browser:
         first_page()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,15 @@ settings.register_profile(
 )
 settings.load_profile("dmi")
 MIIT = "miit-2024-manufacturing"
+
+
+@pytest.fixture(autouse=True)
+def _collectable_after_the_app() -> Iterator[None]:
+    """The app freezes what its runs import (``dmi_ui.freeze_loaded_modules``), in the test
+    process too when a test runs it: each test's leftovers are made collectable again."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ as Markdown.
 from __future__ import annotations
 
 import contextlib
+import gc
 import html
 import os
 import re
@@ -237,6 +238,27 @@ def fill(at: AppTest, instrument: dmi.Instrument, page, answers: dict[str, objec
 
 def _ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_run_that_imported_modules_leaves_them_out_of_the_full_collections():
+    # Streamlit collects fully after every run: the app's loaded libraries (~200,000 objects)
+    # are frozen after the run that imported them, so that pass walks only a run's own objects
+    ui = _dmi_ui()
+    gc.unfreeze()
+    ui._modules_when_frozen = 0
+    try:
+        _ok(_app("zh").run())
+        frozen = gc.get_freeze_count()
+        assert frozen > 50_000
+        assert len(gc.get_objects()) < frozen / 5
+        # a run that imported nothing new freezes nothing more (a visitor's state stays
+        # collectable); frozen objects nothing refers to any more are still freed
+        modules = len(sys.modules)
+        _ok(_app("zh").run())
+        assert len(sys.modules) == modules
+        assert gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_a_company_answers_in_chinese_and_sees_the_library_score(miit):

@@ -94,11 +94,6 @@ def app_server(work: Path, database: str) -> Iterator[str]:
     command = [str(BIN / "streamlit"), "run", "app/streamlit_app.py", "--server.headless", "true"]
     # the tests change no source file while the server runs: nothing to watch
     command += ["--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
-    # Streamlit runs a full garbage collection after every run of the script, holding the
-    # interpreter's lock: with the app's libraries loaded that is ~0.2 s of every widget's
-    # save, the larger part of a journey's time (and both workers' servers share two cores).
-    # Memory over a few minutes is no concern of these tests, and no app behaviour depends on it
-    command += ["--runner.postScriptGC", "false"]
     command += ["--secrets.files", str(secrets)]
     log_path = work / "server.log"
     for attempt in range(3):
