@@ -19,7 +19,7 @@ import dmi.eligibility as el
 from dmi.eligibility._data import DATA
 from dmi.eligibility.facts import FactsFileError, parse_facts_table
 from dmi.eligibility.policy import iter_leaves, least_sure
-from dmi.errors import UsageError
+from dmi.errors import DmiError, UsageError
 
 from .test_eligibility import IN22, SR22, SR26, firm
 
@@ -399,6 +399,22 @@ def test_without_a_policy_the_api_and_the_cli_take_the_one_in_force(tmp_path, ca
     capsys.readouterr()
     out = pd.read_csv(tmp_path / "o.csv", dtype=str)
     assert out.loc[0, "specialised_policy"] == today
+
+
+@pytest.mark.parametrize("version", [2022, 2026])
+def test_a_version_given_as_a_number_is_that_version(version):
+    assert el.load_policy(version).id == str(version)
+    assert el.evaluate(firm(SR22), policy=version)["specialised"].policy == str(version)
+
+
+@pytest.mark.parametrize("policy", [2022.0, True, ["2022"], b"2022", 2021])
+def test_a_policy_of_another_kind_is_refused_naming_what_is_expected(policy):
+    with pytest.raises(DmiError, match=r"policy") as caught:
+        el.evaluate(firm(SR22), policy=policy)
+    assert "Traceback" not in str(caught.value)
+    if policy != 2021:
+        assert isinstance(caught.value, TypeError)
+        assert type(policy).__name__ in str(caught.value)
 
 
 @pytest.mark.parametrize("policy", ["2022", "2026"])

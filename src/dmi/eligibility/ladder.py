@@ -322,8 +322,8 @@ def evaluate(
         One firm's facts (a dict; an unknown key is an error), or one row per firm with columns
         named by fact code (see :data:`dmi.eligibility.FACTS`; other columns are ignored). A
         missing or blank fact is unknown, never taken as failing.
-    policy : {"2026", "2022"}, path, Policy or None, default=None
-        The rules (a shipped version or a rule file; None: the version in force today, see
+    policy : {"2026", "2022"}, int, path, Policy or None, default=None
+        The rules (a shipped version, also as a number, or a rule file; None: the version in force today, see
         :func:`dmi.eligibility.policy_in_force`). Its routing decides which
         version's rung applies to a new applicant or a 复核 (``holds_<rung> = recheck``).
     year : int, optional

@@ -756,14 +756,14 @@ def application_year(policy: str | Path | Policy, year: int | None = None) -> in
     return int(year)
 
 
-def load_policy(policy: str | Path | Policy | None = None) -> Policy:
+def load_policy(policy: str | int | Path | Policy | None = None) -> Policy:
     """Load and validate a rule file.
 
     Parameters
     ----------
-    policy : str, path, Policy or None
-        A shipped version (``"2022"``, ``"2026"``; see :func:`available_policies`) or a path to a
-        YAML rule file. A Policy is returned as it is; None is the version in force today
+    policy : str, int, path, Policy or None
+        A shipped version (``"2022"``, ``"2026"``, or the year as a number; see
+        :func:`available_policies`) or a path to a YAML rule file. A Policy is returned as it is; None is the version in force today
         (:func:`policy_in_force`).
 
     Returns
@@ -781,8 +781,16 @@ def load_policy(policy: str | Path | Policy | None = None) -> Policy:
         return policy
     if policy is None:
         policy = policy_in_force()
+    if isinstance(policy, numbers.Integral) and not isinstance(policy, bool):
+        policy = str(policy)  # a version is a year: 2026 is "2026"
     if isinstance(policy, Path):
         return _read_rule_file(policy)
+    if not isinstance(policy, str):
+        raise ParameterError(
+            "policy must be a version (2022, 2026, or as text), the path of a rule file, a "
+            f"Policy or None; got {type(policy).__name__} {policy!r}",
+            parameter="policy",
+        )
     return _resolve(policy, None)
 
 
