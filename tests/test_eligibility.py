@@ -679,6 +679,30 @@ def test_2026_tier_one_is_innovative_or_tech():
     assert r["innovative"].route_used == "in22_direct:high_tech"
 
 
+def test_the_output_names_the_tier_one_path_its_points_are_of():
+    # 2026 tier 1's points are the points of the path assessed (创新型 63号 or 科技型 115号): the
+    # column <rung>_path says which, for every firm of a frame, as FirmResult.path does
+    weak = firm(
+        IN22, ip_class1=0, ip_class1_own="no", ip_class2=0, staff=80, assets_y1=3000,
+        standard_lead="yes",
+    )  # fmt: skip
+    firms = [
+        firm(IN22, staff=600, respondent_id="A"),
+        firm(weak, respondent_id="B"),
+        {"respondent_id": "C"},  # nothing known: the first path, as the result names it
+    ]
+    out = el.evaluate(pd.DataFrame(firms), "2026")
+    assert list(out.columns) == el.output_columns("2026")
+    assert list(out.columns[-3:]) == ["gaps", "flags", "innovative_path"]
+    for row, facts in zip(out.to_dict("records"), firms, strict=True):
+        result = el.evaluate(facts, "2026")["innovative"]
+        assert row["innovative_path"] == result.path
+        assert row["innovative_points"] == result.points
+    assert list(out["innovative_path"]) == ["innovative", "tech", "innovative"]
+    # a version whose rungs have no paths has no such column
+    assert not any(c.endswith("_path") for c in el.output_columns("2022"))
+
+
 # -- versions -----------------------------------------------------------------------------------
 
 

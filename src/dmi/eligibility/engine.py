@@ -499,6 +499,9 @@ class RungEval:
     paths: dict[str, np.ndarray]
     status: np.ndarray  # 0..3, in STATUSES order
     points: np.ndarray | None
+    # per row, the position in the rung's paths of the path assessed (the first of the best
+    # state: its points, route and column are the result's); None for a rung without paths
+    path: np.ndarray | None = None
 
     def test(self, cid: str, recheck: bool) -> Any:
         """The test of a condition for a new applicant or a 复核 (``"skip"``: none)."""
@@ -550,9 +553,11 @@ def evaluate_rung(ctx: Context, rung_id: str, recheck: np.ndarray) -> RungEval:
         status = np.minimum(status, best)
     status = np.minimum(status, MET)
     points = ctx.scorecard(rung.points).lo if rung.points else None
-    if any(p.points for p in rung.paths):
-        # the points of the path assessed (the first of the best state, as the result names it)
-        chosen = np.argmax(np.stack([paths[p.id] for p in rung.paths]), axis=0)
+    chosen = None
+    if rung.paths:
+        chosen = np.argmax(np.stack([paths[p.id] for p in rung.paths]), axis=0).astype(np.int8)
+    if chosen is not None and any(p.points for p in rung.paths):
+        # the points of the path assessed
         points = np.full(ctx.n, np.nan) if points is None else points.astype(np.float64)
         for k, p in enumerate(rung.paths):
             sid = p.points or rung.points
@@ -560,7 +565,18 @@ def evaluate_rung(ctx: Context, rung_id: str, recheck: np.ndarray) -> RungEval:
                 at = chosen == k
                 points[at] = ctx.scorecard(sid).lo[at]
     return RungEval(
-        rung_id, policy, recheck, ctx, raw, effective, routes, options, paths, status, points
+        rung_id,
+        policy,
+        recheck,
+        ctx,
+        raw,
+        effective,
+        routes,
+        options,
+        paths,
+        status,
+        points,
+        chosen,
     )
 
 
@@ -578,6 +594,27 @@ class Plan:
     policy_ids: list[str]
     # (rung, applicant) -> the routing entry that chose the policy (None: the file's own rung)
     entries: dict[tuple[str, str], Routing | None] = field(default_factory=dict)
+
+    @property
+    def path_ids(self) -> dict[str, list[str]]:
+        """Rung -> its paths' ids in order, for each rung that a version applied splits into
+        paths (2026 tier 1: 创新型 or 科技型): the rung's ``<rung>_path`` column."""
+        found: dict[str, list[str]] = {}
+        for (rung_id, _), applied in self.routes.items():
+            for p in applied.rungs[rung_id].paths:
+                ids = found.setdefault(rung_id, [])
+                if p.id not in ids:
+                    ids.append(p.id)
+        return found
+
+    def path_codes(self, ev: RungEval) -> np.ndarray:
+        """Per row of ``ev``, the position in :attr:`path_ids` of the path assessed
+        (:attr:`RungEval.path`); -1 for a rung without paths."""
+        if ev.path is None:
+            return np.full(ev.ctx.n, -1, dtype=np.int8)
+        ids = self.path_ids[ev.rung]
+        paths = ev.policy.rungs[ev.rung].paths
+        return np.array([ids.index(p.id) for p in paths], dtype=np.int8)[ev.path]
 
 
 def plan(policy: Policy, year: int) -> Plan:

@@ -302,7 +302,8 @@ def output_columns(
     cols = [ID]
     for rung in RUNGS:
         cols += [f"{rung}_status", f"{rung}_points", f"{rung}_policy"]
-    return cols + the_plan.condition_ids + ["gaps", "flags"]
+    paths = [f"{rung}_path" for rung in the_plan.path_ids]
+    return cols + the_plan.condition_ids + ["gaps", "flags"] + paths
 
 
 def evaluate(
@@ -661,6 +662,11 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
         cols[cid] = pd.Categorical.from_codes(codes, dtype=_STATE_DTYPE)
     cols["gaps"] = _gaps_column(ev, lang, max_gaps)
     cols["flags"] = _flags_column(ev.facts, lang, the_plan.year)
+    for rung, ids in the_plan.path_ids.items():
+        chosen = np.full(n, -1, dtype=np.int8)
+        for part in ev.parts[rung]:
+            chosen[part.rows] = the_plan.path_codes(part.ev)[part.at]
+        cols[f"{rung}_path"] = pd.Categorical.from_codes(chosen, dtype=pd.CategoricalDtype(ids))
     return pd.DataFrame(cols, copy=False)
 
 
@@ -920,9 +926,8 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
     path = None
     card = spec.points  # the scorecard of the points shown: the path's own if it has one
     assessed = set(spec.conditions)  # the conditions the status rests on: the path's too
-    if spec.paths:
-        states = [int(r.paths[p.id][at]) for p in spec.paths]
-        chosen = spec.paths[int(np.argmax(states))]
+    if r.path is not None:
+        chosen = spec.paths[int(r.path[at])]
         path, card = chosen.id, chosen.points or spec.points
         assessed |= set(chosen.conditions)
     route_used = None
