@@ -324,8 +324,8 @@ def evaluate(
         named by fact code (see :data:`dmi.eligibility.FACTS`; other columns are ignored). A
         missing or blank fact is unknown, never taken as failing.
     policy : {"2026", "2022"}, int, path, Policy or None, default=None
-        The rules (a shipped version, also as a number, or a rule file; None: the version in force today, see
-        :func:`dmi.eligibility.policy_in_force`). Its routing decides which
+        The rules (a shipped version, also as a number, or a rule file; None: the version in
+        force today, see :func:`dmi.eligibility.policy_in_force`). Its routing decides which
         version's rung applies to a new applicant or a 复核 (``holds_<rung> = recheck``).
     year : int, optional
         The application year (routing, award windows); default the policy's first year

@@ -763,8 +763,8 @@ def load_policy(policy: str | int | Path | Policy | None = None) -> Policy:
     ----------
     policy : str, int, path, Policy or None
         A shipped version (``"2022"``, ``"2026"``, or the year as a number; see
-        :func:`available_policies`) or a path to a YAML rule file. A Policy is returned as it is; None is the version in force today
-        (:func:`policy_in_force`).
+        :func:`available_policies`) or a path to a YAML rule file. A Policy is returned as it
+        is; None is the version in force today (:func:`policy_in_force`).
 
     Returns
     -------
