@@ -703,6 +703,52 @@ def test_the_output_names_the_tier_one_path_its_points_are_of():
     assert not any(c.endswith("_path") for c in el.output_columns("2022"))
 
 
+def test_a_frame_s_columns_are_read_as_the_command_reads_a_file_s_headers(tmp_path):
+    # labels (zh, en), a code in capitals, a unit in a header and an id alias: what
+    # `dmi eligibility` reads from a file, evaluate() and evaluate_firms() read from a frame
+    from dmi.eligibility.facts import facts_table
+    from dmi.errors import IgnoredColumnsWarning
+
+    table = facts_table()
+    coded = pd.DataFrame(
+        [firm(SR26, respondent_id="A"), firm(SR26, respondent_id="B", debt_ratio=81)]
+    )
+    headers = {
+        "respondent_id": "企业编号",
+        "revenue_y1": table["revenue_y1"].zh,
+        "debt_ratio": table["debt_ratio"].en,
+        "staff": "STAFF",
+        "rd_y1": f"{table['rd_y1'].zh}（元）",
+    }
+    labelled = coded.rename(columns=headers)
+    labelled[headers["rd_y1"]] = coded["rd_y1"] * 10_000
+    expected = el.evaluate(coded, "2026")
+    with pytest.warns(IgnoredColumnsWarning) as caught:
+        got = el.evaluate(labelled.assign(company_name="x"), "2026")
+    assert "company_name" in str(caught[0].message)
+    assert "respondent_id" not in str(caught[0].message)
+    pd.testing.assert_frame_equal(got, expected)
+    firms = el.evaluate_firms(labelled, "2026")
+    assert [f.row["gaps"] for f in firms] == list(expected["gaps"])
+    assert [f["specialised"].status for f in firms] == list(expected["specialised_status"])
+    # the command line reads the same file the same way
+    from dmi.cli.main import main
+
+    labelled.to_csv(tmp_path / "in.csv", index=False)
+    assert main(["eligibility", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "-q"]) == 0
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert list(out["gaps"]) == list(expected["gaps"])
+    assert list(out["sr26_debt"]) == list(expected["sr26_debt"].astype(str))
+
+
+def test_a_frame_of_codes_alone_is_read_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        el.evaluate(pd.DataFrame([firm(SR26, respondent_id="A")]), "2026")
+
+
 # -- versions -----------------------------------------------------------------------------------
 
 
@@ -1113,7 +1159,10 @@ def test_a_few_columns_named_like_survey_items_are_not_the_survey_in_the_api_eit
     # survey (level 0 put before the stated 3): the same firm got 5 points or 0
     frame = pd.DataFrame({"respondent_id": ["a"], "investment": ["3"], "digital_level": ["3"]})
     frame["revenue_y1"] = "5000"
-    points = el.evaluate(frame, "2022")["specialised_points"].iloc[0]
+    from dmi.errors import IgnoredColumnsWarning
+
+    with pytest.warns(IgnoredColumnsWarning, match="too few to be its answers"):
+        points = el.evaluate(frame, "2022")["specialised_points"].iloc[0]
     plain = el.evaluate(frame.drop(columns="investment"), "2022")["specialised_points"].iloc[0]
     assert points == plain
     assert el.evaluate_batch(frame, "2022").digital_computed == 0

@@ -31,6 +31,7 @@ __all__ = [
     "InstrumentProblem",
     "MissingExtraError",
     "MissingFileError",
+    "IgnoredColumnsWarning",
     "MethodWarning",
     "ModelFileError",
     "NotComputable",
@@ -316,6 +317,11 @@ class MethodWarning(UserWarning):
     """A method was fitted where its result is questionable: AHP judgements whose consistency
     ratio is 0.10 or more, or a Mazziotta-Pareto index that falls when an input rises. The
     text is kept in ``IndexModel.fit_info_["warnings"]`` and shown by the command line."""
+
+
+class IgnoredColumnsWarning(UserWarning):
+    """Columns of a frame were left out: neither a fact nor an item of the survey, or a second
+    column for one (the lines ``dmi eligibility`` prints for a file's headers)."""
 
 
 class TierStabilityWarning(UserWarning):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -63,8 +64,8 @@ from dmi.eligibility.policy import (
     least_sure,
     load_policy,
 )
-from dmi.eligibility.survey import computed_levels, survey_items
-from dmi.errors import ParameterError
+from dmi.eligibility.survey import SURVEY_INSTRUMENT, computed_levels, survey_items
+from dmi.errors import IgnoredColumnsWarning, ParameterError
 
 __all__ = [
     "ConditionResult",
@@ -320,9 +321,11 @@ def evaluate(
     Parameters
     ----------
     facts : dict or DataFrame
-        One firm's facts (a dict; an unknown key is an error), or one row per firm with columns
-        named by fact code (see :data:`dmi.eligibility.FACTS`; other columns are ignored). A
-        missing or blank fact is unknown, never taken as failing.
+        One firm's facts (a dict of fact codes, see :data:`dmi.eligibility.FACTS`; an unknown
+        key is an error), or one row per firm, its columns matched as ``dmi eligibility``
+        matches a file's headers (codes in any case, labels, units in brackets; the others
+        named in an :class:`~dmi.errors.IgnoredColumnsWarning`). A missing or blank fact is
+        unknown, never taken as failing.
     policy : {"2026", "2022"}, int, path, Policy or None, default=None
         The rules (a shipped version, also as a number, or a rule file; None: the version in
         force today, see :func:`dmi.eligibility.policy_in_force`). Its routing decides which
@@ -361,8 +364,17 @@ def evaluate(
         ev = evaluate_columns(parsed.table, the_plan)
         (found,) = _firms(ev, _frame(ev, lang, max_gaps), lang)
         return found
+    facts, units = _as_read(facts)
     batch = _run(
-        facts, the_plan, lang, max_gaps, first_row=2, rows=None, unique_ids=False, survey=survey
+        facts,
+        the_plan,
+        lang,
+        max_gaps,
+        first_row=2,
+        rows=None,
+        unique_ids=False,
+        survey=survey,
+        units=units,
     )
     if batch.n_rejected:
         raise FactsError(batch.rejects, batch.n_read)
@@ -408,6 +420,7 @@ def evaluate_firms(
     """
     the_plan = _settle(policy, year, lang, max_gaps)
     firms: list[FirmResult] = []
+    facts, units = _as_read(facts)
     batch = _run(
         facts,
         the_plan,
@@ -417,6 +430,7 @@ def evaluate_firms(
         rows=None,
         unique_ids=False,
         survey=survey,
+        units=units,
         firms=firms,
     )
     if batch.n_rejected:
@@ -459,6 +473,37 @@ def evaluate_batch(
         units,
         numbered_options,
     )
+
+
+def _as_read(facts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A frame's columns matched as ``dmi eligibility`` matches a file's headers
+    (:func:`dmi.eligibility.headers.map_fact_columns`: a fact's code in any case, its labels,
+    an alias, a unit in brackets; the survey's item codes and texts): the frame with the
+    columns matched, renamed to their codes, and the units its headers name. The columns left
+    out are named in an :class:`~dmi.errors.IgnoredColumnsWarning`, in the lines the command
+    prints for a file.
+
+    A frame of fact codes alone is taken as it is (no copy, nothing more imported); one whose
+    header :func:`parse_facts` refuses (two rows, a code twice) is left for it to refuse.
+    """
+    if not isinstance(facts, pd.DataFrame) or facts.columns.nlevels != 1:
+        return facts, {}  # refused by _run or parse_facts, naming what they got
+    if facts.columns.duplicated().any():
+        return facts, {}
+    if {str(c) for c in facts.columns} <= {*facts_table().codes, ID}:
+        return facts, {}
+    from dmi.eligibility.headers import few_items_note, map_fact_columns
+    from dmi.instruments import load_instrument
+
+    survey = load_instrument(SURVEY_INSTRUMENT)
+    mapping = map_fact_columns([str(c) for c in facts.columns], instrument=survey)
+    rename = {c: mapping.rename[str(c)] for c in facts.columns if str(c) in mapping.rename}
+    ignored = mapping.ignored_lines("neither a fact nor an item of the MIIT survey")
+    if mapping.few_items:
+        ignored.append(few_items_note(mapping, len(survey.items)))
+    if ignored:
+        warnings.warn("; ".join(ignored), IgnoredColumnsWarning, stacklevel=3)
+    return facts[list(rename)].set_axis(list(rename.values()), axis=1), mapping.units
 
 
 def _with_survey_level(facts: Mapping[str, Any]) -> Mapping[str, Any]:
