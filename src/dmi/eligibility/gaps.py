@@ -258,7 +258,9 @@ class Gap:
     fact : str or None
         The fact to change (e.g. ``rd_y1`` for an R&D share).
     current, target : float or None
-        The compared value now and the value that meets the threshold.
+        The compared value now and the value that meets the threshold; None for a change of a
+        category or a yes/no (``holds_innovative`` no → yes: ``fact`` names it, ``text`` says
+        both values) and where the value now cannot be computed.
     change : float or None
         How much ``fact`` must change (in its unit; negative = reduce), rounded away from
         missing the threshold (0.01 for amounts, whole numbers for counts).
