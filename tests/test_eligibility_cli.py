@@ -1344,3 +1344,17 @@ def test_a_run_says_how_many_award_years_are_after_the_application_year(tmp_path
     assert read(out)["flags"].fillna("").str.contains("2025").tolist() == [True, False]
     code, _, err = run(capsys, "eligibility", src, "-o", out, "--policy", "2022", "--year", "2026")
     assert "award year" not in err
+
+
+def test_strict_exits_1_when_a_row_was_rejected_and_writes_everything(capsys, tmp_path):
+    # as dmi score --strict: the outputs are written all the same, the exit code tells
+    bad = write_csv(tmp_path / "bad.csv", [A1, {**A2, "debt_ratio": 180}])
+    good = write_csv(tmp_path / "good.csv", FIRMS)
+    out, rej = tmp_path / "out.csv", tmp_path / "rej.csv"
+    assert run(capsys, "eligibility", bad, "-o", out, "-q")[0] == 0
+    out.unlink()
+    code, stdout, _ = run(capsys, "eligibility", bad, "-o", out, "--rejects", rej, "--strict")
+    assert code == 1
+    assert len(read(out)) == 1 and list(read(rej)["respondent_id"]) == ["A2"]
+    assert stdout.splitlines()[-1] == "read 2 rows: 1 evaluated, 1 rejected (1 problems)"
+    assert run(capsys, "eligibility", good, "-o", out, "--strict", "-q")[0] == 0

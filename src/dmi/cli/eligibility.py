@@ -1,9 +1,10 @@
 """``dmi eligibility``: the 梯度培育 ladder for a file of firms, and its template and codebook.
 
 - ``dmi eligibility INPUT -o OUT [--policy 2022|2026|FILE] [--rejects FILE] [--summary FILE]
-  [--cohort FILE] [--candidates FILE] [--lang zh|en] [--chunk-size N] [--id-column COLUMN]``:
-  every row evaluated (:func:`dmi.bulk.eligibility.evaluate_file`), on the reading and
-  reconciliation machinery of ``dmi score`` (``--id-column`` as ``dmi score``'s);
+  [--cohort FILE] [--candidates FILE] [--lang zh|en] [--chunk-size N] [--id-column COLUMN]
+  [--strict]``: every row evaluated (:func:`dmi.bulk.eligibility.evaluate_file`), on the reading
+  and reconciliation machinery of ``dmi score`` (``--id-column`` and ``--strict`` as ``dmi
+  score``'s);
 - ``dmi eligibility template -o FILE`` / ``dmi eligibility codebook -o FILE``: the empty
   bulk-import file and the data dictionary of the facts (CSV or XLSX).
 """
@@ -101,7 +102,7 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
         ]
         print(f"wrote {', '.join(written)}")
     print(summary.line())
-    return 0
+    return 1 if args.strict and summary.rejected else 0
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -121,7 +122,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Add ``eligibility`` to the main parser's subparsers."""
-    from dmi.cli.score import add_id_column_option
+    from dmi.cli.score import STRICT_ROWS_HELP, add_id_column_option
 
     p = sub.add_parser(
         "eligibility",
@@ -192,5 +193,6 @@ def add_commands(sub: Any) -> None:
         help="do not score the MIIT survey's item columns (use the digital_level column) nor "
         "take facts from its profile answers",
     )
+    p.add_argument("--strict", action="store_true", help=STRICT_ROWS_HELP)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or details")
     p.set_defaults(func=cmd_eligibility)

@@ -38,9 +38,19 @@ if TYPE_CHECKING:  # the model and the tiers need scikit-learn: imported where t
     from dmi.scoring.model import IndexModel
     from dmi.tiers import TierModel
 
-__all__ = ["add_commands", "add_id_column_option", "cmd_fit", "cmd_score", "cmd_weights"]
+__all__ = [
+    "STRICT_ROWS_HELP",
+    "add_commands",
+    "add_id_column_option",
+    "cmd_fit",
+    "cmd_score",
+    "cmd_weights",
+]
 
 DEFAULT_INSTRUMENT = "miit-2024-manufacturing"
+
+STRICT_ROWS_HELP = "exit 1 when any row was rejected (every output is written all the same)"
+"""``--strict``'s meaning for a file's rows, in ``dmi score`` and ``dmi eligibility`` alike."""
 
 
 def _positive_int(text: str) -> int:
@@ -616,8 +626,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--strict",
         action="store_true",
-        help="exit 1 when any row was rejected, or (before scoring) when AHP judgements are "
-        "inconsistent (consistency ratio >= 0.10)",
+        help=f"{STRICT_ROWS_HELP}, or (before scoring) when AHP judgements are inconsistent "
+        "(consistency ratio >= 0.10)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or details")
     _input_layout_options(p)
