@@ -1358,3 +1358,35 @@ def test_strict_exits_1_when_a_row_was_rejected_and_writes_everything(capsys, tm
     assert len(read(out)) == 1 and list(read(rej)["respondent_id"]) == ["A2"]
     assert stdout.splitlines()[-1] == "read 2 rows: 1 evaluated, 1 rejected (1 problems)"
     assert run(capsys, "eligibility", good, "-o", out, "--strict", "-q")[0] == 0
+
+
+@pytest.mark.parametrize("action", ["template", "codebook"])
+def test_template_and_codebook_refuse_the_options_of_an_evaluation(capsys, tmp_path, action):
+    out = tmp_path / "t.csv"
+    given = ["--policy", "2022", "--lang", "en", "--rejects", tmp_path / "r.csv"]
+    code, stdout, err = run(capsys, "eligibility", action, "-o", out, *given)
+    assert code == 2 and stdout == ""
+    assert err == (
+        f"dmi: error: {action}: --policy, --lang and --rejects apply to evaluating a file of "
+        "firms, not to writing the " + action + "; leave them out\n"
+    )
+    assert not out.exists() and not (tmp_path / "r.csv").exists()
+    for option in (
+        ["--summary", "s.json"],
+        ["--cohort", "c.csv"],
+        ["--candidates", "k.csv"],
+        ["--year", "2025"],
+        ["--max-gaps", "all"],
+        ["--map", "m.csv"],
+        ["--id-column", "id"],
+        ["--duplicates", "keep-first"],
+        ["--chunk-size", "10"],
+        ["--encoding", "gbk"],
+        ["--sheet", "S"],
+        ["--no-survey"],
+        ["--strict"],
+    ):
+        code, _, err = run(capsys, "eligibility", action, "-o", out, *option)
+        assert code == 2 and f"{action}: {option[0]} applies to evaluating" in err, option
+    # -q is no evaluation's own: taken
+    assert run(capsys, "eligibility", action, "-o", out, "-q")[0] == 0 and out.exists()

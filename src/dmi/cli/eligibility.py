@@ -6,7 +6,8 @@
   and reconciliation machinery of ``dmi score`` (``--id-column`` and ``--strict`` as ``dmi
   score``'s);
 - ``dmi eligibility template -o FILE`` / ``dmi eligibility codebook -o FILE``: the empty
-  bulk-import file and the data dictionary of the facts (CSV or XLSX).
+  bulk-import file and the data dictionary of the facts (CSV or XLSX); an option of an
+  evaluation given to them is refused, not ignored.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from dmi.errors import FactsFileError, PolicyError, UsageError
 __all__ = ["add_commands", "cmd_eligibility"]
 
 ACTIONS = ("template", "codebook")
+
+EVALUATING = "evaluating a file of firms"
+"""What the options of an evaluation are for (their group in ``-h``, the refusal below)."""
+EVALUATION_ONLY = (
+    "{action}: {options} {verb} to " + EVALUATING + ", not to writing the {action}; "
+    "leave {them} out"
+)
+"""Why ``template`` / ``codebook`` refuse an option of an evaluation (it would do nothing)."""
 
 
 def _one_line(exc: PolicyError | FactsFileError) -> UsageError:
@@ -109,6 +118,7 @@ def _export(args: argparse.Namespace) -> int:
     from dmi.eligibility import facts_codebook, facts_template
     from dmi.io import write_table
 
+    _refuse_evaluation_options(args)
     table = facts_template() if args.input == "template" else facts_codebook()
     write_table(table, args.output)
     if args.input == "template":
@@ -118,6 +128,31 @@ def _export(args: argparse.Namespace) -> int:
             f"wrote {args.output}: {len(table)} rows, {table['column'].nunique()} facts described"
         )
     return 0
+
+
+def _refuse_evaluation_options(args: argparse.Namespace) -> None:
+    """Refuse, for ``template`` / ``codebook``, every evaluation option given.
+
+    An option counts as given when its value is not the parser's default (a default given
+    explicitly, ``--lang zh``, changes nothing, and passes).
+    """
+    given = [
+        flag
+        for flag, (dest, default) in args.evaluation_defaults.items()
+        if getattr(args, dest) != default
+    ]
+    if not given:
+        return
+    options = given[0] if len(given) == 1 else f"{', '.join(given[:-1])} and {given[-1]}"
+    one = len(given) == 1
+    raise UsageError(
+        EVALUATION_ONLY.format(
+            action=args.input,
+            options=options,
+            verb="applies" if one else "apply",
+            them="it" if one else "them",
+        )
+    )
 
 
 def add_commands(sub: Any) -> None:
@@ -135,64 +170,71 @@ def add_commands(sub: Any) -> None:
         help="a facts file (CSV/XLSX/Parquet), or template / codebook to write those",
     )
     p.add_argument("-o", "--output", required=True, help="CSV, XLSX or Parquet")
-    p.add_argument(
-        "--policy",
-        metavar="2022|2026|FILE",
-        help="the rules: a shipped version or a rule file (default: the version in force "
-        "today, 2026 from 2026-04-01)",
-    )
-    p.add_argument("--year", type=int, help="application year (default: the policy's first)")
-    p.add_argument(
-        "--lang",
-        default="zh",
-        choices=("zh", "en"),
-        help="language of the gaps and flags (a 问卷星 export's rows answered implausibly fast "
-        "among them; default: zh)",
-    )
-    p.add_argument(
-        "--max-gaps",
-        type=_gaps,
-        default=3,
-        metavar="N|all",
-        help="gaps listed per firm (default 3; 0 none)",
-    )
-    p.add_argument("--rejects", help="write the rejected rows' problems here")
-    p.add_argument("--summary", help="write the run summary as JSON here")
-    p.add_argument(
-        "--cohort",
-        help="write firms per rung and status by province, city and sector, the firms one "
-        "condition away and the conditions most often missing",
-    )
-    p.add_argument(
-        "--candidates",
-        help="write the candidates: firms eligible, with only manual review left, or one "
-        "condition away, per rung",
-    )
-    p.add_argument(
-        "--duplicates",
-        default="reject",
-        choices=("reject", "keep-first", "keep-last"),
-        help="repeated respondent ids (default: reject every occurrence)",
-    )
-    p.add_argument(
-        "--chunk-size",
-        type=_positive_int,
-        default=50_000,
-        help="rows read and evaluated at a time (default 50000)",
-    )
-    p.add_argument("--encoding", help="input encoding (default: detected)")
-    p.add_argument("--sheet", help="XLSX sheet (default: the active sheet)")
-    p.add_argument(
-        "--map",
-        help="CSV (column,code) or YAML mapping of file headers to facts or survey items",
-    )
-    add_id_column_option(p)  # dmi score's: the layout takes the ids from it
-    p.add_argument(
-        "--no-survey",
-        action="store_true",
-        help="do not score the MIIT survey's item columns (use the digital_level column) nor "
-        "take facts from its profile answers",
-    )
-    p.add_argument("--strict", action="store_true", help=STRICT_ROWS_HELP)
+    # the options of an evaluation in their own group: template and codebook refuse them
+    run = p.add_argument_group(f"{EVALUATING} (not template or codebook)")
+    evaluation = [
+        run.add_argument(
+            "--policy",
+            metavar="2022|2026|FILE",
+            help="the rules: a shipped version or a rule file (default: the version in force "
+            "today, 2026 from 2026-04-01)",
+        ),
+        run.add_argument("--year", type=int, help="application year (default: the policy's first)"),
+        run.add_argument(
+            "--lang",
+            default="zh",
+            choices=("zh", "en"),
+            help="language of the gaps and flags (a 问卷星 export's rows answered implausibly "
+            "fast among them; default: zh)",
+        ),
+        run.add_argument(
+            "--max-gaps",
+            type=_gaps,
+            default=3,
+            metavar="N|all",
+            help="gaps listed per firm (default 3; 0 none)",
+        ),
+        run.add_argument("--rejects", help="write the rejected rows' problems here"),
+        run.add_argument("--summary", help="write the run summary as JSON here"),
+        run.add_argument(
+            "--cohort",
+            help="write firms per rung and status by province, city and sector, the firms one "
+            "condition away and the conditions most often missing",
+        ),
+        run.add_argument(
+            "--candidates",
+            help="write the candidates: firms eligible, with only manual review left, or one "
+            "condition away, per rung",
+        ),
+        run.add_argument(
+            "--duplicates",
+            default="reject",
+            choices=("reject", "keep-first", "keep-last"),
+            help="repeated respondent ids (default: reject every occurrence)",
+        ),
+        run.add_argument(
+            "--chunk-size",
+            type=_positive_int,
+            default=50_000,
+            help="rows read and evaluated at a time (default 50000)",
+        ),
+        run.add_argument("--encoding", help="input encoding (default: detected)"),
+        run.add_argument("--sheet", help="XLSX sheet (default: the active sheet)"),
+        run.add_argument(
+            "--map",
+            help="CSV (column,code) or YAML mapping of file headers to facts or survey items",
+        ),
+        add_id_column_option(run),  # dmi score's: the layout takes the ids from it
+        run.add_argument(
+            "--no-survey",
+            action="store_true",
+            help="do not score the MIIT survey's item columns (use the digital_level column) "
+            "nor take facts from its profile answers",
+        ),
+        run.add_argument("--strict", action="store_true", help=STRICT_ROWS_HELP),
+    ]
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or details")
-    p.set_defaults(func=cmd_eligibility)
+    p.set_defaults(
+        func=cmd_eligibility,
+        evaluation_defaults={a.option_strings[-1]: (a.dest, a.default) for a in evaluation},
+    )

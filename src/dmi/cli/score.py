@@ -129,10 +129,21 @@ def _source(args: argparse.Namespace) -> Source:
     )
 
 
-def add_id_column_option(parser: argparse.ArgumentParser) -> None:
+def add_id_column_option(parser: Any) -> argparse.Action:
     """``--id-column``: the column of a survey tool's export that holds the respondent ids
-    (:attr:`dmi.io.tools.Source.id_column`), for ``dmi score`` and ``dmi eligibility`` alike."""
-    parser.add_argument(
+    (:attr:`dmi.io.tools.Source.id_column`), for ``dmi score`` and ``dmi eligibility`` alike.
+
+    Parameters
+    ----------
+    parser : ArgumentParser or argument group
+        Where the option is added.
+
+    Returns
+    -------
+    argparse.Action
+        The option added.
+    """
+    return parser.add_argument(
         "--id-column",
         help="问卷星/KoboToolbox: the column holding the respondent id (default 序号 / _uuid)",
     )
