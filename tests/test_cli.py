@@ -362,3 +362,28 @@ def test_tiers_fit_on_a_constant_dimension_says_what_to_do_on_the_command_line(c
     assert code == 2, err
     assert "column 'dim_operations' is constant (every row fitted on is 50)" in err
     assert "reference population in which it varies" in err  # what a command-line user can do
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("-o", "a file name ending .csv, .xlsx or .parquet"),
+        ("--rejects", "a file name ending .csv, .xlsx or .parquet"),
+        ("--cohort", "a file name ending .csv, .xlsx or .parquet"),
+        ("--summary", "a file name"),
+    ],
+)
+def test_an_output_that_is_a_folder_is_named_before_anything_is_read(
+    capsys, tmp_path, option, expected
+):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    given = {"-o": tmp_path / "s.csv", option: folder}
+    argv = [a for pair in given.items() for a in pair]
+    code, _, err = run(capsys, "score", EXAMPLE, *argv, "-q")
+    assert code == 2
+    assert err == f"dmi: error: {folder} is a folder; expected {expected}\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["adir"]
+    # before a file is read: the fit on the input itself (--reference input) is not made
+    code, _, err = run(capsys, "score", tmp_path / "nope.csv", *argv, "--reference", "input")
+    assert code == 2 and "is a folder" in err

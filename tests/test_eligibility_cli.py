@@ -1390,3 +1390,44 @@ def test_template_and_codebook_refuse_the_options_of_an_evaluation(capsys, tmp_p
         assert code == 2 and f"{action}: {option[0]} applies to evaluating" in err, option
     # -q is no evaluation's own: taken
     assert run(capsys, "eligibility", action, "-o", out, "-q")[0] == 0 and out.exists()
+
+
+TABLES = ".csv, .xlsx or .parquet"
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("-o", f"a file name ending {TABLES}"),
+        ("--rejects", f"a file name ending {TABLES}"),
+        ("--cohort", f"a file name ending {TABLES}"),
+        ("--candidates", f"a file name ending {TABLES}"),
+        ("--summary", "a file name"),  # written as JSON whatever its name
+    ],
+)
+@pytest.mark.parametrize("folder", ["adir", "folder.csv"])
+def test_an_output_that_is_a_folder_is_named_before_anything_is_read(
+    capsys, tmp_path, option, expected, folder
+):
+    (tmp_path / folder).mkdir()
+    src = write_csv(tmp_path / "firms.csv", FIRMS)
+    given = {"-o": tmp_path / "out.csv", option: tmp_path / folder}
+    argv = [a for pair in given.items() for a in pair]
+    code, _, err = run(capsys, "eligibility", src, *argv)
+    assert code == 2
+    assert err == f"dmi: error: {tmp_path / folder} is a folder; expected {expected}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["firms.csv", folder])
+    # before the input is read: a missing input is not what is said
+    code, _, err = run(capsys, "eligibility", tmp_path / "nope.csv", *argv)
+    assert code == 2 and "is a folder" in err
+
+
+@pytest.mark.parametrize("option", ["--cohort", "--candidates"])
+def test_an_output_of_an_unknown_type_is_refused_before_the_run(capsys, tmp_path, option):
+    src = write_csv(tmp_path / "firms.csv", FIRMS)
+    code, _, err = run(
+        capsys, "eligibility", src, "-o", tmp_path / "o.csv", option, tmp_path / "c.txt"
+    )
+    assert code == 2
+    assert err == f"dmi: error: {tmp_path / 'c.txt'}: unknown output type .txt; expected {TABLES}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["firms.csv"]

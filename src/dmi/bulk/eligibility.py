@@ -45,6 +45,7 @@ from dmi.bulk.run import (
     _most_common_first,
     _Outputs,
     _ReadCount,
+    check_outputs,
     run_chunks,
 )
 from dmi.columns import ID_COLUMN
@@ -840,7 +841,8 @@ def evaluate_file(
     PolicyError
         A rule file that cannot be loaded.
     FileFormatError
-        The file cannot be read, or no column is a fact.
+        The file cannot be read, or no column is a fact; or an output is a folder or a table of
+        an unknown type (:func:`dmi.bulk.run.check_outputs`, before the input is read).
     ReconciliationError
         The counts do not add up: a bug in dmi (nothing is moved into place).
     """
@@ -853,6 +855,14 @@ def evaluate_file(
         )
     if lang not in ("zh", "en"):
         raise UsageError(f"unknown language {lang!r}; expected zh or en")
+    check_outputs(
+        output_path,
+        rejects_path,
+        cohort_path,
+        summary_path,
+        candidates_path,
+        input_path=input_path,
+    )
     loaded = load_policy(policy)
     the_year = application_year(loaded, year)
     table = open_table(
@@ -946,7 +956,6 @@ def evaluate_file(
         columns,
         _schema(columns),
         candidates_path=candidates_path,
-        input_path=input_path,
     )
     try:
         read = _ReadCount(reader.chunks())

@@ -80,6 +80,7 @@ from dmi.io import (
     PendingFile,
     TableReader,
     TableWriter,
+    check_output,
     require_item_columns,
     write_table,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "ReconciliationError",
     "RunStopped",
     "RunSummary",
+    "check_outputs",
     "score_file",
 ]
 
@@ -443,13 +445,65 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
+def check_outputs(
+    scores_path: str | Path,
+    rejects_path: str | Path | None = None,
+    cohort_path: str | Path | None = None,
+    summary_path: str | Path | None = None,
+    candidates_path: str | Path | None = None,
+    *,
+    input_path: str | Path | None = None,
+) -> None:
+    """Refuse a run's outputs that cannot be written, before anything is read or written.
+
+    ``dmi score`` and ``dmi eligibility`` alike (:func:`score_file`,
+    :func:`dmi.bulk.eligibility.evaluate_file`, and their commands before they read a map or
+    fit a method), so that a run is not made only to fail at its end.
+
+    Parameters
+    ----------
+    scores_path, rejects_path, cohort_path, candidates_path : str or Path
+        The tables (``rejects_path``, ``cohort_path``, ``candidates_path`` optional).
+    summary_path : str or Path, optional
+        The JSON summary (any file name).
+    input_path : str or Path, optional
+        The input, which no output may be.
+
+    Raises
+    ------
+    FileFormatError
+        An output that is a folder, or a table whose extension is none of .csv, .xlsx and
+        .parquet (:func:`dmi.io.check_output`).
+    UsageError
+        Two outputs that are one file, or an output that is the input file.
+    """
+    tables = (scores_path, rejects_path, cohort_path, candidates_path)
+    for table in tables:
+        if table:
+            check_output(table)
+    if summary_path:
+        check_output(summary_path, table=False)
+    seen: dict[str, Path] = {}
+    for path in [Path(p) for p in (*tables, summary_path) if p]:
+        real = os.path.realpath(path)
+        if real in seen:
+            raise UsageError(f"two outputs are the same file: {seen[real]} and {path}")
+        if input_path is not None and _same_file(path, input_path):
+            raise UsageError(
+                f"{path} is the input file {input_path}: the results would replace it; "
+                "name another output"
+            )
+        seen[real] = path
+
+
 class _Outputs:
     """A run's output files, written beside their destinations (:class:`dmi.io.PendingFile`)
     and moved into place together when the run succeeded, the summary last; removed otherwise.
 
     The rejects always have a writer: without a rejects file it only counts, so the rejected
     rows are counted the same way whether they are written or not. ``candidates_path`` is
-    ``dmi eligibility``'s list of candidates, pending like the cohort.
+    ``dmi eligibility``'s list of candidates, pending like the cohort. The paths are checked
+    before the run reads its input (:func:`check_outputs`).
     """
 
     def __init__(
@@ -461,22 +515,7 @@ class _Outputs:
         columns: list[str],
         schema: Any,
         candidates_path: str | Path | None = None,
-        *,
-        input_path: str | Path | None = None,
     ) -> None:
-        paths = (scores_path, rejects_path, cohort_path, candidates_path, summary_path)
-        named = [Path(p) for p in paths if p]
-        seen: dict[str, Path] = {}
-        for path in named:
-            real = os.path.realpath(path)
-            if real in seen:
-                raise UsageError(f"two outputs are the same file: {seen[real]} and {path}")
-            if input_path is not None and _same_file(path, input_path):
-                raise UsageError(
-                    f"{path} is the input file {input_path}: the results would replace it; "
-                    "name another output"
-                )
-            seen[real] = path
         self.written: list[Path] = []
         self._files: list[Any] = []  # in the order they are moved into place
         try:
@@ -783,7 +822,9 @@ def score_file(
         An unknown ``duplicates`` policy or ``engine``, two outputs that are one file, or a
         crosswalk in ``also`` from another instrument than the model's.
     FileFormatError
-        The file cannot be read, or no column matches an item of the instrument.
+        The file cannot be read, or no column matches an item of the instrument; or an output
+        is a folder or a table of an unknown type (:func:`check_outputs`, before the input is
+        read).
     FileNotFoundError
         The input, or an output's folder, does not exist.
     ReconciliationError
@@ -796,6 +837,7 @@ def score_file(
         )
     if engine not in ("local", "dask"):
         raise UsageError(f"unknown engine {engine!r}; expected local or dask")
+    check_outputs(output_path, rejects_path, cohort_path, summary_path, input_path=input_path)
     instrument = model.instrument_
     if tier_model is not None:
         tier_model.check_instrument(instrument)
@@ -839,7 +881,6 @@ def score_file(
         summary_path,
         columns,
         _output_schema(model, tier_model, passthrough, raw_columns, targets),
-        input_path=input_path,
     )
     try:
         read = _ReadCount(reader.chunks())

@@ -65,8 +65,12 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
     if args.input in ACTIONS:
         return _export(args)
     from dmi.bulk.eligibility import evaluate_file
+    from dmi.bulk.run import check_outputs
     from dmi.cli.score import _column_map, rejected_lines, row_progress
 
+    # before the map is read (evaluate_file checks them again, for its other callers)
+    outputs = (args.output, args.rejects, args.cohort, args.summary, args.candidates)
+    check_outputs(*outputs, input_path=args.input)
     custom = _column_map(args.map) if args.map else None
     try:
         with row_progress(args.quiet) as progress:

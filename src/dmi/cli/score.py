@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dmi.bulk.run import DUPLICATE_POLICIES, score_file
+from dmi.bulk.run import DUPLICATE_POLICIES, check_outputs, score_file
 from dmi.errors import MethodWarning, UsageError
 from dmi.instruments import Instrument, load_instrument
 from dmi.io import read_answers, read_mapping_file
@@ -317,6 +317,8 @@ def _method_name(args: argparse.Namespace) -> str:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    # before the map is read and the method fitted (on the input itself, with --reference input)
+    check_outputs(args.output, args.rejects, args.cohort, args.summary, input_path=args.input)
     instrument = load_instrument(args.instrument)
     custom = _column_map(args.map)
     if args.engine == "dask":

@@ -25,6 +25,7 @@ __all__ = [
     "PARTIAL_MARK",
     "PendingFile",
     "TableWriter",
+    "check_output",
     "csv_bytes",
     "escape_formulas",
     "unescaped",
@@ -191,8 +192,7 @@ class PendingFile:
             )
         if not self.target.parent.is_dir():
             raise MissingFileError(f"{self.destination}: no such folder: {self.destination.parent}")
-        if self.target.is_dir():
-            raise FileFormatError(f"{self.destination} is a folder; expected a file name")
+        check_output(self.destination, table=False)
         if self.target.exists() and not self.target.is_file():
             # the finished file is moved onto the destination: it would take a device's place
             raise FileFormatError(
@@ -294,7 +294,7 @@ class TableWriter:
         self.columns = list(columns)
         self.schema = schema
         self.count_distinct = count_distinct
-        self.kind = "none" if self.path is None else _output_kind(self.path)
+        self.kind = "none" if self.path is None else check_output(self.path)
         self.pending = None if self.path is None else PendingFile(self.path)
         self.rows = 0
         self.distinct = 0
@@ -516,14 +516,44 @@ def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
     return out
 
 
-def _output_kind(path: Path) -> str:
+_TABLE_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
+_TABLE_NAMES = ".csv, .xlsx or .parquet"
+
+
+def check_output(path: str | Path, *, table: bool = True) -> str | None:
+    """Refuse an output no file can be written to, before anything is read or written.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output.
+    table : bool, default=True
+        A table (:func:`write_table`, :class:`TableWriter`): its extension chooses the format,
+        so it must be one dmi writes. False: any file name (a run's JSON summary).
+
+    Returns
+    -------
+    str or None
+        The table's format (``csv``, ``xlsx`` or ``parquet``); None when not ``table``.
+
+    Raises
+    ------
+    FileFormatError
+        The path is a folder, or a table's extension is none of .csv, .xlsx and .parquet.
+    """
+    path = Path(path)
+    if path.is_dir():  # checked first: a folder has no suffix, or one that says nothing
+        expected = f"a file name ending {_TABLE_NAMES}" if table else "a file name"
+        raise FileFormatError(f"{path} is a folder; expected {expected}", path=path)
+    if not table:
+        return None
     suffix = path.suffix.lower()
-    kinds = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
-    if suffix not in kinds:
+    if suffix not in _TABLE_KINDS:
         raise FileFormatError(
-            f"{path}: unknown output type {suffix or '(none)'}; expected .csv, .xlsx or .parquet"
+            f"{path}: unknown output type {suffix or '(none)'}; expected {_TABLE_NAMES}",
+            path=path,
         )
-    return kinds[suffix]
+    return _TABLE_KINDS[suffix]
 
 
 def write_table(
@@ -544,7 +574,7 @@ def write_table(
     """
     pending = path if isinstance(path, PendingFile) else None
     destination = pending.destination if pending is not None else Path(path)
-    kind = _output_kind(destination)
+    kind = check_output(destination)
     if append:
         if kind != "csv":
             raise ValueError(f"{kind} output cannot be appended; use TableWriter")
