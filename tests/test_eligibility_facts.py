@@ -63,6 +63,12 @@ def test_every_fact_a_rule_reads_is_in_the_table():
                 assert fact in el.FACTS, (name, metric.id, fact)
 
 
+LEVEL_WORDS = (
+    "expected a whole number from 0 to 4, or one of: 未达一级, 一级, 二级, 三级, 四级, 0级, 1级, "
+    "2级, 3级, 4级"
+)
+
+
 def batch(rows: list[dict]) -> el.EligibilityBatch:
     return el.evaluate_batch(pd.DataFrame(rows, dtype=object), "2026")
 
@@ -92,6 +98,9 @@ def batch(rows: list[dict]) -> el.EligibilityBatch:
             "expected one of: no, yes, recheck",
         ),
         ({"digital_level": 5}, "digital_level", "5", "5 is above the maximum 4"),
+        # a level in words none of the facts table's: the reason names the range and the words
+        ({"digital_level": "三级及以上"}, "digital_level", "三级及以上", LEVEL_WORDS),
+        ({"digital_level": "Level 3"}, "digital_level", "Level 3", LEVEL_WORDS),
         ({"eval_score": 101}, "eval_score", "101", "101 is above the maximum 100"),
         (
             {"staff": 10, "rd_staff": 11},
@@ -452,3 +461,14 @@ def test_have_or_have_not_is_refused_for_a_fact_said_in_the_negative(fact, cell)
     assert fact_reason(reason, "en", fact).endswith(f"({el.FACTS[fact].en}): expected yes or no")
     # a fact said plainly keeps 有/无
     assert batch([firm(SR26, **{"sme": "有", "holds_specialised": "无"})]).n_rejected == 0
+
+
+def test_a_level_in_words_none_of_the_tables_is_worded_on_the_bulk_page_too():
+    from dmi.service.ladderbulk import fact_reason
+
+    reason = batch([firm(SR26, digital_level="三级及以上")]).rejects["reason"].iloc[0]
+    assert reason == LEVEL_WORDS
+    assert fact_reason(reason, "zh", "digital_level") == (
+        "应为 0 至 4 的整数，或以下之一：未达一级, 一级, 二级, 三级, 四级, 0级, 1级, 2级, 3级, 4级"
+    )
+    assert fact_reason(reason, "en", "digital_level") == LEVEL_WORDS

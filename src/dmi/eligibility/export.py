@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dmi.eligibility.facts import COMPUTED, ID, facts_table
+from dmi.eligibility.facts import COMPUTED, ID, Fact, facts_table, yes_no_words
 from dmi.eligibility.gaps import t
 
 __all__ = ["COMPUTED", "FACTS_CODEBOOK_COLUMNS", "facts_codebook", "facts_template"]
@@ -34,12 +34,15 @@ def facts_template() -> pd.DataFrame:
 
 
 def facts_codebook() -> pd.DataFrame:
-    """One row per fact, and one more per allowed value of a category or yes/no fact.
+    """One row per fact, and one more per allowed value of a category or yes/no fact and per
+    number a number fact also takes in words (digital_level's 三级).
 
     Columns :data:`FACTS_CODEBOOK_COLUMNS`: the column name, its type, unit (万元, %, 人 ...),
-    the allowed value (a category's or yes/no's code; blank on the fact's own row), zh/en
-    labels, the range (inclusive), whether whole numbers only, zh/en help, the other spellings
-    accepted as the header, and a note (``added by dmi``: a fact a rule needs that the issue's
+    the allowed value (a category's or yes/no's code, a number; blank on the fact's own row),
+    zh/en labels, the range (inclusive), whether whole numbers only, zh/en help, the other
+    spellings accepted (on a fact's row: as the header; on a value's row: as the cell, from the
+    tables the reader reads cells with, :func:`dmi.eligibility.facts.yes_no_words` and
+    ``Fact.words``), and a note (``added by dmi``: a fact a rule needs that the issue's
     list lacked; ``computed``: dmi fills it).
     """
     rows: list[dict[str, object]] = []
@@ -63,36 +66,46 @@ def facts_codebook() -> pd.DataFrame:
         rows.append(base)
         if fact.type == "category":
             for v in fact.values:
-                rows.append(
-                    {
-                        **{k: "" for k in FACTS_CODEBOOK_COLUMNS},
-                        "column": fact.code,
-                        "type": "value",
-                        "value": v.value,
-                        "label_zh": v.zh,
-                        "label_en": v.en,
-                        "min": None,
-                        "max": None,
-                        "integer": None,
-                        "aliases": "|".join(v.aliases),
-                    }
-                )
+                rows.append(_value_row(fact, v.value, v.zh, v.en, v.aliases))
         elif fact.type == "yesno":
-            for value, zh, en in (
-                ("yes", t("eligibility.yes_word", "zh"), t("eligibility.yes_word", "en")),
-                ("no", t("eligibility.no_word", "zh"), t("eligibility.no_word", "en")),
-            ):
-                rows.append(
-                    {
-                        **{k: "" for k in FACTS_CODEBOOK_COLUMNS},
-                        "column": fact.code,
-                        "type": "value",
-                        "value": value,
-                        "label_zh": zh,
-                        "label_en": en,
-                        "min": None,
-                        "max": None,
-                        "integer": None,
-                    }
-                )
+            words = yes_no_words(fact)  # what the reader takes: Y, 1, TRUE, 有 ...
+            for value in ("yes", "no"):
+                zh, en = t(f"eligibility.{value}_word", "zh"), t(f"eligibility.{value}_word", "en")
+                rows.append(_value_row(fact, value, zh, en, _others(words[value], value, zh, en)))
+        elif fact.words:  # a number also given in words (三级, 3级 for digital_level 3)
+            for number, spelled in _number_words(fact).items():
+                rows.append(_value_row(fact, f"{number:g}", "", "", spelled))
     return pd.DataFrame(rows, columns=FACTS_CODEBOOK_COLUMNS)
+
+
+def _value_row(
+    fact: Fact, value: str, zh: str, en: str, aliases: tuple[str, ...]
+) -> dict[str, object]:
+    """A codebook row of one value a cell of ``fact`` may hold, and its other spellings."""
+    return {
+        **{k: "" for k in FACTS_CODEBOOK_COLUMNS},
+        "column": fact.code,
+        "type": "value",
+        "value": value,
+        "label_zh": zh,
+        "label_en": en,
+        "min": None,
+        "max": None,
+        "integer": None,
+        "aliases": "|".join(aliases),
+    }
+
+
+def _others(words: tuple[str, ...], *shown: str) -> tuple[str, ...]:
+    """The spellings of ``words`` not already shown as the value or a label (case folded)."""
+    said = {s.casefold() for s in shown}
+    return tuple(w for w in words if w.casefold() not in said)
+
+
+def _number_words(fact: Fact) -> dict[float, tuple[str, ...]]:
+    """``Fact.words`` (the words the reader takes for a number) by number, in the table's
+    order: {3.0: ("三级", "3级"), ...}."""
+    found: dict[float, list[str]] = {}
+    for word, number in fact.words.items():
+        found.setdefault(float(number), []).append(word)
+    return {number: tuple(words) for number, words in found.items()}

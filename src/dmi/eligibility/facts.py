@@ -41,6 +41,8 @@ __all__ = [
     "FactsFileError",
     "ParsedFacts",
     "SurveyProfileFact",
+    "NO_WORDS",
+    "YES_WORDS",
     "cell_problem",
     "duplicate_ids",
     "facts_table",
@@ -48,6 +50,7 @@ __all__ = [
     "out_of_range",
     "parse_cell",
     "parse_facts",
+    "yes_no_words",
 ]
 
 ID = "respondent_id"
@@ -62,8 +65,10 @@ _CODE = r"^[a-z][a-z0-9_]*$"
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 # 1.0 / 0.0: a yes/no column of 1 and 0 with a blank in it, once pandas has written it
-_YES = frozenset({"yes", "y", "1", "1.0", "true", "t", "是", "有", "√", "✓", "✔"})
-_NO = frozenset({"no", "n", "0", "0.0", "false", "f", "否", "无", "没有", "×", "✗", "✘"})
+YES_WORDS = ("yes", "是", "y", "1", "1.0", "true", "t", "有", "√", "✓", "✔")
+"""The cells a yes/no fact reads as yes (case and width folded); the codebook lists them."""
+NO_WORDS = ("no", "否", "n", "0", "0.0", "false", "f", "无", "没有", "×", "✗", "✘")
+"""The cells a yes/no fact reads as no (case and width folded); the codebook lists them."""
 # "is there one?" answered: yes or no only to a fact said plainly (Fact.negative)
 _HAVE = frozenset({"有", "无", "没有"})
 
@@ -714,6 +719,17 @@ def _is_option_number(text: str) -> bool:
     return _OPTION_NUMBER.fullmatch(text) is not None
 
 
+def yes_no_words(fact: Fact) -> dict[str, tuple[str, ...]]:
+    """The cells a yes/no fact reads as ``yes`` and as ``no`` (:data:`YES_WORDS`,
+    :data:`NO_WORDS`; case and width folded): without 有/无/没有 for a fact said in the
+    negative (``Fact.negative``), which refuses them. The reader and the codebook use this."""
+    refused = _HAVE if fact.negative else frozenset()
+    return {
+        "yes": tuple(w for w in YES_WORDS if w not in refused),
+        "no": tuple(w for w in NO_WORDS if w not in refused),
+    }
+
+
 def parse_cell(fact: Fact, cell: Any) -> float | None:
     """One cell of ``fact`` read as a file's cell is read (``1,200`` staff is 1200, ``是`` is
     yes): its value as the facts' columns hold it (a category by its position, yes as 1.0),
@@ -753,6 +769,8 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
 
         return parse_numbered
     if fact.type == "yesno":
+        said = yes_no_words(fact)
+        yes, no = frozenset(said["yes"]), frozenset(said["no"])
 
         def parse(text: str) -> _Parsed:
             word = text.casefold()
@@ -761,9 +779,9 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
                     f"{text} is unclear for a fact said in the negative ({fact.zh}): "
                     "expected yes (是) or no (否)"
                 )
-            if word in _YES:
+            if word in yes:
                 return 1.0, None
-            if word in _NO:
+            if word in no:
                 return 0.0, None
             return math.nan, "expected yes or no"
 
@@ -781,20 +799,36 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
 
         return parse
 
-    said = unit_text(fact.unit, "en")  # the library's reasons are English
-    unit = f" ({said})" if said else ""
     words = {unicodedata.normalize("NFKC", k).strip(): v for k, v in fact.words.items()}
+    expected = _expected_number(fact)
 
     def parse(text: str) -> _Parsed:
         number = words.get(text)
         if number is None:
             number = _number(text, fact.unit == "%")
         if number is None:
-            kind = "a whole number" if fact.integer else "a number"
-            return math.nan, f"expected {kind}{unit}"
+            return math.nan, expected
         return number, _range_problem(fact, number)
 
     return parse
+
+
+def _expected_number(fact: Fact) -> str:
+    """The reason of a cell that is no number of ``fact`` (``expected a number (万元)``); a
+    fact with words (``Fact.words``) names its range and its words, all it takes besides
+    numbers (``三级及以上`` is none of them)."""
+    kind = "a whole number" if fact.integer else "a number"
+    said = unit_text(fact.unit, "en")  # the library's reasons are English
+    if not fact.words:
+        return f"expected {kind}{f' ({said})' if said else ''}"
+    unit = f" {said}" if said else ""
+    if fact.min is not None and fact.max is not None:
+        kind += f" from {_show(fact.min)} to {_show(fact.max)}{unit}"
+    elif fact.min is not None:
+        kind += f" of at least {_show(fact.min)}{unit}"
+    elif fact.max is not None:
+        kind += f" of at most {_show(fact.max)}{unit}"
+    return f"expected {kind}, or one of: {', '.join(fact.words)}"
 
 
 _UNIT_WORDS = {

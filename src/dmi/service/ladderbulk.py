@@ -251,6 +251,12 @@ _FACT_REASONS = [
     (re.compile(r"expected a number \((?P<unit>.*)\)"), "number"),
     (re.compile(r"expected a number"), "number_plain"),
     (re.compile(r"expected a whole number \((?P<unit>.*)\)"), "whole"),
+    (
+        re.compile(
+            r"expected a whole number from (?P<low>\S+) to (?P<high>\S+), or one of: (?P<words>.+)"
+        ),
+        "whole_or_words",
+    ),
     (re.compile(r"expected a whole number"), "whole_plain"),
     (re.compile(r"expected a finite number"), "number_plain"),
     (re.compile(r"too large to be read in (?P<unit>\S+): expected a finite number"), "too_large"),
