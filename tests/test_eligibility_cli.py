@@ -295,7 +295,7 @@ def test_template_and_codebook_come_from_the_facts_table(capsys, tmp_path):
     assert facts.loc["debt_ratio", "unit"] == "%" and facts.loc["revenue_y1", "unit"] == "万元"
     assert facts.loc["debt_ratio", "label_zh"] == el.FACTS["debt_ratio"].zh
     assert facts.loc["city", "note"] == "added by dmi"
-    assert facts.loc["digital_level_computed", "note"] == "computed"
+    assert facts.loc["digital_level_computed", "note"].startswith("computed: ")
     award = book[(book["column"] == "award") & (book["type"] == "value")]
     assert list(award["value"]) == ["none", "provincial", "national"]
     # the template's header, filled in, is a file dmi reads
@@ -1464,3 +1464,22 @@ def test_the_codebook_lists_every_spelling_the_reader_takes(capsys, tmp_path):
     assert "有" not in negative["yes"] and "无" not in negative["no"] and "1" in negative["yes"]
     level = spellings("digital_level")
     assert "三级" in level["3"] and "3级" in level["3"] and "未达一级" in level["0"]
+
+
+def test_the_codebook_says_the_computed_level_is_read_by_its_code_only(capsys, tmp_path):
+    # digital_level_computed is dmi's (the survey's level on the row), not a template column:
+    # a column of it is read by its code only, so that a person's column headed like it is
+    # not taken for a level dmi computed (which outranks the stated digital_level)
+    assert run(capsys, "eligibility", "codebook", "-o", tmp_path / "c.csv")[0] == 0
+    book = read(tmp_path / "c.csv")
+    row = book[(book["column"] == "digital_level_computed") & (book["type"] != "value")]
+    note = row["note"].iloc[0]
+    assert note.startswith("computed: ") and "by its code only" in note
+    assert "digital_level" in note.replace("digital_level_computed", "")
+    label = el.FACTS["digital_level_computed"].zh
+    src = tmp_path / "in.csv"
+    src.write_text(f"respondent_id,revenue_y1,{label}\nA,100,3\n", encoding="utf-8")
+    summary = tmp_path / "s.json"
+    code, _, _ = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summary)
+    assert code == 0
+    assert json.loads(summary.read_text("utf-8"))["unmatched_columns"] == [label]

@@ -9,6 +9,14 @@ from dmi.eligibility.gaps import t
 
 __all__ = ["COMPUTED", "FACTS_CODEBOOK_COLUMNS", "facts_codebook", "facts_template"]
 
+COMPUTED_NOTE = (
+    "computed: dmi fills it from the MIIT survey's answers on the row (not a template column); "
+    "a file's column of it, a level dmi computed before, is read by its code only, never by "
+    "its labels; a level the firm states goes in digital_level"
+)
+"""The codebook's note on a fact of :data:`COMPUTED`, as :mod:`dmi.bulk.eligibility` matches
+headers: a person's column is never taken for dmi's level, which outranks the stated one."""
+
 
 FACTS_CODEBOOK_COLUMNS = [
     "column",
@@ -43,11 +51,12 @@ def facts_codebook() -> pd.DataFrame:
     spellings accepted (on a fact's row: as the header; on a value's row: as the cell, from the
     tables the reader reads cells with, :func:`dmi.eligibility.facts.yes_no_words` and
     ``Fact.words``), and a note (``added by dmi``: a fact a rule needs that the issue's
-    list lacked; ``computed``: dmi fills it).
+    list lacked; :data:`COMPUTED_NOTE`: dmi fills it, and reads a file's column of it by its
+    code only).
     """
     rows: list[dict[str, object]] = []
     for fact in facts_table():
-        note = "computed" if fact.code in COMPUTED else ("added by dmi" if fact.added else "")
+        note = COMPUTED_NOTE if fact.code in COMPUTED else ("added by dmi" if fact.added else "")
         base: dict[str, object] = {
             "column": fact.code,
             "type": fact.type,
