@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import MetaData, create_engine, insert, inspect
+from sqlalchemy import MetaData, Table, create_engine, insert, inspect
 
 import dmi.eligibility as el
 from dmi.eligibility import FACTS, RUNGS
@@ -448,6 +448,37 @@ def test_facts_and_evaluation_are_kept_with_the_code_and_replaced(store):
     assert kept.evaluation == _plain(_row(changed, "2022"))
     with pytest.raises(KeyError, match="unknown"):
         store.save_ladder(new_token(), FIRM, "2026", {})
+
+
+def test_values_refused_are_kept_apart_from_the_facts(store):
+    # a refused value is not a fact (never evaluated), but what the firm typed comes back in
+    # its field with the code: it had been lost with every later change
+    token = store.new_draft(MIIT, "zh")
+    given = {"sme": "yes"}
+    store.save_ladder(token, given, "2026", _row(given), refused={"debt_ratio": 180})
+    kept = store.ladder(token)
+    assert kept.facts == {"sme": "yes"} and kept.refused == {"debt_ratio": 180}
+    store.save_ladder(token, {"sme": "yes", "debt_ratio": 80}, "2026", _row({"sme": "yes"}))
+    assert store.ladder(token).refused == {}
+
+
+def test_an_older_pre_check_table_gets_the_refused_values_column(tmp_path):
+    # a database whose ladder_checks table was made before the refused values were kept
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    older = MetaData()
+    for name, table in store_module.metadata.tables.items():
+        if name != "ladder_checks":
+            table.to_metadata(older)
+    kept = [c._copy() for c in store_module.ladder_checks.c if c.name != "refused"]
+    Table("ladder_checks", older, *kept)
+    engine = create_engine(url)
+    older.create_all(engine)
+    assert "refused" not in {c["name"] for c in inspect(engine).get_columns("ladder_checks")}
+    engine.dispose()
+    opened = Store(url)
+    token = opened.new_draft(MIIT, "zh")
+    opened.save_ladder(token, FIRM, "2026", _row(FIRM), refused={"staff": 2.5})
+    assert Store(url).ladder(token).refused == {"staff": 2.5}  # and a second opening finds it
 
 
 def test_a_pre_check_expires_with_the_retention_period(store):

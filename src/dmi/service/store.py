@@ -21,8 +21,9 @@ Tables
 ``ladder_checks``
     One per token: the firm facts of its 梯度培育 pre-check, the policy version chosen and the
     evaluation they gave (the result row of :func:`dmi.eligibility.evaluate`), with the
-    submission whose digital level was carried over. A database made before this table existed
-    gets it when it is opened.
+    submission whose digital level was carried over, and the values typed but refused (kept
+    apart: never a fact). A database made before this table existed gets it when it is opened,
+    and a table made before the refused values were kept gets their column.
 ``sign_in_failures``
     Failed sign-ins per account name and per client address (see
     :class:`dmi.service.auth.SignInGuard`): how many and when the last was, under the SHA-256
@@ -36,7 +37,7 @@ import hashlib
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -152,6 +154,8 @@ ladder_checks = Table(
     Column("submission_id", Integer, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    # values typed but refused (not facts): added to an older table when it is opened
+    Column("refused", JSON, nullable=True),
 )
 
 
@@ -225,7 +229,9 @@ class LadderCheck:
     ``facts`` are plain values as :func:`dmi.eligibility.evaluate` takes them (numbers, ``yes``
     / ``no``, category codes, text); ``evaluation`` is the result row (statuses, points, the
     rules applied, condition states, gaps); ``submission_id`` the survey submission whose
-    digital level was used (None when there was none).
+    digital level was used (None when there was none); ``refused`` the values the firm typed
+    that its facts' rules refused (fact code -> the value as typed), kept apart from ``facts``
+    so that the form shows them again with their message, and never evaluated.
     """
 
     facts: dict[str, Any]
@@ -233,6 +239,7 @@ class LadderCheck:
     evaluation: dict[str, Any]
     submission_id: int | None
     updated_at: datetime
+    refused: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -537,8 +544,10 @@ class Store:
         policy: str,
         evaluation: Mapping[str, Any],
         submission_id: int | None = None,
+        refused: Mapping[str, Any] | None = None,
     ) -> None:
         """Keep a token's pre-check (replacing the earlier one); extends the token's expiry.
+        ``refused``: the values typed that were refused, kept apart from the facts.
 
         Raises
         ------
@@ -554,6 +563,7 @@ class Store:
             "policy": str(policy),
             "evaluation": _plain(evaluation),
             "submission_id": None if submission_id is None else int(submission_id),
+            "refused": _plain(refused or {}),
             "updated_at": now,
             "expires_at": self._expiry(now),
         }
@@ -583,6 +593,7 @@ class Store:
             dict(row.evaluation or {}),
             None if row.submission_id is None else int(row.submission_id),
             _utc(row.updated_at),
+            dict(row.refused or {}),
         )
 
     # -- references --------------------------------------------------------------------------
@@ -795,10 +806,22 @@ def _create_schema(engine: Engine) -> None:
                 if engine.dialect.name == "sqlite":
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
                 metadata.create_all(conn, checkfirst=True)
+                _add_missing_columns(conn)
             return
         except DBAPIError:
             if attempt == passes - 1:
                 raise
+
+
+def _add_missing_columns(conn: Any) -> None:
+    """Add the nullable columns a table made by an earlier version lacks (the pre-check's
+    ``refused``), in the transaction that created the missing tables."""
+    for table in (ladder_checks,):
+        have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        for column in table.c:
+            if column.name not in have and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
 
 
 def _submission(row: Any) -> Submission:
