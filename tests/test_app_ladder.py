@@ -206,7 +206,10 @@ def test_facts_that_contradict_each_other_are_refused_in_the_pages_language():
     message = _shown(at.error[0].value)
     assert "上年主营业务收入" in message and "上年营业收入" in message and "不能大于" in message
     assert "main_revenue_y1" not in message
-    assert statuses(at) == {} and Store().ladder(token) is None
+    # the fact named first is left out (unknown), the rest kept
+    kept = Store().ladder(token)
+    assert kept.facts == {k: v for k, v in FIRM.items() if k != "main_revenue_y1"}
+    assert kept.refused == {"main_revenue_y1": 5000}
 
 
 def test_the_surveys_level_is_carried_over_and_not_asked_again(miit):
@@ -298,7 +301,10 @@ def test_a_value_out_of_its_range_is_refused_in_the_pages_language(lang):
     assert any(staff.label(lang) in m and "-5" in m for m in shown), shown
     if lang == "zh":
         assert not any(re.search(r"[a-z]{4,}", m) for m in shown), shown
-    assert statuses(at) == {} and Store().ladder(token) is None  # nothing kept
+    # the valid facts kept, the refused values apart (not facts)
+    kept = Store().ladder(token)
+    assert kept.facts == {k: v for k, v in FIRM.items() if k != "debt_ratio"}
+    assert kept.refused == {"debt_ratio": 180, "staff": -5}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -402,7 +408,8 @@ def test_a_whole_number_typed_with_decimals_is_refused_not_cut(lang):
     shown = [_shown(e.value) for e in at.error]
     staff = el.FACTS["staff"]
     assert any(staff.label(lang) in m and "2.5" in m for m in shown), shown
-    assert statuses(at) == {} and Store().ladder(token) is None  # nothing kept
+    kept = Store().ladder(token)
+    assert kept.facts == FIRM and kept.refused == {"staff": 2.5}  # not a fact
     at.number_input(key="f_staff").set_value(3).run()
     _ok(at)
     assert Store().ladder(token).facts["staff"] == 3
@@ -456,3 +463,43 @@ def test_a_choice_the_browser_sends_in_the_language_before_is_read_as_the_stored
     assert Store().ladder(token).facts == FIRM
     assert Store().ladder(token).policy == "2026"
     assert statuses(at) == expected(FIRM, "en")
+
+
+def test_after_a_refused_value_every_later_change_is_still_kept():
+    # one value refused (a debt ratio of 180) and the page stopped saving: the changes after it
+    # were lost without a word, though the page says every change is saved
+    at, token = start("zh")
+    for code, value in [
+        ("sme", "yes"),
+        ("debt_ratio", 180),
+        ("revenue_y1", 3000),
+        ("niche_years", 5),
+        ("holds_innovative", "yes"),
+    ]:
+        fill(at, {code: value})
+        at.run()
+        _ok(at)
+    facts = {"holds_innovative": "yes", "sme": "yes", "revenue_y1": 3000, "niche_years": 5}
+    kept = Store().ladder(token)
+    assert kept.facts == facts and kept.refused == {"debt_ratio": 180}
+    year = application_year_now("2026")
+    assert kept.evaluation == _plain_row(el.evaluate(facts, "2026", year=year, lang="zh").row)
+    # the code brings the facts back, and the refused value in its field, refused again
+    again = _reopen("zh", token)
+    assert again.number_input(key="f_debt_ratio").value == 180
+    assert again.number_input(key="f_revenue_y1").value == 3000
+    assert again.selectbox(key="f_holds_innovative").value == "yes"
+    shown = [_shown(e.value) for e in again.error]
+    assert any("上年末资产负债率（180%）应在 0 至 100 之间" in m for m in shown), shown
+    # put right: a fact like the others, nothing refused left
+    again.number_input(key="f_debt_ratio").set_value(60).run()
+    _ok(again)
+    kept = Store().ladder(token)
+    assert kept.facts == {**facts, "debt_ratio": 60} and kept.refused == {}
+    assert not again.error
+
+
+def _plain_row(row: dict) -> dict:
+    import json
+
+    return json.loads(json.dumps(row, default=str))

@@ -186,6 +186,30 @@ def test_facts_that_contradict_each_other_are_named_in_the_pages_language(lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_valid_facts_are_evaluated_and_the_refused_ones_left_out(lang):
+    # a refused value stopped the whole evaluation (and the page saved nothing after it)
+    bad = {**FIRM, "debt_ratio": 180, "main_revenue_y1": 5000, "staff": 10, "rd_staff": 12}
+    checked = service.check_facts(bad, "2026", None, lang)
+    refused = {"debt_ratio": 180, "main_revenue_y1": 5000, "rd_staff": 12}
+    assert checked.refused == refused
+    kept = {k: v for k, v in bad.items() if k not in refused}
+    assert checked.facts == kept
+    year = service.application_year_now("2026")
+    assert checked.result.row == el.evaluate(kept, "2026", year=year, lang=lang).row
+    # each message at the field it names first, as problems() words it
+    with pytest.raises(el.FactsError) as caught:
+        service.evaluate_facts(bad, "2026", None, lang)
+    assert sorted(checked.messages.values()) == sorted(
+        [m] for m in service.problems(caught.value.rejects, bad, lang)
+    )
+    assert set(checked.messages) == set(refused)
+    assert FACTS["revenue_y1"].label(lang) in checked.messages["main_revenue_y1"][0]
+    # nothing refused: the facts as given
+    fine = service.check_facts(FIRM, "2026", None, lang)
+    assert fine.facts == FIRM and fine.refused == {} and fine.messages == {}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_whole_number_with_decimals_is_refused_naming_the_fact(lang):
     # a staff of 2.5 became 2 without a word: the CLI refuses it, and so does the page
     firm = {**FIRM, "staff": 2.5, "award_year": 2024}

@@ -19,7 +19,6 @@ from dmi import load_instrument
 from dmi.eligibility import (
     FACTS,
     Fact,
-    FactsError,
     FirmResult,
     available_policies,
     load_policy,
@@ -29,10 +28,9 @@ from dmi.locales import text
 from dmi.results.ladder import RungView, ladder_view, unit_label
 from dmi.service.ladder import (
     CARRIED,
-    evaluate_facts,
+    check_facts,
     form_facts,
     form_groups,
-    problems,
     profile_facts,
     rows_by_year,
     year_note,
@@ -300,30 +298,33 @@ def page(token: str) -> None:
         st.caption(text("ladder.digital_none", L))
 
     stored = db.ladder(token)
-    # a first visit starts from the province, sector and employees the survey asked
-    policy, facts = facts_form(
-        stored.facts if stored else profile,
+    # a first visit starts from the province, sector and employees the survey asked; the
+    # values refused come back in their fields, refused again
+    policy, given = facts_form(
+        {**stored.facts, **stored.refused} if stored else profile,
         stored.policy if stored else policy_in_force(),
         level,
     )
-    if stored is None and facts == form_facts(profile):
+    if stored is None and given == form_facts(profile):
         return  # nothing given yet: no result to show
-    try:
-        result = evaluate_facts(facts, policy, level, L)
-    except FactsError as exc:
-        lines = problems(exc.rejects, facts, L)
-        st.error(text("ladder.fix", L) + "\n" + "\n".join(f"- {ui.literal(x)}" for x in lines))
-        return
+    # the valid facts evaluated and kept, whatever else is refused
+    checked = check_facts(given, policy, level, L)
+    result = checked.result
     # kept when a fact or the policy changed, and when the same facts now give another result
     # (new rules, a new digital level from a later survey)
     if (
         stored is None
-        or stored.facts != facts
+        or stored.facts != checked.facts
+        or stored.refused != checked.refused
         or stored.policy != policy
         or stored.submission_id != submission_id
         or stored.evaluation != _plain_row(result)
     ):
-        db.save_ladder(token, facts, policy, result.row, submission_id)
+        db.save_ladder(token, checked.facts, policy, result.row, submission_id, checked.refused)
+    if checked.messages:
+        lines = [line for found in checked.messages.values() for line in found]
+        st.error(text("ladder.fix", L) + "\n" + "\n".join(f"- {ui.literal(x)}" for x in lines))
+        return
     show_result(result)
 
 

@@ -5,8 +5,10 @@ here (the firm, finances by year in 万元, R&D, people, IP, market, awards and 
 fact not named falls into a last group of its own, so a fact added to the table is asked for
 without a change here. Widgets give ``None`` for a blank (an unknown fact, never a failing one);
 :func:`form_facts` keeps only what was given, as :func:`dmi.eligibility.evaluate` takes it.
-:func:`evaluate_facts` adds the digital level carried over from the company's survey, and
-:func:`problems` words the facts that were refused in the page's language.
+:func:`evaluate_facts` adds the digital level carried over from the company's survey,
+:func:`problems` words the facts that were refused in the page's language, and
+:func:`check_facts` evaluates the facts that are valid, the refused ones left out (unknown), each
+refusal worded for the field it names first.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pandas as pd
 from dmi.eligibility import (
     FACTS,
     Fact,
+    FactsError,
     FirmResult,
     application_year,
     evaluate,
@@ -35,9 +38,11 @@ from dmi.results.ladder import fact_value_text
 
 __all__ = [
     "CARRIED",
+    "Checked",
     "FormGroup",
     "NOT_ASKED",
     "application_year_now",
+    "check_facts",
     "evaluate_facts",
     "form_facts",
     "form_groups",
@@ -285,12 +290,59 @@ def evaluate_facts(
     return result
 
 
+@dataclass(frozen=True)
+class Checked:
+    """The form's facts checked: ``result`` evaluated from ``facts``, the valid ones; the
+    values refused (``refused``: fact code -> the value as given) are left out, unknown; each
+    refusal's message in the page's language is in ``messages`` under the fact it names first
+    (the field to show it at: for main-business revenue above revenue, the main-business
+    revenue)."""
+
+    result: FirmResult
+    facts: dict[str, Any]
+    refused: dict[str, Any]
+    messages: dict[str, list[str]]
+
+
+def check_facts(
+    facts: Mapping[str, Any],
+    policy: str,
+    level: int | None,
+    lang: str,
+    today: dt.date | None = None,
+) -> Checked:
+    """:func:`evaluate_facts` of the facts that are valid: every fact refused is left out and
+    the rest evaluated, so that one refused value neither hides the ladder nor stops the
+    facts given with it from being kept.
+
+    A check across two facts refuses the one it names first (main-business revenue above
+    revenue: the main-business revenue), as :func:`problems` words it; the other stays.
+    """
+    given = dict(facts)
+    refused: dict[str, Any] = {}
+    messages: dict[str, list[str]] = {}
+    while True:
+        try:
+            result = evaluate_facts(given, policy, level, lang, today)
+        except FactsError as exc:
+            codes = [str(c) for c in exc.rejects["column"]]
+            if not any(c in given for c in codes):
+                raise  # not a fact the form gave (the carried level): nothing to leave out
+            for code, line in zip(codes, problems(exc.rejects, facts, lang)):
+                messages.setdefault(code, []).append(line)
+                if code in given:
+                    refused[code] = given.pop(code)
+            continue
+        return Checked(result, given, refused, messages)
+
+
 def _label(code: str, lang: str) -> str:
     return FACTS[code].label(lang) if code in FACTS else code
 
 
 def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list[str]:
-    """Each refused fact as one line in ``lang``, naming the facts and values involved.
+    """Each refused fact as one line in ``lang``, naming the facts and values involved, in the
+    order of ``rejects``.
 
     A broken check across two facts (main-business revenue above revenue, ...) is worded from
     the facts table's checks; anything else names the fact and the library's reason.
