@@ -55,6 +55,14 @@ def _shown(markdown: str) -> str:
     return ESCAPE.sub(r"\1", markdown).replace("\u2060", "")
 
 
+def under(at: AppTest, key: str):
+    """The element drawn right after the widget ``key`` (in the page's order), or None."""
+    elements = [n for n in at.main if not hasattr(n, "children")]
+    keys = [getattr(n, "key", None) for n in elements]
+    at_ = keys.index(key)
+    return elements[at_ + 1] if at_ + 1 < len(elements) else None
+
+
 def statuses(at: AppTest) -> dict[str, str]:
     """Rung label -> the status shown in its badge, as the page shows them."""
     found = {}
@@ -203,12 +211,17 @@ def test_facts_that_contradict_each_other_are_refused_in_the_pages_language():
     fill(at, {**FIRM, "main_revenue_y1": 5000})
     at.run()
     _ok(at)
-    message = _shown(at.error[0].value)
+    # at the field the message names first, not in a box under the whole form
+    (error,) = at.error
+    assert under(at, "f_main_revenue_y1") == error
+    message = _shown(error.value)
     assert "上年主营业务收入" in message and "上年营业收入" in message and "不能大于" in message
     assert "main_revenue_y1" not in message
-    # the fact named first is left out (unknown), the rest kept
+    # the fact named first is left out (unknown), the rest kept, and the ladder drawn from them
+    without = {k: v for k, v in FIRM.items() if k != "main_revenue_y1"}
+    assert statuses(at) == expected(without, "zh")
     kept = Store().ladder(token)
-    assert kept.facts == {k: v for k, v in FIRM.items() if k != "main_revenue_y1"}
+    assert kept.facts == without
     assert kept.refused == {"main_revenue_y1": 5000}
 
 
@@ -297,8 +310,17 @@ def test_a_value_out_of_its_range_is_refused_in_the_pages_language(lang):
     _ok(at)
     shown = [_shown(e.value) for e in at.error]
     debt, staff = el.FACTS["debt_ratio"], el.FACTS["staff"]
-    assert any(debt.label(lang) in m and "180" in m and "100" in m for m in shown), shown
-    assert any(staff.label(lang) in m and "-5" in m for m in shown), shown
+    assert len(shown) == 2, shown
+    # each message right under its field (it was one box under the whole form, off screen)
+    at_debt, at_staff = _shown(under(at, "f_debt_ratio").value), _shown(under(at, "f_staff").value)
+    assert debt.label(lang) in at_debt and "180" in at_debt and "100" in at_debt, at_debt
+    assert staff.label(lang) in at_staff and "-5" in at_staff, at_staff
+    # the ladder still drawn, from the valid facts (the refused ones unknown), and said once
+    without = {k: v for k, v in FIRM.items() if k != "debt_ratio"}
+    assert statuses(at) == expected(without, lang)
+    said = [_shown(w.value) for w in at.warning]
+    names = text("ladder.item_sep", lang).join([debt.label(lang), staff.label(lang)])
+    assert said == [text("ladder.left_out", lang, facts=names)], said
     if lang == "zh":
         assert not any(re.search(r"[a-z]{4,}", m) for m in shown), shown
     # the valid facts kept, the refused values apart (not facts)

@@ -31,6 +31,7 @@ from dmi.service.ladder import (
     check_facts,
     form_facts,
     form_groups,
+    left_out,
     profile_facts,
     rows_by_year,
     year_note,
@@ -176,8 +177,11 @@ def fact_input(fact: Fact, current: Any) -> Any:
     return st.text_input(_label(fact), value=str(current or ""), key=key, help=help_, max_chars=100)
 
 
-def facts_form(stored: dict[str, Any], policy: str, level: int | None) -> tuple[str, dict]:
-    """The facts, group by group; returns (the policy chosen, the facts given).
+def facts_form(
+    stored: dict[str, Any], policy: str, level: int | None
+) -> tuple[str, dict, dict[str, Any]]:
+    """The facts, group by group; returns (the policy chosen, the facts given, each field's
+    slot right under its widget, for a message about its value).
 
     No ``st.form``: every change reruns the page, which keeps it (by the widget's key, also
     across a change of language) and evaluates it again; nothing typed waits for a button.
@@ -200,6 +204,7 @@ def facts_form(stored: dict[str, Any], policy: str, level: int | None) -> tuple[
         help=text("ladder.policy_help", L),
     )
     values: dict[str, Any] = {}
+    slots: dict[str, Any] = {}
     shown = 0
     for group in form_groups():
         facts = tuple(
@@ -214,9 +219,11 @@ def facts_form(stored: dict[str, Any], policy: str, level: int | None) -> tuple[
                 for col, fact in zip(cols, row):
                     with col:
                         values[fact.code] = fact_input(fact, stored.get(fact.code))
+                        # drawn on every run, filled or not: the fields below keep their place
+                        slots[fact.code] = st.empty()
         shown += 1
     st.caption(text("ladder.autosave", L))
-    return chosen, form_facts(values)
+    return chosen, form_facts(values), slots
 
 
 # -- the result -----------------------------------------------------------------------------------
@@ -255,7 +262,9 @@ def show_rung(view: RungView) -> None:
                 st.caption(f"{lit(line.source)} · {lit(line.id)}")
 
 
-def show_result(result: FirmResult) -> None:
+def show_result(result: FirmResult, refused: dict[str, Any], unplaced: list[str]) -> None:
+    """The ladder of the valid facts; the values ``refused`` were left out, which is said once
+    here (their messages are under their fields; ``unplaced``: those of no field shown)."""
     st.header(text("ladder.result", L))
     policy = load_policy(result.policy)
     why = year_note(result.policy, result.year, L)
@@ -264,6 +273,10 @@ def show_result(result: FirmResult) -> None:
             text("ladder.result_of", L, policy=policy.title.get(L), year=result.year, why=why)
         )
     )
+    if refused:
+        st.warning(ui.literal(left_out(refused, L)))
+        for line in unplaced:
+            st.error(ui.literal(line))
     for flag in result.flags:
         st.info(ui.literal(text("ladder.flag", L, text=flag)))
     for view in ladder_view(result):
@@ -300,7 +313,7 @@ def page(token: str) -> None:
     stored = db.ladder(token)
     # a first visit starts from the province, sector and employees the survey asked; the
     # values refused come back in their fields, refused again
-    policy, given = facts_form(
+    policy, given, slots = facts_form(
         {**stored.facts, **stored.refused} if stored else profile,
         stored.policy if stored else policy_in_force(),
         level,
@@ -321,11 +334,14 @@ def page(token: str) -> None:
         or stored.evaluation != _plain_row(result)
     ):
         db.save_ladder(token, checked.facts, policy, result.row, submission_id, checked.refused)
-    if checked.messages:
-        lines = [line for found in checked.messages.values() for line in found]
-        st.error(text("ladder.fix", L) + "\n" + "\n".join(f"- {ui.literal(x)}" for x in lines))
-        return
-    show_result(result)
+    # each refusal right under the field it names first (was: one box under the whole form)
+    unplaced = []
+    for code, lines in checked.messages.items():
+        if code in slots:
+            slots[code].error("  \n".join(ui.literal(x) for x in lines))
+        else:
+            unplaced += lines
+    show_result(result, checked.refused, unplaced)
 
 
 def _plain_row(result: FirmResult) -> dict[str, Any]:

@@ -46,6 +46,7 @@ __all__ = [
     "evaluate_facts",
     "form_facts",
     "form_groups",
+    "left_out",
     "problems",
     "profile_facts",
     "rows_by_year",
@@ -334,6 +335,14 @@ def check_facts(
                     refused[code] = given.pop(code)
             continue
         return Checked(result, given, refused, messages)
+
+
+def left_out(refused: Mapping[str, Any], lang: str) -> str:
+    """What the page says once near the ladder when values were refused: which facts were left
+    out as unknown (in the form's order), until they are put right."""
+    names = [f.label(lang) for f in FACTS if f.code in refused]
+    names += [code for code in refused if code not in FACTS]
+    return text("ladder.left_out", lang, facts=text("ladder.item_sep", lang).join(names))
 
 
 def _label(code: str, lang: str) -> str:
