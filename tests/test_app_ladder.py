@@ -525,3 +525,41 @@ def _plain_row(row: dict) -> dict:
     import json
 
     return json.loads(json.dumps(row, default=str))
+
+
+def test_a_stated_level_the_survey_disagrees_with_is_kept_and_flagged(miit):
+    # the stated level vanished once the survey was taken (its field gone, the points down, no
+    # word), where the library uses the computed one and flags the disagreement
+    from .test_app import _submit, company_answers
+
+    at, token = start("zh")
+    at.selectbox(key="ladder_policy").set_value("2022")
+    stated = {**FIRM, "digital_level": 4}
+    fill(at, stated)
+    at.run()
+    _ok(at)
+    store = Store()
+    _submit(store, miit, company_answers(miit), token)
+    level = store.submissions(token)[-1].level
+    assert level != 4
+
+    again = _reopen("zh", token)
+    assert again.number_input(key="f_digital_level").value == 4  # the stated level, kept
+    facts = {**stated, "digital_level_computed": level}
+    result = el.evaluate(facts, "2022", year=application_year_now("2022"), lang="zh")
+    assert statuses(again) == expected(stated, "zh", policy="2022", digital_level_computed=level)
+    # the library's own flag, shown as the page shows every flag
+    (flag,) = result.flags
+    assert "填报 4 级" in flag
+    assert text("ladder.flag", "zh", text=flag) in [_shown(i.value) for i in again.info]
+    # the computed level counts: the points are the library's with both levels
+    points = ladder_view(result)[1].points
+    assert points in [_shown(m.value) for m in again.markdown]
+    kept = store.ladder(token)
+    assert kept.facts["digital_level"] == 4 and kept.evaluation["flags"]
+    # emptied, the field stays for this visit and the flag goes
+    again.number_input(key="f_digital_level").set_value(None).run()
+    _ok(again)
+    assert again.number_input(key="f_digital_level").value is None
+    assert not [i for i in again.info if "填报" in i.value]
+    assert "digital_level" not in store.ladder(token).facts

@@ -152,9 +152,12 @@ def test_the_surveys_level_is_the_digital_level_of_the_2022_scorecard(level, poi
     result = service.evaluate_facts(given, "2022", level, "zh")
     indicators = {i.id: i.points for i in result["specialised"].scorecard.indicators}
     assert indicators["sr22s_digital"] == points
-    assert result.flags == ()  # the form did not ask for digital_level: nothing disagrees
-    api = el.evaluate({**FIRM, "digital_level_computed": level}, "2022")
+    # the stated level is kept, and a disagreement flagged as the library flags it (it was
+    # dropped without a word)
+    year = service.application_year_now("2022")
+    api = el.evaluate({**given, "digital_level_computed": level}, "2022", year=year, lang="zh")
     assert result.row == api.row
+    assert bool(result.flags) == (level != 1) and result.flags == api.flags
     # without a survey the stated level counts
     stated = service.evaluate_facts({**FIRM, "digital_level": 2}, "2022", None, "zh")
     assert {i.id: i.points for i in stated["specialised"].scorecard.indicators}[

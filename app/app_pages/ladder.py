@@ -28,6 +28,7 @@ from dmi.locales import text
 from dmi.results.ladder import RungView, ladder_view, unit_label
 from dmi.service.ladder import (
     CARRIED,
+    asks_stated_level,
     check_facts,
     form_facts,
     form_groups,
@@ -206,10 +207,13 @@ def facts_form(
     values: dict[str, Any] = {}
     slots: dict[str, Any] = {}
     shown = 0
+    # with the survey's level, a level stated before is still shown (the result flags a
+    # disagreement); else it is not asked again
+    stated = asks_stated_level(
+        level, stored.get("digital_level"), "f_digital_level" in st.session_state
+    )
     for group in form_groups():
-        facts = tuple(
-            f for f in group.facts if not (f.code == "digital_level" and level is not None)
-        )
+        facts = tuple(f for f in group.facts if f.code != "digital_level" or stated)
         if not facts:
             continue
         with st.expander(group.title(L), expanded=shown < 2):

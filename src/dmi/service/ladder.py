@@ -42,6 +42,7 @@ __all__ = [
     "FormGroup",
     "NOT_ASKED",
     "application_year_now",
+    "asks_stated_level",
     "check_facts",
     "evaluate_facts",
     "form_facts",
@@ -139,6 +140,14 @@ class FormGroup:
     def title(self, lang: str) -> str:
         key = self.key  # (a local: the locales test reads the key's family from the call)
         return text(f"ladder.group_{key}", lang)
+
+
+def asks_stated_level(level: int | None, stated: Any, shown: bool) -> bool:
+    """Whether the form asks the stated ``digital_level``: without a level from the survey;
+    with one, when a level was stated (``stated``, kept from before the survey: it stays in
+    view, to be seen beside the flag of a disagreement and changed or emptied) or its field
+    is already ``shown`` in this visit (emptied, it does not vanish under the cursor)."""
+    return level is None or not _blank(stated) or shown
 
 
 def form_groups() -> list[FormGroup]:
@@ -273,8 +282,9 @@ def evaluate_facts(
     """The ladder for the form's facts, the survey's level (when known) as the computed level,
     applying in the year a company applies in on ``today`` (:func:`application_year_now`).
 
-    With a level from the survey the form does not ask ``digital_level``, so a stored one (from
-    before the survey was taken) is left out rather than flagged as disagreeing.
+    A stated ``digital_level`` (given before the survey was taken, say) is kept: the computed
+    level is the one used, and a disagreement is in the result's ``flags``, as the library and
+    the command line have it (it was dropped without a word).
 
     Raises
     ------
@@ -283,7 +293,6 @@ def evaluate_facts(
     """
     given = dict(facts)
     if level is not None:
-        given.pop("digital_level", None)
         given[CARRIED] = int(level)
     year = application_year_now(policy, today)
     result = evaluate(given, policy=policy, year=year, lang=lang)
