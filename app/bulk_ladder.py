@@ -12,6 +12,7 @@ from dmi.bulk.run import DUPLICATE_POLICIES
 from dmi.errors import FactsFileError, PolicyError
 from dmi.io import FileFormatError, csv_bytes
 from dmi.service import bulkview, ladderbulk
+from dmi.service.ladder import application_year_now
 from dmi.service.uploads import upload_folder
 
 FILE_ERRORS = (FileFormatError, FactsFileError, PolicyError, ValueError)
@@ -35,6 +36,21 @@ def page(lang: str) -> None:
         horizontal=True,
         key="ladder_bulk_policy",  # not the pre-check's ladder_policy: one session, two pages
     )
+    # the pre-check's year by default (one default for both pages), another as --year
+    default_year = application_year_now(policy)
+    year = st.number_input(
+        text("ladder_bulk.year"),
+        value=None,
+        step=1,
+        format="%d",
+        key=ui.seeded("ladder_bulk_year", default_year),
+        placeholder=str(default_year),
+        help=text("ladder_bulk.year_help"),
+    )
+    year = default_year if year is None else int(year)
+    year_problem = ladderbulk.year_problem(policy, year, lang)
+    if year_problem:  # right under the field, as the command line refuses --year
+        st.error(year_problem)
     encodings = {"": ui.t("auto"), "utf-8": "UTF-8", "gb18030": "GB18030 / GBK"}
     encoding = (
         st.selectbox(
@@ -65,10 +81,12 @@ def page(lang: str) -> None:
         st.stop()
     # not the language: the page words the run again in another; only the results file's gaps
     # stay in the run's language, which is said
-    run_key = (upload.file_id, encoding, duplicates, policy)
+    run_key = (upload.file_id, encoding, duplicates, policy, year)
     if st.session_state.get("ladder_run_key") != run_key:
         st.session_state.pop("ladder_result", None)
-    if st.button(text("ladder_bulk.run"), type="primary", key="ladder_run"):
+    if st.button(
+        text("ladder_bulk.run"), type="primary", key="ladder_run", disabled=bool(year_problem)
+    ):
         bar = st.progress(0.0)
         estimate = max(1, upload.size // 300)
 
@@ -84,6 +102,7 @@ def page(lang: str) -> None:
                     folder,
                     policy=policy,
                     lang=lang,
+                    year=year,
                     encoding=encoding,
                     duplicates=duplicates,
                     progress=progress,

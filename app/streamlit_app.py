@@ -56,6 +56,7 @@ ui.keep_choices(
     "bulk_encoding",
     "bulk_duplicates",
     "ladder_bulk_policy",
+    "ladder_bulk_year",
     "ladder_encoding",
     "ladder_duplicates",
 )

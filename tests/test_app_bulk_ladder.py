@@ -8,6 +8,7 @@ import io
 import re
 import subprocess
 import sys
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -17,6 +18,7 @@ from dmi.eligibility import load_policy
 from dmi.eligibility.synthetic import synthetic_firms
 from dmi.locales import text
 from dmi.service.auth import Account
+from dmi.service.ladder import application_year_now
 
 from .conftest import ROOT, app_database
 
@@ -78,7 +80,7 @@ def cli_cohort(facts_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli")
     subprocess.run(
         [sys.executable, "-m", "dmi", "eligibility", str(facts_file), "-o", str(out / "r.csv"),
-         "--cohort", str(out / "c.csv"), "-q"],
+         "--cohort", str(out / "c.csv"), "-q", "--year", str(application_year_now("2026"))],
         check=True,
     )  # fmt: skip
     table = pd.read_csv(out / "c.csv", dtype=str, keep_default_na=False)
@@ -102,7 +104,7 @@ def _name(value: str, by: str, lang: str) -> str:
     return value
 
 
-def _run(lang: str, data: bytes) -> AppTest:
+def _run(lang: str, data: bytes, **choices) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["lang"] = lang
     at.run()
@@ -110,6 +112,10 @@ def _run(lang: str, data: bytes) -> AppTest:
     at.switch_page("app_pages/bulk.py").run()
     at.radio(key="bulk_what").set_value("ladder").run()
     assert not at.exception, at.exception
+    if "policy" in choices:
+        at.radio(key="ladder_bulk_policy").set_value(choices["policy"]).run()
+    if "year" in choices:
+        at.number_input(key="ladder_bulk_year").set_value(choices["year"]).run()
     at.file_uploader(key="ladder_file").upload("facts.csv", data, "text/csv")
     at.run()
     at.button(key="ladder_run").click().run()
@@ -290,3 +296,56 @@ def test_the_run_and_the_choices_are_kept_after_a_look_at_another_page(facts_fil
     assert not at.exception, at.exception
     assert at.success and at.success[0].value == evaluated
     assert any(i.value.startswith("These are the results of the last run (facts") for i in at.info)
+
+
+AWARDED = b"respondent_id,sme,award,award_year,award_rank\nA1,yes,national,2025,1\n"
+
+
+def _results(downloads) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(downloads["ladder_download_results"]), dtype=str)
+
+
+def test_the_application_year_is_the_pre_checks_by_default(downloads):
+    # under the 2022 rules the bulk page applied for 2022 and the pre-check for this year: a
+    # national award of 2025 met the direct route on one and was unknown, flagged, on the other
+    at = _run("zh", AWARDED, policy="2022")
+    year = application_year_now("2022")
+    assert at.number_input(key="ladder_bulk_year").value == year
+    firm = {"sme": "yes", "award": "national", "award_year": 2025, "award_rank": 1}
+    expected = dmi.eligibility.evaluate(firm, "2022", year=year, lang="zh")
+    row = _results(downloads).iloc[0]
+    assert row["in22_direct"] == expected.row["in22_direct"] == "met"
+    assert row["innovative_status"] == expected["innovative"].status
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_application_year_is_chosen_checked_and_kept(lang, downloads, tmp_path):
+    # the command line has --year; the page had no year at all
+    at = _run(lang, AWARDED, policy="2022", year=2024)
+    source, out = tmp_path / "f.csv", tmp_path / "r.csv"
+    source.write_bytes(AWARDED)
+    subprocess.run(
+        [sys.executable, "-m", "dmi", "eligibility", str(source), "-o", str(out),
+         "--policy", "2022", "--year", "2024", "-q", "--lang", lang],
+        check=True,
+    )  # fmt: skip
+    cli = pd.read_csv(out, dtype=str)
+    assert _results(downloads).equals(cli)
+    # a year the rules do not apply in, or a typo, refused at the field, as the CLI refuses it
+    first = load_policy("2022").effective.isoformat()
+    for year, key, fields in [
+        (2021, "year_before", {"policy": "2022", "date": first}),
+        (2999, "year_ahead", {"ahead": 10, "latest": date.today().year + 10}),
+    ]:
+        at.number_input(key="ladder_bulk_year").set_value(year).run()
+        assert not at.exception, at.exception
+        said = text(f"ladder_bulk.{key}", lang, year=year, **fields)
+        assert [e.value for e in at.error] == [said]
+        assert at.button(key="ladder_run").disabled
+    # kept after a look at another page, as the page's other choices
+    at.number_input(key="ladder_bulk_year").set_value(2025).run()
+    at.switch_page("app_pages/dashboard.py").run()
+    at.switch_page("app_pages/bulk.py").run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="ladder_bulk_year").value == 2025
+    assert not at.error

@@ -255,10 +255,13 @@ def application_year_now(policy: str, today: dt.date | None = None) -> int:
     when it applies only from a later year (an earlier one is refused by
     :func:`dmi.eligibility.application_year`).
 
-    Not the command line's default (the policy's first year, so that a file gives the same
-    results whatever the day): a company asks where it stands now. A year after the rules were
-    replaced is theirs to judge too (the 2022 rules route every rung and year to themselves):
-    its award windows end this year, as the rules in force would have them.
+    The app's one default, for the pre-check and the agency's bulk page alike (which differed:
+    the same firm met a direct route on one and not on the other). Not the command line's
+    default (the policy's first year, so that a file gives the same results whatever the day):
+    a company, and an agency looking at its firms, ask where they stand now; the bulk page
+    shows the year and takes another, as ``--year``. A year after the rules were replaced is
+    theirs to judge too (the 2022 rules route every rung and year to themselves): its award
+    windows end this year, as the rules in force would have them.
     """
     rules = load_policy(policy)
     this_year = (today or _today()).year

@@ -11,6 +11,7 @@ sectors by name where the value is one of the survey's codes (``33`` → 浙江�
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import pandas as pd
 from dmi.eligibility import (
     RUNGS,
     STATUSES,
+    YEARS_AHEAD,
     application_year,
     facts_template,
     load_policy,
@@ -28,9 +30,11 @@ from dmi.eligibility import (
 )
 from dmi.eligibility.facts import FACTS, NUMBERED_OPTION
 from dmi.eligibility.places import province_of
+from dmi.errors import UsageError
 from dmi.io import csv_bytes, unescaped
 from dmi.locales import text
 from dmi.service.bulkview import reason_text
+from dmi.service.ladder import application_year_now
 
 __all__ = [
     "POLICIES",
@@ -45,6 +49,7 @@ __all__ = [
     "run_file",
     "status_table",
     "template_bytes",
+    "year_problem",
 ]
 
 POLICIES = ("2026", "2022")
@@ -72,13 +77,16 @@ def run_file(
     *,
     policy: str,
     lang: str,
+    year: int | None = None,
     encoding: str | None = None,
     duplicates: str = "reject",
     progress: Callable[[int], None] | None = None,
 ) -> LadderRun:
-    """Run ``source`` through the ladder as ``dmi eligibility --cohort --candidates`` does,
-    writing into ``folder``; the outputs are read back as bytes (the folder may go). A
-    workbook's header is found below its title rows (the summary's ``header_row``)."""
+    """Run ``source`` through the ladder as ``dmi eligibility --cohort --candidates --year``
+    does, writing into ``folder``; the outputs are read back as bytes (the folder may go). A
+    workbook's header is found below its title rows (the summary's ``header_row``). ``year``:
+    the application year, by default the app's (:func:`dmi.service.ladder.application_year_now`,
+    the pre-check's), not the command line's (the policy's first)."""
     from dmi.bulk.eligibility import evaluate_file, fact_header_row
 
     paths = {n: folder / f"{n}.csv" for n in ("results", "rejects", "cohort", "candidates")}
@@ -87,6 +95,7 @@ def run_file(
         paths["results"],
         header_row=fact_header_row(source),  # below an XLSX's title rows
         policy=policy,
+        year=application_year_now(policy) if year is None else year,
         lang=lang,
         rejects_path=paths["rejects"],
         cohort_path=paths["cohort"],
@@ -103,6 +112,27 @@ def run_file(
     cohort = read("cohort")
     cohort["n"] = cohort["n"].astype("int64")
     return LadderRun(summary, files, cohort, read("candidates"), read("rejects"))
+
+
+def year_problem(policy: str, year: int, lang: str) -> str | None:
+    """Why ``year`` cannot be the application year under ``policy``, in ``lang`` (the command
+    line's refusals of ``--year`` by :func:`dmi.eligibility.application_year`: a year before the
+    rules apply, or more than ``YEARS_AHEAD`` years ahead); None when it can."""
+    try:
+        application_year(policy, year)
+    except UsageError:
+        rules = load_policy(policy)
+        if year < rules.effective.year:
+            return text(
+                "ladder_bulk.year_before",
+                lang,
+                policy=rules.id,
+                date=rules.effective.isoformat(),
+                year=year,
+            )
+        latest = dt.date.today().year + YEARS_AHEAD
+        return text("ladder_bulk.year_ahead", lang, year=year, ahead=YEARS_AHEAD, latest=latest)
+    return None
 
 
 def template_bytes() -> bytes:
