@@ -359,6 +359,8 @@ def test_the_fields_units_are_said_in_the_page_s_language(lang):
     assert {k: labels[k] for k in expected} == expected
     if lang == "en":
         assert not [v for v in labels.values() if re.search(r"\((人|项|名|级|分|年)\)", v)]
+        # 万元 stays the unit (the files' and the rules' own), said once in English words
+        assert [c.value for c in at.caption if "万元" in c.value and "10,000 yuan" in c.value]
 
 
 def _reopen(lang: str, token: str) -> AppTest:

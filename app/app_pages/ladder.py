@@ -204,6 +204,7 @@ def facts_form(
         key=ui.shown_anew("ladder_policy", policy if policy in policies else policies[0], policies),
         help=text("ladder.policy_help", L),
     )
+    st.caption(text("ladder.units_note", L))
     values: dict[str, Any] = {}
     slots: dict[str, Any] = {}
     shown = 0
