@@ -6,7 +6,7 @@
   and reconciliation machinery of ``dmi score`` (``--id-column`` and ``--strict`` as ``dmi
   score``'s);
 - ``dmi eligibility template -o FILE`` / ``dmi eligibility codebook -o FILE``: the empty
-  bulk-import file and the data dictionary of the facts (CSV or XLSX); an option of an
+  bulk-import file and the data dictionary of the facts (CSV, XLSX or Parquet); an option of an
   evaluation given to them is refused, not ignored.
 """
 
