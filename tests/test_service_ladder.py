@@ -188,6 +188,34 @@ def test_facts_that_contradict_each_other_are_named_in_the_pages_language(lang):
     assert FACTS["ip_class1"].label(lang) in line and "1" in line
 
 
+@pytest.mark.parametrize(
+    "given, refused, says",
+    [
+        ({"revenue_y1": 100, "main_revenue_y1": -5}, "main_revenue_y1", "check_min"),
+        ({"staff": 10, "rd_staff": -3}, "rd_staff", "check_min"),
+        ({"staff": 10, "rd_staff": 2.5}, "rd_staff", "check_whole"),
+        ({"revenue_y1": 100, "main_revenue_y1": 120}, "main_revenue_y1", "check_at_most"),
+    ],
+)
+def test_a_fact_that_has_a_check_across_facts_is_named_for_its_own_problem(given, refused, says):
+    # a negative main revenue read "(-5万元) cannot be more than Revenue (100万元)": a fact that
+    # has a check across two facts took that check's wording whatever its value's problem was
+    from dmi.locales import text
+
+    bad = {**FIRM, **given}
+    with pytest.raises(el.FactsError) as caught:
+        service.evaluate_facts(bad, "2026", None, "en")
+    (line,) = service.problems(caught.value.rejects, bad, "en")
+    assert FACTS[refused].label("en") in line
+    words = {
+        "check_min": text("ladder.check_min", "en", fact="", value="", low="").split("()")[-1],
+        "check_whole": "must be a whole number",
+        "check_at_most": "cannot be more than",
+    }
+    assert words[says].strip() in line
+    assert "cannot be more than" not in line or says == "check_at_most"
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_valid_facts_are_evaluated_and_the_refused_ones_left_out(lang):
     # a refused value stopped the whole evaluation (and the page saved nothing after it)

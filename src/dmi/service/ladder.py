@@ -373,6 +373,11 @@ def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list
     for row in rejects.itertuples():
         code = str(row.column)
         check = checks.get(code)
+        # the check's wording only for the check's own reason, which names the other fact: a
+        # fact with a check can be refused for its own value (a negative main revenue)
+        other = None if check is None else (check.at_most or check.requires)
+        if other is None or other not in str(row.reason):
+            check = None
         if check is not None and check.at_most is not None:
             lines.append(
                 text(
