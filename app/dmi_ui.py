@@ -44,11 +44,13 @@ def freeze_loaded_modules() -> None:
     and a full pass walks every object alive: with the app's libraries loaded that was about
     0.1-0.2 s of every widget change of every visitor. Frozen objects are still freed when
     nothing refers to them; only cycles among them stay. Freezing only after a run that
-    imported something keeps that to the modules and what was alive beside them (a few times a
-    process, as pages are first opened), not every visitor's passing state.
+    imported something, and after collecting that run's garbage, keeps that to the modules and
+    what was alive beside them (a few times a process, as pages are first opened), not every
+    visitor's passing state.
     """
     global _modules_when_frozen
     if len(sys.modules) > _modules_when_frozen:
+        gc.collect()  # this run's garbage first: frozen, its cycles would never be freed
         gc.freeze()
         _modules_when_frozen = len(sys.modules)
 

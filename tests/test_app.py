@@ -261,6 +261,29 @@ def test_a_run_that_imported_modules_leaves_them_out_of_the_full_collections():
         gc.unfreeze()
 
 
+def test_the_garbage_of_the_run_that_freezes_is_still_collected():
+    # the freeze came before Streamlit's collection of that run: its cycles were frozen with
+    # the modules, never to be freed
+    import weakref
+
+    class Node:
+        pass
+
+    ui = _dmi_ui()
+    gc.unfreeze()
+    ui._modules_when_frozen = 0
+    node = Node()
+    node.me = node  # a cycle: only a collection frees it
+    gone = weakref.ref(node)
+    del node
+    try:
+        ui.freeze_loaded_modules()
+        gc.collect()
+        assert gone() is None
+    finally:
+        gc.unfreeze()
+
+
 def test_a_company_answers_in_chinese_and_sees_the_library_score(miit):
     answers = company_answers(miit)
     expected = (

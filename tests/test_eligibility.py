@@ -741,6 +741,39 @@ def test_a_frame_s_columns_are_read_as_the_command_reads_a_file_s_headers(tmp_pa
     assert list(out["sr26_debt"]) == list(expected["sr26_debt"].astype(str))
 
 
+def test_a_frame_s_repeated_column_names_are_read_as_the_command_reads_them(tmp_path):
+    # a repeated remark column made evaluate() take the frame as it was: the labels went
+    # unread (revenue and staff unknown, the id a row number) without a word
+    from dmi.cli.main import main
+    from dmi.errors import IgnoredColumnsWarning
+
+    columns = ["企业编号", "上年营业收入", "职工总数", "备注", "备注", "职工总数"]
+    frame = pd.DataFrame([["A", 5000, 50, "x", "y", 7]], columns=columns)
+    with pytest.warns(IgnoredColumnsWarning) as caught:
+        got = el.evaluate(frame, "2026")
+    said = " ".join(str(w.message) for w in caught)
+    assert "备注" in said and "职工总数" in said
+    coded = el.evaluate(
+        pd.DataFrame([{"respondent_id": "A", "revenue_y1": 5000, "staff": 50}]), "2026"
+    )
+    pd.testing.assert_frame_equal(got, coded)
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    assert main(["eligibility", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "-q"]) == 0
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert list(out["respondent_id"]) == ["A"]
+    assert list(out["sr26_rev"]) == list(coded["sr26_rev"].astype(str))
+
+
+def test_survey_columns_left_out_by_survey_false_are_named():
+    from dmi.errors import IgnoredColumnsWarning
+    from dmi.instruments import load_instrument
+
+    items = [i.code for i in load_instrument("miit-2024-manufacturing").items]
+    frame = pd.DataFrame([{"respondent_id": "A", "staff": 50, **dict.fromkeys(items, "1")}])
+    with pytest.warns(IgnoredColumnsWarning, match=items[0]):
+        el.evaluate(frame, "2026", survey=False)
+
+
 def test_a_frame_of_codes_alone_is_read_without_a_warning():
     import warnings
 

@@ -364,7 +364,7 @@ def evaluate(
         ev = evaluate_columns(parsed.table, the_plan)
         (found,) = _firms(ev, _frame(ev, lang, max_gaps), lang)
         return found
-    facts, units = _as_read(facts)
+    facts, units = _as_read(facts, survey)
     batch = _run(
         facts,
         the_plan,
@@ -420,7 +420,7 @@ def evaluate_firms(
     """
     the_plan = _settle(policy, year, lang, max_gaps)
     firms: list[FirmResult] = []
-    facts, units = _as_read(facts)
+    facts, units = _as_read(facts, survey)
     batch = _run(
         facts,
         the_plan,
@@ -475,35 +475,41 @@ def evaluate_batch(
     )
 
 
-def _as_read(facts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+def _as_read(facts: pd.DataFrame, survey: bool) -> tuple[pd.DataFrame, dict[str, str]]:
     """A frame's columns matched as ``dmi eligibility`` matches a file's headers
     (:func:`dmi.eligibility.headers.map_fact_columns`: a fact's code in any case, its labels,
-    an alias, a unit in brackets; the survey's item codes and texts): the frame with the
-    columns matched, renamed to their codes, and the units its headers name. The columns left
-    out are named in an :class:`~dmi.errors.IgnoredColumnsWarning`, in the lines the command
+    an alias, a unit in brackets; with ``survey``, the survey's item codes and texts; a
+    repeated name numbered as the readers number it, ``备注.1``): the frame with the columns
+    matched, renamed to their codes, and the units its headers name. The columns left out
+    are named in an :class:`~dmi.errors.IgnoredColumnsWarning`, in the lines the command
     prints for a file.
 
     A frame of fact codes alone is taken as it is (no copy, nothing more imported); one whose
-    header :func:`parse_facts` refuses (two rows, a code twice) is left for it to refuse.
+    header :func:`parse_facts` refuses (two rows, a fact's code twice) is left for it to refuse.
     """
     if not isinstance(facts, pd.DataFrame) or facts.columns.nlevels != 1:
         return facts, {}  # refused by _run or parse_facts, naming what they got
-    if facts.columns.duplicated().any():
+    codes = {*facts_table().codes, ID}
+    names = [str(c) for c in facts.columns]
+    if any(names.count(c) > 1 for c in codes.intersection(names)):
         return facts, {}
-    if {str(c) for c in facts.columns} <= {*facts_table().codes, ID}:
+    if set(names) <= codes:
         return facts, {}
     from dmi.eligibility.headers import few_items_note, map_fact_columns
     from dmi.instruments import load_instrument
+    from dmi.io.csvstream import dedupe_headers
 
-    survey = load_instrument(SURVEY_INSTRUMENT)
-    mapping = map_fact_columns([str(c) for c in facts.columns], instrument=survey)
-    rename = {c: mapping.rename[str(c)] for c in facts.columns if str(c) in mapping.rename}
-    ignored = mapping.ignored_lines("neither a fact nor an item of the MIIT survey")
-    if mapping.few_items:
-        ignored.append(few_items_note(mapping, len(survey.items)))
+    instrument = load_instrument(SURVEY_INSTRUMENT) if survey else None
+    headers = dedupe_headers(names)
+    mapping = map_fact_columns(headers, instrument=instrument)
+    ignored = mapping.ignored_lines("not a fact or a survey item")  # the command's words
+    if mapping.few_items and instrument is not None:
+        ignored.append(few_items_note(mapping, len(instrument.items)))
     if ignored:
         warnings.warn("; ".join(ignored), IgnoredColumnsWarning, stacklevel=3)
-    return facts[list(rename)].set_axis(list(rename.values()), axis=1), mapping.units
+    keep = [i for i, header in enumerate(headers) if header in mapping.rename]
+    read = facts.iloc[:, keep].set_axis([mapping.rename[headers[i]] for i in keep], axis=1)
+    return read, mapping.units
 
 
 def _with_survey_level(facts: Mapping[str, Any]) -> Mapping[str, Any]:
