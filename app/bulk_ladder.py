@@ -36,8 +36,13 @@ def page(lang: str) -> None:
         horizontal=True,
         key="ladder_bulk_policy",  # not the pre-check's ladder_policy: one session, two pages
     )
-    # the pre-check's year by default (one default for both pages), another as --year
+    # the pre-check's year by default (one default for both pages), another as --year; the
+    # default follows the rules chosen until the agency types a year of its own
     default_year = application_year_now(policy)
+    seeded_with = st.session_state.get("ladder_bulk_year_default")
+    if seeded_with != default_year and st.session_state.get("ladder_bulk_year") == seeded_with:
+        st.session_state["ladder_bulk_year"] = default_year
+    st.session_state["ladder_bulk_year_default"] = default_year
     year = st.number_input(
         text("ladder_bulk.year"),
         value=None,

@@ -305,9 +305,13 @@ def _results(downloads) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(downloads["ladder_download_results"]), dtype=str)
 
 
-def test_the_application_year_is_the_pre_checks_by_default(downloads):
+def test_the_application_year_is_the_pre_checks_by_default(downloads, monkeypatch):
     # under the 2022 rules the bulk page applied for 2022 and the pre-check for this year: a
     # national award of 2025 met the direct route on one and was unknown, flagged, on the other
+    # (today fixed: from 2029 the award is out of the window whatever the page)
+    import dmi.service.ladder as service
+
+    monkeypatch.setattr(service, "_today", lambda: date(2026, 6, 1))
     at = _run("zh", AWARDED, policy="2022")
     year = application_year_now("2022")
     assert at.number_input(key="ladder_bulk_year").value == year
@@ -316,6 +320,29 @@ def test_the_application_year_is_the_pre_checks_by_default(downloads):
     row = _results(downloads).iloc[0]
     assert row["in22_direct"] == expected.row["in22_direct"] == "met"
     assert row["innovative_status"] == expected["innovative"].status
+
+
+def test_the_application_year_follows_the_rules_chosen_until_one_is_typed(monkeypatch):
+    # the year was seeded once: switching the rules kept the first rules' default, not the
+    # pre-check's for the rules now chosen (2026 starts after 2025-06-01; 2022's is 2025)
+    import dmi.service.ladder as service
+
+    monkeypatch.setattr(service, "_today", lambda: date(2025, 6, 1))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.session_state["account"] = Account("agent", frozenset({"agency"}))
+    at.switch_page("app_pages/bulk.py").run()
+    at.radio(key="bulk_what").set_value("ladder").run()
+    year = lambda: at.number_input(key="ladder_bulk_year").value  # noqa: E731
+    for policy in ("2026", "2022", "2026"):
+        at.radio(key="ladder_bulk_policy").set_value(policy).run()
+        assert year() == application_year_now(policy, today=date(2025, 6, 1))
+        assert not at.error, [e.value for e in at.error]
+    at.number_input(key="ladder_bulk_year").set_value(2027).run()
+    at.radio(key="ladder_bulk_policy").set_value("2022").run()
+    assert year() == 2027  # a year typed is the agency's: kept
+    assert not at.exception
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

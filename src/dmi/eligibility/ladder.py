@@ -260,7 +260,10 @@ class EligibilityBatch:
 
 
 def _settle(
-    policy: str | Path | Policy, year: int | None, lang: str, max_gaps: int | None = None
+    policy: str | int | Path | Policy | None,
+    year: int | None,
+    lang: str,
+    max_gaps: int | None = None,
 ) -> Plan:
     if lang not in ("zh", "en"):
         raise ParameterError(f"lang must be 'zh' or 'en', got {lang!r}", parameter="lang")
@@ -296,7 +299,7 @@ def state_label(state: str, lang: str = "zh") -> str:
 
 
 def output_columns(
-    policy: str | Path | Policy | None = None, *, year: int | None = None
+    policy: str | int | Path | Policy | None = None, *, year: int | None = None
 ) -> list[str]:
     """The columns :func:`evaluate` gives under a policy and year (the same for every batch)."""
     the_plan = _settle(policy, year, "zh")
@@ -309,7 +312,7 @@ def output_columns(
 
 def evaluate(
     facts: Mapping[str, Any] | pd.DataFrame,
-    policy: str | Path | Policy | None = None,
+    policy: str | int | Path | Policy | None = None,
     *,
     year: int | None = None,
     lang: str = "zh",
@@ -383,7 +386,7 @@ def evaluate(
 
 def evaluate_firms(
     facts: pd.DataFrame,
-    policy: str | Path | Policy | None = None,
+    policy: str | int | Path | Policy | None = None,
     *,
     year: int | None = None,
     lang: str = "zh",
@@ -440,7 +443,7 @@ def evaluate_firms(
 
 def evaluate_batch(
     facts: pd.DataFrame,
-    policy: str | Path | Policy | None = None,
+    policy: str | int | Path | Policy | None = None,
     *,
     year: int | None = None,
     lang: str = "zh",
