@@ -401,6 +401,24 @@ def test_without_a_policy_the_api_and_the_cli_take_the_one_in_force(tmp_path, ca
     assert out.loc[0, "specialised_policy"] == today
 
 
+def test_a_year_the_rules_cannot_apply_for_says_why_as_data():
+    # the app words the refusal in its language from these, not by working the checks again
+    import datetime as dt
+
+    from dmi.errors import ApplicationYearError
+
+    with pytest.raises(ApplicationYearError) as early:
+        el.application_year("2026", 2025)
+    assert (early.value.problem, early.value.year, early.value.policy) == ("before", 2025, "2026")
+    assert early.value.effective == dt.date(2026, 4, 1)
+    latest = dt.date.today().year + el.YEARS_AHEAD
+    with pytest.raises(ApplicationYearError) as far:
+        el.application_year("2026", latest + 1)
+    assert (far.value.problem, far.value.latest) == ("ahead", latest)
+    assert isinstance(far.value, UsageError) and str(latest) in str(far.value)
+    assert el.application_year("2026", latest) == latest
+
+
 @pytest.mark.parametrize("version", [2022, 2026])
 def test_a_version_given_as_a_number_is_that_version(version):
     assert el.load_policy(version).id == str(version)

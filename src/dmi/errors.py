@@ -22,16 +22,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnswerError",
+    "ApplicationYearError",
     "DataError",
     "DmiError",
     "FactsError",
     "FactsFileError",
     "FileFormatError",
+    "IgnoredColumnsWarning",
     "InstrumentError",
     "InstrumentProblem",
     "MissingExtraError",
     "MissingFileError",
-    "IgnoredColumnsWarning",
     "MethodWarning",
     "ModelFileError",
     "NotComputable",
@@ -212,6 +213,35 @@ class UsageError(DmiError, ValueError):
     """A mistake in how a command or function was called (an unknown option value, say).
 
     Also a ``ValueError``, as a bad parameter value is in Python (and scikit-learn)."""
+
+
+class ApplicationYearError(UsageError):
+    """A year the rules cannot be applied for: before the policy applies, or further ahead than
+    :data:`dmi.eligibility.YEARS_AHEAD`. The message is the command line's; the attributes say
+    the same as data, for an interface that words it in its own language.
+
+    Attributes
+    ----------
+    year : int
+        The year given.
+    problem : {"before", "ahead"}
+    policy : str
+        The policy's id.
+    effective : datetime.date
+        The policy's first day (for ``before``).
+    latest : int
+        The latest year taken (for ``ahead``).
+    """
+
+    def __init__(
+        self, message: str, *, year: int, problem: str, policy: str, effective: Any, latest: int
+    ) -> None:
+        super().__init__(message)
+        self.year = year
+        self.problem = problem
+        self.policy = policy
+        self.effective = effective
+        self.latest = latest
 
 
 class MissingExtraError(UsageError, ImportError):

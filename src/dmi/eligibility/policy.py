@@ -46,7 +46,12 @@ from dmi.eligibility._data import (
 )
 from dmi.eligibility.facts import Fact, facts_table
 from dmi.eligibility.places import province_key
-from dmi.errors import MissingFileError, ParameterError, PolicyError, UsageError
+from dmi.errors import (
+    ApplicationYearError,
+    MissingFileError,
+    ParameterError,
+    PolicyError,
+)
 
 __all__ = [
     "FORMAT",
@@ -730,9 +735,9 @@ def application_year(policy: str | Path | Policy, year: int | None = None) -> in
     ------
     ParameterError
         When ``year`` is not a whole number.
-    UsageError
+    ApplicationYearError
         When ``year`` is before the policy applies, or more than :data:`YEARS_AHEAD` years after
-        today's.
+        today's (a ``UsageError``).
     """
     policy = load_policy(policy)
     start = policy.effective.year
@@ -742,16 +747,23 @@ def application_year(policy: str | Path | Policy, year: int | None = None) -> in
         raise ParameterError(
             f"year must be a whole number (a calendar year), got {year!r}", parameter="year"
         )
-    if year < start:
-        raise UsageError(
-            f"policy {policy.id} applies from {policy.effective.isoformat()}: year {year} is "
-            "before it (use an earlier policy)"
-        )
     latest = dt.date.today().year + YEARS_AHEAD
+    where = {"year": int(year), "policy": policy.id, "effective": policy.effective}
+    if year < start:
+        raise ApplicationYearError(
+            f"policy {policy.id} applies from {policy.effective.isoformat()}: year {year} is "
+            "before it (use an earlier policy)",
+            problem="before",
+            latest=latest,
+            **where,
+        )
     if year > latest:
-        raise UsageError(
+        raise ApplicationYearError(
             f"year {year} is more than {YEARS_AHEAD} years ahead (the latest is {latest}): "
-            "give the year the firms apply in"
+            "give the year the firms apply in",
+            problem="ahead",
+            latest=latest,
+            **where,
         )
     return int(year)
 

@@ -11,7 +11,6 @@ sectors by name where the value is one of the survey's codes (``33`` → 浙江�
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from dmi.eligibility import (
 )
 from dmi.eligibility.facts import FACTS, NUMBERED_OPTION
 from dmi.eligibility.places import province_of
-from dmi.errors import UsageError
+from dmi.errors import ApplicationYearError
 from dmi.io import csv_bytes, unescaped
 from dmi.locales import text
 from dmi.service.bulkview import reason_text
@@ -116,22 +115,22 @@ def run_file(
 
 def year_problem(policy: str, year: int, lang: str) -> str | None:
     """Why ``year`` cannot be the application year under ``policy``, in ``lang`` (the command
-    line's refusals of ``--year`` by :func:`dmi.eligibility.application_year`: a year before the
-    rules apply, or more than ``YEARS_AHEAD`` years ahead); None when it can."""
+    line's refusal of ``--year`` by :func:`dmi.eligibility.application_year`, worded from its
+    :class:`~dmi.errors.ApplicationYearError`); None when it can."""
     try:
         application_year(policy, year)
-    except UsageError:
-        rules = load_policy(policy)
-        if year < rules.effective.year:
+    except ApplicationYearError as exc:
+        if exc.problem == "before":
             return text(
                 "ladder_bulk.year_before",
                 lang,
-                policy=rules.id,
-                date=rules.effective.isoformat(),
-                year=year,
+                policy=exc.policy,
+                date=exc.effective.isoformat(),
+                year=exc.year,
             )
-        latest = dt.date.today().year + YEARS_AHEAD
-        return text("ladder_bulk.year_ahead", lang, year=year, ahead=YEARS_AHEAD, latest=latest)
+        return text(
+            "ladder_bulk.year_ahead", lang, year=exc.year, ahead=YEARS_AHEAD, latest=exc.latest
+        )
     return None
 
 
