@@ -367,21 +367,7 @@ def evaluate(
         ev = evaluate_columns(parsed.table, the_plan)
         (found,) = _firms(ev, _frame(ev, lang, max_gaps), lang)
         return found
-    facts, units = _as_read(facts, survey)
-    batch = _run(
-        facts,
-        the_plan,
-        lang,
-        max_gaps,
-        first_row=2,
-        rows=None,
-        unique_ids=False,
-        survey=survey,
-        units=units,
-    )
-    if batch.n_rejected:
-        raise FactsError(batch.rejects, batch.n_read)
-    return batch.results
+    return _whole_frame(facts, the_plan, lang, max_gaps, survey).results
 
 
 def evaluate_firms(
@@ -423,21 +409,7 @@ def evaluate_firms(
     """
     the_plan = _settle(policy, year, lang, max_gaps)
     firms: list[FirmResult] = []
-    facts, units = _as_read(facts, survey)
-    batch = _run(
-        facts,
-        the_plan,
-        lang,
-        max_gaps,
-        first_row=2,
-        rows=None,
-        unique_ids=False,
-        survey=survey,
-        units=units,
-        firms=firms,
-    )
-    if batch.n_rejected:
-        raise FactsError(batch.rejects, batch.n_read)
+    _whole_frame(facts, the_plan, lang, max_gaps, survey, firms)
     return firms
 
 
@@ -476,6 +448,36 @@ def evaluate_batch(
         units,
         numbered_options,
     )
+
+
+def _whole_frame(
+    facts: pd.DataFrame,
+    the_plan: Plan,
+    lang: str,
+    max_gaps: int | None,
+    survey: bool,
+    firms: list[FirmResult] | None = None,
+) -> EligibilityBatch:
+    """A caller's whole frame evaluated (:func:`evaluate`, :func:`evaluate_firms`): its
+    columns read as the command reads a file's headers (:func:`_as_read`), rows numbered from
+    2 (the header is row 1), ids checked across it; any invalid row raises, with every
+    problem."""
+    facts, units = _as_read(facts, survey)
+    batch = _run(
+        facts,
+        the_plan,
+        lang,
+        max_gaps,
+        first_row=2,
+        rows=None,
+        unique_ids=False,
+        survey=survey,
+        units=units,
+        firms=firms,
+    )
+    if batch.n_rejected:
+        raise FactsError(batch.rejects, batch.n_read)
+    return batch
 
 
 def _as_read(facts: pd.DataFrame, survey: bool) -> tuple[pd.DataFrame, dict[str, str]]:
