@@ -12,7 +12,8 @@ firm states (``FACTS``). See ``docs/eligibility.md``.
 >>> batch = el.evaluate_batch(chunk, first_row=2)       # .results, .rejects, counts reconcile
 >>> el.cohort(batch).table()    # firms per rung x status by province/city/sector, one away
 
-The package depends only on numpy, pandas, PyYAML, pydantic and the standard library.
+The package depends on numpy, pandas, pyarrow, PyYAML, pydantic, the standard library and the
+lowest layers of dmi (see docs/eligibility.md).
 """
 
 from __future__ import annotations
