@@ -113,3 +113,22 @@ def test_a_change_that_meets_two_conditions_is_worded_without_ids(miit, result, 
     page = html.unescape(render_html(result, instrument=miit, lang=lang, ladder=ladder))
     assert ladder["little_giant"].condition("lg26_rev").label in page
     assert not re.search(r"\b(sr|lg|in|ts)(22|26)?_[a-z]", page)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_section_carries_the_remarks_the_page_shows(miit, result, lang):
+    # a stated level the survey disagrees with, an award year after the application year: the
+    # page said so beside the ladder, the report did not
+    firm = {**FIRM, "digital_level": 4, "digital_level_computed": 2}
+    firm |= {"award": "provincial", "award_year": 2027}
+    ladder = el.evaluate(firm, policy="2022", year=2026, lang=lang)
+    assert len(ladder.flags) == 2
+    page = html.unescape(render_html(result, instrument=miit, lang=lang, ladder=ladder))
+    for flag in ladder.flags:
+        assert text("ladder.flag", lang, text=flag) in page
+    pdf = render_pdf(result, instrument=miit, lang=lang, ladder=ladder)
+    squeezed = re.sub(
+        r"\s+", "", "".join(p.extract_text() for p in pypdf.PdfReader(BytesIO(pdf)).pages)
+    )
+    for flag in ladder.flags:
+        assert re.sub(r"\s+", "", flag)[:12] in squeezed

@@ -650,6 +650,9 @@ def _ladder_section(ladder: FirmResult, lang: str) -> Section:
     if gap_rows:
         blocks.append(Para(t("ladder.report_gaps"), "heading3"))
         blocks.append(Table(None, gap_rows, ["l", "l"], widths=[3, 7]))
+    # the remarks on the facts the page shows beside the ladder (a stated level the survey
+    # disagrees with, an award year after the application year)
+    blocks += [Para(t("ladder.flag", text=flag), "note") for flag in ladder.flags]
     blocks.append(Para(t("ladder.confidence_note"), "note"))
     return Section(t("ladder.report_title"), blocks)
 
