@@ -81,8 +81,16 @@ def page(lang: str) -> None:
         if "ladder_result" in st.session_state:
             found, run_lang = st.session_state["ladder_result"]
             name = st.session_state.get("ladder_run_name", "")
-            st.info(text("ladder_bulk.last_run", name=ui.literal(name)))
-            show(found, policy, lang, run_lang)
+            made = found.summary
+            st.info(
+                text(
+                    "ladder_bulk.last_run_rules",
+                    name=ui.literal(name),
+                    policy=made.policy,
+                    year=made.year,
+                )
+            )
+            show(found, lang, run_lang)
         st.stop()
     # not the language: the page words the run again in another; only the results file's gaps
     # stay in the run's language, which is said
@@ -122,11 +130,14 @@ def page(lang: str) -> None:
     if "ladder_result" not in st.session_state:
         st.stop()
     found, run_lang = st.session_state["ladder_result"]
-    show(found, policy, lang, run_lang)
+    show(found, lang, run_lang)
 
 
-def show(found: ladderbulk.LadderRun, policy: str, lang: str, run_lang: str) -> None:
+def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
+    """A run's counts, tables and downloads, worded by the rules it was made under (not those
+    chosen on the page since)."""
     s = found.summary
+    policy = s.policy
     fields = {"read": s.read, "evaluated": s.evaluated, "rejected": s.rejected}
     if s.reconciles:
         st.success(text("ladder_bulk.reconcile", **fields))

@@ -296,6 +296,15 @@ def test_the_run_and_the_choices_are_kept_after_a_look_at_another_page(facts_fil
     assert not at.exception, at.exception
     assert at.success and at.success[0].value == evaluated
     assert any(i.value.startswith("These are the results of the last run (facts") for i in at.info)
+    # other rules chosen since: the run is still shown as it was made, and says under which
+    # rules and year (the page had worded its conditions by the rules chosen now)
+    shown = [d.value.to_csv() for d in at.dataframe]
+    at.radio(key="ladder_bulk_policy").set_value("2022").run()
+    assert not at.exception, at.exception
+    note = next(i.value for i in at.info if i.value.startswith("These are the results"))
+    year = application_year_now("2026")
+    assert "2026" in note and str(year) in note
+    assert [d.value.to_csv() for d in at.dataframe] == shown
 
 
 AWARDED = b"respondent_id,sme,award,award_year,award_rank\nA1,yes,national,2025,1\n"
