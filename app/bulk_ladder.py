@@ -18,6 +18,14 @@ from dmi.service.uploads import upload_folder
 FILE_ERRORS = (FileFormatError, FactsFileError, PolicyError, ValueError)
 
 
+def _year_typed() -> None:
+    """Mark the application year as the agency's own once it types one (blank: the default
+    again), so that it no longer follows the rules chosen."""
+    st.session_state["ladder_bulk_year_typed"] = (
+        st.session_state.get("ladder_bulk_year") is not None
+    )
+
+
 def page(lang: str) -> None:
     """Template, policy, encoding, repeated ids, upload, run; then the run's counts, the
     one-away tables and the downloads."""
@@ -39,10 +47,9 @@ def page(lang: str) -> None:
     # the pre-check's year by default (one default for both pages), another as --year; the
     # default follows the rules chosen until the agency types a year of its own
     default_year = application_year_now(policy)
-    seeded_with = st.session_state.get("ladder_bulk_year_default")
-    if seeded_with != default_year and st.session_state.get("ladder_bulk_year") == seeded_with:
+    shown = st.session_state.get("ladder_bulk_year")
+    if shown is not None and not st.session_state.get("ladder_bulk_year_typed"):
         st.session_state["ladder_bulk_year"] = default_year
-    st.session_state["ladder_bulk_year_default"] = default_year
     year = st.number_input(
         text("ladder_bulk.year"),
         value=None,
@@ -51,6 +58,7 @@ def page(lang: str) -> None:
         key=ui.seeded("ladder_bulk_year", default_year),
         placeholder=str(default_year),
         help=text("ladder_bulk.year_help"),
+        on_change=_year_typed,
     )
     year = default_year if year is None else int(year)
     year_problem = ladderbulk.year_problem(policy, year, lang)

@@ -351,6 +351,11 @@ def test_the_application_year_follows_the_rules_chosen_until_one_is_typed(monkey
     at.number_input(key="ladder_bulk_year").set_value(2027).run()
     at.radio(key="ladder_bulk_policy").set_value("2022").run()
     assert year() == 2027  # a year typed is the agency's: kept
+    # ... even one that is another rules' default (it was taken for the page's own)
+    at.number_input(key="ladder_bulk_year").set_value(2026).run()
+    at.radio(key="ladder_bulk_policy").set_value("2026").run()
+    at.radio(key="ladder_bulk_policy").set_value("2022").run()
+    assert year() == 2026
     assert not at.exception
 
 

@@ -774,6 +774,16 @@ def test_survey_columns_left_out_by_survey_false_are_named():
         el.evaluate(frame, "2026", survey=False)
 
 
+def test_the_columns_warning_names_the_caller_s_line():
+    from dmi.errors import IgnoredColumnsWarning
+
+    frame = pd.DataFrame([[10, "x"]], columns=["staff", "备注"])
+    for run in (el.evaluate, el.evaluate_firms):
+        with pytest.warns(IgnoredColumnsWarning) as caught:
+            run(frame, "2026")
+        assert caught[0].filename == __file__, run.__name__
+
+
 def test_a_frame_of_codes_alone_is_read_without_a_warning():
     import warnings
 

@@ -511,7 +511,8 @@ def _as_read(facts: pd.DataFrame, survey: bool) -> tuple[pd.DataFrame, dict[str,
     if mapping.few_items and instrument is not None:
         ignored.append(few_items_note(mapping, len(instrument.items)))
     if ignored:
-        warnings.warn("; ".join(ignored), IgnoredColumnsWarning, stacklevel=3)
+        # the caller of evaluate() or evaluate_firms(), through _whole_frame
+        warnings.warn("; ".join(ignored), IgnoredColumnsWarning, stacklevel=4)
     keep = [i for i, header in enumerate(headers) if header in mapping.rename]
     read = facts.iloc[:, keep].set_axis([mapping.rename[headers[i]] for i in keep], axis=1)
     return read, mapping.units
