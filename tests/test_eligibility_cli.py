@@ -642,7 +642,7 @@ def test_a_row_that_only_starts_like_the_header_is_not_one():
 def test_headers_with_a_question_number_or_a_unit_are_matched(capsys, tmp_path):
     # an agency's template says the unit in the header, a questionnaire numbers its questions:
     # "上年营业收入（万元）" and "Q5.上年研发费用" were ignored, and their facts unknown
-    from dmi.bulk.eligibility import map_fact_columns
+    from dmi.eligibility.headers import map_fact_columns
 
     headers = ["企业编号", "上年营业收入（万元）", "Q5.上年研发费用", "上年末资产负债率(%)"]
     headers += ["第 7 题：职工总数【人】", "上年营业收入 (万元)", "sector (old)", "3 上年净利润"]
@@ -674,7 +674,7 @@ def test_headers_with_a_question_number_or_a_unit_are_matched(capsys, tmp_path):
 def test_a_facts_short_label_is_a_header_too():
     # the docs' `资产负债率(%)` was left unmatched (the label is 上年末资产负债率): its debt
     # ratio unknown for every firm
-    from dmi.bulk.eligibility import map_fact_columns
+    from dmi.eligibility.headers import map_fact_columns
 
     mapping = map_fact_columns(["资产负债率(%)", "上年营收", "R&D y1", "main revenue y1 (万元)"])
     assert mapping.rename == {
@@ -689,8 +689,8 @@ def test_a_facts_short_label_is_a_header_too():
 
 def test_a_label_without_its_note_in_brackets_is_a_header_too():
     # 从事特定细分市场年限 (the label goes on "（截至上年末）") was left out as no fact at all
-    from dmi.bulk.eligibility import map_fact_columns
     from dmi.eligibility.facts import COMPUTED
+    from dmi.eligibility.headers import map_fact_columns
     from dmi.io.mapping import _key
 
     for lang in ("zh", "en"):
@@ -1289,7 +1289,7 @@ def test_a_unit_in_the_header_of_a_fact_without_one_is_not_checked(capsys, tmp_p
 def test_a_ratio_header_is_not_a_group_and_the_maps_blank_leaves_a_column_out():
     # 研发人员/职工总数 (a ratio) was read as staff; a map entry of "" did not leave out
     # finance/revenue_y1, nor a header with a unit of the wrong kind (which then stopped the run)
-    from dmi.bulk.eligibility import map_fact_columns
+    from dmi.eligibility.headers import map_fact_columns
 
     mapping = map_fact_columns(["respondent_id", "研发人员", "研发人员/职工总数"])
     assert "研发人员/职工总数" in mapping.unmatched

@@ -90,7 +90,6 @@ __all__ = [
     "EligibilityKernel",
     "EligibilitySummary",
     "evaluate_file",
-    "map_fact_columns",
 ]
 
 

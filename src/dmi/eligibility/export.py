@@ -14,7 +14,7 @@ COMPUTED_NOTE = (
     "a file's column of it, a level dmi computed before, is read by its code only, never by "
     "its labels; a level the firm states goes in digital_level"
 )
-"""The codebook's note on a fact of :data:`COMPUTED`, as :mod:`dmi.bulk.eligibility` matches
+"""The codebook's note on a fact of :data:`COMPUTED`, as :mod:`dmi.eligibility.headers` matches
 headers: a person's column is never taken for dmi's level, which outranks the stated one."""
 
 
