@@ -517,15 +517,23 @@ def test_values_refused_are_kept_apart_from_the_facts(store):
     assert store.ladder(token).refused == {}
 
 
-def test_an_older_pre_check_table_gets_the_refused_values_column(tmp_path):
-    # a database whose ladder_checks table was made before the refused values were kept
-    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+def _older_schema(without_column: str | None = None) -> MetaData:
+    """The store's tables as an earlier version made them: without ``ladder_checks``, or with
+    it but without ``without_column``."""
     older = MetaData()
     for name, table in store_module.metadata.tables.items():
         if name != "ladder_checks":
             table.to_metadata(older)
-    kept = [c._copy() for c in store_module.ladder_checks.c if c.name != "refused"]
-    Table("ladder_checks", older, *kept)
+    if without_column is not None:
+        kept = [c._copy() for c in store_module.ladder_checks.c if c.name != without_column]
+        Table("ladder_checks", older, *kept)
+    return older
+
+
+def test_an_older_pre_check_table_gets_the_refused_values_column(tmp_path):
+    # a database whose ladder_checks table was made before the refused values were kept
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    older = _older_schema(without_column="refused")
     engine = create_engine(url)
     older.create_all(engine)
     assert "refused" not in {c["name"] for c in inspect(engine).get_columns("ladder_checks")}
@@ -549,10 +557,7 @@ def test_a_pre_check_expires_with_the_retention_period(store):
 
 def test_an_older_database_without_the_table_opens_and_keeps_its_drafts(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    older = MetaData()
-    for name, table in store_module.metadata.tables.items():
-        if name != "ladder_checks":
-            table.to_metadata(older)
+    older = _older_schema()
     engine = create_engine(url)
     older.create_all(engine)
     token = new_token()

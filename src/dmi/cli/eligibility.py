@@ -161,6 +161,7 @@ def _refuse_evaluation_options(args: argparse.Namespace) -> None:
 
 def add_commands(sub: Any) -> None:
     """Add ``eligibility`` to the main parser's subparsers."""
+    from dmi.bulk.run import DUPLICATE_POLICIES
     from dmi.cli.score import STRICT_ROWS_HELP, add_id_column_option
 
     p = sub.add_parser(
@@ -213,7 +214,7 @@ def add_commands(sub: Any) -> None:
         run.add_argument(
             "--duplicates",
             default="reject",
-            choices=("reject", "keep-first", "keep-last"),
+            choices=DUPLICATE_POLICIES,
             help="repeated respondent ids (default: reject every occurrence)",
         ),
         run.add_argument(
