@@ -1109,3 +1109,38 @@ def test_a_firm_s_review_note_is_its_own_whatever_firms_it_is_evaluated_with(tmp
     ]
     assert together == alone
     assert any(g.endswith("meets sr26_rev, x_c") for g in alone[0]), alone[0]
+
+
+def test_a_floor_above_zero_keeps_the_move_that_lifts_its_group():
+    # 科技型's S&T staff group must score more than 0 (floor_above: 0): its move is what makes
+    # ts_score met, so it is never dropped as needless, whatever the other moves give
+    f = {
+        **BASE,
+        "holds_innovative": "no",
+        "no_incident": "no",
+        "no_incident_recent": "yes",
+        "staff": 100,
+        "rd_staff": 5,
+        "revenue_y1": 1000,
+        "cost_y1": 900,
+        "assets_y1": 100,
+        "rd_y1": 30,
+        "ip_class1": 1,
+        "ip_class1_own": "no",
+        "ip_class1_high_value": "no",
+        "ip_class2": 1,
+        "main_revenue_y1": 500,
+        "main_revenue_y2": 600,
+        "debt_ratio": 90,
+        "strategic_emerging": "no",
+        **NO_ROUTE,
+        "standard_lead": "no",
+    }
+    result = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"]
+    assert result.condition("ts_score").state == "not_met"
+    (gap,) = [g for g in result.gaps if g.condition == "ts_score"]
+    changed = dict(gap.changes)
+    assert "rd_staff" in changed, gap.text
+    applied = {**f, **{fact: f[fact] + change for fact, change in gap.changes}}
+    after = el.evaluate(applied, "2026", lang="en")["innovative"]
+    assert after.condition("ts_score").state == "met", (gap.text, after.gaps)

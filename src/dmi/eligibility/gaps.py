@@ -870,13 +870,16 @@ def _drop_needless_moves(
     taken_at: np.ndarray,
     total_need: np.ndarray,
     group_need: dict[str, np.ndarray],
+    strict: frozenset[str] = frozenset(),
 ) -> None:
     """Leave out the moves the others make needless (in place): cheapest first can take two
     cheap moves and then, for a group's floor, one that alone gives the points of all three.
 
     The moves taken are tried latest (dearest) first: one is left out of a row where the
-    points over the pass mark, and over the floor of its group, are at least what it gives.
-    ``total_need`` and ``group_need`` are what is still short after the moves (negative: over).
+    points over the pass mark, and over the floor of its group, are at least what it gives
+    (more than it gives, for a group in ``strict``: a floor the points must be above).
+    ``total_need`` and ``group_need`` are what is still short after the moves (negative: over;
+    a strict group's need is a hair above its floor's, so the hair is not forgiven again).
     """
     over = -total_need
     over_group = {gid: -need for gid, need in group_need.items()}
@@ -892,7 +895,8 @@ def _drop_needless_moves(
         spare = gain <= over[rows] + 1e-9
         for gid, extra in over_group.items():
             in_group = np.array([group_of[i] == gid for i in k], dtype=bool)
-            spare &= ~in_group | (gain <= extra[rows] + 1e-9)
+            room = extra[rows] if gid in strict else extra[rows] + 1e-9
+            spare &= ~in_group | (gain <= room)
         if not spare.any():
             continue
         k, rows, gain = k[spare], rows[spare], gain[spare]
@@ -963,7 +967,10 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
         level[ind_idx[rows], rows] = p[rows]
         taken_by[ind_idx[rows], rows] = m_idx[rows]
         taken_at[ind_idx[rows], rows] = step
-    _drop_needless_moves(indicators, current, level, taken_by, taken_at, total_need, group_need)
+    strict = frozenset(g.id for g in sc.groups if g.floor_above is not None)
+    _drop_needless_moves(
+        indicators, current, level, taken_by, taken_at, total_need, group_need, strict
+    )
     # text: the moves in the order they were taken
     head = _joined_arrow(
         [
