@@ -186,6 +186,31 @@ def test_a_batch_carries_its_own_groups():
     pd.testing.assert_frame_equal(from_batch, from_frame)
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        {"yes": "是", "no": "否", "recheck": "复核"},
+        {"yes": "Yes", "no": "No", "recheck": "recheck"},
+        {"yes": 1, "no": 0, "recheck": "复核"},
+        {"yes": 1.0, "no": 0.0, "recheck": "recheck"},
+    ],
+)
+def test_a_title_in_any_spelling_the_facts_take_is_held(spelling):
+    # beside's titles are read as the facts read them: a firm holding its title in another
+    # spelling (是, 1) is neither one condition away from it nor a candidate
+    firms = el.synthetic_firms(300, seed=1)
+    beside = firms[["province", "city", "sector", *(f"holds_{r}" for r in el.RUNGS)]]
+    spelled = beside.copy()
+    for rung in el.RUNGS:
+        spelled[f"holds_{rung}"] = beside[f"holds_{rung}"].map(spelling).astype(object)
+    results = el.evaluate(firms, "2026")
+    expected = el.cohort(results, beside, policy="2026")
+    found = el.cohort(results, spelled, policy="2026")
+    pd.testing.assert_frame_equal(found.table(), expected.table())
+    pd.testing.assert_frame_equal(found.candidates, expected.candidates)
+    assert found.table().equals(el.cohort(el.evaluate_batch(firms, "2026")).table())
+
+
 def test_the_cli_cohort_reconciles_with_its_output(tmp_path, capsys):
     firms = el.synthetic_firms(800, seed=21)
     firms.loc[5, "debt_ratio"] = 300.0  # rejected: not counted

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.eligibility.engine import STATES, STATUSES
+from dmi.eligibility.facts import facts_table, parse_cell
 from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
 from dmi.eligibility.places import province_names
 from dmi.eligibility.policy import RUNGS, Policy
@@ -227,7 +228,7 @@ def cohort(
             if len(rows):
                 _one_away(results, spec, rows, missing, cids)
         holds = f"holds_{rung}"
-        applying = _not_yes(beside[holds]) if holds in beside.columns else np.ones(n, bool)
+        applying = _not_yes(beside[holds], holds) if holds in beside.columns else np.ones(n, bool)
         # a firm that holds the title is not "away" from it (a 复核 is): neither counted nor
         # listed, so that the counts and the candidates' list agree
         one_away = (missing >= 0) & applying
@@ -279,11 +280,15 @@ def _column(name: str, values: Any) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
 
-def _not_yes(column: pd.Series) -> np.ndarray:
-    """Rows whose title column is not ``yes``."""
+def _not_yes(column: pd.Series, code: str) -> np.ndarray:
+    """Rows whose title column (the fact ``code``) is not yes, its cells read as the facts
+    read them (``是``, ``Yes``, ``1``: :func:`~dmi.eligibility.facts.parse_cell`); a cell the
+    fact refuses is not yes."""
+    fact = facts_table()[code]
+    yes = float(fact.value_index("yes"))
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    yes = np.array([str(u) == "yes" for u in uniques] + [False], dtype=bool)
-    return ~yes[np.where(codes < 0, len(uniques), codes)]
+    held = np.array([parse_cell(fact, u) == yes for u in uniques] + [False], dtype=bool)
+    return ~held[np.where(codes < 0, len(uniques), codes)]
 
 
 def _codes(column: pd.Series, names: tuple[str, ...]) -> np.ndarray:
