@@ -7,6 +7,7 @@ survey's own list of provinces; a cohort counts a province's firms together.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -25,6 +26,9 @@ BY_HAND = {
     "44 广东省": "广东省",
     "440000": "广东省",  # the six-digit division code (GB/T 2260) of a province
     "440000 广东省": "广东省",
+    "44.0": "广东省",  # a code in a column of numbers with blanks, as pandas writes it to CSV
+    "440000.0": "广东省",
+    "440300.00": "深圳市",
     "110000": "北京市",
     "440300": "深圳市",  # a designated city's own code
     "北京": "北京市",
@@ -54,7 +58,10 @@ def test_a_spelling_names_its_unit(spelling, unit):
 
 @pytest.mark.parametrize(
     "text",
-    ["苏州", "Hong Kong", "香港特别行政区", "", "4", "441", "广东深圳", "440100", "4400", "990000"],
+    [
+        *("苏州", "Hong Kong", "香港特别行政区", "", "4", "441", "广东深圳", "440100", "4400"),
+        *("990000", "44.5", "44.", ".44", "4.4"),
+    ],
 )
 def test_other_text_names_no_unit(text):
     assert province_of(text) is None
@@ -86,6 +93,8 @@ def test_place_key_folds_case_spaces_width_and_one_suffix():
 def test_province_names_keep_other_text_and_blanks():
     column = pd.Series(["广东", None, " 苏州 ", "Guangdong", "", "44"], name="province")
     assert province_names(column).tolist() == ["广东省", None, "苏州", "广东省", None, "广东省"]
+    numbers = pd.Series([44.0, np.nan, 440000.0, 32], name="province", dtype=object)
+    assert province_names(numbers).tolist() == ["广东省", None, "广东省", "江苏省"]
 
 
 def test_a_cohort_counts_a_province_together_however_spelled():

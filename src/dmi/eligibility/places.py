@@ -8,6 +8,7 @@ spellings. The units and their names are data: ``provinces.yaml`` beside the rul
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -116,16 +117,22 @@ def canonical_provinces() -> tuple[Province, ...]:
 
 def province_of(name: str) -> Province | None:
     """The unit a spelling names: any of its names or its code (``44``, or the six-digit
-    ``440000``), or its code followed by a name (``44 广东``, as survey tools export a choice);
-    None when it is none of them (a city,
-    a typo)."""
+    ``440000``, also written as a number with zero decimals, ``44.0``, as a column of numbers
+    with blanks is written to CSV), or its code followed by a name (``44 广东``, as survey tools
+    export a choice); None when it is none of them (a city, a typo)."""
     by_key = _table()[1]
+    whole = _WHOLE_NUMBER.fullmatch(name.strip())
+    if whole is not None:
+        name = whole[1]
     found = by_key.get(place_key(name))
     if found is None:
         code, _, rest = name.strip().partition(" ")
         if code.isdigit() and (rest or len(code) == 6):
             found = by_key.get(code) or by_key.get(_province_code(code))
     return found
+
+
+_WHOLE_NUMBER = re.compile(r"(\d+)\.0+")
 
 
 def _province_code(code: str) -> str:
