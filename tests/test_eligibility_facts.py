@@ -375,6 +375,26 @@ def test_a_percentage_column_of_values_at_most_1_is_noted(values, noted):
     assert not [n for n in tally.notes() if n.startswith("market_share:")]  # not in the file
 
 
+def test_a_percentage_column_is_judged_on_every_row_read_rejected_ones_too():
+    # the unit is the column's: nine rows of 40-48 % rejected for another fact (sme) and one
+    # of 0.5 said the column held fractions, and multiplying it by 100 would have broken them
+    rows = [{"respondent_id": f"R{i}", "debt_ratio": str(40 + i), "sme": "maybe"} for i in range(9)]
+    rows.append({"respondent_id": "R9", "debt_ratio": "0.5", "sme": "yes"})
+    batch = el.evaluate_batch(pd.DataFrame(rows))
+    assert batch.n_rejected == 9
+    tally = batch.facts_tally
+    assert (tally.percent_given["debt_ratio"], tally.percent_above_one["debt_ratio"]) == (10, 9)
+    assert not [n for n in tally.notes() if n.startswith("debt_ratio:")]
+    # a cell refused is no value of the column: 180 % is rejected, not a sign of percent
+    rows = [
+        {"respondent_id": "A", "debt_ratio": "0.45"},
+        {"respondent_id": "B", "debt_ratio": "180"},
+    ]
+    tally = el.evaluate_batch(pd.DataFrame(rows)).facts_tally
+    assert tally.percent_given["debt_ratio"] == 1
+    assert [n for n in tally.notes() if n.startswith("debt_ratio:")]
+
+
 def test_small_market_shares_are_not_taken_for_fractions():
     # many an SME's market share is below 1 %: only a debt ratio is doubtful at <= 1
     rows = [{"respondent_id": f"F{i}", "market_share": v} for i, v in enumerate(["0.8", "0.3"])]

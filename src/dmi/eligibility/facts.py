@@ -551,10 +551,10 @@ class FactsTally:
     """What the evaluated rows' facts say about a file as a whole, added up chunk by chunk:
     the things no one cell shows, said as notes (:meth:`notes`), not rejects.
 
-    - A percentage column marked ``fractions_doubtful`` (``debt_ratio``) whose every value is
-      at most 1, some above 0: likely fractions (0.45 for 45 %), which are read as percent
-      (0.45 %), so a debt ratio passes every ceiling. (A market share of 0.8 % is many a
-      firm's: not marked.)
+    - A percentage column marked ``fractions_doubtful`` (``debt_ratio``) whose every value
+      read (on the rejected rows too) is at most 1, some above 0: likely fractions (0.45 for
+      45 %), which are read as percent (0.45 %), so a debt ratio passes every ceiling. (A
+      market share of 0.8 % is many a firm's: not marked.)
     - Rows that give an id and no fact at all: a note or a footnote under the table, say,
       evaluated as a firm whose every fact is unknown.
     - Rows whose award year is after the application year: the award is outside every window
@@ -563,7 +563,7 @@ class FactsTally:
     Attributes
     ----------
     percent_given, percent_above_one, percent_above_zero : dict of str to int
-        Per percentage fact, the values given, and those above 1 and above 0.
+        Per percentage fact, the values given (on every row read), and those above 1 and above 0.
     id_only : int
         Rows with an id and no fact.
     id_only_rows : list of int
@@ -586,9 +586,15 @@ class FactsTally:
     year: int | None = None
 
     @classmethod
-    def of(cls, table: FactColumns, year: int | None = None) -> FactsTally:
-        """The tally of a batch's typed rows (the rows evaluated), applying in ``year``."""
+    def of(
+        cls, table: FactColumns, year: int | None = None, read: FactColumns | None = None
+    ) -> FactsTally:
+        """The tally of a batch's typed rows (``table``: the rows evaluated), applying in
+        ``year``; the percentage columns are judged on ``read`` when given (every row read,
+        rejected ones too, their refused cells blank: the unit is the column's, and a row
+        rejected for another fact still shows it)."""
         tally = cls(year=year)
+        columns = table if read is None else read
         if year is not None:
             later = np.flatnonzero(award_after_year(table, year))
             tally.award_after_year = len(later)
@@ -596,7 +602,7 @@ class FactsTally:
         for fact in facts_table():
             if not fact.fractions_doubtful:
                 continue
-            values = table.values[fact.code]
+            values = columns.values[fact.code]
             given = ~np.isnan(values)
             tally.percent_given[fact.code] = int(given.sum())
             tally.percent_above_one[fact.code] = int((values[given] > 1).sum())

@@ -626,7 +626,7 @@ def _run(
                 imputed.subtract(again.imputed)
                 imputed = +imputed  # the items left with none
         table = parsed.table if valid.all() else parsed.table.take(valid)
-        tally.add(FactsTally.of(table, the_plan.year))
+        tally.add(FactsTally.of(table, the_plan.year, read=parsed.table))
         ev = evaluate_columns(table, the_plan)
         results.append(_frame(ev, lang, max_gaps))
         if firms is not None:
