@@ -211,6 +211,30 @@ def test_a_title_in_any_spelling_the_facts_take_is_held(spelling):
     assert found.table().equals(el.cohort(el.evaluate_batch(firms, "2026")).table())
 
 
+@pytest.mark.parametrize(
+    "absent", [["city"], ["province", "sector"], ["province", "city", "sector"]]
+)
+def test_a_place_the_file_does_not_give_makes_no_group(tmp_path, capsys, absent):
+    # every firm was counted under "city (blank)" when the file had no city column at all,
+    # while the API's cohort of a beside frame without it has no city rows
+    firms = el.synthetic_firms(300, seed=1).drop(columns=absent)
+    firms.to_csv(tmp_path / "in.csv", index=False)
+    coh = tmp_path / "c.csv"
+    argv = ["eligibility", tmp_path / "in.csv", "-o", tmp_path / "o.csv", "--cohort", coh]
+    assert main([str(a) for a in [*argv, "--chunk-size", 70]]) == 0
+    capsys.readouterr()
+    table = pd.read_csv(coh, encoding="utf-8-sig", keep_default_na=False)
+    assert set(table["by"]) == {"all", *({"province", "city", "sector"} - set(absent))}
+    beside = firms[[c for c in firms.columns if c in ("province", "city", "sector")]]
+    expected = el.cohort(el.evaluate(firms, "2026"), beside, policy="2026").table()
+    assert set(expected["by"]) == set(table["by"])
+    batch = el.evaluate_batch(firms, "2026")
+    assert list(batch.beside.columns) == [
+        *(c for c in ("province", "city", "sector") if c not in absent),
+        *(f"holds_{r}" for r in el.RUNGS),
+    ]
+
+
 def test_the_cli_cohort_reconciles_with_its_output(tmp_path, capsys):
     firms = el.synthetic_firms(800, seed=21)
     firms.loc[5, "debt_ratio"] = 300.0  # rejected: not counted

@@ -16,7 +16,7 @@ import math
 import numbers
 import warnings
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -633,7 +633,7 @@ def _run(
             firms += _firms(ev, results[-1], lang)
         rejects.append(parsed.rejects)
         kept_rows.append(table.rows)
-        besides.append(_beside(table))
+        besides.append(_beside(table, chunk.columns))
         disagrees.append(np.asarray(table.digital_disagrees, dtype=bool))
         unmatched = parsed.unmatched_columns
     found = [r for r in rejects if len(r)]
@@ -661,13 +661,17 @@ BESIDE_TEXT = ("province", "city", "sector")
 """The text facts a cohort groups by (:attr:`EligibilityBatch.beside`)."""
 
 
-def _beside(table: FactColumns) -> pd.DataFrame:
-    """The grouping facts and the titles held of typed rows, as text (see ``beside``).
+def _beside(table: FactColumns, columns: Iterable[str]) -> pd.DataFrame:
+    """The grouping facts and the titles held of typed rows, as text (see ``beside``): the
+    grouping facts the frame read has a column of (``columns``), so that a cohort counts no
+    group of a place the file does not give, as :func:`dmi.eligibility.cohort` counts a
+    ``beside`` without it.
 
     The columns stay object arrays: pandas would otherwise make each into Arrow strings, one
     Python call per cell, for a frame that is only grouped."""
     facts = facts_table()
-    out: dict[str, Any] = {c: table.text[c] for c in BESIDE_TEXT}
+    given = set(columns)
+    out: dict[str, Any] = {c: table.text[c] for c in BESIDE_TEXT if c in given}
     for rung in RUNGS:
         code = f"holds_{rung}"
         values = facts[code].value_codes
