@@ -167,8 +167,9 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
     st.subheader(text("ladder_bulk.status_title"))
     for rung, name in rungs.items():
         st.markdown(f"**{name}**")
-        tabs = st.tabs([text(f"ladder_bulk.by_{by}") for by in ladderbulk.BY])
-        for tab, by in zip(tabs, ladderbulk.BY):
+        groupings = ladderbulk.groupings(found.cohort)
+        tabs = st.tabs([text(f"ladder_bulk.by_{by}") for by in groupings])
+        for tab, by in zip(tabs, groupings):
             with tab:
                 st.dataframe(ladderbulk.status_table(found.cohort, rung, by, lang), width="stretch")
     st.subheader(text("ladder_bulk.one_away_title"))

@@ -186,6 +186,16 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
     assert "debt_ratio" in template.columns
 
 
+def test_a_place_the_file_does_not_give_has_no_tab():
+    # a file without a city column showed a 城市 tab of every firm under 未填写
+    firms = synthetic_firms(30, seed=5).drop(columns=["city", "digital_level_computed"])
+    at = _run("zh", firms.to_csv(index=False).encode())
+    labels = [tab.label for tab in at.tabs]
+    wanted = [text(f"ladder_bulk.by_{by}", "zh") for by in ("all", "province", "sector")]
+    assert labels == wanted * 3, labels  # one set of tabs per rung
+    assert text("ladder_bulk.by_city", "zh") not in labels
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_groups_and_reasons_are_named_by_rule(lang):
     from dmi.service import ladderbulk

@@ -40,6 +40,7 @@ __all__ = [
     "LadderRun",
     "condition_labels",
     "group_name",
+    "groupings",
     "missing_table",
     "named_candidates",
     "named_rejects",
@@ -197,6 +198,13 @@ def group_name(value: str, by: str, lang: str, names: dict[str, str] | None = No
 
 
 # -- tables ------------------------------------------------------------------------------------
+
+
+def groupings(cohort: pd.DataFrame) -> tuple[str, ...]:
+    """The groupings of :data:`BY` a run's cohort table counts: ``all``, and the places the
+    file gives a column of (one it does not give has no rows, and no tab)."""
+    present = set(cohort["by"])
+    return tuple(by for by in BY if by == "all" or by in present)
 
 
 def status_table(cohort: pd.DataFrame, rung: str, by: str, lang: str) -> pd.DataFrame:
