@@ -1144,3 +1144,40 @@ def test_a_floor_above_zero_keeps_the_move_that_lifts_its_group():
     applied = {**f, **{fact: f[fact] + change for fact, change in gap.changes}}
     after = el.evaluate(applied, "2026", lang="en")["innovative"]
     assert after.condition("ts_score").state == "met", (gap.text, after.gaps)
+
+
+def test_the_path_assessed_is_the_one_the_gaps_are_of():
+    # both paths not met: the path column and the points were 创新型's (the first) while the
+    # gaps were 科技型's (needing fewest); now the path needing fewest is assessed, and shown
+    f = {
+        **BASE,
+        "holds_innovative": "no",
+        "no_incident": "no",  # base_incident: 创新型's path is short of it and of in22_score
+        "no_incident_recent": "yes",
+        "staff": 100,
+        "rd_staff": 5,
+        "revenue_y1": 1000,
+        "cost_y1": 900,
+        "assets_y1": 100,
+        "rd_y1": 30,
+        "ip_class1": 1,
+        "ip_class1_own": "no",
+        "ip_class1_high_value": "no",
+        "ip_class2": 1,
+        "main_revenue_y1": 500,
+        "main_revenue_y2": 600,
+        "debt_ratio": 90,
+        "strategic_emerging": "no",
+        **NO_ROUTE,
+        "standard_lead": "no",
+    }
+    result = el.evaluate(f, "2026", lang="en", max_gaps=None)
+    rung = result["innovative"]
+    assert rung.status == "not_yet"
+    states = {c: rung.condition(c).state for c in ("in22_score", "base_incident", "ts_score")}
+    assert states == dict.fromkeys(states, "not_met")
+    assert {g.condition for g in rung.gaps} == {"ts_score"}
+    assert rung.path == "tech" == result.row["innovative_path"]
+    # 115号 by hand: S&T staff 5 % -> 0; R&D 30 / 1000 = 3 % of revenue -> 20 (of costs,
+    # 3.3 % -> 0); one class-I IP item -> 30
+    assert rung.points == result.row["innovative_points"] == 50

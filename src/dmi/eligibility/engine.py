@@ -499,8 +499,9 @@ class RungEval:
     paths: dict[str, np.ndarray]
     status: np.ndarray  # 0..3, in STATUSES order
     points: np.ndarray | None
-    # per row, the position in the rung's paths of the path assessed (the first of the best
-    # state: its points, route and column are the result's); None for a rung without paths
+    # per row, the position in the rung's paths of the path assessed (of the best state, the
+    # one with fewest conditions not met, then the first: its points, route, gaps and column
+    # are the result's); None for a rung without paths
     path: np.ndarray | None = None
 
     def test(self, cid: str, recheck: bool) -> Any:
@@ -555,7 +556,13 @@ def evaluate_rung(ctx: Context, rung_id: str, recheck: np.ndarray) -> RungEval:
     points = ctx.scorecard(rung.points).lo if rung.points else None
     chosen = None
     if rung.paths:
-        chosen = np.argmax(np.stack([paths[p.id] for p in rung.paths]), axis=0).astype(np.int8)
+        # the best state; of paths as good, the one with fewest conditions not met (the one
+        # the gaps are of), then the first
+        rank = []
+        for p in rung.paths:
+            short = sum((effective[cid] == NOT_MET).astype(np.int16) for cid in p.conditions)
+            rank.append(paths[p.id].astype(np.int16) * 256 - short)
+        chosen = np.argmax(np.stack(rank), axis=0).astype(np.int8)
     if chosen is not None and any(p.points for p in rung.paths):
         # the points of the path assessed
         points = np.full(ctx.n, np.nan) if points is None else points.astype(np.float64)

@@ -1168,13 +1168,8 @@ def rung_gaps(
     conditions = list(spec.conditions)
     chosen: dict[str, np.ndarray] = {}
     if spec.paths:
-        counts = []
-        for p in spec.paths:
-            c = np.zeros(len(pos))
-            for cid in p.conditions:
-                c += rung.conditions[cid][pos] == NOT_MET
-            counts.append(c)
-        choice = np.argmin(np.stack(counts), axis=0)
+        assert rung.path is not None
+        choice = rung.path[pos]  # the path assessed: on a not_yet row, the one needing fewest
         for k, p in enumerate(spec.paths):
             for cid in p.conditions:
                 chosen[cid] = choice == k
