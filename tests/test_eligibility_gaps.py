@@ -1181,3 +1181,42 @@ def test_the_path_assessed_is_the_one_the_gaps_are_of():
     # 115号 by hand: S&T staff 5 % -> 0; R&D 30 / 1000 = 3 % of revenue -> 20 (of costs,
     # 3.3 % -> 0); one class-I IP item -> 30
     assert rung.points == result.row["innovative_points"] == 50
+
+
+def test_a_cut_of_staff_beyond_the_other_staff_is_asked_of_the_r_and_d_staff():
+    # 科技型's size: 650 staff, 600 of them R&D; "staff 650 → 500" alone left R&D staff above
+    # staff, a firm the facts refuse. As revenue cut beyond the other business's is asked of
+    # the main business, the cut beyond the 50 other staff is asked of the R&D staff
+    f = {
+        **BASE,
+        "holds_innovative": "no",
+        "no_incident": "no",
+        "no_incident_recent": "yes",
+        "staff": 650,
+        "rd_staff": 600,
+        "revenue_y1": 25000,
+        "main_revenue_y1": 24800,
+        "assets_y1": 15000,
+        "high_tech_title": "no",
+        "standard_lead": "yes",
+        "main_revenue_y2": 30000,
+        "debt_ratio": 90,
+        "strategic_emerging": "no",
+        "ip_class1": 0,
+        "ip_class2": 0,
+        "rd_y1": 0,
+        **NO_ROUTE,
+    }
+    rung = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"]
+    (size,) = [g for g in rung.gaps if g.condition == "ts_size" and "staff" in g.text]
+    assert "staff 650 → 500 (-150 R&D staff)" in size.text, size.text
+    applied = dict(f)
+    for gap in rung.gaps:
+        for fact, change in gap.changes:
+            applied[fact] = applied[fact] + change
+            whole = {"rd_staff": "staff", "main_revenue_y1": "revenue_y1"}.get(fact)
+            if whole:  # a part's change changes its whole alike
+                applied[whole] = applied[whole] + change
+    after = el.evaluate(applied, "2026", lang="en")["innovative"]  # valid facts: no FactsError
+    assert after.condition("ts_size").state == "met"
+    assert (applied["staff"], applied["rd_staff"]) == (500, 450)

@@ -462,20 +462,23 @@ def _made_by_part(ctx: Context, ch: _Change, lang: str) -> list[tuple[np.ndarray
     more), and the whole grows the same (:func:`_part_of`: a part changes its whole alike). So a
     revenue gap reads ``revenue y1 4000万元 → 5000万元 (+1000万元 main revenue y1)`` and is one
     fact with a main-business share's gap (the bigger kept, :func:`_one_change_per_fact`).
-    Only amounts in 万元 (money put in a business, not staff hired as R&D staff). A decrease
-    stays on the whole (less revenue of another business) unless it is more than the rest of
-    the whole (revenue of 25000 with 24500 of main business, 5000 less: main revenue too).
+    An increase only of amounts in 万元 (money put in a business, not staff hired as R&D
+    staff). A decrease stays on the whole (less revenue of another business) unless it is more
+    than the rest of the whole (revenue of 25000 with 24500 of main business, 5000 less: main
+    revenue too; 650 staff with 600 in R&D, 150 fewer: R&D staff too), so that the facts
+    after it are a firm's (a part no bigger than its whole).
     """
     everything = [(np.arange(len(ch.positions)), ch)]
     if ch.delta is None or ch.fact is None or ch.fact_current is None:
         return everything
     part = next((p for p, whole in _part_of().items() if whole == ch.fact), None)
-    if part is None or facts_table()[ch.fact].unit != "万元" or part not in ctx.facts.values:
+    if part is None or part not in ctx.facts.values:
         return everything
+    money = facts_table()[ch.fact].unit == "万元"
     values = ctx.facts.values[part][ch.positions]
     with np.errstate(invalid="ignore"):
         beyond_rest = -ch.delta > ch.fact_current - values
-        by_part = np.flatnonzero(~np.isnan(values) & ((ch.delta > 0) | beyond_rest))
+        by_part = np.flatnonzero(~np.isnan(values) & (((ch.delta > 0) & money) | beyond_rest))
     if not len(by_part):
         return everything
     label, unit = _label(ctx, part, lang)
