@@ -1220,3 +1220,28 @@ def test_a_cut_of_staff_beyond_the_other_staff_is_asked_of_the_r_and_d_staff():
     after = el.evaluate(applied, "2026", lang="en")["innovative"]  # valid facts: no FactsError
     assert after.condition("ts_size").state == "met"
     assert (applied["staff"], applied["rd_staff"]) == (500, 450)
+
+
+def test_from_zero_the_nearest_band_is_moved_to_first():
+    # R&D at 0: every band's change is 100 % of its target, and the top band (5 %, +100万元)
+    # was asked where the first (1 %, +20万元, +5 points) lifts the innovation group to its
+    # floor of 20, as the rung needs (63号附件1: 1 % of revenue is 5 points)
+    f = {
+        **BASE,
+        "holds_innovative": "no",
+        "revenue_y1": 2000,
+        "main_revenue_y1": 2000,
+        "main_revenue_y2": 1800,
+        "debt_ratio": 50,
+        "strategic_emerging": "yes",
+        "ip_class1": 1,
+        "ip_class1_own": "yes",
+        "ip_class1_high_value": "no",
+        "rd_y1": 0,
+        **NO_ROUTE,
+    }
+    (gap,) = el.evaluate(f, "2022", lang="en", max_gaps=None)["innovative"].gaps
+    assert gap.changes == (("rd_y1", 20.0),), gap.text
+    assert "R&D share y1 0% → 1% (+20万元 R&D y1) +5" in gap.text
+    assert el.evaluate({**f, "rd_y1": 20}, "2022")["innovative"].status == "eligible"
+    assert el.evaluate({**f, "rd_y1": 19.99}, "2022")["innovative"].status == "not_yet"
