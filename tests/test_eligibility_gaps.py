@@ -1245,3 +1245,39 @@ def test_from_zero_the_nearest_band_is_moved_to_first():
     assert "R&D share y1 0% → 1% (+20万元 R&D y1) +5" in gap.text
     assert el.evaluate({**f, "rd_y1": 20}, "2022")["innovative"].status == "eligible"
     assert el.evaluate({**f, "rd_y1": 19.99}, "2022")["innovative"].status == "not_yet"
+
+
+def test_a_move_the_later_ones_leave_partly_spare_is_lowered_a_band():
+    # 科技型 28 points, S&T staff 10 % (4 points): the greedy pass lifted staff band by band to
+    # 30 % (20 points, +16) while short, then R&D to 3 % (+20); with R&D's +20, staff's 25 %
+    # band (16 points, +12) makes 60: +2 R&D staff (3 / 12 = 25 %) where +3 was asked
+    f = {
+        **BASE,
+        "holds_innovative": "no",
+        "no_incident": "no",
+        "no_incident_recent": "yes",
+        "revenue_y1": 1200,
+        "main_revenue_y1": 1080,
+        "main_revenue_y2": 1440,
+        "debt_ratio": 90,
+        "strategic_emerging": "no",
+        "rd_y1": 7.37,
+        "cost_y1": 905.34,
+        "assets_y1": 1000,
+        "staff": 10,
+        "rd_staff": 1,
+        "ip_class1": 0,
+        "ip_class2": 4,
+        "ip_class1_own": "no",
+        "ip_class1_high_value": "no",
+        **NO_ROUTE,
+        "standard_lead": "no",
+    }
+    rung = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"]
+    (gap,) = [g for g in rung.gaps if g.condition == "ts_score"]
+    assert "R&D staff share 10% → 25% (+2 R&D staff) +12" in gap.text, gap.text
+    assert dict(gap.changes)["rd_staff"] == 2
+    applied = {**f, "rd_staff": 3, "staff": 12, "rd_y1": f["rd_y1"] + dict(gap.changes)["rd_y1"]}
+    assert el.evaluate(applied, "2026")["innovative"].condition("ts_score").state == "met"
+    fewer = {**applied, "rd_staff": 2, "staff": 11}  # 18 %: 8 points, 4 short
+    assert el.evaluate(fewer, "2026")["innovative"].condition("ts_score").state == "not_met"

@@ -915,6 +915,65 @@ def _drop_needless_moves(
         taken_at[k, rows] = -1
 
 
+def _lower_moves(
+    moves: list[_Move],
+    cost: np.ndarray,
+    current: np.ndarray,
+    level: np.ndarray,
+    taken_by: np.ndarray,
+    total_need: np.ndarray,
+    group_need: dict[str, np.ndarray],
+    strict: frozenset[str],
+) -> None:
+    """Lower each move taken to the lowest band of its indicator that still makes the points
+    (in place): the greedy pass lifts an indicator band by band while the total is short, and a
+    later move (for a group's floor) can leave part of that lift spare.
+
+    ``total_need`` and ``group_need`` are the points short before any move (a strict group's a
+    hair more, as in :func:`_drop_needless_moves`); a band is taken only where it costs no more
+    than the move it replaces.
+    """
+    gain = level - current
+    over = gain.sum(axis=0) - total_need
+    group_of = [m.group for m in moves]
+    indicator_of = np.array([m.indicator for m in moves])
+    over_group = {}
+    for gid, need in group_need.items():
+        in_group = np.array([m.group == gid for m in moves])
+        ks = np.unique(indicator_of[in_group])
+        over_group[gid] = gain[ks].sum(axis=0) - need
+    for k in range(level.shape[0]):
+        rows = np.flatnonzero(taken_by[k] >= 0)
+        if not len(rows):
+            continue
+        mine = np.flatnonzero(indicator_of == k)
+        gid = group_of[mine[0]]
+        chosen = taken_by[k, rows].copy()
+        to = level[k, rows].copy()
+        limit = cost[chosen, rows]
+        # from the highest band down, so that the lowest band that still makes the points wins
+        for mi in sorted(mine.tolist(), key=lambda i: -moves[i].points):
+            p = moves[mi].points
+            lost = level[k, rows] - p
+            ok = (p > current[k, rows]) & (p < to) & (cost[mi, rows] <= limit)
+            ok &= lost <= over[rows] + 1e-9
+            if gid in over_group:
+                room = over_group[gid][rows] + (0.0 if gid in strict else 1e-9)
+                ok &= lost <= room
+            chosen = np.where(ok, mi, chosen)
+            to = np.where(ok, p, to)
+        lower = to < level[k, rows]
+        if not lower.any():
+            continue
+        at = rows[lower]
+        lost = level[k, at] - to[lower]
+        over[at] -= lost
+        if gid in over_group:
+            over_group[gid][at] -= lost
+        level[k, at] = to[lower]
+        taken_by[k, at] = chosen[lower]
+
+
 def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: str) -> list[Piece]:
     """The indicator moves, cheapest first, that lift a failed scorecard to its pass mark."""
     import pyarrow as pa
@@ -940,6 +999,8 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
         group_need[g.id] = need.astype(np.float64)
     if not moves:
         return []
+    need_before = total_need.copy()
+    group_before = {gid: need.copy() for gid, need in group_need.items()}
     points = np.array([m.points for m in moves])
     cost = np.stack([m.cost for m in moves])
     valid = np.stack([m.valid for m in moves])
@@ -977,6 +1038,7 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
     _drop_needless_moves(
         indicators, current, level, taken_by, taken_at, total_need, group_need, strict
     )
+    _lower_moves(moves, cost, current, level, taken_by, need_before, group_before, strict)
     # text: the moves in the order they were taken
     head = _joined_arrow(
         [
