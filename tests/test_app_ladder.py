@@ -565,3 +565,23 @@ def test_a_stated_level_the_survey_disagrees_with_is_kept_and_flagged(miit):
     assert again.number_input(key="f_digital_level").value is None
     assert not [i for i in again.info if "填报" in i.value]
     assert "digital_level" not in store.ladder(token).facts
+
+
+def test_another_surveys_level_is_not_taken_for_the_miit_level():
+    # an EU DMA submission's band 2 (一般) was carried as the MIIT 二级, and earned the 2022
+    # 专精特新 scorecard's 数字化水平 3 points; the pre-check takes the MIIT survey's level only
+    import dmi
+
+    from .conftest import best_answers
+    from .test_app import _submit
+
+    eu = dmi.load_instrument("eu-dma-sme")
+    answers = best_answers(eu)
+    store = Store()
+    _, token = _submit(store, eu, answers)
+    assert store.submissions(token)[-1].instrument_id == "eu-dma-sme"
+    at = _app("zh", resume=token).run()
+    at.switch_page("app_pages/ladder.py").run()
+    _ok(at)
+    assert not at.info, [i.value for i in at.info]
+    assert [w for w in at.number_input if w.key == "f_digital_level"]  # asked of the firm

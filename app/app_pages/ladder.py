@@ -2,7 +2,7 @@
 
 Reached from the results page (the same resume code) or on its own (a new code). The form is made
 from the facts table (``dmi.service.ladder``); the company's digital level is carried over from
-its latest survey submission, and a first visit starts from the province and sector it gave;
+its latest MIIT survey submission, and a first visit starts from the province and sector it gave;
 the result comes from ``dmi.eligibility.evaluate`` and is drawn
 rung by rung from ``dmi.results.ladder.ladder_view``. Facts and result are kept with the code and
 come back with it, evaluated again (the rules or the level may have changed since).
@@ -33,6 +33,7 @@ from dmi.service.ladder import (
     form_facts,
     form_groups,
     left_out,
+    miit_submission,
     profile_facts,
     rows_by_year,
     year_note,
@@ -88,8 +89,9 @@ def start_screen() -> None:
 
 # -- the digital level from the survey ----------------------------------------------------------
 def carried(token: str) -> tuple[int | None, str, int | None, dict[str, Any]]:
-    """(level, its words, submission id, the facts its profile gives) of the latest submission;
-    (None, "", None, {}) without one.
+    """(level, its words, submission id) of the latest MIIT survey submission
+    (:func:`miit_submission`; None, "", None without one), and the facts the latest
+    submission's profile gives ({} without one).
 
     The official level, as the results page shows it (a submission recorded with a research
     reference by an earlier version of the app is assessed again with the companies' one); the
@@ -100,8 +102,11 @@ def carried(token: str) -> tuple[int | None, str, int | None, dict[str, Any]]:
     if not history:
         return None, "", None, {}
     latest = history[-1]
+    profile = profile_facts(load_instrument(latest.instrument_id), latest.answers)
+    latest = miit_submission(history)
+    if latest is None:  # another survey's levels are not the MIIT's: the firm is asked
+        return None, "", None, profile
     instrument = load_instrument(latest.instrument_id)
-    profile = profile_facts(instrument, latest.answers)
     reference, recorded = ui.company_reference(latest.reference_version, instrument.id)
     level = latest.level if recorded else reference.assess(latest.answers).level
     fact = FACTS[CARRIED]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ from dmi.eligibility import (
     profile_fact_text,
 )
 from dmi.eligibility.facts import out_of_range, parse_cell
+from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.locales import text
 from dmi.results.ladder import fact_value_text
 
@@ -48,6 +49,7 @@ __all__ = [
     "form_facts",
     "form_groups",
     "left_out",
+    "miit_submission",
     "problems",
     "profile_facts",
     "rows_by_year",
@@ -56,6 +58,16 @@ __all__ = [
 
 CARRIED = "digital_level_computed"
 """The fact the survey's level is given as (the MIIT level dmi computed from the answers)."""
+
+
+def miit_submission(history: Sequence[Any]) -> Any | None:
+    """The latest of a company's submissions (oldest first) that is of the MIIT survey
+    (:data:`dmi.eligibility.survey.SURVEY_INSTRUMENT`): the one whose level is the rules'
+    数字化水平. Another instrument's levels are not the MIIT's (the EU DMA's band 2, 一般, is no
+    二级), so a company that answered only another survey is asked its level. None without one.
+    """
+    return next((s for s in reversed(history) if s.instrument_id == SURVEY_INSTRUMENT), None)
+
 
 NOT_ASKED = frozenset({"respondent_id", CARRIED})
 """Facts the form never asks: the id (the resume code stands for it) and the computed level."""
