@@ -1209,3 +1209,38 @@ def test_a_few_columns_named_like_survey_items_are_not_the_survey_in_the_api_eit
     plain = el.evaluate(frame.drop(columns="investment"), "2022")["specialised_points"].iloc[0]
     assert points == plain
     assert el.evaluate_batch(frame, "2022").digital_computed == 0
+
+
+def test_a_dict_s_survey_answers_are_read_as_a_frame_s():
+    # a dict with a few item keys, or with survey=False, raised "unknown fact" for each item
+    # where the same frame left them out with a warning; a dict with an invalid answer raised
+    # that problem alone, under its row number, where the frame listed every problem under its id
+    from dmi.errors import IgnoredColumnsWarning
+    from dmi.instruments import load_instrument
+    from dmi.instruments.synth import synthesise
+
+    items = [i.code for i in load_instrument("miit-2024-manufacturing").items]
+    answers = synthesise("miit-2024-manufacturing", 1, 3)[items].astype(object).iloc[0].to_dict()
+    firm = _plain(el.synthetic_firms(1, seed=4).iloc[0])
+    few = {**firm, **{k: answers[k] for k in items[:5]}}
+    with pytest.warns(IgnoredColumnsWarning, match="too few to be its answers"):
+        one = el.evaluate(few, "2022")
+    assert one.row == el.evaluate(firm, "2022").row
+    full = {**firm, **answers}
+    with pytest.warns(IgnoredColumnsWarning, match="not a fact or a survey item"):
+        ignored = el.evaluate(full, "2022", survey=False)
+    assert ignored.row == el.evaluate(firm, "2022").row
+    bad = {**full, items[0]: "Z", "debt_ratio": 180}
+    with pytest.raises(el.FactsError) as raised:
+        el.evaluate(bad, "2022")
+    problems = raised.value.rejects
+    with pytest.raises(el.FactsError) as as_frame:
+        el.evaluate(pd.DataFrame([bad]), "2022")
+    expected = as_frame.value.rejects
+    assert set(problems["column"]) == set(expected["column"]) == {items[0], "debt_ratio"}
+    assert set(problems["respondent_id"]) == {firm["respondent_id"]}
+    assert set(problems["reason"]) == set(expected["reason"])
+    anonymous = {k: v for k, v in bad.items() if k != "respondent_id"}
+    with pytest.raises(el.FactsError) as raised:
+        el.evaluate(anonymous, "2022")
+    assert set(raised.value.rejects["respondent_id"]) == {""}  # a dict without an id has none

@@ -360,8 +360,11 @@ def evaluate(
     """
     the_plan = _settle(policy, year, lang, max_gaps)
     if isinstance(facts, Mapping):
-        facts = _with_survey_level(facts) if survey else facts
+        facts, answers_refused = _with_survey_level(facts, survey)
         parsed = parse_facts(facts)
+        if answers_refused is not None:  # every problem of the firm, its answers' first
+            rejects = pd.concat([answers_refused, parsed.rejects], ignore_index=True)
+            raise FactsError(rejects, None)
         if not parsed.valid.all():
             raise FactsError(parsed.rejects, None)
         ev = evaluate_columns(parsed.table, the_plan)
@@ -518,19 +521,46 @@ def _as_read(facts: pd.DataFrame, survey: bool) -> tuple[pd.DataFrame, dict[str,
     return read, mapping.units
 
 
-def _with_survey_level(facts: Mapping[str, Any]) -> Mapping[str, Any]:
-    """One firm's facts with its survey answers (if any) replaced by the level they give."""
-    items = survey_items(facts.keys())
+def _with_survey_level(
+    facts: Mapping[str, Any], survey: bool
+) -> tuple[Mapping[str, Any], pd.DataFrame | None]:
+    """One firm's facts with its keys that are the survey's item codes taken out: with
+    ``survey``, replaced by the level they give (as a frame's columns are, :func:`_run`), and
+    the problems of its answers (None: none), named by its ``respondent_id``. Item keys too few
+    to be the survey's answers, or any with ``survey=False``, are left out, named in an
+    :class:`~dmi.errors.IgnoredColumnsWarning` in a frame's words (:func:`_as_read`). Any
+    other key is left for :func:`parse_facts` (a dict's unknown key is an error)."""
+    codes = {*facts_table().codes, ID}
+    others = [k for k in facts if k not in codes]
+    if not others:
+        return facts, None
+    from dmi.instruments import load_instrument
+
+    instrument = load_instrument(SURVEY_INSTRUMENT)
+    keys = [k for k in others if k in {i.code for i in instrument.items}]
+    if not keys:
+        return facts, None
+    rest = {k: v for k, v in facts.items() if k not in keys}
+    items = survey_items(keys) if survey else []
     if not items:
-        return facts
-    found = computed_levels(pd.DataFrame({k: [facts[k]] for k in items}), np.array([2]))
+        from dmi.eligibility.headers import few_items_note, map_fact_columns
+
+        mapping = map_fact_columns(keys, instrument=instrument if survey else None)
+        ignored = mapping.ignored_lines("not a fact or a survey item")
+        if mapping.few_items and survey:
+            ignored.append(few_items_note(mapping, len(instrument.items)))
+        warnings.warn("; ".join(ignored), IgnoredColumnsWarning, stacklevel=3)  # evaluate's
+        return rest, None
+    named = {ID: [facts[ID]]} if ID in facts else {}
+    found = computed_levels(
+        pd.DataFrame({**named, **{k: [facts[k]] for k in items}}), np.array([2])
+    )
     assert found is not None
-    if found.rejected.any():
-        raise FactsError(found.rejects, None)
-    rest = {k: v for k, v in facts.items() if k not in items}
+    if found.rejected.any():  # a dict without an id has none (a frame's row is named by its number)
+        return rest, found.rejects if named else found.rejects.assign(respondent_id="")
     if np.isfinite(found.levels[0]):
         rest["digital_level_computed"] = float(found.levels[0])
-    return rest
+    return rest, None
 
 
 CHUNK_ROWS = 100_000
