@@ -153,6 +153,13 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
         st.error(text("ladder_bulk.reconcile_bad", **fields))
     if s.header_row > 1:
         st.info(text("agency.header_row", row=s.header_row, titles=s.header_row - 1))
+    computed = s.digital_level.get("computed", 0)
+    if computed:  # the survey's answers beside the facts: what the command's last line says
+        disagrees = s.digital_level.get("disagrees", 0)
+        st.info(text("ladder_bulk.digital_line", computed=computed, disagrees=disagrees))
+    imputed = sum(s.survey_imputed.values())
+    if imputed:
+        st.info(text("ladder_bulk.imputed_line", imputed=imputed))
     for note in s.notes:
         st.info(ui.literal(bulkview.note_text(note, lang)))
     if s.rejected:

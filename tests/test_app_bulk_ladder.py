@@ -186,6 +186,27 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
     assert "debt_ratio" in template.columns
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_levels_computed_and_the_answers_scored_as_lowest_are_said(lang):
+    # the page showed neither, while the command's last line and summary counted both
+    from dmi.instruments.synth import synthesise
+
+    items = [i.code for i in MIIT.items]
+    firms = synthetic_firms(40, seed=7).drop(columns=["digital_level_computed"])
+    answers = synthesise(MIIT.id, 40, 5)[items].astype(object).reset_index(drop=True)
+    answers.loc[0:9, items[:4]] = ""  # answered in part: scored as lowest
+    answers.loc[30:, items] = ""  # not answered: the stated level stands
+    frame = pd.concat([firms.reset_index(drop=True), answers], axis=1)
+    batch = dmi.eligibility.evaluate_batch(frame, "2026")
+    computed, disagrees = batch.digital_computed, int(batch.digital_disagrees.sum())
+    imputed = sum(batch.survey_imputed.values())
+    assert computed == 30 and disagrees and imputed >= 40
+    at = _run(lang, frame.to_csv(index=False).encode())
+    shown = [i.value for i in at.info]
+    assert text("ladder_bulk.digital_line", lang, computed=computed, disagrees=disagrees) in shown
+    assert text("ladder_bulk.imputed_line", lang, imputed=imputed) in shown
+
+
 def test_a_place_the_file_does_not_give_has_no_tab():
     # a file without a city column showed a 城市 tab of every firm under 未填写
     firms = synthetic_firms(30, seed=5).drop(columns=["city", "digital_level_computed"])
