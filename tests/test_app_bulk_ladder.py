@@ -239,6 +239,30 @@ def test_groups_and_reasons_are_named_by_rule(lang):
     assert ladderbulk.fact_reason("7 is below the minimum 0 人", lang).startswith("7 ")
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_survey_answer_refused_is_named_by_its_question_in_the_pages_language(lang):
+    # beside the facts, a survey item's reject showed its code (sc_product_design) and the
+    # library's English reason ("expected a level from 0 to 4") on the Chinese page
+    from dmi.service import ladderbulk
+
+    scenario = next(i for i in MIIT.items if i.type == "scenario")
+    rejects = pd.DataFrame(
+        {
+            "row": [2],
+            "respondent_id": ["A"],
+            "column": [scenario.code],
+            "value": ["7"],
+            "reason": ["expected a level from 0 to 4"],
+        }
+    )
+    named = ladderbulk.named_rejects(rejects, lang)
+    assert named.iloc[0, 2] == (scenario.zh if lang == "zh" else scenario.en)
+    reason = named.iloc[0, 4]
+    assert reason == text("agency.reason_level_range", lang, low="0", high="4")
+    if lang == "zh":
+        assert not re.search("[a-z]", reason), reason
+
+
 def test_a_file_without_facts_is_named_in_the_pages_language():
     # it was the library's English, naming a command of the CLI
     at = _run("zh", b"a,b\n1,2\n")

@@ -282,6 +282,7 @@ _REASONS = [
     (re.compile(r"not a number; expected (?P<expected>.*)"), "not_number"),
     (re.compile(r"(?P<value>\S+) is out of range; expected (?P<expected>.*)"), "out_of_range"),
     (re.compile(r"outside the valid range (?P<low>\S+) to (?P<high>.+)"), "range"),
+    (re.compile(r"expected a level from (?P<low>\S+) to (?P<high>\S+)"), "level_range"),
     (
         re.compile(r"option (?P<options>.+) \(none\) cannot be ticked together with other options"),
         "none_exclusive",

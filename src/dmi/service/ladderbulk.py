@@ -11,6 +11,7 @@ sectors by name where the value is one of the survey's codes (``33`` → 浙江�
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,10 +30,11 @@ from dmi.eligibility import (
 )
 from dmi.eligibility.facts import FACTS, NUMBERED_OPTION
 from dmi.eligibility.places import province_of
+from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.errors import ApplicationYearError
 from dmi.io import csv_bytes, unescaped
 from dmi.locales import text
-from dmi.service.bulkview import reason_text
+from dmi.service.bulkview import column_labels, reason_text
 from dmi.service.ladder import application_year_now
 
 __all__ = [
@@ -56,7 +58,6 @@ POLICIES = ("2026", "2022")
 """The policy versions the page offers, the one in force first."""
 
 BY = ("all", "province", "city", "sector")
-_SURVEY = "miit-2024-manufacturing"
 _BLANK = "(blank)"
 
 
@@ -173,7 +174,9 @@ def _group_names(by: str, lang: str) -> dict[str, str]:
     from dmi.instruments import load_instrument
     from dmi.service.dashboard import labels
 
-    return labels(load_instrument(_SURVEY), "region" if by == "province" else "sector", lang)
+    return labels(
+        load_instrument(SURVEY_INSTRUMENT), "region" if by == "province" else "sector", lang
+    )
 
 
 _LEADING_CODE = re.compile(r"^(?P<code>[A-Z]?\d{2,4})\s+(?P<name>\S.*)$")
@@ -317,7 +320,18 @@ _FACT_REASONS = [
 
 
 def _fact_label(code: str, lang: str) -> str:
-    return FACTS[code].label(lang) if code in FACTS else code
+    """A reject's column by name: a fact's label, a survey question's text (its answers beside
+    the facts give the digital level), else as it is (a header as written)."""
+    if code in FACTS:
+        return FACTS[code].label(lang)
+    return _survey_labels(lang).get(code, code)
+
+
+@functools.cache
+def _survey_labels(lang: str) -> dict[str, str]:
+    from dmi.instruments import load_instrument
+
+    return column_labels(load_instrument(SURVEY_INSTRUMENT), lang)
 
 
 def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
