@@ -1281,3 +1281,54 @@ def test_a_move_the_later_ones_leave_partly_spare_is_lowered_a_band():
     assert el.evaluate(applied, "2026")["innovative"].condition("ts_score").state == "met"
     fewer = {**applied, "rd_staff": 2, "staff": 11}  # 18 %: 8 points, 4 short
     assert el.evaluate(fewer, "2026")["innovative"].condition("ts_score").state == "not_met"
+
+
+def test_a_banded_condition_s_gaps_are_of_the_band_the_other_changes_put_the_firm_in():
+    # 小巨人 2022's R&D is banded by last year's revenue (63号附件3): below 5000万 it asks
+    # equity, 3000万 of R&D and half the staff in R&D; 5000万-1亿, R&D of 6 % both years. The
+    # growth gap lifts revenue y1 from 1000 to 8258.67: the R&D gaps were still the first band's
+    # (8000万 of equity, 650 R&D staff ...), with a follow-up of the second band's beside them
+    f = {
+        **BASE,
+        "holds_specialised": "yes",
+        "niche_years": 5,
+        "info_system": "yes",
+        "certification": "yes",
+        "debt_ratio": 40,
+        "market_share": 12,
+        "own_brand": "yes",
+        "ip_class1": 2,
+        "key_chain_link": "yes",
+        "strategic_emerging": "yes",
+        **NO_ROUTE,
+        "rd_institution": "city",
+        "makers_china": "none",
+        "revenue_y1": 1000,
+        "revenue_y2": 7600,
+        "revenue_y3": 7500,
+        "main_revenue_y1": 1000,
+        "main_revenue_y2": 7600,
+        "main_revenue_y3": 7500,
+        "rd_y1": 400,
+        "rd_y2": 390,
+        "equity_2y": 0,
+        "equity_3y": 0,
+        "staff": 650,
+        "rd_staff": 0,
+    }
+    rung = el.evaluate(f, "2022", lang="en", max_gaps=None)["little_giant"]
+    changed = {}
+    for gap in rung.gaps:
+        for fact, change in gap.changes:
+            changed[fact] = changed.get(fact, 0) + change
+    assert set(changed) == {"main_revenue_y1", "rd_y1", "rd_y2"}, [g.text for g in rung.gaps]
+    revenue_y1 = f["revenue_y1"] + changed["main_revenue_y1"]
+    assert 5000 <= revenue_y1 < 10000
+    applied = {k: v + changed.get(k, 0) for k, v in f.items() if not isinstance(v, str)}
+    applied = {**f, **applied, "revenue_y1": revenue_y1}
+    after = el.evaluate(applied, "2022")["little_giant"]
+    assert after.condition("lg22_rd").state == "met"
+    assert after.condition("lg22_growth").state == "met"
+    # 6 % of revenue y1 each year, no more: the y1 R&D the band asks, on the revenue it will have
+    assert applied["rd_y1"] == pytest.approx(0.06 * revenue_y1, abs=0.01)
+    assert applied["rd_y2"] == pytest.approx(0.06 * f["revenue_y2"], abs=0.01)

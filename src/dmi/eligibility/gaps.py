@@ -1258,6 +1258,8 @@ def rung_gaps(
         ny_count[unmet] += 1
         if len(rows):
             pieces += _condition_pieces(rung, cid, rows, lang)
+    # a banded condition's gaps, of the band the other conditions' changes put the row in
+    pieces = _rebanded(rung, pieces, ny_pos, ny_count, lang)
     # one change of a fact for two conditions: the bigger, naming both (not the two added)
     pieces, merged = _one_change_per_fact(pieces, lang)
     if merged:
@@ -1444,6 +1446,72 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
                 part = dataclasses.replace(part, suffix=f" {meets} " + separator.join(named) + tail)
             shown.append(part)
     return shown, left
+
+
+def _case_leaves(test: Any) -> list[Any]:
+    """The leaves of a test marked ``gap: false``: those that select a case (a revenue band)."""
+    if isinstance(test, (AllOf, AnyOf)):
+        subs = test.all if isinstance(test, AllOf) else test.any
+        return [leaf for sub in subs for leaf in _case_leaves(sub)]
+    if isinstance(test, (Compare, Member, Is)) and not test.gap:
+        return [test]
+    return []
+
+
+def _rebanded(
+    rung: RungEval, pieces: list[Piece], ny_pos: np.ndarray, ny_count: np.ndarray, lang: str
+) -> list[Piece]:
+    """The gaps of a banded condition (one whose test selects a case by ``gap: false`` leaves,
+    小巨人 2022's R&D by revenue band), worked out on the facts after the other conditions'
+    changes where those put the row in another case (the growth gap lifts revenue y1 from 1000万
+    to 8259万: the R&D asked is the 5000万-1亿 band's, not the first band's 8000万 of equity).
+
+    On those rows the condition's first gaps are replaced by the new ones, none where the
+    changes meet it (``ny_count``, the gaps per row of ``ny_pos``, one less there).
+    """
+    from dmi.eligibility.engine import evaluate_rung
+
+    policy = rung.policy
+    for cid in dict.fromkeys(p.condition for p in pieces):
+        condition = policy.conditions.get(cid)
+        leaves = [] if condition is None else _case_leaves(condition.test)
+        if not leaves:
+            continue
+        others = [p for p in pieces if p.condition != cid and p.amount_changes()]
+        if not others:
+            continue
+        rows = np.unique(np.concatenate([p.positions for p in pieces if p.condition == cid]))
+        found = _changed_facts(rung.ctx.facts, rows, others, policy.precision)
+        if found is None:
+            continue
+        facts, changed = found
+        ctx = Context(facts, policy, rung.ctx.year, parent=(rung.ctx, rows, changed))
+        moved = np.zeros(len(rows), dtype=bool)
+        for leaf in leaves:
+            moved |= ctx.state(leaf) != rung.ctx.state(leaf)[rows]
+        if not moved.any():
+            continue
+        after = evaluate_rung(ctx, rung.rung, rung.recheck[rows])
+        local = np.flatnonzero(moved)
+        still = local[after.conditions[cid][local] == NOT_MET]
+        at = rows[local]
+        kept = []
+        for p in pieces:
+            stay = p.condition != cid or not np.isin(p.positions, at).any()
+            if stay:
+                kept.append(p)
+                continue
+            left = ~np.isin(p.positions, at)
+            if left.any():
+                kept.append(p.subset(left))
+        if len(still):
+            again = _condition_pieces(after, cid, still, lang)
+            kept += [dataclasses.replace(p, positions=rows[p.positions]) for p in again]
+        # met, or unknown, once the others' changes are made: no gap of its own there
+        gone = np.setdiff1d(at, rows[still])
+        ny_count[np.searchsorted(ny_pos, gone)] -= 1
+        pieces = kept
+    return pieces
 
 
 def _part_of() -> dict[str, str]:
