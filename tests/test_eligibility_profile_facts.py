@@ -280,11 +280,13 @@ def test_a_survey_export_without_a_fact_of_its_own_is_still_no_facts_file(
 
 
 def test_without_the_survey_step_the_profile_gives_no_fact(capsys, tmp_path, miit, answers):
-    # --no-survey ignores the survey's columns, its profile's too
+    # --no-survey ignores the survey's columns, its profile's too: the file gives no province
+    # (no group of it, as for a file without the column)
     path = tmp_path / "wjx.csv"
     write(export_of(answers, miit, "wjx", "codes", "one"), path)
     _, cohort, summary, _ = ladder(capsys, path, tmp_path, "--no-survey")
-    assert groups(cohort, "province") == {"(blank)": N}
+    assert groups(cohort, "province") == {}
+    assert groups(cohort, "all") == {"all": N}
     assert "province" not in summary["mapping"]["matched"].values()
 
 
