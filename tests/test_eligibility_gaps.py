@@ -1332,3 +1332,45 @@ def test_a_banded_condition_s_gaps_are_of_the_band_the_other_changes_put_the_fir
     # 6 % of revenue y1 each year, no more: the y1 R&D the band asks, on the revenue it will have
     assert applied["rd_y1"] == pytest.approx(0.06 * revenue_y1, abs=0.01)
     assert applied["rd_y2"] == pytest.approx(0.06 * f["revenue_y2"], abs=0.01)
+
+
+def test_a_banded_condition_is_rebanded_on_the_changes_as_they_are_asked():
+    # lg22_main and lg22_growth both change main revenue y1 (+1500 asked, the bigger); the
+    # band was picked on both added (+2950), the 5000万-1亿 band's R&D shares asked beside the
+    # first band's, from made-up amounts. Revenue 4000 is still below 5000万: the first band's
+    f = {
+        **BASE,
+        "holds_specialised": "yes",
+        "niche_years": 5,
+        "info_system": "yes",
+        "certification": "yes",
+        "debt_ratio": 40,
+        "market_share": 12,
+        "own_brand": "yes",
+        "ip_class1": 2,
+        "key_chain_link": "yes",
+        "strategic_emerging": "yes",
+        **NO_ROUTE,
+        "rd_institution": "city",
+        "makers_china": "none",
+        "revenue_y1": 2500,
+        "revenue_y2": 2600,
+        "revenue_y3": 2500,
+        "main_revenue_y1": 1300,
+        "main_revenue_y2": 2500,
+        "main_revenue_y3": 2500,
+        "rd_y1": 40,
+        "rd_y2": 40,
+        "equity_2y": 0,
+        "equity_3y": 0,
+        "staff": 100,
+        "rd_staff": 0,
+    }
+    rung = el.evaluate(f, "2022", lang="en", max_gaps=None)["little_giant"]
+    revenue = [dict(g.changes).get("main_revenue_y1", 0) for g in rung.gaps]
+    assert max(revenue) == 1500  # 4000: still below 5000万
+    rd = [g for g in rung.gaps if g.condition == "lg22_rd"]
+    asked = {fact for g in rd for fact, _ in g.changes}
+    assert asked == {"equity_2y", "rd_y1", "rd_staff"}, [g.text for g in rd]
+    (total,) = [g for g in rd if "R&D (2 years)" in g.text]
+    assert "R&D (2 years) 80万元 → 3000万元" in total.text, total.text

@@ -1480,6 +1480,8 @@ def _rebanded(
         others = [p for p in pieces if p.condition != cid and p.amount_changes()]
         if not others:
             continue
+        # the changes as they will be asked: of two of one fact, the bigger (not both added)
+        others, _ = _one_change_per_fact(others, lang)
         rows = np.unique(np.concatenate([p.positions for p in pieces if p.condition == cid]))
         found = _changed_facts(rung.ctx.facts, rows, others, policy.precision)
         if found is None:
