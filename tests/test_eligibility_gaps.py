@@ -1225,7 +1225,8 @@ def test_a_cut_of_staff_beyond_the_other_staff_is_asked_of_the_r_and_d_staff():
 def test_from_zero_the_nearest_band_is_moved_to_first():
     # R&D at 0: every band's change is 100 % of its target, and the top band (5 %, +100万元)
     # was asked where the first (1 %, +20万元, +5 points) lifts the innovation group to its
-    # floor of 20, as the rung needs (63号附件1: 1 % of revenue is 5 points)
+    # floor of 20, as the rung needs (63号附件1: 1 % of revenue is 5 points): the move is
+    # lowered to the nearest band that makes the points
     f = {
         **BASE,
         "holds_innovative": "no",

@@ -830,10 +830,7 @@ def _indicator_moves(
                             base = np.maximum(
                                 np.abs(ch.fact_current), np.abs(ch.fact_current + ch.delta)
                             )
-                            size = np.abs(ch.delta)
-                            # relative to the amount, less a hair for a smaller change: from 0
-                            # (every band 100 % of its target) the nearest band is first
-                            cost[sub] = size / np.maximum(base, 1e-9) - 1e-7 / (1 + size)
+                            cost[sub] = np.abs(ch.delta) / np.maximum(base, 1e-9)
                         else:
                             cost[sub] = 1.0
                         cost[sub[ch.undefined]] = np.inf
