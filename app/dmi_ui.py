@@ -277,6 +277,27 @@ def company_reference(version: str, instrument_id: str) -> tuple[Reference, bool
     return reference(instrument_id), False
 
 
+def miit_level(history: Sequence[Any]) -> tuple[int | None, Any]:
+    """The digital level the 梯度培育 rules take (their 数字化水平) from a company's submissions
+    (oldest first), and the submission it is of: the latest MIIT survey submission's
+    (:func:`dmi.service.ladder.miit_submission`; another survey's levels are not the MIIT's),
+    the official level as its results page shows it (one recorded with a research reference by
+    an earlier version of the app assessed again with the companies' one). (None, None)
+    without one. The pre-check and the results page's ladder take it from here alike."""
+    from dmi.eligibility import FACTS
+    from dmi.service.ladder import CARRIED, miit_submission
+
+    found = miit_submission(history)
+    if found is None:
+        return None, None
+    reference_, recorded = company_reference(found.reference_version, found.instrument_id)
+    level = found.level if recorded else reference_.assess(found.answers).level
+    fact = FACTS[CARRIED]
+    if not (fact.min <= level <= fact.max):  # a survey without the MIIT levels
+        return None, None
+    return int(level), found
+
+
 def method_of(version: str) -> str:
     """The index method (``method_id``) of a stored reference; ``"unknown"`` when it is gone,
     which compares equal to no other method."""

@@ -585,3 +585,23 @@ def test_another_surveys_level_is_not_taken_for_the_miit_level():
     _ok(at)
     assert not at.info, [i.value for i in at.info]
     assert [w for w in at.number_input if w.key == "f_digital_level"]  # asked of the firm
+    # the results page's ladder is the pre-check's: no level (it took the EU band as the
+    # MIIT's, and listed 专精特新 eligible where the pre-check said not enough information)
+    from .test_eligibility import SR22
+
+    facts = {k: v for k, v in SR22.items() if k not in ("digital_level", "respondent_id")}
+    facts["featured_points"] = 3
+    at_level_4 = el.evaluate({**facts, "digital_level_computed": 4}, "2022")
+    assert at_level_4["specialised"].status != el.evaluate(facts, "2022")["specialised"].status
+    fill(at, facts)
+    at.selectbox(key="ladder_policy").set_value("2022")
+    at.run()
+    _ok(at)
+    assert statuses(at) == expected(facts, "zh", policy="2022")
+    at.switch_page("app_pages/results.py").run()
+    _ok(at)
+    result = el.evaluate(facts, "2022", lang="zh", year=application_year_now("2022"))
+    listed = [_shown(m.value) for m in at.markdown]
+    for rung in el.RUNGS:
+        line = f"**{result[rung].label}**: {status_text(result[rung].status, 'zh')}"
+        assert any(line in x for x in listed), (line, listed)

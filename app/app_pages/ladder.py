@@ -17,7 +17,6 @@ import streamlit as st
 
 from dmi import load_instrument
 from dmi.eligibility import (
-    FACTS,
     Fact,
     FirmResult,
     available_policies,
@@ -27,13 +26,11 @@ from dmi.eligibility import (
 from dmi.locales import text
 from dmi.results.ladder import RungView, ladder_view, unit_label
 from dmi.service.ladder import (
-    CARRIED,
     asks_stated_level,
     check_facts,
     form_facts,
     form_groups,
     left_out,
-    miit_submission,
     profile_facts,
     rows_by_year,
     year_note,
@@ -90,35 +87,26 @@ def start_screen() -> None:
 # -- the digital level from the survey ----------------------------------------------------------
 def carried(token: str) -> tuple[int | None, str, int | None, dict[str, Any]]:
     """(level, its words, submission id) of the latest MIIT survey submission
-    (:func:`miit_submission`; None, "", None without one), and the facts the latest
-    submission's profile gives ({} without one).
-
-    The official level, as the results page shows it (a submission recorded with a research
-    reference by an earlier version of the app is assessed again with the companies' one); the
-    province, the sector and the staff (its employees) the survey asked, as the form starts
-    from them.
+    (:func:`dmi_ui.miit_level`; None, "", None without one), and the facts the latest
+    submission's profile gives ({} without one): the province, the sector and the staff (its
+    employees) the survey asked, as the form starts from them.
     """
     history = ui.store().submissions(token)
     if not history:
         return None, "", None, {}
     latest = history[-1]
     profile = profile_facts(load_instrument(latest.instrument_id), latest.answers)
-    latest = miit_submission(history)
-    if latest is None:  # another survey's levels are not the MIIT's: the firm is asked
+    level, found = ui.miit_level(history)
+    if found is None:  # another survey's levels are not the MIIT's: the firm is asked
         return None, "", None, profile
-    instrument = load_instrument(latest.instrument_id)
-    reference, recorded = ui.company_reference(latest.reference_version, instrument.id)
-    level = latest.level if recorded else reference.assess(latest.answers).level
-    fact = FACTS[CARRIED]
-    if not (fact.min <= level <= fact.max):  # an instrument without the MIIT levels
-        return None, "", None, profile
+    instrument = load_instrument(found.instrument_id)
     words = text(
         "ladder.digital_carried",
         L,
         level=ui.level_name(instrument, level),
-        when=f"{latest.submitted_at:%Y-%m-%d}",
+        when=f"{found.submitted_at:%Y-%m-%d}",
     )
-    return int(level), words, latest.id, profile
+    return level, words, found.id, profile
 
 
 # -- the form -------------------------------------------------------------------------------------

@@ -280,8 +280,9 @@ else:
 ladder = None
 stored_ladder = ui.store().ladder(token) if own else None
 if stored_ladder is not None:
-    try:  # the facts as kept, with this result's level: what the ladder page shows
-        ladder = evaluate_facts(stored_ladder.facts, stored_ladder.policy, result.level, L)
+    try:  # the facts as kept, with the MIIT survey's level: what the ladder page shows
+        level, _ = ui.miit_level(history)
+        ladder = evaluate_facts(stored_ladder.facts, stored_ladder.policy, level, L)
     except FactsError:  # facts the rules now refuse: the ladder page says why
         ladder = None
 if own:
