@@ -855,6 +855,23 @@ def test_fractions_for_percent_and_id_only_rows_are_noted_whatever_the_chunks(ca
     assert code == 0 and json.loads(summ.read_text("utf-8"))["notes"] == []
 
 
+@pytest.mark.parametrize("chunk", ["1", "5", "50000"])
+def test_the_rows_rejected_for_a_repeated_id_still_show_the_column_s_unit(capsys, tmp_path, chunk):
+    # ten debt ratios of 0.45 and two of 45 % on rows sharing an id: the run said the column
+    # held fractions (the API, which reads the two rows, did not)
+    rows = [{"respondent_id": f"R{i}", "debt_ratio": 0.45, "revenue_y1": 100} for i in range(10)]
+    rows += [{"respondent_id": "D", "debt_ratio": v, "revenue_y1": 100} for v in (45, 46)]
+    src, summ = tmp_path / "in.csv", tmp_path / "s.json"
+    pd.DataFrame(rows).to_csv(src, index=False)
+    argv = ["eligibility", src, "-o", tmp_path / "o.csv", "--summary", summ]
+    code, _, err = run(capsys, *argv, "--chunk-size", chunk)
+    assert code == 0, err
+    summary = json.loads(summ.read_text("utf-8"))
+    assert summary["rejected"] == 2
+    assert not [n for n in summary["notes"] if n.startswith("debt_ratio:")], summary["notes"]
+    assert not el.evaluate_batch(pd.DataFrame(rows)).facts_tally.notes()
+
+
 def test_the_summary_names_the_rule_file_read_and_its_content(capsys, tmp_path):
     # a changed copy that kept the id "2026" looked like the shipped rules in the summary
     import yaml

@@ -556,11 +556,16 @@ class EligibilityKernel:
             numbered_options=self.wjx,
         )
 
-    def _own_problems(self, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    def _own_problems(
+        self, frame: pd.DataFrame, rows: np.ndarray, extra: EligibilityChunk
+    ) -> pd.DataFrame:
         """The problems of rows rejected already (a repeated id, a profile answer none of its
         field's), checked so that the rejects list every problem of a row: never evaluated for
-        the output (no gaps)."""
-        return self._batch(frame, rows, max_gaps=0).rejects
+        the output (no gaps). Their percentage columns are tallied in ``extra`` (a column's
+        unit is said from every row read)."""
+        batch = self._batch(frame, rows, max_gaps=0)
+        extra.facts.add(batch.facts_tally.of_columns())
+        return batch.rejects
 
     def _facts_of(
         self, frame: pd.DataFrame, rows: np.ndarray, extra: EligibilityChunk
@@ -592,7 +597,7 @@ class EligibilityKernel:
             bad = profile.rejected
             found += [
                 profile.rejects,
-                self._own_problems(frame[bad].reset_index(drop=True), rows[bad]),
+                self._own_problems(frame[bad].reset_index(drop=True), rows[bad], extra),
             ]
             frame, rows = frame[~bad].reset_index(drop=True), rows[~bad]
         batch = self._batch(frame, rows, self.max_gaps)
@@ -607,7 +612,7 @@ class EligibilityKernel:
             checked, checked_profile = self._facts_of(checked, checked_rows, extra)
             if checked_profile is not None:
                 found.append(checked_profile.rejects)
-            problems = self._own_problems(checked, checked_rows)
+            problems = self._own_problems(checked, checked_rows, extra)
             if prepared.checked.blanked:  # the survey's dimensions: where a blank item counts
                 from dmi.instruments import load_instrument
 
@@ -616,7 +621,7 @@ class EligibilityKernel:
             found.append(problems)
         extra.computed = batch.digital_computed
         extra.imputed.update(batch.survey_imputed)
-        extra.facts = batch.facts_tally
+        extra.facts.add(batch.facts_tally)
         results = batch.results
         for rung in RUNGS:
             # by the rules each firm was judged under (a 2026 小巨人 复核 is judged under 2022)

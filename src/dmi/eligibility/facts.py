@@ -622,6 +622,17 @@ class FactsTally:
         tally.id_only_rows = [int(r) for r in np.sort(table.rows[found])[:_ROWS_NAMED]]
         return tally
 
+    def of_columns(self) -> FactsTally:
+        """The tally of the columns alone (the percentage facts' values), without the rows
+        counted as evaluated: the rows a bulk run rejected before evaluating them (a repeated
+        id) still show a column's unit."""
+        return FactsTally(
+            percent_given=dict(self.percent_given),
+            percent_above_one=dict(self.percent_above_one),
+            percent_above_zero=dict(self.percent_above_zero),
+            year=self.year,
+        )
+
     def add(self, other: FactsTally) -> FactsTally:
         """This tally with ``other``'s added in (in place; returns self)."""
         for mine, theirs in (

@@ -232,8 +232,9 @@ class EligibilityBatch:
         Per survey item, the answers missing on those rows that were scored as the lowest
         option (the survey's policy, as ``dmi score`` counts them on the rows it scores).
     facts_tally : FactsTally
-        What the evaluated rows' facts say as a whole (percentages that may be fractions,
-        rows with an id and no fact); its ``notes()`` are the run's notes about them.
+        What the facts say as a whole: percentages that may be fractions (judged on every
+        row read, rejected ones too), rows evaluated with an id and no fact; its ``notes()``
+        are the run's notes about them.
     """
 
     results: pd.DataFrame
