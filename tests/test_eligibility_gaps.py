@@ -1375,3 +1375,52 @@ def test_a_banded_condition_is_rebanded_on_the_changes_as_they_are_asked():
     assert asked == {"equity_2y", "rd_y1", "rd_staff"}, [g.text for g in rd]
     (total,) = [g for g in rd if "R&D (2 years)" in g.text]
     assert "R&D (2 years) 80万元 → 3000万元" in total.text, total.text
+
+
+def test_of_two_moves_to_one_band_the_smaller_change_is_asked():
+    # 专精特新 2022's R&D scores the better of the amount and the share: from R&D 0 both ways to
+    # a band cost "all of the target", and the amount's (+500万元) was asked where the share's
+    # (10 % of revenue, +150万元) gives the same 10 points for far less
+    f = {
+        **BASE,
+        "holds_innovative": "yes",
+        "holds_specialised": "no",
+        "revenue_y1": 1500.0,
+        "revenue_y2": 3453.42,
+        "revenue_y3": 2743.22,
+        "main_revenue_y1": 1500.0,
+        "main_revenue_y2": 3260.86,
+        "main_revenue_y3": 2653.34,
+        "rd_y1": 0.0,
+        "rd_y2": 46.05,
+        "net_profit_y1": 100,
+        "equity_2y": 0.0,
+        "debt_ratio": 12.6,
+        "niche_years": 9,
+        "staff": 600,
+        "rd_staff": 137,
+        "ip_class1": 0,
+        "ip_class2": 2,
+        "quality_items": 3,
+        "ip_class1_own": "no",
+        "ip_class1_high_value": "no",
+        "award": "none",
+        "makers_china": "none",
+        "rd_institution": "none",
+        "product_field": "six_bases",
+        "digital_level": 3,
+        "featured_points": 2,
+    }
+    rung = el.evaluate(f, "2022", lang="en", max_gaps=None)["specialised"]
+    (score,) = [g for g in rung.gaps if g.condition == "sr22_score" and g.kind == "points"]
+    asked = dict(score.changes)
+    assert asked["rd_y1"] < 500, score.text
+    assert "R&D share y1 0% → 10% (+150万元 R&D y1) +10" in score.text, score.text
+    applied = dict(f)
+    for gap in rung.gaps:
+        for fact, change in gap.changes:
+            applied[fact] = applied[fact] + change
+            if fact == "main_revenue_y1":  # a part's change changes its whole alike
+                applied["revenue_y1"] = applied["revenue_y1"] + change
+    after = el.evaluate(applied, "2022")["specialised"]
+    assert after.condition("sr22_score").state == "met"

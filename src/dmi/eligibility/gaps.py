@@ -912,9 +912,19 @@ def _drop_needless_moves(
         taken_at[k, rows] = -1
 
 
+def _move_sizes(moves: list[_Move], n: int) -> np.ndarray:
+    """Per move and row, the size of the change it asks (inf for a category or a step)."""
+    size = np.full((len(moves), n), np.inf)
+    for i, m in enumerate(moves):
+        if m.change is not None and m.change_rows is not None and m.change.delta is not None:
+            size[i, m.change_rows] = np.abs(m.change.delta)
+    return size
+
+
 def _lower_moves(
     moves: list[_Move],
     cost: np.ndarray,
+    size: np.ndarray,
     current: np.ndarray,
     level: np.ndarray,
     taken_by: np.ndarray,
@@ -928,7 +938,7 @@ def _lower_moves(
 
     ``total_need`` and ``group_need`` are the points short before any move (a strict group's a
     hair more, as in :func:`_drop_needless_moves`); a band is taken only where it costs no more
-    than the move it replaces.
+    than the move it replaces, and of two moves to one band, the cheaper, then the smaller.
     """
     gain = level - current
     over = gain.sum(axis=0) - total_need
@@ -952,7 +962,10 @@ def _lower_moves(
         for mi in sorted(mine.tolist(), key=lambda i: -moves[i].points):
             p = moves[mi].points
             lost = level[k, rows] - p
-            ok = (p > current[k, rows]) & (p < to) & (cost[mi, rows] <= limit)
+            c, z = cost[mi, rows], size[mi, rows]
+            was_c, was_z = cost[chosen, rows], size[chosen, rows]
+            better = (p < to) | ((p == to) & ((c < was_c) | ((c == was_c) & (z < was_z))))
+            ok = (p > current[k, rows]) & better & (c <= limit)
             ok &= lost <= over[rows] + 1e-9
             if gid in over_group:
                 room = over_group[gid][rows] + (0.0 if gid in strict else 1e-9)
@@ -1003,8 +1016,10 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
     valid = np.stack([m.valid for m in moves])
     gain_all = points[:, None] - current[[m.indicator for m in moves]]
     cost = np.where(valid & (gain_all > 0), cost, np.inf)
-    # cheapest first; among equal costs the bigger gain first
-    order = np.lexsort((-gain_all, cost), axis=0)
+    size = _move_sizes(moves, n)
+    # cheapest first; among equal costs the bigger gain first, then the smaller change (from 0
+    # an amount's band and a share's cost alike, all of their targets)
+    order = np.lexsort((size, -gain_all, cost), axis=0)
     taken_by = np.full((len(indicators), n), -1)  # the move each indicator ends at
     taken_at = np.full((len(indicators), n), -1)  # the step it was taken at
     level = current.copy()
@@ -1035,7 +1050,7 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
     _drop_needless_moves(
         indicators, current, level, taken_by, taken_at, total_need, group_need, strict
     )
-    _lower_moves(moves, cost, current, level, taken_by, need_before, group_before, strict)
+    _lower_moves(moves, cost, size, current, level, taken_by, need_before, group_before, strict)
     # text: the moves in the order they were taken
     head = _joined_arrow(
         [
