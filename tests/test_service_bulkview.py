@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -449,3 +450,22 @@ def text_of(name: str) -> str:
     from dmi.locales import text
 
     return text(f"agency.{name}", "zh")
+
+
+@pytest.mark.parametrize("cell", ["zzz", "zzz;yyy", ";;", "NO", "BCE", "B C zzz"])
+def test_a_multiple_choice_cell_refused_is_worded_on_the_chinese_page(cell):
+    # its reason ("'zzz' is not an option; expected option values from A, ... separated by
+    # ';'") was shown in English on both bulk pages
+    from dmi.eligibility.survey import computed_levels
+
+    item = next(i for i in MIIT.items if i.type == "multi")
+    answers = {i.code: [""] for i in MIIT.items} | {item.code: [cell], "respondent_id": ["A"]}
+    levels = computed_levels(pd.DataFrame(answers), np.array([2]))
+    assert levels is not None
+    reasons = set(levels.rejects["reason"])
+    if not reasons:
+        pytest.skip(f"{cell!r} is read by the item")
+    for reason in reasons:
+        worded = bulkview.reason_text(reason, "zh")
+        assert worded != reason and not _english_words(worded), (reason, worded)
+        assert bulkview.reason_text(reason, "en") != reason

@@ -284,6 +284,37 @@ _REASONS = [
     (re.compile(r"outside the valid range (?P<low>\S+) to (?P<high>.+)"), "range"),
     (re.compile(r"expected a level from (?P<low>\S+) to (?P<high>\S+)"), "level_range"),
     (
+        re.compile(
+            r"(?P<value>.+) (?:is not an option|are not options); expected option values from "
+            r"(?P<values>.+) separated by ';' \(write (?P<runs>.+)\)",
+            re.DOTALL,
+        ),
+        "multi_not_option_runs",
+    ),
+    (
+        re.compile(
+            r"(?P<value>.+) (?:is not an option|are not options); expected option values from "
+            r"(?P<values>.+) separated by ';'",
+            re.DOTALL,
+        ),
+        "multi_not_option",
+    ),
+    (
+        re.compile(
+            r"(?P<value>.+) is not an option; leave the cell blank when there is no answer, or "
+            r"give option values from (?P<values>.+) separated by ';'",
+            re.DOTALL,
+        ),
+        "multi_no_answer",
+    ),
+    (
+        re.compile(
+            r"no option value, only separators; expected option values from (?P<values>.+) "
+            r"separated by ';'"
+        ),
+        "multi_separators",
+    ),
+    (
         re.compile(r"option (?P<options>.+) \(none\) cannot be ticked together with other options"),
         "none_exclusive",
     ),
