@@ -1111,31 +1111,36 @@ def test_a_firm_s_review_note_is_its_own_whatever_firms_it_is_evaluated_with(tmp
     assert any(g.endswith("meets sr26_rev, x_c") for g in alone[0]), alone[0]
 
 
+# 科技型 short of ts_score alone (50 points: S&T staff 5 % -> 0, R&D 3 % of revenue -> 20, one
+# class-I IP item -> 30), 创新型 short of in22_score and base_incident (an incident in 3 years)
+TECH_SHORT = {
+    **BASE,
+    "holds_innovative": "no",
+    "no_incident": "no",
+    "no_incident_recent": "yes",
+    "staff": 100,
+    "rd_staff": 5,
+    "revenue_y1": 1000,
+    "cost_y1": 900,
+    "assets_y1": 100,
+    "rd_y1": 30,
+    "ip_class1": 1,
+    "ip_class1_own": "no",
+    "ip_class1_high_value": "no",
+    "ip_class2": 1,
+    "main_revenue_y1": 500,
+    "main_revenue_y2": 600,
+    "debt_ratio": 90,
+    "strategic_emerging": "no",
+    **NO_ROUTE,
+    "standard_lead": "no",
+}
+
+
 def test_a_floor_above_zero_keeps_the_move_that_lifts_its_group():
     # 科技型's S&T staff group must score more than 0 (floor_above: 0): its move is what makes
     # ts_score met, so it is never dropped as needless, whatever the other moves give
-    f = {
-        **BASE,
-        "holds_innovative": "no",
-        "no_incident": "no",
-        "no_incident_recent": "yes",
-        "staff": 100,
-        "rd_staff": 5,
-        "revenue_y1": 1000,
-        "cost_y1": 900,
-        "assets_y1": 100,
-        "rd_y1": 30,
-        "ip_class1": 1,
-        "ip_class1_own": "no",
-        "ip_class1_high_value": "no",
-        "ip_class2": 1,
-        "main_revenue_y1": 500,
-        "main_revenue_y2": 600,
-        "debt_ratio": 90,
-        "strategic_emerging": "no",
-        **NO_ROUTE,
-        "standard_lead": "no",
-    }
+    f = TECH_SHORT
     result = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"]
     assert result.condition("ts_score").state == "not_met"
     (gap,) = [g for g in result.gaps if g.condition == "ts_score"]
@@ -1149,28 +1154,7 @@ def test_a_floor_above_zero_keeps_the_move_that_lifts_its_group():
 def test_the_path_assessed_is_the_one_the_gaps_are_of():
     # both paths not met: the path column and the points were 创新型's (the first) while the
     # gaps were 科技型's (needing fewest); now the path needing fewest is assessed, and shown
-    f = {
-        **BASE,
-        "holds_innovative": "no",
-        "no_incident": "no",  # base_incident: 创新型's path is short of it and of in22_score
-        "no_incident_recent": "yes",
-        "staff": 100,
-        "rd_staff": 5,
-        "revenue_y1": 1000,
-        "cost_y1": 900,
-        "assets_y1": 100,
-        "rd_y1": 30,
-        "ip_class1": 1,
-        "ip_class1_own": "no",
-        "ip_class1_high_value": "no",
-        "ip_class2": 1,
-        "main_revenue_y1": 500,
-        "main_revenue_y2": 600,
-        "debt_ratio": 90,
-        "strategic_emerging": "no",
-        **NO_ROUTE,
-        "standard_lead": "no",
-    }
+    f = TECH_SHORT
     result = el.evaluate(f, "2026", lang="en", max_gaps=None)
     rung = result["innovative"]
     assert rung.status == "not_yet"
@@ -1284,26 +1268,32 @@ def test_a_move_the_later_ones_leave_partly_spare_is_lowered_a_band():
     assert el.evaluate(fewer, "2026")["innovative"].condition("ts_score").state == "not_met"
 
 
+# 小巨人 2022 met but for its revenue, growth and R&D (the band of lg22_rd by revenue y1)
+LG22_BUT_REVENUE_AND_RD = {
+    **BASE,
+    "holds_specialised": "yes",
+    "niche_years": 5,
+    "info_system": "yes",
+    "certification": "yes",
+    "debt_ratio": 40,
+    "market_share": 12,
+    "own_brand": "yes",
+    "ip_class1": 2,
+    "key_chain_link": "yes",
+    "strategic_emerging": "yes",
+    **NO_ROUTE,
+    "rd_institution": "city",
+    "makers_china": "none",
+}
+
+
 def test_a_banded_condition_s_gaps_are_of_the_band_the_other_changes_put_the_firm_in():
     # 小巨人 2022's R&D is banded by last year's revenue (63号附件3): below 5000万 it asks
     # equity, 3000万 of R&D and half the staff in R&D; 5000万-1亿, R&D of 6 % both years. The
     # growth gap lifts revenue y1 from 1000 to 8258.67: the R&D gaps were still the first band's
     # (8000万 of equity, 650 R&D staff ...), with a follow-up of the second band's beside them
     f = {
-        **BASE,
-        "holds_specialised": "yes",
-        "niche_years": 5,
-        "info_system": "yes",
-        "certification": "yes",
-        "debt_ratio": 40,
-        "market_share": 12,
-        "own_brand": "yes",
-        "ip_class1": 2,
-        "key_chain_link": "yes",
-        "strategic_emerging": "yes",
-        **NO_ROUTE,
-        "rd_institution": "city",
-        "makers_china": "none",
+        **LG22_BUT_REVENUE_AND_RD,
         "revenue_y1": 1000,
         "revenue_y2": 7600,
         "revenue_y3": 7500,
@@ -1340,20 +1330,7 @@ def test_a_banded_condition_is_rebanded_on_the_changes_as_they_are_asked():
     # band was picked on both added (+2950), the 5000万-1亿 band's R&D shares asked beside the
     # first band's, from made-up amounts. Revenue 4000 is still below 5000万: the first band's
     f = {
-        **BASE,
-        "holds_specialised": "yes",
-        "niche_years": 5,
-        "info_system": "yes",
-        "certification": "yes",
-        "debt_ratio": 40,
-        "market_share": 12,
-        "own_brand": "yes",
-        "ip_class1": 2,
-        "key_chain_link": "yes",
-        "strategic_emerging": "yes",
-        **NO_ROUTE,
-        "rd_institution": "city",
-        "makers_china": "none",
+        **LG22_BUT_REVENUE_AND_RD,
         "revenue_y1": 2500,
         "revenue_y2": 2600,
         "revenue_y3": 2500,
