@@ -938,7 +938,9 @@ def _lower_moves(
 
     ``total_need`` and ``group_need`` are the points short before any move (a strict group's a
     hair more, as in :func:`_drop_needless_moves`); a band is taken only where it costs no more
-    than the move it replaces, and of two moves to one band, the cheaper, then the smaller.
+    than the move it replaces, and of two moves to the lower band, the cheaper, then the
+    smaller (a move left at its band stays as the greedy pass took it: its order already
+    puts the cheaper, then the smaller, first).
     """
     gain = level - current
     over = gain.sum(axis=0) - total_need
