@@ -1401,3 +1401,36 @@ def test_of_two_moves_to_one_band_the_smaller_change_is_asked():
                 applied["revenue_y1"] = applied["revenue_y1"] + change
     after = el.evaluate(applied, "2022")["specialised"]
     assert after.condition("sr22_score").state == "met"
+
+
+@pytest.mark.parametrize(
+    ("changes", "asked"),
+    [
+        # y2's share 500 / 20000 = 2.5 %: +100 to 600, and the total 600 + 600 = 1200 is met
+        ({"rd_y1": 600, "rd_y2": 500}, {"rd_y2": 100}),
+        # y2 +50 (550 -> 600) leaves the total 500 + 600 = 1100: +100 of y1, not +150
+        ({"rd_y1": 500, "rd_y2": 550}, {"rd_y1": 100, "rd_y2": 50}),
+        # y1's share 150 / 6000 = 2.5 % asks +30; the total after y2's +50 asks +450: the bigger
+        ({"rd_y1": 150, "rd_y2": 550}, {"rd_y1": 450, "rd_y2": 50}),
+    ],
+)
+def test_a_total_s_gap_counts_the_changes_its_condition_asks_of_its_other_years(changes, asked):
+    # lg26_rd: R&D of 2 years at least 1200万元 together and at least 3 % of revenue each year
+    facts = firm(LG26, revenue_y2=20000, **changes)
+    result = el.evaluate(facts, "2026", lang="en", max_gaps=None)
+    gaps = [g for g in result["little_giant"].gaps if g.condition == "lg26_rd"]
+    found: dict[str, float] = {}
+    for g in gaps:
+        for fact, change in g.changes:
+            found[fact] = max(found.get(fact, 0.0), change)
+    assert found == pytest.approx(asked)
+    done = firm(facts, **{f: facts[f] + change for f, change in asked.items()})
+    assert el.evaluate(done, "2026").row["lg26_rd"] == "met"
+    if "rd_y1" in asked:  # and not with 0.01万元 less of the last year's
+        short = firm(done, rd_y1=done["rd_y1"] - 0.01)
+        assert el.evaluate(short, "2026").row["lg26_rd"] == "not_met"
+    # the total is the firm's own, the change what is left after the other year's
+    if changes == {"rd_y1": 500, "rd_y2": 550}:
+        (total,) = [g for g in gaps if g.text.startswith("R&D (2 years)")]
+        assert total.text.startswith("R&D (2 years) 1050万元 → 1200万元 (+100万元 R&D y1)")
+        assert total.current == 1050 and total.change == 100

@@ -728,9 +728,12 @@ def _test_pieces(
     if len(pos) == 0:
         return []
     if isinstance(node, AllOf):
-        out: list[Piece] = []
-        for sub in node.all:
-            out += _test_pieces(ctx, sub, pos, cid, lang, rung)
+        made = [_test_pieces(ctx, sub, pos, cid, lang, rung) for sub in node.all]
+        for k, sub in enumerate(node.all):
+            if made[k] and _is_total(ctx, sub):
+                others = [p for j, found in enumerate(made) if j != k for p in found]
+                made[k] = _total_after_others(ctx, sub, made[k], others, cid, lang, rung)
+        out: list[Piece] = [p for found in made for p in found]
         out = _one_change_per_fact(out, lang)[0]  # R&D 40万 → 100万 lifts the share too
         if any(isinstance(sub, Manual) for sub in node.all):
             # the amounts met, the condition waits for its review: said, not "meets" alone
@@ -762,6 +765,59 @@ def _test_pieces(
     if not node.gap:
         return []
     return _leaf_pieces(ctx, node, bad, cid, lang)
+
+
+def _is_total(ctx: Context, node: Any) -> bool:
+    """Whether ``node`` compares a total (a sum or mean of facts) whose gap is asked of one of
+    them (:func:`_change`): the others may be changed by the condition's other parts."""
+    if not isinstance(node, Compare) or not node.gap:
+        return False
+    metric = ctx.policy.metrics.get(node.of)
+    return metric is not None and metric.kind in ("sum", "mean")
+
+
+def _total_after_others(
+    ctx: Context,
+    leaf: Compare,
+    own: list[Piece],
+    others: list[Piece],
+    cid: str,
+    lang: str,
+    rung: RungEval,
+) -> list[Piece]:
+    """A total's pieces (``own``) worked out again after the changes the condition's other parts
+    ask (``others``) of the total's other facts: y2's R&D raised to 3 % of its revenue is part
+    of the 2-year total, and the last year's R&D is asked only for the rest (not the whole
+    shortfall again). A change of the fact the total is asked of is not counted: the bigger of
+    the two is kept (:func:`_one_change_per_fact`). The pieces keep the firm's own total as
+    the value now; on a row the others' changes bring to the total, none is left."""
+    metric = ctx.policy.metrics[leaf.of]
+    asked = metric.of[0]
+    part_of = _part_of()
+    moved = []
+    for p in others:
+        if p.kind != "change" or p.fact is None or p.change is None:
+            continue
+        touches = {p.fact, part_of.get(p.fact)}
+        if asked not in touches and touches & set(metric.of):
+            moved.append(p)
+    if not moved:
+        return own
+    rows = np.unique(np.concatenate([p.positions for p in own]))
+    rows = rows[np.isin(rows, np.concatenate([p.positions for p in moved]))]
+    found = _changed_facts(ctx.facts, rows, moved, ctx.policy.precision) if len(rows) else None
+    if found is None:
+        return own
+    facts, changed = found
+    after = Context(facts, ctx.policy, ctx.year, parent=(ctx, rows, changed))
+    total_now = ctx.get(leaf.of)[0]
+    out = [p.subset(~np.isin(p.positions, rows)) for p in own]
+    for p in _test_pieces(after, leaf, np.arange(len(rows)), cid, lang, rung):
+        at = rows[p.positions]
+        current = total_now[at]
+        source = p.source and dataclasses.replace(p.source, positions=at, current=current)
+        out.append(dataclasses.replace(p, positions=at, current=current, source=source))
+    return [p for p in out if len(p.positions)]
 
 
 # -- scorecards ---------------------------------------------------------------------------------
