@@ -144,3 +144,22 @@ def test_a_change_that_meets_two_conditions_names_them_without_ids():
     words, _, references = shown.partition(" :gray[")
     assert not CONDITION_ID.search(words), words
     assert "lg26_main" in references and "lg26_rev" in references  # the small grey references
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_a_gap_that_then_waits_for_a_review_names_no_condition_id(lang, policy):
+    # "近两年股权融资 0万元 → 8000万元（+8000万元） 满足 lg22_rd（另需人工审核）": the id is a
+    # reference beside the line, the review still said
+    from .test_eligibility import LG26, SR22
+
+    then = text("eligibility.then_manual", lang).strip()
+    seen = 0
+    for base in (SR22, LG26):
+        facts = {k: v for k, v in base.items() if k != "respondent_id"}
+        result = el.evaluate(facts, policy, lang=lang, max_gaps=None)
+        for view in ladder_view(result):
+            for gap in view.gaps:
+                assert not CONDITION_ID.search(gap.text), gap.text
+                seen += then in gap.text
+    assert seen  # the case is there

@@ -214,13 +214,15 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
         # by its label
         shown = re.sub(rf"^{re.escape(cid)}(?:\s*[:：]\s*|\s+(?=\[))", "", shown)
         comma = re.escape(text("eligibility.comma", lang))
+        # ... and "(then manual review)" after them, which stays said
+        then = text("eligibility.then_manual", lang)
         meets = re.compile(
             rf"\s+{re.escape(text('eligibility.meets', lang))}\s+"
-            rf"(?P<ids>{_CODE.pattern}(?:{comma}{_CODE.pattern})*)$"
+            rf"(?P<ids>{_CODE.pattern}(?:{comma}{_CODE.pattern})*)(?P<then>{re.escape(then)})?$"
         )
         found = meets.search(shown)
         if found and cid in re.split(comma, found["ids"]):
-            shown = shown[: found.start()]
+            shown = shown[: found.start()] + (then if found["then"] else "")
             also = tuple(c for c in re.split(comma, found["ids"]) if c != cid)
             labels = [c.label for c in rung.conditions + rung.routes if c.id in also]
             if labels:
