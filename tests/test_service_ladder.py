@@ -240,6 +240,18 @@ def test_the_valid_facts_are_evaluated_and_the_refused_ones_left_out(lang):
     assert fine.facts == FIRM and fine.refused == {} and fine.messages == {}
 
 
+@pytest.mark.parametrize("huge", [1e20, 2.0**63, 1e300])
+def test_a_huge_whole_number_from_the_form_is_a_number_not_a_crash(huge):
+    # the form keeps a whole number as an int: 10**20 staff stopped the page with an
+    # OverflowError (Arrow takes no int beyond 64 bits) where the float was evaluated
+    facts = service.form_facts({**FIRM, "staff": huge, "ip_class1": huge})
+    assert isinstance(facts["staff"], int)
+    checked = service.check_facts(facts, "2026", None, "zh")
+    assert checked.refused == {}
+    assert checked.result.row == el.evaluate({**FIRM, "staff": huge, "ip_class1": huge}).row
+    assert checked.result.row["ts_size"] == "not_met"
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_whole_number_with_decimals_is_refused_naming_the_fact(lang):
     # a staff of 2.5 became 2 without a word: the CLI refuses it, and so does the page

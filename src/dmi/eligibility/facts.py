@@ -1039,7 +1039,7 @@ def _text_numbers(column: pd.Series, fact: Fact, rejects: _Rejects) -> np.ndarra
 
     try:
         array = pa.array(column, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed objects; a huge int
         return None
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
