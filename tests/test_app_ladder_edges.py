@@ -163,3 +163,33 @@ def test_a_gap_that_then_waits_for_a_review_names_no_condition_id(lang, policy):
                 assert not CONDITION_ID.search(gap.text), gap.text
                 seen += then in gap.text
     assert seen  # the case is there
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize(
+    ("changes", "cid", "shown"),
+    [
+        # 1599.9 / 2000 = 79.995 %: rounded to 80 % it read as the 80 % it is not met by
+        ({"main_revenue_y1": 1599.9}, "sr26_main", "79.995%"),
+        ({"debt_ratio": 80.004}, "sr26_debt", "80.004%"),
+        ({"debt_ratio": 79.996}, "sr26_debt", "79.996%"),  # met, and not shown as 80
+        ({"debt_ratio": 80.0}, "sr26_debt", "80%"),  # the edge itself stays short
+        ({"debt_ratio": 81.234}, "sr26_debt", "81.23%"),  # two decimals keep it apart
+    ],
+)
+def test_a_value_beside_its_threshold_is_shown_on_its_side_of_it(lang, changes, cid, shown):
+    from .test_eligibility import SR26
+
+    result = el.evaluate({**SR26, **changes}, "2026", lang=lang)
+    (line,) = [c for c in ladder_view(result)[1].conditions if c.id == cid]
+    assert shown in line.values, line.values
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_refused_pair_of_values_is_shown_apart(lang):
+    # "上年主营业务收入（100万元）不能大于上年营业收入（100万元）"
+    facts = {"revenue_y1": 100, "main_revenue_y1": 100.0000001}
+    with pytest.raises(el.FactsError) as caught:
+        el.evaluate(facts, "2026")
+    (line,) = ladder_service.problems(caught.value.rejects, facts, lang)
+    assert "100.0000001" in line and "100万元" in line, line

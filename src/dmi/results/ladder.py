@@ -26,6 +26,7 @@ from dmi.eligibility import (
     load_policy,
     status_label,
 )
+from dmi.eligibility.policy import Compare, iter_leaves
 from dmi.locales import text
 
 __all__ = [
@@ -99,9 +100,16 @@ def status_text(status: str, lang: str) -> str:
     return words[:1].upper() + words[1:] if lang == "en" else words
 
 
-def number_text(value: float) -> str:
-    """A number with at most two decimals, trailing zeros dropped (3.333… → 3.33, 80.0 → 80)."""
-    rounded = round(float(value), 2) + 0.0  # + 0.0: never "-0"
+def number_text(value: float, apart: tuple[float, ...] = ()) -> str:
+    """A number with at most two decimals, trailing zeros dropped (3.333… → 3.33, 80.0 → 80),
+    and more where two would put it on another side of a number in ``apart`` (a threshold it is
+    compared with, another value it must not be taken for): 79.995 beside 80 is 79.995, not the
+    80 it does not reach."""
+    value = float(value)
+    for decimals in range(2, 16):
+        rounded = round(value, decimals) + 0.0  # + 0.0: never "-0"
+        if all((rounded < a) == (value < a) and (rounded == a) == (value == a) for a in apart):
+            break
     return f"{rounded:.15g}"
 
 
@@ -117,8 +125,9 @@ def unit_label(unit: str | None, lang: str) -> str:
     return _unit(unit, lang).strip()
 
 
-def fact_value_text(code: str, value: Any, lang: str) -> str:
-    """A fact's value as the form shows it: a category's label, 是/否, a number with its unit."""
+def fact_value_text(code: str, value: Any, lang: str, apart: tuple[float, ...] = ()) -> str:
+    """A fact's value as the form shows it: a category's label, 是/否, a number with its unit
+    (kept ``apart`` from some numbers, see :func:`number_text`)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return text("ladder.no_value", lang)
     if code in FACTS:
@@ -133,28 +142,50 @@ def fact_value_text(code: str, value: Any, lang: str) -> str:
                 return text("ladder.answer_yes", lang)
             return text("ladder.answer_no", lang)
         if fact.type == "number":
-            return number_text(value) + _unit(fact.unit, lang)
+            return number_text(value, apart) + _unit(fact.unit, lang)
     return str(value)
 
 
-def _value_text(name: str, value: Any, metrics: dict[str, Any], lang: str) -> str:
+def _value_text(
+    name: str, value: Any, metrics: dict[str, Any], lang: str, apart: tuple[float, ...] = ()
+) -> str:
     if name in FACTS:
         label = FACTS[name].short_label(lang)
-        shown = fact_value_text(name, value, lang)
+        shown = fact_value_text(name, value, lang, apart)
     elif name in metrics:
         metric = metrics[name]
         label = metric.short.get(lang) if metric.short else metric.label(lang)
         shown = (
             text("ladder.no_value", lang)
             if value is None
-            else number_text(value) + _unit(metric.unit, lang)
+            else number_text(value, apart) + _unit(metric.unit, lang)
         )
     else:
         label, shown = name, str(value)
     return text("ladder.value", lang, label=label, value=shown)
 
 
-def _values(cond: ConditionResult, metrics: dict[str, Any], lang: str) -> str:
+def _thresholds(rule: Any) -> dict[str, tuple[float, ...]]:
+    """Per fact or metric, the thresholds a condition's (or a route's) tests compare it with."""
+    tests = [o.test for o in rule.options] if hasattr(rule, "options") else [rule.test]
+    if getattr(rule, "recheck", None) not in (None, "skip"):
+        tests.append(rule.recheck)
+    found: dict[str, tuple[float, ...]] = {}
+    for test in tests:
+        for leaf in iter_leaves(test):
+            if isinstance(leaf, Compare):
+                found[leaf.of] = (*found.get(leaf.of, ()), float(leaf.threshold))
+    return found
+
+
+def _values(
+    cond: ConditionResult,
+    metrics: dict[str, Any],
+    lang: str,
+    thresholds: dict[str, tuple[float, ...]] | None = None,
+) -> str:
+    """The values behind a condition, each on its side of the thresholds it is compared with."""
+    apart = thresholds or {}
     parts = []
     values = dict(cond.values)
     for key in list(values):
@@ -164,7 +195,7 @@ def _values(cond: ConditionResult, metrics: dict[str, Any], lang: str) -> str:
             # the lower bound while a fact it needs is missing
             shown = number_text(points) if cond.state != "unknown" else f"≥ {number_text(points)}"
             parts.append(text("ladder.points", lang, points=shown, pass_mark=number_text(mark)))
-    parts += [_value_text(k, v, metrics, lang) for k, v in values.items()]
+    parts += [_value_text(k, v, metrics, lang, apart.get(k, ())) for k, v in values.items()]
     return text("ladder.list_sep", lang).join(parts)
 
 
@@ -231,15 +262,18 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
     return GapLine(cid, gap.kind, shown.strip(), also)
 
 
-def _line(cond: ConditionResult, names: dict[str, str], metrics: dict[str, Any], lang: str):
+def _line(cond: ConditionResult, names: dict[str, str], policy: Any, lang: str):
     state = cond.state or "skipped"
+    rule = policy.conditions.get(cond.id) or policy.routes.get(cond.id)
     return ConditionLine(
         id=cond.id,
         kind=cond.kind,
         state=cond.state,
         state_text=text(f"ladder.state_{state}", lang),
         label=cond.label,
-        values=_values(cond, metrics, lang),
+        values=_values(
+            cond, dict(policy.metrics), lang, None if rule is None else _thresholds(rule)
+        ),
         source=_source(cond, lang),
         via=(
             text("ladder.replaced_by", lang, route=names.get(cond.via, cond.via))
@@ -272,7 +306,6 @@ def _meta(r: RungResult, applicant: str, lang: str) -> str:
 
 def _rung_view(r: RungResult, lang: str) -> RungView:
     policy = load_policy(r.policy)
-    metrics = dict(policy.metrics)
     names = {}
     for cond in r.routes:
         if cond.via:
@@ -337,9 +370,9 @@ def _rung_view(r: RungResult, lang: str) -> RungView:
         groups=groups,
         route=route,
         path=path,
-        conditions=tuple(_line(c, names, metrics, lang) for c in r.conditions),
+        conditions=tuple(_line(c, names, policy, lang) for c in r.conditions),
         # a route's own line says its state: "replaced by" is for what it replaces
-        routes=tuple(replace(_line(c, names, metrics, lang), via=None) for c in r.routes),
+        routes=tuple(replace(_line(c, names, policy, lang), via=None) for c in r.routes),
         gaps=tuple(_gap_line(g, r, lang) for g in r.gaps),
     )
 

@@ -373,6 +373,23 @@ def _label(code: str, lang: str) -> str:
     return FACTS[code].label(lang) if code in FACTS else code
 
 
+def _numbers(*values: Any) -> tuple[float, ...]:
+    """The finite numbers among ``values``: what a refused value is shown apart from (100.0000001
+    is not the 100万元 of revenue it may not exceed)."""
+    out = []
+    for v in values:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            out.append(float(v))
+    return tuple(out)
+
+
+def _wholes_beside(value: Any) -> tuple[float, ...]:
+    """The whole numbers either side of a number (2.0000001 is not shown as the 2 it is not)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return (float(math.floor(value)), float(math.ceil(value)))
+    return ()
+
+
 def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list[str]:
     """Each refused fact as one line in ``lang``, naming the facts and values involved, in the
     order of ``rejects``.
@@ -396,9 +413,13 @@ def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list
                     "ladder.check_at_most",
                     lang,
                     fact=_label(code, lang),
-                    value=fact_value_text(code, facts.get(code), lang),
+                    value=fact_value_text(
+                        code, facts.get(code), lang, _numbers(facts.get(check.at_most))
+                    ),
                     other=_label(check.at_most, lang),
-                    other_value=fact_value_text(check.at_most, facts.get(check.at_most), lang),
+                    other_value=fact_value_text(
+                        check.at_most, facts.get(check.at_most), lang, _numbers(facts.get(code))
+                    ),
                 )
             )
         elif check is not None and check.requires is not None:
@@ -417,12 +438,14 @@ def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list
                     "ladder.check_whole",
                     lang,
                     fact=_label(code, lang),
-                    value=fact_value_text(code, facts.get(code), lang),
+                    value=fact_value_text(
+                        code, facts.get(code), lang, _numbers(*_wholes_beside(facts.get(code)))
+                    ),
                 )
             )
         elif code in FACTS and _out_of_range(FACTS[code], facts.get(code)):
             fact = FACTS[code]
-            shown = fact_value_text(code, facts.get(code), lang)
+            shown = fact_value_text(code, facts.get(code), lang, _numbers(fact.min, fact.max))
             if fact.max is None:
                 line = text(
                     "ladder.check_min",
