@@ -193,3 +193,60 @@ def test_a_refused_pair_of_values_is_shown_apart(lang):
         el.evaluate(facts, "2026")
     (line,) = ladder_service.problems(caught.value.rejects, facts, lang)
     assert "100.0000001" in line and "100万元" in line, line
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_each_scorecard_indicator_is_shown_with_its_points_under_its_group(lang):
+    # the "scorecard points per indicator": the page showed the groups only
+    from .test_eligibility import SR22
+
+    result = el.evaluate(SR22, "2022", lang=lang)
+    view = ladder_view(result)[1]
+    sc = result["specialised"].scorecard
+    assert len(view.indicators) == len(view.groups) == len(sc.groups)
+    for group, lines in zip(sc.groups, view.indicators):
+        mine = [i for i in sc.indicators if i.group == group.id]
+        assert len(lines) == len(mine)
+        for line, indicator in zip(lines, mine):
+            assert line == text(
+                "ladder.group_points",
+                lang,
+                group=indicator.label,
+                points=f"{indicator.points:g}",
+                most=f"{indicator.max_points:g}",
+            )
+    # the digital level carried over earns 3 of 5 (二级)
+    assert any(line.endswith("3/5 分" if lang == "zh" else "3/5") for line in view.indicators[1])
+    assert ladder_view(result)[2].indicators == ()  # 小巨人 2022 has no scorecard
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_scorecard_not_yet_sure_reads_the_same_in_its_condition_as_in_its_header(lang):
+    # header "评价得分 85–90 分", the condition's line "评价得分 85 分" (facts missing)
+    from .test_eligibility import SR22
+
+    result = el.evaluate(SR22, "2022", lang=lang)
+    sc = result["innovative"].scorecard
+    assert sc.points is None and sc.points_at_least < sc.points_at_most
+    view = ladder_view(result)[0]
+    (line,) = [c for c in view.conditions if c.id == "in22_score"]
+    assert view.points is not None and view.points in line.values
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_shows_each_indicator_s_points_under_its_group(lang):
+    from .test_service_ladder import FIRM
+
+    at, _ = start(lang)
+    fill(at, {k: v for k, v in FIRM.items() if k in el.FACTS and k != "respondent_id"})
+    at.run()
+    _ok(at)
+    year = ladder_service.application_year_now("2026")
+    view = ladder_view(el.evaluate(FIRM, "2026", year=year, lang=lang))[0]
+    assert view.indicators and view.indicators[0]
+    (box,) = [e for e in at.expander if e.label == text("ladder.indicators", lang)]
+    shown = "\n".join(_shown(m.value) for m in box.markdown)
+    for group, lines in zip(view.groups, view.indicators):
+        assert group in shown
+        for line in lines:
+            assert line in shown

@@ -234,6 +234,13 @@ def show_rung(view: RungView) -> None:
             st.markdown(lit(view.points))
             if view.groups:
                 st.caption(lit(text("ladder.list_sep", L).join(view.groups)))
+            if any(view.indicators):
+                # each indicator's points, under its group's: on demand, as the conditions
+                with st.expander(text("ladder.indicators", L), expanded=False):
+                    for group, lines in zip(view.groups, view.indicators):
+                        st.markdown(
+                            "\n".join([f"**{lit(group)}**", *(f"- {lit(x)}" for x in lines)])
+                        )
         for line in (view.route, view.path):
             if line:
                 st.markdown(lit(line))

@@ -85,6 +85,8 @@ class RungView:
     meta: str  # "2026 版 · 新申请"
     points: str | None  # "评价得分 45 分（及格线 60 分）"
     groups: tuple[str, ...]  # the scorecard's groups with their points and floors
+    # per group (in ``groups``' order), its indicators with their points: "数字化水平 3/5 分"
+    indicators: tuple[tuple[str, ...], ...]
     route: str | None  # the direct route or exemption used
     path: str | None  # which of a rung's ways was assessed (创新型 / 科技型)
     conditions: tuple[ConditionLine, ...]
@@ -183,8 +185,11 @@ def _values(
     metrics: dict[str, Any],
     lang: str,
     thresholds: dict[str, tuple[float, ...]] | None = None,
+    scorecard: Any = None,
 ) -> str:
-    """The values behind a condition, each on its side of the thresholds it is compared with."""
+    """The values behind a condition, each on its side of the thresholds it is compared with;
+    the rung's ``scorecard`` (a :class:`~dmi.eligibility.ScorecardResult`) not yet sure as its
+    range, as the rung's header says it."""
     apart = thresholds or {}
     parts = []
     values = dict(cond.values)
@@ -192,8 +197,12 @@ def _values(
         if key.endswith("_points") and key.removesuffix("_points") + "_pass_mark" in values:
             sid = key.removesuffix("_points")
             points, mark = values.pop(key), values.pop(f"{sid}_pass_mark")
-            # the lower bound while a fact it needs is missing
-            shown = number_text(points) if cond.state != "unknown" else f"≥ {number_text(points)}"
+            if scorecard is not None and scorecard.id == sid and scorecard.points is None:
+                shown = _points_range(scorecard, lang)
+            elif cond.state == "unknown":  # the lower bound while a fact it needs is missing
+                shown = f"≥ {number_text(points)}"
+            else:
+                shown = number_text(points)
             parts.append(text("ladder.points", lang, points=shown, pass_mark=number_text(mark)))
     parts += [_value_text(k, v, metrics, lang, apart.get(k, ())) for k, v in values.items()]
     return text("ladder.list_sep", lang).join(parts)
@@ -262,7 +271,31 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
     return GapLine(cid, gap.kind, shown.strip(), also)
 
 
-def _line(cond: ConditionResult, names: dict[str, str], policy: Any, lang: str):
+def _points_range(sc: Any, lang: str) -> str:
+    """A scorecard's points not yet sure: "85–90"."""
+    return text(
+        "ladder.points_range",
+        lang,
+        low=number_text(sc.points_at_least),
+        high=number_text(sc.points_at_most),
+    )
+
+
+def _points_of(part: Any, lang: str) -> str:
+    """A group's or an indicator's points of its most: "3/5 分", "≥ 3/5 分" while not sure."""
+    got = (
+        number_text(part.points)
+        if part.points is not None
+        else f"≥ {number_text(part.points_at_least)}"
+    )
+    return text(
+        "ladder.group_points", lang, group=part.label, points=got, most=number_text(part.max_points)
+    )
+
+
+def _line(
+    cond: ConditionResult, names: dict[str, str], policy: Any, lang: str, scorecard: Any = None
+):
     state = cond.state or "skipped"
     rule = policy.conditions.get(cond.id) or policy.routes.get(cond.id)
     return ConditionLine(
@@ -272,7 +305,7 @@ def _line(cond: ConditionResult, names: dict[str, str], policy: Any, lang: str):
         state_text=text(f"ladder.state_{state}", lang),
         label=cond.label,
         values=_values(
-            cond, dict(policy.metrics), lang, None if rule is None else _thresholds(rule)
+            cond, dict(policy.metrics), lang, None if rule is None else _thresholds(rule), scorecard
         ),
         source=_source(cond, lang),
         via=(
@@ -312,37 +345,21 @@ def _rung_view(r: RungResult, lang: str) -> RungView:
             names[cond.via] = _route_name(policy, cond.via, lang)
     points = None
     groups: tuple[str, ...] = ()
+    indicators: tuple[tuple[str, ...], ...] = ()
     if r.scorecard is not None:
         sc = r.scorecard
-        shown = (
-            number_text(sc.points)
-            if sc.points is not None
-            else text(
-                "ladder.points_range",
-                lang,
-                low=number_text(sc.points_at_least),
-                high=number_text(sc.points_at_most),
-            )
-        )
+        shown = number_text(sc.points) if sc.points is not None else _points_range(sc, lang)
         points = text("ladder.points", lang, points=shown, pass_mark=number_text(sc.pass_mark))
         group_texts = []
         for g in sc.groups:
-            got = (
-                number_text(g.points)
-                if g.points is not None
-                else f"≥ {number_text(g.points_at_least)}"
-            )
-            line = text(
-                "ladder.group_points",
-                lang,
-                group=g.label,
-                points=got,
-                most=number_text(g.max_points),
-            )
+            line = _points_of(g, lang)
             if g.floor is not None:
                 line += text("ladder.group_floor", lang, floor=number_text(g.floor))
             group_texts.append(line)
         groups = tuple(group_texts)
+        indicators = tuple(
+            tuple(_points_of(i, lang) for i in sc.indicators if i.group == g.id) for g in sc.groups
+        )
     route = None
     if r.route_used:
         rid = r.route_used.partition(":")[0]
@@ -368,11 +385,14 @@ def _rung_view(r: RungResult, lang: str) -> RungView:
         meta=_meta(r, applicant, lang),
         points=points,
         groups=groups,
+        indicators=indicators,
         route=route,
         path=path,
-        conditions=tuple(_line(c, names, policy, lang) for c in r.conditions),
+        conditions=tuple(_line(c, names, policy, lang, r.scorecard) for c in r.conditions),
         # a route's own line says its state: "replaced by" is for what it replaces
-        routes=tuple(replace(_line(c, names, policy, lang), via=None) for c in r.routes),
+        routes=tuple(
+            replace(_line(c, names, policy, lang, r.scorecard), via=None) for c in r.routes
+        ),
         gaps=tuple(_gap_line(g, r, lang) for g in r.gaps),
     )
 
