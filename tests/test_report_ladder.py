@@ -73,7 +73,11 @@ def test_the_section_shows_each_rung_as_the_api_decides(miit, result, lang):
         by_rung.setdefault(rung_label, []).append(gap)
     specialised = by_rung[ladder["specialised"].label]
     assert any("81%" in g and "80%" in g for g in specialised)  # debt ratio, in its numbers
-    assert all(len(v) <= LADDER_GAPS for v in by_rung.values())
+    # the first gaps, then how many more where there are more
+    more = re.compile(re.escape(text("ladder.report_more", lang, n=0)).replace("0", r"\d+"))
+    for rung_gaps in by_rung.values():
+        shown = [g for g in rung_gaps if not more.fullmatch(g)]
+        assert len(shown) <= LADDER_GAPS and len(rung_gaps) - len(shown) <= 1
     assert not any(re.search(r"\b(sr|lg|in|ts)\d\d_", g) for g in sum(by_rung.values(), []))
 
 
@@ -132,3 +136,23 @@ def test_the_section_carries_the_remarks_the_page_shows(miit, result, lang):
     )
     for flag in ladder.flags:
         assert re.sub(r"\s+", "", flag)[:12] in squeezed
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_section_lists_the_scorecard_points_and_says_how_many_gaps_are_left(miit, result, lang):
+    # each indicator's points were only on the page's data; a rung's gaps past the first 3 were
+    # cut without a word
+    from dmi.results.ladder import ladder_view
+
+    from .test_eligibility import SR22
+
+    ladder = el.evaluate(SR22, policy="2022", year=2026, lang=lang, max_gaps=None)
+    page = html.unescape(render_html(result, instrument=miit, lang=lang, ladder=ladder))
+    views = ladder_view(ladder)
+    for lines in views[1].indicators:
+        for line in lines:
+            assert line in page
+    cut = [v for v in views if v.status != "eligible" and len(v.gaps) > LADDER_GAPS]
+    assert cut
+    for v in cut:
+        assert text("ladder.report_more", lang, n=len(v.gaps) - LADDER_GAPS) in page

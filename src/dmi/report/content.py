@@ -644,12 +644,26 @@ def _ladder_section(ladder: FirmResult, lang: str) -> Section:
             widths=[3, 2, 3, 2],
         ),
     ]
-    gap_rows = [
-        [v.label, g.text] for v in views if v.status != "eligible" for g in v.gaps[:LADDER_GAPS]
-    ]
+    gap_rows = []
+    for v in views:
+        if v.status == "eligible":
+            continue
+        gap_rows += [[v.label, g.text] for g in v.gaps[:LADDER_GAPS]]
+        if len(v.gaps) > LADDER_GAPS:  # the rest are on the page: said, not cut silently
+            gap_rows.append([v.label, t("ladder.report_more", n=len(v.gaps) - LADDER_GAPS)])
     if gap_rows:
         blocks.append(Para(t("ladder.report_gaps"), "heading3"))
         blocks.append(Table(None, gap_rows, ["l", "l"], widths=[3, 7]))
+    # each scorecard indicator's points, under its group's
+    points_rows = [
+        [v.label, line]
+        for v in views
+        for group, lines in zip(v.groups, v.indicators)
+        for line in (group, *lines)
+    ]
+    if points_rows:
+        blocks.append(Para(t("ladder.report_indicators"), "heading3"))
+        blocks.append(Table(None, points_rows, ["l", "l"], widths=[3, 7]))
     # the remarks on the facts the page shows beside the ladder (a stated level the survey
     # disagrees with, an award year after the application year)
     blocks += [Para(t("ladder.flag", text=flag), "note") for flag in ladder.flags]
