@@ -492,3 +492,29 @@ def test_a_level_in_words_none_of_the_tables_is_worded_on_the_bulk_page_too():
         "应为 0 至 4 的整数，或以下之一：未达一级, 一级, 二级, 三级, 四级, 0级, 1级, 2级, 3级, 4级"
     )
     assert fact_reason(reason, "en", "digital_level") == LEVEL_WORDS
+
+
+def test_the_english_words_of_facts_and_rules_hold_no_chinese_but_names_and_units():
+    # "特色化 points", "科技型's window", "recheck (due ...)" reached the English page
+    import re
+
+    from dmi.eligibility import load_policy
+
+    allowed = {"万元", "万", "亿", "号", "专精特新", "小巨人", "高企", "创客中国", "一级", "二级"}
+    allowed |= {"三级", "四级"}  # the MIIT levels, as the survey names them
+    texts: list[tuple[str, str]] = []
+    for fact in el.FACTS:
+        texts += [(fact.code, fact.en), (fact.code, fact.short_label("en"))]
+        texts += [(fact.code, fact.help.en)] if fact.help else []
+        texts += [(f"{fact.code}={v.value}", v.en) for v in fact.values]
+    for version in ("2022", "2026"):
+        policy = load_policy(version)
+        rules = [*policy.conditions.values(), *policy.routes.values(), *policy.metrics.values()]
+        rules += list(policy.scorecards.values())
+        rules += [i for sc in policy.scorecards.values() for i in sc.indicators]
+        rules += [g for sc in policy.scorecards.values() for g in sc.groups]
+        rules += [o for r in policy.routes.values() for o in r.options]
+        texts += [(f"{version}:{r.id}", r.en) for r in rules]
+    for where, words in texts:
+        for found in re.findall(r"[\u3400-\u9fff]+", words or ""):
+            assert found in allowed, (where, found, words)
