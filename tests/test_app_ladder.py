@@ -605,3 +605,24 @@ def test_another_surveys_level_is_not_taken_for_the_miit_level():
     for rung in el.RUNGS:
         line = f"**{result[rung].label}**: {status_text(result[rung].status, 'zh')}"
         assert any(line in x for x in listed), (line, listed)
+
+
+def test_the_results_page_names_the_values_the_pre_check_left_out(miit):
+    # the page said a refused value was left out as unknown; the results page and its report
+    # showed the ladder without a word of it
+    from dmi.results.ladder import left_out
+
+    from .test_app import _submit, company_answers
+
+    store = Store()
+    _, token = _submit(store, miit, company_answers(miit))
+    at = _app("zh", resume=token).run()
+    at.switch_page("app_pages/ladder.py").run()
+    fill(at, {**FIRM, "debt_ratio": 180})
+    at.run()
+    _ok(at)
+    assert Store().ladder(token).refused == {"debt_ratio": 180}
+    at.switch_page("app_pages/results.py").run()
+    _ok(at)
+    said = [_shown(w.value) for w in at.warning]
+    assert left_out({"debt_ratio": 180}, "zh", on_the_page=False) in said, said

@@ -156,3 +156,25 @@ def test_the_section_lists_the_scorecard_points_and_says_how_many_gaps_are_left(
     assert cut
     for v in cut:
         assert text("ladder.report_more", lang, n=len(v.gaps) - LADDER_GAPS) in page
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_section_names_the_values_left_out_as_refused(miit, result, lang):
+    # a debt ratio of 180 was refused on the page and left out: the report read as if the firm
+    # had never given it
+    from dmi.results.ladder import left_out
+
+    ladder = el.evaluate(FIRM, policy="2026", lang=lang)
+    refused = {"debt_ratio": 180, "main_revenue_y1": 5000}
+    report = build_report(
+        result, miit, lang, None, None, None, None, None, ladder=ladder, ladder_refused=refused
+    )
+    said = [b.text for b in _section(report, lang).blocks if hasattr(b, "text")]
+    assert left_out(refused, lang, on_the_page=False) in said
+    page = html.unescape(
+        render_html(result, instrument=miit, lang=lang, ladder=ladder, ladder_refused=refused)
+    )
+    assert left_out(refused, lang, on_the_page=False) in page
+    assert left_out(refused, lang, on_the_page=False) not in html.unescape(
+        render_html(result, instrument=miit, lang=lang, ladder=ladder)
+    )

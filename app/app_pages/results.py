@@ -21,7 +21,7 @@ from dmi.eligibility import FactsError
 from dmi.locales import text
 from dmi.report import PreviousResult, render_html, render_pdf
 from dmi.report.content import confidence_phrase, peer_group_label, plain_number, tier_sentences
-from dmi.results.ladder import ladder_view
+from dmi.results.ladder import ladder_view, left_out
 from dmi.service.ladder import evaluate_facts
 from dmi.service.store import view_token
 from dmi.service.survey import answers_frame
@@ -287,6 +287,7 @@ if stored_ladder is not None:
         ladder = None
 if own:
     st.header(text("ladder.title", L))
+ladder_refused = stored_ladder.refused if ladder is not None and stored_ladder else {}
 if ladder is not None:
     st.markdown(
         "  \n".join(
@@ -294,6 +295,8 @@ if ladder is not None:
             for view in ladder_view(ladder)
         )
     )
+    if ladder_refused:  # as the pre-check says it: left out as unknown until put right
+        st.warning(ui.literal(left_out(ladder_refused, L, on_the_page=False)))
 elif own:
     st.write(text("ladder.results_teaser", L))
 if own and st.button(text("ladder.open_results", L), key="open_ladder"):
@@ -311,6 +314,7 @@ report_args = {
     "generated_at": latest.submitted_at,
     "answers": latest.answers,
     "ladder": ladder,
+    "ladder_refused": ladder_refused,
 }
 cols = st.columns(3)
 ui.download(

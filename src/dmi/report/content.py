@@ -23,7 +23,7 @@ from dmi.instruments import Instrument, Item
 from dmi.instruments.items import item_type
 from dmi.locales import LANGS, text
 from dmi.results.assess import Assessment, NodeScore
-from dmi.results.ladder import ladder_view
+from dmi.results.ladder import ladder_view, left_out
 from dmi.scoring.levels import band_ranges, format_index
 
 __all__ = [
@@ -324,6 +324,7 @@ def build_report(
     company_name: str | None,
     answers: Mapping[str, Any] | None,
     ladder: FirmResult | None = None,
+    ladder_refused: Mapping[str, Any] | None = None,
 ) -> Report:
     """The report's content in ``lang``; the parameters are those of
     :func:`dmi.report.render_html`.
@@ -519,7 +520,7 @@ def build_report(
 
     # -- the 梯度培育 pre-check (only when the company gave its facts) ---------------------------
     if ladder is not None:
-        sections.append(_ladder_section(ladder, lang))
+        sections.append(_ladder_section(ladder, lang, ladder_refused or {}))
 
     # -- change since the earlier submission -----------------------------------------------------
     if previous is not None:
@@ -624,8 +625,9 @@ LADDER_GAPS = 3
 """Gaps shown per rung in the report's ladder section (the app shows them all)."""
 
 
-def _ladder_section(ladder: FirmResult, lang: str) -> Section:
-    """Where the company stands on 创新型 / 专精特新 / 小巨人, and each rung's top gaps."""
+def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -> Section:
+    """Where the company stands on 创新型 / 专精特新 / 小巨人, and each rung's top gaps; the
+    values ``refused`` on the page named as left out (as the page names them)."""
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     title = load_policy(ladder.policy).title.get(lang)
     views = ladder_view(ladder)
@@ -644,6 +646,8 @@ def _ladder_section(ladder: FirmResult, lang: str) -> Section:
             widths=[3, 2, 3, 2],
         ),
     ]
+    if refused:
+        blocks.append(Para(left_out(refused, lang, on_the_page=False), "note"))
     gap_rows = []
     for v in views:
         if v.status == "eligible":

@@ -153,6 +153,7 @@ def render_html(
     company_name: str | None = None,
     answers: Mapping[str, Any] | None = None,
     ladder: FirmResult | None = None,
+    ladder_refused: Mapping[str, Any] | None = None,
 ) -> str:
     """The company report as one self-contained, printable HTML document.
 
@@ -180,6 +181,9 @@ def render_html(
         The company's 梯度培育 pre-check (:func:`dmi.eligibility.evaluate` of its facts, in
         ``lang``): adds the ladder section (each rung's status, points and top gaps). Without
         it the report has no such section.
+    ladder_refused
+        The values the pre-check refused and left out of ``ladder`` (fact code -> the value as
+        typed): named in the section as left out, as the page names them.
 
     Returns
     -------
@@ -202,6 +206,7 @@ def render_html(
         company_name,
         answers,
         ladder,
+        ladder_refused,
     )
     meta = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in report.meta)
     body = [f"<h1>{_e(report.title)}</h1>", f'<table class="meta">{meta}</table>']

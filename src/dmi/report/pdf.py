@@ -167,6 +167,7 @@ def render_pdf(
     answers: Mapping[str, Any] | None = None,
     font: str | os.PathLike[str] | None = None,
     ladder: FirmResult | None = None,
+    ladder_refused: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The company report as a PDF (A4), with the same content as
     :func:`~dmi.report.html.render_html`.
@@ -178,7 +179,7 @@ def render_pdf(
     font
         The font file to embed (``.ttf``, ``.otf``, ``.ttc``); default the ``DMI_PDF_FONT``
         setting, else a CJK font found on the system (see :mod:`dmi.report.fonts`).
-    ladder
+    ladder, ladder_refused
         As for :func:`~dmi.report.html.render_html` (the ladder section).
 
     Returns
@@ -212,6 +213,7 @@ def render_pdf(
         company_name,
         answers,
         ladder,
+        ladder_refused,
     )
     _reportlab()
     from reportlab.lib import colors

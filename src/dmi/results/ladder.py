@@ -35,6 +35,7 @@ __all__ = [
     "RungView",
     "fact_value_text",
     "ladder_view",
+    "left_out",
     "number_text",
     "status_text",
     "unit_label",
@@ -395,6 +396,19 @@ def _rung_view(r: RungResult, lang: str) -> RungView:
         ),
         gaps=tuple(_gap_line(g, r, lang) for g in r.gaps),
     )
+
+
+def left_out(refused: Any, lang: str, on_the_page: bool = True) -> str:
+    """What is said once beside the ladder when values were refused (``refused``: fact code ->
+    the value as typed): which facts were left out as unknown (in the form's order), until they
+    are put right, under their fields (``on_the_page``, the pre-check's own) or on the
+    pre-check page (the results page's and the report's)."""
+    names = [f.label(lang) for f in FACTS if f.code in refused]
+    names += [code for code in refused if code not in FACTS]
+    facts = text("ladder.item_sep", lang).join(names)
+    if on_the_page:
+        return text("ladder.left_out", lang, facts=facts)
+    return text("ladder.left_out_elsewhere", lang, facts=facts)
 
 
 def ladder_view(result: FirmResult) -> list[RungView]:

@@ -35,7 +35,7 @@ from dmi.eligibility import (
 from dmi.eligibility.facts import out_of_range, parse_cell
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.locales import text
-from dmi.results.ladder import fact_value_text
+from dmi.results.ladder import fact_value_text, left_out
 
 __all__ = [
     "CARRIED",
@@ -359,14 +359,6 @@ def check_facts(
                     refused[code] = given.pop(code)
             continue
         return Checked(result, given, refused, messages)
-
-
-def left_out(refused: Mapping[str, Any], lang: str) -> str:
-    """What the page says once near the ladder when values were refused: which facts were left
-    out as unknown (in the form's order), until they are put right."""
-    names = [f.label(lang) for f in FACTS if f.code in refused]
-    names += [code for code in refused if code not in FACTS]
-    return text("ladder.left_out", lang, facts=text("ladder.item_sep", lang).join(names))
 
 
 def _label(code: str, lang: str) -> str:
