@@ -475,9 +475,13 @@ def test_the_consent_notice_names_the_controller_the_hash_and_the_days():
     assert "某市工信局" in notice and "dmi@example.gov.cn" in notice
     assert "单向散列" in notice and "加密散列" not in notice
     assert "365 天" in notice
+    # the pre-check's facts (revenue, profit, R&D ...) are stored with the same code: said
+    assert "梯度培育预评估" in notice and "营业收入" in notice and "不用于参考模型" in notice
     at = _app("en").run()
     notice = " ".join(m.value for m in at.markdown)
     assert "one-way hash" in notice and "not set by the administrator" in notice
+    assert "ladder pre-check" in notice and "revenue" in notice
+    assert "not for the reference model" in notice
 
 
 def test_a_run_whose_address_is_already_right_sends_no_new_address(miit, monkeypatch):
