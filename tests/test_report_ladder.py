@@ -178,3 +178,28 @@ def test_the_section_names_the_values_left_out_as_refused(miit, result, lang):
     assert left_out(refused, lang, on_the_page=False) not in html.unescape(
         render_html(result, instrument=miit, lang=lang, ladder=ladder)
     )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_pre_check_on_its_own_has_a_report_of_its_ladder(lang):
+    # a firm that took the pre-check without the survey had no report of it anywhere
+    from dmi.report import render_ladder_html, render_ladder_pdf
+    from dmi.results.ladder import ladder_view, left_out
+
+    ladder = el.evaluate(FIRM, policy="2026", lang=lang)
+    refused = {"debt_ratio": 180}
+    page = html.unescape(render_ladder_html(ladder, refused=refused, generated_at="2026-12-07"))
+    assert f"<h1>{TITLE[lang]}</h1>" in page and "2026-12-07" in page
+    for view in ladder_view(ladder):
+        assert view.label in page and view.status_text in page
+        for gap in view.gaps[:LADDER_GAPS]:
+            assert gap.text in page
+    assert left_out(refused, lang, on_the_page=False) in page
+    assert "<script" not in page
+    pdf = render_ladder_pdf(ladder, refused=refused, generated_at="2026-12-07")
+    squeezed = re.sub(
+        r"\s+", "", "".join(p.extract_text() for p in pypdf.PdfReader(BytesIO(pdf)).pages)
+    )
+    for rung in el.RUNGS:
+        assert re.sub(r"\s+", "", ladder[rung].label)[:8] in squeezed
+    assert pdf == render_ladder_pdf(ladder, refused=refused, generated_at="2026-12-07")

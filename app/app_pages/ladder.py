@@ -24,6 +24,7 @@ from dmi.eligibility import (
     policy_in_force,
 )
 from dmi.locales import text
+from dmi.report import render_ladder_html, render_ladder_pdf
 from dmi.results.ladder import RungView, ladder_view, unit_label
 from dmi.service.ladder import (
     asks_stated_level,
@@ -287,6 +288,24 @@ def show_result(result: FirmResult, refused: dict[str, Any], unplaced: list[str]
     for view in ladder_view(result):
         show_rung(view)
     st.caption(text("ladder.confidence_note", L))
+    # the ladder to keep, survey or not (the results page's report carries it after a survey);
+    # made only when a button is pressed
+    st.subheader(ui.t("downloads"))
+    cols = st.columns(2)
+    ui.download(
+        cols[0],
+        ui.t("download_html"),
+        lambda: render_ladder_html(result, refused=refused).encode("utf-8"),
+        "dmi-ladder.html",
+        key="ladder_download_html",
+    )
+    ui.download(
+        cols[1],
+        ui.t("download_pdf"),
+        lambda: render_ladder_pdf(result, refused=refused),
+        "dmi-ladder.pdf",
+        key="ladder_download_pdf",
+    )
 
 
 # -- the page -------------------------------------------------------------------------------------

@@ -9,7 +9,14 @@ Its fixed texts are the ``report.*`` entries of :mod:`dmi.locales`.
 
 from dmi.locales import LANGS
 from dmi.report.content import PreviousResult
-from dmi.report.html import render_html
-from dmi.report.pdf import render_pdf
+from dmi.report.html import render_html, render_ladder_html
+from dmi.report.pdf import render_ladder_pdf, render_pdf
 
-__all__ = ["LANGS", "PreviousResult", "render_html", "render_pdf"]
+__all__ = [
+    "LANGS",
+    "PreviousResult",
+    "render_html",
+    "render_ladder_html",
+    "render_ladder_pdf",
+    "render_pdf",
+]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ __all__ = [
     "Report",
     "Section",
     "Table",
+    "build_ladder_report",
     "build_report",
     "confidence_phrase",
     "format_score",
@@ -623,6 +624,23 @@ def build_report(
 
 LADDER_GAPS = 3
 """Gaps shown per rung in the report's ladder section (the app shows them all)."""
+
+
+def build_ladder_report(
+    ladder: FirmResult,
+    refused: Mapping[str, Any] | None = None,
+    generated_at: datetime | date | str | None = None,
+) -> Report:
+    """A report of the 梯度培育 pre-check alone, in ``ladder.lang``: the firm that took it
+    without the survey has its ladder to keep too. The same section as :func:`build_report`'s,
+    under the date and the rules applied."""
+    lang = ladder.lang
+    t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
+    when = generated_at if generated_at is not None else datetime.now()
+    rules = load_policy(ladder.policy).title.get(lang)
+    meta = [(t("report.date"), _when(when)), (t("ladder.report_rules"), rules)]
+    section = _ladder_section(ladder, lang, refused or {})
+    return Report(lang, section.title, meta, [replace(section, title=t("ladder.result"))])
 
 
 def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -> Section:

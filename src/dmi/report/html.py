@@ -208,6 +208,34 @@ def render_html(
         ladder,
         ladder_refused,
     )
+    return _document(report)
+
+
+def render_ladder_html(
+    ladder: FirmResult,
+    *,
+    refused: Mapping[str, Any] | None = None,
+    generated_at: datetime | date | str | None = None,
+) -> str:
+    """The 梯度培育 pre-check alone as one self-contained, printable HTML document, in
+    ``ladder.lang`` (:func:`dmi.report.content.build_ladder_report`): for a firm that took the
+    pre-check without the survey.
+
+    Parameters
+    ----------
+    ladder
+        :func:`dmi.eligibility.evaluate` of the firm's facts.
+    refused
+        The values the pre-check refused and left out (fact code -> the value as typed).
+    generated_at
+        The report date (default: now).
+    """
+    return _document(content.build_ladder_report(ladder, refused, generated_at))
+
+
+def _document(report: content.Report) -> str:
+    """A report as the HTML document: title, header lines, sections; inline CSS only."""
+    lang = report.lang
     meta = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in report.meta)
     body = [f"<h1>{_e(report.title)}</h1>", f'<table class="meta">{meta}</table>']
     for section in report.sections:

@@ -215,6 +215,25 @@ def render_pdf(
         ladder,
         ladder_refused,
     )
+    return _pdf(report, font, subject=instrument.title.get(lang))
+
+
+def render_ladder_pdf(
+    ladder: FirmResult,
+    *,
+    refused: Mapping[str, Any] | None = None,
+    generated_at: datetime | date | str | None = None,
+    font: str | os.PathLike[str] | None = None,
+) -> bytes:
+    """The 梯度培育 pre-check alone as a PDF (A4), the content of
+    :func:`~dmi.report.html.render_ladder_html`; ``font`` as for :func:`render_pdf`."""
+    report = content.build_ladder_report(ladder, refused, generated_at)
+    return _pdf(report, font, subject=report.title)
+
+
+def _pdf(report: content.Report, font: str | os.PathLike[str] | None, subject: str) -> bytes:
+    """A report as the PDF: the same bytes for the same report and font."""
+    lang = report.lang
     _reportlab()
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -402,7 +421,7 @@ def render_pdf(
         bottomMargin=15 * mm,
         title=report.title,
         author="dmi",
-        subject=instrument.title.get(lang),
+        subject=subject,
         lang="zh-CN" if lang == "zh" else "en",
         invariant=1,
         # the canvas names its initial font on every page: the report's own, so that no font
