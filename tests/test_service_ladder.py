@@ -615,3 +615,16 @@ def test_evidence_to_prepare_is_shown_only_for_a_condition_left_to_a_reviewer():
     }
     assert lines["manual"].evidence and "合格机构投资者" in lines["manual"].evidence
     assert lines["met"].evidence is None and lines["not_met"].evidence is None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_value_refused_for_another_reason_is_worded_in_the_page_s_language(lang):
+    # "上年营业收入: expected a finite number": the library's English on the Chinese page
+    facts = {"revenue_y1": float("inf")}
+    with pytest.raises(el.FactsError) as caught:
+        el.evaluate(facts, "2026")
+    (line,) = service.problems(caught.value.rejects, facts, lang)
+    assert line == text(
+        "ladder.check_unreadable", lang, fact=FACTS["revenue_y1"].label(lang), value="inf"
+    )
+    assert "expected" not in line or lang == "en"

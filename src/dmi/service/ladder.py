@@ -387,7 +387,8 @@ def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list
     order of ``rejects``.
 
     A broken check across two facts (main-business revenue above revenue, ...) is worded from
-    the facts table's checks; anything else names the fact and the library's reason.
+    the facts table's checks, a value out of range or not whole from the fact's; anything else
+    (an infinite number) names the fact and its value as unreadable, in ``lang`` too.
     """
     checks = {c.fact: c for c in FACTS.checks}
     lines = []
@@ -456,8 +457,15 @@ def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list
                     high=_bound(fact.max),
                 )
             lines.append(line)
-        else:
-            lines.append(f"{_label(code, lang)}: {row.reason}")
+        else:  # anything else (an infinite number): in the page's language, not the library's
+            lines.append(
+                text(
+                    "ladder.check_unreadable",
+                    lang,
+                    fact=_label(code, lang),
+                    value=str(facts.get(code, row.value)),
+                )
+            )
     return lines
 
 
