@@ -250,3 +250,24 @@ def test_the_page_shows_each_indicator_s_points_under_its_group(lang):
         assert group in shown
         for line in lines:
             assert line in shown
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_points_short_of_the_pass_mark_are_not_shown_as_it(lang):
+    # "Score 60 points (pass mark 60)" beside "Not yet": 59.9999 rounded to the mark it misses
+    from .test_eligibility import SR22
+
+    result = el.evaluate({**SR22, "featured_points": 2.9999}, "2022", lang=lang)
+    assert result["specialised"].status == "not_yet"
+    view = ladder_view(result)[1]
+    assert "59.9999" in view.points
+    (line,) = [c for c in view.conditions if c.id == "sr22_score"]
+    assert "59.9999" in line.values
+
+
+def test_a_value_apart_from_a_number_only_past_15_digits_is_shown_whole():
+    from dmi.results.ladder import number_text
+
+    assert number_text(1000.0000000000002, (1000,)) == "1000.0000000000002"
+    assert number_text(75.00000000000001, (75,)) == "75.00000000000001"
+    assert number_text(75.00000000000001) == "75"  # nothing to keep apart from: two decimals

@@ -112,8 +112,10 @@ def number_text(value: float, apart: tuple[float, ...] = ()) -> str:
     for decimals in range(2, 16):
         rounded = round(value, decimals) + 0.0  # + 0.0: never "-0"
         if all((rounded < a) == (value < a) and (rounded == a) == (value == a) for a in apart):
-            break
-    return f"{rounded:.15g}"
+            shown = f"{rounded:.15g}"
+            if all(float(shown) != a or value == a for a in apart):
+                return shown
+    return repr(value + 0.0)  # apart only past 15 digits: every digit
 
 
 def _unit(unit: str | None, lang: str) -> str:
@@ -201,9 +203,9 @@ def _values(
             if scorecard is not None and scorecard.id == sid and scorecard.points is None:
                 shown = _points_range(scorecard, lang)
             elif cond.state == "unknown":  # the lower bound while a fact it needs is missing
-                shown = f"≥ {number_text(points)}"
+                shown = f"≥ {number_text(points, (mark,))}"
             else:
-                shown = number_text(points)
+                shown = number_text(points, (mark,))
             parts.append(text("ladder.points", lang, points=shown, pass_mark=number_text(mark)))
     parts += [_value_text(k, v, metrics, lang, apart.get(k, ())) for k, v in values.items()]
     return text("ladder.list_sep", lang).join(parts)
@@ -273,21 +275,24 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
 
 
 def _points_range(sc: Any, lang: str) -> str:
-    """A scorecard's points not yet sure: "85–90"."""
+    """A scorecard's points not yet sure: "85–90" (each on its side of the pass mark)."""
     return text(
         "ladder.points_range",
         lang,
-        low=number_text(sc.points_at_least),
-        high=number_text(sc.points_at_most),
+        low=number_text(sc.points_at_least, (sc.pass_mark,)),
+        high=number_text(sc.points_at_most, (sc.pass_mark,)),
     )
 
 
 def _points_of(part: Any, lang: str) -> str:
-    """A group's or an indicator's points of its most: "3/5 分", "≥ 3/5 分" while not sure."""
+    """A group's or an indicator's points of its most: "3/5 分", "≥ 3/5 分" while not sure (a
+    group's on its side of its floor)."""
+    floor = getattr(part, "floor", None)
+    apart = () if floor is None else (float(floor),)
     got = (
-        number_text(part.points)
+        number_text(part.points, apart)
         if part.points is not None
-        else f"≥ {number_text(part.points_at_least)}"
+        else f"≥ {number_text(part.points_at_least, apart)}"
     )
     return text(
         "ladder.group_points", lang, group=part.label, points=got, most=number_text(part.max_points)
@@ -349,7 +354,11 @@ def _rung_view(r: RungResult, lang: str) -> RungView:
     indicators: tuple[tuple[str, ...], ...] = ()
     if r.scorecard is not None:
         sc = r.scorecard
-        shown = number_text(sc.points) if sc.points is not None else _points_range(sc, lang)
+        shown = (
+            number_text(sc.points, (sc.pass_mark,))
+            if sc.points is not None
+            else _points_range(sc, lang)
+        )
         points = text("ladder.points", lang, points=shown, pass_mark=number_text(sc.pass_mark))
         group_texts = []
         for g in sc.groups:
