@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import os
 import secrets
@@ -34,7 +35,10 @@ __all__ = [
 ]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_REGEX = r"^[=+\-@\t\r]"  # the same starts, for Arrow's regex kernel
+# the same starts as bytes: a cell's first byte (a character that is not ASCII starts with a
+# byte of 0x80 or more, none of these)
+_FORMULA_BYTE = np.zeros(256, dtype=bool)
+_FORMULA_BYTE[[ord(c) for c in _FORMULA_START]] = True
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -118,6 +122,29 @@ def _arrow_column(series: pd.Series) -> Any:
     return array
 
 
+def _formula_cells(array: Any) -> np.ndarray:
+    """Which cells of a string array a spreadsheet would run as a formula (a blank is not one).
+
+    Read from the array's buffers: each cell's first byte, looked up in :data:`_FORMULA_BYTE`
+    (a pattern kernel would go through every cell's text, the long ``gaps`` among them).
+    """
+    import pyarrow as pa
+
+    n = len(array)
+    _, offsets_buffer, data_buffer = array.buffers()
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[array.offset : array.offset + n + 1]
+    starts = offsets[:-1]
+    filled = offsets[1:] > starts
+    first = np.zeros(n, dtype=np.uint8)
+    if data_buffer is not None and filled.any():
+        first[filled] = np.frombuffer(data_buffer, dtype=np.uint8)[starts[filled]]
+    risky = _FORMULA_BYTE[first] & filled
+    if array.null_count:
+        risky &= array.is_valid().to_numpy(zero_copy_only=False)
+    return risky
+
+
 def _escaped_text(array: Any) -> Any:
     """A string array with the cells a spreadsheet would run as a formula escaped."""
     import pyarrow as pa
@@ -125,13 +152,44 @@ def _escaped_text(array: Any) -> Any:
 
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         return array
-    risky = pc.match_substring_regex(array, _FORMULA_REGEX).fill_null(False)
-    if not pc.any(risky).as_py():
+    risky = _formula_cells(array)
+    if not risky.any():
         return array
     quoted = pc.binary_join_element_wise(
         pa.scalar("'", array.type), array, pa.scalar("", array.type)
     )
-    return pc.if_else(risky, quoted, array)
+    return pc.if_else(pa.array(risky), quoted, array)
+
+
+@functools.lru_cache(maxsize=64)
+def _escaped_categories(categories: tuple[str, ...]) -> Any:
+    """The texts of a categorical column's categories, escaped, after a blank (code -1 + 1)."""
+    import pyarrow as pa
+
+    return pa.concat_arrays(
+        [pa.nulls(1, pa.large_string()), _escaped_text(pa.array(categories, pa.large_string()))]
+    )
+
+
+def _spelled_categories(series: pd.Series) -> Any:
+    """A categorical column of text as an Arrow string array, the categories escaped once.
+
+    The escaped categories are kept for the next chunk (a run's state columns share a few), and
+    the cells are taken from them by the codes: no Arrow dictionary array is made per column.
+    None when a category is not text (the column goes the general way).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    categories = tuple(series.cat.categories)
+    if not all(type(c) is str for c in categories):
+        return None
+    codes = series.cat.codes.to_numpy()
+    if len(categories) < 255:
+        codes = codes.astype(np.uint8) + np.uint8(1)  # -1 (a blank) wraps to 255, then to 0
+    else:
+        codes = codes.astype(np.int64) + 1
+    return pc.take(_escaped_categories(categories), pa.array(codes))
 
 
 def _escaped_arrow_table(frame: pd.DataFrame) -> Any:
@@ -141,7 +199,13 @@ def _escaped_arrow_table(frame: pd.DataFrame) -> Any:
 
     arrays = []
     for name in frame.columns:
-        array = _arrow_column(frame[name])
+        series = frame[name]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            spelled = _spelled_categories(series)
+            if spelled is not None:
+                arrays.append(spelled)
+                continue
+        array = _arrow_column(series)
         if pa.types.is_dictionary(array.type):
             # a categorical column: its few values are escaped once, then spelled out per row
             array = pc.take(_escaped_text(array.dictionary), array.indices)
