@@ -805,11 +805,9 @@ def _total_after_others(
         return own
     rows = np.unique(np.concatenate([p.positions for p in own]))
     rows = rows[np.isin(rows, np.concatenate([p.positions for p in moved]))]
-    found = _changed_facts(ctx.facts, rows, moved, ctx.policy.precision) if len(rows) else None
-    if found is None:
+    after = _context_after(ctx, rows, moved)
+    if after is None:
         return own
-    facts, changed = found
-    after = Context(facts, ctx.policy, ctx.year, parent=(ctx, rows, changed))
     total_now = ctx.get(leaf.of)[0]
     out = [p.subset(~np.isin(p.positions, rows)) for p in own]
     for p in _test_pieces(after, leaf, np.arange(len(rows)), cid, lang, rung):
@@ -1553,11 +1551,9 @@ def _rebanded(
         # the changes as they will be asked: of two of one fact, the bigger (not both added)
         others, _ = _one_change_per_fact(others, lang)
         rows = np.unique(np.concatenate([p.positions for p in pieces if p.condition == cid]))
-        found = _changed_facts(rung.ctx.facts, rows, others, policy.precision)
-        if found is None:
+        ctx = _context_after(rung.ctx, rows, others)
+        if ctx is None:
             continue
-        facts, changed = found
-        ctx = Context(facts, policy, rung.ctx.year, parent=(rung.ctx, rows, changed))
         moved = np.zeros(len(rows), dtype=bool)
         for leaf in leaves:
             moved |= ctx.state(leaf) != rung.ctx.state(leaf)[rows]
@@ -1594,14 +1590,15 @@ def _part_of() -> dict[str, str]:
     return {c.fact: c.at_most for c in facts_table().checks if c.at_most is not None}
 
 
-def _changed_facts(
-    facts: Any, rows: np.ndarray, pieces: list[Piece], precision: int
-) -> tuple[Any, frozenset[str]] | None:
-    """The facts of rows ``rows`` (sorted positions) after the amount changes of ``pieces``
-    there, each changed fact rounded to ``precision`` decimals as a derived value is (64.9 -
-    14.9 is 50.00000000000001, above a band's edge of 50), and the facts changed; None when no
-    piece changes an amount on them."""
-    sub = facts.take(rows)
+def _context_after(ctx: Context, rows: np.ndarray, pieces: list[Piece]) -> Context | None:
+    """The rows ``rows`` (sorted positions of ``ctx``) after the amount changes of ``pieces``
+    there, as a context of their own: each changed fact rounded to the policy's precision as a
+    derived value is (64.9 - 14.9 is 50.00000000000001, above a band's edge of 50), and what
+    reads no changed fact taken from ``ctx`` (not worked out again). None when no piece changes
+    an amount on them."""
+    if not len(rows):
+        return None
+    sub = ctx.facts.take(rows)
     part_of = _part_of()
     changed: set[str] = set()
     for piece in pieces:
@@ -1620,9 +1617,11 @@ def _changed_facts(
                     # distinct (a piece's positions are), so a plain indexed add is right
                     sub.values[fact][at[ok]] += delta[ok]
                     changed.add(fact)
+    if not changed:
+        return None
     for fact in changed:
-        sub.values[fact] = rounded_to(sub.values[fact], precision)
-    return (sub, frozenset(changed)) if changed else None
+        sub.values[fact] = rounded_to(sub.values[fact], ctx.policy.precision)
+    return Context(sub, ctx.policy, ctx.year, parent=(ctx, rows, frozenset(changed)))
 
 
 def _follow_ups(
@@ -1674,16 +1673,9 @@ def _follow_ups(
     by_amounts.add([*pieces, *merged])  # a change merged into another's is still its own
     found_all: list[Piece] = []
     for _ in range(rounds):
-        found_facts = (
-            _changed_facts(rung.ctx.facts, rows, applied, rung.policy.precision)
-            if len(rows)
-            else None
-        )
-        if found_facts is None:
+        ctx = _context_after(rung.ctx, rows, applied)
+        if ctx is None:
             break
-        facts, changed_facts = found_facts
-        # what reads no changed fact is the rung's own, at the rows (not worked out again)
-        ctx = Context(facts, rung.policy, rung.ctx.year, parent=(rung.ctx, rows, changed_facts))
         after = evaluate_rung(ctx, rung.rung, rung.recheck[rows])
         found: list[Piece] = []
         for cid, was in before.items():

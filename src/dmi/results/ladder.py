@@ -110,11 +110,10 @@ def number_text(value: float, apart: tuple[float, ...] = ()) -> str:
     80 it does not reach."""
     value = float(value)
     for decimals in range(2, 16):
-        rounded = round(value, decimals) + 0.0  # + 0.0: never "-0"
-        if all((rounded < a) == (value < a) and (rounded == a) == (value == a) for a in apart):
-            shown = f"{rounded:.15g}"
-            if all(float(shown) != a or value == a for a in apart):
-                return shown
+        shown = f"{round(value, decimals) + 0.0:.15g}"  # + 0.0: never "-0"
+        back = float(shown)  # the number as shown, on the side of each that the value is
+        if all((back < a) == (value < a) and (back == a) == (value == a) for a in apart):
+            return shown
     return repr(value + 0.0)  # apart only past 15 digits: every digit
 
 

@@ -377,9 +377,7 @@ def _numbers(*values: Any) -> tuple[float, ...]:
 
 def _wholes_beside(value: Any) -> tuple[float, ...]:
     """The whole numbers either side of a number (2.0000001 is not shown as the 2 it is not)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return (float(math.floor(value)), float(math.ceil(value)))
-    return ()
+    return tuple(float(f(v)) for v in _numbers(value) for f in (math.floor, math.ceil))
 
 
 def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list[str]:
@@ -432,7 +430,7 @@ def problems(rejects: pd.DataFrame, facts: Mapping[str, Any], lang: str) -> list
                     lang,
                     fact=_label(code, lang),
                     value=fact_value_text(
-                        code, facts.get(code), lang, _numbers(*_wholes_beside(facts.get(code)))
+                        code, facts.get(code), lang, _wholes_beside(facts.get(code))
                     ),
                 )
             )
