@@ -127,6 +127,18 @@ def test_every_rule_carries_its_source_and_confidence():
             assert element.confidence in ("V", "I", "U"), element
 
 
+def test_marks_follow_the_reference_row_not_its_section():
+    """A row's own mark wins over its section's: cultivation.md marks the 2022 小巨人 chain role
+    and product field [I] under a [V] heading, and of the 专精特新 2022 scorecard only the R&D
+    band [V] ("other points [I]")."""
+    policy = el.load_policy("2022")
+    assert policy.conditions["lg22_chain"].confidence == "I"
+    assert policy.conditions["lg22_field"].confidence == "I"
+    marks = {i.id: i.confidence for i in policy.scorecards["sr22s"].indicators}
+    assert marks["sr22s_digital"] == "I"
+    assert {m for k, m in marks.items() if not k.startswith("sr22s_rd")} <= {"I", None}
+
+
 def test_qualitative_conditions_are_never_auto_passed():
     """Market position in words, chain role, IP in use, qualified investors: all manual."""
     from dmi.eligibility.policy import Manual
