@@ -5,6 +5,7 @@ shows is named by :mod:`dmi.service.ladderbulk`, in the page's language."""
 from __future__ import annotations
 
 import dmi_ui as ui
+import pandas as pd
 import streamlit as st
 from dmi_ui import text
 
@@ -30,12 +31,20 @@ def page(lang: str) -> None:
     """Template, policy, encoding, repeated ids, upload, run; then the run's counts, the
     one-away tables and the downloads."""
     st.write(text("ladder_bulk.intro"))
+    cols = st.columns(2)
     ui.download(
-        st.container(),
+        cols[0],
         text("ladder_bulk.template"),
         ladderbulk.template_bytes,
         "dmi-facts-template.csv",
         key="ladder_template",
+    )
+    ui.download(
+        cols[1],
+        text("ladder_bulk.codebook"),
+        ladderbulk.codebook_bytes,
+        "dmi-facts-codebook.csv",
+        key="ladder_codebook",
     )
     policy = st.radio(
         text("ladder_bulk.policy"),
@@ -100,9 +109,18 @@ def page(lang: str) -> None:
             )
             show(found, lang, run_lang)
         st.stop()
+    # the columns a run of this file did not read, to be mapped to facts for the next run
+    column_map = _column_map_editor(upload.file_id, lang)
     # not the language: the page words the run again in another; only the results file's gaps
     # stay in the run's language, which is said
-    run_key = (upload.file_id, encoding, duplicates, policy, year)
+    run_key = (
+        upload.file_id,
+        encoding,
+        duplicates,
+        policy,
+        year,
+        tuple(sorted(column_map.items())),
+    )
     if st.session_state.get("ladder_run_key") != run_key:
         st.session_state.pop("ladder_result", None)
     if st.button(
@@ -126,19 +144,67 @@ def page(lang: str) -> None:
                     year=year,
                     encoding=encoding,
                     duplicates=duplicates,
+                    column_map=column_map,
                     progress=progress,
                 )
             except FILE_ERRORS as exc:
                 st.error(ui.file_error(exc, upload.name))
+                if getattr(exc, "problem", None) == "no_facts" and not column_map:
+                    # no column names a fact: every one is offered to the editor of the map
+                    st.session_state["ladder_ignored"] = (
+                        upload.file_id,
+                        ladderbulk.file_headers(source, encoding),
+                    )
+                    st.info(text("ladder_bulk.map_all"))
+                    _column_map_editor(upload.file_id, lang)  # above the button from now on
                 st.stop()
         bar.progress(1.0)
         st.session_state["ladder_result"] = (found, lang)
+        # the editor keeps a column mapped in an earlier run (no longer ignored) to undo it
+        before = st.session_state.get("ladder_ignored", (None, []))
+        kept = before[1] if before[0] == upload.file_id else []
+        ignored = ladderbulk.ignored_columns(found.summary)
+        listed = (upload.file_id, list(dict.fromkeys(kept + ignored)))
+        st.session_state["ladder_ignored"] = listed
         st.session_state["ladder_run_key"] = run_key
         st.session_state["ladder_run_name"] = upload.name
+        if listed != before:
+            st.rerun()  # the editor of the columns not read is drawn above the button
     if "ladder_result" not in st.session_state:
         st.stop()
     found, run_lang = st.session_state["ladder_result"]
     show(found, lang, run_lang)
+
+
+def _column_map_editor(file_id: str, lang: str) -> dict[str, str]:
+    """The columns the last run of this file did not read, each with the fact it is to be read
+    as (edited in a table); returns that map (header -> fact) for the next run."""
+    last = st.session_state.get("ladder_ignored")
+    if not last or last[0] != file_id or not last[1]:
+        return {}
+    headers = last[1]
+    choices = ladderbulk.fact_choices(lang)
+    none = next(iter(choices))
+    key = f"ladder_map_{file_id}"  # one for both languages: a choice is read in either
+    table = pd.DataFrame({"header": headers, "fact": [none] * len(headers)})
+    edited = ui.edited_table(table, key)  # the browser's edits, as the index half reads them
+    with st.expander(text("ladder_bulk.map_title"), expanded=True):
+        st.data_editor(
+            table,
+            column_config={
+                "header": st.column_config.TextColumn(text("agency.file_column"), disabled=True),
+                "fact": st.column_config.SelectboxColumn(
+                    text("ladder_bulk.map_fact"),
+                    options=list(choices),
+                    required=True,
+                    width="large",
+                ),
+            },
+            hide_index=True,
+            width="stretch",
+            key=key,
+        )
+    return ladderbulk.column_map(list(edited["header"]), list(edited["fact"]))
 
 
 def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
@@ -147,10 +213,25 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
     s = found.summary
     policy = s.policy
     fields = {"read": s.read, "evaluated": s.evaluated, "rejected": s.rejected}
-    if s.reconciles:
-        st.success(text("ladder_bulk.reconcile", **fields))
-    else:
+    if not s.reconciles:
         st.error(text("ladder_bulk.reconcile_bad", **fields))
+    elif s.evaluated:
+        st.success(text("ladder_bulk.reconcile", **fields))
+    else:  # nothing to count: said as a warning, not a success
+        why = text("ladder_bulk.all_rejected") if s.read else text("ladder_bulk.nothing_read")
+        st.warning(
+            text("ladder_bulk.reconcile", **fields)
+            + "  \n"
+            + text("ladder_bulk.nothing_evaluated", why=why)
+        )
+    st.caption(text(f"agency.duplicates_used_{s.duplicates.replace('-', '_')}"))
+    ignored = ladderbulk.ignored_columns(s)
+    if ignored:
+        listed = ("、" if lang == "zh" else ", ").join(ignored)
+        st.warning(text("ladder_bulk.ignored", n=len(ignored), columns=ui.literal(listed)))
+    read_as = ladderbulk.columns_read(s, lang)
+    with st.expander(text("ladder_bulk.columns_read", n=len(read_as))):
+        st.dataframe(read_as, hide_index=True, width="stretch")
     if s.header_row > 1:
         st.info(text("agency.header_row", row=s.header_row, titles=s.header_row - 1))
     computed = s.digital_level.get("computed", 0)
@@ -164,6 +245,14 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
         st.info(ui.literal(bulkview.note_text(note, lang)))
     if s.rejected:
         st.subheader(text("ladder_bulk.rejects"))
+        st.markdown(f"**{text('ladder_bulk.reasons')}**")
+        st.dataframe(
+            ladderbulk.reasons_table(s.rejected_rows_by_reason, lang),
+            hide_index=True,
+            width="stretch",
+        )
+        if len(found.rejects) > 1000:
+            st.caption(text("agency.rejects_first", n=1000, total=len(found.rejects)))
         st.dataframe(
             ladderbulk.named_rejects(found.rejects.head(1000), lang),
             hide_index=True,
@@ -197,6 +286,7 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
         zh = run_lang == "zh"
         language = text("ladder_bulk.language_zh") if zh else text("ladder_bulk.language_en")
         st.caption(text("ladder_bulk.gaps_in", language=language))
+    st.caption(text("ladder_bulk.candidates_note"))
     cols = st.columns(3)
     ui.download(
         cols[0],

@@ -17,6 +17,7 @@ import dmi
 from dmi.eligibility import load_policy
 from dmi.eligibility.synthetic import synthetic_firms
 from dmi.locales import text
+from dmi.service import ladderbulk
 from dmi.service.auth import Account
 from dmi.service.ladder import application_year_now
 
@@ -133,8 +134,11 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
     assert re.search(rf"\b80\b.*\b{evaluated}\b.*\b{80 - evaluated}\b", line), line
     assert 80 - evaluated == 4
     frames = [d.value for d in at.dataframe]
-    rejects, rest = frames[0], frames[1:]
+    read_as, reasons, rejects, rest = frames[0], frames[1], frames[2], frames[3:]
+    assert len(read_as) == len(pd.read_csv(facts_file, nrows=0).columns)  # every column read
     assert len(rejects) == 4  # debt ratio, a word, the repeated id twice
+    assert reasons.iloc[:, 1].sum() == 80 - evaluated  # each row once, under its first problem
+    assert not at.warning  # no column left unread
     policy = load_policy("2026")
     status_names = {s: dmi.eligibility.status_label(s, lang) for s in STATUS_CODES}
     k = 0
@@ -445,3 +449,95 @@ def test_the_application_year_is_chosen_checked_and_kept(lang, downloads, tmp_pa
     assert not at.exception, at.exception
     assert at.number_input(key="ladder_bulk_year").value == 2025
     assert not at.error
+
+
+def _map_editor(at: AppTest) -> str:
+    return next(e.key for e in at.data_editor if e.key and e.key.startswith("ladder_map_"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_columns_not_read_are_said_and_can_be_mapped_to_facts(lang, downloads, tmp_path):
+    # they were dropped without a word: a misspelled fact changed 81 firms' status in a review
+    firms = synthetic_firms(60, seed=5).drop(columns=["digital_level_computed"])
+    right = tmp_path / "right.csv"
+    firms.to_csv(right, index=False)
+    wrong = firms.rename(columns={"revenue_y2": "revenu_y2"}).assign(企业名称="某公司")
+    at = _run(lang, wrong.to_csv(index=False).encode())
+    warned = [w.value.replace("\\", "") for w in at.warning]  # as read: Markdown unescaped
+    assert len(warned) == 1 and "revenu_y2" in warned[0] and "企业名称" in warned[0], warned
+    key = _map_editor(at)
+    # revenu_y2 sent to revenue_y2 (by its name in the page's language), 企业名称 left out
+    choices = ladderbulk.fact_choices(lang)
+    label = next(name for name, code in choices.items() if code == "revenue_y2")
+    row = list(at.data_editor(key=key).value["header"]).index("revenu_y2")
+    edits = {row: {"fact": label}}
+    at.session_state[key] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="ladder_run").click().run()
+    assert not at.exception, at.exception
+    warned = [w.value.replace("\\", "") for w in at.warning]  # as read: Markdown unescaped
+    assert len(warned) == 1 and "revenu_y2" not in warned[0] and "企业名称" in warned[0]
+    # the results are those of the file spelled right, by the command line
+    out = tmp_path / "cli.csv"
+    subprocess.run(
+        [sys.executable, "-m", "dmi", "eligibility", str(right), "-o", str(out), "-q",
+         "--lang", lang, "--year", str(application_year_now("2026"))],
+        check=True,
+    )  # fmt: skip
+    assert downloads["ladder_download_results"] == out.read_bytes()
+    # the editor stays, with the mapped column, so that the mapping can be undone
+    assert "revenu_y2" in list(at.data_editor(key=_map_editor(at)).value["header"])
+
+
+def test_the_rejected_rows_are_counted_by_reason_and_a_cut_table_says_so():
+    # 1,200 rows rejected: the table showed 1,000 of them, without a word
+    firms = synthetic_firms(1300, seed=8).drop(columns=["digital_level_computed"])
+    firms.loc[:1199, "debt_ratio"] = 180
+    at = _run("zh", firms.to_csv(index=False).encode())
+    reasons = at.dataframe[1].value
+    assert reasons.iloc[:, 1].tolist() == [1200]
+    assert reasons.iloc[0, 0].startswith("上年末资产负债率")  # the fact by name, not debt_ratio
+    cut = text("agency.rejects_first", "zh", n=1000, total=1200)
+    assert cut in [c.value for c in at.caption]
+    assert len(at.dataframe[2].value) == 1000
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (b"respondent_id,revenue_y1\n", "ladder_bulk.nothing_read"),
+        (b"respondent_id,debt_ratio\nA,180\nB,-5\n", "ladder_bulk.all_rejected"),
+    ],
+)
+def test_a_run_that_evaluates_no_firm_is_a_warning_not_a_success(data, why):
+    at = _run("en", data)
+    assert not at.success
+    assert any(text(why, "en") in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_a_file_whose_columns_name_no_fact_can_be_mapped_and_run(downloads, tmp_path):
+    # headers as an agency writes them: refused, and nothing offered to read them
+    firms = synthetic_firms(40, seed=9).drop(columns=["digital_level_computed"])
+    own = {"revenue_y1": "2025年营业收入", "rd_y1": "2025年研发费用", "debt_ratio": "负债率"}
+    written = firms[["respondent_id", *own]].rename(columns={**own, "respondent_id": "代码"})
+    at = _run("zh", written.to_csv(index=False).encode())
+    assert len(at.error) == 1
+    key = _map_editor(at)
+    headers = list(at.data_editor(key=key).value["header"])
+    assert headers == list(written.columns)
+    choices = {code: name for name, code in ladderbulk.fact_choices("zh").items()}
+    to = {"代码": "respondent_id", **{h: c for c, h in own.items()}}
+    edits = {headers.index(h): {"fact": choices[c]} for h, c in to.items()}
+    at.session_state[key] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="ladder_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    out = tmp_path / "cli.csv"
+    right = tmp_path / "right.csv"
+    firms[["respondent_id", *own]].to_csv(right, index=False)
+    subprocess.run(
+        [sys.executable, "-m", "dmi", "eligibility", str(right), "-o", str(out), "-q",
+         "--year", str(application_year_now("2026"))],
+        check=True,
+    )  # fmt: skip
+    assert downloads["ladder_download_results"] == out.read_bytes()

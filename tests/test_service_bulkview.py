@@ -469,3 +469,12 @@ def test_a_multiple_choice_cell_refused_is_worded_on_the_chinese_page(cell):
         worded = bulkview.reason_text(reason, "zh")
         assert worded != reason and not _english_words(worded), (reason, worded)
         assert bulkview.reason_text(reason, "en") != reason
+
+
+def test_an_xls_read_as_the_workbook_it_is_is_said_in_the_pages_language():
+    # a 问卷星 download named .xls: the note was the library's English on the Chinese page
+    from dmi.io.readers import XLS_IS_XLSX_NOTE
+
+    worded = bulkview.note_text(XLS_IS_XLSX_NOTE, "zh")
+    assert worded.startswith("该 .xls 文件实为 .xlsx 工作簿") and "read as" not in worded
+    assert ".xls" in worded and ".xlsx" in worded

@@ -22,6 +22,7 @@ import pandas as pd
 from dmi.columns import ID_COLUMN
 from dmi.instruments import Instrument
 from dmi.io import ColumnMapping, map_columns, open_table
+from dmi.io.readers import XLS_IS_XLSX_NOTE
 from dmi.io.tools import REJECT_REASONS, HeaderUse, LayoutReader, open_source
 from dmi.locales import text
 from dmi.scoring.answers import id_text
@@ -457,6 +458,7 @@ _NOTES = [
         ),
         "other_sheets",
     ),
+    (re.compile(re.escape(XLS_IS_XLSX_NOTE)), "xls_is_xlsx"),
     (
         re.compile(
             r"no id column \(respondent_id, id, 编号, 企业编号, 统一社会信用代码 \.\.\.\): each "

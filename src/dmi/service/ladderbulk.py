@@ -24,6 +24,7 @@ from dmi.eligibility import (
     STATUSES,
     YEARS_AHEAD,
     application_year,
+    facts_codebook,
     facts_template,
     load_policy,
     status_label,
@@ -40,13 +41,20 @@ from dmi.service.ladder import application_year_now
 __all__ = [
     "POLICIES",
     "LadderRun",
+    "codebook_bytes",
+    "columns_read",
+    "column_map",
     "condition_labels",
     "group_name",
     "groupings",
     "missing_table",
     "named_candidates",
     "named_rejects",
+    "fact_choices",
+    "file_headers",
+    "ignored_columns",
     "one_away_counts",
+    "reasons_table",
     "rung_labels",
     "run_file",
     "status_table",
@@ -81,13 +89,15 @@ def run_file(
     year: int | None = None,
     encoding: str | None = None,
     duplicates: str = "reject",
+    column_map: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> LadderRun:
     """Run ``source`` through the ladder as ``dmi eligibility --cohort --candidates --year``
     does, writing into ``folder``; the outputs are read back as bytes (the folder may go). A
     workbook's header is found below its title rows (the summary's ``header_row``). ``year``:
     the application year, by default the app's (:func:`dmi.service.ladder.application_year_now`,
-    the pre-check's), not the command line's (the policy's first)."""
+    the pre-check's), not the command line's (the policy's first). ``column_map``: header ->
+    fact, as ``--map`` (:func:`column_map`)."""
     from dmi.bulk.eligibility import evaluate_file, fact_header_row
 
     paths = {n: folder / f"{n}.csv" for n in ("results", "rejects", "cohort", "candidates")}
@@ -103,6 +113,7 @@ def run_file(
         candidates_path=paths["candidates"],
         encoding=encoding,
         duplicates=duplicates,
+        column_map=column_map or None,
         progress=progress,
     )
     files = {n: p.read_bytes() for n, p in paths.items()}
@@ -139,6 +150,66 @@ def year_problem(policy: str, year: int, lang: str) -> str | None:
 def template_bytes() -> bytes:
     """The facts template (``dmi eligibility template``) as a CSV download."""
     return csv_bytes(facts_template())
+
+
+def codebook_bytes() -> bytes:
+    """The facts' codebook (``dmi eligibility codebook``: every column's name in Chinese and
+    English, its unit and the values it takes) as a CSV download."""
+    return csv_bytes(facts_codebook())
+
+
+# -- the file's columns ------------------------------------------------------------------------
+
+
+def ignored_columns(summary: object) -> list[str]:
+    """The file's headers a run did not read (as ``dmi eligibility`` lists them on stderr): those
+    that name no fact nor survey question, then the second columns of one fact."""
+    mapping = getattr(summary, "mapping", {}) or {}
+    repeated = [h for headers in mapping.get("duplicates", {}).values() for h in headers]
+    return [*mapping.get("unmatched", []), *repeated]
+
+
+def file_headers(source: Path, encoding: str | None = None) -> list[str]:
+    """The headers of a facts file as written (an XLSX's below its title rows), for the page
+    to map when none of them names a fact."""
+    from dmi.bulk.eligibility import fact_header_row
+    from dmi.io import open_table
+
+    return list(open_table(source, encoding=encoding, header_row=fact_header_row(source)).written)
+
+
+def fact_choices(lang: str) -> dict[str, str]:
+    """What a column can be read as on the page, by name (its code beside it) -> code: not
+    read, the respondent id, or one of the facts a file can give (not the level dmi
+    computes)."""
+    choices = {text("ladder_bulk.map_none", lang): ""}
+    for fact in FACTS:
+        if fact.code != "digital_level_computed":
+            choices[f"{fact.label(lang)} ({fact.code})"] = fact.code
+    return choices
+
+
+def column_map(headers: list[str], chosen: list[str]) -> dict[str, str]:
+    """The ``--map`` of the page's choices: each header and the fact chosen for it, by its
+    :func:`fact_choices` name in either language (a choice made before the page's language
+    was switched holds); those left not read are left out."""
+    codes = fact_choices("zh") | fact_choices("en")
+    return {h: codes[c] for h, c in zip(headers, chosen) if codes.get(c)}
+
+
+def columns_read(summary: object, lang: str) -> pd.DataFrame:
+    """How a run read the file's columns: each header read, and the fact (by name, its code
+    beside it) or survey question it was read as."""
+    matched = (getattr(summary, "mapping", {}) or {}).get("matched", {})
+    return pd.DataFrame(
+        {
+            text("agency.file_column", lang): list(matched),
+            text("ladder_bulk.col_read_as", lang): [
+                f"{_fact_label(code, lang)} ({code})" if code != "respondent_id" else code
+                for code in matched.values()
+            ],
+        }
+    )
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -346,6 +417,9 @@ def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
                 fields["values"] = ", ".join(v.label(lang) for v in FACTS[column].values)
             if key == "negative":
                 fields["fact"] = _fact_label(column or "", lang)
+            if key in ("below", "above") and fields["value"] in FACTS:
+                # a run's count of a range check names the fact where a row's has its value
+                fields["value"] = _fact_label(fields["value"], lang)
             for name in ("fact", "other"):
                 if name in fields:
                     fields[name] = _fact_label(fields[name], lang)
@@ -355,6 +429,22 @@ def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
                     fields["unit"] = " " + fields["unit"]
             return text(f"ladder_bulk.reason_{key}", lang, **fields)
     return reason_text(reason, lang)
+
+
+def reasons_table(rows_by_reason: dict[str, int], lang: str) -> pd.DataFrame:
+    """The rejected rows by reason (a run summary's ``rejected_rows_by_reason``: each row once,
+    under its first problem, so that the rows add up to those rejected), in ``lang``, most
+    first."""
+    worded = [fact_reason(reason, lang) for reason in rows_by_reason]
+    table = pd.DataFrame(
+        {
+            text("agency.col_reason", lang): worded,
+            text("agency.col_rows", lang): [int(n) for n in rows_by_reason.values()],
+        }
+    )
+    return table.sort_values(table.columns[1], ascending=False, kind="stable").reset_index(
+        drop=True
+    )
 
 
 def named_rejects(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
