@@ -118,7 +118,7 @@ def test_counts_by_hand():
         ("all", "sr26_score"): 1,
     }
     assert _counts(table, "missing", "specialised", "sector") == {
-        ("C34", "sr26_debt"): 1,
+        ("C34 通用设备制造业", "sr26_debt"): 1,  # the survey's sector by its code and name
         ("I65", "sr26_score"): 1,
     }
     # 创新型: the best path of F2 lacks one condition
@@ -130,6 +130,37 @@ def test_counts_by_hand():
     # the most often missing condition comes first
     missing = table[(table["table"] == "missing") & (table["by"] == "all")]
     assert list(missing[missing["rung"] == "specialised"]["value"]) == ["sr26_debt", "sr26_score"]
+
+
+@pytest.mark.parametrize("policy", ["2026", "2022"])
+def test_a_sector_of_the_survey_is_one_group_however_spelled(policy):
+    # grouped as written, C34 and 通用设备制造业 were two groups (three with "C34 通用设备制造业"),
+    # and the page, naming each, showed one group in Chinese and two in English
+    spellings = [
+        "C34",
+        "c34",
+        "通用设备制造业",
+        "Manufacture of general-purpose machinery",
+        "C34 通用设备制造业",
+        "C34 通用设备",
+        "Ｃ３４",  # full width
+        " C34 ",
+    ]
+    others = ["I65 软件", "其他行业", None]
+    firms = el.synthetic_firms(len(spellings) + len(others), seed=4)
+    firms["sector"] = spellings + others
+    found = el.cohort(el.evaluate_batch(firms, policy), policy=policy)
+    table = found.table()
+    part = table[(table["table"] == "status") & (table["by"] == "sector")]
+    sizes = part.groupby("group")["n"].sum() / len(el.RUNGS)
+    assert sizes.to_dict() == {
+        "C34 通用设备制造业": len(spellings),
+        "I65 软件": 1,  # not one of the survey's: as written
+        "其他行业": 1,
+        "(blank)": 1,
+    }
+    listed = set(found.candidates["sector"].dropna())
+    assert listed <= {"C34 通用设备制造业", "I65 软件", "其他行业"}
 
 
 def test_candidates_by_hand():

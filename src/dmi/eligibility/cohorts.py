@@ -21,6 +21,8 @@ of a file read in chunks are those of the whole file, whatever the chunk size, a
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from dmi.eligibility.facts import facts_table, parse_cell
 from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
 from dmi.eligibility.places import province_names
 from dmi.eligibility.policy import RUNGS, Policy
+from dmi.eligibility.survey import SURVEY_INSTRUMENT
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -43,6 +46,7 @@ __all__ = [
     "RungConditions",
     "cohort",
     "rung_conditions",
+    "sector_names",
 ]
 
 COHORT_COLUMNS = ["table", "rung", "by", "group", "value", "n"]
@@ -208,7 +212,13 @@ def cohort(
     for by in BESIDE_TEXT:
         if by in beside.columns:
             # a province's firms together, however each row spells it (广东, Guangdong)
-            column = province_names(beside[by]) if by == "province" else beside[by]
+            column = (
+                province_names(beside[by])
+                if by == "province"
+                else sector_names(beside[by])
+                if by == "sector"
+                else beside[by]
+            )
             groups[by] = _group_codes(column)
     status_names = np.asarray(STATUSES, dtype=object)
     picked = (STATUSES.index("eligible"), STATUSES.index("manual"))
@@ -302,6 +312,45 @@ def _codes(column: pd.Series, names: tuple[str, ...]) -> np.ndarray:
     if unknown:
         raise ValueError(f"{column.name}: not one of {', '.join(names)}: {', '.join(unknown)}")
     return out
+
+
+@functools.cache
+def _sectors() -> dict[str, str]:
+    """Each spelling of a sector of the MIIT survey (its code, its Chinese and English names,
+    folded as :func:`dmi.eligibility.places.place_key` folds names) -> the survey's own form of
+    its answer, code and Chinese name (``C34 通用设备制造业``)."""
+    from dmi.instruments import load_instrument
+
+    field = next(f for f in load_instrument(SURVEY_INSTRUMENT).profile if f.code == "sector")
+    found: dict[str, str] = {}
+    for option in field.options:
+        named = f"{option.value} {option.zh}"
+        for spelling in (option.value, option.zh, option.en, named):
+            found[_folded(spelling)] = named
+    return found
+
+
+def _folded(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def sector_names(column: pd.Series) -> pd.Series:
+    """A sector column with each spelling of one of the survey's sectors as its code and
+    Chinese name (``C34``, ``通用设备制造业``, ``Manufacture of general-purpose machinery`` and
+    ``C34 通用设备`` are ``C34 通用设备制造业``) and any other text as written, trimmed; blanks
+    stay blank. Each distinct cell is read once."""
+    sectors = _sectors()
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    named = []
+    for value in uniques:
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        found = sectors.get(_folded(text))
+        if found is None and " " in text:  # a code and a name, as survey tools export a choice
+            found = sectors.get(_folded(text.split(" ", 1)[0]))
+        named.append(found or text or None)
+    table = np.array([*named, None], dtype=object)
+    out = table[np.where(codes < 0, len(uniques), codes)]
+    return pd.Series(out, index=column.index, dtype=object, name=column.name)
 
 
 def _group_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
