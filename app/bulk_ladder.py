@@ -4,6 +4,9 @@ shows is named by :mod:`dmi.service.ladderbulk`, in the page's language."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import dmi_ui as ui
 import pandas as pd
 import streamlit as st
@@ -109,12 +112,14 @@ def page(lang: str) -> None:
             )
             show(found, lang, run_lang)
         st.stop()
+    sheet = _sheet_choice(upload)
     # the columns a run of this file did not read, to be mapped to facts for the next run
     column_map = _column_map_editor(upload.file_id, lang)
     # not the language: the page words the run again in another; only the results file's gaps
     # stay in the run's language, which is said
     run_key = (
         upload.file_id,
+        sheet,
         encoding,
         duplicates,
         policy,
@@ -133,8 +138,7 @@ def page(lang: str) -> None:
             bar.progress(min(done / estimate, 1.0), text=ui.t("rows_read", n=f"{done:,}"))
 
         with upload_folder() as folder:
-            source = folder / f"upload{'.' + upload.name.rsplit('.', 1)[-1].lower()}"
-            source.write_bytes(upload.getbuffer())
+            source = _staged(upload, folder)
             try:
                 found = ladderbulk.run_file(
                     source,
@@ -145,6 +149,7 @@ def page(lang: str) -> None:
                     encoding=encoding,
                     duplicates=duplicates,
                     column_map=column_map,
+                    sheet=sheet,
                     progress=progress,
                 )
             except FILE_ERRORS as exc:
@@ -153,7 +158,7 @@ def page(lang: str) -> None:
                     # no column names a fact: every one is offered to the editor of the map
                     st.session_state["ladder_ignored"] = (
                         upload.file_id,
-                        ladderbulk.file_headers(source, encoding),
+                        ladderbulk.file_headers(source, encoding, sheet),
                     )
                     st.info(text("ladder_bulk.map_all"))
                     _column_map_editor(upload.file_id, lang)  # above the button from now on
@@ -174,6 +179,32 @@ def page(lang: str) -> None:
         st.stop()
     found, run_lang = st.session_state["ladder_result"]
     show(found, lang, run_lang)
+
+
+def _staged(upload: Any, folder: Path) -> Path:
+    """The upload written into ``folder``, named by its type (the readers go by it)."""
+    source = folder / f"upload{'.' + upload.name.rsplit('.', 1)[-1].lower()}"
+    source.write_bytes(upload.getbuffer())
+    return source
+
+
+def _sheet_choice(upload: Any) -> str | None:
+    """A workbook of several sheets: the sheet to read, chosen (the one it opens on first);
+    None for another file, or a workbook of one sheet."""
+    known = st.session_state.get("ladder_sheets")
+    if not known or known[0] != upload.file_id:
+        names: list[str] = []
+        if upload.name.lower().endswith((".xlsx", ".xls")):
+            with upload_folder() as folder:
+                try:
+                    names = ladderbulk.sheets(_staged(upload, folder))
+                except FILE_ERRORS:
+                    names = []  # said when the run reads the file
+        known = (upload.file_id, names)
+        st.session_state["ladder_sheets"] = known
+    if len(known[1]) < 2:
+        return None
+    return st.selectbox(text("ladder_bulk.sheet"), known[1], key=f"ladder_sheet_{upload.file_id}")
 
 
 def _column_map_editor(file_id: str, lang: str) -> dict[str, str]:

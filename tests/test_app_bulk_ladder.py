@@ -541,3 +541,45 @@ def test_a_file_whose_columns_name_no_fact_can_be_mapped_and_run(downloads, tmp_
         check=True,
     )  # fmt: skip
     assert downloads["ladder_download_results"] == out.read_bytes()
+
+
+def test_a_workbook_s_sheet_is_chosen_on_the_page(downloads, tmp_path):
+    # a workbook that opens on its notes: the page advised moving the header row, and offered
+    # no way to read the sheet of the data
+    import openpyxl
+
+    firms = synthetic_firms(30, seed=6).drop(columns=["digital_level_computed"])
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本表为 2025 年企业情况"])
+    data = book.create_sheet("数据")
+    data.append(list(firms.columns))
+    for row in firms.astype(object).where(firms.notna(), None).itertuples(index=False):
+        data.append(list(row))
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.session_state["account"] = Account("agent", frozenset({"agency"}))
+    at.switch_page("app_pages/bulk.py").run()
+    at.radio(key="bulk_what").set_value("ladder").run()
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    at.file_uploader(key="ladder_file").upload("two.xlsx", path.read_bytes(), xlsx)
+    at.run()
+    [choice] = [s for s in at.selectbox if s.key and s.key.startswith("ladder_sheet_")]
+    assert choice.options == ["说明", "数据"] and choice.value == "说明"
+    at.button(key="ladder_run").click().run()
+    [error] = [e.value for e in at.error]
+    assert "数据" in error and "工作表" in error
+    choice.set_value("数据").run()
+    at.button(key="ladder_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    out, flat = tmp_path / "cli.csv", tmp_path / "flat.csv"
+    firms.to_csv(flat, index=False)
+    subprocess.run(
+        [sys.executable, "-m", "dmi", "eligibility", str(flat), "-o", str(out), "-q",
+         "--year", str(application_year_now("2026"))],
+        check=True,
+    )  # fmt: skip
+    assert downloads["ladder_download_results"] == out.read_bytes()

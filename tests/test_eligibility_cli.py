@@ -1273,6 +1273,53 @@ def test_a_workbook_naming_no_fact_in_its_first_rows_is_refused_with_its_problem
     assert "工作表 企业 前 20 行" in worded
 
 
+def _notes_then_facts(path, firms):
+    """A workbook that opens on a sheet of notes, the firms on its second sheet (数据)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "说明"
+    notes.append(["本表为 2025 年企业情况"])
+    data = book.create_sheet("数据")
+    data.append(list(firms.columns))
+    for row in firms.astype(object).where(firms.notna(), None).itertuples(index=False):
+        data.append(list(row))
+    book.save(path)
+    return path
+
+
+def test_a_sheet_without_facts_names_the_workbooks_other_sheets(tmp_path, capsys):
+    # the page's advice was to move the header row up, when the facts were on another sheet
+    from dmi.bulk.eligibility import evaluate_file, fact_header_row
+    from dmi.errors import FileFormatError
+    from dmi.locales import text
+
+    firms = el.synthetic_firms(6, seed=3)
+    src = _notes_then_facts(tmp_path / "two.xlsx", firms)
+    for refuse in (
+        lambda: fact_header_row(src),
+        lambda: evaluate_file(src, tmp_path / "o.csv"),
+    ):
+        with pytest.raises(FileFormatError) as info:
+            refuse()
+        assert (
+            info.value.problem.endswith("_other_sheets") and info.value.details["others"] == "数据"
+        )
+        assert "'数据' (choose one with --sheet NAME)" in str(info.value)
+        worded = text(f"app.file_{info.value.problem}", "zh", name="two.xlsx", **info.value.details)
+        assert "说明" in worded and "数据" in worded
+    # chosen, the sheet reads as a file of its own
+    flat = tmp_path / "flat.csv"
+    firms.to_csv(flat, index=False)
+    assert (
+        run(capsys, "eligibility", src, "-o", tmp_path / "a.csv", "--sheet", "数据", "-q")[0] == 0
+    )
+    assert run(capsys, "eligibility", flat, "-o", tmp_path / "b.csv", "-q")[0] == 0
+    a = pd.read_csv(tmp_path / "a.csv", dtype=str)
+    assert a.equals(pd.read_csv(tmp_path / "b.csv", dtype=str))
+
+
 def test_a_computed_level_given_in_the_file_is_read_as_the_api_reads_it(capsys, tmp_path):
     # a digital_level_computed column (a level dmi computed before) was used by
     # evaluate(frame) and ignored by the command, "not a fact": 5 points apart under 2022

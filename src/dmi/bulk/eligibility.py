@@ -911,7 +911,9 @@ def evaluate_file(
             + _lower_header_hint(input_path, sheet, header_row)
             + reader.sheet_hint,
             path=input_path,
-            problem="no_facts",
+            problem="no_facts_other_sheets" if reader.other_sheets else "no_facts",
+            sheet=reader.sheet,
+            others=", ".join(reader.other_sheets),
         )
     items = tuple(c for c in mapping.rename.values() if c not in FACTS and c != ID_COLUMN)
     columns = output_columns(loaded, year=the_year)
@@ -1085,14 +1087,18 @@ def fact_header_row(
 
     found, sheet_name = best_header_row(path, _facts_matched, sheet=sheet, rows=rows)
     if found is None:
+        opened = open_table(path, sheet=sheet)  # its other sheets: where the facts may be
         raise FileFormatError(
             f"{path}: none of the first {rows} rows of sheet {sheet_name!r} names a fact of the "
             "梯度培育 ladder; expected a header row with the facts' codes or names (as `dmi "
-            "eligibility template` writes them)",
+            "eligibility template` writes them)" + opened.sheet_hint,
             path=Path(path),
-            problem="no_fact_header_row",
+            problem=(
+                "no_fact_header_row_other_sheets" if opened.other_sheets else "no_fact_header_row"
+            ),
             rows=rows,
             sheet=sheet_name,
+            others=", ".join(opened.other_sheets),
         )
     return found
 

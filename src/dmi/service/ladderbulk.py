@@ -57,6 +57,7 @@ __all__ = [
     "reasons_table",
     "rung_labels",
     "run_file",
+    "sheets",
     "status_table",
     "template_bytes",
     "year_problem",
@@ -90,6 +91,7 @@ def run_file(
     encoding: str | None = None,
     duplicates: str = "reject",
     column_map: dict[str, str] | None = None,
+    sheet: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> LadderRun:
     """Run ``source`` through the ladder as ``dmi eligibility --cohort --candidates --year``
@@ -97,14 +99,16 @@ def run_file(
     workbook's header is found below its title rows (the summary's ``header_row``). ``year``:
     the application year, by default the app's (:func:`dmi.service.ladder.application_year_now`,
     the pre-check's), not the command line's (the policy's first). ``column_map``: header ->
-    fact, as ``--map`` (:func:`column_map`)."""
+    fact, as ``--map`` (:func:`column_map`); ``sheet``: a workbook's sheet (None: the active
+    one)."""
     from dmi.bulk.eligibility import evaluate_file, fact_header_row
 
     paths = {n: folder / f"{n}.csv" for n in ("results", "rejects", "cohort", "candidates")}
     summary, _ = evaluate_file(
         source,
         paths["results"],
-        header_row=fact_header_row(source),  # below an XLSX's title rows
+        header_row=fact_header_row(source, sheet=sheet),  # below an XLSX's title rows
+        sheet=sheet,
         policy=policy,
         year=application_year_now(policy) if year is None else year,
         lang=lang,
@@ -169,13 +173,20 @@ def ignored_columns(summary: object) -> list[str]:
     return [*mapping.get("unmatched", []), *repeated]
 
 
-def file_headers(source: Path, encoding: str | None = None) -> list[str]:
-    """The headers of a facts file as written (an XLSX's below its title rows), for the page
-    to map when none of them names a fact."""
-    from dmi.bulk.eligibility import fact_header_row
+def file_headers(source: Path, encoding: str | None = None, sheet: str | None = None) -> list[str]:
+    """The headers of a facts file as written (an XLSX's first row: none below names a fact),
+    for the page to map when none of them names a fact."""
     from dmi.io import open_table
 
-    return list(open_table(source, encoding=encoding, header_row=fact_header_row(source)).written)
+    return list(open_table(source, encoding=encoding, sheet=sheet).written)
+
+
+def sheets(source: Path) -> list[str]:
+    """A workbook's visible sheets, the one it opens on first ([] for a CSV or Parquet file)."""
+    from dmi.io import open_table
+
+    reader = open_table(source)
+    return [] if reader.sheet is None else [reader.sheet, *reader.other_sheets]
 
 
 def fact_choices(lang: str) -> dict[str, str]:

@@ -776,6 +776,10 @@ class LayoutReader:
         return self.reader.sheet_hint
 
     @property
+    def other_sheets(self) -> list[str]:
+        return self.reader.other_sheets
+
+    @property
     def chunk_rows(self) -> int:
         return self.reader.chunk_rows
 
