@@ -583,3 +583,16 @@ def test_a_workbook_s_sheet_is_chosen_on_the_page(downloads, tmp_path):
         check=True,
     )  # fmt: skip
     assert downloads["ladder_download_results"] == out.read_bytes()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_award_after_the_year_is_said_against_the_page_s_year(lang):
+    # the note said the year not given is the policy's first: the page's is this year's
+    firms = synthetic_firms(5, seed=2).drop(columns=["digital_level_computed"])
+    year = application_year_now("2022")
+    firms["award"], firms["award_year"] = "national", year + 1
+    at = _run(lang, firms.to_csv(index=False).encode(), policy="2022")
+    rows = ", ".join(str(r) for r in range(2, 7))
+    note = text("agency.note_award_after_year", lang, n=5, year=year, rows=rows)
+    assert note in [i.value.replace("\\", "") for i in at.info]
+    assert "首年" not in note and "policy's first" not in note
