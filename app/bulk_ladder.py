@@ -168,7 +168,7 @@ def page(lang: str) -> None:
         # the editor keeps a column mapped in an earlier run (no longer ignored) to undo it
         before = st.session_state.get("ladder_ignored", (None, []))
         kept = before[1] if before[0] == upload.file_id else []
-        ignored = ladderbulk.ignored_columns(found.summary)
+        ignored = ladderbulk.ignored_columns(found)
         listed = (upload.file_id, list(dict.fromkeys(kept + ignored)))
         st.session_state["ladder_ignored"] = listed
         st.session_state["ladder_run_key"] = run_key
@@ -256,11 +256,11 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
             + text("ladder_bulk.nothing_evaluated", why=why)
         )
     st.caption(text(f"agency.duplicates_used_{s.duplicates.replace('-', '_')}"))
-    ignored = ladderbulk.ignored_columns(s)
+    ignored = ladderbulk.ignored_columns(found)
     if ignored:
         listed = ("、" if lang == "zh" else ", ").join(ignored)
         st.warning(text("ladder_bulk.ignored", n=len(ignored), columns=ui.literal(listed)))
-    read_as = ladderbulk.columns_read(s, lang)
+    read_as = ladderbulk.columns_read(found, lang)
     with st.expander(text("ladder_bulk.columns_read", n=len(read_as))):
         st.dataframe(read_as, hide_index=True, width="stretch")
     if s.header_row > 1:
@@ -329,7 +329,7 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
     ui.download(
         cols[1],
         text("ladder_bulk.download_candidates"),
-        lambda: csv_bytes(ladderbulk.named_candidates(found.candidates, policy, lang)),
+        lambda: csv_bytes(ladderbulk.named_candidates(found.candidates, policy, lang, found.names)),
         f"dmi-candidates-{lang}.csv",
         key="ladder_download_candidates",
     )

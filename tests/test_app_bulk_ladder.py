@@ -461,12 +461,12 @@ def test_columns_not_read_are_said_and_can_be_mapped_to_facts(lang, downloads, t
     firms = synthetic_firms(60, seed=5).drop(columns=["digital_level_computed"])
     right = tmp_path / "right.csv"
     firms.to_csv(right, index=False)
-    wrong = firms.rename(columns={"revenue_y2": "revenu_y2"}).assign(企业名称="某公司")
+    wrong = firms.rename(columns={"revenue_y2": "revenu_y2"}).assign(备注="见附件")
     at = _run(lang, wrong.to_csv(index=False).encode())
     warned = [w.value.replace("\\", "") for w in at.warning]  # as read: Markdown unescaped
-    assert len(warned) == 1 and "revenu_y2" in warned[0] and "企业名称" in warned[0], warned
+    assert len(warned) == 1 and "revenu_y2" in warned[0] and "备注" in warned[0], warned
     key = _map_editor(at)
-    # revenu_y2 sent to revenue_y2 (by its name in the page's language), 企业名称 left out
+    # revenu_y2 sent to revenue_y2 (by its name in the page's language), 备注 left out
     choices = ladderbulk.fact_choices(lang)
     label = next(name for name, code in choices.items() if code == "revenue_y2")
     row = list(at.data_editor(key=key).value["header"]).index("revenu_y2")
@@ -476,7 +476,7 @@ def test_columns_not_read_are_said_and_can_be_mapped_to_facts(lang, downloads, t
     at.button(key="ladder_run").click().run()
     assert not at.exception, at.exception
     warned = [w.value.replace("\\", "") for w in at.warning]  # as read: Markdown unescaped
-    assert len(warned) == 1 and "revenu_y2" not in warned[0] and "企业名称" in warned[0]
+    assert len(warned) == 1 and "revenu_y2" not in warned[0] and "备注" in warned[0]
     # the results are those of the file spelled right, by the command line
     out = tmp_path / "cli.csv"
     subprocess.run(
@@ -596,3 +596,23 @@ def test_an_award_after_the_year_is_said_against_the_page_s_year(lang):
     note = text("agency.note_award_after_year", lang, n=5, year=year, rows=rows)
     assert note in [i.value.replace("\\", "") for i in at.info]
     assert "首年" not in note and "policy's first" not in note
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_candidates_carry_the_company_names_the_file_gives(lang, downloads):
+    # the file's 企业名称 was ignored: the list named the firms by their ids alone
+    firms = synthetic_firms(200, seed=12).drop(columns=["digital_level_computed"])
+    firms.insert(1, "企业名称", [f"企业{i}" for i in range(len(firms))])
+    at = _run(lang, firms.to_csv(index=False).encode())
+    assert not at.warning  # the names are read, not ignored
+    read_as = at.dataframe[0].value
+    assert dict(zip(read_as.iloc[:, 0], read_as.iloc[:, 1]))["企业名称"] == text(
+        "agency.col_company_name", lang
+    )
+    listed = pd.read_csv(io.BytesIO(downloads["ladder_download_candidates"]), dtype=str)
+    assert len(listed) and list(listed.columns[:2]) == [
+        text("agency.col_respondent_id", lang),
+        text("agency.col_company_name", lang),
+    ]
+    name_of = dict(zip(firms["respondent_id"], firms["企业名称"]))
+    assert all(name_of[i] == n for i, n in zip(listed.iloc[:, 0], listed.iloc[:, 1]))

@@ -14,11 +14,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from dmi.columns import ID_COLUMN
 from dmi.eligibility import (
     RUNGS,
     STATUSES,
@@ -35,7 +37,7 @@ from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.errors import ApplicationYearError
 from dmi.io import csv_bytes, unescaped
 from dmi.locales import text
-from dmi.service.bulkview import column_labels, reason_text
+from dmi.service.bulkview import column_labels, company_names, reason_text
 from dmi.service.ladder import application_year_now
 
 __all__ = [
@@ -79,6 +81,10 @@ class LadderRun:
     cohort: pd.DataFrame
     candidates: pd.DataFrame
     rejects: pd.DataFrame
+    # the file's column of company names (read beside the facts, not a fact) and each
+    # respondent id's name; None and {} for a file without one
+    name_header: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def run_file(
@@ -127,7 +133,39 @@ def run_file(
 
     cohort = read("cohort")
     cohort["n"] = cohort["n"].astype("int64")
-    return LadderRun(summary, files, cohort, read("candidates"), read("rejects"))
+    name_header, names = _company_names(
+        source,
+        summary,
+        encoding=encoding,
+        sheet=sheet,
+        header_row=summary.header_row,
+        duplicates=duplicates,
+    )
+    return LadderRun(
+        summary, files, cohort, read("candidates"), read("rejects"), name_header, names
+    )
+
+
+def _company_names(source: Path, summary: Any, **read: Any) -> tuple[str | None, dict[str, str]]:
+    """The column of a facts file that names the companies (企业名称, company name ...: as the
+    survey's bulk page finds it) and the name of each respondent id, read as that page reads
+    them (:func:`dmi.service.bulkview.company_names`); ``(None, {})`` for a file without one,
+    or without an id column."""
+    from dmi.instruments import load_instrument
+    from dmi.io import map_columns
+
+    mapping = summary.mapping or {}
+    id_header = next((h for h, c in mapping.get("matched", {}).items() if c == ID_COLUMN), None)
+    unread = list(mapping.get("unmatched", []))
+    if id_header is None or not unread:
+        return None, {}
+    survey = load_instrument(SURVEY_INSTRUMENT)
+    found = map_columns(survey, unread)
+    name = next((h for h, c in found.rename.items() if c == "company_name"), None)
+    if name is None:
+        return None, {}
+    pair = map_columns(survey, [id_header, name], {id_header: ID_COLUMN, name: "company_name"})
+    return name, company_names(source, pair, **read)
 
 
 def year_problem(policy: str, year: int, lang: str) -> str | None:
@@ -165,12 +203,35 @@ def codebook_bytes() -> bytes:
 # -- the file's columns ------------------------------------------------------------------------
 
 
-def ignored_columns(summary: object) -> list[str]:
+def ignored_columns(found: LadderRun) -> list[str]:
     """The file's headers a run did not read (as ``dmi eligibility`` lists them on stderr): those
-    that name no fact nor survey question, then the second columns of one fact."""
-    mapping = getattr(summary, "mapping", {}) or {}
+    that name no fact nor survey question, then the second columns of one fact. The column of
+    company names is read, for the candidates' list."""
+    mapping = getattr(found.summary, "mapping", {}) or {}
     repeated = [h for headers in mapping.get("duplicates", {}).values() for h in headers]
-    return [*mapping.get("unmatched", []), *repeated]
+    unread = [h for h in mapping.get("unmatched", []) if h != found.name_header]
+    return [*unread, *repeated]
+
+
+def columns_read(found: LadderRun, lang: str) -> pd.DataFrame:
+    """How a run read the file's columns: each header read, and the fact (by name, its code
+    beside it) or survey question it was read as; the company names too."""
+    matched = dict((getattr(found.summary, "mapping", {}) or {}).get("matched", {}))
+    if found.name_header is not None:
+        matched[found.name_header] = "company_name"
+    as_what = {
+        ID_COLUMN: text("agency.col_respondent_id", lang),
+        "company_name": text("agency.col_company_name", lang),
+    }
+    return pd.DataFrame(
+        {
+            text("agency.file_column", lang): list(matched),
+            text("ladder_bulk.col_read_as", lang): [
+                as_what.get(code) or f"{_fact_label(code, lang)} ({code})"
+                for code in matched.values()
+            ],
+        }
+    )
 
 
 def file_headers(source: Path, encoding: str | None = None, sheet: str | None = None) -> list[str]:
@@ -206,21 +267,6 @@ def column_map(headers: list[str], chosen: list[str]) -> dict[str, str]:
     was switched holds); those left not read are left out."""
     codes = fact_choices("zh") | fact_choices("en")
     return {h: codes[c] for h, c in zip(headers, chosen) if codes.get(c)}
-
-
-def columns_read(summary: object, lang: str) -> pd.DataFrame:
-    """How a run read the file's columns: each header read, and the fact (by name, its code
-    beside it) or survey question it was read as."""
-    matched = (getattr(summary, "mapping", {}) or {}).get("matched", {})
-    return pd.DataFrame(
-        {
-            text("agency.file_column", lang): list(matched),
-            text("ladder_bulk.col_read_as", lang): [
-                f"{_fact_label(code, lang)} ({code})" if code != "respondent_id" else code
-                for code in matched.values()
-            ],
-        }
-    )
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -342,13 +388,20 @@ def missing_table(cohort: pd.DataFrame, rung: str, policy: str, lang: str) -> pd
     )
 
 
-def named_candidates(candidates: pd.DataFrame, policy: str, lang: str) -> pd.DataFrame:
-    """The candidates' list for people: rungs, statuses, places and conditions by name."""
+def named_candidates(
+    candidates: pd.DataFrame, policy: str, lang: str, names: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """The candidates' list for people: rungs, statuses, places and conditions by name; each
+    company's name beside its id when the file gave them (``names``: id -> name)."""
     rungs = rung_labels(policy, lang)
     conditions = condition_labels(policy, lang)
     out = {
         text("agency.col_respondent_id", lang): candidates["respondent_id"].to_numpy(),
     }
+    if names:
+        out[text("agency.col_company_name", lang)] = [
+            names.get(i, "") for i in candidates["respondent_id"]
+        ]
     for by in ("province", "city", "sector"):
         names = _group_names(by, lang)
         out[text(f"agency.col_{by}", lang)] = [
