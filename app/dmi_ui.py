@@ -22,6 +22,7 @@ from dmi import locales
 from dmi.io import csv_bytes
 from dmi.report.content import format_score
 from dmi.scoring.levels import format_index
+from dmi.service import bulkview
 from dmi.service.auth import Account, SignInGuard, accounts_from_secrets, client_address
 from dmi.service.reference import Reference, method_label, shipped_reference
 from dmi.service.store import Store
@@ -525,7 +526,10 @@ def file_error(exc: Exception, name: str) -> str:
     by the name.
     """
     problem = getattr(exc, "problem", None)
-    details = {k: literal(v) for k, v in getattr(exc, "details", {}).items()}
+    raw = dict(getattr(exc, "details", {}))
+    if "instrument" in raw:  # by its title, as the page names it elsewhere
+        raw["instrument"] = bulkview.instrument_title(str(raw["instrument"]), lang())
+    details = {k: literal(v) for k, v in raw.items()}
     if problem and f"app.file_{problem}" in locales.table():
         return t(f"file_{problem}", name=literal(name), **details)
     message = str(exc)

@@ -480,3 +480,21 @@ def test_an_edit_the_file_cannot_be_read_with_is_said_under_the_editor_to_undo_i
     at.run()
     assert not at.exception and not at.error
     assert not at.button(key="bulk_score").disabled
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_workbook_naming_no_question_names_the_instrument_by_its_title(lang, tmp_path):
+    # the error named the instrument by its id (miit-2024-manufacturing)
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["说明"])
+    book.active.append(["本表为企业名单"])
+    path = tmp_path / "none.xlsx"
+    book.save(path)
+    at = _page("app_pages/bulk.py", lang)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    _upload(at, "none.xlsx", path.read_bytes(), xlsx)
+    [error] = [e.value for e in at.error]
+    title = dmi.load_instrument("miit-2024-manufacturing").title.get(lang)
+    assert title in error.replace("\\", "") and "miit-2024" not in error, error

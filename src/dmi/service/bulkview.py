@@ -36,6 +36,7 @@ __all__ = [
     "edited_mapping",
     "file_mapping",
     "how_read",
+    "instrument_title",
     "mapping_choices",
     "mapping_table",
     "missing_answers",
@@ -630,6 +631,18 @@ _NOTES += [
         "kobo_split",
     ),
 ]
+
+
+def instrument_title(code: str, lang: str) -> str:
+    """An instrument's title in ``lang`` (an error's ``instrument`` detail is its id); the id
+    itself for one dmi does not ship."""
+    from dmi.errors import DmiError
+    from dmi.instruments import load_instrument
+
+    try:
+        return load_instrument(code).title.get(lang)
+    except DmiError:
+        return code
 
 
 def note_text(note: str, lang: str) -> str:
