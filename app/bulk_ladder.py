@@ -303,15 +303,27 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
     counts = ladderbulk.one_away_counts(found.cohort)
     for rung, name in rungs.items():
         st.markdown(text("ladder_bulk.one_away_line", rung=name, n=counts.get(rung, 0)))
-        if counts.get(rung):
-            st.dataframe(
-                ladderbulk.missing_table(found.cohort, rung, policy, lang),
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    text("ladder_bulk.col_condition_id"): st.column_config.TextColumn(width="small")
-                },
-            )
+        if not counts.get(rung):
+            continue
+        groupings = ladderbulk.groupings(found.cohort)
+        tabs = st.tabs([text(f"ladder_bulk.by_{by}") for by in groupings])
+        for tab, by in zip(tabs, groupings):
+            with tab:
+                table = (
+                    ladderbulk.missing_table(found.cohort, rung, policy, lang)
+                    if by == "all"
+                    else ladderbulk.one_away_by(found.cohort, rung, by, policy, lang)
+                )
+                st.dataframe(
+                    table,
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        text("ladder_bulk.col_condition_id"): st.column_config.TextColumn(
+                            width="small"
+                        )
+                    },
+                )
     st.subheader(text("ladder_bulk.downloads"))
     if run_lang != lang:
         zh = run_lang == "zh"

@@ -177,6 +177,20 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
             if label is not None:
                 assert shown_label == label
         assert not set(shown.iloc[:, 0]) & set(expected)  # names, ids only beside
+        # then by province, city and sector: the firms one away in each group, and how many
+        # of them miss the condition most often missing there
+        for by in ("province", "city", "sector"):
+            shown = rest[k]
+            k += 1
+            away = c[(c["table"] == "one_away") & (c["rung"] == rung) & (c["by"] == by)]
+            gone = c[(c["table"] == "missing") & (c["rung"] == rung) & (c["by"] == by)]
+            firms = away.assign(row=[_name(g, by, lang) for g in away["group"]])
+            firms = firms.groupby("row")["n"].sum()
+            most = gone.assign(row=[_name(g, by, lang) for g in gone["group"]])
+            most = most.groupby(["row", "value"])["n"].sum().groupby("row").max()
+            got = dict(zip(shown.iloc[:, 0], zip(shown.iloc[:, 1], shown.iloc[:, 4])))
+            assert got == {row: (firms[row], most[row]) for row in firms.index}, (rung, by)
+            assert list(shown.iloc[:, 1]) == sorted(shown.iloc[:, 1], reverse=True)
     # downloads: the results file as the CLI writes it, the candidates and rejects named
     results = pd.read_csv(io.BytesIO(downloads["ladder_download_results"]), dtype=str)
     assert len(results) == evaluated

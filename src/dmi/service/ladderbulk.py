@@ -55,6 +55,7 @@ __all__ = [
     "fact_choices",
     "file_headers",
     "ignored_columns",
+    "one_away_by",
     "one_away_counts",
     "reasons_table",
     "rung_labels",
@@ -385,6 +386,37 @@ def missing_table(cohort: pd.DataFrame, rung: str, policy: str, lang: str) -> pd
             text("ladder_bulk.col_condition_id", lang): part["value"].to_numpy(),
             text("ladder_bulk.col_firms", lang): part["n"].to_numpy(dtype="int64"),
         }
+    )
+
+
+def one_away_by(cohort: pd.DataFrame, rung: str, by: str, policy: str, lang: str) -> pd.DataFrame:
+    """Firms one condition away from ``rung`` in each group of ``by`` (rows, by name, most
+    first), with the condition most often missing there (by name, its id beside it) and how
+    many of them miss it; from the cohort table of a run."""
+    names = _group_names(by, lang)
+
+    def part(table: str) -> pd.DataFrame:
+        c = cohort
+        rows = c[(c["table"] == table) & (c["rung"] == rung) & (c["by"] == by)]
+        # by the name shown: spellings of one group are one row, as in the status table
+        return rows.assign(shown=[group_name(g, by, lang, names) for g in rows["group"]])
+
+    firms = part("one_away").groupby("shown", sort=False)["n"].sum()
+    missing = part("missing").groupby(["shown", "value"], sort=False)["n"].sum().reset_index()
+    top = missing.sort_values("n", ascending=False, kind="stable").drop_duplicates("shown")
+    top = top.set_index("shown").reindex(firms.index)
+    labels = condition_labels(policy, lang)
+    table = pd.DataFrame(
+        {
+            text(f"agency.group_{'region' if by == 'province' else by}", lang): firms.index,
+            text("ladder_bulk.col_firms", lang): firms.to_numpy(dtype="int64"),
+            text("ladder_bulk.col_top_missing", lang): [labels.get(c, c) for c in top["value"]],
+            text("ladder_bulk.col_condition_id", lang): top["value"].to_numpy(),
+            text("ladder_bulk.col_top_missing_firms", lang): top["n"].to_numpy(dtype="int64"),
+        }
+    )
+    return table.sort_values(table.columns[1], ascending=False, kind="stable").reset_index(
+        drop=True
     )
 
 
