@@ -285,7 +285,9 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
         if len(found.rejects) > 1000:
             st.caption(text("agency.rejects_first", n=1000, total=len(found.rejects)))
         st.dataframe(
-            ladderbulk.named_rejects(found.rejects.head(1000), lang),
+            ladderbulk.named_rejects(
+                found.rejects.head(1000), lang, ladderbulk.file_columns(found)
+            ),
             hide_index=True,
             width="stretch",
             height=240,
@@ -348,7 +350,9 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
     ui.download(
         cols[2],
         text("ladder_bulk.download_rejects"),
-        lambda: csv_bytes(ladderbulk.named_rejects(found.rejects, lang)),
+        lambda: csv_bytes(
+            ladderbulk.named_rejects(found.rejects, lang, ladderbulk.file_columns(found))
+        ),
         f"dmi-eligibility-rejects-{lang}.csv",
         key="ladder_download_rejects",
     )

@@ -630,3 +630,17 @@ def test_the_candidates_carry_the_company_names_the_file_gives(lang, downloads):
     ]
     name_of = dict(zip(firms["respondent_id"], firms["企业名称"]))
     assert all(name_of[i] == n for i, n in zip(listed.iloc[:, 0], listed.iloc[:, 1]))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_rejected_cell_is_named_by_the_file_s_own_header_too(lang, downloads):
+    # the header 资产负债率(%) was named 上年末资产负债率 alone: not a column of the file
+    firms = synthetic_firms(10, seed=1).drop(columns=["digital_level_computed"])
+    firms.loc[3, "debt_ratio"] = 180
+    firms = firms.rename(columns={"debt_ratio": "资产负债率(%)"})
+    at = _run(lang, firms.to_csv(index=False).encode())
+    named = pd.read_csv(io.BytesIO(downloads["ladder_download_rejects"]), dtype=str)
+    label = dmi.eligibility.FACTS["debt_ratio"].label(lang)
+    expected = f"资产负债率(%)（{label}）" if lang == "zh" else f"资产负债率(%) ({label})"
+    assert named.iloc[:, 2].tolist() == [expected]
+    assert at.dataframe[2].value.iloc[0, 2] == expected

@@ -53,6 +53,7 @@ __all__ = [
     "named_candidates",
     "named_rejects",
     "fact_choices",
+    "file_columns",
     "file_headers",
     "ignored_columns",
     "one_away_by",
@@ -543,9 +544,28 @@ def reasons_table(rows_by_reason: dict[str, int], lang: str) -> pd.DataFrame:
     )
 
 
-def named_rejects(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
+def file_columns(found: LadderRun) -> dict[str, str]:
+    """Each fact or question a run read -> the file's header it was read from."""
+    matched = (getattr(found.summary, "mapping", {}) or {}).get("matched", {})
+    return {code: header for header, code in matched.items()}
+
+
+def _column_named(code: str, lang: str, headers: dict[str, str] | None) -> str:
+    """A reject's column: the fact's name, after the file's own header where that differs."""
+    named = _fact_label(code, lang)
+    header = (headers or {}).get(code)
+    if header is None or header in (code, named):
+        return named
+    return f"{header}（{named}）" if lang == "zh" else f"{header} ({named})"
+
+
+def named_rejects(
+    rejects: pd.DataFrame, lang: str, headers: dict[str, str] | None = None
+) -> pd.DataFrame:
     """A rejects table (``row, respondent_id, column, value, reason``) for people: headed in
-    ``lang``, each fact by its name, each reason in ``lang`` (each distinct one worded once)."""
+    ``lang``, each fact by its name, each reason in ``lang`` (each distinct one worded once).
+    ``headers`` (fact -> the file's header read as it, :func:`file_columns`): a fact read from
+    a header of another wording is named by that header first, as the file has it."""
     # the file's cells as the firm wrote them: the ' the CSV put before formula-like text is
     # the file's, not the page's
     columns = rejects["column"].astype(object)
@@ -555,7 +575,7 @@ def named_rejects(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
         {
             text("agency.col_row", lang): rejects["row"].to_numpy(),
             text("agency.col_respondent_id", lang): rejects["respondent_id"].to_numpy(),
-            text("agency.col_column", lang): [_fact_label(c, lang) for c in columns],
+            text("agency.col_column", lang): [_column_named(c, lang, headers) for c in columns],
             text("agency.col_value", lang): [unescaped(v) for v in rejects["value"]],
             text("agency.col_reason", lang): [reasons[p] for p in pairs],
         }
