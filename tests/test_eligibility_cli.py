@@ -1404,7 +1404,7 @@ def test_a_run_says_how_many_award_years_are_after_the_application_year(tmp_path
     notes = json.loads(summ.read_text(encoding="utf-8"))["notes"]
     (note,) = [n for n in notes if "award year" in n]
     assert note.startswith("1 row gives an award year after the application year 2022 (row 2)")
-    assert "获奖年份晚于申报年份 2022" in note_text(note, "zh")
+    assert "获奖年份晚于申请年度 2022" in note_text(note, "zh")
     assert read(out)["flags"].fillna("").str.contains("2025").tolist() == [True, False]
     code, _, err = run(capsys, "eligibility", src, "-o", out, "--policy", "2022", "--year", "2026")
     assert "award year" not in err
