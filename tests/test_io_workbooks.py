@@ -1637,3 +1637,25 @@ def test_a_huge_number_shown_scaled_is_a_reason_not_a_crash(tmp_path, capsys, co
     rejects = pd.read_csv(rej, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert rejects["column"].tolist() == ["revenue_y1"]
     assert rejects["reason"].iloc[0].startswith(f"number format {code!r} shows")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "苏州\x0b工业园区",  # a soft line break pasted from Word
+        "5\x0b0",
+        "a\x00b\x1fc",
+        "_x0041_ as written",  # reads as OOXML's escape of A: kept as written
+        "tab\tand\nline breaks",  # an XLSX cell holds these as they are
+        "=1+1",
+    ],
+)
+def test_a_workbook_written_keeps_every_text_as_it_was(tmp_path, text):
+    # a control character crashed the XLSX writer (openpyxl refuses it): no output at all
+    path = tmp_path / "out.xlsx"
+    frame = pd.DataFrame({"id": ["A1"], "text": [text], "n": [1.5]})
+    dmi.io.write_table(frame, path)
+    back = dmi.io.open_table(path).read_all()
+    assert back.loc[0, "text"] == text
+    cell = load_workbook(path).active["B2"]
+    assert cell.data_type == "s"  # text, never a formula

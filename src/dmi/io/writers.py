@@ -9,6 +9,7 @@ import csv
 import functools
 import io
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -558,13 +559,28 @@ def _copy_bytes(source: Any, target: Any, start: int, end: int) -> None:
         left -= len(block)
 
 
+_XLSX_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""The control characters an XLSX cell cannot hold as they are (a tab and line breaks it can)."""
+
+_XLSX_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
+
+
+def _xlsx_escaped(text: str) -> str:
+    """Text as OOXML stores it: a control character as its escape ``_xHHHH_`` (a form feed
+    pasted from Word is ``_x000C_``), and text that reads as such an escape with its ``_``
+    escaped (``_x005F_``), so that a spreadsheet, and dmi's reader, read the cell as it was."""
+    text = _XLSX_ESCAPE.sub(lambda m: "_x005F" + m.group(0), text)
+    return _XLSX_CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
 def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
     """A row's values as openpyxl appends them to ``sheet``, text kept as text.
 
     An XLSX cell has a type, and a spreadsheet runs only a formula cell: text is stored as
     text, as it is (no ``'`` as in CSV, which has no types). openpyxl would store text that
-    starts with ``=`` as a formula: such a cell is made a text cell. numpy scalars are made
-    Python numbers.
+    starts with ``=`` as a formula: such a cell is made a text cell. A control character is
+    stored escaped (:func:`_xlsx_escaped`: openpyxl refuses it). numpy scalars are made Python
+    numbers.
     """
     from openpyxl.cell import WriteOnlyCell
 
@@ -572,6 +588,8 @@ def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
     for value in values:
         if isinstance(value, np.generic):
             value = value.item()
+        if isinstance(value, str) and ("_x" in value or _XLSX_CONTROL.search(value)):
+            value = _xlsx_escaped(value)
         if isinstance(value, str) and value.startswith("="):
             cell = WriteOnlyCell(sheet, value)
             cell.data_type = "s"
