@@ -472,9 +472,9 @@ def test_an_edit_the_file_cannot_be_read_with_is_said_under_the_editor_to_undo_i
     at.run()
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == [
-        "No column of wjx\\.csv is a question of SME Digital Maturity Assessment \\(Manufacturing\\, "
-        "2024 edition\\): the headers "
-        "should be the questions' codes or texts, as in the survey's template."
+        "No column of wjx\\.csv is a question of SME Digital Maturity Assessment "
+        "\\(Manufacturing\\, 2024 edition\\): the headers should be the questions' codes or "
+        "texts, as in the survey's template."
     ]
     assert _mapping_editor(at)[0] == key
     at.session_state[key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
