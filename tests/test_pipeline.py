@@ -796,6 +796,55 @@ def test_an_output_folder_that_cannot_be_written_in_is_one_plain_line(
     assert f"{out}: cannot write in {tmp_path}: Permission denied" in err
 
 
+@pytest.mark.parametrize(
+    ("command", "read", "what", "text"),
+    [
+        ("eligibility", "--map", "the column map", "编号,respondent_id\n"),
+        ("eligibility", "--policy", "the rule file", None),
+        ("score", "--map", "the column map", "编号,respondent_id\n"),
+        ("score", "--model", "the model", "{}"),
+        ("score", "--tier-model", "the tier model", "{}"),
+        ("score", "--reference", "the reference file", None),
+    ],
+)
+@pytest.mark.parametrize("option", ["-o", "--rejects", "--summary"])
+def test_an_output_that_is_another_file_the_run_reads_is_refused(
+    tmp_path, capsys, command, read, what, text, option
+):
+    # only the input was protected: -o map.csv --map map.csv replaced the agency's map with
+    # the results, --summary rules.yaml --policy rules.yaml the rule file with the summary
+    import dmi.eligibility as el
+
+    source = tmp_path / "in.csv"
+    if command == "score":
+        source.write_bytes((FIXTURES / "ragged.csv").read_bytes())
+    else:
+        el.synthetic_firms(5, seed=1).to_csv(source, index=False)
+    suffix = ".csv" if option != "--summary" and read != "--policy" else ".yaml"
+    if option == "--summary":
+        suffix = ".json"
+    other = tmp_path / f"read{suffix}"
+    if text is None:  # a file of its own kind: a rule file, a reference population
+        if read == "--policy":
+            from dmi.eligibility import load_policy
+
+            other = tmp_path / ("rules.csv" if option != "--summary" else "rules.json")
+            other.write_text(Path(load_policy("2026").source).read_text("utf-8"), "utf-8")
+        else:
+            other.write_bytes(source.read_bytes())
+    else:
+        other.write_text(text, "utf-8")
+    before = other.read_bytes()
+    outputs = {"-o": tmp_path / "out.csv", option: other}
+    argv = [command, str(source), read, str(other)]
+    argv += [str(a) for pair in outputs.items() for a in pair]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{other} is {what} {other}" in err and len(err.splitlines()) == 1
+    assert other.read_bytes() == before
+
+
 @pytest.mark.parametrize("command", ["score", "eligibility"])
 @pytest.mark.parametrize("option", ["-o", "--rejects", "--summary", "--cohort"])
 @pytest.mark.parametrize("how", ["same", "link", "hard link", "relative"])

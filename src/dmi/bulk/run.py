@@ -59,7 +59,7 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -453,6 +453,7 @@ def check_outputs(
     candidates_path: str | Path | None = None,
     *,
     input_path: str | Path | None = None,
+    reads: Mapping[str, str | Path | None] | None = None,
 ) -> None:
     """Refuse a run's outputs that cannot be written, before anything is read or written.
 
@@ -468,6 +469,9 @@ def check_outputs(
         The JSON summary (any file name).
     input_path : str or Path, optional
         The input, which no output may be.
+    reads : mapping, optional
+        The other files the run reads, which no output may be either, by what they are (``{"the
+        column map": "map.yaml", "the rule file": "rules.yaml"}``; None values: not given).
 
     Raises
     ------
@@ -475,7 +479,8 @@ def check_outputs(
         An output that is a folder, or a table whose extension is none of .csv, .xlsx and
         .parquet (:func:`dmi.io.check_output`).
     UsageError
-        Two outputs that are one file, or an output that is the input file.
+        Two outputs that are one file, or an output that is the input file or another file
+        the run reads.
     """
     tables = (scores_path, rejects_path, cohort_path, candidates_path)
     for table in tables:
@@ -488,11 +493,12 @@ def check_outputs(
         real = os.path.realpath(path)
         if real in seen:
             raise UsageError(f"two outputs are the same file: {seen[real]} and {path}")
-        if input_path is not None and _same_file(path, input_path):
-            raise UsageError(
-                f"{path} is the input file {input_path}: the results would replace it; "
-                "name another output"
-            )
+        read = {"the input file": input_path, **(reads or {})}
+        for what, source in read.items():
+            if source is not None and _same_file(path, source):
+                raise UsageError(
+                    f"{path} is {what} {source}: the results would replace it; name another output"
+                )
         seen[real] = path
 
 

@@ -70,7 +70,8 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
 
     # before the map is read (evaluate_file checks them again, for its other callers)
     outputs = (args.output, args.rejects, args.cohort, args.summary, args.candidates)
-    check_outputs(*outputs, input_path=args.input)
+    reads = {"the column map": args.map, "the rule file": args.policy}
+    check_outputs(*outputs, input_path=args.input, reads=reads)
     custom = _column_map(args.map) if args.map else None
     try:
         with row_progress(args.quiet) as progress:

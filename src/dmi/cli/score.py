@@ -318,7 +318,17 @@ def _method_name(args: argparse.Namespace) -> str:
 
 def cmd_score(args: argparse.Namespace) -> int:
     # before the map is read and the method fitted (on the input itself, with --reference input)
-    check_outputs(args.output, args.rejects, args.cohort, args.summary, input_path=args.input)
+    reads = {
+        "the column map": args.map,
+        "the model": args.model,
+        "the tier model": args.tier_model,
+        "the reference file": args.reference,
+        "the pairwise matrix": args.weights[4:] if args.weights.startswith("ahp:") else None,
+        "the instrument file": args.instrument,
+    }
+    check_outputs(
+        args.output, args.rejects, args.cohort, args.summary, input_path=args.input, reads=reads
+    )
     instrument = load_instrument(args.instrument)
     custom = _column_map(args.map)
     if args.engine == "dask":
