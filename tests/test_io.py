@@ -1263,3 +1263,23 @@ def test_a_sheet_for_a_csv_file_and_an_output_under_a_file_are_named(tmp_path, c
     code = main(["score", str(src), "-o", str(tmp_path / "o.csv"), "--sheet", "S1"])
     err = capsys.readouterr().err
     assert code == 2 and "applies to XLSX files only" in err and len(err.splitlines()) == 1
+
+
+def test_a_yaml_map_refuses_a_header_given_twice_as_a_csv_map_does(tmp_path):
+    # YAML kept the last entry: 收入2025 was read as revenue_y2, without a word
+    path = tmp_path / "map.yaml"
+    path.write_text("编号: respondent_id\n收入2025: revenue_y1\n收入2025: revenue_y2\n", "utf-8")
+    with pytest.raises(FileFormatError, match=r"'收入2025' is given twice \(lines 2 and 3\)"):
+        dmi.io.read_mapping_file(path)
+
+
+def test_a_yaml_map_reads_every_header_and_code_as_the_text_written(tmp_path):
+    # YAML read the header yes as True, a blank code as None ("sent to 'None'") and no as False
+    path = tmp_path / "map.yaml"
+    path.write_text("yes: debt_ratio\n2024: revenue_y2\n备注:\nno: ''\n", "utf-8")
+    assert dmi.io.read_mapping_file(path) == {
+        "yes": "debt_ratio",
+        "2024": "revenue_y2",
+        "备注": "",  # left out, as "" says
+        "no": "",
+    }

@@ -9,48 +9,9 @@ from typing import Any
 
 import yaml
 
+from dmi.yamlfile import load_unique
+
 __all__ = ["A_TEST", "DATA", "Problem", "describe_error", "describe_location", "load_yaml"]
-
-# libyaml's parser when PyYAML was built with it: the same documents, several times faster
-_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _YAML_LOADER(_BASE_LOADER):  # type: ignore[misc,valid-type]
-    """The safe loader, refusing a key given twice in one mapping: YAML keeps the last, so a
-    rule file's ``pass_mark: 60`` then ``pass_mark: 90`` would say 90 without a word."""
-
-    def construct_document(self, node: Any) -> Any:
-        _keys_once(node, set())  # the document as written, before merges are put in
-        return super().construct_document(node)
-
-
-def _keys_once(node: Any, seen: set[int]) -> None:
-    """Raise on a mapping that gives a key twice (the keys of ``<<: *merge`` may repeat one)."""
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        first_line: dict[tuple[str, str], int] = {}
-        for key_node, value_node in node.value:
-            _keys_once(value_node, seen)
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
-                continue
-            key = (key_node.tag, key_node.value)
-            line = key_node.start_mark.line + 1
-            if key in first_line:
-                lines = sorted({first_line[key], line})
-                where = ("lines " if len(lines) > 1 else "line ") + " and ".join(map(str, lines))
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"the key {key_node.value!r} is given twice ({where}); say each setting once",
-                    key_node.start_mark,
-                )
-            first_line[key] = line
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _keys_once(item, seen)
-
 
 # read through importlib.resources so that an installed wheel finds them too; the folder is plain
 # package data of ``dmi`` (see pyproject.toml), not a package of its own
@@ -71,7 +32,7 @@ class Problem:
 def load_yaml(text: str, source: str, error: type[Exception]) -> dict[str, Any]:
     """Parse YAML text that must hold a mapping; ``error(source, [Problem])`` otherwise."""
     try:
-        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
+        data = load_unique(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"

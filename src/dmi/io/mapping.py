@@ -211,6 +211,7 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
     import yaml
 
     from dmi.io.csvstream import detect_encoding
+    from dmi.yamlfile import load_unique
 
     path = Path(path)
     if not path.is_file():
@@ -219,7 +220,7 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
         data = path.read_bytes()
         text = data.decode(detect_encoding(data))
         if path.suffix.lower() in (".yaml", ".yml"):
-            found = yaml.safe_load(text)
+            found = load_unique(text, as_text=True)  # a header "yes" is no True
             if not isinstance(found, dict):
                 raise FileFormatError(
                     f"{path}: expected a mapping of file header: instrument code", path=path

@@ -30,32 +30,12 @@ from typing import Any
 
 import yaml
 
+from dmi.yamlfile import load_unique
+
 __all__ = ["LANGS", "fields", "table", "text"]
 
 LANGS = ("zh", "en")
 """The interface languages, in the order they are offered."""
-
-# libyaml's parser when PyYAML was built with it (the same documents, several times faster)
-_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _UniqueKeyLoader(_BASE_LOADER):
-    """A safe loader that refuses a key repeated in one mapping (PyYAML keeps the last)."""
-
-
-def _unique_mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key {key!r} is given twice", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
 def fields(template: str) -> frozenset[str]:
@@ -81,7 +61,7 @@ def _read_area(source: str, document: str) -> dict[str, dict[str, str]]:
     """The entries of one area file, checked: each has a ``zh`` and an ``en`` text, nothing else,
     with the same fields."""
     try:
-        data = yaml.load(document, Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
+        data = load_unique(document)
     except yaml.YAMLError as exc:
         raise ValueError(f"{source}: not a readable YAML table: {exc}") from None
     if not isinstance(data, dict):
