@@ -1659,3 +1659,36 @@ def test_a_workbook_written_keeps_every_text_as_it_was(tmp_path, text):
     assert back.loc[0, "text"] == text
     cell = load_workbook(path).active["B2"]
     assert cell.data_type == "s"  # text, never a formula
+
+
+@pytest.mark.parametrize("kind", ["shared", "inline"])
+@pytest.mark.parametrize("spaces", [" ", "\u3000", "  \t "])
+def test_a_cell_of_spaces_below_the_table_makes_no_rows(tmp_path, kind, spaces):
+    # a " " in B1000 made 994 rows of blanks, each a rejected "blank line"
+    if kind == "shared":
+        book = Workbook()
+        sheet = book.active
+        sheet.append(["respondent_id", "revenue_y1"])
+        sheet.append(["R1", 2000])
+        sheet.append(["R2", 3000])
+        sheet["B6"] = spaces
+        sheet["A1000"] = spaces
+        path = tmp_path / "spaces.xlsx"
+        book.save(path)
+    else:
+        rows = [["respondent_id", "revenue_y1"], ["R1", 2000], ["R2", 3000]]
+        xml = sheet_xml(rows).replace(
+            "</sheetData>", f'<row r="6">{cell("B6", spaces)}</row></sheetData>'
+        )
+        path = package(tmp_path / "spaces.xlsx", [("Sheet", "visible", xml)])
+    frame = dmi.io.open_table(path).read_all()
+    assert frame["respondent_id"].tolist() == ["R1", "R2"]
+    # spaces inside the table keep their row (a row of blanks, as an empty row there is)
+    book = Workbook()
+    book.active.append(["respondent_id", "revenue_y1"])
+    book.active.append(["R1", 2000])
+    book.active.append([spaces, None])
+    book.active.append(["R3", 4000])
+    book.save(tmp_path / "inside.xlsx")
+    inside = dmi.io.open_table(tmp_path / "inside.xlsx").read_all()
+    assert len(inside) == 3 and inside["respondent_id"].iloc[2] == "R3"

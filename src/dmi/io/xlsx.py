@@ -544,6 +544,7 @@ class Workbook:
                 f"not a readable XLSX workbook ({type(exc).__name__}: {exc})", "xlsx_unreadable"
             ) from None
         self._strings: Any = None
+        self._blank_strings: np.ndarray | None = None
         self._merges: dict[str, list[Merge]] = {}
 
     # the parts read whole --------------------------------------------------------------------
@@ -757,6 +758,16 @@ class Workbook:
         if self._strings is None:
             self._strings = self._read_strings()
         return self._strings
+
+    def blank_strings(self) -> np.ndarray:
+        """Which shared strings are blank or spaces only (a cell of one is no value that makes
+        its row a row of the table), as a mask (computed once, on first use)."""
+        if self._blank_strings is None:
+            import pyarrow.compute as pc
+
+            trimmed = pc.utf8_trim_whitespace(self.strings())
+            self._blank_strings = np.asarray(pc.equal(trimmed, "").fill_null(True), dtype=bool)
+        return self._blank_strings
 
     def _read_strings(self) -> Any:
         """Parse the shared strings into one Arrow array, built from its two buffers (the UTF-8
@@ -1008,6 +1019,7 @@ class _SheetReader:
             if kind[0] != GENERAL or i in book.scaling
         }
         self.strings = book.strings() if book._shared_part is not None else None
+        self.blank_strings = book.blank_strings() if self.strings is not None else None
         # rows read and not yet handed out
         self.values: list[list[Any]] = []
         self.numbers: list[int] = []
@@ -1023,6 +1035,7 @@ class _SheetReader:
         recalculate = self.book.recalculate
         special = self.special
         strings = self.strings
+        blank_strings = self.blank_strings
         n_strings = len(strings) if strings is not None else 0
         values, numbers, ragged, problems = self.values, self.numbers, self.ragged, self.problems
         shared_at = self.shared_at
@@ -1188,7 +1201,9 @@ class _SheetReader:
                     )
                 if column < width:  # looked up a block at a time (see take)
                     row_shared.append((column, index))
-                    row_has_value = True
+                    # spaces alone are no value: a " " far below the table makes no rows
+                    if not blank_strings[index]:  # type: ignore[index]
+                        row_has_value = True
                     return
                 assert strings is not None
                 value = _unescape(strings[index].as_py())
@@ -1210,7 +1225,8 @@ class _SheetReader:
                 value = text
             if kept:
                 row[column] = value
-                row_has_value = True
+                if not (isinstance(value, str) and not value.strip()):
+                    row_has_value = True
             elif not (isinstance(value, str) and not value.strip()):
                 if row_extra is None:
                     row_extra = {}
