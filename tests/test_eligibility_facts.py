@@ -518,3 +518,16 @@ def test_the_english_words_of_facts_and_rules_hold_no_chinese_but_names_and_unit
     for where, words in texts:
         for found in re.findall(r"[\u3400-\u9fff]+", words or ""):
             assert found in allowed, (where, found, words)
+
+
+@pytest.mark.parametrize("minus", ["\u2212", "\uff0d", "\ufe63", "-"])
+def test_a_negative_number_is_read_whatever_minus_sign_it_is_written_with(minus):
+    # U+2212 (typeset text's minus) was refused as "expected a number"; NFKC folds the others
+    import dmi.eligibility as el
+
+    frame = pd.DataFrame(
+        {"respondent_id": ["A", "B"], "net_profit_y1": [f"{minus}5", f"{minus}1,250.5"]}
+    )
+    parsed = el.parse_facts(frame)
+    assert parsed.table.values["net_profit_y1"].tolist() == [-5.0, -1250.5]
+    assert parsed.rejects.empty

@@ -188,6 +188,8 @@ def test_scenario_rule_lowers_the_level_when_enabled(miit):
         (" 7 ", 7.0),
         ("1,234", 1234.0),
         ("-3", -3.0),
+        ("\u22123", -3.0),  # typeset text's minus sign
+        ("\uff0d3", -3.0),
         ("abc", None),
         ("1,23", None),
         ("", None),

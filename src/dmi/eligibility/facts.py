@@ -700,7 +700,9 @@ def _text(value: Any) -> str | None:
 
 
 def _number(text: str, percent: bool) -> float | None:
-    t = text
+    # the minus sign (U+2212) as typeset text writes it, which NFKC leaves as it is (it folds
+    # the full-width and small hyphen-minus)
+    t = text.replace("\u2212", "-")
     if percent and t.endswith("%"):
         t = t[:-1].rstrip()
     if " " in t:

@@ -77,7 +77,8 @@ def parse_number(text: str, *, percent: bool = True) -> float | None:
     number (``"3 5"`` is not 35); a space may stand before ``%``. With ``percent=False`` a
     number ending in ``%`` is not one.
     """
-    t = unicodedata.normalize("NFKC", text).strip()
+    # U+2212, typeset text's minus sign, is one NFKC leaves as it is
+    t = unicodedata.normalize("NFKC", text).strip().replace("\u2212", "-")
     if t.endswith("%"):
         if not percent:
             return None
