@@ -531,3 +531,14 @@ def test_a_negative_number_is_read_whatever_minus_sign_it_is_written_with(minus)
     parsed = el.parse_facts(frame)
     assert parsed.table.values["net_profit_y1"].tolist() == [-5.0, -1250.5]
     assert parsed.rejects.empty
+
+
+@pytest.mark.parametrize(
+    ("key", "code"), [("上年末资产负债率", "debt_ratio"), ("上年营业收入（元）", "revenue_y1")]
+)
+def test_a_firm_s_key_a_file_header_could_be_names_the_fact_s_code(key, code):
+    # a frame's column of that name is matched; a dict's key was "unknown", with no hint
+    import dmi.eligibility as el
+
+    with pytest.raises(el.FactsError, match=rf"unknown fact '{key}'; did you mean '{code}'\?"):
+        el.evaluate({"respondent_id": "A", key: "55"}, "2026")

@@ -1435,8 +1435,12 @@ def parse_facts(
         rejects.add(broken, check.fact, shown, reasons)
 
     if single and unknown:
+        from dmi.eligibility.headers import map_fact_columns
+
+        # a key a file's header could be (a label, a unit in brackets): its fact's code named
+        matched = map_fact_columns(list(unknown)).rename
         for key in unknown:
-            close = _closest(key, spec.codes)
+            close = matched.get(key) or _closest(key, spec.codes)
             hint = f"; did you mean {close!r}?" if close else ""
             rejects.add(
                 np.array([0]),
