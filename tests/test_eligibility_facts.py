@@ -352,7 +352,7 @@ def tally_of(rows: list[dict], first_row: int = 2) -> FactsTally:
     [
         (["0.45", "0.62", "", "1"], True),  # fractions, 1 (100 %) among them
         (["0.45"], True),
-        (["0.45", "1.5"], False),  # a value above 1: percent
+        (["0.45", "1.5"], "some"),  # beside a value above 1: that one counted
         (["0", "0", ""], False),  # nothing above 0: no sign of fractions
         (["", ""], False),
         (["45", "62"], False),
@@ -368,10 +368,13 @@ def test_a_percentage_column_of_values_at_most_1_is_noted(values, noted):
     given = sum(v != "" for v in values)
     assert tally.percent_given["debt_ratio"] == given
     notes = [n for n in tally.notes() if n.startswith("debt_ratio:")]
-    assert bool(notes) is noted
-    if noted:
+    assert bool(notes) is bool(noted)
+    if noted is True:
         assert "multiply it by 100" in notes[0]
         assert ("the value given is" if given == 1 else f"all {given} values given are") in notes[0]
+    elif noted == "some":
+        assert f"1 of the {given} values given is at most 1 (above 0)" in notes[0]
+        assert "multiply them by 100" in notes[0]
     assert not [n for n in tally.notes() if n.startswith("market_share:")]  # not in the file
 
 
@@ -384,7 +387,9 @@ def test_a_percentage_column_is_judged_on_every_row_read_rejected_ones_too():
     assert batch.n_rejected == 9
     tally = batch.facts_tally
     assert (tally.percent_given["debt_ratio"], tally.percent_above_one["debt_ratio"]) == (10, 9)
-    assert not [n for n in tally.notes() if n.startswith("debt_ratio:")]
+    # not the column's note (multiply it by 100): the one value's, counted
+    [note] = [n for n in tally.notes() if n.startswith("debt_ratio:")]
+    assert note.startswith("debt_ratio: 1 of the 10 values given is at most 1")
     # a cell refused is no value of the column: 180 % is rejected, not a sign of percent
     rows = [
         {"respondent_id": "A", "debt_ratio": "0.45"},
@@ -542,3 +547,18 @@ def test_a_firm_s_key_a_file_header_could_be_names_the_fact_s_code(key, code):
 
     with pytest.raises(el.FactsError, match=rf"unknown fact '{key}'; did you mean '{code}'\?"):
         el.evaluate({"respondent_id": "A", key: "55"}, "2026")
+
+
+def test_values_at_most_1_beside_percents_of_a_merged_sheet_are_noted():
+    # 0.45 and 0.9 beside 85%: read as 0.45 % and 0.9 %, every debt ceiling passed, no word
+    rows = [
+        {"respondent_id": r, "debt_ratio": v, "revenue_y1": "2000"}
+        for r, v in (("A", "0.45"), ("B", "0.9"), ("C", "85%"))
+    ]
+    [note] = [n for n in tally_of(rows).notes() if n.startswith("debt_ratio:")]
+    assert note.startswith("debt_ratio: 2 of the 3 values given are at most 1 (above 0)")
+    from dmi.service.bulkview import note_text
+
+    assert note_text(note, "zh").startswith(
+        "资产负债率 (debt_ratio)：所填的 3 个值中有 2 个不超过 1"
+    )

@@ -554,7 +554,8 @@ class FactsTally:
     - A percentage column marked ``fractions_doubtful`` (``debt_ratio``) whose every value
       read (on the rejected rows too) is at most 1, some above 0: likely fractions (0.45 for
       45 %), which are read as percent (0.45 %), so a debt ratio passes every ceiling. (A
-      market share of 0.8 % is many a firm's: not marked.)
+      market share of 0.8 % is many a firm's: not marked.) Some such values beside others
+      above 1 (85%, 60) are noted too, counted: a sheet merged from two may hold both.
     - Rows that give an id and no fact at all: a note or a footnote under the table, say,
       evaluated as a firm whose every fact is unknown.
     - Rows whose award year is after the application year: the award is outside every window
@@ -653,11 +654,20 @@ class FactsTally:
         """The notes of the whole file (English, as the library's reasons are)."""
         notes = []
         for code, given in self.percent_given.items():
-            if given and not self.percent_above_one.get(code) and self.percent_above_zero.get(code):
+            above_one = self.percent_above_one.get(code, 0)
+            small = self.percent_above_zero.get(code, 0) - above_one  # in (0, 1]
+            if given and small and not above_one:
                 values = "the value given is" if given == 1 else f"all {given} values given are"
                 notes.append(
                     f"{code}: {values} at most 1, read as percent (0.45 is 0.45%); if the "
                     "column holds fractions (0.45 for 45%), multiply it by 100"
+                )
+            elif small:  # beside values above 1 (85%, 60): likely fractions of a merged sheet
+                verb = "is" if small == 1 else "are"
+                notes.append(
+                    f"{code}: {small} of the {given} values given {verb} at most 1 (above 0), "
+                    "read as percent (0.45 is 0.45%); if they are fractions (0.45 for 45%), "
+                    "multiply them by 100"
                 )
         if self.id_only:
             rows = ", ".join(str(r) for r in self.id_only_rows)

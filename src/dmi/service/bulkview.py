@@ -479,6 +479,14 @@ _NOTES = [
     ),
     (
         re.compile(
+            r"(?P<fact>[a-z][a-z0-9_]*): (?P<n>\d+) of the (?P<of>\d+) values given (?:is|are) "
+            r"at most 1 \(above 0\), read as percent \(0\.45 is 0\.45%\); if they are fractions "
+            r"\(0\.45 for 45%\), multiply them by 100"
+        ),
+        "percent_some_fractions",
+    ),
+    (
+        re.compile(
             r"(?P<n>\d+) rows? with an id and no fact \(rows? (?P<rows>[^)]*)\): evaluated with "
             r"every fact unknown \(a note or a footnote in the id column\?\)"
         ),
@@ -660,7 +668,7 @@ def note_text(note: str, lang: str) -> str:
                     lambda m: f" → {_fact_named(m['fact'], lang)}", found["list"]
                 )
                 return text(f"agency.note_{key}", lang, list=listed)
-            if key in ("percent_fractions", "unit_converted"):
+            if key in ("percent_fractions", "percent_some_fractions", "unit_converted"):
                 values = {**found.groupdict(), "fact": _fact_named(found["fact"], lang)}
                 return text(f"agency.note_{key}", lang, **values)
             return text(f"agency.note_{key}", lang, **found.groupdict())
