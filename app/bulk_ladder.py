@@ -278,7 +278,7 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
         st.subheader(text("ladder_bulk.rejects"))
         st.markdown(f"**{text('ladder_bulk.reasons')}**")
         st.dataframe(
-            ladderbulk.reasons_table(s.rejected_rows_by_reason, lang),
+            ladderbulk.reasons_table(found.rejects, lang),
             hide_index=True,
             width="stretch",
         )

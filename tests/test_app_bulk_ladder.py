@@ -645,3 +645,39 @@ def test_a_rejected_cell_is_named_by_the_file_s_own_header_too(lang, downloads):
     expected = f"资产负债率(%)（{label}）" if lang == "zh" else f"资产负债率(%) ({label})"
     assert named.iloc[:, 2].tolist() == [expected]
     assert at.dataframe[2].value.iloc[0, 2] == expected
+
+
+def test_a_second_column_of_one_fact_is_listed_as_not_read_by_its_header(downloads):
+    # the list read the duplicates backwards: "r、e、v、e、n、u、e、_、y、1"
+    firms = synthetic_firms(20, seed=3).drop(columns=["digital_level_computed"])
+    firms["上年营业收入"] = firms["revenue_y1"]
+    at = _run("zh", firms.to_csv(index=False).encode())
+    [warned] = [w.value.replace("\\", "") for w in at.warning]
+    assert "以下 1 列未读取" in warned and "上年营业收入" in warned, warned
+    assert list(at.data_editor(key=_map_editor(at)).value["header"]) == ["上年营业收入"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_reasons_are_worded_as_the_rejects_are(lang):
+    # the counts were worded from the summary's keys: a cross check in English with codes, a
+    # category's values as codes, a fact said in the negative without its name
+    from dmi.eligibility import FACTS
+
+    firms = synthetic_firms(12, seed=4).drop(columns=["digital_level_computed"]).astype(object)
+    firms.loc[0:1, ["rd_y1", "cost_y1"]] = [500, 100]
+    firms.loc[2:4, "award"] = "gold"
+    firms.loc[5, "no_incident"] = "有"
+    at = _run(lang, firms.to_csv(index=False).encode())
+    reasons = at.dataframe[1].value
+    counted = dict(zip(reasons.iloc[:, 0], reasons.iloc[:, 1]))
+    rd, cost = FACTS["rd_y1"].label(lang), FACTS["cost_y1"].label(lang)
+    above = text("ladder_bulk.reason_above_fact", lang, fact=rd, other=cost)
+    values = ", ".join(v.label(lang) for v in FACTS["award"].values)
+    one_of = text("ladder_bulk.reason_one_of", lang, values=values)
+    assert counted[above] == 2 and counted[one_of] == 3, counted
+    assert sum(counted.values()) == 6
+    negative = [r for r in counted if FACTS["no_incident"].label(lang) in r]
+    assert len(negative) == 1 and counted[negative[0]] == 1, counted
+    assert not any("rd_y1" in r or "cost_y1" in r for r in counted), counted
+    if lang == "zh":  # no code of a value, nor a word of the library's English
+        assert not any(re.search("provincial|expected|above", r) for r in counted), counted

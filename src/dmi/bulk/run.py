@@ -196,7 +196,7 @@ _STRAY = re.compile(r"^cells? [A-Z]+\d+ .* without a header; give the columns? "
 _STRAY_KEY = "a value in a column without a header"
 
 
-def _reason_key(reason: str, column: str = "") -> str:
+def reason_key(reason: str, column: str = "") -> str:
     """Group reasons that differ only by detail (row lists, field counts, the cell's value)
     for the summary: a fact's range reason is its column's ("180 is above the maximum 100 %"
     of debt_ratio is "debt_ratio is above the maximum 100 %"), a cross check's is without the
@@ -296,7 +296,7 @@ def _count_problems(rejects: pd.DataFrame, tally: Any) -> None:
     each under its first problem, to ``row_reasons`` (what a run's summary counts)."""
     tally.problems += len(rejects)
     if len(rejects):
-        keys = [_reason_key(str(r), str(c)) for r, c in zip(rejects["reason"], rejects["column"])]
+        keys = [reason_key(str(r), str(c)) for r, c in zip(rejects["reason"], rejects["column"])]
         tally.reasons.update(keys)
         firsts = ~rejects["row"].duplicated().to_numpy()
         tally.row_reasons.update(k for k, first in zip(keys, firsts) if first)

@@ -210,7 +210,7 @@ def ignored_columns(found: LadderRun) -> list[str]:
     that name no fact nor survey question, then the second columns of one fact. The column of
     company names is read, for the candidates' list."""
     mapping = getattr(found.summary, "mapping", {}) or {}
-    repeated = [h for headers in mapping.get("duplicates", {}).values() for h in headers]
+    repeated = list(mapping.get("duplicates", {}))  # header -> the fact it repeats
     unread = [h for h in mapping.get("unmatched", []) if h != found.name_header]
     return [*unread, *repeated]
 
@@ -477,6 +477,11 @@ _FACT_REASONS = [
         "negative",
     ),
     (re.compile(r"expected one of: (?P<values>.+)"), "one_of"),
+    # a run's count of a cross check: the facts, without the amounts of a row
+    (
+        re.compile(r"(?P<fact>[a-z][a-z0-9_]*) is above (?P<other>[a-z][a-z0-9_]*)(?::.*)?"),
+        "above_fact",
+    ),
     (
         re.compile(
             r"(?P<fact>\w+) \((?P<value>[^)]*)\) is above (?P<other>\w+) \((?P<other_value>[^)]*)\)"
@@ -528,15 +533,22 @@ def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
     return reason_text(reason, lang)
 
 
-def reasons_table(rows_by_reason: dict[str, int], lang: str) -> pd.DataFrame:
-    """The rejected rows by reason (a run summary's ``rejected_rows_by_reason``: each row once,
-    under its first problem, so that the rows add up to those rejected), in ``lang``, most
-    first."""
-    worded = [fact_reason(reason, lang) for reason in rows_by_reason]
+def reasons_table(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The rejected rows by reason, as a run's summary counts them (each row once, under its
+    first problem, reasons that differ only by the cell's value together:
+    :func:`dmi.bulk.run.reason_key`), each worded in ``lang`` knowing its fact (a category's
+    values, a cross check's facts by name), most first; from a run's rejects table."""
+    from dmi.bulk.run import reason_key
+
+    first = rejects[~rejects["row"].duplicated()]
+    counted: dict[str, int] = {}
+    for column, reason in zip(first["column"].astype(str), first["reason"]):
+        worded = fact_reason(reason_key(unescaped(reason), column), lang, column)
+        counted[worded] = counted.get(worded, 0) + 1
     table = pd.DataFrame(
         {
-            text("agency.col_reason", lang): worded,
-            text("agency.col_rows", lang): [int(n) for n in rows_by_reason.values()],
+            text("agency.col_reason", lang): list(counted),
+            text("agency.col_rows", lang): list(counted.values()),
         }
     )
     return table.sort_values(table.columns[1], ascending=False, kind="stable").reset_index(
