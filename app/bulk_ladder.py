@@ -20,6 +20,8 @@ from dmi.service.ladder import application_year_now
 from dmi.service.uploads import upload_folder
 
 FILE_ERRORS = (FileFormatError, FactsFileError, PolicyError, ValueError)
+# a file (a sheet) whose headers name no fact: the page offers to map them all
+_NO_FACT_NAMED = ("no_facts", "no_fact_header_row")
 
 
 def _year_typed() -> None:
@@ -154,7 +156,7 @@ def page(lang: str) -> None:
                 )
             except FILE_ERRORS as exc:
                 st.error(ui.file_error(exc, upload.name))
-                if getattr(exc, "problem", None) == "no_facts" and not column_map:
+                if getattr(exc, "problem", None) in _NO_FACT_NAMED and not column_map:
                     # no column names a fact: every one is offered to the editor of the map
                     st.session_state["ladder_ignored"] = (
                         upload.file_id,

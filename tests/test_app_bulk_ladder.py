@@ -530,12 +530,28 @@ def test_a_run_that_evaluates_no_firm_is_a_warning_not_a_success(data, why):
     assert any(text(why, "en") in w.value for w in at.warning), [w.value for w in at.warning]
 
 
-def test_a_file_whose_columns_name_no_fact_can_be_mapped_and_run(downloads, tmp_path):
-    # headers as an agency writes them: refused, and nothing offered to read them
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_file_whose_columns_name_no_fact_can_be_mapped_and_run(downloads, tmp_path, kind):
+    # headers as an agency writes them: refused, and nothing offered to read them (a workbook's
+    # header row was looked for without the map, so it stayed refused)
     firms = synthetic_firms(40, seed=9).drop(columns=["digital_level_computed"])
     own = {"revenue_y1": "2025年营业收入", "rd_y1": "2025年研发费用", "debt_ratio": "负债率"}
     written = firms[["respondent_id", *own]].rename(columns={**own, "respondent_id": "代码"})
-    at = _run("zh", written.to_csv(index=False).encode())
+    if kind == "csv":
+        at = _run("zh", written.to_csv(index=False).encode())
+    else:
+        book = tmp_path / "facts.xlsx"
+        written.to_excel(book, index=False)
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.query_params["lang"] = "zh"
+        at.run()
+        at.session_state["account"] = Account("agent", frozenset({"agency"}))
+        at.switch_page("app_pages/bulk.py").run()
+        at.radio(key="bulk_what").set_value("ladder").run()
+        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        at.file_uploader(key="ladder_file").upload("facts.xlsx", book.read_bytes(), xlsx)
+        at.run()
+        at.button(key="ladder_run").click().run()
     assert len(at.error) == 1
     key = _map_editor(at)
     headers = list(at.data_editor(key=key).value["header"])

@@ -1064,19 +1064,24 @@ def _take_as_id(mapping: ColumnMapping, headers: list[str], chosen: str) -> None
     mapping.unmatched = [h for h in headers if h in unmatched]
 
 
-def _facts_matched(headers: list[str]) -> tuple[int, int]:
-    """How many facts a row of headers names, and how many columns in all (for
-    :func:`fact_header_row`)."""
-    mapping = map_fact_columns(headers)
+def _facts_matched(headers: list[str], column_map: dict[str, str] | None = None) -> tuple[int, int]:
+    """How many facts a row of headers names (with ``column_map``, as a run reads them), and
+    how many columns in all (for :func:`fact_header_row`)."""
+    mapping = map_fact_columns(headers, custom=column_map)
     named = set(mapping.rename.values())
     return len(named - {ID_COLUMN}), len(named)
 
 
 def fact_header_row(
-    path: str | Path, *, sheet: str | None = None, rows: int = HEADER_SEARCH_ROWS
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    rows: int = HEADER_SEARCH_ROWS,
+    column_map: dict[str, str] | None = None,
 ) -> int:
     """The row of an XLSX sheet of firms that names their facts: 1 unless title rows stand
-    above the header (:func:`dmi.io.readers.best_header_row`). Other files: 1.
+    above the header (:func:`dmi.io.readers.best_header_row`). Other files: 1. A header
+    ``column_map`` sends to a fact names it, as the run will read it.
 
     Raises
     ------
@@ -1085,7 +1090,12 @@ def fact_header_row(
     """
     from dmi.io.readers import best_header_row
 
-    found, sheet_name = best_header_row(path, _facts_matched, sheet=sheet, rows=rows)
+    def matched(headers: list[str]) -> tuple[int, int]:
+        # a header the map sends to a fact names it (only those of this row)
+        own = {h: c for h, c in (column_map or {}).items() if h in headers}
+        return _facts_matched(headers, own or None)
+
+    found, sheet_name = best_header_row(path, matched, sheet=sheet, rows=rows)
     if found is None:
         opened = open_table(path, sheet=sheet)  # its other sheets: where the facts may be
         raise FileFormatError(

@@ -115,7 +115,8 @@ def run_file(
     summary, _ = evaluate_file(
         source,
         paths["results"],
-        header_row=fact_header_row(source, sheet=sheet),  # below an XLSX's title rows
+        # below an XLSX's title rows, the map's headers naming their facts
+        header_row=fact_header_row(source, sheet=sheet, column_map=column_map),
         sheet=sheet,
         policy=policy,
         year=application_year_now(policy) if year is None else year,
@@ -237,11 +238,11 @@ def columns_read(found: LadderRun, lang: str) -> pd.DataFrame:
 
 
 def file_headers(source: Path, encoding: str | None = None, sheet: str | None = None) -> list[str]:
-    """The headers of a facts file as written (an XLSX's first row: none below names a fact),
-    for the page to map when none of them names a fact."""
+    """The headers of a facts file as a run matches them (an XLSX's first row: none below
+    names a fact), for the page to map when none of them names a fact."""
     from dmi.io import open_table
 
-    return list(open_table(source, encoding=encoding, sheet=sheet).written)
+    return list(open_table(source, encoding=encoding, sheet=sheet).columns)
 
 
 def sheets(source: Path) -> list[str]:
