@@ -191,8 +191,8 @@ def _staged(upload: Any, folder: Path) -> Path:
 
 
 def _sheet_choice(upload: Any) -> str | None:
-    """A workbook of several sheets: the sheet to read, chosen (the one it opens on first);
-    None for another file, or a workbook of one sheet."""
+    """A workbook of several visible sheets: the sheet to read, chosen (the one it opens on
+    first); a workbook of one: that one; None for another file."""
     known = st.session_state.get("ladder_sheets")
     if not known or known[0] != upload.file_id:
         names: list[str] = []
@@ -204,8 +204,8 @@ def _sheet_choice(upload: Any) -> str | None:
                     names = []  # said when the run reads the file
         known = (upload.file_id, names)
         st.session_state["ladder_sheets"] = known
-    if len(known[1]) < 2:
-        return None
+    if len(known[1]) < 2:  # one visible sheet is read, even when a hidden one is active
+        return known[1][0] if known[1] else None
     return st.selectbox(text("ladder_bulk.sheet"), known[1], key=f"ladder_sheet_{upload.file_id}")
 
 

@@ -574,7 +574,8 @@ def test_a_file_whose_columns_name_no_fact_can_be_mapped_and_run(downloads, tmp_
     assert downloads["ladder_download_results"] == out.read_bytes()
 
 
-def test_a_workbook_s_sheet_is_chosen_on_the_page(downloads, tmp_path):
+@pytest.mark.parametrize("first", ["notes", "blank", "hidden"])
+def test_a_workbook_s_sheet_is_chosen_on_the_page(downloads, tmp_path, first):
     # a workbook that opens on its notes: the page advised moving the header row, and offered
     # no way to read the sheet of the data
     import openpyxl
@@ -582,7 +583,11 @@ def test_a_workbook_s_sheet_is_chosen_on_the_page(downloads, tmp_path):
     firms = synthetic_firms(30, seed=6).drop(columns=["digital_level_computed"])
     book = openpyxl.Workbook()
     book.active.title = "说明"
-    book.active.append(["本表为 2025 年企业情况"])
+    if first == "notes":
+        book.active.append(["本表为 2025 年企业情况"])
+    elif first == "hidden":  # a hidden sheet of notes: the one visible sheet is the firms
+        book.active.append(["本表为 2025 年企业情况"])
+        book.active.sheet_state = "hidden"
     data = book.create_sheet("数据")
     data.append(list(firms.columns))
     for row in firms.astype(object).where(firms.notna(), None).itertuples(index=False):
@@ -598,12 +603,17 @@ def test_a_workbook_s_sheet_is_chosen_on_the_page(downloads, tmp_path):
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     at.file_uploader(key="ladder_file").upload("two.xlsx", path.read_bytes(), xlsx)
     at.run()
-    [choice] = [s for s in at.selectbox if s.key and s.key.startswith("ladder_sheet_")]
-    assert choice.options == ["说明", "数据"] and choice.value == "说明"
-    at.button(key="ladder_run").click().run()
-    [error] = [e.value for e in at.error]
-    assert "数据" in error and "工作表" in error
-    choice.set_value("数据").run()
+    choices = [s for s in at.selectbox if s.key and s.key.startswith("ladder_sheet_")]
+    if first == "hidden":  # the one visible sheet is read, no choice to make
+        assert not choices
+    else:
+        [choice] = choices
+        assert choice.options == ["说明", "数据"] and choice.value == "说明"
+        at.button(key="ladder_run").click().run()
+        [error] = [e.value for e in at.error]
+        # the other sheets named (a blank first sheet: its first row, the choice right above)
+        assert "数据" in error or first == "blank", error
+        choice.set_value("数据").run()
     at.button(key="ladder_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     out, flat = tmp_path / "cli.csv", tmp_path / "flat.csv"

@@ -30,6 +30,7 @@ _HOMES = {
     "detect_encoding": "readers",
     "find_header_row": "readers",
     "open_table": "readers",
+    "workbook_sheets": "readers",
     "read_answers": "readers",
     "ID_ALIASES": "mapping",
     "PROFILE_ALIASES": "mapping",
@@ -73,6 +74,7 @@ __all__ = [
     "read_mapping_file",
     "require_item_columns",
     "unescaped",
+    "workbook_sheets",
     "write_table",
     "xlsx_row",
 ]

@@ -1241,6 +1241,31 @@ def find_header_row(
     return found
 
 
+def workbook_sheets(path: str | Path) -> list[str]:
+    """The visible worksheets of an XLSX workbook, the one it opens on first (when visible),
+    read from the workbook's list alone (no sheet is read: a blank or hidden active sheet
+    does not hide the others); [] for another file.
+
+    Raises
+    ------
+    FileFormatError
+        A workbook that cannot be opened (as :func:`open_table` says).
+    """
+    path = Path(path)
+    if not path.is_file() or not _is_xlsx(path):
+        return []
+    try:
+        book = _xlsxread.Workbook(path, _xlsx_limits())
+    except _xlsxread.XlsxError as exc:
+        raise FileFormatError(
+            f"{path}: {exc}", path=path, problem=exc.problem, **exc.details
+        ) from None
+    visible = [s for s in book.sheets if s.state == "visible" and s.part is not None]
+    first = book.sheets[book.active] if 0 <= book.active < len(book.sheets) else None
+    ordered = ([first] if first in visible else []) + [s for s in visible if s is not first]
+    return [s.name for s in ordered]
+
+
 def best_header_row(
     path: str | Path,
     matched: Callable[[list[str]], tuple[int, int]],

@@ -246,11 +246,11 @@ def file_headers(source: Path, encoding: str | None = None, sheet: str | None = 
 
 
 def sheets(source: Path) -> list[str]:
-    """A workbook's visible sheets, the one it opens on first ([] for a CSV or Parquet file)."""
-    from dmi.io import open_table
+    """A workbook's visible sheets, the one it opens on first ([] for a CSV or Parquet file):
+    from its list of sheets, so that a blank or hidden first sheet does not hide the others."""
+    from dmi.io import workbook_sheets
 
-    reader = open_table(source)
-    return [] if reader.sheet is None else [reader.sheet, *reader.other_sheets]
+    return workbook_sheets(source)
 
 
 def fact_choices(lang: str) -> dict[str, str]:
