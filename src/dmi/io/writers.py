@@ -562,14 +562,15 @@ def _copy_bytes(source: Any, target: Any, start: int, end: int) -> None:
 _XLSX_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 """The control characters an XLSX cell cannot hold as they are (a tab and line breaks it can)."""
 
-_XLSX_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
+# the "_" of text that reads as an escape: one underscore may end an escape and start the next
+_XLSX_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 
 
 def _xlsx_escaped(text: str) -> str:
     """Text as OOXML stores it: a control character as its escape ``_xHHHH_`` (a form feed
     pasted from Word is ``_x000C_``), and text that reads as such an escape with its ``_``
     escaped (``_x005F_``), so that a spreadsheet, and dmi's reader, read the cell as it was."""
-    text = _XLSX_ESCAPE.sub(lambda m: "_x005F" + m.group(0), text)
+    text = _XLSX_ESCAPE.sub("_x005F_", text)
     return _XLSX_CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
