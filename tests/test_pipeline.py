@@ -845,6 +845,31 @@ def test_an_output_that_is_another_file_the_run_reads_is_refused(
     assert other.read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["eligibility", "--policy", "2026", "--summary", "2026"],
+        ["score", "--tier-model", "none", "--summary", "none"],
+        ["score", "--summary", "miit-2024-manufacturing"],
+    ],
+)
+def test_a_read_option_that_names_no_file_is_no_file_an_output_could_replace(
+    tmp_path, capsys, monkeypatch, argv
+):
+    # a shipped version, none, an instrument's id: an output of that name was refused
+    import dmi.eligibility as el
+
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "in.csv"
+    if argv[0] == "score":
+        source.write_bytes((FIXTURES / "ragged.csv").read_bytes())
+    else:
+        el.synthetic_firms(5, seed=1).to_csv(source, index=False)
+    code = main([argv[0], str(source), "-o", "out.csv", "-q", *argv[1:]])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / argv[-1]).is_file()
+
+
 @pytest.mark.parametrize("command", ["score", "eligibility"])
 @pytest.mark.parametrize("option", ["-o", "--rejects", "--summary", "--cohort"])
 @pytest.mark.parametrize("how", ["same", "link", "hard link", "relative"])

@@ -495,7 +495,8 @@ def check_outputs(
             raise UsageError(f"two outputs are the same file: {seen[real]} and {path}")
         read = {"the input file": input_path, **(reads or {})}
         for what, source in read.items():
-            if source is not None and _same_file(path, source):
+            # a file only: a shipped rule version (2026), none or input is no path
+            if source is not None and os.path.isfile(source) and _same_file(path, source):
                 raise UsageError(
                     f"{path} is {what} {source}: the results would replace it; name another output"
                 )
