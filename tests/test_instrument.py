@@ -242,3 +242,24 @@ def test_a_label_that_names_two_choices_is_ambiguous(miit):
     assert "scenario_levels: label '3' is also another scenario level's value (ambiguous)" in (
         problems
     )
+
+
+def test_an_instrument_that_gives_a_key_twice_is_refused_naming_it():
+    # YAML keeps the last: an instrument saying id twice loaded as the second, without a word
+    from dmi.instruments import parse_instrument, shipped_path
+
+    text = shipped_path("miit-2024-manufacturing.yaml").read_text("utf-8")
+    twice = text.replace("\nid: ", "\nid: other-id\nid: ", 1)
+    assert twice != text
+    with pytest.raises(dmi.InstrumentError, match=r"'id' is given twice \(lines \d+ and \d+\)"):
+        parse_instrument(twice, "twice.yaml")
+
+
+def test_a_method_file_that_gives_a_key_twice_is_refused(tmp_path):
+    from dmi.analysis.method import load_method
+    from dmi.errors import ModelFileError
+
+    path = tmp_path / "method.yaml"
+    path.write_text("weighting: entropy\nweighting: critic\n", "utf-8")
+    with pytest.raises(ModelFileError, match="'weighting' is given twice"):
+        load_method(path)

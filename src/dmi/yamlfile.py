@@ -2,8 +2,9 @@
 
 YAML itself keeps the last of a key given twice, so a rule file's ``pass_mark: 60`` then
 ``pass_mark: 90`` would say 90, and a column map's second entry for one header would win,
-without a word. Every YAML file dmi reads (rule files, the facts table, the interface texts,
-column maps) goes through :class:`UniqueKeyLoader`, which refuses it naming the lines.
+without a word. Every YAML file dmi reads (instruments, crosswalks, rule files, the facts
+table, the interface texts, column maps, method files, AHP matrices) goes through
+:class:`UniqueKeyLoader`, which refuses it naming the lines.
 """
 
 from __future__ import annotations

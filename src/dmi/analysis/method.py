@@ -62,6 +62,7 @@ from dmi.scoring.aggregate import AGGREGATIONS
 from dmi.scoring.model import WEIGHTINGS
 from dmi.scoring.normalise import NORMALISATIONS, canonical_name
 from dmi.scoring.weighting import PCA_RETAIN, check_pca_retain, read_pairwise_file
+from dmi.yamlfile import load_unique
 
 __all__ = [
     "METHOD_FORMAT",
@@ -301,7 +302,7 @@ def load_method(path: str | Path | None) -> tuple[Method, dict[str, Any]]:
         raise MissingFileError(f"no such method file: {path}")
     raw = file.read_bytes()
     try:
-        data = yaml.safe_load(raw.decode("utf-8-sig"))
+        data = load_unique(raw.decode("utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelFileError(str(path), "", f"not a valid YAML file ({reason})") from None

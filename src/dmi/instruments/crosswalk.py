@@ -28,13 +28,13 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dmi.errors import InstrumentError, InstrumentProblem, MissingFileError
 from dmi.instruments.format import Instrument, Item
 from dmi.instruments.items import item_type
 from dmi.instruments.loading import load_instrument
+from dmi.yamlfile import load_unique
 
 __all__ = [
     "Crosswalk",
@@ -183,7 +183,7 @@ def find_crosswalk(source: str, target: str) -> Crosswalk:
 
 @lru_cache(maxsize=16)
 def _load(path: str) -> Crosswalk:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = load_unique(Path(path).read_text(encoding="utf-8"))
     try:
         spec = _CrosswalkSpec.model_validate(raw)
     except ValidationError as exc:

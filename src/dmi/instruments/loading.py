@@ -24,6 +24,7 @@ from dmi.instruments.format import (
     _InstrumentSpec,
     _semantic_problems,
 )
+from dmi.yamlfile import load_unique
 
 __all__ = [
     "available_instruments",
@@ -32,9 +33,6 @@ __all__ = [
     "shipped_path",
     "shipped_reference_population",
 ]
-
-# libyaml's parser when PyYAML was built with it: the same documents, several times faster
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def shipped_path(*parts: str) -> Path:
@@ -130,7 +128,7 @@ def parse_instrument(raw: bytes | str, source: str = "<string>") -> Instrument:
 @lru_cache(maxsize=32)
 def _parse_text(text: str, source: str) -> Instrument:
     try:
-        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
+        data = load_unique(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"

@@ -27,6 +27,7 @@ from dmi.instruments.crosswalk import Condition, Crosswalk
 from dmi.instruments.items import item_type
 from dmi.scoring.answers import cell_key, factorize_cells
 from dmi.scoring.model import IndexModel
+from dmi.yamlfile import load_unique
 
 __all__ = [
     "AlsoTarget",
@@ -155,7 +156,7 @@ def scoring_target(crosswalk: Crosswalk) -> Instrument:
     """The target instrument as the crosswalk scores it: every item's missing answer treated as
     ``unmapped`` says, and the dimensions no rule reaches given weight 0 (reported, empty, and
     left out of the index)."""
-    data = yaml.safe_load(Path(crosswalk.target.source).read_text(encoding="utf-8"))
+    data = load_unique(Path(crosswalk.target.source).read_text(encoding="utf-8"))
     data["defaults"] = {**data.get("defaults", {}), "missing": crosswalk.unmapped}
     mapped = {r.target for r in crosswalk.rules if r.mapped}
     for dim in data["dimensions"]:

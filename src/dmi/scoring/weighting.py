@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dmi.errors import FileFormatError, MissingFileError, ParameterError, UsageError
+from dmi.yamlfile import load_unique
 
 WEIGHTINGS = ("instrument", "equal", "entropy", "critic", "pca", "ahp", "bod")
 """The weighting schemes of :class:`~dmi.IndexModel` (here, without the model, for the CLI)."""
@@ -1339,7 +1340,7 @@ def read_pairwise_file(path: str | Path, nodes: list[str]) -> np.ndarray:
         import yaml
 
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            data = load_unique(file.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problem = " ".join(str(exc).split())  # YAML's message spans lines
             raise FileFormatError(f"{file}: not a YAML file ({problem})", path=file) from None
