@@ -4,7 +4,6 @@ shows is named by :mod:`dmi.service.ladderbulk`, in the page's language."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import dmi_ui as ui
@@ -116,7 +115,8 @@ def page(lang: str) -> None:
         st.stop()
     sheet = _sheet_choice(upload)
     # the columns a run of this file did not read, to be mapped to facts for the next run
-    column_map = _column_map_editor(upload.file_id, lang)
+    read_as = f"{upload.file_id}/{sheet}"  # what the columns not read were read from
+    column_map = _column_map_editor(read_as, lang)
     # not the language: the page words the run again in another; only the results file's gaps
     # stay in the run's language, which is said
     run_key = (
@@ -140,7 +140,7 @@ def page(lang: str) -> None:
             bar.progress(min(done / estimate, 1.0), text=ui.t("rows_read", n=f"{done:,}"))
 
         with upload_folder() as folder:
-            source = _staged(upload, folder)
+            source = ui.staged_upload(upload, folder)
             try:
                 found = ladderbulk.run_file(
                     source,
@@ -159,19 +159,19 @@ def page(lang: str) -> None:
                 if getattr(exc, "problem", None) in _NO_FACT_NAMED and not column_map:
                     # no column names a fact: every one is offered to the editor of the map
                     st.session_state["ladder_ignored"] = (
-                        upload.file_id,
+                        read_as,
                         ladderbulk.file_headers(source, encoding, sheet),
                     )
                     st.info(text("ladder_bulk.map_all"))
-                    _column_map_editor(upload.file_id, lang)  # above the button from now on
+                    _column_map_editor(read_as, lang)  # above the button from now on
                 st.stop()
         bar.progress(1.0)
         st.session_state["ladder_result"] = (found, lang)
         # the editor keeps a column mapped in an earlier run (no longer ignored) to undo it
         before = st.session_state.get("ladder_ignored", (None, []))
-        kept = before[1] if before[0] == upload.file_id else []
+        kept = before[1] if before[0] == read_as else []
         ignored = ladderbulk.ignored_columns(found)
-        listed = (upload.file_id, list(dict.fromkeys(kept + ignored)))
+        listed = (read_as, list(dict.fromkeys(kept + ignored)))
         st.session_state["ladder_ignored"] = listed
         st.session_state["ladder_run_key"] = run_key
         st.session_state["ladder_run_name"] = upload.name
@@ -183,13 +183,6 @@ def page(lang: str) -> None:
     show(found, lang, run_lang)
 
 
-def _staged(upload: Any, folder: Path) -> Path:
-    """The upload written into ``folder``, named by its type (the readers go by it)."""
-    source = folder / f"upload{'.' + upload.name.rsplit('.', 1)[-1].lower()}"
-    source.write_bytes(upload.getbuffer())
-    return source
-
-
 def _sheet_choice(upload: Any) -> str | None:
     """A workbook of several visible sheets: the sheet to read, chosen (the one it opens on
     first); a workbook of one: that one; None for another file."""
@@ -199,7 +192,7 @@ def _sheet_choice(upload: Any) -> str | None:
         if upload.name.lower().endswith((".xlsx", ".xls")):
             with upload_folder() as folder:
                 try:
-                    names = ladderbulk.sheets(_staged(upload, folder))
+                    names = ladderbulk.sheets(ui.staged_upload(upload, folder))
                 except FILE_ERRORS:
                     names = []  # said when the run reads the file
         known = (upload.file_id, names)
@@ -209,16 +202,17 @@ def _sheet_choice(upload: Any) -> str | None:
     return st.selectbox(text("ladder_bulk.sheet"), known[1], key=f"ladder_sheet_{upload.file_id}")
 
 
-def _column_map_editor(file_id: str, lang: str) -> dict[str, str]:
-    """The columns the last run of this file did not read, each with the fact it is to be read
-    as (edited in a table); returns that map (header -> fact) for the next run."""
+def _column_map_editor(read_as: str, lang: str) -> dict[str, str]:
+    """The columns the last run of this file (and sheet: ``read_as``) did not read, each with
+    the fact it is to be read as (edited in a table); returns that map (header -> fact) for
+    the next run."""
     last = st.session_state.get("ladder_ignored")
-    if not last or last[0] != file_id or not last[1]:
+    if not last or last[0] != read_as or not last[1]:
         return {}
     headers = last[1]
     choices = ladderbulk.fact_choices(lang)
     none = next(iter(choices))
-    key = f"ladder_map_{file_id}"  # one for both languages: a choice is read in either
+    key = f"ladder_map_{read_as}"  # one for both languages: a choice is read in either
     table = pd.DataFrame({"header": headers, "fact": [none] * len(headers)})
     edited = ui.edited_table(table, key)  # the browser's edits, as the index half reads them
     with st.expander(text("ladder_bulk.map_title"), expanded=True):

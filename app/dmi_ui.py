@@ -545,6 +545,14 @@ def file_error(exc: Exception, name: str) -> str:
 UPLOAD_TYPES = ["csv", "txt", "xlsx", "xls", "parquet"]
 
 
+def staged_upload(upload: Any, folder: Path) -> Path:
+    """An upload written into a run's ``folder``, named by its type (the readers go by it; a
+    name without one is read as CSV)."""
+    source = folder / f"upload{Path(upload.name).suffix.lower() or '.csv'}"
+    source.write_bytes(upload.getbuffer())
+    return source
+
+
 def table_uploader(key: str) -> Any:
     """The uploader of a table file, worded in the page's language.
 

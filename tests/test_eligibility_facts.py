@@ -539,14 +539,17 @@ def test_a_negative_number_is_read_whatever_minus_sign_it_is_written_with(minus)
 
 
 @pytest.mark.parametrize(
-    ("key", "code"), [("上年末资产负债率", "debt_ratio"), ("上年营业收入（元）", "revenue_y1")]
+    ("key", "code", "unit"),
+    [("上年末资产负债率", "debt_ratio", ""), ("上年营业收入（元）", "revenue_y1", "元")],
 )
-def test_a_firm_s_key_a_file_header_could_be_names_the_fact_s_code(key, code):
+def test_a_firm_s_key_a_file_header_could_be_names_the_fact_s_code(key, code, unit):
     # a frame's column of that name is matched; a dict's key was "unknown", with no hint
     import dmi.eligibility as el
 
-    with pytest.raises(el.FactsError, match=rf"unknown fact '{key}'; did you mean '{code}'\?"):
+    with pytest.raises(el.FactsError, match=rf"unknown fact '{key}'; did you mean '{code}'\?") as e:
         el.evaluate({"respondent_id": "A", key: "55"}, "2026")
+    # a key in another unit: the value is to be given in the fact's own
+    assert (f"where the key says {unit}: give the value in 万元" in str(e.value)) is bool(unit)
 
 
 def test_values_at_most_1_beside_percents_of_a_merged_sheet_are_noted():

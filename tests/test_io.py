@@ -1276,10 +1276,14 @@ def test_a_yaml_map_refuses_a_header_given_twice_as_a_csv_map_does(tmp_path):
 def test_a_yaml_map_reads_every_header_and_code_as_the_text_written(tmp_path):
     # YAML read the header yes as True, a blank code as None ("sent to 'None'") and no as False
     path = tmp_path / "map.yaml"
-    path.write_text("yes: debt_ratio\n2024: revenue_y2\n备注:\nno: ''\n", "utf-8")
+    path.write_text(
+        "yes: debt_ratio\n2024: revenue_y2\n备注:\nno: ''\n说明: ~\n附注: null\n", "utf-8"
+    )
     assert dmi.io.read_mapping_file(path) == {
         "yes": "debt_ratio",
         "2024": "revenue_y2",
-        "备注": "",  # left out, as "" says
+        "备注": "",  # left out, as "" says (YAML's nulls too)
         "no": "",
+        "说明": "",
+        "附注": "",
     }

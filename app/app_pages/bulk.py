@@ -93,9 +93,7 @@ if last_run:  # unless a choice made since asks for another run
 
 def staged(folder: Path) -> Path:
     """The upload as a file in a run's folder."""
-    source = folder / f"upload{Path(upload.name).suffix.lower() or '.csv'}"
-    source.write_bytes(upload.getbuffer())
-    return source
+    return ui.staged_upload(upload, folder)
 
 
 def refuse(exc: Exception) -> NoReturn:

@@ -1447,11 +1447,15 @@ def parse_facts(
     if single and unknown:
         from dmi.eligibility.headers import map_fact_columns
 
-        # a key a file's header could be (a label, a unit in brackets): its fact's code named
-        matched = map_fact_columns(list(unknown)).rename
+        # a key a file's header could be (a label, a unit in brackets): its fact's code named,
+        # and the fact's own unit where the key says another (元 for 万元: the value changes)
+        headers = map_fact_columns(list(unknown))
         for key in unknown:
-            close = matched.get(key) or _closest(key, spec.codes)
+            close = headers.rename.get(key) or _closest(key, spec.codes)
             hint = f"; did you mean {close!r}?" if close else ""
+            if close and key in headers.rename and close in headers.units:
+                unit, own = headers.units[close], spec[close].unit
+                hint += f" (in {own}, where the key says {unit}: give the value in {own})"
             rejects.add(
                 np.array([0]),
                 key,

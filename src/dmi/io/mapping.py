@@ -199,6 +199,9 @@ def header_unit(header: str) -> str | None:
     return found.group("unit") if found else None
 
 
+_YAML_NULLS = frozenset({"~", "null", "Null", "NULL"})
+
+
 def read_mapping_file(path: str | Path) -> dict[str, str]:
     """Read a custom header mapping: a CSV or YAML with ``column`` (file header) -> ``code``.
 
@@ -225,9 +228,12 @@ def read_mapping_file(path: str | Path) -> dict[str, str]:
                 raise FileFormatError(
                     f"{path}: expected a mapping of file header: instrument code", path=path
                 )
-            return _one_code_per_header(
-                path, [(str(k), str(v), f"key {str(k)!r}") for k, v in found.items()]
-            )
+            # YAML's null (~, null) is no code, as a blank is: the header left out
+            entries = [
+                (str(k), "" if v in _YAML_NULLS else str(v), f"key {str(k)!r}")
+                for k, v in found.items()
+            ]
+            return _one_code_per_header(path, entries)
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except FileFormatError:
         raise

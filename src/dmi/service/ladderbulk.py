@@ -432,14 +432,14 @@ def named_candidates(
     out = {
         text("agency.col_respondent_id", lang): candidates["respondent_id"].to_numpy(),
     }
-    if names:
+    if names:  # by the id as the file has it (the list's CSV escapes one like =A1)
         out[text("agency.col_company_name", lang)] = [
-            names.get(i, "") for i in candidates["respondent_id"]
+            names.get(unescaped(i), "") for i in candidates["respondent_id"]
         ]
     for by in ("province", "city", "sector"):
-        names = _group_names(by, lang)
+        groups = _group_names(by, lang)
         out[text(f"agency.col_{by}", lang)] = [
-            group_name(v, by, lang, names) for v in candidates[by]
+            group_name(v, by, lang, groups) for v in candidates[by]
         ]
     out[text("ladder_bulk.col_rung", lang)] = [rungs.get(r, r) for r in candidates["rung"]]
     out[text("ladder_bulk.policy", lang)] = candidates["policy"].to_numpy()
