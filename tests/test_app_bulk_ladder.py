@@ -106,7 +106,11 @@ def _name(value: str, by: str, lang: str) -> str:
     return value
 
 
-def _run(lang: str, data: bytes, **choices) -> AppTest:
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _page(lang: str, **choices) -> AppTest:
+    """The bulk page's ladder half, an agency signed in, the rules and year chosen."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["lang"] = lang
     at.run()
@@ -118,8 +122,29 @@ def _run(lang: str, data: bytes, **choices) -> AppTest:
         at.radio(key="ladder_bulk_policy").set_value(choices["policy"]).run()
     if "year" in choices:
         at.number_input(key="ladder_bulk_year").set_value(choices["year"]).run()
-    at.file_uploader(key="ladder_file").upload("facts.csv", data, "text/csv")
+    return at
+
+
+def _upload(at: AppTest, name: str, data: bytes, kind: str = "text/csv") -> AppTest:
+    at.file_uploader(key="ladder_file").upload(name, data, kind)
     at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _cli_results(source, tmp_path, lang: str = "zh") -> bytes:
+    """The results file ``dmi eligibility`` writes of ``source``, for the page's year."""
+    out = tmp_path / "cli.csv"
+    subprocess.run(
+        [sys.executable, "-m", "dmi", "eligibility", str(source), "-o", str(out), "-q",
+         "--lang", lang, "--year", str(application_year_now("2026"))],
+        check=True,
+    )  # fmt: skip
+    return out.read_bytes()
+
+
+def _run(lang: str, data: bytes, **choices) -> AppTest:
+    at = _upload(_page(lang, **choices), "facts.csv", data)
     at.button(key="ladder_run").click().run()
     assert not at.exception, at.exception
     return at
@@ -412,12 +437,7 @@ def test_the_application_year_follows_the_rules_chosen_until_one_is_typed(monkey
     import dmi.service.ladder as service
 
     monkeypatch.setattr(service, "_today", lambda: date(2025, 6, 1))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["lang"] = "en"
-    at.run()
-    at.session_state["account"] = Account("agent", frozenset({"agency"}))
-    at.switch_page("app_pages/bulk.py").run()
-    at.radio(key="bulk_what").set_value("ladder").run()
+    at = _page("en")
     year = lambda: at.number_input(key="ladder_bulk_year").value  # noqa: E731
     for policy in ("2026", "2022", "2026"):
         at.radio(key="ladder_bulk_policy").set_value(policy).run()
@@ -494,13 +514,7 @@ def test_columns_not_read_are_said_and_can_be_mapped_to_facts(lang, downloads, t
     warned = [w.value.replace("\\", "") for w in at.warning]  # as read: Markdown unescaped
     assert len(warned) == 1 and "revenu_y2" not in warned[0] and "备注" in warned[0]
     # the results are those of the file spelled right, by the command line
-    out = tmp_path / "cli.csv"
-    subprocess.run(
-        [sys.executable, "-m", "dmi", "eligibility", str(right), "-o", str(out), "-q",
-         "--lang", lang, "--year", str(application_year_now("2026"))],
-        check=True,
-    )  # fmt: skip
-    assert downloads["ladder_download_results"] == out.read_bytes()
+    assert downloads["ladder_download_results"] == _cli_results(right, tmp_path, lang)
     # the editor stays, with the mapped column, so that the mapping can be undone
     assert "revenu_y2" in list(at.data_editor(key=_map_editor(at)).value["header"])
 
@@ -543,15 +557,7 @@ def test_a_file_whose_columns_name_no_fact_can_be_mapped_and_run(downloads, tmp_
     else:
         book = tmp_path / "facts.xlsx"
         written.to_excel(book, index=False)
-        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-        at.query_params["lang"] = "zh"
-        at.run()
-        at.session_state["account"] = Account("agent", frozenset({"agency"}))
-        at.switch_page("app_pages/bulk.py").run()
-        at.radio(key="bulk_what").set_value("ladder").run()
-        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        at.file_uploader(key="ladder_file").upload("facts.xlsx", book.read_bytes(), xlsx)
-        at.run()
+        at = _upload(_page("zh"), "facts.xlsx", book.read_bytes(), XLSX)
         at.button(key="ladder_run").click().run()
     assert len(at.error) == 1
     key = _map_editor(at)
@@ -564,15 +570,9 @@ def test_a_file_whose_columns_name_no_fact_can_be_mapped_and_run(downloads, tmp_
     at.run()
     at.button(key="ladder_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    out = tmp_path / "cli.csv"
     right = tmp_path / "right.csv"
     firms[["respondent_id", *own]].to_csv(right, index=False)
-    subprocess.run(
-        [sys.executable, "-m", "dmi", "eligibility", str(right), "-o", str(out), "-q",
-         "--year", str(application_year_now("2026"))],
-        check=True,
-    )  # fmt: skip
-    assert downloads["ladder_download_results"] == out.read_bytes()
+    assert downloads["ladder_download_results"] == _cli_results(right, tmp_path)
 
 
 @pytest.mark.parametrize("first", ["notes", "blank", "hidden"])
@@ -595,15 +595,7 @@ def test_a_workbook_s_sheet_is_chosen_on_the_page(downloads, tmp_path, first):
         data.append(list(row))
     path = tmp_path / "two.xlsx"
     book.save(path)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["lang"] = "zh"
-    at.run()
-    at.session_state["account"] = Account("agent", frozenset({"agency"}))
-    at.switch_page("app_pages/bulk.py").run()
-    at.radio(key="bulk_what").set_value("ladder").run()
-    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    at.file_uploader(key="ladder_file").upload("two.xlsx", path.read_bytes(), xlsx)
-    at.run()
+    at = _upload(_page("zh"), "two.xlsx", path.read_bytes(), XLSX)
     choices = [s for s in at.selectbox if s.key and s.key.startswith("ladder_sheet_")]
     if first == "hidden":  # the one visible sheet is read, no choice to make
         assert not choices
@@ -617,14 +609,9 @@ def test_a_workbook_s_sheet_is_chosen_on_the_page(downloads, tmp_path, first):
         choice.set_value("数据").run()
     at.button(key="ladder_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    out, flat = tmp_path / "cli.csv", tmp_path / "flat.csv"
+    flat = tmp_path / "flat.csv"
     firms.to_csv(flat, index=False)
-    subprocess.run(
-        [sys.executable, "-m", "dmi", "eligibility", str(flat), "-o", str(out), "-q",
-         "--year", str(application_year_now("2026"))],
-        check=True,
-    )  # fmt: skip
-    assert downloads["ladder_download_results"] == out.read_bytes()
+    assert downloads["ladder_download_results"] == _cli_results(flat, tmp_path)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
