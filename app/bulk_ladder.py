@@ -175,8 +175,8 @@ def page(lang: str) -> None:
         st.session_state["ladder_ignored"] = listed
         st.session_state["ladder_run_key"] = run_key
         st.session_state["ladder_run_name"] = upload.name
-        if listed != before:
-            st.rerun()  # the editor of the columns not read is drawn above the button
+        if listed[1] != kept:  # columns newly not read: their editor is drawn above the button
+            st.rerun()
     if "ladder_result" not in st.session_state:
         st.stop()
     found, run_lang = st.session_state["ladder_result"]

@@ -35,7 +35,7 @@ import pandas as pd
 from dmi.eligibility.engine import STATES, STATUSES
 from dmi.eligibility.facts import facts_table, parse_cell
 from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
-from dmi.eligibility.places import province_names
+from dmi.eligibility.places import names_as_known, province_names
 from dmi.eligibility.policy import RUNGS, Policy
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
 
@@ -338,19 +338,16 @@ def sector_names(column: pd.Series) -> pd.Series:
     """A sector column with each spelling of one of the survey's sectors as its code and
     Chinese name (``C34``, ``通用设备制造业``, ``Manufacture of general-purpose machinery`` and
     ``C34 通用设备`` are ``C34 通用设备制造业``) and any other text as written, trimmed; blanks
-    stay blank. Each distinct cell is read once."""
+    stay blank."""
     sectors = _sectors()
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    named = []
-    for value in uniques:
-        text = unicodedata.normalize("NFKC", str(value)).strip()
+
+    def named(text: str) -> str | None:
         found = sectors.get(_folded(text))
         if found is None and " " in text:  # a code and a name, as survey tools export a choice
             found = sectors.get(_folded(text.split(" ", 1)[0]))
-        named.append(found or text or None)
-    table = np.array([*named, None], dtype=object)
-    out = table[np.where(codes < 0, len(uniques), codes)]
-    return pd.Series(out, index=column.index, dtype=object, name=column.name)
+        return found
+
+    return names_as_known(column, named)
 
 
 def _group_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "Province",
     "ProvincesError",
     "canonical_provinces",
+    "names_as_known",
     "place_key",
     "province_key",
     "province_names",
@@ -150,14 +152,24 @@ def province_key(name: str) -> str:
 
 def province_names(column: pd.Series) -> pd.Series:
     """A province column with each known spelling as the unit's Chinese name (``Guangdong`` ->
-    ``广东省``) and any other text as written, trimmed; blanks stay blank. Each distinct cell is
-    read once."""
+    ``广东省``) and any other text as written, trimmed; blanks stay blank."""
+
+    def zh_name(text: str) -> str | None:
+        found = province_of(text)
+        return None if found is None else found.zh
+
+    return names_as_known(column, zh_name)
+
+
+def names_as_known(column: pd.Series, known: Callable[[str], str | None]) -> pd.Series:
+    """A column of names (places, sectors) with each cell ``known`` names (given its trimmed
+    NFKC text) as that name, any other text as written, trimmed; blanks stay blank. Each
+    distinct cell is read once."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     named = []
     for value in uniques:
         text = unicodedata.normalize("NFKC", str(value)).strip()
-        found = province_of(text) if text else None
-        named.append(found.zh if found is not None else (text or None))
+        named.append((known(text) if text else None) or text or None)
     table = np.array([*named, None], dtype=object)
     out = table[np.where(codes < 0, len(uniques), codes)]
     return pd.Series(out, index=column.index, dtype=object, name=column.name)

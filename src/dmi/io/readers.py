@@ -1260,10 +1260,11 @@ def workbook_sheets(path: str | Path) -> list[str]:
         raise FileFormatError(
             f"{path}: {exc}", path=path, problem=exc.problem, **exc.details
         ) from None
-    visible = [s for s in book.sheets if s.state == "visible" and s.part is not None]
     first = book.sheets[book.active] if 0 <= book.active < len(book.sheets) else None
-    ordered = ([first] if first in visible else []) + [s for s in visible if s is not first]
-    return [s.name for s in ordered]
+    others = book.other_worksheets(first)  # the visible worksheets, but the first
+    if first is None or first.state != "visible" or first.part is None:
+        return others
+    return [first.name, *others]
 
 
 def best_header_row(

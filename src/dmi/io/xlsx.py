@@ -901,7 +901,7 @@ class Workbook:
         ]
         return sorted(found, key=lambda m: m.first_column)
 
-    def other_worksheets(self, sheet: Sheet) -> list[str]:
+    def other_worksheets(self, sheet: Sheet | None) -> list[str]:
         """The names of the workbook's visible worksheets other than ``sheet``."""
         return [
             s.name
