@@ -457,6 +457,39 @@ def test_parquet_writer_keeps_one_schema(tmp_path):
     assert back["sector"].isna().tolist() == [True, False]
 
 
+def test_parquet_writer_spells_categorical_text_as_its_cells(tmp_path):
+    # categorical text columns are spelled from their categories (not through Python strings):
+    # the file holds what the same column as plain text gives, blanks as nulls
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    many = [f"c{k}" for k in range(300)]  # more categories than one byte of codes holds
+    frame = pd.DataFrame(
+        {
+            "state": pd.Categorical(["met", None, "not_met", "met"], categories=["not_met", "met"]),
+            "wide": pd.Categorical(["c299", "c0", None, "c7"], categories=many),
+            "level": pd.Categorical([1, 2, None, 1]),  # not text: converted as pyarrow does
+            "points": [1.5, None, 3.0, 0.0],
+        }
+    )
+    schema = pa.schema(
+        [
+            ("state", pa.string()),
+            ("wide", pa.string()),
+            ("level", pa.float64()),
+            ("points", pa.float64()),
+        ]
+    )
+    with TableWriter(tmp_path / "a.parquet", list(frame.columns), schema=schema) as writer:
+        writer.write(frame)
+        writer.write(frame.iloc[1:3])
+    back = pq.read_table(tmp_path / "a.parquet")
+    assert back.schema.equals(schema)
+    assert back.column("state").to_pylist() == ["met", None, "not_met", "met", None, "not_met"]
+    assert back.column("wide").to_pylist() == ["c299", "c0", None, "c7", "c0", None]
+    assert back.column("level").to_pylist() == [1.0, 2.0, None, 1.0, 2.0, None]
+
+
 def test_replace_writes_rewrites_only_the_chunks_it_is_given(tmp_path):
     columns = ["respondent_id", "dmi"]
     frame = lambda ids, values: pd.DataFrame({"respondent_id": ids, "dmi": values})  # noqa: E731

@@ -163,21 +163,25 @@ def _escaped_text(array: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=64)
-def _escaped_categories(categories: tuple[str, ...]) -> Any:
-    """The texts of a categorical column's categories, escaped, after a blank (code -1 + 1)."""
+def _category_texts(categories: tuple[str, ...], escaped: bool) -> Any:
+    """The texts of a categorical column's categories (escaped, for a spreadsheet), after a
+    blank (code -1 + 1)."""
     import pyarrow as pa
 
+    texts = pa.array(categories, pa.large_string())
     return pa.concat_arrays(
-        [pa.nulls(1, pa.large_string()), _escaped_text(pa.array(categories, pa.large_string()))]
+        [pa.nulls(1, pa.large_string()), _escaped_text(texts) if escaped else texts]
     )
 
 
-def _spelled_categories(series: pd.Series) -> Any:
-    """A categorical column of text as an Arrow string array, the categories escaped once.
+def _spelled_categories(series: pd.Series, *, escaped: bool = True) -> Any:
+    """A categorical column of text as an Arrow string array, the categories escaped once
+    (``escaped``, for a CSV file a spreadsheet opens).
 
-    The escaped categories are kept for the next chunk (a run's state columns share a few), and
-    the cells are taken from them by the codes: no Arrow dictionary array is made per column.
-    None when a category is not text (the column goes the general way).
+    The categories' texts are kept for the next chunk (a run's state columns share a few), and
+    the cells are taken from them by the codes: no Arrow dictionary array is made per column
+    (nor a Python string per cell, as pyarrow's conversion of a pandas categorical of Arrow
+    text makes). None when a category is not text (the column goes the general way).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -190,7 +194,27 @@ def _spelled_categories(series: pd.Series) -> Any:
         codes = codes.astype(np.uint8) + np.uint8(1)  # -1 (a blank) wraps to 255, then to 0
     else:
         codes = codes.astype(np.int64) + 1
-    return pc.take(_escaped_categories(categories), pa.array(codes))
+    return pc.take(_category_texts(categories, escaped), pa.array(codes))
+
+
+def _parquet_table(frame: pd.DataFrame, schema: Any) -> Any:
+    """The frame as an Arrow table of ``schema`` (None: pandas' own conversion, its metadata
+    kept): the categorical text columns spelled from their categories first
+    (:func:`_spelled_categories`), the others converted by pyarrow."""
+    import pyarrow as pa
+
+    if schema is None:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    frame = frame.copy(deep=False)
+    for k, dtype in enumerate(frame.dtypes):
+        if isinstance(dtype, pd.CategoricalDtype):
+            spelled = _spelled_categories(frame.iloc[:, k], escaped=False)
+            if spelled is not None:
+                frame.isetitem(k, pd.arrays.ArrowExtensionArray(spelled))
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    # the file's schema is the one given: pandas' metadata would record the dtypes of the
+    # first chunk, which depend on how it was made (a Dask worker, say)
+    return table.replace_schema_metadata(schema.metadata)
 
 
 def _escaped_arrow_table(frame: pd.DataFrame) -> Any:
@@ -381,14 +405,9 @@ class TableWriter:
         elif self.kind == "csv":
             counts = self._write_csv(frame)
         elif self.kind == "parquet":
-            import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
-            if self.schema is not None:
-                # the file's schema is the one given: pandas' metadata would record the dtypes
-                # of the first chunk, which depend on how it was made (a Dask worker, say)
-                table = table.replace_schema_metadata(self.schema.metadata)
+            table = _parquet_table(frame, self.schema)
             if self._writer is None:
                 self._writer = pq.ParquetWriter(self._file, table.schema)
             self._writer.write_table(table)
