@@ -69,6 +69,32 @@ def test_file_without_matching_columns_is_exit_2(capsys, tmp_path):
     assert code == 2 and "no column matches an item" in err
 
 
+@pytest.mark.parametrize("saved_as, found", [("utf-8", "utf-8"), ("gbk", "gb18030")])
+def test_an_encoding_given_that_hides_every_item_names_the_one_found(
+    capsys, tmp_path, saved_as, found
+):
+    # latin-1 reads any byte: the Chinese question headers come out as other characters
+    from dmi.instruments import load_instrument
+
+    instrument = load_instrument("miit-2024-manufacturing")
+    frame = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = frame.rename(columns={item.code: item.zh for item in instrument.items})
+    path = tmp_path / "zh.csv"
+    frame.to_csv(path, index=False, encoding=saved_as)
+    code, _, err = run(capsys, "score", path, "-o", tmp_path / "s.csv", "--encoding", "latin-1")
+    assert code == 2 and "no column matches an item" in err
+    assert (
+        f"; read as {found} (the encoding found without --encoding), 31 of its headers name "
+        "an item: leave out --encoding latin-1" in err
+    )
+    # a file whose headers name no item in any encoding gets no such hint
+    (tmp_path / "other.csv").write_text("名称,年龄\nx,3\n", encoding="utf-8")
+    code, _, err = run(
+        capsys, "score", tmp_path / "other.csv", "-o", tmp_path / "s.csv", "--encoding", "latin-1"
+    )
+    assert code == 2 and "no column matches an item" in err and "read as" not in err
+
+
 def test_gbk_and_utf8_copies_score_identically(capsys, tmp_path):
     frame = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     frame["company_name"] = "合成企业（测试）"

@@ -1550,3 +1550,27 @@ def test_the_codebook_says_the_computed_level_is_read_by_its_code_only(capsys, t
     code, _, _ = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summary)
     assert code == 0
     assert json.loads(summary.read_text("utf-8"))["unmatched_columns"] == [label]
+
+
+@pytest.mark.parametrize("saved_as, found", [("utf-8", "utf-8"), ("gbk", "gb18030")])
+def test_an_encoding_given_that_hides_every_fact_names_the_one_found(
+    capsys, tmp_path, saved_as, found
+):
+    # the facts' Chinese names as headers, read as latin-1 (which reads any byte)
+    frame = el.synthetic_firms(5, 1)
+    frame = frame.rename(columns={fact.code: fact.label("zh") for fact in el.FACTS})
+    path = tmp_path / "zh.csv"
+    frame.to_csv(path, index=False, encoding=saved_as)
+    code, _, err = run(
+        capsys, "eligibility", path, "-o", tmp_path / "o.csv", "--encoding", "latin-1"
+    )
+    assert code == 2 and "no column is a fact" in err
+    # every fact of the file but the ids and the level dmi computes (an output, never read)
+    named = len(set(frame.columns) & {f.label("zh") for f in el.FACTS}) - 2
+    assert (
+        f"; read as {found} (the encoding found without --encoding), {named} of its headers name "
+        "a fact: leave out --encoding latin-1"
+    ) in err
+    assert not (tmp_path / "o.csv").exists()
+    # without --encoding it is read
+    assert run(capsys, "eligibility", path, "-o", tmp_path / "o.csv", "-q")[0] == 0

@@ -909,7 +909,10 @@ def evaluate_file(
             f"{reader.where}: no column is a fact of the 梯度培育 ladder; expected headers such as "
             "the ones `dmi eligibility template` writes (revenue_y1, rd_y1, debt_ratio ...)"
             + _lower_header_hint(input_path, sheet, header_row)
-            + reader.sheet_hint,
+            + reader.sheet_hint
+            + reader.encoding_hint(
+                lambda headers: _facts_matched(headers, column_map)[0], "a fact"
+            ),
             path=input_path,
             problem="no_facts_other_sheets" if reader.other_sheets else "no_facts",
             sheet=reader.sheet,

@@ -81,7 +81,7 @@ from dmi.io import (
     TableReader,
     TableWriter,
     check_output,
-    require_item_columns,
+    require_items_read,
     write_table,
 )
 from dmi.io.background import prefetched
@@ -860,9 +860,7 @@ def score_file(
         column_map=column_map,  # a survey tool's export: applied to its own headers
     )
     mapping = map_source(reader, instrument, column_map)
-    require_item_columns(
-        mapping, instrument, input_path, where=reader.where, hint=reader.sheet_hint
-    )
+    require_items_read(reader, mapping, instrument, input_path, column_map)
     summary = RunSummary(
         input=str(input_path),
         output=str(output_path),

@@ -464,12 +464,13 @@ def require_item_columns(
     source: Any,
     *,
     where: str | None = None,
-    hint: str = "",
+    hint: str | Callable[[], str] = "",
 ) -> None:
     """Refuse a file none of whose columns is an item of the instrument.
 
     ``where`` names the file as the message should (with the sheet read, for XLSX), ``hint``
-    follows the message (the workbook's other sheets).
+    follows the message (the workbook's other sheets; a callable is asked only when the file
+    is refused).
 
     Raises
     ------
@@ -479,7 +480,8 @@ def require_item_columns(
     if not set(mapping.rename.values()) & {item.code for item in instrument.items}:
         raise FileFormatError(
             f"{where or source}: no column matches an item of {instrument.id}; expected headers "
-            f"such as the ones `dmi template` writes (or a column mapping: --map FILE){hint}",
+            "such as the ones `dmi template` writes (or a column mapping: --map FILE)"
+            + (hint() if callable(hint) else hint),
             path=source,
             problem="no_items",
             instrument=instrument.id,

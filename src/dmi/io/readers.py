@@ -670,6 +670,29 @@ class TableReader:
         others = ", ".join(repr(name) for name in self.other_sheets)
         return f"; the workbook's other sheets: {others} (choose one with --sheet NAME)"
 
+    def encoding_hint(self, named: Callable[[list[str]], int], what: str) -> str:
+        """For a CSV file read in the encoding given (``--encoding``) whose headers name
+        nothing: the encoding found without it, when the headers read so name ``what``
+        (``named`` counts them); "" else. An encoding that reads any byte (``latin-1``) reads
+        a Chinese header as other characters without an error."""
+        import codecs
+
+        if self.kind != "csv" or self.encoding_guessed or self.encoding is None:
+            return ""
+        try:
+            found = csv_layout(self.path, delimiter=self.delimiter)
+        except CsvLayoutError:
+            return ""
+        if codecs.lookup(found.encoding).name == codecs.lookup(self.encoding).name:
+            return ""
+        count = named(list(found.columns))
+        if not count:
+            return ""
+        return (
+            f"; read as {found.encoding} (the encoding found without --encoding), {count} of "
+            f"its headers name {what}: leave out --encoding {self.encoding}"
+        )
+
     def chunks(self, columns: list[str] | None = None) -> Iterator[Chunk]:
         """Yield the file's rows in :class:`Chunk` s of about ``chunk_rows`` rows.
 
@@ -1307,6 +1330,30 @@ def best_header_row(
     return (best if best_key[0] > 0 else None), chosen.name
 
 
+def require_items_read(
+    reader: Any,
+    mapping: Any,
+    instrument: Instrument,
+    path: str | Path,
+    column_map: dict[str, str] | None = None,
+) -> None:
+    """:func:`~dmi.io.mapping.require_item_columns` for a file read: the refusal names the
+    workbook's other sheets, or the encoding whose headers name items
+    (:meth:`TableReader.encoding_hint`)."""
+    items = {item.code for item in instrument.items}
+
+    def named(headers: list[str]) -> int:
+        return len(set(map_columns(instrument, headers, column_map).rename.values()) & items)
+
+    require_item_columns(
+        mapping,
+        instrument,
+        path,
+        where=reader.where,
+        hint=lambda: reader.sheet_hint + reader.encoding_hint(named, "an item"),
+    )
+
+
 def read_answers(
     path: str | Path,
     instrument: Instrument,
@@ -1334,7 +1381,7 @@ def read_answers(
         path, instrument, source, encoding=encoding, sheet=sheet, column_map=column_map
     )
     mapping = map_source(reader, instrument, column_map)
-    require_item_columns(mapping, instrument, path, where=reader.where, hint=reader.sheet_hint)
+    require_items_read(reader, mapping, instrument, path, column_map)
     parts = []
     for chunk in reader.chunks():
         bad = [cells for cells in chunk.unreadable if cells.column in mapping.rename]

@@ -21,7 +21,7 @@ import math
 import re
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -774,6 +774,9 @@ class LayoutReader:
     @property
     def sheet_hint(self) -> str:
         return self.reader.sheet_hint
+
+    def encoding_hint(self, named: Callable[[list[str]], int], what: str) -> str:
+        return self.reader.encoding_hint(named, what)
 
     @property
     def other_sheets(self) -> list[str]:
