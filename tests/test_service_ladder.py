@@ -436,6 +436,26 @@ def test_a_change_that_meets_two_conditions_names_them_as_the_firm_reads_them(la
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_share_of_revenue_0_is_said_to_be_uncomputable_not_missing(lang):
+    # both revenues given as 0: the main-business share cannot be computed; the page said
+    # "主营收入占比 未填" (not given) under a condition not met, and its gap named sr26_main
+    gate = ("sme", "credit_clean", "product_allowed", "no_incident")
+    facts = {**dict.fromkeys(gate, "yes"), "revenue_y1": 0, "main_revenue_y1": 0}
+    result = el.evaluate(facts, policy="2026", year=2026, lang=lang)
+    share = result["specialised"].condition("sr26_main")
+    assert share.state == "not_met" and math.isnan(share.values["main_share_y1"])
+    assert result["specialised"].condition("sr26_rd").values["rd_share_y1"] is None  # not given
+    for view in ladder_view(result)[1:]:
+        cid = {"specialised": "sr26_main", "little_giant": "lg26_main"}[view.rung]
+        line = next(c for c in view.conditions if c.id == cid)
+        assert text("eligibility.undefined_bare", lang) in line.values
+        assert text("ladder.no_value", lang) not in line.values
+        gap = next(g for g in view.gaps if g.condition == cid)
+        assert not CODE.search(gap.text), gap.text
+        assert gap.text.endswith(text("eligibility.needed_for", lang, cid=line.label))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_scorecard_at_its_pass_mark_but_short_in_a_group_names_no_id(lang):
     # "in22_score [创新能力 15 → 20]：上年研发费用占比 2.35% → 3% …": the total is at the pass
     # mark, only the group's floor is short, and the engine's line starts with the id

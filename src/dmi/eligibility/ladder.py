@@ -92,8 +92,10 @@ class ConditionResult:
     """One condition (or route) of a rung for one firm.
 
     ``state`` is ``met``, ``not_met``, ``unknown`` or ``manual`` (``""`` when skipped, e.g.
-    growth for a 复核). ``values`` are the facts and derived values behind it; ``via`` names the
-    route and option that replaced it; ``evidence`` what to prepare for a manual review.
+    growth for a 复核). ``values`` are the facts and derived values behind it (None: a fact it
+    needs is not given; NaN: a derived value that cannot be computed, a share of revenue 0);
+    ``via`` names the route and option that replaced it; ``evidence`` what to prepare for a
+    manual review.
     """
 
     id: str
@@ -867,6 +869,8 @@ def _flags_column(facts: FactColumns, lang: str, year: int) -> pd.Series:
 
 
 def _fact_value(r: RungEval, name: str, at: int) -> Any:
+    """A fact's or derived value's value for one firm: None when a fact it needs is not given,
+    NaN when it is derived and cannot be computed from what is given (a share of revenue 0)."""
     facts = facts_table()
     values, missing = r.ctx.get(name)
     if missing[at]:
@@ -876,7 +880,9 @@ def _fact_value(r: RungEval, name: str, at: int) -> Any:
         return facts[name].values[int(v)].value
     if name in facts and facts[name].type == "yesno":
         return "yes" if v == 1.0 else "no"
-    return None if np.isnan(v) else v
+    if np.isnan(v):
+        return math.nan if name in r.policy.metrics else None
+    return v
 
 
 def _values_of(r: RungEval, tests: list[Any], at: int) -> dict[str, Any]:

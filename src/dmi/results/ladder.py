@@ -159,11 +159,12 @@ def _value_text(
     elif name in metrics:
         metric = metrics[name]
         label = metric.short.get(lang) if metric.short else metric.label(lang)
-        shown = (
-            text("ladder.no_value", lang)
-            if value is None
-            else number_text(value, apart) + _unit(metric.unit, lang)
-        )
+        if value is None:
+            shown = text("ladder.no_value", lang)
+        elif isinstance(value, float) and math.isnan(value):  # given, but a share of 0
+            shown = text("eligibility.undefined_bare", lang)
+        else:
+            shown = number_text(value, apart) + _unit(metric.unit, lang)
     else:
         label, shown = name, str(value)
     return text("ladder.value", lang, label=label, value=shown)
@@ -250,6 +251,11 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
     cid = gap.condition
     also: tuple[str, ...] = ()
     if cid:
+        # "…, needed for sr26_main" (a value that cannot be computed): the condition by label
+        needed = text("eligibility.needed_for", lang, cid=cid)
+        if shown.endswith(needed):
+            label = rung.condition(cid).label
+            shown = shown[: -len(needed)] + text("eligibility.needed_for", lang, cid=label)
         # the engine's text names conditions by their ids ("sr26_debt: …", "in22_score [group
         # 15 → 20]: …", "… meets sr26_debt", "… meets lg26_main, lg26_rev" for one change that
         # meets both): the ids stay references beside the line, another condition met is named
