@@ -14,8 +14,10 @@ import dmi.eligibility as el
 from dmi.errors import UsageError
 from dmi.locales import text
 from dmi.report import render_html, render_pdf
-from dmi.report.content import LADDER_GAPS, build_report
+from dmi.report.content import LADDER_GAPS, build_ladder_report, build_report
+from dmi.report.html import render_ladder_html
 from dmi.results import assess
+from dmi.results.ladder import ladder_view
 
 from .conftest import mixed_answers
 from .test_service_ladder import FIRM, ONE_CHANGE_TWO_CONDITIONS
@@ -50,6 +52,42 @@ def _section(report, lang):
     return found[0] if found else None
 
 
+def _heading(section, key, lang):
+    return next(b for b in section.blocks if getattr(b, "text", None) == text(key, lang))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_section_says_why_each_rung_is_what_it_is_condition_by_condition(lang):
+    # the report said "Eligible · score 45–80 (pass mark 60)" and no more: not the direct route
+    # that made it eligible, nor the conditions, their values and sources the page lists
+    firm = {**FIRM, "holds_innovative": "no", "high_tech_title": "yes"}
+    ladder = el.evaluate(firm, policy="2026", year=2026, lang=lang)
+    section = build_ladder_report(ladder).sections[0]
+    views = ladder_view(ladder)
+    innovative = views[0]
+    assert ladder["innovative"].status == "eligible" and innovative.route and innovative.path
+    notes = [b.text for b in section.blocks if getattr(b, "style", None) == "note"]
+    assert f"{innovative.label}: {innovative.route}" in notes
+    assert f"{innovative.label}: {innovative.path}" in notes
+    table = section.blocks[
+        section.blocks.index(_heading(section, "ladder.report_conditions", lang)) + 1
+    ]
+    lines = [(v.label, line) for v in views for line in v.conditions + v.routes]
+    assert (
+        len(table.rows)
+        == len(lines)
+        == sum(len(ladder[r].conditions) + len(ladder[r].routes) for r in el.RUNGS)
+    )
+    for row, (rung, line) in zip(table.rows, lines):
+        assert row[:3] == [rung, line.label, line.state_text] and row[4] == line.source
+        for part in (line.values, line.via, line.evidence):
+            assert part is None or part in row[3]
+    debt = next(row for row, (_, line) in zip(table.rows, lines) if line.id == "sr26_debt")
+    assert "81%" in debt[3] and debt[2] == text("ladder.state_not_met", lang)
+    page = html.unescape(render_ladder_html(ladder))
+    assert innovative.route in page and text("ladder.report_conditions", lang) in page
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_section_shows_each_rung_as_the_api_decides(miit, result, lang):
     ladder = el.evaluate(FIRM, policy="2026", lang=lang)
@@ -67,7 +105,9 @@ def test_the_section_shows_each_rung_as_the_api_decides(miit, result, lang):
     sc = ladder["innovative"].scorecard
     assert (sc.points_at_least, sc.points_at_most, sc.pass_mark) == (45.0, 80.0, 60.0)
     assert "45–80" in table.rows[0][2] and "60" in table.rows[0][2]
-    gaps = section.blocks[3]
+    headings = [b.text for b in section.blocks if getattr(b, "style", None) == "heading3"]
+    assert text("ladder.report_gaps", lang) in headings
+    gaps = section.blocks[section.blocks.index(_heading(section, "ladder.report_gaps", lang)) + 1]
     by_rung = {}
     for rung_label, gap in gaps.rows:
         by_rung.setdefault(rung_label, []).append(gap)

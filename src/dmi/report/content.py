@@ -664,6 +664,10 @@ def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -
             widths=[3, 2, 3, 2],
         ),
     ]
+    # the direct route or exemption used, the way assessed: why a rung is what it is
+    blocks += [
+        Para(f"{v.label}: {line}", "note") for v in views for line in (v.route, v.path) if line
+    ]
     if refused:
         blocks.append(Para(left_out(refused, lang, on_the_page=False), "note"))
     gap_rows = []
@@ -686,6 +690,35 @@ def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -
     if points_rows:
         blocks.append(Para(t("ladder.report_indicators"), "heading3"))
         blocks.append(Table(None, points_rows, ["l", "l"], widths=[3, 7]))
+    # every condition and route as the page lists it: its state, the values behind it, what
+    # replaced it or what to prepare, and its source
+    sep = t("ladder.list_sep")
+    condition_rows = [
+        [
+            v.label,
+            line.label,
+            line.state_text,
+            sep.join(x for x in (line.values, line.via, line.evidence) if x) or "—",
+            line.source,
+        ]
+        for v in views
+        for line in v.conditions + v.routes
+    ]
+    blocks.append(Para(t("ladder.report_conditions"), "heading3"))
+    blocks.append(
+        Table(
+            [
+                t("ladder.report_rung"),
+                t("ladder.report_condition"),
+                t("ladder.report_status"),
+                t("ladder.report_values"),
+                t("ladder.report_source"),
+            ],
+            condition_rows,
+            ["l", "l", "l", "l", "l"],
+            widths=[2, 4, 2, 3, 3],
+        )
+    )
     # the remarks on the facts the page shows beside the ladder (a stated level the survey
     # disagrees with, an award year after the application year)
     blocks += [Para(t("ladder.flag", text=flag), "note") for flag in ladder.flags]
