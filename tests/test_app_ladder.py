@@ -301,6 +301,27 @@ def test_the_code_is_put_in_the_address_when_the_page_is_reached_from_the_sideba
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_debt_ratio_typed_as_a_fraction_is_taken_and_said_under_its_field(lang):
+    # 0.8 for 80 %: read as 0.8 %, it met both ceilings without a word (a file's column of such
+    # values gets a note); taken, as a firm may owe that little, and said right under the field
+    at, token = start(lang)
+    fill(at, {**FIRM, "debt_ratio": 0.8})
+    at.run()
+    _ok(at)
+    assert not at.error
+    fact = el.FACTS["debt_ratio"]
+    caution = under(at, "f_debt_ratio")
+    assert caution is not None and caution in at.warning
+    said = _shown(caution.value)
+    assert fact.label(lang) in said and "0.8%" in said and "100" in said, said
+    assert statuses(at) == expected({**FIRM, "debt_ratio": 0.8}, lang)
+    assert Store().ladder(token).facts["debt_ratio"] == 0.8
+    # a debt ratio above 1 (or of 0) is no doubt: nothing said
+    at.number_input(key="f_debt_ratio").set_value(45).run()
+    assert not at.warning and under(at, "f_debt_ratio") not in at.warning
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_value_out_of_its_range_is_refused_in_the_pages_language(lang):
     # the form's own bounds gave Streamlit's English message and kept the old value in the
     # result without a word: the value is taken, refused by the facts' rule, and said so

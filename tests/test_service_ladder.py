@@ -455,6 +455,22 @@ def test_a_share_of_revenue_0_is_said_to_be_uncomputable_not_missing(lang):
         assert gap.text.endswith(text("eligibility.needed_for", lang, cid=line.label))
 
 
+@pytest.mark.parametrize(
+    "debt, cautioned",
+    [(0.8, True), (1, True), (0.001, True), (0, False), (1.5, False), (80, False)],
+)
+def test_a_debt_ratio_of_at_most_1_is_taken_with_a_caution(debt, cautioned):
+    checked = service.check_facts({**FIRM, "debt_ratio": debt}, "2026", None, "en")
+    assert checked.facts["debt_ratio"] == debt and not checked.refused
+    if cautioned:
+        (line,) = checked.cautions["debt_ratio"]
+        assert line.startswith(FACTS["debt_ratio"].label("en")) and "multiplied by 100" in line
+    else:
+        assert checked.cautions == {}
+    # a market share of 0.8 % is many a firm's: never cautioned
+    assert "market_share" not in service.fraction_cautions({"market_share": 0.8}, "zh")
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_scorecard_at_its_pass_mark_but_short_in_a_group_names_no_id(lang):
     # "in22_score [创新能力 15 → 20]：上年研发费用占比 2.35% → 3% …": the total is at the pass

@@ -365,6 +365,9 @@ def page(token: str) -> None:
             slots[code].error("  \n".join(ui.literal(x) for x in lines))
         else:
             unplaced += lines
+    # values taken that may not mean what they say (a debt ratio of 0.8 %): under their fields
+    for code, lines in checked.cautions.items():
+        (slots[code] if code in slots else st).warning("  \n".join(ui.literal(x) for x in lines))
     show_result(result, checked.refused, unplaced)
 
 

@@ -17,7 +17,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -321,12 +321,14 @@ class Checked:
     values refused (``refused``: fact code -> the value as given) are left out, unknown; each
     refusal's message in the page's language is in ``messages`` under the fact it names first
     (the field to show it at: for main-business revenue above revenue, the main-business
-    revenue)."""
+    revenue). ``cautions`` are values taken that may not mean what they say (a debt ratio of
+    0.8 %, a fraction perhaps; :func:`fraction_cautions`), under their facts."""
 
     result: FirmResult
     facts: dict[str, Any]
     refused: dict[str, Any]
     messages: dict[str, list[str]]
+    cautions: dict[str, list[str]] = field(default_factory=dict)
 
 
 def check_facts(
@@ -358,7 +360,23 @@ def check_facts(
                 if code in given:
                     refused[code] = given.pop(code)
             continue
-        return Checked(result, given, refused, messages)
+        return Checked(result, given, refused, messages, fraction_cautions(given, lang))
+
+
+def fraction_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
+    """For each percentage the facts table marks ``fractions_doubtful`` (the debt ratio) given
+    above 0 and at most 1: read as a percentage, it passes every ceiling, while it is likely a
+    fraction (0.8 for 80 %). Said under its field, as a bulk run says it of a column."""
+    found = {}
+    for fact in FACTS:
+        value = facts.get(fact.code)
+        if not fact.fractions_doubtful or isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float)) and 0 < value <= 1:
+            shown = fact_value_text(fact.code, value, lang)
+            words = text("ladder.fraction_caution", lang, fact=fact.label(lang), value=shown)
+            found[fact.code] = [words]
+    return found
 
 
 def _label(code: str, lang: str) -> str:
