@@ -740,7 +740,9 @@ def test_a_scorecard_gap_does_not_silently_lose_points_elsewhere():
     assert "+300万元 main revenue y1" in points.text
     assert points.changes == (("main_revenue_y1", 300.0),)
     assert (restore.condition, restore.fact, restore.change) == ("in22_score", "rd_y1", 9.0)
-    assert restore.text == "R&D share y1 2.91% → 3% (+9万元 R&D y1) meets in22_score"
+    assert restore.text == (
+        "after the changes above, R&D share y1 2.91% → 3% (+9万元 R&D y1) meets in22_score"
+    )
     followed = firm(f, main_revenue_y1=6300, revenue_y1=10300, rd_y1=309)
     assert el.evaluate(followed, "2022")["innovative"].status == "eligible"
     assert el.evaluate(firm(followed, rd_y1=308.99), "2022")["innovative"].status == "not_yet"

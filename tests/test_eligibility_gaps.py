@@ -17,6 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import dmi.eligibility as el
+from dmi.locales import text as words
 
 from .test_eligibility import BASE, IN22, LG26, NO_ROUTE, SR22_OPEN, SR26, firm
 
@@ -632,7 +633,10 @@ def test_a_condition_left_to_manual_review_that_the_changes_break_gets_its_gaps(
     result = el.evaluate(facts, "2022", lang="en", max_gaps=None)["little_giant"]
     assert result.condition("lg22_rd").state == "manual"
     assert [g.condition for g in result.gaps] == ["lg22_growth", "lg22_rd"]
-    assert result.gaps[1].text == "R&D share y2 4.44% → 6% (+70万元 R&D y2) meets lg22_rd"
+    # worked out after the first change, and said so
+    assert result.gaps[1].text == (
+        "after the changes above, R&D share y2 4.44% → 6% (+70万元 R&D y2) meets lg22_rd"
+    )
     after = el.evaluate(_apply(facts, list(result.gaps)), "2022", max_gaps=None)["little_giant"]
     assert after.condition("lg22_growth").state == after.condition("lg22_rd").state == "met"
 
@@ -1434,3 +1438,24 @@ def test_a_total_s_gap_counts_the_changes_its_condition_asks_of_its_other_years(
         (total,) = [g for g in gaps if g.text.startswith("R&D (2 years)")]
         assert total.text.startswith("R&D (2 years) 1050万元 → 1200万元 (+100万元 R&D y1)")
         assert total.current == 1050 and total.change == 100
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_gap_worked_out_after_the_other_changes_says_so(lang):
+    # a reviewer's firm: +35000万元 main revenue for sr26_main is 35000 more revenue, so R&D
+    # share y1 falls from 0.96% to 0.66% and sr26_rd gets a second change; it read as a second
+    # way to the same condition, its 0.66% not the firm's own share
+    facts = {
+        "holds_innovative": "yes", "revenue_y1": 10000, "revenue_y2": 3600,
+        "main_revenue_y1": 1000, "rd_y1": 96, "rd_y2": 120, "debt_ratio": 81, "niche_years": 4,
+        "ip_class1": 1, "eval_score": 55, "sme": "yes", "credit_clean": "yes",
+        "product_allowed": "yes", "no_incident": "yes",
+    }  # fmt: skip
+    after = words("eligibility.after_changes", lang)
+    gaps = el.evaluate(facts, "2026", year=2026, lang=lang, max_gaps=None)["specialised"].gaps
+    rd = [g for g in gaps if g.condition == "sr26_rd"]
+    assert [g.text.startswith(after) for g in rd] == [False, True]
+    assert rd[0].current == pytest.approx(0.96) and "0.96%" in rd[0].text
+    assert rd[1].current == pytest.approx(300 / 45000 * 100) and "0.66%" in rd[1].text
+    # the first gaps are the firm's own numbers: none of them says so
+    assert not any(g.text.startswith(after) for g in gaps if g is not rd[1])

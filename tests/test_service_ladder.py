@@ -10,6 +10,7 @@ met (81 > 80) and sr26_rd is not met (96 < 100 and 2.4% < 3%); the R&D share rea
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from datetime import date, timedelta
@@ -500,6 +501,14 @@ def test_a_scorecard_at_its_pass_mark_but_short_in_a_group_names_no_id(lang):
     (line,) = ladder_view(result)[0].gaps
     assert line.condition == "in22_score" and not CODE.search(line.text), line.text
     assert line.text.startswith("[") and "+163.49万元" in line.text
+    # the same gap as a follow-up ("after the changes above, in22_score [...]"): still no id,
+    # and still said to come after the changes
+    after = text("eligibility.after_changes", lang)
+    rung = result["innovative"]
+    follow_up = dataclasses.replace(rung, gaps=(dataclasses.replace(gap, text=after + gap.text),))
+    moved = dataclasses.replace(result, rungs={**result.rungs, "innovative": follow_up})
+    (again,) = ladder_view(moved)[0].gaps
+    assert again.text == after + line.text
 
 
 def test_a_direct_route_says_which_one_replaced_the_scorecard():

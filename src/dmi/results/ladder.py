@@ -250,6 +250,10 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
     shown = gap.text
     cid = gap.condition
     also: tuple[str, ...] = ()
+    # a follow-up's "after the changes above, " stays said, before the rest read as any gap's
+    after = text("eligibility.after_changes", lang)
+    follow_up = shown.startswith(after)
+    shown = shown.removeprefix(after)
     if cid:
         # "…, needed for sr26_main" (a value that cannot be computed): the condition by label
         needed = text("eligibility.needed_for", lang, cid=cid)
@@ -276,7 +280,7 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
             if labels:
                 items = text("ladder.item_sep", lang).join(labels)
                 shown += text("ladder.gap_also", lang, conditions=items)
-    return GapLine(cid, gap.kind, shown.strip(), also)
+    return GapLine(cid, gap.kind, (after if follow_up else "") + shown.strip(), also)
 
 
 def _points_range(sc: Any, lang: str) -> str:
