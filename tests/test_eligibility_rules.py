@@ -776,9 +776,18 @@ def test_every_source_a_company_is_shown_names_its_documents_only(name):
     for source in sources:
         cited = citation(source)
         assert cited and not re.search(r"[A-Za-z]", cited), (source, cited)
+        # the English page showed "Source 2号附件1、75号": the same documents, in English
+        english = citation(source, "en")
+        assert english and not re.search(r"[\u3000-\u9fff]", english), (source, english)
+        assert english.count("No. ") == cited.count("号")
     assert citation("117号 (N): 2026 复核 use the 63号 standard") == "117号"
     assert citation("63号附件2; 32号/56号") == "63号附件2、32号/56号"
     assert citation("2号附件3 (N), 39号 (G)") == "2号附件3、39号"
+    assert citation("63号附件2; 32号/56号", "en") == "No. 63 annex 2, No. 32/No. 56"
+    assert citation("2号附件2/附件3 (N)", "en") == "No. 2 annex 2/annex 3"
+    assert citation("63号 第五条 (G: 39号)", "en") == "No. 63 art. 5"
+    assert citation("2号第三十条 (G, N): x", "en") == "No. 2 art. 30"
+    assert citation("9号第二十一条", "en") == "No. 9 art. 21"
 
 
 def test_a_year_past_the_years_the_rules_can_be_known_for_is_refused(tmp_path, capsys):

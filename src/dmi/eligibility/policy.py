@@ -694,17 +694,44 @@ class Policy:
         return self._spec.model_dump(mode="json", by_alias=True)
 
 
-def citation(source: str) -> str:
+_CHINESE_DIGITS = {c: k for k, c in enumerate("零一二三四五六七八九")}
+
+
+def _chinese_number(words: str) -> int:
+    """A number written in Chinese up to 99 (五 5, 十 10, 三十 30, 三十二 32)."""
+    tens, _, ones = words.rpartition("十")
+    if "十" not in words:
+        return _CHINESE_DIGITS[words]
+    return (_CHINESE_DIGITS[tens] if tens else 1) * 10 + (_CHINESE_DIGITS[ones] if ones else 0)
+
+
+def _cited_in_english(document: str) -> str:
+    """A document reference in English: ``2号附件1`` is ``No. 2 annex 1``, ``2号附件2/附件3``
+    ``No. 2 annex 2/annex 3``, ``63号 第五条`` ``No. 63 art. 5``, ``32号/56号``
+    ``No. 32/No. 56``."""
+    text = re.sub(r"(\d+)号", r"No. \1", document)
+    text = re.sub(r"(?<=[^\s/])\s*附件", " 附件", text)  # "2号附件1": a space before it
+    text = re.sub(r"附件\s*(\d+)", r"annex \1", text)
+    return re.sub(
+        r"\s*第([零一二三四五六七八九十]+)条", lambda m: f" art. {_chinese_number(m[1])}", text
+    )
+
+
+def citation(source: str, lang: str = "zh") -> str:
     """The documents a rule's ``source`` names, for a company to read: the source less its
     notes for researchers (in brackets, or after ``": "``), documents joined by ``、``
-    (``"117号 (N): 2026 复核 use the 63号 standard"`` gives ``117号``)."""
+    (``"117号 (N): 2026 复核 use the 63号 standard"`` gives ``117号``); in English
+    (``lang="en"``) as ``No. 2 annex 1, No. 75`` (:func:`_cited_in_english`)."""
     bare = re.sub(r"\s*\([^()]*\)", "", source)
     documents = []
     for part in re.split(r";\s*", bare):
         for document in part.split(": ")[0].split(", "):
             if document.strip():
                 documents.append(document.strip())
-    return "、".join(dict.fromkeys(documents))
+    documents = list(dict.fromkeys(documents))
+    if lang == "en":
+        return ", ".join(_cited_in_english(d) for d in documents)
+    return "、".join(documents)
 
 
 def available_policies() -> list[str]:

@@ -216,7 +216,7 @@ def _source(cond: Any, lang: str) -> str:
     confidence = text(f"ladder.confidence_{mark}", lang)
     # the documents only: the notes after them are for researchers, in the rule file's words
     return text(
-        "ladder.source", lang, source=citation(cond.source), confidence=confidence, mark=mark
+        "ladder.source", lang, source=citation(cond.source, lang), confidence=confidence, mark=mark
     )
 
 
@@ -347,7 +347,11 @@ def _meta(r: RungResult, applicant: str, lang: str) -> str:
     mark = r.routing_confidence
     confidence = text(f"ladder.confidence_{mark}", lang)
     routing = text(
-        "ladder.routing", lang, source=citation(r.routing_source), confidence=confidence, mark=mark
+        "ladder.routing",
+        lang,
+        source=citation(r.routing_source, lang),
+        confidence=confidence,
+        mark=mark,
     )
     return f"{meta} · {routing}"
 
