@@ -624,7 +624,7 @@ def test_a_rung_says_which_routing_sent_it_to_its_rules_and_how_sure_that_is():
     later = el.evaluate(firm(LG26_OK, holds_little_giant="recheck"), "2026", year=2027)
     assert later["little_giant"].routing_confidence == "U"  # after 2026: not stated
     meta = ladder_view(recheck)[2].meta
-    assert meta.startswith("2022 rules · re-check · version applied per 117号")
+    assert meta.startswith("2022 rules · re-check · version applied per No. 117")
     assert meta.endswith("from compilations, to be verified (I)")
     assert "version applied per 117号, from" in meta  # its documents, not the notes after them
     zh = el.evaluate(firm(LG26_OK, holds_little_giant="recheck"), "2026", lang="zh")
@@ -845,3 +845,34 @@ def test_a_scorecard_step_of_a_fact_and_its_review_is_taken(tmp_path):
     field = find(card["indicators"], "sr22s_field")
     assert "manual" in str(field["first_of"][0]["test"])  # the shipped file's own
     el.load_policy(write(tmp_path, data))
+
+
+def test_every_english_text_of_the_rules_and_facts_is_english():
+    # the English page read "revenue at most 2亿", "≥ 1亿 … 5000万-1亿", "三级 or above 5" and
+    # "innovative (63号 annex 1)": amounts in 万元 (the unit the page explains), documents as
+    # No. N; only the titles' own names stay beside their English ones
+    import yaml
+
+    from dmi.eligibility._data import DATA
+
+    kept = {"专精特新", "小巨人", "高企", "创客中国", "万元"}
+    found = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "en" and isinstance(value, str):
+                    others = set(re.findall(r"[\u4e00-\u9fff]+", value)) - kept
+                    if others:
+                        found.append((where, value))
+                elif key != "zh":
+                    walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for k, value in enumerate(node):
+                walk(value, f"{where}[{k}]")
+
+    files = sorted(p for p in DATA.iterdir() if p.name.endswith(".yaml"))
+    assert len(files) >= 4
+    for path in files:
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+    assert not found, found
