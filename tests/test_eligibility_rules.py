@@ -626,7 +626,7 @@ def test_a_rung_says_which_routing_sent_it_to_its_rules_and_how_sure_that_is():
     meta = ladder_view(recheck)[2].meta
     assert meta.startswith("2022 rules · re-check · version applied per No. 117")
     assert meta.endswith("from compilations, to be verified (I)")
-    assert "version applied per 117号, from" in meta  # its documents, not the notes after them
+    assert "version applied per No. 117, from" in meta  # its documents, not the notes after them
     zh = el.evaluate(firm(LG26_OK, holds_little_giant="recheck"), "2026", lang="zh")
     zh_view = ladder_view(zh)[2]
     assert "适用版本依据 117号，" in zh_view.meta, zh_view.meta
