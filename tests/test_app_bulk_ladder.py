@@ -221,8 +221,14 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
     results = pd.read_csv(io.BytesIO(downloads["ladder_download_results"]), dtype=str)
     assert len(results) == evaluated
     candidates = pd.read_csv(io.BytesIO(downloads["ladder_download_candidates"]), dtype=str)
-    assert len(candidates) and not set(candidates.iloc[:, 4]) & {"innovative", "specialised"}
-    assert set(candidates.iloc[:, 6]) <= set(status_names.values())
+    rungs = candidates[text("ladder_bulk.col_rung", lang)]
+    assert len(candidates) and not set(rungs) & {"innovative", "specialised"}
+    assert set(candidates[text("ladder_bulk.col_status", lang)]) <= set(status_names.values())
+    # the way each tier-1 row is judged on, by name (2026: 创新型 or 科技型), none elsewhere
+    tier1 = rungs == ladderbulk.rung_labels("2026", lang)["innovative"]
+    ways = candidates[text("ladder_bulk.col_path", lang)]
+    assert set(ways[tier1]) == set(ladderbulk.path_labels("2026", lang).values())
+    assert ways[~tier1].isna().all()
     named = pd.read_csv(io.BytesIO(downloads["ladder_download_rejects"]), dtype=str)
     assert len(named) == 4 and "debt_ratio" not in set(named.iloc[:, 2])
     assert "ladder_template" in downloads

@@ -57,6 +57,7 @@ CANDIDATE_COLUMNS = [
     *BESIDE_TEXT,
     "rung",
     "policy",
+    "path",
     "status",
     "points",
     "one_away",
@@ -77,6 +78,7 @@ class RungConditions:
 
     common: tuple[str, ...]
     paths: tuple[tuple[str, ...], ...] = ()
+    path_ids: tuple[str, ...] = ()  # the paths' ids, as ``<rung>_path`` names them
 
 
 def rung_conditions(policy: str | Path | Policy | None = None, *, year: int | None = None) -> dict:
@@ -87,7 +89,11 @@ def rung_conditions(policy: str | Path | Policy | None = None, *, year: int | No
         spec = applied.rungs[rung]
         out.setdefault(
             (rung, applied.id),
-            RungConditions(tuple(spec.conditions), tuple(tuple(p.conditions) for p in spec.paths)),
+            RungConditions(
+                tuple(spec.conditions),
+                tuple(tuple(p.conditions) for p in spec.paths),
+                tuple(p.id for p in spec.paths),
+            ),
         )
     return out
 
@@ -231,12 +237,19 @@ def cohort(
             if r == rung:
                 cids += [c for c in (*spec.common, *sum(spec.paths, ())) if c not in cids]
         missing = np.full(n, -1, dtype=np.intp)
+        # the path a row is judged on: the one its results name, or the one it is one condition
+        # away on (the 2026 tier 1's other path, at times: said, as its points are the first's)
+        path_column = f"{rung}_path"
+        path = np.full(n, None, dtype=object)
+        if path_column in results.columns:
+            named = results[path_column].notna().to_numpy()
+            path[named] = results[path_column].to_numpy(dtype=object)[named]
         for (r, pid), spec in conditions.items():
             if r != rung or pid not in policy_names:
                 continue
             rows = np.flatnonzero(policy_codes == list(policy_names).index(pid))
             if len(rows):
-                _one_away(results, spec, rows, missing, cids)
+                _one_away(results, spec, rows, missing, cids, path)
         holds = f"holds_{rung}"
         applying = _not_yes(beside[holds], holds) if holds in beside.columns else np.ones(n, bool)
         # a firm that holds the title is not "away" from it (a 复核 is): neither counted nor
@@ -264,8 +277,14 @@ def cohort(
                 )
             part["rung"] = np.full(len(at), rung, dtype=object)
             part["policy"] = policy_names[policy_codes[at]]
+            part["path"] = path[at]
             part["status"] = status_names[status[at]]
-            part["points"] = results[f"{rung}_points"].to_numpy(dtype=np.float64)[at]
+            points = results[f"{rung}_points"].to_numpy(dtype=np.float64)[at]
+            if path_column in results.columns:
+                # the points are those of the results' path: none for a row judged on another
+                named = results[path_column].to_numpy(dtype=object)[at]
+                points = np.where(named == path[at], points, np.nan)
+            part["points"] = points
             part["one_away"] = one_away[at]
             part["missing"] = cid_names[missing[at]]
             candidates.append(part)
@@ -389,9 +408,11 @@ def _one_away(
     rows: np.ndarray,
     missing: np.ndarray,
     cids: list[str],
+    path_of: np.ndarray,
 ) -> None:
     """For the ``rows`` one condition away, set ``missing`` to the position of that condition
-    in ``cids`` (in place)."""
+    in ``cids``, and ``path_of`` to the id of the path it is one condition away on, for a rung of
+    paths (in place)."""
     n = len(rows)
 
     def states(names: tuple[str, ...]) -> np.ndarray:
@@ -429,3 +450,5 @@ def _one_away(
     which = np.argmax(chosen[:, away], axis=0)
     position = np.array([cids.index(c) for c in order], dtype=np.intp)
     missing[rows[away]] = position[which]
+    if spec.paths:
+        path_of[rows[away]] = np.asarray(spec.path_ids, dtype=object)[best[away]]

@@ -51,6 +51,7 @@ __all__ = [
     "groupings",
     "missing_table",
     "named_candidates",
+    "path_labels",
     "named_rejects",
     "fact_choices",
     "file_columns",
@@ -281,6 +282,15 @@ def rung_labels(policy: str, lang: str) -> dict[str, str]:
     return {r: rungs[r].label(lang) for r in RUNGS if r in rungs}
 
 
+def path_labels(policy: str, lang: str) -> dict[str, str]:
+    """Each way of a rung that has several (the 2026 tier 1: 创新型, 科技型), by id, in ``lang``."""
+    return {
+        p.id: p.zh if lang == "zh" else p.en
+        for spec in load_policy(policy).rungs.values()
+        for p in spec.paths
+    }
+
+
 def condition_labels(policy: str, lang: str) -> dict[str, str]:
     """Every condition a firm can be routed to under ``policy`` (the version applied to new
     applicants and to 复核, every year), by id, named in ``lang``."""
@@ -443,6 +453,11 @@ def named_candidates(
         ]
     out[text("ladder_bulk.col_rung", lang)] = [rungs.get(r, r) for r in candidates["rung"]]
     out[text("ladder_bulk.policy", lang)] = candidates["policy"].to_numpy()
+    if candidates["path"].notna().any():  # the way a row is judged on (2026 tier 1)
+        ways = path_labels(policy, lang)
+        out[text("ladder_bulk.col_path", lang)] = [
+            ways.get(p, p) if isinstance(p, str) else "" for p in candidates["path"]
+        ]
     out[text("ladder_bulk.col_status", lang)] = [
         status_label(s, lang) if s in STATUSES else s for s in candidates["status"]
     ]
