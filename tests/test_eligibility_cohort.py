@@ -340,3 +340,35 @@ def test_the_cli_cohort_reconciles_with_its_output(tmp_path, capsys):
     candidates = pd.read_csv(cand, encoding="utf-8-sig", keep_default_na=False)
     assert set(candidates["rung"]) <= set(el.RUNGS) and len(candidates) > 0
     assert set(candidates["respondent_id"]) <= set(results["respondent_id"])
+
+
+@pytest.mark.parametrize("case", ["all rejected", "no city column"])
+def test_the_parquet_cohort_and_candidates_keep_one_schema(tmp_path, capsys, case):
+    # a run whose every row was rejected wrote both files with every column of Arrow's type
+    # null, and a file without a city column a candidates' city of type null: an agency's
+    # monthly files changed schema with the data
+    import pyarrow.parquet as pq
+
+    from dmi.eligibility.cohorts import candidates_schema, cohort_schema
+
+    firms = el.synthetic_firms(120, seed=3).drop(columns=["city"])
+    if case == "all rejected":
+        firms["debt_ratio"] = 500
+    firms.to_csv(tmp_path / "in.csv", index=False)
+    outputs = {}
+    for kind in ("csv", "parquet"):
+        c, k = tmp_path / f"c.{kind}", tmp_path / f"k.{kind}"
+        argv = ["eligibility", tmp_path / "in.csv", "-o", tmp_path / f"o.{kind}"]
+        main([str(a) for a in [*argv, "--cohort", c, "--candidates", k, "-q"]])
+        outputs[kind] = (c, k)
+    capsys.readouterr()
+    (c, k), (c_csv, k_csv) = outputs["parquet"], outputs["csv"]
+    assert pq.read_schema(c).remove_metadata().equals(cohort_schema())
+    assert pq.read_schema(k).remove_metadata().equals(candidates_schema())
+    # the same cells as the CSV files
+    for parquet, csv in ((c, c_csv), (k, k_csv)):
+        got = pd.read_parquet(parquet).astype(str).replace({"None": "", "nan": ""})
+        want = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        assert len(got) == len(want) and list(got.columns) == list(want.columns)
+        if case == "all rejected":
+            assert len(got) == 0 or set(got["table"]) == {"status"}

@@ -61,7 +61,12 @@ from dmi.eligibility import (
     load_policy,
     output_columns,
 )
-from dmi.eligibility.cohorts import CANDIDATE_COLUMNS, rung_conditions
+from dmi.eligibility.cohorts import (
+    CANDIDATE_COLUMNS,
+    candidates_schema,
+    cohort_schema,
+    rung_conditions,
+)
 from dmi.eligibility.facts import FactsTally, facts_table
 from dmi.eligibility.headers import check_map_codes, few_items_note, map_fact_columns
 from dmi.eligibility.profile import ProfileFacts, ProfileFeed, read_profile_facts
@@ -1005,9 +1010,10 @@ def evaluate_file(
         if counting:
             found = Cohort.combine(t.extra.cohort for t in tallies if t.extra.cohort is not None)
             if outputs.cohort is not None:
-                write_table(found.table(), outputs.cohort)
+                write_table(found.table(), outputs.cohort, schema=cohort_schema())
             if outputs.candidates is not None:
-                write_table(found.candidates[CANDIDATE_COLUMNS], outputs.candidates)
+                candidates = found.candidates[CANDIDATE_COLUMNS]
+                write_table(candidates, outputs.candidates, schema=candidates_schema())
         if outputs.summary is not None:
             outputs.summary.path.write_text(summary.to_json(), encoding="utf-8")
         outputs.commit()

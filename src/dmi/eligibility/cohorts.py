@@ -44,7 +44,9 @@ __all__ = [
     "COHORT_COLUMNS",
     "Cohort",
     "RungConditions",
+    "candidates_schema",
     "cohort",
+    "cohort_schema",
     "rung_conditions",
     "sector_names",
 ]
@@ -64,6 +66,22 @@ CANDIDATE_COLUMNS = [
     "missing",
 ]
 """The columns of :attr:`Cohort.candidates`."""
+
+
+def candidates_schema() -> Any:
+    """The Arrow schema of the candidates' file (Parquet): the same whatever the rows."""
+    import pyarrow as pa
+
+    kinds = {"points": pa.float64(), "one_away": pa.bool_()}
+    return pa.schema([(c, kinds.get(c, pa.string())) for c in CANDIDATE_COLUMNS])
+
+
+def cohort_schema() -> Any:
+    """The Arrow schema of the cohort's file (Parquet): the same whatever the rows."""
+    import pyarrow as pa
+
+    return pa.schema([(c, pa.int64() if c == "n" else pa.string()) for c in COHORT_COLUMNS])
+
 
 _TABLES = ("status", "one_away", "missing")
 _BY = ("all", *BESIDE_TEXT)

@@ -659,7 +659,11 @@ def check_output(path: str | Path, *, table: bool = True) -> str | None:
 
 
 def write_table(
-    frame: pd.DataFrame, path: str | Path | PendingFile, *, append: bool = False
+    frame: pd.DataFrame,
+    path: str | Path | PendingFile,
+    *,
+    append: bool = False,
+    schema: Any = None,
 ) -> None:
     """Write a table as CSV (UTF-8 with BOM, which Excel opens correctly), XLSX or Parquet.
 
@@ -673,6 +677,9 @@ def write_table(
         :class:`PendingFile` is written and left for its owner to commit with others.
     append : bool, default=False
         CSV only: add the rows to an existing file, in place.
+    schema : pyarrow.Schema, optional
+        For Parquet: the file's schema, whatever the rows (a column all blank, or no row at
+        all, would otherwise be of Arrow's type ``null``).
     """
     pending = path if isinstance(path, PendingFile) else None
     destination = pending.destination if pending is not None else Path(path)
@@ -687,12 +694,12 @@ def write_table(
             return
     if pending is None:
         with PendingFile(destination) as own:
-            _write_frame(frame, own.path, kind)
+            _write_frame(frame, own.path, kind, schema)
     else:
-        _write_frame(frame, pending.path, kind)
+        _write_frame(frame, pending.path, kind, schema)
 
 
-def _write_frame(frame: pd.DataFrame, path: Path, kind: str) -> None:
+def _write_frame(frame: pd.DataFrame, path: Path, kind: str, schema: Any = None) -> None:
     if kind == "csv":
         _csv_cells(frame).to_csv(path, index=False, encoding="utf-8-sig")
     elif kind == "xlsx":
@@ -705,5 +712,9 @@ def _write_frame(frame: pd.DataFrame, path: Path, kind: str) -> None:
         for values in cells.where(cells.notna(), None).itertuples(index=False, name=None):
             sheet.append(xlsx_row(sheet, values))
         book.save(path)
+    elif schema is not None:
+        import pyarrow.parquet as pq
+
+        pq.write_table(_parquet_table(frame, schema), path)
     else:
         frame.to_parquet(path, index=False)
