@@ -372,3 +372,16 @@ def test_the_parquet_cohort_and_candidates_keep_one_schema(tmp_path, capsys, cas
         assert len(got) == len(want) and list(got.columns) == list(want.columns)
         if case == "all rejected":
             assert len(got) == 0 or set(got["table"]) == {"status"}
+
+
+def test_a_city_is_counted_as_a_file_of_it_is_read():
+    # el.cohort(results, beside) grouped " 深圳", "深圳 " and "  " apart, while a bulk run (and
+    # el.cohort of a batch) reads them as 深圳, 深圳 and a blank
+    firms = el.synthetic_firms(4, 1)
+    firms["city"] = ["深圳", " 深圳", "深圳 ", "  "]
+    columns = ["province", "city", "sector", *(f"holds_{r}" for r in el.RUNGS)]
+    given = el.cohort(el.evaluate(firms, "2026"), firms[columns], policy="2026").table()
+    read = el.cohort(el.evaluate_batch(firms, "2026")).table()
+    pd.testing.assert_frame_equal(given, read)
+    cities = given[(given["by"] == "city") & (given["table"] == "status")]
+    assert set(cities["group"]) == {"深圳", "(blank)"}

@@ -241,7 +241,7 @@ def cohort(
                 if by == "province"
                 else sector_names(beside[by])
                 if by == "sector"
-                else beside[by]
+                else names_as_known(beside[by], lambda _: None)  # a city: trimmed, as read
             )
             groups[by] = _group_codes(column)
     status_names = np.asarray(STATUSES, dtype=object)
