@@ -173,11 +173,10 @@ def test_candidates_by_hand():
         ("innovative", "F2", "not_yet", True, "in22_score"),
         ("innovative", "F3", "eligible", False, ""),
         ("innovative", "F4", "eligible", False, ""),
-        ("innovative", "F6", "eligible", False, ""),
         ("specialised", "F1", "not_yet", True, "sr26_debt"),
         ("specialised", "F3", "unknown", True, "sr26_score"),
         ("specialised", "F4", "manual", False, ""),
-        ("specialised", "F6", "eligible", False, ""),
+        # F6 holds 小巨人 (a 复核): a candidate for it, not for the rungs below
         ("little_giant", "F6", "not_yet", True, "lg22_rd"),
     ]  # fmt: skip
     f6 = candidates[candidates["rung"] == "little_giant"].iloc[0]
@@ -385,3 +384,25 @@ def test_a_city_is_counted_as_a_file_of_it_is_read():
     pd.testing.assert_frame_equal(given, read)
     cities = given[(given["by"] == "city") & (given["table"] == "status")]
     assert set(cities["group"]) == {"深圳", "(blank)"}
+
+
+def test_a_firm_holding_a_higher_title_is_no_candidate_for_a_rung_below():
+    # 39 firms holding 专精特新 (their 创新型 title left blank) were listed as 创新型 candidates,
+    # and 小巨人 holders as 专精特新 ones: firms that hold those titles by holding a higher one
+    results = pd.concat([RESULTS.iloc[[0]]] * 4, ignore_index=True)
+    results["respondent_id"] = ["A", "B", "C", "D"]
+    beside = pd.concat([BESIDE.iloc[[0]]] * 4, ignore_index=True)
+    for rung in el.RUNGS:
+        beside[f"holds_{rung}"] = None
+    beside.loc[1, "holds_specialised"] = "是"
+    beside.loc[2, "holds_little_giant"] = "recheck"  # a 复核 holds it too
+    beside.loc[3, "holds_specialised"] = "no"
+    found = el.cohort(results, beside, policy="2026")
+    listed = {(r.rung, r.respondent_id) for r in found.candidates.itertuples()}
+    assert {(r, f) for r, f in listed if f == "A"} == {("innovative", "A"), ("specialised", "A")}
+    assert {(r, f) for r, f in listed if f == "B"} == set()  # 专精特新 held: 创新型 too
+    assert {(r, f) for r, f in listed if f == "C"} == set()
+    assert {(r, f) for r, f in listed if f == "D"} == {("innovative", "D"), ("specialised", "D")}
+    # the counts are the list's
+    away = _counts(found.table(), "one_away", "specialised")
+    assert away == {("all", "one_away"): 2}

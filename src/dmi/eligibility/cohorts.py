@@ -268,10 +268,14 @@ def cohort(
             rows = np.flatnonzero(policy_codes == list(policy_names).index(pid))
             if len(rows):
                 _one_away(results, spec, rows, missing, cids, path)
-        holds = f"holds_{rung}"
-        applying = _not_yes(beside[holds], holds) if holds in beside.columns else np.ones(n, bool)
-        # a firm that holds the title is not "away" from it (a 复核 is): neither counted nor
-        # listed, so that the counts and the candidates' list agree
+        # a firm that holds the title is not "away" from it (a 复核 is), nor from a rung below
+        # a title it holds (a 专精特新 firm from 创新型): neither counted nor listed, so that
+        # the counts and the candidates' list agree
+        applying = np.ones(n, dtype=bool)
+        for k, other in enumerate(RUNGS[RUNGS.index(rung) :]):
+            holds = f"holds_{other}"
+            if holds in beside.columns:
+                applying &= ~_held(beside[holds], holds, ("yes",) if k == 0 else ("yes", "recheck"))
         one_away = (missing >= 0) & applying
         missing = np.where(one_away, missing, -1)
         cid_names = np.array([*cids, ""], dtype=object)
@@ -327,15 +331,15 @@ def _column(name: str, values: Any) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
 
-def _not_yes(column: pd.Series, code: str) -> np.ndarray:
-    """Rows whose title column (the fact ``code``) is not yes, its cells read as the facts
-    read them (``是``, ``Yes``, ``1``: :func:`~dmi.eligibility.facts.parse_cell`); a cell the
-    fact refuses is not yes."""
+def _held(column: pd.Series, code: str, values: tuple[str, ...]) -> np.ndarray:
+    """Rows whose title column (the fact ``code``) is one of ``values`` (``yes``,
+    ``recheck``), its cells read as the facts read them (``是``, ``Yes``, ``1``:
+    :func:`~dmi.eligibility.facts.parse_cell`); a cell the fact refuses is none of them."""
     fact = facts_table()[code]
-    yes = float(fact.value_index("yes"))
+    wanted = {float(fact.value_index(v)) for v in values}
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    held = np.array([parse_cell(fact, u) == yes for u in uniques] + [False], dtype=bool)
-    return ~held[np.where(codes < 0, len(uniques), codes)]
+    held = np.array([parse_cell(fact, u) in wanted for u in uniques] + [False], dtype=bool)
+    return held[np.where(codes < 0, len(uniques), codes)]
 
 
 def _codes(column: pd.Series, names: tuple[str, ...]) -> np.ndarray:
