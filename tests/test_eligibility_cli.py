@@ -109,7 +109,13 @@ def test_edge_firms_get_the_statuses_worked_by_hand(capsys, tmp_path):
     assert (got["specialised_policy"] == "2026").all()
     facts = json.loads(summary.read_text(encoding="utf-8"))
     assert facts["read"] == 3 == facts["evaluated"] and facts["rejected"] == 0
-    assert facts["statuses"]["specialised"] == {"not_yet": 1, "unknown": 1, "manual": 1}
+    # every status, 0 too
+    assert facts["statuses"]["specialised"] == {
+        "not_yet": 1,
+        "unknown": 1,
+        "manual": 1,
+        "eligible": 0,
+    }
     assert stdout.splitlines()[-1] == "read 3 rows: 3 evaluated, 0 rejected (0 problems)"
 
 
@@ -814,7 +820,9 @@ def test_the_statuses_are_counted_by_the_rules_each_firm_was_judged_under(capsys
     by_policy = summary["statuses_by_policy"]["little_giant"]
     expected = results.groupby(["little_giant_policy", "little_giant_status"]).size()
     assert by_policy == {
-        policy: {status: int(n) for (p, status), n in expected.items() if p == policy}
+        policy: {
+            status: int(expected.get((policy, status), 0)) for status in el.STATUSES
+        }  # every status, 0 too
         for policy in ("2022", "2026")
     }
     assert set(results["little_giant_policy"]) == {"2022", "2026"}

@@ -1167,19 +1167,17 @@ def _fill(summary: EligibilitySummary, tallies: list[_Tally], items: tuple[str, 
     # fewer than half the survey's items for no survey at all, and drop their counts)
     summary.survey_imputed = {c: imputed[c] for c in items if imputed[c]}
     policies = sorted({policy for _, policy, _ in statuses})
+    # every status, a count of 0 too (a table made of them needs no filling in); per rule
+    # version, those a rung's firms were judged under
     summary.statuses_by_policy = {
         rung: {
-            policy: {
-                s: statuses[(rung, policy, s)] for s in STATUSES if statuses[(rung, policy, s)]
-            }
+            policy: {s: statuses[(rung, policy, s)] for s in STATUSES}
             for policy in policies
             if any(statuses[(rung, policy, s)] for s in STATUSES)
         }
         for rung in RUNGS
     }
     summary.statuses = {
-        rung: {
-            s: n for s in STATUSES if (n := sum(statuses[(rung, policy, s)] for policy in policies))
-        }
+        rung: {s: sum(statuses[(rung, policy, s)] for policy in policies) for s in STATUSES}
         for rung in RUNGS
     }
