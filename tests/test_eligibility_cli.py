@@ -1582,3 +1582,26 @@ def test_an_encoding_given_that_hides_every_fact_names_the_one_found(
     assert not (tmp_path / "o.csv").exists()
     # without --encoding it is read
     assert run(capsys, "eligibility", path, "-o", tmp_path / "o.csv", "-q")[0] == 0
+
+
+@pytest.mark.parametrize(
+    "options, recorded",
+    [
+        ([], {"max_gaps": 3, "survey": True, "id_column": None}),
+        (["--max-gaps", "all", "--no-survey"], {"max_gaps": None, "survey": False}),
+        (["--max-gaps", "0"], {"max_gaps": 0, "survey": True}),
+    ],
+)
+def test_the_summary_records_the_options_that_change_the_outputs(
+    capsys, tmp_path, options, recorded
+):
+    # --no-survey changes the digital levels (and so the statuses), --max-gaps the gaps: a run
+    # could not be made again from its summary
+    src, summ = tmp_path / "in.csv", tmp_path / "s.json"
+    el.synthetic_firms(20, seed=2).to_csv(src, index=False)
+    code, _, err = run(
+        capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summ, *options
+    )
+    assert code == 0, err
+    facts = json.loads(summ.read_text(encoding="utf-8"))
+    assert {k: facts[k] for k in recorded} == recorded

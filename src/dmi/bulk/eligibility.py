@@ -706,6 +706,12 @@ class EligibilitySummary:
     policy_hash: str = ""
     # the sheet row of the header (an XLSX's title rows above it; else 1)
     header_row: int = 1
+    # the options that change the outputs, besides the policy, year, language and duplicates:
+    # the gaps listed per firm (None: all), whether the survey's answers were scored (False:
+    # --no-survey) and the id column chosen (--id-column; None: the file's own)
+    max_gaps: int | None = 3
+    survey: bool = True
+    id_column: str | None = None
 
     @property
     def scored(self) -> int:
@@ -934,6 +940,9 @@ def evaluate_file(
         policy_hash=loaded.hash,
         header_row=header_row,
         lang=lang,
+        max_gaps=max_gaps,
+        survey=survey,
+        id_column=id_column,
         survey_items=len(items),
         encoding=reader.encoding,
         delimiter=reader.delimiter,
