@@ -319,6 +319,12 @@ def test_a_debt_ratio_typed_as_a_fraction_is_taken_and_said_under_its_field(lang
     # a debt ratio above 1 (or of 0) is no doubt: nothing said
     at.number_input(key="f_debt_ratio").set_value(45).run()
     assert not at.warning and under(at, "f_debt_ratio") not in at.warning
+    # revenue typed in yuan: taken, and said under its field
+    at.number_input(key="f_revenue_y1").set_value(40_000_000).run()
+    _ok(at)
+    caution = under(at, "f_revenue_y1")
+    assert caution is not None and caution in at.warning
+    assert el.FACTS["revenue_y1"].label(lang) in _shown(caution.value)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -473,6 +473,27 @@ def test_a_debt_ratio_of_at_most_1_is_taken_with_a_caution(debt, cautioned):
     assert "market_share" not in service.fraction_cautions({"market_share": 0.8}, "zh")
 
 
+@pytest.mark.parametrize(
+    "revenue, cautioned",
+    [(40_000_000, True), (service.IMPLAUSIBLE_AMOUNT, True), (999_999, False), (4000, False)],
+)
+def test_an_amount_far_beyond_an_sme_is_taken_with_a_caution(revenue, cautioned):
+    # revenue typed in yuan (40,000,000 for 4000万元) met both revenue floors without a word
+    facts = {**FIRM, "revenue_y1": revenue, "net_profit_y1": -2_000_000}
+    for lang in ("zh", "en"):
+        checked = service.check_facts(facts, "2026", None, lang)
+        assert checked.facts["revenue_y1"] == revenue and not checked.refused
+        lines = checked.cautions.get("revenue_y1", [])
+        assert bool(lines) == cautioned
+        if cautioned:
+            (line,) = lines
+            assert FACTS["revenue_y1"].label(lang) in line and "5000" in line
+            big = revenue / (10_000 if lang == "zh" else 100_000)
+            assert number_text(big) in line
+        # a loss as large is said too
+        assert len(checked.cautions["net_profit_y1"]) == 1
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_scorecard_at_its_pass_mark_but_short_in_a_group_names_no_id(lang):
     # "in22_score [创新能力 15 → 20]：上年研发费用占比 2.35% → 3% …": the total is at the pass

@@ -35,19 +35,22 @@ from dmi.eligibility import (
 from dmi.eligibility.facts import out_of_range, parse_cell
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.locales import text
-from dmi.results.ladder import fact_value_text, left_out
+from dmi.results.ladder import fact_value_text, left_out, number_text
 
 __all__ = [
     "CARRIED",
     "Checked",
     "FormGroup",
+    "IMPLAUSIBLE_AMOUNT",
     "NOT_ASKED",
+    "amount_cautions",
     "application_year_now",
     "asks_stated_level",
     "check_facts",
     "evaluate_facts",
     "form_facts",
     "form_groups",
+    "fraction_cautions",
     "left_out",
     "miit_submission",
     "problems",
@@ -360,7 +363,37 @@ def check_facts(
                 if code in given:
                     refused[code] = given.pop(code)
             continue
-        return Checked(result, given, refused, messages, fraction_cautions(given, lang))
+        cautions = fraction_cautions(given, lang)
+        for code, lines in amount_cautions(given, lang).items():
+            cautions.setdefault(code, []).extend(lines)
+        return Checked(result, given, refused, messages, cautions)
+
+
+IMPLAUSIBLE_AMOUNT = 1_000_000
+"""An amount in 万元 at or above which the form says it is far beyond an SME (100亿元: five
+times the largest SME revenue ceiling, 20亿元 in real estate, 工信部联企业〔2011〕300号): an
+amount typed in yuan, likely (5000万元 typed as 50000000)."""
+
+
+def amount_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
+    """For each amount in 万元 given at :data:`IMPLAUSIBLE_AMOUNT` or more (either sign): taken
+    as given, and said under its field as likely typed in yuan."""
+    found = {}
+    for fact in FACTS:
+        value = facts.get(fact.code)
+        if fact.unit != "万元" or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if math.isfinite(value) and abs(value) >= IMPLAUSIBLE_AMOUNT:
+            words = text(
+                "ladder.amount_caution",
+                lang,
+                fact=fact.label(lang),
+                value=fact_value_text(fact.code, value, lang),
+                # 亿元 (10^8 yuan) in Chinese, billions (10^9) in English
+                big=number_text(value / (10_000 if lang == "zh" else 100_000)),
+            )
+            found[fact.code] = [words]
+    return found
 
 
 def fraction_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
