@@ -942,12 +942,12 @@ def test_a_condition_the_changes_leave_unknown_has_a_blank_fact_it_reads_asked_f
 @pytest.mark.parametrize(
     ("years", "zero_en", "zero_zh"),
     [
-        ((100, 0, 5500), "main revenue y2 is 0", "前年主营收入 为 0"),
-        ((0, 100, 5500), "main revenue y3 is 0", "大前年主营收入 为 0"),
+        ((100, 0, 5500), "main revenue y2 is 0", "前年主营收入为 0"),
+        ((0, 100, 5500), "main revenue y3 is 0", "大前年主营收入为 0"),
         (
             (0, 0, 5500),
             "main revenue y3, main revenue y2 are 0",
-            "大前年主营收入、前年主营收入 为 0",
+            "大前年主营收入、前年主营收入均为 0",
         ),
     ],
 )
