@@ -333,6 +333,14 @@ def test_the_run_s_notes_are_in_the_page_s_language():
     assert any(v.startswith("资产负债率 (debt_ratio)：所填的值都不超过 1") for v in shown), shown
     assert any("只有编号、没有任何企业信息（第 4 行）" in v for v in shown), shown
     assert not any("read as percent" in v or "no fact" in v for v in shown), shown
+    # a column in yuan: said in the page's language too
+    at = _run("en", b"respondent_id,revenue_y1\nA1,50000000\nA2,30000000\n")
+    shown = [i.value.replace("\\", "") for i in at.info]
+    assert any(
+        v.startswith("revenue y1 (revenue_y1): values of 1000000万元 (100亿元) or more")
+        and "2 of the 2 given" in v
+        for v in shown
+    ), shown
 
 
 def test_every_reason_a_fact_can_be_refused_for_is_worded_and_cells_shown_as_written():

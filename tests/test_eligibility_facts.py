@@ -552,6 +552,39 @@ def test_a_firm_s_key_a_file_header_could_be_names_the_fact_s_code(key, code, un
     assert (f"where the key says {unit}: give the value in 万元" in str(e.value)) is bool(unit)
 
 
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [
+        (["40000000", "25000000"], "all 2 values given are"),  # a column in yuan
+        (["50000000"], "the value given is"),
+        (["4000", "1000000", "", "-2000000"], None),  # revenue's floor is 0: -2e6 refused
+        (["4000", "999999.99"], False),
+    ],
+)
+def test_an_amount_column_far_beyond_an_sme_is_noted(values, said):
+    # revenue in yuan (40000000 for 4000万元) passed every revenue floor with no word said
+    rows = [{"respondent_id": f"F{i}", "revenue_y1": v} for i, v in enumerate(values)]
+    tally = tally_of(rows)
+    notes = [n for n in tally.notes() if n.startswith("revenue_y1:")]
+    if said is False:
+        assert notes == []
+        return
+    (note,) = notes
+    if said is None:  # one of the three given (the negative one is refused, not counted)
+        given = sum(v not in ("", "-2000000") for v in values)
+        assert f"1 of the {given} values given is 1000000万元 (100亿元) or more" in note
+    else:
+        assert f"revenue_y1: {said} 1000000万元 (100亿元) or more" in note
+    assert "营业收入（元）" in note
+    assert tally.amount_given["revenue_y1"] == sum(v not in ("", "-2000000") for v in values)
+
+
+def test_a_loss_far_beyond_an_sme_is_noted_too():
+    tally = tally_of([{"respondent_id": "F1", "net_profit_y1": "-3000000"}])
+    assert tally.amount_huge["net_profit_y1"] == 1
+    assert [n for n in tally.notes() if n.startswith("net_profit_y1: the value given is")]
+
+
 def test_values_at_most_1_beside_percents_of_a_merged_sheet_are_noted():
     # 0.45 and 0.9 beside 85%: read as 0.45 % and 0.9 %, every debt ceiling passed, no word
     rows = [

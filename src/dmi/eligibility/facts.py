@@ -529,6 +529,12 @@ class ParsedFacts:
 
 
 _ROWS_NAMED = 5
+
+IMPLAUSIBLE_AMOUNT = 1_000_000
+"""An amount in 万元 at or above which it is said to be far beyond an SME (100亿元: five times
+the largest SME revenue ceiling, 20亿元 in real estate, 工信部联企业〔2011〕300号): typed in
+yuan, likely (5000万元 as 50000000). Taken as given all the same, and said: a file's column
+in a note (:class:`FactsTally`), the app's field under it."""
 """Rows a note names (then "..."): enough to find them, short enough to read."""
 
 
@@ -560,11 +566,16 @@ class FactsTally:
       evaluated as a firm whose every fact is unknown.
     - Rows whose award year is after the application year: the award is outside every window
       (flagged on the row too); the year not given is the policy's first (``--year``).
+    - Amounts in 万元 of :data:`IMPLAUSIBLE_AMOUNT` or more (either sign): a column in yuan,
+      likely, which would pass every revenue floor; counted per fact (on every row read).
 
     Attributes
     ----------
     percent_given, percent_above_one, percent_above_zero : dict of str to int
         Per percentage fact, the values given (on every row read), and those above 1 and above 0.
+    amount_given, amount_huge : dict of str to int
+        Per amount in 万元, the values given (on every row read), and those of
+        :data:`IMPLAUSIBLE_AMOUNT` or more.
     id_only : int
         Rows with an id and no fact.
     id_only_rows : list of int
@@ -580,6 +591,8 @@ class FactsTally:
     percent_given: dict[str, int] = field(default_factory=dict)
     percent_above_one: dict[str, int] = field(default_factory=dict)
     percent_above_zero: dict[str, int] = field(default_factory=dict)
+    amount_given: dict[str, int] = field(default_factory=dict)
+    amount_huge: dict[str, int] = field(default_factory=dict)
     id_only: int = 0
     id_only_rows: list[int] = field(default_factory=list)
     award_after_year: int = 0
@@ -601,6 +614,13 @@ class FactsTally:
             tally.award_after_year = len(later)
             tally.award_after_rows = [int(r) for r in np.sort(table.rows[later])[:_ROWS_NAMED]]
         for fact in facts_table():
+            if fact.unit == "万元" and fact.code in columns.values:
+                values = columns.values[fact.code]
+                given = ~np.isnan(values)
+                tally.amount_given[fact.code] = int(given.sum())
+                tally.amount_huge[fact.code] = int(
+                    (np.abs(values[given]) >= IMPLAUSIBLE_AMOUNT).sum()
+                )
             if not fact.fractions_doubtful:
                 continue
             values = columns.values[fact.code]
@@ -631,6 +651,8 @@ class FactsTally:
             percent_given=dict(self.percent_given),
             percent_above_one=dict(self.percent_above_one),
             percent_above_zero=dict(self.percent_above_zero),
+            amount_given=dict(self.amount_given),
+            amount_huge=dict(self.amount_huge),
             year=self.year,
         )
 
@@ -640,6 +662,8 @@ class FactsTally:
             (self.percent_given, other.percent_given),
             (self.percent_above_one, other.percent_above_one),
             (self.percent_above_zero, other.percent_above_zero),
+            (self.amount_given, other.amount_given),
+            (self.amount_huge, other.amount_huge),
         ):
             for code, n in theirs.items():
                 mine[code] = mine.get(code, 0) + n
@@ -668,6 +692,18 @@ class FactsTally:
                     f"{code}: {small} of the {given} values given {verb} at most 1 (above 0), "
                     "read as percent (0.45 is 0.45%); if they are fractions (0.45 for 45%), "
                     "multiply them by 100"
+                )
+        for code, given in self.amount_given.items():
+            huge = self.amount_huge.get(code, 0)
+            if huge:
+                if huge == given:
+                    which = "the value given is" if given == 1 else f"all {given} values given are"
+                else:
+                    which = f"{huge} of the {given} values given {'is' if huge == 1 else 'are'}"
+                notes.append(
+                    f"{code}: {which} {IMPLAUSIBLE_AMOUNT}万元 (100亿元) or more, far beyond an "
+                    "SME, taken as given; amounts are in 万元: a column in yuan is converted when "
+                    "its header names the unit (营业收入（元）)"
                 )
         if self.id_only:
             rows = ", ".join(str(r) for r in self.id_only_rows)

@@ -487,6 +487,16 @@ _NOTES = [
     ),
     (
         re.compile(
+            r"(?P<fact>[a-z][a-z0-9_]*): (?:the value given is|all (?P<all>\d+) values given are|"
+            r"(?P<n>\d+) of the (?P<of>\d+) values given (?:is|are)) 1000000万元 \(100亿元\) or "
+            r"more, far beyond an SME, taken as given; amounts are in 万元: a column in yuan is "
+            r"converted when its header names "
+            r"the unit \(营业收入（元）\)"
+        ),
+        "amount_huge",
+    ),
+    (
+        re.compile(
             r"(?P<n>\d+) rows? with an id and no fact \(rows? (?P<rows>[^)]*)\): evaluated with "
             r"every fact unknown \(a note or a footnote in the id column\?\)"
         ),
@@ -668,6 +678,16 @@ def note_text(note: str, lang: str) -> str:
                     lambda m: f" → {_fact_named(m['fact'], lang)}", found["list"]
                 )
                 return text(f"agency.note_{key}", lang, list=listed)
+            if key == "amount_huge":
+                n = found["n"] or found["all"] or "1"
+                of = found["of"] or found["all"] or "1"
+                return text(
+                    "agency.note_amount_huge",
+                    lang,
+                    fact=_fact_named(found["fact"], lang),
+                    n=n,
+                    of=of,
+                )
             if key in ("percent_fractions", "percent_some_fractions", "unit_converted"):
                 values = {**found.groupdict(), "fact": _fact_named(found["fact"], lang)}
                 return text(f"agency.note_{key}", lang, **values)

@@ -32,7 +32,7 @@ from dmi.eligibility import (
     load_policy,
     profile_fact_text,
 )
-from dmi.eligibility.facts import out_of_range, parse_cell
+from dmi.eligibility.facts import IMPLAUSIBLE_AMOUNT, out_of_range, parse_cell
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.locales import text
 from dmi.results.ladder import fact_value_text, left_out, number_text
@@ -367,12 +367,6 @@ def check_facts(
         for code, lines in amount_cautions(given, lang).items():
             cautions.setdefault(code, []).extend(lines)
         return Checked(result, given, refused, messages, cautions)
-
-
-IMPLAUSIBLE_AMOUNT = 1_000_000
-"""An amount in 万元 at or above which the form says it is far beyond an SME (100亿元: five
-times the largest SME revenue ceiling, 20亿元 in real estate, 工信部联企业〔2011〕300号): an
-amount typed in yuan, likely (5000万元 typed as 50000000)."""
 
 
 def amount_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
