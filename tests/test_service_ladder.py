@@ -21,6 +21,7 @@ from sqlalchemy import MetaData, Table, create_engine, insert, inspect
 
 import dmi.eligibility as el
 from dmi.eligibility import FACTS, RUNGS
+from dmi.eligibility.facts import IMPLAUSIBLE_AMOUNT
 from dmi.locales import text
 from dmi.results.ladder import fact_value_text, ladder_view, number_text
 from dmi.service import ladder as service
@@ -475,7 +476,7 @@ def test_a_debt_ratio_of_at_most_1_is_taken_with_a_caution(debt, cautioned):
 
 @pytest.mark.parametrize(
     "revenue, cautioned",
-    [(40_000_000, True), (service.IMPLAUSIBLE_AMOUNT, True), (999_999, False), (4000, False)],
+    [(40_000_000, True), (IMPLAUSIBLE_AMOUNT, True), (999_999, False), (4000, False)],
 )
 def test_an_amount_far_beyond_an_sme_is_taken_with_a_caution(revenue, cautioned):
     # revenue typed in yuan (40,000,000 for 4000万元) met both revenue floors without a word

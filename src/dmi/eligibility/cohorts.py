@@ -305,7 +305,8 @@ def cohort(
             if path_column in results.columns:
                 # the points are those of the results' path: none for a row judged on another
                 named = results[path_column].to_numpy(dtype=object)[at]
-                points = np.where(named == path[at], points, np.nan)
+                other = pd.notna(path[at]) & (named != path[at])
+                points = np.where(other, np.nan, points)
             part["points"] = points
             part["one_away"] = one_away[at]
             part["missing"] = cid_names[missing[at]]

@@ -41,7 +41,6 @@ __all__ = [
     "CARRIED",
     "Checked",
     "FormGroup",
-    "IMPLAUSIBLE_AMOUNT",
     "NOT_ASKED",
     "amount_cautions",
     "application_year_now",
@@ -325,7 +324,8 @@ class Checked:
     refusal's message in the page's language is in ``messages`` under the fact it names first
     (the field to show it at: for main-business revenue above revenue, the main-business
     revenue). ``cautions`` are values taken that may not mean what they say (a debt ratio of
-    0.8 %, a fraction perhaps; :func:`fraction_cautions`), under their facts."""
+    0.8 %, a fraction perhaps: :func:`fraction_cautions`; revenue typed in yuan:
+    :func:`amount_cautions`), under their facts."""
 
     result: FirmResult
     facts: dict[str, Any]
