@@ -257,9 +257,9 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
     if cid:
         # "…, needed for sr26_main" (a value that cannot be computed): the condition by label
         needed = text("eligibility.needed_for", lang, cid=cid)
-        if shown.endswith(needed):
-            label = rung.condition(cid).label
-            shown = shown[: -len(needed)] + text("eligibility.needed_for", lang, cid=label)
+        named = {c.id: c.label for c in rung.conditions + rung.routes}
+        if shown.endswith(needed) and cid in named:
+            shown = shown[: -len(needed)] + text("eligibility.needed_for", lang, cid=named[cid])
         # the engine's text names conditions by their ids ("sr26_debt: …", "in22_score [group
         # 15 → 20]: …", "… meets sr26_debt", "… meets lg26_main, lg26_rev" for one change that
         # meets both): the ids stay references beside the line, another condition met is named
