@@ -206,6 +206,20 @@ def test_another_policy_is_applied_and_kept():
     assert Store().ladder(token).policy == "2022"
 
 
+def test_rules_chosen_before_any_fact_are_kept():
+    # choosing the 2022 rules with no fact entered saved nothing: on resume the page was back
+    # on the rules in force
+    at, token = start("en")
+    at.selectbox(key="ladder_policy").set_value("2022").run()
+    _ok(at)
+    assert Store().ladder(token).policy == "2022"
+    again = _reopen("en", token)
+    assert again.selectbox(key="ladder_policy").value == "2022"
+    # the rules in force and nothing given: still nothing to keep
+    fresh, other = start("en")
+    assert Store().ladder(other) is None
+
+
 def test_facts_that_contradict_each_other_are_refused_in_the_pages_language():
     at, token = start("zh")
     fill(at, {**FIRM, "main_revenue_y1": 5000})

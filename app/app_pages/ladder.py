@@ -342,8 +342,8 @@ def page(token: str) -> None:
         stored.policy if stored else policy_in_force(),
         level,
     )
-    if stored is None and given == form_facts(profile):
-        return  # nothing given yet: no result to show
+    if stored is None and given == form_facts(profile) and policy == policy_in_force():
+        return  # nothing given yet, the rules in force: no result to show, nothing to keep
     # the valid facts evaluated and kept, whatever else is refused
     checked = check_facts(given, policy, level, L)
     result = checked.result
