@@ -458,6 +458,15 @@ def test_a_share_of_revenue_0_is_said_to_be_uncomputable_not_missing(lang):
         assert gap.text.endswith(text("eligibility.needed_for", lang, cid=line.label))
 
 
+def test_a_yes_or_no_behind_a_condition_reads_in_the_sentences_case():
+    # the English page read "SME Yes" beside "innovative title yes (valid)"
+    view = ladder_view(el.evaluate(FIRM, policy="2026", lang="en"))[0]
+    sme = next(c for c in view.conditions if c.id == "base_sme")
+    assert sme.values == "SME yes"
+    chinese = ladder_view(el.evaluate(FIRM, policy="2026", lang="zh"))[0]
+    assert next(c for c in chinese.conditions if c.id == "base_sme").values.endswith("是")
+
+
 @pytest.mark.parametrize(
     "debt, cautioned",
     [(0.8, True), (1, True), (0.001, True), (0, False), (1.5, False), (80, False)],

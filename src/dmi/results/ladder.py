@@ -156,6 +156,8 @@ def _value_text(
     if name in FACTS:
         label = FACTS[name].short_label(lang)
         shown = fact_value_text(name, value, lang, apart)
+        if FACTS[name].type == "yesno" and lang == "en":
+            shown = shown.lower()  # "SME yes", as "innovative title yes (valid)" reads
     elif name in metrics:
         metric = metrics[name]
         label = metric.short.get(lang) if metric.short else metric.label(lang)
