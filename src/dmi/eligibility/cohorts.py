@@ -246,6 +246,10 @@ def cohort(
             groups[by] = _group_codes(column)
     status_names = np.asarray(STATUSES, dtype=object)
     picked = (STATUSES.index("eligible"), STATUSES.index("manual"))
+    # each title column read once (no / yes / recheck per row, None where blank or refused)
+    titles = {
+        r: _titles(beside[f"holds_{r}"], f"holds_{r}") for r in RUNGS if f"holds_{r}" in beside
+    }
     candidates: list[dict[str, Any]] = []
     for rung in RUNGS:
         status = _codes(results[f"{rung}_status"], STATUSES)
@@ -258,10 +262,13 @@ def cohort(
         # the path a row is judged on: the one its results name, or the one it is one condition
         # away on (the 2026 tier 1's other path, at times: said, as its points are the first's)
         path_column = f"{rung}_path"
+        judged = (  # the results' path (NaN where none)
+            results[path_column].to_numpy(dtype=object) if path_column in results.columns else None
+        )
         path = np.full(n, None, dtype=object)
-        if path_column in results.columns:
-            named = results[path_column].notna().to_numpy()
-            path[named] = results[path_column].to_numpy(dtype=object)[named]
+        if judged is not None:
+            named = pd.notna(judged)
+            path[named] = judged[named]
         for (r, pid), spec in conditions.items():
             if r != rung or pid not in policy_names:
                 continue
@@ -273,9 +280,8 @@ def cohort(
         # the counts and the candidates' list agree
         applying = np.ones(n, dtype=bool)
         for k, other in enumerate(RUNGS[RUNGS.index(rung) :]):
-            holds = f"holds_{other}"
-            if holds in beside.columns:
-                applying &= ~_held(beside[holds], holds, ("yes",) if k == 0 else ("yes", "recheck"))
+            if other in titles:
+                applying &= ~np.isin(titles[other], ["yes"] if k == 0 else ["yes", "recheck"])
         one_away = (missing >= 0) & applying
         missing = np.where(one_away, missing, -1)
         cid_names = np.array([*cids, ""], dtype=object)
@@ -302,10 +308,9 @@ def cohort(
             part["path"] = path[at]
             part["status"] = status_names[status[at]]
             points = results[f"{rung}_points"].to_numpy(dtype=np.float64)[at]
-            if path_column in results.columns:
+            if judged is not None:
                 # the points are those of the results' path: none for a row judged on another
-                named = results[path_column].to_numpy(dtype=object)[at]
-                other = pd.notna(path[at]) & (named != path[at])
+                other = pd.notna(path[at]) & (judged[at] != path[at])
                 points = np.where(other, np.nan, points)
             part["points"] = points
             part["one_away"] = one_away[at]
@@ -332,15 +337,16 @@ def _column(name: str, values: Any) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
 
-def _held(column: pd.Series, code: str, values: tuple[str, ...]) -> np.ndarray:
-    """Rows whose title column (the fact ``code``) is one of ``values`` (``yes``,
-    ``recheck``), its cells read as the facts read them (``是``, ``Yes``, ``1``:
-    :func:`~dmi.eligibility.facts.parse_cell`); a cell the fact refuses is none of them."""
+def _titles(column: pd.Series, code: str) -> np.ndarray:
+    """A title column (the fact ``code``) as its values (``no``, ``yes``, ``recheck``; None
+    where blank or refused), its cells read as the facts read them (``是``, ``Yes``, ``1``:
+    :func:`~dmi.eligibility.facts.parse_cell`), each distinct cell once."""
     fact = facts_table()[code]
-    wanted = {float(fact.value_index(v)) for v in values}
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    held = np.array([parse_cell(fact, u) in wanted for u in uniques] + [False], dtype=bool)
-    return held[np.where(codes < 0, len(uniques), codes)]
+    read = [parse_cell(fact, u) for u in uniques]
+    names = [None if v is None else fact.values[int(v)].value for v in read]
+    table = np.array([*names, None], dtype=object)
+    return table[np.where(codes < 0, len(uniques), codes)]
 
 
 def _codes(column: pd.Series, names: tuple[str, ...]) -> np.ndarray:
