@@ -8,7 +8,10 @@ CSV under ``benchmarks/data/``, which git ignores) and takes the survey file of
 one. Then, in the same run, alternately, ``--repeat`` times, each in a fresh process:
 
 (a) ``dmi eligibility FIRMS -o OUT.csv -q`` (2026 rules, gaps in Chinese, 3 a firm);
-(b) ``dmi score SURVEY -o OUT.csv -q`` (the official method, tiers).
+(b) ``dmi score SURVEY -o OUT.csv -q`` (the official method, tiers);
+(c) with ``--without-gaps``, also ``dmi eligibility FIRMS -o OUT.csv -q --max-gaps 0``: the same
+    run without the gap texts (an agency that needs only the statuses), to show what the gaps
+    cost.
 
 For each it reports the wall time and the peak resident memory of the command's process (each
 is started by a small Python process of its own, whose ``RUSAGE_CHILDREN`` is then that
@@ -74,6 +77,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--survey", type=Path, help="a survey answers file for dmi score")
+    parser.add_argument(
+        "--without-gaps",
+        action="store_true",
+        help="also time dmi eligibility --max-gaps 0 (no gap texts), beside the others",
+    )
     args = parser.parse_args()
     firms = firms_file(args.n, args.seed)
     if args.survey is None:
@@ -95,8 +103,10 @@ def main() -> None:
             check=True,
             env=ENV,
         )  # the bytecode cached, untimed
-        ratios, peaks_a, peaks_b = [], [], []
-        print(f"{'run':>4} {'eligibility s':>14} {'score s':>8} {'ratio':>6} {'peak MiB a/b':>14}")
+        c_cmd = [*a_cmd, "--max-gaps", "0"] if args.without_gaps else None
+        ratios, ratios_c, peaks_a, peaks_b = [], [], [], []
+        head = f"{'run':>4} {'eligibility s':>14} {'score s':>8} {'ratio':>6} {'peak MiB a/b':>14}"
+        print(head + (f" {'no gaps s':>10} {'ratio':>6}" if c_cmd else ""))
         for i in range(args.repeat):
             started = time.perf_counter()
             a, peak_a = measure(a_cmd)
@@ -104,15 +114,21 @@ def main() -> None:
             ratios.append(a / b)
             peaks_a.append(peak_a)
             peaks_b.append(peak_b)
-            print(
-                f"{i + 1:>4} {a:14.2f} {b:8.2f} {a / b:6.2f} {peak_a:6.0f}/{peak_b:<6.0f}"
-                f"  ({time.perf_counter() - started:.0f} s)",
-                flush=True,
-            )
+            line = f"{i + 1:>4} {a:14.2f} {b:8.2f} {a / b:6.2f} {peak_a:6.0f}/{peak_b:<6.0f}"
+            if c_cmd is not None:
+                c, _ = measure(c_cmd)
+                ratios_c.append(c / b)
+                line += f"  {c:10.2f} {c / b:6.2f}"
+            print(f"{line}  ({time.perf_counter() - started:.0f} s)", flush=True)
         print(
             f"median ratio {statistics.median(ratios):.2f} (goal <= 1); peak RSS of dmi "
             f"eligibility {max(peaks_a):.0f} MiB (goal < 1024), of dmi score {max(peaks_b):.0f} MiB"
         )
+        if ratios_c:
+            print(
+                "without the gap texts (--max-gaps 0): median ratio "
+                f"{statistics.median(ratios_c):.2f}"
+            )
 
 
 if __name__ == "__main__":
