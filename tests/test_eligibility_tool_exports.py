@@ -22,6 +22,7 @@ from dmi.bulk.eligibility import evaluate_file
 from dmi.cli.main import main
 from dmi.instruments.export.wjx import wjx_questions, wjx_text
 from dmi.instruments.export.xlsform import xlsform_sheets
+from dmi.io.tools.wjx import META_COLUMNS
 from tests.survey_tools_data import kobo_export, plain_answers, wjx_export
 
 N = 12
@@ -579,3 +580,79 @@ def test_a_wjx_exports_rows_answered_too_fast_are_flagged_in_the_output_as_dmi_s
 def scored_notes(err: str) -> list[str]:
     """The notes a run printed on stderr."""
     return [line[len("note: ") :] for line in err.splitlines() if line.startswith("note: ")]
+
+
+# 问卷星's marks of an id question skipped or left empty, as each variant (and a workbook) writes
+# them: a row without an id (as dmi score reads it), never a firm named "(跳过)"
+ID_MARKS = {
+    "codes": ["(跳过)", "（空）", "-3", "-2"],
+    "texts": ["(跳过)", "(空)", "（跳过）", "（空）"],
+}
+
+
+@pytest.mark.parametrize(
+    ("variant", "suffix"), [("codes", ".csv"), ("texts", ".csv"), ("codes", ".xlsx")]
+)
+def test_a_skipped_id_question_is_a_blank_id_as_dmi_score_reads_it(
+    capsys, tmp_path, miit, answers, variant, suffix
+):
+    export = wjx_with_facts(answers, miit, variant, None)
+    ids = [f"E{i}" for i in range(N)]
+    marks = ID_MARKS[variant]
+    for k, mark in enumerate(marks):  # rows 2, 5, 8, ...: two of a mark are no repeated id
+        ids[1 + 3 * k] = mark
+    export.insert(6, "32、企业编号", ids)
+    path = tmp_path / f"ids-{variant}{suffix}"
+    write(export, path)
+    rejects = tmp_path / "r.csv"
+    results, summary, _ = eligibility(capsys, path, tmp_path, "--rejects", rejects)
+    assert (summary["read"], summary["rejected"]) == (N, len(marks))
+    found = read(rejects)
+    assert found["reason"].tolist() == ["respondent_id is blank"] * len(marks)
+    assert found["row"].tolist() == [str(2 + 1 + 3 * k) for k in range(len(marks))]
+    assert not set(results["respondent_id"]) & set(marks)
+    if suffix == ".csv":
+        assert_rejects_as_dmi_score(capsys, path, tmp_path, found)
+
+
+@pytest.mark.parametrize("with_survey", [True, False])
+def test_a_wjx_facts_file_reads_its_id_marks_as_blank_ids(
+    capsys, tmp_path, miit, answers, with_survey
+):
+    # without the survey's questions the variant is not known: every mark is one
+    export = wjx_with_facts(answers, miit, "codes", None)
+    if not with_survey:
+        keep = [*META_COLUMNS, *WJX_FACTS.values()]
+        export = export[[c for c in export.columns if c in keep]]
+    export.insert(6, "32、企业编号", ["(跳过)", "-3", "（空）"] + [f"E{i}" for i in range(3, N)])
+    path = tmp_path / "ids.csv"
+    write(export, path)
+    results, summary, _ = eligibility(capsys, path, tmp_path)
+    assert (summary["read"], summary["evaluated"], summary["rejected"]) == (N, N - 3, 3)
+    assert list(results["respondent_id"]) == [f"E{i}" for i in range(3, N)]
+
+
+@pytest.mark.parametrize(("variant", "blank"), [("codes", True), ("texts", False)])
+def test_minus_three_in_a_fact_is_a_skip_only_in_the_option_number_export(
+    capsys, tmp_path, miit, answers, variant, blank
+):
+    # a loss of 3万元 is a value in the option-text export, whose skip mark is (跳过); the
+    # variant is the one the survey's answers tell. A staff count of -3 shows how it was read:
+    # blank (a skip), or the value written, refused as a count below 0
+    export = wjx_with_facts(answers, miit, variant, None)
+    export["33、上年净利润（万元）"] = ["-3"] * N
+    export.loc[0, WJX_FACTS["staff"]] = "-3"
+    path = tmp_path / f"profit-{variant}.csv"
+    write(export, path)
+    rejects = tmp_path / "r.csv"
+    results, summary, _ = eligibility(capsys, path, tmp_path, "--rejects", rejects)
+    note = next(n for n in summary["notes"] if n.startswith("read as a 问卷星 export: "))
+    found = read(rejects)
+    if blank:
+        assert "-2 and -3" in note and f"net_profit_y1 {N}, staff 1" in note
+        assert summary["rejected"] == 0
+    else:
+        assert "-3" not in note and "net_profit_y1" not in note
+        assert summary["rejected"] == 1
+        # (the CSV escapes a cell a spreadsheet would take for a formula)
+        assert found[["row", "column", "value"]].values.tolist() == [["2", "staff", "'-3"]]

@@ -84,7 +84,7 @@ from dmi.io.tools import (
     export_id_header,
     tool_layout,
 )
-from dmi.io.tools.wjx import BLANK_MARKS, WjxLayout
+from dmi.io.tools.wjx import WjxLayout, blank_marks
 from dmi.locales import text
 from dmi.scoring.answers import left_unanswered
 
@@ -377,43 +377,47 @@ def _profile_facts_notes(
     ]
 
 
-WJX_BLANKS = BLANK_MARKS | {"-2.0", "-3.0"}
-"""What a 问卷星 export writes for a question skipped or not shown (``(跳过)``; ``-3``, ``-2``
-in its number export, ``-3.0`` as a workbook holds it) and an empty fill-in (``(空)``): the
-marks :mod:`dmi.io.tools.wjx` reads."""
+def wjx_blanks(frame: pd.DataFrame, marks: frozenset[str]) -> tuple[pd.DataFrame, Counter]:
+    """A 问卷星 export's fact columns with its ``marks`` of a question skipped or left empty
+    (:func:`dmi.io.tools.wjx.blank_marks` of the export's variant) made blank, and how many each
+    column had.
 
-
-def wjx_blanks(frame: pd.DataFrame) -> tuple[pd.DataFrame, Counter]:
-    """A 问卷星 export's fact columns with its marks of a question skipped or left empty
-    (:data:`WJX_BLANKS`) made blank, and how many each column had.
-
-    ``-2`` and ``-3`` (``-3.0`` as a workbook holds it) are those marks in any fact: a net
-    profit of exactly -3万元 cannot be told from a skip, so the summary's note counts the
-    marks per column.
+    In the option-number export (or one whose variant is not known) ``-2`` and ``-3`` (``-3.0``
+    as a workbook holds it) are marks in any fact: a net profit of exactly -3万元 cannot be told
+    from a skip there, so the summary's note counts the marks per column. In the option-text
+    export a skip is ``(跳过)``, and -3 is the value written.
     """
     counts: Counter = Counter()
     blanked = {}
     for code in frame.columns:
-        if code == ID_COLUMN or code not in FACTS:
+        if code == ID_COLUMN or code not in FACTS:  # the id's marks: the reader's (blanks)
             continue
         column = frame[code]
         # text as pandas' str (a workbook's -3 is -3.0; blanks stay missing), by Arrow
-        marked = column.astype("str").str.strip().isin(WJX_BLANKS).to_numpy(dtype=bool)
+        marked = column.astype("str").str.strip().isin(marks).to_numpy(dtype=bool)
         if marked.any():
             counts[code] = int(marked.sum())
             blanked[code] = column.mask(marked)
     return (frame.assign(**blanked) if blanked else frame), counts
 
 
-def wjx_note(counts: Counter) -> str:
+def wjx_note(counts: Counter, marks: frozenset[str]) -> str:
     """The summary's note of a 问卷星 export's marks read as blank."""
     order = [f.code for f in FACTS if counts.get(f.code)]
     listed = ", ".join(f"{code} {counts[code]}" for code in order) or "none"
     n = sum(counts.values())
+    said = "(跳过), (空), -2 and -3" if "-3" in marks else "(跳过) and (空)"
     return (
-        "read as a 问卷星 export: (跳过), (空), -2 and -3 in a fact's column are a question "
+        f"read as a 问卷星 export: {said} in a fact's column are a question "
         f"skipped or left empty, read as blank: {n} cell{'s' if n != 1 else ''} ({listed})"
     )
+
+
+def _wjx_marks(reader: TableReader | LayoutReader) -> frozenset[str]:
+    """The marks of a question skipped or left empty in a 问卷星 export: those of the variant
+    its layout found (or was told), when the export holds the survey; else every mark."""
+    layout = reader.layout if isinstance(reader, LayoutReader) else None
+    return blank_marks(layout.variant if isinstance(layout, WjxLayout) else None)
 
 
 @dataclass(frozen=True)
@@ -523,6 +527,8 @@ class EligibilityKernel:
         The file is a 问卷星 export: its marks of a skipped or empty question are blank
         (:func:`wjx_blanks`), and a bare number in a category, yes/no or text fact is an option's
         number, refused (:data:`dmi.eligibility.facts.NUMBERED_OPTION`).
+    wjx_marks : frozenset of str
+        Those marks (:func:`dmi.io.tools.wjx.blank_marks` of the export's variant).
     speed : _SpeedCheck, optional
         A 问卷星 export's speed check: the rows its ``too_fast`` column marks (a chunk's
         :attr:`~dmi.bulk.kernel.PreparedChunk.passthrough`) are flagged
@@ -542,6 +548,7 @@ class EligibilityKernel:
     conditions: dict | None = None
     units: dict[str, str] | None = None
     wjx: bool = False
+    wjx_marks: frozenset[str] = frozenset()
     speed: _SpeedCheck | None = None
     profile: tuple[ProfileFeed, ...] = ()
 
@@ -583,7 +590,7 @@ class EligibilityKernel:
         if profile is not None:
             frame = profile.frame
         if self.wjx:
-            frame, skipped = wjx_blanks(frame)
+            frame, skipped = wjx_blanks(frame, self.wjx_marks)
             extra.skipped.update(skipped)
         return frame, profile
 
@@ -959,6 +966,11 @@ def evaluate_file(
     )
     counting = cohort_path is not None or candidates_path is not None
     wjx = source == "wjx"
+    marks = _wjx_marks(reader) if wjx else frozenset()
+    if wjx and mapping.id_header is not None:
+        # a skipped id question is a row without an id (as dmi score's layout reads it), for
+        # the duplicate pass and the row checks alike: never a firm named (跳过)
+        table.blanks[mapping.id_header] = marks
     kernel = EligibilityKernel(
         loaded,
         the_year,
@@ -967,9 +979,10 @@ def evaluate_file(
         bool(items),
         rung_conditions(loaded, year=the_year) if counting else None,
         mapping.units,
-        wjx,
-        _speed_check(reader),
-        feeds,
+        wjx=wjx,
+        wjx_marks=marks,
+        speed=_speed_check(reader),
+        profile=feeds,
     )
     outputs = _Outputs(
         output_path,
@@ -1010,7 +1023,7 @@ def evaluate_file(
             skipped: Counter = Counter()
             for tally in tallies:
                 skipped.update(tally.extra.skipped)
-            summary.notes.append(wjx_note(skipped))
+            summary.notes.append(wjx_note(skipped, marks))
         summary.read = read.rows
         summary.evaluated = outputs.scores.rows
         summary.rejected = outputs.rejects.distinct

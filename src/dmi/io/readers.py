@@ -36,6 +36,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -631,6 +632,11 @@ class TableReader:
         The header cells as the file writes them, one per column (``columns`` are them as
         matched: NFKC, so that ``（人）`` and ``(人)`` are one header); what a message quotes.
         As ``columns`` when not given.
+    blanks
+        Column -> the cell texts (trimmed) read as blank in it: a survey tool's marks of a
+        question skipped or left empty where the column is the respondent id (问卷星's
+        ``(跳过)``), so that every reader of the chunks (the duplicate pass, the row checks)
+        takes the row for one without an id, never for a firm named ``(跳过)``.
     """
 
     path: Path
@@ -652,6 +658,7 @@ class TableReader:
     header_row: int = 1
     other_sheets: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
+    blanks: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.written) != len(self.columns):
@@ -709,11 +716,31 @@ class TableReader:
             the line).
         """
         if self.kind == "csv":
-            yield from self._csv_chunks(columns)
+            chunks = self._csv_chunks(columns)
         elif self.kind == "xlsx":
-            yield from self._xlsx_chunks(columns)
+            chunks = self._xlsx_chunks(columns)
         else:
-            yield from self._parquet_chunks(columns)
+            chunks = self._parquet_chunks(columns)
+        if not self.blanks:
+            yield from chunks
+            return
+        for chunk in chunks:
+            yield self._blanked(chunk)
+
+    def _blanked(self, chunk: Chunk) -> Chunk:
+        """The chunk with the cells :attr:`blanks` names made blank."""
+        frame = chunk.frame
+        for column, marks in self.blanks.items():
+            if column not in frame.columns:
+                continue
+            cells = frame[column]
+            text = cells.astype("str").str.strip()  # a workbook's numbers as their text
+            marked = text.isin(marks).to_numpy(dtype=bool) & cells.notna().to_numpy()
+            if marked.any():
+                frame = frame.assign(**{column: cells.mask(marked)})
+        if frame is chunk.frame:
+            return chunk
+        return dataclasses.replace(chunk, frame=frame)
 
     def read_all(self) -> pd.DataFrame:
         """Every well-formed row in one frame (ragged rows are left out, unreadable cells are

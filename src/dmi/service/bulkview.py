@@ -603,6 +603,13 @@ _NOTES += [
         ),
         "wjx_skipped",
     ),
+    (
+        re.compile(
+            r"问卷星 skipped or not shown answers \(\(跳过\)\) read as blank: "
+            r"(?P<n>\d+) \((?P<detail>.+)\)"
+        ),
+        "wjx_skipped_texts",
+    ),
     (re.compile(r"问卷星 empty fill-ins \(\(空\)\) read as blank: (?P<n>\d+)"), "wjx_empty"),
     (
         re.compile(

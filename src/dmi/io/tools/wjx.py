@@ -83,7 +83,14 @@ from dmi.io.tools import (
     text_targets,
 )
 
-__all__ = ["BLANK_MARKS", "META_COLUMNS", "PASSTHROUGH", "WjxLayout", "parse_duration"]
+__all__ = [
+    "BLANK_MARKS",
+    "META_COLUMNS",
+    "PASSTHROUGH",
+    "WjxLayout",
+    "blank_marks",
+    "parse_duration",
+]
 
 META_COLUMNS = ("序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP")
 """问卷星's leading meta columns, in their order."""
@@ -103,6 +110,17 @@ _SKIP_TEXTS = frozenset({"(跳过)", "（跳过）"})
 _EMPTY_TEXTS = frozenset({"(空)", "（空）"})
 BLANK_MARKS = _SKIP_CODES | _SKIP_TEXTS | _EMPTY_TEXTS
 """Every mark of a question skipped, not shown or left empty, in either export."""
+
+
+def blank_marks(variant: str | None) -> frozenset[str]:
+    """The marks of a question skipped, not shown or left empty in the export ``variant``
+    (``codes``: 按选项序号, whose -2 and -3 are marks too, ``-2.0``/``-3.0`` as a workbook's
+    numbers read; ``texts``: 按选项文本, where -3 is a value; None: not known, every mark)."""
+    numbers = _SKIP_CODES | {f"{code}.0" for code in _SKIP_CODES}
+    texts = _SKIP_TEXTS | _EMPTY_TEXTS
+    return texts if variant == "texts" else texts | numbers
+
+
 _MULTI_JOIN = "┋"
 _JOINS = re.compile(r"┋|〖[^〗]*(?:〗|$)")
 """What a text export's multiple-choice cell is cut at: ``┋``, never one inside the 〖…〗 of an
@@ -694,8 +712,9 @@ class WjxLayout(SourceLayout):
         if skipped:
             # in the instrument's order, whatever order the chunks met them in
             shown = ", ".join(f"{c} {skipped[c]}" for c in self.columns if c in skipped)
+            marks = "-2, -3, (跳过)" if self.variant == "codes" else "(跳过)"  # -3: a text's value
             notes.append(
-                f"问卷星 skipped or not shown answers (-2, -3, (跳过)) read as blank: "
+                f"问卷星 skipped or not shown answers ({marks}) read as blank: "
                 f"{sum(skipped.values())} ({shown})"
             )
         empty = sum(t["empty"] for t in tallies)
