@@ -1459,3 +1459,42 @@ def test_a_gap_worked_out_after_the_other_changes_says_so(lang):
     assert rd[1].current == pytest.approx(300 / 45000 * 100) and "0.66%" in rd[1].text
     # the first gaps are the firm's own numbers: none of them says so
     assert not any(g.text.startswith(after) for g in gaps if g is not rd[1])
+
+
+RUNG_ORDER = ("innovative", "specialised", "little_giant")
+
+
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_the_gaps_are_of_the_lowest_rung_the_firm_applies_for_as_the_cohort_counts_it(policy):
+    # a title held is held with the ones below it (a 小巨人 is 专精特新 and 创新型), and a 复核 is
+    # an application for the title re-checked: the gaps were of a rung below (a 小巨人 复核 got
+    # 专精特新's, a 小巨人 without tier 1 was asked for tier 1's title)
+    firms = el.synthetic_firms(600, seed=41)
+    rng = np.random.default_rng(41)
+    for rung in RUNG_ORDER:
+        firms[f"holds_{rung}"] = rng.choice(["no", "yes", "recheck", None], len(firms))
+    firms["holds_innovative"] = firms["holds_innovative"].replace("recheck", "yes")
+    out = el.evaluate(firms, policy, lang="en", max_gaps=1)
+    labels = {
+        r: words(
+            "eligibility.rung_prefix",
+            "en",
+            label=el.load_policy(policy).rungs[r].label("en"),
+            policy="",
+        )[:12]
+        for r in RUNG_ORDER
+    }
+    for k, row in firms.iterrows():
+        expected = None
+        for i, rung in enumerate(RUNG_ORDER):
+            titles = [row[f"holds_{r}"] for r in RUNG_ORDER[i:]]
+            held = titles[0] == "yes" or any(t in ("yes", "recheck") for t in titles[1:])
+            if not held and out.loc[k, f"{rung}_status"] != "eligible":
+                expected = rung
+                break
+        text = out.loc[k, "gaps"]
+        if expected is None:
+            assert text == "", (k, text)
+        elif text:
+            named = [r for r in RUNG_ORDER if text.startswith(labels[r])]
+            assert named == [expected], (k, expected, text)

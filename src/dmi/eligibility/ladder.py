@@ -765,11 +765,19 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
 
 
 def _target_rung(ev: Evaluation) -> np.ndarray:
-    """Per row, the lowest rung the firm neither holds nor is eligible for (-1: none)."""
+    """Per row, the lowest rung the firm applies for and is not eligible for (-1: none).
+
+    A firm applies for a rung unless it holds it, or holds (or has re-checked) a rung above:
+    a 小巨人 is 专精特新 and 创新型, and its 复核 is an application for 小巨人, as the cohort
+    counts it (:func:`dmi.eligibility.cohort`)."""
     target = np.full(ev.n, -1, dtype=np.int8)
-    for i, rung in enumerate(RUNGS):
-        held = holds(ev.facts, rung, "yes")
-        open_ = (target == -1) & ~held & (ev.status(rung) != MET)
+    held_above = np.zeros(ev.n, dtype=bool)
+    held = []
+    for rung in reversed(RUNGS):
+        held.append(holds(ev.facts, rung, "yes") | held_above)
+        held_above = held_above | holds(ev.facts, rung, "yes") | holds(ev.facts, rung, "recheck")
+    for i, (rung, taken) in enumerate(zip(RUNGS, reversed(held))):
+        open_ = (target == -1) & ~taken & (ev.status(rung) != MET)
         target[open_] = i
     return target
 
