@@ -1461,6 +1461,26 @@ def test_a_gap_worked_out_after_the_other_changes_says_so(lang):
     assert not any(g.text.startswith(after) for g in gaps if g is not rd[1])
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_banded_conditions_gap_in_the_band_the_changes_lead_to_says_it_is_after_them(lang):
+    # a reviewer's firm: the growth gap's +1166.67万元 main revenue puts revenue y1 in another
+    # band of 小巨人 2022's R&D test, whose gaps are worked out after it (R&D share y1 3.52%,
+    # not the firm's own 4.44%): they read as the firm's own numbers
+    facts = {
+        **SR22_OPEN, "holds_innovative": "yes", "holds_specialised": "yes", "revenue_y1": 4500,
+        "revenue_y2": 3600, "main_revenue_y1": 2800, "main_revenue_y2": 2500, "rd_y1": 200,
+        "rd_y2": 190,
+    }  # fmt: skip
+    after = words("eligibility.after_changes", lang)
+    gaps = el.evaluate(facts, "2022", year=2022, lang=lang, max_gaps=None)["little_giant"].gaps
+    rd = [g for g in gaps if g.condition == "lg22_rd" and g.kind == "change"]
+    own = 200 / 4500 * 100
+    assert rd and any(g.current is not None and abs(g.current - own) > 0.01 for g in rd)
+    for g in rd:
+        if g.current is not None and abs(g.current - own) > 0.01 and g.fact == "rd_y1":
+            assert g.text.startswith(after), g.text
+
+
 RUNG_ORDER = ("innovative", "specialised", "little_giant")
 
 

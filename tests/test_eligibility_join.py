@@ -11,12 +11,15 @@ separator after the prefix, at most ``max_gaps`` of them, then "N more" when the
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dmi.eligibility.gaps import Piece, _Change, join_pieces, joined_rows
+from dmi.locales import text as words
 
 
 def plain_join(n, pieces, positions_of, max_gaps, lang, total=None, prefix=""):
@@ -26,23 +29,31 @@ def plain_join(n, pieces, positions_of, max_gaps, lang, total=None, prefix=""):
     for p in pieces:
         for k, position in enumerate(p.positions):
             joins = (p.condition, p.suffix) if p.suffix else None
-            entries[positions_of[position]].append((joins, p.texts(np.array([k]))[0], p.suffix))
+            text = p.texts(np.array([k]))[0]
+            mark = words("eligibility.after_changes", p.lang) if p.after_changes else ""
+            assert text.startswith(mark)
+            entries[positions_of[position]].append((joins, text, p.suffix, mark))
     out = []
     for row in range(n):
-        gaps = []  # a row's entries of one condition and suffix are one gap, where its first is
-        for g, text, suffix in entries[row]:
+        # a row's entries of one condition and suffix are one gap, where its first is; a gap
+        # says once that it is worked out after the changes: an entry after one that said it
+        # does not say it again
+        gaps = []
+        for g, text, suffix, mark in entries[row]:
             at = next((i for i, gap in enumerate(gaps) if g is not None and gap[0] == g), None)
             if at is not None:
-                gaps[at] = (g, gaps[at][1] + comma + text, suffix)
+                if mark and gaps[at][3]:
+                    text = text[len(mark) :]
+                gaps[at] = (g, gaps[at][1] + comma + text, suffix, mark)
             else:
-                gaps.append((g, text, suffix))
-        words = [text + suffix for _, text, suffix in gaps]
-        shown = words if max_gaps is None else words[:max_gaps]
+                gaps.append((g, text, suffix, mark))
+        said = [text + suffix for _, text, suffix, _ in gaps]
+        shown = said if max_gaps is None else said[:max_gaps]
         if not shown:
             out.append("")
             continue
         text = prefix + sep.join(shown)
-        count = max(len(words), 0 if total is None else int(total[row]))
+        count = max(len(said), 0 if total is None else int(total[row]))
         if max_gaps is not None and count > max_gaps:
             more = count - max_gaps
             text += sep + (f"{more} more" if en else f"另有 {more} 项")
@@ -69,7 +80,8 @@ def _pieces(draw):
         suffix = draw(st.sampled_from(["", f" meets {condition}", " x"]))
         if draw(st.booleans()) or not len(positions):
             text = np.array([draw(_text) for _ in positions], dtype=object)
-            pieces.append(Piece(positions, condition, "missing", text, suffix))
+            after = draw(st.booleans())  # worked out after the changes (a follow-up)
+            pieces.append(Piece(positions, condition, "missing", text, suffix, after_changes=after))
             continue
         # a change: its text made by Arrow from the numbers, some undefined
         k = len(positions)
@@ -92,7 +104,13 @@ def _pieces(draw):
             undefined_text=np.array([draw(_text) for _ in range(k)], dtype=object),
         )
         lang = draw(st.sampled_from(["zh", "en"]))
-        pieces.append(Piece(positions, condition, "change", None, suffix, source=source, lang=lang))
+        after = draw(st.booleans())
+        pieces.append(
+            Piece(
+                positions, condition, "change", None, suffix, source=source, lang=lang,
+                after_changes=after,
+            )
+        )  # fmt: skip
     total = np.array(draw(st.lists(st.integers(0, 9), min_size=n, max_size=n)), dtype=np.int32)
     return n, pieces, to_frame, total
 
@@ -187,3 +205,24 @@ def test_the_listed_names_of_each_row_are_its_masks_names_in_order(names, rows, 
     words, which = _list_texts(rows, items)
     expected = [", ".join(name for name, mask in items if mask[r]) for r in range(rows)]
     assert [words[w] for w in which] == expected
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_gap_says_once_that_it_is_worked_out_after_the_changes(lang):
+    after = words("eligibility.after_changes", lang)
+    pieces = [
+        _piece([0, 1], "c1", ["a0", "a1"], " meets c1"),
+        dataclasses.replace(_piece([0, 1], "c2", ["b0", "b1"], " meets c2"), after_changes=True),
+        dataclasses.replace(_piece([0], "c2", ["c0"], " meets c2"), after_changes=True),
+        _piece([1], "c2", ["d1"], " meets c2"),
+        dataclasses.replace(_piece([1], "c2", ["e1"], " meets c2"), after_changes=True),
+    ]
+    for p in pieces:
+        p.lang = lang
+    got = join_pieces(2, pieces, np.arange(2), None, lang)
+    comma, sep = (", ", "; ") if lang == "en" else ("，", "；")
+    assert list(got) == [
+        f"a0 meets c1{sep}{after}b0{comma}c0 meets c2",
+        # an entry after one that does not say it says it again
+        f"a1 meets c1{sep}{after}b1{comma}d1{comma}{after}e1 meets c2",
+    ]

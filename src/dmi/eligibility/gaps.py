@@ -206,17 +206,25 @@ class Piece:
             text = _joined_arrow([before, text, after])
         return text.to_numpy(zero_copy_only=False)
 
-    def arrow_texts(self, at: np.ndarray) -> Any:
+    def arrow_texts(self, at: np.ndarray, said: np.ndarray | None = None) -> Any:
         """The text of the rows at positions ``at``, as an Arrow string array (for
-        :func:`join_pieces`: a change's text is made by Arrow and stays there)."""
+        :func:`join_pieces`: a change's text is made by Arrow and stays there). ``said`` marks
+        the rows where the gap already said it is worked out after the changes (an entry of
+        its group before this one did): this one does not say it again."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         if self.text is not None:
             text = _cut_text(self.text, at)
         else:
             assert self.source is not None
             text = _change_arrow(self.source.subset(at), self.lang)
-        if self.after_changes:
-            return _joined_arrow([t("eligibility.after_changes", self.lang), text])
-        return text
+        if not self.after_changes:
+            return text
+        marked = _joined_arrow([t("eligibility.after_changes", self.lang), text])
+        if said is None or not said.any():
+            return marked
+        return pc.if_else(pa.array(said), text, marked)
 
     def subset(self, keep: np.ndarray) -> Piece:
         """The piece on some of its rows (a mask or positions)."""
@@ -1581,8 +1589,13 @@ def _rebanded(
             if left.any():
                 kept.append(p.subset(left))
         if len(still):
+            # worked out on the facts after the other changes, in the case they lead to: said
+            # so, as a follow-up is (its numbers are not the firm's own)
             again = _condition_pieces(after, cid, still, lang)
-            kept += [dataclasses.replace(p, positions=rows[p.positions]) for p in again]
+            kept += [
+                dataclasses.replace(p, positions=rows[p.positions], after_changes=True)
+                for p in again
+            ]
         # met, or unknown, once the others' changes are made: no gap of its own there
         gone = np.setdiff1d(at, rows[still])
         ny_count[np.searchsorted(ny_pos, gone)] -= 1
@@ -1986,9 +1999,12 @@ def joined_rows(
         new_row, new_group, last_of_group = new_row[keep], new_group[keep], last_of_group[keep]
     if not len(rows):
         return none
-    # the texts of the entries kept, made piece by piece (only those), then put in row order
+    # the texts of the entries kept, made piece by piece (only those), then put in row order;
+    # a group says once that it is worked out after the changes, at its first entry that is
+    after = np.array([p.after_changes for p in pieces])[pid]
+    said = ~new_group & np.r_[False, after[:-1]]
     text = _made_by_group(
-        pid, lambda i, at: pieces[i].arrow_texts(local[at]).cast(pa.large_string())
+        pid, lambda i, at: pieces[i].arrow_texts(local[at], said[at]).cast(pa.large_string())
     )
     # what goes before and after each entry, gathered from a few strings
     seps = [prefix, t("eligibility.separator", lang), t("eligibility.comma", lang)]
