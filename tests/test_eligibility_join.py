@@ -37,17 +37,23 @@ def plain_join(n, pieces, positions_of, max_gaps, lang, total=None, prefix=""):
     for row in range(n):
         # a row's entries of one condition and suffix are one gap, where its first is; a gap
         # says once that it is worked out after the changes: an entry after one that said it
-        # does not say it again
+        # does not say it again; a gap one of whose entries is so worked out goes where its last
+        # entry is (the changes it follows stay above it)
         gaps = []
         for g, text, suffix, mark in entries[row]:
             at = next((i for i, gap in enumerate(gaps) if g is not None and gap[0] == g), None)
             if at is not None:
                 if mark and gaps[at][3]:
                     text = text[len(mark) :]
-                gaps[at] = (g, gaps[at][1] + comma + text, suffix, mark)
+                joined = (g, gaps[at][1] + comma + text, suffix, mark, gaps[at][4] or bool(mark))
+                if joined[4]:
+                    del gaps[at]
+                    gaps.append(joined)
+                else:
+                    gaps[at] = joined
             else:
-                gaps.append((g, text, suffix, mark))
-        said = [text + suffix for _, text, suffix, _ in gaps]
+                gaps.append((g, text, suffix, mark, bool(mark)))
+        said = [text + suffix for _, text, suffix, _, _ in gaps]
         shown = said if max_gaps is None else said[:max_gaps]
         if not shown:
             out.append("")
@@ -226,3 +232,25 @@ def test_a_gap_says_once_that_it_is_worked_out_after_the_changes(lang):
         # an entry after one that does not say it says it again
         f"a1 meets c1{sep}{after}b1{comma}d1{comma}{after}e1 meets c2",
     ]
+
+
+def test_a_gap_with_a_follow_up_goes_below_the_changes_the_follow_up_is_after():
+    # a reviewer's list: "R&D share y1 1.22% → 3% (+79.71万元), after the changes above, R&D share
+    # y1 2.56% → 3% (+22.92万元) meets sr22_rd; sr22_score: … (+764.03万元 main revenue y1)": the
+    # change that lowered the share came after the words "above"
+    pieces = [
+        _piece([0, 1], "c1", ["a0", "a1"], " meets c1"),
+        _piece([0, 1], "c2", ["b0", "b1"], " meets c2"),
+        dataclasses.replace(_piece([0], "c1", ["e0"], " meets c1"), after_changes=True),
+        _piece([0, 1], "", ["missing: x", "missing: y"]),
+    ]
+    for p in pieces:
+        p.lang = "en"
+    after = words("eligibility.after_changes", "en")
+    got = join_pieces(2, pieces, np.arange(2), None, "en")
+    assert list(got) == [
+        f"b0 meets c2; a0, {after}e0 meets c1; missing: x",
+        "a1 meets c1; b1 meets c2; missing: y",  # no follow-up: where its first is
+    ]
+    capped = join_pieces(2, pieces, np.arange(2), 1, "en")
+    assert list(capped) == ["b0 meets c2; 2 more", "a1 meets c1; 2 more"]

@@ -1899,16 +1899,23 @@ def _split_keys(key_of: list[int]) -> bool:
     return False
 
 
-def _by_first_of_key(rows: np.ndarray, group: np.ndarray) -> np.ndarray:
+def _by_place_of_key(rows: np.ndarray, group: np.ndarray, after: np.ndarray) -> np.ndarray:
     """The order that puts each row's entries (sorted by row, in display order) of one group
-    next to each other, at the place of the group's first entry on the row."""
+    next to each other: at the place of the group's first entry on the row, or of its last
+    where one of them is worked out after the changes (``after``), so that the changes it
+    follows stay above it."""
     n = len(rows)
     at = np.arange(n)
     pair = np.lexsort((at, group, rows))  # by row, then group, then place
     r, g = rows[pair], group[pair]
     starts = np.r_[True, (r[1:] != r[:-1]) | (g[1:] != g[:-1])]
+    run = np.cumsum(starts) - 1  # each entry's run (a group on a row)
+    first = pair[starts]
+    last = pair[np.r_[starts[1:], True]]
+    follows = np.maximum.reduceat(after[pair], np.flatnonzero(starts))
+    place = np.where(follows, last, first)  # each run's place
     lead = np.empty(n, dtype=np.int64)
-    lead[pair] = pair[starts][np.cumsum(starts) - 1]  # each entry's group's first place
+    lead[pair] = place[run]
     return np.lexsort((at, lead, rows))
 
 
@@ -1981,9 +1988,10 @@ def joined_rows(
     rows, group, pid, local = rows[order], group[order], pid[order], local[order]
     if _split_keys(key_of):
         # a key's pieces apart in the list (a follow-up after other conditions' gaps): a row's
-        # entries of one key are put together where its first is, so the condition is named
-        # once
-        together = _by_first_of_key(rows, group)
+        # entries of one key are put together, so the condition is named once: where its first
+        # is, or its last where one is a follow-up ("after the changes above": they stay above)
+        after = np.array([p.after_changes for p in pieces])[pid]
+        together = _by_place_of_key(rows, group, after)
         rows, group, pid, local = rows[together], group[together], pid[together], local[together]
     new_row = np.r_[True, rows[1:] != rows[:-1]]
     new_group = new_row | np.r_[True, group[1:] != group[:-1]]
