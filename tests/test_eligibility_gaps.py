@@ -1518,3 +1518,31 @@ def test_the_gaps_are_of_the_lowest_rung_the_firm_applies_for_as_the_cohort_coun
         elif text:
             named = [r for r in RUNG_ORDER if text.startswith(labels[r])]
             assert named == [expected], (k, expected, text)
+
+
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_fact_the_firm_cannot_change_is_a_bar_not_a_change(policy, lang):
+    # "近三年无重大事故：否 → 是 满足 base_incident" asked a firm to undo a past incident (and to
+    # become an SME, clear its credit record, change its products) as if it were a change
+    fixed = [f.code for f in el.FACTS if f.fixed]
+    assert set(fixed) >= {"sme", "credit_clean", "product_allowed", "no_incident"}
+    firms = el.synthetic_firms(400, seed=7)
+    rng = np.random.default_rng(7)
+    for code in fixed:
+        firms[code] = rng.choice(["yes", "no"], len(firms), p=[0.8, 0.2])
+    out = el.evaluate(firms, policy, lang=lang, max_gaps=None)
+    labels = {el.FACTS[c].short_label(lang) for c in fixed}
+    bar = words("eligibility.fixed_bar", lang, cid="\x00").split("\x00")[0]  # before the id
+    colon = words("eligibility.colon", lang)
+    no = words("eligibility.no_word", lang)
+    seen = 0
+    for text in out["gaps"]:
+        for label in labels:
+            asked = f"{label}{colon}{no}"
+            for at in [m.start() for m in re.finditer(re.escape(asked), text)]:
+                rest = text[at + len(asked) :]
+                assert not rest.startswith(" →"), text
+                assert rest.startswith(bar), text
+                seen += 1
+    assert seen > 20, "the firms' bars are listed"

@@ -126,7 +126,9 @@ class Fact(_Strict):
     (a percentage) asks for a note when every value of a file is at most 1: a debt ratio of
     0.45 % is no one's, a market share of 0.8 % is many a firm's. ``negative`` (a yes/no fact)
     marks one said in the negative (未发生…事故): 有 and 无 answer "was there one?", so
-    they are refused there, not read as yes and no.
+    they are refused there, not read as yes and no. ``fixed`` (a yes/no fact) marks one a firm
+    cannot change by acting on it now (a past incident, its size, a credit record, its
+    products): a condition it fails is a bar, and its gap says so, not "否 → 是".
     """
 
     code: str = Field(pattern=_CODE)
@@ -146,6 +148,7 @@ class Fact(_Strict):
     yes_if: str | None = None
     fractions_doubtful: bool = False
     negative: bool = False
+    fixed: bool = False
 
     def label(self, lang: str) -> str:
         """The fact's label in ``lang``."""
@@ -352,6 +355,8 @@ def parse_facts_table(text: str, source: str) -> FactsTable:
             problems.append(Problem(f"{where}.yes_if", "a yes/no fact, standing for a yes/no fact"))
         if fact.negative and fact.type != "yesno":
             problems.append(Problem(f"{where}.negative", "only for a yes/no fact"))
+        if fact.fixed and fact.type != "yesno":
+            problems.append(Problem(f"{where}.fixed", "only for a yes/no fact"))
         if fact.fractions_doubtful and fact.unit != "%":
             problems.append(Problem(f"{where}.fractions_doubtful", "only for a percentage"))
     for unit in spec.header_units:

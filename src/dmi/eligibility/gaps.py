@@ -717,6 +717,10 @@ def _leaf_pieces(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) 
         colon = t("eligibility.colon", lang)
         words = {"yes": t("eligibility.yes_word", lang), "no": t("eligibility.no_word", lang)}
         was, wanted = words[other], words[want]
+        if fact.fixed:  # a bar: no change the firm can make meets it
+            text = f"{fact.short_label(lang)}{colon}{was}"
+            bar = t("eligibility.fixed_bar", lang, cid=cid)
+            return [Piece(pos, cid, "change", _worded([text], np.zeros(len(pos))), bar, leaf.of)]
         text = f"{fact.short_label(lang)}{colon}{was} → {wanted}"
         return [Piece(pos, cid, "change", _worded([text], np.zeros(len(pos))), meets, leaf.of)]
     return []
