@@ -719,7 +719,7 @@ def _missing_named(result: el.RungResult) -> set[str]:
     found: set[str] = set()
     for g in result.gaps:
         if g.kind == "missing":
-            found |= set(re.split(r": |：", g.text, maxsplit=1)[1].split(", "))
+            found |= set(re.split(r", |、", re.split(r": |：", g.text, maxsplit=1)[1]))
     return found
 
 
@@ -807,7 +807,8 @@ def test_a_part_of_an_all_of_beside_one_that_fails_is_not_asked_for(lang):
         "en": "Little giant (小巨人) (2022): missing facts: ",
         "zh": '专精特新"小巨人"企业（2022）：缺少数据：',
     }[lang]
-    assert result.gaps == head + "award_rank, award, makers_china"  # the facts table's order
+    listed = words("eligibility.list_separator", lang).join(["award_rank", "award", "makers_china"])
+    assert result.gaps == head + listed  # the facts table's order
     # with the route closed (no award, not in Makers China), the R&D is the gap: once the
     # 2800万 more is made, the band waits on the equity and the R&D staff share, then asked for
     closed = firm(LG22_SMALL, award="none", makers_china="none")
@@ -817,7 +818,8 @@ def test_a_part_of_an_all_of_beside_one_that_fails_is_not_asked_for(lang):
     assert (rd.condition, rd.fact, rd.change) == ("lg22_rd", "rd_y1", pytest.approx(2800))
     assert _missing_named(lg) == {"equity_2y", "staff", "rd_staff"}
     tail = {"en": "; missing facts: ", "zh": "；缺少数据："}[lang]
-    assert el.evaluate(closed, "2022", lang=lang).gaps.endswith(tail + "equity_2y, staff, rd_staff")
+    listed = words("eligibility.list_separator", lang).join(["equity_2y", "staff", "rd_staff"])
+    assert el.evaluate(closed, "2022", lang=lang).gaps.endswith(tail + listed)
 
 
 @pytest.mark.parametrize("policy", ["2022", "2026"])

@@ -393,7 +393,8 @@ def test_the_facts_to_provide_and_the_conditions_to_review_are_told_apart(lang):
                 continue
             seen.add(line.kind)
             # the engine's own list: ids joined by commas
-            ids = gap.text.partition(":" if lang == "en" else "：")[2].split(",")
+            listed = gap.text.partition(":" if lang == "en" else "：")[2]
+            ids = listed.split(",") if lang == "en" else listed.split("、")
             ids = [i.strip() for i in ids]
             if line.kind == "missing":
                 labels = [FACTS[i].label(lang) for i in ids]
@@ -529,10 +530,11 @@ def test_a_scorecard_at_its_pass_mark_but_short_in_a_group_names_no_id(lang):
     }
     result = el.evaluate(firm, policy="2026", lang=lang)
     (gap,) = result["innovative"].gaps
-    assert gap.text.startswith("in22_score [")
+    bracket = text("eligibility.group_open", lang)  # " [" / "【"
+    assert gap.text.startswith("in22_score" + bracket)
     (line,) = ladder_view(result)[0].gaps
     assert line.condition == "in22_score" and not CODE.search(line.text), line.text
-    assert line.text.startswith("[") and "+163.49万元" in line.text
+    assert line.text.startswith(bracket.strip()) and "+163.49万元" in line.text
     # the same gap as a follow-up ("after the changes above, in22_score [...]"): still no id,
     # and still said to come after the changes
     after = text("eligibility.after_changes", lang)
@@ -705,3 +707,13 @@ def test_a_value_refused_for_another_reason_is_worded_in_the_page_s_language(lan
         "ladder.check_unreadable", lang, fact=FACTS["revenue_y1"].label(lang), value="inf"
     )
     assert "expected" not in line or lang == "en"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_bar_the_firm_fails_is_named_by_its_conditions_label(lang):
+    # "SME: no, which fails base_sme (a bar, …)": the page names the condition, not its id
+    result = el.evaluate({**FIRM, "sme": "no"}, policy="2026", lang=lang)
+    (line,) = [g for g in ladder_view(result)[1].gaps if g.condition == "base_sme"]
+    label = result["specialised"].condition("base_sme").label
+    assert line.text.endswith(text("eligibility.fixed_bar", lang, cid=label)), line.text
+    assert not CODE.search(line.text), line.text

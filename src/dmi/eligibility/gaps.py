@@ -1128,15 +1128,20 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
     )
     _lower_moves(moves, cost, size, current, level, taken_by, need_before, group_before, strict)
     # text: the moves in the order they were taken
+    missing = _rounded(ev.pass_mark[pos] - ev.lo[pos], 2, "round")
+    points_word = _worded(
+        [t("eligibility.points_gained", lang), t("eligibility.point_gained", lang)], missing == 1
+    )
     head = _joined_arrow(
         [
             cid + t("eligibility.colon", lang) + "+",
-            _rounded(ev.pass_mark[pos] - ev.lo[pos], 2, "round"),
-            " " + t("eligibility.points", lang) + " (",
+            missing,
+            points_word,
+            t("eligibility.open", lang),
             _rounded(ev.lo[pos], 2, "round"),
             " → ",
             _rounded(ev.pass_mark[pos], 2, "round"),
-            ")",
+            t("eligibility.close", lang),
         ]
     )
     at_pass_mark = ev.pass_mark[pos] - ev.lo[pos] <= 0
@@ -1153,9 +1158,10 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
         )
         if short.any():
             note = [
-                " [" + g.label(lang) + " ",
+                t("eligibility.group_open", lang) + g.label(lang) + " ",
                 _rounded(ev.group_lo[gid][pos], 2, "round"),
-                " → " + ("" if g.floor is not None else ">") + _fixed(floor) + "]",
+                " → " + ("" if g.floor is not None else ">") + _fixed(floor),
+                t("eligibility.group_close", lang),
             ]
             head = pc.if_else(pa.array(short), _joined_arrow([head, *note]), head)
     # every move taken, in the order taken on each row; each move's texts made once, for all
@@ -1424,8 +1430,9 @@ def rung_gaps(
                 unknown_name[sel] = asked
                 lack(name, unknown_name)
     # in the facts table's order: a row's text must not depend on the other rows of the batch
+    listed = t("eligibility.list_separator", lang)
     words, which = _list_texts(
-        len(pos), [(f, lacking[f]) for f in facts_table().codes if f in lacking]
+        len(pos), [(f, lacking[f]) for f in facts_table().codes if f in lacking], listed
     )
     has_missing = np.array([w != "" for w in words])[which]
     if has_missing.any():
@@ -1450,7 +1457,7 @@ def rung_gaps(
                 in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
                 waits |= in_path & (rung.conditions[cid][pos] == MANUAL)
             left.append((rid, manual_rows & waits & (rung.routes[rid][pos] == MANUAL)))
-        words, which = _list_texts(len(pos), left)
+        words, which = _list_texts(len(pos), left, listed)
         listed = manual_rows & np.array([w != "" for w in words])[which]
         rows = np.flatnonzero(listed & (count < budget))
         count[listed] += 1
@@ -1861,8 +1868,10 @@ def _condition_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> 
     return pieces
 
 
-def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> tuple[list[str], np.ndarray]:
-    """Per row, the names whose mask holds there, joined by ", " ("" when none), as a few
+def _list_texts(
+    n: int, items: list[tuple[str, np.ndarray]], separator: str = ", "
+) -> tuple[list[str], np.ndarray]:
+    """Per row, the names whose mask holds there, joined by ``separator`` ("" when none), as a few
     words and which one each row takes (``words[which]`` is a row's text; ``words[0]`` is "").
 
     Rows share few combinations: each distinct combination is joined once (the masks of the
@@ -1890,7 +1899,7 @@ def _list_texts(n: int, items: list[tuple[str, np.ndarray]]) -> tuple[list[str],
     names = np.array([name for name, _ in items], dtype=object)
     holds = np.unpackbits(bytes_of, axis=1)[:, : len(names)].astype(bool)
     which[rows] = 1 + at.ravel()
-    return ["", *(", ".join(names[row]) for row in holds)], which
+    return ["", *(separator.join(names[row]) for row in holds)], which
 
 
 def _split_keys(key_of: list[int]) -> bool:

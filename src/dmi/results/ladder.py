@@ -262,11 +262,15 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
         named = {c.id: c.label for c in rung.conditions + rung.routes}
         if shown.endswith(needed) and cid in named:
             shown = shown[: -len(needed)] + text("eligibility.needed_for", lang, cid=named[cid])
+        # "SME: no, which fails base_sme (a bar, …)": the condition by label too
+        bar = text("eligibility.fixed_bar", lang, cid=cid)
+        if shown.endswith(bar) and cid in named:
+            shown = shown[: -len(bar)] + text("eligibility.fixed_bar", lang, cid=named[cid])
         # the engine's text names conditions by their ids ("sr26_debt: …", "in22_score [group
-        # 15 → 20]: …", "… meets sr26_debt", "… meets lg26_main, lg26_rev" for one change that
-        # meets both): the ids stay references beside the line, another condition met is named
-        # by its label
-        shown = re.sub(rf"^{re.escape(cid)}(?:\s*[:：]\s*|\s+(?=\[))", "", shown)
+        # 15 → 20]: …" / "in22_score【…】：…", "… meets sr26_debt", "… meets lg26_main,
+        # lg26_rev" for one change that meets both): the ids stay references beside the line,
+        # another condition met is named by its label
+        shown = re.sub(rf"^{re.escape(cid)}(?:\s*[:：]\s*|\s*(?=[\[【]))", "", shown)
         comma = re.escape(text("eligibility.comma", lang))
         # ... and "(then manual review)" after them, which stays said
         then = text("eligibility.then_manual", lang)
