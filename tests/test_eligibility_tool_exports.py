@@ -656,3 +656,41 @@ def test_minus_three_in_a_fact_is_a_skip_only_in_the_option_number_export(
         assert summary["rejected"] == 1
         # (the CSV escapes a cell a spreadsheet would take for a formula)
         assert found[["row", "column", "value"]].values.tolist() == [["2", "staff", "'-3"]]
+
+
+@pytest.mark.parametrize(("variant", "noted"), [("codes", True), ("texts", False)])
+def test_bare_numbers_of_a_level_in_an_option_number_export_are_noted(
+    capsys, tmp_path, miit, answers, variant, noted
+):
+    # 问卷星's 按选项序号 export writes a level asked as a single choice (未达一级 … 四级) as its
+    # option's number, one more than the level: it was read as the level without a word
+    export = wjx_with_facts(answers, miit, variant, None)
+    levels = ["3", "2", "三级", "", "4", "1", "0", "2", "-3", "1", "2", "3"]
+    export[WJX_FACTS["digital_level"]] = levels
+    path = tmp_path / f"levels-{variant}.csv"
+    write(export, path)
+    _, summary, err = eligibility(capsys, path, tmp_path)  # the survey's cells tell the variant
+    found = [n for n in summary["notes"] if n.startswith("问卷星 export of option numbers")]
+    if not noted:  # the option-text export writes the option's text (三级): a number is one
+        assert found == []
+        return
+    bare = sum(v not in ("三级", "", "-3") for v in levels)  # -3: a skip mark there
+    assert len(found) == 1 and f"(digital_level {bare})" in found[0]
+    assert f"note: {found[0]}\n" in err
+    from dmi.service.bulkview import note_text
+
+    zh = note_text(found[0], "zh")
+    assert zh.startswith("问卷星“按选项序号”导出") and f"数字化水平 (digital_level) {bare}" in zh
+
+
+def test_the_option_text_exports_skip_note_is_worded_in_chinese():
+    from collections import Counter
+
+    from dmi.bulk.eligibility import wjx_note
+    from dmi.io.tools.wjx import blank_marks
+    from dmi.service.bulkview import note_text
+
+    note = wjx_note(Counter({"rd_y1": 2}), blank_marks("texts"))
+    assert "-3" not in note
+    zh = note_text(note, "zh")
+    assert zh != note and "按选项文本" in zh and "-3" not in zh and "共 2 格" in zh

@@ -377,10 +377,11 @@ def _profile_facts_notes(
     ]
 
 
-def wjx_blanks(frame: pd.DataFrame, marks: frozenset[str]) -> tuple[pd.DataFrame, Counter]:
+def wjx_blanks(frame: pd.DataFrame, marks: frozenset[str]) -> tuple[pd.DataFrame, Counter, Counter]:
     """A 问卷星 export's fact columns with its ``marks`` of a question skipped or left empty
-    (:func:`dmi.io.tools.wjx.blank_marks` of the export's variant) made blank, and how many each
-    column had.
+    (:func:`dmi.io.tools.wjx.blank_marks` of the export's variant) made blank, how many each
+    column had, and how many bare whole numbers each number fact with words had in an
+    option-number export (``numbered``, see :func:`wjx_numbered_note`).
 
     In the option-number export (or one whose variant is not known) ``-2`` and ``-3`` (``-3.0``
     as a workbook holds it) are marks in any fact: a net profit of exactly -3万元 cannot be told
@@ -388,17 +389,39 @@ def wjx_blanks(frame: pd.DataFrame, marks: frozenset[str]) -> tuple[pd.DataFrame
     export a skip is ``(跳过)``, and -3 is the value written.
     """
     counts: Counter = Counter()
+    numbered: Counter = Counter()
     blanked = {}
+    by_number = "-3" in marks  # the option-number export, or not known
     for code in frame.columns:
         if code == ID_COLUMN or code not in FACTS:  # the id's marks: the reader's (blanks)
             continue
         column = frame[code]
         # text as pandas' str (a workbook's -3 is -3.0; blanks stay missing), by Arrow
-        marked = column.astype("str").str.strip().isin(marks).to_numpy(dtype=bool)
+        text = column.astype("str").str.strip()
+        marked = text.isin(marks).to_numpy(dtype=bool)
         if marked.any():
             counts[code] = int(marked.sum())
             blanked[code] = column.mask(marked)
-    return (frame.assign(**blanked) if blanked else frame), counts
+        if by_number and FACTS[code].words:
+            # a level asked as a single choice is written as its option's number there
+            bare = text.str.fullmatch(r"\d+(?:\.0+)?").fillna(False).to_numpy(dtype=bool)
+            if (bare & ~marked).any():
+                numbered[code] = int((bare & ~marked).sum())
+    return (frame.assign(**blanked) if blanked else frame), counts, numbered
+
+
+def wjx_numbered_note(counts: Counter) -> str:
+    """The summary's note of the bare numbers of a fact with words (the digital level: 未达一级
+    … 四级) in a 问卷星 export read as option numbers: read as the number written, which is one
+    more than the level where the question was a single choice (1 for 未达一级)."""
+    listed = ", ".join(
+        f"{code} {counts[code]}" for code in [f.code for f in FACTS] if code in counts
+    )
+    return (
+        "问卷星 export of option numbers: bare numbers in a level's column are read as the level "
+        f"written ({listed}); where the question was a single choice they are option numbers "
+        "(1 for 未达一级, one more than the level): download the 按选项文本 export to be sure"
+    )
 
 
 def wjx_note(counts: Counter, marks: frozenset[str]) -> str:
@@ -498,6 +521,7 @@ class EligibilityChunk:
     cohort: Cohort | None = None
     facts: FactsTally = field(default_factory=FactsTally)
     skipped: Counter = field(default_factory=Counter)  # 问卷星's skip marks, per fact
+    numbered: Counter = field(default_factory=Counter)  # a level's bare numbers (wjx_blanks)
 
 
 @dataclass(frozen=True)
@@ -590,8 +614,9 @@ class EligibilityKernel:
         if profile is not None:
             frame = profile.frame
         if self.wjx:
-            frame, skipped = wjx_blanks(frame, self.wjx_marks)
+            frame, skipped, numbered = wjx_blanks(frame, self.wjx_marks)
             extra.skipped.update(skipped)
+            extra.numbered.update(numbered)
         return frame, profile
 
     def __call__(self, prepared: PreparedChunk) -> ChunkResult:
@@ -1021,9 +1046,13 @@ def evaluate_file(
         ]
         if wjx:
             skipped: Counter = Counter()
+            numbered: Counter = Counter()
             for tally in tallies:
                 skipped.update(tally.extra.skipped)
+                numbered.update(tally.extra.numbered)
             summary.notes.append(wjx_note(skipped, marks))
+            if numbered:
+                summary.notes.append(wjx_numbered_note(numbered))
         summary.read = read.rows
         summary.evaluated = outputs.scores.rows
         summary.rejected = outputs.rejects.distinct

@@ -526,6 +526,22 @@ _NOTES = [
     ),
     (
         re.compile(
+            r"read as a 问卷星 export: \(跳过\) and \(空\) in a fact's column are a "
+            r"question skipped or left empty, read as blank: (?P<n>\d+) cells? \((?P<list>.*)\)"
+        ),
+        "wjx_facts_blank_texts",
+    ),
+    (
+        re.compile(
+            r"问卷星 export of option numbers: bare numbers in a level's column are read as the "
+            r"level written \((?P<list>.*)\); where the question was a single choice they are "
+            r"option numbers \(1 for 未达一级, one more than the level\): download the 按选项文本 "
+            r"export to be sure"
+        ),
+        "wjx_level_numbers",
+    ),
+    (
+        re.compile(
             r"facts the file has no column of, read from the survey's profile answers \(as dmi "
             r"score reads them\): (?P<list>.+)"
         ),
@@ -677,9 +693,12 @@ def note_text(note: str, lang: str) -> str:
         if found:
             if key in ("wjx_read", "kobo_read"):
                 return _tool_read(key, found, lang)
-            if key == "wjx_facts_blank":
+            if key in ("wjx_facts_blank", "wjx_facts_blank_texts"):
                 counts = _counts_named(found["list"], lang)
                 return text(f"agency.note_{key}", lang, n=found["n"], list=counts)
+            if key == "wjx_level_numbers":
+                counts = _counts_named(found["list"], lang)
+                return text(f"agency.note_{key}", lang, list=counts)
             if key == "profile_facts":
                 listed = _ARROW_FACT.sub(
                     lambda m: f" → {_fact_named(m['fact'], lang)}", found["list"]
