@@ -254,7 +254,7 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
     st.caption(text(f"agency.duplicates_used_{s.duplicates.replace('-', '_')}"))
     ignored = ladderbulk.ignored_columns(found)
     if ignored:
-        listed = ("、" if lang == "zh" else ", ").join(ignored)
+        listed = ladderbulk.listed_headers(ignored, lang)
         st.warning(text("ladder_bulk.ignored", n=len(ignored), columns=ui.literal(listed)))
     read_as = ladderbulk.columns_read(found, lang)
     with st.expander(text("ladder_bulk.columns_read", n=len(read_as))):

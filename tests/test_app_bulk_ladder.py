@@ -684,7 +684,7 @@ def test_a_second_column_of_one_fact_is_listed_as_not_read_by_its_header(downloa
     firms["上年营业收入"] = firms["revenue_y1"]
     at = _run("zh", firms.to_csv(index=False).encode())
     [warned] = [w.value.replace("\\", "") for w in at.warning]
-    assert "以下 1 列未读取" in warned and "上年营业收入" in warned, warned
+    assert "以下 1 列未读取" in warned and "“上年营业收入”" in warned, warned
     assert list(at.data_editor(key=_map_editor(at)).value["header"]) == ["上年营业收入"]
 
 
@@ -712,3 +712,15 @@ def test_the_reasons_are_worded_as_the_rejects_are(lang):
     assert not any("rd_y1" in r or "cost_y1" in r for r in counted), counted
     if lang == "zh":  # no code of a value, nor a word of the library's English
         assert not any(re.search("provincial|expected|above", r) for r in counted), counted
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_headers_not_read_are_told_apart_when_they_hold_the_lists_separator(lang):
+    # "来自IP、2、企业规模、5、上一年度营业收入" read as five columns, not three
+    firms = synthetic_firms(8, seed=5).drop(columns=["digital_level_computed"])
+    firms["来自IP"] = "1.1.1.1"
+    firms["2、企业规模"] = "小型"
+    at = _run(lang, firms.to_csv(index=False).encode())
+    [warned] = [w.value.replace("\\", "") for w in at.warning]
+    quoted = ("“来自IP”、“2、企业规模”") if lang == "zh" else '"来自IP", "2、企业规模"'
+    assert quoted in warned, warned

@@ -57,6 +57,7 @@ __all__ = [
     "file_columns",
     "file_headers",
     "ignored_columns",
+    "listed_headers",
     "one_away_by",
     "one_away_counts",
     "reasons_table",
@@ -215,6 +216,14 @@ def ignored_columns(found: LadderRun) -> list[str]:
     repeated = list(mapping.get("duplicates", {}))  # header -> the fact it repeats
     unread = [h for h in mapping.get("unmatched", []) if h != found.name_header]
     return [*unread, *repeated]
+
+
+def listed_headers(headers: list[str], lang: str) -> str:
+    """Headers listed in a sentence, each in quotes: a header may hold the list's own
+    separator (``2、企业规模``), so that ``来自IP、2、企业规模`` read as three columns."""
+    if lang == "zh":
+        return "、".join(f"“{h}”" for h in headers)
+    return ", ".join(f'"{h}"' for h in headers)
 
 
 def columns_read(found: LadderRun, lang: str) -> pd.DataFrame:
