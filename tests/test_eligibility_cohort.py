@@ -334,7 +334,9 @@ def test_the_cli_cohort_reconciles_with_its_output(tmp_path, capsys):
             applying = (facts[f"holds_{rung}"] != "yes").to_numpy()
             rows = results[(results[f"{rung}_policy"] == pid).to_numpy() & applying]
             lacking = rows[list(spec.common)].isin(["not_met", "unknown"]).sum(axis=1)
-            away += int((lacking == 1).sum())
+            # a bar not met (中小企业: no change meets it) is not one condition away
+            barred = (rows[sorted(spec.bars)] == "not_met").any(axis=1)
+            away += int(((lacking == 1) & ~barred).sum())
         if rung != "innovative":
             assert _counts(table, "one_away", rung).get(("all", "one_away"), 0) == away
     candidates = pd.read_csv(cand, encoding="utf-8-sig", keep_default_na=False)
@@ -409,3 +411,36 @@ def test_a_firm_holding_a_higher_title_is_no_candidate_for_a_rung_below():
     # the counts are the list's
     away = _counts(found.table(), "one_away", "specialised")
     assert away == {("all", "one_away"): 2}
+
+
+@pytest.mark.parametrize("seed", [2, 9])
+def test_a_firm_failing_only_a_bar_is_not_one_condition_away(seed):
+    # a firm whose one unmet condition is 中小企业 or 近三年无重大事故 (no change meets it) was
+    # counted one condition away and listed as a candidate; and a firm barred on the 2026 tier
+    # 1's 创新型 way while the 科技型 way is open was judged on the barred way
+    firms = el.synthetic_firms(300, seed=seed, missing_rate=0)
+    for rung in el.RUNGS:
+        firms[f"holds_{rung}"] = "no"
+    rng = np.random.default_rng(seed)
+    bars = ["sme", "credit_clean", "product_allowed", "no_incident"]
+    for code in bars:
+        firms[code] = rng.choice(["yes", "no"], len(firms), p=[0.85, 0.15])
+    firms["no_incident_recent"] = "yes"
+    batch = el.evaluate_batch(firms, "2026", year=2026)
+    found = el.cohort(batch)
+    results = batch.results
+    spec = rung_conditions("2026", year=2026)
+    for (rung, _), conditions in spec.items():
+        barred = set(conditions.bars)
+        assert barred <= {"base_sme", "base_credit", "base_product", "base_incident", "ts_incident"}
+        listed = found.candidates[
+            (found.candidates["rung"] == rung) & found.candidates["one_away"].astype(bool)
+        ]
+        for row in listed.itertuples():
+            assert row.missing not in barred, (rung, row.respondent_id, row.missing)
+    innovative = [c for (rung, _), c in spec.items() if rung == "innovative"]
+    assert innovative and all("base_incident" in c.bars for c in innovative)
+    # the way judged: never one barred when the other is not
+    no_incident_only = (firms["no_incident"] == "no") & (firms["no_incident_recent"] == "yes")
+    judged = results.loc[no_incident_only.to_numpy(), "innovative_path"]
+    assert len(judged) and (judged == "tech").all(), judged.value_counts()

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.eligibility.engine import STATES, STATUSES
+from dmi.eligibility.engine import STATES, STATUSES, fails_as_bar
 from dmi.eligibility.facts import facts_table, parse_cell
 from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
 from dmi.eligibility.places import names_as_known, province_names
@@ -97,6 +97,9 @@ class RungConditions:
     common: tuple[str, ...]
     paths: tuple[tuple[str, ...], ...] = ()
     path_ids: tuple[str, ...] = ()  # the paths' ids, as ``<rung>_path`` names them
+    # the conditions that, not met, are a bar no change meets (an SME's size, a past incident:
+    # dmi.eligibility.engine.fails_as_bar): a firm failing one is not one condition away
+    bars: frozenset[str] = frozenset()
 
 
 def rung_conditions(policy: str | Path | Policy | None = None, *, year: int | None = None) -> dict:
@@ -105,12 +108,14 @@ def rung_conditions(policy: str | Path | Policy | None = None, *, year: int | No
     out: dict[tuple[str, str], RungConditions] = {}
     for (rung, _), applied in the_plan.routes.items():
         spec = applied.rungs[rung]
+        listed = [*spec.conditions, *(c for p in spec.paths for c in p.conditions)]
         out.setdefault(
             (rung, applied.id),
             RungConditions(
                 tuple(spec.conditions),
                 tuple(tuple(p.conditions) for p in spec.paths),
                 tuple(p.id for p in spec.paths),
+                frozenset(c for c in listed if fails_as_bar(applied.conditions[c].test)),
             ),
         )
     return out
@@ -431,6 +436,9 @@ def _count(
         counts[(table, rung, by, str(names[g]), str(value_names[v]))] += int(found[flat])
 
 
+_BAR = 64  # a bar's weight among the conditions lacking (more than a rung has conditions)
+
+
 def _one_away(
     results: pd.DataFrame,
     spec: RungConditions,
@@ -450,17 +458,19 @@ def _one_away(
             return np.zeros((0, n), dtype=np.intp)
         return np.stack([_codes(results[c], STATES)[rows] for c in names])
 
-    def lacking(found: np.ndarray) -> np.ndarray:
-        # not_met (0) or unknown (1); blank (-1), manual and met are not lacking
-        return (found >= 0) & (found <= 1)
+    def lacking(found: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+        # not_met (0) or unknown (1); blank (-1), manual and met are not lacking; a bar not met
+        # (no change meets it) counts as more than every other condition together
+        weight = np.array([_BAR if c in spec.bars else 1 for c in names], dtype=np.intp)
+        return ((found >= 0) & (found <= 1)) * np.where(found == 0, weight[:, None], 1)
 
-    common = lacking(states(spec.common))
+    common = lacking(states(spec.common), spec.common)
     total = common.sum(axis=0)
     order = list(spec.common)
-    chosen = common
+    chosen = common > 0
     if spec.paths:
         path_states = [states(p) for p in spec.paths]
-        per_path = [lacking(found) for found in path_states]
+        per_path = [lacking(found, p) for found, p in zip(path_states, spec.paths)]
         sums = np.stack([m.sum(axis=0) for m in per_path])
         # the path needing fewest; of those, the one of the best state (the one the status,
         # points and gaps are taken from: the worst of its conditions, a blank one counting as
@@ -472,7 +482,7 @@ def _one_away(
         # the conditions of every path, those of the paths not chosen masked out
         for k, (path, m) in enumerate(zip(spec.paths, per_path)):
             order += list(path)
-            chosen = np.concatenate([chosen, m & (best == k)[None, :]])
+            chosen = np.concatenate([chosen, (m > 0) & (best == k)[None, :]])
     away = total == 1
     if not away.any():
         return

@@ -510,6 +510,28 @@ class RungEval:
         return cond.recheck if recheck and cond.recheck is not None else cond.test
 
 
+def barred(ctx: Context, node: Any) -> np.ndarray:
+    """Rows on which ``node`` fails on a yes/no fact the firm cannot change by acting on it now
+    (``Fact.fixed``: its size, a past incident): no change meets it there, a bar."""
+    if isinstance(node, AllOf):
+        return np.logical_or.reduce([barred(ctx, sub) for sub in node.all])
+    if isinstance(node, AnyOf):
+        return np.logical_and.reduce([barred(ctx, sub) for sub in node.any])
+    if isinstance(node, Is) and facts_table()[node.of].fixed:
+        return ctx.state(node) == NOT_MET
+    return np.zeros(ctx.n, dtype=bool)
+
+
+def fails_as_bar(node: Any) -> bool:
+    """Whether ``node`` fails only as a bar (:func:`barred`): a condition on a fixed yes/no
+    fact alone (中小企业, 近三年无重大事故), never met by a change."""
+    if isinstance(node, AllOf):
+        return all(fails_as_bar(sub) for sub in node.all)
+    if isinstance(node, AnyOf):
+        return all(fails_as_bar(sub) for sub in node.any)
+    return isinstance(node, Is) and facts_table()[node.of].fixed
+
+
 def evaluate_rung(ctx: Context, rung_id: str, recheck: np.ndarray) -> RungEval:
     """Every condition, route and path of one rung, and the rung's status, on every row."""
     policy = ctx.policy
@@ -557,11 +579,16 @@ def evaluate_rung(ctx: Context, rung_id: str, recheck: np.ndarray) -> RungEval:
     chosen = None
     if rung.paths:
         # the best state; of paths as good, the one with fewest conditions not met (the one
-        # the gaps are of), then the first
+        # the gaps are of), a bar (a condition no change meets) counting more than any number
+        # of them, then the first
         rank = []
         for p in rung.paths:
-            short = sum((effective[cid] == NOT_MET).astype(np.int16) for cid in p.conditions)
-            rank.append(paths[p.id].astype(np.int16) * 256 - short)
+            short = np.zeros(ctx.n, dtype=np.int16)
+            for cid in p.conditions:
+                unmet = effective[cid] == NOT_MET
+                bar = unmet & barred(ctx, policy.conditions[cid].test)
+                short += unmet.astype(np.int16) + 16 * bar.astype(np.int16)
+            rank.append(paths[p.id].astype(np.int16) * 1024 - short)
         chosen = np.argmax(np.stack(rank), axis=0).astype(np.int8)
     if chosen is not None and any(p.points for p in rung.paths):
         # the points of the path assessed

@@ -738,6 +738,8 @@ def _unmet(ctx: Context, node: Any, pos: np.ndarray) -> np.ndarray:
     unmet = (state == NOT_MET).astype(np.float64)
     if isinstance(node, (Compare, Member, Is)) and not node.gap:
         unmet[state == NOT_MET] = np.inf
+    if isinstance(node, Is) and facts_table()[node.of].fixed:  # a bar: no change meets it
+        unmet[state == NOT_MET] = np.inf
     return unmet
 
 
