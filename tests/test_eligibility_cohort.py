@@ -28,7 +28,9 @@ def _firm(rid, province, city, sector, *, holds=None, **rungs) -> tuple[dict, di
     for c in el.output_columns("2026")[10:-2]:
         row[c] = None
     for rung in el.RUNGS:
-        status, policy, states = rungs.get(rung, ("eligible", "2026", {}))
+        # 2026's tier 1 names the 2022 standards it keeps as its version (2号第三十条)
+        default = "2022" if rung == "innovative" else "2026"
+        status, policy, states = rungs.get(rung, ("eligible", default, {}))
         row[f"{rung}_status"], row[f"{rung}_policy"] = status, policy
         row[f"{rung}_points"] = None
         spec = CONDITIONS[(rung, policy)]
@@ -55,7 +57,7 @@ FIRMS = [
     _firm(
         "F2", "Guangdong", "广州", "C34",  # one province however spelled
         specialised=("not_yet", "2026", {"sr26_debt": "not_met", "sr26_rd": "unknown"}),
-        innovative=("not_yet", "2026", {"in22_score": "not_met", "ts_size": "not_met",
+        innovative=("not_yet", "2022", {"in22_score": "not_met", "ts_size": "not_met",
                                         "ts_score": "unknown"}),
         little_giant=LG_FAILS,
     ),

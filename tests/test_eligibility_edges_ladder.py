@@ -306,8 +306,9 @@ def test_each_rung_needs_a_valid_title_of_the_rung_below_in_2026():
 
 def test_routing_in_2026_new_applicants_and_rechecks():
     new = el.evaluate({**GATE})
+    # tier 1: the 2022 standards 2号第三十条 keeps (63号附件1, and 115号's 科技型)
     assert {k: (new[k].policy, new[k].applicant) for k in el.RUNGS} == {
-        "innovative": ("2026", "new"),
+        "innovative": ("2022", "new"),
         "specialised": ("2026", "new"),
         "little_giant": ("2026", "new"),
     }
@@ -319,9 +320,10 @@ def test_routing_in_2026_new_applicants_and_rechecks():
             "holds_little_giant": "recheck",
         }
     )
-    # tier 1 and tier 2 by the 2026 file; the 2026 小巨人 复核 by 63号 (117号)
+    # tier 2 by the 2026 file, tier 1 by the 2022 standards it keeps; the 2026 小巨人 复核 by
+    # 63号 (117号)
     assert {k: (recheck[k].policy, recheck[k].applicant) for k in el.RUNGS} == {
-        "innovative": ("2026", "recheck"),
+        "innovative": ("2022", "recheck"),
         "specialised": ("2026", "recheck"),
         "little_giant": ("2022", "recheck"),
     }

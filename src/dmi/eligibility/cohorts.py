@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.eligibility.engine import STATES, STATUSES, fails_as_bar
+from dmi.eligibility.engine import STATES, STATUSES, fails_as_bar, version_of
 from dmi.eligibility.facts import facts_table, parse_cell
 from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
 from dmi.eligibility.places import names_as_known, province_names
@@ -110,7 +110,7 @@ def rung_conditions(policy: str | Path | Policy | None = None, *, year: int | No
         spec = applied.rungs[rung]
         listed = [*spec.conditions, *(c for p in spec.paths for c in p.conditions)]
         out.setdefault(
-            (rung, applied.id),
+            (rung, version_of(applied, rung)),  # as the results' <rung>_policy names it
             RungConditions(
                 tuple(spec.conditions),
                 tuple(tuple(p.conditions) for p in spec.paths),

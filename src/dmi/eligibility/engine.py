@@ -684,8 +684,15 @@ def plan(policy: Policy, year: int) -> Plan:
                 columns.append(cid)
     if problems:
         raise PolicyError(policy.source, problems)
-    policy_ids = sorted({p.id for p in routes.values()})
+    policy_ids = sorted({version_of(p, rung) for (rung, _), p in routes.items()})
     return Plan(policy, year, routes, columns, policy_ids, entries)
+
+
+def version_of(policy: Policy, rung: str) -> str:
+    """The rule version a rung of ``policy`` names in its results (``<rung>_policy``): the
+    rung's ``version`` where the file gives one (2026's tier 1: the 2022 standards kept),
+    else the file's id."""
+    return policy.rungs[rung].version or policy.id
 
 
 def _test_of(element: Any) -> Any:

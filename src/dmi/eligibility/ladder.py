@@ -36,6 +36,7 @@ from dmi.eligibility.engine import (
     evaluate_columns,
     holds,
     plan,
+    version_of,
 )
 from dmi.eligibility.facts import (
     COMPUTED,
@@ -177,6 +178,9 @@ class RungResult:
     # source and mark; None when the file's own rung applies with no entry
     routing_source: str | None = None
     routing_confidence: str | None = None
+    # the rule file whose rung was applied, where ``policy`` names another version (2026's
+    # tier 1 keeps the 2022 standards: policy 2022, its paths and routes the 2026 file's)
+    defined_in: str | None = None
 
     def condition(self, cid: str) -> ConditionResult:
         for c in self.conditions + self.routes:
@@ -739,7 +743,7 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
             status[part.rows] = r.status[part.at]
             if r.points is not None:
                 points[part.rows] = r.points[part.at]
-            which[part.rows] = the_plan.policy_ids.index(r.policy.id)
+            which[part.rows] = the_plan.policy_ids.index(version_of(r.policy, rung))
         cols[f"{rung}_status"] = pd.Categorical.from_codes(status, dtype=_STATUS_DTYPE)
         cols[f"{rung}_points"] = points
         cols[f"{rung}_policy"] = pd.Categorical.from_codes(which, dtype=policies)
@@ -784,7 +788,9 @@ def _target_rung(ev: Evaluation) -> np.ndarray:
 
 def _rung_prefix(r: RungEval, lang: str) -> str:
     spec = r.policy.rungs[r.rung]
-    return t("eligibility.rung_prefix", lang, label=spec.label(lang), policy=r.policy.id)
+    return t(
+        "eligibility.rung_prefix", lang, label=spec.label(lang), policy=version_of(r.policy, r.rung)
+    )
 
 
 def _gaps_column(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.Series:
@@ -1089,7 +1095,7 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
         rung=r.rung,
         label=spec.label(lang),
         status=status,
-        policy=policy.id,
+        policy=version_of(policy, r.rung),
         applicant="recheck" if recheck else "new",
         source=spec.source,
         confidence=spec.confidence,
@@ -1100,6 +1106,7 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
         route_used=route_used,
         path=path,
         gaps=tuple(gaps),
+        defined_in=policy.id if version_of(policy, r.rung) != policy.id else None,
     )
 
 

@@ -541,12 +541,18 @@ class RungPath(_Labelled):
 
 
 class Rung(_Rule):
-    """A rung: all ``conditions``, and all conditions of at least one of ``paths`` if any."""
+    """A rung: all ``conditions``, and all conditions of at least one of ``paths`` if any.
+
+    ``version`` is the rule version the rung's results name (``<rung>_policy``) when it is not
+    the file's own: the 2026 file's tier 1 is the standards 2号第三十条 keeps, 63号's (2022)
+    创新型 scorecard and 115号's 科技型, so its results say 2022.
+    """
 
     conditions: tuple[str, ...] = ()
     paths: tuple[RungPath, ...] = ()
     routes: tuple[str, ...] = ()
     points: str | None = None
+    version: str | None = None
 
 
 class Years(_Strict):

@@ -363,7 +363,7 @@ def _meta(r: RungResult, applicant: str, lang: str) -> str:
 
 
 def _rung_view(r: RungResult, lang: str) -> RungView:
-    policy = load_policy(r.policy)
+    policy = load_policy(r.defined_in or r.policy)  # the file whose rung was applied
     names = {}
     for cond in r.routes:
         if cond.via:
