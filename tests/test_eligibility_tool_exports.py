@@ -694,3 +694,30 @@ def test_the_option_text_exports_skip_note_is_worded_in_chinese():
     assert "-3" not in note
     zh = note_text(note, "zh")
     assert zh != note and "按选项文本" in zh and "-3" not in zh and "共 2 格" in zh
+
+
+def test_the_level_note_of_an_export_whose_variant_is_not_known_says_so(capsys, tmp_path):
+    # an export of the facts alone (no survey question tells the variant) was said to be of
+    # option numbers; and the bulk page's English said "1 cells"
+    from collections import Counter
+
+    from dmi.bulk.eligibility import wjx_note
+    from dmi.io.tools.wjx import blank_marks
+    from dmi.service.bulkview import note_text
+
+    frame = pd.DataFrame(
+        {
+            **{c: ["1", "2"] for c in META_COLUMNS},
+            WJX_FACTS["revenue_y1"]: ["3000", "3100"],
+            WJX_FACTS["digital_level"]: ["3", "二级"],
+        }
+    )
+    path = tmp_path / "facts-only.csv"
+    write(frame, path)
+    _, summary, _ = eligibility(capsys, path, tmp_path)
+    [note] = [n for n in summary["notes"] if "bare numbers in a level's column" in n]
+    assert note.startswith("问卷星 export (option numbers or texts: not known): ")
+    assert "(digital_level 1)" in note
+    assert note_text(note, "zh").startswith("问卷星导出（无法判断")
+    one = note_text(wjx_note(Counter({"rd_y1": 1}), blank_marks(None)), "en")
+    assert "1 cells" not in one and "cells: 1" in one

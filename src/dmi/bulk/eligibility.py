@@ -410,15 +410,17 @@ def wjx_blanks(frame: pd.DataFrame, marks: frozenset[str]) -> tuple[pd.DataFrame
     return (frame.assign(**blanked) if blanked else frame), counts, numbered
 
 
-def wjx_numbered_note(counts: Counter) -> str:
+def wjx_numbered_note(counts: Counter, known: bool = True) -> str:
     """The summary's note of the bare numbers of a fact with words (the digital level: 未达一级
-    … 四级) in a 问卷星 export read as option numbers: read as the number written, which is one
-    more than the level where the question was a single choice (1 for 未达一级)."""
+    … 四级) in a 问卷星 export read as option numbers (``known``), or one whose variant is not
+    known (no survey question tells it): read as the number written, which is one more than
+    the level where the question was a single choice (1 for 未达一级)."""
     listed = ", ".join(
         f"{code} {counts[code]}" for code in [f.code for f in FACTS] if code in counts
     )
+    which = "of option numbers" if known else "(option numbers or texts: not known)"
     return (
-        "问卷星 export of option numbers: bare numbers in a level's column are read as the level "
+        f"问卷星 export {which}: bare numbers in a level's column are read as the level "
         f"written ({listed}); where the question was a single choice they are option numbers "
         "(1 for 未达一级, one more than the level): download the 按选项文本 export to be sure"
     )
@@ -436,11 +438,11 @@ def wjx_note(counts: Counter, marks: frozenset[str]) -> str:
     )
 
 
-def _wjx_marks(reader: TableReader | LayoutReader) -> frozenset[str]:
-    """The marks of a question skipped or left empty in a 问卷星 export: those of the variant
-    its layout found (or was told), when the export holds the survey; else every mark."""
+def _wjx_variant(reader: TableReader | LayoutReader) -> str | None:
+    """A 问卷星 export's variant (``codes`` or ``texts``) as its layout found it (or was told),
+    when the export holds the survey; else None (not known)."""
     layout = reader.layout if isinstance(reader, LayoutReader) else None
-    return blank_marks(layout.variant if isinstance(layout, WjxLayout) else None)
+    return layout.variant if isinstance(layout, WjxLayout) else None
 
 
 @dataclass(frozen=True)
@@ -991,7 +993,8 @@ def evaluate_file(
     )
     counting = cohort_path is not None or candidates_path is not None
     wjx = source == "wjx"
-    marks = _wjx_marks(reader) if wjx else frozenset()
+    variant = _wjx_variant(reader) if wjx else None
+    marks = blank_marks(variant) if wjx else frozenset()
     if wjx and mapping.id_header is not None:
         # a skipped id question is a row without an id (as dmi score's layout reads it), for
         # the duplicate pass and the row checks alike: never a firm named (跳过)
@@ -1052,7 +1055,7 @@ def evaluate_file(
                 numbered.update(tally.extra.numbered)
             summary.notes.append(wjx_note(skipped, marks))
             if numbered:
-                summary.notes.append(wjx_numbered_note(numbered))
+                summary.notes.append(wjx_numbered_note(numbered, known=variant == "codes"))
         summary.read = read.rows
         summary.evaluated = outputs.scores.rows
         summary.rejected = outputs.rejects.distinct

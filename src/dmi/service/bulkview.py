@@ -533,7 +533,8 @@ _NOTES = [
     ),
     (
         re.compile(
-            r"问卷星 export of option numbers: bare numbers in a level's column are read as the "
+            r"问卷星 export (?:(?P<codes>of option numbers)|\(option numbers or texts: not "
+            r"known\)): bare numbers in a level's column are read as the "
             r"level written \((?P<list>.*)\); where the question was a single choice they are "
             r"option numbers \(1 for 未达一级, one more than the level\): download the 按选项文本 "
             r"export to be sure"
@@ -698,7 +699,8 @@ def note_text(note: str, lang: str) -> str:
                 return text(f"agency.note_{key}", lang, n=found["n"], list=counts)
             if key == "wjx_level_numbers":
                 counts = _counts_named(found["list"], lang)
-                return text(f"agency.note_{key}", lang, list=counts)
+                known = "" if found["codes"] else "_unknown"
+                return text(f"agency.note_{key}{known}", lang, list=counts)
             if key == "profile_facts":
                 listed = _ARROW_FACT.sub(
                     lambda m: f" → {_fact_named(m['fact'], lang)}", found["list"]
