@@ -694,7 +694,7 @@ def test_the_output_names_the_tier_one_path_its_points_are_of():
     ]
     out = el.evaluate(pd.DataFrame(firms), "2026")
     assert list(out.columns) == el.output_columns("2026")
-    assert list(out.columns[-3:]) == ["gaps", "flags", "innovative_path"]
+    assert list(out.columns[-3:]) == ["innovative_path", "flags", "gaps"]
     for row, facts in zip(out.to_dict("records"), firms, strict=True):
         result = el.evaluate(facts, "2026")["innovative"]
         assert row["innovative_path"] == result.path

@@ -105,7 +105,7 @@ def test_edge_firms_get_the_statuses_worked_by_hand(capsys, tmp_path):
         expected += [f"{rung}_status", f"{rung}_points", f"{rung}_policy"]
     assert list(got.reset_index().columns[: len(expected)]) == expected
     # then the conditions, the gaps and flags, and the path 2026 tier 1 was assessed by
-    assert list(got.columns[-3:]) == ["gaps", "flags", "innovative_path"]
+    assert list(got.columns[-3:]) == ["innovative_path", "flags", "gaps"]
     assert (got["specialised_policy"] == "2026").all()
     facts = json.loads(summary.read_text(encoding="utf-8"))
     assert facts["read"] == 3 == facts["evaluated"] and facts["rejected"] == 0

@@ -314,7 +314,8 @@ def output_columns(
     for rung in RUNGS:
         cols += [f"{rung}_status", f"{rung}_points", f"{rung}_policy"]
     paths = [f"{rung}_path" for rung in the_plan.path_ids]
-    return cols + the_plan.condition_ids + ["gaps", "flags"] + paths
+    # the gaps last, as the issue lays the output out ("... then gaps")
+    return cols + the_plan.condition_ids + paths + ["flags", "gaps"]
 
 
 def evaluate(
@@ -758,13 +759,13 @@ def _frame(ev: Evaluation, lang: str, max_gaps: int | None) -> pd.DataFrame:
                     state[part.rows] = found[part.at]
         codes = np.where(state == NA, -1, state).astype(np.int8)
         cols[cid] = pd.Categorical.from_codes(codes, dtype=_STATE_DTYPE)
-    cols["gaps"] = _gaps_column(ev, lang, max_gaps)
-    cols["flags"] = _flags_column(ev.facts, lang, the_plan.year)
     for rung, ids in the_plan.path_ids.items():
         chosen = np.full(n, -1, dtype=np.int8)
         for part in ev.parts[rung]:
             chosen[part.rows] = the_plan.path_codes(part.ev)[part.at]
         cols[f"{rung}_path"] = pd.Categorical.from_codes(chosen, dtype=pd.CategoricalDtype(ids))
+    cols["flags"] = _flags_column(ev.facts, lang, the_plan.year)
+    cols["gaps"] = _gaps_column(ev, lang, max_gaps)  # last, as output_columns lays them out
     return pd.DataFrame(cols, copy=False)
 
 
