@@ -1432,9 +1432,9 @@ def rung_gaps(
                 unknown_name[sel] = asked
                 lack(name, unknown_name)
     # in the facts table's order: a row's text must not depend on the other rows of the batch
-    listed = t("eligibility.list_separator", lang)
+    list_separator = t("eligibility.list_separator", lang)
     words, which = _list_texts(
-        len(pos), [(f, lacking[f]) for f in facts_table().codes if f in lacking], listed
+        len(pos), [(f, lacking[f]) for f in facts_table().codes if f in lacking], list_separator
     )
     has_missing = np.array([w != "" for w in words])[which]
     if has_missing.any():
@@ -1459,7 +1459,7 @@ def rung_gaps(
                 in_path = chosen.get(cid, np.ones(len(pos), dtype=bool))
                 waits |= in_path & (rung.conditions[cid][pos] == MANUAL)
             left.append((rid, manual_rows & waits & (rung.routes[rid][pos] == MANUAL)))
-        words, which = _list_texts(len(pos), left, listed)
+        words, which = _list_texts(len(pos), left, list_separator)
         listed = manual_rows & np.array([w != "" for w in words])[which]
         rows = np.flatnonzero(listed & (count < budget))
         count[listed] += 1
