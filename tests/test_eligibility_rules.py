@@ -876,3 +876,33 @@ def test_every_english_text_of_the_rules_and_facts_is_english():
     for path in files:
         walk(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
     assert not found, found
+
+
+def test_two_files_rungs_under_one_version_are_refused(tmp_path):
+    # a copy of the 2026 rules whose tier-1 rung names version 2022 (as the shipped one does)
+    # and sends tier-1 复核 to the 2022 file: both rungs were "2022" in the results, and the
+    # cohort took one for the other (17 of 300 复核 firms one condition away were not listed)
+    data = shipped("2026")
+    data["id"] = "mine"
+    for entry in data["routing"]:
+        if entry["policy"] == "2026":
+            entry["policy"] = "mine"
+        if entry["rung"] == "innovative" and entry["applicant"] == "recheck":
+            entry["policy"] = "2022"
+    path = write(tmp_path, data, "mine.yaml")
+    with pytest.raises(el.PolicyError, match=r"rungs\.innovative\.version: '2022' names"):
+        el.evaluate(firm(IN22), path, year=2026)
+    # a version of its own: taken, and told apart from 2022's rung
+    data["rungs"]["innovative"]["version"] = "mine-tier1"
+    path = write(tmp_path, data, "mine.yaml")
+    out = el.evaluate(
+        pd.DataFrame(
+            [
+                firm(IN22, respondent_id="A"),
+                firm(IN22, respondent_id="B", holds_innovative="recheck"),
+            ]
+        ),
+        path,
+        year=2026,
+    )
+    assert out["innovative_policy"].tolist() == ["mine-tier1", "2022"]

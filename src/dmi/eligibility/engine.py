@@ -682,6 +682,21 @@ def plan(policy: Policy, year: int) -> Plan:
                     continue
                 seen[cid] = (applied, test)
                 columns.append(cid)
+    # a version names one rule file's rung in the results (<rung>_policy, the cohort's keys):
+    # two files' rungs under one name could not be told apart
+    named: dict[tuple[str, str], str] = {}
+    for (rung_id, _), applied in routes.items():
+        version = version_of(applied, rung_id)
+        other = named.setdefault((rung_id, version), applied.id)
+        if other != applied.id:
+            problems.append(
+                Problem(
+                    f"rungs.{rung_id}.version",
+                    f"{version!r} names the {rung_id} rung of both {other} and {applied.id}, "
+                    f"whose rules apply to some firms in {year} (routing): give one rung a "
+                    "version of its own",
+                )
+            )
     if problems:
         raise PolicyError(policy.source, problems)
     policy_ids = sorted({version_of(p, rung) for (rung, _), p in routes.items()})
