@@ -32,7 +32,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.eligibility.engine import STATES, STATUSES, fails_as_bar, version_of
+from dmi.eligibility.engine import (
+    BAR_WEIGHT,
+    STATES,
+    STATUSES,
+    applies_for,
+    fails_as_bar,
+    version_of,
+)
 from dmi.eligibility.facts import facts_table, parse_cell
 from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
 from dmi.eligibility.places import names_as_known, province_names
@@ -283,10 +290,9 @@ def cohort(
         # a firm that holds the title is not "away" from it (a 复核 is), nor from a rung below
         # a title it holds (a 专精特新 firm from 创新型): neither counted nor listed, so that
         # the counts and the candidates' list agree
-        applying = np.ones(n, dtype=bool)
-        for k, other in enumerate(RUNGS[RUNGS.index(rung) :]):
-            if other in titles:
-                applying &= ~np.isin(titles[other], ["yes"] if k == 0 else ["yes", "recheck"])
+        applying = applies_for(
+            rung, lambda r, v: titles[r] == v if r in titles else np.zeros(n, dtype=bool)
+        )
         one_away = (missing >= 0) & applying
         missing = np.where(one_away, missing, -1)
         cid_names = np.array([*cids, ""], dtype=object)
@@ -436,9 +442,6 @@ def _count(
         counts[(table, rung, by, str(names[g]), str(value_names[v]))] += int(found[flat])
 
 
-_BAR = 64  # a bar's weight among the conditions lacking (more than a rung has conditions)
-
-
 def _one_away(
     results: pd.DataFrame,
     spec: RungConditions,
@@ -461,7 +464,7 @@ def _one_away(
     def lacking(found: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
         # not_met (0) or unknown (1); blank (-1), manual and met are not lacking; a bar not met
         # (no change meets it) counts as more than every other condition together
-        weight = np.array([_BAR if c in spec.bars else 1 for c in names], dtype=np.intp)
+        weight = np.array([BAR_WEIGHT if c in spec.bars else 1 for c in names], dtype=np.intp)
         return ((found >= 0) & (found <= 1)) * np.where(found == 0, weight[:, None], 1)
 
     common = lacking(states(spec.common), spec.common)

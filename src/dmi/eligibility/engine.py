@@ -12,6 +12,7 @@ change the outcome, and ``unknown`` only when they could.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -510,26 +511,37 @@ class RungEval:
         return cond.recheck if recheck and cond.recheck is not None else cond.test
 
 
-def barred(ctx: Context, node: Any) -> np.ndarray:
-    """Rows on which ``node`` fails on a yes/no fact the firm cannot change by acting on it now
-    (``Fact.fixed``: its size, a past incident): no change meets it there, a bar."""
-    if isinstance(node, AllOf):
-        return np.logical_or.reduce([barred(ctx, sub) for sub in node.all])
-    if isinstance(node, AnyOf):
-        return np.logical_and.reduce([barred(ctx, sub) for sub in node.any])
-    if isinstance(node, Is) and facts_table()[node.of].fixed:
-        return ctx.state(node) == NOT_MET
-    return np.zeros(ctx.n, dtype=bool)
+BAR_WEIGHT = 64
+"""What a bar not met (a condition no change meets, :func:`fails_as_bar`) counts among the
+conditions a firm lacks: more than a rung or path has conditions, so that a way barred is
+chosen last (the 2026 tier 1's paths) and never "one condition away" (the cohort)."""
+
+
+def is_bar(node: Any) -> bool:
+    """Whether ``node`` is a test of a yes/no fact the firm cannot change by acting on it now
+    (``Fact.fixed``: its size, a past incident): failed, no change meets it."""
+    return isinstance(node, Is) and facts_table()[node.of].fixed
 
 
 def fails_as_bar(node: Any) -> bool:
-    """Whether ``node`` fails only as a bar (:func:`barred`): a condition on a fixed yes/no
-    fact alone (中小企业, 近三年无重大事故), never met by a change."""
+    """Whether ``node`` fails only as a bar (:func:`is_bar`): a condition on fixed yes/no facts
+    alone (中小企业, 近三年无重大事故), never met by a change."""
     if isinstance(node, AllOf):
         return all(fails_as_bar(sub) for sub in node.all)
     if isinstance(node, AnyOf):
         return all(fails_as_bar(sub) for sub in node.any)
-    return isinstance(node, Is) and facts_table()[node.of].fixed
+    return is_bar(node)
+
+
+def applies_for(rung: str, held: Callable[[str, str], np.ndarray]) -> np.ndarray:
+    """Rows whose firm applies for ``rung``: it does not hold it (``yes``) nor hold, or stand
+    for 复核 of, a rung above (a 小巨人 is 专精特新 and 创新型; its 复核 is an application for
+    小巨人). ``held(rung, value)`` marks the rows whose title of ``rung`` is ``value``; the
+    gaps' rung and the cohort's candidates both take this rule."""
+    out = ~held(rung, "yes")
+    for above in RUNGS[RUNGS.index(rung) + 1 :]:
+        out &= ~(held(above, "yes") | held(above, "recheck"))
+    return out
 
 
 def evaluate_rung(ctx: Context, rung_id: str, recheck: np.ndarray) -> RungEval:
@@ -578,17 +590,15 @@ def evaluate_rung(ctx: Context, rung_id: str, recheck: np.ndarray) -> RungEval:
     points = ctx.scorecard(rung.points).lo if rung.points else None
     chosen = None
     if rung.paths:
-        # the best state; of paths as good, the one with fewest conditions not met (the one
-        # the gaps are of), a bar (a condition no change meets) counting more than any number
-        # of them, then the first
+        # the best state; of paths as good, the one lacking fewest conditions not met (the
+        # one the gaps are of), a bar counting BAR_WEIGHT, then the first
         rank = []
         for p in rung.paths:
-            short = np.zeros(ctx.n, dtype=np.int16)
+            short = np.zeros(ctx.n, dtype=np.int32)
             for cid in p.conditions:
-                unmet = effective[cid] == NOT_MET
-                bar = unmet & barred(ctx, policy.conditions[cid].test)
-                short += unmet.astype(np.int16) + 16 * bar.astype(np.int16)
-            rank.append(paths[p.id].astype(np.int16) * 1024 - short)
+                weight = BAR_WEIGHT if fails_as_bar(policy.conditions[cid].test) else 1
+                short += weight * (effective[cid] == NOT_MET)
+            rank.append(paths[p.id].astype(np.int32) * (BAR_WEIGHT * 64) - short)
         chosen = np.argmax(np.stack(rank), axis=0).astype(np.int8)
     if chosen is not None and any(p.points for p in rung.paths):
         # the points of the path assessed

@@ -534,13 +534,13 @@ class ParsedFacts:
 
 
 _ROWS_NAMED = 5
+"""Rows a note names (then "..."): enough to find them, short enough to read."""
 
 IMPLAUSIBLE_AMOUNT = 1_000_000
 """An amount in 万元 at or above which it is said to be far beyond an SME (100亿元: five times
 the largest SME revenue ceiling, 20亿元 in real estate, 工信部联企业〔2011〕300号): typed in
 yuan, likely (5000万元 as 50000000). Taken as given all the same, and said: a file's column
 in a note (:class:`FactsTally`), the app's field under it."""
-"""Rows a note names (then "..."): enough to find them, short enough to read."""
 
 
 def award_after_year(table: FactColumns, year: int) -> np.ndarray:
@@ -705,8 +705,9 @@ class FactsTally:
                     which = "the value given is" if given == 1 else f"all {given} values given are"
                 else:
                     which = f"{huge} of the {given} values given {'is' if huge == 1 else 'are'}"
+                yi = IMPLAUSIBLE_AMOUNT // 10_000  # 亿元
                 notes.append(
-                    f"{code}: {which} {IMPLAUSIBLE_AMOUNT}万元 (100亿元) or more, far beyond an "
+                    f"{code}: {which} {IMPLAUSIBLE_AMOUNT}万元 ({yi}亿元) or more, far beyond an "
                     "SME, taken as given; amounts are in 万元: a column in yuan is converted when "
                     "its header names the unit (营业收入（元）)"
                 )

@@ -33,6 +33,7 @@ from dmi.eligibility.engine import (
     Context,
     RungEval,
     facts_read,
+    is_bar,
     rounded_to,
 )
 from dmi.eligibility.facts import COMPUTED, facts_table, unit_text
@@ -717,7 +718,7 @@ def _leaf_pieces(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) 
         colon = t("eligibility.colon", lang)
         words = {"yes": t("eligibility.yes_word", lang), "no": t("eligibility.no_word", lang)}
         was, wanted = words[other], words[want]
-        if fact.fixed:  # a bar: no change the firm can make meets it
+        if is_bar(leaf):  # no change the firm can make meets it
             text = f"{fact.short_label(lang)}{colon}{was}"
             bar = t("eligibility.fixed_bar", lang, cid=cid)
             return [Piece(pos, cid, "change", _worded([text], np.zeros(len(pos))), bar, leaf.of)]
@@ -738,7 +739,7 @@ def _unmet(ctx: Context, node: Any, pos: np.ndarray) -> np.ndarray:
     unmet = (state == NOT_MET).astype(np.float64)
     if isinstance(node, (Compare, Member, Is)) and not node.gap:
         unmet[state == NOT_MET] = np.inf
-    if isinstance(node, Is) and facts_table()[node.of].fixed:  # a bar: no change meets it
+    if is_bar(node):  # no change meets it
         unmet[state == NOT_MET] = np.inf
     return unmet
 
@@ -1994,6 +1995,7 @@ def joined_rows(
         for i, p in enumerate(pieces)
     ]
     sizes = [len(p.positions) for p in pieces]
+    after_changes = np.array([p.after_changes for p in pieces])  # per piece: a follow-up's
     rows = np.concatenate([positions_of[p.positions] for p in pieces])
     group = np.repeat(np.array(key_of), sizes)
     pid = np.repeat(np.arange(len(pieces)), sizes)
@@ -2005,8 +2007,7 @@ def joined_rows(
         # a key's pieces apart in the list (a follow-up after other conditions' gaps): a row's
         # entries of one key are put together, so the condition is named once: where its first
         # is, or its last where one is a follow-up ("after the changes above": they stay above)
-        after = np.array([p.after_changes for p in pieces])[pid]
-        together = _by_place_of_key(rows, group, after)
+        together = _by_place_of_key(rows, group, after_changes[pid])
         rows, group, pid, local = rows[together], group[together], pid[together], local[together]
     new_row = np.r_[True, rows[1:] != rows[:-1]]
     new_group = new_row | np.r_[True, group[1:] != group[:-1]]
@@ -2024,7 +2025,7 @@ def joined_rows(
         return none
     # the texts of the entries kept, made piece by piece (only those), then put in row order;
     # a group says once that it is worked out after the changes, at its first entry that is
-    after = np.array([p.after_changes for p in pieces])[pid]
+    after = after_changes[pid]
     said = ~new_group & np.r_[False, after[:-1]]
     text = _made_by_group(
         pid, lambda i, at: pieces[i].arrow_texts(local[at], said[at]).cast(pa.large_string())

@@ -33,6 +33,7 @@ from dmi.eligibility.engine import (
     Evaluation,
     Plan,
     RungEval,
+    applies_for,
     evaluate_columns,
     holds,
     plan,
@@ -776,14 +777,9 @@ def _target_rung(ev: Evaluation) -> np.ndarray:
     a 小巨人 is 专精特新 and 创新型, and its 复核 is an application for 小巨人, as the cohort
     counts it (:func:`dmi.eligibility.cohort`)."""
     target = np.full(ev.n, -1, dtype=np.int8)
-    held_above = np.zeros(ev.n, dtype=bool)
-    held = []
-    for rung in reversed(RUNGS):
-        held.append(holds(ev.facts, rung, "yes") | held_above)
-        held_above = held_above | holds(ev.facts, rung, "yes") | holds(ev.facts, rung, "recheck")
-    for i, (rung, taken) in enumerate(zip(RUNGS, reversed(held))):
-        open_ = (target == -1) & ~taken & (ev.status(rung) != MET)
-        target[open_] = i
+    for i, rung in enumerate(RUNGS):
+        applying = applies_for(rung, lambda r, v: holds(ev.facts, r, v))
+        target[(target == -1) & applying & (ev.status(rung) != MET)] = i
     return target
 
 
@@ -1092,11 +1088,12 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
             )
         )
     status = STATUSES[int(r.status[at])]
+    version = version_of(policy, r.rung)
     return RungResult(
         rung=r.rung,
         label=spec.label(lang),
         status=status,
-        policy=version_of(policy, r.rung),
+        policy=version,
         applicant="recheck" if recheck else "new",
         source=spec.source,
         confidence=spec.confidence,
@@ -1107,7 +1104,7 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
         route_used=route_used,
         path=path,
         gaps=tuple(gaps),
-        defined_in=policy.id if version_of(policy, r.rung) != policy.id else None,
+        defined_in=policy.id if version != policy.id else None,
     )
 
 

@@ -488,7 +488,8 @@ _NOTES = [
     (
         re.compile(
             r"(?P<fact>[a-z][a-z0-9_]*): (?:the value given is|all (?P<all>\d+) values given are|"
-            r"(?P<n>\d+) of the (?P<of>\d+) values given (?:is|are)) 1000000万元 \(100亿元\) or "
+            r"(?P<n>\d+) of the (?P<of>\d+) values given (?:is|are)) (?P<amount>\d+)万元 "
+            r"\((?P<yi>\d+)亿元\) or "
             r"more, far beyond an SME, taken as given; amounts are in 万元: a column in yuan is "
             r"converted when its header names "
             r"the unit \(营业收入（元）\)"
@@ -715,6 +716,8 @@ def note_text(note: str, lang: str) -> str:
                     fact=_fact_named(found["fact"], lang),
                     n=n,
                     of=of,
+                    amount=found["amount"],
+                    yi=found["yi"],
                 )
             if key in ("percent_fractions", "percent_some_fractions", "unit_converted"):
                 values = {**found.groupdict(), "fact": _fact_named(found["fact"], lang)}

@@ -293,11 +293,7 @@ def rung_labels(policy: str, lang: str) -> dict[str, str]:
 
 def path_labels(policy: str, lang: str) -> dict[str, str]:
     """Each way of a rung that has several (the 2026 tier 1: 创新型, 科技型), by id, in ``lang``."""
-    return {
-        p.id: p.zh if lang == "zh" else p.en
-        for spec in load_policy(policy).rungs.values()
-        for p in spec.paths
-    }
+    return {p.id: p.label(lang) for spec in load_policy(policy).rungs.values() for p in spec.paths}
 
 
 def condition_labels(policy: str, lang: str) -> dict[str, str]:
