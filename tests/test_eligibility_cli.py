@@ -1605,3 +1605,25 @@ def test_the_summary_records_the_options_that_change_the_outputs(
     assert code == 0, err
     facts = json.loads(summ.read_text(encoding="utf-8"))
     assert {k: facts[k] for k in recorded} == recorded
+
+
+def test_headers_with_curly_quotes_are_the_facts_they_name(tmp_path, capsys):
+    # 专精特新“小巨人” with a Chinese input method's quotes: the columns were ignored, so every
+    # firm's 小巨人 title (and so its 复核) and its 创客中国 result were unknown
+    src = tmp_path / "f.csv"
+    src.write_text(
+        "企业编号,是否持有专精特新“小巨人”称号,近三年“创客中国”中小企业创新创业大赛全国企业组成绩\n"
+        "A1,是,全国500强\nA2,复核,无\n",
+        encoding="utf-8",
+    )
+    summary = tmp_path / "s.json"
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summary)
+    assert code == 0, err
+    mapping = json.loads(summary.read_text(encoding="utf-8"))["mapping"]
+    assert set(mapping["matched"].values()) == {
+        "respondent_id",
+        "holds_little_giant",
+        "makers_china",
+    }
+    out = pd.read_csv(tmp_path / "o.csv", encoding="utf-8-sig", dtype=str)
+    assert out["little_giant_policy"].tolist() == ["2026", "2022"]  # A2's 复核: the 2022 rules

@@ -290,6 +290,36 @@ def test_a_space_in_a_number_is_only_a_thousands_separator(cell, value):
         assert result.n_rejected == 0
 
 
+@pytest.mark.parametrize(
+    "fact, typed, meant",
+    [
+        ("product_field", "属于工业“六基”、中华老字号或产业链龙头企业配套", "six_bases"),
+        ("revenue_y1", "2000\u200b", 2000),  # a zero-width space pasted from a web page
+        ("debt_ratio", "\ufeff45", 45),
+        ("sme", "是\u2060", "yes"),
+        ("holds_innovative", "yes\u200d", "yes"),
+    ],
+)
+def test_curly_quotes_and_invisible_characters_are_read_as_the_text_they_look_like(
+    fact, typed, meant
+):
+    # the label with “” (as Chinese input methods and official texts write it) was refused
+    # where the same label with "" was read; a cell with a zero-width character was refused
+    # showing a value that looks exactly like a valid one
+    result = batch([firm(SR26, **{fact: typed})])
+    assert result.n_rejected == 0, result.rejects
+    assert el.evaluate(firm(SR26, **{fact: typed}), "2026") == el.evaluate(
+        firm(SR26, **{fact: meant}), "2026"
+    )
+
+
+def test_ids_that_differ_by_an_invisible_character_are_one_id_repeated():
+    rows = [firm(SR26, respondent_id="B1"), firm(SR26, respondent_id="B1\u200b")]
+    result = batch(rows)
+    assert result.n_rejected == 2
+    assert set(result.rejects["reason"]) == {"duplicate respondent_id (rows 2, 3)"}
+
+
 def test_a_dict_with_an_unknown_fact_is_an_error_that_says_which():
     with pytest.raises(el.FactsError, match="unknown fact 'revenu_y1'; did you mean 'revenue_y1'"):
         el.evaluate({"revenu_y1": 1000}, "2026")

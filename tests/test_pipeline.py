@@ -62,6 +62,21 @@ def test_each_kind_of_bad_input_is_rejected_with_its_reason(
     assert rejects["reason"].iloc[0] == reason
 
 
+def test_ids_and_cells_that_differ_by_an_invisible_character_are_read_alike(tmp_path):
+    # a zero-width space pasted after an id made "F-002" a second firm; in an answer it made a
+    # valid answer a rejected one that looked exactly like a valid one
+    lines = (FIXTURES / "duplicates.csv").read_text(encoding="utf-8").splitlines()
+    lines[4] = lines[4].replace("F-002,", "F-002\u200b,", 1)  # the third F-002, row 5
+    lines[1] = lines[1].replace(",micro,", ",micro\u2060,", 1)
+    src = tmp_path / "zw.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    plain, scores, rejects = run(FIXTURES / "duplicates.csv", tmp_path / "plain")
+    summary, scores_zw, rejects_zw = run(src, tmp_path / "zw")
+    assert (summary.read, summary.rejected) == (plain.read, plain.rejected) == (6, 3)
+    assert rejects_zw["row"].tolist() == rejects["row"].tolist() == ["3", "4", "6"]
+    pd.testing.assert_frame_equal(scores_zw, scores)
+
+
 @pytest.mark.parametrize(
     ("policy", "kept_row", "rejected_rows"),
     [("keep-first", 3, ["4", "6"]), ("keep-last", 6, ["3", "4"])],

@@ -9,13 +9,13 @@ not read become rejects with these reasons; ragged lines come from the reader al
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dmi.columns import REJECT_COLUMNS
+from dmi.text import match_key
 
 __all__ = [
     "REASON_BLANK",
@@ -47,7 +47,7 @@ REASON_HEADER = "repeats the header row (files joined together?)"
 
 
 def _totals_key(text: str) -> str:
-    key = "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    key = match_key(text)
     return _NOTE.sub("", key).rstrip(":：")
 
 

@@ -22,7 +22,6 @@ of a file read in chunks are those of the whole file, whatever the chunk size, a
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
 from dmi.eligibility.places import names_as_known, province_names
 from dmi.eligibility.policy import RUNGS, Policy
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
+from dmi.text import match_key
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -390,7 +390,7 @@ def _sectors() -> dict[str, str]:
 
 
 def _folded(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return match_key(text)
 
 
 def sector_names(column: pd.Series) -> pd.Series:

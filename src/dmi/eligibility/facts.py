@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
 from dmi.errors import FactsError, FactsFileError, ParameterError
 from dmi.io.ids import doubtful_ids
+from dmi.text import folded, match_key
 
 __all__ = [
     "COMPUTED",
@@ -747,7 +747,7 @@ def _text(value: Any) -> str | None:
         return str(int(value))
     if isinstance(value, np.floating):
         return _text(float(value))
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = folded(str(value)).strip()
     return text or None
 
 
@@ -861,7 +861,7 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
         lookup: dict[str, float] = {}
         for i, v in enumerate(fact.values):
             for spelling in (v.value, v.zh, v.en, *v.aliases):
-                lookup[unicodedata.normalize("NFKC", spelling).strip().casefold()] = float(i)
+                lookup[folded(spelling).strip().casefold()] = float(i)
         expected = "expected one of: " + ", ".join(fact.value_codes)
 
         def parse(text: str) -> _Parsed:
@@ -870,7 +870,7 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
 
         return parse
 
-    words = {unicodedata.normalize("NFKC", k).strip(): v for k, v in fact.words.items()}
+    words = {folded(k).strip(): v for k, v in fact.words.items()}
     expected = _expected_number(fact)
 
     def parse(text: str) -> _Parsed:
@@ -912,7 +912,7 @@ English; a rank (名) in neither."""
 
 def unit_key(unit: str) -> str:
     """A unit as headers are matched (width, case and spaces folded: ％ is %)."""
-    return "".join(unicodedata.normalize("NFKC", unit).casefold().split())
+    return match_key(unit)
 
 
 def unit_text(unit: str | None, lang: str) -> str:

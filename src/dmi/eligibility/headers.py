@@ -9,7 +9,6 @@ en label, an alias, a unit in brackets) is read the same way by the Python API.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from dmi.columns import ID_COLUMN
@@ -19,6 +18,7 @@ from dmi.eligibility.survey import survey_least_items
 from dmi.errors import FileFormatError
 from dmi.io import ID_ALIASES, ColumnMapping
 from dmi.io.mapping import assign_headers, header_unit, match_unmatched
+from dmi.text import match_key
 
 __all__ = ["check_map_codes", "few_items_note", "map_fact_columns"]
 
@@ -26,7 +26,7 @@ _BRACKETED = re.compile(r"[（(][^）)]*[）)]")  # a label's note: 年限（截
 
 
 def _key(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+    return match_key(str(text))
 
 
 def map_fact_columns(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dmi.eligibility._data import DATA, Problem, load_yaml
+from dmi.text import folded, match_key
 
 __all__ = [
     "Province",
@@ -48,7 +48,7 @@ _SUFFIXES = (
 def place_key(name: str) -> str:
     """A place name folded for matching: NFKC, lower case, no spaces, one suffix taken off
     (``广东省`` and ``Guangdong Province`` give ``广东`` and ``guangdong``)."""
-    text = "".join(unicodedata.normalize("NFKC", name).casefold().split())
+    text = match_key(name)
     for suffix in _SUFFIXES:
         if text.endswith(suffix) and len(text) > len(suffix):
             return text[: -len(suffix)]
@@ -168,7 +168,7 @@ def names_as_known(column: pd.Series, known: Callable[[str], str | None]) -> pd.
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     named = []
     for value in uniques:
-        text = unicodedata.normalize("NFKC", str(value)).strip()
+        text = folded(str(value)).strip()
         named.append((known(text) if text else None) or text or None)
     table = np.array([*named, None], dtype=object)
     out = table[np.where(codes < 0, len(uniques), codes)]

@@ -25,7 +25,6 @@ import csv
 import re
 import sys
 import threading
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from dmi.io.background import Ahead
+from dmi.text import folded
 
 SNIFF_BYTES = 1 << 20
 """How much of the start of a file the encoding, delimiter and row lengths are guessed from."""
@@ -206,8 +206,9 @@ def sniff_delimiter(text: str) -> str:
 
 
 def clean_header(name: str) -> str:
-    """A header cell as it is matched: NFKC, trimmed, without a byte-order mark."""
-    return unicodedata.normalize("NFKC", name).strip().lstrip("\ufeff")
+    """A header cell as it is matched: folded (:func:`dmi.text.folded`: no byte-order mark
+    left), trimmed."""
+    return folded(name).strip()
 
 
 def dedupe_headers(columns: Sequence[str]) -> list[str]:

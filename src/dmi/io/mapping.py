@@ -4,7 +4,6 @@ or a mapping file; what matched, what is unknown, what is missing."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ import pandas as pd
 from dmi.columns import ID_COLUMN
 from dmi.errors import FileFormatError, MissingFileError
 from dmi.instruments import Instrument
+from dmi.text import match_key
 
 __all__ = [
     "ID_ALIASES",
@@ -170,7 +170,7 @@ PROFILE_ALIASES: dict[str, str] = {
 
 
 def _key(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return match_key(text)
 
 
 # what a questionnaire or a spreadsheet adds to a header: a question's number before it (Q5.,

@@ -24,7 +24,6 @@ import functools
 import math
 import numbers
 import threading
-import unicodedata
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from dmi.instruments.items.base import allowed, fmt, number_range
 from dmi.instruments.items.cells import Cell, Choices, Key, one_value, parse_number
 from dmi.io.ids import doubtful_ids
 from dmi.scoring.derive import Derivation, check_given, derive, raw_parser
+from dmi.text import folded
 
 __all__ = [
     "EncodedAnswers",
@@ -148,7 +148,7 @@ def cell_key(value: Any) -> Key:
     Equal cells get equal keys, and so do a bool and its text, but never a bool and a number.
     """
     if isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value).strip()
+        text = folded(value).strip()
         if not text.isascii():
             try:
                 text.encode("utf-8")
@@ -391,7 +391,7 @@ def _normalised_arrow_text(arrow: Any) -> Any:
         # Unicode version, and a few characters would then differ between the two paths
         other = pc.invert(ascii_)
         texts = pc.filter(arrow, other).to_pylist()
-        normal = pa.array([unicodedata.normalize("NFKC", t) for t in texts], type=arrow.type)
+        normal = pa.array([folded(t) for t in texts], type=arrow.type)
         arrow = pc.replace_with_mask(arrow, other, normal)
     return pc.utf8_trim(arrow, characters=_WHITESPACE).fill_null("")
 
@@ -684,9 +684,7 @@ def _profile_parser(field_: ProfileField) -> Callable[[Key], tuple[Any, str | No
         lookup: dict[str, str] = {}
         for option in field_.options:
             for key in (option.value, option.zh, option.en):
-                lookup.setdefault(
-                    unicodedata.normalize("NFKC", key).strip().casefold(), option.value
-                )
+                lookup.setdefault(folded(key).strip().casefold(), option.value)
         shown = [o.value for o in field_.options]
         values = allowed(shown if len(shown) <= 12 else shown[:12] + ["..."])
 

@@ -9,7 +9,6 @@ the scoring.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from dmi.instruments.export import template
 from dmi.instruments.items import item_type
 from dmi.locales import text
 from dmi.scoring.answers import encode_answers, normalise_cell
+from dmi.text import folded
 
 __all__ = [
     "CREDIT_CODE",
@@ -218,7 +218,7 @@ _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 def normalise_credit_code(code: str) -> str:
     """A 统一社会信用代码 as written on a licence: full-width characters made ASCII,
     capitals, no spaces or hyphens around or inside."""
-    plain = unicodedata.normalize("NFKC", str(code)).upper()
+    plain = folded(str(code)).upper()
     return "".join(ch for ch in plain if not ch.isspace() and ch != "-")
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from dmi.instruments.items.cells import Key, Parsed
 from dmi.locales import text
+from dmi.text import folded
 
 if TYPE_CHECKING:
     import numpy as np
@@ -248,7 +248,7 @@ class ItemType(ABC):
 
 def answer_key(text: str) -> str:
     """A value or label as the scoring matches a cell against it (NFKC, trimmed, any case)."""
-    return unicodedata.normalize("NFKC", text).strip().casefold()
+    return folded(text).strip().casefold()
 
 
 def label_lookup(choices: Sequence[Any]) -> dict[str, int]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Callable
 from typing import Any
+
+from dmi.text import folded
 
 __all__ = ["Cell", "Choices", "Key", "Parsed", "one_value", "parse_number"]
 
@@ -78,7 +79,7 @@ def parse_number(text: str, *, percent: bool = True) -> float | None:
     number ending in ``%`` is not one.
     """
     # U+2212, typeset text's minus sign, is one NFKC leaves as it is
-    t = unicodedata.normalize("NFKC", text).strip().replace("\u2212", "-")
+    t = folded(text).strip().replace("\u2212", "-")
     if t.endswith("%"):
         if not percent:
             return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from dmi.instruments.items.base import (
 )
 from dmi.instruments.items.cells import Choices, Key, Parsed
 from dmi.locales import text
+from dmi.text import folded
 
 if TYPE_CHECKING:
     from dmi.instruments.format import Instrument, Item
@@ -262,7 +262,7 @@ def _check_letter_runs(item: Item, where: str, add: Add) -> None:
         return
     for option in item.options:
         for label in (option.zh, option.en):
-            run = unicodedata.normalize("NFKC", label).strip()  # as the scoring reads it
+            run = folded(label).strip()  # as the scoring reads it
             if len(run) > 1 and all(ch in order for ch in run):
                 if all(order[a] < order[b] for a, b in zip(run, run[1:])):
                     add(where, f"label {label!r} could also be read as the letter run {run!r}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from dmi.instruments.items.base import (
 )
 from dmi.instruments.items.cells import Key, Parsed, one_value, parse_number
 from dmi.locales import text
+from dmi.text import folded
 
 if TYPE_CHECKING:
     from dmi.instruments.format import Instrument, Item
@@ -182,7 +182,7 @@ def _band_lookup(item: Item) -> dict[str, int]:
     band_lookup = {b.value.casefold(): i for i, b in enumerate(item.bands)}
     for i, band in enumerate(item.bands):
         for label in (band.zh, band.en):
-            band_lookup.setdefault(unicodedata.normalize("NFKC", label).strip().casefold(), i)
+            band_lookup.setdefault(folded(label).strip().casefold(), i)
     return band_lookup
 
 

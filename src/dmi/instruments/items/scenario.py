@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ import numpy as np
 from dmi.instruments.items.base import Add, Choice, ItemType, Parser, Step, Widget, ordinal
 from dmi.instruments.items.cells import Key, Parsed, one_value, parse_number
 from dmi.locales import text
+from dmi.text import folded
 
 if TYPE_CHECKING:
     from dmi.instruments.format import Instrument, Item
@@ -43,9 +43,7 @@ class Scenario(ItemType):
         lookup: dict[str, int] = {}
         for level in instrument.scenario_levels:
             for key in (str(level.value), level.zh, level.en):
-                lookup.setdefault(
-                    unicodedata.normalize("NFKC", key).strip().casefold(), level.value
-                )
+                lookup.setdefault(folded(key).strip().casefold(), level.value)
         values = [lv.value for lv in instrument.scenario_levels]
         expected = _expected(instrument)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
@@ -44,6 +43,7 @@ from dmi.io.readers import (
     UnreadableCells,
     open_table,
 )
+from dmi.text import folded, match_key
 
 __all__ = [
     "DEFAULT_MIN_SECONDS_PER_QUESTION",
@@ -194,7 +194,7 @@ def layout_note(source: Source) -> str:
 
 def norm(text: Any) -> str:
     """A header or label as matched: NFKC, no white space, any case."""
-    return "".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+    return match_key(str(text))
 
 
 def _as_text(value: Any) -> str | None:
@@ -350,7 +350,7 @@ def find_header(reader: TableReader, header: str) -> str | None:
     if header in reader.written:
         return header
     matched = dict(zip(reader.columns, reader.written))
-    return matched.get(header) or matched.get(unicodedata.normalize("NFKC", header).strip())
+    return matched.get(header) or matched.get(folded(header).strip())
 
 
 class Contradiction(Exception):
