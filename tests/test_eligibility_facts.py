@@ -242,6 +242,17 @@ def test_people_write_numbers_and_words_in_many_ways():
         ("digital_level", "2级", 2.0),
         ("digital_level", "３级", 3.0),  # full-width
         ("digital_level", "0级", 0.0),
+        # a sheet ticked with √ / × throughout, titles too; a 0.00 number format's 1.00 / 0.00
+        ("holds_specialised", "√", "yes"),
+        ("holds_specialised", "×", "no"),
+        ("holds_specialised", "1.00", "yes"),
+        ("holds_specialised", "0.00", "no"),
+        ("sme", "1.00", 1.0),
+        ("sme", "0.000", 0.0),
+        # "none" answered as no: 没有 / 否 / 0 were refused where 无 was read
+        ("award", "没有", "none"),
+        ("makers_china", "否", "none"),
+        ("rd_institution", "0", "none"),
     ],
 )
 def test_the_ways_spreadsheets_write_yes_no_and_levels_are_read(fact, cell, code):

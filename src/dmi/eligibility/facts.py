@@ -790,6 +790,16 @@ def _is_option_number(text: str) -> bool:
     return _OPTION_NUMBER.fullmatch(text) is not None
 
 
+_WHOLE_WITH_ZEROS = re.compile(r"(\d+)\.0+")
+
+
+def _trailing_zeros_off(word: str) -> str:
+    """A whole number written with decimals (``1.00``, as a spreadsheet's 0.00 format exports
+    a 1 / 0 column) as its digits (``1``), which the yes/no and category words hold."""
+    whole = _WHOLE_WITH_ZEROS.fullmatch(word)
+    return word if whole is None else whole.group(1)
+
+
 def yes_no_words(fact: Fact) -> dict[str, tuple[str, ...]]:
     """The cells a yes/no fact reads as ``yes`` and as ``no`` (:data:`YES_WORDS`,
     :data:`NO_WORDS`; case and width folded): without 有/无/没有 for a fact said in the
@@ -844,7 +854,7 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
         yes, no = frozenset(said["yes"]), frozenset(said["no"])
 
         def parse(text: str) -> _Parsed:
-            word = text.casefold()
+            word = _trailing_zeros_off(text.casefold())
             if fact.negative and word in _HAVE:
                 return math.nan, (
                     f"{text} is unclear for a fact said in the negative ({fact.zh}): "
@@ -865,7 +875,7 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
         expected = "expected one of: " + ", ".join(fact.value_codes)
 
         def parse(text: str) -> _Parsed:
-            code = lookup.get(text.casefold())
+            code = lookup.get(_trailing_zeros_off(text.casefold()))
             return (code, None) if code is not None else (math.nan, expected)
 
         return parse
