@@ -1627,3 +1627,29 @@ def test_headers_with_curly_quotes_are_the_facts_they_name(tmp_path, capsys):
     }
     out = pd.read_csv(tmp_path / "o.csv", encoding="utf-8-sig", dtype=str)
     assert out["little_giant_policy"].tolist() == ["2026", "2022"]  # A2's 复核: the 2022 rules
+
+
+def test_a_run_says_which_rows_give_an_r_and_d_expense_above_revenue(tmp_path, capsys):
+    # R&D typed in 元 beside revenue in 万元 (500,000 for 50万元): an R&D share of 12,500 %,
+    # which met every R&D floor without a word
+    from dmi.service.bulkview import note_text
+
+    firms = [
+        {**A1, "revenue_y1": 4000, "rd_y1": 500000},
+        {**A1, "respondent_id": "A2", "revenue_y1": 4000, "rd_y1": 200},
+        {**A1, "respondent_id": "A3", "revenue_y2": 100, "rd_y2": 100.5},  # the year before
+    ]
+    src, out, summ = tmp_path / "f.csv", tmp_path / "o.csv", tmp_path / "s.json"
+    pd.DataFrame(firms).to_csv(src, index=False)
+    for chunk in ("1", "100"):  # the rows are counted chunk by chunk and added up
+        code, _, err = run(
+            capsys, "eligibility", src, "-o", out, "--summary", summ, "--chunk-size", chunk
+        )
+        assert code == 0, err
+        notes = json.loads(summ.read_text(encoding="utf-8"))["notes"]
+        (note,) = [n for n in notes if "R&D expense above" in n]
+        assert note.startswith("2 rows give an R&D expense above the year's revenue (rows 2, 4)")
+        assert f"note: {note}" in err
+        assert "研发费用高于当年营业收入（第 2, 4 行）" in note_text(note, "zh")
+        assert "(row numbers: 2, 4)" in note_text(note, "en")
+    assert read(out)["respondent_id"].tolist() == ["A1", "A2", "A3"]  # evaluated as given

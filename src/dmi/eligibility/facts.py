@@ -557,6 +557,11 @@ def award_after_year(table: FactColumns, year: int) -> np.ndarray:
     return later
 
 
+RD_OF_REVENUE = (("rd_y1", "revenue_y1"), ("rd_y2", "revenue_y2"))
+"""The R&D expense of a year and that year's revenue, of which the R&D shares are taken: an
+expense above the revenue is noted (:class:`FactsTally`)."""
+
+
 @dataclass
 class FactsTally:
     """What the evaluated rows' facts say about a file as a whole, added up chunk by chunk:
@@ -573,6 +578,10 @@ class FactsTally:
       (flagged on the row too); the year not given is the policy's first (``--year``).
     - Amounts in 万元 of :data:`IMPLAUSIBLE_AMOUNT` or more (either sign): a column in yuan,
       likely, which would pass every revenue floor; counted per fact (on every row read).
+    - Rows whose R&D expense of a year is above that year's revenue (:data:`RD_OF_REVENUE`):
+      an R&D share above 100 %, which passes every R&D floor; an R&D column in yuan beside
+      revenue in 万元, likely (a firm living on investment may truly spend more, so the row
+      is evaluated as given, not rejected).
 
     Attributes
     ----------
@@ -589,6 +598,10 @@ class FactsTally:
         Rows whose ``award_year`` is after the application year ``year``.
     award_after_rows : list of int
         The first :data:`_ROWS_NAMED` of them.
+    rd_above_revenue : int
+        Rows evaluated whose R&D expense is above the revenue of its year.
+    rd_above_rows : list of int
+        The first :data:`_ROWS_NAMED` of them.
     year : int or None
         The application year.
     """
@@ -602,6 +615,8 @@ class FactsTally:
     id_only_rows: list[int] = field(default_factory=list)
     award_after_year: int = 0
     award_after_rows: list[int] = field(default_factory=list)
+    rd_above_revenue: int = 0
+    rd_above_rows: list[int] = field(default_factory=list)
     year: int | None = None
 
     @classmethod
@@ -633,6 +648,14 @@ class FactsTally:
             tally.percent_given[fact.code] = int(given.sum())
             tally.percent_above_one[fact.code] = int((values[given] > 1).sum())
             tally.percent_above_zero[fact.code] = int((values[given] > 0).sum())
+        above = np.zeros(table.n, dtype=bool)
+        for rd, revenue in RD_OF_REVENUE:
+            if rd in table.values and revenue in table.values:
+                with np.errstate(invalid="ignore"):
+                    above |= table.values[rd] > table.values[revenue]
+        found = np.flatnonzero(above)
+        tally.rd_above_revenue = len(found)
+        tally.rd_above_rows = [int(r) for r in np.sort(table.rows[found])[:_ROWS_NAMED]]
         # a fact not given is NaN (numbers) or None (text); the computed level counts as given
         nothing = np.ones(table.n, dtype=bool)
         for code in table.values:  # a taken table's columns are taken when read: by key
@@ -676,6 +699,8 @@ class FactsTally:
         self.id_only_rows = sorted(self.id_only_rows + other.id_only_rows)[:_ROWS_NAMED]
         self.award_after_year += other.award_after_year
         self.award_after_rows = sorted(self.award_after_rows + other.award_after_rows)[:_ROWS_NAMED]
+        self.rd_above_revenue += other.rd_above_revenue
+        self.rd_above_rows = sorted(self.rd_above_rows + other.rd_above_rows)[:_ROWS_NAMED]
         self.year = self.year if other.year is None else other.year
         return self
 
@@ -729,6 +754,16 @@ class FactsTally:
                 f"the application year {self.year} (row{'s' if n != 1 else ''} {rows}{more}): "
                 "outside every award window, and flagged; the application year is the policy's "
                 "first unless one is given (--year)"
+            )
+        if self.rd_above_revenue:
+            rows = ", ".join(str(r) for r in self.rd_above_rows)
+            more = " ..." if self.rd_above_revenue > len(self.rd_above_rows) else ""
+            n = self.rd_above_revenue
+            notes.append(
+                f"{n} row{'s' if n != 1 else ''} give{'s' if n == 1 else ''} an R&D expense above "
+                f"the year's revenue (row{'s' if n != 1 else ''} {rows}{more}): an R&D share "
+                "above 100%, taken as given; amounts are in 万元: an R&D column in yuan is "
+                "converted when its header names the unit (研发费用（元）)"
             )
         return notes
 

@@ -513,6 +513,15 @@ _NOTES = [
     ),
     (
         re.compile(
+            r"(?P<n>\d+) rows? gives? an R&D expense above the year's revenue "
+            r"\(rows? (?P<rows>[^)]*)\): an R&D share above 100%, taken as given; amounts are in "
+            r"万元: an R&D column in yuan is converted when its header names the unit "
+            r"\(研发费用（元）\)"
+        ),
+        "rd_above_revenue",
+    ),
+    (
+        re.compile(
             r"(?P<header>.+): in (?P<unit>\S+), read as (?P<fact>[a-z0-9_]+) in (?P<own>\S+) "
             r"\((?P<how>[÷×] \d+)\)"
         ),
