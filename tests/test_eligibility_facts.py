@@ -331,6 +331,48 @@ def test_ids_that_differ_by_an_invisible_character_are_one_id_repeated():
     assert set(result.rejects["reason"]) == {"duplicate respondent_id (rows 2, 3)"}
 
 
+@pytest.mark.parametrize("one_firm", [True, False])
+def test_a_cell_holding_several_values_is_a_problem_of_its_row_listed_with_the_others(one_firm):
+    # a frame's list or dict cell was a bare TypeError (unhashable type), a dict's a
+    # ParameterError at the first: code catching FactsError, as the docs say, missed both
+    facts = {
+        "respondent_id": "A1",
+        "revenue_y1": [1, 2],
+        "sme": {"a": 1},
+        "province": {"广东"},
+        "debt_ratio": 180,
+    }
+    with pytest.raises(el.FactsError) as refused:
+        el.evaluate(facts if one_firm else pd.DataFrame([facts], dtype=object), "2026")
+    rejects = refused.value.rejects
+    assert rejects[["column", "reason"]].values.tolist() == [
+        ["debt_ratio", "180 is above the maximum 100 %"],
+        ["province", "expected one value (a number or text), got a set"],
+        ["revenue_y1", "expected one value (a number or text), got a list"],
+        ["sme", "expected one value (a number or text), got a dict"],
+    ]
+    assert rejects["value"].tolist()[1:] == ["{'广东'}", "[1, 2]", "{'a': 1}"]
+    if not one_firm:
+        # an id that is no single value: said once, not also as a blank id
+        frame = pd.DataFrame({"respondent_id": [["A1"], "A2"], "debt_ratio": [50, 60]})
+        result = el.evaluate_batch(frame, "2026")
+        assert result.rejects[["row", "reason"]].values.tolist() == [
+            [2, "expected one value (a number or text), got a list"]
+        ]
+        assert result.results["respondent_id"].tolist() == ["A2"]
+
+
+@pytest.mark.parametrize("one_firm", [True, False])
+def test_a_complex_number_is_no_amount(one_firm):
+    # 81+5j was read as 81 (numpy dropped the imaginary part with only a warning)
+    facts = {"respondent_id": "A1", "debt_ratio": 81 + 5j}
+    with pytest.raises(el.FactsError) as refused:
+        el.evaluate(facts if one_firm else pd.DataFrame([facts]), "2026")
+    assert refused.value.rejects[["column", "value", "reason"]].values.tolist() == [
+        ["debt_ratio", "(81+5j)", "expected a number (%)"]
+    ]
+
+
 def test_a_dict_with_an_unknown_fact_is_an_error_that_says_which():
     with pytest.raises(el.FactsError, match="unknown fact 'revenu_y1'; did you mean 'revenue_y1'"):
         el.evaluate({"revenu_y1": 1000}, "2026")

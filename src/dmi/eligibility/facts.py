@@ -1035,7 +1035,11 @@ class _Rejects:
 def _numeric_column(column: pd.Series) -> np.ndarray | None:
     """A column's values as float64 (NaN for missing) when its dtype is numeric, else None."""
     dtype = column.dtype
-    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+    if (
+        pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_complex_dtype(dtype)  # 81+5j is no amount: read as text, refused
+        or not pd.api.types.is_numeric_dtype(dtype)
+    ):
         return None
     if dtype == np.float64:
         return column.to_numpy(copy=False)
@@ -1258,6 +1262,40 @@ def _parse_column(
     return values
 
 
+def _one_value_each(
+    column: pd.Series, code: str, rejects: _Rejects
+) -> tuple[pd.Series, np.ndarray]:
+    """``column`` with its cells that hold more than one value (a list, a dict, a set, an
+    array: what a frame built in Python may hold) rejected and blanked, the others as they
+    are; and a mask of those cells.
+
+    Only a column of mixed objects is looked at cell by cell (pandas' ``infer_dtype`` says
+    which, without a Python call per cell)."""
+    several = np.zeros(len(column), dtype=bool)
+    if column.dtype != object or not pd.api.types.infer_dtype(column, skipna=True).startswith(
+        "mixed"
+    ):
+        return column, several
+    several[:] = [not pd.api.types.is_scalar(v) for v in column.to_numpy(dtype=object)]
+    if not several.any():
+        return column, several
+    positions = np.flatnonzero(several)
+    cells = column.to_numpy(dtype=object)[positions]
+    rejects.add(
+        positions,
+        code,
+        [_shown_object(v) for v in cells],
+        [f"expected one value (a number or text), got a {type(v).__name__}" for v in cells],
+    )
+    return column.where(~several, None), several
+
+
+def _shown_object(value: Any) -> str:
+    """A cell that is no single value, as the rejects show it (at most 200 characters)."""
+    shown = repr(value)
+    return shown if len(shown) <= 200 else shown[:199] + "…"
+
+
 def _parse_in_unit(column: pd.Series, fact: Fact, unit: str, rejects: _Rejects) -> np.ndarray:
     """A number fact's column written in another unit of its kind, in the fact's unit.
 
@@ -1414,15 +1452,10 @@ def parse_facts(
     spec = facts_table()
     single = isinstance(facts, Mapping)
     if single:
-        for k, v in facts.items():
+        for k in facts:
             if not isinstance(k, str):
                 raise ParameterError(
                     f"expected fact codes (text) as the keys, got {k!r}", parameter="facts"
-                )
-            if not pd.api.types.is_scalar(v):  # a list, a dict, an array
-                raise ParameterError(
-                    f"{k}: expected one value (a number or text), got a {type(v).__name__}",
-                    parameter="facts",
                 )
         unknown = [k for k in facts if k not in spec]
         frame = pd.DataFrame({k: [v] for k, v in facts.items() if k in spec})
@@ -1454,7 +1487,15 @@ def parse_facts(
         if row_numbers.shape != (n,):
             raise ValueError(f"expected {n} row numbers, got {row_numbers.shape[0]}")
     rejects = _Rejects(n)
-    columns = {str(k): frame[k] for k in frame.columns}
+    columns: dict[str, pd.Series] = {}
+    no_single_id = np.zeros(n, dtype=bool)
+    for k in frame.columns:
+        column = frame[k]
+        if k in spec:
+            column, several = _one_value_each(column, str(k), rejects)
+            if k == ID:
+                no_single_id = several
+        columns[str(k)] = column
 
     # respondent ids: trimmed text; blank and repeated ids are problems of a batch
     if ID in columns:
@@ -1462,6 +1503,7 @@ def parse_facts(
         blank = np.flatnonzero(pd.isna(ids))
         if len(blank):
             ids[blank] = ""
+            blank = blank[~no_single_id[blank]]  # the others are rejected as no single value
         if not single:
             rejects.add(blank, ID, [""] * len(blank), ["respondent_id is blank"] * len(blank))
             doubtful, shown, reasons = doubtful_ids(columns[ID])
