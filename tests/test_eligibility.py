@@ -982,7 +982,8 @@ def test_synthetic_firms_are_seeded():
 
 
 def test_the_package_depends_only_on_the_bottom_layer_of_dmi():
-    # the error family, the interface texts and the YAML reader (the lowest layers), and of
+    # the error family, the interface texts, the folding of typed text and the YAML reader
+    # (the lowest layers), and of
     # dmi.io only its rule
     # for ids a spreadsheet has changed (not the readers, writers or pyarrow's CSV): nothing
     # else of dmi
@@ -994,7 +995,7 @@ def test_the_package_depends_only_on_the_bottom_layer_of_dmi():
         "print(mods)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    listed = "['dmi.errors', 'dmi.io', 'dmi.io.ids', 'dmi.locales', 'dmi.yamlfile']"
+    listed = "['dmi.errors', 'dmi.io', 'dmi.io.ids', 'dmi.locales', 'dmi.text', 'dmi.yamlfile']"
     assert out.stdout.strip() == listed
 
 
