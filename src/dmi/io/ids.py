@@ -3,7 +3,8 @@
 Excel keeps 15 significant digits: an 18-digit 统一社会信用代码 typed as a number has lost its
 last digits, and in a CSV file opened in Excel and saved again it is written as Excel shows it
 (``9.13101E+17``). Excel also turns some ids into dates (``1-5``), and a formula that failed
-into an error value (``#VALUE!``). None of these is the firm's id any more: the row is rejected
+into an error value (``#VALUE!``); a file written for Excel to show an id as text wraps it in a
+formula (``="0012"``). None of these is the firm's id any more: the row is rejected
 with the reason, never scored under it (nor taken for a repeat of another firm's id).
 """
 
@@ -17,18 +18,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DATE_ID", "EXCEL_ERROR_ID", "LOST_DIGITS", "doubtful_ids"]
+__all__ = ["DATE_ID", "EXCEL_ERROR_ID", "EXCEL_TEXT_FORMULA_ID", "LOST_DIGITS", "doubtful_ids"]
 
 LOST_DIGITS = (
     "a number with more than 15 significant digits has lost digits in Excel; store ids as text"
 )
 DATE_ID = "a date, not an id: Excel turned the id into a date; store ids as text"
 EXCEL_ERROR_ID = "an Excel error value, not an id: correct it in the workbook and save it again"
+EXCEL_TEXT_FORMULA_ID = (
+    'an Excel formula (="..."), not an id: the file wraps ids for Excel to show them as text; '
+    "give the id itself (open the file in Excel and save it again)"
+)
 
 # Excel's display of a big number (9.13101E+17) and its error values, as text
 _SHORTENED = r"[+-]?\d+(?:\.\d+)?[eE]\+?\d+"
 _ERRORS = r"#(?:VALUE!|N/A|REF!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)"
-_DOUBTFUL_TEXT = rf"^\s*(?:{_SHORTENED}|{_ERRORS})\s*$"
+_TEXT_FORMULA = r'=\s*"[^"]*"'  # ="0012": Excel shows 0012, as text
+_DOUBTFUL_TEXT = rf"^\s*(?:{_SHORTENED}|{_ERRORS}|{_TEXT_FORMULA})\s*$"
 
 
 def doubtful_ids(values: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
@@ -38,6 +44,7 @@ def doubtful_ids(values: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
       it (``9.13101E+17``): it has lost digits.
     - A date (an XLSX cell): an id Excel took for one.
     - An Excel error value (``#VALUE!``, ``#N/A`` ...), as text.
+    - An id wrapped in Excel's text formula (``="0012"``), as text.
 
     Other text ids, integers (exact, as Parquet stores them) and whole floats below 1e15
     (``1001.0`` is the id ``"1001"``) are left alone; so is a text date (``2024/1/5`` may be a
@@ -86,10 +93,10 @@ def _looks_doubtful(values: pd.Series) -> np.ndarray:
     if isinstance(array, pd.arrays.ArrowStringArray):
         import pyarrow.compute as pc
 
-        # both forms hold a + or a #: only the cells that do (nearly none) are searched
+        # the forms hold a +, a # or an =: only the cells that do (nearly none) are searched
         arrow = array._pa_array
-        plus = pc.match_substring(arrow, "+").fill_null(False)
-        doubt = np.flatnonzero(np.asarray(pc.or_(plus, pc.match_substring(arrow, "#"))))
+        marked = pc.match_substring_regex(arrow, "[+#=]").fill_null(False)
+        doubt = np.flatnonzero(np.asarray(marked))
         out = np.zeros(len(values), dtype=bool)
         if len(doubt):
             found = pc.match_substring_regex(arrow.take(doubt), _DOUBTFUL_TEXT).fill_null(False)
@@ -103,6 +110,8 @@ def _text_doubt(text: str) -> str | None:
     text = text.strip()
     if re.fullmatch(_ERRORS, text):
         return EXCEL_ERROR_ID
+    if re.fullmatch(_TEXT_FORMULA, text):
+        return EXCEL_TEXT_FORMULA_ID
     if re.fullmatch(_SHORTENED, text):
         try:
             return LOST_DIGITS if abs(float(text)) >= 1e15 else None
