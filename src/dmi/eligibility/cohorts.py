@@ -39,11 +39,18 @@ from dmi.eligibility.engine import (
     fails_as_bar,
     version_of,
 )
-from dmi.eligibility.facts import facts_table, parse_cell
+from dmi.eligibility.facts import ID, facts_table, parse_cell
 from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
 from dmi.eligibility.places import names_as_known, province_names
-from dmi.eligibility.policy import RUNGS, Policy
+from dmi.eligibility.policy import (
+    RUNGS,
+    Policy,
+    available_policies,
+    load_policy,
+    policy_in_force,
+)
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
+from dmi.errors import ApplicationYearError, DataError, ParameterError
 from dmi.text import match_key
 
 __all__ = [
@@ -109,7 +116,9 @@ class RungConditions:
     bars: frozenset[str] = frozenset()
 
 
-def rung_conditions(policy: str | Path | Policy | None = None, *, year: int | None = None) -> dict:
+def rung_conditions(
+    policy: str | int | Path | Policy | None = None, *, year: int | None = None
+) -> dict:
     """``{(rung, policy id): RungConditions}`` for the versions a policy routes firms to."""
     the_plan = _settle(policy, year, "zh")
     out: dict[tuple[str, str], RungConditions] = {}
@@ -208,7 +217,7 @@ def cohort(
     results: pd.DataFrame | EligibilityBatch,
     beside: pd.DataFrame | None = None,
     *,
-    policy: str | Path | Policy | None = None,
+    policy: str | int | Path | Policy | None = None,
     year: int | None = None,
     conditions: dict | None = None,
 ) -> Cohort:
@@ -224,24 +233,66 @@ def cohort(
         Aligned with ``results``: ``province``, ``city``, ``sector`` (any of them) and
         ``holds_<rung>``; those absent are left out (without ``beside``, taken from
         ``results`` where it has them, e.g. the facts frame joined to it).
-    policy, year
-        The policy the results were evaluated under (which conditions each rung has).
+    policy : {"2026", "2022"}, int, path, Policy or None, default=None
+        The policy the results were evaluated under (which conditions each rung has), as for
+        :func:`~dmi.eligibility.evaluate`. None: the shipped policy whose rule versions the
+        results name in their ``<rung>_policy`` columns (the one in force today first, for
+        results without a row). Given, its rule versions must be those the results name.
+    year : int, optional
+        The application year the results were evaluated for (its routing: which version
+        each rung applies); default the policy's first.
     conditions : dict, optional
-        :func:`rung_conditions` already worked out (a bulk run passes it for every chunk).
+        Each rung's conditions per rule version, worked out once beforehand
+        (``dmi.eligibility.cohorts.rung_conditions(policy, year=year)``: a bulk run passes them
+        for every chunk); ``policy`` and ``year`` are then not read.
 
     Returns
     -------
     Cohort
+
+    Raises
+    ------
+    ParameterError
+        When ``policy`` (or ``conditions``) applies other rule versions than the results name
+        (results evaluated under other rules: the message names both), when ``policy`` is None
+        and no shipped policy applies the versions they name, or when ``beside`` has another
+        number of rows.
+    DataError
+        When ``results`` lacks a column of :func:`~dmi.eligibility.output_columns` the count
+        reads (a status, a rule version, a condition of a version it names), or a status or
+        state is not one of its values.
     """
     if isinstance(results, EligibilityBatch):
         beside = results.beside if beside is None else beside
         results = results.results
+    if not isinstance(results, pd.DataFrame):
+        raise ParameterError(
+            "results must be what evaluate() gives for a frame (a DataFrame) or an "
+            f"EligibilityBatch, got {type(results).__name__}",
+            parameter="results",
+        )
     if beside is None:
         beside = results
     if len(beside) != len(results):
-        raise ValueError(f"beside has {len(beside)} rows, the results {len(results)}")
+        raise ParameterError(
+            f"beside has {len(beside)} rows, the results {len(results)}", parameter="beside"
+        )
+    _require(results, [ID, *(f"{r}_{c}" for r in RUNGS for c in ("status", "points", "policy"))])
+    named = _versions(results)
     if conditions is None:
-        conditions = rung_conditions(policy, year=year)
+        conditions = _conditions_named(named, policy, year)
+    else:
+        _check_versions(named, conditions, "the conditions given", None, "conditions")
+    _require(
+        results,
+        [
+            c
+            for (rung, version), spec in conditions.items()
+            if version in named[rung]
+            for c in (*spec.common, *sum(spec.paths, ()))
+        ],
+        f" (the conditions of the rule versions they name: {_listed(named)})",
+    )
     n = len(results)
     counts: Counter = Counter()
     groups: dict[str, tuple[np.ndarray, np.ndarray] | None] = {"all": None}
@@ -306,7 +357,7 @@ def cohort(
         pick = (one_away | (status == picked[0]) | (status == picked[1])) & applying
         at = np.flatnonzero(pick)
         if len(at):
-            part: dict[str, Any] = {"respondent_id": results["respondent_id"].iloc[at]}
+            part: dict[str, Any] = {ID: results[ID].iloc[at]}
             for by in BESIDE_TEXT:
                 codes = groups.get(by)
                 part[by] = (
@@ -336,6 +387,109 @@ def cohort(
         else pd.DataFrame(columns=CANDIDATE_COLUMNS)
     )
     return Cohort(counts, found, n)
+
+
+def _versions(results: pd.DataFrame) -> dict[str, set[str]]:
+    """Per rung, the rule versions the results name (``<rung>_policy``, as
+    :func:`cohort` names them: its cells as text; blank cells left out)."""
+    return {rung: {str(v) for v in pd.unique(results[f"{rung}_policy"].dropna())} for rung in RUNGS}
+
+
+def _listed(versions: dict[str, set[str]]) -> str:
+    """Rule versions per rung, in words: ``innovative 2022, specialised 2026, little_giant
+    2022 or 2026``."""
+    return ", ".join(
+        f"{rung} {' or '.join(sorted(found)) if found else '(none)'}"
+        for rung, found in versions.items()
+    )
+
+
+def _planned(conditions: dict) -> dict[str, set[str]]:
+    """Per rung, the rule versions a policy applies (the keys of :func:`rung_conditions`):
+    what its results name in ``<rung>_policy``."""
+    found: dict[str, set[str]] = {rung: set() for rung in RUNGS}
+    for rung, version in conditions:
+        found[rung].add(version)
+    return found
+
+
+def _disagree(named: dict[str, set[str]], conditions: dict) -> bool:
+    """Whether the results name a rule version the policy of ``conditions`` does not apply."""
+    planned = _planned(conditions)
+    return any(not named[rung] <= planned[rung] for rung in RUNGS)
+
+
+def _check_versions(
+    named: dict[str, set[str]],
+    conditions: dict,
+    given: str,
+    year: int | None,
+    parameter: str = "policy",
+) -> None:
+    """Refuse ``conditions`` (``given``: what they are of, in words) if the results name rule
+    versions they do not apply: results evaluated under other rules, whose rows would be
+    counted under conditions they were not evaluated on, or not at all."""
+    if not _disagree(named, conditions):
+        return
+    found = _shipped_naming(named, year)
+    hint = (
+        f"they are policy {found[0]}'s results: pass policy={found[0]!r}, or policy=None for "
+        "the policy they name"
+        if found is not None
+        else "pass the policy (and year) they were evaluated under"
+    )
+    raise ParameterError(
+        "the results were evaluated under other rules than "
+        f"{given}{'' if year is None else f' in {year}'}: their <rung>_policy columns name "
+        f"{_listed(named)}, where {given} applies {_listed(_planned(conditions))}; {hint}",
+        parameter=parameter,
+    )
+
+
+def _shipped_naming(named: dict[str, set[str]], year: int | None) -> tuple[str, dict] | None:
+    """The shipped policy whose rule versions (applied in ``year``) the results name, the one
+    in force today first, and its conditions; None if none does."""
+    for shipped in dict.fromkeys([policy_in_force(), *reversed(available_policies())]):
+        try:
+            conditions = rung_conditions(shipped, year=year)
+        except ApplicationYearError:  # a year the policy does not apply in: not its results
+            continue
+        if not _disagree(named, conditions):
+            return shipped, conditions
+    return None
+
+
+def _conditions_named(
+    named: dict[str, set[str]], policy: str | int | Path | Policy | None, year: int | None
+) -> dict:
+    """The conditions of ``policy``, checked against the rule versions the results name
+    (:func:`_check_versions`); for None, of the shipped policy they name."""
+    if policy is not None:
+        loaded = load_policy(policy)
+        conditions = rung_conditions(loaded, year=year)
+        _check_versions(named, conditions, f"policy {loaded.id}", year)
+        return conditions
+    found = _shipped_naming(named, year)
+    if found is None:
+        shipped = ", ".join(available_policies())
+        raise ParameterError(
+            f"the results' <rung>_policy columns name {_listed(named)}: no shipped policy "
+            f"({shipped}){'' if year is None else f' in {year}'} applies those rule versions; "
+            "pass the policy (a rule file, and its year) they were evaluated under",
+            parameter="policy",
+        )
+    return found[1]
+
+
+def _require(results: pd.DataFrame, columns: list[str], why: str = "") -> None:
+    """Refuse results without one of ``columns`` (what :func:`cohort` reads)."""
+    absent = [c for c in dict.fromkeys(columns) if c not in results.columns]
+    if absent:
+        raise DataError(
+            f"the results have no column {', '.join(absent)}{why}: cohort() counts what "
+            "evaluate() gives for a frame (the columns of output_columns(policy, year=...)) "
+            "under the policy they were evaluated under"
+        )
 
 
 _ONE = np.array(["one_away"], dtype=object)
@@ -369,7 +523,7 @@ def _codes(column: pd.Series, names: tuple[str, ...]) -> np.ndarray:
     out = np.array([lookup.get(str(v), -1) for v in values], dtype=np.int8)
     unknown = sorted({str(v) for v, c in zip(values, out) if c < 0 and v != ""})
     if unknown:
-        raise ValueError(f"{column.name}: not one of {', '.join(names)}: {', '.join(unknown)}")
+        raise DataError(f"{column.name}: not one of {', '.join(names)}: {', '.join(unknown)}")
     return out
 
 
