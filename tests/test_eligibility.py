@@ -1131,7 +1131,7 @@ def test_amounts_too_big_to_round_give_no_warning_and_keep_their_value(policy):
         warnings.simplefilter("error")
         out = el.evaluate(firms, policy, max_gaps=None)
         one = el.evaluate(firm(BASE, **huge), policy, max_gaps=None)
-    assert len(out) == 4 and one.row["respondent_id"] == ""
+    assert len(out) == 4 and one.row["respondent_id"] is None  # a dict without an id
     from dmi.eligibility.engine import rounded_to
 
     values = np.array([1e308, -1e305, 2.0000000000001, np.nan, np.inf])
@@ -1240,3 +1240,101 @@ def test_a_dict_s_survey_answers_are_read_as_a_frame_s():
     with pytest.raises(el.FactsError) as raised:
         el.evaluate(anonymous, "2022")
     assert set(raised.value.rejects["respondent_id"]) == {""}  # a dict without an id has none
+
+
+@pytest.mark.parametrize("given", [[SR26], "A1", None, pd.DataFrame([SR26]).iloc[0]])
+def test_evaluate_refuses_what_is_neither_a_dict_nor_a_frame_as_a_dmi_error(given):
+    # a list, a text, None or a frame's row raised builtins' TypeError "expected a DataFrame of
+    # facts, got list": no DmiError, and no word of the dict evaluate() takes
+    from dmi.errors import DmiError
+
+    with pytest.raises(ParameterError) as raised:
+        el.evaluate(given, "2026")
+    message = str(raised.value)
+    assert isinstance(raised.value, DmiError) and raised.value.parameter == "facts"
+    assert "a dict (one firm) or a DataFrame (many)" in message
+    assert f"got {type(given).__name__}" in message
+    for frames_only in (el.evaluate_firms, el.evaluate_batch):
+        with pytest.raises(ParameterError, match="expected a DataFrame") as raised:
+            frames_only(SR26, "2026")
+        assert "evaluate() takes one firm's dict" in str(raised.value)
+
+
+def _raises_section(doc: str) -> str:
+    return doc.split("Raises\n    ------\n", 1)[1].split("\n\n    Warns", 1)[0]
+
+
+def test_evaluate_s_docstring_lists_what_it_raises_and_its_types_say_what_it_gives(tmp_path):
+    import typing
+    from pathlib import Path
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\n", encoding="utf-8")
+    calls = [
+        {"facts": [SR26]},
+        {"lang": "fr"},
+        {"policy": 2026.0},
+        {"year": "2026"},
+        {"policy": "2099"},
+        {"policy": Path(broken)},
+        {"year": 2020},
+        {"facts": firm(SR26, debt_ratio=180)},
+    ]
+    listed = _raises_section(el.evaluate.__doc__)
+    raised = set()
+    for call in calls:
+        kwargs = {"facts": SR26, "policy": "2026", **call}
+        with pytest.raises(Exception) as caught:
+            el.evaluate(**kwargs)
+        raised.add(type(caught.value).__name__)
+        assert f".{type(caught.value).__name__}\n" in listed, (call, caught.value)
+    assert raised == {
+        "ParameterError",
+        "MissingFileError",
+        "PolicyError",
+        "ApplicationYearError",
+        "FactsError",
+    }
+    # a dict gives a FirmResult, a frame a DataFrame: so say the overloads
+    returns = {str(f.__annotations__["return"]) for f in typing.get_overloads(el.evaluate)}
+    assert returns == {"FirmResult", "pd.DataFrame"}
+    assert isinstance(el.evaluate(SR26, "2026"), el.FirmResult)
+    assert isinstance(el.evaluate(pd.DataFrame([SR26]), "2026"), pd.DataFrame)
+    # the docstrings name public functions only, and a policy may be a number
+    for function in (el.evaluate, el.evaluate_firms, el.evaluate_batch, el.cohort):
+        for name in re.findall(r":func:`~?(\w+)`", function.__doc__):
+            assert name in el.__all__, (function.__name__, name)
+    assert "int" in str(typing.get_type_hints(el.cohort)["policy"])
+
+
+def test_a_dict_without_an_id_has_none_in_its_row_too():
+    # result.respondent_id was None while result.row["respondent_id"] was "" (the docs: a
+    # blank is None); a frame's row has an id always, its row number at least
+    facts = {k: v for k, v in SR26.items() if k != "respondent_id"}
+    result = el.evaluate(facts, "2026")
+    assert result.respondent_id is None and result.row["respondent_id"] is None
+    (from_frame,) = el.evaluate_firms(pd.DataFrame([facts]), "2026")
+    assert from_frame.respondent_id == from_frame.row["respondent_id"] == "2"
+    rest = {k: v for k, v in result.row.items() if k != "respondent_id"}
+    assert rest == {k: v for k, v in from_frame.row.items() if k != "respondent_id"}
+    named = el.evaluate(SR26, "2026")
+    assert named.respondent_id == named.row["respondent_id"] == "SR26"
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_a_lone_survey_item_column_is_named_once_with_why(as_frame):
+    # "ignored columns (not a fact or a survey item): network; columns named like items of the
+    # MIIT survey, too few ...: network": the one column named twice, the first time wrongly
+    from dmi.errors import IgnoredColumnsWarning
+
+    facts = {**SR26, "network": 3, "helper": "x"} if as_frame else {**SR26, "network": 3}
+    given = pd.DataFrame([facts]) if as_frame else facts
+    with pytest.warns(IgnoredColumnsWarning) as caught:
+        el.evaluate(given, "2026")
+    (message,) = [str(w.message) for w in caught]
+    assert message.count("network") == 1, message
+    assert "too few to be its answers" in message
+    if as_frame:  # a column that matches nothing is still said so
+        assert "ignored columns (not a fact or a survey item): helper;" in message
+    else:
+        assert "ignored columns" not in message

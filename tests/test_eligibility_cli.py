@@ -1653,3 +1653,15 @@ def test_a_run_says_which_rows_give_an_r_and_d_expense_above_revenue(tmp_path, c
         assert "研发费用高于当年营业收入（第 2, 4 行）" in note_text(note, "zh")
         assert "(row numbers: 2, 4)" in note_text(note, "en")
     assert read(out)["respondent_id"].tolist() == ["A1", "A2", "A3"]  # evaluated as given
+
+
+def test_a_lone_survey_item_column_is_named_once_where_it_says_why(tmp_path, capsys):
+    # "ignored columns (not a fact or a survey item): network" and then "columns named like
+    # items of the MIIT survey, too few ...: network": one column named twice, first wrongly
+    src = tmp_path / "f.csv"
+    pd.DataFrame([{**A1, "network": 3, "helper": "x"}]).to_csv(src, index=False)
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv")
+    assert code == 0, err
+    assert err.count("network") == 1, err
+    assert "too few to be its answers" in err
+    assert "ignored columns (not a fact or a survey item): helper" in err

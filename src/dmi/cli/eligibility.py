@@ -100,7 +100,9 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
     if not args.quiet:
-        for line in mapping.ignored_lines("not a fact or a survey item"):
+        from dmi.eligibility.headers import ignored_lines
+
+        for line in ignored_lines(mapping):  # each column once, where it says why
             print(line, file=sys.stderr)
         from dmi.eligibility import status_label
 

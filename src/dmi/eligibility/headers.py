@@ -9,6 +9,7 @@ en label, an alias, a unit in brackets) is read the same way by the Python API.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from dmi.columns import ID_COLUMN
@@ -20,7 +21,7 @@ from dmi.io import ID_ALIASES, ColumnMapping
 from dmi.io.mapping import assign_headers, header_unit, match_unmatched
 from dmi.text import match_key
 
-__all__ = ["check_map_codes", "few_items_note", "map_fact_columns"]
+__all__ = ["check_map_codes", "few_items_note", "ignored_lines", "map_fact_columns"]
 
 _BRACKETED = re.compile(r"[（(][^）)]*[）)]")  # a label's note: 年限（截至上年末）
 
@@ -132,6 +133,20 @@ def _set_aside_few_items(
     unmatched = set(mapping.unmatched) | set(found)
     mapping.unmatched = [h for h in headers if h in unmatched]
     mapping.few_items = found
+
+
+IGNORED_WHY = "not a fact or a survey item"
+"""Why a header that matches nothing is ignored, in the "ignored columns" line."""
+
+
+def ignored_lines(mapping: ColumnMapping) -> list[str]:
+    """What the mapping of a facts file's headers left out, a line each
+    (:meth:`~dmi.io.ColumnMapping.ignored_lines`), each column named once, in the line that
+    says why: the item columns too few to be the survey's answers are left to
+    :func:`few_items_note` (they are unmatched, but not for matching nothing)."""
+    few = set(mapping.few_items)
+    unmatched = [h for h in mapping.unmatched if h not in few]
+    return replace(mapping, unmatched=unmatched).ignored_lines(IGNORED_WHY)
 
 
 def few_items_note(mapping: ColumnMapping, n_items: int) -> str:

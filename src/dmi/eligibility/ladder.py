@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -194,8 +194,10 @@ class RungResult:
 class FirmResult:
     """Where one firm stands on the ladder.
 
-    ``row`` is exactly the firm's row of the frame :func:`evaluate` gives for many firms
-    (statuses, points, policy versions, condition states, ``gaps`` and ``flags``).
+    ``row`` is the firm's row of the frame :func:`evaluate` gives for many firms (statuses,
+    points, policy versions, condition states, ``gaps`` and ``flags``) as a dict, a blank
+    cell None: a dict without ``respondent_id`` has ``row["respondent_id"]`` None, as
+    ``respondent_id`` (a frame's row always has one: without the column, its row number).
     """
 
     respondent_id: str | None
@@ -319,6 +321,30 @@ def output_columns(
     return cols + the_plan.condition_ids + paths + ["flags", "gaps"]
 
 
+@overload
+def evaluate(
+    facts: pd.DataFrame,
+    policy: str | int | Path | Policy | None = None,
+    *,
+    year: int | None = None,
+    lang: str = "zh",
+    max_gaps: int | None = 3,
+    survey: bool = True,
+) -> pd.DataFrame: ...
+
+
+@overload
+def evaluate(
+    facts: Mapping[str, Any],
+    policy: str | int | Path | Policy | None = None,
+    *,
+    year: int | None = None,
+    lang: str = "zh",
+    max_gaps: int | None = 3,
+    survey: bool = True,
+) -> FirmResult: ...
+
+
 def evaluate(
     facts: Mapping[str, Any] | pd.DataFrame,
     policy: str | int | Path | Policy | None = None,
@@ -363,10 +389,39 @@ def evaluate(
 
     Raises
     ------
+    dmi.errors.ParameterError
+        When an argument is not one taken: ``facts`` neither a dict nor a DataFrame, a
+        ``policy`` of another kind, a ``year`` that is not a whole number, ``lang`` or
+        ``max_gaps`` out of their values (also a ``ValueError`` and a ``TypeError``).
+    dmi.errors.MissingFileError
+        When ``policy`` is no shipped version, or a rule file that is not there (also a
+        ``FileNotFoundError``).
+    dmi.eligibility.PolicyError
+        When the rule file is invalid, listing every problem.
+    dmi.errors.ApplicationYearError
+        When ``year`` is before the policy applies, or too far ahead
+        (:data:`~dmi.eligibility.YEARS_AHEAD`).
     dmi.eligibility.FactsError
         When a value is invalid; ``rejects`` lists every problem (row, column, value, reason).
         :func:`evaluate_batch` evaluates the valid rows and returns the rejects instead.
+        (Each error here is a :class:`dmi.DmiError`.)
+
+    Warns
+    -----
+    dmi.errors.IgnoredColumnsWarning
+        Naming the columns (or a dict's survey item keys) left out, each once, with why.
     """
+    if not isinstance(facts, (Mapping, pd.DataFrame)):
+        hint = (
+            ": a frame's row is a Series, pass row.to_dict() (or frame.iloc[[i]], a frame)"
+            if isinstance(facts, pd.Series)
+            else ""
+        )
+        raise ParameterError(
+            "facts must be a dict (one firm) or a DataFrame (many), got "
+            f"{type(facts).__name__}{hint}",
+            parameter="facts",
+        )
     the_plan = _settle(policy, year, lang, max_gaps)
     if isinstance(facts, Mapping):
         facts, answers_refused = _with_survey_level(facts, survey)
@@ -404,7 +459,8 @@ def evaluate_firms(
     Parameters
     ----------
     facts : DataFrame
-        One row per firm, as for :func:`evaluate`.
+        One row per firm, as for :func:`evaluate`: a DataFrame only (one firm's dict is
+        :func:`evaluate`'s).
     policy, year, lang, max_gaps, survey
         As for :func:`evaluate` (``max_gaps`` caps each ``row["gaps"]`` only: every result
         lists all its gaps).
@@ -416,6 +472,9 @@ def evaluate_firms(
 
     Raises
     ------
+    dmi.errors.ParameterError
+        When ``facts`` is not a DataFrame, or another argument is not one taken; the other
+        errors of the arguments as for :func:`evaluate`.
     dmi.eligibility.FactsError
         When a value is invalid; ``rejects`` lists every problem (row, column, value, reason).
     """
@@ -445,7 +504,9 @@ def evaluate_batch(
     header is row 1), ``unique_ids=True`` skips the repeated-id check when the caller checks ids
     across the whole file, ``units`` names the columns given in another unit than their fact's
     and ``numbered_options`` says the facts are a 问卷星 export
-    (:func:`dmi.eligibility.parse_facts`). Parameters otherwise as :func:`evaluate`.
+    (:func:`dmi.eligibility.parse_facts`). Parameters otherwise as :func:`evaluate`, but
+    ``facts`` is a DataFrame only (a :class:`~dmi.errors.ParameterError` otherwise), and an
+    invalid row is rejected, not raised.
     """
     the_plan = _settle(policy, year, lang, max_gaps)
     return _run(
@@ -512,14 +573,14 @@ def _as_read(facts: pd.DataFrame, survey: bool) -> tuple[pd.DataFrame, dict[str,
         return facts, {}
     if set(names) <= codes:
         return facts, {}
-    from dmi.eligibility.headers import few_items_note, map_fact_columns
+    from dmi.eligibility.headers import few_items_note, ignored_lines, map_fact_columns
     from dmi.instruments import load_instrument
     from dmi.io.csvstream import dedupe_headers
 
     instrument = load_instrument(SURVEY_INSTRUMENT) if survey else None
     headers = dedupe_headers(names)
     mapping = map_fact_columns(headers, instrument=instrument)
-    ignored = mapping.ignored_lines("not a fact or a survey item")  # the command's words
+    ignored = ignored_lines(mapping)  # the command's words
     if mapping.few_items and instrument is not None:
         ignored.append(few_items_note(mapping, len(instrument.items)))
     if ignored:
@@ -552,10 +613,10 @@ def _with_survey_level(
     rest = {k: v for k, v in facts.items() if k not in keys}
     items = survey_items(keys) if survey else []
     if not items:
-        from dmi.eligibility.headers import few_items_note, map_fact_columns
+        from dmi.eligibility.headers import few_items_note, ignored_lines, map_fact_columns
 
         mapping = map_fact_columns(keys, instrument=instrument if survey else None)
-        ignored = mapping.ignored_lines("not a fact or a survey item")
+        ignored = ignored_lines(mapping)
         if mapping.few_items and survey:
             ignored.append(few_items_note(mapping, len(instrument.items)))
         warnings.warn("; ".join(ignored), IgnoredColumnsWarning, stacklevel=3)  # evaluate's
@@ -593,7 +654,12 @@ def _run(
     """The rows of ``facts`` evaluated chunk by chunk; with ``firms``, each valid row's typed
     result is appended to it too (:func:`evaluate_firms`)."""
     if not isinstance(facts, pd.DataFrame):
-        raise TypeError(f"expected a DataFrame of facts, got {type(facts).__name__}")
+        raise ParameterError(
+            "expected a DataFrame of facts (one row per firm), got "
+            f"{type(facts).__name__}"
+            + (": evaluate() takes one firm's dict" if isinstance(facts, Mapping) else ""),
+            parameter="facts",
+        )
     n = len(facts)
     row_numbers = (
         np.arange(first_row, first_row + n, dtype=np.int64)
@@ -1131,6 +1197,9 @@ def _firms(ev: Evaluation, frame: pd.DataFrame, lang: str) -> list[FirmResult]:
     out = []
     for i, values in enumerate(frame.to_dict("records")):
         row = {k: (None if pd.isna(v) else v) for k, v in values.items()}
+        # a dict without an id has none ("" in the frame's column: a frame's row always has
+        # one, its row number at least): None, a blank as every blank of the row
+        row[ID] = row[ID] or None
         out.append(
             FirmResult(
                 respondent_id=ev.facts.ids[i] or None,

@@ -755,7 +755,7 @@ def policy_in_force(today: dt.date | None = None) -> str:
     return in_force[-1] if in_force else dated[0][1]
 
 
-def application_year(policy: str | Path | Policy, year: int | None = None) -> int:
+def application_year(policy: str | int | Path | Policy | None, year: int | None = None) -> int:
     """The application year a policy is applied for: ``year``, else the policy's first.
 
     ``policy`` is a loaded :class:`Policy` or what :func:`load_policy` takes (``"2026"``).
