@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -1117,7 +1118,7 @@ def test_evaluate_s_arguments_are_checked(arguments, says):
 def test_amounts_too_big_to_round_give_no_warning_and_keep_their_value(policy):
     # numpy's rounding to 12 places scales 1e308 to infinity (an overflow warning, with source
     # lines, on the CLI's stderr); such a value is kept as it is
-    import warnings
+    from dmi.errors import FactsNoteWarning
 
     huge = {
         "revenue_y1": 1e308,
@@ -1129,6 +1130,8 @@ def test_amounts_too_big_to_round_give_no_warning_and_keep_their_value(policy):
     firms = el.synthetic_firms(4, seed=2).assign(**huge)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        # what the facts say as a whole (amounts of 100亿元 and more ...) is noted, not this
+        warnings.simplefilter("ignore", FactsNoteWarning)
         out = el.evaluate(firms, policy, max_gaps=None)
         one = el.evaluate(firm(BASE, **huge), policy, max_gaps=None)
     assert len(out) == 4 and one.row["respondent_id"] is None  # a dict without an id
@@ -1338,3 +1341,31 @@ def test_a_lone_survey_item_column_is_named_once_with_why(as_frame):
         assert "ignored columns (not a fact or a survey item): helper;" in message
     else:
         assert "ignored columns" not in message
+
+
+@pytest.mark.parametrize("how", ["frame", "dict", "firms"])
+def test_the_notes_of_the_facts_are_warnings_in_python_as_the_command_prints_them(how):
+    # a debt ratio written as a fraction (0.45 for 45 %) passed every ceiling in Python without
+    # a word, where dmi eligibility said so: pd.read_excel drops a cell's 0% format
+    from dmi.errors import FactsNoteWarning
+
+    facts = firm(SR26, debt_ratio=0.45, rd_y1=5000, revenue_y1=4000)
+    with pytest.warns(FactsNoteWarning) as caught:
+        if how == "dict":
+            el.evaluate(facts, "2026")
+        elif how == "frame":
+            el.evaluate(pd.DataFrame([facts]), "2026")
+        else:
+            el.evaluate_firms(pd.DataFrame([facts]), "2026")
+    said = [str(w.message) for w in caught if w.category is FactsNoteWarning]
+    assert said == [
+        "debt_ratio: the value given is at most 1, read as percent (0.45 is 0.45%); if the "
+        "column holds fractions (0.45 for 45%), multiply it by 100",
+        "1 row gives an R&D expense above the year's revenue (row 2): an R&D share above 100%, "
+        "taken as given; amounts are in 万元: an R&D column in yuan is converted when its header "
+        "names the unit (研发费用（元）)",
+    ]
+    assert {w.filename for w in caught} == {__file__}  # at the caller's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # facts that say nothing as a whole: no warning
+        el.evaluate(firm(SR26), "2026")

@@ -27,6 +27,7 @@ __all__ = [
     "DmiError",
     "FactsError",
     "FactsFileError",
+    "FactsNoteWarning",
     "FileFormatError",
     "IgnoredColumnsWarning",
     "InstrumentError",
@@ -352,6 +353,13 @@ class MethodWarning(UserWarning):
 class IgnoredColumnsWarning(UserWarning):
     """Columns of a frame were left out: neither a fact nor an item of the survey, or a second
     column for one (the lines ``dmi eligibility`` prints for a file's headers)."""
+
+
+class FactsNoteWarning(UserWarning):
+    """What a frame's (or a dict's) facts say as a whole that no one cell shows, evaluated as
+    given: a debt ratio of fractions (0.45 for 45 %), amounts likely in yuan, R&D above revenue,
+    rows with an id and no fact, award years after the application year (the notes
+    ``dmi eligibility`` prints for a file)."""
 
 
 class TierStabilityWarning(UserWarning):

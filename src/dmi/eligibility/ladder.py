@@ -67,7 +67,7 @@ from dmi.eligibility.policy import (
     load_policy,
 )
 from dmi.eligibility.survey import SURVEY_INSTRUMENT, computed_levels, survey_items
-from dmi.errors import IgnoredColumnsWarning, ParameterError
+from dmi.errors import FactsNoteWarning, IgnoredColumnsWarning, ParameterError
 
 __all__ = [
     "ConditionResult",
@@ -410,6 +410,10 @@ def evaluate(
     -----
     dmi.errors.IgnoredColumnsWarning
         Naming the columns (or a dict's survey item keys) left out, each once, with why.
+    dmi.errors.FactsNoteWarning
+        A note each of what the facts say as a whole (a debt ratio of fractions, amounts
+        likely in yuan, R&D above revenue ...: :class:`~dmi.eligibility.facts.FactsTally`),
+        the notes ``dmi eligibility`` prints; the firms are evaluated as given.
     """
     if not isinstance(facts, (Mapping, pd.DataFrame)):
         hint = (
@@ -431,6 +435,9 @@ def evaluate(
             raise FactsError(rejects, None)
         if not parsed.valid.all():
             raise FactsError(parsed.rejects, None)
+        tally = FactsTally.of(parsed.table, the_plan.year, read=parsed.table)
+        tally.id_only = 0  # one firm's dict without facts is no footnote of a table
+        _warn_notes(tally)
         ev = evaluate_columns(parsed.table, the_plan)
         (found,) = _firms(ev, _frame(ev, lang, max_gaps), lang)
         return found
@@ -550,7 +557,15 @@ def _whole_frame(
     )
     if batch.n_rejected:
         raise FactsError(batch.rejects, batch.n_read)
+    _warn_notes(batch.facts_tally, stacklevel=4)
     return batch
+
+
+def _warn_notes(tally: FactsTally, stacklevel: int = 3) -> None:
+    """The notes of a caller's facts (:meth:`FactsTally.notes`), a :class:`FactsNoteWarning`
+    each, at the caller of :func:`evaluate` or :func:`evaluate_firms` (``stacklevel``)."""
+    for note in tally.notes():
+        warnings.warn(note, FactsNoteWarning, stacklevel=stacklevel)
 
 
 def _as_read(facts: pd.DataFrame, survey: bool) -> tuple[pd.DataFrame, dict[str, str]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from dmi.eligibility import (
 )
 from dmi.eligibility.facts import IMPLAUSIBLE_AMOUNT, out_of_range, parse_cell
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
+from dmi.errors import FactsNoteWarning
 from dmi.locales import text
 from dmi.results.ladder import fact_value_text, left_out, number_text
 
@@ -312,7 +314,10 @@ def evaluate_facts(
     if level is not None:
         given[CARRIED] = int(level)
     year = application_year_now(policy, today)
-    result = evaluate(given, policy=policy, year=year, lang=lang)
+    with warnings.catch_warnings():
+        # the form says what one firm's facts say (its units, its flags): not a file's notes
+        warnings.simplefilter("ignore", FactsNoteWarning)
+        result = evaluate(given, policy=policy, year=year, lang=lang)
     assert isinstance(result, FirmResult)
     return result
 
