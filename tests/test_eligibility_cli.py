@@ -1665,3 +1665,25 @@ def test_a_lone_survey_item_column_is_named_once_where_it_says_why(tmp_path, cap
     assert err.count("network") == 1, err
     assert "too few to be its answers" in err
     assert "ignored columns (not a fact or a survey item): helper" in err
+
+
+def test_headers_written_other_common_ways_name_their_facts_and_units(tmp_path, capsys):
+    # a unit after a slash or a bare % (资产负债率%, 上年营业收入/万元), a question (是否...) and a
+    # count (...数量) were ignored, those facts unknown for every firm; 前年营业收入／元 must be
+    # read in 元, not in 万元
+    headers = {
+        "debt_ratio": "资产负债率%",
+        "revenue_y1": "上年营业收入/万元",
+        "revenue_y2": "前年营业收入／元",
+        "ip_class1": "Ⅰ类知识产权数量",
+        "sme": "是否中小企业",
+    }
+    (given_out, summary, _), (plain_out, _, _) = _in_units_and_plain(
+        tmp_path, capsys, headers, {"revenue_y2": "10000"}
+    )
+    matched = summary["mapping"]["matched"]
+    assert {code: unicodedata.normalize("NFKC", h) for code, h in headers.items()} == {
+        code: h for h, code in matched.items() if code in headers
+    }
+    assert summary["mapping"]["units"] == {"revenue_y2": "元"}
+    pd.testing.assert_frame_equal(given_out, plain_out)

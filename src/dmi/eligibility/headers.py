@@ -18,7 +18,7 @@ from dmi.eligibility.facts import FACTS, facts_table
 from dmi.eligibility.survey import survey_least_items
 from dmi.errors import FileFormatError
 from dmi.io import ID_ALIASES, ColumnMapping
-from dmi.io.mapping import assign_headers, header_unit, match_unmatched
+from dmi.io.mapping import assign_headers, header_unit, loose_key, match_unmatched
 from dmi.text import match_key
 
 __all__ = ["check_map_codes", "few_items_note", "ignored_lines", "map_fact_columns"]
@@ -82,7 +82,12 @@ def map_fact_columns(
     check_map_codes(custom, items)
     mapping = assign_headers(headers, targets, custom)
     codes = {_key(f.code): f.code for f in FACTS}
-    match_unmatched(mapping, headers, lambda header: _group_tail(header, codes), custom)
+    match_unmatched(
+        mapping,
+        headers,
+        lambda header: _group_tail(header, codes) or _worded_as_asked(header, targets),
+        custom,
+    )
     mapping.units = _header_units(mapping)
     if instrument is not None:
         _set_aside_few_items(mapping, headers, items, len(instrument.items))
@@ -116,6 +121,29 @@ def _group_tail(header: str, codes: dict[str, str]) -> str | None:
         code = codes.get(_key("/".join(parts[k:])))
         if code is not None:
             return code
+    return None
+
+
+_ASKED = "是否"  # 是否高新技术企业: a yes/no (or a title's) question
+_COUNTED = ("数量", "个数", "数")  # Ⅰ类知识产权数量: a count
+
+
+def _worded_as_asked(header: str, targets: dict[str, str]) -> str | None:
+    """The fact a header names as a question or a count of it (``是否高新技术企业`` is
+    ``high_tech_title``, ``Ⅰ类知识产权数量（项）`` ``ip_class1``): its key without a leading
+    是否 (a yes/no or category fact only) or a trailing 数量 / 个数 / 数 (a whole-number fact
+    only), a unit after it aside, matching a fact's name."""
+    key = loose_key(header)
+    table = FACTS
+    if key.startswith(_ASKED):
+        code = targets.get(key[len(_ASKED) :])
+        if code in table and table[code].type in ("yesno", "category"):
+            return code
+    for tail in _COUNTED:
+        if key.endswith(tail):
+            code = targets.get(key[: -len(tail)])
+            if code in table and table[code].type == "number" and table[code].integer:
+                return code
     return None
 
 

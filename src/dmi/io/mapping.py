@@ -23,6 +23,7 @@ __all__ = [
     "assign_headers",
     "check_map_codes",
     "header_unit",
+    "loose_key",
     "map_columns",
     "map_entries",
     "match_unmatched",
@@ -174,17 +175,21 @@ def _key(text: str) -> str:
 
 
 # what a questionnaire or a spreadsheet adds to a header: a question's number before it (Q5.,
-# 5、, 第5题:) and a unit in brackets after it ((万元), （%）, [人], 单位：万元)
+# 5、, 第5题:) and a unit after it: in brackets ((万元), （%）, [人], 单位：万元), after a slash
+# (/万元, ／元) or, for a percentage, as it is (资产负债率%)
 _NUMBERING = re.compile(r"^(?:(?:q|第)?\d{1,3}(?:题)?[.、:)\]]|q\d{1,3}(?=\D))")
+_UNITS = (
+    r"百万元|万元|亿元|千元|元|百万|万|亿|千|%|‰|人|个|项|件|位|年|名|分|级|家|次|yuan|people|persons"
+    r"|years|points"
+)
 _UNIT = re.compile(
-    r"[(\[【]\s*(?:单位[:]?|unit[:]?)?\s*"
-    r"(?P<unit>百万元|万元|亿元|千元|元|百万|万|亿|千|%|‰|人|个|项|件|位|年|名|分|级|家|次|yuan|people|persons"
-    r"|years|points)"
-    r"\s*[)\]】]$"
+    rf"(?:[(\[【]\s*(?:单位[:]?|unit[:]?)?\s*(?P<unit>{_UNITS})\s*[)\]】]"
+    rf"|(?<=[^/])/(?P<after_slash>{_UNITS})"
+    r"|(?<=[^/(\[【%‰])(?P<bare>%|‰))$"
 )
 
 
-def _loose_key(text: str) -> str:
+def loose_key(text: str) -> str:
     """A header's key without a question's number before it and a unit in brackets after it
     (``Q5.上年研发费用``, ``上年营业收入（万元）`` give ``上年研发费用``, ``上年营业收入``)."""
     key = _key(text)
@@ -193,10 +198,13 @@ def _loose_key(text: str) -> str:
 
 
 def header_unit(header: str) -> str | None:
-    """The unit a header names in brackets after its text (``上年营业收入（元）`` gives ``元``,
-    ``资产负债率(%)`` ``%``), folded as headers are matched; None when it names none."""
+    """The unit a header names after its text, in brackets or after a slash
+    (``上年营业收入（元）`` and ``上年营业收入/元`` give ``元``, ``资产负债率(%)`` and
+    ``资产负债率%`` ``%``), folded as headers are matched; None when it names none."""
     found = _UNIT.search(_key(header))
-    return found.group("unit") if found else None
+    if found is None:
+        return None
+    return found.group("unit") or found.group("after_slash") or found.group("bare")
 
 
 _YAML_NULLS = frozenset({"~", "null", "Null", "NULL"})
@@ -415,15 +423,15 @@ def _match_loosely(
     targets: Mapping[str, str],
     custom: Mapping[str, str] | None,
 ) -> None:
-    """Match the headers left unmatched by :func:`_loose_key` (a question's number and a unit
+    """Match the headers left unmatched by :func:`loose_key` (a question's number and a unit
     left out), where that key names one column only (:func:`match_unmatched`)."""
     loose: dict[str, str | None] = {}
     for key, column in targets.items():
-        found = _loose_key(key)
+        found = loose_key(key)
         loose[found] = column if loose.get(found, column) == column else None  # None: two
 
     def column_of(header: str) -> str | None:
-        key = _loose_key(header)
+        key = loose_key(header)
         return loose.get(key) if key != _key(header) else None
 
     match_unmatched(mapping, headers, column_of, custom)
