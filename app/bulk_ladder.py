@@ -290,6 +290,7 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
         )
     rungs = ladderbulk.rung_labels(policy, lang)
     st.subheader(text("ladder_bulk.status_title"))
+    st.caption(text("ladder_bulk.status_note"))  # a holder counts as eligible, not as applying
     for rung, name in rungs.items():
         st.markdown(f"**{name}**")
         groupings = ladderbulk.groupings(found.cohort)

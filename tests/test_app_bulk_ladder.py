@@ -159,6 +159,8 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
     line = at.success[0].value
     assert re.search(rf"\b80\b.*\b{evaluated}\b.*\b{80 - evaluated}\b", line), line
     assert 80 - evaluated == 4
+    # the status counts take in the firms holding a title: said, not left to be misread
+    assert text("ladder_bulk.status_note", lang) in [c.value for c in at.caption]
     frames = [d.value for d in at.dataframe]
     read_as, reasons, rejects, rest = frames[0], frames[1], frames[2], frames[3:]
     assert len(read_as) == len(pd.read_csv(facts_file, nrows=0).columns)  # every column read
