@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import numpy as np
@@ -371,6 +372,46 @@ def test_a_complex_number_is_no_amount(one_firm):
     assert refused.value.rejects[["column", "value", "reason"]].values.tolist() == [
         ["debt_ratio", "(81+5j)", "expected a number (%)"]
     ]
+
+
+@pytest.mark.parametrize(
+    "fact, cell, reason",
+    [
+        ("staff", "120人", "expected a whole number alone, without the unit after it (人)"),
+        ("staff", "12 人", "expected a whole number alone, without the unit after it (人)"),
+        ("revenue_y1", "1500万元", "expected a number alone, without the unit after it (万元)"),
+        ("revenue_y1", "2,000万", "expected a number alone, without the unit after it (万)"),
+        # another unit of the kind: the number alone would be read in the column's unit
+        (
+            "revenue_y1",
+            "1500元",
+            "expected a number alone, without the unit after it (元); the column is in 万元: a "
+            "column in 元 names it in its header",
+        ),
+        (
+            "debt_ratio",
+            "500‰",
+            "expected a number alone, without the unit after it (‰); the column is in %: a "
+            "column in ‰ names it in its header",
+        ),
+        # a unit of another kind
+        (
+            "staff",
+            "3项",
+            "expected a whole number alone, without the unit after it (项); the column is in 人",
+        ),
+        ("staff", "x", "expected a whole number"),  # no number with a unit: as before
+    ],
+)
+def test_a_number_written_with_its_unit_is_refused_saying_so(fact, cell, reason):
+    # "120人" was refused as "expected a whole number", which 120 is
+    from dmi.service.ladderbulk import fact_reason
+
+    result = batch([firm(SR26, **{fact: cell})])
+    assert result.rejects[["column", "value", "reason"]].values.tolist() == [[fact, cell, reason]]
+    assert fact_reason(reason, "en", fact) == reason
+    worded = fact_reason(reason, "zh", fact)
+    assert worded != reason and not re.search("[a-z]", worded), worded  # all in Chinese
 
 
 def test_a_dict_with_an_unknown_fact_is_an_error_that_says_which():

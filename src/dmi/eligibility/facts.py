@@ -923,10 +923,37 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
         if number is None:
             number = _number(text, fact.unit == "%")
         if number is None:
-            return math.nan, expected
+            return math.nan, _with_unit_problem(fact, text) or expected
         return number, _range_problem(fact, number)
 
     return parse
+
+
+_UNIT_AFTER = re.compile(
+    r"[-+]?[\d.,]*\d\s*(?P<unit>百万元|万元|亿元|千元|元|万|人|名|项|个|件|年|分|级|家|次|‰)"
+)
+"""A number with a unit written after it (``120人``, ``1500万元``)."""
+
+
+def _with_unit_problem(fact: Fact, text: str) -> str | None:
+    """The reason of a number cell written with a unit after it (``120人``, ``1500元``), or
+    None: the number alone is asked for, and a unit other than the column's is said to go in
+    its header (removed from the cell, 1500 under a 万元 header is 1500万元)."""
+    found = _UNIT_AFTER.fullmatch(text)
+    if found is None:
+        return None
+    kind = "a whole number" if fact.integer else "a number"
+    written = found["unit"]
+    reason = f"expected {kind} alone, without the unit after it ({written})"
+    if fact.unit:
+        try:
+            ratio = facts_table().ratio(fact, written)
+        except KeyError:  # a unit of another kind (3项 of staff)
+            return f"{reason}; the column is in {fact.unit}"
+        if ratio != 1:  # written alone, 1500 under its header would be 1500万元
+            reason += f"; the column is in {fact.unit}: a column in {written} names it in "
+            reason += "its header"
+    return reason
 
 
 def _expected_number(fact: Fact) -> str:

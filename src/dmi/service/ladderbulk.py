@@ -477,6 +477,14 @@ _FACT_REASONS = [
     (re.compile(r"(?P<value>.+) is below the minimum (?P<limit>\S+) ?(?P<unit>.*)"), "below"),
     (re.compile(r"(?P<value>.+) is above the maximum (?P<limit>\S+) ?(?P<unit>.*)"), "above"),
     (re.compile(re.escape(NUMBERED_OPTION)), "numbered_option"),
+    (
+        re.compile(
+            r"expected (?P<kind>a number|a whole number) alone, without the unit after it "
+            r"\((?P<written>[^)]*)\)(?:; the column is in (?P<own>[^:]+?)"
+            r"(?P<header>: a column in \S+ names it in its header)?)?"
+        ),
+        "unit_after",
+    ),
     (re.compile(r"expected a number \((?P<unit>.*)\)"), "number"),
     (re.compile(r"expected a number"), "number_plain"),
     (re.compile(r"expected a whole number \((?P<unit>.*)\)"), "whole"),
@@ -540,6 +548,12 @@ def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
                 fields["values"] = ", ".join(v.label(lang) for v in FACTS[column].values)
             if key == "negative":
                 fields["fact"] = _fact_label(column or "", lang)
+            if key == "unit_after":  # the number's kind, and the column's own unit if said
+                own, header = fields.pop("own"), fields.pop("header")
+                whole = "whole" if "whole" in fields["kind"] else "number"
+                fields["kind"] = text(f"ladder_bulk.kind_{whole}", lang)
+                key += "_header" if header else "_other" if own else ""
+                fields.update({"own": own} if own else {})
             if key in ("below", "above") and fields["value"] in FACTS:
                 # a run's count of a range check names the fact where a row's has its value
                 fields["value"] = _fact_label(fields["value"], lang)
