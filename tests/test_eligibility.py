@@ -1358,13 +1358,22 @@ def test_the_notes_of_the_facts_are_warnings_in_python_as_the_command_prints_the
         else:
             el.evaluate_firms(pd.DataFrame([facts]), "2026")
     said = [str(w.message) for w in caught if w.category is FactsNoteWarning]
-    assert said == [
-        "debt_ratio: the value given is at most 1, read as percent (0.45 is 0.45%); if the "
-        "column holds fractions (0.45 for 45%), multiply it by 100",
-        "1 row gives an R&D expense above the year's revenue (row 2): an R&D share above 100%, "
-        "taken as given; amounts are in 万元: an R&D column in yuan is converted when its header "
-        "names the unit (研发费用（元）)",
-    ]
+    assert said == (
+        [  # one firm's facts: said of the firm, without rows and columns
+            "debt_ratio: the value given is at most 1, read as percent (0.45 is 0.45%); if it "
+            "is a fraction (0.45 for 45%), multiply it by 100",
+            "the R&D expense is above the year's revenue: an R&D share above 100%, taken as "
+            "given; amounts are in 万元",
+        ]
+        if how == "dict"
+        else [
+            "debt_ratio: the value given is at most 1, read as percent (0.45 is 0.45%); if the "
+            "column holds fractions (0.45 for 45%), multiply it by 100",
+            "1 row gives an R&D expense above the year's revenue (row 2): an R&D share above "
+            "100%, taken as given; amounts are in 万元: an R&D column in yuan is converted when "
+            "its header names the unit (研发费用（元）)",
+        ]
+    )
     assert {w.filename for w in caught} == {__file__}  # at the caller's line
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # facts that say nothing as a whole: no warning

@@ -1687,3 +1687,18 @@ def test_headers_written_other_common_ways_name_their_facts_and_units(tmp_path, 
     }
     assert summary["mapping"]["units"] == {"revenue_y2": "元"}
     pd.testing.assert_frame_equal(given_out, plain_out)
+
+
+def test_a_header_like_a_fact_with_a_unit_it_cannot_have_is_left_out_not_refused(tmp_path, capsys):
+    # 研发人员% (a share) is no count of R&D staff, 是否科技奖励 no award level: the first
+    # refused the whole file, the second had every row answered 是 rejected
+    src = tmp_path / "f.csv"
+    pd.DataFrame([{**A1, "研发人员%": 12.5, "是否科技奖励": "是", "是否研发机构": "否"}]).to_csv(
+        src, index=False
+    )
+    summary = tmp_path / "s.json"
+    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--summary", summary)
+    assert code == 0, err
+    found = json.loads(summary.read_text(encoding="utf-8"))
+    assert found["evaluated"] == 1
+    assert set(found["mapping"]["unmatched"]) == {"研发人员%", "是否科技奖励", "是否研发机构"}

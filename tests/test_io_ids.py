@@ -14,12 +14,12 @@ def test_text_ids_excel_shortened_or_turned_into_errors_are_doubtful(dtype):
     # shows it (9.13101E+17, its digits gone), a formula's failure as #VALUE!
     cells = ["9.13101E+17", "1.23e+17", "9E+15", "#VALUE!", "#N/A", "1.5E+3", "E+17", "91310"]
     # a file written for Excel to show ids as text: ="0012" (the id left inside a formula)
-    cells += ['="0012"', ' = "F-1" ']
+    cells += ['="0012"', ' = "F-1" ', '=\u00a0"0013"']  # a no-break space: decided alike
     cells += ["SYN-1", "1e14", "#1", "2024/1/5", "a=b", '="0012', "=1+1"]
     at, shown, reasons = doubtful_ids(pd.Series(cells, dtype=dtype))
-    assert at.tolist() == [0, 1, 2, 3, 4, 8, 9]
-    assert shown == cells[:5] + cells[8:10]
-    assert reasons == [LOST_DIGITS] * 3 + [EXCEL_ERROR_ID] * 2 + [EXCEL_TEXT_FORMULA_ID] * 2
+    assert at.tolist() == [0, 1, 2, 3, 4, 8, 9, 10]
+    assert shown == cells[:5] + cells[8:11]
+    assert reasons == [LOST_DIGITS] * 3 + [EXCEL_ERROR_ID] * 2 + [EXCEL_TEXT_FORMULA_ID] * 3
 
 
 @pytest.mark.parametrize("command", ["score", "eligibility"])

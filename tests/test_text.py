@@ -29,6 +29,14 @@ def test_folded_reads_text_that_looks_the_same_as_the_same(typed, read):
     assert folded(typed) == read
 
 
+def test_folding_is_done_once_for_all():
+    # a zero-width space between a letter and its accent kept NFKC from composing them: café
+    # and cafe\u200b\u0301 look the same and stayed two ids
+    assert folded("cafe\u200b\u0301") == folded("café") == "café"
+    for text in ("cafe\u200b\u0301", "“a”\ufeff", "Ａ\u200bＢ", "专精特新“小巨人”"):
+        assert folded(folded(text)) == folded(text)
+
+
 def test_match_key_folds_case_width_quotes_and_every_space():
     assert match_key("是否持有专精特新“小巨人”称号") == match_key('是否持有专精特新"小巨人"称号')
     assert match_key("上年营业收入 （万元）") == "上年营业收入(万元)"

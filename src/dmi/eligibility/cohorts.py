@@ -539,12 +539,8 @@ def _sectors() -> dict[str, str]:
     for option in field.options:
         named = f"{option.value} {option.zh}"
         for spelling in (option.value, option.zh, option.en, named):
-            found[_folded(spelling)] = named
+            found[match_key(spelling)] = named
     return found
-
-
-def _folded(text: str) -> str:
-    return match_key(text)
 
 
 def sector_names(column: pd.Series) -> pd.Series:
@@ -555,9 +551,9 @@ def sector_names(column: pd.Series) -> pd.Series:
     sectors = _sectors()
 
     def named(text: str) -> str | None:
-        found = sectors.get(_folded(text))
+        found = sectors.get(match_key(text))
         if found is None and " " in text:  # a code and a name, as survey tools export a choice
-            found = sectors.get(_folded(text.split(" ", 1)[0]))
+            found = sectors.get(match_key(text.split(" ", 1)[0]))
         return found
 
     return names_as_known(column, named)

@@ -704,6 +704,37 @@ class FactsTally:
         self.year = self.year if other.year is None else other.year
         return self
 
+    def firm_notes(self) -> list[str]:
+        """The notes of one firm's facts (a tally of one row), worded for a firm, not a file
+        (English, as the library's reasons are)."""
+        notes = []
+        for code, given in self.percent_given.items():
+            above_one = self.percent_above_one.get(code, 0)
+            if given and self.percent_above_zero.get(code, 0) > above_one:
+                notes.append(
+                    f"{code}: the value given is at most 1, read as percent (0.45 is 0.45%); if "
+                    "it is a fraction (0.45 for 45%), multiply it by 100"
+                )
+        for code, huge in self.amount_huge.items():
+            if huge:
+                notes.append(
+                    f"{code}: the value given is {IMPLAUSIBLE_AMOUNT}万元 "
+                    f"({IMPLAUSIBLE_AMOUNT // 10_000}亿元) or more, far beyond an SME, taken as "
+                    "given; amounts are in 万元"
+                )
+        if self.rd_above_revenue:
+            notes.append(
+                "the R&D expense is above the year's revenue: an R&D share above 100%, taken as "
+                "given; amounts are in 万元"
+            )
+        if self.award_after_year:
+            notes.append(
+                f"the award year is after the application year {self.year}: outside every award "
+                "window, and flagged; the application year is the policy's first unless one is "
+                "given (year=)"
+            )
+        return notes
+
     def notes(self) -> list[str]:
         """The notes of the whole file (English, as the library's reasons are)."""
         notes = []
@@ -769,7 +800,8 @@ class FactsTally:
 
 
 def _text(value: Any) -> str | None:
-    """A cell as trimmed NFKC text (full-width forms folded), None when blank."""
+    """A cell as trimmed folded text (:func:`dmi.text.folded`: full-width forms, typographic
+    quotes, invisible characters), None when blank."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float):
@@ -809,7 +841,7 @@ def _number(text: str, percent: bool) -> float | None:
 _Parsed = tuple[float, str | None]  # (value or NaN, reason when bad)
 
 
-_OPTION_NUMBER = re.compile(r"\d+(?:\.0+)?")
+_OPTION_NUMBER = re.compile(r"(\d+)(?:\.0+)?")  # a whole number, with zero decimals or not
 NUMBERED_OPTION = (
     "an option number of 问卷星's 按选项序号 export: expected the answer's text, as its "
     "按选项文本 export writes it"
@@ -825,13 +857,10 @@ def _is_option_number(text: str) -> bool:
     return _OPTION_NUMBER.fullmatch(text) is not None
 
 
-_WHOLE_WITH_ZEROS = re.compile(r"(\d+)\.0+")
-
-
 def _trailing_zeros_off(word: str) -> str:
     """A whole number written with decimals (``1.00``, as a spreadsheet's 0.00 format exports
     a 1 / 0 column) as its digits (``1``), which the yes/no and category words hold."""
-    whole = _WHOLE_WITH_ZEROS.fullmatch(word)
+    whole = _OPTION_NUMBER.fullmatch(word)
     return word if whole is None else whole.group(1)
 
 
@@ -1363,7 +1392,7 @@ def _parse_in_unit(column: pd.Series, fact: Fact, unit: str, rejects: _Rejects) 
 
 
 def _text_column(column: pd.Series) -> np.ndarray:
-    """Cells as trimmed NFKC text (None when blank): each distinct cell normalised once."""
+    """Cells as trimmed folded text (None when blank): each distinct cell folded once."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     table = np.array([_text(u) for u in uniques] + [None], dtype=object)
     return table[np.asarray(codes, dtype=np.intp)]
@@ -1393,7 +1422,7 @@ def _id_column(column: pd.Series) -> Any:
 
     Ids are nearly all distinct, so normalising each distinct one would mean a Python call per
     row: text columns are trimmed by pandas' vectorised string methods instead, and only the
-    ids that are not ASCII go through NFKC one by one. The speed trick: ASCII ids (which NFKC
+    ids that are not ASCII are folded one by one. The speed trick: ASCII ids (which folding
     leaves as they are) stay in Arrow, so no Python string is made per id, here or when the
     results are written.
     """
@@ -1414,7 +1443,7 @@ def _id_column(column: pd.Series) -> Any:
 
 
 def id_texts(column: pd.Series) -> np.ndarray:
-    """A column of respondent ids as the checks see them (trimmed NFKC text, "" when blank)."""
+    """A column of respondent ids as the checks see them (trimmed folded text, "" when blank)."""
     ids = _id_column(column)
     if not isinstance(ids, np.ndarray):
         ids = ids.to_numpy(dtype=object, na_value=None)

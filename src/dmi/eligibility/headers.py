@@ -14,7 +14,7 @@ from typing import Any
 
 from dmi.columns import ID_COLUMN
 from dmi.eligibility.export import COMPUTED
-from dmi.eligibility.facts import FACTS, facts_table
+from dmi.eligibility.facts import FACTS, facts_table, parse_cell
 from dmi.eligibility.survey import survey_least_items
 from dmi.errors import FileFormatError
 from dmi.io import ID_ALIASES, ColumnMapping
@@ -131,13 +131,15 @@ _COUNTED = ("数量", "个数", "数")  # Ⅰ类知识产权数量: a count
 def _worded_as_asked(header: str, targets: dict[str, str]) -> str | None:
     """The fact a header names as a question or a count of it (``是否高新技术企业`` is
     ``high_tech_title``, ``Ⅰ类知识产权数量（项）`` ``ip_class1``): its key without a leading
-    是否 (a yes/no or category fact only) or a trailing 数量 / 个数 / 数 (a whole-number fact
-    only), a unit after it aside, matching a fact's name."""
+    是否 or a trailing 数量 / 个数 / 数 (a whole-number fact
+    only), a unit after it aside, matching a fact's name. A 是否 question is a fact's only
+    where 是 and 否 are answers of it (a yes/no fact, a title held)."""
     key = loose_key(header)
     table = FACTS
     if key.startswith(_ASKED):
         code = targets.get(key[len(_ASKED) :])
-        if code in table and table[code].type in ("yesno", "category"):
+        # a question answered 是 or 否: not one of an award's level (是否科技奖励 is no award)
+        if code in table and all(parse_cell(table[code], w) is not None for w in ("是", "否")):
             return code
     for tail in _COUNTED:
         if key.endswith(tail):
@@ -187,10 +189,14 @@ def few_items_note(mapping: ColumnMapping, n_items: int) -> str:
 
 
 def _header_units(mapping: ColumnMapping) -> dict[str, str]:
-    """Fact -> the unit its header names, where that is another unit than the fact's."""
+    """Fact -> the unit its header names, where that is another unit than the fact's.
+
+    A header whose unit after a slash or a bare % is of another kind than its fact's
+    (``研发人员%``, a share, is no count of R&D staff) is no header of the fact: left unmatched
+    (in place); one in brackets is refused, as it says the unit plainly."""
     table = facts_table()
     units: dict[str, str] = {}
-    for header, code in mapping.rename.items():
+    for header, code in list(mapping.rename.items()):
         unit = header_unit(header)
         fact = table[code] if code in table else None
         # a year, a count without a measure word: what a header says of it is not checked
@@ -199,6 +205,10 @@ def _header_units(mapping: ColumnMapping) -> dict[str, str]:
         try:
             ratio = table.ratio(fact, unit)
         except KeyError:
+            if header_unit(header, bracketed=True) is None:
+                del mapping.rename[header]
+                mapping.unmatched = [h for h in [*mapping.unmatched, header]]
+                continue
             raise FileFormatError(
                 f"the header {header!r} gives {code} in {unit}; {code} is in {fact.unit}: "
                 f"expected {', '.join(table.units_read(fact))} (or another header, or a --map "

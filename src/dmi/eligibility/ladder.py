@@ -435,9 +435,7 @@ def evaluate(
             raise FactsError(rejects, None)
         if not parsed.valid.all():
             raise FactsError(parsed.rejects, None)
-        tally = FactsTally.of(parsed.table, the_plan.year, read=parsed.table)
-        tally.id_only = 0  # one firm's dict without facts is no footnote of a table
-        _warn_notes(tally)
+        _warn_notes(FactsTally.of(parsed.table, the_plan.year).firm_notes())
         ev = evaluate_columns(parsed.table, the_plan)
         (found,) = _firms(ev, _frame(ev, lang, max_gaps), lang)
         return found
@@ -557,14 +555,14 @@ def _whole_frame(
     )
     if batch.n_rejected:
         raise FactsError(batch.rejects, batch.n_read)
-    _warn_notes(batch.facts_tally, stacklevel=4)
+    _warn_notes(batch.facts_tally.notes(), stacklevel=4)
     return batch
 
 
-def _warn_notes(tally: FactsTally, stacklevel: int = 3) -> None:
-    """The notes of a caller's facts (:meth:`FactsTally.notes`), a :class:`FactsNoteWarning`
+def _warn_notes(notes: list[str], stacklevel: int = 3) -> None:
+    """The notes of a caller's facts (:class:`FactsTally`'s), a :class:`FactsNoteWarning`
     each, at the caller of :func:`evaluate` or :func:`evaluate_firms` (``stacklevel``)."""
-    for note in tally.notes():
+    for note in notes:
         warnings.warn(note, FactsNoteWarning, stacklevel=stacklevel)
 
 

@@ -46,7 +46,7 @@ _SUFFIXES = (
 
 
 def place_key(name: str) -> str:
-    """A place name folded for matching: NFKC, lower case, no spaces, one suffix taken off
+    """A place name folded for matching (:func:`dmi.text.match_key`), one suffix taken off
     (``广东省`` and ``Guangdong Province`` give ``广东`` and ``guangdong``)."""
     text = match_key(name)
     for suffix in _SUFFIXES:

@@ -87,21 +87,16 @@ def doubtful_ids(values: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
 
 
 def _looks_doubtful(values: pd.Series) -> np.ndarray:
-    """Which text cells look like Excel's shortened number or error value (Arrow's regex on
-    Arrow's strings: a few milliseconds a 50,000-row chunk, without a Python call a cell)."""
+    """Which text cells may be Excel's shortened number, error value or text formula: for
+    Arrow's strings, those holding a ``+``, a ``#`` or an ``=`` (an Arrow kernel, without a
+    Python call a cell; nearly none do), which :func:`_text_doubt` then decides, as it decides
+    every other column's cells (one rule: Arrow's regex would take ``\\s`` for ASCII space only)."""
     array = values.array
     if isinstance(array, pd.arrays.ArrowStringArray):
         import pyarrow.compute as pc
 
-        # the forms hold a +, a # or an =: only the cells that do (nearly none) are searched
-        arrow = array._pa_array
-        marked = pc.match_substring_regex(arrow, "[+#=]").fill_null(False)
-        doubt = np.flatnonzero(np.asarray(marked))
-        out = np.zeros(len(values), dtype=bool)
-        if len(doubt):
-            found = pc.match_substring_regex(arrow.take(doubt), _DOUBTFUL_TEXT).fill_null(False)
-            out[doubt] = np.asarray(found, dtype=bool)
-        return out
+        marked = pc.match_substring_regex(array._pa_array, "[+#=]").fill_null(False)
+        return np.asarray(marked, dtype=bool)
     return values.str.contains(_DOUBTFUL_TEXT, regex=True, na=False).to_numpy(dtype=bool)
 
 

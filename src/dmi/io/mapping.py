@@ -190,20 +190,24 @@ _UNIT = re.compile(
 
 
 def loose_key(text: str) -> str:
-    """A header's key without a question's number before it and a unit in brackets after it
-    (``Q5.上年研发费用``, ``上年营业收入（万元）`` give ``上年研发费用``, ``上年营业收入``)."""
+    """A header's key without a question's number before it and a unit after it
+    (``Q5.上年研发费用``, ``上年营业收入（万元）``, ``上年营业收入/万元`` give ``上年研发费用``,
+    ``上年营业收入``)."""
     key = _key(text)
     key = _UNIT.sub("", _NUMBERING.sub("", key, count=1), count=1)
     return key or _key(text)
 
 
-def header_unit(header: str) -> str | None:
+def header_unit(header: str, *, bracketed: bool = False) -> str | None:
     """The unit a header names after its text, in brackets or after a slash
     (``上年营业收入（元）`` and ``上年营业收入/元`` give ``元``, ``资产负债率(%)`` and
-    ``资产负债率%`` ``%``), folded as headers are matched; None when it names none."""
+    ``资产负债率%`` ``%``), folded as headers are matched; None when it names none
+    (``bracketed``: none in brackets)."""
     found = _UNIT.search(_key(header))
     if found is None:
         return None
+    if bracketed:
+        return found.group("unit")
     return found.group("unit") or found.group("after_slash") or found.group("bare")
 
 

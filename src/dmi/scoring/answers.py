@@ -337,10 +337,11 @@ _WHITESPACE = "".join(chr(i) for i in range(0x3001) if chr(i).isspace())
 
 
 def id_text(values: pd.Series) -> np.ndarray:
-    """Respondent ids as trimmed NFKC text ("" when blank), like :func:`normalise_cell`.
+    """Respondent ids as trimmed folded text (:func:`dmi.text.folded`; "" when blank), like
+    :func:`normalise_cell`.
 
     Arrow-backed text columns (what the CSV reader gives) are normalised with vectorised
-    Arrow kernels, which do what ``normalise_cell`` does to text: NFKC, then trim. Other
+    Arrow kernels, which do what ``normalise_cell`` does to text: fold, then trim. Other
     columns go through ``normalise_cell`` once per distinct value.
     """
     text = arrow_id_text(values)
@@ -372,7 +373,7 @@ def _arrow_text(values: pd.Series) -> Any:
 def arrow_id_text(values: pd.Series) -> Any:
     """:func:`id_text` of an Arrow-backed text column as an Arrow array (None for other columns).
 
-    It does what ``normalise_cell`` does to text: NFKC, then trim. ASCII text (nearly every id)
+    It does what ``normalise_cell`` does to text: fold, then trim. ASCII text (nearly every id)
     is only trimmed, by an Arrow kernel, and never becomes Python objects, which is what most of
     the cost of a million ids was; other text is normalised by Python's ``unicodedata``.
     """
@@ -386,9 +387,9 @@ def _normalised_arrow_text(arrow: Any) -> Any:
     import pyarrow.compute as pc
 
     ascii_ = pc.string_is_ascii(arrow).fill_null(True)
-    if not pc.all(ascii_).as_py():  # ASCII text is its own NFKC form: only the rest is redone
-        # with Python's unicodedata, as normalise_cell does: Arrow's own NFKC follows a newer
-        # Unicode version, and a few characters would then differ between the two paths
+    if not pc.all(ascii_).as_py():  # ASCII text is its own folded form: only the rest is
+        # folded by Python (dmi.text.folded), as normalise_cell does: Arrow's own NFKC follows a
+        # newer Unicode version, and a few characters would then differ between the two paths
         other = pc.invert(ascii_)
         texts = pc.filter(arrow, other).to_pylist()
         normal = pa.array([folded(t) for t in texts], type=arrow.type)

@@ -247,7 +247,8 @@ class ItemType(ABC):
 
 
 def answer_key(text: str) -> str:
-    """A value or label as the scoring matches a cell against it (NFKC, trimmed, any case)."""
+    """A value or label as the scoring matches a cell against it (folded: :func:`dmi.text.folded`;
+    trimmed, any case)."""
     return folded(text).strip().casefold()
 
 
