@@ -414,6 +414,34 @@ def test_a_number_written_with_its_unit_is_refused_saying_so(fact, cell, reason)
     assert worded != reason and not re.search("[a-z]", worded), worded  # all in Chinese
 
 
+@pytest.mark.parametrize(
+    "cells, noted",
+    [
+        (["0.45%", "0.9 %", "0.3％"], None),  # percent, as written: no fraction to multiply
+        (["0.45", "0.9", "0.3"], "all 3 values given are at most 1"),
+        (["0.45%", "0.9", "85"], "1 of the 3 values given is at most 1"),  # the bare 0.9 only
+        ([0.45, 0.9, 0.3], "all 3 values given are at most 1"),
+    ],
+)
+def test_a_debt_ratio_written_with_its_percent_sign_is_no_fraction(cells, noted, tmp_path, capsys):
+    # "0.45%" was counted as a likely fraction: the note said to multiply the column by 100,
+    # which would have made 0.45% a 45% debt ratio
+    frame = pd.DataFrame({"respondent_id": ["A", "B", "C"], "debt_ratio": cells})
+    notes = [n for n in batch(frame.to_dict("records")).facts_tally.notes() if "debt_ratio" in n]
+    if noted is None:
+        assert notes == []
+    else:
+        (note,) = notes
+        assert note.startswith(f"debt_ratio: {noted}"), note
+    from dmi.cli.main import main
+
+    src = tmp_path / "f.csv"
+    frame.to_csv(src, index=False)
+    assert main(["eligibility", str(src), "-o", str(tmp_path / "o.csv"), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert ("debt_ratio:" in err) == (noted is not None), err
+
+
 def test_a_dict_with_an_unknown_fact_is_an_error_that_says_which():
     with pytest.raises(el.FactsError, match="unknown fact 'revenu_y1'; did you mean 'revenue_y1'"):
         el.evaluate({"revenu_y1": 1000}, "2026")

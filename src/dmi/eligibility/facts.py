@@ -471,6 +471,9 @@ class FactColumns:
     text: dict[str, np.ndarray]
     given: frozenset[str] = frozenset()
     digital_disagrees: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    percent_signed: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per ``fractions_doubtful`` fact given, the cells written with a % sign (``0.45%``):
+    percent as written, whatever their size (no fraction of a merged sheet)."""
 
     def take(self, index: np.ndarray) -> FactColumns:
         """The rows at ``index`` (positions or a boolean mask); columns are taken when read."""
@@ -484,6 +487,7 @@ class FactColumns:
             text=_Taken(self.text, index),
             given=self.given,
             digital_disagrees=self.digital_disagrees[index],
+            percent_signed=_Taken(self.percent_signed, index),
         )
 
 
@@ -645,9 +649,16 @@ class FactsTally:
                 continue
             values = columns.values[fact.code]
             given = ~np.isnan(values)
+            signed = columns.percent_signed.get(fact.code)
+            # 0.45% written so is percent: only a bare value at most 1 may be a fraction
+            small = (values > 0) & (values <= 1) & given
+            if signed is not None:
+                small &= ~signed
             tally.percent_given[fact.code] = int(given.sum())
             tally.percent_above_one[fact.code] = int((values[given] > 1).sum())
-            tally.percent_above_zero[fact.code] = int((values[given] > 0).sum())
+            tally.percent_above_zero[fact.code] = tally.percent_above_one[fact.code] + int(
+                small.sum()
+            )
         above = np.zeros(table.n, dtype=bool)
         for rd, revenue in RD_OF_REVENUE:
             if rd in table.values and revenue in table.values:
@@ -1318,6 +1329,16 @@ def _parse_column(
     return values
 
 
+def _percent_signed(column: pd.Series) -> np.ndarray:
+    """Which cells of a column are text written with a % sign after the number (``0.45%``,
+    ``45 ％``); a column of numbers has none."""
+    if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return np.zeros(len(column), dtype=bool)
+    return (
+        column.astype("str").str.contains(r"[%％]\s*$", regex=True, na=False).to_numpy(dtype=bool)
+    )
+
+
 def _one_value_each(
     column: pd.Series, code: str, rejects: _Rejects
 ) -> tuple[pd.Series, np.ndarray]:
@@ -1659,6 +1680,11 @@ def parse_facts(
         text=text,
         given=frozenset(c for c in columns if c in spec),
         digital_disagrees=disagrees,
+        percent_signed={
+            f.code: _percent_signed(columns[f.code])
+            for f in spec
+            if f.fractions_doubtful and f.code in columns
+        },
     )
     return ParsedFacts(
         table=table,
