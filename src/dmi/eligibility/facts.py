@@ -1330,13 +1330,19 @@ def _parse_column(
 
 
 def _percent_signed(column: pd.Series) -> np.ndarray:
-    """Which cells of a column are text written with a % sign after the number (``0.45%``,
-    ``45 ％``); a column of numbers has none."""
+    """Which cells of a column are text written with a % sign (``0.45%``, ``45 ％``: a number
+    is read only with the sign after it); a column of numbers has none. Arrow's strings are
+    searched by an Arrow kernel (a CSV's column: no copy, no Python call a cell)."""
     if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
         return np.zeros(len(column), dtype=bool)
-    return (
-        column.astype("str").str.contains(r"[%％]\s*$", regex=True, na=False).to_numpy(dtype=bool)
-    )
+    array = column.array
+    if isinstance(array, pd.arrays.ArrowStringArray):
+        import pyarrow.compute as pc
+
+        arrow = array._pa_array
+        signed = pc.or_(pc.match_substring(arrow, "%"), pc.match_substring(arrow, "％"))
+        return np.asarray(signed.fill_null(False), dtype=bool)
+    return column.astype("str").str.contains("[%％]", regex=True, na=False).to_numpy(dtype=bool)
 
 
 def _one_value_each(
