@@ -779,35 +779,39 @@ class FactsTally:
                     "its header names the unit (营业收入（元）)"
                 )
         if self.id_only:
-            rows = ", ".join(str(r) for r in self.id_only_rows)
-            more = " ..." if self.id_only > len(self.id_only_rows) else ""
-            which = f"row {rows}" if self.id_only == 1 else f"rows {rows}{more}"
             notes.append(
-                f"{self.id_only} row{'s' if self.id_only != 1 else ''} with an id and no fact "
-                f"({which}): evaluated with every fact unknown (a note or a footnote in the id "
-                "column?)"
+                f"{_rows(self.id_only)} with an id and no fact "
+                f"({_rows_named(self.id_only, self.id_only_rows)}): evaluated with every fact "
+                "unknown (a note or a footnote in the id column?)"
             )
         if self.award_after_year:
-            rows = ", ".join(str(r) for r in self.award_after_rows)
-            more = " ..." if self.award_after_year > len(self.award_after_rows) else ""
             n = self.award_after_year
             notes.append(
-                f"{n} row{'s' if n != 1 else ''} give{'s' if n == 1 else ''} an award year after "
-                f"the application year {self.year} (row{'s' if n != 1 else ''} {rows}{more}): "
-                "outside every award window, and flagged; the application year is the policy's "
-                "first unless one is given (--year)"
+                f"{_rows(n)} give{'s' if n == 1 else ''} an award year after the application "
+                f"year {self.year} ({_rows_named(n, self.award_after_rows)}): outside every "
+                "award window, and flagged; the application year is the policy's first unless "
+                "one is given (--year)"
             )
         if self.rd_above_revenue:
-            rows = ", ".join(str(r) for r in self.rd_above_rows)
-            more = " ..." if self.rd_above_revenue > len(self.rd_above_rows) else ""
             n = self.rd_above_revenue
             notes.append(
-                f"{n} row{'s' if n != 1 else ''} give{'s' if n == 1 else ''} an R&D expense above "
-                f"the year's revenue (row{'s' if n != 1 else ''} {rows}{more}): an R&D share "
-                "above 100%, taken as given; amounts are in 万元: an R&D column in yuan is "
-                "converted when its header names the unit (研发费用（元）)"
+                f"{_rows(n)} give{'s' if n == 1 else ''} an R&D expense above the year's revenue "
+                f"({_rows_named(n, self.rd_above_rows)}): an R&D share above 100%, taken as "
+                "given; amounts are in 万元: an R&D column in yuan is converted when its header "
+                "names the unit (研发费用（元）)"
             )
         return notes
+
+
+def _rows(n: int) -> str:
+    """``1 row``, ``2 rows``."""
+    return f"{n} row{'s' if n != 1 else ''}"
+
+
+def _rows_named(n: int, first: list[int]) -> str:
+    """The first of ``n`` rows by number: ``row 2``, ``rows 2, 5``, ``rows 2, 5 ...`` (more)."""
+    listed = ", ".join(str(r) for r in first)
+    return f"row {listed}" if n == 1 else f"rows {listed}{' ...' if n > len(first) else ''}"
 
 
 def _text(value: Any) -> str | None:
