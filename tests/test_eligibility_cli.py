@@ -697,7 +697,7 @@ def test_a_label_without_its_note_in_brackets_is_a_header_too():
     # 从事特定细分市场年限 (the label goes on "（截至上年末）") was left out as no fact at all
     from dmi.eligibility.facts import COMPUTED
     from dmi.eligibility.headers import map_fact_columns
-    from dmi.io.mapping import _key
+    from dmi.text import match_key as _key
 
     for lang in ("zh", "en"):
         pairs = [

@@ -67,7 +67,7 @@ from dmi.eligibility.cohorts import (
     cohort_schema,
     rung_conditions,
 )
-from dmi.eligibility.facts import FactsTally, facts_table
+from dmi.eligibility.facts import BARE_NUMBER, FactsTally, facts_table
 from dmi.eligibility.headers import check_map_codes, few_items_note, map_fact_columns
 from dmi.eligibility.profile import ProfileFacts, ProfileFeed, read_profile_facts
 from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_least_items
@@ -404,7 +404,7 @@ def wjx_blanks(frame: pd.DataFrame, marks: frozenset[str]) -> tuple[pd.DataFrame
             blanked[code] = column.mask(marked)
         if by_number and FACTS[code].words:
             # a level asked as a single choice is written as its option's number there
-            bare = text.str.fullmatch(r"\d+(?:\.0+)?").fillna(False).to_numpy(dtype=bool)
+            bare = text.str.fullmatch(BARE_NUMBER).fillna(False).to_numpy(dtype=bool)
             if (bare & ~marked).any():
                 numbered[code] = int((bare & ~marked).sum())
     return (frame.assign(**blanked) if blanked else frame), counts, numbered

@@ -856,7 +856,10 @@ def _number(text: str, percent: bool) -> float | None:
 _Parsed = tuple[float, str | None]  # (value or NaN, reason when bad)
 
 
-_OPTION_NUMBER = re.compile(r"(\d+)(?:\.0+)?")  # a whole number, with zero decimals or not
+BARE_NUMBER = r"(\d+)(?:\.0+)?"
+"""A whole number alone, with zero decimals or not (``3``, ``1.00``): how 问卷星's option-number
+export writes an answer, and a spreadsheet's 0.00 format a 1 / 0 column."""
+_OPTION_NUMBER = re.compile(BARE_NUMBER)
 NUMBERED_OPTION = (
     "an option number of 问卷星's 按选项序号 export: expected the answer's text, as its "
     "按选项文本 export writes it"
@@ -973,17 +976,22 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
     return parse
 
 
-_UNIT_AFTER = re.compile(
-    r"[-+]?[\d.,]*\d\s*(?P<unit>百万元|万元|亿元|千元|元|万|人|名|项|个|件|年|分|级|家|次|‰)"
-)
-"""A number with a unit written after it (``120人``, ``1500万元``)."""
+@cache
+def _unit_after() -> re.Pattern[str]:
+    """A number with a unit written after it (``120人``, ``1500万元``): a unit of a fact or
+    one a header may name (the facts table's, :meth:`FactsTable.units_read`), but % (a
+    percentage's own sign, read with its number; ``12%`` is no amount)."""
+    table = facts_table()
+    units = {u for fact in table for u in table.units_read(fact)} - {"%"}
+    alternatives = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+    return re.compile(rf"[-+]?[\d.,]*\d\s*(?P<unit>{alternatives})", re.IGNORECASE)
 
 
 def _with_unit_problem(fact: Fact, text: str) -> str | None:
     """The reason of a number cell written with a unit after it (``120人``, ``1500元``), or
     None: the number alone is asked for, and a unit other than the column's is said to go in
     its header (removed from the cell, 1500 under a 万元 header is 1500万元)."""
-    found = _UNIT_AFTER.fullmatch(text)
+    found = _unit_after().fullmatch(text)
     if found is None:
         return None
     kind = "a whole number" if fact.integer else "a number"

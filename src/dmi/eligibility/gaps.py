@@ -737,10 +737,8 @@ def _unmet(ctx: Context, node: Any, pos: np.ndarray) -> np.ndarray:
         return np.zeros(len(pos))
     state = ctx.state(node)[pos]
     unmet = (state == NOT_MET).astype(np.float64)
-    if isinstance(node, (Compare, Member, Is)) and not node.gap:
-        unmet[state == NOT_MET] = np.inf
-    if is_bar(node):  # no change meets it
-        unmet[state == NOT_MET] = np.inf
+    if (isinstance(node, (Compare, Member, Is)) and not node.gap) or is_bar(node):
+        unmet[state == NOT_MET] = np.inf  # no change the gaps make meets it
     return unmet
 
 

@@ -207,7 +207,7 @@ def _header_units(mapping: ColumnMapping) -> dict[str, str]:
         except KeyError:
             if header_unit(header, bracketed=True) is None:
                 del mapping.rename[header]
-                mapping.unmatched = [h for h in [*mapping.unmatched, header]]
+                mapping.unmatched = [*mapping.unmatched, header]
                 continue
             raise FileFormatError(
                 f"the header {header!r} gives {code} in {unit}; {code} is in {fact.unit}: "

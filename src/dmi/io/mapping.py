@@ -170,10 +170,6 @@ PROFILE_ALIASES: dict[str, str] = {
 """Common headers of agency exports for the profile fields (used when the instrument has them)."""
 
 
-def _key(text: str) -> str:
-    return match_key(text)
-
-
 # what a questionnaire or a spreadsheet adds to a header: a question's number before it (Q5.,
 # 5、, 第5题:) and a unit after it: in brackets ((万元), （%）, [人], 单位：万元), after a slash
 # (/万元, ／元) or, for a percentage, as it is (资产负债率%)
@@ -193,9 +189,9 @@ def loose_key(text: str) -> str:
     """A header's key without a question's number before it and a unit after it
     (``Q5.上年研发费用``, ``上年营业收入（万元）``, ``上年营业收入/万元`` give ``上年研发费用``,
     ``上年营业收入``)."""
-    key = _key(text)
+    key = match_key(text)
     key = _UNIT.sub("", _NUMBERING.sub("", key, count=1), count=1)
-    return key or _key(text)
+    return key or match_key(text)
 
 
 def header_unit(header: str, *, bracketed: bool = False) -> str | None:
@@ -203,7 +199,7 @@ def header_unit(header: str, *, bracketed: bool = False) -> str | None:
     (``上年营业收入（元）`` and ``上年营业收入/元`` give ``元``, ``资产负债率(%)`` and
     ``资产负债率%`` ``%``), folded as headers are matched; None when it names none
     (``bracketed``: none in brackets)."""
-    found = _UNIT.search(_key(header))
+    found = _UNIT.search(match_key(header))
     if found is None:
         return None
     if bracketed:
@@ -271,7 +267,7 @@ def _one_code_per_header(path: Path, entries: list[tuple[str, str, str]]) -> dic
     seen: dict[str, tuple[str, str, str]] = {}
     clashes: list[str] = []
     for header, code, where in entries:
-        first = seen.setdefault(_key(header), (header, code, where))
+        first = seen.setdefault(match_key(header), (header, code, where))
         if first[1] != code:
             clashes.append(
                 f"{header!r} is sent to {first[1]!r} ({first[2]}) and to {code!r} ({where})"
@@ -285,8 +281,8 @@ def _one_code_per_header(path: Path, entries: list[tuple[str, str, str]]) -> dic
 
 def _unused_map_entries(custom: Mapping[str, str] | None, headers: Sequence[str]) -> list[str]:
     """The headers a custom mapping names (its keys, as given) that are not in ``headers``."""
-    have = {_key(h) for h in headers}
-    return [k for k in (custom or {}) if _key(k) not in have]
+    have = {match_key(h) for h in headers}
+    return [k for k in (custom or {}) if match_key(k) not in have]
 
 
 def map_entries(
@@ -295,8 +291,8 @@ def map_entries(
     """A custom mapping's entries for a file's headers, matched as headers are (width, case and
     spaces aside: ``编号（新）`` is ``编号(新)``): each header it names -> its column (``""``: left
     out), and the entries naming no header of the file (its keys as given)."""
-    own = {_key(k): v for k, v in (custom or {}).items()}
-    found = {h: own[_key(h)] for h in headers if _key(h) in own}
+    own = {match_key(k): v for k, v in (custom or {}).items()}
+    found = {h: own[match_key(h)] for h in headers if match_key(h) in own}
     return found, _unused_map_entries(custom, headers)
 
 
@@ -336,20 +332,20 @@ def map_columns(
     (:attr:`ColumnMapping.passthrough`).
     """
     known = {i.code for i in instrument.items} | {f.code for f in instrument.profile}
-    targets: dict[str, str] = {_key(ID_COLUMN): ID_COLUMN}
+    targets: dict[str, str] = {match_key(ID_COLUMN): ID_COLUMN}
     for alias in ID_ALIASES:
-        targets.setdefault(_key(alias), ID_COLUMN)
+        targets.setdefault(match_key(alias), ID_COLUMN)
     for alias, code in PROFILE_ALIASES.items():
         if code in known:
-            targets.setdefault(_key(alias), code)
+            targets.setdefault(match_key(alias), code)
     for item in instrument.items:
         for key in (item.code, item.zh, item.en):
-            targets.setdefault(_key(key), item.code)
+            targets.setdefault(match_key(key), item.code)
     for field_ in instrument.profile:
         for key in (field_.code, field_.zh, field_.en):
-            targets.setdefault(_key(key), field_.code)
+            targets.setdefault(match_key(key), field_.code)
     for raw in instrument.raw_columns:  # the raw numbers banded items are derived from
-        targets.setdefault(_key(raw), raw)
+        targets.setdefault(match_key(raw), raw)
     check_map_codes(instrument, custom)
     mapping = assign_headers(headers, targets, custom, passthrough)
     taken = set(mapping.rename.values())
@@ -389,7 +385,7 @@ def assign_headers(
     The ``passthrough`` headers are kept apart. Returns the mapping without its missing
     columns (the caller's to say).
     """
-    own = {_key(k): v for k, v in (custom or {}).items()}
+    own = {match_key(k): v for k, v in (custom or {}).items()}
     entries, unused = map_entries(headers, custom)
     repeat_of = _repeated_headers(headers)
     mapping = ColumnMapping(passthrough=[h for h in headers if h in passthrough])
@@ -404,7 +400,7 @@ def assign_headers(
         if header in chosen:
             mapping.rename[header] = chosen[header]
             continue
-        key = _key(header)
+        key = match_key(header)
         # a custom entry's column (another header took it first), or "": left out
         target = (own[key] or None) if key in own else targets.get(key)
         if target is None and header in repeat_of:  # a repeated header: its first's column
@@ -436,7 +432,7 @@ def _match_loosely(
 
     def column_of(header: str) -> str | None:
         key = loose_key(header)
-        return loose.get(key) if key != _key(header) else None
+        return loose.get(key) if key != match_key(header) else None
 
     match_unmatched(mapping, headers, column_of, custom)
 
@@ -451,11 +447,11 @@ def match_unmatched(
     header's column (None: none). A column no header took is taken; a column taken makes the
     header a duplicate (listed apart, with it); a header the custom mapping leaves out
     (``""``) is not matched. In place, the matched headers kept in the file's order."""
-    own = {_key(k): v for k, v in (custom or {}).items()}
+    own = {match_key(k): v for k, v in (custom or {}).items()}
     taken = set(mapping.rename.values())
     matched: dict[str, str] = {}
     for header in mapping.unmatched:
-        column = None if own.get(_key(header)) == "" else column_of(header)
+        column = None if own.get(match_key(header)) == "" else column_of(header)
         if column is None:
             continue
         if column in taken:  # a second column of one code: listed apart, as one

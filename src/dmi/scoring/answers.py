@@ -35,7 +35,7 @@ import pandas as pd
 from dmi.columns import ID_COLUMN, REJECT_COLUMNS
 from dmi.instruments import Dimension, Instrument, Item, ProfileField
 from dmi.instruments.items import Parser, item_type
-from dmi.instruments.items.base import allowed, fmt, number_range
+from dmi.instruments.items.base import allowed, answer_key, fmt, number_range
 from dmi.instruments.items.cells import Cell, Choices, Key, one_value, parse_number
 from dmi.io.ids import doubtful_ids
 from dmi.scoring.derive import Derivation, check_given, derive, raw_parser
@@ -685,7 +685,7 @@ def _profile_parser(field_: ProfileField) -> Callable[[Key], tuple[Any, str | No
         lookup: dict[str, str] = {}
         for option in field_.options:
             for key in (option.value, option.zh, option.en):
-                lookup.setdefault(folded(key).strip().casefold(), option.value)
+                lookup.setdefault(answer_key(key), option.value)
         shown = [o.value for o in field_.options]
         values = allowed(shown if len(shown) <= 12 else shown[:12] + ["..."])
 

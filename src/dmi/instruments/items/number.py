@@ -17,13 +17,13 @@ from dmi.instruments.items.base import (
     Step,
     TextsKernel,
     Widget,
+    answer_key,
     check_unambiguous_labels,
     check_unique_values,
     fmt,
 )
 from dmi.instruments.items.cells import Key, Parsed, one_value, parse_number
 from dmi.locales import text
-from dmi.text import folded
 
 if TYPE_CHECKING:
     from dmi.instruments.format import Instrument, Item
@@ -182,7 +182,7 @@ def _band_lookup(item: Item) -> dict[str, int]:
     band_lookup = {b.value.casefold(): i for i, b in enumerate(item.bands)}
     for i, band in enumerate(item.bands):
         for label in (band.zh, band.en):
-            band_lookup.setdefault(folded(label).strip().casefold(), i)
+            band_lookup.setdefault(answer_key(label), i)
     return band_lookup
 
 

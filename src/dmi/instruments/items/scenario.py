@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dmi.instruments.items.base import Add, Choice, ItemType, Parser, Step, Widget, ordinal
+from dmi.instruments.items.base import (
+    Add,
+    Choice,
+    ItemType,
+    Parser,
+    Step,
+    Widget,
+    answer_key,
+    ordinal,
+)
 from dmi.instruments.items.cells import Key, Parsed, one_value, parse_number
 from dmi.locales import text
-from dmi.text import folded
 
 if TYPE_CHECKING:
     from dmi.instruments.format import Instrument, Item
@@ -43,7 +51,7 @@ class Scenario(ItemType):
         lookup: dict[str, int] = {}
         for level in instrument.scenario_levels:
             for key in (str(level.value), level.zh, level.en):
-                lookup.setdefault(folded(key).strip().casefold(), level.value)
+                lookup.setdefault(answer_key(key), level.value)
         values = [lv.value for lv in instrument.scenario_levels]
         expected = _expected(instrument)
 
