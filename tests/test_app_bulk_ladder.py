@@ -373,6 +373,31 @@ def test_every_reason_a_fact_can_be_refused_for_is_worded_and_cells_shown_as_wri
         assert not re.search(r"[人项年级名]", reason), reason
 
 
+@pytest.mark.parametrize(
+    "lang, said", [("zh", "像是年份：应填年数"), ("en", "a year? expected the number of years")]
+)
+def test_a_start_year_given_for_the_years_in_the_niche_is_said_to_look_like_one(lang, said):
+    from dmi.eligibility.facts import parse_facts
+    from dmi.service import ladderbulk
+
+    rejects = parse_facts(
+        pd.DataFrame(
+            [
+                {"respondent_id": "A", "niche_years": "2019"},
+                {"respondent_id": "B", "niche_years": "250"},
+            ]
+        )
+    ).rejects
+    worded = ladderbulk.named_rejects(rejects, lang).iloc[:, 4].tolist()
+    assert said in worded[0] and "2019" in worded[0] and "200" in worded[0]
+    assert "2019" not in worded[0].replace("2019", "", 1)
+    assert said not in worded[1] and "250" in worded[1]
+    if lang == "zh":
+        assert not re.search(r"[a-z]{4,}", " ".join(worded)), worded
+    counted = ladderbulk.reasons_table(rejects, lang).iloc[:, 0].tolist()
+    assert sum(said in reason for reason in counted) == 1, counted
+
+
 def _escaped(value: str) -> str:
     return "'" + value if value[:1] in "=+-@" else value
 

@@ -136,6 +136,15 @@ def batch(rows: list[dict]) -> el.EligibilityBatch:
             "rd_staff (1200) is above staff (1000): R&D staff are part of the staff",
         ),
         ({"respondent_id": "  "}, "respondent_id", "", "respondent_id is blank"),
+        # a start year where the years are asked says it looks like one; a count of years
+        # above the maximum that is no year does not
+        (
+            {"niche_years": "2019"},
+            "niche_years",
+            "2019",
+            "2019 is above the maximum 200 (a year? expected the number of years)",
+        ),
+        ({"niche_years": 250}, "niche_years", "250", "250 is above the maximum 200"),
     ],
 )
 def test_a_bad_value_is_rejected_with_its_reason(changes, column, value, reason):
@@ -147,6 +156,7 @@ def test_a_bad_value_is_rejected_with_its_reason(changes, column, value, reason)
     reject = result.rejects.iloc[0]
     assert (reject["row"], reject["column"], reject["value"]) == (3, column, value)
     assert reason in reject["reason"]
+    assert "year?" not in reject["reason"] or "year?" in reason
     assert list(result.results["respondent_id"]) == ["OK1", "OK3"]
     assert list(result.rows) == [2, 4]
 

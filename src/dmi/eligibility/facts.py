@@ -1046,6 +1046,12 @@ def unit_text(unit: str | None, lang: str) -> str:
     return _UNIT_WORDS["en" if lang != "zh" else "zh"].get(unit, unit)
 
 
+A_YEAR_NOT_YEARS = "(a year? expected the number of years)"
+"""Said after the reason of a count of years above its maximum that reads as a calendar year:
+a niche market entered in 2019 is often written 2019 where the years in it are asked."""
+_CALENDAR_YEARS = (1900, 2100)
+
+
 def _range_problem(fact: Fact, number: float) -> str | None:
     said = unit_text(fact.unit, "en")  # the library's reasons are English
     unit = f" {said}" if said else ""
@@ -1055,7 +1061,11 @@ def _range_problem(fact: Fact, number: float) -> str | None:
         return None
     if fact.min is not None and number < fact.min:
         return f"{_show(number)} is below the minimum {_show(fact.min)}{unit}"
-    return f"{_show(number)} is above the maximum {_show(fact.max)}{unit}"
+    above = f"{_show(number)} is above the maximum {_show(fact.max)}{unit}"
+    low, high = _CALENDAR_YEARS
+    if fact.unit == "年" and float(number).is_integer() and low <= number <= high:
+        return f"{above} {A_YEAR_NOT_YEARS}"
+    return above
 
 
 def out_of_range(fact: Fact, number: float) -> bool:

@@ -31,7 +31,7 @@ from dmi.eligibility import (
     load_policy,
     status_label,
 )
-from dmi.eligibility.facts import FACTS, NUMBERED_OPTION
+from dmi.eligibility.facts import A_YEAR_NOT_YEARS, FACTS, NUMBERED_OPTION
 from dmi.eligibility.places import province_of
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.errors import ApplicationYearError
@@ -475,6 +475,13 @@ def named_candidates(
 
 _FACT_REASONS = [
     (re.compile(r"(?P<value>.+) is below the minimum (?P<limit>\S+) ?(?P<unit>.*)"), "below"),
+    (
+        re.compile(
+            r"(?P<value>.+) is above the maximum (?P<limit>\S+) ?(?P<unit>.*?) "
+            + re.escape(A_YEAR_NOT_YEARS)
+        ),
+        "above_year",
+    ),
     (re.compile(r"(?P<value>.+) is above the maximum (?P<limit>\S+) ?(?P<unit>.*)"), "above"),
     (re.compile(re.escape(NUMBERED_OPTION)), "numbered_option"),
     (
@@ -554,7 +561,7 @@ def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
                 fields["kind"] = text(f"ladder_bulk.kind_{whole}", lang)
                 key += "_header" if header else "_other" if own else ""
                 fields.update({"own": own} if own else {})
-            if key in ("below", "above") and fields["value"] in FACTS:
+            if key in ("below", "above", "above_year") and fields["value"] in FACTS:
                 # a run's count of a range check names the fact where a row's has its value
                 fields["value"] = _fact_label(fields["value"], lang)
             for name in ("fact", "other"):
