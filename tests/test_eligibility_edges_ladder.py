@@ -176,6 +176,20 @@ def test_the_specialised_2022_scorecard_at_its_pass_mark(featured, total, state)
     assert r["specialised"].status == ("eligible" if state == "met" else "not_yet")
 
 
+@pytest.mark.parametrize(
+    "featured, total, state",
+    [(2.99, 59.99, "not_met"), (2.9999999, 59.9999999, "not_met"), (7.35, 64.35, "met")],
+)
+def test_points_with_decimals_are_added_exactly_as_written(featured, total, state):
+    # a province's assessed points may have decimals: 57 + 2.9999999 is short of 60, and
+    # 57 + 2.99 is written 59.99 (not 59.9900016784668, as in single precision)
+    one = el.evaluate(firm(SR22, featured_points=featured), "2022")["specialised"]
+    assert one.points == pytest.approx(total, abs=1e-12) and one.scorecard.state == state
+    frame = el.evaluate(pd.DataFrame([firm(SR22, featured_points=featured)]), "2022")
+    assert frame.loc[0, "specialised_points"] == pytest.approx(total, abs=1e-12)
+    assert repr(float(frame.loc[0, "specialised_points"])) == repr(total)
+
+
 def test_the_featured_group_of_a_province_without_indicators_is_unknown():
     # no province block and no featured_points: 57 + 0..15 -> unknown
     r = el.evaluate(firm(SR22, province="广东"), "2022")

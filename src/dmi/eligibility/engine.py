@@ -324,7 +324,7 @@ class ScorecardEval:
 def _band_points(
     values: np.ndarray, missing: np.ndarray, bands: Any, edges: str, else_points: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    points = np.full(len(values), else_points, dtype=np.float32)
+    points = np.full(len(values), else_points, dtype=np.float64)
     settled = resolve_bands(bands, edges, else_points)  # type: ignore[arg-type]
     with np.errstate(invalid="ignore"):
         for low, high, holds_low, holds_high, p in settled:
@@ -333,8 +333,8 @@ def _band_points(
             )
             points[inside] = p
     all_points = [b[4] for b in settled] + [else_points]
-    lo = np.where(missing, np.float32(min(all_points)), points)
-    hi = np.where(missing, np.float32(max(all_points)), points)
+    lo = np.where(missing, np.float64(min(all_points)), points)
+    hi = np.where(missing, np.float64(max(all_points)), points)
     return lo, hi
 
 
@@ -342,8 +342,9 @@ def indicator_points(
     ctx: Context, ind: Indicator, edges: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(lo, hi, wanting)`` of one indicator on every row: its fewest and most points
-    (float32), and where they are apart for want of a fact (not only because a step waits on a
-    review: a claim left to a reviewer)."""
+    (float64: a province's assessed points may have decimals, which single precision would
+    round to the pass mark), and where they are apart for want of a fact (not only because a
+    step waits on a review: a claim left to a reviewer)."""
     if ind.bands:
         assert ind.of is not None
         values, missing = ctx.get(ind.of)
@@ -354,7 +355,7 @@ def indicator_points(
         fact = facts_table()[ind.of]
         codes = ctx.codes(ind.of)
         order = fact.value_codes if fact.type == "category" else ("no", "yes")
-        table = np.array([ind.categories.get(v, ind.else_points) for v in order], dtype=np.float32)
+        table = np.array([ind.categories.get(v, ind.else_points) for v in order], dtype=np.float64)
         missing = np.isnan(codes)
         safe = np.where(missing, 0, codes).astype(np.intp)
         points = table[safe]
@@ -377,19 +378,19 @@ def indicator_points(
     # first_of: the first step that holds; a step that may hold (unknown) keeps both outcomes
     assert ind.first_of
     n = ctx.n
-    lo = np.full(n, np.inf, dtype=np.float32)
-    hi = np.full(n, -np.inf, dtype=np.float32)
+    lo = np.full(n, np.inf, dtype=np.float64)
+    hi = np.full(n, -np.inf, dtype=np.float64)
     alive = np.ones(n, dtype=bool)  # no earlier step surely holds
     wanting = np.zeros(n, dtype=bool)  # a step that may hold waits on a missing fact
     for step in ind.first_of:
         s = ctx.state(step.test)
         possible = alive & (s >= UNKNOWN)
-        p = np.float32(step.points)
+        p = np.float64(step.points)
         lo[possible] = np.minimum(lo[possible], p)
         hi[possible] = np.maximum(hi[possible], p)
         wanting |= alive & (s == UNKNOWN)
         alive &= s != MET
-    p = np.float32(ind.else_points)
+    p = np.float64(ind.else_points)
     lo[alive] = np.minimum(lo[alive], p)
     hi[alive] = np.maximum(hi[alive], p)
     return lo, hi, wanting & (lo < hi)
@@ -417,8 +418,8 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
     n = ctx.n
     ind_lo: dict[str, np.ndarray] = {}
     ind_hi: dict[str, np.ndarray] = {}
-    group_lo = {g.id: np.zeros(n, dtype=np.float32) for g in sc.groups}
-    group_hi = {g.id: np.zeros(n, dtype=np.float32) for g in sc.groups}
+    group_lo = {g.id: np.zeros(n, dtype=np.float64) for g in sc.groups}
+    group_hi = {g.id: np.zeros(n, dtype=np.float64) for g in sc.groups}
     wanting = np.zeros(n, dtype=bool)  # some points are open for want of a fact
     for ind in sc.indicators:
         lo, hi, short_of_a_fact = indicator_points(ctx, ind, sc.edges)
@@ -427,7 +428,7 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
         group_hi[ind.group] += hi
         wanting |= short_of_a_fact
     block = _province_blocks(ctx, sc)
-    pass_mark = np.full(n, sc.pass_mark, dtype=np.float32)
+    pass_mark = np.full(n, sc.pass_mark, dtype=np.float64)
     for g in sc.groups:
         if not g.province:
             continue
@@ -435,7 +436,7 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
         if sc.province_fact is not None:
             given, missing = ctx.get(sc.province_fact)
             known = unmatched & ~missing
-            points = np.minimum(given, g.points).astype(np.float32)
+            points = np.minimum(given, g.points).astype(np.float64)
             group_lo[g.id][known] = points[known]
             group_hi[g.id][known] = points[known]
             unmatched &= missing
@@ -449,13 +450,13 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
                 pass_mark[rows] = blk.pass_mark
             for ind in blk.indicators:
                 lo, hi, short_of_a_fact = indicator_points(ctx, ind, sc.edges)
-                ind_lo[ind.id] = np.where(rows, lo, ind_lo.get(ind.id, np.float32(np.nan)))
-                ind_hi[ind.id] = np.where(rows, hi, ind_hi.get(ind.id, np.float32(np.nan)))
+                ind_lo[ind.id] = np.where(rows, lo, ind_lo.get(ind.id, np.float64(np.nan)))
+                ind_hi[ind.id] = np.where(rows, hi, ind_hi.get(ind.id, np.float64(np.nan)))
                 group_lo[g.id][rows] += lo[rows]
                 group_hi[g.id][rows] += hi[rows]
                 wanting |= rows & short_of_a_fact
-    lo = sum(group_lo.values(), np.zeros(n, dtype=np.float32))
-    hi = sum(group_hi.values(), np.zeros(n, dtype=np.float32))
+    lo = sum(group_lo.values(), np.zeros(n, dtype=np.float64))
+    hi = sum(group_hi.values(), np.zeros(n, dtype=np.float64))
     surely = lo >= pass_mark
     never = hi < pass_mark
     floor_met: dict[str, np.ndarray] = {}
