@@ -139,6 +139,31 @@ def test_marks_follow_the_reference_row_not_its_section():
     assert {m for k, m in marks.items() if not k.startswith("sr22s_rd")} <= {"I", None}
 
 
+def test_a_result_is_as_sure_as_the_formulas_and_scorecards_it_rests_on(tmp_path):
+    """cultivation.md §6.6: whether "近2年平均增长率" is a mean of rates or a compound rate is
+    unconfirmed, and so is the window of 小巨人's 研发投入总额: the conditions marked V that rest
+    on those formulas, and the scorecard that scores the growth, are U in their results."""
+    policy = el.load_policy("2022")
+    assert policy.metrics["main_growth_2y"].confidence == "U"
+    assert policy.conditions["lg22_growth"].confidence == "V"  # its wording
+    assert policy.confidence_of("lg22_growth") == "U"
+    assert policy.confidence_of("lg22_rd") == "U"  # rd_sum_2y in its lowest band
+    assert policy.confidence_of("sr22s") == "U" and policy.confidence_of("sr22_score") == "U"
+    assert policy.confidence_of("lg22_debt") == "V"  # a fact: its own mark
+    assert policy.confidence_of("lg22_direct") == policy.routes["lg22_direct"].confidence
+    facts = {"main_revenue_y1": 1100, "main_revenue_y2": 1100, "main_revenue_y3": 1000}
+    lg = el.evaluate(facts, "2022")["little_giant"]
+    assert lg.condition("lg22_growth").confidence == "U"
+    assert lg.condition("lg22_debt").confidence == "V"
+    sr = el.evaluate(firm(SR22), "2022")["specialised"]
+    assert sr.scorecard.confidence == "U" and sr.condition("sr22_score").confidence == "U"
+    # a rule file's own marks decide: a metric marked V leaves its conditions as they are
+    data = shipped("2022")
+    find(data["metrics"], "main_growth_2y")["confidence"] = "V"
+    custom = el.load_policy(write(tmp_path, data))
+    assert custom.confidence_of("lg22_growth") == "V"
+
+
 def test_qualitative_conditions_are_never_auto_passed():
     """Market position in words, chain role, IP in use, qualified investors: all manual."""
     from dmi.eligibility.policy import Manual
@@ -348,7 +373,7 @@ def test_a_province_block(tmp_path):
     # another province: the firm's own 特色化 points, else unknown
     r = el.evaluate(firm(SR22, province="江苏"), custom)
     assert r["specialised"].scorecard.points == 65 and r["specialised"].scorecard.pass_mark == 60
-    own = el.load_policy("2022").scorecards["sr22s"].confidence
+    own = el.load_policy("2022").confidence_of("sr22s")
     assert r["specialised"].scorecard.confidence == own  # no block: the scorecard's own mark
     r = el.evaluate(firm(SR22, province="江苏", featured_points=None), custom)
     assert r["specialised"].scorecard.state == "unknown"

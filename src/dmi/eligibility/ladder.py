@@ -1051,10 +1051,10 @@ def _scorecard_result(r: RungEval, sid: str, lang: str, at: int) -> ScorecardRes
             )
         )
     lo, hi = float(ev.lo[at]), float(ev.hi[at])
-    source, confidence = sc.source, sc.confidence
+    source, confidence = sc.source, r.policy.confidence_of(sid)
     if block >= 0:  # the province's block: its settings are as sure as it is, or less
         source = f"{sc.source}; {sc.provinces[block].source}"
-        confidence = least_sure(sc.confidence, sc.provinces[block].confidence)
+        confidence = least_sure(confidence, sc.provinces[block].confidence)
     return ScorecardResult(
         id=sid,
         label=sc.label(lang),
@@ -1139,7 +1139,7 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
                 state=_state_name(state),
                 label=route.label(lang),
                 source=route.source,
-                confidence=route.confidence,
+                confidence=policy.confidence_of(rid),
                 policy=policy.origin.get(rid, policy.id),
                 values=_values_of(r, tests, at),
                 via=f"{rid}:{met_options[0]}" if met_options else None,
@@ -1159,7 +1159,7 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
                 state=_state_name(int(r.conditions[cid][at])),
                 label=cond.label(lang),
                 source=cond.source,
-                confidence=cond.confidence,
+                confidence=policy.confidence_of(cid),
                 policy=policy.origin.get(cid, policy.id),
                 values=_values_of(r, tests, at),
                 via=via.get(cid) if r.raw[cid][at] != MET else None,

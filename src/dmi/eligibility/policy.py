@@ -692,6 +692,52 @@ class Policy:
             return _resolve(entry.policy, self._base), entry
         return self, None
 
+    def confidence_of(self, rule_id: str) -> Confidence:
+        """How sure the result of a condition, route or scorecard is: its own mark, or the less
+        sure mark of a formula (a metric) or a scorecard its tests rest on.
+
+        ``lg22_growth`` is marked V (its wording is seen verbatim), but whether its "近2年平均增长率"
+        is a mean of the two yearly rates or a compound rate is unconfirmed (the metric
+        ``main_growth_2y`` is U): its result is as sure as that, U.
+        """
+        if rule_id in self.scorecards:
+            card = self.scorecards[rule_id]
+            marks = [card.confidence]
+            for ind in card.indicators:
+                marks += [ind.confidence] if ind.confidence else []
+                for name in _indicator_names(ind):
+                    marks += self._metric_marks(name)
+                for step in ind.first_of or ():
+                    marks += self._test_marks(step.test)
+            return least_sure(*marks)  # type: ignore[return-value]
+        if rule_id in self.routes:
+            route = self.routes[rule_id]
+            marks = [route.confidence]
+            for option in route.options:
+                marks += self._test_marks(option.test)
+            return least_sure(*marks)  # type: ignore[return-value]
+        cond = self.conditions[rule_id]
+        marks = [cond.confidence, *self._test_marks(cond.test)]
+        if cond.recheck not in (None, "skip"):
+            marks += self._test_marks(cond.recheck)
+        return least_sure(*marks)  # type: ignore[return-value]
+
+    def _test_marks(self, test: Any) -> list[str]:
+        marks: list[str] = []
+        for leaf in iter_leaves(test):
+            if isinstance(leaf, ScorecardPass):
+                marks.append(self.confidence_of(leaf.scorecard))
+            elif isinstance(leaf, (Compare, Member, Is)):
+                marks += self._metric_marks(leaf.of)
+        return marks
+
+    def _metric_marks(self, name: str) -> list[str]:
+        """The marks of a metric and of the metrics it is worked out from (none for a fact)."""
+        metric = self.metrics.get(name)
+        if metric is None:
+            return []
+        return [metric.confidence, *(m for part in metric.of for m in self._metric_marks(part))]
+
     def value_names(self) -> set[str]:
         """Every name a test may compare: facts and metrics."""
         return set(facts_table().codes) | set(self.metrics)
