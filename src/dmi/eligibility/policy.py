@@ -696,9 +696,9 @@ class Policy:
         """How sure the result of a condition, route or scorecard is: its own mark, or the less
         sure mark of a formula (a metric) or a scorecard its tests rest on.
 
-        ``lg22_growth`` is marked V (its wording is seen verbatim), but whether its "近2年平均增长率"
-        is a mean of the two yearly rates or a compound rate is unconfirmed (the metric
-        ``main_growth_2y`` is U): its result is as sure as that, U.
+        ``lg22_growth`` is marked V (its wording is seen verbatim), but whether its
+        "近2年平均增长率" is a mean of the two yearly rates or a compound rate is unconfirmed
+        (the metric ``main_growth_2y`` is U): its result is as sure as that, U.
         """
         if rule_id in self.scorecards:
             card = self.scorecards[rule_id]
