@@ -1483,6 +1483,27 @@ def test_a_banded_conditions_gap_in_the_band_the_changes_lead_to_says_it_is_afte
             assert g.text.startswith(after), g.text
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_scorecard_s_points_worked_out_after_the_other_changes_say_so_in_its_language(lang):
+    # a reviewer's firm: +200万元 main revenue for sr22_rev lowers the net margin 9% -> 7.2%,
+    # and the scorecard's follow-up began with the Chinese words in English
+    facts = {
+        "sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes",
+        "revenue_y1": 800, "main_revenue_y1": 800, "main_revenue_y2": 700,
+        "main_revenue_y3": 600, "revenue_y2": 700, "revenue_y3": 600, "niche_years": 10,
+        "digital_level": 3, "quality_items": 2, "net_profit_y1": 72, "debt_ratio": 40,
+        "ip_class1": 1, "ip_class1_own": "yes", "ip_class1_high_value": "no", "rd_y1": 100,
+        "rd_y2": 90, "staff": 100, "rd_staff": 0, "rd_institution": "none",
+        "product_field": "other", "featured_points": 0, "equity_2y": 0, "award": "none",
+        "makers_china": "none",
+    }  # fmt: skip
+    result = el.evaluate(facts, "2022", lang=lang, max_gaps=None)
+    (points,) = [g for g in result["specialised"].gaps if g.kind == "points"]
+    assert points.text.startswith(words("eligibility.after_changes", lang)), points.text
+    if lang == "en":
+        assert not re.search(r"[\u4e00-\u9fff]{2,}", points.text.replace("万元", ""))
+
+
 RUNG_ORDER = ("innovative", "specialised", "little_giant")
 
 

@@ -171,7 +171,7 @@ class Piece:
     change: np.ndarray | None = None
     points: np.ndarray | None = None
     source: _Change | None = None
-    lang: str = "zh"
+    lang: str = dataclasses.field(kw_only=True)  # of its words: every piece is made in one
     # a scorecard's piece: the amounts its moves change, (fact, rows of the piece, change) ...
     moves: tuple[tuple[str, np.ndarray, np.ndarray], ...] = ()
     # ... and the points each indicator should have after them (NaN: not checked), by id
@@ -252,11 +252,11 @@ class Piece:
             cut(self.change),
             cut(self.points),
             source,
-            self.lang,
-            tuple(moves),
-            None if self.planned is None else {k: v[keep] for k, v in self.planned.items()},
-            self.scorecard,
-            self.after_changes,
+            moves=tuple(moves),
+            planned=None if self.planned is None else {k: v[keep] for k, v in self.planned.items()},
+            scorecard=self.scorecard,
+            after_changes=self.after_changes,
+            lang=self.lang,
         )
 
 
@@ -710,7 +710,7 @@ def _leaf_pieces(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) 
         if leaf.window is not None:  # held, but not within the window
             words.append(head + t("eligibility.within", lang, n=leaf.window.years))
             safe = np.where(np.isin(codes, wanted), len(words) - 1, safe)
-        return [Piece(pos, cid, "change", _worded(words, safe), meets, leaf.of)]
+        return [Piece(pos, cid, "change", _worded(words, safe), meets, leaf.of, lang=lang)]
     if isinstance(leaf, Is):
         fact = facts[leaf.of]
         want = leaf.is_
@@ -721,9 +721,17 @@ def _leaf_pieces(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) 
         if is_bar(leaf):  # no change the firm can make meets it
             text = f"{fact.short_label(lang)}{colon}{was}"
             bar = t("eligibility.fixed_bar", lang, cid=cid)
-            return [Piece(pos, cid, "change", _worded([text], np.zeros(len(pos))), bar, leaf.of)]
+            return [
+                Piece(
+                    pos, cid, "change", _worded([text], np.zeros(len(pos))), bar, leaf.of, lang=lang
+                )
+            ]
         text = f"{fact.short_label(lang)}{colon}{was} → {wanted}"
-        return [Piece(pos, cid, "change", _worded([text], np.zeros(len(pos))), meets, leaf.of)]
+        return [
+            Piece(
+                pos, cid, "change", _worded([text], np.zeros(len(pos))), meets, leaf.of, lang=lang
+            )
+        ]
     return []
 
 
@@ -1196,6 +1204,7 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
             moves=amounts,
             planned=planned,
             scorecard=sid,
+            lang=lang,
         )
     ]
 
@@ -1441,7 +1450,7 @@ def rung_gaps(
         count[has_missing] += 1
         head = t("eligibility.missing", lang) + t("eligibility.colon", lang)
         text = _worded([head + w for w in words], which[rows])
-        pieces.append(Piece(pos[rows], "", "missing", text))
+        pieces.append(Piece(pos[rows], "", "missing", text, lang=lang))
     # conditions left for manual review
     manual_rows = status == MANUAL
     if manual_rows.any():
@@ -1465,7 +1474,7 @@ def rung_gaps(
         if len(rows):
             head = t("eligibility.manual", lang) + t("eligibility.colon", lang)
             text = _worded([head + w for w in words], which[rows])
-            pieces.append(Piece(pos[rows], "", "manual", text))
+            pieces.append(Piece(pos[rows], "", "manual", text, lang=lang))
     return pieces, count
 
 
