@@ -434,7 +434,8 @@ def test_a_firm_failing_only_a_bar_is_not_one_condition_away(seed):
     spec = rung_conditions("2026", year=2026)
     for (rung, _), conditions in spec.items():
         barred = set(conditions.bars)
-        assert barred <= {"base_sme", "base_credit", "base_product", "base_incident", "ts_incident"}
+        fixed = {"base_sme", "base_credit", "base_product", "base_incident", "ts_incident"}
+        assert barred <= fixed | {"ts_size"}  # a size cap (gap: bar) too
         listed = found.candidates[
             (found.candidates["rung"] == rung) & found.candidates["one_away"].astype(bool)
         ]
@@ -442,9 +443,10 @@ def test_a_firm_failing_only_a_bar_is_not_one_condition_away(seed):
             assert row.missing not in barred, (rung, row.respondent_id, row.missing)
     innovative = [c for (rung, _), c in spec.items() if rung == "innovative"]
     assert innovative and all("base_incident" in c.bars for c in innovative)
-    # the way judged: never one barred when the other is not
+    # the way judged: never one barred when the other is not (科技型's size cap is a bar too)
     no_incident_only = (firms["no_incident"] == "no") & (firms["no_incident_recent"] == "yes")
-    judged = results.loc[no_incident_only.to_numpy(), "innovative_path"]
+    ts_open = (results["ts_size"] != "not_met").to_numpy()
+    judged = results.loc[no_incident_only.to_numpy() & ts_open, "innovative_path"]
     assert len(judged) and (judged == "tech").all(), judged.value_counts()
 
 

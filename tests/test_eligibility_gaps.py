@@ -486,7 +486,7 @@ def test_changes_of_one_fact_for_many_conditions_are_merged_without_overflow():
         change = np.array([float(k + 1)])
         return Piece(
             np.array([0]), f"c{k}", "change", np.array(["x"]), f" meets c{k}", "revenue_y1",
-            np.array([1.0]), np.array([1.0 + k]), change,
+            np.array([1.0]), np.array([1.0 + k]), change, lang="en",
         )  # fmt: skip
 
     shown, left = _one_change_per_fact([piece(k) for k in range(70)], "en")
@@ -669,7 +669,24 @@ def test_a_route_left_to_manual_review_is_named_in_the_review_list():
     assert [g.text for g in r.gaps] == ["manual review: sr22_rev"]
 
 
-def test_a_decrease_beyond_the_rest_of_a_whole_is_asked_of_its_part():
+@pytest.fixture
+def cuts_2026(tmp_path):
+    """The 2026 rules with 科技型's size cap asked as cuts (its leaves without ``gap: bar``):
+    how the gaps ask for a decrease of a whole, for rule files that want one."""
+    import yaml
+
+    from dmi.eligibility._data import DATA
+
+    data = yaml.safe_load(DATA.joinpath("policy-2026.yaml").read_text(encoding="utf-8"))
+    size = next(c for c in data["conditions"] if c["id"] == "ts_size")
+    for leaf in size["test"]["all"]:
+        assert leaf.pop("gap") == "bar"
+    path = tmp_path / "cuts-2026.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_decrease_beyond_the_rest_of_a_whole_is_asked_of_its_part(cuts_2026):
     # 科技型 size: revenue 25000 -> 20000 with 24500 of main business: "(-5000万元)" of revenue
     # alone left main revenue above revenue, facts that cannot be (a reviewer's firm)
     from .test_eligibility_edges_ladder import GATE, _apply
@@ -683,14 +700,14 @@ def test_a_decrease_beyond_the_rest_of_a_whole_is_asked_of_its_part():
         "strategic_emerging": "no", "main_revenue_y2": 24500, "revenue_y2": 25000,
         "standard_lead": "no",
     }  # fmt: skip
-    gaps = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"].gaps
+    gaps = el.evaluate(f, cuts_2026, lang="en", max_gaps=None)["innovative"].gaps
     size = next(g for g in gaps if g.condition == "ts_size")
     assert size.text == "revenue y1 25000万元 → 20000万元 (-5000万元 main revenue y1) meets ts_size"
-    after = el.evaluate(_apply(f, list(gaps)), "2026")["innovative"]  # valid facts
+    after = el.evaluate(_apply(f, list(gaps)), cuts_2026)["innovative"]  # valid facts
     assert after.condition("ts_size").state == "met"
     # within the rest of the whole: revenue of another business only
     f = {**f, "main_revenue_y1": 15000, "main_revenue_y2": 15000}
-    gaps = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"].gaps
+    gaps = el.evaluate(f, cuts_2026, lang="en", max_gaps=None)["innovative"].gaps
     size = next(g for g in gaps if g.condition == "ts_size")
     assert size.text == "revenue y1 25000万元 → 20000万元 (-5000万元) meets ts_size"
 
@@ -1173,7 +1190,7 @@ def test_the_path_assessed_is_the_one_the_gaps_are_of():
     assert rung.points == result.row["innovative_points"] == 50
 
 
-def test_a_cut_of_staff_beyond_the_other_staff_is_asked_of_the_r_and_d_staff():
+def test_a_cut_of_staff_beyond_the_other_staff_is_asked_of_the_r_and_d_staff(cuts_2026):
     # 科技型's size: 650 staff, 600 of them R&D; "staff 650 → 500" alone left R&D staff above
     # staff, a firm the facts refuse. As revenue cut beyond the other business's is asked of
     # the main business, the cut beyond the 50 other staff is asked of the R&D staff
@@ -1197,7 +1214,7 @@ def test_a_cut_of_staff_beyond_the_other_staff_is_asked_of_the_r_and_d_staff():
         "rd_y1": 0,
         **NO_ROUTE,
     }
-    rung = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"]
+    rung = el.evaluate(f, cuts_2026, lang="en", max_gaps=None)["innovative"]
     (size,) = [g for g in rung.gaps if g.condition == "ts_size" and "staff" in g.text]
     assert "staff 650 → 500 (-150 R&D staff)" in size.text, size.text
     applied = dict(f)
@@ -1207,7 +1224,7 @@ def test_a_cut_of_staff_beyond_the_other_staff_is_asked_of_the_r_and_d_staff():
             whole = {"rd_staff": "staff", "main_revenue_y1": "revenue_y1"}.get(fact)
             if whole:  # a part's change changes its whole alike
                 applied[whole] = applied[whole] + change
-    after = el.evaluate(applied, "2026", lang="en")["innovative"]  # valid facts: no FactsError
+    after = el.evaluate(applied, cuts_2026, lang="en")["innovative"]  # valid facts: no FactsError
     assert after.condition("ts_size").state == "met"
     assert (applied["staff"], applied["rd_staff"]) == (500, 450)
 
@@ -1541,6 +1558,40 @@ def test_the_gaps_are_of_the_lowest_rung_the_firm_applies_for_as_the_cohort_coun
         elif text:
             named = [r for r in RUNG_ORDER if text.startswith(labels[r])]
             assert named == [expected], (k, expected, text)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_size_cap_is_a_bar_not_a_cut_to_make(lang):
+    from dmi.eligibility.facts import unit_text
+
+    # 115号's cap (at most 500 staff, 2亿 revenue and assets) was asked as cuts: "staff 1305
+    # → 500 (-805) meets ts_size", a firm told to lay off 805 people to be a 科技型 SME
+    # 科技型 met but for its size, 创新型 barred by an incident: the 科技型 path is assessed
+    facts = {**TECH_SHORT, "staff": 1305, "rd_staff": 300, "assets_y1": 50850.18}
+    tier = el.evaluate(facts, "2026", year=2026, lang=lang, max_gaps=None)["innovative"]
+    assert tier.path == "tech" and tier.condition("ts_size").state == "not_met"
+    size = [g for g in tier.gaps if g.condition == "ts_size"]
+    bar = words("eligibility.fixed_bar", lang, cid="ts_size")
+    staff = el.FACTS["staff"].short_label(lang)
+    assets = el.FACTS["assets_y1"].short_label(lang)
+    unit = "万元"
+    people = unit_text("人", lang)
+    at_most = {
+        n: words("eligibility.limit_at_most", lang, limit=n) for n in (f"500{people}", "20000万元")
+    }
+    assert [g.text for g in size] == [
+        f"{staff} 1305{people}{at_most[f'500{people}']}{bar}",
+        f"{assets} 50850.18{unit}{at_most['20000万元']}{bar}",
+    ]
+    assert all(g.change is None and g.changes == () for g in size)
+    # a path closed by a bar is assessed last: with 科技型 also short of its points, the
+    # 创新型 path (its incident a bar too, but its points a change) is the one listed
+    facts = {**TECH_SHORT, "staff": 1305, "rd_staff": 200, "assets_y1": 50850.18}
+    tier = el.evaluate(facts, "2026", year=2026, lang=lang, max_gaps=None)["innovative"]
+    assert tier.path == "innovative" and tier.condition("ts_size").state == "not_met"
+    assert {g.condition for g in tier.gaps} == {"base_incident", "in22_score"}
+    capped = ("staff", "revenue_y1", "main_revenue_y1", "assets_y1")
+    assert not [(f, c) for g in tier.gaps for f, c in g.changes if f in capped and c < 0]
 
 
 @pytest.mark.parametrize("policy", ["2022", "2026"])

@@ -87,7 +87,9 @@ def _pieces(draw):
         if draw(st.booleans()) or not len(positions):
             text = np.array([draw(_text) for _ in positions], dtype=object)
             after = draw(st.booleans())  # worked out after the changes (a follow-up)
-            pieces.append(Piece(positions, condition, "missing", text, suffix, after_changes=after))
+            pieces.append(
+                Piece(positions, condition, "missing", text, suffix, after_changes=after, lang="zh")
+            )
             continue
         # a change: its text made by Arrow from the numbers, some undefined
         k = len(positions)
@@ -149,7 +151,9 @@ def test_the_arrow_join_is_the_plain_join_row_by_row(case, max_gaps, lang, count
 
 
 def _piece(positions, condition, texts, suffix=""):
-    return Piece(np.array(positions), condition, "change", np.array(texts, dtype=object), suffix)
+    return Piece(
+        np.array(positions), condition, "change", np.array(texts, dtype=object), suffix, lang="en"
+    )
 
 
 WORKED = [

@@ -519,8 +519,11 @@ chosen last (the 2026 tier 1's paths) and never "one condition away" (the cohort
 
 
 def is_bar(node: Any) -> bool:
-    """Whether ``node`` is a test of a yes/no fact the firm cannot change by acting on it now
-    (``Fact.fixed``: its size, a past incident): failed, no change meets it."""
+    """Whether ``node`` is a test no change the gaps ask for meets: of a yes/no fact the firm
+    cannot change by acting on it now (``Fact.fixed``: its size, a past incident), or a limit
+    marked ``gap: bar`` (a size cap, not a cut to make)."""
+    if isinstance(node, Compare):
+        return node.gap == "bar"
     return isinstance(node, Is) and facts_table()[node.of].fixed
 
 

@@ -554,6 +554,16 @@ def _change_arrow(ch: _Change, lang: str) -> Any:
     return text
 
 
+def _limit_arrow(ch: _Change, lang: str) -> Any:
+    """``label current (at most limit)`` for every row of a change, as an Arrow string array:
+    a limit failed as a bar, with no change asked."""
+    up = ch.op in ("at_least", "above")
+    cur = _rounded(ch.current, _decimals(ch.of_unit), "floor" if up else "ceil")
+    unit = unit_text(ch.of_unit, lang)
+    limit = t(f"eligibility.limit_{ch.op}", lang, limit=_fixed(ch.target) + unit)
+    return _joined_arrow([f"{ch.label} ", cur, f"{unit}{limit}"])
+
+
 @dataclass(frozen=True)
 class _Signed:
     """Numbers to be written with their sign (``%+.15g``) by :func:`_joined_arrow`."""
@@ -684,6 +694,9 @@ def _leaf_pieces(ctx: Context, leaf: Any, pos: np.ndarray, cid: str, lang: str) 
     facts = facts_table()
     if isinstance(leaf, Compare):
         ch = _change(ctx, leaf.of, leaf.op, leaf.threshold, pos, lang)
+        if is_bar(leaf):  # a limit the firm is not asked to move to: said as the bar it fails
+            bar = t("eligibility.fixed_bar", lang, cid=cid)
+            return [Piece(pos, cid, "change", _limit_arrow(ch, lang), bar, leaf.of, lang=lang)]
         pieces = []
         for _, sub in _made_by_part(ctx, ch, lang):
             # a value that cannot be computed is a change asked for by no amount: it meets

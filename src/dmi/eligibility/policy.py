@@ -151,7 +151,8 @@ class Compare(_Strict):
 
     ``at_least`` is ≥ (以上, 不低于, 达到), ``above`` is >, ``at_most`` is ≤ (不高于, 以下) and
     ``below`` is <. ``gap: false`` marks a leaf that selects a case (e.g. a revenue band) and
-    that no gap should ask the firm to change.
+    that no gap should ask the firm to change; ``gap: bar`` a limit the firm is not asked to
+    move to (115号's size cap: 500 staff at most), which a gap names as a bar it fails.
     """
 
     of: str
@@ -160,7 +161,7 @@ class Compare(_Strict):
     at_most: float | None = None
     below: float | None = None
     window: Window | None = None
-    gap: bool = True
+    gap: bool | Literal["bar"] = True
 
     @model_validator(mode="after")
     def _one_bound(self) -> Compare:
