@@ -505,6 +505,33 @@ def test_an_amount_far_beyond_an_sme_is_taken_with_a_caution(revenue, cautioned)
         assert len(checked.cautions["net_profit_y1"]) == 1
 
 
+@pytest.mark.parametrize(
+    "rd, revenue, cautioned",
+    [(15000, 12000, True), (12000.01, 12000, True), (12000, 12000, False), (600, 12000, False)],
+)
+def test_r_and_d_above_the_year_s_revenue_is_taken_with_a_caution(rd, revenue, cautioned):
+    # R&D typed in yuan beside revenue in 万元 (a share of 125 %) met every R&D floor without a
+    # word on the form, where the library and the bulk page note it
+    facts = {**FIRM, "revenue_y2": revenue, "rd_y2": rd}
+    for lang in ("zh", "en"):
+        checked = service.check_facts(facts, "2026", None, lang)
+        assert checked.facts["rd_y2"] == rd and not checked.refused
+        lines = checked.cautions.get("rd_y2", [])
+        assert bool(lines) == cautioned, lines
+        if cautioned:
+            (line,) = lines
+            assert FACTS["rd_y2"].label(lang) in line and FACTS["revenue_y2"].label(lang) in line
+            assert number_text(rd) in line and number_text(revenue) in line
+            assert "万元" in line
+        assert "rd_y1" not in checked.cautions
+    # a revenue of 0 or not given: no share to speak of (the share cannot be computed)
+    for other in (0, None):
+        checked = service.check_facts(
+            {**FIRM, "revenue_y2": other, "rd_y2": rd}, "2026", None, "zh"
+        )
+        assert "rd_y2" not in checked.cautions
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_scorecard_at_its_pass_mark_but_short_in_a_group_names_no_id(lang):
     # "in22_score [创新能力 15 → 20]：上年研发费用占比 2.35% → 3% …": the total is at the pass

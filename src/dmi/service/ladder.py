@@ -33,7 +33,7 @@ from dmi.eligibility import (
     load_policy,
     profile_fact_text,
 )
-from dmi.eligibility.facts import IMPLAUSIBLE_AMOUNT, out_of_range, parse_cell
+from dmi.eligibility.facts import IMPLAUSIBLE_AMOUNT, RD_OF_REVENUE, out_of_range, parse_cell
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.errors import FactsNoteWarning
 from dmi.locales import text
@@ -56,6 +56,7 @@ __all__ = [
     "miit_submission",
     "problems",
     "profile_facts",
+    "rd_cautions",
     "rows_by_year",
     "year_note",
 ]
@@ -369,8 +370,9 @@ def check_facts(
                     refused[code] = given.pop(code)
             continue
         cautions = fraction_cautions(given, lang)
-        for code, lines in amount_cautions(given, lang).items():
-            cautions.setdefault(code, []).extend(lines)
+        for found in (amount_cautions(given, lang), rd_cautions(given, lang)):
+            for code, lines in found.items():
+                cautions.setdefault(code, []).extend(lines)
         return Checked(result, given, refused, messages, cautions)
 
 
@@ -392,6 +394,32 @@ def amount_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]
                 big=number_text(value / (10_000 if lang == "zh" else 100_000)),
             )
             found[fact.code] = [words]
+    return found
+
+
+def rd_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
+    """For each year's R&D expense above that year's revenue (:data:`RD_OF_REVENUE`): taken as
+    given (a firm living on investment may spend more), and said under the R&D field, as a
+    bulk run notes it of a file: an R&D share above 100 % passes every R&D floor, and R&D
+    typed in yuan beside revenue in 万元 is the likely cause."""
+    found = {}
+    for rd, revenue in RD_OF_REVENUE:
+        spent, earned = facts.get(rd), facts.get(revenue)
+        numbers = [v for v in (spent, earned) if isinstance(v, (int, float))]
+        if len(numbers) < 2 or any(isinstance(v, bool) for v in (spent, earned)):
+            continue
+        if earned > 0 and spent > earned:
+            found[rd] = [
+                text(
+                    "ladder.rd_caution",
+                    lang,
+                    rd=FACTS[rd].label(lang),
+                    spent=fact_value_text(rd, spent, lang),
+                    revenue=FACTS[revenue].label(lang),
+                    earned=fact_value_text(revenue, earned, lang),
+                    share=number_text(round(spent / earned * 100, 1)),
+                )
+            ]
     return found
 
 
