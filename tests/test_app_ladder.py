@@ -679,3 +679,68 @@ def test_the_pre_check_offers_its_ladder_as_a_report_without_a_survey(lang):
     _ok(at)
     labels = [b.proto.label for b in at.get("download_button")]
     assert text("app.download_html", lang) in labels and text("app.download_pdf", lang) in labels
+
+
+# a title held (``holds_<rung> = yes``), and the rungs below a title held or under 复核: no new
+# application, no gaps (the rule of the firm-level gaps, dmi.eligibility.engine.applies_for);
+# a 复核 (``recheck``) is evaluated as one, gaps and all
+HOLDS = {
+    "specialised": ({"holds_specialised": "yes"}, {"innovative", "specialised"}),
+    "little_giant": ({"holds_little_giant": "yes"}, {"innovative", "specialised", "little_giant"}),
+    "little_giant_recheck": ({"holds_little_giant": "recheck"}, {"innovative", "specialised"}),
+    "nothing": ({}, set()),
+}
+
+
+def rung_lines(at: AppTest, lang: str) -> dict[str, list[str]]:
+    """Rung label -> the texts drawn under its badge (markdown and captions, in the page's
+    order, the collapsed conditions too), up to the next rung's badge."""
+    found: dict[str, list[str]] = {}
+    current = None
+    end = text("ladder.confidence_note", lang)
+    for node in at.main:
+        value = getattr(node, "value", None)
+        if hasattr(node, "children") or not isinstance(value, str):
+            continue
+        if value == end:
+            break
+        hit = BADGE.match(value)
+        if hit:
+            current = _shown(hit["label"])
+            found[current] = []
+        elif current is not None:
+            found[current].append(_shown(value))
+    return found
+
+
+@pytest.mark.parametrize("case", list(HOLDS))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_title_held_is_shown_as_held_with_no_gaps(lang, case):
+    # a 专精特新 firm read "待人工审核 · 2026 版 · 新申请", then "还差什么": as if it had to
+    # apply again for the title it holds
+    holds, held = HOLDS[case]
+    facts = {**FIRM, "holds_innovative": "no", **holds}
+    at, _ = start(lang)
+    fill(at, facts)
+    at.run()
+    _ok(at)
+    assert statuses(at) == expected(facts, lang)  # the results as the API gives them
+    result = el.evaluate(facts, "2026", year=application_year_now("2026"), lang=lang)
+    shown = rung_lines(at, lang)
+    gaps = f"**{text('ladder.gaps', lang)}**"
+    prepare = text("ladder.evidence", lang, items="").strip()
+    for rung in el.RUNGS:
+        r = result[rung]
+        lines = shown[r.label]
+        applicant = text(f"ladder.applicant_{r.applicant}", lang)
+        if rung in held:
+            assert gaps not in lines, (rung, lines)
+            assert not any(applicant in line for line in lines), (rung, lines)
+            assert not any(prepare in line for line in lines), (rung, lines)
+            assert lines[0].startswith(text("ladder.rung_meta_held", lang, policy=r.policy))
+        else:
+            meta = text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant)
+            assert lines[0].startswith(meta), (rung, lines)
+            assert r.gaps and gaps in lines, (rung, lines)
+    if case == "little_giant_recheck":
+        assert result["little_giant"].applicant == "recheck"

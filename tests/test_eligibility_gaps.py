@@ -1521,6 +1521,27 @@ def test_a_scorecard_s_points_worked_out_after_the_other_changes_say_so_in_its_l
         assert not re.search(r"[\u4e00-\u9fff]{2,}", points.text.replace("万元", ""))
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_scorecard_move_that_waits_on_a_review_says_so(lang):
+    # a reviewer's firm (seed 4242, row 2456): "+29 points (31 → 60): … main product fills a gap
+    # or extends a strength, with real results +5" counted the 补短板 claim's 5 points as sure,
+    # while they are 0 to 5 until reviewed (63号附件2): the move says it waits on the review
+    firm = el.synthetic_firms(3000, seed=4242).iloc[2456].to_dict()
+    facts = {k: v for k, v in firm.items() if isinstance(v, str) or v == v}
+    rung = el.evaluate(facts, "2022", year=2026, lang=lang, max_gaps=None)["specialised"]
+    (plan,) = [g for g in rung.gaps if g.kind == "points"]
+    claim = next(
+        step.label(lang)
+        for ind in el.load_policy("2022").scorecards["sr22s"].indicators
+        if ind.id == "sr22s_field"
+        for step in ind.first_of
+    )
+    then = words("eligibility.then_manual", lang)
+    assert f"{claim}{then} +5" in plan.text, plan.text
+    # a move with no review to wait on says nothing of one
+    assert plan.text.count(then) == 1
+
+
 RUNG_ORDER = ("innovative", "specialised", "little_giant")
 
 

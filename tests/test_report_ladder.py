@@ -243,3 +243,59 @@ def test_a_pre_check_on_its_own_has_a_report_of_its_ladder(lang):
     for rung in el.RUNGS:
         assert re.sub(r"\s+", "", ladder[rung].label)[:8] in squeezed
     assert pdf == render_ladder_pdf(ladder, refused=refused, generated_at="2026-12-07")
+
+
+# a title held, and the rungs below a title held or under 复核 (the rule of the firm-level gaps,
+# dmi.eligibility.engine.applies_for): drawn as held, no gaps; a 复核 keeps its gaps
+HOLDS = {
+    "specialised": ({"holds_specialised": "yes"}, {"innovative", "specialised"}),
+    "little_giant": ({"holds_little_giant": "yes"}, {"innovative", "specialised", "little_giant"}),
+    "little_giant_recheck": ({"holds_little_giant": "recheck"}, {"innovative", "specialised"}),
+    "nothing": ({}, set()),
+}
+
+
+@pytest.mark.parametrize("case", list(HOLDS))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_title_held_is_reported_as_held_with_no_gaps(miit, result, lang, case):
+    # the report listed a 专精特新 firm's 专精特新 as "2026 版 · 新申请" with its "主要差距"
+    holds, held = HOLDS[case]
+    facts = {**FIRM, "holds_innovative": "no", **holds}
+    ladder = el.evaluate(facts, policy="2026", year=2026, lang=lang)
+    alone = build_ladder_report(ladder, facts=facts).sections[0]
+    within = _section(
+        build_report(
+            result, miit, lang, None, None, None, None, None, ladder=ladder, ladder_facts=facts
+        ),
+        lang,
+    )
+    prepare = text("ladder.evidence", lang, items="").strip()
+    for section in (alone, within):
+        rungs = section.blocks[1]
+        headings = [b.text for b in section.blocks if getattr(b, "style", None) == "heading3"]
+        gap_rows = (
+            section.blocks[
+                section.blocks.index(_heading(section, "ladder.report_gaps", lang)) + 1
+            ].rows
+            if text("ladder.report_gaps", lang) in headings
+            else []
+        )
+        conditions = section.blocks[
+            section.blocks.index(_heading(section, "ladder.report_conditions", lang)) + 1
+        ].rows
+        for rung, row in zip(el.RUNGS, rungs.rows, strict=True):
+            r = ladder[rung]
+            assert row[:2] == [r.label, STATUS[lang][r.status]]  # the result as the API's
+            applicant = text(f"ladder.applicant_{r.applicant}", lang)
+            gaps = [g for label, g in gap_rows if label == r.label]
+            if rung in held:
+                assert not gaps, (rung, gaps)
+                assert applicant not in row[3], (rung, row)
+                assert not any(c[0] == r.label and prepare in c[3] for c in conditions)
+                assert row[3].startswith(text("ladder.rung_meta_held", lang, policy=r.policy))
+            else:
+                meta = text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant)
+                assert row[3].startswith(meta), (rung, row)
+                assert r.gaps and gaps, rung
+    if case == "little_giant_recheck":
+        assert ladder["little_giant"].applicant == "recheck"

@@ -46,6 +46,7 @@ from dmi.eligibility.policy import (
     Manual,
     Member,
     ScorecardPass,
+    iter_leaves,
     resolve_bands,
 )
 from dmi.locales import text as _locale_text
@@ -956,7 +957,11 @@ def _indicator_moves(
     for step in ind.first_of or ():
         state = ctx.state(step.test)[pos]
         valid = state == NOT_MET
-        text = _worded([step.label(lang)], np.zeros(len(pos)))
+        # a step whose claim a reviewer judges (补短板's "real results") earns its points only
+        # then: the move says so, as a condition's gap does
+        reviewed = any(isinstance(leaf, Manual) for leaf in iter_leaves(step.test))
+        then = t("eligibility.then_manual", lang) if reviewed else ""
+        text = _worded([step.label(lang) + then], np.zeros(len(pos)))
         moves.append(_Move(k, ind.group, step.points, valid, np.where(valid, 1.0, np.inf), text))
     return moves
 
