@@ -1521,6 +1521,37 @@ def test_a_scorecard_s_points_worked_out_after_the_other_changes_say_so_in_its_l
         assert not re.search(r"[\u4e00-\u9fff]{2,}", points.text.replace("万元", ""))
 
 
+@pytest.mark.parametrize("left_open", ["review", "missing"])
+def test_a_met_scorecard_the_changes_leave_open_gets_the_points_its_sure_total_needs(left_open):
+    # a reviewer's firm: +200万元 main revenue for sr22_rev lowers the net margin 9% -> 7.2%:
+    # the 专精特新 2022 scorecard, met with 61 sure points, fell to 59 sure and was left to the
+    # 补短板 claim's review (or, R&D staff not given, to that fact) without a word
+    facts = {
+        **BASE, "revenue_y1": 800, "main_revenue_y1": 800, "main_revenue_y2": 700,
+        "main_revenue_y3": 600, "revenue_y2": 700, "revenue_y3": 600, "niche_years": 10,
+        "digital_level": 3, "quality_items": 2, "net_profit_y1": 72, "debt_ratio": 40,
+        "ip_class1": 1, "ip_class1_own": "yes", "ip_class1_high_value": "no", "rd_y1": 100,
+        "rd_y2": 90, "staff": 100, "rd_staff": 0, "rd_institution": "none",
+        "product_field": "gap_filler", "featured_points": 0, "equity_2y": 0, "award": "none",
+        "makers_china": "none",
+    }  # fmt: skip
+    if left_open == "missing":
+        del facts["rd_staff"]
+    rung = el.evaluate(facts, "2022", lang="en", max_gaps=None)["specialised"]
+    assert rung.condition("sr22_score").state == "met"
+    (rev,) = [g for g in rung.gaps if g.condition == "sr22_rev"]
+    assert rev.changes == (("main_revenue_y1", 200.0),)
+    after = dict(facts, main_revenue_y1=1000, revenue_y1=1000)
+    left = el.evaluate(after, "2022")["specialised"].condition("sr22_score").state
+    assert left == ("manual" if left_open == "review" else "unknown")  # without a follow-up
+    (follow,) = [g for g in rung.gaps if g.condition == "sr22_score"]
+    assert follow.text.startswith("after the changes above, sr22_score: +1 point (59 → 60)")
+    for fact, change in follow.changes:
+        after[fact] += change
+    done = el.evaluate(after, "2022")["specialised"]
+    assert done.condition("sr22_score").state == "met" and done.status == "eligible"
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_scorecard_move_that_waits_on_a_review_says_so(lang):
     # a reviewer's firm (seed 4242, row 2456): "+29 points (31 → 60): … main product fills a gap

@@ -1763,6 +1763,13 @@ def _follow_ups(
             hit = np.flatnonzero((unmet & broken) | unsure)
             if len(hit):
                 found += _condition_pieces(after, cid, hit, lang)
+            # met before, and the changes leave its scorecard open (a missing fact or a claim
+            # under review decides it now): the moves its sure points need
+            reopened = ((now == UNKNOWN) | (now == MANUAL)) & (was == MET)
+            if cid in off_path:
+                reopened &= ~off_path[cid][rows]
+            if reopened.any():
+                found += _open_scorecard_pieces(after, cid, np.flatnonzero(reopened), lang)
         for piece in planned:
             found += _lost_points(after, piece, rows, lang)
         if not found:
@@ -1893,6 +1900,25 @@ def _condition_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> 
         test = rung.test(cid, recheck)
         if len(sel) and test != "skip":
             pieces += _test_pieces(rung.ctx, test, sel, cid, lang, rung)
+    return pieces
+
+
+def _open_scorecard_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> list[Piece]:
+    """The moves that lift the scorecards of condition ``cid`` that are open on rows ``rows``
+    (unknown, or waiting on a review) from their sure points to the pass mark: met whatever
+    the missing fact or the review then says."""
+    pieces: list[Piece] = []
+    again = rung.recheck[rows]
+    for recheck, sel in ((False, rows[~again]), (True, rows[again])):
+        test = rung.test(cid, recheck)
+        if not len(sel) or test == "skip":
+            continue
+        for leaf in iter_leaves(test):
+            if isinstance(leaf, ScorecardPass):
+                state = rung.ctx.state(leaf)[sel]
+                open_ = sel[(state == UNKNOWN) | (state == MANUAL)]
+                if len(open_):
+                    pieces += _scorecard_pieces(rung.ctx, leaf.scorecard, open_, cid, lang)
     return pieces
 
 
