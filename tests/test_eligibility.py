@@ -1378,3 +1378,24 @@ def test_the_notes_of_the_facts_are_warnings_in_python_as_the_command_prints_the
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # facts that say nothing as a whole: no warning
         el.evaluate(firm(SR26), "2026")
+
+
+@pytest.mark.parametrize(
+    "holds, held",
+    [
+        ({"holds_specialised": "yes"}, {"innovative", "specialised"}),
+        ({"holds_little_giant": "yes"}, {"innovative", "specialised", "little_giant"}),
+        ({"holds_little_giant": "recheck"}, {"innovative", "specialised"}),
+        ({"holds_innovative": "yes", "holds_specialised": "recheck"}, {"innovative"}),
+        ({"holds_innovative": "no"}, set()),
+        ({}, set()),
+    ],
+)
+def test_a_rung_the_firm_does_not_apply_for_is_marked_held(holds, held):
+    # a title held, or one above it held or under 复核 (a 小巨人 is 专精特新 and 创新型): the
+    # rule of the gaps column and the cohort's candidates, on the result the page draws
+    for policy in ("2022", "2026"):
+        result = el.evaluate({**BASE, **holds}, policy)
+        assert {r for r in el.RUNGS if result[r].held} == held
+        (row,) = el.evaluate_firms(pd.DataFrame([{**BASE, **holds, "respondent_id": "A"}]), policy)
+        assert {r for r in el.RUNGS if row[r].held} == held

@@ -262,12 +262,9 @@ def test_a_title_held_is_reported_as_held_with_no_gaps(miit, result, lang, case)
     holds, held = HOLDS[case]
     facts = {**FIRM, "holds_innovative": "no", **holds}
     ladder = el.evaluate(facts, policy="2026", year=2026, lang=lang)
-    alone = build_ladder_report(ladder, facts=facts).sections[0]
+    alone = build_ladder_report(ladder).sections[0]
     within = _section(
-        build_report(
-            result, miit, lang, None, None, None, None, None, ladder=ladder, ladder_facts=facts
-        ),
-        lang,
+        build_report(result, miit, lang, None, None, None, None, None, ladder=ladder), lang
     )
     prepare = text("ladder.evidence", lang, items="").strip()
     for section in (alone, within):

@@ -358,7 +358,11 @@ def test_the_gaps_are_in_the_firms_own_numbers(lang):
     assert set(gaps) == {"sr26_debt", "sr26_rd"}
     assert "81%" in gaps["sr26_debt"].text and "80%" in gaps["sr26_debt"].text
     assert "2.4%" in gaps["sr26_rd"].text and "+24万元" in gaps["sr26_rd"].text  # 4000×3% − 96
-    # an unknown rung lists the facts to give by their labels
+    # an unknown rung lists the facts to give by their labels (of a firm without the title:
+    # a title held has no gaps to show)
+    assert views["innovative"].held and not views["innovative"].gaps
+    unheld = el.evaluate({**FIRM, "holds_innovative": "no"}, policy="2026", lang=lang)
+    views = {v.rung: v for v in ladder_view(unheld)}
     missing = [g for g in views["innovative"].gaps if g.kind == "missing"]
     assert len(missing) == 1 and missing[0].condition == ""
     assert FACTS["high_tech_title"].label(lang) in missing[0].text
@@ -379,7 +383,7 @@ def test_the_facts_to_provide_and_the_conditions_to_review_are_told_apart(lang):
     # 3 years": labels holding commas were joined with commas
     sep = text("ladder.item_sep", lang)
     assert not [label for label in _labels(lang) if sep.strip() in label]
-    firm = {**FIRM, "holds_specialised": "yes", "debt_ratio": 80, "rd_y1": 120}
+    firm = {**FIRM, "holds_specialised": "no", "debt_ratio": 80, "rd_y1": 120}
     result = el.evaluate(firm, policy="2026", lang=lang)
     heads = {
         "missing": text("ladder.gap_missing", lang, facts=""),

@@ -255,8 +255,12 @@ def show_rung(view: RungView) -> None:
                     for g in view.gaps
                 )
             )
-        # the details on demand: the status, the points and the gaps stay in view on a phone
-        with st.expander(text("ladder.conditions", L), expanded=False):
+        # the details on demand: the status, the points and the gaps stay in view on a phone (a
+        # title held has no gaps: its conditions are for reference, not a to-do)
+        conditions = (
+            text("ladder.conditions_held", L) if view.held else text("ladder.conditions", L)
+        )
+        with st.expander(conditions, expanded=False):
             for line in view.conditions + view.routes:
                 head = f"{ICON[line.state]} **{lit(line.state_text)}** · {lit(line.label)}"
                 details = [lit(line.values)] if line.values else []
@@ -269,8 +273,9 @@ def show_rung(view: RungView) -> None:
 
 
 def show_result(result: FirmResult, refused: dict[str, Any], unplaced: list[str]) -> None:
-    """The ladder of the valid facts; the values ``refused`` were left out, which is said once
-    here (their messages are under their fields; ``unplaced``: those of no field shown)."""
+    """The ladder of the valid facts, a title the firm holds drawn as held; the values
+    ``refused`` were left out, which is said once here (their messages are under their fields;
+    ``unplaced``: those of no field shown)."""
     st.header(text("ladder.result", L))
     policy = load_policy(result.policy)
     why = year_note(result.policy, result.year, L)

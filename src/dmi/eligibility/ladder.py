@@ -182,6 +182,11 @@ class RungResult:
     # the rule file whose rung was applied, where ``policy`` names another version (2026's
     # tier 1 keeps the 2022 standards: policy 2022, its paths and routes the 2026 file's)
     defined_in: str | None = None
+    # the firm holds the title (holds_<rung> = yes), or one above it, or stands for 复核 of one
+    # above (a 小巨人 is 专精特新 and 创新型): it does not apply for this rung, whose status and
+    # gaps are then for reference (dmi.eligibility.engine.applies_for, as the gaps column and
+    # the cohort's candidates have it)
+    held: bool = False
 
     def condition(self, cid: str) -> ConditionResult:
         for c in self.conditions + self.routes:
@@ -1192,6 +1197,7 @@ def _firms(ev: Evaluation, frame: pd.DataFrame, lang: str) -> list[FirmResult]:
     out once for all the rows of each part that are not eligible, as the frame's are."""
     rungs: list[dict[str, RungResult]] = [{} for _ in range(ev.n)]
     for rung in RUNGS:
+        held = ~applies_for(rung, lambda r, v: holds(ev.facts, r, v))
         for part in ev.parts[rung]:
             r = part.ev
             open_ = part.at[
@@ -1205,7 +1211,7 @@ def _firms(ev: Evaluation, frame: pd.DataFrame, lang: str) -> list[FirmResult]:
                     found = replace(
                         found, routing_source=entry.source, routing_confidence=entry.confidence
                     )
-                rungs[row][rung] = found
+                rungs[row][rung] = replace(found, held=bool(held[row])) if held[row] else found
     separator = t("eligibility.separator", lang)
     out = []
     for i, values in enumerate(frame.to_dict("records")):

@@ -644,8 +644,9 @@ def build_ladder_report(
 
 
 def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -> Section:
-    """Where the company stands on 创新型 / 专精特新 / 小巨人, and each rung's top gaps; the
-    values ``refused`` on the page named as left out (as the page names them)."""
+    """Where the company stands on 创新型 / 专精特新 / 小巨人, and each rung's top gaps (none
+    for a title held); the values ``refused`` on the page named as left out (as the page names
+    them)."""
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     title = load_policy(ladder.policy).title.get(lang)
     views = ladder_view(ladder)

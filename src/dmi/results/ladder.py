@@ -4,7 +4,9 @@
 language, rung by rung (创新型 → 专精特新 → 小巨人): the status, the scorecard points against the
 pass mark, every condition's state with the values behind it (named as the firm knows them:
 "资产负债率 81%", never a column code), its source and confidence, the evidence to prepare for a
-manual one, the route used, and the gaps in the firm's own numbers. Condition ids are kept apart
+manual one, the route used, and the gaps in the firm's own numbers. A rung whose title the firm
+holds (``RungResult.held``) is drawn as held: no application, no gaps, nothing to prepare; its
+conditions are still listed. Condition ids are kept apart
 (``ConditionLine.id``, ``GapLine.condition``) so that a page shows them only as a small reference.
 The fixed words are the ``ladder.*`` entries of :mod:`dmi.locales`.
 """
@@ -83,7 +85,7 @@ class RungView:
     label: str
     status: str  # eligible | not_yet | unknown | manual
     status_text: str
-    meta: str  # "2026 版 · 新申请"
+    meta: str  # "2026 版 · 新申请"; a title held: "已持有该称号 · …"
     points: str | None  # "评价得分 45 分（及格线 60 分）"
     groups: tuple[str, ...]  # the scorecard's groups with their points and floors
     # per group (in ``groups``' order), its indicators with their points: "数字化水平 3/5 分"
@@ -92,7 +94,8 @@ class RungView:
     path: str | None  # which of a rung's ways was assessed (创新型 / 科技型)
     conditions: tuple[ConditionLine, ...]
     routes: tuple[ConditionLine, ...]
-    gaps: tuple[GapLine, ...]
+    gaps: tuple[GapLine, ...]  # none for a title held
+    held: bool = False  # the firm holds the title (``RungResult.held``): no application
 
 
 def status_text(status: str, lang: str) -> str:
@@ -315,7 +318,12 @@ def _points_of(part: Any, lang: str) -> str:
 
 
 def _line(
-    cond: ConditionResult, names: dict[str, str], policy: Any, lang: str, scorecard: Any = None
+    cond: ConditionResult,
+    names: dict[str, str],
+    policy: Any,
+    lang: str,
+    scorecard: Any = None,
+    held: bool = False,
 ):
     state = cond.state or "skipped"
     rule = policy.conditions.get(cond.id) or policy.routes.get(cond.id)
@@ -335,19 +343,23 @@ def _line(
             else None
         ),
         # what to prepare, only for a condition left to a reviewer (met another way, or not met
-        # at all, the papers of its manual way are not needed)
+        # at all, the papers of its manual way are not needed), and not for a title held
         evidence=(
             text("ladder.evidence", lang, items=text("ladder.list_sep", lang).join(cond.evidence))
-            if cond.evidence and cond.state == "manual"
+            if cond.evidence and cond.state == "manual" and not held
             else None
         ),
     )
 
 
-def _meta(r: RungResult, applicant: str, lang: str) -> str:
-    """The rules applied and to whom; with the routing that chose them, its source and mark
-    (a 2026 小巨人 复核 judged under 2022: as sure as that routing is)."""
-    meta = text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant)
+def _meta(r: RungResult, applicant: str, lang: str, held: bool = False) -> str:
+    """The rules applied and to whom (a title held: that it is held, the rules its conditions
+    are listed by); with the routing that chose them, its source and mark (a 2026 小巨人 复核
+    judged under 2022: as sure as that routing is)."""
+    if held:
+        meta = text("ladder.rung_meta_held", lang, policy=r.policy)
+    else:
+        meta = text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant)
     if r.routing_source is None or r.routing_confidence is None:
         return meta
     mark = r.routing_confidence
@@ -363,6 +375,7 @@ def _meta(r: RungResult, applicant: str, lang: str) -> str:
 
 
 def _rung_view(r: RungResult, lang: str) -> RungView:
+    held = r.held
     policy = load_policy(r.defined_in or r.policy)  # the file whose rung was applied
     names = {}
     for cond in r.routes:
@@ -411,18 +424,20 @@ def _rung_view(r: RungResult, lang: str) -> RungView:
         label=r.label,
         status=r.status,
         status_text=status_text(r.status, lang),
-        meta=_meta(r, applicant, lang),
+        meta=_meta(r, applicant, lang, held),
         points=points,
         groups=groups,
         indicators=indicators,
         route=route,
         path=path,
-        conditions=tuple(_line(c, names, policy, lang, r.scorecard) for c in r.conditions),
+        conditions=tuple(_line(c, names, policy, lang, r.scorecard, held) for c in r.conditions),
         # a route's own line says its state: "replaced by" is for what it replaces
         routes=tuple(
-            replace(_line(c, names, policy, lang, r.scorecard), via=None) for c in r.routes
+            replace(_line(c, names, policy, lang, r.scorecard, held), via=None) for c in r.routes
         ),
-        gaps=tuple(_gap_line(g, r, lang) for g in r.gaps),
+        # a title held is no application: nothing is missing
+        gaps=() if held else tuple(_gap_line(g, r, lang) for g in r.gaps),
+        held=held,
     )
 
 
@@ -440,5 +455,6 @@ def left_out(refused: Any, lang: str, on_the_page: bool = True) -> str:
 
 
 def ladder_view(result: FirmResult) -> list[RungView]:
-    """The firm's ladder, rung by rung (创新型 → 专精特新 → 小巨人), in ``result.lang``."""
+    """The firm's ladder, rung by rung (创新型 → 专精特新 → 小巨人), in ``result.lang``; a title
+    the firm holds (``RungResult.held``) drawn as held, its status the result's."""
     return [_rung_view(result[rung], result.lang) for rung in RUNGS]
