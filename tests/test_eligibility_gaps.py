@@ -262,7 +262,8 @@ def _followed(
     after = el.evaluate(changed, policy, max_gaps=0)
     assert len(after) == len(chosen)  # none rejected: the changes give facts that can be
     return [
-        (f, r, {c.id: after.iloc[i][c.id] for c in r.conditions}) for i, (f, r) in enumerate(chosen)
+        (f, r, {c.id: after.iloc[i][c.id] for c in r.conditions + r.routes})
+        for i, (f, r) in enumerate(chosen)
     ]
 
 
@@ -1519,6 +1520,56 @@ def test_a_scorecard_s_points_worked_out_after_the_other_changes_say_so_in_its_l
     assert points.text.startswith(words("eligibility.after_changes", lang)), points.text
     if lang == "en":
         assert not re.search(r"[\u4e00-\u9fff]{2,}", points.text.replace("万元", ""))
+
+
+# 专精特新 2022 short of its scorecard by 42 points, its 2-year mean R&D 995万元: its direct
+# route (mean R&D of 1000万元 or more, 63号附件2) is one change within reach
+NEAR_ROUTE = {
+    **BASE, "holds_innovative": "yes", "revenue_y1": 20000, "main_revenue_y1": 20000,
+    "main_revenue_y2": 20000, "main_revenue_y3": 20000, "revenue_y2": 20000,
+    "revenue_y3": 20000, "niche_years": 3,
+    "digital_level": 1, "quality_items": 0, "net_profit_y1": 0, "debt_ratio": 80,
+    "ip_class1": 0, "ip_class2": 0, "ip_class1_own": "no", "ip_class1_high_value": "no",
+    "rd_y1": 1000, "rd_y2": 990, "staff": 1000, "rd_staff": 10, "rd_institution": "none",
+    "product_field": "other", "featured_points": 0, "equity_2y": 0, "equity_3y": 0,
+    "award": "none", "makers_china": "none",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_direct_route_within_reach_is_listed_in_place_of_what_it_replaces(lang):
+    # a reviewer's firm was told the 42 points' moves (+4000万元 of main revenue, 7 more years
+    # in its niche ...) and never that +10万元 of R&D meets the direct route
+    rung = el.evaluate(NEAR_ROUTE, "2022", lang=lang, max_gaps=None)["specialised"]
+    assert rung.condition("sr22_score").state == "not_met"
+    route = rung.gaps[-1]  # an alternative: after the changes of the conditions themselves
+    assert route.condition == "sr22_direct" and route.changes == (("rd_y1", 10.0),)
+    meets = words("eligibility.meets", lang)
+    instead = words("eligibility.in_place_of", lang, cids="sr22_score")
+    assert route.text.endswith(f"{meets} sr22_direct{instead}"), route.text
+    assert (route.current, route.target) == (995, 1000)
+    # the route's change alone makes the rung eligible, by the route
+    done = el.evaluate({**NEAR_ROUTE, "rd_y1": 1010}, "2022")["specialised"]
+    assert done.status == "eligible" and done.route_used == "sr22_direct:rd"
+    # the frame's column says the same; a list cut at 2 leaves it out and counts it
+    frame = el.evaluate(pd.DataFrame([NEAR_ROUTE]), "2022", lang=lang, max_gaps=None)
+    assert route.text in frame.loc[0, "gaps"]
+    cut = el.evaluate(NEAR_ROUTE, "2022", lang=lang, max_gaps=2)
+    assert route.text not in cut.gaps and words("eligibility.more", lang, n=1) in cut.gaps
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"rd_y1": 400, "rd_y2": 400},  # mean R&D 400万元: 600 short, more than half the way
+        # a provincial award ranked 4th (top 3 meets it): a rank is no amount to change
+        {"rd_y1": 400, "rd_y2": 400, "award": "provincial", "award_rank": 4},
+    ],
+)
+def test_a_route_out_of_reach_or_by_no_amount_is_not_listed(changes):
+    rung = el.evaluate({**NEAR_ROUTE, **changes}, "2022", lang="en", max_gaps=None)["specialised"]
+    assert rung.condition("sr22_direct").state == "not_met"
+    assert "sr22_direct" not in {g.condition for g in rung.gaps}
 
 
 @pytest.mark.parametrize("left_open", ["review", "missing"])

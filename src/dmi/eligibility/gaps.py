@@ -1414,6 +1414,13 @@ def rung_gaps(
         pieces.append(extra)
         new = ~np.isin(extra.positions, np.concatenate(joins)) if joins else slice(None)
         ny_count[np.isin(ny_pos, extra.positions[new])] += 1
+    # a direct route or exemption one change of an amount meets, where a condition it replaces
+    # is not met: that change too, said to stand in place of what the route replaces (+10万元
+    # of R&D for 专精特新 2022's route beside the 42 points its scorecard lacks)
+    in_path = {cid: mask[ny] for cid, mask in chosen.items()}
+    for extra in _route_alternatives(rung, ny_pos, in_path, lang):
+        pieces.append(extra)
+        ny_count[np.isin(ny_pos, extra.positions)] += 1
     count[ny] = ny_count
     # facts to provide (unknown conditions), for unknown rows and after the changes of not_yet
     lacking: dict[str, np.ndarray] = {}
@@ -1494,6 +1501,64 @@ def rung_gaps(
             text = _worded([head + w for w in words], which[rows])
             pieces.append(Piece(pos[rows], "", "manual", text, lang=lang))
     return pieces, count
+
+
+def _route_alternatives(
+    rung: RungEval, rows: np.ndarray, in_path: dict[str, np.ndarray], lang: str
+) -> list[Piece]:
+    """On rows ``rows`` (not_yet), the change that meets a direct route or exemption of the
+    rung where one change of an amount in 万元 within reach (:data:`ROUTE_REACH`) does (not a
+    category, a rank or a count: an award is not a change to ask for) and a
+    condition it replaces (of the path a row takes, ``in_path``: masks over ``rows``) is not
+    met; its suffix names what it stands in place of.
+    Not made with the other changes (it is an alternative to some of them): no follow-ups."""
+    ctx = rung.ctx
+    policy = ctx.policy
+    out: list[Piece] = []
+    for rid in policy.rungs[rung.rung].routes:
+        route = policy.routes[rid]
+        lacking = np.zeros(len(rows), dtype=bool)
+        for cid in route.replaces:
+            if cid in rung.conditions:
+                unmet = rung.conditions[cid][rows] == NOT_MET
+                lacking |= unmet & in_path[cid] if cid in in_path else unmet
+        sel = rows[lacking & (rung.routes[rid][rows] == NOT_MET)]
+        if not len(sel):
+            continue
+        instead = t("eligibility.in_place_of", lang, cids=", ".join(route.replaces))
+        covered = np.zeros(len(sel), dtype=bool)  # a row takes the first option within reach
+        for option in route.options:
+            one = _unmet(ctx, option.test, sel) == 1
+            for leaf in iter_leaves(option.test):
+                if isinstance(leaf, (Member, Is)):  # a category to change: no amount
+                    one &= ctx.state(leaf)[sel] != NOT_MET
+            take = np.flatnonzero(one & ~covered)
+            if not len(take):
+                continue
+            for p in _test_pieces(ctx, option.test, sel[take], rid, lang, rung):
+                if p.current is None or p.target is None or p.fact is None:
+                    continue
+                if facts_table()[p.fact].unit != "万元":  # a rank, a count, years: not to ask
+                    continue
+                # within reach: the value at least ROUTE_REACH of the way (995万元 of R&D for
+                # 1000, not new equity of 0 for 500)
+                with np.errstate(invalid="ignore"):
+                    far = np.abs(p.target - p.current) / np.maximum(
+                        np.maximum(np.abs(p.current), np.abs(p.target)), 1e-9
+                    )
+                near = far <= ROUTE_REACH
+                if near.any():
+                    kept = p if near.all() else p.subset(np.flatnonzero(near))
+                    out.append(dataclasses.replace(kept, suffix=kept.suffix + instead))
+                    covered[np.isin(sel, kept.positions)] = True
+    return out
+
+
+ROUTE_REACH = 0.5
+"""How far a direct route's or exemption's one change may be, as a share of the larger of the
+value and its threshold, to be listed beside the changes of what it replaces: a route within
+reach (mean R&D of 995万元 for 1000), not one the firm is as far from as from anything (new
+equity of 0 for 500万元)."""
 
 
 def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], list[Piece]]:
