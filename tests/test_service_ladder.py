@@ -748,3 +748,16 @@ def test_a_bar_the_firm_fails_is_named_by_its_conditions_label(lang):
     label = result["specialised"].condition("base_sme").label
     assert line.text.endswith(text("eligibility.fixed_bar", lang, cid=label)), line.text
     assert not CODE.search(line.text), line.text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_direct_route_s_gap_names_what_it_stands_in_place_of_by_label(lang):
+    # "… meets sr22_direct, in place of sr22_score" reached the page and the report with the ids
+    from .test_eligibility_gaps import NEAR_ROUTE
+
+    result = el.evaluate(NEAR_ROUTE, "2022", lang=lang, max_gaps=None)
+    view = ladder_view(result)[1]
+    (line,) = [g for g in view.gaps if g.condition == "sr22_direct"]
+    assert "sr22_direct" not in line.text and "sr22_score" not in line.text, line.text
+    score = result["specialised"].condition("sr22_score").label
+    assert line.text.endswith(text("ladder.gap_in_place_of", lang, conditions=score))

@@ -274,6 +274,20 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
         # lg26_rev" for one change that meets both): the ids stay references beside the line,
         # another condition met is named by its label
         shown = re.sub(rf"^{re.escape(cid)}(?:\s*[:：]\s*|\s*(?=[\[【]))", "", shown)
+        # "…, in place of sr22_score" (a direct route's change): the conditions by label, said
+        # after the line as what the route stands in place of
+        head, _, tail = text("eligibility.in_place_of", lang, cids="\x00").partition("\x00")
+        instead = ""
+        if shown.endswith(tail) and head in shown:
+            at = shown.rindex(head)
+            ids = re.split(
+                re.escape(text("eligibility.comma", lang)),
+                shown[at + len(head) : len(shown) - len(tail)],
+            )
+            labels = [named[i] for i in ids if i in named]
+            if len(labels) == len(ids):
+                shown = shown[:at]
+                instead = text("ladder.gap_in_place_of", lang, conditions=sep.join(labels))
         comma = re.escape(text("eligibility.comma", lang))
         # ... and "(then manual review)" after them, which stays said
         then = text("eligibility.then_manual", lang)
@@ -289,6 +303,7 @@ def _gap_line(gap: Any, rung: RungResult, lang: str) -> GapLine:
             if labels:
                 items = text("ladder.item_sep", lang).join(labels)
                 shown += text("ladder.gap_also", lang, conditions=items)
+        shown += instead
     return GapLine(cid, gap.kind, (after if follow_up else "") + shown.strip(), also)
 
 
