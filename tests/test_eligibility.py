@@ -1378,6 +1378,8 @@ def test_the_notes_of_the_facts_are_warnings_in_python_as_the_command_prints_the
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # facts that say nothing as a whole: no warning
         el.evaluate(firm(SR26), "2026")
+        # R&D beside a revenue of 0: no share is taken of it, none above 100 % to speak of
+        el.evaluate(firm(SR26, rd_y1=50, revenue_y1=0, main_revenue_y1=0), "2026")
 
 
 @pytest.mark.parametrize(

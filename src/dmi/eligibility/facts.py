@@ -563,7 +563,15 @@ def award_after_year(table: FactColumns, year: int) -> np.ndarray:
 
 RD_OF_REVENUE = (("rd_y1", "revenue_y1"), ("rd_y2", "revenue_y2"))
 """The R&D expense of a year and that year's revenue, of which the R&D shares are taken: an
-expense above the revenue is noted (:class:`FactsTally`)."""
+expense above the revenue is noted (:class:`FactsTally`, :func:`rd_above_revenue`)."""
+
+
+def rd_above_revenue(rd: Any, revenue: Any) -> Any:
+    """Whether a year's R&D expense is above that year's revenue, a share above 100 % (numbers
+    or arrays; False where either is missing, and where the revenue is 0 or less: no share is
+    taken of it). The file's note and the pre-check's caution both say it by this rule."""
+    with np.errstate(invalid="ignore"):
+        return (np.asarray(revenue) > 0) & (np.asarray(rd) > np.asarray(revenue))
 
 
 @dataclass
@@ -662,8 +670,7 @@ class FactsTally:
         above = np.zeros(table.n, dtype=bool)
         for rd, revenue in RD_OF_REVENUE:
             if rd in table.values and revenue in table.values:
-                with np.errstate(invalid="ignore"):
-                    above |= table.values[rd] > table.values[revenue]
+                above |= rd_above_revenue(table.values[rd], table.values[revenue])
         found = np.flatnonzero(above)
         tally.rd_above_revenue = len(found)
         tally.rd_above_rows = [int(r) for r in np.sort(table.rows[found])[:_ROWS_NAMED]]

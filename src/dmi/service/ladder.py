@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -33,7 +34,13 @@ from dmi.eligibility import (
     load_policy,
     profile_fact_text,
 )
-from dmi.eligibility.facts import IMPLAUSIBLE_AMOUNT, RD_OF_REVENUE, out_of_range, parse_cell
+from dmi.eligibility.facts import (
+    IMPLAUSIBLE_AMOUNT,
+    RD_OF_REVENUE,
+    out_of_range,
+    parse_cell,
+    rd_above_revenue,
+)
 from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.errors import FactsNoteWarning
 from dmi.locales import text
@@ -331,7 +338,8 @@ class Checked:
     (the field to show it at: for main-business revenue above revenue, the main-business
     revenue). ``cautions`` are values taken that may not mean what they say (a debt ratio of
     0.8 %, a fraction perhaps: :func:`fraction_cautions`; revenue typed in yuan:
-    :func:`amount_cautions`), under their facts."""
+    :func:`amount_cautions`; R&D above the year's revenue: :func:`rd_cautions`), under their
+    facts."""
 
     result: FirmResult
     facts: dict[str, Any]
@@ -405,22 +413,27 @@ def rd_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
     found = {}
     for rd, revenue in RD_OF_REVENUE:
         spent, earned = facts.get(rd), facts.get(revenue)
-        numbers = [v for v in (spent, earned) if isinstance(v, (int, float))]
-        if len(numbers) < 2 or any(isinstance(v, bool) for v in (spent, earned)):
+        if not all(_is_number(v) for v in (spent, earned)):
             continue
-        if earned > 0 and spent > earned:
+        if rd_above_revenue(spent, earned):
             found[rd] = [
                 text(
                     "ladder.rd_caution",
                     lang,
                     rd=FACTS[rd].label(lang),
-                    spent=fact_value_text(rd, spent, lang),
+                    # shown apart from each other: 1000.004 is not the 1000 it is above
+                    spent=fact_value_text(rd, spent, lang, (earned,)),
                     revenue=FACTS[revenue].label(lang),
-                    earned=fact_value_text(revenue, earned, lang),
-                    share=number_text(round(spent / earned * 100, 1)),
+                    earned=fact_value_text(revenue, earned, lang, (spent,)),
+                    share=number_text(spent / earned * 100, (100,)),
                 )
             ]
     return found
+
+
+def _is_number(value: Any) -> bool:
+    """A finite number of the form (numpy's too), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def fraction_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
