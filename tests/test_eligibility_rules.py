@@ -151,6 +151,12 @@ def test_a_result_is_as_sure_as_the_formulas_and_scorecards_it_rests_on(tmp_path
     assert policy.confidence_of("sr22s") == "U" and policy.confidence_of("sr22_score") == "U"
     assert policy.confidence_of("lg22_debt") == "V"  # a fact: its own mark
     assert policy.confidence_of("lg22_direct") == policy.routes["lg22_direct"].confidence
+    # 2026's tier 1 keeps 63号's scorecard: as sure as it is in 2022's file, with its formulas
+    # (2026's own R&D share is I, of 2号's wording seen only in compilations)
+    taken = el.load_policy("2026")
+    assert taken.metrics["rd_share_y1"].confidence == "I"
+    assert taken.confidence_of("in22_score") == policy.confidence_of("in22_score") == "V"
+    assert taken.confidence_of("in22s") == "V"
     facts = {"main_revenue_y1": 1100, "main_revenue_y2": 1100, "main_revenue_y3": 1000}
     lg = el.evaluate(facts, "2022")["little_giant"]
     assert lg.condition("lg22_growth").confidence == "U"

@@ -642,6 +642,7 @@ class Policy:
         self.scorecards = scorecards
         self.origin = origin  # element id -> the policy id it was defined in
         self._base = base
+        self._confidence: dict[str, Confidence] = {}  # confidence_of, per rule
 
     @property
     def id(self) -> str:
@@ -699,8 +700,20 @@ class Policy:
 
         ``lg22_growth`` is marked V (its wording is seen verbatim), but whether its
         "近2年平均增长率" is a mean of the two yearly rates or a compound rate is unconfirmed
-        (the metric ``main_growth_2y`` is U): its result is as sure as that, U.
+        (the metric ``main_growth_2y`` is U): its result is as sure as that, U. A rule taken
+        from another file (2026's tier 1 keeps 63号's scorecard) is as sure as it is there,
+        with that file's formulas. Worked out once per rule.
         """
+        found = self._confidence.get(rule_id)
+        if found is None:
+            origin = self.origin.get(rule_id, self.id)
+            home = self if origin == self.id else _resolve(origin, self._base)
+            found = home._rests_on(rule_id)
+            self._confidence[rule_id] = found
+        return found
+
+    def _rests_on(self, rule_id: str) -> Confidence:
+        """:meth:`confidence_of` worked out in this file."""
         if rule_id in self.scorecards:
             card = self.scorecards[rule_id]
             marks = [card.confidence]
