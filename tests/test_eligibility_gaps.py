@@ -1558,6 +1558,43 @@ def test_a_direct_route_within_reach_is_listed_in_place_of_what_it_replaces(lang
     assert route.text not in cut.gaps and words("eligibility.more", lang, n=1) in cut.gaps
 
 
+@pytest.mark.parametrize("policy, year, seed", [("2022", 2022, 11), ("2026", 2026, 77)])
+def test_a_listed_route_with_the_other_gaps_makes_the_rung_as_its_conditions_allow(
+    policy, year, seed
+):
+    # the rule, on random firms: a route is listed only where it is not met and a condition
+    # it replaces is, its change is an amount in 万元; made with the gaps of the conditions it
+    # does not replace, the rung is eligible (or left to a review, or short of a fact or a bar)
+    from .test_eligibility_edges_ladder import _apply
+
+    firms = el.synthetic_firms(1500, seed=seed)
+    results = el.evaluate_firms(firms, policy, year=year, lang="en", max_gaps=None)
+    chosen = []
+    for row, result in zip(firms.to_dict("records"), results, strict=True):
+        facts = {k: v for k, v in row.items() if isinstance(v, str) or v == v}
+        for r in result.rungs.values():
+            routes = {c.id for c in r.routes}
+            for gap in [g for g in r.gaps if g.condition in routes]:
+                assert r.condition(gap.condition).state == "not_met"
+                assert el.FACTS[gap.fact].unit == "万元" and gap.changes
+                rules = el.load_policy(r.defined_in or r.policy)
+                replaced = rules.routes[gap.condition].replaces
+                assert any(
+                    r.condition(c).state == "not_met"
+                    for c in replaced
+                    if c in {x.id for x in r.conditions}
+                )
+                others = [g for g in r.gaps if g.condition not in {*replaced, *routes}]
+                chosen.append((r, _apply(facts, [*others, gap])))
+    assert len(chosen) > 3
+    changed = pd.DataFrame([facts for _, facts in chosen], dtype=object)
+    changed["respondent_id"] = [f"F{i}" for i in range(len(chosen))]
+    after = el.evaluate(changed, policy, year=year, max_gaps=0)
+    for i, (r, _) in enumerate(chosen):
+        blocked = any(g.kind == "missing" or "(a bar," in g.text for g in r.gaps)
+        assert blocked or after.loc[i, f"{r.rung}_status"] in ("eligible", "manual"), r
+
+
 @pytest.mark.parametrize(
     "changes",
     [

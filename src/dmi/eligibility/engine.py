@@ -529,7 +529,8 @@ def is_bar(node: Any) -> bool:
 
 def fails_as_bar(node: Any) -> bool:
     """Whether ``node`` fails only as a bar (:func:`is_bar`): a condition on fixed yes/no facts
-    alone (中小企业, 近三年无重大事故), never met by a change."""
+    or limits marked ``gap: bar`` alone (中小企业, 近三年无重大事故, 科技型's size cap), never met
+    by a change."""
     if isinstance(node, AllOf):
         return all(fails_as_bar(sub) for sub in node.all)
     if isinstance(node, AnyOf):

@@ -1555,8 +1555,10 @@ def _route_alternatives(
 
 
 ROUTE_REACH = 0.5
-"""How far a direct route's or exemption's one change may be, as a share of the larger of the
-value and its threshold, to be listed beside the changes of what it replaces: a route within
+"""How far the value a direct route's or exemption's option compares may be from its threshold,
+as a share of the larger of the two, for its one change to be listed beside the changes of
+what it replaces (the change asked of a fact may be bigger: +10万元 of one year's R&D for +5 of
+a 2-year mean): a route within
 reach (mean R&D of 995万元 for 1000), not one the firm is as far from as from anything (new
 equity of 0 for 500万元)."""
 
