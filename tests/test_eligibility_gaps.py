@@ -1501,20 +1501,24 @@ def test_a_banded_conditions_gap_in_the_band_the_changes_lead_to_says_it_is_afte
             assert g.text.startswith(after), g.text
 
 
+# a reviewer's firm: 专精特新 2022 met with 61 sure points (and 0 to 5 of the 补短板 claim),
+# short of 1000万元 of revenue; +200万元 of main revenue lowers its net margin 9% -> 7.2%
+THIN_MARGIN = {
+    **BASE, "revenue_y1": 800, "main_revenue_y1": 800, "main_revenue_y2": 700,
+    "main_revenue_y3": 600, "revenue_y2": 700, "revenue_y3": 600, "niche_years": 10,
+    "digital_level": 3, "quality_items": 2, "net_profit_y1": 72, "debt_ratio": 40,
+    "ip_class1": 1, "ip_class1_own": "yes", "ip_class1_high_value": "no", "rd_y1": 100,
+    "rd_y2": 90, "staff": 100, "rd_staff": 0, "rd_institution": "none",
+    "product_field": "gap_filler", "featured_points": 0, "equity_2y": 0, "award": "none",
+    "makers_china": "none",
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_scorecard_s_points_worked_out_after_the_other_changes_say_so_in_its_language(lang):
     # a reviewer's firm: +200万元 main revenue for sr22_rev lowers the net margin 9% -> 7.2%,
     # and the scorecard's follow-up began with the Chinese words in English
-    facts = {
-        "sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes",
-        "revenue_y1": 800, "main_revenue_y1": 800, "main_revenue_y2": 700,
-        "main_revenue_y3": 600, "revenue_y2": 700, "revenue_y3": 600, "niche_years": 10,
-        "digital_level": 3, "quality_items": 2, "net_profit_y1": 72, "debt_ratio": 40,
-        "ip_class1": 1, "ip_class1_own": "yes", "ip_class1_high_value": "no", "rd_y1": 100,
-        "rd_y2": 90, "staff": 100, "rd_staff": 0, "rd_institution": "none",
-        "product_field": "other", "featured_points": 0, "equity_2y": 0, "award": "none",
-        "makers_china": "none",
-    }  # fmt: skip
+    facts = {**THIN_MARGIN, "product_field": "other"}
     result = el.evaluate(facts, "2022", lang=lang, max_gaps=None)
     (points,) = [g for g in result["specialised"].gaps if g.kind == "points"]
     assert points.text.startswith(words("eligibility.after_changes", lang)), points.text
@@ -1614,15 +1618,7 @@ def test_a_met_scorecard_the_changes_leave_open_gets_the_points_its_sure_total_n
     # a reviewer's firm: +200万元 main revenue for sr22_rev lowers the net margin 9% -> 7.2%:
     # the 专精特新 2022 scorecard, met with 61 sure points, fell to 59 sure and was left to the
     # 补短板 claim's review (or, R&D staff not given, to that fact) without a word
-    facts = {
-        **BASE, "revenue_y1": 800, "main_revenue_y1": 800, "main_revenue_y2": 700,
-        "main_revenue_y3": 600, "revenue_y2": 700, "revenue_y3": 600, "niche_years": 10,
-        "digital_level": 3, "quality_items": 2, "net_profit_y1": 72, "debt_ratio": 40,
-        "ip_class1": 1, "ip_class1_own": "yes", "ip_class1_high_value": "no", "rd_y1": 100,
-        "rd_y2": 90, "staff": 100, "rd_staff": 0, "rd_institution": "none",
-        "product_field": "gap_filler", "featured_points": 0, "equity_2y": 0, "award": "none",
-        "makers_china": "none",
-    }  # fmt: skip
+    facts = dict(THIN_MARGIN)
     if left_open == "missing":
         del facts["rd_staff"]
     rung = el.evaluate(facts, "2022", lang="en", max_gaps=None)["specialised"]
