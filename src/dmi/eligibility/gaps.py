@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -528,8 +528,7 @@ def _change_arrow(ch: _Change, lang: str) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    up = ch.op in ("at_least", "above")
-    cur = _rounded(ch.current, _decimals(ch.of_unit), "floor" if up else "ceil")
+    cur = _current_shown(ch)
     target = _OP_TEXT[ch.op] + _fixed(ch.target) + unit_text(ch.of_unit, lang)
     parts: list[Any] = [f"{ch.label} ", cur, f"{unit_text(ch.of_unit, lang)} → {target}"]
     metric_changes_other = ch.fact is not None and ch.fact_label != ch.label
@@ -555,11 +554,17 @@ def _change_arrow(ch: _Change, lang: str) -> Any:
     return text
 
 
+def _current_shown(ch: _Change) -> np.ndarray:
+    """A change's current values rounded as shown: away from the threshold's side (2.996 % is
+    shown 2.99 % below a floor of 3 %, never the 3 % it misses)."""
+    up = ch.op in ("at_least", "above")
+    return _rounded(ch.current, _decimals(ch.of_unit), "floor" if up else "ceil")
+
+
 def _limit_arrow(ch: _Change, lang: str) -> Any:
     """``label current (at most limit)`` for every row of a change, as an Arrow string array:
     a limit failed as a bar, with no change asked."""
-    up = ch.op in ("at_least", "above")
-    cur = _rounded(ch.current, _decimals(ch.of_unit), "floor" if up else "ceil")
+    cur = _current_shown(ch)
     unit = unit_text(ch.of_unit, lang)
     limit = t(f"eligibility.limit_{ch.op}", lang, limit=_fixed(ch.target) + unit)
     return _joined_arrow([f"{ch.label} ", cur, f"{unit}{limit}"])
@@ -924,10 +929,7 @@ def _indicator_moves(
                         sub = rows[at]
                         cost = np.full(len(pos), np.inf)
                         if ch.delta is not None and ch.fact_current is not None:
-                            base = np.maximum(
-                                np.abs(ch.fact_current), np.abs(ch.fact_current + ch.delta)
-                            )
-                            cost[sub] = np.abs(ch.delta) / np.maximum(base, 1e-9)
+                            cost[sub] = _how_far(ch.fact_current, ch.fact_current + ch.delta)
                         else:
                             cost[sub] = 1.0
                         cost[sub[ch.undefined]] = np.inf
@@ -1540,13 +1542,9 @@ def _route_alternatives(
                     continue
                 if facts_table()[p.fact].unit != "万元":  # a rank, a count, years: not to ask
                     continue
-                # within reach: the value at least ROUTE_REACH of the way (995万元 of R&D for
-                # 1000, not new equity of 0 for 500)
+                # within reach (995万元 of R&D for 1000, not new equity of 0 for 500)
                 with np.errstate(invalid="ignore"):
-                    far = np.abs(p.target - p.current) / np.maximum(
-                        np.maximum(np.abs(p.current), np.abs(p.target)), 1e-9
-                    )
-                near = far <= ROUTE_REACH
+                    near = _how_far(p.current, p.target) <= ROUTE_REACH
                 if near.any():
                     kept = p if near.all() else p.subset(np.flatnonzero(near))
                     out.append(dataclasses.replace(kept, suffix=kept.suffix + instead))
@@ -1555,12 +1553,17 @@ def _route_alternatives(
 
 
 ROUTE_REACH = 0.5
-"""How far the value a direct route's or exemption's option compares may be from its threshold,
-as a share of the larger of the two, for its one change to be listed beside the changes of
-what it replaces (the change asked of a fact may be bigger: +10万元 of one year's R&D for +5 of
-a 2-year mean): a route within
-reach (mean R&D of 995万元 for 1000), not one the firm is as far from as from anything (new
-equity of 0 for 500万元)."""
+"""How far (:func:`_how_far`) the value a direct route's or exemption's option compares may be
+from its threshold for its one change to be listed beside the changes of what it replaces (the
+change asked of a fact may be bigger: +10万元 of one year's R&D for +5 of a 2-year mean): a
+route within reach (mean R&D of 995万元 for 1000), not one the firm is as far from as from
+anything (new equity of 0 for 500万元)."""
+
+
+def _how_far(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """How big a change from ``start`` to ``end`` is, as a share of the larger of the two (0 to
+    1 for values of one sign): a scorecard move's cost, a route's reach."""
+    return np.abs(end - start) / np.maximum(np.maximum(np.abs(start), np.abs(end)), 1e-9)
 
 
 def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], list[Piece]]:
@@ -1819,9 +1822,13 @@ def _follow_ups(
             # met before and no longer sure after: a scorecard the changes leave short unless a
             # missing fact (a route's) makes up for it gets the moves its lowest points need
             unsure = (now == UNKNOWN) & (was == MET)
+            # met before, and the changes leave its scorecard open (a missing fact or a claim
+            # under review decides it now): the moves its sure points need
+            reopened = ((now == UNKNOWN) | (now == MANUAL)) & (was == MET)
             if cid in off_path:
                 unmet &= ~off_path[cid][rows]
                 unsure &= ~off_path[cid][rows]
+                reopened &= ~off_path[cid][rows]
             # met before, or left to manual review (the changes fail it whatever the review
             # says: more revenue is another band of a banded rule), or unknown (they fail it
             # whatever the missing fact is), or left unmet by its own changes of amounts made
@@ -1830,11 +1837,6 @@ def _follow_ups(
             hit = np.flatnonzero((unmet & broken) | unsure)
             if len(hit):
                 found += _condition_pieces(after, cid, hit, lang)
-            # met before, and the changes leave its scorecard open (a missing fact or a claim
-            # under review decides it now): the moves its sure points need
-            reopened = ((now == UNKNOWN) | (now == MANUAL)) & (was == MET)
-            if cid in off_path:
-                reopened &= ~off_path[cid][rows]
             if reopened.any():
                 found += _open_scorecard_pieces(after, cid, np.flatnonzero(reopened), lang)
         for piece in planned:
@@ -1956,18 +1958,27 @@ def _lost_points(after: RungEval, piece: Piece, rows: np.ndarray, lang: str) -> 
     return found
 
 
-def _condition_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> list[Piece]:
-    """The changes that meet condition ``cid`` on rows ``rows`` (where it is not met), each row
-    by its own test (a 复核's where it has one)."""
+def _tests_of(rung: RungEval, cid: str, rows: np.ndarray) -> Iterator[tuple[Any, np.ndarray]]:
+    """Condition ``cid``'s test and the rows ``rows`` judged on it: a new applicant's, and a
+    复核's where the condition has one of its own (none where it is skipped)."""
     if rung.policy.conditions[cid].recheck is None:
-        return _test_pieces(rung.ctx, rung.test(cid, False), rows, cid, lang, rung)
-    pieces: list[Piece] = []
+        yield rung.test(cid, False), rows
+        return
     again = rung.recheck[rows]
     for recheck, sel in ((False, rows[~again]), (True, rows[again])):
         test = rung.test(cid, recheck)
         if len(sel) and test != "skip":
-            pieces += _test_pieces(rung.ctx, test, sel, cid, lang, rung)
-    return pieces
+            yield test, sel
+
+
+def _condition_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> list[Piece]:
+    """The changes that meet condition ``cid`` on rows ``rows`` (where it is not met), each row
+    by its own test (a 复核's where it has one)."""
+    return [
+        p
+        for test, sel in _tests_of(rung, cid, rows)
+        for p in _test_pieces(rung.ctx, test, sel, cid, lang, rung)
+    ]
 
 
 def _open_scorecard_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str) -> list[Piece]:
@@ -1975,11 +1986,7 @@ def _open_scorecard_pieces(rung: RungEval, cid: str, rows: np.ndarray, lang: str
     (unknown, or waiting on a review) from their sure points to the pass mark: met whatever
     the missing fact or the review then says."""
     pieces: list[Piece] = []
-    again = rung.recheck[rows]
-    for recheck, sel in ((False, rows[~again]), (True, rows[again])):
-        test = rung.test(cid, recheck)
-        if not len(sel) or test == "skip":
-            continue
+    for test, sel in _tests_of(rung, cid, rows):
         for leaf in iter_leaves(test):
             if isinstance(leaf, ScorecardPass):
                 state = rung.ctx.state(leaf)[sel]

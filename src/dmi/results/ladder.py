@@ -367,11 +367,11 @@ def _line(
     )
 
 
-def _meta(r: RungResult, applicant: str, lang: str, held: bool = False) -> str:
+def _meta(r: RungResult, applicant: str, lang: str) -> str:
     """The rules applied and to whom (a title held: that it is held, the rules its conditions
     are listed by); with the routing that chose them, its source and mark (a 2026 小巨人 复核
     judged under 2022: as sure as that routing is)."""
-    if held:
+    if r.held:
         meta = text("ladder.rung_meta_held", lang, policy=r.policy)
     else:
         meta = text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant)
@@ -439,7 +439,7 @@ def _rung_view(r: RungResult, lang: str) -> RungView:
         label=r.label,
         status=r.status,
         status_text=status_text(r.status, lang),
-        meta=_meta(r, applicant, lang, held),
+        meta=_meta(r, applicant, lang),
         points=points,
         groups=groups,
         indicators=indicators,

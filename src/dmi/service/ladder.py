@@ -413,9 +413,7 @@ def rd_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
     found = {}
     for rd, revenue in RD_OF_REVENUE:
         spent, earned = facts.get(rd), facts.get(revenue)
-        if not all(_is_number(v) for v in (spent, earned)):
-            continue
-        if rd_above_revenue(spent, earned):
+        if len(_numbers(spent, earned)) == 2 and rd_above_revenue(spent, earned):
             found[rd] = [
                 text(
                     "ladder.rd_caution",
@@ -429,11 +427,6 @@ def rd_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
                 )
             ]
     return found
-
-
-def _is_number(value: Any) -> bool:
-    """A finite number of the form (numpy's too), not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def fraction_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
@@ -457,11 +450,11 @@ def _label(code: str, lang: str) -> str:
 
 
 def _numbers(*values: Any) -> tuple[float, ...]:
-    """The finite numbers among ``values``: what a refused value is shown apart from (100.0000001
-    is not the 100万元 of revenue it may not exceed)."""
+    """The finite numbers among ``values`` (numpy's too; not a bool): what a refused value is
+    shown apart from (100.0000001 is not the 100万元 of revenue it may not exceed)."""
     out = []
     for v in values:
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        if isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v):
             out.append(float(v))
     return tuple(out)
 
