@@ -36,6 +36,8 @@ import base64
 import hashlib
 import os
 import secrets
+import sqlite3
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -795,12 +797,17 @@ def _create_schema(engine: Engine) -> None:
 
     On SQLite the check and the creation run in one transaction that holds the database's write
     lock from its start (``BEGIN IMMEDIATE``): the other processes wait for it, then find the
-    tables. Other databases do not serialise a check against another session's ``CREATE TABLE``:
-    a creation that fails there (the table was made meanwhile) is tried again, with the check
-    first, until one pass finds or makes every table; each failed pass saw another table made.
+    tables. Some of SQLite's locks are refused at once, without its busy wait (a new file
+    switched to WAL while another process holds its write lock): those are waited for here, up
+    to :data:`SCHEMA_LOCK_WAIT` seconds. Other databases do not serialise a check against
+    another session's ``CREATE TABLE``: a creation that fails there (the table was made
+    meanwhile) is tried again, with the check first, until one pass finds or makes every table;
+    each failed pass saw another table made.
     """
     passes = len(metadata.tables) + 1
-    for attempt in range(passes):
+    deadline = time.monotonic() + SCHEMA_LOCK_WAIT
+    failed = 0
+    while True:
         try:
             with engine.begin() as conn:
                 if engine.dialect.name == "sqlite":
@@ -808,9 +815,23 @@ def _create_schema(engine: Engine) -> None:
                 metadata.create_all(conn, checkfirst=True)
                 _add_missing_columns(conn)
             return
-        except DBAPIError:
-            if attempt == passes - 1:
+        except DBAPIError as exc:
+            if _is_busy(exc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            failed += 1
+            if failed == passes:
                 raise
+
+
+SCHEMA_LOCK_WAIT = 60.0
+"""Seconds a process opening a new SQLite database waits for the others creating it."""
+
+
+def _is_busy(exc: DBAPIError) -> bool:
+    """Whether SQLite refused a lock another connection holds (``database is locked``)."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _add_missing_columns(conn: Any) -> None:
