@@ -23,6 +23,7 @@ import pytest
 
 import dmi.eligibility as el
 from dmi.cli.main import main
+from dmi.eligibility.policy import Compare
 
 GATE = {"sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes"}
 
@@ -865,3 +866,85 @@ def test_scorecard_points_per_indicator_at_the_band_edges(policy, rung, indicato
     sc = el.evaluate(firm_of(facts), policy)[rung].scorecard
     got = next(i for i in sc.indicators if i.id == indicator)
     assert got.points == expected
+
+
+# -- a spreadsheet's float error at an edge: a formula's 55.00000000000001 is 55 ------------------
+
+
+def _compares(test):
+    """The number comparisons of a test, however nested."""
+    if isinstance(test, Compare):
+        yield test
+    for child in getattr(test, "all", None) or getattr(test, "any", None) or ():
+        yield from _compares(child)
+
+
+def _nudged(value: float, toward: float, ulps: int = 2) -> float:
+    for _ in range(ulps):
+        value = float(np.nextafter(value, toward))
+    return value
+
+
+def _edge_pairs(policy: str):
+    """(column, fact, edge, edge a few ulps off) for every comparison of a fact as given, off
+    to the side where float error would change the comparison."""
+    rules = el.load_policy(policy)
+    tests = [(cid, c.test) for cid, c in rules.conditions.items()]
+    tests += [
+        (cid, c.recheck) for cid, c in rules.conditions.items() if c.recheck not in (None, "skip")
+    ]
+    tests += [(rid, o.test) for rid, r in rules.routes.items() for o in r.options]
+    for column, test in tests:
+        for leaf in _compares(test):
+            if leaf.of in rules.metrics:
+                continue  # derived values: rounded to the policy's precision (tested above)
+            for edge, toward in [
+                (leaf.at_least, -np.inf),
+                (leaf.at_most, np.inf),
+                (leaf.above, np.inf),
+                (leaf.below, -np.inf),
+            ]:
+                if edge is not None and edge != 0:
+                    yield column, leaf.of, edge, _nudged(edge, toward)
+
+
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_a_fact_a_few_ulps_off_an_edge_is_judged_as_the_edge(policy):
+    # a debt ratio a spreadsheet computed as =0.8*100 ... or 550/1000*100 is 55.00000000000001:
+    # read as written, it failed "at most 55" and fell in the band above; a count computed
+    # as =0.3*10 (3.0000000000000004) was refused as not whole. A number is read to the 15
+    # significant digits a spreadsheet keeps and shows, so each pair gives the same state
+    pairs = list(_edge_pairs(policy))
+    assert len(pairs) > 15
+    rows = []
+    for i, (_, fact, edge, off) in enumerate(pairs):
+        rows.append(firm_of({fact: edge}, f"E{i}"))
+        rows.append(firm_of({fact: off}, f"O{i}"))
+    out = el.evaluate(pd.DataFrame(rows), policy, max_gaps=0).set_index("respondent_id")
+    assert len(out) == len(rows)  # none refused
+    for i, (column, fact, edge, off) in enumerate(pairs):
+        assert out.at[f"O{i}", column] == out.at[f"E{i}", column], (column, fact, edge, off)
+
+
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_scorecard_points_a_few_ulps_off_a_band_edge_are_the_edge_s(policy):
+    rules = el.load_policy(policy)
+    cases = []
+    for sid, sc in rules.scorecards.items():
+        for ind in sc.indicators:
+            if ind.of is None or ind.of in rules.metrics or not ind.bands:
+                continue
+            for band in ind.bands:
+                for edge in (band.min, band.max):
+                    if edge is not None and edge != 0:
+                        cases.append((sid, ind.id, ind.of, edge))
+    assert cases
+    rung_of = {r.points: rid for rid, r in rules.rungs.items() if r.points}
+    for sid, iid, fact, edge in cases:
+        if sid not in rung_of:
+            continue
+        points = []
+        for value in (edge, _nudged(edge, -np.inf), _nudged(edge, np.inf)):
+            card = el.evaluate(firm_of({fact: value}), policy)[rung_of[sid]].scorecard
+            points.append(next(i.points for i in card.indicators if i.id == iid))
+        assert points[1] == points[0] == points[2], (sid, iid, edge, points)

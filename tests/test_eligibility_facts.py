@@ -760,3 +760,66 @@ def test_values_at_most_1_beside_percents_of_a_merged_sheet_are_noted():
     assert note_text(note, "zh").startswith(
         "资产负债率 (debt_ratio)：所填的 3 个值中有 2 个不超过 1"
     )
+
+
+# -- numbers read to the 15 significant digits a spreadsheet keeps ---------------------------------
+
+FORMULA_RESULTS = [  # (what a formula gives, what it means)
+    (550 / 1000 * 100, 55.0),  # 55.00000000000001
+    (0.29 * 100, 29.0),  # 28.999999999999996
+    (1.1 * 3, 3.3),  # 3.3000000000000003
+    (0.1 * 3 * 10000 / 3, 1000.0),  # 1000.0000000000001
+    (float(np.nextafter(5000.0, 0)), 5000.0),
+    (-(0.1 + 0.2) * 1000, -300.0),  # -300.00000000000006
+]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "number",  # a numeric column (an XLSX's or a Parquet file's, a frame's)
+        "text",  # a CSV's text, Arrow's cast
+        "grouped",  # 1,000.0000000000001: read cell by cell
+    ],
+)
+def test_a_formula_s_float_error_is_read_as_the_number_it_means(written):
+    noisy = [v for v, _ in FORMULA_RESULTS]
+    cells = {
+        "number": noisy,
+        "text": [repr(v) for v in noisy],
+        "grouped": [f"{v:,.17g}" for v in noisy],
+    }[written]
+    parsed = el.parse_facts(pd.DataFrame({"net_profit_y1": cells}))
+    assert parsed.rejects.empty
+    assert parsed.table.values["net_profit_y1"].tolist() == [m for _, m in FORMULA_RESULTS]
+
+
+@pytest.mark.parametrize(
+    "cell", [float(np.nextafter(100.0, 200.0)), "100.00000000000001", "100.00000000000001%"]
+)
+def test_a_percentage_a_hair_above_100_from_a_formula_is_100_not_refused(cell):
+    parsed = el.parse_facts(pd.DataFrame({"debt_ratio": [cell], "staff": [0.3 * 10]}))
+    assert parsed.rejects.empty, parsed.rejects
+    assert parsed.table.values["debt_ratio"].tolist() == [100.0]
+    assert parsed.table.values["staff"].tolist() == [3.0]  # whole: 3.0000000000000004 was not
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_number_is_read_as_python_writes_it_to_15_significant_digits(seed):
+    # the oracle: Python's own decimal rounding; typed numbers (cents) are kept exactly, and
+    # the same numbers a few ulps off (a formula's error) are read as them
+    rng = np.random.default_rng(seed)
+    typed = rng.integers(-(10**12), 10**12, 2000) / 10.0 ** rng.integers(0, 8, 2000)
+    off = np.array([np.nextafter(v, np.inf if i % 2 else -np.inf) for i, v in enumerate(typed)])
+    tiny_and_huge = np.array([1.23456789012345678e-9, 9.87654321098765432e16, 0.1 + 0.2])
+    for values in (typed, off, tiny_and_huge):
+        for cells in (values, [repr(float(v)) for v in values]):
+            read = el.parse_facts(pd.DataFrame({"net_profit_y1": cells})).table.values
+            want = [float(f"{v:.15g}") for v in values]
+            assert read["net_profit_y1"].tolist() == want
+    assert (
+        el.parse_facts(pd.DataFrame({"net_profit_y1": typed}))
+        .table.values["net_profit_y1"]
+        .tolist()
+        == typed.tolist()
+    )

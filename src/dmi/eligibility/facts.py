@@ -857,7 +857,49 @@ def _number(text: str, percent: bool) -> float | None:
     if not _NUMBER.match(t):
         return None
     number = float(t)
-    return number if math.isfinite(number) else None
+    return spreadsheet_number(number) if math.isfinite(number) else None
+
+
+SPREADSHEET_DIGITS = 15
+"""The significant digits a number of a fact is read to: those a spreadsheet keeps and shows
+(Excel's 15). A formula's float error lies below them (550 / 1000 * 100 is 55.00000000000001,
+=0.3*10 is 3.0000000000000004), so the number read is the one the cell shows and the firm
+means: a debt ratio of exactly 55 % meets "at most 55 %", a count is whole."""
+
+
+def spreadsheet_number(number: float) -> float:
+    """``number`` rounded to :data:`SPREADSHEET_DIGITS` significant digits (``%.15g``)."""
+    return float(f"{number:.{SPREADSHEET_DIGITS}g}")
+
+
+_POWERS_OF_TEN = 10.0 ** np.arange(0, 23)  # each exact in float64
+_DECADES = np.array([float(f"1e{e}") for e in range(-7, 15)])  # 1e-7 ... 1e14, as floats
+
+
+def spreadsheet_numbers(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded as :func:`spreadsheet_number` rounds one (a new array; NaN kept).
+
+    The speed trick, for whole columns: between 1e-7 and 1e15 (every amount, share and count
+    a firm gives), ``rint(v * 10**k) / 10**k`` with ``k`` the decimals of 15 significant
+    digits (the decade of ``v`` found among the floats 1e-7 ... 1e14, exactly): the scaled
+    value is below 1e15, so it is off the exact product by at most 1/16 and its integer is
+    the right one unless the product is that close to a half; dividing that integer by an
+    exact power of ten rounds correctly. Numbers near such a half and those outside the span
+    (rare: a value typed or a formula's is near a whole scaled number) are rounded one by one.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    size = np.abs(values)
+    usual = (size >= _DECADES[0]) & (size < 1e15)
+    decade = np.searchsorted(_DECADES, size, side="right") - 1  # 0 for 1e-7 ... 21 for 1e14
+    scale = _POWERS_OF_TEN[np.clip(SPREADSHEET_DIGITS + 6 - decade, 0, 22)]
+    scaled = np.where(usual, values, 0.0) * scale
+    whole = np.rint(scaled)
+    out = np.where(usual, whole / scale, values)
+    near_half = np.abs(np.abs(scaled - whole) - 0.5) <= 0.0625
+    other = np.flatnonzero(((~usual & (values != 0)) | near_half) & np.isfinite(values))
+    if len(other):
+        out[other] = [spreadsheet_number(v) for v in values[other].tolist()]
+    return out
 
 
 _Parsed = tuple[float, str | None]  # (value or NaN, reason when bad)
@@ -1251,6 +1293,12 @@ def _text_numbers(column: pd.Series, fact: Fact, rejects: _Rejects) -> np.ndarra
         return None
     values, fast, blank = found
     values[~fast] = np.nan
+    # a number of at most 15 significant digits reads back as itself (IEEE double's 15 decimal
+    # digits): only a text of 16 characters or more can be changed
+    long = pc.greater_equal(pc.utf8_length(array), 16).fill_null(False)
+    longer = np.flatnonzero(fast & long.to_numpy(zero_copy_only=False))
+    if len(longer):
+        values[longer] = spreadsheet_numbers(values[longer])
     rest = np.flatnonzero(~fast & ~blank)
     if len(rest):
         values[rest] = _parse_column(column.iloc[rest].reset_index(drop=True), fact, rejects, rest)
@@ -1292,7 +1340,7 @@ def _parse_column(
             return found
     numeric = _numeric_column(column) if fact.type == "number" else None
     if numeric is not None:
-        values = numeric
+        values = spreadsheet_numbers(numeric)
         finite = np.isfinite(values) | np.isnan(values)
         bad = ~finite
         checks = []
