@@ -228,7 +228,8 @@ def cohort(
     results : DataFrame or EligibilityBatch
         What :func:`~dmi.eligibility.evaluate` gave for a frame (the columns of
         :func:`~dmi.eligibility.output_columns`), or an :class:`EligibilityBatch` (its
-        ``beside`` is then used).
+        ``beside`` is then used, and, unless ``policy`` or ``conditions`` is given, the rules
+        and year it was evaluated under).
     beside : DataFrame, optional
         Aligned with ``results``: ``province``, ``city``, ``sector`` (any of them) and
         ``holds_<rung>``; those absent are left out (without ``beside``, taken from
@@ -263,7 +264,10 @@ def cohort(
         state is not one of its values.
     """
     if isinstance(results, EligibilityBatch):
+        # counted by the rules it was evaluated under (a custom file's conditions and bars)
         beside = results.beside if beside is None else beside
+        if policy is None and conditions is None:
+            policy, year = results.policy, results.year if year is None else year
         results = results.results
     if not isinstance(results, pd.DataFrame):
         raise ParameterError(

@@ -429,10 +429,13 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
         wanting |= short_of_a_fact
     block = _province_blocks(ctx, sc)
     pass_mark = np.full(n, sc.pass_mark, dtype=np.float64)
+    # a province whose block sets only its pass mark scores its 特色化 group as one without a
+    # block does (the firm's featured points)
+    with_indicators = [b for b, blk in enumerate(sc.provinces) if blk.indicators]
     for g in sc.groups:
         if not g.province:
             continue
-        unmatched = block < 0
+        unmatched = ~np.isin(block, with_indicators)
         if sc.province_fact is not None:
             given, missing = ctx.get(sc.province_fact)
             known = unmatched & ~missing

@@ -249,6 +249,10 @@ class EligibilityBatch:
         What the facts say as a whole: percentages that may be fractions (judged on every
         row read, rejected ones too), rows evaluated with an id and no fact; its ``notes()``
         are the run's notes about them.
+    policy : Policy or None
+        The rules the rows were evaluated under (a cohort of the batch counts by them).
+    year : int or None
+        The application year they were evaluated for.
     """
 
     results: pd.DataFrame
@@ -261,6 +265,8 @@ class EligibilityBatch:
     digital_computed: int = 0
     survey_imputed: dict[str, int] = field(default_factory=dict)
     facts_tally: FactsTally = field(default_factory=FactsTally)
+    policy: Policy | None = None
+    year: int | None = None
 
     @property
     def n_evaluated(self) -> int:
@@ -777,6 +783,8 @@ def _run(
         digital_computed=computed,
         survey_imputed=dict(imputed),
         facts_tally=tally,
+        policy=the_plan.policy,
+        year=the_plan.year,
     )
 
 

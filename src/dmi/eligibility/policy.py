@@ -21,7 +21,6 @@ import math
 import numbers
 import re
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -156,10 +155,10 @@ class Compare(_Strict):
     """
 
     of: str
-    at_least: float | None = None
-    above: float | None = None
-    at_most: float | None = None
-    below: float | None = None
+    at_least: float | None = Field(default=None, allow_inf_nan=False)
+    above: float | None = Field(default=None, allow_inf_nan=False)
+    at_most: float | None = Field(default=None, allow_inf_nan=False)
+    below: float | None = Field(default=None, allow_inf_nan=False)
     window: Window | None = None
     gap: bool | Literal["bar"] = True
 
@@ -473,8 +472,8 @@ class Group(_Labelled):
 
     id: str = Field(pattern=_ID)
     points: float = Field(gt=0)
-    floor: float | None = None
-    floor_above: float | None = None
+    floor: float | None = Field(default=None, ge=0)
+    floor_above: float | None = Field(default=None, ge=0)
     province: bool = False
 
     @model_validator(mode="after")
@@ -488,7 +487,7 @@ class ProvinceBlock(_Strict):
     """A province's settings: its 特色化 indicators and, optionally, its own pass mark."""
 
     names: tuple[str, ...] = Field(min_length=1)
-    pass_mark: float | None = None
+    pass_mark: float | None = Field(default=None, ge=0)
     indicators: tuple[Indicator, ...] = ()
 
     @field_validator("names", mode="before")
@@ -632,6 +631,9 @@ class Policy:
         scorecards: dict[str, Scorecard],
         origin: dict[str, str],
         base: Path | None,
+        homes: dict[str, Policy] | None = None,
+        drawn_on: tuple[tuple[str, str], ...] = (),
+        text: str = "",
     ):
         self._spec = spec
         self.source = source
@@ -642,6 +644,11 @@ class Policy:
         self.scorecards = scorecards
         self.origin = origin  # element id -> the policy id it was defined in
         self._base = base
+        self._homes = homes or {}  # an imported element's id -> the file it was defined in
+        # (path, text) of each rule file read from disk that this one imports or routes to,
+        # and those they draw on: the parse is reused only while they are unchanged
+        self._drawn_on = drawn_on
+        self._text = text  # the YAML read
         self._confidence: dict[str, Confidence] = {}  # confidence_of, per rule
 
     @property
@@ -706,11 +713,24 @@ class Policy:
         """
         found = self._confidence.get(rule_id)
         if found is None:
-            origin = self.origin.get(rule_id, self.id)
-            home = self if origin == self.id else _resolve(origin, self._base)
-            found = home._rests_on(rule_id)
+            found = self.home_of(rule_id)._rests_on(rule_id)
             self._confidence[rule_id] = found
         return found
+
+    def home_of(self, rule_id: str) -> Policy:
+        """The rules a condition, route or scorecard was defined in: this file's, or those of
+        the file it was imported from (read from that file, not looked up by its id)."""
+        return self._homes.get(rule_id, self)
+
+    def _unchanged(self) -> bool:
+        """Whether every rule file this one draws on still holds the text it was read with."""
+        for path, text in self._drawn_on:
+            try:
+                if Path(path).read_bytes().decode("utf-8-sig") != text:
+                    return False
+            except (OSError, UnicodeDecodeError):
+                return False
+        return True
 
     def _rests_on(self, rule_id: str) -> Confidence:
         """:meth:`confidence_of` worked out in this file."""
@@ -942,17 +962,33 @@ def parse_policy(text: str, source: str = "<string>", base: Path | None = None) 
 
 
 _LOADING: set[str] = set()
+_PARSED: dict[tuple[str, str, str | None], Policy] = {}
 
 
-@cache
 def _parse_cached(text: str, source: str, base: str | None) -> Policy:
+    """:func:`_parse`, its result reused for the same text while the files it imports or
+    routes to are unchanged (a notebook that edits an imported file and loads again gets the
+    edit)."""
+    key = (text, source, base)
+    found = _PARSED.get(key)
+    if found is not None and found._unchanged():
+        return found
     if source in _LOADING:
         raise PolicyError(source, [Problem("imports", "the files import each other in a cycle")])
     _LOADING.add(source)
     try:
-        return _parse(text, source, Path(base) if base else None)
+        found = _parse(text, source, Path(base) if base else None)
     finally:
         _LOADING.discard(source)
+    _PARSED[key] = found
+    return found
+
+
+def _in_one_line(exc: Exception) -> str:
+    """The error of a file this one imports or routes to, every problem said, on one line."""
+    if isinstance(exc, PolicyError):
+        return f"{exc.source}: " + "; ".join(str(p) for p in exc.problems)
+    return str(exc)
 
 
 def _parse(text: str, source: str, base: Path | None) -> Policy:
@@ -984,8 +1020,11 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
     routes: dict[str, Route] = {}
     scorecards: dict[str, Scorecard] = {}
     origin: dict[str, str] = {}
+    homes: dict[str, Policy] = {}
 
-    def claim(kind: str, table: dict[str, Any], item: Any, where: str, owner: str) -> None:
+    def claim(
+        kind: str, table: dict[str, Any], item: Any, where: str, owner: str, home: Any = None
+    ) -> None:
         if item.id in table:
             # the same element imported twice is one element; anything else is a clash
             if owner == spec.id or origin[item.id] == spec.id or table[item.id] != item:
@@ -993,6 +1032,8 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
             return
         table[item.id] = item
         origin[item.id] = owner
+        if home is not None:
+            homes[item.id] = home.home_of(item.id)
 
     for i, m in enumerate(spec.metrics):
         claim("metric", metrics, m, f"metrics[{i}] (id {m.id!r})", spec.id)
@@ -1008,14 +1049,14 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
         try:
             other = _resolve(imp.policy, base)
         except (FileNotFoundError, PolicyError) as exc:
-            problems.append(Problem(f"{where}.policy", str(exc).splitlines()[0]))
+            problems.append(Problem(f"{where}.policy", _in_one_line(exc)))
             continue
         wanted_conditions = list(imp.conditions)
         for rid in imp.routes:
             if rid not in other.routes:
                 problems.append(Problem(f"{where}.routes", f"{imp.policy} has no route {rid!r}"))
                 continue
-            claim("route", routes, other.routes[rid], where, other.origin[rid])
+            claim("route", routes, other.routes[rid], where, other.origin[rid], other)
             wanted_conditions += [c for c in other.routes[rid].replaces if c not in conditions]
         for cid in wanted_conditions:
             if cid not in other.conditions:
@@ -1023,14 +1064,16 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
                     Problem(f"{where}.conditions", f"{imp.policy} has no condition {cid!r}")
                 )
                 continue
-            claim("condition", conditions, other.conditions[cid], where, other.origin[cid])
+            claim("condition", conditions, other.conditions[cid], where, other.origin[cid], other)
         # and everything those refer to
         tests = [c.test for c in conditions.values()] + [
             o.test for r in routes.values() for o in r.options
         ]
         for sid in sorted({leaf.scorecard for t in tests for leaf in _scorecard_leaves(t)}):
             if sid in other.scorecards and sid not in scorecards:
-                claim("scorecard", scorecards, other.scorecards[sid], where, other.origin[sid])
+                claim(
+                    "scorecard", scorecards, other.scorecards[sid], where, other.origin[sid], other
+                )
 
         # the metrics the elements taken from ``other`` compare, as ``other`` defines them: a
         # metric of this file's own that they do not use may have a formula of its own
@@ -1056,9 +1099,28 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
     others = {imp.policy for imp in spec.imports} | {
         entry.policy for entry in spec.routing if entry.policy != spec.id
     }
-    parts = [canonical, *sorted(_resolve(name, base).hash for name in others)]
+    resolved = [_resolve(name, base) for name in sorted(others)]
+    parts = [canonical, *sorted(other.hash for other in resolved)]
     content_hash = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
-    return Policy(spec, source, content_hash, metrics, conditions, routes, scorecards, origin, base)
+    drawn_on: dict[str, str] = {}
+    for other in resolved:
+        if other._base is not None:  # read from a file (a shipped version has no folder)
+            drawn_on[other.source] = other._text
+        drawn_on.update(other._drawn_on)
+    return Policy(
+        spec,
+        source,
+        content_hash,
+        metrics,
+        conditions,
+        routes,
+        scorecards,
+        origin,
+        base,
+        homes,
+        tuple(drawn_on.items()),
+        text,
+    )
 
 
 def _taken_from(
@@ -1242,6 +1304,9 @@ def _check(
                 add(f"{where}.of", f"unknown fact or metric {part!r}")
             elif part in facts and facts[part].type != "number":
                 add(f"{where}.of", f"{part!r} is a {facts[part].type} fact, not a number")
+        cycle = _cycle(m.id, lambda name: metrics[name].of if name in metrics else ())
+        if cycle:
+            add(f"{where}.of", f"a metric cannot be worked out from itself ({' → '.join(cycle)})")
 
     def rests_on_a_fact(test: Any) -> bool:
         """Whether every way the test holds needs a fact (or metric) to hold too."""
@@ -1304,7 +1369,13 @@ def _check(
                 add(f"{where}.replaces", f"unknown condition {cid!r}")
 
     for i, s in enumerate(spec.scorecards):
-        problems += _scorecard_problems(s, f"scorecards[{i}] (id {s.id!r})", names, check_test)
+        where = f"scorecards[{i}] (id {s.id!r})"
+        problems += _scorecard_problems(s, where, names, check_test)
+        cycle = _cycle(
+            s.id, lambda sid: _scorecards_tested(scorecards[sid]) if sid in scorecards else ()
+        )
+        if cycle:
+            add(where, f"passes only if it passes ({' → '.join(cycle)}): it cannot test itself")
 
     used_conditions: set[str] = set()
     used_routes: set[str] = set()
@@ -1329,6 +1400,9 @@ def _check(
                     add(f"{where}.routes", f"route {rid!r} replaces {cid!r}, not a condition here")
         if rung.points is not None and rung.points not in scorecards:
             add(f"{where}.points", f"unknown scorecard {rung.points!r}")
+        for j, p in enumerate(rung.paths):
+            if any(q.id == p.id for q in rung.paths[:j]):
+                add(f"{where}.paths[{j}]", f"path id {p.id!r} is used twice")
         for j, p in enumerate(rung.paths):
             if p.points is not None and p.points not in scorecards:
                 add(f"{where}.paths[{j}].points", f"unknown scorecard {p.points!r}")
@@ -1355,16 +1429,76 @@ def _check(
 
     for i, entry in enumerate(spec.routing):
         where = f"routing[{i}]"
+        before = [
+            j
+            for j, e in enumerate(spec.routing[:i])
+            if (e.rung, e.applicant) == (entry.rung, entry.applicant)
+        ]
+        if before and _covered(_span(entry), [_span(spec.routing[j]) for j in before]):
+            # the first entry that applies is taken: this one never is
+            earlier = " and ".join(f"routing[{j}]" for j in before)
+            add(
+                where,
+                f"never applies: {earlier} before it {'covers' if len(before) == 1 else 'cover'} "
+                "its rung, applicant and years",
+            )
         if entry.policy == spec.id:
             continue
         try:
             other = _resolve(entry.policy, base)
         except (FileNotFoundError, PolicyError) as exc:
-            add(f"{where}.policy", str(exc).splitlines()[0])
+            add(f"{where}.policy", _in_one_line(exc))
             continue
         if entry.rung not in other.rungs:
             add(where, f"{entry.policy} has no rung {entry.rung!r}")
     return problems
+
+
+def _cycle(start: str, refers_to: Any) -> list[str] | None:
+    """A path of names from ``start`` back to it through ``refers_to(name)`` (a metric's
+    parts, the scorecards a scorecard's steps test), or None."""
+
+    def walk(path: list[str]) -> list[str] | None:
+        for name in refers_to(path[-1]):
+            if name == start:
+                return [*path, name]
+            if name not in path:
+                found = walk([*path, name])
+                if found:
+                    return found
+        return None
+
+    return walk([start])
+
+
+def _scorecards_tested(card: Scorecard) -> set[str]:
+    """The scorecards a scorecard's steps (``first_of``) test."""
+    return {
+        leaf.scorecard
+        for ind in _all_indicators(card)
+        for step in ind.first_of or ()
+        for leaf in _scorecard_leaves(step.test)
+    }
+
+
+def _span(entry: Routing) -> tuple[float, float]:
+    """A routing entry's years, first and last (infinite where open)."""
+    years = entry.years
+    return (
+        -math.inf if years is None or years.from_ is None else years.from_,
+        math.inf if years is None or years.to is None else years.to,
+    )
+
+
+def _covered(span: tuple[float, float], others: list[tuple[float, float]]) -> bool:
+    """Whether every year of ``span`` is in one of ``others``."""
+    start, end = span
+    reached = start - 1  # the years up to here are covered
+    for first, last in sorted(others):
+        if first > reached + 1:
+            break
+        reached = max(reached, last)
+    return reached >= end
 
 
 def _own_rungs_apply(spec: _PolicySpec) -> bool:
@@ -1402,23 +1536,30 @@ def _scorecard_problems(
         problems.append(Problem(w, p))
 
     groups = {g.id: g for g in s.groups}
+    for g in s.groups:
+        if sum(other.id == g.id for other in s.groups) > 1:
+            add(f"{where}.groups", f"group id {g.id!r} is used twice")
+            break
     province_groups = [g for g in s.groups if g.province]
     if len(province_groups) > 1:
         add(f"{where}.groups", "at most one province group")
     indicator_ids: set[str] = set()
     max_of_group = dict.fromkeys(groups, 0.0)
 
-    def check_indicator(ind: Indicator, w: str) -> None:
-        if ind.id in indicator_ids:
+    def check_indicator(ind: Indicator, w: str, ids: set[str]) -> None:
+        if ind.id in ids:
             add(w, f"indicator id {ind.id!r} is used twice")
-        indicator_ids.add(ind.id)
+        ids.add(ind.id)
         if ind.group not in groups:
             add(w, f"unknown group {ind.group!r}")
+        banded = {ind.of} if ind.bands else {sub.of for sub in ind.best_of or ()}
         for name in _indicator_names(ind):
             if name not in names:
                 add(w, f"unknown fact or metric {name!r}")
-            elif name in facts and ind.kind == "bands" and facts[name].type != "number":
+            elif name in facts and name in banded and facts[name].type != "number":
                 add(w, f"bands need a number, {name!r} is a {facts[name].type} fact")
+        if ind.categories is not None and ind.of is not None and ind.of not in facts:
+            add(w, f"categories need a category or yes/no fact, {ind.of!r} is a metric")
         if ind.categories is not None and ind.of in facts:
             fact = facts[ind.of]
             allowed = fact.value_codes if fact.type == "category" else ("yes", "no")
@@ -1438,7 +1579,7 @@ def _scorecard_problems(
             check_test(step.test, f"{w}.first_of[{j}].test", in_scorecard=True)
 
     for i, ind in enumerate(s.indicators):
-        check_indicator(ind, f"{where}.indicators[{i}] (id {ind.id!r})")
+        check_indicator(ind, f"{where}.indicators[{i}] (id {ind.id!r})", indicator_ids)
         if ind.group in groups:
             if groups[ind.group].province:
                 add(f"{where}.indicators[{i}]", "province indicators go in 'provinces'")
@@ -1460,12 +1601,15 @@ def _scorecard_problems(
         add(f"{where}.pass_mark", f"{s.pass_mark:g} is above the total {total:g}")
     if s.provinces and not province_groups:
         add(f"{where}.provinces", "province blocks need a group with province: true")
+    if s.province_fact is not None and not province_groups:
+        add(f"{where}.province_fact", "needs a group with province: true, which it gives")
     for i, block in enumerate(s.provinces):
         w = f"{where}.provinces[{i}]"
         block_max = 0.0
+        # an id may recur across provinces, not within one nor as the scorecard's own
+        block_ids = set(indicator_ids)
         for j, ind in enumerate(block.indicators):
-            indicator_ids.discard(ind.id)  # the same indicator id may recur across provinces
-            check_indicator(ind, f"{w}.indicators[{j}] (id {ind.id!r})")
+            check_indicator(ind, f"{w}.indicators[{j}] (id {ind.id!r})", block_ids)
             if ind.group in groups and not groups[ind.group].province:
                 add(f"{w}.indicators[{j}]", f"group {ind.group!r} is not the province group")
             block_max += indicator_range(ind)[1]
