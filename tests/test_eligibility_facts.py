@@ -823,3 +823,22 @@ def test_a_number_is_read_as_python_writes_it_to_15_significant_digits(seed):
         .tolist()
         == typed.tolist()
     )
+
+
+def test_a_column_of_python_numbers_is_read_as_a_numeric_column_is():
+    # a Parquet file's or a workbook's numbers reach the facts as Python objects: read whole,
+    # with the values and the problems of the same numbers in a numeric column
+    cells = [1200.5, 7, None, float("nan"), -3, float("inf"), 550 / 1000 * 100]
+    as_objects = pd.Series(cells, dtype=object)
+    as_floats = pd.Series(cells, dtype=float)
+    got = [
+        el.parse_facts(pd.DataFrame({"staff": c, "net_profit_y1": c}))
+        for c in (as_objects, as_floats)
+    ]
+    for column in ("staff", "net_profit_y1"):
+        np.testing.assert_array_equal(got[0].table.values[column], got[1].table.values[column])
+    pd.testing.assert_frame_equal(got[0].rejects, got[1].rejects)
+    assert got[0].table.values["net_profit_y1"].tolist()[-1] == 55.0
+    # a cell that is no number (text, a bool) leaves the column to the cell-by-cell reading
+    mixed = el.parse_facts(pd.DataFrame({"staff": pd.Series([12, "1,200", True], dtype=object)}))
+    assert mixed.table.values["staff"].tolist()[:2] == [12.0, 1200.0]

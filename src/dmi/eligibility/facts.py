@@ -857,7 +857,11 @@ def _number(text: str, percent: bool) -> float | None:
     if not _NUMBER.match(t):
         return None
     number = float(t)
-    return spreadsheet_number(number) if math.isfinite(number) else None
+    if not math.isfinite(number):
+        return None
+    # at most 15 significant digits read back as themselves (see _text_numbers): a shorter
+    # text needs no rounding
+    return spreadsheet_number(number) if len(t) >= 16 else number
 
 
 SPREADSHEET_DIGITS = 15
@@ -883,23 +887,48 @@ def spreadsheet_numbers(values: np.ndarray) -> np.ndarray:
     a firm gives), ``rint(v * 10**k) / 10**k`` with ``k`` the decimals of 15 significant
     digits (the decade of ``v`` found among the floats 1e-7 ... 1e14, exactly): the scaled
     value is below 1e15, so it is off the exact product by at most 1/16 and its integer is
-    the right one unless the product is that close to a half; dividing that integer by an
-    exact power of ten rounds correctly. Numbers near such a half and those outside the span
-    (rare: a value typed or a formula's is near a whole scaled number) are rounded one by one.
+    the right one unless the product is that close to a half, where the exact product decides
+    (:func:`_exact_product_above`); dividing that integer by an exact power of ten rounds
+    correctly. Numbers outside the span (rare) are rounded one by one.
     """
     values = np.asarray(values, dtype=np.float64)
     size = np.abs(values)
     usual = (size >= _DECADES[0]) & (size < 1e15)
     decade = np.searchsorted(_DECADES, size, side="right") - 1  # 0 for 1e-7 ... 21 for 1e14
     scale = _POWERS_OF_TEN[np.clip(SPREADSHEET_DIGITS + 6 - decade, 0, 22)]
-    scaled = np.where(usual, values, 0.0) * scale
+    taken = np.where(usual, values, 0.0)
+    scaled = taken * scale
     whole = np.rint(scaled)
+    near = np.flatnonzero(np.abs(np.abs(scaled - whole) - 0.5) <= 0.0625)
+    if len(near):
+        low = np.floor(scaled[near])
+        above = _exact_product_above(taken[near], scale[near], low + 0.5)
+        tie = above == 0  # a half exactly: to the even one, as decimal formatting rounds
+        up = (above > 0) | (tie & (low % 2 == 1))
+        whole[near] = low + up
     out = np.where(usual, whole / scale, values)
-    near_half = np.abs(np.abs(scaled - whole) - 0.5) <= 0.0625
-    other = np.flatnonzero(((~usual & (values != 0)) | near_half) & np.isfinite(values))
+    other = np.flatnonzero(~usual & np.isfinite(values) & (values != 0))
     if len(other):
         out[other] = [spreadsheet_number(v) for v in values[other].tolist()]
     return out
+
+
+def _exact_product_above(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The sign of ``a * b - c`` in exact arithmetic, where ``c`` is within 1/8 of the float
+    product (Dekker's error-free product: the float product plus its exact error)."""
+    product = a * b
+    a_hi, a_lo = _halves(a)
+    b_hi, b_lo = _halves(b)
+    error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    # product - c is exact (they are that close); adding the error keeps its sign
+    return np.sign((product - c) + error)
+
+
+def _halves(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp's split of each float into two of 26 bits that add up to it exactly."""
+    spread = x * 134217729.0  # 2**27 + 1
+    high = spread - (spread - x)
+    return high, x - high
 
 
 _Parsed = tuple[float, str | None]  # (value or NaN, reason when bad)
@@ -1171,8 +1200,12 @@ class _Rejects:
 
 
 def _numeric_column(column: pd.Series) -> np.ndarray | None:
-    """A column's values as float64 (NaN for missing) when its dtype is numeric, else None."""
+    """A column's values as float64 (NaN for missing) when its dtype is numeric, or when it
+    holds Python numbers alone (a Parquet file's or a workbook's column as the reader gives
+    it: read whole, not number by number), else None."""
     dtype = column.dtype
+    if pd.api.types.is_object_dtype(dtype):
+        return _object_numbers(column)
     if (
         pd.api.types.is_bool_dtype(dtype)
         or pd.api.types.is_complex_dtype(dtype)  # 81+5j is no amount: read as text, refused
@@ -1182,6 +1215,20 @@ def _numeric_column(column: pd.Series) -> np.ndarray | None:
     if dtype == np.float64:
         return column.to_numpy(copy=False)
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _object_numbers(column: pd.Series) -> np.ndarray | None:
+    """An object column of numbers and blanks as float64; None when a cell is anything else
+    (text, a bool, a decimal: read cell by cell)."""
+    import pyarrow as pa
+
+    try:
+        array = pa.array(column, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return None
+    if not (pa.types.is_floating(array.type) or pa.types.is_integer(array.type)):
+        return None
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 _PLAIN_NUMBER = r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$"
