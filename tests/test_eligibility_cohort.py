@@ -301,6 +301,61 @@ def test_a_place_the_file_does_not_give_makes_no_group(tmp_path, capsys, absent)
         *(f"holds_{r}" for r in el.RUNGS),
     ]
 
+    # and the run says so: its cohort has no groups by them, which nothing else showed
+    summary = tmp_path / "s.json"
+    assert main([str(a) for a in [*argv, "--summary", summary]]) == 0
+    capsys.readouterr()
+    notes = json.loads(summary.read_text("utf-8"))["notes"]
+    said = [n for n in notes if n.startswith("the cohort has no groups by")]
+    assert len(said) == 1
+    assert said[0].startswith(f"the cohort has no groups by {' or '.join(absent)}: no column")
+    for by in absent:
+        assert f"{by}: " in said[0]
+    # without a cohort asked for, nothing is said
+    assert main([str(a) for a in [*argv[:4], "--summary", summary]]) == 0
+    capsys.readouterr()
+    assert not any("no groups" in n for n in json.loads(summary.read_text("utf-8"))["notes"])
+
+
+def test_the_headers_agencies_give_a_firm_s_place_are_read(tmp_path, capsys):
+    # 所属省份 and 所属城市 were ignored columns: the cohort had no province or city rows
+    firms = el.synthetic_firms(60, seed=3)
+    renamed = firms.rename(columns={"province": "所属省份", "city": "地级市", "sector": "行业代码"})
+    renamed.to_csv(tmp_path / "in.csv", index=False)
+    coh = tmp_path / "c.csv"
+    argv = ["eligibility", tmp_path / "in.csv", "-o", tmp_path / "o.csv", "--cohort", coh]
+    assert main([str(a) for a in argv]) == 0
+    capsys.readouterr()
+    table = pd.read_csv(coh, encoding="utf-8-sig", keep_default_na=False)
+    assert set(table["by"]) == {"all", "province", "city", "sector"}
+
+
+def test_a_province_that_names_no_unit_is_noted_with_its_rows(tmp_path, capsys):
+    # such a cell made a group of its own in the cohort, and no province block applied to it,
+    # without a word (a reviewer's agency file)
+    firms = el.synthetic_firms(8, seed=5)
+    firms["province"] = ["广东", "广东省广州市", "粤", "未知", "粤", None, "Guangdong", "44"]
+    firms.to_csv(tmp_path / "in.csv", index=False)
+    summary = tmp_path / "s.json"
+    argv = ["eligibility", tmp_path / "in.csv", "-o", tmp_path / "o.csv", "--summary", summary]
+    assert main([str(a) for a in [*argv, "--chunk-size", 3]]) == 0
+    capsys.readouterr()
+    notes = json.loads(summary.read_text("utf-8"))["notes"]
+    said = [n for n in notes if n.startswith("province:")]
+    assert len(said) == 1
+    assert said[0].startswith(
+        "province: 4 rows name no unit of provinces.yaml (粤 ×2, 广东省广州市 ×1, 未知 ×1; "
+        "rows 3, 4, 5, 6)"
+    )
+    # the names as the unit each is: no note
+    firms["province"] = ["广东", "广东省", "Guangdong", "44", "440000", None, "深圳", "兵团"]
+    firms.to_csv(tmp_path / "in.csv", index=False)
+    assert main([str(a) for a in argv]) == 0
+    capsys.readouterr()
+    assert not any(
+        n.startswith("province:") for n in json.loads(summary.read_text("utf-8"))["notes"]
+    )
+
 
 def test_the_cli_cohort_reconciles_with_its_output(tmp_path, capsys):
     firms = el.synthetic_firms(800, seed=21)

@@ -480,3 +480,39 @@ def test_an_xls_read_as_the_workbook_it_is_is_said_in_the_pages_language():
     worded = bulkview.note_text(XLS_IS_XLSX_NOTE, "zh")
     assert worded.startswith("该 .xls 文件实为 .xlsx 工作簿") and "read as" not in worded
     assert ".xls" in worded and ".xlsx" in worded
+
+
+@pytest.mark.parametrize(
+    "absent", [["province"], ["province", "city", "sector"]], ids=["province", "all three"]
+)
+def test_the_notes_on_a_firm_s_place_are_worded_in_chinese(tmp_path, capsys, absent):
+    # the notes on provinces that name no unit and on a cohort without a place column, as a
+    # run makes them, were shown in English on the Chinese bulk page
+    import json
+
+    import dmi.eligibility as el
+    from dmi.cli.main import main
+
+    firms = el.synthetic_firms(6, seed=2)
+    firms["province"] = ["粤", "广东", "未知", None, "广东省广州市", "44"]
+    firms.to_csv(tmp_path / "a.csv", index=False)
+    firms.drop(columns=absent).to_csv(tmp_path / "b.csv", index=False)
+    notes = []
+    for name in ("a.csv", "b.csv"):
+        summary = tmp_path / "s.json"
+        argv = [tmp_path / name, "-o", tmp_path / "o.csv", "--cohort", tmp_path / "c.csv"]
+        assert main(["eligibility", *map(str, argv), "--summary", str(summary)]) == 0
+        notes += json.loads(summary.read_text("utf-8"))["notes"]
+    capsys.readouterr()
+    placed = [n for n in notes if n.startswith(("province:", "the cohort has no groups"))]
+    assert len(placed) == 2
+    for note in placed:
+        worded = bulkview.note_text(note, "zh")
+        assert worded != note
+        leftover = re.sub(
+            r"\b(province|city|sector|Province|City|Sector|Guangdong|region|prefecture)\b",
+            "",
+            worded,
+        )
+        assert not re.search(r"[a-z]{5,}", leftover), worded
+        assert bulkview.note_text(note, "en") != note  # the page's own wording, no --map

@@ -69,6 +69,7 @@ from dmi.eligibility.cohorts import (
 )
 from dmi.eligibility.facts import BARE_NUMBER, FactsTally, facts_table
 from dmi.eligibility.headers import check_map_codes, few_items_note, map_fact_columns
+from dmi.eligibility.ladder import BESIDE_TEXT
 from dmi.eligibility.profile import ProfileFacts, ProfileFeed, read_profile_facts
 from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_least_items
 from dmi.errors import FileFormatError, ReconciliationError, UsageError
@@ -1047,6 +1048,8 @@ def evaluate_file(
             *([few_items_note(mapping, len(instrument.items))] if mapping.few_items else []),
             *facts_tally.notes(),
         ]
+        if counting:
+            summary.notes += _ungrouped_note(mapping, feeds)
         if wjx:
             skipped: Counter = Counter()
             numbered: Counter = Counter()
@@ -1076,6 +1079,25 @@ def evaluate_file(
         exc.add_note(outputs.note())
         raise
     return summary, mapping
+
+
+def _ungrouped_note(mapping: ColumnMapping, feeds: tuple[ProfileFeed, ...]) -> list[str]:
+    """A cohort asked for without a province, city or sector column: said, with the headers
+    read as each (its tables have no groups by it, which nothing else would show)."""
+    read = set(mapping.rename.values()) | {feed.entry.fact for feed in feeds}
+    absent = [by for by in BESIDE_TEXT if by not in read]
+    if not absent:
+        return []
+    table = facts_table()
+    headers = "; ".join(
+        f"{by}: {', '.join(dict.fromkeys([table[by].zh, table[by].en, *table[by].aliases]))}"
+        for by in absent
+    )
+    return [
+        f"the cohort has no groups by {' or '.join(absent)}: no column is read as "
+        f"{'it' if len(absent) == 1 else 'them'} (headers read so: {headers}; --map names "
+        "another)"
+    ]
 
 
 def _speed_check(reader: TableReader | LayoutReader) -> _SpeedCheck | None:

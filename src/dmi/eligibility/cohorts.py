@@ -8,11 +8,11 @@ away", and the candidates.
   and ``sector`` (when given);
 - ``one_away``: per rung, the firms whose only condition not met or unknown is one (a manual
   condition is not counted: it is a reviewer's, not a change the firm makes), among those that
-  do not hold the title already (``holds_<rung> = yes``; a 复核 is counted);
+  apply for the rung (not holding it, ``holds_<rung> = yes``, nor a rung above it, held or up
+  for 复核: :func:`dmi.eligibility.engine.applies_for`; a 复核 of the rung itself is counted);
 - ``missing``: among those, how often each condition is the one missing (most often first);
 - ``candidates``: one row per firm and rung it is eligible for, has only manual review left
-  for, or is one condition away from (a firm that already holds the title, ``holds_<rung> =
-  yes``, is left out; a 复核 stays in).
+  for, or is one condition away from, among those that apply for the rung (as above).
 
 A cohort is made chunk by chunk and added up (``a + b``, :meth:`Cohort.combine`): the counts
 of a file read in chunks are those of the whole file, whatever the chunk size, and the

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -24,6 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
+from dmi.eligibility.places import province_of
 from dmi.errors import FactsError, FactsFileError, ParameterError
 from dmi.io.ids import doubtful_ids
 from dmi.text import folded, match_key
@@ -629,6 +631,9 @@ class FactsTally:
     award_after_rows: list[int] = field(default_factory=list)
     rd_above_revenue: int = 0
     rd_above_rows: list[int] = field(default_factory=list)
+    unplaced: int = 0
+    unplaced_rows: list[int] = field(default_factory=list)
+    unplaced_names: Counter = field(default_factory=Counter)
     year: int | None = None
 
     @classmethod
@@ -674,6 +679,11 @@ class FactsTally:
         found = np.flatnonzero(above)
         tally.rd_above_revenue = len(found)
         tally.rd_above_rows = [int(r) for r in np.sort(table.rows[found])[:_ROWS_NAMED]]
+        if table.text.get("province") is not None:
+            found, names = _unplaced_provinces(table.text["province"])
+            tally.unplaced = len(found)
+            tally.unplaced_rows = [int(r) for r in np.sort(table.rows[found])[:_ROWS_NAMED]]
+            tally.unplaced_names = names
         # a fact not given is NaN (numbers) or None (text); the computed level counts as given
         nothing = np.ones(table.n, dtype=bool)
         for code in table.values:  # a taken table's columns are taken when read: by key
@@ -719,6 +729,9 @@ class FactsTally:
         self.award_after_rows = sorted(self.award_after_rows + other.award_after_rows)[:_ROWS_NAMED]
         self.rd_above_revenue += other.rd_above_revenue
         self.rd_above_rows = sorted(self.rd_above_rows + other.rd_above_rows)[:_ROWS_NAMED]
+        self.unplaced += other.unplaced
+        self.unplaced_rows = sorted(self.unplaced_rows + other.unplaced_rows)[:_ROWS_NAMED]
+        self.unplaced_names.update(other.unplaced_names)
         self.year = self.year if other.year is None else other.year
         return self
 
@@ -807,7 +820,31 @@ class FactsTally:
                 "given; amounts are in 万元: an R&D column in yuan is converted when its header "
                 "names the unit (研发费用（元）)"
             )
+        if self.unplaced:
+            n = self.unplaced
+            ranked = sorted(self.unplaced_names.items(), key=lambda kv: (-kv[1], kv[0]))
+            shown = ", ".join(f"{name} ×{count}" for name, count in ranked[:_NAMES_SHOWN])
+            shown += ", ..." if len(ranked) > _NAMES_SHOWN else ""
+            notes.append(
+                f"province: {_rows(n)} name{'s' if n == 1 else ''} no unit of provinces.yaml "
+                f"({shown}; {_rows_named(n, self.unplaced_rows)}): a province block of the rules "
+                "does not apply to them, and a cohort counts them under the name as written "
+                "(a province, a 计划单列市 or the Corps is expected: 广东, 广东省, Guangdong, 44)"
+            )
         return notes
+
+
+_NAMES_SHOWN = 5
+
+
+def _unplaced_provinces(column: np.ndarray) -> tuple[np.ndarray, Counter]:
+    """The positions of the province cells that name no unit of ``provinces.yaml`` (blanks
+    aside), and how many cells say each such name; each distinct name is looked up once."""
+    codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=True)
+    unknown = np.array([province_of(str(u)) is None for u in uniques] + [False], dtype=bool)
+    found = np.flatnonzero(unknown[codes])
+    counts = np.bincount(codes[found], minlength=len(uniques))
+    return found, Counter({str(uniques[i]): int(c) for i, c in enumerate(counts) if c})
 
 
 def _rows(n: int) -> str:

@@ -522,6 +522,22 @@ _NOTES = [
     ),
     (
         re.compile(
+            r"province: (?P<n>\d+) rows? names? no unit of provinces\.yaml \((?P<names>.*); "
+            r"rows? (?P<rows>[^)]*)\): a province block of the rules does not apply to them, and "
+            r"a cohort counts them under the name as written \(a province, a 计划单列市 or the "
+            r"Corps is expected: 广东, 广东省, Guangdong, 44\)"
+        ),
+        "unplaced",
+    ),
+    (
+        re.compile(
+            r"the cohort has no groups by (?P<by>.+?): no column is read as (?:it|them) "
+            r"\(headers read so: (?P<headers>.*); --map names another\)"
+        ),
+        "ungrouped",
+    ),
+    (
+        re.compile(
             r"(?P<header>.+): in (?P<unit>\S+), read as (?P<fact>[a-z0-9_]+) in (?P<own>\S+) "
             r"\((?P<how>[÷×] \d+)\)"
         ),
@@ -728,6 +744,10 @@ def note_text(note: str, lang: str) -> str:
                     amount=found["amount"],
                     yi=found["yi"],
                 )
+            if key == "ungrouped":
+                named = [_fact_named(by, lang) for by in found["by"].split(" or ")]
+                by = ("、" if lang == "zh" else ", ").join(named)
+                return text("agency.note_ungrouped", lang, by=by, headers=found["headers"])
             if key in ("percent_fractions", "percent_some_fractions", "unit_converted"):
                 values = {**found.groupdict(), "fact": _fact_named(found["fact"], lang)}
                 return text(f"agency.note_{key}", lang, **values)
