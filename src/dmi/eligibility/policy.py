@@ -1508,21 +1508,9 @@ def _own_rungs_apply(spec: _PolicySpec) -> bool:
         return True
     for rung in RUNGS:
         for applicant in ("new", "recheck"):
-            spans = sorted(
-                (
-                    -math.inf if e.years is None or e.years.from_ is None else e.years.from_,
-                    math.inf if e.years is None or e.years.to is None else e.years.to,
-                )
-                for e in spec.routing
-                if e.rung == rung and e.applicant == applicant
-            )
-            covered = -math.inf  # the years up to here have an entry
-            for start, end in spans:
-                if start > covered + 1:
-                    return True  # a gap of years
-                covered = max(covered, end)
-            if covered != math.inf:
-                return True
+            spans = [_span(e) for e in spec.routing if (e.rung, e.applicant) == (rung, applicant)]
+            if not _covered((-math.inf, math.inf), spans):
+                return True  # some years have no entry
     return False
 
 
