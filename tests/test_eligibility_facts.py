@@ -842,3 +842,35 @@ def test_a_column_of_python_numbers_is_read_as_a_numeric_column_is():
     # a cell that is no number (text, a bool) leaves the column to the cell-by-cell reading
     mixed = el.parse_facts(pd.DataFrame({"staff": pd.Series([12, "1,200", True], dtype=object)}))
     assert mixed.table.values["staff"].tolist()[:2] == [12.0, 1200.0]
+
+
+def test_the_whole_column_rounding_is_python_s_near_a_half_and_at_a_tie():
+    # the vectorised rounding decides a product within 1/16 of a half by its exact value; the
+    # values here are built to fall there (and on exact ties, rounded to even, as Python does)
+    from dmi.eligibility.facts import spreadsheet_number, spreadsheet_numbers
+
+    rng = np.random.default_rng(11)
+    whole = rng.integers(10**14, 10**15, 4000).astype(np.float64)
+    decades = 10.0 ** rng.integers(0, 12, 4000)
+    halves = (whole + 0.5) / decades  # the 16th digit a 5: a half, or next to one
+    values = np.concatenate(
+        [halves, np.nextafter(halves, np.inf), np.nextafter(halves, -np.inf), -halves]
+    )
+    values = np.concatenate([values, [0.5, 1.5, 2.5, 0.125, 1e-8, 1e15, -0.0, 5e-324]])
+    got = spreadsheet_numbers(values)
+    assert got.tolist() == [spreadsheet_number(v) for v in values.tolist()]
+
+
+@pytest.mark.parametrize(
+    ("cells", "values", "refused"),
+    [
+        ([12.5, True], [12.5, None], 1),  # a bool after a float was read as 1.0
+        ([3, np.float16(1.5)], [3.0, 1.5], 0),  # a float after an int was cut to 1.0
+        ([3, np.complex128(1 + 2j)], [3.0, None], 1),
+        ([12.5, None, 10**30], [12.5, None, 1e30], 0),  # beyond 64 bits: cell by cell
+    ],
+)
+def test_a_column_of_python_objects_is_read_by_the_kind_of_every_cell(cells, values, refused):
+    parsed = el.parse_facts(pd.DataFrame({"net_profit_y1": pd.Series(cells, dtype=object)}))
+    got = [None if np.isnan(v) else v for v in parsed.table.values["net_profit_y1"].tolist()]
+    assert got == values and len(parsed.rejects) == refused

@@ -1164,3 +1164,56 @@ def test_the_cohort_of_a_batch_counts_by_the_rules_it_was_evaluated_under(tmp_pa
     by_batch = el.cohort(batch)
     assert by_batch.candidates.equals(el.cohort(batch, policy=custom).candidates)
     assert "A1" in set(by_batch.candidates["respondent_id"])
+
+
+def test_a_local_copy_keeping_a_shipped_id_is_as_sure_as_it_says(tmp_path):
+    # a copy of 2022 keeping the id "2022", imported by path, gave the shipped file's mark
+    old = shipped("2022")
+    find(old["conditions"], "in22_score")["confidence"] = "U"
+    write(tmp_path, old, "gd22.yaml")
+    assert el.load_policy(_importing_2026(tmp_path)).confidence_of("in22_score") == "U"
+    assert el.load_policy("2026").confidence_of("in22_score") != "U"
+
+
+@pytest.mark.parametrize(
+    ("edit", "where", "what"),
+    [
+        (
+            lambda d: find(find(d["scorecards"], "in22s")["indicators"], "in22s_rd").update(
+                bands=[{"min": float("nan"), "points": 20}]
+            ),
+            "(id 'in22s_rd').bands[0].min",
+            "finite number",
+        ),
+        (
+            lambda d: find(d["metrics"], "rd_share_y1").update(scale=float("inf")),
+            "(id 'rd_share_y1').scale",
+            "finite number",
+        ),
+    ],
+)
+def test_a_band_edge_or_a_scale_that_is_no_number_is_refused(tmp_path, edit, where, what):
+    assert_refused(tmp_path, "2022", edit, where, what)
+
+
+def test_categories_of_a_misspelt_name_say_only_that_it_is_unknown(tmp_path):
+    data = shipped("2022")
+    find(find(data["scorecards"], "in22s")["indicators"], "in22s_emerging")["of"] = "emerging"
+    message = problems_of(tmp_path, data)
+    assert "unknown fact or metric 'emerging'" in message
+    assert "is a metric" not in message
+
+
+def test_a_deep_lattice_of_metrics_is_checked_at_once(tmp_path):
+    # each metric the sum of the two before: the cycle check walked every path (a minute at 35)
+    data = shipped("2022")
+    chain = ["rd_y1", "rd_y2"]
+    for i in range(60):
+        mid = f"lattice_{i}"
+        data["metrics"].append(
+            {**copy.deepcopy(find(data["metrics"], "rd_sum_2y")), "id": mid, "of": chain[-2:]}
+        )
+        chain.append(mid)
+    find(data["conditions"], "lg22_debt")["test"]["of"] = chain[-1]
+    rules = el.load_policy(write(tmp_path, data))
+    assert chain[-1] in rules.metrics

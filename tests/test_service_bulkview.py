@@ -4,6 +4,7 @@ page's language, the mapping as the page edits it, the scores for people."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -516,3 +517,13 @@ def test_the_notes_on_a_firm_s_place_are_worded_in_chinese(tmp_path, capsys, abs
         )
         assert not re.search(r"[a-z]{5,}", leftover), worded
         assert bulkview.note_text(note, "en") != note  # the page's own wording, no --map
+
+
+def test_a_province_note_naming_a_cell_with_a_line_break_is_worded():
+    from dmi.eligibility.facts import FactsTally
+
+    tally = FactsTally(unplaced=1, unplaced_rows=[4], unplaced_names=Counter({"广东\n广州": 1}))
+    (note,) = tally.notes()
+    assert bulkview.note_text(note, "zh").startswith(
+        "1 行的省份不是省级单位（广东\n广州 ×1；第 4 行）"
+    )

@@ -596,6 +596,8 @@ class FactsTally:
       an R&D share above 100 %, which passes every R&D floor; an R&D column in yuan beside
       revenue in 万元, likely (a firm living on investment may truly spend more, so the row
       is evaluated as given, not rejected).
+    - Rows whose province names no unit of ``provinces.yaml`` (粤, 未知, 广东省广州市): their
+      own group in a cohort, matched by no province block but one for that very name.
 
     Attributes
     ----------
@@ -616,6 +618,13 @@ class FactsTally:
         Rows evaluated whose R&D expense is above the revenue of its year.
     rd_above_rows : list of int
         The first :data:`_ROWS_NAMED` of them.
+    unplaced : int
+        Rows evaluated whose ``province`` names no unit of ``provinces.yaml`` (粤, 未知, a
+        city): a cohort counts them under the name as written.
+    unplaced_rows : list of int
+        The first :data:`_ROWS_NAMED` of them.
+    unplaced_names : Counter
+        Those names, with how many rows give each.
     year : int or None
         The application year.
     """
@@ -827,9 +836,10 @@ class FactsTally:
             shown += ", ..." if len(ranked) > _NAMES_SHOWN else ""
             notes.append(
                 f"province: {_rows(n)} name{'s' if n == 1 else ''} no unit of provinces.yaml "
-                f"({shown}; {_rows_named(n, self.unplaced_rows)}): a province block of the rules "
-                "does not apply to them, and a cohort counts them under the name as written "
-                "(a province, a 计划单列市 or the Corps is expected: 广东, 广东省, Guangdong, 44)"
+                f"({shown}; {_rows_named(n, self.unplaced_rows)}): a cohort counts them under "
+                "the name as written, and only a rule file's block for that name applies to "
+                "them (a province, a 计划单列市 or the Corps is expected: 广东, 广东省, "
+                "Guangdong, 44)"
             )
         return notes
 
@@ -1254,16 +1264,25 @@ def _numeric_column(column: pd.Series) -> np.ndarray | None:
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float"})
+"""What pandas infers of a column of numbers alone (blanks aside): a bool, a complex number, a
+decimal or text among them is another kind."""
+
+
 def _object_numbers(column: pd.Series) -> np.ndarray | None:
     """An object column of numbers and blanks as float64; None when a cell is anything else
-    (text, a bool, a decimal: read cell by cell)."""
+    (text, a bool, a complex number, a decimal, an integer beyond 64 bits: read cell by cell).
+
+    The kind of every cell is checked first: Arrow, left to infer a type, takes it from the
+    first cells and casts the others to it (``[12.5, True]`` was ``[12.5, 1.0]``, ``[3, 1.5]``
+    as numpy scalars ``[3, 1]``)."""
     import pyarrow as pa
 
-    try:
-        array = pa.array(column, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+    if pd.api.types.infer_dtype(column, skipna=True) not in _NUMBER_KINDS:
         return None
-    if not (pa.types.is_floating(array.type) or pa.types.is_integer(array.type)):
+    try:
+        array = pa.array(column, type=pa.float64(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         return None
     return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
 
@@ -1418,11 +1437,12 @@ def _parse_column(
     ``numbered_options`` as :func:`_cell_parser`.
     """
     n = len(column)
-    if fact.type == "number" and at is None:
+    # a column of numbers first: an object column's kind is told without Arrow's conversion
+    numeric = _numeric_column(column) if fact.type == "number" else None
+    if numeric is None and fact.type == "number" and at is None:
         found = _text_numbers(column, fact, rejects)
         if found is not None:
             return found
-    numeric = _numeric_column(column) if fact.type == "number" else None
     if numeric is not None:
         values = spreadsheet_numbers(numeric)
         finite = np.isfinite(values) | np.isnan(values)

@@ -20,6 +20,7 @@ import json
 import math
 import numbers
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -316,7 +317,7 @@ class Metric(_Rule):
     kind: Literal["ratio", "share", "growth", "sum", "mean", "first"]
     of: tuple[str, ...] = Field(min_length=1)
     method: Literal["cagr", "mean_rate"] | None = None
-    scale: float = 100.0
+    scale: float = Field(default=100.0, allow_inf_nan=False)
 
     def short_label(self, lang: str) -> str:
         """A short label in ``lang`` (for gap texts), else the label."""
@@ -387,8 +388,8 @@ class Band(_Strict):
     convention unless ``include_min`` / ``include_max`` say so.
     """
 
-    min: float | None = None
-    max: float | None = None
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    max: float | None = Field(default=None, allow_inf_nan=False)
     points: float = Field(ge=0)
     include_min: bool | None = None
     include_max: bool | None = None
@@ -961,7 +962,9 @@ def parse_policy(text: str, source: str = "<string>", base: Path | None = None) 
     return _parse_cached(text, source, str(base) if base is not None else None)
 
 
-_LOADING: set[str] = set()
+# the files this thread is loading (a file met again among them imports itself): per thread,
+# as two app sessions may load one file at once
+_LOADING = threading.local()
 _PARSED: dict[tuple[str, str, str | None], Policy] = {}
 
 
@@ -973,13 +976,14 @@ def _parse_cached(text: str, source: str, base: str | None) -> Policy:
     found = _PARSED.get(key)
     if found is not None and found._unchanged():
         return found
-    if source in _LOADING:
+    loading: set[str] = _LOADING.__dict__.setdefault("files", set())
+    if source in loading:
         raise PolicyError(source, [Problem("imports", "the files import each other in a cycle")])
-    _LOADING.add(source)
+    loading.add(source)
     try:
         found = _parse(text, source, Path(base) if base else None)
     finally:
-        _LOADING.discard(source)
+        loading.discard(source)
     _PARSED[key] = found
     return found
 
@@ -1458,14 +1462,17 @@ def _cycle(start: str, refers_to: Any) -> list[str] | None:
     """A path of names from ``start`` back to it through ``refers_to(name)`` (a metric's
     parts, the scorecards a scorecard's steps test), or None."""
 
+    leads_nowhere: set[str] = set()  # names walked from without reaching ``start``
+
     def walk(path: list[str]) -> list[str] | None:
         for name in refers_to(path[-1]):
             if name == start:
                 return [*path, name]
-            if name not in path:
+            if name not in path and name not in leads_nowhere:
                 found = walk([*path, name])
                 if found:
                     return found
+                leads_nowhere.add(name)
         return None
 
     return walk([start])
@@ -1546,7 +1553,7 @@ def _scorecard_problems(
                 add(w, f"unknown fact or metric {name!r}")
             elif name in facts and name in banded and facts[name].type != "number":
                 add(w, f"bands need a number, {name!r} is a {facts[name].type} fact")
-        if ind.categories is not None and ind.of is not None and ind.of not in facts:
+        if ind.categories is not None and ind.of in names and ind.of not in facts:
             add(w, f"categories need a category or yes/no fact, {ind.of!r} is a metric")
         if ind.categories is not None and ind.of in facts:
             fact = facts[ind.of]

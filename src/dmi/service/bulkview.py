@@ -523,9 +523,10 @@ _NOTES = [
     (
         re.compile(
             r"province: (?P<n>\d+) rows? names? no unit of provinces\.yaml \((?P<names>.*); "
-            r"rows? (?P<rows>[^)]*)\): a province block of the rules does not apply to them, and "
-            r"a cohort counts them under the name as written \(a province, a 计划单列市 or the "
-            r"Corps is expected: 广东, 广东省, Guangdong, 44\)"
+            r"rows? (?P<rows>[^)]*)\): a cohort counts them under the name as written, and only "
+            r"a rule file's block for that name applies to them \(a province, a 计划单列市 or the "
+            r"Corps is expected: 广东, 广东省, Guangdong, 44\)",
+            re.DOTALL,  # a name may hold a line break (a cell's Alt+Enter)
         ),
         "unplaced",
     ),
