@@ -543,8 +543,13 @@ def test_a_date_that_is_none_is_a_problem_of_the_file_not_a_bug(tmp_path, capsys
         ),
         encoding="utf-8",
     )
-    with pytest.raises(el.PolicyError, match="month must be in 1..12"):
+    with pytest.raises(el.PolicyError, match="month must be in 1..12") as info:
         el.load_policy(path)
+    # named where it is (it said "file"), as every other YAML problem is
+    line = 1 + next(i for i, ln in enumerate(text.splitlines()) if ln.startswith("effective:"))
+    assert f"line {line}, column 12: not valid YAML: '2026-13-01' reads as a date" in str(
+        info.value
+    )
     facts = tmp_path / "f.csv"
     el.synthetic_firms(2, seed=1).to_csv(facts, index=False)
     code = main(["eligibility", str(facts), "-o", str(tmp_path / "o.csv"), "--policy", str(path)])

@@ -21,11 +21,26 @@ _BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class UniqueKeyLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
     """The safe loader, refusing a key given twice in one mapping (a
-    :class:`yaml.constructor.ConstructorError` naming the key and its lines)."""
+    :class:`yaml.constructor.ConstructorError` naming the key and its lines), and a value
+    YAML reads as a date that is none (``2026-13-01``), naming where it is."""
 
     def construct_document(self, node: Any) -> Any:
         _keys_once(node, set())  # the document as written, before merges are put in
         return super().construct_document(node)
+
+    def _timestamp(self, node: Any) -> Any:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError as exc:  # datetime's own error, which has no place in the file
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{node.value!r} reads as a date and is none ({exc}); quote it to give text",
+                node.start_mark,
+            ) from None
+
+
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", UniqueKeyLoader._timestamp)
 
 
 class _UniqueKeyTextLoader(getattr(yaml, "CBaseLoader", yaml.BaseLoader)):  # type: ignore[misc]

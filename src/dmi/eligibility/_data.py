@@ -38,8 +38,8 @@ def load_yaml(text: str, source: str, error: type[Exception]) -> dict[str, Any]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         problem = getattr(exc, "problem", None) or str(exc)
         raise error(source, [Problem(where, f"not valid YAML: {problem}")]) from None
-    except ValueError as exc:  # a value YAML reads as a date that is none (2026-13-01)
-        raise error(source, [Problem("file", f"not valid YAML: {exc} (a date?)")]) from None
+    except ValueError as exc:  # a value the loader cannot make (a date is said where it is)
+        raise error(source, [Problem("file", f"not valid YAML: {exc}")]) from None
     if data is None:
         raise error(source, [Problem("file", "the file is empty; expected a mapping of settings")])
     if not isinstance(data, dict):
