@@ -68,7 +68,12 @@ from dmi.eligibility.cohorts import (
     rung_conditions,
 )
 from dmi.eligibility.facts import BARE_NUMBER, FactsTally, facts_table
-from dmi.eligibility.headers import check_map_codes, few_items_note, map_fact_columns
+from dmi.eligibility.headers import (
+    check_map_codes,
+    few_items_note,
+    header_spellings,
+    map_fact_columns,
+)
 from dmi.eligibility.ladder import BESIDE_TEXT
 from dmi.eligibility.profile import ProfileFacts, ProfileFeed, read_profile_facts
 from dmi.eligibility.survey import SURVEY_INSTRUMENT, survey_least_items
@@ -1088,13 +1093,8 @@ def _ungrouped_note(mapping: ColumnMapping, feeds: tuple[ProfileFeed, ...]) -> l
     absent = [by for by in BESIDE_TEXT if by not in read]
     if not absent:
         return []
-
-    def read_as(fact: Any) -> list[str]:  # as map_fact_columns matches a header to it
-        shorts = [fact.short_label(lang) for lang in ("zh", "en")] if fact.short else []
-        return list(dict.fromkeys([fact.code, fact.zh, fact.en, *fact.aliases, *shorts]))
-
     table = facts_table()
-    headers = "; ".join(f"{by}: {', '.join(read_as(table[by]))}" for by in absent)
+    headers = "; ".join(f"{by}: {', '.join(header_spellings(table[by]))}" for by in absent)
     return [
         f"the cohort has no groups by {' or '.join(absent)}: no column is read as "
         f"{'it' if len(absent) == 1 else 'them'} (headers read so: {headers}; --map names "

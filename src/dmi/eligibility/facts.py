@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
-from dmi.eligibility.places import province_of
+from dmi.eligibility.places import unplaced_provinces
 from dmi.errors import FactsError, FactsFileError, ParameterError
 from dmi.io.ids import doubtful_ids
 from dmi.text import folded, match_key
@@ -689,7 +689,7 @@ class FactsTally:
         tally.rd_above_revenue = len(found)
         tally.rd_above_rows = [int(r) for r in np.sort(table.rows[found])[:_ROWS_NAMED]]
         if table.text.get("province") is not None:
-            found, names = _unplaced_provinces(table.text["province"])
+            found, names = unplaced_provinces(table.text["province"])
             tally.unplaced = len(found)
             tally.unplaced_rows = [int(r) for r in np.sort(table.rows[found])[:_ROWS_NAMED]]
             tally.unplaced_names = names
@@ -845,16 +845,6 @@ class FactsTally:
 
 
 _NAMES_SHOWN = 5
-
-
-def _unplaced_provinces(column: np.ndarray) -> tuple[np.ndarray, Counter]:
-    """The positions of the province cells that name no unit of ``provinces.yaml`` (blanks
-    aside), and how many cells say each such name; each distinct name is looked up once."""
-    codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=True)
-    unknown = np.array([province_of(str(u)) is None for u in uniques] + [False], dtype=bool)
-    found = np.flatnonzero(unknown[codes])
-    counts = np.bincount(codes[found], minlength=len(uniques))
-    return found, Counter({str(uniques[i]): int(c) for i, c in enumerate(counts) if c})
 
 
 def _rows(n: int) -> str:
@@ -1467,8 +1457,7 @@ def _parse_column(
                 [_show(float(v)) for v in cells],
                 reasons,
             )
-            values = values.copy()
-            values[positions] = np.nan
+            values[positions] = np.nan  # a new array (spreadsheet_numbers')
         return values
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()

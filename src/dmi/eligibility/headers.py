@@ -21,13 +21,40 @@ from dmi.io import ID_ALIASES, ColumnMapping
 from dmi.io.mapping import assign_headers, header_unit, loose_key, match_unmatched
 from dmi.text import match_key
 
-__all__ = ["check_map_codes", "few_items_note", "ignored_lines", "map_fact_columns"]
+__all__ = [
+    "check_map_codes",
+    "few_items_note",
+    "header_spellings",
+    "ignored_lines",
+    "map_fact_columns",
+]
 
 _BRACKETED = re.compile(r"[（(][^）)]*[）)]")  # a label's note: 年限（截至上年末）
 
 
 def _key(text: str) -> str:
     return match_key(str(text))
+
+
+def header_spellings(fact: Any) -> list[str]:
+    """The headers a file's column of ``fact`` is read from (:func:`map_fact_columns`), in the
+    order they are tried; case, width and spaces aside, and a unit in brackets after them."""
+    return list(dict.fromkeys(name for tier in _spelling_tiers(fact) for name in tier))
+
+
+def _spelling_tiers(fact: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """A fact's header spellings in the three tiers headers are matched by: its code, zh and en
+    labels and aliases; the short labels of the gap texts (资产负债率, revenue y1); a label
+    without its notes in brackets (从事特定细分市场年限). A level dmi computed
+    (digital_level_computed) is read by its code only, as evaluate() reads it: a person's
+    "数字化水平" is the stated level."""
+    if fact.code in COMPUTED:
+        return (fact.code, *fact.aliases), (), ()
+    own = (fact.code, fact.zh, fact.en, *fact.aliases)
+    short = tuple(fact.short_label(lang) for lang in ("zh", "en")) if fact.short else ()
+    unbracketed = {label: _BRACKETED.sub("", label) for label in (fact.zh, fact.en)}
+    bare = tuple(b for label, b in unbracketed.items() if b != label and _key(b))
+    return own, short, bare
 
 
 def map_fact_columns(
@@ -57,22 +84,12 @@ def map_fact_columns(
     targets: dict[str, str] = {}
     for alias in ID_ALIASES:
         targets.setdefault(_key(alias), ID_COLUMN)
-    for fact in FACTS:
-        # a level dmi computed (digital_level_computed) by its code only, as evaluate() reads
-        # it: a person's "数字化水平" is the stated level
-        names = (fact.code,) if fact.code in COMPUTED else (fact.code, fact.zh, fact.en)
-        for name in (*names, *fact.aliases):
-            targets.setdefault(_key(name), fact.code)
-    for fact in FACTS:  # the short labels of the gap texts (资产负债率, revenue y1) after them
-        if fact.code not in COMPUTED and fact.short:
-            for lang in ("zh", "en"):
-                targets.setdefault(_key(fact.short_label(lang)), fact.code)
-    for fact in FACTS:  # then a label without its notes in brackets (从事特定细分市场年限)
-        if fact.code not in COMPUTED:
-            for label in (fact.zh, fact.en):
-                bare = _BRACKETED.sub("", label)
-                if bare != label and _key(bare):
-                    targets.setdefault(_key(bare), fact.code)
+    # every fact's own names first, then the short labels, then the bare labels: a header is
+    # the first fact's that takes it in that order
+    for tier in range(3):
+        for fact in FACTS:
+            for name in _spelling_tiers(fact)[tier]:
+                targets.setdefault(_key(name), fact.code)
     items: set[str] = set()
     if instrument is not None:
         for item in instrument.items:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,7 @@ __all__ = [
     "province_key",
     "province_names",
     "province_of",
+    "unplaced_provinces",
 ]
 
 # one suffix is taken off a name: the longest that fits first (维吾尔自治区 before 自治区)
@@ -160,6 +163,17 @@ def province_names(column: pd.Series) -> pd.Series:
         return None if found is None else found.zh
 
     return names_as_known(column, zh_name)
+
+
+def unplaced_provinces(column: Any) -> tuple[np.ndarray, Counter]:
+    """The positions of the cells of a province column (trimmed text, None when blank) that
+    name no unit of ``provinces.yaml``, and how many cells say each such name; each distinct
+    name is looked up once."""
+    codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=True)
+    unknown = np.array([province_of(str(u)) is None for u in uniques] + [False], dtype=bool)
+    found = np.flatnonzero(unknown[codes])
+    counts = np.bincount(codes[found], minlength=len(uniques))
+    return found, Counter({str(uniques[i]): int(c) for i, c in enumerate(counts) if c})
 
 
 def names_as_known(column: pd.Series, known: Callable[[str], str | None]) -> pd.Series:

@@ -727,7 +727,7 @@ class Policy:
         """Whether every rule file this one draws on still holds the text it was read with."""
         for path, text in self._drawn_on:
             try:
-                if Path(path).read_bytes().decode("utf-8-sig") != text:
+                if _rule_file_text(Path(path)) != text:
                     return False
             except (OSError, UnicodeDecodeError):
                 return False
@@ -948,13 +948,18 @@ def _read_rule_file(path: Path) -> Policy:
     if not path.is_file():
         raise MissingFileError(f"rule file not found: {path}")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = _rule_file_text(path)
     except UnicodeDecodeError as exc:
         raise PolicyError(
             str(path),
             [Problem("file", f"not UTF-8 text (byte {exc.start}); save the rule file as UTF-8")],
         ) from None
     return _parse_cached(text, str(path), str(path.resolve().parent))
+
+
+def _rule_file_text(path: Path) -> str:
+    """A rule file's text, as it is parsed (UTF-8, a byte-order mark left out)."""
+    return path.read_bytes().decode("utf-8-sig")
 
 
 def parse_policy(text: str, source: str = "<string>", base: Path | None = None) -> Policy:
@@ -1027,7 +1032,12 @@ def _parse(text: str, source: str, base: Path | None) -> Policy:
     homes: dict[str, Policy] = {}
 
     def claim(
-        kind: str, table: dict[str, Any], item: Any, where: str, owner: str, home: Any = None
+        kind: str,
+        table: dict[str, Any],
+        item: Any,
+        where: str,
+        owner: str,
+        home: Policy | None = None,
     ) -> None:
         if item.id in table:
             # the same element imported twice is one element; anything else is a clash
@@ -1407,7 +1417,6 @@ def _check(
         for j, p in enumerate(rung.paths):
             if any(q.id == p.id for q in rung.paths[:j]):
                 add(f"{where}.paths[{j}]", f"path id {p.id!r} is used twice")
-        for j, p in enumerate(rung.paths):
             if p.points is not None and p.points not in scorecards:
                 add(f"{where}.paths[{j}].points", f"unknown scorecard {p.points!r}")
     for rung_id in RUNGS:
