@@ -329,7 +329,7 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
         language = text("ladder_bulk.language_zh") if zh else text("ladder_bulk.language_en")
         st.caption(text("ladder_bulk.gaps_in", language=language))
     st.caption(text("ladder_bulk.candidates_note"))
-    cols = st.columns(3)
+    cols = st.columns(4)
     ui.download(
         cols[0],
         text("ladder_bulk.download_results"),
@@ -352,4 +352,11 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
         ),
         f"dmi-eligibility-rejects-{lang}.csv",
         key="ladder_download_rejects",
+    )
+    ui.download(
+        cols[3],
+        text("ladder_bulk.download_rules"),
+        found.files["rules"],
+        "dmi-eligibility-rules.csv",
+        key="ladder_download_rules",
     )

@@ -233,6 +233,10 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
     assert ways[~tier1].isna().all()
     named = pd.read_csv(io.BytesIO(downloads["ladder_download_rejects"]), dtype=str)
     assert len(named) == 4 and "debt_ratio" not in set(named.iloc[:, 2])
+    # what the results' condition columns stand for, under the run's rules and year
+    rules = pd.read_csv(io.BytesIO(downloads["ladder_download_rules"]), dtype=str)
+    assert list(rules["column"]) == [c for c in results.columns if c in set(rules["column"])]
+    assert len(rules) and set(rules["column"]) <= set(results.columns)
     assert "ladder_template" in downloads
     template = pd.read_csv(io.BytesIO(downloads["ladder_template"]), dtype=str)
     assert "debt_ratio" in template.columns

@@ -1702,3 +1702,31 @@ def test_a_header_like_a_fact_with_a_unit_it_cannot_have_is_left_out_not_refused
     found = json.loads(summary.read_text(encoding="utf-8"))
     assert found["evaluated"] == 1
     assert set(found["mapping"]["unmatched"]) == {"研发人员%", "是否科技奖励", "是否研发机构"}
+
+
+def test_the_rules_codebook_of_a_policy_and_year(capsys, tmp_path):
+    code, out, err = run(capsys, "eligibility", "rules", "-o", tmp_path / "r.csv")
+    assert code == 0 and err == ""
+    book = read(tmp_path / "r.csv")
+    assert out == f"wrote {tmp_path / 'r.csv'}: {len(book)} condition and route columns described\n"
+    # the columns of the output the same command writes under the same rules
+    assert (
+        list(book["column"]) == [c for c in el.output_columns("2026") if c in set(book["column"])]
+        and len(book) == len(el.output_columns("2026")) - 13
+    )
+    assert (
+        run(capsys, "eligibility", "rules", "-o", tmp_path / "r.xlsx", "--policy", "2022")[0] == 0
+    )
+    old = read(tmp_path / "r.xlsx")
+    assert set(old["policies"]) == {"2022"} and "sr22_rd" in set(old["column"])
+    code, _, err = run(capsys, "eligibility", "rules", "-o", tmp_path / "y.csv", "--year", "2027")
+    assert code == 0 and "lg22_rd" not in set(read(tmp_path / "y.csv")["column"])
+    # a year the rules do not apply to, a version that is none: one line, exit 2
+    code, _, err = run(capsys, "eligibility", "rules", "-o", tmp_path / "e.csv", "--year", "2020")
+    assert code == 2 and err.startswith("dmi: error: policy 2026 applies from 2026-04-01")
+    code, _, err = run(capsys, "eligibility", "rules", "-o", tmp_path / "e.csv", "--lang", "en")
+    assert code == 2 and err == (
+        "dmi: error: rules: --lang applies to evaluating a file of firms, not to writing the "
+        "rules; leave it out\n"
+    )
+    assert not (tmp_path / "e.csv").exists()

@@ -1213,3 +1213,44 @@ def test_a_deep_lattice_of_metrics_is_checked_at_once(tmp_path):
     find(data["conditions"], "lg22_debt")["test"]["of"] = chain[-1]
     rules = el.load_policy(write(tmp_path, data))
     assert chain[-1] in rules.metrics
+
+
+def test_the_rules_codebook_describes_every_condition_column_of_the_output(tmp_path):
+    """The data dictionary of the output's condition and route columns (``dmi eligibility
+    rules``): one row per column, in the output's order, each with the rungs, applicants and
+    versions the year's routing applies it to, how a 复核 is judged on it, and its marks."""
+    fixed = {"respondent_id", "flags", "gaps", "innovative_path"}
+    for version, year in (("2026", 2026), ("2026", 2027), ("2022", 2022)):
+        book = el.rules_codebook(version, year=year)
+        columns = el.evaluate(pd.DataFrame([firm(SR26)]), version, year=year).columns
+        conditions = [
+            c
+            for c in columns
+            if c not in fixed and not c.endswith(("_status", "_points", "_policy"))
+        ]
+        assert list(book["column"]) == conditions, (version, year)
+        assert book["confidence"].isin(["V", "I", "U"]).all()
+        assert book["result_confidence"].isin(["V", "I", "U"]).all()
+    rows = el.rules_codebook("2026", year=2026).set_index("column")
+    # 2026: a 小巨人 复核 is judged under 63号 (117号), a new applicant under 2号
+    assert rows.loc["lg26_rev", "applicants"] == "new"
+    assert rows.loc["lg22_rd", ["applicants", "policies"]].tolist() == ["recheck", "2022"]
+    assert rows.loc["base_sme", "rungs"] == "innovative|specialised|little_giant"
+    assert rows.loc["base_sme", "policies"] == "2022|2026"  # tier 1 keeps 2022's standards
+    assert rows.loc["ts_size", "paths"] == "tech" and rows.loc["sr26_rd", "paths"] == ""
+    assert rows.loc["lg26_growth", "recheck"] == "skipped"  # 复核企业不考查
+    assert rows.loc["sr26_score", "recheck"] == "own test"  # 复核: either of 2 years
+    assert rows.loc["sr26_rd", "recheck"] == "same"
+    assert rows.loc["lg26_ip_waiver", ["kind", "replaces"]].tolist() == ["exemption", "lg26_ip"]
+    assert rows.loc["lg22_direct", "replaces"] == "lg22_rd|lg22_lab|lg22_ip"
+    assert rows.loc["lg22_direct", "recheck"] == ""  # a route has no 复核 test of its own
+    # the wording is seen verbatim, the formula is not (cultivation.md §6.6)
+    assert rows.loc["lg22_growth", ["confidence", "result_confidence"]].tolist() == ["V", "U"]
+    assert rows.loc["sr26_rd", "label_zh"] == el.load_policy("2026").conditions["sr26_rd"].zh
+    later = el.rules_codebook("2026", year=2027).set_index("column")
+    assert "lg22_rd" not in later.index and later.loc["lg26_rev", "applicants"] == "new|recheck"
+    # a rule file's own marks: the formula marked V, its condition's result is V
+    data = shipped("2022")
+    find(data["metrics"], "main_growth_2y")["confidence"] = "V"
+    custom = el.rules_codebook(write(tmp_path, data)).set_index("column")
+    assert custom.loc["lg22_growth", "result_confidence"] == "V"

@@ -6,8 +6,12 @@
   and reconciliation machinery of ``dmi score`` (``--id-column`` and ``--strict`` as ``dmi
   score``'s);
 - ``dmi eligibility template -o FILE`` / ``dmi eligibility codebook -o FILE``: the empty
-  bulk-import file and the data dictionary of the facts (CSV, XLSX or Parquet); an option of an
-  evaluation given to them is refused, not ignored.
+  bulk-import file and the data dictionary of the facts (CSV, XLSX or Parquet);
+- ``dmi eligibility rules -o FILE [--policy ...] [--year Y]``: the data dictionary of the
+  output's condition and route columns, with each rule's source and confidence.
+
+An option of an evaluation given to template, codebook or rules is refused, not ignored (but
+``--policy`` and ``--year``, which say which rules ``rules`` lists).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dmi.errors import FactsFileError, PolicyError, UsageError
 
 __all__ = ["add_commands", "cmd_eligibility"]
 
-ACTIONS = ("template", "codebook")
+ACTIONS = ("template", "codebook", "rules")
 
 EVALUATING = "evaluating a file of firms"
 """What the options of an evaluation are for (their group in ``-h``, the refusal below)."""
@@ -28,7 +32,11 @@ EVALUATION_ONLY = (
     "{action}: {options} {verb} to " + EVALUATING + ", not to writing the {action}; "
     "leave {them} out"
 )
-"""Why ``template`` / ``codebook`` refuse an option of an evaluation (it would do nothing)."""
+"""Why ``template`` / ``codebook`` / ``rules`` refuse an option of an evaluation (it would do
+nothing)."""
+
+RULES_OPTIONS = ("--policy", "--year")
+"""The options of an evaluation that ``rules`` takes: which rules it lists."""
 
 
 def _one_line(exc: PolicyError | FactsFileError) -> UsageError:
@@ -122,10 +130,18 @@ def cmd_eligibility(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from dmi.eligibility import facts_codebook, facts_template
+    from dmi.eligibility import facts_codebook, facts_template, rules_codebook
     from dmi.io import write_table
 
-    _refuse_evaluation_options(args)
+    _refuse_evaluation_options(args, RULES_OPTIONS if args.input == "rules" else ())
+    if args.input == "rules":
+        try:
+            table = rules_codebook(args.policy, year=args.year)
+        except PolicyError as exc:
+            raise _one_line(exc) from None
+        write_table(table, args.output)
+        print(f"wrote {args.output}: {len(table)} condition and route columns described")
+        return 0
     table = facts_template() if args.input == "template" else facts_codebook()
     write_table(table, args.output)
     if args.input == "template":
@@ -137,8 +153,9 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_evaluation_options(args: argparse.Namespace) -> None:
-    """Refuse, for ``template`` / ``codebook``, every evaluation option given.
+def _refuse_evaluation_options(args: argparse.Namespace, taken: tuple[str, ...] = ()) -> None:
+    """Refuse, for ``template`` / ``codebook`` / ``rules``, every evaluation option given but
+    those ``taken``.
 
     An option counts as given when its value is not the parser's default (a default given
     explicitly, ``--lang zh``, changes nothing, and passes).
@@ -146,7 +163,7 @@ def _refuse_evaluation_options(args: argparse.Namespace) -> None:
     given = [
         flag
         for flag, (dest, default) in args.evaluation_defaults.items()
-        if getattr(args, dest) != default
+        if getattr(args, dest) != default and flag not in taken
     ]
     if not given:
         return
@@ -170,16 +187,19 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser(
         "eligibility",
         help="where firms stand on the 梯度培育 ladder (创新型 / 专精特新 / 小巨人); "
-        "also `eligibility template|codebook -o FILE`",
+        "also `eligibility template|codebook|rules -o FILE`",
     )
     p.add_argument(
         "input",
-        metavar="INPUT|template|codebook",
-        help="a facts file (CSV/XLSX/Parquet), or template / codebook to write those",
+        metavar="INPUT|template|codebook|rules",
+        help="a facts file (CSV/XLSX/Parquet), or template / codebook (of the facts) / rules "
+        "(of the output's condition columns, by --policy and --year) to write those",
     )
     p.add_argument("-o", "--output", required=True, help="CSV, XLSX or Parquet")
     # the options of an evaluation in their own group: template and codebook refuse them
-    run = p.add_argument_group(f"{EVALUATING} (not template or codebook)")
+    run = p.add_argument_group(
+        f"{EVALUATING} (not template, codebook or rules; rules takes --policy and --year)"
+    )
     evaluation = [
         run.add_argument(
             "--policy",

@@ -1,13 +1,26 @@
-"""The bulk-import template and the codebook of the 梯度培育 facts, from the one facts table."""
+"""The bulk-import template and the codebook of the 梯度培育 facts, from the one facts table;
+the codebook of the rules (the output's condition and route columns), from the rule files."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
 
+from dmi.eligibility.engine import plan, version_of
 from dmi.eligibility.facts import COMPUTED, ID, Fact, facts_table, yes_no_words
 from dmi.eligibility.gaps import t
+from dmi.eligibility.policy import Condition, Policy, application_year, load_policy
 
-__all__ = ["COMPUTED", "FACTS_CODEBOOK_COLUMNS", "facts_codebook", "facts_template"]
+__all__ = [
+    "COMPUTED",
+    "FACTS_CODEBOOK_COLUMNS",
+    "RULES_CODEBOOK_COLUMNS",
+    "facts_codebook",
+    "facts_template",
+    "rules_codebook",
+]
 
 COMPUTED_NOTE = (
     "computed: dmi fills it from the MIIT survey's answers on the row (not a template column); "
@@ -118,3 +131,97 @@ def _number_words(fact: Fact) -> dict[float, tuple[str, ...]]:
     for word, number in fact.words.items():
         found.setdefault(float(number), []).append(word)
     return {number: tuple(words) for number, words in found.items()}
+
+
+RULES_CODEBOOK_COLUMNS = [
+    "column",
+    "kind",
+    "rungs",
+    "applicants",
+    "paths",
+    "policies",
+    "label_zh",
+    "label_en",
+    "recheck",
+    "replaces",
+    "source",
+    "confidence",
+    "result_confidence",
+]
+
+_LISTED = ("rungs", "applicants", "paths", "policies")
+"""The codebook's columns that list every value the rule takes in the year's routing."""
+
+
+def rules_codebook(
+    policy: str | int | Path | Policy | None = None, *, year: int | None = None
+) -> pd.DataFrame:
+    """One row per condition or route column of the output under ``policy`` and ``year``
+    (``dmi eligibility rules``), in the output's order: what each column's state is the state
+    of, and how sure its rule is.
+
+    Columns :data:`RULES_CODEBOOK_COLUMNS`: the column (the condition or route id); ``kind``
+    (``condition``, ``direct``: a direct route, ``exemption``); the ``rungs`` it is a rule of,
+    the ``applicants`` it is applied to that year (``new``, ``recheck``: the routing may send
+    a 复核 to another version's rules), the ``paths`` it belongs to (2026 tier 1:
+    ``innovative`` or ``tech``; blank for a rule of the whole rung) and the ``policies`` the
+    results name in ``<rung>_policy`` where it applies, each ``|``-joined; zh/en labels;
+    ``recheck``, how a 复核 is judged on a condition (``same``, ``own test``, ``skipped``; blank
+    for a route); ``replaces``, the conditions a route stands in place of (``|``-joined);
+    ``source``; ``confidence``, the rule's own mark (``V`` official wording seen verbatim,
+    ``I`` third-party compilations only, ``U`` unconfirmed or conflicting), and
+    ``result_confidence``, as sure as a result of the column is: the least sure of its own
+    mark and those of the formulas and scorecards it rests on
+    (:meth:`~dmi.eligibility.policy.Policy.confidence_of`).
+
+    Parameters as :func:`dmi.eligibility.output_columns`.
+    """
+    loaded = load_policy(policy)
+    the_plan = plan(loaded, application_year(loaded, year))
+    found: dict[str, dict[str, Any]] = {}
+    for (rung_id, applicant), applied in the_plan.routes.items():
+        rung = applied.rungs[rung_id]
+        in_path = {c: p.id for p in rung.paths for c in p.conditions}
+        ids = list(rung.conditions) + [c for p in rung.paths for c in p.conditions]
+        for cid in ids + list(rung.routes):
+            if cid not in found:
+                found[cid] = _rule_row(applied, cid)
+            row = found[cid]
+            taken = (rung_id, applicant, in_path.get(cid, ""), version_of(applied, rung_id))
+            for name, value in zip(_LISTED, taken):
+                if value and value not in row[name]:
+                    row[name].append(value)
+    rows = [found[cid] for cid in the_plan.condition_ids]
+    for row in rows:
+        for name in _LISTED:
+            row[name] = "|".join(row[name])
+    return pd.DataFrame(rows, columns=RULES_CODEBOOK_COLUMNS)
+
+
+def _rule_row(applied: Policy, cid: str) -> dict[str, Any]:
+    """The codebook row of a condition or route ``cid`` of ``applied`` (its lists empty: the
+    routing fills them). A column is one rule whichever version applies it
+    (:func:`dmi.eligibility.engine.plan` refuses an id defined two ways in one year)."""
+    condition = applied.conditions.get(cid)
+    element: Any = condition if condition is not None else applied.routes[cid]
+    if isinstance(element, Condition):
+        kind, replaces = "condition", ""
+        recheck = (
+            "same"
+            if element.recheck is None
+            else ("skipped" if element.recheck == "skip" else "own test")
+        )
+    else:
+        kind, replaces, recheck = element.kind, "|".join(element.replaces), ""
+    return {
+        "column": cid,
+        "kind": kind,
+        **{name: [] for name in _LISTED},
+        "label_zh": element.zh,
+        "label_en": element.en,
+        "recheck": recheck,
+        "replaces": replaces,
+        "source": element.source,
+        "confidence": element.confidence,
+        "result_confidence": applied.confidence_of(cid),
+    }

@@ -29,6 +29,7 @@ from dmi.eligibility import (
     facts_codebook,
     facts_template,
     load_policy,
+    rules_codebook,
     status_label,
 )
 from dmi.eligibility.facts import A_YEAR_NOT_YEARS, FACTS, NUMBERED_OPTION
@@ -132,6 +133,8 @@ def run_file(
         progress=progress,
     )
     files = {n: p.read_bytes() for n, p in paths.items()}
+    # what the results' condition columns stand for, under the rules and year of the run
+    files["rules"] = csv_bytes(rules_codebook(policy, year=summary.year))
 
     def read(name: str) -> pd.DataFrame:
         return pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
