@@ -1431,7 +1431,7 @@ def test_strict_exits_1_when_a_row_was_rejected_and_writes_everything(capsys, tm
     code, stdout, _ = run(capsys, "eligibility", bad, "-o", out, "--rejects", rej, "--strict")
     assert code == 1
     assert len(read(out)) == 1 and list(read(rej)["respondent_id"]) == ["A2"]
-    assert stdout.splitlines()[-1] == "read 2 rows: 1 evaluated, 1 rejected (1 problems)"
+    assert stdout.splitlines()[-1] == "read 2 rows: 1 evaluated, 1 rejected (1 problem)"
     assert run(capsys, "eligibility", good, "-o", out, "--strict", "-q")[0] == 0
 
 

@@ -92,7 +92,8 @@ class AnswerError(DmiError, ValueError):
         )
         more = f"\n  ... and {len(rejects) - 5} more" if len(rejects) > 5 else ""
         super().__init__(
-            f"{bad_rows} of {n_rows} rows have invalid answers ({len(rejects)} problems):\n"
+            f"{bad_rows} of {n_rows} rows have invalid answers "
+            f"({len(rejects)} problem{'' if len(rejects) == 1 else 's'}):\n"
             f"{lines}{more}"
         )
 

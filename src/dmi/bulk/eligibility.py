@@ -46,6 +46,7 @@ from dmi.bulk.run import (
     _Outputs,
     _ReadCount,
     check_outputs,
+    counted,
     run_chunks,
 )
 from dmi.columns import ID_COLUMN
@@ -771,8 +772,8 @@ class EligibilitySummary:
         """The one-line reconciliation printed at the end of a run."""
         source = f" from sheet {self.sheet!r}" if self.sheet is not None else ""
         text = (
-            f"read {self.read} rows{source}: {self.evaluated} evaluated, {self.rejected} "
-            f"rejected ({self.problems} problems)"
+            f"read {counted(self.read, 'row')}{source}: {self.evaluated} evaluated, "
+            f"{self.rejected} rejected ({counted(self.problems, 'problem')})"
         )
         if self.digital_level.get("computed"):
             text += (

@@ -175,8 +175,8 @@ class RunSummary:
         """The one-line reconciliation printed at the end of a run."""
         source = f" from sheet {self.sheet!r}" if self.sheet is not None else ""
         text = (
-            f"read {self.read} rows{source}: {self.scored} scored, {self.rejected} rejected"
-            f" ({self.problems} problems)"
+            f"read {counted(self.read, 'row')}{source}: {self.scored} scored, "
+            f"{self.rejected} rejected ({counted(self.problems, 'problem')})"
         )
         imputed = sum(self.imputed.values())
         if imputed:
@@ -185,6 +185,12 @@ class RunSummary:
         if excluded:
             text += f"; {excluded} missing answers excluded and reweighted (instrument policy)"
         return text
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and the noun, plural but for one (``1 row``, ``0 rows``, ``2 problems``): the
+    run's line says its counts so."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 _AMOUNTS = re.compile(r"^(\w+) \([^)]*\) is above (\w+) \([^)]*\)")  # a cross check's
