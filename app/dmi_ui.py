@@ -146,10 +146,11 @@ _LAST_CHOICE = "__last_choice"  # beside a selectbox's key: the choice read last
 
 
 def shown_anew(key: str, default: Any, options: Sequence[Any]) -> str:
-    """Give the keyed choice widget ``key`` (a selectbox, a multiselect) its value anew on this
-    run (``default`` the first time) and return the key. The browser keeps a selectbox's shown
-    name when only the names of its options change: after a change of language it still showed
-    the other language's name.
+    """Give the keyed choice widget ``key`` (a selectbox, a multiselect, a radio) its value anew
+    on this run (``default`` the first time) and return the key. The browser keeps a choice by
+    its shown name when only the names of its options change: after a change of language a
+    selectbox still showed the other language's name, a radio given an ``index`` no option
+    ticked.
 
     A choice that is not among ``options`` (:func:`offered`: a name sent in the language before)
     is not taken: the choice this session last read is kept (it had been taken for no option, the

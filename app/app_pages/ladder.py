@@ -121,6 +121,10 @@ def _label(fact: Fact) -> str:
     return ui.label_text(shown)
 
 
+BLANK_CHOICE = ""
+"""A yes/no fact's choice of "not given" (the fact unknown)."""
+
+
 def fact_input(fact: Fact, current: Any) -> Any:
     """One fact's widget; ``None`` (blank) means unknown."""
     key = f"f_{fact.code}"
@@ -143,21 +147,24 @@ def fact_input(fact: Fact, current: Any) -> Any:
             placeholder=blank,
         )
     if fact.type == "yesno":
-        options: list[Any] = [None, "yes", "no"]
+        # blank is an option of its own, "" (a radio's None is no option ticked at all), and the
+        # choice is given anew on every run: after a change of language the browser showed no
+        # option ticked, the answers kept but looking lost
+        options: list[Any] = [BLANK_CHOICE, "yes", "no"]
         names = {
-            None: blank,
+            BLANK_CHOICE: blank,
             "yes": text("ladder.answer_yes", L),
             "no": text("ladder.answer_no", L),
         }
-        return st.radio(
+        chosen = st.radio(
             _label(fact),
             options,
-            index=options.index(current) if current in options else 0,
             format_func=names.__getitem__,
             horizontal=True,
-            key=key,
+            key=ui.shown_anew(key, current if current in options else BLANK_CHOICE, options),
             help=help_,
         )
+        return None if chosen in (BLANK_CHOICE, None) else chosen
     if fact.type == "category":
         options = [None, *fact.value_codes]
         names = {None: blank, **{v.value: v.label(L) for v in fact.values}}

@@ -163,6 +163,11 @@ def test_a_company_sees_the_ladder_the_api_gives(
     settle(tab, rerun=True)
     held = next(v for v in el.FACTS["holds_innovative"].values if v.value == "yes")
     expect(tab.locator(f"{key('f_holds_innovative')} input")).to_have_value(held.label(other))
+    # and the yes/no answers stay ticked (no option was: the answers kept, but looking lost),
+    # the one never given on "not given"
+    for name, value in (("f_sme", "yes"), ("f_high_tech_title", None)):
+        ticked = tab.locator(f"{key(name)} [role='radiogroup'] input").nth(YESNO.index(value))
+        expect(ticked).to_be_checked()
     title = el.load_policy("2026").title.get(other)
     box = tab.locator(f"{key('ladder_policy')} input")
     expect(box).to_have_value(re.compile(re.escape(title)))
