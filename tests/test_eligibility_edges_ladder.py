@@ -534,7 +534,7 @@ SR26_OK = {
             1200,
             1500,
             300,
-            "(+300万元 main revenue y1)",
+            "(+300万元 main revenue y1, revenue y1 +300万元 too)",
         ),
         (
             {"revenue_y1": 1200, "main_revenue_y1": None, "rd_y1": 100, "equity_2y": 0},

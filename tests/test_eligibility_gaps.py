@@ -57,7 +57,10 @@ def test_debt_ratio_and_plain_threshold_gaps():
         firm(SR26, revenue_y1=1200, main_revenue_y1=1100, equity_2y=0), "2026", lang="en"
     )
     # more revenue is more main-business revenue where the firm gives it (the share kept)
-    assert "revenue y1 1200万元 → 1500万元 (+300万元 main revenue y1) meets sr26_rev" in result.gaps
+    assert (
+        "revenue y1 1200万元 → 1500万元 (+300万元 main revenue y1, revenue y1 +300万元 too) meets sr26_rev"
+        in result.gaps
+    )
     result = el.evaluate(
         firm(SR26, revenue_y1=1200, main_revenue_y1=None, equity_2y=0), "2026", lang="en"
     )
@@ -74,9 +77,43 @@ def test_debt_ratio_and_plain_threshold_gaps():
 def test_a_share_of_a_whole_is_worked_back_with_the_whole_growing_too():
     # main 1500 of 2000 = 75 %; 80 % needs main m with m / (m + 500) = 0.8: m = 2000, +500
     result = el.evaluate(firm(SR26, main_revenue_y1=1500), "2026", lang="en")
-    assert "main-business share 75% → 80% (+500万元 main revenue y1) meets sr26_main" in result.gaps
+    assert (
+        "main-business share 75% → 80% (+500万元 main revenue y1, revenue y1 +500万元 too) "
+        "meets sr26_main" in result.gaps
+    )
     after = el.evaluate(firm(SR26, main_revenue_y1=2000, revenue_y1=2500), "2026")
     assert after.row["sr26_main"] == "met"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_change_to_a_part_says_its_whole_changes_alike(lang):
+    """A part's change changes its whole alike (main-business revenue is revenue; R&D staff are
+    staff; R&D is a cost): where the firm gives the whole, the gap says so, with the amount,
+    so that a firm entering what it reads has facts dmi takes and the condition met. Entering
+    the part alone was refused (main revenue 4600 above revenue 4000)."""
+    facts = firm(LG26, revenue_y3=3000, revenue_y2=3500, revenue_y1=4000, main_revenue_y1=3600)
+    gap = next(
+        g for g in gaps_of(facts, rung="little_giant", lang=lang) if g.condition == "lg26_rev"
+    )
+    assert gap.changes == (("main_revenue_y1", 1000.0),)
+    whole = words(
+        "eligibility.whole_too",
+        lang,
+        whole=el.FACTS["revenue_y1"].short_label(lang),
+        amount="+1000万元",
+    )
+    assert whole in gap.text, gap.text
+    both = el.evaluate(dict(facts, main_revenue_y1=4600, revenue_y1=5000), "2026", lang=lang)
+    assert both.row["lg26_rev"] == "met"
+    with pytest.raises(el.FactsError, match="main_revenue_y1"):
+        el.evaluate(dict(facts, main_revenue_y1=4600), "2026")
+    # R&D is part of the total costs: said only where the firm gives them
+    low_rd = firm(SR26, rd_y1=50)
+    for given, said in ((None, False), (3000, True)):
+        facts = low_rd if given is None else dict(low_rd, cost_y1=given)
+        gap = next(g for g in gaps_of(facts, lang=lang) if g.condition == "sr26_rd")
+        costs = el.FACTS["cost_y1"].short_label(lang)
+        assert (costs in gap.text) is said, gap.text
 
 
 def test_a_compound_growth_gap():
@@ -85,7 +122,8 @@ def test_a_compound_growth_gap():
     gaps = gaps_of(facts, rung="little_giant")
     text = next(g.text for g in gaps if g.condition == "lg26_growth")
     assert text == (
-        "revenue CAGR (2 years) 3.92% → 5% (+112.5万元 main revenue y1) meets lg26_growth"
+        "revenue CAGR (2 years) 3.92% → 5% (+112.5万元 main revenue y1, revenue y1 +112.5万元 too) "
+        "meets lg26_growth"
     )
 
 
@@ -118,7 +156,7 @@ def test_a_scorecard_gap_takes_the_cheapest_move_first():
     assert result["innovative"].points == 55 and result["innovative"].status == "not_yet"
     assert result.gaps == (
         "Innovative SME (2022): in22_score: +5 points (55 → 60): "
-        "main revenue growth y1 5% → 10% (+120万元 main revenue y1) +5"
+        "main revenue growth y1 5% → 10% (+120万元 main revenue y1, revenue y1 +120万元 too) +5"
     )
     (gap,) = result["innovative"].gaps
     assert gap.kind == "points" and gap.points == 5
@@ -128,7 +166,7 @@ def test_a_scorecard_gap_takes_the_cheapest_move_first():
     flat = firm(IN55, main_revenue_y2=2520)
     assert el.evaluate(flat, "2022", lang="en").gaps == (
         "Innovative SME (2022): in22_score: +10 points (50 → 60) [Growth 10 → 15]: "
-        "main revenue growth y1 0% → 5% (+126万元 main revenue y1) +5, debt ratio 58% → 55% +5"
+        "main revenue growth y1 0% → 5% (+126万元 main revenue y1, revenue y1 +126万元 too) +5, debt ratio 58% → 55% +5"
     )
 
 
@@ -459,7 +497,9 @@ def test_one_fact_changed_for_two_conditions_is_one_change_naming_both():
     gaps = el.evaluate(facts, "2026", lang="en", max_gaps=None)["little_giant"].gaps
     revenue = [g for g in gaps if g.fact == "main_revenue_y1"]  # by the main business
     assert len(revenue) == 1 and revenue[0].change == pytest.approx(1000)
-    assert revenue[0].text.endswith("(+1000万元 main revenue y1) meets lg26_rev, lg26_growth")
+    assert revenue[0].text.endswith(
+        "(+1000万元 main revenue y1, revenue y1 +1000万元 too) meets lg26_rev, lg26_growth"
+    )
     after = el.evaluate(_apply(facts, gaps), "2026")["little_giant"]
     assert {c: after.condition(c).state for c in ("lg26_rev", "lg26_growth")} == {
         "lg26_rev": "met",
@@ -703,7 +743,10 @@ def test_a_decrease_beyond_the_rest_of_a_whole_is_asked_of_its_part(cuts_2026):
     }  # fmt: skip
     gaps = el.evaluate(f, cuts_2026, lang="en", max_gaps=None)["innovative"].gaps
     size = next(g for g in gaps if g.condition == "ts_size")
-    assert size.text == "revenue y1 25000万元 → 20000万元 (-5000万元 main revenue y1) meets ts_size"
+    assert (
+        size.text
+        == "revenue y1 25000万元 → 20000万元 (-5000万元 main revenue y1, revenue y1 -5000万元 too) meets ts_size"
+    )
     after = el.evaluate(_apply(f, list(gaps)), cuts_2026)["innovative"]  # valid facts
     assert after.condition("ts_size").state == "met"
     # within the rest of the whole: revenue of another business only
@@ -1217,7 +1260,7 @@ def test_a_cut_of_staff_beyond_the_other_staff_is_asked_of_the_r_and_d_staff(cut
     }
     rung = el.evaluate(f, cuts_2026, lang="en", max_gaps=None)["innovative"]
     (size,) = [g for g in rung.gaps if g.condition == "ts_size" and "staff" in g.text]
-    assert "staff 650 → 500 (-150 R&D staff)" in size.text, size.text
+    assert "staff 650 → 500 (-150 R&D staff, staff -150 too)" in size.text, size.text
     applied = dict(f)
     for gap in rung.gaps:
         for fact, change in gap.changes:
@@ -1284,7 +1327,7 @@ def test_a_move_the_later_ones_leave_partly_spare_is_lowered_a_band():
     }
     rung = el.evaluate(f, "2026", lang="en", max_gaps=None)["innovative"]
     (gap,) = [g for g in rung.gaps if g.condition == "ts_score"]
-    assert "R&D staff share 10% → 25% (+2 R&D staff) +12" in gap.text, gap.text
+    assert "R&D staff share 10% → 25% (+2 R&D staff, staff +2 too) +12" in gap.text, gap.text
     assert dict(gap.changes)["rd_staff"] == 2
     applied = {**f, "rd_staff": 3, "staff": 12, "rd_y1": f["rd_y1"] + dict(gap.changes)["rd_y1"]}
     assert el.evaluate(applied, "2026")["innovative"].condition("ts_score").state == "met"

@@ -319,6 +319,11 @@ class _Change:
     undefined: np.ndarray  # rows where the compared value cannot be computed
     # ... and, per row, why (the wholes of 0 named): None where no row is undefined
     undefined_text: np.ndarray | None = None
+    # the whole ``fact`` is part of (:func:`_part_of`: revenue of main-business revenue), which
+    # the change grows alike, and the rows that give it: there the text says so, as a firm
+    # that changed the part alone had its facts refused (main revenue above revenue)
+    whole_label: str = ""
+    whole_given: np.ndarray | None = None
 
     def subset(self, at: np.ndarray) -> _Change:
         """The change on some of its rows (``at``: positions in ``positions``)."""
@@ -340,6 +345,8 @@ class _Change:
             cut(self.delta),
             self.undefined[at],
             cut(self.undefined_text),
+            self.whole_label,
+            cut(self.whole_given),
         )
 
 
@@ -425,21 +432,37 @@ def _change(ctx: Context, name: str, op: str, t: float, pos: np.ndarray, lang: s
         if strict:
             delta = delta + (step if up else -step)
     fact_label, fact_unit = _label(ctx, fact, lang) if fact else (label, unit)
-    return _Change(
-        positions=pos,
-        label=label,
-        of_unit=unit,
-        current=values,
-        target=t,
-        op=op,
-        fact=fact,
-        fact_label=fact_label,
-        fact_unit=fact_unit if fact else (unit if metric is not None else None),
-        fact_current=fact_current,
-        delta=delta,
-        undefined=undefined,
-        undefined_text=_undefined_text(ctx, wholes, pos, undefined, lang),
+    return _whole_grown(
+        ctx,
+        _Change(
+            positions=pos,
+            label=label,
+            of_unit=unit,
+            current=values,
+            target=t,
+            op=op,
+            fact=fact,
+            fact_label=fact_label,
+            fact_unit=fact_unit if fact else (unit if metric is not None else None),
+            fact_current=fact_current,
+            delta=delta,
+            undefined=undefined,
+            undefined_text=_undefined_text(ctx, wholes, pos, undefined, lang),
+        ),
+        lang,
     )
+
+
+def _whole_grown(ctx: Context, ch: _Change, lang: str) -> _Change:
+    """``ch`` saying, on the rows that give it, the whole its fact is part of: the change to
+    the part changes the whole alike (the follow-ups make it so, :func:`_context_after`)."""
+    whole = _part_of().get(ch.fact) if ch.fact is not None else None
+    if whole is None or ch.delta is None:
+        return ch
+    given = ~ctx.get(whole)[1][ch.positions] & np.isfinite(ch.delta) & (ch.delta != 0)
+    if not given.any():
+        return ch
+    return dataclasses.replace(ch, whole_label=_label(ctx, whole, lang)[0], whole_given=given)
 
 
 def _undefined_text(
@@ -506,7 +529,10 @@ def _made_by_part(ctx: Context, ch: _Change, lang: str) -> list[tuple[np.ndarray
         fact_label=label,
         fact_unit=unit,
         fact_current=values[by_part],
+        whole_label="",
+        whole_given=None,
     )
+    made = _whole_grown(ctx, made, lang)
     rest = np.setdiff1d(np.arange(len(ch.positions)), by_part)
     return [(by_part, made)] + ([(rest, ch.subset(rest))] if len(rest) else [])
 
@@ -542,7 +568,16 @@ def _change_arrow(ch: _Change, lang: str) -> Any:
         open_, close = t("eligibility.open", lang), t("eligibility.close", lang)
         what = f" {ch.fact_label}" if metric_changes_other else ""
         delta = _rounded(ch.delta, _decimals(ch.fact_unit), "round")
-        parts += [open_, _Signed(delta), f"{unit_text(ch.fact_unit, lang)}{what}{close}"]
+        unit = unit_text(ch.fact_unit, lang)
+        parts += [open_, _Signed(delta), f"{unit}{what}"]
+        if ch.whole_given is not None:
+            # "(+1000万元 main revenue y1, revenue y1 +1000万元 too)": both are to be entered
+            whole = t("eligibility.whole_too", lang, whole=ch.whole_label, amount="\0")
+            whole = whole.split("\0")
+            grown = _joined_arrow([whole[0], _Signed(delta), unit + whole[1] + close])
+            parts.append(pc.if_else(pa.array(ch.whole_given), grown, pa.scalar(close)))
+        else:
+            parts.append(close)
     text = _joined_arrow(parts)
     if ch.undefined.any():
         assert ch.undefined_text is not None
