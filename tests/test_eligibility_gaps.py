@@ -58,8 +58,8 @@ def test_debt_ratio_and_plain_threshold_gaps():
     )
     # more revenue is more main-business revenue where the firm gives it (the share kept)
     assert (
-        "revenue y1 1200万元 → 1500万元 (+300万元 main revenue y1, revenue y1 +300万元 too) meets sr26_rev"
-        in result.gaps
+        "revenue y1 1200万元 → 1500万元 (+300万元 main revenue y1, revenue y1 +300万元 too) "
+        "meets sr26_rev" in result.gaps
     )
     result = el.evaluate(
         firm(SR26, revenue_y1=1200, main_revenue_y1=None, equity_2y=0), "2026", lang="en"
@@ -109,8 +109,8 @@ def test_a_change_to_a_part_says_its_whole_changes_alike(lang):
         el.evaluate(dict(facts, main_revenue_y1=4600), "2026")
     # R&D is part of the total costs: said only where the firm gives them
     low_rd = firm(SR26, rd_y1=50)
-    for given, said in ((None, False), (3000, True)):
-        facts = low_rd if given is None else dict(low_rd, cost_y1=given)
+    for costs_given, said in ((None, False), (3000, True)):
+        facts = low_rd if costs_given is None else dict(low_rd, cost_y1=costs_given)
         gap = next(g for g in gaps_of(facts, lang=lang) if g.condition == "sr26_rd")
         costs = el.FACTS["cost_y1"].short_label(lang)
         assert (costs in gap.text) is said, gap.text
@@ -166,7 +166,8 @@ def test_a_scorecard_gap_takes_the_cheapest_move_first():
     flat = firm(IN55, main_revenue_y2=2520)
     assert el.evaluate(flat, "2022", lang="en").gaps == (
         "Innovative SME (2022): in22_score: +10 points (50 → 60) [Growth 10 → 15]: "
-        "main revenue growth y1 0% → 5% (+126万元 main revenue y1, revenue y1 +126万元 too) +5, debt ratio 58% → 55% +5"
+        "main revenue growth y1 0% → 5% (+126万元 main revenue y1, revenue y1 +126万元 too) +5, "
+        "debt ratio 58% → 55% +5"
     )
 
 
@@ -743,9 +744,9 @@ def test_a_decrease_beyond_the_rest_of_a_whole_is_asked_of_its_part(cuts_2026):
     }  # fmt: skip
     gaps = el.evaluate(f, cuts_2026, lang="en", max_gaps=None)["innovative"].gaps
     size = next(g for g in gaps if g.condition == "ts_size")
-    assert (
-        size.text
-        == "revenue y1 25000万元 → 20000万元 (-5000万元 main revenue y1, revenue y1 -5000万元 too) meets ts_size"
+    assert size.text == (
+        "revenue y1 25000万元 → 20000万元 (-5000万元 main revenue y1, revenue y1 -5000万元 too) "
+        "meets ts_size"
     )
     after = el.evaluate(_apply(f, list(gaps)), cuts_2026)["innovative"]  # valid facts
     assert after.condition("ts_size").state == "met"
