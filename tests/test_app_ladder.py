@@ -77,7 +77,13 @@ def expected(facts: dict, lang: str, policy: str = "2026", **extra) -> dict[str,
     """What the API gives for the facts, applying in the year the page applies in."""
     year = application_year_now(policy)
     result = el.evaluate({**facts, **extra}, policy=policy, year=year, lang=lang)
-    return {result[r].label: status_text(result[r].status, lang) for r in el.RUNGS}
+    return {result[r].label: heading(result[r], lang) for r in el.RUNGS}
+
+
+def heading(r: el.RungResult, lang: str) -> str:
+    """A rung's status as its heading says it: a title the firm holds as held (its evaluation
+    only for reference), else the API's status in words."""
+    return text("ladder.status_held", lang) if r.held else status_text(r.status, lang)
 
 
 def fill(at: AppTest, facts: dict) -> None:
@@ -497,7 +503,7 @@ def test_the_application_year_is_this_year_and_the_page_says_so():
     _ok(at)
     result = el.evaluate(award, policy="2022", year=this_year, lang="zh")
     assert result["innovative"].status == "eligible"
-    assert statuses(at) == {result[r].label: status_text(result[r].status, "zh") for r in el.RUNGS}
+    assert statuses(at) == {result[r].label: heading(result[r], "zh") for r in el.RUNGS}
     said = [_shown(c.value) for c in at.caption]
     assert any(f"申请年度 {this_year}" in c and text("ladder.year_today", "zh") in c for c in said)
     assert Store().ladder(token).evaluation["innovative_status"] == "eligible"
@@ -742,7 +748,14 @@ def test_a_title_held_is_shown_as_held_with_no_gaps(lang, case):
             assert gaps not in lines, (rung, lines)
             assert not any(applicant in line for line in lines), (rung, lines)
             assert not any(prepare in line for line in lines), (rung, lines)
-            assert lines[0].startswith(text("ladder.rung_meta_held", lang, policy=r.policy))
+            assert lines[0].startswith(
+                text(
+                    "ladder.rung_meta_held",
+                    lang,
+                    policy=r.policy,
+                    status=el.status_label(r.status, lang),
+                )
+            )
         else:
             meta = text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant)
             assert lines[0].startswith(meta), (rung, lines)

@@ -100,7 +100,10 @@ def test_the_section_shows_each_rung_as_the_api_decides(miit, result, lang):
     assert titles.index(TITLE[lang]) == titles.index(improvements) + 1
     table = section.blocks[1]
     assert [row[0] for row in table.rows] == [ladder[r].label for r in el.RUNGS]
-    assert [row[1] for row in table.rows] == [STATUS[lang][ladder[r].status] for r in el.RUNGS]
+    assert [row[1] for row in table.rows] == [
+        text("ladder.status_held", lang) if ladder[r].held else STATUS[lang][ladder[r].status]
+        for r in el.RUNGS
+    ]
     # the 2026 innovative scorecard: 45–80 while facts are missing (the API's bounds), pass 60
     sc = ladder["innovative"].scorecard
     assert (sc.points_at_least, sc.points_at_most, sc.pass_mark) == (45.0, 80.0, 60.0)
@@ -282,14 +285,23 @@ def test_a_title_held_is_reported_as_held_with_no_gaps(miit, result, lang, case)
         ].rows
         for rung, row in zip(el.RUNGS, rungs.rows, strict=True):
             r = ladder[rung]
-            assert row[:2] == [r.label, STATUS[lang][r.status]]  # the result as the API's
+            # the result as the API's: a title held said as held, its evaluation beside it
+            shown = text("ladder.status_held", lang) if r.held else STATUS[lang][r.status]
+            assert row[:2] == [r.label, shown]
             applicant = text(f"ladder.applicant_{r.applicant}", lang)
             gaps = [g for label, g in gap_rows if label == r.label]
             if rung in held:
                 assert not gaps, (rung, gaps)
                 assert applicant not in row[3], (rung, row)
                 assert not any(c[0] == r.label and prepare in c[3] for c in conditions)
-                assert row[3].startswith(text("ladder.rung_meta_held", lang, policy=r.policy))
+                assert row[3].startswith(
+                    text(
+                        "ladder.rung_meta_held",
+                        lang,
+                        policy=r.policy,
+                        status=el.status_label(r.status, lang),
+                    )
+                )
             else:
                 meta = text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant)
                 assert row[3].startswith(meta), (rung, row)

@@ -39,6 +39,7 @@ from dmi.service.ladder import (
 
 L = ui.lang()
 BADGE = {"eligible": "green", "not_yet": "orange", "unknown": "gray", "manual": "blue"}
+HELD_BADGE = "violet"  # a title held: said as held, not by its evaluation
 # Streamlit's own icon font (emoji may be missing on a kiosk or an old phone)
 ICON = {
     "met": ":green[:material/check_circle:]",
@@ -236,7 +237,8 @@ def facts_form(
 def show_rung(view: RungView) -> None:
     lit = ui.literal
     with st.container(border=True, key=f"ladder_rung_{view.rung}"):
-        st.markdown(f"**{lit(view.label)}** :{BADGE[view.status]}-badge[{lit(view.status_text)}]")
+        badge = HELD_BADGE if view.held else BADGE[view.status]
+        st.markdown(f"**{lit(view.label)}** :{badge}-badge[{lit(view.status_text)}]")
         st.caption(lit(view.meta))
         if view.points:
             st.markdown(lit(view.points))

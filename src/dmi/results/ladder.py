@@ -84,8 +84,8 @@ class RungView:
     rung: str
     label: str
     status: str  # eligible | not_yet | unknown | manual
-    status_text: str
-    meta: str  # "2026 版 · 新申请"; a title held: "已持有该称号 · …"
+    status_text: str  # a title held: "已持有该称号"
+    meta: str  # "2026 版 · 新申请"; a title held: its evaluation, "按 2026 版各项条件评估：…"
     points: str | None  # "评价得分 45 分（及格线 60 分）"
     groups: tuple[str, ...]  # the scorecard's groups with their points and floors
     # per group (in ``groups``' order), its indicators with their points: "数字化水平 3/5 分"
@@ -372,7 +372,9 @@ def _meta(r: RungResult, applicant: str, lang: str) -> str:
     are listed by); with the routing that chose them, its source and mark (a 2026 小巨人 复核
     judged under 2022: as sure as that routing is)."""
     if r.held:
-        meta = text("ladder.rung_meta_held", lang, policy=r.policy)
+        meta = text(
+            "ladder.rung_meta_held", lang, policy=r.policy, status=status_label(r.status, lang)
+        )
     else:
         meta = text("ladder.rung_meta", lang, policy=r.policy, applicant=applicant)
     if r.routing_source is None or r.routing_confidence is None:
@@ -438,7 +440,9 @@ def _rung_view(r: RungResult, lang: str) -> RungView:
         rung=r.rung,
         label=r.label,
         status=r.status,
-        status_text=status_text(r.status, lang),
+        # a title held is said as held, first: its evaluation is only for reference (the meta
+        # line's); "信息不足" at the head of a title the firm holds read as something missing
+        status_text=text("ladder.status_held", lang) if held else status_text(r.status, lang),
         meta=_meta(r, applicant, lang),
         points=points,
         groups=groups,
