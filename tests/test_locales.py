@@ -36,6 +36,15 @@ def test_every_text_has_one_zh_and_one_en_with_the_same_fields():
         assert bool(entry["zh"].strip()) == bool(entry["en"].strip()), key
 
 
+def test_no_chinese_text_has_a_space_after_its_punctuation():
+    # a YAML text folded over lines (>-) joins them with a space: "中小企业、 专精特新" on the page
+    for key, entry in table().items():
+        zh = entry["zh"]
+        for i, char in enumerate(zh[:-1]):
+            if char in "，、。：；！？）】」》" and zh[i + 1] == " ":
+                raise AssertionError(f"{key}: a space after {char!r}: {zh[max(0, i - 8) : i + 8]!r}")
+
+
 def test_keys_are_area_dot_name_and_unique_across_the_files():
     areas = {}
     for path in _shipped_files():
