@@ -42,7 +42,8 @@ def test_no_chinese_text_has_a_space_after_its_punctuation():
         zh = entry["zh"]
         for i, char in enumerate(zh[:-1]):
             if char in "，、。：；！？）】」》" and zh[i + 1] == " ":
-                raise AssertionError(f"{key}: a space after {char!r}: {zh[max(0, i - 8) : i + 8]!r}")
+                seen = zh[max(0, i - 8) : i + 8]
+                raise AssertionError(f"{key}: a space after {char!r}: {seen!r}")
 
 
 def test_keys_are_area_dot_name_and_unique_across_the_files():
