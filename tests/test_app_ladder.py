@@ -16,7 +16,7 @@ import pytest
 import dmi.eligibility as el
 from dmi.locales import text
 from dmi.results.ladder import ladder_view, status_text
-from dmi.service.ladder import application_year_now
+from dmi.service.ladder import application_year_now, profile_facts
 from dmi.service.store import Store
 
 from .conftest import ROOT, app_database, sent_by_old_names
@@ -308,6 +308,37 @@ def test_a_first_visit_starts_from_the_province_and_sector_the_survey_gave(miit,
     again = _app(lang, resume=token).run()
     again.switch_page("app_pages/ladder.py").run()
     assert again.text_input(key="f_province").value == "上海市"
+
+
+def test_a_survey_submitted_after_the_pre_check_fills_the_facts_left_blank(miit):
+    # the pre-check done first kept no staff; the survey then answered 120 employees, and the
+    # form stayed blank (the profile was carried over on a first visit only)
+    from .test_app import _submit, company_answers
+
+    at, token = start("zh")
+    fill(at, {**FIRM, "province": "上海市"})  # a province of its own; no staff, no sector
+    at.run()
+    _ok(at)
+    store = Store()
+    answers = company_answers(miit)  # region 32 (江苏省), sector C34, its employees
+    _submit(store, miit, answers, token=token)
+    profile = profile_facts(miit, answers)  # what the survey gives the pre-check
+    assert "staff" in profile and profile["province"] == "江苏省"
+    again = _app("zh", resume=token).run()
+    again.switch_page("app_pages/ladder.py").run()
+    _ok(again)
+    assert again.number_input(key="f_staff").value == profile["staff"]
+    assert again.text_input(key="f_sector").value == profile["sector"]
+    assert again.text_input(key="f_province").value == "上海市"  # its own answer kept
+    kept = store.ladder(token).facts
+    assert kept["staff"] == profile["staff"] and kept["province"] == "上海市"
+    # once kept, a fact the firm then empties stays empty
+    again.number_input(key="f_staff").set_value(None).run()
+    _ok(again)
+    later = _app("zh", resume=token).run()
+    later.switch_page("app_pages/ladder.py").run()
+    assert later.number_input(key="f_staff").value is None
+    assert "staff" not in store.ladder(token).facts
 
 
 def test_the_code_is_put_in_the_address_when_the_page_is_reached_from_the_sidebar():

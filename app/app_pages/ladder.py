@@ -2,7 +2,8 @@
 
 Reached from the results page (the same resume code) or on its own (a new code). The form is made
 from the facts table (``dmi.service.ladder``); the company's digital level is carried over from
-its latest MIIT survey submission, and a first visit starts from the province and sector it gave;
+its latest MIIT survey submission, and a first visit starts from the province, sector and
+employees it gave (a survey submitted later fills the facts left blank);
 the result comes from ``dmi.eligibility.evaluate`` and is drawn
 rung by rung from ``dmi.results.ladder.ladder_view``. Facts and result are kept with the code and
 come back with it, evaluated again (the rules or the level may have changed since).
@@ -87,20 +88,21 @@ def start_screen() -> None:
 
 
 # -- the digital level from the survey ----------------------------------------------------------
-def carried(token: str) -> tuple[int | None, str, int | None, dict[str, Any]]:
+def carried(token: str) -> tuple[int | None, str, int | None, dict[str, Any], Any]:
     """(level, its words, submission id) of the latest MIIT survey submission
-    (:func:`dmi_ui.miit_level`; None, "", None without one), and the facts the latest
+    (:func:`dmi_ui.miit_level`; None, "", None without one), the facts the latest
     submission's profile gives ({} without one): the province, the sector and the staff (its
-    employees) the survey asked, as the form starts from them.
+    employees) the survey asked, as the form starts from them, and when it was submitted
+    (None without one).
     """
     history = ui.store().submissions(token)
     if not history:
-        return None, "", None, {}
+        return None, "", None, {}, None
     latest = history[-1]
     profile = profile_facts(load_instrument(latest.instrument_id), latest.answers)
     level, found = ui.miit_level(history)
     if found is None:  # another survey's levels are not the MIIT's: the firm is asked
-        return None, "", None, profile
+        return None, "", None, profile, latest.submitted_at
     instrument = load_instrument(found.instrument_id)
     words = text(
         "ladder.digital_carried",
@@ -108,7 +110,7 @@ def carried(token: str) -> tuple[int | None, str, int | None, dict[str, Any]]:
         level=ui.level_name(instrument, level),
         when=f"{found.submitted_at:%Y-%m-%d}",
     )
-    return level, words, found.id, profile
+    return level, words, found.id, profile, latest.submitted_at
 
 
 # -- the form -------------------------------------------------------------------------------------
@@ -342,7 +344,7 @@ def page(token: str) -> None:
         st.code(token, language=None)
     st.write(text("ladder.intro", L))
 
-    level, words, submission_id, profile = carried(token)
+    level, words, submission_id, profile, profile_at = carried(token)
     if level is not None:
         st.info(words)
     else:
@@ -351,8 +353,13 @@ def page(token: str) -> None:
     stored = db.ladder(token)
     # a first visit starts from the province, sector and employees the survey asked; the
     # values refused come back in their fields, refused again
+    start = {**stored.facts, **stored.refused} if stored else profile
+    if stored is not None and profile_at is not None and profile_at > stored.updated_at:
+        # a survey submitted since the facts were kept fills those left blank (the pre-check
+        # done first kept no staff, and the survey's 120 employees were never carried over)
+        start = {**{k: v for k, v in profile.items() if k not in start}, **start}
     policy, given, slots = facts_form(
-        {**stored.facts, **stored.refused} if stored else profile,
+        start,
         stored.policy if stored else policy_in_force(),
         level,
     )
