@@ -761,3 +761,25 @@ def test_a_direct_route_s_gap_names_what_it_stands_in_place_of_by_label(lang):
     assert "sr22_direct" not in line.text and "sr22_score" not in line.text, line.text
     score = result["specialised"].condition("sr22_score").label
     assert line.text.endswith(text("ladder.gap_in_place_of", lang, conditions=score))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_value_refused_is_said_as_refused_beside_its_condition_not_as_not_given(lang):
+    # a debt ratio of 180 was refused under its field, and the conditions list read "debt
+    # ratio not given": as if the firm had never typed it
+    checked = service.check_facts({**FIRM, "debt_ratio": 180}, "2026", None, lang)
+    assert checked.refused == {"debt_ratio": 180}
+    debt = FACTS["debt_ratio"].short_label(lang)
+    refused = text(
+        "ladder.value", lang, label=debt, value=text("ladder.value_refused", lang, value=180)
+    )
+    missing = text("ladder.value", lang, label=debt, value=text("ladder.no_value", lang))
+    views = {v.rung: v for v in ladder_view(checked.result, checked.refused)}
+    line = next(c for c in views["specialised"].conditions if c.id == "sr26_debt")
+    assert line.state == "unknown" and refused in line.values and missing not in line.values
+    # a fact never given is still "not given"
+    plain = {
+        v.rung: v for v in ladder_view(el.evaluate({**FIRM, "debt_ratio": None}, "2026", lang=lang))
+    }
+    line = next(c for c in plain["specialised"].conditions if c.id == "sr26_debt")
+    assert missing in line.values

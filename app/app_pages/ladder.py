@@ -301,7 +301,7 @@ def show_result(result: FirmResult, refused: dict[str, Any], unplaced: list[str]
             st.error(ui.literal(line))
     for flag in result.flags:
         st.info(ui.literal(text("ladder.flag", L, text=flag)))
-    for view in ladder_view(result):
+    for view in ladder_view(result, refused):
         show_rung(view)
     st.caption(text("ladder.confidence_note", L))
     # the ladder to keep, survey or not (the results page's report carries it after a survey);

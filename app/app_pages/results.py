@@ -292,7 +292,7 @@ if ladder is not None:
     st.markdown(
         "  \n".join(
             f"**{ui.literal(view.label)}**: {ui.literal(view.status_text)}"
-            for view in ladder_view(ladder)
+            for view in ladder_view(ladder, ladder_refused)
         )
     )
     if ladder_refused:  # as the pre-check says it: left out as unknown until put right

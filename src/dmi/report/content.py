@@ -649,7 +649,7 @@ def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -
     them)."""
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     title = load_policy(ladder.policy).title.get(lang)
-    views = ladder_view(ladder)
+    views = ladder_view(ladder, refused)
     rows = [[v.label, v.status_text, v.points or "—", v.meta] for v in views]
     blocks: list[Any] = [
         Para(t("ladder.report_intro", policy=title, year=ladder.year)),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -154,9 +155,18 @@ def fact_value_text(code: str, value: Any, lang: str, apart: tuple[float, ...] =
 
 
 def _value_text(
-    name: str, value: Any, metrics: dict[str, Any], lang: str, apart: tuple[float, ...] = ()
+    name: str,
+    value: Any,
+    metrics: dict[str, Any],
+    lang: str,
+    apart: tuple[float, ...] = (),
+    refused: Mapping[str, Any] | None = None,
 ) -> str:
-    if name in FACTS:
+    if name in FACTS and value is None and refused and name in refused:
+        # typed, and refused by the facts' rules: left out as unknown, not "not given"
+        label = FACTS[name].short_label(lang)
+        shown = text("ladder.value_refused", lang, value=refused[name])
+    elif name in FACTS:
         label = FACTS[name].short_label(lang)
         shown = fact_value_text(name, value, lang, apart)
         if FACTS[name].type == "yesno" and lang == "en":
@@ -194,8 +204,10 @@ def _values(
     lang: str,
     thresholds: dict[str, tuple[float, ...]] | None = None,
     scorecard: Any = None,
+    refused: Mapping[str, Any] | None = None,
 ) -> str:
-    """The values behind a condition, each on its side of the thresholds it is compared with;
+    """The values behind a condition, each on its side of the thresholds it is compared with
+    (a value ``refused``, fact code -> as typed, said as refused);
     the rung's ``scorecard`` (a :class:`~dmi.eligibility.ScorecardResult`) not yet sure as its
     range, as the rung's header says it."""
     apart = thresholds or {}
@@ -212,7 +224,9 @@ def _values(
             else:
                 shown = number_text(points, (mark,))
             parts.append(text("ladder.points", lang, points=shown, pass_mark=number_text(mark)))
-    parts += [_value_text(k, v, metrics, lang, apart.get(k, ())) for k, v in values.items()]
+    parts += [
+        _value_text(k, v, metrics, lang, apart.get(k, ()), refused) for k, v in values.items()
+    ]
     return text("ladder.list_sep", lang).join(parts)
 
 
@@ -339,6 +353,7 @@ def _line(
     lang: str,
     scorecard: Any = None,
     held: bool = False,
+    refused: Mapping[str, Any] | None = None,
 ):
     state = cond.state or "skipped"
     rule = policy.conditions.get(cond.id) or policy.routes.get(cond.id)
@@ -349,7 +364,12 @@ def _line(
         state_text=text(f"ladder.state_{state}", lang),
         label=cond.label,
         values=_values(
-            cond, dict(policy.metrics), lang, None if rule is None else _thresholds(rule), scorecard
+            cond,
+            dict(policy.metrics),
+            lang,
+            None if rule is None else _thresholds(rule),
+            scorecard,
+            refused,
         ),
         source=_source(cond, lang),
         via=(
@@ -391,7 +411,7 @@ def _meta(r: RungResult, applicant: str, lang: str) -> str:
     return f"{meta} · {routing}"
 
 
-def _rung_view(r: RungResult, lang: str) -> RungView:
+def _rung_view(r: RungResult, lang: str, refused: Mapping[str, Any] | None = None) -> RungView:
     held = r.held
     policy = load_policy(r.defined_in or r.policy)  # the file whose rung was applied
     names = {}
@@ -449,10 +469,13 @@ def _rung_view(r: RungResult, lang: str) -> RungView:
         indicators=indicators,
         route=route,
         path=path,
-        conditions=tuple(_line(c, names, policy, lang, r.scorecard, held) for c in r.conditions),
+        conditions=tuple(
+            _line(c, names, policy, lang, r.scorecard, held, refused) for c in r.conditions
+        ),
         # a route's own line says its state: "replaced by" is for what it replaces
         routes=tuple(
-            replace(_line(c, names, policy, lang, r.scorecard, held), via=None) for c in r.routes
+            replace(_line(c, names, policy, lang, r.scorecard, held, refused), via=None)
+            for c in r.routes
         ),
         # a title held is no application: nothing is missing
         gaps=() if held else tuple(_gap_line(g, r, lang) for g in r.gaps),
@@ -473,7 +496,9 @@ def left_out(refused: Any, lang: str, on_the_page: bool = True) -> str:
     return text("ladder.left_out_elsewhere", lang, facts=facts)
 
 
-def ladder_view(result: FirmResult) -> list[RungView]:
+def ladder_view(result: FirmResult, refused: Mapping[str, Any] | None = None) -> list[RungView]:
     """The firm's ladder, rung by rung (创新型 → 专精特新 → 小巨人), in ``result.lang``; a title
-    the firm holds (``RungResult.held``) drawn as held, its status the result's."""
-    return [_rung_view(result[rung], result.lang) for rung in RUNGS]
+    the firm holds (``RungResult.held``) drawn as held, its status the result's. ``refused``
+    (fact code -> the value as typed) are the values the facts' rules refused, left out of
+    ``result`` as unknown: a condition's values say them as refused, not as not given."""
+    return [_rung_view(result[rung], result.lang, refused) for rung in RUNGS]
