@@ -1730,3 +1730,23 @@ def test_the_rules_codebook_of_a_policy_and_year(capsys, tmp_path):
         "rules; leave it out\n"
     )
     assert not (tmp_path / "e.csv").exists()
+
+
+def test_a_survey_file_s_employees_are_the_firm_s_staff(capsys, tmp_path):
+    # dmi's own layout of the survey with facts beside it: region and sector were read as the
+    # firm's province and sector, its employees (从业人员数) not as its staff, which the survey
+    # tools' exports feed from the same question
+    path = tmp_path / "firms.csv"
+    path.write_text(
+        "respondent_id,region,sector,employees,rd_staff\nA1,32,C34,120,30\nA2,44,C35,20,30\n",
+        encoding="utf-8",
+    )
+    summary, rejects = tmp_path / "s.json", tmp_path / "r.csv"
+    argv = ["eligibility", path, "-o", tmp_path / "o.csv", "--summary", summary]
+    code, _, _ = run(capsys, *argv, "--rejects", rejects)
+    assert code == 0
+    matched = json.loads(summary.read_text("utf-8"))["mapping"]["matched"]
+    assert matched["employees"] == "staff" and matched["region"] == "province"
+    # 30 R&D staff of 20 employees: refused as more R&D staff than staff
+    refused = read(rejects)
+    assert list(refused["respondent_id"]) == ["A2"] and set(refused["column"]) >= {"rd_staff"}
