@@ -256,6 +256,10 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
     if ignored:
         listed = ladderbulk.listed_headers(ignored, lang)
         st.warning(text("ladder_bulk.ignored", n=len(ignored), columns=ui.literal(listed)))
+    own = ladderbulk.export_columns(found)
+    if own:  # the export's own columns: said apart, with nothing to map
+        listed = ladderbulk.listed_headers(own, lang)
+        st.caption(text("ladder_bulk.export_columns", columns=ui.literal(listed)))
     read_as = ladderbulk.columns_read(found, lang)
     with st.expander(text("ladder_bulk.columns_read", n=len(read_as))):
         st.dataframe(read_as, hide_index=True, width="stretch")

@@ -755,3 +755,31 @@ def test_headers_not_read_are_told_apart_when_they_hold_the_lists_separator(lang
     [warned] = [w.value.replace("\\", "") for w in at.warning]
     quoted = ("“来自IP”、“2、企业规模”") if lang == "zh" else '"来自IP", "2、企业规模"'
     assert quoted in warned, warned
+
+
+def test_a_wjx_exports_own_columns_are_said_apart_not_offered_as_facts(tmp_path):
+    # 序号, 提交答卷时间, 所用时间, 来源, 来源详情 and 来自IP were listed as columns not read that
+    # might hold firm facts, and offered in the table that maps columns to facts
+    meta = {
+        "序号": ["1", "2"],
+        "提交答卷时间": ["2026/11/30 10:00:00"] * 2,
+        "所用时间": ["120秒"] * 2,
+        "来源": ["手机提交"] * 2,
+        "来源详情": ["直接访问"] * 2,
+        "来自IP": ["10.0.0.1(浙江-杭州)"] * 2,
+    }
+    facts = {"1、上年营业收入（万元）": ["3000", "5000"], "2、资产负债率（%）": ["50", "60"]}
+    source = tmp_path / "wjx.csv"
+    pd.DataFrame({**meta, **facts, "3、备注": ["", ""]}).to_csv(source, index=False)
+    found = ladderbulk.run_file(source, tmp_path, policy="2026", lang="zh")
+    assert found.summary.read == found.summary.evaluated == 2
+    own = ladderbulk.export_columns(found)
+    assert set(own) == set(meta) - {"序号"}  # 序号 names the firms
+    assert ladderbulk.ignored_columns(found) == ["3、备注"]
+    # a plain file's column of one such name is no export's: not read, and offered to map
+    plain = tmp_path / "plain.csv"
+    pd.DataFrame({"respondent_id": ["A"], "revenue_y1": ["3000"], "来源": ["x"]}).to_csv(
+        plain, index=False
+    )
+    found = ladderbulk.run_file(plain, tmp_path, policy="2026", lang="zh")
+    assert ladderbulk.export_columns(found) == [] and ladderbulk.ignored_columns(found) == ["来源"]

@@ -91,7 +91,7 @@ from dmi.io.tools import (
     export_id_header,
     tool_layout,
 )
-from dmi.io.tools.wjx import WjxLayout, blank_marks
+from dmi.io.tools.wjx import WjxLayout, blank_marks, meta_headers
 from dmi.locales import text
 from dmi.scoring.answers import left_unanswered
 
@@ -996,6 +996,8 @@ def evaluate_file(
             "duplicates": dict(mapping.duplicates),
             "unused_map": list(mapping.unused_map),
             "units": dict(mapping.units),
+            # of those unmatched, a 问卷星 export's own columns (序号, 所用时间 ...): never facts
+            "export_meta": meta_headers(list(mapping.unmatched)) if source == "wjx" else [],
         },
     )
     counting = cohort_path is not None or candidates_path is not None

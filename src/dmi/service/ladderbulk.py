@@ -46,6 +46,7 @@ __all__ = [
     "LadderRun",
     "codebook_bytes",
     "columns_read",
+    "export_columns",
     "column_map",
     "condition_labels",
     "group_name",
@@ -213,12 +214,21 @@ def codebook_bytes() -> bytes:
 
 def ignored_columns(found: LadderRun) -> list[str]:
     """The file's headers a run did not read (as ``dmi eligibility`` lists them on stderr): those
-    that name no fact nor survey question, then the second columns of one fact. The column of
+    that name no fact nor survey question, then the second columns of one fact; not a 问卷星
+    export's own columns (:func:`export_columns`), which hold no fact to map. The column of
     company names is read, for the candidates' list."""
     mapping = getattr(found.summary, "mapping", {}) or {}
     repeated = list(mapping.get("duplicates", {}))  # header -> the fact it repeats
-    unread = [h for h in mapping.get("unmatched", []) if h != found.name_header]
+    own = set(export_columns(found))
+    unread = [h for h in mapping.get("unmatched", []) if h != found.name_header and h not in own]
     return [*unread, *repeated]
+
+
+def export_columns(found: LadderRun) -> list[str]:
+    """A 问卷星 export's own columns the run did not read (序号, 提交答卷时间, 所用时间, 来源 ...:
+    the summary's ``mapping.export_meta``): listed apart, never offered as facts to map."""
+    mapping = getattr(found.summary, "mapping", {}) or {}
+    return list(mapping.get("export_meta", []))
 
 
 def listed_headers(headers: list[str], lang: str) -> str:

@@ -89,6 +89,7 @@ __all__ = [
     "PASSTHROUGH",
     "WjxLayout",
     "blank_marks",
+    "meta_headers",
     "parse_duration",
 ]
 
@@ -100,6 +101,19 @@ PASSTHROUGH = ("answer_seconds", "too_fast")
 ``too_fast`` (``1`` when faster than the setting allows, ``0`` when not; blank without a time)."""
 
 _MORE_META = ("总分", "答题序号", "IP", "填写设备", "操作系统", "浏览器", "来自")
+
+
+def meta_headers(headers: list[str]) -> list[str]:
+    """The headers, as written, that are a 问卷星 export's own columns (:data:`META_COLUMNS`
+    and the others it may add: 总分, 填写设备 ...), never a question's."""
+    return [h for h in headers if _is_meta(h)]
+
+
+def _is_meta(header: str) -> bool:
+    stripped = str(header).strip()
+    return stripped in META_COLUMNS or stripped in _MORE_META
+
+
 _ID_META = EXPORT_ID_COLUMNS["wjx"][0]  # 序号
 _TIME = "所用时间"
 _HEADER = re.compile(r"^\s*(\d+)\s*[、：:.．]\s*(.*?)\s*$", re.S)
@@ -221,7 +235,7 @@ class WjxLayout(SourceLayout):
             stripped = header.strip()
             if header in mapped:
                 continue  # the column map says what it is
-            if stripped in META_COLUMNS or stripped in _MORE_META:
+            if _is_meta(stripped):
                 meta.append(header)
             elif match := _SPLIT.match(stripped):
                 number = int(match.group(1) or match.group(2))
