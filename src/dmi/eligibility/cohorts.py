@@ -22,6 +22,7 @@ of a file read in chunks are those of the whole file, whatever the chunk size, a
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -547,10 +548,15 @@ def _sectors() -> dict[str, str]:
     return found
 
 
+_SECTOR_CODE = re.compile(r"^([a-z])(\d{2,4})(?=\s|$)")
+"""A GB/T 4754 code at the start of a sector written in lower case (``i65``, ``i65 软件``)."""
+
+
 def sector_names(column: pd.Series) -> pd.Series:
     """A sector column with each spelling of one of the survey's sectors as its code and
     Chinese name (``C34``, ``通用设备制造业``, ``Manufacture of general-purpose machinery`` and
-    ``C34 通用设备`` are ``C34 通用设备制造业``) and any other text as written, trimmed; blanks
+    ``C34 通用设备`` are ``C34 通用设备制造业``) and any other text as written, trimmed, a code
+    it starts with in capitals (``i65`` is ``I65``, one group: the codes are capitals); blanks
     stay blank."""
     sectors = _sectors()
 
@@ -558,6 +564,8 @@ def sector_names(column: pd.Series) -> pd.Series:
         found = sectors.get(match_key(text))
         if found is None and " " in text:  # a code and a name, as survey tools export a choice
             found = sectors.get(match_key(text.split(" ", 1)[0]))
+        if found is None and (code := _SECTOR_CODE.match(text)):
+            found = code[1].upper() + text[1:]
         return found
 
     return names_as_known(column, named)
