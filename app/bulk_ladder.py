@@ -156,12 +156,16 @@ def page(lang: str) -> None:
                 )
             except FILE_ERRORS as exc:
                 st.error(ui.file_error(exc, upload.name))
-                if getattr(exc, "problem", None) in _NO_FACT_NAMED and not column_map:
-                    # no column names a fact: every one is offered to the editor of the map
-                    st.session_state["ladder_ignored"] = (
-                        read_as,
-                        ladderbulk.file_headers(source, encoding, sheet),
-                    )
+                headers = (
+                    ladderbulk.file_headers(source, encoding, sheet)
+                    if getattr(exc, "problem", None) in _NO_FACT_NAMED and not column_map
+                    else []
+                )
+                # no column names a fact: every one is offered to the editor of the map; not a
+                # title alone in the first row (a header further down than the rows looked at:
+                # mapping the title to a fact read the titles as firms, and was refused again)
+                if len(headers) > 1:
+                    st.session_state["ladder_ignored"] = (read_as, headers)
                     st.info(text("ladder_bulk.map_all"))
                     _column_map_editor(read_as, lang)  # above the button from now on
                 st.stop()

@@ -620,6 +620,28 @@ def test_a_file_whose_columns_name_no_fact_can_be_mapped_and_run(downloads, tmp_
     assert downloads["ladder_download_results"] == _cli_results(right, tmp_path)
 
 
+def test_a_header_below_the_rows_looked_at_is_no_header_to_map(tmp_path):
+    # 24 title rows above the header: the refusal said to move the header up, and the page
+    # offered the first title as a column to map, which led back to the same refusal
+    import openpyxl
+
+    firms = synthetic_firms(5, seed=2).drop(columns=["digital_level_computed"])
+    book = openpyxl.Workbook()
+    for k in range(24):
+        book.active.append([f"标题行{k + 1}"])
+    book.active.append(list(firms.columns))
+    for row in firms.astype(object).where(firms.notna(), None).itertuples(index=False):
+        book.active.append(list(row))
+    path = tmp_path / "low.xlsx"
+    book.save(path)
+    at = _upload(_page("zh"), "low.xlsx", path.read_bytes(), XLSX)
+    at.button(key="ladder_run").click().run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1 and "20" in at.error[0].value
+    assert not [e for e in at.data_editor if e.key and e.key.startswith("ladder_map_")]
+    assert text("ladder_bulk.map_all", "zh") not in [i.value for i in at.info]
+
+
 @pytest.mark.parametrize("first", ["notes", "blank", "hidden"])
 def test_a_workbook_s_sheet_is_chosen_on_the_page(downloads, tmp_path, first):
     # a workbook that opens on its notes: the page advised moving the header row, and offered
