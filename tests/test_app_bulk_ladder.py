@@ -805,3 +805,31 @@ def test_a_wjx_exports_own_columns_are_said_apart_not_offered_as_facts(tmp_path)
     )
     found = ladderbulk.run_file(plain, tmp_path, policy="2026", lang="zh")
     assert ladderbulk.export_columns(found) == [] and ladderbulk.ignored_columns(found) == ["来源"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_conditions_missing_as_often_as_the_most_are_each_named(lang):
+    # two conditions each missed by one of a group's two firms one away: only the first was
+    # shown, as if it were the one most often missing
+    rows = [
+        ("one_away", "specialised", "province", "江苏省", "one_away", 2),
+        ("missing", "specialised", "province", "江苏省", "sr26_rd", 1),
+        ("missing", "specialised", "province", "江苏省", "base_sme", 1),
+        ("one_away", "specialised", "province", "浙江省", "one_away", 3),
+        ("missing", "specialised", "province", "浙江省", "sr26_ip", 2),
+        ("missing", "specialised", "province", "浙江省", "sr26_rd", 1),
+    ]
+    cohort = pd.DataFrame(rows, columns=["table", "rung", "by", "group", "value", "n"])
+    table = ladderbulk.one_away_by(cohort, "specialised", "province", "2026", lang)
+    labels = ladderbulk.condition_labels("2026", lang)
+    sep = text("ladder.item_sep", lang)
+    got = {r[1]: (r[2], r[3], r[4], r[5]) for r in table.itertuples()}
+    jiangsu = ladderbulk.group_name("江苏省", "province", lang)
+    zhejiang = ladderbulk.group_name("浙江省", "province", lang)
+    assert got[jiangsu] == (
+        2,
+        sep.join([labels["base_sme"], labels["sr26_rd"]]),
+        "base_sme, sr26_rd",
+        1,
+    )
+    assert got[zhejiang] == (3, labels["sr26_ip"], "sr26_ip", 2)

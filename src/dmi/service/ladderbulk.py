@@ -421,8 +421,9 @@ def missing_table(cohort: pd.DataFrame, rung: str, policy: str, lang: str) -> pd
 
 def one_away_by(cohort: pd.DataFrame, rung: str, by: str, policy: str, lang: str) -> pd.DataFrame:
     """Firms one condition away from ``rung`` in each group of ``by`` (rows, by name, most
-    first), with the condition most often missing there (by name, its id beside it) and how
-    many of them miss it; from the cohort table of a run."""
+    first), with the condition most often missing there (by name, its id beside it; conditions
+    missing as often, each of them, in their ids' order) and how many of them miss it; from the
+    cohort table of a run."""
     names = _group_names(by, lang)
 
     def part(table: str) -> pd.DataFrame:
@@ -433,15 +434,23 @@ def one_away_by(cohort: pd.DataFrame, rung: str, by: str, policy: str, lang: str
 
     firms = part("one_away").groupby("shown", sort=False)["n"].sum()
     missing = part("missing").groupby(["shown", "value"], sort=False)["n"].sum().reset_index()
-    top = missing.sort_values("n", ascending=False, kind="stable").drop_duplicates("shown")
-    top = top.set_index("shown").reindex(firms.index)
+    # every condition missing as often as the most: one of two tied was shown as if the only one
+    most = missing.groupby("shown")["n"].transform("max")
+    tied = missing[missing["n"] == most].sort_values(["shown", "value"], kind="stable")
     labels = condition_labels(policy, lang)
+    sep = text("ladder.item_sep", lang)
+    top = tied.groupby("shown", sort=False).agg(
+        ids=("value", lambda ids: ", ".join(ids)),
+        named=("value", lambda ids: sep.join(labels.get(c, c) for c in ids)),
+        n=("n", "first"),
+    )
+    top = top.reindex(firms.index)
     table = pd.DataFrame(
         {
             text(f"agency.group_{'region' if by == 'province' else by}", lang): firms.index,
             text("ladder_bulk.col_firms", lang): firms.to_numpy(dtype="int64"),
-            text("ladder_bulk.col_top_missing", lang): [labels.get(c, c) for c in top["value"]],
-            text("ladder_bulk.col_condition_id", lang): top["value"].to_numpy(),
+            text("ladder_bulk.col_top_missing", lang): top["named"].to_numpy(),
+            text("ladder_bulk.col_condition_id", lang): top["ids"].to_numpy(),
             text("ladder_bulk.col_top_missing_firms", lang): top["n"].to_numpy(dtype="int64"),
         }
     )
