@@ -766,20 +766,26 @@ def test_a_direct_route_s_gap_names_what_it_stands_in_place_of_by_label(lang):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_value_refused_is_said_as_refused_beside_its_condition_not_as_not_given(lang):
     # a debt ratio of 180 was refused under its field, and the conditions list read "debt
-    # ratio not given": as if the firm had never typed it
-    checked = service.check_facts({**FIRM, "debt_ratio": 180}, "2026", None, lang)
-    assert checked.refused == {"debt_ratio": 180}
-    debt = FACTS["debt_ratio"].short_label(lang)
-    refused = text(
-        "ladder.value", lang, label=debt, value=text("ladder.value_refused", lang, value=180)
-    )
-    missing = text("ladder.value", lang, label=debt, value=text("ladder.no_value", lang))
+    # ratio not given": as if the firm had never typed it. The number box gives floats: said as
+    # the form writes numbers (180%, not 180.0), and a share worked out from a refused amount
+    # names it
+    facts = {**FIRM, "debt_ratio": 180.0, "revenue_y1": 2000.0, "main_revenue_y1": 2500.0}
+    checked = service.check_facts(facts, "2026", None, lang)
+    assert checked.refused == {"debt_ratio": 180.0, "main_revenue_y1": 2500.0}
+
+    def said(code: str, value: str) -> str:
+        return text("ladder.value", lang, label=FACTS[code].short_label(lang), value=value)
+
+    refused_debt = said("debt_ratio", text("ladder.value_refused", lang, value="180%"))
+    missing_debt = said("debt_ratio", text("ladder.no_value", lang))
     views = {v.rung: v for v in ladder_view(checked.result, checked.refused)}
     line = next(c for c in views["specialised"].conditions if c.id == "sr26_debt")
-    assert line.state == "unknown" and refused in line.values and missing not in line.values
+    assert line.state == "unknown" and refused_debt in line.values, line.values
+    assert missing_debt not in line.values
+    main = next(c for c in views["specialised"].conditions if c.id == "sr26_main")
+    typed = said("main_revenue_y1", text("ladder.value_refused", lang, value="2500万元"))
+    assert text("ladder.value_from_refused", lang, values=typed) in main.values, main.values
     # a fact never given is still "not given"
-    plain = {
-        v.rung: v for v in ladder_view(el.evaluate({**FIRM, "debt_ratio": None}, "2026", lang=lang))
-    }
-    line = next(c for c in plain["specialised"].conditions if c.id == "sr26_debt")
-    assert missing in line.values
+    plain = el.evaluate({**FIRM, "debt_ratio": None}, "2026", lang=lang)
+    line = next(c for c in ladder_view(plain)[1].conditions if c.id == "sr26_debt")
+    assert missing_debt in line.values

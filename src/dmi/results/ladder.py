@@ -165,7 +165,7 @@ def _value_text(
     if name in FACTS and value is None and refused and name in refused:
         # typed, and refused by the facts' rules: left out as unknown, not "not given"
         label = FACTS[name].short_label(lang)
-        shown = text("ladder.value_refused", lang, value=refused[name])
+        shown = _refused_text(name, refused[name], lang)
     elif name in FACTS:
         label = FACTS[name].short_label(lang)
         shown = fact_value_text(name, value, lang, apart)
@@ -174,7 +174,21 @@ def _value_text(
     elif name in metrics:
         metric = metrics[name]
         label = metric.short.get(lang) if metric.short else metric.label(lang)
-        if value is None:
+        typed = _refused_inputs(name, metrics, refused or {})
+        if value is None and typed:
+            # worked out from a value refused: said so, not "not given" (主营收入占比 —（上年主营
+            # 收入 2500万元（未采纳））)
+            said = text("ladder.list_sep", lang).join(
+                text(
+                    "ladder.value",
+                    lang,
+                    label=FACTS[c].short_label(lang),
+                    value=_refused_text(c, refused[c], lang),  # type: ignore[index]
+                )
+                for c in typed
+            )
+            shown = text("ladder.value_from_refused", lang, values=said)
+        elif value is None:
             shown = text("ladder.no_value", lang)
         elif isinstance(value, float) and math.isnan(value):  # given, but a share of 0
             shown = text("eligibility.undefined_bare", lang)
@@ -183,6 +197,32 @@ def _value_text(
     else:
         label, shown = name, str(value)
     return text("ladder.value", lang, label=label, value=shown)
+
+
+def _refused_text(code: str, value: Any, lang: str) -> str:
+    """A value the facts' rules refused, as typed, said so: a number as the form writes it,
+    with its unit (180 %, not 180.0), anything else as it is."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and math.isfinite(value) and FACTS[code].type == "number":
+        value = fact_value_text(code, value, lang)
+    return text("ladder.value_refused", lang, value=value)
+
+
+def _refused_inputs(name: str, metrics: dict[str, Any], refused: Mapping[str, Any]) -> list[str]:
+    """The refused facts a metric is worked out from (through the metrics it is worked out
+    from), in ``of``'s order."""
+    found: list[str] = []
+    queue, seen = [name], set()
+    while queue:
+        current = queue.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in metrics:
+            queue += list(metrics[current].of)
+        elif current in refused and current in FACTS:
+            found.append(current)
+    return found
 
 
 def _thresholds(rule: Any) -> dict[str, tuple[float, ...]]:
