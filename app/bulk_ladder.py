@@ -162,9 +162,8 @@ def page(lang: str) -> None:
                     else []
                 )
                 # no column names a fact: every one is offered to the editor of the map; not a
-                # title alone in the first row (a header further down than the rows looked at:
-                # mapping the title to a fact read the titles as firms, and was refused again)
-                if len(headers) > 1:
+                # title above a header further down than the rows looked at (none offered)
+                if headers:
                     st.session_state["ladder_ignored"] = (read_as, headers)
                     st.info(text("ladder_bulk.map_all"))
                     _column_map_editor(read_as, lang)  # above the button from now on

@@ -627,7 +627,8 @@ def test_a_header_below_the_rows_looked_at_is_no_header_to_map(tmp_path):
 
     firms = synthetic_firms(5, seed=2).drop(columns=["digital_level_computed"])
     book = openpyxl.Workbook()
-    for k in range(24):
+    book.active.append(["企业名单", None, None, "单位：万元"])  # a title of several cells
+    for k in range(23):
         book.active.append([f"标题行{k + 1}"])
     book.active.append(list(firms.columns))
     for row in firms.astype(object).where(firms.notna(), None).itertuples(index=False):

@@ -260,11 +260,25 @@ def columns_read(found: LadderRun, lang: str) -> pd.DataFrame:
     )
 
 
+WIDEST_SEARCH_ROWS = 200
+"""Rows of a sheet looked at for one wider than its first (:func:`file_headers`)."""
+
+
 def file_headers(source: Path, encoding: str | None = None, sheet: str | None = None) -> list[str]:
     """The headers of a facts file as a run matches them (an XLSX's first row: none below
-    names a fact), for the page to map when none of them names a fact."""
+    names a fact), for the page to map when none of them names a fact; none ([]) when a row
+    of the sheet's first rows is wider than the first, which is then a title above a header
+    further down (mapping the title read the titles as firms, and was refused again)."""
     from dmi.io import open_table
+    from dmi.io.readers import best_header_row
 
+    # the first of the widest rows (a header has a cell per column; a title, a few), looked for
+    # further down than a header is (the header may be below the rows looked at for it)
+    widest, _ = best_header_row(
+        source, lambda headers: (len(headers), 0), sheet=sheet, rows=WIDEST_SEARCH_ROWS
+    )
+    if widest not in (None, 1):
+        return []
     return list(open_table(source, encoding=encoding, sheet=sheet).columns)
 
 
