@@ -1247,6 +1247,12 @@ def test_the_rules_codebook_describes_every_condition_column_of_the_output(tmp_p
     # the wording is seen verbatim, the formula is not (cultivation.md §6.6)
     assert rows.loc["lg22_growth", ["confidence", "result_confidence"]].tolist() == ["V", "U"]
     assert rows.loc["sr26_rd", "label_zh"] == el.load_policy("2026").conditions["sr26_rd"].zh
+    # a column two versions apply (base_sme: 2022's tier 1, 2026's other rungs) is worded and
+    # cited by each file: both said, not one version's for both
+    both = [el.load_policy(v).conditions["base_sme"] for v in ("2026", "2022")]
+    assert rows.loc["base_sme", "label_zh"] == " | ".join(c.zh for c in both)
+    assert rows.loc["base_sme", "source"] == " | ".join(c.source for c in both)
+    assert rows.loc["base_sme", "confidence"] == least_sure(*(c.confidence for c in both))
     later = el.rules_codebook("2026", year=2027).set_index("column")
     assert "lg22_rd" not in later.index and later.loc["lg26_rev", "applicants"] == "new|recheck"
     # a rule file's own marks: the formula marked V, its condition's result is V

@@ -11,7 +11,13 @@ import pandas as pd
 from dmi.eligibility.engine import plan, version_of
 from dmi.eligibility.facts import COMPUTED, ID, Fact, facts_table, yes_no_words
 from dmi.eligibility.gaps import t
-from dmi.eligibility.policy import Condition, Policy, application_year, load_policy
+from dmi.eligibility.policy import (
+    Condition,
+    Policy,
+    application_year,
+    least_sure,
+    load_policy,
+)
 
 __all__ = [
     "COMPUTED",
@@ -165,10 +171,12 @@ def rules_codebook(
     the ``applicants`` it is applied to that year (``new``, ``recheck``: the routing may send
     a 复核 to another version's rules), the ``paths`` it belongs to (2026 tier 1:
     ``innovative`` or ``tech``; blank for a rule of the whole rung) and the ``policies`` the
-    results name in ``<rung>_policy`` where it applies, each ``|``-joined; zh/en labels;
+    results name in ``<rung>_policy`` where it applies, each ``|``-joined; zh/en labels (each
+    version's file words a column it applies in its own way: every wording, `` | ``-joined);
     ``recheck``, how a 复核 is judged on a condition (``same``, ``own test``, ``skipped``; blank
     for a route); ``replaces``, the conditions a route stands in place of (``|``-joined);
-    ``source``; ``confidence``, the rule's own mark (``V`` official wording seen verbatim,
+    ``source`` (each file's, as the labels); ``confidence``, the rule's own mark, the least
+    sure of the files' (``V`` official wording seen verbatim,
     ``I`` third-party compilations only, ``U`` unconfirmed or conflicting), and
     ``result_confidence``, as sure as a result of the column is: the least sure of its own
     mark and those of the formulas and scorecards it rests on
@@ -184,24 +192,30 @@ def rules_codebook(
         in_path = {c: p.id for p in rung.paths for c in p.conditions}
         ids = list(rung.conditions) + [c for p in rung.paths for c in p.conditions]
         for cid in ids + list(rung.routes):
-            if cid not in found:
-                found[cid] = _rule_row(applied, cid)
-            row = found[cid]
+            own = _rule_row(applied, cid)
+            row = found.setdefault(cid, {k: [] for k in RULES_CODEBOOK_COLUMNS})
             taken = (rung_id, applicant, in_path.get(cid, ""), version_of(applied, rung_id))
-            for name, value in zip(_LISTED, taken):
-                if value and value not in row[name]:
+            for name, value in [*zip(_LISTED, taken), *own.items()]:
+                if value not in row[name]:
                     row[name].append(value)
-    rows = [found[cid] for cid in the_plan.condition_ids]
-    for row in rows:
-        for name in _LISTED:
-            row[name] = "|".join(row[name])
+    rows = []
+    for cid in the_plan.condition_ids:
+        row = found[cid]
+        # one test whichever version applies it (plan refuses two), but each version words
+        # and cites it in its own file: every wording and source said, the least sure mark
+        marks = {k: least_sure(*row[k]) for k in ("confidence", "result_confidence")}
+        joined = {k: _JOINED.get(k, "|").join(v for v in row[k] if v) for k in row}
+        rows.append({**joined, **marks})
     return pd.DataFrame(rows, columns=RULES_CODEBOOK_COLUMNS)
 
 
+_JOINED = {"label_zh": " | ", "label_en": " | ", "source": " | "}
+"""How the codebook joins a column's values under two versions: texts apart from ids."""
+
+
 def _rule_row(applied: Policy, cid: str) -> dict[str, Any]:
-    """The codebook row of a condition or route ``cid`` of ``applied`` (its lists empty: the
-    routing fills them). A column is one rule whichever version applies it
-    (:func:`dmi.eligibility.engine.plan` refuses an id defined two ways in one year)."""
+    """What ``applied``'s file says of its condition or route ``cid`` (the codebook's columns
+    but those the routing fills, :data:`_LISTED`)."""
     condition = applied.conditions.get(cid)
     element: Any = condition if condition is not None else applied.routes[cid]
     if isinstance(element, Condition):
@@ -216,7 +230,6 @@ def _rule_row(applied: Policy, cid: str) -> dict[str, Any]:
     return {
         "column": cid,
         "kind": kind,
-        **{name: [] for name in _LISTED},
         "label_zh": element.zh,
         "label_en": element.en,
         "recheck": recheck,
