@@ -286,7 +286,12 @@ class Gap:
         For a scorecard: the points the moves add.
     changes : tuple of (str, float)
         The amounts the gap changes, (fact, change) each: ``fact`` and ``change`` for a change,
-        the moves' amounts for a scorecard (a move to a category is in ``text`` only).
+        the moves' amounts for a scorecard (a move to a category is in ``text`` only). A fact
+        that is part of another (main-business revenue of revenue, R&D staff of staff, R&D of
+        total costs, 2-year of 3-year equity: the facts table's ``at_most`` checks) changes its
+        whole alike, which is not listed again here: apply the change to both, as ``text`` says
+        where the firm gives the whole ("…, revenue y1 +1000万元 too"), or the part is refused
+        as above its whole.
     """
 
     rung: str
