@@ -1750,3 +1750,27 @@ def test_a_survey_file_s_employees_are_the_firm_s_staff(capsys, tmp_path):
     # 30 R&D staff of 20 employees: refused as more R&D staff than staff
     refused = read(rejects)
     assert list(refused["respondent_id"]) == ["A2"] and set(refused["column"]) >= {"rd_staff"}
+
+
+def test_the_run_line_says_one_of_a_count_as_one():
+    # "1 rows", "1 problems", "1 digital levels computed …, 1 disagree"
+    from dmi.bulk.eligibility import EligibilitySummary
+
+    one = EligibilitySummary(
+        input="in.csv", output="out.csv", policy="2026", year=2026, lang="en", read=1,
+        evaluated=0, rejected=1, problems=1, digital_level={"computed": 1, "disagrees": 1},
+        survey_imputed={"q1": 1},
+    )  # fmt: skip
+    assert one.line() == (
+        "read 1 row: 0 evaluated, 1 rejected (1 problem); 1 digital level computed from the "
+        "survey, 1 disagrees with the level given; 1 missing survey answer scored as lowest "
+        "(instrument policy)"
+    )
+    two = EligibilitySummary(
+        input="in.csv", output="out.csv", policy="2026", year=2026, lang="en", read=2,
+        evaluated=0, rejected=2, problems=2, digital_level={"computed": 2, "disagrees": 0},
+    )  # fmt: skip
+    assert two.line() == (
+        "read 2 rows: 0 evaluated, 2 rejected (2 problems); 2 digital levels computed from the "
+        "survey, 0 disagree with the level given"
+    )

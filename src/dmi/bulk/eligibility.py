@@ -776,13 +776,18 @@ class EligibilitySummary:
             f"{self.rejected} rejected ({counted(self.problems, 'problem')})"
         )
         if self.digital_level.get("computed"):
+            disagree = self.digital_level.get("disagrees", 0)
             text += (
-                f"; {self.digital_level['computed']} digital levels computed from the survey, "
-                f"{self.digital_level.get('disagrees', 0)} disagree with the level given"
+                f"; {counted(self.digital_level['computed'], 'digital level')} computed from the "
+                f"survey, {disagree} {'disagrees' if disagree == 1 else 'disagree'} with the "
+                "level given"
             )
         imputed = sum(self.survey_imputed.values())
         if imputed:
-            text += f"; {imputed} missing survey answers scored as lowest (instrument policy)"
+            text += (
+                f"; {counted(imputed, 'missing survey answer')} scored as lowest (instrument "
+                "policy)"
+            )
         return text
 
 

@@ -180,10 +180,13 @@ class RunSummary:
         )
         imputed = sum(self.imputed.values())
         if imputed:
-            text += f"; {imputed} missing answers scored as lowest (instrument policy)"
+            text += f"; {counted(imputed, 'missing answer')} scored as lowest (instrument policy)"
         excluded = sum(self.excluded.values())
         if excluded:
-            text += f"; {excluded} missing answers excluded and reweighted (instrument policy)"
+            text += (
+                f"; {counted(excluded, 'missing answer')} excluded and reweighted (instrument "
+                "policy)"
+            )
         return text
 
 
