@@ -548,8 +548,9 @@ def _sectors() -> dict[str, str]:
     return found
 
 
-_SECTOR_CODE = re.compile(r"^([a-z])(\d{2,4})(?=\s|$)")
-"""A GB/T 4754 code at the start of a sector written in lower case (``i65``, ``i65 软件``)."""
+_SECTOR_CODE = re.compile(r"^([a-t])(\d{2,4})(?=\s|$)")
+"""A GB/T 4754 code (sections A to T) at the start of a sector written in lower case (``i65``,
+``i65 软件``)."""
 
 
 def sector_names(column: pd.Series) -> pd.Series:

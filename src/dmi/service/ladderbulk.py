@@ -213,10 +213,11 @@ def codebook_bytes() -> bytes:
 
 
 def ignored_columns(found: LadderRun) -> list[str]:
-    """The file's headers a run did not read (as ``dmi eligibility`` lists them on stderr): those
-    that name no fact nor survey question, then the second columns of one fact; not a 问卷星
-    export's own columns (:func:`export_columns`), which hold no fact to map. The column of
-    company names is read, for the candidates' list."""
+    """The file's headers a run did not read: those that name no fact nor survey question,
+    then the second columns of one fact; not a 问卷星 export's own columns
+    (:func:`export_columns`), which hold no fact to map (``dmi eligibility`` lists those among
+    its ignored columns on stderr). The column of company names is read, for the candidates'
+    list."""
     mapping = getattr(found.summary, "mapping", {}) or {}
     repeated = list(mapping.get("duplicates", {}))  # header -> the fact it repeats
     own = set(export_columns(found))
