@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import dmi
-from dmi.eligibility import load_policy
+from dmi.eligibility import STATUSES, load_policy
 from dmi.eligibility.synthetic import synthetic_firms
 from dmi.io import unescaped
 from dmi.locales import text
@@ -834,3 +834,17 @@ def test_conditions_missing_as_often_as_the_most_are_each_named(lang):
         1,
     )
     assert got[zhejiang] == (3, labels["sr26_ip"], "sr26_ip", 2)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_status_table_of_all_firms_is_one_row_even_of_none(lang):
+    # a run that evaluated no firm showed the headers alone; the one row of all firms was
+    # headed "Rung" (层级), which it is not
+    empty = pd.DataFrame(columns=["table", "rung", "by", "group", "value", "n"])
+    table = ladderbulk.status_table(empty, "specialised", "all", lang)
+    assert list(table.index) == [text("ladder_bulk.all_firms", lang)] and table.index.name is None
+    assert table.to_numpy().tolist() == [[0] * (len(STATUSES) + 1)]
+    rows = [("status", "specialised", "all", "all", "eligible", 3)]
+    some = pd.DataFrame(rows, columns=empty.columns)
+    table = ladderbulk.status_table(some, "specialised", "all", lang)
+    assert table.iloc[0].tolist() == [3 if s == "eligible" else 0 for s in STATUSES] + [3]

@@ -386,9 +386,12 @@ def groupings(cohort: pd.DataFrame) -> tuple[str, ...]:
 
 def status_table(cohort: pd.DataFrame, rung: str, by: str, lang: str) -> pd.DataFrame:
     """Firms per status of ``rung`` (columns, by name, then the total) for each group of
-    ``by`` (rows, by name; ``all``: one row), from the cohort table of a run."""
+    ``by`` (rows, by name; ``all``: one row, of zeros for a run that evaluated no firm, under
+    no heading: the rung is the table's), from the cohort table of a run."""
     part = cohort[(cohort["table"] == "status") & (cohort["rung"] == rung) & (cohort["by"] == by)]
     wide = part.pivot_table(index="group", columns="value", values="n", aggfunc="sum")
+    if by == "all":
+        wide = wide.reindex(["all"])
     wide = wide.reindex(columns=list(STATUSES)).fillna(0).astype("int64")
     wide[text("ladder_bulk.col_total", lang)] = wide.sum(axis=1)
     names = _group_names(by, lang)
@@ -399,9 +402,7 @@ def status_table(cohort: pd.DataFrame, rung: str, by: str, lang: str) -> pd.Data
     # a code and its name given in one file ("C34", "C34 通用设备") are one group
     wide = wide.groupby(level=0, sort=False).sum()
     wide.index.name = (
-        text(f"agency.group_{'region' if by == 'province' else by}", lang)
-        if by != "all"
-        else text("ladder_bulk.col_rung", lang)
+        text(f"agency.group_{'region' if by == 'province' else by}", lang) if by != "all" else None
     )
     wide.columns = [
         c if c not in STATUSES else status_label(c, lang) for c in wide.columns.astype(str)
