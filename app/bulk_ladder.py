@@ -111,7 +111,7 @@ def page(lang: str) -> None:
                     year=made.year,
                 )
             )
-            show(found, lang, run_lang)
+            show(found, lang, run_lang, mappable=False)  # no upload: no table to map in
         st.stop()
     sheet = _sheet_choice(upload)
     # the columns a run of this file did not read, to be mapped to facts for the next run
@@ -237,9 +237,10 @@ def _column_map_editor(read_as: str, lang: str) -> dict[str, str]:
     return ladderbulk.column_map(list(edited["header"]), list(edited["fact"]))
 
 
-def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
+def show(found: ladderbulk.LadderRun, lang: str, run_lang: str, mappable: bool = True) -> None:
     """A run's counts, tables and downloads, worded by the rules it was made under (not those
-    chosen on the page since)."""
+    chosen on the page since); ``mappable``: the table to map the columns not read is drawn
+    above (with the file uploaded)."""
     s = found.summary
     policy = s.policy
     fields = {"read": s.read, "evaluated": s.evaluated, "rejected": s.rejected}
@@ -258,7 +259,8 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str) -> None:
     ignored = ladderbulk.ignored_columns(found)
     if ignored:
         listed = ladderbulk.listed_headers(ignored, lang)
-        st.warning(text("ladder_bulk.ignored", n=len(ignored), columns=ui.literal(listed)))
+        said = "ladder_bulk.ignored" if mappable else "ladder_bulk.ignored_upload_again"
+        st.warning(text(said, n=len(ignored), columns=ui.literal(listed)))
     own = ladderbulk.export_columns(found)
     if own:  # the export's own columns: said apart, with nothing to map
         listed = ladderbulk.listed_headers(own, lang)

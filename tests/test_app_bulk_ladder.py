@@ -848,3 +848,19 @@ def test_the_status_table_of_all_firms_is_one_row_even_of_none(lang):
     some = pd.DataFrame(rows, columns=empty.columns)
     table = ladderbulk.status_table(some, "specialised", "all", lang)
     assert table.iloc[0].tolist() == [3 if s == "eligible" else 0 for s in STATUSES] + [3]
+
+
+def test_columns_not_read_of_the_last_run_are_said_with_what_to_do_without_the_upload():
+    # with the upload gone, the last run's warning still sent the agency to the table above,
+    # which is drawn only beside an upload
+    firms = synthetic_firms(20, seed=5).drop(columns=["digital_level_computed"])
+    wrong = firms.rename(columns={"revenue_y2": "revenu_y2"})
+    at = _run("en", wrong.to_csv(index=False).encode())
+    [said] = [w.value.replace("\\", "") for w in at.warning]
+    assert "the table above" in said
+    at.file_uploader(key="ladder_file").clear().run()
+    assert not at.exception, at.exception
+    [said] = [w.value.replace("\\", "") for w in at.warning]
+    again = text("ladder_bulk.ignored_upload_again", "en", n=1, columns='"revenu_y2"')
+    assert said == again and "the table above" not in said
+    assert not [e for e in at.data_editor if e.key and e.key.startswith("ladder_map_")]
