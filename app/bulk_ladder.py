@@ -259,8 +259,12 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str, mappable: bool =
     ignored = ladderbulk.ignored_columns(found)
     if ignored:
         listed = ladderbulk.listed_headers(ignored, lang)
-        said = "ladder_bulk.ignored" if mappable else "ladder_bulk.ignored_upload_again"
-        st.warning(text(said, n=len(ignored), columns=ui.literal(listed)))
+        columns = ui.literal(listed)
+        st.warning(
+            text("ladder_bulk.ignored", n=len(ignored), columns=columns)
+            if mappable
+            else text("ladder_bulk.ignored_upload_again", n=len(ignored), columns=columns)
+        )
     own = ladderbulk.export_columns(found)
     if own:  # the export's own columns: said apart, with nothing to map
         listed = ladderbulk.listed_headers(own, lang)
