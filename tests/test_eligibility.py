@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import dmi.eligibility as el
-from dmi.errors import ParameterError
+from dmi.errors import FactsNoteWarning, ParameterError
 
 BASE = {"sme": "yes", "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes"}
 
@@ -1401,3 +1401,61 @@ def test_a_rung_the_firm_does_not_apply_for_is_marked_held(holds, held):
         assert {r for r in el.RUNGS if result[r].held} == held
         (row,) = el.evaluate_firms(pd.DataFrame([{**BASE, **holds, "respondent_id": "A"}]), policy)
         assert {r for r in el.RUNGS if row[r].held} == held
+
+
+def test_a_frame_s_results_are_under_its_index_and_an_id_index_names_the_firms():
+    # a filtered frame's results came back under 0.., and joined back most firms had none and
+    # some another firm's; an index of ids was dropped for row numbers (an API review)
+    firms = el.synthetic_firms(400, seed=7)
+    part = firms[firms["province"] == firms["province"].iloc[0]]
+    assert not part.index.equals(pd.RangeIndex(len(part)))
+    out = el.evaluate(part, "2026")
+    assert out.index.equals(part.index)
+    joined = part.join(out, rsuffix="_result")
+    assert (joined["respondent_id"] == joined["respondent_id_result"]).all()
+    by_id = el.evaluate(part.set_index("respondent_id"), "2026")
+    assert list(by_id["respondent_id"]) == list(part["respondent_id"])
+    assert list(by_id.index) == list(part["respondent_id"])
+    assert [r.respondent_id for r in el.evaluate_firms(part.set_index("respondent_id"))] == list(
+        part["respondent_id"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [
+        ({"first_row": "2"}, "first_row"),
+        ({"first_row": 2.5}, "first_row"),
+        ({"first_row": 0}, "first_row"),
+        ({"first_row": True}, "first_row"),
+        ({"rows": np.arange(3)}, "rows"),
+        ({"unique_ids": "no"}, "unique_ids"),
+        ({"survey": "no"}, "survey"),
+        ({"numbered_options": 1}, "numbered_options"),
+    ],
+)
+def test_the_batch_kernel_refuses_arguments_it_does_not_take(kwargs, parameter):
+    # "2" crashed in numpy, 2.5 was cut to 2, 0 numbered the header's row, "no" was true
+    # (the duplicate check skipped), a wrong number of row numbers was a bare ValueError
+    firms = el.synthetic_firms(5, seed=1)
+    with pytest.raises(ParameterError) as info:
+        el.evaluate_batch(firms, "2026", **kwargs)
+    assert info.value.parameter == parameter
+
+
+def test_blank_policy_text_is_refused_and_a_version_s_spaces_are_trimmed():
+    for blank in ("", "  "):
+        with pytest.raises(ParameterError, match="blank text"):
+            el.load_policy(blank)
+    assert el.load_policy(" 2026 ").id == "2026"
+    with pytest.raises(ParameterError):
+        el.evaluate(el.synthetic_firms(2, seed=1), "2026", survey="no")
+
+
+def test_a_frame_s_notes_name_the_api_s_year_argument_not_the_command_s():
+    # evaluate(frame) said "unless one is given (--year)", an option of the command line
+    firms = el.synthetic_firms(3, seed=1).assign(award="national", award_year=2025)
+    with pytest.warns(FactsNoteWarning) as said:
+        el.evaluate(firms, "2022")
+    notes = [str(w.message) for w in said if "award year" in str(w.message)]
+    assert notes and notes[0].endswith("(year=)") and "--year" not in notes[0]

@@ -775,8 +775,9 @@ class FactsTally:
             )
         return notes
 
-    def notes(self) -> list[str]:
-        """The notes of the whole file (English, as the library's reasons are)."""
+    def notes(self, year_option: str = "--year") -> list[str]:
+        """The notes of the whole file (English, as the library's reasons are); a year is
+        given with ``year_option`` (the command's ``--year``, the API's ``year=``)."""
         notes = []
         for code, given in self.percent_given.items():
             above_one = self.percent_above_one.get(code, 0)
@@ -819,7 +820,7 @@ class FactsTally:
                 f"{_rows(n)} give{'s' if n == 1 else ''} an award year after the application "
                 f"year {self.year} ({_rows_named(n, self.award_after_rows)}): outside every "
                 "award window, and flagged; the application year is the policy's first unless "
-                "one is given (--year)"
+                f"one is given ({year_option})"
             )
         if self.rd_above_revenue:
             n = self.rd_above_revenue

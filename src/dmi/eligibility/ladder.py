@@ -373,8 +373,9 @@ def evaluate(
         One firm's facts (a dict of fact codes, see :data:`dmi.eligibility.FACTS`; an unknown
         key is an error), or one row per firm, its columns matched as ``dmi eligibility``
         matches a file's headers (codes in any case, labels, units in brackets; the others
-        named in an :class:`~dmi.errors.IgnoredColumnsWarning`). A missing or blank fact is
-        unknown, never taken as failing.
+        named in an :class:`~dmi.errors.IgnoredColumnsWarning`; a frame without a
+        ``respondent_id`` column whose index is named so takes its ids from the index). A
+        missing or blank fact is unknown, never taken as failing.
     policy : {"2026", "2022"}, int, path, Policy or None, default=None
         The rules (a shipped version, also as a number, or a rule file; None: the version in
         force today, see :func:`dmi.eligibility.policy_in_force`). Its routing decides which
@@ -385,8 +386,9 @@ def evaluate(
     lang : {"zh", "en"}, default="zh"
         Language of the gaps and flags.
     max_gaps : int or None, default=3
-        At most this many gaps in a frame's ``gaps`` column (then "N more"); None for all; 0
-        leaves the column empty (the text is most of the time of a big frame).
+        At most this many gaps in the ``gaps`` text (a frame's column, a firm's
+        ``FirmResult.gaps``; then "N more"); None for all; 0 leaves it empty (the text is most
+        of the time of a big frame). ``RungResult.gaps`` always lists every gap.
     survey : bool, default=True
         Where a firm's facts also hold the MIIT survey's answers (keys or columns named by its
         item codes), score them and take their level as the computed digital level
@@ -396,7 +398,9 @@ def evaluate(
     Returns
     -------
     FirmResult or DataFrame
-        For a dict, the typed result; for a frame, the columns of :func:`output_columns`.
+        For a dict, the typed result; for a frame, the columns of :func:`output_columns`, a
+        row per row of the frame, under the frame's index (joined back, each firm gets its
+        own result).
 
     Raises
     ------
@@ -437,6 +441,7 @@ def evaluate(
             f"{type(facts).__name__}{hint}",
             parameter="facts",
         )
+    _check_flags(survey=survey)
     the_plan = _settle(policy, year, lang, max_gaps)
     if isinstance(facts, Mapping):
         facts, answers_refused = _with_survey_level(facts, survey)
@@ -450,7 +455,10 @@ def evaluate(
         ev = evaluate_columns(parsed.table, the_plan)
         (found,) = _firms(ev, _frame(ev, lang, max_gaps), lang)
         return found
-    return _whole_frame(facts, the_plan, lang, max_gaps, survey).results
+    results = _whole_frame(facts, the_plan, lang, max_gaps, survey).results
+    # row for row with the frame given, under its index: joined back, each firm gets its own
+    # (a default index from 0 said the rows of a filtered frame were other firms)
+    return results.set_axis(facts.index, axis=0)
 
 
 def evaluate_firms(
@@ -494,6 +502,7 @@ def evaluate_firms(
     dmi.eligibility.FactsError
         When a value is invalid; ``rejects`` lists every problem (row, column, value, reason).
     """
+    _check_flags(survey=survey)
     the_plan = _settle(policy, year, lang, max_gaps)
     firms: list[FirmResult] = []
     _whole_frame(facts, the_plan, lang, max_gaps, survey, firms)
@@ -524,19 +533,44 @@ def evaluate_batch(
     ``facts`` is a DataFrame only (a :class:`~dmi.errors.ParameterError` otherwise), and an
     invalid row is rejected, not raised.
     """
+    _check_flags(unique_ids=unique_ids, survey=survey, numbered_options=numbered_options)
+    if isinstance(first_row, bool) or not isinstance(first_row, numbers.Integral):
+        raise ParameterError(
+            f"first_row must be a whole number (the header is row 1), got {first_row!r}",
+            parameter="first_row",
+        )
+    if first_row < 2:
+        raise ParameterError(
+            f"first_row must be at least 2 (the header is row 1), got {first_row}",
+            parameter="first_row",
+        )
+    if rows is not None and isinstance(facts, pd.DataFrame) and len(rows) != len(facts):
+        raise ParameterError(
+            f"rows must give one row number per row of facts: expected {len(facts)}, got "
+            f"{len(rows)}",
+            parameter="rows",
+        )
     the_plan = _settle(policy, year, lang, max_gaps)
     return _run(
         facts,
         the_plan,
         lang,
         max_gaps,
-        first_row,
+        int(first_row),
         rows,
         unique_ids,
         survey,
         units,
         numbered_options,
     )
+
+
+def _check_flags(**flags: Any) -> None:
+    """Refuse a yes/no parameter given as anything but True or False ("no" is a true
+    string: a check asked off by it was skipped)."""
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise ParameterError(f"{name} must be True or False, got {value!r}", parameter=name)
 
 
 def _whole_frame(
@@ -551,6 +585,8 @@ def _whole_frame(
     columns read as the command reads a file's headers (:func:`_as_read`), rows numbered from
     2 (the header is row 1), ids checked across it; any invalid row raises, with every
     problem."""
+    if isinstance(facts, pd.DataFrame) and ID not in facts.columns and facts.index.name == ID:
+        facts = facts.reset_index()  # the firms named by the index: their ids, not row numbers
     facts, units = _as_read(facts, survey)
     batch = _run(
         facts,
@@ -566,7 +602,7 @@ def _whole_frame(
     )
     if batch.n_rejected:
         raise FactsError(batch.rejects, batch.n_read)
-    _warn_notes(batch.facts_tally.notes(), stacklevel=4)
+    _warn_notes(batch.facts_tally.notes(year_option="year="), stacklevel=4)
     return batch
 
 

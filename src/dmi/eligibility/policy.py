@@ -900,8 +900,10 @@ def load_policy(policy: str | int | Path | Policy | None = None) -> Policy:
     ------
     PolicyError
         Listing every problem in the file, each naming the field and what was wrong.
-    FileNotFoundError
-        When there is no such file or shipped version.
+    dmi.errors.MissingFileError
+        When there is no such file or shipped version (also a ``FileNotFoundError``).
+    dmi.errors.ParameterError
+        When ``policy`` is of another kind (a float, a list ...) or blank text.
     """
     if isinstance(policy, Policy):
         return policy
@@ -917,6 +919,14 @@ def load_policy(policy: str | int | Path | Policy | None = None) -> Policy:
             f"Policy or None; got {type(policy).__name__} {policy!r}",
             parameter="policy",
         )
+    if not policy.strip():  # "" is no version, nor the current folder as a rule file
+        raise ParameterError(
+            "policy must be a version (2022, 2026) or the path of a rule file; got blank text "
+            f"{policy!r}",
+            parameter="policy",
+        )
+    if policy.strip() in available_policies():
+        policy = policy.strip()  # " 2026 " as typed in a form or a config
     return _resolve(policy, None)
 
 
