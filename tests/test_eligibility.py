@@ -1459,3 +1459,10 @@ def test_a_frame_s_notes_name_the_api_s_year_argument_not_the_command_s():
         el.evaluate(firms, "2022")
     notes = [str(w.message) for w in said if "award year" in str(w.message)]
     assert notes and notes[0].endswith("(year=)") and "--year" not in notes[0]
+
+
+def test_a_condition_a_rung_has_not_is_a_key_error_naming_those_it_has():
+    result = el.evaluate(firm(SR26), "2026")["specialised"]
+    with pytest.raises(KeyError, match="'nope' is no condition or route of specialised") as info:
+        result.condition("nope")
+    assert "sr26_rd" in str(info.value)

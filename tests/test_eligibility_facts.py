@@ -874,3 +874,15 @@ def test_a_column_of_python_objects_is_read_by_the_kind_of_every_cell(cells, val
     parsed = el.parse_facts(pd.DataFrame({"net_profit_y1": pd.Series(cells, dtype=object)}))
     got = [None if np.isnan(v) else v for v in parsed.table.values["net_profit_y1"].tolist()]
     assert got == values and len(parsed.rejects) == refused
+
+
+def test_a_cross_check_says_a_value_in_its_column_s_unit_as_the_cell_holds_it():
+    # 4387.48 元 came back from 万元 as 4387.4800000000005 元 in the reason (an API review)
+    facts = pd.DataFrame(
+        {"respondent_id": ["A"], "revenue_y1": ["4387.48"], "main_revenue_y1": ["5000"]}
+    )
+    parsed = el.parse_facts(facts, units={"revenue_y1": "元", "main_revenue_y1": "元"})
+    assert parsed.rejects["reason"].tolist() == [
+        "main_revenue_y1 (5000 元) is above revenue_y1 (4387.48 元): main-business revenue is "
+        "part of revenue"
+    ]

@@ -1876,7 +1876,9 @@ def _as_written(fact: Fact, value: float, units: Mapping[str, str] | None) -> st
     a range reason says it: ``15000000 元`` beside a cell of 15000000, not ``1500``."""
     unit = (units or {}).get(fact.code) or fact.unit
     if unit != fact.unit:
-        value = float(value / facts_table().ratio(fact, unit))
+        # back in the column's unit, to the digits a cell holds: 4387.48 元, not the
+        # 4387.4800000000005 the division gives
+        value = spreadsheet_number(float(value / facts_table().ratio(fact, unit)))
     said = unit_text(unit, "en")  # the library's reasons are English
     return f"{_show(value)} {said}" if said else _show(value)
 

@@ -269,7 +269,8 @@ class Gap:
     ----------
     rung : str
     condition : str
-        The condition id (or route id) the change is for.
+        The condition id (or route id) the change is for; "" for a list of facts to provide
+        or of conditions left to review (``kind`` ``missing``, ``manual``).
     kind : {"change", "points", "missing", "manual"}
     text : str
         The change in words, in the language asked for.

@@ -189,10 +189,18 @@ class RungResult:
     held: bool = False
 
     def condition(self, cid: str) -> ConditionResult:
+        """The condition or route ``cid`` of this rung.
+
+        Raises
+        ------
+        KeyError
+            When the rung has none of that id, naming those it has.
+        """
         for c in self.conditions + self.routes:
             if c.id == cid:
                 return c
-        raise KeyError(cid)
+        ids = ", ".join(c.id for c in self.conditions + self.routes)
+        raise KeyError(f"{cid!r} is no condition or route of {self.rung} here; it has: {ids}")
 
 
 @dataclass(frozen=True)
