@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["folded", "match_key"]
+__all__ = ["counted", "folded", "match_key"]
 
 _QUOTES = {
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u301d\u301e\u301f", '"'),  # “ ” „ ‟ 〝 〞 〟
@@ -46,3 +46,9 @@ def match_key(text: str) -> str:
     """``text`` :func:`folded`, in lower case (``casefold``), without any whitespace: how a
     header, a place or a unit is matched (``上年营业收入 （万元）`` is ``上年营业收入(万元)``)."""
     return "".join(folded(text).casefold().split())
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and a noun, plural but for one (``1 row``, ``0 rows``, ``2 problems``), as dmi's
+    messages count things."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

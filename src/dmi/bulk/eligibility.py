@@ -46,7 +46,6 @@ from dmi.bulk.run import (
     _Outputs,
     _ReadCount,
     check_outputs,
-    counted,
     run_chunks,
 )
 from dmi.columns import ID_COLUMN
@@ -94,6 +93,7 @@ from dmi.io.tools import (
 from dmi.io.tools.wjx import WjxLayout, blank_marks, meta_headers
 from dmi.locales import text
 from dmi.scoring.answers import left_unanswered
+from dmi.text import counted
 
 if TYPE_CHECKING:
     from dmi.instruments import Instrument
@@ -441,7 +441,7 @@ def wjx_note(counts: Counter, marks: frozenset[str]) -> str:
     said = "(跳过), (空), -2 and -3" if "-3" in marks else "(跳过) and (空)"
     return (
         f"read as a 问卷星 export: {said} in a fact's column are a question "
-        f"skipped or left empty, read as blank: {n} cell{'s' if n != 1 else ''} ({listed})"
+        f"skipped or left empty, read as blank: {counted(n, 'cell')} ({listed})"
     )
 
 

@@ -86,6 +86,7 @@ from dmi.io import (
 )
 from dmi.io.background import prefetched
 from dmi.io.tools import Source, map_source, open_source
+from dmi.text import counted
 
 if TYPE_CHECKING:  # the scoring model needs scikit-learn: imported where a run scores
     from dmi.scoring.crosswalk import AlsoTarget
@@ -188,12 +189,6 @@ class RunSummary:
                 "policy)"
             )
         return text
-
-
-def counted(n: int, noun: str) -> str:
-    """``n`` and the noun, plural but for one (``1 row``, ``0 rows``, ``2 problems``): the
-    run's line says its counts so."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 _AMOUNTS = re.compile(r"^(\w+) \([^)]*\) is above (\w+) \([^)]*\)")  # a cross check's

@@ -33,6 +33,7 @@ from dmi.scoring.weighting import (
     WEIGHTINGS,
     read_pairwise_file,
 )
+from dmi.text import counted
 
 if TYPE_CHECKING:  # the model and the tiers need scikit-learn: imported where they are used
     from dmi.scoring.model import IndexModel
@@ -74,20 +75,16 @@ def rejected_lines(by_reason: dict[str, int], rejects: str | None) -> list[str]:
     every one is listed."""
     items = list(by_reason.items())
     lines = [
-        f"  rejected: {count} {_rows(count)}, {reason}" for reason, count in items[:SHOWN_REASONS]
+        f"  rejected: {counted(count, 'row')}, {reason}" for reason, count in items[:SHOWN_REASONS]
     ]
     rest = items[SHOWN_REASONS:]
     if rest:
         rows = sum(count for _, count in rest)
         where = f"every one is in {rejects}" if rejects else "--rejects FILE lists every one"
         lines.append(
-            f"  rejected: {rows} {_rows(rows)} more, for {len(rest)} other reasons: {where}"
+            f"  rejected: {counted(rows, 'row')} more, for {len(rest)} other reasons: {where}"
         )
     return lines
-
-
-def _rows(n: int) -> str:
-    return "row" if n == 1 else "rows"
 
 
 @contextlib.contextmanager

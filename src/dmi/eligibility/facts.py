@@ -28,7 +28,7 @@ from dmi.eligibility._data import DATA, Problem, describe_error, describe_locati
 from dmi.eligibility.places import unplaced_provinces
 from dmi.errors import FactsError, FactsFileError, ParameterError
 from dmi.io.ids import doubtful_ids
-from dmi.text import folded, match_key
+from dmi.text import counted, folded, match_key
 
 __all__ = [
     "COMPUTED",
@@ -810,25 +810,25 @@ class FactsTally:
                 )
         if self.id_only:
             notes.append(
-                f"{_rows(self.id_only)} with an id and no fact "
+                f"{counted(self.id_only, 'row')} with an id and no fact "
                 f"({_rows_named(self.id_only, self.id_only_rows)}): evaluated with every fact "
                 "unknown (a note or a footnote in the id column?)"
             )
         if self.award_after_year:
             n = self.award_after_year
             notes.append(
-                f"{_rows(n)} give{'s' if n == 1 else ''} an award year after the application "
-                f"year {self.year} ({_rows_named(n, self.award_after_rows)}): outside every "
-                "award window, and flagged; the application year is the policy's first unless "
-                f"one is given ({year_option})"
+                f"{counted(n, 'row')} give{'s' if n == 1 else ''} an award year after the "
+                f"application year {self.year} ({_rows_named(n, self.award_after_rows)}): "
+                "outside every award window, and flagged; the application year is the policy's "
+                f"first unless one is given ({year_option})"
             )
         if self.rd_above_revenue:
             n = self.rd_above_revenue
             notes.append(
-                f"{_rows(n)} give{'s' if n == 1 else ''} an R&D expense above the year's revenue "
-                f"({_rows_named(n, self.rd_above_rows)}): an R&D share above 100%, taken as "
-                "given; amounts are in 万元: an R&D column in yuan is converted when its header "
-                "names the unit (研发费用（元）)"
+                f"{counted(n, 'row')} give{'s' if n == 1 else ''} an R&D expense above the year's "
+                f"revenue ({_rows_named(n, self.rd_above_rows)}): an R&D share above 100%, "
+                "taken as given; amounts are in 万元: an R&D column in yuan is converted when its "
+                "header names the unit (研发费用（元）)"
             )
         if self.unplaced:
             n = self.unplaced
@@ -836,21 +836,16 @@ class FactsTally:
             shown = ", ".join(f"{name} ×{count}" for name, count in ranked[:_NAMES_SHOWN])
             shown += ", ..." if len(ranked) > _NAMES_SHOWN else ""
             notes.append(
-                f"province: {_rows(n)} name{'s' if n == 1 else ''} no unit of provinces.yaml "
-                f"({shown}; {_rows_named(n, self.unplaced_rows)}): a cohort counts them under "
-                "the name as written, and only a rule file's block for that name applies to "
-                "them (a province, a 计划单列市 or the Corps is expected: 广东, 广东省, "
-                "Guangdong, 44)"
+                f"province: {counted(n, 'row')} name{'s' if n == 1 else ''} no unit of "
+                f"provinces.yaml ({shown}; {_rows_named(n, self.unplaced_rows)}): a cohort "
+                "counts them under the name as written, and only a rule file's block for that "
+                "name applies to them (a province, a 计划单列市 or the Corps is expected: "
+                "广东, 广东省, Guangdong, 44)"
             )
         return notes
 
 
 _NAMES_SHOWN = 5
-
-
-def _rows(n: int) -> str:
-    """``1 row``, ``2 rows``."""
-    return f"{n} row{'s' if n != 1 else ''}"
 
 
 def _rows_named(n: int, first: list[int]) -> str:

@@ -162,7 +162,8 @@ def _value_text(
     apart: tuple[float, ...] = (),
     refused: Mapping[str, Any] | None = None,
 ) -> str:
-    if name in FACTS and value is None and refused and name in refused:
+    refused = refused or {}
+    if name in FACTS and value is None and name in refused:
         # typed, and refused by the facts' rules: left out as unknown, not "not given"
         label = FACTS[name].short_label(lang)
         shown = _refused_text(name, refused[name], lang)
@@ -174,7 +175,7 @@ def _value_text(
     elif name in metrics:
         metric = metrics[name]
         label = metric.short.get(lang) if metric.short else metric.label(lang)
-        typed = _refused_inputs(name, metrics, refused or {})
+        typed = _refused_inputs(name, metrics, refused)
         if value is None and typed:
             # worked out from a value refused: said so, not "not given" (主营收入占比 —（上年主营
             # 收入 2500万元（未采纳））)
@@ -183,7 +184,7 @@ def _value_text(
                     "ladder.value",
                     lang,
                     label=FACTS[c].short_label(lang),
-                    value=_refused_text(c, refused[c], lang),  # type: ignore[index]
+                    value=_refused_text(c, refused[c], lang),
                 )
                 for c in typed
             )
