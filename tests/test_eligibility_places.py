@@ -108,3 +108,44 @@ def test_a_cohort_counts_a_province_together_however_spelled():
     assert by == {"广东省": 4, "江苏省": 2, "(blank)": 1, "苏州": 1}
     provinces = set(found.candidates["province"].dropna())
     assert provinces <= {"广东省", "江苏省", "苏州"}
+
+
+CITY_SPELLINGS = {
+    # written as firms type a city: one group per city, whatever its suffix, case or width
+    "广州市": "广州",
+    "广州": "广州",
+    " 广州市 ": "广州",
+    "ＧＵＡＮＧＺＨＯＵ": "Guangzhou",
+    "guangzhou city": "Guangzhou",
+    "Guangzhou City": "Guangzhou",
+    "xi'an": "Xi'an",
+    "Ma'anshan  city": "Ma'anshan",
+    # a name of one character before 市 keeps it (沙市 is a district, not 沙); other units as
+    # written: no suffix is put on or taken off but 市 / city
+    "沙市": "沙市",
+    "延边朝鲜族自治州": "延边朝鲜族自治州",
+    "海淀区": "海淀区",
+    "city": "City",
+}
+
+
+@pytest.mark.parametrize(("written", "group"), CITY_SPELLINGS.items())
+def test_a_city_is_one_group_however_a_row_spells_it(written, group):
+    from dmi.eligibility.places import city_names
+
+    assert city_names(pd.Series([written]))[0] == group
+
+
+def test_a_cohort_counts_a_city_written_with_and_without_its_suffix_together():
+    # 广州 and 广州市 were two groups of an agency's cohort (cities were grouped as written);
+    # the group's name does not depend on which spellings a chunk holds
+    firms = el.synthetic_firms(6, 1)
+    firms["city"] = ["广州市", "广州", "Guangzhou city", "guangzhou", "  ", "深圳市"]
+    table = el.cohort(el.evaluate_batch(firms, "2026")).table()
+    cities = table[(table["by"] == "city") & (table["table"] == "status")]
+    counted = cities[cities["rung"] == "innovative"].groupby("group")["n"].sum().to_dict()
+    assert counted == {"广州": 2, "Guangzhou": 2, "深圳": 1, "(blank)": 1}
+    for half in (firms.iloc[:3], firms.iloc[3:]):
+        part = el.cohort(el.evaluate_batch(half, "2026")).table()
+        groups = set(part[part["by"] == "city"]["group"])
+        assert groups <= {"广州", "Guangzhou", "深圳", "(blank)"}

@@ -42,7 +42,7 @@ from dmi.eligibility.engine import (
 )
 from dmi.eligibility.facts import ID, facts_table, parse_cell
 from dmi.eligibility.ladder import BESIDE_TEXT, EligibilityBatch, _settle
-from dmi.eligibility.places import names_as_known, province_names
+from dmi.eligibility.places import city_names, names_as_known, province_names
 from dmi.eligibility.policy import (
     RUNGS,
     Policy,
@@ -309,7 +309,7 @@ def cohort(
                 if by == "province"
                 else sector_names(beside[by])
                 if by == "sector"
-                else names_as_known(beside[by], lambda _: None)  # a city: trimmed, as read
+                else city_names(beside[by])  # 广州 and 广州市 together
             )
             groups[by] = _group_codes(column)
     status_names = np.asarray(STATUSES, dtype=object)

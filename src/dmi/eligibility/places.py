@@ -24,6 +24,7 @@ __all__ = [
     "Province",
     "ProvincesError",
     "canonical_provinces",
+    "city_names",
     "names_as_known",
     "place_key",
     "province_key",
@@ -163,6 +164,30 @@ def province_names(column: pd.Series) -> pd.Series:
         return None if found is None else found.zh
 
     return names_as_known(column, zh_name)
+
+
+_CITY_SUFFIX = re.compile(r"(?<=\w\w)\s*市$|(?<=\w)\s+city$", re.IGNORECASE)
+"""The suffix a city's name is written with or without (广州市, ``Guangzhou City``): after a
+name of two characters or more (沙市 is a district's name, not 沙's)."""
+
+
+def _city_name(text: str) -> str:
+    """A city as its group is named: without a suffix 市 or city, spaces collapsed, a Latin
+    name's words capitalised (the name depends on the spelling only, so each chunk of a file
+    names a group alike)."""
+    name = _CITY_SUFFIX.sub("", " ".join(text.split()))
+    if name.isascii():
+        name = " ".join(word[:1].upper() + word[1:].lower() for word in name.split(" "))
+    return name
+
+
+def city_names(column: pd.Series) -> pd.Series:
+    """A city column with the spellings of one name as one (广州市, 广州 and `` 广州 `` are
+    广州; ``Guangzhou City``, ``guangzhou`` and full-width ``ＧＵＡＮＧＺＨＯＵ`` are
+    ``Guangzhou``): NFKC, spaces, a Latin name's case and a suffix 市 / city ignored. Another
+    suffix (区, 县, 自治州 ...) is kept, and a city's Chinese and Latin names are two groups
+    (dmi has no table of cities); blanks stay blank."""
+    return names_as_known(column, _city_name)
 
 
 def unplaced_provinces(column: Any) -> tuple[np.ndarray, Counter]:
