@@ -432,12 +432,12 @@ def test_the_time_taken_is_read_and_fast_answers_are_flagged_not_rejected(tmp_pa
     assert list(frame["answer_seconds"]) == ["123", "123", "3723", "5", "6", "5", None]
     assert list(frame["too_fast"]) == ["0", "0", "0", "1", "0", "1", None]
     fast = next(n for n in notes if "implausibly fast" in n)
-    assert fast.startswith("2 rows answered implausibly fast (under 6 seconds for 3 questions")
-    assert fast.endswith("rows 5, 7")  # spreadsheet rows (the header is row 1)
-    assert any(n.startswith("1 rows' 所用时间 is not a duration") and "rows 8" in n for n in notes)
+    assert fast.startswith("Rows answered implausibly fast (under 6 seconds for 3 questions")
+    assert fast.endswith("(row numbers: 5, 7)")  # spreadsheet rows (the header is row 1)
+    assert any(n.startswith("Rows whose 所用时间 is not a duration") and n.endswith(": 1 (row numbers: 8)") for n in notes)
     # the threshold is a setting: 3 seconds a question makes 9 seconds the line
     _, notes, _ = read(tmp_path / "t.csv", digits, min_seconds_per_question=3)
-    assert any(n.startswith("3 rows answered implausibly fast (under 9 seconds") for n in notes)
+    assert any(n.startswith("Rows answered implausibly fast (under 9 seconds") for n in notes)
 
 
 # -- files --

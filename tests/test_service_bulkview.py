@@ -214,9 +214,10 @@ SURVEY_TOOL_NOTES = [
     "问卷星 skipped or not shown answers ((跳过)) read as blank: 4 (network 3, tools 1)",
     "问卷星 empty fill-ins ((空)) read as blank: 2",
     "问卷星 '其他' (other) options the questions do not have, ignored in 3 multiple-choice answers",
-    "2 rows answered implausibly fast (under 90 seconds for 45 questions; flagged, not "
-    "rejected): rows 3, 7",
-    "1 rows' 所用时间 is not a duration (such as 2分3秒 or 123秒); not checked for speed: rows 4",
+    "Rows answered implausibly fast (under 90 seconds for 45 questions; flagged, not "
+    "rejected): 2 (row numbers: 3, 7)",
+    "Rows whose 所用时间 is not a duration (such as 2分3秒 or 123秒), not checked for speed: 1 "
+    "(row numbers: 4)",
     "read as a KoboToolbox export; the layout detected from its headers",
     "read as a KoboToolbox export (choices as labels, chosen)",
     "KoboToolbox export without _uuid or _id: each row's respondent_id is its row number "

@@ -203,13 +203,13 @@ def test_implausibly_fast_rows_are_flagged_not_rejected(capsys, tmp_path, miit, 
     assert list(got["answer_seconds"]) == ["47", "48", "300", "5", "100", ""]
     assert list(got["too_fast"]) == ["1", "0", "0", "1", "0", ""]
     notes = " ".join(summary["notes"])
-    assert "2 rows answered implausibly fast (under 48 seconds for 24 questions" in notes
-    assert "rows 2, 5" in notes  # spreadsheet rows of the 47 s and 5 s answers
-    assert "1 rows' 所用时间 is not a duration" in notes and "rows 7" in notes
+    assert "Rows answered implausibly fast (under 48 seconds for 24 questions" in notes
+    assert "(row numbers: 2, 5)" in notes  # spreadsheet rows of the 47 s and 5 s answers
+    assert "Rows whose 所用时间 is not a duration" in notes and "speed: 1 (row numbers: 7)" in notes
     # the setting: 4 s a question makes 96 s the line
     _, summary, _ = score(capsys, tmp_path / "fast.csv", tmp_path, "--min-seconds", "4")
     notes = " ".join(summary["notes"])
-    assert "3 rows answered implausibly fast (under 96 seconds" in notes and "rows 2, 3, 5" in notes
+    assert "Rows answered implausibly fast (under 96 seconds" in notes and "rejected): 3 (row numbers: 2, 3, 5)" in notes
 
 
 def test_minus_two_and_minus_three_are_blank_and_counted(capsys, tmp_path, miit, survey):

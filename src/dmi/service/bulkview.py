@@ -664,15 +664,16 @@ _NOTES += [
     ),
     (
         re.compile(
-            r"(?P<n>\d+) rows answered implausibly fast \(under (?P<seconds>\S+) seconds for "
-            r"(?P<questions>\d+) questions; flagged, not rejected\): rows (?P<rows>.+)"
+            r"Rows answered implausibly fast \(under (?P<seconds>\S+) seconds for "
+            r"(?P<questions>\d+) questions; flagged, not rejected\): (?P<n>\d+) \(row numbers: "
+            r"(?P<rows>.+)\)"
         ),
         "wjx_fast",
     ),
     (
         re.compile(
-            r"(?P<n>\d+) rows' 所用时间 is not a duration \(such as 2分3秒 or 123秒\); not "
-            r"checked for speed: rows (?P<rows>.+)"
+            r"Rows whose 所用时间 is not a duration \(such as 2分3秒 or 123秒\), not checked "
+            r"for speed: (?P<n>\d+) \(row numbers: (?P<rows>.+)\)"
         ),
         "wjx_no_time",
     ),

@@ -743,15 +743,15 @@ class WjxLayout(SourceLayout):
         fast = [r for t in tallies for r in t["fast"]]
         if fast:
             notes.append(
-                f"{len(fast)} rows answered implausibly fast (under "
-                f"{self.min_seconds:g} seconds for {self.n_questions} questions; flagged, not "
-                f"rejected): rows {_rows(fast)}"
+                f"Rows answered implausibly fast (under {self.min_seconds:g} seconds for "
+                f"{self.n_questions} questions; flagged, not rejected): {len(fast)} (row "
+                f"numbers: {_rows(fast)})"
             )
         no_time = [r for t in tallies for r in t["no_time"]]
         if no_time:
             notes.append(
-                f"{len(no_time)} rows' 所用时间 is not a duration (such as 2分3秒 or 123秒); "
-                f"not checked for speed: rows {_rows(no_time)}"
+                "Rows whose 所用时间 is not a duration (such as 2分3秒 or 123秒), not checked "
+                f"for speed: {len(no_time)} (row numbers: {_rows(no_time)})"
             )
         return notes
 
