@@ -162,6 +162,29 @@ def test_meta_columns_give_the_id_and_are_dropped_and_named(tmp_path, form, answ
     assert list(got["respondent_id"])[:2] == ["500", "501"]
 
 
+@pytest.mark.parametrize("header", ["facts/respondent_id", "respondent_id", "统一社会信用代码"])
+def test_an_id_question_gives_the_ids_before_the_submissions_uuid(
+    tmp_path, form, answers, model, header
+):
+    # a form with a question of the firm's id: dmi score took _uuid, dmi eligibility the
+    # question, so the two outputs of one export could not be joined (and a firm submitting
+    # twice was rejected by one and scored twice by the other)
+    export = kobo(answers, form)
+    export.insert(2, header, [f"9133{i:04d}" for i in range(len(answers))])
+    export.insert(3, "facts/revenue_y1", "3000")  # a fact: the export holds the facts too
+    export.to_csv(tmp_path / "k.csv", index=False)
+    got, notes = scores_of(tmp_path / "k.csv", model, tmp_path)
+    assert list(got["respondent_id"]) == [f"9133{i:04d}" for i in range(len(answers))]
+    assert f"KoboToolbox respondent ids from column {header}" in notes
+    assert any(n.startswith("KoboToolbox meta columns dropped:") and "_uuid" in n for n in notes)
+    eligibility = tmp_path / "ladder.csv"
+    main(["eligibility", str(tmp_path / "k.csv"), "-o", str(eligibility), "-q"])
+    assert list(pd.read_csv(eligibility, dtype=str)["respondent_id"]) == list(got["respondent_id"])
+    # chosen, _uuid is the id again
+    got, _ = scores_of(tmp_path / "k.csv", model, tmp_path, id_column="_uuid")
+    assert list(got["respondent_id"]) == [f"uuid-{r}" for r in answers["respondent_id"]]
+
+
 # -- values or labels, chosen ---------------------------------------------------------------
 
 

@@ -132,10 +132,6 @@ class KoboLayout(SourceLayout):
         whole: dict[str, str] = {}  # code -> header
         splits: dict[str, list[_Split]] = {}
         id_header = map_id(reader, source, mapped)  # or the column the map sends to the id
-        if id_header is None:
-            id_header = next(
-                (h for h in EXPORT_ID_COLUMNS["kobo"] if h in headers and h not in mapped), None
-            )
         if id_header is None and ID_COLUMN in headers and not any(map(_is_meta, headers)):
             # dmi's own template (its respondent_id, no column KoboToolbox adds): read as an
             # export, every id would become its row number
@@ -145,6 +141,13 @@ class KoboLayout(SourceLayout):
                 "file (--from plain, or auto)",
                 path=reader.path,
             )
+        if id_header is None:
+            # a question of the respondent's id (a form's respondent_id, 统一社会信用代码), else
+            # the submission's: the ids dmi eligibility takes from the same export, as 问卷星's
+            # layout takes an id question before 序号
+            asked = (h for h in headers if h not in mapped and _question(h, texts) == ID_COLUMN)
+            given = (h for h in EXPORT_ID_COLUMNS["kobo"] if h in headers and h not in mapped)
+            id_header = next(asked, None) or next(given, None)
         # the headers the column map sends to a column take it first
         for header, code in mapped.items():
             if code in ("", ID_COLUMN):
