@@ -1260,3 +1260,25 @@ def test_the_rules_codebook_describes_every_condition_column_of_the_output(tmp_p
     find(data["metrics"], "main_growth_2y")["confidence"] = "V"
     custom = el.rules_codebook(write(tmp_path, data)).set_index("column")
     assert custom.loc["lg22_growth", "result_confidence"] == "V"
+
+
+def test_points_are_added_as_the_rule_file_writes_them(tmp_path):
+    # a scorecard of fractional points: 0.1 + 0.7 is 0.7999999999999999 in floats, so a group
+    # at its floor of 0.8 (and a total at its pass mark) was short of it; the points showed
+    # 60.800000000000004 in the results
+    data = shipped("2022")
+    sc = find(data["scorecards"], "in22s")
+    find(sc["indicators"], "in22s_emerging")["categories"]["no"] = 0.1  # the firm's: no
+    bands = find(sc["indicators"], "in22s_main")["bands"]
+    hit = next(b for b in bands if b["points"] == 15)  # the firm's band
+    hit["points"] = 0.7
+    find(sc["groups"], "specialisation")["floor"] = 0.8
+    sc["pass_mark"] = 60.8
+    result = el.evaluate(IN22, write(tmp_path, data))["innovative"]
+    points = {i.id: i.points for i in result.scorecard.indicators}
+    assert (points["in22s_emerging"], points["in22s_main"]) == (0.1, 0.7)
+    assert result.points == 60.8 and str(result.points) == "60.8"
+    assert result.status == "eligible"
+    batch = el.evaluate_batch(pd.DataFrame([IN22]).astype(str), write(tmp_path, data, "b.yaml"))
+    assert batch.results["innovative_points"].tolist() == [60.8]
+    assert batch.results["innovative_status"].tolist() == ["eligible"]

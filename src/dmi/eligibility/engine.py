@@ -71,6 +71,11 @@ def holds(facts: FactColumns, rung: str, value: str) -> np.ndarray:
     return facts.values[fact] == float(facts_table()[fact].value_index(value))
 
 
+POINTS_DECIMALS = 9
+"""The places a scorecard's sums of points are rounded to: far more than a rule file's points
+have, far fewer than a float's error of adding them."""
+
+
 def rounded_to(values: np.ndarray, decimals: int) -> np.ndarray:
     """``values`` rounded to ``decimals`` places; a value too big to scale (1e300 and up) is
     kept as it is (numpy's rounding scales it to infinity, with a warning)."""
@@ -458,8 +463,13 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
                 group_lo[g.id][rows] += lo[rows]
                 group_hi[g.id][rows] += hi[rows]
                 wanting |= rows & short_of_a_fact
-    lo = sum(group_lo.values(), np.zeros(n, dtype=np.float64))
-    hi = sum(group_hi.values(), np.zeros(n, dtype=np.float64))
+    # sums of decimals (0.1 + 0.7 is 0.7999999999999999 in floats) rounded to what a rule file
+    # writes, so that a group at its floor and a total at its pass mark meet them
+    for sums in (group_lo, group_hi):
+        for gid, points in sums.items():
+            sums[gid] = rounded_to(points, POINTS_DECIMALS)
+    lo = rounded_to(sum(group_lo.values(), np.zeros(n, dtype=np.float64)), POINTS_DECIMALS)
+    hi = rounded_to(sum(group_hi.values(), np.zeros(n, dtype=np.float64)), POINTS_DECIMALS)
     surely = lo >= pass_mark
     never = hi < pass_mark
     floor_met: dict[str, np.ndarray] = {}
