@@ -376,3 +376,38 @@ def test_read_one_company(files, miit):
     (files / "list.json").write_text("[1, 2]", "utf-8")
     with pytest.raises(ValueError, match="expected a JSON object"):
         read_one_company(files / "list.json", miit)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_profile_names_an_option_by_its_label_and_an_official_code(miit, official, lang):
+    # the zh report read "企业规模 小型企业（small）" and "上一年度营业收入 300万元-2000万元
+    # （3m_20m）": dmi's own names of options, in English, in a Chinese report
+    answers = {
+        "respondent_id": "R-002",
+        **mixed_answers(miit),
+        "sector": "C34",
+        "region": "44",
+        "size_class": "small",
+        "revenue_band": "3m_20m",
+    }
+    page = html_unescape(
+        render_html(assess(official, answers), instrument=miit, lang=lang, answers=answers)
+    )
+    cells = _cells(page)
+    options = {f.code: {o.value: o for o in f.options} for f in miit.profile if f.options}
+    for code, value in [("size_class", "small"), ("revenue_band", "3m_20m")]:
+        option = options[code][value]
+        assert (option.zh if lang == "zh" else option.en) in cells
+        assert not any(value in c for c in cells)
+    for code, value in [("sector", "C34"), ("region", "44")]:  # official codes: kept
+        option = options[code][value]
+        label = option.zh if lang == "zh" else option.en
+        assert text("report.with_note", lang, value=label, note=value) in cells
+
+
+def test_the_header_labels_wrap_on_a_narrow_screen(miit, full):
+    # on a phone (390 px) the header's first column kept "所属行业（国民经济行业分类 GB/T
+    # 4754-2017 制造业大类）" on one line: the page was 591 px wide, the values cut off
+    page = render_html(full, instrument=miit, lang="zh")
+    rule = re.search(r"table\.meta td:first-child \{([^}]*)\}", page)
+    assert rule is not None and "nowrap" not in rule.group(1)

@@ -12,6 +12,7 @@ their format needs. The fixed texts are the ``report.*`` entries of :mod:`dmi.lo
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -290,8 +291,14 @@ def _level_name(instrument: Instrument, level: int, lang: str) -> str:
     return band.zh if lang == "zh" else band.en
 
 
+_OFFICIAL_CODE = re.compile(r"[A-Z]?\d+")
+"""A code of an official classification (GB/T 4754's C34, GB/T 2260's 44)."""
+
+
 def _profile_value(instrument: Instrument, code: str, value: Any, lang: str) -> tuple[str, str]:
-    """(field label, value label) of a profile field; unknown codes and values stay as given."""
+    """(field label, value label) of a profile field; unknown codes and values stay as given.
+    An option's value follows its label where it is an official code (the sector's C34, the
+    province's 44), not dmi's own names of options (``small``, ``3m_20m``)."""
     try:
         spec = instrument.profile_field(code)
     except KeyError:
@@ -301,6 +308,8 @@ def _profile_value(instrument: Instrument, code: str, value: Any, lang: str) -> 
     for option in spec.options:
         if option.value.casefold() == shown.strip().casefold():
             named = option.zh if lang == "zh" else option.en
+            if not _OFFICIAL_CODE.fullmatch(option.value):
+                return label, named
             return label, text("report.with_note", lang, value=named, note=option.value)
     return label, shown
 
@@ -622,10 +631,6 @@ def build_report(
     return Report(lang, t("report.title"), meta, sections)
 
 
-LADDER_GAPS = 3
-"""Gaps shown per rung in the report's ladder section (the app shows them all)."""
-
-
 def build_ladder_report(
     ladder: FirmResult,
     refused: Mapping[str, Any] | None = None,
@@ -644,9 +649,9 @@ def build_ladder_report(
 
 
 def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -> Section:
-    """Where the company stands on 创新型 / 专精特新 / 小巨人, and each rung's top gaps (none
-    for a title held); the values ``refused`` on the page named as left out (as the page names
-    them)."""
+    """Where the company stands on 创新型 / 专精特新 / 小巨人, and each rung's gaps, all of them
+    as the page lists them (a saved report is read without the page; none for a title held);
+    the values ``refused`` on the page named as left out (as the page names them)."""
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     title = load_policy(ladder.policy).title.get(lang)
     views = ladder_view(ladder, refused)
@@ -675,9 +680,7 @@ def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -
     for v in views:
         if v.status == "eligible":
             continue
-        gap_rows += [[v.label, g.text] for g in v.gaps[:LADDER_GAPS]]
-        if len(v.gaps) > LADDER_GAPS:  # the rest are on the page: said, not cut silently
-            gap_rows.append([v.label, t("ladder.report_more", n=len(v.gaps) - LADDER_GAPS)])
+        gap_rows += [[v.label, g.text] for g in v.gaps]
     if gap_rows:
         blocks.append(Para(t("ladder.report_gaps"), "heading3"))
         blocks.append(Table(None, gap_rows, ["l", "l"], widths=[3, 7]))

@@ -40,7 +40,7 @@ tr.group td { background: #dde7f1; font-weight: 700; }
 tr.subgroup td { background: #f4f7fa; font-weight: 600; }
 tr.row td:first-child { padding-left: 6mm; }
 table.meta td { border: none; padding: 0.5mm 2mm 0.5mm 0; }
-table.meta td:first-child { color: #5a6675; white-space: nowrap; width: 28%; }
+table.meta td:first-child { color: #5a6675; width: 28%; }
 .cards { display: flex; flex-wrap: wrap; gap: 3mm; margin: 2mm 0 3mm; }
 .card { flex: 1 1 35mm; border: 1px solid #c9d3de; border-radius: 2mm; padding: 2.5mm 3mm;
   background: #f7f9fc; }
