@@ -789,3 +789,48 @@ def test_a_value_refused_is_said_as_refused_beside_its_condition_not_as_not_give
     plain = el.evaluate({**FIRM, "debt_ratio": None}, "2026", lang=lang)
     line = next(c for c in ladder_view(plain)[1].conditions if c.id == "sr26_debt")
     assert missing_debt in line.values
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_scorecard_failed_on_a_group_floor_says_which_group(lang):
+    # 科技型: 60 points at a pass mark of 60, but the S&T staff group scores 0 (it must score
+    # above 0): the line read "不满足 · 评价得分 60 分（及格线 60 分）", nothing saying why
+    facts = {
+        "holds_innovative": "no", "staff": 120, "rd_staff": 5, "revenue_y1": 1400,
+        "revenue_y2": 1200, "main_revenue_y1": 1200, "main_revenue_y2": 1000, "rd_y1": 60,
+        "rd_y2": 50, "ip_class1": 1, "ip_class1_own": "yes", "sme": "yes",
+        "credit_clean": "yes", "product_allowed": "yes", "no_incident": "yes",
+        "no_incident_recent": "yes", "cost_y1": 1300, "assets_y1": 2000, "ip_class2": 3,
+        # no direct route: the scorecard decides
+        "high_tech_title": "no", "award": "none", "rd_institution": "none", "standard_lead": "no",
+    }  # fmt: skip
+    result = el.evaluate(facts, "2026", lang=lang)
+    view = ladder_view(result)[0]
+    line = next(c for c in view.conditions if c.id == "ts_score")
+    sc = el.load_policy("2026").scorecards["ts115s"]
+    staff = next(g for g in sc.groups if g.id == "staff")
+    cond = result["innovative"].condition("ts_score")
+    assert cond.state == "not_met"
+    assert cond.values["ts115s_points"] >= cond.values["ts115s_pass_mark"]
+    said = text("ladder.floor_above", lang, group=staff.label(lang), points="0", floor="0")
+    assert said in line.values
+    # a floor met is not said
+    met = el.evaluate({**facts, "rd_staff": 30}, "2026", lang=lang)
+    line = next(c for c in ladder_view(met)[0].conditions if c.id == "ts_score")
+    assert staff.label(lang) not in line.values
+
+
+def test_a_group_below_its_floor_of_at_least_is_said_too():
+    # the 2022 创新型 scorecard: 65 points, but 创新能力 has 15 of the 20 it needs at least
+    from .test_eligibility import IN22
+
+    firm = {**IN22, "ip_class1": 0, "ip_class2": 0, "ip_class1_own": "no"}
+    result = el.evaluate(firm, "2022", lang="zh")
+    cond = result["innovative"].condition("in22_score")
+    assert cond.state == "not_met" and cond.values["in22s_points"] == 65
+    line = next(c for c in ladder_view(result)[0].conditions if c.id == "in22_score")
+    group = next(
+        g for g in el.load_policy("2022").scorecards["in22s"].groups if g.id == "innovation"
+    )
+    said = text("ladder.floor_at_least", "zh", group=group.label("zh"), points="15", floor="20")
+    assert said in line.values

@@ -1032,7 +1032,10 @@ def _fact_value(r: RungEval, name: str, at: int) -> Any:
     return v
 
 
-def _values_of(r: RungEval, tests: list[Any], at: int) -> dict[str, Any]:
+def _values_of(r: RungEval, tests: list[Any], at: int, lang: str) -> dict[str, Any]:
+    """The values a condition's tests compare, by fact; a scorecard's points and pass mark, and
+    the groups short of their floors (``<id>_floors_short``: (label, points, floor, strict)
+    each, a scorecard failed on a floor whatever its total)."""
     out: dict[str, Any] = {}
     for test in tests:
         for leaf in iter_leaves(test):
@@ -1045,6 +1048,17 @@ def _values_of(r: RungEval, tests: list[Any], at: int) -> dict[str, Any]:
                 sc = r.ctx.scorecard(leaf.scorecard)
                 out[f"{leaf.scorecard}_points"] = float(sc.lo[at])
                 out[f"{leaf.scorecard}_pass_mark"] = float(sc.pass_mark[at])
+                short = [
+                    (g.label(lang), float(sc.group_hi[g.id][at]), floor, strict)
+                    for g in sc.scorecard.groups
+                    for floor, strict in ((g.floor, False), (g.floor_above, True))
+                    if floor is not None
+                    and (
+                        sc.group_hi[g.id][at] <= floor if strict else sc.group_hi[g.id][at] < floor
+                    )
+                ]
+                if short:
+                    out[f"{leaf.scorecard}_floors_short"] = tuple(short)
     return out
 
 
@@ -1198,7 +1212,7 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
                 source=route.source,
                 confidence=policy.confidence_of(rid),
                 policy=policy.origin.get(rid, policy.id),
-                values=_values_of(r, tests, at),
+                values=_values_of(r, tests, at, lang),
                 via=f"{rid}:{met_options[0]}" if met_options else None,
                 evidence=_evidence(tests, lang, r, at),
             )
@@ -1218,7 +1232,7 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
                 source=cond.source,
                 confidence=policy.confidence_of(cid),
                 policy=policy.origin.get(cid, policy.id),
-                values=_values_of(r, tests, at),
+                values=_values_of(r, tests, at, lang),
                 via=via.get(cid) if r.raw[cid][at] != MET else None,
                 evidence=_evidence(tests, lang, r, at),
             )

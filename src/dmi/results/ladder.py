@@ -265,6 +265,14 @@ def _values(
             else:
                 shown = number_text(points, (mark,))
             parts.append(text("ladder.points", lang, points=shown, pass_mark=number_text(mark)))
+            # a group short of its floor fails the scorecard whatever the total: said which
+            for group, got, floor, strict in values.pop(f"{sid}_floors_short", ()):
+                said = {"group": group, "points": number_text(got), "floor": number_text(floor)}
+                parts.append(
+                    text("ladder.floor_above", lang, **said)
+                    if strict
+                    else text("ladder.floor_at_least", lang, **said)
+                )
     parts += [
         _value_text(k, v, metrics, lang, apart.get(k, ()), refused) for k, v in values.items()
     ]
