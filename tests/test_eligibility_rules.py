@@ -263,6 +263,17 @@ def test_qualitative_conditions_are_never_auto_passed():
             "(id 'lg26_excl').surprise",
             "unknown key",
         ),
+        # a rung with nothing to meet made every firm eligible, a non-SME too
+        (
+            lambda d: d["rungs"]["specialised"].update(conditions=[]),
+            "rungs.specialised",
+            "no conditions and no paths",
+        ),
+        (
+            lambda d: d["rungs"]["specialised"].pop("conditions"),
+            "rungs.specialised",
+            "no conditions and no paths",
+        ),
     ],
 )
 def test_a_broken_file_names_the_file_and_the_field(tmp_path, edit, where, what):

@@ -555,6 +555,16 @@ class Rung(_Rule):
     points: str | None = None
     version: str | None = None
 
+    @model_validator(mode="after")
+    def _something_to_meet(self) -> Rung:
+        # a rung with nothing to meet would make every firm eligible
+        if not self.conditions and not self.paths:
+            raise ValueError(
+                "no conditions and no paths: every firm would be eligible; list the rung's "
+                "conditions (ids of conditions), or its paths"
+            )
+        return self
+
 
 class Years(_Strict):
     from_: int | None = Field(default=None, alias="from")
