@@ -1293,3 +1293,16 @@ def test_points_are_added_as_the_rule_file_writes_them(tmp_path):
     batch = el.evaluate_batch(pd.DataFrame([IN22]).astype(str), write(tmp_path, data, "b.yaml"))
     assert batch.results["innovative_points"].tolist() == [60.8]
     assert batch.results["innovative_status"].tolist() == ["eligible"]
+
+
+def test_an_id_defined_twice_does_not_hide_the_files_other_problems(tmp_path):
+    # with a condition id given twice, the pass mark above the total, the route replacing an
+    # unknown condition and the routing to an unknown version went unsaid
+    data = shipped("2026")
+    data["conditions"].append(copy.deepcopy(find(data["conditions"], "sr26_niche")))
+    find(data["scorecards"], "ts115s").update(pass_mark=120)
+    data["routing"][5].update(policy="2031")
+    message = problems_of(tmp_path, data)
+    assert "condition id 'sr26_niche' is already defined" in message
+    assert "above the total 100" in message
+    assert "'2031'" in message
