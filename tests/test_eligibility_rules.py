@@ -391,6 +391,20 @@ def test_a_province_block(tmp_path):
     # the block's rules are as sure as it is: its mark and source are the scorecard's too
     assert sc_result.confidence == "U" and sc_result.source.endswith("; a test")
     assert r["specialised"].condition("sr22_score").state == "not_met"  # 65 < 70
+    # and so is the condition that passes the scorecard, for this firm (it read I, surer than
+    # the scorecard it rests on); a firm of another province keeps the rule's own mark
+    for element in (*data["metrics"], *data["conditions"], sc, *sc["indicators"]):
+        if element.get("confidence") == "U":
+            element["confidence"] = "I"  # the rule's own marks made surer than the block
+    surer = write(tmp_path, data, "surer.yaml")
+    assert el.load_policy(surer).confidence_of("sr22_score") == "I"
+    got = el.evaluate(gd, surer)["specialised"].condition("sr22_score")
+    assert got.confidence == "U"
+    other = el.evaluate(firm(SR22, province="浙江省", featured_points=10), surer)
+    assert other["specialised"].condition("sr22_score").confidence == "I"
+    # the rules dictionary's column is as sure as its least sure block (it said I)
+    book = el.rules_codebook(surer, year=2024).set_index("column")
+    assert book.loc["sr22_score", "result_confidence"] == "U"
     assert r["specialised"].status == "not_yet"
     # another province: the firm's own 特色化 points, else unknown
     r = el.evaluate(firm(SR22, province="江苏"), custom)

@@ -14,7 +14,9 @@ from dmi.eligibility.gaps import t
 from dmi.eligibility.policy import (
     Condition,
     Policy,
+    ScorecardPass,
     application_year,
+    iter_leaves,
     least_sure,
     load_policy,
 )
@@ -180,7 +182,8 @@ def rules_codebook(
     ``I`` third-party compilations only, ``U`` unconfirmed or conflicting), and
     ``result_confidence``, as sure as a result of the column is: the least sure of its own
     mark and those of the formulas and scorecards it rests on
-    (:meth:`~dmi.eligibility.policy.Policy.confidence_of`).
+    (:meth:`~dmi.eligibility.policy.Policy.confidence_of`), and of the province blocks of those
+    scorecards (a block applies to its province's firms).
 
     Parameters as :func:`dmi.eligibility.output_columns`.
     """
@@ -236,5 +239,23 @@ def _rule_row(applied: Policy, cid: str) -> dict[str, Any]:
         "replaces": replaces,
         "source": element.source,
         "confidence": element.confidence,
-        "result_confidence": applied.confidence_of(cid),
+        "result_confidence": least_sure(
+            applied.confidence_of(cid),
+            # a province's block of a scorecard it passes: that province's firms' results are
+            # as sure as the block (as their ConditionResult.confidence says)
+            *(
+                block.confidence
+                for test in _tests_of(element)
+                for leaf in iter_leaves(test)
+                if isinstance(leaf, ScorecardPass)
+                for block in applied.scorecards[leaf.scorecard].provinces
+            ),
+        ),
     }
+
+
+def _tests_of(element: Any) -> list[Any]:
+    """The tests of a condition (its own and its 复核's) or of a route's options."""
+    if isinstance(element, Condition):
+        return [t for t in (element.test, element.recheck) if t not in (None, "skip")]
+    return [option.test for option in element.options]

@@ -1032,6 +1032,21 @@ def _fact_value(r: RungEval, name: str, at: int) -> Any:
     return v
 
 
+def _confidence_at(r: RungEval, rule_id: str, tests: list[Any], at: int) -> str:
+    """How sure a condition's or route's result is for the firm at ``at``: the rule's mark,
+    or the less sure mark of a province's block of a scorecard its tests pass (the firm's
+    province: its scorecard is as sure as that block, :func:`_scorecard_result`)."""
+    confidence = r.policy.confidence_of(rule_id)
+    for test in tests:
+        for leaf in iter_leaves(test):
+            if isinstance(leaf, ScorecardPass):
+                ev = r.ctx.scorecard(leaf.scorecard)
+                block = int(ev.block[at])
+                if block >= 0:
+                    confidence = least_sure(confidence, ev.scorecard.provinces[block].confidence)
+    return confidence
+
+
 def _values_of(r: RungEval, tests: list[Any], at: int, lang: str) -> dict[str, Any]:
     """The values a condition's tests compare, by fact; a scorecard's points and pass mark, and
     the groups short of their floors (``<id>_floors_short``: (label, points, floor, strict)
@@ -1210,7 +1225,7 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
                 state=_state_name(state),
                 label=route.label(lang),
                 source=route.source,
-                confidence=policy.confidence_of(rid),
+                confidence=_confidence_at(r, rid, tests, at),
                 policy=policy.origin.get(rid, policy.id),
                 values=_values_of(r, tests, at, lang),
                 via=f"{rid}:{met_options[0]}" if met_options else None,
@@ -1230,7 +1245,7 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
                 state=_state_name(int(r.conditions[cid][at])),
                 label=cond.label(lang),
                 source=cond.source,
-                confidence=policy.confidence_of(cid),
+                confidence=_confidence_at(r, cid, tests, at),
                 policy=policy.origin.get(cid, policy.id),
                 values=_values_of(r, tests, at, lang),
                 via=via.get(cid) if r.raw[cid][at] != MET else None,
