@@ -263,6 +263,15 @@ def test_qualitative_conditions_are_never_auto_passed():
             "(id 'lg26_excl').surprise",
             "unknown key",
         ),
+        # a window counts back from the application year: over a number of years (niche_years)
+        # it loaded and was never met
+        (
+            lambda d: find(d["routes"], "ts_direct")["options"][1]["test"]["all"][0][
+                "window"
+            ].update(fact="niche_years"),
+            "(id 'ts_direct')",
+            "a calendar year (award_year), got 'niche_years'",
+        ),
         # a rung with nothing to meet made every firm eligible, a non-SME too
         (
             lambda d: d["rungs"]["specialised"].update(conditions=[]),

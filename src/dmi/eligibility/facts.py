@@ -131,6 +131,8 @@ class Fact(_Strict):
     they are refused there, not read as yes and no. ``fixed`` (a yes/no fact) marks one a firm
     cannot change by acting on it now (a past incident, its size, a credit record, its
     products): a condition it fails is a bar, and its gap says so, not "否 → 是".
+    ``calendar_year`` (a number) marks a calendar year (an award's), which a rule's window
+    counts back from the application year; a number of years (``niche_years``) is not one.
     """
 
     code: str = Field(pattern=_CODE)
@@ -151,6 +153,7 @@ class Fact(_Strict):
     fractions_doubtful: bool = False
     negative: bool = False
     fixed: bool = False
+    calendar_year: bool = False
 
     def label(self, lang: str) -> str:
         """The fact's label in ``lang``."""

@@ -1387,9 +1387,14 @@ def _check(
                 add(where, f"'is' needs a yes/no fact, {leaf.of!r} is not one")
             window = getattr(leaf, "window", None)
             if window is not None and (
-                window.fact not in facts or facts[window.fact].type != "number"
+                window.fact not in facts or not facts[window.fact].calendar_year
             ):
-                add(where, f"the window needs a number fact (a year), got {window.fact!r}")
+                years = [f.code for f in facts if f.calendar_year]
+                add(
+                    where,
+                    f"the window needs a fact that is a calendar year ({', '.join(years)}), got "
+                    f"{window.fact!r}",
+                )
 
     for i, c in enumerate(spec.conditions):
         where = f"conditions[{i}] (id {c.id!r})"
