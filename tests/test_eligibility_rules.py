@@ -272,6 +272,13 @@ def test_qualitative_conditions_are_never_auto_passed():
             "(id 'ts_direct')",
             "a calendar year (award_year), got 'niche_years'",
         ),
+        # a routing entry whose years end before the file applies was accepted (the 2026
+        # 小巨人 复核 under 2022 "to 2025": no firm would ever be routed by it)
+        (
+            lambda d: d["routing"][5]["years"].update(to=2025),
+            "routing[5].years",
+            "its years end in 2025, before the file applies (effective 2026-",
+        ),
         # a rung with nothing to meet made every firm eligible, a non-SME too
         (
             lambda d: d["rungs"]["specialised"].update(conditions=[]),
