@@ -279,6 +279,12 @@ def test_qualitative_conditions_are_never_auto_passed():
             "routing[5].years",
             "its years end in 2025, before the file applies (effective 2026-",
         ),
+        # a percentage written with its sign: said how to write it
+        (
+            lambda d: find(d["conditions"], "sr26_debt")["test"].update(at_most="70%"),
+            "(id 'sr26_debt').test",
+            "got '70%'); write the number alone, 70 for 70%",
+        ),
         # a rung with nothing to meet made every firm eligible, a non-SME too
         (
             lambda d: d["rungs"]["specialised"].update(conditions=[]),

@@ -120,4 +120,8 @@ def describe_error(err: dict[str, Any]) -> str:
     got = err.get("input")
     if isinstance(got, (dict, list)):  # a whole element: the location names it already
         return msg
+    if kind == "float_parsing" and isinstance(got, str) and got.strip().endswith("%"):
+        # a percentage is written as its number: the facts' unit is the percent
+        number = got.strip().removesuffix("%").strip()
+        return f"{msg} (got {got!r}); write the number alone, {number} for {number}%"
     return f"{msg} (got {got!r})"
