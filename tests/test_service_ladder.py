@@ -834,3 +834,30 @@ def test_a_group_below_its_floor_of_at_least_is_said_too():
     )
     said = text("ladder.floor_at_least", "zh", group=group.label("zh"), points="15", floor="20")
     assert said in line.values
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_condition_unknown_only_for_a_route_says_what_the_route_waits_on(lang):
+    # 2022 小巨人: R&D and IP not met on their own, "缺少数据" beside values that all fail, for
+    # the direct route whose 创客中国 result is blank: the line named no missing fact
+    from .test_eligibility import SR22
+
+    firm = {**SR22, "holds_specialised": "yes", "makers_china": None}
+    result = el.evaluate(firm, "2022", lang=lang)
+    rung = result["little_giant"]
+    rd = rung.condition("lg22_rd")
+    assert (rd.state, rd.own_state, rd.waits_on) == ("unknown", "not_met", ("makers_china",))
+    route = next(r for r in rung.routes if r.id == "lg22_direct")
+    line = next(c for c in ladder_view(result)[2].conditions if c.id == "lg22_rd")
+    assert line.via == text(
+        "ladder.waits_on_route", lang, routes=route.label, facts=FACTS["makers_china"].label(lang)
+    )
+    # the award it also reads is none: its year and rank are not waited on
+    assert "award_year" not in rd.waits_on and "award_rank" not in rd.waits_on
+    # a condition unknown for its own facts waits on them, not on the route
+    own = rung.condition("lg22_is")
+    assert own.state == "unknown" and own.own_state == "unknown" and own.waits_on == ()
+    # with the route's fact given (no result), the condition is not met, and says nothing more
+    given = el.evaluate({**firm, "makers_china": "none"}, "2022", lang=lang)["little_giant"]
+    assert given.condition("lg22_rd").state == "not_met"
+    assert given.condition("lg22_rd").waits_on == ()

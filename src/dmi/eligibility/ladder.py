@@ -30,6 +30,7 @@ from dmi.eligibility.engine import (
     NA,
     STATES,
     STATUSES,
+    UNKNOWN,
     Evaluation,
     Plan,
     RungEval,
@@ -97,7 +98,10 @@ class ConditionResult:
     growth for a 复核). ``values`` are the facts and derived values behind it (None: a fact it
     needs is not given; NaN: a derived value that cannot be computed, a share of revenue 0);
     ``via`` names the route and option that replaced it; ``evidence`` what to prepare for a
-    manual review.
+    manual review. ``own_state`` is the condition's state on its own, before the routes that
+    replace it (a condition not met on its own is ``unknown`` while a route that would replace
+    it waits on a fact); ``""`` for a route. ``waits_on``, for such a condition, the facts
+    those routes wait on (of their options still open).
     """
 
     id: str
@@ -110,6 +114,8 @@ class ConditionResult:
     values: dict[str, Any]
     via: str | None = None
     evidence: tuple[str, ...] = ()
+    own_state: str = ""
+    waits_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -1032,6 +1038,28 @@ def _fact_value(r: RungEval, name: str, at: int) -> Any:
     return v
 
 
+def _waits_on(r: RungEval, cid: str, at: int) -> tuple[str, ...]:
+    """For a condition not met on its own and unknown for the routes that would replace it:
+    the facts missing in those routes' options still open (their leaves unknown); else ()."""
+    if r.raw[cid][at] == MET or r.conditions[cid][at] != UNKNOWN:
+        return ()
+    if r.raw[cid][at] == UNKNOWN:  # its own facts are missing: they are what it waits on
+        return ()
+    found: dict[str, None] = {}
+    for rid, route in r.policy.routes.items():
+        if cid not in route.replaces or rid not in r.routes or r.routes[rid][at] != UNKNOWN:
+            continue
+        for option in route.options:
+            if r.options[rid][option.id][at] != UNKNOWN:
+                continue
+            for leaf in iter_leaves(option.test):
+                if isinstance(leaf, (Compare, Member, Is)) and r.ctx.state(leaf)[at] == UNKNOWN:
+                    for name in (leaf.of, getattr(getattr(leaf, "window", None), "fact", None)):
+                        if name is not None and _fact_value(r, name, at) is None:
+                            found[name] = None
+    return tuple(found)
+
+
 def _confidence_at(r: RungEval, rule_id: str, tests: list[Any], at: int) -> str:
     """How sure a condition's or route's result is for the firm at ``at``: the rule's mark,
     or the less sure mark of a province's block of a scorecard its tests pass (the firm's
@@ -1250,6 +1278,8 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
                 values=_values_of(r, tests, at, lang),
                 via=via.get(cid) if r.raw[cid][at] != MET else None,
                 evidence=_evidence(tests, lang, r, at),
+                own_state=_state_name(int(r.raw[cid][at])),
+                waits_on=_waits_on(r, cid, at),
             )
         )
     status = STATUSES[int(r.status[at])]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -395,6 +395,26 @@ def _points_of(part: Any, lang: str) -> str:
     )
 
 
+def _waiting_on(
+    cond: ConditionResult, routes: Iterable[ConditionResult], policy: Any, lang: str
+) -> str | None:
+    """For a condition not met on its own and unknown only for a route that would replace it:
+    that route and the facts it waits on (:attr:`ConditionResult.waits_on`); else None. Its
+    own values all fail, and "缺少数据" beside them said nothing of what was missing."""
+    if not cond.waits_on:
+        return None
+    sep = text("ladder.item_sep", lang)
+    waiting = [
+        r.label
+        for r in routes
+        if r.state == "unknown"
+        and r.id in policy.routes
+        and cond.id in policy.routes[r.id].replaces
+    ]
+    facts = [FACTS[k].label(lang) for k in cond.waits_on if k in FACTS]
+    return text("ladder.waits_on_route", lang, routes=sep.join(waiting), facts=sep.join(facts))
+
+
 def _line(
     cond: ConditionResult,
     names: dict[str, str],
@@ -403,6 +423,7 @@ def _line(
     scorecard: Any = None,
     held: bool = False,
     refused: Mapping[str, Any] | None = None,
+    routes: Iterable[ConditionResult] = (),
 ):
     state = cond.state or "skipped"
     rule = policy.conditions.get(cond.id) or policy.routes.get(cond.id)
@@ -424,7 +445,7 @@ def _line(
         via=(
             text("ladder.replaced_by", lang, route=names.get(cond.via, cond.via))
             if cond.via
-            else None
+            else _waiting_on(cond, routes, policy, lang)
         ),
         # what to prepare, only for a condition left to a reviewer (met another way, or not met
         # at all, the papers of its manual way are not needed), and not for a title held
@@ -519,7 +540,8 @@ def _rung_view(r: RungResult, lang: str, refused: Mapping[str, Any] | None = Non
         route=route,
         path=path,
         conditions=tuple(
-            _line(c, names, policy, lang, r.scorecard, held, refused) for c in r.conditions
+            _line(c, names, policy, lang, r.scorecard, held, refused, r.routes)
+            for c in r.conditions
         ),
         # a route's own line says its state: "replaced by" is for what it replaces
         routes=tuple(
