@@ -27,7 +27,9 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 APP = str(ROOT / "app" / "streamlit_app.py")
 TIMEOUT = 300
-BADGE = re.compile(r"^\*\*(?P<label>.+)\*\* :(?P<colour>\w+)-badge\[(?P<status>.+)\]$")
+# a rung's heading: its name and status badge (a subheader, so that a screen reader can go from
+# rung to rung)
+BADGE = re.compile(r"^(?P<label>.+) :(?P<colour>\w+)-badge\[(?P<status>.+)\]$")
 ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 CONDITION_ID = re.compile(r"\b(base|in22|ts|sr22|sr26|lg22|lg26)_[a-z0-9_]+")
 
@@ -66,7 +68,7 @@ def under(at: AppTest, key: str):
 def statuses(at: AppTest) -> dict[str, str]:
     """Rung label -> the status shown in its badge, as the page shows them."""
     found = {}
-    for m in at.markdown:
+    for m in at.subheader:
         hit = BADGE.match(m.value)
         if hit:
             found[_shown(hit["label"])] = _shown(hit["status"])

@@ -240,7 +240,8 @@ def show_rung(view: RungView) -> None:
     lit = ui.literal
     with st.container(border=True, key=f"ladder_rung_{view.rung}"):
         badge = HELD_BADGE if view.held else BADGE[view.status]
-        st.markdown(f"**{lit(view.label)}** :{badge}-badge[{lit(view.status_text)}]")
+        # a heading: a screen reader goes from rung to rung by it (under the result's header)
+        st.subheader(f"{lit(view.label)} :{badge}-badge[{lit(view.status_text)}]", anchor=False)
         st.caption(lit(view.meta))
         if view.points:
             st.markdown(lit(view.points))
