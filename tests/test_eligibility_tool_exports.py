@@ -721,3 +721,38 @@ def test_the_level_note_of_an_export_whose_variant_is_not_known_says_so(capsys, 
     assert note_text(note, "zh").startswith("问卷星导出（无法判断")
     one = note_text(wjx_note(Counter({"rd_y1": 1}), blank_marks(None)), "en")
     assert "1 cells" not in one and "cells: 1" in one
+
+
+def test_a_respondent_who_answered_no_fact_question_is_not_guessed_a_footnote(capsys, tmp_path):
+    # a 问卷星 export of the facts alone: a respondent who skipped every fact question was noted
+    # as "(a note or a footnote in the id column?)", a guess for a spreadsheet, not an export
+    from dmi.service.bulkview import note_text
+
+    meta = {
+        "序号": ["1", "2", "3"],
+        "提交答卷时间": ["2026/11/30 10:00:00"] * 3,
+        "所用时间": ["300秒"] * 3,
+        "来源": ["手机提交"] * 3,
+        "来源详情": ["直接访问"] * 3,
+        "来自IP": ["1.2.3.4(浙江-杭州)"] * 3,
+    }
+    facts = {
+        header: [FACTS[code][0], FACTS[code][1], ""]
+        for code, header in WJX_FACTS.items()
+        if code in FACTS
+    }
+    path = tmp_path / "facts-only.csv"
+    write(pd.DataFrame({**meta, **facts}), path)
+    out, summary = tmp_path / "o.csv", tmp_path / "s.json"
+    code, _, err = run(capsys, "eligibility", path, "-o", out, "--summary", summary)
+    assert code == 0, err
+    notes = [n for n in json.loads(summary.read_text("utf-8"))["notes"] if "no fact" in n]
+    assert notes == [
+        "1 row with an id and no fact (row 4): evaluated with every fact unknown (respondents "
+        "who answered none of the facts' questions)"
+    ]
+    assert "这些答卷未回答任何企业信息题" in note_text(notes[0], "zh")
+    assert note_text(notes[0], "en") == (
+        "Rows with an id and no fact: 1 (row numbers: 4); evaluated with every fact unknown "
+        "(respondents who answered none of the facts' questions)"
+    )

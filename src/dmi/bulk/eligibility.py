@@ -1059,7 +1059,7 @@ def evaluate_file(
             *unit_notes(mapping),
             *_profile_facts_notes(reader, mapping, feeds),
             *([few_items_note(mapping, len(instrument.items))] if mapping.few_items else []),
-            *facts_tally.notes(),
+            *facts_tally.notes(export=source != "plain"),
         ]
         if counting:
             summary.notes += _ungrouped_note(mapping, feeds)

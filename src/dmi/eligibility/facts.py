@@ -778,9 +778,11 @@ class FactsTally:
             )
         return notes
 
-    def notes(self, year_option: str = "--year") -> list[str]:
+    def notes(self, year_option: str = "--year", export: bool = False) -> list[str]:
         """The notes of the whole file (English, as the library's reasons are); a year is
-        given with ``year_option`` (the command's ``--year``, the API's ``year=``)."""
+        given with ``year_option`` (the command's ``--year``, the API's ``year=``). In a survey
+        tool's ``export``, a row with an id and no fact is a respondent who answered none of
+        the facts' questions (not a note in the id column, as a spreadsheet's may be)."""
         notes = []
         for code, given in self.percent_given.items():
             above_one = self.percent_above_one.get(code, 0)
@@ -815,7 +817,11 @@ class FactsTally:
             notes.append(
                 f"{counted(self.id_only, 'row')} with an id and no fact "
                 f"({_rows_named(self.id_only, self.id_only_rows)}): evaluated with every fact "
-                "unknown (a note or a footnote in the id column?)"
+                + (
+                    "unknown (respondents who answered none of the facts' questions)"
+                    if export
+                    else "unknown (a note or a footnote in the id column?)"
+                )
             )
         if self.award_after_year:
             n = self.award_after_year

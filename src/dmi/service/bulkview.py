@@ -505,6 +505,13 @@ _NOTES = [
     ),
     (
         re.compile(
+            r"(?P<n>\d+) rows? with an id and no fact \(rows? (?P<rows>[^)]*)\): evaluated with "
+            r"every fact unknown \(respondents who answered none of the facts' questions\)"
+        ),
+        "id_only_export",
+    ),
+    (
+        re.compile(
             r"(?P<n>\d+) rows? gives? an award year after the application year (?P<year>\d+) "
             r"\(rows? (?P<rows>[^)]*)\): outside every award window, and flagged; the "
             r"application year is the policy's first unless one is given \(--year\)"
