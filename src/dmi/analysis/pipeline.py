@@ -339,6 +339,8 @@ def analyse(
         reference); ``column_map`` is a mapping of headers to item codes or the path of a
         mapping file (CSV or YAML, :func:`dmi.io.read_mapping_file`).
 
+    Notes
+    -----
     The provenance's ``command`` is the ``dmi analyse`` command line that gives the same
     results: every option that changes them and was given (the method file, the reference, the
     AHP judgements, the tier model, the instrument, the seed and the runs, the read options);

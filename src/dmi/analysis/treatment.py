@@ -152,6 +152,13 @@ def outliers(
 ) -> pd.DataFrame:
     """Skewness, kurtosis and the COINr outlier rule of every column.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One column per indicator (NaN where missing).
+    skew_max, kurtosis_max : float, default=2.0, 3.5
+        A column is an outlier when ``|skew| >= skew_max`` and ``kurtosis >= kurtosis_max``.
+
     Returns
     -------
     pandas.DataFrame
@@ -453,6 +460,11 @@ def treat(
     group_by : str, optional
         The profile field of the ``group-*`` imputations (e.g. ``sector``); refused with any
         other imputation (it would be ignored).
+    max_points : int, default=5
+        The most data points winsorising may replace in a column (:func:`winsorise`).
+    skew_max, kurtosis_max : float, default=2.0, 3.5
+        The outlier rule (COINr's): a column is an outlier when ``|skew| >= skew_max`` and
+        ``kurtosis >= kurtosis_max``.
     """
     _check_treatment(population, level, outlier_treatment, imputation, group_by)
     h = population.hierarchy

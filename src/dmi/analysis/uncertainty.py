@@ -123,6 +123,21 @@ def sobol_indices(
     scrambled with ``seed``), then SALib's estimators (Saltelli 2010 for the first order, Jansen
     1999 for the total) with bootstrap confidence intervals.
 
+    Parameters
+    ----------
+    function : callable
+        Maps a sample, an array of shape (n_samples, n_inputs), to the outputs, shape
+        (n_samples,).
+    problem : dict
+        SALib's problem: ``num_vars``, ``names``, ``bounds`` and optional ``groups``.
+    runs : int
+        At least this many evaluations of ``function``: the base size is the smallest power of
+        two N with N (groups + 2) >= ``runs``.
+    seed : int
+        Scrambles the sequence and seeds the bootstrap.
+    num_resamples : int, default=100
+        Bootstrap resamples of the confidence intervals.
+
     Returns
     -------
     pandas.DataFrame

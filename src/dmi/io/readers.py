@@ -1137,6 +1137,17 @@ def open_table(
 
     Parameters
     ----------
+    path : str or Path
+        The file.
+    encoding : str, optional
+        A CSV's encoding (default: guessed from its bytes, as the module says: UTF-8, UTF-16,
+        GB18030).
+    sheet : str, optional
+        An XLSX sheet (default: the active one).
+    delimiter : str, optional
+        A CSV's delimiter (default: sniffed among comma, semicolon, tab and ``|``).
+    chunk_rows : int, default=100_000
+        Rows per chunk of :meth:`TableReader.chunks`.
     header_row : int, default=1
         For XLSX: the sheet row that names the columns; the rows above it are titles and are
         not read (:func:`find_header_row` finds it). Other files have their header first.
@@ -1392,8 +1403,24 @@ def read_answers(
 ) -> pd.DataFrame:
     """Read a whole answers file (CSV/XLSX/Parquet), its headers mapped to item codes.
 
-    ``source`` is the file's layout (a :class:`dmi.io.tools.Source` or its kind: ``auto``,
-    ``plain``, ``wjx``, ``kobo``): a survey tool's export is read into the plain layout first.
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    instrument : Instrument
+        Whose items the headers are matched to.
+    encoding, sheet
+        As for :func:`open_table`.
+    column_map : dict of str to str, optional
+        Header -> item code (or ``""`` to leave a column out), before the automatic matching.
+    source : Source or {"auto", "plain", "wjx", "kobo"}, default="auto"
+        The file's layout (a :class:`dmi.io.tools.Source` or its kind): a survey tool's export
+        is read into the plain layout first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per answer row, columns ``respondent_id`` and the item codes found.
 
     Raises
     ------

@@ -223,11 +223,11 @@ def render_ladder_html(
 
     Parameters
     ----------
-    ladder
+    ladder : FirmResult
         :func:`dmi.eligibility.evaluate` of the firm's facts.
-    refused
+    refused : dict, optional
         The values the pre-check refused and left out (fact code -> the value as typed).
-    generated_at
+    generated_at : datetime, date or str, optional
         The report date (default: now).
     """
     return _document(content.build_ladder_report(ladder, refused, generated_at))

@@ -226,7 +226,19 @@ def render_ladder_pdf(
     font: str | os.PathLike[str] | None = None,
 ) -> bytes:
     """The 梯度培育 pre-check alone as a PDF (A4), the content of
-    :func:`~dmi.report.html.render_ladder_html`; ``font`` as for :func:`render_pdf`."""
+    :func:`~dmi.report.html.render_ladder_html`.
+
+    Parameters
+    ----------
+    ladder : FirmResult
+        :func:`dmi.eligibility.evaluate` of the firm's facts.
+    refused : dict, optional
+        The values the pre-check refused and left out (fact code -> the value as typed).
+    generated_at : datetime, date or str, optional
+        The report date (default: now).
+    font : str or PathLike, optional
+        As for :func:`render_pdf`.
+    """
     report = content.build_ladder_report(ladder, refused, generated_at)
     return _pdf(report, font, subject=report.title)
 

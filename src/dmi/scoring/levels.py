@@ -289,7 +289,25 @@ def _name(band: LevelBand, lang: str) -> str:
 def explain_level(
     instrument: Instrument, index: float, scenario_levels: np.ndarray, scenario_codes: list[str]
 ) -> LevelExplanation:
-    """Explain one unit's level: the band its index reaches and any scenario requirement."""
+    """Explain one unit's level: the band its index reaches and any scenario requirement.
+
+    Parameters
+    ----------
+    instrument : Instrument
+        Its level bands and scenario rule.
+    index : float
+        The unit's index (0-100).
+    scenario_levels : numpy.ndarray of shape (n_scenarios,)
+        The unit's level in each scenario (NaN: not answered).
+    scenario_codes : list of str
+        The scenarios' item codes, in the order of ``scenario_levels``.
+
+    Returns
+    -------
+    LevelExplanation
+        The level, the level of the index alone (``score_level``), and why, in zh and en: the
+        gap to the next band and the scenario requirements that held the level down.
+    """
     levels = np.asarray(scenario_levels).reshape(1, -1)
     level = int(assign_levels(instrument, np.array([index]), levels, scenario_codes)[0])
     rounded = round(float(index), level_precision)

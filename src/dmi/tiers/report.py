@@ -215,12 +215,14 @@ def tier_report(
 
     Parameters
     ----------
-    scores
-        A table with a ``tier`` column (whole numbers >= 1), e.g. from :meth:`TierModel.assign`.
-    by
+    scores : pandas.DataFrame
+        A table with a tier column (whole numbers >= 1), e.g. from :meth:`TierModel.assign`.
+    by : str or sequence of str, default=("sector", "region", "size_class")
         Grouping columns; the ones absent from ``scores`` are skipped (listed in
         ``result.attrs["skipped"]``). A blank group value is reported as ``"(missing)"``.
-    n_tiers
+    tier_column : str, default="tier"
+        The column holding the tiers.
+    n_tiers : int, optional
         Report tiers 1..n_tiers (default: up to the largest tier present), zeros included.
 
     Returns
