@@ -539,13 +539,32 @@ def evaluate_batch(
 ) -> EligibilityBatch:
     """Evaluate the valid rows of a frame and reject the others with every reason.
 
-    The chunk kernel of a bulk run: ``first_row`` / ``rows`` give the source row numbers (the
-    header is row 1), ``unique_ids=True`` skips the repeated-id check when the caller checks ids
-    across the whole file, ``units`` names the columns given in another unit than their fact's
-    and ``numbered_options`` says the facts are a 问卷星 export
-    (:func:`dmi.eligibility.parse_facts`). Parameters otherwise as :func:`evaluate`, but
-    ``facts`` is a DataFrame only (a :class:`~dmi.errors.ParameterError` otherwise), and an
-    invalid row is rejected, not raised.
+    The chunk kernel of a bulk run: an invalid row is rejected, not raised.
+
+    Parameters
+    ----------
+    facts : DataFrame
+        One row per firm, headed by fact codes (a :class:`~dmi.errors.ParameterError` for
+        anything else; the columns that are no fact are listed in ``unmatched_columns``).
+    policy, year, lang, max_gaps, survey
+        As for :func:`evaluate`.
+    first_row : int, default=2
+        The source row number of the frame's first row (the header is row 1).
+    rows : ndarray of int of shape (n_rows,), optional
+        The source row number of each row, instead of ``first_row`` onwards.
+    unique_ids : bool, default=False
+        Skip the repeated-id check (the caller checks ids across the whole file).
+    units : dict of str to str, optional
+        Fact -> the unit its column is in, where that is not the fact's own (converted).
+    numbered_options : bool, default=False
+        The facts are a 问卷星 export: a bare number in a category or yes/no fact is an
+        option's number, refused (:func:`dmi.eligibility.parse_facts`).
+
+    Returns
+    -------
+    EligibilityBatch
+        The evaluated rows' results, the rejects (one row per problem), the row numbers kept
+        and the counts of the facts read.
     """
     _check_flags(unique_ids=unique_ids, survey=survey, numbered_options=numbered_options)
     if isinstance(first_row, bool) or not isinstance(first_row, numbers.Integral):
