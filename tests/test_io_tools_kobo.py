@@ -162,7 +162,18 @@ def test_meta_columns_give_the_id_and_are_dropped_and_named(tmp_path, form, answ
     assert list(got["respondent_id"])[:2] == ["500", "501"]
 
 
-@pytest.mark.parametrize("header", ["facts/respondent_id", "respondent_id", "统一社会信用代码"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "facts/respondent_id",
+        "respondent_id",
+        "统一社会信用代码",
+        # in a group, and the facts table's label: the two commands took other columns
+        "facts/统一社会信用代码",
+        "facts/企业ID",
+        "Respondent id",
+    ],
+)
 def test_an_id_question_gives_the_ids_before_the_submissions_uuid(
     tmp_path, form, answers, model, header
 ):

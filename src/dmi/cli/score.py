@@ -142,7 +142,10 @@ def add_id_column_option(parser: Any) -> argparse.Action:
     """
     return parser.add_argument(
         "--id-column",
-        help="问卷星/KoboToolbox: the column holding the respondent id (default 序号 / _uuid)",
+        help=(
+            "问卷星/KoboToolbox: the column holding the respondent id (default an id question, "
+            "else 序号 / _uuid)"
+        ),
     )
 
 

@@ -99,6 +99,10 @@ def map_fact_columns(
     check_map_codes(custom, items)
     mapping = assign_headers(headers, targets, custom)
     codes = {_key(f.code): f.code for f in FACTS}
+    # an id question in a group (``facts/统一社会信用代码``) by the names dmi score's layout of
+    # a survey tool's export takes it by (:data:`dmi.io.ID_ALIASES`): the two commands name
+    # the rows of one export alike
+    codes |= {_key(alias): ID_COLUMN for alias in ID_ALIASES}
     match_unmatched(
         mapping,
         headers,
@@ -131,8 +135,8 @@ def check_map_codes(custom: dict[str, str] | None, items: set[str]) -> None:
 def _group_tail(header: str, codes: dict[str, str]) -> str | None:
     """The fact a header names as a question in a group, as KoboToolbox exports do
     (``finance/revenue_y1``, ``a/b/niche_years``): its longest tail after a ``/`` that is a
-    fact's code (``codes``: matching key -> code). Codes only: ``研发人员/职工总数`` is a
-    ratio, not staff."""
+    fact's code (``codes``: matching key -> code), or a name of the id. Codes only: ``研发人员/
+    职工总数`` is a ratio, not staff."""
     parts = header.split("/")
     for k in range(1, len(parts)):
         code = codes.get(_key("/".join(parts[k:])))

@@ -150,7 +150,7 @@ def province_key(name: str) -> str:
     """A province block's name or a firm's province as one key: a provincial-level unit's
     Chinese name for any of its spellings (Guangdong, 广东, 广东省), else the folded name
     without its suffix (a province block's city: 苏州 and 苏州市 are one; a cohort's city column
-    is grouped as written, :func:`names_as_known`)."""
+    is grouped by :func:`city_names`)."""
     found = province_of(name)
     return found.zh if found is not None else place_key(name)
 

@@ -137,6 +137,7 @@ ID_ALIASES: tuple[str, ...] = (
     "unified social credit code",
     "company id",
     "respondent",
+    "respondent id",
 )
 """Headers taken as the ``respondent_id`` column (matched ignoring case, spaces and width)."""
 

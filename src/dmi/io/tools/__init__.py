@@ -141,8 +141,9 @@ class Source:
     kind : {"auto", "plain", "wjx", "kobo"}, default="auto"
         The layout; ``auto`` takes the one the headers show (:func:`detect_source`).
     id_column : str, optional
-        The file's column that holds the respondent id (a header of the file). Default: 问卷星's
-        ``序号``; KoboToolbox's ``_uuid``.
+        The file's column that holds the respondent id (a header of the file). Default: a
+        question of the id (企业编号, 统一社会信用代码 ...), else 问卷星's ``序号``,
+        KoboToolbox's ``_uuid``.
     min_seconds_per_question : float, default=2.0
         问卷星: answers given faster than this per question are flagged in the run summary.
     wjx_variant : {"auto", "codes", "texts"}, default="auto"

@@ -19,7 +19,8 @@ The rules (docs/survey-tools.md says them for users):
 - Meta columns (``_id``, ``_uuid``, ``_submission_time``, ``_index``, ``_validation_status``,
   ``start``, ``end``, ``meta/instanceID`` ... : a name starting with ``_``, or a known meta name
   or group) are dropped, and listed in the summary; the respondent id is the column chosen
-  (``--id-column``), by default ``_uuid``, else ``_id``.
+  (``--id-column``), by default a question of the id (named by :data:`dmi.io.ID_ALIASES`, in a
+  group or not: the column ``dmi eligibility`` takes too), else ``_uuid``, else ``_id``.
 - A label that names no choice is kept as written, so the item rejects it with its reason (which
   lists the choices); a split column's cell that is not 0, 1 or blank rejects its row, naming
   the column, the cell and what was expected, and so does a 1 in the split column of a choice
@@ -66,7 +67,8 @@ from dmi.io.tools import (
 __all__ = ["DEFAULT_ID_COLUMN", "KoboLayout"]
 
 DEFAULT_ID_COLUMN = EXPORT_ID_COLUMNS["kobo"][0]  # _uuid
-"""The column the respondent id is taken from unless another is chosen."""
+"""The column the respondent id is taken from unless another is chosen or a question asks
+for the id."""
 
 _META_NAMES = frozenset(
     {
