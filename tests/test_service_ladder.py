@@ -857,7 +857,29 @@ def test_a_condition_unknown_only_for_a_route_says_what_the_route_waits_on(lang)
     # a condition unknown for its own facts waits on them, not on the route
     own = rung.condition("lg22_is")
     assert own.state == "unknown" and own.own_state == "unknown" and own.waits_on == ()
+    # a title held is no application: nothing is asked of it
+    held = el.evaluate({**firm, "holds_little_giant": "yes"}, "2022", lang=lang)
+    line = next(c for c in ladder_view(held)[2].conditions if c.id == "lg22_rd")
+    assert line.via is None
     # with the route's fact given (no result), the condition is not met, and says nothing more
     given = el.evaluate({**firm, "makers_china": "none"}, "2022", lang=lang)["little_giant"]
     assert given.condition("lg22_rd").state == "not_met"
     assert given.condition("lg22_rd").waits_on == ()
+
+
+def test_a_route_waiting_on_a_derived_value_names_the_facts_it_lacks():
+    # the 专精特新 direct route compares the mean R&D of two years: with the year before blank
+    # the line ended "缺少数据：" naming nothing (rd_mean_2y is no fact)
+    from .test_eligibility import SR22
+
+    firm = {
+        **SR22, "featured_points": 0, "ip_class1": 0, "ip_class1_own": "no", "debt_ratio": 90,
+        "digital_level": 1, "quality_items": 0, "product_field": "other", "niche_years": 2,
+        "net_profit_y1": -10, "revenue_y2": 2000, "main_revenue_y2": 1700,
+    }  # fmt: skip
+    firm.pop("rd_y2")
+    result = el.evaluate(firm, "2022", lang="zh")
+    cond = result["specialised"].condition("sr22_score")
+    assert (cond.state, cond.own_state, cond.waits_on) == ("unknown", "not_met", ("rd_y2",))
+    line = next(c for c in ladder_view(result)[1].conditions if c.id == "sr22_score")
+    assert line.via.endswith("缺少数据：" + FACTS["rd_y2"].label("zh"))

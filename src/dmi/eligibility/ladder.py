@@ -36,6 +36,7 @@ from dmi.eligibility.engine import (
     RungEval,
     applies_for,
     evaluate_columns,
+    facts_read,
     holds,
     plan,
     version_of,
@@ -1073,8 +1074,11 @@ def _waits_on(r: RungEval, cid: str, at: int) -> tuple[str, ...]:
                 continue
             for leaf in iter_leaves(option.test):
                 if isinstance(leaf, (Compare, Member, Is)) and r.ctx.state(leaf)[at] == UNKNOWN:
-                    for name in (leaf.of, getattr(getattr(leaf, "window", None), "fact", None)):
-                        if name is not None and _fact_value(r, name, at) is None:
+                    # the facts it reads (a metric's inputs: rd_y2 of rd_mean_2y), in the
+                    # facts table's order, that the firm left blank
+                    read = facts_read(r.policy, leaf)
+                    for name in (f.code for f in facts_table() if f.code in read):
+                        if _fact_value(r, name, at) is None:
                             found[name] = None
     return tuple(found)
 

@@ -445,7 +445,8 @@ def _line(
         via=(
             text("ladder.replaced_by", lang, route=names.get(cond.via, cond.via))
             if cond.via
-            else _waiting_on(cond, routes, policy, lang)
+            # a title held is no application: nothing is missing (as its gaps)
+            else None if held else _waiting_on(cond, routes, policy, lang)
         ),
         # what to prepare, only for a condition left to a reviewer (met another way, or not met
         # at all, the papers of its manual way are not needed), and not for a title held
