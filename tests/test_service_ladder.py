@@ -883,3 +883,20 @@ def test_a_route_waiting_on_a_derived_value_names_the_facts_it_lacks():
     assert (cond.state, cond.own_state, cond.waits_on) == ("unknown", "not_met", ("rd_y2",))
     line = next(c for c in ladder_view(result)[1].conditions if c.id == "sr22_score")
     assert line.via.endswith("缺少数据：" + FACTS["rd_y2"].label("zh"))
+
+
+def test_a_group_short_of_its_floor_while_a_fact_is_missing_says_its_range():
+    # 创新能力 has 10–15 points while the in-house IP fact is blank: the line said "15 分", the
+    # gap on the same page "10 → 20"
+    from .test_eligibility import IN22
+
+    firm = {**IN22, "rd_y1": 10}
+    firm.pop("ip_class1_own")
+    result = el.evaluate(firm, "2022", lang="zh")
+    line = next(c for c in ladder_view(result)[0].conditions if c.id == "in22_score")
+    group = next(
+        g for g in el.load_policy("2022").scorecards["in22s"].groups if g.id == "innovation"
+    )
+    points = text("ladder.points_range", "zh", low="10", high="15")
+    said = text("ladder.floor_at_least", "zh", group=group.label("zh"), points=points, floor="20")
+    assert said in line.values

@@ -1100,8 +1100,9 @@ def _confidence_at(r: RungEval, rule_id: str, tests: list[Any], at: int) -> str:
 
 def _values_of(r: RungEval, tests: list[Any], at: int, lang: str) -> dict[str, Any]:
     """The values a condition's tests compare, by fact; a scorecard's points and pass mark, and
-    the groups short of their floors (``<id>_floors_short``: (label, points, floor, strict)
-    each, a scorecard failed on a floor whatever its total)."""
+    the groups short of their floors (``<id>_floors_short``: (label, fewest points, most
+    points, floor, strict) each, the points a range while a fact they need is missing; a
+    scorecard failed on a floor whatever its total)."""
     out: dict[str, Any] = {}
     for test in tests:
         for leaf in iter_leaves(test):
@@ -1115,7 +1116,13 @@ def _values_of(r: RungEval, tests: list[Any], at: int, lang: str) -> dict[str, A
                 out[f"{leaf.scorecard}_points"] = float(sc.lo[at])
                 out[f"{leaf.scorecard}_pass_mark"] = float(sc.pass_mark[at])
                 short = [
-                    (g.label(lang), float(sc.group_hi[g.id][at]), floor, strict)
+                    (
+                        g.label(lang),
+                        float(sc.group_lo[g.id][at]),
+                        float(sc.group_hi[g.id][at]),
+                        floor,
+                        strict,
+                    )
                     for g in sc.scorecard.groups
                     for floor, strict in ((g.floor, False), (g.floor_above, True))
                     if floor is not None

@@ -266,8 +266,15 @@ def _values(
                 shown = number_text(points, (mark,))
             parts.append(text("ladder.points", lang, points=shown, pass_mark=number_text(mark)))
             # a group short of its floor fails the scorecard whatever the total: said which
-            for group, got, floor, strict in values.pop(f"{sid}_floors_short", ()):
-                said = {"group": group, "points": number_text(got), "floor": number_text(floor)}
+            for group, low, high, floor, strict in values.pop(f"{sid}_floors_short", ()):
+                got = (
+                    number_text(high)
+                    if low == high
+                    else text(
+                        "ladder.points_range", lang, low=number_text(low), high=number_text(high)
+                    )
+                )
+                said = {"group": group, "points": got, "floor": number_text(floor)}
                 parts.append(
                     text("ladder.floor_above", lang, **said)
                     if strict
@@ -446,7 +453,9 @@ def _line(
             text("ladder.replaced_by", lang, route=names.get(cond.via, cond.via))
             if cond.via
             # a title held is no application: nothing is missing (as its gaps)
-            else None if held else _waiting_on(cond, routes, policy, lang)
+            else None
+            if held
+            else _waiting_on(cond, routes, policy, lang)
         ),
         # what to prepare, only for a condition left to a reviewer (met another way, or not met
         # at all, the papers of its manual way are not needed), and not for a title held
