@@ -528,3 +528,16 @@ def test_a_province_note_naming_a_cell_with_a_line_break_is_worded():
     assert bulkview.note_text(note, "zh").startswith(
         "1 行的省份不是省级单位（广东\n广州 ×1；第 4 行）"
     )
+
+
+def test_a_long_list_of_rows_in_a_speed_note_has_no_english_in_chinese():
+    # 25 rows too fast: "第 2, 3, … 21 and 5 more 行" on the zh page
+    from dmi.io.tools.wjx import _rows
+
+    rows = _rows(list(range(2, 27)))
+    note = (
+        "Rows answered implausibly fast (under 48 seconds for 24 questions; flagged, not "
+        f"rejected): 25 (row numbers: {rows})"
+    )
+    worded = bulkview.note_text(note, "zh")
+    assert worded != note and "more" not in worded and "第 2, 3" in worded and "21 ..." in worded

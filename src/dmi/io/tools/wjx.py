@@ -815,5 +815,7 @@ def _isin(cells: np.ndarray, values: Any) -> np.ndarray:
 
 
 def _rows(rows: list[int], limit: int = 20) -> str:
+    """The first ``limit`` row numbers, then ``...`` for the others (the note gives how many
+    there are: no words of one language in the list the page puts in either)."""
     shown = ", ".join(map(str, rows[:limit]))
-    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+    return shown + (" ..." if len(rows) > limit else "")
