@@ -411,3 +411,19 @@ def test_the_header_labels_wrap_on_a_narrow_screen(miit, full):
     page = render_html(full, instrument=miit, lang="zh")
     rule = re.search(r"table\.meta td:first-child \{([^}]*)\}", page)
     assert rule is not None and "nowrap" not in rule.group(1)
+
+
+def test_a_nace_section_is_an_official_code_too():
+    # the EU instruments' sectors are NACE sections (A, C ...): kept beside their label
+    eu = dmi.load_instrument("eu-dma-sme")
+    from dmi.report.content import _profile_value
+
+    sector = next(f for f in eu.profile if f.code == "sector")
+    option = next(o for o in sector.options if o.value == "C")
+    assert _profile_value(eu, "sector", "C", "en") == (
+        sector.en,
+        text("report.with_note", "en", value=option.en, note="C"),
+    )
+    assert _profile_value(eu, "size_class", "small", "en")[1] == next(
+        o.en for f in eu.profile if f.code == "size_class" for o in f.options if o.value == "small"
+    )

@@ -291,14 +291,14 @@ def _level_name(instrument: Instrument, level: int, lang: str) -> str:
     return band.zh if lang == "zh" else band.en
 
 
-_OFFICIAL_CODE = re.compile(r"[A-Z]?\d+")
-"""A code of an official classification (GB/T 4754's C34, GB/T 2260's 44)."""
+_OFFICIAL_CODE = re.compile(r"[A-Z]?\d+|[A-Z]")
+"""A code of an official classification (GB/T 4754's C34, GB/T 2260's 44, NACE's section C)."""
 
 
 def _profile_value(instrument: Instrument, code: str, value: Any, lang: str) -> tuple[str, str]:
     """(field label, value label) of a profile field; unknown codes and values stay as given.
-    An option's value follows its label where it is an official code (the sector's C34, the
-    province's 44), not dmi's own names of options (``small``, ``3m_20m``)."""
+    An option's value follows its label where it is an official code (the sector's C34 or NACE
+    section C, the province's 44), not dmi's own names of options (``small``, ``3m_20m``)."""
     try:
         spec = instrument.profile_field(code)
     except KeyError:
