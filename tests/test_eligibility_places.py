@@ -120,8 +120,13 @@ CITY_SPELLINGS = {
     "Guangzhou City": "Guangzhou",
     "xi'an": "Xi'an",
     "Ma'anshan  city": "Ma'anshan",
-    # a name of one character before 市 keeps it (沙市 is a district, not 沙); other units as
-    # written: no suffix is put on or taken off but 市 / city
+    "GuangzhouCity": "Guangzhou",
+    "Guangzhou Municipality": "Guangzhou",
+    "Ürümqi": "Ürümqi",
+    "ÜRÜMQI": "Ürümqi",  # a Latin name's case whatever its letters
+    # a name of one character before 市 keeps it (沙市 is a district, not 沙), as a province
+    # block's name does; other units as written: no suffix is put on or taken off but those of
+    # place_key
     "沙市": "沙市",
     "延边朝鲜族自治州": "延边朝鲜族自治州",
     "海淀区": "海淀区",
@@ -149,3 +154,9 @@ def test_a_cohort_counts_a_city_written_with_and_without_its_suffix_together():
         part = el.cohort(el.evaluate_batch(half, "2026")).table()
         groups = set(part[part["by"] == "city"]["group"])
         assert groups <= {"广州", "Guangzhou", "深圳", "(blank)"}
+
+
+def test_a_name_of_one_character_before_its_suffix_keeps_it():
+    # 沙市 (a district of 荆州) was matched as 沙; a province block's name and a city alike
+    assert place_key("沙市") == "沙市" and place_key("广州市") == "广州"
+    assert place_key("吉林省") == "吉林"

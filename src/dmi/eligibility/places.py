@@ -54,7 +54,8 @@ def place_key(name: str) -> str:
     (``广东省`` and ``Guangdong Province`` give ``广东`` and ``guangdong``)."""
     text = match_key(name)
     for suffix in _SUFFIXES:
-        if text.endswith(suffix) and len(text) > len(suffix):
+        # a name of two characters or more is left (沙市 is a district's name, not 沙's)
+        if text.endswith(suffix) and len(text) - len(suffix) >= 2:
             return text[: -len(suffix)]
     return text
 
@@ -166,28 +167,19 @@ def province_names(column: pd.Series) -> pd.Series:
     return names_as_known(column, zh_name)
 
 
-_CITY_SUFFIX = re.compile(r"(?<=\w\w)\s*市$|(?<=\w)\s+city$", re.IGNORECASE)
-"""The suffix a city's name is written with or without (广州市, ``Guangzhou City``): after a
-name of two characters or more (沙市 is a district's name, not 沙's)."""
-
-
-def _city_name(text: str) -> str:
-    """A city as its group is named: without a suffix 市 or city, spaces collapsed, a Latin
-    name's words capitalised (the name depends on the spelling only, so each chunk of a file
-    names a group alike)."""
-    name = _CITY_SUFFIX.sub("", " ".join(text.split()))
-    if name.isascii():
-        name = " ".join(word[:1].upper() + word[1:].lower() for word in name.split(" "))
-    return name
-
-
 def city_names(column: pd.Series) -> pd.Series:
-    """A city column with the spellings of one name as one (广州市, 广州 and `` 广州 `` are
-    广州; ``Guangzhou City``, ``guangzhou`` and full-width ``ＧＵＡＮＧＺＨＯＵ`` are
-    ``Guangzhou``): NFKC, spaces, a Latin name's case and a suffix 市 / city ignored. Another
-    suffix (区, 县, 自治州 ...) is kept, and a city's Chinese and Latin names are two groups
-    (dmi has no table of cities); blanks stay blank."""
-    return names_as_known(column, _city_name)
+    """A city column with the spellings of one name as one group (广州市, 广州 and `` 广州 ``
+    are 广州; ``Guangzhou City``, ``guangzhou`` and full-width ``ＧＵＡＮＧＺＨＯＵ`` are
+    ``Guangzhou``), matched as a province block's name is (:func:`place_key`: NFKC, case,
+    spaces and one suffix ignored), named by that key, a Latin one capitalised (the name
+    depends on the spelling only, so each chunk of a file names a group alike). A city's
+    Chinese and Latin names are two groups (dmi has no table of cities); blanks stay blank."""
+    return names_as_known(column, lambda text: _capitalised(place_key(text)))
+
+
+def _capitalised(key: str) -> str:
+    """A matching key as a group's name: its first letter in capitals (``Guangzhou``)."""
+    return key[:1].upper() + key[1:]
 
 
 def unplaced_provinces(column: Any) -> tuple[np.ndarray, Counter]:
