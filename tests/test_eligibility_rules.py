@@ -285,6 +285,11 @@ def test_qualitative_conditions_are_never_auto_passed():
             "(id 'sr26_debt').test",
             "got '70%'); write the number alone, 70 for 70%",
         ),
+        (  # full-width, as a Chinese input method types it
+            lambda d: find(d["conditions"], "sr26_debt")["test"].update(at_most="７０％"),
+            "(id 'sr26_debt').test",
+            "got '７０％'); write the number alone, 70 for 70%",
+        ),
         # a rung with nothing to meet made every firm eligible, a non-SME too
         (
             lambda d: d["rungs"]["specialised"].update(conditions=[]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -104,6 +106,10 @@ A_TEST = (
 """What a rule file's test is, as an error says it expected one."""
 
 
+_PERCENT = re.compile(r"\s*(?P<number>[-+]?\d+(?:\.\d+)?)\s*%\s*")
+"""A number with its percent sign (``70%``; ``７０％`` once NFKC has made it ASCII)."""
+
+
 def describe_error(err: dict[str, Any]) -> str:
     """One pydantic error as a plain sentence."""
     kind = err.get("type", "")
@@ -120,8 +126,11 @@ def describe_error(err: dict[str, Any]) -> str:
     got = err.get("input")
     if isinstance(got, (dict, list)):  # a whole element: the location names it already
         return msg
-    if kind == "float_parsing" and isinstance(got, str) and got.strip().endswith("%"):
+    percent = (
+        _PERCENT.fullmatch(unicodedata.normalize("NFKC", got)) if isinstance(got, str) else None
+    )
+    if kind == "float_parsing" and percent is not None:
         # a percentage is written as its number: the facts' unit is the percent
-        number = got.strip().removesuffix("%").strip()
+        number = percent["number"]
         return f"{msg} (got {got!r}); write the number alone, {number} for {number}%"
     return f"{msg} (got {got!r})"
