@@ -183,7 +183,7 @@ def test_the_section_carries_the_remarks_the_page_shows(miit, result, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_section_lists_the_scorecard_points_and_says_how_many_gaps_are_left(miit, result, lang):
+def test_the_section_lists_the_scorecard_points_and_every_gap(miit, result, lang):
     # each indicator's points were only on the page's data; a rung's gaps past the first 3 were
     # cut without a word
     from dmi.results.ladder import ladder_view
