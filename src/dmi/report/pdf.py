@@ -230,12 +230,8 @@ def render_ladder_pdf(
 
     Parameters
     ----------
-    ladder : FirmResult
-        :func:`dmi.eligibility.evaluate` of the firm's facts.
-    refused : dict, optional
-        The values the pre-check refused and left out (fact code -> the value as typed).
-    generated_at : datetime, date or str, optional
-        The report date (default: now).
+    ladder, refused, generated_at
+        As for :func:`~dmi.report.html.render_ladder_html`.
     font : str or PathLike, optional
         As for :func:`render_pdf`.
     """
