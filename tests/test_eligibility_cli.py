@@ -1008,12 +1008,16 @@ def test_a_value_out_of_range_is_told_in_the_unit_it_was_written_in(tmp_path, ca
     headers = {"debt_ratio": "资产负债率（‰）"}
     src = _with_headers(tmp_path / "f.csv", [{**A1, "debt_ratio": 1200}], headers, {})
     rejects = tmp_path / "rej.csv"
-    code, _, err = run(capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--rejects", rejects)
+    code, shown, err = run(
+        capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--rejects", rejects
+    )
     assert code == 0, err
     found = read(rejects)
     assert found["column"].tolist() == ["debt_ratio"]
     assert found["value"].tolist() == ["1200"]
-    assert found["reason"].tolist() == ["1200 is above the maximum 1000 ‰"]
+    # after the file's header, as it writes it: the rejects name the file's column
+    assert found["reason"].tolist() == ["资产负债率（‰）: 1200 is above the maximum 1000 ‰"]
+    assert "rejected: 1 row, 资产负债率（‰）: debt_ratio is above the maximum 1000 ‰" in shown
 
 
 def test_a_check_across_facts_tells_each_amount_in_the_unit_it_was_written_in(tmp_path, capsys):
@@ -1123,13 +1127,20 @@ def test_an_option_number_of_a_wjx_export_is_refused_not_read_as_yes(capsys, tmp
     assert code == 0, err
     found = read(rejects)
     assert found[["column", "value"]].values.tolist() == [["holds_innovative", cell]]
-    assert found["reason"].tolist() == [el.facts.NUMBERED_OPTION]
+    # the file's header first: the rejects named only holds_innovative, which the export lacks
+    header = "2、是否持有创新型（科技和创新型）中小企业称号"
+    assert found["reason"].tolist() == [f"{header}: {el.facts.NUMBERED_OPTION}"]
     out = read(tmp_path / "o.csv")
     assert out["respondent_id"].tolist() == ["E1"]  # a number in a count is a count
     from dmi.service.ladderbulk import fact_reason
 
     assert "按选项文本" in fact_reason(el.facts.NUMBERED_OPTION, "zh")
     assert fact_reason(el.facts.NUMBERED_OPTION, "zh") != el.facts.NUMBERED_OPTION
+    # the page words it without the header (the column beside it names it)
+    headed = found["reason"].iat[0]
+    assert fact_reason(headed, "zh", "holds_innovative") == fact_reason(
+        el.facts.NUMBERED_OPTION, "zh", "holds_innovative"
+    )
     # a plain file's 1 is yes, as a spreadsheet's yes/no column holds it
     plain = tmp_path / "plain.csv"
     plain.write_text(f"respondent_id,holds_innovative\nE0,{cell}\n", encoding="utf-8")
@@ -1774,3 +1785,29 @@ def test_the_run_line_says_one_of_a_count_as_one():
         "read 2 rows: 0 evaluated, 2 rejected (2 problems); 2 digital levels computed from the "
         "survey, 0 disagree with the level given"
     )
+
+
+def test_the_bulk_page_words_a_headed_reason_as_the_bare_one():
+    # the rejects file's reasons start with the file's header; the page names the header in
+    # its column cell and words the reason in the page's language, as before
+    from dmi.service.ladderbulk import named_rejects, reasons_table
+
+    bare = pd.DataFrame(
+        {
+            "row": [2, 3],
+            "respondent_id": ["A", "B"],
+            "column": ["debt_ratio", "revenue_y1"],
+            "value": ["180", "1200万元"],
+            "reason": [
+                "180 is above the maximum 100 %",
+                "expected a number alone, without the unit after it (万元)",
+            ],
+        }
+    )
+    headed = bare.assign(
+        reason=[f"{h}: {r}" for h, r in zip(["资产负债率（%）", "上年营业收入"], bare["reason"])]
+    )
+    for lang in ("zh", "en"):
+        pd.testing.assert_frame_equal(reasons_table(headed, lang), reasons_table(bare, lang))
+        pd.testing.assert_frame_equal(named_rejects(headed, lang), named_rejects(bare, lang))
+    assert "maximum" not in named_rejects(headed, "zh").iloc[0, -1]

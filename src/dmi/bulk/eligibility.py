@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -571,6 +571,10 @@ class EligibilityKernel:
         as ``dmi score`` reads them and written as the fact
         (:func:`dmi.eligibility.profile.read_profile_facts`); a row with an answer that is
         none of its field's is rejected, with its other problems.
+    headers : dict, optional
+        Fact -> the file's header it is read from, where that is not its code
+        (:func:`fact_headers`): a fact's reasons start with the header, as ``dmi score``'s
+        reasons of a survey tool's questions do, so that the rejects name the file's column.
     """
 
     policy: Any
@@ -584,6 +588,7 @@ class EligibilityKernel:
     wjx_marks: frozenset[str] = frozenset()
     speed: _SpeedCheck | None = None
     profile: tuple[ProfileFeed, ...] = ()
+    headers: dict[str, str] | None = None
 
     def _batch(
         self, frame: pd.DataFrame, rows: np.ndarray, max_gaps: int | None
@@ -677,7 +682,38 @@ class EligibilityKernel:
         if self.conditions is not None:
             extra.cohort = cohort(batch, conditions=self.conditions)
         rejects = merged_rejects(prepared.rejects, *found)
+        if self.headers:
+            rejects = headed_reasons(rejects, self.headers)
         return ChunkResult(results, rejects, prepared.n_read, extra=extra)
+
+
+def fact_headers(mapping: ColumnMapping, written: Mapping[str, str]) -> dict[str, str]:
+    """Each fact a file's header other than its code is read as -> that header as the file
+    writes it (``written``: the header as read -> as written; ``资产负债率（%）``, not its
+    folded ``资产负债率(%)``). Not the id: its reasons name it already."""
+    return {
+        code: written.get(header, header)
+        for header, code in mapping.rename.items()
+        if code in FACTS and code != ID_COLUMN and header != code
+    }
+
+
+def headed_reasons(rejects: pd.DataFrame, headers: Mapping[str, str]) -> pd.DataFrame:
+    """``rejects`` with the reason of each fact in ``headers`` (fact -> the file's header)
+    starting with the header: ``28、上年营业收入（万元）: expected a number ...``, as ``dmi
+    score`` words a survey tool's question (one that does already is left as it is)."""
+    if not len(rejects):
+        return rejects
+    header = rejects["column"].map(headers)
+    named = header.notna().to_numpy()
+    if not named.any():
+        return rejects
+    reasons = rejects["reason"].astype(object).to_numpy().copy()
+    for at in np.flatnonzero(named):
+        head = f"{header.iat[at]}: "
+        if not str(reasons[at]).startswith(head):
+            reasons[at] = head + str(reasons[at])
+    return rejects.assign(reason=reasons)
 
 
 def _pairs_counted(results: pd.DataFrame, rung: str) -> Counter:
@@ -1025,6 +1061,7 @@ def evaluate_file(
         wjx_marks=marks,
         speed=_speed_check(reader),
         profile=feeds,
+        headers=fact_headers(mapping, dict(zip(table.columns, table.written))),
     )
     outputs = _Outputs(
         output_path,

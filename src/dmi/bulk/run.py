@@ -191,8 +191,11 @@ class RunSummary:
         return text
 
 
-_AMOUNTS = re.compile(r"^(\w+) \([^)]*\) is above (\w+) \([^)]*\)")  # a cross check's
-_OUT_OF_RANGE = re.compile(r"^\S+(?= is (?:below the minimum|above the maximum) )")  # a fact's
+# a cross check's, a fact's range: after the file's header where the reason starts with it
+# (dmi eligibility's ``28、上年营业收入（万元）: ...``, :func:`dmi.bulk.eligibility.headed_reasons`)
+_HEADED = r"^((?:.+?: )?)"
+_AMOUNTS = re.compile(_HEADED + r"(\w+) \([^)]*\) is above (\w+) \([^)]*\)")
+_OUT_OF_RANGE = re.compile(_HEADED + r"\S+(?= is (?:below the minimum|above the maximum) )")
 # an XLSX number shown scaled (dmi.io.xlsx.scaled_number): the format's, not the cell's
 _SCALED = re.compile(r"^(number format '.*?') shows \S+ scaled \(\".*\"\)(; .*)$", re.DOTALL)
 # an XLSX cell right of the header (dmi.io.StrayCells): one reason, whatever the cells
@@ -213,8 +216,8 @@ def reason_key(reason: str, column: str = "") -> str:
     if reason.startswith("cell") and _STRAY.match(reason):
         return _STRAY_KEY
     if column:
-        reason = _OUT_OF_RANGE.sub(lambda _: column, reason, count=1)
-    return _AMOUNTS.sub(r"\1 is above \2", reason)
+        reason = _OUT_OF_RANGE.sub(lambda m: m[1] + column, reason, count=1)
+    return _AMOUNTS.sub(r"\1\2 is above \3", reason)
 
 
 def _output_schema(

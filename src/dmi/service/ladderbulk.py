@@ -584,7 +584,12 @@ def _survey_labels(lang: str) -> dict[str, str]:
 def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
     """A reject's reason in ``lang``: the facts' range and cross checks worded here, the
     readers' and row checks' as the survey bulk page words them; any other as it is.
-    ``column``, the fact refused, names a category's values in ``lang``."""
+    ``column``, the fact refused, names a category's values in ``lang``. A fact's reason that
+    starts with the file's header (:func:`dmi.bulk.eligibility.headed_reasons`) is worded
+    without it: the page names the column beside it."""
+    head, sep, rest = reason.partition(": ")
+    if sep and column in FACTS and any(p.fullmatch(rest) for p, _ in _FACT_REASONS):
+        reason = rest
     for pattern, key in _FACT_REASONS:
         found = pattern.fullmatch(reason)
         if found:
