@@ -287,7 +287,7 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str, mappable: bool =
         st.subheader(text("ladder_bulk.rejects"))
         st.markdown(f"**{text('ladder_bulk.reasons')}**")
         st.dataframe(
-            ladderbulk.reasons_table(found.rejects, lang),
+            ladderbulk.reasons_table(found.rejects, lang, ladderbulk.file_columns(found)),
             hide_index=True,
             width="stretch",
         )

@@ -1137,10 +1137,10 @@ def test_an_option_number_of_a_wjx_export_is_refused_not_read_as_yes(capsys, tmp
     assert "按选项文本" in fact_reason(el.facts.NUMBERED_OPTION, "zh")
     assert fact_reason(el.facts.NUMBERED_OPTION, "zh") != el.facts.NUMBERED_OPTION
     # the page words it without the header (the column beside it names it)
-    headed = found["reason"].iat[0]
-    assert fact_reason(headed, "zh", "holds_innovative") == fact_reason(
-        el.facts.NUMBERED_OPTION, "zh", "holds_innovative"
-    )
+    from dmi.service.ladderbulk import without_header
+
+    bare = without_header(found["reason"].iat[0], "holds_innovative", {"holds_innovative": header})
+    assert bare == el.facts.NUMBERED_OPTION
     # a plain file's 1 is yes, as a spreadsheet's yes/no column holds it
     plain = tmp_path / "plain.csv"
     plain.write_text(f"respondent_id,holds_innovative\nE0,{cell}\n", encoding="utf-8")
@@ -1807,7 +1807,40 @@ def test_the_bulk_page_words_a_headed_reason_as_the_bare_one():
     headed = bare.assign(
         reason=[f"{h}: {r}" for h, r in zip(["资产负债率（%）", "上年营业收入"], bare["reason"])]
     )
+    # the headers as the run read them (folded: the page's file_columns)
+    read = {"debt_ratio": "资产负债率(%)", "revenue_y1": "上年营业收入"}
     for lang in ("zh", "en"):
-        pd.testing.assert_frame_equal(reasons_table(headed, lang), reasons_table(bare, lang))
-        pd.testing.assert_frame_equal(named_rejects(headed, lang), named_rejects(bare, lang))
-    assert "maximum" not in named_rejects(headed, "zh").iloc[0, -1]
+        assert reasons_table(headed, lang, read).equals(reasons_table(bare, lang, read))
+        assert named_rejects(headed, lang, read).equals(named_rejects(bare, lang, read))
+    assert "maximum" not in named_rejects(headed, "zh", read).iloc[0, -1]
+
+
+def test_a_header_with_a_colon_or_a_line_break_leaves_the_reasons_grouped_and_worded(
+    tmp_path, capsys
+):
+    # a header holding ": " cut the page's wording in the header ("万元): -1 小于最小值"); a
+    # header broken over two lines (Alt+Enter in Excel) made the summary count each value apart
+    from dmi.service.ladderbulk import named_rejects, reasons_table
+
+    headers = {"rd_y1": "Q5: 上年研发费用 (unit: 万元)", "debt_ratio": "上年末资产负债率\n（%）"}
+    firms = [{**A1, "respondent_id": f"F{k}", "debt_ratio": 180 + k} for k in range(3)]
+    firms[0]["rd_y1"] = -1
+    src = _with_headers(tmp_path / "f.csv", firms, headers, {})
+    rejects, summary = tmp_path / "rej.csv", tmp_path / "s.json"
+    code, shown, err = run(
+        capsys, "eligibility", src, "-o", tmp_path / "o.csv", "--rejects", rejects,
+        "--summary", summary,
+    )  # fmt: skip
+    assert code == 0, err
+    found = read(rejects)
+    assert "上年末资产负债率 （%）: 180 is above the maximum 100 %" in found["reason"].tolist()
+    by_reason = json.loads(summary.read_text("utf-8"))["rejected_by_reason"]
+    assert by_reason["上年末资产负债率 （%）: debt_ratio is above the maximum 100 %"] == 3
+    assert shown.count("debt_ratio is above the maximum 100 %") == 1
+    matched = json.loads(summary.read_text("utf-8"))["mapping"]["matched"]
+    columns = {code: header for header, code in matched.items()}  # the page's file_columns
+    bare = found.assign(reason=[r.rsplit(": ", 1)[1] for r in found["reason"]])
+    assert "-1 is below the minimum 0 万元" in bare["reason"].tolist()
+    for lang in ("zh", "en"):
+        assert named_rejects(found, lang, columns).equals(named_rejects(bare, lang, columns))
+        assert reasons_table(found, lang, columns).equals(reasons_table(bare, lang, columns))

@@ -690,9 +690,10 @@ class EligibilityKernel:
 def fact_headers(mapping: ColumnMapping, written: Mapping[str, str]) -> dict[str, str]:
     """Each fact a file's header other than its code is read as -> that header as the file
     writes it (``written``: the header as read -> as written; ``资产负债率（%）``, not its
-    folded ``资产负债率(%)``). Not the id: its reasons name it already."""
+    folded ``资产负债率(%)``), on one line (a header broken over lines in its cell is joined
+    by a space). Not the id: its reasons name it already."""
     return {
-        code: written.get(header, header)
+        code: " ".join(written.get(header, header).split())
         for header, code in mapping.rename.items()
         if code in FACTS and code != ID_COLUMN and header != code
     }

@@ -193,7 +193,7 @@ class RunSummary:
 
 # a cross check's, a fact's range: after the file's header where the reason starts with it
 # (dmi eligibility's ``28、上年营业收入（万元）: ...``, :func:`dmi.bulk.eligibility.headed_reasons`)
-_HEADED = r"^((?:.+?: )?)"
+_HEADED = r"^((?s:.+?: )?)"
 _AMOUNTS = re.compile(_HEADED + r"(\w+) \([^)]*\) is above (\w+) \([^)]*\)")
 _OUT_OF_RANGE = re.compile(_HEADED + r"\S+(?= is (?:below the minimum|above the maximum) )")
 # an XLSX number shown scaled (dmi.io.xlsx.scaled_number): the format's, not the cell's

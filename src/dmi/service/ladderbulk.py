@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from dmi.io import csv_bytes, unescaped
 from dmi.locales import text
 from dmi.service.bulkview import column_labels, company_names, reason_text
 from dmi.service.ladder import application_year_now
+from dmi.text import folded
 
 __all__ = [
     "POLICIES",
@@ -581,15 +582,33 @@ def _survey_labels(lang: str) -> dict[str, str]:
     return column_labels(load_instrument(SURVEY_INSTRUMENT), lang)
 
 
+def without_header(reason: str, column: str, headers: Mapping[str, str] | None) -> str:
+    """A fact's reason without the file's header it starts with
+    (:func:`dmi.bulk.eligibility.headed_reasons`): ``headers`` (fact -> the header as the run
+    read it, :func:`file_columns`) says which, compared folded and on one line (the header may
+    hold ": " itself, or full-width forms the reason keeps as written)."""
+    header = (headers or {}).get(column)
+    if header is None:
+        return reason
+    wanted = _one_line(header)
+    at = reason.find(": ")
+    while at >= 0:
+        if _one_line(reason[:at]) == wanted:
+            return reason[at + 2 :]
+        at = reason.find(": ", at + 2)
+    return reason
+
+
+def _one_line(text: str) -> str:
+    return " ".join(folded(text).split())
+
+
 def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
     """A reject's reason in ``lang``: the facts' range and cross checks worded here, the
     readers' and row checks' as the survey bulk page words them; any other as it is.
     ``column``, the fact refused, names a category's values in ``lang``. A fact's reason that
-    starts with the file's header (:func:`dmi.bulk.eligibility.headed_reasons`) is worded
-    without it: the page names the column beside it."""
-    head, sep, rest = reason.partition(": ")
-    if sep and column in FACTS and any(p.fullmatch(rest) for p, _ in _FACT_REASONS):
-        reason = rest
+    starts with the file's header is worded by :func:`without_header` first (the page names
+    the column beside it)."""
     for pattern, key in _FACT_REASONS:
         found = pattern.fullmatch(reason)
         if found:
@@ -618,17 +637,22 @@ def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
     return reason_text(reason, lang)
 
 
-def reasons_table(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
+def reasons_table(
+    rejects: pd.DataFrame, lang: str, headers: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """The rejected rows by reason, as a run's summary counts them (each row once, under its
     first problem, reasons that differ only by the cell's value together:
     :func:`dmi.bulk.run.reason_key`), each worded in ``lang`` knowing its fact (a category's
-    values, a cross check's facts by name), most first; from a run's rejects table."""
+    values, a cross check's facts by name), most first; from a run's rejects table. A reason
+    that starts with its fact's header in ``headers`` (:func:`file_columns`) is worded without
+    it (:func:`without_header`)."""
     from dmi.bulk.run import reason_key
 
     first = rejects[~rejects["row"].duplicated()]
     counted: dict[str, int] = {}
     for column, reason in zip(first["column"].astype(str), first["reason"]):
-        worded = fact_reason(reason_key(unescaped(reason), column), lang, column)
+        bare = without_header(unescaped(reason), column, headers)
+        worded = fact_reason(reason_key(bare, column), lang, column)
         counted[worded] = counted.get(worded, 0) + 1
     table = pd.DataFrame(
         {
@@ -667,7 +691,10 @@ def named_rejects(
     # the file's, not the page's
     columns = rejects["column"].astype(object)
     pairs = list(zip(columns, rejects["reason"]))
-    reasons = {p: fact_reason(unescaped(p[1]), lang, str(p[0])) for p in dict.fromkeys(pairs)}
+    reasons = {
+        (c, r): fact_reason(without_header(unescaped(r), str(c), headers), lang, str(c))
+        for c, r in dict.fromkeys(pairs)
+    }
     return pd.DataFrame(
         {
             text("agency.col_row", lang): rejects["row"].to_numpy(),
