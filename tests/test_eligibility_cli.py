@@ -1844,3 +1844,30 @@ def test_a_header_with_a_colon_or_a_line_break_leaves_the_reasons_grouped_and_wo
     for lang in ("zh", "en"):
         assert named_rejects(found, lang, columns).equals(named_rejects(bare, lang, columns))
         assert reasons_table(found, lang, columns).equals(reasons_table(bare, lang, columns))
+
+
+def test_the_xlsform_command_writes_the_facts_form(tmp_path, capsys):
+    import openpyxl
+
+    code, out, err = run(capsys, "eligibility", "xlsform", "-o", tmp_path / "f.xlsx")
+    assert code == 0, err
+    book = openpyxl.load_workbook(tmp_path / "f.xlsx")
+    assert book.sheetnames == ["survey", "choices", "settings"]
+    rows = list(book["survey"].iter_rows(min_row=2, values_only=True))
+    names = [row[1] for row in rows]
+    assert "network" in names and "revenue_y1" in names  # the survey's, then the facts'
+    asked = [r for r in rows if r[0] not in ("begin_group", "end_group")]
+    assert f"wrote {tmp_path / 'f.xlsx'}: {len(asked)} questions" in out
+    code, out, err = run(capsys, "eligibility", "xlsform", "-o", tmp_path / "g.xlsx", "--no-survey")
+    assert code == 0, err
+    names = [
+        r[1]
+        for r in openpyxl.load_workbook(tmp_path / "g.xlsx")["survey"].iter_rows(
+            min_row=2, values_only=True
+        )
+    ]
+    assert "network" not in names and {"province", "sector", "staff"} <= set(names)
+    code, _, err = run(capsys, "eligibility", "xlsform", "-o", tmp_path / "f.csv")
+    assert code == 2 and "an XLSForm is an .xlsx workbook" in err
+    code, _, err = run(capsys, "eligibility", "xlsform", "-o", tmp_path / "h.xlsx", "--lang", "en")
+    assert code == 2 and "xlsform: --lang applies to evaluating" in err

@@ -756,3 +756,60 @@ def test_a_respondent_who_answered_no_fact_question_is_not_guessed_a_footnote(ca
         "Rows with an id and no fact: 1 (row numbers: 4); evaluated with every fact unknown "
         "(respondents who answered none of the facts' questions)"
     )
+
+
+def _facts_cells(firms: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The firms' facts as a form's answers: text, None where blank."""
+    return pd.DataFrame(
+        {
+            name: [
+                None if pd.isna(v) else v if isinstance(v, str) else f"{v:g}"
+                for v in firms[name].tolist()
+            ]
+            for name in names
+        },
+        dtype=object,
+    )
+
+
+def _group_questions(sheets: dict, group: str) -> list[str]:
+    """The names of the questions a form asks in ``group``."""
+    rows = sheets["survey"].to_dict("records")
+    start = next(i for i, r in enumerate(rows) if r["type"] == "begin_group" and r["name"] == group)
+    end = next(i for i in range(start, len(rows)) if rows[i]["type"] == "end_group")
+    return [r["name"] for r in rows[start + 1 : end]]
+
+
+@pytest.mark.parametrize("answers", ["values", "zh", "en"])
+@pytest.mark.parametrize("survey", [False, True])
+def test_dmis_facts_form_exported_by_kobotoolbox_reads_as_the_plain_file(
+    capsys, tmp_path, miit, answers, survey
+):
+    # an agency collecting the facts on KoboToolbox typed the questions in itself; dmi's own
+    # form names each question and choice by the fact's code and value, so that the export
+    # (values or labels) reads back as the plain file of the same facts does
+    sheets = el.facts_xlsform(survey=survey)
+    asked = _group_questions(sheets, "facts")
+    assert asked[0] == "respondent_id" and "revenue_y1" in asked
+    assert not (survey and {"province", "sector", "staff"} & set(asked))  # the profile's
+    firms = el.synthetic_firms(40, seed=11)
+    facts = _facts_cells(firms, asked)
+    form = facts
+    if survey:
+        survey_answers = plain_answers(miit, len(firms), seed=5).drop(columns="respondent_id")
+        # the firms' staff as the survey asks it (从业人员数): the facts' R&D staff are of it
+        survey_answers["employees"] = _facts_cells(firms, ["staff"])["staff"].tolist()
+        form = pd.concat([survey_answers.reset_index(drop=True), facts], axis=1)
+    export = kobo_export(form, sheets, answers=answers)
+    assert "facts/revenue_y1" in export.columns
+    write(export, tmp_path / "kobo.csv")
+    got, summary, err = eligibility(capsys, tmp_path / "kobo.csv", tmp_path, "--policy", "2026")
+    assert summary["rejected"] == 0, summary
+    assert got["respondent_id"].tolist() == facts["respondent_id"].tolist()  # the form's ids
+    if survey:  # every firm's level computed from its survey answers, its facts read
+        assert summary["digital_level"]["computed"] == len(firms)
+        return
+    # the same firms in a plain file of the facts the form asked: the same results
+    facts.to_csv(tmp_path / "plain.csv", index=False)
+    want, _, _ = eligibility(capsys, tmp_path / "plain.csv", tmp_path, "--policy", "2026")
+    pd.testing.assert_frame_equal(got, want)

@@ -8,7 +8,9 @@
 - ``dmi eligibility template -o FILE`` / ``dmi eligibility codebook -o FILE``: the empty
   bulk-import file and the data dictionary of the facts (CSV, XLSX or Parquet);
 - ``dmi eligibility rules -o FILE [--policy ...] [--year Y]``: the data dictionary of the
-  output's condition and route columns, with each rule's source and confidence.
+  output's condition and route columns, with each rule's source and confidence;
+- ``dmi eligibility xlsform -o FILE.xlsx [--no-survey]``: the KoboToolbox / ODK form asking the
+  facts after the MIIT survey (``--no-survey``: alone), whose export this command reads.
 
 An option of an evaluation given to template, codebook or rules is refused, not ignored (but
 ``--policy`` and ``--year``, which say which rules ``rules`` lists).
@@ -24,7 +26,7 @@ from dmi.errors import FactsFileError, PolicyError, UsageError
 
 __all__ = ["add_commands", "cmd_eligibility"]
 
-ACTIONS = ("template", "codebook", "rules")
+ACTIONS = ("template", "codebook", "rules", "xlsform")
 
 EVALUATING = "evaluating a file of firms"
 """What the options of an evaluation are for (their group in ``-h``, the refusal below)."""
@@ -37,6 +39,9 @@ nothing)."""
 
 RULES_OPTIONS = ("--policy", "--year")
 """The options of an evaluation that ``rules`` takes: which rules it lists."""
+
+XLSFORM_OPTIONS = ("--no-survey",)
+"""The option of an evaluation that ``xlsform`` takes: the form without the survey."""
 
 
 def _one_line(exc: PolicyError | FactsFileError) -> UsageError:
@@ -133,7 +138,20 @@ def _export(args: argparse.Namespace) -> int:
     from dmi.eligibility import facts_codebook, facts_template, rules_codebook
     from dmi.io import write_table
 
-    _refuse_evaluation_options(args, RULES_OPTIONS if args.input == "rules" else ())
+    taken = {"rules": RULES_OPTIONS, "xlsform": XLSFORM_OPTIONS}.get(args.input, ())
+    _refuse_evaluation_options(args, taken)
+    if args.input == "xlsform":
+        from dmi.cli.tools import write_xlsform
+        from dmi.eligibility import facts_xlsform
+
+        if not str(args.output).lower().endswith(".xlsx"):
+            raise UsageError(f"an XLSForm is an .xlsx workbook; got {args.output}")
+        sheets = facts_xlsform(survey=not args.no_survey)
+        write_xlsform(sheets, args.output)
+        questions = sheets["survey"]["type"].map(lambda k: k not in ("begin_group", "end_group"))
+        n = int(questions.sum())
+        print(f"wrote {args.output}: {n} questions (sheets survey, choices, settings)")
+        return 0
     if args.input == "rules":
         try:
             table = rules_codebook(args.policy, year=args.year)
@@ -187,13 +205,14 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser(
         "eligibility",
         help="where firms stand on the 梯度培育 ladder (创新型 / 专精特新 / 小巨人); "
-        "also `eligibility template|codebook|rules -o FILE`",
+        "also `eligibility template|codebook|rules|xlsform -o FILE`",
     )
     p.add_argument(
         "input",
-        metavar="INPUT|template|codebook|rules",
+        metavar="INPUT|template|codebook|rules|xlsform",
         help="a facts file (CSV/XLSX/Parquet), or template / codebook (of the facts) / rules "
-        "(of the output's condition columns, by --policy and --year) to write those",
+        "(of the output's condition columns, by --policy and --year) / xlsform (a KoboToolbox "
+        "form asking the facts after the MIIT survey, or alone with --no-survey) to write those",
     )
     p.add_argument("-o", "--output", required=True, help="CSV, XLSX or Parquet")
     # the options of an evaluation in their own group: template and codebook refuse them
@@ -257,7 +276,7 @@ def add_commands(sub: Any) -> None:
             "--no-survey",
             action="store_true",
             help="do not score the MIIT survey's item columns (use the digital_level column) "
-            "nor take facts from its profile answers",
+            "nor take facts from its profile answers; with xlsform, a form of the facts alone",
         ),
         run.add_argument("--strict", action="store_true", help=STRICT_ROWS_HELP),
     ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dmi.eligibility.cohorts import Cohort, cohort
 from dmi.eligibility.engine import STATES, STATUSES
-from dmi.eligibility.export import facts_codebook, facts_template, rules_codebook
+from dmi.eligibility.export import facts_codebook, facts_template, facts_xlsform, rules_codebook
 from dmi.eligibility.facts import FACTS, Fact, FactsError, FactsFileError, parse_facts
 from dmi.eligibility.gaps import Gap
 from dmi.eligibility.ladder import (
@@ -82,6 +82,7 @@ __all__ = [
     "evaluate_firms",
     "facts_codebook",
     "facts_template",
+    "facts_xlsform",
     "rules_codebook",
     "load_policy",
     "output_columns",

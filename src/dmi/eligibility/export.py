@@ -24,9 +24,11 @@ from dmi.eligibility.policy import (
 __all__ = [
     "COMPUTED",
     "FACTS_CODEBOOK_COLUMNS",
+    "FACTS_FORM_ID",
     "RULES_CODEBOOK_COLUMNS",
     "facts_codebook",
     "facts_template",
+    "facts_xlsform",
     "rules_codebook",
 ]
 
@@ -60,6 +62,79 @@ def facts_template() -> pd.DataFrame:
     """The empty bulk-import table: ``respondent_id``, then every fact a firm states, in the
     facts table's order (``dmi eligibility template``)."""
     return pd.DataFrame(columns=[f.code for f in facts_table() if f.code not in COMPUTED])
+
+
+FACTS_FORM_ID = "dmi-cultivation-facts"
+"""The form id of the facts' XLSForm asked alone."""
+
+
+def facts_xlsform(survey: bool = True) -> dict[str, pd.DataFrame]:
+    """The XLSForm (KoboToolbox, ODK) asking the facts of :func:`facts_template`, in a group
+    ``facts`` after the MIIT survey's questions (``survey=False``: alone), as the sheets of
+    :func:`dmi.instruments.export.xlsform.xlsform_sheets`.
+
+    Each fact is a question named by its code, so that a KoboToolbox export heads its column
+    ``facts/revenue_y1`` and ``dmi eligibility`` reads it as the fact; a category or yes/no is a
+    ``select_one`` whose choices are named by the values (``yes``, ``recheck``, ``national``:
+    read as they are, whatever the labels), a number an ``integer`` or ``decimal`` within the
+    fact's range, its unit in its label; the id is required. With the survey, one export gives
+    each firm's computed digital level and its facts, and ``dmi score`` reads it too; the facts
+    the survey's profile gives (province, sector, staff) are not asked again.
+
+    Parameters
+    ----------
+    survey : bool, default=True
+        Ask the MIIT survey (:data:`dmi.eligibility.survey.SURVEY_INSTRUMENT`) first.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        The sheets ``survey``, ``choices`` and ``settings``, as tables of text.
+    """
+    from dmi.eligibility.survey import SURVEY_INSTRUMENT
+    from dmi.instruments import load_instrument
+    from dmi.instruments.export.xlsform import FormGroup, FormQuestion, xlsform_sheets
+    from dmi.instruments.items import Choice
+
+    yes_no = tuple(
+        Choice(v, t(f"eligibility.{v}_word", "zh"), t(f"eligibility.{v}_word", "en"))
+        for v in ("yes", "no")
+    )
+    table = facts_table()
+    # with the survey, the facts its profile questions give are not asked again (所在省份 is
+    # the province, 从业人员数 the staff: read from the answers)
+    given = {p.fact for p in table.survey_profile} if survey else set()
+    questions = []
+    for fact in table:
+        if fact.code in COMPUTED or fact.code in given:
+            continue
+        unit = fact.unit if fact.unit and fact.unit not in fact.zh else None
+        zh = f"{fact.zh}（{unit}）" if unit else fact.zh
+        en = f"{fact.en} ({unit})" if unit else fact.en
+        if fact.type == "category":
+            choices = tuple(Choice(v.value, v.zh, v.en) for v in fact.values)
+            kind = "select_one"
+        elif fact.type == "yesno":
+            choices, kind = yes_no, "select_one"
+        elif fact.type == "number":
+            choices, kind = (), "integer" if fact.integer else "decimal"
+        else:  # the id, the province, city and sector as written
+            choices, kind = (), "text"
+        questions.append(
+            FormQuestion(
+                fact.code, kind, zh, en, fact.help, fact.code == ID, choices, fact.min, fact.max
+            )
+        )
+    group = FormGroup(
+        "facts", t("tools.xlsform_facts", "zh"), t("tools.xlsform_facts", "en"), tuple(questions)
+    )
+    instrument = load_instrument(SURVEY_INSTRUMENT) if survey else None
+    return xlsform_sheets(
+        instrument,
+        [group],
+        title=None if survey else group.zh,
+        form_id=None if survey else FACTS_FORM_ID,
+    )
 
 
 def facts_codebook() -> pd.DataFrame:

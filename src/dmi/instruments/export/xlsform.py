@@ -15,6 +15,8 @@ instrument format has no conditional questions, so the form has no ``relevant`` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -23,7 +25,7 @@ from dmi.instruments.format import Instrument
 from dmi.instruments.items import Choice, item_type
 from dmi.locales import text
 
-__all__ = ["LANGUAGES", "profile_group", "xlsform_sheets"]
+__all__ = ["LANGUAGES", "FormGroup", "FormQuestion", "profile_group", "xlsform_sheets"]
 
 LANGUAGES: dict[str, str] = {"zh": "中文 (zh)", "en": "English (en)"}
 """The XLSForm language of each interface language: its name, then its code in parentheses."""
@@ -38,6 +40,34 @@ _SURVEY_COLUMNS = [
     *(f"constraint_message::{name}" for name in LANGUAGES.values()),
 ]
 _CHOICE_COLUMNS = ["list_name", "name", *(f"label::{name}" for name in LANGUAGES.values())]
+
+
+@dataclass(frozen=True)
+class FormQuestion:
+    """A question another part of dmi asks in the form (the 梯度培育 facts): ``kind`` is
+    ``select_one`` (of ``choices``), ``integer``, ``decimal`` (within ``min`` and ``max``) or
+    ``text``; ``hint`` has ``zh`` and ``en`` (or is None)."""
+
+    name: str
+    kind: str
+    zh: str
+    en: str
+    hint: Any = None
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class FormGroup:
+    """A group of :class:`FormQuestion` asked after the instrument's (``name``: the group's, which
+    a KoboToolbox export puts before each question's: ``facts/revenue_y1``)."""
+
+    name: str
+    zh: str
+    en: str
+    questions: tuple[FormQuestion, ...]
 
 
 def profile_group(instrument: Instrument) -> str:
@@ -70,9 +100,16 @@ def _range(low: float | None, high: float | None) -> tuple[str, dict[str, str]]:
     return constraint, _labels("constraint_message", zh, en)
 
 
-def xlsform_sheets(instrument: Instrument) -> dict[str, pd.DataFrame]:
+def xlsform_sheets(
+    instrument: Instrument | None,
+    groups: Sequence[FormGroup] = (),
+    *,
+    title: str | None = None,
+    form_id: str | None = None,
+) -> dict[str, pd.DataFrame]:
     """The three sheets of the instrument's XLSForm, by name (``survey``, ``choices``,
-    ``settings``), as tables of text."""
+    ``settings``), as tables of text; ``groups`` asked after the instrument's questions (or
+    alone, without an instrument: then ``title`` and ``form_id`` name the form)."""
     survey: list[dict[str, Any]] = []
     choices: list[dict[str, Any]] = []
     lists: dict[tuple[tuple[str, str, str], ...], str] = {}
@@ -98,8 +135,12 @@ def xlsform_sheets(instrument: Instrument) -> dict[str, pd.DataFrame]:
     def group(name: str, zh: str, en: str) -> None:
         survey.append({"type": "begin_group", "name": name, **_labels("label", zh, en)})
 
-    codes = {i.code for i in instrument.items} | {f.code for f in instrument.profile}
-    if instrument.profile:
+    codes = (
+        {i.code for i in instrument.items} | {f.code for f in instrument.profile}
+        if instrument is not None
+        else set()
+    )
+    if instrument is not None and instrument.profile:
         group(
             profile_group(instrument),
             text("tools.xlsform_profile", "zh"),
@@ -118,7 +159,7 @@ def xlsform_sheets(instrument: Instrument) -> dict[str, pd.DataFrame]:
                 row["type"] = "text"
             question(row, field.zh, field.en, field.help, field.required)
         survey.append({"type": "end_group"})
-    for dimension in instrument.dimensions:
+    for dimension in instrument.dimensions if instrument is not None else ():
         group(
             dimension.code if dimension.code not in codes else f"{dimension.code}_group",
             dimension.zh,
@@ -149,10 +190,23 @@ def xlsform_sheets(instrument: Instrument) -> dict[str, pd.DataFrame]:
                 required = instrument.missing_policy(item) == "required"
                 question(row, item.zh, item.en, item.help, required)
         survey.append({"type": "end_group"})
+    for extra in groups:
+        group(extra.name if extra.name not in codes else f"{extra.name}_group", extra.zh, extra.en)
+        for q in extra.questions:
+            row = {"name": q.name}
+            if q.kind == "select_one":
+                row["type"] = f"select_one {choice_list(q.name, q.choices)}"
+            else:
+                row["type"] = q.kind
+                if q.kind in ("integer", "decimal"):
+                    row["constraint"], messages = _range(q.min, q.max)
+                    row |= messages
+            question(row, q.zh, q.en, q.hint, q.required)
+        survey.append({"type": "end_group"})
     settings = {
-        "form_title": instrument.title.zh,
-        "form_id": instrument.id,
-        "version": instrument.version,
+        "form_title": title if title is not None else instrument.title.zh if instrument else "",
+        "form_id": form_id if form_id is not None else instrument.id if instrument else "",
+        "version": instrument.version if instrument is not None else "",
         "default_language": LANGUAGES["zh"],
     }
     return {
