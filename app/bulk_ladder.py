@@ -35,7 +35,7 @@ def page(lang: str) -> None:
     """Template, policy, encoding, repeated ids, upload, run; then the run's counts, the
     one-away tables and the downloads."""
     st.write(text("ladder_bulk.intro"))
-    cols = st.columns(2)
+    cols = st.columns(3)
     ui.download(
         cols[0],
         text("ladder_bulk.template"),
@@ -49,6 +49,13 @@ def page(lang: str) -> None:
         ladderbulk.codebook_bytes,
         "dmi-facts-codebook.csv",
         key="ladder_codebook",
+    )
+    ui.download(
+        cols[2],
+        text("ladder_bulk.xlsform"),
+        ladderbulk.xlsform_bytes,
+        "dmi-facts-kobotoolbox.xlsx",
+        key="ladder_xlsform",
     )
     policy = st.radio(
         text("ladder_bulk.policy"),

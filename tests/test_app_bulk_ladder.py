@@ -242,6 +242,10 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
     assert "ladder_template" in downloads
     template = pd.read_csv(io.BytesIO(downloads["ladder_template"]), dtype=str)
     assert "debt_ratio" in template.columns
+    # the KoboToolbox form of the survey and the facts, as `dmi eligibility xlsform` writes it
+    form = pd.read_excel(io.BytesIO(downloads["ladder_xlsform"]), sheet_name=None, dtype=str)
+    assert list(form) == ["survey", "choices", "settings"]
+    assert {"network", "revenue_y1", "respondent_id"} <= set(form["survey"]["name"].dropna())
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

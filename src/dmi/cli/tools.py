@@ -18,21 +18,13 @@ __all__ = ["add_commands", "cmd_wjx", "cmd_xlsform", "write_xlsform"]
 def write_xlsform(sheets: dict[str, Any], path: str | Path) -> None:
     """Write an XLSForm's sheets (tables of text) to ``path``, all or nothing.
 
-    Every cell is written as text, so that nothing in a label is taken for a formula."""
-    from openpyxl import Workbook
+    Every cell is written as text, so that nothing in a label is taken for a formula
+    (:func:`dmi.instruments.export.xlsform.xlsform_bytes`)."""
+    from dmi.instruments.export.xlsform import xlsform_bytes
 
-    book = Workbook()
-    book.remove(book.active)
-    for name, table in sheets.items():
-        sheet = book.create_sheet(name)
-        sheet.append([str(c) for c in table.columns])
-        for row in table.itertuples(index=False):
-            sheet.append(["" if v is None else str(v) for v in row])
-        for cells in sheet.iter_rows():
-            for cell in cells:
-                cell.data_type = "s"
+    data = xlsform_bytes(sheets)
     with PendingFile(path) as pending:
-        book.save(pending.path)
+        pending.path.write_bytes(data)
 
 
 def cmd_xlsform(args: argparse.Namespace) -> int:

@@ -204,6 +204,15 @@ def template_bytes() -> bytes:
     return csv_bytes(facts_template())
 
 
+def xlsform_bytes() -> bytes:
+    """The KoboToolbox form of the MIIT survey and the facts (``dmi eligibility xlsform``) as
+    an XLSX download."""
+    from dmi.eligibility import facts_xlsform
+    from dmi.instruments.export.xlsform import xlsform_bytes as workbook
+
+    return workbook(facts_xlsform())
+
+
 def codebook_bytes() -> bytes:
     """The facts' codebook (``dmi eligibility codebook``: every column's name in Chinese and
     English, its unit and the values it takes) as a CSV download."""

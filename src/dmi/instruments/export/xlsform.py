@@ -25,7 +25,14 @@ from dmi.instruments.format import Instrument
 from dmi.instruments.items import Choice, item_type
 from dmi.locales import text
 
-__all__ = ["LANGUAGES", "FormGroup", "FormQuestion", "profile_group", "xlsform_sheets"]
+__all__ = [
+    "LANGUAGES",
+    "FormGroup",
+    "FormQuestion",
+    "profile_group",
+    "xlsform_bytes",
+    "xlsform_sheets",
+]
 
 LANGUAGES: dict[str, str] = {"zh": "中文 (zh)", "en": "English (en)"}
 """The XLSForm language of each interface language: its name, then its code in parentheses."""
@@ -214,3 +221,25 @@ def xlsform_sheets(
         "choices": pd.DataFrame(choices, columns=_CHOICE_COLUMNS),
         "settings": pd.DataFrame([settings]),
     }
+
+
+def xlsform_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An XLSForm's sheets (:func:`xlsform_sheets`) as the bytes of its .xlsx workbook, every
+    cell written as text (nothing in a label is taken for a formula)."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, table in sheets.items():
+        sheet = book.create_sheet(name)
+        sheet.append([str(c) for c in table.columns])
+        for row in table.itertuples(index=False):
+            sheet.append(["" if v is None else str(v) for v in row])
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                cell.data_type = "s"
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
