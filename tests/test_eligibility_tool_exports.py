@@ -791,7 +791,15 @@ def test_dmis_facts_form_exported_by_kobotoolbox_reads_as_the_plain_file(
     sheets = el.facts_xlsform(survey=survey)
     asked = _group_questions(sheets, "facts")
     assert asked[0] == "respondent_id" and "revenue_y1" in asked
-    assert not (survey and {"province", "sector", "staff"} & set(asked))  # the profile's
+    # with the survey, what it gives is not asked again: its profile's facts, the level
+    assert not (survey and {"province", "sector", "staff", "digital_level"} & set(asked))
+    # a form of its own (an upload of it would otherwise replace the survey's form)
+    form_id = sheets["settings"]["form_id"].iat[0]
+    assert form_id == ("miit-2024-manufacturing-facts" if survey else "dmi-cultivation-facts")
+    types = dict(zip(sheets["survey"]["name"], sheets["survey"]["type"]))
+    assert types["sme"] == "select_one yes_no" and types["holds_specialised"].endswith("title_held")
+    if survey:  # 从业人员数 gives the staff, a whole number
+        assert types["employees"] == "integer"
     firms = el.synthetic_firms(40, seed=11)
     facts = _facts_cells(firms, asked)
     form = facts
@@ -806,10 +814,16 @@ def test_dmis_facts_form_exported_by_kobotoolbox_reads_as_the_plain_file(
     got, summary, err = eligibility(capsys, tmp_path / "kobo.csv", tmp_path, "--policy", "2026")
     assert summary["rejected"] == 0, summary
     assert got["respondent_id"].tolist() == facts["respondent_id"].tolist()  # the form's ids
-    if survey:  # every firm's level computed from its survey answers, its facts read
+    if survey:  # every firm's level computed from its survey answers
         assert summary["digital_level"]["computed"] == len(firms)
-        return
-    # the same firms in a plain file of the facts the form asked: the same results
+        assert summary["digital_level"]["disagrees"] == 0  # no level given beside it
+    # the same firms in a plain file of the facts the form asked (with the survey, and the
+    # staff its profile gives): the same conditions met or not
+    if survey:
+        facts = facts.assign(staff=_facts_cells(firms, ["staff"])["staff"])
+        facts = pd.concat([facts, survey_answers[[i.code for i in miit.items]]], axis=1)
     facts.to_csv(tmp_path / "plain.csv", index=False)
     want, _, _ = eligibility(capsys, tmp_path / "plain.csv", tmp_path, "--policy", "2026")
+    if survey:  # the survey's province and sector are the groups only: the rest is equal
+        got, want = got.drop(columns=["flags"]), want.drop(columns=["flags"])
     pd.testing.assert_frame_equal(got, want)

@@ -90,6 +90,7 @@ from dmi.io.tools import (
     export_id_header,
     tool_layout,
 )
+from dmi.io.tools.kobo import meta_headers as kobo_meta_headers
 from dmi.io.tools.wjx import WjxLayout, blank_marks, meta_headers
 from dmi.locales import text
 from dmi.scoring.answers import left_unanswered
@@ -1038,8 +1039,15 @@ def evaluate_file(
             "duplicates": dict(mapping.duplicates),
             "unused_map": list(mapping.unused_map),
             "units": dict(mapping.units),
-            # of those unmatched, a 问卷星 export's own columns (序号, 所用时间 ...): never facts
-            "export_meta": meta_headers(list(mapping.unmatched)) if source == "wjx" else [],
+            # of those unmatched, a survey tool's own columns (问卷星's 序号, 所用时间 ...,
+            # KoboToolbox's _uuid, start ...): never facts
+            "export_meta": (
+                meta_headers(list(mapping.unmatched))
+                if source == "wjx"
+                else kobo_meta_headers(list(mapping.unmatched))
+                if source == "kobo"
+                else []
+            ),
         },
     )
     counting = cohort_path is not None or candidates_path is not None

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from dmi.eligibility.engine import plan, version_of
-from dmi.eligibility.facts import COMPUTED, ID, Fact, facts_table, yes_no_words
+from dmi.eligibility.facts import COMPUTED, ID, Fact, facts_table, unit_text, yes_no_words
 from dmi.eligibility.gaps import t
 from dmi.eligibility.policy import (
     Condition,
@@ -102,39 +102,57 @@ def facts_xlsform(survey: bool = True) -> dict[str, pd.DataFrame]:
     )
     table = facts_table()
     # with the survey, the facts its profile questions give are not asked again (所在省份 is
-    # the province, 从业人员数 the staff: read from the answers)
-    given = {p.fact for p in table.survey_profile} if survey else set()
+    # the province, 从业人员数 the staff: read from the answers), nor the level it computes
+    given = {p.fact for p in table.survey_profile} | {"digital_level"} if survey else set()
     questions = []
     for fact in table:
         if fact.code in COMPUTED or fact.code in given:
             continue
         unit = fact.unit if fact.unit and fact.unit not in fact.zh else None
         zh = f"{fact.zh}（{unit}）" if unit else fact.zh
-        en = f"{fact.en} ({unit})" if unit else fact.en
+        unit_en = unit_text(unit, "en")
+        en = f"{fact.en} ({unit_en})" if unit_en else fact.en
+        list_name = None
         if fact.type == "category":
             choices = tuple(Choice(v.value, v.zh, v.en) for v in fact.values)
             kind = "select_one"
+            if fact.code.startswith("holds_"):  # the three titles' lists are one
+                list_name = "title_held"
         elif fact.type == "yesno":
-            choices, kind = yes_no, "select_one"
+            choices, kind, list_name = yes_no, "select_one", "yes_no"
         elif fact.type == "number":
             choices, kind = (), "integer" if fact.integer else "decimal"
         else:  # the id, the province, city and sector as written
             choices, kind = (), "text"
         questions.append(
             FormQuestion(
-                fact.code, kind, zh, en, fact.help, fact.code == ID, choices, fact.min, fact.max
+                fact.code,
+                kind,
+                zh,
+                en,
+                fact.help,
+                fact.code == ID,
+                choices,
+                fact.min,
+                fact.max,
+                list_name,
             )
         )
     group = FormGroup(
         "facts", t("tools.xlsform_facts", "zh"), t("tools.xlsform_facts", "en"), tuple(questions)
     )
     instrument = load_instrument(SURVEY_INSTRUMENT) if survey else None
-    return xlsform_sheets(
-        instrument,
-        [group],
-        title=None if survey else group.zh,
-        form_id=None if survey else FACTS_FORM_ID,
-    )
+    # a form of its own (not the survey's id: an upload would replace the survey's form)
+    title = group.zh if instrument is None else f"{instrument.title.zh}（含{group.zh}）"
+    form_id = FACTS_FORM_ID if instrument is None else f"{instrument.id}-facts"
+    sheets = xlsform_sheets(instrument, [group], title=title, form_id=form_id)
+    if instrument is not None:
+        # a profile question giving a whole-number fact asks a whole number (从业人员数 is the
+        # staff: 210.5 passed the form, then its row was refused)
+        whole = {p.field for p in table.survey_profile if table[p.fact].integer}
+        survey_sheet = sheets["survey"]
+        survey_sheet.loc[survey_sheet["name"].isin(whole), "type"] = "integer"
+    return sheets
 
 
 def facts_codebook() -> pd.DataFrame:

@@ -224,7 +224,7 @@ def codebook_bytes() -> bytes:
 
 def ignored_columns(found: LadderRun) -> list[str]:
     """The file's headers a run did not read: those that name no fact nor survey question,
-    then the second columns of one fact; not a 问卷星 export's own columns
+    then the second columns of one fact; not a survey tool's export's own columns
     (:func:`export_columns`), which hold no fact to map (``dmi eligibility`` lists those among
     its ignored columns on stderr). The column of company names is read, for the candidates'
     list."""
@@ -236,8 +236,9 @@ def ignored_columns(found: LadderRun) -> list[str]:
 
 
 def export_columns(found: LadderRun) -> list[str]:
-    """A 问卷星 export's own columns the run did not read (序号, 提交答卷时间, 所用时间, 来源 ...:
-    the summary's ``mapping.export_meta``): listed apart, never offered as facts to map."""
+    """A survey tool's export's own columns the run did not read (问卷星's 序号, 提交答卷时间,
+    所用时间, 来源 ...; KoboToolbox's _uuid, start ...: the summary's ``mapping.export_meta``):
+    listed apart, never offered as facts to map."""
     mapping = getattr(found.summary, "mapping", {}) or {}
     return list(mapping.get("export_meta", []))
 

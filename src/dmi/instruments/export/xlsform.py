@@ -64,6 +64,7 @@ class FormQuestion:
     choices: tuple[Choice, ...] = ()
     min: float | None = None
     max: float | None = None
+    list_name: str | None = None  # the choices' list (default: the question's name)
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def xlsform_sheets(
         for q in extra.questions:
             row = {"name": q.name}
             if q.kind == "select_one":
-                row["type"] = f"select_one {choice_list(q.name, q.choices)}"
+                row["type"] = f"select_one {choice_list(q.list_name or q.name, q.choices)}"
             else:
                 row["type"] = q.kind
                 if q.kind in ("integer", "decimal"):
@@ -213,7 +214,7 @@ def xlsform_sheets(
     settings = {
         "form_title": title if title is not None else instrument.title.zh if instrument else "",
         "form_id": form_id if form_id is not None else instrument.id if instrument else "",
-        "version": instrument.version if instrument is not None else "",
+        "version": instrument.version if instrument is not None else _dmi_version(),
         "default_language": LANGUAGES["zh"],
     }
     return {
@@ -243,3 +244,13 @@ def xlsform_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _dmi_version() -> str:
+    """The version of dmi, the version of a form no instrument names."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dmi")
+    except PackageNotFoundError:  # run from the source tree
+        return "0"

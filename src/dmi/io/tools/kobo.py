@@ -64,7 +64,7 @@ from dmi.io.tools import (
     text_targets,
 )
 
-__all__ = ["DEFAULT_ID_COLUMN", "KoboLayout"]
+__all__ = ["DEFAULT_ID_COLUMN", "KoboLayout", "meta_headers"]
 
 DEFAULT_ID_COLUMN = EXPORT_ID_COLUMNS["kobo"][0]  # _uuid
 """The column the respondent id is taken from unless another is chosen or a question asks
@@ -89,6 +89,12 @@ _META_GROUPS = frozenset({"meta", "formhub"})
 _FLAG_EXPECTED = reject_reason("kobo_zero_one")
 _SEPARATORS = re.compile(r"[/.:]")
 """The group separators of KoboToolbox's exports: ``/`` (its default), ``.`` and ``:``."""
+
+
+def meta_headers(headers: list[str]) -> list[str]:
+    """The headers, as written, that are a KoboToolbox export's own columns (``_uuid``,
+    ``start``, ``meta/instanceID`` ...), never a question's."""
+    return [h for h in headers if _is_meta(h)]
 
 
 def _is_meta(header: str) -> bool:
