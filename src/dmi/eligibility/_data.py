@@ -126,11 +126,9 @@ def describe_error(err: dict[str, Any]) -> str:
     got = err.get("input")
     if isinstance(got, (dict, list)):  # a whole element: the location names it already
         return msg
-    percent = (
-        _PERCENT.fullmatch(unicodedata.normalize("NFKC", got)) if isinstance(got, str) else None
-    )
-    if kind == "float_parsing" and percent is not None:
-        # a percentage is written as its number: the facts' unit is the percent
-        number = percent["number"]
-        return f"{msg} (got {got!r}); write the number alone, {number} for {number}%"
+    if kind == "float_parsing" and isinstance(got, str):
+        percent = _PERCENT.fullmatch(unicodedata.normalize("NFKC", got))
+        if percent is not None:  # a percentage is written as its number: the unit is the percent
+            number = percent["number"]
+            return f"{msg} (got {got!r}); write the number alone, {number} for {number}%"
     return f"{msg} (got {got!r})"

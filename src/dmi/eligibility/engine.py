@@ -323,7 +323,9 @@ class ScorecardEval:
     pass_mark: np.ndarray
     state: np.ndarray
     block: np.ndarray  # index of the province block of each row, -1 for none
-    group_floor_met: dict[str, np.ndarray] = field(default_factory=dict)
+    # per group with a floor, the rows whose most points are short of it (the scorecard surely
+    # failed on that group, whatever the total)
+    group_floor_short: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _band_points(
@@ -472,23 +474,23 @@ def _evaluate_scorecard(ctx: Context, sc: Scorecard) -> ScorecardEval:
     hi = rounded_to(sum(group_hi.values(), np.zeros(n, dtype=np.float64)), POINTS_DECIMALS)
     surely = lo >= pass_mark
     never = hi < pass_mark
-    floor_met: dict[str, np.ndarray] = {}
-    for g in sc.groups:
+    floor_short: dict[str, np.ndarray] = {}
+    for g in sc.groups:  # a floor or a floor_above, not both (the rule file's schema)
         if g.floor is not None:
             surely &= group_lo[g.id] >= g.floor
-            never |= group_hi[g.id] < g.floor
-            floor_met[g.id] = group_lo[g.id] >= g.floor
+            floor_short[g.id] = group_hi[g.id] < g.floor
         if g.floor_above is not None:
             surely &= group_lo[g.id] > g.floor_above
-            never |= group_hi[g.id] <= g.floor_above
-            floor_met[g.id] = group_lo[g.id] > g.floor_above
+            floor_short[g.id] = group_hi[g.id] <= g.floor_above
+    for short in floor_short.values():
+        never |= short
     # undecided: unknown while some points are open for want of a fact (asked for first), else
     # left to the review of a claim (a product said to fill a gap in the chain)
     state = np.where(wanting, UNKNOWN, MANUAL).astype(np.int8)
     state[surely] = MET
     state[never] = NOT_MET
     return ScorecardEval(
-        sc, ind_lo, ind_hi, group_lo, group_hi, lo, hi, pass_mark, state, block, floor_met
+        sc, ind_lo, ind_hi, group_lo, group_hi, lo, hi, pass_mark, state, block, floor_short
     )
 
 

@@ -145,14 +145,10 @@ def facts_xlsform(survey: bool = True) -> dict[str, pd.DataFrame]:
     # a form of its own (not the survey's id: an upload would replace the survey's form)
     title = group.zh if instrument is None else f"{instrument.title.zh}（含{group.zh}）"
     form_id = FACTS_FORM_ID if instrument is None else f"{instrument.id}-facts"
-    sheets = xlsform_sheets(instrument, [group], title=title, form_id=form_id)
-    if instrument is not None:
-        # a profile question giving a whole-number fact asks a whole number (从业人员数 is the
-        # staff: 210.5 passed the form, then its row was refused)
-        whole = {p.field for p in table.survey_profile if table[p.fact].integer}
-        survey_sheet = sheets["survey"]
-        survey_sheet.loc[survey_sheet["name"].isin(whole), "type"] = "integer"
-    return sheets
+    # a profile question giving a whole-number fact asks a whole number (从业人员数 is the staff:
+    # 210.5 passed the form, then its row was refused)
+    whole = {p.field for p in table.survey_profile if table[p.fact].integer}
+    return xlsform_sheets(instrument, [group], title=title, form_id=form_id, whole_numbers=whole)
 
 
 def facts_codebook() -> pd.DataFrame:

@@ -28,6 +28,7 @@ from dmi.eligibility.engine import (
     MANUAL,
     MET,
     NA,
+    NOT_MET,
     STATES,
     STATUSES,
     UNKNOWN,
@@ -1061,9 +1062,9 @@ def _fact_value(r: RungEval, name: str, at: int) -> Any:
 def _waits_on(r: RungEval, cid: str, at: int) -> tuple[str, ...]:
     """For a condition not met on its own and unknown for the routes that would replace it:
     the facts missing in those routes' options still open (their leaves unknown); else ()."""
-    if r.raw[cid][at] == MET or r.conditions[cid][at] != UNKNOWN:
-        return ()
-    if r.raw[cid][at] == UNKNOWN:  # its own facts are missing: they are what it waits on
+    # (unknown on its own, its own facts are what it waits on; a route cannot make a met or a
+    # manual condition unknown)
+    if r.conditions[cid][at] != UNKNOWN or r.raw[cid][at] != NOT_MET:
         return ()
     found: dict[str, None] = {}
     for rid, route in r.policy.routes.items():
@@ -1120,15 +1121,11 @@ def _values_of(r: RungEval, tests: list[Any], at: int, lang: str) -> dict[str, A
                         g.label(lang),
                         float(sc.group_lo[g.id][at]),
                         float(sc.group_hi[g.id][at]),
-                        floor,
-                        strict,
+                        g.floor if g.floor is not None else g.floor_above,
+                        g.floor is None,  # strict: the points must be above floor_above
                     )
                     for g in sc.scorecard.groups
-                    for floor, strict in ((g.floor, False), (g.floor_above, True))
-                    if floor is not None
-                    and (
-                        sc.group_hi[g.id][at] <= floor if strict else sc.group_hi[g.id][at] < floor
-                    )
+                    if g.id in sc.group_floor_short and sc.group_floor_short[g.id][at]
                 ]
                 if short:
                     out[f"{leaf.scorecard}_floors_short"] = tuple(short)

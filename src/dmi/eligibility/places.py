@@ -174,12 +174,8 @@ def city_names(column: pd.Series) -> pd.Series:
     spaces and one suffix ignored), named by that key, a Latin one capitalised (the name
     depends on the spelling only, so each chunk of a file names a group alike). A city's
     Chinese and Latin names are two groups (dmi has no table of cities); blanks stay blank."""
-    return names_as_known(column, lambda text: _capitalised(place_key(text)))
-
-
-def _capitalised(key: str) -> str:
-    """A matching key as a group's name: its first letter in capitals (``Guangzhou``)."""
-    return key[:1].upper() + key[1:]
+    # the key is folded to lower case: its first letter in capitals names the group (Guangzhou)
+    return names_as_known(column, lambda text: place_key(text).capitalize())
 
 
 def unplaced_provinces(column: Any) -> tuple[np.ndarray, Counter]:

@@ -1474,14 +1474,14 @@ def _check(
             for j, e in enumerate(spec.routing[:i])
             if (e.rung, e.applicant) == (entry.rung, entry.applicant)
         ]
-        if entry.years is not None and entry.years.to is not None:
-            if entry.years.to < spec.effective.year:
-                # no application year of this file is that early (application_year refuses it)
-                add(
-                    f"{where}.years",
-                    f"never applies: its years end in {entry.years.to}, before the file applies "
-                    f"(effective {spec.effective.isoformat()})",
-                )
+        last = _span(entry)[1]
+        if last < spec.effective.year:
+            # no application year of this file is that early (application_year refuses it)
+            add(
+                f"{where}.years",
+                f"never applies: its years end in {last:g}, before the file applies "
+                f"(effective {spec.effective.isoformat()})",
+            )
         if before and _covered(_span(entry), [_span(spec.routing[j]) for j in before]):
             # the first entry that applies is taken: this one never is
             earlier = " and ".join(f"routing[{j}]" for j in before)

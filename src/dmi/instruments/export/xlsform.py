@@ -15,7 +15,7 @@ instrument format has no conditional questions, so the form has no ``relevant`` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,10 +114,12 @@ def xlsform_sheets(
     *,
     title: str | None = None,
     form_id: str | None = None,
+    whole_numbers: Collection[str] = (),
 ) -> dict[str, pd.DataFrame]:
     """The three sheets of the instrument's XLSForm, by name (``survey``, ``choices``,
     ``settings``), as tables of text; ``groups`` asked after the instrument's questions (or
-    alone, without an instrument: then ``title`` and ``form_id`` name the form)."""
+    alone, without an instrument: then ``title`` and ``form_id`` name the form), the profile's
+    number fields named in ``whole_numbers`` asked as ``integer``."""
     survey: list[dict[str, Any]] = []
     choices: list[dict[str, Any]] = []
     lists: dict[tuple[tuple[str, str, str], ...], str] = {}
@@ -160,7 +162,7 @@ def xlsform_sheets(
                 options = tuple(Choice(o.value, o.zh, o.en) for o in field.options)
                 row["type"] = f"select_one {choice_list(field.code, options)}"
             elif field.type == "number":
-                row["type"] = "decimal"
+                row["type"] = "integer" if field.code in whole_numbers else "decimal"
                 row["constraint"], messages = _range(field.min, field.max)
                 row |= messages
             else:
@@ -248,9 +250,6 @@ def xlsform_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 def _dmi_version() -> str:
     """The version of dmi, the version of a form no instrument names."""
-    from importlib.metadata import PackageNotFoundError, version
+    from dmi import __version__
 
-    try:
-        return version("dmi")
-    except PackageNotFoundError:  # run from the source tree
-        return "0"
+    return __version__
