@@ -794,3 +794,29 @@ def test_a_title_held_is_shown_as_held_with_no_gaps(lang, case):
             assert r.gaps and gaps in lines, (rung, lines)
     if case == "little_giant_recheck":
         assert result["little_giant"].applicant == "recheck"
+
+
+def test_an_awards_year_and_rank_are_not_asked_without_an_award():
+    # the form asked a firm without an award the award's year and rank; the rule that skips
+    # them (the facts table's skipped_when) is the KoboToolbox form's too
+    at, token = start("zh")
+
+    def asked() -> set[str]:
+        return {str(w.key) for w in at.number_input}
+
+    assert {"f_award_year", "f_award_rank"} <= asked()  # award not given: asked
+    fill(at, {"award": "national"})
+    at.run()
+    fill(at, {"award_year": 2025, "award_rank": 2, "ip_class1": 0})
+    at.run()
+    _ok(at)
+    assert {"f_award_year", "f_award_rank"} <= asked()
+    assert not {str(r.key) for r in at.radio} & {"f_ip_class1_own", "f_ip_class1_high_value"}
+    assert Store().ladder(token).facts["award_year"] == 2025
+    fill(at, {"award": "none"})
+    at.run()
+    _ok(at)
+    assert not {"f_award_year", "f_award_rank"} & asked()
+    kept = Store().ladder(token).facts
+    assert kept == {"award": "none", "ip_class1": 0}  # the year and rank given are let go
+    assert statuses(at) == expected(kept, "zh")

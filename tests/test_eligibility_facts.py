@@ -886,3 +886,15 @@ def test_a_cross_check_says_a_value_in_its_column_s_unit_as_the_cell_holds_it():
         "main_revenue_y1 (5000 元) is above revenue_y1 (4387.48 元): main-business revenue is "
         "part of revenue"
     ]
+
+
+def test_a_fact_is_skipped_only_at_the_value_its_rule_names():
+    year, own = el.FACTS["award_year"], el.FACTS["ip_class1_own"]
+    assert year.skipped({"award": "none"}) and year.skipped({"award": " none "})
+    assert not year.skipped({"award": "national"})
+    assert not year.skipped({}) and not year.skipped({"award": None})  # blank: asked
+    assert own.skipped({"ip_class1": 0}) and own.skipped({"ip_class1": np.int64(0)})
+    assert own.skipped({"ip_class1": 0.0})
+    assert not own.skipped({"ip_class1": 2}) and not own.skipped({"ip_class1": np.nan})
+    assert not own.skipped({"ip_class1": False})  # no number
+    assert not el.FACTS["revenue_y1"].skipped({"award": "none"})  # no rule: always asked

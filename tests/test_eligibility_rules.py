@@ -778,6 +778,78 @@ def test_a_facts_table_s_yes_if_and_fractions_flag_are_checked():
     assert "(code 'staff').fractions_doubtful: only for a percentage" in message
 
 
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        ({"fact": "awards", "is": "none"}, "expected another fact of the table, got 'awards'"),
+        (
+            {"fact": "award_year", "is": 2020},
+            "expected another fact of the table, got 'award_year'",
+        ),
+        (
+            {"fact": "award", "is": "gold"},
+            "expected one of none, provincial, national (award), got 'gold'",
+        ),
+        ({"fact": "sme", "is": "maybe"}, "expected one of yes, no (sme), got 'maybe'"),
+        (
+            {"fact": "ip_class1", "is": "none"},
+            "expected a number (ip_class1 is a number), got 'none'",
+        ),
+        ({"fact": "ip_class1", "is": -1}, "expected a value at least 0 (ip_class1), got -1"),
+        (
+            {"fact": "province", "is": "广东"},
+            "expected a category, yes/no or number fact, got province (text)",
+        ),
+    ],
+)
+def test_a_facts_table_s_skip_rule_names_another_fact_and_one_of_its_values(rule, said):
+    # a question skipped on a fact or value that cannot be (a typo, a value of no choice) would
+    # be asked always, or never, without a word
+    data = yaml.safe_load(DATA.joinpath("facts.yaml").read_text(encoding="utf-8"))
+    next(f for f in data["facts"] if f["code"] == "award_year")["skipped_when"] = rule
+    with pytest.raises(FactsFileError) as info:
+        parse_facts_table(yaml.safe_dump(data, allow_unicode=True), "facts-broken.yaml")
+    assert f"(code 'award_year').skipped_when: {said}" in str(info.value)
+
+
+def test_a_skip_rule_written_with_yaml_s_bare_no_is_the_word():
+    data = yaml.safe_load(DATA.joinpath("facts.yaml").read_text(encoding="utf-8"))
+    next(f for f in data["facts"] if f["code"] == "award_year")["skipped_when"] = {
+        "fact": "sme",
+        "is": False,  # `is: no` in the file
+    }
+    table = parse_facts_table(yaml.safe_dump(data, allow_unicode=True), "facts.yaml")
+    assert table["award_year"].skipped_when.is_ == "no"
+    assert table["award_year"].skipped({"sme": "no"})
+
+
+@pytest.mark.filterwarnings("ignore::dmi.errors.FactsNoteWarning")  # the firms' award years
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_a_fact_skipped_changes_no_result_whatever_its_value(policy):
+    # the facts table's promise behind a skipped question (the form does not ask an award's
+    # year without an award): with the other fact at its value, no rule reads it
+    import numpy as np
+
+    skipped = {f.code: f.skipped_when for f in el.FACTS if f.skipped_when is not None}
+    assert {"award_year", "award_rank", "ip_class1_own", "ip_class1_high_value"} <= set(skipped)
+    firms = el.synthetic_firms(300, seed=3)
+    for code, rule in skipped.items():
+        fact = el.FACTS[code]
+        base = firms.assign(**{rule.fact: rule.is_})
+        for other, its in skipped.items():  # the others skipped with it: blank
+            if its.fact == rule.fact:
+                base[other] = np.nan
+        if fact.type == "number":
+            values = [fact.min, 2025 if fact.calendar_year else 9]
+        else:  # a yes is refused: in-house class-I IP needs one (a check of the table)
+            values = ["no"]
+        blank = el.evaluate(base, policy, max_gaps=None)
+        assert not blank["gaps"].str.contains(fact.short_label("zh")).any(), code
+        for value in values:
+            given = el.evaluate(base.assign(**{code: value}), policy, max_gaps=None)
+            pd.testing.assert_frame_equal(given, blank, obj=f"{code}={value}")
+
+
 def test_merge_keys_may_repeat_a_key_and_a_whole_element_is_not_pasted_into_an_error(tmp_path):
     from dmi.eligibility._data import load_yaml
 

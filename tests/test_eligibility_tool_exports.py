@@ -827,3 +827,23 @@ def test_dmis_facts_form_exported_by_kobotoolbox_reads_as_the_plain_file(
     if survey:  # the survey's province and sector are the groups only: the rest is equal
         got, want = got.drop(columns=["flags"]), want.drop(columns=["flags"])
     pd.testing.assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize("survey", [False, True])
+def test_the_facts_form_skips_an_awards_year_without_an_award(survey):
+    # an award's year and rank were asked of a firm without an award, and whether its class-I
+    # IP is in-house of a firm with none; a blank count (NaN in XPath) skips nothing
+    rows = el.facts_xlsform(survey=survey)["survey"]
+    names = rows["name"].tolist()
+    relevant = {n: r for n, r in zip(names, rows["relevant"]) if r}
+    assert relevant == {
+        "award_year": "${award} != 'none'",
+        "award_rank": "${award} != 'none'",
+        "ip_class1_own": "${ip_class1} != 0",
+        "ip_class1_high_value": "${ip_class1} != 0",
+    }
+    # each asked after the question it depends on (the table lists the rank among the counts)
+    for name, expression in relevant.items():
+        depends = expression[2 : expression.index("}")]
+        assert names.index(depends) < names.index(name)
+    assert names.index("award_rank") == names.index("award") + 1

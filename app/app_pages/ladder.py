@@ -226,6 +226,8 @@ def facts_form(
                 # a fact of several years: one column a year (stacked on a phone)
                 cols = st.columns(len(row)) if len(row) > 1 else [st.container()]
                 for col, fact in zip(cols, row):
+                    if fact.skipped({**stored, **values}):
+                        continue  # not asked (an award's year without an award): left out
                     with col:
                         values[fact.code] = fact_input(fact, stored.get(fact.code))
                         # drawn on every run, filled or not: the fields below keep their place

@@ -4,7 +4,7 @@ the codebook of the rules (the output's condition and route columns), from the r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -20,6 +20,10 @@ from dmi.eligibility.policy import (
     least_sure,
     load_policy,
 )
+
+if TYPE_CHECKING:
+    from dmi.eligibility.facts import FactsTable
+    from dmi.instruments.export.xlsform import FormQuestion
 
 __all__ = [
     "COMPUTED",
@@ -66,6 +70,30 @@ def facts_template() -> pd.DataFrame:
 
 FACTS_FORM_ID = "dmi-cultivation-facts"
 """The form id of the facts' XLSForm asked alone."""
+
+
+def _skip_logic(questions: list[FormQuestion], table: FactsTable) -> list[FormQuestion]:
+    """The questions with the facts' ``skipped_when`` as XLSForm's ``relevant`` (an award's
+    year: ``${award} != 'none'``; a number compared as one, so that a blank answer, NaN in
+    XPath, skips nothing), each asked after the question it depends on (the table lists
+    ``award_rank`` among the counts, before ``award``). A question whose fact is not asked in
+    the form (given by the survey) is asked always."""
+    from dataclasses import replace
+
+    asked = {q.name for q in questions}
+    out: list[FormQuestion] = []
+    waiting: dict[str, list[FormQuestion]] = {}
+    for q in questions:
+        rule = table[q.name].skipped_when
+        if rule is not None and rule.fact in asked:
+            value = f"'{rule.is_}'" if isinstance(rule.is_, str) else f"{rule.is_:g}"
+            q = replace(q, relevant=f"${{{rule.fact}}} != {value}")
+            if all(o.name != rule.fact for o in out):  # asked later: wait for it
+                waiting.setdefault(rule.fact, []).append(q)
+                continue
+        out.append(q)
+        out += waiting.pop(q.name, [])
+    return out
 
 
 def facts_xlsform(survey: bool = True) -> dict[str, pd.DataFrame]:
@@ -138,6 +166,7 @@ def facts_xlsform(survey: bool = True) -> dict[str, pd.DataFrame]:
                 list_name,
             )
         )
+    questions = _skip_logic(questions, table)
     group = FormGroup(
         "facts", t("tools.xlsform_facts", "zh"), t("tools.xlsform_facts", "en"), tuple(questions)
     )

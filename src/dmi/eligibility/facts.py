@@ -90,6 +90,36 @@ class Text(_Strict):
         return self.zh if lang == "zh" else self.en
 
 
+def _skip_problem(fact: Fact, codes: Mapping[str, Fact]) -> str | None:
+    """What is wrong with a fact's ``skipped_when`` (None: nothing): the other fact must be
+    another fact of the table, the value one it can have."""
+    rule = fact.skipped_when
+    assert rule is not None
+    other = codes.get(rule.fact)
+    if other is None or other.code == fact.code:
+        return f"expected another fact of the table, got {rule.fact!r}"
+    value = rule.is_
+    if other.type == "category":
+        allowed = other.value_codes
+    elif other.type == "yesno":
+        allowed = ("yes", "no")
+    elif other.type == "number":
+        if isinstance(value, str):
+            return f"expected a number ({other.code} is a number), got {value!r}"
+        low = -math.inf if other.min is None else other.min
+        high = math.inf if other.max is None else other.max
+        if low <= value <= high:
+            return None
+        bounds = [f"at least {low:g}"] * (other.min is not None)
+        bounds += [f"at most {high:g}"] * (other.max is not None)
+        return f"expected a value {' and '.join(bounds)} ({other.code}), got {value:g}"
+    else:
+        return f"expected a category, yes/no or number fact, got {other.code} ({other.type})"
+    if value not in allowed:
+        return f"expected one of {', '.join(allowed)} ({other.code}), got {value!r}"
+    return None
+
+
 def _yaml_bool_as_text(value: Any) -> Any:
     # YAML 1.1 reads a bare yes/no as a bool; the files mean the words
     if isinstance(value, bool):
@@ -116,6 +146,24 @@ class FactValue(_Strict):
         return self.zh if lang == "zh" else self.en
 
 
+class SkipRule(_Strict):
+    """When a fact is not asked: another fact (``fact``) has the value ``is`` (a category's
+    value, ``yes``/``no``, or a number). An award's year and rank are not asked of a firm
+    without an award: every rule reads them beside the award."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    fact: str
+    is_: str | float = Field(alias="is")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _words(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "is" in data:
+            data = {**data, "is": _yaml_bool_as_text(data["is"])}
+        return data
+
+
 class Fact(_Strict):
     """One fact: a column of the bulk file, a field of the app's form.
 
@@ -133,6 +181,9 @@ class Fact(_Strict):
     products): a condition it fails is a bar, and its gap says so, not "否 → 是".
     ``calendar_year`` (a number) marks a calendar year (an award's), which a rule's window
     counts back from the application year; a number of years (``niche_years``) is not one.
+    ``skipped_when`` (:class:`SkipRule`) says when the fact is not asked (the app's form hides
+    it, a KoboToolbox form's ``relevant`` skips it): every rule reading it reads the other fact
+    beside it, so that its answer there changes no result.
     """
 
     code: str = Field(pattern=_CODE)
@@ -154,6 +205,20 @@ class Fact(_Strict):
     negative: bool = False
     fixed: bool = False
     calendar_year: bool = False
+    skipped_when: SkipRule | None = None
+
+    def skipped(self, given: Mapping[str, Any]) -> bool:
+        """Whether the fact is not asked, given the other facts' values (``given``: fact ->
+        value as the form holds it; a blank or absent fact skips nothing)."""
+        rule = self.skipped_when
+        if rule is None:
+            return False
+        value = given.get(rule.fact)
+        if isinstance(rule.is_, str):
+            return isinstance(value, str) and value.strip() == rule.is_
+        # a number: NaN (blank) equals nothing
+        is_number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+        return is_number and float(value) == rule.is_
 
     def label(self, lang: str) -> str:
         """The fact's label in ``lang``."""
@@ -364,6 +429,10 @@ def parse_facts_table(text: str, source: str) -> FactsTable:
             problems.append(Problem(f"{where}.fixed", "only for a yes/no fact"))
         if fact.fractions_doubtful and fact.unit != "%":
             problems.append(Problem(f"{where}.fractions_doubtful", "only for a percentage"))
+        if fact.skipped_when is not None:
+            problem = _skip_problem(fact, codes)
+            if problem:
+                problems.append(Problem(f"{where}.skipped_when", problem))
     for unit in spec.header_units:
         if not any(f.unit == unit for f in spec.facts):
             problems.append(Problem(f"header_units.{unit}", "no fact is in this unit"))

@@ -10,7 +10,9 @@ constraint; a choice's name is the answer the template holds. An exclusive "none
 option becomes the constraint ``not(selected(., 'A') and count-selected(.) > 1)``. Labels, hints
 and constraint messages are in both languages (``label::中文 (zh)``, ``label::English (en)``).
 A question is required when the instrument's missing-answer policy for it is ``required``. The
-instrument format has no conditional questions, so the form has no ``relevant`` column.
+instrument format has no conditional questions; a question of a group after the instrument's
+(:class:`FormQuestion`) may have a ``relevant`` expression (the 梯度培育 facts: an award's year
+is not asked without an award).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ _SURVEY_COLUMNS = [
     *(f"label::{name}" for name in LANGUAGES.values()),
     *(f"hint::{name}" for name in LANGUAGES.values()),
     "required",
+    "relevant",
     "constraint",
     *(f"constraint_message::{name}" for name in LANGUAGES.values()),
 ]
@@ -65,6 +68,7 @@ class FormQuestion:
     min: float | None = None
     max: float | None = None
     list_name: str | None = None  # the choices' list (default: the question's name)
+    relevant: str = ""  # when it is asked (XLSForm's expression; "": always)
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,8 @@ def xlsform_sheets(
                 if q.kind in ("integer", "decimal"):
                     row["constraint"], messages = _range(q.min, q.max)
                     row |= messages
+            if q.relevant:
+                row["relevant"] = q.relevant
             question(row, q.zh, q.en, q.hint, q.required)
         survey.append({"type": "end_group"})
     settings = {
