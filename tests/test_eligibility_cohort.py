@@ -545,6 +545,55 @@ def test_results_are_counted_under_the_policy_they_were_evaluated_under():
         el.cohort([results])  # type: ignore[arg-type]
 
 
+def test_results_of_a_rule_file_of_one_s_own_are_not_counted_under_the_shipped_rules(tmp_path):
+    # a copy of the 2026 file with one more condition keeps the version's name "2026": counted
+    # under the shipped rules, its firms were one condition away from the wrong conditions
+    import yaml
+
+    from dmi.eligibility._data import DATA
+    from dmi.errors import ParameterError
+
+    data = yaml.safe_load(DATA.joinpath("policy-2026.yaml").read_text(encoding="utf-8"))
+    extra = {"id": "sr26_extra", "test": {"of": "niche_years", "at_least": 5}}
+    data["conditions"].append({**extra, "zh": "五年", "en": "5 years", "source": "a test"})
+    data["conditions"][-1]["confidence"] = "U"
+    data["rungs"]["specialised"]["conditions"].append("sr26_extra")
+    own = tmp_path / "own.yaml"
+    own.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    firms = el.synthetic_firms(300, seed=1)
+    results = el.evaluate(firms, own)
+    for policy in (None, "2026"):
+        with pytest.raises(ParameterError, match="sr26_extra that the rules counted by"):
+            el.cohort(results, firms, policy=policy)
+    counted = el.cohort(results, firms, policy=own)
+    missing = _counts(counted.table(), "missing", "specialised")
+    batch = el.cohort(el.evaluate_batch(firms, own))
+    assert missing == _counts(batch.table(), "missing", "specialised")
+    assert missing.get(("all", "sr26_extra"), 0) > 0
+    # a column of the caller's own (not states) is no condition
+    el.cohort(results.assign(note="checked"), firms, policy=own)
+
+
+def test_beside_is_matched_by_the_results_labels_when_it_holds_them_in_another_order():
+    firms = el.synthetic_firms(300, seed=1)
+    results = el.evaluate(firms, "2026")
+    whole = el.cohort(results, firms).table()
+    shuffled = firms.sample(frac=1, random_state=4)
+    assert el.cohort(results, shuffled).table().equals(whole)
+    # other labels: row for row, as documented
+    assert el.cohort(results, firms.reset_index(drop=True)).table().equals(whole)
+
+
+def test_status_counts_name_the_rungs_and_groupings_it_takes():
+    from dmi.errors import ParameterError
+
+    counted = el.cohort(RESULTS, BESIDE, policy="2026")
+    with pytest.raises(ParameterError, match="rung must be one of innovative, specialised"):
+        counted.status_counts("Specialised")
+    with pytest.raises(ParameterError, match="by must be one of all, province, city, sector"):
+        counted.status_counts("specialised", "county")
+
+
 def test_the_docs_numbers_of_the_cohort_are_the_code_s():
     from pathlib import Path
 

@@ -205,7 +205,19 @@ class Cohort:
         return frame
 
     def status_counts(self, rung: str, by: str = "all") -> pd.DataFrame:
-        """Firms per status of ``rung`` (columns) by group of ``by`` (rows), with ``total``."""
+        """Firms per status of ``rung`` (columns) by group of ``by`` (rows), with ``total``.
+
+        Parameters
+        ----------
+        rung : {"innovative", "specialised", "little_giant"}
+        by : {"all", "province", "city", "sector"}, default="all"
+            A grouping absent from the firms counted (no ``city`` column) has no rows.
+        """
+        for name, value, allowed in (("rung", rung, RUNGS), ("by", by, _BY)):
+            if value not in allowed:
+                raise ParameterError(
+                    f"{name} must be one of {', '.join(allowed)}, got {value!r}", parameter=name
+                )
         t = self.table()
         part = t[(t["table"] == "status") & (t["rung"] == rung) & (t["by"] == by)]
         wide = part.pivot_table(index="group", columns="value", values="n", aggfunc="sum")
@@ -232,7 +244,8 @@ def cohort(
         ``beside`` is then used, and, unless ``policy`` or ``conditions`` is given, the rules
         and year it was evaluated under).
     beside : DataFrame, optional
-        Aligned with ``results``: ``province``, ``city``, ``sector`` (any of them) and
+        Aligned with ``results`` (by label where it holds the results' index labels in
+        another order, else row for row): ``province``, ``city``, ``sector`` (any of them) and
         ``holds_<rung>``; those absent are left out (without ``beside``, taken from
         ``results`` where it has them, e.g. the facts frame joined to it).
     policy : {"2026", "2022"}, int, path, Policy or None, default=None
@@ -256,9 +269,11 @@ def cohort(
     ------
     ParameterError
         When ``policy`` (or ``conditions``) applies other rule versions than the results name
-        (results evaluated under other rules: the message names both), when ``policy`` is None
-        and no shipped policy applies the versions they name, or when ``beside`` has another
-        number of rows.
+        (results evaluated under other rules: the message names both), when the results hold a
+        column of condition states the policy has no column of (a condition of a rule file of
+        one's own, which may keep a shipped version's name), when ``policy`` is None and no
+        shipped policy applies the versions they name, or when ``beside`` has another number
+        of rows.
     DataError
         When ``results`` lacks a column of :func:`~dmi.eligibility.output_columns` the count
         reads (a status, a rule version, a condition of a version it names), or a status or
@@ -282,10 +297,14 @@ def cohort(
         raise ParameterError(
             f"beside has {len(beside)} rows, the results {len(results)}", parameter="beside"
         )
+    if _same_labels_reordered(beside.index, results.index):
+        # the firms' own labels in another order (a sorted or shuffled copy): matched by label,
+        # as pandas matches them; other labels are matched row for row
+        beside = beside.reindex(results.index)
     _require(results, [ID, *(f"{r}_{c}" for r in RUNGS for c in ("status", "points", "policy"))])
     named = _versions(results)
     if conditions is None:
-        conditions = _conditions_named(named, policy, year)
+        conditions = _conditions_named(results, named, policy, year)
     else:
         _check_versions(named, conditions, "the conditions given", None, "conditions")
     _require(
@@ -465,7 +484,10 @@ def _shipped_naming(named: dict[str, set[str]], year: int | None) -> tuple[str, 
 
 
 def _conditions_named(
-    named: dict[str, set[str]], policy: str | int | Path | Policy | None, year: int | None
+    results: pd.DataFrame,
+    named: dict[str, set[str]],
+    policy: str | int | Path | Policy | None,
+    year: int | None,
 ) -> dict:
     """The conditions of ``policy``, checked against the rule versions the results name
     (:func:`_check_versions`); for None, of the shipped policy they name."""
@@ -473,6 +495,7 @@ def _conditions_named(
         loaded = load_policy(policy)
         conditions = rung_conditions(loaded, year=year)
         _check_versions(named, conditions, f"policy {loaded.id}", year)
+        _check_states_known(results, loaded, year)
         return conditions
     found = _shipped_naming(named, year)
     if found is None:
@@ -483,7 +506,44 @@ def _conditions_named(
             "pass the policy (a rule file, and its year) they were evaluated under",
             parameter="policy",
         )
+    _check_states_known(results, found[0], year)
     return found[1]
+
+
+def _same_labels_reordered(index: pd.Index, other: pd.Index) -> bool:
+    """Whether ``index`` holds exactly ``other``'s labels (each once) in another order."""
+    if index.equals(other) or not (index.is_unique and other.is_unique):
+        return False
+    return len(index) == len(other) and bool(index.isin(other).all())
+
+
+def _check_states_known(
+    results: pd.DataFrame, policy: str | int | Path | Policy, year: int | None
+) -> None:
+    """Refuse results holding a column of states (met / not_met / unknown / manual) that the
+    policy gives no column of: a condition of other rules (a copy of the 2026 file with one
+    more condition keeps its version's name, so the versions alone do not tell it; counted
+    under the shipped rules, its firms were counted one condition away from the wrong
+    conditions, without a word)."""
+    from dmi.eligibility.ladder import output_columns
+
+    known = {*output_columns(policy, year=year), *facts_table().codes}
+    states = set(STATES)
+    other = [
+        str(c)
+        for c in results.columns
+        if c not in known
+        and not pd.api.types.is_numeric_dtype(results[c].dtype)
+        and results[c].notna().any()
+        and set(pd.unique(results[c].dropna())) <= states
+    ]
+    if other:
+        raise ParameterError(
+            f"the results have condition column(s) {', '.join(other)} that the rules counted "
+            f"by (policy {load_policy(policy).id}) do not have: they were evaluated under "
+            "other rules; pass those (policy=the rule file, or the EligibilityBatch itself)",
+            parameter="policy",
+        )
 
 
 def _require(results: pd.DataFrame, columns: list[str], why: str = "") -> None:
