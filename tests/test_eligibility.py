@@ -1421,6 +1421,24 @@ def test_a_frame_s_results_are_under_its_index_and_an_id_index_names_the_firms()
     )
 
 
+@pytest.mark.parametrize("name", ["企业编号", "id", "Respondent id", "统一社会信用代码"])
+def test_an_index_named_as_a_file_s_id_column_may_be_names_the_firms(name):
+    # only an index named respondent_id was taken: 企业编号, which a file's header is read as,
+    # gave the firms row numbers without a word, and the cohort's candidates listed those
+    firms = el.synthetic_firms(40, seed=7)
+    indexed = firms.set_index("respondent_id").rename_axis(name)
+    out = el.evaluate(indexed, "2026")
+    assert list(out["respondent_id"]) == list(firms["respondent_id"])
+    assert [r.respondent_id for r in el.evaluate_firms(indexed)] == list(firms["respondent_id"])
+    # an index of no such name is the frame's own: its rows are numbered, as documented
+    other = el.evaluate(indexed.rename_axis("公司"), "2026")
+    assert list(other["respondent_id"]) == [str(i + 2) for i in range(len(firms))]
+    # a column of ids beside it names them
+    both = indexed.assign(企业编号="X" + firms["respondent_id"].to_numpy())
+    if name != "企业编号":
+        assert list(el.evaluate(both, "2026")["respondent_id"]) == list(both["企业编号"])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "parameter"),
     [
@@ -1466,3 +1484,45 @@ def test_a_condition_a_rung_has_not_is_a_key_error_naming_those_it_has():
     with pytest.raises(KeyError, match="'nope' is no condition or route of specialised") as info:
         result.condition("nope")
     assert "sr26_rd" in str(info.value)
+
+
+def test_a_rung_a_fact_a_status_or_a_language_not_known_is_said_with_those_there_are():
+    # result["Specialised"] and FACTS["debt"] were bare KeyErrors; a label asked in "fr" came
+    # back in English (or Chinese) without a word (an API review)
+    from dmi.errors import ParameterError
+
+    result = el.evaluate({"sme": "yes"}, "2026")
+    with pytest.raises(KeyError, match="'Specialised' is no rung; the rungs are innovative"):
+        result["Specialised"]
+    with pytest.raises(KeyError, match="'debt' is no fact; did you mean 'debt_ratio'"):
+        el.FACTS["debt"]
+    with pytest.raises(KeyError, match="'revenue_y4' is no fact; did you mean 'revenue_y3'"):
+        el.FACTS["revenue_y4"]
+    with pytest.raises(ParameterError, match="status must be one of not_yet, unknown"):
+        el.status_label("bogus")
+    with pytest.raises(ParameterError, match="state must be one of not_met, unknown"):
+        el.state_label("eligible")
+    for call in (
+        lambda: el.status_label("eligible", "fr"),
+        lambda: el.state_label("met", "fr"),
+        lambda: el.FACTS.to_frame("fr"),
+        lambda: el.citation("2号附件1", "fr"),
+    ):
+        with pytest.raises(ParameterError, match="lang must be 'zh' or 'en', got 'fr'"):
+            call()
+    assert el.status_label("eligible", "en") and el.state_label("met", "zh")
+
+
+@pytest.mark.filterwarnings("ignore::dmi.errors.FactsNoteWarning")
+def test_a_gap_s_amounts_are_the_numbers_its_text_says():
+    # changes held 2060.2200000000003 where the text said +2060.22万元 (an API review)
+    firms = el.synthetic_firms(300, seed=2)
+    amounts = [
+        c
+        for r in el.evaluate_firms(firms, "2026", max_gaps=None)
+        for rung in r.rungs.values()
+        for gap in rung.gaps
+        for _, c in gap.changes
+    ]
+    assert len(amounts) > 300
+    assert [c for c in amounts if round(c, 6) != c] == []

@@ -898,3 +898,25 @@ def test_a_fact_is_skipped_only_at_the_value_its_rule_names():
     assert not own.skipped({"ip_class1": 2}) and not own.skipped({"ip_class1": np.nan})
     assert not own.skipped({"ip_class1": False})  # no number
     assert not el.FACTS["revenue_y1"].skipped({"award": "none"})  # no rule: always asked
+
+
+@pytest.mark.parametrize("dtype", ["float32", "Float32", "float32[pyarrow]"])
+def test_a_float32_column_is_read_as_the_decimal_it_shows(dtype):
+    # a float32 holds 128.64 as 128.63999938964844: an R&D share of exactly 3 % (128.64 of
+    # 4288) was not met, and 234 of 500 gap texts showed other amounts (1241.7 for 1241.71)
+    edge = pd.DataFrame(
+        {"revenue_y1": [4288.0], "revenue_y2": [4288.0], "rd_y2": [128.64], "rd_y1": [128.64]},
+        index=pd.Index(["A"], name="respondent_id"),
+    )
+    narrow = edge.assign(rd_y1=edge["rd_y1"].astype(dtype))
+    assert el.evaluate(narrow, "2026")["sr26_rd"].tolist() == ["met"]
+    firms = el.synthetic_firms(200, seed=5)
+    floats = [c for c in firms.columns if firms[c].dtype == np.float64]
+    cast = firms.astype({c: dtype for c in floats})
+    # what each float32 shows, as a float64: the numbers the firm wrote, where float32 holds
+    # them (seven digits), and the nearest it shows where it does not
+    shown = firms.astype({c: np.float32 for c in floats}).astype({c: str for c in floats})
+    shown = shown.astype({c: np.float64 for c in floats})
+    pd.testing.assert_frame_equal(
+        el.evaluate(cast, "2026", max_gaps=None), el.evaluate(shown, "2026", max_gaps=None)
+    )

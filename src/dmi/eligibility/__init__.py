@@ -5,12 +5,22 @@ transition clauses) under ``dmi/instruments/data/cultivation/``, and one table o
 firm states (``FACTS``). See ``docs/eligibility.md``.
 
 >>> import dmi.eligibility as el
->>> result = el.evaluate({"revenue_y1": 1800, "rd_y1": 40, ...}, policy="2026")   # one firm
->>> result["specialised"].status, result.gaps
->>> frame = el.evaluate(firms_frame, policy="2026", lang="en")                    # many firms
->>> results = el.evaluate_firms(firms_frame, policy="2026")     # each firm's typed result
->>> batch = el.evaluate_batch(chunk, first_row=2)       # .results, .rejects, counts reconcile
->>> el.cohort(batch).table()    # firms per rung x status by province/city/sector, one away
+>>> firm = {"sme": "yes", "holds_innovative": "yes", "revenue_y1": 1800, "rd_y1": 40}
+>>> result = el.evaluate(firm, policy="2026")                                    # one firm
+>>> result["specialised"].status, result["specialised"].condition("sr26_rd").state
+('not_yet', 'not_met')
+>>> firms = el.synthetic_firms(100, seed=1)
+>>> frame = el.evaluate(firms, policy="2026", lang="en")                       # many firms
+>>> frame.shape
+(100, 61)
+>>> results = el.evaluate_firms(firms.head(2), policy="2026")   # each firm's typed result
+>>> [r.respondent_id for r in results]
+['SYN-E0000001', 'SYN-E0000002']
+>>> batch = el.evaluate_batch(firms, policy="2026")  # .results, .rejects: counts reconcile
+>>> batch.n_read == len(batch.results) + batch.n_rejected
+True
+>>> el.cohort(batch).status_counts("specialised")["total"].tolist()    # by province too
+[100]
 
 The package depends on numpy, pandas, pyarrow, PyYAML, pydantic, the standard library and the
 lowest layers of dmi (see docs/eligibility.md).

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from dmi.errors import ParameterError
 from dmi.yamlfile import load_unique
 
 __all__ = ["A_TEST", "DATA", "Problem", "describe_error", "describe_location", "load_yaml"]
@@ -132,3 +133,10 @@ def describe_error(err: dict[str, Any]) -> str:
             number = percent["number"]
             return f"{msg} (got {got!r}); write the number alone, {number} for {number}%"
     return f"{msg} (got {got!r})"
+
+
+def check_lang(lang: Any) -> None:
+    """Refuse a language other than ``zh`` and ``en`` (a label asked in ``fr`` came back in
+    English, or Chinese, without a word)."""
+    if lang not in ("zh", "en"):
+        raise ParameterError(f"lang must be 'zh' or 'en', got {lang!r}", parameter="lang")

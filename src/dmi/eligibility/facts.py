@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dmi.eligibility._data import DATA, Problem, describe_error, describe_location, load_yaml
+from dmi.eligibility._data import (
+    DATA,
+    Problem,
+    check_lang,
+    describe_error,
+    describe_location,
+    load_yaml,
+)
 from dmi.eligibility.places import unplaced_provinces
 from dmi.errors import FactsError, FactsFileError, ParameterError
 from dmi.io.ids import doubtful_ids
@@ -331,7 +338,14 @@ class FactsTable:
         self._by_code = {f.code: f for f in spec.facts}
 
     def __getitem__(self, code: str) -> Fact:
-        return self._by_code[code]
+        try:
+            return self._by_code[code]
+        except KeyError:
+            close = _closest(str(code), self.codes) or next(
+                (c for c in self.codes if str(code) and c.startswith(str(code))), None
+            )
+            hint = f"; did you mean {close!r}?" if close else " (FACTS.codes lists them)"
+            raise KeyError(f"{code!r} is no fact{hint}") from None
 
     def __contains__(self, code: object) -> bool:
         return code in self._by_code
@@ -377,6 +391,7 @@ class FactsTable:
 
     def to_frame(self, lang: str = "zh") -> pd.DataFrame:
         """The table as a frame: code, type, unit, allowed values, label and help."""
+        check_lang(lang)
         return pd.DataFrame(
             {
                 "code": [f.code for f in self.facts],
@@ -1325,6 +1340,12 @@ def _numeric_column(column: pd.Series) -> np.ndarray | None:
         return None
     if dtype == np.float64:
         return column.to_numpy(copy=False)
+    held = np.dtype(getattr(dtype, "numpy_dtype", dtype))  # pandas' Float32, Arrow's float
+    if held.kind == "f" and held.itemsize < 8:
+        # a float32 holds 128.64 as 128.63999938964844: read as the number it stands for (its
+        # shortest decimal), or an R&D share of exactly 3 % fell below it
+        narrow = column.to_numpy(dtype=held, na_value=np.nan)
+        return narrow.astype(str).astype(np.float64)
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 

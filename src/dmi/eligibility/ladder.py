@@ -24,6 +24,7 @@ from typing import Any, overload
 import numpy as np
 import pandas as pd
 
+from dmi.eligibility._data import check_lang
 from dmi.eligibility.engine import (
     MANUAL,
     MET,
@@ -231,7 +232,10 @@ class FirmResult:
     row: dict[str, Any]
 
     def __getitem__(self, rung: str) -> RungResult:
-        return self.rungs[rung]
+        try:
+            return self.rungs[rung]
+        except KeyError:
+            raise KeyError(f"{rung!r} is no rung; the rungs are {', '.join(self.rungs)}") from None
 
 
 @dataclass
@@ -302,8 +306,7 @@ def _settle(
     lang: str,
     max_gaps: int | None = None,
 ) -> Plan:
-    if lang not in ("zh", "en"):
-        raise ParameterError(f"lang must be 'zh' or 'en', got {lang!r}", parameter="lang")
+    check_lang(lang)
     if max_gaps is not None and (
         isinstance(max_gaps, bool) or not isinstance(max_gaps, numbers.Integral) or max_gaps < 0
     ):
@@ -317,6 +320,11 @@ def _settle(
 
 def status_label(status: str, lang: str = "zh") -> str:
     """A rung status (``eligible``, ``not_yet``, ``unknown``, ``manual``) in words."""
+    check_lang(lang)
+    if status not in STATUSES:
+        raise ParameterError(
+            f"status must be one of {', '.join(STATUSES)}, got {status!r}", parameter="status"
+        )
     return {
         "eligible": t("eligibility.status_eligible", lang),
         "not_yet": t("eligibility.status_not_yet", lang),
@@ -327,6 +335,11 @@ def status_label(status: str, lang: str = "zh") -> str:
 
 def state_label(state: str, lang: str = "zh") -> str:
     """A condition state (``met``, ``not_met``, ``unknown``, ``manual``) in words."""
+    check_lang(lang)
+    if state not in STATES:
+        raise ParameterError(
+            f"state must be one of {', '.join(STATES)}, got {state!r}", parameter="state"
+        )
     return {
         "met": t("eligibility.state_met", lang),
         "not_met": t("eligibility.state_not_met", lang),
@@ -620,7 +633,7 @@ def _whole_frame(
     columns read as the command reads a file's headers (:func:`_as_read`), rows numbered from
     2 (the header is row 1), ids checked across it; any invalid row raises, with every
     problem."""
-    if isinstance(facts, pd.DataFrame) and ID not in facts.columns and facts.index.name == ID:
+    if isinstance(facts, pd.DataFrame) and _ids_in_index(facts):
         facts = facts.reset_index()  # the firms named by the index: their ids, not row numbers
     facts, units = _as_read(facts, survey)
     batch = _run(
@@ -639,6 +652,24 @@ def _whole_frame(
         raise FactsError(batch.rejects, batch.n_read)
     _warn_notes(batch.facts_tally.notes(year_option="year="), stacklevel=4)
     return batch
+
+
+def _ids_in_index(facts: pd.DataFrame) -> bool:
+    """Whether a frame's firms are named by its index: no column is the id, and the index's
+    name is one a file's id column may have (``respondent_id``, ``企业编号``, ``id``,
+    ``统一社会信用代码``: :func:`dmi.eligibility.headers.map_fact_columns`'s). An unnamed
+    index is the frame's own: its rows are numbered."""
+    name = facts.index.name
+    if facts.index.nlevels != 1 or not isinstance(name, str) or name in facts.columns:
+        return False
+    if name == ID:
+        return ID not in facts.columns
+    from dmi.eligibility.headers import map_fact_columns
+
+    columns = [str(c) for c in facts.columns]
+    if map_fact_columns([name]).rename.get(name) != ID:
+        return False
+    return ID not in map_fact_columns(columns).rename.values()
 
 
 def _warn_notes(notes: list[str], stacklevel: int = 3) -> None:
@@ -1227,7 +1258,9 @@ def _gap_objects(r: RungEval, pieces: list[Piece]) -> dict[int, list[Gap]]:
         for fact, local, change in p.amount_changes():
             for k, c in zip(local.tolist(), change.tolist(), strict=True):
                 if math.isfinite(c):
-                    changes.setdefault(k, []).append((fact, c))
+                    # to a hundredth of a 元 in 万元, as amounts are read: 2060.22 as the text
+                    # says it, not the 2060.2200000000003 of a difference of floats
+                    changes.setdefault(k, []).append((fact, round(c, 6) + 0.0))
         for k, position in enumerate(p.positions.tolist()):
             out.setdefault(position, []).append(
                 Gap(

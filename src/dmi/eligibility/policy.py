@@ -40,6 +40,7 @@ from dmi.eligibility._data import (
     A_TEST,
     DATA,
     Problem,
+    check_lang,
     describe_error,
     describe_location,
     load_yaml,
@@ -819,6 +820,7 @@ def citation(source: str, lang: str = "zh") -> str:
     notes for researchers (in brackets, or after ``": "``), documents joined by ``、``
     (``"117号 (N): 2026 复核 use the 63号 standard"`` gives ``117号``); in English
     (``lang="en"``) as ``No. 2 annex 1, No. 75`` (:func:`_cited_in_english`)."""
+    check_lang(lang)
     bare = re.sub(r"\s*\([^()]*\)", "", source)
     documents = []
     for part in re.split(r";\s*", bare):
