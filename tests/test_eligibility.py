@@ -1526,3 +1526,22 @@ def test_a_gap_s_amounts_are_the_numbers_its_text_says():
     ]
     assert len(amounts) > 300
     assert [c for c in amounts if round(c, 6) != c] == []
+
+
+def test_a_frame_s_invalid_facts_are_said_by_its_firms_ids_and_its_own_headers():
+    # "row 2, column debt_ratio: '180'" of a frame indexed F1... headed 上年末资产负债率（%）:
+    # neither the firm nor the column the researcher wrote was named (an API review)
+    frame = pd.DataFrame(
+        {"上年末资产负债率（%）": [50, 180], "sme": ["yes", "maybe"]},
+        index=pd.Index(["F1", "F2"], name="企业编号"),
+    )
+    with pytest.raises(el.FactsError) as raised:
+        el.evaluate(frame, "2026")
+    message = str(raised.value)
+    said = "row 3 (id F2), column debt_ratio: '180' - 上年末资产负债率（%）: 180 is above"
+    assert said in message
+    assert "row 3 (id F2), column sme: 'maybe' - expected yes or no" in message  # its code
+    assert raised.value.rejects["respondent_id"].tolist() == ["F2", "F2"]
+    # without ids, the row alone (its number is its id)
+    with pytest.raises(el.FactsError, match=r"\n  row 3, column debt_ratio: '180' - 180 is"):
+        el.evaluate(pd.DataFrame({"debt_ratio": [50, 180]}), "2026")

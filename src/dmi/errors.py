@@ -117,7 +117,7 @@ class FactsError(DmiError, ValueError):
         lines = "\n".join(
             f"  {r.column}: {r.value!r} - {r.reason}"
             if one_firm
-            else f"  row {r.row}, column {r.column}: {r.value!r} - {r.reason}"
+            else f"  row {r.row}{_named(r)}, column {r.column}: {r.value!r} - {r.reason}"
             for r in rejects.head(5).itertuples()
         )
         more = f"\n  ... and {len(rejects) - 5} more" if len(rejects) > 5 else ""
@@ -128,6 +128,17 @@ class FactsError(DmiError, ValueError):
             else f"{rejects['row'].nunique()} of {n_rows} rows have invalid facts ({problems})"
         )
         super().__init__(f"{head}:\n{lines}{more}")
+
+
+def _named(row: Any) -> str:
+    """`` (id F1)`` for a reject of a row with an id (the caller's, not its row number, which
+    names a row without one), else ``""``."""
+    rid = getattr(row, "respondent_id", None)
+    if rid is None or (isinstance(rid, float) and rid != rid) or not str(rid).strip():
+        return ""
+    if str(rid) == str(row.row):
+        return ""
+    return f" (id {rid})"
 
 
 class FactsFileError(DmiError, ValueError):

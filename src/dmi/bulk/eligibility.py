@@ -67,7 +67,7 @@ from dmi.eligibility.cohorts import (
     cohort_schema,
     rung_conditions,
 )
-from dmi.eligibility.facts import BARE_NUMBER, FactsTally, facts_table
+from dmi.eligibility.facts import BARE_NUMBER, FactsTally, facts_table, headed_reasons
 from dmi.eligibility.headers import (
     check_map_codes,
     few_items_note,
@@ -698,24 +698,6 @@ def fact_headers(mapping: ColumnMapping, written: Mapping[str, str]) -> dict[str
         for header, code in mapping.rename.items()
         if code in FACTS and code != ID_COLUMN and header != code
     }
-
-
-def headed_reasons(rejects: pd.DataFrame, headers: Mapping[str, str]) -> pd.DataFrame:
-    """``rejects`` with the reason of each fact in ``headers`` (fact -> the file's header)
-    starting with the header: ``28、上年营业收入（万元）: expected a number ...``, as ``dmi
-    score`` words a survey tool's question (one that does already is left as it is)."""
-    if not len(rejects):
-        return rejects
-    header = rejects["column"].map(headers)
-    named = header.notna().to_numpy()
-    if not named.any():
-        return rejects
-    reasons = rejects["reason"].astype(object).to_numpy().copy()
-    for at in np.flatnonzero(named):
-        head = f"{header.iat[at]}: "
-        if not str(reasons[at]).startswith(head):
-            reasons[at] = head + str(reasons[at])
-    return rejects.assign(reason=reasons)
 
 
 def _pairs_counted(results: pd.DataFrame, rung: str) -> Counter:

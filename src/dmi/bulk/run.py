@@ -192,7 +192,8 @@ class RunSummary:
 
 
 # a cross check's, a fact's range: after the file's header where the reason starts with it
-# (dmi eligibility's ``28、上年营业收入（万元）: ...``, :func:`dmi.bulk.eligibility.headed_reasons`)
+# (dmi eligibility's ``28、上年营业收入（万元）: ...``,
+# :func:`dmi.eligibility.facts.headed_reasons`)
 _HEADED = r"^((?s:.+?: )?)"
 _AMOUNTS = re.compile(_HEADED + r"(\w+) \([^)]*\) is above (\w+) \([^)]*\)")
 _OUT_OF_RANGE = re.compile(_HEADED + r"\S+(?= is (?:below the minimum|above the maximum) )")

@@ -55,6 +55,7 @@ __all__ = [
     "cell_problem",
     "duplicate_ids",
     "facts_table",
+    "headed_reasons",
     "id_texts",
     "out_of_range",
     "parse_cell",
@@ -1981,6 +1982,25 @@ def _cells(column: pd.Series, positions: np.ndarray) -> list[str]:
     """A column's cells at ``positions`` as the firm wrote them (trimmed, width folded:
     ``是``, ``1,200``), for a reject that is not of the cell alone (a cross check)."""
     return [_text(v) or "" for v in column.iloc[positions].tolist()]
+
+
+def headed_reasons(rejects: pd.DataFrame, headers: Mapping[str, str]) -> pd.DataFrame:
+    """``rejects`` with the reason of each fact in ``headers`` (fact -> the file's header)
+    starting with the header: ``28、上年营业收入（万元）: expected a number ...``, as ``dmi
+    score`` words a survey tool's question (one that does already is left as it is); a
+    frame's header too (:func:`dmi.eligibility.evaluate`'s :class:`FactsError`)."""
+    if not len(rejects):
+        return rejects
+    header = rejects["column"].map(headers)
+    named = header.notna().to_numpy()
+    if not named.any():
+        return rejects
+    reasons = rejects["reason"].astype(object).to_numpy().copy()
+    for at in np.flatnonzero(named):
+        head = f"{header.iat[at]}: "
+        if not str(reasons[at]).startswith(head):
+            reasons[at] = head + str(reasons[at])
+    return rejects.assign(reason=reasons)
 
 
 def _closest(word: str, choices: Sequence[str]) -> str | None:

@@ -52,6 +52,7 @@ from dmi.eligibility.facts import (
     award_after_year,
     duplicate_ids,
     facts_table,
+    headed_reasons,
     id_texts,
     parse_facts,
 )
@@ -635,7 +636,7 @@ def _whole_frame(
     problem."""
     if isinstance(facts, pd.DataFrame) and _ids_in_index(facts):
         facts = facts.reset_index()  # the firms named by the index: their ids, not row numbers
-    facts, units = _as_read(facts, survey)
+    facts, units, headers = _as_read(facts, survey)
     batch = _run(
         facts,
         the_plan,
@@ -649,7 +650,9 @@ def _whole_frame(
         firms=firms,
     )
     if batch.n_rejected:
-        raise FactsError(batch.rejects, batch.n_read)
+        # a fact read from a header of the frame's own is said by it, as the command says a
+        # file's (上年末资产负债率（%）: 180 is above ...)
+        raise FactsError(headed_reasons(batch.rejects, headers), batch.n_read)
     _warn_notes(batch.facts_tally.notes(year_option="year="), stacklevel=4)
     return batch
 
@@ -679,12 +682,15 @@ def _warn_notes(notes: list[str], stacklevel: int = 3) -> None:
         warnings.warn(note, FactsNoteWarning, stacklevel=stacklevel)
 
 
-def _as_read(facts: pd.DataFrame, survey: bool) -> tuple[pd.DataFrame, dict[str, str]]:
+def _as_read(
+    facts: pd.DataFrame, survey: bool
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
     """A frame's columns matched as ``dmi eligibility`` matches a file's headers
     (:func:`dmi.eligibility.headers.map_fact_columns`: a fact's code in any case, its labels,
     an alias, a unit in brackets; with ``survey``, the survey's item codes and texts; a
     repeated name numbered as the readers number it, ``备注.1``): the frame with the columns
-    matched, renamed to their codes, and the units its headers name. The columns left out
+    matched, renamed to their codes, the units its headers name, and each fact read from a
+    header other than its code -> that header (for the reasons of its cells). The columns left out
     are named in an :class:`~dmi.errors.IgnoredColumnsWarning`, in the lines the command
     prints for a file.
 
@@ -692,13 +698,13 @@ def _as_read(facts: pd.DataFrame, survey: bool) -> tuple[pd.DataFrame, dict[str,
     header :func:`parse_facts` refuses (two rows, a fact's code twice) is left for it to refuse.
     """
     if not isinstance(facts, pd.DataFrame) or facts.columns.nlevels != 1:
-        return facts, {}  # refused by _run or parse_facts, naming what they got
+        return facts, {}, {}  # refused by _run or parse_facts, naming what they got
     codes = {*facts_table().codes, ID}
     names = [str(c) for c in facts.columns]
     if any(names.count(c) > 1 for c in codes.intersection(names)):
-        return facts, {}
+        return facts, {}, {}
     if set(names) <= codes:
-        return facts, {}
+        return facts, {}, {}
     from dmi.eligibility.headers import few_items_note, ignored_lines, map_fact_columns
     from dmi.instruments import load_instrument
     from dmi.io.csvstream import dedupe_headers
@@ -714,7 +720,12 @@ def _as_read(facts: pd.DataFrame, survey: bool) -> tuple[pd.DataFrame, dict[str,
         warnings.warn("; ".join(ignored), IgnoredColumnsWarning, stacklevel=4)
     keep = [i for i, header in enumerate(headers) if header in mapping.rename]
     read = facts.iloc[:, keep].set_axis([mapping.rename[headers[i]] for i in keep], axis=1)
-    return read, mapping.units
+    named = {}
+    for i in keep:
+        code = mapping.rename[headers[i]]
+        if code in codes and code not in (headers[i], ID):
+            named[code] = " ".join(headers[i].split())
+    return read, mapping.units, named
 
 
 def _with_survey_level(

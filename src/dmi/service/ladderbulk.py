@@ -594,7 +594,7 @@ def _survey_labels(lang: str) -> dict[str, str]:
 
 def without_header(reason: str, column: str, headers: Mapping[str, str] | None) -> str:
     """A fact's reason without the file's header it starts with
-    (:func:`dmi.bulk.eligibility.headed_reasons`): ``headers`` (fact -> the header as the run
+    (:func:`dmi.eligibility.facts.headed_reasons`): ``headers`` (fact -> the header as the run
     read it, :func:`file_columns`) says which, compared folded and on one line (the header may
     hold ": " itself, or full-width forms the reason keeps as written)."""
     header = (headers or {}).get(column)
