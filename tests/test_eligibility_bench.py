@@ -124,12 +124,12 @@ def test_a_column_arrow_casts_whole_is_parsed_as_the_plain_parser_does(seed, cel
 @pytest.mark.parametrize("mode", ["floor", "ceil", "round"])
 def test_gap_numbers_are_written_as_percent_g_writes_them(decimals, mode):
     # the gap texts' numbers are written by Arrow: the same text as "%.15g" / "%+.15g"
-    from dmi.eligibility.gaps import _number_texts, _rounded, _Signed
+    from dmi.eligibility.gaps import _number_texts, _Signed, rounded
 
     rng = np.random.default_rng(decimals * 10 + len(mode))
     values = rng.normal(0, 1, 50_000) * 10.0 ** rng.integers(-6, 14, 50_000)
     edges = [0.0, -0.0, 1e9, 1e9 - 0.01, 1e-4, 0.01, -0.01, 999_999_999.99, 1e15, 1e21]
-    values = _rounded(np.r_[values, edges, np.nan, np.inf, -np.inf], decimals, mode)
+    values = rounded(np.r_[values, edges, np.nan, np.inf, -np.inf], decimals, mode)
     assert _number_texts(values).to_pylist() == [format(v, ".15g") for v in values.tolist()]
     signed = _number_texts(_Signed(values)).to_pylist()
     assert signed == [format(v, "+.15g") for v in values.tolist()]

@@ -456,7 +456,8 @@ def test_a_scorecard_s_moves_leave_out_those_the_others_make_needless():
     gaps = el.evaluate(facts, "2022", lang="en", max_gaps=None)["innovative"].gaps
     assert len(gaps) == 1 and gaps[0].condition == "in22_score"
     assert [(f, pytest.approx(c)) for f, c in gaps[0].changes] == [("rd_y1", 65.96)]
-    assert gaps[0].text.endswith(": R&D share y1 1.33% → 3% (+65.96万元 R&D y1) +10")
+    # 52.99 / 3964.79 is 1.3365 %: 1.34 % (nearest, as the condition's line says it)
+    assert gaps[0].text.endswith(": R&D share y1 1.34% → 3% (+65.96万元 R&D y1) +10")
     assert el.evaluate(_apply(facts, gaps), "2022")["innovative"].status == "eligible"
 
 
@@ -1520,7 +1521,7 @@ def test_a_gap_worked_out_after_the_other_changes_says_so(lang):
     rd = [g for g in gaps if g.condition == "sr26_rd"]
     assert [g.text.startswith(after) for g in rd] == [False, True]
     assert rd[0].current == pytest.approx(0.96) and "0.96%" in rd[0].text
-    assert rd[1].current == pytest.approx(300 / 45000 * 100) and "0.66%" in rd[1].text
+    assert rd[1].current == pytest.approx(300 / 45000 * 100) and "0.67%" in rd[1].text
     # the first gaps are the firm's own numbers: none of them says so
     assert not any(g.text.startswith(after) for g in gaps if g is not rd[1])
 
@@ -1800,3 +1801,31 @@ def test_a_fact_the_firm_cannot_change_is_a_bar_not_a_change(policy, lang):
                 assert rest.startswith(bar), text
                 seen += 1
     assert seen > 20, "the firms' bars are listed"
+
+
+@pytest.mark.filterwarnings("ignore::dmi.errors.FactsNoteWarning")
+@pytest.mark.parametrize("policy", ["2022", "2026"])
+def test_a_gap_says_the_value_now_as_the_condition_s_line_does(policy):
+    # "R&D share y2 2.85% → 3%" under a condition line of "R&D share y2 2.86%" (100 / 3500):
+    # the gap rounded down whatever the value; now only where the nearest would meet the
+    # threshold it misses (2.996 % of a floor of 3 % is 2.99 % there, 2.996 % on the line)
+    from dmi.results.ladder import number_text
+
+    firm = {"revenue_y1": 4000, "revenue_y2": 3500, "rd_y1": 124, "rd_y2": 100}
+    (gap,) = [
+        g
+        for g in el.evaluate(firm, "2026", lang="en", max_gaps=None)["specialised"].gaps
+        if g.condition == "sr26_rd"
+    ]
+    assert "R&D share y2 2.86% → 3%" in gap.text and number_text(100 / 3500 * 100) == "2.86"
+    checked = 0
+    for result in el.evaluate_firms(el.synthetic_firms(300, seed=4), policy, max_gaps=None):
+        for rung in result.rungs.values():
+            for g in rung.gaps:
+                if g.kind != "change" or g.current is None or g.target is None:
+                    continue
+                line = number_text(g.current, (g.target,))
+                if len(line.partition(".")[2]) <= 2:  # two decimals keep it off the threshold
+                    assert f" {line}" in g.text, (g.text, line)
+                    checked += 1
+    assert checked > 100

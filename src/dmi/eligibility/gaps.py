@@ -51,7 +51,7 @@ from dmi.eligibility.policy import (
 )
 from dmi.locales import text as _locale_text
 
-__all__ = ["Gap", "Piece", "join_pieces", "rung_gaps"]
+__all__ = ["Gap", "Piece", "join_pieces", "rounded", "rung_gaps"]
 
 
 def t(key: str, lang: str, **values: Any) -> str:
@@ -65,8 +65,10 @@ def t(key: str, lang: str, **values: Any) -> str:
 # -- numbers as text ----------------------------------------------------------------------------
 
 
-def _rounded(values: np.ndarray, decimals: int, mode: str) -> np.ndarray:
-    """Values rounded to ``decimals`` (``floor``/``ceil``/``round``), -0 made 0."""
+def rounded(values: np.ndarray, decimals: int, mode: str = "round") -> np.ndarray:
+    """Values rounded to ``decimals`` (``floor``/``ceil``/``round``), -0 made 0: the one
+    rounding of the numbers every page, report and file shows (a mean of 605.035 is 605.04
+    in a gap and on the condition's line alike)."""
     scale = 10.0**decimals
     values = np.asarray(values, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):  # 1e300 and up: shown as it is
@@ -573,7 +575,7 @@ def _change_arrow(ch: _Change, lang: str) -> Any:
     ):
         open_, close = t("eligibility.open", lang), t("eligibility.close", lang)
         what = f" {ch.fact_label}" if metric_changes_other else ""
-        delta = _rounded(ch.delta, _decimals(ch.fact_unit), "round")
+        delta = rounded(ch.delta, _decimals(ch.fact_unit), "round")
         unit = unit_text(ch.fact_unit, lang)
         parts += [open_, _Signed(delta), f"{unit}{what}"]
         if ch.whole_given is not None:
@@ -596,10 +598,23 @@ def _change_arrow(ch: _Change, lang: str) -> Any:
 
 
 def _current_shown(ch: _Change) -> np.ndarray:
-    """A change's current values rounded as shown: away from the threshold's side (2.996 % is
-    shown 2.99 % below a floor of 3 %, never the 3 % it misses)."""
-    up = ch.op in ("at_least", "above")
-    return _rounded(ch.current, _decimals(ch.of_unit), "floor" if up else "ceil")
+    """A change's current values as shown: to the unit's decimals, nearest (100/3500 is
+    2.86 %, as the condition's line says it, not the 2.85 % a rounding down gave), and away
+    from the threshold's side where the nearest would be on it (2.996 % below a floor of 3 % is
+    2.99 %, never the 3 % it misses)."""
+    decimals = _decimals(ch.of_unit)
+    current = np.asarray(ch.current, dtype=np.float64)
+    shown = rounded(current, decimals, "round")
+    with np.errstate(invalid="ignore"):
+        if ch.op in ("at_least", "above"):
+            wrong = (shown >= ch.target) & (current < ch.target)
+            away = "floor"
+        else:
+            wrong = (shown <= ch.target) & (current > ch.target)
+            away = "ceil"
+    if wrong.any():
+        shown = np.where(wrong, rounded(current, decimals, away), shown)
+    return shown
 
 
 def _limit_arrow(ch: _Change, lang: str) -> Any:
@@ -1198,7 +1213,7 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
     )
     _lower_moves(moves, cost, size, current, level, taken_by, need_before, group_before, strict)
     # text: the moves in the order they were taken
-    missing = _rounded(ev.pass_mark[pos] - ev.lo[pos], 2, "round")
+    missing = rounded(ev.pass_mark[pos] - ev.lo[pos], 2, "round")
     points_word = _worded(
         [t("eligibility.points_gained", lang), t("eligibility.point_gained", lang)], missing == 1
     )
@@ -1208,9 +1223,9 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
             missing,
             points_word,
             t("eligibility.open", lang),
-            _rounded(ev.lo[pos], 2, "round"),
+            rounded(ev.lo[pos], 2, "round"),
             " → ",
-            _rounded(ev.pass_mark[pos], 2, "round"),
+            rounded(ev.pass_mark[pos], 2, "round"),
             t("eligibility.close", lang),
         ]
     )
@@ -1229,7 +1244,7 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
         if short.any():
             note = [
                 t("eligibility.group_open", lang) + g.label(lang) + " ",
-                _rounded(ev.group_lo[gid][pos], 2, "round"),
+                rounded(ev.group_lo[gid][pos], 2, "round"),
                 " → " + ("" if g.floor is not None else ">") + _fixed(floor),
                 t("eligibility.group_close", lang),
             ]
@@ -1245,7 +1260,7 @@ def _scorecard_pieces(ctx: Context, sid: str, pos: np.ndarray, cid: str, lang: s
     text = head
     if len(taken_row):
         said = _made_by_group(taken_move, lambda mi, at: moves[mi].text_for(taken_row[at], lang))
-        entries = _joined_arrow([said, " +", _rounded(gain, 2, "round")])
+        entries = _joined_arrow([said, " +", rounded(gain, 2, "round")])
         # each row's moves joined by commas
         starts = np.flatnonzero(np.r_[True, taken_row[1:] != taken_row[:-1]])
         body = _joined_runs(entries, starts, t("eligibility.comma", lang))

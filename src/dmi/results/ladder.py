@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from dmi.eligibility import (
     FACTS,
     RUNGS,
@@ -29,6 +31,7 @@ from dmi.eligibility import (
     load_policy,
     status_label,
 )
+from dmi.eligibility.gaps import rounded
 from dmi.eligibility.policy import Compare, iter_leaves
 from dmi.locales import text
 
@@ -114,7 +117,8 @@ def number_text(value: float, apart: tuple[float, ...] = ()) -> str:
     80 it does not reach."""
     value = float(value)
     for decimals in range(2, 16):
-        shown = f"{round(value, decimals) + 0.0:.15g}"  # + 0.0: never "-0"
+        # rounded as the gaps round (605.035 is 605.04 in both, not round()'s 605.03)
+        shown = f"{float(rounded(np.array([value]), decimals)[0]):.15g}"
         back = float(shown)  # the number as shown, on the side of each that the value is
         if all((back < a) == (value < a) and (back == a) == (value == a) for a in apart):
             return shown
