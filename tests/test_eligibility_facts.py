@@ -66,7 +66,7 @@ def test_every_fact_a_rule_reads_is_in_the_table():
 
 LEVEL_WORDS = (
     "expected a whole number from 0 to 4, or one of: 未达一级, 一级, 二级, 三级, 四级, 0级, 1级, "
-    "2级, 3级, 4级"
+    "2级, 3级, 4级, below level 1, level 0, level 1, level 2, level 3, level 4"
 )
 
 
@@ -101,7 +101,7 @@ def batch(rows: list[dict]) -> el.EligibilityBatch:
         ({"digital_level": 5}, "digital_level", "5", "5 is above the maximum 4"),
         # a level in words none of the facts table's: the reason names the range and the words
         ({"digital_level": "三级及以上"}, "digital_level", "三级及以上", LEVEL_WORDS),
-        ({"digital_level": "Level 3"}, "digital_level", "Level 3", LEVEL_WORDS),
+        ({"digital_level": "Level 3+"}, "digital_level", "Level 3+", LEVEL_WORDS),
         ({"eval_score": 101}, "eval_score", "101", "101 is above the maximum 100"),
         (
             {"staff": 10, "rd_staff": 11},
@@ -656,7 +656,8 @@ def test_a_level_in_words_none_of_the_tables_is_worded_on_the_bulk_page_too():
     reason = batch([firm(SR26, digital_level="三级及以上")]).rejects["reason"].iloc[0]
     assert reason == LEVEL_WORDS
     assert fact_reason(reason, "zh", "digital_level") == (
-        "应为 0 至 4 的整数，或以下之一：未达一级, 一级, 二级, 三级, 四级, 0级, 1级, 2级, 3级, 4级"
+        "应为 0 至 4 的整数，或以下之一：未达一级, 一级, 二级, 三级, 四级, 0级, 1级, 2级, 3级, 4级, "
+        "below level 1, level 0, level 1, level 2, level 3, level 4"
     )
     assert fact_reason(reason, "en", "digital_level") == LEVEL_WORDS
 
@@ -920,3 +921,25 @@ def test_a_float32_column_is_read_as_the_decimal_it_shows(dtype):
     pd.testing.assert_frame_equal(
         el.evaluate(cast, "2026", max_gaps=None), el.evaluate(shown, "2026", max_gaps=None)
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "level"),
+    [("Level 3", 3), ("level  2", 2), ("LEVEL 4", 4), ("Below level 1", 0), ("三级", 3)],
+)
+def test_a_digital_level_in_english_words_is_read_in_any_case(written, level):
+    # "Level 3", as the English app shows a level, was refused with a hint of Chinese words only
+    parsed = el.parse_facts(pd.DataFrame({"respondent_id": ["A"], "digital_level": [written]}))
+    assert parsed.table.values["digital_level"].tolist() == [level]
+
+
+def test_the_codebook_labels_a_level_s_words_in_both_languages():
+    book = el.facts_codebook()
+    levels = book[(book["column"] == "digital_level") & (book["type"] == "value")]
+    assert levels[["value", "label_zh", "label_en"]].values.tolist() == [
+        ["0", "未达一级", "below level 1"],
+        ["1", "一级", "level 1"],
+        ["2", "二级", "level 2"],
+        ["3", "三级", "level 3"],
+        ["4", "四级", "level 4"],
+    ]

@@ -222,7 +222,10 @@ def facts_codebook() -> pd.DataFrame:
                 rows.append(_value_row(fact, value, zh, en, _others(words[value], value, zh, en)))
         elif fact.words:  # a number also given in words (三级, 3级 for digital_level 3)
             for number, spelled in _number_words(fact).items():
-                rows.append(_value_row(fact, f"{number:g}", "", "", spelled))
+                # labelled by its first word in each language: 三级, level 3
+                zh = next((w for w in spelled if not w.isascii()), "")
+                en = next((w for w in spelled if w.isascii() and any(c.isalpha() for c in w)), "")
+                rows.append(_value_row(fact, f"{number:g}", zh, en, _others(spelled, zh, en)))
     return pd.DataFrame(rows, columns=FACTS_CODEBOOK_COLUMNS)
 
 
