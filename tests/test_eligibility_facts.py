@@ -656,8 +656,8 @@ def test_a_level_in_words_none_of_the_tables_is_worded_on_the_bulk_page_too():
     reason = batch([firm(SR26, digital_level="三级及以上")]).rejects["reason"].iloc[0]
     assert reason == LEVEL_WORDS
     assert fact_reason(reason, "zh", "digital_level") == (
-        "应为 0 至 4 的整数，或以下之一：未达一级, 一级, 二级, 三级, 四级, 0级, 1级, 2级, 3级, 4级, "
-        "below level 1, level 0, level 1, level 2, level 3, level 4"
+        "应为 0 至 4 的整数，或以下之一：未达一级, 一级, 二级, 三级, 四级, 0级, 1级, 2级, 3级, "
+        "4级, below level 1, level 0, level 1, level 2, level 3, level 4"
     )
     assert fact_reason(reason, "en", "digital_level") == LEVEL_WORDS
 
