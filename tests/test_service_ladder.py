@@ -900,3 +900,26 @@ def test_a_group_short_of_its_floor_while_a_fact_is_missing_says_its_range():
     points = text("ladder.points_range", "zh", low="10", high="15")
     said = text("ladder.floor_at_least", "zh", group=group.label("zh"), points=points, floor="20")
     assert said in line.values
+
+
+def test_an_english_page_starts_from_the_english_names_and_they_count_as_the_chinese():
+    # the English pre-check showed 江苏省 and C34 通用设备制造业 in its fields
+    import dmi.eligibility as el
+    from dmi.instruments import load_instrument
+
+    miit = load_instrument("miit-2024-manufacturing")
+    answers = {"region": "32", "sector": "C34", "employees": 3}
+    english = service.profile_facts(miit, answers, "en")
+    chinese = service.profile_facts(miit, answers, "zh")
+    assert english["province"] == "Jiangsu" and chinese["province"] == "江苏省"
+    assert english["sector"].startswith("C34 ") and english["sector"].isascii()
+    # the same results, and one group of the cohort, whichever the firm kept
+    firms = el.synthetic_firms(60, seed=3)
+    results = {}
+    for lang, facts in (("en", english), ("zh", chinese)):
+        frame = firms.assign(province=facts["province"], sector=facts["sector"])
+        batch = el.evaluate_batch(frame, "2022")
+        results[lang] = batch.results
+        groups = el.cohort(batch).table()
+        assert set(groups.loc[groups["by"] == "province", "group"]) == {"江苏省"}
+    pd.testing.assert_frame_equal(results["en"], results["zh"])

@@ -99,7 +99,7 @@ def carried(token: str) -> tuple[int | None, str, int | None, dict[str, Any], An
     if not history:
         return None, "", None, {}, None
     latest = history[-1]
-    profile = profile_facts(load_instrument(latest.instrument_id), latest.answers)
+    profile = profile_facts(load_instrument(latest.instrument_id), latest.answers, L)
     level, found = ui.miit_level(history)
     if found is None:  # another survey's levels are not the MIIT's: the firm is asked
         return None, "", None, profile, latest.submitted_at

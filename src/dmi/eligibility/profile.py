@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from dmi.eligibility._data import check_lang
 from dmi.eligibility.facts import (
     FACTS,
     ID,
@@ -37,12 +38,15 @@ if TYPE_CHECKING:
 __all__ = ["ProfileFacts", "ProfileFeed", "profile_fact_text", "read_profile_facts"]
 
 
-def profile_fact_text(field: ProfileField, entry: SurveyProfileFact, value: str) -> str:
+def profile_fact_text(
+    field: ProfileField, entry: SurveyProfileFact, value: str, lang: str = "zh"
+) -> str:
     """A profile answer (a choice's value, a number as given) written as its fact: a choice
-    by its Chinese name (``name``: 广东省) or its code and Chinese name (``code_name``: C34
-    通用设备制造业), in one form whatever the run's language, so that a cohort counts the firms
-    of a province or a sector together (the form the app's pre-check starts from); a
-    ``value`` as given.
+    by its name (``name``: 广东省, Guangdong) or its code and name (``code_name``: C34
+    通用设备制造业) in ``lang``; a ``value`` as given. A bulk run writes the Chinese names, one
+    form whatever its language; the app's pre-check starts from the page's (an English page
+    showed 江苏省 in its province field). A cohort counts a province's or a sector's firms
+    together in either (:func:`dmi.eligibility.places.province_names`, ``sector_names``).
 
     Raises
     ------
@@ -54,7 +58,9 @@ def profile_fact_text(field: ProfileField, entry: SurveyProfileFact, value: str)
     option = next((o for o in field.options if o.value == value), None)
     if option is None:
         raise ValueError(f"{value!r} is no choice of the profile field {field.code!r}")
-    return option.zh if entry.written_as == "name" else f"{option.value} {option.zh}"
+    check_lang(lang)
+    name = option.zh if lang == "zh" else option.en
+    return name if entry.written_as == "name" else f"{option.value} {name}"
 
 
 @dataclass(frozen=True)

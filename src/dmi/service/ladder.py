@@ -237,13 +237,13 @@ def form_facts(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def profile_facts(instrument: Any, answers: Mapping[str, Any]) -> dict[str, Any]:
+def profile_facts(instrument: Any, answers: Mapping[str, Any], lang: str = "zh") -> dict[str, Any]:
     """The facts the company's survey answers already give, as the form starts from them: the
     facts table's ``survey_profile`` (:attr:`dmi.eligibility.FACTS.survey_profile`, the one
     rule a bulk run of a survey tool's export follows too), each answer written as its fact by
-    :func:`dmi.eligibility.profile_fact_text`: the province by its Chinese name (广东省), the
-    sector by its code and name (C39 计算机、通信和其他电子设备制造业), one form whatever the
-    page's language, so the firms of a province or a sector are counted together; the staff as
+    :func:`dmi.eligibility.profile_fact_text` in ``lang``, the page's: the province by its
+    name (广东省, Guangdong), the sector by its code and name (C39 计算机、通信和其他电子设备制造业;
+    a cohort counts a province's firms together in either language); the staff as
     the employees given, read as a bulk run reads them (the fact's parser: 1,200 is 1200; one
     it refuses, 120.5, is not started from). A field the
     instrument lacks, or left blank, gives nothing; an answer that is none of its field's
@@ -264,7 +264,7 @@ def profile_facts(instrument: Any, answers: Mapping[str, Any]) -> dict[str, Any]
             if number is not None:
                 out[entry.fact] = int(number) if fact.integer else number
         elif any(o.value == given for o in field.options):
-            out[entry.fact] = profile_fact_text(field, entry, given)
+            out[entry.fact] = profile_fact_text(field, entry, given, lang)
         else:
             out[entry.fact] = given
     return out
