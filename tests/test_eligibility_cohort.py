@@ -619,3 +619,34 @@ def test_the_docs_numbers_of_the_cohort_are_the_code_s():
         (innovative["path"].to_numpy() != own[innovative["respondent_id"]].to_numpy()).sum()
     )
     assert f"{other} of {len(candidates):,} candidate rows of 20,000 synthetic firms" in doc
+
+
+def test_an_english_cohort_names_the_provinces_and_sectors_in_english(tmp_path, capsys):
+    # `dmi eligibility --lang en --cohort` named Jiangsu's group 江苏省 and C34's
+    # C34 通用设备制造业, an English file given English names (a review in English)
+    firms = el.synthetic_firms(120, seed=3)
+    firms["province"] = ["Jiangsu", "江苏", "上海市", "Atlantis"] * 30
+    firms["sector"] = ["C34 Manufacture of general-purpose machinery", "C34", "其他", None] * 30
+    batch = el.evaluate_batch(firms, "2026")
+    for lang, jiangsu, shanghai, c34 in (
+        ("en", "Jiangsu", "Shanghai", "C34 Manufacture of general-purpose machinery"),
+        ("zh", "江苏省", "上海市", "C34 通用设备制造业"),
+    ):
+        table = el.cohort(batch, lang=lang).table()
+        status = table[(table["table"] == "status") & (table["rung"] == "specialised")]
+        by = status.groupby(["by", "group"])["n"].sum().to_dict()
+        assert by[("province", jiangsu)] == 60 and by[("province", shanghai)] == 30
+        assert by[("province", "Atlantis")] == 30  # unknown: as written
+        assert by[("sector", c34)] == 60 and by[("sector", "其他")] == 30
+    firms.to_csv(tmp_path / "in.csv", index=False)
+    cohort_file = tmp_path / "c.csv"
+    argv = ["eligibility", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "-q"]
+    assert main([*argv, "--lang", "en", "--cohort", str(cohort_file)]) == 0
+    capsys.readouterr()
+    written = pd.read_csv(cohort_file, encoding="utf-8-sig", keep_default_na=False)
+    provinces = set(written.loc[written["by"] == "province", "group"])
+    assert provinces == {"Jiangsu", "Shanghai", "Atlantis"}
+    from dmi.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="lang must be 'zh' or 'en'"):
+        el.cohort(batch, lang="fr")

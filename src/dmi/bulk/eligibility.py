@@ -681,7 +681,7 @@ class EligibilityKernel:
         assert batch.digital_disagrees is not None
         extra.disagrees = int(batch.digital_disagrees.sum())
         if self.conditions is not None:
-            extra.cohort = cohort(batch, conditions=self.conditions)
+            extra.cohort = cohort(batch, conditions=self.conditions, lang=self.lang)
         rejects = merged_rejects(prepared.rejects, *found)
         if self.headers:
             rejects = headed_reasons(rejects, self.headers)

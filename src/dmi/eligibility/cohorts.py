@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dmi.eligibility._data import check_lang
 from dmi.eligibility.engine import (
     BAR_WEIGHT,
     STATES,
@@ -233,6 +234,7 @@ def cohort(
     policy: str | int | Path | Policy | None = None,
     year: int | None = None,
     conditions: dict | None = None,
+    lang: str = "zh",
 ) -> Cohort:
     """Count a population on the ladder (see the module).
 
@@ -260,6 +262,9 @@ def cohort(
         Each rung's conditions per rule version, worked out once beforehand
         (``dmi.eligibility.cohorts.rung_conditions(policy, year=year)``: a bulk run passes them
         for every chunk); ``policy`` and ``year`` are then not read.
+    lang : {"zh", "en"}, default="zh"
+        The language a known province or sector is named in (广东省, Guangdong): the groups'
+        and the candidates' names; a city and an unknown name are as written.
 
     Returns
     -------
@@ -279,6 +284,7 @@ def cohort(
         reads (a status, a rule version, a condition of a version it names), or a status or
         state is not one of its values.
     """
+    check_lang(lang)
     if isinstance(results, EligibilityBatch):
         # counted by the rules it was evaluated under (a custom file's conditions and bars)
         beside = results.beside if beside is None else beside
@@ -324,9 +330,9 @@ def cohort(
         if by in beside.columns:
             # a province's firms together, however each row spells it (广东, Guangdong)
             column = (
-                province_names(beside[by])
+                province_names(beside[by], lang)
                 if by == "province"
-                else sector_names(beside[by])
+                else sector_names(beside[by], lang)
                 if by == "sector"
                 else city_names(beside[by])  # 广州 and 广州市 together
             )
@@ -593,17 +599,23 @@ def _codes(column: pd.Series, names: tuple[str, ...]) -> np.ndarray:
 
 
 @functools.cache
-def _sectors() -> dict[str, str]:
+def _sectors(lang: str = "zh") -> dict[str, str]:
     """Each spelling of a sector of the MIIT survey (its code, its Chinese and English names,
     folded as :func:`dmi.eligibility.places.place_key` folds names) -> the survey's own form of
-    its answer, code and Chinese name (``C34 通用设备制造业``)."""
+    its answer, code and name in ``lang`` (``C34 通用设备制造业``)."""
     from dmi.instruments import load_instrument
 
     field = next(f for f in load_instrument(SURVEY_INSTRUMENT).profile if f.code == "sector")
     found: dict[str, str] = {}
     for option in field.options:
-        named = f"{option.value} {option.zh}"
-        for spelling in (option.value, option.zh, option.en, named):
+        named = f"{option.value} {option.zh if lang == 'zh' else option.en}"
+        for spelling in (
+            option.value,
+            option.zh,
+            option.en,
+            f"{option.value} {option.zh}",
+            f"{option.value} {option.en}",
+        ):
             found[match_key(spelling)] = named
     return found
 
@@ -613,13 +625,13 @@ _SECTOR_CODE = re.compile(r"^([a-t])(\d{2,4})(?=\s|$)")
 ``i65 软件``)."""
 
 
-def sector_names(column: pd.Series) -> pd.Series:
+def sector_names(column: pd.Series, lang: str = "zh") -> pd.Series:
     """A sector column with each spelling of one of the survey's sectors as its code and
-    Chinese name (``C34``, ``通用设备制造业``, ``Manufacture of general-purpose machinery`` and
-    ``C34 通用设备`` are ``C34 通用设备制造业``) and any other text as written, trimmed, a code
-    it starts with in capitals (``i65`` is ``I65``, one group: the codes are capitals); blanks
-    stay blank."""
-    sectors = _sectors()
+    name in ``lang`` (``C34``, ``通用设备制造业``, ``Manufacture of general-purpose machinery``
+    and ``C34 通用设备`` are ``C34 通用设备制造业``; ``C34 Manufacture of general-purpose
+    machinery`` in English) and any other text as written, trimmed, a code it starts with in
+    capitals (``i65`` is ``I65``, one group: the codes are capitals); blanks stay blank."""
+    sectors = _sectors(lang)
 
     def named(text: str) -> str | None:
         found = sectors.get(match_key(text))

@@ -156,15 +156,16 @@ def province_key(name: str) -> str:
     return found.zh if found is not None else place_key(name)
 
 
-def province_names(column: pd.Series) -> pd.Series:
-    """A province column with each known spelling as the unit's Chinese name (``Guangdong`` ->
-    ``广东省``) and any other text as written, trimmed; blanks stay blank."""
+def province_names(column: pd.Series, lang: str = "zh") -> pd.Series:
+    """A province column with each known spelling as the unit's name in ``lang``
+    (``Guangdong`` -> ``广东省``; ``广东`` -> ``Guangdong`` in English) and any other text as
+    written, trimmed; blanks stay blank."""
 
-    def zh_name(text: str) -> str | None:
+    def name(text: str) -> str | None:
         found = province_of(text)
-        return None if found is None else found.zh
+        return None if found is None else found.zh if lang == "zh" else found.en
 
-    return names_as_known(column, zh_name)
+    return names_as_known(column, name)
 
 
 def city_names(column: pd.Series) -> pd.Series:
