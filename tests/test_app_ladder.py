@@ -824,3 +824,21 @@ def test_an_awards_year_and_rank_are_not_asked_without_an_award():
     kept = Store().ladder(token).facts
     assert kept == {"award": "none", "ip_class1": 0}  # the year and rank given are let go
     assert statuses(at) == expected(kept, "zh")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_says_what_the_documents_it_cites_are(lang):
+    # "No. 2 annex 1" beside each rule and nowhere what No. 2 is (a review in English)
+    from dmi.results.ladder import documents_cited
+
+    at, _ = start(lang)
+    fill(at, FIRM)
+    at.run()
+    _ok(at)
+    cited = documents_cited(el.evaluate(FIRM, policy="2026", lang=lang))
+    captions = [_shown(c.value) for c in at.caption]
+    heading = f"**{text('ladder.documents_cited', lang)}**"
+    listed = next(c for c in captions if c.startswith(heading))
+    assert cited and all(_shown(d) in listed for d in cited)
+    marks = [re.findall(r"[(（]([VIU])[)）]", c) for c in captions]
+    assert ["V", "I", "U"] in marks  # each mark a rule is shown with, said what it means

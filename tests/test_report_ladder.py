@@ -302,3 +302,29 @@ def test_a_title_held_is_reported_as_held_with_no_gaps(miit, result, lang, case)
                 assert r.gaps and gaps, rung
     if case == "little_giant_recheck":
         assert ladder["little_giant"].applicant == "recheck"
+
+
+@pytest.mark.parametrize(("lang", "no2"), [("zh", "2号："), ("en", "No. 2: ")])
+def test_the_documents_each_rule_cites_are_named_by_their_titles(lang, no2):
+    # "No. 2 annex 1", "No. 117" beside each rule, and nowhere what No. 2 is (a review in English)
+    from dmi.eligibility.policy import cited_documents
+    from dmi.results.ladder import documents_cited
+
+    ladder = el.evaluate(FIRM, policy="2026", lang=lang)
+    cited = documents_cited(ladder)
+    titles = el.load_policy("2026").documents
+    assert f"{no2}{titles['2号']}" in cited
+    assert any("63号" in d for d in cited)  # 创新型's rules, of the 2022 file, by its title
+    assert len(cited) == len(set(cited))
+    # every document a rule of the ladder names is there, by the file's key it starts with
+    sources = [c.source for r in ladder.rungs.values() for c in (*r.conditions, *r.routes)]
+    keys = {k for p in ("2022", "2026") for k in el.load_policy(p).documents if k[0].isdigit()}
+    for source in sources:
+        for document in cited_documents(source):
+            key = max((k for k in keys if document.startswith(k)), key=len, default=None)
+            if key is not None:
+                shown = key if lang == "zh" else f"No. {key[:-1]}"
+                assert any(d.startswith(shown) for d in cited), document
+    page = html.unescape(render_ladder_html(ladder, generated_at="2026-12-07"))
+    assert text("ladder.documents_cited", lang) in page
+    assert all(d in page for d in cited)

@@ -26,7 +26,7 @@ from dmi.eligibility import (
 )
 from dmi.locales import text
 from dmi.report import render_ladder_html, render_ladder_pdf
-from dmi.results.ladder import RungView, ladder_view, unit_label
+from dmi.results.ladder import RungView, documents_cited, ladder_view, unit_label
 from dmi.service.ladder import (
     asks_stated_level,
     check_facts,
@@ -307,6 +307,11 @@ def show_result(result: FirmResult, refused: dict[str, Any], unplaced: list[str]
     for view in ladder_view(result, refused):
         show_rung(view)
     st.caption(text("ladder.confidence_note", L))
+    cited = documents_cited(result)
+    if cited:
+        # "No. 2 annex 1" beside each rule, and here what No. 2 is
+        lines = "\n".join(f"- {ui.literal(d)}" for d in cited)
+        st.caption(f"**{text('ladder.documents_cited', L)}**\n\n{lines}")
     # the ladder to keep, survey or not (the results page's report carries it after a survey);
     # made only when a button is pressed
     st.subheader(ui.t("downloads"))

@@ -21,7 +21,7 @@ import math
 import numbers
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -683,6 +683,15 @@ class Policy:
     def documents(self) -> dict[str, str]:
         return dict(self._spec.documents)
 
+    def documents_drawn_on(self) -> dict[str, str]:
+        """:attr:`documents`, then those of the files it imports rules from, not named here
+        (an imported rule cites its own file's documents: 39号 of the 2022 file)."""
+        found = self.documents
+        for home in self._homes.values():
+            for key, title in home.documents_drawn_on().items():
+                found.setdefault(key, title)
+        return found
+
     @property
     def notes(self) -> tuple[Note, ...]:
         return self._spec.notes
@@ -815,19 +824,45 @@ def _cited_in_english(document: str) -> str:
     )
 
 
-def citation(source: str, lang: str = "zh") -> str:
-    """The documents a rule's ``source`` names, for a company to read: the source less its
-    notes for researchers (in brackets, or after ``": "``), documents joined by ``、``
-    (``"117号 (N): 2026 复核 use the 63号 standard"`` gives ``117号``); in English
-    (``lang="en"``) as ``No. 2 annex 1, No. 75`` (:func:`_cited_in_english`)."""
-    check_lang(lang)
+def cited_documents(source: str) -> list[str]:
+    """The documents a rule's ``source`` names, each once, in order, without the notes for
+    researchers (``"2号附件1 (G, P); 75号"`` gives ``["2号附件1", "75号"]``)."""
     bare = re.sub(r"\s*\([^()]*\)", "", source)
     documents = []
     for part in re.split(r";\s*", bare):
         for document in part.split(": ")[0].split(", "):
             if document.strip():
                 documents.append(document.strip())
-    documents = list(dict.fromkeys(documents))
+    return list(dict.fromkeys(documents))
+
+
+def document_titles(
+    documents: Mapping[str, str], sources: Iterable[str], lang: str = "zh"
+) -> list[str]:
+    """The documents the ``sources`` cite that ``documents`` (rule files' ``documents``: key ->
+    title) name, each once, as ``2号：工信部企业〔2026〕2号《优质中小企业梯度培育管理办法》…``
+    (in English ``No. 2: …``, the title as the file gives it): what a company reads to check
+    a rule. A cited part (``2号附件1``, ``63号 第五条``) is its document's (``2号``, ``63号``)."""
+    check_lang(lang)
+    keys = sorted(documents, key=len, reverse=True)
+    out: dict[str, str] = {}
+    for source in sources:
+        for cited in cited_documents(source):
+            key = next((k for k in keys if cited.startswith(k)), None)
+            if key is not None and key not in out:
+                shown = _cited_in_english(key) if lang == "en" else key
+                sep = ": " if lang == "en" else "："
+                out[key] = f"{shown}{sep}{documents[key]}"
+    return list(out.values())
+
+
+def citation(source: str, lang: str = "zh") -> str:
+    """The documents a rule's ``source`` names, for a company to read: the source less its
+    notes for researchers (in brackets, or after ``": "``), documents joined by ``、``
+    (``"117号 (N): 2026 复核 use the 63号 standard"`` gives ``117号``); in English
+    (``lang="en"``) as ``No. 2 annex 1, No. 75`` (:func:`_cited_in_english`)."""
+    check_lang(lang)
+    documents = cited_documents(source)
     if lang == "en":
         return ", ".join(_cited_in_english(d) for d in documents)
     return "、".join(documents)

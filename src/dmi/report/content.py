@@ -24,7 +24,7 @@ from dmi.instruments import Instrument, Item
 from dmi.instruments.items import item_type
 from dmi.locales import LANGS, text
 from dmi.results.assess import Assessment, NodeScore
-from dmi.results.ladder import ladder_view, left_out
+from dmi.results.ladder import documents_cited, ladder_view, left_out
 from dmi.scoring.levels import band_ranges, format_index
 
 __all__ = [
@@ -727,6 +727,10 @@ def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -
     # disagrees with, an award year after the application year)
     blocks += [Para(t("ladder.flag", text=flag), "note") for flag in ladder.flags]
     blocks.append(Para(t("ladder.confidence_note"), "note"))
+    cited = documents_cited(ladder)
+    if cited:  # what "No. 2 annex 1" beside each rule is
+        blocks.append(Para(t("ladder.documents_cited"), "heading3"))
+        blocks += [Para(d, "note") for d in cited]
     return Section(t("ladder.report_title"), blocks)
 
 

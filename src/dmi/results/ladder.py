@@ -32,13 +32,14 @@ from dmi.eligibility import (
     status_label,
 )
 from dmi.eligibility.gaps import rounded
-from dmi.eligibility.policy import Compare, iter_leaves
+from dmi.eligibility.policy import Compare, document_titles, iter_leaves
 from dmi.locales import text
 
 __all__ = [
     "ConditionLine",
     "GapLine",
     "RungView",
+    "documents_cited",
     "fact_value_text",
     "ladder_view",
     "left_out",
@@ -587,3 +588,20 @@ def ladder_view(result: FirmResult, refused: Mapping[str, Any] | None = None) ->
     (fact code -> the value as typed) are the values the facts' rules refused, left out of
     ``result`` as unknown: a condition's values say them as refused, not as not given."""
     return [_rung_view(result[rung], result.lang, refused) for rung in RUNGS]
+
+
+def documents_cited(result: FirmResult) -> list[str]:
+    """The documents the firm's ladder cites (its rungs', conditions', routes' and routings'
+    sources), each once, by its title in the rule file that applied it, in ``result.lang``
+    (``No. 2: 工信部企业〔2026〕2号《优质中小企业梯度培育管理办法》…``): the page and the report
+    cite ``No. 2 annex 1`` beside each rule, which a reader could not look up."""
+    sources: list[str] = []
+    documents: dict[str, str] = {}  # of every file a rung's rules come from (39号 is named by
+    for rung in RUNGS:  # the 2022 file, whose 创新型 rules the 2026 file imports)
+        r = result[rung]
+        sources += [r.source, *(c.source for c in (*r.conditions, *r.routes))]
+        if r.routing_source:
+            sources.append(r.routing_source)
+        for key, title in load_policy(r.defined_in or r.policy).documents_drawn_on().items():
+            documents.setdefault(key, title)
+    return document_titles(documents, sources, result.lang)
