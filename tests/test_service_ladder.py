@@ -923,3 +923,9 @@ def test_an_english_page_starts_from_the_english_names_and_they_count_as_the_chi
         groups = el.cohort(batch).table()
         assert set(groups.loc[groups["by"] == "province", "group"]) == {"江苏省"}
     pd.testing.assert_frame_equal(results["en"], results["zh"])
+
+
+def test_an_r_and_d_above_revenue_is_said_with_the_revenue_within_the_sentence():
+    said = service.rd_cautions({"rd_y2": 5000, "revenue_y2": 3500}, "en")["rd_y2"][0]
+    assert " is above revenue, the year before 3500万元 " in said, said
+    assert "上年" not in service.rd_cautions({"rd_y1": 50, "revenue_y1": 10}, "en")["rd_y1"][0]

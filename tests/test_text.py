@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dmi.text import folded, match_key
+from dmi.text import folded, match_key, mid_sentence
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,19 @@ def test_match_key_folds_case_width_quotes_and_every_space():
     assert match_key("上年营业收入 （万元）") == "上年营业收入(万元)"
     assert match_key("Revenue\u3000Y1\t") == "revenuey1"  # an ideographic space, a tab
     assert match_key("Ｒｅｖｅｎｕｅ") == "revenue"
+
+
+@pytest.mark.parametrize(
+    ("label", "inside"),
+    [
+        ("Revenue, the year before", "revenue, the year before"),
+        ("R&D expenses, last fiscal year", "R&D expenses, last fiscal year"),
+        ("SME", "SME"),
+        ("MIIT digital level", "MIIT digital level"),
+        ("上年营业收入", "上年营业收入"),
+        ("a", "a"),
+        ("", ""),
+    ],
+)
+def test_a_label_inside_an_english_sentence_keeps_its_acronyms(label, inside):
+    assert mid_sentence(label) == inside

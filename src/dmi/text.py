@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["counted", "folded", "match_key"]
+__all__ = ["counted", "folded", "match_key", "mid_sentence"]
 
 _QUOTES = {
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u301d\u301e\u301f", '"'),  # “ ” „ ‟ 〝 〞 〟
@@ -52,3 +52,12 @@ def counted(n: int, noun: str) -> str:
     """``n`` and a noun, plural but for one (``1 row``, ``0 rows``, ``2 problems``), as dmi's
     messages count things."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def mid_sentence(label: str) -> str:
+    """A label as it reads inside an English sentence: its first letter in lower case where the
+    second is lower case ("… is above revenue, the year before 3500万元", not "… is above
+    Revenue, …"); an acronym stays (R&D, SME, MIIT), as does a label in Chinese."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label

@@ -45,6 +45,7 @@ from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.errors import FactsNoteWarning
 from dmi.locales import text
 from dmi.results.ladder import fact_value_text, left_out, number_text
+from dmi.text import mid_sentence
 
 __all__ = [
     "CARRIED",
@@ -421,7 +422,7 @@ def rd_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
                     rd=FACTS[rd].label(lang),
                     # shown apart from each other: 1000.004 is not the 1000 it is above
                     spent=fact_value_text(rd, spent, lang, (earned,)),
-                    revenue=FACTS[revenue].label(lang),
+                    revenue=mid_sentence(FACTS[revenue].label(lang)),
                     earned=fact_value_text(revenue, earned, lang, (spent,)),
                     share=number_text(spent / earned * 100, (100,)),
                 )

@@ -40,7 +40,7 @@ from dmi.io import csv_bytes, unescaped
 from dmi.locales import text
 from dmi.service.bulkview import column_labels, company_names, reason_text
 from dmi.service.ladder import application_year_now
-from dmi.text import folded
+from dmi.text import folded, mid_sentence
 
 __all__ = [
     "POLICIES",
@@ -639,6 +639,8 @@ def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
             for name in ("fact", "other"):
                 if name in fields:
                     fields[name] = _fact_label(fields[name], lang)
+            if "other" in fields:  # within the sentence: "… is above revenue, the year before"
+                fields["other"] = mid_sentence(fields["other"])
             if fields.get("unit"):
                 fields["unit"] = fields["unit"].strip()
                 if key not in ("number", "whole") and fields["unit"] != "%":
