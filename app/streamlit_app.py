@@ -10,9 +10,8 @@ import dmi_ui as ui
 import streamlit as st
 from dmi_ui import text
 
-st.set_page_config(page_title="dmi · 中小企业数字化发展指数", page_icon="📈", layout="wide")
-
-ui.lang()
+# the tab's title in the visit's language (an English page's tab was in Chinese)
+st.set_page_config(page_title=f"dmi · {ui.t('app_title')}", page_icon="📈", layout="wide")
 ui.remove_leftover_uploads()
 survey = st.Page("app_pages/survey.py", title=ui.t("nav_survey"), url_path="survey")
 

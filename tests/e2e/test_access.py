@@ -68,3 +68,11 @@ def test_the_survey_opens_at_its_own_address(page: Page, server_database: Path) 
     expect(sidebar.get_by_text(code)).to_be_visible()
     assert "lang=en" in page.url
     assert page.get_by_role("dialog").count() == 0
+
+
+def test_the_tab_s_title_is_in_the_visit_s_language(page: Page) -> None:
+    # an English page's tab read "dmi · 中小企业数字化发展指数"
+    open_page(page, "/survey?lang=en")
+    expect(page).to_have_title("dmi · SME Digital Maturity Index")
+    open_page(page, "/survey?lang=zh")
+    expect(page).to_have_title("dmi · 中小企业数字化发展指数")
