@@ -1499,10 +1499,16 @@ def test_a_total_s_gap_counts_the_changes_its_condition_asks_of_its_other_years(
         short = firm(done, rd_y1=done["rd_y1"] - 0.01)
         assert el.evaluate(short, "2026").row["lg26_rd"] == "not_met"
     # the total is the firm's own, the change what is left after the other year's
+    # the total after the other year's change, said after it, so that the numbers add up (it
+    # said the firm's own 1050 → 1200 beside +100: 1050 + 100 is no 1200)
     if changes == {"rd_y1": 500, "rd_y2": 550}:
-        (total,) = [g for g in gaps if g.text.startswith("R&D (2 years)")]
-        assert total.text.startswith("R&D (2 years) 1050万元 → 1200万元 (+100万元 R&D y1)")
-        assert total.current == 1050 and total.change == 100
+        assert [g.text.partition(" (+")[0] for g in gaps] == [
+            "R&D share y2 2.75% → 3%",
+            "after the changes above, R&D (2 years) 1100万元 → 1200万元",
+        ]
+        total = gaps[1]
+        assert "(+100万元 R&D y1)" in total.text
+        assert total.current == 1100 and total.change == 100
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

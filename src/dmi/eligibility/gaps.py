@@ -833,11 +833,13 @@ def _test_pieces(
         return []
     if isinstance(node, AllOf):
         made = [_test_pieces(ctx, sub, pos, cid, lang, rung) for sub in node.all]
+        after: list[Piece] = []  # a total worked out after the other parts' changes: said last
         for k, sub in enumerate(node.all):
             if made[k] and _is_total(ctx, sub):
                 others = [p for j, found in enumerate(made) if j != k for p in found]
-                made[k] = _total_after_others(ctx, sub, made[k], others, cid, lang, rung)
-        out: list[Piece] = [p for found in made for p in found]
+                made[k], later = _total_after_others(ctx, sub, made[k], others, cid, lang, rung)
+                after += later
+        out: list[Piece] = [p for found in made for p in found] + after
         out = _one_change_per_fact(out, lang)[0]  # R&D 40万 → 100万 lifts the share too
         if any(isinstance(sub, Manual) for sub in node.all):
             # the amounts met, the condition waits for its review: said, not "meets" alone
@@ -888,13 +890,16 @@ def _total_after_others(
     cid: str,
     lang: str,
     rung: RungEval,
-) -> list[Piece]:
+) -> tuple[list[Piece], list[Piece]]:
     """A total's pieces (``own``) worked out again after the changes the condition's other parts
     ask (``others``) of the total's other facts: y2's R&D raised to 3 % of its revenue is part
     of the 2-year total, and the last year's R&D is asked only for the rest (not the whole
     shortfall again). A change of the fact the total is asked of is not counted: the bigger of
-    the two is kept (:func:`_one_change_per_fact`). The pieces keep the firm's own total as
-    the value now; on a row the others' changes bring to the total, none is left."""
+    the two is kept (:func:`_one_change_per_fact`). Returns the pieces of the rows no other
+    change touches, as they were, and those worked out again, marked as after the changes
+    (said after them, with the total after them as the value now: "after the changes above,
+    R&D (2 years) 229万元 → 1200万元 (+971万元)", where the firm's own 224 beside +971 did not
+    add up); on a row the others' changes bring to the total, none is left."""
     metric = ctx.policy.metrics[leaf.of]
     asked = metric.of[0]
     part_of = _part_of()
@@ -906,20 +911,19 @@ def _total_after_others(
         if asked not in touches and touches & set(metric.of):
             moved.append(p)
     if not moved:
-        return own
+        return own, []
     rows = np.unique(np.concatenate([p.positions for p in own]))
     rows = rows[np.isin(rows, np.concatenate([p.positions for p in moved]))]
     after = _context_after(ctx, rows, moved)
     if after is None:
-        return own
-    total_now = ctx.get(leaf.of)[0]
-    out = [p.subset(~np.isin(p.positions, rows)) for p in own]
+        return own, []
+    kept = [p.subset(~np.isin(p.positions, rows)) for p in own]
+    again = []
     for p in _test_pieces(after, leaf, np.arange(len(rows)), cid, lang, rung):
         at = rows[p.positions]
-        current = total_now[at]
-        source = p.source and dataclasses.replace(p.source, positions=at, current=current)
-        out.append(dataclasses.replace(p, positions=at, current=current, source=source))
-    return [p for p in out if len(p.positions)]
+        source = p.source and dataclasses.replace(p.source, positions=at)
+        again.append(dataclasses.replace(p, positions=at, source=source, after_changes=True))
+    return [p for p in kept if len(p.positions)], [p for p in again if len(p.positions)]
 
 
 # -- scorecards ---------------------------------------------------------------------------------
