@@ -328,3 +328,23 @@ def test_the_documents_each_rule_cites_are_named_by_their_titles(lang, no2):
     page = html.unescape(render_ladder_html(ladder, generated_at="2026-12-07"))
     assert text("ladder.documents_cited", lang) in page
     assert all(d in page for d in cited)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_reports_say_the_cautions_the_page_says_under_the_fields(miit, result, lang):
+    # revenue of 40000000万元 (typed in yuan) and R&D above the year's revenue were said on the
+    # page under their fields, and the downloaded report printed the values without a word
+    from dmi.report import render_ladder_html, render_ladder_pdf
+    from dmi.service.ladder import caution_lines, check_facts
+
+    facts = {**FIRM, "revenue_y1": 40_000_000, "revenue_y2": 3500, "rd_y2": 5000}
+    checked = check_facts(facts, "2026", None, lang)
+    lines = caution_lines(checked.cautions)
+    assert len(lines) >= 2 and set(checked.cautions) >= {"revenue_y1", "rd_y2"}
+    page = html.unescape(render_ladder_html(checked.result, cautions=lines))
+    assert all(line in page for line in lines)
+    assert render_ladder_pdf(checked.result, cautions=lines) != render_ladder_pdf(checked.result)
+    with_ladder = {"ladder": checked.result, "ladder_cautions": lines}
+    survey_report = html.unescape(render_html(result, instrument=miit, lang=lang, **with_ladder))
+    assert all(line in survey_report for line in lines)
+    assert not any(line in html.unescape(render_ladder_html(checked.result)) for line in lines)

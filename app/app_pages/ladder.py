@@ -29,6 +29,7 @@ from dmi.report import render_ladder_html, render_ladder_pdf
 from dmi.results.ladder import RungView, documents_cited, ladder_view, unit_label
 from dmi.service.ladder import (
     asks_stated_level,
+    caution_lines,
     check_facts,
     form_facts,
     form_groups,
@@ -286,10 +287,13 @@ def show_rung(view: RungView) -> None:
                 st.caption(f"{lit(line.source)} · {lit(line.id)}")
 
 
-def show_result(result: FirmResult, refused: dict[str, Any], unplaced: list[str]) -> None:
+def show_result(
+    result: FirmResult, refused: dict[str, Any], unplaced: list[str], cautions: list[str]
+) -> None:
     """The ladder of the valid facts, a title the firm holds drawn as held; the values
     ``refused`` were left out, which is said once here (their messages are under their fields;
-    ``unplaced``: those of no field shown)."""
+    ``unplaced``: those of no field shown); the ``cautions`` said under their fields go in the
+    reports."""
     st.header(text("ladder.result", L))
     policy = load_policy(result.policy)
     why = year_note(result.policy, result.year, L)
@@ -319,14 +323,14 @@ def show_result(result: FirmResult, refused: dict[str, Any], unplaced: list[str]
     ui.download(
         cols[0],
         ui.t("download_html"),
-        lambda: render_ladder_html(result, refused=refused).encode("utf-8"),
+        lambda: render_ladder_html(result, refused=refused, cautions=cautions).encode("utf-8"),
         "dmi-ladder.html",
         key="ladder_download_html",
     )
     ui.download(
         cols[1],
         ui.t("download_pdf"),
-        lambda: render_ladder_pdf(result, refused=refused),
+        lambda: render_ladder_pdf(result, refused=refused, cautions=cautions),
         "dmi-ladder.pdf",
         key="ladder_download_pdf",
     )
@@ -397,7 +401,7 @@ def page(token: str) -> None:
     # values taken that may not mean what they say (a debt ratio of 0.8 %): under their fields
     for code, lines in checked.cautions.items():
         (slots[code] if code in slots else st).warning("  \n".join(ui.literal(x) for x in lines))
-    show_result(result, checked.refused, unplaced)
+    show_result(result, checked.refused, unplaced, caution_lines(checked.cautions))
 
 
 def _plain_row(result: FirmResult) -> dict[str, Any]:

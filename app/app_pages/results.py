@@ -22,7 +22,7 @@ from dmi.locales import text
 from dmi.report import PreviousResult, render_html, render_pdf
 from dmi.report.content import confidence_phrase, peer_group_label, plain_number, tier_sentences
 from dmi.results.ladder import ladder_view, left_out
-from dmi.service.ladder import evaluate_facts
+from dmi.service.ladder import caution_lines, cautions_of, evaluate_facts
 from dmi.service.store import view_token
 from dmi.service.survey import answers_frame
 
@@ -315,6 +315,12 @@ report_args = {
     "answers": latest.answers,
     "ladder": ladder,
     "ladder_refused": ladder_refused,
+    # the values the pre-check took with a caution, said in the report as on its page
+    "ladder_cautions": (
+        caution_lines(cautions_of(stored_ladder.facts, L))
+        if ladder is not None and stored_ladder
+        else []
+    ),
 }
 cols = st.columns(3)
 ui.download(

@@ -335,6 +335,7 @@ def build_report(
     answers: Mapping[str, Any] | None,
     ladder: FirmResult | None = None,
     ladder_refused: Mapping[str, Any] | None = None,
+    ladder_cautions: Sequence[str] = (),
 ) -> Report:
     """The report's content in ``lang``; the parameters are those of
     :func:`dmi.report.render_html`.
@@ -530,7 +531,7 @@ def build_report(
 
     # -- the 梯度培育 pre-check (only when the company gave its facts) ---------------------------
     if ladder is not None:
-        sections.append(_ladder_section(ladder, lang, ladder_refused or {}))
+        sections.append(_ladder_section(ladder, lang, ladder_refused or {}, ladder_cautions))
 
     # -- change since the earlier submission -----------------------------------------------------
     if previous is not None:
@@ -635,6 +636,7 @@ def build_ladder_report(
     ladder: FirmResult,
     refused: Mapping[str, Any] | None = None,
     generated_at: datetime | date | str | None = None,
+    cautions: Sequence[str] = (),
 ) -> Report:
     """A report of the 梯度培育 pre-check alone, in ``ladder.lang``: the firm that took it
     without the survey has its ladder to keep too. The same section as :func:`build_report`'s,
@@ -644,11 +646,13 @@ def build_ladder_report(
     when = generated_at if generated_at is not None else datetime.now()
     rules = load_policy(ladder.policy).title.get(lang)
     meta = [(t("report.date"), _when(when)), (t("ladder.report_rules"), rules)]
-    section = _ladder_section(ladder, lang, refused or {})
+    section = _ladder_section(ladder, lang, refused or {}, cautions)
     return Report(lang, section.title, meta, [replace(section, title=t("ladder.result"))])
 
 
-def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -> Section:
+def _ladder_section(
+    ladder: FirmResult, lang: str, refused: Mapping[str, Any], cautions: Sequence[str] = ()
+) -> Section:
     """Where the company stands on 创新型 / 专精特新 / 小巨人, and each rung's gaps, all of them
     as the page lists them (a saved report is read without the page; none for a title held);
     the values ``refused`` on the page named as left out (as the page names them)."""
@@ -676,6 +680,9 @@ def _ladder_section(ladder: FirmResult, lang: str, refused: Mapping[str, Any]) -
     ]
     if refused:
         blocks.append(Para(left_out(refused, lang, on_the_page=False), "note"))
+    # the values taken that may not mean what they say, as the page says them under the fields
+    # (revenue typed in yuan: a report read without the page showed 40000000万元 unremarked)
+    blocks += [Para(line, "note") for line in cautions]
     gap_rows = []
     for v in views:
         if v.status == "eligible":

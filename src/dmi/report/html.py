@@ -9,7 +9,7 @@ Content-Security-Policy that forbids both.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -154,6 +154,7 @@ def render_html(
     answers: Mapping[str, Any] | None = None,
     ladder: FirmResult | None = None,
     ladder_refused: Mapping[str, Any] | None = None,
+    ladder_cautions: Sequence[str] = (),
 ) -> str:
     """The company report as one self-contained, printable HTML document.
 
@@ -184,6 +185,9 @@ def render_html(
     ladder_refused
         The values the pre-check refused and left out of ``ladder`` (fact code -> the value as
         typed): named in the section as left out, as the page names them.
+    ladder_cautions
+        The values taken that may not mean what they say (revenue typed in yuan), as the page
+        says them (:func:`dmi.service.ladder.caution_lines`): said in the section.
 
     Returns
     -------
@@ -207,6 +211,7 @@ def render_html(
         answers,
         ladder,
         ladder_refused,
+        ladder_cautions,
     )
     return _document(report)
 
@@ -216,6 +221,7 @@ def render_ladder_html(
     *,
     refused: Mapping[str, Any] | None = None,
     generated_at: datetime | date | str | None = None,
+    cautions: Sequence[str] = (),
 ) -> str:
     """The 梯度培育 pre-check alone as one self-contained, printable HTML document, in
     ``ladder.lang`` (:func:`dmi.report.content.build_ladder_report`): for a firm that took the
@@ -229,8 +235,11 @@ def render_ladder_html(
         The values the pre-check refused and left out (fact code -> the value as typed).
     generated_at : datetime, date or str, optional
         The report date (default: now).
+    cautions : sequence of str, optional
+        The values taken that may not mean what they say, as the page says them under their
+        fields (:func:`dmi.service.ladder.caution_lines`): said under the ladder.
     """
-    return _document(content.build_ladder_report(ladder, refused, generated_at))
+    return _document(content.build_ladder_report(ladder, refused, generated_at, cautions))
 
 
 def _document(report: content.Report) -> str:

@@ -17,7 +17,7 @@ import os
 import re
 import string
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -168,6 +168,7 @@ def render_pdf(
     font: str | os.PathLike[str] | None = None,
     ladder: FirmResult | None = None,
     ladder_refused: Mapping[str, Any] | None = None,
+    ladder_cautions: Sequence[str] = (),
 ) -> bytes:
     """The company report as a PDF (A4), with the same content as
     :func:`~dmi.report.html.render_html`.
@@ -179,7 +180,7 @@ def render_pdf(
     font
         The font file to embed (``.ttf``, ``.otf``, ``.ttc``); default the ``DMI_PDF_FONT``
         setting, else a CJK font found on the system (see :mod:`dmi.report.fonts`).
-    ladder, ladder_refused
+    ladder, ladder_refused, ladder_cautions
         As for :func:`~dmi.report.html.render_html` (the ladder section).
 
     Returns
@@ -214,6 +215,7 @@ def render_pdf(
         answers,
         ladder,
         ladder_refused,
+        ladder_cautions,
     )
     return _pdf(report, font, subject=instrument.title.get(lang))
 
@@ -224,18 +226,19 @@ def render_ladder_pdf(
     refused: Mapping[str, Any] | None = None,
     generated_at: datetime | date | str | None = None,
     font: str | os.PathLike[str] | None = None,
+    cautions: Sequence[str] = (),
 ) -> bytes:
     """The 梯度培育 pre-check alone as a PDF (A4), the content of
     :func:`~dmi.report.html.render_ladder_html`.
 
     Parameters
     ----------
-    ladder, refused, generated_at
+    ladder, refused, generated_at, cautions
         As for :func:`~dmi.report.html.render_ladder_html`.
     font : str or PathLike, optional
         As for :func:`render_pdf`.
     """
-    report = content.build_ladder_report(ladder, refused, generated_at)
+    report = content.build_ladder_report(ladder, refused, generated_at, cautions)
     return _pdf(report, font, subject=report.title)
 
 

@@ -53,6 +53,8 @@ __all__ = [
     "FormGroup",
     "NOT_ASKED",
     "amount_cautions",
+    "caution_lines",
+    "cautions_of",
     "application_year_now",
     "asks_stated_level",
     "check_facts",
@@ -378,11 +380,24 @@ def check_facts(
                 if code in given:
                     refused[code] = given.pop(code)
             continue
-        cautions = fraction_cautions(given, lang)
-        for found in (amount_cautions(given, lang), rd_cautions(given, lang)):
-            for code, lines in found.items():
-                cautions.setdefault(code, []).extend(lines)
-        return Checked(result, given, refused, messages, cautions)
+        return Checked(result, given, refused, messages, cautions_of(given, lang))
+
+
+def cautions_of(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
+    """The values taken that may not mean what they say, under their facts: a percentage of
+    at most 1 (:func:`fraction_cautions`), an amount typed in yuan (:func:`amount_cautions`),
+    R&D above the year's revenue (:func:`rd_cautions`); the page says them under the fields,
+    and the report (:func:`caution_lines`) under its ladder."""
+    cautions = fraction_cautions(facts, lang)
+    for found in (amount_cautions(facts, lang), rd_cautions(facts, lang)):
+        for code, lines in found.items():
+            cautions.setdefault(code, []).extend(lines)
+    return cautions
+
+
+def caution_lines(cautions: Mapping[str, list[str]]) -> list[str]:
+    """:func:`cautions_of`'s lines in the form's order of their facts, for a report."""
+    return [line for fact in FACTS if fact.code in cautions for line in cautions[fact.code]]
 
 
 def amount_cautions(facts: Mapping[str, Any], lang: str) -> dict[str, list[str]]:
