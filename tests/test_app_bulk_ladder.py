@@ -355,7 +355,7 @@ def test_the_run_s_notes_are_in_the_page_s_language():
     at = _run("en", b"respondent_id,revenue_y1\nA1,50000000\nA2,30000000\n")
     shown = [i.value.replace("\\", "") for i in at.info]
     assert any(
-        v.startswith("revenue y1 (revenue_y1): values of 1000000万元 (100亿元) or more")
+        v.startswith("last year's revenue (revenue_y1): values of 1000000万元 (100亿元) or more")
         and "2 of the 2 given" in v
         for v in shown
     ), shown

@@ -23,7 +23,7 @@ from dmi.cli.main import main
 
 from .conftest import ROOT
 
-# the docs' firm A1: debt 81 % (> 80), R&D y1 96 / 4000 = 2.4 % (< 3) -> 专精特新 not_yet
+# the docs' firm A1: debt 81 % (> 80), last year's R&D 96 / 4000 = 2.4 % (< 3) -> 专精特新 not_yet
 A1 = {
     "respondent_id": "A1",
     "holds_innovative": "yes",
@@ -46,7 +46,7 @@ A1 = {
     "city": "深圳",
     "sector": "C34",
 }
-# at the edges: debt exactly 80 % (≤ 80: met), R&D y1 120 / 4000 = exactly 3 % (met); every
+# at the edges: debt exactly 80 % (≤ 80: met), last year's R&D 120 / 4000 = exactly 3 % (met); every
 # hard condition met, the IP and market-position conditions manual -> 专精特新 manual
 A2 = {**A1, "respondent_id": "A2", "debt_ratio": 80, "rd_y1": 120}
 # the same with the debt ratio blank: unknown, never not_met
@@ -93,7 +93,7 @@ def test_edge_firms_get_the_statuses_worked_by_hand(capsys, tmp_path):
     assert got.loc["A1", "specialised_status"] == "not_yet"
     assert got.loc["A1", "sr26_debt"] == "not_met" and got.loc["A1", "sr26_rd"] == "not_met"
     assert "debt ratio 81% → 80% meets sr26_debt" in got.loc["A1", "gaps"]
-    assert "R&D share y1 2.4% → 3% (+24万元 R&D y1)" in got.loc["A1", "gaps"]
+    assert "last year's R&D share 2.4% → 3% (+24万元 last year's R&D)" in got.loc["A1", "gaps"]
     assert got.loc["A2", "sr26_debt"] == "met" and got.loc["A2", "sr26_rd"] == "met"
     assert got.loc["A2", "specialised_status"] == "manual"
     assert got.loc["A3", "sr26_debt"] == "unknown"
@@ -682,12 +682,13 @@ def test_a_facts_short_label_is_a_header_too():
     # ratio unknown for every firm
     from dmi.eligibility.headers import map_fact_columns
 
-    mapping = map_fact_columns(["资产负债率(%)", "上年营收", "R&D y1", "main revenue y1 (万元)"])
+    headers = ["资产负债率(%)", "上年营收", "last year's R&D", "last year's main revenue (万元)"]
+    mapping = map_fact_columns(headers)
     assert mapping.rename == {
         "资产负债率(%)": "debt_ratio",
         "上年营收": "revenue_y1",
-        "R&D y1": "rd_y1",
-        "main revenue y1 (万元)": "main_revenue_y1",
+        "last year's R&D": "rd_y1",
+        "last year's main revenue (万元)": "main_revenue_y1",
     }
     shorts = [f.short_label(lang) for f in el.FACTS for lang in ("zh", "en") if f.short]
     assert len(shorts) == len(set(shorts))  # each names one fact

@@ -534,7 +534,7 @@ SR26_OK = {
             1200,
             1500,
             300,
-            "(+300万元 main revenue y1, revenue y1 +300万元 too)",
+            "(+300万元 last year's main revenue, last year's revenue +300万元 too)",
         ),
         (
             {"revenue_y1": 1200, "main_revenue_y1": None, "rd_y1": 100, "equity_2y": 0},
@@ -585,7 +585,7 @@ def test_growth_and_sum_gaps_by_hand():
     # make, and check the shares after)
     g = gaps_of(firm(LG26_OK, rd_y1=500), "little_giant")
     assert g["lg26_rd"].change == pytest.approx(100) and g["lg26_rd"].fact == "rd_y1"
-    assert "1100万元 → 1200万元 (+100万元 R&D y1)" in g["lg26_rd"].text
+    assert "1100万元 → 1200万元 (+100万元 last year's R&D)" in g["lg26_rd"].text
     # debt 75.5 -> 75
     g = gaps_of(firm(LG26_OK, debt_ratio=75.5), "little_giant")
     assert g["lg26_debt"].change == pytest.approx(-0.5)
@@ -747,17 +747,19 @@ def test_the_points_shown_are_those_of_the_tier_1_path_assessed():
 
 def test_a_scorecard_gap_does_not_silently_lose_points_elsewhere():
     # IN60 with debt 60 % (5) and no growth (5): 成长性 10 < 15, total 55.
-    # The gap: growth 0 % -> 5 % (+300 main revenue y1). Revenue 10000 -> 10300, R&D 300 / 10300
+    # The gap: growth 0 % -> 5 % (+300 last year's main revenue). Revenue 10000 -> 10300, R&D 300 /
+    # 10300
     # = 2.91 % -> 10 points: 创新能力 15 < 20. So the gaps go on: R&D +9 (309 / 10300 = 3 %).
     f = firm(IN60, debt_ratio=60, main_revenue_y1=6000, main_revenue_y2=6000)
     r = el.evaluate(f, "2022", lang="en")
     assert r["innovative"].scorecard.points == 55
     points, restore = r["innovative"].gaps
-    assert "+300万元 main revenue y1" in points.text
+    assert "+300万元 last year's main revenue" in points.text
     assert points.changes == (("main_revenue_y1", 300.0),)
     assert (restore.condition, restore.fact, restore.change) == ("in22_score", "rd_y1", 9.0)
     assert restore.text == (
-        "after the changes above, R&D share y1 2.91% → 3% (+9万元 R&D y1) meets in22_score"
+        "after the changes above, last year's R&D share 2.91% → 3% (+9万元 last year's R&D) meets "
+        "in22_score"
     )
     followed = firm(f, main_revenue_y1=6300, revenue_y1=10300, rd_y1=309)
     assert el.evaluate(followed, "2022")["innovative"].status == "eligible"

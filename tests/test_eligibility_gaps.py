@@ -27,12 +27,14 @@ def gaps_of(facts: dict, policy: str = "2026", rung: str = "specialised", lang: 
 
 
 def test_r_and_d_share_gap_in_the_firm_s_own_amounts():
-    # 96 / 4000 = 2.4 %; 3 % of 4000 is 120: +24万元. "R&D y1 96 -> 100" is also unmet but 120
+    # 96 / 4000 = 2.4 %; 3 % of 4000 is 120: +24万元. "last year's R&D 96 -> 100" is also unmet but
+    # 120
     # covers it, so it is not listed.
     facts = firm(SR26, revenue_y1=4000, main_revenue_y1=3600, rd_y1=96)
     result = el.evaluate(facts, "2026", lang="en")
     assert result.gaps == (
-        "Specialised (专精特新) SME (2026): R&D share y1 2.4% → 3% (+24万元 R&D y1) meets sr26_rd"
+        "Specialised (专精特新) SME (2026): last year's R&D share 2.4% → 3% (+24万元 last year's "
+        "R&D) meets sr26_rd"
     )
     (gap,) = result["specialised"].gaps
     assert (gap.condition, gap.fact, gap.current, gap.target, gap.change) == (
@@ -58,13 +60,14 @@ def test_debt_ratio_and_plain_threshold_gaps():
     )
     # more revenue is more main-business revenue where the firm gives it (the share kept)
     assert (
-        "revenue y1 1200万元 → 1500万元 (+300万元 main revenue y1, revenue y1 +300万元 too) "
+        "last year's revenue 1200万元 → 1500万元 (+300万元 last year's main revenue, last year's "
+        "revenue +300万元 too) "
         "meets sr26_rev" in result.gaps
     )
     result = el.evaluate(
         firm(SR26, revenue_y1=1200, main_revenue_y1=None, equity_2y=0), "2026", lang="en"
     )
-    assert "revenue y1 1200万元 → 1500万元 (+300万元) meets sr26_rev" in result.gaps
+    assert "last year's revenue 1200万元 → 1500万元 (+300万元) meets sr26_rev" in result.gaps
     result = el.evaluate(
         firm(SR26, ip_class1=0, award="none", rd_institution="none"), "2026", lang="en"
     )
@@ -78,7 +81,8 @@ def test_a_share_of_a_whole_is_worked_back_with_the_whole_growing_too():
     # main 1500 of 2000 = 75 %; 80 % needs main m with m / (m + 500) = 0.8: m = 2000, +500
     result = el.evaluate(firm(SR26, main_revenue_y1=1500), "2026", lang="en")
     assert (
-        "main-business share 75% → 80% (+500万元 main revenue y1, revenue y1 +500万元 too) "
+        "main-business share 75% → 80% (+500万元 last year's main revenue, last year's revenue "
+        "+500万元 too) "
         "meets sr26_main" in result.gaps
     )
     after = el.evaluate(firm(SR26, main_revenue_y1=2000, revenue_y1=2500), "2026")
@@ -122,7 +126,8 @@ def test_a_compound_growth_gap():
     gaps = gaps_of(facts, rung="little_giant")
     text = next(g.text for g in gaps if g.condition == "lg26_growth")
     assert text == (
-        "revenue CAGR (2 years) 3.92% → 5% (+112.5万元 main revenue y1, revenue y1 +112.5万元 too) "
+        "revenue CAGR (2 years) 3.92% → 5% (+112.5万元 last year's main revenue, last year's "
+        "revenue +112.5万元 too) "
         "meets lg26_growth"
     )
 
@@ -156,7 +161,8 @@ def test_a_scorecard_gap_takes_the_cheapest_move_first():
     assert result["innovative"].points == 55 and result["innovative"].status == "not_yet"
     assert result.gaps == (
         "Innovative SME (2022): in22_score: +5 points (55 → 60): "
-        "main revenue growth y1 5% → 10% (+120万元 main revenue y1, revenue y1 +120万元 too) +5"
+        "last year's main revenue growth 5% → 10% (+120万元 last year's main revenue, last year's "
+        "revenue +120万元 too) +5"
     )
     (gap,) = result["innovative"].gaps
     assert gap.kind == "points" and gap.points == 5
@@ -166,7 +172,8 @@ def test_a_scorecard_gap_takes_the_cheapest_move_first():
     flat = firm(IN55, main_revenue_y2=2520)
     assert el.evaluate(flat, "2022", lang="en").gaps == (
         "Innovative SME (2022): in22_score: +10 points (50 → 60) [Growth 10 → 15]: "
-        "main revenue growth y1 0% → 5% (+126万元 main revenue y1, revenue y1 +126万元 too) +5, "
+        "last year's main revenue growth 0% → 5% (+126万元 last year's main revenue, last year's "
+        "revenue +126万元 too) +5, "
         "debt ratio 58% → 55% +5"
     )
 
@@ -180,7 +187,7 @@ def test_a_group_floor_gap_moves_an_indicator_of_that_group():
     sc = result["innovative"].scorecard
     assert sc.points >= 60 and sc.state == "not_met"
     assert "[Innovation 15 → 20]" in result.gaps
-    assert "R&D share y1 3% → 5% (+80万元 R&D y1) +5" in result.gaps
+    assert "last year's R&D share 3% → 5% (+80万元 last year's R&D) +5" in result.gaps
 
 
 def test_missing_and_manual_gaps():
@@ -457,7 +464,9 @@ def test_a_scorecard_s_moves_leave_out_those_the_others_make_needless():
     assert len(gaps) == 1 and gaps[0].condition == "in22_score"
     assert [(f, pytest.approx(c)) for f, c in gaps[0].changes] == [("rd_y1", 65.96)]
     # 52.99 / 3964.79 is 1.3365 %: 1.34 % (nearest, as the condition's line says it)
-    assert gaps[0].text.endswith(": R&D share y1 1.34% → 3% (+65.96万元 R&D y1) +10")
+    assert gaps[0].text.endswith(
+        ": last year's R&D share 1.34% → 3% (+65.96万元 last year's R&D) +10"
+    )
     assert el.evaluate(_apply(facts, gaps), "2022")["innovative"].status == "eligible"
 
 
@@ -500,7 +509,8 @@ def test_one_fact_changed_for_two_conditions_is_one_change_naming_both():
     revenue = [g for g in gaps if g.fact == "main_revenue_y1"]  # by the main business
     assert len(revenue) == 1 and revenue[0].change == pytest.approx(1000)
     assert revenue[0].text.endswith(
-        "(+1000万元 main revenue y1, revenue y1 +1000万元 too) meets lg26_rev, lg26_growth"
+        "(+1000万元 last year's main revenue, last year's revenue +1000万元 too) meets lg26_rev, "
+        "lg26_growth"
     )
     after = el.evaluate(_apply(facts, gaps), "2026")["little_giant"]
     assert {c: after.condition(c).state for c in ("lg26_rev", "lg26_growth")} == {
@@ -517,7 +527,7 @@ def test_a_value_short_of_a_threshold_is_never_shown_on_it(revenue, rd):
     # 2.999999999 % of a huge revenue was rounded to 6 places, then down: "3% → 3%"
     gaps = el.evaluate({"revenue_y1": revenue, "rd_y1": rd}, "2022", lang="en", max_gaps=None)
     share = [g.text for g in gaps["specialised"].gaps if g.condition == "sr22_rd"]
-    assert share == ["R&D share y1 2.99% → 3% (+0.01万元 R&D y1) meets sr22_rd"]
+    assert share == ["last year's R&D share 2.99% → 3% (+0.01万元 last year's R&D) meets sr22_rd"]
 
 
 def test_changes_of_one_fact_for_many_conditions_are_merged_without_overflow():
@@ -561,12 +571,13 @@ def test_a_fact_is_not_asked_for_when_what_it_stands_in_for_is_known():
 )
 def test_a_value_that_cannot_be_computed_is_said_once_with_no_amount(base, changes, rung, whole):
     # a share over a whole of 0 cannot be computed: its gap said so, yet carried a change
-    # (0 - the part: R&D y2 -100), which the follow-ups then applied (negative revenue, the
+    # (0 - the part: prior year's R&D -100), which the follow-ups then applied (negative revenue,
+    # the
     # same entries three times over)
     result = el.evaluate(firm(base, **changes), "2026", lang="en", max_gaps=None)
     gaps = result[rung].gaps
     undefined = [g for g in gaps if "cannot be computed" in g.text]
-    assert len(undefined) == 1 and whole.replace("_", " ") in undefined[0].text
+    assert len(undefined) == 1 and el.FACTS[whole].short_label("en") in undefined[0].text
     assert undefined[0].change is None and undefined[0].changes == ()
     texts = [g.text for g in gaps]
     assert len(texts) == len(set(texts))  # no entry twice
@@ -678,7 +689,8 @@ def test_a_condition_left_to_manual_review_that_the_changes_break_gets_its_gaps(
     assert [g.condition for g in result.gaps] == ["lg22_growth", "lg22_rd"]
     # worked out after the first change, and said so
     assert result.gaps[1].text == (
-        "after the changes above, R&D share y2 4.44% → 6% (+70万元 R&D y2) meets lg22_rd"
+        "after the changes above, prior year's R&D share 4.44% → 6% (+70万元 prior year's R&D) "
+        "meets lg22_rd"
     )
     after = el.evaluate(_apply(facts, list(result.gaps)), "2022", max_gaps=None)["little_giant"]
     assert after.condition("lg22_growth").state == after.condition("lg22_rd").state == "met"
@@ -746,7 +758,9 @@ def test_a_decrease_beyond_the_rest_of_a_whole_is_asked_of_its_part(cuts_2026):
     gaps = el.evaluate(f, cuts_2026, lang="en", max_gaps=None)["innovative"].gaps
     size = next(g for g in gaps if g.condition == "ts_size")
     assert size.text == (
-        "revenue y1 25000万元 → 20000万元 (-5000万元 main revenue y1, revenue y1 -5000万元 too) "
+        "last year's revenue 25000万元 → 20000万元 (-5000万元 last year's main revenue, "
+        "last year's "
+        "revenue -5000万元 too) "
         "meets ts_size"
     )
     after = el.evaluate(_apply(f, list(gaps)), cuts_2026)["innovative"]  # valid facts
@@ -755,11 +769,12 @@ def test_a_decrease_beyond_the_rest_of_a_whole_is_asked_of_its_part(cuts_2026):
     f = {**f, "main_revenue_y1": 15000, "main_revenue_y2": 15000}
     gaps = el.evaluate(f, cuts_2026, lang="en", max_gaps=None)["innovative"].gaps
     size = next(g for g in gaps if g.condition == "ts_size")
-    assert size.text == "revenue y1 25000万元 → 20000万元 (-5000万元) meets ts_size"
+    assert size.text == "last year's revenue 25000万元 → 20000万元 (-5000万元) meets ts_size"
 
 
 def test_a_share_that_cannot_be_computed_is_said_once():
-    # revenue 0 in both years: "R&D share y2 cannot be computed (revenue y2 is 0)" was listed
+    # revenue 0 in both years: "prior year's R&D share cannot be computed (prior year's revenue is
+    # 0)" was listed
     # four times under 小巨人, once more each round of follow-ups (a piece with no amount to
     # change was taken for one whose amounts the follow-ups make)
     facts = firm(SR26, revenue_y1=0, revenue_y2=0, rd_y1=100, rd_y2=100, main_revenue_y1=0)
@@ -771,9 +786,12 @@ def test_a_share_that_cannot_be_computed_is_said_once():
         shares = [g.text for g in result["little_giant"].gaps if "cannot be computed" in g.text]
         if lang == "en":
             assert shares == [
-                "main-business share cannot be computed (revenue y1 is 0), needed for lg26_main",
-                "R&D share y1 cannot be computed (revenue y1 is 0), needed for lg26_rd",
-                "R&D share y2 cannot be computed (revenue y2 is 0), needed for lg26_rd",
+                "main-business share cannot be computed (last year's revenue is 0), needed for "
+                "lg26_main",
+                "last year's R&D share cannot be computed (last year's revenue is 0), needed for "
+                "lg26_rd",
+                "prior year's R&D share cannot be computed (prior year's revenue is 0), needed for "
+                "lg26_rd",
             ]
 
 
@@ -787,7 +805,8 @@ def _missing_named(result: el.RungResult) -> set[str]:
 
 
 def test_a_change_that_leaves_its_condition_unknown_asks_for_the_fact_it_waits_on():
-    # R&D y1 50万 → 100万 meets the year's part of sr26_rd; the other year's is blank, so the
+    # last year's R&D 50万 → 100万 meets the year's part of sr26_rd; the other year's is blank, so
+    # the
     # firm was then unknown, and no gap had asked for rd_y2 (a reviewer's 5 of 118 firms)
     from .test_eligibility_edges_ladder import _apply
 
@@ -965,20 +984,23 @@ def _nested_rd(tmp_path) -> el.Policy:
 @pytest.mark.parametrize(
     ("changes", "state", "asked"),
     [
-        # R&D y1 50 fails the inner "all of" whatever R&D y2 is: the share and the rank can
+        # last year's R&D 50 fails the inner "all of" whatever prior year's R&D is: the share and
+        # the rank can
         # still change sr26_rd
         ({"rd_y1": 50}, "unknown", {"market_share", "domestic_rank"}),
-        # the share of 12 % meets the "any of" whatever R&D y2 is: only the rank can change it
+        # the share of 12 % meets the "any of" whatever prior year's R&D is: only the rank can
+        # change it
         ({"market_share": 12}, "unknown", {"domestic_rank"}),
-        # a share of 5 % fails: R&D y2 can meet the "any of", the rank the whole
+        # a share of 5 % fails: prior year's R&D can meet the "any of", the rank the whole
         ({"market_share": 5}, "unknown", {"rd_y2", "domestic_rank"}),
-        # both alternatives fail: the gap is R&D y1 50 → 100 (the first of two needing one
-        # change each); once it is made the inner "all of" waits on R&D y2, the whole on the rank
+        # both alternatives fail: the gap is last year's R&D 50 → 100 (the first of two needing one
+        # change each); once it is made the inner "all of" waits on prior year's R&D, the whole on
+        # the rank
         ({"rd_y1": 50, "market_share": 5}, "not_met", {"rd_y2", "domestic_rank"}),
     ],
 )
 def test_missing_facts_in_nested_tests_follow_the_states(tmp_path, changes, state, asked):
-    # sr26_rd's R&D y2, market share and domestic rank blank unless given; every other
+    # sr26_rd's prior year's R&D, market share and domestic rank blank unless given; every other
     # condition of the rung met or left to review
     policy = _nested_rd(tmp_path)
     facts = firm(SR26, **{"rd_y2": None, "market_share": None, "domestic_rank": None, **changes})
@@ -1007,11 +1029,11 @@ def test_a_condition_the_changes_leave_unknown_has_a_blank_fact_it_reads_asked_f
 @pytest.mark.parametrize(
     ("years", "zero_en", "zero_zh"),
     [
-        ((100, 0, 5500), "main revenue y2 is 0", "前年主营收入为 0"),
-        ((0, 100, 5500), "main revenue y3 is 0", "大前年主营收入为 0"),
+        ((100, 0, 5500), "prior year's main revenue is 0", "前年主营收入为 0"),
+        ((0, 100, 5500), "main revenue 3 years back is 0", "大前年主营收入为 0"),
         (
             (0, 0, 5500),
-            "main revenue y3, main revenue y2 are 0",
+            "main revenue 3 years back, prior year's main revenue are 0",
             "大前年主营收入、前年主营收入均为 0",
         ),
     ],
@@ -1071,8 +1093,10 @@ def test_a_change_that_leaves_a_manual_review_says_so(base, rung, cid, needed):
 
 
 def test_a_value_computed_from_one_that_cannot_be_names_no_whole_as_0(tmp_path):
-    # a rule file's own metric over another (R&D y1 per point of its share of revenue): with
-    # revenue y1 0 the share cannot be computed, and so neither can the metric; the share is
+    # a rule file's own metric over another (last year's R&D per point of its share of revenue):
+    # with
+    # last year's revenue 0 the share cannot be computed, and so neither can the metric; the share
+    # is
     # not 0, and is not said to be
     from .test_eligibility_rules import find, write
 
@@ -1102,7 +1126,8 @@ def test_a_value_computed_from_one_that_cannot_be_names_no_whole_as_0(tmp_path):
 
 
 def test_a_change_kept_for_two_conditions_says_the_review_one_of_them_waits_for(tmp_path):
-    # a rule file's own condition of the 专精特新 rung: revenue y1 at least 1000万 and a document
+    # a rule file's own condition of the 专精特新 rung: last year's revenue at least 1000万 and a
+    # document
     # reviewed by hand. Revenue 800: sr26_rev's 1500 is the bigger change and is kept for both,
     # and x_rev then waits for its review: said, as it is for x_rev's own change
     from .test_eligibility_rules import write
@@ -1127,7 +1152,7 @@ def test_a_change_kept_for_two_conditions_says_the_review_one_of_them_waits_for(
     policy = el.load_policy(write(tmp_path, data, "review.yaml"))
     facts = firm(SR26, revenue_y1=800, revenue_y2=800, main_revenue_y1=720, equity_2y=0)
     gaps = el.evaluate(facts, policy, lang="en", max_gaps=None)["specialised"].gaps
-    [revenue] = [g.text for g in gaps if "revenue y1 800" in g.text]
+    [revenue] = [g.text for g in gaps if "last year's revenue 800" in g.text]
     assert revenue.endswith("meets sr26_rev, x_rev (then manual review)"), revenue
 
 
@@ -1296,7 +1321,7 @@ def test_from_zero_the_nearest_band_is_moved_to_first():
     }
     (gap,) = el.evaluate(f, "2022", lang="en", max_gaps=None)["innovative"].gaps
     assert gap.changes == (("rd_y1", 20.0),), gap.text
-    assert "R&D share y1 0% → 1% (+20万元 R&D y1) +5" in gap.text
+    assert "last year's R&D share 0% → 1% (+20万元 last year's R&D) +5" in gap.text
     assert el.evaluate({**f, "rd_y1": 20}, "2022")["innovative"].status == "eligible"
     assert el.evaluate({**f, "rd_y1": 19.99}, "2022")["innovative"].status == "not_yet"
 
@@ -1337,7 +1362,7 @@ def test_a_move_the_later_ones_leave_partly_spare_is_lowered_a_band():
     assert el.evaluate(fewer, "2026")["innovative"].condition("ts_score").state == "not_met"
 
 
-# 小巨人 2022 met but for its revenue, growth and R&D (the band of lg22_rd by revenue y1)
+# 小巨人 2022 met but for its revenue, growth and R&D (the band of lg22_rd by last year's revenue)
 LG22_BUT_REVENUE_AND_RD = {
     **BASE,
     "holds_specialised": "yes",
@@ -1359,7 +1384,8 @@ LG22_BUT_REVENUE_AND_RD = {
 def test_a_banded_condition_s_gaps_are_of_the_band_the_other_changes_put_the_firm_in():
     # 小巨人 2022's R&D is banded by last year's revenue (63号附件3): below 5000万 it asks
     # equity, 3000万 of R&D and half the staff in R&D; 5000万-1亿, R&D of 6 % both years. The
-    # growth gap lifts revenue y1 from 1000 to 8258.67: the R&D gaps were still the first band's
+    # growth gap lifts last year's revenue from 1000 to 8258.67: the R&D gaps were still the first
+    # band's
     # (8000万 of equity, 650 R&D staff ...), with a follow-up of the second band's beside them
     f = {
         **LG22_BUT_REVENUE_AND_RD,
@@ -1389,13 +1415,14 @@ def test_a_banded_condition_s_gaps_are_of_the_band_the_other_changes_put_the_fir
     after = el.evaluate(applied, "2022")["little_giant"]
     assert after.condition("lg22_rd").state == "met"
     assert after.condition("lg22_growth").state == "met"
-    # 6 % of revenue y1 each year, no more: the y1 R&D the band asks, on the revenue it will have
+    # 6 % of last year's revenue each year, no more: the y1 R&D the band asks, on the revenue it
+    # will have
     assert applied["rd_y1"] == pytest.approx(0.06 * revenue_y1, abs=0.01)
     assert applied["rd_y2"] == pytest.approx(0.06 * f["revenue_y2"], abs=0.01)
 
 
 def test_a_banded_condition_is_rebanded_on_the_changes_as_they_are_asked():
-    # lg22_main and lg22_growth both change main revenue y1 (+1500 asked, the bigger); the
+    # lg22_main and lg22_growth both change last year's main revenue (+1500 asked, the bigger); the
     # band was picked on both added (+2950), the 5000万-1亿 band's R&D shares asked beside the
     # first band's, from made-up amounts. Revenue 4000 is still below 5000万: the first band's
     f = {
@@ -1461,7 +1488,7 @@ def test_of_two_moves_to_one_band_the_smaller_change_is_asked():
     (score,) = [g for g in rung.gaps if g.condition == "sr22_score" and g.kind == "points"]
     asked = dict(score.changes)
     assert asked["rd_y1"] < 500, score.text
-    assert "R&D share y1 0% → 10% (+150万元 R&D y1) +10" in score.text, score.text
+    assert "last year's R&D share 0% → 10% (+150万元 last year's R&D) +10" in score.text, score.text
     applied = dict(f)
     for gap in rung.gaps:
         for fact, change in gap.changes:
@@ -1503,11 +1530,11 @@ def test_a_total_s_gap_counts_the_changes_its_condition_asks_of_its_other_years(
     # said the firm's own 1050 → 1200 beside +100: 1050 + 100 is no 1200)
     if changes == {"rd_y1": 500, "rd_y2": 550}:
         assert [g.text.partition(" (+")[0] for g in gaps] == [
-            "R&D share y2 2.75% → 3%",
+            "prior year's R&D share 2.75% → 3%",
             "after the changes above, R&D (2 years) 1100万元 → 1200万元",
         ]
         total = gaps[1]
-        assert "(+100万元 R&D y1)" in total.text
+        assert "(+100万元 last year's R&D)" in total.text
         assert total.current == 1100 and total.change == 100
 
 
@@ -1534,8 +1561,10 @@ def test_a_gap_worked_out_after_the_other_changes_says_so(lang):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_banded_conditions_gap_in_the_band_the_changes_lead_to_says_it_is_after_them(lang):
-    # a reviewer's firm: the growth gap's +1166.67万元 main revenue puts revenue y1 in another
-    # band of 小巨人 2022's R&D test, whose gaps are worked out after it (R&D share y1 3.52%,
+    # a reviewer's firm: the growth gap's +1166.67万元 main revenue puts last year's revenue in
+    # another
+    # band of 小巨人 2022's R&D test, whose gaps are worked out after it (last year's R&D share
+    # 3.52%,
     # not the firm's own 4.44%): they read as the firm's own numbers
     facts = {
         **SR22_OPEN, "holds_innovative": "yes", "holds_specialised": "yes", "revenue_y1": 4500,
@@ -1812,7 +1841,8 @@ def test_a_fact_the_firm_cannot_change_is_a_bar_not_a_change(policy, lang):
 @pytest.mark.filterwarnings("ignore::dmi.errors.FactsNoteWarning")
 @pytest.mark.parametrize("policy", ["2022", "2026"])
 def test_a_gap_says_the_value_now_as_the_condition_s_line_does(policy):
-    # "R&D share y2 2.85% → 3%" under a condition line of "R&D share y2 2.86%" (100 / 3500):
+    # "prior year's R&D share 2.85% → 3%" under a condition line of "prior year's R&D share 2.86%"
+    # (100 / 3500):
     # the gap rounded down whatever the value; now only where the nearest would meet the
     # threshold it misses (2.996 % of a floor of 3 % is 2.99 % there, 2.996 % on the line)
     from dmi.results.ladder import number_text
@@ -1823,7 +1853,8 @@ def test_a_gap_says_the_value_now_as_the_condition_s_line_does(policy):
         for g in el.evaluate(firm, "2026", lang="en", max_gaps=None)["specialised"].gaps
         if g.condition == "sr26_rd"
     ]
-    assert "R&D share y2 2.86% → 3%" in gap.text and number_text(100 / 3500 * 100) == "2.86"
+    assert "prior year's R&D share 2.86% → 3%" in gap.text
+    assert number_text(100 / 3500 * 100) == "2.86"
     checked = 0
     for result in el.evaluate_firms(el.synthetic_firms(300, seed=4), policy, max_gaps=None):
         for rung in result.rungs.values():

@@ -239,8 +239,10 @@ def test_a_gap_says_once_that_it_is_worked_out_after_the_changes(lang):
 
 
 def test_a_gap_with_a_follow_up_goes_below_the_changes_the_follow_up_is_after():
-    # a reviewer's list: "R&D share y1 1.22% → 3% (+79.71万元), after the changes above, R&D share
-    # y1 2.56% → 3% (+22.92万元) meets sr22_rd; sr22_score: … (+764.03万元 main revenue y1)": the
+    # a reviewer's list: "last year's R&D share 1.22% → 3% (+79.71万元), after the changes above,
+    # R&D share
+    # y1 2.56% → 3% (+22.92万元) meets sr22_rd; sr22_score: … (+764.03万元 last year's main
+    # revenue)": the
     # change that lowered the share came after the words "above"
     pieces = [
         _piece([0, 1], "c1", ["a0", "a1"], " meets c1"),

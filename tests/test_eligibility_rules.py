@@ -638,7 +638,7 @@ def test_a_renamed_copy_whose_routing_sends_everyone_elsewhere_is_refused(tmp_pa
     # its edits were ignored without a word: every rung was routed to the shipped file
     data = shipped("2026")
     data["id"] = "2026gd"
-    find(data["conditions"], "sr26_rd")["test"]["all"][2]["at_least"] = 6  # R&D share y1
+    find(data["conditions"], "sr26_rd")["test"]["all"][2]["at_least"] = 6  # last year's R&D share
     said = problems_of(tmp_path, data)
     assert "routing: every entry sends its firms to other rules (2022, 2026)" in said
     assert "'2026gd'" in said

@@ -293,8 +293,8 @@ class Gap:
         that is part of another (main-business revenue of revenue, R&D staff of staff, R&D of
         total costs, 2-year of 3-year equity: the facts table's ``at_most`` checks) changes its
         whole alike, which is not listed again here: apply the change to both, as ``text`` says
-        where the firm gives the whole ("…, revenue y1 +1000万元 too"), or the part is refused
-        as above its whole.
+        where the firm gives the whole ("…, last year's revenue +1000万元 too"), or the part is
+        refused as above its whole.
     """
 
     rung: str
@@ -509,8 +509,9 @@ def _made_by_part(ctx: Context, ch: _Change, lang: str) -> list[tuple[np.ndarray
     A whole grown by its part keeps every share of the part (the main-business share rises,
     where more revenue of another business would lower it, and its gap would then ask for far
     more), and the whole grows the same (:func:`_part_of`: a part changes its whole alike). So a
-    revenue gap reads ``revenue y1 4000万元 → 5000万元 (+1000万元 main revenue y1)`` and is one
-    fact with a main-business share's gap (the bigger kept, :func:`_one_change_per_fact`).
+    revenue gap reads ``last year's revenue 4000万元 → 5000万元 (+1000万元 last year's main
+    revenue)`` and is one fact with a main-business share's gap (the bigger kept,
+    :func:`_one_change_per_fact`).
     An increase only of amounts in 万元 (money put in a business, not staff hired as R&D
     staff). A decrease stays on the whole (less revenue of another business) unless it is more
     than the rest of the whole (revenue of 25000 with 24500 of main business, 5000 less: main
@@ -579,7 +580,8 @@ def _change_arrow(ch: _Change, lang: str) -> Any:
         unit = unit_text(ch.fact_unit, lang)
         parts += [open_, _Signed(delta), f"{unit}{what}"]
         if ch.whole_given is not None:
-            # "(+1000万元 main revenue y1, revenue y1 +1000万元 too)": both are to be entered
+            # "(+1000万元 last year's main revenue, last year's revenue +1000万元 too)": both are to
+            # be entered
             whole = t("eligibility.whole_too", lang, whole=ch.whole_label, amount="\0")
             whole = whole.split("\0")
             grown = _joined_arrow([whole[0], _Signed(delta), unit + whole[1] + close])
@@ -1630,7 +1632,7 @@ def _one_change_per_fact(pieces: list[Piece], lang: str) -> tuple[list[Piece], l
     """Of two changes of one fact on a row, made the same way, keep the bigger: a threshold
     worked back to its fact is met by any bigger change that way, and the two added would ask
     for more than either needs. When they are two conditions' changes, the one kept names both
-    (``revenue y1 4000万元 → 5000万元 (+1000万元) meets lg26_rev, lg26_growth``).
+    (``last year's revenue 4000万元 → 5000万元 (+1000万元) meets lg26_rev, lg26_growth``).
 
     Returns the pieces shown and the parts left out (on their rows still their conditions'
     changes: the follow-ups check those conditions after the changes).
@@ -1716,8 +1718,9 @@ def _rebanded(
 ) -> list[Piece]:
     """The gaps of a banded condition (one whose test selects a case by ``gap: false`` leaves,
     小巨人 2022's R&D by revenue band), worked out on the facts after the other conditions'
-    changes where those put the row in another case (the growth gap lifts revenue y1 from 1000万
-    to 8259万: the R&D asked is the 5000万-1亿 band's, not the first band's 8000万 of equity).
+    changes where those put the row in another case (the growth gap lifts last year's revenue from
+    1000万 to 8259万: the R&D asked is the 5000万-1亿 band's, not the first band's 8000万 of
+    equity).
 
     On those rows the condition's first gaps are replaced by the new ones, none where the
     changes meet it (``ny_count``, the gaps per row of ``ny_pos``, one less there).
@@ -2132,10 +2135,10 @@ def join_pieces(
     """One text per row: ``prefix``, then the gaps in order, at most ``max_gaps`` ("N more").
 
     A row's entries of one condition (and suffix) are one gap, where the first of them is:
-    their changes are joined and the condition is named once ("R&D y1 …, R&D share y1 … meets
-    sr26_rd"), a follow-up after other conditions' gaps too; what other rows have does not
-    matter. ``total`` is each row's number of gaps when some were only counted. Rows without a
-    gap shown are ``""``. Returns an object array of ``str`` (the texts of
+    their changes are joined and the condition is named once ("last year's R&D …, last year's R&D
+    share … meets sr26_rd"), a follow-up after other conditions' gaps too; what other rows have
+    does not matter. ``total`` is each row's number of gaps when some were only counted. Rows
+    without a gap shown are ``""``. Returns an object array of ``str`` (the texts of
     :func:`joined_rows`, made into Python strings once).
     """
     out = np.full(n, "", dtype=object)

@@ -44,7 +44,7 @@ def header_spellings(fact: Any) -> list[str]:
 
 def _spelling_tiers(fact: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """A fact's header spellings in the three tiers headers are matched by: its code, zh and en
-    labels and aliases; the short labels of the gap texts (资产负债率, revenue y1); a label
+    labels and aliases; the short labels of the gap texts (资产负债率, last year's revenue); a label
     without its notes in brackets (从事特定细分市场年限). A level dmi computed
     (digital_level_computed) is read by its code only, as evaluate() reads it: a person's
     "数字化水平" is the stated level."""
