@@ -842,3 +842,28 @@ def test_the_page_says_what_the_documents_it_cites_are(lang):
     assert cited and all(_shown(d) in listed for d in cited)
     marks = [re.findall(r"[(（]([VIU])[)）]", c) for c in captions]
     assert ["V", "I", "U"] in marks  # each mark a rule is shown with, said what it means
+
+
+@pytest.mark.parametrize(("first", "then"), [("zh", "en"), ("en", "zh")])
+def test_a_change_of_language_on_a_first_visit_keeps_nothing_and_shows_the_names_anew(
+    miit, first, then
+):
+    # the fields still held 江苏省 after a switch to English, which no longer matched the
+    # (English) profile: the survey's names were kept as the firm's facts, and a result shown
+    from .test_app import _submit, company_answers
+
+    store = Store()
+    _, token = _submit(store, miit, company_answers(miit))  # region 32, sector C34
+    at = _app(first, resume=token).run()
+    at.switch_page("app_pages/ladder.py").run()
+    _ok(at)
+    at.sidebar.radio(key="lang_switch").set_value(then).run()
+    _ok(at)
+    region = next(o for o in miit.profile_field("region").options if o.value == "32")
+    jiangsu = getattr(region, then)
+    assert at.text_input(key="f_province").value == jiangsu
+    assert store.ladder(token) is None and not statuses(at)
+    fill(at, {"revenue_y1": 3000})  # the firm's first fact: now kept, with the names shown
+    at.run()
+    _ok(at)
+    assert store.ladder(token).facts["province"] == jiangsu

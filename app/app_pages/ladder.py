@@ -24,7 +24,7 @@ from dmi.eligibility import (
     load_policy,
     policy_in_force,
 )
-from dmi.locales import text
+from dmi.locales import LANGS, text
 from dmi.report import render_ladder_html, render_ladder_pdf
 from dmi.results.ladder import RungView, documents_cited, ladder_view, unit_label
 from dmi.service.ladder import (
@@ -92,15 +92,16 @@ def start_screen() -> None:
 def carried(token: str) -> tuple[int | None, str, int | None, dict[str, Any], Any]:
     """(level, its words, submission id) of the latest MIIT survey submission
     (:func:`dmi_ui.miit_level`; None, "", None without one), the facts the latest
-    submission's profile gives ({} without one): the province, the sector and the staff (its
-    employees) the survey asked, as the form starts from them, and when it was submitted
-    (None without one).
+    submission's profile gives, by language ({} each without one): the province, the sector
+    and the staff (its employees) the survey asked, as the form starts from them, and when it
+    was submitted (None without one).
     """
     history = ui.store().submissions(token)
     if not history:
-        return None, "", None, {}, None
+        return None, "", None, {lang: {} for lang in LANGS}, None
     latest = history[-1]
-    profile = profile_facts(load_instrument(latest.instrument_id), latest.answers, L)
+    survey = load_instrument(latest.instrument_id)
+    profile = {lang: profile_facts(survey, latest.answers, lang) for lang in LANGS}
     level, found = ui.miit_level(history)
     if found is None:  # another survey's levels are not the MIIT's: the firm is asked
         return None, "", None, profile, latest.submitted_at
@@ -112,6 +113,20 @@ def carried(token: str) -> tuple[int | None, str, int | None, dict[str, Any], An
         when=f"{found.submitted_at:%Y-%m-%d}",
     )
     return level, words, found.id, profile, latest.submitted_at
+
+
+def _reseed_on_language_change(profiles: dict[str, dict[str, Any]]) -> None:
+    """On a first visit, a field the survey's profile started in the other language and the
+    firm left as it was (江苏省 on a page now in English) shows the profile in this one
+    (Jiangsu): it is still no answer of the firm's, and the untouched form keeps nothing (a
+    switch of language had the Chinese names kept as the firm's facts)."""
+    for lang, other in profiles.items():
+        if lang == L:
+            continue
+        for code, value in other.items():
+            key = f"f_{code}"
+            if st.session_state.get(key) == value and value != profiles[L].get(code):
+                st.session_state[key] = profiles[L][code]
 
 
 # -- the form -------------------------------------------------------------------------------------
@@ -356,7 +371,8 @@ def page(token: str) -> None:
         st.code(token, language=None)
     st.write(text("ladder.intro", L))
 
-    level, words, submission_id, profile, profile_at = carried(token)
+    level, words, submission_id, profiles, profile_at = carried(token)
+    profile = profiles[L]
     if level is not None:
         st.info(words)
     else:
@@ -366,6 +382,8 @@ def page(token: str) -> None:
     # a first visit starts from the province, sector and employees the survey asked; the
     # values refused come back in their fields, refused again
     start = {**stored.facts, **stored.refused} if stored else profile
+    if stored is None:
+        _reseed_on_language_change(profiles)
     if stored is not None and profile_at is not None and profile_at > stored.updated_at:
         # a survey submitted since the facts were kept fills those left blank (the pre-check
         # done first kept no staff, and the survey's 120 employees were never carried over)
