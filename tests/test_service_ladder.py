@@ -931,3 +931,20 @@ def test_an_r_and_d_above_revenue_is_said_with_the_revenue_within_the_sentence()
     said = service.rd_cautions({"rd_y2": 5000, "revenue_y2": 3500}, "en")["rd_y2"][0]
     assert " is above revenue, the year before 3500万元 " in said, said
     assert "上年" not in service.rd_cautions({"rd_y1": 50, "revenue_y1": 10}, "en")["rd_y1"][0]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_fact_the_form_skips_is_not_said_not_given_beside_a_condition(lang):
+    # the form no longer asks an award's year and rank without an award, and the conditions'
+    # lines still said "award year not given, award rank not given"
+    year, rank = FACTS["award_year"].short_label(lang), FACTS["award_rank"].short_label(lang)
+
+    def lines(facts: dict) -> list[str]:
+        views = ladder_view(el.evaluate({"sme": "yes", **facts}, "2026", lang=lang))
+        return [c.values for v in views for c in (*v.conditions, *v.routes)]
+
+    award = FACTS["award"].short_label(lang)
+    without = [line for line in lines({"award": "none"}) if award in line]
+    assert without and not any(year in line or rank in line for line in without)
+    with_award = lines({"award": "national"})
+    assert any(year in line and rank in line for line in with_award)  # asked: not given

@@ -285,9 +285,10 @@ def _values(
                     if strict
                     else text("ladder.floor_at_least", lang, **said)
                 )
-    parts += [
-        _value_text(k, v, metrics, lang, apart.get(k, ()), refused) for k, v in values.items()
-    ]
+    # a fact not asked beside the one before it (an award's year without an award) is not
+    # said "not given": the form skipped it, by the facts table's skipped_when
+    shown = {k: v for k, v in values.items() if not (k in FACTS and FACTS[k].skipped(values))}
+    parts += [_value_text(k, v, metrics, lang, apart.get(k, ()), refused) for k, v in shown.items()]
     return text("ladder.list_sep", lang).join(parts)
 
 
