@@ -650,3 +650,13 @@ def test_an_english_cohort_names_the_provinces_and_sectors_in_english(tmp_path, 
 
     with pytest.raises(ParameterError, match="lang must be 'zh' or 'en'"):
         el.cohort(batch, lang="fr")
+
+
+def test_the_names_of_provinces_and_sectors_are_asked_in_a_language_there_is():
+    from dmi.eligibility.cohorts import sector_names
+    from dmi.eligibility.places import province_names
+    from dmi.errors import ParameterError
+
+    for names in (province_names, sector_names):
+        with pytest.raises(ParameterError, match="lang must be 'zh' or 'en', got 'fr'"):
+            names(pd.Series(["广东"]), "fr")

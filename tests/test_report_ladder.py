@@ -348,3 +348,46 @@ def test_the_reports_say_the_cautions_the_page_says_under_the_fields(miit, resul
     survey_report = html.unescape(render_html(result, instrument=miit, lang=lang, **with_ladder))
     assert all(line in survey_report for line in lines)
     assert not any(line in html.unescape(render_ladder_html(checked.result)) for line in lines)
+
+
+def test_a_rule_file_of_one_s_own_is_shown_by_its_own_titles_whatever_its_id(tmp_path):
+    # the view and the reports loaded the rules by their id: a copy keeping id "2026" was
+    # shown the shipped documents, and one of its own id ("mine") could not be shown at all
+    import yaml
+
+    from dmi.eligibility._data import DATA
+    from dmi.report import render_ladder_html
+    from dmi.results.ladder import documents_cited, rules_of
+
+    data = yaml.safe_load(DATA.joinpath("policy-2026.yaml").read_text(encoding="utf-8"))
+    data["documents"]["2号"] = "MY OWN TITLE OF No. 2"
+    data["title"] = {"zh": "我的规则", "en": "My rules"}
+    same_id = tmp_path / "same.yaml"
+    same_id.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    data["id"] = "mine"
+    for entry in data["routing"]:
+        if entry["policy"] == "2026":
+            entry["policy"] = "mine"
+    own_id = tmp_path / "own.yaml"
+    own_id.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    for path in (same_id, own_id):
+        ladder = el.evaluate(FIRM, policy=path, lang="en")
+        assert rules_of(ladder).source == el.load_policy(path).source
+        cited = documents_cited(ladder)
+        assert "No. 2: MY OWN TITLE OF No. 2" in cited
+        page = html.unescape(render_ladder_html(ladder, generated_at="2026-12-07"))
+        assert "My rules" in page and "MY OWN TITLE OF No. 2" in page
+
+
+def test_a_document_key_is_cited_only_by_a_citation_of_it():
+    # the files' one-letter keys (S, a third-party scorecard) took "SJ/T 11" for theirs
+    from dmi.eligibility.policy import document_titles
+
+    documents = {"S": "a scorecard", "2号": "《办法》", "63号": "《暂行办法》"}
+    assert document_titles(documents, ["SJ/T 11-2020"]) == []
+    assert document_titles(documents, ["2号附件1; 63号 第五条", "S"]) == [
+        "2号：《办法》",
+        "63号：《暂行办法》",
+        "S：a scorecard",
+    ]
+    assert document_titles(documents, ["20号"]) == []

@@ -26,7 +26,7 @@ from dmi.eligibility import (
 )
 from dmi.locales import LANGS, text
 from dmi.report import render_ladder_html, render_ladder_pdf
-from dmi.results.ladder import RungView, documents_cited, ladder_view, unit_label
+from dmi.results.ladder import RungView, documents_cited, ladder_view, rules_of, unit_label
 from dmi.service.ladder import (
     asks_stated_level,
     caution_lines,
@@ -310,7 +310,7 @@ def show_result(
     ``unplaced``: those of no field shown); the ``cautions`` said under their fields go in the
     reports."""
     st.header(text("ladder.result", L))
-    policy = load_policy(result.policy)
+    policy = rules_of(result)
     why = year_note(result.policy, result.year, L)
     st.caption(
         ui.literal(

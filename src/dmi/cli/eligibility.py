@@ -232,7 +232,8 @@ def add_commands(sub: Any) -> None:
             default="zh",
             choices=("zh", "en"),
             help="language of the gaps and flags (a 问卷星 export's rows answered implausibly "
-            "fast among them; default: zh)",
+            "fast among them) and of the provinces' and sectors' names in --cohort and "
+            "--candidates (default: zh)",
         ),
         run.add_argument(
             "--max-gaps",

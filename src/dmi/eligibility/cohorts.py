@@ -631,6 +631,7 @@ def sector_names(column: pd.Series, lang: str = "zh") -> pd.Series:
     and ``C34 通用设备`` are ``C34 通用设备制造业``; ``C34 Manufacture of general-purpose
     machinery`` in English) and any other text as written, trimmed, a code it starts with in
     capitals (``i65`` is ``I65``, one group: the codes are capitals); blanks stay blank."""
+    check_lang(lang)
     sectors = _sectors(lang)
 
     def named(text: str) -> str | None:

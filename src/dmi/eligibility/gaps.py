@@ -93,7 +93,8 @@ def rounded(values: np.ndarray, decimals: int, mode: str = "round") -> np.ndarra
 
 
 def _fixed(value: float, decimals: int = 2) -> str:
-    return "%.15g" % (round(value, decimals) + 0.0)
+    """One number as text, rounded as every number shown is (:func:`rounded`)."""
+    return f"{rounded(np.array([value]), decimals)[0]:.15g}"
 
 
 def _decimals(unit: str | None) -> int:

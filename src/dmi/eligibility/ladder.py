@@ -197,6 +197,9 @@ class RungResult:
     # gaps are then for reference (dmi.eligibility.engine.applies_for, as the gaps column and
     # the cohort's candidates have it)
     held: bool = False
+    # the loaded rules applied to the rung (a rule file of one's own, whatever its id says:
+    # its titles and documents are the ones a page shows); not compared, not in the repr
+    rules: Policy | None = field(default=None, repr=False, compare=False)
 
     def condition(self, cid: str) -> ConditionResult:
         """The condition or route ``cid`` of this rung.
@@ -231,6 +234,9 @@ class FirmResult:
     gaps: str
     flags: tuple[str, ...]
     row: dict[str, Any]
+    # the loaded rules the firm was evaluated under (``policy`` is their id, which a rule file
+    # of one's own may share with a shipped one); not compared, not in the repr
+    rules: Policy | None = field(default=None, repr=False, compare=False)
 
     def __getitem__(self, rung: str) -> RungResult:
         try:
@@ -1371,6 +1377,7 @@ def _rung_result(r: RungEval, lang: str, at: int, gaps: list[Gap]) -> RungResult
         path=path,
         gaps=tuple(gaps),
         defined_in=policy.id if version != policy.id else None,
+        rules=policy,
     )
 
 
@@ -1411,6 +1418,7 @@ def _firms(ev: Evaluation, frame: pd.DataFrame, lang: str) -> list[FirmResult]:
                 gaps=str(row["gaps"]),
                 flags=tuple(f for f in str(row["flags"]).split(separator) if f),
                 row=row,
+                rules=ev.plan.policy,
             )
         )
     return out

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmi.eligibility._data import DATA, Problem, load_yaml
+from dmi.eligibility._data import DATA, Problem, check_lang, load_yaml
 from dmi.text import folded, match_key
 
 __all__ = [
@@ -160,6 +160,7 @@ def province_names(column: pd.Series, lang: str = "zh") -> pd.Series:
     """A province column with each known spelling as the unit's name in ``lang``
     (``Guangdong`` -> ``广东省``; ``广东`` -> ``Guangdong`` in English) and any other text as
     written, trimmed; blanks stay blank."""
+    check_lang(lang)
 
     def name(text: str) -> str | None:
         found = province_of(text)

@@ -848,7 +848,17 @@ def document_titles(
     out: dict[str, str] = {}
     for source in sources:
         for cited in cited_documents(source):
-            key = next((k for k in keys if cited.startswith(k)), None)
+            # a key and what follows it in the citation (2号附件1, 63号 第五条), not a longer
+            # name that starts with it (SJ/T 11 is no "S")
+            key = next(
+                (
+                    k
+                    for k in keys
+                    if cited.startswith(k)
+                    and not (cited[len(k) : len(k) + 1].isascii() and cited[len(k) :][:1].isalnum())
+                ),
+                None,
+            )
             if key is not None and key not in out:
                 shown = _cited_in_english(key) if lang == "en" else key
                 sep = ": " if lang == "en" else "："

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from dmi.eligibility import FirmResult, load_policy
+from dmi.eligibility import FirmResult
 from dmi.errors import UsageError
 from dmi.instruments import Instrument, Item
 from dmi.instruments.items import item_type
 from dmi.locales import LANGS, text
 from dmi.results.assess import Assessment, NodeScore
-from dmi.results.ladder import documents_cited, ladder_view, left_out
+from dmi.results.ladder import documents_cited, ladder_view, left_out, rules_of
 from dmi.scoring.levels import band_ranges, format_index
 
 __all__ = [
@@ -644,7 +644,7 @@ def build_ladder_report(
     lang = ladder.lang
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     when = generated_at if generated_at is not None else datetime.now()
-    rules = load_policy(ladder.policy).title.get(lang)
+    rules = rules_of(ladder).title.get(lang)
     meta = [(t("report.date"), _when(when)), (t("ladder.report_rules"), rules)]
     section = _ladder_section(ladder, lang, refused or {}, cautions)
     return Report(lang, section.title, meta, [replace(section, title=t("ladder.result"))])
@@ -657,7 +657,7 @@ def _ladder_section(
     as the page lists them (a saved report is read without the page; none for a title held);
     the values ``refused`` on the page named as left out (as the page names them)."""
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
-    title = load_policy(ladder.policy).title.get(lang)
+    title = rules_of(ladder).title.get(lang)
     views = ladder_view(ladder, refused)
     rows = [[v.label, v.status_text, v.points or "—", v.meta] for v in views]
     blocks: list[Any] = [

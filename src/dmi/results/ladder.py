@@ -26,6 +26,7 @@ from dmi.eligibility import (
     RUNGS,
     ConditionResult,
     FirmResult,
+    Policy,
     RungResult,
     citation,
     load_policy,
@@ -44,6 +45,7 @@ __all__ = [
     "ladder_view",
     "left_out",
     "number_text",
+    "rules_of",
     "status_text",
     "unit_label",
 ]
@@ -499,7 +501,7 @@ def _meta(r: RungResult, applicant: str, lang: str) -> str:
 
 def _rung_view(r: RungResult, lang: str, refused: Mapping[str, Any] | None = None) -> RungView:
     held = r.held
-    policy = load_policy(r.defined_in or r.policy)  # the file whose rung was applied
+    policy = rules_of(r)  # the file whose rung was applied
     names = {}
     for cond in r.routes:
         if cond.via:
@@ -591,6 +593,16 @@ def ladder_view(result: FirmResult, refused: Mapping[str, Any] | None = None) ->
     return [_rung_view(result[rung], result.lang, refused) for rung in RUNGS]
 
 
+def rules_of(result: FirmResult | RungResult) -> Policy:
+    """The loaded rules a firm (or one of its rungs) was evaluated under: those it carries
+    (a rule file of one's own, whatever id it shares), else the shipped ones of its id."""
+    if result.rules is not None:
+        return result.rules
+    if isinstance(result, RungResult):
+        return load_policy(result.defined_in or result.policy)
+    return load_policy(result.policy)
+
+
 def documents_cited(result: FirmResult) -> list[str]:
     """The documents the firm's ladder cites (its rungs', conditions', routes' and routings'
     sources), each once, by its title in the rule file that applied it, in ``result.lang``
@@ -603,6 +615,6 @@ def documents_cited(result: FirmResult) -> list[str]:
         sources += [r.source, *(c.source for c in (*r.conditions, *r.routes))]
         if r.routing_source:
             sources.append(r.routing_source)
-        for key, title in load_policy(r.defined_in or r.policy).documents_drawn_on().items():
+        for key, title in rules_of(r).documents_drawn_on().items():
             documents.setdefault(key, title)
     return document_titles(documents, sources, result.lang)
