@@ -751,12 +751,14 @@ def rung_lines(at: AppTest, lang: str) -> dict[str, list[str]]:
     order, the collapsed conditions too), up to the next rung's badge."""
     found: dict[str, list[str]] = {}
     current = None
-    end = text("ladder.confidence_note", lang)
+    from dmi.results.ladder import confidence_note
+
+    end = confidence_note(lang)
     for node in at.main:
         value = getattr(node, "value", None)
         if hasattr(node, "children") or not isinstance(value, str):
             continue
-        if value == end:
+        if _shown(value) == end:
             break
         hit = BADGE.match(value)
         if hit:

@@ -660,3 +660,19 @@ def test_the_names_of_provinces_and_sectors_are_asked_in_a_language_there_is():
     for names in (province_names, sector_names):
         with pytest.raises(ParameterError, match="lang must be 'zh' or 'en', got 'fr'"):
             names(pd.Series(["广东"]), "fr")
+
+
+def test_results_read_back_as_text_are_counted_as_the_frame_is(tmp_path):
+    # the output read as the docs read a file (dtype=str, keep_default_na=False) failed with a
+    # bare "could not convert string to float: ''" (a rung without a scorecard is blank)
+    from dmi.errors import DataError
+
+    firms = el.synthetic_firms(300, seed=1)
+    results = el.evaluate(firms, "2026")
+    results.to_csv(tmp_path / "out.csv", index=False)
+    back = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    counted, again = el.cohort(results, firms), el.cohort(back, firms)
+    pd.testing.assert_frame_equal(again.table(), counted.table())
+    pd.testing.assert_frame_equal(again.candidates, counted.candidates)
+    with pytest.raises(DataError, match="column innovative_points holds 'many'"):
+        el.cohort(back.assign(innovative_points="many"), firms)

@@ -925,7 +925,15 @@ def test_a_float32_column_is_read_as_the_decimal_it_shows(dtype):
 
 @pytest.mark.parametrize(
     ("written", "level"),
-    [("Level 3", 3), ("level  2", 2), ("LEVEL 4", 4), ("Below level 1", 0), ("三级", 3)],
+    [
+        ("Level 3", 3),
+        ("level  2", 2),
+        ("LEVEL 4", 4),
+        ("Level3", 3),
+        ("Below level 1", 0),
+        ("三级", 3),
+        ("三 级", 3),
+    ],
 )
 def test_a_digital_level_in_english_words_is_read_in_any_case(written, level):
     # "Level 3", as the English app shows a level, was refused with a hint of Chinese words only

@@ -391,3 +391,15 @@ def test_a_document_key_is_cited_only_by_a_citation_of_it():
         "S：a scorecard",
     ]
     assert document_titles(documents, ["20号"]) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_note_on_the_marks_says_the_words_shown_beside_the_rules(lang):
+    # the note spoke of "verified" and "from compilations", which no rule showed
+    from dmi.results.ladder import confidence_note
+
+    note = confidence_note(lang)
+    for mark in ("V", "I", "U"):
+        assert f"{text(f'ladder.confidence_{mark}', lang)}" in note
+    page = html.unescape(render_ladder_html(el.evaluate(FIRM, policy="2026", lang=lang)))
+    assert note in page

@@ -26,7 +26,14 @@ from dmi.eligibility import (
 )
 from dmi.locales import LANGS, text
 from dmi.report import render_ladder_html, render_ladder_pdf
-from dmi.results.ladder import RungView, documents_cited, ladder_view, rules_of, unit_label
+from dmi.results.ladder import (
+    RungView,
+    confidence_note,
+    documents_cited,
+    ladder_view,
+    rules_of,
+    unit_label,
+)
 from dmi.service.ladder import (
     asks_stated_level,
     caution_lines,
@@ -325,7 +332,7 @@ def show_result(
         st.info(ui.literal(text("ladder.flag", L, text=flag)))
     for view in ladder_view(result, refused):
         show_rung(view)
-    st.caption(text("ladder.confidence_note", L))
+    st.caption(ui.literal(confidence_note(L)))
     cited = documents_cited(result)
     if cited:
         # "No. 2 annex 1" beside each rule, and here what No. 2 is

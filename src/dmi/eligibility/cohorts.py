@@ -399,7 +399,7 @@ def cohort(
             part["policy"] = policy_names[policy_codes[at]]
             part["path"] = path[at]
             part["status"] = status_names[status[at]]
-            points = results[f"{rung}_points"].to_numpy(dtype=np.float64)[at]
+            points = _points_column(results, f"{rung}_points")[at]
             if judged is not None:
                 # the points are those of the results' path: none for a row judged on another
                 other = pd.notna(path[at]) & (judged[at] != path[at])
@@ -550,6 +550,25 @@ def _check_states_known(
             "other rules; pass those (policy=the rule file, or the EligibilityBatch itself)",
             parameter="policy",
         )
+
+
+def _points_column(results: pd.DataFrame, column: str) -> np.ndarray:
+    """A points column as float64, a blank cell NaN: the output read back as text (``dtype=str,
+    keep_default_na=False``, as the docs read a file) holds "" where a rung has no scorecard;
+    a cell that is no number is a :class:`DataError` naming the column (not a bare
+    ``could not convert string to float``)."""
+    cells = results[column]
+    if pd.api.types.is_numeric_dtype(cells.dtype):
+        return cells.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = cells.astype(object).where(cells.notna(), "").astype(str).str.strip()
+    values = pd.to_numeric(text.where(text != "", np.nan), errors="coerce")
+    bad = values.isna() & (text != "")
+    if bad.any():
+        raise DataError(
+            f"the results' column {column} holds {text[bad].iloc[0]!r}: expected a number of "
+            "points or a blank"
+        )
+    return values.to_numpy(dtype=np.float64)
 
 
 def _require(results: pd.DataFrame, columns: list[str], why: str = "") -> None:

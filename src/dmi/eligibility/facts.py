@@ -1167,12 +1167,12 @@ def _cell_parser(fact: Fact, numbered_options: bool = False):
 
         return parse
 
-    # a word in any case and spacing (Level 3, level  3), as the app shows it
-    words = {" ".join(folded(k).casefold().split()): v for k, v in fact.words.items()}
+    # a word in any case and spacing (Level 3, level  3, Level3), as the app shows it
+    words = {"".join(folded(k).casefold().split()): v for k, v in fact.words.items()}
     expected = _expected_number(fact)
 
     def parse(text: str) -> _Parsed:
-        number = words.get(" ".join(text.casefold().split())) if words else None
+        number = words.get("".join(text.casefold().split())) if words else None
         if number is None:
             number = _number(text, fact.unit == "%")
         if number is None:

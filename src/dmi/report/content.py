@@ -24,7 +24,13 @@ from dmi.instruments import Instrument, Item
 from dmi.instruments.items import item_type
 from dmi.locales import LANGS, text
 from dmi.results.assess import Assessment, NodeScore
-from dmi.results.ladder import documents_cited, ladder_view, left_out, rules_of
+from dmi.results.ladder import (
+    confidence_note,
+    documents_cited,
+    ladder_view,
+    left_out,
+    rules_of,
+)
 from dmi.scoring.levels import band_ranges, format_index
 
 __all__ = [
@@ -733,7 +739,7 @@ def _ladder_section(
     # the remarks on the facts the page shows beside the ladder (a stated level the survey
     # disagrees with, an award year after the application year)
     blocks += [Para(t("ladder.flag", text=flag), "note") for flag in ladder.flags]
-    blocks.append(Para(t("ladder.confidence_note"), "note"))
+    blocks.append(Para(confidence_note(lang), "note"))
     cited = documents_cited(ladder)
     if cited:  # what "No. 2 annex 1" beside each rule is
         blocks.append(Para(t("ladder.documents_cited"), "heading3"))

@@ -40,6 +40,7 @@ __all__ = [
     "ConditionLine",
     "GapLine",
     "RungView",
+    "confidence_note",
     "documents_cited",
     "fact_value_text",
     "ladder_view",
@@ -591,6 +592,12 @@ def ladder_view(result: FirmResult, refused: Mapping[str, Any] | None = None) ->
     (fact code -> the value as typed) are the values the facts' rules refused, left out of
     ``result`` as unknown: a condition's values say them as refused, not as not given."""
     return [_rung_view(result[rung], result.lang, refused) for rung in RUNGS]
+
+
+def confidence_note(lang: str) -> str:
+    """What each mark beside a rule (V, I, U) means, by the words shown with it."""
+    marks = {m: text(f"ladder.confidence_{m}", lang) for m in ("V", "I", "U")}
+    return text("ladder.confidence_note", lang, **marks)
 
 
 def rules_of(result: FirmResult | RungResult) -> Policy:
