@@ -5,8 +5,6 @@ shipped; on here: 二级 needs 6 scenarios at level 2 or above, 3 of them mandat
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 import yaml
@@ -43,14 +41,6 @@ def _scenarios(instrument, mandatory: int, other: int) -> tuple[np.ndarray, list
             100.0,
             "指数 100.0 达到「四级」的分数线 80。",
             "The index 100.0 reaches the Level 4 threshold of 80.",
-        ),
-        (
-            # the gap from the index as written (62.0 + 18.0 = 80); it was 18.025 rounded up,
-            # 18.1, beside an index written 62.0
-            61.975,
-            "指数 62.0 达到「三级」的分数线 60；距「四级」（80 分）还差 18.0 分。",
-            "The index 62.0 reaches the Level 3 threshold of 60; 18.0 points short of "
-            "Level 4 (80).",
         ),
         (
             0.0,
@@ -107,17 +97,3 @@ def test_every_band_passed_over_is_named_highest_first(ruled):
 def test_a_requirement_met_adds_nothing(ruled, miit):
     levels, codes = _scenarios(ruled, mandatory=4, other=4)
     assert explain_level(ruled, 92.4, levels, codes) == explain_level(miit, 92.4, levels, codes)
-
-
-def test_the_index_as_written_and_the_gap_add_up_to_the_next_threshold(miit):
-    from decimal import Decimal
-
-    said = re.compile(r"The index ([\d.]+) .*; ([\d.]+) points short of .* \((\d+)\)\.")
-    checked = 0
-    for index in np.round(np.random.default_rng(7).uniform(0, 80, 500), 4):
-        found = said.fullmatch(explain_level(miit, float(index), np.empty(0), []).en)
-        if found:
-            shown, gap, edge = (Decimal(g) for g in found.groups())
-            assert shown + gap == edge, (index, found.group(0))
-            checked += 1
-    assert checked > 400

@@ -334,13 +334,6 @@ def explain_level(
             high = chosen >= req.min_scenario_level
             failed.append((b, req, int(high.sum()), int((high & mandatory).sum())))
     shown = format_index(rounded, instrument)
-    if at is not None and instrument.levels.scale == 100.0:
-        # from the index as written, so the two add up (62.0 and 18.0 to 80, not 18.1: the
-        # gap of 61.975 rounded up); written on the value's side of every edge, it is short
-        # of the next by a step at least
-        from_shown = _exact(edges[at]) - Decimal(shown)
-        if from_shown > 0:
-            gap = format_gap(float(from_shown))
     scale = instrument.levels.scale
     if scale != 100.0:
         # the score on the levels' own scale, written on the side of its edges (never across)
