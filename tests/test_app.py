@@ -336,7 +336,7 @@ def test_a_company_answers_in_chinese_and_sees_the_library_score(miit):
     again.switch_page("app_pages/results.py").run()
     _ok(again)
     metrics = {m.label: m.value for m in again.metric}
-    assert metrics["Digital maturity index"] == f"{expected['dmi']:.1f}"
+    assert metrics["Digital Maturity Index"] == f"{expected['dmi']:.1f}"
 
 
 def test_a_draft_comes_back_on_the_page_reached(miit):

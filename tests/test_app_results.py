@@ -99,7 +99,7 @@ def test_the_company_gets_a_read_only_link_and_no_code_in_the_address(miit, lang
 def test_the_read_only_link_shows_the_results_and_nothing_to_edit(miit, lang):
     token = _submitted(miit)
     at = _results(lang, view=view_token(token))
-    index = "数字化发展指数" if lang == "zh" else "Digital maturity index"
+    index = "数字化发展指数" if lang == "zh" else "Digital Maturity Index"
     assert index in {m.label for m in at.metric}
     assert text("results.read_only", lang) in [i.value for i in at.info]
     keys = {b.key for b in at.button}

@@ -295,3 +295,12 @@ def test_no_text_holds_an_emoji():
         if emoji.search(entry[lang])
     }
     assert not found
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_and_the_report_name_one_thing_alike(lang):
+    # the page said "Digital maturity index" and "Peer median" where the report said "Digital
+    # Maturity Index" and "Peer-group median" (a review in English)
+    assert text("app.index", lang) == text("report.index", lang)
+    assert text("app.radar_peers", lang) == text("report.chart_peers", lang)
+    assert text("report.peer_median", lang) == text("report.chart_peers", lang)

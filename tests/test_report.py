@@ -191,11 +191,11 @@ def test_respondent_text_is_only_ever_escaped(miit, official, answers):
 def test_chart_is_inline_svg_against_the_peer_median(miit, full, bare, expected):
     page = render_html(full, instrument=miit, lang="en")
     svg = page[page.index("<svg") : page.index("</svg>")]
-    assert "Peer-group median" in svg and f">{expected['dims']['foundation']}<" in svg
+    assert "Peer median" in svg and f">{expected['dims']['foundation']}<" in svg
     assert svg.count("<rect") == 2 + 2 * 4  # legend + company and median bar per dimension
     alone = render_html(bare, instrument=miit, lang="en")
     svg = alone[alone.index("<svg") : alone.index("</svg>")]
-    assert "Peer-group median" not in svg and svg.count("<rect") == 1 + 4
+    assert "Peer median" not in svg and svg.count("<rect") == 1 + 4
 
 
 def test_without_peers_or_tiers_the_report_says_why(miit, bare):
