@@ -771,7 +771,8 @@ def test_the_reasons_are_worded_as_the_rejects_are(lang):
 
     rd, cost = FACTS["rd_y1"].label(lang), mid_sentence(FACTS["cost_y1"].label(lang))
     above = text("ladder_bulk.reason_above_fact", lang, fact=rd, other=cost)
-    values = ", ".join(v.label(lang) for v in FACTS["award"].values)
+    # the values listed as a list is in the language: 无、省部级、国家级 (was "无, 省部级")
+    values = text("ladder.list_sep", lang).join(v.label(lang) for v in FACTS["award"].values)
     one_of = text("ladder_bulk.reason_one_of", lang, values=values)
     assert counted[above] == 2 and counted[one_of] == 3, counted
     assert sum(counted.values()) == 6
@@ -878,3 +879,20 @@ def test_columns_not_read_of_the_last_run_are_said_with_what_to_do_without_the_u
     again = text("ladder_bulk.ignored_upload_again", "en", n=1, columns='"revenu_y2"')
     assert said == again and "the table above" not in said
     assert not [e for e in at.data_editor if e.key and e.key.startswith("ladder_map_")]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_candidates_name_the_rules_version_applied_apart_from_the_policy_chosen(lang):
+    # a 2026 run listed "Policy version 2022" on every tier-1 row, under the same name as the
+    # 2026 policy chosen above it (an agency review in English): the 2026 rules judge tier 1 by
+    # the 2022 version, and the column says it is the version applied
+    import dmi.eligibility as el
+    from dmi.service import ladderbulk
+
+    found = el.cohort(el.evaluate_batch(el.synthetic_firms(200, seed=2), "2026")).candidates
+    shown = ladderbulk.named_candidates(found, "2026", lang)
+    applied = text("ladder_bulk.rules_applied", lang)
+    assert applied in shown.columns and text("ladder_bulk.policy", lang) not in shown.columns
+    assert set(shown[applied]) == set(found["policy"]) and "2022" in set(shown[applied])
+    line = text("ladder_bulk.one_away_line", lang, rung="R", n=47)
+    assert line.count(":") + line.count("：") == 1 and "47" in line

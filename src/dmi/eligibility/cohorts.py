@@ -639,8 +639,8 @@ def _sectors(lang: str = "zh") -> dict[str, str]:
     return found
 
 
-_SECTOR_CODE = re.compile(r"^([a-t])(\d{2,4})(?=\s|$)")
-"""A GB/T 4754 code (sections A to T) at the start of a sector written in lower case (``i65``,
+_SECTOR_CODE = re.compile(r"^([a-tA-T])(\d{2,4})(?=\s|$)")
+"""A GB/T 4754 code (sections A to T) at the start of a sector, in either case (``I65``,
 ``i65 软件``)."""
 
 
@@ -648,8 +648,9 @@ def sector_names(column: pd.Series, lang: str = "zh") -> pd.Series:
     """A sector column with each spelling of one of the survey's sectors as its code and
     name in ``lang`` (``C34``, ``通用设备制造业``, ``Manufacture of general-purpose machinery``
     and ``C34 通用设备`` are ``C34 通用设备制造业``; ``C34 Manufacture of general-purpose
-    machinery`` in English) and any other text as written, trimmed, a code it starts with in
-    capitals (``i65`` is ``I65``, one group: the codes are capitals); blanks stay blank."""
+    machinery`` in English); another sector written with a GB/T 4754 code first by that code,
+    in capitals (``I65 软件``, ``i65`` and ``I65 Software`` are ``I65``: one group whatever name
+    follows); any other text as written, trimmed; blanks stay blank."""
     check_lang(lang)
     sectors = _sectors(lang)
 
@@ -658,7 +659,9 @@ def sector_names(column: pd.Series, lang: str = "zh") -> pd.Series:
         if found is None and " " in text:  # a code and a name, as survey tools export a choice
             found = sectors.get(match_key(text.split(" ", 1)[0]))
         if found is None and (code := _SECTOR_CODE.match(text)):
-            found = code[1].upper() + text[1:]
+            # a code of no sector of the survey's: the code names the group, whatever name is
+            # written after it (I65, I65 软件 and i65 Software were three groups)
+            found = code[1].upper() + code[2]
         return found
 
     return names_as_known(column, named)

@@ -372,7 +372,7 @@ def group_name(value: str, by: str, lang: str, names: dict[str, str] | None = No
     (:mod:`dmi.eligibility.places`: 广东, Guangdong, 44), a survey code (``C34``, or ``C34
     通用设备``) by the survey's name of it, another code followed by a name (``I65 软件``) by
     that name, any other text as it is; blank as 'not given'."""
-    if value in ("", _BLANK):
+    if value is None or value in ("", _BLANK):  # None: a cohort's own frame, not its file
         return text("agency.not_given", lang)
     if by == "province" and (province := province_of(value)) is not None:
         return province.zh if lang == "zh" else province.en
@@ -506,7 +506,7 @@ def named_candidates(
             group_name(v, by, lang, groups) for v in candidates[by]
         ]
     out[text("ladder_bulk.col_rung", lang)] = [rungs.get(r, r) for r in candidates["rung"]]
-    out[text("ladder_bulk.policy", lang)] = candidates["policy"].to_numpy()
+    out[text("ladder_bulk.rules_applied", lang)] = candidates["policy"].to_numpy()
     if candidates["path"].notna().any():  # the way a row is judged on (2026 tier 1)
         ways = path_labels(policy, lang)
         out[text("ladder_bulk.col_path", lang)] = [
@@ -624,7 +624,8 @@ def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
         if found:
             fields = dict(found.groupdict())
             if key == "one_of" and column in FACTS and FACTS[column].values:
-                fields["values"] = ", ".join(v.label(lang) for v in FACTS[column].values)
+                sep = text("ladder.list_sep", lang)  # 、 in Chinese
+                fields["values"] = sep.join(v.label(lang) for v in FACTS[column].values)
             if key == "negative":
                 fields["fact"] = _fact_label(column or "", lang)
             if key == "unit_after":  # the number's kind, and the column's own unit if said
