@@ -35,6 +35,7 @@ def page(lang: str) -> None:
     """Template, policy, encoding, repeated ids, upload, run; then the run's counts, the
     one-away tables and the downloads."""
     st.write(text("ladder_bulk.intro"))
+    st.caption(text("ladder_bulk.units_note"))
     cols = st.columns(3)
     ui.download(
         cols[0],

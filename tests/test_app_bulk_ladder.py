@@ -896,3 +896,12 @@ def test_the_candidates_name_the_rules_version_applied_apart_from_the_policy_cho
     assert set(shown[applied]) == set(found["policy"]) and "2022" in set(shown[applied])
     line = text("ladder_bulk.one_away_line", lang, rung="R", n=47)
     assert line.count(":") + line.count("：") == 1 and "47" in line
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_bulk_page_says_what_unit_the_amounts_are_in(lang):
+    # 万元 in every condition, reason and gap, and not a word of it on the page (an agency review)
+    at = _page(lang)
+    captions = [c.value for c in at.caption]
+    assert text("ladder_bulk.units_note", lang) in captions
+    assert "10,000 yuan" in text("ladder_bulk.units_note", "en")
