@@ -154,15 +154,11 @@ class FactValue(_Strict):
         return self.zh if lang == "zh" else self.en
 
 
-class SkipRule(_Strict):
-    """When a fact is not asked: another fact (``fact``) has the value ``is`` (a category's
-    value, ``yes``/``no``, or a number). An award's year and rank are not asked of a firm
-    without an award: every rule reads them beside the award."""
+class _SaysIs(_Strict):
+    """A model with a field ``is`` (``is_``), which a file may write as YAML's bare yes/no:
+    read as the word."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    fact: str
-    is_: str | float = Field(alias="is")
 
     @model_validator(mode="before")
     @classmethod
@@ -170,6 +166,15 @@ class SkipRule(_Strict):
         if isinstance(data, dict) and "is" in data:
             data = {**data, "is": _yaml_bool_as_text(data["is"])}
         return data
+
+
+class SkipRule(_SaysIs):
+    """When a fact is not asked: another fact (``fact``) has the value ``is`` (a category's
+    value, ``yes``/``no``, or a number). An award's year and rank are not asked of a firm
+    without an award: every rule reads them beside the award."""
+
+    fact: str
+    is_: str | float = Field(alias="is")
 
 
 class Fact(_Strict):
@@ -248,14 +253,12 @@ class Fact(_Strict):
         return tuple(v.value for v in self.values)
 
 
-class Check(_Strict):
+class Check(_SaysIs):
     """A check across two facts; a row that breaks it is rejected with ``reason``.
 
     Either ``fact`` must be at most the fact ``at_most``; or, when ``fact`` is ``is`` (yes/no),
     the number fact ``requires`` must be at least ``at_least``.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     fact: str
     at_most: str | None = None
@@ -263,13 +266,6 @@ class Check(_Strict):
     requires: str | None = None
     at_least: float | None = None
     reason: str = Field(min_length=1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _words(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "is" in data:
-            data = {**data, "is": _yaml_bool_as_text(data["is"])}
-        return data
 
     @model_validator(mode="after")
     def _one_kind(self) -> Check:
