@@ -165,7 +165,7 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
     read_as, reasons, rejects, rest = frames[0], frames[1], frames[2], frames[3:]
     assert len(read_as) == len(pd.read_csv(facts_file, nrows=0).columns)  # every column read
     assert len(rejects) == 4  # debt ratio, a word, the repeated id twice
-    assert reasons.iloc[:, 1].sum() == 80 - evaluated  # each row once, under its first problem
+    assert reasons.iloc[:, 2].sum() == 80 - evaluated  # each row once, under its first problem
     assert not at.warning  # no column left unread
     policy = load_policy("2026")
     status_names = {s: dmi.eligibility.status_label(s, lang) for s in STATUS_CODES}
@@ -410,7 +410,7 @@ def test_a_start_year_given_for_the_years_in_the_niche_is_said_to_look_like_one(
     assert said not in worded[1] and "250" in worded[1]
     if lang == "zh":
         assert not re.search(r"[a-z]{4,}", " ".join(worded)), worded
-    counted = ladderbulk.reasons_table(rejects, lang).iloc[:, 0].tolist()
+    counted = ladderbulk.reasons_table(rejects, lang).iloc[:, 1].tolist()
     assert sum(said in reason for reason in counted) == 1, counted
 
 
@@ -582,7 +582,7 @@ def test_the_rejected_rows_are_counted_by_reason_and_a_cut_table_says_so():
     firms.loc[:1199, "debt_ratio"] = 180
     at = _run("zh", firms.to_csv(index=False).encode())
     reasons = at.dataframe[1].value
-    assert reasons.iloc[:, 1].tolist() == [1200]
+    assert reasons.iloc[:, 2].tolist() == [1200]
     assert reasons.iloc[0, 0].startswith("上年末资产负债率")  # the fact by name, not debt_ratio
     cut = text("agency.rejects_first", "zh", n=1000, total=1200)
     assert cut in [c.value for c in at.caption]
@@ -766,7 +766,7 @@ def test_the_reasons_are_worded_as_the_rejects_are(lang):
     firms.loc[5, "no_incident"] = "有"
     at = _run(lang, firms.to_csv(index=False).encode())
     reasons = at.dataframe[1].value
-    counted = dict(zip(reasons.iloc[:, 0], reasons.iloc[:, 1]))
+    counted = dict(zip(reasons.iloc[:, 1], reasons.iloc[:, 2]))
     from dmi.text import mid_sentence
 
     rd, cost = FACTS["rd_y1"].label(lang), mid_sentence(FACTS["cost_y1"].label(lang))
@@ -905,3 +905,25 @@ def test_the_bulk_page_says_what_unit_the_amounts_are_in(lang):
     captions = [c.value for c in at.caption]
     assert text("ladder_bulk.units_note", lang) in captions
     assert "10,000 yuan" in text("ladder_bulk.units_note", "en")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_reasons_table_says_which_column_each_reason_is_of(lang):
+    # staff "abc" and R&D staff "xyz" were one line "expected a whole number | 2", two titles
+    # "maybe" one line of the titles' values (an agency review): a line per column and reason
+    from dmi.service import ladderbulk
+
+    firms = synthetic_firms(6, seed=4).drop(columns=["digital_level_computed"]).astype(object)
+    firms.loc[0, "staff"], firms.loc[1, "rd_staff"] = "abc", "xyz"
+    firms.loc[2, "holds_innovative"], firms.loc[3, "holds_specialised"] = "maybe", "maybe"
+    at = _run(lang, firms.to_csv(index=False).encode())
+    reasons = at.dataframe[1].value
+    assert list(reasons.columns) == [
+        text("agency.col_column", lang),
+        text("agency.col_reason", lang),
+        text("agency.col_rows", lang),
+    ]
+    lines = {(c, n) for c, n in zip(reasons.iloc[:, 0], reasons.iloc[:, 2])}
+    for code in ("staff", "rd_staff", "holds_innovative", "holds_specialised"):
+        assert (ladderbulk._fact_label(code, lang), 1) in lines, lines
+    assert reasons.iloc[:, 2].sum() == 4

@@ -653,27 +653,33 @@ def fact_reason(reason: str, lang: str, column: str | None = None) -> str:
 def reasons_table(
     rejects: pd.DataFrame, lang: str, headers: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
-    """The rejected rows by reason, as a run's summary counts them (each row once, under its
-    first problem, reasons that differ only by the cell's value together:
-    :func:`dmi.bulk.run.reason_key`), each worded in ``lang`` knowing its fact (a category's
-    values, a cross check's facts by name), most first; from a run's rejects table. A reason
-    that starts with its fact's header in ``headers`` (:func:`file_columns`) is worded without
-    it (:func:`without_header`)."""
+    """The rejected rows by column and reason, as a run's summary counts them (each row once,
+    under its first problem, reasons that differ only by the cell's value together:
+    :func:`dmi.bulk.run.reason_key`), the column named as the rejects name it
+    (:func:`named_rejects`: "expected a whole number" of the staff and of the R&D staff are two
+    lines), each reason worded in ``lang`` knowing its fact (a category's values, a cross
+    check's facts by name), most first; from a run's rejects table. A reason that starts with
+    its fact's header in ``headers`` (:func:`file_columns`) is worded without it
+    (:func:`without_header`)."""
     from dmi.bulk.run import reason_key
 
     first = rejects[~rejects["row"].duplicated()]
-    counted: dict[str, int] = {}
+    counted: dict[tuple[str, str], int] = {}
     for column, reason in zip(first["column"].astype(str), first["reason"]):
         bare = without_header(unescaped(reason), column, headers)
-        worded = fact_reason(reason_key(bare, column), lang, column)
-        counted[worded] = counted.get(worded, 0) + 1
+        key = (
+            _column_named(column, lang, headers),
+            fact_reason(reason_key(bare, column), lang, column),
+        )
+        counted[key] = counted.get(key, 0) + 1
     table = pd.DataFrame(
         {
-            text("agency.col_reason", lang): list(counted),
+            text("agency.col_column", lang): [c for c, _ in counted],
+            text("agency.col_reason", lang): [r for _, r in counted],
             text("agency.col_rows", lang): list(counted.values()),
         }
     )
-    return table.sort_values(table.columns[1], ascending=False, kind="stable").reset_index(
+    return table.sort_values(table.columns[2], ascending=False, kind="stable").reset_index(
         drop=True
     )
 
