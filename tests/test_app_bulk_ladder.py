@@ -15,6 +15,7 @@ import pytest
 
 import dmi
 from dmi.eligibility import STATUSES, load_policy
+from dmi.eligibility.places import province_of
 from dmi.eligibility.synthetic import synthetic_firms
 from dmi.io import unescaped
 from dmi.locales import text
@@ -95,6 +96,9 @@ def _name(value: str, by: str, lang: str) -> str:
     k = 0 if lang == "zh" else 1
     if value == "(blank)":
         return "未填写" if lang == "zh" else "not given"
+    if by == "city":  # a municipality in the run's language (上海, Shanghai), another as written
+        unit = province_of(value)
+        return unit.en if lang == "en" and unit is not None and unit.zh.endswith("市") else value
     # the cohort names a province by its Chinese name (广东省), whatever the file said (44)
     by_name = {zh: (zh, en) for zh, en in PROVINCES.values()}
     known = {**PROVINCES, **by_name} if by == "province" else SECTORS if by == "sector" else {}

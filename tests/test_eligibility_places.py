@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 
 import dmi.eligibility as el
-from dmi.eligibility.places import canonical_provinces, place_key, province_names, province_of
+from dmi.eligibility.places import (
+    canonical_provinces,
+    city_names,
+    place_key,
+    province_names,
+    province_of,
+)
 from dmi.instruments import load_instrument
 
 BY_HAND = {
@@ -160,3 +166,30 @@ def test_a_name_of_one_character_before_its_suffix_keeps_it():
     # 沙市 (a district of 荆州) was matched as 沙; a province block's name and a city alike
     assert place_key("沙市") == "沙市" and place_key("广州市") == "广州"
     assert place_key("吉林省") == "吉林"
+
+
+@pytest.mark.parametrize(
+    ("lang", "shanghai", "shenzhen"), [("zh", "上海", "深圳"), ("en", "Shanghai", "Shenzhen")]
+)
+def test_a_city_that_is_a_unit_of_the_table_is_one_group_in_either_language(
+    lang, shanghai, shenzhen
+):
+    # 上海 16 beside Shanghai 8 on the bulk page (an agency review): the municipalities and the
+    # 计划单列市 are in provinces.yaml; another city's two names stay two groups
+    cities = pd.Series(
+        [
+            "上海",
+            "Shanghai",
+            "上海市",
+            "SHANGHAI CITY",
+            "深圳市",
+            "Shenzhen",
+            "吉林市",
+            "广州",
+            "Guangzhou",
+        ]
+    )
+    named = city_names(cities, lang).tolist()
+    assert named[:4] == [shanghai] * 4 and named[4:6] == [shenzhen] * 2
+    assert named[6] == "吉林"  # a city of 吉林省, not a unit: as written, its suffix off
+    assert named[7:] == ["广州", "Guangzhou"]

@@ -334,7 +334,7 @@ def cohort(
                 if by == "province"
                 else sector_names(beside[by], lang)
                 if by == "sector"
-                else city_names(beside[by])  # 广州 and 广州市 together
+                else city_names(beside[by], lang)  # 广州 and 广州市 together
             )
             groups[by] = _group_codes(column)
     status_names = np.asarray(STATUSES, dtype=object)

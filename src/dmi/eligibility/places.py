@@ -169,15 +169,26 @@ def province_names(column: pd.Series, lang: str = "zh") -> pd.Series:
     return names_as_known(column, name)
 
 
-def city_names(column: pd.Series) -> pd.Series:
+def city_names(column: pd.Series, lang: str = "zh") -> pd.Series:
     """A city column with the spellings of one name as one group (广州市, 广州 and `` 广州 ``
     are 广州; ``Guangzhou City``, ``guangzhou`` and full-width ``ＧＵＡＮＧＺＨＯＵ`` are
     ``Guangzhou``), matched as a province block's name is (:func:`place_key`: NFKC, case,
     spaces and one suffix ignored), named by that key, a Latin one capitalised (the name
-    depends on the spelling only, so each chunk of a file names a group alike). A city's
-    Chinese and Latin names are two groups (dmi has no table of cities); blanks stay blank."""
-    # the key is folded to lower case: its first letter in capitals names the group (Guangzhou)
-    return names_as_known(column, lambda text: place_key(text).capitalize())
+    depends on the spelling only, so each chunk of a file names a group alike). A city that is
+    a unit of ``provinces.yaml`` (the four municipalities and the five 计划单列市: 上海,
+    Shanghai, 深圳市) is one group in either language, named in ``lang`` (上海, Shanghai);
+    another city's Chinese and Latin names are two groups (dmi has no table of cities); blanks
+    stay blank."""
+    check_lang(lang)
+
+    def name(text: str) -> str:
+        unit = province_of(text)
+        if unit is not None and unit.zh.endswith("市"):  # 吉林市 is 吉林省's: not one of them
+            return unit.zh.removesuffix("市") if lang == "zh" else unit.en
+        # the key is folded to lower case: its first letter in capitals names the group
+        return place_key(text).capitalize()
+
+    return names_as_known(column, name)
 
 
 def unplaced_provinces(column: Any) -> tuple[np.ndarray, Counter]:
