@@ -50,6 +50,7 @@ def page(lang: str) -> None:
         ladderbulk.codebook_bytes,
         "dmi-facts-codebook.csv",
         key="ladder_codebook",
+        help=text("ladder_bulk.codebook_help"),
     )
     ui.download(
         cols[2],
@@ -57,6 +58,7 @@ def page(lang: str) -> None:
         ladderbulk.xlsform_bytes,
         "dmi-facts-kobotoolbox.xlsx",
         key="ladder_xlsform",
+        help=text("ladder_bulk.xlsform_help"),
     )
     policy = st.radio(
         text("ladder_bulk.policy"),
@@ -357,6 +359,7 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str, mappable: bool =
         found.files["results"],
         f"dmi-eligibility-{run_lang}.csv",
         key="ladder_download_results",
+        help=text("ladder_bulk.download_results_help"),
     )
     ui.download(
         cols[1],
@@ -380,4 +383,5 @@ def show(found: ladderbulk.LadderRun, lang: str, run_lang: str, mappable: bool =
         found.files["rules"],
         "dmi-eligibility-rules.csv",
         key="ladder_download_rules",
+        help=text("ladder_bulk.download_rules_help"),
     )

@@ -610,6 +610,7 @@ def download(
     data: pd.DataFrame | bytes | Callable[[], bytes],
     file_name: str,
     key: str,
+    help: str | None = None,
 ) -> None:
     """A download button; every download of the app is offered through this.
 
@@ -617,6 +618,9 @@ def download(
     ----------
     where
         ``st`` or a container (a column).
+    help
+        What the file holds, shown beside the button (a label kept short is read whole in a
+        narrow column).
     data
         A table is offered as CSV made by :func:`dmi.io.csv_bytes`, as every CSV file dmi
         writes: text a spreadsheet would run as a formula (``=HYPERLINK(...)``) is escaped.
@@ -633,6 +637,7 @@ def download(
         file_name,
         _MIME[Path(file_name).suffix],
         key=key,
+        help=help,
         on_click="ignore",
     )
 

@@ -931,3 +931,16 @@ def test_the_reasons_table_says_which_column_each_reason_is_of(lang):
     for code in ("staff", "rd_staff", "holds_innovative", "holds_specialised"):
         assert (ladderbulk._fact_label(code, lang), 1) in lines, lines
     assert reasons.iloc[:, 2].sum() == 4
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_download_buttons_have_short_labels_and_say_what_the_file_holds_beside(lang):
+    # "Download the codebook (CSV: each column's…", "Rules dictionary (each con…": the labels
+    # were cut in their narrow columns, the explanation lost (an agency review)
+    firms = synthetic_firms(6, seed=4).drop(columns=["digital_level_computed"])
+    at = _run(lang, firms.to_csv(index=False).encode())
+    buttons = {b.proto.label: b.proto.help for b in at.get("download_button")}
+    assert len(buttons) >= 7, buttons
+    assert all(len(label) <= 40 for label in buttons), list(buttons)
+    for key in ("codebook", "xlsform", "download_results", "download_rules"):
+        assert buttons[text(f"ladder_bulk.{key}", lang)] == text(f"ladder_bulk.{key}_help", lang)
