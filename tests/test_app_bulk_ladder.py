@@ -19,6 +19,7 @@ from dmi.eligibility.places import province_of
 from dmi.eligibility.synthetic import synthetic_firms
 from dmi.io import unescaped
 from dmi.locales import text
+from dmi.results.ladder import status_text
 from dmi.service import ladderbulk
 from dmi.service.auth import Account
 from dmi.service.ladder import application_year_now
@@ -172,7 +173,7 @@ def test_counts_equal_the_cli_cohort_and_no_codes_shown(lang, facts_file, cli_co
     assert reasons.iloc[:, 2].sum() == 80 - evaluated  # each row once, under its first problem
     assert not at.warning  # no column left unread
     policy = load_policy("2026")
-    status_names = {s: dmi.eligibility.status_label(s, lang) for s in STATUS_CODES}
+    status_names = {s: status_text(s, lang) for s in STATUS_CODES}  # headings
     k = 0
     for rung in ("innovative", "specialised", "little_giant"):
         for by in ("all", "province", "city", "sector"):

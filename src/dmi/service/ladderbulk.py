@@ -30,7 +30,6 @@ from dmi.eligibility import (
     facts_template,
     load_policy,
     rules_codebook,
-    status_label,
 )
 from dmi.eligibility.facts import A_YEAR_NOT_YEARS, FACTS, NUMBERED_OPTION
 from dmi.eligibility.places import province_of
@@ -38,6 +37,7 @@ from dmi.eligibility.survey import SURVEY_INSTRUMENT
 from dmi.errors import ApplicationYearError
 from dmi.io import csv_bytes, unescaped
 from dmi.locales import text
+from dmi.results.ladder import status_text
 from dmi.service.bulkview import column_labels, company_names, reason_text
 from dmi.service.ladder import application_year_now
 from dmi.text import folded, mid_sentence
@@ -415,8 +415,9 @@ def status_table(cohort: pd.DataFrame, rung: str, by: str, lang: str) -> pd.Data
     wide.index.name = (
         text(f"agency.group_{'region' if by == 'province' else by}", lang) if by != "all" else None
     )
+    # headings, as the pre-check heads a rung ("Not yet" beside "Total", not "not yet")
     wide.columns = [
-        c if c not in STATUSES else status_label(c, lang) for c in wide.columns.astype(str)
+        c if c not in STATUSES else status_text(c, lang) for c in wide.columns.astype(str)
     ]
     if by != "all":
         wide = wide.sort_values(wide.columns[-1], ascending=False, kind="stable")
@@ -513,7 +514,7 @@ def named_candidates(
             ways.get(p, p) if isinstance(p, str) else "" for p in candidates["path"]
         ]
     out[text("ladder_bulk.col_status", lang)] = [
-        status_label(s, lang) if s in STATUSES else s for s in candidates["status"]
+        status_text(s, lang) if s in STATUSES else s for s in candidates["status"]
     ]
     out[text("ladder_bulk.col_points", lang)] = candidates["points"].to_numpy()
     out[text("ladder_bulk.col_condition", lang)] = [
