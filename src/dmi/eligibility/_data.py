@@ -140,3 +140,13 @@ def check_lang(lang: Any) -> None:
     English, or Chinese, without a word)."""
     if lang not in ("zh", "en"):
         raise ParameterError(f"lang must be 'zh' or 'en', got {lang!r}", parameter="lang")
+
+
+def yaml_words(value: Any) -> Any:
+    """A value of a YAML file with its bare yes/no as the words: YAML 1.1 reads ``no`` as
+    False, and the facts table and the rule files mean the word (in a list too)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return [yaml_words(v) for v in value]
+    return value

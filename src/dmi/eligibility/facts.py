@@ -31,6 +31,7 @@ from dmi.eligibility._data import (
     describe_error,
     describe_location,
     load_yaml,
+    yaml_words,
 )
 from dmi.eligibility.places import unplaced_provinces
 from dmi.errors import FactsError, FactsFileError, ParameterError
@@ -128,13 +129,6 @@ def _skip_problem(fact: Fact, codes: Mapping[str, Fact]) -> str | None:
     return None
 
 
-def _yaml_bool_as_text(value: Any) -> Any:
-    # YAML 1.1 reads a bare yes/no as a bool; the files mean the words
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return value
-
-
 class FactValue(_Strict):
     """One allowed value of a category fact, its labels and the other spellings accepted."""
 
@@ -147,7 +141,7 @@ class FactValue(_Strict):
     @classmethod
     def _words(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            data = {k: _yaml_bool_as_text(v) for k, v in data.items()}
+            data = {k: yaml_words(v) for k, v in data.items()}
         return data
 
     def label(self, lang: str) -> str:
@@ -164,7 +158,7 @@ class _SaysIs(_Strict):
     @classmethod
     def _words(cls, data: Any) -> Any:
         if isinstance(data, dict) and "is" in data:
-            data = {**data, "is": _yaml_bool_as_text(data["is"])}
+            data = {**data, "is": yaml_words(data["is"])}
         return data
 
 

@@ -44,6 +44,7 @@ from dmi.eligibility._data import (
     describe_error,
     describe_location,
     load_yaml,
+    yaml_words,
 )
 from dmi.eligibility.facts import Fact, facts_table
 from dmi.eligibility.places import province_key
@@ -97,15 +98,6 @@ _ID = r"^[a-z][a-z0-9_]*$"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _words(value: Any) -> Any:
-    # YAML 1.1 reads a bare yes/no as a bool; rule files mean the words
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return [_words(v) for v in value]
-    return value
 
 
 class Text(_Strict):
@@ -197,7 +189,7 @@ class Member(_Strict):
     @classmethod
     def _yaml_words(cls, data: Any) -> Any:
         if isinstance(data, dict) and "in" in data:
-            data = {**data, "in": _words(data["in"])}
+            data = {**data, "in": yaml_words(data["in"])}
         return data
 
 
@@ -212,7 +204,7 @@ class Is(_Strict):
     @classmethod
     def _yaml_words(cls, data: Any) -> Any:
         if isinstance(data, dict) and "is" in data:
-            data = {**data, "is": _words(data["is"])}
+            data = {**data, "is": yaml_words(data["is"])}
         return data
 
 
@@ -444,7 +436,7 @@ class Indicator(_Labelled):
     @classmethod
     def _category_words(cls, value: Any) -> Any:
         if isinstance(value, dict):
-            return {_words(k): v for k, v in value.items()}
+            return {yaml_words(k): v for k, v in value.items()}
         return value
 
     @model_validator(mode="after")
